@@ -1,0 +1,2 @@
+// @caruso/dialogue: public entry point (filled in by the dialogue component).
+export {};

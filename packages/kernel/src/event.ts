@@ -1,0 +1,74 @@
+import { type IDisposable, toDisposable } from './lifecycle.js';
+
+/** A typed event: call it with a listener to subscribe; dispose the result to unsubscribe. */
+export type Event<T> = (listener: (e: T) => void) => IDisposable;
+
+/** An event that never fires. */
+export const NoneEvent: Event<never> = () => toDisposable(() => undefined);
+
+/** Options of an {@link Emitter}. */
+export interface EmitterOptions {
+  /** Called when a listener throws; the other listeners still run. Defaults to rethrowing asynchronously. */
+  onListenerError?: (err: unknown) => void;
+}
+
+/**
+ * The source of an {@link Event}. Declare it private and expose `.event`:
+ * `private readonly _onDidChange = this.register(new Emitter<X>()); readonly onDidChange = this._onDidChange.event;`
+ */
+export class Emitter<T> implements IDisposable {
+  private listeners: Array<(e: T) => void> = [];
+  private disposed = false;
+  private readonly onListenerError: (err: unknown) => void;
+
+  constructor(options: EmitterOptions = {}) {
+    this.onListenerError =
+      options.onListenerError ??
+      ((err) => {
+        queueMicrotask(() => {
+          throw err;
+        });
+      });
+  }
+
+  /** The event consumers subscribe to. */
+  readonly event: Event<T> = (listener) => {
+    if (this.disposed) return toDisposable(() => undefined);
+    this.listeners = [...this.listeners, listener];
+    return toDisposable(() => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    });
+  };
+
+  /** Delivers `value` to every listener subscribed now; a listener that throws does not stop the others. */
+  fire(value: T): void {
+    // The array is replaced (never mutated) on subscribe/unsubscribe, so iterating it is safe.
+    for (const listener of this.listeners) {
+      try {
+        listener(value);
+      } catch (err) {
+        this.onListenerError(err);
+      }
+    }
+  }
+
+  /** True while at least one listener is subscribed. */
+  get hasListeners(): boolean {
+    return this.listeners.length > 0;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.listeners = [];
+  }
+}
+
+/** Resolves with the next value of `event`. */
+export function once<T>(event: Event<T>): Promise<T> {
+  return new Promise((resolve) => {
+    const sub = event((e) => {
+      sub.dispose();
+      resolve(e);
+    });
+  });
+}

@@ -1,0 +1,11 @@
+/**
+ * @caruso/kernel: the service manager and the primitives every component is built from.
+ */
+export * from './lifecycle.js';
+export * from './event.js';
+export * from './token.js';
+export * from './error-catalogue.js';
+export * from './errors.js';
+export * from './logger.js';
+export * from './service.js';
+export * from './service-manager.js';

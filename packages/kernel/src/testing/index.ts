@@ -1,0 +1,5 @@
+/**
+ * @caruso/kernel/testing: helpers that tests of every package share.
+ */
+export { checkErrorCatalogue } from './error-catalogue-check.js';
+export { requireOrSkip, requireAll } from './require.js';

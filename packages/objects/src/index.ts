@@ -1,0 +1,2 @@
+// @caruso/objects: public entry point (filled in by the objects component).
+export {};

@@ -1,0 +1,2 @@
+// @caruso/storage: public entry point (filled in by the storage component).
+export {};
