@@ -9,3 +9,4 @@ export * from './errors.js';
 export * from './logger.js';
 export * from './service.js';
 export * from './service-manager.js';
+export * from './xml/index.js';

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ExitCode, InputError, UsageError, type CommandArea, type CommandIO, type Verb } from './command.js';

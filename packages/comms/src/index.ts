@@ -1,0 +1,2 @@
+// @caruso/comms: public entry point (filled in by the communication server).
+export {};

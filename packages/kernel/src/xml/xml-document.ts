@@ -1,0 +1,210 @@
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+
+/**
+ * A small XML reader that keeps the line and column of every element and attribute, so that every
+ * XML format of Caruso (models, dialogue scripts, applications, assemblies) can report problems as
+ * `file:line:col: error: message`. Built on fast-xml-parser (ordered mode with position metadata).
+ */
+
+/** A place in a file; line and column count from 1. */
+export interface SourcePosition {
+  readonly line: number;
+  readonly col: number;
+  readonly offset: number;
+}
+
+/** An element with its attributes and children in document order. */
+export interface XmlElement {
+  readonly kind: 'element';
+  readonly name: string;
+  readonly attributes: Readonly<Record<string, string>>;
+  /** Where each attribute's name starts. */
+  readonly attributePositions: Readonly<Record<string, SourcePosition>>;
+  readonly children: readonly XmlNode[];
+  /** Where the element's `<` is. */
+  readonly position: SourcePosition;
+}
+
+/** Character data (text, CDATA) between elements, as written (not trimmed). */
+export interface XmlText {
+  readonly kind: 'text';
+  readonly text: string;
+  readonly position: SourcePosition;
+}
+
+export type XmlNode = XmlElement | XmlText;
+
+/** Severity of a diagnostic. */
+export type DiagnosticSeverity = 'error' | 'warning';
+
+/** One problem found in a file, printed as `file:line:col: severity: message`. */
+export class XmlDiagnostic {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly col: number,
+    readonly severity: DiagnosticSeverity,
+    readonly message: string,
+    /** A stable machine-readable code, e.g. `unknown-target`. */
+    readonly code?: string,
+  ) {}
+
+  toString(): string {
+    return `${this.file}:${this.line}:${this.col}: ${this.severity}: ${this.message}`;
+  }
+
+  /** Orders diagnostics by file, line, column. */
+  static compare(a: XmlDiagnostic, b: XmlDiagnostic): number {
+    return a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col;
+  }
+}
+
+/** Collects diagnostics for one file. */
+export class DiagnosticSink {
+  readonly diagnostics: XmlDiagnostic[] = [];
+  constructor(readonly file: string) {}
+
+  error(at: SourcePosition | undefined, message: string, code?: string): void {
+    this.diagnostics.push(new XmlDiagnostic(this.file, at?.line ?? 1, at?.col ?? 1, 'error', message, code));
+  }
+
+  warning(at: SourcePosition | undefined, message: string, code?: string): void {
+    this.diagnostics.push(new XmlDiagnostic(this.file, at?.line ?? 1, at?.col ?? 1, 'warning', message, code));
+  }
+
+  get hasErrors(): boolean {
+    return this.diagnostics.some((d) => d.severity === 'error');
+  }
+
+  sorted(): XmlDiagnostic[] {
+    return [...this.diagnostics].sort(XmlDiagnostic.compare);
+  }
+}
+
+/** Result of {@link parseXml}: the root element, or the well-formedness errors. */
+export interface XmlParseResult {
+  readonly root: XmlElement | undefined;
+  readonly diagnostics: XmlDiagnostic[];
+}
+
+/** Limits that protect the parser from hostile files. */
+export interface XmlParseOptions {
+  /** Largest accepted file, in characters. Default 8 MiB. */
+  readonly maxLength?: number;
+}
+
+const META = XMLParser.getMetaDataSymbol() as unknown as symbol;
+const ATTRS = ':@';
+const TEXT = '#text';
+
+function lineIndex(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  return starts;
+}
+
+function positionAt(starts: number[], offset: number): SourcePosition {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((starts[mid] as number) <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, col: offset - (starts[lo] as number) + 1, offset };
+}
+
+/** Finds where each attribute name starts inside the start tag at `tagStart`. */
+function attributeOffsets(text: string, tagStart: number, names: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (names.length === 0) return out;
+  const end = text.indexOf('>', tagStart);
+  const tag = text.slice(tagStart, end < 0 ? undefined : end);
+  for (const name of names) {
+    const re = new RegExp(`\\s${name.replace(/[.*+?^${}()|[\]\\:]/g, '\\$&')}\\s*=`);
+    const m = re.exec(tag);
+    out[name] = tagStart + (m ? m.index + 1 : 0);
+  }
+  return out;
+}
+
+type Ordered = Record<string, unknown>;
+
+/**
+ * Parses `text` (the content of `file`). Well-formedness errors come back as diagnostics with their
+ * line and column; nothing is thrown for bad input.
+ */
+export function parseXml(text: string, file: string, options: XmlParseOptions = {}): XmlParseResult {
+  const maxLength = options.maxLength ?? 8 * 1024 * 1024;
+  if (text.length > maxLength) {
+    return { root: undefined, diagnostics: [new XmlDiagnostic(file, 1, 1, 'error', `file is larger than ${maxLength} characters`, 'too-large')] };
+  }
+  const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
+  if (valid !== true) {
+    const { line, col, msg } = valid.err;
+    return { root: undefined, diagnostics: [new XmlDiagnostic(file, line, col, 'error', `XML is not well-formed: ${msg}`, 'not-well-formed')] };
+  }
+  const parser = new XMLParser({
+    preserveOrder: true,
+    captureMetaData: true,
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    parseAttributeValue: false,
+    parseTagValue: false,
+    trimValues: false,
+    processEntities: true,
+    ignoreDeclaration: true,
+    ignorePiTags: true,
+    commentPropName: false,
+  });
+  const starts = lineIndex(text);
+  const ordered = parser.parse(text) as Ordered[];
+
+  const convert = (node: Ordered): XmlNode | undefined => {
+    const meta = (node as Record<symbol, { startIndex?: number } | undefined>)[META];
+    const offset = meta?.startIndex ?? 0;
+    if (TEXT in node) {
+      return { kind: 'text', text: String(node[TEXT]), position: positionAt(starts, offset) };
+    }
+    const name = Object.keys(node).find((k) => k !== ATTRS);
+    if (name === undefined) return undefined;
+    const rawAttrs = (node[ATTRS] ?? {}) as Record<string, unknown>;
+    const attributes: Record<string, string> = {};
+    for (const [k, v] of Object.entries(rawAttrs)) attributes[k] = String(v);
+    const offsets = attributeOffsets(text, offset, Object.keys(attributes));
+    const attributePositions: Record<string, SourcePosition> = {};
+    for (const [k, o] of Object.entries(offsets)) attributePositions[k] = positionAt(starts, o);
+    const kids = (node[name] ?? []) as Ordered[];
+    const children: XmlNode[] = [];
+    for (const kid of kids) {
+      const c = convert(kid);
+      if (c) children.push(c);
+    }
+    return { kind: 'element', name, attributes, attributePositions, children, position: positionAt(starts, offset) };
+  };
+
+  const top = ordered.map(convert).filter((n): n is XmlElement => n?.kind === 'element');
+  const root = top[0];
+  if (!root) return { root: undefined, diagnostics: [new XmlDiagnostic(file, 1, 1, 'error', 'the file has no root element', 'no-root')] };
+  return { root, diagnostics: [] };
+}
+
+/** The child elements of `el`, optionally only those named `name`. */
+export function childElements(el: XmlElement, name?: string): XmlElement[] {
+  return el.children.filter((c): c is XmlElement => c.kind === 'element' && (name === undefined || c.name === name));
+}
+
+/** The text inside `el` (text children only, whitespace collapsed and trimmed). */
+export function textContent(el: XmlElement): string {
+  return el.children
+    .filter((c): c is XmlText => c.kind === 'text')
+    .map((c) => c.text)
+    .join('')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** Where attribute `name` of `el` is (or the element's own position when it is absent). */
+export function attributePosition(el: XmlElement, name: string): SourcePosition {
+  return el.attributePositions[name] ?? el.position;
+}

@@ -1,0 +1,41 @@
+import { childElements, parseXml, textContent, attributePosition } from '@caruso/kernel';
+
+describe('parseXml', () => {
+  const xml = `<?xml version="1.0"?>
+<!DOCTYPE script SYSTEM "dialogue.dtd">
+<script id="s1" version="1">
+  <question id="q1"
+            type="choice">
+    <prompt>Hello <value expr="name"/>, welcome</prompt>
+  </question>
+</script>`;
+
+  it('keeps the line and column of every element and attribute', () => {
+    const { root, diagnostics } = parseXml(xml, 'a.xml');
+    expect(diagnostics).toEqual([]);
+    expect(root?.name).toBe('script');
+    expect(root?.position).toMatchObject({ line: 3, col: 1 });
+    const q = childElements(root!, 'question')[0]!;
+    expect(q.position).toMatchObject({ line: 4, col: 3 });
+    expect(attributePosition(q, 'type')).toMatchObject({ line: 5, col: 13 });
+    expect(q.attributes).toEqual({ id: 'q1', type: 'choice' });
+  });
+
+  it('keeps mixed content in document order', () => {
+    const { root } = parseXml(xml, 'a.xml');
+    const prompt = childElements(childElements(root!, 'question')[0]!, 'prompt')[0]!;
+    expect(prompt.children.map((c) => (c.kind === 'text' ? c.text : `<${c.name}>`))).toEqual(['Hello ', '<value>', ', welcome']);
+    expect(textContent(prompt)).toBe('Hello , welcome');
+  });
+
+  it('reports a file that is not well-formed as file:line:col', () => {
+    const { root, diagnostics } = parseXml('<a>\n  <b>\n</a>', 'bad.xml');
+    expect(root).toBeUndefined();
+    expect(String(diagnostics[0])).toMatch(/^bad\.xml:\d+:\d+: error: XML is not well-formed: /);
+  });
+
+  it('refuses a file over the size limit', () => {
+    const { diagnostics } = parseXml('<a>' + 'x'.repeat(100) + '</a>', 'big.xml', { maxLength: 50 });
+    expect(String(diagnostics[0])).toBe('big.xml:1:1: error: file is larger than 50 characters');
+  });
+});
