@@ -1,2 +1,10 @@
-// @caruso/storage: public entry point (filled in by the storage component).
-export {};
+/**
+ * @caruso/storage: the storage manager, one interface over SQLite (better-sqlite3) and PostgreSQL
+ * (pg) through knex: connections, transactions with savepoints, migrations, introspection, health,
+ * and driver errors translated into CARUSO_STORAGE_* codes.
+ */
+export * from './storage.js';
+export { StorageErrors, type StorageErrorCode } from './errors.js';
+export { resolveStorageOptions, type StorageOptions, type PoolOptions, type SqliteOptions, type PostgresOptions } from './options.js';
+/** The knex types, re-exported so that consumers of the contract need not depend on knex themselves. */
+export type { Knex } from 'knex';
