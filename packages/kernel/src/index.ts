@@ -10,3 +10,4 @@ export * from './logger.js';
 export * from './service.js';
 export * from './service-manager.js';
 export * from './xml/index.js';
+export { createServiceManager, type ServiceManagerOptions } from './internal/service-registry.js';

@@ -1,0 +1,686 @@
+import semver from 'semver';
+import { KernelErrors } from '../errors.js';
+import { Emitter, type Event } from '../event.js';
+import { toDisposable, type IDisposable } from '../lifecycle.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type { HealthStatus, ServiceContext, ServiceLifecycle, StopReason } from '../service.js';
+import type {
+  DependencySpec,
+  LookupOptions,
+  PropertyValue,
+  RegistryEvent,
+  ServiceDefinition,
+  ServiceHandle,
+  ServiceInfo,
+  ServiceManager,
+  ServiceProperties,
+  ServiceSet,
+  ServiceState,
+  ServiceTracker,
+  TrackerEvent,
+} from '../service-manager.js';
+import { isValidTokenId, type Token } from '../token.js';
+import { compileFilter, describeFilter, filterKey, type PropertyPredicate } from './property-filter.js';
+import { Registration } from './registration.js';
+import { Binding } from './service-proxy.js';
+
+/** Options of {@link createServiceManager}. */
+export interface ServiceManagerOptions {
+  /** Root logger; each service gets a child `{ svc, version }`. Default: silent. */
+  readonly logger?: Logger;
+  /** Default start time-out in ms (10 s). */
+  readonly startTimeoutMs?: number;
+  /** Default drain time-out in ms (5 s). */
+  readonly drainTimeoutMs?: number;
+}
+
+/** Internal registration options (used by the remote endpoint). */
+export interface RegisterOptions {
+  /** Where the implementation lives; `local` by default. */
+  readonly origin?: string;
+}
+
+/** An event before it gets its sequence number (distributes over the union). */
+type Unsequenced<E> = E extends unknown ? Omit<E, 'seq'> : never;
+
+type AnyDefinition = ServiceDefinition<unknown, Readonly<Record<string, DependencySpec>>>;
+
+function sameProperties(a: ServiceProperties, b: ServiceProperties): boolean {
+  const ka = Object.keys(a).sort();
+  const kb = Object.keys(b).sort();
+  if (ka.length !== kb.length) return false;
+  return ka.every((k, i) => k === kb[i] && JSON.stringify(a[k]) === JSON.stringify(b[k]));
+}
+
+function validProperty(v: unknown): v is PropertyValue {
+  const scalar = (x: unknown): boolean => typeof x === 'string' || typeof x === 'boolean' || (typeof x === 'number' && Number.isFinite(x));
+  return scalar(v) || (Array.isArray(v) && v.every(scalar));
+}
+
+/**
+ * The service manager. See the contract in service-manager.ts for what each member promises.
+ */
+export class ServiceRegistry implements ServiceManager {
+  private readonly regs = new Map<string, Registration>();
+  private readonly byToken = new Map<string, Registration[]>();
+  private readonly bindingsByToken = new Map<string, Set<Binding>>();
+  private readonly bindingCache = new Map<string, Binding>();
+  private readonly defaultBindings = new Map<string, Binding>();
+  private readonly fixedBindings = new WeakMap<Registration, Binding>();
+  private readonly proxyBindings = new WeakMap<object, Binding>();
+  private readonly pending = new Set<Registration>();
+  private readonly _onDidChangeRegistry = new Emitter<RegistryEvent>();
+  readonly onDidChangeRegistry: Event<RegistryEvent> = this._onDidChangeRegistry.event;
+  private _seq = 0;
+  private regSeq = 0;
+  private activations = 0;
+  private started = false;
+  private stopping = false;
+  private readonly logger: Logger;
+  private readonly startTimeoutMs: number;
+  private readonly drainTimeoutMs: number;
+  private readonly abort = new AbortController();
+
+  constructor(options: ServiceManagerOptions = {}) {
+    this.logger = options.logger ?? silentLogger();
+    this.startTimeoutMs = options.startTimeoutMs ?? 10_000;
+    this.drainTimeoutMs = options.drainTimeoutMs ?? 5_000;
+  }
+
+  get seq(): number {
+    return this._seq;
+  }
+
+  // ---------------------------------------------------------------- registration
+
+  register<T, D extends Readonly<Record<string, DependencySpec>> = Record<string, never>>(
+    token: Token<T>,
+    definition: ServiceDefinition<T, D>,
+    options: RegisterOptions = {},
+  ): ServiceHandle<T> {
+    if (this.stopping) throw KernelErrors.CARUSO_KERNEL_MANAGER_STOPPED();
+    const tokenId = token?.id;
+    if (!isValidTokenId(tokenId)) {
+      throw KernelErrors.CARUSO_KERNEL_INVALID_DEFINITION({ token: String(tokenId), reason: 'the token is not a token made by createToken()' });
+    }
+    const def = definition as unknown as AnyDefinition;
+    const bad = (reason: string): never => {
+      throw KernelErrors.CARUSO_KERNEL_INVALID_DEFINITION({ token: tokenId, reason });
+    };
+    if (typeof def !== 'object' || def === null) bad('the definition must be an object');
+    if (typeof def.version !== 'string' || semver.valid(def.version) === null) {
+      throw KernelErrors.CARUSO_KERNEL_INVALID_VERSION({ token: tokenId, version: String(def.version) });
+    }
+    if (typeof def.create !== 'function') bad('create must be a function that returns the implementation');
+    const ranking = def.ranking ?? 0;
+    if (typeof ranking !== 'number' || !Number.isFinite(ranking)) bad('ranking must be a finite number');
+    const properties = def.properties ?? {};
+    for (const [k, v] of Object.entries(properties)) {
+      if (!validProperty(v)) bad(`property ${k} must be a string, a finite number, a boolean or an array of those`);
+    }
+    for (const t of ['startTimeoutMs', 'drainTimeoutMs'] as const) {
+      const v = def[t];
+      if (v !== undefined && (typeof v !== 'number' || !(v > 0))) bad(`${t} must be a positive number of milliseconds`);
+    }
+    for (const [name, dep] of Object.entries(def.dependencies ?? {})) {
+      if (!dep || !isValidTokenId(dep.token?.id)) bad(`dependency ${name} has no valid token`);
+      if (dep.range !== undefined && semver.validRange(dep.range) === null) {
+        throw KernelErrors.CARUSO_KERNEL_INVALID_RANGE({ token: `${tokenId} (dependency ${name})`, range: dep.range });
+      }
+      compileFilter(dep.filter);
+    }
+    const existing = (this.byToken.get(tokenId) ?? []).find(
+      (r) => semver.eq(r.version, def.version) && sameProperties(r.properties, properties) && r.state !== 'stopped' && r.state !== 'failed',
+    );
+    if (existing) throw KernelErrors.CARUSO_KERNEL_DUPLICATE_SERVICE({ token: tokenId, version: def.version, id: existing.id });
+    const cycle = this.findCycle(tokenId, def);
+    if (cycle) throw KernelErrors.CARUSO_KERNEL_DEPENDENCY_CYCLE({ token: tokenId, cycle: cycle.join(' → ') });
+
+    // Valid: from here on the registry changes.
+    const seq = ++this.regSeq;
+    const reg = new Registration(`${tokenId}@${def.version}#${seq}`, seq, tokenId, def.version, { ...properties }, ranking, def, options.origin ?? 'local');
+    this.regs.set(reg.id, reg);
+    const list = this.byToken.get(tokenId) ?? [];
+    list.push(reg);
+    this.byToken.set(tokenId, list);
+    this.emit({ type: 'registered', service: reg.info() });
+    if (this.started) void this.startRegistration(reg);
+    return this.handleFor<T>(reg);
+  }
+
+  private handleFor<T>(reg: Registration): ServiceHandle<T> {
+    return {
+      id: reg.id,
+      ready: reg.ready,
+      info: () => reg.info(),
+      setProperties: (properties) => this.setProperties(reg, properties),
+      unregister: () => this.unregister(reg, 'unregistered'),
+      get instance() {
+        return reg.instance as T | undefined;
+      },
+    };
+  }
+
+  /** Token-level search over mandatory dependencies for a path back to `tokenId`. */
+  private findCycle(tokenId: string, def: AnyDefinition): string[] | undefined {
+    const mandatory = (d: AnyDefinition): string[] =>
+      Object.values(d.dependencies ?? {})
+        .filter((dep) => !dep.optional && !dep.multiple)
+        .map((dep) => dep.token.id);
+    const visit = (current: string, path: string[], seen: Set<string>): string[] | undefined => {
+      if (current === tokenId) return path;
+      if (seen.has(current)) return undefined;
+      seen.add(current);
+      for (const reg of this.byToken.get(current) ?? []) {
+        if (reg.state === 'stopped' || reg.state === 'failed') continue;
+        for (const next of mandatory(reg.definition)) {
+          const found = visit(next, [...path, next], seen);
+          if (found) return found;
+        }
+      }
+      return undefined;
+    };
+    for (const dep of mandatory(def)) {
+      const found = visit(dep, [tokenId, dep], new Set());
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  private setProperties(reg: Registration, properties: ServiceProperties): void {
+    for (const [k, v] of Object.entries(properties)) {
+      if (!validProperty(v)) {
+        throw KernelErrors.CARUSO_KERNEL_INVALID_DEFINITION({ token: reg.tokenId, reason: `property ${k} must be a string, a finite number, a boolean or an array of those` });
+      }
+    }
+    reg.properties = { ...properties };
+    this.reselect(reg.tokenId);
+    this.emit({ type: 'modified', service: reg.info() });
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async start(): Promise<void> {
+    if (this.stopping) throw KernelErrors.CARUSO_KERNEL_MANAGER_STOPPED();
+    this.started = true;
+    const waiting = [...this.regs.values()].filter((r) => r.state === 'registered');
+    for (const reg of waiting) void this.startRegistration(reg);
+    await Promise.allSettled(waiting.map((r) => r.ready));
+  }
+
+  private unresolved(reg: Registration): string[] {
+    const problems: string[] = [];
+    for (const [name, dep] of Object.entries(reg.definition.dependencies ?? {})) {
+      if (dep.optional || dep.multiple) continue;
+      if (this.selectBest(dep.token.id, dep.range, compileFilter(dep.filter))) continue;
+      const regs = (this.byToken.get(dep.token.id) ?? []).filter((r) => r.state !== 'stopped' && r.state !== 'failed');
+      const what = `${dep.token.id}${dep.range ? ` ${dep.range}` : ''}${dep.filter ? ` ${describeFilter(dep.filter)}` : ''}`;
+      const state =
+        regs.length === 0
+          ? 'nothing is registered for it'
+          : `registered: ${regs.map((r) => `${r.version} (${r.state})`).join(', ')}`;
+      problems.push(`missing dependency '${name}' = ${what}: ${state}`);
+    }
+    return problems;
+  }
+
+  private async startRegistration(reg: Registration): Promise<void> {
+    if (reg.state !== 'registered') return;
+    this.setState(reg, 'starting');
+    const timeoutMs = reg.definition.startTimeoutMs ?? this.startTimeoutMs;
+    reg.startTimer = setTimeout(() => {
+      const missing = this.unresolved(reg);
+      const diagnostic = missing.length ? missing.join('; ') : 'its create() or start() did not finish';
+      this.fail(reg, KernelErrors.CARUSO_KERNEL_START_TIMEOUT({ token: reg.tokenId, version: reg.version, timeoutMs, diagnostic }));
+    }, timeoutMs);
+    if (this.unresolved(reg).length > 0) {
+      this.pending.add(reg);
+      return;
+    }
+    await this.createAndStart(reg);
+  }
+
+  /** Retries the services waiting for dependencies (after a service became active). */
+  private retryPending(): void {
+    for (const reg of [...this.pending]) {
+      if (reg.state !== 'starting') {
+        this.pending.delete(reg);
+        continue;
+      }
+      if (this.unresolved(reg).length === 0) {
+        this.pending.delete(reg);
+        void this.createAndStart(reg);
+      }
+    }
+  }
+
+  private resolveDependencies(reg: Registration): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [name, dep] of Object.entries(reg.definition.dependencies ?? {})) {
+      const options: LookupOptions = { ...(dep.range === undefined ? {} : { range: dep.range }), ...(dep.filter === undefined ? {} : { filter: dep.filter }) };
+      if (dep.multiple) {
+        const tracker = this.track(dep.token, options);
+        const onDidChange = new Emitter<void>();
+        const sub = tracker.onDidChange(() => onDidChange.fire());
+        reg.cleanups.push(() => {
+          sub.dispose();
+          tracker.dispose();
+          onDidChange.dispose();
+        });
+        const set: ServiceSet<unknown> = { all: () => tracker.all(), onDidChange: onDidChange.event };
+        out[name] = set;
+      } else if (dep.optional) {
+        out[name] = this.tryGet(dep.token, options);
+      } else {
+        out[name] = this.get(dep.token, options);
+      }
+    }
+    return out;
+  }
+
+  private async createAndStart(reg: Registration): Promise<void> {
+    const log = this.logger.child({ svc: reg.tokenId, version: reg.version });
+    try {
+      const deps = this.resolveDependencies(reg);
+      const instance = (await reg.definition.create(deps as never)) as Record<string, unknown> & ServiceLifecycle;
+      if (typeof instance !== 'object' || instance === null) {
+        throw new TypeError('create() must return an object');
+      }
+      reg.instance = instance;
+      if (reg.state !== 'starting') return; // timed out or stopped meanwhile
+      const ctx: ServiceContext = { tokenId: reg.tokenId, version: reg.version, services: this, logger: log, signal: this.abort.signal };
+      await instance.start?.(ctx);
+      if (reg.state !== 'starting') {
+        await this.safeStop(reg, 'failed');
+        return;
+      }
+      if (typeof instance.health === 'function') {
+        reg.health = await this.runHealth(reg);
+        if (reg.health.status === 'down') {
+          await this.safeStop(reg, 'failed');
+          this.fail(reg, KernelErrors.CARUSO_KERNEL_UNHEALTHY({ token: reg.tokenId, version: reg.version, status: reg.health.status, detail: reg.health.detail ?? '' }));
+          return;
+        }
+      }
+      if (reg.state !== 'starting') return;
+      this.activate(reg);
+    } catch (err) {
+      if (reg.state !== 'starting') return;
+      if (reg.instance) await this.safeStop(reg, 'failed');
+      const reason = err instanceof Error ? err.message : String(err);
+      this.fail(reg, KernelErrors.CARUSO_KERNEL_START_FAILED({ token: reg.tokenId, version: reg.version, reason }, { cause: err }));
+    }
+  }
+
+  private async runHealth(reg: Registration): Promise<HealthStatus> {
+    try {
+      const h = await reg.instance?.health?.();
+      return h ?? { status: 'ok' };
+    } catch (err) {
+      return { status: 'down', detail: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  private activate(reg: Registration): void {
+    clearTimeout(reg.startTimer);
+    reg.activationOrder = ++this.activations;
+    // Hot replacement: older versions with the same properties retire once this one is active.
+    const retiring =
+      reg.definition.replaces === false
+        ? []
+        : (this.byToken.get(reg.tokenId) ?? []).filter(
+            (r) => r !== reg && r.state === 'active' && semver.lt(r.version, reg.version) && sameProperties(r.properties, reg.properties),
+          );
+    // One synchronous step: every proxy moves at once; no call can reach a retired version after this.
+    // The events go out after the switch, so a listener that looks the service up finds the new state.
+    const from = reg.state;
+    reg.state = 'active';
+    for (const old of retiring) old.state = 'draining';
+    this.reselect(reg.tokenId);
+    this.emit({ type: 'state', service: reg.info(), from });
+    for (const old of retiring) this.emit({ type: 'state', service: old.info(), from: 'active' });
+    reg.resolveReady();
+    this.logger.info({ svc: reg.tokenId, version: reg.version, replaced: retiring.map((r) => r.version) }, 'service active');
+    for (const old of retiring) void this.retire(old, reg);
+    this.retryPending();
+  }
+
+  private fail(reg: Registration, err: Error): void {
+    if (reg.state === 'stopped' || reg.state === 'failed') return;
+    clearTimeout(reg.startTimer);
+    this.pending.delete(reg);
+    this.logger.warn({ svc: reg.tokenId, version: reg.version, code: (err as { code?: string }).code, err: err.message }, 'service failed to start');
+    this.setState(reg, 'failed');
+    this.remove(reg);
+    reg.rejectReady(err);
+  }
+
+  /** Waits until `reg` has no in-flight calls and no pins, or its drain deadline. Returns true when drained in time. */
+  private drain(reg: Registration): Promise<boolean> {
+    const idle = (): boolean => reg.metrics.inFlight === 0 && reg.pins === 0;
+    if (idle()) return Promise.resolve(true);
+    const deadline = reg.definition.drainTimeoutMs ?? this.drainTimeoutMs;
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        reg.onIdle = undefined;
+        if (reg.metrics.inFlight > 0) reg.metrics.drainTimeouts++;
+        this.logger.warn({ svc: reg.tokenId, version: reg.version, inFlight: reg.metrics.inFlight, pins: reg.pins }, 'drain deadline passed');
+        resolve(false);
+      }, deadline);
+      reg.onIdle = () => {
+        if (!idle()) return;
+        reg.onIdle = undefined;
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
+  }
+
+  private async retire(old: Registration, successor: Registration): Promise<void> {
+    await this.drain(old);
+    try {
+      if (typeof old.instance?.exportState === 'function' && typeof successor.instance?.importState === 'function') {
+        const state = await old.instance.exportState();
+        await successor.instance.importState(state);
+      }
+    } catch (err) {
+      this.logger.error({ svc: old.tokenId, from: old.version, to: successor.version, err: (err as Error).message }, 'state hand-over failed');
+    }
+    await this.safeStop(old, 'replaced');
+    this.setState(old, 'stopped');
+    this.remove(old);
+  }
+
+  private async safeStop(reg: Registration, reason: StopReason): Promise<void> {
+    for (const c of reg.cleanups.splice(0)) c();
+    try {
+      await reg.instance?.stop?.(reason);
+    } catch (err) {
+      this.logger.error({ svc: reg.tokenId, version: reg.version, err: (err as Error).message }, 'stop failed');
+    }
+  }
+
+  private async unregister(reg: Registration, reason: StopReason): Promise<void> {
+    if (!this.regs.has(reg.id)) return;
+    if (reg.state === 'registered' || reg.state === 'starting') {
+      clearTimeout(reg.startTimer);
+      this.pending.delete(reg);
+      if (reg.instance) await this.safeStop(reg, reason);
+      this.setState(reg, 'stopped');
+      this.remove(reg);
+      reg.rejectReady(KernelErrors.CARUSO_KERNEL_SERVICE_UNAVAILABLE({ token: reg.tokenId, reason: 'unregistered before it started' }));
+      return;
+    }
+    if (reg.state === 'active') {
+      reg.state = 'draining';
+      this.reselect(reg.tokenId);
+      this.emit({ type: 'state', service: reg.info(), from: 'active' });
+      await this.drain(reg);
+      await this.safeStop(reg, reason);
+      this.setState(reg, 'stopped');
+      this.remove(reg);
+    }
+  }
+
+  /** Removes a registration whose state is final (stopped or failed) without further lifecycle calls. */
+  removeNow(reg: Registration): void {
+    clearTimeout(reg.startTimer);
+    this.pending.delete(reg);
+    if (reg.state !== 'stopped' && reg.state !== 'failed') this.setState(reg, 'stopped');
+    this.remove(reg);
+  }
+
+  private remove(reg: Registration): void {
+    if (!this.regs.delete(reg.id)) return;
+    const list = (this.byToken.get(reg.tokenId) ?? []).filter((r) => r !== reg);
+    if (list.length) this.byToken.set(reg.tokenId, list);
+    else this.byToken.delete(reg.tokenId);
+    this.reselect(reg.tokenId);
+    this.emit({ type: 'unregistered', service: reg.info() });
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.abort.abort();
+    for (const reg of [...this.regs.values()]) {
+      if (reg.state === 'registered' || reg.state === 'starting') {
+        this.fail(reg, KernelErrors.CARUSO_KERNEL_MANAGER_STOPPED());
+      }
+    }
+    // Reverse activation order: a service stops before the services it depends on.
+    const active = [...this.regs.values()].sort((a, b) => b.activationOrder - a.activationOrder);
+    for (const reg of active) {
+      if (reg.state === 'active' || reg.state === 'draining') {
+        this.setState(reg, 'draining');
+        await this.drain(reg);
+        await this.safeStop(reg, 'shutdown');
+        this.setState(reg, 'stopped');
+      }
+      this.remove(reg);
+    }
+    this._onDidChangeRegistry.dispose();
+  }
+
+  private setState(reg: Registration, state: ServiceState): void {
+    const from = reg.state;
+    if (from === state) return;
+    reg.state = state;
+    this.emit({ type: 'state', service: reg.info(), from });
+  }
+
+  private emit(e: Unsequenced<RegistryEvent>): void {
+    this._onDidChangeRegistry.fire({ ...e, seq: ++this._seq } as RegistryEvent);
+  }
+
+  // ---------------------------------------------------------------- lookup
+
+  private selectBest(tokenId: string, range: string | undefined, predicate: PropertyPredicate): Registration | undefined {
+    let best: Registration | undefined;
+    for (const r of this.byToken.get(tokenId) ?? []) {
+      if (!r.selectable) continue;
+      if (range !== undefined && !semver.satisfies(r.version, range, { includePrerelease: true })) continue;
+      if (!predicate(r.properties)) continue;
+      if (!best || r.ranking > best.ranking || (r.ranking === best.ranking && r.seq < best.seq)) best = r;
+    }
+    return best;
+  }
+
+  private matches(tokenId: string, range: string | undefined, predicate: PropertyPredicate): Registration[] {
+    return (this.byToken.get(tokenId) ?? [])
+      .filter((r) => r.selectable && (range === undefined || semver.satisfies(r.version, range, { includePrerelease: true })) && predicate(r.properties))
+      .sort((a, b) => b.ranking - a.ranking || a.seq - b.seq);
+  }
+
+  /** Moves every proxy of `tokenId` to its best match now. */
+  private reselect(tokenId: string): void {
+    for (const b of this.bindingsByToken.get(tokenId) ?? []) {
+      const best = this.selectBest(tokenId, b.range, b.predicate);
+      if (best !== b.current) b.point(best);
+    }
+  }
+
+  private bindingFor(tokenId: string, options: LookupOptions | undefined): Binding {
+    if (options === undefined || (options.range === undefined && options.filter === undefined)) {
+      const hit = this.defaultBindings.get(tokenId);
+      if (hit) return hit;
+    }
+    const range = options?.range;
+    if (range !== undefined && semver.validRange(range) === null) throw KernelErrors.CARUSO_KERNEL_INVALID_RANGE({ token: tokenId, range });
+    const fk = filterKey(options?.filter);
+    const key = `${tokenId}\u0000${range ?? ''}\u0000${fk}`;
+    let b = this.bindingCache.get(key);
+    if (!b) {
+      b = new Binding(tokenId, range, fk, compileFilter(options?.filter), false);
+      b.point(this.selectBest(tokenId, range, b.predicate));
+      this.bindingCache.set(key, b);
+      this.proxyBindings.set(b.proxy, b);
+      const set = this.bindingsByToken.get(tokenId) ?? new Set<Binding>();
+      set.add(b);
+      this.bindingsByToken.set(tokenId, set);
+      if (range === undefined && fk === '') this.defaultBindings.set(tokenId, b);
+    }
+    return b;
+  }
+
+  private notFound(tokenId: string, options: LookupOptions | undefined): Error {
+    const regs = this.byToken.get(tokenId) ?? [];
+    const all = [...this.byToken.values()].flat();
+    const registered = regs.length
+      ? regs.map((r) => `${r.version} ${JSON.stringify(r.properties)} (${r.state})`).join('; ')
+      : all.length
+        ? `nothing for this token; other tokens: ${[...new Set(all.map((r) => r.tokenId))].sort().join(', ')}`
+        : 'nothing at all';
+    return KernelErrors.CARUSO_KERNEL_SERVICE_NOT_FOUND(
+      { token: tokenId, range: options?.range ?? 'any', filter: describeFilter(options?.filter), registered },
+      { details: { token: tokenId, range: options?.range ?? null, filter: options?.filter ?? null, registered: regs.map((r) => ({ version: r.version, properties: r.properties, state: r.state })) } },
+    );
+  }
+
+  get<T>(token: Token<T>, options?: LookupOptions): T {
+    const b = this.bindingFor(token.id, options);
+    if (b.current === undefined) throw this.notFound(token.id, options);
+    return b.proxy as T;
+  }
+
+  tryGet<T>(token: Token<T>, options?: LookupOptions): T | undefined {
+    const b = this.bindingFor(token.id, options);
+    return b.current === undefined ? undefined : (b.proxy as T);
+  }
+
+  private fixedProxy(reg: Registration): unknown {
+    let b = this.fixedBindings.get(reg);
+    if (!b) {
+      b = new Binding(reg.tokenId, undefined, '', () => true, true);
+      b.point(reg);
+      this.fixedBindings.set(reg, b);
+      this.proxyBindings.set(b.proxy, b);
+      // When the registration goes away, its fixed proxy fails cleanly instead of calling a stopped instance.
+      const sub = this.onDidChangeRegistry((e) => {
+        if (e.type === 'unregistered' && e.service.id === reg.id) {
+          b!.current = undefined;
+          sub.dispose();
+        }
+      });
+    }
+    return b.proxy;
+  }
+
+  getAll<T>(token: Token<T>, options?: LookupOptions): T[] {
+    const range = options?.range;
+    if (range !== undefined && semver.validRange(range) === null) throw KernelErrors.CARUSO_KERNEL_INVALID_RANGE({ token: token.id, range });
+    return this.matches(token.id, range, compileFilter(options?.filter)).map((r) => this.fixedProxy(r) as T);
+  }
+
+  whenAvailable<T>(token: Token<T>, options: LookupOptions & { readonly timeoutMs?: number } = {}): Promise<T> {
+    const { timeoutMs = this.startTimeoutMs, ...lookup } = options;
+    const now = this.tryGet(token, lookup);
+    if (now !== undefined) return Promise.resolve(now);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        sub.dispose();
+        reject(KernelErrors.CARUSO_KERNEL_WAIT_TIMEOUT({ token: token.id, range: lookup.range ?? 'any', filter: describeFilter(lookup.filter), timeoutMs }));
+      }, timeoutMs);
+      const sub = this.onDidChangeRegistry((e) => {
+        if (e.service.tokenId !== token.id) return;
+        const p = this.tryGet(token, lookup);
+        if (p !== undefined) {
+          clearTimeout(timer);
+          sub.dispose();
+          resolve(p);
+        }
+      });
+    });
+  }
+
+  find(tokenId: string, options?: LookupOptions): ServiceInfo[] {
+    const predicate = compileFilter(options?.filter);
+    const range = options?.range;
+    return (this.byToken.get(tokenId) ?? [])
+      .filter((r) => (range === undefined || semver.satisfies(r.version, range, { includePrerelease: true })) && predicate(r.properties))
+      .map((r) => r.info());
+  }
+
+  track<T>(token: Token<T>, options?: LookupOptions): ServiceTracker<T> {
+    const range = options?.range;
+    if (range !== undefined && semver.validRange(range) === null) throw KernelErrors.CARUSO_KERNEL_INVALID_RANGE({ token: token.id, range });
+    const predicate = compileFilter(options?.filter);
+    const onDidChange = new Emitter<TrackerEvent>();
+    const known = new Set<string>(this.matches(token.id, range, predicate).map((r) => r.id));
+    // Snapshot and subscription happen in the same synchronous step: no event can fall between them.
+    const sub = this.onDidChangeRegistry((e) => {
+      if (e.service.tokenId !== token.id) return;
+      const reg = this.regs.get(e.service.id);
+      const matchesNow =
+        reg !== undefined &&
+        reg.selectable &&
+        (range === undefined || semver.satisfies(reg.version, range, { includePrerelease: true })) &&
+        predicate(reg.properties);
+      const was = known.has(e.service.id);
+      if (matchesNow && !was) {
+        known.add(e.service.id);
+        onDidChange.fire({ seq: e.seq, type: 'added', service: reg.info() });
+      } else if (!matchesNow && was) {
+        known.delete(e.service.id);
+        onDidChange.fire({ seq: e.seq, type: 'removed', service: reg?.info() ?? e.service });
+      } else if (matchesNow && was && e.type === 'modified') {
+        onDidChange.fire({ seq: e.seq, type: 'modified', service: reg.info() });
+      }
+    });
+    const disposable: IDisposable = toDisposable(() => {
+      sub.dispose();
+      onDidChange.dispose();
+    });
+    return {
+      services: () => this.matches(token.id, range, predicate).map((r) => r.info()),
+      all: () => this.matches(token.id, range, predicate).map((r) => this.fixedProxy(r) as T),
+      onDidChange: onDidChange.event,
+      dispose: () => disposable.dispose(),
+    };
+  }
+
+  pin<T>(proxy: T): T & IDisposable {
+    const b = typeof proxy === 'object' && proxy !== null ? this.proxyBindings.get(proxy) : undefined;
+    if (!b) throw KernelErrors.CARUSO_KERNEL_NOT_A_PROXY({ got: typeof proxy });
+    const reg = b.current;
+    if (!reg) throw b.unavailable();
+    const pinned = new Binding(reg.tokenId, undefined, '', () => true, true);
+    pinned.point(reg);
+    reg.pins++;
+    let released = false;
+    Object.defineProperty(pinned.proxy, 'dispose', {
+      value: () => {
+        if (released) return;
+        released = true;
+        reg.pins--;
+        pinned.current = undefined;
+        reg.onIdle?.();
+      },
+    });
+    return pinned.proxy as T & IDisposable;
+  }
+
+  list(): ServiceInfo[] {
+    return [...this.regs.values()].sort((a, b) => a.seq - b.seq).map((r) => r.info());
+  }
+
+  async checkHealth(): Promise<ServiceInfo[]> {
+    const active = [...this.regs.values()].filter((r) => r.state === 'active');
+    await Promise.all(
+      active.map(async (r) => {
+        r.health = await this.runHealth(r);
+      }),
+    );
+    return this.list();
+  }
+
+  /** Internal: the registration behind an id (remote endpoint). */
+  registration(id: string): Registration | undefined {
+    return this.regs.get(id);
+  }
+}
+
+/** Creates a service manager. */
+export function createServiceManager(options: ServiceManagerOptions = {}): ServiceRegistry {
+  return new ServiceRegistry(options);
+}
