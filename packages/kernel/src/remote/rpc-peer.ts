@@ -1,0 +1,211 @@
+import type { WebSocket, RawData } from 'ws';
+import { CarusoError, isCarusoError } from '../error-catalogue.js';
+import { KernelErrors } from '../errors.js';
+import { Emitter } from '../event.js';
+import type { Logger } from '../logger.js';
+
+/** JSON-RPC 2.0 error codes used on the wire (`data.code` carries the Caruso code). */
+export const RpcErrorCode = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  InternalError: -32603,
+  ServerError: -32000,
+} as const;
+
+/** The error object of a JSON-RPC response. */
+export interface RpcErrorObject {
+  code: number;
+  message: string;
+  data?: { code?: string; details?: unknown; status?: number };
+}
+
+/** Handles one incoming request; returns the result or throws (a CarusoError keeps its code). */
+export type RpcHandler = (method: string, params: unknown, peer: RpcPeer) => unknown;
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+  timer: NodeJS.Timeout | undefined;
+  method: string;
+  token: string;
+}
+
+const WIRE_CODE: Record<string, number> = {
+  CARUSO_KERNEL_RPC_PARSE_ERROR: RpcErrorCode.ParseError,
+  CARUSO_KERNEL_RPC_INVALID_REQUEST: RpcErrorCode.InvalidRequest,
+  CARUSO_KERNEL_RPC_METHOD_NOT_FOUND: RpcErrorCode.MethodNotFound,
+  CARUSO_KERNEL_RPC_INVALID_PARAMS: RpcErrorCode.InvalidParams,
+};
+
+/** Turns any thrown value into a JSON-RPC error object (never leaking a stack). */
+export function toRpcError(err: unknown): RpcErrorObject {
+  if (isCarusoError(err)) {
+    return { code: WIRE_CODE[err.code] ?? RpcErrorCode.ServerError, message: err.message, data: { code: err.code, details: err.details, status: err.status } };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: RpcErrorCode.ServerError, message, data: { code: 'CARUSO_KERNEL_RPC_REMOTE_ERROR' } };
+}
+
+/** Rebuilds a CarusoError from a JSON-RPC error object received from the peer. */
+export function fromRpcError(e: RpcErrorObject): CarusoError {
+  const code = e.data?.code;
+  if (code && code !== 'CARUSO_KERNEL_RPC_REMOTE_ERROR' && code.startsWith('CARUSO_')) {
+    return new CarusoError(code, e.message, e.data?.status ?? 500, 'user', e.data?.details);
+  }
+  return KernelErrors.CARUSO_KERNEL_RPC_REMOTE_ERROR({ reason: e.message }, { details: { remoteMessage: e.message } });
+}
+
+/**
+ * One end of a JSON-RPC 2.0 conversation over a WebSocket: both sides send requests (the manager
+ * calls services that a remote process registered), with deadlines, a size limit, and a clear
+ * error for every pending call when the connection drops.
+ */
+export class RpcPeer {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closed = false;
+  private readonly _onDidClose = new Emitter<void>();
+  readonly onDidClose = this._onDidClose.event;
+  private readonly _onDidNotify = new Emitter<{ method: string; params: unknown }>();
+  readonly onDidNotify = this._onDidNotify.event;
+
+  constructor(
+    readonly socket: WebSocket,
+    /** A name for messages and logs (the other side's address or principal). */
+    public name: string,
+    private readonly handler: RpcHandler,
+    private readonly logger: Logger,
+    private readonly maxMessageBytes: number,
+  ) {
+    socket.on('message', (data: RawData, isBinary: boolean) => {
+      void this.receive(data, isBinary);
+    });
+    socket.on('close', () => this.shutdown());
+    socket.on('error', (err) => {
+      this.logger.warn({ peer: this.name, err: err.message }, 'websocket error');
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Sends a request and waits for the answer, up to `deadlineMs`. */
+  request(method: string, params: unknown, deadlineMs: number, token = ''): Promise<unknown> {
+    if (this.closed) return Promise.reject(KernelErrors.CARUSO_KERNEL_RPC_CONNECTION_LOST({ peer: this.name, method }));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer =
+        deadlineMs > 0 && Number.isFinite(deadlineMs)
+          ? setTimeout(() => {
+              this.pending.delete(id);
+              reject(KernelErrors.CARUSO_KERNEL_RPC_DEADLINE_EXCEEDED({ method, token, deadlineMs }));
+            }, deadlineMs)
+          : undefined;
+      this.pending.set(id, { resolve, reject, timer, method, token });
+      this.send({ jsonrpc: '2.0', id, method, params });
+    });
+  }
+
+  /** Sends a notification (no answer). */
+  notify(method: string, params: unknown): void {
+    if (!this.closed) this.send({ jsonrpc: '2.0', method, params });
+  }
+
+  close(code = 1000, reason = ''): void {
+    this.socket.close(code, reason);
+    this.shutdown();
+  }
+
+  private send(message: unknown): void {
+    if (this.closed) return;
+    this.socket.send(JSON.stringify(message));
+  }
+
+  private shutdown(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(KernelErrors.CARUSO_KERNEL_RPC_CONNECTION_LOST({ peer: this.name, method: p.method }));
+      this.pending.delete(id);
+    }
+    this._onDidClose.fire();
+    this._onDidClose.dispose();
+    this._onDidNotify.dispose();
+  }
+
+  private async receive(data: RawData, isBinary: boolean): Promise<void> {
+    const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer | ArrayBuffer).byteLength;
+    if (size > this.maxMessageBytes) {
+      this.logger.warn({ peer: this.name, size }, 'message too large');
+      this.send({ jsonrpc: '2.0', id: null, error: toRpcError(KernelErrors.CARUSO_KERNEL_RPC_MESSAGE_TOO_LARGE({ size, limit: this.maxMessageBytes })) });
+      return;
+    }
+    let message: unknown;
+    try {
+      if (isBinary) throw new Error('binary frames are not accepted; send text');
+      message = JSON.parse(data.toString());
+    } catch (err) {
+      this.send({ jsonrpc: '2.0', id: null, error: toRpcError(KernelErrors.CARUSO_KERNEL_RPC_PARSE_ERROR({ reason: (err as Error).message })) });
+      return;
+    }
+    if (Array.isArray(message)) {
+      if (message.length === 0) {
+        this.send({ jsonrpc: '2.0', id: null, error: toRpcError(KernelErrors.CARUSO_KERNEL_RPC_INVALID_REQUEST({ reason: 'empty batch' })) });
+        return;
+      }
+      const answers = (await Promise.all(message.map((m) => this.handleOne(m)))).filter((a) => a !== undefined);
+      if (answers.length) this.send(answers);
+      return;
+    }
+    const answer = await this.handleOne(message);
+    if (answer !== undefined) this.send(answer);
+  }
+
+  /** Handles one request, response or notification; returns the response to send, if any. */
+  private async handleOne(m: unknown): Promise<unknown> {
+    const invalid = (reason: string, id: unknown = null): unknown => ({
+      jsonrpc: '2.0',
+      id: typeof id === 'string' || typeof id === 'number' ? id : null,
+      error: toRpcError(KernelErrors.CARUSO_KERNEL_RPC_INVALID_REQUEST({ reason })),
+    });
+    if (typeof m !== 'object' || m === null) return invalid('a message must be a JSON object');
+    const msg = m as Record<string, unknown>;
+    if (msg['jsonrpc'] !== '2.0') return invalid('jsonrpc must be "2.0"', msg['id']);
+    const id = msg['id'];
+    if (id !== undefined && id !== null && typeof id !== 'string' && typeof id !== 'number') return invalid('id must be a string, a number or null');
+    // A response to one of our requests.
+    if (!('method' in msg) && ('result' in msg || 'error' in msg)) {
+      const p = typeof id === 'number' ? this.pending.get(id) : undefined;
+      if (!p) return undefined; // late answer after a deadline: dropped
+      this.pending.delete(id as number);
+      clearTimeout(p.timer);
+      if ('error' in msg) p.reject(fromRpcError(msg['error'] as RpcErrorObject));
+      else p.resolve(msg['result']);
+      return undefined;
+    }
+    const method = msg['method'];
+    if (typeof method !== 'string' || method.length === 0 || method.length > 200) return invalid('method must be a non-empty string', id);
+    const params = msg['params'];
+    if (params !== undefined && (typeof params !== 'object' || params === null)) return invalid('params must be an object or an array', id);
+    if (id === undefined) {
+      // A notification: no answer, whatever happens.
+      try {
+        this._onDidNotify.fire({ method, params });
+        await this.handler(method, params, this);
+      } catch {
+        /* notifications get no answer */
+      }
+      return undefined;
+    }
+    try {
+      const result = await this.handler(method, params, this);
+      return { jsonrpc: '2.0', id, result: result === undefined ? null : result };
+    } catch (err) {
+      return { jsonrpc: '2.0', id, error: toRpcError(err) };
+    }
+  }
+}
