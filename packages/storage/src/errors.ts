@@ -39,11 +39,12 @@ export const StorageErrors = defineErrors({
     status: 409,
   },
   CARUSO_STORAGE_FOREIGN_KEY_VIOLATION: {
-    message: '{table}: a foreign key is violated (columns {columns}, references {referencedTable}, constraint {constraint}); the referenced row is missing or still referenced',
+    message: '{table}: a foreign key is violated{where}; the referenced row is missing, or the row is still referenced',
     status: 409,
   },
   CARUSO_STORAGE_NOT_NULL_VIOLATION: { message: '{table}.{column} may not be empty (NOT NULL)' },
   CARUSO_STORAGE_CHECK_VIOLATION: { message: '{table}: the check {constraint} is not satisfied' },
+  CARUSO_STORAGE_INVALID_VALUE: { message: '{table}: {reason}' },
   // concurrency
   CARUSO_STORAGE_SERIALIZATION_FAILURE: {
     message: 'the transaction conflicted with a concurrent one and was rolled back; run it again',
@@ -52,6 +53,10 @@ export const StorageErrors = defineErrors({
   CARUSO_STORAGE_DEADLOCK: {
     message: 'the transaction was chosen as the victim of a deadlock and rolled back; run it again',
     status: 409,
+  },
+  CARUSO_STORAGE_STATEMENT_TIMEOUT: {
+    message: 'a statement on {table} ran longer than the statement timeout and was cancelled',
+    status: 503,
   },
   // schema
   CARUSO_STORAGE_UNDEFINED_TABLE: { message: 'table {table} does not exist in the {dialect} database', status: 500, kind: 'bug' },

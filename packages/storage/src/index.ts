@@ -6,5 +6,9 @@
 export * from './storage.js';
 export { StorageErrors, type StorageErrorCode } from './errors.js';
 export { resolveStorageOptions, type StorageOptions, type PoolOptions, type SqliteOptions, type PostgresOptions } from './options.js';
+export { createStorage } from './create-storage.js';
+export { storageService, STORAGE_SERVICE_VERSION, type StorageServiceOptions } from './storage-service.js';
+export { maskUrl } from './internal/url.js';
+export { KNOWN_SCHEMES } from './dialects/index.js';
 /** The knex types, re-exported so that consumers of the contract need not depend on knex themselves. */
 export type { Knex } from 'knex';

@@ -1,0 +1,46 @@
+import type { CarusoError } from '@caruso/kernel';
+import type { Knex } from 'knex';
+import type { ResolvedStorageOptions } from '../options.js';
+import type { Dialect, TableInfo, TransactionOptions } from '../storage.js';
+import type { ClientHooks, StatementContext } from './client.js';
+
+/** What a dialect needs to know to translate an error. */
+export interface TranslationContext extends StatementContext {
+  /** The table the statement writes to, when the SQL says (`insert into`, `update`, `delete from`). */
+  readonly table: string | undefined;
+}
+
+/**
+ * One database of the storage manager. Adding a database means adding a folder `dialects/<db>/`
+ * that exports one of these, and one entry in the map of `dialects/index.ts` (knex's layout).
+ */
+export interface DialectDriver {
+  readonly name: Dialect;
+  /** URL schemes without the colon, e.g. `postgres`, `postgresql`. */
+  readonly schemes: readonly string[];
+  /** Parses and checks the URL (CARUSO_STORAGE_BAD_URL); no I/O. */
+  connect(options: ResolvedStorageOptions): DialectConnection;
+}
+
+/** A dialect bound to one URL and its options. */
+export interface DialectConnection {
+  /** The URL with its password masked. */
+  readonly displayUrl: string;
+  /** Everything knex needs; `hooks` make the client translate errors. */
+  knexConfig(hooks: ClientHooks): Knex.Config;
+  /** Work before the first connection (SQLite: create the database's folder). */
+  prepare(): Promise<void>;
+  /** Translates a driver error of a statement; `undefined` when the error is not the driver's. */
+  translate(err: unknown, ctx: TranslationContext): CarusoError | undefined;
+  /** Translates an error raised while opening a connection. */
+  translateConnect(err: unknown): CarusoError | undefined;
+  /** knex transaction settings for the options (the dialect ignores what it cannot do, silently). */
+  transactionConfig(options: TransactionOptions): Knex.TransactionConfig;
+  hasTable(db: Knex | Knex.Transaction, table: string): Promise<boolean>;
+  describeTable(db: Knex | Knex.Transaction, table: string): Promise<TableInfo | undefined>;
+  listTables(db: Knex | Knex.Transaction, schema: string | undefined): Promise<string[]>;
+  /** Serializes migration runs of one scope across processes, for the rest of the transaction. */
+  lockMigrations(trx: Knex.Transaction, scope: string): Promise<void>;
+  /** Facts for health(): e.g. the SQLite journal mode, the PostgreSQL server version. */
+  describeSettings(db: Knex): Promise<Record<string, string>>;
+}

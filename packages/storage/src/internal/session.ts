@@ -1,0 +1,13 @@
+import type { Logger } from '@caruso/kernel';
+import type { Knex } from 'knex';
+import type { Dialect, TableInfo, TransactionOptions } from '../storage.js';
+
+/** What transaction handles share with their storage manager. */
+export interface SessionCore {
+  readonly dialect: Dialect;
+  readonly logger: Logger;
+  transactionConfig(options: TransactionOptions): Knex.TransactionConfig;
+  hasTable(db: Knex | Knex.Transaction, table: string): Promise<boolean>;
+  columnInfo(db: Knex | Knex.Transaction, table: string): Promise<TableInfo>;
+  listTables(db: Knex | Knex.Transaction, options?: { readonly schema?: string }): Promise<string[]>;
+}
