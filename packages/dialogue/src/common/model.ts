@@ -1,0 +1,221 @@
+/**
+ * The compiled form of a dialogue script: what the parser produces and the session engine runs.
+ * Free of Node imports (the browser front office reuses it). Every element keeps its place in the
+ * file (`at`) so that run-time problems can still name `file:line:col`.
+ */
+import type { CompiledExpression, ScriptValue } from './expression.js';
+
+/** The three channels one script runs on. */
+export type Channel = 'agent' | 'web' | 'ivr';
+/** Every channel, in the order the documentation lists them. */
+export const CHANNELS: readonly Channel[] = ['agent', 'web', 'ivr'];
+
+/** Where something is written. */
+export interface SourceRef {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+}
+
+/** Answer types of a `<question>`. */
+export type QuestionType = 'choice' | 'boolean' | 'text' | 'number' | 'date' | 'digits';
+/** Every question type. */
+export const QUESTION_TYPES: readonly QuestionType[] = ['choice', 'boolean', 'text', 'number', 'date', 'digits'];
+
+/** Declared types of a `<var>`. */
+export type VarType = 'string' | 'number' | 'boolean' | 'date' | 'object' | 'list' | 'any';
+/** Every variable type. */
+export const VAR_TYPES: readonly VarType[] = ['string', 'number', 'boolean', 'date', 'object', 'list', 'any'];
+
+/** Events a question handles with `<on event>`. */
+export type QuestionEvent = 'noinput' | 'nomatch' | 'invalid';
+/** Every question event. */
+export const QUESTION_EVENTS: readonly QuestionEvent[] = ['noinput', 'nomatch', 'invalid'];
+
+/** A piece of a prompt: literal text or a `<value expr>`. */
+export type PromptPart = string | CompiledExpression;
+
+/** A `<prompt>` (or `<help>`): mixed text and values, for one channel and language or for all. */
+export interface Prompt {
+  readonly channel?: Channel;
+  readonly lang?: string;
+  readonly parts: readonly PromptPart[];
+}
+
+/** A `<var>` declaration. */
+export interface VarDecl {
+  readonly name: string;
+  readonly type: VarType;
+  readonly expr?: CompiledExpression;
+  readonly at: SourceRef;
+}
+
+/** Executable content: inside `<next>` and `<on>`. */
+export type Executable =
+  | { readonly kind: 'assign'; readonly var: string; readonly expr: CompiledExpression; readonly at: SourceRef }
+  | {
+      readonly kind: 'fetch';
+      /** Token id of the data-source service. */
+      readonly source: string;
+      /** The method called on it (default `fetch`). */
+      readonly operation: string;
+      readonly key: CompiledExpression;
+      readonly into: string;
+      readonly at: SourceRef;
+    }
+  | {
+      readonly kind: 'action';
+      readonly service: string;
+      readonly operation: string;
+      readonly params: ReadonlyArray<{ readonly name: string; readonly expr: CompiledExpression }>;
+      readonly into?: string;
+      readonly at: SourceRef;
+    }
+  | { readonly kind: 'log'; readonly expr: CompiledExpression; readonly at: SourceRef }
+  | {
+      readonly kind: 'if';
+      /** `<if cond>`, then each `<elseif cond>`, then `<else>` (no cond). */
+      readonly branches: ReadonlyArray<{ readonly cond?: CompiledExpression; readonly body: readonly Executable[] }>;
+      readonly at: SourceRef;
+    }
+  | { readonly kind: 'goto'; readonly target: string; readonly at: SourceRef };
+
+/** A `<next>`: taken when `cond` holds (or always without it); runs `body`, then goes to `target`. */
+export interface Transition {
+  readonly cond?: CompiledExpression;
+  readonly target: string;
+  readonly body: readonly Executable[];
+  readonly at: SourceRef;
+}
+
+/** A `<choice>`. */
+export interface Choice {
+  readonly value: string;
+  readonly label: string;
+  readonly dtmf?: string;
+}
+
+/** A `<validate>`: the answer is refused with `message` when `cond` does not hold. */
+export interface Validation {
+  readonly cond: CompiledExpression;
+  readonly message: string;
+  readonly at: SourceRef;
+}
+
+/** An `<on event count?>` handler. */
+export interface EventHandler {
+  readonly event: QuestionEvent;
+  /** Selected when the event's counter is at least this (VoiceXML); default 1. */
+  readonly count: number;
+  readonly prompts: readonly Prompt[];
+  readonly body: readonly Executable[];
+  readonly at: SourceRef;
+}
+
+interface NodeBase {
+  readonly id: string;
+  /** The channels the node runs on; on others it is skipped as if unanswered. */
+  readonly channels: readonly Channel[];
+  readonly at: SourceRef;
+}
+
+/** `<question>`. */
+export interface QuestionNode extends NodeBase {
+  readonly kind: 'question';
+  readonly var: string;
+  readonly type: QuestionType;
+  readonly required: boolean;
+  readonly min?: number | string;
+  readonly max?: number | string;
+  readonly pattern?: string;
+  readonly prompts: readonly Prompt[];
+  readonly help: readonly Prompt[];
+  readonly choices: readonly Choice[];
+  readonly validations: readonly Validation[];
+  readonly handlers: readonly EventHandler[];
+  readonly next: readonly Transition[];
+}
+
+/** `<info>`. */
+export interface InfoNode extends NodeBase {
+  readonly kind: 'info';
+  readonly prompts: readonly Prompt[];
+  readonly next: readonly Transition[];
+}
+
+/** `<decision>`. */
+export interface DecisionNode extends NodeBase {
+  readonly kind: 'decision';
+  readonly next: readonly Transition[];
+}
+
+/** `<subscript>`. */
+export interface SubscriptNode extends NodeBase {
+  readonly kind: 'subscript';
+  /** As written. */
+  readonly src: string;
+  /** The id of the script `src` resolved to (set by the loader). */
+  readonly scriptId: string;
+  readonly next: readonly Transition[];
+}
+
+/** `<handoff>`. */
+export interface HandoffNode extends NodeBase {
+  readonly kind: 'handoff';
+  readonly queue: string;
+  readonly skills: readonly string[];
+  readonly prompts: readonly Prompt[];
+}
+
+/** `<end>`. */
+export interface EndNode extends NodeBase {
+  readonly kind: 'end';
+  readonly outcome: string;
+  readonly prompts: readonly Prompt[];
+}
+
+/** Any node of a script. */
+export type ScriptNode = QuestionNode | InfoNode | DecisionNode | SubscriptNode | HandoffNode | EndNode;
+/** The node kinds. */
+export type NodeKind = ScriptNode['kind'];
+
+/** Metadata from `<meta>`. */
+export interface ScriptMeta {
+  readonly title?: string;
+  readonly description?: string;
+  readonly authors: readonly string[];
+}
+
+/** One compiled script file. */
+export interface CompiledScript {
+  readonly id: string;
+  readonly version: string;
+  readonly file: string;
+  readonly start: string;
+  readonly lang?: string;
+  /** Queue of the default IVR hand-off (after the last noinput/nomatch handler). */
+  readonly fallbackQueue: string;
+  /** Attempts before the default IVR hand-off when a question has no handler for the event. */
+  readonly maxAttempts: number;
+  readonly meta: ScriptMeta;
+  readonly vars: readonly VarDecl[];
+  /** Nodes by id. */
+  readonly nodes: ReadonlyMap<string, ScriptNode>;
+  /** Node ids in document order. */
+  readonly order: readonly string[];
+}
+
+/**
+ * A script with every subscript it uses, resolved at load time: what a session runs. A session stays
+ * on the bundle it started with, so a new version does not change a running conversation.
+ */
+export interface ScriptBundle {
+  readonly main: CompiledScript;
+  /** Every script of the bundle by id, the main one included. */
+  readonly scripts: ReadonlyMap<string, CompiledScript>;
+  /** The source text of every file of the bundle, by script id (for persistence of the version). */
+  readonly sources: ReadonlyMap<string, { readonly file: string; readonly text: string }>;
+}
+
+/** Initial values handed to a session. */
+export type Variables = Record<string, ScriptValue>;

@@ -1,0 +1,105 @@
+/**
+ * Loads a script together with every script its `<subscript src>` elements name (recursively), so
+ * that a session runs one fixed bundle: the version it started with.
+ */
+import { XmlDiagnostic } from '@caruso/kernel';
+import type { CompiledScript, ScriptBundle, ScriptNode, SubscriptNode } from './common/model.js';
+import { parseScript } from './script-parser.js';
+
+/** How the loader reads files; the default reads the file system. */
+export interface ScriptSourceReader {
+  /** The path of `src` written in `from`. */
+  resolve(from: string, src: string): string;
+  /** The text of a file, or `undefined` when it does not exist. */
+  read(path: string): string | undefined;
+}
+
+/** The result of {@link loadScriptBundle}. */
+export interface LoadedBundle {
+  /** The bundle, when no file of it has an error. */
+  readonly bundle: ScriptBundle | undefined;
+  /** Problems of every file of the bundle. */
+  readonly diagnostics: XmlDiagnostic[];
+}
+
+/**
+ * Parses `file` (whose text is `text`) and every subscript it uses.
+ * @param reader resolves and reads subscript files.
+ */
+export function loadScriptBundle(file: string, text: string, reader: ScriptSourceReader): LoadedBundle {
+  const diagnostics: XmlDiagnostic[] = [];
+  const scripts = new Map<string, CompiledScript>();
+  const sources = new Map<string, { file: string; text: string }>();
+  const byFile = new Map<string, CompiledScript | null>();
+  let failed = false;
+
+  const load = (path: string, content: string, chain: string[]): CompiledScript | undefined => {
+    const cached = byFile.get(path);
+    if (cached !== undefined) return cached ?? undefined;
+    const parsed = parseScript(content, path);
+    diagnostics.push(...parsed.diagnostics);
+    const script = parsed.script;
+    byFile.set(path, script ?? null);
+    if (!script) {
+      failed = true;
+      return undefined;
+    }
+    const other = scripts.get(script.id);
+    if (other && other.file !== path) {
+      diagnostics.push(new XmlDiagnostic(path, 1, 1, 'error', `script id '${script.id}' is also used by ${other.file}: ids must be unique within a bundle`, 'duplicate-script'));
+      failed = true;
+      return undefined;
+    }
+    scripts.set(script.id, script);
+    sources.set(script.id, { file: path, text: content });
+    for (const id of script.order) {
+      const n = script.nodes.get(id) as ScriptNode;
+      if (n.kind !== 'subscript') continue;
+      const target = reader.resolve(path, n.src);
+      const err = (message: string, code: string): void => {
+        diagnostics.push(new XmlDiagnostic(path, n.at.line, n.at.col, 'error', message, code));
+        failed = true;
+      };
+      if (chain.includes(target) || target === path) {
+        err(`subscript '${n.src}' includes itself (${[...chain, path, target].join(' → ')})`, 'subscript-cycle');
+        continue;
+      }
+      const sub = reader.read(target);
+      if (sub === undefined) {
+        err(`subscript src="${n.src}": no such file (${target})`, 'subscript-not-found');
+        continue;
+      }
+      const child = load(target, sub, [...chain, path]);
+      if (!child) {
+        if (!diagnostics.some((d) => d.file === target && d.severity === 'error')) err(`subscript '${n.src}' could not be loaded`, 'subscript-invalid');
+        else err(`subscript '${n.src}' has errors (see ${target})`, 'subscript-invalid');
+        continue;
+      }
+      (n as { scriptId: string } & SubscriptNode).scriptId = child.id;
+    }
+    return script;
+  };
+
+  const main = load(file, text, []);
+  diagnostics.sort(XmlDiagnostic.compare);
+  if (!main || failed) return { bundle: undefined, diagnostics };
+  return { bundle: { main, scripts, sources }, diagnostics };
+}
+
+/** A reader over an in-memory map of files (for tests, the browser, and versions kept in storage). */
+export function mapSourceReader(files: ReadonlyMap<string, string> | Readonly<Record<string, string>>): ScriptSourceReader {
+  const get = (p: string): string | undefined => (files instanceof Map ? files.get(p) : (files as Record<string, string>)[p]);
+  return {
+    resolve(from, src) {
+      if (src.startsWith('/')) return src;
+      const dir = from.includes('/') ? from.slice(0, from.lastIndexOf('/') + 1) : '';
+      const parts: string[] = [];
+      for (const seg of (dir + src).split('/')) {
+        if (seg === '..') parts.pop();
+        else if (seg !== '.' && seg !== '') parts.push(seg);
+      }
+      return (from.startsWith('/') ? '/' : '') + parts.join('/');
+    },
+    read: (p) => get(p),
+  };
+}
