@@ -58,8 +58,9 @@ async function runVerb(verb: Verb, args: string[], io: CommandIO, usagePrefix: s
   try {
     return await verb.run(args, io);
   } catch (err) {
-    if (err instanceof UsageError || (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
-      io.stderr.write(`${usagePrefix}: ${err.message}\n\n${verb.help.trimEnd()}\n`);
+    // parseArgs errors carry an ERR_PARSE_ARGS_* code (checked by code: instanceof fails across realms).
+    if (err instanceof UsageError || (err as { code?: unknown })?.code?.toString().startsWith('ERR_PARSE_ARGS')) {
+      io.stderr.write(`${usagePrefix}: ${(err as Error).message}\n\n${verb.help.trimEnd()}\n`);
       return ExitCode.Usage;
     }
     if (err instanceof InputError) {

@@ -1,4 +1,6 @@
 import type { CommandArea } from '../command.js';
+import { startArea } from './start.js';
+import { servicesArea } from './services.js';
 
 /** Every area of the caruso command, in the order `--help` lists them. */
-export const areas: readonly CommandArea[] = [];
+export const areas: readonly CommandArea[] = [startArea, servicesArea];

@@ -1,0 +1,53 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { connectServiceManager, createToken } from '@caruso/kernel';
+import { main } from '../src/main.js';
+import { bufferIO } from './io.js';
+
+const bin = fileURLToPath(new URL('../bin/caruso.js', import.meta.url));
+const built = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+
+describe('caruso start and caruso services', () => {
+  it('starts the service manager, lists a remotely registered service, and stops cleanly on SIGINT', async () => {
+    expect(existsSync(built)).toBe(true); // npm test builds before jest runs
+    const token = 'start-test-token-0123456789';
+    const child = spawn(process.execPath, [bin, 'start', '--port', '0'], {
+      env: { ...process.env, CARUSO_ACCESS_TOKEN: token, CARUSO_LOG_LEVEL: 'silent' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += String(d)));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const deadline = Date.now() + 10_000;
+    while (!/remote endpoint: (ws:\/\/\S+)/.test(out)) {
+      if (Date.now() > deadline) throw new Error(`caruso start did not come up: ${out}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const url = /remote endpoint: (ws:\/\/\S+)/.exec(out)![1]!;
+    expect(out).toContain('no assembly yet');
+
+    const wrapper = await connectServiceManager(url, { accessToken: token, name: 'test-wrapper' });
+    await wrapper.register(createToken<{ ping(): string }>('legacy.Ping'), { version: '1.2.3', properties: { vendor: 'legacy' }, implementation: { ping: () => 'pong' } });
+
+    const io = bufferIO({ CARUSO_ACCESS_TOKEN: token });
+    expect(await main(['services', '--url', url], io)).toBe(0);
+    expect(io.out()).toMatch(/legacy\.Ping\s+1\.2\.3\s+active\s+test-wrapper@\S+\s+ok/);
+    expect(io.out()).toContain('vendor=legacy');
+
+    const json = bufferIO({ CARUSO_ACCESS_TOKEN: token });
+    expect(await main(['services', '--url', url, '--json'], json)).toBe(0);
+    expect(JSON.parse(json.out())).toEqual([expect.objectContaining({ tokenId: 'legacy.Ping', version: '1.2.3', state: 'active' })]);
+
+    await wrapper.close();
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(out).toContain('stopped.');
+  });
+
+  it('refuses an assembly file until assemblies are supported, with exit 1', async () => {
+    const io = bufferIO({});
+    expect(await main(['start', 'crm.xml'], io)).toBe(1);
+    expect(io.err()).toContain('assembly files are not supported yet');
+  });
+});
