@@ -1,2 +1,13 @@
-// @caruso/comms: public entry point (filled in by the communication server).
-export {};
+/**
+ * @caruso/comms: the communication server. Every contact with a customer passes through it:
+ * queues, agents and the ACD, the contact event log, channel adapters, and the simulator.
+ */
+export * from './errors.js';
+export * from './clock.js';
+export * from './random.js';
+export * from './model.js';
+export * from './contact-event-log.js';
+export * from './in-memory-event-log.js';
+export * from './queue-router.js';
+export * from './contact-figures.js';
+export * from './erlang.js';

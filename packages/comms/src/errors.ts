@@ -1,0 +1,26 @@
+import { defineErrors } from '@caruso/kernel';
+
+/** Every error the communication server raises. Each code is documented in docs/errors.md. */
+export const CommsErrors = defineErrors({
+  CARUSO_COMMS_INVALID_QUEUE: { message: 'queue {queue}: {reason}' },
+  CARUSO_COMMS_INVALID_AGENT: { message: 'agent {agent}: {reason}' },
+  CARUSO_COMMS_INVALID_CONTACT: { message: 'contact {contact}: {reason}' },
+  CARUSO_COMMS_UNKNOWN_QUEUE: { message: 'no queue {queue}; known queues: {known}', status: 404 },
+  CARUSO_COMMS_UNKNOWN_AGENT: { message: 'no agent {agent}', status: 404 },
+  CARUSO_COMMS_UNKNOWN_CONTACT: { message: 'no active contact {contact}', status: 404 },
+  CARUSO_COMMS_UNKNOWN_OFFER: { message: 'no pending offer {offer} (it was answered, withdrawn or timed out)', status: 409 },
+  CARUSO_COMMS_DUPLICATE: { message: '{what} {id} already exists', status: 409 },
+  CARUSO_COMMS_AGENT_STATE: { message: 'agent {agent} cannot {action} while {state}', status: 409 },
+  CARUSO_COMMS_CONTACT_STATE: { message: 'contact {contact} cannot {action} while {state}', status: 409 },
+  CARUSO_COMMS_UNKNOWN_CALL: { message: 'no call {call} on telephony adapter {adapter}', status: 404 },
+  CARUSO_COMMS_INVALID_SIMULATION: { message: 'invalid simulation: {reason}' },
+  CARUSO_COMMS_EVENT_LOG_FAILED: {
+    message: 'the contact event log could not be written ({reason}); the change was not acknowledged',
+    status: 503,
+    kind: 'bug',
+  },
+  CARUSO_COMMS_INVALID_EVENT: { message: 'event {seq} of the contact event log is malformed: {reason}', kind: 'bug' },
+});
+
+/** The union of communication-server error codes. */
+export type CommsErrorCode = (typeof CommsErrors.codes)[number];

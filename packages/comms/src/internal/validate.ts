@@ -1,0 +1,147 @@
+import { CommsErrors } from '../errors.js';
+import {
+  CHANNELS,
+  ROUTING_STRATEGIES,
+  type AgentConfig,
+  type ContactSpec,
+  type OverflowRule,
+  type QueueConfig,
+  type SkillRequirement,
+} from '../model.js';
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+
+type Raise = (reason: string) => never;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function only(o: Record<string, unknown>, allowed: readonly string[], raise: Raise): void {
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) raise(`unknown field '${k}' (allowed: ${allowed.join(', ')})`);
+}
+
+function nonNegative(o: Record<string, unknown>, field: string, raise: Raise, integer = false): void {
+  const v = o[field];
+  if (v === undefined) return;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (integer && !Number.isInteger(v))) {
+    raise(`'${field}' must be a ${integer ? 'non-negative integer' : 'non-negative number'}, got ${JSON.stringify(v)}`);
+  }
+}
+
+function skills(v: unknown, field: string, raise: Raise): void {
+  if (v === undefined) return;
+  if (!Array.isArray(v)) raise(`'${field}' must be a list of { skill, minLevel }`);
+  for (const [i, r] of (v as unknown[]).entries()) {
+    if (!isObject(r)) raise(`'${field}[${i}]' must be an object { skill, minLevel }`);
+    const req = r as Partial<SkillRequirement> & Record<string, unknown>;
+    only(req, ['skill', 'minLevel'], (m) => raise(`'${field}[${i}]': ${m}`));
+    if (typeof req.skill !== 'string' || !ID.test(req.skill)) raise(`'${field}[${i}].skill' must be a skill name`);
+    if (typeof req.minLevel !== 'number' || !Number.isFinite(req.minLevel)) raise(`'${field}[${i}].minLevel' must be a number`);
+  }
+}
+
+/** Validates a queue configuration that may come from a file or the wire. */
+export function validateQueueConfig(input: unknown): QueueConfig {
+  const id = isObject(input) && typeof input['id'] === 'string' ? input['id'] : '?';
+  const raise: Raise = (reason) => {
+    throw CommsErrors.CARUSO_COMMS_INVALID_QUEUE({ queue: id, reason });
+  };
+  if (!isObject(input)) raise('the configuration must be an object');
+  const o = input as Record<string, unknown>;
+  only(o, ['id', 'strategy', 'requiredSkills', 'ageingPerSecond', 'maxWaitMs', 'maxLength', 'wrapUpMs', 'ringTimeoutMs', 'maxNoAnswer', 'overflow'], raise);
+  if (typeof o['id'] !== 'string' || !ID.test(o['id'])) raise("'id' must be letters, digits and . _ : @ - (at most 128)");
+  if (o['strategy'] !== undefined && !ROUTING_STRATEGIES.includes(o['strategy'] as never)) {
+    raise(`unknown strategy ${JSON.stringify(o['strategy'])}; use one of ${ROUTING_STRATEGIES.join(', ')}`);
+  }
+  skills(o['requiredSkills'], 'requiredSkills', raise);
+  for (const f of ['ageingPerSecond', 'maxWaitMs', 'wrapUpMs', 'ringTimeoutMs']) nonNegative(o, f, raise);
+  for (const f of ['maxLength', 'maxNoAnswer']) nonNegative(o, f, raise, true);
+  if (o['ringTimeoutMs'] === 0) raise("'ringTimeoutMs' must be above 0");
+  if (o['overflow'] !== undefined) {
+    if (!Array.isArray(o['overflow'])) raise("'overflow' must be a list of rules");
+    for (const [i, r] of (o['overflow'] as unknown[]).entries()) {
+      const at = `overflow[${i}]`;
+      if (!isObject(r)) raise(`'${at}' must be an object`);
+      const rule = r as Record<string, unknown>;
+      nonNegative(rule, 'afterMs', (m) => raise(`'${at}': ${m}`));
+      if (typeof rule['afterMs'] !== 'number') raise(`'${at}.afterMs' is required`);
+      if (rule['action'] === 'move') {
+        only(rule, ['afterMs', 'action', 'queueId'], (m) => raise(`'${at}': ${m}`));
+        if (typeof rule['queueId'] !== 'string' || !ID.test(rule['queueId'])) raise(`'${at}.queueId' must name a queue`);
+        if (rule['queueId'] === o['id']) raise(`'${at}' moves contacts to the queue itself`);
+      } else if (rule['action'] === 'widen-skills' || rule['action'] === 'voicemail' || rule['action'] === 'callback') {
+        only(rule, ['afterMs', 'action'], (m) => raise(`'${at}': ${m}`));
+      } else {
+        raise(`'${at}.action' must be widen-skills, move, voicemail or callback`);
+      }
+    }
+  }
+  return o as unknown as QueueConfig;
+}
+
+/** Validates an agent configuration. */
+export function validateAgentConfig(input: unknown): AgentConfig {
+  const id = isObject(input) && typeof input['id'] === 'string' ? input['id'] : '?';
+  const raise: Raise = (reason) => {
+    throw CommsErrors.CARUSO_COMMS_INVALID_AGENT({ agent: id, reason });
+  };
+  if (!isObject(input)) raise('the configuration must be an object');
+  const o = input as Record<string, unknown>;
+  only(o, ['id', 'skills', 'queues', 'capacity', 'endpoint'], raise);
+  if (typeof o['id'] !== 'string' || !ID.test(o['id'])) raise("'id' must be letters, digits and . _ : @ - (at most 128)");
+  if (o['skills'] !== undefined) {
+    if (!isObject(o['skills'])) raise("'skills' must be an object of skill → level");
+    for (const [k, v] of Object.entries(o['skills'] as Record<string, unknown>)) {
+      if (!ID.test(k)) raise(`skill name ${JSON.stringify(k)} is not valid`);
+      if (typeof v !== 'number' || !Number.isFinite(v)) raise(`skill '${k}' must have a numeric level`);
+    }
+  }
+  if (!Array.isArray(o['queues'])) raise("'queues' must be a list of { queueId, level?, weight? }");
+  const seen = new Set<string>();
+  for (const [i, m] of (o['queues'] as unknown[]).entries()) {
+    if (!isObject(m)) raise(`'queues[${i}]' must be an object`);
+    const mm = m as Record<string, unknown>;
+    only(mm, ['queueId', 'level', 'weight'], (r) => raise(`'queues[${i}]': ${r}`));
+    if (typeof mm['queueId'] !== 'string') raise(`'queues[${i}].queueId' is required`);
+    if (seen.has(mm['queueId'] as string)) raise(`queue '${String(mm['queueId'])}' is listed twice`);
+    seen.add(mm['queueId'] as string);
+    if (mm['level'] !== undefined && (typeof mm['level'] !== 'number' || !Number.isFinite(mm['level']))) raise(`'queues[${i}].level' must be a number`);
+    nonNegative(mm, 'weight', (r) => raise(`'queues[${i}]': ${r}`));
+  }
+  if (o['capacity'] !== undefined) {
+    if (!isObject(o['capacity'])) raise("'capacity' must be an object { voice?, email?, chat? }");
+    const c = o['capacity'] as Record<string, unknown>;
+    only(c, ['voice', 'email', 'chat'], raise);
+    for (const k of Object.keys(c)) nonNegative(c, k, (r) => raise(`capacity: ${r}`), true);
+  }
+  if (o['endpoint'] !== undefined && (typeof o['endpoint'] !== 'string' || o['endpoint'].length === 0 || o['endpoint'].length > 512)) {
+    raise("'endpoint' must be a non-empty string");
+  }
+  return o as unknown as AgentConfig;
+}
+
+/** Validates a contact specification. */
+export function validateContactSpec(input: unknown): ContactSpec {
+  const id = isObject(input) && typeof input['id'] === 'string' ? input['id'] : '(new)';
+  const raise: Raise = (reason) => {
+    throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: id, reason });
+  };
+  if (!isObject(input)) raise('the contact must be an object');
+  const o = input as Record<string, unknown>;
+  only(o, ['id', 'channel', 'direction', 'queueId', 'priority', 'requiredSkills', 'enteredAt', 'data'], raise);
+  if (o['id'] !== undefined && (typeof o['id'] !== 'string' || !ID.test(o['id']))) raise("'id' must be letters, digits and . _ : @ - (at most 128)");
+  if (!CHANNELS.includes(o['channel'] as never)) raise(`'channel' must be one of ${CHANNELS.join(', ')}`);
+  if (o['direction'] !== undefined && o['direction'] !== 'inbound' && o['direction'] !== 'outbound') raise("'direction' must be inbound or outbound");
+  if (typeof o['queueId'] !== 'string') raise("'queueId' is required");
+  if (o['priority'] !== undefined && (typeof o['priority'] !== 'number' || !Number.isFinite(o['priority']))) raise("'priority' must be a number");
+  skills(o['requiredSkills'], 'requiredSkills', raise);
+  if (o['enteredAt'] !== undefined && (typeof o['enteredAt'] !== 'number' || !Number.isFinite(o['enteredAt']))) raise("'enteredAt' must be a time in ms");
+  if (o['data'] !== undefined && !isObject(o['data'])) raise("'data' must be an object");
+  return o as unknown as ContactSpec;
+}
+
+/** Sorts overflow rules by their delay (stable). */
+export function sortedRules(rules: readonly OverflowRule[] | undefined): OverflowRule[] {
+  return [...(rules ?? [])].sort((a, b) => a.afterMs - b.afterMs);
+}

@@ -1,0 +1,198 @@
+/**
+ * The domain of the communication server: contacts, queues and agents, as plain data.
+ * This file has no Node imports so that front-office code can share it.
+ */
+
+/** The kind of a contact. All of them wait in the same queues and are routed by the same ACD. */
+export type Channel = 'call' | 'email' | 'chat' | 'callback';
+
+/** Every channel, in a stable order. */
+export const CHANNELS: readonly Channel[] = ['call', 'email', 'chat', 'callback'];
+
+/** Who started the contact. */
+export type Direction = 'inbound' | 'outbound';
+
+/**
+ * What an agent's capacity is counted in: a callback is a voice contact like a call.
+ * Note: while an agent is on a voice contact, nothing else is offered to them.
+ */
+export type CapacityClass = 'voice' | 'email' | 'chat';
+
+/** The capacity class of a channel. */
+export function capacityClassOf(channel: Channel): CapacityClass {
+  return channel === 'email' ? 'email' : channel === 'chat' ? 'chat' : 'voice';
+}
+
+/**
+ * How a queue picks among the agents able to take a contact (after skills and the per-queue
+ * level tiers have narrowed them):
+ * - `ring-all`: offer to all of them at once, the first to accept gets it;
+ * - `longest-idle`: the agent idle the longest (across all queues);
+ * - `least-recent`: the agent whose last contact from this queue ended the longest ago;
+ * - `fewest-contacts`: the agent who handled the fewest contacts of this queue;
+ * - `round-robin`: the next agent after the one offered last, in member order (with memory);
+ * - `random`: uniformly at random;
+ * - `linear`: the first in member order (top-down);
+ * - `weighted-random`: at random, proportionally to each member's weight.
+ */
+export type RoutingStrategy =
+  | 'ring-all'
+  | 'longest-idle'
+  | 'least-recent'
+  | 'fewest-contacts'
+  | 'round-robin'
+  | 'random'
+  | 'linear'
+  | 'weighted-random';
+
+/** Every routing strategy. */
+export const ROUTING_STRATEGIES: readonly RoutingStrategy[] = [
+  'ring-all',
+  'longest-idle',
+  'least-recent',
+  'fewest-contacts',
+  'round-robin',
+  'random',
+  'linear',
+  'weighted-random',
+];
+
+/** A skill an agent must have, at least at `minLevel` (levels are integers, higher is better). */
+export interface SkillRequirement {
+  readonly skill: string;
+  readonly minLevel: number;
+}
+
+/** Why a contact leaves a queue without reaching an agent (besides abandoning). */
+export type ExitReason = 'timeout' | 'full' | 'empty' | 'key' | 'callback-requested' | 'voicemail' | 'after-hours';
+
+/**
+ * What happens to a contact that has waited `afterMs` in a queue (measured from when it entered
+ * this queue). Rules fire in the order of their `afterMs`.
+ * - `widen-skills`: drop the skill requirements (of the queue and of the contact);
+ * - `move`: move it to another queue, keeping its age and priority;
+ * - `voicemail` / `callback`: take it out of the queue with that exit reason (the channel then
+ *   records a message or schedules a callback).
+ */
+export type OverflowRule =
+  | { readonly afterMs: number; readonly action: 'widen-skills' }
+  | { readonly afterMs: number; readonly action: 'move'; readonly queueId: string }
+  | { readonly afterMs: number; readonly action: 'voicemail' | 'callback' };
+
+/** The configuration of a queue. */
+export interface QueueConfig {
+  /** Stable id, e.g. `billing`. */
+  readonly id: string;
+  /** Default `longest-idle`. */
+  readonly strategy?: RoutingStrategy;
+  /** Skills every agent must have for this queue's contacts. */
+  readonly requiredSkills?: readonly SkillRequirement[];
+  /**
+   * Ageing: priority points a contact gains per second of waiting (default 0). The contact with the
+   * highest `priority + ageingPerSecond × waited seconds` is served first; ties go to the oldest.
+   */
+  readonly ageingPerSecond?: number;
+  /** After this wait the contact exits with reason `timeout` (default 1 hour). */
+  readonly maxWaitMs?: number;
+  /** Above this many waiting contacts, new ones exit with reason `full` (default unlimited). */
+  readonly maxLength?: number;
+  /** Wrap-up time after each contact of this queue; the agent gets no offer from any queue meanwhile (default 0). */
+  readonly wrapUpMs?: number;
+  /** An offer not accepted within this time is withdrawn (ring-no-answer) (default 20 s). */
+  readonly ringTimeoutMs?: number;
+  /** After this many ring-no-answers in a row the agent is paused with reason `no-answer` (default 3, 0 = never). */
+  readonly maxNoAnswer?: number;
+  /** Overflow rules. */
+  readonly overflow?: readonly OverflowRule[];
+}
+
+/** An agent's membership of a queue. */
+export interface QueueMembership {
+  readonly queueId: string;
+  /**
+   * The agent's level in this queue (default 1, higher is better). The router offers a contact to
+   * the highest level among the agents able to take it, then applies the queue's strategy among them.
+   */
+  readonly level?: number;
+  /** Weight for `weighted-random` (default 1). */
+  readonly weight?: number;
+}
+
+/** The configuration of an agent. */
+export interface AgentConfig {
+  readonly id: string;
+  /** Skills and their levels, e.g. `{ dutch: 5, billing: 3 }`. */
+  readonly skills?: Readonly<Record<string, number>>;
+  /** Queues the agent serves. */
+  readonly queues: readonly QueueMembership[];
+  /** Contacts at once per capacity class (default voice 1, email 1, chat 1). */
+  readonly capacity?: Partial<Readonly<Record<CapacityClass, number>>>;
+  /** Where the telephony adapter reaches the agent, e.g. `sip:anna@10.0.0.7` (remote agents welcome). */
+  readonly endpoint?: string;
+}
+
+/** What the router shows of an agent's state. */
+export type AgentState = 'logged-out' | 'ready' | 'reserved' | 'busy' | 'wrap-up' | 'paused';
+
+/** A contact's state inside the router. */
+export type ContactState = 'queued' | 'offered' | 'connected' | 'ended';
+
+/** How a contact is put into a queue. */
+export interface ContactSpec {
+  /** Id; generated when absent. */
+  readonly id?: string;
+  readonly channel: Channel;
+  /** Default `inbound`. */
+  readonly direction?: Direction;
+  readonly queueId: string;
+  /** Higher is served first (default 0). */
+  readonly priority?: number;
+  /** Extra skills this contact needs (e.g. collected by the IVR), added to the queue's. */
+  readonly requiredSkills?: readonly SkillRequirement[];
+  /**
+   * When the contact first entered the contact center (default now). A contact moved, recovered
+   * after a restart or returning as a callback keeps its place through this.
+   */
+  readonly enteredAt?: number;
+  /** Free-form data (collected IVR variables, the customer's key …), kept with the contact. */
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+/** A read-only view of a contact. */
+export interface ContactSnapshot {
+  readonly id: string;
+  readonly channel: Channel;
+  readonly direction: Direction;
+  readonly queueId: string;
+  readonly priority: number;
+  readonly state: ContactState;
+  readonly enteredAt: number;
+  readonly agentIds: readonly string[];
+  readonly requiredSkills: readonly SkillRequirement[];
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/** A read-only view of an agent. */
+export interface AgentSnapshot {
+  readonly id: string;
+  readonly state: AgentState;
+  /** The pause reason while paused. */
+  readonly pauseReason?: string;
+  /** Ids of contacts connected to the agent. */
+  readonly contactIds: readonly string[];
+  readonly queueIds: readonly string[];
+  /** Ring-no-answers in a row. */
+  readonly noAnswerCount: number;
+}
+
+/** A contact offered to an agent. */
+export interface Offer {
+  readonly offerId: string;
+  readonly contactId: string;
+  readonly agentId: string;
+  readonly queueId: string;
+  readonly channel: Channel;
+  /** The agent's endpoint from its configuration, when it has one. */
+  readonly endpoint?: string;
+  readonly ringTimeoutMs: number;
+}

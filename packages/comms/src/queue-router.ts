@@ -1,0 +1,1069 @@
+import { randomUUID } from 'node:crypto';
+import { Disposable, Emitter, silentLogger, type Logger } from '@caruso/kernel';
+import type { Clock, Timer } from './clock.js';
+import type { ContactEventInput, ContactEventSink } from './contact-event-log.js';
+import { CommsErrors } from './errors.js';
+import {
+  capacityClassOf,
+  type AgentConfig,
+  type AgentSnapshot,
+  type AgentState,
+  type CapacityClass,
+  type Channel,
+  type ContactSnapshot,
+  type ContactSpec,
+  type ContactState,
+  type Direction,
+  type ExitReason,
+  type Offer,
+  type OverflowRule,
+  type QueueConfig,
+  type RoutingStrategy,
+  type SkillRequirement,
+} from './model.js';
+import { sortedRules, validateAgentConfig, validateContactSpec, validateQueueConfig } from './internal/validate.js';
+
+/** Options of a {@link QueueRouter}. */
+export interface QueueRouterOptions {
+  /** The clock every time-out runs on. */
+  readonly clock: Clock;
+  /** Where events go (the contact event log). Default: nowhere. */
+  readonly events?: ContactEventSink;
+  /** Uniform source for the random strategies (default Math.random; pass a seeded one in tests). */
+  readonly random?: () => number;
+  /** Prefix of generated contact ids (default a random one per router, so ids never repeat across restarts). */
+  readonly idPrefix?: string;
+  readonly logger?: Logger;
+}
+
+/** Why an offer was withdrawn. */
+export type WithdrawReason = 'ring-no-answer' | 'answered-elsewhere' | 'abandoned' | 'exited' | 'logged-out';
+
+/** A contact left its queue without reaching an agent (the channel decides what comes next). */
+export interface ContactExit {
+  readonly contactId: string;
+  readonly queueId: string;
+  readonly channel: Channel;
+  readonly reason: ExitReason;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/** An agent's state changed. */
+export interface AgentStateChange {
+  readonly agentId: string;
+  readonly state: AgentState;
+  readonly fromState: AgentState;
+  readonly reason?: string;
+}
+
+/** A queue's live figures. */
+export interface QueueStatus {
+  readonly queueId: string;
+  readonly waiting: number;
+  /** Agents logged in as members. */
+  readonly staffed: number;
+  /** Members able to take a contact now. */
+  readonly available: number;
+  /** Wait of the contact waiting longest, in ms. */
+  readonly longestWaitMs: number;
+}
+
+/** Position in line and expected wait (for announcements). */
+export interface QueuePosition {
+  /** 1 for the next contact to be served. */
+  readonly position: number;
+  readonly expectedWaitMs: number;
+}
+
+interface QueueRec {
+  readonly id: string;
+  readonly strategy: RoutingStrategy;
+  readonly required: readonly SkillRequirement[];
+  readonly ageing: number;
+  readonly maxWaitMs: number;
+  readonly maxLength: number;
+  readonly wrapUpMs: number;
+  readonly ringTimeoutMs: number;
+  readonly maxNoAnswer: number;
+  readonly overflow: readonly OverflowRule[];
+  /** Queued contacts, best first. */
+  readonly waiting: ContactRec[];
+  /** Members that can take a contact now. */
+  readonly available: Set<MemberRec>;
+  readonly members: MemberRec[];
+  rrLast: number;
+  staffed: number;
+  /** Moving average of handle time (talk + wrap), for the expected-wait announcement. */
+  ahtMs: number;
+}
+
+interface MemberRec {
+  readonly agent: AgentRec;
+  readonly queue: QueueRec;
+  readonly index: number;
+  readonly level: number;
+  readonly weight: number;
+  lastEndedAt: number;
+  handled: number;
+}
+
+interface Wrap {
+  readonly timer: Timer;
+  readonly startedAt: number;
+  readonly contactId: string;
+  readonly queueId: string;
+  readonly channel: Channel;
+}
+
+interface AgentRec {
+  readonly id: string;
+  readonly endpoint: string | undefined;
+  readonly skills: ReadonlyMap<string, number>;
+  readonly capacity: Record<CapacityClass, number>;
+  readonly load: Record<CapacityClass, number>;
+  readonly members: MemberRec[];
+  readonly offers: Map<string, OfferRec>;
+  readonly contacts: Set<ContactRec>;
+  readonly wraps: Map<string, Wrap>;
+  loggedIn: boolean;
+  paused: boolean;
+  pauseReason: string | undefined;
+  available: boolean;
+  state: AgentState;
+  idleSince: number;
+  noAnswer: number;
+}
+
+interface ContactRec {
+  readonly id: string;
+  readonly seq: number;
+  readonly channel: Channel;
+  readonly cls: CapacityClass;
+  readonly direction: Direction;
+  readonly priority: number;
+  readonly extraSkills: readonly SkillRequirement[];
+  readonly enteredAt: number;
+  readonly data: Readonly<Record<string, unknown>>;
+  queue: QueueRec;
+  queueEnteredAt: number;
+  key: number;
+  state: ContactState;
+  widened: boolean;
+  ruleIndex: number;
+  deadline: Timer | undefined;
+  readonly offers: Map<string, OfferRec>;
+  declined: Set<AgentRec> | undefined;
+  agent: AgentRec | undefined;
+  connectedAt: number;
+  heldAt: number | undefined;
+  holdMs: number;
+}
+
+interface OfferRec {
+  readonly id: string;
+  readonly contact: ContactRec;
+  readonly member: MemberRec;
+  readonly at: number;
+  timer: Timer | undefined;
+}
+
+const NO_EVENTS: ContactEventSink = {
+  append: (e) => ({ ...e, seq: 0 }),
+};
+
+/**
+ * The automatic call distributor: queues, agents and the routing decision, on a clock, with no I/O.
+ * Every change is appended to the contact event log synchronously; the service around it flushes
+ * the log before acknowledging.
+ *
+ * Agents are indexed by queue and availability, so a routing decision looks only at the agents
+ * free in the contact's queue (or the heads of the agent's queues), never at everyone.
+ *
+ * Every state has a way out: a queued contact has its maximum wait and overflow rules, an offer its
+ * ring time-out, a wrap-up its time; an agent who does not answer is paused after `maxNoAnswer`
+ * ring-no-answers; a forced log-out puts the agent's contacts back in line.
+ */
+export class QueueRouter extends Disposable {
+  private readonly clock: Clock;
+  private readonly sink: ContactEventSink;
+  private readonly random: () => number;
+  private readonly idPrefix: string;
+  private readonly logger: Logger;
+  private readonly queues = new Map<string, QueueRec>();
+  private readonly agents = new Map<string, AgentRec>();
+  private readonly contacts = new Map<string, ContactRec>();
+  private readonly offers = new Map<string, OfferRec>();
+  private contactSeq = 0;
+  private offerSeq = 0;
+  private draining = false;
+  private pendingContacts: ContactRec[] = [];
+  private pendingAgents: AgentRec[] = [];
+  private readonly scratch: MemberRec[] = [];
+
+  private readonly _onDidOffer = this.register(new Emitter<Offer>());
+  /** A contact is offered to an agent: ring the agent (accept or reject it within its ring time-out). */
+  readonly onDidOffer = this._onDidOffer.event;
+  private readonly _onDidWithdrawOffer = this.register(new Emitter<{ readonly offer: Offer; readonly reason: WithdrawReason }>());
+  /** An offer is no longer valid: stop ringing the agent. */
+  readonly onDidWithdrawOffer = this._onDidWithdrawOffer.event;
+  private readonly _onDidExit = this.register(new Emitter<ContactExit>());
+  /** A contact left its queue without an agent (time-out, full, overflow to voicemail or callback, key). */
+  readonly onDidExit = this._onDidExit.event;
+  private readonly _onDidChangeAgentState = this.register(new Emitter<AgentStateChange>());
+  /** An agent's state changed. */
+  readonly onDidChangeAgentState = this._onDidChangeAgentState.event;
+
+  constructor(options: QueueRouterOptions) {
+    super();
+    this.clock = options.clock;
+    this.sink = options.events ?? NO_EVENTS;
+    this.random = options.random ?? Math.random;
+    this.idPrefix = options.idPrefix ?? `c-${randomUUID().slice(0, 8)}-`;
+    this.logger = options.logger ?? silentLogger();
+  }
+
+  // ---------------------------------------------------------------- configuration
+
+  /** Adds a queue. Throws CARUSO_COMMS_INVALID_QUEUE or CARUSO_COMMS_DUPLICATE (and changes nothing). */
+  addQueue(config: QueueConfig): void {
+    const c = validateQueueConfig(config);
+    if (this.queues.has(c.id)) throw CommsErrors.CARUSO_COMMS_DUPLICATE({ what: 'queue', id: c.id });
+    this.queues.set(c.id, {
+      id: c.id,
+      strategy: c.strategy ?? 'longest-idle',
+      required: [...(c.requiredSkills ?? [])],
+      ageing: c.ageingPerSecond ?? 0,
+      maxWaitMs: c.maxWaitMs ?? 3_600_000,
+      maxLength: c.maxLength ?? Infinity,
+      wrapUpMs: c.wrapUpMs ?? 0,
+      ringTimeoutMs: c.ringTimeoutMs ?? 20_000,
+      maxNoAnswer: c.maxNoAnswer ?? 3,
+      overflow: sortedRules(c.overflow),
+      waiting: [],
+      available: new Set(),
+      members: [],
+      rrLast: -1,
+      staffed: 0,
+      ahtMs: 180_000,
+    });
+  }
+
+  /** Adds an agent (logged out). Throws CARUSO_COMMS_INVALID_AGENT, CARUSO_COMMS_UNKNOWN_QUEUE or CARUSO_COMMS_DUPLICATE. */
+  addAgent(config: AgentConfig): void {
+    const c = validateAgentConfig(config);
+    if (this.agents.has(c.id)) throw CommsErrors.CARUSO_COMMS_DUPLICATE({ what: 'agent', id: c.id });
+    for (const m of c.queues) this.queueRec(m.queueId);
+    const agent: AgentRec = {
+      id: c.id,
+      endpoint: c.endpoint,
+      skills: new Map(Object.entries(c.skills ?? {})),
+      capacity: { voice: c.capacity?.voice ?? 1, email: c.capacity?.email ?? 1, chat: c.capacity?.chat ?? 1 },
+      load: { voice: 0, email: 0, chat: 0 },
+      members: [],
+      offers: new Map(),
+      contacts: new Set(),
+      wraps: new Map(),
+      loggedIn: false,
+      paused: false,
+      pauseReason: undefined,
+      available: false,
+      state: 'logged-out',
+      idleSince: this.clock.now(),
+      noAnswer: 0,
+    };
+    for (const m of c.queues) {
+      const q = this.queueRec(m.queueId);
+      const member: MemberRec = { agent, queue: q, index: q.members.length, level: m.level ?? 1, weight: m.weight ?? 1, lastEndedAt: 0, handled: 0 };
+      q.members.push(member);
+      agent.members.push(member);
+    }
+    this.agents.set(c.id, agent);
+  }
+
+  // ---------------------------------------------------------------- agents
+
+  /** Logs an agent in (ready). Throws CARUSO_COMMS_UNKNOWN_AGENT. Logging in twice is harmless. */
+  login(agentId: string): void {
+    const a = this.agentRec(agentId);
+    if (a.loggedIn) return;
+    a.loggedIn = true;
+    a.paused = false;
+    a.pauseReason = undefined;
+    a.noAnswer = 0;
+    for (const m of a.members) m.queue.staffed++;
+    this.emit({ kind: 'agent-logged-in', at: this.clock.now(), agentId });
+    this.refresh(a);
+    this.drain();
+  }
+
+  /**
+   * Logs an agent out. Pending offers are withdrawn (their contacts go back in line, in their place)
+   * and wrap-ups end. With a contact connected it throws CARUSO_COMMS_AGENT_STATE, unless `force`
+   * (the agent's endpoint is gone): then the connected contacts go back in line too.
+   */
+  logout(agentId: string, options: { readonly force?: boolean } = {}): void {
+    const a = this.agentRec(agentId);
+    if (!a.loggedIn) return;
+    if (a.contacts.size > 0 && !options.force) {
+      throw CommsErrors.CARUSO_COMMS_AGENT_STATE({ agent: agentId, action: 'log out', state: a.state });
+    }
+    const withdrawn: Array<[OfferRec, WithdrawReason]> = [];
+    for (const o of [...a.offers.values()]) {
+      this.closeOffer(o);
+      withdrawn.push([o, 'logged-out']);
+      if (o.contact.offers.size === 0) this.requeue(o.contact);
+    }
+    for (const c of [...a.contacts]) {
+      a.contacts.delete(c);
+      a.load[c.cls]--;
+      c.agent = undefined;
+      this.emit({ kind: 'transferred', at: this.clock.now(), contactId: c.id, queueId: c.queue.id, agentId, channel: c.channel, reason: 'agent-disconnected' });
+      this.requeue(c);
+    }
+    for (const w of a.wraps.values()) w.timer.dispose();
+    a.wraps.clear();
+    a.loggedIn = false;
+    a.paused = false;
+    a.pauseReason = undefined;
+    for (const m of a.members) m.queue.staffed--;
+    this.refresh(a);
+    this.emit({ kind: 'agent-logged-out', at: this.clock.now(), agentId });
+    for (const [o, reason] of withdrawn) this._onDidWithdrawOffer.fire({ offer: this.offerView(o), reason });
+    this.drain();
+  }
+
+  /** Pauses an agent with a reason code (`break`, `training`, `no-answer` …). Throws when logged out. */
+  pause(agentId: string, reason: string): void {
+    const a = this.agentRec(agentId);
+    if (!a.loggedIn) throw CommsErrors.CARUSO_COMMS_AGENT_STATE({ agent: agentId, action: 'pause', state: a.state });
+    a.paused = true;
+    a.pauseReason = reason;
+    this.refresh(a);
+  }
+
+  /** Ends a pause (also resets the ring-no-answer count). */
+  resume(agentId: string): void {
+    const a = this.agentRec(agentId);
+    if (!a.loggedIn) throw CommsErrors.CARUSO_COMMS_AGENT_STATE({ agent: agentId, action: 'resume', state: a.state });
+    a.paused = false;
+    a.pauseReason = undefined;
+    a.noAnswer = 0;
+    this.refresh(a);
+    this.drain();
+  }
+
+  /** Ends the agent's wrap-ups now. */
+  finishWrapUp(agentId: string): void {
+    const a = this.agentRec(agentId);
+    for (const id of [...a.wraps.keys()]) this.endWrap(a, id);
+    this.drain();
+  }
+
+  // ---------------------------------------------------------------- contacts
+
+  /**
+   * Puts a contact in a queue and routes it. Returns its snapshot (state `ended` when the queue was
+   * full: the contact then exited with reason `full`). Throws CARUSO_COMMS_INVALID_CONTACT,
+   * CARUSO_COMMS_UNKNOWN_QUEUE or CARUSO_COMMS_DUPLICATE, changing nothing.
+   */
+  enqueue(spec: ContactSpec): ContactSnapshot {
+    const s = validateContactSpec(spec);
+    const q = this.queueRec(s.queueId);
+    const id = s.id ?? `${this.idPrefix}${this.contactSeq + 1}`;
+    if (this.contacts.has(id)) throw CommsErrors.CARUSO_COMMS_DUPLICATE({ what: 'contact', id });
+    const now = this.clock.now();
+    const c: ContactRec = {
+      id,
+      seq: ++this.contactSeq,
+      channel: s.channel,
+      cls: capacityClassOf(s.channel),
+      direction: s.direction ?? 'inbound',
+      priority: s.priority ?? 0,
+      extraSkills: s.requiredSkills ?? [],
+      enteredAt: s.enteredAt ?? now,
+      data: s.data ?? {},
+      queue: q,
+      queueEnteredAt: now,
+      key: 0,
+      state: 'queued',
+      widened: false,
+      ruleIndex: 0,
+      deadline: undefined,
+      offers: new Map(),
+      declined: undefined,
+      agent: undefined,
+      connectedAt: 0,
+      heldAt: undefined,
+      holdMs: 0,
+    };
+    c.key = keyOf(c, q);
+    this.contacts.set(id, c);
+    this.emit({
+      kind: 'queue-entered',
+      at: now,
+      contactId: id,
+      queueId: q.id,
+      channel: c.channel,
+      direction: c.direction,
+      priority: c.priority,
+      ...(s.enteredAt === undefined ? {} : { waitMs: now - c.enteredAt }),
+      ...(s.requiredSkills || s.data ? { data: { ...(s.requiredSkills ? { requiredSkills: s.requiredSkills } : {}), ...(s.data ? { data: s.data } : {}) } } : {}),
+    });
+    if (q.waiting.length >= q.maxLength) {
+      this.exitContact(c, 'full');
+      return this.snapshot(c);
+    }
+    insertSorted(q.waiting, c);
+    this.scheduleDeadline(c);
+    this.pendingContacts.push(c);
+    this.drain();
+    return this.snapshot(c);
+  }
+
+  /** The agent accepts an offer: the contact is connected. Throws CARUSO_COMMS_UNKNOWN_OFFER when it is no longer pending. */
+  accept(offerId: string): void {
+    const o = this.offerRec(offerId);
+    const c = o.contact;
+    const a = o.member.agent;
+    const now = this.clock.now();
+    this.closeOffer(o);
+    const others = [...c.offers.values()];
+    for (const other of others) this.closeOffer(other);
+    this.cancelDeadline(c);
+    c.state = 'connected';
+    c.agent = a;
+    c.connectedAt = now;
+    a.contacts.add(c);
+    a.load[c.cls]++;
+    a.noAnswer = 0;
+    this.emit({ kind: 'connected', at: now, contactId: c.id, queueId: c.queue.id, agentId: a.id, channel: c.channel, waitMs: now - c.enteredAt, ringMs: now - o.at });
+    this.refresh(a);
+    for (const other of others) {
+      this.refresh(other.member.agent);
+      this._onDidWithdrawOffer.fire({ offer: this.offerView(other), reason: 'answered-elsewhere' });
+    }
+    this.drain();
+  }
+
+  /** The agent declines an offer; the contact goes back in line (and is not offered to this agent again). */
+  reject(offerId: string, reason = 'rejected'): void {
+    const o = this.offerRec(offerId);
+    const c = o.contact;
+    const a = o.member.agent;
+    this.closeOffer(o);
+    (c.declined ??= new Set()).add(a);
+    this.emit({ kind: 'rejected', at: this.clock.now(), contactId: c.id, queueId: c.queue.id, agentId: a.id, channel: c.channel, reason, ringMs: this.clock.now() - o.at });
+    if (c.offers.size === 0) this.requeue(c);
+    this.refresh(a);
+    this.drain();
+  }
+
+  /** Ends a connected contact (`by` the agent or the customer); the agent goes to wrap-up (or ready). */
+  complete(contactId: string, by: 'agent' | 'caller' = 'agent'): void {
+    const c = this.contactRec(contactId);
+    if (c.state !== 'connected' || !c.agent) throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: contactId, action: 'complete', state: c.state });
+    const a = c.agent;
+    const q = c.queue;
+    const now = this.clock.now();
+    if (c.heldAt !== undefined) c.holdMs += now - c.heldAt;
+    const talkMs = now - c.connectedAt - c.holdMs;
+    c.state = 'ended';
+    a.contacts.delete(c);
+    a.load[c.cls]--;
+    this.contacts.delete(c.id);
+    const m = memberOf(a, q);
+    if (m) {
+      m.handled++;
+      m.lastEndedAt = now;
+    }
+    this.emit({ kind: 'completed', at: now, contactId: c.id, queueId: q.id, agentId: a.id, channel: c.channel, reason: by, talkMs, holdMs: c.holdMs });
+    q.ahtMs += (talkMs + c.holdMs + q.wrapUpMs - q.ahtMs) * 0.05;
+    if (q.wrapUpMs > 0) {
+      const timer = this.clock.setTimer(q.wrapUpMs, () => {
+        this.endWrap(a, c.id);
+        this.drain();
+      });
+      a.wraps.set(c.id, { timer, startedAt: now, contactId: c.id, queueId: q.id, channel: c.channel });
+    }
+    this.refresh(a);
+    // Capacity was freed: an agent who stayed available (other channels free) may now fit a waiting contact.
+    if (a.available) this.pendingAgents.push(a);
+    this.drain();
+  }
+
+  /** The customer put on hold by the agent. */
+  hold(contactId: string): void {
+    const c = this.contactRec(contactId);
+    if (c.state !== 'connected' || c.heldAt !== undefined) throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: contactId, action: 'hold', state: c.heldAt === undefined ? c.state : 'held' });
+    c.heldAt = this.clock.now();
+    this.emit({ kind: 'held', at: c.heldAt, contactId, queueId: c.queue.id, agentId: c.agent?.id ?? '', channel: c.channel });
+  }
+
+  /** The customer taken off hold. */
+  retrieve(contactId: string): void {
+    const c = this.contactRec(contactId);
+    if (c.state !== 'connected' || c.heldAt === undefined) throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: contactId, action: 'retrieve', state: c.state });
+    const now = this.clock.now();
+    const holdMs = now - c.heldAt;
+    c.holdMs += holdMs;
+    c.heldAt = undefined;
+    this.emit({ kind: 'retrieved', at: now, contactId, queueId: c.queue.id, agentId: c.agent?.id ?? '', channel: c.channel, holdMs });
+  }
+
+  /**
+   * Transfers a contact to another queue. A connected contact leaves its agent (who goes to wrap-up
+   * as after completing) and goes back in line in the new queue, keeping its age.
+   */
+  transferToQueue(contactId: string, queueId: string, reason = 'agent'): void {
+    const c = this.contactRec(contactId);
+    const target = this.queueRec(queueId);
+    if (c.state === 'connected' && c.agent) {
+      const a = c.agent;
+      const now = this.clock.now();
+      if (c.heldAt !== undefined) c.holdMs += now - c.heldAt;
+      this.emit({ kind: 'completed', at: now, contactId, queueId: c.queue.id, agentId: a.id, channel: c.channel, reason: 'transferred', talkMs: now - c.connectedAt - c.holdMs, holdMs: c.holdMs });
+      a.contacts.delete(c);
+      a.load[c.cls]--;
+      c.agent = undefined;
+      c.heldAt = undefined;
+      c.holdMs = 0;
+      this.refresh(a);
+      if (a.available) this.pendingAgents.push(a);
+      this.moveTo(c, target, reason);
+    } else if (c.state === 'queued') {
+      this.moveTo(c, target, reason);
+    } else {
+      throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: contactId, action: 'transfer', state: c.state });
+    }
+    this.drain();
+  }
+
+  /** The customer hung up (or closed the chat) before reaching an agent. */
+  abandon(contactId: string): void {
+    const c = this.contactRec(contactId);
+    if (c.state !== 'queued' && c.state !== 'offered') throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: contactId, action: 'abandon', state: c.state });
+    const withdrawn = this.leaveQueue(c);
+    this.emit({ kind: 'abandoned', at: this.clock.now(), contactId, queueId: c.queue.id, channel: c.channel, waitMs: this.clock.now() - c.enteredAt });
+    for (const o of withdrawn) {
+      this.refresh(o.member.agent);
+      this._onDidWithdrawOffer.fire({ offer: this.offerView(o), reason: 'abandoned' });
+    }
+    this.drain();
+  }
+
+  /** The contact leaves its queue for a reason (a key pressed, a callback requested …). */
+  exit(contactId: string, reason: ExitReason): void {
+    const c = this.contactRec(contactId);
+    if (c.state !== 'queued' && c.state !== 'offered') throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: contactId, action: 'exit', state: c.state });
+    this.exitContact(c, reason);
+    this.drain();
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /** A contact's snapshot, or undefined once it ended. */
+  contact(contactId: string): ContactSnapshot | undefined {
+    const c = this.contacts.get(contactId);
+    return c && this.snapshot(c);
+  }
+
+  /** An agent's snapshot. Throws CARUSO_COMMS_UNKNOWN_AGENT. */
+  agent(agentId: string): AgentSnapshot {
+    const a = this.agentRec(agentId);
+    return {
+      id: a.id,
+      state: a.state,
+      ...(a.pauseReason === undefined ? {} : { pauseReason: a.pauseReason }),
+      contactIds: [...a.contacts].map((c) => c.id),
+      queueIds: a.members.map((m) => m.queue.id),
+      noAnswerCount: a.noAnswer,
+    };
+  }
+
+  /** Every agent id. */
+  agentIds(): string[] {
+    return [...this.agents.keys()];
+  }
+
+  /** Every queue id. */
+  queueIds(): string[] {
+    return [...this.queues.keys()];
+  }
+
+  /** Contacts waiting in a queue, in the order they will be served. */
+  waiting(queueId: string): ContactSnapshot[] {
+    return this.queueRec(queueId).waiting.map((c) => this.snapshot(c));
+  }
+
+  /** Live figures of a queue. */
+  queueStatus(queueId: string): QueueStatus {
+    const q = this.queueRec(queueId);
+    const now = this.clock.now();
+    let longest = 0;
+    for (const c of q.waiting) longest = Math.max(longest, now - c.enteredAt);
+    return { queueId, waiting: q.waiting.length, staffed: q.staffed, available: q.available.size, longestWaitMs: longest };
+  }
+
+  /** Position in line and expected wait of a queued contact (undefined when not queued). */
+  position(contactId: string): QueuePosition | undefined {
+    const c = this.contactRec(contactId);
+    if (c.state !== 'queued') return undefined;
+    const q = c.queue;
+    const position = q.waiting.indexOf(c) + 1;
+    return { position, expectedWaitMs: Math.round((position * q.ahtMs) / Math.max(1, q.staffed)) };
+  }
+
+  /** Pending offers (for a desktop reconnecting, and for tests). */
+  pendingOffers(agentId?: string): Offer[] {
+    const list = agentId === undefined ? [...this.offers.values()] : [...this.agentRec(agentId).offers.values()];
+    return list.map((o) => this.offerView(o));
+  }
+
+  override dispose(): void {
+    for (const c of this.contacts.values()) c.deadline?.dispose();
+    for (const o of this.offers.values()) o.timer?.dispose();
+    for (const a of this.agents.values()) for (const w of a.wraps.values()) w.timer.dispose();
+    super.dispose();
+  }
+
+  // ---------------------------------------------------------------- routing
+
+  /** Runs pending routing work until none is left. Re-entrant calls (from listeners) only queue work. */
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (;;) {
+        if (this.pendingContacts.length > 0) {
+          const list = this.pendingContacts;
+          this.pendingContacts = [];
+          for (const c of list) this.routeContact(c);
+        } else if (this.pendingAgents.length > 0) {
+          const list = this.pendingAgents;
+          this.pendingAgents = [];
+          for (const a of list) this.routeAgent(a);
+        } else {
+          break;
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** A contact became routable: find agents for it in its queue. */
+  private routeContact(c: ContactRec): void {
+    if (c.state !== 'queued') return;
+    const q = c.queue;
+    if (q.available.size === 0) return;
+    const fits = this.candidates(c, q);
+    if (fits.length === 0) return;
+    if (q.strategy === 'ring-all') {
+      this.offer(c, fits);
+      return;
+    }
+    const chosen = this.choose(q, fits);
+    // The chosen agent may have a better contact waiting in another of its queues: serve that first.
+    const best = this.bestContactFor(chosen.agent);
+    if (best && best !== c) {
+      this.offerBest(best, chosen.agent);
+      this.pendingContacts.push(c);
+      return;
+    }
+    this.offer(c, [chosen]);
+  }
+
+  /** An agent became available: give them the best contact waiting in their queues. */
+  private routeAgent(a: AgentRec): void {
+    while (a.available) {
+      const c = this.bestContactFor(a);
+      if (!c) return;
+      this.offerBest(c, a);
+    }
+  }
+
+  private offerBest(c: ContactRec, a: AgentRec): void {
+    const q = c.queue;
+    if (q.strategy === 'ring-all') {
+      this.offer(c, this.candidates(c, q));
+    } else {
+      this.offer(c, [memberOf(a, q)!]);
+    }
+  }
+
+  /** Members of `q` available now that can take `c`, restricted to the highest level among them. */
+  private candidates(c: ContactRec, q: QueueRec): MemberRec[] {
+    const out = this.scratch;
+    out.length = 0;
+    let level = -Infinity;
+    for (const m of q.available) {
+      if (m.level < level || !this.fits(c, m.agent)) continue;
+      if (m.level > level) {
+        level = m.level;
+        out.length = 0;
+      }
+      out.push(m);
+    }
+    return out;
+  }
+
+  private choose(q: QueueRec, fits: MemberRec[]): MemberRec {
+    let best = fits[0]!;
+    switch (q.strategy) {
+      case 'longest-idle':
+        for (const m of fits) if (m.agent.idleSince < best.agent.idleSince) best = m;
+        return best;
+      case 'least-recent':
+        for (const m of fits) if (m.lastEndedAt < best.lastEndedAt || (m.lastEndedAt === best.lastEndedAt && m.index < best.index)) best = m;
+        return best;
+      case 'fewest-contacts':
+        for (const m of fits) if (m.handled < best.handled || (m.handled === best.handled && m.index < best.index)) best = m;
+        return best;
+      case 'linear':
+        for (const m of fits) if (m.index < best.index) best = m;
+        return best;
+      case 'round-robin': {
+        const n = q.members.length;
+        const dist = (m: MemberRec): number => (m.index - q.rrLast - 1 + 2 * n) % n;
+        for (const m of fits) if (dist(m) < dist(best)) best = m;
+        return best;
+      }
+      case 'random':
+        return fits[Math.floor(this.random() * fits.length)] ?? best;
+      case 'weighted-random': {
+        let total = 0;
+        for (const m of fits) total += m.weight;
+        if (total <= 0) return fits[Math.floor(this.random() * fits.length)] ?? best;
+        let r = this.random() * total;
+        for (const m of fits) {
+          r -= m.weight;
+          if (r < 0) return m;
+        }
+        return fits[fits.length - 1]!;
+      }
+      case 'ring-all':
+        return best;
+    }
+  }
+
+  /** The contact an agent should take next: the highest current score among the first fitting contact of each of their queues. */
+  private bestContactFor(a: AgentRec): ContactRec | undefined {
+    const now = this.clock.now();
+    let best: ContactRec | undefined;
+    let bestScore = -Infinity;
+    for (const m of a.members) {
+      const q = m.queue;
+      for (const c of q.waiting) {
+        if (!this.fits(c, a)) continue;
+        const score = c.key + (q.ageing * now) / 1000;
+        if (!best || score > bestScore || (score === bestScore && (c.enteredAt < best.enteredAt || (c.enteredAt === best.enteredAt && c.seq < best.seq)))) {
+          best = c;
+          bestScore = score;
+        }
+        break;
+      }
+    }
+    return best;
+  }
+
+  private fits(c: ContactRec, a: AgentRec): boolean {
+    if (a.load[c.cls] >= a.capacity[c.cls]) return false;
+    if (c.declined?.has(a)) return false;
+    if (c.widened) return true;
+    for (const r of c.queue.required) if ((a.skills.get(r.skill) ?? -Infinity) < r.minLevel) return false;
+    for (const r of c.extraSkills) if ((a.skills.get(r.skill) ?? -Infinity) < r.minLevel) return false;
+    return true;
+  }
+
+  private offer(c: ContactRec, members: readonly MemberRec[]): void {
+    const q = c.queue;
+    const now = this.clock.now();
+    removeFrom(q.waiting, c);
+    c.state = 'offered';
+    const made: OfferRec[] = [];
+    for (const m of [...members]) {
+      const o: OfferRec = { id: `${c.id}#${++this.offerSeq}`, contact: c, member: m, at: now, timer: undefined };
+      o.timer = this.clock.setTimer(q.ringTimeoutMs, () => this.ringNoAnswer(o));
+      c.offers.set(o.id, o);
+      m.agent.offers.set(o.id, o);
+      this.offers.set(o.id, o);
+      if (q.strategy === 'round-robin') q.rrLast = m.index;
+      made.push(o);
+    }
+    for (const o of made) {
+      this.emit({ kind: 'offered', at: now, contactId: c.id, queueId: q.id, agentId: o.member.agent.id, channel: c.channel });
+      this.refresh(o.member.agent);
+    }
+    for (const o of made) this._onDidOffer.fire(this.offerView(o));
+  }
+
+  private ringNoAnswer(o: OfferRec): void {
+    if (!this.offers.has(o.id)) return;
+    const c = o.contact;
+    const a = o.member.agent;
+    const q = c.queue;
+    this.closeOffer(o);
+    a.noAnswer++;
+    (c.declined ??= new Set()).add(a);
+    this.emit({ kind: 'ring-no-answer', at: this.clock.now(), contactId: c.id, queueId: q.id, agentId: a.id, channel: c.channel, ringMs: this.clock.now() - o.at });
+    if (q.maxNoAnswer > 0 && a.noAnswer >= q.maxNoAnswer && a.loggedIn) {
+      a.paused = true;
+      a.pauseReason = 'no-answer';
+    }
+    if (c.offers.size === 0) this.requeue(c);
+    this.refresh(a);
+    this._onDidWithdrawOffer.fire({ offer: this.offerView(o), reason: 'ring-no-answer' });
+    this.drain();
+  }
+
+  private closeOffer(o: OfferRec): void {
+    o.timer?.dispose();
+    o.timer = undefined;
+    this.offers.delete(o.id);
+    o.contact.offers.delete(o.id);
+    o.member.agent.offers.delete(o.id);
+  }
+
+  private requeue(c: ContactRec): void {
+    c.state = 'queued';
+    insertSorted(c.queue.waiting, c);
+    this.scheduleDeadline(c);
+    this.pendingContacts.push(c);
+  }
+
+  /** Takes a queued or offered contact out of routing; returns the withdrawn offers. */
+  private leaveQueue(c: ContactRec): OfferRec[] {
+    const withdrawn = [...c.offers.values()];
+    for (const o of withdrawn) this.closeOffer(o);
+    if (c.state === 'queued') removeFrom(c.queue.waiting, c);
+    this.cancelDeadline(c);
+    c.state = 'ended';
+    this.contacts.delete(c.id);
+    return withdrawn;
+  }
+
+  private exitContact(c: ContactRec, reason: ExitReason): void {
+    const withdrawn = this.leaveQueue(c);
+    const now = this.clock.now();
+    this.emit({ kind: 'exited', at: now, contactId: c.id, queueId: c.queue.id, channel: c.channel, reason, waitMs: now - c.enteredAt });
+    for (const o of withdrawn) {
+      this.refresh(o.member.agent);
+      this._onDidWithdrawOffer.fire({ offer: this.offerView(o), reason: 'exited' });
+    }
+    this._onDidExit.fire({ contactId: c.id, queueId: c.queue.id, channel: c.channel, reason, data: c.data });
+  }
+
+  private moveTo(c: ContactRec, target: QueueRec, reason: string): void {
+    const from = c.queue;
+    if (c.state === 'queued') removeFrom(from.waiting, c);
+    this.cancelDeadline(c);
+    this.emit({ kind: 'transferred', at: this.clock.now(), contactId: c.id, queueId: target.id, channel: c.channel, reason, data: { fromQueueId: from.id } });
+    c.queue = target;
+    c.queueEnteredAt = this.clock.now();
+    c.ruleIndex = 0;
+    c.declined = undefined;
+    c.key = keyOf(c, target);
+    this.requeue(c);
+  }
+
+  /** Arms the one timer of a queued contact: its next overflow rule or its maximum wait. */
+  private scheduleDeadline(c: ContactRec): void {
+    this.cancelDeadline(c);
+    const q = c.queue;
+    const rule = q.overflow[c.ruleIndex];
+    const ruleAt = rule ? c.queueEnteredAt + rule.afterMs : Infinity;
+    const maxAt = c.queueEnteredAt + q.maxWaitMs;
+    const at = Math.min(ruleAt, maxAt);
+    if (at === Infinity) return;
+    c.deadline = this.clock.setTimer(at - this.clock.now(), () => {
+      c.deadline = undefined;
+      if (c.state !== 'queued') return; // ringing: re-armed when it comes back in line
+      if (rule && ruleAt <= maxAt) {
+        c.ruleIndex++;
+        this.applyRule(c, rule);
+      } else {
+        this.exitContact(c, 'timeout');
+      }
+      this.drain();
+    });
+  }
+
+  private cancelDeadline(c: ContactRec): void {
+    c.deadline?.dispose();
+    c.deadline = undefined;
+  }
+
+  private applyRule(c: ContactRec, rule: OverflowRule): void {
+    switch (rule.action) {
+      case 'widen-skills':
+        c.widened = true;
+        this.scheduleDeadline(c);
+        this.pendingContacts.push(c);
+        return;
+      case 'move': {
+        const target = this.queues.get(rule.queueId);
+        if (!target) {
+          this.logger.warn({ queue: c.queue.id, target: rule.queueId }, 'overflow rule names an unknown queue; rule skipped');
+          this.scheduleDeadline(c);
+          return;
+        }
+        this.moveTo(c, target, 'overflow');
+        return;
+      }
+      case 'voicemail':
+        this.exitContact(c, 'voicemail');
+        return;
+      case 'callback':
+        this.exitContact(c, 'callback-requested');
+        return;
+    }
+  }
+
+  private endWrap(a: AgentRec, contactId: string): void {
+    const w = a.wraps.get(contactId);
+    if (!w) return;
+    w.timer.dispose();
+    a.wraps.delete(contactId);
+    this.emit({ kind: 'wrap-up-ended', at: this.clock.now(), contactId, queueId: w.queueId, agentId: a.id, channel: w.channel, wrapMs: this.clock.now() - w.startedAt });
+    this.refresh(a);
+  }
+
+  /** Recomputes an agent's availability and state, keeping the per-queue indexes and the log in step. */
+  private refresh(a: AgentRec): void {
+    const available =
+      a.loggedIn && !a.paused && a.wraps.size === 0 && a.offers.size === 0 && a.load.voice === 0 &&
+      (a.load.voice < a.capacity.voice || a.load.email < a.capacity.email || a.load.chat < a.capacity.chat);
+    if (available !== a.available) {
+      a.available = available;
+      for (const m of a.members) {
+        if (available) m.queue.available.add(m);
+        else m.queue.available.delete(m);
+      }
+      if (available) this.pendingAgents.push(a);
+    }
+    const state: AgentState = !a.loggedIn
+      ? 'logged-out'
+      : a.contacts.size > 0
+        ? 'busy'
+        : a.offers.size > 0
+          ? 'reserved'
+          : a.wraps.size > 0
+            ? 'wrap-up'
+            : a.paused
+              ? 'paused'
+              : 'ready';
+    if (state !== a.state) {
+      const fromState = a.state;
+      a.state = state;
+      const now = this.clock.now();
+      if (state === 'ready') a.idleSince = now;
+      const reason = state === 'paused' ? a.pauseReason : undefined;
+      this.emit({ kind: 'agent-state-changed', at: now, agentId: a.id, state, fromState, ...(reason === undefined ? {} : { reason }) });
+      this._onDidChangeAgentState.fire({ agentId: a.id, state, fromState, ...(reason === undefined ? {} : { reason }) });
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private emit(e: ContactEventInput): void {
+    this.sink.append(e);
+  }
+
+  private offerView(o: OfferRec): Offer {
+    const a = o.member.agent;
+    return {
+      offerId: o.id,
+      contactId: o.contact.id,
+      agentId: a.id,
+      queueId: o.member.queue.id,
+      channel: o.contact.channel,
+      ...(a.endpoint === undefined ? {} : { endpoint: a.endpoint }),
+      ringTimeoutMs: o.member.queue.ringTimeoutMs,
+    };
+  }
+
+  private snapshot(c: ContactRec): ContactSnapshot {
+    return {
+      id: c.id,
+      channel: c.channel,
+      direction: c.direction,
+      queueId: c.queue.id,
+      priority: c.priority,
+      state: c.state,
+      enteredAt: c.enteredAt,
+      agentIds: c.agent ? [c.agent.id] : [...c.offers.values()].map((o) => o.member.agent.id),
+      requiredSkills: c.widened ? [] : [...c.queue.required, ...c.extraSkills],
+      data: c.data,
+    };
+  }
+
+  private queueRec(id: string): QueueRec {
+    const q = this.queues.get(id);
+    if (!q) throw CommsErrors.CARUSO_COMMS_UNKNOWN_QUEUE({ queue: id, known: [...this.queues.keys()].slice(0, 20).join(', ') || '(none)' });
+    return q;
+  }
+
+  private agentRec(id: string): AgentRec {
+    const a = this.agents.get(id);
+    if (!a) throw CommsErrors.CARUSO_COMMS_UNKNOWN_AGENT({ agent: id });
+    return a;
+  }
+
+  private contactRec(id: string): ContactRec {
+    const c = this.contacts.get(id);
+    if (!c) throw CommsErrors.CARUSO_COMMS_UNKNOWN_CONTACT({ contact: id });
+    return c;
+  }
+
+  private offerRec(id: string): OfferRec {
+    const o = this.offers.get(id);
+    if (!o) throw CommsErrors.CARUSO_COMMS_UNKNOWN_OFFER({ offer: id });
+    return o;
+  }
+}
+
+function memberOf(a: AgentRec, q: QueueRec): MemberRec | undefined {
+  for (const m of a.members) if (m.queue === q) return m;
+  return undefined;
+}
+
+/** Order key within a queue: with one ageing rate per queue, the order of two contacts never changes while they wait. */
+function keyOf(c: ContactRec, q: QueueRec): number {
+  return c.priority - (q.ageing * c.enteredAt) / 1000;
+}
+
+function before(a: ContactRec, b: ContactRec): boolean {
+  return a.key > b.key || (a.key === b.key && (a.enteredAt < b.enteredAt || (a.enteredAt === b.enteredAt && a.seq < b.seq)));
+}
+
+function insertSorted(list: ContactRec[], c: ContactRec): void {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (before(list[mid]!, c)) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo === list.length) list.push(c);
+  else list.splice(lo, 0, c);
+}
+
+function removeFrom(list: ContactRec[], c: ContactRec): void {
+  // Usually the head; binary search would need the same key, which we have.
+  if (list[0] === c) {
+    list.shift();
+    return;
+  }
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (before(list[mid]!, c)) lo = mid + 1;
+    else hi = mid;
+  }
+  if (list[lo] === c) list.splice(lo, 1);
+  else {
+    const i = list.indexOf(c);
+    if (i >= 0) list.splice(i, 1);
+  }
+}
