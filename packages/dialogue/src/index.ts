@@ -8,3 +8,10 @@ export { parseScript, successors, BUILTIN_VARIABLES, type ParsedScript } from '.
 export { loadScriptBundle, mapSourceReader, type LoadedBundle, type ScriptSourceReader } from './script-bundle.js';
 export * from './session-runtime.js';
 export { DialogueErrors, type DialogueErrorCode } from './errors.js';
+export * from './dialogue-engine.js';
+export * from './session-store.js';
+export { StorageSessionStore, DIALOGUE_MIGRATIONS } from './storage-session-store.js';
+export * from './script-store.js';
+export * from './script-services.js';
+export { createDialogueEngine, type DialogueEngineOptions } from './internal/dialogue-engine-impl.js';
+export { dialogueEngineService, DIALOGUE_SERVICE_VERSION, type DialogueServiceOptions } from './dialogue-service.js';

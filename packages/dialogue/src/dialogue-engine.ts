@@ -1,0 +1,77 @@
+/**
+ * The dialogue engine's contract and token: what the communication server (IVR), the front office
+ * (agent desktop, self-service pages) and the tools use to run scripts. Implementations live in
+ * `internal/`; consumers import only this file.
+ */
+import { createToken } from '@caruso/kernel';
+import type { Channel, Variables } from './common/model.js';
+import type { ScriptInfo } from './script-store.js';
+import type { DialogueStep, SessionState, SessionStatus, TraceEntry } from './session-runtime.js';
+
+/** Options of {@link DialogueEngine.startSession}. */
+export interface StartOptions {
+  /** Who answers: `agent` (desktop), `web` (self-service) or `ivr` (telephone keys). */
+  readonly channel: Channel;
+  /** Initial variables, e.g. `{ caller: '+3120…' }`; declared `<var>` types are enforced. */
+  readonly vars?: Variables;
+  /** A given version instead of the latest. */
+  readonly version?: string;
+  /** Language for prompts with `xml:lang` (default: the script's). */
+  readonly lang?: string;
+  /** The session id (default: a random UUID). */
+  readonly sessionId?: string;
+}
+
+/** What every session operation returns. */
+export interface SessionView {
+  readonly sessionId: string;
+  /** Pass it back to `answer`/`back` to detect an answer given meanwhile on another device. */
+  readonly revision: number;
+  readonly status: SessionStatus;
+  readonly script: string;
+  readonly version: string;
+  readonly channel: Channel;
+  /** What to show or speak now. */
+  readonly step: DialogueStep;
+  /** What happened during the operation (nodes entered, actions, fetches, logs). */
+  readonly trace: readonly TraceEntry[];
+}
+
+/** Options of `answer` and `back`. */
+export interface StepOptions {
+  /** The revision the caller saw; CARUSO_DIALOGUE_SESSION_CONFLICT when the session moved on. */
+  readonly revision?: number;
+}
+
+/**
+ * Runs dialogue scripts as persisted sessions. Every operation is saved before it resolves; a
+ * failed operation changes nothing.
+ */
+export interface DialogueEngine {
+  /**
+   * Starts a session on the latest (or the given) version of `script` and returns the first step.
+   * Throws CARUSO_DIALOGUE_SCRIPT_NOT_FOUND, CARUSO_DIALOGUE_INVALID_CHANNEL,
+   * CARUSO_DIALOGUE_INVALID_VARIABLE.
+   * Note: named `startSession`, not `start`, because `start` is the service lifecycle's method.
+   */
+  startSession(script: string, options: StartOptions): Promise<SessionView>;
+  /**
+   * Answers the current question (for an info step: acknowledges it; the value is ignored). An
+   * unusable answer returns the same question with `step.error` set.
+   * @param value agent/web: the choice value, `true`/`false`/`yes`/`no`, a number, a text, a
+   *   `YYYY-MM-DD` date; ivr: the keys pressed as a string (`'1'`, `'1234#'`); `null` = no input.
+   * Note: actions on the transition run before the session is saved; if saving fails they are not undone.
+   */
+  answer(sessionId: string, value: unknown, options?: StepOptions): Promise<SessionView>;
+  /** Goes back to the last answered question, undoing its answer and later ones (agent and web only). */
+  back(sessionId: string, options?: StepOptions): Promise<SessionView>;
+  /** The current step, unchanged: to resume after a restart or on another device. */
+  resume(sessionId: string): Promise<SessionView>;
+  /** The full persisted state. Throws CARUSO_DIALOGUE_SESSION_NOT_FOUND. */
+  state(sessionId: string): Promise<SessionState>;
+  /** The scripts that can be started. */
+  scripts(): ScriptInfo[];
+}
+
+/** The dialogue engine's token. */
+export const DialogueEngine = createToken<DialogueEngine>('caruso.dialogue.DialogueEngine');
