@@ -40,7 +40,7 @@ export interface DialectConnection {
   describeTable(db: Knex | Knex.Transaction, table: string): Promise<TableInfo | undefined>;
   listTables(db: Knex | Knex.Transaction, schema: string | undefined): Promise<string[]>;
   /** Serializes migration runs of one scope across processes, for the rest of the transaction. */
-  lockMigrations(trx: Knex.Transaction, scope: string): Promise<void>;
+  lockMigrations(trx: Knex.Transaction, scope: string, journalTable: string): Promise<void>;
   /** Facts for health(): e.g. the SQLite journal mode, the PostgreSQL server version. */
   describeSettings(db: Knex): Promise<Record<string, string>>;
 }

@@ -74,7 +74,7 @@ export class KnexStorageManager implements StorageManager, SessionCore {
       journalTable: this.journalTable,
       transaction: (fn) => this.transaction(fn),
       hasTable: (t) => this.hasTable(t),
-      lockMigrations: (trx, scope) => this.connection.lockMigrations(trx, scope),
+      lockMigrations: (trx, scope, journal) => this.connection.lockMigrations(trx, scope, journal),
     });
   }
 

@@ -11,7 +11,7 @@ export interface MigrationHost {
   readonly journalTable: string;
   transaction<T>(fn: (trx: StorageTransaction) => Promise<T>): Promise<T>;
   hasTable(table: string): Promise<boolean>;
-  lockMigrations(trx: Knex.Transaction, scope: string): Promise<void>;
+  lockMigrations(trx: Knex.Transaction, scope: string, journalTable: string): Promise<void>;
 }
 
 interface JournalRow {
@@ -118,7 +118,7 @@ export class Migrator {
     for (const m of migrations) {
       if (done.has(m.id)) continue;
       await this.host.transaction(async (trx) => {
-        await this.host.lockMigrations(trx.knex, scope);
+        await this.host.lockMigrations(trx.knex, scope, this.host.journalTable);
         // Another process may have applied it while we waited for the lock.
         if (await trx.knex(this.host.journalTable).where({ scope, id: m.id }).first()) {
           skipped.push(m.id);
@@ -156,7 +156,7 @@ export class Migrator {
     for (const row of last) {
       const m = byId.get(row.id) as Migration & { down: NonNullable<Migration['down']> };
       await this.host.transaction(async (trx) => {
-        await this.host.lockMigrations(trx.knex, scope);
+        await this.host.lockMigrations(trx.knex, scope, this.host.journalTable);
         const deleted = await trx.knex(this.host.journalTable).where({ scope, id: m.id }).delete();
         if (deleted === 0) return; // reverted meanwhile by another process
         try {

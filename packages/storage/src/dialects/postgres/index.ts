@@ -170,7 +170,7 @@ class PostgresConnectionConfig implements DialectConnection {
     return pgListTables(db, schema);
   }
 
-  async lockMigrations(trx: Knex.Transaction, scope: string): Promise<void> {
+  async lockMigrations(trx: Knex.Transaction, scope: string, _journalTable: string): Promise<void> {
     // Held until the transaction ends: a second process waits, then finds the migration journaled.
     await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`caruso.migrate.${scope}`]);
   }

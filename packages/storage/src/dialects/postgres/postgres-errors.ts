@@ -70,15 +70,17 @@ export function translatePgError(err: unknown, ctx: TranslationContext, password
       const columns = keyColumns(e.detail);
       const ref = e.detail ? /table "((?:[^"]|"")+)"/.exec(e.detail)?.[1] : undefined;
       const referencing = e.detail ? /still referenced from table/.test(e.detail) : false;
+      // Deleting a referenced row: pg names the referencing table; the statement's table is the one acted on.
+      const acted = referencing ? (ctx.table ?? table) : table;
       const where =
         ` (columns ${columns.length ? columns.join(', ') : unknown}` +
         (ref ? (referencing ? `, still referenced from ${ref}` : `, references ${ref}`) : '') +
         `, constraint ${constraint})`;
       return StorageErrors.CARUSO_STORAGE_FOREIGN_KEY_VIOLATION(
-        { table, where },
+        { table: acted, where },
         {
           cause: err,
-          details: { ...base, columns, constraint, ...(ref ? (referencing ? { referencingTable: ref } : { referencedTable: ref }) : {}) },
+          details: { ...base, table: acted, columns, constraint, ...(ref ? (referencing ? { referencingTable: ref } : { referencedTable: ref }) : {}) },
         },
       );
     }

@@ -116,8 +116,11 @@ class SqliteConnectionConfig implements DialectConnection {
     return sqliteListTables(db);
   }
 
-  async lockMigrations(): Promise<void> {
-    // SQLite has a single writer: the migration's first write takes the database lock.
+  async lockMigrations(trx: Knex.Transaction, _scope: string, journalTable: string): Promise<void> {
+    // knex begins deferred transactions: one that reads first and writes later gets SQLITE_BUSY at
+    // once when another connection wrote meanwhile (the busy timeout does not apply to that upgrade).
+    // A write as the first statement takes the single writer lock now, waiting up to the busy timeout.
+    await trx(journalTable).where(trx.raw('0 = 1')).update({ scope: trx.ref('scope') });
   }
 
   async describeSettings(db: Knex): Promise<Record<string, string>> {

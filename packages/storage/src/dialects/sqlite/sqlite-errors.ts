@@ -50,7 +50,9 @@ export function translateSqliteError(err: unknown, ctx: TranslationContext): Car
   const code = err.code;
   const dialect = 'sqlite';
   const unknown = '?';
-  switch (code) {
+  // ON DELETE RESTRICT is enforced like a trigger (SQLITE_CONSTRAINT_TRIGGER) with the same message.
+  const fk = code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || (code.startsWith('SQLITE_CONSTRAINT') && /FOREIGN KEY constraint failed/.test(msg));
+  switch (fk ? 'SQLITE_CONSTRAINT_FOREIGNKEY' : code) {
     case 'SQLITE_CONSTRAINT_UNIQUE':
     case 'SQLITE_CONSTRAINT_PRIMARYKEY': {
       const m = /UNIQUE constraint failed: (.+)$/.exec(msg);
