@@ -219,6 +219,11 @@ class ScriptReader {
 
   private checkSequence(el: XmlElement, kids: XmlElement[], groups: readonly Group[]): void {
     const allowed = new Set(groups.flatMap((g) => g.names));
+    const stranger = kids.find((k) => !ELEMENTS[k.name]);
+    if (stranger) {
+      this.sink.error(stranger.position, `unknown element <${stranger.name}>${allowed.size ? ` inside <${el.name}> (content: ${describeGroups(groups)})` : ''}`, 'unknown-element');
+      return;
+    }
     let i = 0;
     for (const g of groups) {
       let n = 0;
@@ -791,7 +796,10 @@ class ScriptChecker {
 
   private suggest(target: string): string {
     const t = target.toLowerCase();
-    const close = this.script.order.find((id) => id.toLowerCase() === t || distance(id.toLowerCase(), t) <= 2);
+    const close = this.script.order
+      .map((id) => ({ id, d: distance(id.toLowerCase(), t) }))
+      .filter((x) => x.d <= Math.max(1, Math.min(2, t.length - 1)))
+      .sort((a, b) => a.d - b.d)[0]?.id;
     return close ? ` (did you mean '${close}'?)` : '';
   }
 
