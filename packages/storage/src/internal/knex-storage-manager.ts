@@ -14,14 +14,12 @@ import type {
   TableInfo,
   TransactionOptions,
 } from '../storage.js';
+import { isErrorLike, messageOf } from './error-shape.js';
 import { Migrator } from './migrator.js';
 import type { SessionCore } from './session.js';
 import { targetTable } from './statement.js';
 import { runTransaction } from './transaction.js';
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 function checkTableName(table: unknown): asserts table is string {
   if (typeof table !== 'string' || table.trim() === '' || table.length > 200) {
@@ -113,20 +111,20 @@ export class KnexStorageManager implements StorageManager, SessionCore {
   }
 
   private translateAcquire(err: unknown): Error {
-    if (err instanceof Error && err.name === 'KnexTimeoutError') {
+    if (isErrorLike(err) && err.name === 'KnexTimeoutError') {
       return StorageErrors.CARUSO_STORAGE_POOL_TIMEOUT(
         { timeoutMs: this.options.pool.acquireTimeoutMs, max: this.dialect === 'sqlite' ? 1 : this.options.pool.max },
         { cause: err },
       );
     }
-    if (this.state === 'closed' || (err instanceof Error && err.message === 'Unable to acquire a connection')) {
+    if (this.state === 'closed' || (isErrorLike(err) && err.message === 'Unable to acquire a connection')) {
       return StorageErrors.CARUSO_STORAGE_CLOSED({ url: this.displayUrl }, { cause: err });
     }
     return this.connection.translateConnect(err) ?? this.translateGeneric(err);
   }
 
   private translateGeneric(err: unknown): Error {
-    if (err instanceof Error) {
+    if (isErrorLike(err)) {
       if (err.name === 'KnexTimeoutError') return this.translateAcquire(err);
       if (/Transaction query already complete/.test(err.message)) {
         return StorageErrors.CARUSO_STORAGE_TRANSACTION_MISUSE(
@@ -134,7 +132,7 @@ export class KnexStorageManager implements StorageManager, SessionCore {
           { cause: err },
         );
       }
-      return err;
+      return err instanceof Error ? err : Object.assign(new Error(err.message), { cause: err });
     }
     return new Error(String(err));
   }

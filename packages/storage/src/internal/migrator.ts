@@ -1,6 +1,7 @@
 import { isCarusoError } from '@caruso/kernel';
 import type { Knex } from 'knex';
 import { StorageErrors } from '../errors.js';
+import { messageOf } from './error-shape.js';
 import type { AppliedMigration, Migration, MigrationOptions, MigrationReport, StorageTransaction } from '../storage.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
@@ -21,9 +22,6 @@ interface JournalRow {
   applied_at: string;
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /**
  * The migration runner: a journal table (`scope`, `id`, `applied_at`, ordered by `seq`) records what

@@ -1,5 +1,6 @@
 import type { CarusoError } from '@caruso/kernel';
 import { StorageErrors } from '../../errors.js';
+import { isErrorLike } from '../../internal/error-shape.js';
 import { redact } from '../../internal/url.js';
 import type { TranslationContext } from '../dialect.js';
 
@@ -17,7 +18,7 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT
 const NETWORK_MESSAGES = /Connection terminated|connection timeout|not queryable|terminating connection|server closed the connection|Connection ended|timeout expired/i;
 
 function asPgError(err: unknown): PgErrorShape | undefined {
-  return err instanceof Error ? (err as PgErrorShape) : undefined;
+  return isErrorLike(err) ? (err as PgErrorShape) : undefined;
 }
 
 /** The driver's own message, without the SQL text that knex puts in front of it. */

@@ -1,5 +1,6 @@
 import type { CarusoError } from '@caruso/kernel';
 import { StorageErrors } from '../../errors.js';
+import { isErrorLike } from '../../internal/error-shape.js';
 import type { TranslationContext } from '../dialect.js';
 
 interface SqliteErrorShape {
@@ -8,7 +9,7 @@ interface SqliteErrorShape {
 }
 
 function isSqliteError(err: unknown): err is SqliteErrorShape {
-  if (!(err instanceof Error)) return false;
+  if (!isErrorLike(err)) return false;
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' && code.startsWith('SQLITE_');
 }
@@ -139,7 +140,7 @@ export function translateSqliteError(err: unknown, ctx: TranslationContext): Car
 
 /** Translates an error raised while opening the database file. */
 export function translateSqliteOpenError(err: unknown, displayUrl: string): CarusoError | undefined {
-  if (!(err instanceof Error)) return undefined;
+  if (!isErrorLike(err)) return undefined;
   const code = (err as { code?: unknown }).code;
   const msg = err.message;
   return StorageErrors.CARUSO_STORAGE_CONNECTION_FAILED(
