@@ -11,3 +11,7 @@ export * from './in-memory-event-log.js';
 export * from './queue-router.js';
 export * from './contact-figures.js';
 export * from './erlang.js';
+export * from './telephony-adapter.js';
+export * from './simulated-telephony.js';
+export * from './telephony-channel.js';
+export * from './simulation.js';

@@ -1,6 +1,7 @@
 import type { CommandArea } from '../command.js';
 import { startArea } from './start.js';
 import { servicesArea } from './services.js';
+import { simulateArea } from './simulate.js';
 
 /** Every area of the caruso command, in the order `--help` lists them. */
-export const areas: readonly CommandArea[] = [startArea, servicesArea];
+export const areas: readonly CommandArea[] = [startArea, servicesArea, simulateArea];

@@ -1,0 +1,269 @@
+import { Emitter, type IDisposable } from '@caruso/kernel';
+import type { Clock, Timer } from './clock.js';
+import { CommsErrors } from './errors.js';
+import { sample, seededRandom, type Distribution, type RandomSource } from './random.js';
+import type { Prompt, TelephonyAdapter, TelephonyEvent } from './telephony-adapter.js';
+
+/** How a simulated caller behaves. */
+export interface SimulatedCaller {
+  readonly from?: string;
+  readonly to?: string;
+  /** Talk time once bridged to an agent, ms (then the caller hangs up). */
+  readonly talkMs: number;
+  /** The caller hangs up after waiting this long unbridged, ms (default: never). */
+  readonly patienceMs?: number;
+  /** Keys the caller presses when asked (default none: collection times out). */
+  readonly digits?: string;
+  /** An outbound call: what happens when dialled (default answered). */
+  readonly dialResult?: 'answered' | 'busy' | 'no-answer' | 'machine' | 'failed';
+}
+
+/** How a simulated agent endpoint behaves. */
+export interface SimulatedEndpoint {
+  /** Time from ringing to answer, ms (default 0). */
+  readonly answerDelayMs?: number;
+  /** False for an agent who never answers (default true). */
+  readonly answers?: boolean;
+}
+
+interface SimCall {
+  readonly id: string;
+  readonly caller: SimulatedCaller;
+  answered: boolean;
+  held: boolean;
+  bridgedTo: string | undefined;
+  patience: Timer | undefined;
+  talk: Timer | undefined;
+  readonly ringing: Map<string, Timer>;
+  readonly timers: Set<Timer>;
+}
+
+/**
+ * A telephony adapter on a virtual clock: callers with talk times and patience, agent endpoints
+ * that answer after a delay (or never). Used by tests, the demo and `caruso simulate`.
+ */
+export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
+  readonly name = 'sim';
+  private readonly _onDidEvent = new Emitter<TelephonyEvent>();
+  readonly onDidEvent = this._onDidEvent.event;
+  private readonly calls = new Map<string, SimCall>();
+  private readonly endpoints = new Map<string, SimulatedEndpoint>();
+  private seq = 0;
+
+  constructor(private readonly clock: Clock, private readonly options: { readonly defaultEndpoint?: SimulatedEndpoint } = {}) {}
+
+  /** Sets how an endpoint behaves (default: answers at once). */
+  setEndpoint(endpoint: string, behaviour: SimulatedEndpoint): void {
+    this.endpoints.set(endpoint, behaviour);
+  }
+
+  /** A caller dials in; returns the call id (`call-offered` fires now). */
+  placeInboundCall(caller: SimulatedCaller): string {
+    const id = `k${++this.seq}`;
+    const call: SimCall = { id, caller, answered: false, held: false, bridgedTo: undefined, patience: undefined, talk: undefined, ringing: new Map(), timers: new Set() };
+    this.calls.set(id, call);
+    if (caller.patienceMs !== undefined) {
+      call.patience = this.clock.setTimer(caller.patienceMs, () => {
+        call.patience = undefined;
+        if (!call.bridgedTo) this.end(call, 'remote', 'caller-gave-up');
+      });
+    }
+    this._onDidEvent.fire({ type: 'call-offered', callId: id, from: caller.from ?? 'anonymous', to: caller.to ?? 'main' });
+    return id;
+  }
+
+  /** Calls in progress. */
+  get activeCalls(): number {
+    return this.calls.size;
+  }
+
+  answer(callId: string): void {
+    const call = this.call(callId);
+    call.answered = true;
+    this._onDidEvent.fire({ type: 'answered', callId });
+  }
+
+  playPrompt(callId: string, prompt: Prompt): string {
+    const call = this.call(callId);
+    const promptId = `p${++this.seq}`;
+    // A simulated prompt lasts 60 ms per character of text (or 2 s for a file).
+    const ms = 'text' in prompt ? prompt.text.length * 60 : 2000;
+    this.later(call, ms, () => this._onDidEvent.fire({ type: 'prompt-finished', callId, promptId, interrupted: false }));
+    return promptId;
+  }
+
+  collectDtmf(callId: string, options: { readonly maxDigits: number; readonly timeoutMs: number; readonly terminator?: string }): void {
+    const call = this.call(callId);
+    const digits = (call.caller.digits ?? '').slice(0, options.maxDigits);
+    this.later(call, digits ? 500 * digits.length : options.timeoutMs, () =>
+      this._onDidEvent.fire({ type: 'dtmf-collected', callId, digits, timedOut: digits.length === 0 }),
+    );
+  }
+
+  record(callId: string, options: { readonly maxMs: number }): void {
+    const call = this.call(callId);
+    const durationMs = Math.min(options.maxMs, call.caller.talkMs);
+    this.later(call, durationMs, () =>
+      this._onDidEvent.fire({ type: 'recording-finished', callId, recording: { recordingId: `r${++this.seq}`, durationMs, uri: `sim://recordings/${callId}` } }),
+    );
+  }
+
+  bridge(callId: string, endpoint: string, options: { readonly ringTimeoutMs: number }): void {
+    const call = this.call(callId);
+    if (call.bridgedTo || call.ringing.has(endpoint)) return;
+    const behaviour = this.endpoints.get(endpoint) ?? this.options.defaultEndpoint ?? {};
+    this._onDidEvent.fire({ type: 'bridge-ringing', callId, endpoint });
+    const answers = behaviour.answers !== false && (behaviour.answerDelayMs ?? 0) < options.ringTimeoutMs;
+    const timer = this.clock.setTimer(answers ? (behaviour.answerDelayMs ?? 0) : options.ringTimeoutMs, () => {
+      call.ringing.delete(endpoint);
+      if (!this.calls.has(callId) || call.bridgedTo) return;
+      if (!answers) {
+        this._onDidEvent.fire({ type: 'bridge-failed', callId, endpoint, cause: 'no-answer' });
+        return;
+      }
+      for (const t of call.ringing.values()) t.dispose();
+      call.ringing.clear();
+      call.bridgedTo = endpoint;
+      call.patience?.dispose();
+      call.patience = undefined;
+      call.talk = this.clock.setTimer(call.caller.talkMs, () => {
+        call.talk = undefined;
+        this.end(call, 'remote', 'normal');
+      });
+      this._onDidEvent.fire({ type: 'bridged', callId, endpoint });
+    });
+    call.ringing.set(endpoint, timer);
+  }
+
+  cancelBridge(callId: string, endpoint: string): void {
+    const call = this.calls.get(callId);
+    const t = call?.ringing.get(endpoint);
+    if (!call || !t) return;
+    t.dispose();
+    call.ringing.delete(endpoint);
+  }
+
+  transfer(callId: string, destination: string): void {
+    const call = this.call(callId);
+    this._onDidEvent.fire({ type: 'transferred', callId, destination });
+    this.end(call, 'local', 'transferred', false);
+  }
+
+  hold(callId: string): void {
+    this.call(callId).held = true;
+    this._onDidEvent.fire({ type: 'held', callId });
+  }
+
+  unhold(callId: string): void {
+    this.call(callId).held = false;
+    this._onDidEvent.fire({ type: 'unheld', callId });
+  }
+
+  hangUp(callId: string, cause = 'normal'): void {
+    const call = this.calls.get(callId);
+    if (call) this.end(call, 'local', cause);
+  }
+
+  originate(destination: string, options: { readonly callerId: string; readonly timeoutMs: number }): string {
+    const id = `k${++this.seq}`;
+    const caller: SimulatedCaller = { from: options.callerId, to: destination, talkMs: 0 };
+    const call: SimCall = { id, caller, answered: false, held: false, bridgedTo: undefined, patience: undefined, talk: undefined, ringing: new Map(), timers: new Set() };
+    this.calls.set(id, call);
+    this.later(call, Math.min(options.timeoutMs, 5000), () => {
+      call.answered = true;
+      this._onDidEvent.fire({ type: 'originate-result', callId: id, result: 'answered' });
+    });
+    return id;
+  }
+
+  dispose(): void {
+    for (const call of this.calls.values()) this.clear(call);
+    this.calls.clear();
+    this._onDidEvent.dispose();
+  }
+
+  private later(call: SimCall, ms: number, fn: () => void): void {
+    const t = this.clock.setTimer(ms, () => {
+      call.timers.delete(t);
+      if (this.calls.has(call.id)) fn();
+    });
+    call.timers.add(t);
+  }
+
+  private end(call: SimCall, by: 'remote' | 'agent' | 'local', cause: string, notify = true): void {
+    if (!this.calls.delete(call.id)) return;
+    this.clear(call);
+    if (notify) this._onDidEvent.fire({ type: 'hung-up', callId: call.id, by, cause });
+  }
+
+  private clear(call: SimCall): void {
+    call.patience?.dispose();
+    call.talk?.dispose();
+    for (const t of call.ringing.values()) t.dispose();
+    for (const t of call.timers) t.dispose();
+    call.ringing.clear();
+    call.timers.clear();
+  }
+
+  private call(callId: string): SimCall {
+    const c = this.calls.get(callId);
+    if (!c) throw CommsErrors.CARUSO_COMMS_UNKNOWN_CALL({ call: callId, adapter: this.name });
+    return c;
+  }
+}
+
+/** Options of a {@link LoadGenerator}. */
+export interface LoadGeneratorOptions {
+  readonly clock: Clock;
+  readonly telephony: SimulatedTelephony;
+  /** Poisson arrivals at this rate. */
+  readonly callsPerHour: number;
+  /** Talk time distribution, seconds. */
+  readonly talk: Distribution;
+  /** Patience distribution, seconds (default: infinitely patient). */
+  readonly patience?: Distribution;
+  /** Arrivals stop at this time (ms since the epoch). */
+  readonly until: number;
+  readonly random?: RandomSource;
+  /** Dialled number of the calls (default `main`). */
+  readonly to?: string;
+}
+
+/** Generates Poisson call arrivals on the simulated adapter until a given time. */
+export class LoadGenerator implements IDisposable {
+  private timer: Timer | undefined;
+  private readonly rng: RandomSource;
+  private count = 0;
+
+  constructor(private readonly options: LoadGeneratorOptions) {
+    this.rng = options.random ?? seededRandom(1);
+  }
+
+  /** Starts generating (the first call arrives after an exponential gap). */
+  start(): void {
+    this.schedule();
+  }
+
+  /** Calls generated so far. */
+  get generated(): number {
+    return this.count;
+  }
+
+  dispose(): void {
+    this.timer?.dispose();
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    const meanGapMs = 3_600_000 / this.options.callsPerHour;
+    const gap = -Math.log(1 - this.rng()) * meanGapMs;
+    if (this.options.clock.now() + gap >= this.options.until) return;
+    this.timer = this.options.clock.setTimer(gap, () => {
+      this.count++;
+      const talkMs = sample(this.options.talk, this.rng) * 1000;
+      const patience = this.options.patience ? sample(this.options.patience, this.rng) * 1000 : undefined;
+      this.options.telephony.placeInboundCall({ talkMs, ...(patience === undefined ? {} : { patienceMs: patience }), to: this.options.to ?? 'main' });
+      this.schedule();
+    });
+  }
+}

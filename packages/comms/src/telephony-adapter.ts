@@ -1,0 +1,82 @@
+import { createToken, type Event } from '@caruso/kernel';
+
+/**
+ * The telephony adapter contract: what the communication server asks of a phone system. It is
+ * event-driven like Asterisk ARI or the FreeSWITCH event socket: commands return at once (they
+ * throw CARUSO_COMMS_UNKNOWN_CALL for a call that is gone) and their outcome arrives as a
+ * {@link TelephonyEvent}. A SIP adapter implements the same interface; the simulated adapter runs
+ * on a virtual clock.
+ */
+
+/** A recorded message. */
+export interface Recording {
+  readonly recordingId: string;
+  readonly durationMs: number;
+  /** Where the audio is (a file path or URL the adapter can serve). */
+  readonly uri: string;
+}
+
+/** What the adapter tells the server. */
+export type TelephonyEvent =
+  /** A new inbound call rings at a number of ours. */
+  | { readonly type: 'call-offered'; readonly callId: string; readonly from: string; readonly to: string }
+  /** The call is answered: an inbound call by us, an outbound call by the far end. */
+  | { readonly type: 'answered'; readonly callId: string }
+  /** A prompt finished playing (or was interrupted by a key). */
+  | { readonly type: 'prompt-finished'; readonly callId: string; readonly promptId: string; readonly interrupted: boolean }
+  /** Digits collected by `collectDtmf` (empty on time-out). */
+  | { readonly type: 'dtmf-collected'; readonly callId: string; readonly digits: string; readonly timedOut: boolean }
+  /** A recording ended. */
+  | { readonly type: 'recording-finished'; readonly callId: string; readonly recording: Recording }
+  /** An agent endpoint started ringing for this call. */
+  | { readonly type: 'bridge-ringing'; readonly callId: string; readonly endpoint: string }
+  /** The agent endpoint answered: caller and agent talk. */
+  | { readonly type: 'bridged'; readonly callId: string; readonly endpoint: string }
+  /** The agent endpoint could not be reached. */
+  | { readonly type: 'bridge-failed'; readonly callId: string; readonly endpoint: string; readonly cause: 'busy' | 'no-answer' | 'failed' }
+  | { readonly type: 'held'; readonly callId: string }
+  | { readonly type: 'unheld'; readonly callId: string }
+  /** The call left us for another destination (blind transfer). */
+  | { readonly type: 'transferred'; readonly callId: string; readonly destination: string }
+  /** The call ended. `by`: the customer (`remote`), the agent's side (`agent`) or us (`local`). */
+  | { readonly type: 'hung-up'; readonly callId: string; readonly by: 'remote' | 'agent' | 'local'; readonly cause?: string }
+  /** How an outbound call ended up. */
+  | { readonly type: 'originate-result'; readonly callId: string; readonly result: 'answered' | 'busy' | 'no-answer' | 'machine' | 'failed' };
+
+/** A prompt to play: a recorded file or a text for speech synthesis. */
+export type Prompt = { readonly file: string } | { readonly text: string; readonly language?: string };
+
+/** The contract every telephony adapter implements. */
+export interface TelephonyAdapter {
+  /** A short name for messages, e.g. `sim` or `sip:pbx1`. */
+  readonly name: string;
+  /** Every call event. */
+  readonly onDidEvent: Event<TelephonyEvent>;
+  /** Answers an inbound call (then `answered`). */
+  answer(callId: string): void;
+  /** Plays a prompt; returns its id (then `prompt-finished`). */
+  playPrompt(callId: string, prompt: Prompt, options?: { readonly interruptible?: boolean }): string;
+  /** Collects keys (then `dtmf-collected`). */
+  collectDtmf(callId: string, options: { readonly maxDigits: number; readonly timeoutMs: number; readonly terminator?: string }): void;
+  /** Records the caller (then `recording-finished`). */
+  record(callId: string, options: { readonly maxMs: number; readonly beep?: boolean }): void;
+  /**
+   * Rings an agent endpoint for this call (then `bridge-ringing`, and `bridged` or `bridge-failed`).
+   * Several endpoints may ring at once (ring-all); the first to answer is bridged.
+   * Note: the adapter itself gives up after `ringTimeoutMs`; the router has its own ring time-out too.
+   */
+  bridge(callId: string, endpoint: string, options: { readonly ringTimeoutMs: number }): void;
+  /** Stops ringing an endpoint (the offer was withdrawn). Harmless when it is not ringing. */
+  cancelBridge(callId: string, endpoint: string): void;
+  /** Blind transfer to a number or endpoint outside the server (then `transferred`). */
+  transfer(callId: string, destination: string): void;
+  hold(callId: string): void;
+  unhold(callId: string): void;
+  /** Ends the call (then `hung-up` with `by: 'local'`). Harmless for a call already gone. */
+  hangUp(callId: string, cause?: string): void;
+  /** Starts an outbound call; returns its id (then `originate-result`). */
+  originate(destination: string, options: { readonly callerId: string; readonly timeoutMs: number }): string;
+}
+
+/** The token of telephony adapters (several may be registered, told apart by properties). */
+export const TelephonyAdapter = createToken<TelephonyAdapter>('caruso.comms.TelephonyAdapter');
