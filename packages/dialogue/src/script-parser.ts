@@ -718,8 +718,8 @@ class ScriptChecker {
     if (n.kind === 'subscript') {
       // resolved by the bundle loader; nothing to check in one file
     }
-    if (n.kind === 'handoff' && n.queue.trim() === '') this.sink.error(el.attributePositions['queue'], 'queue is empty: name the agent queue to hand off to', 'bad-attribute-value');
-    if (n.kind === 'end' && n.outcome.trim() === '') this.sink.error(el.attributePositions['outcome'], 'outcome is empty: name the outcome recorded for reporting', 'bad-attribute-value');
+    if (n.kind === 'handoff' && 'queue' in el.attributes && n.queue.trim() === '') this.sink.error(el.attributePositions['queue'], 'queue is empty: name the agent queue to hand off to', 'bad-attribute-value');
+    if (n.kind === 'end' && 'outcome' in el.attributes && n.outcome.trim() === '') this.sink.error(el.attributePositions['outcome'], 'outcome is empty: name the outcome recorded for reporting', 'bad-attribute-value');
     if ('next' in n) {
       const nextEls = childElements(el, 'next');
       let unconditional: XmlElement | undefined;
