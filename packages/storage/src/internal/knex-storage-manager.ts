@@ -33,7 +33,9 @@ function checkTableName(table: unknown): asserts table is string {
  */
 export class KnexStorageManager implements StorageManager, SessionCore {
   readonly dialect: Dialect;
-  readonly knex: Knex;
+  // An accessor, not a data property: the service manager's proxy forwards function-valued data
+  // properties as methods (and awaits thenable results), which would run a knex query builder.
+  readonly #knex: Knex;
   readonly displayUrl: string;
   readonly journalTable: string;
   private readonly connection: DialectConnection;
@@ -56,7 +58,7 @@ export class KnexStorageManager implements StorageManager, SessionCore {
       translate: (err, ctx) => this.translate(err, ctx.sql),
       translateAcquire: (err) => this.translateAcquire(err),
     });
-    this.knex = knexFactory({
+    this.#knex = knexFactory({
       ...config,
       // Errors carry the SQL text with placeholders, never the bound values (customer data).
       compileSqlOnError: false,
@@ -74,6 +76,11 @@ export class KnexStorageManager implements StorageManager, SessionCore {
       hasTable: (t) => this.hasTable(t),
       lockMigrations: (trx, scope, journal) => this.connection.lockMigrations(trx, scope, journal),
     });
+  }
+
+  /** The root knex instance (see StorageManager.knex). */
+  get knex(): Knex {
+    return this.#knex;
   }
 
   get logger(): Logger {
