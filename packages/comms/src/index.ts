@@ -15,3 +15,5 @@ export * from './telephony-adapter.js';
 export * from './simulated-telephony.js';
 export * from './telephony-channel.js';
 export * from './simulation.js';
+export * from './storage-event-log.js';
+export * from './contact-recovery.js';
