@@ -1,0 +1,217 @@
+/**
+ * The business-object modeller's contract: repositories of the objects of a model, reached by other
+ * components through the service manager under the {@link BusinessObjects} token. Implementations
+ * live in `internal/`.
+ */
+import { createToken, type HealthStatus } from '@caruso/kernel';
+import type { Model, ObjectDef } from './common/model.js';
+
+/**
+ * The key of a record: the value for a single-field key (`42`), or an object of the key fields for a
+ * composite key (`{ company: 'NL01', accountNo: 1234 }`).
+ */
+export type RecordKey = string | number | Readonly<Record<string, string | number>>;
+
+/**
+ * A record: field names to values (money as `{ amount, currency }` in minor units, dates as
+ * `YYYY-MM-DD`, datetimes as ISO 8601 text, json as data). Versioned objects add `$version`; objects
+ * with soft delete add `$deletedAt` (null unless deleted). Included relations appear under their
+ * names; the records of a many-to-many relation carry the link's fields in `$link`.
+ */
+export type ObjectRecord = Record<string, unknown>;
+
+/** A value in a filter. Money fields compare their amount in minor units. */
+export type FilterValue = string | number | boolean | null;
+
+/**
+ * The condition on one field: a value (equality; `null` means "is empty"), or operators. Text fields:
+ * `eq ne in nin contains startsWith endsWith lt lte gt gte isNull`; numbers, money, dates:
+ * `eq ne in nin lt lte gt gte between isNull`; booleans: `eq ne isNull`; json: `isNull`.
+ * `contains`, `startsWith` and `endsWith` ignore case.
+ */
+export type FieldCondition =
+  | FilterValue
+  | {
+      readonly eq?: FilterValue;
+      readonly ne?: FilterValue;
+      readonly lt?: FilterValue;
+      readonly lte?: FilterValue;
+      readonly gt?: FilterValue;
+      readonly gte?: FilterValue;
+      readonly in?: readonly FilterValue[];
+      readonly nin?: readonly FilterValue[];
+      readonly between?: readonly [FilterValue, FilterValue];
+      readonly contains?: string;
+      readonly startsWith?: string;
+      readonly endsWith?: string;
+      readonly isNull?: boolean;
+    };
+
+/**
+ * A filter: field names to conditions (all must hold), combined with `and`, `or`, `not`. A relation's
+ * name takes a filter on the related object: it holds when at least one related record matches,
+ * e.g. `{ contracts: { product: 'gas' } }`. Every name is checked against the model; an unknown field
+ * or operator throws CARUSO_OBJECTS_BAD_QUERY.
+ */
+export interface Filter {
+  readonly and?: readonly Filter[];
+  readonly or?: readonly Filter[];
+  readonly not?: Filter;
+  readonly [field: string]: FieldCondition | Filter | readonly Filter[] | undefined;
+}
+
+/** A sort key: a field name (`'-name'` sorts descending) or an object. */
+export type SortKey = string | { readonly field: string; readonly direction?: 'asc' | 'desc' };
+
+/** Options of reads. */
+export interface ReadOptions {
+  /**
+   * Relations to load with the records, as paths (`'contracts'`, `'contracts.customer'`). Each
+   * relation costs one query per level, whatever the number of records (no N+1).
+   */
+  readonly include?: readonly string[];
+  /** Include soft-deleted records. Default false. */
+  readonly withDeleted?: boolean;
+}
+
+/** A query. */
+export interface Query extends ReadOptions {
+  readonly where?: Filter;
+  /**
+   * Words to find in the searchable fields (case-insensitive): every word must occur in at least
+   * one searchable field. At most 8 words of at most 100 characters.
+   */
+  readonly search?: string;
+  /** Sorting; the key is always appended last so that pages are stable. */
+  readonly orderBy?: readonly SortKey[];
+  /** Page size, 1 to 10 000. Default 100. */
+  readonly limit?: number;
+  /** Records to skip. Default 0. */
+  readonly offset?: number;
+}
+
+/** A measure of an aggregate query. */
+export interface Measure {
+  readonly fn: 'count' | 'sum' | 'avg' | 'min' | 'max';
+  /** The field measured (not needed for `count`). Money sums add amounts in minor units. */
+  readonly field?: string;
+}
+
+/** A group-by query for reports. */
+export interface AggregateQuery {
+  readonly where?: Filter;
+  readonly search?: string;
+  readonly withDeleted?: boolean;
+  /** Fields to group by (none: one row over everything). */
+  readonly groupBy?: readonly string[];
+  /** Named measures, e.g. `{ customers: { fn: 'count' }, total: { fn: 'sum', field: 'balance' } }`. */
+  readonly measures: Readonly<Record<string, Measure>>;
+  /** Sort by group fields or measure names (`'-total'`). */
+  readonly orderBy?: readonly SortKey[];
+  readonly limit?: number;
+}
+
+/** Options of writes. */
+export interface WriteOptions {
+  /** Who makes the change, recorded in the audit history (e.g. `agent:42`). Never a secret. */
+  readonly actor?: string;
+}
+
+/** Options of {@link Repository.update} and {@link Repository.delete}. */
+export interface VersionedWriteOptions extends WriteOptions {
+  /**
+   * The version the caller read (optimistic locking). When it is not the current one the write
+   * fails with CARUSO_OBJECTS_CONFLICT carrying the current record. Default: `$version` of the
+   * changes, else no check against what the caller saw.
+   */
+  readonly expectedVersion?: number;
+}
+
+/** Options of {@link Repository.delete}. */
+export interface DeleteOptions extends VersionedWriteOptions {
+  /** Remove the row even when the object has soft delete. Default false. */
+  readonly hard?: boolean;
+}
+
+/** One entry of a record's audit history. */
+export interface AuditEntry {
+  /** ISO 8601 time of the change. */
+  readonly at: string;
+  readonly actor: string | null;
+  readonly action: 'create' | 'update' | 'delete' | 'restore';
+  /** The field changed (null for delete and restore). */
+  readonly field: string | null;
+  readonly oldValue: unknown;
+  readonly newValue: unknown;
+}
+
+/** A related record of a many-to-many relation, with the link's own fields. */
+export interface Link {
+  readonly target: ObjectRecord;
+  readonly attributes: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The repository of one business object. Every write validates first and writes nothing when any
+ * check fails (CARUSO_OBJECTS_VALIDATION_FAILED lists every violation with its field).
+ */
+export interface Repository {
+  /** The object's definition. */
+  readonly object: ObjectDef;
+  /**
+   * Creates a record. Missing fields take their defaults; stored computed fields are computed.
+   * @returns the record as stored (with its generated key and `$version` 1).
+   */
+  create(data: Readonly<ObjectRecord>, options?: WriteOptions): Promise<ObjectRecord>;
+  /** Reads a record by key; undefined when there is none (or it is soft-deleted). */
+  get(key: RecordKey, options?: ReadOptions): Promise<ObjectRecord | undefined>;
+  /**
+   * Changes some fields of a record. On a versioned object the version is checked and increased.
+   * Throws CARUSO_OBJECTS_NOT_FOUND, CARUSO_OBJECTS_CONFLICT (details: `{ current }`), or
+   * CARUSO_OBJECTS_VALIDATION_FAILED.
+   */
+  update(key: RecordKey, changes: Readonly<ObjectRecord>, options?: VersionedWriteOptions): Promise<ObjectRecord>;
+  /** Deletes a record (soft when the object declares it, unless `hard`). */
+  delete(key: RecordKey, options?: DeleteOptions): Promise<void>;
+  /** Brings a soft-deleted record back. */
+  restore(key: RecordKey, options?: WriteOptions): Promise<ObjectRecord>;
+  /** Finds records. */
+  query(query?: Query): Promise<ObjectRecord[]>;
+  /** Counts the records matching a filter (and search words). */
+  count(where?: Filter, options?: { readonly search?: string; readonly withDeleted?: boolean }): Promise<number>;
+  /** Group-by aggregates for reports: one row per group with the group fields and the measures. */
+  aggregate(query: AggregateQuery): Promise<Record<string, unknown>[]>;
+  /** The audit history of a record, oldest first. */
+  history(key: RecordKey): Promise<AuditEntry[]>;
+  /** Links a record to a target through a many-to-many relation, with the link's fields (upsert). */
+  link(key: RecordKey, relation: string, target: RecordKey, attributes?: Readonly<Record<string, unknown>>): Promise<void>;
+  /** Removes a many-to-many link; returns whether it existed. */
+  unlink(key: RecordKey, relation: string, target: RecordKey): Promise<boolean>;
+  /** The targets linked through a many-to-many relation, with the link's fields. */
+  links(key: RecordKey, relation: string): Promise<Link[]>;
+}
+
+/**
+ * The business objects of a model over one database: a repository per object.
+ * @example
+ * const objects = services.get(BusinessObjects);
+ * const customers = objects.repository('Customer');
+ * const ada = await customers.create({ firstName: 'Ada', lastName: 'Lovelace', email: 'ada@example.org' });
+ * const page = await customers.query({ where: { segment: 'business' }, orderBy: ['-lastName'], limit: 20, include: ['contracts'] });
+ */
+export interface BusinessObjects {
+  /** The model. */
+  readonly model: Model;
+  /** The repository of an object; throws CARUSO_OBJECTS_UNKNOWN_OBJECT for a name not in the model. */
+  repository(object: string): Repository;
+  /**
+   * Runs `fn` in one transaction: every repository it reaches through its argument writes in that
+   * transaction; a throw rolls everything back. Nested calls use savepoints.
+   */
+  transaction<T>(fn: (objects: BusinessObjects) => Promise<T>): Promise<T>;
+  /** Whether the database is reachable and the tables of the model exist. */
+  health(): Promise<HealthStatus>;
+}
+
+/** The token of the business objects. */
+export const BusinessObjects = createToken<BusinessObjects>('caruso.objects');
