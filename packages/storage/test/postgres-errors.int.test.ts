@@ -119,7 +119,7 @@ forEachDatabase(
       const err = await caught(
         victim.transaction(async (trx) => {
           const r = (await trx.knex.raw('select pg_backend_pid() as pid')) as { rows: { pid: number }[] };
-          await s.knex.raw('select pg_terminate_backend(?)', [r.rows[0]?.pid]);
+          await s.knex.raw('select pg_terminate_backend(?)', [r.rows[0]?.pid ?? 0]);
           await trx.knex('accounts').select('id');
         }),
       );

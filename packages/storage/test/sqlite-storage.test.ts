@@ -30,6 +30,7 @@ describe('StorageManager on SQLite', () => {
       expect(await storage.knex.raw('pragma journal_mode')).toEqual([{ journal_mode: 'wal' }]);
       expect(await storage.knex.raw('pragma foreign_keys')).toEqual([{ foreign_keys: 1 }]);
       expect(await storage.knex.raw('pragma busy_timeout')).toEqual([{ timeout: 5000 }]);
+      expect(await storage.knex.raw('pragma synchronous')).toEqual([{ synchronous: 2 }]);
       const health = await storage.health();
       expect(health.status).toBe('ok');
       expect(health.detail).toContain('journalMode wal');

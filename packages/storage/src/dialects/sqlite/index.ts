@@ -69,6 +69,8 @@ class SqliteConnectionConfig implements DialectConnection {
             conn.pragma(`busy_timeout = ${busyTimeoutMs}`);
             // WAL: readers do not block the writer and the writer does not block readers.
             if (!memory) conn.pragma('journal_mode = WAL');
+            // Rule 4 of the architecture: a commit is on disk when it is acknowledged.
+            conn.pragma('synchronous = FULL');
             conn.pragma('foreign_keys = ON');
             done(null, conn);
           } catch (err) {
