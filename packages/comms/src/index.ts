@@ -17,3 +17,5 @@ export * from './telephony-channel.js';
 export * from './simulation.js';
 export * from './storage-event-log.js';
 export * from './contact-recovery.js';
+export * from './communication-server.js';
+export * from './comms-service.js';
