@@ -15,3 +15,5 @@ export * from './script-store.js';
 export * from './script-services.js';
 export { createDialogueEngine, type DialogueEngineOptions } from './internal/dialogue-engine-impl.js';
 export { dialogueEngineService, DIALOGUE_SERVICE_VERSION, type DialogueServiceOptions } from './dialogue-service.js';
+export * from './script-simulation.js';
+export { scriptGraph, type GraphFormat } from './script-graph.js';

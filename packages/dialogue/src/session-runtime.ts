@@ -522,7 +522,6 @@ export class SessionRuntime {
         d.status = 'handoff';
         d.handoff = { queue: script.fallbackQueue, skills: [], reason: 'fallback' };
         d.counters = {};
-        trace.push({ type: 'enter', script: script.id, node: node.id, kind: 'handoff' });
         return;
       }
     }

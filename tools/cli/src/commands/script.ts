@@ -1,0 +1,277 @@
+/**
+ * `caruso script`: the script developer's tool. Validate and lint dialogue scripts, run them in
+ * the terminal or from an answers file, draw them as a graph, and run the analysts' tests.
+ */
+import { readFileSync, statSync, readdirSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  CHANNELS,
+  fileSourceReader,
+  findScriptTests,
+  loadScriptBundle,
+  runScriptTestFile,
+  scriptGraph,
+  simulate,
+  type Channel,
+  type DialogueStep,
+  type LoadedBundle,
+  type SimulatedAnswer,
+} from '@caruso/dialogue';
+import { ExitCode, InputError, UsageError, type CommandArea, type CommandIO, type Verb } from '../command.js';
+
+function scriptFiles(args: string[], cwd: string): string[] {
+  const out: string[] = [];
+  for (const a of args) {
+    const p = resolve(cwd, a);
+    let isDir = false;
+    try {
+      isDir = statSync(p).isDirectory();
+    } catch {
+      out.push(a);
+      continue;
+    }
+    if (isDir) out.push(...readdirSync(p).filter((n) => n.endsWith('.xml')).sort().map((n) => join(a, n)));
+    else out.push(a);
+  }
+  return out;
+}
+
+function load(file: string, cwd: string): LoadedBundle | { readonly error: string } {
+  const text = fileSourceReader.read(resolve(cwd, file));
+  if (text === undefined) return { error: `${file}:1:1: error: cannot read the file` };
+  // diagnostics name the file as the user wrote it; subscripts resolve against its real place
+  const abs = resolve(cwd, file);
+  const loaded = loadScriptBundle(abs, text, fileSourceReader);
+  const rel = (p: string): string => (p === abs ? file : p.startsWith(cwd + '/') ? p.slice(cwd.length + 1) : p);
+  return { bundle: loaded.bundle, diagnostics: loaded.diagnostics.map((d) => Object.assign(Object.create(Object.getPrototypeOf(d) as object) as typeof d, d, { file: rel(d.file) })) };
+}
+
+async function check(args: string[], io: CommandIO, warnings: boolean): Promise<ExitCode> {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { quiet: { type: 'boolean', short: 'q' } } });
+  if (positionals.length === 0) throw new UsageError('name at least one script file or folder');
+  const seen = new Set<string>();
+  let errors = 0;
+  let warns = 0;
+  let files = 0;
+  for (const file of scriptFiles(positionals, io.cwd)) {
+    files++;
+    const r = load(file, io.cwd);
+    const lines = 'error' in r ? [{ text: r.error, severity: 'error' }] : r.diagnostics.map((d) => ({ text: String(d), severity: d.severity }));
+    for (const l of lines) {
+      if (seen.has(l.text)) continue;
+      seen.add(l.text);
+      if (l.severity === 'error') errors++;
+      else warns++;
+      if (l.severity === 'error' || warnings) io.stdout.write(l.text + '\n');
+    }
+  }
+  if (!values.quiet) io.stderr.write(`${files} file(s): ${errors} error(s)${warnings ? `, ${warns} warning(s)` : ''}\n`);
+  return errors > 0 ? ExitCode.BadInput : ExitCode.Ok;
+}
+
+function readJson(path: string, cwd: string, what: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(resolve(cwd, path), 'utf8');
+  } catch {
+    throw new InputError(`${path}: cannot read the ${what} file`);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`${path}: the ${what} file is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InputError(`${path}: the ${what} file must hold a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+function loadOrFail(file: string, io: CommandIO): NonNullable<LoadedBundle['bundle']> {
+  const r = load(file, io.cwd);
+  if ('error' in r) throw new InputError(r.error);
+  if (!r.bundle) throw new InputError(r.diagnostics.filter((d) => d.severity === 'error').map(String).join('\n'));
+  return r.bundle;
+}
+
+function channelOf(v: string | undefined): Channel {
+  if (v === undefined) throw new UsageError('--channel is required: agent, web or ivr');
+  if (!CHANNELS.includes(v as Channel)) throw new UsageError(`--channel ${v}: use agent, web or ivr`);
+  return v as Channel;
+}
+
+function parseVars(list: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list ?? []) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new UsageError(`--var ${kv}: write name=value`);
+    out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}
+
+function showStep(step: DialogueStep, io: CommandIO): void {
+  const w = (s: string): boolean => io.stdout.write(s + '\n');
+  if (step.error) w(`  ! ${step.error}`);
+  w(`[${step.node}] ${step.prompt}`);
+  if (step.help) w(`  (help: ${step.help})`);
+  for (const c of step.choices ?? []) w(`  - ${c.value}${c.dtmf ? ` [${c.dtmf}]` : ''}: ${c.label}`);
+  if (step.kind === 'question') w(`  (${step.type}${step.required ? '' : ', optional'}${step.canGoBack ? '; :back to go back' : ''}; :quit to stop)`);
+  else if (step.kind === 'info') w('  (press Enter)');
+}
+
+const run: Verb = {
+  summary: 'run a script in the terminal, or from an answers file (prints one JSON document)',
+  help: `Usage: caruso script run <file> --channel agent|web|ivr [--answers answers.json] [--data data.json]
+                           [--var name=value]… [--lang nl]
+
+Without --answers the script runs interactively: type an answer, ':back' or ':quit'.
+With --answers it runs without asking and prints one JSON document:
+  { "script", "version", "channel", "outcome", "steps": [ { "node", "kind", "prompt", "answer", "error" } ],
+    "vars": {…}, "actions": [ { "service", "operation", "params" } ], "path": [ … ] }
+
+  --answers  JSON object: question id → answer, or a list of answers consumed in order when the
+             question is asked several times. For ivr, the keys pressed as strings ("1", "1234#").
+  --data     JSON object: <fetch source> → the object it returns.
+  --var      an initial variable (repeatable).
+Actions are recorded, never executed. Exit 1 when the run stops before an <end> or <handoff>.`,
+  async run(args, io) {
+    const { positionals, values } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: { channel: { type: 'string' }, answers: { type: 'string' }, data: { type: 'string' }, var: { type: 'string', multiple: true }, lang: { type: 'string' } },
+    });
+    if (positionals.length !== 1) throw new UsageError('name exactly one script file');
+    const channel = channelOf(values.channel);
+    const vars = parseVars(values.var);
+    const answers = values.answers !== undefined ? readJson(values.answers, io.cwd, 'answers') : undefined;
+    const data = values.data !== undefined ? readJson(values.data, io.cwd, 'data') : {};
+    const bundle = loadOrFail(positionals[0] as string, io);
+    if (answers) {
+      const report = await simulate(bundle, { channel, answers, data, vars, ...(values.lang ? { lang: values.lang } : {}) });
+      io.stdout.write(JSON.stringify(report, null, 2) + '\n');
+      if (report.stopped) io.stderr.write(`the run stopped: ${report.stopped}\n`);
+      return report.stopped ? ExitCode.BadInput : ExitCode.Ok;
+    }
+    const rl = createInterface({ input: io.stdin, terminal: false });
+    const lines = rl[Symbol.asyncIterator]();
+    const onAbort = (): void => rl.close();
+    io.signal.addEventListener('abort', onAbort);
+    try {
+      const report = await simulate(bundle, {
+        channel,
+        data,
+        vars,
+        ...(values.lang ? { lang: values.lang } : {}),
+        ask: async (step): Promise<SimulatedAnswer> => {
+          showStep(step, io);
+          if (step.kind === 'info') {
+            const l = await lines.next();
+            return l.done ? { stop: true } : { value: null };
+          }
+          const l = await lines.next();
+          if (l.done) return { stop: true };
+          const text = String(l.value).trim();
+          if (text === ':quit') return { stop: true };
+          if (text === ':back') {
+            if (!step.canGoBack) {
+              io.stdout.write('  ! cannot go back here\n');
+              return { value: undefined };
+            }
+            return { back: true };
+          }
+          return { value: text };
+        },
+      });
+      const last = report.steps.at(-1);
+      if (last && (last.kind === 'end' || last.kind === 'handoff')) {
+        if (last.prompt) io.stdout.write(`[${last.node}] ${last.prompt}\n`);
+        io.stdout.write(`outcome: ${report.outcome}\n`);
+      }
+      for (const a of report.actions) io.stdout.write(`action (recorded): ${a.service}.${a.operation} ${JSON.stringify(a.params)}\n`);
+      if (report.stopped && report.stopped !== 'stopped by the user') io.stderr.write(`the run stopped: ${report.stopped}\n`);
+      return report.outcome === null && report.stopped !== 'stopped by the user' ? ExitCode.BadInput : ExitCode.Ok;
+    } finally {
+      io.signal.removeEventListener('abort', onAbort);
+      rl.close();
+    }
+  },
+};
+
+/** The `caruso script` area. */
+export const scriptArea: CommandArea = {
+  name: 'script',
+  summary: 'validate, lint, run, draw and test dialogue scripts',
+  verbs: {
+    validate: {
+      summary: 'check scripts; print each error as file:line:col: error: message',
+      help: `Usage: caruso script validate <file|folder>… [--quiet]
+
+Checks the structure (dtd/dialogue.dtd) and the meaning of each script and of the subscripts it
+uses. Prints one line per error, 'file:line:col: error: message'. Exit 1 on any error.`,
+      run: (args, io) => check(args, io, false),
+    },
+    lint: {
+      summary: 'like validate, and print the warnings too (unreachable nodes, dead ends …)',
+      help: `Usage: caruso script lint <file|folder>… [--quiet]
+
+Like 'validate', and prints the warnings too: unreachable nodes, possible dead ends, transitions
+that are never taken, shadowed handlers. Exit 1 on any error (warnings alone exit 0).`,
+      run: (args, io) => check(args, io, true),
+    },
+    run,
+    graph: {
+      summary: 'print a script as a graph (mermaid or dot) for review',
+      help: `Usage: caruso script graph <file> [--format mermaid|dot]
+
+Prints the script as a Mermaid flowchart (default) or a Graphviz dot graph: one node per script
+node, solid edges for <next> (labelled with the cond), dashed edges for <goto>.`,
+      async run(args, io) {
+        const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string', default: 'mermaid' } } });
+        if (positionals.length !== 1) throw new UsageError('name exactly one script file');
+        if (values.format !== 'mermaid' && values.format !== 'dot') throw new UsageError(`--format ${values.format}: use mermaid or dot`);
+        const bundle = loadOrFail(positionals[0] as string, io);
+        io.stdout.write(scriptGraph(bundle.main, values.format));
+        return ExitCode.Ok;
+      },
+    },
+    test: {
+      summary: "run the analysts' expected runs (*.test.json) of a folder",
+      help: `Usage: caruso script test <folder|file.test.json>…
+
+Runs every '*.test.json' file: each names a script and a list of cases (channel, answers, data,
+initial vars) with what must come out (outcome, path of nodes, actions, variables). Prints one
+line per case and a summary. Exit 1 when a case fails. See docs/script-analyst-guide.md.`,
+      async run(args, io) {
+        const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+        if (positionals.length === 0) throw new UsageError('name a folder or a test file');
+        const files: string[] = [];
+        for (const p of positionals) {
+          const abs = resolve(io.cwd, p);
+          let isDir: boolean;
+          try {
+            isDir = statSync(abs).isDirectory();
+          } catch {
+            throw new InputError(`${p}: no such file or folder`);
+          }
+          files.push(...(isDir ? findScriptTests(abs) : [abs]));
+        }
+        if (files.length === 0) throw new InputError(`no *.test.json files in ${positionals.join(', ')}`);
+        let passed = 0;
+        let failed = 0;
+        for (const f of files) {
+          const results = await runScriptTestFile(f);
+          for (const r of results) {
+            if (r.passed) passed++;
+            else failed++;
+            io.stdout.write(`${r.passed ? 'ok  ' : 'FAIL'} ${r.file} › ${r.name}\n`);
+            for (const why of r.failures) io.stdout.write(`       ${why}\n`);
+          }
+        }
+        io.stdout.write(`${passed + failed} case(s): ${passed} passed, ${failed} failed\n`);
+        return failed ? ExitCode.BadInput : ExitCode.Ok;
+      },
+    },
+  },
+};
