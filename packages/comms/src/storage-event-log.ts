@@ -138,6 +138,7 @@ export class StorageContactEventLog implements ContactEventLog, IDisposable {
   private buffer: ContactEvent[] = [];
   private seq: number;
   private writing: Promise<void> = Promise.resolve();
+  private next: Promise<void> | undefined;
   private readonly _onDidAppend = new Emitter<ContactEvent>();
   readonly onDidAppend = this._onDidAppend.event;
 
@@ -165,8 +166,14 @@ export class StorageContactEventLog implements ContactEventLog, IDisposable {
   }
 
   flush(): Promise<void> {
-    // Flushes run one after the other, so the rows land in sequence order.
-    const next = this.writing.then(() => this.writeBuffer());
+    // Group commit: writes run one after the other (rows land in sequence order), and every flush
+    // asked for while a write runs shares the one next write, which takes the whole buffer.
+    if (this.next) return this.next;
+    const next = this.writing.then(() => {
+      this.next = undefined;
+      return this.writeBuffer();
+    });
+    this.next = next;
     this.writing = next.catch(() => undefined);
     return next;
   }
