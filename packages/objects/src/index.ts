@@ -15,3 +15,6 @@ export { businessObjectsService, OBJECTS_SERVICE_VERSION, type BusinessObjectsSe
 export { planMigration, applyMigration, planSql, checkMapping, MODEL_STATE_TABLE, type MigrationPlan, type MigrationStep } from './internal/schema-planner.js';
 export { AUDIT_TABLE } from './internal/object-repository.js';
 export { BusinessObjectsImpl } from './internal/business-objects-impl.js';
+export { introspectModel } from './internal/introspector.js';
+export { importCsv, exportCsv, type CsvImportOptions, type CsvImportReport, type CsvExportOptions, type RejectedRow } from './internal/csv-import.js';
+export { parseCsv, formatCsvRow, CsvReader, type CsvRow } from './internal/csv.js';

@@ -311,7 +311,7 @@ export class ObjectRepository implements Repository {
    * Converts and checks input values. Returns the converted values of the fields given, and the
    * violations of the values themselves (type, length, range, pattern, options).
    */
-  private convertInput(data: Readonly<ObjectRecord>, mode: 'create' | 'update', violations: FieldViolation[]): Record<string, unknown> {
+  convertInput(data: Readonly<ObjectRecord>, mode: 'create' | 'update', violations: FieldViolation[]): Record<string, unknown> {
     if (typeof data !== 'object' || data === null || Array.isArray(data)) {
       this.fail([this.violation('$record', 'type', 'the data of a record is an object of field values')]);
     }
@@ -347,7 +347,7 @@ export class ObjectRepository implements Repository {
   }
 
   /** Required fields, stored computed fields, rules, over the full record; adds violations. */
-  private completeAndCheck(rec: Record<string, unknown>, violations: FieldViolation[]): void {
+  completeAndCheck(rec: Record<string, unknown>, violations: FieldViolation[]): void {
     for (const f of this.om.computedOrder) rec[f.name] = computeField(f, rec, this.ctx.now);
     for (const f of this.object.fields) {
       if (f.required && !f.generated && !f.computed && (rec[f.name] === null || rec[f.name] === undefined) && !violations.some((v) => v.field === f.name)) {
@@ -405,7 +405,7 @@ export class ObjectRepository implements Repository {
   }
 
   /** Translates a unique violation the database found (a race past the pre-check). */
-  private translateWriteError(err: unknown): unknown {
+  translateWriteError(err: unknown): unknown {
     if (isCarusoError(err, 'CARUSO_STORAGE_UNIQUE_VIOLATION')) {
       const cols = ((err.details as { columns?: string[] } | undefined)?.columns ?? []) as string[];
       const f = this.object.fields.find((x) => cols.includes(x.column));
@@ -608,7 +608,7 @@ export class ObjectRepository implements Repository {
     return this.ctx.now().toISOString();
   }
 
-  private async audit(session: StorageSession, values: readonly unknown[], action: AuditEntry['action'], entries: [string | null, unknown, unknown][], actor: string | undefined): Promise<void> {
+  async audit(session: StorageSession, values: readonly unknown[], action: AuditEntry['action'], entries: [string | null, unknown, unknown][], actor: string | undefined): Promise<void> {
     if (entries.length === 0) return;
     if (actor !== undefined && (typeof actor !== 'string' || actor.length > 200)) this.fail([this.violation('$actor', 'type', 'the actor is text of at most 200 characters')]);
     const at = this.dbNow();

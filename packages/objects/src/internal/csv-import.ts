@@ -1,0 +1,347 @@
+/**
+ * CSV import and export of one object. An import is atomic: it runs in one transaction (written in
+ * batches of multi-row statements); when any row is rejected nothing is written, unless `partial`
+ * is set, in which case the accepted rows are written and the rejected ones reported.
+ */
+import type { Knex, StorageSession } from '@caruso/storage';
+import type { FieldDef } from '../common/model.js';
+import { checkConstraints, coerceText, formatText } from '../common/values.js';
+import type { Filter, ObjectRecord } from '../business-objects.js';
+import { ObjectsErrors, type FieldViolation } from '../errors.js';
+import type { BusinessObjectsImpl } from './business-objects-impl.js';
+import { CsvReader, formatCsvRow, type CsvRow } from './csv.js';
+import type { ObjectRepository } from './object-repository.js';
+
+/** Options of {@link importCsv}. */
+export interface CsvImportOptions {
+  /** The fields to upsert by (default: the object's businessKey, else its key). Must be unique. */
+  readonly key?: readonly string[];
+  /** Rows per batch. Default 1000. */
+  readonly batchSize?: number;
+  /** Write the accepted rows even when some are rejected. Default false (all or nothing). */
+  readonly partial?: boolean;
+  /** Recorded in the audit history. */
+  readonly actor?: string;
+  /** The file name used in messages. */
+  readonly file?: string;
+  /** Called after each batch with the number of data rows read so far. */
+  readonly onProgress?: (rows: number) => void;
+  /** Stops the import (rolled back) when aborted. */
+  readonly signal?: AbortSignal;
+}
+
+/** A rejected row. */
+export interface RejectedRow {
+  /** Line of the file where the row starts. */
+  readonly line: number;
+  readonly reasons: readonly string[];
+}
+
+/** What an import did. */
+export interface CsvImportReport {
+  readonly total: number;
+  readonly created: number;
+  readonly updated: number;
+  readonly unchanged: number;
+  readonly rejected: readonly RejectedRow[];
+}
+
+const MAX_PARAMS = 30_000;
+
+async function* chunksOf(input: string | AsyncIterable<string | Uint8Array>): AsyncIterable<string> {
+  if (typeof input === 'string') {
+    yield input;
+    return;
+  }
+  const dec = new TextDecoder();
+  for await (const c of input) yield typeof c === 'string' ? c : dec.decode(c, { stream: true });
+  const rest = dec.decode();
+  if (rest) yield rest;
+}
+
+/** Imports CSV rows into an object, upserting by a business key. */
+export async function importCsv(
+  objects: BusinessObjectsImpl,
+  objectName: string,
+  input: string | AsyncIterable<string | Uint8Array>,
+  options: CsvImportOptions = {},
+): Promise<CsvImportReport> {
+  const file = options.file ?? 'input.csv';
+  const base = objects.repository(objectName);
+  const om = base.om;
+  const o = om.object;
+  const key = options.key?.length ? [...options.key] : [...(o.businessKey ?? o.key)];
+  for (const k of key) {
+    if (!om.byName.has(k)) throw ObjectsErrors.CARUSO_OBJECTS_BAD_OPTIONS({ reason: `${o.name} has no field ${k} to import by` });
+  }
+  const isUnique = (key.length === o.key.length && key.every((k) => o.key.includes(k))) || (key.length === 1 && om.byName.get(key[0] as string)?.field.unique) || o.uniques.some((u) => u.length === key.length && u.every((x) => key.includes(x)));
+  if (!isUnique) throw ObjectsErrors.CARUSO_OBJECTS_BAD_OPTIONS({ reason: `the import key ${key.join(',')} of ${o.name} is neither its key nor declared unique` });
+  const keyFields = key.map((k) => om.byName.get(k)?.field as FieldDef);
+  const generatedKey = keyFields.length === 1 && keyFields[0]?.generated === true;
+  const batchSize = options.batchSize ?? 1000;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw ObjectsErrors.CARUSO_OBJECTS_BAD_OPTIONS({ reason: 'batchSize is a whole number from 1 to 10000' });
+
+  return objects.session.transaction(async (trx) => {
+    const tx = new (objects.constructor as typeof BusinessObjectsImpl)(objects.model, trx, objects.now, objects.mapping);
+    const repo = tx.repository(objectName);
+    const reader = new CsvReader();
+    let header: FieldDef[] | undefined;
+    const report = { total: 0, created: 0, updated: 0, unchanged: 0, rejected: [] as RejectedRow[] };
+    const seen = new Set<string>();
+    let batch: CsvRow[] = [];
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      await importBatch(trx, repo, header as FieldDef[], keyFields, generatedKey, batch, seen, report, options, objects.now);
+      batch = [];
+      options.onProgress?.(report.total);
+    };
+    const take = async (rows: CsvRow[]): Promise<void> => {
+      for (const row of rows) {
+        if (!header) {
+          header = readHeader(row, om.byName, o.name, file, keyFields, generatedKey);
+          continue;
+        }
+        report.total++;
+        batch.push(row);
+        if (batch.length >= batchSize) await flush();
+      }
+    };
+    for await (const chunk of chunksOf(input)) {
+      if (options.signal?.aborted) throw ObjectsErrors.CARUSO_OBJECTS_BAD_CSV({ file, line: 0, reason: 'the import was cancelled; nothing was written' });
+      try {
+        await take(reader.push(chunk));
+      } catch (err) {
+        if (err instanceof RangeError) throw ObjectsErrors.CARUSO_OBJECTS_BAD_CSV({ file, line: 0, reason: err.message });
+        throw err;
+      }
+    }
+    await take(reader.end());
+    if (reader.error) throw ObjectsErrors.CARUSO_OBJECTS_BAD_CSV({ file, line: reader.error.line, reason: reader.error.message });
+    if (!header) throw ObjectsErrors.CARUSO_OBJECTS_BAD_CSV({ file, line: 1, reason: 'the file is empty; the first line must name the fields' });
+    await flush();
+    if (report.rejected.length && !options.partial) {
+      const first = report.rejected[0] as RejectedRow;
+      throw ObjectsErrors.CARUSO_OBJECTS_IMPORT_REJECTED(
+        { object: o.name, rejected: report.rejected.length, total: report.total, first: `line ${first.line}: ${first.reasons.join('; ')}` },
+        { details: report },
+      );
+    }
+    return report;
+  });
+}
+
+function readHeader(row: CsvRow, byName: ReadonlyMap<string, { field: FieldDef }>, object: string, file: string, keyFields: FieldDef[], generatedKey: boolean): FieldDef[] {
+  const out: FieldDef[] = [];
+  for (const raw of row.cells) {
+    const name = raw.trim();
+    const f = byName.get(name)?.field;
+    if (!f) throw ObjectsErrors.CARUSO_OBJECTS_BAD_CSV({ file, line: row.line, reason: `column '${name}' is not a field of ${object}` });
+    if (f.computed) throw ObjectsErrors.CARUSO_OBJECTS_BAD_CSV({ file, line: row.line, reason: `column '${name}' is a computed field and cannot be imported` });
+    if (out.includes(f)) throw ObjectsErrors.CARUSO_OBJECTS_BAD_CSV({ file, line: row.line, reason: `column '${name}' appears twice` });
+    out.push(f);
+  }
+  if (!generatedKey) {
+    for (const k of keyFields) if (!out.includes(k)) throw ObjectsErrors.CARUSO_OBJECTS_BAD_CSV({ file, line: row.line, reason: `the key column '${k.name}' is missing` });
+  }
+  return out;
+}
+
+async function importBatch(
+  trx: StorageSession,
+  repo: ObjectRepository,
+  header: FieldDef[],
+  keyFields: FieldDef[],
+  generatedKey: boolean,
+  rows: CsvRow[],
+  seen: Set<string>,
+  report: { created: number; updated: number; unchanged: number; rejected: RejectedRow[] },
+  options: CsvImportOptions,
+  now: () => Date,
+): Promise<void> {
+  const om = repo.om;
+  const o = om.object;
+  const parsed: { line: number; given: Record<string, unknown>; keyText: string | undefined }[] = [];
+  for (const row of rows) {
+    const reasons: string[] = [];
+    if (row.cells.length !== header.length) {
+      report.rejected.push({ line: row.line, reasons: [`has ${row.cells.length} cells but the header names ${header.length}`] });
+      continue;
+    }
+    const given: Record<string, unknown> = {};
+    header.forEach((f, i) => {
+      const c = coerceText(f, row.cells[i] as string);
+      if (!c.ok) reasons.push(`${f.name}: ${f.label} ${c.message}`);
+      else {
+        const p = checkConstraints(f, c.value);
+        if (p) reasons.push(`${f.name}: ${p.message}`);
+        given[f.name] = c.value;
+      }
+    });
+    let keyText: string | undefined;
+    if (reasons.length === 0) {
+      const kv = keyFields.map((f) => given[f.name]);
+      if (kv.some((v) => v === null || v === undefined)) {
+        if (!generatedKey) reasons.push(`the key ${keyFields.map((f) => f.name).join(', ')} is empty`);
+      } else {
+        keyText = JSON.stringify(kv);
+        if (seen.has(keyText)) reasons.push(`the key ${keyFields.map((f) => f.name).join(', ')} appears on an earlier line of the file`);
+        else seen.add(keyText);
+      }
+    }
+    if (generatedKey && keyText === undefined) delete given[(keyFields[0] as FieldDef).name];
+    if (reasons.length) report.rejected.push({ line: row.line, reasons });
+    else parsed.push({ line: row.line, given, keyText });
+  }
+  // Existing records of this batch, by key.
+  const existing = new Map<string, ObjectRecord>();
+  const withKey = parsed.filter((p) => p.keyText !== undefined);
+  if (withKey.length) {
+    const selectCols = om.columns.map((c) => `t0.${c}`);
+    const per = Math.max(1, Math.floor(MAX_PARAMS / keyFields.length));
+    for (let i = 0; i < withKey.length; i += per) {
+      const part = withKey.slice(i, i + per);
+      const qb = trx.knex({ t0: o.table }).select(selectCols);
+      if (keyFields.length === 1) {
+        const f = keyFields[0] as FieldDef;
+        qb.whereIn(`t0.${f.column}`, part.map((p) => om.toColumns({ [f.name]: p.given[f.name] })[f.column]) as Knex.Value[]);
+      } else {
+        qb.where((b) => {
+          for (const p of part) b.orWhere((x) => keyFields.forEach((f) => x.where(`t0.${f.column}`, om.toColumns({ [f.name]: p.given[f.name] })[f.column] as Knex.Value)));
+        });
+      }
+      for (const row of (await qb) as Record<string, unknown>[]) {
+        const rec = om.toRecord(row, now);
+        existing.set(JSON.stringify(keyFields.map((f) => rec[f.name])), rec);
+      }
+    }
+  }
+  const inserts: { line: number; rec: Record<string, unknown> }[] = [];
+  const updates: { line: number; before: ObjectRecord; rec: Record<string, unknown>; changed: string[] }[] = [];
+  for (const p of parsed) {
+    const before = p.keyText !== undefined ? existing.get(p.keyText) : undefined;
+    if (!before && generatedKey && p.keyText !== undefined) {
+      report.rejected.push({ line: p.line, reasons: [`${o.name} ${JSON.parse(p.keyText)[0]} does not exist (a generated key cannot be chosen on import)`] });
+      continue;
+    }
+    const violations: FieldViolation[] = [];
+    let rec: Record<string, unknown>;
+    if (before) {
+      rec = { ...before, ...p.given };
+    } else {
+      rec = {};
+      for (const f of o.fields) if (!f.computed) rec[f.name] = Object.hasOwn(p.given, f.name) ? p.given[f.name] : (f.defaultValue ?? null);
+    }
+    repo.completeAndCheck(rec, violations);
+    if (violations.length) {
+      report.rejected.push({ line: p.line, reasons: violations.map((v) => `${v.field}: ${v.message}`) });
+      continue;
+    }
+    if (before) {
+      const changed = o.fields.filter((f) => (!f.computed || f.stored) && JSON.stringify(before[f.name] ?? null) !== JSON.stringify(rec[f.name] ?? null)).map((f) => f.name);
+      if (changed.length === 0) report.unchanged++;
+      else updates.push({ line: p.line, before, rec, changed });
+    } else inserts.push({ line: p.line, rec });
+  }
+  if (report.rejected.length && !options.partial) return; // the import fails anyway: spare the writes
+  if (inserts.length) {
+    const rowsOut = inserts.map(({ rec }) => {
+      const cols = om.toColumns(rec);
+      for (const f of om.keyFields) if (f.generated) delete cols[f.column];
+      if (o.versionColumn) cols[o.versionColumn] = 1;
+      return cols;
+    });
+    const width = Object.keys(rowsOut[0] as object).length || 1;
+    const per = Math.max(1, Math.floor(MAX_PARAMS / width));
+    const audited = om.auditedFields.size > 0;
+    for (let i = 0; i < rowsOut.length; i += per) {
+      const part = rowsOut.slice(i, i + per);
+      try {
+        if (audited) {
+          const keys = (await trx.knex(o.table).insert(part).returning(om.keyFields.map((f) => f.column))) as Record<string, unknown>[];
+          const entries: { field: string; o: unknown; n: unknown; key: unknown[] }[] = [];
+          keys.forEach((k, j) => {
+            const rec = { ...(inserts[i + j] as { rec: Record<string, unknown> }).rec };
+            for (const f of om.keyFields) rec[f.name] = om.byName.get(f.name)?.fromRow(k);
+            for (const name of om.auditedFields) if (rec[name] !== null && rec[name] !== undefined) entries.push({ field: name, o: null, n: rec[name], key: om.keyValues(om.keyOf(rec)) });
+          });
+          for (let e = 0; e < entries.length; e += 2000) {
+            const slice = entries.slice(e, e + 2000);
+            await writeAudit(trx, repo, slice, 'create', options.actor);
+          }
+        } else await trx.knex(o.table).insert(part);
+      } catch (err) {
+        throw repo.translateWriteError(err);
+      }
+    }
+    report.created += inserts.length;
+  }
+  for (const u of updates) {
+    const set: Record<string, unknown> = {};
+    for (const n of u.changed) set[n] = u.rec[n];
+    const cols = om.toColumns(set);
+    if (o.versionColumn) cols[o.versionColumn] = trx.knex.raw('?? + 1', [o.versionColumn]);
+    const qb = trx.knex(o.table).update(cols);
+    const kv = om.keyValues(om.keyOf(u.before));
+    om.keyFields.forEach((f, i) => qb.where(f.column, kv[i] as Knex.Value));
+    try {
+      await qb;
+    } catch (err) {
+      throw repo.translateWriteError(err);
+    }
+    const audited = u.changed.filter((n) => om.auditedFields.has(n));
+    if (audited.length) {
+      await writeAudit(
+        trx,
+        repo,
+        audited.map((n) => ({ field: n, o: u.before[n] ?? null, n: u.rec[n] ?? null, key: kv })),
+        'update',
+        options.actor,
+      );
+    }
+  }
+  report.updated += updates.length;
+}
+
+async function writeAudit(trx: StorageSession, repo: ObjectRepository, entries: { field: string; o: unknown; n: unknown; key: unknown[] }[], action: 'create' | 'update', actor: string | undefined): Promise<void> {
+  const byKey = new Map<string, { key: unknown[]; list: [string, unknown, unknown][] }>();
+  for (const e of entries) {
+    const k = JSON.stringify(e.key);
+    const g = byKey.get(k) ?? { key: e.key, list: [] };
+    g.list.push([e.field, e.o, e.n]);
+    byKey.set(k, g);
+  }
+  for (const g of byKey.values()) await repo.audit(trx, g.key, action, g.list, actor);
+}
+
+/** Options of {@link exportCsv}. */
+export interface CsvExportOptions {
+  readonly where?: Filter;
+  /** The fields to write (default: every stored, non-computed field). */
+  readonly fields?: readonly string[];
+  readonly withDeleted?: boolean;
+  readonly onProgress?: (rows: number) => void;
+}
+
+/** Writes the records of an object as CSV (header of field names first). Returns the number of rows. */
+export async function exportCsv(objects: BusinessObjectsImpl, objectName: string, write: (chunk: string) => void | Promise<void>, options: CsvExportOptions = {}): Promise<number> {
+  const repo = objects.repository(objectName);
+  const om = repo.om;
+  const fields = (options.fields ?? om.object.fields.filter((f) => !f.computed).map((f) => f.name)).map((n) => {
+    const f = om.byName.get(n)?.field;
+    if (!f) throw ObjectsErrors.CARUSO_OBJECTS_BAD_QUERY({ object: om.object.name, path: 'fields', reason: `unknown field '${n}'` });
+    return f;
+  });
+  await write(formatCsvRow(fields.map((f) => f.name)));
+  let n = 0;
+  const page = 5000;
+  for (let offset = 0; ; offset += page) {
+    const recs = await repo.query({ ...(options.where ? { where: options.where } : {}), ...(options.withDeleted ? { withDeleted: true } : {}), limit: page, offset });
+    let out = '';
+    for (const r of recs) out += formatCsvRow(fields.map((f) => formatText(f, r[f.name])));
+    if (out) await write(out);
+    n += recs.length;
+    options.onProgress?.(n);
+    if (recs.length < page) break;
+  }
+  return n;
+}

@@ -1,0 +1,288 @@
+/**
+ * `caruso model`: the business-object modeller's command line (validate, migrate, introspect, diff,
+ * import, export).
+ */
+import { createReadStream, createWriteStream, statSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { XmlDiagnostic } from '@caruso/kernel';
+import {
+  applyMigration,
+  BusinessObjectsImpl,
+  checkMapping,
+  diffModels,
+  exportCsv,
+  formatChange,
+  importCsv,
+  introspectModel,
+  planMigration,
+  planSql,
+  readModelFile,
+  requireModel,
+  type Model,
+} from '@caruso/objects';
+import { createStorage, type StorageManager } from '@caruso/storage';
+import { ExitCode, InputError, UsageError, type CommandArea, type CommandIO } from '../command.js';
+
+function positionals(args: string[], count: number, usage: string, options: NonNullable<ParseArgsConfig['options']> = {}): { values: Record<string, unknown>; files: string[] } {
+  const { values, positionals: pos } = parseArgs({ args, options, allowPositionals: true, strict: true });
+  if (pos.length !== count) throw new UsageError(`expected ${usage}`);
+  return { values: values as Record<string, unknown>, files: pos };
+}
+
+function loadModel(file: string, io: CommandIO): { model: Model | undefined; diagnostics: XmlDiagnostic[] } {
+  const path = resolve(io.cwd, file);
+  const r = readModelFile(path);
+  // Print paths as the user wrote them.
+  const diagnostics = r.diagnostics.map((d) => new XmlDiagnostic(d.file === path ? file : d.file, d.line, d.col, d.severity, d.message, d.code));
+  return { model: r.model, diagnostics };
+}
+
+function requireLoaded(file: string, io: CommandIO): Model {
+  const { model, diagnostics } = loadModel(file, io);
+  if (!model) throw new InputError(diagnostics.map(String).join('\n'));
+  for (const d of diagnostics) io.stderr.write(`${d.toString()}\n`);
+  return requireModel(model, diagnostics, file);
+}
+
+async function withStorage<T>(url: unknown, fn: (s: StorageManager) => Promise<T>): Promise<T> {
+  if (typeof url !== 'string' || url === '') throw new UsageError('--db <url> is required (e.g. sqlite:./data/crm.db or postgres://…)');
+  const storage = await createStorage(url);
+  try {
+    return await fn(storage);
+  } finally {
+    await storage.close();
+  }
+}
+
+/** A progress bar on stderr: drawn when stderr is a terminal or --progress is given. */
+function progressBar(io: CommandIO, enabled: boolean, total: number, label: string): { update(done: number, rows: number): void; finish(): void } {
+  if (!enabled) return { update: () => undefined, finish: () => undefined };
+  let last = 0;
+  const draw = (done: number, rows: number): void => {
+    const frac = total > 0 ? Math.min(1, done / total) : 0;
+    const width = 30;
+    const filled = Math.round(frac * width);
+    io.stderr.write(`\r${label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.round(frac * 100)).padStart(3)}% ${rows} rows`);
+  };
+  return {
+    update(done, rows) {
+      const t = Date.now();
+      if (t - last < 100) return;
+      last = t;
+      draw(done, rows);
+    },
+    finish() {
+      io.stderr.write('\n');
+    },
+  };
+}
+
+const validate = {
+  summary: 'check a model file; with --db also that mapped legacy tables and columns exist',
+  help: `Usage: caruso model validate <model.xml> [--db <url>]
+
+Prints file:line:col: error: message for each problem and exits 1; prints nothing and exits 0
+when the model is clean.
+
+Options:
+  --db <url>   also check that every table and column of the unmanaged (legacy) objects exists`,
+  async run(args: string[], io: CommandIO): Promise<ExitCode> {
+    const { values, files } = positionals(args, 1, '<model.xml>', { db: { type: 'string' } });
+    const file = files[0] as string;
+    const { model, diagnostics } = loadModel(file, io);
+    const out = [...diagnostics];
+    if (model && values['db'] !== undefined) {
+      await withStorage(values['db'], async (storage) => {
+        const { errors } = await checkMapping(model, storage, { onlyUnmanaged: true });
+        for (const e of errors) {
+          const at = e.field?.origin ?? e.object.origin;
+          out.push(new XmlDiagnostic(at.file === resolve(io.cwd, file) ? file : at.file, at.line, at.col, 'error', e.message, 'missing-column'));
+        }
+      });
+    }
+    out.sort(XmlDiagnostic.compare);
+    for (const d of out) io.stderr.write(`${d.toString()}\n`);
+    return out.some((d) => d.severity === 'error') ? ExitCode.BadInput : ExitCode.Ok;
+  },
+};
+
+const migrate = {
+  summary: 'create and alter the managed tables of a model (never the unmanaged ones)',
+  help: `Usage: caruso model migrate <model.xml> --db <url> [--dry-run]
+
+Creates missing tables, adds missing columns and unique constraints, renames tables and columns
+whose stable id was kept. Never drops anything and never touches managed="false" tables. Everything
+runs in one transaction: a failure leaves the database unchanged.
+
+Options:
+  --db <url>   the database
+  --dry-run    print the SQL instead of running it`,
+  async run(args: string[], io: CommandIO): Promise<ExitCode> {
+    const { values, files } = positionals(args, 1, '<model.xml>', { db: { type: 'string' }, 'dry-run': { type: 'boolean' } });
+    const model = requireLoaded(files[0] as string, io);
+    return withStorage(values['db'], async (storage) => {
+      if (values['dry-run']) {
+        const plan = await planMigration(model, storage);
+        for (const w of plan.warnings) io.stderr.write(`warning: ${w}\n`);
+        const sql = planSql(plan, storage.knex);
+        io.stdout.write(sql.length ? `${sql.join('\n')}\n` : '-- the database is up to date\n');
+        return ExitCode.Ok;
+      }
+      const plan = await applyMigration(model, storage);
+      for (const w of plan.warnings) io.stderr.write(`warning: ${w}\n`);
+      for (const s of plan.steps) io.stdout.write(`${s.summary}\n`);
+      io.stdout.write(plan.steps.length ? `applied ${plan.steps.length} step(s)\n` : 'the database is up to date\n');
+      return ExitCode.Ok;
+    });
+  },
+};
+
+const introspect = {
+  summary: 'write a model XML from an existing database (the start of a legacy mapping)',
+  help: `Usage: caruso model introspect --db <url> [--tables a,b] [--out model.xml] [--name <model>]
+
+Every table becomes an object with managed="false"; columns become fields, primary keys keys,
+foreign keys many-to-one relations (with their one-to-many inverse).`,
+  async run(args: string[], io: CommandIO): Promise<ExitCode> {
+    const { values } = positionals(args, 0, 'no file arguments', {
+      db: { type: 'string' },
+      tables: { type: 'string' },
+      out: { type: 'string' },
+      name: { type: 'string' },
+    });
+    const tables = typeof values['tables'] === 'string' ? (values['tables'] as string).split(',').map((t) => t.trim()).filter(Boolean) : undefined;
+    const xml = await withStorage(values['db'], async (storage) => {
+      if (tables) for (const t of tables) if (!(await storage.hasTable(t))) throw new InputError(`error: table ${t} does not exist in ${storage.displayUrl}`);
+      return introspectModel(storage, { ...(tables ? { tables } : {}), ...(typeof values['name'] === 'string' ? { modelName: values['name'] as string } : {}) });
+    });
+    if (typeof values['out'] === 'string') writeFileSync(resolve(io.cwd, values['out'] as string), xml);
+    else io.stdout.write(xml);
+    return ExitCode.Ok;
+  },
+};
+
+const diff = {
+  summary: 'list the differences between two models (renames found by stable id)',
+  help: `Usage: caruso model diff <a.xml> <b.xml>
+
+One line per change: + added, - removed, ~ changed or renamed. Prints nothing when equal.`,
+  async run(args: string[], io: CommandIO): Promise<ExitCode> {
+    const { files } = positionals(args, 2, '<a.xml> <b.xml>');
+    const a = requireLoaded(files[0] as string, io);
+    const b = requireLoaded(files[1] as string, io);
+    for (const c of diffModels(a, b)) io.stdout.write(`${formatChange(c)}\n`);
+    return ExitCode.Ok;
+  },
+};
+
+const csvOptions = {
+  model: { type: 'string' },
+  db: { type: 'string' },
+  progress: { type: 'boolean' },
+} as const;
+
+const importVerb = {
+  summary: 'import a CSV file into an object, updating by a business key',
+  help: `Usage: caruso model import <Object> <file.csv> --model <model.xml> --db <url> [--key f1,f2] [--partial] [--progress]
+
+The first line names the fields. Rows whose key exists are updated, the others created. The import
+is atomic: when any row is rejected nothing is written and every rejected row is listed (exit 1);
+--partial writes the accepted rows anyway. A progress bar is drawn on stderr when it is a terminal
+or with --progress.
+
+Options:
+  --model <file>  the model
+  --db <url>      the database
+  --key f1,f2     the fields to match existing records by (default: the object's businessKey, else its key)
+  --partial       write the accepted rows even when some are rejected
+  --progress      draw the progress bar even when stderr is not a terminal`,
+  async run(args: string[], io: CommandIO): Promise<ExitCode> {
+    const { values, files } = positionals(args, 2, '<Object> <file.csv>', { ...csvOptions, key: { type: 'string' }, partial: { type: 'boolean' } });
+    if (typeof values['model'] !== 'string') throw new UsageError('--model <model.xml> is required');
+    const model = requireLoaded(values['model'] as string, io);
+    const [object, csv] = files as [string, string];
+    const path = resolve(io.cwd, csv);
+    let size: number;
+    try {
+      size = statSync(path).size;
+    } catch {
+      throw new InputError(`error: cannot read ${csv}`);
+    }
+    const bar = progressBar(io, Boolean(values['progress']) || io.stderr.isTTY === true, size, `importing ${object}`);
+    return withStorage(values['db'], async (storage) => {
+      const objects = new BusinessObjectsImpl(model, storage);
+      const stream = createReadStream(path);
+      try {
+        const report = await importCsv(objects, object, stream, {
+          file: csv,
+          partial: Boolean(values['partial']),
+          signal: io.signal,
+          ...(typeof values['key'] === 'string' ? { key: (values['key'] as string).split(',').map((k) => k.trim()) } : {}),
+          onProgress: (rows) => bar.update(stream.bytesRead, rows),
+        });
+        bar.update(size, report.total);
+        bar.finish();
+        for (const r of report.rejected) io.stderr.write(`${csv}:${r.line}: rejected: ${r.reasons.join('; ')}\n`);
+        io.stdout.write(`${report.total} row(s): ${report.created} created, ${report.updated} updated, ${report.unchanged} unchanged, ${report.rejected.length} rejected\n`);
+        return report.rejected.length ? ExitCode.BadInput : ExitCode.Ok;
+      } catch (err) {
+        bar.finish();
+        const details = (err as { details?: { rejected?: { line: number; reasons: string[] }[] } }).details;
+        if ((err as { code?: string }).code === 'CARUSO_OBJECTS_IMPORT_REJECTED' && details?.rejected) {
+          for (const r of details.rejected.slice(0, 100)) io.stderr.write(`${csv}:${r.line}: rejected: ${r.reasons.join('; ')}\n`);
+          if (details.rejected.length > 100) io.stderr.write(`… and ${details.rejected.length - 100} more\n`);
+        }
+        throw err;
+      } finally {
+        stream.destroy();
+      }
+    });
+  },
+};
+
+const exportVerb = {
+  summary: 'export the records of an object as CSV',
+  help: `Usage: caruso model export <Object> <file.csv> --model <model.xml> --db <url> [--progress]
+
+Writes a header of field names and one line per record (computed fields are left out, so that the
+file can be imported again). Use - as the file to write to standard output.`,
+  async run(args: string[], io: CommandIO): Promise<ExitCode> {
+    const { values, files } = positionals(args, 2, '<Object> <file.csv>', csvOptions);
+    if (typeof values['model'] !== 'string') throw new UsageError('--model <model.xml> is required');
+    const model = requireLoaded(values['model'] as string, io);
+    const [object, csv] = files as [string, string];
+    return withStorage(values['db'], async (storage) => {
+      const objects = new BusinessObjectsImpl(model, storage);
+      const total = await objects.repository(object).count();
+      const bar = progressBar(io, Boolean(values['progress']) || io.stderr.isTTY === true, total, `exporting ${object}`);
+      if (csv === '-') {
+        const n = await exportCsv(objects, object, (chunk) => void io.stdout.write(chunk), { onProgress: (r) => bar.update(r, r) });
+        bar.finish();
+        io.stderr.write(`${n} row(s) exported\n`);
+        return ExitCode.Ok;
+      }
+      const out = createWriteStream(resolve(io.cwd, csv));
+      const n = await exportCsv(
+        objects,
+        object,
+        (chunk) =>
+          new Promise<void>((res, rej) => {
+            out.write(chunk, (e) => (e ? rej(e) : res()));
+          }),
+        { onProgress: (r) => bar.update(r, r) },
+      );
+      await new Promise<void>((res) => out.end(res));
+      bar.finish();
+      io.stdout.write(`${n} row(s) exported to ${csv}\n`);
+      return ExitCode.Ok;
+    });
+  },
+};
+
+/** `caruso model …`. */
+export const modelArea: CommandArea = {
+  name: 'model',
+  summary: 'business-object models: validate, migrate, introspect, diff, import and export CSV',
+  verbs: { validate, migrate, introspect, diff, import: importVerb, export: exportVerb },
+};
