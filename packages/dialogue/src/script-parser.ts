@@ -271,13 +271,26 @@ class ScriptReader {
 
   // ---- compile --------------------------------------------------------------------------------
 
+  private readonly exprCache = new WeakMap<XmlElement, Map<string, CompiledExpression | null>>();
+
+  /** The parsed expression of an attribute (parsed once; a syntax error is reported once). */
   expr(el: XmlElement, attr: string): CompiledExpression | undefined {
     const src = el.attributes[attr];
     if (src === undefined) return undefined;
+    let perEl = this.exprCache.get(el);
+    if (!perEl) {
+      perEl = new Map();
+      this.exprCache.set(el, perEl);
+    }
+    const hit = perEl.get(attr);
+    if (hit !== undefined) return hit ?? undefined;
     try {
-      return parseExpression(src);
+      const e = parseExpression(src);
+      perEl.set(attr, e);
+      return e;
     } catch (err) {
       if (err instanceof ExpressionError) {
+        perEl.set(attr, null);
         this.sink.error(this.valuePosition(el, attr, err.offset), `in ${attr}="${src.length > 60 ? src.slice(0, 60) + '…' : src}": ${err.message}`, 'expression-syntax');
         return undefined;
       }
@@ -735,13 +748,7 @@ class ScriptChecker {
   }
 
   private reparse(el: XmlElement, attr = 'expr'): CompiledExpression | undefined {
-    const src = el.attributes[attr];
-    if (src === undefined) return undefined;
-    try {
-      return parseExpression(src);
-    } catch {
-      return undefined; // already reported
-    }
+    return this.reader.expr(el, attr);
   }
 
   private checkExecs(els: XmlElement[], list: readonly Executable[], declared: Set<string>, checkExpr: (el: XmlElement | undefined, attr: string, e: CompiledExpression | undefined) => void): void {
