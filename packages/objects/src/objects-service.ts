@@ -1,4 +1,4 @@
-import type { ServiceContext, ServiceDefinition, HealthStatus } from '@caruso/kernel';
+import type { ServiceContext, ServiceDefinition } from '@caruso/kernel';
 import { StorageManager } from '@caruso/storage';
 import { BusinessObjects } from './business-objects.js';
 import type { Model } from './common/model.js';
@@ -59,9 +59,6 @@ export function businessObjectsService(options: BusinessObjectsServiceOptions): 
               throw ObjectsErrors.CARUSO_OBJECTS_SCHEMA_MISMATCH({ problems: errors.map((e) => e.message).join('; ') });
             }
           }
-        },
-        health(): Promise<HealthStatus> {
-          return objects.health();
         },
       });
     },
