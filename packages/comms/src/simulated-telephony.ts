@@ -49,6 +49,8 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
   private readonly calls = new Map<string, SimCall>();
   private readonly endpoints = new Map<string, SimulatedEndpoint>();
   private seq = 0;
+  private readonly queue: TelephonyEvent[] = [];
+  private delivering = false;
 
   constructor(private readonly clock: Clock, private readonly options: { readonly defaultEndpoint?: SimulatedEndpoint } = {}) {}
 
@@ -68,7 +70,7 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
         if (!call.bridgedTo) this.end(call, 'remote', 'caller-gave-up');
       });
     }
-    this._onDidEvent.fire({ type: 'call-offered', callId: id, from: caller.from ?? 'anonymous', to: caller.to ?? 'main' });
+    this.emit({ type: 'call-offered', callId: id, from: caller.from ?? 'anonymous', to: caller.to ?? 'main' });
     return id;
   }
 
@@ -80,7 +82,7 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
   answer(callId: string): void {
     const call = this.call(callId);
     call.answered = true;
-    this._onDidEvent.fire({ type: 'answered', callId });
+    this.emit({ type: 'answered', callId });
   }
 
   playPrompt(callId: string, prompt: Prompt): string {
@@ -88,7 +90,7 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
     const promptId = `p${++this.seq}`;
     // A simulated prompt lasts 60 ms per character of text (or 2 s for a file).
     const ms = 'text' in prompt ? prompt.text.length * 60 : 2000;
-    this.later(call, ms, () => this._onDidEvent.fire({ type: 'prompt-finished', callId, promptId, interrupted: false }));
+    this.later(call, ms, () => this.emit({ type: 'prompt-finished', callId, promptId, interrupted: false }));
     return promptId;
   }
 
@@ -96,7 +98,7 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
     const call = this.call(callId);
     const digits = (call.caller.digits ?? '').slice(0, options.maxDigits);
     this.later(call, digits ? 500 * digits.length : options.timeoutMs, () =>
-      this._onDidEvent.fire({ type: 'dtmf-collected', callId, digits, timedOut: digits.length === 0 }),
+      this.emit({ type: 'dtmf-collected', callId, digits, timedOut: digits.length === 0 }),
     );
   }
 
@@ -104,7 +106,7 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
     const call = this.call(callId);
     const durationMs = Math.min(options.maxMs, call.caller.talkMs);
     this.later(call, durationMs, () =>
-      this._onDidEvent.fire({ type: 'recording-finished', callId, recording: { recordingId: `r${++this.seq}`, durationMs, uri: `sim://recordings/${callId}` } }),
+      this.emit({ type: 'recording-finished', callId, recording: { recordingId: `r${++this.seq}`, durationMs, uri: `sim://recordings/${callId}` } }),
     );
   }
 
@@ -112,13 +114,13 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
     const call = this.call(callId);
     if (call.bridgedTo || call.ringing.has(endpoint)) return;
     const behaviour = this.endpoints.get(endpoint) ?? this.options.defaultEndpoint ?? {};
-    this._onDidEvent.fire({ type: 'bridge-ringing', callId, endpoint });
+    this.emit({ type: 'bridge-ringing', callId, endpoint });
     const answers = behaviour.answers !== false && (behaviour.answerDelayMs ?? 0) < options.ringTimeoutMs;
     const timer = this.clock.setTimer(answers ? (behaviour.answerDelayMs ?? 0) : options.ringTimeoutMs, () => {
       call.ringing.delete(endpoint);
       if (!this.calls.has(callId) || call.bridgedTo) return;
       if (!answers) {
-        this._onDidEvent.fire({ type: 'bridge-failed', callId, endpoint, cause: 'no-answer' });
+        this.emit({ type: 'bridge-failed', callId, endpoint, cause: 'no-answer' });
         return;
       }
       for (const t of call.ringing.values()) t.dispose();
@@ -130,7 +132,7 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
         call.talk = undefined;
         this.end(call, 'remote', 'normal');
       });
-      this._onDidEvent.fire({ type: 'bridged', callId, endpoint });
+      this.emit({ type: 'bridged', callId, endpoint });
     });
     call.ringing.set(endpoint, timer);
   }
@@ -145,18 +147,18 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
 
   transfer(callId: string, destination: string): void {
     const call = this.call(callId);
-    this._onDidEvent.fire({ type: 'transferred', callId, destination });
+    this.emit({ type: 'transferred', callId, destination });
     this.end(call, 'local', 'transferred', false);
   }
 
   hold(callId: string): void {
     this.call(callId).held = true;
-    this._onDidEvent.fire({ type: 'held', callId });
+    this.emit({ type: 'held', callId });
   }
 
   unhold(callId: string): void {
     this.call(callId).held = false;
-    this._onDidEvent.fire({ type: 'unheld', callId });
+    this.emit({ type: 'unheld', callId });
   }
 
   hangUp(callId: string, cause = 'normal'): void {
@@ -171,7 +173,7 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
     this.calls.set(id, call);
     this.later(call, Math.min(options.timeoutMs, 5000), () => {
       call.answered = true;
-      this._onDidEvent.fire({ type: 'originate-result', callId: id, result: 'answered' });
+      this.emit({ type: 'originate-result', callId: id, result: 'answered' });
     });
     return id;
   }
@@ -180,6 +182,22 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
     for (const call of this.calls.values()) this.clear(call);
     this.calls.clear();
     this._onDidEvent.dispose();
+  }
+
+  /**
+   * Delivers events in the order they happened to every listener: an event raised while listeners
+   * handle another (a listener answering a call) waits until that one reached everyone.
+   */
+  private emit(e: TelephonyEvent): void {
+    this.queue.push(e);
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (let i = 0; i < this.queue.length; i++) this._onDidEvent.fire(this.queue[i]!);
+    } finally {
+      this.queue.length = 0;
+      this.delivering = false;
+    }
   }
 
   private later(call: SimCall, ms: number, fn: () => void): void {
@@ -193,7 +211,7 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
   private end(call: SimCall, by: 'remote' | 'agent' | 'local', cause: string, notify = true): void {
     if (!this.calls.delete(call.id)) return;
     this.clear(call);
-    if (notify) this._onDidEvent.fire({ type: 'hung-up', callId: call.id, by, cause });
+    if (notify) this.emit({ type: 'hung-up', callId: call.id, by, cause });
   }
 
   private clear(call: SimCall): void {
