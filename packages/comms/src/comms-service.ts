@@ -104,6 +104,7 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
   hold = (id: string) => this.change((r) => r.hold(id));
   retrieve = (id: string) => this.change((r) => r.retrieve(id));
   transferToQueue = (id: string, queueId: string) => this.change((r) => r.transferToQueue(id, queueId));
+  requestCallback: CommunicationServer['requestCallback'] = (id, number) => this.change((r) => r.requestCallback(id, number));
   contact: CommunicationServer['contact'] = (id) => this.r.contact(id);
   agent: CommunicationServer['agent'] = (id) => this.r.agent(id);
   waiting: CommunicationServer['waiting'] = (id) => this.r.waiting(id);

@@ -29,6 +29,8 @@ export interface CommunicationServer {
   hold(contactId: string): Promise<void>;
   retrieve(contactId: string): Promise<void>;
   transferToQueue(contactId: string, queueId: string): Promise<void>;
+  /** The customer leaves the line and keeps their place: a `callback` contact to `number` takes it. */
+  requestCallback(contactId: string, number: string): Promise<ContactSnapshot>;
   /** A contact (undefined once ended). */
   contact(contactId: string): ContactSnapshot | undefined;
   agent(agentId: string): AgentSnapshot;

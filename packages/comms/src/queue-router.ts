@@ -559,6 +559,35 @@ export class QueueRouter extends Disposable {
     this.drain();
   }
 
+  /**
+   * The customer leaves the line but keeps their place: the contact exits with reason
+   * `callback-requested` and a `callback` contact takes its place in the same queue, with the same
+   * priority and age (so the same position). When an agent accepts it, the channel dials `number`.
+   * Returns the callback contact.
+   */
+  requestCallback(contactId: string, number: string): ContactSnapshot {
+    const c = this.contactRec(contactId);
+    if (c.state !== 'queued' && c.state !== 'offered') throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: contactId, action: 'request a callback', state: c.state });
+    if (typeof number !== 'string' || !/^\+?[0-9A-Za-z:@.*#-]{2,64}$/.test(number)) {
+      throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: contactId, reason: 'the callback number must be a dialable number or endpoint' });
+    }
+    const callbackId = `${contactId}-cb`;
+    if (this.contacts.has(callbackId)) throw CommsErrors.CARUSO_COMMS_DUPLICATE({ what: 'contact', id: callbackId });
+    const queueId = c.queue.id;
+    this.emit({ kind: 'callback-scheduled', at: this.clock.now(), contactId: callbackId, queueId, channel: 'callback', reason: 'keep-place', data: { originalContactId: contactId } });
+    this.exitContact(c, 'callback-requested');
+    return this.enqueue({
+      id: callbackId,
+      channel: 'callback',
+      direction: 'outbound',
+      queueId,
+      priority: c.priority,
+      enteredAt: c.enteredAt,
+      ...(c.extraSkills.length ? { requiredSkills: c.extraSkills } : {}),
+      data: { ...c.data, callbackNumber: number, originalContactId: contactId },
+    });
+  }
+
   // ---------------------------------------------------------------- reading
 
   /** A contact's snapshot, or undefined once it ended. */

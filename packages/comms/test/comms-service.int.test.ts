@@ -30,6 +30,9 @@ describe('commsService with a real service manager', () => {
       await comms.enqueue({ id: 'chat-2', channel: 'chat', queueId: 'billing', priority: 1 });
       await expect(comms.enqueue({ channel: 'pigeon', queueId: 'billing' } as never)).rejects.toMatchObject({ code: 'CARUSO_COMMS_INVALID_CONTACT' });
       expect(comms.waiting('billing').map((c) => c.id)).toEqual(['chat-2', 'chat-1']);
+      await comms.enqueue({ id: 'call-1', channel: 'call', queueId: 'billing' });
+      await comms.requestCallback('call-1', '+31207654321');
+      expect(comms.waiting('billing').map((c) => c.id)).toEqual(['chat-2', 'chat-1', 'call-1-cb']);
       expect((await first.checkHealth()).find((s) => s.tokenId === 'caruso.comms')?.health?.status).toBe('ok');
       sub.dispose();
       await first.stop();
@@ -39,7 +42,8 @@ describe('commsService with a real service manager', () => {
       second.register(CommunicationServer, commsService({ ...config, clock }));
       await second.start();
       const again = second.get(CommunicationServer);
-      expect(again.waiting('billing').map((c) => c.id)).toEqual(['chat-2', 'chat-1']);
+      expect(again.waiting('billing').map((c) => c.id)).toEqual(['chat-2', 'chat-1', 'call-1-cb']);
+      expect(again.contact('call-1-cb')).toMatchObject({ channel: 'callback', data: { callbackNumber: '+31207654321' } });
       expect(again.agent('anna').state).toBe('logged-out');
       await second.stop();
     });

@@ -347,3 +347,26 @@ describe('QueueRouter bad input', () => {
     expect(isCarusoError(caught, 'CARUSO_COMMS_UNKNOWN_CONTACT')).toBe(true);
   });
 });
+
+describe('QueueRouter callbacks', () => {
+  it('a caller who asks for a callback keeps their place in line', async () => {
+    const ctx = makeRouter([{ id: 'q' }], agents(1));
+    for (const id of ['c1', 'c2', 'c3']) {
+      ctx.router.enqueue({ id, channel: 'call', queueId: 'q', data: { caller: id } });
+      ctx.clock.advance(10_000);
+    }
+    const exits: string[] = [];
+    ctx.router.onDidExit((e) => exits.push(`${e.contactId}:${e.reason}`));
+    const cb = ctx.router.requestCallback('c2', '+31201234567');
+    expect(exits).toEqual(['c2:callback-requested']);
+    expect(cb).toMatchObject({ id: 'c2-cb', channel: 'callback', direction: 'outbound', data: { caller: 'c2', callbackNumber: '+31201234567' } });
+    expect(ctx.router.waiting('q').map((c) => c.id)).toEqual(['c1', 'c2-cb', 'c3']);
+    ctx.router.login('a1');
+    serve(ctx, 'a1', 'c1');
+    expect(ctx.offers.at(-1)).toMatchObject({ contactId: 'c2-cb', channel: 'callback' });
+    const kinds = (await ctx.log.read({ contactId: 'c2-cb' })).map((e) => e.kind);
+    expect(kinds).toEqual(['callback-scheduled', 'queue-entered', 'offered']);
+    expect(() => ctx.router.requestCallback('c3', 'not a number!')).toThrow(expect.objectContaining({ code: 'CARUSO_COMMS_INVALID_CONTACT' }));
+    expect(ctx.router.contact('c3')?.state).toBe('queued');
+  });
+});
