@@ -251,7 +251,8 @@ async function importBatch(
       return cols;
     });
     const width = Object.keys(rowsOut[0] as object).length || 1;
-    const per = Math.max(1, Math.floor(MAX_PARAMS / width));
+    // SQLite builds a multi-row insert from compound SELECTs, at most 500 of them.
+    const per = Math.max(1, Math.min(500, Math.floor(MAX_PARAMS / width)));
     const audited = om.auditedFields.size > 0;
     for (let i = 0; i < rowsOut.length; i += per) {
       const part = rowsOut.slice(i, i + per);
