@@ -176,9 +176,9 @@ describe('remote access over WebSocket (JSON-RPC 2.0)', () => {
       'this is not json',
       JSON.stringify({ id: 2, method: 'lookup' }),
       JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'nope', params: {} }),
-      JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'register', params: { token: 'legacy.X', version: 'one', methods: ['a'] } }),
+      JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'register', params: { token: 'legacy.X', version: 'one', methods: ['a'], ref: 'r1' } }),
       JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'call', params: { token: 'test.Clock', method: 'constructor' } }),
-      JSON.stringify({ jsonrpc: '2.0', id: 6, method: 'register', params: { token: 'legacy.X', version: '1.0.0', methods: ['__proto__'] } }),
+      JSON.stringify({ jsonrpc: '2.0', id: 6, method: 'register', params: { token: 'legacy.X', version: '1.0.0', methods: ['__proto__'], ref: 'r2' } }),
       'x'.repeat(100 * 1024),
       JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'call', params: { token: 'test.Clock', method: 'now' } }),
     ]);

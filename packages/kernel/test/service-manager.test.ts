@@ -350,3 +350,22 @@ describe('ServiceManager metrics', () => {
     await sm.stop();
   });
 });
+
+describe('ServiceManager proxies and thenables', () => {
+  it('returns a thenable that is not a promise untouched (a query builder is not started by the proxy)', async () => {
+    const sm = createServiceManager();
+    let started = 0;
+    const builder = {
+      then(resolve: (v: number) => void) {
+        started++;
+        resolve(1);
+      },
+    };
+    const Q = createToken<{ query(): typeof builder }>('test.Query');
+    sm.register(Q, { version: '1.0.0', create: () => ({ query: () => builder }) });
+    await sm.start();
+    expect(sm.get(Q).query()).toBe(builder);
+    expect(started).toBe(0);
+    await sm.stop();
+  });
+});

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { types } from 'node:util';
 import type { HealthStatus, ServiceLifecycle } from '../service.js';
 import type { DependencySpec, ServiceDefinition, ServiceInfo, ServiceProperties, ServiceState } from '../service-manager.js';
 import { MetricsRecorder } from './service-metrics.js';
@@ -70,7 +71,9 @@ export class Registration {
       if (this.onIdle) this.onIdle();
       throw err;
     }
-    if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+    // Only real promises are followed: a thenable such as a query builder must not be started by
+    // the proxy (knex runs a query when its `then` is called).
+    if (typeof result === 'object' && result !== null && types.isPromise(result)) {
       return (result as Promise<unknown>).then(
         (value) => {
           m.inFlight--;

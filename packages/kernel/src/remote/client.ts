@@ -60,6 +60,7 @@ export interface RemoteServiceDefinition<T> {
 export class RemoteServiceManager {
   private readonly implementations = new Map<string, Record<string, unknown>>();
   private readonly renewTimers = new Set<NodeJS.Timeout>();
+  private refs = 0;
   private readonly _onDidChangeRegistry = new Emitter<RegistryEvent>();
   /** Registry events (after {@link subscribe}). */
   readonly onDidChangeRegistry: Event<RegistryEvent> = this._onDidChangeRegistry.event;
@@ -110,9 +111,9 @@ export class RemoteServiceManager {
   private async handle(method: string, params: unknown): Promise<unknown> {
     if (method === 'event') return undefined;
     if (method !== 'invoke') throw KernelErrors.CARUSO_KERNEL_RPC_METHOD_NOT_FOUND({ method });
-    const p = params as { id?: unknown; method?: unknown; args?: unknown };
-    const impl = typeof p.id === 'string' ? this.implementations.get(p.id) : undefined;
-    if (!impl) throw KernelErrors.CARUSO_KERNEL_SERVICE_UNAVAILABLE({ token: String(p.id), reason: 'not registered by this process' });
+    const p = params as { ref?: unknown; method?: unknown; args?: unknown };
+    const impl = typeof p.ref === 'string' ? this.implementations.get(p.ref) : undefined;
+    if (!impl) throw KernelErrors.CARUSO_KERNEL_SERVICE_UNAVAILABLE({ token: String(p.ref), reason: 'not registered by this process' });
     const name = typeof p.method === 'string' ? p.method : '';
     if (!methodNames(impl).includes(name)) throw KernelErrors.CARUSO_KERNEL_RPC_METHOD_NOT_FOUND({ method: name });
     return (impl[name] as (...a: unknown[]) => unknown)(...(Array.isArray(p.args) ? p.args : []));
@@ -144,6 +145,10 @@ export class RemoteServiceManager {
   async register<T>(token: Token<T>, definition: RemoteServiceDefinition<T>): Promise<RemoteRegistration> {
     const impl = definition.implementation as unknown as Record<string, unknown>;
     const methods = methodNames(impl);
+    // The manager may call in (its first health check) before the answer arrives: the
+    // implementation is known under a reference this process chooses, before the request goes out.
+    const ref = `r${++this.refs}`;
+    this.implementations.set(ref, impl);
     const r = (await this.peer.request(
       'register',
       {
@@ -152,13 +157,15 @@ export class RemoteServiceManager {
         properties: definition.properties ?? {},
         ranking: definition.ranking ?? 0,
         methods,
+        ref,
         ...(definition.leaseTtlMs === undefined ? {} : { leaseTtlMs: definition.leaseTtlMs }),
       },
       this.deadline,
       token.id,
-    )) as { id: string; leaseTtlMs: number };
-    // The manager may call in as soon as the registration is active: keep the implementation first.
-    this.implementations.set(r.id, impl);
+    ).catch((err: unknown) => {
+      this.implementations.delete(ref);
+      throw err;
+    })) as { id: string; leaseTtlMs: number };
     let timer: NodeJS.Timeout | undefined;
     if (definition.renew !== false) {
       timer = setInterval(() => {
@@ -176,7 +183,7 @@ export class RemoteServiceManager {
           this.renewTimers.delete(timer);
         }
         await this.peer.request('unregister', { id: r.id }, this.deadline);
-        this.implementations.delete(r.id);
+        this.implementations.delete(ref);
       },
     };
   }

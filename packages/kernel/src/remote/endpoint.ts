@@ -299,16 +299,19 @@ export class RemoteEndpoint {
     if (typeof ttl !== 'number' || ttl < 50 || ttl > 3_600_000) {
       throw KernelErrors.CARUSO_KERNEL_RPC_INVALID_PARAMS({ method: 'register', reason: 'leaseTtlMs must be between 50 ms and 1 hour' });
     }
+    const ref = p['ref'];
+    if (typeof ref !== 'string' || ref.length === 0 || ref.length > 100) {
+      throw KernelErrors.CARUSO_KERNEL_RPC_INVALID_PARAMS({ method: 'register', reason: 'ref must be a short string chosen by the client' });
+    }
     const peer = conn.peer;
     const deadline = this.options.callDeadlineMs ?? 30_000;
-    let id = '';
     const stub: Record<string, unknown> = {};
     for (const m of methods as string[]) {
-      stub[m] = (...args: unknown[]) => peer.request('invoke', { id, method: m, args }, deadline, tokenId);
+      stub[m] = (...args: unknown[]) => peer.request('invoke', { ref, method: m, args }, deadline, tokenId);
     }
     // Validation (version, duplicates, properties) happens in register(): on error nothing changes.
     const handle = this.registry.register(createToken<unknown>(tokenId), { version, properties, ranking: ranking as number, create: () => stub }, { origin: peer.name });
-    id = handle.id;
+    const id = handle.id;
     const lease: Lease = { handle, ttlMs: ttl, timer: undefined };
     conn.leases.set(id, lease);
     this.arm(conn, id, lease);
