@@ -1,0 +1,2 @@
+// @caruso/monitor: public entry point (filled in by the monitor component).
+export {};
