@@ -20,6 +20,20 @@ export const CommsErrors = defineErrors({
     kind: 'bug',
   },
   CARUSO_COMMS_INVALID_EVENT: { message: 'event {seq} of the contact event log is malformed: {reason}', kind: 'bug' },
+  // e-mail and web-chat channels (src/email, src/chat)
+  CARUSO_COMMS_MAIL_INVALID_MESSAGE: { message: 'the e-mail cannot be sent: {field} {reason}' },
+  CARUSO_COMMS_MAIL_SEND_FAILED: { message: 'the mail relay {relay} did not take the message: {reason}; send it again later', status: 502 },
+  CARUSO_COMMS_MAIL_INVALID_OPTIONS: { message: 'e-mail channel options: {field} {reason}' },
+  CARUSO_COMMS_MAIL_TOO_LARGE: { message: 'the message is larger than {limit} bytes and was refused', status: 413 },
+  CARUSO_COMMS_MAIL_MALFORMED: { message: 'the message could not be read as e-mail: {reason}' },
+  CARUSO_COMMS_MAIL_STORE_FAILED: { message: 'the e-mail could not be stored ({reason}); it was not acknowledged', status: 503, kind: 'bug' },
+  CARUSO_COMMS_MAIL_UNKNOWN_THREAD: { message: 'no e-mail thread for contact {contact}', status: 404 },
+  CARUSO_COMMS_CHAT_AUTH_FAILED: { message: 'the chat connection was refused: {reason}', status: 401 },
+  CARUSO_COMMS_CHAT_INVALID_FRAME: { message: 'chat frame refused: {reason}' },
+  CARUSO_COMMS_CHAT_UNKNOWN_CHAT: { message: 'no open chat {chat}', status: 404 },
+  CARUSO_COMMS_CHAT_FORBIDDEN: { message: '{who} may not {action} in chat {chat}', status: 403 },
+  CARUSO_COMMS_CHAT_INVALID_OPTIONS: { message: 'chat channel options: {field} {reason}' },
+  CARUSO_COMMS_CHAT_STORE_FAILED: { message: 'the chat could not be stored ({reason}); nothing was acknowledged', status: 503, kind: 'bug' },
 });
 
 /** The union of communication-server error codes. */
