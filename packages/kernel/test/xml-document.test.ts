@@ -39,3 +39,20 @@ describe('parseXml', () => {
     expect(String(diagnostics[0])).toBe('big.xml:1:1: error: file is larger than 50 characters');
   });
 });
+
+describe('parseXml positions of text and tricky attributes', () => {
+  it('places text nodes at their first character', () => {
+    const { root } = parseXml('<a>\n  <b/>\n  tail text\n  <c>inner</c>\n</a>', 't.xml');
+    const texts = root!.children.filter((c) => c.kind === 'text' && c.text.trim() !== '');
+    expect(texts[0]!.position).toMatchObject({ line: 3, col: 3 });
+    const c = childElements(root!, 'c')[0]!;
+    expect(c.children[0]!.position).toMatchObject({ line: 4, col: 6 });
+  });
+
+  it('finds attributes whose values contain > or another attribute name', () => {
+    const { root } = parseXml(`<a cond="x > 1 and y=2" target='t' y="3"/>`, 't.xml');
+    expect(attributePosition(root!, 'cond').col).toBe(4);
+    expect(attributePosition(root!, 'target').col).toBe(25);
+    expect(attributePosition(root!, 'y').col).toBe(36);
+  });
+});

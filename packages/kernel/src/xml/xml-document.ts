@@ -114,18 +114,29 @@ function positionAt(starts: number[], offset: number): SourcePosition {
   return { line: lo + 1, col: offset - (starts[lo] as number) + 1, offset };
 }
 
-/** Finds where each attribute name starts inside the start tag at `tagStart`. */
-function attributeOffsets(text: string, tagStart: number, names: string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  if (names.length === 0) return out;
-  const end = text.indexOf('>', tagStart);
-  const tag = text.slice(tagStart, end < 0 ? undefined : end);
-  for (const name of names) {
-    const re = new RegExp(`\\s${name.replace(/[.*+?^${}()|[\]\\:]/g, '\\$&')}\\s*=`);
-    const m = re.exec(tag);
-    out[name] = tagStart + (m ? m.index + 1 : 0);
+const ATTRIBUTE = /([^\s=<>/"']+)\s*=\s*(?:"[^"]*"|'[^']*')/y;
+const TAG_NAME = /<[^\s/>]+/y;
+
+/**
+ * Finds where each attribute name starts inside the start tag at `tagStart`, in one linear scan of
+ * that tag (values may contain `>`), and where the tag ends.
+ */
+function attributeOffsets(text: string, tagStart: number): { offsets: Record<string, number>; tagEnd: number } {
+  const offsets: Record<string, number> = {};
+  TAG_NAME.lastIndex = tagStart;
+  let pos = TAG_NAME.test(text) ? TAG_NAME.lastIndex : tagStart + 1;
+  for (;;) {
+    while (pos < text.length && /\s/.test(text[pos] as string)) pos++;
+    const c = text[pos];
+    if (c === undefined || c === '>' || c === '/') break;
+    ATTRIBUTE.lastIndex = pos;
+    const m = ATTRIBUTE.exec(text);
+    if (!m) break;
+    offsets[m[1] as string] = pos;
+    pos = ATTRIBUTE.lastIndex;
   }
-  return out;
+  const gt = text.indexOf('>', pos);
+  return { offsets, tagEnd: gt < 0 ? text.length : gt + 1 };
 }
 
 type Ordered = Record<string, unknown>;
@@ -160,30 +171,48 @@ export function parseXml(text: string, file: string, options: XmlParseOptions = 
   const starts = lineIndex(text);
   const ordered = parser.parse(text) as Ordered[];
 
-  const convert = (node: Ordered): XmlNode | undefined => {
-    const meta = (node as Record<symbol, { startIndex?: number } | undefined>)[META];
-    const offset = meta?.startIndex ?? 0;
+  /** Where the first non-blank character at or after `from` is (text positions point at the text, not the blanks). */
+  const textStart = (from: number): number => {
+    let i = from;
+    while (i < text.length && /\s/.test(text[i] as string)) i++;
+    return i < text.length ? i : from;
+  };
+
+  // `after`: the offset where this node can start at the earliest (end of the previous sibling or
+  // of the parent's start tag), used to place text nodes, which carry no position of their own.
+  const convert = (node: Ordered, after: number): { node: XmlNode | undefined; end: number } => {
+    const meta = (node as Record<symbol, { startIndex?: number; endIndex?: number } | undefined>)[META];
     if (TEXT in node) {
-      return { kind: 'text', text: String(node[TEXT]), position: positionAt(starts, offset) };
+      return { node: { kind: 'text', text: String(node[TEXT]), position: positionAt(starts, textStart(after)) }, end: after };
     }
+    const offset = meta?.startIndex ?? after;
     const name = Object.keys(node).find((k) => k !== ATTRS);
-    if (name === undefined) return undefined;
+    if (name === undefined) return { node: undefined, end: after };
     const rawAttrs = (node[ATTRS] ?? {}) as Record<string, unknown>;
     const attributes: Record<string, string> = {};
     for (const [k, v] of Object.entries(rawAttrs)) attributes[k] = String(v);
-    const offsets = attributeOffsets(text, offset, Object.keys(attributes));
+    const { offsets, tagEnd } = attributeOffsets(text, offset);
     const attributePositions: Record<string, SourcePosition> = {};
-    for (const [k, o] of Object.entries(offsets)) attributePositions[k] = positionAt(starts, o);
+    for (const k of Object.keys(attributes)) attributePositions[k] = positionAt(starts, offsets[k] ?? offset);
     const kids = (node[name] ?? []) as Ordered[];
     const children: XmlNode[] = [];
+    let cursor = tagEnd;
     for (const kid of kids) {
-      const c = convert(kid);
-      if (c) children.push(c);
+      const c = convert(kid, cursor);
+      if (c.node) children.push(c.node);
+      cursor = c.end;
     }
-    return { kind: 'element', name, attributes, attributePositions, children, position: positionAt(starts, offset) };
+    const end = meta?.endIndex !== undefined ? meta.endIndex + 1 : cursor;
+    return { node: { kind: 'element', name, attributes, attributePositions, children, position: positionAt(starts, offset) }, end };
   };
 
-  const top = ordered.map(convert).filter((n): n is XmlElement => n?.kind === 'element');
+  const top: XmlElement[] = [];
+  let cursor = 0;
+  for (const n of ordered) {
+    const c = convert(n, cursor);
+    if (c.node?.kind === 'element') top.push(c.node);
+    cursor = c.end;
+  }
   const root = top[0];
   if (!root) return { root: undefined, diagnostics: [new XmlDiagnostic(file, 1, 1, 'error', 'the file has no root element', 'no-root')] };
   return { root, diagnostics: [] };
