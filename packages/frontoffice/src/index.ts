@@ -1,2 +1,9 @@
-// @caruso/frontoffice: public entry point (filled in by the front-office component).
-export {};
+/**
+ * @caruso/frontoffice: the generated front office. An application definition (dtd/application.dtd)
+ * over a business-object model becomes a REST API, an agent desktop, a supervisor wallboard,
+ * self-service pages and list and record pages, with users, roles and sessions.
+ */
+export * from './errors.js';
+export * from './common/application.js';
+export { readApplication, readApplicationFile, loadApplicationFile, requireApplication, type ApplicationContext, type ApplicationReadResult } from './application-reader.js';
+export { scaffoldApplication } from './application-scaffold.js';

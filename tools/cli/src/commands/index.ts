@@ -4,6 +4,7 @@ import { servicesArea } from './services.js';
 import { simulateArea } from './simulate.js';
 import { scriptArea } from './script.js';
 import { modelArea } from './model.js';
+import { appArea } from './app.js';
 
 /** Every area of the caruso command, in the order `--help` lists them. */
-export const areas: readonly CommandArea[] = [startArea, servicesArea, simulateArea, scriptArea, modelArea];
+export const areas: readonly CommandArea[] = [startArea, servicesArea, simulateArea, scriptArea, modelArea, appArea];

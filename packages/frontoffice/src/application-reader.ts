@@ -1,0 +1,429 @@
+/**
+ * Reads an application definition (dtd/application.dtd) and checks it against a business-object
+ * model and, when given, the ids of the dialogue scripts: every problem is a diagnostic printed as
+ * `file:line:col: error: message`.
+ */
+import { readFileSync } from 'node:fs';
+import { attributePosition, childElements, DiagnosticSink, parseXml, textContent, type XmlDiagnostic, type XmlElement } from '@caruso/kernel';
+import { findField, findObject, findRelation, type FieldDef, type Model, type ObjectDef } from '@caruso/objects';
+import {
+  BUILTIN_VIEWS,
+  FILTER_OPS,
+  OBJECT_ACTIONS,
+  ROLES,
+  WIDGET_KINDS,
+  type Application,
+  type Condition,
+  type Dashboard,
+  type Desktop,
+  type FilterOp,
+  type Grant,
+  type ListView,
+  type Navigation,
+  type ObjectAction,
+  type RecordView,
+  type RoleDef,
+  type RoleName,
+  type SavedFilter,
+  type SelfService,
+  type Widget,
+  type WidgetKind,
+} from './common/application.js';
+import { FrontOfficeErrors } from './errors.js';
+
+/** What the definition is checked against. */
+export interface ApplicationContext {
+  readonly model: Model;
+  /** The ids of the dialogue scripts that exist; unchecked when absent. */
+  readonly scripts?: ReadonlySet<string>;
+}
+
+export interface ApplicationReadResult {
+  /** The definition, when there is no error. */
+  readonly application: Application | undefined;
+  readonly diagnostics: XmlDiagnostic[];
+}
+
+const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+const TEXT_TYPES = new Set(['string', 'text', 'enum', 'email', 'phone']);
+
+/** Children each element may have (mirrors dtd/application.dtd). */
+const CHILDREN: Readonly<Record<string, readonly string[]>> = {
+  application: ['description', 'role', 'navigation', 'list', 'record', 'desktop', 'selfservice', 'dashboard'],
+  role: ['grant'],
+  grant: [],
+  navigation: ['item'],
+  item: [],
+  list: ['column', 'filter'],
+  column: [],
+  filter: ['condition'],
+  condition: [],
+  record: ['section', 'related', 'timeline'],
+  section: ['field'],
+  field: [],
+  related: [],
+  timeline: [],
+  desktop: ['screenpop', 'script', 'wrapup', 'pause'],
+  screenpop: [],
+  script: ['write'],
+  write: [],
+  wrapup: [],
+  pause: [],
+  selfservice: [],
+  dashboard: ['widget'],
+  widget: [],
+  description: [],
+};
+
+/** Attributes each element accepts; the first list is required. */
+const ATTRIBUTES: Readonly<Record<string, readonly [readonly string[], readonly string[]]>> = {
+  application: [['name', 'model'], ['lang']],
+  role: [['name'], []],
+  grant: [['object'], ['actions', 'fields', 'readonly']],
+  navigation: [['role'], []],
+  item: [['view'], ['label']],
+  list: [['name', 'object'], ['label', 'sort', 'pageSize', 'search', 'record']],
+  column: [['field'], ['label']],
+  filter: [['name'], ['label']],
+  condition: [['field'], ['op', 'value']],
+  record: [['name', 'object'], ['label']],
+  section: [['label'], []],
+  field: [['name'], []],
+  related: [['relation'], ['columns', 'label']],
+  timeline: [[], []],
+  desktop: [[], []],
+  screenpop: [['object', 'by', 'field'], ['record']],
+  script: [['queue', 'script'], []],
+  write: [['var', 'field'], []],
+  wrapup: [['code'], ['label']],
+  pause: [['code'], ['label']],
+  selfservice: [['name', 'script', 'queue'], ['label']],
+  dashboard: [['name'], ['label', 'roles']],
+  widget: [['kind'], ['label']],
+  description: [[], []],
+};
+
+function list(text: string | undefined, sep: RegExp = /[\s,]+/): string[] {
+  return (text ?? '').split(sep).map((s) => s.trim()).filter((s) => s !== '');
+}
+
+class ApplicationReader {
+  private readonly sink: DiagnosticSink;
+
+  constructor(
+    private readonly text: string,
+    private readonly file: string,
+    private readonly ctx: ApplicationContext,
+  ) {
+    this.sink = new DiagnosticSink(file);
+  }
+
+  run(): ApplicationReadResult {
+    const parsed = parseXml(this.text, this.file, { maxLength: 4 * 1024 * 1024 });
+    if (!parsed.root) return { application: undefined, diagnostics: parsed.diagnostics };
+    const root = parsed.root;
+    if (root.name !== 'application') {
+      this.sink.error(root.position, `the root element must be <application>, not <${root.name}>`, 'bad-root');
+      return { application: undefined, diagnostics: this.sink.sorted() };
+    }
+    this.structure(root);
+    const app = this.application(root);
+    return { application: this.sink.hasErrors ? undefined : app, diagnostics: this.sink.sorted() };
+  }
+
+  /** Elements and attributes the DTD allows; the content checks come after. */
+  private structure(el: XmlElement): void {
+    const allowed = CHILDREN[el.name];
+    const attrs = ATTRIBUTES[el.name];
+    if (attrs) {
+      for (const a of attrs[0]) if (el.attributes[a] === undefined) this.sink.error(el.position, `<${el.name}> needs the attribute ${a}`, 'missing-attribute');
+      for (const a of Object.keys(el.attributes)) {
+        if (!attrs[0].includes(a) && !attrs[1].includes(a)) this.sink.error(attributePosition(el, a), `<${el.name}> has no attribute ${a}`, 'unknown-attribute');
+      }
+    }
+    for (const c of childElements(el)) {
+      if (!allowed?.includes(c.name)) {
+        this.sink.error(c.position, `<${c.name}> is not allowed inside <${el.name}>`, 'unknown-element');
+        continue;
+      }
+      this.structure(c);
+    }
+  }
+
+  private object(el: XmlElement, attr = 'object'): ObjectDef | undefined {
+    const name = el.attributes[attr];
+    if (name === undefined) return undefined;
+    const o = findObject(this.ctx.model, name);
+    if (!o) {
+      this.sink.error(attributePosition(el, attr), `unknown object ${name}; the model ${this.ctx.model.name} has ${this.ctx.model.objects.map((x) => x.name).join(', ')}`, 'unknown-object');
+    }
+    return o;
+  }
+
+  private field(el: XmlElement, object: ObjectDef | undefined, name: string, attr: string): FieldDef | undefined {
+    if (!object) return undefined;
+    const f = findField(object, name);
+    if (!f) this.sink.error(attributePosition(el, attr), `${object.name} has no field ${name}`, 'unknown-field');
+    return f;
+  }
+
+  private uniqueName(el: XmlElement, seen: Set<string>, what: string): string {
+    const name = el.attributes['name'] ?? '';
+    if (name !== '' && !NAME.test(name)) this.sink.error(attributePosition(el, 'name'), `${what} name ${name} must start with a letter and hold letters, digits, _ and -`, 'bad-name');
+    if (seen.has(name)) this.sink.error(attributePosition(el, 'name'), `a ${what} named ${name} is declared twice`, 'duplicate');
+    seen.add(name);
+    return name;
+  }
+
+  private role(el: XmlElement, attr: string, value: string): RoleName | undefined {
+    if ((ROLES as readonly string[]).includes(value)) return value as RoleName;
+    this.sink.error(attributePosition(el, attr), `unknown role ${value}; roles are ${ROLES.join(', ')}`, 'unknown-role');
+    return undefined;
+  }
+
+  private script(el: XmlElement, attr: string): string {
+    const id = el.attributes[attr] ?? '';
+    if (this.ctx.scripts && !this.ctx.scripts.has(id)) {
+      this.sink.error(attributePosition(el, attr), `unknown dialogue script ${id}; known: ${[...this.ctx.scripts].join(', ') || 'none'}`, 'unknown-script');
+    }
+    return id;
+  }
+
+  private application(root: XmlElement): Application {
+    const modelName = root.attributes['model'] ?? '';
+    if (modelName !== '' && modelName !== this.ctx.model.name) {
+      this.sink.error(attributePosition(root, 'model'), `the application is written for the model ${modelName}, but the model given is ${this.ctx.model.name}`, 'wrong-model');
+    }
+    const roles: RoleDef[] = [];
+    const seenRoles = new Set<string>();
+    for (const el of childElements(root, 'role')) {
+      const name = this.role(el, 'name', el.attributes['name'] ?? '');
+      if (!name) continue;
+      if (seenRoles.has(name)) this.sink.error(attributePosition(el, 'name'), `the role ${name} is declared twice`, 'duplicate');
+      seenRoles.add(name);
+      roles.push({ name, grants: childElements(el, 'grant').map((g) => this.grant(g, name)) });
+    }
+    const lists: ListView[] = [];
+    const listNames = new Set<string>();
+    const records: RecordView[] = [];
+    const recordNames = new Set<string>();
+    for (const el of childElements(root, 'record')) records.push(this.record(el, recordNames));
+    for (const el of childElements(root, 'list')) lists.push(this.list(el, listNames, records));
+    const dashboards: Dashboard[] = [];
+    const dashNames = new Set<string>();
+    for (const el of childElements(root, 'dashboard')) dashboards.push(this.dashboard(el, dashNames));
+    const navigation: Navigation[] = [];
+    for (const el of childElements(root, 'navigation')) {
+      const role = this.role(el, 'role', el.attributes['role'] ?? '');
+      const items = childElements(el, 'item').map((it) => {
+        const view = it.attributes['view'] ?? '';
+        if (!listNames.has(view) && !dashNames.has(view) && !BUILTIN_VIEWS.includes(view)) {
+          this.sink.error(attributePosition(it, 'view'), `unknown view ${view}: name a list, a dashboard, or one of ${BUILTIN_VIEWS.join(', ')}`, 'unknown-view');
+        }
+        const label = it.attributes['label'] ?? lists.find((l) => l.name === view)?.label ?? dashboards.find((d) => d.name === view)?.label ?? view;
+        return { view, label };
+      });
+      if (role) navigation.push({ role, items });
+    }
+    const desktops = childElements(root, 'desktop');
+    for (const extra of desktops.slice(1)) this.sink.error(extra.position, 'only one <desktop> is allowed', 'duplicate');
+    const desktop = desktops[0] ? this.desktop(desktops[0], records) : { screenPops: [], scripts: [], wrapUpCodes: [], pauseReasons: [] };
+    const selfService: SelfService[] = [];
+    const ssNames = new Set<string>();
+    for (const el of childElements(root, 'selfservice')) {
+      const name = this.uniqueName(el, ssNames, 'self-service page');
+      selfService.push({ name, script: this.script(el, 'script'), queue: el.attributes['queue'] ?? '', label: el.attributes['label'] ?? name });
+    }
+    return {
+      name: root.attributes['name'] ?? '',
+      model: modelName,
+      lang: root.attributes['lang'] ?? 'en',
+      roles,
+      navigation,
+      lists,
+      records,
+      desktop,
+      selfService,
+      dashboards,
+    };
+  }
+
+  private grant(el: XmlElement, role: RoleName): Grant {
+    const object = this.object(el);
+    const actions: ObjectAction[] = [];
+    for (const a of list(el.attributes['actions'] ?? 'read')) {
+      if ((OBJECT_ACTIONS as readonly string[]).includes(a)) actions.push(a as ObjectAction);
+      else this.sink.error(attributePosition(el, 'actions'), `unknown action ${a}; actions are ${OBJECT_ACTIONS.join(', ')}`, 'unknown-action');
+    }
+    if (role === 'anonymous' && actions.length > 0) {
+      this.sink.error(el.position, 'anonymous self-service visitors reach only their own script session; they cannot be granted objects', 'anonymous-grant');
+    }
+    const fieldsText = el.attributes['fields'] ?? '*';
+    const fields = fieldsText.trim() === '*' ? '*' : list(fieldsText);
+    if (fields !== '*') for (const f of fields) this.field(el, object, f, 'fields');
+    const readonly = list(el.attributes['readonly']);
+    for (const f of readonly) this.field(el, object, f, 'readonly');
+    return { object: el.attributes['object'] ?? '', actions, fields, readonly };
+  }
+
+  private list(el: XmlElement, seen: Set<string>, records: readonly RecordView[]): ListView {
+    const name = this.uniqueName(el, seen, 'list');
+    const object = this.object(el);
+    const columns = childElements(el, 'column').map((c) => {
+      this.field(c, object, c.attributes['field'] ?? '', 'field');
+      return { field: c.attributes['field'] ?? '', label: c.attributes['label'] };
+    });
+    if (columns.length === 0) this.sink.error(el.position, `the list ${name} needs at least one <column>`, 'no-columns');
+    const sort = list(el.attributes['sort']);
+    for (const s of sort) this.field(el, object, s.replace(/^-/, ''), 'sort');
+    const pageSizeText = el.attributes['pageSize'] ?? '25';
+    const pageSize = Number(pageSizeText);
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 500) {
+      this.sink.error(attributePosition(el, 'pageSize'), `pageSize must be a whole number from 1 to 500, not ${pageSizeText}`, 'bad-value');
+    }
+    const search = this.bool(el, 'search', true);
+    if (search && object && !object.fields.some((f) => f.searchable)) {
+      this.sink.warning(attributePosition(el, 'search'), `${object.name} has no searchable field: quick search finds nothing`, 'no-searchable');
+    }
+    const filterNames = new Set<string>();
+    const filters: SavedFilter[] = childElements(el, 'filter').map((f) => ({
+      name: this.uniqueName(f, filterNames, 'filter'),
+      label: f.attributes['label'] ?? f.attributes['name'] ?? '',
+      conditions: childElements(f, 'condition').map((c) => this.condition(c, object)),
+    }));
+    const record = el.attributes['record'] ?? records.find((r) => r.object === el.attributes['object'])?.name;
+    if (el.attributes['record'] !== undefined && !records.some((r) => r.name === el.attributes['record'])) {
+      this.sink.error(attributePosition(el, 'record'), `unknown record page ${el.attributes['record']}`, 'unknown-view');
+    }
+    return { name, object: el.attributes['object'] ?? '', label: el.attributes['label'] ?? object?.label ?? name, columns, sort, pageSize, search, filters, record };
+  }
+
+  private condition(el: XmlElement, object: ObjectDef | undefined): Condition {
+    const field = el.attributes['field'] ?? '';
+    const def = this.field(el, object, field, 'field');
+    const op = (el.attributes['op'] ?? 'eq') as FilterOp;
+    if (!FILTER_OPS.includes(op)) this.sink.error(attributePosition(el, 'op'), `unknown operator ${op}; operators are ${FILTER_OPS.join(', ')}`, 'unknown-operator');
+    else if (def && ['contains', 'startsWith', 'endsWith'].includes(op) && !TEXT_TYPES.has(def.type)) {
+      this.sink.error(attributePosition(el, 'op'), `${op} applies to text fields; ${field} is ${def.type}`, 'bad-operator');
+    }
+    if (def?.type === 'enum' && op === 'eq' && el.attributes['value'] !== undefined && !def.options.some((o) => o.value === el.attributes['value'])) {
+      this.sink.error(attributePosition(el, 'value'), `${el.attributes['value']} is not an option of ${field} (${def.options.map((o) => o.value).join(', ')})`, 'bad-value');
+    }
+    return { field, op, value: el.attributes['value'] ?? '' };
+  }
+
+  private record(el: XmlElement, seen: Set<string>): RecordView {
+    const name = this.uniqueName(el, seen, 'record page');
+    const object = this.object(el);
+    const sections = childElements(el, 'section').map((s) => ({
+      label: s.attributes['label'] ?? '',
+      fields: childElements(s, 'field').map((f) => {
+        this.field(f, object, f.attributes['name'] ?? '', 'name');
+        return f.attributes['name'] ?? '';
+      }),
+    }));
+    const related = childElements(el, 'related').map((r) => {
+      const relName = r.attributes['relation'] ?? '';
+      const rel = object ? findRelation(object, relName) : undefined;
+      if (object && !rel) this.sink.error(attributePosition(r, 'relation'), `${object.name} has no relation ${relName}`, 'unknown-relation');
+      const target = rel ? findObject(this.ctx.model, rel.target) : undefined;
+      const columns = list(r.attributes['columns']);
+      for (const c of columns) this.field(r, target, c, 'columns');
+      return { relation: relName, columns, label: r.attributes['label'] };
+    });
+    return { name, object: el.attributes['object'] ?? '', label: el.attributes['label'] ?? object?.label ?? name, sections, related, timeline: childElements(el, 'timeline').length > 0 };
+  }
+
+  private desktop(el: XmlElement, records: readonly RecordView[]): Desktop {
+    const screenPops = childElements(el, 'screenpop').map((s) => {
+      const object = this.object(s);
+      const by = s.attributes['by'] ?? '';
+      if (by !== 'phone' && by !== 'email') this.sink.error(attributePosition(s, 'by'), `by must be phone or email, not ${by}`, 'bad-value');
+      const f = this.field(s, object, s.attributes['field'] ?? '', 'field');
+      if (f && f.type !== by && f.type !== 'string') this.sink.error(attributePosition(s, 'field'), `${f.name} is a ${f.type} field; a screen pop by ${by} needs a ${by} or string field`, 'bad-field');
+      const record = s.attributes['record'] ?? records.find((r) => r.object === s.attributes['object'])?.name;
+      if (s.attributes['record'] !== undefined && !records.some((r) => r.name === s.attributes['record'])) {
+        this.sink.error(attributePosition(s, 'record'), `unknown record page ${s.attributes['record']}`, 'unknown-view');
+      }
+      return { object: s.attributes['object'] ?? '', by: by as 'phone' | 'email', field: s.attributes['field'] ?? '', record };
+    });
+    const popObject = screenPops[0] ? findObject(this.ctx.model, screenPops[0].object) : undefined;
+    const queues = new Set<string>();
+    const scripts = childElements(el, 'script').map((s) => {
+      const queue = s.attributes['queue'] ?? '';
+      if (queues.has(queue)) this.sink.error(attributePosition(s, 'queue'), `the queue ${queue} has a script already`, 'duplicate');
+      queues.add(queue);
+      const writes = childElements(s, 'write').map((w) => {
+        if (!popObject) this.sink.error(w.position, 'answers are written to the screen-pop object: declare a <screenpop> first', 'no-screenpop');
+        const f = this.field(w, popObject, w.attributes['field'] ?? '', 'field');
+        if (f && (f.computed || f.generated)) this.sink.error(attributePosition(w, 'field'), `${f.name} cannot be written (computed or generated)`, 'bad-field');
+        return { variable: w.attributes['var'] ?? '', field: w.attributes['field'] ?? '' };
+      });
+      return { queue, script: this.script(s, 'script'), writes };
+    });
+    const codes = (tag: string): { code: string; label: string }[] => {
+      const seen = new Set<string>();
+      return childElements(el, tag).map((w) => {
+        const code = w.attributes['code'] ?? '';
+        if (seen.has(code)) this.sink.error(attributePosition(w, 'code'), `the ${tag} code ${code} is declared twice`, 'duplicate');
+        seen.add(code);
+        return { code, label: w.attributes['label'] ?? (textContent(w) || code) };
+      });
+    };
+    return { screenPops, scripts, wrapUpCodes: codes('wrapup'), pauseReasons: codes('pause') };
+  }
+
+  private dashboard(el: XmlElement, seen: Set<string>): Dashboard {
+    const name = this.uniqueName(el, seen, 'dashboard');
+    const roles: RoleName[] = [];
+    for (const r of list(el.attributes['roles'] ?? 'supervisor administrator')) {
+      const role = this.role(el, 'roles', r);
+      if (role) roles.push(role);
+    }
+    const widgets: Widget[] = childElements(el, 'widget').map((w) => {
+      const kind = w.attributes['kind'] ?? '';
+      if (!(WIDGET_KINDS as readonly string[]).includes(kind)) this.sink.error(attributePosition(w, 'kind'), `unknown widget ${kind}; widgets are ${WIDGET_KINDS.join(', ')}`, 'unknown-widget');
+      return { kind: kind as WidgetKind, label: w.attributes['label'] };
+    });
+    return { name, label: el.attributes['label'] ?? name, roles, widgets };
+  }
+
+  private bool(el: XmlElement, attr: string, fallback: boolean): boolean {
+    const v = el.attributes[attr];
+    if (v === undefined) return fallback;
+    if (v === 'true' || v === 'false') return v === 'true';
+    this.sink.error(attributePosition(el, attr), `${attr} must be true or false, not ${v}`, 'bad-value');
+    return fallback;
+  }
+}
+
+/** Reads and checks an application definition. Nothing is thrown for bad input. */
+export function readApplication(text: string, file: string, ctx: ApplicationContext): ApplicationReadResult {
+  return new ApplicationReader(text, file, ctx).run();
+}
+
+/** Reads and checks an application file; an unreadable file is a diagnostic too. */
+export function readApplicationFile(file: string, ctx: ApplicationContext): ApplicationReadResult {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const sink = new DiagnosticSink(file);
+    sink.error(undefined, `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'unreadable');
+    return { application: undefined, diagnostics: sink.diagnostics };
+  }
+  return readApplication(text, file, ctx);
+}
+
+/** Like {@link readApplicationFile} but throws CARUSO_FRONTOFFICE_INVALID_APPLICATION on errors. */
+export function loadApplicationFile(file: string, ctx: ApplicationContext): Application {
+  const r = readApplicationFile(file, ctx);
+  return requireApplication(r, file);
+}
+
+/** The application of a read result, or CARUSO_FRONTOFFICE_INVALID_APPLICATION listing the errors. */
+export function requireApplication(r: ApplicationReadResult, file: string): Application {
+  if (r.application) return r.application;
+  const errors = r.diagnostics.filter((d) => d.severity === 'error');
+  throw FrontOfficeErrors.CARUSO_FRONTOFFICE_INVALID_APPLICATION({ file, count: errors.length, first: String(errors[0] ?? '') }, { details: { diagnostics: errors.map(String) } });
+}

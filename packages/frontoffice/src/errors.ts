@@ -1,0 +1,27 @@
+/**
+ * Every error of the front office (`CARUSO_FRONTOFFICE_*`), with its HTTP status. Each code is
+ * explained in docs/errors.md (section Front office); a test keeps both in step.
+ */
+import { defineErrors } from '@caruso/kernel';
+
+export const FrontOfficeErrors = defineErrors({
+  CARUSO_FRONTOFFICE_INVALID_APPLICATION: { message: 'the application definition {file} has {count} error(s): {first}' },
+  CARUSO_FRONTOFFICE_BAD_OPTIONS: { message: 'front-office options: {reason}' },
+  CARUSO_FRONTOFFICE_AUTH_REQUIRED: { message: 'log in first (no valid session)', status: 401 },
+  CARUSO_FRONTOFFICE_LOGIN_FAILED: { message: 'unknown user name or wrong password', status: 401 },
+  CARUSO_FRONTOFFICE_TOO_MANY_ATTEMPTS: { message: 'too many failed log-ins; try again in {seconds} s', status: 429 },
+  CARUSO_FRONTOFFICE_CSRF: { message: 'missing or wrong x-csrf-token header; reload the page', status: 403 },
+  CARUSO_FRONTOFFICE_FORBIDDEN: { message: 'the role {role} may not {action}', status: 403 },
+  CARUSO_FRONTOFFICE_NOT_FOUND: { message: '{what} not found', status: 404 },
+  CARUSO_FRONTOFFICE_BAD_REQUEST: { message: 'bad request: {reason}', status: 400 },
+  CARUSO_FRONTOFFICE_UNKNOWN_FIELD: { message: '{object} has no writable field(s) {fields}', status: 400 },
+  CARUSO_FRONTOFFICE_VERSION_REQUIRED: { message: 'a change of {object} must carry the $version you read', status: 428 },
+  CARUSO_FRONTOFFICE_BODY_TOO_LARGE: { message: 'the request body is larger than {limit} bytes', status: 413 },
+  CARUSO_FRONTOFFICE_UNSUPPORTED_MEDIA: { message: 'send the body as application/json', status: 415 },
+  CARUSO_FRONTOFFICE_DUPLICATE_USER: { message: 'a user named {name} exists already', status: 409 },
+  CARUSO_FRONTOFFICE_WEAK_PASSWORD: { message: 'a password needs at least {min} characters', status: 422 },
+  CARUSO_FRONTOFFICE_INTERNAL: { message: 'internal error {id}; the log has the details', status: 500, kind: 'bug' },
+});
+
+/** The codes of the front office. */
+export type FrontOfficeErrorCode = (typeof FrontOfficeErrors.codes)[number];

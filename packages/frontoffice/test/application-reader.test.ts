@@ -1,0 +1,94 @@
+import { readApplication, requireApplication, scaffoldApplication } from '@caruso/frontoffice';
+import { crmModel, fixtureText } from './fixture.js';
+
+const model = crmModel();
+const scripts = new Set(['fault-check', 'meter-reading']);
+
+function errors(text: string): string[] {
+  return readApplication(text, 'app.xml', { model, scripts }).diagnostics.filter((d) => d.severity === 'error').map(String);
+}
+
+describe('readApplication', () => {
+  it('reads the fixture application with its roles, views, desktop and self-service pages', () => {
+    const r = readApplication(fixtureText('crm.app.xml'), 'crm.app.xml', { model, scripts });
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const app = r.application!;
+    expect(app.name).toBe('crm-desk');
+    expect(app.roles.find((x) => x.name === 'agent')?.grants[0]).toEqual({
+      object: 'Customer',
+      actions: ['read', 'create', 'update'],
+      fields: ['id', 'firstName', 'lastName', 'phone', 'email', 'segment', 'postcode'],
+      readonly: ['segment'],
+    });
+    expect(app.lists[0]).toMatchObject({ name: 'customers', sort: ['lastName', 'firstName'], pageSize: 25, record: 'customer' });
+    expect(app.lists[0]?.filters[0]?.conditions).toEqual([{ field: 'segment', op: 'eq', value: 'business' }]);
+    expect(app.records[0]?.related).toEqual([{ relation: 'contracts', columns: ['number', 'product'], label: undefined }]);
+    expect(app.desktop.scripts).toEqual([{ queue: 'support', script: 'fault-check', writes: [{ variable: 'postcode', field: 'postcode' }] }]);
+    expect(app.desktop.wrapUpCodes.map((c) => c.code)).toEqual(['solved', 'follow-up']);
+    expect(app.selfService).toEqual([{ name: 'meter', script: 'meter-reading', queue: 'support', label: 'Give a meter reading' }]);
+  });
+
+  it('reports unknown objects, fields, relations, scripts, roles and views with file:line:col', () => {
+    const text = [
+      '<application name="a" model="crm">',
+      '  <role name="agent"><grant object="Invoice"/><grant object="Customer" fields="firstName,shoeSize"/></role>',
+      '  <role name="janitor"/>',
+      '  <list name="l" object="Customer" sort="-age"><column field="lastName"/></list>',
+      '  <record name="r" object="Customer"><related relation="invoices"/></record>',
+      '  <navigation role="agent"><item view="nowhere"/></navigation>',
+      '  <desktop><script queue="q" script="missing-script"/></desktop>',
+      '</application>',
+    ].join('\n');
+    expect(errors(text)).toEqual([
+      expect.stringMatching(/^app\.xml:2:29: error: unknown object Invoice; the model crm has Customer, Contract$/),
+      'app.xml:2:72: error: Customer has no field shoeSize',
+      expect.stringMatching(/^app\.xml:3:9: error: unknown role janitor/),
+      'app.xml:4:36: error: Customer has no field age',
+      'app.xml:5:47: error: Customer has no relation invoices',
+      expect.stringMatching(/^app\.xml:6:34: error: unknown view nowhere/),
+      expect.stringMatching(/^app\.xml:7:30: error: unknown dialogue script missing-script; known: fault-check, meter-reading$/),
+    ]);
+  });
+
+  it('reports unknown elements and attributes, bad operators and anonymous grants', () => {
+    const text = [
+      '<application name="a" model="crm" colour="red">',
+      '  <role name="anonymous"><grant object="Customer"/></role>',
+      '  <list name="l" object="Customer"><column field="lastName"/><filter name="f"><condition field="creditScore" op="contains" value="1"/></filter></list>',
+      '  <widgetz/>',
+      '</application>',
+    ].join('\n');
+    const e = errors(text);
+    expect(e).toContain('app.xml:1:35: error: <application> has no attribute colour');
+    expect(e.some((x) => x.startsWith('app.xml:2:26: error: anonymous self-service visitors'))).toBe(true);
+    expect(e.some((x) => /app\.xml:3:\d+: error: contains applies to text fields; creditScore is integer/.test(x))).toBe(true);
+    expect(e).toContain('app.xml:4:3: error: <widgetz> is not allowed inside <application>');
+  });
+
+  it('reports a definition written for another model and malformed XML', () => {
+    expect(errors('<application name="a" model="billing"/>')).toEqual([expect.stringMatching(/written for the model billing, but the model given is crm/)]);
+    expect(errors('<application name="a" model="crm">')[0]).toMatch(/^app\.xml:1:\d+: error: /);
+  });
+
+  it('throws CARUSO_FRONTOFFICE_INVALID_APPLICATION listing the errors through requireApplication', () => {
+    const r = readApplication('<application name="a" model="crm"><role name="x"/></application>', 'bad.xml', { model });
+    expect(() => requireApplication(r, 'bad.xml')).toThrow(expect.objectContaining({ code: 'CARUSO_FRONTOFFICE_INVALID_APPLICATION' }));
+  });
+});
+
+describe('scaffoldApplication', () => {
+  it('writes a complete definition that validates against its model', () => {
+    const text = scaffoldApplication(model);
+    const r = readApplication(text, 'scaffold.xml', { model });
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const app = r.application!;
+    expect(app.lists.map((l) => l.object)).toEqual(['Customer', 'Contract']);
+    expect(app.records.map((l) => l.object)).toEqual(['Customer', 'Contract']);
+    expect(app.desktop.screenPops).toEqual([
+      { object: 'Customer', by: 'phone', field: 'phone', record: 'customer-record' },
+      { object: 'Customer', by: 'email', field: 'email', record: 'customer-record' },
+    ]);
+    expect(app.roles.find((x) => x.name === 'supervisor')?.grants.every((g) => g.actions.join() === 'read')).toBe(true);
+    expect(app.navigation.map((n) => n.role).sort()).toEqual(['administrator', 'agent', 'supervisor']);
+  });
+});

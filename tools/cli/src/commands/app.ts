@@ -1,0 +1,99 @@
+/**
+ * `caruso app`: the application builder's command line (validate, scaffold).
+ */
+import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { XmlDiagnostic } from '@caruso/kernel';
+import { parseScript } from '@caruso/dialogue';
+import { readApplicationFile, scaffoldApplication } from '@caruso/frontoffice';
+import { readModelFile, type Model } from '@caruso/objects';
+import { ExitCode, InputError, UsageError, type CommandArea, type CommandIO } from '../command.js';
+
+function relabel(diags: readonly XmlDiagnostic[], path: string, file: string): XmlDiagnostic[] {
+  return diags.map((d) => new XmlDiagnostic(d.file === path ? file : d.file, d.line, d.col, d.severity, d.message, d.code));
+}
+
+function model(file: unknown, io: CommandIO): Model {
+  if (typeof file !== 'string' || file === '') throw new UsageError('--model <model.xml> is required');
+  const path = resolve(io.cwd, file);
+  const r = readModelFile(path);
+  if (!r.model) throw new InputError(relabel(r.diagnostics, path, file).filter((d) => d.severity === 'error').map(String).join('\n'));
+  return r.model;
+}
+
+/** The ids of the scripts of a folder (files that do not parse are reported by `caruso script validate`). */
+function scriptIds(folder: string, io: CommandIO): Set<string> {
+  const dir = resolve(io.cwd, folder);
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.xml'));
+  } catch {
+    throw new InputError(`error: ${folder}: cannot read the scripts folder`);
+  }
+  const ids = new Set<string>();
+  for (const n of names) {
+    const parsed = parseScript(readFileSync(join(dir, n), 'utf8'), join(folder, n));
+    if (parsed.script) ids.add(parsed.script.id);
+  }
+  return ids;
+}
+
+const validate = {
+  summary: 'check an application definition against a model (and a folder of scripts)',
+  help: `Usage: caruso app validate <app.xml> --model <model.xml> [--scripts <folder>]
+
+Prints file:line:col: error: message for each problem (unknown objects, fields, relations, roles,
+views, scripts) and exits 1; prints nothing and exits 0 when the definition is clean.
+
+Options:
+  --model <model.xml>   the business-object model the application is written for (required)
+  --scripts <folder>    the dialogue scripts; every script named must exist there`,
+  async run(args: string[], io: CommandIO): Promise<ExitCode> {
+    const { values, positionals } = parseArgs({ args, options: { model: { type: 'string' }, scripts: { type: 'string' } }, allowPositionals: true, strict: true });
+    if (positionals.length !== 1) throw new UsageError('expected <app.xml>');
+    const file = positionals[0] as string;
+    const m = model(values.model, io);
+    const scripts = values.scripts === undefined ? undefined : scriptIds(values.scripts, io);
+    const path = resolve(io.cwd, file);
+    const r = readApplicationFile(path, scripts ? { model: m, scripts } : { model: m });
+    const diags = relabel(r.diagnostics, path, file);
+    for (const d of diags) io.stderr.write(`${d.toString()}\n`);
+    return diags.some((d) => d.severity === 'error') ? ExitCode.BadInput : ExitCode.Ok;
+  },
+};
+
+const scaffold = {
+  summary: 'write a complete default application definition for a model',
+  help: `Usage: caruso app scaffold --model <model.xml> [--out <app.xml>] [--name <name>] [--force]
+
+Writes a list and a record page per object, grants per role, navigation, the agent desktop (screen
+pop by phone and e-mail fields, wrap-up codes, pause reasons) and a wallboard. Without --out the
+definition goes to standard output.
+
+Options:
+  --model <model.xml>   the business-object model (required)
+  --out <app.xml>       the file to write (refuses to overwrite without --force)
+  --name <name>         the application's name (default: the model's)`,
+  async run(args: string[], io: CommandIO): Promise<ExitCode> {
+    const { values, positionals } = parseArgs({ args, options: { model: { type: 'string' }, out: { type: 'string' }, name: { type: 'string' }, force: { type: 'boolean' } }, allowPositionals: true, strict: true });
+    if (positionals.length !== 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
+    const m = model(values.model, io);
+    const text = scaffoldApplication(m, values.name === undefined ? {} : { name: values.name });
+    if (values.out === undefined) {
+      io.stdout.write(text);
+      return ExitCode.Ok;
+    }
+    const out = resolve(io.cwd, values.out);
+    if (existsSync(out) && !values.force) throw new InputError(`error: ${values.out} exists; pass --force to overwrite it`);
+    writeFileSync(out, text);
+    io.stdout.write(`wrote ${values.out}\n`);
+    return ExitCode.Ok;
+  },
+};
+
+export const appArea: CommandArea = {
+  name: 'app',
+  summary: 'application builder: validate and scaffold application definitions',
+  verbs: { validate, scaffold },
+};

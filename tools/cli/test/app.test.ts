@@ -1,0 +1,51 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { main } from '../src/main.js';
+import { bufferIO } from './io.js';
+
+const FIX = join(dirname(fileURLToPath(import.meta.url)), '../../../packages/frontoffice/test/fixtures');
+
+describe('caruso app', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'caruso-app-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('validate exits 0 and prints nothing for a clean definition with its scripts', async () => {
+    const io = bufferIO({}, FIX);
+    const code = await main(['app', 'validate', 'crm.app.xml', '--model', 'crm.model.xml', '--scripts', 'scripts'], io);
+    expect(io.err()).toBe('');
+    expect(code).toBe(0);
+  });
+
+  it('validate prints file:line:col errors and exits 1', async () => {
+    const file = join(dir, 'bad.app.xml');
+    writeFileSync(file, '<application name="a" model="crm">\n  <list name="l" object="Customr"><column field="x"/></list>\n  <desktop><script queue="q" script="nope"/></desktop>\n</application>\n');
+    const io = bufferIO({}, FIX);
+    expect(await main(['app', 'validate', file, '--model', 'crm.model.xml', '--scripts', 'scripts'], io)).toBe(1);
+    expect(io.err()).toContain(`${file}:2:18: error: unknown object Customr`);
+    expect(io.err()).toContain(`${file}:3:30: error: unknown dialogue script nope`);
+  });
+
+  it('validate without --model is a usage error (exit 2)', async () => {
+    const io = bufferIO({}, FIX);
+    expect(await main(['app', 'validate', 'crm.app.xml'], io)).toBe(2);
+    expect(io.err()).toMatch(/--model <model.xml> is required/);
+  });
+
+  it('scaffold writes a definition that validate accepts, and refuses to overwrite it', async () => {
+    const out = join(dir, 'scaffold.app.xml');
+    const io = bufferIO({}, FIX);
+    expect(await main(['app', 'scaffold', '--model', 'crm.model.xml', '--out', out], io)).toBe(0);
+    expect(readFileSync(out, 'utf8')).toContain('<list name="customer-list" object="Customer"');
+    const check = bufferIO({}, FIX);
+    expect(await main(['app', 'validate', out, '--model', 'crm.model.xml'], check)).toBe(0);
+    expect(check.err()).toBe('');
+    const again = bufferIO({}, FIX);
+    expect(await main(['app', 'scaffold', '--model', 'crm.model.xml', '--out', out], again)).toBe(1);
+    expect(again.err()).toMatch(/exists; pass --force/);
+  });
+});
