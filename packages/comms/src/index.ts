@@ -22,3 +22,5 @@ export * from './comms-service.js';
 // e-mail and web-chat channels
 export * from './email/outbound-mail.js';
 export * from './email/smtp-relay-mail.js';
+export * from './email/email-channel.js';
+export * from './email/smtp-email-channel.js';
