@@ -20,6 +20,11 @@ export const CommsErrors = defineErrors({
     kind: 'bug',
   },
   CARUSO_COMMS_INVALID_EVENT: { message: 'event {seq} of the contact event log is malformed: {reason}', kind: 'bug' },
+  // SIP and RTP adapter (src/sip/)
+  CARUSO_COMMS_SIP_INVALID_OPTIONS: { message: 'SIP adapter options: {reason}' },
+  CARUSO_COMMS_SIP_LISTEN_FAILED: { message: 'the SIP adapter could not listen on {address} ({reason}); choose another port with SIP_PORT or the assembly file' },
+  CARUSO_COMMS_SIP_NO_MEDIA_PORT: { message: 'no free RTP port between {min} and {max}; widen rtpPorts or lower maxCalls', status: 503 },
+  CARUSO_COMMS_SIP_BAD_AUDIO: { message: 'audio file {file}: {reason}' },
   // e-mail and web-chat channels (src/email, src/chat)
   CARUSO_COMMS_MAIL_INVALID_MESSAGE: { message: 'the e-mail cannot be sent: {field} {reason}' },
   CARUSO_COMMS_MAIL_SEND_FAILED: { message: 'the mail relay {relay} did not take the message: {reason}; send it again later', status: 502 },

@@ -24,3 +24,5 @@ export * from './email/outbound-mail.js';
 export * from './email/smtp-relay-mail.js';
 export * from './email/email-channel.js';
 export * from './email/smtp-email-channel.js';
+// SIP and RTP telephony adapter
+export * from './sip/index.js';

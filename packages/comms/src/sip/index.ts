@@ -1,0 +1,12 @@
+/** The SIP and RTP telephony adapter: its public face inside @caruso/comms. */
+export {
+  SipTelephonyAdapter, usersFromEnvironment, synthesizeWithEspeak,
+  type SipTelephonyOptions, type SipTrunk, type SipUserCredentials,
+} from './sip-telephony-adapter.js';
+export {
+  parseSipMessage, serializeSipMessage, defaultSipLimits, SipStreamFramer,
+  type SipMessage, type SipRequest, type SipResponse, type SipHeader, type SipParseLimits, type SipParseResult, type SipParseFailure,
+} from './sip-message.js';
+export { SipStack, type SipAddress, type SipStackOptions, type SipStackStats } from './sip-stack.js';
+export { SipRegistrar, type SipBinding } from './sip-registrar.js';
+export type { RtpStats } from './rtp-session.js';

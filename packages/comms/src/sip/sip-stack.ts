@@ -1,0 +1,452 @@
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { Disposable, Emitter, silentLogger, type Logger } from '@caruso/kernel';
+import {
+  cseqOf, defaultSipLimits, header, paramOf, parseSipMessage, randomToken, serializeSipMessage, SipStreamFramer,
+  type SipHeader, type SipMessage, type SipParseLimits, type SipRequest, type SipResponse,
+} from './sip-message.js';
+
+/** Where a message goes or came from. */
+export interface SipAddress {
+  readonly transport: 'udp' | 'tcp';
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Options of a {@link SipStack}. */
+export interface SipStackOptions {
+  /** Address to bind (tests and the demo: 127.0.0.1). */
+  readonly host: string;
+  /** Port for UDP and TCP (0: any free port, the same for both). */
+  readonly port: number;
+  /** Address written into Via and Contact (default `host`). */
+  readonly advertisedHost?: string;
+  readonly limits?: SipParseLimits;
+  /** RFC 3261 T1 in ms (default 500). */
+  readonly t1Ms?: number;
+  /** Most simultaneous TCP connections (default 1024; more are closed at once). */
+  readonly maxTcpConnections?: number;
+  readonly logger?: Logger;
+}
+
+/** A request that started a new server transaction (or an ACK for a 2xx, which has none). */
+export interface IncomingRequest {
+  readonly request: SipRequest;
+  readonly source: SipAddress;
+  /** Sends a response within the request's transaction (retransmitted as RFC 3261 §17.2 says). */
+  respond(status: number, reason: string, extra?: { readonly headers?: readonly SipHeader[]; readonly body?: Buffer; readonly toTag?: string }): SipResponse;
+}
+
+/** Counters for tests, monitoring and the benchmark. */
+export interface SipStackStats {
+  received: number;
+  malformed: number;
+  answeredMalformed: number;
+  retransmissions: number;
+}
+
+interface ServerTx {
+  readonly key: string;
+  readonly method: string;
+  readonly source: SipAddress;
+  last: Buffer | undefined;
+  lastStatus: number;
+  timer: NodeJS.Timeout | undefined;
+  end: NodeJS.Timeout | undefined;
+}
+
+interface ClientTx {
+  readonly key: string;
+  readonly request: SipRequest;
+  readonly bytes: Buffer;
+  readonly to: SipAddress;
+  readonly onResponse: (res: SipResponse) => void;
+  final: boolean;
+  provisional: boolean;
+  interval: number;
+  timer: NodeJS.Timeout | undefined;
+  timeout: NodeJS.Timeout | undefined;
+  linger: NodeJS.Timeout | undefined;
+}
+
+const MAGIC = 'z9hG4bK';
+
+/**
+ * The transport and transaction layers of RFC 3261 (§17, §18): UDP and TCP on one port, server and
+ * client transactions with their retransmission timers (A, B, E, F, G, H, J), 2xx retransmission
+ * for INVITE until the ACK arrives, and 400 for malformed requests that can still be answered.
+ */
+export class SipStack extends Disposable {
+  private readonly _onDidRequest = this.register(new Emitter<IncomingRequest>());
+  /** Every new request (retransmissions are absorbed here) and every ACK to a 2xx. */
+  readonly onDidRequest = this._onDidRequest.event;
+  private readonly _onDidStrayResponse = this.register(new Emitter<SipResponse>());
+  /** Responses matching no client transaction (e.g. retransmitted 2xx after the transaction ended). */
+  readonly onDidStrayResponse = this._onDidStrayResponse.event;
+  readonly stats: SipStackStats = { received: 0, malformed: 0, answeredMalformed: 0, retransmissions: 0 };
+  private udp: UdpSocket | undefined;
+  private tcp: Server | undefined;
+  private readonly connections = new Map<string, Socket>();
+  private readonly serverTxs = new Map<string, ServerTx>();
+  private readonly clientTxs = new Map<string, ClientTx>();
+  private readonly pending2xx = new Map<string, { timer: NodeJS.Timeout; timeout: NodeJS.Timeout }>();
+  private readonly limits: SipParseLimits;
+  private readonly logger: Logger;
+  private readonly t1: number;
+  private readonly t2 = 4000;
+  private boundPort = 0;
+  private closed = false;
+
+  constructor(private readonly options: SipStackOptions) {
+    super();
+    this.limits = options.limits ?? defaultSipLimits;
+    this.logger = options.logger ?? silentLogger();
+    this.t1 = options.t1Ms ?? 500;
+  }
+
+  /** The bound port (valid after {@link listen}). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** The host written into Via and Contact. */
+  get advertisedHost(): string {
+    return this.options.advertisedHost ?? this.options.host;
+  }
+
+  /** Binds UDP and TCP on the same port. */
+  async listen(): Promise<void> {
+    const udp = createSocket({ type: 'udp4', reuseAddr: false });
+    udp.on('message', (buf, rinfo) => this.receive(buf, { transport: 'udp', host: rinfo.address, port: rinfo.port }, true));
+    udp.on('error', (err) => this.logger.warn({ err }, 'SIP UDP socket error'));
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(this.options.port, this.options.host, () => {
+        udp.off('error', reject);
+        resolve();
+      });
+    });
+    this.udp = udp;
+    this.boundPort = udp.address().port;
+    const tcp = createServer((socket) => this.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen(this.boundPort, this.options.host, () => {
+        tcp.off('error', reject);
+        resolve();
+      });
+    });
+    this.tcp = tcp;
+  }
+
+  private accept(socket: Socket): void {
+    if (this.connections.size >= (this.options.maxTcpConnections ?? 1024)) {
+      socket.destroy();
+      return;
+    }
+    const addr: SipAddress = { transport: 'tcp', host: socket.remoteAddress?.replace(/^::ffff:/, '') ?? '', port: socket.remotePort ?? 0 };
+    this.attach(socket, addr);
+  }
+
+  private attach(socket: Socket, addr: SipAddress): void {
+    const key = addrKey(addr);
+    this.connections.set(key, socket);
+    const framer = new SipStreamFramer(this.limits);
+    socket.setNoDelay(true);
+    // A connection that says nothing for 5 minutes is closed (RFC 5626 keep-alives reset it).
+    socket.setTimeout(300_000, () => socket.destroy());
+    socket.on('data', (chunk: Buffer) => {
+      const { messages, error } = framer.push(chunk);
+      for (const m of messages) this.receive(m, addr, false);
+      if (error) {
+        this.stats.malformed++;
+        this.logger.debug({ reason: error }, 'closing a SIP TCP connection with a bad stream');
+        socket.destroy();
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      if (this.connections.get(key) === socket) this.connections.delete(key);
+    });
+  }
+
+  /** A new branch parameter. */
+  newBranch(): string {
+    return MAGIC + randomToken(8);
+  }
+
+  /** The Via value this stack writes for `transport` and `branch`. */
+  via(transport: 'udp' | 'tcp', branch: string): string {
+    return `SIP/2.0/${transport.toUpperCase()} ${this.advertisedHost}:${this.boundPort};branch=${branch};rport`;
+  }
+
+  /** Sends raw bytes (UDP datagram or on the TCP connection, opened when needed). */
+  sendBytes(bytes: Buffer, to: SipAddress): void {
+    if (this.closed) return;
+    if (to.transport === 'udp') {
+      this.udp?.send(bytes, to.port, to.host);
+      return;
+    }
+    const key = addrKey(to);
+    let socket = this.connections.get(key);
+    if (!socket || socket.destroyed) {
+      socket = createConnection({ host: to.host, port: to.port });
+      this.attach(socket, to);
+    }
+    socket.write(bytes);
+  }
+
+  /** Sends a message outside any transaction (ACK to a 2xx, stateless replies). */
+  send(msg: SipMessage, to: SipAddress): void {
+    this.sendBytes(serializeSipMessage(msg), to);
+  }
+
+  private receive(buf: Buffer, source: SipAddress, datagram: boolean): void {
+    if (this.closed) return;
+    this.stats.received++;
+    // Keep-alive CRLFs (RFC 5626 §3.5.1): answer a double CRLF ping with a pong.
+    if (buf.length <= 4 && buf.toString('latin1').replace(/\r\n/g, '') === '') {
+      if (buf.length === 4 && datagram === false) this.sendBytes(Buffer.from('\r\n'), source);
+      return;
+    }
+    const parsed = parseSipMessage(buf, this.limits, datagram);
+    if (!parsed.ok) {
+      this.stats.malformed++;
+      this.logger.debug({ reason: parsed.reason, transport: source.transport }, 'malformed SIP message');
+      if (parsed.request) {
+        this.stats.answeredMalformed++;
+        this.send(responseTo(parsed.request, 400, `Bad Request (${parsed.reason.replace(/[\r\n]/g, ' ').slice(0, 80)})`, randomToken(4)), source);
+      }
+      return;
+    }
+    const msg = parsed.message;
+    try {
+      if (msg.kind === 'response') this.onResponse(msg);
+      else this.onRequest(msg, source);
+    } catch (err) {
+      // A handler bug must never take the socket down; it is logged as a bug.
+      this.logger.error({ err }, 'SIP message handler failed');
+    }
+  }
+
+  private onRequest(req: SipRequest, source: SipAddress): void {
+    const branch = paramOf(header(req, 'via') ?? '', 'branch') ?? '';
+    const method = req.method === 'ACK' ? 'INVITE' : req.method;
+    const key = `${branch}|${method}`;
+    const tx = this.serverTxs.get(key);
+    if (tx && !(req.method === 'ACK' && tx.lastStatus >= 200 && tx.lastStatus < 300)) {
+      if (req.method === 'ACK') {
+        // ACK to a non-2xx final: the transaction is confirmed, retransmissions stop.
+        if (tx.timer) clearTimeout(tx.timer);
+        tx.timer = undefined;
+        return;
+      }
+      this.stats.retransmissions++;
+      if (tx.last) this.sendBytes(tx.last, tx.source);
+      return;
+    }
+    if (req.method === 'ACK') {
+      const k = `${header(req, 'call-id')}|${cseqOf(req).seq}`;
+      const p = this.pending2xx.get(k);
+      if (p) {
+        clearTimeout(p.timer);
+        clearTimeout(p.timeout);
+        this.pending2xx.delete(k);
+      }
+      this._onDidRequest.fire({ request: req, source, respond: () => { throw new Error('an ACK has no response'); } });
+      return;
+    }
+    const created: ServerTx = { key, method: req.method, source, last: undefined, lastStatus: 0, timer: undefined, end: undefined };
+    this.serverTxs.set(key, created);
+    let toTag: string | undefined;
+    this._onDidRequest.fire({
+      request: req,
+      source,
+      respond: (status, reason, extra = {}) => {
+        toTag ??= extra.toTag ?? paramOf(header(req, 'to') ?? '', 'tag') ?? randomToken(6);
+        const res = responseTo(req, status, reason, status === 100 ? undefined : toTag, extra.headers, extra.body);
+        this.sendResponse(created, req, res);
+        return res;
+      },
+    });
+  }
+
+  private sendResponse(tx: ServerTx, req: SipRequest, res: SipResponse): void {
+    const bytes = serializeSipMessage(res);
+    tx.last = bytes;
+    tx.lastStatus = res.status;
+    this.sendBytes(bytes, tx.source);
+    if (res.status < 200) return;
+    const udp = tx.source.transport === 'udp';
+    const finish = (ms: number) => {
+      if (tx.end) clearTimeout(tx.end);
+      tx.end = setTimeout(() => {
+        if (tx.timer) clearTimeout(tx.timer);
+        this.serverTxs.delete(tx.key);
+      }, ms);
+    };
+    if (tx.method !== 'INVITE') {
+      finish(udp ? 64 * this.t1 : 0); // Timer J
+      return;
+    }
+    if (res.status >= 300) {
+      if (udp) this.retransmit(tx, bytes, this.t1); // Timer G
+      finish(64 * this.t1); // Timer H
+      return;
+    }
+    // 2xx: the 2xx is retransmitted until the ACK (RFC 3261 §13.3.1.4); the transaction only lingers
+    // to answer a retransmitted INVITE with the same 2xx (RFC 6026 "Accepted" state).
+    finish(udp ? 64 * this.t1 : 0);
+    if (!udp) return;
+    const k = `${header(req, 'call-id')}|${cseqOf(req).seq}`;
+    let interval = this.t1;
+    const again = () => {
+      this.sendBytes(bytes, tx.source);
+      interval = Math.min(interval * 2, this.t2);
+      p.timer = setTimeout(again, interval);
+    };
+    const p = {
+      timer: setTimeout(again, interval),
+      timeout: setTimeout(() => {
+        clearTimeout(p.timer);
+        this.pending2xx.delete(k);
+      }, 64 * this.t1),
+    };
+    this.pending2xx.set(k, p);
+  }
+
+  private retransmit(tx: ServerTx, bytes: Buffer, interval: number): void {
+    tx.timer = setTimeout(() => {
+      this.sendBytes(bytes, tx.source);
+      this.retransmit(tx, bytes, Math.min(interval * 2, this.t2));
+    }, interval);
+  }
+
+  /**
+   * Sends a request in a new client transaction. A Via with a new branch is put on top. Responses
+   * arrive at `onResponse`; a time-out arrives as a synthetic 408. For an INVITE the stack ACKs
+   * non-2xx finals itself; 2xx responses (and their retransmissions) go to `onResponse` to be ACKed by the caller.
+   * @returns the request as sent (with its Via) for CANCEL and ACK construction.
+   */
+  request(req: Omit<SipRequest, 'kind'>, to: SipAddress, onResponse: (res: SipResponse) => void, branch = this.newBranch()): SipRequest {
+    const full: SipRequest = { kind: 'request', ...req, headers: [{ name: 'via', value: this.via(to.transport, branch) }, ...req.headers] };
+    const bytes = serializeSipMessage(full);
+    const key = `${branch}|${req.method}`;
+    const tx: ClientTx = {
+      key, request: full, bytes, to, onResponse, final: false, provisional: false, interval: this.t1,
+      timer: undefined, timeout: undefined, linger: undefined,
+    };
+    this.clientTxs.set(key, tx);
+    this.sendBytes(bytes, to);
+    if (to.transport === 'udp') {
+      const again = () => {
+        if (tx.final) return;
+        this.sendBytes(bytes, to);
+        tx.interval = req.method === 'INVITE' ? tx.interval * 2 : Math.min(tx.interval * 2, this.t2);
+        tx.timer = setTimeout(again, tx.provisional && req.method !== 'INVITE' ? this.t2 : tx.interval);
+      };
+      tx.timer = setTimeout(again, tx.interval);
+    }
+    tx.timeout = setTimeout(() => {
+      if (tx.final || tx.provisional && req.method === 'INVITE') return;
+      this.endClient(tx);
+      onResponse(responseTo(full, 408, 'Request Timeout', undefined));
+    }, 64 * this.t1); // Timer B / F
+    return full;
+  }
+
+  private onResponse(res: SipResponse): void {
+    const branch = paramOf(header(res, 'via') ?? '', 'branch') ?? '';
+    const tx = this.clientTxs.get(`${branch}|${cseqOf(res).method}`);
+    if (!tx) {
+      this._onDidStrayResponse.fire(res);
+      return;
+    }
+    const invite = tx.request.method === 'INVITE';
+    if (res.status < 200) {
+      if (tx.final) return;
+      tx.provisional = true;
+      if (invite && tx.timer) {
+        clearTimeout(tx.timer);
+        tx.timer = undefined;
+      }
+      tx.onResponse(res);
+      return;
+    }
+    const first = !tx.final;
+    if (invite && res.status >= 300) {
+      this.send(ackFor(tx.request, res), tx.to);
+      if (first) tx.onResponse(res);
+    } else if (first || (invite && res.status < 300)) tx.onResponse(res);
+    if (first) {
+      tx.final = true;
+      if (tx.timer) clearTimeout(tx.timer);
+      if (tx.timeout) clearTimeout(tx.timeout);
+      // Linger to absorb retransmitted finals (Timer D / K; the 2xx window of RFC 6026).
+      tx.linger = setTimeout(() => this.clientTxs.delete(tx.key), tx.to.transport === 'udp' ? 64 * this.t1 : 0);
+    }
+  }
+
+  private endClient(tx: ClientTx): void {
+    tx.final = true;
+    if (tx.timer) clearTimeout(tx.timer);
+    if (tx.timeout) clearTimeout(tx.timeout);
+    if (tx.linger) clearTimeout(tx.linger);
+    this.clientTxs.delete(tx.key);
+  }
+
+  /** Open transactions (for tests: everything ends in bounded time). */
+  get openTransactions(): number {
+    return this.serverTxs.size + this.clientTxs.size;
+  }
+
+  override dispose(): void {
+    this.closed = true;
+    for (const tx of this.serverTxs.values()) {
+      if (tx.timer) clearTimeout(tx.timer);
+      if (tx.end) clearTimeout(tx.end);
+    }
+    for (const tx of this.clientTxs.values()) this.endClient(tx);
+    for (const p of this.pending2xx.values()) {
+      clearTimeout(p.timer);
+      clearTimeout(p.timeout);
+    }
+    this.serverTxs.clear();
+    this.pending2xx.clear();
+    for (const s of this.connections.values()) s.destroy();
+    this.connections.clear();
+    this.udp?.close();
+    this.tcp?.close();
+    super.dispose();
+  }
+}
+
+function addrKey(a: SipAddress): string {
+  return `${a.transport}:${a.host}:${a.port}`;
+}
+
+/** A response to `req` (RFC 3261 §8.2.6): Via, From, Call-ID and CSeq copied, To tagged. */
+export function responseTo(
+  req: SipRequest, status: number, reason: string, toTag: string | undefined,
+  extra: readonly SipHeader[] = [], body: Buffer = Buffer.alloc(0),
+): SipResponse {
+  const headers: SipHeader[] = [];
+  for (const h of req.headers) {
+    if (h.name === 'via' || h.name === 'from' || h.name === 'call-id' || h.name === 'cseq') headers.push(h);
+    else if (h.name === 'to') headers.push({ name: 'to', value: toTag && !paramOf(h.value, 'tag') ? `${h.value};tag=${toTag}` : h.value });
+  }
+  headers.push(...extra);
+  return { kind: 'response', status, reason, headers, body };
+}
+
+/** The ACK of a non-2xx final response: same branch and Request-URI, the response's To (§17.1.1.3). */
+function ackFor(req: SipRequest, res: SipResponse): SipRequest {
+  const headers: SipHeader[] = [];
+  for (const h of req.headers) {
+    if (h.name === 'via') {
+      if (!headers.some((x) => x.name === 'via')) headers.push(h);
+    } else if (h.name === 'from' || h.name === 'call-id' || h.name === 'route' || h.name === 'max-forwards') headers.push(h);
+  }
+  headers.push({ name: 'to', value: header(res, 'to') ?? '' }, { name: 'cseq', value: `${cseqOf(req).seq} ACK` });
+  return { kind: 'request', method: 'ACK', uri: req.uri, headers, body: Buffer.alloc(0) };
+}

@@ -1,0 +1,987 @@
+import { execFile } from 'node:child_process';
+import { mkdir, readFile } from 'node:fs/promises';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { Disposable, Emitter, silentLogger, type Logger } from '@caruso/kernel';
+import { CommsErrors } from '../errors.js';
+import type { Prompt, Recording, TelephonyAdapter, TelephonyEvent } from '../telephony-adapter.js';
+import type { G711PayloadType } from './g711.js';
+import { RtpMediaEngine, type RtpSession } from './rtp-session.js';
+import { answerDirection, buildSdp, chooseCodec, parseSdp, type MediaDirection } from './sdp.js';
+import { DigestAuthenticator, digestAuthorization } from './sip-digest.js';
+import {
+  cseqOf, header, headerValues, paramOf, parseSipUri, randomToken, uriOf,
+  type SipHeader, type SipParseLimits, type SipRequest, type SipResponse,
+} from './sip-message.js';
+import { SipRegistrar } from './sip-registrar.js';
+import { SipStack, type IncomingRequest, type SipAddress } from './sip-stack.js';
+import { parseWav, readWav, tone, writeWav } from './wav-file.js';
+
+/** A SIP trunk: a provider or the company's PBX, reached by address and/or credentials. */
+export interface SipTrunk {
+  readonly id: string;
+  readonly host: string;
+  /** Default 5060. */
+  readonly port?: number;
+  /** Default `udp`. */
+  readonly transport?: 'udp' | 'tcp';
+  /** Credentials Caruso answers the trunk's digest challenges with. */
+  readonly username?: string;
+  readonly password?: string;
+}
+
+/** Credentials of an agent's phone that registers with Caruso. */
+export interface SipUserCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+/** Options of a {@link SipTelephonyAdapter}. */
+export interface SipTelephonyOptions {
+  /** Adapter name in messages (default `sip`). */
+  readonly name?: string;
+  /** Address to bind SIP and RTP to (default `0.0.0.0`; tests: `127.0.0.1`). */
+  readonly host?: string;
+  /** Address written into Contact, Via and SDP (default: `host`, or the first external IPv4 address). */
+  readonly advertisedHost?: string;
+  /** UDP and TCP port (default: `SIP_PORT` or 5060; 0 picks a free port). */
+  readonly port?: number;
+  /** RTP port range (default 20000–29998). */
+  readonly rtpPorts?: { readonly min: number; readonly max: number };
+  /** Realm of the registrar's challenges (default `caruso`). */
+  readonly realm?: string;
+  /** Agents' phones allowed to register (default: `CARUSO_SIP_USERS`, `user:password,user2:password2`). */
+  readonly users?: readonly SipUserCredentials[];
+  /** Trunks; the first one carries calls to numbers (`tel:`, digits) unless `trunk:<id>:<number>` names another. */
+  readonly trunks?: readonly SipTrunk[];
+  /** Folder of prompt files named by relative paths (default: the working directory). */
+  readonly promptDir?: string;
+  /** Folder recordings are written to (default: the system's temporary folder). */
+  readonly recordingDir?: string;
+  /** Most calls at once; more INVITEs get 503 (default 500). */
+  readonly maxCalls?: number;
+  /** Codecs offered, in order (default µ-law then A-law). */
+  readonly codecs?: readonly G711PayloadType[];
+  /** Speech synthesis for text prompts (default: espeak-ng and sox, 8 kHz mono). */
+  readonly synthesize?: (text: string, language: string | undefined) => Promise<Int16Array>;
+  /** Played to the caller while on hold (loops). */
+  readonly holdMusic?: string;
+  readonly limits?: SipParseLimits;
+  /** RFC 3261 T1, ms (default 500). */
+  readonly t1Ms?: number;
+  readonly logger?: Logger;
+}
+
+type LegState = 'offered' | 'early' | 'confirmed' | 'ended';
+
+interface Leg {
+  readonly call: SipCall;
+  readonly role: 'caller' | 'agent';
+  readonly sipCallId: string;
+  readonly localTag: string;
+  remoteTag: string;
+  /** Our From (outbound) or To (inbound) value, without tag. */
+  readonly localUri: string;
+  /** Their From (inbound) or To (outbound) value, without tag. */
+  readonly remoteUri: string;
+  remoteTarget: string;
+  dest: SipAddress;
+  localSeq: number;
+  state: LegState;
+  rtp: RtpSession | undefined;
+  readonly sessionId: number;
+  sdpVersion: number;
+  direction: MediaDirection;
+  invite: IncomingRequest | undefined;
+  sentInvite: SipRequest | undefined;
+  endpoint: string;
+  ringTimer: NodeJS.Timeout | undefined;
+  ringingSent: boolean;
+  cancelled: boolean;
+  auth: { readonly username: string; readonly password: string } | undefined;
+  authTried: boolean;
+}
+
+interface Collect {
+  readonly maxDigits: number;
+  readonly terminator: string | undefined;
+  digits: string;
+  timer: NodeJS.Timeout;
+}
+
+interface SipCall {
+  readonly id: string;
+  readonly direction: 'inbound' | 'outbound';
+  caller: Leg | undefined;
+  readonly agents: Map<string, Leg>;
+  bridged: Leg | undefined;
+  answered: boolean;
+  ended: boolean;
+  typeAhead: string;
+  collect: Collect | undefined;
+  prompt: { readonly id: string; readonly interruptible: boolean } | undefined;
+  recording: { readonly id: string; readonly timer: NodeJS.Timeout; readonly startedAt: number } | undefined;
+  held: boolean;
+  originateTimer: NodeJS.Timeout | undefined;
+}
+
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, REFER, REGISTER';
+const DTMF_PT = 101;
+const NO_BODY = Buffer.alloc(0);
+
+/**
+ * The SIP and RTP telephony adapter: a back-to-back user agent that anchors every call's media.
+ * Inbound INVITEs (from a trunk, a PBX or any SIP client) become `call-offered`; prompts are played
+ * from WAV files or synthesized text, digits arrive as RFC 4733 events or SIP INFO, recordings are
+ * written as WAV, and `bridge` rings an agent's registered phone, a SIP URI or a number through a
+ * trunk, then relays the two legs' RTP. Agents' phones register with digest authentication.
+ */
+export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter {
+  readonly name: string;
+  private readonly _onDidEvent = this.register(new Emitter<TelephonyEvent>());
+  readonly onDidEvent = this._onDidEvent.event;
+  readonly stack: SipStack;
+  readonly media: RtpMediaEngine;
+  readonly registrar = new SipRegistrar();
+  private readonly auth: DigestAuthenticator;
+  private readonly calls = new Map<string, SipCall>();
+  private readonly legs = new Map<string, Leg>();
+  private readonly audio = new Map<string, Promise<Int16Array>>();
+  private readonly logger: Logger;
+  private readonly host: string;
+  private readonly advertised: string;
+  private readonly users: Map<string, string>;
+  private readonly codecs: readonly G711PayloadType[];
+  private seq = 0;
+
+  constructor(private readonly options: SipTelephonyOptions = {}) {
+    super();
+    this.name = options.name ?? 'sip';
+    this.logger = (options.logger ?? silentLogger()).child({ svc: 'comms.sip' });
+    this.host = options.host ?? '0.0.0.0';
+    this.advertised = options.advertisedHost ?? (this.host === '0.0.0.0' ? externalAddress() : this.host);
+    const port = options.port ?? (process.env['SIP_PORT'] !== undefined ? Number(process.env['SIP_PORT']) : 5060);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `port ${String(port)} is not a port number` });
+    const rtp = options.rtpPorts ?? { min: 20000, max: 29998 };
+    if (!(rtp.min > 0 && rtp.max <= 65535 && rtp.min < rtp.max)) throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `rtpPorts ${rtp.min}-${rtp.max} is not a range of ports` });
+    for (const t of options.trunks ?? []) {
+      if (!t.id || !t.host) throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `trunk ${t.id || '(no id)'} needs an id and a host` });
+    }
+    this.users = new Map((options.users ?? usersFromEnvironment()).map((u) => [u.username, u.password]));
+    for (const [u, p] of this.users) if (!u || !p) throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `user ${u || '(empty)'} needs a name and a password` });
+    this.codecs = options.codecs?.length ? options.codecs : [0, 8];
+    this.auth = new DigestAuthenticator(options.realm ?? 'caruso', (u) => this.users.get(u));
+    this.stack = this.register(new SipStack({
+      host: this.host, port, advertisedHost: this.advertised, logger: this.logger,
+      ...(options.limits ? { limits: options.limits } : {}), ...(options.t1Ms ? { t1Ms: options.t1Ms } : {}),
+    }));
+    this.media = this.register(new RtpMediaEngine({ host: this.host, minPort: rtp.min, maxPort: rtp.max, logger: this.logger }));
+    this.register(this.stack.onDidRequest((r) => this.onRequest(r)));
+    this.register(this.stack.onDidStrayResponse((res) => this.onStrayResponse(res)));
+  }
+
+  /** Binds the SIP port (UDP and TCP). */
+  async start(): Promise<void> {
+    try {
+      await this.stack.listen();
+    } catch (err) {
+      throw CommsErrors.CARUSO_COMMS_SIP_LISTEN_FAILED({ address: `${this.host}:${this.options.port ?? 5060}`, reason: (err as Error).message }, { cause: err });
+    }
+    this.logger.info({ port: this.stack.port }, 'SIP adapter listening');
+  }
+
+  /** Hangs up every call and closes the sockets. */
+  async stop(): Promise<void> {
+    for (const call of [...this.calls.values()]) this.end(call, 'local', 'shutdown');
+    // Let the BYEs leave before the socket closes.
+    await new Promise((r) => setTimeout(r, 20));
+    this.dispose();
+  }
+
+  /** The bound SIP port. */
+  get port(): number {
+    return this.stack.port;
+  }
+
+  /** Calls in progress. */
+  get activeCalls(): number {
+    return this.calls.size;
+  }
+
+  /** Whether the call is still up. */
+  isActive(callId: string): boolean {
+    return this.calls.has(callId);
+  }
+
+  /** The media figures of a call's legs (for monitoring and the benchmark). */
+  mediaStats(callId: string): { readonly caller?: RtpSession['stats']; readonly agent?: RtpSession['stats'] } {
+    const call = this.calls.get(callId);
+    return { ...(call?.caller?.rtp ? { caller: call.caller.rtp.stats } : {}), ...(call?.bridged?.rtp ? { agent: call.bridged.rtp.stats } : {}) };
+  }
+
+  /** The audio of a finished recording as WAV bytes. */
+  async readRecording(recording: Recording): Promise<Uint8Array> {
+    return readFile(recording.uri);
+  }
+
+  private emit(e: TelephonyEvent): void {
+    this._onDidEvent.fire(e);
+  }
+
+  private need(callId: string): SipCall {
+    const c = this.calls.get(callId);
+    if (!c || c.ended) throw CommsErrors.CARUSO_COMMS_UNKNOWN_CALL({ call: callId, adapter: this.name });
+    return c;
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  answer(callId: string): void {
+    const call = this.need(callId);
+    const leg = call.caller;
+    if (call.answered || !leg?.invite || !leg.rtp) return;
+    call.answered = true;
+    leg.invite.respond(200, 'OK', { toTag: leg.localTag, headers: this.contactHeaders('application/sdp'), body: this.sdpFor(leg) });
+    leg.invite = undefined;
+    leg.state = 'confirmed';
+    this.emit({ type: 'answered', callId });
+  }
+
+  playPrompt(callId: string, prompt: Prompt, options: { readonly interruptible?: boolean } = {}): string {
+    const call = this.need(callId);
+    const promptId = `p${++this.seq}`;
+    call.prompt = { id: promptId, interruptible: options.interruptible ?? true };
+    const finished = (interrupted: boolean) => {
+      if (call.prompt?.id === promptId) call.prompt = undefined;
+      if (!call.ended) this.emit({ type: 'prompt-finished', callId, promptId, interrupted });
+    };
+    this.loadPrompt(prompt).then(
+      (samples) => {
+        if (call.ended || call.prompt?.id !== promptId || !call.caller?.rtp) return;
+        call.caller.rtp.play(samples, finished);
+      },
+      (err: unknown) => {
+        this.logger.warn({ err, callId }, 'prompt could not be played');
+        finished(false);
+      },
+    );
+    return promptId;
+  }
+
+  collectDtmf(callId: string, options: { readonly maxDigits: number; readonly timeoutMs: number; readonly terminator?: string }): void {
+    const call = this.need(callId);
+    if (call.collect) clearTimeout(call.collect.timer);
+    const collect: Collect = {
+      maxDigits: Math.max(1, options.maxDigits), terminator: options.terminator, digits: '',
+      timer: setTimeout(() => this.finishCollect(call, true), options.timeoutMs),
+    };
+    call.collect = collect;
+    const ahead = call.typeAhead;
+    call.typeAhead = '';
+    for (const d of ahead) if (call.collect === collect) this.onDigit(call, d);
+  }
+
+  private finishCollect(call: SipCall, timedOut: boolean): void {
+    const c = call.collect;
+    if (!c) return;
+    clearTimeout(c.timer);
+    call.collect = undefined;
+    this.emit({ type: 'dtmf-collected', callId: call.id, digits: timedOut && !c.digits ? '' : c.digits, timedOut: timedOut && !c.digits });
+  }
+
+  private onDigit(call: SipCall, digit: string): void {
+    if (call.ended) return;
+    if (call.recording && digit === '#') {
+      this.finishRecording(call);
+      return;
+    }
+    if (call.prompt?.interruptible) call.caller?.rtp?.stopPlayback(true);
+    const c = call.collect;
+    if (!c) {
+      if (call.typeAhead.length < 32) call.typeAhead += digit;
+      return;
+    }
+    if (digit === c.terminator) return this.finishCollect(call, false);
+    c.digits += digit;
+    if (c.digits.length >= c.maxDigits) this.finishCollect(call, false);
+  }
+
+  record(callId: string, options: { readonly maxMs: number; readonly beep?: boolean }): void {
+    const call = this.need(callId);
+    const rtp = call.caller?.rtp;
+    if (!rtp || call.recording) return;
+    const startRecording = () => {
+      if (call.ended) return;
+      rtp.startRecording();
+      call.recording = { id: `r${++this.seq}`, startedAt: Date.now(), timer: setTimeout(() => this.finishRecording(call), options.maxMs) };
+    };
+    if (options.beep ?? true) {
+      call.prompt = undefined;
+      rtp.play(tone(1000, 250), () => startRecording());
+    } else startRecording();
+  }
+
+  private finishRecording(call: SipCall): void {
+    const r = call.recording;
+    const rtp = call.caller?.rtp;
+    if (!r || !rtp) return;
+    clearTimeout(r.timer);
+    call.recording = undefined;
+    const samples = rtp.stopRecording();
+    const dir = this.options.recordingDir ?? tmpdir();
+    const uri = join(dir, `caruso-${call.id}-${r.id}.wav`);
+    mkdir(dir, { recursive: true })
+      .then(() => writeWav(uri, samples))
+      .then(
+        () => {
+          const recording = { recordingId: r.id, durationMs: Math.round(samples.length / 8), uri, mimeType: 'audio/wav' };
+          this.emit({ type: 'recording-finished', callId: call.id, recording });
+        },
+        (err: unknown) => this.logger.error({ err, callId: call.id }, 'recording could not be written'),
+      );
+  }
+
+  bridge(callId: string, endpoint: string, options: { readonly ringTimeoutMs: number }): void {
+    const call = this.need(callId);
+    if (call.agents.has(endpoint) || call.bridged) return;
+    const target = this.resolve(endpoint);
+    if (!target) {
+      queueMicrotask(() => this.emit({ type: 'bridge-failed', callId, endpoint, cause: 'failed' }));
+      return;
+    }
+    const leg = this.newLeg(call, 'agent', target.uri, target.dest, endpoint, target.auth);
+    call.agents.set(endpoint, leg);
+    leg.ringTimer = setTimeout(() => {
+      leg.ringTimer = undefined;
+      if (leg.state === 'ended' || leg.state === 'confirmed') return;
+      this.cancelLeg(leg);
+      this.emit({ type: 'bridge-failed', callId, endpoint, cause: 'no-answer' });
+    }, options.ringTimeoutMs);
+    this.invite(leg, call.caller?.rtp?.codec).catch((err: unknown) => {
+      this.logger.warn({ err, callId }, 'agent leg could not be started');
+      this.dropAgentLeg(leg);
+      this.emit({ type: 'bridge-failed', callId, endpoint, cause: 'failed' });
+    });
+  }
+
+  cancelBridge(callId: string, endpoint: string): void {
+    const leg = this.calls.get(callId)?.agents.get(endpoint);
+    if (!leg || leg.state === 'confirmed') return;
+    this.cancelLeg(leg);
+  }
+
+  transfer(callId: string, destination: string): void {
+    const call = this.need(callId);
+    const leg = call.caller;
+    const target = this.resolve(destination);
+    if (!leg || leg.state !== 'confirmed' || !target) {
+      queueMicrotask(() => this.emit({ type: 'hung-up', callId, by: 'local', cause: 'transfer-failed' }));
+      this.end(call, 'local', 'transfer-failed', false);
+      return;
+    }
+    this.inDialog(leg, 'REFER', [{ name: 'refer-to', value: `<${target.uri}>` }, { name: 'referred-by', value: `<sip:caruso@${this.advertised}>` }], NO_BODY, (res) => {
+      if (res.status < 200) return;
+      if (res.status < 300) {
+        this.emit({ type: 'transferred', callId, destination });
+        this.end(call, undefined, 'transferred');
+      } else {
+        this.logger.info({ callId, status: res.status }, 'transfer refused by the caller\'s side');
+      }
+    });
+  }
+
+  hold(callId: string): void {
+    this.setHold(this.need(callId), true);
+  }
+
+  unhold(callId: string): void {
+    this.setHold(this.need(callId), false);
+  }
+
+  private setHold(call: SipCall, held: boolean): void {
+    const leg = call.caller;
+    if (!leg || leg.state !== 'confirmed' || call.held === held) return;
+    call.held = held;
+    leg.direction = held ? 'sendonly' : 'sendrecv';
+    leg.sdpVersion++;
+    const other = call.bridged?.rtp;
+    if (held) {
+      leg.rtp?.relayTo(undefined);
+      other?.relayTo(undefined);
+      if (this.options.holdMusic) this.loopHoldMusic(call);
+    } else {
+      leg.rtp?.stopPlayback(true);
+      if (other && leg.rtp) {
+        leg.rtp.relayTo(other);
+        other.relayTo(leg.rtp);
+      }
+    }
+    this.inDialog(leg, 'INVITE', this.contactHeaders('application/sdp'), this.sdpFor(leg), (res) => {
+      if (res.status >= 200 && res.status < 300) {
+        this.ackInDialog(leg, res);
+        this.emit({ type: held ? 'held' : 'unheld', callId: call.id });
+      }
+    });
+  }
+
+  private loopHoldMusic(call: SipCall): void {
+    const file = this.options.holdMusic;
+    if (!file) return;
+    this.loadPrompt({ file }).then((samples) => {
+      const again = (): void => {
+        if (call.held && !call.ended) call.caller?.rtp?.play(samples, (interrupted) => { if (!interrupted) again(); });
+      };
+      again();
+    }, (err: unknown) => this.logger.warn({ err }, 'hold music could not be played'));
+  }
+
+  hangUp(callId: string, cause?: string): void {
+    const call = this.calls.get(callId);
+    if (!call || call.ended) return;
+    this.end(call, 'local', cause);
+  }
+
+  originate(destination: string, options: { readonly callerId: string; readonly timeoutMs: number }): string {
+    const id = `s${++this.seq}`;
+    const call = this.newCall(id, 'outbound');
+    const target = this.resolve(destination);
+    if (!target) {
+      queueMicrotask(() => {
+        this.emit({ type: 'originate-result', callId: id, result: 'failed' });
+        this.end(call, undefined, 'no-route');
+      });
+      return id;
+    }
+    const leg = this.newLeg(call, 'caller', target.uri, target.dest, destination, target.auth, options.callerId);
+    call.caller = leg;
+    call.originateTimer = setTimeout(() => {
+      if (leg.state === 'confirmed' || call.ended) return;
+      this.cancelLeg(leg);
+      this.emit({ type: 'originate-result', callId: id, result: 'no-answer' });
+      this.end(call, undefined, 'no-answer');
+    }, options.timeoutMs);
+    this.invite(leg, undefined).catch((err: unknown) => {
+      this.logger.warn({ err }, 'outbound call could not be started');
+      this.emit({ type: 'originate-result', callId: id, result: 'failed' });
+      this.end(call, undefined, 'failed');
+    });
+    return id;
+  }
+
+  // ---------------------------------------------------------------- calls and legs
+
+  private newCall(id: string, direction: 'inbound' | 'outbound'): SipCall {
+    const call: SipCall = {
+      id, direction, caller: undefined, agents: new Map(), bridged: undefined, answered: false, ended: false,
+      typeAhead: '', collect: undefined, prompt: undefined, recording: undefined, held: false, originateTimer: undefined,
+    };
+    this.calls.set(id, call);
+    return call;
+  }
+
+  private newLeg(call: SipCall, role: 'caller' | 'agent', uri: string, dest: SipAddress, endpoint: string, auth: Leg['auth'], callerId = 'caruso'): Leg {
+    const leg: Leg = {
+      call, role, sipCallId: `${randomToken(10)}@caruso`, localTag: randomToken(6), remoteTag: '',
+      localUri: `<sip:${encodeUser(callerId)}@${this.advertised}>`, remoteUri: `<${uri}>`, remoteTarget: uri, dest,
+      localSeq: 1, state: 'early', rtp: undefined, sessionId: Date.now() % 1e9, sdpVersion: 1, direction: 'sendrecv',
+      invite: undefined, sentInvite: undefined, endpoint, ringTimer: undefined, ringingSent: false, cancelled: false, auth, authTried: false,
+    };
+    this.legs.set(leg.sipCallId, leg);
+    return leg;
+  }
+
+  private contactHeaders(contentType?: string): SipHeader[] {
+    const h: SipHeader[] = [{ name: 'contact', value: `<sip:caruso@${this.advertised}:${this.stack.port}>` }, { name: 'allow', value: ALLOW }];
+    if (contentType) h.push({ name: 'content-type', value: contentType });
+    return h;
+  }
+
+  private sdpFor(leg: Leg, codecs: readonly G711PayloadType[] | undefined = undefined): Buffer {
+    const rtp = leg.rtp!;
+    const pts = codecs ?? (leg.state === 'early' && leg.role === 'agent' ? this.codecs : [rtp.codec]);
+    return Buffer.from(buildSdp({
+      host: this.advertised, port: rtp.port, sessionId: leg.sessionId, version: leg.sdpVersion, payloadTypes: pts,
+      dtmfPayloadType: rtp.dtmfPayloadType ?? DTMF_PT, direction: leg.direction,
+    }));
+  }
+
+  /** Where an endpoint or destination is: a registered user, a SIP URI, or a number via a trunk. */
+  private resolve(endpoint: string): { uri: string; dest: SipAddress; auth: Leg['auth'] } | undefined {
+    if (/^sips?:/i.test(endpoint)) {
+      const u = parseSipUri(endpoint);
+      if (!u) return undefined;
+      const transport = u.params['transport']?.toLowerCase() === 'tcp' ? 'tcp' : 'udp';
+      return { uri: endpoint, dest: { transport, host: u.host, port: u.port ?? 5060 }, auth: undefined };
+    }
+    const trunkRef = /^trunk:([^:]+):(.+)$/.exec(endpoint);
+    const number = trunkRef?.[2] ?? /^(?:tel:)?(\+?[\d*#]{1,32})$/.exec(endpoint)?.[1];
+    if (number !== undefined) {
+      const trunk = trunkRef ? this.options.trunks?.find((t) => t.id === trunkRef[1]) : this.options.trunks?.[0];
+      if (!trunk) return undefined;
+      const port = trunk.port ?? 5060;
+      const auth = trunk.username && trunk.password ? { username: trunk.username, password: trunk.password } : undefined;
+      return { uri: `sip:${encodeUser(number)}@${trunk.host}:${port}`, dest: { transport: trunk.transport ?? 'udp', host: trunk.host, port }, auth };
+    }
+    const user = endpoint.replace(/^agent:/, '');
+    const binding = this.registrar.lookup(user)[0];
+    if (!binding) return undefined;
+    return { uri: binding.contact, dest: binding.source, auth: undefined };
+  }
+
+  private async invite(leg: Leg, preferred: G711PayloadType | undefined): Promise<void> {
+    leg.rtp = await this.media.open();
+    this.wireMedia(leg);
+    if (leg.state === 'ended' || leg.cancelled) {
+      this.dropAgentLeg(leg);
+      return;
+    }
+    const codecs = preferred === undefined ? this.codecs : [preferred, ...this.codecs.filter((c) => c !== preferred)];
+    this.sendInvite(leg, this.sdpFor(leg, codecs), []);
+  }
+
+  private sendInvite(leg: Leg, sdp: Buffer, extra: SipHeader[]): void {
+    const req = this.stack.request({
+      method: 'INVITE', uri: leg.remoteTarget, body: sdp,
+      headers: [
+        { name: 'max-forwards', value: '70' },
+        { name: 'from', value: `${leg.localUri};tag=${leg.localTag}` },
+        { name: 'to', value: leg.remoteUri },
+        { name: 'call-id', value: leg.sipCallId },
+        { name: 'cseq', value: `${leg.localSeq} INVITE` },
+        ...this.contactHeaders('application/sdp'),
+        ...extra,
+      ],
+    }, leg.dest, (res) => this.onInviteResponse(leg, res, sdp));
+    leg.sentInvite = req;
+  }
+
+  private onInviteResponse(leg: Leg, res: SipResponse, sdp: Buffer): void {
+    const call = leg.call;
+    if (res.status < 200) {
+      if (res.status > 100 && leg.role === 'agent' && !leg.ringingSent && !leg.cancelled) {
+        leg.ringingSent = true;
+        this.emit({ type: 'bridge-ringing', callId: call.id, endpoint: leg.endpoint });
+      }
+      return;
+    }
+    if (res.status < 300) {
+      const first = leg.state !== 'confirmed';
+      leg.remoteTag = paramOf(header(res, 'to') ?? '', 'tag') ?? '';
+      const contact = header(res, 'contact');
+      if (contact) leg.remoteTarget = uriOf(contact);
+      this.ackInDialog(leg, res);
+      if (!first) return;
+      leg.state = 'confirmed';
+      this.clearRing(leg);
+      if (leg.cancelled || call.ended || (leg.role === 'agent' && call.bridged && call.bridged !== leg)) {
+        this.bye(leg);
+        return;
+      }
+      const answer = parseSdp(res.body.toString('latin1'));
+      const codec = answer && chooseCodec(answer, this.codecs);
+      if (!answer || codec === undefined || !leg.rtp) {
+        this.bye(leg);
+        this.legFailed(leg, 'failed');
+        return;
+      }
+      leg.rtp.remote = { host: answer.host, port: answer.port };
+      leg.rtp.codec = codec;
+      leg.rtp.dtmfPayloadType = answer.dtmfPayloadType;
+      if (leg.role === 'caller') {
+        if (call.originateTimer) clearTimeout(call.originateTimer);
+        call.answered = true;
+        this.emit({ type: 'originate-result', callId: call.id, result: 'answered' });
+        this.emit({ type: 'answered', callId: call.id });
+        return;
+      }
+      if (!leg.ringingSent) {
+        leg.ringingSent = true;
+        this.emit({ type: 'bridge-ringing', callId: call.id, endpoint: leg.endpoint });
+      }
+      this.connect(call, leg);
+      return;
+    }
+    if ((res.status === 401 || res.status === 407) && leg.auth && !leg.authTried && !leg.cancelled) {
+      const challenge = header(res, res.status === 401 ? 'www-authenticate' : 'proxy-authenticate') ?? '';
+      const value = digestAuthorization(challenge, { method: 'INVITE', uri: leg.remoteTarget }, leg.auth);
+      if (value) {
+        leg.authTried = true;
+        leg.localSeq++;
+        this.sendInvite(leg, sdp, [{ name: res.status === 401 ? 'authorization' : 'proxy-authorization', value }]);
+        return;
+      }
+    }
+    this.clearRing(leg);
+    const cause = res.status === 486 || res.status === 600 ? 'busy' : res.status === 408 || res.status === 480 || res.status === 487 ? 'no-answer' : 'failed';
+    leg.state = 'ended';
+    if (!leg.cancelled) this.legFailed(leg, cause);
+    else this.dropAgentLeg(leg);
+  }
+
+  private legFailed(leg: Leg, cause: 'busy' | 'no-answer' | 'failed'): void {
+    const call = leg.call;
+    if (leg.role === 'agent') {
+      this.dropAgentLeg(leg);
+      if (!call.ended) this.emit({ type: 'bridge-failed', callId: call.id, endpoint: leg.endpoint, cause });
+      return;
+    }
+    if (call.ended) return;
+    if (call.originateTimer) clearTimeout(call.originateTimer);
+    this.emit({ type: 'originate-result', callId: call.id, result: cause });
+    this.end(call, undefined, cause);
+  }
+
+  private connect(call: SipCall, leg: Leg): void {
+    const caller = call.caller;
+    if (!caller?.rtp || !leg.rtp) return;
+    call.bridged = leg;
+    caller.rtp.stopPlayback(true);
+    if (call.collect) {
+      clearTimeout(call.collect.timer);
+      call.collect = undefined;
+    }
+    caller.rtp.relayTo(leg.rtp);
+    leg.rtp.relayTo(caller.rtp);
+    this.emit({ type: 'bridged', callId: call.id, endpoint: leg.endpoint });
+  }
+
+  private clearRing(leg: Leg): void {
+    if (leg.ringTimer) clearTimeout(leg.ringTimer);
+    leg.ringTimer = undefined;
+  }
+
+  private cancelLeg(leg: Leg): void {
+    this.clearRing(leg);
+    if (leg.cancelled || leg.state === 'ended') return;
+    leg.cancelled = true;
+    if (leg.state === 'confirmed') {
+      this.bye(leg);
+      return;
+    }
+    const inv = leg.sentInvite;
+    if (!inv) return; // the INVITE is not out yet; `invite()` sees `cancelled`
+    const via = header(inv, 'via') ?? '';
+    const branch = paramOf(via, 'branch') ?? this.stack.newBranch();
+    const headers = inv.headers.filter((h) => h.name === 'from' || h.name === 'to' || h.name === 'call-id' || h.name === 'max-forwards' || h.name === 'route');
+    headers.push({ name: 'cseq', value: `${cseqOf(inv).seq} CANCEL` });
+    this.stack.request({ method: 'CANCEL', uri: inv.uri, headers, body: NO_BODY }, leg.dest, () => undefined, branch);
+    if (leg.role === 'agent') leg.call.agents.delete(leg.endpoint);
+  }
+
+  private dropAgentLeg(leg: Leg): void {
+    this.clearRing(leg);
+    leg.state = 'ended';
+    if (leg.call.agents.get(leg.endpoint) === leg) leg.call.agents.delete(leg.endpoint);
+    if (leg.call.bridged === leg) leg.call.bridged = undefined;
+    leg.rtp?.dispose();
+    this.legs.delete(leg.sipCallId);
+  }
+
+  private inDialog(leg: Leg, method: string, headers: SipHeader[], body: Buffer, onResponse: (res: SipResponse) => void): void {
+    leg.localSeq++;
+    this.stack.request({
+      method, uri: leg.remoteTarget, body,
+      headers: [
+        { name: 'max-forwards', value: '70' },
+        { name: 'from', value: `${leg.localUri};tag=${leg.localTag}` },
+        { name: 'to', value: leg.remoteTag ? `${leg.remoteUri};tag=${leg.remoteTag}` : leg.remoteUri },
+        { name: 'call-id', value: leg.sipCallId },
+        { name: 'cseq', value: `${leg.localSeq} ${method}` },
+        ...headers,
+      ],
+    }, leg.dest, onResponse);
+  }
+
+  private ackInDialog(leg: Leg, res: SipResponse): void {
+    const cseq = cseqOf(res).seq;
+    this.stack.send({
+      kind: 'request', method: 'ACK', uri: leg.remoteTarget, body: NO_BODY,
+      headers: [
+        { name: 'via', value: this.stack.via(leg.dest.transport, this.stack.newBranch()) },
+        { name: 'max-forwards', value: '70' },
+        { name: 'from', value: `${leg.localUri};tag=${leg.localTag}` },
+        { name: 'to', value: header(res, 'to') ?? leg.remoteUri },
+        { name: 'call-id', value: leg.sipCallId },
+        { name: 'cseq', value: `${cseq} ACK` },
+      ],
+    }, leg.dest);
+  }
+
+  private bye(leg: Leg): void {
+    if (leg.state === 'ended') return;
+    const wasConfirmed = leg.state === 'confirmed';
+    leg.state = 'ended';
+    if (wasConfirmed) this.inDialog(leg, 'BYE', [], NO_BODY, () => undefined);
+    if (leg.role === 'agent') this.dropAgentLeg(leg);
+  }
+
+  /** Ends a call: every leg is released and `hung-up` fires unless `by` is undefined. */
+  private end(call: SipCall, by: 'remote' | 'agent' | 'local' | undefined, cause?: string, announce = true): void {
+    if (call.ended) return;
+    if (call.recording) this.finishRecording(call);
+    call.ended = true;
+    if (call.collect) clearTimeout(call.collect.timer);
+    call.collect = undefined;
+    if (call.originateTimer) clearTimeout(call.originateTimer);
+    for (const leg of [...call.agents.values()]) {
+      if (leg.state === 'confirmed') this.bye(leg);
+      else this.cancelLeg(leg);
+      this.dropAgentLeg(leg);
+    }
+    const caller = call.caller;
+    if (caller) {
+      if (caller.invite && by !== 'remote') {
+        const status = cause === 'busy' ? 486 : 480;
+        caller.invite.respond(status, status === 486 ? 'Busy Here' : 'Temporarily Unavailable', { toTag: caller.localTag });
+        caller.invite = undefined;
+        caller.state = 'ended';
+      } else if (by !== 'remote') {
+        if (caller.state === 'confirmed') this.bye(caller);
+        else this.cancelLeg(caller);
+      }
+      caller.state = 'ended';
+      caller.rtp?.dispose();
+      // The dialog lingers briefly so that a retransmitted BYE still finds it.
+      setTimeout(() => this.legs.delete(caller.sipCallId), 2000).unref();
+    }
+    this.calls.delete(call.id);
+    if (by && announce) this.emit({ type: 'hung-up', callId: call.id, by, ...(cause !== undefined ? { cause } : {}) });
+  }
+
+  // ---------------------------------------------------------------- inbound requests
+
+  private onRequest(r: IncomingRequest): void {
+    const req = r.request;
+    const toTag = paramOf(header(req, 'to') ?? '', 'tag');
+    const leg = this.legs.get(header(req, 'call-id') ?? '');
+    switch (req.method) {
+      case 'INVITE':
+        if (toTag) return leg ? this.onReInvite(leg, r) : void r.respond(481, 'Call/Transaction Does Not Exist');
+        if (leg) return; // a retransmission that outlived its transaction
+        return void this.onInvite(r).catch((err: unknown) => {
+          this.logger.error({ err }, 'inbound INVITE failed');
+          r.respond(500, 'Server Internal Error');
+        });
+      case 'ACK':
+        if (leg && leg.state === 'offered') leg.state = 'confirmed';
+        return;
+      case 'BYE':
+        if (!leg || leg.state === 'ended') return void r.respond(481, 'Call/Transaction Does Not Exist');
+        r.respond(200, 'OK');
+        return this.onBye(leg);
+      case 'CANCEL':
+        return this.onCancel(r, leg);
+      case 'OPTIONS':
+        return void r.respond(200, 'OK', { headers: [...this.contactHeaders(), { name: 'accept', value: 'application/sdp' }] });
+      case 'REGISTER':
+        return this.onRegister(r);
+      case 'INFO':
+        if (!leg) return void r.respond(481, 'Call/Transaction Does Not Exist');
+        r.respond(200, 'OK');
+        return this.onInfo(leg, req);
+      case 'NOTIFY':
+        return void r.respond(leg ? 200 : 481, leg ? 'OK' : 'Call/Transaction Does Not Exist');
+      default:
+        return void r.respond(501, 'Not Implemented', { headers: [{ name: 'allow', value: ALLOW }] });
+    }
+  }
+
+  private async onInvite(r: IncomingRequest): Promise<void> {
+    const req = r.request;
+    if (this.calls.size >= (this.options.maxCalls ?? 500)) {
+      r.respond(503, 'Service Unavailable', { headers: [{ name: 'retry-after', value: '5' }] });
+      return;
+    }
+    const offer = parseSdp(req.body.toString('latin1'));
+    const codec = offer && chooseCodec(offer, this.codecs);
+    if (!offer || codec === undefined) {
+      r.respond(488, 'Not Acceptable Here', { headers: [{ name: 'warning', value: '304 caruso "G.711 (PCMU or PCMA) audio is needed"' }] });
+      return;
+    }
+    r.respond(100, 'Trying');
+    const id = `s${++this.seq}`;
+    const call = this.newCall(id, 'inbound');
+    const from = header(req, 'from') ?? '';
+    const to = header(req, 'to') ?? '';
+    const leg: Leg = {
+      call, role: 'caller', sipCallId: header(req, 'call-id') ?? '', localTag: randomToken(6), remoteTag: paramOf(from, 'tag') ?? '',
+      localUri: stripTag(to), remoteUri: stripTag(from), remoteTarget: uriOf(header(req, 'contact') ?? from), dest: r.source,
+      localSeq: 1, state: 'offered', rtp: undefined, sessionId: Date.now() % 1e9, sdpVersion: 1, direction: answerDirection(offer.direction),
+      invite: r, sentInvite: undefined, endpoint: '', ringTimer: undefined, ringingSent: false, cancelled: false, auth: undefined, authTried: false,
+    };
+    call.caller = leg;
+    this.legs.set(leg.sipCallId, leg);
+    try {
+      leg.rtp = await this.media.open();
+    } catch (err) {
+      this.logger.warn({ err }, 'no RTP port for an inbound call');
+      this.legs.delete(leg.sipCallId);
+      this.calls.delete(id);
+      r.respond(503, 'Service Unavailable');
+      return;
+    }
+    if (call.ended) {
+      leg.rtp.dispose();
+      return;
+    }
+    leg.rtp.remote = { host: offer.host, port: offer.port };
+    leg.rtp.codec = codec;
+    leg.rtp.dtmfPayloadType = offer.dtmfPayloadType;
+    this.wireMedia(leg);
+    const fromUser = parseSipUri(uriOf(from))?.user ?? 'anonymous';
+    const toUser = parseSipUri(req.uri)?.user ?? parseSipUri(uriOf(to))?.user ?? '';
+    this.emit({ type: 'call-offered', callId: id, from: fromUser, to: toUser });
+  }
+
+  private wireMedia(leg: Leg): void {
+    const rtp = leg.rtp;
+    if (!rtp) return;
+    rtp.onDidDtmf((d) => {
+      if (leg.role === 'caller') this.onDigit(leg.call, d);
+    });
+  }
+
+  private onReInvite(leg: Leg, r: IncomingRequest): void {
+    const offer = parseSdp(r.request.body.toString('latin1'));
+    if (!leg.rtp || leg.state === 'ended') return void r.respond(481, 'Call/Transaction Does Not Exist');
+    if (offer) {
+      if (offer.host !== '0.0.0.0') leg.rtp.remote = { host: offer.host, port: offer.port };
+      const codec = chooseCodec(offer, this.codecs);
+      if (codec !== undefined) leg.rtp.codec = codec;
+      leg.direction = answerDirection(offer.direction);
+      leg.sdpVersion++;
+    }
+    r.respond(200, 'OK', { toTag: leg.localTag, headers: this.contactHeaders('application/sdp'), body: this.sdpFor(leg) });
+    if (!offer || leg.role !== 'agent' || leg.call.bridged !== leg) return;
+    // The agent put the customer on hold (or back) from the phone.
+    const held = offer.direction === 'sendonly' || offer.direction === 'inactive' || offer.host === '0.0.0.0';
+    if (held !== leg.call.held) {
+      leg.call.held = held;
+      this.emit({ type: held ? 'held' : 'unheld', callId: leg.call.id });
+    }
+  }
+
+  private onBye(leg: Leg): void {
+    const call = leg.call;
+    if (leg.role === 'agent') {
+      const wasBridged = call.bridged === leg;
+      leg.state = 'ended';
+      this.dropAgentLeg(leg);
+      if (wasBridged) this.end(call, 'agent', 'agent-hung-up');
+      return;
+    }
+    leg.state = 'ended';
+    this.end(call, 'remote', 'caller-hung-up');
+  }
+
+  private onCancel(r: IncomingRequest, leg: Leg | undefined): void {
+    if (!leg || leg.role !== 'caller' || !leg.invite) return void r.respond(481, 'Call/Transaction Does Not Exist');
+    r.respond(200, 'OK');
+    leg.invite.respond(487, 'Request Terminated', { toTag: leg.localTag });
+    leg.invite = undefined;
+    this.end(leg.call, 'remote', 'caller-cancelled');
+  }
+
+  private onInfo(leg: Leg, req: SipRequest): void {
+    const type = (header(req, 'content-type') ?? '').toLowerCase();
+    const body = req.body.toString('latin1');
+    let digit: string | undefined;
+    if (type.startsWith('application/dtmf-relay')) digit = /Signal\s*=\s*([0-9*#A-D])/i.exec(body)?.[1];
+    else if (type.startsWith('application/dtmf')) digit = /^\s*([0-9*#A-D]|1[01])\s*$/i.exec(body)?.[1];
+    if (digit === '10') digit = '*';
+    if (digit === '11') digit = '#';
+    if (digit && leg.role === 'caller') this.onDigit(leg.call, digit.toUpperCase());
+  }
+
+  private onRegister(r: IncomingRequest): void {
+    const req = r.request;
+    const result = this.auth.verify(header(req, 'authorization'), 'REGISTER');
+    if (!result || result === 'stale') {
+      r.respond(401, 'Unauthorized', { headers: [{ name: 'www-authenticate', value: this.auth.challenge(result === 'stale') }] });
+      return;
+    }
+    const aor = parseSipUri(uriOf(header(req, 'to') ?? ''));
+    if (aor?.user !== result.user) {
+      r.respond(403, 'Forbidden');
+      return;
+    }
+    const defaultExpires = Number(header(req, 'expires') ?? '3600');
+    const contacts = headerValues(req, 'contact');
+    if (contacts.length === 1 && contacts[0] === '*') this.registrar.unbindAll(result.user);
+    for (const c of contacts) {
+      if (c === '*') continue;
+      const expires = Math.min(Number(paramOf(c, 'expires') ?? defaultExpires), 3600);
+      this.registrar.bind(result.user, uriOf(c), r.source, Number.isFinite(expires) ? expires : 3600);
+    }
+    const now = Date.now();
+    const bound = this.registrar.lookup(result.user).map((b) => ({ name: 'contact', value: `<${b.contact}>;expires=${Math.round((b.expiresAt - now) / 1000)}` }));
+    r.respond(200, 'OK', { headers: bound });
+    this.logger.info({ user: result.user, bindings: bound.length }, 'phone registered');
+  }
+
+  private onStrayResponse(res: SipResponse): void {
+    // A retransmitted 2xx to an INVITE whose transaction is gone: ACK it again.
+    if (cseqOf(res).method !== 'INVITE' || res.status < 200 || res.status >= 300) return;
+    const leg = this.legs.get(header(res, 'call-id') ?? '');
+    if (leg) this.ackInDialog(leg, res);
+  }
+
+  // ---------------------------------------------------------------- audio
+
+  private loadPrompt(prompt: Prompt): Promise<Int16Array> {
+    const key = 'file' in prompt ? `f:${prompt.file}` : `t:${prompt.language ?? ''}:${prompt.text}`;
+    let p = this.audio.get(key);
+    if (!p) {
+      if ('file' in prompt) {
+        const path = isAbsolute(prompt.file) ? prompt.file : join(this.options.promptDir ?? process.cwd(), prompt.file);
+        p = readWav(path);
+      } else p = (this.options.synthesize ?? synthesizeWithEspeak)(prompt.text, prompt.language);
+      this.audio.set(key, p);
+      p.catch(() => this.audio.delete(key));
+      if (this.audio.size > 500) this.audio.delete(this.audio.keys().next().value!);
+    }
+    return p;
+  }
+}
+
+function stripTag(value: string): string {
+  return value.replace(/;\s*tag=[^;]*/i, '');
+}
+
+function encodeUser(user: string): string {
+  return user.replace(/[^A-Za-z0-9\-_.!~*'()&=+$,;?/]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+function externalAddress(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+/** `CARUSO_SIP_USERS=anna:secret,bob:other` → credentials. */
+export function usersFromEnvironment(value = process.env['CARUSO_SIP_USERS']): SipUserCredentials[] {
+  if (!value) return [];
+  return value.split(',').map((pair) => {
+    const at = pair.indexOf(':');
+    return { username: pair.slice(0, at < 0 ? pair.length : at).trim(), password: at < 0 ? '' : pair.slice(at + 1) };
+  });
+}
+
+/** Text to 8 kHz speech with espeak-ng, resampled by sox. */
+export function synthesizeWithEspeak(text: string, language: string | undefined): Promise<Int16Array> {
+  return new Promise((resolve, reject) => {
+    const espeak = execFile('espeak-ng', ['-v', language ?? 'en', '--stdout', '--', text], { encoding: 'buffer', maxBuffer: 32 * 1024 * 1024 }, (err) => {
+      if (err) reject(CommsErrors.CARUSO_COMMS_SIP_BAD_AUDIO({ file: 'espeak-ng', reason: err.message }, { cause: err }));
+    });
+    const sox = execFile('sox', ['-t', 'wav', '-', '-r', '8000', '-c', '1', '-b', '16', '-t', 'wav', '-'], { encoding: 'buffer', maxBuffer: 32 * 1024 * 1024 }, (err, stdout) => {
+      if (err) return reject(CommsErrors.CARUSO_COMMS_SIP_BAD_AUDIO({ file: 'sox', reason: err.message }, { cause: err }));
+      try {
+        resolve(parseWav(stdout, 'synthesized speech'));
+      } catch (e) {
+        reject(e);
+      }
+    });
+    espeak.stdout?.pipe(sox.stdin!);
+  });
+}

@@ -1,0 +1,119 @@
+import { parseSipMessage, serializeSipMessage, SipStreamFramer, defaultSipLimits, type SipRequest } from '@caruso/comms';
+
+const invite = (extra = '', body = 'v=0\r\n') =>
+  `INVITE sip:100@127.0.0.1 SIP/2.0\r\n` +
+  `Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-1;rport\r\n` +
+  `From: "Ann" <sip:ann@127.0.0.1>;tag=a1\r\n` +
+  `To: <sip:100@127.0.0.1>\r\n` +
+  `Call-ID: c1@127.0.0.1\r\n` +
+  `CSeq: 1 INVITE\r\n` +
+  `Max-Forwards: 70\r\n` +
+  extra +
+  `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+
+function parse(text: string, datagram = true) {
+  return parseSipMessage(Buffer.from(text, 'latin1'), defaultSipLimits, datagram);
+}
+
+describe('parseSipMessage (valid input)', () => {
+  it('reads a request with its headers and body', () => {
+    const r = parse(invite());
+    expect(r.ok).toBe(true);
+    if (!r.ok || r.message.kind !== 'request') throw new Error('not a request');
+    expect(r.message.method).toBe('INVITE');
+    expect(r.message.uri).toBe('sip:100@127.0.0.1');
+    expect(r.message.headers.find((h) => h.name === 'call-id')?.value).toBe('c1@127.0.0.1');
+    expect(r.message.body.toString()).toBe('v=0\r\n');
+  });
+
+  it('expands compact header names and unfolds continuation lines', () => {
+    const text = 'OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nv: SIP/2.0/UDP h;branch=z9hG4bKx\r\nf: <sip:a@h>;tag=1\r\nt: <sip:x@h>\r\ni: abc\r\nCSeq: 2\r\n  OPTIONS\r\nl: 0\r\n\r\n';
+    const r = parse(text);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.message.headers.map((h) => h.name)).toEqual(['via', 'from', 'to', 'call-id', 'cseq', 'content-length']);
+    expect(r.message.headers.find((h) => h.name === 'cseq')?.value).toBe('2 OPTIONS');
+  });
+
+  it('reads a response and round-trips through the serializer', () => {
+    const text = 'SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n';
+    const r = parse(text);
+    expect(r.ok && r.message.kind === 'response' && r.message.status).toBe(180);
+    if (!r.ok) return;
+    const again = parse(serializeSipMessage(r.message).toString('latin1'));
+    expect(again).toEqual(r);
+  });
+
+  it('cuts a datagram body at Content-Length', () => {
+    const r = parse(invite().replace('v=0\r\n', 'v=0\r\nEXTRA'));
+    expect(r.ok && r.message.body.toString()).toBe('v=0\r\n');
+  });
+});
+
+describe('parseSipMessage (hostile input)', () => {
+  it('refuses a truncated message without an end of header', () => {
+    const r = parse(invite().slice(0, 80));
+    expect(r).toEqual({ ok: false, reason: expect.stringContaining('truncated') });
+  });
+
+  it('answers a Content-Length larger than the body (keeps the request for a 400)', () => {
+    const r = parse(invite().replace(/Content-Length: \d+/, 'Content-Length: 500'));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.reason).toMatch(/Content-Length 500/);
+    expect(r.request?.method).toBe('INVITE');
+  });
+
+  it('refuses a negative or non-numeric Content-Length and two Content-Lengths', () => {
+    expect(parse(invite().replace(/Content-Length: \d+/, 'Content-Length: -5')).ok).toBe(false);
+    expect(parse(invite().replace(/Content-Length: \d+/, 'Content-Length: 9999999999')).ok).toBe(false);
+    expect(parse(invite('Content-Length: 5\r\n')).ok).toBe(false);
+  });
+
+  it('refuses a message above the size limit before reading it', () => {
+    const r = parse(invite(`X-Pad: ${'a'.repeat(1000)}\r\n`.repeat(20)));
+    expect(r).toEqual({ ok: false, reason: expect.stringMatching(/exceeds 16384/) });
+  });
+
+  it('refuses a header line above its limit and too many headers', () => {
+    expect(parse(invite(`X-Huge: ${'b'.repeat(3000)}\r\n`))).toMatchObject({ ok: false, reason: expect.stringMatching(/header line of \d+ bytes/) });
+    expect(parse(invite('X-A: 1\r\n'.repeat(100)))).toMatchObject({ ok: false, reason: expect.stringMatching(/more than 64 headers/) });
+  });
+
+  it('refuses a request without Call-ID, without a Via branch, or with a CSeq of another method', () => {
+    expect(parse(invite().replace(/Call-ID: .*\r\n/, ''))).toMatchObject({ ok: false, reason: 'no call-id header' });
+    expect(parse(invite().replace('branch=z9hG4bK-1;', ''))).toMatchObject({ ok: false, reason: 'Via without branch' });
+    expect(parse(invite().replace('CSeq: 1 INVITE', 'CSeq: 1 BYE')).ok).toBe(false);
+  });
+
+  it('refuses binary junk, NUL bytes and bad start lines', () => {
+    expect(parse('\u0000\u0001\u0002garbage\r\n\r\n').ok).toBe(false);
+    expect(parse(invite().replace('INVITE sip', 'INVITE http')).ok).toBe(false);
+    expect(parse('HELLO WORLD\r\n\r\n').ok).toBe(false);
+    const random = Buffer.alloc(2000);
+    for (let i = 0; i < random.length; i++) random[i] = (i * 7919) % 256;
+    expect(parseSipMessage(random).ok).toBe(false);
+  });
+
+  it('parses an unknown method (the server answers it 501)', () => {
+    const r = parse(invite().replace(/INVITE/g, 'FROBNICATE'));
+    expect(r.ok && (r.message as SipRequest).method).toBe('FROBNICATE');
+  });
+});
+
+describe('SipStreamFramer (TCP)', () => {
+  it('cuts messages split over chunks and joined in one chunk', () => {
+    const one = Buffer.from(invite());
+    const framer = new SipStreamFramer();
+    expect(framer.push(one.subarray(0, 50)).messages).toHaveLength(0);
+    const r = framer.push(Buffer.concat([one.subarray(50), one, Buffer.from('\r\n\r\n')]));
+    expect(r.messages.map((m) => m.toString())).toEqual([invite(), invite()]);
+    expect(r.error).toBeUndefined();
+  });
+
+  it('refuses a stream without Content-Length or past the size limit', () => {
+    expect(new SipStreamFramer().push(Buffer.from(invite().replace(/Content-Length: \d+\r\n/, ''))).error).toMatch(/no Content-Length/);
+    expect(new SipStreamFramer().push(Buffer.from(`INVITE sip:a@b SIP/2.0\r\n${'X: y\r\n'.repeat(4000)}`)).error).toMatch(/limit/);
+    expect(new SipStreamFramer().push(Buffer.from(invite().replace(/Content-Length: \d+/, 'Content-Length: 900000'))).error).toMatch(/exceeds/);
+  });
+});
