@@ -1,2 +1,12 @@
-// @caruso/monitor: public entry point (filled in by the monitor component).
-export {};
+/**
+ * @caruso/monitor: live figures of the contact center pushed over WebSocket, alerts, and historical
+ * reports computed by SQL from the contact event log.
+ */
+export * from './errors.js';
+export * from './common/protocol.js';
+export * from './live-figures.js';
+export * from './alerts.js';
+export * from './monitor.js';
+export * from './monitor-hub.js';
+export * from './monitor-listener.js';
+export * from './monitor-service.js';

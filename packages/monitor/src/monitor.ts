@@ -1,0 +1,40 @@
+import { createToken, type Event, type IDisposable } from '@caruso/kernel';
+import type { WebSocket } from 'ws';
+import type { Alert, AlertChange } from './alerts.js';
+import type { MonitorPrincipal } from './common/protocol.js';
+import type { MonitorListener, MonitorListenerOptions } from './monitor-listener.js';
+
+/**
+ * The live status monitor, as other components reach it through the service manager (token
+ * `caruso.monitor`). Its figures come only from the contact event log and from the service
+ * manager's per-service health and metrics.
+ *
+ * Topics: `center`, `queue:<id>`, `agents`, `agents:<group>`, `agent:<id>`, `campaigns`,
+ * `services`, `alerts`. Supervisors see every topic; agents only `agent:<their id>`.
+ */
+export interface Monitor {
+  /**
+   * The current value of a topic, as `principal` may see it (default: a supervisor).
+   * Throws CARUSO_MONITOR_UNKNOWN_TOPIC or CARUSO_MONITOR_FORBIDDEN.
+   */
+  topicValue(topic: string, principal?: MonitorPrincipal): unknown;
+  /** The topics that have a value now (queues, agents and groups seen or configured). */
+  topics(): string[];
+  /**
+   * Hands an already-authenticated WebSocket to the monitor's hub (the front office does this on its
+   * own HTTP server after checking the session cookie). Dispose to detach.
+   * Note: the principal is trusted as given; authenticate before calling.
+   */
+  attach(socket: WebSocket, principal: MonitorPrincipal): IDisposable;
+  /** Opens a standalone WebSocket listener that authenticates with kernel access tokens (closed when the monitor stops). */
+  listen(options: MonitorListenerOptions): Promise<MonitorListener>;
+  /** The alerts raised and not cleared, oldest first. */
+  activeAlerts(): Alert[];
+  /** Fires when an alert is raised or cleared (also written to the monitor's log). */
+  readonly onDidChangeAlert: Event<AlertChange>;
+  /** Sequence number of the last contact event folded into the figures. */
+  foldedSeq(): number;
+}
+
+/** The monitor's token. */
+export const Monitor = createToken<Monitor>('caruso.monitor');
