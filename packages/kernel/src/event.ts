@@ -1,4 +1,4 @@
-import { type IDisposable, toDisposable } from './lifecycle.js';
+import { type IDisposable, markAsDisposed, toDisposable, trackDisposable } from './lifecycle.js';
 
 /** A typed event: call it with a listener to subscribe; dispose the result to unsubscribe. */
 export type Event<T> = (listener: (e: T) => void) => IDisposable;
@@ -18,10 +18,13 @@ export interface EmitterOptions {
  */
 export class Emitter<T> implements IDisposable {
   private listeners: Array<(e: T) => void> = [];
+  /** Live subscriptions: disposing the emitter ends them all. */
+  private readonly subscriptions = new Set<IDisposable>();
   private disposed = false;
   private readonly onListenerError: (err: unknown) => void;
 
   constructor(options: EmitterOptions = {}) {
+    trackDisposable(this);
     this.onListenerError =
       options.onListenerError ??
       ((err) => {
@@ -33,11 +36,14 @@ export class Emitter<T> implements IDisposable {
 
   /** The event consumers subscribe to. */
   readonly event: Event<T> = (listener) => {
-    if (this.disposed) return toDisposable(() => undefined);
+    if (this.disposed) return { dispose: () => undefined };
     this.listeners = [...this.listeners, listener];
-    return toDisposable(() => {
+    const subscription = toDisposable(() => {
+      this.subscriptions.delete(subscription);
       this.listeners = this.listeners.filter((l) => l !== listener);
     });
+    this.subscriptions.add(subscription);
+    return subscription;
   };
 
   /** Delivers `value` to every listener subscribed now; a listener that throws does not stop the others. */
@@ -58,7 +64,10 @@ export class Emitter<T> implements IDisposable {
   }
 
   dispose(): void {
+    if (this.disposed) return;
     this.disposed = true;
+    markAsDisposed(this);
+    for (const sub of [...this.subscriptions]) sub.dispose();
     this.listeners = [];
   }
 }

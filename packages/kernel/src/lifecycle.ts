@@ -8,6 +8,33 @@ export interface IDisposable {
   dispose(): void;
 }
 
+/** Watches disposables being created and disposed (tests use it to find leaks). */
+export interface DisposableTracker {
+  created(d: IDisposable): void;
+  disposed(d: IDisposable): void;
+}
+
+let tracker: DisposableTracker | undefined;
+
+/**
+ * Installs (or, with undefined, removes) the tracker that is told about every disposable made by
+ * this module: stores, `Disposable` subclasses, emitters and `toDisposable()` results.
+ * Note: for tests; see `ensureNoDisposablesLeaked` in @caruso/kernel/testing.
+ */
+export function setDisposableTracker(t: DisposableTracker | undefined): void {
+  tracker = t;
+}
+
+/** Reports a new disposable to the tracker, if any (for classes outside this module). */
+export function trackDisposable(d: IDisposable): void {
+  tracker?.created(d);
+}
+
+/** Reports a disposed disposable to the tracker, if any. */
+export function markAsDisposed(d: IDisposable): void {
+  tracker?.disposed(d);
+}
+
 /** True when `value` has a `dispose()` method. */
 export function isDisposable(value: unknown): value is IDisposable {
   return typeof value === 'object' && value !== null && typeof (value as { dispose?: unknown }).dispose === 'function';
@@ -16,13 +43,16 @@ export function isDisposable(value: unknown): value is IDisposable {
 /** Wraps a function as a disposable that runs it once. */
 export function toDisposable(fn: () => void): IDisposable {
   let done = false;
-  return {
+  const d: IDisposable = {
     dispose() {
       if (done) return;
       done = true;
+      tracker?.disposed(d);
       fn();
     },
   };
+  tracker?.created(d);
+  return d;
 }
 
 /**
@@ -32,6 +62,10 @@ export function toDisposable(fn: () => void): IDisposable {
 export class DisposableStore implements IDisposable {
   private readonly items = new Set<IDisposable>();
   private disposed = false;
+
+  constructor() {
+    tracker?.created(this);
+  }
 
   /** Adds `item` and returns it, so that `const x = store.add(new X())` reads naturally. */
   add<T extends IDisposable>(item: T): T {
@@ -52,6 +86,7 @@ export class DisposableStore implements IDisposable {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    tracker?.disposed(this);
     const errors: unknown[] = [];
     for (const item of [...this.items].reverse()) {
       try {

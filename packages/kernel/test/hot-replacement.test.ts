@@ -1,3 +1,4 @@
+import { ensureNoDisposablesLeaked } from '@caruso/kernel/testing';
 import { createServiceManager, createToken } from '@caruso/kernel';
 
 interface Counter {
@@ -36,6 +37,7 @@ function counter(version: string, calls: string[], opts: { delayMs?: number } = 
 }
 
 describe('hot replacement', () => {
+  ensureNoDisposablesLeaked({ beforeEach, afterEach, afterAll });
   it('switches every proxy to v2 under continuous load with zero failed calls and no call to v1 after the switch', async () => {
     const sm = createServiceManager();
     const calls: string[] = [];

@@ -1,3 +1,4 @@
+import { ensureNoDisposablesLeaked } from '@caruso/kernel/testing';
 import { createServiceManager, createToken, isCarusoError, type RegistryEvent, type ServiceManager } from '@caruso/kernel';
 
 interface Greeter {
@@ -23,6 +24,7 @@ function codeOf(fn: () => unknown): string | undefined {
 }
 
 describe('ServiceManager registration', () => {
+  ensureNoDisposablesLeaked({ beforeEach, afterEach, afterAll });
   let sm: ServiceManager;
   beforeEach(() => {
     sm = createServiceManager({ startTimeoutMs: 500, drainTimeoutMs: 500 });
@@ -79,6 +81,7 @@ describe('ServiceManager registration', () => {
 });
 
 describe('ServiceManager lookup', () => {
+  ensureNoDisposablesLeaked({ beforeEach, afterEach, afterAll });
   let sm: ServiceManager;
   beforeEach(async () => {
     sm = createServiceManager();
@@ -155,6 +158,7 @@ describe('ServiceManager lookup', () => {
 });
 
 describe('ServiceManager lifecycle', () => {
+  ensureNoDisposablesLeaked({ beforeEach, afterEach, afterAll });
   it('starts services in dependency order, waits for async start, and stops in reverse order', async () => {
     const sm = createServiceManager();
     const log: string[] = [];
@@ -267,6 +271,7 @@ describe('ServiceManager lifecycle', () => {
 });
 
 describe('ServiceManager events and trackers', () => {
+  ensureNoDisposablesLeaked({ beforeEach, afterEach, afterAll });
   it('numbers every event and reports state changes', async () => {
     const sm = createServiceManager();
     const events: RegistryEvent[] = [];
@@ -321,6 +326,7 @@ describe('ServiceManager events and trackers', () => {
 });
 
 describe('ServiceManager metrics', () => {
+  ensureNoDisposablesLeaked({ beforeEach, afterEach, afterAll });
   it('counts calls, errors and in-flight per service and samples latency', async () => {
     const sm = createServiceManager();
     const Svc = createToken<{ ok(): number; fail(): void; slow(): Promise<number> }>('test.Metrics');
@@ -352,6 +358,7 @@ describe('ServiceManager metrics', () => {
 });
 
 describe('ServiceManager proxies and thenables', () => {
+  ensureNoDisposablesLeaked({ beforeEach, afterEach, afterAll });
   it('returns a thenable that is not a promise untouched (a query builder is not started by the proxy)', async () => {
     const sm = createServiceManager();
     let started = 0;
