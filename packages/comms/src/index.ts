@@ -26,3 +26,9 @@ export * from './email/email-channel.js';
 export * from './email/smtp-email-channel.js';
 // SIP and RTP telephony adapter
 export * from './sip/index.js';
+export * from './opening-hours.js';
+export * from './ivr/ivr-call.js';
+export * from './voicemail/voicemail-store.js';
+export * from './voicemail/storage-voicemail-store.js';
+export * from './chat/chat-channel.js';
+export * from './chat/ws-chat-channel.js';

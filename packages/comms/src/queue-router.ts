@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Disposable, Emitter, silentLogger, type Logger } from '@caruso/kernel';
+import { ExpressionError, evaluate, parseExpression, referencedVariables, truthy, type CompiledExpression, type ScriptValue } from '@caruso/dialogue';
 import type { Clock, Timer } from './clock.js';
 import type { ContactEventInput, ContactEventSink } from './contact-event-log.js';
 import { CommsErrors } from './errors.js';
@@ -22,6 +23,88 @@ import {
   type SkillRequirement,
 } from './model.js';
 import { sortedRules, validateAgentConfig, validateContactSpec, validateQueueConfig } from './internal/validate.js';
+import { isOpen, weeklyHoursProblem, type WeeklyHours } from './opening-hours.js';
+
+/**
+ * What happens to a contact that a queue does not take (after hours, or no agent logged in):
+ * - `voicemail`: it exits and the channel records a message;
+ * - `message`: it exits and the channel plays `prompt`, then hangs up;
+ * - `queue`: it moves to another queue, keeping its age and priority.
+ */
+export type QueueAction =
+  | { readonly action: 'voicemail' }
+  | { readonly action: 'message'; readonly prompt: string }
+  | { readonly action: 'queue'; readonly queueId: string };
+
+/** A queue's configuration with the router's own additions (opening hours, empty exit, agent expression). */
+export interface QueueOptions extends QueueConfig {
+  /** When the queue takes contacts; outside them a new contact gets {@link afterHours} (default: always open). */
+  readonly openingHours?: WeeklyHours;
+  /** What a contact arriving after hours gets (default `{ action: 'message', prompt: 'We are closed.' }`). */
+  readonly afterHours?: QueueAction;
+  /**
+   * The "empty" exit: with no agent of the queue logged in, a new contact (and, when the last agent
+   * logs out, every waiting one) exits with reason `empty` and gets this action. Default: it waits.
+   */
+  readonly whenEmpty?: QueueAction;
+  /**
+   * An expression over agent attributes every agent must satisfy for this queue's contacts, in the
+   * dialogue expression language: `contains(languages, 'nl') and seniority >= 2`. It reads the
+   * agent's `attributes` by name, `skills` (name → level), `agentId`, and `contact` (the contact's data).
+   * Note: widened contacts (overflow `widen-skills`) ignore it like the skill requirements.
+   */
+  readonly agentExpression?: string;
+  /** Where this queue's voicemails become callback contacts (default: the channel's voicemail queue). */
+  readonly voicemailQueueId?: string;
+}
+
+/** An agent's configuration with attributes for queue expressions. */
+export interface AgentOptions extends AgentConfig {
+  /** Free attributes (`{ languages: ['nl', 'fr'], seniority: 3, site: 'gent' }`), read by {@link QueueOptions.agentExpression}. */
+  readonly attributes?: Readonly<Record<string, ScriptValue>>;
+}
+
+/** A callback to dial at a given time. */
+export interface ScheduledCallbackSpec {
+  /** Id of the callback contact (default generated). */
+  readonly id?: string;
+  /** The number to dial. */
+  readonly number: string;
+  readonly queueId: string;
+  /** When the callback enters the queue (ms since the epoch). */
+  readonly at: number;
+  readonly priority?: number;
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+/** A scheduled callback not yet due. */
+export interface ScheduledCallback {
+  readonly id: string;
+  readonly number: string;
+  readonly queueId: string;
+  readonly at: number;
+  readonly priority: number;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/** A contact reached an agent (or a conference party joined). */
+export interface ContactConnected {
+  readonly contactId: string;
+  readonly agentId: string;
+  readonly queueId: string;
+  readonly channel: Channel;
+  readonly endpoint?: string;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/** What the router asks a channel to do on the line (the telephony channel carries it out). */
+export type LineCommand =
+  | { readonly type: 'hold' | 'retrieve'; readonly contactId: string }
+  | { readonly type: 'transfer-out'; readonly contactId: string; readonly destination: string }
+  | { readonly type: 'conference'; readonly contactId: string; readonly party: string; readonly agentId?: string }
+  | { readonly type: 'leave-conference'; readonly contactId: string; readonly party: string; readonly agentId?: string };
+
+const CALLBACK_NUMBER = /^\+?[0-9A-Za-z:@.*#-]{2,64}$/;
 
 /** Options of a {@link QueueRouter}. */
 export interface QueueRouterOptions {
@@ -46,6 +129,8 @@ export interface ContactExit {
   readonly channel: Channel;
   readonly reason: ExitReason;
   readonly data: Readonly<Record<string, unknown>>;
+  /** For `after-hours` and `empty`: what the queue wants done with the contact. */
+  readonly action?: QueueAction;
 }
 
 /** An agent's state changed. */
@@ -95,6 +180,13 @@ interface QueueRec {
   staffed: number;
   /** Moving average of handle time (talk + wrap), for the expected-wait announcement. */
   ahtMs: number;
+  readonly hours: WeeklyHours | undefined;
+  readonly afterHours: QueueAction;
+  readonly whenEmpty: QueueAction | undefined;
+  readonly expr: CompiledExpression | undefined;
+  /** The expression reads `contact`: it cannot be cached per agent. */
+  readonly exprPerContact: boolean;
+  readonly voicemailQueueId: string | undefined;
 }
 
 interface MemberRec {
@@ -105,6 +197,8 @@ interface MemberRec {
   readonly weight: number;
   lastEndedAt: number;
   handled: number;
+  /** Cached result of the queue's agent expression (when it does not read the contact). */
+  exprOk: boolean | undefined;
 }
 
 interface Wrap {
@@ -119,6 +213,7 @@ interface AgentRec {
   readonly id: string;
   readonly endpoint: string | undefined;
   readonly skills: ReadonlyMap<string, number>;
+  readonly attributes: Readonly<Record<string, ScriptValue>>;
   readonly capacity: Record<CapacityClass, number>;
   readonly load: Record<CapacityClass, number>;
   readonly members: MemberRec[];
@@ -157,6 +252,8 @@ interface ContactRec {
   connectedAt: number;
   heldAt: number | undefined;
   holdMs: number;
+  /** Agents conferenced in besides `agent`. */
+  readonly conferees: Set<AgentRec>;
 }
 
 interface OfferRec {
@@ -199,6 +296,8 @@ export class QueueRouter extends Disposable {
   private pendingContacts: ContactRec[] = [];
   private pendingAgents: AgentRec[] = [];
   private readonly scratch: MemberRec[] = [];
+  private readonly scheduled = new Map<string, { readonly cb: ScheduledCallback; readonly timer: Timer }>();
+  private readonly exprWarned = new Set<string>();
 
   private readonly _onDidOffer = this.register(new Emitter<Offer>());
   /** A contact is offered to an agent: ring the agent (accept or reject it within its ring time-out). */
@@ -212,6 +311,12 @@ export class QueueRouter extends Disposable {
   private readonly _onDidChangeAgentState = this.register(new Emitter<AgentStateChange>());
   /** An agent's state changed. */
   readonly onDidChangeAgentState = this._onDidChangeAgentState.event;
+  private readonly _onDidConnect = this.register(new Emitter<ContactConnected>());
+  /** A contact reached an agent (a callback: the channel now dials the customer). */
+  readonly onDidConnect = this._onDidConnect.event;
+  private readonly _onDidLineCommand = this.register(new Emitter<LineCommand>());
+  /** Hold, retrieve, transfer to an outside number, conference: the channel carries it out on the line. */
+  readonly onDidLineCommand = this._onDidLineCommand.event;
 
   constructor(options: QueueRouterOptions) {
     super();
@@ -225,8 +330,33 @@ export class QueueRouter extends Disposable {
   // ---------------------------------------------------------------- configuration
 
   /** Adds a queue. Throws CARUSO_COMMS_INVALID_QUEUE or CARUSO_COMMS_DUPLICATE (and changes nothing). */
-  addQueue(config: QueueConfig): void {
-    const c = validateQueueConfig(config);
+  addQueue(config: QueueOptions): void {
+    const { openingHours, afterHours, whenEmpty, agentExpression, voicemailQueueId, ...base } = (config ?? {}) as QueueOptions;
+    const c = validateQueueConfig(base);
+    const raise = (reason: string): never => {
+      throw CommsErrors.CARUSO_COMMS_INVALID_QUEUE({ queue: c.id, reason });
+    };
+    if (openingHours !== undefined) {
+      const problem = weeklyHoursProblem(openingHours);
+      if (problem) raise(`openingHours: ${problem}`);
+    }
+    for (const [field, a] of [['afterHours', afterHours], ['whenEmpty', whenEmpty]] as const) {
+      if (a === undefined) continue;
+      if (typeof a !== 'object' || a === null) raise(`'${field}' must be { action: voicemail | message | queue }`);
+      if (a.action === 'message' && (typeof a.prompt !== 'string' || a.prompt.length === 0)) raise(`'${field}.prompt' must be a text`);
+      else if (a.action === 'queue' && (typeof a.queueId !== 'string' || a.queueId === c.id)) raise(`'${field}.queueId' must name another queue`);
+      else if (a.action !== 'voicemail' && a.action !== 'message' && a.action !== 'queue') raise(`'${field}.action' must be voicemail, message or queue`);
+    }
+    let expr: CompiledExpression | undefined;
+    if (agentExpression !== undefined) {
+      if (typeof agentExpression !== 'string') raise("'agentExpression' must be a text");
+      try {
+        expr = parseExpression(agentExpression);
+      } catch (err) {
+        raise(`agentExpression at ${err instanceof ExpressionError ? err.offset : 0}: ${(err as Error).message}`);
+      }
+    }
+    if (voicemailQueueId !== undefined && (typeof voicemailQueueId !== 'string' || voicemailQueueId.length === 0)) raise("'voicemailQueueId' must name a queue");
     if (this.queues.has(c.id)) throw CommsErrors.CARUSO_COMMS_DUPLICATE({ what: 'queue', id: c.id });
     this.queues.set(c.id, {
       id: c.id,
@@ -245,18 +375,29 @@ export class QueueRouter extends Disposable {
       rrLast: -1,
       staffed: 0,
       ahtMs: 180_000,
+      hours: openingHours,
+      afterHours: afterHours ?? { action: 'message', prompt: 'We are closed.' },
+      whenEmpty,
+      expr,
+      exprPerContact: expr !== undefined && referencedVariables(expr.ast).some((v) => v.name === 'contact'),
+      voicemailQueueId,
     });
   }
 
   /** Adds an agent (logged out). Throws CARUSO_COMMS_INVALID_AGENT, CARUSO_COMMS_UNKNOWN_QUEUE or CARUSO_COMMS_DUPLICATE. */
-  addAgent(config: AgentConfig): void {
-    const c = validateAgentConfig(config);
+  addAgent(config: AgentOptions): void {
+    const { attributes, ...base } = (config ?? {}) as AgentOptions;
+    const c = validateAgentConfig(base);
+    if (attributes !== undefined && (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes))) {
+      throw CommsErrors.CARUSO_COMMS_INVALID_AGENT({ agent: c.id, reason: "'attributes' must be an object of name → value" });
+    }
     if (this.agents.has(c.id)) throw CommsErrors.CARUSO_COMMS_DUPLICATE({ what: 'agent', id: c.id });
     for (const m of c.queues) this.queueRec(m.queueId);
     const agent: AgentRec = {
       id: c.id,
       endpoint: c.endpoint,
       skills: new Map(Object.entries(c.skills ?? {})),
+      attributes: attributes ?? {},
       capacity: { voice: c.capacity?.voice ?? 1, email: c.capacity?.email ?? 1, chat: c.capacity?.chat ?? 1 },
       load: { voice: 0, email: 0, chat: 0 },
       members: [],
@@ -273,7 +414,7 @@ export class QueueRouter extends Disposable {
     };
     for (const m of c.queues) {
       const q = this.queueRec(m.queueId);
-      const member: MemberRec = { agent, queue: q, index: q.members.length, level: m.level ?? 1, weight: m.weight ?? 1, lastEndedAt: 0, handled: 0 };
+      const member: MemberRec = { agent, queue: q, index: q.members.length, level: m.level ?? 1, weight: m.weight ?? 1, lastEndedAt: 0, handled: 0, exprOk: undefined };
       q.members.push(member);
       agent.members.push(member);
     }
@@ -329,6 +470,12 @@ export class QueueRouter extends Disposable {
     this.refresh(a);
     this.emit({ kind: 'agent-logged-out', at: this.clock.now(), agentId });
     for (const [o, reason] of withdrawn) this._onDidWithdrawOffer.fire({ offer: this.offerView(o), reason });
+    // The "empty" exit: the last agent of a queue left; its waiting contacts get the queue's action.
+    for (const m of a.members) {
+      const q = m.queue;
+      if (q.staffed > 0 || !q.whenEmpty) continue;
+      for (const c of [...q.waiting]) this.applyQueueAction(c, 'empty', q.whenEmpty);
+    }
     this.drain();
   }
 
@@ -395,6 +542,7 @@ export class QueueRouter extends Disposable {
       connectedAt: 0,
       heldAt: undefined,
       holdMs: 0,
+      conferees: new Set(),
     };
     c.key = keyOf(c, q);
     this.contacts.set(id, c);
@@ -411,6 +559,16 @@ export class QueueRouter extends Disposable {
     });
     if (q.waiting.length >= q.maxLength) {
       this.exitContact(c, 'full');
+      return this.snapshot(c);
+    }
+    if (q.hours && !isOpen(q.hours, now)) {
+      this.applyQueueAction(c, 'after-hours', q.afterHours);
+      this.drain();
+      return this.snapshot(c);
+    }
+    if (q.whenEmpty && q.staffed === 0) {
+      this.applyQueueAction(c, 'empty', q.whenEmpty);
+      this.drain();
       return this.snapshot(c);
     }
     insertSorted(q.waiting, c);
@@ -442,6 +600,7 @@ export class QueueRouter extends Disposable {
       this.refresh(other.member.agent);
       this._onDidWithdrawOffer.fire({ offer: this.offerView(other), reason: 'answered-elsewhere' });
     }
+    this._onDidConnect.fire({ contactId: c.id, agentId: a.id, queueId: c.queue.id, channel: c.channel, ...(a.endpoint === undefined ? {} : { endpoint: a.endpoint }), data: c.data });
     this.drain();
   }
 
@@ -477,6 +636,7 @@ export class QueueRouter extends Disposable {
       m.lastEndedAt = now;
     }
     this.emit({ kind: 'completed', at: now, contactId: c.id, queueId: q.id, agentId: a.id, channel: c.channel, reason: by, talkMs, holdMs: c.holdMs });
+    this.releaseConferees(c);
     q.ahtMs += (talkMs + c.holdMs + q.wrapUpMs - q.ahtMs) * 0.05;
     if (q.wrapUpMs > 0) {
       const timer = this.clock.setTimer(q.wrapUpMs, () => {
@@ -497,6 +657,12 @@ export class QueueRouter extends Disposable {
     if (c.state !== 'connected' || c.heldAt !== undefined) throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: contactId, action: 'hold', state: c.heldAt === undefined ? c.state : 'held' });
     c.heldAt = this.clock.now();
     this.emit({ kind: 'held', at: c.heldAt, contactId, queueId: c.queue.id, agentId: c.agent?.id ?? '', channel: c.channel });
+    this._onDidLineCommand.fire({ type: 'hold', contactId });
+  }
+
+  /** Whether a connected contact is on hold. */
+  isHeld(contactId: string): boolean {
+    return this.contacts.get(contactId)?.heldAt !== undefined;
   }
 
   /** The customer taken off hold. */
@@ -508,6 +674,7 @@ export class QueueRouter extends Disposable {
     c.holdMs += holdMs;
     c.heldAt = undefined;
     this.emit({ kind: 'retrieved', at: now, contactId, queueId: c.queue.id, agentId: c.agent?.id ?? '', channel: c.channel, holdMs });
+    this._onDidLineCommand.fire({ type: 'retrieve', contactId });
   }
 
   /**
@@ -522,6 +689,7 @@ export class QueueRouter extends Disposable {
       const now = this.clock.now();
       if (c.heldAt !== undefined) c.holdMs += now - c.heldAt;
       this.emit({ kind: 'completed', at: now, contactId, queueId: c.queue.id, agentId: a.id, channel: c.channel, reason: 'transferred', talkMs: now - c.connectedAt - c.holdMs, holdMs: c.holdMs });
+      this.releaseConferees(c);
       a.contacts.delete(c);
       a.load[c.cls]--;
       c.agent = undefined;
@@ -588,6 +756,154 @@ export class QueueRouter extends Disposable {
     });
   }
 
+  /**
+   * Schedules a callback: at `at` a `callback` contact to `number` enters the queue (logged now as
+   * `callback-scheduled` with `data.scheduledAt`). Throws CARUSO_COMMS_INVALID_CONTACT,
+   * CARUSO_COMMS_UNKNOWN_QUEUE or CARUSO_COMMS_DUPLICATE, changing nothing.
+   * @param options.restore re-arms a callback read back from the log after a restart (not logged again).
+   */
+  scheduleCallback(spec: ScheduledCallbackSpec, options: { readonly restore?: boolean } = {}): ScheduledCallback {
+    const id = spec?.id ?? `${this.idPrefix}s${++this.contactSeq}`;
+    const bad = (reason: string): never => {
+      throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: id, reason });
+    };
+    if (typeof spec !== 'object' || spec === null) bad('the callback must be an object');
+    if (typeof spec.number !== 'string' || !CALLBACK_NUMBER.test(spec.number)) bad('the callback number must be a dialable number or endpoint');
+    if (typeof spec.at !== 'number' || !Number.isFinite(spec.at)) bad("'at' must be a time in ms");
+    if (spec.priority !== undefined && (typeof spec.priority !== 'number' || !Number.isFinite(spec.priority))) bad("'priority' must be a number");
+    if (spec.data !== undefined && (typeof spec.data !== 'object' || spec.data === null || Array.isArray(spec.data))) bad("'data' must be an object");
+    this.queueRec(spec.queueId);
+    if (this.contacts.has(id) || this.scheduled.has(id)) throw CommsErrors.CARUSO_COMMS_DUPLICATE({ what: 'contact', id });
+    const cb: ScheduledCallback = { id, number: spec.number, queueId: spec.queueId, at: spec.at, priority: spec.priority ?? 0, data: spec.data ?? {} };
+    if (!options.restore) {
+      this.emit({ kind: 'callback-scheduled', at: this.clock.now(), contactId: id, queueId: cb.queueId, channel: 'callback', reason: 'scheduled', priority: cb.priority, data: { scheduledAt: cb.at, callbackNumber: cb.number, data: cb.data } });
+    }
+    const timer = this.clock.setTimer(cb.at - this.clock.now(), () => {
+      this.scheduled.delete(id);
+      try {
+        this.enqueue({ id, channel: 'callback', direction: 'outbound', queueId: cb.queueId, priority: cb.priority, data: { ...cb.data, callbackNumber: cb.number, scheduledAt: cb.at } });
+      } catch (err) {
+        this.logger.error({ err, queue: cb.queueId }, 'a scheduled callback could not be queued');
+      }
+    });
+    this.scheduled.set(id, { cb, timer });
+    return cb;
+  }
+
+  /** Cancels a scheduled callback not yet due (logged as `callback-completed` with reason `cancelled`). */
+  cancelScheduledCallback(id: string): void {
+    const s = this.scheduled.get(id);
+    if (!s) throw CommsErrors.CARUSO_COMMS_UNKNOWN_CONTACT({ contact: id });
+    s.timer.dispose();
+    this.scheduled.delete(id);
+    this.emit({ kind: 'callback-completed', at: this.clock.now(), contactId: id, queueId: s.cb.queueId, channel: 'callback', reason: 'cancelled' });
+  }
+
+  /** Callbacks scheduled and not yet due, soonest first. */
+  scheduledCallbacks(): ScheduledCallback[] {
+    return [...this.scheduled.values()].map((s) => s.cb).sort((a, b) => a.at - b.at);
+  }
+
+  /**
+   * Transfers a connected (or queued) contact to one agent: the current agent goes to wrap-up as
+   * after completing, and the contact is offered to `agentId` only. When that agent does not take it
+   * (ring-no-answer, reject), it goes back in line in its queue. Throws CARUSO_COMMS_AGENT_STATE when
+   * the agent cannot take it now (logged out, paused, busy, no capacity) and changes nothing.
+   */
+  transferToAgent(contactId: string, agentId: string): void {
+    const c = this.contactRec(contactId);
+    const b = this.agentRec(agentId);
+    if (c.state !== 'connected' && c.state !== 'queued') throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: contactId, action: 'transfer', state: c.state });
+    if (c.agent === b) throw CommsErrors.CARUSO_COMMS_AGENT_STATE({ agent: agentId, action: 'take a transfer of its own contact', state: b.state });
+    const member = memberOf(b, c.queue) ?? b.members[0];
+    if (!member || !b.available || b.load[c.cls] >= b.capacity[c.cls]) throw CommsErrors.CARUSO_COMMS_AGENT_STATE({ agent: agentId, action: 'take a transfer', state: b.state });
+    const now = this.clock.now();
+    if (c.state === 'connected' && c.agent) {
+      const a = c.agent;
+      if (c.heldAt !== undefined) c.holdMs += now - c.heldAt;
+      this.emit({ kind: 'completed', at: now, contactId, queueId: c.queue.id, agentId: a.id, channel: c.channel, reason: 'transferred', talkMs: now - c.connectedAt - c.holdMs, holdMs: c.holdMs });
+      this.releaseConferees(c);
+      a.contacts.delete(c);
+      a.load[c.cls]--;
+      c.agent = undefined;
+      c.heldAt = undefined;
+      c.holdMs = 0;
+      this.startWrap(a, c, c.queue, now);
+      this.refresh(a);
+    } else {
+      removeFrom(c.queue.waiting, c);
+      this.cancelDeadline(c);
+    }
+    this.emit({ kind: 'transferred', at: now, contactId, queueId: c.queue.id, agentId, channel: c.channel, reason: 'to-agent' });
+    c.declined = undefined;
+    this.offer(c, [member]);
+    this.drain();
+  }
+
+  /**
+   * Transfers a connected call out of the contact center (blind transfer to `destination`): the
+   * contact ends for the agent (completed, reason `transferred-out`) and the channel transfers the line.
+   */
+  transferToNumber(contactId: string, destination: string): void {
+    const c = this.contactRec(contactId);
+    if (typeof destination !== 'string' || !CALLBACK_NUMBER.test(destination)) throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: contactId, reason: 'the destination must be a dialable number or endpoint' });
+    if (c.state !== 'connected' || !c.agent || c.cls !== 'voice') throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: contactId, action: 'transfer to a number', state: c.state });
+    const now = this.clock.now();
+    this.emit({ kind: 'transferred', at: now, contactId, agentId: c.agent.id, channel: c.channel, reason: 'outside', data: { destination } });
+    this._onDidLineCommand.fire({ type: 'transfer-out', contactId, destination });
+    this.finishConnected(c, 'transferred-out');
+  }
+
+  /**
+   * Adds a third party to a connected voice contact: another agent (who becomes busy with it) or an
+   * outside number. Throws CARUSO_COMMS_AGENT_STATE when the agent cannot take it.
+   */
+  conference(contactId: string, party: { readonly agentId: string } | { readonly number: string }): void {
+    const c = this.contactRec(contactId);
+    if (c.state !== 'connected' || !c.agent || c.cls !== 'voice') throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: contactId, action: 'conference', state: c.state });
+    const now = this.clock.now();
+    if ('agentId' in party) {
+      const b = this.agentRec(party.agentId);
+      if (b === c.agent || c.conferees.has(b) || !b.loggedIn || b.load.voice >= b.capacity.voice || b.offers.size > 0) {
+        throw CommsErrors.CARUSO_COMMS_AGENT_STATE({ agent: b.id, action: 'join a conference', state: b.state });
+      }
+      c.conferees.add(b);
+      b.contacts.add(c);
+      b.load[c.cls]++;
+      this.emit({ kind: 'conferenced', at: now, contactId, queueId: c.queue.id, agentId: b.id, channel: c.channel, reason: 'joined' });
+      this.refresh(b);
+      this._onDidLineCommand.fire({ type: 'conference', contactId, party: b.endpoint ?? `agent:${b.id}`, agentId: b.id });
+    } else {
+      if (typeof party.number !== 'string' || !CALLBACK_NUMBER.test(party.number)) throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: contactId, reason: 'the party must be a dialable number or endpoint' });
+      this.emit({ kind: 'conferenced', at: now, contactId, queueId: c.queue.id, agentId: c.agent.id, channel: c.channel, reason: 'joined', data: { party: party.number } });
+      this._onDidLineCommand.fire({ type: 'conference', contactId, party: party.number });
+    }
+    this.drain();
+  }
+
+  /** A conferenced agent leaves the contact (the others stay connected). */
+  leaveConference(contactId: string, agentId: string): void {
+    const c = this.contactRec(contactId);
+    const b = this.agentRec(agentId);
+    if (!c.conferees.has(b)) throw CommsErrors.CARUSO_COMMS_AGENT_STATE({ agent: agentId, action: 'leave a conference it is not in', state: b.state });
+    this.releaseConferee(c, b);
+    this._onDidLineCommand.fire({ type: 'leave-conference', contactId, party: b.endpoint ?? `agent:${b.id}`, agentId });
+    this.drain();
+  }
+
+  /**
+   * Appends an event that channels produce about contacts (voicemail left, callback attempted, IVR
+   * disposition, dial results) to the same log as the router's own.
+   */
+  appendEvent(event: ContactEventInput): void {
+    this.emit(event);
+  }
+
+  /** The time on the router's clock (channels stamp their events with it). */
+  clockNow(): number {
+    return this.clock.now();
+  }
+
   // ---------------------------------------------------------------- reading
 
   /** A contact's snapshot, or undefined once it ended. */
@@ -649,6 +965,8 @@ export class QueueRouter extends Disposable {
   }
 
   override dispose(): void {
+    for (const s of this.scheduled.values()) s.timer.dispose();
+    this.scheduled.clear();
     for (const c of this.contacts.values()) c.deadline?.dispose();
     for (const o of this.offers.values()) o.timer?.dispose();
     for (const a of this.agents.values()) for (const w of a.wraps.values()) w.timer.dispose();
@@ -801,7 +1119,103 @@ export class QueueRouter extends Disposable {
     if (c.widened) return true;
     for (const r of c.queue.required) if ((a.skills.get(r.skill) ?? -Infinity) < r.minLevel) return false;
     for (const r of c.extraSkills) if ((a.skills.get(r.skill) ?? -Infinity) < r.minLevel) return false;
+    if (c.queue.expr) return this.exprHolds(c, a);
     return true;
+  }
+
+  /** The queue's agent expression for this agent (cached per membership when it does not read the contact). */
+  private exprHolds(c: ContactRec, a: AgentRec): boolean {
+    const q = c.queue;
+    const m = q.exprPerContact ? undefined : memberOf(a, q);
+    if (m?.exprOk !== undefined) return m.exprOk;
+    let ok = false;
+    try {
+      ok = truthy(
+        evaluate(q.expr!.ast, {
+          lookup: (name) => {
+            if (name === 'skills') return Object.fromEntries(a.skills);
+            if (name === 'agentId') return a.id;
+            if (name === 'contact') return c.data as ScriptValue;
+            return Object.prototype.hasOwnProperty.call(a.attributes, name) ? a.attributes[name] : undefined;
+          },
+          now: () => this.clock.now(),
+        }),
+      );
+    } catch (err) {
+      // A type error (an attribute of the wrong type) means "does not fit"; warn once per queue and agent.
+      const key = `${q.id}\u0000${a.id}`;
+      if (!this.exprWarned.has(key)) {
+        this.exprWarned.add(key);
+        this.logger.warn({ queue: q.id, agent: a.id, reason: (err as Error).message }, 'agent expression failed; the agent does not fit');
+      }
+    }
+    if (m) m.exprOk = ok;
+    return ok;
+  }
+
+  /** An after-hours or empty queue: the contact moves to another queue, or exits for the channel to act. */
+  private applyQueueAction(c: ContactRec, reason: 'after-hours' | 'empty', action: QueueAction): void {
+    if (action.action === 'queue') {
+      const target = this.queues.get(action.queueId);
+      if (target && target !== c.queue) {
+        this.moveTo(c, target, reason);
+        return;
+      }
+      this.logger.warn({ queue: c.queue.id, target: action.queueId }, 'queue action names an unknown queue; the contact exits');
+    }
+    const withdrawn = this.leaveQueue(c);
+    const now = this.clock.now();
+    this.emit({ kind: 'exited', at: now, contactId: c.id, queueId: c.queue.id, channel: c.channel, reason, waitMs: now - c.enteredAt, data: { action: action.action } });
+    for (const o of withdrawn) {
+      this.refresh(o.member.agent);
+      this._onDidWithdrawOffer.fire({ offer: this.offerView(o), reason: 'exited' });
+    }
+    this._onDidExit.fire({ contactId: c.id, queueId: c.queue.id, channel: c.channel, reason, data: c.data, action });
+  }
+
+  /** The voicemail queue configured for a queue, if any. */
+  voicemailQueueOf(queueId: string): string | undefined {
+    return this.queues.get(queueId)?.voicemailQueueId;
+  }
+
+  private releaseConferee(c: ContactRec, b: AgentRec): void {
+    c.conferees.delete(b);
+    b.contacts.delete(c);
+    b.load[c.cls]--;
+    this.emit({ kind: 'conferenced', at: this.clock.now(), contactId: c.id, queueId: c.queue.id, agentId: b.id, channel: c.channel, reason: 'left' });
+    this.refresh(b);
+    if (b.available) this.pendingAgents.push(b);
+  }
+
+  private releaseConferees(c: ContactRec): void {
+    for (const b of [...c.conferees]) this.releaseConferee(c, b);
+  }
+
+  private startWrap(a: AgentRec, c: ContactRec, q: QueueRec, now: number): void {
+    if (q.wrapUpMs <= 0) return;
+    const timer = this.clock.setTimer(q.wrapUpMs, () => {
+      this.endWrap(a, c.id);
+      this.drain();
+    });
+    a.wraps.set(c.id, { timer, startedAt: now, contactId: c.id, queueId: q.id, channel: c.channel });
+  }
+
+  /** Ends a connected contact with a reason other than agent/caller (transferred out). */
+  private finishConnected(c: ContactRec, reason: string): void {
+    const a = c.agent!;
+    const q = c.queue;
+    const now = this.clock.now();
+    if (c.heldAt !== undefined) c.holdMs += now - c.heldAt;
+    c.state = 'ended';
+    a.contacts.delete(c);
+    a.load[c.cls]--;
+    this.contacts.delete(c.id);
+    this.emit({ kind: 'completed', at: now, contactId: c.id, queueId: q.id, agentId: a.id, channel: c.channel, reason, talkMs: now - c.connectedAt - c.holdMs, holdMs: c.holdMs });
+    this.releaseConferees(c);
+    this.startWrap(a, c, q, now);
+    this.refresh(a);
+    if (a.available) this.pendingAgents.push(a);
+    this.drain();
   }
 
   private offer(c: ContactRec, members: readonly MemberRec[]): void {

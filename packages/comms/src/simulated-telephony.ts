@@ -14,6 +14,11 @@ export interface SimulatedCaller {
   readonly patienceMs?: number;
   /** Keys the caller presses when asked (default none: collection times out). */
   readonly digits?: string;
+  /**
+   * Keys per collection, in order (an IVR asks several questions): each `collectDtmf` takes the next
+   * entry (`''` = no key, the collection times out; a `#` terminator is stripped). Overrides `digits`.
+   */
+  readonly keys?: readonly string[];
   /** An outbound call: what happens when dialled (default answered). */
   readonly dialResult?: 'answered' | 'busy' | 'no-answer' | 'machine' | 'failed';
 }
@@ -26,9 +31,23 @@ export interface SimulatedEndpoint {
   readonly answers?: boolean;
 }
 
+/** How a dialled number behaves for {@link SimulatedTelephony.originate}. */
+export interface SimulatedDestination {
+  /** What dialling it gives (default answered). */
+  readonly result?: 'answered' | 'busy' | 'no-answer' | 'machine' | 'failed';
+  /** Time until the result, ms (default 5 s, at most the originate time-out). */
+  readonly resultAfterMs?: number;
+  /** Talk time once bridged to an agent, ms (default 60 s). */
+  readonly talkMs?: number;
+  /** The person hangs up when not bridged to an agent within this time after answering, ms (default never). */
+  readonly patienceMs?: number;
+}
+
 interface SimCall {
   readonly id: string;
   readonly caller: SimulatedCaller;
+  keyIndex: number;
+  readonly parties: Set<string>;
   answered: boolean;
   held: boolean;
   bridgedTo: string | undefined;
@@ -48,6 +67,9 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
   readonly onDidEvent = this._onDidEvent.event;
   private readonly calls = new Map<string, SimCall>();
   private readonly endpoints = new Map<string, SimulatedEndpoint>();
+  private readonly destinations = new Map<string, SimulatedDestination>();
+  /** Numbers dialled by `originate`, in order (tests check the do-not-call list with it). */
+  readonly dialled: string[] = [];
   private seq = 0;
   private readonly queue: TelephonyEvent[] = [];
   private delivering = false;
@@ -59,10 +81,15 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
     this.endpoints.set(endpoint, behaviour);
   }
 
+  /** Sets how a dialled number behaves (default: answers after 5 s). */
+  setDestination(number: string, behaviour: SimulatedDestination): void {
+    this.destinations.set(number, behaviour);
+  }
+
   /** A caller dials in; returns the call id (`call-offered` fires now). */
   placeInboundCall(caller: SimulatedCaller): string {
     const id = `k${++this.seq}`;
-    const call: SimCall = { id, caller, answered: false, held: false, bridgedTo: undefined, patience: undefined, talk: undefined, ringing: new Map(), timers: new Set() };
+    const call: SimCall = { id, caller, keyIndex: 0, parties: new Set(), answered: false, held: false, bridgedTo: undefined, patience: undefined, talk: undefined, ringing: new Map(), timers: new Set() };
     this.calls.set(id, call);
     if (caller.patienceMs !== undefined) {
       call.patience = this.clock.setTimer(caller.patienceMs, () => {
@@ -96,7 +123,9 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
 
   collectDtmf(callId: string, options: { readonly maxDigits: number; readonly timeoutMs: number; readonly terminator?: string }): void {
     const call = this.call(callId);
-    const digits = (call.caller.digits ?? '').slice(0, options.maxDigits);
+    let pressed = call.caller.keys ? (call.caller.keys[call.keyIndex++] ?? '') : (call.caller.digits ?? '');
+    if (options.terminator && pressed.includes(options.terminator)) pressed = pressed.slice(0, pressed.indexOf(options.terminator));
+    const digits = pressed.slice(0, options.maxDigits);
     this.later(call, digits ? 500 * digits.length : options.timeoutMs, () =>
       this.emit({ type: 'dtmf-collected', callId, digits, timedOut: digits.length === 0 }),
     );
@@ -106,8 +135,31 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
     const call = this.call(callId);
     const durationMs = Math.min(options.maxMs, call.caller.talkMs);
     this.later(call, durationMs, () =>
-      this.emit({ type: 'recording-finished', callId, recording: { recordingId: `r${++this.seq}`, durationMs, uri: `sim://recordings/${callId}` } }),
+      this.emit({ type: 'recording-finished', callId, recording: { recordingId: `r${++this.seq}`, durationMs, uri: `sim://recordings/${callId}`, mimeType: 'audio/wav' } }),
     );
+  }
+
+  /** A WAV file (8 kHz, 16-bit mono) of the recording's length: a 440 Hz tone, so that it is not silence. */
+  readRecording(recording: { readonly durationMs: number }): Promise<Uint8Array> {
+    return Promise.resolve(simulatedWav(recording.durationMs));
+  }
+
+  isActive(callId: string): boolean {
+    return this.calls.has(callId);
+  }
+
+  /** Adds a party to a call (the simulated conference only keeps the list). */
+  conference(callId: string, party: string): void {
+    this.call(callId).parties.add(party);
+  }
+
+  leaveConference(callId: string, party: string): void {
+    this.calls.get(callId)?.parties.delete(party);
+  }
+
+  /** Parties conferenced into a call. */
+  partiesOf(callId: string): string[] {
+    return [...(this.calls.get(callId)?.parties ?? [])];
   }
 
   bridge(callId: string, endpoint: string, options: { readonly ringTimeoutMs: number }): void {
@@ -168,12 +220,26 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
 
   originate(destination: string, options: { readonly callerId: string; readonly timeoutMs: number }): string {
     const id = `k${++this.seq}`;
-    const caller: SimulatedCaller = { from: options.callerId, to: destination, talkMs: 0 };
-    const call: SimCall = { id, caller, answered: false, held: false, bridgedTo: undefined, patience: undefined, talk: undefined, ringing: new Map(), timers: new Set() };
+    this.dialled.push(destination);
+    const d = this.destinations.get(destination) ?? {};
+    const caller: SimulatedCaller = { from: options.callerId, to: destination, talkMs: d.talkMs ?? 60_000 };
+    const call: SimCall = { id, caller, keyIndex: 0, parties: new Set(), answered: false, held: false, bridgedTo: undefined, patience: undefined, talk: undefined, ringing: new Map(), timers: new Set() };
     this.calls.set(id, call);
-    this.later(call, Math.min(options.timeoutMs, 5000), () => {
-      call.answered = true;
-      this.emit({ type: 'originate-result', callId: id, result: 'answered' });
+    const result = d.result ?? 'answered';
+    this.later(call, Math.min(options.timeoutMs, d.resultAfterMs ?? 5000), () => {
+      if (result === 'answered' || result === 'machine') {
+        call.answered = true;
+        if (result === 'answered' && d.patienceMs !== undefined) {
+          call.patience = this.clock.setTimer(d.patienceMs, () => {
+            call.patience = undefined;
+            if (!call.bridgedTo) this.end(call, 'remote', 'caller-gave-up');
+          });
+        }
+        this.emit({ type: 'originate-result', callId: id, result });
+      } else {
+        this.end(call, 'remote', result, false);
+        this.emit({ type: 'originate-result', callId: id, result });
+      }
     });
     return id;
   }
@@ -228,6 +294,32 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
     if (!c) throw CommsErrors.CARUSO_COMMS_UNKNOWN_CALL({ call: callId, adapter: this.name });
     return c;
   }
+}
+
+/** A WAV file (RIFF, PCM 16-bit mono, 8 kHz) with a 440 Hz tone of the given length. */
+export function simulatedWav(durationMs: number): Uint8Array {
+  const rate = 8000;
+  const samples = Math.max(0, Math.round((durationMs / 1000) * rate));
+  const buf = new Uint8Array(44 + samples * 2);
+  const v = new DataView(buf.buffer);
+  const ascii = (at: number, s: string): void => {
+    for (let i = 0; i < s.length; i++) buf[at + i] = s.charCodeAt(i);
+  };
+  ascii(0, 'RIFF');
+  v.setUint32(4, 36 + samples * 2, true);
+  ascii(8, 'WAVE');
+  ascii(12, 'fmt ');
+  v.setUint32(16, 16, true);
+  v.setUint16(20, 1, true);
+  v.setUint16(22, 1, true);
+  v.setUint32(24, rate, true);
+  v.setUint32(28, rate * 2, true);
+  v.setUint16(32, 2, true);
+  v.setUint16(34, 16, true);
+  ascii(36, 'data');
+  v.setUint32(40, samples * 2, true);
+  for (let i = 0; i < samples; i++) v.setInt16(44 + i * 2, Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), true);
+  return buf;
 }
 
 /** Options of a {@link LoadGenerator}. */

@@ -14,6 +14,8 @@ export interface Recording {
   readonly durationMs: number;
   /** Where the audio is (a file path or URL the adapter can serve). */
   readonly uri: string;
+  /** Media type of the audio, e.g. `audio/wav` (optional; added after the first version). */
+  readonly mimeType?: string;
 }
 
 /** What the adapter tells the server. */
@@ -76,6 +78,20 @@ export interface TelephonyAdapter {
   hangUp(callId: string, cause?: string): void;
   /** Starts an outbound call; returns its id (then `originate-result`). */
   originate(destination: string, options: { readonly callerId: string; readonly timeoutMs: number }): string;
+  /**
+   * The audio of a finished recording (for voicemail storage and the notification e-mail).
+   * Optional: without it the server keeps only the recording's `uri`.
+   */
+  readRecording?(recording: Recording): Promise<Uint8Array>;
+  /** Whether the call is still up. Optional: without it the server assumes it is until `hung-up`. */
+  isActive?(callId: string): boolean;
+  /**
+   * Adds a party (an agent endpoint or an outside number) to the call: a conference of three.
+   * Optional: an adapter without it cannot conference.
+   */
+  conference?(callId: string, party: string): void;
+  /** Removes a conferenced party from the call. */
+  leaveConference?(callId: string, party: string): void;
 }
 
 /** The token of telephony adapters (several may be registered, told apart by properties). */

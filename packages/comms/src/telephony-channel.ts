@@ -1,6 +1,10 @@
 import { Disposable, silentLogger, type Logger } from '@caruso/kernel';
-import type { QueueRouter } from './queue-router.js';
-import type { TelephonyAdapter, TelephonyEvent } from './telephony-adapter.js';
+import type { DialogueEngine, Variables } from '@caruso/dialogue';
+import type { OutboundMail } from './email/outbound-mail.js';
+import { CallEventWaiter, runIvrCall, type IvrOutcome } from './ivr/ivr-call.js';
+import type { ContactConnected, ContactExit, LineCommand, QueueRouter } from './queue-router.js';
+import type { Recording, TelephonyAdapter, TelephonyEvent } from './telephony-adapter.js';
+import type { VoicemailStore } from './voicemail/voicemail-store.js';
 
 /** Options of a {@link TelephonyChannel}. */
 export interface TelephonyChannelOptions {
@@ -13,6 +17,33 @@ export interface TelephonyChannelOptions {
   /** The endpoint of an agent without one configured (default `agent:<id>`). */
   readonly endpointOf?: (agentId: string) => string;
   readonly logger?: Logger;
+  /**
+   * The IVR: the dialogue engine (through the service manager) and the script an inbound call runs
+   * first, chosen by dialled number or queue. Without a script the call is queued at once.
+   */
+  readonly dialogue?: DialogueEngine;
+  readonly scriptFor?: (call: { readonly from: string; readonly to: string; readonly queueId: string }) => string | undefined;
+  /** How long the IVR waits for keys (default 5 s). */
+  readonly keyTimeoutMs?: number;
+  /** Where voicemails are stored; without it a voicemail exit only hangs up (with a warning). */
+  readonly voicemail?: VoicemailStore;
+  /** The queue voicemail callbacks wait in (default: a queue's `voicemailQueueId`, else `voicemail`). */
+  readonly voicemailQueueId?: string;
+  /** Longest message, ms (default 120 s). */
+  readonly voicemailMaxMs?: number;
+  /** Sends the voicemail notification (optional: without it the notification is only logged). */
+  readonly mail?: OutboundMail;
+  /** Who gets voicemail notifications, per queue (undefined: nobody). */
+  readonly notifyTo?: (queueId: string) => string | undefined;
+  /** Our number shown on outbound calls (default `caruso`). */
+  readonly callerId?: string;
+  /** Attempts of a callback that does not reach the customer (default 3), and the gap between them (default 15 min). */
+  readonly callbackAttempts?: number;
+  readonly callbackRetryMs?: number;
+  /** Makes the router's events durable (the service passes the log's flush); awaited before a voicemail is confirmed. */
+  readonly commit?: () => Promise<void>;
+  /** Texts spoken by the channel itself. */
+  readonly prompts?: { readonly leaveMessage?: string; readonly messageSaved?: string };
 }
 
 interface Ringing {
@@ -21,17 +52,40 @@ interface Ringing {
   readonly endpoint: string;
 }
 
+interface CallInfo {
+  readonly from: string;
+  readonly to: string;
+}
+
+/** An outbound leg dialled for a callback contact. */
+interface CallbackLeg {
+  readonly contactId: string;
+  readonly agentId: string;
+  readonly queueId: string;
+  readonly endpoint: string;
+  readonly number: string;
+  readonly data: Readonly<Record<string, unknown>>;
+  bridged: boolean;
+}
+
 /**
- * Connects a telephony adapter to the router: an inbound call becomes a `call` contact (its id is
- * the call id), an offer rings the agent's endpoint, the endpoint answering connects the contact,
- * a hang-up completes or abandons it, and a contact leaving its queue is hung up.
- *
- * Note: the IVR (a dialogue script before queueing), voicemail and callbacks plug in here; they are
- * not part of this first version.
+ * Connects a telephony adapter to the router: an inbound call first runs its IVR script (when one
+ * is configured), then becomes a `call` contact (its id is the call id) with every collected
+ * variable; an offer rings the agent's endpoint, the endpoint answering connects the contact, a
+ * hang-up completes or abandons it. A contact leaving its queue for voicemail leaves a message; one
+ * leaving after hours hears the queue's message; otherwise it is hung up. When an agent accepts a
+ * callback, the customer is dialled and bridged to the agent. Hold, transfer out and conference
+ * asked of the router are carried out on the line.
  */
 export class TelephonyChannel extends Disposable {
   private readonly ringing = new Map<string, Ringing>();
   private readonly logger: Logger;
+  private readonly waiter = new CallEventWaiter();
+  private readonly calls = new Map<string, CallInfo>();
+  private readonly legs = new Map<string, CallbackLeg>();
+  private readonly legOfContact = new Map<string, string>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private disposed = false;
 
   constructor(private readonly options: TelephonyChannelOptions) {
     super();
@@ -53,59 +107,399 @@ export class TelephonyChannel extends Disposable {
         if (this.ringing.delete(ringKey(offer.contactId, endpoint))) telephony.cancelBridge(offer.contactId, endpoint);
       }),
     );
-    this.register(
-      router.onDidExit((e) => {
-        if (e.channel === 'call') telephony.hangUp(e.contactId, e.reason);
-      }),
-    );
+    this.register(router.onDidExit((e) => this.onExit(e)));
+    this.register(router.onDidConnect((c) => this.onConnect(c)));
+    this.register(router.onDidLineCommand((c) => this.onLineCommand(c)));
+  }
+
+  /**
+   * Resolves when no IVR, voicemail or callback work waits on the dialogue engine, the store or
+   * the log (tests on a virtual clock call it after advancing the clock).
+   */
+  async settled(): Promise<void> {
+    for (let i = 0; i < 1_000; i++) {
+      if (this.inflight.size === 0) {
+        await new Promise<void>((r) => setImmediate(r));
+        if (this.inflight.size === 0) return;
+      }
+      await Promise.allSettled([...this.inflight]);
+    }
+  }
+
+  /**
+   * Continues the IVR of a call that is still up after this channel replaced another (the dialogue
+   * session `ivr-<callId>` was saved after every step).
+   */
+  resumeIvr(callId: string, call: { readonly from: string; readonly to: string }): void {
+    this.calls.set(callId, call);
+    const queueId = this.options.queueFor?.(call) ?? this.options.defaultQueueId;
+    this.startIvr(callId, call, queueId, '', true);
+  }
+
+  override dispose(): void {
+    this.disposed = true;
+    this.waiter.cancelAll();
+    super.dispose();
   }
 
   private endpointOf(agentId: string): string {
     return this.options.endpointOf?.(agentId) ?? `agent:${agentId}`;
   }
 
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inflight.add(p);
+    const done = (): void => {
+      this.inflight.delete(p);
+    };
+    p.then(done, done);
+    return p;
+  }
+
+  private commit(): Promise<void> {
+    return this.track(this.options.commit?.() ?? Promise.resolve());
+  }
+
   private onTelephony(e: TelephonyEvent): void {
+    if (this.waiter.deliver(e) && e.type !== 'hung-up') return;
     const { router, telephony } = this.options;
     switch (e.type) {
       case 'call-offered': {
-        const queueId = this.options.queueFor?.(e) ?? this.options.defaultQueueId;
+        const call = { from: e.from, to: e.to };
+        this.calls.set(e.callId, call);
+        const queueId = this.options.queueFor?.(call) ?? this.options.defaultQueueId;
         telephony.answer(e.callId);
-        try {
-          router.enqueue({ id: e.callId, channel: 'call', queueId });
-        } catch (err) {
-          this.logger.error({ err, queue: queueId }, 'inbound call could not be queued; hanging up');
-          telephony.hangUp(e.callId, 'not-queued');
-        }
+        const script = this.options.dialogue ? this.options.scriptFor?.({ ...call, queueId }) : undefined;
+        if (script) this.startIvr(e.callId, call, queueId, script, false);
+        else this.queueCall(e.callId, queueId, { caller: e.from, dialled: e.to }, []);
+        return;
+      }
+      case 'originate-result': {
+        const leg = this.legs.get(e.callId);
+        if (leg) this.onCallbackResult(e.callId, leg, e.result);
         return;
       }
       case 'bridged': {
+        const leg = this.legs.get(e.callId);
+        if (leg && !leg.bridged) {
+          leg.bridged = true;
+          router.appendEvent({ kind: 'callback-completed', at: this.now(), contactId: leg.contactId, queueId: leg.queueId, agentId: leg.agentId, channel: 'callback', reason: 'reached' });
+          void this.commit();
+          return;
+        }
         const r = this.ringing.get(ringKey(e.callId, e.endpoint));
         if (!r) return;
         this.ringing.delete(ringKey(e.callId, e.endpoint));
         router.accept(r.offerId);
+        void this.commit();
         return;
       }
       case 'bridge-failed': {
+        const leg = this.legs.get(e.callId);
+        if (leg) {
+          // The agent did not pick up the customer we dialled: the customer is told and the callback retried.
+          telephony.hangUp(e.callId, 'agent-unreachable');
+          return;
+        }
         const r = this.ringing.get(ringKey(e.callId, e.endpoint));
         if (!r) return;
         this.ringing.delete(ringKey(e.callId, e.endpoint));
         router.reject(r.offerId, e.cause);
+        void this.commit();
         return;
       }
-      case 'held':
-        if (router.contact(e.callId)?.state === 'connected') router.hold(e.callId);
+      case 'held': {
+        const id = this.contactOf(e.callId);
+        if (router.contact(id)?.state === 'connected' && !router.isHeld(id)) router.hold(id);
         return;
-      case 'unheld':
-        if (router.contact(e.callId)?.state === 'connected') router.retrieve(e.callId);
+      }
+      case 'unheld': {
+        const id = this.contactOf(e.callId);
+        if (router.contact(id)?.state === 'connected' && router.isHeld(id)) router.retrieve(id);
         return;
+      }
       case 'hung-up': {
+        this.calls.delete(e.callId);
+        const leg = this.legs.get(e.callId);
+        if (leg) {
+          this.legs.delete(e.callId);
+          this.legOfContact.delete(leg.contactId);
+          const c = router.contact(leg.contactId);
+          if (c?.state === 'connected') {
+            if (!leg.bridged) this.retryCallback(leg, 'agent-unreachable');
+            router.complete(leg.contactId, e.by === 'remote' ? 'caller' : 'agent');
+          }
+          void this.commit();
+          return;
+        }
         const c = router.contact(e.callId);
         if (!c) return;
         if (c.state === 'connected') router.complete(e.callId, e.by === 'remote' ? 'caller' : 'agent');
         else router.abandon(e.callId);
+        void this.commit();
         return;
       }
       default:
+        return;
+    }
+  }
+
+  private now(): number {
+    // The router's clock is the one time source; it is not exposed, so use the event time of the log.
+    return this.options.router.clockNow();
+  }
+
+  private contactOf(callId: string): string {
+    return this.legs.get(callId)?.contactId ?? callId;
+  }
+
+  private callOf(contactId: string): string {
+    return this.legOfContact.get(contactId) ?? contactId;
+  }
+
+  // ---------------------------------------------------------------- IVR
+
+  private startIvr(callId: string, call: CallInfo, queueId: string, script: string, resume: boolean): void {
+    const engine = this.options.dialogue;
+    if (!engine) return;
+    const run = runIvrCall({
+      engine,
+      telephony: this.options.telephony,
+      waiter: this.waiter,
+      callId,
+      sessionId: `ivr-${callId}`,
+      script,
+      vars: { caller: call.from, dialled: call.to },
+      resume,
+      ...(this.options.keyTimeoutMs === undefined ? {} : { keyTimeoutMs: this.options.keyTimeoutMs }),
+      track: (p) => this.track(p),
+    });
+    // Only the engine's operations are tracked (see settled()); the run itself waits on the caller.
+    void run.then(
+        (outcome) => this.afterIvr(callId, call, queueId, outcome),
+        (err: unknown) => {
+          // A broken script must not strand the caller: they go to the queue of the number.
+          this.logger.error({ err, call: callId }, 'IVR failed; the call is queued without it');
+          if (!this.disposed && (this.options.telephony.isActive?.(callId) ?? true)) this.queueCall(callId, queueId, { caller: call.from, dialled: call.to }, []);
+        },
+      );
+  }
+
+  private afterIvr(callId: string, call: CallInfo, queueId: string, outcome: IvrOutcome): void {
+    if (this.disposed) return;
+    const { router, telephony } = this.options;
+    const base = { caller: call.from, dialled: call.to, ivrSessionId: outcome.sessionId };
+    switch (outcome.kind) {
+      case 'handoff': {
+        if (outcome.queueId === (this.options.voicemailQueueId ?? 'voicemail') && this.options.voicemail) {
+          // The caller chose to leave a message (a hand-off to the voicemail queue itself).
+          void this.leaveVoicemail({ contactId: callId, queueId, channel: 'call', reason: 'key', data: { ...toData(outcome.vars), ...base } }).catch((err: unknown) => {
+            this.logger.error({ err, call: callId }, 'voicemail failed');
+            telephony.hangUp(callId, 'voicemail-failed');
+          });
+          return;
+        }
+        const target = outcome.queueId && router.queueIds().includes(outcome.queueId) ? outcome.queueId : queueId;
+        if (target !== outcome.queueId) this.logger.warn({ call: callId, queue: outcome.queueId }, 'IVR hand-off to an unknown queue; the call goes to the queue of its number');
+        this.queueCall(callId, target, { ...toData(outcome.vars), ...base }, outcome.skills);
+        return;
+      }
+      case 'end':
+        router.appendEvent({ kind: 'disposition', at: this.now(), contactId: callId, channel: 'call', reason: 'ivr-end', data: { outcome: outcome.outcome } });
+        telephony.hangUp(callId, 'ivr-end');
+        void this.commit();
+        return;
+      case 'hung-up':
+        router.appendEvent({ kind: 'disposition', at: this.now(), contactId: callId, channel: 'call', reason: 'ivr-hung-up' });
+        void this.commit();
+        return;
+    }
+  }
+
+  private queueCall(callId: string, queueId: string, data: Record<string, unknown>, skills: readonly string[]): void {
+    const { router, telephony } = this.options;
+    try {
+      router.enqueue({ id: callId, channel: 'call', queueId, data, ...(skills.length ? { requiredSkills: skills.map((skill) => ({ skill, minLevel: 1 })) } : {}) });
+      void this.commit();
+    } catch (err) {
+      this.logger.error({ err, queue: queueId }, 'inbound call could not be queued; hanging up');
+      telephony.hangUp(callId, 'not-queued');
+    }
+  }
+
+  // ---------------------------------------------------------------- exits and voicemail
+
+  private onExit(e: ContactExit): void {
+    if (e.channel !== 'call') return;
+    const { telephony } = this.options;
+    if (e.reason === 'voicemail' || e.action?.action === 'voicemail') {
+      void this.leaveVoicemail(e).catch((err: unknown) => {
+        this.logger.error({ err, call: e.contactId }, 'voicemail failed');
+        telephony.hangUp(e.contactId, 'voicemail-failed');
+      });
+      return;
+    }
+    if (e.action?.action === 'message') {
+      void this.sayAndHangUp(e.contactId, e.action.prompt, e.reason);
+      return;
+    }
+    telephony.hangUp(e.contactId, e.reason);
+  }
+
+  private async sayAndHangUp(callId: string, text: string, cause: string): Promise<void> {
+    const { telephony } = this.options;
+    if (!(telephony.isActive?.(callId) ?? true)) return;
+    const promptId = telephony.playPrompt(callId, { text });
+    await this.waiter.wait(callId, (x) => x.type === 'prompt-finished' && x.promptId === promptId);
+    telephony.hangUp(callId, cause);
+  }
+
+  private async leaveVoicemail(e: ContactExit): Promise<void> {
+    const { router, telephony } = this.options;
+    const store = this.options.voicemail;
+    const callId = e.contactId;
+    if (!store) {
+      this.logger.warn({ queue: e.queueId }, 'voicemail asked but no voicemail store is configured; hanging up');
+      telephony.hangUp(callId, e.reason);
+      return;
+    }
+    if (!(telephony.isActive?.(callId) ?? true)) return;
+    const promptId = telephony.playPrompt(callId, { text: this.options.prompts?.leaveMessage ?? 'Please leave a message after the tone.' });
+    let ev = await this.waiter.wait(callId, (x) => x.type === 'prompt-finished' && x.promptId === promptId);
+    if (ev.type === 'hung-up') return;
+    telephony.record(callId, { maxMs: this.options.voicemailMaxMs ?? 120_000, beep: true });
+    ev = await this.waiter.wait(callId, (x) => x.type === 'recording-finished');
+    if (ev.type !== 'recording-finished') return;
+    const recording: Recording = ev.recording;
+    const audio = (await this.track(telephony.readRecording?.(recording) ?? Promise.resolve(new Uint8Array()))) ?? new Uint8Array();
+    const from = typeof e.data['caller'] === 'string' ? e.data['caller'] : (this.calls.get(callId)?.from ?? 'anonymous');
+    // Call ids may repeat across adapter restarts; the recording time makes the message id unique.
+    const id = `vm-${callId}-${this.now().toString(36)}`;
+    const message = { id, callId, from, queueId: e.queueId, recordedAt: this.now(), durationMs: recording.durationMs, mimeType: recording.mimeType ?? 'audio/wav', uri: recording.uri, audio };
+    // Durable first: the message, then its events and the callback contact, then the caller hears it is saved.
+    await this.track(store.save(message));
+    const queueId = this.voicemailQueueFor(e.queueId);
+    router.appendEvent({ kind: 'voicemail-left', at: this.now(), contactId: id, queueId: e.queueId, channel: 'call', reason: e.reason, data: { callId, durationMs: recording.durationMs, bytes: audio.byteLength } });
+    try {
+      router.enqueue({ id, channel: 'callback', direction: 'outbound', queueId, data: { ...e.data, callbackNumber: from, voicemailId: id, originalContactId: callId } });
+    } catch (err) {
+      this.logger.error({ err, queue: queueId }, 'the voicemail callback could not be queued; the message is stored');
+    }
+    await this.commit();
+    if (telephony.isActive?.(callId) ?? true) {
+      const thanks = telephony.playPrompt(callId, { text: this.options.prompts?.messageSaved ?? 'Thank you, your message is saved. Goodbye.' });
+      const done = await this.waiter.wait(callId, (x) => x.type === 'prompt-finished' && x.promptId === thanks);
+      if (done.type !== 'hung-up') telephony.hangUp(callId, 'voicemail');
+    }
+    await this.track(this.notify(message, queueId));
+  }
+
+  private voicemailQueueFor(queueId: string): string {
+    const { router } = this.options;
+    const candidates = [router.voicemailQueueOf(queueId), this.options.voicemailQueueId, 'voicemail'];
+    for (const q of candidates) if (q && router.queueIds().includes(q)) return q;
+    return queueId;
+  }
+
+  private async notify(m: { readonly id: string; readonly from: string; readonly queueId: string; readonly durationMs: number; readonly mimeType: string; readonly audio: Uint8Array }, callbackQueue: string): Promise<void> {
+    const { router } = this.options;
+    const to = this.options.notifyTo?.(m.queueId);
+    if (!to) return;
+    const mail = this.options.mail;
+    if (!mail) {
+      this.logger.info({ voicemail: m.id, queue: m.queueId }, 'voicemail notification not sent: no OutboundMail service is registered');
+      return;
+    }
+    try {
+      const sent = await this.track(mail.sendMail({
+        to,
+        subject: `Voicemail for ${m.queueId} (${Math.round(m.durationMs / 1000)} s)`,
+        text: `A caller left a message of ${Math.round(m.durationMs / 1000)} seconds in queue ${m.queueId}.\nCall back: ${m.from}\nThe callback waits in queue ${callbackQueue} as contact ${m.id}.\n`,
+        attachments: [{ filename: `${m.id}.wav`, content: m.audio, contentType: m.mimeType }],
+      }));
+      router.appendEvent({ kind: 'voicemail-notified', at: this.now(), contactId: m.id, queueId: m.queueId, channel: 'call', data: { messageId: sent.messageId } });
+      await this.commit();
+    } catch (err) {
+      this.logger.error({ err, voicemail: m.id }, 'voicemail notification failed; the message is stored and queued');
+    }
+  }
+
+  // ---------------------------------------------------------------- callbacks
+
+  private onConnect(c: ContactConnected): void {
+    if (c.channel !== 'callback') return;
+    const number = c.data['callbackNumber'];
+    if (typeof number !== 'string') {
+      this.logger.warn({ contact: c.contactId }, 'callback without a callbackNumber; the agent handles it by hand');
+      return;
+    }
+    const { router, telephony } = this.options;
+    const endpoint = c.endpoint ?? this.endpointOf(c.agentId);
+    const attempt = Number(c.data['attempt'] ?? 1);
+    router.appendEvent({ kind: 'callback-attempted', at: this.now(), contactId: c.contactId, queueId: c.queueId, agentId: c.agentId, channel: 'callback', data: { attempt } });
+    const callId = telephony.originate(number, { callerId: this.options.callerId ?? 'caruso', timeoutMs: 30_000 });
+    const leg: CallbackLeg = { contactId: c.contactId, agentId: c.agentId, queueId: c.queueId, endpoint, number, data: c.data, bridged: false };
+    this.legs.set(callId, leg);
+    this.legOfContact.set(c.contactId, callId);
+    void this.commit();
+  }
+
+  private onCallbackResult(callId: string, leg: CallbackLeg, result: 'answered' | 'busy' | 'no-answer' | 'machine' | 'failed'): void {
+    const { router, telephony } = this.options;
+    router.appendEvent({ kind: 'dial-result', at: this.now(), contactId: leg.contactId, queueId: leg.queueId, agentId: leg.agentId, channel: 'callback', reason: result });
+    if (result === 'answered') {
+      telephony.bridge(callId, leg.endpoint, { ringTimeoutMs: 20_000 });
+      void this.commit();
+      return;
+    }
+    // Not reached: the agent is freed, the callback is tried again later (or given up).
+    this.legs.delete(callId);
+    this.legOfContact.delete(leg.contactId);
+    if (result === 'machine') telephony.hangUp(callId, 'machine');
+    this.retryCallback(leg, result);
+    if (router.contact(leg.contactId)?.state === 'connected') router.complete(leg.contactId, 'agent');
+    void this.commit();
+  }
+
+  private retryCallback(leg: CallbackLeg, result: string): void {
+    const { router } = this.options;
+    const attempt = Number(leg.data['attempt'] ?? 1);
+    const max = this.options.callbackAttempts ?? 3;
+    if (attempt >= max) {
+      router.appendEvent({ kind: 'callback-completed', at: this.now(), contactId: leg.contactId, queueId: leg.queueId, agentId: leg.agentId, channel: 'callback', reason: 'unreached', data: { attempts: attempt, lastResult: result } });
+      return;
+    }
+    const base = String(leg.data['callbackId'] ?? leg.contactId);
+    router.scheduleCallback({
+      id: `${base}-a${attempt + 1}`,
+      number: leg.number,
+      queueId: leg.queueId,
+      at: this.now() + (this.options.callbackRetryMs ?? 900_000),
+      data: { ...leg.data, attempt: attempt + 1, callbackId: base, lastResult: result },
+    });
+  }
+
+  // ---------------------------------------------------------------- line commands
+
+  private onLineCommand(c: LineCommand): void {
+    const { telephony } = this.options;
+    const callId = this.callOf(c.contactId);
+    if (!(telephony.isActive?.(callId) ?? true)) return;
+    switch (c.type) {
+      case 'hold':
+        telephony.hold(callId);
+        return;
+      case 'retrieve':
+        telephony.unhold(callId);
+        return;
+      case 'transfer-out':
+        telephony.transfer(callId, c.destination);
+        return;
+      case 'conference':
+        if (telephony.conference) telephony.conference(callId, c.party);
+        else this.logger.warn({ adapter: telephony.name }, 'the telephony adapter cannot conference');
+        return;
+      case 'leave-conference':
+        telephony.leaveConference?.(callId, c.party);
         return;
     }
   }
@@ -113,4 +507,8 @@ export class TelephonyChannel extends Disposable {
 
 function ringKey(callId: string, endpoint: string): string {
   return `${callId}\u0000${endpoint}`;
+}
+
+function toData(vars: Variables): Record<string, unknown> {
+  return { ...vars };
 }
