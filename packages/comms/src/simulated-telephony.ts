@@ -164,13 +164,15 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
 
   bridge(callId: string, endpoint: string, options: { readonly ringTimeoutMs: number }): void {
     const call = this.call(callId);
-    if (call.bridgedTo || call.ringing.has(endpoint)) return;
+    if (call.bridgedTo === endpoint || call.ringing.has(endpoint)) return;
+    // Already bridged: a transfer to another agent; the customer's talk time runs on.
+    const transfer = call.bridgedTo !== undefined;
     const behaviour = this.endpoints.get(endpoint) ?? this.options.defaultEndpoint ?? {};
     this.emit({ type: 'bridge-ringing', callId, endpoint });
     const answers = behaviour.answers !== false && (behaviour.answerDelayMs ?? 0) < options.ringTimeoutMs;
     const timer = this.clock.setTimer(answers ? (behaviour.answerDelayMs ?? 0) : options.ringTimeoutMs, () => {
       call.ringing.delete(endpoint);
-      if (!this.calls.has(callId) || call.bridgedTo) return;
+      if (!this.calls.has(callId) || (call.bridgedTo && !transfer)) return;
       if (!answers) {
         this.emit({ type: 'bridge-failed', callId, endpoint, cause: 'no-answer' });
         return;
@@ -178,6 +180,10 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
       for (const t of call.ringing.values()) t.dispose();
       call.ringing.clear();
       call.bridgedTo = endpoint;
+      if (transfer) {
+        this.emit({ type: 'bridged', callId, endpoint });
+        return;
+      }
       call.patience?.dispose();
       call.patience = undefined;
       call.talk = this.clock.setTimer(call.caller.talkMs, () => {

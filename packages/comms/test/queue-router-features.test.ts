@@ -1,0 +1,123 @@
+import { InMemoryContactEventLog, QueueRouter, SimulatedTelephony, TelephonyChannel, VirtualClock, isOpen, nextOpening, type ContactExit } from '@caruso/comms';
+
+function setup() {
+  const clock = new VirtualClock(); // Monday 2025-01-06 08:00 UTC
+  const log = new InMemoryContactEventLog();
+  const router = new QueueRouter({ clock, events: log, idPrefix: 'x' });
+  const telephony = new SimulatedTelephony(clock);
+  const channel = new TelephonyChannel({ router, telephony, defaultQueueId: 'sales' });
+  const exits: ContactExit[] = [];
+  router.onDidExit((e) => exits.push(e));
+  return { clock, log, router, telephony, channel, exits };
+}
+
+describe('QueueRouter: opening hours, empty exit, agent expressions', () => {
+  it('opening hours follow the time zone, holidays included', () => {
+    const hours = { timeZone: 'America/New_York', days: { mon: [['09:00', '17:00']] as [string, string][] }, closedDates: ['2025-01-13'] };
+    const mon8utc = Date.UTC(2025, 0, 6, 8);
+    expect(isOpen(hours, mon8utc)).toBe(false); // 03:00 in New York
+    expect(nextOpening(hours, mon8utc)).toBe(Date.UTC(2025, 0, 6, 14)); // 09:00 EST
+    expect(isOpen(hours, Date.UTC(2025, 0, 13, 15))).toBe(false); // a holiday
+  });
+
+  it('after hours a contact moves to the other queue of the after-hours action', () => {
+    const t = setup();
+    t.router.addQueue({ id: 'night' });
+    t.router.addQueue({ id: 'sales', openingHours: { timeZone: 'UTC', days: { mon: [['09:00', '17:00']] } }, afterHours: { action: 'queue', queueId: 'night' } });
+    const c = t.router.enqueue({ channel: 'chat', queueId: 'sales' });
+    expect(t.router.contact(c.id)).toMatchObject({ queueId: 'night', state: 'queued' });
+    t.clock.advance(3_600_000);
+    const d = t.router.enqueue({ channel: 'chat', queueId: 'sales' });
+    expect(t.router.contact(d.id)).toMatchObject({ queueId: 'sales' });
+  });
+
+  it('the empty exit: when the last agent logs out the waiting contacts exit with reason empty', () => {
+    const t = setup();
+    t.router.addQueue({ id: 'sales', whenEmpty: { action: 'message', prompt: 'Closed' } });
+    t.router.addAgent({ id: 'a', queues: [{ queueId: 'sales' }], capacity: { chat: 1 } });
+    t.router.login('a');
+    t.router.pause('a', 'break');
+    const c = t.router.enqueue({ channel: 'chat', queueId: 'sales' });
+    expect(t.router.contact(c.id)?.state).toBe('queued');
+    t.router.logout('a');
+    expect(t.exits).toEqual([expect.objectContaining({ contactId: c.id, reason: 'empty', action: { action: 'message', prompt: 'Closed' } })]);
+  });
+
+  it('an agent expression over attributes picks the agents, also with the contact data', () => {
+    const t = setup();
+    t.router.addQueue({ id: 'sales', strategy: 'linear', agentExpression: "contains(languages, coalesce(contact.lang, 'en')) and seniority >= 2" });
+    t.router.addAgent({ id: 'junior', queues: [{ queueId: 'sales' }], attributes: { languages: ['nl', 'en'], seniority: 1 } });
+    t.router.addAgent({ id: 'fr', queues: [{ queueId: 'sales' }], attributes: { languages: ['fr'], seniority: 5 } });
+    t.router.addAgent({ id: 'nl', queues: [{ queueId: 'sales' }], attributes: { languages: ['nl', 'en'], seniority: 3 } });
+    for (const a of ['junior', 'fr', 'nl']) t.router.login(a);
+    const fr = t.router.enqueue({ channel: 'chat', queueId: 'sales', data: { lang: 'fr' } });
+    const en = t.router.enqueue({ channel: 'chat', queueId: 'sales' });
+    expect(t.router.contact(fr.id)?.agentIds).toEqual(['fr']);
+    expect(t.router.contact(en.id)?.agentIds).toEqual(['nl']);
+  });
+
+  it('bad queue options are refused with a coded error and add nothing', () => {
+    const t = setup();
+    expect(() => t.router.addQueue({ id: 'q', agentExpression: 'seniority >= ' })).toThrow(expect.objectContaining({ code: 'CARUSO_COMMS_INVALID_QUEUE' }));
+    expect(() => t.router.addQueue({ id: 'q', openingHours: { timeZone: 'Mars/Olympus', days: {} } })).toThrow(expect.objectContaining({ code: 'CARUSO_COMMS_INVALID_QUEUE' }));
+    expect(() => t.router.addQueue({ id: 'q', whenEmpty: { action: 'queue', queueId: 'q' } })).toThrow(expect.objectContaining({ code: 'CARUSO_COMMS_INVALID_QUEUE' }));
+    expect(t.router.queueIds()).toEqual([]);
+  });
+});
+
+describe('transfers, conference and hold on the line', () => {
+  function connected() {
+    const t = setup();
+    t.router.addQueue({ id: 'sales', wrapUpMs: 10_000 });
+    for (const a of ['a', 'b', 'c']) t.router.addAgent({ id: a, queues: [{ queueId: 'sales' }], endpoint: `sip:${a}@pbx` });
+    t.router.login('a');
+    const callId = t.telephony.placeInboundCall({ from: '+3201', talkMs: 600_000 });
+    t.clock.advance(1);
+    t.router.login('b');
+    t.router.login('c');
+    expect(t.router.agent('a').state).toBe('busy');
+    return { ...t, callId };
+  }
+
+  it('transfers to an agent: the first goes to wrap-up, the second is rung and connected', async () => {
+    const t = connected();
+    t.router.transferToAgent(t.callId, 'c');
+    t.clock.advance(1);
+    expect(t.router.agent('a').state).toBe('wrap-up');
+    expect(t.router.agent('c').state).toBe('busy');
+    expect(t.router.agent('b').state).toBe('ready');
+    expect(() => t.router.transferToAgent(t.callId, 'a')).toThrow(expect.objectContaining({ code: 'CARUSO_COMMS_AGENT_STATE' }));
+    const kinds = (await t.log.read()).filter((e) => e.contactId === t.callId).map((e) => `${e.kind}@${e.agentId ?? ''}`);
+    expect(kinds).toEqual(['queue-entered@', 'offered@a', 'connected@a', 'completed@a', 'transferred@c', 'offered@c', 'connected@c']);
+  });
+
+  it('transfers to an outside number on the line', async () => {
+    const t = connected();
+    const events: string[] = [];
+    t.telephony.onDidEvent((e) => events.push(e.type === 'transferred' ? `transferred:${e.destination}` : e.type));
+    t.router.transferToNumber(t.callId, '+3299887766');
+    expect(events).toEqual(['transferred:+3299887766']);
+    expect(t.router.contact(t.callId)).toBeUndefined();
+    expect(t.router.agent('a').state).toBe('wrap-up');
+    expect((await t.log.read()).at(-2)).toMatchObject({ kind: 'completed', reason: 'transferred-out' });
+  });
+
+  it('a conference of three holds both agents until the call ends; hold goes to the line and back', async () => {
+    const t = connected();
+    t.router.conference(t.callId, { agentId: 'b' });
+    t.router.conference(t.callId, { number: '+3255' });
+    expect(t.telephony.partiesOf(t.callId)).toEqual(['sip:b@pbx', '+3255']);
+    expect(t.router.agent('b').state).toBe('busy');
+    const held: string[] = [];
+    t.telephony.onDidEvent((e) => held.push(e.type));
+    t.router.hold(t.callId);
+    t.clock.advance(30_000);
+    t.router.retrieve(t.callId);
+    expect(held).toEqual(['held', 'unheld']);
+    t.clock.advance(575_000); // the caller hangs up at 600 s; a's wrap-up lasts 10 s
+    expect(t.router.agent('a').state).toBe('wrap-up');
+    expect(t.router.agent('b').state).toBe('ready');
+    const completed = (await t.log.read()).find((e) => e.kind === 'completed');
+    expect(completed).toMatchObject({ agentId: 'a', holdMs: 30_000 });
+  });
+});
