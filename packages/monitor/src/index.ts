@@ -10,3 +10,8 @@ export * from './monitor.js';
 export * from './monitor-hub.js';
 export * from './monitor-listener.js';
 export * from './monitor-service.js';
+export * from './reports/report-definition.js';
+export * from './reports/builtin-reports.js';
+export * from './reports/report-catalogue.js';
+export * from './reports/report-engine.js';
+export * from './reports/report-output.js';

@@ -1,0 +1,344 @@
+import { CONTACT_EVENTS_TABLE } from '@caruso/comms';
+import { isCarusoError } from '@caruso/kernel';
+import type { StorageManager } from '@caruso/storage';
+import { MonitorErrors } from '../errors.js';
+import { reportDialect } from './dialects/index.js';
+import type { EventField, EventMeasure, ReportDefinition, ReportDimension } from './report-definition.js';
+
+/** The period and extra filters of one run of a report. */
+export interface ReportRequest {
+  /** Start of the period, inclusive (ms since the epoch). */
+  readonly from: number;
+  /** End of the period, exclusive. */
+  readonly to: number;
+  readonly queue?: readonly string[];
+  readonly agent?: readonly string[];
+  readonly channel?: readonly string[];
+  readonly campaign?: readonly string[];
+}
+
+/** A cell: a number, a dimension's text, or null (no data, e.g. a ratio over zero). */
+export type ReportCell = string | number | null;
+
+/** What a report run returns. */
+export interface ReportResult {
+  readonly name: string;
+  readonly title: string;
+  readonly from: string;
+  readonly to: string;
+  /** Dimensions first, then the columns. */
+  readonly columns: readonly string[];
+  readonly dimensions: readonly string[];
+  readonly rows: ReadonlyArray<Readonly<Record<string, ReportCell>>>;
+  readonly chart: string | undefined;
+}
+
+const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const FIELD_COLUMN: Record<EventField, string> = { waitMs: 'wait_ms', ringMs: 'ring_ms', talkMs: 'talk_ms', holdMs: 'hold_ms', wrapMs: 'wrap_ms' };
+/** How far outside the period the events of a contact are looked at (its entry before, its end after). */
+const MARGIN_MS = 86_400_000;
+
+/** Bound values and an SQL builder that only ever inlines integers it validated. */
+class Sql {
+  readonly bindings: Array<string | number> = [];
+  bind(v: string): string {
+    this.bindings.push(v);
+    return '?';
+  }
+  list(vs: readonly string[]): string {
+    return `(${vs.map((v) => this.bind(v)).join(', ')})`;
+  }
+}
+
+function int(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new TypeError(`not an integer: ${n}`);
+  return String(n);
+}
+
+function timeDims(column: string, offsetMs: number): Partial<Record<ReportDimension, string>> {
+  const local = `(${column} + ${int(offsetMs)})`;
+  return {
+    hour: `((${local} / 3600000) % 24)`,
+    day: `(${local} / 86400000)`,
+    weekday: `(((${local} / 86400000) + 4) % 7)`,
+  };
+}
+
+function dimValue(d: ReportDimension, v: unknown): ReportCell {
+  if (v === null || v === undefined) return null;
+  if (d === 'hour') return Number(v);
+  if (d === 'day') return new Date(Number(v) * 86_400_000).toISOString().slice(0, 10);
+  if (d === 'weekday') return WEEKDAYS[Number(v)] ?? null;
+  return String(v);
+}
+
+function ratio(n: number, d: number): number | null {
+  return d > 0 ? n / d : null;
+}
+
+const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+
+/**
+ * Runs a declared report by SQL over the contact event log, on SQLite or PostgreSQL. Identifiers
+ * come only from this file and the definition's validated names; every filter value is bound.
+ * Throws CARUSO_MONITOR_INVALID_PERIOD or CARUSO_MONITOR_REPORT_FAILED.
+ */
+export async function runReport(storage: StorageManager, def: ReportDefinition, req: ReportRequest): Promise<ReportResult> {
+  if (!Number.isSafeInteger(req.from) || !Number.isSafeInteger(req.to)) throw MonitorErrors.CARUSO_MONITOR_INVALID_PERIOD({ reason: 'from and to must be times' });
+  if (req.to <= req.from) throw MonitorErrors.CARUSO_MONITOR_INVALID_PERIOD({ reason: 'to must be after from' });
+  const groupBy = def.groupBy ?? [];
+  const filters = { ...(def.filters ?? {}) } as Record<string, readonly string[]>;
+  for (const k of ['queue', 'agent', 'channel', 'campaign'] as const) {
+    const v = req[k];
+    if (v && v.length > 0) filters[k] = v;
+  }
+  if (filters['campaign'] && def.source !== 'events') throw MonitorErrors.CARUSO_MONITOR_INVALID_PERIOD({ reason: `report ${def.name} cannot be filtered by campaign` });
+  let rows: Array<Record<string, ReportCell>>;
+  try {
+    if (!(await storage.hasTable(CONTACT_EVENTS_TABLE))) rows = [];
+    else if (def.source === 'contacts') rows = await contactsReport(storage, def, req, filters);
+    else if (def.source === 'agents') rows = await agentsReport(storage, def, req, filters);
+    else rows = await eventsReport(storage, def, req, filters);
+  } catch (cause) {
+    if (isCarusoError(cause) && cause.code.startsWith('CARUSO_MONITOR_')) throw cause;
+    const reason = cause instanceof Error ? cause.message.split('\n')[0]!.slice(0, 200) : 'database error';
+    throw MonitorErrors.CARUSO_MONITOR_REPORT_FAILED({ report: def.name, dialect: storage.dialect, reason }, { cause });
+  }
+  return {
+    name: def.name,
+    title: def.title ?? def.name,
+    from: new Date(req.from).toISOString(),
+    to: new Date(req.to).toISOString(),
+    dimensions: groupBy,
+    columns: [...groupBy, ...def.columns],
+    rows,
+    chart: def.chart ?? def.columns[0],
+  };
+}
+
+async function query(storage: StorageManager, sql: Sql, text: string): Promise<Array<Record<string, unknown>>> {
+  const r = (await storage.knex.raw(text, sql.bindings)) as unknown;
+  // better-sqlite3 returns the rows; pg returns { rows }.
+  return (Array.isArray(r) ? r : (r as { rows: Array<Record<string, unknown>> }).rows) as Array<Record<string, unknown>>;
+}
+
+function orderAndShape(groupBy: readonly ReportDimension[], raw: Array<Record<string, unknown>>, build: (r: Record<string, unknown>) => Record<string, ReportCell>): Array<Record<string, ReportCell>> {
+  return raw.map((r) => {
+    const row: Record<string, ReportCell> = {};
+    groupBy.forEach((d, i) => (row[d] = dimValue(d, r[`d${i}`])));
+    return Object.assign(row, build(r));
+  });
+}
+
+async function contactsReport(storage: StorageManager, def: ReportDefinition, req: ReportRequest, filters: Record<string, readonly string[]>): Promise<Array<Record<string, ReportCell>>> {
+  const T = (def.options?.thresholdSeconds ?? 20) * 1000;
+  const S = (def.options?.shortAbandonSeconds ?? def.options?.thresholdSeconds ?? 20) * 1000;
+  const offset = (def.options?.utcOffsetMinutes ?? 0) * 60_000;
+  const sql = new Sql();
+  const t = CONTACT_EVENTS_TABLE;
+  const dims: Record<string, string> = { ...timeDims('k.first_at', offset), queue: 'k.queue_id', agent: 'k.agent_id', channel: 'k.channel' };
+  const groupBy = def.groupBy ?? [];
+  const where: string[] = [`k.first_at >= ${int(req.from)}`, `k.first_at < ${int(req.to)}`];
+  const fcol: Record<string, string> = { queue: 'k.queue_id', agent: 'k.agent_id', channel: 'k.channel', direction: 'k.direction' };
+  for (const [k, v] of Object.entries(filters)) if (fcol[k]) where.push(`${fcol[k]} IN ${sql.list(v)}`);
+  const wait = 'COALESCE(k.answer_wait, k.abandon_wait, k.exit_wait)';
+  const text = `
+WITH c AS (
+  SELECT contact_id,
+    MIN(CASE WHEN kind = 'queue-entered' THEN seq END) AS e_seq,
+    MIN(CASE WHEN kind = 'connected' THEN seq END) AS a_seq,
+    MIN(CASE WHEN kind = 'abandoned' THEN seq END) AS b_seq,
+    MIN(CASE WHEN kind = 'exited' THEN seq END) AS x_seq,
+    MAX(CASE WHEN kind = 'exited' AND reason = 'timeout' THEN 1 ELSE 0 END) AS timeout,
+    MAX(CASE WHEN kind = 'transferred' THEN 1 ELSE 0 END) AS transferred,
+    MAX(CASE WHEN kind = 'completed' AND (reason IS NULL OR reason <> 'transferred') THEN 1 ELSE 0 END) AS handled,
+    SUM(CASE WHEN kind = 'completed' THEN COALESCE(talk_ms, 0) ELSE 0 END) AS talk_ms,
+    SUM(CASE WHEN kind = 'completed' THEN COALESCE(hold_ms, 0) ELSE 0 END) AS hold_ms,
+    SUM(CASE WHEN kind = 'wrap-up-ended' THEN COALESCE(wrap_ms, 0) ELSE 0 END) AS wrap_ms
+  FROM ${t}
+  WHERE contact_id IS NOT NULL AND at >= ${int(req.from - MARGIN_MS)} AND at < ${int(req.to + MARGIN_MS)}
+    AND kind IN ('queue-entered', 'connected', 'abandoned', 'exited', 'transferred', 'completed', 'wrap-up-ended')
+  GROUP BY contact_id
+), k AS (
+  SELECT c.*, e.at - COALESCE(e.wait_ms, 0) AS first_at, e.queue_id, e.channel, e.direction,
+    a.agent_id, a.wait_ms AS answer_wait, b.wait_ms AS abandon_wait, x.wait_ms AS exit_wait
+  FROM c JOIN ${t} e ON e.seq = c.e_seq
+  LEFT JOIN ${t} a ON a.seq = c.a_seq
+  LEFT JOIN ${t} b ON b.seq = c.b_seq
+  LEFT JOIN ${t} x ON x.seq = c.x_seq
+)
+SELECT ${groupBy.map((d, i) => `${dims[d]} AS d${i}, `).join('')}
+  COUNT(*) AS offered,
+  SUM(CASE WHEN k.a_seq IS NOT NULL THEN 1 ELSE 0 END) AS answered,
+  SUM(k.handled) AS handled,
+  SUM(CASE WHEN k.b_seq IS NOT NULL THEN 1 ELSE 0 END) AS abandoned,
+  SUM(CASE WHEN k.b_seq IS NOT NULL AND COALESCE(k.abandon_wait, 0) <= ${int(S)} THEN 1 ELSE 0 END) AS short_abandons,
+  SUM(k.transferred) AS transferred,
+  SUM(k.timeout) AS timeouts,
+  SUM(CASE WHEN k.x_seq IS NOT NULL THEN 1 ELSE 0 END) AS exited,
+  SUM(CASE WHEN k.a_seq IS NOT NULL AND COALESCE(k.answer_wait, 0) <= ${int(T)} THEN 1 ELSE 0 END) AS within,
+  SUM(CASE WHEN k.a_seq IS NOT NULL THEN COALESCE(k.answer_wait, 0) ELSE 0 END) AS answer_wait_ms,
+  SUM(CASE WHEN ${wait} IS NOT NULL THEN 1 ELSE 0 END) AS waited,
+  SUM(COALESCE(${wait}, 0)) AS wait_ms,
+  MAX(${wait}) AS longest_wait_ms,
+  SUM(k.talk_ms) AS talk_ms,
+  SUM(k.talk_ms + k.hold_ms + k.wrap_ms) AS handle_ms
+FROM k
+WHERE ${where.join(' AND ')}
+${groupBy.length ? `GROUP BY ${groupBy.map((d) => dims[d]).join(', ')} ORDER BY ${groupBy.map((d) => dims[d]).join(', ')}` : ''}`;
+  const raw = await query(storage, sql, text);
+  const cols = def.columns;
+  const shaped = orderAndShape(groupBy, raw, (r) => {
+    const O = num(r['offered']);
+    const A = num(r['answered']);
+    const H = num(r['handled']);
+    const B = num(r['abandoned']);
+    const Bt = num(r['short_abandons']);
+    const X = num(r['exited']);
+    const within = num(r['within']);
+    const all: Record<string, ReportCell> = {
+      offered: O,
+      answered: A,
+      handled: H,
+      abandoned: B,
+      shortAbandons: Bt,
+      abandonedExcludingShort: B - Bt,
+      transferred: num(r['transferred']),
+      timeouts: num(r['timeouts']),
+      exited: X,
+      answeredWithinThreshold: within,
+      serviceLevel: ratio(within, A),
+      serviceLevelOfOffered: ratio(within, A + B + X),
+      serviceLevelExcludingShortAbandons: ratio(within, A + B - Bt),
+      asaSeconds: A > 0 ? num(r['answer_wait_ms']) / 1000 / A : null,
+      avgWaitSeconds: num(r['waited']) > 0 ? num(r['wait_ms']) / 1000 / num(r['waited']) : null,
+      longestWaitSeconds: r['longest_wait_ms'] === null || r['longest_wait_ms'] === undefined ? null : num(r['longest_wait_ms']) / 1000,
+      avgTalkSeconds: H > 0 ? num(r['talk_ms']) / 1000 / H : null,
+      ahtSeconds: H > 0 ? num(r['handle_ms']) / 1000 / H : null,
+      abandonRate: ratio(B, O),
+    };
+    return Object.fromEntries(cols.map((c) => [c, all[c] ?? null]));
+  });
+  // A period without contacts still has its one total row.
+  if (groupBy.length === 0 && shaped.length === 1 && num(raw[0]?.['offered']) === 0) {
+    return [Object.fromEntries(cols.map((c) => [c, ['serviceLevel', 'serviceLevelOfOffered', 'serviceLevelExcludingShortAbandons', 'asaSeconds', 'avgWaitSeconds', 'longestWaitSeconds', 'avgTalkSeconds', 'ahtSeconds', 'abandonRate'].includes(c) ? null : 0]))];
+  }
+  return shaped;
+}
+
+async function agentsReport(storage: StorageManager, def: ReportDefinition, req: ReportRequest, filters: Record<string, readonly string[]>): Promise<Array<Record<string, ReportCell>>> {
+  const sql = new Sql();
+  const t = CONTACT_EVENTS_TABLE;
+  const groupBy = def.groupBy ?? [];
+  const dims: Record<string, string> = { agent: 's.agent_id', reason: 's.reason' };
+  const where: string[] = [];
+  if (filters['agent']) where.push(`s.agent_id IN ${sql.list(filters['agent'])}`);
+  if (filters['state']) where.push(`s.state IN ${sql.list(filters['state'])}`);
+  const from = int(req.from);
+  const to = int(req.to);
+  const end = `(CASE WHEN s.next_at IS NULL OR s.next_at > ${to} THEN ${to} ELSE s.next_at END)`;
+  const start = `(CASE WHEN s.at < ${from} THEN ${from} ELSE s.at END)`;
+  const ms = `(CASE WHEN ${end} > ${start} THEN ${end} - ${start} ELSE 0 END)`;
+  const sum = (states: string): string => `SUM(CASE WHEN s.state IN (${states}) THEN ${ms} ELSE 0 END)`;
+  const text = `
+WITH s AS (
+  SELECT agent_id, state, reason, at, LEAD(at) OVER (PARTITION BY agent_id ORDER BY seq) AS next_at
+  FROM ${t}
+  WHERE kind = 'agent-state-changed' AND agent_id IS NOT NULL AND at < ${to} AND at >= ${int(req.from - 7 * MARGIN_MS)}
+)
+SELECT ${groupBy.map((d, i) => `${dims[d]} AS d${i}, `).join('')}
+  ${sum("'ready', 'reserved', 'busy', 'wrap-up', 'paused'")} AS logged_in,
+  ${sum("'ready'")} AS ready, ${sum("'reserved'")} AS reserved, ${sum("'busy'")} AS busy,
+  ${sum("'wrap-up'")} AS wrap_up, ${sum("'paused'")} AS paused
+FROM s
+${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+GROUP BY ${groupBy.length ? groupBy.map((d) => dims[d]).join(', ') : "'all'"}
+HAVING ${sum("'ready', 'reserved', 'busy', 'wrap-up', 'paused'")} > 0
+${groupBy.length ? `ORDER BY ${groupBy.map((d) => dims[d]).join(', ')}` : ''}`;
+  const raw = await query(storage, sql, text);
+  // Contacts handled, their handle time and ring-no-answers, by agent, from the contact events.
+  const counts = new Map<string, { handled: number; handleMs: number; rna: number }>();
+  if (!groupBy.includes('reason')) {
+    const sql2 = new Sql();
+    const w2 = [`agent_id IS NOT NULL`, `at >= ${from}`, `at < ${to}`, `kind IN ('completed', 'wrap-up-ended', 'ring-no-answer')`];
+    if (filters['agent']) w2.push(`agent_id IN ${sql2.list(filters['agent'])}`);
+    const rows2 = await query(
+      storage,
+      sql2,
+      `SELECT ${groupBy.includes('agent') ? 'agent_id' : "'all'"} AS a,
+        SUM(CASE WHEN kind = 'completed' AND (reason IS NULL OR reason <> 'transferred') THEN 1 ELSE 0 END) AS handled,
+        SUM(CASE WHEN kind = 'completed' THEN COALESCE(talk_ms, 0) + COALESCE(hold_ms, 0) WHEN kind = 'wrap-up-ended' THEN COALESCE(wrap_ms, 0) ELSE 0 END) AS handle_ms,
+        SUM(CASE WHEN kind = 'ring-no-answer' THEN 1 ELSE 0 END) AS rna
+      FROM ${t} WHERE ${w2.join(' AND ')} GROUP BY ${groupBy.includes('agent') ? 'agent_id' : "'all'"}`,
+    );
+    for (const r of rows2) counts.set(String(r['a']), { handled: num(r['handled']), handleMs: num(r['handle_ms']), rna: num(r['rna']) });
+  }
+  return orderAndShape(groupBy, raw, (r) => {
+    const key = groupBy.includes('agent') ? String(r[`d${groupBy.indexOf('agent')}`]) : 'all';
+    const c = counts.get(key) ?? { handled: 0, handleMs: 0, rna: 0 };
+    const ready = num(r['ready']);
+    const reserved = num(r['reserved']);
+    const busy = num(r['busy']);
+    const wrap = num(r['wrap_up']);
+    const all: Record<string, ReportCell> = {
+      loggedInSeconds: num(r['logged_in']) / 1000,
+      readySeconds: ready / 1000,
+      reservedSeconds: reserved / 1000,
+      busySeconds: busy / 1000,
+      wrapUpSeconds: wrap / 1000,
+      pausedSeconds: num(r['paused']) / 1000,
+      occupancy: ratio(busy + wrap, ready + reserved + busy + wrap),
+      utilization: ratio(busy + wrap, num(r['logged_in'])),
+      handled: c.handled,
+      ahtSeconds: c.handled > 0 ? c.handleMs / 1000 / c.handled : null,
+      ringNoAnswer: c.rna,
+    };
+    return Object.fromEntries(def.columns.map((col) => [col, all[col] ?? null]));
+  });
+}
+
+async function eventsReport(storage: StorageManager, def: ReportDefinition, req: ReportRequest, filters: Record<string, readonly string[]>): Promise<Array<Record<string, ReportCell>>> {
+  const sql = new Sql();
+  const dialect = reportDialect(storage.dialect);
+  const offset = (def.options?.utcOffsetMinutes ?? 0) * 60_000;
+  const campaign = `COALESCE(${dialect.jsonText('data', 'campaignId')}, queue_id)`;
+  const dims: Record<string, string> = { ...timeDims('at', offset), queue: 'queue_id', agent: 'agent_id', channel: 'channel', reason: 'reason', kind: 'kind', campaign };
+  const groupBy = def.groupBy ?? [];
+  const measures = def.measures ?? [];
+  const selects: string[] = [];
+  const kinds = new Set<string>();
+  measures.forEach((m, i) => {
+    if ('ratio' in m) return;
+    for (const k of m.kinds) kinds.add(k);
+    // Each use of the condition in the text binds its values again (bindings are positional).
+    const cond = (): string => `kind IN ${sql.list(m.kinds)}${m.reasons ? ` AND reason IN ${sql.list(m.reasons)}` : ''}`;
+    const field = m.field ? FIELD_COLUMN[m.field] : undefined;
+    if (m.aggregate === 'count') selects.push(`SUM(CASE WHEN ${cond()} THEN 1 ELSE 0 END) AS m${i}`);
+    else if (m.aggregate === 'sum') selects.push(`SUM(CASE WHEN ${cond()} THEN COALESCE(${field}, 0) ELSE 0 END) AS m${i}`);
+    else if (m.aggregate === 'avg') selects.push(`SUM(CASE WHEN ${cond()} AND ${field} IS NOT NULL THEN ${field} ELSE 0 END) AS m${i}, SUM(CASE WHEN ${cond()} AND ${field} IS NOT NULL THEN 1 ELSE 0 END) AS n${i}`);
+    else selects.push(`${m.aggregate === 'max' ? 'MAX' : 'MIN'}(CASE WHEN ${cond()} THEN ${field} END) AS m${i}`);
+  });
+  const where = [`at >= ${int(req.from)}`, `at < ${int(req.to)}`, `kind IN ${sql.list([...kinds])}`];
+  const fcol: Record<string, string> = { queue: 'queue_id', agent: 'agent_id', channel: 'channel', direction: 'direction', campaign };
+  for (const [k, v] of Object.entries(filters)) if (fcol[k]) where.push(`${fcol[k]} IN ${sql.list(v)}`);
+  // The bindings of the SELECT come first in the text, so build the WHERE bindings after them.
+  const text = `SELECT ${groupBy.map((d, i) => `${dims[d]} AS d${i}, `).join('')}${selects.join(', ')}
+FROM ${CONTACT_EVENTS_TABLE} WHERE ${where.join(' AND ')}
+${groupBy.length ? `GROUP BY ${groupBy.map((d) => dims[d]).join(', ')} ORDER BY ${groupBy.map((d) => dims[d]).join(', ')}` : ''}`;
+  // A group whose events matched the kinds of one measure but the reasons of none has nothing to show.
+  const raw = (await query(storage, sql, text)).filter((r) => measures.some((m, i) => !('ratio' in m) && num(r[`m${i}`]) !== 0));
+  return orderAndShape(groupBy, raw, (r) => {
+    const values = new Map<string, number | null>();
+    measures.forEach((m: EventMeasure, i) => {
+      if ('ratio' in m) {
+        const a = values.get(m.ratio[0]) ?? null;
+        const b = values.get(m.ratio[1]) ?? null;
+        values.set(m.name, a === null || b === null ? null : ratio(a, b));
+      } else if (m.aggregate === 'count') values.set(m.name, num(r[`m${i}`]));
+      else if (m.aggregate === 'sum') values.set(m.name, num(r[`m${i}`]) / 1000);
+      else if (m.aggregate === 'avg') values.set(m.name, num(r[`n${i}`]) > 0 ? num(r[`m${i}`]) / 1000 / num(r[`n${i}`]) : null);
+      else values.set(m.name, r[`m${i}`] === null || r[`m${i}`] === undefined ? null : num(r[`m${i}`]) / 1000);
+    });
+    return Object.fromEntries(def.columns.map((c) => [c, values.get(c) ?? null]));
+  });
+}

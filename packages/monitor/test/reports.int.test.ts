@@ -1,0 +1,113 @@
+import { forEachDatabase } from '@caruso/storage/testing';
+import { insertContactEvents } from '@caruso/monitor/testing';
+import { ReportCatalogue, runReport, type ReportResult } from '@caruso/monitor';
+import { DAY, HAND_MADE_LOG, at } from './report-log.js';
+
+const catalogue = new ReportCatalogue([
+  {
+    name: 'monday-sl',
+    source: 'contacts',
+    groupBy: ['weekday'],
+    columns: ['offered', 'serviceLevel', 'shortAbandons'],
+    options: { thresholdSeconds: 30, shortAbandonSeconds: 5 },
+  },
+]);
+const period = { from: DAY, to: DAY + 86_400_000 };
+
+describe('reports over the contact event log (hand-computed values)', () => {
+  forEachDatabase((db) => {
+    const run = (name: string, extra: Partial<Parameters<typeof runReport>[2]> = {}): Promise<ReportResult> => runReport(db.storage, catalogue.get(name), { ...period, ...extra });
+
+    beforeAll(async () => {
+      await insertContactEvents(db.storage, HAND_MADE_LOG);
+    });
+
+    it('inbound: every figure of the period', async () => {
+      const r = await run('inbound');
+      expect(r.rows).toHaveLength(1);
+      const row = r.rows[0]!;
+      expect(row).toMatchObject({
+        offered: 6, answered: 3, handled: 3, abandoned: 2, shortAbandons: 1, abandonedExcludingShort: 1, transferred: 1, timeouts: 1, exited: 1,
+        answeredWithinThreshold: 2, longestWaitSeconds: 60,
+      });
+      expect(row['serviceLevel']).toBeCloseTo(2 / 3, 10);
+      expect(row['serviceLevelOfOffered']).toBeCloseTo(2 / 6, 10);
+      expect(row['serviceLevelExcludingShortAbandons']).toBeCloseTo(2 / 4, 10);
+      expect(row['asaSeconds']).toBeCloseTo(55 / 3, 10);
+      expect(row['avgWaitSeconds']).toBeCloseTo(160 / 6, 10);
+      expect(row['avgTalkSeconds']).toBeCloseTo(650 / 3, 10);
+      expect(row['ahtSeconds']).toBeCloseTo(725 / 3, 10);
+      expect(row['abandonRate']).toBeCloseTo(2 / 6, 10);
+    });
+
+    it('inbound by queue (credited to the queue entered first), by hour, and filtered by queue', async () => {
+      const byQueue = await run('inbound-by-queue');
+      expect(byQueue.rows.map((r) => [r['queue'], r['offered'], r['answered'], r['abandoned'], r['exited'], r['transferred']])).toEqual([
+        ['billing', 4, 2, 2, 0, 0],
+        ['sales', 2, 1, 0, 1, 1],
+      ]);
+      expect(byQueue.rows[0]!['serviceLevelOfOffered']).toBeCloseTo(1 / 4, 10);
+      expect(byQueue.rows[0]!['serviceLevelExcludingShortAbandons']).toBeCloseTo(1 / 3, 10);
+      expect(byQueue.rows[1]!['ahtSeconds']).toBeCloseTo(265, 10);
+      const byHour = await run('inbound-by-hour');
+      expect(byHour.rows.map((r) => [r['hour'], r['offered'], r['answered']])).toEqual([[9, 3, 2], [10, 3, 1]]);
+      const billing = await run('inbound', { queue: ['billing'] });
+      expect(billing.rows[0]).toMatchObject({ offered: 4, answered: 2, asaSeconds: 20 });
+      const byDay = await run('inbound-by-day', { to: DAY + 2 * 86_400_000 });
+      expect(byDay.rows.map((r) => [r['day'], r['offered']])).toEqual([['2025-01-06', 6], ['2025-01-07', 1]]);
+    });
+
+    it('a company report with its own threshold and grouping', async () => {
+      const r = await run('monday-sl');
+      // T = 30 s: c1 (10 s), c2 (30 s) and c6 (15 s) are within; short abandons ≤ 5 s: c3.
+      expect(r.rows).toEqual([{ weekday: 'Monday', offered: 6, serviceLevel: 1, shortAbandons: 1 }]);
+    });
+
+    it('agents: time in each state clipped to the period, occupancy, utilization, handled, AHT, ring-no-answer', async () => {
+      const r = await run('agents');
+      expect(r.rows).toEqual([
+        {
+          agent: 'a1', loggedInSeconds: 32_400, readySeconds: 28_470, reservedSeconds: 0, busySeconds: 300, wrapUpSeconds: 30, pausedSeconds: 3_600,
+          occupancy: 330 / 28_800, utilization: 330 / 32_400, handled: 1, ahtSeconds: 460, ringNoAnswer: 1,
+        },
+        {
+          agent: 'a2', loggedInSeconds: 12_600, readySeconds: 11_570, reservedSeconds: 0, busySeconds: 120, wrapUpSeconds: 10, pausedSeconds: 900,
+          occupancy: 130 / 11_700, utilization: 130 / 12_600, handled: 2, ahtSeconds: 132.5, ringNoAnswer: 0,
+        },
+      ]);
+      const hour = await run('agents', { from: at(9), to: at(10), agent: ['a1'] });
+      expect(hour.rows).toEqual([expect.objectContaining({ agent: 'a1', loggedInSeconds: 3_600, readySeconds: 3_270, busySeconds: 300, wrapUpSeconds: 30 })]);
+      const pauses = await run('pauses');
+      expect(pauses.rows).toEqual([
+        { agent: 'a1', reason: 'lunch', pausedSeconds: 3_600 },
+        { agent: 'a2', reason: 'break', pausedSeconds: 900 },
+      ]);
+    });
+
+    it('voicemail, callbacks, campaigns, dial results and dispositions', async () => {
+      expect((await run('voicemail')).rows).toEqual([{ queue: 'billing', messages: 2, avgDurationSeconds: 40, notified: 1, calledBack: 1, avgTimeToCallBackSeconds: 1_800 }]);
+      expect((await run('callbacks')).rows).toEqual([
+        { queue: 'billing', scheduled: 0, attempts: 0, completed: 1, completionRate: null, avgTimeToCallBackSeconds: 1_800 },
+        { queue: 'sales', scheduled: 2, attempts: 1, completed: 1, completionRate: 0.5, avgTimeToCallBackSeconds: 600 },
+      ]);
+      expect((await run('campaigns')).rows).toEqual([{ campaign: 'spring', attempts: 4, contactsMade: 2, drops: 1, dropRate: 0.5, contactRate: 0.5 }]);
+      expect((await run('campaigns', { campaign: ['autumn'] })).rows).toEqual([]);
+      expect((await run('campaign-results')).rows).toEqual([
+        { campaign: 'spring', reason: 'answered', results: 2 },
+        { campaign: 'spring', reason: 'busy', results: 1 },
+        { campaign: 'spring', reason: 'no-answer', results: 1 },
+      ]);
+      expect((await run('dispositions')).rows).toEqual([{ reason: 'no-interest', contacts: 1 }, { reason: 'sale', contacts: 2 }]);
+    });
+
+    it('an empty period has one total row without ratios', async () => {
+      const r = await run('inbound', { from: DAY - 86_400_000 * 10, to: DAY - 86_400_000 * 9 });
+      expect(r.rows).toEqual([expect.objectContaining({ offered: 0, answered: 0, serviceLevel: null, asaSeconds: null })]);
+    });
+
+    it('rejects a bad period with a coded error', async () => {
+      await expect(run('inbound', { from: DAY, to: DAY })).rejects.toMatchObject({ code: 'CARUSO_MONITOR_INVALID_PERIOD' });
+      await expect(run('agents', { campaign: ['x'] })).rejects.toMatchObject({ code: 'CARUSO_MONITOR_INVALID_PERIOD' });
+    });
+  });
+});
