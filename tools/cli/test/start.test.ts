@@ -45,9 +45,15 @@ describe('caruso start and caruso services', () => {
     expect(out).toContain('stopped.');
   });
 
-  it('refuses an assembly file until assemblies are supported, with exit 1', async () => {
+  it('exits 1 naming the file when the assembly file cannot be read', async () => {
     const io = bufferIO({});
-    expect(await main(['start', 'crm.xml'], io)).toBe(1);
-    expect(io.err()).toContain('assembly files are not supported yet');
+    expect(await main(['start', 'no-such-assembly.xml'], io)).toBe(1);
+    expect(io.err()).toContain('no-such-assembly.xml:1:1: error: cannot read the assembly file: ENOENT');
+  });
+
+  it('exits 2 for two assembly files', async () => {
+    const io = bufferIO({});
+    expect(await main(['start', 'a.xml', 'b.xml'], io)).toBe(2);
+    expect(io.err()).toContain('one assembly file at most');
   });
 });

@@ -2,14 +2,22 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { AccessList, createLogger, createServiceManager, RemoteEndpoint } from '@caruso/kernel';
 import { ExitCode, InputError, UsageError, type CommandArea, type CommandIO } from '../command.js';
+import { maskUrl } from '@caruso/storage';
+import { readAssembly } from '../assembly/assembly-file.js';
+import { AssemblyStartError, startAssembly } from '../assembly/assembly-runtime.js';
 
 const HELP = `caruso start: run a Caruso assembly.
 
-Usage: caruso start [--host HOST] [--port PORT]
+Usage: caruso start [assembly.xml] [--host HOST] [--port PORT]
 
-Starts the service manager with its built-in services and its remote endpoint, so that other
-processes (service wrappers, a front office) can register and look up services at its address.
-Stop it with Ctrl-C: every service stops in reverse dependency order.
+With an assembly file (dtd/assembly.dtd): validates it (file:line:col errors, exit 1), starts every
+service it declares through the service manager (storage, business objects with their tables
+migrated, dialogue scripts, the communication server, the assembly's own services such as legacy
+wrappers), prints the addresses and stops cleanly on Ctrl-C.
+
+Without one: starts the service manager alone with its remote endpoint, so that other processes
+(service wrappers, a front office) can register and look up services at its address.
+Every service stops in reverse dependency order on Ctrl-C.
 
 Options:
   --host HOST   interface of the remote endpoint (default: $CARUSO_MANAGER_HOST or 127.0.0.1)
@@ -20,8 +28,9 @@ Access: remote clients authenticate with a token. Grants come from $CARUSO_ACCES
 docs/operations.md); otherwise an administrator token is taken from $CARUSO_ACCESS_TOKEN, or one is
 generated for this run and printed.
 
-Assembly files (examples/utility) are not read yet: until they exist, 'caruso start' runs the
-service manager alone and says so.`;
+Environment: CARUSO_DB_URL overrides the assembly's storage URL; PORT, SIP_PORT and
+CARUSO_MANAGER_PORT override its ports; secrets (passwords, relay credentials) come only from
+the variables the assembly names.`;
 
 function parsePort(text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;
@@ -32,9 +41,8 @@ function parsePort(text: string | undefined, fallback: number): number {
 
 async function run(args: string[], io: CommandIO): Promise<ExitCode> {
   const { values, positionals } = parseArgs({ args, options: { host: { type: 'string' }, port: { type: 'string' } }, allowPositionals: true });
-  if (positionals.length > 0) {
-    throw new InputError(`error: ${positionals[0]}: assembly files are not supported yet; run 'caruso start' without one to start the service manager alone`);
-  }
+  if (positionals.length > 1) throw new UsageError(`one assembly file at most, got ${positionals.length}`);
+  if (positionals.length === 1) return runAssembly(positionals[0] as string, values, io);
   const host = values.host ?? io.env['CARUSO_MANAGER_HOST'] ?? '127.0.0.1';
   const port = parsePort(values.port ?? io.env['CARUSO_MANAGER_PORT'], 7070);
   let accessList: AccessList;
@@ -81,6 +89,46 @@ async function run(args: string[], io: CommandIO): Promise<ExitCode> {
   io.stdout.write('stopping…\n');
   await endpoint.close();
   await manager.stop();
+  io.stdout.write('stopped.\n');
+  return ExitCode.Ok;
+}
+
+async function runAssembly(file: string, values: { host?: string; port?: string }, io: CommandIO): Promise<ExitCode> {
+  const env = { ...io.env };
+  if (values.host !== undefined) env['CARUSO_MANAGER_HOST'] = values.host;
+  if (values.port !== undefined) env['CARUSO_MANAGER_PORT'] = String(parsePort(values.port, 7070));
+  const { assembly, diagnostics } = readAssembly(file, env);
+  for (const d of diagnostics) io.stderr.write(`${String(d)}\n`);
+  if (!assembly) return ExitCode.BadInput;
+  const logger = createLogger({ level: io.env['CARUSO_LOG_LEVEL'] ?? 'warn' });
+  io.stdout.write(`Starting ${assembly.name}${assembly.version ? ` ${assembly.version}` : ''} from ${file} …\n`);
+  let running;
+  try {
+    running = await startAssembly(assembly, { env, logger });
+  } catch (err) {
+    if (err instanceof AssemblyStartError) throw new InputError(`error: ${err.message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new InputError(`error: port ${assembly.manager.port} on ${assembly.manager.host} is in use: is another Caruso running? Choose one with --port`);
+    throw err;
+  }
+  const lines = [
+    `Caruso assembly '${assembly.name}' running.`,
+    `  database:        ${maskUrl(assembly.storageUrl)}`,
+    `  services:        ${running.services().map((s) => `${s.tokenId}@${s.version}`).join(', ')}`,
+    `  remote endpoint: ${running.managerUrl}`,
+    running.generatedAccessToken
+      ? `  access token (generated for this run; set CARUSO_ACCESS_TOKEN to choose one): ${running.generatedAccessToken}`
+      : '  access: from the environment',
+  ];
+  if (running.notStarted.length) lines.push(`  declared but not started by this version: ${running.notStarted.join('; ')}`);
+  lines.push('Press Ctrl-C to stop.', '');
+  io.stdout.write(lines.join('\n'));
+  await new Promise<void>((resolve) => {
+    if (io.signal.aborted) resolve();
+    io.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  io.stdout.write('stopping…\n');
+  await running.stop();
   io.stdout.write('stopped.\n');
   return ExitCode.Ok;
 }

@@ -1,0 +1,484 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { attributePosition, childElements, DiagnosticSink, parseXml, textContent, type SourcePosition, type XmlDiagnostic, type XmlElement } from '@caruso/kernel';
+
+/**
+ * The assembly file (dtd/assembly.dtd) read into a plain description. Reading never starts
+ * anything: every problem comes back as a `file:line:col` diagnostic.
+ */
+
+/** A queue as the assembly declares it (durations in seconds). */
+export interface AssemblyQueue {
+  readonly id: string;
+  readonly strategy: string;
+  readonly wrapUpS?: number;
+  readonly ringTimeoutS?: number;
+  readonly maxNoAnswer?: number;
+  readonly maxWaitS?: number;
+  readonly maxLength?: number;
+  readonly ageing?: number;
+  readonly voicemail: boolean;
+  readonly callbacks: boolean;
+  readonly skills: ReadonlyArray<{ readonly name: string; readonly level: number }>;
+  readonly overflow: ReadonlyArray<{ readonly afterS: number; readonly action: 'widen' | 'move' | 'voicemail' | 'callback'; readonly target?: string }>;
+  readonly hours?: {
+    readonly timezone: string;
+    readonly afterHours: 'voicemail' | 'message' | 'queue';
+    readonly target?: string;
+    readonly open: ReadonlyArray<{ readonly days: string; readonly from: string; readonly until: string }>;
+  };
+}
+
+/** An agent as the assembly declares it. */
+export interface AssemblyAgent {
+  readonly id: string;
+  readonly user?: string;
+  readonly skills: Readonly<Record<string, number>>;
+  readonly queues: ReadonlyArray<{ readonly queueId: string; readonly level: number }>;
+  readonly chats?: number;
+  readonly emails?: number;
+  readonly endpoint?: string;
+}
+
+/** A service to load from a module. */
+export interface AssemblyService {
+  readonly token: string;
+  /** Absolute path of the module. */
+  readonly module: string;
+  readonly export: string;
+  readonly version?: string;
+  /** Configuration values (secrets already read from the environment). */
+  readonly config: Readonly<Record<string, string>>;
+  readonly position: SourcePosition;
+}
+
+/** A user created on first start. */
+export interface AssemblyUser {
+  readonly name: string;
+  readonly role: 'administrator' | 'supervisor' | 'agent';
+  readonly displayName?: string;
+  /** The password from the environment, when the variable is set. */
+  readonly password?: string;
+  readonly passwordEnv?: string;
+  readonly agent?: string;
+}
+
+/** The whole assembly, paths resolved against the assembly file's folder. */
+export interface Assembly {
+  readonly file: string;
+  readonly dir: string;
+  readonly name: string;
+  readonly version?: string;
+  readonly lang?: string;
+  readonly description?: string;
+  readonly dataDir: string;
+  readonly storageUrl: string;
+  readonly model?: { readonly src: string; readonly schema: 'migrate' | 'check' };
+  readonly scripts?: { readonly folder: string; readonly watch: boolean };
+  readonly application?: string;
+  readonly manager: { readonly host: string; readonly port: number };
+  readonly http: { readonly host: string; readonly port: number };
+  readonly sip?: { readonly host: string; readonly port: number; readonly ivr?: string; readonly trunks: ReadonlyArray<Readonly<Record<string, string>>> };
+  readonly queues: readonly AssemblyQueue[];
+  readonly agents: readonly AssemblyAgent[];
+  readonly ivr: ReadonlyArray<{ readonly number: string; readonly script: string; readonly queue?: string }>;
+  readonly email?: Readonly<Record<string, string>>;
+  readonly chat?: { readonly queue: string };
+  readonly campaigns: ReadonlyArray<Readonly<Record<string, string>>>;
+  readonly alerts: ReadonlyArray<Readonly<Record<string, string>>>;
+  readonly reportsFolder?: string;
+  readonly services: readonly AssemblyService[];
+  readonly users: readonly AssemblyUser[];
+}
+
+/** What {@link readAssembly} returns. */
+export interface AssemblyReadResult {
+  readonly assembly: Assembly | undefined;
+  readonly diagnostics: XmlDiagnostic[];
+}
+
+interface ElementRule {
+  readonly attributes: Readonly<Record<string, 'required' | 'optional'>>;
+  readonly children: readonly string[];
+  readonly text?: boolean;
+}
+
+/** The element table; a test keeps it in step with dtd/assembly.dtd. */
+export const ASSEMBLY_ELEMENTS: Readonly<Record<string, ElementRule>> = {
+  assembly: { attributes: { name: 'required', version: 'optional', 'xml:lang': 'optional', data: 'optional' }, children: ['description', 'storage', 'model', 'scripts', 'application', 'manager', 'http', 'sip', 'comms', 'monitor', 'service', 'user'] },
+  description: { attributes: {}, children: [], text: true },
+  storage: { attributes: { url: 'optional', 'url-env': 'optional', 'pool-max': 'optional' }, children: [] },
+  model: { attributes: { src: 'required', schema: 'optional' }, children: [] },
+  scripts: { attributes: { folder: 'required', watch: 'optional' }, children: [] },
+  application: { attributes: { src: 'required' }, children: [] },
+  manager: { attributes: { host: 'optional', port: 'optional' }, children: [] },
+  http: { attributes: { host: 'optional', port: 'optional' }, children: [] },
+  sip: { attributes: { host: 'optional', port: 'optional', ivr: 'optional' }, children: ['trunk'] },
+  trunk: { attributes: { name: 'required', host: 'required', port: 'optional', 'username-env': 'optional', 'password-env': 'optional' }, children: [] },
+  comms: { attributes: {}, children: ['queue', 'agent', 'ivr', 'email', 'chat', 'campaign'] },
+  queue: {
+    attributes: { id: 'required', strategy: 'optional', 'wrap-up': 'optional', 'ring-timeout': 'optional', 'max-no-answer': 'optional', 'max-wait': 'optional', 'max-length': 'optional', ageing: 'optional', voicemail: 'optional', callbacks: 'optional' },
+    children: ['skill', 'overflow', 'hours'],
+  },
+  skill: { attributes: { name: 'required', level: 'optional' }, children: [] },
+  overflow: { attributes: { after: 'required', action: 'required', target: 'optional' }, children: [] },
+  hours: { attributes: { timezone: 'optional', 'after-hours': 'optional', target: 'optional' }, children: ['open'] },
+  open: { attributes: { days: 'required', from: 'required', until: 'required' }, children: [] },
+  agent: { attributes: { id: 'required', user: 'optional', skills: 'optional', queues: 'required', chats: 'optional', emails: 'optional', endpoint: 'optional' }, children: [] },
+  ivr: { attributes: { number: 'required', script: 'required', queue: 'optional' }, children: [] },
+  email: { attributes: { queue: 'required', 'smtp-port': 'optional', address: 'optional', 'relay-host': 'optional', 'relay-port': 'optional', 'relay-user-env': 'optional', 'relay-pass-env': 'optional' }, children: [] },
+  chat: { attributes: { queue: 'required' }, children: [] },
+  campaign: {
+    attributes: { id: 'required', object: 'required', filter: 'optional', 'phone-field': 'required', script: 'required', queue: 'required', mode: 'optional', 'max-drop-rate': 'optional', hours: 'optional', timezone: 'optional' },
+    children: [],
+  },
+  monitor: { attributes: {}, children: ['alert', 'reports'] },
+  alert: { attributes: { id: 'required', metric: 'required', queue: 'optional', op: 'required', value: 'required', for: 'optional', severity: 'optional' }, children: [] },
+  reports: { attributes: { folder: 'required' }, children: [] },
+  service: { attributes: { token: 'required', module: 'required', export: 'optional', version: 'optional' }, children: ['config'] },
+  config: { attributes: { name: 'required', value: 'optional', env: 'optional', path: 'optional' }, children: [] },
+  user: { attributes: { name: 'required', role: 'required', 'display-name': 'optional', 'password-env': 'optional', agent: 'optional' }, children: [] },
+};
+
+const ENUMS: Readonly<Record<string, readonly string[]>> = {
+  'model.schema': ['migrate', 'check'],
+  'scripts.watch': ['true', 'false'],
+  'queue.strategy': ['ring-all', 'longest-idle', 'least-recent', 'fewest-contacts', 'round-robin', 'random', 'linear', 'weighted-random'],
+  'queue.voicemail': ['true', 'false'],
+  'queue.callbacks': ['true', 'false'],
+  'overflow.action': ['widen', 'move', 'voicemail', 'callback'],
+  'hours.after-hours': ['voicemail', 'message', 'queue'],
+  'campaign.mode': ['preview', 'progressive', 'predictive'],
+  'alert.op': ['gt', 'ge', 'lt', 'le'],
+  'alert.severity': ['info', 'warning', 'critical'],
+  'user.role': ['administrator', 'supervisor', 'agent'],
+};
+
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+
+/**
+ * Reads and checks an assembly file. Environment variables override the file where the DTD says
+ * so (CARUSO_DB_URL, CARUSO_MANAGER_PORT, PORT, SIP_PORT) and supply every secret.
+ */
+export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env): AssemblyReadResult {
+  const path = resolve(file);
+  const sink = new DiagnosticSink(file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    sink.error(undefined, `cannot read the assembly file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    return { assembly: undefined, diagnostics: sink.sorted() };
+  }
+  const parsed = parseXml(text, file);
+  if (!parsed.root) return { assembly: undefined, diagnostics: parsed.diagnostics };
+  const root = parsed.root;
+  if (root.name !== 'assembly') {
+    sink.error(root.position, `the root element must be <assembly>, not <${root.name}>`);
+    return { assembly: undefined, diagnostics: sink.sorted() };
+  }
+  checkStructure(root, sink);
+  const dir = dirname(path);
+  const rel = (p: string): string => (isAbsolute(p) ? p : resolve(dir, p));
+  const one = (parent: XmlElement | undefined, name: string): XmlElement | undefined => (parent ? childElements(parent, name)[0] : undefined);
+  const attr = (el: XmlElement | undefined, name: string): string | undefined => el?.attributes[name];
+
+  const num = (el: XmlElement | undefined, name: string, opts: { min?: number; integer?: boolean } = {}): number | undefined => {
+    const v = attr(el, name);
+    if (v === undefined || !el) return undefined;
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min)) {
+      sink.error(attributePosition(el, name), `${name} must be ${opts.integer ? 'a whole number' : 'a number'}${opts.min !== undefined ? ` of at least ${opts.min}` : ''}, got '${v}'`);
+      return undefined;
+    }
+    return n;
+  };
+  const port = (el: XmlElement | undefined, fromEnv: string | undefined, envName: string, fallback: number): number => {
+    if (fromEnv !== undefined) {
+      const n = Number(fromEnv);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) {
+        sink.error(undefined, `the environment variable ${envName} must be a port number (0-65535), got '${fromEnv}'`);
+        return fallback;
+      }
+      return n;
+    }
+    const n = num(el, 'port', { integer: true, min: 0 });
+    if (n !== undefined && n > 65535) sink.error(attributePosition(el!, 'port'), `port must be at most 65535, got ${n}`);
+    return n ?? fallback;
+  };
+  const envAttr = (el: XmlElement, name: string): string | undefined => {
+    const v = attr(el, name);
+    if (v !== undefined && !ENV_NAME.test(v)) sink.error(attributePosition(el, name), `${name} names an environment variable (e.g. BILLING_PASSWORD), got '${v}'`);
+    return v;
+  };
+  const mustExist = (el: XmlElement, name: string, kind: 'file' | 'folder'): string | undefined => {
+    const v = attr(el, name);
+    if (v === undefined) return undefined;
+    const p = rel(v);
+    const ok = existsSync(p) && (kind === 'folder' ? statSync(p).isDirectory() : statSync(p).isFile());
+    if (!ok) sink.error(attributePosition(el, name), `${kind} ${v} does not exist (relative to the assembly file)`);
+    return p;
+  };
+
+  const dataDir = rel(attr(root, 'data') ?? './data');
+  const storageEl = one(root, 'storage');
+  const urlEnvName = storageEl ? envAttr(storageEl, 'url-env') : undefined;
+  const storageUrl = env[urlEnvName ?? 'CARUSO_DB_URL'] ?? attr(storageEl, 'url') ?? `sqlite:${resolve(dataDir, 'caruso.db')}`;
+  if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(storageUrl)) {
+    sink.error(storageEl ? attributePosition(storageEl, 'url') : undefined, `the storage URL must start with sqlite: or postgres:// (got a URL of another kind)`);
+  }
+
+  const modelEl = one(root, 'model');
+  const model = modelEl ? { src: mustExist(modelEl, 'src', 'file') ?? '', schema: (attr(modelEl, 'schema') ?? 'migrate') as 'migrate' | 'check' } : undefined;
+  const scriptsEl = one(root, 'scripts');
+  const scripts = scriptsEl ? { folder: mustExist(scriptsEl, 'folder', 'folder') ?? '', watch: attr(scriptsEl, 'watch') === 'true' } : undefined;
+  const appEl = one(root, 'application');
+  const application = appEl ? mustExist(appEl, 'src', 'file') : undefined;
+  const managerEl = one(root, 'manager');
+  const httpEl = one(root, 'http');
+  const sipEl = one(root, 'sip');
+
+  const commsEl = one(root, 'comms');
+  const queueIds = new Set<string>();
+  const queues: AssemblyQueue[] = [];
+  for (const q of commsEl ? childElements(commsEl, 'queue') : []) {
+    const id = attr(q, 'id') ?? '';
+    if (queueIds.has(id)) sink.error(attributePosition(q, 'id'), `duplicate queue id '${id}'`);
+    queueIds.add(id);
+  }
+  const checkQueueRef = (el: XmlElement, name: string): string | undefined => {
+    const v = attr(el, name);
+    if (v !== undefined && !queueIds.has(v)) sink.error(attributePosition(el, name), `unknown queue '${v}'; declared queues: ${[...queueIds].join(', ') || 'none'}`);
+    return v;
+  };
+  for (const q of commsEl ? childElements(commsEl, 'queue') : []) {
+    const hoursEl = one(q, 'hours');
+    const hours = hoursEl
+      ? {
+          timezone: attr(hoursEl, 'timezone') ?? 'Europe/Amsterdam',
+          afterHours: (attr(hoursEl, 'after-hours') ?? 'voicemail') as 'voicemail' | 'message' | 'queue',
+          ...(checkQueueRef(hoursEl, 'target') === undefined ? {} : { target: attr(hoursEl, 'target') as string }),
+          open: childElements(hoursEl, 'open').map((o) => {
+            for (const t of ['from', 'until']) {
+              const v = attr(o, t) ?? '';
+              if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(v)) sink.error(attributePosition(o, t), `${t} must be a time HH:MM, got '${v}'`);
+            }
+            const days = attr(o, 'days') ?? '';
+            if (!/^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?(,(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?)*$/.test(days)) {
+              sink.error(attributePosition(o, 'days'), `days must be like mon-fri or sat,sun, got '${days}'`);
+            }
+            return { days, from: attr(o, 'from') ?? '', until: attr(o, 'until') ?? '' };
+          }),
+        }
+      : undefined;
+    if (hours) {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: hours.timezone });
+      } catch {
+        sink.error(attributePosition(hoursEl!, 'timezone'), `unknown time zone '${hours.timezone}' (use an IANA name such as Europe/Amsterdam)`);
+      }
+    }
+    const opt = <T>(k: string, v: T | undefined): Record<string, T> => (v === undefined ? {} : { [k]: v });
+    queues.push({
+      id: attr(q, 'id') ?? '',
+      strategy: attr(q, 'strategy') ?? 'longest-idle',
+      ...opt('wrapUpS', num(q, 'wrap-up', { min: 0 })),
+      ...opt('ringTimeoutS', num(q, 'ring-timeout', { min: 1 })),
+      ...opt('maxNoAnswer', num(q, 'max-no-answer', { min: 0, integer: true })),
+      ...opt('maxWaitS', num(q, 'max-wait', { min: 1 })),
+      ...opt('maxLength', num(q, 'max-length', { min: 1, integer: true })),
+      ...opt('ageing', num(q, 'ageing', { min: 0 })),
+      voicemail: attr(q, 'voicemail') === 'true',
+      callbacks: attr(q, 'callbacks') === 'true',
+      skills: childElements(q, 'skill').map((s) => ({ name: attr(s, 'name') ?? '', level: num(s, 'level', { min: 0 }) ?? 1 })),
+      overflow: childElements(q, 'overflow').map((o) => {
+        const action = attr(o, 'action') as 'widen' | 'move' | 'voicemail' | 'callback';
+        const target = checkQueueRef(o, 'target');
+        if (action === 'move' && target === undefined) sink.error(o.position, `an overflow with action="move" needs target="<queue id>"`);
+        return { afterS: num(o, 'after', { min: 0 }) ?? 0, action, ...(target === undefined ? {} : { target }) };
+      }),
+      ...(hours ? { hours } : {}),
+    } as AssemblyQueue);
+  }
+
+  const agentIds = new Set<string>();
+  const agents: AssemblyAgent[] = (commsEl ? childElements(commsEl, 'agent') : []).map((a) => {
+    const id = attr(a, 'id') ?? '';
+    if (agentIds.has(id)) sink.error(attributePosition(a, 'id'), `duplicate agent id '${id}'`);
+    agentIds.add(id);
+    const skills: Record<string, number> = {};
+    for (const pair of (attr(a, 'skills') ?? '').split(/\s+/).filter(Boolean)) {
+      const m = /^([A-Za-z][\w-]*)=(\d+(?:\.\d+)?)$/.exec(pair);
+      if (!m) sink.error(attributePosition(a, 'skills'), `skills are name=level pairs separated by spaces (e.g. "nl=5 billing=3"), got '${pair}'`);
+      else skills[m[1] as string] = Number(m[2]);
+    }
+    const memberships = (attr(a, 'queues') ?? '').split(/\s+/).filter(Boolean).map((entry) => {
+      const [queueId = '', level = '1'] = entry.split(':');
+      if (!queueIds.has(queueId)) sink.error(attributePosition(a, 'queues'), `unknown queue '${queueId}' in queues`);
+      if (!/^\d+$/.test(level)) sink.error(attributePosition(a, 'queues'), `a queue level must be a whole number, got '${entry}'`);
+      return { queueId, level: Number(level) };
+    });
+    if (memberships.length === 0) sink.error(attributePosition(a, 'queues'), 'an agent serves at least one queue');
+    const out: AssemblyAgent = {
+      id,
+      skills,
+      queues: memberships,
+      ...(attr(a, 'user') === undefined ? {} : { user: attr(a, 'user') as string }),
+      ...(num(a, 'chats', { min: 0, integer: true }) === undefined ? {} : { chats: num(a, 'chats') as number }),
+      ...(num(a, 'emails', { min: 0, integer: true }) === undefined ? {} : { emails: num(a, 'emails') as number }),
+      ...(attr(a, 'endpoint') === undefined ? {} : { endpoint: attr(a, 'endpoint') as string }),
+    };
+    return out;
+  });
+
+  const plain = (el: XmlElement): Record<string, string> => ({ ...el.attributes });
+  const ivr = (commsEl ? childElements(commsEl, 'ivr') : []).map((i) => {
+    checkQueueRef(i, 'queue');
+    return { number: attr(i, 'number') ?? '', script: attr(i, 'script') ?? '', ...(attr(i, 'queue') === undefined ? {} : { queue: attr(i, 'queue') as string }) };
+  });
+  const emailEl = one(commsEl, 'email');
+  if (emailEl) {
+    checkQueueRef(emailEl, 'queue');
+    envAttr(emailEl, 'relay-user-env');
+    envAttr(emailEl, 'relay-pass-env');
+  }
+  const chatEl = one(commsEl, 'chat');
+  if (chatEl) checkQueueRef(chatEl, 'queue');
+  const campaigns = (commsEl ? childElements(commsEl, 'campaign') : []).map((c) => {
+    checkQueueRef(c, 'queue');
+    const rate = num(c, 'max-drop-rate', { min: 0 });
+    if (rate !== undefined && rate > 1) sink.error(attributePosition(c, 'max-drop-rate'), `max-drop-rate is a fraction from 0 to 1 (e.g. 0.03), got ${rate}`);
+    return plain(c);
+  });
+
+  const monitorEl = one(root, 'monitor');
+  const alerts = (monitorEl ? childElements(monitorEl, 'alert') : []).map((a) => {
+    num(a, 'value');
+    num(a, 'for', { min: 0 });
+    return plain(a);
+  });
+  const reportsEl = one(monitorEl, 'reports');
+
+  const services: AssemblyService[] = (root ? childElements(root, 'service') : []).map((s) => {
+    const token = attr(s, 'token') ?? '';
+    if (!/^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z][A-Za-z0-9_-]*)*$/.test(token)) sink.error(attributePosition(s, 'token'), `token must be a dotted name such as billing.Invoices, got '${token}'`);
+    const version = attr(s, 'version');
+    if (version !== undefined && !/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(version)) sink.error(attributePosition(s, 'version'), `version must be a semver version such as 1.0.0, got '${version}'`);
+    const module = mustExist(s, 'module', 'file') ?? '';
+    const config: Record<string, string> = {};
+    for (const c of childElements(s, 'config')) {
+      const name = attr(c, 'name') ?? '';
+      const given = ['value', 'env', 'path'].filter((k) => attr(c, k) !== undefined);
+      if (given.length !== 1) {
+        sink.error(c.position, `<config name="${name}"> takes exactly one of value, env or path`);
+        continue;
+      }
+      if (attr(c, 'value') !== undefined) config[name] = attr(c, 'value') as string;
+      else if (attr(c, 'path') !== undefined) config[name] = rel(attr(c, 'path') as string);
+      else {
+        const envName = envAttr(c, 'env') as string;
+        const v = env[envName];
+        if (v === undefined) sink.error(attributePosition(c, 'env'), `the environment variable ${envName} is not set (configuration '${name}' of ${token})`);
+        else config[name] = v;
+      }
+    }
+    return { token, module, export: attr(s, 'export') ?? 'default', ...(version === undefined ? {} : { version }), config, position: s.position };
+  });
+
+  const userNames = new Set<string>();
+  const users: AssemblyUser[] = childElements(root, 'user').map((u) => {
+    const name = attr(u, 'name') ?? '';
+    if (userNames.has(name)) sink.error(attributePosition(u, 'name'), `duplicate user '${name}'`);
+    userNames.add(name);
+    const passwordEnv = envAttr(u, 'password-env');
+    const agent = attr(u, 'agent');
+    if (agent !== undefined && !agentIds.has(agent)) sink.error(attributePosition(u, 'agent'), `unknown agent '${agent}'`);
+    const password = passwordEnv ? env[passwordEnv] : undefined;
+    return {
+      name,
+      role: attr(u, 'role') as AssemblyUser['role'],
+      ...(attr(u, 'display-name') === undefined ? {} : { displayName: attr(u, 'display-name') as string }),
+      ...(passwordEnv === undefined ? {} : { passwordEnv }),
+      ...(password === undefined ? {} : { password }),
+      ...(agent === undefined ? {} : { agent }),
+    };
+  });
+
+  const assembly: Assembly = {
+    file: path,
+    dir,
+    name: attr(root, 'name') ?? '',
+    ...(attr(root, 'version') === undefined ? {} : { version: attr(root, 'version') as string }),
+    ...(attr(root, 'xml:lang') === undefined ? {} : { lang: attr(root, 'xml:lang') as string }),
+    ...(one(root, 'description') ? { description: textContent(one(root, 'description') as XmlElement) } : {}),
+    dataDir,
+    storageUrl,
+    ...(model ? { model } : {}),
+    ...(scripts ? { scripts } : {}),
+    ...(application ? { application } : {}),
+    manager: { host: env['CARUSO_MANAGER_HOST'] ?? attr(managerEl, 'host') ?? '127.0.0.1', port: port(managerEl, env['CARUSO_MANAGER_PORT'], 'CARUSO_MANAGER_PORT', 7070) },
+    http: { host: attr(httpEl, 'host') ?? '127.0.0.1', port: port(httpEl, env['PORT'], 'PORT', 8080) },
+    ...(sipEl
+      ? {
+          sip: {
+            host: attr(sipEl, 'host') ?? '127.0.0.1',
+            port: port(sipEl, env['SIP_PORT'], 'SIP_PORT', 5060),
+            ...(attr(sipEl, 'ivr') === undefined ? {} : { ivr: attr(sipEl, 'ivr') as string }),
+            trunks: childElements(sipEl, 'trunk').map((t) => {
+              envAttr(t, 'username-env');
+              envAttr(t, 'password-env');
+              return plain(t);
+            }),
+          },
+        }
+      : {}),
+    queues,
+    agents,
+    ivr,
+    ...(emailEl ? { email: plain(emailEl) } : {}),
+    ...(chatEl ? { chat: { queue: attr(chatEl, 'queue') as string } } : {}),
+    campaigns,
+    alerts,
+    ...(reportsEl ? { reportsFolder: mustExist(reportsEl, 'folder', 'folder') ?? '' } : {}),
+    services,
+    users,
+  };
+  const diagnostics = [...parsed.diagnostics, ...sink.sorted()];
+  return { assembly: diagnostics.some((d) => d.severity === 'error') ? undefined : assembly, diagnostics };
+}
+
+/** Checks elements, attributes, required attributes, enumerations and text against the table. */
+function checkStructure(el: XmlElement, sink: DiagnosticSink): void {
+  const rule = ASSEMBLY_ELEMENTS[el.name];
+  if (!rule) {
+    sink.error(el.position, `unknown element <${el.name}>`);
+    return;
+  }
+  for (const [name] of Object.entries(el.attributes)) {
+    if (!(name in rule.attributes)) {
+      const known = Object.keys(rule.attributes);
+      sink.error(attributePosition(el, name), `<${el.name}> has no attribute ${name}${known.length ? `; it takes ${known.join(', ')}` : ''}`);
+    }
+  }
+  for (const [name, need] of Object.entries(rule.attributes)) {
+    if (need === 'required' && el.attributes[name] === undefined) sink.error(el.position, `<${el.name}> needs the attribute ${name}`);
+    const allowed = ENUMS[`${el.name}.${name}`];
+    const v = el.attributes[name];
+    if (allowed && v !== undefined && !allowed.includes(v)) sink.error(attributePosition(el, name), `${name} must be one of ${allowed.join(', ')}, got '${v}'`);
+  }
+  const singles = new Set(['description', 'storage', 'model', 'scripts', 'application', 'manager', 'http', 'sip', 'comms', 'monitor', 'hours', 'email', 'chat', 'reports']);
+  const seen = new Set<string>();
+  for (const child of el.children) {
+    if (child.kind === 'text') {
+      if (!rule.text && child.text.trim() !== '') sink.error(child.position, `text is not allowed inside <${el.name}>`);
+      continue;
+    }
+    if (!rule.children.includes(child.name)) {
+      sink.error(child.position, `<${child.name}> is not allowed inside <${el.name}>${rule.children.length ? `; allowed: ${rule.children.join(', ')}` : ''}`);
+      continue;
+    }
+    if (singles.has(child.name) && seen.has(child.name)) sink.error(child.position, `<${child.name}> may appear only once inside <${el.name}>`);
+    seen.add(child.name);
+    checkStructure(child, sink);
+  }
+}

@@ -1,0 +1,166 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { AccessList, createServiceManager, createToken, RemoteEndpoint, type Logger, type ServiceDefinition, type ServiceInfo, type ServiceManager } from '@caruso/kernel';
+import { StorageManager, storageService } from '@caruso/storage';
+import { BusinessObjects, businessObjectsService } from '@caruso/objects';
+import { DialogueEngine, dialogueEngineService } from '@caruso/dialogue';
+import { CommunicationServer, commsService, type AgentConfig, type OverflowRule, type QueueConfig, type RoutingStrategy } from '@caruso/comms';
+import type { Assembly } from './assembly-file.js';
+
+/** A running assembly. */
+export interface RunningAssembly {
+  readonly manager: ServiceManager;
+  readonly endpoint: RemoteEndpoint;
+  /** Remote endpoint address. */
+  readonly managerUrl: string;
+  /** The administrator access token when it was generated for this run (print it once). */
+  readonly generatedAccessToken: string | undefined;
+  /** Parts of the assembly this version declares but does not start (said at start-up). */
+  readonly notStarted: readonly string[];
+  /** Every service with its state. */
+  services(): ServiceInfo[];
+  /** Stops everything in reverse dependency order. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startAssembly}. */
+export interface StartAssemblyOptions {
+  readonly env?: NodeJS.ProcessEnv;
+  readonly logger?: Logger;
+  /** Start time-out per service (default 30 s: migrations of a large model take time). */
+  readonly startTimeoutMs?: number;
+}
+
+/** Error thrown when a service of the assembly cannot start; names every failed service. */
+export class AssemblyStartError extends Error {
+  override readonly name = 'AssemblyStartError';
+  constructor(readonly failures: ReadonlyArray<{ readonly token: string; readonly message: string }>) {
+    super(`the assembly did not start:\n${failures.map((f) => `  ${f.token}: ${f.message}`).join('\n')}`);
+  }
+}
+
+const STRATEGIES: readonly RoutingStrategy[] = ['ring-all', 'longest-idle', 'least-recent', 'fewest-contacts', 'round-robin', 'random', 'linear', 'weighted-random'];
+
+/** Translates the assembly's queues (seconds, DTD names) into the router's configuration. */
+export function toQueueConfigs(assembly: Assembly): QueueConfig[] {
+  return assembly.queues.map((q) => {
+    const overflow: OverflowRule[] = q.overflow.map((o) => {
+      const afterMs = o.afterS * 1000;
+      if (o.action === 'widen') return { afterMs, action: 'widen-skills' };
+      if (o.action === 'move') return { afterMs, action: 'move', queueId: o.target as string };
+      return { afterMs, action: o.action };
+    });
+    const strategy = STRATEGIES.find((s) => s === q.strategy) ?? 'longest-idle';
+    return {
+      id: q.id,
+      strategy,
+      ...(q.skills.length ? { requiredSkills: q.skills.map((s) => ({ skill: s.name, minLevel: s.level })) } : {}),
+      ...(q.ageing === undefined ? {} : { ageingPerSecond: q.ageing }),
+      ...(q.maxWaitS === undefined ? {} : { maxWaitMs: q.maxWaitS * 1000 }),
+      ...(q.maxLength === undefined ? {} : { maxLength: q.maxLength }),
+      ...(q.wrapUpS === undefined ? {} : { wrapUpMs: q.wrapUpS * 1000 }),
+      ...(q.ringTimeoutS === undefined ? {} : { ringTimeoutMs: q.ringTimeoutS * 1000 }),
+      ...(q.maxNoAnswer === undefined ? {} : { maxNoAnswer: q.maxNoAnswer }),
+      ...(overflow.length ? { overflow } : {}),
+    };
+  });
+}
+
+/** Translates the assembly's agents into the router's configuration. */
+export function toAgentConfigs(assembly: Assembly): AgentConfig[] {
+  return assembly.agents.map((a) => ({
+    id: a.id,
+    skills: a.skills,
+    queues: a.queues.map((m) => ({ queueId: m.queueId, level: m.level })),
+    capacity: { voice: 1, ...(a.chats === undefined ? {} : { chat: a.chats }), ...(a.emails === undefined ? {} : { email: a.emails }) },
+    ...(a.endpoint === undefined ? {} : { endpoint: a.endpoint }),
+  }));
+}
+
+/** Lists what the assembly declares that this version does not start yet, so start-up can say so. */
+function unsupportedParts(assembly: Assembly): string[] {
+  const out: string[] = [];
+  if (assembly.application) out.push('<application> (the generated front office)');
+  if (assembly.sip) out.push('<sip> (the SIP adapter)');
+  if (assembly.ivr.length) out.push('<comms><ivr> (IVR entry points)');
+  if (assembly.email) out.push('<comms><email>');
+  if (assembly.chat) out.push('<comms><chat>');
+  if (assembly.campaigns.length) out.push('<comms><campaign>');
+  if (assembly.queues.some((q) => q.hours)) out.push('<queue><hours> (opening hours)');
+  if (assembly.alerts.length || assembly.reportsFolder) out.push('<monitor>');
+  if (assembly.users.length) out.push('<user> (front-office users)');
+  return out;
+}
+
+/**
+ * Starts an assembly: a service manager with the storage manager, the business objects, the
+ * dialogue engine, the communication server and the assembly's own services (legacy wrappers),
+ * then its remote endpoint. When a service cannot start, everything started is stopped again and
+ * an {@link AssemblyStartError} names the failures.
+ */
+export async function startAssembly(assembly: Assembly, options: StartAssemblyOptions = {}): Promise<RunningAssembly> {
+  const env = options.env ?? process.env;
+  const logger = options.logger;
+  const manager = createServiceManager({ ...(logger ? { logger } : {}), startTimeoutMs: options.startTimeoutMs ?? 30_000 });
+  mkdirSync(assembly.dataDir, { recursive: true });
+
+  const handles = [manager.register(StorageManager, storageService({ url: assembly.storageUrl, baseDir: assembly.dir, ...(logger ? { logger } : {}) }))];
+  if (assembly.model) handles.push(manager.register(BusinessObjects, businessObjectsService({ model: assembly.model.src, schema: assembly.model.schema })) as never);
+  if (assembly.scripts) handles.push(manager.register(DialogueEngine, dialogueEngineService({ folder: assembly.scripts.folder, watch: assembly.scripts.watch })) as never);
+  if (assembly.queues.length || assembly.agents.length) {
+    handles.push(manager.register(CommunicationServer, commsService({ queues: toQueueConfigs(assembly), agents: toAgentConfigs(assembly) })) as never);
+  }
+  const failures: Array<{ token: string; message: string }> = [];
+  for (const s of assembly.services) {
+    try {
+      const mod = (await import(pathToFileURL(s.module).href)) as Record<string, unknown>;
+      const factory = mod[s.export];
+      if (typeof factory !== 'function') throw new Error(`${s.module} has no exported function '${s.export}'`);
+      const def = (factory as (config: Readonly<Record<string, string>>) => ServiceDefinition<unknown>)(s.config);
+      if (typeof def !== 'object' || def === null || typeof def.create !== 'function') throw new Error(`'${s.export}' of ${s.module} must return a service definition`);
+      handles.push(manager.register(createToken<unknown>(s.token), s.version ? { ...def, version: s.version } : def) as never);
+    } catch (err) {
+      failures.push({ token: s.token, message: (err as Error).message });
+    }
+  }
+  await manager.start();
+  for (const h of handles) {
+    const info = h.info();
+    if (info.state !== 'active') {
+      const reason = await h.ready.then(
+        () => 'not active',
+        (e: unknown) => (e as Error).message,
+      );
+      failures.push({ token: info.tokenId, message: reason });
+    }
+  }
+  if (failures.length) {
+    await manager.stop();
+    throw new AssemblyStartError(failures);
+  }
+
+  let generated: string | undefined;
+  const accessList =
+    AccessList.fromEnvironment(env) ??
+    new AccessList([{ principal: 'admin', secret: env['CARUSO_ACCESS_TOKEN'] ?? (generated = randomBytes(24).toString('base64url')), lookup: ['*'], call: ['*'], register: ['*'] }]);
+  let endpoint: RemoteEndpoint;
+  try {
+    endpoint = await RemoteEndpoint.listen(manager, { host: assembly.manager.host, port: assembly.manager.port, accessList, ...(logger ? { logger } : {}) });
+  } catch (err) {
+    await manager.stop();
+    throw err;
+  }
+  return {
+    manager,
+    endpoint,
+    managerUrl: endpoint.url,
+    generatedAccessToken: generated,
+    notStarted: unsupportedParts(assembly),
+    services: () => manager.list(),
+    async stop() {
+      await endpoint.close();
+      await manager.stop();
+    },
+  };
+}

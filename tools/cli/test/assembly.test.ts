@@ -1,0 +1,179 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createToken } from '@caruso/kernel';
+import { requireOrSkip } from '@caruso/kernel/testing';
+import { BusinessObjects } from '@caruso/objects';
+import { DialogueEngine } from '@caruso/dialogue';
+import { CommunicationServer } from '@caruso/comms';
+import { ASSEMBLY_ELEMENTS, readAssembly } from '../src/assembly/assembly-file.js';
+import { AssemblyStartError, startAssembly, toQueueConfigs } from '../src/assembly/assembly-runtime.js';
+import { main } from '../src/main.js';
+import { bufferIO } from './io.js';
+
+const fixtures = fileURLToPath(new URL('./fixtures/assembly/', import.meta.url));
+const dtd = fileURLToPath(new URL('../../../dtd/assembly.dtd', import.meta.url));
+
+function copyFixtures(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'caruso-assembly-'));
+  cpSync(fixtures, dir, { recursive: true });
+  return dir;
+}
+
+describe('the assembly file', () => {
+  it('reads a valid assembly, resolving paths and applying environment overrides', () => {
+    const { assembly, diagnostics } = readAssembly(join(fixtures, 'crm.assembly.xml'), { TEST_GREETING: 'Goedemorgen', PORT: '9090' });
+    expect(diagnostics.map(String)).toEqual([]);
+    expect(assembly).toMatchObject({
+      name: 'test-crm',
+      lang: 'nl',
+      description: 'A small assembly for the tests.',
+      storageUrl: 'sqlite:./data/crm.db',
+      model: { src: join(fixtures, 'model/crm.model.xml'), schema: 'migrate' },
+      scripts: { folder: join(fixtures, 'scripts'), watch: false },
+      manager: { host: '127.0.0.1', port: 0 },
+      http: { port: 9090 },
+    });
+    expect(assembly!.agents[0]).toEqual({ id: 'anna', skills: { nl: 5, billing: 3 }, queues: [{ queueId: 'general', level: 1 }, { queueId: 'billing', level: 2 }], chats: 3 });
+    expect(assembly!.services[0]).toMatchObject({ token: 'test.Greeting', export: 'greetingService', config: { greeting: 'Goedemorgen', language: 'nl' } });
+    expect(toQueueConfigs(assembly!)).toEqual([
+      { id: 'general', strategy: 'longest-idle', maxWaitMs: 600_000, wrapUpMs: 30_000, ringTimeoutMs: 20_000, overflow: [{ afterMs: 120_000, action: 'move', queueId: 'billing' }] },
+      { id: 'billing', strategy: 'round-robin', requiredSkills: [{ skill: 'nl', minLevel: 2 }], overflow: [{ afterMs: 60_000, action: 'widen-skills' }] },
+    ]);
+  });
+
+  it('lets CARUSO_DB_URL override the storage URL', () => {
+    const { assembly } = readAssembly(join(fixtures, 'crm.assembly.xml'), { TEST_GREETING: 'x', CARUSO_DB_URL: 'postgres://u@127.0.0.1:5432/crm' });
+    expect(assembly!.storageUrl).toBe('postgres://u@127.0.0.1:5432/crm');
+  });
+
+  it('reports every problem as file:line:col and reads nothing', () => {
+    const file = join(fixtures, 'broken.assembly.xml');
+    const { assembly, diagnostics } = readAssembly(file, {});
+    expect(assembly).toBeUndefined();
+    const lines = diagnostics.map(String).map((l) => l.replace(file, 'broken.assembly.xml'));
+    expect(lines).toEqual([
+      'broken.assembly.xml:3:12: error: the storage URL must start with sqlite: or postgres:// (got a URL of another kind)',
+      'broken.assembly.xml:4:10: error: file model/missing.model.xml does not exist (relative to the assembly file)',
+      "broken.assembly.xml:6:25: error: strategy must be one of ring-all, longest-idle, least-recent, fewest-contacts, round-robin, random, linear, weighted-random, got 'fastest'",
+      "broken.assembly.xml:6:44: error: wrap-up must be a number of at least 0, got 'soon'",
+      'broken.assembly.xml:7:7: error: an overflow with action="move" needs target="<queue id>"',
+      "broken.assembly.xml:9:22: error: unknown queue 'sales' in queues",
+      'broken.assembly.xml:10:5: error: <frobnicate> is not allowed inside <comms>; allowed: queue, agent, ivr, email, chat, campaign',
+      "broken.assembly.xml:13:27: error: the environment variable UNSET_SECRET_FOR_TEST is not set (configuration 'secret' of test.Greeting)",
+      "broken.assembly.xml:15:22: error: role must be one of administrator, supervisor, agent, got 'root'",
+    ]);
+  });
+
+  it('reports a file that is not XML, or not an assembly', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'caruso-assembly-'));
+    try {
+      const bad = join(dir, 'a.xml');
+      writeFileSync(bad, '<assembly name="x">\n  <storage>\n</assembly>');
+      expect(String(readAssembly(bad).diagnostics[0])).toMatch(/a\.xml:\d+:\d+: error: XML is not well-formed/);
+      writeFileSync(bad, '<model name="x"/>');
+      expect(String(readAssembly(bad).diagnostics[0])).toMatch(/a\.xml:1:1: error: the root element must be <assembly>/);
+      expect(String(readAssembly(join(dir, 'missing.xml')).diagnostics[0])).toMatch(/cannot read the assembly file: ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('describes exactly the elements and attributes of dtd/assembly.dtd', () => {
+    const text = readFileSync(dtd, 'utf8').replace(/<!--[\s\S]*?-->/g, '');
+    const elements = [...text.matchAll(/<!ELEMENT\s+(\S+)/g)].map((m) => m[1]);
+    expect(elements.sort()).toEqual(Object.keys(ASSEMBLY_ELEMENTS).sort());
+    for (const m of text.matchAll(/<!ATTLIST\s+(\S+)([^>]*)>/g)) {
+      const attrs = [...(m[2] as string).matchAll(/^\s*([\w:-]+)\s+(?:CDATA|ID|IDREF|\([^)]*\))\s+(#REQUIRED|#IMPLIED|"[^"]*")/gm)].map((a) => [a[1], a[2] === '#REQUIRED' ? 'required' : 'optional']);
+      expect(Object.fromEntries(attrs)).toEqual(ASSEMBLY_ELEMENTS[m[1] as string]!.attributes);
+    }
+  });
+
+  it('validates the fixtures against the DTD with xmllint', () => {
+    const has = spawnSync('xmllint', ['--version']).status === 0;
+    if (!requireOrSkip('xmllint', has)) return;
+    const r = spawnSync('xmllint', ['--noout', '--dtdvalid', dtd, join(fixtures, 'crm.assembly.xml')], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
+
+describe('starting an assembly', () => {
+  it('starts storage, business objects with migrated tables, scripts, queues and the assembly’s own services', async () => {
+    const dir = copyFixtures();
+    const { assembly } = readAssembly(join(dir, 'crm.assembly.xml'), { TEST_GREETING: 'Hallo' });
+    const running = await startAssembly(assembly!, { env: {} });
+    try {
+      expect(running.services().map((s) => `${s.tokenId}:${s.state}`).sort()).toEqual([
+        'caruso.comms:active',
+        'caruso.dialogue.DialogueEngine:active',
+        'caruso.objects:active',
+        'caruso.storage:active',
+        'test.Greeting:active',
+      ]);
+      expect(existsSync(join(dir, 'data', 'crm.db'))).toBe(true);
+      const objects = running.manager.get(BusinessObjects);
+      const created = (await objects.repository('Customer').create({ name: 'J. Jansen', phone: '0201234567' })) as { id: unknown };
+      expect(created.id).toBeDefined();
+      expect(running.manager.get(createToken<{ greet(n: string): string }>('test.Greeting'), { filter: '(language=nl)' }).greet('Anna')).toBe('Hallo, Anna');
+      expect(running.manager.get(DialogueEngine)).toBeDefined();
+      expect(running.manager.get(CommunicationServer)).toBeDefined();
+      expect(running.generatedAccessToken).toMatch(/^[\w-]{20,}$/);
+      expect(running.managerUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
+    } finally {
+      await running.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops what it started and names the service that failed', async () => {
+    const dir = copyFixtures();
+    const text = readFileSync(join(dir, 'crm.assembly.xml'), 'utf8').replace('export="greetingService"', 'export="notAFunction"');
+    writeFileSync(join(dir, 'crm.assembly.xml'), text);
+    const { assembly } = readAssembly(join(dir, 'crm.assembly.xml'), { TEST_GREETING: 'Hallo' });
+    let err: unknown;
+    try {
+      await startAssembly(assembly!, { env: {} });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(AssemblyStartError);
+    expect((err as Error).message).toContain("test.Greeting: ");
+    expect((err as Error).message).toContain("has no exported function 'notAFunction'");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('caruso start <assembly> prints file:line:col errors and exits 1 for a bad file', async () => {
+    const io = bufferIO({});
+    expect(await main(['start', join(fixtures, 'broken.assembly.xml')], io)).toBe(1);
+    expect(io.err()).toContain('broken.assembly.xml:3:12: error: the storage URL must start with sqlite:');
+  });
+
+  it('caruso start <assembly> runs it until Ctrl-C', async () => {
+    const built = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+    expect(existsSync(built)).toBe(true); // npm test builds before jest runs
+    const dir = copyFixtures();
+    const child = spawn(process.execPath, [fileURLToPath(new URL('../bin/caruso.js', import.meta.url)), 'start', join(dir, 'crm.assembly.xml')], {
+      env: { ...process.env, TEST_GREETING: 'Hoi', CARUSO_LOG_LEVEL: 'silent', CARUSO_ACCESS_TOKEN: 'assembly-test-token-0123' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += String(d)));
+    child.stderr.on('data', (d) => (err += String(d)));
+    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    const deadline = Date.now() + 15_000;
+    while (!out.includes('Press Ctrl-C')) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`did not start: ${out}\n${err}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(out).toContain("Caruso assembly 'test-crm' running.");
+    expect(out).toContain('test.Greeting@1.0.0');
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(out).toContain('stopped.');
+    rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+});
