@@ -1,7 +1,6 @@
 import { forEachDatabase } from '@caruso/storage/testing';
-import { insertContactEvents } from '@caruso/monitor/testing';
+import { insertContactEvents, DAY, HAND_MADE_LOG, at } from '@caruso/monitor/testing';
 import { ReportCatalogue, runReport, type ReportResult } from '@caruso/monitor';
-import { DAY, HAND_MADE_LOG, at } from './report-log.js';
 
 const catalogue = new ReportCatalogue([
   {

@@ -2,3 +2,4 @@
  * @caruso/monitor/testing: helpers for tests and benchmarks of reports.
  */
 export { insertContactEvents } from './insert-events.js';
+export { HAND_MADE_LOG, DAY, at } from './hand-made-log.js';

@@ -1,5 +1,10 @@
 import type { ContactEvent, ContactEventInput } from '@caruso/comms';
 
+/**
+ * The hand-made contact event log whose report figures were computed by hand (docs/reports.md shows
+ * the calculation); the tests of every report run on it, on SQLite and PostgreSQL.
+ */
+
 /** 2025-01-06 (a Monday), UTC. */
 export const DAY = Date.UTC(2025, 0, 6);
 /** hh:mm:ss on DAY. */
