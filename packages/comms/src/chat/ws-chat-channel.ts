@@ -1,0 +1,533 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  DisposableStore,
+  Emitter,
+  isCarusoError,
+  silentLogger,
+  type CarusoError,
+  type HealthStatus,
+  type Logger,
+  type ServiceContext,
+  type ServiceDefinition,
+  type ServiceLifecycle,
+} from '@caruso/kernel';
+import { StorageManager } from '@caruso/storage';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { systemClock, type Clock } from '../clock.js';
+import { CommunicationServer } from '../communication-server.js';
+import { CommsErrors } from '../errors.js';
+import type { Offer } from '../model.js';
+import type { ChatChannel, ChatEndReason, ChatInfo, ChatMessage, ChatPrincipal, ChatSender, ChatSocket, OpenChatRequest, OpenedChat } from './chat-channel.js';
+import { ChatStore } from './chat-store.js';
+
+/** The version of the WebSocket chat channel, as registered. */
+export const CHAT_CHANNEL_VERSION = '0.1.0';
+
+/** Options of {@link chatChannel}. */
+export interface ChatChannelOptions {
+  /** The queue chats go to unless the request names another. */
+  readonly queueId: string;
+  /**
+   * Port of the standalone WebSocket listener (0: any free port, see `address()`); omit it when
+   * the front office mounts the hub on its own HTTP server through `attach()`.
+   * Paths: `/chat/customer` and `/chat/agent`; the first frame must be `{ "type": "auth", "token": … }`.
+   */
+  readonly port?: number;
+  /** Interface of the standalone listener (default `127.0.0.1`). */
+  readonly host?: string;
+  /**
+   * Turns an agent's token into the agent id (undefined: refused). Supplied by the front office;
+   * with the kernel's access list: `(t) => accessList.authenticate(t)`.
+   */
+  readonly authenticateAgent?: (token: string) => string | undefined | Promise<string | undefined>;
+  /** Longest message text (default 4,000 characters). */
+  readonly maxMessageChars?: number;
+  /** Largest frame the listener accepts (default 64 KiB). */
+  readonly maxFrameBytes?: number;
+  /** How long a customer whose socket dropped may come back before the chat ends (default 30 s). */
+  readonly customerGraceMs?: number;
+  /** How long a socket of the standalone listener may stay without its `auth` frame (default 5 s). */
+  readonly authTimeoutMs?: number;
+  /** Default: the system clock. */
+  readonly clock?: Clock;
+}
+
+function invalid(field: string, reason: string): Error {
+  return CommsErrors.CARUSO_COMMS_CHAT_INVALID_OPTIONS({ field, reason });
+}
+
+function validateOptions(o: ChatChannelOptions): void {
+  if (!o || typeof o.queueId !== 'string' || o.queueId.length === 0) throw invalid('queueId', 'is required');
+  if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 0 || o.port > 65_535)) throw invalid('port', 'must be an integer from 0 to 65535');
+  if (o.port !== undefined && typeof o.authenticateAgent !== 'function') throw invalid('authenticateAgent', 'is required with a standalone listener');
+  for (const k of ['maxMessageChars', 'maxFrameBytes', 'authTimeoutMs'] as const) {
+    const v = o[k];
+    if (v !== undefined && (!Number.isInteger(v) || v <= 0)) throw invalid(k, 'must be a positive integer');
+  }
+  if (o.customerGraceMs !== undefined && (!Number.isInteger(o.customerGraceMs) || o.customerGraceMs < 0)) throw invalid('customerGraceMs', 'must be an integer ≥ 0');
+}
+
+const digest = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
+
+interface LiveChat {
+  readonly id: string;
+  readonly queueId: string;
+  readonly tokenHash: string;
+  nextSeq: number;
+  agentId: string | undefined;
+  readonly customers: Set<WebSocket>;
+  grace: NodeJS.Timeout | undefined;
+  /** Serializes the changes of one chat (message numbering, ending). */
+  lock: Promise<unknown>;
+  ended: boolean;
+}
+
+type Frame = Record<string, unknown> & { type: string };
+
+/** The WebSocket implementation of {@link ChatChannel}: the hub, plus an optional standalone listener. */
+export class WsChatChannel implements ChatChannel, ServiceLifecycle {
+  private readonly _onDidEnd = new Emitter<{ readonly chatId: string; readonly reason: ChatEndReason }>();
+  readonly onDidEnd = this._onDidEnd.event;
+  private readonly subscriptions = new DisposableStore();
+  private readonly chats = new Map<string, LiveChat>();
+  private readonly byToken = new Map<string, string>();
+  private readonly agents = new Map<string, Set<WebSocket>>();
+  private readonly sockets = new Set<WebSocket>();
+  private store: ChatStore | undefined;
+  private wss: WebSocketServer | undefined;
+  private logger: Logger = silentLogger();
+  private readonly clock: Clock;
+  private readonly maxChars: number;
+
+  constructor(
+    private readonly storage: StorageManager,
+    private readonly comms: CommunicationServer,
+    private readonly options: ChatChannelOptions,
+  ) {
+    validateOptions(options);
+    this.clock = options.clock ?? systemClock;
+    this.maxChars = options.maxMessageChars ?? 4_000;
+  }
+
+  async start(ctx: ServiceContext): Promise<void> {
+    this.logger = ctx.logger;
+    this.store = await ChatStore.open(this.storage);
+    // Chats still open when the process stopped: customers may reconnect with their token; a chat
+    // whose contact the communication server closed on restart goes back in line in its place.
+    let requeued = 0;
+    for (const c of await this.store.openChats()) {
+      const live = this.track(c.chatId, c.queueId, c.tokenHash, c.lastSeq);
+      if (this.comms.contact(c.chatId) === undefined) {
+        await this.store.setAgent(c.chatId, null);
+        await this.comms.enqueue({ id: c.chatId, channel: 'chat', queueId: c.queueId, enteredAt: c.openedAt, priority: c.priority, data: { chatId: c.chatId } });
+        requeued++;
+      } else live.agentId = this.comms.contact(c.chatId)?.agentIds[0];
+    }
+    this.subscriptions.add(this.comms.onDidOffer((o) => this.onOffer(o)));
+    this.subscriptions.add(this.comms.onDidWithdrawOffer(({ offer, reason }) => {
+      if (offer.channel === 'chat') this.toAgent(offer.agentId, { type: 'offer-withdrawn', offerId: offer.offerId, chatId: offer.contactId, reason });
+    }));
+    this.subscriptions.add(this.comms.onDidExit((e) => {
+      const chat = this.chats.get(e.contactId);
+      if (chat && !chat.ended) void this.finish(chat, 'exited').catch(() => undefined);
+    }));
+    if (this.options.port !== undefined) await this.listen(this.options.port, this.options.host ?? '127.0.0.1');
+    this.logger.info({ open: this.chats.size, requeued, address: this.address() }, 'chat channel started');
+  }
+
+  async stop(): Promise<void> {
+    this.subscriptions.dispose();
+    for (const c of this.chats.values()) if (c.grace) clearTimeout(c.grace);
+    for (const s of this.sockets) s.close(1001, 'server stopping');
+    const wss = this.wss;
+    this.wss = undefined;
+    if (wss) {
+      for (const s of wss.clients) s.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    }
+    await Promise.allSettled([...this.chats.values()].map((c) => c.lock));
+    this._onDidEnd.dispose();
+  }
+
+  health(): HealthStatus {
+    return this.store ? { status: 'ok', detail: `${this.chats.size} open chats` } : { status: 'down', detail: 'not started' };
+  }
+
+  address(): { host: string; port: number } | undefined {
+    const a = this.wss?.address() as AddressInfo | string | null | undefined;
+    return a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
+  }
+
+  private get s(): ChatStore {
+    if (!this.store) throw CommsErrors.CARUSO_COMMS_CHAT_STORE_FAILED({ reason: 'the chat channel is not started' });
+    return this.store;
+  }
+
+  private track(id: string, queueId: string, tokenHash: string, lastSeq: number): LiveChat {
+    const live: LiveChat = { id, queueId, tokenHash, nextSeq: lastSeq, agentId: undefined, customers: new Set(), grace: undefined, lock: Promise.resolve(), ended: false };
+    this.chats.set(id, live);
+    this.byToken.set(tokenHash, id);
+    return live;
+  }
+
+  async openChat(request: OpenChatRequest = {}): Promise<OpenedChat> {
+    const bad = (reason: string) => CommsErrors.CARUSO_COMMS_CHAT_INVALID_FRAME({ reason });
+    for (const k of ['customerName', 'customerKey', 'queueId', 'subject'] as const) {
+      const v = request[k];
+      if (v !== undefined && (typeof v !== 'string' || v.length > 200 || /[\r\n]/.test(v))) throw bad(`${k} must be one line of at most 200 characters`);
+    }
+    if (request.priority !== undefined && !Number.isInteger(request.priority)) throw bad('priority must be an integer');
+    const queueId = request.queueId ?? this.options.queueId;
+    this.comms.queueStatus(queueId); // CARUSO_COMMS_UNKNOWN_QUEUE before anything is written
+    const chatId = `chat-${randomUUID()}`;
+    const token = randomBytes(32).toString('base64url');
+    const tokenHash = digest(token);
+    const at = this.clock.now();
+    try {
+      await this.s.insertChat({
+        id: chatId,
+        queueId,
+        tokenHash,
+        priority: request.priority ?? 0,
+        at,
+        ...(request.customerName === undefined ? {} : { customerName: request.customerName }),
+        ...(request.customerKey === undefined ? {} : { customerKey: request.customerKey }),
+        ...(request.subject === undefined ? {} : { subject: request.subject }),
+      });
+    } catch (err) {
+      throw CommsErrors.CARUSO_COMMS_CHAT_STORE_FAILED({ reason: 'the chat row could not be written' }, { cause: err });
+    }
+    const live = this.track(chatId, queueId, tokenHash, 0);
+    try {
+      await this.comms.enqueue({
+        id: chatId,
+        channel: 'chat',
+        queueId,
+        ...(request.priority === undefined ? {} : { priority: request.priority }),
+        data: { chatId, ...(request.customerName ? { customerName: request.customerName } : {}), ...(request.customerKey ? { customerKey: request.customerKey } : {}), ...(request.subject ? { subject: request.subject } : {}) },
+      });
+    } catch (err) {
+      // Nothing half-written: the chat row goes again when the contact could not be queued.
+      this.chats.delete(chatId);
+      this.byToken.delete(tokenHash);
+      live.ended = true;
+      await this.s.deleteChat(chatId).catch(() => undefined);
+      throw err;
+    }
+    return { chatId, token };
+  }
+
+  authenticateCustomer(token: string): ChatPrincipal | undefined {
+    if (typeof token !== 'string' || token.length === 0 || token.length > 200) return undefined;
+    const chatId = this.byToken.get(digest(token));
+    return chatId && !this.chats.get(chatId)?.ended ? { kind: 'customer', chatId } : undefined;
+  }
+
+  async transcript(chatId: string): Promise<ChatMessage[]> {
+    return this.s.transcript(chatId);
+  }
+
+  async chat(chatId: string): Promise<ChatInfo | undefined> {
+    const c = await this.s.chat(chatId);
+    if (!c) return undefined;
+    const { tokenHash: _t, priority: _p, lastSeq: _l, ...info } = c;
+    return info;
+  }
+
+  // ---------------------------------------------------------------- the standalone listener
+
+  private async listen(port: number, host: string): Promise<void> {
+    const wss = new WebSocketServer({ port, host, maxPayload: this.options.maxFrameBytes ?? 64 * 1024 });
+    await new Promise<void>((resolve, reject) => {
+      wss.once('listening', resolve);
+      wss.once('error', (err) => reject(invalid('port', `cannot listen (${(err as NodeJS.ErrnoException).code ?? err.message})`)));
+    });
+    wss.on('error', (err) => this.logger.warn({ err: { code: (err as NodeJS.ErrnoException).code } }, 'chat listener error'));
+    wss.on('connection', (socket, req) => this.handshake(socket, req));
+    this.wss = wss;
+  }
+
+  /** A socket of the standalone listener: its first frame must authenticate it. */
+  private handshake(socket: WebSocket, req: IncomingMessage): void {
+    const path = (req.url ?? '').split('?')[0];
+    const role = path === '/chat/customer' ? 'customer' : path === '/chat/agent' ? 'agent' : undefined;
+    const refuse = (reason: string) => {
+      this.sendError(socket, CommsErrors.CARUSO_COMMS_CHAT_AUTH_FAILED({ reason }));
+      socket.close(4401, 'unauthenticated');
+    };
+    if (!role) return refuse('unknown path; use /chat/customer or /chat/agent');
+    const timer = setTimeout(() => refuse('no auth frame in time'), this.options.authTimeoutMs ?? 5_000);
+    socket.on('error', () => undefined);
+    socket.on('close', () => clearTimeout(timer));
+    socket.once('message', (data: RawData) => {
+      clearTimeout(timer);
+      void (async () => {
+        const frame = this.parse(data);
+        if (!frame || frame.type !== 'auth' || typeof frame['token'] !== 'string') return refuse('the first frame must be {"type":"auth","token":…}');
+        let principal: ChatPrincipal | undefined;
+        if (role === 'customer') principal = this.authenticateCustomer(frame['token']);
+        else {
+          const agentId = await Promise.resolve(this.options.authenticateAgent?.(frame['token'])).catch(() => undefined);
+          if (agentId) principal = { kind: 'agent', agentId };
+        }
+        if (!principal) return refuse(role === 'customer' ? 'unknown or ended chat-session token' : 'the agent token was not accepted');
+        this.attach(socket, principal);
+      })();
+    });
+  }
+
+  // ---------------------------------------------------------------- the hub
+
+  attach(socket: ChatSocket, principal: ChatPrincipal): void {
+    this.sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      this.detach(socket, principal);
+    });
+    socket.on('message', (data: RawData) => {
+      const frame = this.parse(data);
+      if (!frame) return this.sendError(socket, CommsErrors.CARUSO_COMMS_CHAT_INVALID_FRAME({ reason: 'not a JSON object with a string "type"' }));
+      this.handle(socket, principal, frame).catch((err: unknown) => this.sendError(socket, err, frame['clientId']));
+    });
+    void this.welcome(socket, principal).catch((err: unknown) => this.sendError(socket, err));
+  }
+
+  private async welcome(socket: WebSocket, p: ChatPrincipal): Promise<void> {
+    if (p.kind === 'customer') {
+      const chat = this.chats.get(p.chatId);
+      if (!chat || chat.ended) {
+        this.sendError(socket, CommsErrors.CARUSO_COMMS_CHAT_AUTH_FAILED({ reason: 'the chat has ended' }));
+        socket.close(4401, 'unauthenticated');
+        return;
+      }
+      chat.customers.add(socket);
+      if (chat.grace) clearTimeout(chat.grace);
+      chat.grace = undefined;
+      this.send(socket, { type: 'welcome', role: 'customer', chatId: chat.id, agentId: chat.agentId ?? null, transcript: await this.s.transcript(chat.id) });
+    } else {
+      const set = this.agents.get(p.agentId) ?? new Set();
+      set.add(socket);
+      this.agents.set(p.agentId, set);
+      const chats = [...this.chats.values()].filter((c) => c.agentId === p.agentId && !c.ended).map((c) => c.id);
+      const offers = this.comms.pendingOffers(p.agentId).filter((o) => o.channel === 'chat').map((o) => this.offerFrame(o));
+      this.send(socket, { type: 'welcome', role: 'agent', agentId: p.agentId, chats, offers });
+    }
+  }
+
+  private detach(socket: WebSocket, p: ChatPrincipal): void {
+    if (p.kind === 'customer') {
+      const chat = this.chats.get(p.chatId);
+      if (!chat || chat.ended || !chat.customers.delete(socket) || chat.customers.size > 0 || !this.store) return;
+      // The page may come back (a reload, a train tunnel); after the grace period the chat ends.
+      chat.grace = setTimeout(() => void this.finish(chat, 'customer-gone').catch(() => undefined), this.options.customerGraceMs ?? 30_000);
+      return;
+    }
+    const set = this.agents.get(p.agentId);
+    set?.delete(socket);
+    if (set && set.size > 0) return;
+    this.agents.delete(p.agentId);
+    if (!this.store) return;
+    // The agent's desk is gone: their chats go back in line rather than leaving customers alone.
+    for (const chat of this.chats.values()) {
+      if (chat.agentId !== p.agentId || chat.ended) continue;
+      void this.serialized(chat, async () => {
+        if (chat.ended || chat.agentId !== p.agentId) return;
+        await this.comms.transferToQueue(chat.id, chat.queueId);
+        chat.agentId = undefined;
+        await this.s.setAgent(chat.id, null);
+        this.toCustomers(chat, { type: 'requeued', chatId: chat.id });
+      }).catch((err: unknown) => this.logger.warn({ err: { code: (err as { code?: string }).code } }, 'chat could not be put back in line'));
+    }
+  }
+
+  private onOffer(o: Offer): void {
+    if (o.channel !== 'chat' || !this.chats.has(o.contactId)) return;
+    this.toAgent(o.agentId, this.offerFrame(o));
+  }
+
+  private offerFrame(o: Offer): Frame {
+    const data = this.comms.contact(o.contactId)?.data ?? {};
+    return { type: 'offer', offerId: o.offerId, chatId: o.contactId, queueId: o.queueId, ringTimeoutMs: o.ringTimeoutMs, customerName: data['customerName'] ?? null, subject: data['subject'] ?? null };
+  }
+
+  private async handle(socket: WebSocket, p: ChatPrincipal, f: Frame): Promise<void> {
+    const bad = (reason: string) => CommsErrors.CARUSO_COMMS_CHAT_INVALID_FRAME({ reason });
+    if (f.type === 'accept') {
+      if (p.kind !== 'agent') throw CommsErrors.CARUSO_COMMS_CHAT_FORBIDDEN({ who: 'a customer', action: 'accept offers', chat: '-' });
+      if (typeof f['offerId'] !== 'string') throw bad('accept needs offerId');
+      return this.accept(p.agentId, f['offerId']);
+    }
+    const chat = this.chatOf(p, f);
+    const side: ChatSender = p.kind;
+    switch (f.type) {
+      case 'message': {
+        const text = f['text'];
+        if (typeof text !== 'string' || text.trim().length === 0) throw bad('message needs a non-empty text');
+        if (text.length > this.maxChars) throw bad(`message text is longer than ${this.maxChars} characters`);
+        const clientId = typeof f['clientId'] === 'string' ? f['clientId'].slice(0, 100) : undefined;
+        return this.post(chat, side, p.kind === 'agent' ? p.agentId : undefined, text, socket, clientId);
+      }
+      case 'typing':
+        if (typeof f['typing'] !== 'boolean') throw bad('typing needs typing: true|false');
+        this.toOther(chat, side, { type: 'typing', chatId: chat.id, from: side, typing: f['typing'] });
+        return;
+      case 'read': {
+        const upTo = f['upTo'];
+        if (!Number.isInteger(upTo) || (upTo as number) < 1 || (upTo as number) > chat.nextSeq) throw bad(`read needs upTo between 1 and ${chat.nextSeq}`);
+        await this.s.markRead(chat.id, side, upTo as number);
+        this.toOther(chat, side, { type: 'read', chatId: chat.id, by: side, upTo });
+        return;
+      }
+      case 'leave':
+        return this.finish(chat, side === 'customer' ? 'customer-left' : 'agent-left');
+      default:
+        throw bad(`unknown frame type ${JSON.stringify(f.type).slice(0, 40)}`);
+    }
+  }
+
+  private chatOf(p: ChatPrincipal, f: Frame): LiveChat {
+    const chatId = p.kind === 'customer' ? p.chatId : f['chatId'];
+    if (typeof chatId !== 'string') throw CommsErrors.CARUSO_COMMS_CHAT_INVALID_FRAME({ reason: `${f.type} needs chatId` });
+    const chat = this.chats.get(chatId);
+    if (!chat || chat.ended) throw CommsErrors.CARUSO_COMMS_CHAT_UNKNOWN_CHAT({ chat: chatId });
+    if (p.kind === 'agent' && chat.agentId !== p.agentId) throw CommsErrors.CARUSO_COMMS_CHAT_FORBIDDEN({ who: `agent ${p.agentId}`, action: f.type, chat: chatId });
+    return chat;
+  }
+
+  private async accept(agentId: string, offerId: string): Promise<void> {
+    const offer = this.comms.pendingOffers(agentId).find((o) => o.offerId === offerId);
+    if (!offer) throw CommsErrors.CARUSO_COMMS_UNKNOWN_OFFER({ offer: offerId });
+    const chat = this.chats.get(offer.contactId);
+    if (!chat || chat.ended) throw CommsErrors.CARUSO_COMMS_CHAT_UNKNOWN_CHAT({ chat: offer.contactId });
+    await this.serialized(chat, async () => {
+      await this.comms.accept(offerId);
+      await this.s.setAgent(chat.id, agentId);
+      chat.agentId = agentId;
+    });
+    const transcript = await this.s.transcript(chat.id);
+    const info = await this.chat(chat.id);
+    this.toAgent(agentId, { type: 'joined', chatId: chat.id, chat: info ?? null, transcript });
+    this.toCustomers(chat, { type: 'connected', chatId: chat.id, agentId });
+    // What the customer wrote while waiting has now reached the agent.
+    const pending = transcript.filter((m) => m.from === 'customer' && m.deliveredAt === undefined).map((m) => m.seq);
+    if (pending.length > 0 && (this.agents.get(agentId)?.size ?? 0) > 0) {
+      await this.s.markDelivered(chat.id, pending, this.clock.now());
+      this.toCustomers(chat, { type: 'delivered', chatId: chat.id, upTo: Math.max(...pending) });
+    }
+  }
+
+  private async post(chat: LiveChat, from: ChatSender, agentId: string | undefined, text: string, socket: WebSocket, clientId: string | undefined): Promise<void> {
+    const msg = await this.serialized(chat, async () => {
+      if (chat.ended) throw CommsErrors.CARUSO_COMMS_CHAT_UNKNOWN_CHAT({ chat: chat.id });
+      const m: ChatMessage = { chatId: chat.id, seq: chat.nextSeq + 1, from, ...(agentId ? { agentId } : {}), text, at: this.clock.now() };
+      try {
+        await this.s.insertMessage(m);
+      } catch (err) {
+        throw CommsErrors.CARUSO_COMMS_CHAT_STORE_FAILED({ reason: 'the message could not be written' }, { cause: err });
+      }
+      chat.nextSeq = m.seq;
+      return m;
+    });
+    // Durable: acknowledge to the writer, then deliver to the other side.
+    this.send(socket, { type: 'sent', chatId: chat.id, seq: msg.seq, clientId: clientId ?? null, at: msg.at });
+    const frame = { type: 'message', chatId: chat.id, seq: msg.seq, from, agentId: agentId ?? null, text, at: msg.at };
+    const delivered = this.toOther(chat, from, frame);
+    for (const s of from === 'customer' ? chat.customers : (this.agents.get(agentId!) ?? [])) if (s !== socket) this.send(s, frame);
+    if (delivered > 0) {
+      await this.s.markDelivered(chat.id, [msg.seq], this.clock.now());
+      const ack = { type: 'delivered', chatId: chat.id, upTo: msg.seq };
+      if (from === 'customer') this.toCustomers(chat, ack);
+      else this.toAgent(agentId!, ack);
+    }
+  }
+
+  /** Ends a chat: the contact is completed (connected) or abandoned (waiting), then the row. */
+  private finish(chat: LiveChat, reason: ChatEndReason): Promise<void> {
+    return this.serialized(chat, async () => {
+      if (chat.ended) return;
+      if (chat.grace) clearTimeout(chat.grace);
+      const contact = this.comms.contact(chat.id);
+      if (contact && reason !== 'exited') {
+        if (contact.state === 'connected') await this.comms.complete(chat.id, reason === 'agent-left' ? 'agent' : 'caller');
+        else if (reason === 'agent-left') throw CommsErrors.CARUSO_COMMS_CHAT_FORBIDDEN({ who: 'an agent', action: 'leave before accepting', chat: chat.id });
+        else await this.comms.abandon(chat.id);
+      }
+      await this.s.end(chat.id, reason, this.clock.now());
+      chat.ended = true;
+      const frame = { type: 'ended', chatId: chat.id, reason };
+      if (chat.agentId) this.toAgent(chat.agentId, frame);
+      this.toCustomers(chat, frame);
+      for (const s of chat.customers) s.close(1000, 'chat ended');
+      this.chats.delete(chat.id);
+      this.byToken.delete(chat.tokenHash);
+      this._onDidEnd.fire({ chatId: chat.id, reason });
+    });
+  }
+
+  private serialized<T>(chat: LiveChat, fn: () => Promise<T>): Promise<T> {
+    const run = chat.lock.catch(() => undefined).then(fn);
+    chat.lock = run.catch(() => undefined);
+    return run;
+  }
+
+  // ---------------------------------------------------------------- frames
+
+  private parse(data: RawData): Frame | undefined {
+    try {
+      const v = JSON.parse(String(data)) as unknown;
+      return v && typeof v === 'object' && !Array.isArray(v) && typeof (v as Frame).type === 'string' ? (v as Frame) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private send(socket: WebSocket, frame: object): boolean {
+    if (socket.readyState !== socket.OPEN) return false;
+    socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  private sendError(socket: WebSocket, err: unknown, ref?: unknown): void {
+    const e: CarusoError | undefined = isCarusoError(err) ? err : undefined;
+    if (!e) this.logger.error({ err: { code: (err as { code?: string }).code } }, 'chat frame failed');
+    this.send(socket, { type: 'error', code: e?.code ?? 'CARUSO_COMMS_CHAT_STORE_FAILED', message: e?.message ?? 'internal error', ref: typeof ref === 'string' ? ref : null });
+  }
+
+  private toAgent(agentId: string, frame: object): number {
+    let n = 0;
+    for (const s of this.agents.get(agentId) ?? []) if (this.send(s, frame)) n++;
+    return n;
+  }
+
+  private toCustomers(chat: LiveChat, frame: object): number {
+    let n = 0;
+    for (const s of chat.customers) if (this.send(s, frame)) n++;
+    return n;
+  }
+
+  private toOther(chat: LiveChat, from: ChatSender, frame: object): number {
+    return from === 'customer' ? (chat.agentId ? this.toAgent(chat.agentId, frame) : 0) : this.toCustomers(chat, frame);
+  }
+}
+
+/**
+ * The web-chat channel as a service: register it under the {@link ChatChannel} token. It depends
+ * on the storage manager (chats and transcripts) and the communication server (the unified queue).
+ * @example
+ * const access = AccessList.fromEnvironment(process.env)!;
+ * services.register(ChatChannel, chatChannel({ queueId: 'chat', port: 8081, authenticateAgent: (t) => access.authenticate(t) }));
+ * @throws CARUSO_COMMS_CHAT_INVALID_OPTIONS at once for invalid options.
+ */
+export function chatChannel(
+  options: ChatChannelOptions,
+): ServiceDefinition<ChatChannel, { storage: { token: typeof StorageManager }; comms: { token: typeof CommunicationServer } }> {
+  validateOptions(options);
+  return {
+    version: CHAT_CHANNEL_VERSION,
+    dependencies: { storage: { token: StorageManager }, comms: { token: CommunicationServer } },
+    create: ({ storage, comms }) => new WsChatChannel(storage, comms, options),
+  };
+}
