@@ -39,6 +39,9 @@ export const CommsErrors = defineErrors({
   CARUSO_COMMS_CHAT_FORBIDDEN: { message: '{who} may not {action} in chat {chat}', status: 403 },
   CARUSO_COMMS_CHAT_INVALID_OPTIONS: { message: 'chat channel options: {field} {reason}' },
   CARUSO_COMMS_CHAT_STORE_FAILED: { message: 'the chat could not be stored ({reason}); nothing was acknowledged', status: 503, kind: 'bug' },
+  CARUSO_COMMS_INVALID_CAMPAIGN: { message: 'campaign {campaign}: {reason}' },
+  CARUSO_COMMS_UNKNOWN_CAMPAIGN: { message: 'no campaign {campaign}', status: 404 },
+  CARUSO_COMMS_CAMPAIGN_STATE: { message: 'campaign {campaign} cannot {action} while {state}', status: 409 },
 });
 
 /** The union of communication-server error codes. */

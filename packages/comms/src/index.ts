@@ -32,3 +32,5 @@ export * from './voicemail/voicemail-store.js';
 export * from './voicemail/storage-voicemail-store.js';
 export * from './chat/chat-channel.js';
 export * from './chat/ws-chat-channel.js';
+export * from './campaigns/campaign-store.js';
+export * from './campaigns/campaign-dialer.js';
