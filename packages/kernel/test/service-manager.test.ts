@@ -376,3 +376,24 @@ describe('ServiceManager proxies and thenables', () => {
     await sm.stop();
   });
 });
+
+describe('ServiceManager registered under its own token', () => {
+  it('lets a service depend on the manager and read every service, without reaching its start and stop', async () => {
+    const { ServiceManager: ServiceManagerToken } = await import('@caruso/kernel');
+    const sm = createServiceManager({ registerSelf: true });
+    let seen: string[] = [];
+    const Reader = createToken<{ names(): string[] }>('test.Reader');
+    sm.register(Reader, {
+      version: '1.0.0',
+      dependencies: { manager: { token: ServiceManagerToken } },
+      create: ({ manager }) => ({ names: () => manager.list().map((s) => s.tokenId) }),
+    });
+    await sm.start();
+    seen = sm.get(Reader).names();
+    expect(seen).toEqual(['caruso.ServiceManager', 'test.Reader']);
+    const view = sm.get(ServiceManagerToken) as unknown as Record<string, unknown>;
+    expect(view['stop']).toBeUndefined();
+    expect(view['start']).toBeUndefined();
+    await sm.stop();
+  });
+});

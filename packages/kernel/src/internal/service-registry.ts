@@ -20,6 +20,7 @@ import type {
   TrackerEvent,
 } from '../service-manager.js';
 import { isValidTokenId, type Token } from '../token.js';
+import { ServiceManager as ServiceManagerToken } from '../service-manager.js';
 import { compileFilter, describeFilter, filterKey, type PropertyPredicate } from './property-filter.js';
 import { Registration } from './registration.js';
 import { Binding } from './service-proxy.js';
@@ -32,6 +33,12 @@ export interface ServiceManagerOptions {
   readonly startTimeoutMs?: number;
   /** Default drain time-out in ms (5 s). */
   readonly drainTimeoutMs?: number;
+  /**
+   * Registers the manager itself under the `caruso.ServiceManager` token (version 1.0.0, property
+   * `builtin=true`), so that a service can depend on it (e.g. the monitor reads every service's
+   * health and metrics). Consumers get a view without the manager's own start and stop. Default false.
+   */
+  readonly registerSelf?: boolean;
 }
 
 /** Internal registration options (used by the remote endpoint). */
@@ -85,6 +92,23 @@ export class ServiceRegistry implements ServiceManager {
     this.logger = options.logger ?? silentLogger();
     this.startTimeoutMs = options.startTimeoutMs ?? 10_000;
     this.drainTimeoutMs = options.drainTimeoutMs ?? 5_000;
+    if (options.registerSelf) {
+      // A view, not the manager itself: its start/stop would otherwise be taken for lifecycle hooks.
+      const view = {
+        get: this.get.bind(this),
+        tryGet: this.tryGet.bind(this),
+        getAll: this.getAll.bind(this),
+        whenAvailable: this.whenAvailable.bind(this),
+        find: this.find.bind(this),
+        track: this.track.bind(this),
+        pin: this.pin.bind(this),
+        register: this.register.bind(this),
+        list: this.list.bind(this),
+        checkHealth: this.checkHealth.bind(this),
+        onDidChangeRegistry: this.onDidChangeRegistry,
+      };
+      this.register(ServiceManagerToken, { version: '1.0.0', properties: { builtin: true }, create: () => view as unknown as ServiceManager });
+    }
   }
 
   get seq(): number {
