@@ -31,6 +31,14 @@ export interface TransactionOptions {
   readonly retries?: number;
 }
 
+/** What {@link StorageSession.execute} returns. */
+export interface StatementResult {
+  /** The rows a query (or a write with RETURNING) produced; empty for other statements. */
+  readonly rows: Record<string, unknown>[];
+  /** Rows written: for a write without RETURNING the driver's count, with RETURNING the rows returned; 0 for a query. */
+  readonly changes: number;
+}
+
 /**
  * The query surface shared by the storage manager and every transaction handle. Inside a
  * transaction, use the handle the callback received, never the manager: on SQLite there is one
@@ -52,6 +60,20 @@ export interface StorageSession {
    * SQLite and PostgreSQL have transactional DDL).
    */
   readonly schema: Knex.SchemaBuilder;
+  /**
+   * Runs one statement through the prepared-statement cache: the fast path for statements whose
+   * shape repeats (get by key, insert, update of the same columns). SQLite keeps one better-sqlite3
+   * `prepare`d statement per SQL text and connection; PostgreSQL runs a named prepared statement per
+   * SQL text (parsed once per connection). Inside a transaction it runs on the transaction's
+   * connection, also within a savepoint; errors are translated into CARUSO_STORAGE_* codes as for
+   * {@link StorageSession.knex}, and knex's `query` event is emitted as for its own queries.
+   * @param sql the SQL text with `?` placeholders, as knex's `toSQL().sql` gives it. Note: it must
+   *   be a fixed text made from identifiers you trust (your model), never from input: every value goes
+   *   into `values`. Each distinct text takes a cache entry, so build texts per shape, not per value.
+   * @param values one value per placeholder: string, number, bigint, boolean, null, Date or Buffer.
+   * @returns the rows and the number of rows written.
+   */
+  execute(sql: string, values?: readonly unknown[]): Promise<StatementResult>;
   /**
    * Runs `fn` in a transaction: commits when the returned promise resolves, rolls back when it
    * rejects (and rethrows). Called on a transaction handle it opens a nested transaction through a

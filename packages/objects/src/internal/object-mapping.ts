@@ -9,6 +9,7 @@ import type { FieldDef, Model, Money, ObjectDef, RelationDef } from '../common/m
 import { coerceValue } from '../common/values.js';
 import type { ObjectRecord, RecordKey } from '../business-objects.js';
 import { ObjectsErrors } from '../errors.js';
+import { StatementCache } from './statement-cache.js';
 
 /** Per-field conversion between a record value and the columns. */
 export interface FieldMapping {
@@ -119,6 +120,8 @@ export class ObjectMapping {
   readonly relations: ReadonlyMap<string, RelationDef>;
   /** Whether an update must read the current record first (rules, stored computed fields, audit, uniques). */
   readonly updateNeedsCurrent: boolean;
+  /** The statements of this object compiled so far, by shape (SQL text from this mapping only). */
+  readonly statements = new StatementCache();
 
   constructor(
     readonly object: ObjectDef,

@@ -23,6 +23,7 @@ import type {
 import { ObjectsErrors, type FieldViolation } from '../errors.js';
 import { computeField, type ModelMapping, type ObjectMapping } from './object-mapping.js';
 import { QueryCompiler } from './query-compiler.js';
+import { compileStatement, numberParam, param, runStatement, type CompiledStatement } from './statement-cache.js';
 
 /** The audit table every audited object writes to. */
 export const AUDIT_TABLE = 'caruso_audit';
@@ -83,9 +84,7 @@ export class ObjectRepository implements Repository {
   async get(key: RecordKey, options: ReadOptions = {}): Promise<ObjectRecord | undefined> {
     const values = this.om.keyValues(key);
     this.checkIncludes(options.include);
-    // Unaliased: the cheapest statement for the most frequent read.
-    const qb = this.whereKey(this.knex(this.object.table).select(this.om.columns as string[]), values, '');
-    const row = (await this.notDeleted(qb, options.withDeleted, '').first()) as Record<string, unknown> | undefined;
+    const row = await this.rowByKey(this.ctx.session, values, options.withDeleted === true);
     if (!row) return undefined;
     const rec = this.om.toRecord(row, this.ctx.now);
     if (options.include?.length) await this.loadIncludes([rec], options.include);
@@ -98,15 +97,20 @@ export class ObjectRepository implements Repository {
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) this.badQuery('limit', 'limit is a whole number from 1 to 10000');
     if (!Number.isInteger(offset) || offset < 0) this.badQuery('offset', 'offset is a whole number from 0');
     this.checkIncludes(query.include);
-    const qc = new QueryCompiler(this.ctx.session.knex as Knex, this.ctx.mapping);
-    const qb = this.table().select(this.selectCols);
-    this.notDeleted(qb, query.withDeleted);
-    qc.applyFilter(qb, this.om, MAIN, query.where, '');
-    qc.applySearch(qb, this.om, MAIN, query.search);
-    for (const [col, dir] of qc.sortColumns(this.om, MAIN, query.orderBy)) qb.orderBy(col, dir);
-    qb.limit(limit);
-    if (offset > 0) qb.offset(offset);
-    const rows = (await qb) as Record<string, unknown>[];
+    const simple = this.simpleQuery(query, limit, offset);
+    let rows: Record<string, unknown>[];
+    if (simple) rows = (await runStatement(this.ctx.session, simple.st, simple.params)).rows;
+    else {
+      const qc = new QueryCompiler(this.ctx.session.knex as Knex, this.ctx.mapping);
+      const qb = this.table().select(this.selectCols);
+      this.notDeleted(qb, query.withDeleted);
+      qc.applyFilter(qb, this.om, MAIN, query.where, '');
+      qc.applySearch(qb, this.om, MAIN, query.search);
+      for (const [col, dir] of qc.sortColumns(this.om, MAIN, query.orderBy)) qb.orderBy(col, dir);
+      qb.limit(limit);
+      if (offset > 0) qb.offset(offset);
+      rows = (await qb) as Record<string, unknown>[];
+    }
     const recs = rows.map((r) => this.om.toRecord(r, this.ctx.now));
     if (query.include?.length && recs.length) await this.loadIncludes(recs, query.include);
     return recs;
@@ -188,6 +192,80 @@ export class ObjectRepository implements Repository {
       });
       return out;
     });
+  }
+
+  // ---------------------------------------------------------------- compiled statements
+
+  /** The statement of a shape, compiled on first use. */
+  private statement(shape: string, build: () => Knex.QueryBuilder, numberParams?: readonly number[]): CompiledStatement {
+    return this.om.statements.get(shape, () => compileStatement(build(), numberParams));
+  }
+
+  /** The key's placeholders, from parameter `from` on. */
+  private keyParams(from = 0): string[] {
+    return this.om.keyFields.map((_, i) => param(from + i));
+  }
+
+  /** Reads a row by key (unaliased; the cheapest statement for the most frequent read). */
+  private async rowByKey(session: StorageSession, values: readonly unknown[], withDeleted: boolean): Promise<Record<string, unknown> | undefined> {
+    const st = this.statement(withDeleted ? 'get:with-deleted' : 'get', () =>
+      // The limit is written into the text: SQLite plans `limit ?` more slowly than `limit 1`.
+      this.notDeleted(this.whereKey(this.knex(this.object.table).select(this.om.columns as string[]), this.keyParams(), ''), withDeleted, '').limit(1, { skipBinding: true }),
+    );
+    const { rows } = await runStatement(session, st, values);
+    return rows[0];
+  }
+
+  /**
+   * The compiled form of a simple query (equality filters on stored fields, sort, limit, offset; no
+   * search), or undefined when the query needs the general compiler. Validates what it reads.
+   */
+  private simpleQuery(query: Query, limit: number, offset: number): { st: CompiledStatement; params: unknown[] } | undefined {
+    if (query.search !== undefined) return undefined;
+    const where = query.where;
+    if (where !== undefined && (typeof where !== 'object' || where === null || Array.isArray(where))) return undefined;
+    const qc = new QueryCompiler(this.knex as Knex, this.ctx.mapping);
+    const conds: { field: FieldDef; value: unknown }[] = [];
+    for (const [name, cond] of Object.entries(where ?? {})) {
+      if (cond === undefined) continue;
+      const fm = this.om.byName.get(name);
+      if (!fm || !fm.stored || fm.field.type === 'json') return undefined;
+      if (cond !== null && typeof cond !== 'string' && typeof cond !== 'number' && typeof cond !== 'boolean') return undefined;
+      conds.push({ field: fm.field, value: qc.value(this.om, fm.field, cond, name) });
+    }
+    const sort = qc.sortColumns(this.om, MAIN, query.orderBy);
+    const withDeleted = query.withDeleted === true;
+    // The shape names only model fields and columns: values are parameters.
+    const shape = [
+      'query',
+      withDeleted ? 'd' : '',
+      conds.map((c) => `${c.field.name}${c.value === null ? '=null' : ''}`).join(','),
+      sort.map(([c, d]) => `${c} ${d}`).join(','),
+      offset > 0 ? 'offset' : '',
+    ].join('|');
+    const params: unknown[] = conds.filter((c) => c.value !== null).map((c) => c.value);
+    const limitAt = params.length;
+    params.push(limit);
+    if (offset > 0) params.push(offset);
+    const numbers = offset > 0 ? [limitAt, limitAt + 1] : [limitAt];
+    const st = this.statement(
+      shape,
+      () => {
+        const qb = this.table().select(this.selectCols);
+        this.notDeleted(qb, withDeleted);
+        let i = 0;
+        for (const c of conds) {
+          if (c.value === null) qb.whereNull(`${MAIN}.${c.field.column}`);
+          else qb.where(`${MAIN}.${c.field.column}`, param(i++));
+        }
+        for (const [col, dir] of sort) qb.orderBy(col, dir);
+        qb.limit(numberParam(limitAt));
+        if (offset > 0) qb.offset(numberParam(limitAt + 1));
+        return qb;
+      },
+      numbers,
+    );
+    return { st, params };
   }
 
   private badQuery(path: string, reason: string): never {
@@ -446,8 +524,14 @@ export class ObjectRepository implements Repository {
       for (const f of this.om.keyFields) if (f.generated) delete row[f.column];
       if (this.object.versionColumn) row[this.object.versionColumn] = 1;
       let inserted: Record<string, unknown>[];
+      const cols = Object.keys(row);
+      const st = this.statement(`insert|${cols.join(',')}`, () => {
+        const placeholders: Record<string, string> = {};
+        cols.forEach((c, i) => (placeholders[c] = param(i)));
+        return this.knex(this.object.table).insert(placeholders).returning(this.om.columns as string[]);
+      });
       try {
-        inserted = (await session.knex(this.object.table).insert(row).returning(this.om.columns as string[])) as Record<string, unknown>[];
+        inserted = (await runStatement(session, st, cols.map((c) => row[c]))).rows;
       } catch (err) {
         throw this.translateWriteError(err);
       }
@@ -462,8 +546,7 @@ export class ObjectRepository implements Repository {
   }
 
   private async currentRow(session: StorageSession, values: readonly unknown[], withDeleted = false): Promise<Record<string, unknown> | undefined> {
-    const qb = this.whereKey(session.knex({ [MAIN]: this.object.table }).select(this.selectCols), values);
-    return (await this.notDeleted(qb, withDeleted).first()) as Record<string, unknown> | undefined;
+    return this.rowByKey(session, values, withDeleted);
   }
 
   private async notFoundOrConflict(session: StorageSession, values: readonly unknown[], expected: number | undefined): Promise<never> {
@@ -534,18 +617,28 @@ export class ObjectRepository implements Repository {
   ): Promise<ObjectRecord> {
     const cols = this.om.toColumns(set);
     const vc = this.object.versionColumn;
-    if (vc) cols[vc] = session.knex.raw('?? + 1', [vc]);
-    if (Object.keys(cols).length === 0) {
+    const names = Object.keys(cols);
+    if (names.length === 0 && !vc) {
       const row = await this.currentRow(session, values);
       if (!row) throw ObjectsErrors.CARUSO_OBJECTS_NOT_FOUND({ object: this.object.name, key: this.om.keyText(values) });
       return this.om.toRecord(row, this.ctx.now);
     }
-    const qb = this.whereKey(session.knex(this.object.table).update(cols), values, '');
-    this.notDeleted(qb, false, '');
-    if (vc && expected !== undefined) qb.where(vc, expected);
+    const versioned = vc !== undefined && expected !== undefined;
+    const st = this.statement(`update|${names.join(',')}|${versioned ? 'v' : ''}`, () => {
+      const placeholders: Record<string, unknown> = {};
+      names.forEach((c, i) => (placeholders[c] = param(i)));
+      if (vc) placeholders[vc] = this.knex.raw('?? + 1', [vc]);
+      const qb = this.whereKey(this.knex(this.object.table).update(placeholders), this.keyParams(names.length), '');
+      this.notDeleted(qb, false, '');
+      if (versioned) qb.where(vc, param(names.length + values.length));
+      return qb.returning(this.om.columns as string[]);
+    });
+    const params: unknown[] = names.map((c) => cols[c]);
+    params.push(...values);
+    if (versioned) params.push(expected);
     let rows: Record<string, unknown>[];
     try {
-      rows = (await qb.returning(this.om.columns as string[])) as Record<string, unknown>[];
+      rows = (await runStatement(session, st, params)).rows;
     } catch (err) {
       throw this.translateWriteError(err);
     }
@@ -568,17 +661,25 @@ export class ObjectRepository implements Repository {
     await this.run(async (session) => {
       const vc = this.object.versionColumn;
       let n: number;
+      const versioned = vc !== undefined && expected !== undefined;
+      const k = values.length;
       if (soft) {
-        const cols: Record<string, unknown> = { [this.object.softDeleteColumn as string]: this.dbNow() };
-        if (vc) cols[vc] = session.knex.raw('?? + 1', [vc]);
-        const qb = this.whereKey(session.knex(this.object.table).update(cols), values, '');
-        this.notDeleted(qb, false, '');
-        if (vc && expected !== undefined) qb.where(vc, expected);
-        n = (await qb) as unknown as number;
+        const st = this.statement(`soft-delete|${versioned ? 'v' : ''}`, () => {
+          const cols: Record<string, unknown> = { [this.object.softDeleteColumn as string]: param(0) };
+          if (vc) cols[vc] = this.knex.raw('?? + 1', [vc]);
+          const qb = this.whereKey(this.knex(this.object.table).update(cols), this.keyParams(1), '');
+          this.notDeleted(qb, false, '');
+          if (versioned) qb.where(vc, param(1 + k));
+          return qb;
+        });
+        n = (await runStatement(session, st, versioned ? [this.dbNow(), ...values, expected] : [this.dbNow(), ...values])).changes;
       } else {
-        const qb = this.whereKey(session.knex(this.object.table).delete(), values, '');
-        if (vc && expected !== undefined) qb.where(vc, expected);
-        n = (await qb) as unknown as number;
+        const st = this.statement(`delete|${versioned ? 'v' : ''}`, () => {
+          const qb = this.whereKey(this.knex(this.object.table).delete(), this.keyParams(), '');
+          if (versioned) qb.where(vc, param(k));
+          return qb;
+        });
+        n = (await runStatement(session, st, versioned ? [...values, expected] : values)).changes;
       }
       if (n === 0) {
         if (!soft && expected === undefined) throw ObjectsErrors.CARUSO_OBJECTS_NOT_FOUND({ object: this.object.name, key: this.om.keyText(values) });
@@ -614,18 +715,26 @@ export class ObjectRepository implements Repository {
     if (actor !== undefined && (typeof actor !== 'string' || actor.length > 200)) this.fail([this.violation('$actor', 'type', 'the actor is text of at most 200 characters')]);
     const at = this.dbNow();
     const recordKey = this.om.keyText(values);
-    await session.knex(AUDIT_TABLE).insert(
-      entries.map(([field, o, n]) => ({
-        object: this.object.name,
-        record_key: recordKey,
+    const AUDIT_COLUMNS = ['object', 'record_key', 'action', 'field', 'old_value', 'new_value', 'actor', 'at'] as const;
+    const st = this.statement(`audit|${entries.length}`, () =>
+      this.knex(AUDIT_TABLE).insert(
+        entries.map((_, r) => Object.fromEntries(AUDIT_COLUMNS.map((c, i) => [c, param(r * AUDIT_COLUMNS.length + i)]))),
+      ),
+    );
+    const params: unknown[] = [];
+    for (const [field, o, n] of entries) {
+      params.push(
+        this.object.name,
+        recordKey,
         action,
         field,
-        old_value: o === null || o === undefined ? null : JSON.stringify(o),
-        new_value: n === null || n === undefined ? null : JSON.stringify(n),
-        actor: actor ?? null,
+        o === null || o === undefined ? null : JSON.stringify(o),
+        n === null || n === undefined ? null : JSON.stringify(n),
+        actor ?? null,
         at,
-      })),
-    );
+      );
+    }
+    await runStatement(session, st, params);
   }
 
   async history(key: RecordKey): Promise<AuditEntry[]> {

@@ -73,7 +73,8 @@ export class QueryCompiler {
     }
   }
 
-  private value(om: ObjectMapping, f: FieldDef, raw: unknown, here: string): unknown {
+  /** A filter value converted for a field's column; throws CARUSO_OBJECTS_BAD_QUERY. */
+  value(om: ObjectMapping, f: FieldDef, raw: unknown, here: string): unknown {
     if (raw === null) return null;
     if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') this.fail(om.object.name, here, 'a value must be text, a number, true/false or null');
     if (f.type === 'money') {

@@ -1,4 +1,5 @@
 import { isCarusoError } from '@caruso/kernel';
+import { scrubDriverError } from '../internal/statement.js';
 
 /** The part of knex's (untyped) dialect client class that the storage manager overrides. */
 export interface KnexClientBase {
@@ -44,7 +45,11 @@ export function translatingClient(Base: KnexClientClass, hooks: ClientHooks): Kn
     override query(connection: unknown, queryParam: unknown): Promise<unknown> {
       const sql = sqlOf(queryParam);
       return super.query(connection, queryParam).catch((err: unknown) => {
-        throw isCarusoError(err) ? err : hooks.translate(err, { sql });
+        if (isCarusoError(err)) throw err;
+        const translated = hooks.translate(err, { sql });
+        // The driver's error stays as the cause: without the SQL text and values knex and pg put in it.
+        scrubDriverError(err, sql);
+        throw translated;
       });
     }
 

@@ -1,7 +1,7 @@
 import type { CarusoError } from '@caruso/kernel';
 import type { Knex } from 'knex';
 import type { ResolvedStorageOptions } from '../options.js';
-import type { Dialect, TableInfo, TransactionOptions } from '../storage.js';
+import type { Dialect, StatementResult, TableInfo, TransactionOptions } from '../storage.js';
 import type { ClientHooks, StatementContext } from './client.js';
 
 /** What a dialect needs to know to translate an error. */
@@ -22,12 +22,39 @@ export interface DialectDriver {
   connect(options: ResolvedStorageOptions): DialectConnection;
 }
 
+/** The state of knex's connection pool that the prepared-statement path reads (tarn's counters). */
+export interface PoolState {
+  numUsed(): number;
+  numFree(): number;
+  numPendingAcquires(): number;
+  numPendingCreates(): number;
+}
+
+/** Runs statements of {@link StorageSession.execute} on the dialect's connections, with a statement cache. */
+export interface StatementExecutor {
+  /**
+   * Runs `sql` (knex-style `?` placeholders) with `values` on a driver connection. Throws the
+   * driver's error untranslated.
+   * @param inTransaction whether the connection is inside a transaction (no retry is possible then).
+   */
+  run(connection: unknown, sql: string, values: readonly unknown[], inTransaction: boolean): StatementResult | Promise<StatementResult>;
+  /**
+   * A connection on which a statement may run at once, synchronously, without going through the
+   * pool, or undefined. SQLite: its only connection when nobody holds it nor waits for it (the driver
+   * is synchronous, so nothing can take it while the statement runs). Absent where every statement is
+   * asynchronous (PostgreSQL).
+   */
+  idleConnection?(pool: PoolState | undefined): unknown;
+}
+
 /** A dialect bound to one URL and its options. */
 export interface DialectConnection {
   /** The URL with its password masked. */
   readonly displayUrl: string;
   /** Everything knex needs; `hooks` make the client translate errors. */
   knexConfig(hooks: ClientHooks): Knex.Config;
+  /** The prepared-statement path of {@link StorageSession.execute}. */
+  readonly executor: StatementExecutor;
   /** Work before the first connection (SQLite: create the database's folder). */
   prepare(): Promise<void>;
   /** Translates a driver error of a statement; `undefined` when the error is not the driver's. */

@@ -1,6 +1,6 @@
 import { isCarusoError, silentLogger, type HealthStatus, type Logger, type ServiceContext } from '@caruso/kernel';
 import knexFactory, { type Knex } from 'knex';
-import type { DialectConnection, DialectDriver } from '../dialects/dialect.js';
+import type { DialectConnection, DialectDriver, PoolState } from '../dialects/dialect.js';
 import { StorageErrors } from '../errors.js';
 import type { ResolvedStorageOptions } from '../options.js';
 import type {
@@ -9,6 +9,7 @@ import type {
   Migration,
   MigrationOptions,
   MigrationReport,
+  StatementResult,
   StorageManager,
   StorageTransaction,
   TableInfo,
@@ -17,9 +18,17 @@ import type {
 import { isErrorLike, messageOf } from './error-shape.js';
 import { Migrator } from './migrator.js';
 import type { SessionCore } from './session.js';
-import { targetTable } from './statement.js';
+import { scrubDriverError, targetTable } from './statement.js';
 import { runTransaction } from './transaction.js';
 
+
+/** The parts of knex's (untyped) client that the prepared-statement path uses. */
+interface KnexClientInternals {
+  readonly pool: PoolState | undefined;
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<unknown>;
+  emit(event: string, ...args: unknown[]): boolean;
+}
 
 function checkTableName(table: unknown): asserts table is string {
   if (typeof table !== 'string' || table.trim() === '' || table.length > 200) {
@@ -144,6 +153,16 @@ export class KnexStorageManager implements StorageManager, SessionCore {
     return new Error(String(err));
   }
 
+  /** A failed statement of the prepared-statement path: translated, its driver error scrubbed. */
+  private statementError(err: unknown, sql: string, client: KnexClientInternals, connection: unknown): Error {
+    if (isCarusoError(err)) return err;
+    const translated = this.translate(err, sql);
+    scrubDriverError(err, sql);
+    const { __knexUid, __knexTxId } = (connection ?? {}) as { __knexUid?: unknown; __knexTxId?: unknown };
+    client.emit('query-error', err, { __knexUid, __knexTxId, sql, method: 'raw' });
+    return translated;
+  }
+
   translateError(err: unknown): Error {
     if (isCarusoError(err)) return err;
     return this.translate(err, undefined);
@@ -182,6 +201,39 @@ export class KnexStorageManager implements StorageManager, SessionCore {
       throw StorageErrors.CARUSO_STORAGE_BAD_OPTIONS({ option: 'schema', reason: 'must be a non-empty schema name' });
     }
     return this.connection.listTables(db, options.schema).then((names) => names.filter((n) => n !== this.journalTable));
+  }
+
+  execute(dbOrSql: Knex | Knex.Transaction | string, sqlOrValues?: string | readonly unknown[], maybeValues?: readonly unknown[]): Promise<StatementResult> {
+    const [db, sql, values] = typeof dbOrSql === 'string' ? [this.knex, dbOrSql, sqlOrValues as readonly unknown[] | undefined] : [dbOrSql, sqlOrValues as string, maybeValues];
+    return this.executeOn(db, sql, values ?? []);
+  }
+
+  private async executeOn(db: Knex | Knex.Transaction, sql: string, values: readonly unknown[]): Promise<StatementResult> {
+    if (typeof sql !== 'string' || sql.trim() === '') throw StorageErrors.CARUSO_STORAGE_BAD_OPTIONS({ option: 'sql', reason: 'execute() takes the SQL text of one statement' });
+    if (!Array.isArray(values)) throw StorageErrors.CARUSO_STORAGE_BAD_OPTIONS({ option: 'values', reason: 'execute() takes a list of values, one per placeholder' });
+    const client = db.client as unknown as KnexClientInternals;
+    const trx = (db as Partial<Knex.Transaction>).isTransaction === true;
+    if (trx) {
+      if ((db as Knex.Transaction).isCompleted()) {
+        throw StorageErrors.CARUSO_STORAGE_TRANSACTION_MISUSE({
+          reason: 'a query used a transaction handle after the transaction ended; keep every query inside the callback and await it',
+        });
+      }
+    } else if (this.state === 'closed') {
+      throw StorageErrors.CARUSO_STORAGE_CLOSED({ url: this.displayUrl });
+    }
+    const executor = this.connection.executor;
+    const idle = trx ? undefined : executor.idleConnection?.(client.pool);
+    const connection = idle ?? (await client.acquireConnection());
+    const { __knexUid, __knexTxId } = connection as { __knexUid?: unknown; __knexTxId?: unknown };
+    client.emit('query', { __knexUid, __knexTxId, sql, bindings: values, method: 'raw' });
+    try {
+      return await executor.run(connection, sql, values, trx);
+    } catch (err) {
+      throw this.statementError(err, sql, client, connection);
+    } finally {
+      if (idle === undefined) await client.releaseConnection(connection);
+    }
   }
 
   // --- migrations -------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import type { Logger } from '@caruso/kernel';
 import type { Knex } from 'knex';
-import type { Dialect, TableInfo, TransactionOptions } from '../storage.js';
+import type { Dialect, StatementResult, TableInfo, TransactionOptions } from '../storage.js';
 
 /** What transaction handles share with their storage manager. */
 export interface SessionCore {
@@ -10,4 +10,5 @@ export interface SessionCore {
   hasTable(db: Knex | Knex.Transaction, table: string): Promise<boolean>;
   columnInfo(db: Knex | Knex.Transaction, table: string): Promise<TableInfo>;
   listTables(db: Knex | Knex.Transaction, options?: { readonly schema?: string }): Promise<string[]>;
+  execute(db: Knex | Knex.Transaction, sql: string, values?: readonly unknown[]): Promise<StatementResult>;
 }

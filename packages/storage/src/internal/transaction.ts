@@ -1,7 +1,7 @@
 import { isCarusoError, type Logger } from '@caruso/kernel';
 import type { Knex } from 'knex';
 import { StorageErrors } from '../errors.js';
-import type { StorageTransaction, TableInfo, TransactionOptions } from '../storage.js';
+import type { StatementResult, StorageTransaction, TableInfo, TransactionOptions } from '../storage.js';
 import type { SessionCore } from './session.js';
 
 const RETRYABLE = new Set(['CARUSO_STORAGE_SERIALIZATION_FAILURE', 'CARUSO_STORAGE_DEADLOCK', 'CARUSO_STORAGE_BUSY']);
@@ -44,6 +44,10 @@ class TransactionHandle implements StorageTransaction {
       throw StorageErrors.CARUSO_STORAGE_TRANSACTION_MISUSE({ reason: 'afterCommit() was called after the transaction ended' });
     }
     this.hooks.push(fn);
+  }
+
+  execute(sql: string, values?: readonly unknown[]): Promise<StatementResult> {
+    return this.core.execute(this.knex, sql, values);
   }
 
   hasTable(table: string): Promise<boolean> {

@@ -8,6 +8,7 @@ import type { TransactionOptions } from '../../storage.js';
 import { translatingClient, type ClientHooks } from '../client.js';
 import type { DialectConnection, DialectDriver, TranslationContext } from '../dialect.js';
 import { translatePgConnectError, translatePgError } from './postgres-errors.js';
+import { PostgresExecutor } from './postgres-executor.js';
 import { pgDescribeTable, pgHasTable, pgListTables } from './postgres-introspection.js';
 
 /** What a PostgreSQL URL says. */
@@ -88,6 +89,7 @@ const types = {
 
 class PostgresConnectionConfig implements DialectConnection {
   readonly displayUrl: string;
+  readonly executor = new PostgresExecutor();
   private readonly target: PostgresTarget;
 
   constructor(private readonly options: ResolvedStorageOptions) {

@@ -7,6 +7,7 @@ import type { ResolvedStorageOptions } from '../../options.js';
 import { translatingClient, type ClientHooks } from '../client.js';
 import type { DialectConnection, DialectDriver } from '../dialect.js';
 import { translateSqliteError, translateSqliteOpenError } from './sqlite-errors.js';
+import { SqliteExecutor, type SqliteDatabase } from './sqlite-executor.js';
 import { sqliteDescribeTable, sqliteHasTable, sqliteListTables } from './sqlite-introspection.js';
 
 /** The part of a better-sqlite3 connection used when it is opened. */
@@ -43,6 +44,7 @@ export function parseSqliteUrl(url: string, baseDir: string): SqliteTarget {
 
 class SqliteConnectionConfig implements DialectConnection {
   readonly displayUrl: string;
+  readonly executor = new SqliteExecutor();
   private readonly target: SqliteTarget;
 
   constructor(private readonly options: ResolvedStorageOptions) {
@@ -53,6 +55,7 @@ class SqliteConnectionConfig implements DialectConnection {
   knexConfig(hooks: ClientHooks): Knex.Config {
     const busyTimeoutMs = this.options.sqlite.busyTimeoutMs;
     const memory = this.target.memory;
+    const executor = this.executor;
     return {
       client: translatingClient(BetterSqlite3Client, hooks) as unknown as typeof Knex.Client,
       connection: { filename: this.target.memory ? ':memory:' : this.target.file },
@@ -72,6 +75,7 @@ class SqliteConnectionConfig implements DialectConnection {
             // Rule 4 of the architecture: a commit is on disk when it is acknowledged.
             conn.pragma('synchronous = FULL');
             conn.pragma('foreign_keys = ON');
+            executor.connectionCreated(conn as unknown as SqliteDatabase);
             done(null, conn);
           } catch (err) {
             done(err as Error, conn);

@@ -1,6 +1,7 @@
 import type { CarusoError } from '@caruso/kernel';
 import { StorageErrors } from '../../errors.js';
 import { isErrorLike } from '../../internal/error-shape.js';
+import { withoutQuoted } from '../../internal/statement.js';
 import type { TranslationContext } from '../dialect.js';
 
 interface SqliteErrorShape {
@@ -133,7 +134,8 @@ export function translateSqliteError(err: unknown, ctx: TranslationContext): Car
   }
   const t = ctx.table ?? unknown;
   return StorageErrors.CARUSO_STORAGE_QUERY_FAILED(
-    { dialect, table: t, reason: msg, driverCode: code },
+    // A syntax error quotes the SQL near it, which may be a literal value.
+    { dialect, table: t, reason: withoutQuoted(msg), driverCode: code },
     { cause: err, details: { dialect, driverCode: code, table: t } },
   );
 }
