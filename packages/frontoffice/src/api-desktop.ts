@@ -1,0 +1,317 @@
+/**
+ * The agent desktop, self-service and wallboard endpoints: agent state and offers, contacts with
+ * their screen pop, wrap-up, dialogue-script sessions (agents and visitors), and the live figures.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { CommunicationServer, ContactSnapshot } from '@caruso/comms';
+import type { DialogueEngine, SessionView } from '@caruso/dialogue';
+import type { BusinessObjects, ObjectRecord } from '@caruso/objects';
+import type { Logger } from '@caruso/kernel';
+import type { Application } from './common/application.js';
+import { FrontOfficeErrors } from './errors.js';
+import { body, need, str } from './internal/http.js';
+import type { Principal } from './internal/sessions.js';
+import { Permissions } from './permissions.js';
+import type { FrontOfficeStore } from './user-store.js';
+
+export interface DesktopApiDeps {
+  readonly app: Application;
+  readonly objects: BusinessObjects;
+  readonly permissions: Permissions;
+  readonly store: FrontOfficeStore;
+  readonly comms: () => CommunicationServer;
+  readonly dialogue: () => DialogueEngine;
+  readonly agentIds: () => Promise<string[]>;
+  readonly logger: Logger;
+}
+
+/** The figures of the wallboard. */
+export interface WallboardFigures {
+  readonly at: string;
+  readonly agents: Readonly<Record<string, number>>;
+  readonly agentList: readonly { readonly id: string; readonly state: string; readonly reason?: string }[];
+  readonly queues: readonly { readonly queueId: string; readonly waiting: number; readonly staffed: number; readonly available: number; readonly longestWaitMs: number }[];
+  readonly waiting: number;
+}
+
+function agentOf(p: Principal): string {
+  if (!p.agentId) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_FORBIDDEN({ role: p.role, action: 'use the agent desktop without an agent id' });
+  return p.agentId;
+}
+
+/** The caller's number or address, as the channel put it in the contact's data. */
+function contactAddress(c: ContactSnapshot): string | undefined {
+  for (const k of ['caller', 'from', 'number', 'callbackNumber', 'email']) {
+    const v = c.data[k];
+    if (typeof v === 'string' && v !== '') return v;
+  }
+  return undefined;
+}
+
+function view(v: SessionView): Record<string, unknown> {
+  return { sessionId: v.sessionId, revision: v.revision, status: v.status, script: v.script, step: v.step };
+}
+
+export function queueIds(app: Application, extra: readonly string[] = []): string[] {
+  return [...new Set([...app.desktop.scripts.map((s) => s.queue), ...app.selfService.map((s) => s.queue), ...extra])];
+}
+
+export async function wallboardFigures(deps: Pick<DesktopApiDeps, 'app' | 'comms' | 'agentIds'>, extraQueues: readonly string[]): Promise<WallboardFigures> {
+  const comms = deps.comms();
+  const agents: Record<string, number> = { ready: 0, reserved: 0, busy: 0, 'wrap-up': 0, paused: 0, 'logged-out': 0 };
+  const agentList: { id: string; state: string; reason?: string }[] = [];
+  const queues = new Set(extraQueues);
+  for (const id of await deps.agentIds()) {
+    try {
+      const a = comms.agent(id);
+      agents[a.state] = (agents[a.state] ?? 0) + 1;
+      agentList.push({ id, state: a.state, ...(a.pauseReason ? { reason: a.pauseReason } : {}) });
+      for (const q of a.queueIds) queues.add(q);
+    } catch {
+      // An agent user unknown to the communication server is not shown.
+    }
+  }
+  const qs = [];
+  for (const q of [...queueIds(deps.app), ...queues]) {
+    try {
+      const s = comms.queueStatus(q);
+      qs.push({ queueId: s.queueId, waiting: s.waiting, staffed: s.staffed, available: s.available, longestWaitMs: s.longestWaitMs });
+    } catch {
+      // A queue named in the definition but not configured is left out.
+    }
+  }
+  const unique = [...new Map(qs.map((q) => [q.queueId, q])).values()];
+  return { at: new Date().toISOString(), agents, agentList, queues: unique, waiting: unique.reduce((n, q) => n + q.waiting, 0) };
+}
+
+export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDeps): void {
+  const { app } = deps;
+
+  // ---- agent state --------------------------------------------------------------------------
+  const agentState = (agentId: string): Record<string, unknown> => {
+    const comms = deps.comms();
+    return { agent: comms.agent(agentId), offers: comms.pendingOffers(agentId), pauseReasons: app.desktop.pauseReasons, wrapUpCodes: app.desktop.wrapUpCodes };
+  };
+  fastify.get('/api/agent', async (req) => agentState(agentOf(need(req, ['agent'], 'use the agent desktop'))));
+  fastify.post('/api/agent/ready', async (req) => {
+    const id = agentOf(need(req, ['agent'], 'use the agent desktop'));
+    body(req, []);
+    const comms = deps.comms();
+    const state = comms.agent(id).state;
+    if (state === 'logged-out') await comms.login(id);
+    else if (state === 'paused') await comms.resume(id);
+    else if (state === 'wrap-up') await comms.finishWrapUp(id);
+    return agentState(id);
+  });
+  fastify.post('/api/agent/pause', async (req) => {
+    const id = agentOf(need(req, ['agent'], 'use the agent desktop'));
+    const b = body(req, ['reason']);
+    const reason = str(b['reason'], 'reason', 64);
+    if (app.desktop.pauseReasons.length && !app.desktop.pauseReasons.some((r) => r.code === reason)) {
+      throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: `unknown pause reason ${reason}; reasons: ${app.desktop.pauseReasons.map((r) => r.code).join(', ')}` });
+    }
+    const comms = deps.comms();
+    if (comms.agent(id).state === 'logged-out') await comms.login(id);
+    await comms.pause(id, reason);
+    return agentState(id);
+  });
+  fastify.post('/api/agent/logout', async (req) => {
+    const id = agentOf(need(req, ['agent'], 'use the agent desktop'));
+    body(req, []);
+    await deps.comms().logout(id);
+    return agentState(id);
+  });
+  fastify.post('/api/agent/offers/:offerId/:decision', async (req) => {
+    const id = agentOf(need(req, ['agent'], 'answer offers'));
+    body(req, []);
+    const { offerId, decision } = req.params as { offerId: string; decision: string };
+    const comms = deps.comms();
+    if (!comms.pendingOffers(id).some((o) => o.offerId === offerId)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'offer' });
+    if (decision === 'accept') await comms.accept(offerId);
+    else if (decision === 'reject') await comms.reject(offerId, 'agent');
+    else throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: `action ${decision.slice(0, 30)}` });
+    return agentState(id);
+  });
+
+  // ---- contacts -----------------------------------------------------------------------------
+  const contactFor = (req: FastifyRequest): { contact: ContactSnapshot; principal: Principal } => {
+    const p = need(req, ['agent', 'supervisor', 'administrator'], 'see contacts');
+    const id = (req.params as { id: string }).id;
+    const contact = deps.comms().contact(id);
+    const mine = p.agentId !== undefined && (contact?.agentIds.includes(p.agentId) || deps.comms().pendingOffers(p.agentId).some((o) => o.contactId === id));
+    if (!contact || (p.role === 'agent' && !mine)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'contact' });
+    return { contact, principal: p };
+  };
+  fastify.get('/api/contacts/:id', async (req) => {
+    const { contact, principal } = contactFor(req);
+    const address = contactAddress(contact);
+    let screenPop: Record<string, unknown> | undefined;
+    for (const pop of app.desktop.screenPops) {
+      const rights = deps.permissions.on(principal.role, pop.object);
+      if (!rights?.actions.has('read') || address === undefined) continue;
+      const isEmail = address.includes('@');
+      if ((pop.by === 'email') !== isEmail) continue;
+      const found = await deps.objects.repository(pop.object).query({ where: { [pop.field]: address }, limit: 5 });
+      screenPop = {
+        object: pop.object,
+        record: pop.record,
+        matches: found.map((r) => Permissions.project(rights, r)),
+        prefill: { [pop.field]: address },
+        canCreate: rights.actions.has('create'),
+      };
+      break;
+    }
+    const script = app.desktop.scripts.find((s) => s.queue === contact.queueId)?.script;
+    return { contact: { id: contact.id, channel: contact.channel, queueId: contact.queueId, state: contact.state, enteredAt: contact.enteredAt, address, data: contact.data }, screenPop, script };
+  });
+  fastify.post('/api/contacts/:id/hang-up', async (req) => {
+    const { contact } = contactFor(req);
+    body(req, []);
+    await deps.comms().complete(contact.id, 'agent');
+    return { ok: true };
+  });
+  fastify.post('/api/contacts/:id/wrap-up', async (req) => {
+    const p = need(req, ['agent'], 'wrap up contacts');
+    const id = (req.params as { id: string }).id;
+    const b = body(req, ['code', 'notes', 'object', 'recordId', 'channel']);
+    const code = str(b['code'], 'code', 64);
+    if (!app.desktop.wrapUpCodes.some((c) => c.code === code)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: `unknown wrap-up code ${code.slice(0, 64)}` });
+    const notes = str(b['notes'], 'notes', 4000, true);
+    const object = b['object'] === undefined ? undefined : str(b['object'], 'object', 100);
+    const recordId = b['recordId'] === undefined ? undefined : String(b['recordId']).slice(0, 200);
+    if (object !== undefined && !deps.permissions.on(p.role, object)?.actions.has('read')) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: `object ${object}` });
+    const channel = b['channel'] === undefined ? 'call' : str(b['channel'], 'channel', 20);
+    await deps.store.addInteraction({ contactId: str(id, 'contact', 100), channel, object, recordKey: recordId, agent: p.name, code, notes, at: new Date().toISOString() });
+    const comms = deps.comms();
+    const agentId = agentOf(p);
+    const live = comms.contact(id);
+    if (live && live.agentIds.includes(agentId)) await comms.complete(id, 'agent');
+    if (comms.agent(agentId).state === 'wrap-up') await comms.finishWrapUp(agentId);
+    return agentState(agentId);
+  });
+
+  // ---- dialogue scripts for agents ----------------------------------------------------------
+  const writeAnswers = async (p: Principal, sessionId: string, v: SessionView): Promise<void> => {
+    if (v.status !== 'ended' && v.status !== 'handoff') return;
+    const owner = await deps.store.scriptSession(sessionId);
+    if (!owner || owner.written || !owner.object || !owner.recordKey) return;
+    const mapping = app.desktop.scripts.find((s) => s.script === v.script && (owner.queue === undefined || s.queue === owner.queue));
+    const rights = deps.permissions.on(p.role, owner.object);
+    if (!mapping || !rights?.actions.has('update')) return;
+    const state = await deps.dialogue().state(sessionId);
+    const changes: ObjectRecord = {};
+    for (const w of mapping.writes) if (rights.writable.has(w.field) && state.vars[w.variable] !== undefined) changes[w.field] = state.vars[w.variable];
+    if (Object.keys(changes).length) {
+      const keyField = rights.object.fields.find((f) => f.name === rights.object.key[0]);
+      const key = keyField && (keyField.type === 'id' || keyField.type === 'integer') ? Number(owner.recordKey) : owner.recordKey;
+      await deps.objects.repository(owner.object).update(key, changes, { actor: `user:${p.name}` });
+    }
+    await deps.store.markWritten(sessionId);
+  };
+  const ownSession = async (req: FastifyRequest, p: Principal): Promise<string> => {
+    const id = (req.params as { id: string }).id;
+    if (p.kind === 'visitor') {
+      if (!p.scriptSessions.has(id)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'script session' });
+      return id;
+    }
+    const owner = await deps.store.scriptSession(id);
+    if (!owner || owner.owner !== `user:${p.name}`) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'script session' });
+    return id;
+  };
+  const revisionOf = (b: Record<string, unknown>): { revision?: number } => {
+    if (b['revision'] === undefined) return {};
+    if (!Number.isInteger(b['revision'])) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'revision must be a whole number' });
+    return { revision: b['revision'] as number };
+  };
+
+  fastify.post('/api/scripts/sessions', async (req, reply) => {
+    const p = need(req, ['agent'], 'run scripts');
+    const b = body(req, ['script', 'contactId', 'object', 'recordId']);
+    const contactId = b['contactId'] === undefined ? undefined : str(b['contactId'], 'contactId', 100);
+    const contact = contactId ? deps.comms().contact(contactId) : undefined;
+    if (contactId && (!contact || !contact.agentIds.includes(agentOf(p)))) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'contact' });
+    const script = b['script'] === undefined ? app.desktop.scripts.find((s) => s.queue === contact?.queueId)?.script : str(b['script'], 'script', 100);
+    if (!script || !app.desktop.scripts.some((s) => s.script === script)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: `desktop script ${script ?? '(none for this queue)'}` });
+    const object = b['object'] === undefined ? undefined : str(b['object'], 'object', 100);
+    if (object !== undefined && !deps.permissions.on(p.role, object)?.actions.has('read')) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: `object ${object}` });
+    const recordId = b['recordId'] === undefined ? undefined : String(b['recordId']).slice(0, 200);
+    const vars: Record<string, string> = {};
+    const address = contact ? contactAddress(contact) : undefined;
+    const v = await deps.dialogue().startSession(script, { channel: 'agent', vars });
+    await deps.store.addScriptSession({ sessionId: v.sessionId, owner: `user:${p.name}`, queue: contact?.queueId, object, recordKey: recordId, written: false });
+    deps.logger.debug({ script, hasAddress: address !== undefined }, 'agent script started');
+    return reply.code(201).send(view(v));
+  });
+  fastify.get('/api/scripts/sessions/:id', async (req) => {
+    const p = need(req, ['agent'], 'run scripts');
+    return view(await deps.dialogue().resume(await ownSession(req, p)));
+  });
+  fastify.post('/api/scripts/sessions/:id/answer', async (req) => {
+    const p = need(req, ['agent'], 'run scripts');
+    const id = await ownSession(req, p);
+    const b = body(req, ['value', 'revision']);
+    const v = await deps.dialogue().answer(id, b['value'] ?? null, revisionOf(b));
+    await writeAnswers(p, id, v);
+    return view(v);
+  });
+  fastify.post('/api/scripts/sessions/:id/back', async (req) => {
+    const p = need(req, ['agent'], 'run scripts');
+    const id = await ownSession(req, p);
+    return view(await deps.dialogue().back(id, revisionOf(body(req, ['revision']))));
+  });
+
+  // ---- self-service ---------------------------------------------------------------------------
+  const page = (name: string): Application['selfService'][number] => {
+    const s = app.selfService.find((x) => x.name === name);
+    if (!s) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: `self-service page ${name.slice(0, 60)}` });
+    return s;
+  };
+  fastify.post('/api/self-service/sessions/:id/answer', async (req) => {
+    const p = need(req, ['anonymous'], 'answer self-service scripts');
+    const id = await ownSession(req, p);
+    const b = body(req, ['value', 'revision']);
+    return view(await deps.dialogue().answer(id, b['value'] ?? null, revisionOf(b)));
+  });
+  fastify.post('/api/self-service/sessions/:id/back', async (req) => {
+    const p = need(req, ['anonymous'], 'answer self-service scripts');
+    const id = await ownSession(req, p);
+    return view(await deps.dialogue().back(id, revisionOf(body(req, ['revision']))));
+  });
+  fastify.get('/api/self-service/sessions/:id', async (req) => {
+    const p = need(req, ['anonymous'], 'answer self-service scripts');
+    return view(await deps.dialogue().resume(await ownSession(req, p)));
+  });
+  fastify.post('/api/self-service/sessions/:id/agent', async (req, reply) => {
+    const p = need(req, ['anonymous'], 'ask for an agent');
+    const id = await ownSession(req, p);
+    const b = body(req, ['channel', 'number']);
+    const channel = b['channel'] === undefined ? 'chat' : str(b['channel'], 'channel', 10);
+    if (channel !== 'chat' && channel !== 'callback') throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'channel must be chat or callback' });
+    const number = b['number'] === undefined ? undefined : str(b['number'], 'number', 32);
+    if (channel === 'callback' && (!number || !/^\+?[0-9 ()-]{6,32}$/.test(number))) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'a callback needs a phone number' });
+    const state = await deps.dialogue().state(id);
+    const ss = app.selfService.find((s) => s.script === state.script);
+    if (!ss) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'self-service page' });
+    const contact = await deps.comms().enqueue({
+      channel,
+      queueId: state.handoff?.queue ?? ss.queue,
+      data: { selfService: ss.name, scriptSession: id, answers: state.vars, ...(number ? { number } : {}) },
+    });
+    const pos = deps.comms().position(contact.id);
+    return reply.code(201).send({ contactId: contact.id, channel, queueId: contact.queueId, position: pos?.position ?? null });
+  });
+  fastify.get('/api/self-service/:name', async (req) => {
+    const s = page((req.params as { name: string }).name);
+    return { name: s.name, label: s.label };
+  });
+}
+
+/** Starts a self-service session for a visitor (the server creates the visitor first). */
+export async function startSelfService(deps: Pick<DesktopApiDeps, 'app' | 'dialogue'>, name: string, visitor: Principal): Promise<Record<string, unknown>> {
+  const s = deps.app.selfService.find((x) => x.name === name);
+  if (!s) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: `self-service page ${name.slice(0, 60)}` });
+  if (visitor.scriptSessions.size >= 20) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_TOO_MANY_ATTEMPTS({ seconds: 60 });
+  const v = await deps.dialogue().startSession(s.script, { channel: 'web' });
+  visitor.scriptSessions.add(v.sessionId);
+  return view(v);
+}

@@ -1,0 +1,94 @@
+/**
+ * The front office as a service: it finds the storage manager, the business objects, the dialogue
+ * engine and the communication server through the service manager, checks the application
+ * definition against the model and the loaded scripts, migrates its tables and listens.
+ */
+import type { ServiceContext, ServiceDefinition } from '@caruso/kernel';
+import { CommunicationServer } from '@caruso/comms';
+import { DialogueEngine } from '@caruso/dialogue';
+import { BusinessObjects } from '@caruso/objects';
+import { StorageManager } from '@caruso/storage';
+import { readApplication, readApplicationFile, requireApplication } from './application-reader.js';
+import type { Application } from './common/application.js';
+import { FrontOfficeErrors } from './errors.js';
+import type { FrontOffice } from './front-office.js';
+import { createFrontOfficeServer, type FrontOfficeServer, type FrontOfficeServerOptions } from './server.js';
+import { FrontOfficeStore, type User } from './user-store.js';
+
+export const FRONTOFFICE_SERVICE_VERSION = '0.1.0';
+
+export interface FrontOfficeServiceOptions {
+  /** The application definition: a file path, or its XML text with `applicationText`. */
+  readonly application?: string;
+  readonly applicationText?: string;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Default 8080; 0 picks a free port. */
+  readonly port?: number;
+  /**
+   * Users created at start when missing (set-up). Passwords come from the environment
+   * (e.g. CARUSO_ADMIN_PASSWORD), never from a file in the repository.
+   */
+  readonly users?: readonly (User & { readonly password: string })[];
+  readonly server?: Pick<FrontOfficeServerOptions, 'bodyLimit' | 'secureCookies' | 'sessionTtlMs' | 'maxLoginFailures' | 'loginWindowMs' | 'queues'>;
+}
+
+const DEPENDENCIES = {
+  storage: { token: StorageManager },
+  objects: { token: BusinessObjects },
+  dialogue: { token: DialogueEngine },
+  comms: { token: CommunicationServer },
+} as const;
+
+/**
+ * @example
+ * services.register(FrontOffice, frontOfficeService({ application: './app/crm.app.xml', port: 8080,
+ *   users: [{ name: 'admin', role: 'administrator', agentId: undefined, password: process.env.CARUSO_ADMIN_PASSWORD! }] }));
+ */
+export function frontOfficeService(options: FrontOfficeServiceOptions): ServiceDefinition<FrontOffice, typeof DEPENDENCIES> {
+  if ((options.application === undefined) === (options.applicationText === undefined)) {
+    throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_OPTIONS({ reason: 'give exactly one of application (a file) and applicationText' });
+  }
+  for (const u of options.users ?? []) {
+    if (typeof u.password !== 'string' || u.password.length < 10) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_OPTIONS({ reason: `the password of ${u.name} is missing or shorter than 10 characters` });
+  }
+  return {
+    version: FRONTOFFICE_SERVICE_VERSION,
+    dependencies: DEPENDENCIES,
+    startTimeoutMs: 30_000,
+    create: ({ storage, objects, dialogue, comms }) => {
+      let server: FrontOfficeServer | undefined;
+      let application: Application | undefined;
+      const store = new FrontOfficeStore(storage);
+      return {
+        get url(): string {
+          return server?.url ?? '';
+        },
+        get application(): Application {
+          if (!application) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_OPTIONS({ reason: 'the front office is not started' });
+          return application;
+        },
+        addUser: (user: User, password: string) => store.addUser(user, password),
+        async start(ctx: ServiceContext): Promise<void> {
+          const scripts = new Set(dialogue.scripts().map((s) => s.id));
+          const file = options.application ?? '(application)';
+          const r = options.application !== undefined ? readApplicationFile(options.application, { model: objects.model, scripts }) : readApplication(options.applicationText as string, file, { model: objects.model, scripts });
+          application = requireApplication(r, file);
+          await store.migrate();
+          const existing = new Set((await store.users()).map((u) => u.name));
+          for (const u of options.users ?? []) if (!existing.has(u.name)) await store.addUser({ name: u.name, role: u.role, agentId: u.agentId }, u.password);
+          server = createFrontOfficeServer({ app: application, objects, store, comms: () => comms, dialogue: () => dialogue, logger: ctx.logger, ...(options.server ?? {}) });
+          const url = await server.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
+          ctx.logger.info({ url }, 'front office listening');
+        },
+        async stop(): Promise<void> {
+          await server?.close();
+          server = undefined;
+        },
+        health() {
+          return server ? { status: 'ok' as const, detail: `listening on ${server.url}` } : { status: 'down' as const, detail: 'not started' };
+        },
+      };
+    },
+  };
+}

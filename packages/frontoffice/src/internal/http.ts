@@ -1,0 +1,37 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RoleName } from '../common/application.js';
+import { FrontOfficeErrors } from '../errors.js';
+import type { Principal } from './sessions.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | undefined;
+  }
+}
+
+/** The principal of a request when its role is one of `roles`; throws 401/403 otherwise. */
+export function need(req: FastifyRequest, roles: readonly RoleName[], action: string): Principal {
+  const p = req.principal;
+  if (!p) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_AUTH_REQUIRED();
+  if (!roles.includes(p.role)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_FORBIDDEN({ role: p.role, action });
+  return p;
+}
+
+/** A JSON object body with only the allowed keys, or a 400 naming the others. */
+export function body(req: FastifyRequest, allowed: readonly string[]): Record<string, unknown> {
+  const b = req.body ?? {};
+  if (typeof b !== 'object' || b === null || Array.isArray(b)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'the body must be a JSON object' });
+  const extra = Object.keys(b).filter((k) => !allowed.includes(k));
+  if (extra.length) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: `unknown properties ${extra.join(', ')}; allowed: ${allowed.join(', ') || 'none'}` }, { details: { unknown: extra } });
+  return b as Record<string, unknown>;
+}
+
+export function str(v: unknown, name: string, max = 200, optional = false): string {
+  if (v === undefined && optional) return '';
+  if (typeof v !== 'string' || v.length > max) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: `${name} must be text of at most ${max} characters` });
+  return v;
+}
+
+export function sendJson(reply: FastifyReply, status: number, data: unknown): FastifyReply {
+  return reply.code(status).type('application/json; charset=utf-8').send(data);
+}

@@ -1,0 +1,124 @@
+/**
+ * The OpenAPI 3.1 document of the REST API, generated from the model and the role's rights: a role
+ * sees only the objects, fields and operations it is granted.
+ */
+import type { FieldDef } from '@caruso/objects';
+import type { Application, RoleName } from './common/application.js';
+import type { Permissions } from './permissions.js';
+
+function fieldSchema(f: FieldDef): Record<string, unknown> {
+  const base: Record<string, unknown> = { title: f.label };
+  switch (f.type) {
+    case 'id':
+    case 'integer':
+      return { ...base, type: 'integer' };
+    case 'decimal':
+      return { ...base, type: 'number' };
+    case 'money':
+      return { ...base, type: 'object', properties: { amount: { type: 'integer' }, currency: { type: 'string' } } };
+    case 'boolean':
+      return { ...base, type: 'boolean' };
+    case 'date':
+      return { ...base, type: 'string', format: 'date' };
+    case 'datetime':
+      return { ...base, type: 'string', format: 'date-time' };
+    case 'enum':
+      return { ...base, type: 'string', enum: f.options.map((o) => o.value) };
+    case 'email':
+      return { ...base, type: 'string', format: 'email' };
+    case 'json':
+      return base;
+    default:
+      return { ...base, type: 'string', ...(f.length ? { maxLength: f.length } : {}), ...(f.pattern ? { pattern: `^(?:${f.pattern})$` } : {}) };
+  }
+}
+
+const ERROR = { $ref: '#/components/schemas/Error' };
+const err = (description: string) => ({ description, content: { 'application/json': { schema: ERROR } } });
+
+export function openApiDocument(app: Application, permissions: Permissions, role: RoleName): Record<string, unknown> {
+  const schemas: Record<string, unknown> = {
+    Error: {
+      type: 'object',
+      required: ['error'],
+      properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } },
+    },
+  };
+  const paths: Record<string, unknown> = {};
+  for (const r of permissions.readable(role)) {
+    const o = r.object;
+    const props: Record<string, unknown> = {};
+    for (const f of o.fields) if (r.visible.has(f.name)) props[f.name] = fieldSchema(f);
+    if (o.versionColumn) props['$version'] = { type: 'integer', readOnly: true };
+    schemas[o.name] = { type: 'object', properties: props };
+    const input: Record<string, unknown> = {};
+    for (const f of o.fields) if (r.writable.has(f.name)) input[f.name] = fieldSchema(f);
+    schemas[`${o.name}Input`] = { type: 'object', additionalProperties: false, properties: input, required: o.fields.filter((f) => f.required && r.writable.has(f.name)).map((f) => f.name) };
+    schemas[`${o.name}Patch`] = { type: 'object', additionalProperties: false, properties: { ...input, ...(o.versionColumn ? { $version: { type: 'integer' } } : {}) }, ...(o.versionColumn ? { required: ['$version'] } : {}) };
+    const ref = { $ref: `#/components/schemas/${o.name}` };
+    const one = { content: { 'application/json': { schema: { type: 'object', properties: { data: ref } } } } };
+    const coll: Record<string, unknown> = {
+      get: {
+        summary: `List ${o.label} records`,
+        parameters: [
+          { name: 'filter', in: 'query', schema: { type: 'string' }, description: 'JSON filter: field names to conditions (eq ne lt lte gt gte in nin between contains startsWith endsWith isNull), and/or/not' },
+          { name: 'sort', in: 'query', schema: { type: 'string' }, description: 'comma-separated fields, -field for descending' },
+          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 25 } },
+          { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0 } },
+          { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'nextCursor of the previous page' },
+          { name: 'search', in: 'query', schema: { type: 'string', maxLength: 200 } },
+        ],
+        responses: {
+          200: { description: 'a page', content: { 'application/json': { schema: { type: 'object', properties: { data: { type: 'array', items: ref }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' }, nextCursor: { type: ['string', 'null'] } } } } } },
+          400: err('bad filter, sort or page'),
+          401: err('not logged in'),
+        },
+      },
+    };
+    if (r.actions.has('create')) {
+      coll['post'] = {
+        summary: `Create a ${o.label} record`,
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${o.name}Input` } } } },
+        responses: { 201: { description: 'created', ...one }, 400: err('unknown or read-only fields'), 403: err('role may not create'), 413: err('body too large'), 422: err('validation failed: details.violations lists every field error') },
+      };
+    }
+    paths[`/api/objects/${o.name}`] = coll;
+    const item: Record<string, unknown> = {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      get: { summary: `Read a ${o.label} record`, responses: { 200: { description: 'the record', ...one }, 404: err('no such record') } },
+    };
+    if (r.actions.has('update')) {
+      item['patch'] = {
+        summary: `Change a ${o.label} record`,
+        requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${o.name}Patch` } } } },
+        responses: { 200: { description: 'changed', ...one }, 400: err('unknown or read-only fields'), 404: err('no such record'), 409: err('conflict: details.current is the current record'), 422: err('validation failed'), 428: err('$version missing') },
+      };
+    }
+    if (r.actions.has('delete')) {
+      item['delete'] = { summary: `Delete a ${o.label} record`, parameters: [{ name: 'version', in: 'query', schema: { type: 'integer' } }], responses: { 204: { description: 'deleted' }, 404: err('no such record'), 409: err('conflict') } };
+    }
+    paths[`/api/objects/${o.name}/{id}`] = item;
+    paths[`/api/objects/${o.name}/{id}/timeline`] = { get: { summary: `The activity timeline of a ${o.label} record`, responses: { 200: { description: 'field changes and contacts, newest first' } } } };
+  }
+  paths['/api/session'] = { post: { summary: 'Log in (sets an HttpOnly session cookie; returns the CSRF token to send as x-csrf-token)', responses: { 200: { description: 'logged in' }, 401: err('wrong user or password'), 429: err('too many failed log-ins') } }, get: { summary: 'The current user' }, delete: { summary: 'Log out' } };
+  if (role === 'agent') {
+    paths['/api/agent'] = { get: { summary: 'Agent state and pending offers' } };
+    paths['/api/agent/ready'] = { post: { summary: 'Log in to the queues or end a pause' } };
+    paths['/api/agent/pause'] = { post: { summary: 'Pause with a reason' } };
+    paths['/api/agent/offers/{offerId}/{decision}'] = { post: { summary: 'accept or reject an offer' } };
+    paths['/api/contacts/{id}'] = { get: { summary: 'A contact with its screen pop' } };
+    paths['/api/contacts/{id}/hang-up'] = { post: { summary: 'End the contact' } };
+    paths['/api/contacts/{id}/wrap-up'] = { post: { summary: 'Wrap up with a code and notes' } };
+    paths['/api/scripts/sessions'] = { post: { summary: 'Start the dialogue script of a contact' } };
+    paths['/api/scripts/sessions/{id}/answer'] = { post: { summary: 'Answer the current question' } };
+    paths['/api/scripts/sessions/{id}/back'] = { post: { summary: 'Go back one question' } };
+  }
+  if (role === 'supervisor' || role === 'administrator') paths['/api/wallboard'] = { get: { summary: 'Live figures' } };
+  return {
+    openapi: '3.1.0',
+    info: { title: `${app.name} front office`, version: '1.0.0', description: `Generated from the application definition ${app.name} over the model ${app.model}, for the role ${role}.` },
+    components: { schemas, securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'caruso_session' } } },
+    security: [{ session: [] }],
+    paths,
+  };
+}

@@ -1,0 +1,330 @@
+/**
+ * The front office's HTTP server (fastify): sessions and users, the REST API, the desktop and
+ * self-service endpoints, WebSocket channels, the OpenAPI document, the pages and their assets.
+ */
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { DisposableStore, isCarusoError, silentLogger, toDisposable, type Logger } from '@caruso/kernel';
+import type { CommunicationServer } from '@caruso/comms';
+import type { DialogueEngine } from '@caruso/dialogue';
+import type { BusinessObjects } from '@caruso/objects';
+import { registerDesktopApi, startSelfService, wallboardFigures } from './api-desktop.js';
+import { registerObjectsApi } from './api-objects.js';
+import type { Application, RoleName } from './common/application.js';
+import { FrontOfficeErrors } from './errors.js';
+import { body, need, str } from './internal/http.js';
+import { csrfMatches, LoginLimiter, parseCookies, SessionRegistry, type Principal } from './internal/sessions.js';
+import { openApiDocument } from './openapi.js';
+import { applicationForRole, pageHtml } from './pages.js';
+import { Permissions } from './permissions.js';
+import type { FrontOfficeStore } from './user-store.js';
+
+export interface FrontOfficeServerOptions {
+  readonly app: Application;
+  readonly objects: BusinessObjects;
+  readonly store: FrontOfficeStore;
+  readonly comms: () => CommunicationServer;
+  readonly dialogue: () => DialogueEngine;
+  readonly logger?: Logger;
+  /** Largest accepted request body in bytes. Default 64 KiB. */
+  readonly bodyLimit?: number;
+  /** Set the Secure flag on cookies (behind HTTPS). Default false. */
+  readonly secureCookies?: boolean;
+  /** Session lifetime without activity. Default 8 hours. */
+  readonly sessionTtlMs?: number;
+  /** Failed log-ins allowed per user name and per address within `loginWindowMs`. Default 5. */
+  readonly maxLoginFailures?: number;
+  readonly loginWindowMs?: number;
+  /** Extra queues shown on the wallboard. */
+  readonly queues?: readonly string[];
+}
+
+const SESSION_COOKIE = 'caruso_session';
+const VISITOR_COOKIE = 'caruso_visitor';
+const ASSETS_DIR = fileURLToPath(new URL('../assets/', import.meta.url));
+const CONTENT_TYPES: Readonly<Record<string, string>> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', json: 'application/json; charset=utf-8', svg: 'image/svg+xml' };
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'cache-control': 'no-store',
+};
+
+function loadAssets(): Map<string, { body: Buffer; type: string }> {
+  const out = new Map<string, { body: Buffer; type: string }>();
+  const walk = (dir: string, prefix: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(`${dir}${e.name}/`, `${prefix}${e.name}/`);
+      else {
+        const ext = e.name.split('.').pop() ?? '';
+        const type = CONTENT_TYPES[ext];
+        if (type) out.set(`${prefix}${e.name}`, { body: readFileSync(`${dir}${e.name}`), type });
+      }
+    }
+  };
+  walk(ASSETS_DIR, '');
+  return out;
+}
+
+/** A running front office. */
+export interface FrontOfficeServer {
+  readonly fastify: FastifyInstance;
+  /** `http://host:port` once listening. */
+  readonly url: string;
+  listen(port: number, host: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function createFrontOfficeServer(options: FrontOfficeServerOptions): FrontOfficeServer {
+  const logger = options.logger ?? silentLogger();
+  const { app, objects, store } = options;
+  const permissions = new Permissions(objects.model, app);
+  const sessions = new SessionRegistry(options.sessionTtlMs ?? 8 * 3600_000);
+  // Per user name a few failures; per address more (a call center shares one address behind NAT).
+  const userLimiter = new LoginLimiter(options.maxLoginFailures ?? 5, options.loginWindowMs ?? 15 * 60_000);
+  const addressLimiter = new LoginLimiter((options.maxLoginFailures ?? 5) * 10, options.loginWindowMs ?? 15 * 60_000);
+  const assets = loadAssets();
+  const bodyLimit = options.bodyLimit ?? 64 * 1024;
+  const disposables = new DisposableStore();
+  const fastify = Fastify({ bodyLimit, logger: false, return503OnClosing: true, ignoreTrailingSlash: true });
+  let url = '';
+
+  const cookie = (name: string, value: string, maxAge: number): string =>
+    `${name}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${options.secureCookies ? '; Secure' : ''}`;
+
+  fastify.decorateRequest('principal', undefined);
+  fastify.addHook('onRequest', async (req, reply) => {
+    void reply.headers(SECURITY_HEADERS);
+    const cookies = parseCookies(req.headers.cookie);
+    req.principal = sessions.get(cookies[SESSION_COOKIE]) ?? sessions.get(cookies[VISITOR_COOKIE]);
+    if (req.method !== 'GET' && req.method !== 'HEAD' && req.principal && !csrfMatches(req.principal, req.headers['x-csrf-token'])) {
+      throw FrontOfficeErrors.CARUSO_FRONTOFFICE_CSRF();
+    }
+  });
+
+  fastify.setErrorHandler((err: FastifyError, req, reply) => {
+    if (isCarusoError(err)) {
+      if (err.kind === 'bug') logger.error({ code: err.code, url: req.routeOptions.url }, 'request failed');
+      if (err.code === 'CARUSO_FRONTOFFICE_TOO_MANY_ATTEMPTS') void reply.header('retry-after', String((err.details as { seconds?: number } | undefined)?.seconds ?? 60));
+      return reply.code(err.status).send({ error: err.toJSON() });
+    }
+    const code = err.code ?? '';
+    let mapped;
+    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') mapped = FrontOfficeErrors.CARUSO_FRONTOFFICE_BODY_TOO_LARGE({ limit: bodyLimit });
+    else if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') mapped = FrontOfficeErrors.CARUSO_FRONTOFFICE_UNSUPPORTED_MEDIA();
+    else if (code.startsWith('FST_ERR_CTP') || code === 'FST_ERR_VALIDATION' || (err.statusCode === 400 && err instanceof SyntaxError)) {
+      mapped = FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'the body is not valid JSON' });
+    } else {
+      const id = randomUUID();
+      logger.error({ err: { message: err.message, code: err.code }, id, url: req.routeOptions.url }, 'unexpected error');
+      mapped = FrontOfficeErrors.CARUSO_FRONTOFFICE_INTERNAL({ id });
+    }
+    return reply.code(mapped.status).send({ error: mapped.toJSON() });
+  });
+  fastify.setNotFoundHandler((req, reply) => {
+    const e = FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: `${req.method} ${req.url.split('?')[0]?.slice(0, 100)}` });
+    return reply.code(404).send({ error: e.toJSON() });
+  });
+
+  // ---- sessions and users --------------------------------------------------------------------
+  fastify.post('/api/session', async (req, reply) => {
+    const b = body(req, ['username', 'password']);
+    const username = str(b['username'], 'username', 64);
+    const password = str(b['password'], 'password', 200);
+    const userKey = [`u:${username.toLowerCase()}`];
+    const addressKey = [`a:${req.ip}`];
+    const wait = Math.max(userLimiter.retryAfter(userKey), addressLimiter.retryAfter(addressKey));
+    if (wait > 0) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_TOO_MANY_ATTEMPTS({ seconds: wait }, { details: { seconds: wait } });
+    const user = await store.authenticate(username, password);
+    if (!user) {
+      userLimiter.fail(userKey);
+      addressLimiter.fail(addressKey);
+      throw FrontOfficeErrors.CARUSO_FRONTOFFICE_LOGIN_FAILED();
+    }
+    userLimiter.succeed(userKey);
+    const old = parseCookies(req.headers.cookie)[SESSION_COOKIE];
+    sessions.delete(old);
+    const { token, principal } = sessions.create({ kind: 'user', name: user.name, role: user.role, agentId: user.agentId });
+    void reply.header('set-cookie', cookie(SESSION_COOKIE, token, Math.floor((options.sessionTtlMs ?? 8 * 3600_000) / 1000)));
+    return { user: { name: user.name, role: user.role, agentId: user.agentId ?? null }, csrf: principal.csrf };
+  });
+  fastify.get('/api/session', async (req) => {
+    const p = need(req, ['administrator', 'supervisor', 'agent', 'anonymous'], 'have a session');
+    return { user: { name: p.name, role: p.role, agentId: p.agentId ?? null }, csrf: p.csrf };
+  });
+  fastify.delete('/api/session', async (req, reply) => {
+    need(req, ['administrator', 'supervisor', 'agent'], 'log out');
+    sessions.delete(parseCookies(req.headers.cookie)[SESSION_COOKIE]);
+    void reply.header('set-cookie', cookie(SESSION_COOKIE, '', 0));
+    return reply.code(204).send();
+  });
+  fastify.get('/api/users', async (req) => {
+    need(req, ['administrator'], 'manage users');
+    return { data: await store.users() };
+  });
+  fastify.post('/api/users', async (req, reply) => {
+    need(req, ['administrator'], 'manage users');
+    const b = body(req, ['name', 'role', 'agentId', 'password']);
+    const role = str(b['role'], 'role', 20) as Exclude<RoleName, 'anonymous'>;
+    const agentId = b['agentId'] === undefined ? undefined : str(b['agentId'], 'agentId', 64);
+    const user = await store.addUser({ name: str(b['name'], 'name', 64), role, agentId }, str(b['password'], 'password', 200));
+    return reply.code(201).send({ data: user });
+  });
+  fastify.get('/api/app', async (req) => {
+    const p = need(req, ['administrator', 'supervisor', 'agent'], 'use the front office');
+    return applicationForRole(app, permissions, p.role);
+  });
+  fastify.get('/api/openapi.json', async (req) => {
+    const p = need(req, ['administrator', 'supervisor', 'agent'], 'read the API description');
+    return openApiDocument(app, permissions, p.role);
+  });
+
+  // ---- self-service start (creates the visitor's session) -------------------------------------
+  fastify.post('/api/self-service/:name/sessions', async (req, reply) => {
+    body(req, []);
+    let visitor = req.principal;
+    if (visitor && visitor.kind !== 'visitor') throw FrontOfficeErrors.CARUSO_FRONTOFFICE_FORBIDDEN({ role: visitor.role, action: 'start self-service sessions (log out first)' });
+    if (!visitor) {
+      const created = sessions.create({ kind: 'visitor', name: `visitor:${randomUUID()}`, role: 'anonymous', agentId: undefined });
+      visitor = created.principal;
+      void reply.header('set-cookie', cookie(VISITOR_COOKIE, created.token, 2 * 3600));
+    }
+    const v = await startSelfService({ app, dialogue: options.dialogue }, (req.params as { name: string }).name, visitor);
+    return reply.code(201).send({ ...v, csrf: visitor.csrf });
+  });
+
+  const agentIds = async (): Promise<string[]> => (await store.users()).map((u) => u.agentId).filter((x): x is string => x !== undefined);
+  registerObjectsApi(fastify, { objects, permissions, store });
+  registerDesktopApi(fastify, { app, objects, permissions, store, comms: options.comms, dialogue: options.dialogue, agentIds, logger });
+  fastify.get('/api/wallboard', async (req) => {
+    need(req, ['supervisor', 'administrator'], 'see the wallboard');
+    return wallboardFigures({ app, comms: options.comms, agentIds }, options.queues ?? []);
+  });
+
+  // ---- pages and assets -----------------------------------------------------------------------
+  fastify.get('/assets/*', async (req, reply) => {
+    const name = (req.params as { '*': string })['*'];
+    const a = assets.get(name);
+    if (!a) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'asset' });
+    return reply.type(a.type).header('cache-control', 'no-cache').send(a.body);
+  });
+  const page = (name: string) => async (_req: unknown, reply: import('fastify').FastifyReply) => reply.type('text/html; charset=utf-8').send(pageHtml(name, app.lang));
+  fastify.get('/', async (req, reply) => {
+    const p = req.principal;
+    const home = !p || p.kind === 'visitor' ? '/login' : p.role === 'agent' ? '/desktop' : p.role === 'supervisor' ? '/wallboard' : `/lists/${app.lists[0]?.name ?? ''}`;
+    return reply.redirect(home);
+  });
+  fastify.get('/login', page('login'));
+  fastify.get('/desktop', page('desktop'));
+  fastify.get('/wallboard', page('wallboard'));
+  fastify.get('/users', page('users'));
+  fastify.get('/lists/:name', page('list'));
+  fastify.get('/records/:name/:id', page('record'));
+  fastify.get('/self-service/:name', page('self-service'));
+
+  // ---- WebSocket channels ---------------------------------------------------------------------
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  const agentSockets = new Map<string, Set<WebSocket>>();
+  const wallboardSockets = new Set<WebSocket>();
+  const send = (ws: WebSocket, msg: unknown): void => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+  };
+  let wallboardTimer: NodeJS.Timeout | undefined;
+  let wallboardPending = false;
+  const pushWallboard = (): void => {
+    if (wallboardSockets.size === 0 || wallboardPending) return;
+    wallboardPending = true;
+    setTimeout(() => {
+      wallboardPending = false;
+      void wallboardFigures({ app, comms: options.comms, agentIds }, options.queues ?? []).then(
+        (f) => {
+          for (const ws of wallboardSockets) send(ws, { type: 'figures', figures: f });
+        },
+        (err: unknown) => logger.warn({ err: (err as Error).message }, 'wallboard figures failed'),
+      );
+    }, 50).unref();
+  };
+  let subscribed = false;
+  const subscribe = (): void => {
+    if (subscribed) return;
+    subscribed = true;
+    const comms = options.comms();
+    disposables.add(comms.onDidOffer((o) => {
+      for (const ws of agentSockets.get(o.agentId) ?? []) send(ws, { type: 'offer', offer: o });
+      pushWallboard();
+    }));
+    disposables.add(comms.onDidWithdrawOffer(({ offer, reason }) => {
+      for (const ws of agentSockets.get(offer.agentId) ?? []) send(ws, { type: 'withdrawn', offerId: offer.offerId, reason });
+    }));
+    disposables.add(comms.onDidChangeAgentState((c) => {
+      for (const ws of agentSockets.get(c.agentId) ?? []) send(ws, { type: 'state', state: c.state, reason: c.reason ?? null });
+      pushWallboard();
+    }));
+    disposables.add(comms.onDidExit(() => pushWallboard()));
+    wallboardTimer = setInterval(pushWallboard, 2000);
+    wallboardTimer.unref();
+    disposables.add(toDisposable(() => clearInterval(wallboardTimer)));
+  };
+
+  const refuse = (socket: Duplex, status: number, text: string): void => {
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  };
+  fastify.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? '').split('?')[0];
+    const origin = req.headers.origin;
+    // Browsers always send Origin on WebSocket requests: another site's page must not ride on the cookie.
+    if (origin !== undefined && origin !== `http://${req.headers.host}` && origin !== `https://${req.headers.host}`) return refuse(socket, 403, 'Forbidden');
+    const cookies = parseCookies(req.headers.cookie);
+    const p: Principal | undefined = sessions.get(cookies[SESSION_COOKIE]);
+    if (!p) return refuse(socket, 401, 'Unauthorized');
+    const allowed = path === '/ws/agent' ? p.role === 'agent' && p.agentId !== undefined : path === '/ws/wallboard' ? p.role === 'supervisor' || p.role === 'administrator' : undefined;
+    if (allowed === undefined) return refuse(socket, 404, 'Not Found');
+    if (!allowed) return refuse(socket, 403, 'Forbidden');
+    try {
+      subscribe();
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'communication server unavailable for live updates');
+      return refuse(socket, 503, 'Service Unavailable');
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('message', () => undefined);
+      if (path === '/ws/agent') {
+        const id = p.agentId as string;
+        const set = agentSockets.get(id) ?? new Set<WebSocket>();
+        set.add(ws);
+        agentSockets.set(id, set);
+        ws.on('close', () => set.delete(ws));
+        send(ws, { type: 'hello', agent: options.comms().agent(id), offers: options.comms().pendingOffers(id) });
+      } else {
+        wallboardSockets.add(ws);
+        ws.on('close', () => wallboardSockets.delete(ws));
+        void wallboardFigures({ app, comms: options.comms, agentIds }, options.queues ?? []).then((f) => send(ws, { type: 'figures', figures: f }), () => undefined);
+      }
+    });
+  });
+
+  return {
+    fastify,
+    get url() {
+      return url;
+    },
+    async listen(port: number, host: string): Promise<string> {
+      await fastify.listen({ port, host });
+      const addr = fastify.server.address();
+      url = typeof addr === 'object' && addr ? `http://${host}:${addr.port}` : `http://${host}:${port}`;
+      return url;
+    },
+    async close(): Promise<void> {
+      disposables.dispose();
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      await fastify.close();
+    },
+  };
+}

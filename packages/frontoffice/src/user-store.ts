@@ -1,0 +1,163 @@
+/**
+ * The front office's own tables on the storage manager (migrations of scope `frontoffice`): users
+ * with their role and scrypt password hash, the interactions agents wrapped up (the contact part of
+ * a record's timeline), and who owns each dialogue-script session.
+ */
+import type { Migration, StorageManager } from '@caruso/storage';
+import type { RoleName } from './common/application.js';
+import { FrontOfficeErrors } from './errors.js';
+import { hashPassword, verifyPassword, DUMMY_HASH_PROMISE } from './internal/passwords.js';
+
+/** A user as the front office shows it (never the hash). */
+export interface User {
+  readonly name: string;
+  readonly role: Exclude<RoleName, 'anonymous'>;
+  /** The agent id in the communication server (agents). */
+  readonly agentId: string | undefined;
+}
+
+/** An interaction an agent wrapped up. */
+export interface Interaction {
+  readonly contactId: string;
+  readonly channel: string;
+  readonly object: string | undefined;
+  readonly recordKey: string | undefined;
+  readonly agent: string;
+  readonly code: string;
+  readonly notes: string;
+  readonly at: string;
+}
+
+/** Who started a script session, and the record its answers are written to. */
+export interface ScriptSessionOwner {
+  readonly sessionId: string;
+  readonly owner: string;
+  readonly queue: string | undefined;
+  readonly object: string | undefined;
+  readonly recordKey: string | undefined;
+  readonly written: boolean;
+}
+
+export const USERS_TABLE = 'caruso_fo_users';
+export const INTERACTIONS_TABLE = 'caruso_fo_interactions';
+export const SCRIPT_OWNERS_TABLE = 'caruso_fo_script_sessions';
+export const MIN_PASSWORD_LENGTH = 10;
+
+export const FRONTOFFICE_MIGRATIONS: readonly Migration[] = [
+  {
+    id: '0001-users-interactions-scripts',
+    up: async (trx) => {
+      await trx.schema.createTable(USERS_TABLE, (t) => {
+        t.string('name', 64).primary();
+        t.string('role', 20).notNullable();
+        t.string('agent_id', 64).nullable();
+        t.string('password_hash', 200).notNullable();
+        t.string('created_at', 30).notNullable();
+      });
+      await trx.schema.createTable(INTERACTIONS_TABLE, (t) => {
+        t.increments('id');
+        t.string('contact_id', 100).notNullable();
+        t.string('channel', 20).notNullable();
+        t.string('object', 100).nullable();
+        t.string('record_key', 200).nullable();
+        t.string('agent', 64).notNullable();
+        t.string('code', 64).notNullable();
+        t.text('notes').notNullable();
+        t.string('at', 30).notNullable();
+        t.index(['object', 'record_key']);
+      });
+      await trx.schema.createTable(SCRIPT_OWNERS_TABLE, (t) => {
+        t.string('session_id', 100).primary();
+        t.string('owner', 100).notNullable();
+        t.string('queue', 100).nullable();
+        t.string('object', 100).nullable();
+        t.string('record_key', 200).nullable();
+        t.boolean('written').notNullable().defaultTo(false);
+      });
+    },
+  },
+];
+
+const USER_NAME = /^[A-Za-z0-9._@-]{1,64}$/;
+
+/** The users, interactions and script-session owners, on the storage manager. */
+export class FrontOfficeStore {
+  constructor(private readonly storage: StorageManager) {}
+
+  async migrate(): Promise<void> {
+    await this.storage.migrate(FRONTOFFICE_MIGRATIONS, { scope: 'frontoffice' });
+  }
+
+  /** Adds a user. CARUSO_FRONTOFFICE_DUPLICATE_USER, CARUSO_FRONTOFFICE_WEAK_PASSWORD, CARUSO_FRONTOFFICE_BAD_REQUEST. */
+  async addUser(user: User, password: string): Promise<User> {
+    if (!USER_NAME.test(user.name)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'a user name has 1 to 64 letters, digits, . _ @ -' });
+    if (!['administrator', 'supervisor', 'agent'].includes(user.role)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'role must be administrator, supervisor or agent' });
+    if (typeof password !== 'string' || password.length < MIN_PASSWORD_LENGTH) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_WEAK_PASSWORD({ min: MIN_PASSWORD_LENGTH });
+    if (await this.storage.knex(USERS_TABLE).where({ name: user.name }).first()) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_DUPLICATE_USER({ name: user.name });
+    const password_hash = await hashPassword(password);
+    await this.storage.knex(USERS_TABLE).insert({ name: user.name, role: user.role, agent_id: user.agentId ?? null, password_hash, created_at: new Date().toISOString() });
+    return user;
+  }
+
+  async users(): Promise<User[]> {
+    const rows = (await this.storage.knex(USERS_TABLE).select('name', 'role', 'agent_id').orderBy('name')) as Array<{ name: string; role: User['role']; agent_id: string | null }>;
+    return rows.map((r) => ({ name: r.name, role: r.role, agentId: r.agent_id ?? undefined }));
+  }
+
+  /** The user when the password is right; undefined otherwise (in the same time either way). */
+  async authenticate(name: string, password: string): Promise<User | undefined> {
+    const row = USER_NAME.test(name)
+      ? ((await this.storage.knex(USERS_TABLE).where({ name }).first()) as { name: string; role: User['role']; agent_id: string | null; password_hash: string } | undefined)
+      : undefined;
+    const ok = await verifyPassword(password, row?.password_hash ?? (await DUMMY_HASH_PROMISE));
+    return row && ok ? { name: row.name, role: row.role, agentId: row.agent_id ?? undefined } : undefined;
+  }
+
+  async addInteraction(i: Interaction): Promise<void> {
+    await this.storage.knex(INTERACTIONS_TABLE).insert({
+      contact_id: i.contactId,
+      channel: i.channel,
+      object: i.object ?? null,
+      record_key: i.recordKey ?? null,
+      agent: i.agent,
+      code: i.code,
+      notes: i.notes,
+      at: i.at,
+    });
+  }
+
+  async interactions(object: string, recordKey: string): Promise<Interaction[]> {
+    const rows = (await this.storage.knex(INTERACTIONS_TABLE).where({ object, record_key: recordKey }).orderBy('id')) as Array<Record<string, string | null>>;
+    return rows.map((r) => ({
+      contactId: r['contact_id'] as string,
+      channel: r['channel'] as string,
+      object: r['object'] ?? undefined,
+      recordKey: r['record_key'] ?? undefined,
+      agent: r['agent'] as string,
+      code: r['code'] as string,
+      notes: r['notes'] as string,
+      at: r['at'] as string,
+    }));
+  }
+
+  async addScriptSession(o: ScriptSessionOwner): Promise<void> {
+    await this.storage.knex(SCRIPT_OWNERS_TABLE).insert({ session_id: o.sessionId, owner: o.owner, queue: o.queue ?? null, object: o.object ?? null, record_key: o.recordKey ?? null, written: false });
+  }
+
+  async scriptSession(sessionId: string): Promise<ScriptSessionOwner | undefined> {
+    const r = (await this.storage.knex(SCRIPT_OWNERS_TABLE).where({ session_id: sessionId }).first()) as Record<string, string | number | boolean | null> | undefined;
+    if (!r) return undefined;
+    return {
+      sessionId: r['session_id'] as string,
+      owner: r['owner'] as string,
+      queue: (r['queue'] as string | null) ?? undefined,
+      object: (r['object'] as string | null) ?? undefined,
+      recordKey: (r['record_key'] as string | null) ?? undefined,
+      written: Boolean(r['written']),
+    };
+  }
+
+  async markWritten(sessionId: string): Promise<void> {
+    await this.storage.knex(SCRIPT_OWNERS_TABLE).where({ session_id: sessionId }).update({ written: true });
+  }
+}
