@@ -17,6 +17,13 @@ export interface PoolOptions {
 export interface SqliteOptions {
   /** How long a writer waits for another writer's lock before CARUSO_STORAGE_BUSY. Default 5 000 ms. */
   readonly busyTimeoutMs?: number;
+  /**
+   * Open the database read-only: nothing is written, and a missing file (or folder) is never created;
+   * opening one fails with CARUSO_STORAGE_CONNECTION_FAILED (driver code SQLITE_CANTOPEN). Made for
+   * looking without touching, e.g. `caruso model migrate --dry-run`. Default false.
+   * Note: the journal mode is left as the file has it (WAL is not switched on).
+   */
+  readonly readOnly?: boolean;
 }
 
 /** PostgreSQL settings. */
@@ -70,7 +77,7 @@ export interface ResolvedStorageOptions {
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 const KNOWN_TOP = new Set(['url', 'baseDir', 'pool', 'sqlite', 'postgres', 'journalTable', 'logger']);
 const KNOWN_POOL = new Set(['min', 'max', 'acquireTimeoutMs', 'idleTimeoutMs']);
-const KNOWN_SQLITE = new Set(['busyTimeoutMs']);
+const KNOWN_SQLITE = new Set(['busyTimeoutMs', 'readOnly']);
 const KNOWN_PG = new Set(['statementTimeoutMs', 'applicationName', 'connectTimeoutMs', 'searchPath', 'ssl']);
 
 function bad(option: string, reason: string): never {
@@ -86,6 +93,12 @@ function checkKeys(value: unknown, known: ReadonlySet<string>, path: string): Re
   if (!isRecord(value)) bad(path, 'must be an object');
   for (const key of Object.keys(value)) if (!known.has(key)) bad(`${path}.${key}`, `unknown option; known: ${[...known].join(', ')}`);
   return value;
+}
+
+function bool(value: unknown, option: string, dflt: boolean): boolean {
+  if (value === undefined) return dflt;
+  if (typeof value !== 'boolean') bad(option, 'must be true or false');
+  return value as boolean;
 }
 
 function int(value: unknown, option: string, dflt: number, min: number, max = 2_147_483_647): number {
@@ -138,7 +151,7 @@ export function resolveStorageOptions(input: unknown): ResolvedStorageOptions {
       acquireTimeoutMs: int(p['acquireTimeoutMs'], 'pool.acquireTimeoutMs', 10_000, 1),
       idleTimeoutMs: int(p['idleTimeoutMs'], 'pool.idleTimeoutMs', 30_000, 1),
     },
-    sqlite: { busyTimeoutMs: int(s['busyTimeoutMs'], 'sqlite.busyTimeoutMs', 5_000, 0) },
+    sqlite: { busyTimeoutMs: int(s['busyTimeoutMs'], 'sqlite.busyTimeoutMs', 5_000, 0), readOnly: bool(s['readOnly'], 'sqlite.readOnly', false) },
     postgres: {
       statementTimeoutMs: int(g['statementTimeoutMs'], 'postgres.statementTimeoutMs', 0, 0),
       applicationName,

@@ -147,3 +147,46 @@ describe('storageService with the service manager', () => {
     }
   });
 });
+
+describe('StorageManager on SQLite, read-only (sqlite.readOnly)', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'caruso-storage-ro-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates neither a missing file nor its folder', async () => {
+    const { existsSync } = await import('node:fs');
+    for (const file of [join(dir, 'missing.db'), join(dir, 'no-folder', 'missing.db')]) {
+      const err = await rejected(createStorage({ url: `sqlite:${file}`, sqlite: { readOnly: true } }));
+      expect(err.code).toBe('CARUSO_STORAGE_CONNECTION_FAILED');
+      expect(err.details).toMatchObject({ dialect: 'sqlite', driverCode: 'SQLITE_CANTOPEN' });
+      expect(existsSync(file)).toBe(false);
+    }
+    expect(existsSync(join(dir, 'no-folder'))).toBe(false);
+  });
+
+  it('reads an existing file and refuses to write to it', async () => {
+    const url = `sqlite:${join(dir, 'crm.db')}`;
+    const rw = await createStorage(url);
+    await rw.schema.createTable('notes', (t) => t.string('text'));
+    await rw.knex('notes').insert({ text: 'kept' });
+    await rw.close();
+    const ro = await createStorage({ url, sqlite: { readOnly: true } });
+    try {
+      expect(await ro.knex('notes').select('text')).toEqual([{ text: 'kept' }]);
+      const err = await rejected(Promise.resolve(ro.knex('notes').insert({ text: 'new' })));
+      expect(err.code).toBe('CARUSO_STORAGE_QUERY_FAILED');
+      expect(await ro.knex('notes').count({ n: '*' })).toEqual([{ n: 1 }]);
+    } finally {
+      await ro.close();
+    }
+  });
+
+  it('refuses a readOnly that is not true or false', async () => {
+    const err = await rejected(createStorage({ url: 'sqlite::memory:', sqlite: { readOnly: 'yes' as unknown as boolean } }));
+    expect(err.code).toBe('CARUSO_STORAGE_BAD_OPTIONS');
+  });
+});

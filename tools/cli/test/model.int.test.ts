@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,35 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
   const code = await main(argv, io);
   return { code, out: io.out(), err: io.err() };
 }
+
+describe('caruso model migrate --dry-run on a SQLite file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'caruso-model-dry-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('creates neither a missing database file nor its folder, and prints the plan for an empty database', async () => {
+    const file = join(dir, 'not-yet', 'crm.db');
+    const dry = await run(['model', 'migrate', crm, '--db', `sqlite:${file}`, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.out).toMatch(/create table [`"]customers[`"]/i);
+    expect(dry.err).toContain('does not exist yet');
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(join(dir, 'not-yet'))).toBe(false);
+  });
+
+  it('leaves an existing database file untouched (no journal switch, no -wal file)', async () => {
+    const file = join(dir, 'existing.db');
+    const s = await createStorage({ url: `sqlite:${file}` });
+    await s.knex.raw('pragma journal_mode = delete');
+    await s.close();
+    const before = statSync(file);
+    const dry = await run(['model', 'migrate', crm, '--db', `sqlite:${file}`, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.out).toMatch(/create table [`"]customers[`"]/i);
+    expect(statSync(file).mtimeMs).toBe(before.mtimeMs);
+    expect(statSync(file).size).toBe(before.size);
+    expect(existsSync(`${file}-wal`)).toBe(false);
+  });
+});
 
 describe('caruso model (on a real database)', () => {
   forEachDatabase((db) => {

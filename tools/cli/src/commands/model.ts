@@ -21,7 +21,7 @@ import {
   requireModel,
   type Model,
 } from '@caruso/objects';
-import { createStorage, type StorageManager } from '@caruso/storage';
+import { createStorage, type StorageManager, type StorageOptions } from '@caruso/storage';
 import { ExitCode, InputError, UsageError, type CommandArea, type CommandIO } from '../command.js';
 
 function positionals(args: string[], count: number, usage: string, options: NonNullable<ParseArgsConfig['options']> = {}): { values: Record<string, unknown>; files: string[] } {
@@ -45,9 +45,9 @@ function requireLoaded(file: string, io: CommandIO): Model {
   return requireModel(model, diagnostics, file);
 }
 
-async function withStorage<T>(url: unknown, fn: (s: StorageManager) => Promise<T>): Promise<T> {
+async function withStorage<T>(url: unknown, fn: (s: StorageManager) => Promise<T>, options: Omit<StorageOptions, 'url'> = {}): Promise<T> {
   if (typeof url !== 'string' || url === '') throw new UsageError('--db <url> is required (e.g. sqlite:./data/crm.db or postgres://…)');
-  const storage = await createStorage(url);
+  const storage = await createStorage({ ...options, url });
   try {
     return await fn(storage);
   } finally {
@@ -117,18 +117,31 @@ runs in one transaction: a failure leaves the database unchanged.
 
 Options:
   --db <url>   the database
-  --dry-run    print the SQL instead of running it`,
+  --dry-run    print the SQL instead of running it; touches nothing (a SQLite file is opened
+               read-only, and one that does not exist is not created: the plan is for an empty database)`,
   async run(args: string[], io: CommandIO): Promise<ExitCode> {
     const { values, files } = positionals(args, 1, '<model.xml>', { db: { type: 'string' }, 'dry-run': { type: 'boolean' } });
     const model = requireLoaded(files[0] as string, io);
-    return withStorage(values['db'], async (storage) => {
-      if (values['dry-run']) {
+    if (values['dry-run']) {
+      const printPlan = async (storage: StorageManager): Promise<ExitCode> => {
         const plan = await planMigration(model, storage);
         for (const w of plan.warnings) io.stderr.write(`warning: ${w}\n`);
         const sql = planSql(plan, storage.knex);
         io.stdout.write(sql.length ? `${sql.join('\n')}\n` : '-- the database is up to date\n');
         return ExitCode.Ok;
+      };
+      // A dry run looks without touching: SQLite opens read-only, which never creates a missing file.
+      try {
+        return await withStorage(values['db'], printPlan, { sqlite: { readOnly: true } });
+      } catch (err) {
+        const details = (err as { code?: unknown; details?: { driverCode?: unknown } }).details;
+        if ((err as { code?: unknown }).code !== 'CARUSO_STORAGE_CONNECTION_FAILED' || details?.driverCode !== 'SQLITE_CANTOPEN') throw err;
+        // The file does not exist yet: the plan is the one for an empty database.
+        io.stderr.write(`note: ${String(values['db'])} does not exist yet; the plan is for an empty database and nothing was created\n`);
+        return withStorage('sqlite::memory:', printPlan);
       }
+    }
+    return withStorage(values['db'], async (storage) => {
       const plan = await applyMigration(model, storage);
       for (const w of plan.warnings) io.stderr.write(`warning: ${w}\n`);
       for (const s of plan.steps) io.stdout.write(`${s.summary}\n`);

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { access, mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Knex } from 'knex';
 import BetterSqlite3Client from 'knex/lib/dialects/better-sqlite3/index.js';
@@ -55,10 +55,12 @@ class SqliteConnectionConfig implements DialectConnection {
   knexConfig(hooks: ClientHooks): Knex.Config {
     const busyTimeoutMs = this.options.sqlite.busyTimeoutMs;
     const memory = this.target.memory;
+    const readOnly = this.options.sqlite.readOnly;
     const executor = this.executor;
     return {
       client: translatingClient(BetterSqlite3Client, hooks) as unknown as typeof Knex.Client,
-      connection: { filename: this.target.memory ? ':memory:' : this.target.file },
+      // Read-only: better-sqlite3 opens with SQLITE_OPEN_READONLY, which never creates a missing file.
+      connection: { filename: this.target.memory ? ':memory:' : this.target.file, ...(readOnly ? { options: { readonly: true } } : {}) },
       useNullAsDefault: true,
       // better-sqlite3 is synchronous: one connection serves everything, and an in-memory database
       // lives exactly as long as its connection, so the pool holds one connection and never reaps it.
@@ -71,7 +73,7 @@ class SqliteConnectionConfig implements DialectConnection {
           try {
             conn.pragma(`busy_timeout = ${busyTimeoutMs}`);
             // WAL: readers do not block the writer and the writer does not block readers.
-            if (!memory) conn.pragma('journal_mode = WAL');
+            if (!memory && !readOnly) conn.pragma('journal_mode = WAL');
             // Rule 4 of the architecture: a commit is on disk when it is acknowledged.
             conn.pragma('synchronous = FULL');
             conn.pragma('foreign_keys = ON');
@@ -88,6 +90,18 @@ class SqliteConnectionConfig implements DialectConnection {
 
   async prepare(): Promise<void> {
     if (this.target.memory) return;
+    if (this.options.sqlite.readOnly) {
+      // better-sqlite3 reports a missing folder without a code; name both cases the same way.
+      try {
+        await access(this.target.file);
+      } catch {
+        throw StorageErrors.CARUSO_STORAGE_CONNECTION_FAILED(
+          { url: this.displayUrl, reason: 'the database file does not exist, and a read-only storage manager does not create it' },
+          { details: { dialect: 'sqlite', driverCode: 'SQLITE_CANTOPEN' } },
+        );
+      }
+      return;
+    }
     try {
       await mkdir(dirname(this.target.file), { recursive: true });
     } catch (err) {
