@@ -25,6 +25,7 @@ describe('billing.Invoices over the legacy billing tables', () => {
   let database: string;
   let sm: ServiceManager;
   let legacy: StorageManager;
+  let seeded: { accounts: number; invoices: number } | undefined;
   const data = generateDemoData({ customers: 300, seed: 7 });
   const behind = data.billing.accounts.find((a) => a['blocked'] === 'false' && a['balance'] !== '0.00 EUR') as Record<string, string>;
   const blocked = data.billing.accounts.find((a) => a['blocked'] === 'true') as Record<string, string>;
@@ -33,13 +34,12 @@ describe('billing.Invoices over the legacy billing tables', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'caruso-utility-billing-'));
     database = join(dir, 'legacy-billing.db');
-    const report = await seedLegacyBilling({
+    seeded = await seedLegacyBilling({
       database,
       schemaSql: readFileSync(join(root, 'legacy-billing/schema.sql'), 'utf8'),
       model: loadModelFile(join(root, 'model/legacy-billing.model.xml')),
       data: data.billing,
     });
-    expect(report).toEqual({ accounts: 300, invoices: 1800 });
     sm = createServiceManager();
     sm.register(BillingInvoices, billingInvoicesService({ database, model: join(root, 'model/legacy-billing.model.xml'), maxInstallments: '12', now: () => NOW }));
     await sm.start();
@@ -50,6 +50,11 @@ describe('billing.Invoices over the legacy billing tables', () => {
     await legacy?.close();
     await sm?.stop();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('seeds the legacy tables through the mapping', async () => {
+    expect(seeded).toEqual({ accounts: 300, invoices: 1800 });
+    expect(await legacy.knex('FACT_FACTUUR').count({ n: '*' })).toEqual([{ n: 1800 }]);
   });
 
   it('has demo accounts that are behind, blocked and settled', () => {
