@@ -28,6 +28,29 @@ export interface CsvImportOptions {
   readonly onProgress?: (rows: number) => void;
   /** Stops the import (rolled back) when aborted. */
   readonly signal?: AbortSignal;
+  /**
+   * Reads a file written with {@link CsvExportOptions.safeFormulas}: a cell that starts with
+   * apostrophes followed by =, +, - or @ loses its first apostrophe. Other cells are read as they are.
+   * Default false.
+   */
+  readonly safeFormulas?: boolean;
+}
+
+/**
+ * Cells a spreadsheet would run as a formula (CSV injection), and cells that already look protected
+ * (apostrophes, then a formula start): those get one more apostrophe too, so that the import can strip
+ * exactly one and every value comes back as it was.
+ */
+const FORMULA_START = /^'*[=+\-@]/;
+
+/** A cell as a spreadsheet shows it as text: an apostrophe before a formula start. */
+export function protectFormula(cell: string): string {
+  return FORMULA_START.test(cell) ? `'${cell}` : cell;
+}
+
+/** The cell that {@link protectFormula} protected. */
+export function unprotectFormula(cell: string): string {
+  return cell.startsWith("'") && FORMULA_START.test(cell) ? cell.slice(1) : cell;
 }
 
 /** A rejected row. */
@@ -169,7 +192,8 @@ async function importBatch(
     }
     const given: Record<string, unknown> = {};
     header.forEach((f, i) => {
-      const c = coerceText(f, row.cells[i] as string);
+      const cell = row.cells[i] as string;
+      const c = coerceText(f, options.safeFormulas ? unprotectFormula(cell) : cell);
       if (!c.ok) reasons.push(`${f.name}: ${f.label} ${c.message}`);
       else {
         const p = checkConstraints(f, c.value);
@@ -321,6 +345,14 @@ export interface CsvExportOptions {
   readonly fields?: readonly string[];
   readonly withDeleted?: boolean;
   readonly onProgress?: (rows: number) => void;
+  /**
+   * For spreadsheet users: a cell that starts with =, +, - or @ gets an apostrophe in front, so that
+   * a spreadsheet shows it as text instead of running it as a formula (CSV injection). Negative
+   * numbers get one too, and so do cells that start with apostrophes before such a character (so that
+   * the round trip is exact). Import the file with {@link CsvImportOptions.safeFormulas} to strip it.
+   * Default false (cells as they are).
+   */
+  readonly safeFormulas?: boolean;
 }
 
 /** Writes the records of an object as CSV (header of field names first). Returns the number of rows. */
@@ -338,7 +370,8 @@ export async function exportCsv(objects: BusinessObjectsImpl, objectName: string
   for (let offset = 0; ; offset += page) {
     const recs = await repo.query({ ...(options.where ? { where: options.where } : {}), ...(options.withDeleted ? { withDeleted: true } : {}), limit: page, offset });
     let out = '';
-    for (const r of recs) out += formatCsvRow(fields.map((f) => formatText(f, r[f.name])));
+    const cell = options.safeFormulas ? (f: FieldDef, r: ObjectRecord) => protectFormula(formatText(f, r[f.name])) : (f: FieldDef, r: ObjectRecord) => formatText(f, r[f.name]);
+    for (const r of recs) out += formatCsvRow(fields.map((f) => cell(f, r)));
     if (out) await write(out);
     n += recs.length;
     options.onProgress?.(n);

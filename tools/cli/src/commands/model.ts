@@ -193,11 +193,12 @@ const csvOptions = {
   model: { type: 'string' },
   db: { type: 'string' },
   progress: { type: 'boolean' },
+  'safe-formulas': { type: 'boolean' },
 } as const;
 
 const importVerb = {
   summary: 'import a CSV file into an object, updating by a business key',
-  help: `Usage: caruso model import <Object> <file.csv> --model <model.xml> --db <url> [--key f1,f2] [--partial] [--progress]
+  help: `Usage: caruso model import <Object> <file.csv> --model <model.xml> --db <url> [--key f1,f2] [--partial] [--safe-formulas] [--progress]
 
 The first line names the fields. Rows whose key exists are updated, the others created. The import
 is atomic: when any row is rejected nothing is written and every rejected row is listed (exit 1);
@@ -209,6 +210,8 @@ Options:
   --db <url>      the database
   --key f1,f2     the fields to match existing records by (default: the object's businessKey, else its key)
   --partial       write the accepted rows even when some are rejected
+  --safe-formulas read a file written by export --safe-formulas: strip the apostrophe in front of
+                  cells that start with =, +, - or @
   --progress      draw the progress bar even when stderr is not a terminal`,
   async run(args: string[], io: CommandIO): Promise<ExitCode> {
     const { values, files } = positionals(args, 2, '<Object> <file.csv>', { ...csvOptions, key: { type: 'string' }, partial: { type: 'boolean' } });
@@ -230,6 +233,7 @@ Options:
         const report = await importCsv(objects, object, stream, {
           file: csv,
           partial: Boolean(values['partial']),
+          safeFormulas: Boolean(values['safe-formulas']),
           signal: io.signal,
           ...(typeof values['key'] === 'string' ? { key: (values['key'] as string).split(',').map((k) => k.trim()) } : {}),
           onProgress: (rows) => bar.update(stream.bytesRead, rows),
@@ -256,10 +260,15 @@ Options:
 
 const exportVerb = {
   summary: 'export the records of an object as CSV',
-  help: `Usage: caruso model export <Object> <file.csv> --model <model.xml> --db <url> [--progress]
+  help: `Usage: caruso model export <Object> <file.csv> --model <model.xml> --db <url> [--safe-formulas] [--progress]
 
 Writes a header of field names and one line per record (computed fields are left out, so that the
-file can be imported again). Use - as the file to write to standard output.`,
+file can be imported again). Use - as the file to write to standard output.
+
+Options:
+  --safe-formulas  for spreadsheet users: put an apostrophe in front of cells that start with =, +,
+                   - or @, so that a spreadsheet shows them as text instead of running a formula;
+                   import the file again with --safe-formulas to strip it`,
   async run(args: string[], io: CommandIO): Promise<ExitCode> {
     const { values, files } = positionals(args, 2, '<Object> <file.csv>', csvOptions);
     if (typeof values['model'] !== 'string') throw new UsageError('--model <model.xml> is required');
@@ -270,7 +279,7 @@ file can be imported again). Use - as the file to write to standard output.`,
       const total = await objects.repository(object).count();
       const bar = progressBar(io, Boolean(values['progress']) || io.stderr.isTTY === true, total, `exporting ${object}`);
       if (csv === '-') {
-        const n = await exportCsv(objects, object, (chunk) => void io.stdout.write(chunk), { onProgress: (r) => bar.update(r, r) });
+        const n = await exportCsv(objects, object, (chunk) => void io.stdout.write(chunk), { safeFormulas: Boolean(values['safe-formulas']), onProgress: (r) => bar.update(r, r) });
         bar.finish();
         io.stderr.write(`${n} row(s) exported\n`);
         return ExitCode.Ok;
@@ -283,7 +292,7 @@ file can be imported again). Use - as the file to write to standard output.`,
           new Promise<void>((res, rej) => {
             out.write(chunk, (e) => (e ? rej(e) : res()));
           }),
-        { onProgress: (r) => bar.update(r, r) },
+        { safeFormulas: Boolean(values['safe-formulas']), onProgress: (r) => bar.update(r, r) },
       );
       await new Promise<void>((res) => out.end(res));
       bar.finish();
