@@ -31,9 +31,9 @@ describe('front-office REST API (real HTTP on 127.0.0.1, SQLite)', () => {
     admin = new ApiClient(asm.url);
     agent = new ApiClient(asm.url);
     supervisor = new ApiClient(asm.url);
-    expect((await admin.login('admin', PW)).status).toBe(200);
-    expect((await agent.login('anna', PW)).status).toBe(200);
-    expect((await supervisor.login('sam', PW)).status).toBe(200);
+    for (const [c, n] of [[admin, 'admin'], [agent, 'anna'], [supervisor, 'sam']] as const) {
+      if ((await c.login(n, PW)).status !== 200) throw new Error(`log-in of ${n} failed`);
+    }
   }, 30_000);
 
   afterAll(async () => {

@@ -1,0 +1,463 @@
+/* global document, window, fetch, WebSocket, location, URLSearchParams */
+// The Caruso front office in the browser. Every text reaches the page through textContent or
+// attribute setters (never innerHTML), so customer data is always shown escaped.
+const page = document.body.dataset.page;
+const main = document.getElementById('main');
+const live = document.getElementById('live');
+let T = {};
+let csrf = '';
+let me = null;
+let appDef = null;
+
+const t = (k) => T[k] ?? k;
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'text') el.textContent = String(v);
+    // CSSOM, not the style attribute: the content security policy forbids inline style attributes.
+    else if (k === 'style') el.style.cssText = String(v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) el.append(c instanceof window.Node ? c : document.createTextNode(String(c)));
+  return el;
+}
+
+function announce(text) {
+  live.textContent = text;
+}
+
+async function api(method, path, body) {
+  const headers = {};
+  if (method !== 'GET') headers['x-csrf-token'] = csrf;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+  const data = res.status === 204 ? null : await res.json();
+  if (!res.ok) {
+    const err = new Error(data?.error?.message ?? t('error'));
+    err.status = res.status;
+    err.body = data?.error;
+    throw err;
+  }
+  return data;
+}
+
+function fail(e) {
+  announce(e.message);
+  const box = document.getElementById('error') ?? main.insertBefore(h('p', { id: 'error', role: 'alert', class: 'field-error' }), main.firstChild);
+  box.textContent = e.message;
+}
+
+function header() {
+  const top = document.getElementById('top');
+  top.replaceChildren();
+  if (!me || me.role === 'anonymous') {
+    top.append(h('strong', { text: 'Caruso' }));
+    return;
+  }
+  const nav = h('nav', { 'aria-label': 'Main' });
+  for (const item of appDef?.navigation ?? []) {
+    const href = item.view === 'desktop' ? '/desktop' : item.view === 'wallboard' || appDef.dashboards.some((d) => d.name === item.view) ? '/wallboard' : item.view === 'users' ? '/users' : `/lists/${encodeURIComponent(item.view)}`;
+    nav.append(h('a', { href, text: item.view === 'desktop' ? t('nav.desktop') : item.label }));
+  }
+  top.append(h('strong', { text: 'Caruso' }), nav, h('span', { text: `${me.name} (${me.role})` }), h('button', { class: 'secondary', type: 'button', onclick: async () => { await api('DELETE', '/api/session'); location.assign('/login'); }, text: t('nav.logout') }));
+}
+
+// ---- log in -------------------------------------------------------------------------------
+function loginPage() {
+  const user = h('input', { id: 'username', name: 'username', autocomplete: 'username', required: true });
+  const pass = h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true });
+  const form = h('form', { 'aria-labelledby': 'login-title', onsubmit: async (ev) => {
+    ev.preventDefault();
+    try {
+      const r = await api('POST', '/api/session', { username: user.value, password: pass.value });
+      csrf = r.csrf;
+      location.assign(r.user.role === 'agent' ? '/desktop' : r.user.role === 'supervisor' ? '/wallboard' : '/');
+    } catch (e) {
+      fail(e);
+    }
+  } },
+  h('h1', { id: 'login-title', text: t('login.title') }),
+  h('label', { for: 'username', text: t('login.user') }), user,
+  h('label', { for: 'password', text: t('login.password') }), pass,
+  h('p', {}, h('button', { type: 'submit', text: t('login.submit') })));
+  main.replaceChildren(h('div', { class: 'panel', style: 'max-width:380px' }, form));
+  user.focus();
+}
+
+// ---- record form ----------------------------------------------------------------------------
+function objectDef(name) {
+  return appDef.objects.find((o) => o.name === name);
+}
+
+function input(field, value) {
+  const id = `f-${field.name}`;
+  let el;
+  if (field.type === 'enum') el = h('select', { id, name: field.name }, h('option', { value: '', text: '' }), field.options.map((o) => h('option', { value: o.value, selected: o.value === value, text: o.label })));
+  else if (field.type === 'boolean') el = h('input', { id, name: field.name, type: 'checkbox', checked: value === true });
+  else el = h(field.type === 'text' ? 'textarea' : 'input', { id, name: field.name, type: field.type === 'integer' || field.type === 'decimal' ? 'number' : field.type === 'date' ? 'date' : field.type === 'email' ? 'email' : field.type === 'phone' ? 'tel' : 'text' });
+  if (field.type !== 'boolean' && field.type !== 'enum') el.value = value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  if (!field.writable) el.setAttribute('readonly', '');
+  if (field.type === 'enum' && !field.writable) el.setAttribute('disabled', '');
+  el.setAttribute('aria-describedby', `${id}-error`);
+  return el;
+}
+
+function readInput(field, el) {
+  if (field.type === 'boolean') return el.checked;
+  if (el.value === '') return null;
+  if (field.type === 'integer' || field.type === 'decimal') return Number(el.value);
+  return el.value;
+}
+
+/** A form over `fields` of `object`; `onSaved(record)` after a create or update. */
+function recordForm(object, fieldNames, record, onSaved, prefill = {}) {
+  const def = objectDef(object);
+  const fields = fieldNames.map((n) => def.fields.find((f) => f.name === n)).filter((f) => f && !(f.type === 'id'));
+  let current = record;
+  const inputs = new Map();
+  const form = h('form', { novalidate: true });
+  for (const f of fields) {
+    const el = input(f, record ? record[f.name] : prefill[f.name]);
+    inputs.set(f.name, el);
+    form.append(h('label', { for: `f-${f.name}`, text: `${f.label}${f.required ? ' *' : ''}` }), el, h('div', { id: `f-${f.name}-error`, class: 'field-error' }));
+  }
+  const canWrite = def.actions.includes(record ? 'update' : 'create');
+  form.append(h('p', {}, h('button', { type: 'submit', disabled: !canWrite, text: record ? t('record.save') : t('desktop.create') })));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    for (const f of fields) document.getElementById(`f-${f.name}-error`).textContent = '';
+    const body = {};
+    for (const f of fields) if (f.writable) {
+      const v = readInput(f, inputs.get(f.name));
+      if (!current || v !== (current[f.name] ?? null)) body[f.name] = v;
+    }
+    try {
+      let r;
+      if (current) r = await api('PATCH', `/api/objects/${object}/${encodeURIComponent(current[def.key[0]])}`, { ...body, ...(def.versioned ? { $version: current.$version } : {}) });
+      else r = await api('POST', `/api/objects/${object}`, body);
+      current = r.data;
+      announce(t('record.saved'));
+      onSaved(current);
+    } catch (e) {
+      if (e.status === 422) {
+        for (const v of e.body.details?.violations ?? []) {
+          const box = document.getElementById(`f-${v.field}-error`);
+          if (box) box.textContent = v.message;
+        }
+        const first = (e.body.details?.violations ?? []).map((v) => inputs.get(v.field)).find(Boolean);
+        first?.focus();
+        announce(e.message);
+      } else if (e.status === 409) {
+        current = e.body.details.current;
+        for (const f of fields) {
+          const el = inputs.get(f.name);
+          if (f.type === 'boolean') el.checked = current[f.name] === true;
+          else el.value = current[f.name] ?? '';
+        }
+        fail(new Error(t('record.conflict')));
+      } else fail(e);
+    }
+  });
+  return form;
+}
+
+async function timeline(object, id) {
+  const list = h('ol', { class: 'timeline', reversed: true });
+  const r = await api('GET', `/api/objects/${object}/${encodeURIComponent(id)}/timeline`);
+  for (const e of r.entries) {
+    const when = new Date(e.at).toLocaleString();
+    if (e.kind === 'contact') list.append(h('li', {}, h('strong', { text: `${e.channel} · ${e.code}` }), ` ${when} · ${e.actor}`, e.notes ? h('div', { text: e.notes }) : null));
+    else list.append(h('li', {}, h('strong', { text: e.field ?? e.action }), ` ${when} · ${e.actor ?? ''}: `, h('span', { text: `${JSON.stringify(e.oldValue) ?? '–'} → ${JSON.stringify(e.newValue) ?? '–'}` })));
+  }
+  return h('section', { class: 'panel', 'aria-labelledby': 'tl-title' }, h('h2', { id: 'tl-title', text: t('desktop.timeline') }), list);
+}
+
+// ---- agent desktop --------------------------------------------------------------------------
+function desktopPage() {
+  const d = appDef.desktop;
+  const stateEl = h('span', { id: 'agent-state', class: 'state', text: '…' });
+  const reason = h('select', { id: 'pause-reason' }, d.pauseReasons.map((r) => h('option', { value: r.code, text: r.label })));
+  const ready = h('button', { type: 'button', id: 'btn-ready', text: t('desktop.ready'), onclick: () => act('POST', '/api/agent/ready', {}) });
+  const pause = h('button', { type: 'button', id: 'btn-pause', class: 'secondary', text: t('desktop.pause'), onclick: () => act('POST', '/api/agent/pause', { reason: reason.value }) });
+  const contactPanel = h('section', { id: 'contact', class: 'panel', 'aria-labelledby': 'contact-title' }, h('h2', { id: 'contact-title', text: t('desktop.customer') }), h('p', { class: 'muted', text: t('desktop.waiting') }));
+  const scriptPanel = h('aside', { id: 'script', class: 'panel', 'aria-labelledby': 'script-title' }, h('h2', { id: 'script-title', text: t('desktop.script') }));
+  const wrapPanel = h('section', { id: 'wrapup', class: 'panel', hidden: true, 'aria-labelledby': 'wrap-title' });
+  main.replaceChildren(
+    h('div', { class: 'panel bar', role: 'group', 'aria-label': t('desktop.state') }, h('span', { text: `${t('desktop.state')}: ` }), stateEl, ready, h('label', { for: 'pause-reason', class: 'visually-hidden', text: t('desktop.pauseReason') }), reason, pause, h('span', { class: 'muted', text: t('desktop.shortcuts') })),
+    h('div', { id: 'offer' }),
+    h('div', { class: 'grid' }, contactPanel, h('div', {}, wrapPanel, h('div', { id: 'tl' })), scriptPanel),
+  );
+  let offer = null;
+  let contact = null;
+  let record = null;
+  let session = null;
+
+  function setState(s, why) {
+    stateEl.textContent = why ? `${s} (${why})` : s;
+    stateEl.className = `state ${s}`;
+  }
+  async function act(m, p, b) {
+    try {
+      const r = await api(m, p, b);
+      if (r?.agent) setState(r.agent.state, r.agent.pauseReason);
+      return r;
+    } catch (e) {
+      fail(e);
+      return null;
+    }
+  }
+  function showOffer(o) {
+    offer = o;
+    const box = document.getElementById('offer');
+    box.replaceChildren();
+    if (!o) return;
+    const accept = h('button', { type: 'button', id: 'btn-accept', text: t('desktop.accept'), onclick: acceptOffer });
+    box.append(h('div', { class: 'panel popup', role: 'alertdialog', 'aria-labelledby': 'offer-title' }, h('h2', { id: 'offer-title', text: `${t('desktop.incoming')}: ${o.channel} · ${o.queueId}` }), accept, ' ', h('button', { type: 'button', class: 'secondary', text: t('desktop.reject'), onclick: () => act('POST', `/api/agent/offers/${encodeURIComponent(o.offerId)}/reject`, {}) })));
+    accept.focus();
+    announce(t('desktop.incoming'));
+    void screenPop(o.contactId);
+  }
+  async function screenPop(contactId) {
+    const r = await api('GET', `/api/contacts/${encodeURIComponent(contactId)}`);
+    contact = r;
+    const pop = r.screenPop;
+    contactPanel.replaceChildren(h('h2', { id: 'contact-title', text: `${t('desktop.customer')} · ${r.contact.address ?? ''}` }));
+    if (pop && pop.matches.length > 0) showRecord(pop.object, pop.matches[0]);
+    else if (pop) {
+      const rec = appDef.records.find((x) => x.name === pop.record) ?? appDef.records.find((x) => x.object === pop.object);
+      const names = rec ? rec.sections.flatMap((s) => s.fields) : objectDef(pop.object).fields.map((f) => f.name);
+      contactPanel.append(h('p', { text: t('desktop.noMatch') }), recordForm(pop.object, names, null, (saved) => showRecord(pop.object, saved), pop.prefill));
+    }
+  }
+  async function showRecord(object, rec) {
+    record = { object, rec };
+    const view = appDef.records.find((x) => x.object === object);
+    const names = view ? view.sections.flatMap((s) => s.fields) : objectDef(object).fields.map((f) => f.name);
+    const def = objectDef(object);
+    contactPanel.replaceChildren(h('h2', { id: 'contact-title', text: `${t('desktop.customer')} · ${contact?.contact.address ?? ''}` }), h('div', { id: 'customer-name', class: 'figure', style: 'font-size:22px', text: names.slice(0, 2).map((n) => rec[n] ?? '').join(' ') }), recordForm(object, names.filter((n) => def.fields.some((f) => f.name === n)), rec, (saved) => { record.rec = saved; }));
+    document.getElementById('tl').replaceChildren(await timeline(object, rec[def.key[0]]));
+  }
+  async function acceptOffer() {
+    if (!offer) return;
+    const o = offer;
+    const r = await act('POST', `/api/agent/offers/${encodeURIComponent(o.offerId)}/accept`, {});
+    if (!r) return;
+    showOffer(null);
+    const hang = h('button', { type: 'button', id: 'btn-hangup', class: 'secondary', text: t('desktop.hangUp'), onclick: () => act('POST', `/api/contacts/${encodeURIComponent(o.contactId)}/hang-up`, {}) });
+    document.getElementById('offer').append(h('div', { class: 'panel bar' }, h('span', { text: `${o.channel} · ${contact?.contact.address ?? ''}` }), hang));
+    showWrapUp(o);
+    if (contact?.script) {
+      const def = record ? objectDef(record.object) : null;
+      session = await api('POST', '/api/scripts/sessions', { contactId: o.contactId, ...(record ? { object: record.object, recordId: record.rec[def.key[0]] } : {}) });
+      renderStep();
+    }
+  }
+  function renderStep() {
+    const s = session;
+    const step = s.step;
+    const body = h('div', { id: 'step' });
+    body.append(h('p', { id: 'prompt', text: step.prompt }));
+    if (step.help) body.append(h('p', { class: 'muted', text: step.help }));
+    if (step.error) body.append(h('p', { class: 'field-error', role: 'alert', id: 'step-error', text: step.error }));
+    const answer = async (value) => {
+      try {
+        session = await api('POST', `/api/scripts/sessions/${s.sessionId}/answer`, { value, revision: s.revision });
+        renderStep();
+        if ((session.status === 'ended' || session.status === 'handoff') && record) {
+          const def = objectDef(record.object);
+          const fresh = await api('GET', `/api/objects/${record.object}/${encodeURIComponent(record.rec[def.key[0]])}`);
+          await showRecord(record.object, fresh.data);
+        }
+      } catch (e) {
+        fail(e);
+      }
+    };
+    if (step.kind === 'question') {
+      if (step.choices?.length) {
+        body.append(h('div', { class: 'choices', role: 'group', 'aria-labelledby': 'prompt' }, step.choices.map((c, i) => h('button', { type: 'button', class: 'secondary choice', 'data-key': String(i + 1), onclick: () => answer(c.value), text: `${i + 1}. ${c.label}` }))));
+      } else if (step.type === 'boolean') {
+        body.append(h('div', { class: 'choices' }, h('button', { type: 'button', class: 'secondary choice', 'data-key': '1', onclick: () => answer(true), text: `1. ${t('yes')}` }), h('button', { type: 'button', class: 'secondary choice', 'data-key': '2', onclick: () => answer(false), text: `2. ${t('no')}` })));
+      } else {
+        const inp = h('input', { id: 'answer', 'aria-labelledby': 'prompt', 'aria-invalid': step.error ? 'true' : 'false' });
+        body.append(h('form', { onsubmit: (ev) => { ev.preventDefault(); answer(step.type === 'number' ? Number(inp.value) : inp.value); } }, inp, h('p', {}, h('button', { type: 'submit', text: t('desktop.next') }))));
+        window.setTimeout(() => inp.focus(), 0);
+      }
+    } else if (step.kind === 'info') body.append(h('button', { type: 'button', onclick: () => answer(null), text: t('desktop.next') }));
+    else body.append(h('p', { id: 'script-done', text: t('desktop.scriptDone') }));
+    if (step.canGoBack) body.append(h('button', { type: 'button', class: 'secondary', id: 'btn-back', onclick: async () => { session = await api('POST', `/api/scripts/sessions/${s.sessionId}/back`, { revision: s.revision }); renderStep(); }, text: t('desktop.back') }));
+    scriptPanel.replaceChildren(h('h2', { id: 'script-title', text: `${t('desktop.script')} · ${s.script}` }), body);
+  }
+  function showWrapUp(o) {
+    const code = h('select', { id: 'wrap-code' }, d.wrapUpCodes.map((c) => h('option', { value: c.code, text: c.label })));
+    const notes = h('textarea', { id: 'wrap-notes', rows: '3' });
+    wrapPanel.hidden = false;
+    wrapPanel.replaceChildren(h('h2', { id: 'wrap-title', text: t('desktop.wrapUp') }), h('form', { onsubmit: async (ev) => {
+      ev.preventDefault();
+      const def = record ? objectDef(record.object) : null;
+      const r = await act('POST', `/api/contacts/${encodeURIComponent(o.contactId)}/wrap-up`, { code: code.value, notes: notes.value, channel: o.channel, ...(record ? { object: record.object, recordId: record.rec[def.key[0]] } : {}) });
+      if (!r) return;
+      wrapPanel.hidden = true;
+      document.getElementById('offer').replaceChildren();
+      scriptPanel.replaceChildren(h('h2', { id: 'script-title', text: t('desktop.script') }));
+      if (record) document.getElementById('tl').replaceChildren(await timeline(record.object, record.rec[def.key[0]]));
+      announce(t('desktop.waiting'));
+    } }, h('label', { for: 'wrap-code', text: t('desktop.wrapUpCode') }), code, h('label', { for: 'wrap-notes', text: t('desktop.notes') }), notes, h('p', {}, h('button', { type: 'submit', id: 'btn-wrapup', text: t('desktop.finish') }))));
+  }
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key === 'F2') { ev.preventDefault(); ready.click(); }
+    else if (ev.key === 'F3') { ev.preventDefault(); pause.click(); }
+    else if (ev.key === 'F4') { ev.preventDefault(); void acceptOffer(); }
+    else if (ev.key === 'F8') { ev.preventDefault(); document.getElementById('btn-hangup')?.click(); }
+    else if (/^[1-9]$/.test(ev.key) && !['INPUT', 'TEXTAREA', 'SELECT'].includes(document.activeElement?.tagName)) {
+      scriptPanel.querySelector(`button.choice[data-key="${ev.key}"]`)?.click();
+    }
+  });
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/agent`);
+  ws.addEventListener('message', (m) => {
+    const msg = JSON.parse(m.data);
+    if (msg.type === 'hello') {
+      setState(msg.agent.state, msg.agent.pauseReason);
+      if (msg.offers[0]) showOffer(msg.offers[0]);
+    } else if (msg.type === 'state') setState(msg.state, msg.reason);
+    else if (msg.type === 'offer') showOffer(msg.offer);
+    else if (msg.type === 'withdrawn' && offer?.offerId === msg.offerId) showOffer(null);
+  });
+}
+
+// ---- wallboard ------------------------------------------------------------------------------
+function wallboardPage() {
+  const root = h('div', { id: 'wallboard' });
+  main.replaceChildren(h('h1', { text: t('nav.wallboard') }), root);
+  const render = (f) => {
+    const max = Math.max(1, ...Object.values(f.agents));
+    const agents = h('section', { class: 'panel', 'aria-labelledby': 'wb-agents' }, h('h2', { id: 'wb-agents', text: t('wallboard.agents') }), Object.entries(f.agents).map(([s, n]) => h('div', { class: 'bar', 'data-state': s }, h('span', { style: 'width:90px', text: s }), h('span', { class: 'fill', style: `width:${Math.round((n / max) * 200)}px`, role: 'img', 'aria-label': `${s}: ${n}` }), h('span', { class: 'count', text: String(n) }))));
+    const waiting = h('section', { class: 'panel', 'aria-labelledby': 'wb-waiting' }, h('h2', { id: 'wb-waiting', text: t('wallboard.waiting') }), h('div', { id: 'wb-waiting-count', class: 'figure', text: String(f.waiting) }));
+    const queues = h('section', { class: 'panel', 'aria-labelledby': 'wb-queues' }, h('h2', { id: 'wb-queues', text: t('wallboard.queues') }), h('table', {}, h('thead', {}, h('tr', {}, ['queue', 'waiting', 'staffed', 'available', 'longest'].map((k) => h('th', { scope: 'col', text: t(`wallboard.${k}`) })))), h('tbody', {}, f.queues.map((q) => h('tr', {}, h('td', { text: q.queueId }), h('td', { text: String(q.waiting) }), h('td', { text: String(q.staffed) }), h('td', { text: String(q.available) }), h('td', { text: String(Math.round(q.longestWaitMs / 1000)) }))))));
+    root.replaceChildren(h('div', { class: 'grid' }, agents, waiting, queues));
+  };
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/wallboard`);
+  ws.addEventListener('message', (m) => {
+    const msg = JSON.parse(m.data);
+    if (msg.type === 'figures') render(msg.figures);
+  });
+}
+
+// ---- lists and records ----------------------------------------------------------------------
+function listPage() {
+  const name = decodeURIComponent(location.pathname.split('/')[2] ?? '');
+  const view = appDef.lists.find((l) => l.name === name);
+  if (!view) return fail(new Error(`${name}?`));
+  const def = objectDef(view.object);
+  const cols = view.columns.filter((c) => def.fields.some((f) => f.name === c.field));
+  const search = h('input', { id: 'search', type: 'search' });
+  const filter = h('select', { id: 'saved-filter' }, h('option', { value: '', text: t('list.all') }), view.filters.map((f) => h('option', { value: f.name, text: f.label })));
+  const table = h('table', {});
+  const pager = h('p', {});
+  let offset = 0;
+  const load = async () => {
+    const q = new URLSearchParams({ limit: String(view.pageSize), offset: String(offset) });
+    if (view.sort.length) q.set('sort', view.sort.join(','));
+    if (search.value) q.set('search', search.value);
+    const sf = view.filters.find((f) => f.name === filter.value);
+    if (sf) q.set('filter', JSON.stringify(Object.fromEntries(sf.conditions.map((c) => [c.field, c.op === 'eq' ? c.value : { [c.op]: c.op === 'isNull' ? c.value !== 'false' : c.value }]))));
+    try {
+      const r = await api('GET', `/api/objects/${view.object}?${q}`);
+      table.replaceChildren(h('caption', { class: 'visually-hidden', text: view.label }), h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col', text: c.label ?? def.fields.find((f) => f.name === c.field).label })))), h('tbody', {}, r.data.map((rec) => h('tr', {}, cols.map((c, i) => h('td', {}, i === 0 && view.record ? h('a', { href: `/records/${encodeURIComponent(view.record)}/${encodeURIComponent(rec[def.key[0]])}`, text: rec[c.field] ?? '' }) : String(rec[c.field] ?? '')))))));
+      pager.replaceChildren(h('button', { type: 'button', class: 'secondary', disabled: offset === 0, onclick: () => { offset = Math.max(0, offset - view.pageSize); load(); }, text: t('list.previous') }), ` ${offset + 1}–${offset + r.data.length} ${t('list.of')} ${r.total} `, h('button', { type: 'button', class: 'secondary', disabled: r.nextCursor === null, onclick: () => { offset += view.pageSize; load(); }, text: t('list.nextPage') }));
+    } catch (e) {
+      fail(e);
+    }
+  };
+  main.replaceChildren(h('h1', { text: view.label }), h('div', { class: 'bar' }, view.search ? [h('label', { for: 'search', text: t('list.search') }), search] : null, view.filters.length ? [h('label', { for: 'saved-filter', text: t('list.filter') }), filter] : null), table, pager);
+  search.addEventListener('input', () => { offset = 0; load(); });
+  filter.addEventListener('change', () => { offset = 0; load(); });
+  load();
+}
+
+async function recordPage() {
+  const [, , name, id] = location.pathname.split('/').map(decodeURIComponent);
+  const view = appDef.records.find((r) => r.name === name);
+  if (!view) return fail(new Error(`${name}?`));
+  const def = objectDef(view.object);
+  const r = await api('GET', `/api/objects/${view.object}/${encodeURIComponent(id)}`);
+  const sections = view.sections.map((s) => h('section', { class: 'panel' }, h('h2', { text: s.label }), recordForm(view.object, s.fields.filter((n) => def.fields.some((f) => f.name === n)), r.data, () => undefined)));
+  main.replaceChildren(h('h1', { text: view.label }), h('div', { class: 'grid' }, h('div', {}, sections), view.timeline ? await timeline(view.object, id) : h('div')));
+}
+
+async function usersPage() {
+  const r = await api('GET', '/api/users');
+  main.replaceChildren(h('h1', { text: t('nav.users') }), h('table', {}, h('tbody', {}, r.data.map((u) => h('tr', {}, h('td', { text: u.name }), h('td', { text: u.role }), h('td', { text: u.agentId ?? '' }))))));
+}
+
+// ---- self-service ---------------------------------------------------------------------------
+function selfServicePage() {
+  const name = decodeURIComponent(location.pathname.split('/')[2] ?? '');
+  let s = null;
+  const box = h('div', { class: 'panel', id: 'ss', 'aria-live': 'polite' });
+  main.replaceChildren(h('h1', { id: 'ss-title', text: name }), box);
+  const render = () => {
+    const step = s.step;
+    const parts = [h('p', { id: 'prompt', text: step.prompt })];
+    if (step.error) parts.push(h('p', { class: 'field-error', role: 'alert', text: step.error }));
+    const answer = async (value) => {
+      try {
+        s = await api('POST', `/api/self-service/sessions/${s.sessionId}/answer`, { value, revision: s.revision });
+        render();
+      } catch (e) {
+        fail(e);
+      }
+    };
+    if (step.kind === 'question') {
+      if (step.type === 'boolean') parts.push(h('div', { class: 'choices' }, h('button', { type: 'button', onclick: () => answer(true), text: t('yes') }), h('button', { type: 'button', class: 'secondary', onclick: () => answer(false), text: t('no') })));
+      else if (step.choices?.length) parts.push(h('div', { class: 'choices' }, step.choices.map((c) => h('button', { type: 'button', class: 'secondary', onclick: () => answer(c.value), text: c.label }))));
+      else {
+        const inp = h('input', { id: 'answer', 'aria-labelledby': 'prompt', inputmode: step.type === 'digits' || step.type === 'number' ? 'numeric' : 'text' });
+        parts.push(h('form', { onsubmit: (ev) => { ev.preventDefault(); answer(step.type === 'number' ? Number(inp.value) : inp.value); } }, inp, h('p', {}, h('button', { type: 'submit', id: 'ss-next', text: t('ss.next') }))));
+        window.setTimeout(() => inp.focus(), 0);
+      }
+    } else if (step.kind === 'info') parts.push(h('button', { type: 'button', onclick: () => answer(null), text: t('ss.next') }));
+    else parts.push(h('p', { id: 'ss-done', text: t('ss.done') }));
+    if (step.canGoBack) parts.push(h('button', { type: 'button', class: 'secondary', id: 'ss-back', onclick: async () => { s = await api('POST', `/api/self-service/sessions/${s.sessionId}/back`, { revision: s.revision }); render(); }, text: t('ss.back') }));
+    if (s.status !== 'ended') parts.push(h('p', {}, h('button', { type: 'button', class: 'secondary', id: 'ss-agent', onclick: async () => {
+      try {
+        const r = await api('POST', `/api/self-service/sessions/${s.sessionId}/agent`, { channel: 'chat' });
+        box.replaceChildren(h('p', { id: 'ss-queued', text: `${t('ss.agentQueued')} ${r.position ?? '–'}` }));
+      } catch (e) {
+        fail(e);
+      }
+    }, text: t('ss.agent') })));
+    box.replaceChildren(...parts);
+  };
+  api('POST', `/api/self-service/${encodeURIComponent(name)}/sessions`, {}).then((r) => { s = r; csrf = r.csrf; render(); }, fail);
+}
+
+// ---- start ----------------------------------------------------------------------------------
+async function boot() {
+  T = await (await fetch('/assets/i18n/en.json')).json();
+  if (page === 'self-service') {
+    header();
+    return selfServicePage();
+  }
+  if (page === 'login') {
+    header();
+    return loginPage();
+  }
+  try {
+    const s = await api('GET', '/api/session');
+    me = s.user;
+    csrf = s.csrf;
+    if (me.role === 'anonymous') throw Object.assign(new Error('visitor'), { status: 401 });
+  } catch (e) {
+    if (e.status === 401) return location.assign('/login');
+    throw e;
+  }
+  appDef = await api('GET', '/api/app');
+  header();
+  const pages = { desktop: desktopPage, wallboard: wallboardPage, list: listPage, record: recordPage, users: usersPage };
+  await pages[page]?.();
+}
+
+boot().catch(fail);
