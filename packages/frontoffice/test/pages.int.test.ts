@@ -136,6 +136,7 @@ describe('front-office pages in a real Chromium', () => {
 });
 
 async function expectValue(page: Page, selector: string, value: string): Promise<void> {
-  await page.waitForFunction(([s, v]) => (document.querySelector(s!) as HTMLInputElement | null)?.value === v, [selector, value], { timeout: 5000 });
+  const until = Date.now() + 5000;
+  while ((await page.locator(selector).inputValue()) !== value && Date.now() < until) await page.waitForTimeout(50);
   expect(await page.locator(selector).inputValue()).toBe(value);
 }
