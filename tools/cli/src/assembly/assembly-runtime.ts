@@ -6,6 +6,7 @@ import { StorageManager, storageService } from '@caruso/storage';
 import { BusinessObjects, businessObjectsService } from '@caruso/objects';
 import { DialogueEngine, dialogueEngineService } from '@caruso/dialogue';
 import { CommunicationServer, commsService, type AgentConfig, type OverflowRule, type QueueConfig, type RoutingStrategy } from '@caruso/comms';
+import { FrontOffice, frontOfficeService } from '@caruso/frontoffice';
 import type { Assembly } from './assembly-file.js';
 
 /** A running assembly. */
@@ -18,6 +19,12 @@ export interface RunningAssembly {
   readonly generatedAccessToken: string | undefined;
   /** Parts of the assembly this version declares but does not start (said at start-up). */
   readonly notStarted: readonly string[];
+  /** The front office's address, when the assembly has an application. */
+  readonly frontOfficeUrl: string | undefined;
+  /** Users created on this start whose password was generated (print once; they are not stored in clear). */
+  readonly generatedPasswords: ReadonlyArray<{ readonly name: string; readonly role: string; readonly password: string }>;
+  /** Users created on this start. */
+  readonly createdUsers: readonly string[];
   /** Every service with its state. */
   services(): ServiceInfo[];
   /** Stops everything in reverse dependency order. */
@@ -81,7 +88,6 @@ export function toAgentConfigs(assembly: Assembly): AgentConfig[] {
 /** Lists what the assembly declares that this version does not start yet, so start-up can say so. */
 function unsupportedParts(assembly: Assembly): string[] {
   const out: string[] = [];
-  if (assembly.application) out.push('<application> (the generated front office)');
   if (assembly.sip) out.push('<sip> (the SIP adapter)');
   if (assembly.ivr.length) out.push('<comms><ivr> (IVR entry points)');
   if (assembly.email) out.push('<comms><email>');
@@ -89,7 +95,7 @@ function unsupportedParts(assembly: Assembly): string[] {
   if (assembly.campaigns.length) out.push('<comms><campaign>');
   if (assembly.queues.some((q) => q.hours)) out.push('<queue><hours> (opening hours)');
   if (assembly.alerts.length || assembly.reportsFolder) out.push('<monitor>');
-  if (assembly.users.length) out.push('<user> (front-office users)');
+  if (assembly.users.length && !assembly.application) out.push('<user> (users belong to the front office: add <application>)');
   return out;
 }
 
@@ -108,8 +114,15 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
   const handles = [manager.register(StorageManager, storageService({ url: assembly.storageUrl, baseDir: assembly.dir, ...(logger ? { logger } : {}) }))];
   if (assembly.model) handles.push(manager.register(BusinessObjects, businessObjectsService({ model: assembly.model.src, schema: assembly.model.schema })) as never);
   if (assembly.scripts) handles.push(manager.register(DialogueEngine, dialogueEngineService({ folder: assembly.scripts.folder, watch: assembly.scripts.watch })) as never);
-  if (assembly.queues.length || assembly.agents.length) {
+  if (assembly.queues.length || assembly.agents.length || assembly.application) {
     handles.push(manager.register(CommunicationServer, commsService({ queues: toQueueConfigs(assembly), agents: toAgentConfigs(assembly) })) as never);
+  }
+  if (assembly.application) {
+    if (!assembly.model || !assembly.scripts) {
+      await manager.stop();
+      throw new AssemblyStartError([{ token: FrontOffice.id, message: 'the front office needs the assembly to declare <model> and <scripts>' }]);
+    }
+    handles.push(manager.register(FrontOffice, frontOfficeService({ application: assembly.application, host: assembly.http.host, port: assembly.http.port })) as never);
   }
   const failures: Array<{ token: string; message: string }> = [];
   for (const s of assembly.services) {
@@ -140,6 +153,26 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
     throw new AssemblyStartError(failures);
   }
 
+  // Users: created on the first start only. A password comes from the variable the assembly names,
+  // or is generated and printed once; an existing user is left as it is.
+  const generatedPasswords: Array<{ name: string; role: string; password: string }> = [];
+  const createdUsers: string[] = [];
+  if (assembly.application) {
+    const frontOffice = manager.get(FrontOffice);
+    for (const u of assembly.users) {
+      const password = u.password ?? randomBytes(12).toString('base64url');
+      try {
+        await frontOffice.addUser({ name: u.name, role: u.role, agentId: u.agent }, password);
+        createdUsers.push(u.name);
+        if (u.password === undefined) generatedPasswords.push({ name: u.name, role: u.role, password });
+      } catch (err) {
+        if ((err as { code?: string }).code === 'CARUSO_FRONTOFFICE_DUPLICATE_USER') continue;
+        await manager.stop();
+        throw new AssemblyStartError([{ token: `user ${u.name}`, message: (err as Error).message }]);
+      }
+    }
+  }
+
   let generated: string | undefined;
   const accessList =
     AccessList.fromEnvironment(env) ??
@@ -157,6 +190,9 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
     managerUrl: endpoint.url,
     generatedAccessToken: generated,
     notStarted: unsupportedParts(assembly),
+    frontOfficeUrl: assembly.application ? manager.get(FrontOffice).url : undefined,
+    generatedPasswords,
+    createdUsers,
     services: () => manager.list(),
     async stop() {
       await endpoint.close();

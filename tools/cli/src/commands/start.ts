@@ -120,6 +120,11 @@ async function runAssembly(file: string, values: { host?: string; port?: string 
       ? `  access token (generated for this run; set CARUSO_ACCESS_TOKEN to choose one): ${running.generatedAccessToken}`
       : '  access: from the environment',
   ];
+  if (running.frontOfficeUrl) lines.splice(2, 0, `  front office:    ${running.frontOfficeUrl}`);
+  if (running.createdUsers.length) lines.push(`  users created:   ${running.createdUsers.join(', ')}`);
+  for (const u of running.generatedPasswords) {
+    lines.push(`  first-start password of ${u.name} (${u.role}): ${u.password}   (shown once; change it after logging in)`);
+  }
   if (running.notStarted.length) lines.push(`  declared but not started by this version: ${running.notStarted.join('; ')}`);
   lines.push('Press Ctrl-C to stop.', '');
   io.stdout.write(lines.join('\n'));
