@@ -229,9 +229,14 @@ async function importBatch(
         const f = keyFields[0] as FieldDef;
         qb.whereIn(`t0.${f.column}`, part.map((p) => om.toColumns({ [f.name]: p.given[f.name] })[f.column]) as Knex.Value[]);
       } else {
-        qb.where((b) => {
-          for (const p of part) b.orWhere((x) => keyFields.forEach((f) => x.where(`t0.${f.column}`, om.toColumns({ [f.name]: p.given[f.name] })[f.column] as Knex.Value)));
-        });
+        // A row-value IN: `(a, b, c) in ((?, ?, ?), …)` on PostgreSQL, `in (values (…), …)` on SQLite
+        // (≥ 3.15). An OR of ANDs per row nests one level per row and SQLite refuses it beyond a
+        // depth of 1000 ("Expression tree is too large").
+        const tuples = part.map((p) => keyFields.map((f) => om.toColumns({ [f.name]: p.given[f.name] })[f.column] as Knex.Value));
+        qb.whereIn(
+          keyFields.map((f) => `t0.${f.column}`),
+          tuples,
+        );
       }
       for (const row of (await qb) as Record<string, unknown>[]) {
         const rec = om.toRecord(row, now);
