@@ -9,3 +9,6 @@ export { LegacyBillingInvoices, type LegacyBillingOptions } from './billing/lega
 export { billingInvoicesService, type BillingServiceConfig } from './billing/service.js';
 export { seedLegacyBilling, readSchemaSql, type SeedLegacyBillingOptions } from './legacy-billing/seed.js';
 export * from './demo-data.js';
+export * from './customers/utility-customers.js';
+export { ObjectUtilityCustomers, nationalPhone, type ObjectUtilityCustomersOptions } from './customers/object-utility-customers.js';
+export { utilityCustomersService, type CustomersServiceConfig } from './customers/service.js';
