@@ -1,16 +1,91 @@
-import type { HealthStatus, ServiceContext, ServiceDefinition, ServiceLifecycle } from '@caruso/kernel';
+import type { HealthStatus, Logger, ServiceContext, ServiceDefinition, ServiceLifecycle, Token } from '@caruso/kernel';
+import { DialogueEngine } from '@caruso/dialogue';
+import { BusinessObjects, type Filter } from '@caruso/objects';
 import { StorageManager } from '@caruso/storage';
+import { CampaignDialer, type CampaignConfig, type CampaignProgress } from './campaigns/campaign-dialer.js';
+import { CampaignStore } from './campaigns/campaign-store.js';
 import { systemClock, type Clock } from './clock.js';
-import type { CommunicationServer } from './communication-server.js';
+import type { AgentWork, CommunicationServer } from './communication-server.js';
+import { ContactEventLog, type ContactEvent } from './contact-event-log.js';
 import { openContacts } from './contact-recovery.js';
-import type { ContactEvent } from './contact-event-log.js';
+import { OutboundMail } from './email/outbound-mail.js';
+import { bareAddress } from './email/mail-address.js';
 import { CommsErrors } from './errors.js';
-import type { AgentConfig, QueueConfig } from './model.js';
+import { validateAgentConfig, validateQueueConfig } from './internal/validate.js';
+import type { AgentConfig, ContactSnapshot, QueueConfig } from './model.js';
 import { QueueRouter } from './queue-router.js';
 import { StorageContactEventLog } from './storage-event-log.js';
+import { TelephonyAdapter } from './telephony-adapter.js';
+import { TelephonyChannel } from './telephony-channel.js';
+import { StorageVoicemailStore } from './voicemail/storage-voicemail-store.js';
 
 /** The version of this implementation, as registered. */
-export const COMMS_SERVICE_VERSION = '0.1.0';
+export const COMMS_SERVICE_VERSION = '0.2.0';
+
+/**
+ * An IVR entry point: calls to `number` first run `script` (a dialogue script, channel `ivr`), then
+ * wait in the queue the script hands them to, or in `queueId`.
+ */
+export interface IvrEntryPoint {
+  /** The dialled number (the call's `to`), e.g. `0800-123`; omit it for the entry of every other number. */
+  readonly number?: string;
+  /** The queue of the call when the script names none (or an unknown one), and without a script. */
+  readonly queueId: string;
+  /** The dialogue script run first; without it the call is queued at once. Needs the DialogueEngine service. */
+  readonly script?: string;
+}
+
+/** Telephony settings of {@link commsService} (used when a {@link TelephonyAdapter} service is registered). */
+export interface TelephonySettings {
+  /** Entry points by dialled number; at most one without a number. */
+  readonly entryPoints?: readonly IvrEntryPoint[];
+  /** Queue of calls no entry point places (default: the entry point without a number, else the first queue). */
+  readonly defaultQueueId?: string;
+  /** How long the IVR waits for keys, ms (default 5 s). */
+  readonly keyTimeoutMs?: number;
+  /** Our number shown on callbacks (default `caruso`). */
+  readonly callerId?: string;
+  /** Attempts of a callback that does not reach the customer (default 3), and the gap between them (default 15 min). */
+  readonly callbackAttempts?: number;
+  readonly callbackRetryMs?: number;
+  /** Texts the channel speaks itself. */
+  readonly prompts?: { readonly leaveMessage?: string; readonly messageSaved?: string };
+}
+
+/** Voicemail settings of {@link commsService} (messages stored in `caruso_voicemail` through the storage manager). */
+export interface VoicemailSettings {
+  /** The queue voicemail callbacks wait in when the caller's queue names none (default `voicemail` when configured). */
+  readonly queueId?: string;
+  /** Longest message, ms (default 120 s). */
+  readonly maxMs?: number;
+  /**
+   * Who gets the notification e-mail (with the recording attached), by the caller's queue; `*` for
+   * every other queue. Needs the OutboundMail service; without it the notification is only logged.
+   */
+  readonly notify?: Readonly<Record<string, string>>;
+}
+
+/** Where a campaign reads its customers: a business-object query (needs the BusinessObjects service). */
+export interface CampaignTargetQuery {
+  /** The business object, e.g. `Customer`. */
+  readonly object: string;
+  /** Which records (the objects filter language), e.g. `{ segment: 'residential', optIn: true }`. */
+  readonly filter?: Filter;
+  /** The field holding the number to dial. Records without a dialable number are skipped (and counted in the log). */
+  readonly phoneField: string;
+  /** The field holding the customer's IANA time zone (default: the campaign's `timeZone`, else UTC). */
+  readonly timeZoneField?: string;
+  /** At most this many targets per load (default 100,000). */
+  readonly limit?: number;
+}
+
+/** A campaign in the options of {@link commsService}. */
+export interface CampaignSettings extends CampaignConfig {
+  /** The customers to call; read when the campaign is created and by `reloadCampaignTargets`. */
+  readonly targets?: CampaignTargetQuery;
+  /** Start dialling when the server starts (default false: start it with `startCampaign`). */
+  readonly autoStart?: boolean;
+}
 
 /** Options of {@link commsService}. */
 export interface CommsServiceOptions {
@@ -18,22 +93,203 @@ export interface CommsServiceOptions {
   readonly queues?: readonly QueueConfig[];
   /** Agents configured at start (logged out). */
   readonly agents?: readonly AgentConfig[];
+  /** IVR entry points and call handling (when a telephony adapter is registered). */
+  readonly telephony?: TelephonySettings;
+  /** Voicemail (when a telephony adapter is registered). */
+  readonly voicemail?: VoicemailSettings;
+  /** Outbound campaigns (need a telephony adapter). Created on first start; kept and resumed after a restart. */
+  readonly campaigns?: readonly CampaignSettings[];
+  /** Numbers never dialled by a campaign. */
+  readonly doNotCall?: readonly string[];
   /** Default: the system clock. */
   readonly clock?: Clock;
 }
 
+const DIALABLE = /^\+?[0-9A-Za-z:@.*#-]{2,64}$/;
+
+function invalidOption(field: string, reason: string): Error {
+  return CommsErrors.CARUSO_COMMS_INVALID_OPTIONS({ field, reason });
+}
+
+/** Checks the options before anything starts (CARUSO_COMMS_INVALID_QUEUE / _AGENT / _OPTIONS). */
+function validateOptions(o: CommsServiceOptions): void {
+  if (typeof o !== 'object' || o === null) throw invalidOption('options', 'must be an object');
+  for (const q of o.queues ?? []) validateQueueConfig(q);
+  for (const a of o.agents ?? []) validateAgentConfig(a);
+  const queues = new Set((o.queues ?? []).map((q) => q.id));
+  const known = (id: string): boolean => queues.size === 0 || queues.has(id);
+  const t = o.telephony;
+  if (t !== undefined) {
+    const numbers = new Set<string>();
+    for (const [i, e] of (t.entryPoints ?? []).entries()) {
+      const at = `telephony.entryPoints[${i}]`;
+      if (typeof e !== 'object' || e === null) throw invalidOption(at, 'must be { number?, queueId, script? }');
+      if (typeof e.queueId !== 'string' || !known(e.queueId)) throw invalidOption(`${at}.queueId`, `names no configured queue (${JSON.stringify(e.queueId)})`);
+      if (e.script !== undefined && (typeof e.script !== 'string' || e.script.length === 0)) throw invalidOption(`${at}.script`, 'must name a dialogue script');
+      const key = e.number ?? '*';
+      if (typeof key !== 'string' || key.length === 0) throw invalidOption(`${at}.number`, 'must be a number (or left out for every other number)');
+      if (numbers.has(key)) throw invalidOption(`${at}.number`, `${e.number === undefined ? 'the entry without a number' : JSON.stringify(key)} is given twice`);
+      numbers.add(key);
+    }
+    if (t.defaultQueueId !== undefined && (typeof t.defaultQueueId !== 'string' || !known(t.defaultQueueId))) throw invalidOption('telephony.defaultQueueId', 'names no configured queue');
+    for (const f of ['keyTimeoutMs', 'callbackRetryMs'] as const) {
+      const v = t[f];
+      if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)) throw invalidOption(`telephony.${f}`, 'must be a positive number of ms');
+    }
+    if (t.callbackAttempts !== undefined && (!Number.isInteger(t.callbackAttempts) || t.callbackAttempts < 1)) throw invalidOption('telephony.callbackAttempts', 'must be an integer ≥ 1');
+    if (t.callerId !== undefined && (typeof t.callerId !== 'string' || !DIALABLE.test(t.callerId))) throw invalidOption('telephony.callerId', 'must be a number');
+  }
+  const v = o.voicemail;
+  if (v !== undefined) {
+    if (v.queueId !== undefined && (typeof v.queueId !== 'string' || !known(v.queueId))) throw invalidOption('voicemail.queueId', 'names no configured queue');
+    if (v.maxMs !== undefined && (typeof v.maxMs !== 'number' || !Number.isFinite(v.maxMs) || v.maxMs <= 0)) throw invalidOption('voicemail.maxMs', 'must be a positive number of ms');
+    for (const [q, to] of Object.entries(v.notify ?? {})) {
+      if (q !== '*' && !known(q)) throw invalidOption(`voicemail.notify.${q}`, 'names no configured queue');
+      if (typeof to !== 'string' || !bareAddress(to)) throw invalidOption(`voicemail.notify.${q}`, 'is not an e-mail address');
+    }
+  }
+  const ids = new Set<string>();
+  for (const [i, c] of (o.campaigns ?? []).entries()) {
+    const at = `campaigns[${i}]`;
+    if (typeof c !== 'object' || c === null) throw invalidOption(at, 'must be a campaign');
+    if (ids.has(c.id)) throw invalidOption(`${at}.id`, `${JSON.stringify(c.id)} is given twice`);
+    ids.add(c.id);
+    const q = c.targets;
+    if (q !== undefined) {
+      if (typeof q.object !== 'string' || q.object.length === 0) throw invalidOption(`${at}.targets.object`, 'must name a business object');
+      if (typeof q.phoneField !== 'string' || q.phoneField.length === 0) throw invalidOption(`${at}.targets.phoneField`, 'must name a field');
+      if (q.timeZoneField !== undefined && (typeof q.timeZoneField !== 'string' || q.timeZoneField.length === 0)) throw invalidOption(`${at}.targets.timeZoneField`, 'must name a field');
+      if (q.filter !== undefined && (typeof q.filter !== 'object' || q.filter === null || Array.isArray(q.filter))) throw invalidOption(`${at}.targets.filter`, 'must be a filter object');
+      if (q.limit !== undefined && (!Number.isInteger(q.limit) || q.limit < 1)) throw invalidOption(`${at}.targets.limit`, 'must be a positive integer');
+    }
+  }
+  for (const n of o.doNotCall ?? []) if (typeof n !== 'string' || !DIALABLE.test(n)) throw invalidOption('doNotCall', `holds ${JSON.stringify(n)}, not a number`);
+}
+
+/** What commsService depends on (optional ones may be missing). */
+export interface CommsDependencies {
+  readonly storage: StorageManager;
+  readonly log: ContactEventLog | undefined;
+  readonly telephony: TelephonyAdapter | undefined;
+  readonly dialogue: DialogueEngine | undefined;
+  readonly mail: OutboundMail | undefined;
+  readonly objects: BusinessObjects | undefined;
+}
+
+/** The log the server writes to: the registered service, or its own table when none is registered. */
+interface OwnedLog {
+  readonly log: ContactEventLog;
+  readonly dispose?: () => void;
+}
+
+const PAGE = 1_000;
+
+/** How long the server waits for an optional dependency that is registered but not yet active. */
+const OPTIONAL_WAIT_MS = 8_000;
+
+async function settleOptional<T>(ctx: ServiceContext, token: Token<T>, current: T | undefined): Promise<T | undefined> {
+  if (current !== undefined) return current;
+  const coming = ctx.services.find(token.id).some((i) => i.state === 'registered' || i.state === 'starting');
+  if (!coming) return ctx.services.tryGet(token);
+  try {
+    return await ctx.services.whenAvailable(token, { timeoutMs: OPTIONAL_WAIT_MS });
+  } catch (err) {
+    ctx.logger.warn({ err, token: token.id }, 'an optional dependency did not start in time; the communication server goes on without it');
+    return ctx.services.tryGet(token);
+  }
+}
+
 class CommsServer implements CommunicationServer, ServiceLifecycle {
   private router: QueueRouter | undefined;
-  private log: StorageContactEventLog | undefined;
+  private events: OwnedLog | undefined;
+  private channel: TelephonyChannel | undefined;
+  private dialer: CampaignDialer | undefined;
+  private logger: Logger | undefined;
+  private readonly clock: Clock;
 
-  constructor(private readonly storage: StorageManager, private readonly options: CommsServiceOptions) {}
+  private deps: CommsDependencies;
+
+  constructor(deps: CommsDependencies, private readonly options: CommsServiceOptions) {
+    this.deps = deps;
+    this.clock = options.clock ?? systemClock;
+  }
 
   async start(ctx: ServiceContext): Promise<void> {
-    const log = await StorageContactEventLog.open(this.storage, { logger: ctx.logger });
-    const router = new QueueRouter({ clock: this.options.clock ?? systemClock, events: log, logger: ctx.logger });
-    for (const q of this.options.queues ?? []) router.addQueue(q);
-    for (const a of this.options.agents ?? []) router.addAgent(a);
-    // Recovery: the contacts still waiting when the process stopped go back in line, in their order.
+    this.logger = ctx.logger;
+    // The kernel does not wait for optional dependencies: one registered but still starting would be
+    // missed (and the server would, say, write its own event log). Wait for those that are coming.
+    const d = this.deps;
+    this.deps = {
+      storage: d.storage,
+      log: await settleOptional(ctx, ContactEventLog, d.log),
+      telephony: await settleOptional(ctx, TelephonyAdapter, d.telephony),
+      dialogue: await settleOptional(ctx, DialogueEngine, d.dialogue),
+      mail: await settleOptional(ctx, OutboundMail, d.mail),
+      objects: await settleOptional(ctx, BusinessObjects, d.objects),
+    };
+    const { deps, options } = this;
+    if ((options.campaigns?.length ?? 0) > 0 && !deps.telephony) {
+      throw invalidOption('campaigns', 'need a telephony adapter: register one under caruso.comms.TelephonyAdapter');
+    }
+    for (const [i, c] of (options.campaigns ?? []).entries()) {
+      if (c.targets && !deps.objects) throw invalidOption(`campaigns[${i}].targets`, 'reads business objects, but no caruso.objects service is registered');
+    }
+    let owned: StorageContactEventLog | undefined;
+    const log: ContactEventLog = deps.log ?? (owned = await StorageContactEventLog.open(deps.storage, { logger: ctx.logger }));
+    if (owned) ctx.logger.info('no ContactEventLog service is registered; the communication server keeps its own (register contactEventLogService() to share it with the monitor)');
+    const router = new QueueRouter({ clock: this.clock, events: log, logger: ctx.logger });
+    const parts: Array<{ dispose(): void }> = [router];
+    try {
+      for (const q of options.queues ?? []) router.addQueue(q);
+      for (const a of options.agents ?? []) router.addAgent(a);
+      await this.recover(router, log, ctx.logger);
+      if (deps.telephony) {
+        this.channel = await this.openTelephony(router, log, deps.telephony, ctx.logger);
+        parts.push(this.channel);
+        if ((options.campaigns?.length ?? 0) > 0 || (options.doNotCall?.length ?? 0) > 0) {
+          this.dialer = await CampaignDialer.open({ store: await CampaignStore.open(deps.storage), router, telephony: deps.telephony, clock: this.clock, logger: ctx.logger });
+          parts.push(this.dialer);
+          this.router = router;
+          await this.configureCampaigns(this.dialer);
+        }
+      }
+      await log.flush();
+    } catch (err) {
+      this.router = undefined;
+      this.channel = undefined;
+      this.dialer = undefined;
+      for (const p of parts.reverse()) p.dispose();
+      owned?.dispose();
+      throw err;
+    }
+    this.router = router;
+    this.events = { log, ...(owned ? { dispose: () => owned.dispose() } : {}) };
+  }
+
+  async stop(): Promise<void> {
+    const events = this.events;
+    this.dialer?.dispose();
+    this.channel?.dispose();
+    this.router?.dispose();
+    this.dialer = undefined;
+    this.channel = undefined;
+    this.router = undefined;
+    this.events = undefined;
+    if (!events) return;
+    try {
+      await events.log.flush();
+    } finally {
+      events.dispose?.();
+    }
+  }
+
+  health(): HealthStatus {
+    if (!this.router || !this.events) return { status: 'down', detail: 'not started' };
+    return { status: 'ok', detail: `${this.router.queueIds().length} queue(s), ${this.router.agentIds().length} agent(s)${this.channel ? ', telephony' : ''}` };
+  }
+
+  /** The contacts that were waiting go back in line in their order; scheduled callbacks are re-armed. */
+  private async recover(router: QueueRouter, log: ContactEventLog, logger: Logger): Promise<void> {
     // Note: this reads the whole log; a checkpoint table is future work for very long logs.
     const events: ContactEvent[] = [];
     for (let after = 0; ; ) {
@@ -42,11 +298,12 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
       events.push(...page);
       after = page[page.length - 1]!.seq;
     }
-    const { waiting, connected } = openContacts(events);
+    const { waiting, connected, scheduled } = openContacts(events);
+    const queues = new Set(router.queueIds());
     let recovered = 0;
     for (const spec of waiting) {
-      if (!router.queueIds().includes(spec.queueId)) {
-        ctx.logger.warn({ queue: spec.queueId }, 'a waiting contact names a queue that is no longer configured; it stays in the log only');
+      if (!queues.has(spec.queueId)) {
+        logger.warn({ queue: spec.queueId }, 'a waiting contact names a queue that is no longer configured; it stays in the log only');
         continue;
       }
       router.enqueue(spec);
@@ -54,26 +311,94 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     }
     for (const c of connected) {
       // The process that held the connection is gone: the contact is closed in the log as such.
-      log.append({ kind: 'completed', at: (this.options.clock ?? systemClock).now(), contactId: c.spec.id!, queueId: c.spec.queueId, agentId: c.connectedTo!, channel: c.spec.channel, reason: 'lost-on-restart' });
+      log.append({ kind: 'completed', at: this.clock.now(), contactId: c.spec.id!, queueId: c.spec.queueId, agentId: c.connectedTo!, channel: c.spec.channel, reason: 'lost-on-restart' });
     }
-    await log.flush();
-    ctx.logger.info({ recovered, closed: connected.length }, 'communication server started');
-    this.router = router;
-    this.log = log;
+    let rearmed = 0;
+    for (const s of scheduled) {
+      try {
+        router.scheduleCallback(s, { restore: true });
+        rearmed++;
+      } catch (err) {
+        logger.warn({ err, queue: s.queueId }, 'a scheduled callback could not be re-armed; it stays in the log only');
+      }
+    }
+    logger.info({ recovered, closed: connected.length, callbacks: rearmed }, 'communication server recovered its contacts');
   }
 
-  async stop(): Promise<void> {
-    await this.log?.flush();
-    this.router?.dispose();
-    this.log?.dispose();
-    this.router = undefined;
-    this.log = undefined;
+  private async openTelephony(router: QueueRouter, log: ContactEventLog, telephony: TelephonyAdapter, logger: Logger): Promise<TelephonyChannel> {
+    const { options, deps } = this;
+    const t = options.telephony ?? {};
+    const entries = t.entryPoints ?? [];
+    const byNumber = new Map(entries.filter((e) => e.number !== undefined).map((e) => [e.number!, e]));
+    const fallback = entries.find((e) => e.number === undefined);
+    const defaultQueueId = t.defaultQueueId ?? fallback?.queueId ?? router.queueIds()[0];
+    if (defaultQueueId === undefined) throw invalidOption('queues', 'a telephony adapter is registered but no queue is configured for its calls');
+    for (const e of entries) if (e.script && !deps.dialogue) logger.warn({ script: e.script }, 'an IVR entry point names a script but no DialogueEngine service is registered; its calls are queued at once');
+    const entryOf = (to: string) => byNumber.get(to) ?? fallback;
+    const notify = options.voicemail?.notify ?? {};
+    const voicemail = await StorageVoicemailStore.open(deps.storage);
+    const queueIds = new Set(router.queueIds());
+    const vmQueue = options.voicemail?.queueId ?? (queueIds.has('voicemail') ? 'voicemail' : undefined);
+    return new TelephonyChannel({
+      router,
+      telephony,
+      defaultQueueId,
+      queueFor: ({ to }) => entryOf(to)?.queueId,
+      scriptFor: ({ to }) => entryOf(to)?.script,
+      ...(deps.dialogue ? { dialogue: deps.dialogue } : {}),
+      voicemail,
+      ...(vmQueue === undefined ? {} : { voicemailQueueId: vmQueue }),
+      ...(options.voicemail?.maxMs === undefined ? {} : { voicemailMaxMs: options.voicemail.maxMs }),
+      ...(deps.mail ? { mail: deps.mail } : {}),
+      notifyTo: (queueId) => notify[queueId] ?? notify['*'],
+      ...(t.keyTimeoutMs === undefined ? {} : { keyTimeoutMs: t.keyTimeoutMs }),
+      ...(t.callerId === undefined ? {} : { callerId: t.callerId }),
+      ...(t.callbackAttempts === undefined ? {} : { callbackAttempts: t.callbackAttempts }),
+      ...(t.callbackRetryMs === undefined ? {} : { callbackRetryMs: t.callbackRetryMs }),
+      ...(t.prompts === undefined ? {} : { prompts: t.prompts }),
+      commit: () => log.flush(),
+      logger,
+    });
   }
 
-  health(): HealthStatus {
-    const pending = this.log?.pending ?? 0;
-    if (!this.router) return { status: 'down', detail: 'not started' };
-    return pending > 10_000 ? { status: 'degraded', detail: `${pending} events not yet written` } : { status: 'ok' };
+  /** Creates the configured campaigns not yet stored, loads their targets, and starts those marked so. */
+  private async configureCampaigns(dialer: CampaignDialer): Promise<void> {
+    const { options } = this;
+    if (options.doNotCall?.length) await dialer.addDoNotCall(options.doNotCall);
+    const existing = new Set(dialer.campaignIds());
+    for (const c of options.campaigns ?? []) {
+      const { targets, autoStart, ...config } = c;
+      if (existing.has(c.id)) continue; // created on an earlier start: its stored state (and targets) win
+      await dialer.createCampaign(config);
+      if (targets) await this.loadTargets(dialer, c.id, targets);
+      if (autoStart) await dialer.startCampaign(c.id);
+    }
+  }
+
+  private async loadTargets(dialer: CampaignDialer, campaignId: string, q: CampaignTargetQuery): Promise<number> {
+    const objects = this.deps.objects;
+    if (!objects) throw invalidOption(`campaign ${campaignId} targets`, 'reads business objects, but no caruso.objects service is registered');
+    const repo = objects.repository(q.object);
+    const keyFields = repo.object.key;
+    const limit = q.limit ?? 100_000;
+    const targets: Array<{ key: string; number: string; timeZone?: string }> = [];
+    let skipped = 0;
+    for (let offset = 0; offset < limit; offset += PAGE) {
+      const page = await repo.query({ ...(q.filter ? { where: q.filter } : {}), limit: Math.min(PAGE, limit - offset), offset });
+      for (const r of page) {
+        const number = r[q.phoneField];
+        const tz = q.timeZoneField === undefined ? undefined : r[q.timeZoneField];
+        if (typeof number !== 'string' || !DIALABLE.test(number.replace(/[\s()]/g, ''))) {
+          skipped++;
+          continue;
+        }
+        targets.push({ key: keyFields.map((f) => String(r[f])).join(':'), number: number.replace(/[\s()]/g, ''), ...(typeof tz === 'string' && tz.length > 0 ? { timeZone: tz } : {}) });
+      }
+      if (page.length < PAGE) break;
+    }
+    const added = targets.length ? await dialer.addTargets(campaignId, targets) : 0;
+    this.logger?.info({ campaign: campaignId, object: q.object, added, skipped }, 'campaign targets loaded from business objects');
+    return added;
   }
 
   private get r(): QueueRouter {
@@ -81,10 +406,18 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     return this.router;
   }
 
+  private get d(): CampaignDialer {
+    if (!this.dialer) {
+      if (!this.router) throw CommsErrors.CARUSO_COMMS_EVENT_LOG_FAILED({ reason: 'the communication server is not started' });
+      throw CommsErrors.CARUSO_COMMS_UNKNOWN_CAMPAIGN({ campaign: '(none: no campaigns are configured, or no telephony adapter is registered)' });
+    }
+    return this.dialer;
+  }
+
   /** Runs a change, then makes its events durable before resolving. */
   private async change<T>(fn: (r: QueueRouter) => T): Promise<T> {
     const result = fn(this.r);
-    await this.log!.flush();
+    await this.events!.log.flush();
     return result;
   }
 
@@ -94,40 +427,129 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
   logout = (id: string, o?: { readonly force?: boolean }) => this.change((r) => r.logout(id, o));
   pause = (id: string, reason: string) => this.change((r) => r.pause(id, reason));
   resume = (id: string) => this.change((r) => r.resume(id));
+  ready = (id: string) =>
+    this.change((r) => {
+      const a = r.agent(id);
+      if (a.state === 'logged-out') r.login(id);
+      else if (a.state === 'paused' || a.pauseReason !== undefined) r.resume(id);
+      r.finishWrapUp(id);
+    });
   finishWrapUp = (id: string) => this.change((r) => r.finishWrapUp(id));
+  wrapUp: CommunicationServer['wrapUp'] = async (agentId, contactId, disposition, options) => {
+    const r = this.r;
+    const data = this.dialer ? r.contact(contactId)?.data : undefined;
+    await this.change(() => r.wrapUp(agentId, contactId, disposition, options?.note));
+    const campaignId = data?.['campaignId'];
+    const target = data?.['target'];
+    if (this.dialer && typeof campaignId === 'string' && typeof target === 'string') await this.dialer.setDisposition(campaignId, target, disposition);
+  };
   enqueue: CommunicationServer['enqueue'] = (spec) => this.change((r) => r.enqueue(spec));
   accept = (id: string) => this.change((r) => r.accept(id));
   reject = (id: string, reason?: string) => this.change((r) => r.reject(id, reason));
   complete = (id: string, by?: 'agent' | 'caller') => this.change((r) => r.complete(id, by));
+  hangUp = async (id: string): Promise<void> => {
+    const channel = this.r.contact(id)?.channel;
+    await this.change((r) => r.complete(id, 'agent'));
+    if (this.channel && (channel === 'call' || channel === 'callback')) this.channel.hangUpLine(id);
+  };
   abandon = (id: string) => this.change((r) => r.abandon(id));
   exit: CommunicationServer['exit'] = (id, reason) => this.change((r) => r.exit(id, reason));
   hold = (id: string) => this.change((r) => r.hold(id));
   retrieve = (id: string) => this.change((r) => r.retrieve(id));
   transferToQueue = (id: string, queueId: string) => this.change((r) => r.transferToQueue(id, queueId));
+  transferToAgent = (id: string, agentId: string) => this.change((r) => r.transferToAgent(id, agentId));
+  transferToNumber = (id: string, destination: string) => this.change((r) => r.transferToNumber(id, destination));
+  conference: CommunicationServer['conference'] = (id, party) => this.change((r) => r.conference(id, party));
+  leaveConference = (id: string, agentId: string) => this.change((r) => r.leaveConference(id, agentId));
   requestCallback: CommunicationServer['requestCallback'] = (id, number) => this.change((r) => r.requestCallback(id, number));
+  scheduleCallback: CommunicationServer['scheduleCallback'] = (spec) => this.change((r) => r.scheduleCallback(spec));
+  cancelScheduledCallback = (id: string) => this.change((r) => r.cancelScheduledCallback(id));
+  scheduledCallbacks: CommunicationServer['scheduledCallbacks'] = () => this.r.scheduledCallbacks();
   contact: CommunicationServer['contact'] = (id) => this.r.contact(id);
   agent: CommunicationServer['agent'] = (id) => this.r.agent(id);
+  agents: CommunicationServer['agents'] = () => this.r.agentIds().map((id) => this.r.agent(id));
+  agentWork = (agentId: string): AgentWork => {
+    const r = this.r;
+    const agent = r.agent(agentId);
+    return {
+      agent,
+      offers: r.pendingOffers(agentId),
+      contacts: agent.contactIds.map((id) => r.contact(id)).filter((c): c is ContactSnapshot => c !== undefined),
+      wrapUps: r.wrapUpsOf(agentId),
+    };
+  };
   waiting: CommunicationServer['waiting'] = (id) => this.r.waiting(id);
   queueStatus: CommunicationServer['queueStatus'] = (id) => this.r.queueStatus(id);
+  queues: CommunicationServer['queues'] = () => this.r.queueIds().map((id) => this.r.queueStatus(id));
   position: CommunicationServer['position'] = (id) => this.r.position(id);
   pendingOffers: CommunicationServer['pendingOffers'] = (id) => this.r.pendingOffers(id);
+  campaigns = (): CampaignProgress[] => {
+    const dialer = this.dialer;
+    if (!dialer) return this.r && [];
+    return dialer.campaignIds().map((id) => dialer.progress(id));
+  };
+  campaignProgress = (id: string): CampaignProgress => this.d.progress(id);
+  startCampaign = (id: string): Promise<void> => this.d.startCampaign(id);
+  pauseCampaign = (id: string): Promise<void> => this.d.pauseCampaign(id);
+  stopCampaign = (id: string): Promise<void> => this.d.stopCampaign(id);
+  reloadCampaignTargets = async (id: string): Promise<number> => {
+    const dialer = this.d;
+    dialer.progress(id);
+    const q = this.options.campaigns?.find((c) => c.id === id)?.targets;
+    if (!q) throw CommsErrors.CARUSO_COMMS_INVALID_CAMPAIGN({ campaign: id, reason: 'it has no business-object query in the options (targets)' });
+    return this.loadTargets(dialer, id, q);
+  };
+  addDoNotCall = (numbers: readonly string[]): Promise<void> => this.d.addDoNotCall(numbers);
   onDidOffer: CommunicationServer['onDidOffer'] = (l) => this.r.onDidOffer(l);
   onDidWithdrawOffer: CommunicationServer['onDidWithdrawOffer'] = (l) => this.r.onDidWithdrawOffer(l);
+  onDidConnect: CommunicationServer['onDidConnect'] = (l) => this.r.onDidConnect(l);
   onDidExit: CommunicationServer['onDidExit'] = (l) => this.r.onDidExit(l);
   onDidChangeAgentState: CommunicationServer['onDidChangeAgentState'] = (l) => this.r.onDidChangeAgentState(l);
 }
 
+type CommsDependencySpecs = {
+  storage: { token: typeof StorageManager };
+  log: { token: typeof ContactEventLog; optional: true };
+  telephony: { token: typeof TelephonyAdapter; optional: true };
+  dialogue: { token: typeof DialogueEngine; optional: true };
+  mail: { token: typeof OutboundMail; optional: true };
+  objects: { token: typeof BusinessObjects; optional: true };
+};
+
 /**
  * The communication server as a service: register it under the {@link CommunicationServer} token.
- * It depends on the storage manager, keeps its contact event log there, and on start puts the
- * contacts that were waiting back in their queues in their order.
+ *
+ * Dependencies: the storage manager (voicemail and campaign tables); optionally the contact event log
+ * (`caruso.comms.ContactEventLog`, see `contactEventLogService()`: register it so that the monitor and
+ * the channels read the same log; without it the server keeps its own), a telephony adapter
+ * (`caruso.comms.TelephonyAdapter`: calls, IVR, voicemail, callbacks dialled, campaigns), the dialogue
+ * engine (IVR scripts), OutboundMail (voicemail notifications) and BusinessObjects (campaign targets).
+ *
+ * On start the contacts that were waiting go back in their queues in their order, scheduled
+ * callbacks are re-armed and running campaigns resume.
+ * @throws CARUSO_COMMS_INVALID_QUEUE, CARUSO_COMMS_INVALID_AGENT or CARUSO_COMMS_INVALID_OPTIONS at once for bad options.
  * @example
- * services.register(CommunicationServer, commsService({ queues: [{ id: 'support' }], agents: [{ id: 'anna', queues: [{ queueId: 'support' }] }] }));
+ * services.register(ContactEventLog, contactEventLogService());
+ * services.register(TelephonyAdapter, simulatedTelephonyService());
+ * services.register(CommunicationServer, commsService({
+ *   queues: [{ id: 'support' }, { id: 'voicemail' }],
+ *   agents: [{ id: 'anna', queues: [{ queueId: 'support' }] }],
+ *   telephony: { entryPoints: [{ number: '0800-123', queueId: 'support', script: 'main-menu' }] },
+ *   voicemail: { notify: { '*': 'team@example.com' } },
+ * }));
  */
-export function commsService(options: CommsServiceOptions = {}): ServiceDefinition<CommunicationServer, { storage: { token: typeof StorageManager } }> {
+export function commsService(options: CommsServiceOptions = {}): ServiceDefinition<CommunicationServer, CommsDependencySpecs> {
+  validateOptions(options);
   return {
     version: COMMS_SERVICE_VERSION,
-    dependencies: { storage: { token: StorageManager } },
-    create: ({ storage }) => new CommsServer(storage, options),
+    dependencies: {
+      storage: { token: StorageManager },
+      log: { token: ContactEventLog, optional: true },
+      telephony: { token: TelephonyAdapter, optional: true },
+      dialogue: { token: DialogueEngine, optional: true },
+      mail: { token: OutboundMail, optional: true },
+      objects: { token: BusinessObjects, optional: true },
+    },
+    create: (deps) => new CommsServer(deps, options),
   };
 }

@@ -1,6 +1,27 @@
 import { createToken, type Event } from '@caruso/kernel';
-import type { AgentConfig, AgentSnapshot, ContactSnapshot, ContactSpec, ExitReason, Offer, QueueConfig } from './model.js';
-import type { AgentStateChange, ContactExit, QueuePosition, QueueStatus, WithdrawReason } from './queue-router.js';
+import type { CampaignProgress } from './campaigns/campaign-dialer.js';
+import type { AgentConfig, AgentSnapshot, Channel, ContactSnapshot, ContactSpec, ExitReason, Offer, QueueConfig } from './model.js';
+import type { AgentStateChange, ContactConnected, ContactExit, QueuePosition, QueueStatus, ScheduledCallback, ScheduledCallbackSpec, WithdrawReason } from './queue-router.js';
+
+/** A wrap-up in progress: a contact the agent ended and has not yet given a disposition for. */
+export interface WrapUpInfo {
+  readonly contactId: string;
+  readonly queueId: string;
+  readonly channel: Channel;
+  /** When the wrap-up started (clock ms). */
+  readonly startedAt: number;
+}
+
+/** What an agent has on their desk now (the front office's agent desktop shows it). */
+export interface AgentWork {
+  readonly agent: AgentSnapshot;
+  /** Offers ringing for the agent (accept or reject each within its ring time-out). */
+  readonly offers: readonly Offer[];
+  /** The contacts connected to the agent. */
+  readonly contacts: readonly ContactSnapshot[];
+  /** Contacts in wrap-up, oldest first (give each a disposition with `wrapUp`). */
+  readonly wrapUps: readonly WrapUpInfo[];
+}
 
 /**
  * The communication server's contract, as other components reach it through the service manager.
@@ -13,33 +34,98 @@ export interface CommunicationServer {
   addQueue(config: QueueConfig): Promise<void>;
   /** Adds an agent, logged out (CARUSO_COMMS_INVALID_AGENT, CARUSO_COMMS_UNKNOWN_QUEUE, CARUSO_COMMS_DUPLICATE). */
   addAgent(config: AgentConfig): Promise<void>;
+  /** Logs an agent in, ready (CARUSO_COMMS_UNKNOWN_AGENT). Logging in twice is harmless. */
   login(agentId: string): Promise<void>;
-  /** Logs out; with `force` the agent's connected contacts go back in line. */
+  /** Logs out; with `force` the agent's connected contacts go back in line (else CARUSO_COMMS_AGENT_STATE while connected). */
   logout(agentId: string, options?: { readonly force?: boolean }): Promise<void>;
+  /** Pauses a logged-in agent with a reason code (`break`, `training` …); CARUSO_COMMS_AGENT_STATE when logged out. */
   pause(agentId: string, reason: string): Promise<void>;
+  /** Ends a pause. */
   resume(agentId: string): Promise<void>;
+  /**
+   * Makes the agent ready in one step: logs them in when logged out, ends a pause, and ends every
+   * wrap-up still running (without a disposition).
+   */
+  ready(agentId: string): Promise<void>;
+  /** Ends the agent's wrap-ups now (without a disposition). */
   finishWrapUp(agentId: string): Promise<void>;
+  /**
+   * The agent's disposition of a contact they ended (`solved`, `sale` …), logged as a `disposition`
+   * event with the contact's queue; ends that contact's wrap-up. Works during the wrap-up and for the
+   * agent's last 16 contacts. CARUSO_COMMS_INVALID_CONTACT for a bad code or note,
+   * CARUSO_COMMS_CONTACT_STATE when the agent did not end that contact (hang up first).
+   * Note: a campaign call's disposition is also kept with its campaign target.
+   */
+  wrapUp(agentId: string, contactId: string, disposition: string, options?: { readonly note?: string }): Promise<void>;
   /** Queues a contact (an e-mail, a chat, a callback request, a call from a channel) and routes it. */
   enqueue(spec: ContactSpec): Promise<ContactSnapshot>;
+  /** The agent takes an offer (CARUSO_COMMS_UNKNOWN_OFFER once it was answered, withdrawn or timed out). */
   accept(offerId: string): Promise<void>;
+  /** The agent declines an offer; the contact goes back in line and is not offered to that agent again. */
   reject(offerId: string, reason?: string): Promise<void>;
+  /** Ends a connected contact (by the agent or the customer) without touching the line; see `hangUp`. */
   complete(contactId: string, by?: 'agent' | 'caller'): Promise<void>;
+  /**
+   * The agent ends a connected contact: it completes (by the agent) and, for a call, the line is hung
+   * up through the telephony adapter. The agent goes to wrap-up (or ready).
+   */
+  hangUp(contactId: string): Promise<void>;
   abandon(contactId: string): Promise<void>;
   exit(contactId: string, reason: ExitReason): Promise<void>;
+  /** Puts a connected customer on hold (the line too, for a call). */
   hold(contactId: string): Promise<void>;
+  /** Takes the customer off hold. */
   retrieve(contactId: string): Promise<void>;
+  /** Transfers a contact to a queue; a connected one leaves its agent (wrap-up) and keeps its age. */
   transferToQueue(contactId: string, queueId: string): Promise<void>;
+  /** Transfers a contact to one agent (CARUSO_COMMS_AGENT_STATE when they cannot take it now). */
+  transferToAgent(contactId: string, agentId: string): Promise<void>;
+  /** Blind transfer of a connected call to an outside number; the contact ends for the agent. */
+  transferToNumber(contactId: string, destination: string): Promise<void>;
+  /** Adds a third party (an agent or an outside number) to a connected call. */
+  conference(contactId: string, party: { readonly agentId: string } | { readonly number: string }): Promise<void>;
+  /** A conferenced agent leaves the call. */
+  leaveConference(contactId: string, agentId: string): Promise<void>;
   /** The customer leaves the line and keeps their place: a `callback` contact to `number` takes it. */
   requestCallback(contactId: string, number: string): Promise<ContactSnapshot>;
+  /**
+   * Schedules a callback: at `spec.at` a `callback` contact to `spec.number` enters the queue.
+   * Durable when it resolves; a restart re-arms it. CARUSO_COMMS_INVALID_CONTACT, CARUSO_COMMS_UNKNOWN_QUEUE, CARUSO_COMMS_DUPLICATE.
+   */
+  scheduleCallback(spec: ScheduledCallbackSpec): Promise<ScheduledCallback>;
+  /** Cancels a scheduled callback not yet due (CARUSO_COMMS_UNKNOWN_CONTACT). */
+  cancelScheduledCallback(id: string): Promise<void>;
+  /** Callbacks scheduled and not yet due, soonest first. */
+  scheduledCallbacks(): ScheduledCallback[];
   /** A contact (undefined once ended). */
   contact(contactId: string): ContactSnapshot | undefined;
   agent(agentId: string): AgentSnapshot;
+  /** Every agent's snapshot, in configuration order. */
+  agents(): AgentSnapshot[];
+  /** What the agent has on their desk: state, ringing offers, connected contacts, wrap-ups (CARUSO_COMMS_UNKNOWN_AGENT). */
+  agentWork(agentId: string): AgentWork;
   waiting(queueId: string): ContactSnapshot[];
   queueStatus(queueId: string): QueueStatus;
+  /** Every queue's live status, in configuration order. */
+  queues(): QueueStatus[];
   position(contactId: string): QueuePosition | undefined;
   pendingOffers(agentId?: string): Offer[];
+  /** Campaigns (configured or created), with their progress. Empty without a telephony adapter. */
+  campaigns(): CampaignProgress[];
+  campaignProgress(campaignId: string): CampaignProgress;
+  startCampaign(campaignId: string): Promise<void>;
+  pauseCampaign(campaignId: string): Promise<void>;
+  stopCampaign(campaignId: string): Promise<void>;
+  /** Reads a campaign's targets again from its business-object query; resolves with how many were new. */
+  reloadCampaignTargets(campaignId: string): Promise<number>;
+  /** Adds numbers to the do-not-call list (checked before every dial). */
+  addDoNotCall(numbers: readonly string[]): Promise<void>;
+  /** A contact is offered to an agent (`offer.agentId`): ring their desktop or endpoint. */
   readonly onDidOffer: Event<Offer>;
+  /** An offer is no longer valid (answered elsewhere, ring-no-answer, abandoned …): stop ringing. */
   readonly onDidWithdrawOffer: Event<{ readonly offer: Offer; readonly reason: WithdrawReason }>;
+  /** A contact reached an agent (after an accept, or a conference party joined). */
+  readonly onDidConnect: Event<ContactConnected>;
   readonly onDidExit: Event<ContactExit>;
   readonly onDidChangeAgentState: Event<AgentStateChange>;
 }

@@ -1,5 +1,6 @@
 import type { ContactEvent } from './contact-event-log.js';
 import type { Channel, ContactSpec, Direction, SkillRequirement } from './model.js';
+import type { ScheduledCallbackSpec } from './queue-router.js';
 
 /** A contact that was still waiting (queued or ringing) when the log ended. */
 export interface WaitingContact {
@@ -27,14 +28,32 @@ interface Open {
  * ones with their original `enteredAt` and priority puts them back in their queues in their order
  * after a crash.
  */
-export function openContacts(events: Iterable<ContactEvent>): { readonly waiting: ContactSpec[]; readonly connected: WaitingContact[] } {
+export function openContacts(events: Iterable<ContactEvent>): {
+  readonly waiting: ContactSpec[];
+  readonly connected: WaitingContact[];
+  /** Callbacks scheduled for a time (`scheduleCallback`) that had not entered their queue, nor been cancelled, soonest first. */
+  readonly scheduled: ScheduledCallbackSpec[];
+} {
   const open = new Map<string, Open>();
+  const scheduled = new Map<string, ScheduledCallbackSpec>();
   let order = 0;
   for (const e of events) {
     const id = e.contactId;
     if (id === undefined) continue;
     switch (e.kind) {
+      case 'callback-scheduled': {
+        // Only callbacks for a time; a keep-place callback enters its queue in the same change.
+        const d = e.data as { scheduledAt?: unknown; callbackNumber?: unknown; data?: unknown } | undefined;
+        if (e.reason !== 'scheduled' || typeof d?.scheduledAt !== 'number' || typeof d.callbackNumber !== 'string' || !e.queueId) break;
+        const data = typeof d.data === 'object' && d.data !== null && !Array.isArray(d.data) ? (d.data as Record<string, unknown>) : {};
+        scheduled.set(id, { id, number: d.callbackNumber, queueId: e.queueId, at: d.scheduledAt, priority: e.priority ?? 0, data });
+        break;
+      }
+      case 'callback-completed':
+        scheduled.delete(id);
+        break;
       case 'queue-entered': {
+        scheduled.delete(id);
         if (open.has(id)) break;
         const d = e.data as { requiredSkills?: SkillRequirement[]; data?: Record<string, unknown> } | undefined;
         open.set(id, {
@@ -93,5 +112,6 @@ export function openContacts(events: Iterable<ContactEvent>): { readonly waiting
   return {
     waiting: all.filter((c) => c.connectedTo === undefined).map(spec),
     connected: all.filter((c) => c.connectedTo !== undefined).map((c) => ({ spec: spec(c), connectedTo: c.connectedTo! })),
+    scheduled: [...scheduled.values()].sort((a, b) => a.at - b.at),
   };
 }

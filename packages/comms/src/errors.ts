@@ -42,6 +42,8 @@ export const CommsErrors = defineErrors({
   CARUSO_COMMS_INVALID_CAMPAIGN: { message: 'campaign {campaign}: {reason}' },
   CARUSO_COMMS_UNKNOWN_CAMPAIGN: { message: 'no campaign {campaign}', status: 404 },
   CARUSO_COMMS_CAMPAIGN_STATE: { message: 'campaign {campaign} cannot {action} while {state}', status: 409 },
+  // the communication server's options (commsService)
+  CARUSO_COMMS_INVALID_OPTIONS: { message: 'communication server options: {field} {reason}' },
 });
 
 /** The union of communication-server error codes. */

@@ -19,6 +19,8 @@ export * from './storage-event-log.js';
 export * from './contact-recovery.js';
 export * from './communication-server.js';
 export * from './comms-service.js';
+export * from './contact-event-log-service.js';
+export * from './simulated-telephony-service.js';
 // e-mail and web-chat channels
 export * from './email/outbound-mail.js';
 export * from './email/smtp-relay-mail.js';

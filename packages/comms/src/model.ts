@@ -2,6 +2,22 @@
  * The domain of the communication server: contacts, queues and agents, as plain data.
  * This file has no Node imports so that front-office code can share it.
  */
+import type { ScriptValue } from '@caruso/dialogue';
+import type { WeeklyHours } from './opening-hours.js';
+
+/**
+ * What happens to a contact that a queue does not take (after hours, or no agent logged in):
+ * - `voicemail`: it exits and the channel records a message;
+ * - `message`: it exits and the channel plays `prompt`, then hangs up;
+ * - `queue`: it moves to another queue, keeping its age and priority.
+ */
+export type QueueAction =
+  | { readonly action: 'voicemail' }
+  | { readonly action: 'message'; readonly prompt: string }
+  | { readonly action: 'queue'; readonly queueId: string };
+
+/** A value of an agent attribute, read by a queue's {@link QueueConfig.agentExpression}. */
+export type AgentAttributeValue = ScriptValue;
 
 /** The kind of a contact. All of them wait in the same queues and are routed by the same ACD. */
 export type Channel = 'call' | 'email' | 'chat' | 'callback';
@@ -104,6 +120,24 @@ export interface QueueConfig {
   readonly maxNoAnswer?: number;
   /** Overflow rules. */
   readonly overflow?: readonly OverflowRule[];
+  /** When the queue takes contacts; outside them a new contact gets {@link afterHours} (default: always open). */
+  readonly openingHours?: WeeklyHours;
+  /** What a contact arriving after hours gets (default `{ action: 'message', prompt: 'We are closed.' }`). */
+  readonly afterHours?: QueueAction;
+  /**
+   * The "empty" exit: with no agent of the queue logged in, a new contact (and, when the last agent
+   * logs out, every waiting one) exits with reason `empty` and gets this action. Default: it waits.
+   */
+  readonly whenEmpty?: QueueAction;
+  /**
+   * An expression over agent attributes every agent must satisfy for this queue's contacts, in the
+   * dialogue expression language: `contains(languages, 'nl') and seniority >= 2`. It reads the
+   * agent's `attributes` by name, `skills` (name → level), `agentId`, and `contact` (the contact's data).
+   * Note: widened contacts (overflow `widen-skills`) ignore it like the skill requirements.
+   */
+  readonly agentExpression?: string;
+  /** Where this queue's voicemails become callback contacts (default: the channel's voicemail queue). */
+  readonly voicemailQueueId?: string;
 }
 
 /** An agent's membership of a queue. */
@@ -129,6 +163,8 @@ export interface AgentConfig {
   readonly capacity?: Partial<Readonly<Record<CapacityClass, number>>>;
   /** Where the telephony adapter reaches the agent, e.g. `sip:anna@10.0.0.7` (remote agents welcome). */
   readonly endpoint?: string;
+  /** Free attributes (`{ languages: ['nl', 'fr'], seniority: 3, site: 'gent' }`), read by {@link QueueConfig.agentExpression}. */
+  readonly attributes?: Readonly<Record<string, AgentAttributeValue>>;
 }
 
 /** What the router shows of an agent's state. */

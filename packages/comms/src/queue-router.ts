@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Disposable, Emitter, silentLogger, type Logger } from '@caruso/kernel';
-import { ExpressionError, evaluate, parseExpression, referencedVariables, truthy, type CompiledExpression, type ScriptValue } from '@caruso/dialogue';
+import { evaluate, referencedVariables, truthy, type CompiledExpression, type ScriptValue } from '@caruso/dialogue';
 import type { Clock, Timer } from './clock.js';
 import type { ContactEventInput, ContactEventSink } from './contact-event-log.js';
 import { CommsErrors } from './errors.js';
@@ -18,51 +18,22 @@ import {
   type ExitReason,
   type Offer,
   type OverflowRule,
+  type QueueAction,
   type QueueConfig,
   type RoutingStrategy,
   type SkillRequirement,
 } from './model.js';
-import { sortedRules, validateAgentConfig, validateContactSpec, validateQueueConfig } from './internal/validate.js';
-import { isOpen, weeklyHoursProblem, type WeeklyHours } from './opening-hours.js';
+import { sortedRules, validateAgentConfig, validateContactSpec, validateQueue } from './internal/validate.js';
+import { isOpen, type WeeklyHours } from './opening-hours.js';
 
 /**
- * What happens to a contact that a queue does not take (after hours, or no agent logged in):
- * - `voicemail`: it exits and the channel records a message;
- * - `message`: it exits and the channel plays `prompt`, then hangs up;
- * - `queue`: it moves to another queue, keeping its age and priority.
+ * A queue's configuration. Note: kept as an alias for compatibility; opening hours, the empty exit,
+ * the agent expression and the voicemail queue are part of {@link QueueConfig} now.
  */
-export type QueueAction =
-  | { readonly action: 'voicemail' }
-  | { readonly action: 'message'; readonly prompt: string }
-  | { readonly action: 'queue'; readonly queueId: string };
+export type QueueOptions = QueueConfig;
 
-/** A queue's configuration with the router's own additions (opening hours, empty exit, agent expression). */
-export interface QueueOptions extends QueueConfig {
-  /** When the queue takes contacts; outside them a new contact gets {@link afterHours} (default: always open). */
-  readonly openingHours?: WeeklyHours;
-  /** What a contact arriving after hours gets (default `{ action: 'message', prompt: 'We are closed.' }`). */
-  readonly afterHours?: QueueAction;
-  /**
-   * The "empty" exit: with no agent of the queue logged in, a new contact (and, when the last agent
-   * logs out, every waiting one) exits with reason `empty` and gets this action. Default: it waits.
-   */
-  readonly whenEmpty?: QueueAction;
-  /**
-   * An expression over agent attributes every agent must satisfy for this queue's contacts, in the
-   * dialogue expression language: `contains(languages, 'nl') and seniority >= 2`. It reads the
-   * agent's `attributes` by name, `skills` (name → level), `agentId`, and `contact` (the contact's data).
-   * Note: widened contacts (overflow `widen-skills`) ignore it like the skill requirements.
-   */
-  readonly agentExpression?: string;
-  /** Where this queue's voicemails become callback contacts (default: the channel's voicemail queue). */
-  readonly voicemailQueueId?: string;
-}
-
-/** An agent's configuration with attributes for queue expressions. */
-export interface AgentOptions extends AgentConfig {
-  /** Free attributes (`{ languages: ['nl', 'fr'], seniority: 3, site: 'gent' }`), read by {@link QueueOptions.agentExpression}. */
-  readonly attributes?: Readonly<Record<string, ScriptValue>>;
-}
+/** An agent's configuration (alias kept for compatibility; attributes are part of {@link AgentConfig}). */
+export type AgentOptions = AgentConfig;
 
 /** A callback to dial at a given time. */
 export interface ScheduledCallbackSpec {
@@ -103,6 +74,11 @@ export type LineCommand =
   | { readonly type: 'transfer-out'; readonly contactId: string; readonly destination: string }
   | { readonly type: 'conference'; readonly contactId: string; readonly party: string; readonly agentId?: string }
   | { readonly type: 'leave-conference'; readonly contactId: string; readonly party: string; readonly agentId?: string };
+
+/** How many ended contacts per agent can still take a disposition. */
+const RECENT_PER_AGENT = 16;
+
+const DISPOSITION = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 const CALLBACK_NUMBER = /^\+?[0-9A-Za-z:@.*#-]{2,64}$/;
 
@@ -220,6 +196,8 @@ interface AgentRec {
   readonly offers: Map<string, OfferRec>;
   readonly contacts: Set<ContactRec>;
   readonly wraps: Map<string, Wrap>;
+  /** The last contacts the agent ended (for a disposition after the wrap-up), oldest first. */
+  readonly recent: Map<string, { readonly queueId: string; readonly channel: Channel }>;
   loggedIn: boolean;
   paused: boolean;
   pauseReason: string | undefined;
@@ -330,33 +308,9 @@ export class QueueRouter extends Disposable {
   // ---------------------------------------------------------------- configuration
 
   /** Adds a queue. Throws CARUSO_COMMS_INVALID_QUEUE or CARUSO_COMMS_DUPLICATE (and changes nothing). */
-  addQueue(config: QueueOptions): void {
-    const { openingHours, afterHours, whenEmpty, agentExpression, voicemailQueueId, ...base } = (config ?? {}) as QueueOptions;
-    const c = validateQueueConfig(base);
-    const raise = (reason: string): never => {
-      throw CommsErrors.CARUSO_COMMS_INVALID_QUEUE({ queue: c.id, reason });
-    };
-    if (openingHours !== undefined) {
-      const problem = weeklyHoursProblem(openingHours);
-      if (problem) raise(`openingHours: ${problem}`);
-    }
-    for (const [field, a] of [['afterHours', afterHours], ['whenEmpty', whenEmpty]] as const) {
-      if (a === undefined) continue;
-      if (typeof a !== 'object' || a === null) raise(`'${field}' must be { action: voicemail | message | queue }`);
-      if (a.action === 'message' && (typeof a.prompt !== 'string' || a.prompt.length === 0)) raise(`'${field}.prompt' must be a text`);
-      else if (a.action === 'queue' && (typeof a.queueId !== 'string' || a.queueId === c.id)) raise(`'${field}.queueId' must name another queue`);
-      else if (a.action !== 'voicemail' && a.action !== 'message' && a.action !== 'queue') raise(`'${field}.action' must be voicemail, message or queue`);
-    }
-    let expr: CompiledExpression | undefined;
-    if (agentExpression !== undefined) {
-      if (typeof agentExpression !== 'string') raise("'agentExpression' must be a text");
-      try {
-        expr = parseExpression(agentExpression);
-      } catch (err) {
-        raise(`agentExpression at ${err instanceof ExpressionError ? err.offset : 0}: ${(err as Error).message}`);
-      }
-    }
-    if (voicemailQueueId !== undefined && (typeof voicemailQueueId !== 'string' || voicemailQueueId.length === 0)) raise("'voicemailQueueId' must name a queue");
+  addQueue(config: QueueConfig): void {
+    const { config: c, expr } = validateQueue(config);
+    const { openingHours, afterHours, whenEmpty, voicemailQueueId } = c;
     if (this.queues.has(c.id)) throw CommsErrors.CARUSO_COMMS_DUPLICATE({ what: 'queue', id: c.id });
     this.queues.set(c.id, {
       id: c.id,
@@ -385,12 +339,9 @@ export class QueueRouter extends Disposable {
   }
 
   /** Adds an agent (logged out). Throws CARUSO_COMMS_INVALID_AGENT, CARUSO_COMMS_UNKNOWN_QUEUE or CARUSO_COMMS_DUPLICATE. */
-  addAgent(config: AgentOptions): void {
-    const { attributes, ...base } = (config ?? {}) as AgentOptions;
-    const c = validateAgentConfig(base);
-    if (attributes !== undefined && (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes))) {
-      throw CommsErrors.CARUSO_COMMS_INVALID_AGENT({ agent: c.id, reason: "'attributes' must be an object of name → value" });
-    }
+  addAgent(config: AgentConfig): void {
+    const c = validateAgentConfig(config);
+    const attributes = c.attributes;
     if (this.agents.has(c.id)) throw CommsErrors.CARUSO_COMMS_DUPLICATE({ what: 'agent', id: c.id });
     for (const m of c.queues) this.queueRec(m.queueId);
     const agent: AgentRec = {
@@ -404,6 +355,7 @@ export class QueueRouter extends Disposable {
       offers: new Map(),
       contacts: new Set(),
       wraps: new Map(),
+      recent: new Map(),
       loggedIn: false,
       paused: false,
       pauseReason: undefined,
@@ -496,6 +448,31 @@ export class QueueRouter extends Disposable {
     a.pauseReason = undefined;
     a.noAnswer = 0;
     this.refresh(a);
+    this.drain();
+  }
+
+  /**
+   * The agent's disposition of a contact they handled (`solved`, `sale`, `call-back-later` …):
+   * logged as a `disposition` event with the contact's queue, and the wrap-up of that contact ends.
+   * Works during the wrap-up and after it (for the agent's last 16 contacts). Throws
+   * CARUSO_COMMS_INVALID_CONTACT for a bad code and CARUSO_COMMS_CONTACT_STATE when the agent did
+   * not end that contact recently (a connected contact is completed first), changing nothing.
+   */
+  wrapUp(agentId: string, contactId: string, disposition: string, note?: string): void {
+    const a = this.agentRec(agentId);
+    if (typeof disposition !== 'string' || !DISPOSITION.test(disposition)) {
+      throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: String(contactId), reason: 'the disposition must be a code of letters, digits and . _ : - (at most 64)' });
+    }
+    if (note !== undefined && (typeof note !== 'string' || note.length > 2_000)) {
+      throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: String(contactId), reason: 'the note must be a text of at most 2000 characters' });
+    }
+    const ended = a.recent.get(contactId);
+    if (!ended) {
+      const live = this.contacts.get(contactId);
+      throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: String(contactId), action: `take a disposition from ${agentId}`, state: live ? live.state : 'unknown to this agent' });
+    }
+    this.emit({ kind: 'disposition', at: this.clock.now(), contactId, queueId: ended.queueId, agentId, channel: ended.channel, reason: disposition, ...(note === undefined ? {} : { data: { note } }) });
+    this.endWrap(a, contactId);
     this.drain();
   }
 
@@ -925,7 +902,12 @@ export class QueueRouter extends Disposable {
     };
   }
 
-  /** Every agent id. */
+  /** The agent's wrap-ups in progress (contacts ended, the wrap-up time not over), oldest first. Throws CARUSO_COMMS_UNKNOWN_AGENT. */
+  wrapUpsOf(agentId: string): Array<{ readonly contactId: string; readonly queueId: string; readonly channel: Channel; readonly startedAt: number }> {
+    return [...this.agentRec(agentId).wraps.values()].map((w) => ({ contactId: w.contactId, queueId: w.queueId, channel: w.channel, startedAt: w.startedAt }));
+  }
+
+  /** Ids of the agents, in the order they were added. */
   agentIds(): string[] {
     return [...this.agents.keys()];
   }
@@ -1409,6 +1391,14 @@ export class QueueRouter extends Disposable {
   // ---------------------------------------------------------------- helpers
 
   private emit(e: ContactEventInput): void {
+    if (e.kind === 'completed' && e.agentId !== undefined && e.contactId !== undefined && e.queueId !== undefined && e.channel !== undefined) {
+      const a = this.agents.get(e.agentId);
+      if (a) {
+        a.recent.delete(e.contactId);
+        a.recent.set(e.contactId, { queueId: e.queueId, channel: e.channel });
+        if (a.recent.size > RECENT_PER_AGENT) a.recent.delete(a.recent.keys().next().value as string);
+      }
+    }
     this.sink.append(e);
   }
 

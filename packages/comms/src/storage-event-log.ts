@@ -37,6 +37,20 @@ export const COMMS_MIGRATIONS: readonly Migration[] = [
       await trx.schema.dropTable(CONTACT_EVENTS_TABLE);
     },
   },
+  {
+    // Reports and the monitor's history filter the log by time.
+    id: '0002-contact-events-at',
+    up: async (trx) => {
+      await trx.schema.alterTable(CONTACT_EVENTS_TABLE, (t) => {
+        t.index(['at'], 'caruso_contact_events_at_idx');
+      });
+    },
+    down: async (trx) => {
+      await trx.schema.alterTable(CONTACT_EVENTS_TABLE, (t) => {
+        t.dropIndex(['at'], 'caruso_contact_events_at_idx');
+      });
+    },
+  },
 ];
 
 interface Row {

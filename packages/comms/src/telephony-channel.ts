@@ -136,6 +136,16 @@ export class TelephonyChannel extends Disposable {
     this.startIvr(callId, call, queueId, '', true);
   }
 
+  /**
+   * Hangs up the line of a call contact (the inbound call, or the leg dialled for a callback), when
+   * it is still up. The service completes the contact first, so the hang-up event finds it ended.
+   */
+  hangUpLine(contactId: string, cause = 'agent-hung-up'): void {
+    const { telephony } = this.options;
+    const callId = this.callOf(contactId);
+    if (telephony.isActive?.(callId) ?? true) telephony.hangUp(callId, cause);
+  }
+
   override dispose(): void {
     this.disposed = true;
     this.waiter.cancelAll();

@@ -174,6 +174,11 @@ export class CampaignDialer extends Disposable {
     this.router.appendEvent({ kind: 'disposition', at: this.clock.now(), queueId: c.config.queueId, reason: disposition, data: { campaignId, target: key } });
   }
 
+  /** Ids of the campaigns (created, or reloaded after a restart), in creation order. */
+  campaignIds(): string[] {
+    return [...this.live.keys()];
+  }
+
   progress(id: string): CampaignProgress {
     const c = this.campaign(id);
     const count = (s: string): number => [...c.targets.values()].filter((t) => t.state === s).length;

@@ -1,4 +1,6 @@
+import { ExpressionError, parseExpression, type CompiledExpression } from '@caruso/dialogue';
 import { CommsErrors } from '../errors.js';
+import { weeklyHoursProblem } from '../opening-hours.js';
 import {
   CHANNELS,
   ROUTING_STRATEGIES,
@@ -41,15 +43,28 @@ function skills(v: unknown, field: string, raise: Raise): void {
   }
 }
 
+const QUEUE_FIELDS = [
+  'id', 'strategy', 'requiredSkills', 'ageingPerSecond', 'maxWaitMs', 'maxLength', 'wrapUpMs', 'ringTimeoutMs', 'maxNoAnswer', 'overflow',
+  'openingHours', 'afterHours', 'whenEmpty', 'agentExpression', 'voicemailQueueId',
+];
+
 /** Validates a queue configuration that may come from a file or the wire. */
 export function validateQueueConfig(input: unknown): QueueConfig {
+  return validateQueue(input).config;
+}
+
+/**
+ * Validates a queue configuration and compiles its agent expression (the router keeps it).
+ * Throws CARUSO_COMMS_INVALID_QUEUE naming the field.
+ */
+export function validateQueue(input: unknown): { readonly config: QueueConfig; readonly expr: CompiledExpression | undefined } {
   const id = isObject(input) && typeof input['id'] === 'string' ? input['id'] : '?';
   const raise: Raise = (reason) => {
     throw CommsErrors.CARUSO_COMMS_INVALID_QUEUE({ queue: id, reason });
   };
   if (!isObject(input)) raise('the configuration must be an object');
   const o = input as Record<string, unknown>;
-  only(o, ['id', 'strategy', 'requiredSkills', 'ageingPerSecond', 'maxWaitMs', 'maxLength', 'wrapUpMs', 'ringTimeoutMs', 'maxNoAnswer', 'overflow'], raise);
+  only(o, QUEUE_FIELDS, raise);
   if (typeof o['id'] !== 'string' || !ID.test(o['id'])) raise("'id' must be letters, digits and . _ : @ - (at most 128)");
   if (o['strategy'] !== undefined && !ROUTING_STRATEGIES.includes(o['strategy'] as never)) {
     raise(`unknown strategy ${JSON.stringify(o['strategy'])}; use one of ${ROUTING_STRATEGIES.join(', ')}`);
@@ -77,7 +92,35 @@ export function validateQueueConfig(input: unknown): QueueConfig {
       }
     }
   }
-  return o as unknown as QueueConfig;
+  if (o['openingHours'] !== undefined) {
+    const problem = weeklyHoursProblem(o['openingHours']);
+    if (problem) raise(`openingHours: ${problem}`);
+  }
+  for (const field of ['afterHours', 'whenEmpty'] as const) {
+    const a = o[field];
+    if (a === undefined) continue;
+    if (!isObject(a)) raise(`'${field}' must be { action: voicemail | message | queue }`);
+    const act = a as Record<string, unknown>;
+    if (act['action'] === 'voicemail') only(act, ['action'], (m) => raise(`'${field}': ${m}`));
+    else if (act['action'] === 'message') {
+      only(act, ['action', 'prompt'], (m) => raise(`'${field}': ${m}`));
+      if (typeof act['prompt'] !== 'string' || act['prompt'].length === 0) raise(`'${field}.prompt' must be a text`);
+    } else if (act['action'] === 'queue') {
+      only(act, ['action', 'queueId'], (m) => raise(`'${field}': ${m}`));
+      if (typeof act['queueId'] !== 'string' || !ID.test(act['queueId']) || act['queueId'] === o['id']) raise(`'${field}.queueId' must name another queue`);
+    } else raise(`'${field}.action' must be voicemail, message or queue`);
+  }
+  let expr: CompiledExpression | undefined;
+  if (o['agentExpression'] !== undefined) {
+    if (typeof o['agentExpression'] !== 'string' || o['agentExpression'].trim().length === 0) raise("'agentExpression' must be a text");
+    try {
+      expr = parseExpression(o['agentExpression'] as string);
+    } catch (err) {
+      raise(`agentExpression at ${err instanceof ExpressionError ? err.offset : 0}: ${(err as Error).message}`);
+    }
+  }
+  if (o['voicemailQueueId'] !== undefined && (typeof o['voicemailQueueId'] !== 'string' || !ID.test(o['voicemailQueueId']))) raise("'voicemailQueueId' must name a queue");
+  return { config: o as unknown as QueueConfig, expr };
 }
 
 /** Validates an agent configuration. */
@@ -88,7 +131,7 @@ export function validateAgentConfig(input: unknown): AgentConfig {
   };
   if (!isObject(input)) raise('the configuration must be an object');
   const o = input as Record<string, unknown>;
-  only(o, ['id', 'skills', 'queues', 'capacity', 'endpoint'], raise);
+  only(o, ['id', 'skills', 'queues', 'capacity', 'endpoint', 'attributes'], raise);
   if (typeof o['id'] !== 'string' || !ID.test(o['id'])) raise("'id' must be letters, digits and . _ : @ - (at most 128)");
   if (o['skills'] !== undefined) {
     if (!isObject(o['skills'])) raise("'skills' must be an object of skill → level");
@@ -118,7 +161,23 @@ export function validateAgentConfig(input: unknown): AgentConfig {
   if (o['endpoint'] !== undefined && (typeof o['endpoint'] !== 'string' || o['endpoint'].length === 0 || o['endpoint'].length > 512)) {
     raise("'endpoint' must be a non-empty string");
   }
+  if (o['attributes'] !== undefined) {
+    if (!isObject(o['attributes'])) raise("'attributes' must be an object of name → value");
+    for (const [k, v] of Object.entries(o['attributes'] as Record<string, unknown>)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(k)) raise(`attribute name ${JSON.stringify(k)} must be a name usable in an expression`);
+      if (!isScriptValue(v, 0)) raise(`attribute '${k}' must be a text, number, boolean, null, or a list or object of those`);
+    }
+  }
   return o as unknown as AgentConfig;
+}
+
+function isScriptValue(v: unknown, depth: number): boolean {
+  if (depth > 8) return false;
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (Array.isArray(v)) return v.every((x) => isScriptValue(x, depth + 1));
+  if (isObject(v)) return Object.values(v).every((x) => isScriptValue(x, depth + 1));
+  return false;
 }
 
 /** Validates a contact specification. */
