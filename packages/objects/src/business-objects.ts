@@ -84,10 +84,38 @@ export interface Query extends ReadOptions {
   readonly search?: string;
   /** Sorting; the key is always appended last so that pages are stable. */
   readonly orderBy?: readonly SortKey[];
-  /** Page size, 1 to 10 000. Default 100. */
+  /**
+   * Page size, 1 to 10 000. Default {@link DEFAULT_QUERY_LIMIT} (100).
+   * Note: a query without a limit still returns at most 100 records; the result's `hasMore` says
+   * whether records were left out.
+   */
   readonly limit?: number;
   /** Records to skip. Default 0. */
   readonly offset?: number;
+  /** Also count every matching record into the result's `total` (one more query). Default false. */
+  readonly withTotal?: boolean;
+}
+
+/** The page size of {@link Repository.query} when the query names none. */
+export const DEFAULT_QUERY_LIMIT = 100;
+
+/**
+ * The records of one page of {@link Repository.query}: an ordinary array of records (so
+ * `const [first] = await repo.query(…)` and `.map` work) that also says how the page relates to
+ * everything that matched. The page facts are non-enumerable properties: JSON of the result is the
+ * array of records alone, so copy them into a response explicitly.
+ */
+export interface QueryResult extends Array<ObjectRecord> {
+  /** Whether more records match after this page: rows were left out by the limit. */
+  readonly hasMore: boolean;
+  /** The page size that applied (the query's, or {@link DEFAULT_QUERY_LIMIT}). */
+  readonly limit: number;
+  /** The records skipped before this page. */
+  readonly offset: number;
+  /** The `offset` of the next page, or null when this page is the last. */
+  readonly nextOffset: number | null;
+  /** Every matching record, when the query asked for it with `withTotal: true`; otherwise undefined. */
+  readonly total: number | undefined;
 }
 
 /** A measure of an aggregate query. */
@@ -175,8 +203,12 @@ export interface Repository {
   delete(key: RecordKey, options?: DeleteOptions): Promise<void>;
   /** Brings a soft-deleted record back. */
   restore(key: RecordKey, options?: WriteOptions): Promise<ObjectRecord>;
-  /** Finds records. */
-  query(query?: Query): Promise<ObjectRecord[]>;
+  /**
+   * Finds records, one page at a time (default page size {@link DEFAULT_QUERY_LIMIT}).
+   * Note: read `hasMore` (or `nextOffset`) of the result: a query without a limit returns at most
+   * 100 records and leaves the rest out. `withTotal: true` also counts every match into `total`.
+   */
+  query(query?: Query): Promise<QueryResult>;
   /** Counts the records matching a filter (and search words). */
   count(where?: Filter, options?: { readonly search?: string; readonly withDeleted?: boolean }): Promise<number>;
   /** Group-by aggregates for reports: one row per group with the group fields and the measures. */

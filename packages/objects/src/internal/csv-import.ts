@@ -380,7 +380,7 @@ export async function exportCsv(objects: BusinessObjectsImpl, objectName: string
     if (out) await write(out);
     n += recs.length;
     options.onProgress?.(n);
-    if (recs.length < page) break;
+    if (!recs.hasMore) break;
   }
   return n;
 }

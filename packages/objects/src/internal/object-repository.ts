@@ -14,12 +14,14 @@ import type {
   Link,
   ObjectRecord,
   Query,
+  QueryResult,
   ReadOptions,
   RecordKey,
   Repository,
   VersionedWriteOptions,
   WriteOptions,
 } from '../business-objects.js';
+import { DEFAULT_QUERY_LIMIT } from '../business-objects.js';
 import { ObjectsErrors, type FieldViolation } from '../errors.js';
 import { computeField, type ModelMapping, type ObjectMapping } from './object-mapping.js';
 import { QueryCompiler } from './query-compiler.js';
@@ -43,6 +45,13 @@ function chunks<T>(list: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
   return out;
+}
+
+/** Turns a page of records into a {@link QueryResult}: the page facts are non-enumerable, so JSON and deep equality see the records only. */
+function queryResult(records: ObjectRecord[], page: Omit<QueryResult, keyof ObjectRecord[]>): QueryResult {
+  const facts: PropertyDescriptorMap = {};
+  for (const [k, v] of Object.entries(page)) facts[k] = { value: v, enumerable: false, writable: false };
+  return Object.defineProperties(records, facts) as QueryResult;
 }
 
 const tupleKey = (values: readonly unknown[]): string => JSON.stringify(values);
@@ -91,13 +100,15 @@ export class ObjectRepository implements Repository {
     return rec;
   }
 
-  async query(query: Query = {}): Promise<ObjectRecord[]> {
-    const limit = query.limit ?? 100;
+  async query(query: Query = {}): Promise<QueryResult> {
+    const limit = query.limit ?? DEFAULT_QUERY_LIMIT;
     const offset = query.offset ?? 0;
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) this.badQuery('limit', 'limit is a whole number from 1 to 10000');
     if (!Number.isInteger(offset) || offset < 0) this.badQuery('offset', 'offset is a whole number from 0');
+    if (query.withTotal !== undefined && typeof query.withTotal !== 'boolean') this.badQuery('withTotal', 'withTotal is true or false');
     this.checkIncludes(query.include);
-    const simple = this.simpleQuery(query, limit, offset);
+    // One row more than the page tells whether the limit left records out.
+    const simple = this.simpleQuery(query, limit + 1, offset);
     let rows: Record<string, unknown>[];
     if (simple) rows = (await runStatement(this.ctx.session, simple.st, simple.params)).rows;
     else {
@@ -107,13 +118,15 @@ export class ObjectRepository implements Repository {
       qc.applyFilter(qb, this.om, MAIN, query.where, '');
       qc.applySearch(qb, this.om, MAIN, query.search);
       for (const [col, dir] of qc.sortColumns(this.om, MAIN, query.orderBy)) qb.orderBy(col, dir);
-      qb.limit(limit);
+      qb.limit(limit + 1);
       if (offset > 0) qb.offset(offset);
       rows = (await qb) as Record<string, unknown>[];
     }
-    const recs = rows.map((r) => this.om.toRecord(r, this.ctx.now));
+    const hasMore = rows.length > limit;
+    const recs = rows.slice(0, limit).map((r) => this.om.toRecord(r, this.ctx.now));
     if (query.include?.length && recs.length) await this.loadIncludes(recs, query.include);
-    return recs;
+    const total = query.withTotal ? await this.count(query.where, { ...(query.search !== undefined ? { search: query.search } : {}), ...(query.withDeleted ? { withDeleted: true } : {}) }) : undefined;
+    return queryResult(recs, { hasMore, limit, offset, nextOffset: hasMore ? offset + recs.length : null, total });
   }
 
   async count(where?: Filter, options: { readonly search?: string; readonly withDeleted?: boolean } = {}): Promise<number> {
