@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createServiceManager, type ServiceManager } from '@caruso/kernel';
+import { CommunicationServer, commsService } from '@caruso/comms';
+import { applyMigration, BusinessObjects, BusinessObjectsImpl, businessObjectsService, loadModelFile } from '@caruso/objects';
+import { createStorage, StorageManager, storageService } from '@caruso/storage';
+import { DemoLoad, demoLoadService, generateDemoData, loadDemoData } from '../src/index.js';
+
+const MODEL = join(fileURLToPath(new URL('..', import.meta.url)), 'model/utility.model.xml');
+
+describe('utility.DemoLoad', () => {
+  let dir: string;
+  let sm: ServiceManager;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'caruso-utility-demoload-'));
+    const url = `sqlite:${join(dir, 'caruso.db')}`;
+    const storage = await createStorage(url);
+    const model = loadModelFile(MODEL);
+    await applyMigration(model, storage);
+    await loadDemoData(new BusinessObjectsImpl(model, storage), generateDemoData({ customers: 40, seed: 3 }));
+    await storage.close();
+    sm = createServiceManager();
+    sm.register(StorageManager, storageService({ url }));
+    sm.register(BusinessObjects, businessObjectsService({ model: MODEL, schema: 'migrate' }));
+    sm.register(CommunicationServer, commsService({ queues: [{ id: 'general' }, { id: 'billing' }, { id: 'moves' }] }));
+    // Fast enough to see contacts within a second: 36,000 calls, 7,200 e-mails and 7,200 chats an hour.
+    sm.register(DemoLoad, demoLoadService({ callsPerHour: '36000', emailsPerHour: '7200', chatsPerHour: '7200', seed: '4' }));
+    await sm.start();
+  });
+
+  afterAll(async () => {
+    await sm?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps calls, e-mails and chats from demo customers coming into the queues', async () => {
+    await new Promise((r) => setTimeout(r, 1500));
+    const counts = sm.get(DemoLoad).generated();
+    expect(counts.call).toBeGreaterThan(3);
+    expect(counts.email + counts.chat).toBeGreaterThan(0);
+    const comms = sm.get(CommunicationServer);
+    const waiting = ['general', 'billing', 'moves'].flatMap((q) => comms.waiting(q));
+    expect(waiting.length).toBe(counts.call + counts.email + counts.chat);
+    const call = waiting.find((c) => c.channel === 'call');
+    expect(String(call?.data['caller'] ?? '')).toMatch(/^0[0-9]{9}$/);
+    expect(new Set(waiting.filter((c) => c.channel === 'call').map((c) => c.queueId)).size).toBeGreaterThan(1);
+  });
+
+  it('refuses a bad configuration with CARUSO_UTILITY_BAD_CONFIG', () => {
+    expect(() => demoLoadService({ callsPerHour: 'lots' })).toThrow(expect.objectContaining({ code: 'CARUSO_UTILITY_BAD_CONFIG' }));
+    expect(() => demoLoadService({ speed: '1' } as never)).toThrow(expect.objectContaining({ code: 'CARUSO_UTILITY_BAD_CONFIG' }));
+  });
+});
