@@ -95,6 +95,8 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
   private readonly byToken = new Map<string, string>();
   private readonly agents = new Map<string, Set<WebSocket>>();
   private readonly sockets = new Set<WebSocket>();
+  /** Chats whose offer is being accepted through this channel (not to be linked twice). */
+  private readonly accepting = new Set<string>();
   private store: ChatStore | undefined;
   private wss: WebSocketServer | undefined;
   private logger: Logger = silentLogger();
@@ -128,6 +130,10 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
     this.subscriptions.add(this.comms.onDidOffer((o) => this.onOffer(o)));
     this.subscriptions.add(this.comms.onDidWithdrawOffer(({ offer, reason }) => {
       if (offer.channel === 'chat') this.toAgent(offer.agentId, { type: 'offer-withdrawn', offerId: offer.offerId, chatId: offer.contactId, reason });
+    }));
+    this.subscriptions.add(this.comms.onDidConnect((c) => {
+      if (c.channel !== 'chat' || this.accepting.has(c.contactId)) return;
+      void this.linkAccepted(c.contactId, c.agentId).catch((err: unknown) => this.logger.error({ err, chat: c.contactId }, 'a chat accepted on the desktop could not be linked to its agent'));
     }));
     this.subscriptions.add(this.comms.onDidExit((e) => {
       const chat = this.chats.get(e.contactId);
@@ -402,11 +408,35 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
     if (!offer) throw CommsErrors.CARUSO_COMMS_UNKNOWN_OFFER({ offer: offerId });
     const chat = this.chats.get(offer.contactId);
     if (!chat || chat.ended) throw CommsErrors.CARUSO_COMMS_CHAT_UNKNOWN_CHAT({ chat: offer.contactId });
+    this.accepting.add(chat.id);
+    try {
+      await this.serialized(chat, async () => {
+        await this.comms.accept(offerId);
+        await this.s.setAgent(chat.id, agentId);
+        chat.agentId = agentId;
+      });
+    } finally {
+      this.accepting.delete(chat.id);
+    }
+    await this.announce(chat, agentId);
+  }
+
+  /**
+   * An offer accepted elsewhere (the agent desktop calling the communication server): the chat is
+   * linked to the agent as if they had accepted it here.
+   */
+  private async linkAccepted(chatId: string, agentId: string): Promise<void> {
+    const chat = this.chats.get(chatId);
+    if (!chat || chat.ended || chat.agentId === agentId) return;
     await this.serialized(chat, async () => {
-      await this.comms.accept(offerId);
       await this.s.setAgent(chat.id, agentId);
       chat.agentId = agentId;
     });
+    await this.announce(chat, agentId);
+  }
+
+  /** Tells both sides the agent joined and delivers what the customer wrote while waiting. */
+  private async announce(chat: LiveChat, agentId: string): Promise<void> {
     const transcript = await this.s.transcript(chat.id);
     const info = await this.chat(chat.id);
     this.toAgent(agentId, { type: 'joined', chatId: chat.id, chat: info ?? null, transcript });
