@@ -92,7 +92,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   const assets = loadAssets();
   const bodyLimit = options.bodyLimit ?? 64 * 1024;
   const disposables = new DisposableStore();
-  const fastify = Fastify({ bodyLimit, logger: false, return503OnClosing: true, ignoreTrailingSlash: true });
+  const fastify = Fastify({ bodyLimit, logger: false, return503OnClosing: true, routerOptions: { ignoreTrailingSlash: true } });
   let url = '';
 
   const cookie = (name: string, value: string, maxAge: number): string =>
