@@ -36,6 +36,9 @@ export const ObjectsErrors = defineErrors({
   CARUSO_OBJECTS_SCHEMA_MISMATCH: {
     message: 'the database does not match the model: {problems}',
   },
+  CARUSO_OBJECTS_LOSSY_SCHEMA_CHANGE: {
+    message: 'the migration was refused: {count} column type change(s) could lose data; first: {first}',
+  },
   CARUSO_OBJECTS_BAD_CSV: {
     message: '{file}:{line}: {reason}',
   },

@@ -12,7 +12,7 @@ export * from './model-file.js';
 export * from './business-objects.js';
 export { diffModels, formatChange, type ModelChange, type ModelChangeKind } from './common/model-diff.js';
 export { businessObjectsService, OBJECTS_SERVICE_VERSION, type BusinessObjectsServiceOptions } from './objects-service.js';
-export { planMigration, applyMigration, planSql, checkMapping, MODEL_STATE_TABLE, type MigrationPlan, type MigrationStep } from './internal/schema-planner.js';
+export { planMigration, applyMigration, planSql, checkMapping, MODEL_STATE_TABLE, type MigrationPlan, type MigrationStep, type SchemaRefusal } from './internal/schema-planner.js';
 export { AUDIT_TABLE } from './internal/object-repository.js';
 export { BusinessObjectsImpl } from './internal/business-objects-impl.js';
 export { introspectModel } from './internal/introspector.js';

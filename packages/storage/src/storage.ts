@@ -29,6 +29,15 @@ export interface TransactionOptions {
    * {@link StorageTransaction.afterCommit}). Not allowed on a nested transaction.
    */
   readonly retries?: number;
+  /**
+   * When foreign keys are checked. `immediate` (default): by every statement. `atCommit`: on SQLite
+   * the transaction runs with enforcement off (`PRAGMA foreign_keys=OFF`, so a `DROP TABLE` of a
+   * table rebuild fires no `ON DELETE` action of the tables that reference it) and every foreign
+   * key of the database is checked (`PRAGMA foreign_key_check`) before the commit: a violation rolls
+   * everything back with CARUSO_STORAGE_FOREIGN_KEY_VIOLATION. PostgreSQL checks immediately anyway
+   * (its DDL needs no rebuild). Not allowed on a nested transaction (CARUSO_STORAGE_BAD_OPTIONS).
+   */
+  readonly foreignKeys?: 'immediate' | 'atCommit';
 }
 
 /** What {@link StorageSession.execute} returns. */

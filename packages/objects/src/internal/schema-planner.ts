@@ -6,7 +6,10 @@
  * schema as it was.
  */
 import type { ColumnInfo, ColumnType, Dialect, Knex, StorageManager, StorageSession, TableInfo } from '@caruso/storage';
-import type { FieldDef, Model, ObjectDef, RelationDef } from '../common/model.js';
+import type { FieldDef, Model, ObjectDef, RelationDef, SourceRef } from '../common/model.js';
+import { ObjectsErrors } from '../errors.js';
+import { columnShape, fieldShape, formatShape, typeChange, type ColumnShape } from './column-shape.js';
+import { rebuildSqliteTable } from './sqlite-rebuild.js';
 import { AUDIT_TABLE } from './object-repository.js';
 
 /** The table holding the snapshot of the last applied model. */
@@ -20,17 +23,39 @@ export interface MigrationStep {
   build(schema: Knex.SchemaBuilder): Knex.SchemaBuilder;
 }
 
+/** A column type change the planner refuses because it could lose data. */
+export interface SchemaRefusal {
+  readonly object: string;
+  readonly field: string;
+  /** Where the field is declared (for `file:line:col` diagnostics). */
+  readonly origin: SourceRef;
+  /** What would be lost and what to do instead. */
+  readonly message: string;
+}
+
 /** What {@link planMigration} found. */
 export interface MigrationPlan {
   readonly steps: readonly MigrationStep[];
-  /** Changes that are not applied automatically (type changes, removed fields …). */
+  /** Changes that are not applied automatically (unsupported type changes, removed fields …). */
   readonly warnings: readonly string[];
+  /**
+   * Lossy column type changes (decimal → integer, a shorter string, text → string, datetime → date,
+   * fewer decimal digits). {@link applyMigration} refuses a plan that has any with
+   * CARUSO_OBJECTS_LOSSY_SCHEMA_CHANGE and changes nothing.
+   */
+  readonly refusals: readonly SchemaRefusal[];
+  /** Whether a step rebuilds a SQLite table (the migration then checks foreign keys at commit). */
+  readonly rebuilds: boolean;
 }
 
 interface SnapshotField {
   readonly name: string;
   readonly id: string | undefined;
   readonly columns: readonly string[];
+  /** The field's type and sizes when it was applied (absent in snapshots written before type changes were planned). */
+  readonly type?: FieldDef['type'];
+  readonly precision?: number;
+  readonly scale?: number;
 }
 interface SnapshotObject {
   readonly name: string;
@@ -53,7 +78,13 @@ function snapshotOf(model: Model): Snapshot {
       name: o.name,
       id: o.id,
       table: o.table,
-      fields: o.fields.map((f) => ({ name: f.name, id: f.id, columns: fieldColumns(f) })),
+      fields: o.fields.map((f) => ({
+        name: f.name,
+        id: f.id,
+        columns: fieldColumns(f),
+        type: f.type,
+        ...(f.type === 'decimal' ? { precision: f.precision ?? 15, scale: f.scale ?? 2 } : {}),
+      })),
     })),
   };
 }
@@ -150,6 +181,8 @@ export async function planMigration(model: Model, session: StorageSession): Prom
   const dialect = session.dialect;
   const steps: MigrationStep[] = [];
   const warnings: string[] = [];
+  const refusals: SchemaRefusal[] = [];
+  let rebuilds = false;
   const prev = await loadSnapshot(session);
   const byName = new Map(model.objects.map((o) => [o.name, o]));
   const existing = new Set((await session.listTables()).map((t) => t.toLowerCase()));
@@ -173,10 +206,25 @@ export async function planMigration(model: Model, session: StorageSession): Prom
     const have = new Set(info.columns.map((c) => c.name.toLowerCase()));
     const adds: FieldDef[] = [];
     const renames: [string, string][] = [];
+    const retypes: { field: FieldDef; column: string; from: ColumnShape; to: ColumnShape }[] = [];
     for (const f of o.fields) {
       const cols = fieldColumns(f);
       if (cols.length === 0 || cols.every((c) => have.has(c.toLowerCase()))) {
-        checkType(o, f, info, warnings);
+        const col = info.columns.find((c) => c.name.toLowerCase() === f.column.toLowerCase());
+        const was = before?.fields.find((p) => (f.id !== undefined && p.id === f.id) || (p.id === undefined && p.name === f.name));
+        const from = col && cols.length ? columnShape(col, was) : undefined;
+        const to = fieldShape(f);
+        const change = from && to ? typeChange(from, to) : 'none';
+        if (change === 'widen') retypes.push({ field: f, column: (col as ColumnInfo).name, from: from as ColumnShape, to: to as ColumnShape });
+        else if (change === 'lossy') {
+          refusals.push({
+            object: o.name,
+            field: f.name,
+            origin: f.origin,
+            message: `${o.name}.${f.name}: changing column ${table}.${(col as ColumnInfo).name} from ${formatShape(from as ColumnShape)} to ${formatShape(to as ColumnShape)} could lose data; Caruso only widens types (a longer string, string → text, integer → decimal, more decimal digits, date → datetime). Keep the old type, or add a new field, copy the data over by hand and remove the old one`,
+          });
+        } else if (change === 'none') checkType(o, f, info, warnings);
+        else warnings.push(`${o.name}.${f.name}: column ${info.name}.${(col as ColumnInfo).name} is ${(col as ColumnInfo).dataType} but the field is ${f.type}; this type change is not made automatically`);
         continue;
       }
       const old = before?.fields.find((p) => (f.id !== undefined && p.id === f.id) || (p.id === undefined && p.name === f.name));
@@ -221,6 +269,28 @@ export async function planMigration(model: Model, session: StorageSession): Prom
           }),
       });
     }
+    if (retypes.length) {
+      const summary = `change column type${retypes.length > 1 ? 's' : ''} of ${target}: ${retypes.map((r) => `${r.column} ${formatShape(r.from)} → ${formatShape(r.to)}`).join(', ')}`;
+      if (dialect === 'postgres') {
+        steps.push({
+          summary,
+          build: (s) => {
+            let b = s;
+            for (const r of retypes) {
+              // A date is midnight UTC as a datetime, whatever the session's time zone.
+              const using = r.from.kind === 'date' && r.to.kind === 'datetime' ? ` using (${pgName(r.column)}::timestamp at time zone 'UTC')` : '';
+              b = b.raw(`alter table ${target.split('.').map(pgName).join('.')} alter column ${pgName(r.column)} type ${pgType(r.to)}${using}`);
+            }
+            return b;
+          },
+        });
+      } else {
+        rebuilds = true;
+        // SQLite cannot alter a column: the table is rebuilt (same rows, indexes, constraints, keys).
+        const sql = await rebuildSqliteTable(session, target, retypes.map((r) => ({ column: r.column, type: sqliteType(r.to), dateToDatetime: r.from.kind === 'date' && r.to.kind === 'datetime' })));
+        steps.push({ summary: `${summary} (rebuild of the table)`, build: (s) => sql.reduce((b, q) => b.raw(q), s) });
+      }
+    }
     for (const g of uniques) steps.push({ summary: `add unique constraint on ${target}(${g.join(', ')})`, build: (s) => s.table(target, (t) => void t.unique(g)) });
     const mapped = new Set(o.fields.flatMap(fieldColumns).map((c) => c.toLowerCase()));
     for (const c of [o.versionColumn, o.softDeleteColumn]) if (c) mapped.add(c.toLowerCase());
@@ -260,7 +330,35 @@ export async function planMigration(model: Model, session: StorageSession): Prom
   if (model.objects.some((o) => o.fields.some((f) => f.audited)) && !(await hasTable(AUDIT_TABLE))) {
     steps.push({ summary: `create audit table ${AUDIT_TABLE}`, build: (s) => s.createTable(AUDIT_TABLE, createAuditTable) });
   }
-  return { steps, warnings };
+  return { steps, warnings, refusals, rebuilds };
+}
+
+const pgName = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/** The PostgreSQL type of a widened column, spelled as knex creates it. */
+function pgType(to: ColumnShape): string {
+  switch (to.kind) {
+    case 'decimal':
+      return `decimal(${to.precision}, ${to.scale})`;
+    case 'string':
+      return `varchar(${to.length})`;
+    case 'datetime':
+      return 'timestamptz';
+    default:
+      return to.kind;
+  }
+}
+
+/** The SQLite declared type of a widened column, spelled as knex creates it. */
+function sqliteType(to: ColumnShape): string {
+  switch (to.kind) {
+    case 'decimal':
+      return 'float';
+    case 'string':
+      return `varchar(${to.length})`;
+    default:
+      return to.kind;
+  }
 }
 
 function checkType(o: ObjectDef, f: FieldDef, info: TableInfo, warnings: string[]): void {
@@ -343,8 +441,19 @@ export function planSql(plan: MigrationPlan, knex: Knex | Knex.Transaction): str
  * by stable id next time). Returns the plan that was applied.
  */
 export async function applyMigration(model: Model, storage: StorageManager | StorageSession): Promise<MigrationPlan> {
+  // A SQLite rebuild drops and re-creates a table: foreign keys are then checked once, at commit,
+  // which only an outermost transaction can do. A look before the transaction tells whether it is needed.
+  const outermost = !('afterCommit' in storage);
+  const look = storage.dialect === 'sqlite' && outermost ? await planMigration(model, storage) : undefined;
+  if (look) refuse(look);
   return storage.transaction(async (trx) => {
     const plan = await planMigration(model, trx);
+    refuse(plan);
+    if (plan.rebuilds && !look?.rebuilds) {
+      throw ObjectsErrors.CARUSO_OBJECTS_SCHEMA_MISMATCH({
+        problems: 'a column type change on SQLite rebuilds a table and needs a migration of its own: run applyMigration with the storage manager, not inside a transaction',
+      });
+    }
     for (const step of plan.steps) await step.build(trx.schema);
     if (!(await trx.hasTable(MODEL_STATE_TABLE))) {
       await trx.schema.createTable(MODEL_STATE_TABLE, (t) => {
@@ -356,7 +465,17 @@ export async function applyMigration(model: Model, storage: StorageManager | Sto
     const row = { name: 'model', snapshot: JSON.stringify(snapshotOf(model)), applied_at: new Date().toISOString() };
     await trx.knex(MODEL_STATE_TABLE).insert(row).onConflict('name').merge();
     return plan;
-  });
+  }, look?.rebuilds ? { foreignKeys: 'atCommit' } : {});
+}
+
+/** Throws CARUSO_OBJECTS_LOSSY_SCHEMA_CHANGE for a plan with lossy type changes. */
+function refuse(plan: MigrationPlan): void {
+  const first = plan.refusals[0];
+  if (!first) return;
+  throw ObjectsErrors.CARUSO_OBJECTS_LOSSY_SCHEMA_CHANGE(
+    { count: plan.refusals.length, first: `${first.origin.file}:${first.origin.line}:${first.origin.col}: ${first.message}` },
+    { details: { refusals: plan.refusals.map((r) => ({ object: r.object, field: r.field, file: r.origin.file, line: r.origin.line, col: r.origin.col, message: r.message })) } },
+  );
 }
 
 /**

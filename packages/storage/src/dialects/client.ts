@@ -24,6 +24,8 @@ export interface ClientHooks {
   translate(err: unknown, ctx: StatementContext): Error;
   /** Translates an error raised while acquiring a connection. */
   translateAcquire(err: unknown): Error;
+  /** Sees the SQL text of every statement before it runs (never the values). */
+  beforeStatement?(sql: string | undefined): void;
 }
 
 function sqlOf(queryParam: unknown): string | undefined {
@@ -44,6 +46,7 @@ export function translatingClient(Base: KnexClientClass, hooks: ClientHooks): Kn
   return class TranslatingClient extends Base {
     override query(connection: unknown, queryParam: unknown): Promise<unknown> {
       const sql = sqlOf(queryParam);
+      hooks.beforeStatement?.(sql);
       return super.query(connection, queryParam).catch((err: unknown) => {
         if (isCarusoError(err)) throw err;
         const translated = hooks.translate(err, { sql });

@@ -47,6 +47,16 @@ export interface StatementExecutor {
   idleConnection?(pool: PoolState | undefined): unknown;
 }
 
+/** A connection on which foreign keys are checked once, before the commit (see TransactionOptions.foreignKeys). */
+export interface ForeignKeyDeferral {
+  /** The driver connection the transaction must run on. */
+  readonly connection: unknown;
+  /** Checks every foreign key inside the transaction; throws CARUSO_STORAGE_FOREIGN_KEY_VIOLATION. */
+  check(trx: Knex.Transaction): Promise<void>;
+  /** Turns enforcement back on and gives the connection back to the pool. */
+  release(): Promise<void>;
+}
+
 /** A dialect bound to one URL and its options. */
 export interface DialectConnection {
   /** The URL with its password masked. */
@@ -63,6 +73,8 @@ export interface DialectConnection {
   translateConnect(err: unknown): CarusoError | undefined;
   /** knex transaction settings for the options (the dialect ignores what it cannot do, silently). */
   transactionConfig(options: TransactionOptions): Knex.TransactionConfig;
+  /** For `foreignKeys: 'atCommit'`: a connection with enforcement off, or undefined when the dialect needs none. */
+  foreignKeysAtCommit?(knex: Knex): Promise<ForeignKeyDeferral>;
   hasTable(db: Knex | Knex.Transaction, table: string): Promise<boolean>;
   describeTable(db: Knex | Knex.Transaction, table: string): Promise<TableInfo | undefined>;
   listTables(db: Knex | Knex.Transaction, schema: string | undefined): Promise<string[]>;

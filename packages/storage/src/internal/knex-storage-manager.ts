@@ -1,6 +1,6 @@
 import { isCarusoError, silentLogger, type HealthStatus, type Logger, type ServiceContext } from '@caruso/kernel';
 import knexFactory, { type Knex } from 'knex';
-import type { DialectConnection, DialectDriver, PoolState } from '../dialects/dialect.js';
+import type { DialectConnection, DialectDriver, ForeignKeyDeferral, PoolState } from '../dialects/dialect.js';
 import { StorageErrors } from '../errors.js';
 import type { ResolvedStorageOptions } from '../options.js';
 import type {
@@ -172,6 +172,10 @@ export class KnexStorageManager implements StorageManager, SessionCore {
 
   transactionConfig(options: TransactionOptions): Knex.TransactionConfig {
     return this.connection.transactionConfig(options);
+  }
+
+  foreignKeysAtCommit(knex: Knex): Promise<ForeignKeyDeferral | undefined> {
+    return this.connection.foreignKeysAtCommit ? this.connection.foreignKeysAtCommit(knex) : Promise.resolve(undefined);
   }
 
   transaction<T>(fn: (trx: StorageTransaction) => Promise<T>, options?: TransactionOptions): Promise<T> {

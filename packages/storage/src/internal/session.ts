@@ -1,3 +1,4 @@
+import type { ForeignKeyDeferral } from '../dialects/dialect.js';
 import type { Logger } from '@caruso/kernel';
 import type { Knex } from 'knex';
 import type { Dialect, StatementResult, TableInfo, TransactionOptions } from '../storage.js';
@@ -11,4 +12,6 @@ export interface SessionCore {
   columnInfo(db: Knex | Knex.Transaction, table: string): Promise<TableInfo>;
   listTables(db: Knex | Knex.Transaction, options?: { readonly schema?: string }): Promise<string[]>;
   execute(db: Knex | Knex.Transaction, sql: string, values?: readonly unknown[]): Promise<StatementResult>;
+  /** A connection with foreign-key enforcement off for an `atCommit` transaction; undefined where the dialect needs none. */
+  foreignKeysAtCommit(knex: Knex): Promise<ForeignKeyDeferral | undefined>;
 }

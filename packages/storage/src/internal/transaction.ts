@@ -29,9 +29,9 @@ class TransactionHandle implements StorageTransaction {
     if (options.retries) {
       throw StorageErrors.CARUSO_STORAGE_TRANSACTION_MISUSE({ reason: 'retries are only possible on the outermost transaction' });
     }
-    if (options.isolation !== undefined || options.readOnly !== undefined) {
+    if (options.isolation !== undefined || options.readOnly !== undefined || options.foreignKeys !== undefined) {
       throw StorageErrors.CARUSO_STORAGE_BAD_OPTIONS({
-        option: options.isolation !== undefined ? 'isolation' : 'readOnly',
+        option: options.isolation !== undefined ? 'isolation' : options.readOnly !== undefined ? 'readOnly' : 'foreignKeys',
         reason: 'a nested transaction (savepoint) inherits the settings of the outermost transaction',
       });
     }
@@ -108,14 +108,28 @@ export async function runTransaction<T>(
   if (options.isolation !== undefined && !['read committed', 'repeatable read', 'serializable'].includes(options.isolation)) {
     throw StorageErrors.CARUSO_STORAGE_BAD_OPTIONS({ option: 'isolation', reason: 'must be read committed, repeatable read or serializable' });
   }
+  if (options.foreignKeys !== undefined && options.foreignKeys !== 'immediate' && options.foreignKeys !== 'atCommit') {
+    throw StorageErrors.CARUSO_STORAGE_BAD_OPTIONS({ option: 'foreignKeys', reason: 'must be immediate or atCommit' });
+  }
   const config = core.transactionConfig(options);
   for (let attempt = 0; ; attempt++) {
     let handle: TransactionHandle | undefined;
     try {
-      const result = await knex.transaction(async (trx) => {
-        handle = new TransactionHandle(core, trx, 1);
-        return fn(handle);
-      }, config);
+      const deferral = options.foreignKeys === 'atCommit' ? await core.foreignKeysAtCommit(knex) : undefined;
+      let result: T;
+      try {
+        result = await knex.transaction(
+          async (trx) => {
+            handle = new TransactionHandle(core, trx, 1);
+            const r = await fn(handle);
+            if (deferral) await deferral.check(trx);
+            return r;
+          },
+          deferral ? { ...config, connection: deferral.connection } : config,
+        );
+      } finally {
+        await deferral?.release();
+      }
       if (handle && handle.hooks.length > 0) await runHooks(handle.hooks, core.logger);
       return result;
     } catch (err) {

@@ -19,6 +19,7 @@ import {
   planSql,
   readModelFile,
   requireModel,
+  type MigrationPlan,
   type Model,
 } from '@caruso/objects';
 import { createStorage, type StorageManager, type StorageOptions } from '@caruso/storage';
@@ -107,13 +108,34 @@ Options:
   },
 };
 
+interface RefusalDetail {
+  readonly file?: string;
+  readonly line?: number;
+  readonly col?: number;
+  readonly origin?: { readonly file: string; readonly line: number; readonly col: number };
+  readonly message: string;
+}
+
+/** Prints refused (lossy) type changes as `file:line:col: error: …`; nothing was changed. */
+function printRefusals(refusals: readonly RefusalDetail[], file: string, io: CommandIO): ExitCode {
+  const path = resolve(io.cwd, file);
+  for (const r of refusals) {
+    const at = r.origin ?? { file: r.file ?? file, line: r.line ?? 1, col: r.col ?? 1 };
+    io.stderr.write(`${new XmlDiagnostic(at.file === path ? file : at.file, at.line, at.col, 'error', r.message, 'lossy-type-change').toString()}\n`);
+  }
+  io.stderr.write(`the migration was refused (${refusals.length} lossy type change(s)); nothing was changed\n`);
+  return ExitCode.BadInput;
+}
+
 const migrate = {
   summary: 'create and alter the managed tables of a model (never the unmanaged ones)',
   help: `Usage: caruso model migrate <model.xml> --db <url> [--dry-run]
 
 Creates missing tables, adds missing columns and unique constraints, renames tables and columns
-whose stable id was kept. Never drops anything and never touches managed="false" tables. Everything
-runs in one transaction: a failure leaves the database unchanged.
+whose stable id was kept, and widens column types (a longer string, string → text, integer →
+decimal, more decimal digits, date → datetime; SQLite rebuilds the table). Refuses lossy type
+changes with file:line:col errors (exit 1). Never drops anything and never touches managed="false"
+tables. Everything runs in one transaction: a failure leaves the database unchanged.
 
 Options:
   --db <url>   the database
@@ -126,6 +148,7 @@ Options:
       const printPlan = async (storage: StorageManager): Promise<ExitCode> => {
         const plan = await planMigration(model, storage);
         for (const w of plan.warnings) io.stderr.write(`warning: ${w}\n`);
+        if (plan.refusals.length) return printRefusals(plan.refusals, files[0] as string, io);
         const sql = planSql(plan, storage.knex);
         io.stdout.write(sql.length ? `${sql.join('\n')}\n` : '-- the database is up to date\n');
         return ExitCode.Ok;
@@ -142,7 +165,14 @@ Options:
       }
     }
     return withStorage(values['db'], async (storage) => {
-      const plan = await applyMigration(model, storage);
+      let plan: MigrationPlan;
+      try {
+        plan = await applyMigration(model, storage);
+      } catch (err) {
+        const refusals = (err as { code?: unknown; details?: { refusals?: unknown } }).details?.refusals;
+        if ((err as { code?: unknown }).code !== 'CARUSO_OBJECTS_LOSSY_SCHEMA_CHANGE' || !Array.isArray(refusals)) throw err;
+        return printRefusals(refusals as RefusalDetail[], files[0] as string, io);
+      }
       for (const w of plan.warnings) io.stderr.write(`warning: ${w}\n`);
       for (const s of plan.steps) io.stdout.write(`${s.summary}\n`);
       io.stdout.write(plan.steps.length ? `applied ${plan.steps.length} step(s)\n` : 'the database is up to date\n');

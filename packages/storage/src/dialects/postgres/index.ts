@@ -9,6 +9,8 @@ import { translatingClient, type ClientHooks } from '../client.js';
 import type { DialectConnection, DialectDriver, TranslationContext } from '../dialect.js';
 import { translatePgConnectError, translatePgError } from './postgres-errors.js';
 import { PostgresExecutor } from './postgres-executor.js';
+
+const ALTERS_TYPE = /^\s*alter\s+table\b[\s\S]*\balter\s+column\b[\s\S]*\btype\b/i;
 import { pgDescribeTable, pgHasTable, pgListTables } from './postgres-introspection.js';
 
 /** What a PostgreSQL URL says. */
@@ -129,7 +131,13 @@ class PostgresConnectionConfig implements DialectConnection {
     if (ssl !== undefined) connection['ssl'] = ssl;
     if (o.postgres.statementTimeoutMs > 0) connection['statement_timeout'] = o.postgres.statementTimeoutMs;
     const config: Knex.Config = {
-      client: translatingClient(PgClient, hooks) as unknown as typeof Knex.Client,
+      client: translatingClient(PgClient, {
+        ...hooks,
+        beforeStatement: (sql) => {
+          // A column changes type: prepared statements over it must be prepared again.
+          if (sql !== undefined && ALTERS_TYPE.test(sql)) this.executor.forgetStatements();
+        },
+      }) as unknown as typeof Knex.Client,
       connection: connection as Knex.PgConnectionConfig,
       pool: {
         min: o.pool.min,

@@ -47,6 +47,15 @@ export class PostgresExecutor implements StatementExecutor {
     return st;
   }
 
+  /**
+   * Forgets every named statement, so that each is prepared again under a new name: after a column
+   * type change, a statement prepared before it fails inside a transaction ("cached plan must not
+   * change result type"), where it cannot be retried.
+   */
+  forgetStatements(): void {
+    this.named.clear();
+  }
+
   async run(connection: unknown, sql: string, values: readonly unknown[], inTransaction: boolean): Promise<StatementResult> {
     const conn = connection as PgClientLike;
     const params = values.map((v) => (v === undefined ? null : v));

@@ -5,7 +5,7 @@ import BetterSqlite3Client from 'knex/lib/dialects/better-sqlite3/index.js';
 import { StorageErrors } from '../../errors.js';
 import type { ResolvedStorageOptions } from '../../options.js';
 import { translatingClient, type ClientHooks } from '../client.js';
-import type { DialectConnection, DialectDriver } from '../dialect.js';
+import type { DialectConnection, DialectDriver, ForeignKeyDeferral } from '../dialect.js';
 import { translateSqliteError, translateSqliteOpenError } from './sqlite-errors.js';
 import { SqliteExecutor, type SqliteDatabase } from './sqlite-executor.js';
 import { sqliteDescribeTable, sqliteHasTable, sqliteListTables } from './sqlite-introspection.js';
@@ -122,6 +122,37 @@ class SqliteConnectionConfig implements DialectConnection {
     // SQLite transactions are serializable and infer read/write from the statements; knex would
     // only print a warning for the settings.
     return {};
+  }
+
+  async foreignKeysAtCommit(knex: Knex): Promise<ForeignKeyDeferral> {
+    // The pragma is a no-op inside a transaction: it is set on the connection before BEGIN.
+    const conn = (await knex.client.acquireConnection()) as SqliteConnection;
+    try {
+      conn.pragma('foreign_keys = OFF');
+    } catch (err) {
+      await knex.client.releaseConnection(conn);
+      throw err;
+    }
+    return {
+      connection: conn,
+      async check(trx) {
+        const rows = (await trx.raw('pragma foreign_key_check')) as { table: string; rowid: number | null; parent: string; fkid: number }[];
+        const first = rows[0];
+        if (first) {
+          throw StorageErrors.CARUSO_STORAGE_FOREIGN_KEY_VIOLATION(
+            { table: first.table, where: ` (${rows.length} row(s) reference a missing row of ${first.parent})` },
+            { details: { dialect: 'sqlite', table: first.table, referencedTable: first.parent, rows: rows.length } },
+          );
+        }
+      },
+      async release() {
+        try {
+          conn.pragma('foreign_keys = ON');
+        } finally {
+          await knex.client.releaseConnection(conn);
+        }
+      },
+    };
   }
 
   hasTable(db: Knex | Knex.Transaction, table: string) {
