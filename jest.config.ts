@@ -8,6 +8,7 @@ const shared = {
   testEnvironment: 'node',
   moduleNameMapper: {
     '^@caruso/([a-z-]+)/testing$': '<rootDir>/packages/$1/src/testing/index.ts',
+    '^@caruso/([a-z-]+)/expression$': '<rootDir>/packages/$1/src/expression/index.ts',
     '^@caruso/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

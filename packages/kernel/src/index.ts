@@ -12,3 +12,4 @@ export * from './service-manager.js';
 export * from './xml/index.js';
 export { createServiceManager, type ServiceManagerOptions } from './internal/service-registry.js';
 export * from './remote/index.js';
+export * from './expression/index.js';
