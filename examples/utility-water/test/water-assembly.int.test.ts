@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CommunicationServer } from '@caruso/comms';
+import { SimulatedTelephony } from '@caruso/comms';
 import { ApiClient } from '@caruso/frontoffice/testing';
 import { applyMigration, BusinessObjectsImpl, loadModelFile } from '@caruso/objects';
 import { createStorage } from '@caruso/storage';
@@ -16,6 +16,7 @@ import { forEachDatabase } from '@caruso/storage/testing';
 import { readAssembly, type Assembly } from '../../../tools/cli/src/assembly/assembly-file.js';
 import { startAssembly, type RunningAssembly } from '../../../tools/cli/src/assembly/assembly-runtime.js';
 import { generateDemoData, loadDemoData, seedLegacyBilling, type DemoRow } from '../../utility/src/index.js';
+import { officeHoursClock } from '../../utility/test/office-hours-clock.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const PASSWORD = randomBytes(12).toString('base64url');
@@ -29,6 +30,8 @@ describe('examples/utility-water started from its assembly file', () => {
     let dir: string;
     let billingDb: string;
     let running: RunningAssembly | undefined;
+    const clock = officeHoursClock();
+    const telephony = new SimulatedTelephony(clock);
     const demo = generateDemoData({ customers: 120, seed: 21 });
     // The water company's own account and invoice numbers (as in water-billing.test.ts).
     const accounts: DemoRow[] = demo.billing.accounts.map((a) => ({ ...a, accountNo: water(a['accountNo']) }));
@@ -48,15 +51,17 @@ describe('examples/utility-water started from its assembly file', () => {
 
       const env = { CARUSO_DB_URL: db.url, PORT: '0', CARUSO_MANAGER_PORT: '0', WATER_AGENT_DIRK_PASSWORD: PASSWORD };
       const read = readAssembly(join(root, 'assembly.xml'), env);
-      expect(read.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      const errors = read.diagnostics.filter((d) => d.severity === 'error');
+      if (errors.length) throw new Error(`the assembly file has errors:\n${errors.join('\n')}`);
       const a = read.assembly as Assembly;
       running = await startAssembly(
         { ...a, dataDir: dir, services: a.services.map((s) => (s.token === 'billing.Invoices' ? { ...s, config: { ...s.config, database: billingDb } } : s)) },
-        { env },
+        { env, clock, telephony },
       );
     }, 60_000);
 
     afterAll(async () => {
+      telephony.dispose();
       await running?.stop();
       if (dir) rmSync(dir, { recursive: true, force: true });
     }, 30_000);
@@ -68,14 +73,21 @@ describe('examples/utility-water started from its assembly file', () => {
       const agent = new ApiClient(r.frontOfficeUrl as string);
       expect((await agent.login('dirk', PASSWORD)).status).toBe(200);
       await agent.post('/api/agent/ready');
-      const contact = await r.manager.get(CommunicationServer).enqueue({ channel: 'call', queueId: 'billing', data: { caller: caller['phone'] } });
-      const offers = ((await agent.get('/api/agent')).body as { offers: { offerId: string; contactId: string }[] }).offers;
-      expect(offers.map((o) => o.contactId)).toEqual([contact.id]);
+      // The customer dials the billing desk's direct line on the simulated telephone network; the
+      // agent's phone rings and answers: the agent is connected to the caller.
+      telephony.placeInboundCall({ from: caller['phone'] as string, to: '+31343000002', talkMs: 600_000 });
+      type AgentView = { agent: { state: string; contactIds: string[] } };
+      let desk = (await agent.get('/api/agent')).body as AgentView;
+      for (let i = 0; i < 100 && desk.agent.contactIds.length === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        desk = (await agent.get('/api/agent')).body as AgentView;
+      }
+      expect(desk.agent.contactIds).toHaveLength(1);
+      const contact = { id: desk.agent.contactIds[0] as string };
       const pop = (await agent.get(`/api/contacts/${contact.id}`)).body as { screenPop: { matches: { id: number; householdSize?: unknown }[] }; script: string };
       expect(pop.script).toBe('water-payment-arrangement');
       const customerId = pop.screenPop.matches[0]!.id;
       expect(pop.screenPop.matches[0]).toHaveProperty('householdSize');
-      expect((await agent.post(`/api/agent/offers/${encodeURIComponent(offers[0]!.offerId)}/accept`)).status).toBe(200);
 
       const firstDueDate = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10);
       const answers: Record<string, unknown> = { askNumber: caller['customerNumber'], installments: '2', firstDueDate, confirm: 'ja' };

@@ -10,7 +10,6 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CommunicationServer } from '@caruso/comms';
 import { ApiClient } from '@caruso/frontoffice/testing';
 import { applyMigration, BusinessObjectsImpl, loadModelFile } from '@caruso/objects';
 import { createStorage } from '@caruso/storage';
@@ -18,6 +17,8 @@ import { forEachDatabase } from '@caruso/storage/testing';
 import { readAssembly, type Assembly } from '../../../tools/cli/src/assembly/assembly-file.js';
 import { startAssembly, type RunningAssembly } from '../../../tools/cli/src/assembly/assembly-runtime.js';
 import { generateDemoData, loadDemoData, seedLegacyBilling } from '../src/index.js';
+import { officeHoursClock } from './office-hours-clock.js';
+import { SimulatedTelephony } from '@caruso/comms';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const PASSWORD = randomBytes(12).toString('base64url');
@@ -49,6 +50,8 @@ describe('examples/utility started from its assembly file', () => {
     let dir: string;
     let billingDb: string;
     let running: RunningAssembly | undefined;
+    const clock = officeHoursClock();
+    const telephony = new SimulatedTelephony(clock);
     let assembly: Assembly;
     const data = generateDemoData({ customers: 150, seed: 9 });
     // A customer the caller is: a phone number, an electricity connection, a billing account, and no
@@ -68,7 +71,8 @@ describe('examples/utility started from its assembly file', () => {
 
       const env = { CARUSO_DB_URL: db.url, PORT: '0', CARUSO_MANAGER_PORT: '0', UTILITY_AGENT_BRAM_PASSWORD: PASSWORD, UTILITY_SUPERVISOR_PASSWORD: PASSWORD };
       const read = readAssembly(join(root, 'assembly.xml'), env);
-      expect(read.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      const errors = read.diagnostics.filter((d) => d.severity === 'error');
+      if (errors.length) throw new Error(`the assembly file has errors:\n${errors.join('\n')}`);
       // The data folder and the legacy billing database live in the temporary folder.
       const a = read.assembly as Assembly;
       assembly = {
@@ -76,11 +80,12 @@ describe('examples/utility started from its assembly file', () => {
         dataDir: dir,
         services: a.services.map((s) => (s.token === 'billing.Invoices' ? { ...s, config: { ...s.config, database: billingDb } } : s)),
       };
-      running = await startAssembly(assembly, { env });
+      running = await startAssembly(assembly, { env, clock, telephony });
     }, 60_000);
 
     afterAll(async () => {
       await running?.stop();
+      telephony.dispose();
       if (dir) rmSync(dir, { recursive: true, force: true });
     }, 30_000);
 
@@ -100,19 +105,25 @@ describe('examples/utility started from its assembly file', () => {
       expect((await agent.login('bram', PASSWORD)).status).toBe(200);
       expect(((await agent.post('/api/agent/ready')).body as { agent: { state: string } }).agent.state).toBe('ready');
 
-      // The call. Note: until the comms service wires the telephony adapter and the IVR, the call is
-      // put in the queue directly, as the front office's own tests do.
-      const comms = r.manager.get(CommunicationServer);
-      const contact = await comms.enqueue({ channel: 'call', queueId: 'moves', data: { caller: caller['phone'] } });
-      const offers = ((await agent.get('/api/agent')).body as { offers: { offerId: string; contactId: string }[] }).offers;
-      expect(offers.map((o) => o.contactId)).toEqual([contact.id]);
+      // The call: the customer dials the moves desk's direct line on the simulated telephone network;
+      // the communication server answers it, queues it in `moves` and rings bram's phone, which
+      // answers (the simulated endpoint picks up at once): bram is connected to the caller.
+      telephony.placeInboundCall({ from: caller['phone'] as string, to: '+31300000003', talkMs: 600_000 });
+      type AgentView = { agent: { state: string; contactIds: string[] } };
+      let desk = (await agent.get('/api/agent')).body as AgentView;
+      for (let i = 0; i < 100 && desk.agent.contactIds.length === 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        desk = (await agent.get('/api/agent')).body as AgentView;
+      }
+      expect(desk.agent.state).toBe('busy');
+      expect(desk.agent.contactIds).toHaveLength(1);
+      const contact = { id: desk.agent.contactIds[0] as string };
 
       // Screen pop by the calling number, and the queue's script.
       const pop = (await agent.get(`/api/contacts/${contact.id}`)).body as { screenPop: { matches: { id: number; customerNumber: string }[] }; script: string };
       expect(pop.script).toBe('move-house');
       expect(pop.screenPop.matches.map((m) => m.customerNumber)).toEqual([caller['customerNumber']]);
       const customerId = pop.screenPop.matches[0]!.id;
-      expect((await agent.post(`/api/agent/offers/${encodeURIComponent(offers[0]!.offerId)}/accept`)).status).toBe(200);
 
       const started = await agent.post('/api/scripts/sessions', { contactId: contact.id, object: 'Customer', recordId: customerId });
       expect(started.status).toBe(201);

@@ -103,12 +103,16 @@ describe('the assembly file', () => {
 describe('starting an assembly', () => {
   it('starts storage, business objects with migrated tables, scripts, queues and the assembly’s own services', async () => {
     const dir = copyFixtures();
-    const { assembly } = readAssembly(join(dir, 'crm.assembly.xml'), { TEST_GREETING: 'Hallo' });
+    const { assembly } = readAssembly(join(dir, 'crm.assembly.xml'), { TEST_GREETING: 'Hallo', TEST_ADMIN_PASSWORD: 'admin-password-123' });
     const running = await startAssembly(assembly!, { env: {} });
     try {
       expect(running.services().map((s) => `${s.tokenId}:${s.state}`).sort()).toEqual([
+        'caruso.comms.ContactEventLog:active',
+        'caruso.comms.TelephonyAdapter:active',
         'caruso.comms:active',
         'caruso.dialogue.DialogueEngine:active',
+        'caruso.frontoffice:active',
+        'caruso.monitor:active',
         'caruso.objects:active',
         'caruso.storage:active',
         'test.Greeting:active',
@@ -121,6 +125,16 @@ describe('starting an assembly', () => {
       expect(running.manager.get(DialogueEngine)).toBeDefined();
       expect(running.manager.get(CommunicationServer)).toBeDefined();
       expect(running.generatedAccessToken).toMatch(/^[\w-]{20,}$/);
+      // The front office serves the application, with the users created on first start.
+      expect(running.frontOfficeUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(running.createdUsers).toEqual(['admin', 'anna']);
+      expect(running.generatedPasswords.map((u) => u.name)).toEqual(['anna']);
+      const login = await fetch(`${running.frontOfficeUrl}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password: 'admin-password-123' }),
+      });
+      expect(login.status).toBe(200);
       expect(running.managerUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
     } finally {
       await running.stop();

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
+import { ALERT_METRICS } from '@caruso/monitor';
 import { attributePosition, childElements, DiagnosticSink, parseXml, textContent, type SourcePosition, type XmlDiagnostic, type XmlElement } from '@caruso/kernel';
 
 /**
@@ -81,9 +82,9 @@ export interface Assembly {
   readonly sip?: { readonly host: string; readonly port: number; readonly ivr?: string; readonly trunks: ReadonlyArray<Readonly<Record<string, string>>> };
   readonly queues: readonly AssemblyQueue[];
   readonly agents: readonly AssemblyAgent[];
-  readonly ivr: ReadonlyArray<{ readonly number: string; readonly script: string; readonly queue?: string }>;
+  readonly ivr: ReadonlyArray<{ readonly number: string; readonly script?: string; readonly queue?: string }>;
   readonly email?: Readonly<Record<string, string>>;
-  readonly chat?: { readonly queue: string };
+  readonly chat?: { readonly queue: string; readonly port?: number };
   readonly campaigns: ReadonlyArray<Readonly<Record<string, string>>>;
   readonly alerts: ReadonlyArray<Readonly<Record<string, string>>>;
   readonly reportsFolder?: string;
@@ -125,9 +126,9 @@ export const ASSEMBLY_ELEMENTS: Readonly<Record<string, ElementRule>> = {
   hours: { attributes: { timezone: 'optional', 'after-hours': 'optional', target: 'optional' }, children: ['open'] },
   open: { attributes: { days: 'required', from: 'required', until: 'required' }, children: [] },
   agent: { attributes: { id: 'required', user: 'optional', skills: 'optional', queues: 'required', chats: 'optional', emails: 'optional', endpoint: 'optional' }, children: [] },
-  ivr: { attributes: { number: 'required', script: 'required', queue: 'optional' }, children: [] },
+  ivr: { attributes: { number: 'required', script: 'optional', queue: 'optional' }, children: [] },
   email: { attributes: { queue: 'required', 'smtp-port': 'optional', address: 'optional', 'relay-host': 'optional', 'relay-port': 'optional', 'relay-user-env': 'optional', 'relay-pass-env': 'optional' }, children: [] },
-  chat: { attributes: { queue: 'required' }, children: [] },
+  chat: { attributes: { queue: 'required', port: 'optional' }, children: [] },
   campaign: {
     attributes: { id: 'required', object: 'required', filter: 'optional', 'phone-field': 'required', script: 'required', queue: 'required', mode: 'optional', 'max-drop-rate': 'optional', hours: 'optional', timezone: 'optional' },
     children: [],
@@ -334,7 +335,12 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
   const plain = (el: XmlElement): Record<string, string> => ({ ...el.attributes });
   const ivr = (commsEl ? childElements(commsEl, 'ivr') : []).map((i) => {
     checkQueueRef(i, 'queue');
-    return { number: attr(i, 'number') ?? '', script: attr(i, 'script') ?? '', ...(attr(i, 'queue') === undefined ? {} : { queue: attr(i, 'queue') as string }) };
+    if (attr(i, 'script') === undefined && attr(i, 'queue') === undefined) sink.error(i.position, '<ivr> needs a script, a queue, or both');
+    return {
+      number: attr(i, 'number') ?? '',
+      ...(attr(i, 'script') === undefined ? {} : { script: attr(i, 'script') as string }),
+      ...(attr(i, 'queue') === undefined ? {} : { queue: attr(i, 'queue') as string }),
+    };
   });
   const emailEl = one(commsEl, 'email');
   if (emailEl) {
@@ -346,6 +352,19 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
   if (chatEl) checkQueueRef(chatEl, 'queue');
   const campaigns = (commsEl ? childElements(commsEl, 'campaign') : []).map((c) => {
     checkQueueRef(c, 'queue');
+    const filter = attr(c, 'filter');
+    if (filter !== undefined) {
+      try {
+        const parsed: unknown = JSON.parse(filter);
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+      } catch {
+        sink.error(attributePosition(c, 'filter'), `filter must be a JSON filter of the objects query language, e.g. {"status":"active"}`);
+      }
+    }
+    const hours = attr(c, 'hours');
+    if (hours !== undefined && !/^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?(,(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?)*\s+([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/.test(hours)) {
+      sink.error(attributePosition(c, 'hours'), `hours must look like "mon-fri 10:00-20:00", got '${hours}'`);
+    }
     const rate = num(c, 'max-drop-rate', { min: 0 });
     if (rate !== undefined && rate > 1) sink.error(attributePosition(c, 'max-drop-rate'), `max-drop-rate is a fraction from 0 to 1 (e.g. 0.03), got ${rate}`);
     return plain(c);
@@ -353,6 +372,10 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
 
   const monitorEl = one(root, 'monitor');
   const alerts = (monitorEl ? childElements(monitorEl, 'alert') : []).map((a) => {
+    const metric = attr(a, 'metric') ?? '';
+    if (!(ALERT_METRICS as readonly string[]).includes(metric)) {
+      sink.error(attributePosition(a, 'metric'), `unknown alert metric '${metric}'; one of ${ALERT_METRICS.join(', ')}`);
+    }
     num(a, 'value');
     num(a, 'for', { min: 0 });
     return plain(a);
@@ -436,7 +459,7 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
     agents,
     ivr,
     ...(emailEl ? { email: plain(emailEl) } : {}),
-    ...(chatEl ? { chat: { queue: attr(chatEl, 'queue') as string } } : {}),
+    ...(chatEl ? { chat: { queue: attr(chatEl, 'queue') as string, ...(num(chatEl, 'port', { integer: true, min: 0 }) === undefined ? {} : { port: num(chatEl, 'port') as number }) } } : {}),
     campaigns,
     alerts,
     ...(reportsEl ? { reportsFolder: mustExist(reportsEl, 'folder', 'folder') ?? '' } : {}),

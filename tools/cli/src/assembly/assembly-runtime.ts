@@ -5,7 +5,31 @@ import { AccessList, createServiceManager, createToken, RemoteEndpoint, type Log
 import { StorageManager, storageService } from '@caruso/storage';
 import { BusinessObjects, businessObjectsService } from '@caruso/objects';
 import { DialogueEngine, dialogueEngineService } from '@caruso/dialogue';
-import { CommunicationServer, commsService, type AgentConfig, type OverflowRule, type QueueConfig, type RoutingStrategy } from '@caruso/comms';
+import {
+  ChatChannel,
+  chatChannel,
+  CommunicationServer,
+  commsService,
+  ContactEventLog,
+  contactEventLogService,
+  EmailChannel,
+  emailChannel,
+  OutboundMail,
+  simulatedTelephonyService,
+  smtpRelayMail,
+  TelephonyAdapter,
+  type AgentConfig,
+  type CampaignSettings,
+  type Clock,
+  type SimulatedTelephony,
+  type OverflowRule,
+  type QueueAction,
+  type QueueConfig,
+  type RoutingStrategy,
+  type Weekday,
+  type WeeklyHours,
+} from '@caruso/comms';
+import { Monitor, monitorService, type AlertDefinition } from '@caruso/monitor';
 import { FrontOffice, frontOfficeService } from '@caruso/frontoffice';
 import type { Assembly } from './assembly-file.js';
 
@@ -37,6 +61,10 @@ export interface StartAssemblyOptions {
   readonly logger?: Logger;
   /** Start time-out per service (default 30 s: migrations of a large model take time). */
   readonly startTimeoutMs?: number;
+  /** The clock of the communication server and the monitor (tests pin opening hours with it). Default: the system clock. */
+  readonly clock?: Clock;
+  /** The simulated telephony adapter to use (tests keep it to place calls). Default: a new one. */
+  readonly telephony?: SimulatedTelephony;
 }
 
 /** Error thrown when a service of the assembly cannot start; names every failed service. */
@@ -59,8 +87,16 @@ export function toQueueConfigs(assembly: Assembly): QueueConfig[] {
       return { afterMs, action: o.action };
     });
     const strategy = STRATEGIES.find((s) => s === q.strategy) ?? 'longest-idle';
+    const afterHours: QueueAction | undefined = q.hours
+      ? q.hours.afterHours === 'queue' && q.hours.target
+        ? { action: 'queue', queueId: q.hours.target }
+        : q.hours.afterHours === 'voicemail'
+          ? { action: 'voicemail' }
+          : { action: 'message', prompt: 'We are closed. Please call again during opening hours.' }
+      : undefined;
     return {
       id: q.id,
+      ...(q.hours ? { openingHours: toWeeklyHours(q.hours.timezone, q.hours.open), afterHours: afterHours as QueueAction } : {}),
       strategy,
       ...(q.skills.length ? { requiredSkills: q.skills.map((s) => ({ skill: s.name, minLevel: s.level })) } : {}),
       ...(q.ageing === undefined ? {} : { ageingPerSecond: q.ageing }),
@@ -72,6 +108,67 @@ export function toQueueConfigs(assembly: Assembly): QueueConfig[] {
       ...(overflow.length ? { overflow } : {}),
     };
   });
+}
+
+const WEEKDAYS: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+/** `mon-fri` / `sat,sun` day lists and HH:MM ranges into the router's weekly hours. */
+export function toWeeklyHours(timeZone: string, open: ReadonlyArray<{ readonly days: string; readonly from: string; readonly until: string }>): WeeklyHours {
+  const days: Partial<Record<Weekday, Array<readonly [string, string]>>> = {};
+  for (const o of open) {
+    for (const part of o.days.split(',')) {
+      const [a, b] = part.split('-') as [Weekday, Weekday | undefined];
+      const from = WEEKDAYS.indexOf(a);
+      const to = b === undefined ? from : WEEKDAYS.indexOf(b);
+      for (let i = from; i <= to; i++) (days[WEEKDAYS[i] as Weekday] ??= []).push([o.from, o.until]);
+    }
+  }
+  return { timeZone, days };
+}
+
+/** `mon-fri 10:00-20:00` (a campaign's calling hours) into weekly hours without a time zone. */
+function callingHours(text: string): Omit<WeeklyHours, 'timeZone'> {
+  const m = /^(\S+)\s+(\d\d:\d\d)-(\d\d:\d\d)$/.exec(text.trim());
+  if (!m) throw new Error(`calling hours must look like "mon-fri 10:00-20:00", got '${text}'`);
+  return { days: toWeeklyHours('UTC', [{ days: m[1] as string, from: m[2] as string, until: m[3] as string }]).days };
+}
+
+/** The assembly's campaigns in the communication server's terms. */
+function toCampaigns(assembly: Assembly): CampaignSettings[] {
+  return assembly.campaigns.map((c) => {
+    let filter: unknown;
+    if (c['filter'] !== undefined) {
+      try {
+        filter = JSON.parse(c['filter']);
+      } catch {
+        throw new Error(`campaign ${c['id']}: filter must be a JSON filter of the objects query language, e.g. {"status":"active"}`);
+      }
+    }
+    return {
+      id: c['id'] as string,
+      queueId: c['queue'] as string,
+      mode: (c['mode'] ?? 'progressive') as CampaignSettings['mode'],
+      script: c['script'] as string,
+      ...(c['max-drop-rate'] === undefined ? {} : { maxDropRate: Number(c['max-drop-rate']) }),
+      ...(c['hours'] === undefined ? {} : { callingHours: callingHours(c['hours']) }),
+      ...(c['timezone'] === undefined ? {} : { timeZone: c['timezone'] }),
+      targets: { object: c['object'] as string, phoneField: c['phone-field'] as string, ...(filter === undefined ? {} : { filter: filter as never }) },
+    } as CampaignSettings;
+  });
+}
+
+/** The assembly's alerts in the monitor's terms. */
+function toAlerts(assembly: Assembly): AlertDefinition[] {
+  const ops = { gt: '>', ge: '>=', lt: '<', le: '<=' } as const;
+  return assembly.alerts.map((a) => ({
+    id: a['id'] as string,
+    metric: a['metric'] as AlertDefinition['metric'],
+    comparison: ops[a['op'] as keyof typeof ops],
+    value: Number(a['value']),
+    ...(a['for'] === undefined ? {} : { forSeconds: Number(a['for']) }),
+    ...(a['queue'] === undefined ? {} : { subject: a['queue'] }),
+    ...(a['severity'] === undefined ? {} : { severity: a['severity'] as 'info' | 'warning' | 'critical' }),
+  }));
 }
 
 /** Translates the assembly's agents into the router's configuration. */
@@ -88,13 +185,8 @@ export function toAgentConfigs(assembly: Assembly): AgentConfig[] {
 /** Lists what the assembly declares that this version does not start yet, so start-up can say so. */
 function unsupportedParts(assembly: Assembly): string[] {
   const out: string[] = [];
-  if (assembly.sip) out.push('<sip> (the SIP adapter)');
-  if (assembly.ivr.length) out.push('<comms><ivr> (IVR entry points)');
-  if (assembly.email) out.push('<comms><email>');
-  if (assembly.chat) out.push('<comms><chat>');
-  if (assembly.campaigns.length) out.push('<comms><campaign>');
-  if (assembly.queues.some((q) => q.hours)) out.push('<queue><hours> (opening hours)');
-  if (assembly.alerts.length || assembly.reportsFolder) out.push('<monitor>');
+  if (assembly.sip) out.push('<sip> (the SIP adapter; calls come from the simulated telephony adapter)');
+  if (assembly.reportsFolder) out.push('<monitor><reports> (company report definitions; use caruso report --definitions)');
   if (assembly.users.length && !assembly.application) out.push('<user> (users belong to the front office: add <application>)');
   return out;
 }
@@ -114,8 +206,90 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
   const handles = [manager.register(StorageManager, storageService({ url: assembly.storageUrl, baseDir: assembly.dir, ...(logger ? { logger } : {}) }))];
   if (assembly.model) handles.push(manager.register(BusinessObjects, businessObjectsService({ model: assembly.model.src, schema: assembly.model.schema })) as never);
   if (assembly.scripts) handles.push(manager.register(DialogueEngine, dialogueEngineService({ folder: assembly.scripts.folder, watch: assembly.scripts.watch })) as never);
+  let generated: string | undefined;
+  const accessList =
+    AccessList.fromEnvironment(env) ??
+    new AccessList([{ principal: 'admin', secret: env['CARUSO_ACCESS_TOKEN'] ?? (generated = randomBytes(24).toString('base64url')), lookup: ['*'], call: ['*'], register: ['*'] }]);
+  const failures: Array<{ token: string; message: string }> = [];
   if (assembly.queues.length || assembly.agents.length || assembly.application) {
-    handles.push(manager.register(CommunicationServer, commsService({ queues: toQueueConfigs(assembly), agents: toAgentConfigs(assembly) })) as never);
+    // The communication server and its channels, each a service: the contact event log (read by
+    // the monitor too), telephony (simulated until the SIP adapter is wired), mail, e-mail, chat.
+    handles.push(manager.register(ContactEventLog, contactEventLogService()) as never);
+    handles.push(
+      manager.register(
+        TelephonyAdapter,
+        simulatedTelephonyService({ ...(options.telephony ? { telephony: options.telephony } : {}), ...(options.clock ? { clock: options.clock } : {}) }),
+      ) as never,
+    );
+    const voicemailQueue = assembly.queues.find((q) => q.id === 'voicemail')?.id;
+    try {
+      handles.push(
+        manager.register(
+          CommunicationServer,
+          commsService({
+            queues: toQueueConfigs(assembly),
+            agents: toAgentConfigs(assembly),
+            telephony: {
+              entryPoints: assembly.ivr.map((i) => ({
+                ...(i.number === '*' ? {} : { number: i.number }),
+                queueId: i.queue ?? assembly.queues[0]?.id ?? '',
+                ...(i.script === undefined ? {} : { script: i.script }),
+              })),
+            },
+            ...(assembly.queues.some((q) => q.voicemail) ? { voicemail: voicemailQueue ? { queueId: voicemailQueue } : {} } : {}),
+            campaigns: toCampaigns(assembly),
+            ...(options.clock ? { clock: options.clock } : {}),
+          }),
+        ) as never,
+      );
+    } catch (err) {
+      failures.push({ token: CommunicationServer.id, message: (err as Error).message });
+    }
+    const email = assembly.email;
+    if (email) {
+      if (email['relay-host']) {
+        const user = email['relay-user-env'] ? env[email['relay-user-env']] : undefined;
+        const pass = email['relay-pass-env'] ? env[email['relay-pass-env']] : undefined;
+        handles.push(
+          manager.register(
+            OutboundMail,
+            smtpRelayMail({
+              host: email['relay-host'],
+              ...(email['relay-port'] ? { port: Number(email['relay-port']) } : {}),
+              ...(user && pass ? { auth: { user, pass } } : {}),
+              from: email['address'] ?? `caruso@${email['relay-host']}`,
+            }),
+          ) as never,
+        );
+      }
+      handles.push(
+        manager.register(
+          EmailChannel,
+          emailChannel({
+            queueId: email['queue'] as string,
+            port: Number(env['CARUSO_SMTP_PORT'] ?? email['smtp-port'] ?? 2525),
+            ...(email['address'] ? { recipients: [email['address']], mailbox: email['address'] } : {}),
+          }),
+        ) as never,
+      );
+    }
+    if (assembly.chat) {
+      // Agents on the standalone chat listener authenticate with an access token whose principal is
+      // their agent id (CARUSO_CHAT_AGENTS, the same JSON form as CARUSO_ACCESS_LIST), or with the
+      // manager's access tokens.
+      const agentAccess = AccessList.fromEnvironment(env, 'CARUSO_CHAT_AGENTS') ?? accessList;
+      handles.push(
+        manager.register(
+          ChatChannel,
+          chatChannel({
+            queueId: assembly.chat.queue,
+            port: Number(env['CARUSO_CHAT_PORT'] ?? assembly.chat.port ?? 8081),
+            authenticateAgent: (t: string) => agentAccess.authenticate(t),
+          }),
+        ) as never,
+      );
+    }
+    handles.push(manager.register(Monitor, monitorService({ services: manager, alerts: toAlerts(assembly), ...(options.clock ? { clock: options.clock } : {}) })) as never);
   }
   if (assembly.application) {
     if (!assembly.model || !assembly.scripts) {
@@ -124,7 +298,6 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
     }
     handles.push(manager.register(FrontOffice, frontOfficeService({ application: assembly.application, host: assembly.http.host, port: assembly.http.port })) as never);
   }
-  const failures: Array<{ token: string; message: string }> = [];
   for (const s of assembly.services) {
     try {
       const mod = (await import(pathToFileURL(s.module).href)) as Record<string, unknown>;
@@ -173,10 +346,6 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
     }
   }
 
-  let generated: string | undefined;
-  const accessList =
-    AccessList.fromEnvironment(env) ??
-    new AccessList([{ principal: 'admin', secret: env['CARUSO_ACCESS_TOKEN'] ?? (generated = randomBytes(24).toString('base64url')), lookup: ['*'], call: ['*'], register: ['*'] }]);
   let endpoint: RemoteEndpoint;
   try {
     endpoint = await RemoteEndpoint.listen(manager, { host: assembly.manager.host, port: assembly.manager.port, accessList, ...(logger ? { logger } : {}) });
