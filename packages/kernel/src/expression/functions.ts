@@ -104,8 +104,8 @@ export const EXPRESSION_FUNCTIONS: Readonly<Record<string, ExpressionFunction>> 
   coalesce: {
     min: 1,
     max: 32,
-    doc: "coalesce(a, b, …): the first argument that is neither null nor '' (null when there is none)",
-    fn: (args) => args.find((a) => a !== null && a !== '') ?? null,
+    doc: "coalesce(a, b, …): the first argument that is neither null nor '', else the last one (the default: `coalesce(x, '')`)",
+    fn: (args) => args.find((a) => a !== null && a !== '') ?? args[args.length - 1] ?? null,
   },
   number: {
     min: 1,
