@@ -27,7 +27,7 @@ export type ExpressionErrorKind =
 
 /** A syntax, check or evaluation error of an expression. */
 export class ExpressionError extends Error {
-  override readonly name = 'ExpressionError';
+  override readonly name: string = 'ExpressionError';
   constructor(
     /** The kind of problem (stable). */
     readonly kind: ExpressionErrorKind,
