@@ -360,3 +360,11 @@ describe('expression language (kernel): runs in the browser', () => {
     }
   });
 });
+
+describe('expression language (kernel): reference', () => {
+  it('docs/expressions.md documents every function of the table', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const doc = await readFile(new URL('../../../docs/expressions.md', import.meta.url), 'utf8');
+    expect(Object.keys(EXPRESSION_FUNCTIONS).filter((name) => !doc.includes(`\`${name}(`))).toEqual([]);
+  });
+});
