@@ -55,7 +55,7 @@ for (const pkg of ALL) {
     comment: `import @caruso/${pkg} (or @caruso/${pkg}/testing), never a file inside packages/${pkg}`,
     severity: 'error',
     from: { pathNot: `^packages/${pkg}/` },
-    to: { path: `^packages/${pkg}/`, pathNot: `^packages/${pkg}/(src/index\\.ts|src/testing/index\\.ts|dist/index\\.(js|d\\.ts)|dist/testing/index\\.(js|d\\.ts)|package\\.json)$` },
+    to: { path: `^packages/${pkg}/`, pathNot: `^packages/${pkg}/(src/index\\.ts|src/(testing|expression)/index\\.ts|dist/index\\.(js|d\\.ts)|dist/(testing|expression)/index\\.(js|d\\.ts)|package\\.json)$` },
   });
 }
 for (const pkg of ALL) {

@@ -131,7 +131,7 @@ export interface QueueConfig {
   readonly whenEmpty?: QueueAction;
   /**
    * An expression over agent attributes every agent must satisfy for this queue's contacts, in the
-   * dialogue expression language: `contains(languages, 'nl') and seniority >= 2`. It reads the
+   * expression language (docs/expressions.md): `contains(languages, 'nl') and seniority >= 2`. It reads the
    * agent's `attributes` by name, `skills` (name → level), `agentId`, and `contact` (the contact's data).
    * Note: widened contacts (overflow `widen-skills`) ignore it like the skill requirements.
    */
