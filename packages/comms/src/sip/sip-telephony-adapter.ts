@@ -292,7 +292,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
   private onDigit(call: SipCall, digit: string): void {
     if (call.ended) return;
     if (call.recording && digit === '#') {
-      this.finishRecording(call);
+      void this.finishRecording(call);
       return;
     }
     if (call.prompt?.interruptible) call.caller?.rtp?.stopPlayback(true);
@@ -313,7 +313,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     const startRecording = () => {
       if (call.ended) return;
       rtp.startRecording();
-      call.recording = { id: `r${++this.seq}`, startedAt: Date.now(), timer: setTimeout(() => this.finishRecording(call), options.maxMs) };
+      call.recording = { id: `r${++this.seq}`, startedAt: Date.now(), timer: setTimeout(() => void this.finishRecording(call), options.maxMs) };
     };
     if (options.beep ?? true) {
       call.prompt = undefined;
@@ -321,16 +321,17 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     } else startRecording();
   }
 
-  private finishRecording(call: SipCall): void {
+  /** Ends the recording; resolves once `recording-finished` has fired (or the write failed). */
+  private finishRecording(call: SipCall): Promise<void> {
     const r = call.recording;
     const rtp = call.caller?.rtp;
-    if (!r || !rtp) return;
+    if (!r || !rtp) return Promise.resolve();
     clearTimeout(r.timer);
     call.recording = undefined;
     const samples = rtp.stopRecording();
     const dir = this.options.recordingDir ?? tmpdir();
     const uri = join(dir, `caruso-${call.id}-${r.id}.wav`);
-    mkdir(dir, { recursive: true })
+    return mkdir(dir, { recursive: true })
       .then(() => writeWav(uri, samples))
       .then(
         () => {
@@ -718,7 +719,8 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
   /** Ends a call: every leg is released and `hung-up` fires unless `by` is undefined. */
   private end(call: SipCall, by: 'remote' | 'agent' | 'local' | undefined, cause?: string, announce = true): void {
     if (call.ended) return;
-    if (call.recording) this.finishRecording(call);
+    // A caller who hangs up ends the voicemail: `recording-finished` comes before `hung-up`.
+    const recorded = call.recording ? this.finishRecording(call) : undefined;
     call.ended = true;
     if (call.collect) clearTimeout(call.collect.timer);
     call.collect = undefined;
@@ -745,7 +747,10 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       setTimeout(() => this.legs.delete(caller.sipCallId), 2000).unref();
     }
     this.calls.delete(call.id);
-    if (by && announce) this.emit({ type: 'hung-up', callId: call.id, by, ...(cause !== undefined ? { cause } : {}) });
+    if (!by || !announce) return;
+    const hungUp: TelephonyEvent = { type: 'hung-up', callId: call.id, by, ...(cause !== undefined ? { cause } : {}) };
+    if (recorded) void recorded.then(() => this.emit(hungUp));
+    else this.emit(hungUp);
   }
 
   // ---------------------------------------------------------------- inbound requests

@@ -1,0 +1,126 @@
+// Real SIP peers for the SIP adapter's tests: SIPp runs (bounded in time, killed in afterAll),
+// free loopback ports, audio generated with sox and measured with sox.
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const LOOPBACK = '127.0.0.1';
+export const scenarioDir = fileURLToPath(new URL('./scenarios/', import.meta.url));
+export const promptDir = fileURLToPath(new URL('../../prompts/', import.meta.url));
+
+export function has(command: string, args = ['-v']): boolean {
+  try {
+    execFileSync(command, args, { stdio: 'ignore', timeout: 5000 });
+    return true;
+  } catch (err) {
+    // sipp -v exits 1 but runs; only a missing binary counts as absent.
+    return (err as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+}
+
+/** A port free on loopback for both UDP and TCP (then released). */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const udp = createSocket('udp4');
+    const port = await new Promise<number>((resolve) => udp.bind(0, LOOPBACK, () => resolve(udp.address().port)));
+    const tcpFree = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, LOOPBACK, () => s.close(() => resolve(true)));
+    });
+    await new Promise<void>((r) => udp.close(() => r()));
+    if (tcpFree) return port;
+  }
+}
+
+/** A random even RTP range of `size` ports for one test file (files run in parallel). */
+export function rtpRange(size = 400): { min: number; max: number } {
+  const min = 30000 + 2 * Math.floor(Math.random() * 7000);
+  return { min, max: min + size };
+}
+
+export interface SippRun {
+  readonly child: ChildProcess;
+  /** Exit code and output when SIPp ends (0: every call succeeded). */
+  readonly done: Promise<{ code: number | null; output: string }>;
+}
+
+const running = new Set<ChildProcess>();
+
+/**
+ * Runs SIPp with a scenario from `scenarios/`, its `@NAME@` placeholders filled in, on loopback only.
+ * SIPp is killed after `timeoutMs` (default 20 s) at the latest.
+ */
+export function sipp(options: {
+  readonly scenario: string;
+  readonly dir: string;
+  readonly placeholders?: Readonly<Record<string, string>>;
+  readonly port: number;
+  readonly mediaPort: number;
+  readonly remotePort?: number;
+  readonly args?: readonly string[];
+  readonly timeoutMs?: number;
+}): SippRun {
+  let xml = readFileSync(join(scenarioDir, options.scenario), 'utf8');
+  for (const [k, v] of Object.entries(options.placeholders ?? {})) xml = xml.split(`@${k}@`).join(v);
+  const file = join(options.dir, `${options.port}-${options.scenario}`);
+  writeFileSync(file, xml);
+  const args = [
+    '-sf', file, '-i', LOOPBACK, '-p', String(options.port), '-mi', LOOPBACK, '-mp', String(options.mediaPort),
+    '-nostdin', '-trace_err', '-error_file', join(options.dir, `${options.port}-errors.log`),
+    ...(options.args ?? []),
+    ...(options.remotePort !== undefined ? [`${LOOPBACK}:${options.remotePort}`] : []),
+  ];
+  const child = spawn('sipp', args, { cwd: options.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-20000); });
+  child.stderr?.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-20000); });
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+  const done = new Promise<{ code: number | null; output: string }>((resolve) => {
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      running.delete(child);
+      let errors = '';
+      try {
+        errors = readFileSync(join(options.dir, `${options.port}-errors.log`), 'utf8').slice(-4000);
+      } catch {
+        // no error file: no errors
+      }
+      resolve({ code, output: output + errors });
+    });
+  });
+  return { child, done };
+}
+
+/** Kills every SIPp still running (afterAll). */
+export async function killPeers(): Promise<void> {
+  const waits = [...running].map((c) => new Promise<void>((r) => { c.once('close', () => r()); c.kill('SIGKILL'); }));
+  await Promise.all(waits);
+}
+
+/** A µ-law WAV tone of `seconds` at `hz` (what SIPp streams as the caller's voice). */
+export function makeTone(path: string, seconds: number, hz = 440): string {
+  execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-e', 'u-law', path, 'synth', String(seconds), 'sine', String(hz), 'vol', '0.5']);
+  return path;
+}
+
+/** Length and RMS amplitude of a WAV file, measured by sox. */
+export function soxStat(path: string): { seconds: number; rms: number; maxAmplitude: number } {
+  // sox prints the statistics on stderr.
+  const text = spawnSync('sox', [path, '-n', 'stat'], { encoding: 'utf8' }).stderr;
+  const num = (label: string) => Number(new RegExp(`${label}:\\s+(-?[\\d.]+)`).exec(text)?.[1] ?? NaN);
+  return { seconds: num('Length \\(seconds\\)'), rms: num('RMS\\s+amplitude'), maxAmplitude: num('Maximum amplitude') };
+}
+
+/** Waits until `predicate` holds, polling every 20 ms, failing after `ms`. */
+export async function until(predicate: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
