@@ -116,7 +116,8 @@ export class SipStack extends Disposable {
 
   /** Binds UDP and TCP on the same port. */
   async listen(): Promise<void> {
-    const udp = createSocket({ type: 'udp4', reuseAddr: false });
+    // A large receive buffer absorbs bursts (a flood, a trunk's busy hour) instead of dropping them in the kernel.
+    const udp = createSocket({ type: 'udp4', reuseAddr: false, recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 1024 * 1024 });
     udp.on('message', (buf, rinfo) => this.receive(buf, { transport: 'udp', host: rinfo.address, port: rinfo.port }, true));
     udp.on('error', (err) => this.logger.warn({ err }, 'SIP UDP socket error'));
     await new Promise<void>((resolve, reject) => {
