@@ -52,6 +52,9 @@ export class RtpSession extends Disposable {
   private baseSeq: number | undefined;
   private maxSeq = 0;
   private cycles = 0;
+  private sourceSsrc: number | undefined;
+  private lostBefore = 0;
+  private receivedBefore = 0;
   nextFrameAt = 0;
 
   constructor(private readonly socket: Socket, readonly port: number, private readonly engine: RtpMediaEngine) {
@@ -149,8 +152,10 @@ export class RtpSession extends Disposable {
     if (buf.length < 12 || buf[0]! >> 6 !== 2) return;
     const pt = buf[1]! & 0x7f;
     if (pt >= 72 && pt <= 76) return; // RTCP on the RTP port (RFC 5761): not used here
-    if (this.remote && (host !== this.remote.host || port !== this.remote.port)) {
-      // Symmetric RTP: follow a far end behind NAT, but only its first source.
+    if (this.remote && host !== this.remote.host) {
+      // Symmetric RTP: a far end behind NAT sends from another address than its SDP says; follow the
+      // first such source only. Other ports of the SDP's host are accepted (a phone may send DTMF and
+      // audio from different sockets) without moving where we send.
       if (this.latched) return;
       this.remote = { host, port };
     }
@@ -165,7 +170,7 @@ export class RtpSession extends Disposable {
     if (offset > end) return;
     const seq = buf.readUInt16BE(2);
     const ts = buf.readUInt32BE(4);
-    this.track(seq);
+    this.track(seq, buf.readUInt32BE(8));
     const payload = buf.subarray(offset, end);
     if (pt === this.dtmfPayloadType) {
       this.onEvent(payload, ts);
@@ -186,8 +191,16 @@ export class RtpSession extends Disposable {
     this.timestamp = (ts + samples) >>> 0;
   }
 
-  private track(seq: number): void {
+  private track(seq: number, ssrc: number): void {
     this.stats.packetsReceived++;
+    if (ssrc !== this.sourceSsrc) {
+      // A new source (another stream of the far end): losses so far are kept, counting starts again.
+      this.sourceSsrc = ssrc;
+      this.lostBefore = this.stats.packetsLost;
+      this.receivedBefore = this.stats.packetsReceived - 1;
+      this.baseSeq = undefined;
+      this.cycles = 0;
+    }
     if (this.baseSeq === undefined) {
       this.baseSeq = seq;
       this.maxSeq = seq;
@@ -199,7 +212,7 @@ export class RtpSession extends Disposable {
       this.maxSeq = seq;
     }
     const expected = this.cycles + this.maxSeq - this.baseSeq + 1;
-    this.stats.packetsLost = Math.max(0, expected - this.stats.packetsReceived);
+    this.stats.packetsLost = this.lostBefore + Math.max(0, expected - (this.stats.packetsReceived - this.receivedBefore));
   }
 
   private onEvent(payload: Buffer, ts: number): void {

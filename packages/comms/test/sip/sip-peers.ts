@@ -2,8 +2,8 @@
 // free loopback ports, audio generated with sox and measured with sox.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -117,10 +117,71 @@ export function soxStat(path: string): { seconds: number; rms: number; maxAmplit
 }
 
 /** Waits until `predicate` holds, polling every 20 ms, failing after `ms`. */
-export async function until(predicate: () => boolean, ms: number, what: string): Promise<void> {
+export async function until(predicate: () => boolean, ms: number, what: string | (() => string)): Promise<void> {
   const end = Date.now() + ms;
   while (!predicate()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Starts baresip as an agent's softphone: its own config folder under `dir`, no audio device (a
+ * 440 Hz sine WAV as microphone, the aubridge player as speaker), auto-answer, digest credentials, and
+ * the ctrl_tcp module so that the test can hang up. Killed in afterAll by {@link killPeers}.
+ */
+export function baresip(options: {
+  readonly dir: string;
+  readonly user: string;
+  readonly password: string;
+  readonly registrarPort: number;
+  readonly sipPort: number;
+  readonly ctrlPort: number;
+  readonly timeoutMs?: number;
+}): { readonly child: ChildProcess; readonly output: () => string; command(name: string): Promise<void> } {
+  const conf = join(options.dir, `baresip-${options.user}`);
+  mkdirSync(conf, { recursive: true });
+  // The microphone: 20 s of a 440 Hz sine at 8 kHz (aufile needs the codec's rate; ausine only does 48 kHz).
+  const mic = join(conf, 'mic.wav');
+  execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-b', '16', mic, 'synth', '20', 'sine', '440', 'vol', '0.5']);
+  writeFileSync(join(conf, 'config'), [
+    `sip_listen ${LOOPBACK}:${options.sipPort}`,
+    'module_path /usr/lib/baresip/modules',
+    'module g711.so',
+    'module aufile.so',
+    'module aubridge.so',
+    'module_app account.so',
+    'module_app menu.so',
+    'module_app ctrl_tcp.so',
+    `ctrl_tcp_listen ${LOOPBACK}:${options.ctrlPort}`,
+    `audio_source aufile,${mic}`,
+    'audio_player aubridge,caruso',
+    'audio_alert aubridge,caruso',
+    `rtp_ports 40000-40100`,
+    'dns_server 127.0.0.1:53',
+    '',
+  ].join('\n'));
+  writeFileSync(join(conf, 'accounts'),
+    `<sip:${options.user}@${LOOPBACK}:${options.registrarPort};transport=udp>;auth_pass=${options.password};answermode=auto;regint=600;audio_codecs=PCMU\n`);
+  const child = spawn('baresip', ['-f', conf], { cwd: conf, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.on('close', () => running.delete(child));
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-20000); });
+  child.stderr?.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-20000); });
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 25_000);
+  child.on('close', () => clearTimeout(timer));
+  return {
+    child,
+    output: () => output,
+    command: (name: string) => new Promise<void>((resolve, reject) => {
+      const json = JSON.stringify({ command: name, token: 't1' });
+      const socket = createConnection({ host: LOOPBACK, port: options.ctrlPort }, () => {
+        socket.end(`${Buffer.byteLength(json)}:${json},`);
+      });
+      socket.on('error', reject);
+      socket.on('close', () => resolve());
+      setTimeout(() => socket.destroy(), 1000);
+    }),
+  };
 }
