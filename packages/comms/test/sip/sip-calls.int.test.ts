@@ -129,5 +129,22 @@ if (requireOrSkip('SIPp and sox', has('sipp') && has('sox', ['--version']))) {
       expect(Buffer.from(bytes).toString('latin1', 0, 4)).toBe('RIFF');
       expect(events.map((e) => e.type)).toEqual(['call-offered', 'answered', 'recording-finished', 'hung-up']);
     });
+
+    it('puts the caller on hold and back (re-INVITE sendonly, sendrecv) and blind-transfers the call (REFER, 202, BYE)', async () => {
+      sip.onDidEvent((e) => {
+        if (e.type === 'call-offered') sip.answer(e.callId);
+        if (e.type === 'answered') setTimeout(() => sip.hold(e.callId), 300);
+        if (e.type === 'held') sip.unhold(e.callId);
+        if (e.type === 'unheld') sip.transfer(e.callId, `sip:reception@${LOOPBACK}:5999`);
+      });
+      const caller = sipp({
+        scenario: 'caller-hold-transfer.xml', dir, port: await freePort(), mediaPort: await freePort(), remotePort: sip.port, args: ['-m', '1'],
+      });
+      const c = await caller.done;
+      expect({ code: c.code, output: c.code === 0 ? '' : c.output }).toEqual({ code: 0, output: '' });
+      expect(events.map((e) => e.type)).toEqual(['call-offered', 'answered', 'held', 'unheld', 'transferred']);
+      expect(events.at(-1)).toMatchObject({ destination: `sip:reception@${LOOPBACK}:5999` });
+      expect(sip.activeCalls).toBe(0);
+    });
   });
 }
