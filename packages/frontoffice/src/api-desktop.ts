@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CommunicationServer, ContactSnapshot } from '@caruso/comms';
-import type { DialogueEngine, SessionView } from '@caruso/dialogue';
+import type { DialogueEngine, SessionView, Variables } from '@caruso/dialogue';
 import type { BusinessObjects, ObjectRecord } from '@caruso/objects';
 import type { Logger } from '@caruso/kernel';
 import type { Application } from './common/application.js';
@@ -46,6 +46,30 @@ function contactAddress(c: ContactSnapshot): string | undefined {
     if (typeof v === 'string' && v !== '') return v;
   }
   return undefined;
+}
+
+/**
+ * The contact's data as a script's initial variables: every text, number or true/false value the
+ * channel or the IVR put on the contact (IVR answers arrive spread into the data), plus `caller`
+ * (the calling number or address) and `dialled`, so an identify-caller script can skip its questions.
+ * Note: nested values (self-service `answers`) are flattened one level, the IVR's own keys win.
+ */
+export function contactVariables(c: ContactSnapshot): Variables {
+  const vars: Variables = {};
+  const put = (k: string, v: unknown): void => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(k)) return;
+    if (typeof v === 'string' && v.length <= 4000) vars[k] = v;
+    else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean') vars[k] = v;
+  };
+  const answers = c.data['answers'];
+  if (answers && typeof answers === 'object' && !Array.isArray(answers)) for (const [k, v] of Object.entries(answers)) put(k, v);
+  for (const [k, v] of Object.entries(c.data)) put(k, v);
+  const address = contactAddress(c);
+  if (address !== undefined && vars['caller'] === undefined) vars['caller'] = address;
+  if (vars['dialled'] === undefined) vars['dialled'] = typeof c.data['dialled'] === 'string' ? c.data['dialled'] : '';
+  vars['contactChannel'] = c.channel;
+  vars['contactQueue'] = c.queueId;
+  return vars;
 }
 
 function view(v: SessionView): Record<string, unknown> {
@@ -235,7 +259,7 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
     const object = b['object'] === undefined ? undefined : str(b['object'], 'object', 100);
     if (object !== undefined && !deps.permissions.on(p.role, object)?.actions.has('read')) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: `object ${object}` });
     const recordId = b['recordId'] === undefined ? undefined : String(b['recordId']).slice(0, 200);
-    const vars: Record<string, string> = {};
+    const vars: Variables = contact ? contactVariables(contact) : {};
     const address = contact ? contactAddress(contact) : undefined;
     const v = await deps.dialogue().startSession(script, { channel: 'agent', vars });
     await deps.store.addScriptSession({ sessionId: v.sessionId, owner: `user:${p.name}`, queue: contact?.queueId, object, recordKey: recordId, written: false });

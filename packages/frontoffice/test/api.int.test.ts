@@ -195,7 +195,7 @@ describe('front-office REST API (real HTTP on 127.0.0.1, SQLite)', () => {
       expect((await agent.post('/api/agent/pause', { reason: 'nap' })).status).toBe(400);
       expect(((await agent.post('/api/agent/pause', { reason: 'break' })).body as { agent: { state: string; pauseReason: string } }).agent).toMatchObject({ state: 'paused', pauseReason: 'break' });
       await agent.post('/api/agent/ready');
-      const contact = await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: '+3212345678' } });
+      const contact = await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: '+3212345678', dialled: '+3280012345', account: 'A-77', meterDigits: 5, '<bad key>': 'x', nested: { no: 1 } } });
       const st = (await agent.get('/api/agent')).body as { offers: { offerId: string; contactId: string }[] };
       expect(st.offers).toHaveLength(1);
       const pop = (await agent.get(`/api/contacts/${contact.id}`)).body as { screenPop: { matches: { id: number }[] }; script: string };
@@ -205,6 +205,10 @@ describe('front-office REST API (real HTTP on 127.0.0.1, SQLite)', () => {
       expect((await agent.post(`/api/agent/offers/${encodeURIComponent(st.offers[0]!.offerId)}/accept`)).status).toBe(200);
       const s = (await agent.post('/api/scripts/sessions', { contactId: contact.id, object: 'Customer', recordId: cust.data.id })).body as { sessionId: string; revision: number; step: { kind: string } };
       expect(s.step.kind).toBe('question');
+      const started = await asm.dialogue.state(s.sessionId);
+      expect(started.vars).toMatchObject({ caller: '+3212345678', dialled: '+3280012345', account: 'A-77', meterDigits: 5, contactQueue: 'support' });
+      expect(Object.keys(started.vars)).not.toContain('<bad key>');
+      expect(Object.keys(started.vars)).not.toContain('nested');
       let v = (await agent.post(`/api/scripts/sessions/${s.sessionId}/answer`, { value: 'water' })).body as { revision: number; step: { node: string; error?: string } };
       expect(v.step.node).toBe('postcode');
       v = (await agent.post(`/api/scripts/sessions/${s.sessionId}/answer`, { value: '0123 AB' })).body as typeof v;
