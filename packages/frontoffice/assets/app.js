@@ -292,7 +292,7 @@ function desktopPage() {
   }
   function showWrapUp(o) {
     const code = h('select', { id: 'wrap-code' }, d.wrapUpCodes.map((c) => h('option', { value: c.code, text: c.label })));
-    const notes = h('textarea', { id: 'wrap-notes', rows: '3' });
+    const notes = h('textarea', { id: 'wrap-notes', rows: '3', maxlength: '2000' });
     wrapPanel.hidden = false;
     wrapPanel.replaceChildren(h('h2', { id: 'wrap-title', text: t('desktop.wrapUp') }), h('form', { onsubmit: async (ev) => {
       ev.preventDefault();

@@ -196,21 +196,24 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
   });
   fastify.post('/api/contacts/:id/wrap-up', async (req) => {
     const p = need(req, ['agent'], 'wrap up contacts');
-    const id = (req.params as { id: string }).id;
+    const agentId = agentOf(p);
+    const id = str((req.params as { id: string }).id, 'contact', 100);
     const b = body(req, ['code', 'notes', 'object', 'recordId', 'channel']);
     const code = str(b['code'], 'code', 64);
     if (!app.desktop.wrapUpCodes.some((c) => c.code === code)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: `unknown wrap-up code ${code.slice(0, 64)}` });
-    const notes = str(b['notes'], 'notes', 4000, true);
+    if (!/^[A-Za-z0-9._:-]{1,64}$/.test(code)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'a wrap-up code is letters, digits and . _ : - (at most 64)' });
+    const notes = str(b['notes'], 'notes', 2000, true);
     const object = b['object'] === undefined ? undefined : str(b['object'], 'object', 100);
     const recordId = b['recordId'] === undefined ? undefined : String(b['recordId']).slice(0, 200);
     if (object !== undefined && !deps.permissions.on(p.role, object)?.actions.has('read')) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: `object ${object}` });
     const channel = b['channel'] === undefined ? 'call' : str(b['channel'], 'channel', 20);
-    await deps.store.addInteraction({ contactId: str(id, 'contact', 100), channel, object, recordKey: recordId, agent: p.name, code, notes, at: new Date().toISOString() });
     const comms = deps.comms();
-    const agentId = agentOf(p);
     const live = comms.contact(id);
     if (live && live.agentIds.includes(agentId)) await comms.complete(id, 'agent');
-    if (comms.agent(agentId).state === 'wrap-up') await comms.finishWrapUp(agentId);
+    // The disposition goes into the contact event log (reports and the monitor read it there); the
+    // communication server refuses (409) a contact this agent did not end, and nothing is recorded.
+    await comms.wrapUp(agentId, id, code, notes ? { note: notes } : {});
+    await deps.store.addInteraction({ contactId: id, channel, object, recordKey: recordId, agent: p.name, code, notes, at: new Date().toISOString() });
     return agentState(agentId);
   });
 

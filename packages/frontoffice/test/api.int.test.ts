@@ -225,6 +225,14 @@ describe('front-office REST API (real HTTP on 127.0.0.1, SQLite)', () => {
       expect((await agent.post(`/api/contacts/${contact.id}/wrap-up`, { code: 'bogus' })).status).toBe(400);
       const w = await agent.post(`/api/contacts/${contact.id}/wrap-up`, { code: 'solved', notes: 'Power fault logged', object: 'Customer', recordId: cust.data.id });
       expect((w.body as { agent: { state: string } }).agent.state).toBe('ready');
+      const disposition = (await asm.events.read({ contactId: contact.id })).filter((e) => e.kind === 'disposition');
+      expect(disposition).toEqual([expect.objectContaining({ agentId: 'anna', queueId: 'support', reason: 'solved', data: { note: 'Power fault logged' } })]);
+      const again = await agent.post(`/api/contacts/${contact.id}/wrap-up`, { code: 'solved', notes: 'x'.repeat(2001) });
+      expect(again.status).toBe(400);
+      const stranger = await agent.post('/api/contacts/no-such-contact/wrap-up', { code: 'solved' });
+      expect(stranger.status).toBe(409);
+      expect((stranger.body as { error: { code: string } }).error.code).toBe('CARUSO_COMMS_CONTACT_STATE');
+      expect((await supervisor.post(`/api/contacts/${contact.id}/wrap-up`, { code: 'solved' })).status).toBe(403);
       const t = (await agent.get(`/api/objects/Customer/${cust.data.id}/timeline`)).body as { entries: { kind: string; code?: string; notes?: string }[] };
       expect(t.entries.find((e) => e.kind === 'contact')).toMatchObject({ code: 'solved', notes: 'Power fault logged' });
       const wb = (await supervisor.get('/api/wallboard')).body as { agents: Record<string, number>; queues: { queueId: string }[] };

@@ -4,7 +4,8 @@
  * HTTP client that keeps the session cookie and CSRF token.
  */
 import { createServiceManager, type ServiceManager } from '@caruso/kernel';
-import { CommunicationServer, commsService, type AgentConfig, type QueueConfig } from '@caruso/comms';
+import { CommunicationServer, ContactEventLog, commsService, contactEventLogService, type AgentConfig, type QueueConfig } from '@caruso/comms';
+import { Monitor, monitorService, type MonitorOptions } from '@caruso/monitor';
 import { DialogueEngine, dialogueEngineService } from '@caruso/dialogue';
 import { BusinessObjects, businessObjectsService } from '@caruso/objects';
 import { StorageManager, storageService } from '@caruso/storage';
@@ -22,6 +23,8 @@ export interface TestAssemblyOptions {
   readonly agents?: readonly AgentConfig[];
   readonly users?: readonly (User & { readonly password: string })[];
   readonly server?: FrontOfficeServiceOptions['server'];
+  /** Registers a monitor service with these options (none by default: the wallboard then uses its own figures). */
+  readonly monitor?: MonitorOptions;
 }
 
 export interface TestAssembly {
@@ -30,6 +33,10 @@ export interface TestAssembly {
   readonly objects: BusinessObjects;
   readonly comms: CommunicationServer;
   readonly dialogue: DialogueEngine;
+  /** The contact event log shared by the communication server (and the monitor, when registered). */
+  readonly events: ContactEventLog;
+  /** The monitor, when `monitor` options were given. */
+  readonly monitor: Monitor | undefined;
   stop(): Promise<void>;
 }
 
@@ -38,6 +45,8 @@ export async function startTestAssembly(o: TestAssemblyOptions): Promise<TestAss
   manager.register(StorageManager, storageService(o.db));
   manager.register(BusinessObjects, businessObjectsService({ model: o.model, schema: 'migrate' }));
   manager.register(DialogueEngine, dialogueEngineService({ folder: o.scripts, watch: false }));
+  manager.register(ContactEventLog, contactEventLogService());
+  if (o.monitor) manager.register(Monitor, monitorService({ ...o.monitor, services: manager }));
   manager.register(CommunicationServer, commsService({ queues: o.queues ?? [{ id: 'support', wrapUpMs: 600_000 }], agents: o.agents ?? [] }));
   const handle = manager.register(FrontOffice, frontOfficeService({ application: o.application, port: 0, users: o.users ?? [], ...(o.server ? { server: o.server } : {}) }));
   await manager.start();
@@ -49,6 +58,8 @@ export async function startTestAssembly(o: TestAssemblyOptions): Promise<TestAss
     objects: manager.get(BusinessObjects),
     comms: manager.get(CommunicationServer),
     dialogue: manager.get(DialogueEngine),
+    events: manager.get(ContactEventLog),
+    monitor: o.monitor ? manager.get(Monitor) : undefined,
     stop: () => manager.stop(),
   };
 }
