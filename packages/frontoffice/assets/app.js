@@ -304,7 +304,20 @@ function desktopPage() {
       scriptPanel.replaceChildren(h('h2', { id: 'script-title', text: t('desktop.script') }));
       if (record) document.getElementById('tl').replaceChildren(await timeline(record.object, record.rec[def.key[0]]));
       announce(t('desktop.waiting'));
-    } }, h('label', { for: 'wrap-code', text: t('desktop.wrapUpCode') }), code, h('label', { for: 'wrap-notes', text: t('desktop.notes') }), notes, h('p', {}, h('button', { type: 'submit', id: 'btn-wrapup', text: t('desktop.finish') }))));
+    } }, h('label', { for: 'wrap-code', text: t('desktop.wrapUpCode') }), code, h('label', { for: 'wrap-notes', text: t('desktop.notes') }), notes, h('p', {}, h('button', { type: 'submit', id: 'btn-wrapup', text: t('desktop.finish') }))), callbackForm(o));
+  }
+  // A callback promised to the customer: a local date and time, sent as an ISO instant.
+  function callbackForm(o) {
+    const when = h('input', { id: 'cb-at', type: 'datetime-local', required: 'required' });
+    const num = h('input', { id: 'cb-number', type: 'tel', maxlength: '32', placeholder: t('desktop.callbackNumber') });
+    return h('form', { id: 'callback-form', onsubmit: async (ev) => {
+      ev.preventDefault();
+      const at = new Date(when.value);
+      if (Number.isNaN(at.getTime())) return;
+      const r = await act('POST', `/api/contacts/${encodeURIComponent(o.contactId)}/callback`, { at: at.toISOString(), ...(num.value ? { number: num.value } : {}) });
+      if (r) announce(`${t('desktop.callbackScheduled')} ${at.toLocaleString()}`);
+    } }, h('label', { for: 'cb-at', text: t('desktop.callbackAt') }), when, h('label', { for: 'cb-number', text: t('desktop.callbackNumber') }), num,
+    h('p', {}, h('button', { type: 'submit', class: 'secondary', id: 'btn-callback', text: t('desktop.scheduleCallback') })));
   }
   document.addEventListener('keydown', (ev) => {
     if (ev.key === 'F2') { ev.preventDefault(); ready.click(); }
