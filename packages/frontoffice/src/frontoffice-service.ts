@@ -5,6 +5,7 @@
  */
 import type { ServiceContext, ServiceDefinition } from '@caruso/kernel';
 import { CommunicationServer } from '@caruso/comms';
+import { Monitor } from '@caruso/monitor';
 import { DialogueEngine } from '@caruso/dialogue';
 import { BusinessObjects } from '@caruso/objects';
 import { StorageManager } from '@caruso/storage';
@@ -38,6 +39,7 @@ const DEPENDENCIES = {
   objects: { token: BusinessObjects },
   dialogue: { token: DialogueEngine },
   comms: { token: CommunicationServer },
+  monitor: { token: Monitor, optional: true },
 } as const;
 
 /**
@@ -56,7 +58,7 @@ export function frontOfficeService(options: FrontOfficeServiceOptions): ServiceD
     version: FRONTOFFICE_SERVICE_VERSION,
     dependencies: DEPENDENCIES,
     startTimeoutMs: 30_000,
-    create: ({ storage, objects, dialogue, comms }) => {
+    create: ({ storage, objects, dialogue, comms, monitor }) => {
       let server: FrontOfficeServer | undefined;
       let application: Application | undefined;
       const store = new FrontOfficeStore(storage);
@@ -77,7 +79,7 @@ export function frontOfficeService(options: FrontOfficeServiceOptions): ServiceD
           await store.migrate();
           const existing = new Set((await store.users()).map((u) => u.name));
           for (const u of options.users ?? []) if (!existing.has(u.name)) await store.addUser({ name: u.name, role: u.role, agentId: u.agentId }, u.password);
-          server = createFrontOfficeServer({ app: application, objects, store, comms: () => comms, dialogue: () => dialogue, logger: ctx.logger, ...(options.server ?? {}) });
+          server = createFrontOfficeServer({ app: application, objects, store, comms: () => comms, dialogue: () => dialogue, monitor: () => monitor, logger: ctx.logger, ...(options.server ?? {}) });
           const url = await server.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
           ctx.logger.info({ url }, 'front office listening');
         },

@@ -12,6 +12,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { DisposableStore, isCarusoError, silentLogger, toDisposable, type Logger } from '@caruso/kernel';
 import type { CommunicationServer } from '@caruso/comms';
 import type { DialogueEngine } from '@caruso/dialogue';
+import type { Monitor, MonitorPrincipal } from '@caruso/monitor';
 import type { BusinessObjects } from '@caruso/objects';
 import { registerDesktopApi, startSelfService, wallboardFigures } from './api-desktop.js';
 import { registerObjectsApi } from './api-objects.js';
@@ -30,6 +31,8 @@ export interface FrontOfficeServerOptions {
   readonly store: FrontOfficeStore;
   readonly comms: () => CommunicationServer;
   readonly dialogue: () => DialogueEngine;
+  /** The live monitor when one is registered: its hub is mounted at `/ws/monitor`. */
+  readonly monitor?: () => Monitor | undefined;
   readonly logger?: Logger;
   /** Largest accepted request body in bytes. Default 64 KiB. */
   readonly bodyLimit?: number;
@@ -204,7 +207,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   registerDesktopApi(fastify, { app, objects, permissions, store, comms: options.comms, dialogue: options.dialogue, agentIds, logger });
   fastify.get('/api/wallboard', async (req) => {
     need(req, ['supervisor', 'administrator'], 'see the wallboard');
-    return wallboardFigures({ app, comms: options.comms, agentIds }, options.queues ?? []);
+    return { ...(await wallboardFigures({ app, comms: options.comms, agentIds }, options.queues ?? [])), monitor: options.monitor?.() !== undefined };
   });
 
   // ---- pages and assets -----------------------------------------------------------------------
@@ -283,6 +286,24 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     const cookies = parseCookies(req.headers.cookie);
     const p: Principal | undefined = sessions.get(cookies[SESSION_COOKIE]);
     if (!p) return refuse(socket, 401, 'Unauthorized');
+    if (path === '/ws/monitor') {
+      // The monitor's own hub: supervisors (and administrators) see every topic, agents only their own.
+      const principal: MonitorPrincipal | undefined =
+        p.role === 'supervisor' || p.role === 'administrator' ? { name: p.name, role: 'supervisor' } : p.role === 'agent' && p.agentId !== undefined ? { name: p.name, role: 'agent', agentId: p.agentId } : undefined;
+      if (!principal) return refuse(socket, 403, 'Forbidden');
+      const monitor = options.monitor?.();
+      if (!monitor) return refuse(socket, 503, 'Service Unavailable');
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        try {
+          const attached = monitor.attach(ws, principal);
+          ws.on('close', () => attached.dispose());
+        } catch (err) {
+          logger.warn({ err: (err as Error).message }, 'monitor refused a socket');
+          ws.close(1011, 'monitor unavailable');
+        }
+      });
+      return;
+    }
     const allowed = path === '/ws/agent' ? p.role === 'agent' && p.agentId !== undefined : path === '/ws/wallboard' ? p.role === 'supervisor' || p.role === 'administrator' : undefined;
     if (allowed === undefined) return refuse(socket, 404, 'Not Found');
     if (!allowed) return refuse(socket, 403, 'Forbidden');

@@ -1,0 +1,125 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { ApiClient, startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
+import { fixturePath } from './fixture.js';
+
+const PW = 'correct horse battery';
+const USERS = [
+  { name: 'anna', role: 'agent' as const, agentId: 'anna', password: PW },
+  { name: 'sam', role: 'supervisor' as const, agentId: undefined, password: PW },
+];
+
+interface Msg { readonly type: string; readonly topic?: string; readonly code?: string; readonly value?: unknown }
+
+/** Opens a socket with the client's session cookie; resolves with the socket and a message queue, or the refusal status. */
+function open(url: string, path: string, client?: ApiClient): Promise<{ ws: WebSocket; next: (pred: (m: Msg) => boolean) => Promise<Msg> } | number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${url.replace('http', 'ws')}${path}`, { headers: client ? { cookie: client.cookieHeader() } : {} });
+    const seen: Msg[] = [];
+    const waiters: { pred: (m: Msg) => boolean; done: (m: Msg) => void }[] = [];
+    ws.on('message', (data: Buffer) => {
+      const m = JSON.parse(data.toString()) as Msg;
+      seen.push(m);
+      for (const w of [...waiters]) if (w.pred(m)) { waiters.splice(waiters.indexOf(w), 1); w.done(m); }
+    });
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.on('error', reject);
+    ws.on('open', () =>
+      resolve({
+        ws,
+        next: (pred) => {
+          const m = seen.find(pred);
+          return m ? Promise.resolve(m) : new Promise((done) => waiters.push({ pred, done }));
+        },
+      }),
+    );
+  });
+}
+
+async function loggedIn(url: string, name: string): Promise<ApiClient> {
+  const c = new ApiClient(url);
+  if ((await c.login(name, PW)).status !== 200) throw new Error(`log-in of ${name} failed`);
+  return c;
+}
+
+describe('front office /ws/monitor (the monitor hub on the front office server)', () => {
+  let dir: string;
+  let asm: TestAssembly;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'caruso-fo-mon-'));
+    asm = await startTestAssembly({
+      db: `sqlite:${join(dir, 'crm.db')}`,
+      model: fixturePath('crm.model.xml'),
+      application: fixturePath('crm.app.xml'),
+      scripts: fixturePath('scripts'),
+      agents: [{ id: 'anna', queues: [{ queueId: 'support' }] }],
+      users: USERS,
+      monitor: { thresholdMs: 20_000 },
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    await asm?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives a supervisor every topic and the wallboard says the monitor is there', async () => {
+    const sam = await loggedIn(asm.url, 'sam');
+    expect(((await sam.get('/api/wallboard')).body as { monitor: boolean }).monitor).toBe(true);
+    const s = await open(asm.url, '/ws/monitor', sam);
+    if (typeof s === 'number') throw new Error(`refused with ${s}`);
+    s.ws.send(JSON.stringify({ type: 'subscribe', topic: 'center' }));
+    expect((await s.next((m) => m.type === 'snapshot' || m.type === 'error')).type).toBe('snapshot');
+    s.ws.close();
+  });
+
+  it('gives an agent only their own figures', async () => {
+    const anna = await loggedIn(asm.url, 'anna');
+    const s = await open(asm.url, '/ws/monitor', anna);
+    if (typeof s === 'number') throw new Error(`refused with ${s}`);
+    s.ws.send(JSON.stringify({ type: 'subscribe', topic: 'center' }));
+    expect(await s.next((m) => m.type === 'error' || m.type === 'snapshot')).toMatchObject({ type: 'error', code: 'CARUSO_MONITOR_FORBIDDEN' });
+    s.ws.send(JSON.stringify({ type: 'subscribe', topic: 'agent:anna' }));
+    expect(await s.next((m) => m.type === 'snapshot')).toMatchObject({ topic: 'agent:anna' });
+    s.ws.close();
+  });
+
+  it('refuses a socket without a session (401)', async () => {
+    expect(await open(asm.url, '/ws/monitor')).toBe(401);
+  });
+});
+
+describe('front office without a monitor service', () => {
+  let dir: string;
+  let asm: TestAssembly;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'caruso-fo-nomon-'));
+    asm = await startTestAssembly({
+      db: `sqlite:${join(dir, 'crm.db')}`,
+      model: fixturePath('crm.model.xml'),
+      application: fixturePath('crm.app.xml'),
+      scripts: fixturePath('scripts'),
+      agents: [{ id: 'anna', queues: [{ queueId: 'support' }] }],
+      users: USERS,
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    await asm?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers 503 on /ws/monitor and keeps the wallboard socket working', async () => {
+    const sam = await loggedIn(asm.url, 'sam');
+    expect(((await sam.get('/api/wallboard')).body as { monitor: boolean }).monitor).toBe(false);
+    expect(await open(asm.url, '/ws/monitor', sam)).toBe(503);
+    const s = await open(asm.url, '/ws/wallboard', sam);
+    if (typeof s === 'number') throw new Error(`refused with ${s}`);
+    expect((await s.next((m) => m.type === 'figures')).type).toBe('figures');
+    s.ws.close();
+  });
+});
