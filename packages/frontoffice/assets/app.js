@@ -309,7 +309,9 @@ function desktopPage() {
   // A callback promised to the customer: a local date and time, sent as an ISO instant.
   function callbackForm(o) {
     const when = h('input', { id: 'cb-at', type: 'datetime-local', required: 'required' });
-    const num = h('input', { id: 'cb-number', type: 'tel', maxlength: '32', placeholder: t('desktop.callbackNumber') });
+    // Prefilled with the caller's number: once the call has ended the server no longer has it.
+    const addr = contact?.contact.address ?? '';
+    const num = h('input', { id: 'cb-number', type: 'tel', maxlength: '32', value: /^\+?[0-9 ()-]{6,32}$/.test(addr) ? addr : '' });
     return h('form', { id: 'callback-form', onsubmit: async (ev) => {
       ev.preventDefault();
       const at = new Date(when.value);
@@ -355,6 +357,57 @@ function wallboardPage() {
   ws.addEventListener('message', (m) => {
     const msg = JSON.parse(m.data);
     if (msg.type === 'figures') render(msg.figures);
+  });
+  void api('GET', '/api/wallboard').then((f) => { if (f?.monitor) monitorPanels(); }, () => undefined);
+}
+
+// The monitor's figures (service level, campaigns, alerts) when a monitor service is registered:
+// its protocol sends a snapshot per topic, then patches (path + value, or path alone to delete).
+function patchValue(value, ops) {
+  let root = window.structuredClone(value);
+  for (const op of ops) {
+    if (op.path.length === 0) { root = window.structuredClone(op.value); continue; }
+    if (root === null || typeof root !== 'object') root = {};
+    let node = root;
+    for (const k of op.path.slice(0, -1)) {
+      if (k === '__proto__' || k === 'constructor' || k === 'prototype') return root;
+      if (node[k] === null || typeof node[k] !== 'object') node[k] = {};
+      node = node[k];
+    }
+    const last = op.path[op.path.length - 1];
+    if (last === '__proto__' || last === 'constructor' || last === 'prototype') return root;
+    if ('value' in op) node[last] = window.structuredClone(op.value); else delete node[last];
+  }
+  return root;
+}
+function monitorPanels() {
+  const box = h('div', { id: 'wb-monitor', class: 'grid' });
+  document.getElementById('wallboard')?.after(box);
+  const values = {};
+  const pct = (x) => `${Math.round((Number(x) || 0) * 100)} %`;
+  const draw = () => {
+    const c = values.center;
+    const sl = h('section', { class: 'panel', 'aria-labelledby': 'wb-sl' }, h('h2', { id: 'wb-sl', text: t('wallboard.serviceLevel') }),
+      c ? [h('div', { id: 'wb-sl-value', class: 'figure', text: pct(c.today.serviceLevel.ofOffered) }),
+        h('p', { text: `${t('wallboard.within')} ${c.today.serviceLevel.thresholdSeconds} s · ${t('wallboard.offered')} ${c.today.offered} · ${t('wallboard.abandoned')} ${c.today.abandoned} · ${t('wallboard.callbacks')} ${c.callbacksPending}` })] : []);
+    const camps = Object.values(values.campaigns?.campaigns ?? {});
+    const cp = h('section', { class: 'panel', 'aria-labelledby': 'wb-camp' }, h('h2', { id: 'wb-camp', text: t('wallboard.campaigns') }),
+      camps.length ? h('table', {}, h('thead', {}, h('tr', {}, ['campaign', 'state', 'dialled', 'answered', 'dropRate'].map((k) => h('th', { scope: 'col', text: t(`wallboard.${k}`) })))),
+        h('tbody', {}, camps.map((x) => h('tr', {}, h('td', { text: x.campaignId }), h('td', { text: x.state }), h('td', { text: String(x.dialled) }), h('td', { text: String(x.answered) }), h('td', { text: pct(x.dropRate) }))))) : h('p', { text: t('wallboard.none') }));
+    const alerts = Object.values(values.alerts?.active ?? {});
+    const al = h('section', { class: 'panel', 'aria-labelledby': 'wb-alerts', 'aria-live': 'polite' }, h('h2', { id: 'wb-alerts', text: t('wallboard.alerts') }),
+      alerts.length ? h('ul', { id: 'wb-alert-list' }, alerts.map((a) => h('li', { 'data-severity': a.severity, text: `${a.severity}: ${a.id} (${a.subject}) ${a.metric} ${a.comparison} → ${a.value}` }))) : h('p', { text: t('wallboard.none') }));
+    box.replaceChildren(sl, cp, al);
+  };
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/monitor`);
+  ws.addEventListener('open', () => { for (const topic of ['center', 'campaigns', 'alerts']) ws.send(JSON.stringify({ type: 'subscribe', topic })); });
+  ws.addEventListener('message', (m) => {
+    const msg = JSON.parse(m.data);
+    if (msg.type === 'snapshot') values[msg.topic] = msg.value;
+    else if (msg.type === 'change') values[msg.topic] = patchValue(values[msg.topic], msg.ops);
+    else if (msg.type === 'missed') ws.send(JSON.stringify({ type: 'subscribe', topic: msg.topic }));
+    else return;
+    draw();
   });
 }
 

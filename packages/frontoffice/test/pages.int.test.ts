@@ -26,6 +26,7 @@ describe('front-office pages in a real Chromium', () => {
         { name: 'anna', role: 'agent', agentId: 'anna', password: PW },
         { name: 'sam', role: 'supervisor', agentId: undefined, password: PW },
       ],
+      monitor: { thresholdMs: 20_000, alerts: [{ id: 'queue-building', metric: 'center.waiting', comparison: '>=', value: 1 }] },
     });
     await asm.objects.repository('Customer').create({ firstName: 'Carla', lastName: '<img src=x onerror=alert(1)>Caller', phone: '+3212345678' }, { actor: 'test' });
     browser = await chromium.launch({
@@ -66,6 +67,7 @@ describe('front-office pages in a real Chromium', () => {
     await login(sup, 'sam');
     await sup.waitForURL('**/wallboard');
     await sup.locator('#wb-waiting-count').waitFor();
+    await sup.locator('#wb-sl-value').waitFor();
     await login(agent, 'anna');
     await agent.waitForURL('**/desktop');
     await agent.locator('#agent-state', { hasText: 'logged-out' }).waitFor();
@@ -77,6 +79,7 @@ describe('front-office pages in a real Chromium', () => {
     // The call arrives as the telephony channel queues it: a call contact with the caller's number.
     await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: '+3212345678' } });
     await agent.locator('#btn-accept').waitFor();
+    await sup.locator('#wb-alert-list li', { hasText: 'queue-building' }).waitFor({ timeout: 5000 });
     await agent.locator('#customer-name').waitFor();
     expect(await agent.locator('#customer-name').textContent()).toBe('Carla <img src=x onerror=alert(1)>Caller');
     expect(await agent.locator('#contact img').count()).toBe(0);
@@ -100,6 +103,12 @@ describe('front-office pages in a real Chromium', () => {
     await agent.screenshot({ path: join(SHOTS, 'desktop-script.png') });
     await agent.locator('#btn-hangup').click();
     await agent.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+    const inTwoHours = new Date(Date.now() + 2 * 3_600_000);
+    const pad = (n: number): string => String(n).padStart(2, '0');
+    await agent.locator('#cb-at').fill(`${inTwoHours.getFullYear()}-${pad(inTwoHours.getMonth() + 1)}-${pad(inTwoHours.getDate())}T${pad(inTwoHours.getHours())}:${pad(inTwoHours.getMinutes())}`);
+    await agent.locator('#btn-callback').click();
+    await agent.locator('#live', { hasText: 'Callback scheduled for' }).waitFor({ state: 'attached' });
+    expect(asm.comms.scheduledCallbacks()).toEqual([expect.objectContaining({ queueId: 'support', number: '+3212345678' })]);
     await agent.locator('#wrap-code').selectOption('solved');
     await agent.locator('#wrap-notes').fill('Power fault at 4321 XY');
     await agent.locator('#btn-wrapup').click();
