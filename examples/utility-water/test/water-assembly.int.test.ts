@@ -90,7 +90,8 @@ describe('examples/utility-water started from its assembly file', () => {
       expect(pop.screenPop.matches[0]).toHaveProperty('householdSize');
 
       const firstDueDate = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10);
-      const answers: Record<string, unknown> = { askNumber: caller['customerNumber'], installments: '2', firstDueDate, confirm: 'ja' };
+      // The caller's number is known from the call, so the identification asks to confirm the name.
+      const answers: Record<string, unknown> = { isCustomer: true, askNumber: caller['customerNumber'], installments: '2', firstDueDate, confirm: 'ja' };
       let view = (await agent.post('/api/scripts/sessions', { contactId: contact.id, object: 'Customer', recordId: customerId })).body as Step & { sessionId: string };
       const sessionId = view.sessionId;
       const nodes: string[] = [];
