@@ -10,7 +10,7 @@ export * from './session-runtime.js';
 export { DialogueErrors, type DialogueErrorCode } from './errors.js';
 export * from './dialogue-engine.js';
 export * from './session-store.js';
-export { StorageSessionStore, DIALOGUE_MIGRATIONS } from './storage-session-store.js';
+export { StorageSessionStore, DIALOGUE_MIGRATIONS, DIALOGUE_SESSIONS_TABLE } from './storage-session-store.js';
 export * from './script-store.js';
 export * from './script-services.js';
 export { createDialogueEngine, type DialogueEngineOptions } from './internal/dialogue-engine-impl.js';

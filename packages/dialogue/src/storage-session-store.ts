@@ -8,6 +8,13 @@ import { DialogueErrors } from './errors.js';
 import type { SessionState } from './session-runtime.js';
 import type { SessionStore, StoredScriptVersion } from './session-store.js';
 
+/**
+ * The table of the persisted sessions (one row per session: script, version, channel, status,
+ * `state` JSON with the node it stands at, `created_at`/`updated_at` ISO times). The monitor's
+ * script-outcome reports read it.
+ */
+export const DIALOGUE_SESSIONS_TABLE = 'dialogue_sessions';
+
 /** The migrations of the dialogue engine's tables (scope `dialogue`). */
 export const DIALOGUE_MIGRATIONS: readonly Migration[] = [
   {
