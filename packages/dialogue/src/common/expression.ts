@@ -12,7 +12,6 @@
 import {
   compileExpression,
   compileExpressionPattern,
-  EXPRESSION_FUNCTIONS,
   evaluateExpression,
   expressionEquals,
   formatExpressionValue,
@@ -22,7 +21,6 @@ import {
   referencedExpressionNames,
   type BinaryOperator,
   type ExpressionContext,
-  type ExpressionFunction,
   type ExpressionNode,
   type ExpressionValue,
   type ParsedExpression,
@@ -45,20 +43,6 @@ export type EvalContext = ExpressionContext;
 export const MAX_EXPRESSION_LENGTH = KERNEL_MAX_EXPRESSION_LENGTH;
 /** Longest regular expression accepted by `matches` and `pattern`. */
 export const MAX_PATTERN_LENGTH = KERNEL_MAX_PATTERN_LENGTH;
-
-/**
- * The functions dialogue scripts had before the languages were merged.
- * @deprecated Scripts may call every function of `EXPRESSION_FUNCTIONS` (@caruso/kernel), which
- * adds `concat`, `substr`, `isEmpty`, `year`, `month` and `day`; this view stays only for callers
- * that list the old set.
- */
-export const FUNCTIONS: Readonly<Record<string, ExpressionFunction>> = Object.freeze(
-  Object.fromEntries(
-    ['len', 'lower', 'upper', 'trim', 'contains', 'startsWith', 'endsWith', 'matches', 'empty', 'round', 'floor', 'ceil', 'abs', 'min', 'max', 'number', 'string', 'coalesce', 'today', 'now', 'daysBetween', 'addDays'].map(
-      (name) => [name, EXPRESSION_FUNCTIONS[name] as ExpressionFunction],
-    ),
-  ),
-);
 
 /**
  * Parses and checks an expression. Throws {@link ExpressionError} with the offset of the problem.
