@@ -299,6 +299,18 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
       after = page[page.length - 1]!.seq;
     }
     const { waiting, connected, scheduled } = openContacts(events);
+    // Each agent's last queue choice (setAgentQueues) holds again.
+    const choices = new Map<string, unknown>();
+    for (const e of events) if (e.kind === 'agent-queues-changed' && e.agentId !== undefined) choices.set(e.agentId, e.data?.['queues']);
+    const agents = new Set(router.agentIds());
+    for (const [agentId, queues] of choices) {
+      if (!agents.has(agentId) || !Array.isArray(queues)) continue;
+      try {
+        router.setAgentQueues(agentId, queues.map((q: { queueId?: unknown; level?: unknown }) => ({ queue: String(q.queueId), ...(typeof q.level === 'number' ? { level: q.level } : {}) })), { restore: true });
+      } catch (err) {
+        logger.warn({ err, agent: agentId }, "an agent's queue choice names a queue no longer configured or allowed; the configured queues hold");
+      }
+    }
     const queues = new Set(router.queueIds());
     let recovered = 0;
     for (const spec of waiting) {
@@ -423,7 +435,17 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
 
   addQueue = (c: QueueConfig) => this.change((r) => r.addQueue(c));
   addAgent = (c: AgentConfig) => this.change((r) => r.addAgent(c));
-  login = (id: string) => this.change((r) => r.login(id));
+  login: CommunicationServer['login'] = (id, o) =>
+    this.change((r) => {
+      if (o?.queues !== undefined) {
+        r.agent(id);
+        r.setAgentQueues(id, o.queues);
+      }
+      r.login(id);
+    });
+  setAgentQueues: CommunicationServer['setAgentQueues'] = (id, queues) => this.change((r) => r.setAgentQueues(id, queues));
+  agentQueues: CommunicationServer['agentQueues'] = (id) => this.r.agentQueues(id);
+  listQueues: CommunicationServer['listQueues'] = () => this.r.queueIds();
   logout = (id: string, o?: { readonly force?: boolean }) => this.change((r) => r.logout(id, o));
   pause = (id: string, reason: string) => this.change((r) => r.pause(id, reason));
   resume = (id: string) => this.change((r) => r.resume(id));

@@ -1,6 +1,6 @@
 import { createToken, type Event } from '@caruso/kernel';
 import type { CampaignProgress } from './campaigns/campaign-dialer.js';
-import type { AgentConfig, AgentSnapshot, Channel, ContactSnapshot, ContactSpec, ExitReason, Offer, QueueConfig } from './model.js';
+import type { AgentConfig, AgentQueueChoice, AgentQueues, AgentSnapshot, Channel, ContactSnapshot, ContactSpec, ExitReason, Offer, QueueConfig } from './model.js';
 import type { AgentStateChange, ContactConnected, ContactExit, QueuePosition, QueueStatus, ScheduledCallback, ScheduledCallbackSpec, WithdrawReason } from './queue-router.js';
 
 /** A wrap-up in progress: a contact the agent ended and has not yet given a disposition for. */
@@ -34,8 +34,25 @@ export interface CommunicationServer {
   addQueue(config: QueueConfig): Promise<void>;
   /** Adds an agent, logged out (CARUSO_COMMS_INVALID_AGENT, CARUSO_COMMS_UNKNOWN_QUEUE, CARUSO_COMMS_DUPLICATE). */
   addAgent(config: AgentConfig): Promise<void>;
-  /** Logs an agent in, ready (CARUSO_COMMS_UNKNOWN_AGENT). Logging in twice is harmless. */
-  login(agentId: string): Promise<void>;
+  /**
+   * Logs an agent in, ready (CARUSO_COMMS_UNKNOWN_AGENT). Logging in twice is harmless.
+   * With `queues`, the agent serves those queues from now on (as `setAgentQueues`, checked first:
+   * a bad choice rejects and the agent stays logged out).
+   */
+  login(agentId: string, options?: { readonly queues?: readonly AgentQueueChoice[] }): Promise<void>;
+  /**
+   * The queues the agent serves from now on, each with a level (default: the configured level for
+   * that queue, else 1); effective for the next routing decision, logged as `agent-queues-changed`
+   * and kept across a restart. Offers ringing and contacts connected from a queue left stay.
+   * Rejects with CARUSO_COMMS_UNKNOWN_AGENT, CARUSO_COMMS_INVALID_AGENT (a malformed list or a queue
+   * chosen twice), CARUSO_COMMS_UNKNOWN_QUEUE, or CARUSO_COMMS_QUEUE_NOT_ALLOWED (outside
+   * `agentQueues(agentId).allowed`), changing nothing.
+   */
+  setAgentQueues(agentId: string, queues: readonly AgentQueueChoice[]): Promise<void>;
+  /** The queues an agent serves now (`selected`), those of its configuration, and those it may choose (`allowed`). */
+  agentQueues(agentId: string): AgentQueues;
+  /** The ids of every configured queue, in configuration order. */
+  listQueues(): string[];
   /** Logs out; with `force` the agent's connected contacts go back in line (else CARUSO_COMMS_AGENT_STATE while connected). */
   logout(agentId: string, options?: { readonly force?: boolean }): Promise<void>;
   /** Pauses a logged-in agent with a reason code (`break`, `training` …); CARUSO_COMMS_AGENT_STATE when logged out. */

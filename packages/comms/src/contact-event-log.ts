@@ -31,6 +31,7 @@ export type ContactEventKind =
   | 'agent-logged-in'
   | 'agent-logged-out'
   | 'agent-state-changed'
+  | 'agent-queues-changed'
   // campaigns and the dialer
   | 'campaign-started'
   | 'campaign-paused'
@@ -44,7 +45,7 @@ export const CONTACT_EVENT_KINDS: readonly ContactEventKind[] = [
   'queue-entered', 'offered', 'ring-no-answer', 'rejected', 'connected', 'held', 'retrieved', 'transferred',
   'conferenced', 'completed', 'wrap-up-ended', 'abandoned', 'exited', 'disposition', 'voicemail-left',
   'voicemail-notified', 'callback-scheduled', 'callback-attempted', 'callback-completed', 'agent-logged-in',
-  'agent-logged-out', 'agent-state-changed', 'campaign-started', 'campaign-paused', 'campaign-stopped',
+  'agent-logged-out', 'agent-state-changed', 'agent-queues-changed', 'campaign-started', 'campaign-paused', 'campaign-stopped',
   'dial-attempt', 'dial-result', 'dial-drop',
 ];
 

@@ -7,6 +7,7 @@ export const CommsErrors = defineErrors({
   CARUSO_COMMS_INVALID_CONTACT: { message: 'contact {contact}: {reason}' },
   CARUSO_COMMS_UNKNOWN_QUEUE: { message: 'no queue {queue}; known queues: {known}', status: 404 },
   CARUSO_COMMS_UNKNOWN_AGENT: { message: 'no agent {agent}', status: 404 },
+  CARUSO_COMMS_QUEUE_NOT_ALLOWED: { message: 'agent {agent} may not serve queue {queue}; allowed: {allowed}', status: 403 },
   CARUSO_COMMS_UNKNOWN_CONTACT: { message: 'no active contact {contact}', status: 404 },
   CARUSO_COMMS_UNKNOWN_OFFER: { message: 'no pending offer {offer} (it was answered, withdrawn or timed out)', status: 409 },
   CARUSO_COMMS_DUPLICATE: { message: '{what} {id} already exists', status: 409 },

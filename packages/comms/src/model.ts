@@ -165,6 +165,30 @@ export interface AgentConfig {
   readonly endpoint?: string;
   /** Free attributes (`{ languages: ['nl', 'fr'], seniority: 3, site: 'gent' }`), read by {@link QueueConfig.agentExpression}. */
   readonly attributes?: Readonly<Record<string, AgentAttributeValue>>;
+  /**
+   * The queues the agent may choose at login (`setAgentQueues`) besides those in `queues`.
+   * Default: every queue of the server.
+   */
+  readonly selectableQueues?: readonly string[];
+}
+
+/** One queue an agent chooses to serve (`setAgentQueues`, or `login` with `queues`). */
+export interface AgentQueueChoice {
+  /** The queue id. */
+  readonly queue: string;
+  /** The agent's level in it (default: the level of the agent's configuration for that queue, else 1). */
+  readonly level?: number;
+}
+
+/** The queues of an agent: served now, configured, and allowed to choose. */
+export interface AgentQueues {
+  readonly agentId: string;
+  /** The queues the agent serves now, with their level, in the order chosen. */
+  readonly selected: ReadonlyArray<{ readonly queue: string; readonly level: number }>;
+  /** The queues of the agent's configuration (what the agent serves until a choice is made). */
+  readonly configured: ReadonlyArray<{ readonly queue: string; readonly level: number }>;
+  /** Every queue the agent may choose: the configured ones plus `selectableQueues`, or every queue of the server. */
+  readonly allowed: readonly string[];
 }
 
 /** What the router shows of an agent's state. */

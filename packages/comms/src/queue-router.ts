@@ -7,6 +7,8 @@ import { CommsErrors } from './errors.js';
 import {
   capacityClassOf,
   type AgentConfig,
+  type AgentQueueChoice,
+  type AgentQueues,
   type AgentSnapshot,
   type AgentState,
   type CapacityClass,
@@ -23,7 +25,7 @@ import {
   type RoutingStrategy,
   type SkillRequirement,
 } from './model.js';
-import { sortedRules, validateAgentConfig, validateContactSpec, validateQueue } from './internal/validate.js';
+import { sortedRules, validateAgentConfig, validateAgentQueueChoices, validateContactSpec, validateQueue } from './internal/validate.js';
 import { isOpen, type WeeklyHours } from './opening-hours.js';
 
 /**
@@ -168,8 +170,9 @@ interface QueueRec {
 interface MemberRec {
   readonly agent: AgentRec;
   readonly queue: QueueRec;
-  readonly index: number;
-  readonly level: number;
+  /** Position among the queue's members (linear, round-robin); renumbered when an agent leaves the queue. */
+  index: number;
+  level: number;
   readonly weight: number;
   lastEndedAt: number;
   handled: number;
@@ -193,6 +196,10 @@ interface AgentRec {
   readonly capacity: Record<CapacityClass, number>;
   readonly load: Record<CapacityClass, number>;
   readonly members: MemberRec[];
+  /** The memberships of the configuration (for `agentQueues` and the default weight and level). */
+  readonly configured: readonly { readonly queueId: string; readonly level: number; readonly weight: number }[];
+  /** Queues the agent may choose besides the configured ones (undefined: every queue). */
+  readonly selectable: ReadonlySet<string> | undefined;
   readonly offers: Map<string, OfferRec>;
   readonly contacts: Set<ContactRec>;
   readonly wraps: Map<string, Wrap>;
@@ -352,6 +359,8 @@ export class QueueRouter extends Disposable {
       capacity: { voice: c.capacity?.voice ?? 1, email: c.capacity?.email ?? 1, chat: c.capacity?.chat ?? 1 },
       load: { voice: 0, email: 0, chat: 0 },
       members: [],
+      configured: c.queues.map((m) => ({ queueId: m.queueId, level: m.level ?? 1, weight: m.weight ?? 1 })),
+      selectable: c.selectableQueues === undefined ? undefined : new Set(c.selectableQueues),
       offers: new Map(),
       contacts: new Set(),
       wraps: new Map(),
@@ -374,6 +383,86 @@ export class QueueRouter extends Disposable {
   }
 
   // ---------------------------------------------------------------- agents
+
+  /**
+   * Sets the queues an agent serves (the queue choice at login), with a level per queue; takes
+   * effect for the next routing decision. Queues left: the agent gets no new offer from them (an
+   * offer ringing or a contact connected stays); when the agent was the last one staffing a queue
+   * with a `whenEmpty` action, its waiting contacts get that action as at a log-out. Logged as
+   * `agent-queues-changed` with `data.queues` = `[{ queueId, level }]`.
+   * Throws CARUSO_COMMS_UNKNOWN_AGENT, CARUSO_COMMS_INVALID_AGENT (a malformed list),
+   * CARUSO_COMMS_UNKNOWN_QUEUE, or CARUSO_COMMS_QUEUE_NOT_ALLOWED (a queue outside the agent's
+   * configured and `selectableQueues`), changing nothing.
+   * @param options.restore re-applies a choice read back from the log after a restart (not logged again).
+   */
+  setAgentQueues(agentId: string, queues: readonly AgentQueueChoice[], options: { readonly restore?: boolean } = {}): void {
+    const a = this.agentRec(agentId);
+    const choices = validateAgentQueueChoices(agentId, queues);
+    const allowed = this.allowedQueues(a);
+    const wanted = choices.map((ch) => {
+      const q = this.queueRec(ch.queue);
+      if (!allowed.includes(q.id)) throw CommsErrors.CARUSO_COMMS_QUEUE_NOT_ALLOWED({ agent: agentId, queue: q.id, allowed: allowed.slice(0, 20).join(', ') || '(none)' });
+      const conf = a.configured.find((m) => m.queueId === q.id);
+      return { q, level: ch.level ?? conf?.level ?? 1, weight: conf?.weight ?? 1 };
+    });
+    const keep = new Set(wanted.map((w) => w.q));
+    const left: QueueRec[] = [];
+    for (const m of a.members) {
+      if (keep.has(m.queue)) continue;
+      const q = m.queue;
+      const i = q.members.indexOf(m);
+      if (i >= 0) {
+        q.members.splice(i, 1);
+        for (let j = i; j < q.members.length; j++) q.members[j]!.index = j;
+        // Round-robin memory: the agent after the one offered last stays the next one.
+        if (i <= q.rrLast) q.rrLast--;
+      }
+      q.available.delete(m);
+      if (a.loggedIn) q.staffed--;
+      left.push(q);
+    }
+    const members: MemberRec[] = [];
+    for (const w of wanted) {
+      let m = memberOf(a, w.q);
+      if (m) {
+        m.level = w.level;
+      } else {
+        m = { agent: a, queue: w.q, index: w.q.members.length, level: w.level, weight: w.weight, lastEndedAt: 0, handled: 0, exprOk: undefined };
+        w.q.members.push(m);
+        if (a.loggedIn) w.q.staffed++;
+        if (a.available) w.q.available.add(m);
+      }
+      members.push(m);
+    }
+    a.members.length = 0;
+    a.members.push(...members);
+    if (!options.restore) {
+      this.emit({ kind: 'agent-queues-changed', at: this.clock.now(), agentId, data: { queues: members.map((m) => ({ queueId: m.queue.id, level: m.level })) } });
+    }
+    if (a.available) this.pendingAgents.push(a);
+    for (const q of left) {
+      if (q.staffed > 0 || !q.whenEmpty) continue;
+      for (const c of [...q.waiting]) this.applyQueueAction(c, 'empty', q.whenEmpty);
+    }
+    this.drain();
+  }
+
+  /** The queues an agent serves now, those configured, and those the agent may choose. Throws CARUSO_COMMS_UNKNOWN_AGENT. */
+  agentQueues(agentId: string): AgentQueues {
+    const a = this.agentRec(agentId);
+    return {
+      agentId,
+      selected: a.members.map((m) => ({ queue: m.queue.id, level: m.level })),
+      configured: a.configured.map((m) => ({ queue: m.queueId, level: m.level })),
+      allowed: this.allowedQueues(a),
+    };
+  }
+
+  private allowedQueues(a: AgentRec): string[] {
+    if (!a.selectable) return [...this.queues.keys()];
+    const ids = new Set([...a.configured.map((m) => m.queueId), ...a.selectable]);
+    return [...this.queues.keys()].filter((id) => ids.has(id));
+  }
 
   /** Logs an agent in (ready). Throws CARUSO_COMMS_UNKNOWN_AGENT. Logging in twice is harmless. */
   login(agentId: string): void {

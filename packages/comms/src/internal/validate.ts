@@ -5,6 +5,7 @@ import {
   CHANNELS,
   ROUTING_STRATEGIES,
   type AgentConfig,
+  type AgentQueueChoice,
   type ContactSpec,
   type OverflowRule,
   type QueueConfig,
@@ -131,7 +132,7 @@ export function validateAgentConfig(input: unknown): AgentConfig {
   };
   if (!isObject(input)) raise('the configuration must be an object');
   const o = input as Record<string, unknown>;
-  only(o, ['id', 'skills', 'queues', 'capacity', 'endpoint', 'attributes'], raise);
+  only(o, ['id', 'skills', 'queues', 'capacity', 'endpoint', 'attributes', 'selectableQueues'], raise);
   if (typeof o['id'] !== 'string' || !ID.test(o['id'])) raise("'id' must be letters, digits and . _ : @ - (at most 128)");
   if (o['skills'] !== undefined) {
     if (!isObject(o['skills'])) raise("'skills' must be an object of skill → level");
@@ -168,7 +169,33 @@ export function validateAgentConfig(input: unknown): AgentConfig {
       if (!isScriptValue(v, 0)) raise(`attribute '${k}' must be a text, number, boolean, null, or a list or object of those`);
     }
   }
+  if (o['selectableQueues'] !== undefined) {
+    const list = o['selectableQueues'];
+    if (!Array.isArray(list) || !list.every((q) => typeof q === 'string' && ID.test(q))) raise("'selectableQueues' must be a list of queue ids");
+  }
   return o as unknown as AgentConfig;
+}
+
+/**
+ * Validates the queues an agent chooses (`setAgentQueues`): a list of `{ queue, level? }`, each
+ * queue once. Throws CARUSO_COMMS_INVALID_AGENT naming the entry.
+ */
+export function validateAgentQueueChoices(agentId: string, input: unknown): AgentQueueChoice[] {
+  const raise: Raise = (reason) => {
+    throw CommsErrors.CARUSO_COMMS_INVALID_AGENT({ agent: agentId, reason });
+  };
+  if (!Array.isArray(input)) raise("the queues must be a list of { queue, level? }");
+  const seen = new Set<string>();
+  for (const [i, m] of (input as unknown[]).entries()) {
+    if (!isObject(m)) raise(`'queues[${i}]' must be an object { queue, level? }`);
+    const mm = m as Record<string, unknown>;
+    only(mm, ['queue', 'level'], (r) => raise(`'queues[${i}]': ${r}`));
+    if (typeof mm['queue'] !== 'string' || !ID.test(mm['queue'])) raise(`'queues[${i}].queue' must be a queue id`);
+    if (seen.has(mm['queue'] as string)) raise(`queue '${String(mm['queue'])}' is chosen twice`);
+    seen.add(mm['queue'] as string);
+    if (mm['level'] !== undefined && (typeof mm['level'] !== 'number' || !Number.isFinite(mm['level']))) raise(`'queues[${i}].level' must be a number`);
+  }
+  return input as AgentQueueChoice[];
 }
 
 function isScriptValue(v: unknown, depth: number): boolean {
