@@ -155,7 +155,9 @@ export class RemoteEndpoint {
       subscribed: undefined,
       authTimer: undefined,
     };
-    const peer = new RpcPeer(socket, name, (method, params) => this.handle(conn, method, params), this.logger, this.maxMessageBytes);
+    const peer = new RpcPeer(socket, name, (method, params) => this.handle(conn, method, params), this.logger, this.maxMessageBytes, {
+      hideInternalErrors: true,
+    });
     (conn as { peer: RpcPeer }).peer = peer;
     this.connections.add(conn);
     conn.authTimer = setTimeout(() => {

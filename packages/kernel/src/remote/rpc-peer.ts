@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { WebSocket, RawData } from 'ws';
 import { CarusoError, isCarusoError } from '../error-catalogue.js';
 import { KernelErrors } from '../errors.js';
@@ -48,13 +49,43 @@ export function toRpcError(err: unknown): RpcErrorObject {
   return { code: RpcErrorCode.ServerError, message, data: { code: 'CARUSO_KERNEL_RPC_REMOTE_ERROR' } };
 }
 
-/** Rebuilds a CarusoError from a JSON-RPC error object received from the peer. */
-export function fromRpcError(e: RpcErrorObject): CarusoError {
-  const code = e.data?.code;
-  if (code && code !== 'CARUSO_KERNEL_RPC_REMOTE_ERROR' && code.startsWith('CARUSO_')) {
-    return new CarusoError(code, e.message, e.data?.status ?? 500, 'user', e.data?.details);
+const CARUSO_CODE = /^CARUSO_[A-Z0-9]+_[A-Z0-9_]+$/;
+
+/**
+ * Rebuilds a CarusoError from a JSON-RPC error object received from the peer. The peer is not
+ * trusted: whatever shape `e` has (null, a string, a non-string code …), this returns an error and
+ * never throws.
+ */
+export function fromRpcError(e: unknown): CarusoError {
+  const o = typeof e === 'object' && e !== null && !Array.isArray(e) ? (e as Record<string, unknown>) : undefined;
+  const message = typeof o?.['message'] === 'string' ? o['message'].slice(0, 4096) : 'the peer sent a malformed JSON-RPC error';
+  const rawData = o?.['data'];
+  const data = typeof rawData === 'object' && rawData !== null && !Array.isArray(rawData) ? (rawData as Record<string, unknown>) : undefined;
+  const code = data?.['code'];
+  if (typeof code === 'string' && code !== 'CARUSO_KERNEL_RPC_REMOTE_ERROR' && CARUSO_CODE.test(code)) {
+    const status = data?.['status'];
+    const validStatus = typeof status === 'number' && Number.isInteger(status) && status >= 100 && status <= 599 ? status : 500;
+    return new CarusoError(code, message, validStatus, 'user', data?.['details']);
   }
-  return KernelErrors.CARUSO_KERNEL_RPC_REMOTE_ERROR({ reason: e.message }, { details: { remoteMessage: e.message } });
+  const details = data?.['details'];
+  const correlationId =
+    typeof details === 'object' && details !== null && typeof (details as Record<string, unknown>)['correlationId'] === 'string'
+      ? ((details as Record<string, unknown>)['correlationId'] as string).slice(0, 100)
+      : undefined;
+  return KernelErrors.CARUSO_KERNEL_RPC_REMOTE_ERROR(
+    { reason: message },
+    { details: correlationId === undefined ? { remoteMessage: message } : { remoteMessage: message, correlationId } },
+  );
+}
+
+/** Options of {@link RpcPeer}. */
+export interface RpcPeerOptions {
+  /**
+   * When true, the message of an exception that is not a CarusoError (an internal bug, a driver
+   * error …) is not sent to the peer: it gets a generic message with a correlation id, and the real
+   * one is logged under that id. The service manager's endpoint sets it; its clients are not trusted.
+   */
+  readonly hideInternalErrors?: boolean;
 }
 
 /**
@@ -78,9 +109,12 @@ export class RpcPeer {
     private readonly handler: RpcHandler,
     private readonly logger: Logger,
     private readonly maxMessageBytes: number,
+    private readonly options: RpcPeerOptions = {},
   ) {
     socket.on('message', (data: RawData, isBinary: boolean) => {
-      void this.receive(data, isBinary);
+      // receive() catches everything itself; this catch is the last line of defence, so that a
+      // malformed message can never become an unhandled rejection that ends the process.
+      this.receive(data, isBinary).catch((err: unknown) => this.logReceiveFailure(err));
     });
     socket.on('close', () => this.shutdown());
     socket.on('error', (err) => {
@@ -137,7 +171,35 @@ export class RpcPeer {
     this._onDidNotify.dispose();
   }
 
+  private logReceiveFailure(err: unknown): void {
+    this.logger.error({ peer: this.name, err: err instanceof Error ? err.message : String(err) }, 'failed to handle a message');
+  }
+
+  /** The error object sent for `err`; internal exceptions are hidden when the options say so. */
+  private wireError(err: unknown, method: string): RpcErrorObject {
+    if (!this.options.hideInternalErrors || isCarusoError(err)) return toRpcError(err);
+    const correlationId = randomUUID();
+    this.logger.error(
+      { peer: this.name, method, correlationId, err: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined },
+      'internal error answering a remote request',
+    );
+    return toRpcError(
+      KernelErrors.CARUSO_KERNEL_RPC_REMOTE_ERROR(
+        { reason: `internal error (correlation id ${correlationId}); the service manager's log has the details` },
+        { details: { correlationId } },
+      ),
+    );
+  }
+
   private async receive(data: RawData, isBinary: boolean): Promise<void> {
+    try {
+      await this.receiveUnsafe(data, isBinary);
+    } catch (err) {
+      this.logReceiveFailure(err);
+    }
+  }
+
+  private async receiveUnsafe(data: RawData, isBinary: boolean): Promise<void> {
     const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer | ArrayBuffer).byteLength;
     if (size > this.maxMessageBytes) {
       this.logger.warn({ peer: this.name, size }, 'message too large');
@@ -183,7 +245,11 @@ export class RpcPeer {
       if (!p) return undefined; // late answer after a deadline: dropped
       this.pending.delete(id as number);
       clearTimeout(p.timer);
-      if ('error' in msg) p.reject(fromRpcError(msg['error'] as RpcErrorObject));
+      if ('error' in msg && 'result' in msg) {
+        p.reject(KernelErrors.CARUSO_KERNEL_RPC_REMOTE_ERROR({ reason: 'the peer answered with both a result and an error' }));
+        return undefined;
+      }
+      if ('error' in msg) p.reject(fromRpcError(msg['error']));
       else p.resolve(msg['result']);
       return undefined;
     }
@@ -205,7 +271,7 @@ export class RpcPeer {
       const result = await this.handler(method, params, this);
       return { jsonrpc: '2.0', id, result: result === undefined ? null : result };
     } catch (err) {
-      return { jsonrpc: '2.0', id, error: toRpcError(err) };
+      return { jsonrpc: '2.0', id, error: this.wireError(err, method) };
     }
   }
 }

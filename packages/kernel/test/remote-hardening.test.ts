@@ -1,0 +1,182 @@
+// Regression tests of the remote endpoint found by a code review: malformed messages, untrusted
+// clients, leaks of information, resource exhaustion. Each one talks to a real endpoint over a real
+// WebSocket on 127.0.0.1.
+import { WebSocket } from 'ws';
+import {
+  AccessList,
+  createServiceManager,
+  createToken,
+  RemoteEndpoint,
+  type RemoteServiceManager,
+  type ServiceManager,
+} from '@caruso/kernel';
+import { fromRpcError } from '../src/remote/rpc-peer.js';
+
+interface Customers {
+  find(id: string): { id: string } | null;
+}
+const Customers = createToken<Customers>('legacy.Customers');
+interface Clock {
+  now(): number;
+}
+const Clock = createToken<Clock>('test.Clock');
+
+const ADMIN = 'admin-token-0123456789';
+const WRAPPER = 'wrapper-token-0123456789';
+const access = new AccessList([
+  { principal: 'admin', secret: ADMIN, lookup: ['*'], call: ['*'], register: ['*'] },
+  { principal: 'wrapper', secret: WRAPPER, lookup: ['test.*'], call: ['test.*'], register: ['legacy.*'] },
+]);
+
+async function until(cond: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+type Json = Record<string, unknown>;
+
+/** A hand-driven JSON-RPC client: sends whatever a test wants and records every answer. */
+class RawClient {
+  readonly messages: unknown[] = [];
+  private nextId = 1000;
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (d) => this.messages.push(JSON.parse(d.toString())));
+  }
+
+  static async open(url: string): Promise<RawClient> {
+    const ws = new WebSocket(url);
+    await new Promise((r) => ws.once('open', r));
+    return new RawClient(ws);
+  }
+
+  send(m: unknown): void {
+    this.ws.send(typeof m === 'string' ? m : JSON.stringify(m));
+  }
+
+  /** Waits for the first message (in arrival order, from `from`) that satisfies `match`. */
+  async next(match: (m: Json) => boolean, from = 0, ms = 3000): Promise<Json> {
+    let found: Json | undefined;
+    await until(() => {
+      found = this.messages.slice(from).find((m) => typeof m === 'object' && m !== null && !Array.isArray(m) && match(m as Json)) as Json | undefined;
+      return found !== undefined;
+    }, ms);
+    return found as Json;
+  }
+
+  async request(method: string, params: unknown): Promise<Json> {
+    const id = this.nextId++;
+    this.send({ jsonrpc: '2.0', id, method, params });
+    return this.next((m) => m['id'] === id);
+  }
+
+  async auth(token = ADMIN): Promise<void> {
+    const r = await this.request('auth', { token });
+    if (r['result'] === undefined) throw new Error(`auth failed: ${JSON.stringify(r)}`);
+  }
+
+  async close(): Promise<void> {
+    if (this.ws.readyState === WebSocket.CLOSED) return;
+    const closed = new Promise((r) => this.ws.once('close', r));
+    this.ws.close();
+    await closed;
+  }
+}
+
+describe('remote endpoint hardening', () => {
+  let sm: ServiceManager;
+  let endpoint: RemoteEndpoint;
+  const raws: RawClient[] = [];
+  const clients: RemoteServiceManager[] = [];
+  const rejections: unknown[] = [];
+  const onRejection = (err: unknown): void => {
+    rejections.push(err);
+  };
+
+  beforeAll(() => {
+    process.on('unhandledRejection', onRejection);
+  });
+  afterAll(() => {
+    process.off('unhandledRejection', onRejection);
+  });
+
+  beforeEach(async () => {
+    rejections.length = 0;
+    sm = createServiceManager();
+    sm.register(Clock, { version: '1.0.0', create: () => ({ now: () => 1234 }) });
+    await sm.start();
+    endpoint = await RemoteEndpoint.listen(sm, { port: 0, accessList: access, maxMessageBytes: 64 * 1024, leaseTtlMs: 1000, callDeadlineMs: 2000 });
+  });
+
+  afterEach(async () => {
+    for (const c of raws.splice(0)) await c.close();
+    for (const c of clients.splice(0)) await c.close();
+    await endpoint.close();
+    await sm.stop();
+  });
+
+  async function rawClient(token: string | undefined = ADMIN): Promise<RawClient> {
+    const c = await RawClient.open(endpoint.url);
+    raws.push(c);
+    if (token !== undefined) await c.auth(token);
+    return c;
+  }
+
+  /** Registers `legacy.Customers` from a raw client; returns the client, to answer the manager's invoke requests by hand. */
+  async function rawWrapper(): Promise<RawClient> {
+    const c = await rawClient(WRAPPER);
+    const r = await c.request('register', { token: 'legacy.Customers', version: '1.0.0', methods: ['find'], ref: 'r1' });
+    expect(r['result']).toMatchObject({ id: expect.any(String) });
+    return c;
+  }
+
+  describe('a malformed response to one of the manager\'s requests (error:null, a non-string data.code)', () => {
+    it.each([
+      ['error:null', null],
+      ['error as a string', 'boom'],
+      ['data.code a number', { code: -32000, message: 'x', data: { code: 42 } }],
+      ['data.code an object', { code: -32000, message: 'x', data: { code: { startsWith: 1 } } }],
+      ['message not a string', { code: -32000, message: { evil: true } }],
+    ])('with %s fails the pending call clearly and does not crash the process', async (_label, error) => {
+      const wrapper = await rawWrapper();
+      const from = wrapper.messages.length;
+      const call = Promise.resolve().then(() => sm.get(Customers).find('42'));
+      const invoke = await wrapper.next((m) => m['method'] === 'invoke', from);
+      wrapper.send({ jsonrpc: '2.0', id: invoke['id'], error });
+      await expect(call).rejects.toMatchObject({ code: 'CARUSO_KERNEL_RPC_REMOTE_ERROR' });
+      // The connection still works and nothing went unhandled.
+      expect((await wrapper.request('renew', {}))['result']).toEqual({ renewed: 1 });
+      expect(rejections).toEqual([]);
+    });
+  });
+
+  it('rebuilds a clear error from any malformed JSON-RPC error object (fromRpcError never throws)', () => {
+    for (const bad of [null, undefined, 'x', 42, [], { data: null }, { message: 1, data: { code: 7 } }, { message: 'm', data: { code: 'CARUSO_X_Y', status: 'nope' } }]) {
+      const err = fromRpcError(bad as never);
+      expect(err.code).toMatch(/^CARUSO_/);
+      expect(typeof err.message).toBe('string');
+      expect(typeof err.status).toBe('number');
+    }
+  });
+
+  it('does not forward the message of an internal (non-Caruso) exception to a remote caller; it sends a correlation id', async () => {
+    sm.register(createToken<{ boom(): void }>('test.Boom'), {
+      version: '1.0.0',
+      create: () => ({
+        boom: () => {
+          throw new TypeError('secret internal detail at /srv/db.ts:42');
+        },
+      }),
+    });
+    await sm.start();
+    const c = await rawClient();
+    const r = await c.request('call', { token: 'test.Boom', method: 'boom' });
+    const error = r['error'] as { message: string; data: { code: string; details?: { correlationId?: string } } };
+    expect(error.message).not.toContain('secret internal detail');
+    expect(error.data.code).toBe('CARUSO_KERNEL_RPC_REMOTE_ERROR');
+    expect(error.data.details?.correlationId).toMatch(/^[0-9a-f-]{8,}$/);
+    expect(error.message).toContain(error.data.details!.correlationId!);
+  });
+});
