@@ -9,4 +9,8 @@ export {
 } from './sip-message.js';
 export { SipStack, type SipAddress, type SipStackOptions, type SipStackStats } from './sip-stack.js';
 export { SipRegistrar, type SipBinding } from './sip-registrar.js';
+export { SIP_TELEPHONY_SERVICE_VERSION, sipTelephonyService } from './sip-telephony-service.js';
+export {
+  SipTrunkRegistration, type TrunkRegistrationOptions, type TrunkRegistrationState, type TrunkRegistrationStatus,
+} from './sip-trunk-registration.js';
 export type { RtpStats } from './rtp-session.js';

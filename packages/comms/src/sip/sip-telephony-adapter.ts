@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { Disposable, Emitter, silentLogger, type Logger } from '@caruso/kernel';
+import { Disposable, Emitter, silentLogger, type HealthStatus, type Logger } from '@caruso/kernel';
 import { CommsErrors } from '../errors.js';
 import type { Prompt, Recording, TelephonyAdapter, TelephonyEvent } from '../telephony-adapter.js';
 import type { G711PayloadType } from './g711.js';
@@ -15,6 +15,7 @@ import {
 } from './sip-message.js';
 import { SipRegistrar } from './sip-registrar.js';
 import { SipStack, type IncomingRequest, type SipAddress } from './sip-stack.js';
+import { SipTrunkRegistration, type TrunkRegistrationStatus } from './sip-trunk-registration.js';
 import { parseWav, readWav, tone, writeWav } from './wav-file.js';
 
 /** A SIP trunk: a provider or the company's PBX, reached by address and/or credentials. */
@@ -28,6 +29,13 @@ export interface SipTrunk {
   /** Credentials Caruso answers the trunk's digest challenges with. */
   readonly username?: string;
   readonly password?: string;
+  /**
+   * Register with the trunk (REGISTER with `username`@`host`, answered challenges, refreshed before it
+   * runs out, retried when it fails). Default false: a trunk that sends to a fixed address needs none.
+   */
+  readonly register?: boolean;
+  /** Binding time asked for, s (default 3600). */
+  readonly registerExpiresSec?: number;
 }
 
 /** Credentials of an agent's phone that registers with Caruso. */
@@ -69,6 +77,8 @@ export interface SipTelephonyOptions {
   readonly limits?: SipParseLimits;
   /** RFC 3261 T1, ms (default 500). */
   readonly t1Ms?: number;
+  /** First wait before a failed trunk registration is tried again, ms (default 30 s, doubling up to 5 min). */
+  readonly registerRetryMs?: number;
   readonly logger?: Logger;
 }
 
@@ -140,6 +150,9 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
   readonly name: string;
   private readonly _onDidEvent = this.register(new Emitter<TelephonyEvent>());
   readonly onDidEvent = this._onDidEvent.event;
+  private readonly _onDidChangeTrunkRegistration = this.register(new Emitter<TrunkRegistrationStatus>());
+  /** A trunk registration changed state or was refreshed. */
+  readonly onDidChangeTrunkRegistration = this._onDidChangeTrunkRegistration.event;
   readonly stack: SipStack;
   readonly media: RtpMediaEngine;
   readonly registrar = new SipRegistrar();
@@ -152,6 +165,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
   private readonly advertised: string;
   private readonly users: Map<string, string>;
   private readonly codecs: readonly G711PayloadType[];
+  private readonly registrations: SipTrunkRegistration[] = [];
   private seq = 0;
 
   constructor(private readonly options: SipTelephonyOptions = {}) {
@@ -166,6 +180,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     if (!(rtp.min > 0 && rtp.max <= 65535 && rtp.min < rtp.max)) throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `rtpPorts ${rtp.min}-${rtp.max} is not a range of ports` });
     for (const t of options.trunks ?? []) {
       if (!t.id || !t.host) throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `trunk ${t.id || '(no id)'} needs an id and a host` });
+      if (t.register && !t.username) throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `trunk ${t.id} registers, so it needs a username` });
     }
     this.users = new Map((options.users ?? usersFromEnvironment()).map((u) => [u.username, u.password]));
     for (const [u, p] of this.users) if (!u || !p) throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `user ${u || '(empty)'} needs a name and a password` });
@@ -188,11 +203,37 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       throw CommsErrors.CARUSO_COMMS_SIP_LISTEN_FAILED({ address: `${this.host}:${this.options.port ?? 5060}`, reason: (err as Error).message }, { cause: err });
     }
     this.logger.info({ port: this.stack.port }, 'SIP adapter listening');
+    for (const t of this.options.trunks ?? []) {
+      if (!t.register || !t.username) continue;
+      const reg = this.register(new SipTrunkRegistration(this.stack, {
+        trunkId: t.id, dest: { transport: t.transport ?? 'udp', host: t.host, port: t.port ?? 5060 }, domain: t.host,
+        username: t.username, password: t.password, logger: this.logger,
+        ...(t.registerExpiresSec === undefined ? {} : { expiresSec: t.registerExpiresSec }),
+        ...(this.options.registerRetryMs === undefined ? {} : { retryMs: this.options.registerRetryMs }),
+      }));
+      this.register(reg.onDidChange((s) => this._onDidChangeTrunkRegistration.fire(s)));
+      this.registrations.push(reg);
+      reg.start();
+    }
   }
 
-  /** Hangs up every call and closes the sockets. */
+  /** The registration of every trunk that registers. */
+  trunkRegistrations(): TrunkRegistrationStatus[] {
+    return this.registrations.map((r) => r.status);
+  }
+
+  /** Down when the SIP port is not bound; degraded while a trunk that registers is not registered. */
+  health(): HealthStatus {
+    if (this.stack.port === 0) return { status: 'down', detail: 'the SIP port is not bound' };
+    const unregistered = this.registrations.filter((r) => r.status.state !== 'registered').map((r) => r.status.trunk);
+    if (unregistered.length) return { status: 'degraded', detail: `not registered with trunk ${unregistered.join(', ')}` };
+    return { status: 'ok', detail: `${this.calls.size} calls, ${this.registrar.users.length} phones registered` };
+  }
+
+  /** Hangs up every call, removes the trunk registrations and closes the sockets. */
   async stop(): Promise<void> {
     for (const call of [...this.calls.values()]) this.end(call, 'local', 'shutdown');
+    await Promise.all(this.registrations.map((r) => r.unregister()));
     // Let the BYEs leave before the socket closes.
     await new Promise((r) => setTimeout(r, 20));
     this.dispose();
@@ -241,7 +282,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     const leg = call.caller;
     if (call.answered || !leg?.invite || !leg.rtp) return;
     call.answered = true;
-    leg.invite.respond(200, 'OK', { toTag: leg.localTag, headers: this.contactHeaders('application/sdp'), body: this.sdpFor(leg) });
+    leg.invite.respond(200, 'OK', { toTag: leg.localTag, headers: this.contactHeaders('application/sdp', leg.dest.transport), body: this.sdpFor(leg) });
     leg.invite = undefined;
     leg.state = 'confirmed';
     this.emit({ type: 'answered', callId });
@@ -417,7 +458,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
         other.relayTo(leg.rtp);
       }
     }
-    this.inDialog(leg, 'INVITE', this.contactHeaders('application/sdp'), this.sdpFor(leg), (res) => {
+    this.inDialog(leg, 'INVITE', this.contactHeaders('application/sdp', leg.dest.transport), this.sdpFor(leg), (res) => {
       if (res.status >= 200 && res.status < 300) {
         this.ackInDialog(leg, res);
         this.emit({ type: held ? 'held' : 'unheld', callId: call.id });
@@ -491,8 +532,9 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     return leg;
   }
 
-  private contactHeaders(contentType?: string): SipHeader[] {
-    const h: SipHeader[] = [{ name: 'contact', value: `<sip:caruso@${this.advertised}:${this.stack.port}>` }, { name: 'allow', value: ALLOW }];
+  /** Contact (with `;transport=tcp` for a leg over TCP, so that the far end comes back on TCP) and Allow. */
+  private contactHeaders(contentType?: string, transport: 'udp' | 'tcp' = 'udp'): SipHeader[] {
+    const h: SipHeader[] = [{ name: 'contact', value: `<sip:caruso@${this.advertised}:${this.stack.port}${transport === 'tcp' ? ';transport=tcp' : ''}>` }, { name: 'allow', value: ALLOW }];
     if (contentType) h.push({ name: 'content-type', value: contentType });
     return h;
   }
@@ -549,7 +591,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
         { name: 'to', value: leg.remoteUri },
         { name: 'call-id', value: leg.sipCallId },
         { name: 'cseq', value: `${leg.localSeq} INVITE` },
-        ...this.contactHeaders('application/sdp'),
+        ...this.contactHeaders('application/sdp', leg.dest.transport),
         ...extra,
       ],
     }, leg.dest, (res) => this.onInviteResponse(leg, res, sdp));
@@ -856,7 +898,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       leg.direction = answerDirection(offer.direction);
       leg.sdpVersion++;
     }
-    r.respond(200, 'OK', { toTag: leg.localTag, headers: this.contactHeaders('application/sdp'), body: this.sdpFor(leg) });
+    r.respond(200, 'OK', { toTag: leg.localTag, headers: this.contactHeaders('application/sdp', leg.dest.transport), body: this.sdpFor(leg) });
     if (!offer || leg.role !== 'agent' || leg.call.bridged !== leg) return;
     // The agent put the customer on hold (or back) from the phone.
     const held = offer.direction === 'sendonly' || offer.direction === 'inactive' || offer.host === '0.0.0.0';
