@@ -83,6 +83,38 @@ describe('reports over the contact event log (hand-computed values)', () => {
       ]);
     });
 
+    it('agents by hour: each state split at the hour boundaries, contacts counted in the hour they ended', async () => {
+      const r = await run('agents-by-hour');
+      expect(r.rows.map((x) => [x['agent'], x['hour'], x['loggedInSeconds']])).toEqual([
+        ['a1', 8, 3_600], ['a1', 9, 3_600], ['a1', 10, 3_600], ['a1', 11, 3_600], ['a1', 12, 3_600], ['a1', 13, 3_600], ['a1', 14, 3_600], ['a1', 15, 3_600], ['a1', 16, 3_600],
+        ['a2', 8, 1_800], ['a2', 9, 3_600], ['a2', 10, 3_600], ['a2', 11, 3_600],
+      ]);
+      const cell = (agent: string, hour: number): Record<string, unknown> => r.rows.find((x) => x['agent'] === agent && x['hour'] === hour)!;
+      // a1 09:00–10:00: ready 09:00:00–09:00:10 and 09:05:40–10:00, busy 300 s, wrap-up 30 s; c1 handled (290 + 10 + 30 s); c3 rang unanswered.
+      expect(cell('a1', 9)).toEqual({
+        agent: 'a1', hour: 9, loggedInSeconds: 3_600, readySeconds: 3_270, reservedSeconds: 0, busySeconds: 300, wrapUpSeconds: 30, pausedSeconds: 0,
+        occupancy: 330 / 3_600, utilization: 330 / 3_600, handled: 1, ahtSeconds: 330, ringNoAnswer: 1,
+      });
+      // a1 10:00–11:00: c6 was transferred away, so nothing handled (no AHT).
+      expect(cell('a1', 10)).toMatchObject({ readySeconds: 3_600, handled: 0, ahtSeconds: null, ringNoAnswer: 0 });
+      expect(cell('a1', 12)).toMatchObject({ readySeconds: 0, pausedSeconds: 3_600, occupancy: null, utilization: 0 });
+      // a2 09:00–10:00: ready 630 + 2,840 s, busy 120 s, wrap-up 10 s; 10:00–11:00: paused 900 s, c6 handled (120 + 15 s).
+      expect(cell('a2', 9)).toMatchObject({ readySeconds: 3_470, busySeconds: 120, wrapUpSeconds: 10, handled: 1, ahtSeconds: 130 });
+      expect(cell('a2', 10)).toMatchObject({ readySeconds: 2_700, pausedSeconds: 900, handled: 1, ahtSeconds: 135, occupancy: 0, utilization: 0 });
+      // The hours add up to the day.
+      const a1 = r.rows.filter((x) => x['agent'] === 'a1');
+      expect(a1.reduce((n, x) => n + Number(x['readySeconds']), 0)).toBe(28_470);
+      // Local days at UTC+10 end at 14:00 UTC: a1's day is split, a2's is not.
+      const local = await runReport(db.storage, { name: 'agents-local-day', source: 'agents', groupBy: ['day', 'agent'], columns: ['loggedInSeconds', 'pausedSeconds', 'handled'], options: { utcOffsetMinutes: 600 } }, period);
+      expect(local.rows).toEqual([
+        { day: '2025-01-06', agent: 'a1', loggedInSeconds: 21_600, pausedSeconds: 3_600, handled: 1 },
+        { day: '2025-01-06', agent: 'a2', loggedInSeconds: 12_600, pausedSeconds: 900, handled: 2 },
+        { day: '2025-01-07', agent: 'a1', loggedInSeconds: 10_800, pausedSeconds: 0, handled: 0 },
+      ]);
+      const pausesByHour = await runReport(db.storage, { name: 'p', source: 'agents', groupBy: ['hour', 'reason'], columns: ['pausedSeconds'], filters: { state: ['paused'] } }, period);
+      expect(pausesByHour.rows).toEqual([{ hour: 10, reason: 'break', pausedSeconds: 900 }, { hour: 12, reason: 'lunch', pausedSeconds: 3_600 }]);
+    });
+
     it('voicemail, callbacks, campaigns, dial results and dispositions', async () => {
       expect((await run('voicemail')).rows).toEqual([{ queue: 'billing', messages: 2, avgDurationSeconds: 40, notified: 1, calledBack: 1, avgTimeToCallBackSeconds: 1_800 }]);
       expect((await run('callbacks')).rows).toEqual([

@@ -1,4 +1,4 @@
-import { CONTACT_COLUMNS, AGENT_COLUMNS, type ReportDefinition } from './report-definition.js';
+import { CONTACT_COLUMNS, AGENT_COLUMNS, SESSION_COLUMNS, type ReportDefinition } from './report-definition.js';
 
 const INBOUND = [...CONTACT_COLUMNS];
 
@@ -10,6 +10,8 @@ export const BUILTIN_REPORTS: readonly ReportDefinition[] = [
   { name: 'inbound-by-weekday', title: 'Inbound contacts by weekday', source: 'contacts', groupBy: ['weekday'], columns: INBOUND, chart: 'offered' },
   { name: 'inbound-by-queue', title: 'Inbound contacts by queue', source: 'contacts', groupBy: ['queue'], columns: INBOUND, chart: 'serviceLevel' },
   { name: 'agents', title: 'Agent availability and performance', source: 'agents', groupBy: ['agent'], columns: [...AGENT_COLUMNS], chart: 'occupancy' },
+  { name: 'agents-by-hour', title: 'Agent availability and performance by hour of day', source: 'agents', groupBy: ['agent', 'hour'], columns: [...AGENT_COLUMNS], chart: 'occupancy' },
+  { name: 'agents-by-day', title: 'Agent availability and performance by day', source: 'agents', groupBy: ['agent', 'day'], columns: [...AGENT_COLUMNS], chart: 'occupancy' },
   { name: 'pauses', title: 'Paused time by agent and reason', source: 'agents', groupBy: ['agent', 'reason'], columns: ['pausedSeconds'], filters: { state: ['paused'] } },
   {
     name: 'voicemail',
@@ -62,6 +64,18 @@ export const BUILTIN_REPORTS: readonly ReportDefinition[] = [
     measures: [{ name: 'results', aggregate: 'count', kinds: ['dial-result'] }],
     columns: ['results'],
   },
+  { name: 'scripts', title: 'Dialogue-script sessions by script, version and channel', source: 'sessions', groupBy: ['script', 'version', 'channel'], columns: [...SESSION_COLUMNS], chart: 'started' },
+  { name: 'script-outcomes', title: 'Outcomes of completed dialogue sessions', source: 'sessions', groupBy: ['script', 'outcome'], columns: ['completed', 'avgDurationSeconds'], filters: { status: ['completed'] }, chart: 'completed' },
+  {
+    name: 'script-abandons',
+    title: 'Where sessions were abandoned (self-service abandon points)',
+    source: 'sessions',
+    groupBy: ['script', 'channel', 'node'],
+    columns: ['abandoned', 'avgDurationSeconds'],
+    filters: { status: ['abandoned'] },
+    chart: 'abandoned',
+  },
+  { name: 'script-handoffs', title: 'Hand-offs of dialogue sessions to agent queues', source: 'sessions', groupBy: ['script', 'channel', 'queue'], columns: ['handedOff', 'fallbacks', 'avgDurationSeconds'], filters: { status: ['handed-off'] }, chart: 'handedOff' },
   {
     name: 'dispositions',
     title: 'Dispositions',

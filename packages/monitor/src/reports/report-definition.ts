@@ -3,10 +3,16 @@ import { CONTACT_EVENT_KINDS } from '@caruso/comms';
 import { MonitorErrors } from '../errors.js';
 
 /** What a report is computed from. */
-export type ReportSource = 'contacts' | 'agents' | 'events';
+export type ReportSource = 'contacts' | 'agents' | 'events' | 'sessions';
 
-/** How rows are grouped. Time dimensions use the contact's first entry (contacts) or the event's time (events). */
-export type ReportDimension = 'hour' | 'day' | 'weekday' | 'queue' | 'agent' | 'channel' | 'reason' | 'kind' | 'campaign';
+/**
+ * How rows are grouped. Time dimensions use the contact's first entry (contacts), the event's time
+ * (events), the time spent in the interval (agents: a state is split at hour or day boundaries) or the
+ * session's start (sessions).
+ */
+export type ReportDimension =
+  | 'hour' | 'day' | 'weekday' | 'queue' | 'agent' | 'channel' | 'reason' | 'kind' | 'campaign'
+  | 'script' | 'version' | 'result' | 'outcome' | 'node';
 
 /** The columns of the `contacts` source (definitions in docs/monitoring.md). */
 export const CONTACT_COLUMNS = [
@@ -14,6 +20,15 @@ export const CONTACT_COLUMNS = [
   'answeredWithinThreshold', 'serviceLevel', 'serviceLevelOfOffered', 'serviceLevelExcludingShortAbandons', 'asaSeconds',
   'avgWaitSeconds', 'longestWaitSeconds', 'avgTalkSeconds', 'ahtSeconds', 'abandonRate',
 ] as const;
+
+/** The columns of the `sessions` source (dialogue-script sessions; definitions in docs/reports.md). */
+export const SESSION_COLUMNS = [
+  'started', 'completed', 'handedOff', 'fallbacks', 'abandoned', 'inProgress', 'completionRate', 'handoffRate', 'abandonRate',
+  'containmentRate', 'avgDurationSeconds',
+] as const;
+
+/** The results of a dialogue session, as the `result` dimension and the `status` filter name them. */
+export const SESSION_RESULTS = ['completed', 'handed-off', 'abandoned', 'in-progress'] as const;
 
 /** The columns of the `agents` source. */
 export const AGENT_COLUMNS = [
@@ -23,8 +38,9 @@ export const AGENT_COLUMNS = [
 
 const DIMENSIONS: Record<ReportSource, readonly ReportDimension[]> = {
   contacts: ['hour', 'day', 'weekday', 'queue', 'agent', 'channel'],
-  agents: ['agent', 'reason'],
+  agents: ['agent', 'reason', 'hour', 'day', 'weekday'],
   events: ['hour', 'day', 'weekday', 'queue', 'agent', 'channel', 'reason', 'kind', 'campaign'],
+  sessions: ['hour', 'day', 'weekday', 'script', 'version', 'channel', 'result', 'outcome', 'node', 'queue'],
 };
 
 /** The fields of an event a custom measure can aggregate. */
@@ -57,7 +73,7 @@ export interface ReportDefinition {
   /** Measures of the `events` source. */
   readonly measures?: readonly EventMeasure[];
   /** Fixed filters; each value list is OR-ed, fields are AND-ed. `state` filters the agents source (e.g. `paused`). */
-  readonly filters?: Readonly<Partial<Record<'queue' | 'agent' | 'channel' | 'campaign' | 'direction' | 'state', readonly string[]>>>;
+  readonly filters?: Readonly<Partial<Record<'queue' | 'agent' | 'channel' | 'campaign' | 'direction' | 'state' | 'script' | 'status', readonly string[]>>>;
   readonly options?: {
     /** Service-level threshold T (default 20). */
     readonly thresholdSeconds?: number;
@@ -65,6 +81,8 @@ export interface ReportDefinition {
     readonly shortAbandonSeconds?: number;
     /** Local time of the hour/day/weekday grouping (default 0 = UTC). */
     readonly utcOffsetMinutes?: number;
+    /** Sessions source: a session still active and idle this long is abandoned (default 1800). */
+    readonly abandonAfterSeconds?: number;
   };
   /** The column drawn as a bar chart in the HTML output (default: the first column). */
   readonly chart?: string;
@@ -73,7 +91,7 @@ export interface ReportDefinition {
 const NAME = /^[a-z][a-z0-9-]{0,63}$/;
 const MEASURE = /^[A-Za-z][A-Za-z0-9]{0,63}$/;
 const TOP = new Set(['name', 'title', 'source', 'groupBy', 'columns', 'measures', 'filters', 'options', 'chart']);
-const FILTERS = new Set(['queue', 'agent', 'channel', 'campaign', 'direction', 'state']);
+const FILTERS = new Set(['queue', 'agent', 'channel', 'campaign', 'direction', 'state', 'script', 'status']);
 
 /**
  * Validates report definitions (parsed JSON): one object or a list. Throws
@@ -106,7 +124,7 @@ export function parseReportDefinition(raw: unknown, fallbackName = '(unnamed)'):
   if (typeof d['name'] !== 'string' || !NAME.test(d['name'])) bad('name must be lower-case letters, digits and -, starting with a letter');
   if (d['title'] !== undefined && typeof d['title'] !== 'string') bad('title must be a string');
   const source = d['source'] as ReportSource;
-  if (!['contacts', 'agents', 'events'].includes(source)) bad('source must be contacts, agents or events');
+  if (!['contacts', 'agents', 'events', 'sessions'].includes(source)) bad('source must be contacts, agents, events or sessions');
   const groupBy = (d['groupBy'] ?? []) as ReportDimension[];
   if (!strings(groupBy)) bad('groupBy must be a list of dimensions');
   for (const g of groupBy) if (!DIMENSIONS[source].includes(g)) bad(`groupBy ${g} is not a dimension of ${source}; use ${DIMENSIONS[source].join(', ')}`);
@@ -137,7 +155,7 @@ export function parseReportDefinition(raw: unknown, fallbackName = '(unnamed)'):
   }
   const columns = d['columns'];
   if (!strings(columns) || columns.length === 0) bad('columns must be a non-empty list of names');
-  const catalogue: readonly string[] = source === 'contacts' ? CONTACT_COLUMNS : source === 'agents' ? AGENT_COLUMNS : [...measureNames];
+  const catalogue: readonly string[] = source === 'contacts' ? CONTACT_COLUMNS : source === 'agents' ? AGENT_COLUMNS : source === 'sessions' ? SESSION_COLUMNS : [...measureNames];
   for (const c of columns as string[]) if (!catalogue.includes(c)) bad(`column ${c} is not one of ${catalogue.join(', ')}`);
   if (source === 'agents' && groupBy.includes('reason')) {
     for (const c of columns as string[]) if (!c.endsWith('Seconds') || c === 'ahtSeconds') bad(`column ${c} cannot be grouped by reason (only state times can)`);
@@ -149,11 +167,14 @@ export function parseReportDefinition(raw: unknown, fallbackName = '(unnamed)'):
     if (!strings(v) || v.length === 0) bad(`filter ${k} must be a non-empty list of strings`);
     if (k === 'state' && source !== 'agents') bad('the state filter is for the agents source');
     if (k === 'campaign' && source !== 'events') bad('the campaign filter is for the events source');
+    if ((k === 'script' || k === 'status') && source !== 'sessions') bad(`the ${k} filter is for the sessions source`);
+    if (source === 'sessions' && !['channel', 'script', 'status', 'queue'].includes(k)) bad(`the sessions source is filtered by channel, script, status or queue, not ${k}`);
+    if (k === 'status') for (const x of v as string[]) if (!(SESSION_RESULTS as readonly string[]).includes(x)) bad(`status ${x} is not one of ${SESSION_RESULTS.join(', ')}`);
   }
   const options = (d['options'] ?? {}) as Record<string, unknown>;
   if (typeof options !== 'object' || options === null) bad('options must be an object');
   for (const [k, v] of Object.entries(options)) {
-    if (!['thresholdSeconds', 'shortAbandonSeconds', 'utcOffsetMinutes'].includes(k)) bad(`unknown option ${k}`);
+    if (!['thresholdSeconds', 'shortAbandonSeconds', 'utcOffsetMinutes', 'abandonAfterSeconds'].includes(k)) bad(`unknown option ${k}`);
     if (typeof v !== 'number' || !Number.isFinite(v)) bad(`option ${k} must be a number`);
     if (k === 'utcOffsetMinutes' ? !Number.isInteger(v) || Math.abs(v as number) > 1440 : (v as number) < 0) bad(`option ${k} is out of range`);
   }

@@ -1,4 +1,5 @@
 import { CONTACT_EVENTS_TABLE } from '@caruso/comms';
+import { DIALOGUE_SESSIONS_TABLE } from '@caruso/dialogue';
 import { isCarusoError } from '@caruso/kernel';
 import type { StorageManager } from '@caruso/storage';
 import { MonitorErrors } from '../errors.js';
@@ -15,6 +16,13 @@ export interface ReportRequest {
   readonly agent?: readonly string[];
   readonly channel?: readonly string[];
   readonly campaign?: readonly string[];
+  /** Only sessions of these dialogue scripts (sessions source). */
+  readonly script?: readonly string[];
+  /**
+   * The time the sessions source judges idleness at (default: now): a session still active and not
+   * moved for `abandonAfterSeconds` before it counts as abandoned, otherwise as in progress.
+   */
+  readonly asOf?: number;
 }
 
 /** A cell: a number, a dimension's text, or null (no data, e.g. a ratio over zero). */
@@ -88,14 +96,17 @@ export async function runReport(storage: StorageManager, def: ReportDefinition, 
   if (req.to <= req.from) throw MonitorErrors.CARUSO_MONITOR_INVALID_PERIOD({ reason: 'to must be after from' });
   const groupBy = def.groupBy ?? [];
   const filters = { ...(def.filters ?? {}) } as Record<string, readonly string[]>;
-  for (const k of ['queue', 'agent', 'channel', 'campaign'] as const) {
+  for (const k of ['queue', 'agent', 'channel', 'campaign', 'script'] as const) {
     const v = req[k];
     if (v && v.length > 0) filters[k] = v;
   }
   if (filters['campaign'] && def.source !== 'events') throw MonitorErrors.CARUSO_MONITOR_INVALID_PERIOD({ reason: `report ${def.name} cannot be filtered by campaign` });
+  if (filters['script'] && def.source !== 'sessions') throw MonitorErrors.CARUSO_MONITOR_INVALID_PERIOD({ reason: `report ${def.name} cannot be filtered by script` });
+  if (def.source === 'sessions' && req.agent && req.agent.length > 0) throw MonitorErrors.CARUSO_MONITOR_INVALID_PERIOD({ reason: `report ${def.name} cannot be filtered by agent` });
   let rows: Array<Record<string, ReportCell>>;
   try {
-    if (!(await storage.hasTable(CONTACT_EVENTS_TABLE))) rows = [];
+    if (def.source === 'sessions') rows = (await storage.hasTable(DIALOGUE_SESSIONS_TABLE)) ? await sessionsReport(storage, def, req, filters) : [];
+    else if (!(await storage.hasTable(CONTACT_EVENTS_TABLE))) rows = [];
     else if (def.source === 'contacts') rows = await contactsReport(storage, def, req, filters);
     else if (def.source === 'agents') rows = await agentsReport(storage, def, req, filters);
     else rows = await eventsReport(storage, def, req, filters);
@@ -230,7 +241,9 @@ async function agentsReport(storage: StorageManager, def: ReportDefinition, req:
   const sql = new Sql();
   const t = CONTACT_EVENTS_TABLE;
   const groupBy = def.groupBy ?? [];
-  const dims: Record<string, string> = { agent: 's.agent_id', reason: 's.reason' };
+  const offset = (def.options?.utcOffsetMinutes ?? 0) * 60_000;
+  const timed = groupBy.some((d) => d === 'hour' || d === 'day' || d === 'weekday');
+  const dims: Record<string, string> = { ...timeDims('p.ps', offset), agent: 'p.agent_id', reason: 'p.reason' };
   const where: string[] = [];
   if (filters['agent']) where.push(`s.agent_id IN ${sql.list(filters['agent'])}`);
   if (filters['state']) where.push(`s.state IN ${sql.list(filters['state'])}`);
@@ -238,44 +251,61 @@ async function agentsReport(storage: StorageManager, def: ReportDefinition, req:
   const to = int(req.to);
   const end = `(CASE WHEN s.next_at IS NULL OR s.next_at > ${to} THEN ${to} ELSE s.next_at END)`;
   const start = `(CASE WHEN s.at < ${from} THEN ${from} ELSE s.at END)`;
-  const ms = `(CASE WHEN ${end} > ${start} THEN ${end} - ${start} ELSE 0 END)`;
-  const sum = (states: string): string => `SUM(CASE WHEN s.state IN (${states}) THEN ${ms} ELSE 0 END)`;
+  // With a time dimension, each stretch of a state is cut at the interval boundaries (local hours,
+  // or local days) by a recursive query, so that its time is credited to every interval it spans.
+  const bucket = groupBy.includes('hour') ? 3_600_000 : 86_400_000;
+  const next = `(((p.ps + ${int(offset)}) / ${bucket} + 1) * ${bucket} - ${int(offset)})`;
+  const pieces = timed
+    ? `, p(agent_id, state, reason, ps, pe) AS (
+  SELECT agent_id, state, reason, s0, e0 FROM c
+  UNION ALL
+  SELECT p.agent_id, p.state, p.reason, ${next}, p.pe FROM p WHERE ${next} < p.pe
+)`
+    : ', p AS (SELECT agent_id, state, reason, s0 AS ps, e0 AS pe FROM c)';
+  const ms = timed ? `(CASE WHEN ${next} < p.pe THEN ${next} - p.ps ELSE p.pe - p.ps END)` : '(p.pe - p.ps)';
+  const sum = (states: string): string => `SUM(CASE WHEN p.state IN (${states}) THEN ${ms} ELSE 0 END)`;
   const text = `
-WITH s AS (
+WITH${timed ? ' RECURSIVE' : ''} s AS (
   SELECT agent_id, state, reason, at, LEAD(at) OVER (PARTITION BY agent_id ORDER BY seq) AS next_at
   FROM ${t}
   WHERE kind = 'agent-state-changed' AND agent_id IS NOT NULL AND at < ${to} AND at >= ${int(req.from - 7 * MARGIN_MS)}
-)
+), c AS (
+  SELECT s.agent_id, s.state, s.reason, ${start} AS s0, ${end} AS e0
+  FROM s
+  WHERE s.state IN ('ready', 'reserved', 'busy', 'wrap-up', 'paused') AND ${end} > ${start}${where.length ? ` AND ${where.join(' AND ')}` : ''}
+)${pieces}
 SELECT ${groupBy.map((d, i) => `${dims[d]} AS d${i}, `).join('')}
   ${sum("'ready', 'reserved', 'busy', 'wrap-up', 'paused'")} AS logged_in,
   ${sum("'ready'")} AS ready, ${sum("'reserved'")} AS reserved, ${sum("'busy'")} AS busy,
   ${sum("'wrap-up'")} AS wrap_up, ${sum("'paused'")} AS paused
-FROM s
-${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+FROM p
 GROUP BY ${groupBy.length ? groupBy.map((d) => dims[d]).join(', ') : "'all'"}
 HAVING ${sum("'ready', 'reserved', 'busy', 'wrap-up', 'paused'")} > 0
 ${groupBy.length ? `ORDER BY ${groupBy.map((d) => dims[d]).join(', ')}` : ''}`;
   const raw = await query(storage, sql, text);
-  // Contacts handled, their handle time and ring-no-answers, by agent, from the contact events.
+  // Contacts handled, their handle time and ring-no-answers, by agent (and interval) from the contact
+  // events; an event counts in the interval of its time.
+  const keyOf = (r: Record<string, unknown>, prefix: string): string =>
+    groupBy.map((d, i) => (d === 'agent' ? String(r[`${prefix}${i}`]) : String(num(r[`${prefix}${i}`])))).join('\u0000');
   const counts = new Map<string, { handled: number; handleMs: number; rna: number }>();
   if (!groupBy.includes('reason')) {
     const sql2 = new Sql();
+    const edims: Record<string, string> = { ...timeDims('at', offset), agent: 'agent_id' };
     const w2 = [`agent_id IS NOT NULL`, `at >= ${from}`, `at < ${to}`, `kind IN ('completed', 'wrap-up-ended', 'ring-no-answer')`];
     if (filters['agent']) w2.push(`agent_id IN ${sql2.list(filters['agent'])}`);
     const rows2 = await query(
       storage,
       sql2,
-      `SELECT ${groupBy.includes('agent') ? 'agent_id' : "'all'"} AS a,
+      `SELECT ${groupBy.map((d, i) => `${edims[d]} AS k${i}, `).join('')}
         SUM(CASE WHEN kind = 'completed' AND (reason IS NULL OR reason <> 'transferred') THEN 1 ELSE 0 END) AS handled,
         SUM(CASE WHEN kind = 'completed' THEN COALESCE(talk_ms, 0) + COALESCE(hold_ms, 0) WHEN kind = 'wrap-up-ended' THEN COALESCE(wrap_ms, 0) ELSE 0 END) AS handle_ms,
         SUM(CASE WHEN kind = 'ring-no-answer' THEN 1 ELSE 0 END) AS rna
-      FROM ${t} WHERE ${w2.join(' AND ')} GROUP BY ${groupBy.includes('agent') ? 'agent_id' : "'all'"}`,
+      FROM ${t} WHERE ${w2.join(' AND ')}${groupBy.length ? ` GROUP BY ${groupBy.map((d) => edims[d]).join(', ')}` : ''}`,
     );
-    for (const r of rows2) counts.set(String(r['a']), { handled: num(r['handled']), handleMs: num(r['handle_ms']), rna: num(r['rna']) });
+    for (const r of rows2) counts.set(keyOf(r, 'k'), { handled: num(r['handled']), handleMs: num(r['handle_ms']), rna: num(r['rna']) });
   }
   return orderAndShape(groupBy, raw, (r) => {
-    const key = groupBy.includes('agent') ? String(r[`d${groupBy.indexOf('agent')}`]) : 'all';
-    const c = counts.get(key) ?? { handled: 0, handleMs: 0, rna: 0 };
+    const c = counts.get(keyOf(r, 'd')) ?? { handled: 0, handleMs: 0, rna: 0 };
     const ready = num(r['ready']);
     const reserved = num(r['reserved']);
     const busy = num(r['busy']);
@@ -340,5 +370,89 @@ ${groupBy.length ? `GROUP BY ${groupBy.map((d) => dims[d]).join(', ')} ORDER BY 
       else values.set(m.name, r[`m${i}`] === null || r[`m${i}`] === undefined ? null : num(r[`m${i}`]) / 1000);
     });
     return Object.fromEntries(def.columns.map((c) => [c, values.get(c) ?? null]));
+  });
+}
+
+async function sessionsReport(storage: StorageManager, def: ReportDefinition, req: ReportRequest, filters: Record<string, readonly string[]>): Promise<Array<Record<string, ReportCell>>> {
+  const sql = new Sql();
+  const dialect = reportDialect(storage.dialect);
+  const offset = (def.options?.utcOffsetMinutes ?? 0) * 60_000;
+  const idleMs = (def.options?.abandonAfterSeconds ?? 1_800) * 1000;
+  const asOf = req.asOf ?? Date.now();
+  if (!Number.isSafeInteger(asOf)) throw MonitorErrors.CARUSO_MONITOR_INVALID_PERIOD({ reason: 'asOf must be a time' });
+  const groupBy = def.groupBy ?? [];
+  const cols = new Set<string>(def.columns);
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  // created_at / updated_at are ISO-8601 UTC texts of one fixed width, so text comparison is time order.
+  const idleBefore = sql.bind(iso(asOf - idleMs));
+  const json = (...keys: string[]): string => dialect.jsonPath('state', keys);
+  // The state JSON is only parsed for what the report shows.
+  const extra: string[] = [];
+  if (groupBy.includes('outcome')) extra.push(`CASE WHEN status = 'ended' THEN ${json('outcome')} END AS outcome`);
+  if (groupBy.includes('queue') || filters['queue']) extra.push(`CASE WHEN status = 'handoff' THEN ${json('handoff', 'queue')} END AS queue`);
+  if (cols.has('fallbacks')) extra.push(`CASE WHEN status = 'handoff' THEN ${json('handoff', 'reason')} END AS handoff_reason`);
+  if (groupBy.includes('node')) {
+    extra.push(`${json('at', 'script')} AS at_script`, `${json('at', 'node')} AS at_node`);
+  }
+  const inner: string[] = [`created_at >= ${sql.bind(iso(req.from))}`, `created_at < ${sql.bind(iso(req.to))}`];
+  if (filters['script']) inner.push(`script IN ${sql.list(filters['script'])}`);
+  if (filters['channel']) inner.push(`channel IN ${sql.list(filters['channel'])}`);
+  const outer: string[] = [];
+  if (filters['status']) outer.push(`x.result IN ${sql.list(filters['status'])}`);
+  if (filters['queue']) outer.push(`x.queue IN ${sql.list(filters['queue'])}`);
+  const dims: Record<string, string> = {
+    ...timeDims('x.start_ms', offset),
+    script: 'x.script',
+    version: 'x.version',
+    channel: 'x.channel',
+    result: 'x.result',
+    outcome: 'x.outcome',
+    queue: 'x.queue',
+    // A node of a subscript is named <subscript>#<node>.
+    node: `CASE WHEN x.at_script IS NULL OR x.at_script = x.script THEN x.at_node ELSE x.at_script || '#' || x.at_node END`,
+  };
+  const selfService = `x.channel IN ('ivr', 'web')`;
+  const text = `
+WITH x AS (
+  SELECT script, version, channel,
+    ${dialect.isoToMs('created_at')} AS start_ms, ${dialect.isoToMs('updated_at')} AS last_ms,
+    CASE WHEN status = 'ended' THEN 'completed' WHEN status = 'handoff' THEN 'handed-off' WHEN updated_at < ${idleBefore} THEN 'abandoned' ELSE 'in-progress' END AS result
+    ${extra.map((e) => `, ${e}`).join('')}
+  FROM ${DIALOGUE_SESSIONS_TABLE}
+  WHERE ${inner.join(' AND ')}
+)
+SELECT ${groupBy.map((d, i) => `${dims[d]} AS d${i}, `).join('')}
+  COUNT(*) AS started,
+  SUM(CASE WHEN x.result = 'completed' THEN 1 ELSE 0 END) AS completed,
+  SUM(CASE WHEN x.result = 'handed-off' THEN 1 ELSE 0 END) AS handed_off,
+  ${cols.has('fallbacks') ? "SUM(CASE WHEN x.result = 'handed-off' AND x.handoff_reason = 'fallback' THEN 1 ELSE 0 END)" : '0'} AS fallbacks,
+  SUM(CASE WHEN x.result = 'abandoned' THEN 1 ELSE 0 END) AS abandoned,
+  SUM(CASE WHEN x.result <> 'in-progress' THEN x.last_ms - x.start_ms ELSE 0 END) AS duration_ms,
+  SUM(CASE WHEN ${selfService} AND x.result = 'completed' THEN 1 ELSE 0 END) AS ss_completed,
+  SUM(CASE WHEN ${selfService} AND x.result IN ('completed', 'handed-off', 'abandoned') THEN 1 ELSE 0 END) AS ss_finished
+FROM x
+${outer.length ? `WHERE ${outer.join(' AND ')}` : ''}
+${groupBy.length ? `GROUP BY ${groupBy.map((d) => dims[d]).join(', ')} ORDER BY ${groupBy.map((d) => dims[d]).join(', ')}` : ''}`;
+  const raw = await query(storage, sql, text);
+  return orderAndShape(groupBy, raw, (r) => {
+    const started = num(r['started']);
+    const completed = num(r['completed']);
+    const handedOff = num(r['handed_off']);
+    const abandoned = num(r['abandoned']);
+    const finished = completed + handedOff + abandoned;
+    const all: Record<string, ReportCell> = {
+      started,
+      completed,
+      handedOff,
+      fallbacks: num(r['fallbacks']),
+      abandoned,
+      inProgress: started - finished,
+      completionRate: ratio(completed, started),
+      handoffRate: ratio(handedOff, started),
+      abandonRate: ratio(abandoned, started),
+      containmentRate: ratio(num(r['ss_completed']), num(r['ss_finished'])),
+      avgDurationSeconds: finished > 0 ? num(r['duration_ms']) / 1000 / finished : null,
+    };
+    return Object.fromEntries(def.columns.map((c) => [c, all[c] ?? null]));
   });
 }

@@ -4,11 +4,23 @@ import { MonitorErrors } from '../../errors.js';
 export interface ReportDialect {
   /** SQL of the text value of `key` in the JSON text column `column` (NULL when absent). */
   jsonText(column: string, key: string): string;
+  /** SQL of the text value at the path `keys` (identifiers from the engine only) in the JSON text column `column`. */
+  jsonPath(column: string, keys: readonly string[]): string;
+  /** SQL of the ms since the epoch (an integer) of a column holding an ISO-8601 UTC time text. */
+  isoToMs(column: string): string;
 }
 
 const DIALECTS: Readonly<Record<string, ReportDialect>> = {
-  sqlite: { jsonText: (column, key) => `json_extract(${column}, '$.${key}')` },
-  postgres: { jsonText: (column, key) => `(${column}::json ->> '${key}')` },
+  sqlite: {
+    jsonText: (column, key) => `json_extract(${column}, '$.${key}')`,
+    jsonPath: (column, keys) => `json_extract(${column}, '$.${keys.join('.')}')`,
+    isoToMs: (column) => `CAST(ROUND((julianday(${column}) - 2440587.5) * 86400000.0) AS INTEGER)`,
+  },
+  postgres: {
+    jsonText: (column, key) => `(${column}::json ->> '${key}')`,
+    jsonPath: (column, keys) => `(${column}::json #>> '{${keys.join(',')}}')`,
+    isoToMs: (column) => `CAST(ROUND(EXTRACT(EPOCH FROM CAST(${column} AS timestamptz)) * 1000) AS BIGINT)`,
+  },
 };
 
 /** The report dialect of a storage dialect. Throws CARUSO_MONITOR_REPORT_FAILED for an unknown one. */
