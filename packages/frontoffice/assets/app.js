@@ -185,10 +185,11 @@ function desktopPage() {
   const contactPanel = h('section', { id: 'contact', class: 'panel', 'aria-labelledby': 'contact-title' }, h('h2', { id: 'contact-title', text: t('desktop.customer') }), h('p', { class: 'muted', text: t('desktop.waiting') }));
   const scriptPanel = h('aside', { id: 'script', class: 'panel', 'aria-labelledby': 'script-title' }, h('h2', { id: 'script-title', text: t('desktop.script') }));
   const wrapPanel = h('section', { id: 'wrapup', class: 'panel', hidden: true, 'aria-labelledby': 'wrap-title' });
+  const convPanel = h('section', { id: 'conversation', class: 'panel', hidden: true, 'aria-labelledby': 'conv-title' });
   main.replaceChildren(
     h('div', { class: 'panel bar', role: 'group', 'aria-label': t('desktop.state') }, h('span', { text: `${t('desktop.state')}: ` }), stateEl, ready, h('label', { for: 'pause-reason', class: 'visually-hidden', text: t('desktop.pauseReason') }), reason, pause, h('span', { class: 'muted', text: t('desktop.shortcuts') })),
     h('div', { id: 'offer' }),
-    h('div', { class: 'grid' }, contactPanel, h('div', {}, wrapPanel, h('div', { id: 'tl' })), scriptPanel),
+    h('div', { class: 'grid' }, contactPanel, h('div', {}, convPanel, wrapPanel, h('div', { id: 'tl' })), scriptPanel),
   );
   let offer = null;
   let contact = null;
@@ -246,9 +247,16 @@ function desktopPage() {
     const r = await act('POST', `/api/agent/offers/${encodeURIComponent(o.offerId)}/accept`, {});
     if (!r) return;
     showOffer(null);
-    const hang = h('button', { type: 'button', id: 'btn-hangup', class: 'secondary', text: t('desktop.hangUp'), onclick: () => act('POST', `/api/contacts/${encodeURIComponent(o.contactId)}/hang-up`, {}) });
+    // A chat ends through its hub (the customer is told); other contacts through the REST API.
+    const hangUp = o.channel === 'chat' && chatSocket
+      ? () => chatSocket.send(JSON.stringify({ type: 'leave', chatId: o.contactId }))
+      : () => act('POST', `/api/contacts/${encodeURIComponent(o.contactId)}/hang-up`, {});
+    const hangLabel = o.channel === 'chat' ? t('desktop.endChat') : o.channel === 'email' ? t('desktop.done') : t('desktop.hangUp');
+    const hang = h('button', { type: 'button', id: 'btn-hangup', class: 'secondary', text: hangLabel, onclick: hangUp });
     document.getElementById('offer').append(h('div', { class: 'panel bar' }, h('span', { text: `${o.channel} · ${contact?.contact.address ?? ''}` }), hang));
     showWrapUp(o);
+    if (o.channel === 'email') void showEmail(o.contactId);
+    else if (o.channel === 'chat') void showChat(o.contactId);
     if (contact?.script) {
       const def = record ? objectDef(record.object) : null;
       session = await api('POST', '/api/scripts/sessions', { contactId: o.contactId, ...(record ? { object: record.object, recordId: record.rec[def.key[0]] } : {}) });
@@ -300,6 +308,9 @@ function desktopPage() {
       const r = await act('POST', `/api/contacts/${encodeURIComponent(o.contactId)}/wrap-up`, { code: code.value, notes: notes.value, channel: o.channel, ...(record ? { object: record.object, recordId: record.rec[def.key[0]] } : {}) });
       if (!r) return;
       wrapPanel.hidden = true;
+      convPanel.hidden = true;
+      convPanel.replaceChildren();
+      chat = null;
       document.getElementById('offer').replaceChildren();
       scriptPanel.replaceChildren(h('h2', { id: 'script-title', text: t('desktop.script') }));
       if (record) document.getElementById('tl').replaceChildren(await timeline(record.object, record.rec[def.key[0]]));
@@ -321,6 +332,104 @@ function desktopPage() {
     } }, h('label', { for: 'cb-at', text: t('desktop.callbackAt') }), when, h('label', { for: 'cb-number', text: t('desktop.callbackNumber') }), num,
     h('p', {}, h('button', { type: 'submit', class: 'secondary', id: 'btn-callback', text: t('desktop.scheduleCallback') })));
   }
+  // ---- e-mail contacts: the thread, its attachments, and a threaded reply through the relay ----
+  function emailMessage(m) {
+    const when = new Date(m.at).toLocaleString();
+    return h('article', { class: `mail ${m.direction}`, 'aria-label': `${m.direction === 'inbound' ? t('email.from') : t('email.sent')} ${m.from || m.to.join(', ')}` },
+      h('p', { class: 'muted' }, h('strong', { text: m.direction === 'inbound' ? m.from : `${t('email.to')} ${m.to.join(', ')}` }), ` · ${when}`),
+      h('div', { class: 'mail-body', text: m.text }),
+      m.attachments.length ? h('ul', { class: 'attachments', 'aria-label': t('email.attachments') }, m.attachments.map((a) => h('li', {}, h('a', { href: a.href, download: a.filename, text: a.filename }), ` (${a.contentType}, ${Math.max(1, Math.round(a.size / 1024))} KB)`))) : null);
+  }
+  async function showEmail(contactId) {
+    let r;
+    try {
+      r = await api('GET', `/api/contacts/${encodeURIComponent(contactId)}/email`);
+    } catch (e) {
+      return fail(e);
+    }
+    const first = r.messages[0];
+    const thread = h('div', { id: 'mail-thread' }, r.messages.map(emailMessage));
+    const text = h('textarea', { id: 'reply-text', rows: '6', maxlength: '20000', required: true });
+    const form = h('form', { id: 'reply-form', onsubmit: async (ev) => {
+      ev.preventDefault();
+      if (!text.value.trim()) return text.focus();
+      try {
+        const sent = await api('POST', `/api/contacts/${encodeURIComponent(contactId)}/email/reply`, { text: text.value });
+        thread.append(emailMessage(sent.message));
+        text.value = '';
+        announce(t('email.replySent'));
+      } catch (e) {
+        fail(e);
+      }
+    } }, h('label', { for: 'reply-text', text: t('email.reply') }), text, h('p', {}, h('button', { type: 'submit', id: 'btn-reply', text: t('email.send') })));
+    convPanel.hidden = false;
+    convPanel.replaceChildren(h('h2', { id: 'conv-title', text: `${t('email.title')} · ${first?.subject ?? ''}` }), thread, form);
+    text.focus();
+  }
+
+  // ---- chat contacts: the conversation runs over /ws/chat (the chat channel's hub) ----------------
+  let chatSocket = null;
+  let chat = null;
+  function openChatSocket() {
+    chatSocket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/chat`);
+    chatSocket.addEventListener('message', (m) => {
+      const f = JSON.parse(m.data);
+      if (!chat || (f.chatId && f.chatId !== chat.id)) return;
+      if (f.type === 'joined') {
+        for (const x of f.transcript) chatLine(x);
+        chatReady();
+      } else if (f.type === 'message') {
+        chatLine(f);
+        if (f.from === 'customer') chatSocket.send(JSON.stringify({ type: 'read', chatId: chat.id, upTo: f.seq }));
+      } else if (f.type === 'typing' && f.from === 'customer') chat.typing.textContent = f.typing ? t('chat.typing') : '';
+      else if (f.type === 'ended') {
+        chat.input.disabled = true;
+        chat.send.disabled = true;
+        chat.log.append(h('li', { class: 'muted', text: t('chat.ended') }));
+        announce(t('chat.ended'));
+      } else if (f.type === 'error') fail(new Error(f.message));
+    });
+  }
+  function chatLine(m) {
+    if (chat.seen.has(m.seq)) return;
+    chat.seen.add(m.seq);
+    const who = m.from === 'customer' ? (chat.customer || t('chat.customer')) : t('chat.you');
+    const li = h('li', { class: `chat-${m.from}`, 'data-seq': String(m.seq) }, h('strong', { text: `${who}: ` }), h('span', { text: m.text }));
+    const later = [...chat.log.children].find((x) => Number(x.dataset.seq) > m.seq);
+    chat.log.insertBefore(li, later ?? null);
+  }
+  function chatReady() {
+    chat.input.disabled = false;
+    chat.send.disabled = false;
+  }
+  async function showChat(contactId) {
+    const log = h('ol', { id: 'chat-log', class: 'chat-log', 'aria-live': 'polite', 'aria-label': t('chat.transcript') });
+    const input = h('input', { id: 'chat-text', maxlength: '4000', autocomplete: 'off', disabled: true });
+    const send = h('button', { type: 'submit', id: 'btn-chat-send', disabled: true, text: t('chat.send') });
+    const typing = h('p', { class: 'muted', id: 'chat-typing' });
+    chat = { id: contactId, log, input, send, typing, seen: new Set(), customer: '' };
+    const title = h('h2', { id: 'conv-title', text: t('chat.title') });
+    const form = h('form', { id: 'chat-form', onsubmit: (ev) => {
+      ev.preventDefault();
+      if (!input.value.trim() || !chatSocket) return;
+      chatSocket.send(JSON.stringify({ type: 'message', chatId: contactId, text: input.value, clientId: String(Date.now()) }));
+      input.value = '';
+    } }, h('label', { for: 'chat-text', text: t('chat.message') }), h('div', { class: 'bar' }, input, send));
+    convPanel.hidden = false;
+    convPanel.replaceChildren(title, log, typing, form);
+    try {
+      const r = await api('GET', `/api/contacts/${encodeURIComponent(contactId)}/chat`);
+      chat.customer = r.chat.customerName ?? '';
+      title.textContent = `${t('chat.title')} · ${chat.customer}${r.chat.subject ? ` · ${r.chat.subject}` : ''}`;
+      for (const m of r.transcript) chatLine(m);
+      if (r.chat.agentId === me.agentId && r.chat.state === 'open') chatReady();
+      input.focus();
+    } catch (e) {
+      fail(e);
+    }
+  }
+  void api('GET', '/api/agent').then((r) => { if (r.channels?.chat) openChatSocket(); }, () => undefined);
+
   document.addEventListener('keydown', (ev) => {
     if (ev.key === 'F2') { ev.preventDefault(); ready.click(); }
     else if (ev.key === 'F3') { ev.preventDefault(); pause.click(); }

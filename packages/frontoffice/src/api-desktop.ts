@@ -23,6 +23,8 @@ export interface DesktopApiDeps {
   readonly dialogue: () => DialogueEngine;
   readonly agentIds: () => Promise<string[]>;
   readonly logger: Logger;
+  /** Which contact channels the desktop can answer besides calls. */
+  readonly channels?: () => { readonly chat: boolean; readonly email: boolean };
 }
 
 /** The figures of the wallboard. */
@@ -114,7 +116,7 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
   // ---- agent state --------------------------------------------------------------------------
   const agentState = (agentId: string): Record<string, unknown> => {
     const comms = deps.comms();
-    return { agent: comms.agent(agentId), offers: comms.pendingOffers(agentId), pauseReasons: app.desktop.pauseReasons, wrapUpCodes: app.desktop.wrapUpCodes };
+    return { agent: comms.agent(agentId), offers: comms.pendingOffers(agentId), pauseReasons: app.desktop.pauseReasons, wrapUpCodes: app.desktop.wrapUpCodes, channels: deps.channels?.() ?? { chat: false, email: false } };
   };
   fastify.get('/api/agent', async (req) => agentState(agentOf(need(req, ['agent'], 'use the agent desktop'))));
   fastify.post('/api/agent/ready', async (req) => {

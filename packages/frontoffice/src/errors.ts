@@ -20,6 +20,7 @@ export const FrontOfficeErrors = defineErrors({
   CARUSO_FRONTOFFICE_UNSUPPORTED_MEDIA: { message: 'send the body as application/json', status: 415 },
   CARUSO_FRONTOFFICE_DUPLICATE_USER: { message: 'a user named {name} exists already', status: 409 },
   CARUSO_FRONTOFFICE_WEAK_PASSWORD: { message: 'a password needs at least {min} characters', status: 422 },
+  CARUSO_FRONTOFFICE_CHANNEL_UNAVAILABLE: { message: 'the {channel} channel is not part of this assembly', status: 503 },
   CARUSO_FRONTOFFICE_INTERNAL: { message: 'internal error {id}; the log has the details', status: 500, kind: 'bug' },
 });
 

@@ -4,7 +4,7 @@
  * definition against the model and the loaded scripts, migrates its tables and listens.
  */
 import type { ServiceContext, ServiceDefinition } from '@caruso/kernel';
-import { CommunicationServer } from '@caruso/comms';
+import { ChatChannel, CommunicationServer, EmailChannel } from '@caruso/comms';
 import { Monitor } from '@caruso/monitor';
 import { DialogueEngine } from '@caruso/dialogue';
 import { BusinessObjects } from '@caruso/objects';
@@ -40,6 +40,8 @@ const DEPENDENCIES = {
   dialogue: { token: DialogueEngine },
   comms: { token: CommunicationServer },
   monitor: { token: Monitor, optional: true },
+  chat: { token: ChatChannel, optional: true },
+  email: { token: EmailChannel, optional: true },
 } as const;
 
 /**
@@ -58,7 +60,7 @@ export function frontOfficeService(options: FrontOfficeServiceOptions): ServiceD
     version: FRONTOFFICE_SERVICE_VERSION,
     dependencies: DEPENDENCIES,
     startTimeoutMs: 30_000,
-    create: ({ storage, objects, dialogue, comms, monitor }) => {
+    create: ({ storage, objects, dialogue, comms, monitor, chat, email }) => {
       let server: FrontOfficeServer | undefined;
       let application: Application | undefined;
       const store = new FrontOfficeStore(storage);
@@ -79,7 +81,11 @@ export function frontOfficeService(options: FrontOfficeServiceOptions): ServiceD
           await store.migrate();
           const existing = new Set((await store.users()).map((u) => u.name));
           for (const u of options.users ?? []) if (!existing.has(u.name)) await store.addUser({ name: u.name, role: u.role, agentId: u.agentId }, u.password);
-          server = createFrontOfficeServer({ app: application, objects, store, comms: () => comms, dialogue: () => dialogue, monitor: () => monitor, logger: ctx.logger, ...(options.server ?? {}) });
+          server = createFrontOfficeServer({ app: application, objects, store, comms: () => comms, dialogue: () => dialogue, monitor: () => monitor,
+            // Looked up when needed: a channel that finished starting after the front office is found too.
+            chat: () => chat ?? ctx.services.tryGet(ChatChannel),
+            email: () => email ?? ctx.services.tryGet(EmailChannel),
+            logger: ctx.logger, ...(options.server ?? {}) });
           const url = await server.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
           ctx.logger.info({ url }, 'front office listening');
         },

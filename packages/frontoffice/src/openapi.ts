@@ -112,6 +112,18 @@ export function openApiDocument(app: Application, permissions: Permissions, role
     paths['/api/scripts/sessions'] = { post: { summary: 'Start the dialogue script of a contact' } };
     paths['/api/scripts/sessions/{id}/answer'] = { post: { summary: 'Answer the current question' } };
     paths['/api/scripts/sessions/{id}/back'] = { post: { summary: 'Go back one question' } };
+    paths['/api/contacts/{id}/email/reply'] = {
+      post: {
+        summary: 'Answer an e-mail contact connected to the agent: sent through the outbound mail relay to the Reply-To/From of the last inbound message, subject Re:, In-Reply-To and References set',
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, required: ['text'], properties: { text: { type: 'string', maxLength: 20000 } } } } } },
+        responses: { 201: { description: 'sent and stored in the thread' }, 400: err('empty or too long text, unknown fields'), 404: err('not a contact connected to this agent'), 502: err('the relay did not take the message'), 503: err('no e-mail channel in the assembly') },
+      },
+    };
+  }
+  if (role !== 'anonymous') {
+    paths['/api/contacts/{id}/email'] = { get: { summary: 'The e-mail thread of a contact (agents: their own contacts), with the attachments of each message', responses: { 200: { description: 'messages, oldest first' }, 404: err('no such contact or thread'), 503: err('no e-mail channel in the assembly') } } };
+    paths['/api/contacts/{id}/email/attachments/{attachmentId}'] = { get: { summary: 'An attachment of the thread, always as a download (application/octet-stream)', responses: { 200: { description: 'the bytes' }, 404: err('not an attachment of this thread') } } };
+    paths['/api/contacts/{id}/chat'] = { get: { summary: 'A chat contact and its transcript; the conversation itself runs over the WebSocket /ws/chat (agents)', responses: { 200: { description: 'the chat and its messages' }, 404: err('no such contact or chat'), 503: err('no chat channel in the assembly') } } };
   }
   if (role === 'supervisor' || role === 'administrator') paths['/api/wallboard'] = { get: { summary: 'Live figures' } };
   return {

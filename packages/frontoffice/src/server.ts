@@ -10,10 +10,11 @@ import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DisposableStore, isCarusoError, silentLogger, toDisposable, type Logger } from '@caruso/kernel';
-import type { CommunicationServer } from '@caruso/comms';
+import type { ChatChannel, CommunicationServer, EmailChannel } from '@caruso/comms';
 import type { DialogueEngine } from '@caruso/dialogue';
 import type { Monitor, MonitorPrincipal } from '@caruso/monitor';
 import type { BusinessObjects } from '@caruso/objects';
+import { registerChannelsApi } from './api-channels.js';
 import { registerDesktopApi, startSelfService, wallboardFigures } from './api-desktop.js';
 import { registerObjectsApi } from './api-objects.js';
 import type { Application, RoleName } from './common/application.js';
@@ -33,6 +34,10 @@ export interface FrontOfficeServerOptions {
   readonly dialogue: () => DialogueEngine;
   /** The live monitor when one is registered: its hub is mounted at `/ws/monitor`. */
   readonly monitor?: () => Monitor | undefined;
+  /** The web-chat channel when one is registered: agents' desks reach its hub at `/ws/chat`. */
+  readonly chat?: () => ChatChannel | undefined;
+  /** The e-mail channel when one is registered: e-mail contacts are read and answered in the desktop. */
+  readonly email?: () => EmailChannel | undefined;
   readonly logger?: Logger;
   /** Largest accepted request body in bytes. Default 64 KiB. */
   readonly bodyLimit?: number;
@@ -204,7 +209,10 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
 
   const agentIds = async (): Promise<string[]> => (await store.users()).map((u) => u.agentId).filter((x): x is string => x !== undefined);
   registerObjectsApi(fastify, { objects, permissions, store });
-  registerDesktopApi(fastify, { app, objects, permissions, store, comms: options.comms, dialogue: options.dialogue, agentIds, logger });
+  const chat = (): ChatChannel | undefined => options.chat?.();
+  const email = (): EmailChannel | undefined => options.email?.();
+  registerDesktopApi(fastify, { app, objects, permissions, store, comms: options.comms, dialogue: options.dialogue, agentIds, logger, channels: () => ({ chat: chat() !== undefined, email: email() !== undefined }) });
+  registerChannelsApi(fastify, { comms: options.comms, chat, email });
   fastify.get('/api/wallboard', async (req) => {
     need(req, ['supervisor', 'administrator'], 'see the wallboard');
     return { ...(await wallboardFigures({ app, comms: options.comms, agentIds }, options.queues ?? [])), monitor: options.monitor?.() !== undefined };
@@ -300,6 +308,22 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
         } catch (err) {
           logger.warn({ err: (err as Error).message }, 'monitor refused a socket');
           ws.close(1011, 'monitor unavailable');
+        }
+      });
+      return;
+    }
+    if (path === '/ws/chat') {
+      // The chat channel's hub, on this server: the agent session is the principal (no chat token).
+      if (p.role !== 'agent' || p.agentId === undefined) return refuse(socket, 403, 'Forbidden');
+      const hub = chat();
+      if (!hub) return refuse(socket, 503, 'Service Unavailable');
+      const agentId = p.agentId;
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        try {
+          hub.attach(ws, { kind: 'agent', agentId });
+        } catch (err) {
+          logger.warn({ err: (err as Error).message }, 'chat hub refused a socket');
+          ws.close(1011, 'chat unavailable');
         }
       });
       return;

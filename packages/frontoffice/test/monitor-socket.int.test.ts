@@ -122,4 +122,14 @@ describe('front office without a monitor service', () => {
     expect((await s.next((m) => m.type === 'figures')).type).toBe('figures');
     s.ws.close();
   });
+  it('answers 503 for e-mail and chat contacts when the assembly has no such channel', async () => {
+    const sam = await loggedIn(asm.url, 'sam');
+    const r = await sam.get('/api/contacts/email-1/email');
+    expect(r.status).toBe(503);
+    expect((r.body as { error: { code: string } }).error.code).toBe('CARUSO_FRONTOFFICE_CHANNEL_UNAVAILABLE');
+    expect((await sam.get('/api/contacts/chat-1/chat')).status).toBe(503);
+    const anna = await loggedIn(asm.url, 'anna');
+    expect(((await anna.get('/api/agent')).body as { channels: unknown }).channels).toEqual({ chat: false, email: false });
+    expect(await open(asm.url, '/ws/chat', anna)).toBe(503);
+  });
 });

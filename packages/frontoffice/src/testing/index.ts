@@ -4,7 +4,22 @@
  * HTTP client that keeps the session cookie and CSRF token.
  */
 import { createServiceManager, type ServiceManager } from '@caruso/kernel';
-import { CommunicationServer, ContactEventLog, commsService, contactEventLogService, type AgentConfig, type QueueConfig } from '@caruso/comms';
+import {
+  ChatChannel,
+  CommunicationServer,
+  ContactEventLog,
+  EmailChannel,
+  OutboundMail,
+  chatChannel,
+  commsService,
+  contactEventLogService,
+  emailChannel,
+  smtpRelayMail,
+  type AgentConfig,
+  type ChatChannelOptions,
+  type EmailChannelOptions,
+  type QueueConfig,
+} from '@caruso/comms';
 import { Monitor, monitorService, type MonitorOptions } from '@caruso/monitor';
 import { DialogueEngine, dialogueEngineService } from '@caruso/dialogue';
 import { BusinessObjects, businessObjectsService } from '@caruso/objects';
@@ -25,6 +40,15 @@ export interface TestAssemblyOptions {
   readonly server?: FrontOfficeServiceOptions['server'];
   /** Registers a monitor service with these options (none by default: the wallboard then uses its own figures). */
   readonly monitor?: MonitorOptions;
+  /**
+   * Registers the web-chat channel. With `port` (0: any) it also has its standalone listener, where
+   * test customers connect to `/chat/customer` (agents use the front office's `/ws/chat`).
+   */
+  readonly chat?: Pick<ChatChannelOptions, 'queueId' | 'port' | 'customerGraceMs'>;
+  /** Registers the e-mail channel (SMTP on loopback, port 0 by default). */
+  readonly email?: Pick<EmailChannelOptions, 'queueId' | 'recipients' | 'mailbox'>;
+  /** Registers the outbound mail relay: an SMTP server on loopback at this port, sender `from`. */
+  readonly relay?: { readonly port: number; readonly from: string };
 }
 
 export interface TestAssembly {
@@ -37,6 +61,10 @@ export interface TestAssembly {
   readonly events: ContactEventLog;
   /** The monitor, when `monitor` options were given. */
   readonly monitor: Monitor | undefined;
+  /** The chat channel, when `chat` options were given. */
+  readonly chat: ChatChannel | undefined;
+  /** The e-mail channel, when `email` options were given. */
+  readonly email: EmailChannel | undefined;
   stop(): Promise<void>;
 }
 
@@ -48,6 +76,10 @@ export async function startTestAssembly(o: TestAssemblyOptions): Promise<TestAss
   manager.register(ContactEventLog, contactEventLogService());
   if (o.monitor) manager.register(Monitor, monitorService({ ...o.monitor, services: manager }));
   manager.register(CommunicationServer, commsService({ queues: o.queues ?? [{ id: 'support', wrapUpMs: 600_000 }], agents: o.agents ?? [] }));
+  if (o.relay) manager.register(OutboundMail, smtpRelayMail({ host: '127.0.0.1', port: o.relay.port, from: o.relay.from }));
+  if (o.email) manager.register(EmailChannel, emailChannel({ port: 0, ...o.email }));
+  // Without a standalone listener the hub needs no agent authenticator: the front office attaches agents.
+  if (o.chat) manager.register(ChatChannel, chatChannel({ ...o.chat, ...(o.chat.port !== undefined ? { authenticateAgent: () => undefined } : {}) }));
   const handle = manager.register(FrontOffice, frontOfficeService({ application: o.application, port: 0, users: o.users ?? [], ...(o.server ? { server: o.server } : {}) }));
   await manager.start();
   await handle.ready;
@@ -60,6 +92,8 @@ export async function startTestAssembly(o: TestAssemblyOptions): Promise<TestAss
     dialogue: manager.get(DialogueEngine),
     events: manager.get(ContactEventLog),
     monitor: o.monitor ? manager.get(Monitor) : undefined,
+    chat: o.chat ? manager.get(ChatChannel) : undefined,
+    email: o.email ? manager.get(EmailChannel) : undefined,
     stop: () => manager.stop(),
   };
 }
