@@ -107,7 +107,7 @@ describe('remote endpoint hardening', () => {
     sm = createServiceManager();
     sm.register(Clock, { version: '1.0.0', create: () => ({ now: () => 1234 }) });
     await sm.start();
-    endpoint = await RemoteEndpoint.listen(sm, { port: 0, accessList: access, maxMessageBytes: 64 * 1024, leaseTtlMs: 1000, callDeadlineMs: 2000 });
+    endpoint = await RemoteEndpoint.listen(sm, { port: 0, accessList: access, maxMessageBytes: 64 * 1024, leaseTtlMs: 1000, callDeadlineMs: 2000, maxConcurrentRequests: 32 });
   });
 
   afterEach(async () => {
@@ -117,10 +117,11 @@ describe('remote endpoint hardening', () => {
     await sm.stop();
   });
 
-  async function rawClient(token: string | undefined = ADMIN): Promise<RawClient> {
+  /** A raw client, authenticated with `token` (null: not authenticated). */
+  async function rawClient(token: string | null = ADMIN): Promise<RawClient> {
     const c = await RawClient.open(endpoint.url);
     raws.push(c);
-    if (token !== undefined) await c.auth(token);
+    if (token !== null) await c.auth(token);
     return c;
   }
 
@@ -179,4 +180,60 @@ describe('remote endpoint hardening', () => {
     expect(error.data.details?.correlationId).toMatch(/^[0-9a-f-]{8,}$/);
     expect(error.message).toContain(error.data.details!.correlationId!);
   });
+
+  describe('batches (unauthenticated amplification)', () => {
+    const lookup = (id: number): Json => ({ jsonrpc: '2.0', id, method: 'lookup', params: { token: 'test.Clock' } });
+
+    it('answers a batch sent before auth with one error, not one error per item', async () => {
+      const c = await rawClient(null);
+      c.send(Array.from({ length: 50 }, (_, i) => lookup(i + 1)));
+      const answer = await c.next(() => true);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(c.messages).toHaveLength(1);
+      expect(answer).toMatchObject({ id: null, error: { code: -32600, data: { code: 'CARUSO_KERNEL_RPC_INVALID_REQUEST' } } });
+      expect(String((answer['error'] as Json)['message'])).toContain('auth');
+    });
+
+    it('refuses a batch of more than 100 requests with one error and runs none of them', async () => {
+      const c = await rawClient();
+      const from = c.messages.length;
+      c.send(Array.from({ length: 101 }, (_, i) => ({ jsonrpc: '2.0', id: i + 1, method: 'call', params: { token: 'test.Clock', method: 'now' } })));
+      const answer = await c.next(() => true, from);
+      expect(answer).toMatchObject({ id: null, error: { code: -32600, data: { code: 'CARUSO_KERNEL_RPC_INVALID_REQUEST' } } });
+      expect(String((answer['error'] as Json)['message'])).toContain('100');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(c.messages.length - from).toBe(1);
+      expect(sm.find('test.Clock')[0]!.metrics.calls).toBe(0);
+    });
+
+    it('still runs a batch of 100 requests after auth', async () => {
+      const c = await rawClient();
+      const from = c.messages.length;
+      c.send(Array.from({ length: 100 }, (_, i) => ({ jsonrpc: '2.0', id: i + 1, method: 'call', params: { token: 'test.Clock', method: 'now' } })));
+      await until(() => c.messages.length > from);
+      const answers = c.messages[from] as Json[];
+      expect(answers).toHaveLength(100);
+      expect(answers.every((a) => a['result'] === 1234)).toBe(true);
+    });
+  });
+
+  it('applies backpressure to a client that does not read its answers (answers are not buffered without bound)', async () => {
+    const BIG = 'x'.repeat(256 * 1024);
+    sm.register(createToken<{ big(): string }>('test.Big'), { version: '1.0.0', create: () => ({ big: () => BIG }) });
+    await sm.start();
+    const c = await rawClient();
+    const from = c.messages.length;
+    const REQUESTS = 300; // 75 MiB of answers
+    c.ws.pause(); // a slow client: it stops reading
+    for (let i = 0; i < REQUESTS; i++) c.send({ jsonrpc: '2.0', id: i + 1, method: 'call', params: { token: 'test.Big', method: 'big' } });
+    await new Promise((r) => setTimeout(r, 800));
+    const buffered = (endpoint as unknown as { connections: Set<{ peer: { socket: WebSocket } }> }).connections;
+    const serverSide = [...buffered].map((conn) => conn.peer.socket.bufferedAmount);
+    expect(Math.max(...serverSide)).toBeLessThan(24 * 1024 * 1024);
+    expect(sm.find('test.Big')[0]!.metrics.calls).toBeLessThan(REQUESTS);
+    // Nothing is lost: once the client reads again, every answer arrives.
+    c.ws.resume();
+    await until(() => c.messages.length - from === REQUESTS, 20_000);
+    expect(sm.find('test.Big')[0]!.metrics.calls).toBe(REQUESTS);
+  }, 30_000);
 });

@@ -23,6 +23,11 @@ export interface RemoteEndpointOptions {
   readonly leaseTtlMs?: number;
   /** Deadline of a call into a remote process when the caller gives none. Default 30 s. */
   readonly callDeadlineMs?: number;
+  /**
+   * Requests of one connection handled at the same time; further ones wait, and the connection is
+   * not read meanwhile (backpressure). Default 128.
+   */
+  readonly maxConcurrentRequests?: number;
   /** A connection that has not authenticated within this time is closed. Default 10 s. */
   readonly authTimeoutMs?: number;
   readonly logger?: Logger;
@@ -157,6 +162,8 @@ export class RemoteEndpoint {
     };
     const peer = new RpcPeer(socket, name, (method, params) => this.handle(conn, method, params), this.logger, this.maxMessageBytes, {
       hideInternalErrors: true,
+      batchesAllowed: () => conn.principal !== undefined,
+      ...(this.options.maxConcurrentRequests === undefined ? {} : { maxConcurrentRequests: this.options.maxConcurrentRequests }),
     });
     (conn as { peer: RpcPeer }).peer = peer;
     this.connections.add(conn);

@@ -86,6 +86,37 @@ export interface RpcPeerOptions {
    * one is logged under that id. The service manager's endpoint sets it; its clients are not trusted.
    */
   readonly hideInternalErrors?: boolean;
+  /** Whether the peer may send batches now (the endpoint allows them only after auth). Default: always. */
+  readonly batchesAllowed?: () => boolean;
+  /** Largest batch accepted; a larger one gets one error and none of it runs. Default 100. */
+  readonly maxBatch?: number;
+  /**
+   * Requests of the peer handled at the same time; further ones wait (and the socket stops being
+   * read) until one is answered. Bounds the memory a client that sends faster than it reads can
+   * take. Default 128.
+   */
+  readonly maxConcurrentRequests?: number;
+  /**
+   * Once this many bytes wait in the socket's send buffer, no further request is started until
+   * they have been written (backpressure for a slow reader). Default 1 MiB or the message limit.
+   */
+  readonly maxBufferedBytes?: number;
+}
+
+/**
+ * The wire form of CARUSO_KERNEL_RPC_INVALID_REQUEST, built without an Error (no stack trace to
+ * capture): it answers untrusted input, so it must cost next to nothing.
+ */
+function invalidRequest(reason: string): RpcErrorObject {
+  return {
+    code: RpcErrorCode.InvalidRequest,
+    message: KernelErrors.specs.CARUSO_KERNEL_RPC_INVALID_REQUEST.message.replace('{reason}', reason),
+    data: { code: 'CARUSO_KERNEL_RPC_INVALID_REQUEST', status: 400 },
+  };
+}
+
+function isResponse(m: unknown): boolean {
+  return typeof m === 'object' && m !== null && !Array.isArray(m) && !('method' in m) && ('result' in m || 'error' in m);
 }
 
 /**
@@ -101,6 +132,21 @@ export class RpcPeer {
   readonly onDidClose = this._onDidClose.event;
   private readonly _onDidNotify = new Emitter<{ method: string; params: unknown }>();
   readonly onDidNotify = this._onDidNotify.event;
+  /** Requests of the peer being handled (a batch counts its items). */
+  private inFlight = 0;
+  /** True while the send buffer is above the high-water mark. */
+  private congested = false;
+  /** True while the socket is not being read (work is waiting in the inbox). */
+  private readPaused = false;
+  /** Parsed requests (or batches) waiting for capacity. */
+  private readonly inbox: unknown[] = [];
+  private readonly maxConcurrent: number;
+  private readonly maxBuffered: number;
+  private readonly maxBatch: number;
+  private readonly onFlushed = (): void => {
+    this.congested = false;
+    this.pump();
+  };
 
   constructor(
     readonly socket: WebSocket,
@@ -111,6 +157,9 @@ export class RpcPeer {
     private readonly maxMessageBytes: number,
     private readonly options: RpcPeerOptions = {},
   ) {
+    this.maxConcurrent = options.maxConcurrentRequests ?? 128;
+    this.maxBuffered = options.maxBufferedBytes ?? Math.max(1024 * 1024, maxMessageBytes);
+    this.maxBatch = options.maxBatch ?? 100;
     socket.on('message', (data: RawData, isBinary: boolean) => {
       // receive() catches everything itself; this catch is the last line of defence, so that a
       // malformed message can never become an unhandled rejection that ends the process.
@@ -155,7 +204,60 @@ export class RpcPeer {
 
   private send(message: unknown): void {
     if (this.closed) return;
-    this.socket.send(JSON.stringify(message));
+    const text = JSON.stringify(message);
+    if (!this.congested && this.socket.bufferedAmount + text.length > this.maxBuffered) {
+      // Past the high-water mark: start nothing new until this message has been written out.
+      this.congested = true;
+      this.socket.send(text, this.onFlushed);
+    } else {
+      this.socket.send(text);
+    }
+  }
+
+  /** Starts waiting requests while there is capacity; reads the socket only when nothing waits. */
+  private pump(): void {
+    while (!this.closed && !this.congested && this.inFlight < this.maxConcurrent && this.inbox.length > 0) {
+      void this.dispatch(this.inbox.shift());
+    }
+    if (this.closed) return;
+    if (this.inbox.length > 0) {
+      if (!this.readPaused) {
+        this.readPaused = true;
+        this.socket.pause();
+      }
+    } else if (this.readPaused) {
+      this.readPaused = false;
+      this.socket.resume();
+    }
+  }
+
+  private enqueue(m: unknown): void {
+    if (this.inbox.length === 0 && !this.congested && this.inFlight < this.maxConcurrent) {
+      void this.dispatch(m);
+      return;
+    }
+    this.inbox.push(m);
+    this.pump();
+  }
+
+  /** Handles one request or batch and sends its answer. Never rejects. */
+  private async dispatch(m: unknown): Promise<void> {
+    const weight = Array.isArray(m) ? m.length : 1;
+    this.inFlight += weight;
+    try {
+      if (Array.isArray(m)) {
+        const answers = (await Promise.all(m.map((x) => this.handleOne(x)))).filter((a) => a !== undefined);
+        if (answers.length) this.send(answers);
+      } else {
+        const answer = await this.handleOne(m);
+        if (answer !== undefined) this.send(answer);
+      }
+    } catch (err) {
+      this.logReceiveFailure(err);
+    } finally {
+      this.inFlight -= weight;
+      if (this.inbox.length > 0 || this.readPaused) this.pump();
+    }
   }
 
   private shutdown(): void {
@@ -215,16 +317,28 @@ export class RpcPeer {
       return;
     }
     if (Array.isArray(message)) {
-      if (message.length === 0) {
-        this.send({ jsonrpc: '2.0', id: null, error: toRpcError(KernelErrors.CARUSO_KERNEL_RPC_INVALID_REQUEST({ reason: 'empty batch' })) });
+      // Checked before anything runs: an untrusted peer must not get one answer per item for free.
+      const refusal =
+        message.length === 0
+          ? 'empty batch'
+          : !(this.options.batchesAllowed?.() ?? true)
+            ? 'batches are accepted only after auth; send auth on its own first'
+            : message.length > this.maxBatch
+              ? `a batch holds at most ${this.maxBatch} requests; this one has ${message.length}`
+              : undefined;
+      if (refusal !== undefined) {
+        this.send({ jsonrpc: '2.0', id: null, error: invalidRequest(refusal) });
         return;
       }
-      const answers = (await Promise.all(message.map((m) => this.handleOne(m)))).filter((a) => a !== undefined);
-      if (answers.length) this.send(answers);
+      this.enqueue(message);
       return;
     }
-    const answer = await this.handleOne(message);
-    if (answer !== undefined) this.send(answer);
+    // Answers to our own requests are never held back: a request of the peer may be waiting for one.
+    if (isResponse(message)) {
+      await this.handleOne(message);
+      return;
+    }
+    this.enqueue(message);
   }
 
   /** Handles one request, response or notification; returns the response to send, if any. */
@@ -232,7 +346,7 @@ export class RpcPeer {
     const invalid = (reason: string, id: unknown = null): unknown => ({
       jsonrpc: '2.0',
       id: typeof id === 'string' || typeof id === 'number' ? id : null,
-      error: toRpcError(KernelErrors.CARUSO_KERNEL_RPC_INVALID_REQUEST({ reason })),
+      error: invalidRequest(reason),
     });
     if (typeof m !== 'object' || m === null) return invalid('a message must be a JSON object');
     const msg = m as Record<string, unknown>;
