@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
 import { fixturePath } from './fixture.js';
+import { sendMail, startRelay, until, type TestRelay } from './smtp-helpers.js';
+import { mustOpen } from './ws-helpers.js';
 
 const PW = 'correct horse battery';
 const SHOTS = join(process.cwd(), '.artifacts', 'screenshots');
@@ -12,10 +14,12 @@ describe('front-office pages in a real Chromium', () => {
   let dir: string;
   let asm: TestAssembly;
   let browser: Browser;
+  let relay: TestRelay;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'caruso-fo-pages-'));
     mkdirSync(SHOTS, { recursive: true });
+    relay = await startRelay();
     asm = await startTestAssembly({
       db: `sqlite:${join(dir, 'crm.db')}`,
       model: fixturePath('crm.model.xml'),
@@ -27,6 +31,9 @@ describe('front-office pages in a real Chromium', () => {
         { name: 'sam', role: 'supervisor', agentId: undefined, password: PW },
       ],
       monitor: { thresholdMs: 20_000, alerts: [{ id: 'queue-building', metric: 'center.waiting', comparison: '>=', value: 1 }] },
+      chat: { queueId: 'support', port: 0 },
+      email: { queueId: 'support', recipients: ['support@caruso.test'], mailbox: 'Support <support@caruso.test>' },
+      relay: { port: relay.port, from: 'Support <support@caruso.test>' },
     });
     await asm.objects.repository('Customer').create({ firstName: 'Carla', lastName: '<img src=x onerror=alert(1)>Caller', phone: '+3212345678' }, { actor: 'test' });
     browser = await chromium.launch({
@@ -40,6 +47,7 @@ describe('front-office pages in a real Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await asm?.stop();
+    await relay?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -119,6 +127,78 @@ describe('front-office pages in a real Chromium', () => {
     expect(errors).toEqual([]);
     await ctxA.close();
     await ctxS.close();
+  }, 45_000);
+
+  it('an agent answers a chat and an e-mail from the desktop', async () => {
+    const errors: string[] = [];
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const agent = await ctx.newPage();
+    agent.setDefaultTimeout(8000);
+    agent.on('pageerror', (e) => errors.push(e.message));
+    await login(agent, 'anna');
+    await agent.waitForURL('**/desktop');
+    await agent.locator('#agent-state', { hasText: /logged-out|ready/ }).waitFor();
+    await agent.keyboard.press('F2');
+    await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+
+    // A chat: the customer writes first; the agent accepts with F4 and sees what was written.
+    const opened = await asm.chat!.openChat({ customerName: 'Dora <i>Doe</i>', subject: 'Meter reading' });
+    const customer = await mustOpen(`http://127.0.0.1:${asm.chat!.address()!.port}/chat/customer`);
+    try {
+      customer.send({ type: 'auth', token: opened.token });
+      await customer.next((f) => f.type === 'welcome');
+      customer.send({ type: 'message', text: 'Hello, my meter shows 4711' });
+      await agent.locator('#btn-accept').waitFor();
+      await agent.keyboard.press('F4');
+      await agent.locator('#chat-log li', { hasText: 'Hello, my meter shows 4711' }).waitFor();
+      expect(await agent.locator('#conv-title').textContent()).toBe('Chat · Dora <i>Doe</i> · Meter reading');
+      await agent.locator('#chat-text:enabled').fill('Thank you, Dora. Noted: 4711.');
+      await agent.locator('#chat-text').press('Enter');
+      expect(await customer.next((f) => f.type === 'message' && f['from'] === 'agent')).toMatchObject({ text: 'Thank you, Dora. Noted: 4711.' });
+      customer.send({ type: 'message', text: 'Great, bye' });
+      await agent.locator('#chat-log li', { hasText: 'Great, bye' }).waitFor();
+      await agent.screenshot({ path: join(SHOTS, 'desktop-chat.png') });
+      await agent.locator('#btn-hangup', { hasText: 'End chat' }).click();
+      expect(await customer.next((f) => f.type === 'ended')).toMatchObject({ reason: 'agent-left' });
+    } finally {
+      await customer.close();
+    }
+    await agent.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+    await agent.locator('#wrap-code').selectOption('solved');
+    await agent.locator('#btn-wrapup').click();
+    await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+    expect(await agent.locator('#conversation').isHidden()).toBe(true);
+
+    // An e-mail with an attachment: the agent reads it and replies; the reply leaves through the relay, threaded.
+    const sentBefore = relay.received.length;
+    const messageId = await sendMail(asm.email!.address()!.port, {
+      from: 'Ada Lovelace <ada@example.org>',
+      to: 'support@caruso.test',
+      subject: 'Invoice 2026-117 is wrong',
+      text: 'Dear support,\nthe invoice counts 4711 kWh twice.',
+      attachments: [{ filename: 'invoice.pdf', content: Buffer.from('%PDF-1.4 test'), contentType: 'application/pdf' }],
+    });
+    await agent.locator('#btn-accept').waitFor();
+    await agent.keyboard.press('F4');
+    await agent.locator('#conv-title', { hasText: 'Invoice 2026-117 is wrong' }).waitFor();
+    await agent.locator('.mail-body', { hasText: 'the invoice counts 4711 kWh twice.' }).waitFor();
+    expect(await agent.locator('.attachments a').textContent()).toBe('invoice.pdf');
+    await agent.getByLabel('Your reply').fill('Dear Ada,\nwe corrected the invoice.');
+    await agent.locator('#btn-reply').click();
+    await agent.locator('#live', { hasText: 'Reply sent' }).waitFor({ state: 'attached' });
+    await agent.locator('.mail.outbound').waitFor();
+    await relay.waitFor(sentBefore + 1);
+    expect(relay.received[sentBefore]!.parsed.inReplyTo).toBe(messageId);
+    expect(relay.received[sentBefore]!.parsed.subject).toBe('Re: Invoice 2026-117 is wrong');
+    await agent.screenshot({ path: join(SHOTS, 'desktop-email.png') });
+    await agent.locator('#btn-hangup', { hasText: 'Done' }).click();
+    await agent.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+    await agent.locator('#wrap-code').selectOption('solved');
+    await agent.locator('#btn-wrapup').click();
+    await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+    await until(() => asm.comms.agent('anna').state === 'ready', 'anna ready');
+    expect(errors).toEqual([]);
+    await ctx.close();
   }, 45_000);
 
   it('a customer on a phone completes a self-service script, goes back, and asks for an agent keeping the answers', async () => {
