@@ -12,4 +12,5 @@ export * from './demo-data.js';
 export * from './customers/utility-customers.js';
 export { ObjectUtilityCustomers, nationalPhone, type ObjectUtilityCustomersOptions } from './customers/object-utility-customers.js';
 export { utilityCustomersService, type CustomersServiceConfig } from './customers/service.js';
-export { DemoLoad, demoLoadService, type DemoLoadConfig } from './demo-load/demo-load.js';
+export { DemoLoad, demoLoadService, type DemoLoadConfig, type DemoLoadCounts } from './demo-load/demo-load.js';
+export { sendDemoMail, type DemoMail } from './demo-load/demo-mail.js';

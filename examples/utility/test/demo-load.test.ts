@@ -26,8 +26,10 @@ describe('utility.DemoLoad', () => {
     sm.register(StorageManager, storageService({ url }));
     sm.register(BusinessObjects, businessObjectsService({ model: MODEL, schema: 'migrate' }));
     sm.register(CommunicationServer, commsService({ queues: [{ id: 'general' }, { id: 'billing' }, { id: 'moves' }] }));
-    // Fast enough to see contacts within a second: 36,000 calls, 7,200 e-mails and 7,200 chats an hour.
-    sm.register(DemoLoad, demoLoadService({ callsPerHour: '36000', emailsPerHour: '7200', chatsPerHour: '7200', seed: '4' }));
+    // Fast enough to see contacts within a second: 36,000 calls, 7,200 e-mails and 7,200 chats an hour,
+    // at any hour, and no simulated agents (the contacts stay in line). Without a telephony adapter
+    // and channels, contacts enter the queues directly.
+    sm.register(DemoLoad, demoLoadService({ callsPerHour: '36000', emailsPerHour: '7200', chatsPerHour: '7200', seed: '4', hours: 'always', agents: '0' }));
     await sm.start();
   });
 
@@ -50,7 +52,34 @@ describe('utility.DemoLoad', () => {
   });
 
   it('refuses a bad configuration with CARUSO_UTILITY_BAD_CONFIG', () => {
-    expect(() => demoLoadService({ callsPerHour: 'lots' })).toThrow(expect.objectContaining({ code: 'CARUSO_UTILITY_BAD_CONFIG' }));
-    expect(() => demoLoadService({ speed: '1' } as never)).toThrow(expect.objectContaining({ code: 'CARUSO_UTILITY_BAD_CONFIG' }));
+    const bad = expect.objectContaining({ code: 'CARUSO_UTILITY_BAD_CONFIG' });
+    expect(() => demoLoadService({ callsPerHour: 'lots' })).toThrow(bad);
+    expect(() => demoLoadService({ speed: '1' } as never)).toThrow(bad);
+    expect(() => demoLoadService({ hours: 'weekdays 9 to 5' })).toThrow(bad);
+    expect(() => demoLoadService({ timeZone: 'Mars/Olympus' })).toThrow(bad);
+    expect(() => demoLoadService({ lines: 'the main line' })).toThrow(bad);
+    expect(() => demoLoadService({ agents: '2.5' })).toThrow(bad);
+    expect(() => demoLoadService({ agentSkills: 'dutch' })).toThrow(bad);
+    expect(() => demoLoadService({ keys: 'one' })).toThrow(bad);
+    expect(() => demoLoadService({ dispositions: '' })).toThrow(bad);
+    expect(() => demoLoadService({ hours: 'mon-fri 08:30-17:00, sat 09:00-13:00', timeZone: 'Europe/Amsterdam', lines: '+31300000000*6 +31300000003' })).not.toThrow();
+  });
+
+  it('places nothing outside its hours', async () => {
+    // A day that is not today in Amsterdam: the load stays quiet at a rate of 36,000 calls an hour.
+    const today = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Amsterdam', weekday: 'short' }).format(new Date()).toLowerCase().slice(0, 3);
+    const other = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].find((d) => d !== today) as string;
+    const quiet = createServiceManager();
+    quiet.register(StorageManager, storageService({ url: `sqlite:${join(dir, 'caruso.db')}` }));
+    quiet.register(BusinessObjects, businessObjectsService({ model: MODEL, schema: 'migrate' }));
+    quiet.register(CommunicationServer, commsService({ queues: [{ id: 'general' }, { id: 'billing' }, { id: 'moves' }] }));
+    quiet.register(DemoLoad, demoLoadService({ callsPerHour: '36000', emailsPerHour: '0', chatsPerHour: '0', agents: '0', hours: `${other} 00:00-24:00` }));
+    try {
+      await quiet.start();
+      await new Promise((r) => setTimeout(r, 600));
+      expect(quiet.get(DemoLoad).generated().call).toBe(0);
+    } finally {
+      await quiet.stop();
+    }
   });
 });

@@ -78,7 +78,8 @@ describe('examples/utility started from its assembly file', () => {
       assembly = {
         ...a,
         dataDir: dir,
-        services: a.services.map((s) => (s.token === 'billing.Invoices' ? { ...s, config: { ...s.config, database: billingDb } } : s)),
+        // No demo load here: this test places its own call (demo-load-assembly.int.test.ts runs the load).
+        services: a.services.filter((s) => s.token !== 'utility.DemoLoad').map((s) => (s.token === 'billing.Invoices' ? { ...s, config: { ...s.config, database: billingDb } } : s)),
       };
       running = await startAssembly(assembly, { env, clock, telephony });
     }, 60_000);

@@ -1,53 +1,143 @@
-import { createToken, type HealthStatus, type ServiceContext, type ServiceDefinition, type ServiceLifecycle } from '@caruso/kernel';
-import { CommunicationServer, type Channel } from '@caruso/comms';
+import { createToken, type HealthStatus, type IDisposable, type ServiceContext, type ServiceDefinition, type ServiceLifecycle } from '@caruso/kernel';
+import {
+  ChatChannel,
+  CommunicationServer,
+  EmailChannel,
+  isOpen,
+  isTimeZone,
+  seededRandom,
+  TelephonyAdapter,
+  type RandomSource,
+  type SimulatedCaller,
+  type Weekday,
+  type WeeklyHours,
+} from '@caruso/comms';
 import { BusinessObjects } from '@caruso/objects';
 import { UtilityErrors } from '../errors.js';
+import { sendDemoMail } from './demo-mail.js';
 
-/** The demo load: what keeps contacts coming while the demo runs. */
+/** What the demo load has done so far. */
+export interface DemoLoadCounts {
+  /** Calls placed on the simulated telephone network (or queued directly without one). */
+  readonly call: number;
+  readonly email: number;
+  readonly chat: number;
+  /** Contacts the simulated agents finished (disposition given). */
+  readonly handled: number;
+}
+
+/** The demo load: what keeps contacts coming (and simulated agents working) while the demo runs. */
 export interface DemoLoad {
-  /** Contacts generated so far, per channel. */
-  generated(): Readonly<Record<'call' | 'email' | 'chat', number>>;
+  /** Contacts generated so far, per channel, and those the simulated agents handled. */
+  generated(): DemoLoadCounts;
+  /** The ids of the simulated agents it added to the communication server. */
+  agents(): readonly string[];
 }
 
 /** The token of the demo load. */
 export const DemoLoad = createToken<DemoLoad>('utility.DemoLoad');
 
 /**
- * The configuration as an assembly's `<service>` passes it (every value a string): `callsPerHour`
- * (default 120), `emailsPerHour` (30), `chatsPerHour` (20), `seed` (1), `queues` (a space-separated
- * list of queues the calls spread over, default `general billing moves`), `emailQueue` and `chatQueue`
- * (default `general`).
+ * The configuration as an assembly's `<service>` passes it (every value a string). See the README
+ * of examples/utility for each setting and its default.
  */
 export interface DemoLoadConfig {
   readonly callsPerHour?: string | number;
   readonly emailsPerHour?: string | number;
   readonly chatsPerHour?: string | number;
   readonly seed?: string | number;
+  readonly lines?: string;
+  readonly keys?: string;
+  readonly talkSeconds?: string | number;
+  readonly patienceSeconds?: string | number;
+  readonly agents?: string | number;
+  readonly agentQueues?: string;
+  readonly agentSkills?: string;
+  readonly wrapUpSeconds?: string | number;
+  readonly handleSeconds?: string | number;
+  readonly dispositions?: string;
+  readonly hours?: string;
+  readonly timeZone?: string;
   readonly queues?: string;
   readonly emailQueue?: string;
   readonly chatQueue?: string;
+  readonly emailTo?: string;
   readonly version?: string;
 }
 
-const KNOWN = new Set(['callsPerHour', 'emailsPerHour', 'chatsPerHour', 'seed', 'queues', 'emailQueue', 'chatQueue', 'version']);
+const KNOWN = new Set<string>([
+  'callsPerHour',
+  'emailsPerHour',
+  'chatsPerHour',
+  'seed',
+  'lines',
+  'keys',
+  'talkSeconds',
+  'patienceSeconds',
+  'agents',
+  'agentQueues',
+  'agentSkills',
+  'wrapUpSeconds',
+  'handleSeconds',
+  'dispositions',
+  'hours',
+  'timeZone',
+  'queues',
+  'emailQueue',
+  'chatQueue',
+  'emailTo',
+  'version',
+]);
 
-function rate(name: string, value: string | number | undefined, fallback: number): number {
+const bad = (reason: string): Error => UtilityErrors.CARUSO_UTILITY_BAD_CONFIG({ reason });
+
+function number(name: string, value: string | number | undefined, fallback: number, max: number, integer = false): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n > 360_000) throw UtilityErrors.CARUSO_UTILITY_BAD_CONFIG({ reason: `${name} must be a number from 0 to 360000 per hour` });
+  if (value === '' || !Number.isFinite(n) || n < 0 || n > max || (integer && !Number.isInteger(n))) {
+    throw bad(`${name} must be a ${integer ? 'whole ' : ''}number from 0 to ${max}, got '${String(value)}'`);
+  }
   return n;
 }
 
-/** A small deterministic generator (mulberry32): the same seed gives the same sequence of contacts. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+const words = (text: string): string[] => text.split(/[\s,]+/).filter(Boolean);
+
+/** `+31300000000*6 +31300000003` → the numbers, each repeated by its weight (drawn uniformly). */
+function parseLines(text: string): string[] {
+  const out: string[] = [];
+  for (const w of words(text)) {
+    const m = /^(\+?[0-9]{3,15})(?:\*([1-9][0-9]?))?$/.exec(w);
+    if (!m) throw bad(`lines: '${w}' is not a number with an optional *weight (e.g. +31300000000*6)`);
+    for (let i = 0; i < Number(m[2] ?? 1); i++) out.push(m[1] as string);
+  }
+  if (out.length === 0) throw bad('lines must name at least one number');
+  return out;
+}
+
+function parseSkills(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const w of words(text)) {
+    const m = /^([a-z][a-z0-9-]*)=([0-9]{1,2})$/.exec(w);
+    if (!m) throw bad(`agentSkills: '${w}' must look like dutch=2`);
+    out[m[1] as string] = Number(m[2]);
+  }
+  return out;
+}
+
+/** `always`, or `mon-fri 08:30-17:00, sat 09:00-13:00` in `timeZone`. */
+function parseHours(text: string, timeZone: string): WeeklyHours | undefined {
+  if (text.trim() === 'always') return undefined;
+  if (!isTimeZone(timeZone)) throw bad(`timeZone: '${timeZone}' is not a time zone (e.g. Europe/Amsterdam)`);
+  const days: Partial<Record<Weekday, Array<readonly [string, string]>>> = {};
+  const order: readonly Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^(mon|tue|wed|thu|fri|sat|sun)(?:-(mon|tue|wed|thu|fri|sat|sun))?\s+([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$/.exec(part);
+    if (!m) throw bad(`hours: '${part}' must look like "mon-fri 08:30-17:00" (or say "always")`);
+    const from = order.indexOf(m[1] as Weekday);
+    const to = m[2] === undefined ? from : order.indexOf(m[2] as Weekday);
+    for (let i = from; i <= to; i++) (days[order[i] as Weekday] ??= []).push([`${m[3]}:${m[4]}`, `${m[5]}:${m[6]}`]);
+  }
+  return { timeZone, days };
 }
 
 interface Options {
@@ -55,108 +145,315 @@ interface Options {
   readonly emailsPerHour: number;
   readonly chatsPerHour: number;
   readonly seed: number;
+  readonly lines: readonly string[];
+  readonly keys: readonly string[];
+  readonly talkMs: number;
+  readonly patienceMs: number;
+  readonly agents: number;
+  readonly agentQueues: readonly string[];
+  readonly agentSkills: Readonly<Record<string, number>>;
+  readonly wrapUpMs: number;
+  readonly handleMs: number;
+  readonly dispositions: readonly string[];
+  readonly hours: WeeklyHours | undefined;
   readonly queues: readonly string[];
   readonly emailQueue: string;
   readonly chatQueue: string;
+  readonly emailTo: string;
+}
+
+interface Person {
+  readonly phone: string | null;
+  readonly email: string | null;
+  readonly customerNumber: string;
+  readonly name: string;
+}
+
+const SUBJECTS = [
+  'Vraag over mijn jaarnota',
+  'Meterstand doorgeven',
+  'Verhuizing volgende maand',
+  'Termijnbedrag aanpassen',
+  'Storing in onze straat',
+  'Klacht over de afrekening',
+  'Overstappen op groene stroom',
+];
+
+/** Exponentially distributed with the given mean (the gaps between Poisson arrivals, talk times). */
+function exponential(random: RandomSource, mean: number): number {
+  return -Math.log(1 - random()) * mean;
 }
 
 /**
- * Puts calls, e-mails and chats from demo customers into the queues with Poisson arrivals, so that
- * the wallboard shows a living contact center. Contacts carry the customer's number or address, so
- * the agent desktop's screen pop finds the customer.
- * Note: calls enter the queues directly (as after the telephone menu); they do not pass through a
- * telephony adapter or the IVR.
+ * Keeps the demo contact center alive: calls from demo customers dial the company's numbers on the
+ * simulated telephone network (Poisson arrivals; they go through the telephone menu with a key
+ * chosen at random, wait with a patience, talk for an exponential time once connected), e-mails
+ * arrive over SMTP at the e-mail channel and chats open on the chat channel. Simulated agents
+ * (`demo-agent-1` …) take contacts alongside the people logged in at the desktop, and give each a
+ * disposition after a short wrap-up, so the queues do not grow forever and the reports have data.
+ * Contacts carry the customer's number or address, so the desktop's screen pop finds the customer.
+ * Note: arrivals happen only within `hours` (by the wall clock), like the company's own traffic.
  */
-class QueueDemoLoad implements DemoLoad, ServiceLifecycle {
+class TelephoneDemoLoad implements DemoLoad, ServiceLifecycle {
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly counts = { call: 0, email: 0, chat: 0 };
-  private readonly random: () => number;
-  private people: Array<{ phone: string | null; email: string | null; customerNumber: string }> = [];
+  private readonly counts = { call: 0, email: 0, chat: 0, handled: 0 };
+  private readonly random: RandomSource;
+  private readonly agentIds: string[] = [];
+  private readonly subscriptions: IDisposable[] = [];
+  private people: Person[] = [];
   private stopped = false;
+  private ctx: ServiceContext | undefined;
 
-  constructor(private readonly comms: CommunicationServer, private readonly objects: BusinessObjects, private readonly options: Options) {
-    this.random = seeded(options.seed);
+  constructor(
+    private readonly comms: CommunicationServer,
+    private readonly objects: BusinessObjects,
+    private readonly telephony: TelephonyAdapter | undefined,
+    private readonly email: EmailChannel | undefined,
+    private readonly chat: ChatChannel | undefined,
+    private readonly options: Options,
+  ) {
+    this.random = seededRandom(options.seed);
   }
 
   async start(ctx?: ServiceContext): Promise<void> {
+    this.ctx = ctx;
     const rows = await this.objects.repository('Customer').query({ orderBy: ['customerNumber'], limit: 500 });
-    this.people = rows.map((r) => ({ phone: (r['phone'] as string | null) ?? null, email: (r['email'] as string | null) ?? null, customerNumber: String(r['customerNumber']) }));
+    this.people = rows.map((r) => ({
+      phone: (r['phone'] as string | null) ?? null,
+      email: (r['email'] as string | null) ?? null,
+      customerNumber: String(r['customerNumber']),
+      name: String(r['fullName'] ?? r['lastName'] ?? r['customerNumber']),
+    }));
+    await this.startAgents();
     this.schedule('call', this.options.callsPerHour);
     this.schedule('email', this.options.emailsPerHour);
     this.schedule('chat', this.options.chatsPerHour);
-    ctx?.logger.info({ callsPerHour: this.options.callsPerHour, emailsPerHour: this.options.emailsPerHour, chatsPerHour: this.options.chatsPerHour, customers: this.people.length }, 'demo load started');
+    ctx?.logger.info(
+      { callsPerHour: this.options.callsPerHour, emailsPerHour: this.options.emailsPerHour, chatsPerHour: this.options.chatsPerHour, agents: this.agentIds.length, telephony: this.placesCalls() },
+      'demo load started',
+    );
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    for (const s of this.subscriptions) s.dispose();
+    this.subscriptions.length = 0;
+    // The simulated agents leave; what they hold goes back in line for the people at the desktop.
+    for (const id of this.agentIds) await this.comms.logout(id, { force: true }).catch(() => undefined);
   }
 
   health(): HealthStatus {
     return this.stopped ? { status: 'down', detail: 'stopped' } : { status: 'ok' };
   }
 
-  generated(): Readonly<Record<'call' | 'email' | 'chat', number>> {
+  generated(): DemoLoadCounts {
     return { ...this.counts };
+  }
+
+  agents(): readonly string[] {
+    return [...this.agentIds];
+  }
+
+  private placesCalls(): boolean {
+    return typeof (this.telephony as { placeInboundCall?: unknown } | undefined)?.placeInboundCall === 'function';
+  }
+
+  private async startAgents(): Promise<void> {
+    const known = new Set(this.comms.agents().map((a) => a.id));
+    const queues = this.options.agentQueues.filter((q) => this.comms.queues().some((s) => s.queueId === q));
+    if (queues.length === 0 || this.options.agents === 0) return;
+    for (let i = 1; i <= this.options.agents; i++) {
+      const id = `demo-agent-${i}`;
+      if (!known.has(id)) {
+        await this.comms.addAgent({ id, skills: this.options.agentSkills, queues: queues.map((queueId) => ({ queueId })), capacity: { voice: 1, chat: 1, email: 1 } });
+      }
+      this.agentIds.push(id);
+    }
+    const mine = new Set(this.agentIds);
+    // E-mails and chats are accepted after a moment and finished after the handling time; calls are
+    // answered by the simulated telephone (the endpoint picks up) and end when the caller hangs up.
+    this.subscriptions.push(
+      this.comms.onDidOffer((offer) => {
+        if (!mine.has(offer.agentId) || offer.channel === 'call') return;
+        this.after(1500 + this.random() * 2000, async () => {
+          await this.comms.accept(offer.offerId);
+          this.after(exponential(this.random, this.options.handleMs), () => this.comms.complete(offer.contactId, 'agent'));
+        });
+      }),
+      this.comms.onDidChangeAgentState((change) => {
+        if (!mine.has(change.agentId) || change.state !== 'wrap-up') return;
+        this.after(this.options.wrapUpMs * (0.5 + this.random()), () => this.dispose(change.agentId));
+      }),
+    );
+    for (const id of this.agentIds) await this.comms.ready(id);
+  }
+
+  /** The simulated agent gives each contact in wrap-up a disposition (and is ready again). */
+  private async dispose(agentId: string): Promise<void> {
+    for (const w of this.comms.agentWork(agentId).wrapUps) {
+      const code = this.options.dispositions[Math.floor(this.random() * this.options.dispositions.length)] as string;
+      await this.comms.wrapUp(agentId, w.contactId, code, { note: 'Gesimuleerd gesprek (demo)' });
+      this.counts.handled++;
+    }
+  }
+
+  /** Runs `fn` later unless the load stopped; a refused step (a contact gone meanwhile) is harmless. */
+  private after(ms: number, fn: () => unknown): void {
+    if (this.stopped) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (this.stopped) return;
+      void Promise.resolve()
+        .then(fn)
+        .catch((err: unknown) => this.ctx?.logger.debug({ code: (err as { code?: string }).code }, 'demo load step skipped'));
+    }, ms);
+    timer.unref();
+    this.timers.add(timer);
   }
 
   private schedule(channel: 'call' | 'email' | 'chat', perHour: number): void {
     if (perHour <= 0 || this.stopped) return;
-    const gap = -Math.log(1 - this.random()) * (3_600_000 / perHour);
+    const gap = exponential(this.random, 3_600_000 / perHour);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      void this.arrive(channel).finally(() => this.schedule(channel, perHour));
+      const open = this.options.hours === undefined || isOpen(this.options.hours, Date.now());
+      void (open ? this.arrive(channel) : Promise.resolve()).finally(() => this.schedule(channel, perHour));
     }, gap);
     timer.unref();
     this.timers.add(timer);
   }
 
-  private async arrive(channel: Channel): Promise<void> {
+  private pick<T>(list: readonly T[]): T | undefined {
+    return list.length ? list[Math.floor(this.random() * list.length)] : undefined;
+  }
+
+  private async arrive(channel: 'call' | 'email' | 'chat'): Promise<void> {
     if (this.stopped) return;
-    const person = this.people.length ? this.people[Math.floor(this.random() * this.people.length)] : undefined;
-    const queueId =
-      channel === 'email' ? this.options.emailQueue : channel === 'chat' ? this.options.chatQueue : (this.options.queues[Math.floor(this.random() * this.options.queues.length)] as string);
-    const data: Record<string, unknown> = { demo: true };
-    if (channel === 'call' && person?.phone) data['caller'] = person.phone;
-    if (channel !== 'call' && person?.email) data['from'] = person.email;
-    if (person) data['customerNumber'] = person.customerNumber;
+    const person = this.pick(this.people);
     try {
-      await this.comms.enqueue({ channel, queueId, data });
-      this.counts[channel as 'call' | 'email' | 'chat']++;
-    } catch {
-      // A full or closed queue refuses the contact; the demo goes on with the next arrival.
+      if (channel === 'call') await this.call(person);
+      else if (channel === 'email') await this.mail(person);
+      else await this.openChat(person);
+      this.counts[channel]++;
+    } catch (err) {
+      // A full or closed queue, a busy mail listener: the demo goes on with the next arrival.
+      this.ctx?.logger.debug({ channel, code: (err as { code?: string }).code }, 'demo contact refused');
     }
+  }
+
+  private async call(person: Person | undefined): Promise<void> {
+    const phone = person?.phone ?? undefined;
+    if (this.placesCalls()) {
+      const caller: SimulatedCaller = {
+        ...(phone ? { from: phone } : {}),
+        to: this.pick(this.options.lines) as string,
+        talkMs: Math.max(this.options.talkMs * 0.1, exponential(this.random, this.options.talkMs)),
+        ...(this.options.patienceMs > 0 ? { patienceMs: Math.max(this.options.patienceMs * 0.2, exponential(this.random, this.options.patienceMs)) } : {}),
+        keys: [this.pick(this.options.keys) ?? ''],
+      };
+      (this.telephony as unknown as { placeInboundCall(c: SimulatedCaller): string }).placeInboundCall(caller);
+      return;
+    }
+    // Without the simulated telephone (a real SIP adapter): the call enters a queue directly.
+    const data: Record<string, unknown> = { demo: true };
+    if (phone) data['caller'] = phone;
+    if (person) data['customerNumber'] = person.customerNumber;
+    await this.comms.enqueue({ channel: 'call', queueId: this.pick(this.options.queues) as string, data });
+  }
+
+  private async mail(person: Person | undefined): Promise<void> {
+    const subject = this.pick(SUBJECTS) as string;
+    const address = this.email?.address();
+    if (address && person?.email) {
+      await sendDemoMail(address, {
+        from: person.email,
+        to: this.options.emailTo,
+        subject,
+        text: `Beste klantenservice,\n\n${subject}. Mijn klantnummer is ${person.customerNumber}.\n\nMet vriendelijke groet,\n${person.name}\n`,
+      });
+      return;
+    }
+    const data: Record<string, unknown> = { demo: true, subject };
+    if (person?.email) data['from'] = person.email;
+    if (person) data['customerNumber'] = person.customerNumber;
+    await this.comms.enqueue({ channel: 'email', queueId: this.options.emailQueue, data });
+  }
+
+  private async openChat(person: Person | undefined): Promise<void> {
+    const subject = this.pick(SUBJECTS) as string;
+    if (this.chat) {
+      await this.chat.openChat({ ...(person ? { customerName: person.name.slice(0, 200), customerKey: person.customerNumber } : {}), subject, queueId: this.options.chatQueue });
+      return;
+    }
+    const data: Record<string, unknown> = { demo: true, subject };
+    if (person?.email) data['from'] = person.email;
+    if (person) data['customerNumber'] = person.customerNumber;
+    await this.comms.enqueue({ channel: 'chat', queueId: this.options.chatQueue, data });
   }
 }
 
+type Dependencies = {
+  comms: { token: typeof CommunicationServer };
+  objects: { token: typeof BusinessObjects };
+  telephony: { token: typeof TelephonyAdapter; optional: true };
+  email: { token: typeof EmailChannel; optional: true };
+  chat: { token: typeof ChatChannel; optional: true };
+};
+
 /**
  * The factory an assembly loads: `<service token="utility.DemoLoad" module="dist/index.js"
- * export="demoLoadService">` with `<config name="callsPerHour" value="240"/>` … Depends on the
- * communication server and the business objects (the customers the contacts come from).
+ * export="demoLoadService">` with `<config name="callsPerHour" value="60"/>` … Depends on the
+ * communication server and the business objects (the customers the contacts come from), and uses
+ * the simulated telephony adapter, the e-mail channel and the chat channel when the assembly has them.
+ * Throws CARUSO_UTILITY_BAD_CONFIG for an unknown setting or a bad value.
  */
-export function demoLoadService(config: DemoLoadConfig = {}): ServiceDefinition<DemoLoad, { comms: { token: typeof CommunicationServer }; objects: { token: typeof BusinessObjects } }> {
-  if (typeof config !== 'object' || config === null) throw UtilityErrors.CARUSO_UTILITY_BAD_CONFIG({ reason: 'expected a configuration object' });
+export function demoLoadService(config: DemoLoadConfig = {}): ServiceDefinition<DemoLoad, Dependencies> {
+  if (typeof config !== 'object' || config === null) throw bad('expected a configuration object');
   for (const key of Object.keys(config)) {
-    if (!KNOWN.has(key)) throw UtilityErrors.CARUSO_UTILITY_BAD_CONFIG({ reason: `unknown setting '${key}' (known: ${[...KNOWN].join(', ')})` });
+    if (!KNOWN.has(key)) throw bad(`unknown setting '${key}' (known: ${[...KNOWN].join(', ')})`);
   }
   const seed = Number(config.seed ?? 1);
-  if (!Number.isInteger(seed)) throw UtilityErrors.CARUSO_UTILITY_BAD_CONFIG({ reason: 'seed must be a whole number' });
-  const queues = (config.queues ?? 'general billing moves').split(/\s+/).filter(Boolean);
-  if (queues.length === 0) throw UtilityErrors.CARUSO_UTILITY_BAD_CONFIG({ reason: 'queues must name at least one queue' });
+  if (!Number.isInteger(seed)) throw bad('seed must be a whole number');
+  const queues = words(config.queues ?? 'general billing moves');
+  if (queues.length === 0) throw bad('queues must name at least one queue');
+  const keys = words(config.keys ?? '0 0 0 0 3 3 3 4 4 1 2').map((k) => (k === '-' ? '' : k));
+  if (keys.some((k) => !/^[0-9*#]{0,8}$/.test(k))) throw bad("keys are the menu keys a caller presses, e.g. '0 3 4' ('-' for none)");
+  const dispositions = words(config.dispositions ?? 'opgelost opgelost opgelost opgelost terugbellen doorverbonden klacht');
+  if (dispositions.length === 0 || dispositions.some((d) => !/^[a-z0-9][a-z0-9_-]{0,63}$/i.test(d))) throw bad('dispositions must be wrap-up codes such as opgelost');
+  const timeZone = config.timeZone ?? 'Europe/Amsterdam';
   const options: Options = {
-    callsPerHour: rate('callsPerHour', config.callsPerHour, 120),
-    emailsPerHour: rate('emailsPerHour', config.emailsPerHour, 30),
-    chatsPerHour: rate('chatsPerHour', config.chatsPerHour, 20),
+    callsPerHour: number('callsPerHour', config.callsPerHour, 60, 360_000),
+    emailsPerHour: number('emailsPerHour', config.emailsPerHour, 12, 360_000),
+    chatsPerHour: number('chatsPerHour', config.chatsPerHour, 8, 360_000),
     seed,
+    lines: parseLines(config.lines ?? '+31300000000*6 +31300000003'),
+    keys,
+    talkMs: number('talkSeconds', config.talkSeconds, 150, 86_400) * 1000,
+    patienceMs: number('patienceSeconds', config.patienceSeconds, 300, 86_400) * 1000,
+    agents: number('agents', config.agents, 3, 50, true),
+    agentQueues: words(config.agentQueues ?? 'general billing moves'),
+    agentSkills: parseSkills(config.agentSkills ?? 'dutch=2 billing=1 moves=1'),
+    wrapUpMs: number('wrapUpSeconds', config.wrapUpSeconds, 8, 3600) * 1000,
+    handleMs: number('handleSeconds', config.handleSeconds, 120, 86_400) * 1000,
+    dispositions,
+    hours: parseHours(config.hours ?? 'mon-fri 08:30-17:00', timeZone),
     queues,
     emailQueue: config.emailQueue ?? 'general',
     chatQueue: config.chatQueue ?? 'general',
+    emailTo: config.emailTo ?? 'klantenservice@stadsenergie.example',
   };
   return {
-    version: config.version ?? '1.0.0',
+    version: config.version ?? '1.1.0',
     properties: { demo: true },
-    dependencies: { comms: { token: CommunicationServer }, objects: { token: BusinessObjects } },
-    create: ({ comms, objects }) => new QueueDemoLoad(comms, objects, options),
+    dependencies: {
+      comms: { token: CommunicationServer },
+      objects: { token: BusinessObjects },
+      telephony: { token: TelephonyAdapter, optional: true },
+      email: { token: EmailChannel, optional: true },
+      chat: { token: ChatChannel, optional: true },
+    },
+    create: ({ comms, objects, telephony, email, chat }) => new TelephoneDemoLoad(comms, objects, telephony, email, chat, options),
   };
 }

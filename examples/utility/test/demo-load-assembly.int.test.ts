@@ -1,0 +1,131 @@
+// The demo load of examples/utility, started from the assembly file the way `npm start` does (the
+// utility.DemoLoad <service>), sped up for a test: calls from demo customers dial the moves desk and
+// the telephone menu on the simulated telephone network, e-mails arrive over SMTP at the e-mail
+// channel, chats open on the chat channel; the simulated agents take them next to a person logged in
+// through the REST API. Checked in the contact event log: calls offered, connected to simulated agents
+// and to the person, completed, with dispositions. Needs `npx tsc -b` first (dist/ is loaded).
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ApiClient } from '@caruso/frontoffice/testing';
+import { applyMigration, BusinessObjectsImpl, loadModelFile } from '@caruso/objects';
+import { forEachDatabase } from '@caruso/storage/testing';
+import { createToken } from '@caruso/kernel';
+import { SimulatedTelephony } from '@caruso/comms';
+import { readAssembly, type Assembly } from '../../../tools/cli/src/assembly/assembly-file.js';
+import { startAssembly, type RunningAssembly } from '../../../tools/cli/src/assembly/assembly-runtime.js';
+import { generateDemoData, loadDemoData, seedLegacyBilling, type DemoLoad } from '../src/index.js';
+import { officeHoursClock } from './office-hours-clock.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const PASSWORD = randomBytes(12).toString('base64url');
+
+type EventRow = { contact_id: string; kind: string; agent_id: string | null; queue_id: string | null; channel: string | null };
+
+describe('examples/utility with its demo load', () => {
+  forEachDatabase((db) => {
+    let dir: string;
+    let running: RunningAssembly | undefined;
+    const clock = officeHoursClock();
+    const telephony = new SimulatedTelephony(clock);
+
+    beforeAll(async () => {
+      if (!existsSync(join(root, 'dist/index.js'))) throw new Error('examples/utility/dist is missing: run `npx tsc -b` first');
+      dir = mkdtempSync(join(tmpdir(), `caruso-utility-load-${db.dialect}-`));
+      const data = generateDemoData({ customers: 120, seed: 5 });
+      const billingDb = join(dir, 'legacy-billing.db');
+      await seedLegacyBilling({ database: billingDb, schemaSql: readFileSync(join(root, 'legacy-billing/schema.sql'), 'utf8'), model: loadModelFile(join(root, 'model/legacy-billing.model.xml')), data: data.billing });
+      const model = loadModelFile(join(root, 'model/utility.model.xml'));
+      await applyMigration(model, db.storage);
+      await loadDemoData(new BusinessObjectsImpl(model, db.storage), data);
+
+      const env = { CARUSO_DB_URL: db.url, PORT: '0', CARUSO_MANAGER_PORT: '0', CARUSO_SMTP_PORT: '0', CARUSO_CHAT_PORT: '0', UTILITY_AGENT_BRAM_PASSWORD: PASSWORD };
+      const read = readAssembly(join(root, 'assembly.xml'), env);
+      const errors = read.diagnostics.filter((d) => d.severity === 'error');
+      if (errors.length) throw new Error(`the assembly file has errors:\n${errors.join('\n')}`);
+      const a = read.assembly as Assembly;
+      const load = a.services.find((s) => s.token === 'utility.DemoLoad');
+      if (!load) throw new Error('assembly.xml no longer declares the utility.DemoLoad service');
+      // The assembly's load, sped up: two calls a second with one-second talks, around the clock
+      // (the communication server's clock says office hours anyway). Calls mostly take the moves
+      // desk's direct line: the telephone menu's prompts take a simulated 15 s.
+      const fast = {
+        ...load.config,
+        callsPerHour: '7200',
+        emailsPerHour: '1800',
+        chatsPerHour: '1800',
+        lines: '+31300000003*4 +31300000000',
+        talkSeconds: '1',
+        patienceSeconds: '0',
+        wrapUpSeconds: '0.3',
+        handleSeconds: '0.5',
+        hours: 'always',
+      };
+      const assembly: Assembly = {
+        ...a,
+        dataDir: dir,
+        services: a.services.map((s) => (s.token === 'billing.Invoices' ? { ...s, config: { ...s.config, database: billingDb } } : s === load ? { ...s, config: fast } : s)),
+      };
+      running = await startAssembly(assembly, { env, clock, telephony });
+    }, 60_000);
+
+    afterAll(async () => {
+      await running?.stop();
+      telephony.dispose();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }, 30_000);
+
+    it('keeps calls, e-mails and chats coming; simulated agents and a person at the desktop take them', async () => {
+      const r = running as RunningAssembly;
+      const load = r.manager.get(createToken<DemoLoad>('utility.DemoLoad'));
+      expect(load.agents()).toEqual(['demo-agent-1', 'demo-agent-2', 'demo-agent-3']);
+
+      const bram = new ApiClient(r.frontOfficeUrl as string);
+      expect((await bram.login('bram', PASSWORD)).status).toBe(200);
+      // Ready, or already ringing / talking: calls are waiting for him the moment he is ready.
+      expect(['ready', 'reserved', 'busy']).toContain(((await bram.post('/api/agent/ready')).body as { agent: { state: string } }).agent.state);
+      // A person gets calls too: bram ends each call he gets and wraps it up with a code.
+      type AgentView = { agent: { state: string; contactIds: string[] } };
+      const bramsContacts = new Set<string>();
+      const until = Date.now() + 6000;
+      while (Date.now() < until) {
+        const desk = (await bram.get('/api/agent')).body as AgentView;
+        for (const id of desk.agent.contactIds) {
+          if (bramsContacts.has(id)) continue;
+          bramsContacts.add(id);
+          await bram.post(`/api/contacts/${id}/hang-up`);
+          await bram.post(`/api/contacts/${id}/wrap-up`, { code: 'opgelost', notes: 'test' });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+
+      const counts = load.generated();
+      expect(counts.call).toBeGreaterThan(4);
+      expect(counts.email).toBeGreaterThan(0);
+      expect(counts.chat).toBeGreaterThan(0);
+      expect(counts.handled).toBeGreaterThan(2);
+
+      const events = (await db.storage.knex('caruso_contact_events').select('contact_id', 'kind', 'agent_id', 'queue_id', 'channel').orderBy('seq')) as EventRow[];
+      const of = (kind: string, channel?: string): EventRow[] => events.filter((e) => e.kind === kind && (channel === undefined || e.channel === channel));
+      expect(of('offered', 'call').length).toBeGreaterThan(2);
+      const connected = of('connected', 'call');
+      expect(connected.some((e) => e.agent_id?.startsWith('demo-agent-'))).toBe(true);
+      expect(connected.some((e) => e.agent_id === 'agent-bram')).toBe(true);
+      expect(bramsContacts.size).toBeGreaterThan(0);
+      expect(of('completed', 'call').length).toBeGreaterThan(2);
+      // Calls came through the telephone network into the moves desk's queue (the direct line).
+      expect(new Set(of('queue-entered', 'call').map((e) => e.queue_id))).toContain('moves');
+      // E-mails went through SMTP into the e-mail channel, chats through the chat channel.
+      expect(of('queue-entered', 'email').length).toBeGreaterThan(0);
+      expect(of('queue-entered', 'chat').length).toBeGreaterThan(0);
+      // Simulated agents gave dispositions, so the reports have wrap-up codes.
+      const dispositions = of('disposition').filter((e) => e.agent_id?.startsWith('demo-agent-'));
+      expect(dispositions.length).toBeGreaterThan(2);
+      // Every offered call ended up connected, abandoned or still in progress: none was lost.
+      const ended = new Set(events.filter((e) => ['completed', 'abandoned', 'exited'].includes(e.kind)).map((e) => e.contact_id));
+      expect(ended.size).toBeGreaterThan(2);
+    }, 30_000);
+  });
+});
