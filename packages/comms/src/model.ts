@@ -138,6 +138,31 @@ export interface QueueConfig {
   readonly agentExpression?: string;
   /** Where this queue's voicemails become callback contacts (default: the channel's voicemail queue). */
   readonly voicemailQueueId?: string;
+  /** Announcements of position and expected wait to waiting callers (calls only; default none). */
+  readonly announce?: QueueAnnouncementConfig;
+}
+
+/**
+ * What a waiting caller hears about their place in line: played through the telephony adapter when
+ * the call enters the queue without reaching an agent at once, then every `everyMs` while it waits.
+ * Nothing is played while an agent's phone rings for the call.
+ */
+export interface QueueAnnouncementConfig {
+  /** Repeat every this many ms while the call waits (default: only on entering the queue). */
+  readonly everyMs?: number;
+  /** Announce on entering the queue (default true). */
+  readonly onEntry?: boolean;
+  /** Say the position in line (default true). */
+  readonly position?: boolean;
+  /** Say the expected wait (default true). */
+  readonly expectedWait?: boolean;
+  /**
+   * The text spoken, with `{position}`, `{minutes}` (expected wait rounded up to whole minutes, at
+   * least 1) and `{seconds}` filled in. Default: built from `position` and `expectedWait`.
+   */
+  readonly text?: string;
+  /** The language of the text for speech synthesis, e.g. `en`. */
+  readonly language?: string;
 }
 
 /** An agent's membership of a queue. */

@@ -21,6 +21,7 @@ import {
   type Offer,
   type OverflowRule,
   type QueueAction,
+  type QueueAnnouncementConfig,
   type QueueConfig,
   type RoutingStrategy,
   type SkillRequirement,
@@ -135,8 +136,28 @@ export interface QueueStatus {
 export interface QueuePosition {
   /** 1 for the next contact to be served. */
   readonly position: number;
+  /**
+   * Expected wait from now: the position divided by the queue's service rate, which is the rate at
+   * which its last contacts reached an agent (at least 5 within the last 30 minutes), else the
+   * staffed agents over the average handle time (talk, hold and wrap-up of its recent contacts).
+   */
   readonly expectedWaitMs: number;
 }
+
+/** An announcement due for a waiting call (the telephony channel plays it). */
+export interface QueueAnnouncement extends QueuePosition {
+  readonly contactId: string;
+  readonly queueId: string;
+  readonly channel: Channel;
+  /** Whether the call just entered the queue (else a repeat). */
+  readonly onEntry: boolean;
+  readonly config: QueueAnnouncementConfig;
+}
+
+/** How many served contacts per queue the expected wait looks at, and how far back. */
+const SERVED_WINDOW = 32;
+const SERVED_MIN = 5;
+const SERVED_MAX_AGE_MS = 30 * 60_000;
 
 interface QueueRec {
   readonly id: string;
@@ -156,8 +177,14 @@ interface QueueRec {
   readonly members: MemberRec[];
   rrLast: number;
   staffed: number;
-  /** Moving average of handle time (talk + wrap), for the expected-wait announcement. */
+  /** Moving average of handle time (talk + hold + wrap), for the expected-wait announcement. */
   ahtMs: number;
+  /** Handle times seen (the first ones are averaged evenly, then a moving average). */
+  ahtN: number;
+  /** When the last contacts of the queue reached an agent (a ring of SERVED_WINDOW), and how many in all. */
+  readonly served: Float64Array;
+  servedCount: number;
+  readonly announce: QueueAnnouncementConfig | undefined;
   readonly hours: WeeklyHours | undefined;
   readonly afterHours: QueueAction;
   readonly whenEmpty: QueueAction | undefined;
@@ -239,6 +266,8 @@ interface ContactRec {
   holdMs: number;
   /** Agents conferenced in besides `agent`. */
   readonly conferees: Set<AgentRec>;
+  /** The next announcement of a waiting call. */
+  announceTimer: Timer | undefined;
 }
 
 interface OfferRec {
@@ -299,6 +328,9 @@ export class QueueRouter extends Disposable {
   private readonly _onDidConnect = this.register(new Emitter<ContactConnected>());
   /** A contact reached an agent (a callback: the channel now dials the customer). */
   readonly onDidConnect = this._onDidConnect.event;
+  private readonly _onDidAnnounce = this.register(new Emitter<QueueAnnouncement>());
+  /** A waiting call is due an announcement of its position and expected wait (queues with `announce`). */
+  readonly onDidAnnounce = this._onDidAnnounce.event;
   private readonly _onDidLineCommand = this.register(new Emitter<LineCommand>());
   /** Hold, retrieve, transfer to an outside number, conference: the channel carries it out on the line. */
   readonly onDidLineCommand = this._onDidLineCommand.event;
@@ -336,6 +368,10 @@ export class QueueRouter extends Disposable {
       rrLast: -1,
       staffed: 0,
       ahtMs: 180_000,
+      ahtN: 0,
+      served: new Float64Array(SERVED_WINDOW),
+      servedCount: 0,
+      announce: c.announce,
       hours: openingHours,
       afterHours: afterHours ?? { action: 'message', prompt: 'We are closed.' },
       whenEmpty,
@@ -609,6 +645,7 @@ export class QueueRouter extends Disposable {
       heldAt: undefined,
       holdMs: 0,
       conferees: new Set(),
+      announceTimer: undefined,
     };
     c.key = keyOf(c, q);
     this.contacts.set(id, c);
@@ -641,6 +678,11 @@ export class QueueRouter extends Disposable {
     this.scheduleDeadline(c);
     this.pendingContacts.push(c);
     this.drain();
+    if (q.announce && c.channel === 'call') {
+      this.scheduleAnnouncement(c);
+      // Not when an agent's phone already rings for it.
+      if (c.state === 'queued' && q.announce.onEntry !== false) this.announce(c, true);
+    }
     return this.snapshot(c);
   }
 
@@ -654,9 +696,15 @@ export class QueueRouter extends Disposable {
     const others = [...c.offers.values()];
     for (const other of others) this.closeOffer(other);
     this.cancelDeadline(c);
+    if (c.announceTimer) {
+      c.announceTimer.dispose();
+      c.announceTimer = undefined;
+    }
     c.state = 'connected';
     c.agent = a;
     c.connectedAt = now;
+    const sq = c.queue;
+    sq.served[sq.servedCount++ % SERVED_WINDOW] = now;
     a.contacts.add(c);
     a.load[c.cls]++;
     a.noAnswer = 0;
@@ -703,7 +751,7 @@ export class QueueRouter extends Disposable {
     }
     this.emit({ kind: 'completed', at: now, contactId: c.id, queueId: q.id, agentId: a.id, channel: c.channel, reason: by, talkMs, holdMs: c.holdMs });
     this.releaseConferees(c);
-    q.ahtMs += (talkMs + c.holdMs + q.wrapUpMs - q.ahtMs) * 0.05;
+    q.ahtMs += (talkMs + c.holdMs + q.wrapUpMs - q.ahtMs) / Math.min(++q.ahtN, 20);
     if (q.wrapUpMs > 0) {
       const timer = this.clock.setTimer(q.wrapUpMs, () => {
         this.endWrap(a, c.id);
@@ -1024,9 +1072,41 @@ export class QueueRouter extends Disposable {
   position(contactId: string): QueuePosition | undefined {
     const c = this.contactRec(contactId);
     if (c.state !== 'queued') return undefined;
+    return this.positionOf(c);
+  }
+
+  private positionOf(c: ContactRec): QueuePosition {
     const q = c.queue;
     const position = q.waiting.indexOf(c) + 1;
-    return { position, expectedWaitMs: Math.round((position * q.ahtMs) / Math.max(1, q.staffed)) };
+    const now = this.clock.now();
+    // Contacts served per ms: observed lately, else what the staffed agents can do at the average handle time.
+    let rate = 0;
+    const n = Math.min(q.servedCount, SERVED_WINDOW);
+    if (n >= SERVED_MIN) {
+      const oldest = q.served[(q.servedCount - n) % SERVED_WINDOW]!;
+      if (now - oldest <= SERVED_MAX_AGE_MS && now > oldest) rate = (n - 1) / (now - oldest);
+    }
+    if (rate === 0 && q.staffed > 0) rate = q.staffed / q.ahtMs;
+    const expectedWaitMs = rate > 0 ? position / rate : position * q.ahtMs;
+    return { position, expectedWaitMs: Math.round(expectedWaitMs) };
+  }
+
+  /** Arms the next repeat of a waiting call's announcement. */
+  private scheduleAnnouncement(c: ContactRec): void {
+    const every = c.queue.announce?.everyMs;
+    if (every === undefined || c.announceTimer) return;
+    c.announceTimer = this.clock.setTimer(every, () => {
+      c.announceTimer = undefined;
+      if (this.contacts.get(c.id) !== c || c.state === 'connected' || c.state === 'ended') return;
+      if (c.state === 'queued') this.announce(c, false);
+      this.scheduleAnnouncement(c);
+    });
+  }
+
+  private announce(c: ContactRec, onEntry: boolean): void {
+    const config = c.queue.announce;
+    if (!config) return;
+    this._onDidAnnounce.fire({ contactId: c.id, queueId: c.queue.id, channel: c.channel, onEntry, config, ...this.positionOf(c) });
   }
 
   /** Pending offers (for a desktop reconnecting, and for tests). */
@@ -1038,7 +1118,10 @@ export class QueueRouter extends Disposable {
   override dispose(): void {
     for (const s of this.scheduled.values()) s.timer.dispose();
     this.scheduled.clear();
-    for (const c of this.contacts.values()) c.deadline?.dispose();
+    for (const c of this.contacts.values()) {
+      c.deadline?.dispose();
+      c.announceTimer?.dispose();
+    }
     for (const o of this.offers.values()) o.timer?.dispose();
     for (const a of this.agents.values()) for (const w of a.wraps.values()) w.timer.dispose();
     super.dispose();
@@ -1342,6 +1425,7 @@ export class QueueRouter extends Disposable {
     c.state = 'queued';
     insertSorted(c.queue.waiting, c);
     this.scheduleDeadline(c);
+    if (c.queue.announce && c.channel === 'call') this.scheduleAnnouncement(c);
     this.pendingContacts.push(c);
   }
 
@@ -1351,6 +1435,8 @@ export class QueueRouter extends Disposable {
     for (const o of withdrawn) this.closeOffer(o);
     if (c.state === 'queued') removeFrom(c.queue.waiting, c);
     this.cancelDeadline(c);
+    c.announceTimer?.dispose();
+    c.announceTimer = undefined;
     c.state = 'ended';
     this.contacts.delete(c.id);
     return withdrawn;
@@ -1371,6 +1457,9 @@ export class QueueRouter extends Disposable {
     const from = c.queue;
     if (c.state === 'queued') removeFrom(from.waiting, c);
     this.cancelDeadline(c);
+    // The new queue's announcements (if any) take over.
+    c.announceTimer?.dispose();
+    c.announceTimer = undefined;
     this.emit({ kind: 'transferred', at: this.clock.now(), contactId: c.id, queueId: target.id, channel: c.channel, reason, data: { fromQueueId: from.id } });
     c.queue = target;
     c.queueEnteredAt = this.clock.now();

@@ -65,6 +65,9 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
   readonly name = 'sim';
   private readonly _onDidEvent = new Emitter<TelephonyEvent>();
   readonly onDidEvent = this._onDidEvent.event;
+  private readonly _onDidPlayPrompt = new Emitter<{ readonly callId: string; readonly promptId: string; readonly prompt: Prompt; readonly at: number }>();
+  /** A prompt starts playing on a call (tests and the demo see what callers hear). */
+  readonly onDidPlayPrompt = this._onDidPlayPrompt.event;
   private readonly calls = new Map<string, SimCall>();
   private readonly endpoints = new Map<string, SimulatedEndpoint>();
   private readonly destinations = new Map<string, SimulatedDestination>();
@@ -118,6 +121,7 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
     // A simulated prompt lasts 60 ms per character of text (or 2 s for a file).
     const ms = 'text' in prompt ? prompt.text.length * 60 : 2000;
     this.later(call, ms, () => this.emit({ type: 'prompt-finished', callId, promptId, interrupted: false }));
+    this._onDidPlayPrompt.fire({ callId, promptId, prompt, at: this.clock.now() });
     return promptId;
   }
 
@@ -254,6 +258,7 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
     for (const call of this.calls.values()) this.clear(call);
     this.calls.clear();
     this._onDidEvent.dispose();
+    this._onDidPlayPrompt.dispose();
   }
 
   /**

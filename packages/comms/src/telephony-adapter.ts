@@ -45,8 +45,14 @@ export type TelephonyEvent =
   /** How an outbound call ended up. */
   | { readonly type: 'originate-result'; readonly callId: string; readonly result: 'answered' | 'busy' | 'no-answer' | 'machine' | 'failed' };
 
-/** A prompt to play: a recorded file or a text for speech synthesis. */
-export type Prompt = { readonly file: string } | { readonly text: string; readonly language?: string };
+/**
+ * A prompt to play: a recorded file or a text for speech synthesis. A text made from a template
+ * (the queue announcements) carries the values filled in as `variables`, for an adapter that
+ * assembles recorded pieces instead of synthesising the text.
+ */
+export type Prompt =
+  | { readonly file: string }
+  | { readonly text: string; readonly language?: string; readonly variables?: Readonly<Record<string, string | number>> };
 
 /** The contract every telephony adapter implements. */
 export interface TelephonyAdapter {

@@ -2,8 +2,8 @@ import { Disposable, silentLogger, type Logger } from '@caruso/kernel';
 import type { DialogueEngine, Variables } from '@caruso/dialogue';
 import type { OutboundMail } from './email/outbound-mail.js';
 import { CallEventWaiter, runIvrCall, type IvrOutcome } from './ivr/ivr-call.js';
-import type { ContactConnected, ContactExit, LineCommand, QueueRouter } from './queue-router.js';
-import type { Recording, TelephonyAdapter, TelephonyEvent } from './telephony-adapter.js';
+import type { ContactConnected, ContactExit, LineCommand, QueueAnnouncement, QueueRouter } from './queue-router.js';
+import type { Prompt, Recording, TelephonyAdapter, TelephonyEvent } from './telephony-adapter.js';
 import type { VoicemailStore } from './voicemail/voicemail-store.js';
 
 /** Options of a {@link TelephonyChannel}. */
@@ -110,6 +110,7 @@ export class TelephonyChannel extends Disposable {
     this.register(router.onDidExit((e) => this.onExit(e)));
     this.register(router.onDidConnect((c) => this.onConnect(c)));
     this.register(router.onDidLineCommand((c) => this.onLineCommand(c)));
+    this.register(router.onDidAnnounce((a) => this.onAnnounce(a)));
   }
 
   /**
@@ -488,6 +489,20 @@ export class TelephonyChannel extends Disposable {
     });
   }
 
+  // ---------------------------------------------------------------- announcements
+
+  private onAnnounce(a: QueueAnnouncement): void {
+    if (a.channel !== 'call') return;
+    const { telephony } = this.options;
+    // A call recovered after a restart has no line here any more.
+    if (!this.calls.has(a.contactId) || !(telephony.isActive?.(a.contactId) ?? true)) return;
+    try {
+      telephony.playPrompt(a.contactId, announcementPrompt(a), { interruptible: false });
+    } catch (err) {
+      this.logger.warn({ err, call: a.contactId }, 'queue announcement not played');
+    }
+  }
+
   // ---------------------------------------------------------------- line commands
 
   private onLineCommand(c: LineCommand): void {
@@ -513,6 +528,26 @@ export class TelephonyChannel extends Disposable {
         return;
     }
   }
+}
+
+/**
+ * The prompt of a queue announcement: the queue's `text` (or the default sentences for position and
+ * expected wait) with `{position}`, `{minutes}` and `{seconds}` filled in; the values also travel as
+ * the prompt's `variables`.
+ */
+export function announcementPrompt(a: QueueAnnouncement): Prompt {
+  const c = a.config;
+  const minutes = Math.max(1, Math.ceil(a.expectedWaitMs / 60_000));
+  const variables = { position: a.position, minutes, seconds: Math.round(a.expectedWaitMs / 1000) };
+  let template = c.text;
+  if (template === undefined) {
+    const parts: string[] = [];
+    if (c.position !== false) parts.push('You are number {position} in the queue.');
+    if (c.expectedWait !== false) parts.push(minutes === 1 ? 'Your expected waiting time is about one minute.' : 'Your expected waiting time is about {minutes} minutes.');
+    template = parts.join(' ');
+  }
+  const text = template.replace(/\{(position|minutes|seconds)\}/g, (_m, name: keyof typeof variables) => String(variables[name]));
+  return { text, variables, ...(c.language === undefined ? {} : { language: c.language }) };
 }
 
 function ringKey(callId: string, endpoint: string): string {

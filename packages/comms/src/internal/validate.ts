@@ -46,7 +46,7 @@ function skills(v: unknown, field: string, raise: Raise): void {
 
 const QUEUE_FIELDS = [
   'id', 'strategy', 'requiredSkills', 'ageingPerSecond', 'maxWaitMs', 'maxLength', 'wrapUpMs', 'ringTimeoutMs', 'maxNoAnswer', 'overflow',
-  'openingHours', 'afterHours', 'whenEmpty', 'agentExpression', 'voicemailQueueId',
+  'openingHours', 'afterHours', 'whenEmpty', 'agentExpression', 'voicemailQueueId', 'announce',
 ];
 
 /** Validates a queue configuration that may come from a file or the wire. */
@@ -121,6 +121,17 @@ export function validateQueue(input: unknown): { readonly config: QueueConfig; r
     }
   }
   if (o['voicemailQueueId'] !== undefined && (typeof o['voicemailQueueId'] !== 'string' || !ID.test(o['voicemailQueueId']))) raise("'voicemailQueueId' must name a queue");
+  if (o['announce'] !== undefined) {
+    const an = o['announce'];
+    if (!isObject(an)) raise("'announce' must be an object { everyMs?, onEntry?, position?, expectedWait?, text?, language? }");
+    const x = an as Record<string, unknown>;
+    only(x, ['everyMs', 'onEntry', 'position', 'expectedWait', 'text', 'language'], (m) => raise(`'announce': ${m}`));
+    if (x['everyMs'] !== undefined && (typeof x['everyMs'] !== 'number' || !Number.isFinite(x['everyMs']) || x['everyMs'] < 1_000)) raise("'announce.everyMs' must be a number of ms, at least 1000");
+    for (const f of ['onEntry', 'position', 'expectedWait']) if (x[f] !== undefined && typeof x[f] !== 'boolean') raise(`'announce.${f}' must be true or false`);
+    if (x['text'] !== undefined && (typeof x['text'] !== 'string' || x['text'].trim().length === 0 || x['text'].length > 500)) raise("'announce.text' must be a text of at most 500 characters");
+    if (x['language'] !== undefined && (typeof x['language'] !== 'string' || !/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(x['language']))) raise("'announce.language' must be a language tag such as en or nl-BE");
+    if (x['text'] === undefined && x['position'] === false && x['expectedWait'] === false) raise("'announce' says neither the position nor the expected wait; give a text or leave the queue without announcements");
+  }
   return { config: o as unknown as QueueConfig, expr };
 }
 
