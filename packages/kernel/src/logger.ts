@@ -1,4 +1,4 @@
-import { pino, type Logger as PinoLogger, type LoggerOptions } from 'pino';
+import { pino, type DestinationStream, type Logger as PinoLogger, type LoggerOptions } from 'pino';
 
 /** The structured logger used everywhere (pino). */
 export type Logger = PinoLogger;
@@ -24,10 +24,12 @@ const REDACT = [
 
 /**
  * Creates the root logger. The level comes from `CARUSO_LOG_LEVEL` (default `info`, `silent` in tests).
+ * @param destination where lines go; default standard output.
  */
-export function createLogger(options: LoggerOptions = {}): Logger {
+export function createLogger(options: LoggerOptions = {}, destination?: DestinationStream): Logger {
   const level = process.env['CARUSO_LOG_LEVEL'] ?? (process.env['JEST_WORKER_ID'] ? 'silent' : 'info');
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, ...options });
+  const merged = { level, redact: { paths: REDACT, censor: '[redacted]' }, ...options };
+  return destination === undefined ? pino(merged) : pino(merged, destination);
 }
 
 /** A logger that writes nothing (default for library objects created without one). */

@@ -1,9 +1,14 @@
 // Regression tests of the remote endpoint found by a code review: malformed messages, untrusted
 // clients, leaks of information, resource exhaustion. Each one talks to a real endpoint over a real
 // WebSocket on 127.0.0.1.
+import { EventEmitter } from 'node:events';
+import { Writable } from 'node:stream';
 import { WebSocket } from 'ws';
 import {
   AccessList,
+  connectServiceManager,
+  createLogger,
+  Disposable,
   createServiceManager,
   createToken,
   RemoteEndpoint,
@@ -125,6 +130,12 @@ describe('remote endpoint hardening', () => {
     return c;
   }
 
+  async function connect(token = ADMIN): Promise<RemoteServiceManager> {
+    const c = await connectServiceManager(endpoint.url, { accessToken: token, callDeadlineMs: 2000 });
+    clients.push(c);
+    return c;
+  }
+
   /** Registers `legacy.Customers` from a raw client; returns the client, to answer the manager's invoke requests by hand. */
   async function rawWrapper(): Promise<RawClient> {
     const c = await rawClient(WRAPPER);
@@ -236,4 +247,117 @@ describe('remote endpoint hardening', () => {
     await until(() => c.messages.length - from === REQUESTS, 20_000);
     expect(sm.find('test.Big')[0]!.metrics.calls).toBe(REQUESTS);
   }, 30_000);
+
+  it('does not list token ids that the principal may not look up in a not-found error', async () => {
+    sm.register(Customers, { version: '1.0.0', create: () => ({ find: () => null }) });
+    sm.register(createToken('secret.Payroll'), { version: '1.0.0', create: () => ({ pay: () => 1 }) });
+    await sm.start();
+    const wrapper = await connect(WRAPPER); // may look up and call test.* only
+    const missing = createToken<Clock>('test.Missing');
+    for (const attempt of [() => wrapper.get(missing), () => wrapper.get(Clock, { filter: '(region=nowhere)' })]) {
+      const err = (await attempt().then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as { code: string; message: string; details: unknown };
+      expect(err.code).toBe('CARUSO_KERNEL_SERVICE_NOT_FOUND');
+      const text = `${err.message} ${JSON.stringify(err.details)}`;
+      expect(text).not.toContain('legacy.Customers');
+      expect(text).not.toContain('secret.Payroll');
+    }
+    // The same through a raw call of a token that has nothing registered.
+    const c = await rawClient(WRAPPER);
+    const r = await c.request('call', { token: 'test.Missing', method: 'now' });
+    expect(JSON.stringify(r)).toMatch(/CARUSO_KERNEL_SERVICE_NOT_FOUND/);
+    expect(JSON.stringify(r)).not.toMatch(/legacy\.Customers|secret\.Payroll/);
+    // An administrator who may see everything still gets the helpful list.
+    const admin = await rawClient();
+    const a = await admin.request('lookup', { token: 'test.Missing' });
+    expect(JSON.stringify(a)).toContain('secret.Payroll');
+  });
+
+  describe('what a remote caller may call', () => {
+    class Greeter extends Disposable {
+      disposed = false;
+      greet(name: string): string {
+        return `hello ${name}`;
+      }
+      _internalReset(): void {
+        throw new Error('must not be reachable');
+      }
+      override dispose(): void {
+        this.disposed = true;
+        super.dispose();
+      }
+      async [Symbol.asyncDispose](): Promise<void> {
+        this.disposed = true;
+      }
+    }
+    class Chatty extends EventEmitter {
+      say(): string {
+        return 'hi';
+      }
+    }
+
+    it('offers only the contract: no dispose, register, Symbol.asyncDispose, _private or base-class methods', async () => {
+      const greeter = new Greeter();
+      sm.register(createToken<Greeter>('test.Greeter'), { version: '1.0.0', create: () => greeter });
+      sm.register(createToken<Chatty>('test.Chatty'), { version: '1.0.0', create: () => new Chatty() });
+      await sm.start();
+      const c = await rawClient();
+      const looked = (await c.request('lookup', { token: 'test.Greeter' }))['result'] as { services: Array<{ methods: string[] }> };
+      expect(looked.services[0]!.methods).toEqual(['greet']);
+      const chatty = (await c.request('lookup', { token: 'test.Chatty' }))['result'] as { services: Array<{ methods: string[] }> };
+      expect(chatty.services[0]!.methods).toEqual(['say']);
+      for (const method of ['dispose', 'register', '_internalReset', 'Symbol.asyncDispose', '[Symbol.asyncDispose]', 'toString', 'hasOwnProperty', 'isDisposed', 'constructor']) {
+        const r = await c.request('call', { token: 'test.Greeter', method });
+        expect(r['error']).toMatchObject({ code: -32601 });
+      }
+      for (const method of ['emit', 'on', 'removeAllListeners', 'setMaxListeners']) {
+        const r = await c.request('call', { token: 'test.Chatty', method, args: ['x'] });
+        expect(r['error']).toMatchObject({ code: -32601 });
+      }
+      expect(greeter.disposed).toBe(false);
+      expect((await c.request('call', { token: 'test.Greeter', method: 'greet', args: ['Ann'] }))['result']).toBe('hello Ann');
+      expect((await c.request('call', { token: 'test.Chatty', method: 'say' }))['result']).toBe('hi');
+    });
+  });
+
+  it('does not grow the binding cache with remote ad-hoc lookups and calls (each with another filter)', async () => {
+    const internals = sm as unknown as { bindingCache: Map<string, unknown>; bindingsByToken: Map<string, Set<unknown>> };
+    const before = internals.bindingCache.size;
+    const c = await rawClient();
+    for (let i = 0; i < 50; i++) {
+      await c.request('lookup', { token: 'test.Clock', filter: `(n=${i})` });
+      await c.request('lookup', { token: `test.Nothing${i}` });
+      const r = await c.request('call', { token: 'test.Clock', method: 'now', filter: `(!(n=${i}))` });
+      expect(r['result']).toBe(1234);
+    }
+    expect(internals.bindingCache.size).toBe(before);
+    expect([...internals.bindingsByToken.values()].reduce((n, set) => n + set.size, 0)).toBeLessThanOrEqual(before + 1);
+  });
+
+  it('logs a denied call with the token id it was for (not redacted as a secret)', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const logged = await RemoteEndpoint.listen(sm, { port: 0, accessList: access, logger: createLogger({ level: 'info' }, sink) });
+    try {
+      const c = await RawClient.open(logged.url);
+      raws.push(c);
+      await c.auth(WRAPPER);
+      const r = await c.request('call', { token: 'legacy.Customers', method: 'find' });
+      expect(r['error']).toMatchObject({ data: { code: 'CARUSO_KERNEL_PERMISSION_DENIED' } });
+      await until(() => lines.some((l) => l.includes('permission denied')));
+      const line = JSON.parse(lines.find((l) => l.includes('permission denied'))!) as Record<string, unknown>;
+      expect(line).toMatchObject({ principal: 'wrapper', action: 'call', tokenId: 'legacy.Customers' });
+      expect(JSON.stringify(line)).not.toContain('[redacted]');
+      await c.close();
+    } finally {
+      await logged.close();
+    }
+  });
 });

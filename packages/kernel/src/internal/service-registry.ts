@@ -536,7 +536,11 @@ export class ServiceRegistry implements ServiceManager {
     let b = this.bindingCache.get(key);
     if (!b) {
       b = new Binding(tokenId, range, fk, compileFilter(options?.filter), false);
-      b.point(this.selectBest(tokenId, range, b.predicate));
+      const best = this.selectBest(tokenId, range, b.predicate);
+      // A failed lookup leaves nothing behind: otherwise every lookup with a new filter that matches
+      // nothing would grow the cache for good.
+      if (best === undefined) return b;
+      b.point(best);
       this.bindingCache.set(key, b);
       this.proxyBindings.set(b.proxy, b);
       const set = this.bindingsByToken.get(tokenId) ?? new Set<Binding>();
@@ -547,14 +551,18 @@ export class ServiceRegistry implements ServiceManager {
     return b;
   }
 
-  private notFound(tokenId: string, options: LookupOptions | undefined): Error {
-    const regs = this.byToken.get(tokenId) ?? [];
-    const all = [...this.byToken.values()].flat();
+  /**
+   * The not-found error of a lookup. Internal (the remote endpoint passes `visible`, so that a
+   * remote principal is told only about token ids it may look up).
+   */
+  notFound(tokenId: string, options: LookupOptions | undefined, visible: (tokenId: string) => boolean = () => true): Error {
+    const regs = visible(tokenId) ? (this.byToken.get(tokenId) ?? []) : [];
+    const others = [...this.byToken.keys()].filter((t) => t !== tokenId && visible(t));
     const registered = regs.length
       ? regs.map((r) => `${r.version} ${JSON.stringify(r.properties)} (${r.state})`).join('; ')
-      : all.length
-        ? `nothing for this token; other tokens: ${[...new Set(all.map((r) => r.tokenId))].sort().join(', ')}`
-        : 'nothing at all';
+      : others.length
+        ? `nothing for this token; other tokens: ${others.sort().join(', ')}`
+        : 'nothing that you may see';
     return KernelErrors.CARUSO_KERNEL_SERVICE_NOT_FOUND(
       { token: tokenId, range: options?.range ?? 'any', filter: describeFilter(options?.filter), registered },
       { details: { token: tokenId, range: options?.range ?? null, filter: options?.filter ?? null, registered: regs.map((r) => ({ version: r.version, properties: r.properties, state: r.state })) } },
@@ -696,6 +704,23 @@ export class ServiceRegistry implements ServiceManager {
       }),
     );
     return this.list();
+  }
+
+  /**
+   * Internal (remote endpoint): the best active match of a lookup right now, without creating or
+   * caching a binding (remote lookups are ad hoc and untrusted). Validates the range and filter.
+   */
+  resolve(tokenId: string, options: LookupOptions | undefined): Registration | undefined {
+    const range = options?.range;
+    if (range !== undefined && semver.validRange(range) === null) throw KernelErrors.CARUSO_KERNEL_INVALID_RANGE({ token: tokenId, range });
+    return this.selectBest(tokenId, range, compileFilter(options?.filter));
+  }
+
+  /** Internal (remote endpoint): every active match, best first, without creating bindings. */
+  resolveAll(tokenId: string, options: LookupOptions | undefined): Registration[] {
+    const range = options?.range;
+    if (range !== undefined && semver.validRange(range) === null) throw KernelErrors.CARUSO_KERNEL_INVALID_RANGE({ token: tokenId, range });
+    return this.matches(tokenId, range, compileFilter(options?.filter));
   }
 
   /** Internal: the registration behind an id (remote endpoint). */

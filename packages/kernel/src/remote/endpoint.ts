@@ -1,9 +1,11 @@
+import { EventEmitter } from 'node:events';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import { KernelErrors } from '../errors.js';
+import { Disposable, DisposableStore } from '../lifecycle.js';
 import { silentLogger, type Logger } from '../logger.js';
-import type { LookupOptions, RegistryEvent, ServiceFilter, ServiceHandle, ServiceInfo, ServiceManager } from '../service-manager.js';
+import type { LookupOptions, RegistryEvent, ServiceFilter, ServiceHandle, ServiceManager } from '../service-manager.js';
 import { createToken, isValidTokenId } from '../token.js';
 import { ServiceRegistry } from '../internal/service-registry.js';
 import { AccessList, type AccessAction } from './access-list.js';
@@ -58,7 +60,37 @@ interface Connection {
 }
 
 const METHOD_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-const RESERVED = new Set(['constructor', '__proto__', 'prototype', 'start', 'stop', 'exportState', 'importState', 'then']);
+/** Never callable remotely, wherever they are defined: lifecycle, disposal, promise and object plumbing. */
+const RESERVED = new Set([
+  'constructor',
+  '__proto__',
+  'prototype',
+  'start',
+  'stop',
+  'exportState',
+  'importState',
+  'then',
+  'dispose',
+  'toString',
+  'toLocaleString',
+  'valueOf',
+  'toJSON',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+]);
+
+/**
+ * The walk over an implementation's prototype chain stops at these: what they define (Disposable's
+ * `register` and `dispose`, EventEmitter's `emit` and `on` …) is plumbing, not the contract.
+ */
+const BASE_PROTOTYPES: ReadonlySet<object> = new Set<object>([
+  Object.prototype,
+  Function.prototype,
+  Disposable.prototype,
+  DisposableStore.prototype,
+  EventEmitter.prototype,
+]);
 
 function obj(params: unknown, method: string): Record<string, unknown> {
   if (typeof params !== 'object' || params === null || Array.isArray(params)) {
@@ -85,12 +117,17 @@ function lookupOptions(p: Record<string, unknown>, method: string): LookupOption
   return { ...(range === undefined ? {} : { range }), ...(filter === undefined ? {} : { filter: filter as ServiceFilter }) };
 }
 
-/** The names of the methods an implementation offers (what a remote caller may call). */
+/**
+ * The names of the methods an implementation offers (what a remote caller may call): its own and
+ * its classes' methods with identifier names, without lifecycle and disposal members, names that
+ * start with `_` (private by convention), symbols, and anything inherited from a base class of the
+ * kernel or of Node (Object, Disposable, EventEmitter …).
+ */
 export function methodNames(instance: unknown): string[] {
   const names = new Set<string>();
-  for (let o = instance as object | null; o && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+  for (let o = instance as object | null; o && !BASE_PROTOTYPES.has(o); o = Object.getPrototypeOf(o) as object | null) {
     for (const n of Object.getOwnPropertyNames(o)) {
-      if (RESERVED.has(n)) continue;
+      if (RESERVED.has(n) || n.startsWith('_') || !METHOD_NAME.test(n)) continue;
       const d = Object.getOwnPropertyDescriptor(o, n);
       if (d && typeof d.value === 'function') names.add(n);
     }
@@ -106,6 +143,8 @@ export class RemoteEndpoint {
   private readonly connections = new Set<Connection>();
   private readonly logger: Logger;
   private readonly maxMessageBytes: number;
+  /** Remotely callable method names per implementation (computed once per instance). */
+  private readonly callable = new WeakMap<object, ReadonlySet<string>>();
 
   private constructor(
     private readonly registry: ServiceRegistry,
@@ -186,10 +225,26 @@ export class RemoteEndpoint {
     conn.leases.clear();
   }
 
+  private methodsOf(instance: object): ReadonlySet<string> {
+    let names = this.callable.get(instance);
+    if (!names) {
+      names = new Set(methodNames(instance));
+      this.callable.set(instance, names);
+    }
+    return names;
+  }
+
+  /** The not-found error for a remote principal: it names only the token ids the principal may look up. */
+  private notFound(conn: Connection, tokenId: string, options: LookupOptions): Error {
+    const principal = conn.principal as string;
+    return this.registry.notFound(tokenId, options, (t) => this.options.accessList.allows(principal, 'lookup', t));
+  }
+
   private check(conn: Connection, action: AccessAction, tokenId: string): void {
     const principal = conn.principal as string;
     if (!this.options.accessList.allows(principal, action, tokenId)) {
-      this.logger.warn({ principal, action, token: tokenId, peer: conn.peer.name }, 'permission denied');
+      // `tokenId`, not `token`: the logger redacts fields named token (they usually hold secrets).
+      this.logger.warn({ principal, action, tokenId, peer: conn.peer.name }, 'permission denied');
       throw KernelErrors.CARUSO_KERNEL_PERMISSION_DENIED({ principal, action, token: tokenId });
     }
   }
@@ -246,18 +301,17 @@ export class RemoteEndpoint {
     if (!isValidTokenId(tokenId)) throw KernelErrors.CARUSO_KERNEL_RPC_INVALID_PARAMS({ method: 'lookup', reason: 'token is not a valid token id' });
     this.check(conn, 'lookup', tokenId);
     const options = lookupOptions(p, 'lookup');
-    // get() throws the not-found error naming what is registered.
-    this.registry.get(createToken(tokenId), options);
-    const infos: ServiceInfo[] = this.registry.find(tokenId, options).filter((s) => s.state === 'active');
-    infos.sort((a, b) => b.ranking - a.ranking || a.registeredSeq - b.registeredSeq);
+    // No binding is made or cached for a remote lookup: its filters are ad hoc and untrusted.
+    const regs = this.registry.resolveAll(tokenId, options);
+    if (regs.length === 0) throw this.notFound(conn, tokenId, options);
     return {
-      services: infos.map((s) => ({
-        id: s.id,
-        tokenId: s.tokenId,
-        version: s.version,
-        properties: s.properties,
-        ranking: s.ranking,
-        methods: methodNames(this.registry.registration(s.id)?.instance),
+      services: regs.map((r) => ({
+        id: r.id,
+        tokenId: r.tokenId,
+        version: r.version,
+        properties: r.properties,
+        ranking: r.ranking,
+        methods: r.instance ? [...this.methodsOf(r.instance)].sort() : [],
       })),
     };
   }
@@ -273,11 +327,18 @@ export class RemoteEndpoint {
     if (deadlineMs !== undefined && (typeof deadlineMs !== 'number' || !(deadlineMs > 0))) {
       throw KernelErrors.CARUSO_KERNEL_RPC_INVALID_PARAMS({ method: 'call', reason: 'deadlineMs must be a positive number' });
     }
-    // The stable proxy: remote callers follow hot replacements like local ones.
-    const proxy = this.registry.get(createToken<Record<string, unknown>>(tokenId), lookupOptions(p, 'call'));
-    const fn = Object.prototype.hasOwnProperty.call(proxy, name) ? proxy[name] : undefined;
-    if (RESERVED.has(name) || typeof fn !== 'function') throw KernelErrors.CARUSO_KERNEL_RPC_METHOD_NOT_FOUND({ method: `${tokenId}.${name}` });
-    const run = Promise.resolve().then(() => (fn as (...a: unknown[]) => unknown)(...args));
+    const options = lookupOptions(p, 'call');
+    // The best match at the moment of the call, like a stable proxy (remote callers follow hot
+    // replacements like local ones), but without a binding that would stay cached for the filter.
+    const reg = this.registry.resolve(tokenId, options);
+    if (reg === undefined || reg.instance === undefined) throw this.notFound(conn, tokenId, options);
+    if (!this.methodsOf(reg.instance).has(name)) throw KernelErrors.CARUSO_KERNEL_RPC_METHOD_NOT_FOUND({ method: `${tokenId}.${name}` });
+    let run: Promise<unknown>;
+    try {
+      run = Promise.resolve(reg.invoke(name, args));
+    } catch (err) {
+      run = Promise.reject(err);
+    }
     if (deadlineMs === undefined) return run;
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
