@@ -365,11 +365,16 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
 }
 
 /** Starts a self-service session for a visitor (the server creates the visitor first). */
-export async function startSelfService(deps: Pick<DesktopApiDeps, 'app' | 'dialogue'>, name: string, visitor: Principal): Promise<Record<string, unknown>> {
+export async function startSelfService(
+  deps: Pick<DesktopApiDeps, 'app' | 'dialogue'>,
+  name: string,
+  visitor: Principal,
+  remember: (visitor: Principal, sessionId: string) => Promise<void>,
+): Promise<Record<string, unknown>> {
   const s = deps.app.selfService.find((x) => x.name === name);
   if (!s) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: `self-service page ${name.slice(0, 60)}` });
   if (visitor.scriptSessions.size >= 20) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_TOO_MANY_ATTEMPTS({ seconds: 60 });
   const v = await deps.dialogue().startSession(s.script, { channel: 'web' });
-  visitor.scriptSessions.add(v.sessionId);
+  await remember(visitor, v.sessionId);
   return view(v);
 }

@@ -31,7 +31,7 @@ export interface FrontOfficeServiceOptions {
    * (e.g. CARUSO_ADMIN_PASSWORD), never from a file in the repository.
    */
   readonly users?: readonly (User & { readonly password: string })[];
-  readonly server?: Pick<FrontOfficeServerOptions, 'bodyLimit' | 'secureCookies' | 'sessionTtlMs' | 'maxLoginFailures' | 'loginWindowMs' | 'queues'>;
+  readonly server?: Pick<FrontOfficeServerOptions, 'bodyLimit' | 'secureCookies' | 'sessionTtlMs' | 'sessionRevalidateMs' | 'maxLoginFailures' | 'loginWindowMs' | 'queues'>;
 }
 
 const DEPENDENCIES = {

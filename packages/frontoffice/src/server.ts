@@ -45,6 +45,11 @@ export interface FrontOfficeServerOptions {
   readonly secureCookies?: boolean;
   /** Session lifetime without activity. Default 8 hours. */
   readonly sessionTtlMs?: number;
+  /**
+   * How long a session read from the database is trusted before it is read again (a log-out in
+   * another front-office process on the same database takes effect within it). Default 5 s.
+   */
+  readonly sessionRevalidateMs?: number;
   /** Failed log-ins allowed per user name and per address within `loginWindowMs`. Default 5. */
   readonly maxLoginFailures?: number;
   readonly loginWindowMs?: number;
@@ -93,7 +98,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   const logger = options.logger ?? silentLogger();
   const { app, objects, store } = options;
   const permissions = new Permissions(objects.model, app);
-  const sessions = new SessionRegistry(options.sessionTtlMs ?? 8 * 3600_000);
+  const sessions = new SessionRegistry(store, { ttlMs: options.sessionTtlMs ?? 8 * 3600_000, ...(options.sessionRevalidateMs !== undefined ? { revalidateMs: options.sessionRevalidateMs } : {}) });
   // Per user name a few failures; per address more (a call center shares one address behind NAT).
   const userLimiter = new LoginLimiter(options.maxLoginFailures ?? 5, options.loginWindowMs ?? 15 * 60_000);
   const addressLimiter = new LoginLimiter((options.maxLoginFailures ?? 5) * 10, options.loginWindowMs ?? 15 * 60_000);
@@ -110,7 +115,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   fastify.addHook('onRequest', async (req, reply) => {
     void reply.headers(SECURITY_HEADERS);
     const cookies = parseCookies(req.headers.cookie);
-    req.principal = sessions.get(cookies[SESSION_COOKIE]) ?? sessions.get(cookies[VISITOR_COOKIE]);
+    req.principal = (await sessions.get(cookies[SESSION_COOKIE])) ?? (await sessions.get(cookies[VISITOR_COOKIE]));
     if (req.method !== 'GET' && req.method !== 'HEAD' && req.principal && !csrfMatches(req.principal, req.headers['x-csrf-token'])) {
       throw FrontOfficeErrors.CARUSO_FRONTOFFICE_CSRF();
     }
@@ -157,8 +162,8 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     }
     userLimiter.succeed(userKey);
     const old = parseCookies(req.headers.cookie)[SESSION_COOKIE];
-    sessions.delete(old);
-    const { token, principal } = sessions.create({ kind: 'user', name: user.name, role: user.role, agentId: user.agentId });
+    await sessions.delete(old);
+    const { token, principal } = await sessions.create({ kind: 'user', name: user.name, role: user.role, agentId: user.agentId });
     void reply.header('set-cookie', cookie(SESSION_COOKIE, token, Math.floor((options.sessionTtlMs ?? 8 * 3600_000) / 1000)));
     return { user: { name: user.name, role: user.role, agentId: user.agentId ?? null }, csrf: principal.csrf };
   });
@@ -168,7 +173,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   });
   fastify.delete('/api/session', async (req, reply) => {
     need(req, ['administrator', 'supervisor', 'agent'], 'log out');
-    sessions.delete(parseCookies(req.headers.cookie)[SESSION_COOKIE]);
+    await sessions.delete(parseCookies(req.headers.cookie)[SESSION_COOKIE]);
     void reply.header('set-cookie', cookie(SESSION_COOKIE, '', 0));
     return reply.code(204).send();
   });
@@ -199,11 +204,11 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     let visitor = req.principal;
     if (visitor && visitor.kind !== 'visitor') throw FrontOfficeErrors.CARUSO_FRONTOFFICE_FORBIDDEN({ role: visitor.role, action: 'start self-service sessions (log out first)' });
     if (!visitor) {
-      const created = sessions.create({ kind: 'visitor', name: `visitor:${randomUUID()}`, role: 'anonymous', agentId: undefined });
+      const created = await sessions.create({ kind: 'visitor', name: `visitor:${randomUUID()}`, role: 'anonymous', agentId: undefined });
       visitor = created.principal;
       void reply.header('set-cookie', cookie(VISITOR_COOKIE, created.token, 2 * 3600));
     }
-    const v = await startSelfService({ app, dialogue: options.dialogue }, (req.params as { name: string }).name, visitor);
+    const v = await startSelfService({ app, dialogue: options.dialogue }, (req.params as { name: string }).name, visitor, (p, id) => sessions.addScriptSession(p, id));
     return reply.code(201).send({ ...v, csrf: visitor.csrf });
   });
 
@@ -287,12 +292,20 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   };
   fastify.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    sessions.get(parseCookies(req.headers.cookie)[SESSION_COOKIE]).then(
+      (p) => upgrade(req, socket, head, p),
+      (err: unknown) => {
+        logger.warn({ err: (err as Error).message }, 'session lookup failed for a WebSocket');
+        refuse(socket, 503, 'Service Unavailable');
+      },
+    );
+  });
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, p: Principal | undefined): void => {
     const path = (req.url ?? '').split('?')[0];
     const origin = req.headers.origin;
     // Browsers always send Origin on WebSocket requests: another site's page must not ride on the cookie.
     if (origin !== undefined && origin !== `http://${req.headers.host}` && origin !== `https://${req.headers.host}`) return refuse(socket, 403, 'Forbidden');
-    const cookies = parseCookies(req.headers.cookie);
-    const p: Principal | undefined = sessions.get(cookies[SESSION_COOKIE]);
     if (!p) return refuse(socket, 401, 'Unauthorized');
     if (path === '/ws/monitor') {
       // The monitor's own hub: supervisors (and administrators) see every topic, agents only their own.
@@ -352,7 +365,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
         void wallboardFigures({ app, comms: options.comms, agentIds }, options.queues ?? []).then((f) => send(ws, { type: 'figures', figures: f }), () => undefined);
       }
     });
-  });
+  };
 
   return {
     fastify,

@@ -41,6 +41,7 @@ export interface ScriptSessionOwner {
 export const USERS_TABLE = 'caruso_fo_users';
 export const INTERACTIONS_TABLE = 'caruso_fo_interactions';
 export const SCRIPT_OWNERS_TABLE = 'caruso_fo_script_sessions';
+export const SESSIONS_TABLE = 'caruso_fo_sessions';
 export const MIN_PASSWORD_LENGTH = 10;
 
 export const FRONTOFFICE_MIGRATIONS: readonly Migration[] = [
@@ -76,7 +77,39 @@ export const FRONTOFFICE_MIGRATIONS: readonly Migration[] = [
       });
     },
   },
+  {
+    // Log-in and visitor sessions, so that a restart (or another process) keeps people logged in.
+    // Only a digest of the cookie's token is stored.
+    id: '0002-sessions',
+    up: async (trx) => {
+      await trx.schema.createTable(SESSIONS_TABLE, (t) => {
+        t.string('token_digest', 64).primary();
+        t.string('kind', 10).notNullable();
+        t.string('name', 100).notNullable();
+        t.string('role', 20).notNullable();
+        t.string('agent_id', 64).nullable();
+        t.string('csrf', 64).notNullable();
+        t.text('script_sessions').notNullable();
+        t.bigInteger('expires_at').notNullable().index();
+        t.string('created_at', 30).notNullable();
+      });
+    },
+  },
 ];
+
+/** A stored session (the token itself is never stored, only its digest). */
+export interface SessionRow {
+  readonly tokenDigest: string;
+  readonly kind: 'user' | 'visitor';
+  readonly name: string;
+  readonly role: RoleName;
+  readonly agentId: string | undefined;
+  readonly csrf: string;
+  /** Visitors: the script sessions they started. */
+  readonly scriptSessions: readonly string[];
+  /** ms since the epoch. */
+  readonly expiresAt: number;
+}
 
 const USER_NAME = /^[A-Za-z0-9._@-]{1,64}$/;
 
@@ -155,6 +188,59 @@ export class FrontOfficeStore {
       recordKey: (r['record_key'] as string | null) ?? undefined,
       written: Boolean(r['written']),
     };
+  }
+
+  async insertSession(r: SessionRow): Promise<void> {
+    await this.storage.knex(SESSIONS_TABLE).insert({
+      token_digest: r.tokenDigest,
+      kind: r.kind,
+      name: r.name,
+      role: r.role,
+      agent_id: r.agentId ?? null,
+      csrf: r.csrf,
+      script_sessions: JSON.stringify(r.scriptSessions),
+      expires_at: r.expiresAt,
+      created_at: new Date().toISOString(),
+    });
+  }
+
+  async session(tokenDigest: string): Promise<SessionRow | undefined> {
+    const r = (await this.storage.knex(SESSIONS_TABLE).where({ token_digest: tokenDigest }).first()) as Record<string, string | number | null> | undefined;
+    if (!r) return undefined;
+    let scripts: unknown;
+    try {
+      scripts = JSON.parse(String(r['script_sessions']));
+    } catch {
+      scripts = [];
+    }
+    return {
+      tokenDigest,
+      kind: r['kind'] === 'visitor' ? 'visitor' : 'user',
+      name: String(r['name']),
+      role: String(r['role']) as RoleName,
+      agentId: (r['agent_id'] as string | null) ?? undefined,
+      csrf: String(r['csrf']),
+      scriptSessions: Array.isArray(scripts) ? scripts.filter((x): x is string => typeof x === 'string') : [],
+      expiresAt: Number(r['expires_at']),
+    };
+  }
+
+  /** Moves the expiry of a session on (sliding expiry). */
+  async touchSession(tokenDigest: string, expiresAt: number): Promise<void> {
+    await this.storage.knex(SESSIONS_TABLE).where({ token_digest: tokenDigest }).update({ expires_at: expiresAt });
+  }
+
+  async setSessionScripts(tokenDigest: string, scriptSessions: readonly string[]): Promise<void> {
+    await this.storage.knex(SESSIONS_TABLE).where({ token_digest: tokenDigest }).update({ script_sessions: JSON.stringify(scriptSessions) });
+  }
+
+  async deleteSession(tokenDigest: string): Promise<void> {
+    await this.storage.knex(SESSIONS_TABLE).where({ token_digest: tokenDigest }).delete();
+  }
+
+  /** Removes the sessions that expired before `now`; resolves with how many. */
+  async deleteExpiredSessions(now: number): Promise<number> {
+    return Number(await this.storage.knex(SESSIONS_TABLE).where('expires_at', '<', now).delete());
   }
 
   async markWritten(sessionId: string): Promise<void> {

@@ -1,60 +1,128 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { User } from '../user-store.js';
+import type { FrontOfficeStore, User } from '../user-store.js';
 
 /** A logged-in staff member or a self-service visitor. */
 export interface Principal {
+  /** The digest of the session's token (the key of its row). */
+  readonly key: string;
   readonly kind: 'user' | 'visitor';
   readonly name: string;
   readonly role: User['role'] | 'anonymous';
   readonly agentId: string | undefined;
   readonly csrf: string;
   /** Visitors: the script sessions they started (they reach only these). */
-  readonly scriptSessions: Set<string>;
+  readonly scriptSessions: ReadonlySet<string>;
   expiresAt: number;
 }
+
+/** Where sessions are kept (the front office's tables). */
+export type SessionStore = Pick<FrontOfficeStore, 'insertSession' | 'session' | 'touchSession' | 'setSessionScripts' | 'deleteSession' | 'deleteExpiredSessions'>;
 
 function digest(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
 }
 
+interface Cached {
+  readonly principal: Principal & { scriptSessions: Set<string> };
+  /** The expiry as last written to the table. */
+  storedExpiresAt: number;
+  /** When the row was last read or written (a logout in another process is seen after `revalidateMs`). */
+  checkedAt: number;
+}
+
+/** Options of {@link SessionRegistry}. */
+export interface SessionRegistryOptions {
+  /** Lifetime without activity (sliding). */
+  readonly ttlMs: number;
+  /** How long a session read from the table is trusted before it is read again. Default 5 s. */
+  readonly revalidateMs?: number;
+  readonly now?: () => number;
+}
+
 /**
- * Sessions behind the HttpOnly cookie. Only a digest of each token is kept, so that a memory dump
- * does not hand out live sessions. Sliding expiry.
- * Note: sessions live in this process; a restart logs everyone out (their work is durable).
+ * Sessions behind the HttpOnly cookie, kept in the database (table caruso_fo_sessions) so that a
+ * restart of the front office, or another front-office process on the same database, keeps people
+ * logged in. Only a digest of each token is stored, so that a database dump does not hand out live
+ * sessions. Sliding expiry: the row's expiry moves on at most about once a minute per session;
+ * logging out and expiry delete the row. A small cache saves a read per request; a row deleted by
+ * another process is noticed within `revalidateMs`.
  */
 export class SessionRegistry {
-  private readonly sessions = new Map<string, Principal>();
+  private readonly cache = new Map<string, Cached>();
+  private readonly ttlMs: number;
+  private readonly revalidateMs: number;
+  private readonly now: () => number;
+  private created = 0;
 
-  constructor(private readonly ttlMs: number, private readonly now: () => number = Date.now) {}
+  constructor(private readonly store: SessionStore, options: SessionRegistryOptions) {
+    this.ttlMs = options.ttlMs;
+    this.revalidateMs = options.revalidateMs ?? 5_000;
+    this.now = options.now ?? Date.now;
+  }
 
-  create(p: Omit<Principal, 'csrf' | 'expiresAt' | 'scriptSessions'>): { token: string; principal: Principal } {
+  async create(p: Pick<Principal, 'kind' | 'name' | 'role' | 'agentId'>): Promise<{ token: string; principal: Principal }> {
     const token = randomBytes(32).toString('base64url');
-    const principal: Principal = { ...p, csrf: randomBytes(24).toString('base64url'), scriptSessions: new Set(), expiresAt: this.now() + this.ttlMs };
-    this.sessions.set(digest(token), principal);
-    if (this.sessions.size % 1000 === 0) this.sweep();
+    const key = digest(token);
+    const t = this.now();
+    const principal = { ...p, key, csrf: randomBytes(24).toString('base64url'), scriptSessions: new Set<string>(), expiresAt: t + this.ttlMs };
+    await this.store.insertSession({ tokenDigest: key, kind: p.kind, name: p.name, role: p.role, agentId: p.agentId, csrf: principal.csrf, scriptSessions: [], expiresAt: principal.expiresAt });
+    this.cache.set(key, { principal, storedExpiresAt: principal.expiresAt, checkedAt: t });
+    if (++this.created % 500 === 0) await this.sweep();
     return { token, principal };
   }
 
-  get(token: string | undefined): Principal | undefined {
+  /** The session's principal, or undefined (no such session, logged out, or expired: its row goes). */
+  async get(token: string | undefined): Promise<Principal | undefined> {
     if (!token || token.length > 100) return undefined;
     const key = digest(token);
-    const p = this.sessions.get(key);
-    if (!p) return undefined;
-    if (p.expiresAt < this.now()) {
-      this.sessions.delete(key);
+    const t = this.now();
+    let c = this.cache.get(key);
+    if (!c || t - c.checkedAt > this.revalidateMs) {
+      const row = await this.store.session(key);
+      if (!row) {
+        this.cache.delete(key);
+        return undefined;
+      }
+      const principal = c?.principal ?? { key, kind: row.kind, name: row.name, role: row.role, agentId: row.agentId, csrf: row.csrf, scriptSessions: new Set(row.scriptSessions), expiresAt: row.expiresAt };
+      for (const id of row.scriptSessions) principal.scriptSessions.add(id);
+      principal.expiresAt = Math.max(principal.expiresAt, row.expiresAt);
+      c = { principal, storedExpiresAt: row.expiresAt, checkedAt: t };
+      this.cache.set(key, c);
+    }
+    if (c.principal.expiresAt < t) {
+      this.cache.delete(key);
+      await this.store.deleteSession(key);
       return undefined;
     }
-    p.expiresAt = this.now() + this.ttlMs;
-    return p;
+    c.principal.expiresAt = t + this.ttlMs;
+    if (c.principal.expiresAt - c.storedExpiresAt > Math.min(60_000, this.ttlMs / 10)) {
+      c.storedExpiresAt = c.principal.expiresAt;
+      await this.store.touchSession(key, c.storedExpiresAt);
+    }
+    return c.principal;
   }
 
-  delete(token: string | undefined): void {
-    if (token) this.sessions.delete(digest(token));
+  /** Ends a session (log-out): its row is deleted, the token is worthless from then on. */
+  async delete(token: string | undefined): Promise<void> {
+    if (!token || token.length > 100) return;
+    const key = digest(token);
+    this.cache.delete(key);
+    await this.store.deleteSession(key);
   }
 
-  private sweep(): void {
+  /** Records a script session a visitor started (kept with their session). */
+  async addScriptSession(p: Principal, sessionId: string): Promise<void> {
+    const c = this.cache.get(p.key);
+    const set = c?.principal.scriptSessions ?? new Set(p.scriptSessions);
+    set.add(sessionId);
+    await this.store.setSessionScripts(p.key, [...set]);
+  }
+
+  /** Deletes expired rows and forgets cached sessions that expired. */
+  async sweep(): Promise<void> {
     const t = this.now();
-    for (const [k, p] of this.sessions) if (p.expiresAt < t) this.sessions.delete(k);
+    for (const [k, c] of this.cache) if (c.principal.expiresAt < t) this.cache.delete(k);
+    await this.store.deleteExpiredSessions(t);
   }
 }
 

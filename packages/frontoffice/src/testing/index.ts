@@ -159,7 +159,15 @@ export class ApiClient {
     return this.request('DELETE', path);
   }
 
-  cookieHeader(): string {
+  /** A client for another base URL (e.g. the front office after a restart) with this one's cookies and CSRF token. */
+  withBase(base: string): ApiClient {
+    const c = new ApiClient(base);
+    c.cookies = new Map(this.cookies);
+    c.csrf = this.csrf;
+    return c;
+  }
+
+    cookieHeader(): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   }
 }
