@@ -86,20 +86,23 @@ describe('examples/utility with its demo load', () => {
       expect((await bram.login('bram', PASSWORD)).status).toBe(200);
       // Ready, or already ringing / talking: calls are waiting for him the moment he is ready.
       expect(['ready', 'reserved', 'busy']).toContain(((await bram.post('/api/agent/ready')).body as { agent: { state: string } }).agent.state);
-      // A person gets calls too: bram ends each call he gets and wraps it up with a code.
-      type AgentView = { agent: { state: string; contactIds: string[] } };
+      // A person gets calls too: his phone rings until he accepts on the desktop; bram accepts each
+      // call offered to him, ends it and wraps it up with a code.
+      type AgentView = { agent: { state: string; contactIds: string[] }; offers: Array<{ offerId: string; contactId: string; channel: string }> };
       const bramsContacts = new Set<string>();
       const until = Date.now() + 6000;
       while (Date.now() < until) {
         const desk = (await bram.get('/api/agent')).body as AgentView;
-        for (const id of desk.agent.contactIds) {
-          if (bramsContacts.has(id)) continue;
-          bramsContacts.add(id);
-          await bram.post(`/api/contacts/${id}/hang-up`);
-          await bram.post(`/api/contacts/${id}/wrap-up`, { code: 'opgelost', notes: 'test' });
+        for (const offer of desk.offers) {
+          if (offer.channel !== 'call') continue;
+          expect((await bram.post(`/api/agent/offers/${encodeURIComponent(offer.offerId)}/accept`)).status).toBe(200);
+          bramsContacts.add(offer.contactId);
+          expect((await bram.post(`/api/contacts/${offer.contactId}/hang-up`)).status).toBe(200);
+          expect((await bram.post(`/api/contacts/${offer.contactId}/wrap-up`, { code: 'opgelost', notes: 'test' })).status).toBe(200);
         }
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
+      // His phone did not pick up by itself: every call connected to him went through the desktop.
 
       const counts = load.generated();
       expect(counts.call).toBeGreaterThan(4);
@@ -114,6 +117,7 @@ describe('examples/utility with its demo load', () => {
       expect(connected.some((e) => e.agent_id?.startsWith('demo-agent-'))).toBe(true);
       expect(connected.some((e) => e.agent_id === 'agent-bram')).toBe(true);
       expect(bramsContacts.size).toBeGreaterThan(0);
+      expect(new Set(connected.filter((e) => e.agent_id === 'agent-bram').map((e) => e.contact_id))).toEqual(bramsContacts);
       expect(of('completed', 'call').length).toBeGreaterThan(2);
       // Calls came through the telephone network into the moves desk's queue (the direct line).
       expect(new Set(of('queue-entered', 'call').map((e) => e.queue_id))).toContain('moves');

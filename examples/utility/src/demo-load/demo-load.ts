@@ -225,9 +225,10 @@ class TelephoneDemoLoad implements DemoLoad, ServiceLifecycle {
       name: String(r['fullName'] ?? r['lastName'] ?? r['customerNumber']),
     }));
     await this.startAgents();
-    this.schedule('call', this.options.callsPerHour);
-    this.schedule('email', this.options.emailsPerHour);
-    this.schedule('chat', this.options.chatsPerHour);
+    this.answerOnDesktop();
+    this.schedule('call', this.options.callsPerHour, true);
+    this.schedule('email', this.options.emailsPerHour, true);
+    this.schedule('chat', this.options.chatsPerHour, true);
     ctx?.logger.info(
       { callsPerHour: this.options.callsPerHour, emailsPerHour: this.options.emailsPerHour, chatsPerHour: this.options.chatsPerHour, agents: this.agentIds.length, telephony: this.placesCalls() },
       'demo load started',
@@ -290,6 +291,25 @@ class TelephoneDemoLoad implements DemoLoad, ServiceLifecycle {
     for (const id of this.agentIds) await this.comms.ready(id);
   }
 
+  /**
+   * The simulated telephone answers every agent's phone at once, which suits tests; people at the
+   * desktop take a call with *Accept* instead. Their phones ring until they accept (or the ring time
+   * runs out: ring-no-answer, the call goes back in line), and a call they accepted stops ringing.
+   */
+  private answerOnDesktop(): void {
+    const phone = this.telephony as unknown as { setEndpoint?: (endpoint: string, b: { answers: boolean }) => void; cancelBridge(callId: string, endpoint: string): void } | undefined;
+    if (!phone || typeof phone.setEndpoint !== 'function') return;
+    const demo = new Set(this.agentIds);
+    const people = this.comms.agents().filter((a) => !demo.has(a.id));
+    // The telephony channel's default endpoint of an agent without one configured.
+    for (const a of people) phone.setEndpoint(`agent:${a.id}`, { answers: false });
+    this.subscriptions.push(
+      this.comms.onDidConnect((c) => {
+        if (c.channel === 'call' && !demo.has(c.agentId)) phone.cancelBridge(c.contactId, c.endpoint ?? `agent:${c.agentId}`);
+      }),
+    );
+  }
+
   /** The simulated agent gives each contact in wrap-up a disposition (and is ready again). */
   private async dispose(agentId: string): Promise<void> {
     for (const w of this.comms.agentWork(agentId).wrapUps) {
@@ -313,9 +333,10 @@ class TelephoneDemoLoad implements DemoLoad, ServiceLifecycle {
     this.timers.add(timer);
   }
 
-  private schedule(channel: 'call' | 'email' | 'chat', perHour: number): void {
+  private schedule(channel: 'call' | 'email' | 'chat', perHour: number, first = false): void {
     if (perHour <= 0 || this.stopped) return;
-    const gap = exponential(this.random, 3_600_000 / perHour);
+    // The first contact of each channel comes within seconds, so that a newcomer sees it soon after start.
+    const gap = Math.min(exponential(this.random, 3_600_000 / perHour), first ? 2000 + this.random() * 8000 : Infinity);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       const open = this.options.hours === undefined || isOpen(this.options.hours, Date.now());
