@@ -360,4 +360,68 @@ describe('remote endpoint hardening', () => {
       await logged.close();
     }
   });
+
+  describe('leases', () => {
+    const impl = { find: () => null };
+
+    it('arms a lease only once the service is ready (a registration waiting for the manager to start is not expired)', async () => {
+      const idle = createServiceManager(); // not started yet: remote registrations wait
+      const ep = await RemoteEndpoint.listen(idle, { port: 0, accessList: access, leaseTtlMs: 100 });
+      const remote = await connectServiceManager(ep.url, { accessToken: WRAPPER, callDeadlineMs: 3000 });
+      try {
+        const registered = remote.register(Customers, { version: '1.0.0', leaseTtlMs: 100, implementation: impl });
+        await new Promise((r) => setTimeout(r, 400)); // four times the lease, before the service could be ready
+        await idle.start();
+        const r = await registered;
+        expect(idle.find('legacy.Customers')).toEqual([expect.objectContaining({ id: r.id, state: 'active' })]);
+        await new Promise((res) => setTimeout(res, 250)); // renewed from now on
+        expect(idle.tryGet(Customers)).toBeDefined();
+      } finally {
+        await remote.close();
+        await ep.close();
+        await idle.stop();
+      }
+    });
+
+    it('rejects the ready promise of a registration removed before it became active (connection lost)', async () => {
+      const idle = createServiceManager();
+      const ep = await RemoteEndpoint.listen(idle, { port: 0, accessList: access });
+      try {
+        const c = await RawClient.open(ep.url);
+        await c.auth(WRAPPER);
+        c.send({ jsonrpc: '2.0', id: 1, method: 'register', params: { token: 'legacy.Customers', version: '1.0.0', methods: ['find'], ref: 'r1' } });
+        await until(() => idle.list().length === 1);
+        const reg = (idle as unknown as { registration(id: string): { ready: Promise<void> } }).registration(idle.list()[0]!.id);
+        await c.close();
+        await expect(reg.ready).rejects.toMatchObject({ code: 'CARUSO_KERNEL_RPC_CONNECTION_LOST' });
+        expect(idle.list()).toEqual([]);
+      } finally {
+        await ep.close();
+        await idle.stop();
+      }
+    });
+
+    it('raises CARUSO_KERNEL_LEASE_EXPIRED to a client that renews or unregisters an expired registration', async () => {
+      const wrapper = await connect(WRAPPER);
+      const reg = await wrapper.register(Customers, { version: '1.0.0', leaseTtlMs: 100, renew: false, implementation: impl });
+      await until(() => sm.tryGet(Customers) === undefined);
+      const c = await rawClient(WRAPPER);
+      expect((await c.request('renew', { id: 'legacy.Customers@9.9.9#99' }))['error']).toMatchObject({ data: { code: 'CARUSO_KERNEL_RPC_INVALID_PARAMS' } });
+      await expect(reg.unregister()).rejects.toMatchObject({ code: 'CARUSO_KERNEL_LEASE_EXPIRED', message: expect.stringContaining(reg.id) });
+      // A fresh registration of the same connection keeps working.
+      const again = await wrapper.register(Customers, { version: '1.0.0', leaseTtlMs: 100, implementation: impl });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(sm.find('legacy.Customers')).toEqual([expect.objectContaining({ id: again.id, state: 'active' })]);
+      await again.unregister();
+    });
+
+    it('raises CARUSO_KERNEL_LEASE_EXPIRED when an expired lease is renewed by id', async () => {
+      const c = await rawClient(WRAPPER);
+      const r = (await c.request('register', { token: 'legacy.Customers', version: '1.0.0', methods: ['find'], ref: 'r1', leaseTtlMs: 60 }))['result'] as { id: string };
+      expect((await c.request('renew', { id: r.id }))['result']).toEqual({ renewed: 1 });
+      await until(() => sm.tryGet(Customers) === undefined);
+      const renewed = await c.request('renew', { id: r.id });
+      expect(renewed['error']).toMatchObject({ data: { code: 'CARUSO_KERNEL_LEASE_EXPIRED' } });
+    });
+  });
 });

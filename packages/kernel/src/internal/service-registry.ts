@@ -446,12 +446,16 @@ export class ServiceRegistry implements ServiceManager {
     }
   }
 
-  /** Removes a registration whose state is final (stopped or failed) without further lifecycle calls. */
-  removeNow(reg: Registration): void {
+  /**
+   * Removes a registration at once, without further lifecycle calls (a remote one whose lease
+   * expired or whose connection dropped). A `ready` still pending rejects with `reason`.
+   */
+  removeNow(reg: Registration, reason?: Error): void {
     clearTimeout(reg.startTimer);
     this.pending.delete(reg);
     if (reg.state !== 'stopped' && reg.state !== 'failed') this.setState(reg, 'stopped');
     this.remove(reg);
+    reg.rejectReady(reason ?? KernelErrors.CARUSO_KERNEL_SERVICE_UNAVAILABLE({ token: reg.tokenId, reason: 'removed' }));
   }
 
   private remove(reg: Registration): void {

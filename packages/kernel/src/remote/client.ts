@@ -1,4 +1,5 @@
 import { WebSocket } from 'ws';
+import { isCarusoError } from '../error-catalogue.js';
 import { KernelErrors } from '../errors.js';
 import { Emitter, type Event } from '../event.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -103,6 +104,10 @@ export class RemoteServiceManager {
     return client;
   }
 
+  private get logger(): Logger {
+    return this.options.logger ?? silentLogger();
+  }
+
   private get deadline(): number {
     return this.options.callDeadlineMs ?? 30_000;
   }
@@ -167,9 +172,21 @@ export class RemoteServiceManager {
       throw err;
     })) as { id: string; leaseTtlMs: number };
     let timer: NodeJS.Timeout | undefined;
+    const stopRenewing = (): void => {
+      if (timer) {
+        clearInterval(timer);
+        this.renewTimers.delete(timer);
+        timer = undefined;
+      }
+    };
     if (definition.renew !== false) {
       timer = setInterval(() => {
-        this.peer.request('renew', {}, r.leaseTtlMs).catch(() => undefined);
+        this.peer.request('renew', { id: r.id }, r.leaseTtlMs).catch((err: unknown) => {
+          if (!isCarusoError(err, 'CARUSO_KERNEL_LEASE_EXPIRED')) return; // a late answer: the next renewal retries
+          stopRenewing();
+          this.implementations.delete(ref);
+          this.logger.warn({ id: r.id }, 'the lease of a registration expired; register again');
+        });
       }, Math.max(20, Math.floor(r.leaseTtlMs / 3)));
       timer.unref();
       this.renewTimers.add(timer);
@@ -178,12 +195,12 @@ export class RemoteServiceManager {
       id: r.id,
       leaseTtlMs: r.leaseTtlMs,
       unregister: async () => {
-        if (timer) {
-          clearInterval(timer);
-          this.renewTimers.delete(timer);
+        stopRenewing();
+        try {
+          await this.peer.request('unregister', { id: r.id }, this.deadline);
+        } finally {
+          this.implementations.delete(ref);
         }
-        await this.peer.request('unregister', { id: r.id }, this.deadline);
-        this.implementations.delete(ref);
       },
     };
   }

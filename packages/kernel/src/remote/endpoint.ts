@@ -49,12 +49,19 @@ interface Lease {
   readonly handle: ServiceHandle<unknown>;
   readonly ttlMs: number;
   timer: NodeJS.Timeout | undefined;
+  /** False until the service is active: only then does its lease start to run. */
+  armed: boolean;
 }
+
+/** Expired registration ids remembered per connection (to answer LEASE_EXPIRED), at most this many. */
+const MAX_EXPIRED_REMEMBERED = 1000;
 
 interface Connection {
   readonly peer: RpcPeer;
   principal: string | undefined;
   readonly leases: Map<string, Lease>;
+  /** Ids whose lease expired, oldest first. */
+  readonly expired: Set<string>;
   subscribed: { dispose(): void } | undefined;
   authTimer: NodeJS.Timeout | undefined;
 }
@@ -196,6 +203,7 @@ export class RemoteEndpoint {
       peer: undefined as unknown as RpcPeer,
       principal: undefined,
       leases: new Map(),
+      expired: new Set(),
       subscribed: undefined,
       authTimer: undefined,
     };
@@ -219,7 +227,7 @@ export class RemoteEndpoint {
     for (const [id, lease] of conn.leases) {
       clearTimeout(lease.timer);
       const reg = this.registry.registration(id);
-      if (reg) this.registry.removeNow(reg);
+      if (reg) this.registry.removeNow(reg, KernelErrors.CARUSO_KERNEL_RPC_CONNECTION_LOST({ peer: conn.peer.name, method: 'register' }));
     }
     if (conn.leases.size) this.logger.info({ peer: conn.peer.name, principal: conn.principal, services: [...conn.leases.keys()] }, 'connection lost; its services were removed');
     conn.leases.clear();
@@ -272,11 +280,14 @@ export class RemoteEndpoint {
       case 'register':
         return this.registerRemote(conn, obj(params, method));
       case 'renew':
-        return this.renew(conn);
+        return this.renew(conn, params === undefined ? {} : obj(params, method));
       case 'unregister': {
         const id = str(obj(params, method), 'id', method) as string;
         const lease = conn.leases.get(id);
-        if (!lease) throw KernelErrors.CARUSO_KERNEL_RPC_INVALID_PARAMS({ method, reason: `${id} is not a registration of this connection` });
+        if (!lease) {
+          if (conn.expired.has(id)) throw KernelErrors.CARUSO_KERNEL_LEASE_EXPIRED({ id });
+          throw KernelErrors.CARUSO_KERNEL_RPC_INVALID_PARAMS({ method, reason: `${id} is not a registration of this connection` });
+        }
         clearTimeout(lease.timer);
         conn.leases.delete(id);
         await lease.handle.unregister();
@@ -382,9 +393,10 @@ export class RemoteEndpoint {
     // Validation (version, duplicates, properties) happens in register(): on error nothing changes.
     const handle = this.registry.register(createToken<unknown>(tokenId), { version, properties, ranking: ranking as number, create: () => stub }, { origin: peer.name });
     const id = handle.id;
-    const lease: Lease = { handle, ttlMs: ttl, timer: undefined };
+    // Known to the connection at once (a drop removes it), but the lease runs only once the service
+    // is active: the client starts renewing when it gets this answer, which waits for `ready`.
+    const lease: Lease = { handle, ttlMs: ttl, timer: undefined, armed: false };
     conn.leases.set(id, lease);
-    this.arm(conn, id, lease);
     try {
       await handle.ready;
     } catch (err) {
@@ -392,21 +404,39 @@ export class RemoteEndpoint {
       conn.leases.delete(id);
       throw err;
     }
+    if (conn.leases.get(id) === lease) {
+      lease.armed = true;
+      this.arm(conn, id, lease);
+    }
     return { id, leaseTtlMs: ttl };
   }
 
   private arm(conn: Connection, id: string, lease: Lease): void {
+    if (!lease.armed) return;
     clearTimeout(lease.timer);
     lease.timer = setTimeout(() => {
       conn.leases.delete(id);
+      conn.expired.add(id);
+      if (conn.expired.size > MAX_EXPIRED_REMEMBERED) conn.expired.delete(conn.expired.values().next().value as string);
       const reg = this.registry.registration(id);
       this.logger.warn({ id, peer: conn.peer.name }, 'lease expired; service removed');
-      if (reg) this.registry.removeNow(reg);
+      if (reg) this.registry.removeNow(reg, KernelErrors.CARUSO_KERNEL_LEASE_EXPIRED({ id }));
     }, lease.ttlMs);
   }
 
-  private renew(conn: Connection): { renewed: number } {
-    for (const [id, lease] of conn.leases) this.arm(conn, id, lease);
-    return { renewed: conn.leases.size };
+  /** Renews one lease (`id`) or every lease of the connection. An expired one gets CARUSO_KERNEL_LEASE_EXPIRED. */
+  private renew(conn: Connection, p: Record<string, unknown>): { renewed: number } {
+    if (p['id'] === undefined) {
+      for (const [id, lease] of conn.leases) this.arm(conn, id, lease);
+      return { renewed: conn.leases.size };
+    }
+    const id = str(p, 'id', 'renew') as string;
+    const lease = conn.leases.get(id);
+    if (lease) {
+      this.arm(conn, id, lease);
+      return { renewed: 1 };
+    }
+    if (conn.expired.has(id)) throw KernelErrors.CARUSO_KERNEL_LEASE_EXPIRED({ id });
+    throw KernelErrors.CARUSO_KERNEL_RPC_INVALID_PARAMS({ method: 'renew', reason: `${id} is not a registration of this connection` });
   }
 }
