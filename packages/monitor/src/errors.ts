@@ -12,6 +12,7 @@ export const MonitorErrors = defineErrors({
   CARUSO_MONITOR_FORBIDDEN: { message: '{principal} ({role}) may not see topic {topic}', status: 403 },
   CARUSO_MONITOR_AUTH_FAILED: { message: 'monitor connection refused: {reason}', status: 401 },
   CARUSO_MONITOR_NOT_STARTED: { message: 'the monitor is not started', status: 503 },
+  CARUSO_MONITOR_NO_STORAGE: { message: 'reports need the storage manager: register the storage service (token caruso.storage) or pass the storage option', status: 503 },
   CARUSO_MONITOR_REPORT_FAILED: { message: 'report {report} failed on {dialect}: {reason}', status: 500, kind: 'bug' },
 });
 

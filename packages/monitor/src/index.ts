@@ -15,3 +15,4 @@ export * from './reports/builtin-reports.js';
 export * from './reports/report-catalogue.js';
 export * from './reports/report-engine.js';
 export * from './reports/report-output.js';
+export * from './reports/daily-reports.js';

@@ -1,6 +1,7 @@
-import { Emitter, DisposableStore, toDisposable, type HealthStatus, type IDisposable, type Logger, type ServiceContext, type ServiceDefinition, type ServiceInfo, type ServiceLifecycle } from '@caruso/kernel';
+import { Emitter, DisposableStore, toDisposable, type ServiceLookup, type HealthStatus, type IDisposable, type Logger, type ServiceContext, type ServiceDefinition, type ServiceInfo, type ServiceLifecycle } from '@caruso/kernel';
 import { ServiceManager } from '@caruso/kernel';
 import { ContactEventLog, systemClock, type Clock, type ContactEvent } from '@caruso/comms';
+import { StorageManager } from '@caruso/storage';
 import type { WebSocket } from 'ws';
 import { AlertBoard, parseAlertDefinitions, type Alert, type AlertChange, type AlertDefinition } from './alerts.js';
 import type { MonitorPrincipal } from './common/protocol.js';
@@ -9,6 +10,9 @@ import { LiveFigures, type CampaignFigures, type LiveFiguresOptions } from './li
 import type { Monitor } from './monitor.js';
 import { MonitorHub, mayView, type MonitorHubOptions, type TopicSource } from './monitor-hub.js';
 import { listenMonitor, type MonitorListener, type MonitorListenerOptions } from './monitor-listener.js';
+import { checkDailyReportsOptions, DailyReportWriter, type DailyReportsOptions, type DailyReportsWritten } from './reports/daily-reports.js';
+import { ReportCatalogue } from './reports/report-catalogue.js';
+import { runReport, type ReportRequest, type ReportResult } from './reports/report-engine.js';
 
 /** The version of this implementation, as registered. */
 export const MONITOR_SERVICE_VERSION = '0.1.0';
@@ -30,6 +34,19 @@ export interface MonitorOptions extends LiveFiguresOptions, MonitorHubOptions {
    * under its own token.
    */
   readonly services?: ServiceManager;
+  /**
+   * The storage manager the reports read (the contact event log's and the dialogue sessions'
+   * database), when it is not registered under its own token (`caruso.storage`).
+   */
+  readonly storage?: StorageManager;
+  /** The company's own report definitions (parsed JSON, validated at creation; CARUSO_MONITOR_INVALID_REPORT). */
+  readonly reportDefinitions?: unknown;
+  /**
+   * Daily report files: every day at `reports.at` (local time of `utcOffsetMinutes`, on `clock`) the
+   * previous day's reports are written into `reports.folder` as HTML with charts and CSV. Needs
+   * the storage manager.
+   */
+  readonly reports?: DailyReportsOptions;
 }
 
 /**
@@ -50,9 +67,20 @@ export class MonitorRuntime implements Monitor, ServiceLifecycle, TopicSource {
   private logger: Logger | undefined;
   private started = false;
   private evaluating = false;
+  private readonly catalogue: ReportCatalogue;
+  private writer: DailyReportWriter | undefined;
+  private lookup: ServiceLookup | undefined;
+  private readonly _onDidWriteReports = new Emitter<DailyReportsWritten>();
+  readonly onDidWriteReports = this._onDidWriteReports.event;
 
-  constructor(private readonly log: ContactEventLog, private readonly manager: ServiceManager | undefined, private readonly options: MonitorOptions = {}) {
+  constructor(
+    private readonly log: ContactEventLog,
+    private readonly manager: ServiceManager | undefined,
+    private readonly options: MonitorOptions = {},
+  ) {
     this.live = new LiveFigures(options);
+    this.catalogue = new ReportCatalogue(options.reportDefinitions ?? []);
+    if (options.reports !== undefined) checkDailyReportsOptions(options.reports, this.catalogue);
     this.board = new AlertBoard(parseAlertDefinitions(options.alerts ?? []));
     this.clock = options.clock ?? systemClock;
     for (const k of ['evaluateEveryMs', 'healthEveryMs', 'lookbackMs'] as const) {
@@ -65,6 +93,7 @@ export class MonitorRuntime implements Monitor, ServiceLifecycle, TopicSource {
 
   async start(ctx?: ServiceContext): Promise<void> {
     this.logger = ctx?.logger;
+    this.lookup = ctx?.services;
     this.live = new LiveFigures(this.options);
     const hub = new MonitorHub(this, { ...this.options, ...(ctx ? { logger: ctx.logger } : {}) });
     this.store.add(hub);
@@ -94,7 +123,13 @@ export class MonitorRuntime implements Monitor, ServiceLifecycle, TopicSource {
       this.store.add(m.onDidChangeRegistry(() => this.refreshServices(m.list())));
       this.refreshServices(m.list());
     }
+    if (this.options.reports) {
+      const writer = new DailyReportWriter(this.options.reports, this.catalogue, () => this.reportStorage(), this.clock, this.options.utcOffsetMinutes ?? 0, ctx?.logger);
+      this.store.add(writer.onDidWrite((w) => this._onDidWriteReports.fire(w)));
+      this.writer = writer;
+    }
     this.started = true;
+    this.writer?.start();
     this.armTimers();
     this.evaluate();
     ctx?.logger.info({ seq: this.live.seq }, 'monitor started');
@@ -102,6 +137,12 @@ export class MonitorRuntime implements Monitor, ServiceLifecycle, TopicSource {
 
   async stop(): Promise<void> {
     this.started = false;
+    const writer = this.writer;
+    this.writer = undefined;
+    if (writer) {
+      writer.dispose();
+      await writer.idle();
+    }
     for (const l of [...this.listeners]) await l.close();
     this.listeners.clear();
     this.store.dispose();
@@ -117,6 +158,7 @@ export class MonitorRuntime implements Monitor, ServiceLifecycle, TopicSource {
   async dispose(): Promise<void> {
     await this.stop();
     this._onDidChangeAlert.dispose();
+    this._onDidWriteReports.dispose();
   }
 
   // ------------------------------------------------------------------ Monitor
@@ -154,6 +196,38 @@ export class MonitorRuntime implements Monitor, ServiceLifecycle, TopicSource {
 
   foldedSeq(): number {
     return this.live.seq;
+  }
+
+  reportNames(): string[] {
+    return this.catalogue.names();
+  }
+
+  async report(name: string, request: ReportRequest): Promise<ReportResult> {
+    const def = this.catalogue.get(name);
+    return runReport(await this.reportStorage(), def, { asOf: this.clock.now(), ...request });
+  }
+
+  /**
+   * The storage manager reports read: the option, else the registered one (waiting for it while it
+   * starts, at most 30 s). Throws CARUSO_MONITOR_NO_STORAGE when there is none.
+   */
+  private async reportStorage(): Promise<StorageManager> {
+    if (this.options.storage) return this.options.storage;
+    const lookup = this.lookup;
+    const registered = lookup?.find(StorageManager.id).some((i) => i.state !== 'stopped' && i.state !== 'failed');
+    if (!lookup || !registered) throw MonitorErrors.CARUSO_MONITOR_NO_STORAGE();
+    try {
+      return await lookup.whenAvailable(StorageManager, { timeoutMs: 30_000 });
+    } catch (cause) {
+      throw MonitorErrors.CARUSO_MONITOR_NO_STORAGE({}, { cause });
+    }
+  }
+
+  async writeDailyReports(day?: string): Promise<DailyReportsWritten> {
+    if (!this.options.reports) throw MonitorErrors.CARUSO_MONITOR_INVALID_OPTIONS({ reason: 'no reports folder is configured (option reports.folder)' });
+    const writer = this.writer;
+    if (!writer || !this.started) throw MonitorErrors.CARUSO_MONITOR_NOT_STARTED();
+    return writer.write(day ?? writer.dayOf(this.live.startOfDay(this.clock.now()) - 1));
   }
 
   /** The hub (for statistics and an explicit flush in tests and benchmarks). */
@@ -307,7 +381,9 @@ export class MonitorRuntime implements Monitor, ServiceLifecycle, TopicSource {
 /**
  * The monitor as a service: register it under the {@link Monitor} token. It depends on the contact
  * event log (token `caruso.comms.ContactEventLog`) and, optionally, on the service manager (token
- * `caruso.ServiceManager`; or pass it as `options.services`).
+ * `caruso.ServiceManager`; or pass it as `options.services`). Reports and the daily report files
+ * read the storage manager of `options.storage`, else the one registered under its token
+ * (`caruso.storage`), looked up when a report runs (so it may start after the monitor).
  * @example
  * services.register(Monitor, monitorService({ services, alerts: [{ id: 'long-wait', metric: 'queue.longestWaitSeconds', comparison: '>', value: 60 }] }));
  */
@@ -316,6 +392,8 @@ export function monitorService(
 ): ServiceDefinition<Monitor, { log: { token: typeof ContactEventLog }; manager: { token: typeof ServiceManager; optional: true } }> {
   // Validate now, so that a bad definition fails at registration with a coded error.
   parseAlertDefinitions(options.alerts ?? []);
+  const catalogue = new ReportCatalogue(options.reportDefinitions ?? []);
+  if (options.reports !== undefined) checkDailyReportsOptions(options.reports, catalogue);
   return {
     version: MONITOR_SERVICE_VERSION,
     dependencies: { log: { token: ContactEventLog }, manager: { token: ServiceManager, optional: true } },

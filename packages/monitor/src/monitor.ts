@@ -3,6 +3,8 @@ import type { WebSocket } from 'ws';
 import type { Alert, AlertChange } from './alerts.js';
 import type { MonitorPrincipal } from './common/protocol.js';
 import type { MonitorListener, MonitorListenerOptions } from './monitor-listener.js';
+import type { DailyReportsWritten } from './reports/daily-reports.js';
+import type { ReportRequest, ReportResult } from './reports/report-engine.js';
 
 /**
  * The live status monitor, as other components reach it through the service manager (token
@@ -34,6 +36,23 @@ export interface Monitor {
   readonly onDidChangeAlert: Event<AlertChange>;
   /** Sequence number of the last contact event folded into the figures. */
   foldedSeq(): number;
+  /** The names of the reports it can run: the built-in ones and the company's own (`reportDefinitions`), sorted. */
+  reportNames(): string[];
+  /**
+   * Runs a report by SQL over the contact event log (and the dialogue sessions) of the storage
+   * manager. `asOf` defaults to the monitor's clock.
+   * Throws CARUSO_MONITOR_UNKNOWN_REPORT, CARUSO_MONITOR_INVALID_PERIOD, CARUSO_MONITOR_NO_STORAGE or
+   * CARUSO_MONITOR_REPORT_FAILED.
+   */
+  report(name: string, request: ReportRequest): Promise<ReportResult>;
+  /**
+   * Writes the daily report files of a local day (`YYYY-MM-DD`; default: yesterday) into the
+   * `reports.folder` now, replacing that day's folder. Throws CARUSO_MONITOR_INVALID_OPTIONS when no
+   * `reports` option was given, CARUSO_MONITOR_NOT_STARTED before start.
+   */
+  writeDailyReports(day?: string): Promise<DailyReportsWritten>;
+  /** Fires when a day's report files were written (on schedule or by {@link writeDailyReports}). */
+  readonly onDidWriteReports: Event<DailyReportsWritten>;
 }
 
 /** The monitor's token. */
