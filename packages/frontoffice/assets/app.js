@@ -60,8 +60,9 @@ function header() {
   const nav = h('nav', { 'aria-label': 'Main' });
   for (const item of appDef?.navigation ?? []) {
     const href = item.view === 'desktop' ? '/desktop' : item.view === 'wallboard' || appDef.dashboards.some((d) => d.name === item.view) ? '/wallboard' : item.view === 'users' ? '/users' : `/lists/${encodeURIComponent(item.view)}`;
-    nav.append(h('a', { href, text: item.view === 'desktop' ? t('nav.desktop') : item.label }));
+    nav.append(h('a', { href, text: item.view === 'desktop' ? t('nav.desktop') : item.label, 'aria-current': location.pathname === href ? 'page' : null }));
   }
+  nav.append(h('a', { href: '/callbacks', text: t('nav.callbacks'), 'aria-current': location.pathname === '/callbacks' ? 'page' : null }));
   top.append(h('strong', { text: 'Caruso' }), nav, h('span', { text: `${me.name} (${me.role})` }), h('button', { class: 'secondary', type: 'button', onclick: async () => { await api('DELETE', '/api/session'); location.assign('/login'); }, text: t('nav.logout') }));
 }
 
@@ -559,7 +560,58 @@ async function recordPage() {
   const def = objectDef(view.object);
   const r = await api('GET', `/api/objects/${view.object}/${encodeURIComponent(id)}`);
   const sections = view.sections.map((s) => h('section', { class: 'panel' }, h('h2', { text: s.label }), recordForm(view.object, s.fields.filter((n) => def.fields.some((f) => f.name === n)), r.data, () => undefined)));
-  main.replaceChildren(h('h1', { text: view.label }), h('div', { class: 'grid' }, h('div', {}, sections), view.timeline ? await timeline(view.object, id) : h('div')));
+  main.replaceChildren(h('h1', { text: view.label }), h('div', { class: 'grid' }, h('div', {}, sections, callbackSection(def, r.data)), view.timeline ? await timeline(view.object, id) : h('div')));
+}
+
+// A callback for this customer without a current contact: the number prefilled from the record.
+function callbackSection(def, rec) {
+  const phone = def.fields.find((f) => f.type === 'phone' && typeof rec[f.name] === 'string' && rec[f.name]);
+  const when = h('input', { id: 'rcb-at', type: 'datetime-local', required: true });
+  const num = h('input', { id: 'rcb-number', type: 'tel', maxlength: '32', required: true, value: phone ? rec[phone.name] : '' });
+  const note = h('textarea', { id: 'rcb-note', rows: '2', maxlength: '2000' });
+  const form = h('form', { id: 'record-callback', onsubmit: async (ev) => {
+    ev.preventDefault();
+    const at = new Date(when.value);
+    if (Number.isNaN(at.getTime())) return when.focus();
+    try {
+      await api('POST', '/api/callbacks', { at: at.toISOString(), number: num.value, ...(note.value ? { note: note.value } : {}), object: def.name, recordId: rec[def.key[0]] });
+      announce(`${t('desktop.callbackScheduled')} ${at.toLocaleString()}`);
+      note.value = '';
+    } catch (e) {
+      fail(e);
+    }
+  } }, h('label', { for: 'rcb-at', text: t('desktop.callbackAt') }), when, h('label', { for: 'rcb-number', text: t('desktop.callbackNumber') }), num,
+  h('label', { for: 'rcb-note', text: t('callbacks.note') }), note, h('p', {}, h('button', { type: 'submit', id: 'btn-record-callback', text: t('desktop.scheduleCallback') })));
+  return h('section', { class: 'panel', 'aria-labelledby': 'rcb-title' }, h('h2', { id: 'rcb-title', text: t('callbacks.schedule') }), form);
+}
+
+// Scheduled callbacks: agents see theirs, supervisors and administrators everyone's.
+async function callbacksPage() {
+  const table = h('table', {});
+  const load = async () => {
+    const r = await api('GET', '/api/callbacks');
+    const recordView = (object) => appDef.records.find((x) => x.object === object);
+    table.replaceChildren(h('caption', { class: 'visually-hidden', text: t('callbacks.title') }),
+      h('thead', {}, h('tr', {}, ['when', 'number', 'queue', 'note', 'by', 'customer', 'action'].map((k) => h('th', { scope: 'col', text: t(`callbacks.${k}`) })))),
+      h('tbody', {}, r.data.map((cb) => {
+        const when = new Date(cb.at).toLocaleString();
+        const view = cb.object ? recordView(cb.object) : null;
+        return h('tr', { 'data-callback': cb.callbackId }, h('td', { text: when }), h('td', { text: cb.number }), h('td', { text: cb.queueId }), h('td', { text: cb.note ?? '' }), h('td', { text: cb.scheduledBy ?? '' }),
+          h('td', {}, view && cb.recordId ? h('a', { href: `/records/${encodeURIComponent(view.name)}/${encodeURIComponent(cb.recordId)}`, text: `${cb.object} ${cb.recordId}` }) : ''),
+          h('td', {}, h('button', { type: 'button', class: 'secondary', 'aria-label': `${t('callbacks.cancel')}: ${cb.number}, ${when}`, text: t('callbacks.cancel'), onclick: async () => {
+            try {
+              await api('DELETE', `/api/callbacks/${encodeURIComponent(cb.callbackId)}`);
+              announce(t('callbacks.cancelled'));
+              await load();
+            } catch (e) {
+              fail(e);
+            }
+          } })));
+      })));
+    if (r.data.length === 0) table.append(h('tbody', {}, h('tr', {}, h('td', { colspan: '7', text: t('callbacks.none') }))));
+  };
+  main.replaceChildren(h('h1', { text: t('callbacks.title') }), table);
+  await load();
 }
 
 async function usersPage() {
@@ -631,7 +683,7 @@ async function boot() {
   }
   appDef = await api('GET', '/api/app');
   header();
-  const pages = { desktop: desktopPage, wallboard: wallboardPage, list: listPage, record: recordPage, users: usersPage };
+  const pages = { desktop: desktopPage, wallboard: wallboardPage, list: listPage, record: recordPage, users: usersPage, callbacks: callbacksPage };
   await pages[page]?.();
 }
 

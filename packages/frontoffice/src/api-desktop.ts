@@ -8,6 +8,7 @@ import type { DialogueEngine, SessionView, Variables } from '@caruso/dialogue';
 import type { BusinessObjects, ObjectRecord } from '@caruso/objects';
 import type { Logger } from '@caruso/kernel';
 import type { Application } from './common/application.js';
+import { contactAddress } from './api-callbacks.js';
 import { FrontOfficeErrors } from './errors.js';
 import { body, need, str } from './internal/http.js';
 import type { Principal } from './internal/sessions.js';
@@ -39,15 +40,6 @@ export interface WallboardFigures {
 function agentOf(p: Principal): string {
   if (!p.agentId) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_FORBIDDEN({ role: p.role, action: 'use the agent desktop without an agent id' });
   return p.agentId;
-}
-
-/** The caller's number or address, as the channel put it in the contact's data. */
-function contactAddress(c: ContactSnapshot): string | undefined {
-  for (const k of ['caller', 'from', 'number', 'callbackNumber', 'email']) {
-    const v = c.data[k];
-    if (typeof v === 'string' && v !== '') return v;
-  }
-  return undefined;
 }
 
 /**
@@ -217,35 +209,6 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
     await comms.wrapUp(agentId, id, code, notes ? { note: notes } : {});
     await deps.store.addInteraction({ contactId: id, channel, object, recordKey: recordId, agent: p.name, code, notes, at: new Date().toISOString() });
     return agentState(agentId);
-  });
-
-  // A callback the agent promises the customer: checked here (a clear 400) before the
-  // communication server schedules it durably (it enters the contact's queue when due).
-  const CALLBACK_MIN_LEAD_MS = 60_000;
-  const CALLBACK_MAX_LEAD_MS = 30 * 24 * 3_600_000;
-  fastify.post('/api/contacts/:id/callback', async (req, reply) => {
-    const p = need(req, ['agent', 'supervisor', 'administrator'], 'schedule callbacks');
-    const id = str((req.params as { id: string }).id, 'contact', 100);
-    const b = body(req, ['at', 'number', 'note']);
-    const comms = deps.comms();
-    const live = comms.contact(id);
-    const wrap = p.agentId !== undefined ? comms.agentWork(p.agentId).wrapUps.find((w) => w.contactId === id) : undefined;
-    const mine = p.agentId !== undefined && (live?.agentIds.includes(p.agentId) || wrap !== undefined);
-    if ((!live && !wrap) || (p.role === 'agent' && !mine)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'contact' });
-    const atText = str(b['at'], 'at', 40);
-    const at = Date.parse(atText);
-    if (!/^\d{4}-\d{2}-\d{2}T/.test(atText) || !Number.isFinite(at)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'at must be an ISO 8601 date and time with a time zone, e.g. 2026-05-04T09:30:00Z' });
-    const now = Date.now();
-    if (at < now + CALLBACK_MIN_LEAD_MS) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'a callback must be at least one minute in the future' });
-    if (at > now + CALLBACK_MAX_LEAD_MS) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'a callback can be at most 30 days ahead' });
-    const given = b['number'] === undefined ? undefined : str(b['number'], 'number', 32);
-    const raw = given ?? (live ? contactAddress(live) : undefined);
-    if (raw === undefined || !/^\+?[0-9 ()-]{6,32}$/.test(raw)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'a callback needs a phone number (digits, spaces, ( ) - and a leading +)' });
-    const number = raw.replace(/[ ()-]/g, '');
-    const note = str(b['note'], 'note', 2000, true);
-    const queueId = live?.queueId ?? wrap!.queueId;
-    const cb = await comms.scheduleCallback({ number, queueId, at, data: { originalContactId: id, scheduledBy: `user:${p.name}`, ...(note ? { note } : {}) } });
-    return reply.code(201).send({ callbackId: cb.id, queueId: cb.queueId, at: new Date(cb.at).toISOString(), number: cb.number });
   });
 
   // ---- dialogue scripts for agents ----------------------------------------------------------

@@ -126,6 +126,46 @@ export function openApiDocument(app: Application, permissions: Permissions, role
     paths['/api/contacts/{id}/chat'] = { get: { summary: 'A chat contact and its transcript; the conversation itself runs over the WebSocket /ws/chat (agents)', responses: { 200: { description: 'the chat and its messages' }, 404: err('no such contact or chat'), 503: err('no chat channel in the assembly') } } };
   }
   if (role === 'supervisor' || role === 'administrator') paths['/api/wallboard'] = { get: { summary: 'Live figures' } };
+  if (role !== 'anonymous') {
+    const at = { type: 'string', format: 'date-time', description: 'ISO 8601 instant with a time zone, 1 minute to 30 days ahead' };
+    const number = { type: 'string', pattern: '^\\+?[0-9 ()-]{6,32}$' };
+    const note = { type: 'string', maxLength: 2000 };
+    schemas['ScheduledCallback'] = {
+      type: 'object',
+      properties: {
+        callbackId: { type: 'string' }, queueId: { type: 'string' }, at: { type: 'string', format: 'date-time' }, number: { type: 'string' }, note: { type: ['string', 'null'] },
+        scheduledBy: { type: ['string', 'null'] }, originalContactId: { type: ['string', 'null'] }, object: { type: ['string', 'null'] }, recordId: { type: ['string', 'null'] },
+      },
+    };
+    const scheduled = { description: 'scheduled durably by the communication server', content: { 'application/json': { schema: { $ref: '#/components/schemas/ScheduledCallback' } } } };
+    paths['/api/contacts/{id}/callback'] = {
+      post: {
+        summary: 'Schedule a callback promised during a contact or its wrap-up (agents: their own contacts); it enters the contact\'s queue when due',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, required: ['at'], properties: { at, number: { ...number, description: 'default: the caller\'s number while the contact is live; required in wrap-up' }, note } } } } },
+        responses: { 201: scheduled, 400: err('bad time, number, note or unknown fields'), 403: err('role may not schedule callbacks'), 404: err('no such contact of this user') },
+      },
+    };
+    paths['/api/callbacks'] = {
+      get: {
+        summary: 'Scheduled callbacks not yet due, soonest first: agents see those they scheduled; supervisors and administrators all (mine=true: their own)',
+        parameters: [{ name: 'mine', in: 'query', schema: { type: 'boolean' } }],
+        responses: { 200: { description: 'the callbacks', content: { 'application/json': { schema: { type: 'object', properties: { data: { type: 'array', items: { $ref: '#/components/schemas/ScheduledCallback' } } } } } } }, 400: err('unknown query parameter') },
+      },
+      post: {
+        summary: 'Schedule a callback for a customer without a current contact (from the customer page); agents only in one of their queues',
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, required: ['at', 'number'], properties: { at, number, note, queueId: { type: 'string', description: 'default: the first desktop queue the user may use' }, object: { type: 'string' }, recordId: { type: ['string', 'integer'] } } } } } },
+        responses: { 201: scheduled, 400: err('bad time, number, note, queue or unknown fields'), 404: err('no such object or record for this role') },
+      },
+    };
+    paths['/api/callbacks/{id}'] = {
+      delete: {
+        summary: 'Cancel a scheduled callback (agents: only those they scheduled)',
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 204: { description: 'cancelled' }, 404: err('no such scheduled callback for this user') },
+      },
+    };
+  }
   return {
     openapi: '3.1.0',
     info: { title: `${app.name} front office`, version: '1.0.0', description: `Generated from the application definition ${app.name} over the model ${app.model}, for the role ${role}.` },

@@ -13,6 +13,7 @@ const TITLES: Readonly<Record<string, string>> = {
   list: 'List',
   record: 'Record',
   'self-service': 'Self-service',
+  callbacks: 'Scheduled callbacks',
 };
 
 function esc(t: string): string {

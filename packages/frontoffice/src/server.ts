@@ -14,6 +14,7 @@ import type { ChatChannel, CommunicationServer, EmailChannel } from '@caruso/com
 import type { DialogueEngine } from '@caruso/dialogue';
 import type { Monitor, MonitorPrincipal } from '@caruso/monitor';
 import type { BusinessObjects } from '@caruso/objects';
+import { registerCallbacksApi } from './api-callbacks.js';
 import { registerChannelsApi } from './api-channels.js';
 import { registerDesktopApi, startSelfService, wallboardFigures } from './api-desktop.js';
 import { registerObjectsApi } from './api-objects.js';
@@ -218,6 +219,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   const email = (): EmailChannel | undefined => options.email?.();
   registerDesktopApi(fastify, { app, objects, permissions, store, comms: options.comms, dialogue: options.dialogue, agentIds, logger, channels: () => ({ chat: chat() !== undefined, email: email() !== undefined }) });
   registerChannelsApi(fastify, { comms: options.comms, chat, email });
+  registerCallbacksApi(fastify, { app, objects, permissions, comms: options.comms });
   fastify.get('/api/wallboard', async (req) => {
     need(req, ['supervisor', 'administrator'], 'see the wallboard');
     return { ...(await wallboardFigures({ app, comms: options.comms, agentIds }, options.queues ?? [])), monitor: options.monitor?.() !== undefined };
@@ -240,6 +242,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   fastify.get('/desktop', page('desktop'));
   fastify.get('/wallboard', page('wallboard'));
   fastify.get('/users', page('users'));
+  fastify.get('/callbacks', page('callbacks'));
   fastify.get('/lists/:name', page('list'));
   fastify.get('/records/:name/:id', page('record'));
   fastify.get('/self-service/:name', page('self-service'));

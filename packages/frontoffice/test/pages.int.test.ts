@@ -201,6 +201,39 @@ describe('front-office pages in a real Chromium', () => {
     await ctx.close();
   }, 45_000);
 
+  it('an agent schedules a callback from the customer page, finds it under Callbacks and cancels it', async () => {
+    const errors: string[] = [];
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const agent = await ctx.newPage();
+    agent.setDefaultTimeout(8000);
+    agent.on('pageerror', (e) => errors.push(e.message));
+    await login(agent, 'anna');
+    await agent.waitForURL('**/desktop');
+    const [carla] = await asm.objects.repository('Customer').query({ where: { phone: '+3212345678' }, limit: 1 });
+    await agent.goto(`${asm.url}/records/customer/${String(carla!['id'])}`);
+    await agent.locator('#record-callback').waitFor();
+    expect(await agent.getByLabel('Number to call').inputValue()).toBe('+3212345678');
+    const tomorrow = new Date(Date.now() + 24 * 3_600_000);
+    const pad = (n: number): string => String(n).padStart(2, '0');
+    await agent.getByLabel('Call the customer back at').fill(`${tomorrow.getFullYear()}-${pad(tomorrow.getMonth() + 1)}-${pad(tomorrow.getDate())}T09:30`);
+    await agent.locator('#rcb-note').fill('Explain the new tariff');
+    await agent.locator('#btn-record-callback').click();
+    await agent.locator('#live', { hasText: 'Callback scheduled for' }).waitFor({ state: 'attached' });
+    const scheduled = asm.comms.scheduledCallbacks().find((c) => c.data['note'] === 'Explain the new tariff');
+    expect(scheduled).toMatchObject({ queueId: 'support', number: '+3212345678', data: { object: 'Customer', recordId: String(carla!['id']), scheduledBy: 'user:anna' } });
+    await agent.getByRole('link', { name: 'Callbacks' }).click();
+    await agent.waitForURL('**/callbacks');
+    const row = agent.locator(`tr[data-callback="${scheduled!.id}"]`);
+    await row.waitFor();
+    expect(await row.locator('td').nth(3).textContent()).toBe('Explain the new tariff');
+    await agent.screenshot({ path: join(SHOTS, 'callbacks.png') });
+    await row.getByRole('button', { name: /^Cancel/ }).click();
+    await row.waitFor({ state: 'detached' });
+    expect(asm.comms.scheduledCallbacks().some((c) => c.id === scheduled!.id)).toBe(false);
+    expect(errors).toEqual([]);
+    await ctx.close();
+  }, 30_000);
+
   it('a customer on a phone completes a self-service script, goes back, and asks for an agent keeping the answers', async () => {
     const ctx = await browser.newContext({ viewport: { width: 390, height: 800 }, isMobile: true });
     const page = await ctx.newPage();
