@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStorage } from '@caruso/storage';
 import { forEachDatabase } from '@caruso/storage/testing';
-import { HAND_MADE_LOG, insertContactEvents } from '@caruso/monitor/testing';
+import { HAND_MADE_LOG, HAND_MADE_SESSIONS, insertContactEvents, insertDialogueSessions } from '@caruso/monitor/testing';
 import { main } from '../src/main.js';
 import { bufferIO } from './io.js';
 
@@ -12,6 +12,7 @@ describe('caruso report', () => {
     let dir: string;
     beforeAll(async () => {
       await insertContactEvents(db.storage, HAND_MADE_LOG);
+      await insertDialogueSessions(db.storage, HAND_MADE_SESSIONS);
       dir = await mkdtemp(join(tmpdir(), 'caruso-report-'));
     });
     afterAll(async () => {
@@ -41,6 +42,25 @@ describe('caruso report', () => {
       expect(page).toContain('<svg xmlns="http://www.w3.org/2000/svg"');
       expect(page).toContain('<td>a1</td><td>32400</td>');
       expect(page).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+    });
+
+    it('reports dialogue-script outcomes per script, filtered by script, judged as of a time, split by an interval', async () => {
+      const io = bufferIO({}, dir);
+      const args = ['report', 'scripts', '--from', '2025-01-06', '--to', '2025-01-07', '--format', 'csv', '--db', db.url];
+      expect(await main([...args, '--script', 'water-web', '--as-of', '2025-01-07'], io)).toBe(0);
+      expect(io.out().split('\r\n')[1]).toBe('water-web,2.0,web,4,2,0,0,1,1,0.5,0,0.25,0.6667,200');
+      const later = bufferIO({}, dir);
+      expect(await main([...args, '--script', 'water-web', '--as-of', '2025-01-07T01:00:00Z'], later)).toBe(0);
+      expect(later.out().split('\r\n')[1]).toBe('water-web,2.0,web,4,2,0,0,2,0,0.5,0,0.5,0.5,225');
+      const abandons = bufferIO({}, dir);
+      expect(await main(['report', 'script-abandons', '--from', '2025-01-06', '--to', '2025-01-07', '--channel', 'ivr', '--format', 'csv', '--db', db.url], abandons)).toBe(0);
+      expect(abandons.out()).toBe('script,channel,node,abandoned,avgDurationSeconds\r\nwater-ivr,ivr,ask-account,1,20\r\nwater-ivr,ivr,ask-meter,1,40\r\nwater-ivr,ivr,identify#ask-pin,1,30\r\n');
+      const hourly = bufferIO({}, dir);
+      expect(await main(['report', 'agents', '--interval', 'hour', '--agent', 'a2', '--from', '2025-01-06', '--to', '2025-01-07', '--format', 'csv', '--db', db.url], hourly)).toBe(0);
+      expect(hourly.out().split('\r\n').map((l) => l.split(',').slice(0, 3).join(','))).toEqual(['agent,hour,loggedInSeconds', 'a2,8,1800', 'a2,9,3600', 'a2,10,3600', 'a2,11,3600', '']);
+      const bad = bufferIO({}, dir);
+      expect(await main(['report', 'agents', '--interval', 'month', '--from', '2025-01-06', '--to', '2025-01-07', '--db', db.url], bad)).toBe(2);
+      expect(bad.err()).toMatch(/--interval must be one of hour, day, weekday/);
     });
 
     it('runs a company report from a definitions file', async () => {

@@ -1,11 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatReport, REPORT_FORMATS, ReportCatalogue, runReport, type ReportFormat } from '@caruso/monitor';
+import { formatReport, parseReportDefinition, REPORT_FORMATS, ReportCatalogue, runReport, type ReportDefinition, type ReportDimension, type ReportFormat } from '@caruso/monitor';
 import { createStorage } from '@caruso/storage';
 import { ExitCode, InputError, UsageError, type CommandArea, type CommandIO } from '../command.js';
 
-const HELP = `caruso report: compute a report from the contact event log.
+const HELP = `caruso report: compute a report from the contact event log (and the dialogue sessions).
 
 Usage: caruso report <name> --from <date> --to <date> --db <url> [options]
        caruso report --list [--definitions <file.json>]
@@ -18,13 +18,28 @@ Options:
   --agent A            only this agent (repeatable)
   --channel C          only this channel (repeatable)
   --campaign K         only this campaign (repeatable; events reports)
+  --script S           only sessions of this dialogue script (repeatable; scripts reports)
+  --interval I         also split the rows by hour (of day), day or weekday
+  --as-of D            scripts reports: judge idle sessions at this time (default now)
   --format F           json (default), csv or html (a page with a chart)
   --out FILE           write the report to FILE instead of standard output
   --definitions FILE   a JSON file with the company's own report definitions (see docs/reports.md)
   --list               list the report names
   -h, --help           show this help
 
+Reports: inbound, inbound-by-hour, agents, agents-by-hour, scripts, script-abandons … (--list).
 Definitions of every column: docs/monitoring.md and docs/reports.md.`;
+
+const INTERVALS: readonly ReportDimension[] = ['hour', 'day', 'weekday'];
+
+/** The definition with one more time dimension (validated again: not every source has every one). */
+function withInterval(def: ReportDefinition, interval: string | undefined): ReportDefinition {
+  if (interval === undefined) return def;
+  if (!INTERVALS.includes(interval as ReportDimension)) throw new UsageError(`--interval must be one of ${INTERVALS.join(', ')}, got '${interval}'`);
+  const groupBy = def.groupBy ?? [];
+  if (groupBy.includes(interval as ReportDimension)) return def;
+  return parseReportDefinition({ ...def, groupBy: [...groupBy, interval] });
+}
 
 function parseTime(name: string, v: string | undefined): number {
   if (v === undefined) throw new UsageError(`--${name} is required`);
@@ -62,6 +77,9 @@ async function run(args: string[], io: CommandIO): Promise<ExitCode> {
       agent: { type: 'string', multiple: true },
       channel: { type: 'string', multiple: true },
       campaign: { type: 'string', multiple: true },
+      script: { type: 'string', multiple: true },
+      interval: { type: 'string' },
+      'as-of': { type: 'string' },
       format: { type: 'string' },
       out: { type: 'string' },
       definitions: { type: 'string' },
@@ -81,7 +99,8 @@ async function run(args: string[], io: CommandIO): Promise<ExitCode> {
   const to = parseTime('to', values.to);
   if (to <= from) throw new UsageError('--to must be after --from');
   if (!values.db) throw new UsageError('--db <url> is required (e.g. sqlite:./data/crm.db or postgres://…)');
-  const definition = catalogue.get(positionals[0]!);
+  const definition = withInterval(catalogue.get(positionals[0]!), values.interval);
+  const asOf = values['as-of'] === undefined ? undefined : parseTime('as-of', values['as-of']);
   const storage = await createStorage(values.db);
   try {
     const result = await runReport(storage, definition, {
@@ -91,6 +110,8 @@ async function run(args: string[], io: CommandIO): Promise<ExitCode> {
       ...(values.agent ? { agent: values.agent } : {}),
       ...(values.channel ? { channel: values.channel } : {}),
       ...(values.campaign ? { campaign: values.campaign } : {}),
+      ...(values.script ? { script: values.script } : {}),
+      ...(asOf !== undefined ? { asOf } : {}),
     });
     const text = formatReport(result, format);
     if (values.out) await writeFile(resolve(io.cwd, values.out), text, 'utf8');
@@ -104,6 +125,6 @@ async function run(args: string[], io: CommandIO): Promise<ExitCode> {
 /** `caruso report`: historical reports from the contact event log. */
 export const reportArea: CommandArea = {
   name: 'report',
-  summary: 'compute a report (inbound, agents, campaigns …) from the contact event log as JSON, CSV or HTML',
+  summary: 'compute a report (inbound, agents, campaigns, dialogue scripts …) from the contact event log and the dialogue sessions as JSON, CSV or HTML',
   command: { summary: 'compute a report from the contact event log', help: HELP, run },
 };
