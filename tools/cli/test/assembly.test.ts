@@ -9,7 +9,7 @@ import { BusinessObjects } from '@caruso/objects';
 import { DialogueEngine } from '@caruso/dialogue';
 import { CommunicationServer } from '@caruso/comms';
 import { ASSEMBLY_ELEMENTS, readAssembly } from '../src/assembly/assembly-file.js';
-import { AssemblyStartError, startAssembly, toQueueConfigs } from '../src/assembly/assembly-runtime.js';
+import { AssemblyStartError, startAssembly, toAgentConfigs, toEntryPoints, toQueueConfigs, toSipOptions } from '../src/assembly/assembly-runtime.js';
 import { main } from '../src/main.js';
 import { bufferIO } from './io.js';
 
@@ -97,6 +97,110 @@ describe('the assembly file', () => {
     const r = spawnSync('xmllint', ['--noout', '--dtdvalid', dtd, join(fixtures, 'crm.assembly.xml')], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
+  });
+});
+
+describe('the <sip> element', () => {
+  const write = (dir: string, sip: string, ivr = '<ivr number="+31300000000" script="main" queue="general"/>'): string => {
+    const file = join(dir, 'sip.assembly.xml');
+    writeFileSync(file, `<?xml version="1.0" encoding="UTF-8"?>
+<assembly name="sip">
+  ${sip}
+  <comms>
+    <queue id="general"/>
+    <agent id="anna" queues="general"/>
+    <agent id="bob" queues="general" endpoint="sip:bob@10.0.0.9"/>
+    ${ivr}
+  </comms>
+</assembly>
+`);
+    return file;
+  };
+
+  it('reads phones and trunks with their secrets from the environment, and makes them the SIP adapter’s options', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'caruso-assembly-'));
+    try {
+      const file = write(dir, `<sip host="0.0.0.0" port="5070" advertised-host="203.0.113.10" rtp-ports="20000-20998" ivr="welcome">
+    <trunk name="provider" host="sip.example.net" transport="tcp" register="true" username="31201234567" password-env="TRUNK_PASSWORD"/>
+    <trunk name="pbx" host="10.0.0.2" port="5080" username-env="PBX_USER" password-env="PBX_PASSWORD"/>
+    <phone user="anna" password-env="ANNA_SIP_PASSWORD" agent="anna"/>
+    <phone user="desk7" password-env="DESK7_SIP_PASSWORD"/>
+  </sip>`);
+      const env = { TRUNK_PASSWORD: 't-secret', PBX_USER: 'caruso', PBX_PASSWORD: 'p-secret', ANNA_SIP_PASSWORD: 'a-secret', DESK7_SIP_PASSWORD: 'd-secret' };
+      const { assembly, diagnostics } = readAssembly(file, env);
+      expect(diagnostics.map(String)).toEqual([]);
+      expect(assembly!.sip).toEqual({
+        host: '0.0.0.0', port: 5070, advertisedHost: '203.0.113.10', rtpPorts: { min: 20000, max: 20998 }, ivr: 'welcome',
+        trunks: [
+          { id: 'provider', host: 'sip.example.net', transport: 'tcp', register: true, username: '31201234567', password: 't-secret' },
+          { id: 'pbx', host: '10.0.0.2', port: 5080, transport: 'udp', register: false, username: 'caruso', password: 'p-secret' },
+        ],
+        phones: [{ user: 'anna', password: 'a-secret', agent: 'anna' }, { user: 'desk7', password: 'd-secret' }],
+      });
+      // SIP_PORT overrides the file.
+      expect(readAssembly(file, { ...env, SIP_PORT: '5099' }).assembly!.sip!.port).toBe(5099);
+      const options = toSipOptions(assembly!, {});
+      expect(options).toMatchObject({
+        host: '0.0.0.0', port: 5070, advertisedHost: '203.0.113.10', rtpPorts: { min: 20000, max: 20998 },
+        recordingDir: join(dir, 'data', 'recordings'),
+        users: [{ username: 'anna', password: 'a-secret' }, { username: 'desk7', password: 'd-secret' }],
+      });
+      expect(options.trunks![0]).toEqual({ id: 'provider', host: 'sip.example.net', transport: 'tcp', register: true, username: '31201234567', password: 't-secret' });
+      // Anna's calls ring her phone; Bob keeps the endpoint he names.
+      expect(toAgentConfigs(assembly!).map((a) => a.endpoint)).toEqual(['agent:anna', 'sip:bob@10.0.0.9']);
+      // The <ivr> of the main number stays; every other number gets the <sip ivr> script.
+      expect(toEntryPoints(assembly!)).toEqual([
+        { number: '+31300000000', queueId: 'general', script: 'main' },
+        { queueId: 'general', script: 'welcome' },
+      ]);
+      if (!requireOrSkip('xmllint', spawnSync('xmllint', ['--version']).status === 0)) return;
+      const r = spawnSync('xmllint', ['--noout', '--dtdvalid', dtd, file], { encoding: 'utf8' });
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes the phones from CARUSO_SIP_USERS when <sip> lists none, and keeps an <ivr number="*"> over <sip ivr>', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'caruso-assembly-'));
+    try {
+      const file = write(dir, '<sip ivr="welcome"/>', '<ivr number="*" script="main"/>');
+      const { assembly, diagnostics } = readAssembly(file, {});
+      expect(diagnostics.map(String)).toEqual([]);
+      expect(assembly!.sip).toMatchObject({ host: '127.0.0.1', port: 5060, trunks: [], phones: [] });
+      expect(toSipOptions(assembly!, { CARUSO_SIP_USERS: 'anna:x1,bob:x2' }).users).toEqual([{ username: 'anna', password: 'x1' }, { username: 'bob', password: 'x2' }]);
+      expect(toEntryPoints(assembly!)).toEqual([{ queueId: 'general', script: 'main' }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a missing secret, a registering trunk without a user, a bad port range, duplicates and unknown agents', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'caruso-assembly-'));
+    try {
+      const file = write(dir, `<sip rtp-ports="30000-100">
+    <trunk name="provider" host="sip.example.net" register="true" password-env="TRUNK_PASSWORD"/>
+    <trunk name="provider" host="sip.example.org" transport="sctp" username="u" username-env="U"/>
+    <phone user="anna" password-env="UNSET_PHONE_PASSWORD" agent="carl"/>
+    <phone user="anna" password-env="lower_case"/>
+  </sip>`);
+      const { assembly, diagnostics } = readAssembly(file, { TRUNK_PASSWORD: 'x', U: 'u' });
+      expect(assembly).toBeUndefined();
+      const lines = diagnostics.map(String).map((l) => l.replace(file, 'sip.assembly.xml').replace(/:\d+:\d+:/, ':L:C:'));
+      expect(lines).toEqual([
+        "sip.assembly.xml:L:C: error: rtp-ports must be a range of UDP ports such as 20000-29998 (from 1024 up to 65535), got '30000-100'",
+        'sip.assembly.xml:L:C: error: a trunk that registers needs username or username-env',
+        'sip.assembly.xml:L:C: error: <trunk name="provider"> takes username or username-env, not both',
+        "sip.assembly.xml:L:C: error: duplicate trunk 'provider'",
+        "sip.assembly.xml:L:C: error: transport must be one of udp, tcp, got 'sctp'",
+        'sip.assembly.xml:L:C: error: the environment variable UNSET_PHONE_PASSWORD is not set (password of phone anna)',
+        "sip.assembly.xml:L:C: error: unknown agent 'carl'",
+        "sip.assembly.xml:L:C: error: duplicate phone 'anna'",
+        "sip.assembly.xml:L:C: error: password-env names an environment variable (e.g. BILLING_PASSWORD), got 'lower_case'",
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -317,9 +317,15 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       timer: setTimeout(() => this.finishCollect(call, true), options.timeoutMs),
     };
     call.collect = collect;
-    const ahead = call.typeAhead;
-    call.typeAhead = '';
-    for (const d of ahead) if (call.collect === collect) this.onDigit(call, d);
+    if (!call.typeAhead) return;
+    // Keys pressed ahead are taken after this call returns: `dtmf-collected` must not fire before
+    // the caller of collectDtmf has started waiting for it (the IVR does so right after the call).
+    queueMicrotask(() => {
+      if (call.collect !== collect || call.ended) return;
+      const ahead = call.typeAhead;
+      call.typeAhead = '';
+      for (const d of ahead) if (call.collect === collect) this.onDigit(call, d);
+    });
   }
 
   private finishCollect(call: SipCall, timedOut: boolean): void {

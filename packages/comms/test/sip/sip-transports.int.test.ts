@@ -15,6 +15,8 @@ if (requireOrSkip('SIPp', has('sipp'))) {
     let dir: string;
     let sip: SipTelephonyAdapter;
     let events: TelephonyEvent[];
+    /** true: collect the keys only 1 s after answering (they wait as type-ahead). */
+    let collectLate = false;
 
     beforeAll(() => {
       dir = mkdtempSync(join(tmpdir(), 'caruso-sip-transports-'));
@@ -29,19 +31,45 @@ if (requireOrSkip('SIPp', has('sipp'))) {
         // Answer, take two keys, then hang up from our side.
         if (e.type === 'call-offered') {
           sip.answer(e.callId);
-          sip.collectDtmf(e.callId, { maxDigits: 2, timeoutMs: 8000 });
+          if (!collectLate) sip.collectDtmf(e.callId, { maxDigits: 2, timeoutMs: 8000 });
+          else {
+            setTimeout(() => {
+              // As the IVR does: collect, then start waiting. The type-ahead must not fire in between.
+              sip.collectDtmf(e.callId, { maxDigits: 2, timeoutMs: 8000 });
+              const late = sip.onDidEvent((x) => {
+                if (x.type !== 'dtmf-collected') return;
+                late.dispose();
+                lateDigits = x.digits;
+              });
+            }, 1000);
+          }
         }
         if (e.type === 'dtmf-collected') sip.hangUp(e.callId, 'done');
       });
     });
 
+    let lateDigits: string | undefined;
+
     afterEach(async () => {
+      collectLate = false;
       await killPeers();
       await sip.stop();
     });
 
     afterAll(() => {
       rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('keeps keys pressed before collectDtmf (type-ahead) and delivers them to a listener that starts waiting right after the call', async () => {
+      collectLate = true;
+      lateDigits = undefined;
+      const caller = sipp({
+        scenario: 'caller-info-dtmf.xml', dir, port: await freePort(), mediaPort: await freePort(), remotePort: sip.port,
+        args: ['-m', '1', '-s', '0800123'], placeholders: { CONTACT_TRANSPORT: `caruso@${LOOPBACK}:${sip.port}>` },
+      });
+      const c = await caller.done;
+      expect({ code: c.code, output: c.code === 0 ? '' : c.output }).toEqual({ code: 0, output: '' });
+      expect(lateDigits).toBe('42');
     });
 
     for (const transport of ['udp', 'tcp'] as const) {

@@ -64,6 +64,40 @@ export interface AssemblyUser {
   readonly agent?: string;
 }
 
+/** A trunk of the SIP adapter (credentials already read from the environment). */
+export interface AssemblySipTrunk {
+  readonly id: string;
+  readonly host: string;
+  readonly port?: number;
+  readonly transport: 'udp' | 'tcp';
+  /** Whether Caruso registers with the trunk. */
+  readonly register: boolean;
+  readonly username?: string;
+  readonly password?: string;
+}
+
+/** An agent's phone account on the SIP adapter's registrar (password read from the environment). */
+export interface AssemblySipPhone {
+  readonly user: string;
+  readonly password: string;
+  /** The agent this phone rings for (the agent's endpoint becomes `agent:<user>` unless it names one). */
+  readonly agent?: string;
+}
+
+/** The SIP adapter of an assembly. */
+export interface AssemblySip {
+  readonly host: string;
+  readonly port: number;
+  readonly advertisedHost?: string;
+  readonly rtpPorts?: { readonly min: number; readonly max: number };
+  /** The dialogue script answering calls to numbers that no `<ivr>` entry names. */
+  readonly ivr?: string;
+  /** Folder of prompt files. */
+  readonly prompts?: string;
+  readonly trunks: readonly AssemblySipTrunk[];
+  readonly phones: readonly AssemblySipPhone[];
+}
+
 /** The whole assembly, paths resolved against the assembly file's folder. */
 export interface Assembly {
   readonly file: string;
@@ -79,7 +113,7 @@ export interface Assembly {
   readonly application?: string;
   readonly manager: { readonly host: string; readonly port: number };
   readonly http: { readonly host: string; readonly port: number };
-  readonly sip?: { readonly host: string; readonly port: number; readonly ivr?: string; readonly trunks: ReadonlyArray<Readonly<Record<string, string>>> };
+  readonly sip?: AssemblySip;
   readonly queues: readonly AssemblyQueue[];
   readonly agents: readonly AssemblyAgent[];
   readonly ivr: ReadonlyArray<{ readonly number: string; readonly script?: string; readonly queue?: string }>;
@@ -114,8 +148,12 @@ export const ASSEMBLY_ELEMENTS: Readonly<Record<string, ElementRule>> = {
   application: { attributes: { src: 'required' }, children: [] },
   manager: { attributes: { host: 'optional', port: 'optional' }, children: [] },
   http: { attributes: { host: 'optional', port: 'optional' }, children: [] },
-  sip: { attributes: { host: 'optional', port: 'optional', ivr: 'optional' }, children: ['trunk'] },
-  trunk: { attributes: { name: 'required', host: 'required', port: 'optional', 'username-env': 'optional', 'password-env': 'optional' }, children: [] },
+  sip: { attributes: { host: 'optional', port: 'optional', 'advertised-host': 'optional', 'rtp-ports': 'optional', ivr: 'optional', prompts: 'optional' }, children: ['trunk', 'phone'] },
+  trunk: {
+    attributes: { name: 'required', host: 'required', port: 'optional', transport: 'optional', register: 'optional', username: 'optional', 'username-env': 'optional', 'password-env': 'optional' },
+    children: [],
+  },
+  phone: { attributes: { user: 'required', 'password-env': 'required', agent: 'optional' }, children: [] },
   comms: { attributes: {}, children: ['queue', 'agent', 'ivr', 'email', 'chat', 'campaign'] },
   queue: {
     attributes: { id: 'required', strategy: 'optional', 'wrap-up': 'optional', 'ring-timeout': 'optional', 'max-no-answer': 'optional', 'max-wait': 'optional', 'max-length': 'optional', ageing: 'optional', voicemail: 'optional', callbacks: 'optional' },
@@ -153,6 +191,8 @@ const ENUMS: Readonly<Record<string, readonly string[]>> = {
   'alert.op': ['gt', 'ge', 'lt', 'le'],
   'alert.severity': ['info', 'warning', 'critical'],
   'user.role': ['administrator', 'supervisor', 'agent'],
+  'trunk.transport': ['udp', 'tcp'],
+  'trunk.register': ['true', 'false'],
 };
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
@@ -408,6 +448,63 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
     return { token, module, export: attr(s, 'export') ?? 'default', ...(version === undefined ? {} : { version }), config, position: s.position };
   });
 
+  const sip = sipEl ? readSip(sipEl) : undefined;
+  function readSip(el: XmlElement): AssemblySip {
+    const secret = (e: XmlElement, name: string, what: string): string | undefined => {
+      const envName = envAttr(e, name);
+      if (envName === undefined || !ENV_NAME.test(envName)) return undefined;
+      const v = env[envName];
+      if (v === undefined || v === '') sink.error(attributePosition(e, name), `the environment variable ${envName} is not set (${what})`);
+      return v;
+    };
+    const trunkIds = new Set<string>();
+    const trunks = childElements(el, 'trunk').map((t): AssemblySipTrunk => {
+      const id = attr(t, 'name') ?? '';
+      if (trunkIds.has(id)) sink.error(attributePosition(t, 'name'), `duplicate trunk '${id}'`);
+      trunkIds.add(id);
+      if (attr(t, 'username') !== undefined && attr(t, 'username-env') !== undefined) sink.error(t.position, `<trunk name="${id}"> takes username or username-env, not both`);
+      const username = attr(t, 'username') ?? secret(t, 'username-env', `user name of trunk ${id}`);
+      const password = secret(t, 'password-env', `password of trunk ${id}`);
+      const register = attr(t, 'register') === 'true';
+      if (register && username === undefined && attr(t, 'username-env') === undefined) sink.error(attributePosition(t, 'register'), `a trunk that registers needs username or username-env`);
+      const p = num(t, 'port', { integer: true, min: 1 });
+      if (p !== undefined && p > 65535) sink.error(attributePosition(t, 'port'), `port must be at most 65535, got ${p}`);
+      return {
+        id, host: attr(t, 'host') ?? '', transport: (attr(t, 'transport') ?? 'udp') as 'udp' | 'tcp', register,
+        ...(p === undefined ? {} : { port: p }), ...(username === undefined ? {} : { username }), ...(password === undefined ? {} : { password }),
+      };
+    });
+    const phoneUsers = new Set<string>();
+    const phones = childElements(el, 'phone').map((ph): AssemblySipPhone => {
+      const user = attr(ph, 'user') ?? '';
+      if (!/^[A-Za-z0-9][\w.+-]*$/.test(user)) sink.error(attributePosition(ph, 'user'), `user must be a phone login of letters, digits, '.', '_', '+' or '-', got '${user}'`);
+      if (phoneUsers.has(user)) sink.error(attributePosition(ph, 'user'), `duplicate phone '${user}'`);
+      phoneUsers.add(user);
+      const agent = attr(ph, 'agent');
+      if (agent !== undefined && !agentIds.has(agent)) sink.error(attributePosition(ph, 'agent'), `unknown agent '${agent}'`);
+      return { user, password: secret(ph, 'password-env', `password of phone ${user}`) ?? '', ...(agent === undefined ? {} : { agent }) };
+    });
+    let rtpPorts: { min: number; max: number } | undefined;
+    const range = attr(el, 'rtp-ports');
+    if (range !== undefined) {
+      const m = /^(\d{1,5})-(\d{1,5})$/.exec(range);
+      const min = Number(m?.[1]);
+      const max = Number(m?.[2]);
+      if (!m || min < 1024 || max > 65535 || max - min < 2) sink.error(attributePosition(el, 'rtp-ports'), `rtp-ports must be a range of UDP ports such as 20000-29998 (from 1024 up to 65535), got '${range}'`);
+      else rtpPorts = { min, max };
+    }
+    return {
+      host: attr(el, 'host') ?? '127.0.0.1',
+      port: port(el, env['SIP_PORT'], 'SIP_PORT', 5060),
+      ...(attr(el, 'advertised-host') === undefined ? {} : { advertisedHost: attr(el, 'advertised-host') as string }),
+      ...(rtpPorts ? { rtpPorts } : {}),
+      ...(attr(el, 'ivr') === undefined ? {} : { ivr: attr(el, 'ivr') as string }),
+      ...(attr(el, 'prompts') === undefined ? {} : { prompts: mustExist(el, 'prompts', 'folder') ?? '' }),
+      trunks,
+      phones,
+    };
+  }
+
   const userNames = new Set<string>();
   const users: AssemblyUser[] = childElements(root, 'user').map((u) => {
     const name = attr(u, 'name') ?? '';
@@ -441,20 +538,7 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
     ...(application ? { application } : {}),
     manager: { host: env['CARUSO_MANAGER_HOST'] ?? attr(managerEl, 'host') ?? '127.0.0.1', port: port(managerEl, env['CARUSO_MANAGER_PORT'], 'CARUSO_MANAGER_PORT', 7070) },
     http: { host: attr(httpEl, 'host') ?? '127.0.0.1', port: port(httpEl, env['PORT'], 'PORT', 8080) },
-    ...(sipEl
-      ? {
-          sip: {
-            host: attr(sipEl, 'host') ?? '127.0.0.1',
-            port: port(sipEl, env['SIP_PORT'], 'SIP_PORT', 5060),
-            ...(attr(sipEl, 'ivr') === undefined ? {} : { ivr: attr(sipEl, 'ivr') as string }),
-            trunks: childElements(sipEl, 'trunk').map((t) => {
-              envAttr(t, 'username-env');
-              envAttr(t, 'password-env');
-              return plain(t);
-            }),
-          },
-        }
-      : {}),
+    ...(sip ? { sip } : {}),
     queues,
     agents,
     ivr,

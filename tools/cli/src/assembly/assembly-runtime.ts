@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AccessList, createServiceManager, createToken, RemoteEndpoint, type Logger, type ServiceDefinition, type ServiceInfo, type ServiceManager } from '@caruso/kernel';
 import { StorageManager, storageService } from '@caruso/storage';
@@ -16,9 +17,13 @@ import {
   emailChannel,
   OutboundMail,
   simulatedTelephonyService,
+  sipTelephonyService,
   smtpRelayMail,
   TelephonyAdapter,
+  usersFromEnvironment,
   type AgentConfig,
+  type IvrEntryPoint,
+  type SipTelephonyOptions,
   type CampaignSettings,
   type Clock,
   type SimulatedTelephony,
@@ -45,6 +50,8 @@ export interface RunningAssembly {
   readonly notStarted: readonly string[];
   /** The front office's address, when the assembly has an application. */
   readonly frontOfficeUrl: string | undefined;
+  /** Where phones and trunks reach the SIP adapter (`sip:<host>:<port>`), when the assembly has `<sip>`. */
+  readonly sipAddress: string | undefined;
   /** Users created on this start whose password was generated (print once; they are not stored in clear). */
   readonly generatedPasswords: ReadonlyArray<{ readonly name: string; readonly role: string; readonly password: string }>;
   /** Users created on this start. */
@@ -63,7 +70,7 @@ export interface StartAssemblyOptions {
   readonly startTimeoutMs?: number;
   /** The clock of the communication server and the monitor (tests pin opening hours with it). Default: the system clock. */
   readonly clock?: Clock;
-  /** The simulated telephony adapter to use (tests keep it to place calls). Default: a new one. */
+  /** The simulated telephony adapter to use (tests keep it to place calls). Default: a new one. Not used when the assembly has `<sip>`. */
   readonly telephony?: SimulatedTelephony;
 }
 
@@ -171,21 +178,71 @@ function toAlerts(assembly: Assembly): AlertDefinition[] {
   }));
 }
 
-/** Translates the assembly's agents into the router's configuration. */
+/**
+ * Translates the assembly's agents into the router's configuration. An agent without an endpoint
+ * whose phone the `<sip>` element lists (`<phone agent="…">`) rings that phone (`agent:<user>`).
+ */
 export function toAgentConfigs(assembly: Assembly): AgentConfig[] {
-  return assembly.agents.map((a) => ({
-    id: a.id,
-    skills: a.skills,
-    queues: a.queues.map((m) => ({ queueId: m.queueId, level: m.level })),
-    capacity: { voice: 1, ...(a.chats === undefined ? {} : { chat: a.chats }), ...(a.emails === undefined ? {} : { email: a.emails }) },
-    ...(a.endpoint === undefined ? {} : { endpoint: a.endpoint }),
+  const phoneOf = new Map((assembly.sip?.phones ?? []).filter((p) => p.agent !== undefined).map((p) => [p.agent as string, p.user]));
+  return assembly.agents.map((a) => {
+    const endpoint = a.endpoint ?? (phoneOf.has(a.id) ? `agent:${phoneOf.get(a.id) as string}` : undefined);
+    return {
+      id: a.id,
+      skills: a.skills,
+      queues: a.queues.map((m) => ({ queueId: m.queueId, level: m.level })),
+      capacity: { voice: 1, ...(a.chats === undefined ? {} : { chat: a.chats }), ...(a.emails === undefined ? {} : { email: a.emails }) },
+      ...(endpoint === undefined ? {} : { endpoint }),
+    };
+  });
+}
+
+/**
+ * The IVR entry points by dialled number. `<ivr number="*">` answers every other number; without
+ * one, `<sip ivr="script">` does (in the first queue, or the queue of the script's hand-off).
+ */
+export function toEntryPoints(assembly: Assembly): IvrEntryPoint[] {
+  const entries: IvrEntryPoint[] = assembly.ivr.map((i) => ({
+    ...(i.number === '*' ? {} : { number: i.number }),
+    queueId: i.queue ?? assembly.queues[0]?.id ?? '',
+    ...(i.script === undefined ? {} : { script: i.script }),
   }));
+  const sipIvr = assembly.sip?.ivr;
+  if (sipIvr !== undefined && !entries.some((e) => e.number === undefined)) entries.push({ queueId: assembly.queues[0]?.id ?? '', script: sipIvr });
+  return entries;
+}
+
+/**
+ * The SIP adapter's options from `<sip>`: phones (their passwords read from the environment by the
+ * reader; without `<phone>` elements, CARUSO_SIP_USERS), trunks, ports, and recordings under the
+ * assembly's data folder.
+ */
+export function toSipOptions(assembly: Assembly, env: NodeJS.ProcessEnv, logger?: Logger): SipTelephonyOptions {
+  const sip = assembly.sip;
+  if (!sip) throw new Error('the assembly has no <sip> element');
+  return {
+    host: sip.host,
+    port: sip.port,
+    ...(sip.advertisedHost === undefined ? {} : { advertisedHost: sip.advertisedHost }),
+    ...(sip.rtpPorts === undefined ? {} : { rtpPorts: sip.rtpPorts }),
+    ...(sip.prompts === undefined ? {} : { promptDir: sip.prompts }),
+    recordingDir: join(assembly.dataDir, 'recordings'),
+    users: sip.phones.length ? sip.phones.map((p) => ({ username: p.user, password: p.password })) : usersFromEnvironment(env['CARUSO_SIP_USERS']),
+    trunks: sip.trunks.map((t) => ({
+      id: t.id,
+      host: t.host,
+      transport: t.transport,
+      register: t.register,
+      ...(t.port === undefined ? {} : { port: t.port }),
+      ...(t.username === undefined ? {} : { username: t.username }),
+      ...(t.password === undefined ? {} : { password: t.password }),
+    })),
+    ...(logger ? { logger } : {}),
+  };
 }
 
 /** Lists what the assembly declares that this version does not start yet, so start-up can say so. */
 function unsupportedParts(assembly: Assembly): string[] {
   const out: string[] = [];
-  if (assembly.sip) out.push('<sip> (the SIP adapter; calls come from the simulated telephony adapter)');
   if (assembly.reportsFolder) out.push('<monitor><reports> (company report definitions; use caruso report --definitions)');
   if (assembly.users.length && !assembly.application) out.push('<user> (users belong to the front office: add <application>)');
   return out;
@@ -213,12 +270,14 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
   const failures: Array<{ token: string; message: string }> = [];
   if (assembly.queues.length || assembly.agents.length || assembly.application) {
     // The communication server and its channels, each a service: the contact event log (read by
-    // the monitor too), telephony (simulated until the SIP adapter is wired), mail, e-mail, chat.
+    // the monitor too), telephony (the SIP adapter with <sip>, else the simulated one), mail, e-mail, chat.
     handles.push(manager.register(ContactEventLog, contactEventLogService()) as never);
     handles.push(
       manager.register(
         TelephonyAdapter,
-        simulatedTelephonyService({ ...(options.telephony ? { telephony: options.telephony } : {}), ...(options.clock ? { clock: options.clock } : {}) }),
+        assembly.sip
+          ? sipTelephonyService(toSipOptions(assembly, env, logger))
+          : simulatedTelephonyService({ ...(options.telephony ? { telephony: options.telephony } : {}), ...(options.clock ? { clock: options.clock } : {}) }),
       ) as never,
     );
     const voicemailQueue = assembly.queues.find((q) => q.id === 'voicemail')?.id;
@@ -229,13 +288,7 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
           commsService({
             queues: toQueueConfigs(assembly),
             agents: toAgentConfigs(assembly),
-            telephony: {
-              entryPoints: assembly.ivr.map((i) => ({
-                ...(i.number === '*' ? {} : { number: i.number }),
-                queueId: i.queue ?? assembly.queues[0]?.id ?? '',
-                ...(i.script === undefined ? {} : { script: i.script }),
-              })),
-            },
+            telephony: { entryPoints: toEntryPoints(assembly) },
             ...(assembly.queues.some((q) => q.voicemail) ? { voicemail: voicemailQueue ? { queueId: voicemailQueue } : {} } : {}),
             campaigns: toCampaigns(assembly),
             ...(options.clock ? { clock: options.clock } : {}),
@@ -360,6 +413,7 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
     generatedAccessToken: generated,
     notStarted: unsupportedParts(assembly),
     frontOfficeUrl: assembly.application ? manager.get(FrontOffice).url : undefined,
+    sipAddress: assembly.sip ? `sip:${assembly.sip.advertisedHost ?? assembly.sip.host}:${(manager.get(TelephonyAdapter) as unknown as { readonly port: number }).port}` : undefined,
     generatedPasswords,
     createdUsers,
     services: () => manager.list(),
