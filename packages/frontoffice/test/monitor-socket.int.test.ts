@@ -1,6 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { forEachDatabase } from '@caruso/storage/testing';
 import { WebSocket } from 'ws';
 import { ApiClient, startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
 import { fixturePath } from './fixture.js';
@@ -45,91 +43,89 @@ async function loggedIn(url: string, name: string): Promise<ApiClient> {
 }
 
 describe('front office /ws/monitor (the monitor hub on the front office server)', () => {
-  let dir: string;
-  let asm: TestAssembly;
+  forEachDatabase((db) => {
+    let asm: TestAssembly;
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'caruso-fo-mon-'));
-    asm = await startTestAssembly({
-      db: `sqlite:${join(dir, 'crm.db')}`,
-      model: fixturePath('crm.model.xml'),
-      application: fixturePath('crm.app.xml'),
-      scripts: fixturePath('scripts'),
-      agents: [{ id: 'anna', queues: [{ queueId: 'support' }] }],
-      users: USERS,
-      monitor: { thresholdMs: 20_000 },
+    beforeAll(async () => {
+      asm = await startTestAssembly({
+        db: await db.freshDatabase(),
+        model: fixturePath('crm.model.xml'),
+        application: fixturePath('crm.app.xml'),
+        scripts: fixturePath('scripts'),
+        agents: [{ id: 'anna', queues: [{ queueId: 'support' }] }],
+        users: USERS,
+        monitor: { thresholdMs: 20_000 },
+      });
+    }, 60_000);
+
+    afterAll(async () => {
+      await asm?.stop();
     });
-  }, 30_000);
 
-  afterAll(async () => {
-    await asm?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+    it('gives a supervisor every topic and the wallboard says the monitor is there', async () => {
+      const sam = await loggedIn(asm.url, 'sam');
+      expect(((await sam.get('/api/wallboard')).body as { monitor: boolean }).monitor).toBe(true);
+      const s = await open(asm.url, '/ws/monitor', sam);
+      if (typeof s === 'number') throw new Error(`refused with ${s}`);
+      s.ws.send(JSON.stringify({ type: 'subscribe', topic: 'center' }));
+      expect((await s.next((m) => m.type === 'snapshot' || m.type === 'error')).type).toBe('snapshot');
+      s.ws.close();
+    });
 
-  it('gives a supervisor every topic and the wallboard says the monitor is there', async () => {
-    const sam = await loggedIn(asm.url, 'sam');
-    expect(((await sam.get('/api/wallboard')).body as { monitor: boolean }).monitor).toBe(true);
-    const s = await open(asm.url, '/ws/monitor', sam);
-    if (typeof s === 'number') throw new Error(`refused with ${s}`);
-    s.ws.send(JSON.stringify({ type: 'subscribe', topic: 'center' }));
-    expect((await s.next((m) => m.type === 'snapshot' || m.type === 'error')).type).toBe('snapshot');
-    s.ws.close();
-  });
+    it('gives an agent only their own figures', async () => {
+      const anna = await loggedIn(asm.url, 'anna');
+      const s = await open(asm.url, '/ws/monitor', anna);
+      if (typeof s === 'number') throw new Error(`refused with ${s}`);
+      s.ws.send(JSON.stringify({ type: 'subscribe', topic: 'center' }));
+      expect(await s.next((m) => m.type === 'error' || m.type === 'snapshot')).toMatchObject({ type: 'error', code: 'CARUSO_MONITOR_FORBIDDEN' });
+      s.ws.send(JSON.stringify({ type: 'subscribe', topic: 'agent:anna' }));
+      expect(await s.next((m) => m.type === 'snapshot')).toMatchObject({ topic: 'agent:anna' });
+      s.ws.close();
+    });
 
-  it('gives an agent only their own figures', async () => {
-    const anna = await loggedIn(asm.url, 'anna');
-    const s = await open(asm.url, '/ws/monitor', anna);
-    if (typeof s === 'number') throw new Error(`refused with ${s}`);
-    s.ws.send(JSON.stringify({ type: 'subscribe', topic: 'center' }));
-    expect(await s.next((m) => m.type === 'error' || m.type === 'snapshot')).toMatchObject({ type: 'error', code: 'CARUSO_MONITOR_FORBIDDEN' });
-    s.ws.send(JSON.stringify({ type: 'subscribe', topic: 'agent:anna' }));
-    expect(await s.next((m) => m.type === 'snapshot')).toMatchObject({ topic: 'agent:anna' });
-    s.ws.close();
-  });
-
-  it('refuses a socket without a session (401)', async () => {
-    expect(await open(asm.url, '/ws/monitor')).toBe(401);
+    it('refuses a socket without a session (401)', async () => {
+      expect(await open(asm.url, '/ws/monitor')).toBe(401);
+    });
   });
 });
 
 describe('front office without a monitor service', () => {
-  let dir: string;
-  let asm: TestAssembly;
+  forEachDatabase((db) => {
+    let asm: TestAssembly;
 
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'caruso-fo-nomon-'));
-    asm = await startTestAssembly({
-      db: `sqlite:${join(dir, 'crm.db')}`,
-      model: fixturePath('crm.model.xml'),
-      application: fixturePath('crm.app.xml'),
-      scripts: fixturePath('scripts'),
-      agents: [{ id: 'anna', queues: [{ queueId: 'support' }] }],
-      users: USERS,
+    beforeAll(async () => {
+      asm = await startTestAssembly({
+        db: await db.freshDatabase(),
+        model: fixturePath('crm.model.xml'),
+        application: fixturePath('crm.app.xml'),
+        scripts: fixturePath('scripts'),
+        agents: [{ id: 'anna', queues: [{ queueId: 'support' }] }],
+        users: USERS,
+      });
+    }, 60_000);
+
+    afterAll(async () => {
+      await asm?.stop();
     });
-  }, 30_000);
 
-  afterAll(async () => {
-    await asm?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('answers 503 on /ws/monitor and keeps the wallboard socket working', async () => {
-    const sam = await loggedIn(asm.url, 'sam');
-    expect(((await sam.get('/api/wallboard')).body as { monitor: boolean }).monitor).toBe(false);
-    expect(await open(asm.url, '/ws/monitor', sam)).toBe(503);
-    const s = await open(asm.url, '/ws/wallboard', sam);
-    if (typeof s === 'number') throw new Error(`refused with ${s}`);
-    expect((await s.next((m) => m.type === 'figures')).type).toBe('figures');
-    s.ws.close();
-  });
-  it('answers 503 for e-mail and chat contacts when the assembly has no such channel', async () => {
-    const sam = await loggedIn(asm.url, 'sam');
-    const r = await sam.get('/api/contacts/email-1/email');
-    expect(r.status).toBe(503);
-    expect((r.body as { error: { code: string } }).error.code).toBe('CARUSO_FRONTOFFICE_CHANNEL_UNAVAILABLE');
-    expect((await sam.get('/api/contacts/chat-1/chat')).status).toBe(503);
-    const anna = await loggedIn(asm.url, 'anna');
-    expect(((await anna.get('/api/agent')).body as { channels: unknown }).channels).toEqual({ chat: false, email: false });
-    expect(await open(asm.url, '/ws/chat', anna)).toBe(503);
+    it('answers 503 on /ws/monitor and keeps the wallboard socket working', async () => {
+      const sam = await loggedIn(asm.url, 'sam');
+      expect(((await sam.get('/api/wallboard')).body as { monitor: boolean }).monitor).toBe(false);
+      expect(await open(asm.url, '/ws/monitor', sam)).toBe(503);
+      const s = await open(asm.url, '/ws/wallboard', sam);
+      if (typeof s === 'number') throw new Error(`refused with ${s}`);
+      expect((await s.next((m) => m.type === 'figures')).type).toBe('figures');
+      s.ws.close();
+    });
+    it('answers 503 for e-mail and chat contacts when the assembly has no such channel', async () => {
+      const sam = await loggedIn(asm.url, 'sam');
+      const r = await sam.get('/api/contacts/email-1/email');
+      expect(r.status).toBe(503);
+      expect((r.body as { error: { code: string } }).error.code).toBe('CARUSO_FRONTOFFICE_CHANNEL_UNAVAILABLE');
+      expect((await sam.get('/api/contacts/chat-1/chat')).status).toBe(503);
+      const anna = await loggedIn(asm.url, 'anna');
+      expect(((await anna.get('/api/agent')).body as { channels: unknown }).channels).toEqual({ chat: false, email: false });
+      expect(await open(asm.url, '/ws/chat', anna)).toBe(503);
+    });
   });
 });

@@ -1,6 +1,6 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { forEachDatabase } from '@caruso/storage/testing';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
 import { fixturePath } from './fixture.js';
@@ -11,31 +11,12 @@ const PW = 'correct horse battery';
 const SHOTS = join(process.cwd(), '.artifacts', 'screenshots');
 
 describe('front-office pages in a real Chromium', () => {
-  let dir: string;
-  let asm: TestAssembly;
   let browser: Browser;
   let relay: TestRelay;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'caruso-fo-pages-'));
     mkdirSync(SHOTS, { recursive: true });
     relay = await startRelay();
-    asm = await startTestAssembly({
-      db: `sqlite:${join(dir, 'crm.db')}`,
-      model: fixturePath('crm.model.xml'),
-      application: fixturePath('crm.app.xml'),
-      scripts: fixturePath('scripts'),
-      agents: [{ id: 'anna', queues: [{ queueId: 'support' }] }],
-      users: [
-        { name: 'anna', role: 'agent', agentId: 'anna', password: PW },
-        { name: 'sam', role: 'supervisor', agentId: undefined, password: PW },
-      ],
-      monitor: { thresholdMs: 20_000, alerts: [{ id: 'queue-building', metric: 'center.waiting', comparison: '>=', value: 1 }] },
-      chat: { queueId: 'support', port: 0 },
-      email: { queueId: 'support', recipients: ['support@caruso.test'], mailbox: 'Support <support@caruso.test>' },
-      relay: { port: relay.port, from: 'Support <support@caruso.test>' },
-    });
-    await asm.objects.repository('Customer').create({ firstName: 'Carla', lastName: '<img src=x onerror=alert(1)>Caller', phone: '+3212345678' }, { actor: 'test' });
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -46,215 +27,240 @@ describe('front-office pages in a real Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await asm?.stop();
     await relay?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
-  async function login(page: Page, user: string): Promise<void> {
-    await page.goto(`${asm.url}/login`);
-    await page.getByLabel('User name').fill(user);
-    await page.getByLabel('Password').fill(PW);
-    await page.getByRole('button', { name: 'Log in' }).click();
-  }
+  forEachDatabase((db) => {
+    let asm: TestAssembly;
 
-  it('an agent goes ready, takes a simulated call with the customer popped up, runs the script, wraps up; the wallboard follows', async () => {
-    const errors: string[] = [];
-    const ctxA = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-    const ctxS = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-    const agent = await ctxA.newPage();
-    const sup = await ctxS.newPage();
-    for (const p of [agent, sup]) {
-      p.setDefaultTimeout(8000);
-      p.on('pageerror', (e) => errors.push(e.message));
-    }
-    agent.on('dialog', (d) => {
-      errors.push(`dialog: ${d.message()}`);
-      void d.dismiss();
+    beforeAll(async () => {
+      asm = await startTestAssembly({
+        db: await db.freshDatabase(),
+        model: fixturePath('crm.model.xml'),
+        application: fixturePath('crm.app.xml'),
+        scripts: fixturePath('scripts'),
+        agents: [{ id: 'anna', queues: [{ queueId: 'support' }] }],
+        users: [
+          { name: 'anna', role: 'agent', agentId: 'anna', password: PW },
+          { name: 'sam', role: 'supervisor', agentId: undefined, password: PW },
+        ],
+        monitor: { thresholdMs: 20_000, alerts: [{ id: 'queue-building', metric: 'center.waiting', comparison: '>=', value: 1 }] },
+        chat: { queueId: 'support', port: 0 },
+        email: { queueId: 'support', recipients: ['support@caruso.test'], mailbox: 'Support <support@caruso.test>' },
+        relay: { port: relay.port, from: 'Support <support@caruso.test>' },
+      });
+      await asm.objects.repository('Customer').create({ firstName: 'Carla', lastName: '<img src=x onerror=alert(1)>Caller', phone: '+3212345678' }, { actor: 'test' });
+    }, 60_000);
+
+    afterAll(async () => {
+      await asm?.stop();
     });
-    await login(sup, 'sam');
-    await sup.waitForURL('**/wallboard');
-    await sup.locator('#wb-waiting-count').waitFor();
-    await sup.locator('#wb-sl-value').waitFor();
-    await login(agent, 'anna');
-    await agent.waitForURL('**/desktop');
-    await agent.locator('#agent-state', { hasText: 'logged-out' }).waitFor();
-    await agent.keyboard.press('F2');
-    await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
-    await sup.locator('[data-state="ready"] .count', { hasText: '1' }).waitFor({ timeout: 5000 });
-    await sup.screenshot({ path: join(SHOTS, 'wallboard.png') });
 
-    // The call arrives as the telephony channel queues it: a call contact with the caller's number.
-    await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: '+3212345678' } });
-    await agent.locator('#btn-accept').waitFor();
-    await sup.locator('#wb-alert-list li', { hasText: 'queue-building' }).waitFor({ timeout: 5000 });
-    await agent.locator('#customer-name').waitFor();
-    expect(await agent.locator('#customer-name').textContent()).toBe('Carla <img src=x onerror=alert(1)>Caller');
-    expect(await agent.locator('#contact img').count()).toBe(0);
-    await agent.screenshot({ path: join(SHOTS, 'desktop-offer.png') });
-    await agent.keyboard.press('F4');
-    await agent.locator('#prompt', { hasText: 'What kind of fault' }).waitFor();
-    await sup.locator('[data-state="busy"] .count', { hasText: '1' }).waitFor({ timeout: 5000 });
-    await agent.locator('#script button.choice[data-key="2"]').focus();
-    await agent.keyboard.press('2');
-    await agent.locator('#prompt', { hasText: 'postcode' }).waitFor();
-    await agent.locator('#answer').fill('0123 AB');
-    await agent.locator('#answer').press('Enter');
-    await agent.locator('#step-error', { hasText: 'Postcodes do not start with 0.' }).waitFor();
-    await agent.locator('#btn-back').click();
-    await agent.locator('#prompt', { hasText: 'What kind of fault' }).waitFor();
-    await agent.locator('#script button.choice[data-key="1"]').click();
-    await agent.locator('#answer').fill('4321 XY');
-    await agent.locator('#answer').press('Enter');
-    await agent.locator('#script-done').waitFor();
-    await expectValue(agent, '#f-postcode', '4321 XY');
-    await agent.screenshot({ path: join(SHOTS, 'desktop-script.png') });
-    await agent.locator('#btn-hangup').click();
-    await agent.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
-    const inTwoHours = new Date(Date.now() + 2 * 3_600_000);
-    const pad = (n: number): string => String(n).padStart(2, '0');
-    await agent.locator('#cb-at').fill(`${inTwoHours.getFullYear()}-${pad(inTwoHours.getMonth() + 1)}-${pad(inTwoHours.getDate())}T${pad(inTwoHours.getHours())}:${pad(inTwoHours.getMinutes())}`);
-    await agent.locator('#btn-callback').click();
-    await agent.locator('#live', { hasText: 'Callback scheduled for' }).waitFor({ state: 'attached' });
-    expect(asm.comms.scheduledCallbacks()).toEqual([expect.objectContaining({ queueId: 'support', number: '+3212345678' })]);
-    await agent.locator('#wrap-code').selectOption('solved');
-    await agent.locator('#wrap-notes').fill('Power fault at 4321 XY');
-    await agent.locator('#btn-wrapup').click();
-    await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
-    await agent.locator('.timeline li', { hasText: 'call · solved' }).waitFor();
-    await sup.locator('[data-state="ready"] .count', { hasText: '1' }).waitFor({ timeout: 5000 });
-    await agent.screenshot({ path: join(SHOTS, 'desktop-wrapped-up.png') });
-    expect(errors).toEqual([]);
-    await ctxA.close();
-    await ctxS.close();
-  }, 45_000);
+    async function login(page: Page, user: string): Promise<void> {
+      await page.goto(`${asm.url}/login`);
+      await page.getByLabel('User name').fill(user);
+      await page.getByLabel('Password').fill(PW);
+      await page.getByRole('button', { name: 'Log in' }).click();
+    }
 
-  it('an agent answers a chat and an e-mail from the desktop', async () => {
-    const errors: string[] = [];
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-    const agent = await ctx.newPage();
-    agent.setDefaultTimeout(8000);
-    agent.on('pageerror', (e) => errors.push(e.message));
-    await login(agent, 'anna');
-    await agent.waitForURL('**/desktop');
-    await agent.locator('#agent-state', { hasText: /logged-out|ready/ }).waitFor();
-    await agent.keyboard.press('F2');
-    await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+    it('an agent goes ready, takes a simulated call with the customer popped up, runs the script, wraps up; the wallboard follows', async () => {
+      const errors: string[] = [];
+      const ctxA = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+      const ctxS = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+      const agent = await ctxA.newPage();
+      const sup = await ctxS.newPage();
+      for (const p of [agent, sup]) {
+        p.setDefaultTimeout(8000);
+        p.on('pageerror', (e) => errors.push(e.message));
+      }
+      agent.on('dialog', (d) => {
+        errors.push(`dialog: ${d.message()}`);
+        void d.dismiss();
+      });
+      await login(sup, 'sam');
+      await sup.waitForURL('**/wallboard');
+      await sup.locator('#wb-waiting-count').waitFor();
+      await sup.locator('#wb-sl-value').waitFor();
+      await login(agent, 'anna');
+      await agent.waitForURL('**/desktop');
+      await agent.locator('#agent-state', { hasText: 'logged-out' }).waitFor();
+      await agent.keyboard.press('F2');
+      await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await sup.locator('[data-state="ready"] .count', { hasText: '1' }).waitFor({ timeout: 5000 });
+      await sup.screenshot({ path: join(SHOTS, 'wallboard.png') });
 
-    // A chat: the customer writes first; the agent accepts with F4 and sees what was written.
-    const opened = await asm.chat!.openChat({ customerName: 'Dora <i>Doe</i>', subject: 'Meter reading' });
-    const customer = await mustOpen(`http://127.0.0.1:${asm.chat!.address()!.port}/chat/customer`);
-    try {
-      customer.send({ type: 'auth', token: opened.token });
-      await customer.next((f) => f.type === 'welcome');
-      customer.send({ type: 'message', text: 'Hello, my meter shows 4711' });
+      // The call arrives as the telephony channel queues it: a call contact with the caller's number.
+      await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: '+3212345678' } });
+      await agent.locator('#btn-accept').waitFor();
+      await sup.locator('#wb-alert-list li', { hasText: 'queue-building' }).waitFor({ timeout: 5000 });
+      await agent.locator('#customer-name').waitFor();
+      expect(await agent.locator('#customer-name').textContent()).toBe('Carla <img src=x onerror=alert(1)>Caller');
+      expect(await agent.locator('#contact img').count()).toBe(0);
+      await agent.screenshot({ path: join(SHOTS, 'desktop-offer.png') });
+      await agent.keyboard.press('F4');
+      await agent.locator('#prompt', { hasText: 'What kind of fault' }).waitFor();
+      await sup.locator('[data-state="busy"] .count', { hasText: '1' }).waitFor({ timeout: 5000 });
+      await agent.locator('#script button.choice[data-key="2"]').focus();
+      await agent.keyboard.press('2');
+      await agent.locator('#prompt', { hasText: 'postcode' }).waitFor();
+      await agent.locator('#answer').fill('0123 AB');
+      await agent.locator('#answer').press('Enter');
+      await agent.locator('#step-error', { hasText: 'Postcodes do not start with 0.' }).waitFor();
+      await agent.locator('#btn-back').click();
+      await agent.locator('#prompt', { hasText: 'What kind of fault' }).waitFor();
+      await agent.locator('#script button.choice[data-key="1"]').click();
+      await agent.locator('#answer').fill('4321 XY');
+      await agent.locator('#answer').press('Enter');
+      await agent.locator('#script-done').waitFor();
+      await expectValue(agent, '#f-postcode', '4321 XY');
+      await agent.screenshot({ path: join(SHOTS, 'desktop-script.png') });
+      await agent.locator('#btn-hangup').click();
+      await agent.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      const inTwoHours = new Date(Date.now() + 2 * 3_600_000);
+      const pad = (n: number): string => String(n).padStart(2, '0');
+      await agent.locator('#cb-at').fill(`${inTwoHours.getFullYear()}-${pad(inTwoHours.getMonth() + 1)}-${pad(inTwoHours.getDate())}T${pad(inTwoHours.getHours())}:${pad(inTwoHours.getMinutes())}`);
+      await agent.locator('#btn-callback').click();
+      await agent.locator('#live', { hasText: 'Callback scheduled for' }).waitFor({ state: 'attached' });
+      expect(asm.comms.scheduledCallbacks()).toEqual([expect.objectContaining({ queueId: 'support', number: '+3212345678' })]);
+      await agent.locator('#wrap-code').selectOption('solved');
+      await agent.locator('#wrap-notes').fill('Power fault at 4321 XY');
+      await agent.locator('#btn-wrapup').click();
+      await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await agent.locator('.timeline li', { hasText: 'call · solved' }).waitFor();
+      await sup.locator('[data-state="ready"] .count', { hasText: '1' }).waitFor({ timeout: 5000 });
+      await agent.screenshot({ path: join(SHOTS, 'desktop-wrapped-up.png') });
+      expect(errors).toEqual([]);
+      await ctxA.close();
+      await ctxS.close();
+    }, 45_000);
+
+    it('an agent answers a chat and an e-mail from the desktop', async () => {
+      const errors: string[] = [];
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+      const agent = await ctx.newPage();
+      agent.setDefaultTimeout(8000);
+      agent.on('pageerror', (e) => errors.push(e.message));
+      await login(agent, 'anna');
+      await agent.waitForURL('**/desktop');
+      await agent.locator('#agent-state', { hasText: /logged-out|ready/ }).waitFor();
+      await agent.keyboard.press('F2');
+      await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+
+      // A chat: the customer writes first; the agent accepts with F4 and sees what was written.
+      const opened = await asm.chat!.openChat({ customerName: 'Dora <i>Doe</i>', subject: 'Meter reading' });
+      const customer = await mustOpen(`http://127.0.0.1:${asm.chat!.address()!.port}/chat/customer`);
+      try {
+        customer.send({ type: 'auth', token: opened.token });
+        await customer.next((f) => f.type === 'welcome');
+        customer.send({ type: 'message', text: 'Hello, my meter shows 4711' });
+        await agent.locator('#btn-accept').waitFor();
+        await agent.keyboard.press('F4');
+        await agent.locator('#chat-log li', { hasText: 'Hello, my meter shows 4711' }).waitFor();
+        expect(await agent.locator('#conv-title').textContent()).toBe('Chat · Dora <i>Doe</i> · Meter reading');
+        await agent.locator('#chat-text:enabled').fill('Thank you, Dora. Noted: 4711.');
+        await agent.locator('#chat-text').press('Enter');
+        expect(await customer.next((f) => f.type === 'message' && f['from'] === 'agent')).toMatchObject({ text: 'Thank you, Dora. Noted: 4711.' });
+        customer.send({ type: 'message', text: 'Great, bye' });
+        await agent.locator('#chat-log li', { hasText: 'Great, bye' }).waitFor();
+        await agent.screenshot({ path: join(SHOTS, 'desktop-chat.png') });
+        await agent.locator('#btn-hangup', { hasText: 'End chat' }).click();
+        expect(await customer.next((f) => f.type === 'ended')).toMatchObject({ reason: 'agent-left' });
+      } finally {
+        await customer.close();
+      }
+      await agent.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await agent.locator('#wrap-code').selectOption('solved');
+      await agent.locator('#btn-wrapup').click();
+      await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      expect(await agent.locator('#conversation').isHidden()).toBe(true);
+
+      // An e-mail with an attachment: the agent reads it and replies; the reply leaves through the relay, threaded.
+      const sentBefore = relay.received.length;
+      const messageId = await sendMail(asm.email!.address()!.port, {
+        from: 'Ada Lovelace <ada@example.org>',
+        to: 'support@caruso.test',
+        subject: 'Invoice 2026-117 is wrong',
+        text: 'Dear support,\nthe invoice counts 4711 kWh twice.',
+        attachments: [{ filename: 'invoice.pdf', content: Buffer.from('%PDF-1.4 test'), contentType: 'application/pdf' }],
+      });
       await agent.locator('#btn-accept').waitFor();
       await agent.keyboard.press('F4');
-      await agent.locator('#chat-log li', { hasText: 'Hello, my meter shows 4711' }).waitFor();
-      expect(await agent.locator('#conv-title').textContent()).toBe('Chat · Dora <i>Doe</i> · Meter reading');
-      await agent.locator('#chat-text:enabled').fill('Thank you, Dora. Noted: 4711.');
-      await agent.locator('#chat-text').press('Enter');
-      expect(await customer.next((f) => f.type === 'message' && f['from'] === 'agent')).toMatchObject({ text: 'Thank you, Dora. Noted: 4711.' });
-      customer.send({ type: 'message', text: 'Great, bye' });
-      await agent.locator('#chat-log li', { hasText: 'Great, bye' }).waitFor();
-      await agent.screenshot({ path: join(SHOTS, 'desktop-chat.png') });
-      await agent.locator('#btn-hangup', { hasText: 'End chat' }).click();
-      expect(await customer.next((f) => f.type === 'ended')).toMatchObject({ reason: 'agent-left' });
-    } finally {
-      await customer.close();
-    }
-    await agent.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
-    await agent.locator('#wrap-code').selectOption('solved');
-    await agent.locator('#btn-wrapup').click();
-    await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
-    expect(await agent.locator('#conversation').isHidden()).toBe(true);
+      await agent.locator('#conv-title', { hasText: 'Invoice 2026-117 is wrong' }).waitFor();
+      await agent.locator('.mail-body', { hasText: 'the invoice counts 4711 kWh twice.' }).waitFor();
+      expect(await agent.locator('.attachments a').textContent()).toBe('invoice.pdf');
+      await agent.getByLabel('Your reply').fill('Dear Ada,\nwe corrected the invoice.');
+      await agent.locator('#btn-reply').click();
+      await agent.locator('#live', { hasText: 'Reply sent' }).waitFor({ state: 'attached' });
+      await agent.locator('.mail.outbound').waitFor();
+      await relay.waitFor(sentBefore + 1);
+      expect(relay.received[sentBefore]!.parsed.inReplyTo).toBe(messageId);
+      expect(relay.received[sentBefore]!.parsed.subject).toBe('Re: Invoice 2026-117 is wrong');
+      await agent.screenshot({ path: join(SHOTS, 'desktop-email.png') });
+      await agent.locator('#btn-hangup', { hasText: 'Done' }).click();
+      await agent.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await agent.locator('#wrap-code').selectOption('solved');
+      await agent.locator('#btn-wrapup').click();
+      await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await until(() => asm.comms.agent('anna').state === 'ready', 'anna ready');
+      expect(errors).toEqual([]);
+      await ctx.close();
+    }, 45_000);
 
-    // An e-mail with an attachment: the agent reads it and replies; the reply leaves through the relay, threaded.
-    const sentBefore = relay.received.length;
-    const messageId = await sendMail(asm.email!.address()!.port, {
-      from: 'Ada Lovelace <ada@example.org>',
-      to: 'support@caruso.test',
-      subject: 'Invoice 2026-117 is wrong',
-      text: 'Dear support,\nthe invoice counts 4711 kWh twice.',
-      attachments: [{ filename: 'invoice.pdf', content: Buffer.from('%PDF-1.4 test'), contentType: 'application/pdf' }],
-    });
-    await agent.locator('#btn-accept').waitFor();
-    await agent.keyboard.press('F4');
-    await agent.locator('#conv-title', { hasText: 'Invoice 2026-117 is wrong' }).waitFor();
-    await agent.locator('.mail-body', { hasText: 'the invoice counts 4711 kWh twice.' }).waitFor();
-    expect(await agent.locator('.attachments a').textContent()).toBe('invoice.pdf');
-    await agent.getByLabel('Your reply').fill('Dear Ada,\nwe corrected the invoice.');
-    await agent.locator('#btn-reply').click();
-    await agent.locator('#live', { hasText: 'Reply sent' }).waitFor({ state: 'attached' });
-    await agent.locator('.mail.outbound').waitFor();
-    await relay.waitFor(sentBefore + 1);
-    expect(relay.received[sentBefore]!.parsed.inReplyTo).toBe(messageId);
-    expect(relay.received[sentBefore]!.parsed.subject).toBe('Re: Invoice 2026-117 is wrong');
-    await agent.screenshot({ path: join(SHOTS, 'desktop-email.png') });
-    await agent.locator('#btn-hangup', { hasText: 'Done' }).click();
-    await agent.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
-    await agent.locator('#wrap-code').selectOption('solved');
-    await agent.locator('#btn-wrapup').click();
-    await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
-    await until(() => asm.comms.agent('anna').state === 'ready', 'anna ready');
-    expect(errors).toEqual([]);
-    await ctx.close();
-  }, 45_000);
+    it('an agent schedules a callback from the customer page, finds it under Callbacks and cancels it', async () => {
+      const errors: string[] = [];
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+      const agent = await ctx.newPage();
+      agent.setDefaultTimeout(8000);
+      agent.on('pageerror', (e) => errors.push(e.message));
+      await login(agent, 'anna');
+      await agent.waitForURL('**/desktop');
+      const [carla] = await asm.objects.repository('Customer').query({ where: { phone: '+3212345678' }, limit: 1 });
+      await agent.goto(`${asm.url}/records/customer/${String(carla!['id'])}`);
+      await agent.locator('#record-callback').waitFor();
+      expect(await agent.getByLabel('Number to call').inputValue()).toBe('+3212345678');
+      const tomorrow = new Date(Date.now() + 24 * 3_600_000);
+      const pad = (n: number): string => String(n).padStart(2, '0');
+      await agent.getByLabel('Call the customer back at').fill(`${tomorrow.getFullYear()}-${pad(tomorrow.getMonth() + 1)}-${pad(tomorrow.getDate())}T09:30`);
+      await agent.locator('#rcb-note').fill('Explain the new tariff');
+      await agent.locator('#btn-record-callback').click();
+      await agent.locator('#live', { hasText: 'Callback scheduled for' }).waitFor({ state: 'attached' });
+      const scheduled = asm.comms.scheduledCallbacks().find((c) => c.data['note'] === 'Explain the new tariff');
+      expect(scheduled).toMatchObject({ queueId: 'support', number: '+3212345678', data: { object: 'Customer', recordId: String(carla!['id']), scheduledBy: 'user:anna' } });
+      await agent.getByRole('link', { name: 'Callbacks' }).click();
+      await agent.waitForURL('**/callbacks');
+      const row = agent.locator(`tr[data-callback="${scheduled!.id}"]`);
+      await row.waitFor();
+      expect(await row.locator('td').nth(3).textContent()).toBe('Explain the new tariff');
+      await agent.screenshot({ path: join(SHOTS, 'callbacks.png') });
+      await row.getByRole('button', { name: /^Cancel/ }).click();
+      await row.waitFor({ state: 'detached' });
+      expect(asm.comms.scheduledCallbacks().some((c) => c.id === scheduled!.id)).toBe(false);
+      expect(errors).toEqual([]);
+      await ctx.close();
+    }, 30_000);
 
-  it('an agent schedules a callback from the customer page, finds it under Callbacks and cancels it', async () => {
-    const errors: string[] = [];
-    const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-    const agent = await ctx.newPage();
-    agent.setDefaultTimeout(8000);
-    agent.on('pageerror', (e) => errors.push(e.message));
-    await login(agent, 'anna');
-    await agent.waitForURL('**/desktop');
-    const [carla] = await asm.objects.repository('Customer').query({ where: { phone: '+3212345678' }, limit: 1 });
-    await agent.goto(`${asm.url}/records/customer/${String(carla!['id'])}`);
-    await agent.locator('#record-callback').waitFor();
-    expect(await agent.getByLabel('Number to call').inputValue()).toBe('+3212345678');
-    const tomorrow = new Date(Date.now() + 24 * 3_600_000);
-    const pad = (n: number): string => String(n).padStart(2, '0');
-    await agent.getByLabel('Call the customer back at').fill(`${tomorrow.getFullYear()}-${pad(tomorrow.getMonth() + 1)}-${pad(tomorrow.getDate())}T09:30`);
-    await agent.locator('#rcb-note').fill('Explain the new tariff');
-    await agent.locator('#btn-record-callback').click();
-    await agent.locator('#live', { hasText: 'Callback scheduled for' }).waitFor({ state: 'attached' });
-    const scheduled = asm.comms.scheduledCallbacks().find((c) => c.data['note'] === 'Explain the new tariff');
-    expect(scheduled).toMatchObject({ queueId: 'support', number: '+3212345678', data: { object: 'Customer', recordId: String(carla!['id']), scheduledBy: 'user:anna' } });
-    await agent.getByRole('link', { name: 'Callbacks' }).click();
-    await agent.waitForURL('**/callbacks');
-    const row = agent.locator(`tr[data-callback="${scheduled!.id}"]`);
-    await row.waitFor();
-    expect(await row.locator('td').nth(3).textContent()).toBe('Explain the new tariff');
-    await agent.screenshot({ path: join(SHOTS, 'callbacks.png') });
-    await row.getByRole('button', { name: /^Cancel/ }).click();
-    await row.waitFor({ state: 'detached' });
-    expect(asm.comms.scheduledCallbacks().some((c) => c.id === scheduled!.id)).toBe(false);
-    expect(errors).toEqual([]);
-    await ctx.close();
-  }, 30_000);
-
-  it('a customer on a phone completes a self-service script, goes back, and asks for an agent keeping the answers', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 390, height: 800 }, isMobile: true });
-    const page = await ctx.newPage();
-    await page.goto(`${asm.url}/self-service/meter`);
-    await page.getByLabel('Your meter number:').fill('123456');
-    await page.locator('#ss-next').click();
-    await page.locator('#prompt', { hasText: 'reading' }).waitFor();
-    await page.locator('#ss-back').click();
-    await page.locator('#prompt', { hasText: 'meter number' }).waitFor();
-    await page.locator('#answer').fill('654321');
-    await page.locator('#ss-next').click();
-    await page.locator('#answer').fill('4711');
-    await page.locator('#ss-next').click();
-    await page.locator('#prompt', { hasText: 'Send the reading now?' }).waitFor();
-    await page.screenshot({ path: join(SHOTS, 'self-service-phone.png') });
-    await page.locator('#ss-agent').click();
-    await page.locator('#ss-queued').waitFor();
-    const waiting = asm.comms.waiting('support').concat(asm.comms.pendingOffers().map((o) => asm.comms.contact(o.contactId)!));
-    expect(waiting.some((c) => (c.data['answers'] as Record<string, unknown> | undefined)?.['meter'] === '654321')).toBe(true);
-    await ctx.close();
-  }, 30_000);
+    it('a customer on a phone completes a self-service script, goes back, and asks for an agent keeping the answers', async () => {
+      const ctx = await browser.newContext({ viewport: { width: 390, height: 800 }, isMobile: true });
+      const page = await ctx.newPage();
+      await page.goto(`${asm.url}/self-service/meter`);
+      await page.getByLabel('Your meter number:').fill('123456');
+      await page.locator('#ss-next').click();
+      await page.locator('#prompt', { hasText: 'reading' }).waitFor();
+      await page.locator('#ss-back').click();
+      await page.locator('#prompt', { hasText: 'meter number' }).waitFor();
+      await page.locator('#answer').fill('654321');
+      await page.locator('#ss-next').click();
+      await page.locator('#answer').fill('4711');
+      await page.locator('#ss-next').click();
+      await page.locator('#prompt', { hasText: 'Send the reading now?' }).waitFor();
+      await page.screenshot({ path: join(SHOTS, 'self-service-phone.png') });
+      await page.locator('#ss-agent').click();
+      await page.locator('#ss-queued').waitFor();
+      const waiting = asm.comms.waiting('support').concat(asm.comms.pendingOffers().map((o) => asm.comms.contact(o.contactId)!));
+      expect(waiting.some((c) => (c.data['answers'] as Record<string, unknown> | undefined)?.['meter'] === '654321')).toBe(true);
+      await ctx.close();
+    }, 30_000);
+  });
 });
 
 async function expectValue(page: Page, selector: string, value: string): Promise<void> {
