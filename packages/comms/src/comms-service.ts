@@ -18,6 +18,9 @@ import { StorageContactEventLog } from './storage-event-log.js';
 import { TelephonyAdapter } from './telephony-adapter.js';
 import { TelephonyChannel } from './telephony-channel.js';
 import { StorageVoicemailStore } from './voicemail/storage-voicemail-store.js';
+import { customerRefOf, type CustomerRef, type InteractionRecord } from './interactions/interaction-record.js';
+import { InteractionRecorder } from './interactions/interaction-recorder.js';
+import { InteractionStore } from './interactions/interaction-store.js';
 
 /** The version of this implementation, as registered. */
 export const COMMS_SERVICE_VERSION = '0.2.0';
@@ -87,6 +90,20 @@ export interface CampaignSettings extends CampaignConfig {
   readonly autoStart?: boolean;
 }
 
+/** Interaction records (the contact part of the customer's history, table `caruso_interactions`). */
+export interface InteractionSettings {
+  /** Write interaction records (default true). */
+  readonly enabled?: boolean;
+  /** The business object of a bare `customerKey` in contact data (e-mail, chat; default `Customer`). */
+  readonly customerObject?: string;
+  /**
+   * Finds the customer of a contact not linked otherwise, by its address, through BusinessObjects:
+   * the caller's number in `phoneField`, the sender's address in `emailField`. Linked only when
+   * exactly one record matches.
+   */
+  readonly identify?: { readonly object: string; readonly phoneField?: string; readonly emailField?: string };
+}
+
 /** Options of {@link commsService}. */
 export interface CommsServiceOptions {
   /** Queues configured at start (before recovery). */
@@ -101,6 +118,8 @@ export interface CommsServiceOptions {
   readonly campaigns?: readonly CampaignSettings[];
   /** Numbers never dialled by a campaign. */
   readonly doNotCall?: readonly string[];
+  /** Interaction records of ended contacts (on by default). */
+  readonly interactions?: InteractionSettings;
   /** Default: the system clock. */
   readonly clock?: Clock;
 }
@@ -164,6 +183,18 @@ function validateOptions(o: CommsServiceOptions): void {
     }
   }
   for (const n of o.doNotCall ?? []) if (typeof n !== 'string' || !DIALABLE.test(n)) throw invalidOption('doNotCall', `holds ${JSON.stringify(n)}, not a number`);
+  const i = o.interactions;
+  if (i !== undefined) {
+    if (typeof i !== 'object' || i === null) throw invalidOption('interactions', 'must be an object');
+    if (i.enabled !== undefined && typeof i.enabled !== 'boolean') throw invalidOption('interactions.enabled', 'must be true or false');
+    if (i.customerObject !== undefined && (typeof i.customerObject !== 'string' || i.customerObject.length === 0)) throw invalidOption('interactions.customerObject', 'must name a business object');
+    const id = i.identify;
+    if (id !== undefined) {
+      if (typeof id !== 'object' || id === null || typeof id.object !== 'string' || id.object.length === 0) throw invalidOption('interactions.identify.object', 'must name a business object');
+      if (id.phoneField === undefined && id.emailField === undefined) throw invalidOption('interactions.identify', 'needs a phoneField or an emailField');
+      for (const f of ['phoneField', 'emailField'] as const) if (id[f] !== undefined && (typeof id[f] !== 'string' || id[f].length === 0)) throw invalidOption(`interactions.identify.${f}`, 'must name a field');
+    }
+  }
 }
 
 /** What commsService depends on (optional ones may be missing). */
@@ -183,6 +214,37 @@ interface OwnedLog {
 }
 
 const PAGE = 1_000;
+
+/**
+ * The value at a field path of a record with its relations loaded: `phone`, or `customer.phone`
+ * through a relation (for a to-many relation, the first related record that has a value).
+ */
+function pathValue(record: unknown, path: string): unknown {
+  let values: unknown[] = [record];
+  for (const name of path.split('.')) {
+    const next: unknown[] = [];
+    for (const v of values) {
+      if (typeof v !== 'object' || v === null) continue;
+      const x = (v as Record<string, unknown>)[name];
+      if (Array.isArray(x)) next.push(...x);
+      else if (x !== undefined && x !== null) next.push(x);
+    }
+    values = next;
+  }
+  return values[0];
+}
+
+/** Every event of the log, in order. Note: this reads the whole log; a checkpoint table is future work for very long logs. */
+async function readAll(log: ContactEventLog): Promise<ContactEvent[]> {
+  const events: ContactEvent[] = [];
+  for (let after = 0; ; ) {
+    const page = await log.read({ afterSeq: after, limit: 5_000 });
+    if (page.length === 0) break;
+    events.push(...page);
+    after = page[page.length - 1]!.seq;
+  }
+  return events;
+}
 
 /** How long the server waits for an optional dependency that is registered but not yet active. */
 const OPTIONAL_WAIT_MS = 8_000;
@@ -206,6 +268,9 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
   private dialer: CampaignDialer | undefined;
   private logger: Logger | undefined;
   private readonly clock: Clock;
+  private interactionStore: InteractionStore | undefined;
+  private recorder: InteractionRecorder | undefined;
+  private recorderSub: { dispose(): void } | undefined;
 
   private deps: CommsDependencies;
 
@@ -234,6 +299,7 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     for (const [i, c] of (options.campaigns ?? []).entries()) {
       if (c.targets && !deps.objects) throw invalidOption(`campaigns[${i}].targets`, 'reads business objects, but no caruso.objects service is registered');
     }
+    if (options.interactions?.identify && !deps.objects) throw invalidOption('interactions.identify', 'reads business objects, but no caruso.objects service is registered');
     let owned: StorageContactEventLog | undefined;
     const log: ContactEventLog = deps.log ?? (owned = await StorageContactEventLog.open(deps.storage, { logger: ctx.logger }));
     if (owned) ctx.logger.info('no ContactEventLog service is registered; the communication server keeps its own (register contactEventLogService() to share it with the monitor)');
@@ -242,7 +308,18 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     try {
       for (const q of options.queues ?? []) router.addQueue(q);
       for (const a of options.agents ?? []) router.addAgent(a);
-      await this.recover(router, log, ctx.logger);
+      const history = await readAll(log);
+      if (options.interactions?.enabled !== false) {
+        const store = await InteractionStore.open(deps.storage);
+        const recorder = this.openRecorder(store, log, ctx.logger);
+        const written = await recorder.catchUp(history);
+        if (written > 0) ctx.logger.info({ written }, 'interaction records written for contacts that ended before the last stop');
+        this.interactionStore = store;
+        this.recorder = recorder;
+        this.recorderSub = log.onDidAppend((e) => recorder.feed(e));
+        parts.push(this.recorderSub);
+      }
+      await this.recover(router, log, ctx.logger, history);
       if (deps.telephony) {
         this.channel = await this.openTelephony(router, log, deps.telephony, ctx.logger);
         parts.push(this.channel);
@@ -259,6 +336,10 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
       this.channel = undefined;
       this.dialer = undefined;
       for (const p of parts.reverse()) p.dispose();
+      await this.recorder?.settled();
+      this.recorder = undefined;
+      this.recorderSub = undefined;
+      this.interactionStore = undefined;
       owned?.dispose();
       throw err;
     }
@@ -278,9 +359,40 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     if (!events) return;
     try {
       await events.log.flush();
+      this.recorderSub?.dispose();
+      await this.recorder?.settled();
     } finally {
+      this.recorderSub = undefined;
+      this.recorder = undefined;
+      this.interactionStore = undefined;
       events.dispose?.();
     }
+  }
+
+  private openRecorder(store: InteractionStore, log: ContactEventLog, logger: Logger): InteractionRecorder {
+    const { options, deps } = this;
+    const campaignObjects = new Map((options.campaigns ?? []).filter((c) => c.targets).map((c) => [c.id, c.targets!.object]));
+    const id = options.interactions?.identify;
+    const objects = deps.objects;
+    const identify =
+      id && objects
+        ? async (r: InteractionRecord): Promise<CustomerRef | undefined> => {
+            const field = r.address!.includes('@') ? id.emailField : id.phoneField;
+            if (!field) return undefined;
+            const repo = objects.repository(id.object);
+            const found = await repo.query({ where: { [field]: r.address! }, limit: 2 });
+            if (found.length !== 1) return undefined;
+            return { object: id.object, id: repo.object.key.map((f) => String(found[0]![f])).join(':') };
+          }
+        : undefined;
+    return new InteractionRecorder({
+      store,
+      flushLog: () => log.flush(),
+      logger,
+      ...(options.interactions?.customerObject === undefined ? {} : { customerObject: options.interactions.customerObject }),
+      campaignObject: (campaignId) => campaignObjects.get(campaignId),
+      ...(identify ? { identify } : {}),
+    });
   }
 
   health(): HealthStatus {
@@ -289,15 +401,7 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
   }
 
   /** The contacts that were waiting go back in line in their order; scheduled callbacks are re-armed. */
-  private async recover(router: QueueRouter, log: ContactEventLog, logger: Logger): Promise<void> {
-    // Note: this reads the whole log; a checkpoint table is future work for very long logs.
-    const events: ContactEvent[] = [];
-    for (let after = 0; ; ) {
-      const page = await log.read({ afterSeq: after, limit: 5_000 });
-      if (page.length === 0) break;
-      events.push(...page);
-      after = page[page.length - 1]!.seq;
-    }
+  private async recover(router: QueueRouter, log: ContactEventLog, logger: Logger, events: readonly ContactEvent[]): Promise<void> {
     const { waiting, connected, scheduled } = openContacts(events);
     // Each agent's last queue choice (setAgentQueues) holds again.
     const choices = new Map<string, unknown>();
@@ -395,11 +499,13 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     const limit = q.limit ?? 100_000;
     const targets: Array<{ key: string; number: string; timeZone?: string }> = [];
     let skipped = 0;
+    // A field through relations (`customer.phone`) loads those relations with the records.
+    const include = [...new Set([q.phoneField, q.timeZoneField].filter((f): f is string => f !== undefined && f.includes('.')).map((f) => f.slice(0, f.lastIndexOf('.'))))];
     for (let offset = 0; offset < limit; offset += PAGE) {
-      const page = await repo.query({ ...(q.filter ? { where: q.filter } : {}), limit: Math.min(PAGE, limit - offset), offset });
+      const page = await repo.query({ ...(q.filter ? { where: q.filter } : {}), ...(include.length ? { include } : {}), limit: Math.min(PAGE, limit - offset), offset });
       for (const r of page) {
-        const number = r[q.phoneField];
-        const tz = q.timeZoneField === undefined ? undefined : r[q.timeZoneField];
+        const number = pathValue(r, q.phoneField);
+        const tz = q.timeZoneField === undefined ? undefined : pathValue(r, q.timeZoneField);
         if (typeof number !== 'string' || !DIALABLE.test(number.replace(/[\s()]/g, ''))) {
           skipped++;
           continue;
@@ -460,7 +566,11 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
   wrapUp: CommunicationServer['wrapUp'] = async (agentId, contactId, disposition, options) => {
     const r = this.r;
     const data = this.dialer ? r.contact(contactId)?.data : undefined;
-    await this.change(() => r.wrapUp(agentId, contactId, disposition, options?.note));
+    const customer = options?.customer;
+    if (customer !== undefined && (!customerRefOf(customer) || customer.object.length > 100 || String(customer.id).length > 200)) {
+      throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: String(contactId), reason: 'the customer must be { object, id } (object at most 100, id at most 200 characters)' });
+    }
+    await this.change(() => r.wrapUp(agentId, contactId, disposition, options?.note, customer && customerRefOf(customer)));
     const campaignId = data?.['campaignId'];
     const target = data?.['target'];
     if (this.dialer && typeof campaignId === 'string' && typeof target === 'string') await this.dialer.setDisposition(campaignId, target, disposition);
@@ -522,6 +632,19 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     return this.loadTargets(dialer, id, q);
   };
   addDoNotCall = (numbers: readonly string[]): Promise<void> => this.d.addDoNotCall(numbers);
+  history: CommunicationServer['history'] = async (object, id, options) => {
+    if (typeof object !== 'string' || object.length === 0 || (typeof id !== 'string' && typeof id !== 'number')) {
+      throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: '(history)', reason: 'history needs a business object and a record key' });
+    }
+    return this.interactions({ customer: { object, id: String(id) }, ...(options?.limit === undefined ? {} : { limit: options.limit }) });
+  };
+  interactions: CommunicationServer['interactions'] = async (query = {}) => {
+    void this.r;
+    const store = this.interactionStore;
+    if (!store) return [];
+    await this.recorder?.settled();
+    return store.query(query);
+  };
   onDidOffer: CommunicationServer['onDidOffer'] = (l) => this.r.onDidOffer(l);
   onDidWithdrawOffer: CommunicationServer['onDidWithdrawOffer'] = (l) => this.r.onDidWithdrawOffer(l);
   onDidConnect: CommunicationServer['onDidConnect'] = (l) => this.r.onDidConnect(l);

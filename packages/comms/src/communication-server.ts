@@ -1,6 +1,8 @@
 import { createToken, type Event } from '@caruso/kernel';
 import type { CampaignProgress } from './campaigns/campaign-dialer.js';
 import type { AgentConfig, AgentQueueChoice, AgentQueues, AgentSnapshot, Channel, ContactSnapshot, ContactSpec, ExitReason, Offer, QueueConfig } from './model.js';
+import type { CustomerRef, InteractionRecord } from './interactions/interaction-record.js';
+import type { InteractionQuery } from './interactions/interaction-store.js';
 import type { AgentStateChange, ContactConnected, ContactExit, QueuePosition, QueueStatus, ScheduledCallback, ScheduledCallbackSpec, WithdrawReason } from './queue-router.js';
 
 /** A wrap-up in progress: a contact the agent ended and has not yet given a disposition for. */
@@ -72,8 +74,9 @@ export interface CommunicationServer {
    * agent's last 16 contacts. CARUSO_COMMS_INVALID_CONTACT for a bad code or note,
    * CARUSO_COMMS_CONTACT_STATE when the agent did not end that contact (hang up first).
    * Note: a campaign call's disposition is also kept with its campaign target.
+   * With `customer` the contact's interaction record is linked to that business-object record.
    */
-  wrapUp(agentId: string, contactId: string, disposition: string, options?: { readonly note?: string }): Promise<void>;
+  wrapUp(agentId: string, contactId: string, disposition: string, options?: { readonly note?: string; readonly customer?: CustomerRef }): Promise<void>;
   /** Queues a contact (an e-mail, a chat, a callback request, a call from a channel) and routes it. */
   enqueue(spec: ContactSpec): Promise<ContactSnapshot>;
   /** The agent takes an offer (CARUSO_COMMS_UNKNOWN_OFFER once it was answered, withdrawn or timed out). */
@@ -137,6 +140,16 @@ export interface CommunicationServer {
   reloadCampaignTargets(campaignId: string): Promise<number>;
   /** Adds numbers to the do-not-call list (checked before every dial). */
   addDoNotCall(numbers: readonly string[]): Promise<void>;
+  /**
+   * The customer's history of contacts: the interaction records linked to the business-object
+   * record `object`/`id`, newest first (default 100, at most 1,000). Every ended contact (call,
+   * e-mail, chat, callback, campaign dial) is recorded; it is linked to a customer by its data
+   * (`customer: { object, id }`, `customerKey`, a campaign target), the wrap-up, or a look-up by
+   * address (option `interactions.identify`). Empty when interaction records are off.
+   */
+  history(object: string, id: string, options?: { readonly limit?: number }): Promise<InteractionRecord[]>;
+  /** Interaction records by contact or customer, newest first (those of contacts ended so far are all written when it resolves). */
+  interactions(query?: InteractionQuery): Promise<InteractionRecord[]>;
   /** A contact is offered to an agent (`offer.agentId`): ring their desktop or endpoint. */
   readonly onDidOffer: Event<Offer>;
   /** An offer is no longer valid (answered elsewhere, ring-no-answer, abandoned …): stop ringing. */

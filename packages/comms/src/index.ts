@@ -36,3 +36,6 @@ export * from './chat/chat-channel.js';
 export * from './chat/ws-chat-channel.js';
 export * from './campaigns/campaign-store.js';
 export * from './campaigns/campaign-dialer.js';
+export * from './interactions/interaction-record.js';
+export * from './interactions/interaction-store.js';
+export * from './interactions/interaction-recorder.js';

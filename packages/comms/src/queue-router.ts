@@ -583,7 +583,7 @@ export class QueueRouter extends Disposable {
    * CARUSO_COMMS_INVALID_CONTACT for a bad code and CARUSO_COMMS_CONTACT_STATE when the agent did
    * not end that contact recently (a connected contact is completed first), changing nothing.
    */
-  wrapUp(agentId: string, contactId: string, disposition: string, note?: string): void {
+  wrapUp(agentId: string, contactId: string, disposition: string, note?: string, customer?: { readonly object: string; readonly id: string }): void {
     const a = this.agentRec(agentId);
     if (typeof disposition !== 'string' || !DISPOSITION.test(disposition)) {
       throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: String(contactId), reason: 'the disposition must be a code of letters, digits and . _ : - (at most 64)' });
@@ -596,7 +596,8 @@ export class QueueRouter extends Disposable {
       const live = this.contacts.get(contactId);
       throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: String(contactId), action: `take a disposition from ${agentId}`, state: live ? live.state : 'unknown to this agent' });
     }
-    this.emit({ kind: 'disposition', at: this.clock.now(), contactId, queueId: ended.queueId, agentId, channel: ended.channel, reason: disposition, ...(note === undefined ? {} : { data: { note } }) });
+    const data = { ...(note === undefined ? {} : { note }), ...(customer === undefined ? {} : { customer: { object: customer.object, id: customer.id } }) };
+    this.emit({ kind: 'disposition', at: this.clock.now(), contactId, queueId: ended.queueId, agentId, channel: ended.channel, reason: disposition, ...(note === undefined && customer === undefined ? {} : { data }) });
     this.endWrap(a, contactId);
     this.drain();
   }
