@@ -382,6 +382,7 @@ async function sessionsReport(storage: StorageManager, def: ReportDefinition, re
   if (!Number.isSafeInteger(asOf)) throw MonitorErrors.CARUSO_MONITOR_INVALID_PERIOD({ reason: 'asOf must be a time' });
   const groupBy = def.groupBy ?? [];
   const cols = new Set<string>(def.columns);
+  const timed = groupBy.some((d) => d === 'hour' || d === 'day' || d === 'weekday');
   const iso = (ms: number): string => new Date(ms).toISOString();
   // created_at / updated_at are ISO-8601 UTC texts of one fixed width, so text comparison is time order.
   const idleBefore = sql.bind(iso(asOf - idleMs));
@@ -415,7 +416,8 @@ async function sessionsReport(storage: StorageManager, def: ReportDefinition, re
   const text = `
 WITH x AS (
   SELECT script, version, channel,
-    ${dialect.isoToMs('created_at')} AS start_ms, ${dialect.isoToMs('updated_at')} AS last_ms,
+    ${timed ? dialect.isoToMs('created_at') : '0'} AS start_ms,
+    ${cols.has('avgDurationSeconds') ? `${dialect.isoToMs('updated_at')} - ${dialect.isoToMs('created_at')}` : '0'} AS duration_ms,
     CASE WHEN status = 'ended' THEN 'completed' WHEN status = 'handoff' THEN 'handed-off' WHEN updated_at < ${idleBefore} THEN 'abandoned' ELSE 'in-progress' END AS result
     ${extra.map((e) => `, ${e}`).join('')}
   FROM ${DIALOGUE_SESSIONS_TABLE}
@@ -427,7 +429,7 @@ SELECT ${groupBy.map((d, i) => `${dims[d]} AS d${i}, `).join('')}
   SUM(CASE WHEN x.result = 'handed-off' THEN 1 ELSE 0 END) AS handed_off,
   ${cols.has('fallbacks') ? "SUM(CASE WHEN x.result = 'handed-off' AND x.handoff_reason = 'fallback' THEN 1 ELSE 0 END)" : '0'} AS fallbacks,
   SUM(CASE WHEN x.result = 'abandoned' THEN 1 ELSE 0 END) AS abandoned,
-  SUM(CASE WHEN x.result <> 'in-progress' THEN x.last_ms - x.start_ms ELSE 0 END) AS duration_ms,
+  SUM(CASE WHEN x.result <> 'in-progress' THEN x.duration_ms ELSE 0 END) AS duration_ms,
   SUM(CASE WHEN ${selfService} AND x.result = 'completed' THEN 1 ELSE 0 END) AS ss_completed,
   SUM(CASE WHEN ${selfService} AND x.result IN ('completed', 'handed-off', 'abandoned') THEN 1 ELSE 0 END) AS ss_finished
 FROM x
