@@ -13,7 +13,7 @@ import { jest } from '@jest/globals';
 import { CommunicationServer, ContactEventLog, TelephonyAdapter, type SipTelephonyAdapter } from '@caruso/comms';
 import { requireOrSkip } from '@caruso/kernel/testing';
 import { readAssembly } from '../src/assembly/assembly-file.js';
-import { startAssembly, type RunningAssembly } from '../src/assembly/assembly-runtime.js';
+import { AssemblyStartError, startAssembly, type RunningAssembly } from '../src/assembly/assembly-runtime.js';
 
 jest.setTimeout(60_000);
 
@@ -86,6 +86,29 @@ if (requireOrSkip('SIPp, baresip, sox, espeak-ng and xmllint', tools)) {
       await Promise.all([...children].map((c) => new Promise<void>((r) => { c.once('close', () => r()); c.kill('SIGKILL'); })));
       await running?.stop();
       rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('fails to start, naming the telephony service, when the SIP port is taken (and stops what it started)', async () => {
+      const sipPort = await freePort();
+      const taken = createSocket('udp4');
+      await new Promise<void>((r) => taken.bind(sipPort, LOOPBACK, () => r()));
+      try {
+        const file = join(dir, 'taken.assembly.xml');
+        writeFileSync(file, `<assembly name="taken" data="taken-data">
+  <manager port="0"/>
+  <sip host="${LOOPBACK}" port="${sipPort}"/>
+  <comms><queue id="general"/></comms>
+</assembly>
+`);
+        const { assembly } = readAssembly(file, {});
+        const err = await startAssembly(assembly!, { env: {} }).then(() => undefined, (e: unknown) => e);
+        expect(err).toBeInstanceOf(AssemblyStartError);
+        expect((err as AssemblyStartError).failures).toEqual([
+          expect.objectContaining({ token: TelephonyAdapter.id, message: expect.stringContaining(`the SIP adapter could not listen on ${LOOPBACK}:${sipPort}`) }),
+        ]);
+      } finally {
+        await new Promise<void>((r) => taken.close(() => r()));
+      }
     });
 
     it('answers the main number with its dialogue IVR, queues the call on the key pressed and rings the agent’s registered phone', async () => {

@@ -120,6 +120,8 @@ export class SipStack extends Disposable {
     const udp = createSocket({ type: 'udp4', reuseAddr: false, recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 1024 * 1024 });
     udp.on('message', (buf, rinfo) => this.receive(buf, { transport: 'udp', host: rinfo.address, port: rinfo.port }, true));
     udp.on('error', (err) => this.logger.warn({ err }, 'SIP UDP socket error'));
+    // From here on dispose() closes the socket, also when binding fails.
+    this.udp = udp;
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
       udp.bind(this.options.port, this.options.host, () => {
@@ -127,9 +129,9 @@ export class SipStack extends Disposable {
         resolve();
       });
     });
-    this.udp = udp;
     this.boundPort = udp.address().port;
     const tcp = createServer((socket) => this.accept(socket));
+    this.tcp = tcp;
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
       tcp.listen(this.boundPort, this.options.host, () => {
@@ -137,7 +139,6 @@ export class SipStack extends Disposable {
         resolve();
       });
     });
-    this.tcp = tcp;
   }
 
   private accept(socket: Socket): void {
@@ -416,8 +417,12 @@ export class SipStack extends Disposable {
     this.pending2xx.clear();
     for (const s of this.connections.values()) s.destroy();
     this.connections.clear();
-    this.udp?.close();
-    this.tcp?.close();
+    try {
+      this.udp?.close();
+    } catch {
+      // never bound, or already closed
+    }
+    if (this.tcp?.listening) this.tcp.close();
     super.dispose();
   }
 }

@@ -166,6 +166,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
   private readonly users: Map<string, string>;
   private readonly codecs: readonly G711PayloadType[];
   private readonly registrations: SipTrunkRegistration[] = [];
+  private readonly configuredPort: number;
   private seq = 0;
 
   constructor(private readonly options: SipTelephonyOptions = {}) {
@@ -176,6 +177,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     this.advertised = options.advertisedHost ?? (this.host === '0.0.0.0' ? externalAddress() : this.host);
     const port = options.port ?? (process.env['SIP_PORT'] !== undefined ? Number(process.env['SIP_PORT']) : 5060);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `port ${String(port)} is not a port number` });
+    this.configuredPort = port;
     const rtp = options.rtpPorts ?? { min: 20000, max: 29998 };
     if (!(rtp.min > 0 && rtp.max <= 65535 && rtp.min < rtp.max)) throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `rtpPorts ${rtp.min}-${rtp.max} is not a range of ports` });
     for (const t of options.trunks ?? []) {
@@ -200,7 +202,9 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     try {
       await this.stack.listen();
     } catch (err) {
-      throw CommsErrors.CARUSO_COMMS_SIP_LISTEN_FAILED({ address: `${this.host}:${this.options.port ?? 5060}`, reason: (err as Error).message }, { cause: err });
+      // Nothing stays open after a failed start (the service manager does not stop a service that never started).
+      this.dispose();
+      throw CommsErrors.CARUSO_COMMS_SIP_LISTEN_FAILED({ address: `${this.host}:${this.configuredPort}`, reason: (err as Error).message }, { cause: err });
     }
     this.logger.info({ port: this.stack.port }, 'SIP adapter listening');
     for (const t of this.options.trunks ?? []) {
