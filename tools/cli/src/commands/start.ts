@@ -121,6 +121,7 @@ async function runAssembly(file: string, values: { host?: string; port?: string 
       : '  access: from the environment',
   ];
   if (running.frontOfficeUrl) lines.splice(2, 0, `  front office:    ${running.frontOfficeUrl}`);
+  if (running.sipAddress) lines.splice(2, 0, `  SIP (UDP, TCP):  ${running.sipAddress}`);
   if (running.createdUsers.length) lines.push(`  users created:   ${running.createdUsers.join(', ')}`);
   for (const u of running.generatedPasswords) {
     lines.push(`  first-start password of ${u.name} (${u.role}): ${u.password}   (shown once; change it after logging in)`);
