@@ -13,7 +13,7 @@ import { ApiClient } from '@caruso/frontoffice/testing';
 import { applyMigration, BusinessObjectsImpl, loadModelFile } from '@caruso/objects';
 import { forEachDatabase } from '@caruso/storage/testing';
 import { createToken } from '@caruso/kernel';
-import { SimulatedTelephony } from '@caruso/comms';
+import { ChatChannel, EmailChannel, SimulatedTelephony } from '@caruso/comms';
 import { readAssembly, type Assembly } from '../../../tools/cli/src/assembly/assembly-file.js';
 import { startAssembly, type RunningAssembly } from '../../../tools/cli/src/assembly/assembly-runtime.js';
 import { generateDemoData, loadDemoData, seedLegacyBilling, type DemoLoad } from '../src/index.js';
@@ -41,7 +41,7 @@ describe('examples/utility with its demo load', () => {
       await applyMigration(model, db.storage);
       await loadDemoData(new BusinessObjectsImpl(model, db.storage), data);
 
-      const env = { CARUSO_DB_URL: db.url, PORT: '0', CARUSO_MANAGER_PORT: '0', CARUSO_SMTP_PORT: '0', CARUSO_CHAT_PORT: '0', UTILITY_AGENT_BRAM_PASSWORD: PASSWORD };
+      const env = { CARUSO_DB_URL: db.url, PORT: '0', CARUSO_MANAGER_PORT: '0', CARUSO_SMTP_PORT: '0', CARUSO_CHAT_PORT: '0', UTILITY_AGENT_BRAM_PASSWORD: PASSWORD, UTILITY_SUPERVISOR_PASSWORD: PASSWORD };
       const read = readAssembly(join(root, 'assembly.xml'), env);
       const errors = read.diagnostics.filter((d) => d.severity === 'error');
       if (errors.length) throw new Error(`the assembly file has errors:\n${errors.join('\n')}`);
@@ -122,11 +122,21 @@ describe('examples/utility with its demo load', () => {
       // Calls came through the telephone network into the moves desk's queue (the direct line).
       expect(new Set(of('queue-entered', 'call').map((e) => e.queue_id))).toContain('moves');
       // E-mails went through SMTP into the e-mail channel, chats through the chat channel.
-      expect(of('queue-entered', 'email').length).toBeGreaterThan(0);
-      expect(of('queue-entered', 'chat').length).toBeGreaterThan(0);
+      const mail = of('queue-entered', 'email')[0] as EventRow;
+      const [message] = await r.manager.get(EmailChannel).messages(mail.contact_id);
+      expect(message).toMatchObject({ direction: 'inbound', to: ['klantenservice@stadsenergie.example'] });
+      expect(message?.text).toMatch(/Mijn klantnummer is K1\d{5}/);
+      const chat = of('queue-entered', 'chat')[0] as EventRow;
+      expect(await r.manager.get(ChatChannel).chat(chat.contact_id)).toMatchObject({ queueId: 'general', customerKey: expect.stringMatching(/^K1\d{5}$/) });
       // Simulated agents gave dispositions, so the reports have wrap-up codes.
       const dispositions = of('disposition').filter((e) => e.agent_id?.startsWith('demo-agent-'));
       expect(dispositions.length).toBeGreaterThan(2);
+      // The wallboard counts the simulated agents (each has a user account nobody logs in with).
+      const sanne = new ApiClient(r.frontOfficeUrl as string);
+      expect((await sanne.login('sanne', PASSWORD)).status).toBe(200);
+      const board = (await sanne.get('/api/wallboard')).body as { agentList: Array<{ id: string; state: string }> };
+      expect(board.agentList.map((x) => x.id)).toEqual(expect.arrayContaining(['demo-agent-1', 'demo-agent-2', 'demo-agent-3', 'agent-bram']));
+      expect(board.agentList.filter((x) => x.id.startsWith('demo-agent-')).every((x) => x.state !== 'logged-out')).toBe(true);
       // Every offered call ended up connected, abandoned or still in progress: none was lost.
       const ended = new Set(events.filter((e) => ['completed', 'abandoned', 'exited'].includes(e.kind)).map((e) => e.contact_id));
       expect(ended.size).toBeGreaterThan(2);

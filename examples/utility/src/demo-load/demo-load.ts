@@ -1,4 +1,4 @@
-import { createToken, type HealthStatus, type IDisposable, type ServiceContext, type ServiceDefinition, type ServiceLifecycle } from '@caruso/kernel';
+import { createToken, type HealthStatus, type IDisposable, type ServiceContext, type ServiceDefinition, type ServiceLifecycle, type Token } from '@caruso/kernel';
 import {
   ChatChannel,
   CommunicationServer,
@@ -12,6 +12,8 @@ import {
   type Weekday,
   type WeeklyHours,
 } from '@caruso/comms';
+import { randomBytes } from 'node:crypto';
+import { FrontOffice } from '@caruso/frontoffice';
 import { BusinessObjects } from '@caruso/objects';
 import { UtilityErrors } from '../errors.js';
 import { sendDemoMail } from './demo-mail.js';
@@ -201,6 +203,8 @@ class TelephoneDemoLoad implements DemoLoad, ServiceLifecycle {
   private readonly agentIds: string[] = [];
   private readonly subscriptions: IDisposable[] = [];
   private people: Person[] = [];
+  private writers: Person[] = [];
+  private callers: Person[] = [];
   private stopped = false;
   private ctx: ServiceContext | undefined;
 
@@ -208,8 +212,6 @@ class TelephoneDemoLoad implements DemoLoad, ServiceLifecycle {
     private readonly comms: CommunicationServer,
     private readonly objects: BusinessObjects,
     private readonly telephony: TelephonyAdapter | undefined,
-    private readonly email: EmailChannel | undefined,
-    private readonly chat: ChatChannel | undefined,
     private readonly options: Options,
   ) {
     this.random = seededRandom(options.seed);
@@ -224,8 +226,11 @@ class TelephoneDemoLoad implements DemoLoad, ServiceLifecycle {
       customerNumber: String(r['customerNumber']),
       name: String(r['fullName'] ?? r['lastName'] ?? r['customerNumber']),
     }));
+    this.writers = this.people.filter((p) => p.email);
+    this.callers = this.people.filter((p) => p.phone);
     await this.startAgents();
     this.answerOnDesktop();
+    void this.addUsers().catch((err: unknown) => ctx?.logger.warn({ code: (err as { code?: string }).code }, 'demo agents have no user accounts: the wallboard does not count them'));
     this.schedule('call', this.options.callsPerHour, true);
     this.schedule('email', this.options.emailsPerHour, true);
     this.schedule('chat', this.options.chatsPerHour, true);
@@ -292,6 +297,28 @@ class TelephoneDemoLoad implements DemoLoad, ServiceLifecycle {
   }
 
   /**
+   * The wallboard counts the agents of user accounts: each simulated agent gets one, with a password
+   * nobody knows (they are not meant to log in). An account from an earlier start stays as it is.
+   * The front office may start after the load (it is not a dependency), so this waits for it.
+   */
+  private async addUsers(): Promise<void> {
+    const services = this.ctx?.services;
+    if (!services || this.agentIds.length === 0 || services.find(FrontOffice.id).length === 0) return;
+    const frontOffice = await services.whenAvailable(FrontOffice, { timeoutMs: 30_000 });
+    for (const id of this.agentIds) {
+      if (this.stopped) return;
+      await frontOffice.addUser({ name: id, role: 'agent', agentId: id }, randomBytes(18).toString('base64url')).catch((err: unknown) => {
+        if ((err as { code?: string }).code !== 'CARUSO_FRONTOFFICE_DUPLICATE_USER') throw err;
+      });
+    }
+  }
+
+  /** A channel of the assembly, looked up when needed: channels may start after the load. */
+  private channel<T>(token: Token<T>): T | undefined {
+    return this.ctx?.services.tryGet(token);
+  }
+
+  /**
    * The simulated telephone answers every agent's phone at once, which suits tests; people at the
    * desktop take a call with *Accept* instead. Their phones ring until they accept (or the ring time
    * runs out: ring-no-answer, the call goes back in line), and a call they accepted stops ringing.
@@ -352,7 +379,8 @@ class TelephoneDemoLoad implements DemoLoad, ServiceLifecycle {
 
   private async arrive(channel: 'call' | 'email' | 'chat'): Promise<void> {
     if (this.stopped) return;
-    const person = this.pick(this.people);
+    // E-mails come from customers with an address, calls from customers with a number.
+    const person = this.pick(channel === 'email' ? this.writers : channel === 'call' ? this.callers : this.people) ?? this.pick(this.people);
     try {
       if (channel === 'call') await this.call(person);
       else if (channel === 'email') await this.mail(person);
@@ -386,7 +414,7 @@ class TelephoneDemoLoad implements DemoLoad, ServiceLifecycle {
 
   private async mail(person: Person | undefined): Promise<void> {
     const subject = this.pick(SUBJECTS) as string;
-    const address = this.email?.address();
+    const address = this.channel(EmailChannel)?.address();
     if (address && person?.email) {
       await sendDemoMail(address, {
         from: person.email,
@@ -404,8 +432,9 @@ class TelephoneDemoLoad implements DemoLoad, ServiceLifecycle {
 
   private async openChat(person: Person | undefined): Promise<void> {
     const subject = this.pick(SUBJECTS) as string;
-    if (this.chat) {
-      await this.chat.openChat({ ...(person ? { customerName: person.name.slice(0, 200), customerKey: person.customerNumber } : {}), subject, queueId: this.options.chatQueue });
+    const chat = this.channel(ChatChannel);
+    if (chat) {
+      await chat.openChat({ ...(person ? { customerName: person.name.slice(0, 200), customerKey: person.customerNumber } : {}), subject, queueId: this.options.chatQueue });
       return;
     }
     const data: Record<string, unknown> = { demo: true, subject };
@@ -419,15 +448,14 @@ type Dependencies = {
   comms: { token: typeof CommunicationServer };
   objects: { token: typeof BusinessObjects };
   telephony: { token: typeof TelephonyAdapter; optional: true };
-  email: { token: typeof EmailChannel; optional: true };
-  chat: { token: typeof ChatChannel; optional: true };
 };
 
 /**
  * The factory an assembly loads: `<service token="utility.DemoLoad" module="dist/index.js"
  * export="demoLoadService">` with `<config name="callsPerHour" value="60"/>` … Depends on the
  * communication server and the business objects (the customers the contacts come from), and uses
- * the simulated telephony adapter, the e-mail channel and the chat channel when the assembly has them.
+ * the simulated telephony adapter, the e-mail channel, the chat channel and the front office (a user
+ * account per simulated agent, so the wallboard counts them) when the assembly has them.
  * Throws CARUSO_UTILITY_BAD_CONFIG for an unknown setting or a bad value.
  */
 export function demoLoadService(config: DemoLoadConfig = {}): ServiceDefinition<DemoLoad, Dependencies> {
@@ -471,10 +499,9 @@ export function demoLoadService(config: DemoLoadConfig = {}): ServiceDefinition<
     dependencies: {
       comms: { token: CommunicationServer },
       objects: { token: BusinessObjects },
+      // Started before the communication server, so present when the load is created.
       telephony: { token: TelephonyAdapter, optional: true },
-      email: { token: EmailChannel, optional: true },
-      chat: { token: ChatChannel, optional: true },
     },
-    create: ({ comms, objects, telephony, email, chat }) => new TelephoneDemoLoad(comms, objects, telephony, email, chat, options),
+    create: ({ comms, objects, telephony }) => new TelephoneDemoLoad(comms, objects, telephony, options),
   };
 }
