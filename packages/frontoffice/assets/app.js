@@ -188,6 +188,7 @@ function desktopPage() {
   const wrapPanel = h('section', { id: 'wrapup', class: 'panel', hidden: true, 'aria-labelledby': 'wrap-title' });
   const convPanel = h('section', { id: 'conversation', class: 'panel', hidden: true, 'aria-labelledby': 'conv-title' });
   main.replaceChildren(
+    h('h1', { class: 'visually-hidden', text: t('nav.desktop') }),
     h('div', { class: 'panel bar', role: 'group', 'aria-label': t('desktop.state') }, h('span', { text: `${t('desktop.state')}: ` }), stateEl, ready, h('label', { for: 'pause-reason', class: 'visually-hidden', text: t('desktop.pauseReason') }), reason, pause, h('span', { class: 'muted', text: t('desktop.shortcuts') })),
     h('div', { id: 'offer' }),
     h('div', { class: 'grid' }, contactPanel, h('div', {}, convPanel, wrapPanel, h('div', { id: 'tl' })), scriptPanel),
