@@ -76,7 +76,7 @@ describe('accessibility of the main pages (axe-core in a real Chromium)', () => 
     if (rest.length) process.stdout.write(`accessibility findings below serious:\n${rest.join('\n')}\n`);
   });
 
-  async function check(page: Page, name: string): Promise<void> {
+  async function expectAccessible(page: Page, name: string): Promise<void> {
     const vs = await audit(page);
     found.set(name, vs);
     expect([name, serious(vs)]).toEqual([name, []]);
@@ -109,7 +109,7 @@ describe('accessibility of the main pages (axe-core in a real Chromium)', () => 
     const page = await ctx.newPage();
     await page.goto(`${asm.url}/login`);
     await page.getByLabel('User name').waitFor();
-    await check(page, 'login');
+    await expectAccessible(page, 'login');
     // The user name has the focus; Tab goes to the password, then the button; the skip link comes first.
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('username');
     await page.keyboard.press('Tab');
@@ -131,20 +131,20 @@ describe('accessibility of the main pages (axe-core in a real Chromium)', () => 
     await login(page, 'anna');
     await page.waitForURL('**/desktop');
     await page.locator('#agent-state', { hasText: 'logged-out' }).waitFor();
-    await check(page, 'desktop');
+    await expectAccessible(page, 'desktop');
     await page.keyboard.press('F2');
     await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
     await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: '+3212345678' } });
     await page.locator('#customer-name').waitFor();
     // The offer takes the focus: Enter or F4 accepts it.
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('btn-accept');
-    await check(page, 'desktop with an offer');
+    await expectAccessible(page, 'desktop with an offer');
     await page.keyboard.press('F4');
     await page.locator('#prompt', { hasText: 'What kind of fault' }).waitFor();
-    await check(page, 'desktop with a script');
+    await expectAccessible(page, 'desktop with a script');
     await page.locator('#btn-hangup').click();
     await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
-    await check(page, 'desktop in wrap-up');
+    await expectAccessible(page, 'desktop in wrap-up');
     await page.locator('#btn-wrapup').click();
     await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
 
@@ -152,7 +152,7 @@ describe('accessibility of the main pages (axe-core in a real Chromium)', () => 
     await page.locator('#btn-accept').waitFor();
     await page.keyboard.press('F4');
     await page.locator('#reply-text').waitFor();
-    await check(page, 'desktop with an e-mail');
+    await expectAccessible(page, 'desktop with an e-mail');
     await page.locator('#btn-hangup').click();
     await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
     await page.locator('#btn-wrapup').click();
@@ -168,7 +168,7 @@ describe('accessibility of the main pages (axe-core in a real Chromium)', () => 
       await page.keyboard.press('F4');
       await page.locator('#chat-log li', { hasText: 'Hello' }).waitFor();
       await page.locator('#chat-text:enabled').waitFor();
-      await check(page, 'desktop with a chat');
+      await expectAccessible(page, 'desktop with a chat');
       await page.locator('#btn-hangup').click();
       await customer.next((f) => f.type === 'ended');
     } finally {
@@ -180,13 +180,13 @@ describe('accessibility of the main pages (axe-core in a real Chromium)', () => 
 
     await page.goto(`${asm.url}/lists/customers`);
     await page.locator('table a', { hasText: 'Caller' }).waitFor();
-    await check(page, 'customer list');
+    await expectAccessible(page, 'customer list');
     await page.locator('table a', { hasText: 'Caller' }).click();
     await page.locator('#record-callback').waitFor();
-    await check(page, 'customer page');
+    await expectAccessible(page, 'customer page');
     await page.goto(`${asm.url}/callbacks`);
     await page.locator('h1', { hasText: 'Scheduled callbacks' }).waitFor();
-    await check(page, 'callbacks');
+    await expectAccessible(page, 'callbacks');
     await page.goto(`${asm.url}/api/session`);
     await page.close();
   }, 45_000);
@@ -199,7 +199,7 @@ describe('accessibility of the main pages (axe-core in a real Chromium)', () => 
     await page.waitForURL('**/wallboard');
     await page.locator('#wb-waiting-count').waitFor();
     await page.locator('#wb-sl-value').waitFor();
-    await check(page, 'wallboard');
+    await expectAccessible(page, 'wallboard');
     await sctx.close();
   }, 30_000);
 
@@ -208,7 +208,7 @@ describe('accessibility of the main pages (axe-core in a real Chromium)', () => 
     const page = await pctx.newPage();
     await page.goto(`${asm.url}/self-service/meter`);
     await page.locator('#prompt').waitFor();
-    await check(page, 'self-service');
+    await expectAccessible(page, 'self-service');
     await pctx.close();
   }, 30_000);
 });
