@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { createDialogueEngine, RecordingServices, ScriptStore, StorageSessionStore } from '@caruso/dialogue';
 import { forEachDatabase } from '@caruso/storage/testing';
 import { DAY, HAND_MADE_SESSIONS, HAND_MADE_SESSIONS_AS_OF, insertDialogueSessions } from '@caruso/monitor/testing';
 import { formatReport, ReportCatalogue, runReport, type ReportRequest, type ReportResult } from '@caruso/monitor';
@@ -97,6 +99,65 @@ describe('dialogue-script reports over the persisted sessions (hand-computed val
         expect(() => new ReportCatalogue([{ name: 'x', source: 'sessions', columns: ['started'], filters: { status: ['gone'] } }])).toThrow(/status gone/);
         expect(() => new ReportCatalogue([{ name: 'x', source: 'sessions', columns: ['started'], filters: { agent: ['a1'] } }])).toThrow(/filtered by channel, script, status or queue/);
       });
+    });
+  });
+});
+
+const METER_SCRIPT = `<?xml version="1.0"?>
+<script id="meter" version="3">
+  <question id="account" type="text">
+    <prompt>Your account number?</prompt>
+    <next target="choice"/>
+  </question>
+  <question id="choice" type="choice">
+    <prompt>Read the meter or speak to someone?</prompt>
+    <choice value="read" dtmf="1">Read</choice>
+    <choice value="agent" dtmf="2">Agent</choice>
+    <next cond="choice == 'agent'" target="to-agent"/>
+    <next target="done"/>
+  </question>
+  <handoff id="to-agent" queue="billing"/>
+  <end id="done" outcome="meter-read"/>
+</script>
+`;
+
+describe('dialogue-script reports over sessions run by the real dialogue engine', () => {
+  forEachDatabase((db) => {
+    it('counts what the engine persisted: completed, handed off, abandoned at the question it stopped on', async () => {
+      const sessions = new StorageSessionStore(db.storage);
+      await sessions.migrate();
+      const scripts = new ScriptStore();
+      const published = scripts.publish(join('/scripts', 'meter.xml'), METER_SCRIPT);
+      expect(published.diagnostics.filter((d) => d.severity === 'error').map(String)).toEqual([]);
+      let now = DAY + 9 * 3_600_000;
+      const engine = createDialogueEngine({ scripts, sessions, services: new RecordingServices(), now: () => now });
+      try {
+        // web: account (10 s), read → completed after 25 s
+        await engine.startSession('meter', { channel: 'web', sessionId: 'w1' });
+        now += 10_000;
+        await engine.answer('w1', '1234');
+        now += 15_000;
+        await engine.answer('w1', 'read');
+        // web: account, then the user leaves at the choice (idle)
+        await engine.startSession('meter', { channel: 'web', sessionId: 'w2' });
+        now += 5_000;
+        await engine.answer('w2', '5678');
+        // agent: account, agent → handed off after 20 s
+        await engine.startSession('meter', { channel: 'agent', sessionId: 'a1' });
+        now += 20_000;
+        await engine.answer('a1', '9');
+        await engine.answer('a1', 'agent');
+      } finally {
+        scripts.dispose();
+      }
+      const period = { from: DAY, to: DAY + 86_400_000, asOf: DAY + 86_400_000 };
+      const r = await runReport(db.storage, new ReportCatalogue().get('scripts'), period);
+      expect(r.rows).toEqual([
+        expect.objectContaining({ script: 'meter', version: '3', channel: 'agent', started: 1, completed: 0, handedOff: 1, abandoned: 0, containmentRate: null, avgDurationSeconds: 20 }),
+        expect.objectContaining({ script: 'meter', version: '3', channel: 'web', started: 2, completed: 1, handedOff: 0, abandoned: 1, containmentRate: 0.5, avgDurationSeconds: (25 + 5) / 2 }),
+      ]);
+      expect((await runReport(db.storage, new ReportCatalogue().get('script-abandons'), period)).rows).toEqual([{ script: 'meter', channel: 'web', node: 'choice', abandoned: 1, avgDurationSeconds: 5 }]);
+      expect((await runReport(db.storage, new ReportCatalogue().get('script-handoffs'), period)).rows).toEqual([{ script: 'meter', channel: 'agent', queue: 'billing', handedOff: 1, fallbacks: 0, avgDurationSeconds: 20 }]);
     });
   });
 });
