@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServiceManager } from '@caruso/kernel';
 import { StorageManager, storageService } from '@caruso/storage';
-import { CommunicationServer, commsService } from '@caruso/comms';
+import { CommunicationServer, ContactEventLog, INTERACTIONS_TABLE, commsService, contactEventLogService, type ContactEvent } from '@caruso/comms';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -56,4 +56,104 @@ describe('crash and restart (a real child process killed with SIGKILL mid-traffi
       rmSync(dir, { recursive: true, force: true });
     }
   }, 20_000);
+});
+
+describe('crash and restart under load from the simulated telephone network (LoadGenerator, child killed with SIGKILL)', () => {
+  it('every call the load generator sent and the server acknowledged is ended in the log, back in its queue in order, or closed as lost-on-restart; each ended one has its interaction record', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'caruso-crash-load-'));
+    const url = `sqlite:${join(dir, 'crm.db')}`;
+    try {
+      const child = spawn(process.execPath, [join(here, 'fixtures', 'crash-load-child.mjs'), url], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // Only whole rounds count: the lines up to the last `flushed` marker.
+      const sent: string[] = [];
+      const acked = new Set<string>();
+      let rounds = 0;
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      await new Promise<void>((resolve, reject) => {
+        let buf = '';
+        let round: string[] = [];
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`child made no progress: ${stderr.slice(0, 500)}`));
+        }, 20_000);
+        child.stdout.on('data', (d: Buffer) => {
+          buf += d.toString();
+          const lines = buf.split('\n');
+          buf = lines.pop()!;
+          for (const l of lines) {
+            if (l.startsWith('flushed ')) {
+              rounds++;
+              for (const r of round) {
+                if (r.startsWith('sent ')) sent.push(r.slice(5));
+                else if (r.startsWith('ack ')) acked.add(r.slice(4));
+              }
+              round = [];
+            } else round.push(l);
+          }
+          // Mid-traffic: agents busy, a queue, callers giving up.
+          if (acked.size >= 400 && child.exitCode === null && !child.killed) child.kill('SIGKILL');
+        });
+        child.on('exit', (_code, signal) => {
+          clearTimeout(timer);
+          if (signal === 'SIGKILL') resolve();
+          else reject(new Error(`child exited by itself: ${stderr.slice(0, 500)}`));
+        });
+      });
+      expect(acked.size).toBeGreaterThanOrEqual(400);
+      // The child acknowledges every call of a round once the round is flushed.
+      expect(sent.filter((id) => !acked.has(id))).toEqual([]);
+
+      const services = createServiceManager();
+      services.register(StorageManager, storageService(url));
+      services.register(ContactEventLog, contactEventLogService());
+      const agents = Array.from({ length: 8 }, (_, i) => ({ id: `agent-${i + 1}`, queues: [{ queueId: 'support' }] }));
+      services.register(CommunicationServer, commsService({ queues: [{ id: 'support', maxWaitMs: 24 * 3_600_000 }], agents }));
+      await services.start();
+      try {
+        const comms = services.get(CommunicationServer);
+        const log = services.get(ContactEventLog);
+        const events: ContactEvent[] = [];
+        for (let after = 0; ; ) {
+          const page = await log.read({ afterSeq: after, limit: 5_000 });
+          if (page.length === 0) break;
+          events.push(...page);
+          after = page[page.length - 1]!.seq;
+        }
+        const entered = new Set(events.filter((e) => e.kind === 'queue-entered' && e.channel === 'call').map((e) => e.contactId!));
+        const ended = new Map<string, string>();
+        for (const e of events) {
+          if (e.contactId === undefined) continue;
+          if ((e.kind === 'completed' && e.reason !== 'transferred') || e.kind === 'abandoned' || e.kind === 'exited') ended.set(e.contactId, e.kind === 'completed' ? `completed:${e.reason}` : e.kind);
+        }
+        const waiting = comms.waiting('support');
+        const waitingIds = new Set(waiting.map((c) => c.id));
+        // Nothing acknowledged is lost: each is in the log, and ended or waiting again.
+        expect([...acked].filter((id) => !entered.has(id))).toEqual([]);
+        expect([...acked].filter((id) => !ended.has(id) && !waitingIds.has(id))).toEqual([]);
+        // Nothing appears that the load generator did not send (a call of the round cut by the kill at most).
+        const extra = [...entered].filter((id) => !acked.has(id));
+        expect(extra.length).toBeLessThanOrEqual(20);
+        // Real traffic at the crash: calls handled, abandoned, still talking (closed by the restart) and waiting.
+        const outcomes = [...ended.values()];
+        expect(outcomes.filter((o) => o === 'completed:caller').length).toBeGreaterThan(20);
+        expect(outcomes.filter((o) => o === 'abandoned').length).toBeGreaterThan(5);
+        expect(outcomes.filter((o) => o === 'completed:lost-on-restart').length).toBeGreaterThan(0);
+        expect(waiting.length).toBeGreaterThan(5);
+        // Back in their order: the order they entered.
+        expect(waiting.map((c) => c.enteredAt)).toEqual([...waiting.map((c) => c.enteredAt)].sort((a, b) => a - b));
+        // Every ended call is in the customer history table, those closed by the restart included
+        // (interactions() resolves once the rows of every contact ended so far are written).
+        await comms.interactions({ limit: 1 });
+        const rows = (await services.get(StorageManager).knex(INTERACTIONS_TABLE).select('contact_id', 'outcome')) as Array<{ contact_id: string; outcome: string }>;
+        const recorded = new Set(rows.map((r) => r.contact_id));
+        expect([...ended.keys()].filter((id) => entered.has(id) && !recorded.has(id))).toEqual([]);
+        expect(rows.filter((r) => r.outcome === 'lost-on-restart').length).toBe(outcomes.filter((o) => o === 'completed:lost-on-restart').length);
+      } finally {
+        await services.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 40_000);
 });
