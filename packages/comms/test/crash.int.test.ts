@@ -101,6 +101,8 @@ describe('crash and restart under load from the simulated telephone network (Loa
         });
       });
       expect(acked.size).toBeGreaterThanOrEqual(400);
+      // Hundreds of virtual seconds of traffic before the kill (one round is one second).
+      expect(rounds).toBeGreaterThan(200);
       // The child acknowledges every call of a round once the round is flushed.
       expect(sent.filter((id) => !acked.has(id))).toEqual([]);
 
