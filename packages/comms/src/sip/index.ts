@@ -13,4 +13,4 @@ export { SIP_TELEPHONY_SERVICE_VERSION, sipTelephonyService } from './sip-teleph
 export {
   SipTrunkRegistration, type TrunkRegistrationOptions, type TrunkRegistrationState, type TrunkRegistrationStatus,
 } from './sip-trunk-registration.js';
-export type { RtpStats } from './rtp-session.js';
+export type { RtcpStats, RtpStats } from './rtp-session.js';

@@ -7,7 +7,9 @@ import { decodeG711, encodeG711, transcodeG711, type G711PayloadType } from './g
 /**
  * RTP (RFC 3550) media anchored in Caruso: one UDP socket per call leg, 20 ms G.711 frames sent on
  * one shared media clock, received audio decoded for recording, RFC 4733 telephone-events turned
- * into digits, and a relay between two legs (the B2BUA's media path).
+ * into digits, and a relay between two legs (the B2BUA's media path). RTCP runs on the next port
+ * (RTP port + 1): sender or receiver reports with a report block every few seconds, a BYE at the
+ * end, and the far end's reports read into {@link RtcpStats}.
  */
 
 const FRAME = 160; // samples per 20 ms at 8 kHz
@@ -19,7 +21,34 @@ export interface RtpStats {
   packetsSent: number;
   /** Packets missing by sequence number (RFC 3550 §6.4.1 cumulative lost, never negative). */
   packetsLost: number;
+  /** Interarrival jitter of what we receive (RFC 3550 §6.4.1), ms. */
+  jitterMs: number;
+  /** RTCP of this leg. */
+  readonly rtcp: RtcpStats;
 }
+
+/** RTCP figures of one leg: what we sent and what the far end reported. */
+export interface RtcpStats {
+  /** Compound reports (SR or RR with SDES) sent. */
+  reportsSent: number;
+  /** RTCP packets received (SR, RR, SDES, BYE …). */
+  packetsReceived: number;
+  /** RTCP datagrams that were not valid RTCP (dropped). */
+  malformed: number;
+  /** From the far end's last report block about our stream: fraction lost (0–1), cumulative lost, jitter (ms). */
+  remoteFractionLost?: number;
+  remoteCumulativeLost?: number;
+  remoteJitterMs?: number;
+  /** Round-trip time from the last report block that answered one of our sender reports, ms. */
+  roundTripMs?: number;
+  /** Packets the far end says it sent (its last sender report). */
+  remotePacketsSent?: number;
+  /** The far end said goodbye (RTCP BYE). */
+  byeReceived: boolean;
+}
+
+/** Seconds from 1900 (NTP) to 1970 (Unix). */
+const NTP_OFFSET = 2_208_988_800;
 
 interface Playback {
   readonly samples: Int16Array;
@@ -32,7 +61,7 @@ export class RtpSession extends Disposable {
   private readonly _onDidDtmf = this.register(new Emitter<string>());
   /** A digit from an RFC 4733 telephone-event (once per event). */
   readonly onDidDtmf = this._onDidDtmf.event;
-  readonly stats: RtpStats = { packetsReceived: 0, packetsSent: 0, packetsLost: 0 };
+  readonly stats: RtpStats = { packetsReceived: 0, packetsSent: 0, packetsLost: 0, jitterMs: 0, rtcp: { reportsSent: 0, packetsReceived: 0, malformed: 0, byeReceived: false } };
   /** Where we send: from the far end's SDP, then latched to where its packets come from. */
   remote: { host: string; port: number } | undefined;
   codec: G711PayloadType = 0;
@@ -55,11 +84,33 @@ export class RtpSession extends Disposable {
   private sourceSsrc: number | undefined;
   private lostBefore = 0;
   private receivedBefore = 0;
+  private octetsSent = 0;
+  /** Jitter in timestamp units (1/8000 s) and the last relative transit time. */
+  private jitter = 0;
+  private lastTransit: number | undefined;
+  /** For the fraction lost of the next report block (RFC 3550 A.3). */
+  private expectedPrior = 0;
+  private receivedPrior = 0;
+  private sentAtLastReport = 0;
+  /** Middle 32 bits of the NTP time of the far end's last SR, and when it arrived (media clock ms). */
+  private lastSr: { readonly lsr: number; readonly at: number } | undefined;
+  /** Where RTCP goes: the RTP address's next port, then latched to where the far end's RTCP comes from. */
+  private rtcpRemote: { host: string; port: number } | undefined;
+  private rtcpTimer: NodeJS.Timeout | undefined;
   nextFrameAt = 0;
 
-  constructor(private readonly socket: Socket, readonly port: number, private readonly engine: RtpMediaEngine) {
+  constructor(private readonly socket: Socket, readonly port: number, private readonly engine: RtpMediaEngine, private readonly rtcpSocket?: Socket) {
     super();
     socket.on('message', (buf, rinfo) => this.receive(buf, rinfo.address, rinfo.port));
+    if (rtcpSocket) {
+      rtcpSocket.on('message', (buf, rinfo) => this.receiveRtcp(buf, rinfo.address, rinfo.port));
+      this.scheduleRtcp();
+    }
+  }
+
+  /** The RTCP port (RTP port + 1), when RTCP runs. */
+  get rtcpPort(): number | undefined {
+    return this.rtcpSocket ? this.port + 1 : undefined;
   }
 
   /** Plays samples to the far end; `done(interrupted)` when they ran out or were stopped. */
@@ -145,6 +196,7 @@ export class RtpSession extends Disposable {
     this.seq = (this.seq + 1) & 0xffff;
     if (ts === undefined) this.timestamp = (this.timestamp + samples) >>> 0;
     this.stats.packetsSent++;
+    this.octetsSent += payload.length;
     this.socket.send(packet, this.remote.port, this.remote.host);
   }
 
@@ -171,6 +223,7 @@ export class RtpSession extends Disposable {
     const seq = buf.readUInt16BE(2);
     const ts = buf.readUInt32BE(4);
     this.track(seq, buf.readUInt32BE(8));
+    this.trackJitter(ts);
     const payload = buf.subarray(offset, end);
     if (pt === this.dtmfPayloadType) {
       this.onEvent(payload, ts);
@@ -200,6 +253,9 @@ export class RtpSession extends Disposable {
       this.receivedBefore = this.stats.packetsReceived - 1;
       this.baseSeq = undefined;
       this.cycles = 0;
+      this.expectedPrior = 0;
+      this.receivedPrior = 0;
+      this.lastTransit = undefined;
     }
     if (this.baseSeq === undefined) {
       this.baseSeq = seq;
@@ -213,6 +269,175 @@ export class RtpSession extends Disposable {
     }
     const expected = this.cycles + this.maxSeq - this.baseSeq + 1;
     this.stats.packetsLost = this.lostBefore + Math.max(0, expected - (this.stats.packetsReceived - this.receivedBefore));
+  }
+
+  /** RFC 3550 §6.4.1: J += (|D| − J) / 16 over the relative transit times, in timestamp units. */
+  private trackJitter(ts: number): void {
+    const arrival = Math.round(this.engine.now() * 8);
+    const transit = (arrival - ts) | 0;
+    if (this.lastTransit !== undefined) {
+      const d = Math.abs((transit - this.lastTransit) | 0);
+      // A jump of more than 10 s is a new timeline (a relayed source changed), not jitter.
+      if (d < 80_000) this.jitter += (d - this.jitter) / 16;
+    }
+    this.lastTransit = transit;
+    this.stats.jitterMs = this.jitter / 8;
+  }
+
+  // ---------------------------------------------------------------- RTCP (RFC 3550 §6)
+
+  private scheduleRtcp(): void {
+    const interval = this.engine.rtcpIntervalMs;
+    // Randomized between 0.5 and 1.5 times the interval so that legs do not report in step (§6.3.1).
+    this.rtcpTimer = setTimeout(() => {
+      this.sendReport(false);
+      this.scheduleRtcp();
+    }, interval * (0.5 + Math.random()));
+    this.rtcpTimer.unref();
+  }
+
+  private rtcpDestination(): { host: string; port: number } | undefined {
+    if (this.rtcpRemote) return this.rtcpRemote;
+    return this.remote ? { host: this.remote.host, port: this.remote.port + 1 } : undefined;
+  }
+
+  /** Sends a compound RTCP packet: SR (when we sent media since the last report) or RR, SDES CNAME, and BYE at the end. */
+  sendReport(bye: boolean, sent?: () => void): boolean {
+    const to = this.rtcpDestination();
+    if (!this.rtcpSocket || !to) return false;
+    const blocks = this.sourceSsrc !== undefined && this.baseSeq !== undefined ? [this.reportBlock()] : [];
+    const sender = this.stats.packetsSent > this.sentAtLastReport;
+    this.sentAtLastReport = this.stats.packetsSent;
+    const parts: Buffer[] = [];
+    if (sender) {
+      const sr = Buffer.alloc(28 + 24 * blocks.length);
+      sr[0] = 0x80 | blocks.length;
+      sr[1] = 200;
+      sr.writeUInt16BE(sr.length / 4 - 1, 2);
+      sr.writeUInt32BE(this.ssrc, 4);
+      const [sec, frac] = ntpNow();
+      sr.writeUInt32BE(sec, 8);
+      sr.writeUInt32BE(frac, 12);
+      sr.writeUInt32BE(this.timestamp, 16);
+      sr.writeUInt32BE(this.stats.packetsSent >>> 0, 20);
+      sr.writeUInt32BE(this.octetsSent >>> 0, 24);
+      blocks.forEach((b, i) => b.copy(sr, 28 + 24 * i));
+      parts.push(sr);
+    } else {
+      const rr = Buffer.alloc(8 + 24 * blocks.length);
+      rr[0] = 0x80 | blocks.length;
+      rr[1] = 201;
+      rr.writeUInt16BE(rr.length / 4 - 1, 2);
+      rr.writeUInt32BE(this.ssrc, 4);
+      blocks.forEach((b, i) => b.copy(rr, 8 + 24 * i));
+      parts.push(rr);
+    }
+    const cname = Buffer.from(`caruso-${this.ssrc.toString(16)}@${this.engine.host}`, 'latin1').subarray(0, 255);
+    const sdesLength = Math.ceil((4 + 2 + cname.length + 1) / 4) * 4;
+    const sdes = Buffer.alloc(4 + sdesLength);
+    sdes[0] = 0x81;
+    sdes[1] = 202;
+    sdes.writeUInt16BE(sdes.length / 4 - 1, 2);
+    sdes.writeUInt32BE(this.ssrc, 4);
+    sdes[8] = 1; // CNAME
+    sdes[9] = cname.length;
+    cname.copy(sdes, 10);
+    parts.push(sdes);
+    if (bye) {
+      const b = Buffer.alloc(8);
+      b[0] = 0x81;
+      b[1] = 203;
+      b.writeUInt16BE(1, 2);
+      b.writeUInt32BE(this.ssrc, 4);
+      parts.push(b);
+    }
+    this.stats.rtcp.reportsSent++;
+    try {
+      this.rtcpSocket.send(Buffer.concat(parts), to.port, to.host, () => sent?.());
+      return true;
+    } catch {
+      // the socket is closing
+      return false;
+    }
+  }
+
+  /** The report block about the source we receive (RFC 3550 §6.4.1, A.3). */
+  private reportBlock(): Buffer {
+    const block = Buffer.alloc(24);
+    const expected = this.cycles + this.maxSeq - (this.baseSeq ?? 0) + 1;
+    const received = this.stats.packetsReceived - this.receivedBefore;
+    const expectedInterval = expected - this.expectedPrior;
+    const lostInterval = expectedInterval - (received - this.receivedPrior);
+    this.expectedPrior = expected;
+    this.receivedPrior = received;
+    const fraction = expectedInterval <= 0 || lostInterval <= 0 ? 0 : Math.min(255, Math.floor((lostInterval * 256) / expectedInterval));
+    const lost = Math.min(0x7fffff, Math.max(0, this.stats.packetsLost - this.lostBefore));
+    block.writeUInt32BE(this.sourceSsrc ?? 0, 0);
+    block.writeUInt32BE(((fraction << 24) | lost) >>> 0, 4);
+    block.writeUInt32BE((this.cycles + this.maxSeq) >>> 0, 8);
+    block.writeUInt32BE(Math.round(this.jitter) >>> 0, 12);
+    if (this.lastSr) {
+      block.writeUInt32BE(this.lastSr.lsr, 16);
+      block.writeUInt32BE(Math.round(((this.engine.now() - this.lastSr.at) / 1000) * 65536) >>> 0, 20);
+    }
+    return block;
+  }
+
+  private receiveRtcp(buf: Buffer, host: string, port: number): void {
+    if (!this.parseRtcp(buf)) {
+      this.stats.rtcp.malformed++;
+      return;
+    }
+    // Symmetric RTCP: answer where the far end's reports come from (NAT).
+    if (!this.rtcpRemote && (!this.remote || host === this.remote.host)) this.rtcpRemote = { host, port };
+  }
+
+  /** Reads a compound RTCP packet; false when it is not valid RTCP (RFC 3550 §6.1, A.2). */
+  private parseRtcp(buf: Buffer): boolean {
+    if (buf.length < 8 || buf[0]! >> 6 !== 2 || (buf[1]! !== 200 && buf[1]! !== 201)) return false;
+    for (let at = 0; at < buf.length;) {
+      if (buf.length - at < 4 || buf[at]! >> 6 !== 2) return false;
+      const count = buf[at]! & 0x1f;
+      const pt = buf[at + 1]!;
+      const length = (buf.readUInt16BE(at + 2) + 1) * 4;
+      if (at + length > buf.length) return false;
+      const packet = buf.subarray(at, at + length);
+      this.stats.rtcp.packetsReceived++;
+      if (pt === 200 && packet.length >= 28) {
+        const sec = packet.readUInt32BE(8);
+        const frac = packet.readUInt32BE(12);
+        this.lastSr = { lsr: (((sec & 0xffff) << 16) | (frac >>> 16)) >>> 0, at: this.engine.now() };
+        this.stats.rtcp.remotePacketsSent = packet.readUInt32BE(20);
+        this.readBlocks(packet, 28, count);
+      } else if (pt === 201 && packet.length >= 8) {
+        this.readBlocks(packet, 8, count);
+      } else if (pt === 203) {
+        this.stats.rtcp.byeReceived = true;
+      }
+      at += length;
+    }
+    return true;
+  }
+
+  private readBlocks(packet: Buffer, offset: number, count: number): void {
+    for (let i = 0; i < count && offset + 24 * (i + 1) <= packet.length; i++) {
+      const b = offset + 24 * i;
+      if (packet.readUInt32BE(b) !== this.ssrc) continue;
+      const word = packet.readUInt32BE(b + 4);
+      const rtcp = this.stats.rtcp;
+      rtcp.remoteFractionLost = (word >>> 24) / 256;
+      const lost = word & 0xffffff;
+      rtcp.remoteCumulativeLost = lost & 0x800000 ? lost - 0x1000000 : lost;
+      rtcp.remoteJitterMs = packet.readUInt32BE(b + 12) / 8;
+      const lsr = packet.readUInt32BE(b + 16);
+      const dlsr = packet.readUInt32BE(b + 20);
+      if (lsr !== 0) {
+        const [sec, frac] = ntpNow();
+        const now = (((sec & 0xffff) << 16) | (frac >>> 16)) >>> 0;
+        const rtt = ((now - lsr - dlsr) >>> 0) / 65.536;
+        if (rtt < 60_000) rtcp.roundTripMs = rtt;
+      }
+    }
   }
 
   private onEvent(payload: Buffer, ts: number): void {
@@ -233,13 +458,29 @@ export class RtpSession extends Disposable {
     this.stopPlayback(true);
     this.relay = undefined;
     this.engine.release(this);
-    try {
-      this.socket.close();
-    } catch {
-      // already closed
-    }
+    if (this.rtcpTimer) clearTimeout(this.rtcpTimer);
+    this.rtcpTimer = undefined;
+    const close = (s: Socket | undefined): void => {
+      try {
+        s?.close();
+      } catch {
+        // already closed
+      }
+    };
+    close(this.socket);
+    // The last report says goodbye (RFC 3550 §6.6); its socket closes once it has left.
+    const rtcp = this.rtcpSocket;
+    if (!this.sendReport(true, () => close(rtcp))) close(rtcp);
     super.dispose();
   }
+}
+
+/** The time now as NTP seconds and fraction (RFC 3550 §4). */
+function ntpNow(): [number, number] {
+  const ms = Date.now();
+  const sec = Math.floor(ms / 1000) + NTP_OFFSET;
+  const frac = Math.floor(((ms % 1000) / 1000) * 0x1_0000_0000);
+  return [sec >>> 0, frac >>> 0];
 }
 
 /** Options of an {@link RtpMediaEngine}. */
@@ -249,6 +490,10 @@ export interface RtpMediaEngineOptions {
   /** Port range (even ports are used), default 20000–29998. */
   readonly minPort?: number;
   readonly maxPort?: number;
+  /** Average gap between RTCP reports, ms (default 5000, RFC 3550's minimum; tests shorten it). */
+  readonly rtcpIntervalMs?: number;
+  /** Run RTCP on RTP port + 1 (default true). */
+  readonly rtcp?: boolean;
   readonly logger?: Logger;
 }
 
@@ -272,6 +517,16 @@ export class RtpMediaEngine extends Disposable {
     this.logger = options.logger ?? silentLogger();
   }
 
+  /** The address RTP binds to (also written into the RTCP CNAME). */
+  get host(): string {
+    return this.options.host;
+  }
+
+  /** Average gap between RTCP reports, ms. */
+  get rtcpIntervalMs(): number {
+    return this.options.rtcpIntervalMs ?? 5000;
+  }
+
   /** Milliseconds on the media clock. */
   now(): number {
     return performance.now() - this.origin;
@@ -284,22 +539,40 @@ export class RtpMediaEngine extends Disposable {
       const port = this.next;
       this.next = this.next + 2 > this.max ? this.min : this.next + 2;
       if (this.ports.has(port)) continue;
-      const socket = createSocket('udp4');
-      const ok = await new Promise<boolean>((resolve) => {
-        socket.once('error', () => resolve(false));
-        socket.bind(port, this.options.host, () => resolve(true));
-      });
-      if (!ok) {
-        socket.close();
-        continue;
+      const socket = await this.bind(port);
+      if (!socket) continue;
+      let rtcp: Socket | undefined;
+      if (this.options.rtcp ?? true) {
+        rtcp = await this.bind(port + 1);
+        if (!rtcp) {
+          socket.close();
+          continue;
+        }
       }
-      socket.on('error', (err) => this.logger.debug({ err }, 'RTP socket error'));
       this.ports.add(port);
-      const session = new RtpSession(socket, port, this);
+      const session = new RtpSession(socket, port, this, rtcp);
       this.sessions.add(session);
       return session;
     }
     throw CommsErrors.CARUSO_COMMS_SIP_NO_MEDIA_PORT({ min: this.min, max: this.max });
+  }
+
+  private async bind(port: number): Promise<Socket | undefined> {
+    const socket = createSocket('udp4');
+    const ok = await new Promise<boolean>((resolve) => {
+      socket.once('error', () => resolve(false));
+      socket.bind(port, this.options.host, () => resolve(true));
+    });
+    if (!ok) {
+      try {
+        socket.close();
+      } catch {
+        // never bound
+      }
+      return undefined;
+    }
+    socket.on('error', (err) => this.logger.debug({ err }, 'RTP socket error'));
+    return socket;
   }
 
   /** Puts a session on the media clock until it has nothing left to play. */

@@ -54,8 +54,10 @@ export interface SipTelephonyOptions {
   readonly advertisedHost?: string;
   /** UDP and TCP port (default: `SIP_PORT` or 5060; 0 picks a free port). */
   readonly port?: number;
-  /** RTP port range (default 20000–29998). */
+  /** RTP port range (default 20000–29998); RTCP uses the port after each RTP port. */
   readonly rtpPorts?: { readonly min: number; readonly max: number };
+  /** Average gap between RTCP reports per leg, ms (default 5000). */
+  readonly rtcpIntervalMs?: number;
   /** Realm of the registrar's challenges (default `caruso`). */
   readonly realm?: string;
   /** Agents' phones allowed to register (default: `CARUSO_SIP_USERS`, `user:password,user2:password2`). */
@@ -192,7 +194,10 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       host: this.host, port, advertisedHost: this.advertised, logger: this.logger,
       ...(options.limits ? { limits: options.limits } : {}), ...(options.t1Ms ? { t1Ms: options.t1Ms } : {}),
     }));
-    this.media = this.register(new RtpMediaEngine({ host: this.host, minPort: rtp.min, maxPort: rtp.max, logger: this.logger }));
+    this.media = this.register(new RtpMediaEngine({
+      host: this.host, minPort: rtp.min, maxPort: rtp.max, logger: this.logger,
+      ...(options.rtcpIntervalMs === undefined ? {} : { rtcpIntervalMs: options.rtcpIntervalMs }),
+    }));
     this.register(this.stack.onDidRequest((r) => this.onRequest(r)));
     this.register(this.stack.onDidStrayResponse((res) => this.onStrayResponse(res)));
   }
