@@ -366,15 +366,15 @@ describe('remote endpoint hardening', () => {
 
     it('arms a lease only once the service is ready (a registration waiting for the manager to start is not expired)', async () => {
       const idle = createServiceManager(); // not started yet: remote registrations wait
-      const ep = await RemoteEndpoint.listen(idle, { port: 0, accessList: access, leaseTtlMs: 100 });
+      const ep = await RemoteEndpoint.listen(idle, { port: 0, accessList: access, leaseTtlMs: 300 });
       const remote = await connectServiceManager(ep.url, { accessToken: WRAPPER, callDeadlineMs: 3000 });
       try {
-        const registered = remote.register(Customers, { version: '1.0.0', leaseTtlMs: 100, implementation: impl });
-        await new Promise((r) => setTimeout(r, 400)); // four times the lease, before the service could be ready
+        const registered = remote.register(Customers, { version: '1.0.0', leaseTtlMs: 300, implementation: impl });
+        await new Promise((r) => setTimeout(r, 700)); // more than twice the lease, before the service could be ready
         await idle.start();
         const r = await registered;
         expect(idle.find('legacy.Customers')).toEqual([expect.objectContaining({ id: r.id, state: 'active' })]);
-        await new Promise((res) => setTimeout(res, 250)); // renewed from now on
+        await new Promise((res) => setTimeout(res, 700)); // renewed from now on (every 100 ms)
         expect(idle.tryGet(Customers)).toBeDefined();
       } finally {
         await remote.close();
@@ -409,8 +409,8 @@ describe('remote endpoint hardening', () => {
       expect((await c.request('renew', { id: 'legacy.Customers@9.9.9#99' }))['error']).toMatchObject({ data: { code: 'CARUSO_KERNEL_RPC_INVALID_PARAMS' } });
       await expect(reg.unregister()).rejects.toMatchObject({ code: 'CARUSO_KERNEL_LEASE_EXPIRED', message: expect.stringContaining(reg.id) });
       // A fresh registration of the same connection keeps working.
-      const again = await wrapper.register(Customers, { version: '1.0.0', leaseTtlMs: 100, implementation: impl });
-      await new Promise((r) => setTimeout(r, 300));
+      const again = await wrapper.register(Customers, { version: '1.0.0', leaseTtlMs: 300, implementation: impl });
+      await new Promise((r) => setTimeout(r, 700));
       expect(sm.find('legacy.Customers')).toEqual([expect.objectContaining({ id: again.id, state: 'active' })]);
       await again.unregister();
     });

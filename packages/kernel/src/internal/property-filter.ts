@@ -1,5 +1,6 @@
 import { KernelErrors } from '../errors.js';
 import type { PropertyValue, ServiceFilter, ServiceProperties } from '../service-manager.js';
+import { globFromParts, globMatch, type Glob } from './glob.js';
 
 /** A compiled property filter. */
 export type PropertyPredicate = (properties: ServiceProperties) => boolean;
@@ -9,7 +10,7 @@ type Node =
   | { kind: 'and' | 'or'; items: Node[] }
   | { kind: 'not'; item: Node }
   | { kind: 'present'; key: string }
-  | { kind: 'cmp'; key: string; op: Op; value: string; wildcard: RegExp | undefined };
+  | { kind: 'cmp'; key: string; op: Op; value: string; wildcard: Glob | undefined };
 
 const MATCH_ALL: PropertyPredicate = () => true;
 
@@ -116,20 +117,22 @@ class FilterParser {
       this.pos++;
     }
     if (op === '=' && value === '*' && hasWildcard) return { kind: 'present', key };
-    let wildcard: RegExp | undefined;
+    let wildcard: Glob | undefined;
     if (hasWildcard) {
       if (op !== '=' && op !== '~=') this.fail('wildcards work only with = and ~=');
-      const esc = parts.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-      wildcard = new RegExp(`^${esc.join('.*')}$`, op === '~=' ? 'is' : 's');
+      wildcard = globFromParts(parts, op === '~=');
     }
     return { kind: 'cmp', key, op, value: hasWildcard ? parts.join('*') : value, wildcard };
   }
 }
 
-function compareOne(actual: string | number | boolean, op: Op, value: string, wildcard: RegExp | undefined): boolean {
-  if (wildcard) return wildcard.test(String(actual));
+function compareOne(actual: unknown, op: Op, value: string, wildcard: Glob | undefined): boolean {
+  // Properties are validated scalars; anything else (a value that slipped through) matches nothing.
+  if (typeof actual !== 'string' && typeof actual !== 'number' && typeof actual !== 'boolean') return false;
+  if (wildcard) return globMatch(wildcard, String(actual));
   if (typeof actual === 'number') {
-    const v = Number(value);
+    // Number('') and Number(' ') are 0: a blank value is not a number.
+    const v = value.trim() === '' ? Number.NaN : Number(value);
     if (Number.isNaN(v)) return false;
     switch (op) {
       case '=':
@@ -164,6 +167,11 @@ function compareOne(actual: string | number | boolean, op: Op, value: string, wi
   }
 }
 
+/** A property of the registration itself, never one inherited from Object.prototype (`constructor`, `toString` …). */
+function own(props: ServiceProperties, key: string): PropertyValue | undefined {
+  return Object.hasOwn(props, key) ? props[key] : undefined;
+}
+
 function evaluate(node: Node, props: ServiceProperties): boolean {
   switch (node.kind) {
     case 'and':
@@ -173,12 +181,12 @@ function evaluate(node: Node, props: ServiceProperties): boolean {
     case 'not':
       return !evaluate(node.item, props);
     case 'present':
-      return props[node.key] !== undefined;
+      return own(props, node.key) !== undefined;
     case 'cmp': {
-      const actual: PropertyValue | undefined = props[node.key];
+      const actual = own(props, node.key);
       if (actual === undefined) return false;
-      if (Array.isArray(actual)) return actual.some((a: string | number | boolean) => compareOne(a, node.op, node.value, node.wildcard));
-      return compareOne(actual as string | number | boolean, node.op, node.value, node.wildcard);
+      if (Array.isArray(actual)) return actual.some((a: unknown) => compareOne(a, node.op, node.value, node.wildcard));
+      return compareOne(actual, node.op, node.value, node.wildcard);
     }
   }
 }
@@ -208,7 +216,7 @@ export function compileFilter(filter: ServiceFilter | undefined): PropertyPredic
     }
     predicate = (props) =>
       entries.every(([k, v]) => {
-        const actual = props[k];
+        const actual = own(props, k);
         return Array.isArray(actual) ? actual.includes(v) : actual === v;
       });
   }

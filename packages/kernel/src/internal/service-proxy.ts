@@ -33,9 +33,21 @@ export class Binding {
   /** Adds forwarding members for everything `instance` offers that the proxy does not have yet. */
   adopt(instance: object): void {
     for (let o: object | null = instance; o && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
-      for (const name of Object.getOwnPropertyNames(o)) {
+      let names: string[];
+      try {
+        names = Object.getOwnPropertyNames(o);
+      } catch {
+        // A foreign proxy object may refuse to list its members: it keeps the members known so far.
+        return;
+      }
+      for (const name of names) {
         if (HIDDEN.has(name) || this.known.has(name)) continue;
-        const desc = Object.getOwnPropertyDescriptor(o, name);
+        let desc: PropertyDescriptor | undefined;
+        try {
+          desc = Object.getOwnPropertyDescriptor(o, name);
+        } catch {
+          continue;
+        }
         if (!desc) continue;
         this.known.add(name);
         if (typeof desc.value === 'function') {

@@ -522,9 +522,16 @@ export class ServiceRegistry implements ServiceManager {
 
   /** Moves every proxy of `tokenId` to its best match now. */
   private reselect(tokenId: string): void {
+    // Every binding is moved even if one of them fails: a half-switched registry would send some
+    // proxies to a retired version.
     for (const b of this.bindingsByToken.get(tokenId) ?? []) {
-      const best = this.selectBest(tokenId, b.range, b.predicate);
-      if (best !== b.current) b.point(best);
+      try {
+        const best = this.selectBest(tokenId, b.range, b.predicate);
+        if (best !== b.current) b.point(best);
+      } catch (err) {
+        b.current = undefined;
+        this.logger.error({ svc: tokenId, filter: b.filterText, err: err instanceof Error ? err.message : String(err) }, 'could not move a proxy; it has no service until the next change');
+      }
     }
   }
 

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { compileGlob, globMatch, type Glob } from '../internal/glob.js';
 
 /** What a remote principal may do, each a list of token-id patterns (`*` matches any run of characters). */
 export interface AccessGrant {
@@ -20,16 +21,15 @@ export type AccessAction = 'lookup' | 'call' | 'register';
 interface CompiledGrant {
   readonly principal: string;
   readonly hash: Buffer;
-  readonly rules: Record<AccessAction, RegExp[]>;
+  readonly rules: Record<AccessAction, Glob[]>;
 }
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
-function compile(pattern: string): RegExp {
-  const esc = pattern.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`^${esc.join('.*')}$`);
+function compile(pattern: string): Glob {
+  return compileGlob(pattern);
 }
 
 /**
@@ -67,7 +67,7 @@ export class AccessList {
   /** True when `principal` may do `action` on `tokenId`. */
   allows(principal: string, action: AccessAction, tokenId: string): boolean {
     const g = this.grants.find((x) => x.principal === principal);
-    return g !== undefined && g.rules[action].some((re) => re.test(tokenId));
+    return g !== undefined && g.rules[action].some((glob) => globMatch(glob, tokenId));
   }
 
   /**
