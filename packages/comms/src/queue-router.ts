@@ -476,7 +476,8 @@ export class QueueRouter extends Disposable {
       this.emit({ kind: 'agent-queues-changed', at: this.clock.now(), agentId, data: { queues: members.map((m) => ({ queueId: m.queue.id, level: m.level })) } });
     }
     if (a.available) this.pendingAgents.push(a);
-    for (const q of left) {
+    // The "empty" exit, when this agent was the last one staffing a queue left.
+    for (const q of a.loggedIn ? left : []) {
       if (q.staffed > 0 || !q.whenEmpty) continue;
       for (const c of [...q.waiting]) this.applyQueueAction(c, 'empty', q.whenEmpty);
     }
