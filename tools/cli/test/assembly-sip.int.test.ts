@@ -203,6 +203,10 @@ if (requireOrSkip('SIPp, baresip, sox, espeak-ng and xmllint', tools)) {
       // Audio flows both ways through Caruso between the caller and the phone.
       await until(() => (sip.mediaStats(connected.contactId!).agent?.packetsReceived ?? 0) > 25 && (sip.mediaStats(connected.contactId!).caller?.packetsReceived ?? 0) > 25, 5000,
         () => `media both ways ${JSON.stringify(sip.mediaStats(connected.contactId!))}`);
+      // RTCP with a real phone: baresip's reports (every 5 s) reach the agent leg, with a block about our stream.
+      await until(() => sip.mediaStats(connected.contactId!).agent?.rtcp.remoteFractionLost !== undefined, 12_000,
+        () => `RTCP from the phone ${JSON.stringify(sip.mediaStats(connected.contactId!).agent)}`);
+      expect(sip.mediaStats(connected.contactId!).agent?.rtcp).toMatchObject({ malformed: 0, remoteCumulativeLost: 0 });
 
       // The agent hangs up on the phone: the caller gets a BYE, the contact is completed.
       await new Promise<void>((resolve) => {

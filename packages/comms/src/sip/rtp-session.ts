@@ -392,9 +392,13 @@ export class RtpSession extends Disposable {
     if (!this.rtcpRemote && (!this.remote || host === this.remote.host)) this.rtcpRemote = { host, port };
   }
 
-  /** Reads a compound RTCP packet; false when it is not valid RTCP (RFC 3550 §6.1, A.2). */
+  /**
+   * Reads a compound RTCP packet; false when it is not valid RTCP (RFC 3550 §6.1, A.2). Packets that
+   * do not start with SR or RR are accepted too: reduced-size RTCP (RFC 5506) and the stand-alone APP
+   * keep-alives some phones send (baresip: APP "PING").
+   */
   private parseRtcp(buf: Buffer): boolean {
-    if (buf.length < 8 || buf[0]! >> 6 !== 2 || (buf[1]! !== 200 && buf[1]! !== 201)) return false;
+    if (buf.length < 8 || buf[0]! >> 6 !== 2 || buf[1]! < 200 || buf[1]! > 207) return false;
     for (let at = 0; at < buf.length;) {
       if (buf.length - at < 4 || buf[at]! >> 6 !== 2) return false;
       const count = buf[at]! & 0x1f;
