@@ -29,22 +29,25 @@ if (requireOrSkip('SIPp', has('sipp'))) {
       rmSync(dir, { recursive: true, force: true });
     });
 
-    async function adapter(trunkPort: number, register: boolean, password = 'trunk-secret'): Promise<SipTelephonyAdapter> {
+    async function adapter(trunkPort: number, register: boolean, transport: 'udp' | 'tcp' = 'udp'): Promise<SipTelephonyAdapter> {
       const sip = new SipTelephonyAdapter({
         host: LOOPBACK, port: await freePort(), rtpPorts: rtpRange(), promptDir, recordingDir: dir, users: [], registerRetryMs: 300,
-        trunks: [{ id: 'provider', host: LOOPBACK, port: trunkPort, username: '31201234567', password, register }],
+        trunks: [{ id: 'provider', host: LOOPBACK, port: trunkPort, username: '31201234567', password: 'trunk-secret', register, transport }],
       });
       adapters.push(sip);
       return sip;
     }
 
-    it('registers with digest auth after a failed attempt, refreshes before the binding runs out, and removes it on stop', async () => {
+    for (const transport of ['udp', 'tcp'] as const) {
+    it(`registers over ${transport.toUpperCase()} with digest auth after a failed attempt, refreshes before the binding runs out, and removes it on stop`, async () => {
       const trunkPort = await freePort();
       const registrar = sipp({
-        scenario: 'trunk-registrar.xml', dir, port: trunkPort, mediaPort: await freePort(), args: ['-m', '1'],
+        scenario: 'trunk-registrar.xml', dir, port: trunkPort, mediaPort: await freePort(), args: ['-m', '1', '-t', transport === 'tcp' ? 't1' : 'u1'],
         placeholders: { USER: '31201234567', PASSWORD: 'trunk-secret' },
       });
-      const sip = await adapter(trunkPort, true);
+      // SIPp needs a moment before its TCP socket listens.
+      if (transport === 'tcp') await new Promise((r) => setTimeout(r, 300));
+      const sip = await adapter(trunkPort, true, transport);
       const seen: Array<TrunkRegistrationStatus & { at: number }> = [];
       sip.onDidChangeTrunkRegistration((s) => seen.push({ ...s, at: Date.now() }));
       await sip.start();
@@ -68,6 +71,7 @@ if (requireOrSkip('SIPp', has('sipp'))) {
       const r = await registrar.done;
       expect({ code: r.code, output: r.code === 0 ? '' : r.output }).toEqual({ code: 0, output: '' });
     });
+    }
 
     it('keeps retrying a registration the trunk does not answer, with growing gaps', async () => {
       // Nothing listens on this port: every REGISTER times out (408) and is tried again later.
