@@ -181,7 +181,28 @@ function desktopPage() {
   const d = appDef.desktop;
   const stateEl = h('span', { id: 'agent-state', class: 'state', text: '…' });
   const reason = h('select', { id: 'pause-reason' }, d.pauseReasons.map((r) => h('option', { value: r.code, text: r.label })));
-  const ready = h('button', { type: 'button', id: 'btn-ready', text: t('desktop.ready'), onclick: () => act('POST', '/api/agent/ready', {}) });
+  // The queues the agent serves: chosen among those allowed, sent with Ready at log-in or applied later.
+  const queueBox = h('fieldset', { id: 'queues', class: 'panel queues', hidden: true });
+  const chosenQueues = () => [...queueBox.querySelectorAll('input[name="queue"]:checked')].map((x) => x.value);
+  function renderQueues(q) {
+    if (!q || q.allowed.length === 0) return;
+    queueBox.hidden = false;
+    queueBox.replaceChildren(h('legend', { text: t('desktop.queues') }),
+      ...q.allowed.map((id) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'queue', value: id, checked: q.selected.some((x) => x.queue === id) }), ` ${id}`)),
+      h('button', { type: 'button', id: 'btn-queues', class: 'secondary', text: t('desktop.applyQueues'), onclick: async () => {
+        const r = await act('POST', '/api/agent/queues', { queues: chosenQueues() });
+        if (r) {
+          renderQueues(r.queues);
+          announce(`${t('desktop.queuesApplied')} ${r.queues.selected.map((x) => x.queue).join(', ')}`);
+        }
+      } }));
+  }
+  let stateNow = '';
+  const ready = h('button', { type: 'button', id: 'btn-ready', text: t('desktop.ready'), onclick: async () => {
+    const queues = chosenQueues();
+    const r = await act('POST', '/api/agent/ready', stateNow === 'logged-out' && queues.length ? { queues } : {});
+    if (r) renderQueues(r.queues);
+  } });
   const pause = h('button', { type: 'button', id: 'btn-pause', class: 'secondary', text: t('desktop.pause'), onclick: () => act('POST', '/api/agent/pause', { reason: reason.value }) });
   const contactPanel = h('section', { id: 'contact', class: 'panel', 'aria-labelledby': 'contact-title' }, h('h2', { id: 'contact-title', text: t('desktop.customer') }), h('p', { class: 'muted', text: t('desktop.waiting') }));
   const scriptPanel = h('aside', { id: 'script', class: 'panel', 'aria-labelledby': 'script-title' }, h('h2', { id: 'script-title', text: t('desktop.script') }));
@@ -190,6 +211,7 @@ function desktopPage() {
   main.replaceChildren(
     h('h1', { class: 'visually-hidden', text: t('nav.desktop') }),
     h('div', { class: 'panel bar', role: 'group', 'aria-label': t('desktop.state') }, h('span', { text: `${t('desktop.state')}: ` }), stateEl, ready, h('label', { for: 'pause-reason', class: 'visually-hidden', text: t('desktop.pauseReason') }), reason, pause, h('span', { class: 'muted', text: t('desktop.shortcuts') })),
+    queueBox,
     h('div', { id: 'offer' }),
     h('div', { class: 'grid' }, contactPanel, h('div', {}, convPanel, wrapPanel, h('div', { id: 'tl' })), scriptPanel),
   );
@@ -199,6 +221,7 @@ function desktopPage() {
   let session = null;
 
   function setState(s, why) {
+    stateNow = s;
     stateEl.textContent = why ? `${s} (${why})` : s;
     stateEl.className = `state ${s}`;
   }
@@ -430,7 +453,10 @@ function desktopPage() {
       fail(e);
     }
   }
-  void api('GET', '/api/agent').then((r) => { if (r.channels?.chat) openChatSocket(); }, () => undefined);
+  void api('GET', '/api/agent').then((r) => {
+    renderQueues(r.queues);
+    if (r.channels?.chat) openChatSocket();
+  }, () => undefined);
 
   document.addEventListener('keydown', (ev) => {
     if (ev.key === 'F2') { ev.preventDefault(); ready.click(); }

@@ -3,7 +3,7 @@
  * their screen pop, wrap-up, dialogue-script sessions (agents and visitors), and the live figures.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { CommunicationServer, ContactSnapshot } from '@caruso/comms';
+import type { AgentQueueChoice, CommunicationServer, ContactSnapshot } from '@caruso/comms';
 import type { DialogueEngine, SessionView, Variables } from '@caruso/dialogue';
 import type { BusinessObjects, ObjectRecord } from '@caruso/objects';
 import type { Logger } from '@caruso/kernel';
@@ -108,17 +108,52 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
   // ---- agent state --------------------------------------------------------------------------
   const agentState = (agentId: string): Record<string, unknown> => {
     const comms = deps.comms();
-    return { agent: comms.agent(agentId), offers: comms.pendingOffers(agentId), pauseReasons: app.desktop.pauseReasons, wrapUpCodes: app.desktop.wrapUpCodes, channels: deps.channels?.() ?? { chat: false, email: false } };
+    const q = comms.agentQueues(agentId);
+    return {
+      agent: comms.agent(agentId),
+      offers: comms.pendingOffers(agentId),
+      pauseReasons: app.desktop.pauseReasons,
+      wrapUpCodes: app.desktop.wrapUpCodes,
+      channels: deps.channels?.() ?? { chat: false, email: false },
+      queues: { selected: q.selected, allowed: q.allowed },
+    };
   };
+  /** The queues an agent chose: 1 to 50 different queue ids among those the agent may serve (400 otherwise). */
+  const chosenQueues = (agentId: string, v: unknown): AgentQueueChoice[] => {
+    const allowed = deps.comms().agentQueues(agentId).allowed;
+    if (!Array.isArray(v) || v.length === 0 || v.length > 50 || v.some((x) => typeof x !== 'string') || new Set(v).size !== v.length) {
+      throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'queues must be a list of 1 to 50 different queue ids' });
+    }
+    const refused = (v as string[]).filter((x) => !allowed.includes(x));
+    if (refused.length) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: `queue(s) ${refused.map((x) => x.slice(0, 100)).join(', ')} not allowed; choose among ${allowed.join(', ')}` }, { details: { allowed } });
+    // The agent picks the queues; the levels stay those of the agent's configuration.
+    return (v as string[]).map((queue) => ({ queue }));
+  };
+  fastify.get('/api/agent/queues', async (req) => {
+    const id = agentOf(need(req, ['agent'], 'use the agent desktop'));
+    const q = deps.comms().agentQueues(id);
+    return { selected: q.selected, configured: q.configured, allowed: q.allowed };
+  });
+  fastify.post('/api/agent/queues', async (req) => {
+    const id = agentOf(need(req, ['agent'], 'use the agent desktop'));
+    const b = body(req, ['queues']);
+    await deps.comms().setAgentQueues(id, chosenQueues(id, b['queues']));
+    return agentState(id);
+  });
   fastify.get('/api/agent', async (req) => agentState(agentOf(need(req, ['agent'], 'use the agent desktop'))));
   fastify.post('/api/agent/ready', async (req) => {
     const id = agentOf(need(req, ['agent'], 'use the agent desktop'));
-    body(req, []);
+    const b = body(req, ['queues']);
+    const queues = b['queues'] === undefined ? undefined : chosenQueues(id, b['queues']);
     const comms = deps.comms();
     const state = comms.agent(id).state;
-    if (state === 'logged-out') await comms.login(id);
-    else if (state === 'paused') await comms.resume(id);
-    else if (state === 'wrap-up') await comms.finishWrapUp(id);
+    // Queues chosen with Ready: at log-in they come with it, later they change the agent's queues.
+    if (state === 'logged-out') await comms.login(id, queues ? { queues } : {});
+    else {
+      if (queues) await comms.setAgentQueues(id, queues);
+      if (state === 'paused') await comms.resume(id);
+      else if (state === 'wrap-up') await comms.finishWrapUp(id);
+    }
     return agentState(id);
   });
   fastify.post('/api/agent/pause', async (req) => {

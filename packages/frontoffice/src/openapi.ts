@@ -103,8 +103,22 @@ export function openApiDocument(app: Application, permissions: Permissions, role
   paths['/api/session'] = { post: { summary: 'Log in (sets an HttpOnly session cookie; returns the CSRF token to send as x-csrf-token)', responses: { 200: { description: 'logged in' }, 401: err('wrong user or password'), 429: err('too many failed log-ins') } }, get: { summary: 'The current user' }, delete: { summary: 'Log out' } };
   if (role === 'agent') {
     paths['/api/agent'] = { get: { summary: 'Agent state and pending offers' } };
-    paths['/api/agent/ready'] = { post: { summary: 'Log in to the queues or end a pause' } };
+    paths['/api/agent/ready'] = {
+      post: {
+        summary: 'Log in (with the queues chosen, optional) or end a pause or a wrap-up',
+        requestBody: { content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { queues: { type: 'array', minItems: 1, maxItems: 50, uniqueItems: true, items: { type: 'string' } } } } } } },
+        responses: { 200: { description: 'the agent state' }, 400: err('queues not allowed') },
+      },
+    };
     paths['/api/agent/pause'] = { post: { summary: 'Pause with a reason' } };
+    paths['/api/agent/queues'] = {
+      get: { summary: 'The queues the agent serves now (selected, with levels), those of its configuration, and those it may choose (allowed)' },
+      post: {
+        summary: 'Choose the queues to serve (among allowed; levels stay those of the configuration); effective for the next routing decision and kept across a restart',
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, required: ['queues'], properties: { queues: { type: 'array', minItems: 1, maxItems: 50, uniqueItems: true, items: { type: 'string' } } } } } } },
+        responses: { 200: { description: 'the agent state with its queues' }, 400: err('empty, repeated or not allowed queues') },
+      },
+    };
     paths['/api/agent/offers/{offerId}/{decision}'] = { post: { summary: 'accept or reject an offer' } };
     paths['/api/contacts/{id}'] = { get: { summary: 'A contact with its screen pop' } };
     paths['/api/contacts/{id}/hang-up'] = { post: { summary: 'End the contact' } };

@@ -39,7 +39,8 @@ describe('front-office pages in a real Chromium', () => {
         model: fixturePath('crm.model.xml'),
         application: fixturePath('crm.app.xml'),
         scripts: fixturePath('scripts'),
-        agents: [{ id: 'anna', queues: [{ queueId: 'support' }] }],
+        queues: [{ id: 'support', wrapUpMs: 600_000 }, { id: 'billing' }],
+        agents: [{ id: 'anna', queues: [{ queueId: 'support' }], selectableQueues: ['billing'] }],
         users: [
           { name: 'anna', role: 'agent', agentId: 'anna', password: PW },
           { name: 'sam', role: 'supervisor', agentId: undefined, password: PW },
@@ -235,6 +236,37 @@ describe('front-office pages in a real Chromium', () => {
       await row.getByRole('button', { name: /^Cancel/ }).click();
       await row.waitFor({ state: 'detached' });
       expect(asm.comms.scheduledCallbacks().some((c) => c.id === scheduled!.id)).toBe(false);
+      expect(errors).toEqual([]);
+      await ctx.close();
+    }, 30_000);
+
+    it('an agent chooses the queues to serve on the desktop', async () => {
+      const errors: string[] = [];
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+      const agent = await ctx.newPage();
+      agent.setDefaultTimeout(8000);
+      agent.on('pageerror', (e) => errors.push(e.message));
+      await asm.comms.logout('anna');
+      await login(agent, 'anna');
+      await agent.waitForURL('**/desktop');
+      await agent.locator('#agent-state', { hasText: 'logged-out' }).waitFor();
+      await agent.locator('#queues').waitFor();
+      expect(await agent.getByRole('checkbox', { name: 'support' }).isChecked()).toBe(true);
+      expect(await agent.getByRole('checkbox', { name: 'billing' }).isChecked()).toBe(false);
+      await agent.getByRole('checkbox', { name: 'support' }).uncheck();
+      await agent.getByRole('checkbox', { name: 'billing' }).check();
+      // Ready (F2) logs in with the queues chosen.
+      await agent.keyboard.press('F2');
+      await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      expect(asm.comms.agentQueues('anna').selected.map((q) => q.queue)).toEqual(['billing']);
+      const call = await asm.comms.enqueue({ channel: 'call', queueId: 'billing', data: { caller: '+3298765432' } });
+      await agent.locator('#offer-title', { hasText: 'call · billing' }).waitFor();
+      await agent.screenshot({ path: join(SHOTS, 'desktop-queues.png') });
+      await asm.comms.abandon(call.id);
+      await agent.getByRole('checkbox', { name: 'support' }).check();
+      await agent.getByRole('checkbox', { name: 'billing' }).uncheck();
+      await agent.getByRole('button', { name: 'Apply queues' }).click();
+      await agent.locator('#live', { hasText: 'Now serving: support' }).waitFor({ state: 'attached' });
       expect(errors).toEqual([]);
       await ctx.close();
     }, 30_000);
