@@ -3,6 +3,7 @@ import { types } from 'node:util';
 import type { HealthStatus, ServiceLifecycle } from '../service.js';
 import type { DependencySpec, ServiceDefinition, ServiceInfo, ServiceProperties, ServiceState } from '../service-manager.js';
 import { MetricsRecorder } from './service-metrics.js';
+import type { Binding } from './service-proxy.js';
 
 /** One call in this many is timed for the latency histogram (must be a power of two). */
 export const LATENCY_SAMPLE_EVERY = 8;
@@ -29,6 +30,18 @@ export class Registration {
   readonly ready: Promise<void>;
   /** Disposables created for this registration's dependencies (trackers of `multiple` deps). */
   readonly cleanups: Array<() => void> = [];
+  /** The service's `ctx.signal`: aborted when its start times out, it is removed, or the manager stops. */
+  readonly abort = new AbortController();
+  /** True while the implementation's start() runs. */
+  inStart = false;
+  /** The one stop of the implementation (stop runs once, whoever asks first). */
+  stopPromise: Promise<void> | undefined;
+  /** The one drain (a shutdown during a replacement's drain waits for the same one). */
+  drainPromise: Promise<boolean> | undefined;
+  /** The one unregistration. */
+  removal: Promise<void> | undefined;
+  /** Proxies bound to this registration alone (pins, getAll/track proxies): cleared when it stops. */
+  readonly fixed = new Set<Binding>();
 
   constructor(
     readonly id: string,

@@ -24,6 +24,15 @@ export class Binding {
     this.proxy = Object.create(null) as Record<string, unknown>;
   }
 
+  /**
+   * Gives the proxy a member of its own (a pin's `dispose`) before any implementation member is
+   * adopted: the implementation's member of the same name is then not forwarded.
+   */
+  reserve(name: string, value: unknown): void {
+    this.known.add(name);
+    Object.defineProperty(this.proxy, name, { value, enumerable: false });
+  }
+
   /** Points the binding at `reg` and makes sure the proxy has every member of its implementation. */
   point(reg: Registration | undefined): void {
     this.current = reg;

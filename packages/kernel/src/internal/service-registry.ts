@@ -220,6 +220,8 @@ export class ServiceRegistry implements ServiceManager {
     reg.properties = { ...properties };
     this.reselect(reg.tokenId);
     this.emit({ type: 'modified', service: reg.info() });
+    // A service waiting for a dependency with a filter may be satisfied by the new properties.
+    this.retryPending();
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -253,6 +255,7 @@ export class ServiceRegistry implements ServiceManager {
     this.setState(reg, 'starting');
     const timeoutMs = reg.definition.startTimeoutMs ?? this.startTimeoutMs;
     reg.startTimer = setTimeout(() => {
+      reg.abort.abort();
       const missing = this.unresolved(reg);
       const diagnostic = missing.length ? missing.join('; ') : 'its create() or start() did not finish';
       this.fail(reg, KernelErrors.CARUSO_KERNEL_START_TIMEOUT({ token: reg.tokenId, version: reg.version, timeoutMs, diagnostic }));
@@ -312,8 +315,14 @@ export class ServiceRegistry implements ServiceManager {
       }
       reg.instance = instance;
       if (reg.state !== 'starting') return; // timed out or stopped meanwhile
-      const ctx: ServiceContext = { tokenId: reg.tokenId, version: reg.version, services: this, logger: log, signal: this.abort.signal };
-      await instance.start?.(ctx);
+      const ctx: ServiceContext = { tokenId: reg.tokenId, version: reg.version, services: this, logger: log, signal: reg.abort.signal };
+      reg.inStart = true;
+      try {
+        await instance.start?.(ctx);
+      } finally {
+        reg.inStart = false;
+      }
+      // Timed out, unregistered or shut down while it started: it stops here, once.
       if (reg.state !== 'starting') {
         await this.safeStop(reg, 'failed');
         return;
@@ -347,6 +356,26 @@ export class ServiceRegistry implements ServiceManager {
 
   private activate(reg: Registration): void {
     clearTimeout(reg.startTimer);
+    // A slower older version that finishes starting after a newer one took over must not win (it
+    // would be preferred as the earlier registration) nor retire the newer one.
+    const newer =
+      reg.definition.replaces === false
+        ? undefined
+        : (this.byToken.get(reg.tokenId) ?? []).find(
+            (r) => r !== reg && r.state === 'active' && r.definition.replaces !== false && semver.gt(r.version, reg.version) && sameProperties(r.properties, reg.properties),
+          );
+    if (newer) {
+      this.logger.info({ svc: reg.tokenId, version: reg.version, active: newer.version }, 'a newer version became active first; this one is not activated');
+      reg.abort.abort();
+      this.pending.delete(reg);
+      this.setState(reg, 'stopped');
+      this.remove(reg);
+      reg.rejectReady(
+        KernelErrors.CARUSO_KERNEL_SERVICE_UNAVAILABLE({ token: reg.tokenId, reason: `version ${newer.version} became active first; ${reg.version} was not activated` }),
+      );
+      void this.safeStop(reg, 'replaced');
+      return;
+    }
     reg.activationOrder = ++this.activations;
     // Hot replacement: older versions with the same properties retire once this one is active.
     const retiring =
@@ -372,6 +401,7 @@ export class ServiceRegistry implements ServiceManager {
   private fail(reg: Registration, err: Error): void {
     if (reg.state === 'stopped' || reg.state === 'failed') return;
     clearTimeout(reg.startTimer);
+    reg.abort.abort();
     this.pending.delete(reg);
     this.logger.warn({ svc: reg.tokenId, version: reg.version, code: (err as { code?: string }).code, err: err.message }, 'service failed to start');
     this.setState(reg, 'failed');
@@ -381,6 +411,13 @@ export class ServiceRegistry implements ServiceManager {
 
   /** Waits until `reg` has no in-flight calls and no pins, or its drain deadline. Returns true when drained in time. */
   private drain(reg: Registration): Promise<boolean> {
+    // One drain per registration: a second caller (a shutdown during a replacement) waits for the
+    // same one instead of overwriting its onIdle.
+    reg.drainPromise ??= this.drainOnce(reg);
+    return reg.drainPromise;
+  }
+
+  private drainOnce(reg: Registration): Promise<boolean> {
     const idle = (): boolean => reg.metrics.inFlight === 0 && reg.pins === 0;
     if (idle()) return Promise.resolve(true);
     const deadline = reg.definition.drainTimeoutMs ?? this.drainTimeoutMs;
@@ -402,6 +439,14 @@ export class ServiceRegistry implements ServiceManager {
 
   private async retire(old: Registration, successor: Registration): Promise<void> {
     await this.drain(old);
+    // The manager may have shut down (or the successor gone) during the drain: no hand-over to a
+    // stopped successor; the shutdown stops the old version.
+    if (this.stopping || old.stopPromise !== undefined || successor.state !== 'active' || successor.stopPromise !== undefined) {
+      await this.safeStop(old, this.stopping ? 'shutdown' : 'replaced');
+      this.setState(old, 'stopped');
+      this.remove(old);
+      return;
+    }
     try {
       if (typeof old.instance?.exportState === 'function' && typeof successor.instance?.importState === 'function') {
         const state = await old.instance.exportState();
@@ -415,7 +460,16 @@ export class ServiceRegistry implements ServiceManager {
     this.remove(old);
   }
 
-  private async safeStop(reg: Registration, reason: StopReason): Promise<void> {
+  /** Stops the implementation once, whoever asks first (unregister, retire, shutdown, a failed start). */
+  private safeStop(reg: Registration, reason: StopReason): Promise<void> {
+    reg.stopPromise ??= this.runStop(reg, reason);
+    return reg.stopPromise;
+  }
+
+  private async runStop(reg: Registration, reason: StopReason): Promise<void> {
+    // Pinned and fixed proxies fail cleanly from now on instead of calling a stopped instance.
+    this.detach(reg);
+    reg.abort.abort();
     for (const c of reg.cleanups.splice(0)) c();
     try {
       await reg.instance?.stop?.(reason);
@@ -424,21 +478,38 @@ export class ServiceRegistry implements ServiceManager {
     }
   }
 
-  private async unregister(reg: Registration, reason: StopReason): Promise<void> {
-    if (!this.regs.has(reg.id)) return;
+  /** Unbinds every proxy bound to `reg` alone (pins, getAll/track proxies). */
+  private detach(reg: Registration): void {
+    for (const b of reg.fixed) b.current = undefined;
+    reg.fixed.clear();
+  }
+
+  private unregister(reg: Registration, reason: StopReason): Promise<void> {
+    if (!this.regs.has(reg.id)) return reg.removal ?? Promise.resolve();
+    reg.removal ??= this.runUnregister(reg, reason);
+    return reg.removal;
+  }
+
+  private async runUnregister(reg: Registration, reason: StopReason): Promise<void> {
     if (reg.state === 'registered' || reg.state === 'starting') {
+      // Final at once, before anything is awaited: a start() that finishes meanwhile sees the new
+      // state and neither activates this version nor retires the one it was to replace.
       clearTimeout(reg.startTimer);
       this.pending.delete(reg);
-      if (reg.instance) await this.safeStop(reg, reason);
+      reg.abort.abort();
       this.setState(reg, 'stopped');
       this.remove(reg);
       reg.rejectReady(KernelErrors.CARUSO_KERNEL_SERVICE_UNAVAILABLE({ token: reg.tokenId, reason: 'unregistered before it started' }));
+      // While its start() runs, createAndStart() stops it when start() returns.
+      if (reg.instance && !reg.inStart) await this.safeStop(reg, reason);
       return;
     }
-    if (reg.state === 'active') {
-      reg.state = 'draining';
-      this.reselect(reg.tokenId);
-      this.emit({ type: 'state', service: reg.info(), from: 'active' });
+    if (reg.state === 'active' || reg.state === 'draining') {
+      if (reg.state === 'active') {
+        reg.state = 'draining';
+        this.reselect(reg.tokenId);
+        this.emit({ type: 'state', service: reg.info(), from: 'active' });
+      }
       await this.drain(reg);
       await this.safeStop(reg, reason);
       this.setState(reg, 'stopped');
@@ -459,6 +530,7 @@ export class ServiceRegistry implements ServiceManager {
   }
 
   private remove(reg: Registration): void {
+    this.detach(reg);
     if (!this.regs.delete(reg.id)) return;
     const list = (this.byToken.get(reg.tokenId) ?? []).filter((r) => r !== reg);
     if (list.length) this.byToken.set(reg.tokenId, list);
@@ -471,6 +543,7 @@ export class ServiceRegistry implements ServiceManager {
     if (this.stopping) return;
     this.stopping = true;
     this.abort.abort();
+    for (const reg of this.regs.values()) reg.abort.abort();
     for (const reg of [...this.regs.values()]) {
       if (reg.state === 'registered' || reg.state === 'starting') {
         this.fail(reg, KernelErrors.CARUSO_KERNEL_MANAGER_STOPPED());
@@ -598,13 +671,9 @@ export class ServiceRegistry implements ServiceManager {
       b.point(reg);
       this.fixedBindings.set(reg, b);
       this.proxyBindings.set(b.proxy, b);
-      // When the registration goes away, its fixed proxy fails cleanly instead of calling a stopped instance.
-      const sub = this.onDidChangeRegistry((e) => {
-        if (e.type === 'unregistered' && e.service.id === reg.id) {
-          b!.current = undefined;
-          sub.dispose();
-        }
-      });
+      // When the registration stops, its fixed proxy fails cleanly instead of calling a stopped instance.
+      if (reg.stopPromise === undefined && this.regs.has(reg.id)) reg.fixed.add(b);
+      else b.current = undefined;
     }
     return b.proxy;
   }
@@ -688,18 +757,22 @@ export class ServiceRegistry implements ServiceManager {
     const reg = b.current;
     if (!reg) throw b.unavailable();
     const pinned = new Binding(reg.tokenId, undefined, '', () => true, true);
-    pinned.point(reg);
-    reg.pins++;
     let released = false;
-    Object.defineProperty(pinned.proxy, 'dispose', {
-      value: () => {
-        if (released) return;
-        released = true;
-        reg.pins--;
-        pinned.current = undefined;
-        reg.onIdle?.();
-      },
+    // The pin's own dispose, reserved before the implementation's members are adopted: a service
+    // with a dispose() of its own keeps it unreachable through the pin (and pin() does not throw).
+    pinned.reserve('dispose', () => {
+      if (released) return;
+      released = true;
+      reg.pins--;
+      pinned.current = undefined;
+      reg.fixed.delete(pinned);
+      reg.onIdle?.();
     });
+    pinned.point(reg);
+    // Counted only once nothing can throw any more.
+    reg.pins++;
+    reg.fixed.add(pinned);
+    this.proxyBindings.set(pinned.proxy, pinned);
     return pinned.proxy as T & IDisposable;
   }
 
