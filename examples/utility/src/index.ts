@@ -14,3 +14,4 @@ export { ObjectUtilityCustomers, nationalPhone, type ObjectUtilityCustomersOptio
 export { utilityCustomersService, type CustomersServiceConfig } from './customers/service.js';
 export { DemoLoad, demoLoadService, type DemoLoadConfig, type DemoLoadCounts } from './demo-load/demo-load.js';
 export { sendDemoMail, type DemoMail } from './demo-load/demo-mail.js';
+export { demoOutboxService, toEml, type DemoOutboxConfig } from './demo-outbox/demo-outbox.js';

@@ -66,7 +66,15 @@ describe('examples/utility with its demo load', () => {
       const assembly: Assembly = {
         ...a,
         dataDir: dir,
-        services: a.services.map((s) => (s.token === 'billing.Invoices' ? { ...s, config: { ...s.config, database: billingDb } } : s === load ? { ...s, config: fast } : s)),
+        services: a.services.map((s) =>
+          s.token === 'billing.Invoices'
+            ? { ...s, config: { ...s.config, database: billingDb } }
+            : s.token === 'caruso.comms.OutboundMail'
+              ? { ...s, config: { ...s.config, folder: join(dir, 'outbox') } }
+              : s === load
+                ? { ...s, config: fast }
+                : s,
+        ),
       };
       running = await startAssembly(assembly, { env, clock, telephony });
     }, 60_000);

@@ -3,10 +3,11 @@
 // customer joins the moves queue, the agent accepts it, runs the move-house script to its end and
 // wraps up. Checked: the legacy billing tables were written through the billing.Invoices wrapper,
 // the move is recorded through utility.Customers, the new address was written to the customer
-// record, and the contact event log holds the whole story. Needs `npx tsc -b` first (the assembly
+// record, the confirmation e-mail is in the demo outbox, and the contact event log holds the whole
+// story. Needs `npx tsc -b` first (the assembly
 // loads its services from dist/).
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,10 +55,10 @@ describe('examples/utility started from its assembly file', () => {
     const telephony = new SimulatedTelephony(clock);
     let assembly: Assembly;
     const data = generateDemoData({ customers: 150, seed: 9 });
-    // A customer the caller is: a phone number, an electricity connection, a billing account, and no
-    // e-mail address (the confirmation e-mail needs caruso.comms.OutboundMail, see the report below).
+    // A customer the caller is: a phone number, an e-mail address (for the confirmation), an
+    // electricity connection and a billing account.
     const caller = data.customers.find(
-      (c) => c['phone'] && !c['email'] && c['billingAccount'] && data.connections.some((cp) => cp['customerNumber'] === c['customerNumber'] && cp['product'] === 'electricity'),
+      (c) => c['phone'] && c['email'] && c['billingAccount'] && data.connections.some((cp) => cp['customerNumber'] === c['customerNumber'] && cp['product'] === 'electricity'),
     ) as Record<string, string>;
 
     beforeAll(async () => {
@@ -79,7 +80,15 @@ describe('examples/utility started from its assembly file', () => {
         ...a,
         dataDir: dir,
         // No demo load here: this test places its own call (demo-load-assembly.int.test.ts runs the load).
-        services: a.services.filter((s) => s.token !== 'utility.DemoLoad').map((s) => (s.token === 'billing.Invoices' ? { ...s, config: { ...s.config, database: billingDb } } : s)),
+        services: a.services
+          .filter((s) => s.token !== 'utility.DemoLoad')
+          .map((s) =>
+            s.token === 'billing.Invoices'
+              ? { ...s, config: { ...s.config, database: billingDb } }
+              : s.token === 'caruso.comms.OutboundMail'
+                ? { ...s, config: { ...s.config, folder: join(dir, 'outbox') } }
+                : s,
+          ),
       };
       running = await startAssembly(assembly, { env, clock, telephony });
     }, 60_000);
@@ -93,7 +102,7 @@ describe('examples/utility started from its assembly file', () => {
     it('starts every service of the assembly, creates its users and says what it does not start yet', () => {
       const r = running as RunningAssembly;
       const states = Object.fromEntries(r.services().map((s) => [s.tokenId, s.state]));
-      expect(states).toMatchObject({ 'caruso.storage': 'active', 'caruso.objects': 'active', 'caruso.dialogue.DialogueEngine': 'active', 'caruso.comms': 'active', 'caruso.frontoffice': 'active', 'utility.Customers': 'active', 'billing.Invoices': 'active' });
+      expect(states).toMatchObject({ 'caruso.comms.OutboundMail': 'active', 'caruso.storage': 'active', 'caruso.objects': 'active', 'caruso.dialogue.DialogueEngine': 'active', 'caruso.comms': 'active', 'caruso.frontoffice': 'active', 'utility.Customers': 'active', 'billing.Invoices': 'active' });
       expect(r.createdUsers).toEqual(['admin', 'sanne', 'anna', 'bram', 'chantal']);
       // Passwords not given by the environment are generated and reported once, never stored in clear.
       expect(r.generatedPasswords.map((p) => p.name)).toEqual(['admin', 'anna', 'chantal']);
@@ -160,6 +169,14 @@ describe('examples/utility started from its assembly file', () => {
       } finally {
         await legacy.close();
       }
+
+      // The confirmation e-mail, in the demo outbox that stands in for the mail relay.
+      const outbox = readdirSync(join(dir, 'outbox'));
+      expect(outbox).toHaveLength(1);
+      const eml = readFileSync(join(dir, 'outbox', outbox[0] as string), 'utf8');
+      expect(eml).toContain(`To: ${caller['email']}`);
+      expect(eml).toContain(`Subject: Bevestiging van uw verhuizing op ${moveOutDate}`);
+      expect(Buffer.from(eml.split('\r\n\r\n')[1] as string, 'base64').toString('utf8')).toContain('Oudegracht 12A, 3511 AB Utrecht');
 
       // The move through utility.Customers, and the new address written to the customer record.
       const moves = await db.storage.knex('moves').where({ customer_id: customerId });
