@@ -153,11 +153,21 @@ try {
   await agent.locator('#agent-state', { hasText: 'logged-out' }).waitFor();
   await agent.keyboard.press('F2');
   await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+  // An earlier call of the same customer, so that the timeline has a contact in it.
+  telephony.placeInboundCall({ from: caller.phone, to: '+31300000003', talkMs: 30 * 60_000 });
+  await agent.locator('#btn-accept').waitFor();
+  await agent.keyboard.press('F4');
+  await agent.locator('#btn-hangup').click();
+  await agent.locator('#wrap-code').selectOption('opgelost');
+  await agent.locator('#wrap-notes').fill('Vraag over het nieuwe termijnbedrag beantwoord.');
+  await agent.locator('#btn-wrapup').click();
+  await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+  await agent.locator('.timeline li', { hasText: 'opgelost' }).waitFor();
   // The customer dials the moves desk's direct line; bram's phone rings and the desktop pops the customer.
   telephony.placeInboundCall({ from: caller.phone, to: '+31300000003', talkMs: 30 * 60_000 });
   await agent.locator('#btn-accept').waitFor();
   await agent.locator('#customer-name').waitFor();
-  await agent.locator('.timeline').first().waitFor().catch(() => undefined);
+  await agent.locator('.timeline li', { hasText: 'opgelost' }).waitFor();
   await sleep(500);
   await shot(agent, 'agent-desktop-call.png', 'an incoming call with the customer popped up');
 
