@@ -133,7 +133,10 @@ export interface ServiceTracker<T> extends IDisposable {
 /** A registration's handle, for the one who registered. */
 export interface ServiceHandle<T> {
   readonly id: string;
-  /** Resolves when the service is active; rejects when its start failed. */
+  /**
+   * Resolves when the service is active; rejects when its start failed, when it was unregistered
+   * or removed before it became active, or when a newer version became active first.
+   */
   readonly ready: Promise<void>;
   info(): ServiceInfo;
   /** Changes the properties (fires `modified`; trackers re-evaluate their filter). */
@@ -164,6 +167,8 @@ export interface ServiceLookup {
   /**
    * A proxy that stays on the version `proxy` points to now, even across a replacement (the old
    * version keeps serving it until it is disposed, or its drain deadline). Dispose to release.
+   * Note: the pinned proxy's `dispose` releases the pin (a service's own `dispose` is not reachable
+   * through it); once the version has stopped, calls fail with CARUSO_KERNEL_SERVICE_UNAVAILABLE.
    */
   pin<T>(proxy: T): T & IDisposable;
 }

@@ -25,7 +25,7 @@ export interface ServiceContext {
   readonly services: ServiceLookup;
   /** The service's own pino child logger (`{ svc: tokenId, version }`). */
   readonly logger: Logger;
-  /** Aborted when the start times out or the manager shuts down. */
+  /** This service's own signal: aborted when its start times out, when it is removed, or when the manager shuts down. */
   readonly signal: AbortSignal;
 }
 
