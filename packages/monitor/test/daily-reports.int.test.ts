@@ -79,6 +79,7 @@ describe('monitor: daily report files on the clock it is given', () => {
         expect(r.rows).toEqual([{ script: 'water-ivr', channel: 'ivr', queue: 'billing', handedOff: 2, fallbacks: 1, avgDurationSeconds: 75 }]);
         const again = await monitor.writeDailyReports('2025-01-06');
         expect(again.files).toEqual(written[0]!.files);
+        await expect(monitor.writeDailyReports('06/01/2025')).rejects.toMatchObject({ code: 'CARUSO_MONITOR_INVALID_PERIOD' });
       } finally {
         await services.stop();
       }

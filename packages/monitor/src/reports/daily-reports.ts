@@ -142,6 +142,13 @@ export class DailyReportWriter implements IDisposable {
     }
   }
 
+  /** {@link write}, after any writing in progress (so that stopping waits for it too). */
+  writeQueued(day: string): Promise<DailyReportsWritten> {
+    const p = this.running.then(() => this.write(day));
+    this.running = p.catch(() => undefined);
+    return p;
+  }
+
   /**
    * Writes the reports of a local day (`YYYY-MM-DD`) now, replacing that day's folder if it exists.
    * The files appear together: they are written into a temporary folder that is then renamed.
