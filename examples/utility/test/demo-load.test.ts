@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServiceManager, type ServiceManager } from '@caruso/kernel';
+import { createLogger, createServiceManager, type ServiceManager } from '@caruso/kernel';
 import { CommunicationServer, commsService } from '@caruso/comms';
 import { applyMigration, BusinessObjects, BusinessObjectsImpl, businessObjectsService, loadModelFile } from '@caruso/objects';
 import { createStorage, StorageManager, storageService } from '@caruso/storage';
@@ -69,7 +69,8 @@ describe('utility.DemoLoad', () => {
     // A day that is not today in Amsterdam: the load stays quiet at a rate of 36,000 calls an hour.
     const today = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Amsterdam', weekday: 'short' }).format(new Date()).toLowerCase().slice(0, 3);
     const other = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].find((d) => d !== today) as string;
-    const quiet = createServiceManager();
+    const lines: string[] = [];
+    const quiet = createServiceManager({ logger: createLogger({ level: 'warn' }, { write: (line: string) => void lines.push(line) }) });
     quiet.register(StorageManager, storageService({ url: `sqlite:${join(dir, 'caruso.db')}` }));
     quiet.register(BusinessObjects, businessObjectsService({ model: MODEL, schema: 'migrate' }));
     quiet.register(CommunicationServer, commsService({ queues: [{ id: 'general' }, { id: 'billing' }, { id: 'moves' }] }));
@@ -78,6 +79,9 @@ describe('utility.DemoLoad', () => {
       await quiet.start();
       await new Promise((r) => setTimeout(r, 600));
       expect(quiet.get(DemoLoad).generated().call).toBe(0);
+      // It says so once, with when contacts start coming.
+      const said = lines.map((l) => JSON.parse(l) as { svc?: string; msg: string; from?: string }).filter((l) => l.svc === 'utility.DemoLoad');
+      expect(said).toEqual([expect.objectContaining({ msg: expect.stringContaining('the demo load is quiet outside its hours'), from: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:00:00\.000Z$/) })]);
     } finally {
       await quiet.stop();
     }

@@ -5,6 +5,7 @@ import {
   EmailChannel,
   isOpen,
   isTimeZone,
+  nextOpening,
   seededRandom,
   TelephonyAdapter,
   type RandomSource,
@@ -158,6 +159,7 @@ interface Options {
   readonly handleMs: number;
   readonly dispositions: readonly string[];
   readonly hours: WeeklyHours | undefined;
+  readonly hoursText: string;
   readonly queues: readonly string[];
   readonly emailQueue: string;
   readonly chatQueue: string;
@@ -234,6 +236,15 @@ class TelephoneDemoLoad implements DemoLoad, ServiceLifecycle {
     this.schedule('call', this.options.callsPerHour, true);
     this.schedule('email', this.options.emailsPerHour, true);
     this.schedule('chat', this.options.chatsPerHour, true);
+    const hours = this.options.hours;
+    if (hours && !isOpen(hours, Date.now())) {
+      // Said at the default log level: a newcomer starting the demo at night otherwise sees nothing happen.
+      const next = nextOpening(hours, Date.now());
+      ctx?.logger.warn(
+        { hours: this.options.hoursText, timeZone: hours.timeZone, ...(next === undefined ? {} : { from: new Date(next).toISOString() }) },
+        `the demo load is quiet outside its hours (${this.options.hoursText}, ${hours.timeZone})${next === undefined ? '' : `; contacts start coming at ${new Date(next).toISOString()}`}`,
+      );
+    }
     ctx?.logger.info(
       { callsPerHour: this.options.callsPerHour, emailsPerHour: this.options.emailsPerHour, chatsPerHour: this.options.chatsPerHour, agents: this.agentIds.length, telephony: this.placesCalls() },
       'demo load started',
@@ -488,6 +499,7 @@ export function demoLoadService(config: DemoLoadConfig = {}): ServiceDefinition<
     handleMs: number('handleSeconds', config.handleSeconds, 120, 86_400) * 1000,
     dispositions,
     hours: parseHours(config.hours ?? 'mon-fri 08:30-17:00', timeZone),
+    hoursText: config.hours ?? 'mon-fri 08:30-17:00',
     queues,
     emailQueue: config.emailQueue ?? 'general',
     chatQueue: config.chatQueue ?? 'general',
