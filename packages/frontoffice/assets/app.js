@@ -273,9 +273,9 @@ function desktopPage() {
     if (!r) return;
     showOffer(null);
     // A chat ends through its hub (the customer is told); other contacts through the REST API.
-    const hangUp = o.channel === 'chat' && chatSocket
-      ? () => chatSocket.send(JSON.stringify({ type: 'leave', chatId: o.contactId }))
-      : () => act('POST', `/api/contacts/${encodeURIComponent(o.contactId)}/hang-up`, {});
+    const hangUp = () => (o.channel === 'chat' && chatSocket && chat?.id === o.contactId && chat.live
+      ? chatSocket.send(JSON.stringify({ type: 'leave', chatId: o.contactId }))
+      : act('POST', `/api/contacts/${encodeURIComponent(o.contactId)}/hang-up`, {}));
     const hangLabel = o.channel === 'chat' ? t('desktop.endChat') : o.channel === 'email' ? t('desktop.done') : t('desktop.hangUp');
     const hang = h('button', { type: 'button', id: 'btn-hangup', class: 'secondary', text: hangLabel, onclick: hangUp });
     document.getElementById('offer').append(h('div', { class: 'panel bar' }, h('span', { text: `${o.channel} · ${contact?.contact.address ?? ''}` }), hang));
@@ -444,13 +444,18 @@ function desktopPage() {
     convPanel.replaceChildren(title, log, typing, form);
     try {
       const r = await api('GET', `/api/contacts/${encodeURIComponent(contactId)}/chat`);
+      chat.live = true;
       chat.customer = r.chat.customerName ?? '';
       title.textContent = `${t('chat.title')} · ${chat.customer}${r.chat.subject ? ` · ${r.chat.subject}` : ''}`;
       for (const m of r.transcript) chatLine(m);
       if (r.chat.agentId === me.agentId && r.chat.state === 'open') chatReady();
       input.focus();
     } catch (e) {
-      fail(e);
+      if (e.status !== 404 && e.status !== 503) return fail(e);
+      // A chat request without a conversation (e.g. a self-service hand-off): show what the customer entered.
+      const answers = Object.entries(contact?.contact.data?.answers ?? {});
+      convPanel.replaceChildren(title, h('p', { id: 'chat-none', text: t('chat.noConversation') }),
+        answers.length ? h('dl', { class: 'answers' }, answers.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: typeof v === 'object' ? JSON.stringify(v) : String(v) })])) : null);
     }
   }
   void api('GET', '/api/agent').then((r) => {

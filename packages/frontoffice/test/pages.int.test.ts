@@ -290,6 +290,20 @@ describe('front-office pages in a real Chromium', () => {
       await page.locator('#ss-queued').waitFor();
       const waiting = asm.comms.waiting('support').concat(asm.comms.pendingOffers().map((o) => asm.comms.contact(o.contactId)!));
       expect(waiting.some((c) => (c.data['answers'] as Record<string, unknown> | undefined)?.['meter'] === '654321')).toBe(true);
+      // The agent who takes that request sees what the customer entered (it has no chat conversation).
+      if (asm.comms.agent('anna').state === 'logged-out') await asm.comms.login('anna');
+      const actx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+      const agent = await actx.newPage();
+      agent.setDefaultTimeout(8000);
+      await login(agent, 'anna');
+      await agent.waitForURL('**/desktop');
+      await agent.locator('#offer-title', { hasText: 'chat · support' }).waitFor();
+      await agent.keyboard.press('F4');
+      await agent.locator('#chat-none').waitFor();
+      expect(await agent.locator('.answers dd').allTextContents()).toContain('654321');
+      await agent.locator('#btn-hangup').click();
+      await agent.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await actx.close();
       await ctx.close();
     }, 30_000);
   });
