@@ -114,6 +114,25 @@ describe('lifecycle races', () => {
     expect(stops).toBe(1);
   });
 
+  it('a second stop() of the manager waits for the first one instead of returning while services still run', async () => {
+    let stopped = false;
+    sm.register(Greeter, {
+      version: '1.0.0',
+      create: () => ({
+        greet: (n: string) => n,
+        stop: async () => {
+          await tick(50);
+          stopped = true;
+        },
+      }),
+    });
+    await sm.start();
+    const first = sm.stop();
+    await sm.stop();
+    expect(stopped).toBe(true);
+    await first;
+  });
+
   it('does not let a slower older replacement win over, or retire, a newer version that became active first', async () => {
     sm.register(Greeter, greeter('1.0.0'));
     await sm.start();

@@ -83,6 +83,7 @@ export class ServiceRegistry implements ServiceManager {
   private activations = 0;
   private started = false;
   private stopping = false;
+  private shutdown: Promise<void> | undefined;
   private readonly logger: Logger;
   private readonly startTimeoutMs: number;
   private readonly drainTimeoutMs: number;
@@ -539,8 +540,13 @@ export class ServiceRegistry implements ServiceManager {
     this.emit({ type: 'unregistered', service: reg.info() });
   }
 
-  async stop(): Promise<void> {
-    if (this.stopping) return;
+  stop(): Promise<void> {
+    // Once: a second caller waits for the same shutdown instead of returning while services still run.
+    this.shutdown ??= this.runShutdown();
+    return this.shutdown;
+  }
+
+  private async runShutdown(): Promise<void> {
     this.stopping = true;
     this.abort.abort();
     for (const reg of this.regs.values()) reg.abort.abort();
