@@ -13,7 +13,7 @@ import { ApiClient } from '@caruso/frontoffice/testing';
 import { applyMigration, BusinessObjectsImpl, loadModelFile } from '@caruso/objects';
 import { forEachDatabase } from '@caruso/storage/testing';
 import { createToken } from '@caruso/kernel';
-import { ChatChannel, EmailChannel, SimulatedTelephony } from '@caruso/comms';
+import { ChatChannel, CommunicationServer, EmailChannel, SimulatedTelephony } from '@caruso/comms';
 import { readAssembly, type Assembly } from '../../../tools/cli/src/assembly/assembly-file.js';
 import { startAssembly, type RunningAssembly } from '../../../tools/cli/src/assembly/assembly-runtime.js';
 import { generateDemoData, loadDemoData, seedLegacyBilling, type DemoLoad } from '../src/index.js';
@@ -88,7 +88,7 @@ describe('examples/utility with its demo load', () => {
     it('keeps calls, e-mails and chats coming; simulated agents and a person at the desktop take them', async () => {
       const r = running as RunningAssembly;
       const load = r.manager.get(createToken<DemoLoad>('utility.DemoLoad'));
-      expect(load.agents()).toEqual(['demo-agent-1', 'demo-agent-2', 'demo-agent-3']);
+      expect(load.agents()).toEqual(['demo-agent-1', 'demo-agent-2', 'demo-agent-3', 'demo-campaign-agent-1']);
 
       const bram = new ApiClient(r.frontOfficeUrl as string);
       expect((await bram.login('bram', PASSWORD)).status).toBe(200);
@@ -139,6 +139,10 @@ describe('examples/utility with its demo load', () => {
       // Simulated agents gave dispositions, so the reports have wrap-up codes.
       const dispositions = of('disposition').filter((e) => e.agent_id?.startsWith('demo-agent-'));
       expect(dispositions.length).toBeGreaterThan(2);
+      // The outbound campaign was started and dials customers for its simulated agent.
+      const campaign = r.manager.get(CommunicationServer).campaignProgress('green-energy');
+      expect(campaign.status).toBe('running');
+      expect(campaign.dials).toBeGreaterThan(0);
       // The wallboard counts the simulated agents (each has a user account nobody logs in with).
       const sanne = new ApiClient(r.frontOfficeUrl as string);
       expect((await sanne.login('sanne', PASSWORD)).status).toBe(200);

@@ -62,6 +62,8 @@ describe('utility.DemoLoad', () => {
     expect(() => demoLoadService({ agentSkills: 'dutch' })).toThrow(bad);
     expect(() => demoLoadService({ keys: 'one' })).toThrow(bad);
     expect(() => demoLoadService({ dispositions: '' })).toThrow(bad);
+    expect(() => demoLoadService({ campaignAgents: '-1' })).toThrow(bad);
+    expect(() => demoLoadService({ campaignDispositions: 'ja!' })).toThrow(bad);
     expect(() => demoLoadService({ hours: 'mon-fri 08:30-17:00, sat 09:00-13:00', timeZone: 'Europe/Amsterdam', lines: '+31300000000*6 +31300000003' })).not.toThrow();
   });
 

@@ -65,6 +65,10 @@ export interface DemoLoadConfig {
   readonly emailQueue?: string;
   readonly chatQueue?: string;
   readonly emailTo?: string;
+  readonly campaigns?: string;
+  readonly campaignAgents?: string | number;
+  readonly campaignQueue?: string;
+  readonly campaignDispositions?: string;
   readonly version?: string;
 }
 
@@ -89,6 +93,10 @@ const KNOWN = new Set<string>([
   'emailQueue',
   'chatQueue',
   'emailTo',
+  'campaigns',
+  'campaignAgents',
+  'campaignQueue',
+  'campaignDispositions',
   'version',
 ]);
 
@@ -164,6 +172,10 @@ interface Options {
   readonly emailQueue: string;
   readonly chatQueue: string;
   readonly emailTo: string;
+  readonly campaigns: readonly string[];
+  readonly campaignAgents: number;
+  readonly campaignQueue: string;
+  readonly campaignDispositions: readonly string[];
 }
 
 interface Person {
@@ -195,6 +207,7 @@ function exponential(random: RandomSource, mean: number): number {
  * arrive over SMTP at the e-mail channel and chats open on the chat channel. Simulated agents
  * (`demo-agent-1` …) take contacts alongside the people logged in at the desktop, and give each a
  * disposition after a short wrap-up, so the queues do not grow forever and the reports have data.
+ * Outbound campaigns named in `campaigns` are started; simulated campaign agents take their calls.
  * Contacts carry the customer's number or address, so the desktop's screen pop finds the customer.
  * Note: arrivals happen only within `hours` (by the wall clock), like the company's own traffic.
  */
@@ -203,6 +216,7 @@ class TelephoneDemoLoad implements DemoLoad, ServiceLifecycle {
   private readonly counts = { call: 0, email: 0, chat: 0, handled: 0 };
   private readonly random: RandomSource;
   private readonly agentIds: string[] = [];
+  private readonly campaignAgentIds = new Set<string>();
   private readonly subscriptions: IDisposable[] = [];
   private people: Person[] = [];
   private writers: Person[] = [];
@@ -232,6 +246,7 @@ class TelephoneDemoLoad implements DemoLoad, ServiceLifecycle {
     this.callers = this.people.filter((p) => p.phone);
     await this.startAgents();
     this.answerOnDesktop();
+    await this.startCampaigns();
     void this.addUsers().catch((err: unknown) => ctx?.logger.warn({ code: (err as { code?: string }).code }, 'demo agents have no user accounts: the wallboard does not count them'));
     this.schedule('call', this.options.callsPerHour, true);
     this.schedule('email', this.options.emailsPerHour, true);
@@ -279,15 +294,19 @@ class TelephoneDemoLoad implements DemoLoad, ServiceLifecycle {
 
   private async startAgents(): Promise<void> {
     const known = new Set(this.comms.agents().map((a) => a.id));
-    const queues = this.options.agentQueues.filter((q) => this.comms.queues().some((s) => s.queueId === q));
-    if (queues.length === 0 || this.options.agents === 0) return;
-    for (let i = 1; i <= this.options.agents; i++) {
-      const id = `demo-agent-${i}`;
-      if (!known.has(id)) {
-        await this.comms.addAgent({ id, skills: this.options.agentSkills, queues: queues.map((queueId) => ({ queueId })), capacity: { voice: 1, chat: 1, email: 1 } });
-      }
+    const exists = (q: string): boolean => this.comms.queues().some((s) => s.queueId === q);
+    const queues = this.options.agentQueues.filter(exists);
+    const add = async (id: string, serves: readonly string[]): Promise<void> => {
+      if (!known.has(id)) await this.comms.addAgent({ id, skills: this.options.agentSkills, queues: serves.map((queueId) => ({ queueId })), capacity: { voice: 1, chat: 1, email: 1 } });
       this.agentIds.push(id);
+    };
+    for (let i = 1; queues.length > 0 && i <= this.options.agents; i++) await add(`demo-agent-${i}`, queues);
+    // Campaign agents serve only the campaign queue: the dialer calls customers for them.
+    for (let i = 1; exists(this.options.campaignQueue) && i <= this.options.campaignAgents; i++) {
+      await add(`demo-campaign-agent-${i}`, [this.options.campaignQueue]);
+      this.campaignAgentIds.add(`demo-campaign-agent-${i}`);
     }
+    if (this.agentIds.length === 0) return;
     const mine = new Set(this.agentIds);
     // E-mails and chats are accepted after a moment and finished after the handling time; calls are
     // answered by the simulated telephone (the endpoint picks up) and end when the caller hangs up.
@@ -348,10 +367,27 @@ class TelephoneDemoLoad implements DemoLoad, ServiceLifecycle {
     );
   }
 
+  /**
+   * Starts the outbound campaigns named in `campaigns` that are not running yet (the dialer keeps to
+   * each campaign's own calling hours). A campaign the server does not know is reported, not fatal.
+   */
+  private async startCampaigns(): Promise<void> {
+    const known = new Map(this.comms.campaigns().map((c) => [c.id, c.status]));
+    for (const id of this.options.campaigns) {
+      const status = known.get(id);
+      if (status === undefined) {
+        this.ctx?.logger.warn({ campaign: id }, 'the demo load cannot start a campaign the assembly does not declare');
+        continue;
+      }
+      if (status === 'created' || status === 'paused') await this.comms.startCampaign(id);
+    }
+  }
+
   /** The simulated agent gives each contact in wrap-up a disposition (and is ready again). */
   private async dispose(agentId: string): Promise<void> {
     for (const w of this.comms.agentWork(agentId).wrapUps) {
-      const code = this.options.dispositions[Math.floor(this.random() * this.options.dispositions.length)] as string;
+      const codes = this.campaignAgentIds.has(agentId) ? this.options.campaignDispositions : this.options.dispositions;
+      const code = codes[Math.floor(this.random() * codes.length)] as string;
       await this.comms.wrapUp(agentId, w.contactId, code, { note: 'Gesimuleerd gesprek (demo)' });
       this.counts.handled++;
     }
@@ -483,6 +519,8 @@ export function demoLoadService(config: DemoLoadConfig = {}): ServiceDefinition<
   const dispositions = words(config.dispositions ?? 'opgelost opgelost opgelost opgelost terugbellen doorverbonden klacht');
   if (dispositions.length === 0 || dispositions.some((d) => !/^[a-z0-9][a-z0-9_-]{0,63}$/i.test(d))) throw bad('dispositions must be wrap-up codes such as opgelost');
   const timeZone = config.timeZone ?? 'Europe/Amsterdam';
+  const campaignDispositions = words(config.campaignDispositions ?? 'campagne-nee campagne-nee campagne-ja');
+  if (campaignDispositions.length === 0 || campaignDispositions.some((d) => !/^[a-z0-9][a-z0-9_-]{0,63}$/i.test(d))) throw bad('campaignDispositions must be wrap-up codes such as campagne-ja');
   const options: Options = {
     callsPerHour: number('callsPerHour', config.callsPerHour, 60, 360_000),
     emailsPerHour: number('emailsPerHour', config.emailsPerHour, 12, 360_000),
@@ -504,6 +542,10 @@ export function demoLoadService(config: DemoLoadConfig = {}): ServiceDefinition<
     emailQueue: config.emailQueue ?? 'general',
     chatQueue: config.chatQueue ?? 'general',
     emailTo: config.emailTo ?? 'klantenservice@stadsenergie.example',
+    campaigns: words(config.campaigns ?? ''),
+    campaignAgents: number('campaignAgents', config.campaignAgents, 0, 50, true),
+    campaignQueue: config.campaignQueue ?? 'campaigns',
+    campaignDispositions,
   };
   return {
     version: config.version ?? '1.1.0',
