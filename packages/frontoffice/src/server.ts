@@ -376,6 +376,8 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
       return url;
     },
     async listen(port: number, host: string): Promise<string> {
+      // Sessions that expired while the front office was down go now.
+      await sessions.sweep();
       await fastify.listen({ port, host });
       const addr = fastify.server.address();
       url = typeof addr === 'object' && addr ? `http://${host}:${addr.port}` : `http://${host}:${port}`;

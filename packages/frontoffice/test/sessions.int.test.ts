@@ -50,8 +50,12 @@ describe('front-office sessions kept in the database', () => {
       expect(JSON.stringify(rows)).not.toContain(token);
       expect(rows.find((r) => r['kind'] === 'visitor')!['script_sessions']).toBe(JSON.stringify([ss.sessionId]));
 
+      // A session that expires while the front office is down is gone after the start.
+      await asm.manager.get(StorageManager).knex('caruso_fo_sessions').insert({ token_digest: 'expired-digest', kind: 'user', name: 'sam', role: 'supervisor', agent_id: null, csrf: 'x', script_sessions: '[]', expires_at: Date.now() + 50, created_at: new Date().toISOString() });
       await asm.stop();
+      await sleep(60);
       asm = await startTestAssembly(options(url));
+      expect((await sessionRows(asm)).map((r) => r['token_digest'])).not.toContain('expired-digest');
       const anna2 = anna.withBase(asm.url);
       expect((await anna2.get('/api/session')).body).toEqual({ user: { name: 'anna', role: 'agent', agentId: 'anna' }, csrf });
       // The CSRF token of the session is the same one: changes go through without a new log-in.
