@@ -192,6 +192,19 @@ describe('remote endpoint hardening', () => {
     expect(error.message).toContain(error.data.details!.correlationId!);
   });
 
+  it('answers a call whose result cannot be sent as JSON (a BigInt, a cycle) with an error instead of leaving it unanswered', async () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic['self'] = cyclic;
+    sm.register(createToken<{ big(): bigint; loop(): unknown }>('test.Odd'), { version: '1.0.0', create: () => ({ big: () => 10n, loop: () => cyclic }) });
+    await sm.start();
+    const c = await rawClient();
+    for (const method of ['big', 'loop']) {
+      const r = await c.request('call', { token: 'test.Odd', method });
+      expect(r['error']).toMatchObject({ data: { code: 'CARUSO_KERNEL_RPC_REMOTE_ERROR', details: { correlationId: expect.any(String) } } });
+    }
+    expect(rejections).toEqual([]);
+  });
+
   describe('batches (unauthenticated amplification)', () => {
     const lookup = (id: number): Json => ({ jsonrpc: '2.0', id, method: 'lookup', params: { token: 'test.Clock' } });
 

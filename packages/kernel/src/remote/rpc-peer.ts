@@ -188,7 +188,14 @@ export class RpcPeer {
             }, deadlineMs)
           : undefined;
       this.pending.set(id, { resolve, reject, timer, method, token });
-      this.send({ jsonrpc: '2.0', id, method, params });
+      try {
+        this.send({ jsonrpc: '2.0', id, method, params });
+      } catch (err) {
+        // Arguments that cannot be sent as JSON: nothing stays pending.
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(err);
+      }
     });
   }
 
@@ -247,10 +254,24 @@ export class RpcPeer {
     try {
       if (Array.isArray(m)) {
         const answers = (await Promise.all(m.map((x) => this.handleOne(x)))).filter((a) => a !== undefined);
-        if (answers.length) this.send(answers);
+        if (answers.length) {
+          try {
+            this.send(answers);
+          } catch (err) {
+            const error = this.wireError(err, 'answer');
+            this.send(answers.map((a) => ({ jsonrpc: '2.0', id: (a as { id: unknown }).id, error })));
+          }
+        }
       } else {
         const answer = await this.handleOne(m);
-        if (answer !== undefined) this.send(answer);
+        if (answer !== undefined) {
+          try {
+            this.send(answer);
+          } catch (err) {
+            // The result cannot be sent as JSON (a BigInt, a cycle): the caller still gets an answer.
+            this.send({ jsonrpc: '2.0', id: (answer as { id: unknown }).id, error: this.wireError(err, 'answer') });
+          }
+        }
       }
     } catch (err) {
       this.logReceiveFailure(err);
