@@ -3,7 +3,7 @@
  * their screen pop, wrap-up, dialogue-script sessions (agents and visitors), and the live figures.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AgentQueueChoice, CommunicationServer, ContactSnapshot } from '@caruso/comms';
+import type { AgentQueueChoice, ChatChannel, CommunicationServer, ContactSnapshot } from '@caruso/comms';
 import type { DialogueEngine, SessionView, Variables } from '@caruso/dialogue';
 import type { BusinessObjects, ObjectRecord } from '@caruso/objects';
 import type { Logger } from '@caruso/kernel';
@@ -26,6 +26,8 @@ export interface DesktopApiDeps {
   readonly logger: Logger;
   /** Which contact channels the desktop can answer besides calls. */
   readonly channels?: () => { readonly chat: boolean; readonly email: boolean };
+  /** The web-chat channel when one is registered: self-service visitors then hand off into a real chat. */
+  readonly chat?: () => ChatChannel | undefined;
 }
 
 /** The figures of the wallboard. */
@@ -215,7 +217,14 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
       break;
     }
     const script = app.desktop.scripts.find((s) => s.queue === contact.queueId)?.script;
-    return { contact: { id: contact.id, channel: contact.channel, queueId: contact.queueId, state: contact.state, enteredAt: contact.enteredAt, address, data: contact.data }, screenPop, script };
+    // A self-service visitor who asked for a chat: what they entered in the script.
+    let handoff: Record<string, unknown> | undefined;
+    const h = contact.channel === 'chat' ? await deps.store.chatHandoff(contact.id) : undefined;
+    if (h) {
+      const vars = await deps.dialogue().state(h.scriptSession).then((st) => st.vars, () => ({}));
+      handoff = { selfService: h.selfService, answers: vars };
+    }
+    return { contact: { id: contact.id, channel: contact.channel, queueId: contact.queueId, state: contact.state, enteredAt: contact.enteredAt, address, data: contact.data }, screenPop, script, ...(handoff ? { handoff } : {}) };
   });
   fastify.post('/api/contacts/:id/hang-up', async (req) => {
     const { contact } = contactFor(req);
@@ -348,9 +357,19 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
     const state = await deps.dialogue().state(id);
     const ss = app.selfService.find((s) => s.script === state.script);
     if (!ss) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'self-service page' });
+    const queueId = state.handoff?.queue ?? ss.queue;
+    const hub = channel === 'chat' ? deps.chat?.() : undefined;
+    if (hub) {
+      // A real chat through the chat channel: the page connects /ws/chat/customer with the token;
+      // the agent sees the answers through the hand-off row.
+      const opened = await hub.openChat({ subject: ss.label.replace(/[\r\n]+/g, ' ').slice(0, 200), queueId });
+      await deps.store.addChatHandoff({ chatId: opened.chatId, scriptSession: id, selfService: ss.name });
+      const pos = deps.comms().position(opened.chatId);
+      return reply.code(201).send({ contactId: opened.chatId, channel, queueId, position: pos?.position ?? null, chat: { token: opened.token, socket: '/ws/chat/customer' } });
+    }
     const contact = await deps.comms().enqueue({
       channel,
-      queueId: state.handoff?.queue ?? ss.queue,
+      queueId,
       data: { selfService: ss.name, scriptSession: id, answers: state.vars, ...(number ? { number } : {}) },
     });
     const pos = deps.comms().position(contact.id);

@@ -217,7 +217,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   registerObjectsApi(fastify, { objects, permissions, store });
   const chat = (): ChatChannel | undefined => options.chat?.();
   const email = (): EmailChannel | undefined => options.email?.();
-  registerDesktopApi(fastify, { app, objects, permissions, store, comms: options.comms, dialogue: options.dialogue, agentIds, logger, channels: () => ({ chat: chat() !== undefined, email: email() !== undefined }) });
+  registerDesktopApi(fastify, { app, objects, permissions, store, comms: options.comms, dialogue: options.dialogue, agentIds, logger, chat, channels: () => ({ chat: chat() !== undefined, email: email() !== undefined }) });
   registerChannelsApi(fastify, { comms: options.comms, chat, email });
   registerCallbacksApi(fastify, { app, objects, permissions, comms: options.comms });
   fastify.get('/api/wallboard', async (req) => {
@@ -291,12 +291,54 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     disposables.add(toDisposable(() => clearInterval(wallboardTimer)));
   };
 
+  // A visitor's chat socket: its first frame carries the chat-session token of a chat this visitor
+  // opened (a hand-off of one of their script sessions); then the chat channel's hub drives it.
+  const customerChat = (ws: WebSocket, hub: ChatChannel, p: Principal): void => {
+    const deny = (reason: string): void => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'error', code: 'CARUSO_COMMS_CHAT_AUTH_FAILED', message: `the chat connection was refused: ${reason}` }));
+      ws.close(4401, 'unauthenticated');
+    };
+    ws.on('error', () => undefined);
+    const timer = setTimeout(() => deny('no auth frame in time'), 5_000);
+    let first: Buffer | undefined;
+    // Frames the page sends right after its auth frame wait until the hub has the socket.
+    const early: [Buffer, boolean][] = [];
+    const hold = (data: Buffer, isBinary: boolean): void => {
+      if (first === undefined) {
+        first = data;
+        start(data);
+      } else if (early.length < 20) early.push([data, isBinary]);
+    };
+    ws.on('message', hold);
+    const start = (data: Buffer): void => {
+      clearTimeout(timer);
+      void (async () => {
+        let frame: { type?: unknown; token?: unknown } | undefined;
+        try {
+          frame = JSON.parse(String(data)) as typeof frame;
+        } catch {
+          frame = undefined;
+        }
+        const principal = frame?.type === 'auth' && typeof frame.token === 'string' ? hub.authenticateCustomer(frame.token) : undefined;
+        const handoff = principal?.kind === 'customer' ? await store.chatHandoff(principal.chatId) : undefined;
+        if (!principal || !handoff || !p.scriptSessions.has(handoff.scriptSession)) return deny('unknown or ended chat, or not this visitor\'s');
+        ws.off('message', hold);
+        hub.attach(ws, principal);
+        for (const [d, isBinary] of early.splice(0)) ws.emit('message', d, isBinary);
+      })().catch((err: unknown) => {
+        logger.warn({ err: (err as Error).message }, 'visitor chat socket failed');
+        deny('unavailable');
+      });
+    };
+  };
   const refuse = (socket: Duplex, status: number, text: string): void => {
     socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   };
   fastify.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => undefined);
-    sessions.get(parseCookies(req.headers.cookie)[SESSION_COOKIE]).then(
+    // Self-service visitors reach only their own chat; everything else needs a staff session.
+    const cookieName = (req.url ?? '').split('?')[0] === '/ws/chat/customer' ? VISITOR_COOKIE : SESSION_COOKIE;
+    sessions.get(parseCookies(req.headers.cookie)[cookieName]).then(
       (p) => upgrade(req, socket, head, p),
       (err: unknown) => {
         logger.warn({ err: (err as Error).message }, 'session lookup failed for a WebSocket');
@@ -326,6 +368,13 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
           ws.close(1011, 'monitor unavailable');
         }
       });
+      return;
+    }
+    if (path === '/ws/chat/customer') {
+      if (p.kind !== 'visitor') return refuse(socket, 403, 'Forbidden');
+      const hub = chat();
+      if (!hub) return refuse(socket, 503, 'Service Unavailable');
+      wss.handleUpgrade(req, socket, head, (ws) => customerChat(ws, hub, p));
       return;
     }
     if (path === '/ws/chat') {

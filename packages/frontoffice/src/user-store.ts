@@ -42,6 +42,7 @@ export const USERS_TABLE = 'caruso_fo_users';
 export const INTERACTIONS_TABLE = 'caruso_fo_interactions';
 export const SCRIPT_OWNERS_TABLE = 'caruso_fo_script_sessions';
 export const SESSIONS_TABLE = 'caruso_fo_sessions';
+export const CHAT_HANDOFFS_TABLE = 'caruso_fo_chat_handoffs';
 export const MIN_PASSWORD_LENGTH = 10;
 
 export const FRONTOFFICE_MIGRATIONS: readonly Migration[] = [
@@ -95,7 +96,27 @@ export const FRONTOFFICE_MIGRATIONS: readonly Migration[] = [
       });
     },
   },
+  {
+    // Self-service visitors who asked for an agent in a chat: the chat and the script session whose
+    // answers the agent sees.
+    id: '0003-chat-handoffs',
+    up: async (trx) => {
+      await trx.schema.createTable(CHAT_HANDOFFS_TABLE, (t) => {
+        t.string('chat_id', 128).primary();
+        t.string('script_session', 100).notNullable();
+        t.string('self_service', 100).notNullable();
+        t.string('created_at', 30).notNullable();
+      });
+    },
+  },
 ];
+
+/** A self-service visitor's hand-off into a chat. */
+export interface ChatHandoff {
+  readonly chatId: string;
+  readonly scriptSession: string;
+  readonly selfService: string;
+}
 
 /** A stored session (the token itself is never stored, only its digest). */
 export interface SessionRow {
@@ -241,6 +262,15 @@ export class FrontOfficeStore {
   /** Removes the sessions that expired before `now`; resolves with how many. */
   async deleteExpiredSessions(now: number): Promise<number> {
     return Number(await this.storage.knex(SESSIONS_TABLE).where('expires_at', '<', now).delete());
+  }
+
+  async addChatHandoff(h: ChatHandoff): Promise<void> {
+    await this.storage.knex(CHAT_HANDOFFS_TABLE).insert({ chat_id: h.chatId, script_session: h.scriptSession, self_service: h.selfService, created_at: new Date().toISOString() });
+  }
+
+  async chatHandoff(chatId: string): Promise<ChatHandoff | undefined> {
+    const r = (await this.storage.knex(CHAT_HANDOFFS_TABLE).where({ chat_id: chatId }).first()) as Record<string, string> | undefined;
+    return r ? { chatId: r['chat_id'] as string, scriptSession: r['script_session'] as string, selfService: r['self_service'] as string } : undefined;
   }
 
   async markWritten(sessionId: string): Promise<void> {

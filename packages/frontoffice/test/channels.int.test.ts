@@ -124,6 +124,51 @@ describe('e-mail and chat contacts answered from the agent desktop (real WebSock
       }
     });
 
+    it('hands a self-service visitor off into a real chat on /ws/chat/customer; the agent sees the answers and chats with them', async () => {
+      await anna.post('/api/agent/ready');
+      const visitor = new ApiClient(asm.url);
+      const ss = (await visitor.post('/api/self-service/meter/sessions')).body as { sessionId: string };
+      await visitor.post(`/api/self-service/sessions/${ss.sessionId}/answer`, { value: '123456' });
+      const h = await visitor.post(`/api/self-service/sessions/${ss.sessionId}/agent`, { channel: 'chat' });
+      expect(h.status).toBe(201);
+      const handoff = h.body as { contactId: string; channel: string; chat: { token: string; socket: string } };
+      expect(handoff).toMatchObject({ channel: 'chat', chat: { socket: '/ws/chat/customer', token: expect.any(String) } });
+
+      // Only this visitor, with this chat's token, reaches it.
+      expect(await openSocket(`${asm.url}/ws/chat/customer`)).toBe(401);
+      expect(await openSocket(`${asm.url}/ws/chat/customer`, anna)).toBe(401);
+      const stranger = new ApiClient(asm.url);
+      await stranger.post('/api/self-service/meter/sessions');
+      const s2 = await mustOpen(`${asm.url}/ws/chat/customer`, stranger);
+      s2.send({ type: 'auth', token: handoff.chat.token });
+      expect(await s2.next((f) => f.type === 'error')).toMatchObject({ code: 'CARUSO_COMMS_CHAT_AUTH_FAILED' });
+      await s2.close();
+
+      const customer = await mustOpen(`${asm.url}/ws/chat/customer`, visitor);
+      const desk = await mustOpen(`${asm.url}/ws/chat`, anna);
+      try {
+        customer.send({ type: 'auth', token: handoff.chat.token });
+        customer.send({ type: 'message', text: 'Hi, about my meter reading' });
+        expect(await customer.next((f) => f.type === 'welcome')).toMatchObject({ role: 'customer', chatId: handoff.contactId });
+        await customer.next((f) => f.type === 'sent');
+        const offerId = await offerFor(anna, handoff.contactId);
+        const pop = (await anna.get(`/api/contacts/${handoff.contactId}`)).body as { handoff: { selfService: string; answers: Body } };
+        expect(pop.handoff).toMatchObject({ selfService: 'meter', answers: { meter: '123456' } });
+        expect((await anna.post(`/api/agent/offers/${encodeURIComponent(offerId)}/accept`)).status).toBe(200);
+        const joined = await desk.next((f) => f.type === 'joined' && f['chatId'] === handoff.contactId);
+        expect((joined['transcript'] as Body[]).map((m) => m['text'])).toEqual(['Hi, about my meter reading']);
+        desk.send({ type: 'message', chatId: handoff.contactId, text: 'I see 123456, what does it show?' });
+        expect(await customer.next((f) => f.type === 'message' && f['from'] === 'agent')).toMatchObject({ text: 'I see 123456, what does it show?' });
+        customer.send({ type: 'leave' });
+        expect(await desk.next((f) => f.type === 'ended' && f['chatId'] === handoff.contactId)).toMatchObject({ reason: 'customer-left' });
+        await until(() => asm.comms.agent('anna').state === 'wrap-up', 'anna in wrap-up');
+        expect((await anna.post(`/api/contacts/${handoff.contactId}/wrap-up`, { code: 'solved', channel: 'chat' })).status).toBe(200);
+      } finally {
+        await customer.close();
+        await desk.close();
+      }
+    });
+
     it('shows an e-mail contact with its attachments and sends the agent reply through the relay, threaded', async () => {
       await anna.post('/api/agent/ready');
       const sentBefore = relay.received.length;
