@@ -395,6 +395,9 @@ function desktopPage() {
   // ---- chat contacts: the conversation runs over /ws/chat (the chat channel's hub) ----------------
   let chatSocket = null;
   let chat = null;
+  // The agent's own messages, shown once the hub acknowledged them (`sent`).
+  const chatPending = new Map();
+  let chatSent = 0;
   function openChatSocket() {
     chatSocket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/chat`);
     chatSocket.addEventListener('message', (m) => {
@@ -403,6 +406,9 @@ function desktopPage() {
       if (f.type === 'joined') {
         for (const x of f.transcript) chatLine(x);
         chatReady();
+      } else if (f.type === 'sent' && chatPending.has(f.clientId)) {
+        chatLine({ seq: f.seq, from: 'agent', text: chatPending.get(f.clientId) });
+        chatPending.delete(f.clientId);
       } else if (f.type === 'message') {
         chatLine(f);
         if (f.from === 'customer') chatSocket.send(JSON.stringify({ type: 'read', chatId: chat.id, upTo: f.seq }));
@@ -434,14 +440,23 @@ function desktopPage() {
     const typing = h('p', { class: 'muted', id: 'chat-typing' });
     chat = { id: contactId, log, input, send, typing, seen: new Set(), customer: '' };
     const title = h('h2', { id: 'conv-title', text: t('chat.title') });
+    // What a self-service visitor entered before asking for the chat (read again: the hand-off is
+    // written just after the chat was queued).
+    const answers = h('div', { id: 'chat-answers' });
+    void api('GET', `/api/contacts/${encodeURIComponent(contactId)}`).then((c) => {
+      const given = Object.entries(c.handoff?.answers ?? {});
+      if (given.length) answers.replaceChildren(h('dl', { class: 'answers', 'aria-label': t('chat.answers') }, given.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: typeof v === 'object' ? JSON.stringify(v) : String(v) })])));
+    }, () => undefined);
     const form = h('form', { id: 'chat-form', onsubmit: (ev) => {
       ev.preventDefault();
       if (!input.value.trim() || !chatSocket) return;
-      chatSocket.send(JSON.stringify({ type: 'message', chatId: contactId, text: input.value, clientId: String(Date.now()) }));
+      const clientId = `a${++chatSent}`;
+      chatPending.set(clientId, input.value);
+      chatSocket.send(JSON.stringify({ type: 'message', chatId: contactId, text: input.value, clientId }));
       input.value = '';
     } }, h('label', { for: 'chat-text', text: t('chat.message') }), h('div', { class: 'bar' }, input, send));
     convPanel.hidden = false;
-    convPanel.replaceChildren(title, log, typing, form);
+    convPanel.replaceChildren(title, answers, log, typing, form);
     try {
       const r = await api('GET', `/api/contacts/${encodeURIComponent(contactId)}/chat`);
       chat.live = true;
@@ -684,6 +699,7 @@ function selfServicePage() {
       try {
         const r = await api('POST', `/api/self-service/sessions/${s.sessionId}/agent`, { channel: 'chat' });
         box.replaceChildren(h('p', { id: 'ss-queued', text: `${t('ss.agentQueued')} ${r.position ?? '–'}` }));
+        if (r.chat) visitorChat(r.chat);
       } catch (e) {
         fail(e);
       }
@@ -691,6 +707,55 @@ function selfServicePage() {
     box.replaceChildren(...parts);
   };
   api('POST', `/api/self-service/${encodeURIComponent(name)}/sessions`, {}).then((r) => { s = r; csrf = r.csrf; render(); }, fail);
+}
+
+// A visitor's chat with an agent (the chat channel's protocol over /ws/chat/customer).
+function visitorChat(c) {
+  const status = document.getElementById('ss-queued');
+  const log = h('ol', { id: 'ss-chat-log', class: 'chat-log', 'aria-live': 'polite', 'aria-label': t('chat.transcript') });
+  const input = h('input', { id: 'ss-chat-text', maxlength: '4000', autocomplete: 'off' });
+  const send = h('button', { type: 'submit', id: 'ss-chat-send', text: t('chat.send') });
+  const seen = new Set();
+  // The hub acknowledges the writer's own message with `sent` (the text stays here until then).
+  const pending = new Map();
+  let sentCount = 0;
+  const line = (m) => {
+    if (seen.has(m.seq)) return;
+    seen.add(m.seq);
+    log.append(h('li', { class: `chat-${m.from === 'customer' ? 'agent' : 'customer'}` }, h('strong', { text: `${m.from === 'customer' ? t('chat.you') : t('chat.agent')}: ` }), h('span', { text: m.text })));
+  };
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${c.socket}`);
+  const end = h('button', { type: 'button', class: 'secondary', id: 'ss-chat-end', text: t('chat.end'), onclick: () => ws.send(JSON.stringify({ type: 'leave' })) });
+  const form = h('form', { id: 'ss-chat-form', onsubmit: (ev) => {
+    ev.preventDefault();
+    if (!input.value.trim()) return;
+    const clientId = `c${++sentCount}`;
+    pending.set(clientId, input.value);
+    ws.send(JSON.stringify({ type: 'message', text: input.value, clientId }));
+    input.value = '';
+  } }, h('label', { for: 'ss-chat-text', text: t('chat.message') }), h('div', { class: 'bar' }, input, send));
+  document.getElementById('ss').append(log, form, h('p', {}, end));
+  ws.addEventListener('open', () => ws.send(JSON.stringify({ type: 'auth', token: c.token })));
+  ws.addEventListener('message', (m) => {
+    const f = JSON.parse(m.data);
+    if (f.type === 'welcome') for (const x of f.transcript) line(x);
+    else if (f.type === 'message') line(f);
+    else if (f.type === 'sent' && pending.has(f.clientId)) {
+      line({ seq: f.seq, from: 'customer', text: pending.get(f.clientId) });
+      pending.delete(f.clientId);
+    }
+    else if (f.type === 'connected') {
+      status.textContent = t('chat.agentJoined');
+      announce(t('chat.agentJoined'));
+    } else if (f.type === 'ended') {
+      status.textContent = t('chat.ended');
+      input.disabled = true;
+      send.disabled = true;
+      end.disabled = true;
+      announce(t('chat.ended'));
+    } else if (f.type === 'error') fail(new Error(f.message));
+  });
+  input.focus();
 }
 
 // ---- start ----------------------------------------------------------------------------------

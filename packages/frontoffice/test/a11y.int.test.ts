@@ -208,6 +208,9 @@ describe('accessibility of the main pages (axe-core in a real Chromium)', () => 
     await page.goto(`${asm.url}/self-service/meter`);
     await page.locator('#prompt').waitFor();
     await expectAccessible(page, 'self-service');
+    await page.locator('#ss-agent').click();
+    await page.locator('#ss-chat-text').waitFor();
+    await expectAccessible(page, 'self-service chat');
     await pctx.close();
   }, 30_000);
 });

@@ -161,6 +161,7 @@ describe('front-office pages in a real Chromium', () => {
         await agent.locator('#chat-text:enabled').fill('Thank you, Dora. Noted: 4711.');
         await agent.locator('#chat-text').press('Enter');
         expect(await customer.next((f) => f.type === 'message' && f['from'] === 'agent')).toMatchObject({ text: 'Thank you, Dora. Noted: 4711.' });
+      await agent.locator('#chat-log li.chat-agent', { hasText: 'Thank you, Dora. Noted: 4711.' }).waitFor();
         customer.send({ type: 'message', text: 'Great, bye' });
         await agent.locator('#chat-log li', { hasText: 'Great, bye' }).waitFor();
         await agent.screenshot({ path: join(SHOTS, 'desktop-chat.png') });
@@ -274,6 +275,10 @@ describe('front-office pages in a real Chromium', () => {
     it('a customer on a phone completes a self-service script, goes back, and asks for an agent keeping the answers', async () => {
       const ctx = await browser.newContext({ viewport: { width: 390, height: 800 }, isMobile: true });
       const page = await ctx.newPage();
+      page.setDefaultTimeout(8000);
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
       await page.goto(`${asm.url}/self-service/meter`);
       await page.getByLabel('Your meter number:').fill('123456');
       await page.locator('#ss-next').click();
@@ -288,9 +293,10 @@ describe('front-office pages in a real Chromium', () => {
       await page.screenshot({ path: join(SHOTS, 'self-service-phone.png') });
       await page.locator('#ss-agent').click();
       await page.locator('#ss-queued').waitFor();
-      const waiting = asm.comms.waiting('support').concat(asm.comms.pendingOffers().map((o) => asm.comms.contact(o.contactId)!));
-      expect(waiting.some((c) => (c.data['answers'] as Record<string, unknown> | undefined)?.['meter'] === '654321')).toBe(true);
-      // The agent who takes that request sees what the customer entered (it has no chat conversation).
+      // A real chat: the customer writes while waiting; the agent sees what was entered in the script.
+      await page.getByLabel('Message').fill('Hello, about my reading');
+      await page.getByLabel('Message').press('Enter');
+      await page.locator('#ss-chat-log li', { hasText: 'Hello, about my reading' }).waitFor();
       if (asm.comms.agent('anna').state === 'logged-out') await asm.comms.login('anna');
       const actx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
       const agent = await actx.newPage();
@@ -299,13 +305,23 @@ describe('front-office pages in a real Chromium', () => {
       await agent.waitForURL('**/desktop');
       await agent.locator('#offer-title', { hasText: 'chat · support' }).waitFor();
       await agent.keyboard.press('F4');
-      await agent.locator('#chat-none').waitFor();
-      expect(await agent.locator('.answers dd').allTextContents()).toContain('654321');
-      await agent.locator('#btn-hangup').click();
+      await agent.locator('#chat-log li', { hasText: 'Hello, about my reading' }).waitFor();
+      await agent.locator('#chat-answers dd', { hasText: '654321' }).waitFor();
+      expect(await agent.locator('#chat-answers dt').allTextContents()).toEqual(expect.arrayContaining(['meter', 'reading']));
+      await agent.locator('#chat-text:enabled').fill('Thanks! I see meter 654321. What is the reading?');
+      await agent.locator('#chat-text').press('Enter');
+      await page.locator('#ss-queued', { hasText: 'An agent joined' }).waitFor();
+      await page.locator('#ss-chat-log li', { hasText: 'What is the reading?' }).waitFor();
+      await page.screenshot({ path: join(SHOTS, 'self-service-chat-phone.png') });
+      await agent.screenshot({ path: join(SHOTS, 'desktop-self-service-chat.png') });
+      await page.getByRole('button', { name: 'End chat' }).click();
+      await page.locator('#ss-queued', { hasText: 'The chat has ended' }).waitFor();
+      await agent.locator('#chat-log li', { hasText: 'The chat has ended' }).waitFor();
       await agent.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      expect(errors).toEqual([]);
       await actx.close();
       await ctx.close();
-    }, 30_000);
+    }, 40_000);
   });
 });
 
