@@ -95,10 +95,7 @@ describe('lifecycle races', () => {
     const h = sm.register(Greeter, {
       version: '1.0.0',
       create: () => ({
-        greet: async (n: string) => {
-          await g.promise;
-          return n;
-        },
+        greet: (n: string) => n,
         stop: async () => {
           stops++;
           await tick(10);
