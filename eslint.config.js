@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 import jest from 'eslint-plugin-jest';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'coverage/**', '.artifacts/**', '**/*.d.ts'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'coverage/**', '.bench-dist/**', '.artifacts/**', '**/*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
