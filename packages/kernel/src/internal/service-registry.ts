@@ -619,8 +619,7 @@ export class ServiceRegistry implements ServiceManager {
       const hit = this.defaultBindings.get(tokenId);
       if (hit) return hit;
     }
-    const range = options?.range;
-    if (range !== undefined && semver.validRange(range) === null) throw KernelErrors.CARUSO_KERNEL_INVALID_RANGE({ token: tokenId, range });
+    const range = checkedRange(tokenId, options);
     const fk = filterKey(options?.filter);
     const key = `${tokenId}\u0000${range ?? ''}\u0000${fk}`;
     let b = this.bindingCache.get(key);
@@ -685,8 +684,7 @@ export class ServiceRegistry implements ServiceManager {
   }
 
   getAll<T>(token: Token<T>, options?: LookupOptions): T[] {
-    const range = options?.range;
-    if (range !== undefined && semver.validRange(range) === null) throw KernelErrors.CARUSO_KERNEL_INVALID_RANGE({ token: token.id, range });
+    const range = checkedRange(token.id, options);
     return this.matches(token.id, range, compileFilter(options?.filter)).map((r) => this.fixedProxy(r) as T);
   }
 
@@ -720,8 +718,7 @@ export class ServiceRegistry implements ServiceManager {
   }
 
   track<T>(token: Token<T>, options?: LookupOptions): ServiceTracker<T> {
-    const range = options?.range;
-    if (range !== undefined && semver.validRange(range) === null) throw KernelErrors.CARUSO_KERNEL_INVALID_RANGE({ token: token.id, range });
+    const range = checkedRange(token.id, options);
     const predicate = compileFilter(options?.filter);
     const onDidChange = new Emitter<TrackerEvent>();
     const known = new Set<string>(this.matches(token.id, range, predicate).map((r) => r.id));
@@ -801,15 +798,13 @@ export class ServiceRegistry implements ServiceManager {
    * caching a binding (remote lookups are ad hoc and untrusted). Validates the range and filter.
    */
   resolve(tokenId: string, options: LookupOptions | undefined): Registration | undefined {
-    const range = options?.range;
-    if (range !== undefined && semver.validRange(range) === null) throw KernelErrors.CARUSO_KERNEL_INVALID_RANGE({ token: tokenId, range });
+    const range = checkedRange(tokenId, options);
     return this.selectBest(tokenId, range, compileFilter(options?.filter));
   }
 
   /** Internal (remote endpoint): every active match, best first, without creating bindings. */
   resolveAll(tokenId: string, options: LookupOptions | undefined): Registration[] {
-    const range = options?.range;
-    if (range !== undefined && semver.validRange(range) === null) throw KernelErrors.CARUSO_KERNEL_INVALID_RANGE({ token: tokenId, range });
+    const range = checkedRange(tokenId, options);
     return this.matches(tokenId, range, compileFilter(options?.filter));
   }
 
@@ -817,6 +812,13 @@ export class ServiceRegistry implements ServiceManager {
   registration(id: string): Registration | undefined {
     return this.regs.get(id);
   }
+}
+
+/** The range of a lookup, checked: CARUSO_KERNEL_INVALID_RANGE when it is not a semver range. */
+function checkedRange(tokenId: string, options: LookupOptions | undefined): string | undefined {
+  const range = options?.range;
+  if (range !== undefined && semver.validRange(range) === null) throw KernelErrors.CARUSO_KERNEL_INVALID_RANGE({ token: tokenId, range });
+  return range;
 }
 
 /** Creates a service manager. */
