@@ -87,7 +87,6 @@ export class ServiceRegistry implements ServiceManager {
   private readonly logger: Logger;
   private readonly startTimeoutMs: number;
   private readonly drainTimeoutMs: number;
-  private readonly abort = new AbortController();
 
   constructor(options: ServiceManagerOptions = {}) {
     this.logger = options.logger ?? silentLogger();
@@ -548,7 +547,7 @@ export class ServiceRegistry implements ServiceManager {
 
   private async runShutdown(): Promise<void> {
     this.stopping = true;
-    this.abort.abort();
+    // Every service's own ctx.signal.
     for (const reg of this.regs.values()) reg.abort.abort();
     for (const reg of [...this.regs.values()]) {
       if (reg.state === 'registered' || reg.state === 'starting') {
