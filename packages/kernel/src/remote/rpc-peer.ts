@@ -252,26 +252,16 @@ export class RpcPeer {
     const weight = Array.isArray(m) ? m.length : 1;
     this.inFlight += weight;
     try {
-      if (Array.isArray(m)) {
-        const answers = (await Promise.all(m.map((x) => this.handleOne(x)))).filter((a) => a !== undefined);
-        if (answers.length) {
-          try {
-            this.send(answers);
-          } catch (err) {
-            const error = this.wireError(err, 'answer');
-            this.send(answers.map((a) => ({ jsonrpc: '2.0', id: (a as { id: unknown }).id, error })));
-          }
-        }
-      } else {
-        const answer = await this.handleOne(m);
-        if (answer !== undefined) {
-          try {
-            this.send(answer);
-          } catch (err) {
-            // The result cannot be sent as JSON (a BigInt, a cycle): the caller still gets an answer.
-            this.send({ jsonrpc: '2.0', id: (answer as { id: unknown }).id, error: this.wireError(err, 'answer') });
-          }
-        }
+      // A batch is answered by a list (without the notifications' undefined), one request by one answer.
+      const answer = Array.isArray(m) ? (await Promise.all(m.map((x) => this.handleOne(x)))).filter((a) => a !== undefined) : await this.handleOne(m);
+      if (answer === undefined || (Array.isArray(answer) && answer.length === 0)) return;
+      try {
+        this.send(answer);
+      } catch (err) {
+        // The result cannot be sent as JSON (a BigInt, a cycle): the caller still gets an answer.
+        const error = this.wireError(err, 'answer');
+        const failed = (a: unknown): unknown => ({ jsonrpc: '2.0', id: (a as { id: unknown }).id, error });
+        this.send(Array.isArray(answer) ? answer.map(failed) : failed(answer));
       }
     } catch (err) {
       this.logReceiveFailure(err);
