@@ -161,8 +161,8 @@ export class RpcPeer {
     this.maxBuffered = options.maxBufferedBytes ?? Math.max(1024 * 1024, maxMessageBytes);
     this.maxBatch = options.maxBatch ?? 100;
     socket.on('message', (data: RawData, isBinary: boolean) => {
-      // receive() catches everything itself; this catch is the last line of defence, so that a
-      // malformed message can never become an unhandled rejection that ends the process.
+      // Whatever receive() throws is logged here: a malformed message can never become an
+      // unhandled rejection that ends the process.
       this.receive(data, isBinary).catch((err: unknown) => this.logReceiveFailure(err));
     });
     socket.on('close', () => this.shutdown());
@@ -305,14 +305,6 @@ export class RpcPeer {
   }
 
   private async receive(data: RawData, isBinary: boolean): Promise<void> {
-    try {
-      await this.receiveUnsafe(data, isBinary);
-    } catch (err) {
-      this.logReceiveFailure(err);
-    }
-  }
-
-  private async receiveUnsafe(data: RawData, isBinary: boolean): Promise<void> {
     const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer | ArrayBuffer).byteLength;
     if (size > this.maxMessageBytes) {
       this.logger.warn({ peer: this.name, size }, 'message too large');
