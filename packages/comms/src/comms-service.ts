@@ -551,7 +551,6 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     });
   setAgentQueues: CommunicationServer['setAgentQueues'] = (id, queues) => this.change((r) => r.setAgentQueues(id, queues));
   agentQueues: CommunicationServer['agentQueues'] = (id) => this.r.agentQueues(id);
-  listQueues: CommunicationServer['listQueues'] = () => this.r.queueIds();
   logout = (id: string, o?: { readonly force?: boolean }) => this.change((r) => r.logout(id, o));
   pause = (id: string, reason: string) => this.change((r) => r.pause(id, reason));
   resume = (id: string) => this.change((r) => r.resume(id));

@@ -53,8 +53,6 @@ export interface CommunicationServer {
   setAgentQueues(agentId: string, queues: readonly AgentQueueChoice[]): Promise<void>;
   /** The queues an agent serves now (`selected`), those of its configuration, and those it may choose (`allowed`). */
   agentQueues(agentId: string): AgentQueues;
-  /** The ids of every configured queue, in configuration order. */
-  listQueues(): string[];
   /** Logs out; with `force` the agent's connected contacts go back in line (else CARUSO_COMMS_AGENT_STATE while connected). */
   logout(agentId: string, options?: { readonly force?: boolean }): Promise<void>;
   /** Pauses a logged-in agent with a reason code (`break`, `training` …); CARUSO_COMMS_AGENT_STATE when logged out. */

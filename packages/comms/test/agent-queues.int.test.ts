@@ -22,7 +22,7 @@ describe('CommunicationServer: queue choice at login', () => {
       };
       const first = await start();
       const comms = first.get(CommunicationServer);
-      expect(comms.listQueues()).toEqual(['support', 'billing', 'vip']);
+      expect(comms.queues().map((q) => q.queueId)).toEqual(['support', 'billing', 'vip']);
       expect(comms.agentQueues('anna')).toEqual({
         agentId: 'anna',
         selected: [{ queue: 'support', level: 2 }],
