@@ -565,11 +565,11 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
   wrapUp: CommunicationServer['wrapUp'] = async (agentId, contactId, disposition, options) => {
     const r = this.r;
     const data = this.dialer ? r.contact(contactId)?.data : undefined;
-    const customer = options?.customer;
-    if (customer !== undefined && (!customerRefOf(customer) || customer.object.length > 100 || String(customer.id).length > 200)) {
+    const customer = options?.customer === undefined ? undefined : customerRefOf(options.customer);
+    if (options?.customer !== undefined && (!customer || customer.object.length > 100 || customer.id.length > 200)) {
       throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: String(contactId), reason: 'the customer must be { object, id } (object at most 100, id at most 200 characters)' });
     }
-    await this.change(() => r.wrapUp(agentId, contactId, disposition, options?.note, customer && customerRefOf(customer)));
+    await this.change(() => r.wrapUp(agentId, contactId, disposition, options?.note, customer));
     const campaignId = data?.['campaignId'];
     const target = data?.['target'];
     if (this.dialer && typeof campaignId === 'string' && typeof target === 'string') await this.dialer.setDisposition(campaignId, target, disposition);
