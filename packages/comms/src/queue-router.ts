@@ -698,10 +698,7 @@ export class QueueRouter extends Disposable {
     const others = [...c.offers.values()];
     for (const other of others) this.closeOffer(other);
     this.cancelDeadline(c);
-    if (c.announceTimer) {
-      c.announceTimer.dispose();
-      c.announceTimer = undefined;
-    }
+    this.cancelAnnouncement(c);
     c.state = 'connected';
     c.agent = a;
     c.connectedAt = now;
@@ -1093,9 +1090,9 @@ export class QueueRouter extends Disposable {
     return { position, expectedWaitMs: Math.round(expectedWaitMs) };
   }
 
-  /** Arms the next repeat of a waiting call's announcement. */
+  /** Arms the next repeat of a waiting call's announcement (calls only; none when the queue does not repeat them). */
   private scheduleAnnouncement(c: ContactRec): void {
-    const every = c.queue.announce?.everyMs;
+    const every = c.channel === 'call' ? c.queue.announce?.everyMs : undefined;
     if (every === undefined || c.announceTimer) return;
     c.announceTimer = this.clock.setTimer(every, () => {
       c.announceTimer = undefined;
@@ -1103,6 +1100,11 @@ export class QueueRouter extends Disposable {
       if (c.state === 'queued') this.announce(c, false);
       this.scheduleAnnouncement(c);
     });
+  }
+
+  private cancelAnnouncement(c: ContactRec): void {
+    c.announceTimer?.dispose();
+    c.announceTimer = undefined;
   }
 
   private announce(c: ContactRec, onEntry: boolean): void {
@@ -1427,7 +1429,7 @@ export class QueueRouter extends Disposable {
     c.state = 'queued';
     insertSorted(c.queue.waiting, c);
     this.scheduleDeadline(c);
-    if (c.queue.announce && c.channel === 'call') this.scheduleAnnouncement(c);
+    this.scheduleAnnouncement(c);
     this.pendingContacts.push(c);
   }
 
@@ -1437,8 +1439,7 @@ export class QueueRouter extends Disposable {
     for (const o of withdrawn) this.closeOffer(o);
     if (c.state === 'queued') removeFrom(c.queue.waiting, c);
     this.cancelDeadline(c);
-    c.announceTimer?.dispose();
-    c.announceTimer = undefined;
+    this.cancelAnnouncement(c);
     c.state = 'ended';
     this.contacts.delete(c.id);
     return withdrawn;
@@ -1460,8 +1461,7 @@ export class QueueRouter extends Disposable {
     if (c.state === 'queued') removeFrom(from.waiting, c);
     this.cancelDeadline(c);
     // The new queue's announcements (if any) take over.
-    c.announceTimer?.dispose();
-    c.announceTimer = undefined;
+    this.cancelAnnouncement(c);
     this.emit({ kind: 'transferred', at: this.clock.now(), contactId: c.id, queueId: target.id, channel: c.channel, reason, data: { fromQueueId: from.id } });
     c.queue = target;
     c.queueEnteredAt = this.clock.now();
