@@ -359,9 +359,10 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     if (!events) return;
     try {
       await events.log.flush();
+    } finally {
+      // Also when the flush fails: the recorder must not stay subscribed to a shared log after stop.
       this.recorderSub?.dispose();
       await this.recorder?.settled();
-    } finally {
       this.recorderSub = undefined;
       this.recorder = undefined;
       this.interactionStore = undefined;
