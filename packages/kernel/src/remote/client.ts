@@ -69,11 +69,14 @@ export class RemoteServiceManager {
   /** Fires when the connection is closed or lost. */
   readonly onDidClose: Event<void> = this._onDidClose.event;
   private peer!: RpcPeer;
+  private readonly logger: Logger;
 
   private constructor(
     readonly url: string,
     private readonly options: RemoteConnectOptions,
-  ) {}
+  ) {
+    this.logger = options.logger ?? silentLogger();
+  }
 
   /** Connects and authenticates. Throws CARUSO_KERNEL_AUTH_FAILED for an unknown token. */
   static async connect(url: string, options: RemoteConnectOptions): Promise<RemoteServiceManager> {
@@ -85,8 +88,7 @@ export class RemoteServiceManager {
       socket.once('open', () => resolve());
       socket.once('error', (err) => reject(KernelErrors.CARUSO_KERNEL_RPC_CONNECTION_LOST({ peer: url, method: 'connect' }, { cause: err })));
     });
-    const logger = options.logger ?? silentLogger();
-    client.peer = new RpcPeer(socket, url, (method, params) => client.handle(method, params), logger, maxMessageBytes);
+    client.peer = new RpcPeer(socket, url, (method, params) => client.handle(method, params), client.logger, maxMessageBytes);
     client.peer.onDidClose(() => {
       for (const t of client.renewTimers) clearInterval(t);
       client.renewTimers.clear();
@@ -102,10 +104,6 @@ export class RemoteServiceManager {
       throw err;
     }
     return client;
-  }
-
-  private get logger(): Logger {
-    return this.options.logger ?? silentLogger();
   }
 
   private get deadline(): number {
