@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import { requireOrSkip } from '@caruso/kernel/testing';
 import { BusinessObjects } from '@caruso/objects';
 import { DialogueEngine } from '@caruso/dialogue';
 import { CommunicationServer } from '@caruso/comms';
+import { Monitor } from '@caruso/monitor';
 import { ASSEMBLY_ELEMENTS, readAssembly } from '../src/assembly/assembly-file.js';
 import { AssemblyStartError, startAssembly, toAgentConfigs, toEntryPoints, toQueueConfigs, toSipOptions } from '../src/assembly/assembly-runtime.js';
 import { main } from '../src/main.js';
@@ -198,6 +199,92 @@ describe('the <sip> element', () => {
         "sip.assembly.xml:L:C: error: duplicate phone 'anna'",
         "sip.assembly.xml:L:C: error: password-env names an environment variable (e.g. BILLING_PASSWORD), got 'lower_case'",
       ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the <monitor> element', () => {
+  const write = (dir: string, monitor: string): string => {
+    const file = join(dir, 'monitor.assembly.xml');
+    writeFileSync(file, `<?xml version="1.0" encoding="UTF-8"?>
+<assembly name="monitor">
+  <storage url="sqlite:${join(dir, 'crm.db')}"/>
+  <manager port="0"/>
+  <http port="0"/>
+  <comms>
+    <queue id="general"/>
+    <agent id="anna" queues="general"/>
+  </comms>
+  <monitor>
+    ${monitor}
+  </monitor>
+</assembly>
+`);
+    return file;
+  };
+  const byChannel = { name: 'by-channel', source: 'contacts', groupBy: ['channel'], columns: ['offered', 'abandoned'] };
+
+  it('reads the report definitions of <reports folder> and the daily report files of <daily-reports>, and the monitor runs and writes them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'caruso-assembly-'));
+    try {
+      mkdirSync(join(dir, 'reports'));
+      writeFileSync(join(dir, 'reports', 'channels.json'), JSON.stringify(byChannel));
+      writeFileSync(join(dir, 'reports', 'notes.txt'), 'not a definition');
+      const file = write(dir, '<reports folder="reports"/>\n    <daily-reports folder="out/daily" at="06:30"/>');
+      const { assembly, diagnostics } = readAssembly(file, {});
+      expect(diagnostics.map(String)).toEqual([]);
+      expect(assembly!.reportDefinitions.map((d) => d.name)).toEqual(['by-channel']);
+      expect(assembly!.dailyReports).toEqual({ folder: join(dir, 'out', 'daily'), at: '06:30' });
+      const running = await startAssembly(assembly!, { env: {} });
+      try {
+        expect(running.notStarted).toEqual([]);
+        const monitor = running.manager.get(Monitor);
+        expect(monitor.reportNames()).toContain('by-channel');
+        const result = await monitor.report('by-channel', { from: Date.UTC(2025, 0, 6), to: Date.UTC(2025, 0, 7) });
+        expect(result.rows).toEqual([]);
+        const written = await monitor.writeDailyReports('2025-01-06');
+        expect(written.folder).toBe(join(dir, 'out', 'daily', '2025-01-06'));
+        expect(existsSync(join(written.folder, 'index.html'))).toBe(true);
+        expect(existsSync(join(written.folder, 'inbound.csv'))).toBe(true);
+      } finally {
+        await running.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('is valid against the DTD with xmllint', () => {
+    if (!requireOrSkip('xmllint', spawnSync('xmllint', ['--version']).status === 0)) return;
+    const dir = mkdtempSync(join(tmpdir(), 'caruso-assembly-'));
+    try {
+      const file = write(dir, '<reports folder="reports"/>\n    <daily-reports folder="out/daily" at="06:30"/>');
+      const r = spawnSync('xmllint', ['--noout', '--dtdvalid', dtd, file], { encoding: 'utf8' });
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a bad definition file, a name defined twice and a bad time as file:line:col', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'caruso-assembly-'));
+    try {
+      mkdirSync(join(dir, 'reports'));
+      writeFileSync(join(dir, 'reports', 'a.json'), JSON.stringify([byChannel]));
+      writeFileSync(join(dir, 'reports', 'b.json'), JSON.stringify(byChannel));
+      writeFileSync(join(dir, 'reports', 'c.json'), '{ not json');
+      writeFileSync(join(dir, 'reports', 'd.json'), JSON.stringify({ name: 'x', source: 'nowhere', columns: [] }));
+      const file = write(dir, '<reports folder="reports"/>\n    <daily-reports folder="out" at="25:00"/>');
+      const { assembly, diagnostics } = readAssembly(file, {});
+      expect(assembly).toBeUndefined();
+      const lines = diagnostics.map(String).map((l) => l.replace(file, 'monitor.assembly.xml').replace(/:\d+:\d+:/, ':L:C:'));
+      expect(lines).toHaveLength(4);
+      expect(lines[0]).toBe('monitor.assembly.xml:L:C: error: b.json: report by-channel is defined twice in the reports folder');
+      expect(lines[1]).toMatch(/^monitor\.assembly\.xml:L:C: error: c\.json: .*JSON/);
+      expect(lines[2]).toMatch(/^monitor\.assembly\.xml:L:C: error: d\.json: report definition x: /);
+      expect(lines[3]).toMatch(/^monitor\.assembly\.xml:L:C: error: monitor options: reports: at must be HH:MM \(24 h\), got "25:00"/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

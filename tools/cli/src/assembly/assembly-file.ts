@@ -1,6 +1,6 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { ALERT_METRICS } from '@caruso/monitor';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { ALERT_METRICS, checkDailyReportsOptions, parseReportDefinitions, ReportCatalogue, type DailyReportsOptions, type ReportDefinition } from '@caruso/monitor';
 import { attributePosition, childElements, DiagnosticSink, parseXml, textContent, type SourcePosition, type XmlDiagnostic, type XmlElement } from '@caruso/kernel';
 
 /**
@@ -121,7 +121,10 @@ export interface Assembly {
   readonly chat?: { readonly queue: string; readonly port?: number };
   readonly campaigns: ReadonlyArray<Readonly<Record<string, string>>>;
   readonly alerts: ReadonlyArray<Readonly<Record<string, string>>>;
-  readonly reportsFolder?: string;
+  /** The company's report definitions, read from the `*.json` files of `<monitor><reports folder>`. */
+  readonly reportDefinitions: readonly ReportDefinition[];
+  /** `<monitor><daily-reports>`: where and when the daily report files are written. */
+  readonly dailyReports?: DailyReportsOptions;
   readonly services: readonly AssemblyService[];
   readonly users: readonly AssemblyUser[];
 }
@@ -171,9 +174,10 @@ export const ASSEMBLY_ELEMENTS: Readonly<Record<string, ElementRule>> = {
     attributes: { id: 'required', object: 'required', filter: 'optional', 'phone-field': 'required', script: 'required', queue: 'required', mode: 'optional', 'max-drop-rate': 'optional', hours: 'optional', timezone: 'optional' },
     children: [],
   },
-  monitor: { attributes: {}, children: ['alert', 'reports'] },
+  monitor: { attributes: {}, children: ['alert', 'reports', 'daily-reports'] },
   alert: { attributes: { id: 'required', metric: 'required', queue: 'optional', op: 'required', value: 'required', for: 'optional', severity: 'optional' }, children: [] },
   reports: { attributes: { folder: 'required' }, children: [] },
+  'daily-reports': { attributes: { folder: 'required', at: 'optional' }, children: [] },
   service: { attributes: { token: 'required', module: 'required', export: 'optional', version: 'optional' }, children: ['config'] },
   config: { attributes: { name: 'required', value: 'optional', env: 'optional', path: 'optional' }, children: [] },
   user: { attributes: { name: 'required', role: 'required', 'display-name': 'optional', 'password-env': 'optional', agent: 'optional' }, children: [] },
@@ -420,7 +424,34 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
     num(a, 'for', { min: 0 });
     return plain(a);
   });
+  // The company's report definitions: every *.json file of the folder, one definition or a list each.
   const reportsEl = one(monitorEl, 'reports');
+  const reportsFolder = reportsEl ? mustExist(reportsEl, 'folder', 'folder') : undefined;
+  const reportDefinitions: ReportDefinition[] = [];
+  if (reportsEl && reportsFolder !== undefined && existsSync(reportsFolder) && statSync(reportsFolder).isDirectory()) {
+    const at = attributePosition(reportsEl, 'folder');
+    for (const file of readdirSync(reportsFolder).filter((f) => f.endsWith('.json')).sort()) {
+      try {
+        for (const d of parseReportDefinitions(JSON.parse(readFileSync(join(reportsFolder, file), 'utf8')))) {
+          if (reportDefinitions.some((o) => o.name === d.name)) sink.error(at, `${file}: report ${d.name} is defined twice in the reports folder`);
+          else reportDefinitions.push(d);
+        }
+      } catch (err) {
+        sink.error(at, `${file}: ${(err as Error).message}`);
+      }
+    }
+  }
+  // The daily report files (written by the monitor, which checks the options the same way when it starts).
+  const dailyEl = one(monitorEl, 'daily-reports');
+  const dailyAt = dailyEl ? attr(dailyEl, 'at') : undefined;
+  const dailyReports: DailyReportsOptions | undefined = dailyEl ? { folder: rel(attr(dailyEl, 'folder') ?? ''), ...(dailyAt === undefined ? {} : { at: dailyAt }) } : undefined;
+  if (dailyEl && dailyReports) {
+    try {
+      checkDailyReportsOptions(dailyReports, new ReportCatalogue(reportDefinitions));
+    } catch (err) {
+      sink.error(attributePosition(dailyEl, dailyAt === undefined ? 'folder' : 'at'), (err as Error).message);
+    }
+  }
 
   const services: AssemblyService[] = (root ? childElements(root, 'service') : []).map((s) => {
     const token = attr(s, 'token') ?? '';
@@ -546,7 +577,8 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
     ...(chatEl ? { chat: { queue: attr(chatEl, 'queue') as string, ...(num(chatEl, 'port', { integer: true, min: 0 }) === undefined ? {} : { port: num(chatEl, 'port') as number }) } } : {}),
     campaigns,
     alerts,
-    ...(reportsEl ? { reportsFolder: mustExist(reportsEl, 'folder', 'folder') ?? '' } : {}),
+    reportDefinitions,
+    ...(dailyReports ? { dailyReports } : {}),
     services,
     users,
   };
@@ -573,7 +605,7 @@ function checkStructure(el: XmlElement, sink: DiagnosticSink): void {
     const v = el.attributes[name];
     if (allowed && v !== undefined && !allowed.includes(v)) sink.error(attributePosition(el, name), `${name} must be one of ${allowed.join(', ')}, got '${v}'`);
   }
-  const singles = new Set(['description', 'storage', 'model', 'scripts', 'application', 'manager', 'http', 'sip', 'comms', 'monitor', 'hours', 'email', 'chat', 'reports']);
+  const singles = new Set(['description', 'storage', 'model', 'scripts', 'application', 'manager', 'http', 'sip', 'comms', 'monitor', 'hours', 'email', 'chat', 'reports', 'daily-reports']);
   const seen = new Set<string>();
   for (const child of el.children) {
     if (child.kind === 'text') {

@@ -243,7 +243,6 @@ export function toSipOptions(assembly: Assembly, env: NodeJS.ProcessEnv, logger?
 /** Lists what the assembly declares that this version does not start yet, so start-up can say so. */
 function unsupportedParts(assembly: Assembly): string[] {
   const out: string[] = [];
-  if (assembly.reportsFolder) out.push('<monitor><reports> (company report definitions; use caruso report --definitions)');
   if (assembly.users.length && !assembly.application) out.push('<user> (users belong to the front office: add <application>)');
   return out;
 }
@@ -342,7 +341,18 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
         ) as never,
       );
     }
-    handles.push(manager.register(Monitor, monitorService({ services: manager, alerts: toAlerts(assembly), ...(options.clock ? { clock: options.clock } : {}) })) as never);
+    handles.push(
+      manager.register(
+        Monitor,
+        monitorService({
+          services: manager,
+          alerts: toAlerts(assembly),
+          reportDefinitions: assembly.reportDefinitions,
+          ...(assembly.dailyReports ? { reports: assembly.dailyReports } : {}),
+          ...(options.clock ? { clock: options.clock } : {}),
+        }),
+      ) as never,
+    );
   }
   if (assembly.application) {
     if (!assembly.model || !assembly.scripts) {
