@@ -7,7 +7,7 @@ import type { StorageManager } from '@caruso/storage';
 import { MonitorErrors } from '../errors.js';
 import type { ReportCatalogue } from './report-catalogue.js';
 import { runReport } from './report-engine.js';
-import { formatReport, REPORT_FORMATS, type ReportFormat } from './report-output.js';
+import { escapeHtml, formatReport, REPORT_FORMATS, type ReportFormat } from './report-output.js';
 
 const DAY_MS = 86_400_000;
 
@@ -203,10 +203,6 @@ ${outputs.map((o) => `<li><a href="${encodeURIComponent(o.file)}">${escapeHtml(o
     this._onDidWrite.dispose();
     this._onDidFail.dispose();
   }
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 async function exists(p: string): Promise<boolean> {

@@ -31,7 +31,8 @@ export function reportToJson(r: ReportResult): string {
   return JSON.stringify(r, null, 2) + '\n';
 }
 
-function esc(s: string): string {
+/** Text made safe for HTML content and attribute values. */
+export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
@@ -47,16 +48,16 @@ export function barChartSvg(labels: readonly string[], values: ReadonlyArray<num
       const v = values[i] ?? null;
       const w = v === null || max <= 0 ? 0 : Math.max(0, (v / max) * barW);
       const y = 24 + i * rowH;
-      return `<text x="${labelW - 6}" y="${y + 14}" text-anchor="end">${esc(label)}</text><rect x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="#3b6ea5"/><text x="${(labelW + w + 4).toFixed(1)}" y="${y + 14}">${esc(cellText(v))}</text>`;
+      return `<text x="${labelW - 6}" y="${y + 14}" text-anchor="end">${escapeHtml(label)}</text><rect x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 6}" fill="#3b6ea5"/><text x="${(labelW + w + 4).toFixed(1)}" y="${y + 14}">${escapeHtml(cellText(v))}</text>`;
     })
     .join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${labelW + barW + 80}" height="${h}" font-family="sans-serif" font-size="12" role="img" aria-label="${esc(title)}"><text x="0" y="14" font-weight="bold">${esc(title)}</text>${bars}</svg>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${labelW + barW + 80}" height="${h}" font-family="sans-serif" font-size="12" role="img" aria-label="${escapeHtml(title)}"><text x="0" y="14" font-weight="bold">${escapeHtml(title)}</text>${bars}</svg>`;
 }
 
 /** A self-contained HTML page: the table and a bar chart of the chart column (one bar per row). */
 export function reportToHtml(r: ReportResult): string {
-  const head = r.columns.map((c) => `<th>${esc(c)}</th>`).join('');
-  const body = r.rows.map((row) => `<tr>${r.columns.map((c) => `<td>${esc(cellText(row[c] ?? null))}</td>`).join('')}</tr>`).join('\n');
+  const head = r.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
+  const body = r.rows.map((row) => `<tr>${r.columns.map((c) => `<td>${escapeHtml(cellText(row[c] ?? null))}</td>`).join('')}</tr>`).join('\n');
   let chart = '';
   if (r.chart !== undefined && r.rows.length > 0) {
     const labels = r.rows.map((row) => (r.dimensions.length ? r.dimensions.map((d) => cellText(row[d] ?? null) || '(none)').join(' / ') : 'total'));
@@ -67,11 +68,11 @@ export function reportToHtml(r: ReportResult): string {
     chart = barChartSvg(labels, values, r.chart);
   }
   return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(r.title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(r.title)}</title>
 <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#eee}</style>
 </head><body>
-<h1>${esc(r.title)}</h1>
-<p>${esc(r.from)} – ${esc(r.to)}</p>
+<h1>${escapeHtml(r.title)}</h1>
+<p>${escapeHtml(r.from)} – ${escapeHtml(r.to)}</p>
 ${chart}
 <table><thead><tr>${head}</tr></thead><tbody>
 ${body}
