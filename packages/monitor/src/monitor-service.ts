@@ -227,7 +227,7 @@ export class MonitorRuntime implements Monitor, ServiceLifecycle, TopicSource {
     if (!this.options.reports) throw MonitorErrors.CARUSO_MONITOR_INVALID_OPTIONS({ reason: 'no reports folder is configured (option reports.folder)' });
     const writer = this.writer;
     if (!writer || !this.started) throw MonitorErrors.CARUSO_MONITOR_NOT_STARTED();
-    return writer.writeQueued(day ?? writer.dayOf(this.live.startOfDay(this.clock.now()) - 1));
+    return writer.writeQueued(day ?? writer.yesterday());
   }
 
   /** The hub (for statistics and an explicit flush in tests and benchmarks). */

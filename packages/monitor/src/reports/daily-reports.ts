@@ -85,8 +85,13 @@ export class DailyReportWriter implements IDisposable {
   }
 
   /** The local day (`YYYY-MM-DD`) of a time. */
-  dayOf(t: number): string {
+  private dayOf(t: number): string {
     return new Date(this.startOfDay(t) + this.offsetMs).toISOString().slice(0, 10);
+  }
+
+  /** The local day before the one the clock is in now (`YYYY-MM-DD`). */
+  yesterday(): string {
+    return this.dayOf(this.startOfDay(this.clock.now()) - 1);
   }
 
   private startOfDay(t: number): number {
@@ -101,7 +106,7 @@ export class DailyReportWriter implements IDisposable {
     const now = this.clock.now();
     const today = this.startOfDay(now);
     if (now >= today + this.atMs) {
-      const yesterday = this.dayOf(today - 1);
+      const yesterday = this.yesterday();
       this.running = this.running.then(async () => {
         if (!(await exists(join(this.folder, yesterday)))) await this.writeSafely(yesterday);
       });
@@ -127,7 +132,7 @@ export class DailyReportWriter implements IDisposable {
       this.timer = undefined;
       if (this.disposed) return;
       // The day that just ended before this run's local day.
-      const day = this.dayOf(this.startOfDay(this.clock.now()) - 1);
+      const day = this.yesterday();
       this.running = this.running.then(() => this.writeSafely(day));
       this.arm();
     });
