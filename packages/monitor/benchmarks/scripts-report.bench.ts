@@ -77,25 +77,19 @@ export default defineBenchmark({
       }
       await storage.close();
       const scan = { name: 'bare full scan (COUNT, MAX)', value: Math.round(median(t.scan)) };
+      // Each report against the bare scan, with the same goal.
+      const result = (name: string, samples: number[], note: string) => ({
+        name,
+        value: Math.round(median(samples)),
+        unit: 'ms',
+        peer: scan,
+        goal: '< 2,000 ms',
+        met: median(samples) < 2_000,
+        note,
+      });
       return [
-        {
-          name: 'scripts report, 200,000 sessions',
-          value: Math.round(median(t.scripts)),
-          unit: 'ms',
-          peer: scan,
-          goal: '< 2,000 ms',
-          met: median(t.scripts) < 2_000,
-          note: `${started} sessions started in the period; median of 3 runs`,
-        },
-        {
-          name: 'script-abandons report (reads each state JSON), 200,000 sessions',
-          value: Math.round(median(t.abandons)),
-          unit: 'ms',
-          peer: scan,
-          goal: '< 2,000 ms',
-          met: median(t.abandons) < 2_000,
-          note: 'median of 3 runs',
-        },
+        result('scripts report, 200,000 sessions', t.scripts, `${started} sessions started in the period; median of 3 runs`),
+        result('script-abandons report (reads each state JSON), 200,000 sessions', t.abandons, 'median of 3 runs'),
       ];
     } finally {
       await rm(dir, { recursive: true, force: true });
