@@ -5,21 +5,19 @@
 // through the REST API. Checked in the contact event log: calls offered, connected to simulated agents
 // and to the person, completed, with dispositions. Needs `npx tsc -b` first (dist/ is loaded).
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ApiClient } from '@caruso/frontoffice/testing';
-import { applyMigration, BusinessObjectsImpl, loadModelFile } from '@caruso/objects';
 import { forEachDatabase } from '@caruso/storage/testing';
 import { createToken } from '@caruso/kernel';
 import { ChatChannel, CommunicationServer, EmailChannel, SimulatedTelephony } from '@caruso/comms';
-import { readAssembly, type Assembly } from '../../../tools/cli/src/assembly/assembly-file.js';
+import type { Assembly } from '../../../tools/cli/src/assembly/assembly-file.js';
 import { startAssembly, type RunningAssembly } from '../../../tools/cli/src/assembly/assembly-runtime.js';
-import { generateDemoData, loadDemoData, seedLegacyBilling, type DemoLoad } from '../src/index.js';
+import { generateDemoData, type DemoLoad } from '../src/index.js';
 import { officeHoursClock } from './office-hours-clock.js';
+import { root, utilityAssemblyOn } from './utility-assembly-setup.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const PASSWORD = randomBytes(12).toString('base64url');
 
 type EventRow = { contact_id: string; kind: string; agent_id: string | null; queue_id: string | null; channel: string | null };
@@ -34,18 +32,8 @@ describe('examples/utility with its demo load', () => {
     beforeAll(async () => {
       if (!existsSync(join(root, 'dist/index.js'))) throw new Error('examples/utility/dist is missing: run `npx tsc -b` first');
       dir = mkdtempSync(join(tmpdir(), `caruso-utility-load-${db.dialect}-`));
-      const data = generateDemoData({ customers: 120, seed: 5 });
-      const billingDb = join(dir, 'legacy-billing.db');
-      await seedLegacyBilling({ database: billingDb, schemaSql: readFileSync(join(root, 'legacy-billing/schema.sql'), 'utf8'), model: loadModelFile(join(root, 'model/legacy-billing.model.xml')), data: data.billing });
-      const model = loadModelFile(join(root, 'model/utility.model.xml'));
-      await applyMigration(model, db.storage);
-      await loadDemoData(new BusinessObjectsImpl(model, db.storage), data);
-
       const env = { CARUSO_DB_URL: db.url, PORT: '0', CARUSO_MANAGER_PORT: '0', CARUSO_SMTP_PORT: '0', CARUSO_CHAT_PORT: '0', UTILITY_AGENT_BRAM_PASSWORD: PASSWORD, UTILITY_SUPERVISOR_PASSWORD: PASSWORD };
-      const read = readAssembly(join(root, 'assembly.xml'), env);
-      const errors = read.diagnostics.filter((d) => d.severity === 'error');
-      if (errors.length) throw new Error(`the assembly file has errors:\n${errors.join('\n')}`);
-      const a = read.assembly as Assembly;
+      const a = await utilityAssemblyOn(db.storage, dir, generateDemoData({ customers: 120, seed: 5 }), env);
       const load = a.services.find((s) => s.token === 'utility.DemoLoad');
       if (!load) throw new Error('assembly.xml no longer declares the utility.DemoLoad service');
       // The assembly's load, sped up: two calls a second with one-second talks, around the clock
@@ -63,19 +51,7 @@ describe('examples/utility with its demo load', () => {
         handleSeconds: '0.5',
         hours: 'always',
       };
-      const assembly: Assembly = {
-        ...a,
-        dataDir: dir,
-        services: a.services.map((s) =>
-          s.token === 'billing.Invoices'
-            ? { ...s, config: { ...s.config, database: billingDb } }
-            : s.token === 'caruso.comms.OutboundMail'
-              ? { ...s, config: { ...s.config, folder: join(dir, 'outbox') } }
-              : s === load
-                ? { ...s, config: fast }
-                : s,
-        ),
-      };
+      const assembly: Assembly = { ...a, services: a.services.map((s) => (s === load ? { ...s, config: fast } : s)) };
       running = await startAssembly(assembly, { env, clock, telephony });
     }, 60_000);
 

@@ -10,18 +10,16 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ApiClient } from '@caruso/frontoffice/testing';
-import { applyMigration, BusinessObjectsImpl, loadModelFile } from '@caruso/objects';
 import { createStorage } from '@caruso/storage';
 import { forEachDatabase } from '@caruso/storage/testing';
-import { readAssembly, type Assembly } from '../../../tools/cli/src/assembly/assembly-file.js';
+import type { Assembly } from '../../../tools/cli/src/assembly/assembly-file.js';
 import { startAssembly, type RunningAssembly } from '../../../tools/cli/src/assembly/assembly-runtime.js';
-import { generateDemoData, loadDemoData, seedLegacyBilling } from '../src/index.js';
+import { generateDemoData } from '../src/index.js';
 import { officeHoursClock } from './office-hours-clock.js';
+import { LEGACY_BILLING_DB, root, utilityAssemblyOn } from './utility-assembly-setup.js';
 import { SimulatedTelephony } from '@caruso/comms';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const PASSWORD = randomBytes(12).toString('base64url');
 
 function isoDay(offsetDays: number): string {
@@ -64,32 +62,12 @@ describe('examples/utility started from its assembly file', () => {
     beforeAll(async () => {
       if (!existsSync(join(root, 'dist/index.js'))) throw new Error('examples/utility/dist is missing: run `npx tsc -b` first');
       dir = mkdtempSync(join(tmpdir(), `caruso-utility-e2e-${db.dialect}-`));
-      billingDb = join(dir, 'legacy-billing.db');
-      await seedLegacyBilling({ database: billingDb, schemaSql: readFileSync(join(root, 'legacy-billing/schema.sql'), 'utf8'), model: loadModelFile(join(root, 'model/legacy-billing.model.xml')), data: data.billing });
-      const model = loadModelFile(join(root, 'model/utility.model.xml'));
-      await applyMigration(model, db.storage);
-      await loadDemoData(new BusinessObjectsImpl(model, db.storage), data);
-
+      billingDb = join(dir, LEGACY_BILLING_DB);
       const env = { CARUSO_DB_URL: db.url, PORT: '0', CARUSO_MANAGER_PORT: '0', UTILITY_AGENT_BRAM_PASSWORD: PASSWORD, UTILITY_SUPERVISOR_PASSWORD: PASSWORD };
-      const read = readAssembly(join(root, 'assembly.xml'), env);
-      const errors = read.diagnostics.filter((d) => d.severity === 'error');
-      if (errors.length) throw new Error(`the assembly file has errors:\n${errors.join('\n')}`);
-      // The data folder and the legacy billing database live in the temporary folder.
-      const a = read.assembly as Assembly;
-      assembly = {
-        ...a,
-        dataDir: dir,
-        // No demo load here: this test places its own call (demo-load-assembly.int.test.ts runs the load).
-        services: a.services
-          .filter((s) => s.token !== 'utility.DemoLoad')
-          .map((s) =>
-            s.token === 'billing.Invoices'
-              ? { ...s, config: { ...s.config, database: billingDb } }
-              : s.token === 'caruso.comms.OutboundMail'
-                ? { ...s, config: { ...s.config, folder: join(dir, 'outbox') } }
-                : s,
-          ),
-      };
+      // The data folder, the legacy billing database and the outbox live in the temporary folder.
+      const a = await utilityAssemblyOn(db.storage, dir, data, env);
+      // No demo load here: this test places its own call (demo-load-assembly.int.test.ts runs the load).
+      assembly = { ...a, services: a.services.filter((s) => s.token !== 'utility.DemoLoad') };
       running = await startAssembly(assembly, { env, clock, telephony });
     }, 60_000);
 
