@@ -351,7 +351,7 @@ async function eventsReport(storage: StorageManager, def: ReportDefinition, req:
   const sql = new Sql();
   const dialect = reportDialect(storage.dialect);
   const offset = (def.options?.utcOffsetMinutes ?? 0) * 60_000;
-  const campaign = `COALESCE(${dialect.jsonText('data', 'campaignId')}, queue_id)`;
+  const campaign = `COALESCE(${dialect.jsonPath('data', ['campaignId'])}, queue_id)`;
   const dims: Record<string, string> = { ...timeDims('at', offset), queue: 'queue_id', agent: 'agent_id', channel: 'channel', reason: 'reason', kind: 'kind', campaign };
   const groupBy = def.groupBy ?? [];
   const measures = def.measures ?? [];

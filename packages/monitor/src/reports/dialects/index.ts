@@ -2,9 +2,7 @@ import { MonitorErrors } from '../../errors.js';
 
 /** What differs between databases in the report SQL. One entry per dialect (knex's layout). */
 export interface ReportDialect {
-  /** SQL of the text value of `key` in the JSON text column `column` (NULL when absent). */
-  jsonText(column: string, key: string): string;
-  /** SQL of the text value at the path `keys` (identifiers from the engine only) in the JSON text column `column`. */
+  /** SQL of the text value at the path `keys` (identifiers from the engine only) in the JSON text column `column` (NULL when absent). */
   jsonPath(column: string, keys: readonly string[]): string;
   /** SQL of the ms since the epoch (an integer) of a column holding an ISO-8601 UTC time text. */
   isoToMs(column: string): string;
@@ -14,14 +12,12 @@ export interface ReportDialect {
 
 const DIALECTS: Readonly<Record<string, ReportDialect>> = {
   sqlite: {
-    jsonText: (column, key) => `json_extract(${column}, '$.${key}')`,
     jsonPath: (column, keys) => `json_extract(${column}, '$.${keys.join('.')}')`,
     isoToMs: (column) => `CAST(ROUND((julianday(${column}) - 2440587.5) * 86400000.0) AS INTEGER)`,
     // SQLite's documented way to keep a term from using an index: a unary plus.
     bypassIndex: (column) => `+${column}`,
   },
   postgres: {
-    jsonText: (column, key) => `(${column}::json ->> '${key}')`,
     jsonPath: (column, keys) => `(${column}::json #>> '{${keys.join(',')}}')`,
     isoToMs: (column) => `CAST(ROUND(EXTRACT(EPOCH FROM CAST(${column} AS timestamptz)) * 1000) AS BIGINT)`,
   },
