@@ -349,13 +349,16 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
 
   async stop(): Promise<void> {
     const events = this.events;
-    this.dialer?.dispose();
+    const dialer = this.dialer;
+    dialer?.dispose();
     this.channel?.dispose();
     this.router?.dispose();
     this.dialer = undefined;
     this.channel = undefined;
     this.router = undefined;
     this.events = undefined;
+    // The storage manager closes after us: the dialer's writes still running finish first.
+    await dialer?.settled();
     if (!events) return;
     try {
       await events.log.flush();

@@ -129,4 +129,40 @@ describe('outbound campaigns (SQLite, simulated adapter, virtual clock)', () => 
     await second.close();
     await storage.close();
   });
+
+  it('a pacing round still waiting on the store when the dialer is disposed dials nothing and schedules no next round', async () => {
+    const storage = await createStorage(`sqlite:${join(dir, 'dispose.db')}`);
+    const clock = new VirtualClock();
+    const store = await CampaignStore.open(storage);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const realCheck = store.isDoNotCall.bind(store);
+    let checks = 0;
+    store.isDoNotCall = async (n: string) => {
+      checks++;
+      await gate;
+      return realCheck(n);
+    };
+    const log = new InMemoryContactEventLog();
+    const router = new QueueRouter({ clock, events: log, idPrefix: 'd' });
+    const telephony = new SimulatedTelephony(clock);
+    router.addQueue({ id: 'out' });
+    router.addAgent({ id: 'a1', queues: [{ queueId: 'out' }] });
+    router.login('a1');
+    const dialer = await CampaignDialer.open({ store, router, telephony, clock });
+    await dialer.createCampaign({ id: 'g', queueId: 'out', mode: 'progressive' });
+    await dialer.addTargets('g', [{ key: 'k1', number: '+32911' }]);
+    await dialer.startCampaign('g');
+    clock.runNext(); // the pacing round starts and waits on the do-not-call check
+    for (let i = 0; i < 50 && checks === 0; i++) await new Promise<void>((r) => setImmediate(r));
+    expect(checks).toBe(1);
+    dialer.dispose();
+    release();
+    await dialer.settled();
+    expect(telephony.dialled).toEqual([]);
+    expect(clock.nextAt()).toBeUndefined();
+    router.dispose();
+    telephony.dispose();
+    await storage.close();
+  });
 });

@@ -239,10 +239,16 @@ export class CampaignDialer extends Disposable {
   }
 
   private arm(): void {
-    if (this.timer || ![...this.live.values()].some((c) => c.status === 'running')) return;
+    // Never after dispose: a pacing round still running at stop must not schedule the next one
+    // (it would read a store that is closed, or a database that is gone).
+    if (this.isDisposed || this.timer || ![...this.live.values()].some((c) => c.status === 'running')) return;
     this.timer = this.clock.setTimer(PACE_MS, () => {
       this.timer = undefined;
-      void this.track(this.pace()).finally(() => this.arm());
+      void this.track(this.pace())
+        .catch((err: unknown) => {
+          if (!this.isDisposed) this.log.error({ err }, 'campaign pacing round failed; next round as usual');
+        })
+        .finally(() => this.arm());
     });
   }
 
@@ -250,6 +256,7 @@ export class CampaignDialer extends Disposable {
   private async pace(): Promise<void> {
     const now = this.clock.now();
     for (const [id, c] of this.live) {
+      if (this.isDisposed) return;
       if (c.status !== 'running') continue;
       const status = this.router.queueStatus(c.config.queueId);
       const free = Math.max(0, status.available - status.waiting);
@@ -271,9 +278,11 @@ export class CampaignDialer extends Disposable {
         continue;
       }
       for (const t of due) {
-        if (want <= 0) break;
+        if (want <= 0 || this.isDisposed) break;
         if (c.config.callingHours && !isOpen({ ...c.config.callingHours, timeZone: t.timeZone }, now)) continue;
-        if (await this.db.isDoNotCall(t.number)) {
+        const doNotCall = await this.db.isDoNotCall(t.number);
+        if (this.isDisposed) return; // stopped while the store answered: nothing more is written or dialled
+        if (doNotCall) {
           await this.db.updateTarget(id, t.key, { state: 'dnc' });
           c.targets.set(t.key, { ...t, state: 'dnc' });
           this.router.appendEvent({ kind: 'dial-result', at: now, queueId: c.config.queueId, reason: 'do-not-call', data: { campaignId: id, target: t.key } });
@@ -283,6 +292,8 @@ export class CampaignDialer extends Disposable {
         // Durable before dialling: the attempt is counted even if the process dies mid-call.
         await this.db.updateTarget(id, t.key, { state: 'dialling', attempts });
         c.targets.set(t.key, { ...t, state: 'dialling', attempts });
+        // Stopped during that write: the attempt stays counted and is retried by its rule after a restart.
+        if (this.isDisposed) return;
         want--;
         if (c.config.mode === 'preview') {
           // The agent sees the customer first; accepting the callback contact dials the number.
