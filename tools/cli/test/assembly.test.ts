@@ -7,7 +7,7 @@ import { createToken } from '@caruso/kernel';
 import { requireOrSkip } from '@caruso/kernel/testing';
 import { BusinessObjects } from '@caruso/objects';
 import { DialogueEngine } from '@caruso/dialogue';
-import { CommunicationServer } from '@caruso/comms';
+import { CommunicationServer, SimulatedTelephony, systemClock } from '@caruso/comms';
 import { Monitor } from '@caruso/monitor';
 import { ASSEMBLY_ELEMENTS, readAssembly } from '../src/assembly/assembly-file.js';
 import { AssemblyStartError, startAssembly, toAgentConfigs, toEntryPoints, toQueueConfigs, toSipOptions } from '../src/assembly/assembly-runtime.js';
@@ -37,7 +37,7 @@ describe('the assembly file', () => {
       manager: { host: '127.0.0.1', port: 0 },
       http: { port: 9090 },
     });
-    expect(assembly!.agents[0]).toEqual({ id: 'anna', skills: { nl: 5, billing: 3 }, queues: [{ queueId: 'general', level: 1 }, { queueId: 'billing', level: 2 }], chats: 3 });
+    expect(assembly!.agents[0]).toEqual({ id: 'anna', skills: { nl: 5, billing: 3 }, queues: [{ queueId: 'general', level: 1 }, { queueId: 'billing', level: 2 }], chats: 3, attributes: {} });
     expect(assembly!.services[0]).toMatchObject({ token: 'test.Greeting', export: 'greetingService', config: { greeting: 'Goedemorgen', language: 'nl' } });
     expect(toQueueConfigs(assembly!)).toEqual([
       { id: 'general', strategy: 'longest-idle', maxWaitMs: 600_000, wrapUpMs: 30_000, ringTimeoutMs: 20_000, overflow: [{ afterMs: 120_000, action: 'move', queueId: 'billing' }] },
@@ -62,7 +62,7 @@ describe('the assembly file', () => {
       "broken.assembly.xml:6:44: error: wrap-up must be a number of at least 0, got 'soon'",
       'broken.assembly.xml:7:7: error: an overflow with action="move" needs target="<queue id>"',
       "broken.assembly.xml:9:22: error: unknown queue 'sales' in queues",
-      'broken.assembly.xml:10:5: error: <frobnicate> is not allowed inside <comms>; allowed: queue, agent, ivr, email, chat, campaign',
+      'broken.assembly.xml:10:5: error: <frobnicate> is not allowed inside <comms>; allowed: queue, agent, ivr, email, chat, campaign, interactions',
       "broken.assembly.xml:13:27: error: the environment variable UNSET_SECRET_FOR_TEST is not set (configuration 'secret' of test.Greeting)",
       "broken.assembly.xml:15:22: error: role must be one of administrator, supervisor, agent, got 'root'",
     ]);
@@ -286,6 +286,146 @@ describe('the <monitor> element', () => {
       expect(lines[2]).toMatch(/^monitor\.assembly\.xml:L:C: error: d\.json: report definition x: /);
       expect(lines[3]).toMatch(/^monitor\.assembly\.xml:L:C: error: monitor options: reports: at must be HH:MM \(24 h\), got "25:00"/);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('routing, announcements and interaction records in <comms>', () => {
+  const write = (dir: string, comms: string): string => {
+    const file = join(dir, 'routing.assembly.xml');
+    writeFileSync(file, `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE assembly SYSTEM "${dtd}">
+<assembly name="routing">
+  <storage url="sqlite:${join(dir, 'crm.db')}"/>
+  <model src="${join(fixtures, 'model', 'crm.model.xml')}"/>
+  <manager port="0"/>
+  <http port="0"/>
+  <comms>
+${comms}
+  </comms>
+</assembly>
+`);
+    return file;
+  };
+  const comms = `    <queue id="dutch" agent-expression="contains(languages, 'nl') and seniority &gt;= 2">
+      <announce every="30" wait="false" lang="nl" text="U bent nummer {position} in de wachtrij."/>
+    </queue>
+    <queue id="general"/>
+    <queue id="sales"/>
+    <queue id="vip"/>
+    <agent id="bram" queues="dutch">
+      <attribute name="languages" value="en" type="list"/>
+      <attribute name="seniority" value="5" type="number"/>
+    </agent>
+    <agent id="anna" queues="dutch general" selectable="sales">
+      <attribute name="languages" value="nl fr" type="list"/>
+      <attribute name="seniority" value="3" type="number"/>
+      <attribute name="site" value="Gent"/>
+      <attribute name="mentor" value="true" type="boolean"/>
+    </agent>
+    <ivr number="+3120" queue="dutch"/>
+    <interactions identify="Customer" phone-field="phone"/>`;
+
+  it('reads agent-expression, <announce>, agent attributes, selectable queues and <interactions> into the server’s options', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'caruso-assembly-'));
+    try {
+      const file = write(dir, comms);
+      const { assembly, diagnostics } = readAssembly(file, {});
+      expect(diagnostics.map(String)).toEqual([]);
+      expect(toQueueConfigs(assembly!)[0]).toEqual({
+        id: 'dutch',
+        strategy: 'longest-idle',
+        agentExpression: "contains(languages, 'nl') and seniority >= 2",
+        announce: { everyMs: 30_000, onEntry: true, position: true, expectedWait: false, text: 'U bent nummer {position} in de wachtrij.', language: 'nl' },
+      });
+      const anna = toAgentConfigs(assembly!).find((a) => a.id === 'anna');
+      expect(anna).toMatchObject({ attributes: { languages: ['nl', 'fr'], seniority: 3, site: 'Gent', mentor: true }, selectableQueues: ['sales'] });
+      expect(toAgentConfigs(assembly!).find((a) => a.id === 'bram')).not.toHaveProperty('selectableQueues');
+      expect(assembly!.interactions).toEqual({ enabled: true, identify: { object: 'Customer', phoneField: 'phone' } });
+      const xmllint = requireOrSkip('xmllint', spawnSync('xmllint', ['--version']).status === 0);
+      expect(xmllint ? spawnSync('xmllint', ['--noout', '--dtdvalid', dtd, file], { encoding: 'utf8' }).stderr : '').toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a bad expression, announcement, attribute, selectable queue or identification as file:line:col', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'caruso-assembly-'));
+    try {
+      const file = write(
+        dir,
+        `    <queue id="dutch" agent-expression="contains(languages, 'nl') and">
+      <announce every="0" position="false" wait="false" lang="dutch language"/>
+    </queue>
+    <agent id="anna" queues="dutch" selectable="dutch sales">
+      <attribute name="seniority" value="senior" type="number"/>
+      <attribute name="2fa" value="x"/>
+      <attribute name="mentor" value="yes" type="boolean"/>
+      <attribute name="site" value="x" type="place"/>
+    </agent>
+    <interactions identify="Customer"/>`,
+      );
+      const { assembly, diagnostics } = readAssembly(file, {});
+      expect(assembly).toBeUndefined();
+      const lines = diagnostics.map(String).map((l) => l.replace(file, 'a.xml'));
+      expect(lines).toEqual([
+        'a.xml:9:23: error: agent-expression at character 30: the expression ends too early: a value is missing',
+        'a.xml:10:7: error: <announce> says neither the position nor the expected wait: give a text, or leave the queue without <announce>',
+        "a.xml:10:17: error: every must be a number of at least 1, got '0'",
+        "a.xml:10:57: error: lang must be a language tag such as en or nl-BE, got 'dutch language'",
+        "a.xml:12:37: error: unknown queue 'sales' in selectable",
+        "a.xml:13:35: error: value must be a number for type=\"number\", got 'senior'",
+        "a.xml:14:18: error: an attribute name is a name the expressions can read (letters, digits, _), got '2fa'",
+        "a.xml:15:32: error: value must be true or false for type=\"boolean\", got 'yes'",
+        "a.xml:16:40: error: type must be one of text, number, boolean, list, got 'place'",
+        'a.xml:18:19: error: identify needs phone-field, email-field or both: the fields holding the caller number and the e-mail address',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('routes by the agent expression, announces the place in line, limits the queue choice and links the call to the customer', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'caruso-assembly-'));
+    const telephony = new SimulatedTelephony(systemClock);
+    const prompts: string[] = [];
+    const heard = telephony.onDidPlayPrompt((p) => prompts.push('text' in p.prompt ? p.prompt.text : ''));
+    try {
+      const { assembly } = readAssembly(write(dir, comms), {});
+      const running = await startAssembly(assembly!, { env: {}, telephony });
+      try {
+        const server = running.manager.get(CommunicationServer);
+        const objects = running.manager.get(BusinessObjects);
+        const customer = (await objects.repository('Customer').create({ name: 'J. Jansen', phone: '0201234567' })) as { id: unknown };
+        expect(server.agentQueues('anna').allowed).toEqual(['dutch', 'general', 'sales']);
+        await expect(server.setAgentQueues('anna', [{ queue: 'vip' }])).rejects.toMatchObject({ code: expect.stringMatching(/^CARUSO_COMMS_/) });
+        expect(server.agentQueues('bram').allowed).toEqual(['dutch', 'general', 'sales', 'vip']);
+
+        const call = telephony.placeInboundCall({ from: '0201234567', to: '+3120', talkMs: 50 });
+        for (let i = 0; i < 100 && prompts.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+        expect(prompts).toEqual(['U bent nummer 1 in de wachtrij.']);
+        // Bram has been ready longest, but speaks no Dutch: the call is offered to Anna.
+        await server.ready('bram');
+        await new Promise((r) => setTimeout(r, 20));
+        await server.ready('anna');
+        for (let i = 0; i < 100 && server.pendingOffers().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+        expect(server.pendingOffers().map((o) => [o.agentId, o.contactId])).toEqual([['anna', call]]);
+        expect(server.agent('bram').state).toBe('ready');
+
+        let history = await server.history('Customer', String(customer.id));
+        for (let i = 0; i < 200 && history.length === 0; i++) {
+          await new Promise((r) => setTimeout(r, 20));
+          history = await server.history('Customer', String(customer.id));
+        }
+        expect(history).toHaveLength(1);
+        expect(history[0]).toMatchObject({ contactId: call, channel: 'call', address: '0201234567', customer: { object: 'Customer', id: String(customer.id) } });
+      } finally {
+        await running.stop();
+      }
+    } finally {
+      heard.dispose();
+      telephony.dispose();
       rmSync(dir, { recursive: true, force: true });
     }
   });

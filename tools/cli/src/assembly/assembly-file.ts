@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ALERT_METRICS, checkDailyReportsOptions, parseReportDefinitions, ReportCatalogue, type DailyReportsOptions, type ReportDefinition } from '@caruso/monitor';
-import { attributePosition, childElements, DiagnosticSink, parseXml, textContent, type SourcePosition, type XmlDiagnostic, type XmlElement } from '@caruso/kernel';
+import { attributePosition, childElements, DiagnosticSink, ExpressionError, parseExpression, parseXml, textContent, type SourcePosition, type XmlDiagnostic, type XmlElement } from '@caruso/kernel';
 
 /**
  * The assembly file (dtd/assembly.dtd) read into a plain description. Reading never starts
@@ -28,7 +28,21 @@ export interface AssemblyQueue {
     readonly target?: string;
     readonly open: ReadonlyArray<{ readonly days: string; readonly from: string; readonly until: string }>;
   };
+  /** An expression over agent attributes every agent of the queue must satisfy (docs/expressions.md). */
+  readonly agentExpression?: string;
+  /** What a waiting caller hears about their place in line (`<announce>`). */
+  readonly announce?: {
+    readonly everyS?: number;
+    readonly onEntry: boolean;
+    readonly position: boolean;
+    readonly expectedWait: boolean;
+    readonly text?: string;
+    readonly language?: string;
+  };
 }
+
+/** A typed agent attribute (`<attribute name value type>`). */
+export type AssemblyAttributeValue = string | number | boolean | readonly string[];
 
 /** An agent as the assembly declares it. */
 export interface AssemblyAgent {
@@ -39,6 +53,18 @@ export interface AssemblyAgent {
   readonly chats?: number;
   readonly emails?: number;
   readonly endpoint?: string;
+  /** Queues the agent may also choose at login (`selectable`); absent: every queue. */
+  readonly selectable?: readonly string[];
+  /** Free attributes read by the queues' agent expressions. */
+  readonly attributes: Readonly<Record<string, AssemblyAttributeValue>>;
+}
+
+/** `<comms><interactions>`: the interaction records of ended contacts (the customer's history). */
+export interface AssemblyInteractions {
+  readonly enabled: boolean;
+  readonly customerObject?: string;
+  /** Finds the customer of an unlinked contact by caller number / sender address. */
+  readonly identify?: { readonly object: string; readonly phoneField?: string; readonly emailField?: string };
 }
 
 /** A service to load from a module. */
@@ -119,6 +145,7 @@ export interface Assembly {
   readonly ivr: ReadonlyArray<{ readonly number: string; readonly script?: string; readonly queue?: string }>;
   readonly email?: Readonly<Record<string, string>>;
   readonly chat?: { readonly queue: string; readonly port?: number };
+  readonly interactions?: AssemblyInteractions;
   readonly campaigns: ReadonlyArray<Readonly<Record<string, string>>>;
   readonly alerts: ReadonlyArray<Readonly<Record<string, string>>>;
   /** The company's report definitions, read from the `*.json` files of `<monitor><reports folder>`. */
@@ -157,19 +184,25 @@ export const ASSEMBLY_ELEMENTS: Readonly<Record<string, ElementRule>> = {
     children: [],
   },
   phone: { attributes: { user: 'required', 'password-env': 'required', agent: 'optional' }, children: [] },
-  comms: { attributes: {}, children: ['queue', 'agent', 'ivr', 'email', 'chat', 'campaign'] },
+  comms: { attributes: {}, children: ['queue', 'agent', 'ivr', 'email', 'chat', 'campaign', 'interactions'] },
   queue: {
-    attributes: { id: 'required', strategy: 'optional', 'wrap-up': 'optional', 'ring-timeout': 'optional', 'max-no-answer': 'optional', 'max-wait': 'optional', 'max-length': 'optional', ageing: 'optional', voicemail: 'optional', callbacks: 'optional' },
-    children: ['skill', 'overflow', 'hours'],
+    attributes: {
+      id: 'required', strategy: 'optional', 'wrap-up': 'optional', 'ring-timeout': 'optional', 'max-no-answer': 'optional', 'max-wait': 'optional', 'max-length': 'optional', ageing: 'optional', voicemail: 'optional', callbacks: 'optional',
+      'agent-expression': 'optional',
+    },
+    children: ['skill', 'overflow', 'hours', 'announce'],
   },
+  announce: { attributes: { every: 'optional', 'on-entry': 'optional', position: 'optional', wait: 'optional', text: 'optional', lang: 'optional' }, children: [] },
   skill: { attributes: { name: 'required', level: 'optional' }, children: [] },
   overflow: { attributes: { after: 'required', action: 'required', target: 'optional' }, children: [] },
   hours: { attributes: { timezone: 'optional', 'after-hours': 'optional', target: 'optional' }, children: ['open'] },
   open: { attributes: { days: 'required', from: 'required', until: 'required' }, children: [] },
-  agent: { attributes: { id: 'required', user: 'optional', skills: 'optional', queues: 'required', chats: 'optional', emails: 'optional', endpoint: 'optional' }, children: [] },
+  agent: { attributes: { id: 'required', user: 'optional', skills: 'optional', queues: 'required', selectable: 'optional', chats: 'optional', emails: 'optional', endpoint: 'optional' }, children: ['attribute'] },
+  attribute: { attributes: { name: 'required', value: 'required', type: 'optional' }, children: [] },
   ivr: { attributes: { number: 'required', script: 'optional', queue: 'optional' }, children: [] },
   email: { attributes: { queue: 'required', 'smtp-port': 'optional', address: 'optional', 'relay-host': 'optional', 'relay-port': 'optional', 'relay-user-env': 'optional', 'relay-pass-env': 'optional' }, children: [] },
   chat: { attributes: { queue: 'required', port: 'optional' }, children: [] },
+  interactions: { attributes: { enabled: 'optional', 'customer-object': 'optional', identify: 'optional', 'phone-field': 'optional', 'email-field': 'optional' }, children: [] },
   campaign: {
     attributes: { id: 'required', object: 'required', filter: 'optional', 'phone-field': 'required', script: 'required', queue: 'required', mode: 'optional', 'max-drop-rate': 'optional', hours: 'optional', timezone: 'optional' },
     children: [],
@@ -191,6 +224,11 @@ const ENUMS: Readonly<Record<string, readonly string[]>> = {
   'queue.callbacks': ['true', 'false'],
   'overflow.action': ['widen', 'move', 'voicemail', 'callback'],
   'hours.after-hours': ['voicemail', 'message', 'queue'],
+  'announce.on-entry': ['true', 'false'],
+  'announce.position': ['true', 'false'],
+  'announce.wait': ['true', 'false'],
+  'attribute.type': ['text', 'number', 'boolean', 'list'],
+  'interactions.enabled': ['true', 'false'],
   'campaign.mode': ['preview', 'progressive', 'predictive'],
   'alert.op': ['gt', 'ge', 'lt', 'le'],
   'alert.severity': ['info', 'warning', 'critical'],
@@ -324,6 +362,27 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
       }
     }
     const opt = <T>(k: string, v: T | undefined): Record<string, T> => (v === undefined ? {} : { [k]: v });
+    const agentExpression = attr(q, 'agent-expression');
+    if (agentExpression !== undefined) {
+      try {
+        parseExpression(agentExpression);
+      } catch (err) {
+        const at = err instanceof ExpressionError ? ` at character ${err.offset + 1}` : '';
+        sink.error(attributePosition(q, 'agent-expression'), `agent-expression${at}: ${(err as Error).message}`);
+      }
+    }
+    const announceEl = one(q, 'announce');
+    let announce: AssemblyQueue['announce'];
+    if (announceEl) {
+      const text = attr(announceEl, 'text');
+      const lang = attr(announceEl, 'lang');
+      if (text !== undefined && (text.trim() === '' || text.length > 500)) sink.error(attributePosition(announceEl, 'text'), 'text must say something, in at most 500 characters');
+      if (lang !== undefined && !/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(lang)) sink.error(attributePosition(announceEl, 'lang'), `lang must be a language tag such as en or nl-BE, got '${lang}'`);
+      const flag = (name: string): boolean => attr(announceEl, name) !== 'false';
+      if (text === undefined && !flag('position') && !flag('wait')) sink.error(announceEl.position, '<announce> says neither the position nor the expected wait: give a text, or leave the queue without <announce>');
+      const everyS = num(announceEl, 'every', { min: 1 });
+      announce = { ...opt('everyS', everyS), onEntry: flag('on-entry'), position: flag('position'), expectedWait: flag('wait'), ...opt('text', text), ...opt('language', lang) };
+    }
     queues.push({
       id: attr(q, 'id') ?? '',
       strategy: attr(q, 'strategy') ?? 'longest-idle',
@@ -343,6 +402,8 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
         return { afterS: num(o, 'after', { min: 0 }) ?? 0, action, ...(target === undefined ? {} : { target }) };
       }),
       ...(hours ? { hours } : {}),
+      ...opt('agentExpression', agentExpression),
+      ...opt('announce', announce),
     } as AssemblyQueue);
   }
 
@@ -364,10 +425,32 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
       return { queueId, level: Number(level) };
     });
     if (memberships.length === 0) sink.error(attributePosition(a, 'queues'), 'an agent serves at least one queue');
+    const selectableText = attr(a, 'selectable');
+    const selectable = selectableText === undefined ? undefined : selectableText.split(/\s+/).filter(Boolean);
+    for (const queueId of selectable ?? []) if (!queueIds.has(queueId)) sink.error(attributePosition(a, 'selectable'), `unknown queue '${queueId}' in selectable`);
+    const attributes: Record<string, AssemblyAttributeValue> = {};
+    for (const el of childElements(a, 'attribute')) {
+      const name = attr(el, 'name') ?? '';
+      const value = attr(el, 'value') ?? '';
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) sink.error(attributePosition(el, 'name'), `an attribute name is a name the expressions can read (letters, digits, _), got '${name}'`);
+      else if (name in attributes) sink.error(attributePosition(el, 'name'), `attribute ${name} is given twice for agent ${id}`);
+      const type = attr(el, 'type') ?? 'text';
+      if (type === 'number') {
+        const n = Number(value);
+        if (value.trim() === '' || !Number.isFinite(n)) sink.error(attributePosition(el, 'value'), `value must be a number for type="number", got '${value}'`);
+        attributes[name] = n;
+      } else if (type === 'boolean') {
+        if (value !== 'true' && value !== 'false') sink.error(attributePosition(el, 'value'), `value must be true or false for type="boolean", got '${value}'`);
+        attributes[name] = value === 'true';
+      } else if (type === 'list') attributes[name] = value.split(/\s+/).filter(Boolean);
+      else attributes[name] = value;
+    }
     const out: AssemblyAgent = {
       id,
       skills,
       queues: memberships,
+      attributes,
+      ...(selectable === undefined ? {} : { selectable }),
       ...(attr(a, 'user') === undefined ? {} : { user: attr(a, 'user') as string }),
       ...(num(a, 'chats', { min: 0, integer: true }) === undefined ? {} : { chats: num(a, 'chats') as number }),
       ...(num(a, 'emails', { min: 0, integer: true }) === undefined ? {} : { emails: num(a, 'emails') as number }),
@@ -394,6 +477,33 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
   }
   const chatEl = one(commsEl, 'chat');
   if (chatEl) checkQueueRef(chatEl, 'queue');
+  const interactionsEl = one(commsEl, 'interactions');
+  let interactions: AssemblyInteractions | undefined;
+  if (interactionsEl) {
+    const objectName = (name: string): string | undefined => {
+      const v = attr(interactionsEl, name);
+      if (v !== undefined && !/^[A-Za-z][A-Za-z0-9_]*$/.test(v)) sink.error(attributePosition(interactionsEl, name), `${name} names a business object of the model, got '${v}'`);
+      return v;
+    };
+    const customerObject = objectName('customer-object');
+    const identifyObject = objectName('identify');
+    const phoneField = attr(interactionsEl, 'phone-field');
+    const emailField = attr(interactionsEl, 'email-field');
+    if (identifyObject !== undefined && phoneField === undefined && emailField === undefined) {
+      sink.error(attributePosition(interactionsEl, 'identify'), 'identify needs phone-field, email-field or both: the fields holding the caller number and the e-mail address');
+    }
+    if (identifyObject === undefined && (phoneField !== undefined || emailField !== undefined)) {
+      sink.error(attributePosition(interactionsEl, phoneField !== undefined ? 'phone-field' : 'email-field'), 'phone-field and email-field belong to identify="<business object>"');
+    }
+    if (identifyObject !== undefined && !model) sink.error(attributePosition(interactionsEl, 'identify'), 'identify reads business objects: the assembly needs a <model>');
+    interactions = {
+      enabled: attr(interactionsEl, 'enabled') !== 'false',
+      ...(customerObject === undefined ? {} : { customerObject }),
+      ...(identifyObject === undefined
+        ? {}
+        : { identify: { object: identifyObject, ...(phoneField === undefined ? {} : { phoneField }), ...(emailField === undefined ? {} : { emailField }) } }),
+    };
+  }
   const campaigns = (commsEl ? childElements(commsEl, 'campaign') : []).map((c) => {
     checkQueueRef(c, 'queue');
     const filter = attr(c, 'filter');
@@ -575,6 +685,7 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
     ivr,
     ...(emailEl ? { email: plain(emailEl) } : {}),
     ...(chatEl ? { chat: { queue: attr(chatEl, 'queue') as string, ...(num(chatEl, 'port', { integer: true, min: 0 }) === undefined ? {} : { port: num(chatEl, 'port') as number }) } } : {}),
+    ...(interactions ? { interactions } : {}),
     campaigns,
     alerts,
     reportDefinitions,
@@ -605,7 +716,7 @@ function checkStructure(el: XmlElement, sink: DiagnosticSink): void {
     const v = el.attributes[name];
     if (allowed && v !== undefined && !allowed.includes(v)) sink.error(attributePosition(el, name), `${name} must be one of ${allowed.join(', ')}, got '${v}'`);
   }
-  const singles = new Set(['description', 'storage', 'model', 'scripts', 'application', 'manager', 'http', 'sip', 'comms', 'monitor', 'hours', 'email', 'chat', 'reports', 'daily-reports']);
+  const singles = new Set(['description', 'storage', 'model', 'scripts', 'application', 'manager', 'http', 'sip', 'comms', 'monitor', 'hours', 'announce', 'email', 'chat', 'interactions', 'reports', 'daily-reports']);
   const seen = new Set<string>();
   for (const child of el.children) {
     if (child.kind === 'text') {

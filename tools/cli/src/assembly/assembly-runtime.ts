@@ -113,6 +113,19 @@ export function toQueueConfigs(assembly: Assembly): QueueConfig[] {
       ...(q.ringTimeoutS === undefined ? {} : { ringTimeoutMs: q.ringTimeoutS * 1000 }),
       ...(q.maxNoAnswer === undefined ? {} : { maxNoAnswer: q.maxNoAnswer }),
       ...(overflow.length ? { overflow } : {}),
+      ...(q.agentExpression === undefined ? {} : { agentExpression: q.agentExpression }),
+      ...(q.announce === undefined
+        ? {}
+        : {
+            announce: {
+              ...(q.announce.everyS === undefined ? {} : { everyMs: q.announce.everyS * 1000 }),
+              onEntry: q.announce.onEntry,
+              position: q.announce.position,
+              expectedWait: q.announce.expectedWait,
+              ...(q.announce.text === undefined ? {} : { text: q.announce.text }),
+              ...(q.announce.language === undefined ? {} : { language: q.announce.language }),
+            },
+          }),
     };
   });
 }
@@ -192,6 +205,8 @@ export function toAgentConfigs(assembly: Assembly): AgentConfig[] {
       queues: a.queues.map((m) => ({ queueId: m.queueId, level: m.level })),
       capacity: { voice: 1, ...(a.chats === undefined ? {} : { chat: a.chats }), ...(a.emails === undefined ? {} : { email: a.emails }) },
       ...(endpoint === undefined ? {} : { endpoint }),
+      ...(Object.keys(a.attributes).length ? { attributes: a.attributes } : {}),
+      ...(a.selectable === undefined ? {} : { selectableQueues: a.selectable }),
     };
   });
 }
@@ -290,6 +305,7 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
             telephony: { entryPoints: toEntryPoints(assembly) },
             ...(assembly.queues.some((q) => q.voicemail) ? { voicemail: voicemailQueue ? { queueId: voicemailQueue } : {} } : {}),
             campaigns: toCampaigns(assembly),
+            ...(assembly.interactions ? { interactions: assembly.interactions } : {}),
             ...(options.clock ? { clock: options.clock } : {}),
           }),
         ) as never,
