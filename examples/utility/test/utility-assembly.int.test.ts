@@ -18,7 +18,7 @@ import { startAssembly, type RunningAssembly } from '../../../tools/cli/src/asse
 import { generateDemoData } from '../src/index.js';
 import { officeHoursClock } from './office-hours-clock.js';
 import { LEGACY_BILLING_DB, root, utilityAssemblyOn } from './utility-assembly-setup.js';
-import { SimulatedTelephony } from '@caruso/comms';
+import { CommunicationServer, SimulatedTelephony } from '@caruso/comms';
 
 const PASSWORD = randomBytes(12).toString('base64url');
 
@@ -165,6 +165,9 @@ describe('examples/utility started from its assembly file', () => {
       expect(record.data).toMatchObject({ street: 'Oudegracht', houseNumber: '12A', postcode: '3511 AB', city: 'Utrecht' });
       const timeline = (await agent.get(`/api/objects/Customer/${customerId}/timeline`)).body as { entries: { kind: string; code?: string }[] };
       expect(timeline.entries.find((e) => e.kind === 'contact')).toMatchObject({ code: 'opgelost' });
+      // The communication server's interaction record of the call, in the customer's history.
+      const history = await r.manager.get(CommunicationServer).history('Customer', String(customerId));
+      expect(history.find((h) => h.contactId === contact.id)).toMatchObject({ channel: 'call', address: caller['phone'], disposition: 'opgelost' });
 
       // The contact event log: the whole story of the contact, in order, and the agent's states.
       const events = (await db.storage.knex('caruso_contact_events').where({ contact_id: contact.id }).orderBy('seq')) as Array<{ kind: string; agent_id: string | null; queue_id: string | null }>;
