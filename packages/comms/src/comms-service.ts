@@ -568,15 +568,18 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
   finishWrapUp = (id: string) => this.change((r) => r.finishWrapUp(id));
   wrapUp: CommunicationServer['wrapUp'] = async (agentId, contactId, disposition, options) => {
     const r = this.r;
-    const data = this.dialer ? r.contact(contactId)?.data : undefined;
     const customer = options?.customer === undefined ? undefined : customerRefOf(options.customer);
     if (options?.customer !== undefined && (!customer || customer.object.length > 100 || customer.id.length > 200)) {
       throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: String(contactId), reason: 'the customer must be { object, id } (object at most 100, id at most 200 characters)' });
     }
-    await this.change(() => r.wrapUp(agentId, contactId, disposition, options?.note, customer));
-    const campaignId = data?.['campaignId'];
-    const target = data?.['target'];
-    if (this.dialer && typeof campaignId === 'string' && typeof target === 'string') await this.dialer.setDisposition(campaignId, target, disposition);
+    // The router logs the one disposition event; for a campaign call it carries the campaign and
+    // target (remembered when the call ended), and the dialer only keeps the code with the target.
+    const logged = await this.change(() => r.wrapUp(agentId, contactId, disposition, options?.note, customer));
+    const campaignId = logged.data?.['campaignId'];
+    const target = logged.data?.['target'];
+    if (this.dialer && typeof campaignId === 'string' && typeof target === 'string' && !(await this.dialer.keepDisposition(campaignId, target, disposition))) {
+      this.logger?.warn({ campaign: campaignId, contact: contactId }, 'disposition of a campaign call whose target the dialer does not know; logged, not kept with a target');
+    }
   };
   enqueue: CommunicationServer['enqueue'] = (spec) => this.change((r) => r.enqueue(spec));
   accept = (id: string) => this.change((r) => r.accept(id));

@@ -81,6 +81,22 @@ export type LineCommand =
 /** How many ended contacts per agent can still take a disposition. */
 const RECENT_PER_AGENT = 16;
 
+/** A contact an agent ended, kept for its disposition; a campaign call keeps its campaign and target. */
+interface RecentContact {
+  readonly queueId: string;
+  readonly channel: Channel;
+  readonly campaignId?: string;
+  readonly target?: string;
+}
+
+/** The campaign and target of a campaign call (the data the dialer queued it with), else nothing. */
+function campaignTagOf(data: Readonly<Record<string, unknown>> | undefined): { campaignId?: string; target?: string } {
+  const campaignId = data?.['campaignId'];
+  const target = data?.['target'];
+  if (typeof campaignId !== 'string' || campaignId.length === 0) return {};
+  return { campaignId, ...(typeof target === 'string' && target.length > 0 ? { target } : {}) };
+}
+
 const DISPOSITION = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 const CALLBACK_NUMBER = /^\+?[0-9A-Za-z:@.*#-]{2,64}$/;
@@ -231,7 +247,7 @@ interface AgentRec {
   readonly contacts: Set<ContactRec>;
   readonly wraps: Map<string, Wrap>;
   /** The last contacts the agent ended (for a disposition after the wrap-up), oldest first. */
-  readonly recent: Map<string, { readonly queueId: string; readonly channel: Channel }>;
+  readonly recent: Map<string, RecentContact>;
   loggedIn: boolean;
   paused: boolean;
   pauseReason: string | undefined;
@@ -579,12 +595,13 @@ export class QueueRouter extends Disposable {
 
   /**
    * The agent's disposition of a contact they handled (`solved`, `sale`, `call-back-later` …):
-   * logged as a `disposition` event with the contact's queue, and the wrap-up of that contact ends.
-   * Works during the wrap-up and after it (for the agent's last 16 contacts). Throws
+   * logged as a `disposition` event with the contact's queue (and, for a campaign call, its
+   * `data.campaignId` and `data.target`), and the wrap-up of that contact ends. Returns the event
+   * logged. Works during the wrap-up and after it (for the agent's last 16 contacts). Throws
    * CARUSO_COMMS_INVALID_CONTACT for a bad code and CARUSO_COMMS_CONTACT_STATE when the agent did
    * not end that contact recently (a connected contact is completed first), changing nothing.
    */
-  wrapUp(agentId: string, contactId: string, disposition: string, note?: string, customer?: { readonly object: string; readonly id: string }): void {
+  wrapUp(agentId: string, contactId: string, disposition: string, note?: string, customer?: { readonly object: string; readonly id: string }): ContactEventInput {
     const a = this.agentRec(agentId);
     if (typeof disposition !== 'string' || !DISPOSITION.test(disposition)) {
       throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: String(contactId), reason: 'the disposition must be a code of letters, digits and . _ : - (at most 64)' });
@@ -597,10 +614,17 @@ export class QueueRouter extends Disposable {
       const live = this.contacts.get(contactId);
       throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: String(contactId), action: `take a disposition from ${agentId}`, state: live ? live.state : 'unknown to this agent' });
     }
-    const data = { ...(note === undefined ? {} : { note }), ...(customer === undefined ? {} : { customer: { object: customer.object, id: customer.id } }) };
-    this.emit({ kind: 'disposition', at: this.clock.now(), contactId, queueId: ended.queueId, agentId, channel: ended.channel, reason: disposition, ...(note === undefined && customer === undefined ? {} : { data }) });
+    const data = {
+      ...(note === undefined ? {} : { note }),
+      ...(customer === undefined ? {} : { customer: { object: customer.object, id: customer.id } }),
+      ...(ended.campaignId === undefined ? {} : { campaignId: ended.campaignId }),
+      ...(ended.target === undefined ? {} : { target: ended.target }),
+    };
+    const event: ContactEventInput = { kind: 'disposition', at: this.clock.now(), contactId, queueId: ended.queueId, agentId, channel: ended.channel, reason: disposition, ...(Object.keys(data).length === 0 ? {} : { data }) };
+    this.emit(event);
     this.endWrap(a, contactId);
     this.drain();
+    return event;
   }
 
   /** Ends the agent's wrap-ups now. */
@@ -748,7 +772,7 @@ export class QueueRouter extends Disposable {
       m.handled++;
       m.lastEndedAt = now;
     }
-    this.emit({ kind: 'completed', at: now, contactId: c.id, queueId: q.id, agentId: a.id, channel: c.channel, reason: by, talkMs, holdMs: c.holdMs });
+    this.emit({ kind: 'completed', at: now, contactId: c.id, queueId: q.id, agentId: a.id, channel: c.channel, reason: by, talkMs, holdMs: c.holdMs }, c);
     this.releaseConferees(c);
     q.ahtMs += (talkMs + c.holdMs + q.wrapUpMs - q.ahtMs) / Math.min(++q.ahtN, 20);
     if (q.wrapUpMs > 0) {
@@ -801,7 +825,7 @@ export class QueueRouter extends Disposable {
       const a = c.agent;
       const now = this.clock.now();
       if (c.heldAt !== undefined) c.holdMs += now - c.heldAt;
-      this.emit({ kind: 'completed', at: now, contactId, queueId: c.queue.id, agentId: a.id, channel: c.channel, reason: 'transferred', talkMs: now - c.connectedAt - c.holdMs, holdMs: c.holdMs });
+      this.emit({ kind: 'completed', at: now, contactId, queueId: c.queue.id, agentId: a.id, channel: c.channel, reason: 'transferred', talkMs: now - c.connectedAt - c.holdMs, holdMs: c.holdMs }, c);
       this.releaseConferees(c);
       a.contacts.delete(c);
       a.load[c.cls]--;
@@ -934,7 +958,7 @@ export class QueueRouter extends Disposable {
     if (c.state === 'connected' && c.agent) {
       const a = c.agent;
       if (c.heldAt !== undefined) c.holdMs += now - c.heldAt;
-      this.emit({ kind: 'completed', at: now, contactId, queueId: c.queue.id, agentId: a.id, channel: c.channel, reason: 'transferred', talkMs: now - c.connectedAt - c.holdMs, holdMs: c.holdMs });
+      this.emit({ kind: 'completed', at: now, contactId, queueId: c.queue.id, agentId: a.id, channel: c.channel, reason: 'transferred', talkMs: now - c.connectedAt - c.holdMs, holdMs: c.holdMs }, c);
       this.releaseConferees(c);
       a.contacts.delete(c);
       a.load[c.cls]--;
@@ -1368,7 +1392,7 @@ export class QueueRouter extends Disposable {
     a.contacts.delete(c);
     a.load[c.cls]--;
     this.contacts.delete(c.id);
-    this.emit({ kind: 'completed', at: now, contactId: c.id, queueId: q.id, agentId: a.id, channel: c.channel, reason, talkMs: now - c.connectedAt - c.holdMs, holdMs: c.holdMs });
+    this.emit({ kind: 'completed', at: now, contactId: c.id, queueId: q.id, agentId: a.id, channel: c.channel, reason, talkMs: now - c.connectedAt - c.holdMs, holdMs: c.holdMs }, c);
     this.releaseConferees(c);
     this.startWrap(a, c, q, now);
     this.refresh(a);
@@ -1570,12 +1594,13 @@ export class QueueRouter extends Disposable {
 
   // ---------------------------------------------------------------- helpers
 
-  private emit(e: ContactEventInput): void {
+  /** Appends an event; a `completed` one (with the contact it ends) is remembered for the agent's disposition. */
+  private emit(e: ContactEventInput, contact?: ContactRec): void {
     if (e.kind === 'completed' && e.agentId !== undefined && e.contactId !== undefined && e.queueId !== undefined && e.channel !== undefined) {
       const a = this.agents.get(e.agentId);
       if (a) {
         a.recent.delete(e.contactId);
-        a.recent.set(e.contactId, { queueId: e.queueId, channel: e.channel });
+        a.recent.set(e.contactId, { queueId: e.queueId, channel: e.channel, ...campaignTagOf(contact?.data) });
         if (a.recent.size > RECENT_PER_AGENT) a.recent.delete(a.recent.keys().next().value as string);
       }
     }

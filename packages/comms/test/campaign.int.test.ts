@@ -93,6 +93,22 @@ describe('outbound campaigns (SQLite, simulated adapter, virtual clock)', () => 
     expect(ratios[1]).toBeLessThan(2.5);
   });
 
+  it('a disposition set on its own (not by a wrap-up) is kept with the target and logged once with the campaign', async () => {
+    const t = await setup(1);
+    await t.dialer.createCampaign({ id: 'd', queueId: 'out', mode: 'preview' });
+    await t.dialer.addTargets('d', [{ key: 'k1', number: '+32951' }]);
+    await t.dialer.setDisposition('d', 'k1', 'wrong-number');
+    const events = (await t.log.read()).filter((e) => e.kind === 'disposition');
+    expect(events).toEqual([expect.objectContaining({ queueId: 'out', reason: 'wrong-number', data: { campaignId: 'd', target: 'k1' } })]);
+    expect((await (await CampaignStore.open(t.db)).targets('d')).map((x) => [x.key, x.disposition])).toEqual([['k1', 'wrong-number']]);
+    // keepDisposition (the wrap-up's half) keeps the code without a second event, and says when the target is unknown.
+    await expect(t.dialer.keepDisposition('d', 'k1', 'sale')).resolves.toBe(true);
+    await expect(t.dialer.keepDisposition('d', 'nobody', 'sale')).resolves.toBe(false);
+    expect((await t.log.read()).filter((e) => e.kind === 'disposition')).toHaveLength(1);
+    await expect(t.dialer.setDisposition('d', 'nobody', 'sale')).rejects.toMatchObject({ code: 'CARUSO_COMMS_INVALID_CAMPAIGN' });
+    await t.close();
+  });
+
   it('calling hours are read in each customer\'s time zone', async () => {
     const t = await setup(2);
     // 08:00 UTC on a Monday: 09:00 in Brussels, 03:00 in New York.

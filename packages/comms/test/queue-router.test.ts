@@ -246,6 +246,23 @@ describe('QueueRouter agent states and time-outs', () => {
     expect(states).toEqual(['ready', 'reserved', 'busy', 'wrap-up', 'ready', 'reserved']);
   });
 
+  it('the disposition of a campaign call carries its campaign and target; other contacts carry neither', async () => {
+    const ctx = makeRouter([{ id: 'q', wrapUpMs: 30_000 }], agents(1));
+    ctx.router.login('a1');
+    ctx.router.enqueue({ id: 'd1', channel: 'call', queueId: 'q', direction: 'outbound', data: { campaignId: 'green', target: 'k7', number: '+3201' } });
+    serve(ctx, 'a1', 'd1');
+    const logged = ctx.router.wrapUp('a1', 'd1', 'sale');
+    expect(logged).toMatchObject({ kind: 'disposition', contactId: 'd1', reason: 'sale', data: { campaignId: 'green', target: 'k7' } });
+    ctx.router.enqueue({ id: 'c2', channel: 'call', queueId: 'q' });
+    serve(ctx, 'a1', 'c2');
+    expect(ctx.router.wrapUp('a1', 'c2', 'solved').data).toBeUndefined();
+    const dispositions = (await ctx.log.read()).filter((e) => e.kind === 'disposition');
+    expect(dispositions.map((e) => [e.contactId, e.reason, e.data?.['campaignId'] ?? null, e.data?.['target'] ?? null])).toEqual([
+      ['d1', 'sale', 'green', 'k7'],
+      ['c2', 'solved', null, null],
+    ]);
+  });
+
   it('wrap-up blocks offers from every queue of the agent', () => {
     const ctx = makeRouter([{ id: 'q1', wrapUpMs: 10_000 }, { id: 'q2' }], [{ id: 'a1', queues: [{ queueId: 'q1' }, { queueId: 'q2' }] }]);
     ctx.router.login('a1');

@@ -164,14 +164,32 @@ export class CampaignDialer extends Disposable {
   pauseCampaign = (id: string): Promise<void> => this.setStatus(id, 'paused', 'campaign-paused');
   stopCampaign = (id: string): Promise<void> => this.setStatus(id, 'stopped', 'campaign-stopped');
 
-  /** The agent's disposition of a campaign call (e.g. `sale`, `not-interested`), logged and kept with the target. */
+  /**
+   * A disposition of a campaign target given outside an agent's wrap-up (e.g. set by a supervisor):
+   * kept with the target and logged as a `disposition` event with `data.campaignId` and `data.target`.
+   * Throws CARUSO_COMMS_UNKNOWN_CAMPAIGN or CARUSO_COMMS_INVALID_CAMPAIGN (no such target).
+   * Note: the wrap-up of a campaign call logs its own disposition (with the campaign and target);
+   * it keeps the code with {@link keepDisposition}, so the call is not counted twice.
+   */
   async setDisposition(campaignId: string, key: string, disposition: string): Promise<void> {
     const c = this.campaign(campaignId);
-    const t = c.targets.get(key);
-    if (!t) throw CommsErrors.CARUSO_COMMS_INVALID_CAMPAIGN({ campaign: campaignId, reason: `no target ${key}` });
+    if (!c.targets.has(key)) throw CommsErrors.CARUSO_COMMS_INVALID_CAMPAIGN({ campaign: campaignId, reason: `no target ${key}` });
+    await this.keepDisposition(campaignId, key, disposition);
+    this.router.appendEvent({ kind: 'disposition', at: this.clock.now(), queueId: c.config.queueId, reason: disposition, data: { campaignId, target: key } });
+  }
+
+  /**
+   * Keeps the disposition of a campaign call with its target without logging an event (the wrap-up
+   * that gave it logged one). Returns false, changing nothing, when the campaign or the target is
+   * not known (any more) to this dialer.
+   */
+  async keepDisposition(campaignId: string, key: string, disposition: string): Promise<boolean> {
+    const c = this.live.get(campaignId);
+    const t = c?.targets.get(key);
+    if (!c || !t) return false;
     await this.track(this.db.updateTarget(campaignId, key, { disposition }));
     c.targets.set(key, { ...t, disposition });
-    this.router.appendEvent({ kind: 'disposition', at: this.clock.now(), queueId: c.config.queueId, reason: disposition, data: { campaignId, target: key } });
+    return true;
   }
 
   /** Ids of the campaigns (created, or reloaded after a restart), in creation order. */
