@@ -77,6 +77,7 @@ try {
     CARUSO_DB_URL: dbUrl,
     PORT: '0',
     CARUSO_MANAGER_PORT: '0',
+    SIP_PORT: '0',
     CARUSO_SMTP_PORT: '0',
     CARUSO_CHAT_PORT: '0',
     CARUSO_LOG_LEVEL: 'error',
@@ -104,7 +105,7 @@ try {
       return s;
     }),
   };
-  running = await startAssembly(assembly, { env, clock, telephony });
+  running = await startAssembly(assembly, { env, clock, telephony, simulate: true });
   const url = running.frontOfficeUrl;
   console.log(`front office at ${url}; letting the demo load run ${warmupMs / 1000} s …`);
 

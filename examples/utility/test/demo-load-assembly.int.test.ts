@@ -32,7 +32,7 @@ describe('examples/utility with its demo load', () => {
     beforeAll(async () => {
       if (!existsSync(join(root, 'dist/index.js'))) throw new Error('examples/utility/dist is missing: run `npx tsc -b` first');
       dir = mkdtempSync(join(tmpdir(), `caruso-utility-load-${db.dialect}-`));
-      const env = { CARUSO_DB_URL: db.url, PORT: '0', CARUSO_MANAGER_PORT: '0', CARUSO_SMTP_PORT: '0', CARUSO_CHAT_PORT: '0', UTILITY_AGENT_BRAM_PASSWORD: PASSWORD, UTILITY_SUPERVISOR_PASSWORD: PASSWORD };
+      const env = { CARUSO_DB_URL: db.url, PORT: '0', CARUSO_MANAGER_PORT: '0', SIP_PORT: '0', CARUSO_SMTP_PORT: '0', CARUSO_CHAT_PORT: '0', UTILITY_AGENT_BRAM_PASSWORD: PASSWORD, UTILITY_SUPERVISOR_PASSWORD: PASSWORD };
       const a = await utilityAssemblyOn(db.storage, dir, generateDemoData({ customers: 120, seed: 5 }), env);
       const load = a.services.find((s) => s.token === 'utility.DemoLoad');
       if (!load) throw new Error('assembly.xml no longer declares the utility.DemoLoad service');
@@ -52,7 +52,7 @@ describe('examples/utility with its demo load', () => {
         hours: 'always',
       };
       const assembly: Assembly = { ...a, services: a.services.map((s) => (s === load ? { ...s, config: fast } : s)) };
-      running = await startAssembly(assembly, { env, clock, telephony });
+      running = await startAssembly(assembly, { env, clock, telephony, simulate: true });
     }, 60_000);
 
     afterAll(async () => {

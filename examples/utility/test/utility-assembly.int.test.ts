@@ -63,12 +63,12 @@ describe('examples/utility started from its assembly file', () => {
       if (!existsSync(join(root, 'dist/index.js'))) throw new Error('examples/utility/dist is missing: run `npx tsc -b` first');
       dir = mkdtempSync(join(tmpdir(), `caruso-utility-e2e-${db.dialect}-`));
       billingDb = join(dir, LEGACY_BILLING_DB);
-      const env = { CARUSO_DB_URL: db.url, PORT: '0', CARUSO_MANAGER_PORT: '0', UTILITY_AGENT_BRAM_PASSWORD: PASSWORD, UTILITY_SUPERVISOR_PASSWORD: PASSWORD };
+      const env = { CARUSO_DB_URL: db.url, PORT: '0', CARUSO_MANAGER_PORT: '0', SIP_PORT: '0', UTILITY_AGENT_BRAM_PASSWORD: PASSWORD, UTILITY_SUPERVISOR_PASSWORD: PASSWORD };
       // The data folder, the legacy billing database and the outbox live in the temporary folder.
       const a = await utilityAssemblyOn(db.storage, dir, data, env);
       // No demo load here: this test places its own call (demo-load-assembly.int.test.ts runs the load).
       assembly = { ...a, services: a.services.filter((s) => s.token !== 'utility.DemoLoad') };
-      running = await startAssembly(assembly, { env, clock, telephony });
+      running = await startAssembly(assembly, { env, clock, telephony, simulate: true });
     }, 60_000);
 
     afterAll(async () => {

@@ -21,6 +21,7 @@ export * from './communication-server.js';
 export * from './comms-service.js';
 export * from './contact-event-log-service.js';
 export * from './simulated-telephony-service.js';
+export * from './telephony-with-simulation.js';
 // e-mail and web-chat channels
 export * from './email/outbound-mail.js';
 export * from './email/smtp-relay-mail.js';

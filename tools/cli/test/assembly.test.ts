@@ -496,6 +496,32 @@ describe('starting an assembly', () => {
     expect(io.err()).toContain('broken.assembly.xml:3:12: error: the storage URL must start with sqlite:');
   });
 
+  it('starts a service marked run="simulate" only with the simulate option, and says so without it', async () => {
+    const dir = copyFixtures();
+    const text = readFileSync(join(dir, 'crm.assembly.xml'), 'utf8').replace('export="greetingService"', 'export="greetingService" run="simulate"');
+    writeFileSync(join(dir, 'crm.assembly.xml'), text);
+    try {
+      const { assembly } = readAssembly(join(dir, 'crm.assembly.xml'), { TEST_GREETING: 'Hallo' });
+      expect(assembly!.services[0]).toMatchObject({ token: 'test.Greeting', run: 'simulate' });
+      const quiet = await startAssembly(assembly!, { env: {} });
+      try {
+        expect(quiet.services().map((s) => s.tokenId)).not.toContain('test.Greeting');
+        expect(quiet.notStarted).toEqual(['test.Greeting (run="simulate": start with --simulate)']);
+      } finally {
+        await quiet.stop();
+      }
+      const simulated = await startAssembly(assembly!, { env: {}, simulate: true });
+      try {
+        expect(simulated.services().find((s) => s.tokenId === 'test.Greeting')).toMatchObject({ state: 'active' });
+        expect(simulated.notStarted).toEqual([]);
+      } finally {
+        await simulated.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('caruso start <assembly> runs it until Ctrl-C', async () => {
     const built = fileURLToPath(new URL('../dist/main.js', import.meta.url));
     expect(existsSync(built)).toBe(true); // npm test builds before jest runs

@@ -498,6 +498,11 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     this.end(call, 'local', cause);
   }
 
+  /** Whether {@link originate} has a route to the destination: a SIP URI, a number through a trunk, or a registered phone. */
+  canReach(destination: string): boolean {
+    return this.resolve(destination) !== undefined;
+  }
+
   originate(destination: string, options: { readonly callerId: string; readonly timeoutMs: number }): string {
     const id = `s${++this.seq}`;
     const call = this.newCall(id, 'outbound');

@@ -74,6 +74,8 @@ export interface AssemblyService {
   readonly module: string;
   readonly export: string;
   readonly version?: string;
+  /** `simulate`: started only by `caruso start --simulate` (a load generator); default `always`. */
+  readonly run: 'always' | 'simulate';
   /** Configuration values (secrets already read from the environment). */
   readonly config: Readonly<Record<string, string>>;
   readonly position: SourcePosition;
@@ -211,7 +213,7 @@ export const ASSEMBLY_ELEMENTS: Readonly<Record<string, ElementRule>> = {
   alert: { attributes: { id: 'required', metric: 'required', queue: 'optional', op: 'required', value: 'required', for: 'optional', severity: 'optional' }, children: [] },
   reports: { attributes: { folder: 'required' }, children: [] },
   'daily-reports': { attributes: { folder: 'required', at: 'optional' }, children: [] },
-  service: { attributes: { token: 'required', module: 'required', export: 'optional', version: 'optional' }, children: ['config'] },
+  service: { attributes: { token: 'required', module: 'required', export: 'optional', version: 'optional', run: 'optional' }, children: ['config'] },
   config: { attributes: { name: 'required', value: 'optional', env: 'optional', path: 'optional' }, children: [] },
   user: { attributes: { name: 'required', role: 'required', 'display-name': 'optional', 'password-env': 'optional', agent: 'optional' }, children: [] },
 };
@@ -235,6 +237,7 @@ const ENUMS: Readonly<Record<string, readonly string[]>> = {
   'user.role': ['administrator', 'supervisor', 'agent'],
   'trunk.transport': ['udp', 'tcp'],
   'trunk.register': ['true', 'false'],
+  'service.run': ['always', 'simulate'],
 };
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
@@ -586,7 +589,8 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
         else config[name] = v;
       }
     }
-    return { token, module, export: attr(s, 'export') ?? 'default', ...(version === undefined ? {} : { version }), config, position: s.position };
+    const run = attr(s, 'run') === 'simulate' ? 'simulate' : 'always';
+    return { token, module, export: attr(s, 'export') ?? 'default', ...(version === undefined ? {} : { version }), run, config, position: s.position };
   });
 
   const sip = sipEl ? readSip(sipEl) : undefined;

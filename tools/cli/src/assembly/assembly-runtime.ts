@@ -17,7 +17,11 @@ import {
   emailChannel,
   OutboundMail,
   simulatedTelephonyService,
+  SimulatedTelephony,
+  SipTelephonyAdapter,
   sipTelephonyService,
+  systemClock,
+  telephonyWithSimulationService,
   smtpRelayMail,
   TelephonyAdapter,
   usersFromEnvironment,
@@ -26,7 +30,6 @@ import {
   type SipTelephonyOptions,
   type CampaignSettings,
   type Clock,
-  type SimulatedTelephony,
   type OverflowRule,
   type QueueAction,
   type QueueConfig,
@@ -70,8 +73,17 @@ export interface StartAssemblyOptions {
   readonly startTimeoutMs?: number;
   /** The clock of the communication server and the monitor (tests pin opening hours with it). Default: the system clock. */
   readonly clock?: Clock;
-  /** The simulated telephony adapter to use (tests keep it to place calls). Default: a new one. Not used when the assembly has `<sip>`. */
+  /**
+   * The simulated telephony adapter to use (tests keep it to place calls). Default: a new one. With
+   * `<sip>` it is used only with {@link simulate}, beside the SIP adapter.
+   */
   readonly telephony?: SimulatedTelephony;
+  /**
+   * Simulation (`caruso start --simulate`): the services marked `run="simulate"` (load generators)
+   * start too, and with `<sip>` the simulated telephone network runs beside the SIP adapter
+   * (TelephonyWithSimulation): real callers get the IVR, simulated calls keep coming.
+   */
+  readonly simulate?: boolean;
 }
 
 /** Error thrown when a service of the assembly cannot start; names every failed service. */
@@ -272,6 +284,15 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
   const env = options.env ?? process.env;
   const logger = options.logger;
   const manager = createServiceManager({ ...(logger ? { logger } : {}), startTimeoutMs: options.startTimeoutMs ?? 30_000 });
+  // The simulated network beside the SIP adapter, when this function made it (disposed on stop).
+  let ownedSimulation: SimulatedTelephony | undefined;
+  const stopAll = async (): Promise<void> => {
+    try {
+      await manager.stop();
+    } finally {
+      ownedSimulation?.dispose();
+    }
+  };
   mkdirSync(assembly.dataDir, { recursive: true });
 
   const handles = [manager.register(StorageManager, storageService({ url: assembly.storageUrl, baseDir: assembly.dir, ...(logger ? { logger } : {}) }))];
@@ -290,7 +311,9 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
       manager.register(
         TelephonyAdapter,
         assembly.sip
-          ? sipTelephonyService(toSipOptions(assembly, env, logger))
+          ? options.simulate
+            ? telephonyWithSimulationService(() => new SipTelephonyAdapter(toSipOptions(assembly, env, logger)), options.telephony ?? (ownedSimulation = new SimulatedTelephony(options.clock ?? systemClock)))
+            : sipTelephonyService(toSipOptions(assembly, env, logger))
           : simulatedTelephonyService({ ...(options.telephony ? { telephony: options.telephony } : {}), ...(options.clock ? { clock: options.clock } : {}) }),
       ) as never,
     );
@@ -372,12 +395,13 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
   }
   if (assembly.application) {
     if (!assembly.model || !assembly.scripts) {
-      await manager.stop();
+      await stopAll();
       throw new AssemblyStartError([{ token: FrontOffice.id, message: 'the front office needs the assembly to declare <model> and <scripts>' }]);
     }
     handles.push(manager.register(FrontOffice, frontOfficeService({ application: assembly.application, host: assembly.http.host, port: assembly.http.port })) as never);
   }
   for (const s of assembly.services) {
+    if (s.run === 'simulate' && !options.simulate) continue;
     try {
       const mod = (await import(pathToFileURL(s.module).href)) as Record<string, unknown>;
       const factory = mod[s.export];
@@ -401,7 +425,7 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
     }
   }
   if (failures.length) {
-    await manager.stop();
+    await stopAll();
     throw new AssemblyStartError(failures);
   }
 
@@ -419,7 +443,7 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
         if (u.password === undefined) generatedPasswords.push({ name: u.name, role: u.role, password });
       } catch (err) {
         if ((err as { code?: string }).code === 'CARUSO_FRONTOFFICE_DUPLICATE_USER') continue;
-        await manager.stop();
+        await stopAll();
         throw new AssemblyStartError([{ token: `user ${u.name}`, message: (err as Error).message }]);
       }
     }
@@ -429,7 +453,7 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
   try {
     endpoint = await RemoteEndpoint.listen(manager, { host: assembly.manager.host, port: assembly.manager.port, accessList, ...(logger ? { logger } : {}) });
   } catch (err) {
-    await manager.stop();
+    await stopAll();
     throw err;
   }
   return {
@@ -437,7 +461,7 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
     endpoint,
     managerUrl: endpoint.url,
     generatedAccessToken: generated,
-    notStarted: unsupportedParts(assembly),
+    notStarted: [...unsupportedParts(assembly), ...assembly.services.filter((s) => s.run === 'simulate' && !options.simulate).map((s) => `${s.token} (run="simulate": start with --simulate)`)],
     frontOfficeUrl: assembly.application ? manager.get(FrontOffice).url : undefined,
     sipAddress: assembly.sip ? `sip:${assembly.sip.advertisedHost ?? assembly.sip.host}:${(manager.get(TelephonyAdapter) as unknown as { readonly port: number }).port}` : undefined,
     generatedPasswords,
@@ -445,7 +469,7 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
     services: () => manager.list(),
     async stop() {
       await endpoint.close();
-      await manager.stop();
+      await stopAll();
     },
   };
 }

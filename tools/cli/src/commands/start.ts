@@ -8,7 +8,7 @@ import { AssemblyStartError, startAssembly } from '../assembly/assembly-runtime.
 
 const HELP = `caruso start: run a Caruso assembly.
 
-Usage: caruso start [assembly.xml] [--host HOST] [--port PORT]
+Usage: caruso start [assembly.xml] [--simulate] [--host HOST] [--port PORT]
 
 With an assembly file (dtd/assembly.dtd): validates it (file:line:col errors, exit 1), starts every
 service it declares through the service manager (storage, business objects with their tables
@@ -20,6 +20,10 @@ Without one: starts the service manager alone with its remote endpoint, so that 
 Every service stops in reverse dependency order on Ctrl-C.
 
 Options:
+  --simulate    a demonstration or training run: also start the assembly's services marked
+                run="simulate" (a load generator of simulated calls, e-mails and chats) and, with
+                <sip>, run the simulated telephone network beside the SIP adapter (real phones
+                still reach the IVR; numbers no trunk reaches are dialled on the simulated network)
   --host HOST   interface of the remote endpoint (default: $CARUSO_MANAGER_HOST or 127.0.0.1)
   --port PORT   port of the remote endpoint (default: $CARUSO_MANAGER_PORT or 7070; 0 picks a free one)
   -h, --help    show this help
@@ -40,9 +44,10 @@ function parsePort(text: string | undefined, fallback: number): number {
 }
 
 async function run(args: string[], io: CommandIO): Promise<ExitCode> {
-  const { values, positionals } = parseArgs({ args, options: { host: { type: 'string' }, port: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: { host: { type: 'string' }, port: { type: 'string' }, simulate: { type: 'boolean' } }, allowPositionals: true });
   if (positionals.length > 1) throw new UsageError(`one assembly file at most, got ${positionals.length}`);
   if (positionals.length === 1) return runAssembly(positionals[0] as string, values, io);
+  if (values.simulate) throw new UsageError('--simulate needs an assembly file');
   const host = values.host ?? io.env['CARUSO_MANAGER_HOST'] ?? '127.0.0.1';
   const port = parsePort(values.port ?? io.env['CARUSO_MANAGER_PORT'], 7070);
   let accessList: AccessList;
@@ -93,7 +98,7 @@ async function run(args: string[], io: CommandIO): Promise<ExitCode> {
   return ExitCode.Ok;
 }
 
-async function runAssembly(file: string, values: { host?: string; port?: string }, io: CommandIO): Promise<ExitCode> {
+async function runAssembly(file: string, values: { host?: string; port?: string; simulate?: boolean }, io: CommandIO): Promise<ExitCode> {
   const env = { ...io.env };
   if (values.host !== undefined) env['CARUSO_MANAGER_HOST'] = values.host;
   if (values.port !== undefined) env['CARUSO_MANAGER_PORT'] = String(parsePort(values.port, 7070));
@@ -101,10 +106,10 @@ async function runAssembly(file: string, values: { host?: string; port?: string 
   for (const d of diagnostics) io.stderr.write(`${String(d)}\n`);
   if (!assembly) return ExitCode.BadInput;
   const logger = createLogger({ level: io.env['CARUSO_LOG_LEVEL'] ?? 'warn' });
-  io.stdout.write(`Starting ${assembly.name}${assembly.version ? ` ${assembly.version}` : ''} from ${file} …\n`);
+  io.stdout.write(`Starting ${assembly.name}${assembly.version ? ` ${assembly.version}` : ''} from ${file}${values.simulate ? ' (simulation: load generators and the simulated telephone network run too)' : ''} …\n`);
   let running;
   try {
-    running = await startAssembly(assembly, { env, logger });
+    running = await startAssembly(assembly, { env, logger, ...(values.simulate ? { simulate: true } : {}) });
   } catch (err) {
     if (err instanceof AssemblyStartError) throw new InputError(`error: ${err.message}`);
     const code = (err as NodeJS.ErrnoException).code;
@@ -121,7 +126,7 @@ async function runAssembly(file: string, values: { host?: string; port?: string 
       : '  access: from the environment',
   ];
   if (running.frontOfficeUrl) lines.splice(2, 0, `  front office:    ${running.frontOfficeUrl}`);
-  if (running.sipAddress) lines.splice(2, 0, `  SIP (UDP, TCP):  ${running.sipAddress}`);
+  if (running.sipAddress) lines.splice(2, 0, `  SIP (UDP, TCP):  ${running.sipAddress}${values.simulate ? ' (with the simulated telephone network beside it)' : ''}`);
   if (running.createdUsers.length) lines.push(`  users created:   ${running.createdUsers.join(', ')}`);
   for (const u of running.generatedPasswords) {
     lines.push(`  first-start password of ${u.name} (${u.role}): ${u.password}   (shown once; change it after logging in)`);
