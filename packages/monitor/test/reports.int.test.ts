@@ -121,14 +121,30 @@ describe('reports over the contact event log (hand-computed values)', () => {
         { queue: 'billing', scheduled: 0, attempts: 0, completed: 1, completionRate: null, avgTimeToCallBackSeconds: 1_800 },
         { queue: 'sales', scheduled: 2, attempts: 1, completed: 1, completionRate: 0.5, avgTimeToCallBackSeconds: 600 },
       ]);
-      expect((await run('campaigns')).rows).toEqual([{ campaign: 'spring', attempts: 4, contactsMade: 2, drops: 1, dropRate: 0.5, contactRate: 0.5 }]);
+      expect((await run('campaigns')).rows).toEqual([
+        { campaign: 'spring', attempts: 4, contactsMade: 2, drops: 1, dropRate: 0.5, contactRate: 0.5, dispositions: 2 },
+        { campaign: 'summer', attempts: 2, contactsMade: 1, drops: 0, dropRate: 0, contactRate: 0.5, dispositions: 1 },
+      ]);
+      expect((await run('campaigns', { campaign: ['summer'] })).rows).toEqual([{ campaign: 'summer', attempts: 2, contactsMade: 1, drops: 0, dropRate: 0, contactRate: 0.5, dispositions: 1 }]);
       expect((await run('campaigns', { campaign: ['autumn'] })).rows).toEqual([]);
       expect((await run('campaign-results')).rows).toEqual([
         { campaign: 'spring', reason: 'answered', results: 2 },
         { campaign: 'spring', reason: 'busy', results: 1 },
         { campaign: 'spring', reason: 'no-answer', results: 1 },
+        { campaign: 'summer', reason: 'answered', results: 1 },
+        { campaign: 'summer', reason: 'no-answer', results: 1 },
       ]);
-      expect((await run('dispositions')).rows).toEqual([{ reason: 'no-interest', contacts: 1 }, { reason: 'sale', contacts: 2 }]);
+      // Every disposition by code; those of campaign calls (data.campaignId) also by campaign.
+      expect((await run('dispositions')).rows).toEqual([{ reason: 'no-interest', contacts: 2 }, { reason: 'sale', contacts: 3 }, { reason: 'wrong-number', contacts: 1 }]);
+      expect((await run('campaign-dispositions')).rows).toEqual([
+        { campaign: 'spring', reason: 'sale', dispositions: 1 },
+        { campaign: 'spring', reason: 'wrong-number', dispositions: 1 },
+        { campaign: 'summer', reason: 'no-interest', dispositions: 1 },
+      ]);
+      expect((await run('campaign-dispositions', { campaign: ['summer'] })).rows).toEqual([{ campaign: 'summer', reason: 'no-interest', dispositions: 1 }]);
+      // Dispositions of inbound contacts (no campaign) are not campaign dispositions, even for a company report without a campaign grouping.
+      const counted = await runReport(db.storage, { name: 'x', source: 'events', measures: [{ name: 'all', aggregate: 'count', kinds: ['disposition'] }, { name: 'campaign', aggregate: 'count', kinds: ['disposition'], campaignsOnly: true }], columns: ['all', 'campaign'] }, period);
+      expect(counted.rows).toEqual([{ all: 6, campaign: 3 }]);
     });
 
     it('an empty period has one total row without ratios', async () => {

@@ -57,6 +57,8 @@ export type EventMeasure =
       readonly reasons?: readonly string[];
       /** The field summed, averaged … (required except for count); reported in seconds. */
       readonly field?: EventField;
+      /** Only events of campaign calls: those that carry a campaign (`data.campaignId`). */
+      readonly campaignsOnly?: boolean;
     }
   | { readonly name: string; readonly ratio: readonly [string, string] };
 
@@ -144,7 +146,8 @@ export function parseReportDefinition(raw: unknown, fallbackName = '(unnamed)'):
       for (const k of Object.keys(mm)) if (k !== 'name' && k !== 'ratio') bad(`measure ${mname}: unknown field ${k}`);
       if (!strings(r) || r.length !== 2 || !r.every((x) => measureNames.has(x))) bad(`measure ${mname}: ratio names two measures declared before it`);
     } else {
-      for (const k of Object.keys(mm)) if (!['name', 'aggregate', 'kinds', 'reasons', 'field'].includes(k)) bad(`measure ${mname}: unknown field ${k}`);
+      for (const k of Object.keys(mm)) if (!['name', 'aggregate', 'kinds', 'reasons', 'field', 'campaignsOnly'].includes(k)) bad(`measure ${mname}: unknown field ${k}`);
+      if (mm['campaignsOnly'] !== undefined && typeof mm['campaignsOnly'] !== 'boolean') bad(`measure ${mname}: campaignsOnly must be true or false`);
       if (!['count', 'sum', 'avg', 'max', 'min'].includes(mm['aggregate'] as string)) bad(`measure ${mname}: aggregate must be count, sum, avg, max or min`);
       if (!strings(mm['kinds']) || mm['kinds'].length === 0 || !mm['kinds'].every((k) => CONTACT_EVENT_KINDS.includes(k as ContactEventKind))) bad(`measure ${mname}: kinds must list event kinds`);
       if (mm['reasons'] !== undefined && !strings(mm['reasons'])) bad(`measure ${mname}: reasons must be a list of strings`);

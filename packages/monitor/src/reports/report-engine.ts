@@ -351,7 +351,8 @@ async function eventsReport(storage: StorageManager, def: ReportDefinition, req:
   const sql = new Sql();
   const dialect = reportDialect(storage.dialect);
   const offset = (def.options?.utcOffsetMinutes ?? 0) * 60_000;
-  const campaign = `COALESCE(${dialect.jsonPath('data', ['campaignId'])}, queue_id)`;
+  const campaignId = dialect.jsonPath('data', ['campaignId']);
+  const campaign = `COALESCE(${campaignId}, queue_id)`;
   const dims: Record<string, string> = { ...timeDims('at', offset), queue: 'queue_id', agent: 'agent_id', channel: 'channel', reason: 'reason', kind: 'kind', campaign };
   const groupBy = def.groupBy ?? [];
   const measures = def.measures ?? [];
@@ -361,7 +362,7 @@ async function eventsReport(storage: StorageManager, def: ReportDefinition, req:
     if ('ratio' in m) return;
     for (const k of m.kinds) kinds.add(k);
     // Each use of the condition in the text binds its values again (bindings are positional).
-    const cond = (): string => `kind IN ${sql.list(m.kinds)}${m.reasons ? ` AND reason IN ${sql.list(m.reasons)}` : ''}`;
+    const cond = (): string => `kind IN ${sql.list(m.kinds)}${m.reasons ? ` AND reason IN ${sql.list(m.reasons)}` : ''}${m.campaignsOnly ? ` AND ${campaignId} IS NOT NULL` : ''}`;
     const field = m.field ? FIELD_COLUMN[m.field] : undefined;
     if (m.aggregate === 'count') selects.push(`SUM(CASE WHEN ${cond()} THEN 1 ELSE 0 END) AS m${i}`);
     else if (m.aggregate === 'sum') selects.push(`SUM(CASE WHEN ${cond()} THEN COALESCE(${field}, 0) ELSE 0 END) AS m${i}`);
