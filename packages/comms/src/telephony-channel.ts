@@ -319,10 +319,19 @@ export class TelephonyChannel extends Disposable {
         telephony.hangUp(callId, 'ivr-end');
         void this.commit();
         return;
-      case 'hung-up':
+      case 'hung-up': {
         router.appendEvent({ kind: 'disposition', at: this.now(), contactId: callId, channel: 'call', reason: 'ivr-hung-up' });
+        // The caller left self-service: the session ends now as abandoned at the node it stood at,
+        // so the abandon point is reported at once rather than when the session goes idle.
+        const engine = this.options.dialogue;
+        if (engine) {
+          void this.track(engine.abandon(outcome.sessionId)).catch((err: unknown) => {
+            this.logger.warn({ err, call: callId }, 'the IVR session of a caller who hung up could not be marked abandoned; it will count once idle');
+          });
+        }
         void this.commit();
         return;
+      }
     }
   }
 

@@ -62,6 +62,23 @@ describe('IVR through dialogue scripts (channel ivr)', () => {
     t.dispose();
   });
 
+  it('a caller hanging up mid-script ends the dialogue session at once as abandoned at the question it was on', async () => {
+    const t = ivrSetup({ agents });
+    const start = t.clock.now();
+    // Welcome (1.74 s), menu (6.6 s), key 2 (0.5 s), the meter prompt (2.52 s): at 12 s the caller is at the meter question.
+    const callId = t.telephony.placeInboundCall({ from: '+3277', to: '0800-utility', talkMs: 60_000, patienceMs: 12_000, keys: ['2'] });
+    await t.run(12_000);
+    expect(t.clock.now()).toBe(start + 12_000);
+    const state = await t.engine.state(`ivr-${callId}`);
+    expect(state).toMatchObject({ status: 'abandoned', at: { script: 'main-menu', node: 'meter' }, vars: { menu: 'fault' }, updatedAt: new Date(start + 12_000).toISOString() });
+    expect(await t.sessions.listActive()).toEqual([]);
+    expect((await t.log.read()).map((e) => [e.kind, e.reason])).toEqual([['disposition', 'ivr-hung-up']]);
+    // Nothing else happens to the session later.
+    await t.run(60_000);
+    expect((await t.engine.state(`ivr-${callId}`)).revision).toBe(state.revision);
+    t.dispose();
+  });
+
   it('the script is chosen by the dialled number; other numbers are queued at once', async () => {
     const t = ivrSetup({ agents });
     const callId = t.telephony.placeInboundCall({ from: '+3211', to: 'main', talkMs: 60_000 });

@@ -67,6 +67,14 @@ export interface DialogueEngine {
   back(sessionId: string, options?: StepOptions): Promise<SessionView>;
   /** The current step, unchanged: to resume after a restart or on another device. */
   resume(sessionId: string): Promise<SessionView>;
+  /**
+   * Ends an active session at once as abandoned at the node it stands at (e.g. the caller hung up
+   * in the IVR), so reports count it without waiting for it to go idle. No action runs. A session
+   * that is no longer active is returned unchanged. Throws CARUSO_DIALOGUE_SESSION_NOT_FOUND.
+   * Note: an abandoned session shows an `end` step without prompt or outcome; `answer` on it throws
+   * CARUSO_DIALOGUE_SESSION_ENDED and `back` CARUSO_DIALOGUE_CANNOT_GO_BACK.
+   */
+  abandon(sessionId: string): Promise<SessionView>;
   /** The full persisted state. Throws CARUSO_DIALOGUE_SESSION_NOT_FOUND. */
   state(sessionId: string): Promise<SessionState>;
   /** The scripts that can be started. */

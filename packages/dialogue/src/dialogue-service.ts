@@ -71,6 +71,9 @@ class DialogueService implements DialogueEngine, ServiceLifecycle {
   resume(sessionId: string): Promise<SessionView> {
     return this.need().resume(sessionId);
   }
+  abandon(sessionId: string): Promise<SessionView> {
+    return this.need().abandon(sessionId);
+  }
   state(sessionId: string): Promise<SessionState> {
     return this.need().state(sessionId);
   }

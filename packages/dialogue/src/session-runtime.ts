@@ -35,8 +35,12 @@ export interface SessionSnapshot {
   readonly vars: Variables;
 }
 
-/** Lifecycle of a session. */
-export type SessionStatus = 'active' | 'ended' | 'handoff';
+/**
+ * Lifecycle of a session: `active` until it reaches an end (`ended`) or a hand-off (`handoff`), or
+ * until the person left it on the way (`abandoned`: a caller hung up in the IVR), where it stays
+ * at the node it stood at.
+ */
+export type SessionStatus = 'active' | 'ended' | 'handoff' | 'abandoned';
 
 /** The whole state of a session: plain JSON, persisted after every step. */
 export interface SessionState {
@@ -272,6 +276,8 @@ export class SessionRuntime {
         ? 'going back is for agent and web sessions, not ivr'
         : state.status === 'handoff'
           ? 'the session was handed off'
+          : state.status === 'abandoned'
+            ? 'the session was abandoned'
           : state.history.length === 0
             ? 'no question has been answered yet'
             : undefined;
@@ -286,6 +292,18 @@ export class SessionRuntime {
     delete d.notice;
     delete d.outcome;
     return this.finish(bundle, d, [{ type: 'enter', script: snap.at.script, node: snap.at.node, kind: 'question' }]);
+  }
+
+  /**
+   * Ends an active session as abandoned where it stands (its node is the abandon point): no action
+   * runs and no variable changes. Throws CARUSO_DIALOGUE_SESSION_ENDED when it is not active.
+   */
+  abandon(bundle: ScriptBundle, state: SessionState): StepResult {
+    if (state.status !== 'active') throw DialogueErrors.CARUSO_DIALOGUE_SESSION_ENDED({ session: state.id, status: state.status });
+    const d = this.draft(state);
+    d.status = 'abandoned';
+    delete d.notice;
+    return this.finish(bundle, d, []);
   }
 
   /** The step the session shows now (to resume on another device). */
@@ -635,7 +653,7 @@ export class SessionRuntime {
   private render(bundle: ScriptBundle, s: SessionState): DialogueStep {
     const script = this.script(bundle, s.at.script);
     const node = script.nodes.get(s.at.node) as ScriptNode;
-    const canGoBack = s.channel !== 'ivr' && s.status !== 'handoff' && s.history.length > 0;
+    const canGoBack = s.channel !== 'ivr' && s.status !== 'handoff' && s.status !== 'abandoned' && s.history.length > 0;
     const prompt = (list: readonly Prompt[]): string => {
       const p = this.pickPrompt(list, s);
       return p ? this.renderPromptAt(p, s, node.at) : '';
@@ -653,6 +671,8 @@ export class SessionRuntime {
       };
     }
     if (s.status === 'ended') return { kind: 'end', script: script.id, node: node.id, prompt: node.kind === 'end' ? prompt(node.prompts) : '', outcome: s.outcome ?? '', canGoBack };
+    // Nothing more is shown to someone who left: an end without a prompt or an outcome.
+    if (s.status === 'abandoned') return { kind: 'end', script: script.id, node: node.id, prompt: '', outcome: '', canGoBack };
     if (node.kind === 'info') return { kind: 'info', script: script.id, node: node.id, prompt: prompt(node.prompts), canGoBack };
     const q = node as QuestionNode;
     const help = q.help.length ? prompt(q.help) : undefined;

@@ -75,6 +75,32 @@ describe('DialogueEngine (memory session store)', () => {
     scripts.dispose();
   });
 
+  it('abandon ends an active session at once where it stands; a finished session is left as it is', async () => {
+    const scripts = storeWith(['1', 'Hi']);
+    let now = Date.UTC(2025, 0, 6, 9);
+    const sessions = new MemorySessionStore();
+    const engine = createDialogueEngine({ scripts, sessions, services: new RecordingServices(), now: () => now });
+    await engine.startSession('greet', { channel: 'web', sessionId: 'w' });
+    now += 10_000;
+    await engine.answer('w', 'Ann');
+    now += 5_000;
+    const gone = await engine.abandon('w');
+    expect(gone).toMatchObject({ status: 'abandoned', revision: 3, step: { kind: 'end', node: 'color', prompt: '', outcome: '', canGoBack: false } });
+    const state = await engine.state('w');
+    expect(state).toMatchObject({ status: 'abandoned', at: { script: 'greet', node: 'color' }, vars: { name: 'Ann' }, updatedAt: new Date(now).toISOString() });
+    expect(await sessions.listActive()).toEqual([]);
+    expect(await code(engine.answer('w', 'red'))).toBe('CARUSO_DIALOGUE_SESSION_ENDED');
+    expect(await code(engine.back('w'))).toBe('CARUSO_DIALOGUE_CANNOT_GO_BACK');
+    // Again, or on a session that ended: unchanged.
+    expect((await engine.abandon('w')).revision).toBe(3);
+    await engine.startSession('greet', { channel: 'agent', sessionId: 'a' });
+    await engine.answer('a', 'Bo');
+    await engine.answer('a', 'blue');
+    expect(await engine.abandon('a')).toMatchObject({ status: 'ended', revision: 3, step: { outcome: 'greeted-v1' } });
+    expect(await code(engine.abandon('missing'))).toBe('CARUSO_DIALOGUE_SESSION_NOT_FOUND');
+    scripts.dispose();
+  });
+
   it('keeps a session on the version it started with when a new version is published', async () => {
     const scripts = storeWith(['1', 'Hello']);
     const engine = createDialogueEngine({ scripts, sessions: new MemorySessionStore(), services: new RecordingServices() });

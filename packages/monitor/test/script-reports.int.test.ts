@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { InMemoryContactEventLog, QueueRouter, SimulatedTelephony, TelephonyChannel, VirtualClock } from '@caruso/comms';
 import { createDialogueEngine, RecordingServices, ScriptStore, StorageSessionStore } from '@caruso/dialogue';
 import { forEachDatabase } from '@caruso/storage/testing';
 import { DAY, HAND_MADE_SESSIONS, HAND_MADE_SESSIONS_AS_OF, insertDialogueSessions } from '@caruso/monitor/testing';
@@ -158,6 +159,48 @@ describe('dialogue-script reports over sessions run by the real dialogue engine'
       ]);
       expect((await runReport(db.storage, new ReportCatalogue().get('script-abandons'), period)).rows).toEqual([{ script: 'meter', channel: 'web', node: 'choice', abandoned: 1, avgDurationSeconds: 5 }]);
       expect((await runReport(db.storage, new ReportCatalogue().get('script-handoffs'), period)).rows).toEqual([{ script: 'meter', channel: 'agent', queue: 'billing', handedOff: 1, fallbacks: 0, avgDurationSeconds: 20 }]);
+    });
+  });
+});
+
+describe('script-abandons counts an IVR caller who hangs up at once (simulated telephony, real dialogue engine)', () => {
+  forEachDatabase((db) => {
+    it('the session ends as abandoned at the question the caller left, before it could go idle', async () => {
+      const sessions = new StorageSessionStore(db.storage);
+      await sessions.migrate();
+      const scripts = new ScriptStore();
+      scripts.publish(join('/scripts', 'meter.xml'), METER_SCRIPT);
+      const clock = new VirtualClock(DAY + 9 * 3_600_000);
+      const log = new InMemoryContactEventLog();
+      const router = new QueueRouter({ clock, events: log, idPrefix: 'x' });
+      router.addQueue({ id: 'billing' });
+      const telephony = new SimulatedTelephony(clock);
+      const engine = createDialogueEngine({ scripts, sessions, services: new RecordingServices(), now: () => clock.now() });
+      const channel = new TelephonyChannel({ router, telephony, defaultQueueId: 'billing', dialogue: engine, scriptFor: () => 'meter', commit: () => log.flush() });
+      try {
+        // "Your account number?" (1.2 s), keys 1234# (2 s), "Read the meter or speak to someone?" (2.1 s),
+        // then the caller hangs up at 6 s while the choice waits for a key.
+        telephony.placeInboundCall({ from: '+3211000001', to: '0800', talkMs: 60_000, patienceMs: 6_000, keys: ['1234#'] });
+        const until = clock.now() + 6_000;
+        await channel.settled();
+        for (let i = 0; i < 100; i++) {
+          const next = clock.nextAt();
+          if (next === undefined || next > until) break;
+          clock.runNext();
+          await channel.settled();
+        }
+        // Judged at the moment of the hang-up: the session moved 0 s ago, so only its status says it was abandoned.
+        const period = { from: DAY, to: DAY + 86_400_000, asOf: clock.now() };
+        expect((await runReport(db.storage, new ReportCatalogue().get('script-abandons'), period)).rows).toEqual([{ script: 'meter', channel: 'ivr', node: 'choice', abandoned: 1, avgDurationSeconds: 6 }]);
+        expect((await runReport(db.storage, new ReportCatalogue().get('scripts'), period)).rows).toEqual([
+          expect.objectContaining({ script: 'meter', channel: 'ivr', started: 1, completed: 0, handedOff: 0, abandoned: 1, inProgress: 0, containmentRate: 0 }),
+        ]);
+      } finally {
+        channel.dispose();
+        router.dispose();
+        telephony.dispose();
+        scripts.dispose();
+      }
     });
   });
 });

@@ -89,6 +89,18 @@ export class DialogueEngineImpl implements DialogueEngine {
     });
   }
 
+  async abandon(sessionId: string): Promise<SessionView> {
+    return this.serialize(sessionId, async () => {
+      const state = await this.load(sessionId, {});
+      const bundle = await this.bundleOf(state);
+      if (state.status !== 'active') return view({ state, step: this.runtime.present(bundle, state), trace: [] });
+      const res = this.runtime.abandon(bundle, state);
+      await this.options.sessions.save(res.state, state.revision);
+      this.logger.debug({ session: sessionId, script: state.script, node: state.at.node }, 'session abandoned');
+      return view(res);
+    });
+  }
+
   async resume(sessionId: string): Promise<SessionView> {
     const state = await this.load(sessionId, {});
     const bundle = await this.bundleOf(state);

@@ -440,7 +440,7 @@ WITH x AS (
   SELECT script, version, channel,
     ${timed ? dialect.isoToMs('created_at') : '0'} AS start_ms,
     ${cols.has('avgDurationSeconds') ? `${dialect.isoToMs('updated_at')} - ${dialect.isoToMs('created_at')}` : '0'} AS duration_ms,
-    CASE WHEN status = 'ended' THEN 'completed' WHEN status = 'handoff' THEN 'handed-off' WHEN updated_at < ${idleBefore} THEN 'abandoned' ELSE 'in-progress' END AS result
+    CASE WHEN status = 'ended' THEN 'completed' WHEN status = 'handoff' THEN 'handed-off' WHEN status = 'abandoned' OR updated_at < ${idleBefore} THEN 'abandoned' ELSE 'in-progress' END AS result
     ${extra.map((e) => `, ${e}`).join('')}
   FROM ${DIALOGUE_SESSIONS_TABLE}
   WHERE ${inner.join(' AND ')}
