@@ -1,7 +1,9 @@
 // Caruso and a provider's trunk, with SIPp as the trunk: registration with digest authentication
 // (a failed attempt retried, the binding refreshed before it runs out, removed on stop), and an
-// outbound call through the trunk answered only after a 401 digest challenge.
-import { mkdtempSync, rmSync } from 'node:fs';
+// outbound call through the trunk answered only after a digest challenge: 401 from the trunk, or 407
+// from a proxy in front of it.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
@@ -112,6 +114,37 @@ if (requireOrSkip('SIPp', has('sipp'))) {
       const t = await trunk.done;
       expect({ code: t.code, output: t.code === 0 ? '' : t.output }).toEqual({ code: 0, output: '' });
       expect(events.at(-1)).toMatchObject({ type: 'hung-up', callId: id, by: 'local' });
+    });
+
+    it('answers a proxy’s 407 challenge with Proxy-Authorization, a digest the trunk can check', async () => {
+      const trunkPort = await freePort();
+      const trunk = sipp({
+        scenario: 'proxy-uas-auth.xml', dir, port: trunkPort, mediaPort: await freePort(), args: ['-m', '1', '-trace_msg', '-message_file', join(dir, `${trunkPort}-messages.log`)],
+        placeholders: { USER: '31201234567', NUMBER: '0612345678' },
+      });
+      const sip = await adapter(trunkPort, false);
+      await sip.start();
+      const events: TelephonyEvent[] = [];
+      sip.onDidEvent((e) => events.push(e));
+      const id = sip.originate('trunk:provider:0612345678', { callerId: '0201234567', timeoutMs: 10_000 });
+      await until(() => events.some((e) => e.type === 'originate-result'), 8000, () => `the proxy to let the call through ${JSON.stringify(events)}`);
+      expect(events.slice(0, 2)).toEqual([
+        { type: 'originate-result', callId: id, result: 'answered' },
+        { type: 'answered', callId: id },
+      ]);
+      sip.hangUp(id);
+      const t = await trunk.done;
+      expect({ code: t.code, output: t.code === 0 ? '' : t.output }).toEqual({ code: 0, output: '' });
+      // The digest, checked here by RFC 2617 from what went over the wire (SIPp cannot check it).
+      const trace = readFileSync(join(dir, `${trunkPort}-messages.log`), 'utf8');
+      const nonce = /Proxy-Authenticate: Digest realm="trunk\.example", nonce="([^"]+)"/.exec(trace)?.[1];
+      const answer = /Proxy-Authorization: (.*)/.exec(trace)?.[1] ?? '';
+      const p = Object.fromEntries([...answer.matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]+))/g)].map((m) => [m[1], m[2] ?? m[3]]));
+      expect(p).toMatchObject({ username: '31201234567', realm: 'trunk.example', nonce, uri: expect.stringMatching(/^sip:0612345678@/), qop: 'auth' });
+      const md5 = (x: string): string => createHash('md5').update(x).digest('hex');
+      const ha1 = md5(`31201234567:trunk.example:trunk-secret`);
+      const ha2 = md5(`INVITE:${p['uri']}`);
+      expect(p['response']).toBe(md5(`${ha1}:${p['nonce']}:${p['nc']}:${p['cnonce']}:auth:${ha2}`));
     });
 
     it('reports an originate as not answered when the trunk does not accept its digest answer', async () => {
