@@ -47,6 +47,14 @@ export class SipRegistrar {
   }
 
   /** Users with at least one live binding. */
+  /** Whether a live binding was registered from this address (a registered phone sending a request). */
+  isBoundFrom(source: SipAddress): boolean {
+    for (const user of this.bindings.keys()) {
+      if (this.lookup(user).some((b) => b.source.host === source.host && b.source.port === source.port)) return true;
+    }
+    return false;
+  }
+
   get users(): string[] {
     return [...this.bindings.keys()].filter((u) => this.lookup(u).length > 0);
   }

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { lookup } from 'node:dns/promises';
 import { mkdir, readFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
@@ -70,6 +71,13 @@ export interface SipTelephonyOptions {
   readonly recordingDir?: string;
   /** Most calls at once; more INVITEs get 503 (default 500). */
   readonly maxCalls?: number;
+  /**
+   * Who may call in. `any` (default): every caller that reaches the port, as a company's own number
+   * on its PBX. `known`: only the trunks' addresses (their hosts resolved when the adapter starts)
+   * and phones registered with Caruso; any other INVITE gets 403 Forbidden and starts nothing. Use
+   * `known` when the SIP port is reachable from the internet.
+   */
+  readonly inbound?: 'any' | 'known';
   /** Codecs offered, in order (default µ-law then A-law). */
   readonly codecs?: readonly G711PayloadType[];
   /** Speech synthesis for text prompts (default: espeak-ng and sox, 8 kHz mono). */
@@ -168,6 +176,8 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
   private readonly users: Map<string, string>;
   private readonly codecs: readonly G711PayloadType[];
   private readonly registrations: SipTrunkRegistration[] = [];
+  /** The trunks' addresses, when only known peers may call in. */
+  private readonly trunkAddresses = new Set<string>();
   private readonly configuredPort: number;
   private seq = 0;
 
@@ -212,6 +222,15 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       throw CommsErrors.CARUSO_COMMS_SIP_LISTEN_FAILED({ address: `${this.host}:${this.configuredPort}`, reason: (err as Error).message }, { cause: err });
     }
     this.logger.info({ port: this.stack.port }, 'SIP adapter listening');
+    if (this.options.inbound === 'known') {
+      for (const t of this.options.trunks ?? []) {
+        try {
+          for (const a of await lookup(t.host, { all: true })) this.trunkAddresses.add(a.address);
+        } catch (err) {
+          this.logger.warn({ err, trunk: t.id }, 'the trunk host does not resolve: its calls in are refused until a restart');
+        }
+      }
+    }
     for (const t of this.options.trunks ?? []) {
       if (!t.register || !t.username) continue;
       const reg = this.register(new SipTrunkRegistration(this.stack, {
@@ -855,6 +874,11 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
 
   private async onInvite(r: IncomingRequest): Promise<void> {
     const req = r.request;
+    if (this.options.inbound === 'known' && !this.trunkAddresses.has(r.source.host) && !this.registrar.isBoundFrom(r.source)) {
+      this.logger.warn({ source: `${r.source.host}:${r.source.port}` }, 'INVITE from an address that is neither a trunk nor a registered phone refused');
+      r.respond(403, 'Forbidden');
+      return;
+    }
     if (this.calls.size >= (this.options.maxCalls ?? 500)) {
       r.respond(503, 'Service Unavailable', { headers: [{ name: 'retry-after', value: '5' }] });
       return;

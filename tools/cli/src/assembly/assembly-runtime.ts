@@ -253,6 +253,7 @@ export function toSipOptions(assembly: Assembly, env: NodeJS.ProcessEnv, logger?
     ...(sip.rtpPorts === undefined ? {} : { rtpPorts: sip.rtpPorts }),
     ...(sip.prompts === undefined ? {} : { promptDir: sip.prompts }),
     recordingDir: join(assembly.dataDir, 'recordings'),
+    inbound: sip.inbound,
     users: sip.phones.length ? sip.phones.map((p) => ({ username: p.user, password: p.password })) : usersFromEnvironment(env['CARUSO_SIP_USERS']),
     trunks: sip.trunks.map((t) => ({
       id: t.id,
