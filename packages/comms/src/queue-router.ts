@@ -731,7 +731,9 @@ export class QueueRouter extends Disposable {
     a.contacts.add(c);
     a.load[c.cls]++;
     a.noAnswer = 0;
-    this.emit({ kind: 'connected', at: now, contactId: c.id, queueId: c.queue.id, agentId: a.id, channel: c.channel, waitMs: now - c.enteredAt, ringMs: now - o.at });
+    // A campaign call says so: the campaign reports count the calls that reached an agent.
+    const campaign = campaignTagOf(c.data);
+    this.emit({ kind: 'connected', at: now, contactId: c.id, queueId: c.queue.id, agentId: a.id, channel: c.channel, waitMs: now - c.enteredAt, ringMs: now - o.at, ...(campaign.campaignId === undefined ? {} : { data: campaign }) });
     this.refresh(a);
     for (const other of others) {
       this.refresh(other.member.agent);

@@ -246,7 +246,7 @@ describe('QueueRouter agent states and time-outs', () => {
     expect(states).toEqual(['ready', 'reserved', 'busy', 'wrap-up', 'ready', 'reserved']);
   });
 
-  it('the disposition of a campaign call carries its campaign and target; other contacts carry neither', async () => {
+  it('the connection and the disposition of a campaign call carry its campaign and target; other contacts carry neither', async () => {
     const ctx = makeRouter([{ id: 'q', wrapUpMs: 30_000 }], agents(1));
     ctx.router.login('a1');
     ctx.router.enqueue({ id: 'd1', channel: 'call', queueId: 'q', direction: 'outbound', data: { campaignId: 'green', target: 'k7', number: '+3201' } });
@@ -260,6 +260,11 @@ describe('QueueRouter agent states and time-outs', () => {
     expect(dispositions.map((e) => [e.contactId, e.reason, e.data?.['campaignId'] ?? null, e.data?.['target'] ?? null])).toEqual([
       ['d1', 'sale', 'green', 'k7'],
       ['c2', 'solved', null, null],
+    ]);
+    const connected = (await ctx.log.read()).filter((e) => e.kind === 'connected');
+    expect(connected.map((e) => [e.contactId, e.data ?? null])).toEqual([
+      ['d1', { campaignId: 'green', target: 'k7' }],
+      ['c2', null],
     ]);
   });
 

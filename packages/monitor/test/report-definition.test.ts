@@ -21,6 +21,7 @@ describe('report definitions and outputs', () => {
       [{ name: 'a', source: 'events', measures: [{ name: 'n', aggregate: 'sum', kinds: ['held'], field: 'data' }], columns: ['n'] }, /field must be one of/],
       [{ name: 'a', source: 'events', measures: [{ name: 'r', ratio: ['x', 'y'] }], columns: ['r'] }, /ratio names two measures/],
       [{ name: 'a', source: 'events', measures: [{ name: 'n', aggregate: 'count', kinds: ['disposition'], campaignsOnly: 'yes' }], columns: ['n'] }, /campaignsOnly must be true or false/],
+      [{ name: 'a', source: 'events', measures: [{ name: 'n', aggregate: 'contacts', kinds: ['connected'], field: 'waitMs' }], columns: ['n'] }, /contacts takes no field/],
       [{ name: 'a', source: 'contacts', columns: ['offered'], filters: { queue: [] } }, /non-empty list/],
       [{ name: 'a', source: 'contacts', columns: ['offered'], options: { utcOffsetMinutes: 5000 } }, /out of range/],
       [{ name: 'a', source: 'contacts', columns: ['offered'], sql: 'SELECT 1' }, /unknown field sql/],

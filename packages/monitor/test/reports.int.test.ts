@@ -122,10 +122,10 @@ describe('reports over the contact event log (hand-computed values)', () => {
         { queue: 'sales', scheduled: 2, attempts: 1, completed: 1, completionRate: 0.5, avgTimeToCallBackSeconds: 600 },
       ]);
       expect((await run('campaigns')).rows).toEqual([
-        { campaign: 'spring', attempts: 4, contactsMade: 2, drops: 1, dropRate: 0.5, contactRate: 0.5, dispositions: 2 },
-        { campaign: 'summer', attempts: 2, contactsMade: 1, drops: 0, dropRate: 0, contactRate: 0.5, dispositions: 1 },
+        { campaign: 'spring', attempts: 4, contactsMade: 2, connected: 1, drops: 1, dropRate: 0.5, contactRate: 0.5, dispositions: 2 },
+        { campaign: 'summer', attempts: 2, contactsMade: 1, connected: 1, drops: 0, dropRate: 0, contactRate: 0.5, dispositions: 1 },
       ]);
-      expect((await run('campaigns', { campaign: ['summer'] })).rows).toEqual([{ campaign: 'summer', attempts: 2, contactsMade: 1, drops: 0, dropRate: 0, contactRate: 0.5, dispositions: 1 }]);
+      expect((await run('campaigns', { campaign: ['summer'] })).rows).toEqual([{ campaign: 'summer', attempts: 2, contactsMade: 1, connected: 1, drops: 0, dropRate: 0, contactRate: 0.5, dispositions: 1 }]);
       expect((await run('campaigns', { campaign: ['autumn'] })).rows).toEqual([]);
       expect((await run('campaign-results')).rows).toEqual([
         { campaign: 'spring', reason: 'answered', results: 2 },
@@ -145,6 +145,9 @@ describe('reports over the contact event log (hand-computed values)', () => {
       // Dispositions of inbound contacts (no campaign) are not campaign dispositions, even for a company report without a campaign grouping.
       const counted = await runReport(db.storage, { name: 'x', source: 'events', measures: [{ name: 'all', aggregate: 'count', kinds: ['disposition'] }, { name: 'campaign', aggregate: 'count', kinds: ['disposition'], campaignsOnly: true }], columns: ['all', 'campaign'] }, period);
       expect(counted.rows).toEqual([{ all: 6, campaign: 3 }]);
+      // contacts: different contacts with such an event (c6 was connected twice: in sales, then in billing).
+      const connections = await runReport(db.storage, { name: 'x', source: 'events', measures: [{ name: 'events', aggregate: 'count', kinds: ['connected'] }, { name: 'contacts', aggregate: 'contacts', kinds: ['connected'] }], columns: ['events', 'contacts'] }, period);
+      expect(connections.rows).toEqual([{ events: 6, contacts: 5 }]);
     });
 
     it('an empty period has one total row without ratios', async () => {

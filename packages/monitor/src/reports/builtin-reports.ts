@@ -49,12 +49,13 @@ export const BUILTIN_REPORTS: readonly ReportDefinition[] = [
     measures: [
       { name: 'attempts', aggregate: 'count', kinds: ['dial-attempt'] },
       { name: 'contactsMade', aggregate: 'count', kinds: ['dial-result'], reasons: ['answered'] },
+      { name: 'connected', aggregate: 'contacts', kinds: ['connected'], campaignsOnly: true },
       { name: 'drops', aggregate: 'count', kinds: ['dial-drop'] },
       { name: 'dropRate', ratio: ['drops', 'contactsMade'] },
       { name: 'contactRate', ratio: ['contactsMade', 'attempts'] },
       { name: 'dispositions', aggregate: 'count', kinds: ['disposition'], campaignsOnly: true },
     ],
-    columns: ['attempts', 'contactsMade', 'drops', 'dropRate', 'contactRate', 'dispositions'],
+    columns: ['attempts', 'contactsMade', 'connected', 'drops', 'dropRate', 'contactRate', 'dispositions'],
     chart: 'dropRate',
   },
   {

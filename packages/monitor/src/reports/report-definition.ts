@@ -51,7 +51,8 @@ const FIELDS: readonly EventField[] = ['waitMs', 'ringMs', 'talkMs', 'holdMs', '
 export type EventMeasure =
   | {
       readonly name: string;
-      readonly aggregate: 'count' | 'sum' | 'avg' | 'max' | 'min';
+      /** `count` of the events, `contacts`: how many different contacts have such an event, or an aggregate of `field`. */
+      readonly aggregate: 'count' | 'contacts' | 'sum' | 'avg' | 'max' | 'min';
       readonly kinds: readonly ContactEventKind[];
       /** Only events with one of these reasons. */
       readonly reasons?: readonly string[];
@@ -148,11 +149,12 @@ export function parseReportDefinition(raw: unknown, fallbackName = '(unnamed)'):
     } else {
       for (const k of Object.keys(mm)) if (!['name', 'aggregate', 'kinds', 'reasons', 'field', 'campaignsOnly'].includes(k)) bad(`measure ${mname}: unknown field ${k}`);
       if (mm['campaignsOnly'] !== undefined && typeof mm['campaignsOnly'] !== 'boolean') bad(`measure ${mname}: campaignsOnly must be true or false`);
-      if (!['count', 'sum', 'avg', 'max', 'min'].includes(mm['aggregate'] as string)) bad(`measure ${mname}: aggregate must be count, sum, avg, max or min`);
+      if (!['count', 'contacts', 'sum', 'avg', 'max', 'min'].includes(mm['aggregate'] as string)) bad(`measure ${mname}: aggregate must be count, contacts, sum, avg, max or min`);
       if (!strings(mm['kinds']) || mm['kinds'].length === 0 || !mm['kinds'].every((k) => CONTACT_EVENT_KINDS.includes(k as ContactEventKind))) bad(`measure ${mname}: kinds must list event kinds`);
       if (mm['reasons'] !== undefined && !strings(mm['reasons'])) bad(`measure ${mname}: reasons must be a list of strings`);
-      if (mm['aggregate'] !== 'count' && !FIELDS.includes(mm['field'] as EventField)) bad(`measure ${mname}: field must be one of ${FIELDS.join(', ')}`);
-      if (mm['aggregate'] === 'count' && mm['field'] !== undefined) bad(`measure ${mname}: count takes no field`);
+      const counts = mm['aggregate'] === 'count' || mm['aggregate'] === 'contacts';
+      if (!counts && !FIELDS.includes(mm['field'] as EventField)) bad(`measure ${mname}: field must be one of ${FIELDS.join(', ')}`);
+      if (counts && mm['field'] !== undefined) bad(`measure ${mname}: ${mm['aggregate'] as string} takes no field`);
     }
     measureNames.add(mname);
   }

@@ -365,6 +365,7 @@ async function eventsReport(storage: StorageManager, def: ReportDefinition, req:
     const cond = (): string => `kind IN ${sql.list(m.kinds)}${m.reasons ? ` AND reason IN ${sql.list(m.reasons)}` : ''}${m.campaignsOnly ? ` AND ${campaignId} IS NOT NULL` : ''}`;
     const field = m.field ? FIELD_COLUMN[m.field] : undefined;
     if (m.aggregate === 'count') selects.push(`SUM(CASE WHEN ${cond()} THEN 1 ELSE 0 END) AS m${i}`);
+    else if (m.aggregate === 'contacts') selects.push(`COUNT(DISTINCT CASE WHEN ${cond()} THEN contact_id END) AS m${i}`);
     else if (m.aggregate === 'sum') selects.push(`SUM(CASE WHEN ${cond()} THEN COALESCE(${field}, 0) ELSE 0 END) AS m${i}`);
     else if (m.aggregate === 'avg') selects.push(`SUM(CASE WHEN ${cond()} AND ${field} IS NOT NULL THEN ${field} ELSE 0 END) AS m${i}, SUM(CASE WHEN ${cond()} AND ${field} IS NOT NULL THEN 1 ELSE 0 END) AS n${i}`);
     else selects.push(`${m.aggregate === 'max' ? 'MAX' : 'MIN'}(CASE WHEN ${cond()} THEN ${field} END) AS m${i}`);
@@ -386,7 +387,7 @@ ${groupBy.length ? `GROUP BY ${groupBy.map((d) => dims[d]).join(', ')} ORDER BY 
         const a = values.get(m.ratio[0]) ?? null;
         const b = values.get(m.ratio[1]) ?? null;
         values.set(m.name, a === null || b === null ? null : ratio(a, b));
-      } else if (m.aggregate === 'count') values.set(m.name, num(r[`m${i}`]));
+      } else if (m.aggregate === 'count' || m.aggregate === 'contacts') values.set(m.name, num(r[`m${i}`]));
       else if (m.aggregate === 'sum') values.set(m.name, num(r[`m${i}`]) / 1000);
       else if (m.aggregate === 'avg') values.set(m.name, num(r[`n${i}`]) > 0 ? num(r[`m${i}`]) / 1000 / num(r[`n${i}`]) : null);
       else values.set(m.name, r[`m${i}`] === null || r[`m${i}`] === undefined ? null : num(r[`m${i}`]) / 1000);

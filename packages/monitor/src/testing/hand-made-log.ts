@@ -69,15 +69,17 @@ const events: ContactEventInput[] = [
   { kind: 'dial-result', at: at(11, 42, 3), contactId: 'o3', reason: 'answered', data: { campaignId: 'spring' } },
   { kind: 'dial-result', at: at(11, 42, 4), contactId: 'o4', reason: 'no-answer', data: { campaignId: 'spring' } },
   { kind: 'dial-drop', at: at(11, 42, 5), contactId: 'o3', data: { campaignId: 'spring' } },
-  // spring's answered o1 is wrapped up by a1 with a sale; a supervisor marks o2's target a wrong number
+  // spring's answered o1 reaches a1 after 2 s and is wrapped up with a sale; a supervisor marks o2's target a wrong number
+  { kind: 'connected', at: at(11, 42, 3), contactId: 'o1', queueId: 'outbound', agentId: 'a1', channel: 'call', waitMs: 2_000, data: { campaignId: 'spring', target: 't1' } },
   { kind: 'disposition', at: at(11, 45), contactId: 'o1', queueId: 'outbound', agentId: 'a1', channel: 'call', reason: 'sale', data: { campaignId: 'spring', target: 't1' } },
   { kind: 'disposition', at: at(11, 46), queueId: 'outbound', reason: 'wrong-number', data: { campaignId: 'spring', target: 't2' } },
-  // a second campaign: p1 answered and wrapped up by a2 (no interest), p2 not answered
+  // a second campaign: p1 answered, reaches a2 and is wrapped up (no interest), p2 not answered
   { kind: 'campaign-started', at: at(11, 43), data: { campaignId: 'summer', size: 2 } },
   { kind: 'dial-attempt', at: at(11, 43, 1), contactId: 'p1', direction: 'outbound', data: { campaignId: 'summer' } },
   { kind: 'dial-attempt', at: at(11, 43, 2), contactId: 'p2', direction: 'outbound', data: { campaignId: 'summer' } },
   { kind: 'dial-result', at: at(11, 43, 31), contactId: 'p1', reason: 'answered', data: { campaignId: 'summer' } },
   { kind: 'dial-result', at: at(11, 43, 32), contactId: 'p2', reason: 'no-answer', data: { campaignId: 'summer' } },
+  { kind: 'connected', at: at(11, 43, 33), contactId: 'p1', queueId: 'outbound', agentId: 'a2', channel: 'call', waitMs: 2_000, data: { campaignId: 'summer', target: 'u1' } },
   { kind: 'disposition', at: at(11, 47), contactId: 'p1', queueId: 'outbound', agentId: 'a2', channel: 'call', reason: 'no-interest', data: { campaignId: 'summer', target: 'u1' } },
   { kind: 'disposition', at: at(11, 50), contactId: 'c1', agentId: 'a1', reason: 'sale' },
   { kind: 'disposition', at: at(11, 51), contactId: 'c2', agentId: 'a2', reason: 'sale' },
