@@ -1,5 +1,5 @@
 import { ensureNoDisposablesLeaked } from '@caruso/kernel/testing';
-import { createServiceManager, createToken, isCarusoError, type RegistryEvent, type ServiceManager } from '@caruso/kernel';
+import { createServiceManager, Disposable, createToken, isCarusoError, type RegistryEvent, type ServiceManager } from '@caruso/kernel';
 
 interface Greeter {
   greet(name: string): string;
@@ -146,14 +146,23 @@ describe('ServiceManager lookup', () => {
     expect(sm.tryGet(Greeter, { range: '^3.0.0' })).toBeUndefined();
   });
 
-  it('does not let consumers call lifecycle methods through the proxy', async () => {
+  it('does not let consumers call lifecycle or disposal methods through the proxy', async () => {
     const Svc = createToken<{ ping(): string }>('test.Lifecycle');
-    sm.register(Svc, { version: '1.0.0', create: () => ({ ping: () => 'pong', stop: () => undefined, start: () => undefined }) });
+    class Impl extends Disposable {
+      ping(): string {
+        return this.isDisposed ? 'gone' : 'pong';
+      }
+      stop(): void {
+        this.dispose();
+      }
+    }
+    const impl = new Impl();
+    sm.register(Svc, { version: '1.0.0', create: () => Object.assign(impl, { start: () => undefined }) });
     await sm.whenAvailable(Svc, { timeoutMs: 1000 });
     const p = sm.get(Svc) as unknown as Record<string, unknown>;
     expect(p['ping']).toBeInstanceOf(Function);
-    expect(p['stop']).toBeUndefined();
-    expect(p['start']).toBeUndefined();
+    for (const name of ['stop', 'start', 'dispose', 'register', 'exportState']) expect(p[name]).toBeUndefined();
+    expect((p['ping'] as () => string)()).toBe('pong');
   });
 });
 

@@ -2,8 +2,12 @@ import { KernelErrors } from '../errors.js';
 import type { PropertyPredicate } from './property-filter.js';
 import type { Registration } from './registration.js';
 
-/** Lifecycle members a consumer cannot reach through a proxy (only the manager drives them). */
-const HIDDEN = new Set(['constructor', 'start', 'stop', 'exportState', 'importState']);
+/**
+ * Members a consumer cannot reach through a proxy: the lifecycle (only the manager drives it), and
+ * disposal (`dispose`, and `register` of the Disposable base class): a consumer must not tear down a
+ * service it looked up. The remote endpoint refuses the same names.
+ */
+const HIDDEN = new Set(['constructor', 'start', 'stop', 'exportState', 'importState', 'dispose', 'register']);
 
 /**
  * What a proxy is bound to: a query (token, range, filter) whose best match the manager keeps in
