@@ -10,7 +10,7 @@ import { SimulatedTelephony, TelephonyAdapter, TelephonyWithSimulation, type Sip
 import { requireOrSkip } from '@caruso/kernel/testing';
 import { createStorage, type StorageManager } from '@caruso/storage';
 import { startAssembly, type RunningAssembly } from '../../../tools/cli/src/assembly/assembly-runtime.js';
-import { freePort, has, killPeers, makeTone, sipp, until } from '../../../packages/comms/test/sip/sip-peers.js';
+import { freePort, has, killPeers, makeTone, sipp, until } from '@caruso/comms/testing';
 import { generateDemoData } from '../src/index.js';
 import { officeHoursClock } from './office-hours-clock.js';
 import { root, utilityAssemblyOn } from './utility-assembly-setup.js';

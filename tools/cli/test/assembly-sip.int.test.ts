@@ -5,12 +5,13 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
 import { CommunicationServer, ContactEventLog, TelephonyAdapter, type SipTelephonyAdapter } from '@caruso/comms';
+import { freePort, has } from '@caruso/comms/testing';
 import { requireOrSkip } from '@caruso/kernel/testing';
 import { readAssembly } from '../src/assembly/assembly-file.js';
 import { AssemblyStartError, startAssembly, type RunningAssembly } from '../src/assembly/assembly-runtime.js';
@@ -21,31 +22,6 @@ const LOOPBACK = '127.0.0.1';
 const scenarios = fileURLToPath(new URL('../../../packages/comms/test/sip/scenarios/', import.meta.url));
 const dtd = fileURLToPath(new URL('../../../dtd/assembly.dtd', import.meta.url));
 const DTMF_1 = '/usr/share/sip-tester/dtmf_2833_1.pcap';
-
-function has(command: string, args: string[]): boolean {
-  try {
-    execFileSync(command, args, { stdio: 'ignore', timeout: 5000 });
-    return true;
-  } catch (err) {
-    // sipp -v exits 1 but runs; only a missing binary counts as absent.
-    return (err as NodeJS.ErrnoException).code !== 'ENOENT';
-  }
-}
-
-/** A port free on loopback for UDP and TCP (then released). */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const udp = createSocket('udp4');
-    const port = await new Promise<number>((resolve) => udp.bind(0, LOOPBACK, () => resolve(udp.address().port)));
-    const tcpFree = await new Promise<boolean>((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(false));
-      s.listen(port, LOOPBACK, () => s.close(() => resolve(true)));
-    });
-    await new Promise<void>((r) => udp.close(() => r()));
-    if (tcpFree) return port;
-  }
-}
 
 async function until(predicate: () => boolean | Promise<boolean>, ms: number, what: () => string): Promise<void> {
   const end = Date.now() + ms;

@@ -7,7 +7,7 @@ import { jest } from '@jest/globals';
 import { InMemoryContactEventLog, QueueRouter, SipTelephonyAdapter, TelephonyChannel, systemClock, type TelephonyEvent } from '@caruso/comms';
 import { requireOrSkip } from '@caruso/kernel/testing';
 import { MenuFront } from './sip-menu.js';
-import { baresip, freePort, has, killPeers, LOOPBACK, makeTone, promptDir, rtpRange, sipp, until } from './sip-peers.js';
+import { baresip, freePort, has, killPeers, LOOPBACK, makeTone, promptDir, rtpRange, sipp, until } from '@caruso/comms/testing';
 
 jest.setTimeout(30_000);
 

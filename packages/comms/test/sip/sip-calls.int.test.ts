@@ -10,7 +10,7 @@ import {
 import { jest } from '@jest/globals';
 import { requireOrSkip } from '@caruso/kernel/testing';
 import { MenuFront } from './sip-menu.js';
-import { freePort, has, killPeers, LOOPBACK, makeTone, promptDir, rtpRange, sipp, soxStat, until } from './sip-peers.js';
+import { freePort, has, killPeers, LOOPBACK, makeTone, promptDir, rtpRange, sipp, soxStat, until } from '@caruso/comms/testing';
 
 jest.setTimeout(30_000);
 

@@ -2,7 +2,7 @@
 // call; any other INVITE gets 403 and starts nothing. Real UDP on loopback (127.0.0.1 and 127.0.0.2).
 import { createSocket, type Socket } from 'node:dgram';
 import { SipTelephonyAdapter, type TelephonyEvent } from '@caruso/comms';
-import { freePort, rtpRange, until } from './sip-peers.js';
+import { freePort, rtpRange, until } from '@caruso/comms/testing';
 
 const sdp = 'v=0\r\no=x 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n';
 

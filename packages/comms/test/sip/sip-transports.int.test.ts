@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { SipTelephonyAdapter, type TelephonyEvent } from '@caruso/comms';
 import { requireOrSkip } from '@caruso/kernel/testing';
-import { freePort, has, killPeers, LOOPBACK, rtpRange, sipp, until } from './sip-peers.js';
+import { freePort, has, killPeers, LOOPBACK, rtpRange, sipp, until } from '@caruso/comms/testing';
 
 jest.setTimeout(30_000);
 

@@ -1,4 +1,4 @@
-// Real SIP peers for the SIP adapter's tests: SIPp runs (bounded in time, killed in afterAll),
+// Real SIP peers for tests of the SIP adapter and of assemblies that use it (`@caruso/comms/testing`): SIPp runs (bounded in time, killed in afterAll),
 // free loopback ports, audio generated with sox and measured with sox.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const LOOPBACK = '127.0.0.1';
-export const scenarioDir = fileURLToPath(new URL('./scenarios/', import.meta.url));
+export const scenarioDir = fileURLToPath(new URL('../../test/sip/scenarios/', import.meta.url));
 export const promptDir = fileURLToPath(new URL('../../prompts/', import.meta.url));
 
 export function has(command: string, args = ['-v']): boolean {
