@@ -508,7 +508,7 @@ function wallboardPage() {
     const agents = h('section', { class: 'panel', 'aria-labelledby': 'wb-agents' }, h('h2', { id: 'wb-agents', text: t('wallboard.agents') }), Object.entries(f.agents).map(([s, n]) => h('div', { class: 'bar', 'data-state': s }, h('span', { style: 'width:90px', text: s }), h('span', { class: 'fill', style: `width:${Math.round((n / max) * 200)}px`, role: 'img', 'aria-label': `${s}: ${n}` }), h('span', { class: 'count', text: String(n) }))));
     const waiting = h('section', { class: 'panel', 'aria-labelledby': 'wb-waiting' }, h('h2', { id: 'wb-waiting', text: t('wallboard.waiting') }), h('div', { id: 'wb-waiting-count', class: 'figure', text: String(f.waiting) }));
     const queues = h('section', { class: 'panel', 'aria-labelledby': 'wb-queues' }, h('h2', { id: 'wb-queues', text: t('wallboard.queues') }), h('table', {}, h('thead', {}, h('tr', {}, ['queue', 'waiting', 'staffed', 'available', 'longest'].map((k) => h('th', { scope: 'col', text: t(`wallboard.${k}`) })))), h('tbody', {}, f.queues.map((q) => h('tr', {}, h('td', { text: q.queueId }), h('td', { text: String(q.waiting) }), h('td', { text: String(q.staffed) }), h('td', { text: String(q.available) }), h('td', { text: String(Math.round(q.longestWaitMs / 1000)) }))))));
-    root.replaceChildren(h('div', { class: 'grid' }, agents, waiting, queues));
+    root.replaceChildren(h('div', { class: 'grid wb-grid' }, agents, waiting, queues));
   };
   const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/wallboard`);
   ws.addEventListener('message', (m) => {
@@ -538,7 +538,7 @@ function patchValue(value, ops) {
   return root;
 }
 function monitorPanels() {
-  const box = h('div', { id: 'wb-monitor', class: 'grid' });
+  const box = h('div', { id: 'wb-monitor', class: 'grid wb-grid' });
   document.getElementById('wallboard')?.after(box);
   const values = {};
   const pct = (x) => `${Math.round((Number(x) || 0) * 100)} %`;
