@@ -507,14 +507,15 @@ describe('starting an assembly', () => {
       const quiet = await startAssembly(assembly!, { env: {} });
       try {
         expect(quiet.services().map((s) => s.tokenId)).not.toContain('test.Greeting');
-        expect(quiet.notStarted).toEqual(['test.Greeting (run="simulate": start with --simulate)']);
+        expect(quiet.notStarted).toEqual([]);
+        expect(quiet.simulationOnly).toEqual(['test.Greeting']);
       } finally {
         await quiet.stop();
       }
       const simulated = await startAssembly(assembly!, { env: {}, simulate: true });
       try {
         expect(simulated.services().find((s) => s.tokenId === 'test.Greeting')).toMatchObject({ state: 'active' });
-        expect(simulated.notStarted).toEqual([]);
+        expect(simulated.simulationOnly).toEqual([]);
       } finally {
         await simulated.stop();
       }

@@ -56,4 +56,13 @@ describe('caruso start and caruso services', () => {
     expect(await main(['start', 'a.xml', 'b.xml'], io)).toBe(2);
     expect(io.err()).toContain('one assembly file at most');
   });
+
+  it('exits 2 for --simulate without an assembly file, and explains --simulate in its help', async () => {
+    const io = bufferIO({});
+    expect(await main(['start', '--simulate'], io)).toBe(2);
+    expect(io.err()).toContain('--simulate needs an assembly file');
+    const help = bufferIO({});
+    expect(await main(['start', '--help'], help)).toBe(0);
+    expect(help.out()).toContain('--simulate    a demonstration or training run');
+  });
 });

@@ -51,6 +51,8 @@ export interface RunningAssembly {
   readonly generatedAccessToken: string | undefined;
   /** Parts of the assembly this version declares but does not start (said at start-up). */
   readonly notStarted: readonly string[];
+  /** The services marked `run="simulate"` left out because the assembly runs without simulation. */
+  readonly simulationOnly: readonly string[];
   /** The front office's address, when the assembly has an application. */
   readonly frontOfficeUrl: string | undefined;
   /** Where phones and trunks reach the SIP adapter (`sip:<host>:<port>`), when the assembly has `<sip>`. */
@@ -462,7 +464,8 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
     endpoint,
     managerUrl: endpoint.url,
     generatedAccessToken: generated,
-    notStarted: [...unsupportedParts(assembly), ...assembly.services.filter((s) => s.run === 'simulate' && !options.simulate).map((s) => `${s.token} (run="simulate": start with --simulate)`)],
+    notStarted: unsupportedParts(assembly),
+    simulationOnly: options.simulate ? [] : assembly.services.filter((s) => s.run === 'simulate').map((s) => s.token),
     frontOfficeUrl: assembly.application ? manager.get(FrontOffice).url : undefined,
     sipAddress: assembly.sip ? `sip:${assembly.sip.advertisedHost ?? assembly.sip.host}:${(manager.get(TelephonyAdapter) as unknown as { readonly port: number }).port}` : undefined,
     generatedPasswords,

@@ -132,6 +132,7 @@ async function runAssembly(file: string, values: { host?: string; port?: string;
     lines.push(`  first-start password of ${u.name} (${u.role}): ${u.password}   (shown once; change it after logging in)`);
   }
   if (running.notStarted.length) lines.push(`  declared but not started by this version: ${running.notStarted.join('; ')}`);
+  if (running.simulationOnly.length) lines.push(`  not started without --simulate: ${running.simulationOnly.join(', ')}`);
   lines.push('Press Ctrl-C to stop.', '');
   io.stdout.write(lines.join('\n'));
   await new Promise<void>((resolve) => {
