@@ -11,10 +11,12 @@ import {
   FILTER_OPS,
   OBJECT_ACTIONS,
   ROLES,
+  REPORT_PERIODS,
   WIDGET_KINDS,
   type Application,
   type Condition,
   type Dashboard,
+  type ReportPeriod,
   type Desktop,
   type FilterOp,
   type Grant,
@@ -36,6 +38,11 @@ export interface ApplicationContext {
   readonly model: Model;
   /** The ids of the dialogue scripts that exist; unchecked when absent. */
   readonly scripts?: ReadonlySet<string>;
+  /**
+   * The names of the monitor's reports; when absent a report widget's name is only checked for its
+   * form, and an unknown one shows its error in the widget at run time.
+   */
+  readonly reports?: ReadonlySet<string>;
 }
 
 export interface ApplicationReadResult {
@@ -45,6 +52,7 @@ export interface ApplicationReadResult {
 }
 
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+const REPORT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const TEXT_TYPES = new Set(['string', 'text', 'enum', 'email', 'phone']);
 
 /** Children each element may have (mirrors dtd/application.dtd). */
@@ -99,7 +107,7 @@ const ATTRIBUTES: Readonly<Record<string, readonly [readonly string[], readonly 
   pause: [['code'], ['label']],
   selfservice: [['name', 'script', 'queue'], ['label']],
   dashboard: [['name'], ['label', 'roles']],
-  widget: [['kind'], ['label']],
+  widget: [['kind'], ['label', 'report', 'period']],
   description: [[], []],
 };
 
@@ -383,9 +391,27 @@ class ApplicationReader {
     const widgets: Widget[] = childElements(el, 'widget').map((w) => {
       const kind = w.attributes['kind'] ?? '';
       if (!(WIDGET_KINDS as readonly string[]).includes(kind)) this.sink.error(attributePosition(w, 'kind'), `unknown widget ${kind}; widgets are ${WIDGET_KINDS.join(', ')}`, 'unknown-widget');
+      if (kind === 'report') return this.reportWidget(w);
+      for (const attr of ['report', 'period']) {
+        if (w.attributes[attr] !== undefined) this.sink.error(attributePosition(w, attr), `only a widget of kind report takes ${attr}`, 'bad-attribute');
+      }
       return { kind: kind as WidgetKind, label: w.attributes['label'] };
     });
     return { name, label: el.attributes['label'] ?? name, roles, widgets };
+  }
+
+  private reportWidget(w: XmlElement): Widget {
+    const report = w.attributes['report'];
+    if (report === undefined || report.trim() === '') {
+      this.sink.error(w.position, 'a report widget needs report="<name>", e.g. report="inbound-by-queue"', 'missing-attribute');
+    } else if (!REPORT_NAME.test(report)) {
+      this.sink.error(attributePosition(w, 'report'), `${report} is not a report name (letters, digits, . _ -)`, 'bad-value');
+    } else if (this.ctx.reports && !this.ctx.reports.has(report)) {
+      this.sink.error(attributePosition(w, 'report'), `unknown report ${report}; reports are ${[...this.ctx.reports].sort().join(', ')}`, 'unknown-report');
+    }
+    const period = w.attributes['period'] ?? 'today';
+    if (!(REPORT_PERIODS as readonly string[]).includes(period)) this.sink.error(attributePosition(w, 'period'), `unknown period ${period}; periods are ${REPORT_PERIODS.join(', ')}`, 'bad-value');
+    return { kind: 'report', label: w.attributes['label'], report: report ?? '', period: period as ReportPeriod };
   }
 
   private bool(el: XmlElement, attr: string, fallback: boolean): boolean {

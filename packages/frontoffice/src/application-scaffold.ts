@@ -79,6 +79,7 @@ export function scaffoldApplication(model: Model, options: { readonly name?: str
   out.push('  </desktop>');
   out.push('  <dashboard name="wallboard-main" label="Wallboard" roles="supervisor administrator">');
   for (const w of ['agents-by-state', 'waiting', 'service-level', 'queues']) out.push(`    <widget kind="${w}"/>`);
+  out.push('    <widget kind="report" report="inbound-by-queue" period="today" label="Today by queue"/>');
   out.push('  </dashboard>');
   out.push('</application>', '');
   return out.join('\n');

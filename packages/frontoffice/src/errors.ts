@@ -21,6 +21,8 @@ export const FrontOfficeErrors = defineErrors({
   CARUSO_FRONTOFFICE_DUPLICATE_USER: { message: 'a user named {name} exists already', status: 409 },
   CARUSO_FRONTOFFICE_WEAK_PASSWORD: { message: 'a password needs at least {min} characters', status: 422 },
   CARUSO_FRONTOFFICE_CHANNEL_UNAVAILABLE: { message: 'the {channel} channel is not part of this assembly', status: 503 },
+  CARUSO_FRONTOFFICE_MONITOR_UNAVAILABLE: { message: 'reports need the monitor service, and {reason}', status: 503 },
+  CARUSO_FRONTOFFICE_INVALID_REPORT_REQUEST: { message: 'report {report}: {reason}', status: 422 },
   CARUSO_FRONTOFFICE_INTERNAL: { message: 'internal error {id}; the log has the details', status: 500, kind: 'bug' },
 });
 

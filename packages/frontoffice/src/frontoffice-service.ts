@@ -76,7 +76,10 @@ export function frontOfficeService(options: FrontOfficeServiceOptions): ServiceD
         async start(ctx: ServiceContext): Promise<void> {
           const scripts = new Set(dialogue.scripts().map((s) => s.id));
           const file = options.application ?? '(application)';
-          const r = options.application !== undefined ? readApplicationFile(options.application, { model: objects.model, scripts }) : readApplication(options.applicationText as string, file, { model: objects.model, scripts });
+          // With a monitor, a report widget naming no report of it fails the start (file:line:col).
+          const names: unknown = monitor?.reportNames();
+          const ctxApp = { model: objects.model, scripts, ...(Array.isArray(names) ? { reports: new Set(names as string[]) } : {}) };
+          const r = options.application !== undefined ? readApplicationFile(options.application, ctxApp) : readApplication(options.applicationText as string, file, ctxApp);
           application = requireApplication(r, file);
           await store.migrate();
           const existing = new Set((await store.users()).map((u) => u.name));

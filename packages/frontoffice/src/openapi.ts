@@ -3,6 +3,7 @@
  * sees only the objects, fields and operations it is granted.
  */
 import type { FieldDef } from '@caruso/objects';
+import { REPORT_API_FORMATS, REPORT_FILTERS, REPORT_QUERY_SCHEMA } from './api-reports.js';
 import type { Application, RoleName } from './common/application.js';
 import type { Permissions } from './permissions.js';
 
@@ -139,7 +140,54 @@ export function openApiDocument(app: Application, permissions: Permissions, role
     paths['/api/contacts/{id}/email/attachments/{attachmentId}'] = { get: { summary: 'An attachment of the thread, always as a download (application/octet-stream)', responses: { 200: { description: 'the bytes' }, 404: err('not an attachment of this thread') } } };
     paths['/api/contacts/{id}/chat'] = { get: { summary: 'A chat contact and its transcript; the conversation itself runs over the WebSocket /ws/chat (agents)', responses: { 200: { description: 'the chat and its messages' }, 404: err('no such contact or chat'), 503: err('no chat channel in the assembly') } } };
   }
-  if (role === 'supervisor' || role === 'administrator') paths['/api/wallboard'] = { get: { summary: 'Live figures' } };
+  if (role === 'supervisor' || role === 'administrator') {
+    paths['/api/wallboard'] = { get: { summary: 'Live figures' } };
+    schemas['ReportSummary'] = {
+      type: 'object',
+      required: ['name', 'title', 'columns', 'dimensions', 'chart'],
+      properties: { name: { type: 'string' }, title: { type: 'string' }, columns: { type: 'array', items: { type: 'string' } }, dimensions: { type: 'array', items: { type: 'string' } }, chart: { type: ['string', 'null'] } },
+    };
+    schemas['ReportResult'] = {
+      type: 'object',
+      required: ['name', 'title', 'from', 'to', 'columns', 'dimensions', 'rows'],
+      properties: {
+        name: { type: 'string' }, title: { type: 'string' }, from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' },
+        columns: { type: 'array', items: { type: 'string' }, description: 'the dimensions first, then the figures' }, dimensions: { type: 'array', items: { type: 'string' } },
+        rows: { type: 'array', items: { type: 'object', additionalProperties: { type: ['string', 'number', 'null'] } } }, chart: { type: 'string', description: 'the column a chart shows' },
+      },
+    };
+    const q = REPORT_QUERY_SCHEMA.properties;
+    const described: Record<string, string> = {
+      from: 'start of the period, inclusive: YYYY-MM-DD (midnight UTC) or an ISO 8601 date-time with a zone',
+      to: 'end of the period, exclusive (same forms); at most 366 days after from',
+      format: `${REPORT_API_FORMATS.join(' or ')} (default json); csv is sent as a download`,
+    };
+    for (const f of REPORT_FILTERS) described[f] = `only these ${f === 'script' ? 'dialogue scripts' : `${f}s`} (repeat the parameter for more than one)`;
+    paths['/api/reports'] = {
+      get: {
+        summary: 'The reports the monitor can run (built-in and the company\'s own), with their columns',
+        responses: { 200: { description: 'the reports, by name', content: { 'application/json': { schema: { type: 'object', properties: { data: { type: 'array', items: { $ref: '#/components/schemas/ReportSummary' } } } } } } }, 401: err('not logged in'), 403: err('agents may not read reports'), 503: err('no monitor in the assembly') },
+      },
+    };
+    paths['/api/reports/{name}'] = {
+      get: {
+        summary: 'Run a report over a period, computed from the contact event log',
+        parameters: [
+          { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
+          ...Object.entries(q).map(([name, schema]) => ({ name, in: 'query', required: name === 'from' || name === 'to', schema, description: described[name], ...((schema as { type: string }).type === 'array' ? { style: 'form', explode: true } : {}) })),
+        ],
+        responses: {
+          200: { description: 'the report', content: { 'application/json': { schema: { type: 'object', properties: { data: { $ref: '#/components/schemas/ReportResult' } } } }, 'text/csv': { schema: { type: 'string' } } } },
+          400: err('a missing or malformed time, an unknown parameter'),
+          401: err('not logged in'),
+          403: err('agents may not read reports'),
+          404: err('no such report'),
+          422: err('to not after from, a period over 366 days, a date that does not exist, or a filter the report does not take'),
+          503: err('no monitor in the assembly'),
+        },
+      },
+    };
+  }
   if (role !== 'anonymous') {
     const at = { type: 'string', format: 'date-time', description: 'ISO 8601 instant with a time zone, 1 minute to 30 days ahead' };
     const number = { type: 'string', pattern: '^\\+?[0-9 ()-]{6,32}$' };

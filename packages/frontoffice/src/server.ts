@@ -18,6 +18,7 @@ import { registerCallbacksApi } from './api-callbacks.js';
 import { registerChannelsApi } from './api-channels.js';
 import { registerDesktopApi, startSelfService, wallboardFigures } from './api-desktop.js';
 import { registerObjectsApi } from './api-objects.js';
+import { registerReportsApi } from './api-reports.js';
 import type { Application, RoleName } from './common/application.js';
 import { FrontOfficeErrors } from './errors.js';
 import { body, need, str } from './internal/http.js';
@@ -132,7 +133,10 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     let mapped;
     if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') mapped = FrontOfficeErrors.CARUSO_FRONTOFFICE_BODY_TOO_LARGE({ limit: bodyLimit });
     else if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') mapped = FrontOfficeErrors.CARUSO_FRONTOFFICE_UNSUPPORTED_MEDIA();
-    else if (code.startsWith('FST_ERR_CTP') || code === 'FST_ERR_VALIDATION' || (err.statusCode === 400 && err instanceof SyntaxError)) {
+    else if (code === 'FST_ERR_VALIDATION' && err.validationContext !== 'body') {
+      // A path or query parameter broke the route's schema: say which and how.
+      mapped = FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: err.message.slice(0, 300) }, { details: { in: err.validationContext } });
+    } else if (code.startsWith('FST_ERR_CTP') || code === 'FST_ERR_VALIDATION' || (err.statusCode === 400 && err instanceof SyntaxError)) {
       mapped = FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'the body is not valid JSON' });
     } else {
       const id = randomUUID();
@@ -224,6 +228,8 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     need(req, ['supervisor', 'administrator'], 'see the wallboard');
     return { ...(await wallboardFigures({ app, comms: options.comms, agentIds }, options.queues ?? [])), monitor: options.monitor?.() !== undefined };
   });
+
+  registerReportsApi(fastify, { monitor: () => options.monitor?.(), logger });
 
   // ---- pages and assets -----------------------------------------------------------------------
   fastify.get('/assets/*', async (req, reply) => {

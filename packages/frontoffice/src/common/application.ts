@@ -147,13 +147,22 @@ export interface SelfService {
   readonly label: string;
 }
 
-export type WidgetKind = 'agents-by-state' | 'waiting' | 'service-level' | 'queues' | 'alerts' | 'campaigns';
+export type WidgetKind = 'agents-by-state' | 'waiting' | 'service-level' | 'queues' | 'alerts' | 'campaigns' | 'report';
 
-export const WIDGET_KINDS: readonly WidgetKind[] = ['agents-by-state', 'waiting', 'service-level', 'queues', 'alerts', 'campaigns'];
+export const WIDGET_KINDS: readonly WidgetKind[] = ['agents-by-state', 'waiting', 'service-level', 'queues', 'alerts', 'campaigns', 'report'];
+
+/** The period a report widget shows, in the viewer's local time; `last-7-days` ends with today. */
+export type ReportPeriod = 'today' | 'yesterday' | 'last-7-days' | 'this-month';
+
+export const REPORT_PERIODS: readonly ReportPeriod[] = ['today', 'yesterday', 'last-7-days', 'this-month'];
 
 export interface Widget {
   readonly kind: WidgetKind;
   readonly label: string | undefined;
+  /** Report widgets: the monitor's report name (e.g. `inbound-by-queue`). */
+  readonly report?: string;
+  /** Report widgets: the period shown (default `today`). */
+  readonly period?: ReportPeriod;
 }
 
 export interface Dashboard {
