@@ -76,6 +76,41 @@ describe('readApplication', () => {
   });
 });
 
+describe('readApplication (report widgets)', () => {
+  const app = (widgets: string): string =>
+    `<application name="a" model="crm">\n  <dashboard name="d">\n    ${widgets}\n  </dashboard>\n</application>`;
+  const read = (text: string, reports?: ReadonlySet<string>) => readApplication(text, 'app.xml', { model, ...(reports ? { reports } : {}) });
+
+  it('reads a report widget with its report, period (default today) and label', () => {
+    const r = read(app('<widget kind="report" report="inbound-by-queue" label="Queues today"/><widget kind="report" report="agents" period="last-7-days"/>'));
+    expect(r.diagnostics).toEqual([]);
+    expect(r.application!.dashboards[0]!.widgets).toEqual([
+      { kind: 'report', label: 'Queues today', report: 'inbound-by-queue', period: 'today' },
+      { kind: 'report', label: undefined, report: 'agents', period: 'last-7-days' },
+    ]);
+  });
+
+  it('reports a missing or empty report name, a bad period and report attributes on other widgets', () => {
+    const e = read(app('<widget kind="report"/><widget kind="report" report=""/><widget kind="report" report="inbound" period="last-year"/><widget kind="waiting" report="inbound" period="today"/><widget kind="report" report="in bound"/>')).diagnostics.map(String);
+    expect(e).toEqual([
+      'app.xml:3:5: error: a report widget needs report="<name>", e.g. report="inbound-by-queue"',
+      'app.xml:3:28: error: a report widget needs report="<name>", e.g. report="inbound-by-queue"',
+      expect.stringMatching(/^app\.xml:3:\d+: error: unknown period last-year; periods are today, yesterday, last-7-days, this-month$/),
+      expect.stringMatching(/^app\.xml:3:\d+: error: only a widget of kind report takes report$/),
+      expect.stringMatching(/^app\.xml:3:\d+: error: only a widget of kind report takes period$/),
+      expect.stringMatching(/^app\.xml:3:\d+: error: in bound is not a report name/),
+    ]);
+  });
+
+  it('checks the report name against the monitor\'s reports when they are known', () => {
+    const reports = new Set(['inbound', 'inbound-by-queue']);
+    expect(read(app('<widget kind="report" report="inbound-by-queue"/>'), reports).diagnostics).toEqual([]);
+    expect(read(app('<widget kind="report" report="inbound-by-qeueu"/>'), reports).diagnostics.map(String)).toEqual([
+      'app.xml:3:27: error: unknown report inbound-by-qeueu; reports are inbound, inbound-by-queue',
+    ]);
+  });
+});
+
 describe('scaffoldApplication', () => {
   it('writes a complete definition that validates against its model', () => {
     const text = scaffoldApplication(model);
@@ -90,5 +125,6 @@ describe('scaffoldApplication', () => {
     ]);
     expect(app.roles.find((x) => x.name === 'supervisor')?.grants.every((g) => g.actions.join() === 'read')).toBe(true);
     expect(app.navigation.map((n) => n.role).sort()).toEqual(['administrator', 'agent', 'supervisor']);
+    expect(app.dashboards[0]!.widgets.find((w) => w.kind === 'report')).toEqual({ kind: 'report', label: 'Today by queue', report: 'inbound-by-queue', period: 'today' });
   });
 });
