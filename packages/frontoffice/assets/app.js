@@ -59,7 +59,7 @@ function header() {
   }
   const nav = h('nav', { 'aria-label': 'Main' });
   for (const item of appDef?.navigation ?? []) {
-    const href = item.view === 'desktop' ? '/desktop' : item.view === 'wallboard' || appDef.dashboards.some((d) => d.name === item.view) ? '/wallboard' : item.view === 'users' ? '/users' : `/lists/${encodeURIComponent(item.view)}`;
+    const href = item.view === 'desktop' ? '/desktop' : item.view === 'wallboard' ? '/wallboard' : appDef.dashboards.some((d) => d.name === item.view) ? `/dashboards/${encodeURIComponent(item.view)}` : item.view === 'users' ? '/users' : `/lists/${encodeURIComponent(item.view)}`;
     nav.append(h('a', { href, text: item.view === 'desktop' ? t('nav.desktop') : item.label, 'aria-current': location.pathname === href ? 'page' : null }));
   }
   nav.append(h('a', { href: '/callbacks', text: t('nav.callbacks'), 'aria-current': location.pathname === '/callbacks' ? 'page' : null }));
@@ -516,6 +516,107 @@ function wallboardPage() {
     if (msg.type === 'figures') render(msg.figures);
   });
   void api('GET', '/api/wallboard').then((f) => { if (f?.monitor) monitorPanels(); }, () => undefined);
+  // The dashboard of /dashboards/<name>, else the role's first: its report widgets come below.
+  const name = location.pathname.startsWith('/dashboards/') ? decodeURIComponent(location.pathname.slice('/dashboards/'.length)) : undefined;
+  const dashboard = name === undefined ? appDef.dashboards[0] : appDef.dashboards.find((d) => d.name === name);
+  if (name !== undefined && !dashboard) return fail(new Error(`${t('dashboard.unknown')} ${name}`));
+  if (dashboard && name !== undefined) main.querySelector('h1').textContent = dashboard.label;
+  const widgets = (dashboard?.widgets ?? []).filter((w) => w.kind === 'report');
+  if (widgets.length) {
+    const box = h('div', { id: 'wb-reports', class: 'grid wb-grid wb-reports' });
+    main.append(box);
+    widgets.forEach((w, i) => box.append(reportWidget(w, i)));
+  }
+}
+
+// ---- report widgets -------------------------------------------------------------------------
+const REPORT_REFRESH_MS = 60_000;
+const SVG = 'http://www.w3.org/2000/svg';
+
+function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) el.setAttribute(k, String(v));
+  for (const c of children.flat()) if (c !== null && c !== undefined) el.append(c instanceof window.Node ? c : document.createTextNode(String(c)));
+  return el;
+}
+
+/** The [from, to) of a widget's period in the viewer's local time. */
+function reportPeriod(period, now = new Date()) {
+  const day = (offset) => new Date(now.getFullYear(), now.getMonth(), now.getDate() + offset);
+  if (period === 'yesterday') return [day(-1), day(0)];
+  if (period === 'last-7-days') return [day(-6), day(1)];
+  if (period === 'this-month') return [new Date(now.getFullYear(), now.getMonth(), 1), new Date(now.getFullYear(), now.getMonth() + 1, 1)];
+  return [day(0), day(1)];
+}
+
+// Ratios (0..1) are shown as percentages; other figures with at most one decimal.
+const isRatio = (column) => /Rate$|^serviceLevel|^occupancy$|^utilization$/.test(column);
+function reportCell(column, v) {
+  if (v === null || v === undefined) return '–';
+  if (typeof v !== 'number') return String(v);
+  if (isRatio(column)) return `${Math.round(v * 1000) / 10} %`;
+  return String(Math.round(v * 10) / 10);
+}
+// A column's label: its translation when there is one, else its name in words (`avgWaitSeconds`: Avg wait (s)).
+function columnLabel(c) {
+  if (T[`report.column.${c}`]) return T[`report.column.${c}`];
+  const words = c.replace(/Seconds$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase().replace(/\b(asa|aht)\b/g, (x) => x.toUpperCase());
+  return `${words.replace(/^./, (x) => x.toUpperCase())}${c.endsWith('Seconds') ? ' (s)' : ''}`;
+}
+
+/** A horizontal bar chart of one column (one bar per row), as SVG with its own title for screen readers. */
+function reportChart(r, id) {
+  const labels = r.rows.map((row) => (r.dimensions.length ? r.dimensions.map((d) => (row[d] === null || row[d] === undefined ? '(none)' : String(row[d]))).join(' / ') : t('report.total')));
+  const values = r.rows.map((row) => (typeof row[r.chart] === 'number' ? row[r.chart] : null));
+  const max = Math.max(0, ...values.map((v) => v ?? 0));
+  const rowH = 22;
+  const labelW = 140;
+  const barW = 300;
+  const title = `${columnLabel(r.chart)}${r.dimensions.length ? ` ${t('report.by')} ${r.dimensions.map(columnLabel).join(' / ').toLowerCase()}` : ''}`;
+  const summary = labels.map((l, i) => `${l}: ${reportCell(r.chart, values[i])}`).join('; ');
+  return svg('svg', { class: 'report-chart', viewBox: `0 0 ${labelW + barW + 60} ${labels.length * rowH + 4}`, role: 'img', 'aria-labelledby': `${id}-chart-title ${id}-chart-desc`, 'data-column': r.chart },
+    svg('title', { id: `${id}-chart-title` }, title),
+    svg('desc', { id: `${id}-chart-desc` }, summary),
+    labels.map((label, i) => {
+      const v = values[i];
+      const w = v === null || max <= 0 ? 0 : Math.max(1, (v / max) * barW);
+      const y = 2 + i * rowH;
+      return svg('g', { class: 'report-bar' },
+        svg('text', { x: labelW - 6, y: y + 15, 'text-anchor': 'end' }, label.length > 18 ? `${label.slice(0, 17)}…` : label),
+        svg('rect', { x: labelW, y: y + 3, width: w.toFixed(1), height: rowH - 6 }),
+        svg('text', { x: (labelW + w + 4).toFixed(1), y: y + 15 }, reportCell(r.chart, v)));
+    }));
+}
+
+function reportWidget(w, i) {
+  const id = `rw-${i}`;
+  const heading = h('h2', { id: `${id}-title`, text: w.label ?? w.report });
+  const period = h('p', { class: 'muted', text: t(`report.period.${w.period ?? 'today'}`) });
+  const body = h('div', { class: 'report-body', 'aria-live': 'polite' });
+  const section = h('section', { class: 'panel report-widget', id, 'data-report': w.report, 'aria-labelledby': `${id}-title`, 'aria-busy': 'true' }, heading, period, body);
+  const load = async () => {
+    const [from, to] = reportPeriod(w.period ?? 'today');
+    const q = new URLSearchParams({ from: from.toISOString(), to: to.toISOString() });
+    try {
+      const { data: r } = await api('GET', `/api/reports/${encodeURIComponent(w.report)}?${q}`);
+      if (!w.label) heading.textContent = r.title;
+      const cols = r.columns;
+      const table = h('table', { class: 'report-table' },
+        h('caption', { class: 'visually-hidden', text: `${w.label ?? r.title}, ${t(`report.period.${w.period ?? 'today'}`)}` }),
+        h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col', text: columnLabel(c) })))),
+        h('tbody', {}, r.rows.map((row) => h('tr', {}, cols.map((c, j) => (j < r.dimensions.length ? h('th', { scope: 'row', text: reportCell(c, row[c]) }) : h('td', { text: reportCell(c, row[c]) })))))));
+      const updated = h('p', { class: 'muted report-updated', text: `${t('report.updated')} ${new Date().toLocaleTimeString(appDef.lang, { hour: '2-digit', minute: '2-digit' })}` });
+      body.replaceChildren(...(r.rows.length === 0 ? [h('p', { text: t('report.empty') })] : [r.chart ? reportChart(r, id) : null, h('div', { class: 'report-scroll', tabindex: '0', role: 'region', 'aria-label': `${w.label ?? r.title}: ${t('report.table')}` }, table)]), updated);
+    } catch (e) {
+      body.replaceChildren(h('p', { class: 'field-error', role: 'alert', text: `${t('report.failed')} ${e.message}` }));
+    } finally {
+      section.setAttribute('aria-busy', 'false');
+    }
+  };
+  void load();
+  const timer = window.setInterval(() => { if (!document.hidden) void load(); }, REPORT_REFRESH_MS);
+  window.addEventListener('pagehide', () => window.clearInterval(timer), { once: true });
+  return section;
 }
 
 // The monitor's figures (service level, campaigns, alerts) when a monitor service is registered:

@@ -247,6 +247,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   fastify.get('/login', page('login'));
   fastify.get('/desktop', page('desktop'));
   fastify.get('/wallboard', page('wallboard'));
+  fastify.get('/dashboards/:name', page('wallboard'));
   fastify.get('/users', page('users'));
   fastify.get('/callbacks', page('callbacks'));
   fastify.get('/lists/:name', page('list'));
