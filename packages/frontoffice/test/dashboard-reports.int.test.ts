@@ -47,6 +47,32 @@ describe('report widgets on a dashboard in a real Chromium', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('without a monitor the widget says why it shows no report, and the rest of the wallboard works', async () => {
+    const asm = await startTestAssembly({
+      db: `sqlite:${join(dir, 'no-monitor.db')}`,
+      model: fixturePath('crm.model.xml'),
+      application: applicationWithReports(dir),
+      scripts: fixturePath('scripts'),
+      users: [{ name: 'sam', role: 'supervisor', agentId: undefined, password: PW }],
+    });
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    try {
+      const page = await ctx.newPage();
+      page.setDefaultTimeout(8000);
+      await page.goto(`${asm.url}/login`);
+      await page.getByLabel('User name').fill('sam');
+      await page.getByLabel('Password').fill(PW);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForURL('**/wallboard');
+      const alert = page.getByRole('region', { name: 'Inbound by queue', exact: true }).getByRole('alert');
+      expect(await alert.textContent()).toBe('The report could not be shown: reports need the monitor service, and none is registered in this assembly');
+      await page.locator('#wb-waiting-count').waitFor();
+    } finally {
+      await ctx.close();
+      await asm.stop();
+    }
+  }, 60_000);
+
   forEachDatabase((db) => {
     let asm: TestAssembly;
     // The hand-made log moved to today (UTC; the browser runs in UTC too), so "today" has its figures.
