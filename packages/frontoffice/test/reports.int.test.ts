@@ -1,8 +1,17 @@
-import { StorageManager } from '@caruso/storage';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServiceManager } from '@caruso/kernel';
+import { CommunicationServer, ContactEventLog, commsService, contactEventLogService } from '@caruso/comms';
+import { DialogueEngine, dialogueEngineService } from '@caruso/dialogue';
+import { Monitor, monitorService } from '@caruso/monitor';
+import { BusinessObjects, businessObjectsService } from '@caruso/objects';
+import { StorageManager, storageService } from '@caruso/storage';
+import { FrontOffice, frontOfficeService } from '@caruso/frontoffice';
 import { forEachDatabase } from '@caruso/storage/testing';
 import { HAND_MADE_LOG, insertContactEvents } from '@caruso/monitor/testing';
 import { ApiClient, startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
-import { fixturePath } from './fixture.js';
+import { fixturePath, fixtureText } from './fixture.js';
 
 const PW = 'correct horse battery';
 const USERS = [
@@ -186,4 +195,27 @@ describe('front office /api/reports without a monitor', () => {
       expect((await anna.get('/api/reports')).status).toBe(403);
     });
   });
+});
+
+describe('front office start with report widgets', () => {
+  it('fails with file:line:col when a report widget names a report the monitor does not have', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'caruso-fo-report-widget-'));
+    const app = join(dir, 'typo.app.xml');
+    writeFileSync(app, fixtureText('crm.app.xml').replace('<widget kind="queues"/>', '<widget kind="queues"/><widget kind="report" report="inbound-by-qeueu"/>'));
+    const manager = createServiceManager();
+    manager.register(StorageManager, storageService(`sqlite:${join(dir, 'crm.db')}`));
+    manager.register(BusinessObjects, businessObjectsService({ model: fixturePath('crm.model.xml'), schema: 'migrate' }));
+    manager.register(DialogueEngine, dialogueEngineService({ folder: fixturePath('scripts'), watch: false }));
+    manager.register(ContactEventLog, contactEventLogService());
+    manager.register(Monitor, monitorService({ services: manager }));
+    manager.register(CommunicationServer, commsService({ queues: [{ id: 'support' }], agents: [] }));
+    const fo = manager.register(FrontOffice, frontOfficeService({ application: app, port: 0, users: USERS }));
+    try {
+      const started = manager.start().then(() => fo.ready);
+      await expect(started).rejects.toThrow(/typo\.app\.xml:\d+:\d+: error: unknown report inbound-by-qeueu; reports are .*inbound-by-queue/);
+    } finally {
+      await manager.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
