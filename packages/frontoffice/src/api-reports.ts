@@ -102,9 +102,15 @@ export function registerReportsApi(fastify: FastifyInstance, deps: ReportsApiDep
     if (!byName) summaries.set(m, (byName = new Map()));
     let s = byName.get(name);
     if (!s) {
-      s = m.report(name, { from: 0, to: 1 }).then((r) => ({ name: r.name, title: r.title, columns: r.columns, dimensions: r.dimensions, chart: r.chart ?? null }));
-      // A failure is not kept: the next list asks again.
-      s.catch(() => byName.delete(name));
+      const asked = m.report(name, { from: 0, to: 1 }).then((r) => ({ name: r.name, title: r.title, columns: r.columns, dimensions: r.dimensions, chart: r.chart ?? null }));
+      // One report that fails (a company's definition the database cannot run) does not hide the
+      // others: it is listed by name, and the next list asks again.
+      s = asked.catch((err: unknown) => {
+        byName.delete(name);
+        if (isCarusoError(err) && (err.code === 'CARUSO_MONITOR_NOT_STARTED' || err.code === 'CARUSO_MONITOR_NO_STORAGE')) throw err;
+        deps.logger.warn({ report: name, code: isCarusoError(err) ? err.code : undefined }, 'a report could not be described');
+        return { name, title: name, columns: [], dimensions: [], chart: null };
+      });
       byName.set(name, s);
     }
     return s;
