@@ -3,15 +3,14 @@
  * log) for supervisors and administrators, as JSON or CSV. The dashboards' report widgets read them.
  */
 import type { FastifyInstance } from 'fastify';
-import { isCarusoError, type Logger } from '@caruso/kernel';
-import { reportToCsv, type Monitor, type ReportRequest, type ReportResult } from '@caruso/monitor';
+import { isCarusoError } from '@caruso/kernel';
+import { reportToCsv, type Monitor, type ReportDefinition, type ReportRequest, type ReportResult } from '@caruso/monitor';
 import { FrontOfficeErrors } from './errors.js';
 import { need } from './internal/http.js';
 
 export interface ReportsApiDeps {
   /** The monitor when one is registered; the endpoints answer 503 otherwise. */
   readonly monitor: () => Monitor | undefined;
-  readonly logger: Logger;
 }
 
 /** What `GET /api/reports` says of one report. */
@@ -66,6 +65,12 @@ function parseTime(name: string, report: string, text: string): number {
   return ms;
 }
 
+/** What a page shows of a report before running it, from its definition (the same title, columns and chart a run gives). */
+function describeReport(def: ReportDefinition): ReportSummary {
+  const groupBy = def.groupBy ?? [];
+  return { name: def.name, title: def.title ?? def.name, columns: [...groupBy, ...def.columns], dimensions: [...groupBy], chart: def.chart ?? def.columns[0] ?? null };
+}
+
 /** Translates the monitor's errors into the front office's (its messages stay). */
 function translate(err: unknown, report: string): unknown {
   if (!isCarusoError(err)) return err;
@@ -89,38 +94,17 @@ function downloadName(r: ReportResult, from: string, to: string): string {
 }
 
 export function registerReportsApi(fastify: FastifyInstance, deps: ReportsApiDeps): void {
-  // What a report looks like (title, columns) comes from a run over an empty period: the monitor's
-  // contract gives names only, and a company's own definitions may replace the built-in ones.
-  const summaries = new WeakMap<Monitor, Map<string, Promise<ReportSummary>>>();
   const monitor = (): Monitor => {
     const m = deps.monitor();
     if (!m) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_MONITOR_UNAVAILABLE({ reason: 'none is registered in this assembly' });
     return m;
-  };
-  const summary = (m: Monitor, name: string): Promise<ReportSummary> => {
-    let byName = summaries.get(m);
-    if (!byName) summaries.set(m, (byName = new Map()));
-    let s = byName.get(name);
-    if (!s) {
-      const asked = m.report(name, { from: 0, to: 1 }).then((r) => ({ name: r.name, title: r.title, columns: r.columns, dimensions: r.dimensions, chart: r.chart ?? null }));
-      // One report that fails (a company's definition the database cannot run) does not hide the
-      // others: it is listed by name, and the next list asks again.
-      s = asked.catch((err: unknown) => {
-        byName.delete(name);
-        if (isCarusoError(err) && (err.code === 'CARUSO_MONITOR_NOT_STARTED' || err.code === 'CARUSO_MONITOR_NO_STORAGE')) throw err;
-        deps.logger.warn({ report: name, code: isCarusoError(err) ? err.code : undefined }, 'a report could not be described');
-        return { name, title: name, columns: [], dimensions: [], chart: null };
-      });
-      byName.set(name, s);
-    }
-    return s;
   };
 
   fastify.get('/api/reports', async (req) => {
     need(req, ['supervisor', 'administrator'], 'read reports');
     const m = monitor();
     try {
-      return { data: await Promise.all(m.reportNames().map((n) => summary(m, n))) };
+      return { data: m.reportNames().map((n) => describeReport(m.reportDefinition(n))) };
     } catch (err) {
       throw translate(err, '*');
     }

@@ -229,7 +229,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     return { ...(await wallboardFigures({ app, comms: options.comms, agentIds }, options.queues ?? [])), monitor: options.monitor?.() !== undefined };
   });
 
-  registerReportsApi(fastify, { monitor: () => options.monitor?.(), logger });
+  registerReportsApi(fastify, { monitor: () => options.monitor?.() });
 
   // ---- pages and assets -----------------------------------------------------------------------
   fastify.get('/assets/*', async (req, reply) => {

@@ -12,6 +12,7 @@ import { MonitorHub, mayView, type MonitorHubOptions, type TopicSource } from '.
 import { listenMonitor, type MonitorListener, type MonitorListenerOptions } from './monitor-listener.js';
 import { checkDailyReportsOptions, DailyReportWriter, type DailyReportsOptions, type DailyReportsWritten } from './reports/daily-reports.js';
 import { ReportCatalogue } from './reports/report-catalogue.js';
+import type { ReportDefinition } from './reports/report-definition.js';
 import { runReport, type ReportRequest, type ReportResult } from './reports/report-engine.js';
 
 /** The version of this implementation, as registered. */
@@ -200,6 +201,10 @@ export class MonitorRuntime implements Monitor, ServiceLifecycle, TopicSource {
 
   reportNames(): string[] {
     return this.catalogue.names();
+  }
+
+  reportDefinition(name: string): ReportDefinition {
+    return this.catalogue.get(name);
   }
 
   async report(name: string, request: ReportRequest): Promise<ReportResult> {

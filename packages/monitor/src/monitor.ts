@@ -4,6 +4,7 @@ import type { Alert, AlertChange } from './alerts.js';
 import type { MonitorPrincipal } from './common/protocol.js';
 import type { MonitorListener, MonitorListenerOptions } from './monitor-listener.js';
 import type { DailyReportsWritten } from './reports/daily-reports.js';
+import type { ReportDefinition } from './reports/report-definition.js';
 import type { ReportRequest, ReportResult } from './reports/report-engine.js';
 
 /**
@@ -38,6 +39,11 @@ export interface Monitor {
   foldedSeq(): number;
   /** The names of the reports it can run: the built-in ones and the company's own (`reportDefinitions`), sorted. */
   reportNames(): string[];
+  /**
+   * The definition of a report by name (title, grouping, columns, filters, chart): what a page needs
+   * to describe a report without running it. Throws CARUSO_MONITOR_UNKNOWN_REPORT.
+   */
+  reportDefinition(name: string): ReportDefinition;
   /**
    * Runs a report by SQL over the contact event log (and the dialogue sessions) of the storage
    * manager. `asOf` defaults to the monitor's clock.

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,21 @@ describe('caruso app', () => {
     expect(await main(['app', 'validate', file, '--model', 'crm.model.xml', '--scripts', 'scripts'], io)).toBe(1);
     expect(io.err()).toContain(`${file}:2:18: error: unknown object Customr`);
     expect(io.err()).toContain(`${file}:3:30: error: unknown dialogue script nope`);
+  });
+
+  it('validate checks a dashboard report widget against the built-in reports and those of --reports', async () => {
+    const file = join(dir, 'reports.app.xml');
+    writeFileSync(file, '<application name="a" model="crm">\n  <dashboard name="d">\n    <widget kind="report" report="inbound-by-queue"/>\n    <widget kind="report" report="by-region"/>\n  </dashboard>\n</application>\n');
+    const io = bufferIO({}, FIX);
+    expect(await main(['app', 'validate', file, '--model', 'crm.model.xml'], io)).toBe(1);
+    expect(io.err()).toContain(`${file}:4:27: error: unknown report by-region; reports are `);
+    expect(io.err()).not.toContain('inbound-by-queue;');
+    const reports = join(dir, 'reports');
+    mkdirSync(reports);
+    writeFileSync(join(reports, 'regions.json'), JSON.stringify({ name: 'by-region', source: 'contacts', groupBy: ['queue'], columns: ['offered'] }));
+    const ok = bufferIO({}, FIX);
+    expect(await main(['app', 'validate', file, '--model', 'crm.model.xml', '--reports', reports], ok)).toBe(0);
+    expect(ok.err()).toBe('');
   });
 
   it('validate without --model is a usage error (exit 2)', async () => {

@@ -243,6 +243,8 @@ describe('the <monitor> element', () => {
         expect(running.notStarted).toEqual([]);
         const monitor = running.manager.get(Monitor);
         expect(monitor.reportNames()).toContain('by-channel');
+        expect(monitor.reportDefinition('by-channel')).toMatchObject(byChannel);
+        expect(() => monitor.reportDefinition('no-such-report')).toThrow(expect.objectContaining({ code: 'CARUSO_MONITOR_UNKNOWN_REPORT' }));
         const result = await monitor.report('by-channel', { from: Date.UTC(2025, 0, 6), to: Date.UTC(2025, 0, 7) });
         expect(result.rows).toEqual([]);
         const written = await monitor.writeDailyReports('2025-01-06');

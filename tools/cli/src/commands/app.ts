@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { XmlDiagnostic } from '@caruso/kernel';
 import { parseScript } from '@caruso/dialogue';
 import { readApplicationFile, scaffoldApplication } from '@caruso/frontoffice';
+import { parseReportDefinitions, ReportCatalogue, type ReportDefinition } from '@caruso/monitor';
 import { readModelFile, type Model } from '@caruso/objects';
 import { ExitCode, InputError, UsageError, type CommandArea, type CommandIO } from '../command.js';
 
@@ -39,24 +40,53 @@ function scriptIds(folder: string, io: CommandIO): Set<string> {
   return ids;
 }
 
+/** The report names a dashboard may show: the built-in reports and those of a folder of definitions (*.json). */
+function reportNames(folder: string | undefined, io: CommandIO): Set<string> {
+  const own: ReportDefinition[] = [];
+  if (folder !== undefined) {
+    const dir = resolve(io.cwd, folder);
+    let names: string[];
+    try {
+      names = readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+    } catch {
+      throw new InputError(`error: ${folder}: cannot read the reports folder`);
+    }
+    for (const n of names) {
+      try {
+        own.push(...parseReportDefinitions(JSON.parse(readFileSync(join(dir, n), 'utf8'))));
+      } catch (err) {
+        throw new InputError(`${join(folder, n)}:1:1: error: ${(err as Error).message}`);
+      }
+    }
+  }
+  try {
+    return new Set(new ReportCatalogue(own).names());
+  } catch (err) {
+    throw new InputError(`error: ${folder ?? 'reports'}: ${(err as Error).message}`);
+  }
+}
+
 const validate = {
   summary: 'check an application definition against a model (and a folder of scripts)',
-  help: `Usage: caruso app validate <app.xml> --model <model.xml> [--scripts <folder>]
+  help: `Usage: caruso app validate <app.xml> --model <model.xml> [--scripts <folder>] [--reports <folder>]
 
 Prints file:line:col: error: message for each problem (unknown objects, fields, relations, roles,
-views, scripts) and exits 1; prints nothing and exits 0 when the definition is clean.
+views, scripts, reports) and exits 1; prints nothing and exits 0 when the definition is clean.
 
 Options:
   --model <model.xml>   the business-object model the application is written for (required)
-  --scripts <folder>    the dialogue scripts; every script named must exist there`,
+  --scripts <folder>    the dialogue scripts; every script named must exist there
+  --reports <folder>    the company's report definitions (*.json, as <monitor><reports folder>);
+                        a dashboard's report widget must name one of them or a built-in report`,
   async run(args: string[], io: CommandIO): Promise<ExitCode> {
-    const { values, positionals } = parseArgs({ args, options: { model: { type: 'string' }, scripts: { type: 'string' } }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({ args, options: { model: { type: 'string' }, scripts: { type: 'string' }, reports: { type: 'string' } }, allowPositionals: true, strict: true });
     if (positionals.length !== 1) throw new UsageError('expected <app.xml>');
     const file = positionals[0] as string;
     const m = model(values.model, io);
     const scripts = values.scripts === undefined ? undefined : scriptIds(values.scripts, io);
     const path = resolve(io.cwd, file);
-    const r = readApplicationFile(path, scripts ? { model: m, scripts } : { model: m });
+    const reports = reportNames(values.reports, io);
+    const r = readApplicationFile(path, { model: m, reports, ...(scripts ? { scripts } : {}) });
     const diags = relabel(r.diagnostics, path, file);
     for (const d of diags) io.stderr.write(`${d.toString()}\n`);
     return diags.some((d) => d.severity === 'error') ? ExitCode.BadInput : ExitCode.Ok;
