@@ -236,6 +236,11 @@ try {
   await sup.goto(`${url}/lists/teamoverzicht`);
   await sup.locator('table tbody tr').first().waitFor();
   await shot(sup, 'supervisor-list.png', 'a supervisor list: complaints by answer date');
+  // The report widgets take "today" from the browser: the browser's clock shows the assembly's (office-hours) day.
+  await ctxS.clock.setFixedTime(new Date(clock.now()));
+  await sup.goto(`${url}/dashboards/rapportage`);
+  await sup.waitForFunction("document.querySelectorAll('.report-widget').length > 0 && document.querySelectorAll('.report-widget[aria-busy=\"true\"]').length === 0");
+  await shot(sup, 'dashboard-reports.png', 'a dashboard of reports: today per queue, agents, self-service abandons, campaign outcomes');
 
   const reportDb = await createStorage(dbUrl);
   try {

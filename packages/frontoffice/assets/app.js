@@ -503,23 +503,30 @@ function desktopPage() {
 function wallboardPage() {
   const root = h('div', { id: 'wallboard' });
   main.replaceChildren(h('h1', { text: t('nav.wallboard') }), root);
-  const render = (f) => {
-    const max = Math.max(1, ...Object.values(f.agents));
-    const agents = h('section', { class: 'panel', 'aria-labelledby': 'wb-agents' }, h('h2', { id: 'wb-agents', text: t('wallboard.agents') }), Object.entries(f.agents).map(([s, n]) => h('div', { class: 'bar', 'data-state': s }, h('span', { style: 'width:90px', text: s }), h('span', { class: 'fill', style: `width:${Math.round((n / max) * 200)}px`, role: 'img', 'aria-label': `${s}: ${n}` }), h('span', { class: 'count', text: String(n) }))));
-    const waiting = h('section', { class: 'panel', 'aria-labelledby': 'wb-waiting' }, h('h2', { id: 'wb-waiting', text: t('wallboard.waiting') }), h('div', { id: 'wb-waiting-count', class: 'figure', text: String(f.waiting) }));
-    const queues = h('section', { class: 'panel', 'aria-labelledby': 'wb-queues' }, h('h2', { id: 'wb-queues', text: t('wallboard.queues') }), h('table', {}, h('thead', {}, h('tr', {}, ['queue', 'waiting', 'staffed', 'available', 'longest'].map((k) => h('th', { scope: 'col', text: t(`wallboard.${k}`) })))), h('tbody', {}, f.queues.map((q) => h('tr', {}, h('td', { text: q.queueId }), h('td', { text: String(q.waiting) }), h('td', { text: String(q.staffed) }), h('td', { text: String(q.available) }), h('td', { text: String(Math.round(q.longestWaitMs / 1000)) }))))));
-    root.replaceChildren(h('div', { class: 'grid wb-grid' }, agents, waiting, queues));
-  };
-  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/wallboard`);
-  ws.addEventListener('message', (m) => {
-    const msg = JSON.parse(m.data);
-    if (msg.type === 'figures') render(msg.figures);
-  });
-  void api('GET', '/api/wallboard').then((f) => { if (f?.monitor) monitorPanels(); }, () => undefined);
-  // The dashboard of /dashboards/<name>, else the role's first: its report widgets come below.
+  // The dashboard of /dashboards/<name>, else the role's first. A named dashboard shows its own
+  // widgets only (live ones with their labels, then its reports); /wallboard shows every live panel.
   const name = location.pathname.startsWith('/dashboards/') ? decodeURIComponent(location.pathname.slice('/dashboards/'.length)) : undefined;
   const dashboard = name === undefined ? appDef.dashboards[0] : appDef.dashboards.find((d) => d.name === name);
   if (name !== undefined && !dashboard) return fail(new Error(`${t('dashboard.unknown')} ${name}`));
+  const live = name !== undefined ? new Map(dashboard.widgets.filter((w) => w.kind !== 'report').map((w) => [w.kind, w.label])) : undefined;
+  const show = (kind) => !live || live.has(kind);
+  const label = (kind, text) => live?.get(kind) ?? text;
+  const render = (f) => {
+    const max = Math.max(1, ...Object.values(f.agents));
+    const agents = h('section', { class: 'panel', 'aria-labelledby': 'wb-agents' }, h('h2', { id: 'wb-agents', text: label('agents-by-state', t('wallboard.agents')) }), Object.entries(f.agents).map(([s, n]) => h('div', { class: 'bar', 'data-state': s }, h('span', { style: 'width:90px', text: s }), h('span', { class: 'fill', style: `width:${Math.round((n / max) * 200)}px`, role: 'img', 'aria-label': `${s}: ${n}` }), h('span', { class: 'count', text: String(n) }))));
+    const waiting = h('section', { class: 'panel', 'aria-labelledby': 'wb-waiting' }, h('h2', { id: 'wb-waiting', text: label('waiting', t('wallboard.waiting')) }), h('div', { id: 'wb-waiting-count', class: 'figure', text: String(f.waiting) }));
+    const queues = h('section', { class: 'panel', 'aria-labelledby': 'wb-queues' }, h('h2', { id: 'wb-queues', text: label('queues', t('wallboard.queues')) }), h('table', {}, h('thead', {}, h('tr', {}, ['queue', 'waiting', 'staffed', 'available', 'longest'].map((k) => h('th', { scope: 'col', text: t(`wallboard.${k}`) })))), h('tbody', {}, f.queues.map((q) => h('tr', {}, h('td', { text: q.queueId }), h('td', { text: String(q.waiting) }), h('td', { text: String(q.staffed) }), h('td', { text: String(q.available) }), h('td', { text: String(Math.round(q.longestWaitMs / 1000)) }))))));
+    const panels = [['agents-by-state', agents], ['waiting', waiting], ['queues', queues]].filter(([kind]) => show(kind)).map(([, panel]) => panel);
+    root.replaceChildren(h('div', { class: 'grid wb-grid' }, panels));
+  };
+  if (['agents-by-state', 'waiting', 'queues'].some(show)) {
+    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/wallboard`);
+    ws.addEventListener('message', (m) => {
+      const msg = JSON.parse(m.data);
+      if (msg.type === 'figures') render(msg.figures);
+    });
+  }
+  if (['service-level', 'campaigns', 'alerts'].some(show)) void api('GET', '/api/wallboard').then((f) => { if (f?.monitor) monitorPanels(show, label); }, () => undefined);
   if (dashboard && name !== undefined) main.querySelector('h1').textContent = dashboard.label;
   const widgets = (dashboard?.widgets ?? []).filter((w) => w.kind === 'report');
   if (widgets.length) {
@@ -582,7 +589,7 @@ function reportChart(r, id) {
       const w = v === null || max <= 0 ? 0 : Math.max(1, (v / max) * barW);
       const y = 2 + i * rowH;
       return svg('g', { class: 'report-bar' },
-        svg('text', { x: labelW - 6, y: y + 15, 'text-anchor': 'end' }, label.length > 18 ? `${label.slice(0, 17)}…` : label),
+        svg('text', { x: labelW - 6, y: y + 15, 'text-anchor': 'end' }, label.length > 16 ? `${label.slice(0, 15)}…` : label),
         svg('rect', { x: labelW, y: y + 3, width: w.toFixed(1), height: rowH - 6 }),
         svg('text', { x: (labelW + w + 4).toFixed(1), y: y + 15 }, reportCell(r.chart, v)));
     }));
@@ -638,24 +645,24 @@ function patchValue(value, ops) {
   }
   return root;
 }
-function monitorPanels() {
+function monitorPanels(show = () => true, label = (kind, text) => text) {
   const box = h('div', { id: 'wb-monitor', class: 'grid wb-grid' });
   document.getElementById('wallboard')?.after(box);
   const values = {};
   const pct = (x) => `${Math.round((Number(x) || 0) * 100)} %`;
   const draw = () => {
     const c = values.center;
-    const sl = h('section', { class: 'panel', 'aria-labelledby': 'wb-sl' }, h('h2', { id: 'wb-sl', text: t('wallboard.serviceLevel') }),
+    const sl = h('section', { class: 'panel', 'aria-labelledby': 'wb-sl' }, h('h2', { id: 'wb-sl', text: label('service-level', t('wallboard.serviceLevel')) }),
       c ? [h('div', { id: 'wb-sl-value', class: 'figure', text: pct(c.today.serviceLevel.ofOffered) }),
         h('p', { text: `${t('wallboard.within')} ${c.today.serviceLevel.thresholdSeconds} s · ${t('wallboard.offered')} ${c.today.offered} · ${t('wallboard.abandoned')} ${c.today.abandoned} · ${t('wallboard.callbacks')} ${c.callbacksPending}` })] : []);
     const camps = Object.values(values.campaigns?.campaigns ?? {});
-    const cp = h('section', { class: 'panel', 'aria-labelledby': 'wb-camp' }, h('h2', { id: 'wb-camp', text: t('wallboard.campaigns') }),
+    const cp = h('section', { class: 'panel', 'aria-labelledby': 'wb-camp' }, h('h2', { id: 'wb-camp', text: label('campaigns', t('wallboard.campaigns')) }),
       camps.length ? h('table', {}, h('thead', {}, h('tr', {}, ['campaign', 'state', 'dialled', 'answered', 'dropRate'].map((k) => h('th', { scope: 'col', text: t(`wallboard.${k}`) })))),
         h('tbody', {}, camps.map((x) => h('tr', {}, h('td', { text: x.campaignId }), h('td', { text: x.state }), h('td', { text: String(x.dialled) }), h('td', { text: String(x.answered) }), h('td', { text: pct(x.dropRate) }))))) : h('p', { text: t('wallboard.none') }));
     const alerts = Object.values(values.alerts?.active ?? {});
-    const al = h('section', { class: 'panel', 'aria-labelledby': 'wb-alerts', 'aria-live': 'polite' }, h('h2', { id: 'wb-alerts', text: t('wallboard.alerts') }),
+    const al = h('section', { class: 'panel', 'aria-labelledby': 'wb-alerts', 'aria-live': 'polite' }, h('h2', { id: 'wb-alerts', text: label('alerts', t('wallboard.alerts')) }),
       alerts.length ? h('ul', { id: 'wb-alert-list' }, alerts.map((a) => h('li', { 'data-severity': a.severity, text: `${a.severity}: ${a.id} (${a.subject}) ${a.metric} ${a.comparison} → ${a.value}` }))) : h('p', { text: t('wallboard.none') }));
-    box.replaceChildren(sl, cp, al);
+    box.replaceChildren(...[['service-level', sl], ['campaigns', cp], ['alerts', al]].filter(([kind]) => show(kind)).map(([, panel]) => panel));
   };
   const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/monitor`);
   ws.addEventListener('open', () => { for (const topic of ['center', 'campaigns', 'alerts']) ws.send(JSON.stringify({ type: 'subscribe', topic })); });

@@ -20,7 +20,8 @@ function applicationWithReports(dir: string): string {
     /<dashboard name="wallboard-main"[^]*?<\/dashboard>/,
     '<dashboard name="wallboard-main" label="Wallboard"><widget kind="agents-by-state"/><widget kind="waiting"/><widget kind="queues"/>' +
       '<widget kind="report" report="inbound-by-queue" label="Inbound by queue"/></dashboard>\n' +
-      '  <dashboard name="week" label="This week" roles="supervisor"><widget kind="report" report="inbound-by-day" period="last-7-days"/></dashboard>',
+      '  <dashboard name="week" label="This week" roles="supervisor"><widget kind="report" report="inbound-by-day" period="last-7-days"/></dashboard>\n' +
+      '  <dashboard name="floor" label="Floor" roles="supervisor"><widget kind="waiting" label="In line now"/><widget kind="alerts" label="Warnings"/></dashboard>',
   );
   if (!text.includes('kind="report"')) throw new Error('the fixture has no wallboard-main dashboard any more');
   const file = join(dir, 'crm-reports.app.xml');
@@ -152,6 +153,13 @@ describe('report widgets on a dashboard in a real Chromium', () => {
       const week = page.getByRole('region', { name: 'Inbound contacts by day', exact: true });
       await week.locator('table tbody tr').first().waitFor();
       expect(await week.locator('table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].slice(0, 2).map((c) => c.textContent)))).toEqual([[new Date(DAY + shift).toISOString().slice(0, 10), '7']]);
+      // A dashboard of reports only shows no live panels; one with live widgets shows just those, with their labels.
+      expect(await page.locator('#wb-agents, #wb-waiting, #wb-queues, #wb-sl, #wb-camp, #wb-alerts').count()).toBe(0);
+      await page.goto(`${asm.url}/dashboards/floor`);
+      await page.getByRole('heading', { level: 1, name: 'Floor' }).waitFor();
+      await page.locator('#wb-waiting-count').waitFor();
+      await page.getByRole('heading', { level: 2, name: 'Warnings' }).waitFor();
+      expect(await page.locator('#wallboard h2, #wb-monitor h2').allTextContents()).toEqual(['In line now', 'Warnings']);
       expect(errors).toEqual([]);
       await ctx.close();
     }, 60_000);
