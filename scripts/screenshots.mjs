@@ -239,7 +239,8 @@ try {
   // The report widgets take "today" from the browser: the browser's clock shows the assembly's (office-hours) day.
   await ctxS.clock.setFixedTime(new Date(clock.now()));
   await sup.goto(`${url}/dashboards/rapportage`);
-  await sup.waitForFunction("document.querySelectorAll('.report-widget').length > 0 && document.querySelectorAll('.report-widget[aria-busy=\"true\"]').length === 0");
+  // eslint-disable-next-line no-undef -- runs in the page
+  await sup.waitForFunction(() => document.querySelectorAll('.report-widget').length > 0 && document.querySelectorAll('.report-widget[aria-busy="true"]').length === 0);
   await shot(sup, 'dashboard-reports.png', 'a dashboard of reports: today per queue, agents, self-service abandons, campaign outcomes');
 
   const reportDb = await createStorage(dbUrl);
