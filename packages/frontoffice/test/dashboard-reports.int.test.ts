@@ -135,7 +135,7 @@ describe('report widgets on a dashboard in a real Chromium', () => {
         { seq: seq + 2, at: at + 3_000, kind: 'abandoned', contactId: 'c9', queueId: 'sales', channel: 'call', waitMs: 3_000 },
       ]);
       await ctx.clock.fastForward(61_000);
-      await page.waitForFunction(() => document.querySelector('#wb-reports tbody tr:nth-child(2) td')?.textContent === '3');
+      await page.waitForFunction(`document.querySelector('#wb-reports tbody tr:nth-child(2) td')?.textContent === '3'`);
       expect(await cells()).toEqual([['billing', '4', '2'], ['sales', '3', '1']]);
 
       // axe-core: nothing serious or critical on the dashboard with its report.
