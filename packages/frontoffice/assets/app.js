@@ -271,6 +271,14 @@ function desktopPage() {
     const o = offer;
     const r = await act('POST', `/api/agent/offers/${encodeURIComponent(o.offerId)}/accept`, {});
     if (!r) return;
+    await connected(o);
+  }
+  // The offer is connected: by Accept, or by the agent's phone answering by itself (auto-answer).
+  // Once per offer: the state message and the answer to Accept may both say so.
+  let connectedOffer = null;
+  async function connected(o) {
+    if (connectedOffer === o.offerId) return;
+    connectedOffer = o.offerId;
     showOffer(null);
     // A chat ends through its hub (the customer is told); other contacts through the REST API.
     const hangUp = () => (o.channel === 'chat' && chatSocket && chat?.id === o.contactId && chat.live
@@ -493,7 +501,10 @@ function desktopPage() {
     if (msg.type === 'hello') {
       setState(msg.agent.state, msg.agent.pauseReason);
       if (msg.offers[0]) showOffer(msg.offers[0]);
-    } else if (msg.type === 'state') setState(msg.state, msg.reason);
+    } else if (msg.type === 'state') {
+      setState(msg.state, msg.reason);
+      if (offer && (msg.contactIds ?? []).includes(offer.contactId)) void connected(offer);
+    }
     else if (msg.type === 'offer') showOffer(msg.offer);
     else if (msg.type === 'withdrawn' && offer?.offerId === msg.offerId) showOffer(null);
   });

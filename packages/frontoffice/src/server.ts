@@ -289,7 +289,11 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
       for (const ws of agentSockets.get(offer.agentId) ?? []) send(ws, { type: 'withdrawn', offerId: offer.offerId, reason });
     }));
     disposables.add(comms.onDidChangeAgentState((c) => {
-      for (const ws of agentSockets.get(c.agentId) ?? []) send(ws, { type: 'state', state: c.state, reason: c.reason ?? null });
+      const sockets = agentSockets.get(c.agentId);
+      if (!sockets?.size) return pushWallboard();
+      // The contacts the agent has now: a phone that answered by itself connected the offer on screen.
+      const contactIds = comms.agent(c.agentId).contactIds;
+      for (const ws of sockets) send(ws, { type: 'state', state: c.state, reason: c.reason ?? null, contactIds });
       pushWallboard();
     }));
     disposables.add(comms.onDidExit(() => pushWallboard()));

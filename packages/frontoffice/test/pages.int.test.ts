@@ -135,6 +135,36 @@ describe('front-office pages in a real Chromium', () => {
       await ctxS.close();
     }, 45_000);
 
+    it('when the agent’s phone answers by itself, the desktop goes from the offer to the connected call', async () => {
+      const errors: string[] = [];
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+      const agent = await ctx.newPage();
+      agent.setDefaultTimeout(8000);
+      agent.on('pageerror', (e) => errors.push(e.message));
+      await login(agent, 'anna');
+      await agent.waitForURL('**/desktop');
+      await agent.keyboard.press('F2');
+      await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      const call = await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: '+3212345678' } });
+      await agent.locator('#btn-accept').waitFor();
+      await agent.locator('#customer-name').waitFor();
+      // The phone (a SIP phone on auto-answer) picks up: the telephony channel accepts the offer, not the desktop.
+      const offer = asm.comms.pendingOffers('anna').find((o) => o.contactId === call.id);
+      await asm.comms.accept(offer!.offerId);
+      await agent.locator('#btn-hangup').waitFor();
+      expect(await agent.locator('#btn-accept').count()).toBe(0);
+      await agent.locator('#agent-state', { hasText: 'busy' }).waitFor();
+      await agent.locator('#prompt', { hasText: 'What kind of fault' }).waitFor();
+      expect(await agent.locator('#btn-hangup').count()).toBe(1);
+      await agent.locator('#btn-hangup').click();
+      await agent.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await agent.locator('#wrap-code').selectOption('solved');
+      await agent.locator('#btn-wrapup').click();
+      await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      expect(errors).toEqual([]);
+      await ctx.close();
+    }, 30_000);
+
     it('an agent answers a chat and an e-mail from the desktop', async () => {
       const errors: string[] = [];
       const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
