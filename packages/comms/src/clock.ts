@@ -27,6 +27,19 @@ export const systemClock: Clock = {
   },
 };
 
+/**
+ * The wall clock moved to another moment: it reads `startAt` now and then runs at the speed of the
+ * wall clock, on Node's timers (a demonstration run as if in office hours: `caruso start --at`).
+ */
+export function shiftedClock(startAt: number, wallNow: number = Date.now()): Clock & { readonly offsetMs: number } {
+  const offsetMs = startAt - wallNow;
+  return {
+    offsetMs,
+    now: () => Date.now() + offsetMs,
+    setTimer: systemClock.setTimer,
+  };
+}
+
 class VirtualTimer implements Timer {
   cancelled = false;
   constructor(

@@ -553,6 +553,7 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
       }
       r.login(id);
     });
+  now = (): number => this.clock.now();
   setAgentQueues: CommunicationServer['setAgentQueues'] = (id, queues) => this.change((r) => r.setAgentQueues(id, queues));
   agentQueues: CommunicationServer['agentQueues'] = (id) => this.r.agentQueues(id);
   logout = (id: string, o?: { readonly force?: boolean }) => this.change((r) => r.logout(id, o));

@@ -32,6 +32,11 @@ export interface AgentWork {
  * changes nothing.
  */
 export interface CommunicationServer {
+  /**
+   * The server's time (ms since the epoch) by its clock: what opening hours, calling hours and the
+   * event log go by. The system clock unless the server runs on another (a simulation, a test).
+   */
+  now(): number;
   /** Adds a queue (CARUSO_COMMS_INVALID_QUEUE, CARUSO_COMMS_DUPLICATE). */
   addQueue(config: QueueConfig): Promise<void>;
   /** Adds an agent, logged out (CARUSO_COMMS_INVALID_AGENT, CARUSO_COMMS_UNKNOWN_QUEUE, CARUSO_COMMS_DUPLICATE). */

@@ -8,6 +8,7 @@ let T = {};
 let csrf = '';
 let me = null;
 let appDef = null;
+let clockOffset = 0;
 
 const t = (k) => T[k] ?? k;
 
@@ -559,7 +560,7 @@ function svg(tag, attrs = {}, ...children) {
 }
 
 /** The [from, to) of a widget's period in the viewer's local time. */
-function reportPeriod(period, now = new Date()) {
+function reportPeriod(period, now = new Date(Date.now() + clockOffset)) {
   const day = (offset) => new Date(now.getFullYear(), now.getMonth(), now.getDate() + offset);
   if (period === 'yesterday') return [day(-1), day(0)];
   if (period === 'last-7-days') return [day(-6), day(1)];
@@ -898,6 +899,8 @@ async function boot() {
     throw e;
   }
   appDef = await api('GET', '/api/app');
+  // How far the server's clock is from this browser's (a demonstration may run at another moment).
+  clockOffset = typeof appDef.serverTime === 'number' ? appDef.serverTime - Date.now() : 0;
   header();
   const pages = { desktop: desktopPage, wallboard: wallboardPage, list: listPage, record: recordPage, users: usersPage, callbacks: callbacksPage };
   await pages[page]?.();

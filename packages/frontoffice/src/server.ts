@@ -196,7 +196,15 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   });
   fastify.get('/api/app', async (req) => {
     const p = need(req, ['administrator', 'supervisor', 'agent'], 'use the front office');
-    return applicationForRole(app, permissions, p.role);
+    // The server's time by the communication server's clock: report periods ("today") follow it,
+    // also when a demonstration runs the server at another moment (caruso start --at).
+    let serverTime = Date.now();
+    try {
+      serverTime = options.comms().now();
+    } catch {
+      // No communication server yet: the wall clock.
+    }
+    return { ...applicationForRole(app, permissions, p.role), serverTime };
   });
   fastify.get('/api/openapi.json', async (req) => {
     const p = need(req, ['administrator', 'supervisor', 'agent'], 'read the API description');

@@ -70,6 +70,13 @@ describe('front office /api/reports (the monitor\'s reports over the hand-made e
       });
     });
 
+    it('tells the pages the server’s time (report periods follow the communication server’s clock)', async () => {
+      const r = await sam.get('/api/app');
+      expect(r.status).toBe(200);
+      const serverTime = (r.body as { serverTime: number }).serverTime;
+      expect(Math.abs(serverTime - asm.manager.get(CommunicationServer).now())).toBeLessThan(5_000);
+    });
+
     it('runs a report over a period with the figures computed by hand', async () => {
       const r = await sam.get(`/api/reports/inbound-by-queue?${PERIOD}`);
       expect(r.status).toBe(200);

@@ -64,5 +64,9 @@ describe('caruso start and caruso services', () => {
     const help = bufferIO({});
     expect(await main(['start', '--help'], help)).toBe(0);
     expect(help.out()).toContain('--simulate    a demonstration or training run');
+    expect(help.out()).toContain('--at TIME     with --simulate');
+    const at = bufferIO({});
+    expect(await main(['start', 'a.xml', '--at', 'office-hours'], at)).toBe(2);
+    expect(at.err()).toContain('--at is for demonstrations and training: it needs --simulate');
   });
 });

@@ -252,9 +252,9 @@ class TelephoneDemoLoad implements DemoLoad, ServiceLifecycle {
     this.schedule('email', this.options.emailsPerHour, true);
     this.schedule('chat', this.options.chatsPerHour, true);
     const hours = this.options.hours;
-    if (hours && !isOpen(hours, Date.now())) {
+    if (hours && !isOpen(hours, this.comms.now())) {
       // Said at the default log level: a newcomer starting the demo at night otherwise sees nothing happen.
-      const next = nextOpening(hours, Date.now());
+      const next = nextOpening(hours, this.comms.now());
       ctx?.logger.warn(
         { hours: this.options.hoursText, timeZone: hours.timeZone, ...(next === undefined ? {} : { from: new Date(next).toISOString() }) },
         `the demo load is quiet outside its hours (${this.options.hoursText}, ${hours.timeZone})${next === undefined ? '' : `; contacts start coming at ${new Date(next).toISOString()}`}`,
@@ -413,7 +413,8 @@ class TelephoneDemoLoad implements DemoLoad, ServiceLifecycle {
     const gap = Math.min(exponential(this.random, 3_600_000 / perHour), first ? 2000 + this.random() * 8000 : Infinity);
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      const open = this.options.hours === undefined || isOpen(this.options.hours, Date.now());
+      // The communication server's clock: a demo started with `--at` runs in the hours it says.
+      const open = this.options.hours === undefined || isOpen(this.options.hours, this.comms.now());
       void (open ? this.arrive(channel) : Promise.resolve()).finally(() => this.schedule(channel, perHour));
     }, gap);
     timer.unref();

@@ -3,12 +3,21 @@ import { parseArgs } from 'node:util';
 import { AccessList, createLogger, createServiceManager, RemoteEndpoint } from '@caruso/kernel';
 import { ExitCode, InputError, UsageError, type CommandArea, type CommandIO } from '../command.js';
 import { maskUrl } from '@caruso/storage';
-import { readAssembly } from '../assembly/assembly-file.js';
-import { AssemblyStartError, startAssembly } from '../assembly/assembly-runtime.js';
+import { isOpen, nextOpening, shiftedClock } from '@caruso/comms';
+import { readAssembly, type Assembly } from '../assembly/assembly-file.js';
+import { AssemblyStartError, startAssembly, toWeeklyHours } from '../assembly/assembly-runtime.js';
+
+/** `2 d 13 h 5 min` */
+function formatOffset(ms: number): string {
+  const min = Math.round(ms / 60_000);
+  const d = Math.floor(min / 1440);
+  const h = Math.floor((min % 1440) / 60);
+  return [d ? `${d} d` : '', h ? `${h} h` : '', `${min % 60} min`].filter(Boolean).join(' ');
+}
 
 const HELP = `caruso start: run a Caruso assembly.
 
-Usage: caruso start [assembly.xml] [--simulate] [--host HOST] [--port PORT]
+Usage: caruso start [assembly.xml] [--simulate [--at TIME]] [--host HOST] [--port PORT]
 
 With an assembly file (dtd/assembly.dtd): validates it (file:line:col errors, exit 1), starts every
 service it declares through the service manager (storage, business objects with their tables
@@ -24,6 +33,10 @@ Options:
                 run="simulate" (a load generator of simulated calls, e-mails and chats) and, with
                 <sip>, run the simulated telephone network beside the SIP adapter (real phones
                 still reach the IVR; numbers no trunk reaches are dialled on the simulated network)
+  --at TIME     with --simulate: run the communication server and the monitor as if it were TIME
+                (an ISO date-time such as 2026-11-30T10:00+01:00), or 'office-hours': now when the
+                first queue with opening hours is open, else half an hour after it opens next, so a
+                demonstration is busy at any hour; the clock then runs at normal speed
   --host HOST   interface of the remote endpoint (default: $CARUSO_MANAGER_HOST or 127.0.0.1)
   --port PORT   port of the remote endpoint (default: $CARUSO_MANAGER_PORT or 7070; 0 picks a free one)
   -h, --help    show this help
@@ -44,7 +57,8 @@ function parsePort(text: string | undefined, fallback: number): number {
 }
 
 async function run(args: string[], io: CommandIO): Promise<ExitCode> {
-  const { values, positionals } = parseArgs({ args, options: { host: { type: 'string' }, port: { type: 'string' }, simulate: { type: 'boolean' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: { host: { type: 'string' }, port: { type: 'string' }, simulate: { type: 'boolean' }, at: { type: 'string' } }, allowPositionals: true });
+  if (values.at !== undefined && !values.simulate) throw new UsageError('--at is for demonstrations and training: it needs --simulate');
   if (positionals.length > 1) throw new UsageError(`one assembly file at most, got ${positionals.length}`);
   if (positionals.length === 1) return runAssembly(positionals[0] as string, values, io);
   if (values.simulate) throw new UsageError('--simulate needs an assembly file');
@@ -98,7 +112,26 @@ async function run(args: string[], io: CommandIO): Promise<ExitCode> {
   return ExitCode.Ok;
 }
 
-async function runAssembly(file: string, values: { host?: string; port?: string; simulate?: boolean }, io: CommandIO): Promise<ExitCode> {
+/**
+ * The moment `--at` names: an ISO date-time, or `office-hours` (now when the first queue with opening
+ * hours is open, else half an hour after it next opens). Undefined: no shift.
+ */
+export function simulationMoment(at: string | undefined, assembly: Assembly, now: number = Date.now()): number | undefined {
+  if (at === undefined) return undefined;
+  if (at === 'office-hours') {
+    const q = assembly.queues.find((x) => x.hours && x.hours.open.length);
+    if (!q?.hours) return undefined;
+    const hours = toWeeklyHours(q.hours.timezone, q.hours.open);
+    if (isOpen(hours, now)) return undefined;
+    const next = nextOpening(hours, now);
+    return next === undefined ? undefined : next + 30 * 60_000;
+  }
+  const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(at) ? Date.parse(at) : NaN;
+  if (!Number.isFinite(ms)) throw new UsageError(`--at takes an ISO date-time (e.g. 2026-11-30T10:00+01:00) or office-hours, got '${at}'`);
+  return ms;
+}
+
+async function runAssembly(file: string, values: { host?: string; port?: string; simulate?: boolean; at?: string }, io: CommandIO): Promise<ExitCode> {
   const env = { ...io.env };
   if (values.host !== undefined) env['CARUSO_MANAGER_HOST'] = values.host;
   if (values.port !== undefined) env['CARUSO_MANAGER_PORT'] = String(parsePort(values.port, 7070));
@@ -106,10 +139,12 @@ async function runAssembly(file: string, values: { host?: string; port?: string;
   for (const d of diagnostics) io.stderr.write(`${String(d)}\n`);
   if (!assembly) return ExitCode.BadInput;
   const logger = createLogger({ level: io.env['CARUSO_LOG_LEVEL'] ?? 'warn' });
+  const moment = simulationMoment(values.at, assembly);
+  const clock = moment === undefined ? undefined : shiftedClock(moment);
   io.stdout.write(`Starting ${assembly.name}${assembly.version ? ` ${assembly.version}` : ''} from ${file}${values.simulate ? ' (simulation: load generators and the simulated telephone network run too)' : ''} …\n`);
   let running;
   try {
-    running = await startAssembly(assembly, { env, logger, ...(values.simulate ? { simulate: true } : {}) });
+    running = await startAssembly(assembly, { env, logger, ...(values.simulate ? { simulate: true } : {}), ...(clock ? { clock } : {}) });
   } catch (err) {
     if (err instanceof AssemblyStartError) throw new InputError(`error: ${err.message}`);
     const code = (err as NodeJS.ErrnoException).code;
@@ -133,6 +168,7 @@ async function runAssembly(file: string, values: { host?: string; port?: string;
   }
   if (running.notStarted.length) lines.push(`  declared but not started by this version: ${running.notStarted.join('; ')}`);
   if (running.simulationOnly.length) lines.push(`  not started without --simulate: ${running.simulationOnly.join(', ')}`);
+  if (clock) lines.push(`  simulation clock: ${new Date(clock.now()).toISOString()} (the wall clock ${clock.offsetMs >= 0 ? '+' : '-'} ${formatOffset(Math.abs(clock.offsetMs))}); contacts and reports carry this time`);
   lines.push('Press Ctrl-C to stop.', '');
   io.stdout.write(lines.join('\n'));
   await new Promise<void>((resolve) => {
