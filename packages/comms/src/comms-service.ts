@@ -537,6 +537,13 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
   }
 
   /** Runs a change, then makes its events durable before resolving. */
+  /** Waits for a change made outside the router (the dialer), then makes its events durable. */
+  private async durable<T>(p: Promise<T>): Promise<T> {
+    const result = await p;
+    await this.events!.log.flush();
+    return result;
+  }
+
   private async change<T>(fn: (r: QueueRouter) => T): Promise<T> {
     const result = fn(this.r);
     await this.events!.log.flush();
@@ -628,9 +635,11 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     return dialer.campaignIds().map((id) => dialer.progress(id));
   };
   campaignProgress = (id: string): CampaignProgress => this.d.progress(id);
-  startCampaign = (id: string): Promise<void> => this.d.startCampaign(id);
-  pauseCampaign = (id: string): Promise<void> => this.d.pauseCampaign(id);
-  stopCampaign = (id: string): Promise<void> => this.d.stopCampaign(id);
+  // The campaign's state is in its store, and its event (campaign-started …) durable in the log,
+  // before the change resolves (rule 4; the event was only buffered before).
+  startCampaign = (id: string): Promise<void> => this.durable(this.d.startCampaign(id));
+  pauseCampaign = (id: string): Promise<void> => this.durable(this.d.pauseCampaign(id));
+  stopCampaign = (id: string): Promise<void> => this.durable(this.d.stopCampaign(id));
   reloadCampaignTargets = async (id: string): Promise<number> => {
     const dialer = this.d;
     dialer.progress(id);

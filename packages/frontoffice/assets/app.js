@@ -245,8 +245,10 @@ function desktopPage() {
     box.append(h('div', { class: 'panel popup', role: 'alertdialog', 'aria-labelledby': 'offer-title' }, h('h2', { id: 'offer-title', text: `${t('desktop.incoming')}: ${o.channel} · ${o.queueId}` }), accept, ' ', h('button', { type: 'button', class: 'secondary', text: t('desktop.reject'), onclick: () => act('POST', `/api/agent/offers/${encodeURIComponent(o.offerId)}/reject`, {}) })));
     accept.focus();
     announce(t('desktop.incoming'));
-    void screenPop(o.contactId);
+    popped = screenPop(o.contactId).catch((e) => fail(e));
   }
+  // The screen pop of the offer on screen: the connected view waits for it (the customer's name).
+  let popped = Promise.resolve();
   async function screenPop(contactId) {
     const r = await api('GET', `/api/contacts/${encodeURIComponent(contactId)}`);
     contact = r;
@@ -280,6 +282,7 @@ function desktopPage() {
   async function connected(o) {
     if (connectedOffer === o.offerId) return;
     connectedOffer = o.offerId;
+    await popped;
     showOffer(null);
     // A chat ends through its hub (the customer is told); other contacts through the REST API.
     const hangUp = () => (o.channel === 'chat' && chatSocket && chat?.id === o.contactId && chat.live
@@ -657,9 +660,49 @@ function patchValue(value, ops) {
   }
   return root;
 }
+// The campaign control of supervisors: start, pause or stop each campaign of the communication
+// server (GET /api/campaigns: also those never started, which the live figures do not know). Its own
+// panel, drawn again only when a campaign's state changes, so a button keeps the focus while the
+// figures move; read again when the live campaign figures change and after each action.
+function campaignControl(box) {
+  const panel = h('section', { class: 'panel', id: 'wb-camp-ctl', 'aria-labelledby': 'wb-camp-ctl-title', hidden: true });
+  box.after(h('div', { class: 'grid wb-grid' }, panel));
+  const actions = { created: ['start', 'stop'], paused: ['start', 'stop'], running: ['pause', 'stop'] };
+  let drawn = null;
+  const draw = (camps) => {
+    const sig = camps.map((x) => `${x.id}:${x.status}`).join('|');
+    if (sig === drawn) return;
+    drawn = sig;
+    panel.hidden = camps.length === 0;
+    panel.replaceChildren(h('h2', { id: 'wb-camp-ctl-title', text: t('campaign.control') }), h('ul', { class: 'campaign-actions' }, camps.map((x) => h('li', { 'data-campaign': x.id },
+      h('span', { text: `${x.id}: ${x.status}` }),
+      (actions[x.status] ?? []).map((a) => h('button', {
+        type: 'button', class: 'secondary', 'data-action': a, 'aria-label': `${t(`campaign.${a}`)} ${x.id}`, text: t(`campaign.${a}`),
+        onclick: async () => {
+          try {
+            await api('POST', `/api/campaigns/${encodeURIComponent(x.id)}/${a}`, {});
+          } catch (e) {
+            fail(e);
+          }
+          void refresh();
+        },
+      }))))));
+  };
+  const refresh = () => api('GET', '/api/campaigns').then((r) => draw(r?.data ?? []), () => undefined);
+  void refresh();
+  let seen = '';
+  return (live) => {
+    const sig = live.map((x) => `${x.campaignId}:${x.state}`).join('|');
+    if (sig !== seen) {
+      seen = sig;
+      void refresh();
+    }
+  };
+}
 function monitorPanels(show = () => true, label = (kind, text) => text) {
   const box = h('div', { id: 'wb-monitor', class: 'grid wb-grid' });
   document.getElementById('wallboard')?.after(box);
+  const control = show('campaigns') ? campaignControl(box) : () => undefined;
   const values = {};
   const pct = (x) => `${Math.round((Number(x) || 0) * 100)} %`;
   const draw = () => {
@@ -668,6 +711,7 @@ function monitorPanels(show = () => true, label = (kind, text) => text) {
       c ? [h('div', { id: 'wb-sl-value', class: 'figure', text: pct(c.today.serviceLevel.ofOffered) }),
         h('p', { text: `${t('wallboard.within')} ${c.today.serviceLevel.thresholdSeconds} s · ${t('wallboard.offered')} ${c.today.offered} · ${t('wallboard.abandoned')} ${c.today.abandoned} · ${t('wallboard.callbacks')} ${c.callbacksPending}` })] : []);
     const camps = Object.values(values.campaigns?.campaigns ?? {});
+    control(camps);
     const cp = h('section', { class: 'panel', 'aria-labelledby': 'wb-camp' }, h('h2', { id: 'wb-camp', text: label('campaigns', t('wallboard.campaigns')) }),
       camps.length ? h('table', {}, h('thead', {}, h('tr', {}, ['campaign', 'state', 'dialled', 'answered', 'dropRate'].map((k) => h('th', { scope: 'col', text: t(`wallboard.${k}`) })))),
         h('tbody', {}, camps.map((x) => h('tr', {}, h('td', { text: x.campaignId }), h('td', { text: x.state }), h('td', { text: String(x.dialled) }), h('td', { text: String(x.answered) }), h('td', { text: pct(x.dropRate) }))))) : h('p', { text: t('wallboard.none') }));

@@ -142,6 +142,13 @@ export function openApiDocument(app: Application, permissions: Permissions, role
   }
   if (role === 'supervisor' || role === 'administrator') {
     paths['/api/wallboard'] = { get: { summary: 'Live figures' } };
+    paths['/api/campaigns'] = { get: { summary: 'The outbound campaigns with their progress (status, targets, dials, answered, dropped, drop rate)', responses: { 200: { description: 'the campaigns' } } } };
+    paths['/api/campaigns/{id}/{action}'] = {
+      post: {
+        summary: 'Start, pause or stop a campaign (action: start, pause or stop); the change is durable before the answer',
+        responses: { 200: { description: 'the campaign with its progress' }, 400: err('an action other than start, pause or stop'), 404: err('no such campaign'), 409: err('the campaign cannot do that in its state (e.g. start a finished one)') },
+      },
+    };
     schemas['ReportSummary'] = {
       type: 'object',
       required: ['name', 'title', 'columns', 'dimensions', 'chart'],

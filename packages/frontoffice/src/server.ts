@@ -15,6 +15,7 @@ import type { DialogueEngine } from '@caruso/dialogue';
 import type { Monitor, MonitorPrincipal } from '@caruso/monitor';
 import type { BusinessObjects } from '@caruso/objects';
 import { registerCallbacksApi } from './api-callbacks.js';
+import { registerCampaignsApi } from './api-campaigns.js';
 import { registerChannelsApi } from './api-channels.js';
 import { registerDesktopApi, startSelfService, wallboardFigures } from './api-desktop.js';
 import { registerObjectsApi } from './api-objects.js';
@@ -232,6 +233,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   registerDesktopApi(fastify, { app, objects, permissions, store, comms: options.comms, dialogue: options.dialogue, agentIds, logger, chat, channels: () => ({ chat: chat() !== undefined, email: email() !== undefined }) });
   registerChannelsApi(fastify, { comms: options.comms, chat, email });
   registerCallbacksApi(fastify, { app, objects, permissions, comms: options.comms });
+  registerCampaignsApi(fastify, { comms: options.comms });
   fastify.get('/api/wallboard', async (req) => {
     need(req, ['supervisor', 'administrator'], 'see the wallboard');
     return { ...(await wallboardFigures({ app, comms: options.comms, agentIds }, options.queues ?? [])), monitor: options.monitor?.() !== undefined };

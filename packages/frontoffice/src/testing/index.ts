@@ -14,8 +14,11 @@ import {
   commsService,
   contactEventLogService,
   emailChannel,
+  simulatedTelephonyService,
   smtpRelayMail,
+  TelephonyAdapter,
   type AgentConfig,
+  type CampaignSettings,
   type ChatChannelOptions,
   type EmailChannelOptions,
   type QueueConfig,
@@ -49,6 +52,8 @@ export interface TestAssemblyOptions {
   readonly email?: Pick<EmailChannelOptions, 'queueId' | 'recipients' | 'mailbox'>;
   /** Registers the outbound mail relay: an SMTP server on loopback at this port, sender `from`. */
   readonly relay?: { readonly port: number; readonly from: string };
+  /** Outbound campaigns of the communication server (a simulated telephony adapter is registered for them). */
+  readonly campaigns?: readonly CampaignSettings[];
 }
 
 export interface TestAssembly {
@@ -75,7 +80,8 @@ export async function startTestAssembly(o: TestAssemblyOptions): Promise<TestAss
   manager.register(DialogueEngine, dialogueEngineService({ folder: o.scripts, watch: false }));
   manager.register(ContactEventLog, contactEventLogService());
   if (o.monitor) manager.register(Monitor, monitorService({ ...o.monitor, services: manager }));
-  manager.register(CommunicationServer, commsService({ queues: o.queues ?? [{ id: 'support', wrapUpMs: 600_000 }], agents: o.agents ?? [] }));
+  if (o.campaigns) manager.register(TelephonyAdapter, simulatedTelephonyService());
+  manager.register(CommunicationServer, commsService({ queues: o.queues ?? [{ id: 'support', wrapUpMs: 600_000 }], agents: o.agents ?? [], ...(o.campaigns ? { campaigns: o.campaigns } : {}) }));
   if (o.relay) manager.register(OutboundMail, smtpRelayMail({ host: '127.0.0.1', port: o.relay.port, from: o.relay.from }));
   if (o.email) manager.register(EmailChannel, emailChannel({ port: 0, ...o.email }));
   // Without a standalone listener the hub needs no agent authenticator: the front office attaches agents.

@@ -1,0 +1,37 @@
+/**
+ * Outbound campaigns for supervisors: their progress, and start, pause and stop through the
+ * communication server. Agents and visitors are refused; an unknown campaign is 404 and a change
+ * the campaign's state does not allow (starting a finished one) is 409, both from the server.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { CommunicationServer } from '@caruso/comms';
+import { need } from './internal/http.js';
+
+export interface CampaignsApiDeps {
+  readonly comms: () => CommunicationServer;
+}
+
+const ACTIONS = ['start', 'pause', 'stop'] as const;
+const PARAMS = {
+  type: 'object',
+  required: ['id', 'action'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' }, action: { type: 'string', enum: [...ACTIONS] } },
+} as const;
+
+export function registerCampaignsApi(fastify: FastifyInstance, deps: CampaignsApiDeps): void {
+  fastify.get('/api/campaigns', async (req) => {
+    need(req, ['supervisor', 'administrator'], 'read campaigns');
+    return { data: deps.comms().campaigns() };
+  });
+
+  fastify.post('/api/campaigns/:id/:action', { schema: { params: PARAMS } }, async (req) => {
+    const p = need(req, ['supervisor', 'administrator'], 'start, pause or stop campaigns');
+    const { id, action } = req.params as { id: string; action: (typeof ACTIONS)[number] };
+    const comms = deps.comms();
+    if (action === 'start') await comms.startCampaign(id);
+    else if (action === 'pause') await comms.pauseCampaign(id);
+    else await comms.stopCampaign(id);
+    req.log.info({ campaign: id, action, by: p.name }, 'campaign changed by a supervisor');
+    return { data: comms.campaignProgress(id) };
+  });
+}
