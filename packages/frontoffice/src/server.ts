@@ -103,8 +103,8 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   const permissions = new Permissions(objects.model, app);
   const sessions = new SessionRegistry(store, { ttlMs: options.sessionTtlMs ?? 8 * 3600_000, ...(options.sessionRevalidateMs !== undefined ? { revalidateMs: options.sessionRevalidateMs } : {}) });
   // Per user name a few failures; per address more (a call center shares one address behind NAT).
-  const userLimiter = new LoginLimiter(options.maxLoginFailures ?? 5, options.loginWindowMs ?? 15 * 60_000);
-  const addressLimiter = new LoginLimiter((options.maxLoginFailures ?? 5) * 10, options.loginWindowMs ?? 15 * 60_000);
+  const userLimiter = new LoginLimiter(store, options.maxLoginFailures ?? 5, options.loginWindowMs ?? 15 * 60_000);
+  const addressLimiter = new LoginLimiter(store, (options.maxLoginFailures ?? 5) * 10, options.loginWindowMs ?? 15 * 60_000);
   const assets = loadAssets();
   const bodyLimit = options.bodyLimit ?? 64 * 1024;
   const disposables = new DisposableStore();
@@ -158,15 +158,15 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     const password = str(b['password'], 'password', 200);
     const userKey = [`u:${username.toLowerCase()}`];
     const addressKey = [`a:${req.ip}`];
-    const wait = Math.max(userLimiter.retryAfter(userKey), addressLimiter.retryAfter(addressKey));
+    const wait = Math.max(await userLimiter.retryAfter(userKey), await addressLimiter.retryAfter(addressKey));
     if (wait > 0) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_TOO_MANY_ATTEMPTS({ seconds: wait }, { details: { seconds: wait } });
     const user = await store.authenticate(username, password);
     if (!user) {
-      userLimiter.fail(userKey);
-      addressLimiter.fail(addressKey);
+      await userLimiter.fail(userKey);
+      await addressLimiter.fail(addressKey);
       throw FrontOfficeErrors.CARUSO_FRONTOFFICE_LOGIN_FAILED();
     }
-    userLimiter.succeed(userKey);
+    await userLimiter.succeed(userKey);
     const old = parseCookies(req.headers.cookie)[SESSION_COOKIE];
     await sessions.delete(old);
     const { token, principal } = await sessions.create({ kind: 'user', name: user.name, role: user.role, agentId: user.agentId });

@@ -43,6 +43,7 @@ export const INTERACTIONS_TABLE = 'caruso_fo_interactions';
 export const SCRIPT_OWNERS_TABLE = 'caruso_fo_script_sessions';
 export const SESSIONS_TABLE = 'caruso_fo_sessions';
 export const CHAT_HANDOFFS_TABLE = 'caruso_fo_chat_handoffs';
+export const LOGIN_FAILURES_TABLE = 'caruso_fo_login_failures';
 export const MIN_PASSWORD_LENGTH = 10;
 
 export const FRONTOFFICE_MIGRATIONS: readonly Migration[] = [
@@ -106,6 +107,17 @@ export const FRONTOFFICE_MIGRATIONS: readonly Migration[] = [
         t.string('script_session', 100).notNullable();
         t.string('self_service', 100).notNullable();
         t.string('created_at', 30).notNullable();
+      });
+    },
+  },
+  {
+    // Failed log-ins by user name and by address, so that every front-office process sharing the
+    // database counts the same failures (and memory does not grow with every name tried).
+    id: '0004-login-failures',
+    up: async (trx) => {
+      await trx.schema.createTable(LOGIN_FAILURES_TABLE, (t) => {
+        t.string('key', 200).notNullable().index();
+        t.bigInteger('at').notNullable().index();
       });
     },
   },
@@ -262,6 +274,24 @@ export class FrontOfficeStore {
   /** Removes the sessions that expired before `now`; resolves with how many. */
   async deleteExpiredSessions(now: number): Promise<number> {
     return Number(await this.storage.knex(SESSIONS_TABLE).where('expires_at', '<', now).delete());
+  }
+
+  /** Failures per key since `since` (ms): their number and the oldest. */
+  async loginFailures(keys: readonly string[], since: number): Promise<Map<string, { count: number; first: number }>> {
+    const rows = (await this.storage.knex(LOGIN_FAILURES_TABLE).whereIn('key', [...keys]).andWhere('at', '>', since).groupBy('key').select('key').count({ n: '*' }).min({ first: 'at' })) as Array<{ key: string; n: number | string; first: number | string }>;
+    return new Map(rows.map((r) => [r.key, { count: Number(r.n), first: Number(r.first) }]));
+  }
+
+  /** Records one failure for each key at `at`, and forgets failures older than `before`. */
+  async addLoginFailures(keys: readonly string[], at: number, before: number): Promise<void> {
+    await this.storage.transaction(async (trx) => {
+      await trx.knex(LOGIN_FAILURES_TABLE).insert(keys.map((key) => ({ key, at })));
+      await trx.knex(LOGIN_FAILURES_TABLE).where('at', '<=', before).delete();
+    });
+  }
+
+  async clearLoginFailures(keys: readonly string[]): Promise<void> {
+    await this.storage.knex(LOGIN_FAILURES_TABLE).whereIn('key', [...keys]).delete();
   }
 
   async addChatHandoff(h: ChatHandoff): Promise<void> {

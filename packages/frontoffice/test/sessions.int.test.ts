@@ -103,5 +103,31 @@ describe('front-office sessions kept in the database', () => {
         await other.stop();
       }
     }, 60_000);
+
+    it('counts failed log-ins across front-office processes on the same database, and keeps no failure older than the window', async () => {
+      const url = await db.freshDatabase();
+      asm = await startTestAssembly(options(url, { maxLoginFailures: 3, loginWindowMs: 2_500 }));
+      const other = await startTestAssembly(options(url, { maxLoginFailures: 3, loginWindowMs: 2_500 }));
+      try {
+        // Two failures here and one there: the third failure anywhere locks the name everywhere.
+        const here = new ApiClient(asm.url);
+        const there = new ApiClient(other.url);
+        for (const c of [here, here, there]) expect((await c.login('anna', 'wrong password!')).status).toBe(401);
+        expect((await here.login('anna', PW)).status).toBe(429);
+        expect((await there.login('anna', PW)).status).toBe(429);
+        // Another name is not locked by them.
+        expect((await there.login('sam', PW)).status).toBe(200);
+        const failures = async (key: string) => ((await asm!.manager.get(StorageManager).knex('caruso_fo_login_failures').where({ key }).select('key')) as unknown[]).length;
+        expect(await failures('u:anna')).toBe(3);
+        // Once the window has passed the name is free again, and the next failure clears the old rows.
+        await sleep(2_700);
+        expect((await there.login('anna', 'wrong password!')).status).toBe(401);
+        expect(await failures('u:anna')).toBe(1);
+        expect((await here.login('anna', PW)).status).toBe(200);
+        expect(await failures('u:anna')).toBe(0);
+      } finally {
+        await other.stop();
+      }
+    }, 60_000);
   });
 });

@@ -134,33 +134,43 @@ export function csrfMatches(principal: Principal, header: unknown): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** Where a {@link LoginLimiter} keeps its failures (the front office's database). */
+export interface LoginFailureStore {
+  loginFailures(keys: readonly string[], since: number): Promise<Map<string, { count: number; first: number }>>;
+  addLoginFailures(keys: readonly string[], at: number, before: number): Promise<void>;
+  clearLoginFailures(keys: readonly string[]): Promise<void>;
+}
+
 /**
  * Failed log-ins per user name and per address in a sliding window: past `max` failures the next
- * attempts are refused until the window moves on.
+ * attempts are refused until the window moves on. The failures are in the database, so every
+ * front-office process sharing it counts the same ones.
  */
 export class LoginLimiter {
-  private readonly failures = new Map<string, number[]>();
-
-  constructor(private readonly max: number, private readonly windowMs: number, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly store: LoginFailureStore,
+    private readonly max: number,
+    private readonly windowMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Seconds to wait, or 0 when an attempt is allowed. */
-  retryAfter(keys: readonly string[]): number {
+  async retryAfter(keys: readonly string[]): Promise<number> {
     const t = this.now();
     let wait = 0;
-    for (const k of keys) {
-      const list = (this.failures.get(k) ?? []).filter((x) => x > t - this.windowMs);
-      this.failures.set(k, list);
-      if (list.length >= this.max) wait = Math.max(wait, Math.ceil(((list[0] as number) + this.windowMs - t) / 1000));
+    for (const f of (await this.store.loginFailures(keys, t - this.windowMs)).values()) {
+      if (f.count >= this.max) wait = Math.max(wait, Math.ceil((f.first + this.windowMs - t) / 1000));
     }
     return wait;
   }
 
-  fail(keys: readonly string[]): void {
-    for (const k of keys) this.failures.set(k, [...(this.failures.get(k) ?? []), this.now()]);
+  async fail(keys: readonly string[]): Promise<void> {
+    const t = this.now();
+    await this.store.addLoginFailures(keys, t, t - this.windowMs);
   }
 
-  succeed(keys: readonly string[]): void {
-    for (const k of keys) this.failures.delete(k);
+  async succeed(keys: readonly string[]): Promise<void> {
+    await this.store.clearLoginFailures(keys);
   }
 }
 
