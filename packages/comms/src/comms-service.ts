@@ -536,7 +536,6 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     return this.dialer;
   }
 
-  /** Runs a change, then makes its events durable before resolving. */
   /** Waits for a change made outside the router (the dialer), then makes its events durable. */
   private async durable<T>(p: Promise<T>): Promise<T> {
     const result = await p;
@@ -544,10 +543,9 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     return result;
   }
 
+  /** Runs a change, then makes its events durable before resolving. */
   private async change<T>(fn: (r: QueueRouter) => T): Promise<T> {
-    const result = fn(this.r);
-    await this.events!.log.flush();
-    return result;
+    return this.durable(Promise.resolve(fn(this.r)));
   }
 
   addQueue = (c: QueueConfig) => this.change((r) => r.addQueue(c));

@@ -5,10 +5,13 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { CommunicationServer } from '@caruso/comms';
+import type { Logger } from '@caruso/kernel';
 import { need } from './internal/http.js';
 
 export interface CampaignsApiDeps {
   readonly comms: () => CommunicationServer;
+  /** Where each change is logged with the supervisor who made it. */
+  readonly logger: Logger;
 }
 
 const ACTIONS = ['start', 'pause', 'stop'] as const;
@@ -31,7 +34,7 @@ export function registerCampaignsApi(fastify: FastifyInstance, deps: CampaignsAp
     if (action === 'start') await comms.startCampaign(id);
     else if (action === 'pause') await comms.pauseCampaign(id);
     else await comms.stopCampaign(id);
-    req.log.info({ campaign: id, action, by: p.name }, 'campaign changed by a supervisor');
+    deps.logger.info({ campaign: id, action, by: p.name }, 'campaign changed by a supervisor');
     return { data: comms.campaignProgress(id) };
   });
 }

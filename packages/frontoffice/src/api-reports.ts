@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { isCarusoError } from '@caruso/kernel';
-import { reportToCsv, type Monitor, type ReportDefinition, type ReportRequest, type ReportResult } from '@caruso/monitor';
+import { reportShape, reportToCsv, type Monitor, type ReportDefinition, type ReportRequest, type ReportResult } from '@caruso/monitor';
 import { FrontOfficeErrors } from './errors.js';
 import { need } from './internal/http.js';
 
@@ -65,10 +65,10 @@ function parseTime(name: string, report: string, text: string): number {
   return ms;
 }
 
-/** What a page shows of a report before running it, from its definition (the same title, columns and chart a run gives). */
+/** What a page shows of a report before running it: the monitor's shape of its definition. */
 function describeReport(def: ReportDefinition): ReportSummary {
-  const groupBy = def.groupBy ?? [];
-  return { name: def.name, title: def.title ?? def.name, columns: [...groupBy, ...def.columns], dimensions: [...groupBy], chart: def.chart ?? def.columns[0] ?? null };
+  const shape = reportShape(def);
+  return { ...shape, chart: shape.chart ?? null };
 }
 
 /** Translates the monitor's errors into the front office's (its messages stay). */

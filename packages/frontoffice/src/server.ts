@@ -233,7 +233,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   registerDesktopApi(fastify, { app, objects, permissions, store, comms: options.comms, dialogue: options.dialogue, agentIds, logger, chat, channels: () => ({ chat: chat() !== undefined, email: email() !== undefined }) });
   registerChannelsApi(fastify, { comms: options.comms, chat, email });
   registerCallbacksApi(fastify, { app, objects, permissions, comms: options.comms });
-  registerCampaignsApi(fastify, { comms: options.comms });
+  registerCampaignsApi(fastify, { comms: options.comms, logger });
   fastify.get('/api/wallboard', async (req) => {
     need(req, ['supervisor', 'administrator'], 'see the wallboard');
     return { ...(await wallboardFigures({ app, comms: options.comms, agentIds }, options.queues ?? [])), monitor: options.monitor?.() !== undefined };
@@ -300,10 +300,11 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     }));
     disposables.add(comms.onDidChangeAgentState((c) => {
       const sockets = agentSockets.get(c.agentId);
-      if (!sockets?.size) return pushWallboard();
-      // The contacts the agent has now: a phone that answered by itself connected the offer on screen.
-      const contactIds = comms.agent(c.agentId).contactIds;
-      for (const ws of sockets) send(ws, { type: 'state', state: c.state, reason: c.reason ?? null, contactIds });
+      if (sockets?.size) {
+        // The contacts the agent has now: a phone that answered by itself connected the offer on screen.
+        const contactIds = comms.agent(c.agentId).contactIds;
+        for (const ws of sockets) send(ws, { type: 'state', state: c.state, reason: c.reason ?? null, contactIds });
+      }
       pushWallboard();
     }));
     disposables.add(comms.onDidExit(() => pushWallboard()));

@@ -13,6 +13,7 @@ export * from './monitor-service.js';
 export * from './reports/report-definition.js';
 export * from './reports/builtin-reports.js';
 export * from './reports/report-catalogue.js';
+export * from './reports/report-folder.js';
 export * from './reports/report-engine.js';
 export * from './reports/report-output.js';
 export * from './reports/daily-reports.js';

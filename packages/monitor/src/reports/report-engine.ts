@@ -41,6 +41,15 @@ export interface ReportResult {
   readonly chart: string | undefined;
 }
 
+/** What a report shows, from its definition alone: the title, dimensions, columns and chart a run of it has. */
+export type ReportShape = Pick<ReportResult, 'name' | 'title' | 'dimensions' | 'columns' | 'chart'>;
+
+/** The {@link ReportShape} of a definition (a run returns the same, with its period and rows). */
+export function reportShape(def: ReportDefinition): ReportShape {
+  const groupBy = def.groupBy ?? [];
+  return { name: def.name, title: def.title ?? def.name, dimensions: groupBy, columns: [...groupBy, ...def.columns], chart: def.chart ?? def.columns[0] };
+}
+
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const FIELD_COLUMN: Record<EventField, string> = { waitMs: 'wait_ms', ringMs: 'ring_ms', talkMs: 'talk_ms', holdMs: 'hold_ms', wrapMs: 'wrap_ms' };
 /** How far outside the period the events of a contact are looked at (its entry before, its end after). */
@@ -94,7 +103,6 @@ const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(
 export async function runReport(storage: StorageManager, def: ReportDefinition, req: ReportRequest): Promise<ReportResult> {
   if (!Number.isSafeInteger(req.from) || !Number.isSafeInteger(req.to)) throw MonitorErrors.CARUSO_MONITOR_INVALID_PERIOD({ reason: 'from and to must be times' });
   if (req.to <= req.from) throw MonitorErrors.CARUSO_MONITOR_INVALID_PERIOD({ reason: 'to must be after from' });
-  const groupBy = def.groupBy ?? [];
   const filters = { ...(def.filters ?? {}) } as Record<string, readonly string[]>;
   for (const k of ['queue', 'agent', 'channel', 'campaign', 'script'] as const) {
     const v = req[k];
@@ -115,16 +123,7 @@ export async function runReport(storage: StorageManager, def: ReportDefinition, 
     const reason = cause instanceof Error ? cause.message.split('\n')[0]!.slice(0, 200) : 'database error';
     throw MonitorErrors.CARUSO_MONITOR_REPORT_FAILED({ report: def.name, dialect: storage.dialect, reason }, { cause });
   }
-  return {
-    name: def.name,
-    title: def.title ?? def.name,
-    from: new Date(req.from).toISOString(),
-    to: new Date(req.to).toISOString(),
-    dimensions: groupBy,
-    columns: [...groupBy, ...def.columns],
-    rows,
-    chart: def.chart ?? def.columns[0],
-  };
+  return { ...reportShape(def), from: new Date(req.from).toISOString(), to: new Date(req.to).toISOString(), rows };
 }
 
 async function query(storage: StorageManager, sql: Sql, text: string): Promise<Array<Record<string, unknown>>> {

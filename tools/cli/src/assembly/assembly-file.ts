@@ -1,6 +1,6 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { ALERT_METRICS, checkDailyReportsOptions, parseReportDefinitions, ReportCatalogue, type DailyReportsOptions, type ReportDefinition } from '@caruso/monitor';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { ALERT_METRICS, checkDailyReportsOptions, readReportFolder, ReportCatalogue, type DailyReportsOptions, type ReportDefinition } from '@caruso/monitor';
 import { attributePosition, childElements, DiagnosticSink, ExpressionError, parseExpression, parseXml, textContent, type SourcePosition, type XmlDiagnostic, type XmlElement } from '@caruso/kernel';
 
 /**
@@ -543,19 +543,11 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
   // The company's report definitions: every *.json file of the folder, one definition or a list each.
   const reportsEl = one(monitorEl, 'reports');
   const reportsFolder = reportsEl ? mustExist(reportsEl, 'folder', 'folder') : undefined;
-  const reportDefinitions: ReportDefinition[] = [];
+  let reportDefinitions: readonly ReportDefinition[] = [];
   if (reportsEl && reportsFolder !== undefined && existsSync(reportsFolder) && statSync(reportsFolder).isDirectory()) {
-    const at = attributePosition(reportsEl, 'folder');
-    for (const file of readdirSync(reportsFolder).filter((f) => f.endsWith('.json')).sort()) {
-      try {
-        for (const d of parseReportDefinitions(JSON.parse(readFileSync(join(reportsFolder, file), 'utf8')))) {
-          if (reportDefinitions.some((o) => o.name === d.name)) sink.error(at, `${file}: report ${d.name} is defined twice in the reports folder`);
-          else reportDefinitions.push(d);
-        }
-      } catch (err) {
-        sink.error(at, `${file}: ${(err as Error).message}`);
-      }
-    }
+    const read = readReportFolder(reportsFolder);
+    reportDefinitions = read.definitions;
+    for (const p of read.problems) sink.error(attributePosition(reportsEl, 'folder'), `${p.file}: ${p.message}`);
   }
   // The daily report files (written by the monitor, which checks the options the same way when it starts).
   const dailyEl = one(monitorEl, 'daily-reports');

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { XmlDiagnostic } from '@caruso/kernel';
 import { parseScript } from '@caruso/dialogue';
 import { readApplicationFile, scaffoldApplication } from '@caruso/frontoffice';
-import { parseReportDefinitions, ReportCatalogue, type ReportDefinition } from '@caruso/monitor';
+import { readReportFolder, ReportCatalogue, type ReportDefinition } from '@caruso/monitor';
 import { readModelFile, type Model } from '@caruso/objects';
 import { ExitCode, InputError, UsageError, type CommandArea, type CommandIO } from '../command.js';
 
@@ -42,22 +42,16 @@ function scriptIds(folder: string, io: CommandIO): Set<string> {
 
 /** The report names a dashboard may show: the built-in reports and those of a folder of definitions (*.json). */
 function reportNames(folder: string | undefined, io: CommandIO): Set<string> {
-  const own: ReportDefinition[] = [];
+  let own: readonly ReportDefinition[] = [];
   if (folder !== undefined) {
-    const dir = resolve(io.cwd, folder);
-    let names: string[];
+    let read;
     try {
-      names = readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+      read = readReportFolder(resolve(io.cwd, folder));
     } catch {
       throw new InputError(`error: ${folder}: cannot read the reports folder`);
     }
-    for (const n of names) {
-      try {
-        own.push(...parseReportDefinitions(JSON.parse(readFileSync(join(dir, n), 'utf8'))));
-      } catch (err) {
-        throw new InputError(`${join(folder, n)}:1:1: error: ${(err as Error).message}`);
-      }
-    }
+    if (read.problems.length) throw new InputError(read.problems.map((p) => `${join(folder, p.file)}:1:1: error: ${p.message}`).join('\n'));
+    own = read.definitions;
   }
   try {
     return new Set(new ReportCatalogue(own).names());
