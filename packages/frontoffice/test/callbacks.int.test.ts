@@ -1,5 +1,5 @@
 import { forEachDatabase } from '@caruso/storage/testing';
-import { ApiClient, startTestAssembly, type TestAssembly, type TestAssemblyOptions } from '@caruso/frontoffice/testing';
+import { ApiClient, loggedInClient, startTestAssembly, type TestAssembly, type TestAssemblyOptions } from '@caruso/frontoffice/testing';
 import { fixturePath } from './fixture.js';
 
 const PW = 'correct horse battery';
@@ -22,11 +22,7 @@ function options(db: string): TestAssemblyOptions {
   };
 }
 
-async function loggedIn(url: string, name: string): Promise<ApiClient> {
-  const c = new ApiClient(url);
-  if ((await c.login(name, PW)).status !== 200) throw new Error(`log-in of ${name} failed`);
-  return c;
-}
+const loggedIn = (url: string, name: string): Promise<ApiClient> => loggedInClient(url, name, PW);
 
 describe('scheduled callbacks in the front office', () => {
   forEachDatabase((db) => {

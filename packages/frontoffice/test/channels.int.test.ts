@@ -1,5 +1,5 @@
 import { forEachDatabase } from '@caruso/storage/testing';
-import { ApiClient, startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
+import { ApiClient, loggedInClient, startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
 import { fixturePath } from './fixture.js';
 import { sendMail, startRelay, until, type TestRelay } from './smtp-helpers.js';
 import { mustOpen, openSocket } from './ws-helpers.js';
@@ -14,11 +14,7 @@ const pdf = Buffer.from('%PDF-1.4 invoice 2026-117\n' + 'x'.repeat(2_000));
 
 type Body = Record<string, unknown>;
 
-async function loggedIn(url: string, name: string): Promise<ApiClient> {
-  const c = new ApiClient(url);
-  if ((await c.login(name, PW)).status !== 200) throw new Error(`log-in of ${name} failed`);
-  return c;
-}
+const loggedIn = (url: string, name: string): Promise<ApiClient> => loggedInClient(url, name, PW);
 
 async function offerFor(client: ApiClient, contactId: string): Promise<string> {
   const deadline = Date.now() + 5_000;

@@ -1,6 +1,6 @@
 import { forEachDatabase } from '@caruso/storage/testing';
 import { WebSocket } from 'ws';
-import { ApiClient, startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
+import { ApiClient, loggedInClient, startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
 import { fixturePath } from './fixture.js';
 
 const PW = 'correct horse battery';
@@ -36,11 +36,7 @@ function open(url: string, path: string, client?: ApiClient): Promise<{ ws: WebS
   });
 }
 
-async function loggedIn(url: string, name: string): Promise<ApiClient> {
-  const c = new ApiClient(url);
-  if ((await c.login(name, PW)).status !== 200) throw new Error(`log-in of ${name} failed`);
-  return c;
-}
+const loggedIn = (url: string, name: string): Promise<ApiClient> => loggedInClient(url, name, PW);
 
 describe('front office /ws/monitor (the monitor hub on the front office server)', () => {
   forEachDatabase((db) => {

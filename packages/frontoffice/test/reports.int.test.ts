@@ -10,7 +10,7 @@ import { StorageManager, storageService } from '@caruso/storage';
 import { FrontOffice, frontOfficeService } from '@caruso/frontoffice';
 import { forEachDatabase } from '@caruso/storage/testing';
 import { HAND_MADE_LOG, insertContactEvents } from '@caruso/monitor/testing';
-import { ApiClient, startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
+import { ApiClient, loggedInClient, startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
 import { fixturePath, fixtureText } from './fixture.js';
 
 const PW = 'correct horse battery';
@@ -25,11 +25,7 @@ const PERIOD = 'from=2025-01-06&to=2025-01-07';
 interface ErrorBody { readonly error: { readonly code: string; readonly message: string; readonly details?: unknown } }
 interface Report { readonly name: string; readonly title: string; readonly columns: string[]; readonly dimensions: string[]; readonly rows: Array<Record<string, unknown>>; readonly chart: string }
 
-async function loggedIn(url: string, name: string): Promise<ApiClient> {
-  const c = new ApiClient(url);
-  if ((await c.login(name, PW)).status !== 200) throw new Error(`log-in of ${name} failed`);
-  return c;
-}
+const loggedIn = (url: string, name: string): Promise<ApiClient> => loggedInClient(url, name, PW);
 
 const code = (r: { body: unknown }): string => (r.body as ErrorBody).error.code;
 

@@ -112,6 +112,14 @@ export interface ApiResponse {
 }
 
 /** An HTTP client with a cookie jar and the CSRF token of its session. */
+/** A client logged in as `name` (throws when the log-in fails). */
+export async function loggedInClient(url: string, name: string, password: string): Promise<ApiClient> {
+  const c = new ApiClient(url);
+  const r = await c.login(name, password);
+  if (r.status !== 200) throw new Error(`log-in of ${name} failed: HTTP ${r.status}`);
+  return c;
+}
+
 export class ApiClient {
   private cookies = new Map<string, string>();
   csrf: string | undefined;
