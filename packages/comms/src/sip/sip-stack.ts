@@ -116,6 +116,21 @@ export class SipStack extends Disposable {
 
   /** Binds UDP and TCP on the same port. */
   async listen(): Promise<void> {
+    // Port 0 picks a free UDP port; the TCP listener needs the same number, which another process may
+    // hold: then both are given up and another free port is tried (a few times).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.bind();
+        return;
+      } catch (err) {
+        const retry = this.options.port === 0 && attempt < 5 && (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+        this.closeListeners();
+        if (!retry) throw err;
+      }
+    }
+  }
+
+  private async bind(): Promise<void> {
     // A large receive buffer absorbs bursts (a flood, a trunk's busy hour) instead of dropping them in the kernel.
     const udp = createSocket({ type: 'udp4', reuseAddr: false, recvBufferSize: 4 * 1024 * 1024, sendBufferSize: 1024 * 1024 });
     udp.on('message', (buf, rinfo) => this.receive(buf, { transport: 'udp', host: rinfo.address, port: rinfo.port }, true));
@@ -139,6 +154,19 @@ export class SipStack extends Disposable {
         resolve();
       });
     });
+  }
+
+  /** Closes the listeners of a failed bind (a retry binds new ones). */
+  private closeListeners(): void {
+    try {
+      this.udp?.close();
+    } catch {
+      // not bound: nothing to close
+    }
+    if (this.tcp?.listening) this.tcp.close();
+    this.udp = undefined;
+    this.tcp = undefined;
+    this.boundPort = 0;
   }
 
   private accept(socket: Socket): void {
