@@ -1,3 +1,4 @@
+import { containFault } from './faults.js';
 import { type IDisposable, markAsDisposed, toDisposable, trackDisposable } from './lifecycle.js';
 
 /** A typed event: call it with a listener to subscribe; dispose the result to unsubscribe. */
@@ -8,7 +9,15 @@ export const NoneEvent: Event<never> = () => toDisposable(() => undefined);
 
 /** Options of an {@link Emitter}. */
 export interface EmitterOptions {
-  /** Called when a listener throws; the other listeners still run. Defaults to rethrowing asynchronously. */
+  /**
+   * Who owns the emitter (`caruso.comms/router`): a listener's error is logged and counted under
+   * this name (see {@link containFault}). Default `unowned`.
+   */
+  owner?: string;
+  /**
+   * Called when a listener throws; the other listeners still run. By default the error is contained:
+   * logged with the owner and counted, never rethrown (rule 10 of the architecture).
+   */
   onListenerError?: (err: unknown) => void;
 }
 
@@ -25,13 +34,8 @@ export class Emitter<T> implements IDisposable {
 
   constructor(options: EmitterOptions = {}) {
     trackDisposable(this);
-    this.onListenerError =
-      options.onListenerError ??
-      ((err) => {
-        queueMicrotask(() => {
-          throw err;
-        });
-      });
+    const owner = options.owner ?? 'unowned';
+    this.onListenerError = options.onListenerError ?? ((err) => containFault(owner, 'listener', err));
   }
 
   /** The event consumers subscribe to. */

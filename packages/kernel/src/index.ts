@@ -3,6 +3,19 @@
  */
 export * from './lifecycle.js';
 export * from './event.js';
+export {
+  containFault,
+  containPromise,
+  contained,
+  faultCount,
+  faultCounts,
+  onDidContainFault,
+  resetFaultCounts,
+  safeInterval,
+  safeTimeout,
+  setFaultLogger,
+  type ContainedFault,
+} from './faults.js';
 export * from './token.js';
 export * from './error-catalogue.js';
 export * from './errors.js';

@@ -86,6 +86,11 @@ export interface ServiceMetrics {
   readonly errors: number;
   readonly inFlight: number;
   readonly drainTimeouts: number;
+  /**
+   * Faults contained in this service's code (listeners, timers, sockets, fire-and-forget promises)
+   * since the process started: counted under the service's token id and its parts (`<token>/…`).
+   */
+  readonly faults: number;
   /** Latency histogram over sampled calls: upper bounds in ms → counts (last bucket is +Inf). */
   readonly latency: { readonly boundsMs: readonly number[]; readonly counts: readonly number[]; readonly sampled: number };
 }

@@ -120,7 +120,7 @@ export class Registration {
       origin: this.origin,
       registeredSeq: this.seq,
       health: this.health,
-      metrics: this.metrics.snapshot(),
+      metrics: this.metrics.snapshot(this.tokenId),
     };
   }
 }

@@ -1,3 +1,4 @@
+import { faultCount } from '../faults.js';
 import type { ServiceMetrics } from '../service-manager.js';
 
 /** Upper bounds of the latency histogram, in milliseconds (the last bucket is +Inf). */
@@ -23,8 +24,10 @@ export class MetricsRecorder {
     this.counts[i] = (this.counts[i] as number) + 1;
   }
 
-  snapshot(): ServiceMetrics {
+  /** @param owner the token id under which the service's contained faults are counted. */
+  snapshot(owner: string): ServiceMetrics {
     return {
+      faults: faultCount(owner),
       calls: this.calls,
       errors: this.errors,
       inFlight: this.inFlight,
