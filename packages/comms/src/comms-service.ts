@@ -588,7 +588,7 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     }
   };
   enqueue: CommunicationServer['enqueue'] = (spec) => this.change((r) => r.enqueue(spec));
-  accept = (id: string) => this.change((r) => r.accept(id));
+  accept = (id: string, options?: { readonly agentId?: string }) => this.change((r) => r.accept(id, options));
   reject = (id: string, reason?: string) => this.change((r) => r.reject(id, reason));
   complete = (id: string, by?: 'agent' | 'caller') => this.change((r) => r.complete(id, by));
   hangUp = async (id: string): Promise<void> => {

@@ -82,8 +82,13 @@ export interface CommunicationServer {
   wrapUp(agentId: string, contactId: string, disposition: string, options?: { readonly note?: string; readonly customer?: CustomerRef }): Promise<void>;
   /** Queues a contact (an e-mail, a chat, a callback request, a call from a channel) and routes it. */
   enqueue(spec: ContactSpec): Promise<ContactSnapshot>;
-  /** The agent takes an offer (CARUSO_COMMS_UNKNOWN_OFFER once it was answered, withdrawn or timed out). */
-  accept(offerId: string): Promise<void>;
+  /**
+   * The agent takes an offer. Idempotent: accepting an offer that was already accepted (the desktop's
+   * Accept and the agent's phone answering are one accept) changes nothing and resolves.
+   * @param options.agentId when given, the offer must be (or have been accepted as) this agent's.
+   * Note: CARUSO_COMMS_UNKNOWN_OFFER once it was withdrawn or timed out, or belongs to another agent.
+   */
+  accept(offerId: string, options?: { readonly agentId?: string }): Promise<void>;
   /** The agent declines an offer; the contact goes back in line and is not offered to that agent again. */
   reject(offerId: string, reason?: string): Promise<void>;
   /** Ends a connected contact (by the agent or the customer) without touching the line; see `hangUp`. */

@@ -284,6 +284,8 @@ interface ContactRec {
   readonly conferees: Set<AgentRec>;
   /** The next announcement of a waiting call. */
   announceTimer: Timer | undefined;
+  /** The offer that connected it, so that the same accept arriving again is recognised. */
+  acceptedOffer: string | undefined;
 }
 
 interface OfferRec {
@@ -320,6 +322,8 @@ export class QueueRouter extends Disposable {
   private readonly agents = new Map<string, AgentRec>();
   private readonly contacts = new Map<string, ContactRec>();
   private readonly offers = new Map<string, OfferRec>();
+  /** Offers accepted, by id, while their contact lives: a second accept of one is the same accept. */
+  private readonly acceptedOffers = new Map<string, ContactRec>();
   private contactSeq = 0;
   private offerSeq = 0;
   private draining = false;
@@ -672,6 +676,7 @@ export class QueueRouter extends Disposable {
       holdMs: 0,
       conferees: new Set(),
       announceTimer: undefined,
+      acceptedOffer: undefined,
     };
     c.key = keyOf(c, q);
     this.contacts.set(id, c);
@@ -712,9 +717,19 @@ export class QueueRouter extends Disposable {
     return this.snapshot(c);
   }
 
-  /** The agent accepts an offer: the contact is connected. Throws CARUSO_COMMS_UNKNOWN_OFFER when it is no longer pending. */
-  accept(offerId: string): void {
+  /**
+   * The agent accepts an offer: the contact is connected. Idempotent: the desktop's Accept and the
+   * agent's phone answering are the same accept, whichever comes first; the second changes nothing.
+   * Throws CARUSO_COMMS_UNKNOWN_OFFER when the offer is no longer pending and was not accepted.
+   */
+  accept(offerId: string, options: { readonly agentId?: string } = {}): void {
+    const done = this.acceptedOffers.get(offerId);
+    if (done && done.acceptedOffer === offerId && done.state === 'connected' && this.contacts.get(done.id) === done) {
+      if (options.agentId !== undefined && done.agent?.id !== options.agentId) throw CommsErrors.CARUSO_COMMS_UNKNOWN_OFFER({ offer: offerId });
+      return;
+    }
     const o = this.offerRec(offerId);
+    if (options.agentId !== undefined && o.member.agent.id !== options.agentId) throw CommsErrors.CARUSO_COMMS_UNKNOWN_OFFER({ offer: offerId });
     const c = o.contact;
     const a = o.member.agent;
     const now = this.clock.now();
@@ -726,6 +741,9 @@ export class QueueRouter extends Disposable {
     c.state = 'connected';
     c.agent = a;
     c.connectedAt = now;
+    if (c.acceptedOffer !== undefined) this.acceptedOffers.delete(c.acceptedOffer);
+    c.acceptedOffer = offerId;
+    this.acceptedOffers.set(offerId, c);
     const sq = c.queue;
     sq.served[sq.servedCount++ % SERVED_WINDOW] = now;
     a.contacts.add(c);
@@ -768,7 +786,7 @@ export class QueueRouter extends Disposable {
     c.state = 'ended';
     a.contacts.delete(c);
     a.load[c.cls]--;
-    this.contacts.delete(c.id);
+    this.forgetContact(c);
     const m = memberOf(a, q);
     if (m) {
       m.handled++;
@@ -1393,7 +1411,7 @@ export class QueueRouter extends Disposable {
     c.state = 'ended';
     a.contacts.delete(c);
     a.load[c.cls]--;
-    this.contacts.delete(c.id);
+    this.forgetContact(c);
     this.emit({ kind: 'completed', at: now, contactId: c.id, queueId: q.id, agentId: a.id, channel: c.channel, reason, talkMs: now - c.connectedAt - c.holdMs, holdMs: c.holdMs }, c);
     this.releaseConferees(c);
     this.startWrap(a, c, q, now);
@@ -1467,7 +1485,7 @@ export class QueueRouter extends Disposable {
     this.cancelDeadline(c);
     this.cancelAnnouncement(c);
     c.state = 'ended';
-    this.contacts.delete(c.id);
+    this.forgetContact(c);
     return withdrawn;
   }
 
@@ -1653,6 +1671,11 @@ export class QueueRouter extends Disposable {
     const c = this.contacts.get(id);
     if (!c) throw CommsErrors.CARUSO_COMMS_UNKNOWN_CONTACT({ contact: id });
     return c;
+  }
+
+  private forgetContact(c: ContactRec): void {
+    this.contacts.delete(c.id);
+    if (c.acceptedOffer !== undefined) this.acceptedOffers.delete(c.acceptedOffer);
   }
 
   private offerRec(id: string): OfferRec {

@@ -81,3 +81,44 @@ describe('TelephonyChannel with the simulated adapter', () => {
     expect(() => t.telephony.hangUp('k999')).not.toThrow();
   });
 });
+
+describe('one accept path: the desktop\'s Accept and the agent\'s phone answering are the same accept', () => {
+  it('Accept first, then the phone answers: connected once, no error, nothing contained as a fault', async () => {
+    const { faultCount, resetFaultCounts } = await import('@caruso/kernel');
+    resetFaultCounts();
+    const t = setup();
+    t.telephony.setEndpoint('sip:a1@10.0.0.1', { answerDelayMs: 3_000 });
+    t.router.login('a1');
+    const callId = t.telephony.placeInboundCall({ from: '+31201234567', talkMs: 60_000 });
+    const offer = t.router.pendingOffers('a1')[0]!;
+    t.router.accept(offer.offerId, { agentId: 'a1' });
+    expect(t.router.contact(callId)?.state).toBe('connected');
+    t.clock.advance(3_000); // the phone picks up: the telephony channel accepts the same offer again
+    expect(faultCount()).toBe(0);
+    expect(t.router.agent('a1').state).toBe('busy');
+    expect(await t.kinds()).toEqual(['queue-entered', 'offered@a1', 'connected@a1']);
+  });
+
+  it('the phone answers first, then Accept: the second accept changes nothing', async () => {
+    const t = setup();
+    t.telephony.setEndpoint('sip:a1@10.0.0.1', { answerDelayMs: 1_000 });
+    t.router.login('a1');
+    const callId = t.telephony.placeInboundCall({ from: '+31201234567', talkMs: 60_000 });
+    const offer = t.router.pendingOffers('a1')[0]!;
+    t.clock.advance(1_000);
+    expect(t.router.contact(callId)?.state).toBe('connected');
+    expect(() => t.router.accept(offer.offerId, { agentId: 'a1' })).not.toThrow();
+    expect(await t.kinds()).toEqual(['queue-entered', 'offered@a1', 'connected@a1']);
+  });
+
+  it("another agent cannot accept an agent's offer, pending or accepted", () => {
+    const t = setup();
+    t.telephony.setEndpoint('sip:a1@10.0.0.1', { answerDelayMs: 1_000 });
+    t.router.login('a1');
+    t.telephony.placeInboundCall({ from: '+31201234567', talkMs: 60_000 });
+    const offer = t.router.pendingOffers('a1')[0]!;
+    expect(() => t.router.accept(offer.offerId, { agentId: 'a2' })).toThrow(expect.objectContaining({ code: 'CARUSO_COMMS_UNKNOWN_OFFER' }));
+    t.clock.advance(1_000);
+    expect(() => t.router.accept(offer.offerId, { agentId: 'a2' })).toThrow(expect.objectContaining({ code: 'CARUSO_COMMS_UNKNOWN_OFFER' }));
+  });
+});

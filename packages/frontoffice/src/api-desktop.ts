@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AgentQueueChoice, ChatChannel, CommunicationServer, ContactSnapshot } from '@caruso/comms';
 import type { DialogueEngine, SessionView, Variables } from '@caruso/dialogue';
 import type { BusinessObjects, ObjectRecord } from '@caruso/objects';
-import type { Logger } from '@caruso/kernel';
+import { isCarusoError, type Logger } from '@caruso/kernel';
 import type { Application } from './common/application.js';
 import { contactAddress } from './api-callbacks.js';
 import { FrontOfficeErrors } from './errors.js';
@@ -181,10 +181,19 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
     body(req, []);
     const { offerId, decision } = req.params as { offerId: string; decision: string };
     const comms = deps.comms();
-    if (!comms.pendingOffers(id).some((o) => o.offerId === offerId)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'offer' });
-    if (decision === 'accept') await comms.accept(offerId);
-    else if (decision === 'reject') await comms.reject(offerId, 'agent');
-    else throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: `action ${decision.slice(0, 30)}` });
+    if (decision === 'accept') {
+      // One accept path: when the agent's phone already answered this offer, Accept is the same accept
+      // (the communication server checks that the offer is this agent's and changes nothing).
+      try {
+        await comms.accept(offerId, { agentId: id });
+      } catch (err) {
+        if (isCarusoError(err) && err.code === 'CARUSO_COMMS_UNKNOWN_OFFER') throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'offer' });
+        throw err;
+      }
+    } else if (decision === 'reject') {
+      if (!comms.pendingOffers(id).some((o) => o.offerId === offerId)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'offer' });
+      await comms.reject(offerId, 'agent');
+    } else throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: `action ${decision.slice(0, 30)}` });
     return agentState(id);
   });
 
@@ -229,7 +238,8 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
   fastify.post('/api/contacts/:id/hang-up', async (req) => {
     const { contact } = contactFor(req);
     body(req, []);
-    await deps.comms().complete(contact.id, 'agent');
+    // Ends the contact and, for a call, the line: the customer's phone hears the hang-up.
+    await deps.comms().hangUp(contact.id);
     return { ok: true };
   });
   fastify.post('/api/contacts/:id/wrap-up', async (req) => {
