@@ -61,6 +61,8 @@ export interface FrontOfficeServerOptions {
 }
 
 const SESSION_COOKIE = 'caruso_session';
+/** Largest WebSocket frame a browser may send to the front office (its messages are small JSON). */
+const WS_MAX_PAYLOAD = 4096;
 const VISITOR_COOKIE = 'caruso_visitor';
 const ASSETS_DIR = fileURLToPath(new URL('../assets/', import.meta.url));
 const CONTENT_TYPES: Readonly<Record<string, string>> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', json: 'application/json; charset=utf-8', svg: 'image/svg+xml' };
@@ -265,7 +267,17 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   fastify.get('/self-service/:name', page('self-service'));
 
   // ---- WebSocket channels ---------------------------------------------------------------------
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD });
+  wss.on('error', (err) => logger.error({ err: err.message }, 'WebSocket server error'));
+  // What one client sends is that connection's problem: a frame over the limit (ws closes with 1009),
+  // text that is not UTF-8 (1007) or bytes that are no frame (1002) end that socket, are logged here,
+  // and never reach the process as an unhandled 'error' event. Attached first, before any handler.
+  const guard = (ws: WebSocket, path: string | undefined, p: Principal): WebSocket => {
+    ws.on('error', (err: Error & { code?: string }) => {
+      logger.warn({ path, principal: p.name, code: err.code, err: err.message }, 'WebSocket connection closed after a bad frame');
+    });
+    return ws;
+  };
   const agentSockets = new Map<string, Set<WebSocket>>();
   const wallboardSockets = new Set<WebSocket>();
   const send = (ws: WebSocket, msg: unknown): void => {
@@ -320,8 +332,8 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'error', code: 'CARUSO_COMMS_CHAT_AUTH_FAILED', message: `the chat connection was refused: ${reason}` }));
       ws.close(4401, 'unauthenticated');
     };
-    ws.on('error', () => undefined);
     const timer = setTimeout(() => deny('no auth frame in time'), 5_000);
+    ws.once('close', () => clearTimeout(timer));
     let first: Buffer | undefined;
     // Frames the page sends right after its auth frame wait until the hub has the socket.
     const early: [Buffer, boolean][] = [];
@@ -382,6 +394,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
       const monitor = options.monitor?.();
       if (!monitor) return refuse(socket, 503, 'Service Unavailable');
       wss.handleUpgrade(req, socket, head, (ws) => {
+        guard(ws, path, p);
         try {
           const attached = monitor.attach(ws, principal);
           ws.on('close', () => attached.dispose());
@@ -396,7 +409,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
       if (p.kind !== 'visitor') return refuse(socket, 403, 'Forbidden');
       const hub = chat();
       if (!hub) return refuse(socket, 503, 'Service Unavailable');
-      wss.handleUpgrade(req, socket, head, (ws) => customerChat(ws, hub, p));
+      wss.handleUpgrade(req, socket, head, (ws) => customerChat(guard(ws, path, p), hub, p));
       return;
     }
     if (path === '/ws/chat') {
@@ -406,6 +419,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
       if (!hub) return refuse(socket, 503, 'Service Unavailable');
       const agentId = p.agentId;
       wss.handleUpgrade(req, socket, head, (ws) => {
+        guard(ws, path, p);
         try {
           hub.attach(ws, { kind: 'agent', agentId });
         } catch (err) {
@@ -425,6 +439,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
       return refuse(socket, 503, 'Service Unavailable');
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
+      guard(ws, path, p);
       ws.on('message', () => undefined);
       if (path === '/ws/agent') {
         const id = p.agentId as string;

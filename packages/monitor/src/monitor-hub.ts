@@ -116,6 +116,12 @@ export class MonitorHub extends Disposable {
     this.clients.add(client);
     const onMessage = (data: unknown, isBinary: boolean): void => this.onMessage(client, data, isBinary);
     const onClose = (): void => this.detach(client);
+    // A client's bad frame (over the server's limit: ws closes with 1009; text that is not UTF-8:
+    // 1007) ends that connection only; without a listener ws's 'error' event would end the process.
+    // It stays after a detach: the socket may outlive the hub's interest in it.
+    socket.on('error', (err: Error & { code?: string }) => {
+      this.logger.warn({ principal: principal.name, code: err.code, err: err.message }, 'monitor connection closed after a bad frame');
+    });
     socket.on('message', onMessage);
     socket.on('close', onClose);
     this.send(client, { type: 'hello', principal });

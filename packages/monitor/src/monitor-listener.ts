@@ -60,7 +60,14 @@ export async function listenMonitor(hub: MonitorHub, options: MonitorListenerOpt
     res.writeHead(426, { 'Content-Type': 'application/json' }).end(JSON.stringify({ code: 'CARUSO_MONITOR_INVALID_MESSAGE', message: 'connect with a WebSocket' }));
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  wss.on('error', (err) => logger.error({ err: err.message }, 'monitor WebSocket server error'));
+  // A connection reset or a malformed request line is that client's problem, never the process's.
+  server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+    logger.info({ code: err.code }, 'monitor listener: bad client request');
+    socket.destroy();
+  });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', (err: Error & { code?: string }) => logger.info({ code: err.code }, 'monitor upgrade socket failed'));
     const auth = req.headers.authorization;
     const token = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : undefined;
     const name = options.accessList.authenticate(token);
@@ -77,13 +84,24 @@ export async function listenMonitor(hub: MonitorHub, options: MonitorListenerOpt
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      hub.attach(ws, principal);
+      // First of all: a frame over the limit or not UTF-8 closes this socket (1009 / 1007), logged.
+      ws.on('error', (err: Error & { code?: string }) => logger.warn({ principal: name, code: err.code, err: err.message }, 'monitor connection closed after a bad frame'));
+      try {
+        hub.attach(ws, principal);
+      } catch (err) {
+        logger.warn({ principal: name, err: (err as Error).message }, 'monitor refused a socket');
+        ws.close(1011, 'monitor unavailable');
+      }
     });
   });
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 7071, host, () => resolve((server.address() as AddressInfo).port));
+    server.listen(options.port ?? 7071, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
   });
+  server.on('error', (err) => logger.error({ err: err.message }, 'monitor listener error'));
   return {
     port,
     url: `ws://${host}:${port}/`,

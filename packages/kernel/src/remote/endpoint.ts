@@ -161,6 +161,9 @@ export class RemoteEndpoint {
     this.logger = (options.logger ?? silentLogger()).child({ svc: 'kernel.remote' });
     this.maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024;
     wss.on('connection', (socket, req) => this.accept(socket, req));
+    // Errors of the listening server after start-up are logged, never thrown to the process. A
+    // client's bad frame is handled per socket by its RpcPeer (ws closes it with 1009 or 1007).
+    wss.on('error', (err) => this.logger.error({ err: err.message }, 'remote endpoint server error'));
   }
 
   /** Starts listening for remote processes on behalf of `manager` (one made by createServiceManager). */
