@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { Disposable, Emitter, silentLogger, type Logger } from '@caruso/kernel';
+import { containFault, Disposable, Emitter, silentLogger, type Logger } from '@caruso/kernel';
 import { CommsErrors } from '../errors.js';
 import { decodeG711, encodeG711, transcodeG711, type G711PayloadType } from './g711.js';
 
@@ -101,9 +101,22 @@ export class RtpSession extends Disposable {
 
   constructor(private readonly socket: Socket, readonly port: number, private readonly engine: RtpMediaEngine, private readonly rtcpSocket?: Socket) {
     super();
-    socket.on('message', (buf, rinfo) => this.receive(buf, rinfo.address, rinfo.port));
+    // A packet whose handling throws is contained and counted; it never reaches the process.
+    socket.on('message', (buf, rinfo) => {
+      try {
+        this.receive(buf, rinfo.address, rinfo.port);
+      } catch (err) {
+        engine.packetFailed(err);
+      }
+    });
     if (rtcpSocket) {
-      rtcpSocket.on('message', (buf, rinfo) => this.receiveRtcp(buf, rinfo.address, rinfo.port));
+      rtcpSocket.on('message', (buf, rinfo) => {
+        try {
+          this.receiveRtcp(buf, rinfo.address, rinfo.port);
+        } catch (err) {
+          engine.packetFailed(err);
+        }
+      });
       this.scheduleRtcp();
     }
   }
@@ -197,7 +210,7 @@ export class RtpSession extends Disposable {
     if (ts === undefined) this.timestamp = (this.timestamp + samples) >>> 0;
     this.stats.packetsSent++;
     this.octetsSent += payload.length;
-    this.socket.send(packet, this.remote.port, this.remote.host);
+    this.engine.send(this.socket, packet, this.remote);
   }
 
   private receive(buf: Buffer, host: string, port: number): void {
@@ -298,7 +311,7 @@ export class RtpSession extends Disposable {
 
   private rtcpDestination(): { host: string; port: number } | undefined {
     if (this.rtcpRemote) return this.rtcpRemote;
-    return this.remote ? { host: this.remote.host, port: this.remote.port + 1 } : undefined;
+    return this.remote && this.remote.port < 65535 ? { host: this.remote.host, port: this.remote.port + 1 } : undefined;
   }
 
   /** Sends a compound RTCP packet: SR (when we sent media since the last report) or RR, SDES CNAME, and BYE at the end. */
@@ -352,13 +365,7 @@ export class RtpSession extends Disposable {
       parts.push(b);
     }
     this.stats.rtcp.reportsSent++;
-    try {
-      this.rtcpSocket.send(Buffer.concat(parts), to.port, to.host, () => sent?.());
-      return true;
-    } catch {
-      // the socket is closing
-      return false;
-    }
+    return this.engine.send(this.rtcpSocket, Buffer.concat(parts), to, () => sent?.());
   }
 
   /** The report block about the source we receive (RFC 3550 §6.4.1, A.3). */
@@ -503,6 +510,10 @@ export interface RtpMediaEngineOptions {
 
 /** Allocates RTP ports and runs the one media clock that paces every prompt. */
 export class RtpMediaEngine extends Disposable {
+  /** Datagrams that could not be sent (a far end out of range, a closing socket): counted, never thrown. */
+  sendErrors = 0;
+  /** Exceptions while a media packet or a media clock tick was handled: contained, counted and logged. */
+  packetErrors = 0;
   private readonly sessions = new Set<RtpSession>();
   private readonly active = new Set<RtpSession>();
   private readonly ports = new Set<number>();
@@ -536,9 +547,53 @@ export class RtpMediaEngine extends Disposable {
     return performance.now() - this.origin;
   }
 
+  /** How many sessions (call legs) the port range holds: one even port each, and the odd port after it for RTCP. */
+  get capacity(): number {
+    return Math.floor((this.max - this.min) / 2) + 1;
+  }
+
+  /** Ports each session holds (RTP, and RTCP on the next port). */
+  get portsPerSession(): number {
+    return (this.options.rtcp ?? true) ? 2 : 1;
+  }
+
+  /** The configured range. */
+  get portRange(): { readonly min: number; readonly max: number } {
+    return { min: this.min, max: this.max };
+  }
+
+  /**
+   * Sends one datagram; false when it could not leave. Never throws: the far end's address comes
+   * from the network, and this runs inside the media clock and packet handlers.
+   */
+  send(socket: Socket, packet: Buffer, to: { readonly host: string; readonly port: number }, sent?: () => void): boolean {
+    if (!(Number.isInteger(to.port) && to.port >= 1 && to.port <= 65535)) {
+      this.sendErrors++;
+      return false;
+    }
+    try {
+      socket.send(packet, to.port, to.host, (err) => {
+        if (err) this.sendErrors++;
+        sent?.();
+      });
+      return true;
+    } catch (err) {
+      this.sendErrors++;
+      this.logger.debug({ err }, 'RTP datagram not sent');
+      return false;
+    }
+  }
+
+  /** A media packet's handling or a clock tick threw: contained, counted and logged with the count. */
+  packetFailed(err: unknown): void {
+    this.packetErrors++;
+    containFault('caruso.comms/sip', 'media', err);
+    this.logger.error({ err, count: this.packetErrors }, 'RTP packet handling failed');
+  }
+
   /** Opens a session on a free even port of the range. */
   async open(): Promise<RtpSession> {
-    const span = Math.floor((this.max - this.min) / 2) + 1;
+    const span = this.capacity;
     for (let tries = 0; tries < span; tries++) {
       const port = this.next;
       this.next = this.next + 2 > this.max ? this.min : this.next + 2;
@@ -563,9 +618,17 @@ export class RtpMediaEngine extends Disposable {
 
   private async bind(port: number): Promise<Socket | undefined> {
     const socket = createSocket('udp4');
+    let bound = false;
+    // One handler for the socket's whole life: a failed bind, then any later error (logged).
     const ok = await new Promise<boolean>((resolve) => {
-      socket.once('error', () => resolve(false));
-      socket.bind(port, this.options.host, () => resolve(true));
+      socket.on('error', (err) => {
+        if (!bound) resolve(false);
+        else this.logger.debug({ err }, 'RTP socket error');
+      });
+      socket.bind(port, this.options.host, () => {
+        bound = true;
+        resolve(true);
+      });
     });
     if (!ok) {
       try {
@@ -575,7 +638,6 @@ export class RtpMediaEngine extends Disposable {
       }
       return undefined;
     }
-    socket.on('error', (err) => this.logger.debug({ err }, 'RTP socket error'));
     return socket;
   }
 
@@ -587,7 +649,20 @@ export class RtpMediaEngine extends Disposable {
 
   private tick(): void {
     const now = this.now();
-    for (const s of this.active) if (!s.tick(now)) this.active.delete(s);
+    for (const s of this.active) {
+      try {
+        if (!s.tick(now)) this.active.delete(s);
+      } catch (err) {
+        // One leg's failure stops that leg's playback, never the clock of the others.
+        this.active.delete(s);
+        this.packetFailed(err);
+        try {
+          s.stopPlayback(true);
+        } catch (again) {
+          this.packetFailed(again);
+        }
+      }
+    }
     if (this.active.size === 0 && this.timer) {
       clearInterval(this.timer);
       this.timer = undefined;

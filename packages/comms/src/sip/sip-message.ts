@@ -169,7 +169,44 @@ export function parseSipMessage(buf: Buffer, limits: SipParseLimits = defaultSip
     return failure(first, headers, 'CSeq method differs from the request method');
   }
   if (!/;\s*branch=/i.test(header(message, 'via') ?? '') && message.kind === 'request') return failure(first, headers, 'Via without branch');
+  const insane = message.kind === 'request' ? checkRanges(message) : undefined;
+  if (insane) return failure(first, headers, insane);
   return { ok: true, message };
+}
+
+const VIA = /^SIP\s*\/\s*2\.0\s*\/\s*[A-Za-z]+\s+(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(\d+))?\s*(?:;|,|$)/;
+
+function portInRange(port: string | undefined): boolean {
+  return port === undefined || (/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535);
+}
+
+/**
+ * Header values against their ranges (RFC 3261 §20, Kamailio's sanity checks): Max-Forwards 0–255,
+ * Expires 0–2³²−1, the top Via's sent-by, and the ports of the Request-URI, From, To and Contact
+ * 1–65535. Returns why the request is refused, or undefined.
+ */
+function checkRanges(req: SipRequest): string | undefined {
+  const maxForwards = header(req, 'max-forwards');
+  if (maxForwards !== undefined && !(/^\d{1,3}$/.test(maxForwards) && Number(maxForwards) <= 255)) return `Max-Forwards ${JSON.stringify(maxForwards.slice(0, 12))} out of range (0-255)`;
+  for (const expires of headerValues(req, 'expires')) {
+    if (!(/^\d{1,10}$/.test(expires) && Number(expires) <= 2 ** 32 - 1)) return `Expires ${JSON.stringify(expires.slice(0, 12))} out of range (0-4294967295)`;
+  }
+  const via = VIA.exec(header(req, 'via') ?? '');
+  if (!via) return 'bad Via sent-by';
+  if (!portInRange(via[1])) return `Via port ${via[1]!.slice(0, 10)} out of range (1-65535)`;
+  if (/^sips?:/i.test(req.uri) && !parseSipUri(req.uri)) return 'bad Request-URI';
+  for (const name of ['from', 'to'] as const) {
+    const uri = uriOf(header(req, name) ?? '');
+    if (!/^(sips?|tel):/i.test(uri) || (/^sips?:/i.test(uri) && !parseSipUri(uri))) return `bad ${name === 'from' ? 'From' : 'To'} URI`;
+  }
+  for (const contact of headerValues(req, 'contact')) {
+    if (contact === '*' && req.method === 'REGISTER') continue;
+    const uri = uriOf(contact);
+    if (!/^[a-z][a-z0-9+.-]*:/i.test(uri) || (/^sips?:/i.test(uri) && !parseSipUri(uri))) return 'bad Contact URI';
+    const expires = paramOf(contact, 'expires');
+    if (expires !== undefined && !/^\d{1,10}$/.test(expires)) return `Contact expires ${JSON.stringify(expires.slice(0, 12))} out of range`;
+  }
+  return undefined;
 }
 
 function startLine(first: string, headers: SipHeader[], body: Buffer): SipMessage | string {
@@ -272,17 +309,26 @@ export interface SipUri {
   readonly params: Readonly<Record<string, string>>;
 }
 
-/** Parses `sip:user@host:port;params`; undefined when it is not a SIP URI. */
+/** Parses `sip:user@host:port;params`; undefined when it is not a SIP URI or its port is not 1–65535. */
 export function parseSipUri(uri: string): SipUri | undefined {
-  const m = /^(sips?):(?:([^@;]+)@)?(\[[^\]]+\]|[^:;?]+)(?::(\d{1,5}))?((?:;[^?]*)?)/i.exec(uri.trim());
-  if (!m) return undefined;
+  const m = /^(sips?):(?:([^@;]+)@)?(\[[^\]]+\]|[^:;?]+)(?::(\d+))?((?:;[^?]*)?)/i.exec(uri.trim());
+  if (!m || !portInRange(m[4])) return undefined;
   const params: Record<string, string> = {};
   for (const p of (m[5] ?? '').split(';').slice(1)) {
     const [k, v] = p.split('=');
     if (k) params[k.toLowerCase()] = v ?? '';
   }
   const user = m[2]?.split(':')[0];
-  return { scheme: m[1]!.toLowerCase(), user: user ? decodeURIComponent(user) : undefined, host: m[3]!, port: m[4] ? Number(m[4]) : undefined, params };
+  return { scheme: m[1]!.toLowerCase(), user: user ? decodeUser(user) : undefined, host: m[3]!, port: m[4] ? Number(m[4]) : undefined, params };
+}
+
+/** A URI's user part with its escapes decoded; a broken escape (`%E0%A4%A`) is kept as written instead of throwing. */
+function decodeUser(user: string): string {
+  try {
+    return decodeURIComponent(user);
+  } catch {
+    return user;
+  }
 }
 
 /** A new random token (branch suffix, tag, Call-ID). */

@@ -1,6 +1,6 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { Disposable, Emitter, silentLogger, type Logger } from '@caruso/kernel';
+import { containFault, Disposable, Emitter, silentLogger, type Logger } from '@caruso/kernel';
 import {
   cseqOf, defaultSipLimits, header, paramOf, parseSipMessage, randomToken, serializeSipMessage, SipStreamFramer,
   type SipHeader, type SipMessage, type SipParseLimits, type SipRequest, type SipResponse,
@@ -43,6 +43,19 @@ export interface SipStackStats {
   malformed: number;
   answeredMalformed: number;
   retransmissions: number;
+  /** Exceptions thrown while a packet was handled: caught, logged and counted here (each one is a bug). */
+  packetErrors: number;
+  /** Sends that failed (a bad destination, a closed socket); nothing is thrown to the caller. */
+  sendErrors: number;
+  /** 2xx responses to an INVITE never acknowledged within 64×T1 (RFC 3261 §13.3.1.4). */
+  ackTimeouts: number;
+}
+
+/** A 2xx to an INVITE that was retransmitted for 64×T1 without an ACK (RFC 3261 §13.3.1.4). */
+export interface AckTimeout {
+  readonly callId: string;
+  readonly cseq: number;
+  readonly source: SipAddress;
 }
 
 interface ServerTx {
@@ -77,19 +90,26 @@ const MAGIC = 'z9hG4bK';
  * for INVITE until the ACK arrives, and 400 for malformed requests that can still be answered.
  */
 export class SipStack extends Disposable {
-  private readonly _onDidRequest = this.register(new Emitter<IncomingRequest>());
+  // A listener that throws is a bug in the handling of one packet: it is contained and counted as such.
+  private readonly _onDidRequest = this.register(new Emitter<IncomingRequest>({ onListenerError: (err) => this.packetFailed(err) }));
   /** Every new request (retransmissions are absorbed here) and every ACK to a 2xx. */
   readonly onDidRequest = this._onDidRequest.event;
-  private readonly _onDidStrayResponse = this.register(new Emitter<SipResponse>());
+  private readonly _onDidStrayResponse = this.register(new Emitter<SipResponse>({ onListenerError: (err) => this.packetFailed(err) }));
   /** Responses matching no client transaction (e.g. retransmitted 2xx after the transaction ended). */
   readonly onDidStrayResponse = this._onDidStrayResponse.event;
-  readonly stats: SipStackStats = { received: 0, malformed: 0, answeredMalformed: 0, retransmissions: 0 };
+  private readonly _onDidAckTimeout = this.register(new Emitter<AckTimeout>({ owner: 'caruso.comms/sip' }));
+  /**
+   * A 2xx we sent to an INVITE got no ACK within 64×T1: the dialog is confirmed but its session
+   * should be ended with a BYE (RFC 3261 §13.3.1.4). Fires on every transport.
+   */
+  readonly onDidAckTimeout = this._onDidAckTimeout.event;
+  readonly stats: SipStackStats = { received: 0, malformed: 0, answeredMalformed: 0, retransmissions: 0, packetErrors: 0, sendErrors: 0, ackTimeouts: 0 };
   private udp: UdpSocket | undefined;
   private tcp: Server | undefined;
   private readonly connections = new Map<string, Socket>();
   private readonly serverTxs = new Map<string, ServerTx>();
   private readonly clientTxs = new Map<string, ClientTx>();
-  private readonly pending2xx = new Map<string, { timer: NodeJS.Timeout; timeout: NodeJS.Timeout }>();
+  private readonly pending2xx = new Map<string, { timer: NodeJS.Timeout | undefined; timeout: NodeJS.Timeout }>();
   private readonly limits: SipParseLimits;
   private readonly logger: Logger;
   private readonly t1: number;
@@ -102,6 +122,11 @@ export class SipStack extends Disposable {
     this.limits = options.limits ?? defaultSipLimits;
     this.logger = options.logger ?? silentLogger();
     this.t1 = options.t1Ms ?? 500;
+  }
+
+  /** RFC 3261 T1, ms: transactions end after 64×T1. */
+  get timerT1(): number {
+    return this.t1;
   }
 
   /** The bound port (valid after {@link listen}). */
@@ -146,6 +171,8 @@ export class SipStack extends Disposable {
     });
     this.boundPort = udp.address().port;
     const tcp = createServer((socket) => this.accept(socket));
+    // After listening, a server error (EMFILE on accept …) is logged; it must not end the process.
+    tcp.on('error', (err) => this.logger.warn({ err }, 'SIP TCP server error'));
     this.tcp = tcp;
     await new Promise<void>((resolve, reject) => {
       tcp.once('error', reject);
@@ -186,15 +213,20 @@ export class SipStack extends Disposable {
     // A connection that says nothing for 5 minutes is closed (RFC 5626 keep-alives reset it).
     socket.setTimeout(300_000, () => socket.destroy());
     socket.on('data', (chunk: Buffer) => {
-      const { messages, error } = framer.push(chunk);
-      for (const m of messages) this.receive(m, addr, false);
-      if (error) {
-        this.stats.malformed++;
-        this.logger.debug({ reason: error }, 'closing a SIP TCP connection with a bad stream');
+      try {
+        const { messages, error } = framer.push(chunk);
+        for (const m of messages) this.receive(m, addr, false);
+        if (error) {
+          this.stats.malformed++;
+          this.logger.debug({ reason: error }, 'closing a SIP TCP connection with a bad stream');
+          socket.destroy();
+        }
+      } catch (err) {
+        this.packetFailed(err, addr);
         socket.destroy();
       }
     });
-    socket.on('error', () => undefined);
+    socket.on('error', (err) => this.logger.debug({ err }, 'SIP TCP connection error'));
     socket.on('close', () => {
       if (this.connections.get(key) === socket) this.connections.delete(key);
     });
@@ -213,17 +245,31 @@ export class SipStack extends Disposable {
   /** Sends raw bytes (UDP datagram or on the TCP connection, opened when needed). */
   sendBytes(bytes: Buffer, to: SipAddress): void {
     if (this.closed) return;
-    if (to.transport === 'udp') {
-      this.udp?.send(bytes, to.port, to.host);
+    // Never throws: a destination out of range or a socket that fails is counted and logged, since
+    // callers run in timers and packet handlers where a throw would end the process.
+    if (!(Number.isInteger(to.port) && to.port >= 1 && to.port <= 65535) || !to.host) {
+      this.stats.sendErrors++;
+      this.logger.warn({ to: `${to.transport}:${to.host}:${to.port}` }, 'SIP message not sent: bad destination');
       return;
     }
-    const key = addrKey(to);
-    let socket = this.connections.get(key);
-    if (!socket || socket.destroyed) {
-      socket = createConnection({ host: to.host, port: to.port });
-      this.attach(socket, to);
+    try {
+      if (to.transport === 'udp') {
+        this.udp?.send(bytes, to.port, to.host, (err) => {
+          if (err) this.stats.sendErrors++;
+        });
+        return;
+      }
+      const key = addrKey(to);
+      let socket = this.connections.get(key);
+      if (!socket || socket.destroyed) {
+        socket = createConnection({ host: to.host, port: to.port });
+        this.attach(socket, to);
+      }
+      socket.write(bytes);
+    } catch (err) {
+      this.stats.sendErrors++;
+      this.logger.warn({ err, to: `${to.transport}:${to.host}:${to.port}` }, 'SIP message not sent');
     }
-    socket.write(bytes);
   }
 
   /** Sends a message outside any transaction (ACK to a 2xx, stateless replies). */
@@ -232,6 +278,21 @@ export class SipStack extends Disposable {
   }
 
   private receive(buf: Buffer, source: SipAddress, datagram: boolean): void {
+    try {
+      this.handle(buf, source, datagram);
+    } catch (err) {
+      this.packetFailed(err, source);
+    }
+  }
+
+  /** A packet's handling threw: the bug is contained, counted and logged with the count (never rethrown). */
+  private packetFailed(err: unknown, source?: SipAddress): void {
+    this.stats.packetErrors++;
+    containFault('caruso.comms/sip', 'packet', err);
+    this.logger.error({ err, transport: source?.transport, count: this.stats.packetErrors }, 'SIP packet handling failed');
+  }
+
+  private handle(buf: Buffer, source: SipAddress, datagram: boolean): void {
     if (this.closed) return;
     this.stats.received++;
     // Keep-alive CRLFs (RFC 5626 §3.5.1): answer a double CRLF ping with a pong.
@@ -250,13 +311,8 @@ export class SipStack extends Disposable {
       return;
     }
     const msg = parsed.message;
-    try {
-      if (msg.kind === 'response') this.onResponse(msg);
-      else this.onRequest(msg, source);
-    } catch (err) {
-      // A handler bug must never take the socket down; it is logged as a bug.
-      this.logger.error({ err }, 'SIP message handler failed');
-    }
+    if (msg.kind === 'response') this.onResponse(msg);
+    else this.onRequest(msg, source);
   }
 
   private onRequest(req: SipRequest, source: SipAddress): void {
@@ -325,10 +381,17 @@ export class SipStack extends Disposable {
       return;
     }
     // 2xx: the 2xx is retransmitted until the ACK (RFC 3261 §13.3.1.4); the transaction only lingers
-    // to answer a retransmitted INVITE with the same 2xx (RFC 6026 "Accepted" state).
+    // to answer a retransmitted INVITE with the same 2xx (RFC 6026 "Accepted" state). Without an ACK
+    // within 64×T1 the session is to be ended: onDidAckTimeout tells the dialog's owner (any transport).
     finish(udp ? 64 * this.t1 : 0);
-    if (!udp) return;
-    const k = `${header(req, 'call-id')}|${cseqOf(req).seq}`;
+    const callId = header(req, 'call-id') ?? '';
+    const cseq = cseqOf(req).seq;
+    const k = `${callId}|${cseq}`;
+    const old = this.pending2xx.get(k);
+    if (old) {
+      clearTimeout(old.timer);
+      clearTimeout(old.timeout);
+    }
     let interval = this.t1;
     const again = () => {
       this.sendBytes(bytes, tx.source);
@@ -336,10 +399,12 @@ export class SipStack extends Disposable {
       p.timer = setTimeout(again, interval);
     };
     const p = {
-      timer: setTimeout(again, interval),
+      timer: udp ? setTimeout(again, interval) : undefined,
       timeout: setTimeout(() => {
         clearTimeout(p.timer);
         this.pending2xx.delete(k);
+        this.stats.ackTimeouts++;
+        this._onDidAckTimeout.fire({ callId, cseq, source: tx.source });
       }, 64 * this.t1),
     };
     this.pending2xx.set(k, p);
@@ -382,7 +447,24 @@ export class SipStack extends Disposable {
       this.endClient(tx);
       onResponse(responseTo(full, 408, 'Request Timeout', undefined));
     }, 64 * this.t1); // Timer B / F
+    if (req.method === 'CANCEL') this.expireCancelled(branch);
     return full;
+  }
+
+  /**
+   * An INVITE that was cancelled but gets no final response within 64×T1 is considered cancelled:
+   * its client transaction ends with a synthetic 487 (RFC 3261 §9.1), so that a far end that never
+   * answers cannot hold a call leg and its RTP port.
+   */
+  private expireCancelled(branch: string): void {
+    const invite = this.clientTxs.get(`${branch}|INVITE`);
+    if (!invite || invite.final) return;
+    if (invite.timeout) clearTimeout(invite.timeout);
+    invite.timeout = setTimeout(() => {
+      if (invite.final) return;
+      this.endClient(invite);
+      invite.onResponse(responseTo(invite.request, 487, 'Request Terminated', undefined));
+    }, 64 * this.t1);
   }
 
   private onResponse(res: SipResponse): void {

@@ -8,14 +8,14 @@ import { CommsErrors } from '../errors.js';
 import type { Prompt, Recording, TelephonyAdapter, TelephonyEvent } from '../telephony-adapter.js';
 import type { G711PayloadType } from './g711.js';
 import { RtpMediaEngine, type RtpSession } from './rtp-session.js';
-import { answerDirection, buildSdp, chooseCodec, parseSdp, type MediaDirection } from './sdp.js';
+import { answerDirection, buildSdp, chooseCodec, parseSdp, readSdp, type MediaDirection, type SdpMediaLine } from './sdp.js';
 import { DigestAuthenticator, digestAuthorization } from './sip-digest.js';
 import {
   cseqOf, header, headerValues, paramOf, parseSipUri, randomToken, uriOf,
   type SipHeader, type SipParseLimits, type SipRequest, type SipResponse,
 } from './sip-message.js';
 import { SipRegistrar } from './sip-registrar.js';
-import { SipStack, type IncomingRequest, type SipAddress } from './sip-stack.js';
+import { SipStack, type AckTimeout, type IncomingRequest, type SipAddress } from './sip-stack.js';
 import { SipTrunkRegistration, type TrunkRegistrationStatus } from './sip-trunk-registration.js';
 import { parseWav, readWav, tone, writeWav } from './wav-file.js';
 
@@ -72,6 +72,12 @@ export interface SipTelephonyOptions {
   /** Most calls at once; more INVITEs get 503 (default 500). */
   readonly maxCalls?: number;
   /**
+   * Most INVITEs from one source address (IP, any port) that are pending at once: not yet answered,
+   * or answered and not yet acknowledged. More get 503 with Retry-After (default 20; like Kamailio's
+   * pike). Raise it for a trunk or PBX that sets up many calls at once from one address.
+   */
+  readonly maxPendingInvitesPerSource?: number;
+  /**
    * Who may call in. `any` (default): every caller that reaches the port, as a company's own number
    * on its PBX. `known`: only the trunks' addresses (their hosts resolved when the adapter starts)
    * and phones registered with Caruso; any other INVITE gets 403 Forbidden and starts nothing. Use
@@ -85,7 +91,10 @@ export interface SipTelephonyOptions {
   /** Played to the caller while on hold (loops). */
   readonly holdMusic?: string;
   readonly limits?: SipParseLimits;
-  /** RFC 3261 T1, ms (default 500). */
+  /**
+   * RFC 3261 T1, ms (default 500). Transactions end after 64×T1 (32 s by default): an answered call
+   * whose caller never acknowledges the 200 is ended with BYE then, and its RTP ports are released.
+   */
   readonly t1Ms?: number;
   /** First wait before a failed trunk registration is tried again, ms (default 30 s, doubling up to 5 min). */
   readonly registerRetryMs?: number;
@@ -120,6 +129,33 @@ interface Leg {
   cancelled: boolean;
   auth: { readonly username: string; readonly password: string } | undefined;
   authTried: boolean;
+  /** The m-lines of the last offer and our stream's index among them, repeated in every answer (RFC 3264 §6). */
+  mirror: { readonly media: readonly SdpMediaLine[]; readonly index: number } | undefined;
+  /** For an inbound INVITE: the source address it counts against while it is pending. */
+  pendingSource: string | undefined;
+}
+
+/** Figures of a SIP adapter for metrics pages and health. */
+export interface SipAdapterMetrics {
+  /** Calls in progress. */
+  readonly calls: number;
+  /** Inbound INVITEs not yet answered or not yet acknowledged, and the addresses they come from. */
+  readonly pendingInvites: number;
+  readonly pendingSources: number;
+  /** INVITEs refused with 503 because their source had too many pending. */
+  readonly refusedPendingLimit: number;
+  /** Calls ended with BYE because the caller never acknowledged the 200 (64×T1). */
+  readonly ackTimeouts: number;
+  /** RTP ports in use (each leg holds an RTP port and the RTCP port after it) and the size of the range. */
+  readonly rtpPortsInUse: number;
+  readonly rtpPortsTotal: number;
+  /** Packets and clock ticks whose handling threw (contained and logged; each one is a bug). */
+  readonly packetErrors: number;
+  /** Messages and media datagrams that could not be sent. */
+  readonly sendErrors: number;
+  /** SIP messages received, and those refused as malformed. */
+  readonly received: number;
+  readonly malformed: number;
 }
 
 interface Collect {
@@ -179,6 +215,9 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
   /** The trunks' addresses, when only known peers may call in. */
   private readonly trunkAddresses = new Set<string>();
   private readonly configuredPort: number;
+  /** Pending inbound INVITEs by source address (see `maxPendingInvitesPerSource`). */
+  private readonly pendingBySource = new Map<string, number>();
+  private refusedPendingLimit = 0;
   private seq = 0;
 
   constructor(private readonly options: SipTelephonyOptions = {}) {
@@ -191,10 +230,17 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `port ${String(port)} is not a port number` });
     this.configuredPort = port;
     const rtp = options.rtpPorts ?? { min: 20000, max: 29998 };
-    if (!(rtp.min > 0 && rtp.max <= 65535 && rtp.min < rtp.max)) throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `rtpPorts ${rtp.min}-${rtp.max} is not a range of ports` });
+    if (!(Number.isInteger(rtp.min) && Number.isInteger(rtp.max) && rtp.min > 0 && rtp.max < 65535 && rtp.min < rtp.max)) throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `rtpPorts ${rtp.min}-${rtp.max} is not a range of ports` });
     for (const t of options.trunks ?? []) {
       if (!t.id || !t.host) throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `trunk ${t.id || '(no id)'} needs an id and a host` });
       if (t.register && !t.username) throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `trunk ${t.id} registers, so it needs a username` });
+    }
+    const pendingLimit = options.maxPendingInvitesPerSource;
+    if (pendingLimit !== undefined && !(Number.isInteger(pendingLimit) && pendingLimit >= 1)) {
+      throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `maxPendingInvitesPerSource ${String(pendingLimit)} is not a whole number of 1 or more` });
+    }
+    if (options.t1Ms !== undefined && !(Number.isFinite(options.t1Ms) && options.t1Ms >= 1)) {
+      throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `t1Ms ${String(options.t1Ms)} is not a positive number of milliseconds` });
     }
     this.users = new Map((options.users ?? usersFromEnvironment()).map((u) => [u.username, u.password]));
     for (const [u, p] of this.users) if (!u || !p) throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `user ${u || '(empty)'} needs a name and a password` });
@@ -210,6 +256,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     }));
     this.register(this.stack.onDidRequest((r) => this.onRequest(r)));
     this.register(this.stack.onDidStrayResponse((res) => this.onStrayResponse(res)));
+    this.register(this.stack.onDidAckTimeout((t) => this.onAckTimeout(t)));
   }
 
   /** Binds the SIP port (UDP and TCP). */
@@ -250,12 +297,37 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     return this.registrations.map((r) => r.status);
   }
 
-  /** Down when the SIP port is not bound; degraded while a trunk that registers is not registered. */
+  /**
+   * Down when the SIP port is not bound; degraded while a trunk that registers is not registered or
+   * while more than 90 % of the RTP port range is in use. `checks.rtp` tells the range's use.
+   */
   health(): HealthStatus {
-    if (this.stack.port === 0) return { status: 'down', detail: 'the SIP port is not bound' };
+    const m = this.metrics();
+    const used = m.rtpPortsTotal > 0 ? m.rtpPortsInUse / m.rtpPortsTotal : 1;
+    const range = this.media.portRange;
+    const rtp: HealthStatus = {
+      status: used > 0.9 ? 'degraded' : 'ok',
+      detail: `${m.rtpPortsInUse} of ${m.rtpPortsTotal} RTP ports in use (${Math.round(used * 100)} % of rtpPorts ${range.min}-${range.max})`,
+    };
+    const checks = { rtp };
+    if (this.stack.port === 0) return { status: 'down', detail: 'the SIP port is not bound', checks };
     const unregistered = this.registrations.filter((r) => r.status.state !== 'registered').map((r) => r.status.trunk);
-    if (unregistered.length) return { status: 'degraded', detail: `not registered with trunk ${unregistered.join(', ')}` };
-    return { status: 'ok', detail: `${this.calls.size} calls, ${this.registrar.users.length} phones registered` };
+    if (unregistered.length) return { status: 'degraded', detail: `not registered with trunk ${unregistered.join(', ')}`, checks };
+    if (rtp.status !== 'ok') return { status: 'degraded', detail: `RTP ports nearly exhausted: ${rtp.detail ?? ''}`, checks };
+    return { status: 'ok', detail: `${this.calls.size} calls, ${this.registrar.users.length} phones registered, ${rtp.detail ?? ''}`, checks };
+  }
+
+  /** Figures for metrics pages: calls, pending INVITEs, refusals, time-outs, the RTP range's use, contained errors. */
+  metrics(): SipAdapterMetrics {
+    let pending = 0;
+    for (const n of this.pendingBySource.values()) pending += n;
+    const st = this.stack.stats;
+    return {
+      calls: this.calls.size, pendingInvites: pending, pendingSources: this.pendingBySource.size, refusedPendingLimit: this.refusedPendingLimit,
+      ackTimeouts: st.ackTimeouts, rtpPortsInUse: this.media.openSessions * this.media.portsPerSession,
+      rtpPortsTotal: this.media.capacity * this.media.portsPerSession, packetErrors: st.packetErrors + this.media.packetErrors,
+      sendErrors: st.sendErrors + this.media.sendErrors, received: st.received, malformed: st.malformed,
+    };
   }
 
   /** Hangs up every call, removes the trunk registrations and closes the sockets. */
@@ -566,6 +638,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       localUri: `<sip:${encodeUser(callerId)}@${this.advertised}>`, remoteUri: `<${uri}>`, remoteTarget: uri, dest,
       localSeq: 1, state: 'early', rtp: undefined, sessionId: Date.now() % 1e9, sdpVersion: 1, direction: 'sendrecv',
       invite: undefined, sentInvite: undefined, endpoint, ringTimer: undefined, ringingSent: false, cancelled: false, auth, authTried: false,
+      mirror: undefined, pendingSource: undefined,
     };
     this.legs.set(leg.sipCallId, leg);
     return leg;
@@ -583,7 +656,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     const pts = codecs ?? (leg.state === 'early' && leg.role === 'agent' ? this.codecs : [rtp.codec]);
     return Buffer.from(buildSdp({
       host: this.advertised, port: rtp.port, sessionId: leg.sessionId, version: leg.sdpVersion, payloadTypes: pts,
-      dtmfPayloadType: rtp.dtmfPayloadType ?? DTMF_PT, direction: leg.direction,
+      dtmfPayloadType: rtp.dtmfPayloadType ?? DTMF_PT, direction: leg.direction, ...(leg.mirror ? { mirror: leg.mirror } : {}),
     }));
   }
 
@@ -813,6 +886,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     }
     const caller = call.caller;
     if (caller) {
+      this.settle(caller);
       if (caller.invite && by !== 'remote') {
         const status = cause === 'busy' ? 486 : 480;
         caller.invite.respond(status, status === 486 ? 'Busy Here' : 'Temporarily Unavailable', { toTag: caller.localTag });
@@ -850,6 +924,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
         });
       case 'ACK':
         if (leg && leg.state === 'offered') leg.state = 'confirmed';
+        if (leg) this.settle(leg);
         return;
       case 'BYE':
         if (!leg || leg.state === 'ended') return void r.respond(481, 'Call/Transaction Does Not Exist');
@@ -879,14 +954,38 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       r.respond(403, 'Forbidden');
       return;
     }
+    // Like Kamailio's pike: one address may not hold more than a few INVITEs half-way (unanswered or un-ACKed).
+    const limit = this.options.maxPendingInvitesPerSource ?? 20;
+    if ((this.pendingBySource.get(r.source.host) ?? 0) >= limit) {
+      this.refusedPendingLimit++;
+      if (this.refusedPendingLimit === 1 || this.refusedPendingLimit % 100 === 0) {
+        this.logger.warn({ source: r.source.host, limit, refused: this.refusedPendingLimit }, 'INVITE refused: too many pending INVITEs from one address');
+      }
+      r.respond(503, 'Service Unavailable', { headers: [{ name: 'retry-after', value: String(Math.max(1, Math.ceil((64 * this.stack.timerT1) / 1000))) }] });
+      return;
+    }
     if (this.calls.size >= (this.options.maxCalls ?? 500)) {
       r.respond(503, 'Service Unavailable', { headers: [{ name: 'retry-after', value: '5' }] });
       return;
     }
-    const offer = parseSdp(req.body.toString('latin1'));
+    const type = (header(req, 'content-type') ?? 'application/sdp').split(';')[0]!.trim().toLowerCase();
+    if (req.body.length > 0 && type !== 'application/sdp') {
+      r.respond(415, 'Unsupported Media Type', { headers: [{ name: 'accept', value: 'application/sdp' }] });
+      return;
+    }
+    // The offer is checked before anything is kept: a malformed one is a 400, one we cannot take a 488.
+    const reading = readSdp(req.body.toString('latin1'));
+    if (reading.kind === 'malformed') {
+      if (req.body.length > 0) {
+        r.respond(400, `Bad Request (SDP: ${reading.reason.replace(/[\r\n]/g, ' ').slice(0, 80)})`);
+        return;
+      }
+    }
+    const offer = reading.kind === 'audio' ? reading.audio : undefined;
     const codec = offer && chooseCodec(offer, this.codecs);
     if (!offer || codec === undefined) {
-      r.respond(488, 'Not Acceptable Here', { headers: [{ name: 'warning', value: '304 caruso "G.711 (PCMU or PCMA) audio is needed"' }] });
+      const why = reading.kind === 'declined' ? 'the audio stream is declined (port 0)' : reading.kind === 'ipv6-only' ? 'IPv4 audio is needed' : 'G.711 (PCMU or PCMA) audio is needed';
+      r.respond(488, 'Not Acceptable Here', { headers: [{ name: 'warning', value: `304 caruso "${why}"` }] });
       return;
     }
     r.respond(100, 'Trying');
@@ -899,13 +998,17 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       localUri: stripTag(to), remoteUri: stripTag(from), remoteTarget: uriOf(header(req, 'contact') ?? from), dest: r.source,
       localSeq: 1, state: 'offered', rtp: undefined, sessionId: Date.now() % 1e9, sdpVersion: 1, direction: answerDirection(offer.direction),
       invite: r, sentInvite: undefined, endpoint: '', ringTimer: undefined, ringingSent: false, cancelled: false, auth: undefined, authTried: false,
+      mirror: { media: offer.media, index: offer.index }, pendingSource: undefined,
     };
     call.caller = leg;
     this.legs.set(leg.sipCallId, leg);
+    leg.pendingSource = r.source.host;
+    this.pendingBySource.set(r.source.host, (this.pendingBySource.get(r.source.host) ?? 0) + 1);
     try {
       leg.rtp = await this.media.open();
     } catch (err) {
       this.logger.warn({ err }, 'no RTP port for an inbound call');
+      this.settle(leg);
       this.legs.delete(leg.sipCallId);
       this.calls.delete(id);
       r.respond(503, 'Service Unavailable');
@@ -915,13 +1018,44 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       leg.rtp.dispose();
       return;
     }
-    leg.rtp.remote = { host: offer.host, port: offer.port };
+    // 0.0.0.0 (an old-style hold) is no destination: media goes where the caller's packets come from.
+    if (offer.host !== '0.0.0.0') leg.rtp.remote = { host: offer.host, port: offer.port };
     leg.rtp.codec = codec;
     leg.rtp.dtmfPayloadType = offer.dtmfPayloadType;
     this.wireMedia(leg);
     const fromUser = parseSipUri(uriOf(from))?.user ?? 'anonymous';
     const toUser = parseSipUri(req.uri)?.user ?? parseSipUri(uriOf(to))?.user ?? '';
     this.emit({ type: 'call-offered', callId: id, from: fromUser, to: toUser });
+  }
+
+  /** An inbound INVITE is no longer pending (ACKed, refused or ended): it stops counting against its source. */
+  private settle(leg: Leg): void {
+    const source = leg.pendingSource;
+    if (source === undefined) return;
+    leg.pendingSource = undefined;
+    const n = (this.pendingBySource.get(source) ?? 1) - 1;
+    if (n > 0) this.pendingBySource.set(source, n);
+    else this.pendingBySource.delete(source);
+  }
+
+  /**
+   * The caller never acknowledged our 200 within 64×T1: the session is ended with a BYE (RFC 3261
+   * §13.3.1.4), its RTP ports are released, and the call is reported hung up (cause `no-ack`).
+   */
+  private onAckTimeout(t: AckTimeout): void {
+    const leg = this.legs.get(t.callId);
+    if (!leg || leg.state === 'ended') return;
+    this.logger.warn({ callId: leg.call.id, source: t.source.host }, 'no ACK for the 200 within 64×T1: the call is ended with BYE');
+    leg.state = 'confirmed';
+    const call = leg.call;
+    if (leg.role === 'caller') {
+      this.bye(leg);
+      this.end(call, 'remote', 'no-ack');
+      return;
+    }
+    const wasBridged = call.bridged === leg;
+    this.bye(leg);
+    if (wasBridged) this.end(call, 'agent', 'no-ack');
   }
 
   private wireMedia(leg: Leg): void {
@@ -933,13 +1067,19 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
   }
 
   private onReInvite(leg: Leg, r: IncomingRequest): void {
-    const offer = parseSdp(r.request.body.toString('latin1'));
     if (!leg.rtp || leg.state === 'ended') return void r.respond(481, 'Call/Transaction Does Not Exist');
+    const body = r.request.body;
+    const reading = readSdp(body.toString('latin1'));
+    // A refused re-INVITE leaves the session as it was (RFC 3261 §14.2).
+    if (body.length > 0 && reading.kind === 'malformed') return void r.respond(400, `Bad Request (SDP: ${reading.reason.replace(/[\r\n]/g, ' ').slice(0, 80)})`);
+    if (body.length > 0 && reading.kind !== 'audio') return void r.respond(488, 'Not Acceptable Here');
+    const offer = reading.kind === 'audio' ? reading.audio : undefined;
     if (offer) {
       if (offer.host !== '0.0.0.0') leg.rtp.remote = { host: offer.host, port: offer.port };
       const codec = chooseCodec(offer, this.codecs);
       if (codec !== undefined) leg.rtp.codec = codec;
       leg.direction = answerDirection(offer.direction);
+      leg.mirror = { media: offer.media, index: offer.index };
       leg.sdpVersion++;
     }
     r.respond(200, 'OK', { toTag: leg.localTag, headers: this.contactHeaders('application/sdp', leg.dest.transport), body: this.sdpFor(leg) });

@@ -1,7 +1,7 @@
 // Units of the SIP adapter that need no peer: digest authentication, SDP offer/answer, G.711, WAV, the registrar.
 import { createHash } from 'node:crypto';
 import { DigestAuthenticator, digestAuthorization, parseDigest } from '../../src/sip/sip-digest.js';
-import { answerDirection, buildSdp, chooseCodec, parseSdp } from '../../src/sip/sdp.js';
+import { answerDirection, buildSdp, chooseCodec, parseSdp, readSdp } from '../../src/sip/sdp.js';
 import { decodeG711, encodeG711, transcodeG711 } from '../../src/sip/g711.js';
 import { encodeWav, parseWav, tone } from '../../src/sip/wav-file.js';
 import { SipRegistrar } from '../../src/sip/sip-registrar.js';
@@ -56,6 +56,36 @@ describe('SDP offer/answer', () => {
     expect(parseSdp('garbage')).toBeUndefined();
     const answer = buildSdp({ host: '127.0.0.1', port: 20000, sessionId: 1, version: 2, payloadTypes: [0], dtmfPayloadType: 101, direction: 'sendrecv' });
     expect(parseSdp(answer)).toMatchObject({ host: '127.0.0.1', port: 20000, payloadTypes: [0, 101], dtmfPayloadType: 101, direction: 'sendrecv' });
+  });
+});
+
+describe('SDP ranges (issue 13: one m=audio 0 used to end the process)', () => {
+  const sdp = (m: string, c = 'c=IN IP4 10.0.0.1\r\n') => `v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\n${c}t=0 0\r\n${m}`;
+
+  it('reads port 0 as a declined stream, and takes the next audio stream that is not declined', () => {
+    expect(readSdp(sdp('m=audio 0 RTP/AVP 0\r\n'))).toMatchObject({ kind: 'declined' });
+    const r = readSdp(sdp('m=audio 0 RTP/AVP 0\r\nm=video 0 RTP/AVP 96\r\nm=audio 4002 RTP/AVP 8\r\na=recvonly\r\n'));
+    expect(r).toMatchObject({ kind: 'audio', audio: { port: 4002, index: 2, payloadTypes: [8], direction: 'recvonly' } });
+    if (r.kind !== 'audio') return;
+    const answer = buildSdp({ host: '127.0.0.1', port: 20000, sessionId: 1, version: 1, payloadTypes: [8], dtmfPayloadType: undefined, direction: 'sendonly', mirror: r.audio });
+    expect(answer.split('\r\n').filter((l) => l.startsWith('m='))).toEqual(['m=audio 0 RTP/AVP 0', 'm=video 0 RTP/AVP 96', 'm=audio 20000 RTP/AVP 8']);
+  });
+
+  it('refuses ports, payload types and addresses out of range as malformed, with the reason', () => {
+    const reason = (body: string) => {
+      const r = readSdp(body);
+      return r.kind === 'malformed' ? r.reason : r.kind;
+    };
+    expect(reason(sdp('m=audio 65536 RTP/AVP 0\r\n'))).toMatch(/port 65536 out of range/);
+    expect(reason(sdp('m=audio 99999 RTP/AVP 0\r\n'))).toMatch(/port 99999/);
+    expect(reason(sdp('m=audio 4000 RTP/AVP 0 128\r\n'))).toMatch(/payload types "0 128" out of range/);
+    expect(reason(sdp('m=audio 4000 RTP/AVP 0\r\n', 'c=IN IP4 10.0.0.256\r\n'))).toMatch(/bad IPv4 address/);
+    expect(reason(sdp('m=audio 4000 RTP/AVP 0\r\n', ''))).toMatch(/no connection address/);
+    expect(reason(sdp('m=audio -1 RTP/AVP 0\r\n'))).toMatch(/bad media line/);
+    expect(reason(sdp('m=audio 4000 RTP/AVP\r\n'))).toMatch(/without formats|bad media line/);
+    expect(reason('x'.repeat(9000))).toMatch(/longer than/);
+    expect(reason(sdp('m=audio 4000 RTP/AVP 0\r\n', 'c=IN IP6 ::1\r\n'))).toBe('ipv6-only');
+    expect(reason(sdp('m=audio 65535 RTP/AVP 0\r\n'))).toBe('audio');
   });
 });
 

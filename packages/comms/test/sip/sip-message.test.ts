@@ -1,4 +1,5 @@
 import { parseSipMessage, serializeSipMessage, SipStreamFramer, defaultSipLimits, type SipRequest } from '@caruso/comms';
+import { parseSipUri } from '../../src/sip/sip-message.js';
 
 const invite = (extra = '', body = 'v=0\r\n') =>
   `INVITE sip:100@127.0.0.1 SIP/2.0\r\n` +
@@ -93,6 +94,34 @@ describe('parseSipMessage (hostile input)', () => {
     const random = Buffer.alloc(2000);
     for (let i = 0; i < random.length; i++) random[i] = (i * 7919) % 256;
     expect(parseSipMessage(random).ok).toBe(false);
+  });
+
+  it('refuses header values out of their ranges, keeping the request for a 400', () => {
+    const refused = (text: string) => {
+      const r = parse(text);
+      return r.ok ? 'accepted' : r.request ? r.reason : `unanswerable: ${r.reason}`;
+    };
+    expect(refused(invite().replace('Max-Forwards: 70', 'Max-Forwards: 256'))).toMatch(/Max-Forwards "256" out of range/);
+    expect(refused(invite().replace('Max-Forwards: 70', 'Max-Forwards: -1'))).toMatch(/Max-Forwards/);
+    expect(refused(invite('Expires: 4294967296\r\n'))).toMatch(/Expires "4294967296" out of range/);
+    expect(refused(invite('Expires: soon\r\n'))).toMatch(/Expires/);
+    expect(refused(invite().replace('127.0.0.1:5070;', '127.0.0.1:0;'))).toMatch(/Via port 0 out of range/);
+    expect(refused(invite().replace('127.0.0.1:5070;', '127.0.0.1:65536;'))).toMatch(/Via port 65536/);
+    expect(refused(invite().replace('SIP/2.0/UDP 127.0.0.1', 'SIP/3.0/UDP 127.0.0.1'))).toBe('bad Via sent-by');
+    expect(refused(invite().replace('INVITE sip:100@127.0.0.1 ', 'INVITE sip:100@127.0.0.1:99999 '))).toBe('bad Request-URI');
+    expect(refused(invite().replace('<sip:ann@127.0.0.1>', '<sip:ann@127.0.0.1:0>'))).toBe('bad From URI');
+    expect(refused(invite().replace('To: <sip:100@127.0.0.1>', 'To: nobody'))).toBe('bad To URI');
+    expect(refused(invite('Contact: <sip:ann@127.0.0.1:123456>\r\n'))).toBe('bad Contact URI');
+    expect(refused(invite('Contact: <sip:ann@127.0.0.1>;expires=-5\r\n'))).toMatch(/Contact expires "-5"/);
+    expect(refused(invite('Contact: *\r\n'))).toBe('bad Contact URI');
+  });
+
+  it('accepts values at the edges of their ranges, a wildcard Contact in REGISTER and broken %-escapes in a user part', () => {
+    expect(parse(invite('Expires: 4294967295\r\nContact: <sip:ann@127.0.0.1:65535>;expires=0\r\n').replace('Max-Forwards: 70', 'Max-Forwards: 255')).ok).toBe(true);
+    expect(parse(invite().replace('127.0.0.1:5070;', '127.0.0.1:1;')).ok).toBe(true);
+    expect(parse(invite('Contact: *\r\nExpires: 0\r\n').replace(/INVITE/g, 'REGISTER')).ok).toBe(true);
+    expect(parseSipUri('sip:%E0%A4%A@127.0.0.1')?.user).toBe('%E0%A4%A');
+    expect(parseSipUri('sip:ann@127.0.0.1:0')).toBeUndefined();
   });
 
   it('parses an unknown method (the server answers it 501)', () => {
