@@ -1,4 +1,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { guardXml, MAX_XML_DEPTH } from './xml-guard.js';
+
+export { MAX_XML_DEPTH };
 
 /**
  * A small XML reader that keeps the line and column of every element and attribute, so that every
@@ -143,18 +146,41 @@ type Ordered = Record<string, unknown>;
 
 /**
  * Parses `text` (the content of `file`). Well-formedness errors come back as diagnostics with their
- * line and column; nothing is thrown for bad input.
+ * line and column; nothing is thrown for bad input. Before the parser runs, a guard refuses entity
+ * declarations, parameter and external entities, a DOCTYPE that is not `SYSTEM "….dtd"`, nesting
+ * deeper than {@link MAX_XML_DEPTH}, an empty file and a UTF-16 file read as UTF-8; a UTF-8
+ * byte-order mark is dropped.
  */
-export function parseXml(text: string, file: string, options: XmlParseOptions = {}): XmlParseResult {
+export function parseXml(input: string, file: string, options: XmlParseOptions = {}): XmlParseResult {
   const maxLength = options.maxLength ?? 8 * 1024 * 1024;
-  if (text.length > maxLength) {
+  if (input.length > maxLength) {
     return { root: undefined, diagnostics: [new XmlDiagnostic(file, 1, 1, 'error', `file is larger than ${maxLength} characters`, 'too-large')] };
+  }
+  // An editor's byte-order mark is not part of the document (nor of its first line's columns).
+  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+  const starts = lineIndex(text);
+  const refused = guardXml(text);
+  if (refused) {
+    const at = positionAt(starts, refused.offset);
+    return { root: undefined, diagnostics: [new XmlDiagnostic(file, at.line, at.col, 'error', refused.message, refused.code)] };
   }
   const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (valid !== true) {
     const { line, col, msg } = valid.err;
-    return { root: undefined, diagnostics: [new XmlDiagnostic(file, line, col, 'error', `XML is not well-formed: ${msg}`, 'not-well-formed')] };
+    return { root: undefined, diagnostics: [new XmlDiagnostic(file, line || 1, col || 1, 'error', `XML is not well-formed: ${msg}`, 'not-well-formed')] };
   }
+  try {
+    return build(text, file, starts);
+  } catch (err) {
+    // The guard and the validator let nothing through that the parser should refuse; if it does,
+    // the file still gets a diagnostic, never a stack trace.
+    const msg = err instanceof Error ? err.message : String(err);
+    const line = /line:?\s*(\d+)/i.exec(msg);
+    return { root: undefined, diagnostics: [new XmlDiagnostic(file, line ? Number(line[1]) : 1, 1, 'error', `XML could not be read: ${msg.slice(0, 300)}`, 'not-well-formed')] };
+  }
+}
+
+function build(text: string, file: string, starts: number[]): XmlParseResult {
   const parser = new XMLParser({
     preserveOrder: true,
     captureMetaData: true,
@@ -167,8 +193,9 @@ export function parseXml(text: string, file: string, options: XmlParseOptions = 
     ignoreDeclaration: true,
     ignorePiTags: true,
     commentPropName: false,
+    // The guard has already refused deeper files; the parser's own limit (100 by default) must not be lower.
+    maxNestedTags: MAX_XML_DEPTH + 1,
   });
-  const starts = lineIndex(text);
   const ordered = parser.parse(text) as Ordered[];
 
   /** Where the first non-blank character at or after `from` is (text positions point at the text, not the blanks). */
