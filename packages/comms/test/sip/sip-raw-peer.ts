@@ -53,7 +53,7 @@ export class RawSipPeer {
   request(method: string, callId: string, options: { readonly body?: string; readonly extra?: string; readonly cseq?: number; readonly toTag?: string; readonly uri?: string } = {}): string {
     const body = options.body ?? '';
     return `${method} ${options.uri ?? 'sip:100@127.0.0.1'} SIP/2.0\r\n` +
-      `Via: SIP/2.0/UDP ${this.host}:${this.port};branch=z9hG4bK${callId}-${method}-${options.cseq ?? 1};rport\r\n` +
+      `Via: SIP/2.0/UDP ${this.host}:${this.port};branch=z9hG4bK${callId}-${method === 'CANCEL' ? 'INVITE' : method}-${options.cseq ?? 1};rport\r\n` +
       `From: <sip:peer@${this.host}>;tag=f${callId}\r\nTo: <sip:100@127.0.0.1>${options.toTag ? `;tag=${options.toTag}` : ''}\r\n` +
       `Call-ID: ${callId}\r\nCSeq: ${options.cseq ?? 1} ${method}\r\nMax-Forwards: 70\r\n` +
       `Contact: <sip:peer@${this.host}:${this.port}>\r\n` +

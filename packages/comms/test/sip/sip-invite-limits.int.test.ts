@@ -1,0 +1,146 @@
+// Issue 13: INVITEs that are never acknowledged, or that one address leaves half-way by the dozen,
+// must not hold calls and RTP ports. Transactions end after 64×T1 (T1 = 20 ms here, so 1.28 s) and an
+// un-ACKed 200 ends its call with BYE (RFC 3261 §13.3.1.4); each source address may hold only a few
+// pending INVITEs (Kamailio's pike); the RTP range's use shows in metrics() and health().
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jest } from '@jest/globals';
+import { SipTelephonyAdapter, type TelephonyEvent } from '@caruso/comms';
+import { freePort, LOOPBACK, promptDir, rtpRange, until } from '@caruso/comms/testing';
+import { offer, RawSipPeer } from './sip-raw-peer.js';
+
+jest.setTimeout(30_000);
+
+const T1 = 20;
+
+/** An adapter that answers every call at once and plays the menu, except calls to `hold`, which it leaves ringing. */
+async function adapter(dir: string, options: { rtpPorts: { min: number; max: number }; maxPendingInvitesPerSource?: number }) {
+  const events: TelephonyEvent[] = [];
+  const sip = new SipTelephonyAdapter({ host: LOOPBACK, port: await freePort(), promptDir, recordingDir: dir, users: [], t1Ms: T1, ...options });
+  await sip.start();
+  sip.onDidEvent((e) => {
+    events.push(e);
+    if (e.type !== 'call-offered' || e.to === 'hold') return;
+    sip.answer(e.callId);
+    sip.playPrompt(e.callId, { file: 'welcome.wav' });
+  });
+  return { sip, events };
+}
+
+/** A good call: answered 200, ACKed, hung up by the caller. Returns the final status of the INVITE. */
+async function call(peer: RawSipPeer, callId: string): Promise<number> {
+  peer.send(peer.request('INVITE', callId, { body: offer(peer.port + 2) }));
+  const final = await peer.final(callId);
+  if (final.status !== 200) return final.status!;
+  peer.ack(callId);
+  peer.bye(callId);
+  await until(() => peer.statuses(callId).filter((s) => s === 200).length >= 2, 2000, `the BYE of ${callId} answered`);
+  return 200;
+}
+
+describe('SipTelephonyAdapter INVITE transaction time-outs', () => {
+  let dir: string;
+  let sip: SipTelephonyAdapter;
+  let events: TelephonyEvent[];
+  let peer: RawSipPeer;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'caruso-sip-limits-'));
+    // 10 legs fit in the range (an even RTP port and its RTCP port each).
+    ({ sip, events } = await adapter(dir, { rtpPorts: rtpRange(18), maxPendingInvitesPerSource: 100 }));
+    peer = await RawSipPeer.open(sip.port);
+  });
+
+  afterAll(async () => {
+    await peer.close();
+    await sip.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ends 200s never ACKed with BYE after 64×T1, releases their RTP ports, and then takes a good call', async () => {
+    expect(sip.health()).toMatchObject({ status: 'ok', checks: { rtp: { status: 'ok', detail: expect.stringMatching(/^0 of 20 RTP ports in use/) } } });
+    const ids = Array.from({ length: 30 }, (_, i) => `noack${i}`);
+    const sentAt = Date.now();
+    for (const id of ids) peer.send(peer.request('INVITE', id, { body: offer(peer.port + 2) }));
+    await until(() => ids.every((id) => peer.statuses(id).some((s) => s >= 200)), 3000, 'a final response to every INVITE');
+    const answered = ids.filter((id) => peer.statuses(id).find((s) => s >= 200) === 200);
+    const refused = ids.filter((id) => peer.statuses(id).find((s) => s >= 200) === 503);
+    // The small range is exhausted: ten calls hold every port, the others and a good call get 503.
+    expect([answered.length, refused.length]).toEqual([10, 20]);
+    expect(await call(peer, 'good-while-full')).toBe(503);
+    expect(sip.metrics()).toMatchObject({ rtpPortsInUse: 20, rtpPortsTotal: 20, calls: 10, pendingInvites: 10 });
+    expect(sip.health()).toMatchObject({ status: 'degraded', checks: { rtp: { status: 'degraded', detail: expect.stringMatching(/^20 of 20 RTP ports in use/) } } });
+
+    // Each answered call gets a BYE once its 200 has been retransmitted for 64×T1 without an ACK.
+    await until(() => answered.every((id) => peer.messages(id).some((m) => m.method === 'BYE')), 64 * T1 + 3000, 'a BYE for every un-ACKed call');
+    for (const id of answered) {
+      const bye = peer.messages(id).find((m) => m.method === 'BYE')!;
+      expect(bye.at - sentAt).toBeGreaterThanOrEqual(64 * T1 - 50);
+    }
+    await until(() => sip.activeCalls === 0 && sip.media.openSessions === 0, 2000, 'the calls and their RTP ports released');
+    const hungUp = events.filter((e) => e.type === 'hung-up' && e.cause === 'no-ack');
+    expect(hungUp).toHaveLength(10);
+    expect(sip.metrics()).toMatchObject({ ackTimeouts: 10, rtpPortsInUse: 0, pendingInvites: 0 });
+    expect(sip.health()).toMatchObject({ status: 'ok', checks: { rtp: { status: 'ok' } } });
+
+    // The 200s are no longer retransmitted.
+    const twoHundreds = answered.map((id) => peer.statuses(id).filter((s) => s === 200).length);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(answered.map((id) => peer.statuses(id).filter((s) => s === 200).length)).toEqual(twoHundreds);
+
+    expect(await call(peer, 'good-after')).toBe(200);
+    // Every transaction, the refused ones never ACKed included (Timer H), ends within 64×T1.
+    await until(() => sip.stack.openTransactions === 0, 64 * T1 + 2000, 'every transaction ended');
+  });
+});
+
+describe('SipTelephonyAdapter pending INVITEs per source address', () => {
+  let dir: string;
+  let sip: SipTelephonyAdapter;
+  let a: RawSipPeer;
+  let b: RawSipPeer;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'caruso-sip-pike-'));
+    ({ sip } = await adapter(dir, { rtpPorts: rtpRange(80), maxPendingInvitesPerSource: 5 }));
+    a = await RawSipPeer.open(sip.port, '127.0.0.1');
+    b = await RawSipPeer.open(sip.port, '127.0.0.2');
+  });
+
+  afterAll(async () => {
+    await a.close();
+    await b.close();
+    await sip.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers 503 with Retry-After beyond the limit for one address, while another address still calls', async () => {
+    const ids = Array.from({ length: 8 }, (_, i) => `ring${i}`);
+    for (const id of ids) a.send(a.request('INVITE', id, { body: offer(a.port + 2), uri: 'sip:hold@127.0.0.1' }));
+    await until(() => ids.filter((id) => a.statuses(id).includes(503)).length === 3 && ids.filter((id) => a.statuses(id).includes(100)).length === 5, 2000, 'five ringing and three refused');
+    const refusal = a.messages(ids.find((id) => a.statuses(id).includes(503))!).find((m) => m.status === 503)!;
+    expect(refusal.text).toMatch(/\r\nRetry-After: \d+\r\n/);
+    expect(sip.metrics()).toMatchObject({ pendingInvites: 5, pendingSources: 1, refusedPendingLimit: 3 });
+
+    expect(await call(a, 'a-good-1')).toBe(503);
+    expect(await call(b, 'b-good-1')).toBe(200);
+
+    // The caller gives up one ringing call (CANCEL): that address may set up one call again.
+    const ringing = ids.find((id) => a.statuses(id).includes(100))!;
+    a.send(a.request('CANCEL', ringing));
+    await until(() => a.statuses(ringing).includes(487), 2000, 'the INVITE ended with 487');
+    expect(await call(a, 'a-good-2')).toBe(200);
+    expect(sip.metrics()).toMatchObject({ pendingInvites: 4, pendingSources: 1 });
+  });
+
+  it('counts answered but un-ACKed INVITEs as pending until 64×T1 ends them', async () => {
+    // Address b fills its share with calls that are answered and never ACKed.
+    const ids = Array.from({ length: 5 }, (_, i) => `b-noack${i}`);
+    for (const id of ids) b.send(b.request('INVITE', id, { body: offer(b.port + 2) }));
+    await until(() => ids.every((id) => b.statuses(id).includes(200)), 2000, 'five answered');
+    expect(await call(b, 'b-good-2')).toBe(503);
+    await until(() => ids.every((id) => b.messages(id).some((m) => m.method === 'BYE')), 64 * T1 + 3000, 'the un-ACKed calls ended');
+    expect(await call(b, 'b-good-3')).toBe(200);
+  });
+});
