@@ -404,12 +404,27 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     return { status: 'ok', detail: `${this.router.queueIds().length} queue(s), ${this.router.agentIds().length} agent(s)${this.channel ? ', telephony' : ''}` };
   }
 
-  /** The contacts that were waiting go back in line in their order; scheduled callbacks are re-armed. */
+  /**
+   * Brings the contact center back after a stop or a crash, idempotently: every change it makes is an
+   * event, and a second start over the same log finds nothing left to change (rule 10).
+   * - Chats, e-mails and callbacks that were waiting go back in line in their order, writing nothing.
+   * - A call that was waiting lost its line with the process: it is closed once (`exited`,
+   *   `lost-on-restart`) and a callback to the caller's number takes its place in line (same queue,
+   *   priority and age). A call without a caller number is only closed.
+   * - A contact that was connected is closed (`completed`, `lost-on-restart`).
+   * - Agents come back logged out; scheduled callbacks are re-armed.
+   */
   private async recover(router: QueueRouter, log: ContactEventLog, logger: Logger, events: readonly ContactEvent[]): Promise<void> {
     const { waiting, connected, scheduled } = openContacts(events);
     // Each agent's last queue choice (setAgentQueues) holds again.
     const choices = new Map<string, unknown>();
-    for (const e of events) if (e.kind === 'agent-queues-changed' && e.agentId !== undefined) choices.set(e.agentId, e.data?.['queues']);
+    const loggedIn = new Set<string>();
+    for (const e of events) {
+      if (e.agentId === undefined) continue;
+      if (e.kind === 'agent-queues-changed') choices.set(e.agentId, e.data?.['queues']);
+      else if (e.kind === 'agent-logged-in') loggedIn.add(e.agentId);
+      else if (e.kind === 'agent-logged-out') loggedIn.delete(e.agentId);
+    }
     const agents = new Set(router.agentIds());
     for (const [agentId, queues] of choices) {
       if (!agents.has(agentId) || !Array.isArray(queues)) continue;
@@ -419,19 +434,46 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
         logger.warn({ err, agent: agentId }, "an agent's queue choice names a queue no longer configured or allowed; the configured queues hold");
       }
     }
+    const now = this.clock.now();
+    for (const c of connected) {
+      // The process that held the connection is gone: the contact is closed in the log as such.
+      log.append({ kind: 'completed', at: now, contactId: c.spec.id!, queueId: c.spec.queueId, agentId: c.connectedTo!, channel: c.spec.channel, reason: 'lost-on-restart' });
+    }
+    // Agents whose desktops were connected to the process that died log in again.
+    for (const agentId of loggedIn) log.append({ kind: 'agent-logged-out', at: now, agentId });
     const queues = new Set(router.queueIds());
     let recovered = 0;
+    let lostCalls = 0;
+    let callbacks = 0;
     for (const spec of waiting) {
       if (!queues.has(spec.queueId)) {
         logger.warn({ queue: spec.queueId }, 'a waiting contact names a queue that is no longer configured; it stays in the log only');
         continue;
       }
-      router.enqueue(spec);
-      recovered++;
-    }
-    for (const c of connected) {
-      // The process that held the connection is gone: the contact is closed in the log as such.
-      log.append({ kind: 'completed', at: this.clock.now(), contactId: c.spec.id!, queueId: c.spec.queueId, agentId: c.connectedTo!, channel: c.spec.channel, reason: 'lost-on-restart' });
+      if (spec.channel !== 'call') {
+        router.enqueue(spec, { restore: true });
+        recovered++;
+        continue;
+      }
+      const id = spec.id!;
+      const enteredAt = spec.enteredAt ?? now;
+      log.append({ kind: 'exited', at: now, contactId: id, queueId: spec.queueId, channel: 'call', reason: 'lost-on-restart', waitMs: now - enteredAt });
+      lostCalls++;
+      const caller = spec.data?.['caller'];
+      if (typeof caller !== 'string' || !DIALABLE.test(caller) || /^anonymous$/i.test(caller)) continue;
+      const callbackId = `${id}-cb`;
+      log.append({ kind: 'callback-scheduled', at: now, contactId: callbackId, queueId: spec.queueId, channel: 'callback', reason: 'keep-place', data: { originalContactId: id } });
+      router.enqueue({
+        id: callbackId,
+        channel: 'callback',
+        direction: 'outbound',
+        queueId: spec.queueId,
+        priority: spec.priority ?? 0,
+        enteredAt,
+        ...(spec.requiredSkills ? { requiredSkills: spec.requiredSkills } : {}),
+        data: { ...spec.data, callbackNumber: caller, originalContactId: id, reason: 'lost-on-restart' },
+      });
+      callbacks++;
     }
     let rearmed = 0;
     for (const s of scheduled) {
@@ -442,7 +484,7 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
         logger.warn({ err, queue: s.queueId }, 'a scheduled callback could not be re-armed; it stays in the log only');
       }
     }
-    logger.info({ recovered, closed: connected.length, callbacks: rearmed }, 'communication server recovered its contacts');
+    logger.info({ recovered, closed: connected.length, lostCalls, callbacks, scheduled: rearmed, agentsLoggedOut: loggedIn.size }, 'communication server recovered its contacts');
   }
 
   private async openTelephony(router: QueueRouter, log: ContactEventLog, telephony: TelephonyAdapter, logger: Logger): Promise<TelephonyChannel> {

@@ -644,8 +644,10 @@ export class QueueRouter extends Disposable {
    * Puts a contact in a queue and routes it. Returns its snapshot (state `ended` when the queue was
    * full: the contact then exited with reason `full`). Throws CARUSO_COMMS_INVALID_CONTACT,
    * CARUSO_COMMS_UNKNOWN_QUEUE or CARUSO_COMMS_DUPLICATE, changing nothing.
+   * @param options.restore the contact is being brought back after a restart: its `queue-entered` is in
+   * the log already and is not written again.
    */
-  enqueue(spec: ContactSpec): ContactSnapshot {
+  enqueue(spec: ContactSpec, options: { readonly restore?: boolean } = {}): ContactSnapshot {
     const s = validateContactSpec(spec);
     const q = this.queueRec(s.queueId);
     const id = s.id ?? `${this.idPrefix}${this.contactSeq + 1}`;
@@ -680,7 +682,8 @@ export class QueueRouter extends Disposable {
     };
     c.key = keyOf(c, q);
     this.contacts.set(id, c);
-    this.emit({
+    // A contact restored after a restart is in the log already: entering again writes nothing twice.
+    if (!options.restore) this.emit({
       kind: 'queue-entered',
       at: now,
       contactId: id,

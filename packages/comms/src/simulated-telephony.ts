@@ -348,6 +348,8 @@ export interface LoadGeneratorOptions {
   readonly random?: RandomSource;
   /** Dialled number of the calls (default `main`). */
   readonly to?: string;
+  /** The caller's number of the n-th call (from 1); default anonymous callers. */
+  readonly callerNumber?: (n: number) => string;
 }
 
 /** Generates Poisson call arrivals on the simulated adapter until a given time. */
@@ -383,7 +385,8 @@ export class LoadGenerator implements IDisposable {
       this.count++;
       const talkMs = sample(this.options.talk, this.rng) * 1000;
       const patience = this.options.patience ? sample(this.options.patience, this.rng) * 1000 : undefined;
-      this.options.telephony.placeInboundCall({ talkMs, ...(patience === undefined ? {} : { patienceMs: patience }), to: this.options.to ?? 'main' });
+      const from = this.options.callerNumber?.(this.count);
+      this.options.telephony.placeInboundCall({ talkMs, ...(patience === undefined ? {} : { patienceMs: patience }), to: this.options.to ?? 'main', ...(from === undefined ? {} : { from }) });
       this.schedule();
     });
   }

@@ -10,7 +10,7 @@ import { CommunicationServer, ContactEventLog, INTERACTIONS_TABLE, commsService,
 const here = dirname(fileURLToPath(import.meta.url));
 
 describe('crash and restart (a real child process killed with SIGKILL mid-traffic)', () => {
-  it('every acknowledged contact is back in its queue after the restart, in its order', async () => {
+  it('every acknowledged e-mail is back in its queue, every waiting call became one callback in its place, and a second start writes nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'caruso-crash-'));
     const url = `sqlite:${join(dir, 'crm.db')}`;
     try {
@@ -40,18 +40,42 @@ describe('crash and restart (a real child process killed with SIGKILL mid-traffi
       await killed;
       expect(acked.length).toBeGreaterThanOrEqual(300);
 
-      const services = createServiceManager();
-      services.register(StorageManager, storageService(url));
-      services.register(CommunicationServer, commsService({ queues: [{ id: 'support' }] }));
-      await services.start();
-      const waiting = services.get(CommunicationServer).waiting('support').map((c) => c.id);
-      // Nothing acknowledged is lost (a contact written but not yet acknowledged may be there too).
-      expect(acked.filter((id) => !waiting.includes(id))).toEqual([]);
-      // In their order: priority first, then the order they entered.
-      const rank = (id: string) => Number(id.slice(5));
+      const restart = async (): Promise<{ waiting: string[]; events: ContactEvent[] }> => {
+        const services = createServiceManager();
+        services.register(StorageManager, storageService(url));
+        services.register(CommunicationServer, commsService({ queues: [{ id: 'support' }] }));
+        await services.start();
+        try {
+          const waiting = services.get(CommunicationServer).waiting('support').map((c) => c.id);
+          const rows = (await services.get(StorageManager).knex('caruso_contact_events').select('*').orderBy('seq')) as Array<{ kind: string; contact_id: string | null; reason: string | null }>;
+          return { waiting, events: rows.map((r) => ({ kind: r.kind, contactId: r.contact_id ?? undefined, reason: r.reason ?? undefined }) as unknown as ContactEvent) };
+        } finally {
+          await services.stop();
+        }
+      };
+      const { waiting, events } = await restart();
+      const isCall = (id: string): boolean => Number.parseInt(id.slice(5), 10) % 2 === 1;
+      // Nothing acknowledged is lost: an e-mail is back as itself, a call as its callback (a contact
+      // written but not yet acknowledged may be there too).
+      expect(acked.filter((id) => !waiting.includes(isCall(id) ? `${id}-cb` : id))).toEqual([]);
+      // No call waits on a line that died with the process.
+      expect(waiting.filter((id) => !id.endsWith('-cb') && isCall(id))).toEqual([]);
+      // Each waiting call was closed exactly once and has exactly one callback.
+      const lost = events.filter((e) => e.kind === 'exited' && e.reason === 'lost-on-restart').map((e) => e.contactId!);
+      expect(new Set(lost).size).toBe(lost.length);
+      expect(lost.filter((id) => !isCall(id))).toEqual([]);
+      const callbacks = events.filter((e) => e.kind === 'callback-scheduled').map((e) => e.contactId!);
+      expect(callbacks.sort()).toEqual(lost.map((id) => `${id}-cb`).sort());
+      // In their order: priority first, then the order they entered (a callback keeps its call's place).
+      const rank = (id: string) => Number.parseInt(id.slice(5), 10);
       const expected = [...waiting].sort((a, b) => (rank(b) % 3) - (rank(a) % 3) || rank(a) - rank(b));
       expect(waiting).toEqual(expected);
-      await services.stop();
+      // A second start (and a third) finds nothing to change: the same line, no event written twice.
+      const again = await restart();
+      expect(again.waiting).toEqual(waiting);
+      expect(again.events.length).toBe(events.length);
+      const third = await restart();
+      expect(third.events.length).toBe(events.length);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -59,7 +83,7 @@ describe('crash and restart (a real child process killed with SIGKILL mid-traffi
 });
 
 describe('crash and restart under load from the simulated telephone network (LoadGenerator, child killed with SIGKILL)', () => {
-  it('every call the load generator sent and the server acknowledged is ended in the log, back in its queue in order, or closed as lost-on-restart; each ended one has its interaction record', async () => {
+  it('every call the load generator sent and the server acknowledged is ended in the log or closed as lost-on-restart, waiting callers with a number get a callback in their place; each ended one has its interaction record', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'caruso-crash-load-'));
     const url = `sqlite:${join(dir, 'crm.db')}`;
     try {
@@ -141,7 +165,17 @@ describe('crash and restart under load from the simulated telephone network (Loa
         expect(outcomes.filter((o) => o === 'completed:caller').length).toBeGreaterThan(20);
         expect(outcomes.filter((o) => o === 'abandoned').length).toBeGreaterThan(5);
         expect(outcomes.filter((o) => o === 'completed:lost-on-restart').length).toBeGreaterThan(0);
-        expect(waiting.length).toBeGreaterThan(5);
+        // The calls waiting at the crash lost their lines: each closed once; a caller with a number
+        // has exactly one callback in the call's place, an anonymous one none.
+        const lost = events.filter((e) => e.kind === 'exited' && e.reason === 'lost-on-restart').map((e) => e.contactId!);
+        expect(lost.length).toBeGreaterThan(5);
+        expect(new Set(lost).size).toBe(lost.length);
+        const callerOf = new Map(events.flatMap((e) => (e.kind === 'queue-entered' && e.contactId !== undefined ? [[e.contactId, JSON.stringify(e.data ?? {})] as const] : [])));
+        const withNumber = lost.filter((id) => callerOf.get(id)?.includes('+3120'));
+        expect(withNumber.length).toBeGreaterThan(0);
+        expect(withNumber.length).toBeLessThan(lost.length);
+        expect(waiting.map((c) => c.id).sort()).toEqual(withNumber.map((id) => `${id}-cb`).sort());
+        expect(waiting.every((c) => c.channel === 'callback')).toBe(true);
         // Back in their order: the order they entered.
         expect(waiting.map((c) => c.enteredAt)).toEqual([...waiting.map((c) => c.enteredAt)].sort((a, b) => a - b));
         // Every ended call is in the customer history table, those closed by the restart included
@@ -150,7 +184,8 @@ describe('crash and restart under load from the simulated telephone network (Loa
         const rows = (await services.get(StorageManager).knex(INTERACTIONS_TABLE).select('contact_id', 'outcome')) as Array<{ contact_id: string; outcome: string }>;
         const recorded = new Set(rows.map((r) => r.contact_id));
         expect([...ended.keys()].filter((id) => entered.has(id) && !recorded.has(id))).toEqual([]);
-        expect(rows.filter((r) => r.outcome === 'lost-on-restart').length).toBe(outcomes.filter((o) => o === 'completed:lost-on-restart').length);
+        // Closed by the restart: those talking (completed) and those waiting (exited), each once.
+        expect(rows.filter((r) => r.outcome === 'lost-on-restart').length).toBe(outcomes.filter((o) => o === 'completed:lost-on-restart').length + lost.length);
       } finally {
         await services.stop();
       }
