@@ -1,5 +1,6 @@
 import { createToken, type Event } from '@caruso/kernel';
-import type { AgentState, Channel, Direction } from './model.js';
+import { CommsErrors } from './errors.js';
+import type { AgentState, Channel, Direction, SkillRequirement } from './model.js';
 
 /**
  * Kinds of events of the contact event log (rule 5 of the architecture): the single source of the
@@ -50,43 +51,247 @@ export const CONTACT_EVENT_KINDS: readonly ContactEventKind[] = [
 ];
 
 /**
- * One event, before the log gave it a sequence number. Figures are in milliseconds.
- * Note: `data` is JSON and may hold customer data (collected IVR variables); it never reaches a log line.
+ * The version of the typed contract below. It goes up when a kind's fields change in a way an
+ * older reader would misread; a reader may then translate older events before folding them.
  */
-export interface ContactEventInput {
-  readonly kind: ContactEventKind;
-  /** When it happened (clock ms since the epoch). */
-  readonly at: number;
-  readonly contactId?: string;
-  readonly queueId?: string;
-  readonly agentId?: string;
-  readonly channel?: Channel;
-  readonly direction?: Direction;
-  /**
-   * Why: completed `agent`/`caller`; exited with an exit reason; rejected, paused, transferred
-   * (`overflow`, `agent` …) with a reason code.
-   */
-  readonly reason?: string;
+export const CONTACT_EVENT_SCHEMA_VERSION = 1;
+
+/**
+ * The flat fields an event may carry (one column each in a stored log). Each kind says which of
+ * them it has, required or optional; the others are absent. Figures are in milliseconds.
+ */
+export interface ContactEventFields {
+  readonly contactId: string;
+  readonly queueId: string;
+  readonly agentId: string;
+  readonly channel: Channel;
+  readonly direction: Direction;
+  /** Why (a completion's `agent`/`caller`, an exit reason, a disposition code, a dial result …). */
+  readonly reason: string;
   /** agent-state-changed: the new state (the previous one is in `fromState`). */
-  readonly state?: AgentState;
-  readonly fromState?: AgentState;
-  /** Waiting time from first entering the contact center (connected, abandoned, exited). */
-  readonly waitMs?: number;
-  readonly ringMs?: number;
-  readonly talkMs?: number;
-  readonly holdMs?: number;
-  readonly wrapMs?: number;
-  /** Priority at entry (queue-entered). */
-  readonly priority?: number;
-  /** Free-form JSON. */
+  readonly state: AgentState;
+  readonly fromState: AgentState;
+  /** Waiting time from first entering the contact center. */
+  readonly waitMs: number;
+  readonly ringMs: number;
+  readonly talkMs: number;
+  readonly holdMs: number;
+  readonly wrapMs: number;
+  readonly priority: number;
+  /** The kind's own JSON (typed per kind). */
+  readonly data: EventData;
+}
+
+/**
+ * The `data` of an event: each kind types the keys it writes. Keys a later version adds are kept
+ * (untyped), so that an older reader still reads a newer log.
+ * Note: it may hold customer data (collected IVR variables); it never reaches a log line.
+ */
+export interface EventData {
+  readonly [key: string]: unknown;
+}
+
+/** One kind: its own fields, and none of the other flat fields. */
+type KindOf<K extends ContactEventKind, F extends Partial<ContactEventFields>> = { readonly kind: K; /** When it happened (server clock, ms since the epoch). */ readonly at: number } & Readonly<F> & {
+  readonly [P in Exclude<keyof ContactEventFields, keyof F>]?: undefined;
+};
+
+/** The contact's own data and the skills it needs, as it entered a queue. */
+export interface QueueEnteredData extends EventData {
+  readonly requiredSkills?: readonly SkillRequirement[];
+  /** The contact data (caller, sender, collected IVR variables, campaign tag …). */
   readonly data?: Readonly<Record<string, unknown>>;
 }
 
-/** An event as stored: with its position in the log. */
-export interface ContactEvent extends ContactEventInput {
-  /** Strictly increasing position in the log, from 1. */
-  readonly seq: number;
+/** The campaign and target of a campaign call. */
+export interface CampaignTagData extends EventData {
+  readonly campaignId?: string;
+  readonly target?: string;
 }
+
+export interface TransferredData extends EventData {
+  /** The queue it left (a transfer to another queue). */
+  readonly fromQueueId?: string;
+  /** The number it went to (`reason: 'outside'`). */
+  readonly destination?: string;
+}
+
+export interface ConferencedData extends EventData {
+  /** An outside party's number (an agent joining is `agentId`). */
+  readonly party?: string;
+}
+
+export interface ExitedData extends EventData {
+  /** The queue action that moved it out (`voicemail`, `callback`, `transfer` …). */
+  readonly action?: string;
+}
+
+/** The customer's business object a contact is linked to. */
+export interface CustomerRef {
+  /** The business object, e.g. `Customer`. */
+  readonly object: string;
+  /** The record's key (a composite key joined with `:`). */
+  readonly id: string;
+}
+
+export interface DispositionData extends CampaignTagData {
+  readonly note?: string;
+  /** The customer the agent chose in wrap-up (a numeric key reads as its text). */
+  readonly customer?: { readonly object: string; readonly id: string | number };
+  /** `ivr-end`: the outcome the IVR script ended with. */
+  readonly outcome?: string;
+}
+
+export interface VoicemailLeftData extends EventData {
+  /** The call the message was left on. */
+  readonly callId?: string;
+  readonly durationMs?: number;
+  readonly bytes?: number;
+}
+
+export interface VoicemailNotifiedData extends EventData {
+  readonly messageId?: string;
+}
+
+export interface CallbackScheduledData extends EventData {
+  /** `keep-place`: the waiting contact this callback replaces. */
+  readonly originalContactId?: string;
+  /** `scheduled`: when it is due (ms since the epoch), the number, and the contact data. */
+  readonly scheduledAt?: number;
+  readonly callbackNumber?: string;
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+export interface CallbackAttemptedData extends EventData {
+  readonly attempt?: number;
+}
+
+export interface CallbackCompletedData extends EventData {
+  readonly attempts?: number;
+  readonly lastResult?: string;
+}
+
+export interface AgentQueuesChangedData extends EventData {
+  /** The queues the agent chose to serve, with the agent's level in each. */
+  readonly queues: ReadonlyArray<{ readonly queueId: string; readonly level: number }>;
+}
+
+export interface CampaignData extends EventData {
+  readonly campaignId: string;
+  /** campaign-started: how many numbers it has, when known. */
+  readonly size?: number;
+}
+
+export interface DialData extends EventData {
+  readonly campaignId: string;
+  readonly target?: string;
+  readonly attempt?: number;
+}
+
+/**
+ * A contact entered a queue (first entry, a recovered contact, a campaign call answered).
+ * `waitMs`: time already waited before (kept age). The router always writes `direction` and
+ * `priority`; absent, they read as `inbound` and 0.
+ */
+export type QueueEnteredEvent = KindOf<'queue-entered', { contactId: string; queueId: string; channel: Channel; direction?: Direction; priority?: number; waitMs?: number; data?: QueueEnteredData }>;
+/** The contact rings at an agent. */
+export type OfferedEvent = KindOf<'offered', { contactId: string; queueId: string; agentId: string; channel: Channel }>;
+export type RingNoAnswerEvent = KindOf<'ring-no-answer', { contactId: string; queueId: string; agentId: string; channel: Channel; ringMs: number }>;
+export type RejectedEvent = KindOf<'rejected', { contactId: string; queueId: string; agentId: string; channel: Channel; reason: string; ringMs: number }>;
+/** An agent took the contact. `waitMs` from first entering the contact center. */
+export type ConnectedEvent = KindOf<'connected', { contactId: string; queueId: string; agentId: string; channel: Channel; waitMs: number; ringMs?: number; data?: CampaignTagData }>;
+export type HeldEvent = KindOf<'held', { contactId: string; queueId: string; agentId: string; channel: Channel }>;
+/** Off hold; `holdMs` of this hold. */
+export type RetrievedEvent = KindOf<'retrieved', { contactId: string; queueId: string; agentId: string; channel: Channel; holdMs: number }>;
+/**
+ * A transfer. `reason`: `agent`/`overflow`/… to the queue `queueId` (from `data.fromQueueId`);
+ * `to-agent` (offered to `agentId` only); `agent-disconnected` (back in line in `queueId`);
+ * `outside` (to `data.destination`, no queue).
+ */
+export type TransferredEvent = KindOf<'transferred', { contactId: string; channel: Channel; reason: string; queueId?: string; agentId?: string; data?: TransferredData }>;
+/** `reason`: `joined` or `left`. */
+export type ConferencedEvent = KindOf<'conferenced', { contactId: string; queueId: string; agentId: string; channel: Channel; reason: string; data?: ConferencedData }>;
+/**
+ * A connected contact ended for its agent. `reason`: `agent`, `caller`, `transferred` (it goes on
+ * elsewhere), `transferred-out`, `lost-on-restart` (no talk figures then).
+ */
+export type CompletedEvent = KindOf<'completed', { contactId: string; queueId: string; agentId: string; channel: Channel; reason: string; talkMs?: number; holdMs?: number }>;
+export type WrapUpEndedEvent = KindOf<'wrap-up-ended', { contactId: string; queueId: string; agentId: string; channel: Channel; wrapMs: number }>;
+export type AbandonedEvent = KindOf<'abandoned', { contactId: string; queueId: string; channel: Channel; waitMs: number }>;
+/** Left its queue for an exit reason (`timeout`, `full`, `voicemail`, `callback-requested` …). */
+export type ExitedEvent = KindOf<'exited', { contactId: string; queueId: string; channel: Channel; reason: string; waitMs: number; data?: ExitedData }>;
+/**
+ * A disposition code: an agent's wrap-up (with contact, queue, agent), the IVR's own end
+ * (`ivr-end`, `ivr-hung-up`: contact and channel, no queue), or a campaign target's code (no contact).
+ */
+export type DispositionEvent = KindOf<'disposition', { reason: string; contactId?: string; queueId?: string; agentId?: string; channel?: Channel; data?: DispositionData }>;
+/** A voice message; `contactId` is the message id (its callback contact), `talkMs` its length when known. */
+export type VoicemailLeftEvent = KindOf<'voicemail-left', { contactId: string; queueId: string; channel?: Channel; reason?: string; talkMs?: number; data?: VoicemailLeftData }>;
+export type VoicemailNotifiedEvent = KindOf<'voicemail-notified', { contactId: string; queueId: string; channel?: Channel; data?: VoicemailNotifiedData }>;
+/** `reason`: `keep-place` (it enters its queue at once) or `scheduled` (for `data.scheduledAt`). */
+export type CallbackScheduledEvent = KindOf<'callback-scheduled', { contactId: string; queueId: string; channel?: Channel; reason?: string; priority?: number; data?: CallbackScheduledData }>;
+export type CallbackAttemptedEvent = KindOf<'callback-attempted', { contactId: string; queueId: string; channel?: Channel; agentId?: string; data?: CallbackAttemptedData }>;
+/** `reason`: `reached`, `unreached`, `cancelled`, `voicemail` …; `waitMs` the time to call back when known. */
+export type CallbackCompletedEvent = KindOf<'callback-completed', { contactId: string; queueId: string; reason?: string; channel?: Channel; agentId?: string; waitMs?: number; data?: CallbackCompletedData }>;
+export type AgentLoggedInEvent = KindOf<'agent-logged-in', { agentId: string }>;
+/** `reason`: why the agent was logged out when not by their own choice (e.g. a restart). */
+export type AgentLoggedOutEvent = KindOf<'agent-logged-out', { agentId: string; reason?: string }>;
+/** `reason`: the pause reason when `state` is `paused`. */
+export type AgentStateChangedEvent = KindOf<'agent-state-changed', { agentId: string; state: AgentState; fromState?: AgentState; reason?: string }>;
+export type AgentQueuesChangedEvent = KindOf<'agent-queues-changed', { agentId: string; data: AgentQueuesChangedData }>;
+/** `reason`: the dialing mode (or `finished` when a campaign stops by itself). */
+export type CampaignStartedEvent = KindOf<'campaign-started', { data: CampaignData; queueId?: string; reason?: string }>;
+export type CampaignPausedEvent = KindOf<'campaign-paused', { data: CampaignData; queueId?: string; reason?: string }>;
+export type CampaignStoppedEvent = KindOf<'campaign-stopped', { data: CampaignData; queueId?: string; reason?: string }>;
+/** A campaign call dialled (the dialer always writes `data`). */
+export type DialAttemptEvent = KindOf<'dial-attempt', { contactId: string; queueId?: string; direction?: Direction; channel?: Channel; data?: DialData }>;
+/**
+ * A dial's result in `reason` (`answered`, `busy`, `no-answer`, `machine`, `failed`, `do-not-call`):
+ * a campaign call (with `data`) or a callback leg (with agent and channel).
+ */
+export type DialResultEvent = KindOf<'dial-result', { reason: string; contactId?: string; queueId?: string; agentId?: string; channel?: Channel; data?: DialData }>;
+export type DialDropEvent = KindOf<'dial-drop', { contactId: string; data: DialData; queueId?: string }>;
+
+/**
+ * One event, before the log gave it a sequence number: a discriminated union by `kind`, each kind
+ * with its own typed fields (see docs/comms.md). Readers switch on `kind`; none casts `data`.
+ */
+export type ContactEventInput =
+  | QueueEnteredEvent
+  | OfferedEvent
+  | RingNoAnswerEvent
+  | RejectedEvent
+  | ConnectedEvent
+  | HeldEvent
+  | RetrievedEvent
+  | TransferredEvent
+  | ConferencedEvent
+  | CompletedEvent
+  | WrapUpEndedEvent
+  | AbandonedEvent
+  | ExitedEvent
+  | DispositionEvent
+  | VoicemailLeftEvent
+  | VoicemailNotifiedEvent
+  | CallbackScheduledEvent
+  | CallbackAttemptedEvent
+  | CallbackCompletedEvent
+  | AgentLoggedInEvent
+  | AgentLoggedOutEvent
+  | AgentStateChangedEvent
+  | AgentQueuesChangedEvent
+  | CampaignStartedEvent
+  | CampaignPausedEvent
+  | CampaignStoppedEvent
+  | DialAttemptEvent
+  | DialResultEvent
+  | DialDropEvent;
+
+/** An event as stored: with its position in the log (strictly increasing, from 1). */
+export type ContactEvent = ContactEventInput & { readonly seq: number };
+
+/** The stored event of one kind. */
+export type ContactEventOf<K extends ContactEventKind> = Extract<ContactEvent, { readonly kind: K }>;
 
 /** Where the router writes events: a synchronous append that buffers. */
 export interface ContactEventSink {
@@ -125,3 +330,158 @@ export interface ContactEventLog extends ContactEventSink {
 
 /** The token of the contact event log service. */
 export const ContactEventLog = createToken<ContactEventLog>('caruso.comms.ContactEventLog');
+
+// ---------------------------------------------------------------- validation of stored events
+
+type FieldCheck = 'string' | 'number' | 'channel' | 'direction' | 'state';
+const FIELD_CHECKS: Readonly<Record<Exclude<keyof ContactEventFields, 'data'>, FieldCheck>> = {
+  contactId: 'string', queueId: 'string', agentId: 'string', channel: 'channel', direction: 'direction', reason: 'string', state: 'state',
+  fromState: 'state', waitMs: 'number', ringMs: 'number', talkMs: 'number', holdMs: 'number', wrapMs: 'number', priority: 'number',
+};
+type DataCheck = 'string' | 'number' | 'record' | 'skills' | 'queues' | 'customer';
+
+/** A kind's contract: its flat fields (`?` optional) and its data keys (`?` optional), as written by the code that appends it. */
+interface KindRule {
+  readonly fields: string;
+  readonly data?: { readonly required: boolean; readonly keys: Readonly<Record<string, DataCheck>>; readonly optional: readonly string[] };
+}
+
+function dataRule(required: boolean, keys: Record<string, DataCheck>, optional: readonly string[] = Object.keys(keys)): NonNullable<KindRule['data']> {
+  return { required, keys, optional };
+}
+const CAMPAIGN_TAG = { campaignId: 'string', target: 'string' } as const;
+const CAMPAIGN = dataRule(true, { campaignId: 'string', size: 'number' }, ['size']);
+const DIAL = { campaignId: 'string', target: 'string', attempt: 'number' } as const;
+
+const KIND_RULES: Readonly<Record<ContactEventKind, KindRule>> = {
+  'queue-entered': { fields: 'contactId queueId channel direction? priority? waitMs?', data: dataRule(false, { requiredSkills: 'skills', data: 'record' }) },
+  offered: { fields: 'contactId queueId agentId channel' },
+  'ring-no-answer': { fields: 'contactId queueId agentId channel ringMs' },
+  rejected: { fields: 'contactId queueId agentId channel reason ringMs' },
+  connected: { fields: 'contactId queueId agentId channel waitMs ringMs?', data: dataRule(false, CAMPAIGN_TAG) },
+  held: { fields: 'contactId queueId agentId channel' },
+  retrieved: { fields: 'contactId queueId agentId channel holdMs' },
+  transferred: { fields: 'contactId channel reason queueId? agentId?', data: dataRule(false, { fromQueueId: 'string', destination: 'string' }) },
+  conferenced: { fields: 'contactId queueId agentId channel reason', data: dataRule(false, { party: 'string' }) },
+  completed: { fields: 'contactId queueId agentId channel reason talkMs? holdMs?' },
+  'wrap-up-ended': { fields: 'contactId queueId agentId channel wrapMs' },
+  abandoned: { fields: 'contactId queueId channel waitMs' },
+  exited: { fields: 'contactId queueId channel reason waitMs', data: dataRule(false, { action: 'string' }) },
+  disposition: { fields: 'reason contactId? queueId? agentId? channel?', data: dataRule(false, { ...CAMPAIGN_TAG, note: 'string', customer: 'customer', outcome: 'string' }) },
+  'voicemail-left': { fields: 'contactId queueId channel? reason? talkMs?', data: dataRule(false, { callId: 'string', durationMs: 'number', bytes: 'number' }) },
+  'voicemail-notified': { fields: 'contactId queueId channel?', data: dataRule(false, { messageId: 'string' }) },
+  'callback-scheduled': {
+    fields: 'contactId queueId channel? reason? priority?',
+    data: dataRule(false, { originalContactId: 'string', scheduledAt: 'number', callbackNumber: 'string', data: 'record' }),
+  },
+  'callback-attempted': { fields: 'contactId queueId channel? agentId?', data: dataRule(false, { attempt: 'number' }) },
+  'callback-completed': { fields: 'contactId queueId reason? channel? agentId? waitMs?', data: dataRule(false, { attempts: 'number', lastResult: 'string' }) },
+  'agent-logged-in': { fields: 'agentId' },
+  'agent-logged-out': { fields: 'agentId reason?' },
+  'agent-state-changed': { fields: 'agentId state fromState? reason?' },
+  'agent-queues-changed': { fields: 'agentId', data: dataRule(true, { queues: 'queues' }, []) },
+  'campaign-started': { fields: 'queueId? reason?', data: CAMPAIGN },
+  'campaign-paused': { fields: 'queueId? reason?', data: CAMPAIGN },
+  'campaign-stopped': { fields: 'queueId? reason?', data: CAMPAIGN },
+  'dial-attempt': { fields: 'contactId queueId? direction? channel?', data: dataRule(false, DIAL, ['target', 'attempt']) },
+  'dial-result': { fields: 'reason contactId? queueId? agentId? channel?', data: dataRule(false, DIAL, ['target', 'attempt']) },
+  'dial-drop': { fields: 'contactId queueId?', data: dataRule(true, DIAL, ['target', 'attempt']) },
+};
+
+const CHANNEL_SET: ReadonlySet<unknown> = new Set<Channel>(['call', 'email', 'chat', 'callback']);
+const DIRECTION_SET: ReadonlySet<unknown> = new Set<Direction>(['inbound', 'outbound']);
+const STATE_SET: ReadonlySet<unknown> = new Set<AgentState>(['logged-out', 'ready', 'reserved', 'busy', 'wrap-up', 'paused']);
+const KIND_SET: ReadonlySet<unknown> = new Set(CONTACT_EVENT_KINDS);
+
+function isRecord(v: unknown): v is Readonly<Record<string, unknown>> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function fieldProblem(check: FieldCheck, v: unknown): string | undefined {
+  switch (check) {
+    case 'string':
+      return typeof v === 'string' ? undefined : 'a text';
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v) ? undefined : 'a finite number';
+    case 'channel':
+      return CHANNEL_SET.has(v) ? undefined : 'a channel (call, email, chat, callback)';
+    case 'direction':
+      return DIRECTION_SET.has(v) ? undefined : 'inbound or outbound';
+    default:
+      return STATE_SET.has(v) ? undefined : 'an agent state';
+  }
+}
+
+function dataProblem(check: DataCheck, v: unknown): string | undefined {
+  switch (check) {
+    case 'string':
+    case 'number':
+      return fieldProblem(check, v);
+    case 'record':
+      return isRecord(v) ? undefined : 'an object';
+    case 'customer':
+      return isRecord(v) && typeof v['object'] === 'string' && (typeof v['id'] === 'string' || typeof v['id'] === 'number') ? undefined : '{ object, id }';
+    case 'skills':
+      return Array.isArray(v) && v.every((s) => isRecord(s) && typeof s['skill'] === 'string' && typeof s['minLevel'] === 'number') ? undefined : 'a list of { skill, minLevel }';
+    default:
+      return Array.isArray(v) && v.every((q) => isRecord(q) && typeof q['queueId'] === 'string' && typeof q['level'] === 'number') ? undefined : 'a list of { queueId, level }';
+  }
+}
+
+const PARSED_RULES = new Map<ContactEventKind, { readonly required: ReadonlySet<string>; readonly allowed: ReadonlySet<string> }>(
+  CONTACT_EVENT_KINDS.map((k) => {
+    const names = KIND_RULES[k].fields.split(' ');
+    return [k, { required: new Set(names.filter((n) => !n.endsWith('?'))), allowed: new Set(names.map((n) => n.replace('?', ''))) }];
+  }),
+);
+
+/**
+ * Validates a stored (or received) event against the contract of its kind and returns it typed:
+ * the kind is known, its required fields are there, every field has its type, no field of another
+ * kind is set, and the typed keys of `data` have their types (other keys of `data` are kept).
+ * A `null` field counts as absent (a database column). `seq` is the event's position when the raw
+ * value does not carry it. Throws CARUSO_COMMS_INVALID_EVENT naming the event's seq and what is wrong.
+ */
+export function parseContactEvent(raw: unknown, seq?: number): ContactEvent {
+  const at = seq ?? (isRecord(raw) && typeof raw['seq'] === 'number' ? raw['seq'] : undefined);
+  const fail = (reason: string): never => {
+    throw CommsErrors.CARUSO_COMMS_INVALID_EVENT({ seq: at === undefined ? '?' : String(at), reason });
+  };
+  if (!isRecord(raw)) return fail('it is not an object');
+  if (at === undefined || !Number.isSafeInteger(at) || at < 1) return fail('its seq must be a whole number from 1');
+  const kind = raw['kind'];
+  if (!KIND_SET.has(kind)) return fail(`unknown kind ${JSON.stringify(kind)}`);
+  const k = kind as ContactEventKind;
+  if (typeof raw['at'] !== 'number' || !Number.isFinite(raw['at'])) return fail(`${k}: at must be a time (ms since the epoch)`);
+  const rules = PARSED_RULES.get(k)!;
+  const out: Record<string, unknown> = { kind: k, at: raw['at'], seq: at };
+  for (const [name, value] of Object.entries(raw)) {
+    if (name === 'kind' || name === 'at' || name === 'seq' || name === 'data' || value === null || value === undefined) continue;
+    if (!(name in FIELD_CHECKS)) return fail(`${k}: unknown field ${JSON.stringify(name)}`);
+    if (!rules.allowed.has(name)) return fail(`${k}: has no field ${name}`);
+    const problem = fieldProblem(FIELD_CHECKS[name as keyof typeof FIELD_CHECKS], value);
+    if (problem) return fail(`${k}: ${name} must be ${problem}`);
+    out[name] = value;
+  }
+  for (const name of rules.required) if (out[name] === undefined) return fail(`${k}: ${name} is missing`);
+  const data = raw['data'];
+  const rule = KIND_RULES[k].data;
+  if (data === null || data === undefined) {
+    if (rule?.required) return fail(`${k}: data is missing`);
+  } else {
+    if (!rule) return fail(`${k}: has no data`);
+    if (!isRecord(data)) return fail(`${k}: data must be an object`);
+    for (const [key, check] of Object.entries(rule.keys)) {
+      const v = data[key];
+      if (v === undefined) {
+        if (!rule.optional.includes(key)) return fail(`${k}: data.${key} is missing`);
+        continue;
+      }
+      const problem = dataProblem(check, v);
+      if (problem) return fail(`${k}: data.${key} must be ${problem}`);
+    }
+    out['data'] = data;
+  }
+  // Every field of this kind was checked above against the kind's contract.
+  return out as unknown as ContactEvent;
+}

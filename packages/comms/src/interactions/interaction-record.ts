@@ -1,13 +1,7 @@
-import type { ContactEvent } from '../contact-event-log.js';
+import type { ContactEvent, CustomerRef } from '../contact-event-log.js';
 import type { Channel, Direction } from '../model.js';
 
-/** The customer's business object a contact is linked to. */
-export interface CustomerRef {
-  /** The business object, e.g. `Customer`. */
-  readonly object: string;
-  /** The record's key (a composite key joined with `:`). */
-  readonly id: string;
-}
+export type { CustomerRef };
 
 /**
  * One ended contact in the customer's history: a call (inbound or outbound), an e-mail, a chat, a
