@@ -48,6 +48,10 @@ export const KernelErrors = defineErrors({
   CARUSO_KERNEL_AUTH_REQUIRED: { message: 'authenticate first: send auth with your access token', status: 401 },
   CARUSO_KERNEL_AUTH_FAILED: { message: 'authentication failed: unknown access token', status: 401 },
   CARUSO_KERNEL_PERMISSION_DENIED: { message: '{principal} may not {action} {token}', status: 403 },
+  CARUSO_KERNEL_LIFECYCLE_DENIED: {
+    message: '{principal} may not call {method} of {token} remotely: it is a lifecycle method; only a grant whose lifecycle list names "{token}.{method}" may call it',
+    status: 403,
+  },
   CARUSO_KERNEL_LEASE_EXPIRED: { message: 'the lease of {id} expired; register again', status: 410 },
 });
 

@@ -13,7 +13,43 @@ export interface AccessGrant {
   readonly call?: readonly string[];
   /** Token ids it may register implementations of. */
   readonly register?: readonly string[];
+  /**
+   * Lifecycle methods ({@link LIFECYCLE_METHODS}: `close`, `shutdown`, `register` …) it may call,
+   * each named exactly as `tokenId.method`, e.g. `caruso.storage.close`. A `call` grant alone, even
+   * `*`, never reaches them.
+   * Note: no `*` here, and `start`, `stop`, `dispose`, `exportState`, `importState` cannot be named:
+   * the service manager drives those and they are never callable remotely.
+   */
+  readonly lifecycle?: readonly string[];
 }
+
+/**
+ * Methods that end, reset or re-wire a service rather than use it. The remote endpoint refuses a call
+ * of one (CARUSO_KERNEL_LIFECYCLE_DENIED) unless the caller's grant names `tokenId.method` in its
+ * `lifecycle` list, and leaves them out of the method lists it returns.
+ */
+export const LIFECYCLE_METHODS: ReadonlySet<string> = new Set([
+  'close',
+  'shutdown',
+  'destroy',
+  'terminate',
+  'kill',
+  'restart',
+  'reset',
+  'init',
+  'initialize',
+  'listen',
+  'disconnect',
+  'register',
+  'unregister',
+  'migrate',
+  'drop',
+  'reload',
+  'setLogger',
+]);
+
+/** The service contract's own methods: the service manager calls them; no grant makes them callable remotely. */
+export const CONTRACT_METHODS: ReadonlySet<string> = new Set(['start', 'stop', 'dispose', 'exportState', 'importState']);
 
 /** The three things a principal can be granted. */
 export type AccessAction = 'lookup' | 'call' | 'register';
@@ -22,6 +58,19 @@ interface CompiledGrant {
   readonly principal: string;
   readonly hash: Buffer;
   readonly rules: Record<AccessAction, Glob[]>;
+  /** `tokenId.method` of the lifecycle methods it may call, compared exactly. */
+  readonly lifecycle: ReadonlySet<string>;
+}
+
+const LIFECYCLE_ENTRY = /^([A-Za-z0-9_.-]+)\.([A-Za-z_$][A-Za-z0-9_$]*)$/;
+
+function lifecycleEntry(principal: string, entry: unknown): string {
+  const m = typeof entry === 'string' ? LIFECYCLE_ENTRY.exec(entry) : null;
+  if (!m) throw new TypeError(`the lifecycle grant ${JSON.stringify(entry)} of ${principal} must name one method of one token exactly, e.g. caruso.storage.close (no *)`);
+  const method = m[2] as string;
+  if (CONTRACT_METHODS.has(method)) throw new TypeError(`the lifecycle grant ${entry as string} of ${principal} names ${method}, which the service manager drives; it is never callable remotely`);
+  if (!LIFECYCLE_METHODS.has(method)) throw new TypeError(`the lifecycle grant ${entry as string} of ${principal} names ${method}, which is not a lifecycle method; grant the token with call instead`);
+  return entry as string;
 }
 
 function sha256(text: string): Buffer {
@@ -50,6 +99,7 @@ export class AccessList {
           call: (g.call ?? []).map(compile),
           register: (g.register ?? []).map(compile),
         },
+        lifecycle: new Set((g.lifecycle ?? []).map((e) => lifecycleEntry(g.principal, e))),
       };
     });
   }
@@ -68,6 +118,15 @@ export class AccessList {
   allows(principal: string, action: AccessAction, tokenId: string): boolean {
     const g = this.grants.find((x) => x.principal === principal);
     return g !== undefined && g.rules[action].some((glob) => globMatch(glob, tokenId));
+  }
+
+  /**
+   * True when `principal` may call the lifecycle method `method` of `tokenId`: its grant names
+   * `tokenId.method` exactly in `lifecycle` (a `call` grant is needed as well).
+   */
+  allowsLifecycle(principal: string, tokenId: string, method: string): boolean {
+    const g = this.grants.find((x) => x.principal === principal);
+    return g !== undefined && !CONTRACT_METHODS.has(method) && g.lifecycle.has(`${tokenId}.${method}`);
   }
 
   /**

@@ -8,7 +8,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import type { LookupOptions, RegistryEvent, ServiceFilter, ServiceHandle, ServiceManager } from '../service-manager.js';
 import { createToken, isValidTokenId } from '../token.js';
 import { ServiceRegistry } from '../internal/service-registry.js';
-import { AccessList, type AccessAction } from './access-list.js';
+import { AccessList, CONTRACT_METHODS, LIFECYCLE_METHODS, type AccessAction } from './access-list.js';
 import { RpcPeer } from './rpc-peer.js';
 
 /** Options of {@link RemoteEndpoint.listen}. */
@@ -67,17 +67,16 @@ interface Connection {
 }
 
 const METHOD_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-/** Never callable remotely, wherever they are defined: lifecycle, disposal, promise and object plumbing. */
+/**
+ * Never callable remotely, wherever they are defined: the service contract (the manager drives it),
+ * promise and object plumbing. Other lifecycle methods (close, register …) need an explicit grant.
+ */
 const RESERVED = new Set([
+  ...CONTRACT_METHODS,
   'constructor',
   '__proto__',
   'prototype',
-  'start',
-  'stop',
-  'exportState',
-  'importState',
   'then',
-  'dispose',
   'toString',
   'toLocaleString',
   'valueOf',
@@ -325,7 +324,8 @@ export class RemoteEndpoint {
         version: r.version,
         properties: r.properties,
         ranking: r.ranking,
-        methods: r.instance ? [...this.methodsOf(r.instance)].sort() : [],
+        // Lifecycle methods this principal may not call are not offered at all.
+        methods: r.instance ? [...this.methodsOf(r.instance)].filter((m) => !LIFECYCLE_METHODS.has(m) || this.options.accessList.allowsLifecycle(conn.principal as string, r.tokenId, m)).sort() : [],
       })),
     };
   }
@@ -347,6 +347,11 @@ export class RemoteEndpoint {
     const reg = this.registry.resolve(tokenId, options);
     if (reg === undefined || reg.instance === undefined) throw this.notFound(conn, tokenId, options);
     if (!this.methodsOf(reg.instance).has(name)) throw KernelErrors.CARUSO_KERNEL_RPC_METHOD_NOT_FOUND({ method: `${tokenId}.${name}` });
+    // close, shutdown, register …: a call grant (even *) is not enough; the grant must name token.method.
+    if (LIFECYCLE_METHODS.has(name) && !this.options.accessList.allowsLifecycle(conn.principal as string, tokenId, name)) {
+      this.logger.warn({ principal: conn.principal, tokenId, method: name, peer: conn.peer.name }, 'lifecycle call denied');
+      throw KernelErrors.CARUSO_KERNEL_LIFECYCLE_DENIED({ principal: conn.principal as string, method: name, token: tokenId });
+    }
     let run: Promise<unknown>;
     try {
       run = Promise.resolve(reg.invoke(name, args));
