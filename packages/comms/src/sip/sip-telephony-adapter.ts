@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { mkdir, readFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
@@ -74,7 +75,7 @@ export interface SipTelephonyOptions {
   /**
    * Most INVITEs from one source address (IP, any port) that are pending at once: not yet answered,
    * or answered and not yet acknowledged. More get 503 with Retry-After (default 20; like Kamailio's
-   * pike). Raise it for a trunk or PBX that sets up many calls at once from one address.
+   * pike). The trunks' addresses are exempt; raise it for a PBX that is not listed as a trunk.
    */
   readonly maxPendingInvitesPerSource?: number;
   /**
@@ -269,15 +270,10 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       throw CommsErrors.CARUSO_COMMS_SIP_LISTEN_FAILED({ address: `${this.host}:${this.configuredPort}`, reason: (err as Error).message }, { cause: err });
     }
     this.logger.info({ port: this.stack.port }, 'SIP adapter listening');
-    if (this.options.inbound === 'known') {
-      for (const t of this.options.trunks ?? []) {
-        try {
-          for (const a of await lookup(t.host, { all: true })) this.trunkAddresses.add(a.address);
-        } catch (err) {
-          this.logger.warn({ err, trunk: t.id }, 'the trunk host does not resolve: its calls in are refused until a restart');
-        }
-      }
-    }
+    // The trunks' addresses: with `inbound: 'known'` the only callers besides registered phones (so
+    // they are resolved before the first call), and in any case exempt from the pending-INVITE limit.
+    const resolving = this.resolveTrunks();
+    if (this.options.inbound === 'known') await resolving;
     for (const t of this.options.trunks ?? []) {
       if (!t.register || !t.username) continue;
       const reg = this.register(new SipTrunkRegistration(this.stack, {
@@ -289,6 +285,22 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       this.register(reg.onDidChange((s) => this._onDidChangeTrunkRegistration.fire(s)));
       this.registrations.push(reg);
       reg.start();
+    }
+  }
+
+  private async resolveTrunks(): Promise<void> {
+    for (const t of this.options.trunks ?? []) {
+      if (isIP(t.host)) {
+        this.trunkAddresses.add(t.host);
+        continue;
+      }
+      try {
+        for (const a of await lookup(t.host, { all: true })) this.trunkAddresses.add(a.address);
+      } catch (err) {
+        this.logger.warn({ err, trunk: t.id }, this.options.inbound === 'known'
+          ? 'the trunk host does not resolve: its calls in are refused until a restart'
+          : 'the trunk host does not resolve: its INVITEs count against the pending limit like any caller\'s');
+      }
     }
   }
 
@@ -956,7 +968,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     }
     // Like Kamailio's pike: one address may not hold more than a few INVITEs half-way (unanswered or un-ACKed).
     const limit = this.options.maxPendingInvitesPerSource ?? 20;
-    if ((this.pendingBySource.get(r.source.host) ?? 0) >= limit) {
+    if ((this.pendingBySource.get(r.source.host) ?? 0) >= limit && !this.trunkAddresses.has(r.source.host)) {
       this.refusedPendingLimit++;
       if (this.refusedPendingLimit === 1 || this.refusedPendingLimit % 100 === 0) {
         this.logger.warn({ source: r.source.host, limit, refused: this.refusedPendingLimit }, 'INVITE refused: too many pending INVITEs from one address');

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
-import { SipTelephonyAdapter, type TelephonyEvent } from '@caruso/comms';
+import { SipTelephonyAdapter, type SipTelephonyOptions, type TelephonyEvent } from '@caruso/comms';
 import { freePort, LOOPBACK, promptDir, rtpRange, until } from '@caruso/comms/testing';
 import { offer, RawSipPeer } from './sip-raw-peer.js';
 
@@ -15,7 +15,7 @@ jest.setTimeout(30_000);
 const T1 = 20;
 
 /** An adapter that answers every call at once and plays the menu, except calls to `hold`, which it leaves ringing. */
-async function adapter(dir: string, options: { rtpPorts: { min: number; max: number }; maxPendingInvitesPerSource?: number }) {
+async function adapter(dir: string, options: Pick<SipTelephonyOptions, 'rtpPorts' | 'maxPendingInvitesPerSource' | 'trunks'>) {
   const events: TelephonyEvent[] = [];
   const sip = new SipTelephonyAdapter({ host: LOOPBACK, port: await freePort(), promptDir, recordingDir: dir, users: [], t1Ms: T1, ...options });
   await sip.start();
@@ -93,6 +93,35 @@ describe('SipTelephonyAdapter INVITE transaction time-outs', () => {
     // Every transaction, the refused ones never ACKed included (Timer H), ends within 64×T1.
     await until(() => sip.stack.openTransactions === 0, 64 * T1 + 2000, 'every transaction ended');
   });
+
+  it('gives up an agent leg whose phone rang but never answered the CANCEL after 64×T1, and releases its RTP port', async () => {
+    const agent = await RawSipPeer.open(sip.port);
+    try {
+      const callId = 'caller-of-cancel';
+      peer.send(peer.request('INVITE', callId, { body: offer(peer.port + 2) }));
+      expect((await peer.final(callId)).status).toBe(200);
+      peer.ack(callId);
+      const offered = events.filter((e) => e.type === 'call-offered').at(-1)!;
+      const failed = events.length;
+      sip.bridge(offered.callId, `sip:agent@${LOOPBACK}:${agent.port}`, { ringTimeoutMs: 100 });
+      // The phone rings (180) and then ignores everything: no 200, no answer to the CANCEL, no 487.
+      await until(() => agent.requests('INVITE').length > 0, 2000, 'the INVITE to the agent');
+      agent.respond(agent.requests('INVITE')[0]!.text, 180, 'Ringing', 'agenttag');
+      await until(() => agent.requests('CANCEL').length > 0, 2000, 'the CANCEL after the ring time-out');
+      const cancelledAt = Date.now();
+      expect(sip.media.openSessions).toBe(2);
+      await until(() => sip.media.openSessions === 1, 64 * T1 + 2000, 'the agent leg\'s RTP port released');
+      expect(Date.now() - cancelledAt).toBeGreaterThanOrEqual(64 * T1 - 100);
+      expect(events.slice(failed).filter((e) => e.type === 'bridge-failed')).toEqual([
+        { type: 'bridge-failed', callId: offered.callId, endpoint: `sip:agent@${LOOPBACK}:${agent.port}`, cause: 'no-answer' },
+      ]);
+      expect(sip.isActive(offered.callId)).toBe(true);
+      peer.bye(callId);
+      await until(() => sip.activeCalls === 0 && sip.media.openSessions === 0, 2000, 'the call ended');
+    } finally {
+      await agent.close();
+    }
+  });
 });
 
 describe('SipTelephonyAdapter pending INVITEs per source address', () => {
@@ -103,7 +132,7 @@ describe('SipTelephonyAdapter pending INVITEs per source address', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'caruso-sip-pike-'));
-    ({ sip } = await adapter(dir, { rtpPorts: rtpRange(80), maxPendingInvitesPerSource: 5 }));
+    ({ sip } = await adapter(dir, { rtpPorts: rtpRange(80), maxPendingInvitesPerSource: 5, trunks: [{ id: 'pbx', host: '127.0.0.3' }] }));
     a = await RawSipPeer.open(sip.port, '127.0.0.1');
     b = await RawSipPeer.open(sip.port, '127.0.0.2');
   });
@@ -132,6 +161,20 @@ describe('SipTelephonyAdapter pending INVITEs per source address', () => {
     await until(() => a.statuses(ringing).includes(487), 2000, 'the INVITE ended with 487');
     expect(await call(a, 'a-good-2')).toBe(200);
     expect(sip.metrics()).toMatchObject({ pendingInvites: 4, pendingSources: 1 });
+  });
+
+  it('does not limit a trunk\'s address', async () => {
+    const pbx = await RawSipPeer.open(sip.port, '127.0.0.3');
+    try {
+      const ids = Array.from({ length: 8 }, (_, i) => `pbx${i}`);
+      for (const id of ids) pbx.send(pbx.request('INVITE', id, { body: offer(pbx.port + 2), uri: 'sip:hold@127.0.0.1' }));
+      await until(() => ids.every((id) => pbx.statuses(id).includes(100)), 2000, 'eight ringing');
+      expect(ids.filter((id) => pbx.statuses(id).includes(503))).toEqual([]);
+      for (const id of ids) pbx.send(pbx.request('CANCEL', id));
+      await until(() => ids.every((id) => pbx.statuses(id).includes(487)), 2000, 'eight cancelled');
+    } finally {
+      await pbx.close();
+    }
   });
 
   it('counts answered but un-ACKed INVITEs as pending until 64×T1 ends them', async () => {

@@ -32,7 +32,7 @@ export class RawSipPeer {
       list.push({ text, status: status === undefined ? undefined : Number(status), method, at: Date.now() });
       this.received.set(callId, list);
       // Requests from the server in a dialog (BYE) are answered 200 like a phone would.
-      if (method === 'BYE') this.reply(text, 200, 'OK');
+      if (method === 'BYE') this.respond(text, 200, 'OK');
     });
   }
 
@@ -102,9 +102,16 @@ export class RawSipPeer {
     this.send(this.request('BYE', callId, { toTag, cseq: 2 }));
   }
 
-  private reply(text: string, status: number, reason: string): void {
-    const keep = text.split('\r\n').filter((l) => /^(Via|From|To|Call-ID|CSeq|v|f|t|i):/i.test(l));
+  /** Answers a request the server sent (`toTag` is added to To when given). */
+  respond(text: string, status: number, reason: string, toTag?: string): void {
+    const keep = text.split('\r\n').filter((l) => /^(Via|From|To|Call-ID|CSeq|v|f|t|i):/i.test(l))
+      .map((l) => (toTag && /^(To|t):/i.test(l) && !/;tag=/i.test(l) ? `${l};tag=${toTag}` : l));
     this.send(`SIP/2.0 ${status} ${reason}\r\n${keep.join('\r\n')}\r\nContent-Length: 0\r\n\r\n`);
+  }
+
+  /** Every request `method` the server sent, in any dialog. */
+  requests(method: string): RawMessage[] {
+    return [...this.received.values()].flat().filter((m) => m.method === method);
   }
 
   async close(): Promise<void> {
