@@ -17,6 +17,7 @@ export * from './telephony-channel.js';
 export * from './simulation.js';
 export * from './storage-event-log.js';
 export * from './contact-recovery.js';
+export { contactOfEvent, foldContact, foldContacts, isEndedContact, isOpenContact, type ContactLife, type ContactLifeStatus } from './contact-fold.js';
 export * from './communication-server.js';
 export * from './comms-service.js';
 export * from './contact-event-log-service.js';
