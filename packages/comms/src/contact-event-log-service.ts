@@ -1,11 +1,14 @@
-import { Emitter, type HealthStatus, type ServiceContext, type ServiceDefinition, type ServiceLifecycle } from '@caruso/kernel';
+import { Emitter, type HealthStatus, type Logger, type ServiceContext, type ServiceDefinition, type ServiceLifecycle } from '@caruso/kernel';
 import { StorageManager } from '@caruso/storage';
 import type { ContactEvent, ContactEventInput, ContactEventLog, ReadEventsOptions } from './contact-event-log.js';
 import { CommsErrors } from './errors.js';
-import { StorageContactEventLog } from './storage-event-log.js';
+import { StorageContactEventLog, type StorageContactEventLogOptions } from './storage-event-log.js';
 
 /** The version of the contact event log service, as registered. */
 export const CONTACT_EVENT_LOG_SERVICE_VERSION = '0.1.0';
+
+/** Options of {@link contactEventLogService}: the writer lease's timing. */
+export type ContactEventLogServiceOptions = Omit<StorageContactEventLogOptions, 'logger'>;
 
 /** The stored log behind the token, with its lifecycle: opened (and migrated) on start, flushed on stop. */
 class ContactEventLogService implements ContactEventLog, ServiceLifecycle {
@@ -13,10 +16,16 @@ class ContactEventLogService implements ContactEventLog, ServiceLifecycle {
   private readonly _onDidAppend = new Emitter<ContactEvent>();
   readonly onDidAppend = this._onDidAppend.event;
 
-  constructor(private readonly storage: StorageManager) {}
+  private logger: Logger | undefined;
+
+  constructor(
+    private readonly storage: StorageManager,
+    private readonly options: ContactEventLogServiceOptions,
+  ) {}
 
   async start(ctx: ServiceContext): Promise<void> {
-    this.log = await StorageContactEventLog.open(this.storage, { logger: ctx.logger });
+    this.logger = ctx.logger;
+    this.log = await StorageContactEventLog.open(this.storage, { logger: ctx.logger, ...this.options });
   }
 
   async stop(): Promise<void> {
@@ -25,15 +34,20 @@ class ContactEventLogService implements ContactEventLog, ServiceLifecycle {
     try {
       await log.flush();
     } finally {
-      log.dispose();
       this.log = undefined;
+      // Give the writer lease back before the storage manager closes, so that the next start (in
+      // another process) is not refused.
+      await log.close().catch((err: unknown) => this.logger?.warn({ err }, 'the writer lease could not be given back; it goes stale'));
     }
   }
 
+  /**
+   * `down` when the log lost its writer lease to another process or its writes failed repeatedly,
+   * `degraded` after a failed write or with a large backlog; `ok` again once a write succeeds.
+   */
   health(): HealthStatus {
     if (!this.log) return { status: 'down', detail: 'not started' };
-    const pending = this.log.pending;
-    return pending > 10_000 ? { status: 'degraded', detail: `${pending} events not yet written` } : { status: 'ok' };
+    return this.log.health();
   }
 
   append(event: ContactEventInput): ContactEvent {
@@ -68,15 +82,18 @@ class ContactEventLogService implements ContactEventLog, ServiceLifecycle {
 /**
  * The contact event log as a service: register it under the {@link ContactEventLog} token so that
  * the communication server, its channels and the monitor share the one log (table
- * `caruso_contact_events`, migrations of scope `comms`).
+ * `caruso_contact_events`, migrations of scope `comms`). On start it takes the database's writer
+ * lease: a second process is refused with CARUSO_COMMS_DATABASE_IN_USE naming the holder's host and
+ * pid. Its health goes `degraded` when a write fails and `down` when writes keep failing or the lease
+ * was lost; the monitor's built-in alert `event-log-failing` follows it.
  * @example
  * services.register(ContactEventLog, contactEventLogService());
  * services.register(CommunicationServer, commsService({ queues: [{ id: 'support' }] }));
  */
-export function contactEventLogService(): ServiceDefinition<ContactEventLog, { storage: { token: typeof StorageManager } }> {
+export function contactEventLogService(options: ContactEventLogServiceOptions = {}): ServiceDefinition<ContactEventLog, { storage: { token: typeof StorageManager } }> {
   return {
     version: CONTACT_EVENT_LOG_SERVICE_VERSION,
     dependencies: { storage: { token: StorageManager } },
-    create: ({ storage }) => new ContactEventLogService(storage),
+    create: ({ storage }) => new ContactEventLogService(storage, options),
   };
 }

@@ -21,6 +21,10 @@ export const CommsErrors = defineErrors({
     kind: 'bug',
   },
   CARUSO_COMMS_INVALID_EVENT: { message: 'event {seq} of the contact event log is malformed: {reason}', kind: 'bug' },
+  CARUSO_COMMS_DATABASE_IN_USE: {
+    message: 'the contact event log of this database is written by another process (host {host}, pid {pid}, since {since}, last heartbeat {ago} s ago); stop that process, or start this one {stale} s after it stopped',
+    status: 503,
+  },
   // SIP and RTP adapter (src/sip/)
   CARUSO_COMMS_SIP_INVALID_OPTIONS: { message: 'SIP adapter options: {reason}' },
   CARUSO_COMMS_SIP_LISTEN_FAILED: { message: 'the SIP adapter could not listen on {address} ({reason}); choose another port with SIP_PORT or the assembly file' },

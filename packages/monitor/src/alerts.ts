@@ -1,3 +1,4 @@
+import { ContactEventLog } from '@caruso/comms';
 import type { ServiceInfo } from '@caruso/kernel';
 import { MonitorErrors } from './errors.js';
 import type { AgentFigures, CampaignFigures, LiveFigures, QueueFigures } from './live-figures.js';
@@ -50,9 +51,31 @@ export interface AlertDefinition {
   readonly subject?: string;
   /** Default `warning`. */
   readonly severity?: 'info' | 'warning' | 'critical';
-  /** A sentence for the wallboard; `{subject}` and `{value}` are filled in. */
+  /**
+   * A sentence for the wallboard; `{subject}` and `{value}` are filled in, and for service metrics
+   * `{detail}` (the service's health detail).
+   */
   readonly message?: string;
 }
+
+/**
+ * Alerts every monitor raises without being told. A declared definition with the same id replaces
+ * one (to change its severity or add `forSeconds`).
+ * - `event-log-failing` (critical): the contact event log service is not `ok`: its writes fail, or
+ *   it lost its writer lease to another process. Changes are not acknowledged meanwhile. The message
+ *   carries the service's health detail. It clears when the log writes again.
+ */
+export const BUILT_IN_ALERTS: readonly AlertDefinition[] = [
+  {
+    id: 'event-log-failing',
+    metric: 'service.unhealthy',
+    subject: ContactEventLog.id,
+    comparison: '>=',
+    value: 1,
+    severity: 'critical',
+    message: 'the contact event log cannot write, changes are not acknowledged: {detail}',
+  },
+];
 
 /** A raised alert. */
 export interface Alert {
@@ -132,9 +155,9 @@ export interface AlertInputs {
   readonly campaigns: Readonly<Record<string, CampaignFigures>>;
 }
 
-function subjects(metric: AlertMetric, inputs: AlertInputs, now: number): Array<[string, number | undefined]> {
+function subjects(metric: AlertMetric, inputs: AlertInputs, now: number): Array<[string, number | undefined, string?]> {
   const [area] = metric.split('.') as [string];
-  const out: Array<[string, number | undefined]> = [];
+  const out: Array<[string, number | undefined, string?]> = [];
   const sec = (since: number | null): number => (since === null ? 0 : Math.max(0, now - since) / 1000);
   if (area === 'queue') {
     for (const q of inputs.live.queueIds()) {
@@ -171,7 +194,7 @@ function subjects(metric: AlertMetric, inputs: AlertInputs, now: number): Array<
   } else if (area === 'service') {
     for (const s of inputs.services) {
       const value = metric === 'service.unhealthy' ? (s.state === 'failed' || (s.health !== undefined && s.health.status !== 'ok') ? 1 : 0) : s.metrics.errors;
-      out.push([s.tokenId, value]);
+      out.push([s.tokenId, value, s.health?.detail ?? (s.state === 'failed' ? 'failed' : s.health?.status ?? s.state)]);
     }
   } else {
     for (const [id, k] of Object.entries(inputs.campaigns)) out.push([id, k.answered > 0 ? k.dropRate : undefined]);
@@ -186,8 +209,13 @@ function subjects(metric: AlertMetric, inputs: AlertInputs, now: number): Array<
 export class AlertBoard {
   private readonly holding = new Map<string, number>();
   private readonly active = new Map<string, Alert>();
+  /** The definitions evaluated: the {@link BUILT_IN_ALERTS} not replaced, then the declared ones. */
+  readonly definitions: readonly AlertDefinition[];
 
-  constructor(readonly definitions: readonly AlertDefinition[]) {}
+  /** @param options.builtIn false to evaluate only the declared definitions. */
+  constructor(definitions: readonly AlertDefinition[], options: { readonly builtIn?: boolean } = {}) {
+    this.definitions = options.builtIn === false ? definitions : [...BUILT_IN_ALERTS.filter((b) => !definitions.some((d) => d.id === b.id)), ...definitions];
+  }
 
   /** Active alerts, oldest first. */
   alerts(): Alert[] {
@@ -204,7 +232,7 @@ export class AlertBoard {
     const changes: AlertChange[] = [];
     const seen = new Set<string>();
     for (const d of this.definitions) {
-      for (const [subject, value] of subjects(d.metric, inputs, now)) {
+      for (const [subject, value, detail] of subjects(d.metric, inputs, now)) {
         if (d.subject !== undefined && d.subject !== subject) continue;
         const key = `${d.id}:${subject}`;
         seen.add(key);
@@ -223,6 +251,7 @@ export class AlertBoard {
         if (this.active.has(key) || now - since < (d.forSeconds ?? 0) * 1000) continue;
         const text = (d.message ?? `${d.metric} of {subject} is {value} (${d.comparison} ${d.value})`)
           .replace(/\{subject\}/g, subject)
+          .replace(/\{detail\}/g, detail ?? '')
           .replace(/\{value\}/g, String(Math.round(value! * 1000) / 1000));
         const alert: Alert = { key, id: d.id, metric: d.metric, subject, severity: d.severity ?? 'warning', value: value!, comparison: d.comparison, threshold: d.value, message: text, since, raisedAt: now };
         this.active.set(key, alert);
