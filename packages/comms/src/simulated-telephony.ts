@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Emitter, type IDisposable } from '@caruso/kernel';
 import type { Clock, Timer } from './clock.js';
 import { CommsErrors } from './errors.js';
@@ -77,7 +78,15 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
   private readonly queue: TelephonyEvent[] = [];
   private delivering = false;
 
-  constructor(private readonly clock: Clock, private readonly options: { readonly defaultEndpoint?: SimulatedEndpoint } = {}) {}
+  private readonly idPrefix: string;
+
+  /**
+   * @param options.idPrefix begins every call id; default `k-` and a random part, so that call ids
+   * (which are contact ids) never repeat across restarts or processes sharing a log.
+   */
+  constructor(private readonly clock: Clock, private readonly options: { readonly defaultEndpoint?: SimulatedEndpoint; readonly idPrefix?: string } = {}) {
+    this.idPrefix = options.idPrefix ?? `k-${randomUUID().slice(0, 8)}-`;
+  }
 
   /** Sets how an endpoint behaves (default: answers at once). */
   setEndpoint(endpoint: string, behaviour: SimulatedEndpoint): void {
@@ -91,7 +100,7 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
 
   /** A caller dials in; returns the call id (`call-offered` fires now). */
   placeInboundCall(caller: SimulatedCaller): string {
-    const id = `k${++this.seq}`;
+    const id = `${this.idPrefix}${++this.seq}`;
     const call: SimCall = { id, caller, keyIndex: 0, parties: new Set(), answered: false, held: false, bridgedTo: undefined, patience: undefined, talk: undefined, ringing: new Map(), timers: new Set() };
     this.calls.set(id, call);
     if (caller.patienceMs !== undefined) {
@@ -229,7 +238,7 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
   }
 
   originate(destination: string, options: { readonly callerId: string; readonly timeoutMs: number }): string {
-    const id = `k${++this.seq}`;
+    const id = `${this.idPrefix}${++this.seq}`;
     this.dialled.push(destination);
     const d = this.destinations.get(destination) ?? {};
     const caller: SimulatedCaller = { from: options.callerId, to: destination, talkMs: d.talkMs ?? 60_000 };
