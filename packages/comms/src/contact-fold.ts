@@ -55,10 +55,15 @@ export interface ContactLife {
   /** The agent's disposition code, note and chosen customer (wrap-up). */
   readonly disposition: string | undefined;
   readonly note: string | undefined;
+  /** The customer: from the contact data (`customer`), replaced by the one chosen in the agent's disposition. */
   readonly customer: CustomerRef | undefined;
+  /** A bare customer key in the contact data (`customerKey`: e-mail, chat), its business object left to the reader. */
+  readonly customerKey: string | undefined;
   /** A scheduled callback's time and number. */
   readonly scheduledAt: number | undefined;
   readonly callbackNumber: string | undefined;
+  /** The last dial result of a campaign call or of a callback's leg to the customer. */
+  readonly dialResult: string | undefined;
   /** The seq of the last event folded into it. */
   readonly seq: number;
 }
@@ -97,8 +102,19 @@ export function customerRefOf(v: unknown): CustomerRef | undefined {
   return object && id ? { object, id } : undefined;
 }
 
-function addressOf(d: Readonly<Record<string, unknown>> | undefined): string | undefined {
-  return d ? (text(d['caller']) ?? text(d['from']) ?? text(d['callbackNumber']) ?? text(d['number'])) : undefined;
+/**
+ * What the fold reads from a contact's own data (free-form JSON from channels, the IVR and the
+ * dialer): the only place it is interpreted, each value checked for its type.
+ */
+function factsOf(d: Readonly<Record<string, unknown>> | undefined): Pick<ContactLife, 'address' | 'campaignId' | 'target' | 'customer' | 'customerKey'> {
+  if (d === undefined) return { address: undefined, campaignId: undefined, target: undefined, customer: undefined, customerKey: undefined };
+  return {
+    address: text(d['caller']) ?? text(d['from']) ?? text(d['callbackNumber']) ?? text(d['number']),
+    campaignId: text(d['campaignId']),
+    target: text(d['target']),
+    customer: customerRefOf(d['customer']),
+    customerKey: text(d['customerKey']),
+  };
 }
 
 function fresh(id: string, e: ContactEvent, over: Partial<ContactLife>): ContactLife {
@@ -130,8 +146,10 @@ function fresh(id: string, e: ContactEvent, over: Partial<ContactLife>): Contact
     disposition: undefined,
     note: undefined,
     customer: undefined,
+    customerKey: undefined,
     scheduledAt: undefined,
     callbackNumber: undefined,
+    dialResult: undefined,
     seq: e.seq,
     ...over,
   };
@@ -156,8 +174,8 @@ export function foldContact(c: ContactLife | undefined, e: ContactEvent): Contac
     case 'queue-entered': {
       const contactData = e.data?.data;
       const enteredAt = e.at - (e.waitMs ?? 0);
+      const facts = factsOf(contactData);
       if (c === undefined || ended) {
-        const address = addressOf(contactData);
         return fresh(id, e, {
           channel: e.channel,
           direction: e.direction ?? 'inbound',
@@ -168,9 +186,7 @@ export function foldContact(c: ContactLife | undefined, e: ContactEvent): Contac
           enteredSeq: e.seq,
           requiredSkills: e.data?.requiredSkills,
           data: contactData,
-          address,
-          campaignId: text(contactData?.['campaignId']),
-          target: text(contactData?.['target']),
+          ...facts,
         });
       }
       // Entering again while not ended (a scheduled callback now due, a campaign call answered, a
@@ -187,9 +203,11 @@ export function foldContact(c: ContactLife | undefined, e: ContactEvent): Contac
         ringingAt: [],
         requiredSkills: c.requiredSkills ?? e.data?.requiredSkills,
         data: c.data ?? contactData,
-        address: c.address ?? addressOf(contactData),
-        campaignId: c.campaignId ?? text(contactData?.['campaignId']),
-        target: c.target ?? text(contactData?.['target']),
+        address: c.address ?? facts.address,
+        campaignId: c.campaignId ?? facts.campaignId,
+        target: c.target ?? facts.target,
+        customer: c.customer ?? facts.customer,
+        customerKey: c.customerKey ?? facts.customerKey,
         seq: e.seq,
       };
     }
@@ -287,16 +305,20 @@ export function foldContact(c: ContactLife | undefined, e: ContactEvent): Contac
     case 'completed': {
       const talked = { talkMs: c.talkMs + (e.talkMs ?? 0), holdMs: c.holdMs + (e.holdMs ?? 0), agentId: e.agentId };
       if (e.reason === 'transferred') return { ...c, ...talked, status: 'queued', ringingAt: [], seq: e.seq };
-      const by = e.reason === 'agent' || e.reason === 'caller' ? e.reason : undefined;
-      return end(c, e, by ? 'completed' : e.reason, { ...talked, status: 'wrap-up', endedBy: by });
+      // A callback whose customer was not reached ends with that dial result.
+      const unreached = c.dialResult !== undefined && c.dialResult !== 'answered' ? c.dialResult : undefined;
+      const by = unreached === undefined && (e.reason === 'agent' || e.reason === 'caller') ? e.reason : undefined;
+      return end(c, e, unreached ?? (by ? 'completed' : e.reason), { ...talked, status: 'wrap-up', endedBy: by });
     }
     case 'abandoned':
       return end(c, e, 'abandoned', { waitMs: c.waitMs ?? e.waitMs });
     case 'exited':
       return end(c, e, e.reason, { waitMs: c.waitMs ?? e.waitMs });
     case 'dial-result':
-      // An answered call goes on (it enters a queue); any other result ends it.
-      return e.reason === 'answered' ? { ...c, seq: e.seq } : end(c, e, e.reason);
+      // A campaign call answered goes on (it enters a queue); not answered, it ends. A callback's leg
+      // is noted: the agent's contact ends with its completion.
+      if (c.status === 'dialing' && e.reason !== 'answered') return end(c, e, e.reason, { dialResult: e.reason });
+      return { ...c, dialResult: e.reason, seq: e.seq };
     default:
       return c;
   }

@@ -1,4 +1,4 @@
-import { ContactFigures, type AgentState, type Channel, type ContactEvent, type FiguresReport } from '@caruso/comms';
+import { ContactFigures, foldContact, isOpenContact, type AgentState, type Channel, type ContactEvent, type ContactLife, type FiguresReport } from '@caruso/comms';
 import { MonitorErrors } from './errors.js';
 
 /** Options of {@link LiveFigures}. */
@@ -115,16 +115,6 @@ interface AgentRec {
   handleMs: number;
 }
 
-interface ContactRec {
-  channel: Channel | null;
-  enteredAt: number;
-  /** The queue it entered first (today's figures are credited to it). */
-  firstQueue: string;
-  /** The queue it waits in now, when waiting. */
-  waitingIn: string | undefined;
-  offered: boolean;
-}
-
 interface CampaignRec {
   state: 'running' | 'paused' | 'stopped';
   dialled: number;
@@ -178,7 +168,8 @@ export class LiveFigures {
   private center!: ContactFigures;
   private perQueue = new Map<string, ContactFigures>();
   private readonly queues = new Set<string>();
-  private readonly contacts = new Map<string, ContactRec>();
+  /** The contacts that entered a queue and have not ended, as the one contact fold says. */
+  private readonly contacts = new Map<string, ContactLife>();
   private readonly agents = new Map<string, AgentRec>();
   private readonly campaigns = new Map<string, CampaignRec>();
   private readonly voicemails = new Set<string>();
@@ -259,70 +250,51 @@ export class LiveFigures {
       touch('agents', `agent:${id}`, ...(this.groupsOf.get(id) ?? []).map((g) => `agents:${g}`));
     };
     const cid = e.contactId;
+    // The contact's life, from the one fold: only contacts that entered a queue are followed here.
+    const before = cid === undefined ? undefined : this.contacts.get(cid);
+    const after = before !== undefined || e.kind === 'queue-entered' ? foldContact(before, e) : undefined;
+    if (cid !== undefined && after !== before) {
+      if (isOpenContact(after)) this.contacts.set(cid, after!);
+      else this.contacts.delete(cid);
+      const from = waitingIn(before);
+      const to = waitingIn(after);
+      if (from !== to || before?.status !== after?.status) {
+        if (from !== undefined) touch(`queue:${from}`);
+        if (to !== undefined) touch(`queue:${to}`);
+      }
+    }
     switch (e.kind) {
-      case 'queue-entered': {
-        if (cid === undefined || e.queueId === undefined) break;
+      case 'queue-entered':
         this.queues.add(e.queueId);
-        let c = this.contacts.get(cid);
-        if (!c) {
-          c = { channel: e.channel ?? null, enteredAt: e.at - (e.waitMs ?? 0), firstQueue: e.queueId, waitingIn: undefined, offered: false };
-          this.contacts.set(cid, c);
-        }
-        this.moveWaiting(c, e.queueId, touch);
-        this.foldContact(c, e);
+        if (after) this.foldFigures(after, e);
         touch('center');
         break;
-      }
-      case 'transferred': {
-        const c = cid === undefined ? undefined : this.contacts.get(cid);
-        if (!c || e.queueId === undefined) break;
+      case 'transferred':
+        if (!before || e.queueId === undefined) break;
         this.queues.add(e.queueId);
-        this.moveWaiting(c, e.queueId, touch);
         touch('center');
         break;
-      }
-      case 'offered': {
-        const c = cid === undefined ? undefined : this.contacts.get(cid);
-        if (c?.waitingIn !== undefined && !c.offered) {
-          c.offered = true;
-          touch(`queue:${c.waitingIn}`);
-        }
-        break;
-      }
       case 'ring-no-answer':
-      case 'rejected': {
-        const c = cid === undefined ? undefined : this.contacts.get(cid);
-        if (c?.waitingIn !== undefined && c.offered) {
-          c.offered = false;
-          touch(`queue:${c.waitingIn}`);
-        }
-        if (e.kind === 'ring-no-answer' && today && e.agentId !== undefined) {
+        if (today) {
           this.agent(e.agentId, e.at).ringNoAnswer++;
           touchAgent(e.agentId);
         }
         break;
-      }
       case 'connected':
       case 'abandoned':
-      case 'exited': {
-        const c = cid === undefined ? undefined : this.contacts.get(cid);
-        if (!c) break;
-        this.moveWaiting(c, undefined, touch);
-        this.foldContact(c, e);
-        if (e.kind !== 'connected') this.contacts.delete(cid!);
-        this.endCallback(cid!);
-        touch('center', `queue:${c.firstQueue}`);
+      case 'exited':
+        if (!before) break;
+        this.foldFigures(before, e);
+        this.endCallback(e.contactId);
+        touch('center', `queue:${before.firstQueueId ?? before.queueId}`);
         break;
-      }
       case 'completed': {
-        const c = cid === undefined ? undefined : this.contacts.get(cid);
-        if (c) {
-          this.foldContact(c, e);
-          touch(`queue:${c.firstQueue}`);
-          if (e.reason !== 'transferred') this.contacts.delete(cid!);
+        if (before) {
+          this.foldFigures(before, e);
+          touch(`queue:${before.firstQueueId ?? before.queueId}`);
         }
         if (e.reason !== 'transferred') this.endCallback(cid);
-        if (today && e.agentId) {
+        if (today) {
           const a = this.agent(e.agentId, e.at);
           if (e.reason !== 'transferred') a.handled++;
           a.handleMs += (e.talkMs ?? 0) + (e.holdMs ?? 0);
@@ -394,7 +366,7 @@ export class LiveFigures {
         }
         if (e.kind === 'campaign-started') {
           k.state = 'running';
-          const size = e.data?.['size'];
+          const size = e.data.size;
           if (typeof size === 'number' && Number.isFinite(size) && size >= 0) k.size = size;
         } else if (e.kind === 'campaign-paused') k.state = 'paused';
         else if (e.kind === 'campaign-stopped') k.state = 'stopped';
@@ -429,7 +401,7 @@ export class LiveFigures {
   queueValue(queueId: string): QueueFigures {
     const waiting: WaitingContact[] = [];
     for (const [contactId, c] of this.contacts) {
-      if (c.waitingIn === queueId) waiting.push({ contactId, channel: c.channel, enteredAt: c.enteredAt, offered: c.offered });
+      if (waitingIn(c) === queueId) waiting.push({ contactId, channel: c.channel, enteredAt: c.enteredAt ?? this.lastAt, offered: c.status === 'ringing' });
     }
     waiting.sort((a, b) => a.enteredAt - b.enteredAt || (a.contactId < b.contactId ? -1 : 1));
     const figures = this.perQueue.get(queueId) ?? this.newFigures();
@@ -440,7 +412,7 @@ export class LiveFigures {
     let waiting = 0;
     let oldest: number | null = null;
     for (const c of this.contacts.values()) {
-      if (c.waitingIn === undefined) continue;
+      if (waitingIn(c) === undefined || c.enteredAt === undefined) continue;
       waiting++;
       if (oldest === null || c.enteredAt < oldest) oldest = c.enteredAt;
     }
@@ -525,19 +497,14 @@ export class LiveFigures {
     return a;
   }
 
-  private moveWaiting(c: ContactRec, to: string | undefined, touch: (...t: string[]) => void): void {
-    if (c.waitingIn !== undefined) touch(`queue:${c.waitingIn}`);
-    c.waitingIn = to;
-    c.offered = false;
-    if (to !== undefined) touch(`queue:${to}`);
-  }
-
-  private foldContact(c: ContactRec, e: ContactEvent): void {
+  /** Today's figures of the whole center and of the queue the contact entered first. */
+  private foldFigures(c: ContactLife, e: ContactEvent): void {
     this.center.add(e);
-    let q = this.perQueue.get(c.firstQueue);
+    const first = c.firstQueueId ?? c.queueId ?? '';
+    let q = this.perQueue.get(first);
     if (!q) {
       q = this.newFigures();
-      this.perQueue.set(c.firstQueue, q);
+      this.perQueue.set(first, q);
     }
     q.add(e);
   }
@@ -574,8 +541,15 @@ export function splitTopic(topic: string): [string, string] {
   return i < 0 ? [topic, ''] : [topic.slice(0, i), topic.slice(i + 1)];
 }
 
-function campaignOf(e: ContactEvent): string | undefined {
-  const id = e.data?.['campaignId'];
-  if (typeof id === 'string' && id.length > 0) return id;
+/** The queue a contact waits in (queued or ringing), else undefined. */
+function waitingIn(c: ContactLife | undefined): string | undefined {
+  return c !== undefined && (c.status === 'queued' || c.status === 'ringing') ? c.queueId : undefined;
+}
+
+type CampaignEvent = Extract<ContactEvent, { readonly kind: 'campaign-started' | 'campaign-paused' | 'campaign-stopped' | 'dial-attempt' | 'dial-result' | 'dial-drop' }>;
+
+function campaignOf(e: CampaignEvent): string | undefined {
+  const id = e.data?.campaignId;
+  if (id !== undefined && id.length > 0) return id;
   return e.queueId;
 }

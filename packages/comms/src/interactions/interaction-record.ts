@@ -99,11 +99,10 @@ export class InteractionFold {
 
   private record(c: ContactLife, endSeq: number): InteractionRecord {
     const campaignObject = c.campaignId ? this.options.campaignObject?.(c.campaignId) : undefined;
-    const key = c.data?.['customerKey'];
     const customer =
-      customerRefOf(c.data?.['customer']) ??
+      c.customer ??
       (campaignObject && c.target ? { object: campaignObject, id: c.target } : undefined) ??
-      (typeof key === 'string' && key.length > 0 ? { object: this.customerObject, id: key } : undefined);
+      (c.customerKey ? { object: this.customerObject, id: c.customerKey } : undefined);
     return {
       contactId: c.id,
       channel: c.channel,
