@@ -98,9 +98,12 @@ export class RtpSession extends Disposable {
   private rtcpRemote: { host: string; port: number } | undefined;
   private rtcpTimer: NodeJS.Timeout | undefined;
   nextFrameAt = 0;
+  /** When the far end was last heard (an RTP or RTCP packet from it), on the media clock. */
+  lastHeardAt: number;
 
   constructor(private readonly socket: Socket, readonly port: number, private readonly engine: RtpMediaEngine, private readonly rtcpSocket?: Socket) {
     super();
+    this.lastHeardAt = engine.now();
     // A packet whose handling throws is contained and counted; it never reaches the process.
     socket.on('message', (buf, rinfo) => {
       try {
@@ -124,6 +127,11 @@ export class RtpSession extends Disposable {
   /** The RTCP port (RTP port + 1), when RTCP runs. */
   get rtcpPort(): number | undefined {
     return this.rtcpSocket ? this.port + 1 : undefined;
+  }
+
+  /** Starts the silence count again (the call was answered, or taken off hold). */
+  heardNow(): void {
+    this.lastHeardAt = this.engine.now();
   }
 
   /** Plays samples to the far end; `done(interrupted)` when they ran out or were stopped. */
@@ -225,6 +233,7 @@ export class RtpSession extends Disposable {
       this.remote = { host, port };
     }
     this.latched = true;
+    this.lastHeardAt = this.engine.now();
     let offset = 12 + 4 * (buf[0]! & 0x0f);
     if (buf[0]! & 0x10) {
       if (buf.length < offset + 4) return;
@@ -395,6 +404,7 @@ export class RtpSession extends Disposable {
       this.stats.rtcp.malformed++;
       return;
     }
+    this.lastHeardAt = this.engine.now();
     // Symmetric RTCP: answer where the far end's reports come from (NAT).
     if (!this.rtcpRemote && (!this.remote || host === this.remote.host)) this.rtcpRemote = { host, port };
   }

@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { mkdir, readFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { Disposable, Emitter, silentLogger, type HealthStatus, type Logger } from '@caruso/kernel';
+import { containFault, Disposable, Emitter, silentLogger, toDisposable, type HealthStatus, type Logger } from '@caruso/kernel';
 import { CommsErrors } from '../errors.js';
 import type { Prompt, Recording, TelephonyAdapter, TelephonyEvent } from '../telephony-adapter.js';
 import type { G711PayloadType } from './g711.js';
@@ -79,6 +79,13 @@ export interface SipTelephonyOptions {
    */
   readonly maxPendingInvitesPerSource?: number;
   /**
+   * A caller from whom no RTP or RTCP arrived for this long while the call is up (answered, not on
+   * hold, and the caller is to send) is gone: the call is ended with BYE and reported hung up with
+   * cause `media-timeout`, ms (default 60,000; 0 switches it off). Phones send RTCP every few seconds
+   * even when silence suppression stops their RTP.
+   */
+  readonly mediaTimeoutMs?: number;
+  /**
    * Who may call in. `any` (default): every caller that reaches the port, as a company's own number
    * on its PBX. `known`: only the trunks' addresses (their hosts resolved when the adapter starts)
    * and phones registered with Caruso; any other INVITE gets 403 Forbidden and starts nothing. Use
@@ -147,6 +154,8 @@ export interface SipAdapterMetrics {
   readonly refusedPendingLimit: number;
   /** Calls ended with BYE because the caller never acknowledged the 200 (64×T1). */
   readonly ackTimeouts: number;
+  /** Calls ended with BYE because no RTP or RTCP came from the caller for `mediaTimeoutMs`. */
+  readonly mediaTimeouts: number;
   /** RTP ports in use (each leg holds an RTP port and the RTCP port after it) and the size of the range. */
   readonly rtpPortsInUse: number;
   readonly rtpPortsTotal: number;
@@ -219,6 +228,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
   /** Pending inbound INVITEs by source address (see `maxPendingInvitesPerSource`). */
   private readonly pendingBySource = new Map<string, number>();
   private refusedPendingLimit = 0;
+  private mediaTimeouts = 0;
   private seq = 0;
 
   constructor(private readonly options: SipTelephonyOptions = {}) {
@@ -239,6 +249,9 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     const pendingLimit = options.maxPendingInvitesPerSource;
     if (pendingLimit !== undefined && !(Number.isInteger(pendingLimit) && pendingLimit >= 1)) {
       throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `maxPendingInvitesPerSource ${String(pendingLimit)} is not a whole number of 1 or more` });
+    }
+    if (options.mediaTimeoutMs !== undefined && !(Number.isFinite(options.mediaTimeoutMs) && options.mediaTimeoutMs >= 0)) {
+      throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `mediaTimeoutMs ${String(options.mediaTimeoutMs)} is not a number of milliseconds (0 switches it off)` });
     }
     if (options.t1Ms !== undefined && !(Number.isFinite(options.t1Ms) && options.t1Ms >= 1)) {
       throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `t1Ms ${String(options.t1Ms)} is not a positive number of milliseconds` });
@@ -270,6 +283,12 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       throw CommsErrors.CARUSO_COMMS_SIP_LISTEN_FAILED({ address: `${this.host}:${this.configuredPort}`, reason: (err as Error).message }, { cause: err });
     }
     this.logger.info({ port: this.stack.port }, 'SIP adapter listening');
+    const mediaTimeout = this.options.mediaTimeoutMs ?? 60_000;
+    if (mediaTimeout > 0) {
+      const every = setInterval(() => this.checkMedia(mediaTimeout), Math.max(20, Math.min(5000, mediaTimeout / 4)));
+      every.unref();
+      this.register(toDisposable(() => clearInterval(every)));
+    }
     // The trunks' addresses: with `inbound: 'known'` the only callers besides registered phones (so
     // they are resolved before the first call), and in any case exempt from the pending-INVITE limit.
     const resolving = this.resolveTrunks();
@@ -336,7 +355,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     const st = this.stack.stats;
     return {
       calls: this.calls.size, pendingInvites: pending, pendingSources: this.pendingBySource.size, refusedPendingLimit: this.refusedPendingLimit,
-      ackTimeouts: st.ackTimeouts, rtpPortsInUse: this.media.openSessions * this.media.portsPerSession,
+      ackTimeouts: st.ackTimeouts, mediaTimeouts: this.mediaTimeouts, rtpPortsInUse: this.media.openSessions * this.media.portsPerSession,
       rtpPortsTotal: this.media.capacity * this.media.portsPerSession, packetErrors: st.packetErrors + this.media.packetErrors,
       sendErrors: st.sendErrors + this.media.sendErrors, received: st.received, malformed: st.malformed,
     };
@@ -394,6 +413,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     const leg = call.caller;
     if (call.answered || !leg?.invite || !leg.rtp) return;
     call.answered = true;
+    leg.rtp.heardNow();
     leg.invite.respond(200, 'OK', { toTag: leg.localTag, headers: this.contactHeaders('application/sdp', leg.dest.transport), body: this.sdpFor(leg) });
     leg.invite = undefined;
     leg.state = 'confirmed';
@@ -571,6 +591,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       if (this.options.holdMusic) this.loopHoldMusic(call);
     } else {
       leg.rtp?.stopPlayback(true);
+      leg.rtp?.heardNow();
       if (other && leg.rtp) {
         leg.rtp.relayTo(other);
         other.relayTo(leg.rtp);
@@ -929,7 +950,9 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     switch (req.method) {
       case 'INVITE':
         if (toTag) return leg ? this.onReInvite(leg, r) : void r.respond(481, 'Call/Transaction Does Not Exist');
-        if (leg) return; // a retransmission that outlived its transaction
+        // Another INVITE of a call we have (another branch: a fork that came round, or a forgery) is a
+        // merged request (RFC 3261 §8.2.2.2). It is answered, so that its transaction ends.
+        if (leg) return void r.respond(482, 'Loop Detected');
         return void this.onInvite(r).catch((err: unknown) => {
           this.logger.error({ err }, 'inbound INVITE failed');
           r.respond(500, 'Server Internal Error');
@@ -1040,6 +1063,25 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     this.emit({ type: 'call-offered', callId: id, from: fromUser, to: toUser });
   }
 
+  /** Ends the calls whose caller has been silent (no RTP, no RTCP) for `timeoutMs` while it should send. */
+  private checkMedia(timeoutMs: number): void {
+    try {
+      const now = this.media.now();
+      for (const call of [...this.calls.values()]) {
+        const leg = call.caller;
+        if (call.ended || call.held || !leg?.rtp || leg.state !== 'confirmed' || !call.answered) continue;
+        if (leg.direction === 'sendonly' || leg.direction === 'inactive') continue;
+        if (now - leg.rtp.lastHeardAt <= timeoutMs) continue;
+        this.mediaTimeouts++;
+        this.logger.info({ callId: call.id, silentMs: Math.round(now - leg.rtp.lastHeardAt) }, 'no RTP or RTCP from the caller: the call is ended with BYE');
+        this.bye(leg);
+        this.end(call, 'remote', 'media-timeout');
+      }
+    } catch (err) {
+      containFault('caruso.comms/sip', 'timer', err);
+    }
+  }
+
   /** An inbound INVITE is no longer pending (ACKed, refused or ended): it stops counting against its source. */
   private settle(leg: Leg): void {
     const source = leg.pendingSource;
@@ -1091,6 +1133,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       const codec = chooseCodec(offer, this.codecs);
       if (codec !== undefined) leg.rtp.codec = codec;
       leg.direction = answerDirection(offer.direction);
+      leg.rtp.heardNow();
       leg.mirror = { media: offer.media, index: offer.index };
       leg.sdpVersion++;
     }

@@ -1,7 +1,9 @@
 // Issue 13: INVITEs that are never acknowledged, or that one address leaves half-way by the dozen,
 // must not hold calls and RTP ports. Transactions end after 64×T1 (T1 = 20 ms here, so 1.28 s) and an
 // un-ACKed 200 ends its call with BYE (RFC 3261 §13.3.1.4); each source address may hold only a few
-// pending INVITEs (Kamailio's pike); the RTP range's use shows in metrics() and health().
+// pending INVITEs (Kamailio's pike); a caller that sends no media for mediaTimeoutMs is hung up;
+// the RTP range's use shows in metrics() and health().
+import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +17,7 @@ jest.setTimeout(30_000);
 const T1 = 20;
 
 /** An adapter that answers every call at once and plays the menu, except calls to `hold`, which it leaves ringing. */
-async function adapter(dir: string, options: Pick<SipTelephonyOptions, 'rtpPorts' | 'maxPendingInvitesPerSource' | 'trunks'>) {
+async function adapter(dir: string, options: Pick<SipTelephonyOptions, 'rtpPorts' | 'maxPendingInvitesPerSource' | 'trunks' | 'mediaTimeoutMs'>) {
   const events: TelephonyEvent[] = [];
   const sip = new SipTelephonyAdapter({ host: LOOPBACK, port: await freePort(), promptDir, recordingDir: dir, users: [], t1Ms: T1, ...options });
   await sip.start();
@@ -185,5 +187,63 @@ describe('SipTelephonyAdapter pending INVITEs per source address', () => {
     expect(await call(b, 'b-good-2')).toBe(503);
     await until(() => ids.every((id) => b.messages(id).some((m) => m.method === 'BYE')), 64 * T1 + 3000, 'the un-ACKed calls ended');
     expect(await call(b, 'b-good-3')).toBe(200);
+  });
+});
+
+describe('SipTelephonyAdapter media time-out (an ACKed call whose caller sends nothing)', () => {
+  let dir: string;
+  let sip: SipTelephonyAdapter;
+  let events: TelephonyEvent[];
+  let peer: RawSipPeer;
+  let media: Socket;
+  const TIMEOUT = 400;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'caruso-sip-media-timeout-'));
+    ({ sip, events } = await adapter(dir, { rtpPorts: rtpRange(20), mediaTimeoutMs: TIMEOUT }));
+    peer = await RawSipPeer.open(sip.port);
+    media = createSocket('udp4');
+    media.on('error', () => undefined);
+    await new Promise<void>((r) => media.bind(0, LOOPBACK, () => r()));
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((r) => media.close(() => r()));
+    await peer.close();
+    await sip.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ends a call with BYE when the caller sends no RTP or RTCP for mediaTimeoutMs, and not while it sends', async () => {
+    // Two answered and ACKed calls: the first caller is silent, the second sends RTP every 20 ms for 1.2 s.
+    peer.send(peer.request('INVITE', 'silent', { body: offer(peer.port + 2) }));
+    peer.send(peer.request('INVITE', 'talking', { body: offer(media.address().port) }));
+    const [silent, talking] = await Promise.all([peer.final('silent'), peer.final('talking')]);
+    expect([silent.status, talking.status]).toEqual([200, 200]);
+    peer.ack('silent');
+    peer.ack('talking');
+    const answeredAt = Date.now();
+    const rtpPort = Number(/m=audio (\d+)/.exec(talking.text)?.[1]);
+    let seq = 0;
+    const talk = setInterval(() => {
+      const packet = Buffer.alloc(12 + 160, 0xff);
+      packet[0] = 0x80;
+      packet.writeUInt16BE(seq++ & 0xffff, 2);
+      packet.writeUInt32BE(seq * 160, 4);
+      packet.writeUInt32BE(0x1234, 8);
+      media.send(packet, rtpPort, LOOPBACK);
+    }, 20);
+    try {
+      await peer.requestFrom('silent', 'BYE', TIMEOUT + 2000);
+      expect(Date.now() - answeredAt).toBeGreaterThanOrEqual(TIMEOUT - 50);
+      await new Promise((r) => setTimeout(r, 1200 - (Date.now() - answeredAt)));
+      expect(peer.messages('talking').some((m) => m.method === 'BYE')).toBe(false);
+    } finally {
+      clearInterval(talk);
+    }
+    await peer.requestFrom('talking', 'BYE', TIMEOUT + 2000);
+    await until(() => sip.activeCalls === 0 && sip.media.openSessions === 0, 2000, 'both calls and their ports released');
+    expect(events.filter((e) => e.type === 'hung-up').map((e) => e.type === 'hung-up' && e.cause)).toEqual(['media-timeout', 'media-timeout']);
+    expect(sip.metrics().mediaTimeouts).toBe(2);
   });
 });

@@ -119,6 +119,17 @@ if (requireOrSkip('SIPp and sox', has('sipp') && has('sox', ['--version']))) {
       await until(() => sip.activeCalls === 0, 2000, 'the call ended');
     });
 
+    it('answers a second INVITE of a call it has (another branch, no To tag) with 482, so that its transaction ends', async () => {
+      const call = id('merged');
+      peer.send(peer.request('INVITE', call, { body: offer(peer.port + 2) }));
+      expect((await peer.final(call)).status).toBe(200);
+      peer.ack(call);
+      peer.send(peer.request('INVITE', call, { body: offer(peer.port + 2), cseq: 7 }));
+      await until(() => peer.statuses(call).includes(482), 2000, 'a 482');
+      peer.bye(call);
+      await until(() => sip.activeCalls === 0, 2000, 'the call ended');
+    });
+
     it('answers SIPp\'s INVITE with m=audio 0 with 488, then takes a good SIPp call', async () => {
       const refused = sipp({
         scenario: 'caller-declined.xml', dir, port: await freePort(), mediaPort: await freePort(), remotePort: sip.port, args: ['-m', '1'],
