@@ -317,10 +317,11 @@ export class StorageContactEventLog implements ContactEventLog, IDisposable {
     if (held) this.renumberFirst = true;
   }
 
-  // On each heartbeat: a write that failed is tried again, so that the log recovers (and its health
-  // with it) without waiting for the next change. At most one attempt per heartbeat.
+  // On each heartbeat: a write that failed is tried again, and a lease taken back renumbers at once,
+  // so that the log recovers (and its health with it) without waiting for the next change. At most
+  // one attempt per heartbeat.
   private retry(): void {
-    if (this.disposed || this.failures === 0 || !this.lease.held || this.next) return;
+    if (this.disposed || (this.failures === 0 && !this.renumberFirst) || !this.lease.held || this.next) return;
     this.flush().catch(() => undefined);
   }
 

@@ -196,6 +196,24 @@ describe('StorageContactEventLog: one writer per database', () => {
       await db.storage.knex('caruso_contact_events').delete();
     });
 
+    it('after taking its lease back with nothing buffered, the log numbers its next event after those the other process wrote', async () => {
+      const log = await StorageContactEventLog.open(db.storage, { heartbeatMs: 30 });
+      log.append({ kind: 'agent-logged-in', at: 1, agentId: 'mine' });
+      await log.flush();
+      const start = log.lastSeq;
+      await db.storage.knex(LEASE_TABLE).update({ lease_id: 'other', host: 'pbx-2.example', pid: 4242, heartbeat_at: Date.now() + 3_600_000 });
+      await until(() => log.health().status === 'down');
+      await db.storage.knex('caruso_contact_events').insert([1, 2, 3].map((i) => ({ seq: start + i, at: i, kind: 'agent-logged-in', agent_id: 'other' })));
+      await db.storage.knex(LEASE_TABLE).delete();
+      await until(() => log.lastSeq === start + 3 && log.health().status === 'ok');
+      const e = log.append({ kind: 'agent-logged-out', at: 9, agentId: 'mine' });
+      await log.flush();
+      expect(e.seq).toBe(start + 4);
+      expect(log.renumbered).toBe(0);
+      await log.close();
+      await db.storage.knex('caruso_contact_events').delete();
+    });
+
     it('two logs of one process on one database both keep writing: a taken number is renumbered, not an error on every append', async () => {
       // The regression: a log numbered from a max(seq) read once failed on every append after
       // another writer had appended to the same table.
