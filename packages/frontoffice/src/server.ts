@@ -53,7 +53,12 @@ export interface FrontOfficeServerOptions {
    * another front-office process on the same database takes effect within it). Default 5 s.
    */
   readonly sessionRevalidateMs?: number;
-  /** Failed log-ins allowed per user name and per address within `loginWindowMs`. Default 5. */
+  /**
+   * Failed log-ins allowed per user name within `loginWindowMs`; then that name is refused (429)
+   * until the window has moved on. An address is allowed ten times as many failures with names that
+   * are no user, then such names are refused from it; users that exist are never refused because of
+   * their address (a call center shares one address behind NAT). Default 5.
+   */
   readonly maxLoginFailures?: number;
   readonly loginWindowMs?: number;
   /** Extra queues shown on the wallboard. */
@@ -104,7 +109,8 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   const { app, objects, store } = options;
   const permissions = new Permissions(objects.model, app);
   const sessions = new SessionRegistry(store, { ttlMs: options.sessionTtlMs ?? 8 * 3600_000, ...(options.sessionRevalidateMs !== undefined ? { revalidateMs: options.sessionRevalidateMs } : {}) });
-  // Per user name a few failures; per address more (a call center shares one address behind NAT).
+  // Per user name a few failures. Per address more, and only for names that are no user: one client
+  // trying random names must not lock out the real agents who share its address (an office NAT).
   const userLimiter = new LoginLimiter(store, options.maxLoginFailures ?? 5, options.loginWindowMs ?? 15 * 60_000);
   const addressLimiter = new LoginLimiter(store, (options.maxLoginFailures ?? 5) * 10, options.loginWindowMs ?? 15 * 60_000);
   const assets = loadAssets();
@@ -160,12 +166,22 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     const password = str(b['password'], 'password', 200);
     const userKey = [`u:${username.toLowerCase()}`];
     const addressKey = [`a:${req.ip}`];
-    const wait = Math.max(await userLimiter.retryAfter(userKey), await addressLimiter.retryAfter(addressKey));
-    if (wait > 0) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_TOO_MANY_ATTEMPTS({ seconds: wait }, { details: { seconds: wait } });
+    const tooMany = (wait: number): Error => FrontOfficeErrors.CARUSO_FRONTOFFICE_TOO_MANY_ATTEMPTS({ seconds: wait }, { details: { seconds: wait } });
+    // The name's own failures, whether or not it is a user (the answer must not tell which names exist).
+    const nameWait = await userLimiter.retryAfter(userKey);
+    if (nameWait > 0) throw tooMany(nameWait);
+    // Names that are no user are limited per address too, and refused there before the costly
+    // password check; a user that exists is never refused because of the address it shares.
+    const addressWait = await addressLimiter.retryAfter(addressKey);
+    const known = await store.userExists(username);
+    if (!known && addressWait > 0) throw tooMany(addressWait);
     const user = await store.authenticate(username, password);
     if (!user) {
       await userLimiter.fail(userKey);
-      await addressLimiter.fail(addressKey);
+      if (!known) await addressLimiter.fail(addressKey);
+      // While the address is limited, a real name's wrong password gets the same answer as a name
+      // that is no user, so that the answers do not tell which names exist.
+      if (addressWait > 0) throw tooMany(addressWait);
       throw FrontOfficeErrors.CARUSO_FRONTOFFICE_LOGIN_FAILED();
     }
     await userLimiter.succeed(userKey);

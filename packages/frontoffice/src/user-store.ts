@@ -170,6 +170,11 @@ export class FrontOfficeStore {
     return rows.map((r) => ({ name: r.name, role: r.role, agentId: r.agent_id ?? undefined }));
   }
 
+  /** True when a user of exactly this name exists (one indexed read, no password check). */
+  async userExists(name: string): Promise<boolean> {
+    return USER_NAME.test(name) && (await this.storage.knex(USERS_TABLE).where({ name }).first('name')) !== undefined;
+  }
+
   /** The user when the password is right; undefined otherwise (in the same time either way). */
   async authenticate(name: string, password: string): Promise<User | undefined> {
     const row = USER_NAME.test(name)
