@@ -12,7 +12,7 @@ import { OutboundMail } from './email/outbound-mail.js';
 import { bareAddress } from './email/mail-address.js';
 import { CommsErrors } from './errors.js';
 import { validateAgentConfig, validateQueueConfig } from './internal/validate.js';
-import type { AgentConfig, ContactSnapshot, QueueConfig } from './model.js';
+import type { AgentConfig, ContactSnapshot, ContactSpec, QueueConfig } from './model.js';
 import { QueueRouter } from './queue-router.js';
 import { StorageContactEventLog } from './storage-event-log.js';
 import { TelephonyAdapter } from './telephony-adapter.js';
@@ -435,17 +435,28 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
       }
     }
     const now = this.clock.now();
+    const queues = new Set(router.queueIds());
+    const backInLine: ContactSpec[] = [];
     for (const c of connected) {
-      // The process that held the connection is gone: the contact is closed in the log as such.
-      log.append({ kind: 'completed', at: now, contactId: c.spec.id!, queueId: c.spec.queueId, agentId: c.connectedTo!, channel: c.spec.channel, reason: 'lost-on-restart' });
+      const id = c.spec.id!;
+      if ((c.spec.channel === 'chat' || c.spec.channel === 'email') && queues.has(c.spec.queueId)) {
+        // A chat or an e-mail outlives the process (the customer reconnects, the message is stored):
+        // its agent's desk is gone, so it goes back in line in its place.
+        log.append({ kind: 'transferred', at: now, contactId: id, queueId: c.spec.queueId, agentId: c.connectedTo!, channel: c.spec.channel, reason: 'lost-on-restart' });
+        backInLine.push(c.spec);
+        continue;
+      }
+      // A call's line died with the process: the contact is closed in the log as such.
+      log.append({ kind: 'completed', at: now, contactId: id, queueId: c.spec.queueId, agentId: c.connectedTo!, channel: c.spec.channel, reason: 'lost-on-restart' });
     }
     // Agents whose desktops were connected to the process that died log in again.
     for (const agentId of loggedIn) log.append({ kind: 'agent-logged-out', at: now, agentId });
-    const queues = new Set(router.queueIds());
     let recovered = 0;
     let lostCalls = 0;
     let callbacks = 0;
-    for (const spec of waiting) {
+    // The router puts each in its place by priority and age.
+    const inLine = [...waiting, ...backInLine];
+    for (const spec of inLine) {
       if (!queues.has(spec.queueId)) {
         logger.warn({ queue: spec.queueId }, 'a waiting contact names a queue that is no longer configured; it stays in the log only');
         continue;
@@ -484,7 +495,7 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
         logger.warn({ err, queue: s.queueId }, 'a scheduled callback could not be re-armed; it stays in the log only');
       }
     }
-    logger.info({ recovered, closed: connected.length, lostCalls, callbacks, scheduled: rearmed, agentsLoggedOut: loggedIn.size }, 'communication server recovered its contacts');
+    logger.info({ recovered, backInLine: backInLine.length, closed: connected.length - backInLine.length, lostCalls, callbacks, scheduled: rearmed, agentsLoggedOut: loggedIn.size }, 'communication server recovered its contacts');
   }
 
   private async openTelephony(router: QueueRouter, log: ContactEventLog, telephony: TelephonyAdapter, logger: Logger): Promise<TelephonyChannel> {
@@ -705,6 +716,7 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
   onDidWithdrawOffer: CommunicationServer['onDidWithdrawOffer'] = (l) => this.r.onDidWithdrawOffer(l);
   onDidConnect: CommunicationServer['onDidConnect'] = (l) => this.r.onDidConnect(l);
   onDidExit: CommunicationServer['onDidExit'] = (l) => this.r.onDidExit(l);
+  onDidEnd: CommunicationServer['onDidEnd'] = (l) => this.r.onDidEnd(l);
   onDidChangeAgentState: CommunicationServer['onDidChangeAgentState'] = (l) => this.r.onDidChangeAgentState(l);
 }
 

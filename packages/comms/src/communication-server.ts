@@ -3,7 +3,7 @@ import type { CampaignProgress } from './campaigns/campaign-dialer.js';
 import type { AgentConfig, AgentQueueChoice, AgentQueues, AgentSnapshot, Channel, ContactSnapshot, ContactSpec, ExitReason, Offer, QueueConfig } from './model.js';
 import type { CustomerRef, InteractionRecord } from './interactions/interaction-record.js';
 import type { InteractionQuery } from './interactions/interaction-store.js';
-import type { AgentStateChange, ContactConnected, ContactExit, QueuePosition, QueueStatus, ScheduledCallback, ScheduledCallbackSpec, WithdrawReason } from './queue-router.js';
+import type { AgentStateChange, ContactConnected, ContactEnded, ContactExit, QueuePosition, QueueStatus, ScheduledCallback, ScheduledCallbackSpec, WithdrawReason } from './queue-router.js';
 
 /** A wrap-up in progress: a contact the agent ended and has not yet given a disposition for. */
 export interface WrapUpInfo {
@@ -165,6 +165,12 @@ export interface CommunicationServer {
   /** A contact reached an agent (after an accept, or a conference party joined). */
   readonly onDidConnect: Event<ContactConnected>;
   readonly onDidExit: Event<ContactExit>;
+  /**
+   * A contact ended: completed (not by a transfer), abandoned or exited, whoever ended it (the
+   * desktop's Hang up, the customer, a channel). Channels close what they hold for it (a chat's
+   * row and the customer's window).
+   */
+  readonly onDidEnd: Event<ContactEnded>;
   readonly onDidChangeAgentState: Event<AgentStateChange>;
 }
 

@@ -118,6 +118,17 @@ export interface QueueRouterOptions {
 export type WithdrawReason = 'ring-no-answer' | 'answered-elsewhere' | 'abandoned' | 'exited' | 'logged-out';
 
 /** A contact left its queue without reaching an agent (the channel decides what comes next). */
+/** A contact that ended (see {@link QueueRouter.onDidEnd}). */
+export interface ContactEnded {
+  readonly contactId: string;
+  readonly queueId: string;
+  readonly channel: Channel;
+  /** `completed` (with `by`), `abandoned`, or `exited` (with the exit reason in `by`). */
+  readonly outcome: 'completed' | 'abandoned' | 'exited';
+  /** Who ended a completed contact (`agent`, `caller`, …), or the exit reason. */
+  readonly by?: string;
+}
+
 export interface ContactExit {
   readonly contactId: string;
   readonly queueId: string;
@@ -345,6 +356,12 @@ export class QueueRouter extends Disposable {
   private readonly _onDidChangeAgentState = this.register(new Emitter<AgentStateChange>());
   /** An agent's state changed. */
   readonly onDidChangeAgentState = this._onDidChangeAgentState.event;
+  private readonly _onDidEnd = this.register(new Emitter<ContactEnded>({ owner: 'caruso.comms/router' }));
+  /**
+   * A contact ended: completed (not by a transfer), abandoned or exited. Fired after the change that
+   * ended it is done (on a microtask), so a listener may call the router again.
+   */
+  readonly onDidEnd = this._onDidEnd.event;
   private readonly _onDidConnect = this.register(new Emitter<ContactConnected>());
   /** A contact reached an agent (a callback: the channel now dials the customer). */
   readonly onDidConnect = this._onDidConnect.event;
@@ -1628,6 +1645,11 @@ export class QueueRouter extends Disposable {
       }
     }
     this.sink.append(e);
+    if ((e.kind === 'completed' && e.reason !== 'transferred') || e.kind === 'abandoned' || e.kind === 'exited') {
+      if (!this._onDidEnd.hasListeners) return;
+      const ended: ContactEnded = { contactId: e.contactId, queueId: e.queueId, channel: e.channel, outcome: e.kind, ...(e.kind === 'abandoned' || e.reason === undefined ? {} : { by: e.reason }) };
+      queueMicrotask(() => this._onDidEnd.fire(ended));
+    }
   }
 
   private offerView(o: OfferRec): Offer {

@@ -215,5 +215,38 @@ describe('web chat over real WebSockets', () => {
       back.send({ type: 'message', text: 'after', clientId: 'r2' });
       expect(await back.next(is('sent', { clientId: 'r2' }))).toMatchObject({ seq: 2 });
     });
+
+    it('a chat hung up and wrapped up from the desktop ends for the customer, stays ended when the desk closes, and never comes back after a restart', async () => {
+      const url = await db.freshDatabase();
+      const first = await start(url);
+      await first.server.login('anna');
+      const anna = await client(first.port, '/chat/agent', 'anna-agent-token-0123456789');
+      await anna.next(is('welcome'));
+      const opened = await first.chat.openChat({ customerName: 'Ada' });
+      const customer = await client(first.port, '/chat/customer', opened.token);
+      const offer = await anna.next(is('offer'));
+      anna.send({ type: 'accept', offerId: offer['offerId'] });
+      await customer.next(is('connected'));
+      // The desktop's Hang up goes to the communication server, not to the chat socket.
+      await first.server.hangUp(opened.chatId);
+      await customer.next(is('ended', { reason: 'agent-left' }));
+      await first.server.wrapUp('anna', opened.chatId, 'done');
+      // The agent closes the browser: nothing goes back in line.
+      anna.close();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(first.server.waiting('chat')).toEqual([]);
+      expect((await events(opened.chatId)).map((e) => e[0])).not.toContain('transferred');
+      await services!.stop();
+      services = undefined;
+      for (const c of clients.splice(0)) c.close();
+
+      const second = await start(url);
+      expect(second.server.waiting('chat')).toEqual([]);
+      expect(second.server.contact(opened.chatId)).toBeUndefined();
+      expect((await events(opened.chatId)).filter((e) => e[0] === 'queue-entered')).toHaveLength(1);
+      // The customer's token no longer opens the chat.
+      const back = await client(second.port, '/chat/customer', opened.token);
+      expect(await back.closed).toBe(4401);
+    });
   });
 });

@@ -116,16 +116,21 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
   async start(ctx: ServiceContext): Promise<void> {
     this.logger = ctx.logger;
     this.store = await ChatStore.open(this.storage);
-    // Chats still open when the process stopped: customers may reconnect with their token; a chat
-    // whose contact the communication server closed on restart goes back in line in its place.
-    let requeued = 0;
+    // Chats still open when the process stopped: customers may reconnect with their token. Whether a
+    // chat goes on is the communication server's to say (its recovery puts waiting chats, and those
+    // whose agent was lost with the process, back in line): a chat whose contact ended — hung up,
+    // wrapped up, abandoned — is closed here and never comes back.
+    let closed = 0;
     for (const c of await this.store.openChats()) {
+      const contact = this.comms.contact(c.chatId);
+      if (contact === undefined) {
+        await this.store.end(c.chatId, 'exited', this.clock.now());
+        closed++;
+        continue;
+      }
       const live = this.track(c.chatId, c.queueId, c.tokenHash, c.lastSeq);
-      if (this.comms.contact(c.chatId) === undefined) {
-        await this.store.setAgent(c.chatId, null);
-        await this.comms.enqueue({ id: c.chatId, channel: 'chat', queueId: c.queueId, enteredAt: c.openedAt, priority: c.priority, data: { chatId: c.chatId } });
-        requeued++;
-      } else live.agentId = this.comms.contact(c.chatId)?.agentIds[0];
+      live.agentId = contact.state === 'connected' ? contact.agentIds[0] : undefined;
+      if (live.agentId === undefined) await this.store.setAgent(c.chatId, null);
     }
     this.subscriptions.add(this.comms.onDidOffer((o) => this.onOffer(o)));
     this.subscriptions.add(this.comms.onDidWithdrawOffer(({ offer, reason }) => {
@@ -139,8 +144,15 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
       const chat = this.chats.get(e.contactId);
       if (chat && !chat.ended) void this.finish(chat, 'exited').catch(() => undefined);
     }));
+    // Ended elsewhere (the desktop's Hang up or wrap-up): the customer is told and the chat closes.
+    this.subscriptions.add(this.comms.onDidEnd((e) => {
+      const chat = e.channel === 'chat' ? this.chats.get(e.contactId) : undefined;
+      if (!chat || chat.ended) return;
+      const reason: ChatEndReason = e.outcome === 'completed' ? (e.by === 'caller' ? 'customer-left' : 'agent-left') : e.outcome === 'abandoned' ? 'customer-left' : 'exited';
+      void this.finish(chat, reason).catch((err: unknown) => this.logger.warn({ err: { code: (err as { code?: string }).code }, chat: chat.id }, 'an ended chat could not be closed'));
+    }));
     if (this.options.port !== undefined) await this.listen(this.options.port, this.options.host ?? '127.0.0.1');
-    this.logger.info({ open: this.chats.size, requeued, address: this.address() }, 'chat channel started');
+    this.logger.info({ open: this.chats.size, closed, address: this.address() }, 'chat channel started');
   }
 
   async stop(): Promise<void> {
