@@ -1,9 +1,10 @@
-// Issue 13: mutated SIP datagrams (from valid INVITE, REGISTER, OPTIONS, BYE, CANCEL, ACK and
-// responses with SDP) and mutated RTP/RTCP packets, sent from real UDP sockets on loopback. Seeded,
+// Issue 13: mutated SIP messages (from valid INVITE, REGISTER, OPTIONS, BYE, CANCEL, ACK and
+// responses with SDP) over UDP and TCP, and mutated RTP/RTCP packets, sent from real sockets on loopback. Seeded,
 // so a failure can be replayed; bounded in count and time. Afterwards no packet handler has thrown,
 // every call, RTP port and transaction has been released, and a good call is answered.
 import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
@@ -16,6 +17,7 @@ jest.setTimeout(60_000);
 const T1 = 20;
 const SIP_INPUTS = 4000;
 const RTP_INPUTS = 2000;
+const TCP_CONNECTIONS = 50;
 const SEED = Number(process.env['CARUSO_FUZZ_SEED'] ?? 1013);
 
 /** mulberry32: a small seeded generator, so that a failing run can be replayed with its seed. */
@@ -125,7 +127,7 @@ describe('SipTelephonyAdapter under mutated SIP, SDP, RTP and RTCP', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it(`survives ${SIP_INPUTS} mutated SIP datagrams and ${RTP_INPUTS} mutated media packets (seed ${SEED})`, async () => {
+  it(`survives ${SIP_INPUTS} mutated SIP datagrams, ${TCP_CONNECTIONS * 10} over TCP and ${RTP_INPUTS} mutated media packets (seed ${SEED})`, async () => {
     const rnd = random(SEED);
     const body = offer(peer.port + 2);
     const seeds = [
@@ -146,6 +148,26 @@ describe('SipTelephonyAdapter under mutated SIP, SDP, RTP and RTCP', () => {
       // Paced a little so that the kernel does not drop most of a burst.
       if (i % 50 === 49) await new Promise((r) => setTimeout(r, 5));
     }
+
+    // The same over TCP: ten mutated messages per connection (a stream that breaks the framing rules is closed).
+    const beforeTcp = sip.stack.stats.received;
+    for (let c = 0; c < TCP_CONNECTIONS; c++) {
+      const socket = connect(sip.port, LOOPBACK);
+      socket.on('error', () => undefined);
+      socket.on('data', () => undefined);
+      const closed = new Promise<void>((r) => socket.on('close', () => r()));
+      await new Promise<void>((r) => socket.once('connect', () => r()));
+      for (let i = 0; i < 10 && !socket.destroyed; i++) {
+        const text = seeds[Math.floor(rnd() * seeds.length)]!.replace(/fz/g, `tz${Math.floor(rnd() * 50)}`).replace(/SIP\/2\.0\/UDP/g, 'SIP/2.0/TCP');
+        socket.write(mutate(text, rnd));
+      }
+      await new Promise((r) => setTimeout(r, 10));
+      socket.end();
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 500))]);
+      socket.destroy();
+    }
+
+    expect(sip.stack.stats.received - beforeTcp).toBeGreaterThan(TCP_CONNECTIONS);
 
     // A good call, and mutated RTP and RTCP packets to its legs while the menu plays.
     peer.send(peer.request('INVITE', 'good-media', { body }));
