@@ -2,9 +2,13 @@
 // /ws/agent (or a supervisor on /ws/monitor), ended the whole process with an unhandled 'error'
 // event (RangeError: Max payload size exceeded). Now that connection alone is closed (1009 for a
 // frame too big, 1007 for text that is not UTF-8) and the server goes on.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { ApiClient, loggedInClient, startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
-import { fixturePath } from './fixture.js';
+import { FIXTURES, fixturePath } from './fixture.js';
 
 const PW = 'correct horse battery';
 const USERS = [
@@ -109,4 +113,55 @@ describe('front office WebSocket channels under hostile frames', () => {
     expect(await closed).toBe(1002);
     await stillServing(anna, '/ws/agent');
   });
+});
+
+describe('a front-office process under hostile frames (a real child process)', () => {
+  let child: ChildProcess;
+  let dir: string;
+  let url: string;
+  let stderr = '';
+  let exited: Promise<number | null>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'caruso-frames-'));
+    child = spawn(process.execPath, [join(FIXTURES, 'hostile-frames-child.mjs'), `sqlite:${join(dir, 'crm.db')}`, FIXTURES, PW], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`the front office did not start: ${stderr.slice(0, 500)}`)), 60_000);
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /^url (\S+)$/m.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1] as string);
+        }
+      });
+      child.once('exit', () => reject(new Error(`the front office exited: ${stderr.slice(0, 500)}`)));
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps running and serving after a 100 KiB frame from an agent and from a supervisor', async () => {
+    const anna = await loggedInClient(url, 'anna', PW);
+    const sam = await loggedInClient(url, 'sam', PW);
+    for (const [path, who] of [['/ws/agent', anna], ['/ws/monitor', anna], ['/ws/wallboard', sam], ['/ws/monitor', sam]] as const) {
+      expect(await closeCodeAfter(await open(url, path, who.cookieHeader()), HUGE, false)).toBe(1009);
+    }
+    // Time for an uncaught exception to end the process, had there been one.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(child.exitCode).toBeNull();
+    expect((await anna.get('/api/session')).status).toBe(200);
+    (await open(url, '/ws/agent', anna.cookieHeader())).close();
+    expect(stderr).not.toMatch(/Uncaught|Unhandled|RangeError/);
+    // And it still stops cleanly.
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 60_000);
 });
