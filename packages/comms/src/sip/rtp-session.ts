@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { containFault, Disposable, Emitter, silentLogger, type Logger } from '@caruso/kernel';
+import { containFault, Disposable, Emitter, safeInterval, safeTimeout, silentLogger, type Logger } from '@caruso/kernel';
+import { SIP_FAULTS } from './sip-faults.js';
 import { CommsErrors } from '../errors.js';
 import { decodeG711, encodeG711, transcodeG711, type G711PayloadType } from './g711.js';
 
@@ -311,7 +312,7 @@ export class RtpSession extends Disposable {
   private scheduleRtcp(): void {
     const interval = this.engine.rtcpIntervalMs;
     // Randomized between 0.5 and 1.5 times the interval so that legs do not report in step (§6.3.1).
-    this.rtcpTimer = setTimeout(() => {
+    this.rtcpTimer = safeTimeout(SIP_FAULTS, () => {
       this.sendReport(false);
       this.scheduleRtcp();
     }, interval * (0.5 + Math.random()));
@@ -597,7 +598,7 @@ export class RtpMediaEngine extends Disposable {
   /** A media packet's handling or a clock tick threw: contained, counted and logged with the count. */
   packetFailed(err: unknown): void {
     this.packetErrors++;
-    containFault('caruso.comms/sip', 'media', err);
+    containFault(SIP_FAULTS, 'media', err);
     this.logger.error({ err, count: this.packetErrors }, 'RTP packet handling failed');
   }
 
@@ -654,7 +655,7 @@ export class RtpMediaEngine extends Disposable {
   /** Puts a session on the media clock until it has nothing left to play. */
   schedule(session: RtpSession): void {
     this.active.add(session);
-    if (!this.timer) this.timer = setInterval(() => this.tick(), 10);
+    if (!this.timer) this.timer = safeInterval(SIP_FAULTS, () => this.tick(), 10);
   }
 
   private tick(): void {

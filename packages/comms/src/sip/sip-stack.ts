@@ -1,6 +1,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { containFault, Disposable, Emitter, silentLogger, type Logger } from '@caruso/kernel';
+import { containFault, Disposable, Emitter, safeTimeout, silentLogger, type Logger } from '@caruso/kernel';
+import { SIP_FAULTS } from './sip-faults.js';
 import {
   cseqOf, defaultSipLimits, header, paramOf, parseSipMessage, randomToken, serializeSipMessage, SipStreamFramer,
   type SipHeader, type SipMessage, type SipParseLimits, type SipRequest, type SipResponse,
@@ -97,7 +98,7 @@ export class SipStack extends Disposable {
   private readonly _onDidStrayResponse = this.register(new Emitter<SipResponse>({ onListenerError: (err) => this.packetFailed(err) }));
   /** Responses matching no client transaction (e.g. retransmitted 2xx after the transaction ended). */
   readonly onDidStrayResponse = this._onDidStrayResponse.event;
-  private readonly _onDidAckTimeout = this.register(new Emitter<AckTimeout>({ owner: 'caruso.comms/sip' }));
+  private readonly _onDidAckTimeout = this.register(new Emitter<AckTimeout>({ owner: SIP_FAULTS }));
   /**
    * A 2xx we sent to an INVITE got no ACK within 64×T1: the dialog is confirmed but its session
    * should be ended with a BYE (RFC 3261 §13.3.1.4). Fires on every transport.
@@ -288,7 +289,7 @@ export class SipStack extends Disposable {
   /** A packet's handling threw: the bug is contained, counted and logged with the count (never rethrown). */
   private packetFailed(err: unknown, source?: SipAddress): void {
     this.stats.packetErrors++;
-    containFault('caruso.comms/sip', 'packet', err);
+    containFault(SIP_FAULTS, 'packet', err);
     this.logger.error({ err, transport: source?.transport, count: this.stats.packetErrors }, 'SIP packet handling failed');
   }
 
@@ -366,7 +367,7 @@ export class SipStack extends Disposable {
     const udp = tx.source.transport === 'udp';
     const finish = (ms: number) => {
       if (tx.end) clearTimeout(tx.end);
-      tx.end = setTimeout(() => {
+      tx.end = safeTimeout(SIP_FAULTS, () => {
         if (tx.timer) clearTimeout(tx.timer);
         this.serverTxs.delete(tx.key);
       }, ms);
@@ -396,11 +397,11 @@ export class SipStack extends Disposable {
     const again = () => {
       this.sendBytes(bytes, tx.source);
       interval = Math.min(interval * 2, this.t2);
-      p.timer = setTimeout(again, interval);
+      p.timer = safeTimeout(SIP_FAULTS, again, interval);
     };
     const p = {
-      timer: udp ? setTimeout(again, interval) : undefined,
-      timeout: setTimeout(() => {
+      timer: udp ? safeTimeout(SIP_FAULTS, again, interval) : undefined,
+      timeout: safeTimeout(SIP_FAULTS, () => {
         clearTimeout(p.timer);
         this.pending2xx.delete(k);
         this.stats.ackTimeouts++;
@@ -411,7 +412,7 @@ export class SipStack extends Disposable {
   }
 
   private retransmit(tx: ServerTx, bytes: Buffer, interval: number): void {
-    tx.timer = setTimeout(() => {
+    tx.timer = safeTimeout(SIP_FAULTS, () => {
       this.sendBytes(bytes, tx.source);
       this.retransmit(tx, bytes, Math.min(interval * 2, this.t2));
     }, interval);
@@ -438,11 +439,11 @@ export class SipStack extends Disposable {
         if (tx.final) return;
         this.sendBytes(bytes, to);
         tx.interval = req.method === 'INVITE' ? tx.interval * 2 : Math.min(tx.interval * 2, this.t2);
-        tx.timer = setTimeout(again, tx.provisional && req.method !== 'INVITE' ? this.t2 : tx.interval);
+        tx.timer = safeTimeout(SIP_FAULTS, again, tx.provisional && req.method !== 'INVITE' ? this.t2 : tx.interval);
       };
-      tx.timer = setTimeout(again, tx.interval);
+      tx.timer = safeTimeout(SIP_FAULTS, again, tx.interval);
     }
-    tx.timeout = setTimeout(() => {
+    tx.timeout = safeTimeout(SIP_FAULTS, () => {
       if (tx.final || tx.provisional && req.method === 'INVITE') return;
       this.endClient(tx);
       onResponse(responseTo(full, 408, 'Request Timeout', undefined));
@@ -460,7 +461,7 @@ export class SipStack extends Disposable {
     const invite = this.clientTxs.get(`${branch}|INVITE`);
     if (!invite || invite.final) return;
     if (invite.timeout) clearTimeout(invite.timeout);
-    invite.timeout = setTimeout(() => {
+    invite.timeout = safeTimeout(SIP_FAULTS, () => {
       if (invite.final) return;
       this.endClient(invite);
       invite.onResponse(responseTo(invite.request, 487, 'Request Terminated', undefined));
@@ -495,7 +496,7 @@ export class SipStack extends Disposable {
       if (tx.timer) clearTimeout(tx.timer);
       if (tx.timeout) clearTimeout(tx.timeout);
       // Linger to absorb retransmitted finals (Timer D / K; the 2xx window of RFC 6026).
-      tx.linger = setTimeout(() => this.clientTxs.delete(tx.key), tx.to.transport === 'udp' ? 64 * this.t1 : 0);
+      tx.linger = safeTimeout(SIP_FAULTS, () => this.clientTxs.delete(tx.key), tx.to.transport === 'udp' ? 64 * this.t1 : 0);
     }
   }
 

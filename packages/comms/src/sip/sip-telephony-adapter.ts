@@ -4,7 +4,8 @@ import { isIP } from 'node:net';
 import { mkdir, readFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { containFault, Disposable, Emitter, silentLogger, toDisposable, type HealthStatus, type Logger } from '@caruso/kernel';
+import { containFault, containPromise, Disposable, Emitter, safeInterval, safeTimeout, silentLogger, toDisposable, type HealthStatus, type Logger } from '@caruso/kernel';
+import { SIP_FAULTS } from './sip-faults.js';
 import { CommsErrors } from '../errors.js';
 import type { Prompt, Recording, TelephonyAdapter, TelephonyEvent } from '../telephony-adapter.js';
 import type { G711PayloadType } from './g711.js';
@@ -85,6 +86,13 @@ export interface SipTelephonyOptions {
    * even when silence suppression stops their RTP.
    */
   readonly mediaTimeoutMs?: number;
+  /**
+   * An inbound call that the application has neither answered nor ended this long after
+   * `call-offered` is refused with 480 and reported hung up (by `local`, cause `no-answer`), so that
+   * its INVITE transaction, RTP port and pending place end, ms (default 120,000, as Kamailio's
+   * fr_inv_timer; 0 switches it off). The TelephonyChannel answers at once; this is a safety net.
+   */
+  readonly answerTimeoutMs?: number;
   /**
    * Who may call in. `any` (default): every caller that reaches the port, as a company's own number
    * on its PBX. `known`: only the trunks' addresses (their hosts resolved when the adapter starts)
@@ -189,6 +197,8 @@ interface SipCall {
   recording: { readonly id: string; readonly timer: NodeJS.Timeout; readonly startedAt: number } | undefined;
   held: boolean;
   originateTimer: NodeJS.Timeout | undefined;
+  /** An inbound call the application does not answer in `answerTimeoutMs` is refused. */
+  answerTimer: NodeJS.Timeout | undefined;
 }
 
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, REFER, REGISTER';
@@ -250,8 +260,11 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     if (pendingLimit !== undefined && !(Number.isInteger(pendingLimit) && pendingLimit >= 1)) {
       throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `maxPendingInvitesPerSource ${String(pendingLimit)} is not a whole number of 1 or more` });
     }
-    if (options.mediaTimeoutMs !== undefined && !(Number.isFinite(options.mediaTimeoutMs) && options.mediaTimeoutMs >= 0)) {
-      throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `mediaTimeoutMs ${String(options.mediaTimeoutMs)} is not a number of milliseconds (0 switches it off)` });
+    for (const k of ['mediaTimeoutMs', 'answerTimeoutMs'] as const) {
+      const v = options[k];
+      if (v !== undefined && !(Number.isFinite(v) && v >= 0)) {
+        throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `${k} ${String(v)} is not a number of milliseconds (0 switches it off)` });
+      }
     }
     if (options.t1Ms !== undefined && !(Number.isFinite(options.t1Ms) && options.t1Ms >= 1)) {
       throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `t1Ms ${String(options.t1Ms)} is not a positive number of milliseconds` });
@@ -285,7 +298,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     this.logger.info({ port: this.stack.port }, 'SIP adapter listening');
     const mediaTimeout = this.options.mediaTimeoutMs ?? 60_000;
     if (mediaTimeout > 0) {
-      const every = setInterval(() => this.checkMedia(mediaTimeout), Math.max(20, Math.min(5000, mediaTimeout / 4)));
+      const every = safeInterval(SIP_FAULTS, () => this.checkMedia(mediaTimeout), Math.max(20, Math.min(5000, mediaTimeout / 4)));
       every.unref();
       this.register(toDisposable(() => clearInterval(every)));
     }
@@ -413,6 +426,8 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     const leg = call.caller;
     if (call.answered || !leg?.invite || !leg.rtp) return;
     call.answered = true;
+    if (call.answerTimer) clearTimeout(call.answerTimer);
+    call.answerTimer = undefined;
     leg.rtp.heardNow();
     leg.invite.respond(200, 'OK', { toTag: leg.localTag, headers: this.contactHeaders('application/sdp', leg.dest.transport), body: this.sdpFor(leg) });
     leg.invite = undefined;
@@ -446,7 +461,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     if (call.collect) clearTimeout(call.collect.timer);
     const collect: Collect = {
       maxDigits: Math.max(1, options.maxDigits), terminator: options.terminator, digits: '',
-      timer: setTimeout(() => this.finishCollect(call, true), options.timeoutMs),
+      timer: safeTimeout(SIP_FAULTS, () => this.finishCollect(call, true), options.timeoutMs),
     };
     call.collect = collect;
     if (!call.typeAhead) return;
@@ -471,7 +486,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
   private onDigit(call: SipCall, digit: string): void {
     if (call.ended) return;
     if (call.recording && digit === '#') {
-      void this.finishRecording(call);
+      containPromise(SIP_FAULTS, this.finishRecording(call));
       return;
     }
     if (call.prompt?.interruptible) call.caller?.rtp?.stopPlayback(true);
@@ -492,7 +507,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     const startRecording = () => {
       if (call.ended) return;
       rtp.startRecording();
-      call.recording = { id: `r${++this.seq}`, startedAt: Date.now(), timer: setTimeout(() => void this.finishRecording(call), options.maxMs) };
+      call.recording = { id: `r${++this.seq}`, startedAt: Date.now(), timer: safeTimeout(SIP_FAULTS, () => this.finishRecording(call), options.maxMs) };
     };
     if (options.beep ?? true) {
       call.prompt = undefined;
@@ -531,7 +546,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     }
     const leg = this.newLeg(call, 'agent', target.uri, target.dest, endpoint, target.auth);
     call.agents.set(endpoint, leg);
-    leg.ringTimer = setTimeout(() => {
+    leg.ringTimer = safeTimeout(SIP_FAULTS, () => {
       leg.ringTimer = undefined;
       if (leg.state === 'ended' || leg.state === 'confirmed') return;
       this.cancelLeg(leg);
@@ -640,7 +655,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     }
     const leg = this.newLeg(call, 'caller', target.uri, target.dest, destination, target.auth, options.callerId);
     call.caller = leg;
-    call.originateTimer = setTimeout(() => {
+    call.originateTimer = safeTimeout(SIP_FAULTS, () => {
       if (leg.state === 'confirmed' || call.ended) return;
       this.cancelLeg(leg);
       this.emit({ type: 'originate-result', callId: id, result: 'no-answer' });
@@ -659,7 +674,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
   private newCall(id: string, direction: 'inbound' | 'outbound'): SipCall {
     const call: SipCall = {
       id, direction, caller: undefined, agents: new Map(), bridged: undefined, answered: false, ended: false,
-      typeAhead: '', collect: undefined, prompt: undefined, recording: undefined, held: false, originateTimer: undefined,
+      typeAhead: '', collect: undefined, prompt: undefined, recording: undefined, held: false, originateTimer: undefined, answerTimer: undefined,
     };
     this.calls.set(id, call);
     return call;
@@ -912,6 +927,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     if (call.collect) clearTimeout(call.collect.timer);
     call.collect = undefined;
     if (call.originateTimer) clearTimeout(call.originateTimer);
+    if (call.answerTimer) clearTimeout(call.answerTimer);
     for (const leg of [...call.agents.values()]) {
       if (leg.state === 'confirmed') this.bye(leg);
       else this.cancelLeg(leg);
@@ -932,12 +948,12 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       caller.state = 'ended';
       caller.rtp?.dispose();
       // The dialog lingers briefly so that a retransmitted BYE still finds it.
-      setTimeout(() => this.legs.delete(caller.sipCallId), 2000).unref();
+      safeTimeout(SIP_FAULTS, () => this.legs.delete(caller.sipCallId), 2000).unref();
     }
     this.calls.delete(call.id);
     if (!by || !announce) return;
     const hungUp: TelephonyEvent = { type: 'hung-up', callId: call.id, by, ...(cause !== undefined ? { cause } : {}) };
-    if (recorded) void recorded.then(() => this.emit(hungUp));
+    if (recorded) containPromise(SIP_FAULTS, recorded.then(() => this.emit(hungUp)));
     else this.emit(hungUp);
   }
 
@@ -1060,6 +1076,16 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     this.wireMedia(leg);
     const fromUser = parseSipUri(uriOf(from))?.user ?? 'anonymous';
     const toUser = parseSipUri(req.uri)?.user ?? parseSipUri(uriOf(to))?.user ?? '';
+    const answerTimeout = this.options.answerTimeoutMs ?? 120_000;
+    if (answerTimeout > 0) {
+      call.answerTimer = safeTimeout(SIP_FAULTS, () => {
+        call.answerTimer = undefined;
+        if (call.answered || call.ended) return;
+        this.logger.warn({ callId: id, waitedMs: answerTimeout }, 'an inbound call was not answered in time: refused with 480');
+        this.end(call, 'local', 'no-answer');
+      }, answerTimeout);
+      call.answerTimer.unref();
+    }
     this.emit({ type: 'call-offered', callId: id, from: fromUser, to: toUser });
   }
 
@@ -1078,7 +1104,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
         this.end(call, 'remote', 'media-timeout');
       }
     } catch (err) {
-      containFault('caruso.comms/sip', 'timer', err);
+      containFault(SIP_FAULTS, 'timer', err);
     }
   }
 

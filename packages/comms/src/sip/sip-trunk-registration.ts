@@ -1,4 +1,5 @@
-import { Disposable, Emitter, silentLogger, type Logger } from '@caruso/kernel';
+import { Disposable, Emitter, safeTimeout, silentLogger, type Logger } from '@caruso/kernel';
+import { SIP_FAULTS } from './sip-faults.js';
 import { digestAuthorization } from './sip-digest.js';
 import { header, headerValues, paramOf, randomToken, uriOf, type SipHeader, type SipResponse } from './sip-message.js';
 import type { SipAddress, SipStack } from './sip-stack.js';
@@ -193,7 +194,7 @@ export class SipTrunkRegistration extends Disposable {
   private schedule(ms: number, run: () => void): void {
     this.clearTimer();
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
+    this.timer = safeTimeout(SIP_FAULTS, () => {
       this.timer = undefined;
       if (!this.stopped) run();
     }, ms);

@@ -17,7 +17,7 @@ jest.setTimeout(30_000);
 const T1 = 20;
 
 /** An adapter that answers every call at once and plays the menu, except calls to `hold`, which it leaves ringing. */
-async function adapter(dir: string, options: Pick<SipTelephonyOptions, 'rtpPorts' | 'maxPendingInvitesPerSource' | 'trunks' | 'mediaTimeoutMs'>) {
+async function adapter(dir: string, options: Pick<SipTelephonyOptions, 'rtpPorts' | 'maxPendingInvitesPerSource' | 'trunks' | 'mediaTimeoutMs' | 'answerTimeoutMs'>) {
   const events: TelephonyEvent[] = [];
   const sip = new SipTelephonyAdapter({ host: LOOPBACK, port: await freePort(), promptDir, recordingDir: dir, users: [], t1Ms: T1, ...options });
   await sip.start();
@@ -190,7 +190,7 @@ describe('SipTelephonyAdapter pending INVITEs per source address', () => {
   });
 });
 
-describe('SipTelephonyAdapter media time-out (an ACKed call whose caller sends nothing)', () => {
+describe('SipTelephonyAdapter media and answer time-outs', () => {
   let dir: string;
   let sip: SipTelephonyAdapter;
   let events: TelephonyEvent[];
@@ -200,7 +200,7 @@ describe('SipTelephonyAdapter media time-out (an ACKed call whose caller sends n
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'caruso-sip-media-timeout-'));
-    ({ sip, events } = await adapter(dir, { rtpPorts: rtpRange(20), mediaTimeoutMs: TIMEOUT }));
+    ({ sip, events } = await adapter(dir, { rtpPorts: rtpRange(20), mediaTimeoutMs: TIMEOUT, answerTimeoutMs: 300 }));
     peer = await RawSipPeer.open(sip.port);
     media = createSocket('udp4');
     media.on('error', () => undefined);
@@ -245,5 +245,18 @@ describe('SipTelephonyAdapter media time-out (an ACKed call whose caller sends n
     await until(() => sip.activeCalls === 0 && sip.media.openSessions === 0, 2000, 'both calls and their ports released');
     expect(events.filter((e) => e.type === 'hung-up').map((e) => e.type === 'hung-up' && e.cause)).toEqual(['media-timeout', 'media-timeout']);
     expect(sip.metrics().mediaTimeouts).toBe(2);
+  });
+
+  it('refuses an inbound call the application leaves unanswered for answerTimeoutMs with 480, releasing its port and pending place', async () => {
+    const before = events.length;
+    peer.send(peer.request('INVITE', 'unanswered', { body: offer(peer.port + 2), uri: 'sip:hold@127.0.0.1' }));
+    await until(() => peer.statuses('unanswered').includes(100), 2000, '100 Trying');
+    const offeredAt = Date.now();
+    expect(sip.metrics()).toMatchObject({ pendingInvites: 1, rtpPortsInUse: 2 });
+    const final = await peer.final('unanswered', 2000);
+    expect(final.status).toBe(480);
+    expect(Date.now() - offeredAt).toBeGreaterThanOrEqual(250);
+    expect(events.slice(before).filter((e) => e.type === 'hung-up')).toEqual([expect.objectContaining({ by: 'local', cause: 'no-answer' })]);
+    expect(sip.metrics()).toMatchObject({ pendingInvites: 0, rtpPortsInUse: 0, calls: 0 });
   });
 });
