@@ -27,8 +27,15 @@ const shutdown = async (): Promise<void> => {
   directory.stop();
   process.exit(0);
 };
-process.once('SIGINT', () => void shutdown());
-process.once('SIGTERM', () => void shutdown());
+// A shutdown that fails still ends the process (with a non-zero code), never an unhandled rejection.
+const stopOn = (): void => {
+  shutdown().catch((err: unknown) => {
+    logger.error({ err }, 'the wrapper could not shut down cleanly');
+    process.exit(1);
+  });
+};
+process.once('SIGINT', stopOn);
+process.once('SIGTERM', stopOn);
 manager.onDidClose(() => {
   logger.warn('connection to the service manager lost; exiting so the supervisor restarts the wrapper');
   directory.stop();

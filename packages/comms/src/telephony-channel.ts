@@ -1,4 +1,4 @@
-import { Disposable, silentLogger, type Logger } from '@caruso/kernel';
+import { containPromise, Disposable, silentLogger, type Logger } from '@caruso/kernel';
 import type { DialogueEngine, Variables } from '@caruso/dialogue';
 import type { OutboundMail } from './email/outbound-mail.js';
 import { CallEventWaiter, runIvrCall, type IvrOutcome } from './ivr/ivr-call.js';
@@ -77,6 +77,9 @@ interface CallbackLeg {
  * callback, the customer is dialled and bridged to the agent. Hold, transfer out and conference
  * asked of the router are carried out on the line.
  */
+/** Who owns the faults contained here (rule 10). */
+const OWNER = 'caruso.comms/telephony';
+
 export class TelephonyChannel extends Disposable {
   private readonly ringing = new Map<string, Ringing>();
   private readonly logger: Logger;
@@ -170,6 +173,15 @@ export class TelephonyChannel extends Disposable {
     return this.track(this.options.commit?.() ?? Promise.resolve());
   }
 
+  /**
+   * Makes a change from a telephony event durable without an acknowledgement to wait for: a failed
+   * write is logged and counted (the events stay buffered for the next flush), never an unhandled
+   * rejection that would end the process.
+   */
+  private commitInBackground(): void {
+    containPromise(OWNER, this.commit());
+  }
+
   private onTelephony(e: TelephonyEvent): void {
     if (this.waiter.deliver(e) && e.type !== 'hung-up') return;
     const { router, telephony } = this.options;
@@ -194,14 +206,14 @@ export class TelephonyChannel extends Disposable {
         if (leg && !leg.bridged) {
           leg.bridged = true;
           router.appendEvent({ kind: 'callback-completed', at: this.now(), contactId: leg.contactId, queueId: leg.queueId, agentId: leg.agentId, channel: 'callback', reason: 'reached' });
-          void this.commit();
+          this.commitInBackground();
           return;
         }
         const r = this.ringing.get(ringKey(e.callId, e.endpoint));
         if (!r) return;
         this.ringing.delete(ringKey(e.callId, e.endpoint));
         router.accept(r.offerId);
-        void this.commit();
+        this.commitInBackground();
         return;
       }
       case 'bridge-failed': {
@@ -215,7 +227,7 @@ export class TelephonyChannel extends Disposable {
         if (!r) return;
         this.ringing.delete(ringKey(e.callId, e.endpoint));
         router.reject(r.offerId, e.cause);
-        void this.commit();
+        this.commitInBackground();
         return;
       }
       case 'held': {
@@ -239,14 +251,14 @@ export class TelephonyChannel extends Disposable {
             if (!leg.bridged) this.retryCallback(leg, 'agent-unreachable');
             router.complete(leg.contactId, e.by === 'remote' ? 'caller' : 'agent');
           }
-          void this.commit();
+          this.commitInBackground();
           return;
         }
         const c = router.contact(e.callId);
         if (!c) return;
         if (c.state === 'connected') router.complete(e.callId, e.by === 'remote' ? 'caller' : 'agent');
         else router.abandon(e.callId);
-        void this.commit();
+        this.commitInBackground();
         return;
       }
       default:
@@ -317,7 +329,7 @@ export class TelephonyChannel extends Disposable {
       case 'end':
         router.appendEvent({ kind: 'disposition', at: this.now(), contactId: callId, channel: 'call', reason: 'ivr-end', data: { outcome: outcome.outcome } });
         telephony.hangUp(callId, 'ivr-end');
-        void this.commit();
+        this.commitInBackground();
         return;
       case 'hung-up': {
         router.appendEvent({ kind: 'disposition', at: this.now(), contactId: callId, channel: 'call', reason: 'ivr-hung-up' });
@@ -329,7 +341,7 @@ export class TelephonyChannel extends Disposable {
             this.logger.warn({ err, call: callId }, 'the IVR session of a caller who hung up could not be marked abandoned; it will count once idle');
           });
         }
-        void this.commit();
+        this.commitInBackground();
         return;
       }
     }
@@ -339,7 +351,7 @@ export class TelephonyChannel extends Disposable {
     const { router, telephony } = this.options;
     try {
       router.enqueue({ id: callId, channel: 'call', queueId, data, ...(skills.length ? { requiredSkills: skills.map((skill) => ({ skill, minLevel: 1 })) } : {}) });
-      void this.commit();
+      this.commitInBackground();
     } catch (err) {
       this.logger.error({ err, queue: queueId }, 'inbound call could not be queued; hanging up');
       telephony.hangUp(callId, 'not-queued');
@@ -359,7 +371,7 @@ export class TelephonyChannel extends Disposable {
       return;
     }
     if (e.action?.action === 'message') {
-      void this.sayAndHangUp(e.contactId, e.action.prompt, e.reason);
+      containPromise(OWNER, this.sayAndHangUp(e.contactId, e.action.prompt, e.reason));
       return;
     }
     telephony.hangUp(e.contactId, e.reason);
@@ -460,7 +472,7 @@ export class TelephonyChannel extends Disposable {
     const leg: CallbackLeg = { contactId: c.contactId, agentId: c.agentId, queueId: c.queueId, endpoint, number, data: c.data, bridged: false };
     this.legs.set(callId, leg);
     this.legOfContact.set(c.contactId, callId);
-    void this.commit();
+    this.commitInBackground();
   }
 
   private onCallbackResult(callId: string, leg: CallbackLeg, result: 'answered' | 'busy' | 'no-answer' | 'machine' | 'failed'): void {
@@ -468,7 +480,7 @@ export class TelephonyChannel extends Disposable {
     router.appendEvent({ kind: 'dial-result', at: this.now(), contactId: leg.contactId, queueId: leg.queueId, agentId: leg.agentId, channel: 'callback', reason: result });
     if (result === 'answered') {
       telephony.bridge(callId, leg.endpoint, { ringTimeoutMs: 20_000 });
-      void this.commit();
+      this.commitInBackground();
       return;
     }
     // Not reached: the agent is freed, the callback is tried again later (or given up).
@@ -477,7 +489,7 @@ export class TelephonyChannel extends Disposable {
     if (result === 'machine') telephony.hangUp(callId, 'machine');
     this.retryCallback(leg, result);
     if (router.contact(leg.contactId)?.state === 'connected') router.complete(leg.contactId, 'agent');
-    void this.commit();
+    this.commitInBackground();
   }
 
   private retryCallback(leg: CallbackLeg, result: string): void {

@@ -1,4 +1,4 @@
-import { createToken, type HealthStatus, type IDisposable, type ServiceContext, type ServiceDefinition, type ServiceLifecycle, type Token } from '@caruso/kernel';
+import { containPromise, createToken, type HealthStatus, type IDisposable, type ServiceContext, type ServiceDefinition, type ServiceLifecycle, type Token } from '@caruso/kernel';
 import {
   ChatChannel,
   CommunicationServer,
@@ -415,7 +415,7 @@ class TelephoneDemoLoad implements DemoLoad, ServiceLifecycle {
       this.timers.delete(timer);
       // The communication server's clock: a demo started with `--at` runs in the hours it says.
       const open = this.options.hours === undefined || isOpen(this.options.hours, this.comms.now());
-      void (open ? this.arrive(channel) : Promise.resolve()).finally(() => this.schedule(channel, perHour));
+      containPromise('utility.DemoLoad', (open ? this.arrive(channel) : Promise.resolve()).finally(() => this.schedule(channel, perHour)));
     }, gap);
     timer.unref();
     this.timers.add(timer);

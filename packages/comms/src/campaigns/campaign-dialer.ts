@@ -1,4 +1,4 @@
-import { Disposable, silentLogger, type Logger } from '@caruso/kernel';
+import { containPromise, Disposable, silentLogger, type Logger } from '@caruso/kernel';
 import type { Clock, Timer } from '../clock.js';
 import { CommsErrors } from '../errors.js';
 import { isOpen, isTimeZone, weeklyHoursProblem, type WeeklyHours } from '../opening-hours.js';
@@ -345,7 +345,7 @@ export class CampaignDialer extends Disposable {
     if (e.result === 'answered') {
       c.answered++;
       c.targets.set(t.key, { ...t, state: 'done', lastResult: 'answered' });
-      void this.track(this.db.updateTarget(call.campaignId, t.key, { state: 'done', lastResult: 'answered' }));
+      containPromise('caruso.comms/campaigns', this.track(this.db.updateTarget(call.campaignId, t.key, { state: 'done', lastResult: 'answered' })));
       this.router.enqueue({ id: e.callId, channel: 'call', direction: 'outbound', queueId: c.config.queueId, priority: 100, data: { campaignId: call.campaignId, target: t.key, number: t.number, ...(c.config.script ? { script: c.config.script } : {}) } });
       if (this.router.contact(e.callId)?.state === 'queued') {
         call.drop = this.clock.setTimer(c.config.dropAfterMs ?? 2_000, () => {
@@ -363,7 +363,7 @@ export class CampaignDialer extends Disposable {
     const rule = c.config.retry?.[e.result] ?? { afterMs: 1_800_000, maxAttempts: 3 };
     const next = t.attempts < rule.maxAttempts ? { state: 'pending' as const, nextAt: now + rule.afterMs, lastResult: e.result } : { state: 'failed' as const, lastResult: e.result };
     c.targets.set(t.key, { ...t, ...next });
-    void this.track(this.db.updateTarget(call.campaignId, t.key, next));
+    containPromise('caruso.comms/campaigns', this.track(this.db.updateTarget(call.campaignId, t.key, next)));
   }
 }
 

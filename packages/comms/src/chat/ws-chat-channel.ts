@@ -5,6 +5,7 @@ import {
   DisposableStore,
   Emitter,
   isCarusoError,
+  containPromise,
   silentLogger,
   type CarusoError,
   type HealthStatus,
@@ -281,7 +282,7 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
     socket.on('close', () => clearTimeout(timer));
     socket.once('message', (data: RawData) => {
       clearTimeout(timer);
-      void (async () => {
+      containPromise('caruso.comms/chat', (async () => {
         const frame = this.parse(data);
         if (!frame || frame.type !== 'auth' || typeof frame['token'] !== 'string') return refuse('the first frame must be {"type":"auth","token":…}');
         let principal: ChatPrincipal | undefined;
@@ -292,7 +293,7 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
         }
         if (!principal) return refuse(role === 'customer' ? 'unknown or ended chat-session token' : 'the agent token was not accepted');
         this.attach(socket, principal);
-      })();
+      })());
     });
   }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { silentLogger, type Logger } from '@caruso/kernel';
+import { containPromise, silentLogger, type Logger } from '@caruso/kernel';
 import { loadScriptBundle, mapSourceReader } from '../script-bundle.js';
 import type { ScriptBundle } from '../common/model.js';
 import type { DialogueEngine, SessionView, StartOptions, StepOptions } from '../dialogue-engine.js';
@@ -43,9 +43,9 @@ export class DialogueEngineImpl implements DialogueEngine {
     const next = prev.then(fn, fn);
     const tail = next.catch(() => undefined);
     this.queues.set(id, tail);
-    void tail.then(() => {
+    containPromise('caruso.dialogue', tail.then(() => {
       if (this.queues.get(id) === tail) this.queues.delete(id);
-    });
+    }));
     return next;
   }
 

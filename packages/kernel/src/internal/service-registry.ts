@@ -1,6 +1,7 @@
 import semver from 'semver';
 import { KernelErrors } from '../errors.js';
 import { Emitter, type Event } from '../event.js';
+import { containPromise } from '../faults.js';
 import { toDisposable, type IDisposable } from '../lifecycle.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { HealthStatus, ServiceContext, ServiceLifecycle, StopReason } from '../service.js';
@@ -67,6 +68,9 @@ function validProperty(v: unknown): v is PropertyValue {
 /**
  * The service manager. See the contract in service-manager.ts for what each member promises.
  */
+/** Who owns the faults contained in the registry's background work (rule 10). */
+const OWNER = 'caruso.kernel';
+
 export class ServiceRegistry implements ServiceManager {
   private readonly regs = new Map<string, Registration>();
   private readonly byToken = new Map<string, Registration[]>();
@@ -168,7 +172,7 @@ export class ServiceRegistry implements ServiceManager {
     list.push(reg);
     this.byToken.set(tokenId, list);
     this.emit({ type: 'registered', service: reg.info() });
-    if (this.started) void this.startRegistration(reg);
+    if (this.started) containPromise(OWNER, this.startRegistration(reg));
     return this.handleFor<T>(reg);
   }
 
@@ -230,7 +234,7 @@ export class ServiceRegistry implements ServiceManager {
     if (this.stopping) throw KernelErrors.CARUSO_KERNEL_MANAGER_STOPPED();
     this.started = true;
     const waiting = [...this.regs.values()].filter((r) => r.state === 'registered');
-    for (const reg of waiting) void this.startRegistration(reg);
+    for (const reg of waiting) containPromise(OWNER, this.startRegistration(reg));
     await Promise.allSettled(waiting.map((r) => r.ready));
   }
 
@@ -276,7 +280,7 @@ export class ServiceRegistry implements ServiceManager {
       }
       if (this.unresolved(reg).length === 0) {
         this.pending.delete(reg);
-        void this.createAndStart(reg);
+        containPromise(OWNER, this.createAndStart(reg));
       }
     }
   }
@@ -373,7 +377,7 @@ export class ServiceRegistry implements ServiceManager {
       reg.rejectReady(
         KernelErrors.CARUSO_KERNEL_SERVICE_UNAVAILABLE({ token: reg.tokenId, reason: `version ${newer.version} became active first; ${reg.version} was not activated` }),
       );
-      void this.safeStop(reg, 'replaced');
+      containPromise(OWNER, this.safeStop(reg, 'replaced'));
       return;
     }
     reg.activationOrder = ++this.activations;
@@ -394,7 +398,7 @@ export class ServiceRegistry implements ServiceManager {
     for (const old of retiring) this.emit({ type: 'state', service: old.info(), from: 'active' });
     reg.resolveReady();
     this.logger.info({ svc: reg.tokenId, version: reg.version, replaced: retiring.map((r) => r.version) }, 'service active');
-    for (const old of retiring) void this.retire(old, reg);
+    for (const old of retiring) containPromise(OWNER, this.retire(old, reg));
     this.retryPending();
   }
 

@@ -3,6 +3,7 @@ import type { WebSocket, RawData } from 'ws';
 import { CarusoError, isCarusoError } from '../error-catalogue.js';
 import { KernelErrors } from '../errors.js';
 import { Emitter } from '../event.js';
+import { containPromise } from '../faults.js';
 import type { Logger } from '../logger.js';
 
 /** JSON-RPC 2.0 error codes used on the wire (`data.code` carries the Caruso code). */
@@ -224,7 +225,7 @@ export class RpcPeer {
   /** Starts waiting requests while there is capacity; reads the socket only when nothing waits. */
   private pump(): void {
     while (!this.closed && !this.congested && this.inFlight < this.maxConcurrent && this.inbox.length > 0) {
-      void this.dispatch(this.inbox.shift());
+      containPromise('caruso.kernel/remote', this.dispatch(this.inbox.shift()));
     }
     if (this.closed) return;
     if (this.inbox.length > 0) {
@@ -240,7 +241,7 @@ export class RpcPeer {
 
   private enqueue(m: unknown): void {
     if (this.inbox.length === 0 && !this.congested && this.inFlight < this.maxConcurrent) {
-      void this.dispatch(m);
+      containPromise('caruso.kernel/remote', this.dispatch(m));
       return;
     }
     this.inbox.push(m);

@@ -312,7 +312,9 @@ async function importBatch(
     if (o.versionColumn) cols[o.versionColumn] = trx.knex.raw('?? + 1', [o.versionColumn]);
     const qb = trx.knex(o.table).update(cols);
     const kv = om.keyValues(om.keyOf(u.before));
-    om.keyFields.forEach((f, i) => qb.where(f.column, kv[i] as Knex.Value));
+    om.keyFields.forEach((f, i) => {
+      qb.where(f.column, kv[i] as Knex.Value);
+    });
     try {
       await qb;
     } catch (err) {

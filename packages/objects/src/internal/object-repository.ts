@@ -78,7 +78,9 @@ export class ObjectRepository implements Repository {
   }
 
   private whereKey(qb: Knex.QueryBuilder, values: readonly unknown[], alias = MAIN): Knex.QueryBuilder {
-    this.om.keyFields.forEach((f, i) => qb.where(alias === '' ? f.column : `${alias}.${f.column}`, values[i] as Knex.Value));
+    this.om.keyFields.forEach((f, i) => {
+      qb.where(alias === '' ? f.column : `${alias}.${f.column}`, values[i] as Knex.Value);
+    });
     return qb;
   }
 
@@ -365,7 +367,13 @@ export class ObjectRepository implements Repository {
       if (cols.length === 1) qb.whereIn(`${MAIN}.${cols[0] as string}`, part.map((t) => t[0]) as Knex.Value[]);
       else {
         qb.where((b) => {
-          for (const t of part) b.orWhere((x) => cols.forEach((c, i) => x.where(`${MAIN}.${c}`, t[i] as Knex.Value)));
+          for (const t of part) {
+            b.orWhere((x) => {
+              cols.forEach((c, i) => {
+                x.where(`${MAIN}.${c}`, t[i] as Knex.Value);
+              });
+            });
+          }
         });
       }
       for (const f of this.om.keyFields) qb.orderBy(`${MAIN}.${f.column}`);
@@ -478,7 +486,11 @@ export class ObjectRepository implements Repository {
         });
       }
     });
-    if (exclude) qb.whereNot((b) => this.whereKey(b, exclude));
+    if (exclude) {
+      qb.whereNot((b) => {
+        this.whereKey(b, exclude);
+      });
+    }
     qb.limit(relevant.length * 2);
     const rows = (await qb) as Record<string, unknown>[];
     for (const g of relevant) {
@@ -861,7 +873,17 @@ export class ObjectRepository implements Repository {
     for (const part of chunks(sources, CHUNK)) {
       const qb = this.ctx.session.knex(through).select([...rel.sourceColumns, ...rel.targetColumns, ...linkCols]);
       if (rel.sourceColumns.length === 1) qb.whereIn(rel.sourceColumns[0] as string, part.map((s) => s[0]) as Knex.Value[]);
-      else qb.where((b) => part.forEach((s) => b.orWhere((x) => rel.sourceColumns.forEach((c, i) => x.where(c, s[i] as Knex.Value)))));
+      else {
+        qb.where((b) => {
+          for (const s of part) {
+            b.orWhere((x) => {
+              rel.sourceColumns.forEach((c, i) => {
+                x.where(c, s[i] as Knex.Value);
+              });
+            });
+          }
+        });
+      }
       qb.orderBy(rel.targetColumns as string[]);
       const rows = (await qb) as Record<string, unknown>[];
       const srcFields = this.om.keyFields;

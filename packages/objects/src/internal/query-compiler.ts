@@ -117,7 +117,11 @@ export class QueryCompiler {
             if (op === 'eq') qb.whereNull(col);
             else qb.whereNotNull(col);
           } else if (op === 'eq') qb.where(col, v as Knex.Value);
-          else qb.where((b) => b.whereNot(col, v as Knex.Value).orWhereNull(col));
+          else {
+            qb.where((b) => {
+              b.whereNot(col, v as Knex.Value).orWhereNull(col);
+            });
+          }
           break;
         }
         case 'lt':
