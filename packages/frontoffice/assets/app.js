@@ -342,7 +342,7 @@ function desktopPage() {
     wrapPanel.replaceChildren(h('h2', { id: 'wrap-title', text: t('desktop.wrapUp') }), h('form', { onsubmit: async (ev) => {
       ev.preventDefault();
       const def = record ? objectDef(record.object) : null;
-      const r = await act('POST', `/api/contacts/${encodeURIComponent(o.contactId)}/wrap-up`, { code: code.value, notes: notes.value, channel: o.channel, ...(record ? { object: record.object, recordId: record.rec[def.key[0]] } : {}) });
+      const r = await act('POST', `/api/contacts/${encodeURIComponent(o.contactId)}/wrap-up`, { code: code.value, notes: notes.value, ...(record ? { object: record.object, recordId: record.rec[def.key[0]] } : {}) });
       if (!r) return;
       wrapPanel.hidden = true;
       convPanel.hidden = true;

@@ -101,7 +101,8 @@ export async function wallboardFigures(deps: Pick<DesktopApiDeps, 'app' | 'comms
     }
   }
   const unique = [...new Map(qs.map((q) => [q.queueId, q])).values()];
-  return { at: new Date().toISOString(), agents, agentList, queues: unique, waiting: unique.reduce((n, q) => n + q.waiting, 0) };
+  // Stamped by the server's clock (one clock: a simulation may run it at another moment).
+  return { at: new Date(comms.now()).toISOString(), agents, agentList, queues: unique, waiting: unique.reduce((n, q) => n + q.waiting, 0) };
 }
 
 export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDeps): void {
@@ -254,14 +255,17 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
     const object = b['object'] === undefined ? undefined : str(b['object'], 'object', 100);
     const recordId = b['recordId'] === undefined ? undefined : String(b['recordId']).slice(0, 200);
     if (object !== undefined && !deps.permissions.on(p.role, object)?.actions.has('read')) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: `object ${object}` });
-    const channel = b['channel'] === undefined ? 'call' : str(b['channel'], 'channel', 20);
+    // `channel` is still accepted from older pages and ignored: the contact's own channel is recorded.
+    if (b['channel'] !== undefined) str(b['channel'], 'channel', 20);
     const comms = deps.comms();
     const live = comms.contact(id);
     if (live && live.agentIds.includes(agentId)) await comms.complete(id, 'agent');
-    // The disposition goes into the contact event log (reports and the monitor read it there); the
-    // communication server refuses (409) a contact this agent did not end, and nothing is recorded.
-    await comms.wrapUp(agentId, id, code, notes ? { note: notes } : {});
-    await deps.store.addInteraction({ contactId: id, channel, object, recordKey: recordId, agent: p.name, code, notes, at: new Date().toISOString() });
+    // One customer history: the disposition goes into the contact event log (reports and the monitor
+    // read it there) and, with the customer the agent chose, into the contact's interaction record
+    // (the record page's history). The communication server refuses (409) a contact this agent did not
+    // end, and nothing is recorded.
+    const customer = object !== undefined && recordId !== undefined && recordId !== '' ? { customer: { object, id: recordId } } : {};
+    await comms.wrapUp(agentId, id, code, { ...(notes ? { note: notes } : {}), ...customer });
     return agentState(agentId);
   });
 

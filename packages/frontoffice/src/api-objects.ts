@@ -5,11 +5,11 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CarusoError, isCarusoError } from '@caruso/kernel';
+import type { CommunicationServer } from '@caruso/comms';
 import type { BusinessObjects, Filter, ObjectRecord, RecordKey, SortKey } from '@caruso/objects';
 import { FrontOfficeErrors } from './errors.js';
 import { need } from './internal/http.js';
 import { Permissions, type ObjectRights } from './permissions.js';
-import type { FrontOfficeStore } from './user-store.js';
 
 const STAFF = ['administrator', 'supervisor', 'agent'] as const;
 const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
@@ -17,7 +17,8 @@ const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 export interface ObjectsApiDeps {
   readonly objects: BusinessObjects;
   readonly permissions: Permissions;
-  readonly store: FrontOfficeStore;
+  /** The communication server: its interaction store is the customer's history of contacts. */
+  readonly comms: () => CommunicationServer;
 }
 
 function rightsFor(deps: ObjectsApiDeps, req: FastifyRequest, action: 'read' | 'create' | 'update' | 'delete'): { rights: ObjectRights; actor: string } {
@@ -179,10 +180,21 @@ export function registerObjectsApi(app: FastifyInstance, deps: ObjectsApiDeps): 
     const key = parseKey(rights, (req.params as { id: string }).id);
     const repo = deps.objects.repository(rights.object.name);
     if (!(await repo.get(key))) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: `${rights.object.name} ${String(key)}` });
-    const [history, contacts] = await Promise.all([repo.history(key), deps.store.interactions(rights.object.name, String(key))]);
+    // The contacts come from the one customer history: the communication server's interaction store.
+    const [history, contacts] = await Promise.all([repo.history(key), deps.comms().history(rights.object.name, String(key))]);
     const entries = [
       ...history.filter((h) => h.field === null || rights.visible.has(h.field)).map((h) => ({ kind: 'change' as const, at: h.at, actor: h.actor, action: h.action, field: h.field, oldValue: h.oldValue, newValue: h.newValue })),
-      ...contacts.map((c) => ({ kind: 'contact' as const, at: c.at, actor: c.agent, channel: c.channel, code: c.code, notes: c.notes, contactId: c.contactId })),
+      ...contacts.map((c) => ({
+        kind: 'contact' as const,
+        at: new Date(c.endedAt).toISOString(),
+        actor: c.agentId ?? null,
+        channel: c.channel,
+        direction: c.direction,
+        outcome: c.outcome,
+        code: c.disposition ?? c.outcome,
+        notes: c.note ?? '',
+        contactId: c.contactId,
+      })),
     ].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
     return { entries };
   });

@@ -23,6 +23,7 @@ export const FrontOfficeErrors = defineErrors({
   CARUSO_FRONTOFFICE_CHANNEL_UNAVAILABLE: { message: 'the {channel} channel is not part of this assembly', status: 503 },
   CARUSO_FRONTOFFICE_MONITOR_UNAVAILABLE: { message: 'reports need the monitor service, and {reason}', status: 503 },
   CARUSO_FRONTOFFICE_INVALID_REPORT_REQUEST: { message: 'report {report}: {reason}', status: 422 },
+  CARUSO_FRONTOFFICE_HISTORY_NOT_MOVED: { message: 'the front office has {rows} wrap-up(s) in caruso_fo_interactions to move into the communication server\'s interaction store, and this database has none: turn interaction records on and start again' },
   CARUSO_FRONTOFFICE_INTERNAL: { message: 'internal error {id}; the log has the details', status: 500, kind: 'bug' },
 });
 

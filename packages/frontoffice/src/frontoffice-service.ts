@@ -63,7 +63,8 @@ export function frontOfficeService(options: FrontOfficeServiceOptions): ServiceD
     create: ({ storage, objects, dialogue, comms, monitor, chat, email }) => {
       let server: FrontOfficeServer | undefined;
       let application: Application | undefined;
-      const store = new FrontOfficeStore(storage);
+      // One clock: what the front office stamps goes by the communication server's (maybe shifted) clock.
+      const store = new FrontOfficeStore(storage, () => comms.now());
       return {
         get url(): string {
           return server?.url ?? '';

@@ -8,7 +8,7 @@ export * from './common/application.js';
 export { readApplication, readApplicationFile, loadApplicationFile, requireApplication, type ApplicationContext, type ApplicationReadResult } from './application-reader.js';
 export { scaffoldApplication } from './application-scaffold.js';
 export { Permissions, type ObjectRights } from './permissions.js';
-export { FrontOfficeStore, FRONTOFFICE_MIGRATIONS, MIN_PASSWORD_LENGTH, type User, type Interaction } from './user-store.js';
+export { FrontOfficeStore, FRONTOFFICE_MIGRATIONS, MIN_PASSWORD_LENGTH, type User } from './user-store.js';
 export { createFrontOfficeServer, type FrontOfficeServer, type FrontOfficeServerOptions } from './server.js';
 export { openApiDocument } from './openapi.js';
 export * from './front-office.js';

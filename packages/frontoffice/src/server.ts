@@ -245,7 +245,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   });
 
   const agentIds = async (): Promise<string[]> => (await store.users()).map((u) => u.agentId).filter((x): x is string => x !== undefined);
-  registerObjectsApi(fastify, { objects, permissions, store });
+  registerObjectsApi(fastify, { objects, permissions, comms: options.comms });
   const chat = (): ChatChannel | undefined => options.chat?.();
   const email = (): EmailChannel | undefined => options.email?.();
   registerDesktopApi(fastify, { app, objects, permissions, store, comms: options.comms, dialogue: options.dialogue, agentIds, logger, chat, channels: () => ({ chat: chat() !== undefined, email: email() !== undefined }) });

@@ -1,9 +1,11 @@
 /**
  * The front office's own tables on the storage manager (migrations of scope `frontoffice`): users
- * with their role and scrypt password hash, the interactions agents wrapped up (the contact part of
- * a record's timeline), and who owns each dialogue-script session.
+ * with their role and scrypt password hash, sessions, chat hand-offs, failed log-ins, and who owns
+ * each dialogue-script session. The customer's history of contacts is not here: it is the
+ * communication server's interaction store (`CommunicationServer.history`), one history for all.
  */
-import type { Migration, StorageManager } from '@caruso/storage';
+import { isCarusoError } from '@caruso/kernel';
+import type { Migration, StorageManager, StorageTransaction } from '@caruso/storage';
 import type { RoleName } from './common/application.js';
 import { FrontOfficeErrors } from './errors.js';
 import { hashPassword, verifyPassword, DUMMY_HASH_PROMISE } from './internal/passwords.js';
@@ -14,18 +16,6 @@ export interface User {
   readonly role: Exclude<RoleName, 'anonymous'>;
   /** The agent id in the communication server (agents). */
   readonly agentId: string | undefined;
-}
-
-/** An interaction an agent wrapped up. */
-export interface Interaction {
-  readonly contactId: string;
-  readonly channel: string;
-  readonly object: string | undefined;
-  readonly recordKey: string | undefined;
-  readonly agent: string;
-  readonly code: string;
-  readonly notes: string;
-  readonly at: string;
 }
 
 /** Who started a script session, and the record its answers are written to. */
@@ -39,7 +29,8 @@ export interface ScriptSessionOwner {
 }
 
 export const USERS_TABLE = 'caruso_fo_users';
-export const INTERACTIONS_TABLE = 'caruso_fo_interactions';
+/** The front office's own interaction table until migration 0005 moved its rows to the comms store. */
+const OLD_INTERACTIONS_TABLE = 'caruso_fo_interactions';
 export const SCRIPT_OWNERS_TABLE = 'caruso_fo_script_sessions';
 export const SESSIONS_TABLE = 'caruso_fo_sessions';
 export const CHAT_HANDOFFS_TABLE = 'caruso_fo_chat_handoffs';
@@ -57,7 +48,7 @@ export const FRONTOFFICE_MIGRATIONS: readonly Migration[] = [
         t.string('password_hash', 200).notNullable();
         t.string('created_at', 30).notNullable();
       });
-      await trx.schema.createTable(INTERACTIONS_TABLE, (t) => {
+      await trx.schema.createTable(OLD_INTERACTIONS_TABLE, (t) => {
         t.increments('id');
         t.string('contact_id', 100).notNullable();
         t.string('channel', 20).notNullable();
@@ -121,7 +112,84 @@ export const FRONTOFFICE_MIGRATIONS: readonly Migration[] = [
       });
     },
   },
+  {
+    // One customer history (architecture rule 9): the wrap-ups the desktop kept in its own table go to
+    // the communication server's interaction store, and the table goes.
+    id: '0005-interactions-to-comms',
+    up: moveInteractionsToComms,
+  },
 ];
+
+/**
+ * The communication server's interaction table and its columns as its migration 0001 made them. A
+ * migration is history: it names the tables as they were when it was written, not through the
+ * component's code of the day.
+ */
+const COMMS_INTERACTIONS_TABLE = 'caruso_interactions';
+
+interface OldInteractionRow {
+  id: number;
+  contact_id: string;
+  channel: string;
+  object: string | null;
+  record_key: string | null;
+  agent: string;
+  code: string;
+  notes: string;
+  at: string;
+}
+
+/**
+ * Moves each row of `caruso_fo_interactions` into `caruso_interactions`:
+ * - a contact the comms store has already (folded from the contact event log) keeps its row; the
+ *   agent's chosen record becomes its customer (the agent's choice wins, as with `wrapUp`), and the
+ *   code and notes fill its disposition and note where it has none;
+ * - a contact it lacks gets a row: the channel, the agent (the user's agent id, else the user name),
+ *   started and ended at the wrap-up time, outcome `completed`, direction `inbound` (the old table did
+ *   not keep one; the desktop wrapped up inbound contacts and campaign calls alike), and end sequence 0
+ *   (no event of the log ended it: the row came from the front office).
+ * Then the old table is dropped. Old rows without the comms table (interaction records off, or the
+ * communication server on another database) fail the start with CARUSO_FRONTOFFICE_HISTORY_NOT_MOVED,
+ * changing nothing; an empty old table just goes.
+ */
+async function moveInteractionsToComms(trx: StorageTransaction): Promise<void> {
+  if (!(await trx.hasTable(OLD_INTERACTIONS_TABLE))) return;
+  const rows = (await trx.knex(OLD_INTERACTIONS_TABLE).select('*').orderBy('id')) as OldInteractionRow[];
+  if (rows.length > 0 && !(await trx.hasTable(COMMS_INTERACTIONS_TABLE))) {
+    throw FrontOfficeErrors.CARUSO_FRONTOFFICE_HISTORY_NOT_MOVED({ rows: rows.length }, { details: { rows: rows.length } });
+  }
+  const users = (await trx.knex(USERS_TABLE).select('name', 'agent_id')) as Array<{ name: string; agent_id: string | null }>;
+  const agentOf = new Map(users.filter((u) => u.agent_id !== null).map((u) => [u.name, u.agent_id as string]));
+  for (const r of rows) {
+    const customer = r.object !== null && r.record_key !== null ? { customer_object: r.object, customer_id: r.record_key } : {};
+    const latest = (await trx.knex(COMMS_INTERACTIONS_TABLE).where({ contact_id: r.contact_id }).orderBy('end_seq', 'desc').first('id', 'disposition', 'note')) as
+      | { id: number; disposition: string | null; note: string | null }
+      | undefined;
+    if (latest) {
+      await trx
+        .knex(COMMS_INTERACTIONS_TABLE)
+        .where({ id: latest.id })
+        .update({ ...customer, ...(latest.disposition === null ? { disposition: r.code } : {}), ...(latest.note === null && r.notes !== '' ? { note: r.notes } : {}) });
+      continue;
+    }
+    const at = Date.parse(r.at);
+    const when = Number.isFinite(at) ? at : 0;
+    await trx.knex(COMMS_INTERACTIONS_TABLE).insert({
+      contact_id: r.contact_id,
+      channel: r.channel.slice(0, 16),
+      direction: 'inbound',
+      ...customer,
+      agent_id: (agentOf.get(r.agent) ?? r.agent).slice(0, 128),
+      started_at: when,
+      ended_at: when,
+      outcome: 'completed',
+      disposition: r.code,
+      note: r.notes === '' ? null : r.notes,
+      end_seq: 0,
+    });
+  }
+  await trx.schema.dropTable(OLD_INTERACTIONS_TABLE);
+}
 
 /** A self-service visitor's hand-off into a chat. */
 export interface ChatHandoff {
@@ -146,12 +214,28 @@ export interface SessionRow {
 
 const USER_NAME = /^[A-Za-z0-9._@-]{1,64}$/;
 
-/** The users, interactions and script-session owners, on the storage manager. */
+/** The users, sessions, log-in failures, chat hand-offs and script-session owners, on the storage manager. */
 export class FrontOfficeStore {
-  constructor(private readonly storage: StorageManager) {}
+  /**
+   * @param now the server's clock (`CommunicationServer.now()`, which a simulation may shift): it
+   *   stamps what the front office writes (users, chat hand-offs). Default: the wall clock.
+   *   Note: session rows stay on the wall clock (their expiry is a security timer, see SessionRegistry).
+   */
+  constructor(
+    private readonly storage: StorageManager,
+    private readonly now: () => number = Date.now,
+  ) {}
 
+  /** Applies the front office's migrations. CARUSO_FRONTOFFICE_HISTORY_NOT_MOVED: see migration 0005. */
   async migrate(): Promise<void> {
-    await this.storage.migrate(FRONTOFFICE_MIGRATIONS, { scope: 'frontoffice' });
+    try {
+      await this.storage.migrate(FRONTOFFICE_MIGRATIONS, { scope: 'frontoffice' });
+    } catch (err) {
+      // Our own refusal comes wrapped in the storage manager's CARUSO_STORAGE_MIGRATION_FAILED: say it as is.
+      const cause = (err as { cause?: unknown }).cause;
+      if (isCarusoError(cause) && cause.code === 'CARUSO_FRONTOFFICE_HISTORY_NOT_MOVED') throw cause;
+      throw err;
+    }
   }
 
   /** Adds a user. CARUSO_FRONTOFFICE_DUPLICATE_USER, CARUSO_FRONTOFFICE_WEAK_PASSWORD, CARUSO_FRONTOFFICE_BAD_REQUEST. */
@@ -161,7 +245,7 @@ export class FrontOfficeStore {
     if (typeof password !== 'string' || password.length < MIN_PASSWORD_LENGTH) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_WEAK_PASSWORD({ min: MIN_PASSWORD_LENGTH });
     if (await this.storage.knex(USERS_TABLE).where({ name: user.name }).first()) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_DUPLICATE_USER({ name: user.name });
     const password_hash = await hashPassword(password);
-    await this.storage.knex(USERS_TABLE).insert({ name: user.name, role: user.role, agent_id: user.agentId ?? null, password_hash, created_at: new Date().toISOString() });
+    await this.storage.knex(USERS_TABLE).insert({ name: user.name, role: user.role, agent_id: user.agentId ?? null, password_hash, created_at: new Date(this.now()).toISOString() });
     return user;
   }
 
@@ -182,33 +266,6 @@ export class FrontOfficeStore {
       : undefined;
     const ok = await verifyPassword(password, row?.password_hash ?? (await DUMMY_HASH_PROMISE));
     return row && ok ? { name: row.name, role: row.role, agentId: row.agent_id ?? undefined } : undefined;
-  }
-
-  async addInteraction(i: Interaction): Promise<void> {
-    await this.storage.knex(INTERACTIONS_TABLE).insert({
-      contact_id: i.contactId,
-      channel: i.channel,
-      object: i.object ?? null,
-      record_key: i.recordKey ?? null,
-      agent: i.agent,
-      code: i.code,
-      notes: i.notes,
-      at: i.at,
-    });
-  }
-
-  async interactions(object: string, recordKey: string): Promise<Interaction[]> {
-    const rows = (await this.storage.knex(INTERACTIONS_TABLE).where({ object, record_key: recordKey }).orderBy('id')) as Array<Record<string, string | null>>;
-    return rows.map((r) => ({
-      contactId: r['contact_id'] as string,
-      channel: r['channel'] as string,
-      object: r['object'] ?? undefined,
-      recordKey: r['record_key'] ?? undefined,
-      agent: r['agent'] as string,
-      code: r['code'] as string,
-      notes: r['notes'] as string,
-      at: r['at'] as string,
-    }));
   }
 
   async addScriptSession(o: ScriptSessionOwner): Promise<void> {
@@ -238,6 +295,7 @@ export class FrontOfficeStore {
       csrf: r.csrf,
       script_sessions: JSON.stringify(r.scriptSessions),
       expires_at: r.expiresAt,
+      // The wall clock, as the session's expiry: sessions are security, not contact-center data.
       created_at: new Date().toISOString(),
     });
   }
@@ -300,7 +358,7 @@ export class FrontOfficeStore {
   }
 
   async addChatHandoff(h: ChatHandoff): Promise<void> {
-    await this.storage.knex(CHAT_HANDOFFS_TABLE).insert({ chat_id: h.chatId, script_session: h.scriptSession, self_service: h.selfService, created_at: new Date().toISOString() });
+    await this.storage.knex(CHAT_HANDOFFS_TABLE).insert({ chat_id: h.chatId, script_session: h.scriptSession, self_service: h.selfService, created_at: new Date(this.now()).toISOString() });
   }
 
   async chatHandoff(chatId: string): Promise<ChatHandoff | undefined> {

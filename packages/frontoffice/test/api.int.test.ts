@@ -1,4 +1,5 @@
 import { forEachDatabase } from '@caruso/storage/testing';
+import { StorageManager } from '@caruso/storage';
 import { ApiClient, startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
 import { fixturePath } from './fixture.js';
 
@@ -237,7 +238,7 @@ describe('front-office REST API (real HTTP on 127.0.0.1)', () => {
         const w = await agent.post(`/api/contacts/${contact.id}/wrap-up`, { code: 'solved', notes: 'Power fault logged', object: 'Customer', recordId: cust.data.id });
         expect((w.body as { agent: { state: string } }).agent.state).toBe('ready');
         const disposition = (await asm.events.read({ contactId: contact.id })).filter((e) => e.kind === 'disposition');
-        expect(disposition).toEqual([expect.objectContaining({ agentId: 'anna', queueId: 'support', reason: 'solved', data: { note: 'Power fault logged' } })]);
+        expect(disposition).toEqual([expect.objectContaining({ agentId: 'anna', queueId: 'support', reason: 'solved', data: { note: 'Power fault logged', customer: { object: 'Customer', id: String(cust.data.id) } } })]);
         const again = await agent.post(`/api/contacts/${contact.id}/wrap-up`, { code: 'solved', notes: 'x'.repeat(2001) });
         expect(again.status).toBe(400);
         const stranger = await agent.post('/api/contacts/no-such-contact/wrap-up', { code: 'solved' });
@@ -246,6 +247,12 @@ describe('front-office REST API (real HTTP on 127.0.0.1)', () => {
         expect((await supervisor.post(`/api/contacts/${contact.id}/wrap-up`, { code: 'solved' })).status).toBe(403);
         const t = (await agent.get(`/api/objects/Customer/${cust.data.id}/timeline`)).body as { entries: { kind: string; code?: string; notes?: string }[] };
         expect(t.entries.find((e) => e.kind === 'contact')).toMatchObject({ code: 'solved', notes: 'Power fault logged' });
+        // One customer history: the wrap-up linked the contact's interaction record to the chosen customer
+        // in the communication server, and the record's timeline shows that record (stamped by its clock).
+        const [record] = await asm.comms.history('Customer', String(cust.data.id));
+        expect(record).toMatchObject({ contactId: contact.id, channel: 'call', agentId: 'anna', disposition: 'solved', note: 'Power fault logged', outcome: 'completed' });
+        expect(t.entries.find((e) => e.kind === 'contact')).toMatchObject({ contactId: contact.id, channel: 'call', actor: 'anna', at: new Date(record!.endedAt).toISOString() });
+        expect(await asm.manager.get(StorageManager).hasTable('caruso_fo_interactions')).toBe(false);
         const wb = (await supervisor.get('/api/wallboard')).body as { agents: Record<string, number>; queues: { queueId: string }[] };
         expect(wb.agents['ready']).toBe(1);
         expect(wb.queues.map((q) => q.queueId)).toEqual(['support']);

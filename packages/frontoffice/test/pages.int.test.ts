@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { StorageManager } from '@caruso/storage';
 import { forEachDatabase } from '@caruso/storage/testing';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
@@ -237,6 +238,47 @@ describe('front-office pages in a real Chromium', () => {
       expect(errors).toEqual([]);
       await ctx.close();
     }, 45_000);
+
+    it('a wrap-up on the desktop shows on the customer’s record history, read from the communication server’s interaction store', async () => {
+      const errors: string[] = [];
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+      const agent = await ctx.newPage();
+      agent.setDefaultTimeout(8000);
+      agent.on('pageerror', (e) => errors.push(e.message));
+      await login(agent, 'anna');
+      await agent.waitForURL('**/desktop');
+      await agent.locator('#agent-state', { hasText: /logged-out|ready/ }).waitFor();
+      await agent.keyboard.press('F2');
+      await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      const [carla] = await asm.objects.repository('Customer').query({ where: { phone: '+3212345678' }, limit: 1 });
+      const call = await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: '+3212345678' } });
+      await agent.locator('#btn-accept').waitFor();
+      await agent.locator('#customer-name').waitFor();
+      await agent.keyboard.press('F4');
+      await agent.locator('#agent-state', { hasText: 'busy' }).waitFor();
+      await agent.locator('#btn-hangup').click();
+      await agent.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await agent.locator('#wrap-code').selectOption('solved');
+      await agent.locator('#wrap-notes').fill('Meter swapped, history test');
+      await agent.locator('#btn-wrapup').click();
+      await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+
+      // The one customer history: the contact's interaction record, linked to the customer the desktop showed.
+      const history = await asm.comms.history('Customer', String(carla!['id']));
+      const record = history.find((r) => r.contactId === call.id);
+      expect(record).toMatchObject({ channel: 'call', direction: 'inbound', agentId: 'anna', disposition: 'solved', note: 'Meter swapped, history test', outcome: 'completed' });
+      expect(await asm.manager.get(StorageManager).hasTable('caruso_fo_interactions')).toBe(false);
+
+      // The record page shows it, by the server's clock.
+      await agent.goto(`${asm.url}/records/customer/${String(carla!['id'])}`);
+      const entry = agent.locator('.timeline li', { hasText: 'Meter swapped, history test' });
+      await entry.waitFor();
+      expect(await entry.locator('strong').textContent()).toBe('call · solved');
+      expect(await entry.textContent()).toContain(`${await agent.evaluate((at) => new Date(at).toLocaleString(), record!.endedAt)} · anna`);
+      await agent.screenshot({ path: join(SHOTS, 'record-history.png') });
+      expect(errors).toEqual([]);
+      await ctx.close();
+    }, 30_000);
 
     it('an agent schedules a callback from the customer page, finds it under Callbacks and cancels it', async () => {
       const errors: string[] = [];

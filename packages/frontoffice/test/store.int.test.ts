@@ -23,11 +23,12 @@ describe('FrontOfficeStore (the front office tables)', () => {
       expect(row.password_hash).toMatch(/^scrypt\$32768\$8\$1\$/);
     });
 
-    it('keeps interactions per record and script-session owners with their written flag', async () => {
-      await store.addInteraction({ contactId: 'c-1', channel: 'call', object: 'Customer', recordKey: '7', agent: 'anna', code: 'solved', notes: 'n', at: '2026-01-01T10:00:00.000Z' });
-      await store.addInteraction({ contactId: 'c-2', channel: 'email', object: 'Customer', recordKey: '7', agent: 'anna', code: 'follow-up', notes: '', at: '2026-01-02T10:00:00.000Z' });
-      expect((await store.interactions('Customer', '7')).map((i) => [i.contactId, i.channel, i.code])).toEqual([['c-1', 'call', 'solved'], ['c-2', 'email', 'follow-up']]);
-      expect(await store.interactions('Customer', '8')).toEqual([]);
+    it('keeps no customer history of its own (that is the communication server\'s interaction store)', async () => {
+      expect(await db.storage.hasTable('caruso_fo_interactions')).toBe(false);
+      expect('addInteraction' in store).toBe(false);
+    });
+
+    it('keeps script-session owners with their written flag', async () => {
       await store.addScriptSession({ sessionId: 's-1', owner: 'user:anna', queue: 'support', object: 'Customer', recordKey: '7', written: false });
       expect(await store.scriptSession('s-1')).toMatchObject({ owner: 'user:anna', written: false });
       await store.markWritten('s-1');
