@@ -25,13 +25,8 @@ export interface AgentWork {
   readonly wrapUps: readonly WrapUpInfo[];
 }
 
-/**
- * The communication server's contract, as other components reach it through the service manager.
- * Every method that changes something resolves only once the events of the change are durable in
- * the contact event log (rule 4 of the architecture); bad input rejects with a coded error and
- * changes nothing.
- */
-export interface CommunicationServer {
+/** The contact center's shape and clock: queues and agents added at run time. Part of {@link CommunicationServer}: depend on the narrowest part you use. */
+export interface ContactCenterSetup {
   /**
    * The server's time (ms since the epoch) by its clock: what opening hours, calling hours and the
    * event log go by. The system clock unless the server runs on another (a simulation, a test).
@@ -41,6 +36,10 @@ export interface CommunicationServer {
   addQueue(config: QueueConfig): Promise<void>;
   /** Adds an agent, logged out (CARUSO_COMMS_INVALID_AGENT, CARUSO_COMMS_UNKNOWN_QUEUE, CARUSO_COMMS_DUPLICATE). */
   addAgent(config: AgentConfig): Promise<void>;
+}
+
+/** What an agent's desktop does: presence, queue choice, offers, the contacts on the desk and their wrap-up. Part of {@link CommunicationServer}: depend on the narrowest part you use. */
+export interface AgentDesk {
   /**
    * Logs an agent in, ready (CARUSO_COMMS_UNKNOWN_AGENT). Logging in twice is harmless.
    * With `queues`, the agent serves those queues from now on (as `setAgentQueues`, checked first:
@@ -80,8 +79,6 @@ export interface CommunicationServer {
    * With `customer` the contact's interaction record is linked to that business-object record.
    */
   wrapUp(agentId: string, contactId: string, disposition: string, options?: { readonly note?: string; readonly customer?: CustomerRef }): Promise<void>;
-  /** Queues a contact (an e-mail, a chat, a callback request, a call from a channel) and routes it. */
-  enqueue(spec: ContactSpec): Promise<ContactSnapshot>;
   /**
    * The agent takes an offer. Idempotent: accepting an offer that was already accepted (the desktop's
    * Accept and the agent's phone answering are one accept) changes nothing and resolves.
@@ -91,13 +88,23 @@ export interface CommunicationServer {
   accept(offerId: string, options?: { readonly agentId?: string }): Promise<void>;
   /** The agent declines an offer; the contact goes back in line and is not offered to that agent again. */
   reject(offerId: string, reason?: string): Promise<void>;
-  /** Ends a connected contact (by the agent or the customer) without touching the line; see `hangUp`. */
-  complete(contactId: string, by?: 'agent' | 'caller'): Promise<void>;
   /**
    * The agent ends a connected contact: it completes (by the agent) and, for a call, the line is hung
    * up through the telephony adapter. The agent goes to wrap-up (or ready).
    */
   hangUp(contactId: string): Promise<void>;
+  agent(agentId: string): AgentSnapshot;
+  /** What the agent has on their desk: state, ringing offers, connected contacts, wrap-ups (CARUSO_COMMS_UNKNOWN_AGENT). */
+  agentWork(agentId: string): AgentWork;
+  pendingOffers(agentId?: string): Offer[];
+}
+
+/** The life of one contact: queueing, ending, hold, transfers, conference and callbacks (channels and supervisors). Part of {@link CommunicationServer}: depend on the narrowest part you use. */
+export interface ContactControl {
+  /** Queues a contact (an e-mail, a chat, a callback request, a call from a channel) and routes it. */
+  enqueue(spec: ContactSpec): Promise<ContactSnapshot>;
+  /** Ends a connected contact (by the agent or the customer) without touching the line; see `hangUp`. */
+  complete(contactId: string, by?: 'agent' | 'caller'): Promise<void>;
   abandon(contactId: string): Promise<void>;
   exit(contactId: string, reason: ExitReason): Promise<void>;
   /** Puts a connected customer on hold (the line too, for a call). */
@@ -127,17 +134,21 @@ export interface CommunicationServer {
   scheduledCallbacks(): ScheduledCallback[];
   /** A contact (undefined once ended). */
   contact(contactId: string): ContactSnapshot | undefined;
-  agent(agentId: string): AgentSnapshot;
+  position(contactId: string): QueuePosition | undefined;
+}
+
+/** The live state of queues and agents (wallboards, reports of now). Part of {@link CommunicationServer}: depend on the narrowest part you use. */
+export interface ContactCenterStatus {
   /** Every agent's snapshot, in configuration order. */
   agents(): AgentSnapshot[];
-  /** What the agent has on their desk: state, ringing offers, connected contacts, wrap-ups (CARUSO_COMMS_UNKNOWN_AGENT). */
-  agentWork(agentId: string): AgentWork;
   waiting(queueId: string): ContactSnapshot[];
   queueStatus(queueId: string): QueueStatus;
   /** Every queue's live status, in configuration order. */
   queues(): QueueStatus[];
-  position(contactId: string): QueuePosition | undefined;
-  pendingOffers(agentId?: string): Offer[];
+}
+
+/** Outbound campaigns and the do-not-call list. Part of {@link CommunicationServer}: depend on the narrowest part you use. */
+export interface CampaignControl {
   /** Campaigns (configured or created), with their progress. Empty without a telephony adapter. */
   campaigns(): CampaignProgress[];
   campaignProgress(campaignId: string): CampaignProgress;
@@ -148,6 +159,10 @@ export interface CommunicationServer {
   reloadCampaignTargets(campaignId: string): Promise<number>;
   /** Adds numbers to the do-not-call list (checked before every dial). */
   addDoNotCall(numbers: readonly string[]): Promise<void>;
+}
+
+/** The customers' history of contacts (interaction records). Part of {@link CommunicationServer}: depend on the narrowest part you use. */
+export interface ContactHistory {
   /**
    * The customer's history of contacts: the interaction records linked to the business-object
    * record `object`/`id`, newest first (default 100, at most 1,000). Every ended contact (call,
@@ -158,12 +173,17 @@ export interface CommunicationServer {
   history(object: string, id: string, options?: { readonly limit?: number }): Promise<InteractionRecord[]>;
   /** Interaction records by contact or customer, newest first (those of contacts ended so far are all written when it resolves). */
   interactions(query?: InteractionQuery): Promise<InteractionRecord[]>;
+}
+
+/** What happens, as it happens: offers, connections, ends, agent states. Part of {@link CommunicationServer}: depend on the narrowest part you use. */
+export interface ContactCenterEvents {
   /** A contact is offered to an agent (`offer.agentId`): ring their desktop or endpoint. */
   readonly onDidOffer: Event<Offer>;
   /** An offer is no longer valid (answered elsewhere, ring-no-answer, abandoned …): stop ringing. */
   readonly onDidWithdrawOffer: Event<{ readonly offer: Offer; readonly reason: WithdrawReason }>;
   /** A contact reached an agent (after an accept, or a conference party joined). */
   readonly onDidConnect: Event<ContactConnected>;
+  /** A contact left its queue without an agent (time-out, full, after hours, voicemail, a callback, a key). */
   readonly onDidExit: Event<ContactExit>;
   /**
    * A contact ended: completed (not by a transfer), abandoned or exited, whoever ended it (the
@@ -171,8 +191,18 @@ export interface CommunicationServer {
    * row and the customer's window).
    */
   readonly onDidEnd: Event<ContactEnded>;
+  /** An agent's state changed (logged in or out, ready, busy, wrap-up, paused with a reason). */
   readonly onDidChangeAgentState: Event<AgentStateChange>;
 }
+
+/**
+ * The communication server's contract, as other components reach it through the service manager.
+ * Every method that changes something resolves only once the events of the change are durable in
+ * the contact event log (rule 4 of the architecture); bad input rejects with a coded error and
+ * changes nothing.
+ */
+export interface CommunicationServer
+  extends ContactCenterSetup, AgentDesk, ContactControl, ContactCenterStatus, CampaignControl, ContactHistory, ContactCenterEvents {}
 
 /** The communication server's token. */
 export const CommunicationServer = createToken<CommunicationServer>('caruso.comms');
