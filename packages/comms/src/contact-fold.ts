@@ -38,6 +38,8 @@ export interface ContactLife {
   readonly target: string | undefined;
   /** Wait until an agent first took it, or until it left unanswered. */
   readonly waitMs: number | undefined;
+  /** Abandoned or exited: its wait from first entry until it left (for a short abandon), even after an earlier answer. */
+  readonly waitAtEndMs: number | undefined;
   readonly talkMs: number;
   readonly holdMs: number;
   readonly wrapMs: number;
@@ -136,6 +138,7 @@ function fresh(id: string, e: ContactEvent, over: Partial<ContactLife>): Contact
     campaignId: undefined,
     target: undefined,
     waitMs: undefined,
+    waitAtEndMs: undefined,
     talkMs: 0,
     holdMs: 0,
     wrapMs: 0,
@@ -311,9 +314,9 @@ export function foldContact(c: ContactLife | undefined, e: ContactEvent): Contac
       return end(c, e, unreached ?? (by ? 'completed' : e.reason), { ...talked, status: 'wrap-up', endedBy: by });
     }
     case 'abandoned':
-      return end(c, e, 'abandoned', { waitMs: c.waitMs ?? e.waitMs });
+      return end(c, e, 'abandoned', { waitMs: c.waitMs ?? e.waitMs, waitAtEndMs: e.waitMs });
     case 'exited':
-      return end(c, e, e.reason, { waitMs: c.waitMs ?? e.waitMs });
+      return end(c, e, e.reason, { waitMs: c.waitMs ?? e.waitMs, waitAtEndMs: e.waitMs });
     case 'dial-result':
       // A campaign call answered goes on (it enters a queue); not answered, it ends. A callback's leg
       // is noted: the agent's contact ends with its completion.

@@ -53,6 +53,8 @@ interface SimContact {
   holdMs: number;
   outcome: string | undefined;
   endedBy: 'agent' | 'caller' | undefined;
+  /** A call of the campaign `spring`. */
+  campaign: boolean;
 }
 
 interface SimAgent {
@@ -98,7 +100,7 @@ export function simulate(agentCount: number, queueCount: number, choices: readon
     emit({ kind: 'queue-entered', at: t, contactId: c.id, queueId, channel: c.channel, direction, priority: 0, data: { data } });
   };
   const newContact = (channel: Channel, status: ContactLifeStatus): SimContact => {
-    const c: SimContact = { id: `k${contacts.size + 1}`, status, channel, queueId: undefined, agentId: undefined, enteredAt: t, ringAt: 0, connectedAt: 0, heldAt: undefined, holdMs: 0, outcome: undefined, endedBy: undefined };
+    const c: SimContact = { id: `k${contacts.size + 1}`, status, channel, queueId: undefined, agentId: undefined, enteredAt: t, ringAt: 0, connectedAt: 0, heldAt: undefined, holdMs: 0, outcome: undefined, endedBy: undefined, campaign: status === 'dialing' };
     contacts.set(c.id, c);
     return c;
   };
@@ -187,7 +189,9 @@ export function simulate(agentCount: number, queueCount: number, choices: readon
               c.status = 'queued';
             });
             weighted(6, () => {
-              emit({ kind: 'connected', at: t, contactId: c.id, queueId: q, agentId: a.id, channel: c.channel, waitMs: t - c.enteredAt, ringMs: t - c.ringAt });
+              // A campaign call says so, as the router does (the campaign reports count those that reached an agent).
+              const tag = c.campaign ? { data: { campaignId: 'spring', target: `t-${c.id}` } } : {};
+              emit({ kind: 'connected', at: t, contactId: c.id, queueId: q, agentId: a.id, channel: c.channel, waitMs: t - c.enteredAt, ringMs: t - c.ringAt, ...tag });
               agentState(a, 'busy');
               c.status = 'connected';
               c.agentId = a.id;
