@@ -27,6 +27,11 @@ export interface SipStackOptions {
   readonly t1Ms?: number;
   /** Most simultaneous TCP connections (default 1024; more are closed at once). */
   readonly maxTcpConnections?: number;
+  /**
+   * Most TCP connections from one address (default 32; more are closed at once), so that one party
+   * cannot take every connection.
+   */
+  readonly maxTcpConnectionsPerSource?: number;
   readonly logger?: Logger;
 }
 
@@ -50,6 +55,8 @@ export interface SipStackStats {
   sendErrors: number;
   /** 2xx responses to an INVITE never acknowledged within 64×T1 (RFC 3261 §13.3.1.4). */
   ackTimeouts: number;
+  /** TCP connections closed at once: too many in all, or from one address. */
+  refusedConnections: number;
 }
 
 /** A 2xx to an INVITE that was retransmitted for 64×T1 without an ACK (RFC 3261 §13.3.1.4). */
@@ -104,10 +111,12 @@ export class SipStack extends Disposable {
    * should be ended with a BYE (RFC 3261 §13.3.1.4). Fires on every transport.
    */
   readonly onDidAckTimeout = this._onDidAckTimeout.event;
-  readonly stats: SipStackStats = { received: 0, malformed: 0, answeredMalformed: 0, retransmissions: 0, packetErrors: 0, sendErrors: 0, ackTimeouts: 0 };
+  readonly stats: SipStackStats = { received: 0, malformed: 0, answeredMalformed: 0, retransmissions: 0, packetErrors: 0, sendErrors: 0, ackTimeouts: 0, refusedConnections: 0 };
   private udp: UdpSocket | undefined;
   private tcp: Server | undefined;
   private readonly connections = new Map<string, Socket>();
+  /** Accepted TCP connections by remote address. */
+  private readonly tcpPerSource = new Map<string, number>();
   private readonly serverTxs = new Map<string, ServerTx>();
   private readonly clientTxs = new Map<string, ClientTx>();
   private readonly pending2xx = new Map<string, { timer: NodeJS.Timeout | undefined; timeout: NodeJS.Timeout }>();
@@ -198,11 +207,19 @@ export class SipStack extends Disposable {
   }
 
   private accept(socket: Socket): void {
-    if (this.connections.size >= (this.options.maxTcpConnections ?? 1024)) {
+    const addr: SipAddress = { transport: 'tcp', host: socket.remoteAddress?.replace(/^::ffff:/, '') ?? '', port: socket.remotePort ?? 0 };
+    const fromSource = this.tcpPerSource.get(addr.host) ?? 0;
+    if (this.connections.size >= (this.options.maxTcpConnections ?? 1024) || fromSource >= (this.options.maxTcpConnectionsPerSource ?? 32)) {
+      this.stats.refusedConnections++;
       socket.destroy();
       return;
     }
-    const addr: SipAddress = { transport: 'tcp', host: socket.remoteAddress?.replace(/^::ffff:/, '') ?? '', port: socket.remotePort ?? 0 };
+    this.tcpPerSource.set(addr.host, fromSource + 1);
+    socket.once('close', () => {
+      const n = (this.tcpPerSource.get(addr.host) ?? 1) - 1;
+      if (n > 0) this.tcpPerSource.set(addr.host, n);
+      else this.tcpPerSource.delete(addr.host);
+    });
     this.attach(socket, addr);
   }
 
@@ -506,6 +523,11 @@ export class SipStack extends Disposable {
     if (tx.timeout) clearTimeout(tx.timeout);
     if (tx.linger) clearTimeout(tx.linger);
     this.clientTxs.delete(tx.key);
+  }
+
+  /** Open TCP connections (accepted and our own). */
+  get tcpConnections(): number {
+    return this.connections.size;
   }
 
   /** Open transactions (for tests: everything ends in bounded time). */

@@ -79,6 +79,8 @@ export interface SipTelephonyOptions {
    * pike). The trunks' addresses are exempt; raise it for a PBX that is not listed as a trunk.
    */
   readonly maxPendingInvitesPerSource?: number;
+  /** Most TCP connections from one address (default 32; more are closed at once). */
+  readonly maxTcpConnectionsPerSource?: number;
   /**
    * A caller from whom no RTP or RTCP arrived for this long while the call is up (answered, not on
    * hold, and the caller is to send) is gone: the call is ended with BYE and reported hung up with
@@ -174,6 +176,9 @@ export interface SipAdapterMetrics {
   /** SIP messages received, and those refused as malformed. */
   readonly received: number;
   readonly malformed: number;
+  /** Open TCP connections, and those closed at once (too many in all, or from one address). */
+  readonly tcpConnections: number;
+  readonly refusedConnections: number;
 }
 
 interface Collect {
@@ -276,6 +281,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     this.stack = this.register(new SipStack({
       host: this.host, port, advertisedHost: this.advertised, logger: this.logger,
       ...(options.limits ? { limits: options.limits } : {}), ...(options.t1Ms ? { t1Ms: options.t1Ms } : {}),
+      ...(options.maxTcpConnectionsPerSource === undefined ? {} : { maxTcpConnectionsPerSource: options.maxTcpConnectionsPerSource }),
     }));
     this.media = this.register(new RtpMediaEngine({
       host: this.host, minPort: rtp.min, maxPort: rtp.max, logger: this.logger,
@@ -371,6 +377,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       ackTimeouts: st.ackTimeouts, mediaTimeouts: this.mediaTimeouts, rtpPortsInUse: this.media.openSessions * this.media.portsPerSession,
       rtpPortsTotal: this.media.capacity * this.media.portsPerSession, packetErrors: st.packetErrors + this.media.packetErrors,
       sendErrors: st.sendErrors + this.media.sendErrors, received: st.received, malformed: st.malformed,
+      tcpConnections: this.stack.tcpConnections, refusedConnections: st.refusedConnections,
     };
   }
 

@@ -2,6 +2,7 @@
 // against their ranges before any state is kept (a declined stream is answered as RFC 3264 says),
 // and whatever a packet makes fail is contained, counted and logged.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
@@ -23,7 +24,7 @@ if (requireOrSkip('SIPp and sox', has('sipp') && has('sox', ['--version']))) {
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'caruso-sip-sanity-'));
-      sip = new SipTelephonyAdapter({ host: LOOPBACK, port: await freePort(), rtpPorts: rtpRange(40), promptDir, recordingDir: dir, users: [] });
+      sip = new SipTelephonyAdapter({ host: LOOPBACK, port: await freePort(), rtpPorts: rtpRange(40), promptDir, recordingDir: dir, users: [], maxTcpConnectionsPerSource: 4 });
       await sip.start();
       sip.onDidEvent((e) => {
         events.push(e);
@@ -159,6 +160,40 @@ if (requireOrSkip('SIPp and sox', has('sipp') && has('sox', ['--version']))) {
         faulty.dispose();
       }
       await goodCall();
+    });
+
+    it('closes TCP connections from one address beyond maxTcpConnectionsPerSource, and serves other addresses', async () => {
+      const open = (localAddress: string) => new Promise<{ socket: Socket; closed: Promise<void> }>((resolve) => {
+        const socket = connect({ host: LOOPBACK, port: sip.port, localAddress });
+        socket.on('error', () => undefined);
+        const closed = new Promise<void>((r) => socket.on('close', () => r()));
+        socket.once('connect', () => resolve({ socket, closed }));
+      });
+      const options = async (s: Socket, call: string) => {
+        const reply = new Promise<string>((resolve, reject) => {
+          s.once('data', (d: Buffer) => resolve(d.toString('latin1')));
+          s.once('close', () => reject(new Error(`the connection of ${call} was closed`)));
+        });
+        s.write(peer.request('OPTIONS', call).replace('SIP/2.0/UDP', 'SIP/2.0/TCP'));
+        return reply;
+      };
+      const before = sip.metrics().refusedConnections;
+      const mine = await Promise.all(Array.from({ length: 6 }, () => open(LOOPBACK)));
+      // Two of the six are closed by the server at once; the other four stay and are served.
+      const settled = await Promise.all(mine.map((c) => Promise.race([c.closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('open'), 300))])));
+      expect(settled.filter((x) => x === 'closed')).toHaveLength(2);
+      expect(sip.metrics().refusedConnections).toBe(before + 2);
+      const kept = mine.filter((_, i) => settled[i] === 'open');
+      expect(await options(kept[0]!.socket, id('tcp-kept'))).toMatch(/^SIP\/2\.0 200 OK/);
+      const other = await open('127.0.0.2');
+      expect(await options(other.socket, id('tcp-other'))).toMatch(/^SIP\/2\.0 200 OK/);
+      for (const c of [...kept, other]) c.socket.destroy();
+      await Promise.all([...kept, other].map((c) => c.closed));
+      await until(() => sip.metrics().tcpConnections === 0, 2000, 'the server side of the connections closed');
+      const again = await open(LOOPBACK);
+      expect(await options(again.socket, id('tcp-again'))).toMatch(/^SIP\/2\.0 200 OK/);
+      again.socket.destroy();
+      await again.closed;
     });
 
     it('keeps the media clock running when a leg cannot be sent to (the error is counted, not thrown)', async () => {
