@@ -1,5 +1,5 @@
 import type { ContactEvent } from './contact-event-log.js';
-import { foldContacts, isOpenContact, type ContactLife } from './contact-fold.js';
+import { contactOfEvent, foldContact, isEndedContact, isOpenContact, type ContactLife } from './contact-fold.js';
 import type { ContactSpec } from './model.js';
 import type { ScheduledCallbackSpec } from './queue-router.js';
 
@@ -25,7 +25,8 @@ function specOf(c: ContactLife): ContactSpec {
 
 /**
  * The contacts that had not ended when the log ended, from the one contact fold
- * ({@link foldContacts}): those waiting (queued or ringing) and those connected to an agent (or on
+ * ({@link foldContact}, as {@link foldContacts} but forgetting each contact once it ended, so a long
+ * log costs memory only for the contacts still open): those waiting (queued or ringing) and those connected to an agent (or on
  * hold), in the order they entered a queue. Re-enqueueing the waiting ones with their original
  * `enteredAt` and priority puts them back in their queues in their order after a crash.
  */
@@ -35,7 +36,16 @@ export function openContacts(events: Iterable<ContactEvent>): {
   /** Callbacks scheduled for a time (`scheduleCallback`) that had not entered their queue, nor been cancelled, soonest first. */
   readonly scheduled: ScheduledCallbackSpec[];
 } {
-  const lives = [...foldContacts(events).values()];
+  const live = new Map<string, ContactLife>();
+  for (const e of events) {
+    const id = contactOfEvent(e);
+    if (id === undefined) continue;
+    // An ended contact that comes back (a new entry) starts a new life: forgetting it changes nothing.
+    const next = foldContact(live.get(id), e);
+    if (next === undefined || isEndedContact(next)) live.delete(id);
+    else live.set(id, next);
+  }
+  const lives = [...live.values()];
   const open = lives.filter(isOpenContact).sort((a, b) => (a.enteredSeq ?? 0) - (b.enteredSeq ?? 0));
   const scheduled: ScheduledCallbackSpec[] = [];
   for (const c of lives) {
