@@ -534,14 +534,21 @@ function wallboardPage() {
     const panels = [['agents-by-state', agents], ['waiting', waiting], ['queues', queues]].filter(([kind]) => show(kind)).map(([, panel]) => panel);
     root.replaceChildren(h('div', { class: 'grid wb-grid' }, panels));
   };
-  if (['agents-by-state', 'waiting', 'queues'].some(show)) {
-    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/wallboard`);
-    ws.addEventListener('message', (m) => {
-      const msg = JSON.parse(m.data);
-      if (msg.type === 'figures') render(msg.figures);
-    });
+  // The figures as the server has them now, then live from the monitor's topics (one live feed, folded
+  // from the contact event log). Without a monitor they stay as read, and the page says so.
+  const wantLive = ['agents-by-state', 'waiting', 'queues'].some(show);
+  const wantMonitor = ['service-level', 'campaigns', 'alerts'].some(show);
+  if (wantLive || wantMonitor) {
+    void api('GET', '/api/wallboard').then((f) => {
+      if (!f) return;
+      if (wantLive) {
+        render(f);
+        if (f.monitor) liveWallboard(f, render);
+        else root.after(h('p', { id: 'wb-not-live', class: 'muted', text: t('wallboard.notLive') }));
+      }
+      if (wantMonitor && f.monitor) monitorPanels(show, label);
+    }, () => undefined);
   }
-  if (['service-level', 'campaigns', 'alerts'].some(show)) void api('GET', '/api/wallboard').then((f) => { if (f?.monitor) monitorPanels(show, label); }, () => undefined);
   if (dashboard && name !== undefined) main.querySelector('h1').textContent = dashboard.label;
   const widgets = (dashboard?.widgets ?? []).filter((w) => w.kind === 'report');
   if (widgets.length) {
@@ -549,6 +556,81 @@ function wallboardPage() {
     main.append(box);
     widgets.forEach((w, i) => box.append(reportWidget(w, i)));
   }
+}
+
+// The wallboard's agents, waiting contacts and queues from the monitor's topics over /ws/monitor:
+// `agents` (each agent's state) and `queue:<id>` (the contacts in line, ringing ones marked `offered`).
+// Who serves which queue is the server's (`members` of GET /api/wallboard), read again when an agent
+// logs in or out. The longest wait runs on the server's clock (clockOffset), drawn every second while
+// someone waits: no figure is polled.
+const AGENT_STATES = ['ready', 'reserved', 'busy', 'wrap-up', 'paused', 'logged-out'];
+function liveWallboard(first, render) {
+  let roster = first;
+  const values = {};
+  const subscribed = new Set();
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/monitor`);
+  const subscribe = () => {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    for (const topic of ['agents', ...roster.queues.map((q) => `queue:${q.queueId}`)]) {
+      if (subscribed.has(topic)) continue;
+      subscribed.add(topic);
+      ws.send(JSON.stringify({ type: 'subscribe', topic }));
+    }
+  };
+  const stateOf = (id) => values.agents?.agents?.[id]?.state ?? 'logged-out';
+  const figures = () => {
+    const now = Date.now() + clockOffset;
+    const agents = Object.fromEntries(AGENT_STATES.map((st) => [st, 0]));
+    if (values.agents) for (const a of roster.agentList) agents[stateOf(a.id)] = (agents[stateOf(a.id)] ?? 0) + 1;
+    const queues = roster.queues.map((q) => {
+      const v = values[`queue:${q.queueId}`];
+      if (!v || !values.agents) return q;
+      const waiting = v.waiting.filter((c) => !c.offered);
+      const serving = Object.entries(roster.members ?? {}).filter(([, qs]) => qs.includes(q.queueId)).map(([id]) => stateOf(id));
+      return {
+        queueId: q.queueId,
+        waiting: waiting.length,
+        staffed: serving.filter((st) => st !== 'logged-out').length,
+        available: serving.filter((st) => st === 'ready').length,
+        longestWaitMs: waiting.length ? Math.max(0, now - Math.min(...waiting.map((c) => c.enteredAt))) : 0,
+      };
+    });
+    return { agents: values.agents ? agents : roster.agents, queues, waiting: queues.reduce((n, q) => n + q.waiting, 0) };
+  };
+  let loggedIn;
+  let rereading = false;
+  const reread = () => {
+    if (rereading) return;
+    rereading = true;
+    void api('GET', '/api/wallboard').then((f) => {
+      rereading = false;
+      if (!f) return;
+      roster = f;
+      subscribe();
+      draw();
+    }, () => { rereading = false; });
+  };
+  const draw = () => {
+    const f = figures();
+    render(f);
+    // Logging in (with a choice of queues) or out changes who serves which queue: read it again.
+    const sig = values.agents ? Object.keys(values.agents.agents ?? {}).filter((id) => stateOf(id) !== 'logged-out').sort().join(',') : undefined;
+    if (sig !== undefined && loggedIn !== undefined && sig !== loggedIn) reread();
+    if (sig !== undefined) loggedIn = sig;
+  };
+  ws.addEventListener('open', subscribe);
+  ws.addEventListener('message', (m) => {
+    const msg = JSON.parse(m.data);
+    if (msg.type === 'snapshot') values[msg.topic] = msg.value;
+    else if (msg.type === 'change') values[msg.topic] = patchValue(values[msg.topic], msg.ops);
+    else if (msg.type === 'missed') ws.send(JSON.stringify({ type: 'subscribe', topic: msg.topic }));
+    else return;
+    draw();
+  });
+  const timer = window.setInterval(() => {
+    if (!document.hidden && roster.queues.some((q) => values[`queue:${q.queueId}`]?.waiting.some((c) => !c.offered))) render(figures());
+  }, 1000);
+  window.addEventListener('pagehide', () => { window.clearInterval(timer); ws.close(); }, { once: true });
 }
 
 // ---- report widgets -------------------------------------------------------------------------
@@ -627,7 +709,7 @@ function reportWidget(w, i) {
         h('caption', { class: 'visually-hidden', text: `${w.label ?? r.title}, ${t(`report.period.${w.period ?? 'today'}`)}` }),
         h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col', text: columnLabel(c) })))),
         h('tbody', {}, r.rows.map((row) => h('tr', {}, cols.map((c, j) => (j < r.dimensions.length ? h('th', { scope: 'row', text: reportCell(c, row[c]) }) : h('td', { text: reportCell(c, row[c]) })))))));
-      const updated = h('p', { class: 'muted report-updated', text: `${t('report.updated')} ${new Date().toLocaleTimeString(appDef.lang, { hour: '2-digit', minute: '2-digit' })}` });
+      const updated = h('p', { class: 'muted report-updated', text: `${t('report.updated')} ${new Date(Date.now() + clockOffset).toLocaleTimeString(appDef.lang, { hour: '2-digit', minute: '2-digit' })}` });
       body.replaceChildren(...(r.rows.length === 0 ? [h('p', { text: t('report.empty') })] : [r.chart ? reportChart(r, id) : null, h('div', { class: 'report-scroll', tabindex: '0', role: 'region', 'aria-label': `${w.label ?? r.title}: ${t('report.table')}` }, table)]), updated);
     } catch (e) {
       body.replaceChildren(h('p', { class: 'field-error', role: 'alert', text: `${t('report.failed')} ${e.message}` }));

@@ -30,13 +30,21 @@ export interface DesktopApiDeps {
   readonly chat?: () => ChatChannel | undefined;
 }
 
-/** The figures of the wallboard. */
+/**
+ * The figures of the wallboard as the communication server has them now (`GET /api/wallboard`), and
+ * who serves which queue. The page draws them once, then follows the monitor's topics (`agents`,
+ * `queue:<id>` over /ws/monitor, folded from the contact event log): one live feed, no polling.
+ */
 export interface WallboardFigures {
+  /** When, by the server's clock. */
   readonly at: string;
   readonly agents: Readonly<Record<string, number>>;
+  /** The agents of the front office's users (the ones counted by state). */
   readonly agentList: readonly { readonly id: string; readonly state: string; readonly reason?: string }[];
   readonly queues: readonly { readonly queueId: string; readonly waiting: number; readonly staffed: number; readonly available: number; readonly longestWaitMs: number }[];
   readonly waiting: number;
+  /** Every agent of the communication server with the queues it serves now (staffed and available per queue follow their states). */
+  readonly members: Readonly<Record<string, readonly string[]>>;
 }
 
 function agentOf(p: Principal): string {
@@ -101,8 +109,10 @@ export async function wallboardFigures(deps: Pick<DesktopApiDeps, 'app' | 'comms
     }
   }
   const unique = [...new Map(qs.map((q) => [q.queueId, q])).values()];
+  const members: Record<string, readonly string[]> = {};
+  for (const a of comms.agents()) members[a.id] = a.queueIds;
   // Stamped by the server's clock (one clock: a simulation may run it at another moment).
-  return { at: new Date(comms.now()).toISOString(), agents, agentList, queues: unique, waiting: unique.reduce((n, q) => n + q.waiting, 0) };
+  return { at: new Date(comms.now()).toISOString(), agents, agentList, queues: unique, waiting: unique.reduce((n, q) => n + q.waiting, 0), members };
 }
 
 export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDeps): void {

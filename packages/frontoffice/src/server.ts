@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { DisposableStore, isCarusoError, silentLogger, toDisposable, type Logger } from '@caruso/kernel';
+import { DisposableStore, isCarusoError, silentLogger, type Logger } from '@caruso/kernel';
 import type { ChatChannel, CommunicationServer, EmailChannel } from '@caruso/comms';
 import type { DialogueEngine } from '@caruso/dialogue';
 import type { Monitor, MonitorPrincipal } from '@caruso/monitor';
@@ -217,11 +217,12 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     const p = need(req, ['administrator', 'supervisor', 'agent'], 'use the front office');
     // The server's time by the communication server's clock: report periods ("today") follow it,
     // also when a demonstration runs the server at another moment (caruso start --at).
-    let serverTime = Date.now();
+    let serverTime: number;
     try {
       serverTime = options.comms().now();
     } catch {
-      // No communication server yet: the wall clock.
+      // No communication server yet: the wall clock (the page reads it again on its next load).
+      serverTime = Date.now();
     }
     return { ...applicationForRole(app, permissions, p.role), serverTime };
   });
@@ -295,25 +296,11 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     return ws;
   };
   const agentSockets = new Map<string, Set<WebSocket>>();
-  const wallboardSockets = new Set<WebSocket>();
   const send = (ws: WebSocket, msg: unknown): void => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
   };
-  let wallboardTimer: NodeJS.Timeout | undefined;
-  let wallboardPending = false;
-  const pushWallboard = (): void => {
-    if (wallboardSockets.size === 0 || wallboardPending) return;
-    wallboardPending = true;
-    setTimeout(() => {
-      wallboardPending = false;
-      void wallboardFigures({ app, comms: options.comms, agentIds }, options.queues ?? []).then(
-        (f) => {
-          for (const ws of wallboardSockets) send(ws, { type: 'figures', figures: f });
-        },
-        (err: unknown) => logger.warn({ err: (err as Error).message }, 'wallboard figures failed'),
-      );
-    }, 50).unref();
-  };
+  // The agents' desks only. The wallboard's live figures come from the monitor's topics (/ws/monitor,
+  // folded from the contact event log): one live feed, no polling of the router here.
   let subscribed = false;
   const subscribe = (): void => {
     if (subscribed) return;
@@ -321,7 +308,6 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     const comms = options.comms();
     disposables.add(comms.onDidOffer((o) => {
       for (const ws of agentSockets.get(o.agentId) ?? []) send(ws, { type: 'offer', offer: o });
-      pushWallboard();
     }));
     disposables.add(comms.onDidWithdrawOffer(({ offer, reason }) => {
       for (const ws of agentSockets.get(offer.agentId) ?? []) send(ws, { type: 'withdrawn', offerId: offer.offerId, reason });
@@ -333,12 +319,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
         const contactIds = comms.agent(c.agentId).contactIds;
         for (const ws of sockets) send(ws, { type: 'state', state: c.state, reason: c.reason ?? null, contactIds });
       }
-      pushWallboard();
     }));
-    disposables.add(comms.onDidExit(() => pushWallboard()));
-    wallboardTimer = setInterval(pushWallboard, 2000);
-    wallboardTimer.unref();
-    disposables.add(toDisposable(() => clearInterval(wallboardTimer)));
   };
 
   // A visitor's chat socket: its first frame carries the chat-session token of a chat this visitor
@@ -445,9 +426,9 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
       });
       return;
     }
-    const allowed = path === '/ws/agent' ? p.role === 'agent' && p.agentId !== undefined : path === '/ws/wallboard' ? p.role === 'supervisor' || p.role === 'administrator' : undefined;
-    if (allowed === undefined) return refuse(socket, 404, 'Not Found');
-    if (!allowed) return refuse(socket, 403, 'Forbidden');
+    if (path !== '/ws/agent') return refuse(socket, 404, 'Not Found');
+    if (p.role !== 'agent' || p.agentId === undefined) return refuse(socket, 403, 'Forbidden');
+    const id = p.agentId;
     try {
       subscribe();
     } catch (err) {
@@ -457,18 +438,11 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     wss.handleUpgrade(req, socket, head, (ws) => {
       guard(ws, path, p);
       ws.on('message', () => undefined);
-      if (path === '/ws/agent') {
-        const id = p.agentId as string;
-        const set = agentSockets.get(id) ?? new Set<WebSocket>();
-        set.add(ws);
-        agentSockets.set(id, set);
-        ws.on('close', () => set.delete(ws));
-        send(ws, { type: 'hello', agent: options.comms().agent(id), offers: options.comms().pendingOffers(id) });
-      } else {
-        wallboardSockets.add(ws);
-        ws.on('close', () => wallboardSockets.delete(ws));
-        void wallboardFigures({ app, comms: options.comms, agentIds }, options.queues ?? []).then((f) => send(ws, { type: 'figures', figures: f }), () => undefined);
-      }
+      const set = agentSockets.get(id) ?? new Set<WebSocket>();
+      set.add(ws);
+      agentSockets.set(id, set);
+      ws.on('close', () => set.delete(ws));
+      send(ws, { type: 'hello', agent: options.comms().agent(id), offers: options.comms().pendingOffers(id) });
     });
   };
 

@@ -78,7 +78,6 @@ describe('front office WebSocket channels under hostile frames', () => {
     ['/ws/agent', () => anna],
     ['/ws/chat', () => anna],
     ['/ws/monitor', () => anna],
-    ['/ws/wallboard', () => sam],
     ['/ws/monitor', () => sam],
   ];
 
@@ -151,7 +150,7 @@ describe('a front-office process under hostile frames (a real child process)', (
   it('keeps running and serving after a 100 KiB frame from an agent and from a supervisor', async () => {
     const anna = await loggedInClient(url, 'anna', PW);
     const sam = await loggedInClient(url, 'sam', PW);
-    for (const [path, who] of [['/ws/agent', anna], ['/ws/monitor', anna], ['/ws/wallboard', sam], ['/ws/monitor', sam]] as const) {
+    for (const [path, who] of [['/ws/agent', anna], ['/ws/monitor', anna], ['/ws/monitor', sam]] as const) {
       expect(await closeCodeAfter(await open(url, path, who.cookieHeader()), HUGE, false)).toBe(1009);
     }
     // Time for an uncaught exception to end the process, had there been one.

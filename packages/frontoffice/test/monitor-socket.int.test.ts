@@ -82,6 +82,11 @@ describe('front office /ws/monitor (the monitor hub on the front office server)'
     it('refuses a socket without a session (401)', async () => {
       expect(await open(asm.url, '/ws/monitor')).toBe(401);
     });
+
+    it('has no /ws/wallboard any more (the wallboard reads the monitor\'s topics)', async () => {
+      const sam = await loggedIn(asm.url, 'sam');
+      expect(await open(asm.url, '/ws/wallboard', sam)).toBe(404);
+    });
   });
 });
 
@@ -104,14 +109,13 @@ describe('front office without a monitor service', () => {
       await asm?.stop();
     });
 
-    it('answers 503 on /ws/monitor and keeps the wallboard socket working', async () => {
+    it('answers 503 on /ws/monitor; the wallboard has no socket of its own, only its figures read once', async () => {
       const sam = await loggedIn(asm.url, 'sam');
-      expect(((await sam.get('/api/wallboard')).body as { monitor: boolean }).monitor).toBe(false);
+      const wb = (await sam.get('/api/wallboard')).body as { monitor: boolean; waiting: number; agents: Record<string, number>; at: string };
+      expect(wb).toMatchObject({ monitor: false, waiting: 0, agents: { 'logged-out': 1 } });
       expect(await open(asm.url, '/ws/monitor', sam)).toBe(503);
-      const s = await open(asm.url, '/ws/wallboard', sam);
-      if (typeof s === 'number') throw new Error(`refused with ${s}`);
-      expect((await s.next((m) => m.type === 'figures')).type).toBe('figures');
-      s.ws.close();
+      // One live feed: the monitor's (it folds the contact event log); the polling /ws/wallboard is gone.
+      expect(await open(asm.url, '/ws/wallboard', sam)).toBe(404);
     });
     it('answers 503 for e-mail and chat contacts when the assembly has no such channel', async () => {
       const sam = await loggedIn(asm.url, 'sam');

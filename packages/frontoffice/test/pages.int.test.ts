@@ -394,8 +394,50 @@ describe('front-office pages in a real Chromium', () => {
       await actx.close();
       await ctx.close();
     }, 40_000);
+
+    it('the wallboard follows the monitor’s topics (no socket of its own): agents, waiting, queues and the longest wait', async () => {
+      const errors: string[] = [];
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+      const sup = await ctx.newPage();
+      sup.setDefaultTimeout(8000);
+      sup.on('pageerror', (e) => errors.push(e.message));
+      const sockets: string[] = [];
+      sup.on('websocket', (ws) => sockets.push(new URL(ws.url()).pathname));
+      await asm.comms.ready('anna');
+      await login(sup, 'sam');
+      await sup.waitForURL('**/wallboard');
+      await sup.locator('[data-state="ready"] .count', { hasText: '1' }).waitFor();
+      // queue, waiting, staffed, available, longest wait (s)
+      await expectRow(sup, 'support', (c) => c.join('|') === 'support|0|1|1|0');
+      await asm.comms.pause('anna', 'break');
+      await sup.locator('[data-state="paused"] .count', { hasText: '1' }).waitFor();
+      await expectRow(sup, 'support', (c) => c.join('|') === 'support|0|1|0|0');
+      const call = await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: '+3299999999' } });
+      await sup.locator('#wb-waiting-count', { hasText: /^1$/ }).waitFor();
+      await expectRow(sup, 'support', (c) => c.slice(0, 4).join('|') === 'support|1|1|0');
+      // The longest wait goes on growing by the server's clock while no event comes.
+      await expectRow(sup, 'support', (c) => Number(c[4]) >= 2, 6000);
+      await asm.comms.abandon(call.id);
+      await sup.locator('#wb-waiting-count', { hasText: /^0$/ }).waitFor();
+      await asm.comms.logout('anna');
+      await sup.locator('[data-state="logged-out"] .count', { hasText: '1' }).waitFor();
+      await expectRow(sup, 'support', (c) => c.join('|') === 'support|0|0|0|0');
+      expect(sockets).toContain('/ws/monitor');
+      expect(sockets).not.toContain('/ws/wallboard');
+      expect(errors).toEqual([]);
+      await ctx.close();
+    }, 40_000);
   });
 });
+
+/** Waits (bounded) until the wallboard's row of `queue` satisfies `ok`, then checks it once more. */
+async function expectRow(page: Page, queue: string, ok: (cells: string[]) => boolean, timeoutMs = 5000): Promise<void> {
+  const row = page.locator('#wallboard tbody tr', { has: page.locator('td:first-child', { hasText: new RegExp(`^${queue}$`) }) });
+  const cells = async (): Promise<string[]> => ((await row.count()) === 1 ? row.locator('td').allTextContents() : []);
+  const until = Date.now() + timeoutMs;
+  while (!ok(await cells()) && Date.now() < until) await page.waitForTimeout(50);
+  expect({ queue, cells: await cells(), ok: ok(await cells()) }).toEqual(expect.objectContaining({ ok: true }));
+}
 
 async function expectValue(page: Page, selector: string, value: string): Promise<void> {
   const until = Date.now() + 5000;
