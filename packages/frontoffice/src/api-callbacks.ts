@@ -35,12 +35,14 @@ export function contactAddress(c: ContactSnapshot): string | undefined {
   return undefined;
 }
 
-/** When the callback is due: an ISO 8601 instant from one minute to 30 days ahead (400 otherwise). */
-function dueAt(v: unknown): number {
+/**
+ * When the callback is due: an ISO 8601 instant from one minute to 30 days ahead of `now`, the
+ * communication server's clock that will fire it (400 otherwise).
+ */
+function dueAt(v: unknown, now: number): number {
   const text = str(v, 'at', 40);
   const at = Date.parse(text);
   if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || !Number.isFinite(at)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'at must be an ISO 8601 date and time with a time zone, e.g. 2026-05-04T09:30:00Z' });
-  const now = Date.now();
   if (at < now + MIN_LEAD_MS) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'a callback must be at least one minute in the future' });
   if (at > now + MAX_LEAD_MS) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'a callback can be at most 30 days ahead' });
   return at;
@@ -80,7 +82,7 @@ export function registerCallbacksApi(fastify: FastifyInstance, deps: CallbacksAp
     const wrap = p.agentId !== undefined ? comms.agentWork(p.agentId).wrapUps.find((w) => w.contactId === id) : undefined;
     const own = p.agentId !== undefined && (live?.agentIds.includes(p.agentId) || wrap !== undefined);
     if ((!live && !wrap) || (p.role === 'agent' && !own)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'contact' });
-    const at = dueAt(b['at']);
+    const at = dueAt(b['at'], comms.now());
     const given = b['number'] === undefined ? undefined : str(b['number'], 'number', 32);
     const number = phoneNumber(given ?? (live ? contactAddress(live) : undefined));
     const note = str(b['note'], 'note', 2000, true);
@@ -93,10 +95,10 @@ export function registerCallbacksApi(fastify: FastifyInstance, deps: CallbacksAp
   fastify.post('/api/callbacks', async (req, reply) => {
     const p = need(req, ['agent', 'supervisor', 'administrator'], 'schedule callbacks');
     const b = body(req, ['at', 'number', 'note', 'queueId', 'object', 'recordId']);
-    const at = dueAt(b['at']);
+    const comms = deps.comms();
+    const at = dueAt(b['at'], comms.now());
     const number = phoneNumber(str(b['number'], 'number', 32));
     const note = str(b['note'], 'note', 2000, true);
-    const comms = deps.comms();
     // Agents call back in one of their own queues; supervisors in any queue the server knows.
     let allowed: string[];
     if (p.role === 'agent') {

@@ -36,6 +36,11 @@ export interface SessionRegistryOptions {
   readonly ttlMs: number;
   /** How long a session read from the table is trusted before it is read again. Default 5 s. */
   readonly revalidateMs?: number;
+  /**
+   * Default: the wall clock, on purpose. Session expiry is a security timer: it must not move with the
+   * communication server's clock, which a simulation may shift (everything else the front office
+   * stamps or shows goes by that server clock).
+   */
   readonly now?: () => number;
 }
 
@@ -151,6 +156,7 @@ export class LoginLimiter {
     private readonly store: LoginFailureStore,
     private readonly max: number,
     private readonly windowMs: number,
+    // The wall clock, on purpose: a security timer, not a contact-center time (see SessionRegistryOptions.now).
     private readonly now: () => number = Date.now,
   ) {}
 

@@ -19,6 +19,7 @@ import {
   TelephonyAdapter,
   type AgentConfig,
   type CampaignSettings,
+  type Clock,
   type ChatChannelOptions,
   type EmailChannelOptions,
   type QueueConfig,
@@ -54,6 +55,8 @@ export interface TestAssemblyOptions {
   readonly relay?: { readonly port: number; readonly from: string };
   /** Outbound campaigns of the communication server (a simulated telephony adapter is registered for them). */
   readonly campaigns?: readonly CampaignSettings[];
+  /** The communication server's clock (default the system clock), e.g. `shiftedClock(…)` as `caruso start --at` runs it. */
+  readonly clock?: Clock;
 }
 
 export interface TestAssembly {
@@ -81,7 +84,7 @@ export async function startTestAssembly(o: TestAssemblyOptions): Promise<TestAss
   manager.register(ContactEventLog, contactEventLogService());
   if (o.monitor) manager.register(Monitor, monitorService({ ...o.monitor, services: manager }));
   if (o.campaigns) manager.register(TelephonyAdapter, simulatedTelephonyService());
-  manager.register(CommunicationServer, commsService({ queues: o.queues ?? [{ id: 'support', wrapUpMs: 600_000 }], agents: o.agents ?? [], ...(o.campaigns ? { campaigns: o.campaigns } : {}) }));
+  manager.register(CommunicationServer, commsService({ queues: o.queues ?? [{ id: 'support', wrapUpMs: 600_000 }], agents: o.agents ?? [], ...(o.campaigns ? { campaigns: o.campaigns } : {}), ...(o.clock ? { clock: o.clock } : {}) }));
   if (o.relay) manager.register(OutboundMail, smtpRelayMail({ host: '127.0.0.1', port: o.relay.port, from: o.relay.from }));
   if (o.email) manager.register(EmailChannel, emailChannel({ port: 0, ...o.email }));
   // Without a standalone listener the hub needs no agent authenticator: the front office attaches agents.
