@@ -428,10 +428,17 @@ function dataProblem(check: DataCheck, v: unknown): string | undefined {
   }
 }
 
-const PARSED_RULES = new Map<ContactEventKind, { readonly required: ReadonlySet<string>; readonly allowed: ReadonlySet<string> }>(
+interface ParsedRule {
+  readonly required: readonly string[];
+  readonly allowed: ReadonlySet<string>;
+  readonly dataKeys: ReadonlyArray<readonly [string, DataCheck, boolean]>;
+}
+const PARSED_RULES = new Map<ContactEventKind, ParsedRule>(
   CONTACT_EVENT_KINDS.map((k) => {
     const names = KIND_RULES[k].fields.split(' ');
-    return [k, { required: new Set(names.filter((n) => !n.endsWith('?'))), allowed: new Set(names.map((n) => n.replace('?', ''))) }];
+    const data = KIND_RULES[k].data;
+    const dataKeys = data ? Object.entries(data.keys).map(([key, check]) => [key, check, data.optional.includes(key)] as const) : [];
+    return [k, { required: names.filter((n) => !n.endsWith('?')), allowed: new Set(names.map((n) => n.replace('?', ''))), dataKeys }];
   }),
 );
 
@@ -455,9 +462,10 @@ export function parseContactEvent(raw: unknown, seq?: number): ContactEvent {
   if (typeof raw['at'] !== 'number' || !Number.isFinite(raw['at'])) return fail(`${k}: at must be a time (ms since the epoch)`);
   const rules = PARSED_RULES.get(k)!;
   const out: Record<string, unknown> = { kind: k, at: raw['at'], seq: at };
-  for (const [name, value] of Object.entries(raw)) {
+  for (const name in raw) {
+    const value = raw[name];
     if (name === 'kind' || name === 'at' || name === 'seq' || name === 'data' || value === null || value === undefined) continue;
-    if (!(name in FIELD_CHECKS)) return fail(`${k}: unknown field ${JSON.stringify(name)}`);
+    if (!Object.hasOwn(FIELD_CHECKS, name)) return fail(`${k}: unknown field ${JSON.stringify(name)}`);
     if (!rules.allowed.has(name)) return fail(`${k}: has no field ${name}`);
     const problem = fieldProblem(FIELD_CHECKS[name as keyof typeof FIELD_CHECKS], value);
     if (problem) return fail(`${k}: ${name} must be ${problem}`);
@@ -471,10 +479,10 @@ export function parseContactEvent(raw: unknown, seq?: number): ContactEvent {
   } else {
     if (!rule) return fail(`${k}: has no data`);
     if (!isRecord(data)) return fail(`${k}: data must be an object`);
-    for (const [key, check] of Object.entries(rule.keys)) {
+    for (const [key, check, optional] of rules.dataKeys) {
       const v = data[key];
       if (v === undefined) {
-        if (!rule.optional.includes(key)) return fail(`${k}: data.${key} is missing`);
+        if (!optional) return fail(`${k}: data.${key} is missing`);
         continue;
       }
       const problem = dataProblem(check, v);
