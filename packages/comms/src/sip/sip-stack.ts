@@ -32,6 +32,11 @@ export interface SipStackOptions {
    * cannot take every connection.
    */
   readonly maxTcpConnectionsPerSource?: number;
+  /**
+   * Most server transactions kept at once (default 100,000, about 100 MB). Past it a flood is answered
+   * without state: INVITEs get 503 with Retry-After, other requests are handled but not kept.
+   */
+  readonly maxServerTransactions?: number;
   readonly logger?: Logger;
 }
 
@@ -57,6 +62,8 @@ export interface SipStackStats {
   ackTimeouts: number;
   /** TCP connections closed at once: too many in all, or from one address. */
   refusedConnections: number;
+  /** Requests answered without keeping a transaction, because the table was full. */
+  statelessAnswers: number;
 }
 
 /** A 2xx to an INVITE that was retransmitted for 64×T1 without an ACK (RFC 3261 §13.3.1.4). */
@@ -74,6 +81,8 @@ interface ServerTx {
   lastStatus: number;
   timer: NodeJS.Timeout | undefined;
   end: NodeJS.Timeout | undefined;
+  /** False when the table was full: answered, but nothing is kept (no retransmission, no timers). */
+  readonly stored: boolean;
 }
 
 interface ClientTx {
@@ -111,7 +120,7 @@ export class SipStack extends Disposable {
    * should be ended with a BYE (RFC 3261 §13.3.1.4). Fires on every transport.
    */
   readonly onDidAckTimeout = this._onDidAckTimeout.event;
-  readonly stats: SipStackStats = { received: 0, malformed: 0, answeredMalformed: 0, retransmissions: 0, packetErrors: 0, sendErrors: 0, ackTimeouts: 0, refusedConnections: 0 };
+  readonly stats: SipStackStats = { received: 0, malformed: 0, answeredMalformed: 0, retransmissions: 0, packetErrors: 0, sendErrors: 0, ackTimeouts: 0, refusedConnections: 0, statelessAnswers: 0 };
   private udp: UdpSocket | undefined;
   private tcp: Server | undefined;
   private readonly connections = new Map<string, Socket>();
@@ -360,8 +369,22 @@ export class SipStack extends Disposable {
       this._onDidRequest.fire({ request: req, source, respond: () => { throw new Error('an ACK has no response'); } });
       return;
     }
-    const created: ServerTx = { key, method: req.method, source, last: undefined, lastStatus: 0, timer: undefined, end: undefined };
-    this.serverTxs.set(key, created);
+    // Each transaction is kept (about 1 KB) for up to 64×T1 to absorb retransmissions. Past the cap a
+    // flood is answered without keeping state: an INVITE gets 503 at once, other requests reach the
+    // handler but their transactions are not kept.
+    const stored = this.serverTxs.size < (this.options.maxServerTransactions ?? 100_000);
+    if (!stored) {
+      this.stats.statelessAnswers++;
+      if (this.stats.statelessAnswers === 1 || this.stats.statelessAnswers % 1000 === 0) {
+        this.logger.warn({ open: this.serverTxs.size, stateless: this.stats.statelessAnswers }, 'SIP transaction table full: answering without state');
+      }
+      if (req.method === 'INVITE') {
+        this.send(responseTo(req, 503, 'Service Unavailable', randomToken(6), [{ name: 'retry-after', value: String(Math.max(1, Math.ceil((64 * this.t1) / 1000))) }]), source);
+        return;
+      }
+    }
+    const created: ServerTx = { key, method: req.method, source, last: undefined, lastStatus: 0, timer: undefined, end: undefined, stored };
+    if (stored) this.serverTxs.set(key, created);
     let toTag: string | undefined;
     this._onDidRequest.fire({
       request: req,
@@ -380,7 +403,7 @@ export class SipStack extends Disposable {
     tx.last = bytes;
     tx.lastStatus = res.status;
     this.sendBytes(bytes, tx.source);
-    if (res.status < 200) return;
+    if (res.status < 200 || !tx.stored) return;
     const udp = tx.source.transport === 'udp';
     const finish = (ms: number) => {
       if (tx.end) clearTimeout(tx.end);

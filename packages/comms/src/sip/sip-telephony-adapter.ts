@@ -82,6 +82,11 @@ export interface SipTelephonyOptions {
   /** Most TCP connections from one address (default 32; more are closed at once). */
   readonly maxTcpConnectionsPerSource?: number;
   /**
+   * Most SIP server transactions kept at once (default 100,000, about 100 MB); past it INVITEs get
+   * 503 and other requests are answered without keeping state.
+   */
+  readonly maxServerTransactions?: number;
+  /**
    * A caller from whom no RTP or RTCP arrived for this long while the call is up (answered, not on
    * hold, and the caller is to send) is gone: the call is ended with BYE and reported hung up with
    * cause `media-timeout`, ms (default 60,000; 0 switches it off). Phones send RTCP every few seconds
@@ -179,6 +184,9 @@ export interface SipAdapterMetrics {
   /** Open TCP connections, and those closed at once (too many in all, or from one address). */
   readonly tcpConnections: number;
   readonly refusedConnections: number;
+  /** Open SIP transactions, and requests answered without one because the table was full. */
+  readonly transactions: number;
+  readonly statelessAnswers: number;
 }
 
 interface Collect {
@@ -261,9 +269,9 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       if (!t.id || !t.host) throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `trunk ${t.id || '(no id)'} needs an id and a host` });
       if (t.register && !t.username) throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `trunk ${t.id} registers, so it needs a username` });
     }
-    const pendingLimit = options.maxPendingInvitesPerSource;
-    if (pendingLimit !== undefined && !(Number.isInteger(pendingLimit) && pendingLimit >= 1)) {
-      throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `maxPendingInvitesPerSource ${String(pendingLimit)} is not a whole number of 1 or more` });
+    for (const k of ['maxPendingInvitesPerSource', 'maxTcpConnectionsPerSource', 'maxServerTransactions'] as const) {
+      const v = options[k];
+      if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `${k} ${String(v)} is not a whole number of 1 or more` });
     }
     for (const k of ['mediaTimeoutMs', 'answerTimeoutMs'] as const) {
       const v = options[k];
@@ -282,6 +290,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       host: this.host, port, advertisedHost: this.advertised, logger: this.logger,
       ...(options.limits ? { limits: options.limits } : {}), ...(options.t1Ms ? { t1Ms: options.t1Ms } : {}),
       ...(options.maxTcpConnectionsPerSource === undefined ? {} : { maxTcpConnectionsPerSource: options.maxTcpConnectionsPerSource }),
+      ...(options.maxServerTransactions === undefined ? {} : { maxServerTransactions: options.maxServerTransactions }),
     }));
     this.media = this.register(new RtpMediaEngine({
       host: this.host, minPort: rtp.min, maxPort: rtp.max, logger: this.logger,
@@ -378,6 +387,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       rtpPortsTotal: this.media.capacity * this.media.portsPerSession, packetErrors: st.packetErrors + this.media.packetErrors,
       sendErrors: st.sendErrors + this.media.sendErrors, received: st.received, malformed: st.malformed,
       tcpConnections: this.stack.tcpConnections, refusedConnections: st.refusedConnections,
+      transactions: this.stack.openTransactions, statelessAnswers: st.statelessAnswers,
     };
   }
 

@@ -17,7 +17,7 @@ jest.setTimeout(30_000);
 const T1 = 20;
 
 /** An adapter that answers every call at once and plays the menu, except calls to `hold`, which it leaves ringing. */
-async function adapter(dir: string, options: Pick<SipTelephonyOptions, 'rtpPorts' | 'maxPendingInvitesPerSource' | 'trunks' | 'mediaTimeoutMs' | 'answerTimeoutMs'>) {
+async function adapter(dir: string, options: Pick<SipTelephonyOptions, 'rtpPorts' | 'maxPendingInvitesPerSource' | 'trunks' | 'mediaTimeoutMs' | 'answerTimeoutMs' | 'maxServerTransactions'>) {
   const events: TelephonyEvent[] = [];
   const sip = new SipTelephonyAdapter({ host: LOOPBACK, port: await freePort(), promptDir, recordingDir: dir, users: [], t1Ms: T1, ...options });
   await sip.start();
@@ -258,5 +258,38 @@ describe('SipTelephonyAdapter media and answer time-outs', () => {
     expect(Date.now() - offeredAt).toBeGreaterThanOrEqual(250);
     expect(events.slice(before).filter((e) => e.type === 'hung-up')).toEqual([expect.objectContaining({ by: 'local', cause: 'no-answer' })]);
     expect(sip.metrics()).toMatchObject({ pendingInvites: 0, rtpPortsInUse: 0, calls: 0 });
+  });
+});
+
+describe('SipTelephonyAdapter transaction table', () => {
+  let dir: string;
+  let sip: SipTelephonyAdapter;
+  let peer: RawSipPeer;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'caruso-sip-table-'));
+    ({ sip } = await adapter(dir, { rtpPorts: rtpRange(20), maxServerTransactions: 20 }));
+    peer = await RawSipPeer.open(sip.port);
+  });
+
+  afterAll(async () => {
+    await peer.close();
+    await sip.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers a flood beyond maxServerTransactions without keeping state, INVITEs with 503, and recovers after 64×T1', async () => {
+    const ids = Array.from({ length: 60 }, (_, i) => `opt${i}`);
+    for (const id of ids) peer.send(peer.request('OPTIONS', id));
+    await until(() => ids.every((id) => peer.statuses(id).includes(200)), 2000, 'every OPTIONS answered');
+    expect(sip.metrics()).toMatchObject({ transactions: 20, statelessAnswers: 40 });
+    peer.send(peer.request('INVITE', 'invite-while-full', { body: offer(peer.port + 2) }));
+    const refused = await peer.final('invite-while-full');
+    expect(refused.status).toBe(503);
+    expect(refused.text).toMatch(/\r\nRetry-After: \d+\r\n/);
+    expect(sip.metrics()).toMatchObject({ calls: 0, rtpPortsInUse: 0, statelessAnswers: 41 });
+    // Timer J ends the kept OPTIONS transactions after 64×T1; then a call is set up again.
+    await until(() => sip.stack.openTransactions === 0, 64 * T1 + 2000, 'the table emptied');
+    expect(await call(peer, 'good-after-flood')).toBe(200);
   });
 });
