@@ -19,6 +19,8 @@ export interface ObjectsApiDeps {
   readonly permissions: Permissions;
   /** The communication server: its interaction store is the customer's history of contacts. */
   readonly comms: () => CommunicationServer;
+  /** The front office's users by agent id (a contact's agent is shown by the user's name). */
+  readonly usersByAgent: () => Promise<ReadonlyMap<string, string>>;
 }
 
 function rightsFor(deps: ObjectsApiDeps, req: FastifyRequest, action: 'read' | 'create' | 'update' | 'delete'): { rights: ObjectRights; actor: string } {
@@ -181,13 +183,13 @@ export function registerObjectsApi(app: FastifyInstance, deps: ObjectsApiDeps): 
     const repo = deps.objects.repository(rights.object.name);
     if (!(await repo.get(key))) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: `${rights.object.name} ${String(key)}` });
     // The contacts come from the one customer history: the communication server's interaction store.
-    const [history, contacts] = await Promise.all([repo.history(key), deps.comms().history(rights.object.name, String(key))]);
+    const [history, contacts, users] = await Promise.all([repo.history(key), deps.comms().history(rights.object.name, String(key)), deps.usersByAgent()]);
     const entries = [
       ...history.filter((h) => h.field === null || rights.visible.has(h.field)).map((h) => ({ kind: 'change' as const, at: h.at, actor: h.actor, action: h.action, field: h.field, oldValue: h.oldValue, newValue: h.newValue })),
       ...contacts.map((c) => ({
         kind: 'contact' as const,
         at: new Date(c.endedAt).toISOString(),
-        actor: c.agentId ?? null,
+        actor: c.agentId === undefined ? null : (users.get(c.agentId) ?? c.agentId),
         channel: c.channel,
         direction: c.direction,
         outcome: c.outcome,

@@ -246,7 +246,8 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   });
 
   const agentIds = async (): Promise<string[]> => (await store.users()).map((u) => u.agentId).filter((x): x is string => x !== undefined);
-  registerObjectsApi(fastify, { objects, permissions, comms: options.comms });
+  const usersByAgent = async (): Promise<ReadonlyMap<string, string>> => new Map((await store.users()).flatMap((u) => (u.agentId === undefined ? [] : [[u.agentId, u.name] as const])));
+  registerObjectsApi(fastify, { objects, permissions, comms: options.comms, usersByAgent });
   const chat = (): ChatChannel | undefined => options.chat?.();
   const email = (): EmailChannel | undefined => options.email?.();
   registerDesktopApi(fastify, { app, objects, permissions, store, comms: options.comms, dialogue: options.dialogue, agentIds, logger, chat, channels: () => ({ chat: chat() !== undefined, email: email() !== undefined }) });

@@ -22,9 +22,9 @@ describe('the front office on the server’s clock (shifted from the wall clock)
         application: fixturePath('crm.app.xml'),
         scripts: fixturePath('scripts'),
         clock: shiftedClock(Date.now() + SHIFT_MS),
-        agents: [{ id: 'anna', queues: [{ queueId: 'support' }] }],
+        agents: [{ id: 'agent-anna', queues: [{ queueId: 'support' }] }],
         users: [
-          { name: 'anna', role: 'agent', agentId: 'anna', password: PW },
+          { name: 'anna', role: 'agent', agentId: 'agent-anna', password: PW },
           { name: 'sam', role: 'supervisor', agentId: undefined, password: PW },
           { name: 'admin', role: 'administrator', agentId: undefined, password: PW },
         ],
@@ -53,8 +53,8 @@ describe('the front office on the server’s clock (shifted from the wall clock)
       const anna = await loggedInClient(asm.url, 'anna', PW);
       await anna.post('/api/agent/ready', {});
       const call = await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: '+3212345678' } });
-      await until(() => asm.comms.pendingOffers('anna').some((o) => o.contactId === call.id), 'the offer to anna');
-      const offer = asm.comms.pendingOffers('anna').find((o) => o.contactId === call.id);
+      await until(() => asm.comms.pendingOffers('agent-anna').some((o) => o.contactId === call.id), 'the offer to agent-anna');
+      const offer = asm.comms.pendingOffers('agent-anna').find((o) => o.contactId === call.id);
       expect((await anna.post(`/api/agent/offers/${encodeURIComponent(offer!.offerId)}/accept`, {})).status).toBe(200);
       // Two hours ahead of the wall clock is years in the server's past; two hours ahead of the server is fine.
       const wall = await anna.post(`/api/contacts/${call.id}/callback`, { at: new Date(Date.now() + 2 * 3_600_000).toISOString() });
@@ -66,9 +66,11 @@ describe('the front office on the server’s clock (shifted from the wall clock)
       const customer = await asm.objects.repository('Customer').create({ firstName: 'Carla', lastName: 'Clock', phone: '+3212345678' }, { actor: 'test' });
       expect((await anna.post(`/api/contacts/${call.id}/wrap-up`, { code: 'solved', object: 'Customer', recordId: customer['id'] })).status).toBe(200);
       // The history the record shows is stamped by the same clock.
-      const t = (await anna.get(`/api/objects/Customer/${String(customer['id'])}/timeline`)).body as { entries: { kind: string; at: string }[] };
+      const t = (await anna.get(`/api/objects/Customer/${String(customer['id'])}/timeline`)).body as { entries: { kind: string; at: string; actor: string }[] };
       const contact = t.entries.find((e) => e.kind === 'contact');
       expect(contact && nearServerNow(contact.at)).toBe(true);
+      // By the user's name, as the record's changes are (the agent id is the communication server's).
+      expect(contact?.actor).toBe('anna');
     });
   });
 });
