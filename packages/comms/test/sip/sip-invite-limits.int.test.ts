@@ -247,6 +247,31 @@ describe('SipTelephonyAdapter media and answer time-outs', () => {
     expect(sip.metrics().mediaTimeouts).toBe(2);
   });
 
+  it('does not hang up a caller on hold, and counts again from the moment the call is taken off hold', async () => {
+    peer.send(peer.request('INVITE', 'held', { body: offer(peer.port + 2) }));
+    expect((await peer.final('held')).status).toBe(200);
+    peer.ack('held');
+    const callId = events.filter((e) => e.type === 'call-offered').at(-1)!.callId;
+    // Hold: the adapter re-INVITEs the caller with sendonly; the caller answers recvonly and sends nothing.
+    const answerReInvite = async (n: number, direction: string) => {
+      await until(() => peer.messages('held').filter((m) => m.method === 'INVITE').length >= n, 2000, `re-INVITE ${n}`);
+      const reInvite = peer.messages('held').filter((m) => m.method === 'INVITE')[n - 1]!;
+      peer.respond(reInvite.text, 200, 'OK', undefined, offer(peer.port + 2) + `a=${direction}\r\n`);
+    };
+    sip.hold(callId);
+    await answerReInvite(1, 'recvonly');
+    await until(() => events.some((e) => e.type === 'held' && e.callId === callId), 2000, 'held');
+    await new Promise((r) => setTimeout(r, TIMEOUT * 2));
+    expect(sip.isActive(callId)).toBe(true);
+    sip.unhold(callId);
+    const unheldAt = Date.now();
+    await answerReInvite(2, 'sendrecv');
+    // Taken off hold, the caller stays silent: the count starts at the unhold, not at the hold.
+    await peer.requestFrom('held', 'BYE', TIMEOUT + 2000);
+    expect(Date.now() - unheldAt).toBeGreaterThanOrEqual(TIMEOUT - 50);
+    await until(() => !sip.isActive(callId), 2000, 'the call ended');
+  });
+
   it('refuses an inbound call the application leaves unanswered for answerTimeoutMs with 480, releasing its port and pending place', async () => {
     const before = events.length;
     peer.send(peer.request('INVITE', 'unanswered', { body: offer(peer.port + 2), uri: 'sip:hold@127.0.0.1' }));

@@ -102,11 +102,13 @@ export class RawSipPeer {
     this.send(this.request('BYE', callId, { toTag, cseq: 2 }));
   }
 
-  /** Answers a request the server sent (`toTag` is added to To when given). */
-  respond(text: string, status: number, reason: string, toTag?: string): void {
+  /** Answers a request the server sent (`toTag` is added to To when given; `sdp` as the body). */
+  respond(text: string, status: number, reason: string, toTag?: string, sdp?: string): void {
     const keep = text.split('\r\n').filter((l) => /^(Via|From|To|Call-ID|CSeq|v|f|t|i):/i.test(l))
       .map((l) => (toTag && /^(To|t):/i.test(l) && !/;tag=/i.test(l) ? `${l};tag=${toTag}` : l));
-    this.send(`SIP/2.0 ${status} ${reason}\r\n${keep.join('\r\n')}\r\nContent-Length: 0\r\n\r\n`);
+    const body = sdp ?? '';
+    const type = sdp === undefined ? '' : 'Content-Type: application/sdp\r\n';
+    this.send(`SIP/2.0 ${status} ${reason}\r\n${keep.join('\r\n')}\r\n${type}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   }
 
   /** Every request `method` the server sent, in any dialog. */
