@@ -145,8 +145,8 @@ interface OldInteractionRow {
  *   agent's chosen record becomes its customer (the agent's choice wins, as with `wrapUp`), and the
  *   code and notes fill its disposition and note where it has none;
  * - a contact it lacks gets a row: the channel, the agent (the user's agent id, else the user name),
- *   started and ended at the wrap-up time, outcome `completed`, direction `inbound` (the old table did
- *   not keep one; the desktop wrapped up inbound contacts and campaign calls alike), and end sequence 0
+ *   started and ended at the wrap-up time, outcome `completed`, direction `outbound` for a callback and
+ *   `inbound` otherwise (the old table kept none: a campaign call shows as inbound), and end sequence 0
  *   (no event of the log ended it: the row came from the front office).
  * Then the old table is dropped. Old rows without the comms table (interaction records off, or the
  * communication server on another database) fail the start with CARUSO_FRONTOFFICE_HISTORY_NOT_MOVED,
@@ -177,7 +177,7 @@ async function moveInteractionsToComms(trx: StorageTransaction): Promise<void> {
     await trx.knex(COMMS_INTERACTIONS_TABLE).insert({
       contact_id: r.contact_id,
       channel: r.channel.slice(0, 16),
-      direction: 'inbound',
+      direction: r.channel === 'callback' ? 'outbound' : 'inbound',
       ...customer,
       agent_id: (agentOf.get(r.agent) ?? r.agent).slice(0, 128),
       started_at: when,

@@ -19,6 +19,7 @@ async function oldFrontOffice(storage: StorageManager): Promise<void> {
     { contact_id: 'c-1', channel: 'call', object: 'Customer', record_key: '7', agent: 'anna', code: 'solved', notes: 'meter read', at: '2026-01-01T10:00:00.000Z' },
     { contact_id: 'c-2', channel: 'email', object: 'Customer', record_key: '7', agent: 'anna', code: 'follow-up', notes: '', at: '2026-01-02T10:00:00.000Z' },
     { contact_id: 'c-3', channel: 'chat', object: null, record_key: null, agent: 'ghost', code: 'solved', notes: 'no record chosen', at: '2026-01-03T10:00:00.000Z' },
+    { contact_id: 'cb-4', channel: 'callback', object: 'Customer', record_key: '8', agent: 'anna', code: 'solved', notes: '', at: '2026-01-04T10:00:00.000Z' },
   ]);
 }
 
@@ -53,23 +54,25 @@ describe('the front office hands its interaction history to the communication se
       expect(await comms.query({ contactId: 'c-3' })).toEqual([
         { contactId: 'c-3', channel: 'chat', direction: 'inbound', agentId: 'ghost', startedAt: Date.parse('2026-01-03T10:00:00.000Z'), endedAt: Date.parse('2026-01-03T10:00:00.000Z'), outcome: 'completed', disposition: 'solved', note: 'no record chosen', endSeq: 0 },
       ]);
+      // A callback was a call out to the customer.
+      expect(await comms.query({ customer: { object: 'Customer', id: '8' } })).toEqual([expect.objectContaining({ contactId: 'cb-4', channel: 'callback', direction: 'outbound', disposition: 'solved' })]);
       // The comms checkpoint is the event log's, untouched; a second start migrates nothing.
       expect(await comms.lastSeq()).toBe(5);
       await new FrontOfficeStore(storage).migrate();
-      expect(await comms.query({})).toHaveLength(3);
+      expect(await comms.query({})).toHaveLength(4);
     });
 
     it('keeps the old rows and fails the start with a clear error when the comms store is not in this database', async () => {
       const storage = await fresh();
       await oldFrontOffice(storage);
-      await expect(new FrontOfficeStore(storage).migrate()).rejects.toMatchObject({ code: 'CARUSO_FRONTOFFICE_HISTORY_NOT_MOVED', details: { rows: 3 } });
+      await expect(new FrontOfficeStore(storage).migrate()).rejects.toMatchObject({ code: 'CARUSO_FRONTOFFICE_HISTORY_NOT_MOVED', details: { rows: 4 } });
       const [left] = (await storage.knex(OLD_TABLE).count({ n: '*' })) as Array<{ n: number | string }>;
-      expect(Number(left?.n)).toBe(3);
+      expect(Number(left?.n)).toBe(4);
       // Once the communication server's interaction records are on, the next start moves them.
       const comms = await InteractionStore.open(storage);
       await new FrontOfficeStore(storage).migrate();
       expect(await storage.knex.schema.hasTable(OLD_TABLE)).toBe(false);
-      expect(await comms.query({})).toHaveLength(3);
+      expect(await comms.query({})).toHaveLength(4);
     });
 
     it('drops an empty old table without needing the comms store', async () => {
