@@ -99,7 +99,7 @@ export function openApiDocument(app: Application, permissions: Permissions, role
       item['delete'] = { summary: `Delete a ${o.label} record`, parameters: [{ name: 'version', in: 'query', schema: { type: 'integer' } }], responses: { 204: { description: 'deleted' }, 404: err('no such record'), 409: err('conflict') } };
     }
     paths[`/api/objects/${o.name}/{id}`] = item;
-    paths[`/api/objects/${o.name}/{id}/timeline`] = { get: { summary: `The activity timeline of a ${o.label} record`, responses: { 200: { description: 'field changes and contacts, newest first' } } } };
+    paths[`/api/objects/${o.name}/{id}/timeline`] = { get: { summary: `The activity timeline of a ${o.label} record`, responses: { 200: { description: 'field changes and the contacts of the communication server\'s interaction history, newest first' } } } };
   }
   paths['/api/session'] = { post: { summary: 'Log in (sets an HttpOnly session cookie; returns the CSRF token to send as x-csrf-token)', responses: { 200: { description: 'logged in' }, 401: err('wrong user or password'), 429: err('too many failed log-ins') } }, get: { summary: 'The current user' }, delete: { summary: 'Log out' } };
   if (role === 'agent') {
@@ -123,7 +123,7 @@ export function openApiDocument(app: Application, permissions: Permissions, role
     paths['/api/agent/offers/{offerId}/{decision}'] = { post: { summary: 'accept or reject an offer' } };
     paths['/api/contacts/{id}'] = { get: { summary: 'A contact with its screen pop' } };
     paths['/api/contacts/{id}/hang-up'] = { post: { summary: 'End the contact' } };
-    paths['/api/contacts/{id}/wrap-up'] = { post: { summary: 'Wrap up with a code and notes' } };
+    paths['/api/contacts/{id}/wrap-up'] = { post: { summary: 'Wrap up with a code and notes, linking the contact to the record chosen (object, recordId) in the communication server\'s interaction history' } };
     paths['/api/scripts/sessions'] = { post: { summary: 'Start the dialogue script of a contact' } };
     paths['/api/scripts/sessions/{id}/answer'] = { post: { summary: 'Answer the current question' } };
     paths['/api/scripts/sessions/{id}/back'] = { post: { summary: 'Go back one question' } };
@@ -141,7 +141,7 @@ export function openApiDocument(app: Application, permissions: Permissions, role
     paths['/api/contacts/{id}/chat'] = { get: { summary: 'A chat contact and its transcript; the conversation itself runs over the WebSocket /ws/chat (agents)', responses: { 200: { description: 'the chat and its messages' }, 404: err('no such contact or chat'), 503: err('no chat channel in the assembly') } } };
   }
   if (role === 'supervisor' || role === 'administrator') {
-    paths['/api/wallboard'] = { get: { summary: 'Live figures' } };
+    paths['/api/wallboard'] = { get: { summary: 'The wallboard\'s figures now and who serves which queue; the live figures are the monitor\'s topics over /ws/monitor' } };
     paths['/api/campaigns'] = { get: { summary: 'The outbound campaigns with their progress (status, targets, dials, answered, dropped, drop rate)', responses: { 200: { description: 'the campaigns' } } } };
     paths['/api/campaigns/{id}/{action}'] = {
       post: {
