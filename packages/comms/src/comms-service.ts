@@ -421,7 +421,7 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     const loggedIn = new Set<string>();
     for (const e of events) {
       if (e.agentId === undefined) continue;
-      if (e.kind === 'agent-queues-changed') choices.set(e.agentId, e.data?.['queues']);
+      if (e.kind === 'agent-queues-changed') choices.set(e.agentId, e.data.queues);
       else if (e.kind === 'agent-logged-in') loggedIn.add(e.agentId);
       else if (e.kind === 'agent-logged-out') loggedIn.delete(e.agentId);
     }
@@ -634,8 +634,8 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     // The router logs the one disposition event; for a campaign call it carries the campaign and
     // target (remembered when the call ended), and the dialer only keeps the code with the target.
     const logged = await this.change(() => r.wrapUp(agentId, contactId, disposition, options?.note, customer));
-    const campaignId = logged.data?.['campaignId'];
-    const target = logged.data?.['target'];
+    const campaignId = logged.data?.campaignId;
+    const target = logged.data?.target;
     if (this.dialer && typeof campaignId === 'string' && typeof target === 'string' && !(await this.dialer.keepDisposition(campaignId, target, disposition))) {
       this.logger?.warn({ campaign: campaignId, contact: contactId }, 'disposition of a campaign call whose target the dialer does not know; logged, not kept with a target');
     }

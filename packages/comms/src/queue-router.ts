@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Disposable, Emitter, silentLogger, type Logger } from '@caruso/kernel';
 import { evaluate, referencedVariables, truthy, type CompiledExpression, type ScriptValue } from '@caruso/dialogue';
 import type { Clock, Timer } from './clock.js';
-import type { ContactEventInput, ContactEventSink } from './contact-event-log.js';
+import type { ContactEventInput, ContactEventSink, DispositionEvent } from './contact-event-log.js';
 import { CommsErrors } from './errors.js';
 import {
   capacityClassOf,
@@ -622,7 +622,7 @@ export class QueueRouter extends Disposable {
    * CARUSO_COMMS_INVALID_CONTACT for a bad code and CARUSO_COMMS_CONTACT_STATE when the agent did
    * not end that contact recently (a connected contact is completed first), changing nothing.
    */
-  wrapUp(agentId: string, contactId: string, disposition: string, note?: string, customer?: { readonly object: string; readonly id: string }): ContactEventInput {
+  wrapUp(agentId: string, contactId: string, disposition: string, note?: string, customer?: { readonly object: string; readonly id: string }): DispositionEvent {
     const a = this.agentRec(agentId);
     if (typeof disposition !== 'string' || !DISPOSITION.test(disposition)) {
       throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: String(contactId), reason: 'the disposition must be a code of letters, digits and . _ : - (at most 64)' });
@@ -641,7 +641,7 @@ export class QueueRouter extends Disposable {
       ...(ended.campaignId === undefined ? {} : { campaignId: ended.campaignId }),
       ...(ended.target === undefined ? {} : { target: ended.target }),
     };
-    const event: ContactEventInput = { kind: 'disposition', at: this.clock.now(), contactId, queueId: ended.queueId, agentId, channel: ended.channel, reason: disposition, ...(Object.keys(data).length === 0 ? {} : { data }) };
+    const event: DispositionEvent = { kind: 'disposition', at: this.clock.now(), contactId, queueId: ended.queueId, agentId, channel: ended.channel, reason: disposition, ...(Object.keys(data).length === 0 ? {} : { data }) };
     this.emit(event);
     this.endWrap(a, contactId);
     this.drain();

@@ -1,6 +1,6 @@
 import { Emitter, silentLogger, type HealthStatus, type IDisposable, type Logger } from '@caruso/kernel';
 import type { Migration, StorageManager } from '@caruso/storage';
-import { CONTACT_EVENT_KINDS, type ContactEvent, type ContactEventInput, type ContactEventKind, type ContactEventLog, type ReadEventsOptions } from './contact-event-log.js';
+import { parseContactEvent, type ContactEvent, type ContactEventInput, type ContactEventLog, type ReadEventsOptions } from './contact-event-log.js';
 import { CommsErrors } from './errors.js';
 import { WRITER_LEASE_MIGRATION, WriterLease } from './internal/writer-lease.js';
 import type { AgentState, Channel, Direction } from './model.js';
@@ -112,9 +112,6 @@ function num(v: number | string | null): number | undefined {
 
 function fromRow(r: Row): ContactEvent {
   const seq = Number(r.seq);
-  if (!CONTACT_EVENT_KINDS.includes(r.kind as ContactEventKind)) {
-    throw CommsErrors.CARUSO_COMMS_INVALID_EVENT({ seq, reason: `unknown kind ${JSON.stringify(r.kind)}` });
-  }
   let data: Record<string, unknown> | undefined;
   if (r.data !== null) {
     try {
@@ -142,7 +139,8 @@ function fromRow(r: Row): ContactEvent {
   set('wrapMs', num(r.wrap_ms));
   set('priority', num(r.priority));
   set('data', data);
-  return e as unknown as ContactEvent;
+  // Every stored event is checked against its kind: readers get the typed union, never a guess.
+  return parseContactEvent(e, seq);
 }
 
 /** Options of {@link StorageContactEventLog.open}. */

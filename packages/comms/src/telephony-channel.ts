@@ -410,7 +410,7 @@ export class TelephonyChannel extends Disposable {
     // Durable first: the message, then its events and the callback contact, then the caller hears it is saved.
     await this.track(store.save(message));
     const queueId = this.voicemailQueueFor(e.queueId);
-    router.appendEvent({ kind: 'voicemail-left', at: this.now(), contactId: id, queueId: e.queueId, channel: 'call', reason: e.reason, data: { callId, durationMs: recording.durationMs, bytes: audio.byteLength } });
+    router.appendEvent({ kind: 'voicemail-left', at: this.now(), contactId: id, queueId: e.queueId, channel: 'call', reason: e.reason, talkMs: recording.durationMs, data: { callId, durationMs: recording.durationMs, bytes: audio.byteLength } });
     try {
       router.enqueue({ id, channel: 'callback', direction: 'outbound', queueId, data: { ...e.data, callbackNumber: from, voicemailId: id, originalContactId: callId } });
     } catch (err) {
