@@ -592,7 +592,7 @@ function liveWallboard(first, render) {
         waiting: waiting.length,
         staffed: serving.filter((st) => st !== 'logged-out').length,
         available: serving.filter((st) => st === 'ready').length,
-        longestWaitMs: waiting.length ? Math.max(0, now - Math.min(...waiting.map((c) => c.enteredAt))) : 0,
+        longestWaitMs: waiting.length ? Math.max(0, now - waiting.reduce((m, c) => Math.min(m, c.enteredAt), Infinity)) : 0,
       };
     });
     return { agents: values.agents ? agents : roster.agents, queues, waiting: queues.reduce((n, q) => n + q.waiting, 0) };
