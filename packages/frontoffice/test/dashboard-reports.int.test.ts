@@ -68,6 +68,8 @@ describe('report widgets on a dashboard in a real Chromium', () => {
       const alert = page.getByRole('region', { name: 'Inbound by queue', exact: true }).getByRole('alert');
       expect(await alert.textContent()).toBe('The report could not be shown: reports need the monitor service, and none is registered in this assembly');
       await page.locator('#wb-waiting-count').waitFor();
+      // No live feed without the monitor: the figures are those of opening the page, and it says so.
+      expect(await page.locator('#wb-not-live').textContent()).toContain('live figures need the monitor service');
     } finally {
       await ctx.close();
       await asm.stop();
