@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -253,6 +254,11 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
   private refusedPendingLimit = 0;
   private mediaTimeouts = 0;
   private seq = 0;
+  /**
+   * Begins every call id. Call ids are contact ids in the event log, so they must never repeat: not
+   * after a restart (numbering starts again) and not between processes sharing a database.
+   */
+  private readonly idPrefix = `s-${randomUUID().slice(0, 8)}-`;
 
   constructor(private readonly options: SipTelephonyOptions = {}) {
     super();
@@ -660,7 +666,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
   }
 
   originate(destination: string, options: { readonly callerId: string; readonly timeoutMs: number }): string {
-    const id = `s${++this.seq}`;
+    const id = `${this.idPrefix}${++this.seq}`;
     const call = this.newCall(id, 'outbound');
     const target = this.resolve(destination);
     if (!target) {
@@ -1057,7 +1063,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       return;
     }
     r.respond(100, 'Trying');
-    const id = `s${++this.seq}`;
+    const id = `${this.idPrefix}${++this.seq}`;
     const call = this.newCall(id, 'inbound');
     const from = header(req, 'from') ?? '';
     const to = header(req, 'to') ?? '';
