@@ -1,6 +1,7 @@
 /**
- * The agent desktop, self-service and wallboard endpoints: agent state and offers, contacts with
- * their screen pop, wrap-up, dialogue-script sessions (agents and visitors), and the live figures.
+ * The agent desktop and wallboard endpoints: agent state and offers, contacts with their screen pop,
+ * wrap-up, agents' dialogue-script sessions, and the live figures. Self-service is in
+ * api-self-service.ts.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AgentQueueChoice, ChatChannel, CommunicationServer, ContactSnapshot } from '@caruso/comms';
@@ -13,6 +14,7 @@ import { FrontOfficeErrors } from './errors.js';
 import { body, need, str } from './internal/http.js';
 import type { Principal } from './internal/sessions.js';
 import { Permissions } from './permissions.js';
+import { ownScriptSession, revisionOf, sessionView as view } from './internal/script-sessions.js';
 import type { FrontOfficeStore } from './user-store.js';
 
 export interface DesktopApiDeps {
@@ -76,9 +78,6 @@ export function contactVariables(c: ContactSnapshot): Variables {
   return vars;
 }
 
-function view(v: SessionView): Record<string, unknown> {
-  return { sessionId: v.sessionId, revision: v.revision, status: v.status, script: v.script, step: v.step };
-}
 
 export function queueIds(app: Application, extra: readonly string[] = []): string[] {
   return [...new Set([...app.desktop.scripts.map((s) => s.queue), ...app.selfService.map((s) => s.queue), ...extra])];
@@ -297,21 +296,7 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
     }
     await deps.store.markWritten(sessionId);
   };
-  const ownSession = async (req: FastifyRequest, p: Principal): Promise<string> => {
-    const id = (req.params as { id: string }).id;
-    if (p.kind === 'visitor') {
-      if (!p.scriptSessions.has(id)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'script session' });
-      return id;
-    }
-    const owner = await deps.store.scriptSession(id);
-    if (!owner || owner.owner !== `user:${p.name}`) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'script session' });
-    return id;
-  };
-  const revisionOf = (b: Record<string, unknown>): { revision?: number } => {
-    if (b['revision'] === undefined) return {};
-    if (!Number.isInteger(b['revision'])) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'revision must be a whole number' });
-    return { revision: b['revision'] as number };
-  };
+  const ownSession = (req: FastifyRequest, p: Principal): Promise<string> => ownScriptSession(deps.store, req, p);
 
   fastify.post('/api/scripts/sessions', async (req, reply) => {
     const p = need(req, ['agent'], 'run scripts');
@@ -349,73 +334,4 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
     return view(await deps.dialogue().back(id, revisionOf(body(req, ['revision']))));
   });
 
-  // ---- self-service ---------------------------------------------------------------------------
-  const page = (name: string): Application['selfService'][number] => {
-    const s = app.selfService.find((x) => x.name === name);
-    if (!s) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: `self-service page ${name.slice(0, 60)}` });
-    return s;
-  };
-  fastify.post('/api/self-service/sessions/:id/answer', async (req) => {
-    const p = need(req, ['anonymous'], 'answer self-service scripts');
-    const id = await ownSession(req, p);
-    const b = body(req, ['value', 'revision']);
-    return view(await deps.dialogue().answer(id, b['value'] ?? null, revisionOf(b)));
-  });
-  fastify.post('/api/self-service/sessions/:id/back', async (req) => {
-    const p = need(req, ['anonymous'], 'answer self-service scripts');
-    const id = await ownSession(req, p);
-    return view(await deps.dialogue().back(id, revisionOf(body(req, ['revision']))));
-  });
-  fastify.get('/api/self-service/sessions/:id', async (req) => {
-    const p = need(req, ['anonymous'], 'answer self-service scripts');
-    return view(await deps.dialogue().resume(await ownSession(req, p)));
-  });
-  fastify.post('/api/self-service/sessions/:id/agent', async (req, reply) => {
-    const p = need(req, ['anonymous'], 'ask for an agent');
-    const id = await ownSession(req, p);
-    const b = body(req, ['channel', 'number']);
-    const channel = b['channel'] === undefined ? 'chat' : str(b['channel'], 'channel', 10);
-    if (channel !== 'chat' && channel !== 'callback') throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'channel must be chat or callback' });
-    const number = b['number'] === undefined ? undefined : str(b['number'], 'number', 32);
-    if (channel === 'callback' && (!number || !/^\+?[0-9 ()-]{6,32}$/.test(number))) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'a callback needs a phone number' });
-    const state = await deps.dialogue().state(id);
-    const ss = app.selfService.find((s) => s.script === state.script);
-    if (!ss) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'self-service page' });
-    const queueId = state.handoff?.queue ?? ss.queue;
-    const hub = channel === 'chat' ? deps.chat?.() : undefined;
-    if (hub) {
-      // A real chat through the chat channel: the page connects /ws/chat/customer with the token;
-      // the agent sees the answers through the hand-off row.
-      const opened = await hub.openChat({ subject: ss.label.replace(/[\r\n]+/g, ' ').slice(0, 200), queueId });
-      await deps.store.addChatHandoff({ chatId: opened.chatId, scriptSession: id, selfService: ss.name });
-      const pos = deps.comms().position(opened.chatId);
-      return reply.code(201).send({ contactId: opened.chatId, channel, queueId, position: pos?.position ?? null, chat: { token: opened.token, socket: '/ws/chat/customer' } });
-    }
-    const contact = await deps.comms().enqueue({
-      channel,
-      queueId,
-      data: { selfService: ss.name, scriptSession: id, answers: state.vars, ...(number ? { number } : {}) },
-    });
-    const pos = deps.comms().position(contact.id);
-    return reply.code(201).send({ contactId: contact.id, channel, queueId: contact.queueId, position: pos?.position ?? null });
-  });
-  fastify.get('/api/self-service/:name', async (req) => {
-    const s = page((req.params as { name: string }).name);
-    return { name: s.name, label: s.label };
-  });
-}
-
-/** Starts a self-service session for a visitor (the server creates the visitor first). */
-export async function startSelfService(
-  deps: Pick<DesktopApiDeps, 'app' | 'dialogue'>,
-  name: string,
-  visitor: Principal,
-  remember: (visitor: Principal, sessionId: string) => Promise<void>,
-): Promise<Record<string, unknown>> {
-  const s = deps.app.selfService.find((x) => x.name === name);
-  if (!s) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: `self-service page ${name.slice(0, 60)}` });
-  if (visitor.scriptSessions.size >= 20) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_TOO_MANY_ATTEMPTS({ seconds: 60 });
-  const v = await deps.dialogue().startSession(s.script, { channel: 'web' });
-  await remember(visitor, v.sessionId);
-  return view(v);
 }
