@@ -1,9 +1,9 @@
 import { containPromise, Disposable, silentLogger, type Logger } from '@caruso/kernel';
-import type { Clock, Timer } from '../clock.js';
+import type { Clock, Timer } from '../contract/clock.js';
 import { CommsErrors } from '../errors.js';
-import { isOpen, isTimeZone, weeklyHoursProblem, type WeeklyHours } from '../opening-hours.js';
-import type { QueueRouter } from '../queue-router.js';
-import type { TelephonyAdapter, TelephonyEvent } from '../telephony-adapter.js';
+import { isOpen, isTimeZone, weeklyHoursProblem, type WeeklyHours } from '../acd/opening-hours.js';
+import type { QueueRouter } from '../acd/queue-router.js';
+import type { TelephonyAdapter, TelephonyEvent } from '../contract/telephony-adapter.js';
 import type { CampaignStore, CampaignTarget } from './campaign-store.js';
 
 /** How the dialer paces calls. */

@@ -16,10 +16,10 @@ import {
 } from '@caruso/kernel';
 import { StorageManager } from '@caruso/storage';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { systemClock, type Clock } from '../clock.js';
-import { CommunicationServer } from '../communication-server.js';
+import { systemClock, type Clock } from '../contract/clock.js';
+import { CommunicationServer } from '../contract/communication-server.js';
 import { CommsErrors } from '../errors.js';
-import type { Offer } from '../model.js';
+import type { Offer } from '../contract/model.js';
 import type { ChatChannel, ChatEndReason, ChatInfo, ChatMessage, ChatPrincipal, ChatSender, ChatSocket, OpenChatRequest, OpenedChat } from './chat-channel.js';
 import { ChatStore } from './chat-store.js';
 

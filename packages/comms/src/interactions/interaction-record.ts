@@ -1,6 +1,6 @@
-import type { ContactEvent, CustomerRef } from '../contact-event-log.js';
-import { contactOfEvent, customerRefOf, foldContact, isEndedContact, type ContactLife } from '../contact-fold.js';
-import type { Channel, Direction } from '../model.js';
+import type { ContactEvent, CustomerRef } from '../contract/contact-event-log.js';
+import { contactOfEvent, customerRefOf, foldContact, isEndedContact, type ContactLife } from '../log/contact-fold.js';
+import type { Channel, Direction } from '../contract/model.js';
 
 export type { CustomerRef };
 export { customerRefOf };

@@ -1,5 +1,5 @@
 import type { Logger } from '@caruso/kernel';
-import type { ContactEvent } from '../contact-event-log.js';
+import type { ContactEvent } from '../contract/contact-event-log.js';
 import { InteractionFold, type CustomerRef, type InteractionChange, type InteractionFoldOptions, type InteractionRecord } from './interaction-record.js';
 import type { InteractionStore } from './interaction-store.js';
 

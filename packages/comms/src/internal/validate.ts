@@ -1,6 +1,6 @@
 import { ExpressionError, parseExpression, type CompiledExpression } from '@caruso/dialogue';
 import { CommsErrors } from '../errors.js';
-import { weeklyHoursProblem } from '../opening-hours.js';
+import { weeklyHoursProblem } from '../acd/opening-hours.js';
 import {
   CHANNELS,
   ROUTING_STRATEGIES,
@@ -10,7 +10,7 @@ import {
   type OverflowRule,
   type QueueConfig,
   type SkillRequirement,
-} from '../model.js';
+} from '../contract/model.js';
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
 

@@ -1,10 +1,10 @@
 // Units of the SIP adapter that need no peer: digest authentication, SDP offer/answer, G.711, WAV, the registrar.
 import { createHash } from 'node:crypto';
-import { DigestAuthenticator, digestAuthorization, parseDigest } from '../../src/sip/sip-digest.js';
-import { answerDirection, buildSdp, chooseCodec, parseSdp, readSdp } from '../../src/sip/sdp.js';
-import { decodeG711, encodeG711, transcodeG711 } from '../../src/sip/g711.js';
-import { encodeWav, parseWav, tone } from '../../src/sip/wav-file.js';
-import { SipRegistrar } from '../../src/sip/sip-registrar.js';
+import { DigestAuthenticator, digestAuthorization, parseDigest } from '../../src/telephony/sip/sip-digest.js';
+import { answerDirection, buildSdp, chooseCodec, parseSdp, readSdp } from '../../src/telephony/sip/sdp.js';
+import { decodeG711, encodeG711, transcodeG711 } from '../../src/telephony/sip/g711.js';
+import { encodeWav, parseWav, tone } from '../../src/telephony/sip/wav-file.js';
+import { SipRegistrar } from '../../src/telephony/sip/sip-registrar.js';
 
 describe('DigestAuthenticator (RFC 2617 qop=auth, MD5)', () => {
   const auth = new DigestAuthenticator('caruso', (u) => (u === 'anna' ? 'secret' : undefined));

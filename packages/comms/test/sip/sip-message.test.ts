@@ -1,5 +1,5 @@
 import { parseSipMessage, serializeSipMessage, SipStreamFramer, defaultSipLimits, type SipRequest } from '@caruso/comms';
-import { parseSipUri } from '../../src/sip/sip-message.js';
+import { parseSipUri } from '../../src/telephony/sip/sip-message.js';
 
 const invite = (extra = '', body = 'v=0\r\n') =>
   `INVITE sip:100@127.0.0.1 SIP/2.0\r\n` +

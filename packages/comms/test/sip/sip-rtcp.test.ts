@@ -1,8 +1,8 @@
 // RTCP on RTP port + 1 between two real legs on loopback (sender and receiver reports with report
 // blocks, round-trip time, BYE), and a hand-made sender report and junk from a plain UDP socket.
 import { createSocket, type Socket } from 'node:dgram';
-import { RtpMediaEngine, type RtpSession } from '../../src/sip/rtp-session.js';
-import { tone } from '../../src/sip/wav-file.js';
+import { RtpMediaEngine, type RtpSession } from '../../src/telephony/sip/rtp-session.js';
+import { tone } from '../../src/telephony/sip/wav-file.js';
 
 const LOOPBACK = '127.0.0.1';
 

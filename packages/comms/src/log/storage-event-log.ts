@@ -1,9 +1,9 @@
 import { Emitter, silentLogger, type HealthStatus, type IDisposable, type Logger } from '@caruso/kernel';
 import type { Migration, StorageManager } from '@caruso/storage';
-import { parseContactEvent, type ContactEvent, type ContactEventInput, type ContactEventLog, type ReadEventsOptions } from './contact-event-log.js';
-import { CommsErrors } from './errors.js';
-import { WRITER_LEASE_MIGRATION, WriterLease } from './internal/writer-lease.js';
-import type { AgentState, Channel, Direction } from './model.js';
+import { parseContactEvent, type ContactEvent, type ContactEventInput, type ContactEventLog, type ReadEventsOptions } from '../contract/contact-event-log.js';
+import { CommsErrors } from '../errors.js';
+import { WRITER_LEASE_MIGRATION, WriterLease } from '../internal/writer-lease.js';
+import type { AgentState, Channel, Direction } from '../contract/model.js';
 
 /** The one table of the contact event log. */
 export const CONTACT_EVENTS_TABLE = 'caruso_contact_events';

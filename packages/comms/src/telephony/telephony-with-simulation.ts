@@ -1,6 +1,6 @@
 import { Disposable, Emitter, type HealthStatus, type ServiceContext, type ServiceDefinition, type ServiceLifecycle, type StopReason } from '@caruso/kernel';
 import type { SimulatedCaller, SimulatedEndpoint, SimulatedTelephony } from './simulated-telephony.js';
-import type { Prompt, Recording, TelephonyAdapter, TelephonyEvent } from './telephony-adapter.js';
+import type { Prompt, Recording, TelephonyAdapter, TelephonyEvent } from '../contract/telephony-adapter.js';
 
 /** A real adapter as {@link TelephonyWithSimulation} drives it: its own lifecycle, and whether it can reach a destination. */
 export type RealTelephony = TelephonyAdapter & ServiceLifecycle & { canReach?(destination: string): boolean };

@@ -1,9 +1,9 @@
 import { createToken, type Event } from '@caruso/kernel';
-import type { CampaignProgress } from './campaigns/campaign-dialer.js';
+import type { CampaignProgress } from '../campaigns/campaign-dialer.js';
 import type { AgentConfig, AgentQueueChoice, AgentQueues, AgentSnapshot, Channel, ContactSnapshot, ContactSpec, ExitReason, Offer, QueueConfig } from './model.js';
-import type { CustomerRef, InteractionRecord } from './interactions/interaction-record.js';
-import type { InteractionQuery } from './interactions/interaction-store.js';
-import type { AgentStateChange, ContactConnected, ContactEnded, ContactExit, QueuePosition, QueueStatus, ScheduledCallback, ScheduledCallbackSpec, WithdrawReason } from './queue-router.js';
+import type { CustomerRef, InteractionRecord } from '../interactions/interaction-record.js';
+import type { InteractionQuery } from '../interactions/interaction-store.js';
+import type { AgentStateChange, ContactConnected, ContactEnded, ContactExit, QueuePosition, QueueStatus, ScheduledCallback, ScheduledCallbackSpec, WithdrawReason } from '../acd/queue-router.js';
 
 /** A wrap-up in progress: a contact the agent ended and has not yet given a disposition for. */
 export interface WrapUpInfo {

@@ -1,5 +1,5 @@
-import type { ContactEvent, CustomerRef } from './contact-event-log.js';
-import type { Channel, Direction, SkillRequirement } from './model.js';
+import type { ContactEvent, CustomerRef } from '../contract/contact-event-log.js';
+import type { Channel, Direction, SkillRequirement } from '../contract/model.js';
 
 /**
  * Where a contact stands: `scheduled` (a callback for a later time), `dialing` (a campaign call not

@@ -1,7 +1,7 @@
-import type { ContactEvent } from './contact-event-log.js';
-import { contactOfEvent, foldContact, isEndedContact, isOpenContact, type ContactLife } from './contact-fold.js';
-import type { ContactSpec } from './model.js';
-import type { ScheduledCallbackSpec } from './queue-router.js';
+import type { ContactEvent } from '../contract/contact-event-log.js';
+import { contactOfEvent, foldContact, isEndedContact, isOpenContact, type ContactLife } from '../log/contact-fold.js';
+import type { ContactSpec } from '../contract/model.js';
+import type { ScheduledCallbackSpec } from '../acd/queue-router.js';
 
 /** A contact that was still waiting (queued or ringing) when the log ended. */
 export interface WaitingContact {

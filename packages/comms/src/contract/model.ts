@@ -3,7 +3,7 @@
  * This file has no Node imports so that front-office code can share it.
  */
 import type { ScriptValue } from '@caruso/dialogue';
-import type { WeeklyHours } from './opening-hours.js';
+import type { WeeklyHours } from '../acd/opening-hours.js';
 
 /**
  * What happens to a contact that a queue does not take (after hours, or no agent logged in):

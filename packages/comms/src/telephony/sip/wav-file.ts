@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { CommsErrors } from '../errors.js';
+import { CommsErrors } from '../../errors.js';
 import { decodeG711 } from './g711.js';
 
 /**

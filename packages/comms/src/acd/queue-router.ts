@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Disposable, Emitter, silentLogger, type Logger } from '@caruso/kernel';
 import { evaluate, referencedVariables, truthy, type CompiledExpression, type ScriptValue } from '@caruso/dialogue';
-import type { Clock, Timer } from './clock.js';
-import type { ContactEventInput, ContactEventSink, DispositionEvent } from './contact-event-log.js';
-import { CommsErrors } from './errors.js';
+import type { Clock, Timer } from '../contract/clock.js';
+import type { ContactEventInput, ContactEventSink, DispositionEvent } from '../contract/contact-event-log.js';
+import { CommsErrors } from '../errors.js';
 import {
   capacityClassOf,
   type AgentConfig,
@@ -25,8 +25,8 @@ import {
   type QueueConfig,
   type RoutingStrategy,
   type SkillRequirement,
-} from './model.js';
-import { sortedRules, validateAgentConfig, validateAgentQueueChoices, validateContactSpec, validateQueue } from './internal/validate.js';
+} from '../contract/model.js';
+import { sortedRules, validateAgentConfig, validateAgentQueueChoices, validateContactSpec, validateQueue } from '../internal/validate.js';
 import { isOpen, type WeeklyHours } from './opening-hours.js';
 
 /**

@@ -1,14 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import { VirtualClock } from './clock.js';
+import { VirtualClock } from '../contract/clock.js';
 import { ContactFigures, type FiguresReport } from './contact-figures.js';
 import { erlangAFigures, erlangCFigures, type ErlangAFigures, type ErlangCFigures } from './erlang.js';
-import { CommsErrors } from './errors.js';
-import { InMemoryContactEventLog } from './in-memory-event-log.js';
-import { ROUTING_STRATEGIES, type RoutingStrategy } from './model.js';
-import { QueueRouter } from './queue-router.js';
+import { CommsErrors } from '../errors.js';
+import { InMemoryContactEventLog } from '../log/in-memory-event-log.js';
+import { ROUTING_STRATEGIES, type RoutingStrategy } from '../contract/model.js';
+import { QueueRouter } from '../acd/queue-router.js';
 import { seededRandom } from './random.js';
-import { LoadGenerator, SimulatedTelephony } from './simulated-telephony.js';
-import { TelephonyChannel } from './telephony-channel.js';
+import { LoadGenerator, SimulatedTelephony } from '../telephony/simulated-telephony.js';
+import { TelephonyChannel } from '../telephony/telephony-channel.js';
 
 /** Parameters of a simulation run (what `caruso simulate` takes). */
 export interface SimulationOptions {

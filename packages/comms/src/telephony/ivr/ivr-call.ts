@@ -1,5 +1,5 @@
 import type { DialogueEngine, SessionView, Variables } from '@caruso/dialogue';
-import type { TelephonyAdapter, TelephonyEvent } from '../telephony-adapter.js';
+import type { TelephonyAdapter, TelephonyEvent } from '../../contract/telephony-adapter.js';
 
 /** How an IVR session ended. */
 export type IvrOutcome =

@@ -1,7 +1,7 @@
 import type { ServiceDefinition, ServiceLifecycle } from '@caruso/kernel';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../contract/clock.js';
 import { SimulatedTelephony, type SimulatedEndpoint } from './simulated-telephony.js';
-import type { TelephonyAdapter } from './telephony-adapter.js';
+import type { TelephonyAdapter } from '../contract/telephony-adapter.js';
 
 /** The version of the simulated telephony adapter service, as registered. */
 export const SIMULATED_TELEPHONY_SERVICE_VERSION = '0.1.0';

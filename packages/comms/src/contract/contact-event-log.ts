@@ -1,5 +1,5 @@
 import { createToken, type Event } from '@caruso/kernel';
-import { CommsErrors } from './errors.js';
+import { CommsErrors } from '../errors.js';
 import type { AgentState, Channel, Direction, SkillRequirement } from './model.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { AgentState } from './model.js';
-import type { ContactEventInput } from './contact-event-log.js';
+import type { AgentState } from '../contract/model.js';
+import type { ContactEventInput } from '../contract/contact-event-log.js';
 
 /**
  * Contact-center figures folded from the contact event log: offered, answered, abandoned, service

@@ -1,9 +1,9 @@
 import { containPromise, Disposable, silentLogger, type Logger } from '@caruso/kernel';
 import type { DialogueEngine, Variables } from '@caruso/dialogue';
-import type { OutboundMail } from './email/outbound-mail.js';
+import type { OutboundMail } from '../email/outbound-mail.js';
 import { CallEventWaiter, runIvrCall, type IvrOutcome } from './ivr/ivr-call.js';
-import type { ContactConnected, ContactExit, LineCommand, QueueAnnouncement, QueueRouter } from './queue-router.js';
-import type { Prompt, Recording, TelephonyAdapter, TelephonyEvent } from './telephony-adapter.js';
+import type { ContactConnected, ContactExit, LineCommand, QueueAnnouncement, QueueRouter } from '../acd/queue-router.js';
+import type { Prompt, Recording, TelephonyAdapter, TelephonyEvent } from '../contract/telephony-adapter.js';
 import type { VoicemailStore } from './voicemail/voicemail-store.js';
 
 /** Options of a {@link TelephonyChannel}. */

@@ -1,5 +1,5 @@
 import type { ServiceDefinition } from '@caruso/kernel';
-import type { TelephonyAdapter } from '../telephony-adapter.js';
+import type { TelephonyAdapter } from '../../contract/telephony-adapter.js';
 import { SipTelephonyAdapter, type SipTelephonyOptions } from './sip-telephony-adapter.js';
 
 /** The version of the SIP telephony adapter service, as registered. */

@@ -1,5 +1,5 @@
 import type { Migration, StorageManager } from '@caruso/storage';
-import { CommsErrors } from '../errors.js';
+import { CommsErrors } from '../../errors.js';
 import type { VoicemailMessage, VoicemailStore } from './voicemail-store.js';
 
 /** The table of voicemail messages (audio in a binary column). */

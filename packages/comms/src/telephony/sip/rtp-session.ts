@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { containFault, Disposable, Emitter, safeInterval, safeTimeout, silentLogger, type Logger } from '@caruso/kernel';
 import { SIP_FAULTS } from './sip-faults.js';
-import { CommsErrors } from '../errors.js';
+import { CommsErrors } from '../../errors.js';
 import { decodeG711, encodeG711, transcodeG711, type G711PayloadType } from './g711.js';
 
 /**

@@ -1,7 +1,7 @@
 import { Emitter, type HealthStatus, type Logger, type ServiceContext, type ServiceDefinition, type ServiceLifecycle } from '@caruso/kernel';
 import { StorageManager } from '@caruso/storage';
-import type { ContactEvent, ContactEventInput, ContactEventLog, ReadEventsOptions } from './contact-event-log.js';
-import { CommsErrors } from './errors.js';
+import type { ContactEvent, ContactEventInput, ContactEventLog, ReadEventsOptions } from '../contract/contact-event-log.js';
+import { CommsErrors } from '../errors.js';
 import { StorageContactEventLog, type StorageContactEventLogOptions } from './storage-event-log.js';
 
 /** The version of the contact event log service, as registered. */

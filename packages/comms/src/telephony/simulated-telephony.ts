@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Emitter, type IDisposable } from '@caruso/kernel';
-import type { Clock, Timer } from './clock.js';
-import { CommsErrors } from './errors.js';
-import { sample, seededRandom, type Distribution, type RandomSource } from './random.js';
-import type { Prompt, TelephonyAdapter, TelephonyEvent } from './telephony-adapter.js';
+import type { Clock, Timer } from '../contract/clock.js';
+import { CommsErrors } from '../errors.js';
+import { sample, seededRandom, type Distribution, type RandomSource } from '../simulation/random.js';
+import type { Prompt, TelephonyAdapter, TelephonyEvent } from '../contract/telephony-adapter.js';
 
 /** How a simulated caller behaves. */
 export interface SimulatedCaller {

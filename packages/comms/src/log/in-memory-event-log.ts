@@ -1,5 +1,5 @@
 import { Emitter, type IDisposable } from '@caruso/kernel';
-import type { ContactEvent, ContactEventInput, ContactEventLog, ReadEventsOptions } from './contact-event-log.js';
+import type { ContactEvent, ContactEventInput, ContactEventLog, ReadEventsOptions } from '../contract/contact-event-log.js';
 
 /**
  * A contact event log held in memory: for tests, the simulator and the embedded demo.
