@@ -121,4 +121,16 @@ describe('readModel (model language)', () => {
     expect(isCarusoError(err, 'CARUSO_OBJECTS_INVALID_MODEL')).toBe(true);
     expect(readFileSync(fixture('broken.model.xml'), 'utf8')).toContain('strin');
   });
+
+  // Regression (found by the XML fuzz suite): the "did you mean" of an unknown type measured the edit
+  // distance of the whole value against every type name; a 1 MiB value took 20 s.
+  it('refuses a 1 MiB unknown type at once, without measuring it against every type name', () => {
+    const huge = 'x'.repeat(1024 * 1024);
+    const text = `<model name="m"><object name="A" table="a"><field name="id" type="id"/><field name="b" type="${huge}"/></object></model>`;
+    const t0 = performance.now();
+    const { model, diagnostics } = readModel(text, 'm.xml');
+    expect(performance.now() - t0).toBeLessThan(2_000);
+    expect(model).toBeUndefined();
+    expect(diagnostics.map((d) => d.code)).toEqual(['unknown-type']);
+  });
 });
