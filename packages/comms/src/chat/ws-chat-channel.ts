@@ -101,6 +101,8 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
   private store: ChatStore | undefined;
   private wss: WebSocketServer | undefined;
   private logger: Logger = silentLogger();
+  /** Set by stop(): the sockets it closes start no grace timer. */
+  private stopping = false;
   private readonly clock: Clock;
   private readonly maxChars: number;
 
@@ -116,6 +118,7 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
 
   async start(ctx: ServiceContext): Promise<void> {
     this.logger = ctx.logger;
+    this.stopping = false;
     this.store = await ChatStore.open(this.storage);
     // Chats still open when the process stopped: customers may reconnect with their token. Whether a
     // chat goes on is the communication server's to say (its recovery puts waiting chats, and those
@@ -157,6 +160,7 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     this.subscriptions.dispose();
     for (const c of this.chats.values()) if (c.grace) clearTimeout(c.grace);
     for (const s of this.sockets) s.close(1001, 'server stopping');
@@ -270,6 +274,9 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
 
   /** A socket of the standalone listener: its first frame must authenticate it. */
   private handshake(socket: WebSocket, req: IncomingMessage): void {
+    // First of all, before a refusal: a bad frame (over the limit, not UTF-8, no frame at all) that
+    // arrives while the socket closes ends this socket only, never the process.
+    socket.on('error', (err: Error & { code?: string }) => this.logger.warn({ err: { code: err.code } }, 'chat connection closed after a bad frame'));
     const path = (req.url ?? '').split('?')[0];
     const role = path === '/chat/customer' ? 'customer' : path === '/chat/agent' ? 'agent' : undefined;
     const refuse = (reason: string) => {
@@ -278,7 +285,6 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
     };
     if (!role) return refuse('unknown path; use /chat/customer or /chat/agent');
     const timer = setTimeout(() => refuse('no auth frame in time'), this.options.authTimeoutMs ?? 5_000);
-    socket.on('error', () => undefined);
     socket.on('close', () => clearTimeout(timer));
     socket.once('message', (data: RawData) => {
       clearTimeout(timer);
@@ -340,6 +346,8 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
     if (p.kind === 'customer') {
       const chat = this.chats.get(p.chatId);
       if (!chat || chat.ended || !chat.customers.delete(socket) || chat.customers.size > 0 || !this.store) return;
+      // A socket closed by stop() is no customer leaving: a timer set now would outlive the channel.
+      if (this.stopping) return;
       // The page may come back (a reload, a train tunnel); after the grace period the chat ends.
       chat.grace = setTimeout(() => void this.finish(chat, 'customer-gone').catch(() => undefined), this.options.customerGraceMs ?? 30_000);
       return;
