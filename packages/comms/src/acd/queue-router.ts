@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Disposable, Emitter, silentLogger, type Logger } from '@caruso/kernel';
-import { evaluate, referencedVariables, truthy, type CompiledExpression, type ScriptValue } from '@caruso/dialogue';
+import { evaluate, referencedVariables, truthy, type ScriptValue } from '@caruso/dialogue';
 import type { Clock, Timer } from '../contract/clock.js';
 import type { ContactEventInput, ContactEventSink, DispositionEvent } from '../contract/contact-event-log.js';
 import { CommsErrors } from '../errors.js';
@@ -11,23 +11,23 @@ import {
   type AgentQueues,
   type AgentSnapshot,
   type AgentState,
-  type CapacityClass,
   type Channel,
   type ContactSnapshot,
   type ContactSpec,
-  type ContactState,
-  type Direction,
   type ExitReason,
   type Offer,
   type OverflowRule,
   type QueueAction,
   type QueueAnnouncementConfig,
   type QueueConfig,
-  type RoutingStrategy,
-  type SkillRequirement,
 } from '../contract/model.js';
 import { sortedRules, validateAgentConfig, validateAgentQueueChoices, validateContactSpec, validateQueue } from '../internal/validate.js';
-import { isOpen, type WeeklyHours } from './opening-hours.js';
+import { admitAgentCommand, isAvailable, presenceOf } from './agent-presence.js';
+import { insertSorted, keyOf, removeFrom } from './contact-order.js';
+import { isOpen } from './opening-hours.js';
+import { memberOf, RECENT_PER_AGENT, type AgentRec, type ContactRec, type MemberRec, type OfferRec, type QueueRec } from './router-records.js';
+import { chooseMember } from './routing-strategies.js';
+import { expectedWaitMs, recordServed, SERVED_WINDOW } from './wait-estimate.js';
 
 /**
  * A queue's configuration. Note: kept as an alias for compatibility; opening hours, the empty exit,
@@ -77,17 +77,6 @@ export type LineCommand =
   | { readonly type: 'transfer-out'; readonly contactId: string; readonly destination: string }
   | { readonly type: 'conference'; readonly contactId: string; readonly party: string; readonly agentId?: string }
   | { readonly type: 'leave-conference'; readonly contactId: string; readonly party: string; readonly agentId?: string };
-
-/** How many ended contacts per agent can still take a disposition. */
-const RECENT_PER_AGENT = 16;
-
-/** A contact an agent ended, kept for its disposition; a campaign call keeps its campaign and target. */
-interface RecentContact {
-  readonly queueId: string;
-  readonly channel: Channel;
-  readonly campaignId?: string;
-  readonly target?: string;
-}
 
 /** The campaign and target of a campaign call (the data the dialer queued it with), else nothing. */
 function campaignTagOf(data: Readonly<Record<string, unknown>> | undefined): { campaignId?: string; target?: string } {
@@ -182,131 +171,6 @@ export interface QueueAnnouncement extends QueuePosition {
 }
 
 /** How many served contacts per queue the expected wait looks at, and how far back. */
-const SERVED_WINDOW = 32;
-const SERVED_MIN = 5;
-const SERVED_MAX_AGE_MS = 30 * 60_000;
-
-interface QueueRec {
-  readonly id: string;
-  readonly strategy: RoutingStrategy;
-  readonly required: readonly SkillRequirement[];
-  readonly ageing: number;
-  readonly maxWaitMs: number;
-  readonly maxLength: number;
-  readonly wrapUpMs: number;
-  readonly ringTimeoutMs: number;
-  readonly maxNoAnswer: number;
-  readonly overflow: readonly OverflowRule[];
-  /** Queued contacts, best first. */
-  readonly waiting: ContactRec[];
-  /** Members that can take a contact now. */
-  readonly available: Set<MemberRec>;
-  readonly members: MemberRec[];
-  rrLast: number;
-  staffed: number;
-  /** Moving average of handle time (talk + hold + wrap), for the expected-wait announcement. */
-  ahtMs: number;
-  /** Handle times seen (the first ones are averaged evenly, then a moving average). */
-  ahtN: number;
-  /** When the last contacts of the queue reached an agent (a ring of SERVED_WINDOW), and how many in all. */
-  readonly served: Float64Array;
-  servedCount: number;
-  readonly announce: QueueAnnouncementConfig | undefined;
-  readonly hours: WeeklyHours | undefined;
-  readonly afterHours: QueueAction;
-  readonly whenEmpty: QueueAction | undefined;
-  readonly expr: CompiledExpression | undefined;
-  /** The expression reads `contact`: it cannot be cached per agent. */
-  readonly exprPerContact: boolean;
-  readonly voicemailQueueId: string | undefined;
-}
-
-interface MemberRec {
-  readonly agent: AgentRec;
-  readonly queue: QueueRec;
-  /** Position among the queue's members (linear, round-robin); renumbered when an agent leaves the queue. */
-  index: number;
-  level: number;
-  readonly weight: number;
-  lastEndedAt: number;
-  handled: number;
-  /** Cached result of the queue's agent expression (when it does not read the contact). */
-  exprOk: boolean | undefined;
-}
-
-interface Wrap {
-  readonly timer: Timer;
-  readonly startedAt: number;
-  readonly contactId: string;
-  readonly queueId: string;
-  readonly channel: Channel;
-}
-
-interface AgentRec {
-  readonly id: string;
-  readonly endpoint: string | undefined;
-  readonly skills: ReadonlyMap<string, number>;
-  readonly attributes: Readonly<Record<string, ScriptValue>>;
-  readonly capacity: Record<CapacityClass, number>;
-  readonly load: Record<CapacityClass, number>;
-  readonly members: MemberRec[];
-  /** The memberships of the configuration (for `agentQueues` and the default weight and level). */
-  readonly configured: readonly { readonly queueId: string; readonly level: number; readonly weight: number }[];
-  /** Queues the agent may choose besides the configured ones (undefined: every queue). */
-  readonly selectable: ReadonlySet<string> | undefined;
-  readonly offers: Map<string, OfferRec>;
-  readonly contacts: Set<ContactRec>;
-  readonly wraps: Map<string, Wrap>;
-  /** The last contacts the agent ended (for a disposition after the wrap-up), oldest first. */
-  readonly recent: Map<string, RecentContact>;
-  loggedIn: boolean;
-  paused: boolean;
-  pauseReason: string | undefined;
-  available: boolean;
-  state: AgentState;
-  idleSince: number;
-  noAnswer: number;
-}
-
-interface ContactRec {
-  readonly id: string;
-  readonly seq: number;
-  readonly channel: Channel;
-  readonly cls: CapacityClass;
-  readonly direction: Direction;
-  readonly priority: number;
-  readonly extraSkills: readonly SkillRequirement[];
-  readonly enteredAt: number;
-  readonly data: Readonly<Record<string, unknown>>;
-  queue: QueueRec;
-  queueEnteredAt: number;
-  key: number;
-  state: ContactState;
-  widened: boolean;
-  ruleIndex: number;
-  deadline: Timer | undefined;
-  readonly offers: Map<string, OfferRec>;
-  declined: Set<AgentRec> | undefined;
-  agent: AgentRec | undefined;
-  connectedAt: number;
-  heldAt: number | undefined;
-  holdMs: number;
-  /** Agents conferenced in besides `agent`. */
-  readonly conferees: Set<AgentRec>;
-  /** The next announcement of a waiting call. */
-  announceTimer: Timer | undefined;
-  /** The offer that connected it, so that the same accept arriving again is recognised. */
-  acceptedOffer: string | undefined;
-}
-
-interface OfferRec {
-  readonly id: string;
-  readonly contact: ContactRec;
-  readonly member: MemberRec;
-  readonly at: number;
-  timer: Timer | undefined;
-}
-
 const NO_EVENTS: ContactEventSink = {
   append: (e) => ({ ...e, seq: 0 }),
 };
@@ -541,7 +405,7 @@ export class QueueRouter extends Disposable {
   /** Logs an agent in (ready). Throws CARUSO_COMMS_UNKNOWN_AGENT. Logging in twice is harmless. */
   login(agentId: string): void {
     const a = this.agentRec(agentId);
-    if (a.loggedIn) return;
+    if (!admitAgentCommand(agentId, a.state, 'login')) return;
     a.loggedIn = true;
     a.paused = false;
     a.pauseReason = undefined;
@@ -559,10 +423,7 @@ export class QueueRouter extends Disposable {
    */
   logout(agentId: string, options: { readonly force?: boolean } = {}): void {
     const a = this.agentRec(agentId);
-    if (!a.loggedIn) return;
-    if (a.contacts.size > 0 && !options.force) {
-      throw CommsErrors.CARUSO_COMMS_AGENT_STATE({ agent: agentId, action: 'log out', state: a.state });
-    }
+    if (!admitAgentCommand(agentId, a.state, 'logout', options)) return;
     const withdrawn: Array<[OfferRec, WithdrawReason]> = [];
     for (const o of [...a.offers.values()]) {
       this.closeOffer(o);
@@ -597,7 +458,7 @@ export class QueueRouter extends Disposable {
   /** Pauses an agent with a reason code (`break`, `training`, `no-answer` …). Throws when logged out. */
   pause(agentId: string, reason: string): void {
     const a = this.agentRec(agentId);
-    if (!a.loggedIn) throw CommsErrors.CARUSO_COMMS_AGENT_STATE({ agent: agentId, action: 'pause', state: a.state });
+    admitAgentCommand(agentId, a.state, 'pause');
     a.paused = true;
     a.pauseReason = reason;
     this.refresh(a);
@@ -606,7 +467,7 @@ export class QueueRouter extends Disposable {
   /** Ends a pause (also resets the ring-no-answer count). */
   resume(agentId: string): void {
     const a = this.agentRec(agentId);
-    if (!a.loggedIn) throw CommsErrors.CARUSO_COMMS_AGENT_STATE({ agent: agentId, action: 'resume', state: a.state });
+    admitAgentCommand(agentId, a.state, 'resume');
     a.paused = false;
     a.pauseReason = undefined;
     a.noAnswer = 0;
@@ -765,7 +626,7 @@ export class QueueRouter extends Disposable {
     c.acceptedOffer = offerId;
     this.acceptedOffers.set(offerId, c);
     const sq = c.queue;
-    sq.served[sq.servedCount++ % SERVED_WINDOW] = now;
+    recordServed(sq, now);
     a.contacts.add(c);
     a.load[c.cls]++;
     a.noAnswer = 0;
@@ -1141,17 +1002,7 @@ export class QueueRouter extends Disposable {
   private positionOf(c: ContactRec): QueuePosition {
     const q = c.queue;
     const position = q.waiting.indexOf(c) + 1;
-    const now = this.clock.now();
-    // Contacts served per ms: observed lately, else what the staffed agents can do at the average handle time.
-    let rate = 0;
-    const n = Math.min(q.servedCount, SERVED_WINDOW);
-    if (n >= SERVED_MIN) {
-      const oldest = q.served[(q.servedCount - n) % SERVED_WINDOW]!;
-      if (now - oldest <= SERVED_MAX_AGE_MS && now > oldest) rate = (n - 1) / (now - oldest);
-    }
-    if (rate === 0 && q.staffed > 0) rate = q.staffed / q.ahtMs;
-    const expectedWaitMs = rate > 0 ? position / rate : position * q.ahtMs;
-    return { position, expectedWaitMs: Math.round(expectedWaitMs) };
+    return { position, expectedWaitMs: expectedWaitMs(q, position, this.clock.now()) };
   }
 
   /** Arms the next repeat of a waiting call's announcement (calls only; none when the queue does not repeat them). */
@@ -1277,42 +1128,7 @@ export class QueueRouter extends Disposable {
   }
 
   private choose(q: QueueRec, fits: MemberRec[]): MemberRec {
-    let best = fits[0]!;
-    switch (q.strategy) {
-      case 'longest-idle':
-        for (const m of fits) if (m.agent.idleSince < best.agent.idleSince) best = m;
-        return best;
-      case 'least-recent':
-        for (const m of fits) if (m.lastEndedAt < best.lastEndedAt || (m.lastEndedAt === best.lastEndedAt && m.index < best.index)) best = m;
-        return best;
-      case 'fewest-contacts':
-        for (const m of fits) if (m.handled < best.handled || (m.handled === best.handled && m.index < best.index)) best = m;
-        return best;
-      case 'linear':
-        for (const m of fits) if (m.index < best.index) best = m;
-        return best;
-      case 'round-robin': {
-        const n = q.members.length;
-        const dist = (m: MemberRec): number => (m.index - q.rrLast - 1 + 2 * n) % n;
-        for (const m of fits) if (dist(m) < dist(best)) best = m;
-        return best;
-      }
-      case 'random':
-        return fits[Math.floor(this.random() * fits.length)] ?? best;
-      case 'weighted-random': {
-        let total = 0;
-        for (const m of fits) total += m.weight;
-        if (total <= 0) return fits[Math.floor(this.random() * fits.length)] ?? best;
-        let r = this.random() * total;
-        for (const m of fits) {
-          r -= m.weight;
-          if (r < 0) return m;
-        }
-        return fits[fits.length - 1]!;
-      }
-      case 'ring-all':
-        return best;
-    }
+    return chooseMember(q, fits, this.random);
   }
 
   /** The contact an agent should take next: the highest current score among the first fitting contact of each of their queues. */
@@ -1599,9 +1415,7 @@ export class QueueRouter extends Disposable {
 
   /** Recomputes an agent's availability and state, keeping the per-queue indexes and the log in step. */
   private refresh(a: AgentRec): void {
-    const available =
-      a.loggedIn && !a.paused && a.wraps.size === 0 && a.offers.size === 0 && a.load.voice === 0 &&
-      (a.load.voice < a.capacity.voice || a.load.email < a.capacity.email || a.load.chat < a.capacity.chat);
+    const available = isAvailable(a);
     if (available !== a.available) {
       a.available = available;
       for (const m of a.members) {
@@ -1610,17 +1424,7 @@ export class QueueRouter extends Disposable {
       }
       if (available) this.pendingAgents.push(a);
     }
-    const state: AgentState = !a.loggedIn
-      ? 'logged-out'
-      : a.contacts.size > 0
-        ? 'busy'
-        : a.offers.size > 0
-          ? 'reserved'
-          : a.wraps.size > 0
-            ? 'wrap-up'
-            : a.paused
-              ? 'paused'
-              : 'ready';
+    const state = presenceOf(a);
     if (state !== a.state) {
       const fromState = a.state;
       a.state = state;
@@ -1707,51 +1511,5 @@ export class QueueRouter extends Disposable {
     const o = this.offers.get(id);
     if (!o) throw CommsErrors.CARUSO_COMMS_UNKNOWN_OFFER({ offer: id });
     return o;
-  }
-}
-
-function memberOf(a: AgentRec, q: QueueRec): MemberRec | undefined {
-  for (const m of a.members) if (m.queue === q) return m;
-  return undefined;
-}
-
-/** Order key within a queue: with one ageing rate per queue, the order of two contacts never changes while they wait. */
-function keyOf(c: ContactRec, q: QueueRec): number {
-  return c.priority - (q.ageing * c.enteredAt) / 1000;
-}
-
-function before(a: ContactRec, b: ContactRec): boolean {
-  return a.key > b.key || (a.key === b.key && (a.enteredAt < b.enteredAt || (a.enteredAt === b.enteredAt && a.seq < b.seq)));
-}
-
-function insertSorted(list: ContactRec[], c: ContactRec): void {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (before(list[mid]!, c)) lo = mid + 1;
-    else hi = mid;
-  }
-  if (lo === list.length) list.push(c);
-  else list.splice(lo, 0, c);
-}
-
-function removeFrom(list: ContactRec[], c: ContactRec): void {
-  // Usually the head; binary search would need the same key, which we have.
-  if (list[0] === c) {
-    list.shift();
-    return;
-  }
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (before(list[mid]!, c)) lo = mid + 1;
-    else hi = mid;
-  }
-  if (list[lo] === c) list.splice(lo, 1);
-  else {
-    const i = list.indexOf(c);
-    if (i >= 0) list.splice(i, 1);
   }
 }
