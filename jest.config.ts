@@ -1,6 +1,8 @@
 // Jest runs the TypeScript sources directly through ts-jest (ESM, transpile-only; `npm run typecheck`
 // does the type checking). Unit tests and integration tests (*.int.test.ts: tests that start a real
-// server such as PostgreSQL, an SMTP peer, a browser or a SIP peer) are two projects.
+// server such as PostgreSQL, an SMTP peer, a browser or a SIP peer) are two projects. The fuzz suite
+// (*.fuzz.test.ts: seeded, bounded in count and time) is a third project that only
+// `npm run test:fuzz` selects; `npm test` selects the other two, so nothing runs twice.
 import type { Config } from 'jest';
 
 const shared = {
@@ -20,6 +22,9 @@ const shared = {
   roots: ['<rootDir>/packages', '<rootDir>/tools', '<rootDir>/examples'],
 };
 
+/** The fuzz suite's files: run by `npm run test:fuzz` only. */
+const FUZZ = '\\.fuzz\\.test\\.ts$';
+
 const config: Config = {
   // Open handles are checked per test file by test/setup-after-env.ts (a file that leaves a server,
   // socket, child process or UDP port behind fails). Jest's own --detectOpenHandles is not switched on
@@ -32,12 +37,17 @@ const config: Config = {
       ...shared,
       displayName: 'unit',
       testMatch: ['**/test/**/*.test.ts'],
-      testPathIgnorePatterns: [...shared.testPathIgnorePatterns, '\\.int\\.test\\.ts$'],
+      testPathIgnorePatterns: [...shared.testPathIgnorePatterns, '\\.int\\.test\\.ts$', FUZZ],
     },
     {
       ...shared,
       displayName: 'integration',
       testMatch: ['**/test/**/*.int.test.ts'],
+    },
+    {
+      ...shared,
+      displayName: 'fuzz',
+      testMatch: ['**/test/**/*.fuzz.test.ts'],
     },
   ],
 };
