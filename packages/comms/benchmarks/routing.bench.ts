@@ -1,7 +1,8 @@
 // Routing decision latency with 1,000 agents in 100 queues with skills, next to a naive full scan
 // of every agent (the peer), in the same run.
 import { performance } from 'node:perf_hooks';
-import { QueueRouter, VirtualClock, seededRandom, type Offer } from '@caruso/comms';
+import { VirtualClock, seededRandom, type Offer } from '@caruso/comms';
+import { QueueRouter } from '@caruso/comms/testing';
 import { defineBenchmark, median, quantile } from '@caruso/kernel/testing';
 
 const AGENTS = 1_000;

@@ -5,7 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { InMemoryContactEventLog, QueueRouter, StorageContactEventLog, VirtualClock, type ContactEventLog, type Offer } from '@caruso/comms';
+import { VirtualClock, type ContactEventLog, type Offer } from '@caruso/comms';
+import { InMemoryContactEventLog, QueueRouter, StorageContactEventLog } from '@caruso/comms/testing';
 import { defineBenchmark } from '@caruso/kernel/testing';
 import { createStorage } from '@caruso/storage';
 

@@ -1,4 +1,5 @@
-import { QueueRouter, VirtualClock, InMemoryContactEventLog } from '@caruso/comms';
+import { VirtualClock } from '@caruso/comms';
+import { QueueRouter, InMemoryContactEventLog } from '@caruso/comms/testing';
 
 // The presence table, as an agent's desktop meets it: every command in every state the router can be in.
 describe('agent presence (state × command)', () => {

@@ -1,4 +1,5 @@
-import { InMemoryContactEventLog, QueueRouter, VirtualClock, type ContactExit, type Offer } from '@caruso/comms';
+import { VirtualClock, type ContactExit, type Offer } from '@caruso/comms';
+import { InMemoryContactEventLog, QueueRouter } from '@caruso/comms/testing';
 
 function setup() {
   const clock = new VirtualClock();

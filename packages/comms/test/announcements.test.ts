@@ -1,4 +1,5 @@
-import { InMemoryContactEventLog, QueueRouter, SimulatedTelephony, TelephonyChannel, VirtualClock, type Prompt, type QueueConfig } from '@caruso/comms';
+import { SimulatedTelephony, VirtualClock, type Prompt, type QueueConfig } from '@caruso/comms';
+import { InMemoryContactEventLog, QueueRouter, TelephonyChannel } from '@caruso/comms/testing';
 
 /** A router, the simulated telephone network and the channel between them, recording every prompt played. */
 function setup(queue: QueueConfig, agents: string[]) {

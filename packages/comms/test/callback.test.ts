@@ -1,4 +1,5 @@
-import { InMemoryContactEventLog, QueueRouter, SimulatedTelephony, TelephonyChannel, VirtualClock } from '@caruso/comms';
+import { SimulatedTelephony, VirtualClock } from '@caruso/comms';
+import { InMemoryContactEventLog, QueueRouter, TelephonyChannel } from '@caruso/comms/testing';
 
 function setup() {
   const clock = new VirtualClock();

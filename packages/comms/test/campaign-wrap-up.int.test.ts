@@ -5,17 +5,8 @@ import { createServiceManager, type ServiceManager } from '@caruso/kernel';
 import { StorageManager, storageService } from '@caruso/storage';
 import { forEachDatabase } from '@caruso/storage/testing';
 import { BusinessObjects, businessObjectsService } from '@caruso/objects';
-import {
-  CampaignStore,
-  CommunicationServer,
-  ContactEventLog,
-  SimulatedTelephony,
-  TelephonyAdapter,
-  VirtualClock,
-  commsService,
-  contactEventLogService,
-  simulatedTelephonyService,
-} from '@caruso/comms';
+import { CommunicationServer, ContactEventLog, SimulatedTelephony, TelephonyAdapter, VirtualClock, commsService, contactEventLogService, simulatedTelephonyService } from '@caruso/comms';
+import { CampaignStore } from '@caruso/comms/testing';
 
 const MODEL = `<?xml version="1.0" encoding="UTF-8"?>
 <model name="campaign-wrap-up">

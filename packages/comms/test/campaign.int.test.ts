@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStorage, type StorageManager } from '@caruso/storage';
-import { CampaignDialer, CampaignStore, InMemoryContactEventLog, QueueRouter, SimulatedTelephony, TelephonyChannel, VirtualClock, type CampaignConfig } from '@caruso/comms';
+import { SimulatedTelephony, VirtualClock, type CampaignConfig } from '@caruso/comms';
+import { CampaignDialer, CampaignStore, InMemoryContactEventLog, QueueRouter, TelephonyChannel } from '@caruso/comms/testing';
 
 describe('outbound campaigns (SQLite, simulated adapter, virtual clock)', () => {
   let dir: string;

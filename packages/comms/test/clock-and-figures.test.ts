@@ -1,4 +1,5 @@
-import { ContactFigures, VirtualClock, sample, seededRandom, type ContactEventInput } from '@caruso/comms';
+import { ContactFigures, VirtualClock, seededRandom, type ContactEventInput } from '@caruso/comms';
+import { sample } from '@caruso/comms/testing';
 
 describe('VirtualClock', () => {
   it('runs timers in time order, ties in the order they were set, and skips cancelled ones', () => {

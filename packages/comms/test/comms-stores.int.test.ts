@@ -1,20 +1,8 @@
 import { createServiceManager } from '@caruso/kernel';
 import { StorageManager, storageService } from '@caruso/storage';
 import { forEachDatabase } from '@caruso/storage/testing';
-import {
-  CampaignDialer,
-  CampaignStore,
-  CommunicationServer,
-  ContactEventLog,
-  InMemoryContactEventLog,
-  QueueRouter,
-  SimulatedTelephony,
-  StorageVoicemailStore,
-  TelephonyChannel,
-  VirtualClock,
-  commsService,
-  contactEventLogService,
-} from '@caruso/comms';
+import { CommunicationServer, ContactEventLog, SimulatedTelephony, VirtualClock, commsService, contactEventLogService } from '@caruso/comms';
+import { CampaignDialer, CampaignStore, InMemoryContactEventLog, QueueRouter, StorageVoicemailStore, TelephonyChannel } from '@caruso/comms/testing';
 
 describe('comms storage on every database', () => {
   forEachDatabase((db) => {

@@ -1,4 +1,5 @@
-import { CONTACT_EVENT_KINDS, CONTACT_EVENT_SCHEMA_VERSION, InMemoryContactEventLog, parseContactEvent, QueueRouter, VirtualClock, type ContactEvent } from '@caruso/comms';
+import { CONTACT_EVENT_KINDS, CONTACT_EVENT_SCHEMA_VERSION, parseContactEvent, VirtualClock, type ContactEvent } from '@caruso/comms';
+import { InMemoryContactEventLog, QueueRouter } from '@caruso/comms/testing';
 import { isCarusoError } from '@caruso/kernel';
 
 /** The error a parse throws (fails the test when it does not throw). */

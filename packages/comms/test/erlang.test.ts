@@ -1,4 +1,4 @@
-import { erlangAFigures, erlangB, erlangC, erlangCFigures } from '@caruso/comms';
+import { erlangAFigures, erlangB, erlangC, erlangCFigures } from '@caruso/comms/testing';
 
 describe('Erlang formulas', () => {
   it('Erlang B matches the tables', () => {

@@ -3,7 +3,8 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { forEachDatabase } from '@caruso/storage/testing';
-import { StorageContactEventLog, type ContactEvent } from '@caruso/comms';
+import { type ContactEvent } from '@caruso/comms';
+import { StorageContactEventLog } from '@caruso/comms/testing';
 import type { StorageManager } from '@caruso/storage';
 
 // The repository's root: a child's bare imports (@caruso/comms) resolve from its working directory,
@@ -15,7 +16,7 @@ const LEASE_TABLE = 'caruso_comms_writer_lease';
 // what happened as JSON. `hold`: open the log, write three events, print `held <lastSeq>` and wait.
 const CHILD = `
 import { createStorage } from '@caruso/storage';
-import { StorageContactEventLog } from '@caruso/comms';
+import { StorageContactEventLog } from '@caruso/comms/testing';
 const storage = await createStorage(process.env.LEASE_URL);
 const say = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
 try {

@@ -1,4 +1,5 @@
-import { InMemoryContactEventLog, QueueRouter, VirtualClock, seededRandom, type Offer, type QueueConfig, type AgentConfig } from '@caruso/comms';
+import { VirtualClock, seededRandom, type Offer, type QueueConfig, type AgentConfig } from '@caruso/comms';
+import { InMemoryContactEventLog, QueueRouter } from '@caruso/comms/testing';
 
 /** A router on a virtual clock with an in-memory log, recording offers. */
 export function makeRouter(queues: QueueConfig[], agents: AgentConfig[], seed = 1) {

@@ -1,4 +1,5 @@
-import { InteractionFold, type ContactEvent, type ContactEventInput, type InteractionChange } from '@caruso/comms';
+import { type ContactEvent, type ContactEventInput } from '@caruso/comms';
+import { InteractionFold, type InteractionChange } from '@caruso/comms/testing';
 
 const s = (sec: number) => Date.UTC(2025, 0, 6, 8) + sec * 1000;
 

@@ -5,20 +5,8 @@ import { createServiceManager, type ServiceManager } from '@caruso/kernel';
 import { StorageManager, storageService } from '@caruso/storage';
 import { forEachDatabase } from '@caruso/storage/testing';
 import { BusinessObjects, businessObjectsService } from '@caruso/objects';
-import {
-  CommunicationServer,
-  ContactEventLog,
-  INTERACTIONS_STATE_TABLE,
-  INTERACTIONS_TABLE,
-  SimulatedTelephony,
-  TelephonyAdapter,
-  VirtualClock,
-  commsService,
-  contactEventLogService,
-  simulatedTelephonyService,
-  type CommsServiceOptions,
-  type Offer,
-} from '@caruso/comms';
+import { CommunicationServer, ContactEventLog, INTERACTIONS_TABLE, SimulatedTelephony, TelephonyAdapter, VirtualClock, commsService, contactEventLogService, simulatedTelephonyService, type CommsServiceOptions, type Offer } from '@caruso/comms';
+import { INTERACTIONS_STATE_TABLE } from '@caruso/comms/testing';
 
 const MODEL = `<?xml version="1.0" encoding="UTF-8"?>
 <model name="interactions">

@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { createDialogueEngine, MemorySessionStore, ScriptStore } from '@caruso/dialogue';
-import { InMemoryContactEventLog, QueueRouter, SimulatedTelephony, TelephonyChannel, VirtualClock, type AgentOptions, type QueueOptions, type TelephonyChannelOptions, type TelephonyEvent } from '@caruso/comms';
+import { SimulatedTelephony, VirtualClock, type TelephonyEvent } from '@caruso/comms';
+import { InMemoryContactEventLog, QueueRouter, TelephonyChannel, type AgentOptions, type QueueOptions, type TelephonyChannelOptions } from '@caruso/comms/testing';
 
 export const IVR_FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'ivr');
 

@@ -1,4 +1,4 @@
-import { TelephonyChannel } from '@caruso/comms';
+import { TelephonyChannel } from '@caruso/comms/testing';
 import { ivrSetup } from './ivr-helpers.js';
 
 const agents = [

@@ -1,4 +1,5 @@
-import { InMemoryContactEventLog, QueueRouter, SimulatedTelephony, TelephonyChannel, VirtualClock, isOpen, nextOpening, type ContactExit } from '@caruso/comms';
+import { SimulatedTelephony, VirtualClock, isOpen, nextOpening, type ContactExit } from '@caruso/comms';
+import { InMemoryContactEventLog, QueueRouter, TelephonyChannel } from '@caruso/comms/testing';
 
 function setup() {
   const clock = new VirtualClock(); // Monday 2025-01-06 08:00 UTC

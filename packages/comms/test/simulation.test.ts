@@ -1,4 +1,5 @@
-import { runSimulation, studentT975, type Estimate } from '@caruso/comms';
+import { runSimulation, type Estimate } from '@caruso/comms';
+import { studentT975 } from '@caruso/comms/testing';
 
 // The run's 95 % batch-means interval, widened to 99 % (same batches): a fixed seed makes each
 // check deterministic, and 99 % keeps the family of checks below from failing by chance alone.

@@ -1,5 +1,6 @@
 import { forEachDatabase } from '@caruso/storage/testing';
-import { QueueRouter, StorageContactEventLog, VirtualClock, openContacts, type ContactEvent } from '@caruso/comms';
+import { VirtualClock, openContacts, type ContactEvent } from '@caruso/comms';
+import { QueueRouter, StorageContactEventLog } from '@caruso/comms/testing';
 
 async function readAll(log: StorageContactEventLog): Promise<ContactEvent[]> {
   const out: ContactEvent[] = [];

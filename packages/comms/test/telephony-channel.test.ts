@@ -1,4 +1,5 @@
-import { InMemoryContactEventLog, QueueRouter, SimulatedTelephony, TelephonyChannel, VirtualClock, type QueueConfig, type TelephonyEvent } from '@caruso/comms';
+import { SimulatedTelephony, VirtualClock, type QueueConfig, type TelephonyEvent } from '@caruso/comms';
+import { InMemoryContactEventLog, QueueRouter, TelephonyChannel } from '@caruso/comms/testing';
 
 function setup(queue: Partial<QueueConfig> = {}, agents = ['a1', 'a2']) {
   const clock = new VirtualClock();

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServiceManager } from '@caruso/kernel';
 import { createStorage, type StorageManager } from '@caruso/storage';
-import { OutboundMail, StorageVoicemailStore, smtpRelayMail } from '@caruso/comms';
+import { OutboundMail, smtpRelayMail } from '@caruso/comms';
+import { StorageVoicemailStore } from '@caruso/comms/testing';
 import { ivrSetup } from './ivr-helpers.js';
 import { startRelay, type TestRelay } from './email-helpers.js';
 

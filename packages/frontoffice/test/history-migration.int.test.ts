@@ -1,7 +1,7 @@
 // One customer history: the front office's own interaction table (caruso_fo_interactions, written by
 // the desktop's wrap-up until now) moves into the communication server's interaction store and goes.
 // On SQLite and PostgreSQL.
-import { InteractionStore } from '@caruso/comms';
+import { InteractionStore } from '@caruso/comms/testing';
 import { createStorage, type StorageManager } from '@caruso/storage';
 import { forEachDatabase } from '@caruso/storage/testing';
 import { FRONTOFFICE_MIGRATIONS, FrontOfficeStore } from '@caruso/frontoffice';

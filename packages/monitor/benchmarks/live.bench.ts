@@ -3,7 +3,8 @@
 // without the subscribers (the peer: folding alone).
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
-import { InMemoryContactEventLog, type ContactEventInput } from '@caruso/comms';
+import { type ContactEventInput } from '@caruso/comms';
+import { InMemoryContactEventLog } from '@caruso/comms/testing';
 import { AccessList } from '@caruso/kernel';
 import { defineBenchmark, quantile, type BenchFigure } from '@caruso/kernel/testing';
 import { MonitorRuntime, type ServerMessage } from '@caruso/monitor';

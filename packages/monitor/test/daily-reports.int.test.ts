@@ -1,7 +1,8 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ContactEventLog, InMemoryContactEventLog, VirtualClock } from '@caruso/comms';
+import { ContactEventLog, VirtualClock } from '@caruso/comms';
+import { InMemoryContactEventLog } from '@caruso/comms/testing';
 import { createServiceManager, type ServiceManager } from '@caruso/kernel';
 import { StorageManager, storageService } from '@caruso/storage';
 import { forEachDatabase } from '@caruso/storage/testing';

@@ -1,4 +1,5 @@
-import { InMemoryContactEventLog, VirtualClock, type ContactEventInput } from '@caruso/comms';
+import { VirtualClock, type ContactEventInput } from '@caruso/comms';
+import { InMemoryContactEventLog } from '@caruso/comms/testing';
 import { MonitorRuntime, type AgentBoard, type CenterFigures, type QueueFigures } from '@caruso/monitor';
 
 const T0 = Date.UTC(2025, 0, 6, 8, 0, 0);

@@ -1,4 +1,5 @@
-import { InMemoryContactEventLog, VirtualClock } from '@caruso/comms';
+import { VirtualClock } from '@caruso/comms';
+import { InMemoryContactEventLog } from '@caruso/comms/testing';
 import { AccessList } from '@caruso/kernel';
 import { MonitorRuntime, type MonitorListener, type QueueFigures, type ServerMessage } from '@caruso/monitor';
 import { TestClient } from './helpers.js';

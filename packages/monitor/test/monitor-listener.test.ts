@@ -3,7 +3,8 @@
 // ended the process with an unhandled 'error' event. Now only that connection is closed.
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { InMemoryContactEventLog, VirtualClock } from '@caruso/comms';
+import { VirtualClock } from '@caruso/comms';
+import { InMemoryContactEventLog } from '@caruso/comms/testing';
 import { AccessList } from '@caruso/kernel';
 import { MonitorHub, MonitorRuntime, type MonitorListener } from '@caruso/monitor';
 import { TestClient } from './helpers.js';

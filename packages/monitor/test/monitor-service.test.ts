@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { ContactEventLog, InMemoryContactEventLog, VirtualClock } from '@caruso/comms';
+import { ContactEventLog, VirtualClock } from '@caruso/comms';
+import { InMemoryContactEventLog } from '@caruso/comms/testing';
 import { createServiceManager, createToken, type HealthStatus } from '@caruso/kernel';
 import { checkErrorCatalogue } from '@caruso/kernel/testing';
 import { Monitor, MonitorErrors, monitorService, parseAlertDefinitions, type AlertChange } from '@caruso/monitor';

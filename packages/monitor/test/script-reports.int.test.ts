@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { InMemoryContactEventLog, QueueRouter, SimulatedTelephony, TelephonyChannel, VirtualClock } from '@caruso/comms';
+import { SimulatedTelephony, VirtualClock } from '@caruso/comms';
+import { InMemoryContactEventLog, QueueRouter, TelephonyChannel } from '@caruso/comms/testing';
 import { createDialogueEngine, RecordingServices, ScriptStore, StorageSessionStore } from '@caruso/dialogue';
 import { forEachDatabase } from '@caruso/storage/testing';
 import { DAY, HAND_MADE_SESSIONS, HAND_MADE_SESSIONS_AS_OF, insertDialogueSessions } from '@caruso/monitor/testing';

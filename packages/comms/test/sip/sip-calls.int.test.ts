@@ -4,9 +4,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  InMemoryContactEventLog, QueueRouter, SipTelephonyAdapter, TelephonyChannel, systemClock, type Recording, type TelephonyEvent,
-} from '@caruso/comms';
+import { SipTelephonyAdapter, systemClock, type Recording, type TelephonyEvent } from '@caruso/comms';
+import { InMemoryContactEventLog, QueueRouter, TelephonyChannel } from '@caruso/comms/testing';
 import { jest } from '@jest/globals';
 import { requireOrSkip } from '@caruso/kernel/testing';
 import { MenuFront } from './sip-menu.js';

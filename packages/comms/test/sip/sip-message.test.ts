@@ -1,4 +1,4 @@
-import { parseSipMessage, serializeSipMessage, SipStreamFramer, defaultSipLimits, type SipRequest } from '@caruso/comms';
+import { parseSipMessage, serializeSipMessage, SipStreamFramer, defaultSipLimits, type SipRequest } from '@caruso/comms/testing';
 import { parseSipUri } from '../../src/telephony/sip/sip-message.js';
 
 const invite = (extra = '', body = 'v=0\r\n') =>

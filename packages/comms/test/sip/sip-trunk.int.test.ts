@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
-import { SipTelephonyAdapter, type TelephonyEvent, type TrunkRegistrationStatus } from '@caruso/comms';
+import { SipTelephonyAdapter, type TelephonyEvent } from '@caruso/comms';
+import { type TrunkRegistrationStatus } from '@caruso/comms/testing';
 import { requireOrSkip } from '@caruso/kernel/testing';
 import { freePort, has, killPeers, LOOPBACK, promptDir, rtpRange, sipp, until } from '@caruso/comms/testing';
 
