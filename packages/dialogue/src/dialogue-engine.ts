@@ -6,7 +6,7 @@
 import { createToken } from '@caruso/kernel';
 import type { Channel, Variables } from './common/model.js';
 import type { ScriptInfo } from './script-store.js';
-import type { DialogueStep, SessionState, SessionStatus, TraceEntry } from './session-runtime.js';
+import type { DialogueStep, SessionIdentity, SessionState, SessionStatus, TraceEntry } from './session-runtime.js';
 
 /** Options of {@link DialogueEngine.startSession}. */
 export interface StartOptions {
@@ -20,6 +20,11 @@ export interface StartOptions {
   readonly lang?: string;
   /** The session id (default: a random UUID). */
   readonly sessionId?: string;
+  /**
+   * Who the host verified the person to be (web self-service after the application's second factor).
+   * Without it a web session runs only `<fetch>` and `<action>` marked `anonymous="true"`.
+   */
+  readonly identity?: SessionIdentity;
 }
 
 /** What every session operation returns. */

@@ -4,8 +4,9 @@
  */
 export * from './common/expression.js';
 export * from './common/model.js';
+export { publicVariableNames } from './common/public-variables.js';
 export { parseScript, successors, BUILTIN_VARIABLES, type ParsedScript } from './script-parser.js';
-export { loadScriptBundle, mapSourceReader, type LoadedBundle, type ScriptSourceReader } from './script-bundle.js';
+export { loadScriptBundle, mapSourceReader, publicVariables, identifiedDataAccess, type LoadedBundle, type ScriptSourceReader } from './script-bundle.js';
 export * from './session-runtime.js';
 export { DialogueErrors, type DialogueErrorCode } from './errors.js';
 export * from './dialogue-engine.js';

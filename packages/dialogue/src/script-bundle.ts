@@ -3,7 +3,8 @@
  * that a session runs one fixed bundle: the version it started with.
  */
 import { XmlDiagnostic } from '@caruso/kernel';
-import type { CompiledScript, ScriptBundle, ScriptNode, SubscriptNode } from './common/model.js';
+import type { CompiledScript, Executable, ScriptBundle, ScriptNode, SubscriptNode } from './common/model.js';
+import { publicVariableNames } from './common/public-variables.js';
 import { parseScript } from './script-parser.js';
 
 /** How the loader reads files; the default reads the file system. */
@@ -81,6 +82,18 @@ export function loadScriptBundle(file: string, text: string, reader: ScriptSourc
   };
 
   const main = load(file, text, []);
+  // A variable is shared by every script of the bundle: its scripts must agree whether it is public.
+  const publicAt = new Map<string, { file: string; public: boolean }>();
+  for (const s of scripts.values()) {
+    for (const v of s.vars) {
+      const first = publicAt.get(v.name);
+      if (!first) publicAt.set(v.name, { file: s.file, public: v.public });
+      else if (first.public !== v.public) {
+        diagnostics.push(new XmlDiagnostic(s.file, v.at.line, v.at.col, 'error', `variable '${v.name}' is ${v.public ? 'public' : 'not public'} here but ${first.public ? 'public' : 'not public'} in ${first.file}: a variable is shared by the whole bundle, so declare it the same way in both`, 'public-conflict'));
+        failed = true;
+      }
+    }
+  }
   diagnostics.sort(XmlDiagnostic.compare);
   if (!main || failed) return { bundle: undefined, diagnostics };
   return { bundle: { main, scripts, sources }, diagnostics };
@@ -102,4 +115,42 @@ export function mapSourceReader(files: ReadonlyMap<string, string> | Readonly<Re
     },
     read: (p) => get(p),
   };
+}
+
+const publicCache = new WeakMap<ScriptBundle, ReadonlySet<string>>();
+
+/**
+ * The variables an anonymous web visitor may see in a session of `bundle` (see
+ * {@link publicVariableNames}): what a web hand-off step carries.
+ */
+export function publicVariables(bundle: ScriptBundle): ReadonlySet<string> {
+  let names = publicCache.get(bundle);
+  if (!names) {
+    names = publicVariableNames(bundle.scripts.values());
+    publicCache.set(bundle, names);
+  }
+  return names;
+}
+
+/**
+ * Every `<fetch>` and `<action>` of the bundle that needs an identified visitor on the web channel
+ * (all but those marked `anonymous="true"`), as `service.operation (file:line:col)`, in file order.
+ * A self-service page whose script has one asks the visitor to identify first.
+ */
+export function identifiedDataAccess(bundle: ScriptBundle): string[] {
+  const out: string[] = [];
+  const walk = (list: readonly Executable[]): void => {
+    for (const e of list) {
+      if ((e.kind === 'fetch' || e.kind === 'action') && !e.anonymous) out.push(`${e.kind === 'fetch' ? e.source : e.service}.${e.operation} (${e.at.file}:${e.at.line}:${e.at.col})`);
+      if (e.kind === 'if') for (const b of e.branches) walk(b.body);
+    }
+  };
+  for (const s of bundle.scripts.values()) {
+    for (const id of s.order) {
+      const n = s.nodes.get(id) as ScriptNode;
+      if ('next' in n) for (const t of n.next) walk(t.body);
+      if (n.kind === 'question') for (const h of n.handlers) walk(h.body);
+    }
+  }
+  return out;
 }

@@ -6,6 +6,7 @@
  */
 import { childElements, DiagnosticSink, parseXml, type SourcePosition, type XmlElement, type XmlNode } from '@caruso/kernel';
 import { ExpressionError, parseExpression, referencedVariables, compilePattern, type CompiledExpression } from './common/expression.js';
+import { publicVariableNames } from './common/public-variables.js';
 import {
   CHANNELS,
   QUESTION_EVENTS,
@@ -28,7 +29,7 @@ import {
 } from './common/model.js';
 
 /** Names every expression may read without a declaration. */
-export const BUILTIN_VARIABLES: readonly string[] = ['channel', 'lang', 'script', 'version'];
+export const BUILTIN_VARIABLES: readonly string[] = ['channel', 'lang', 'script', 'version', 'identity'];
 
 /** The result of {@link parseScript}. */
 export interface ParsedScript {
@@ -76,7 +77,7 @@ export const ELEMENTS: Readonly<Record<string, ElementSpec>> = {
   title: { attrs: {}, content: [], text: true },
   description: { attrs: {}, content: [], text: true },
   author: { attrs: {}, content: [], text: true },
-  var: { attrs: { name: { required: true }, type: { values: VAR_TYPES }, expr: {} }, content: [], text: false },
+  var: { attrs: { name: { required: true }, type: { values: VAR_TYPES }, expr: {}, public: { values: ['true', 'false'] } }, content: [], text: false },
   question: {
     attrs: {
       id: { required: true },
@@ -104,8 +105,8 @@ export const ELEMENTS: Readonly<Record<string, ElementSpec>> = {
   on: { attrs: { event: { required: true, values: QUESTION_EVENTS }, count: {} }, content: [many('prompt'), many(...EXEC)], text: false },
   next: { attrs: { cond: {}, target: { required: true } }, content: [many(...EXEC)], text: false },
   assign: { attrs: { var: { required: true }, expr: { required: true } }, content: [], text: false },
-  fetch: { attrs: { source: { required: true }, key: { required: true }, into: { required: true }, operation: {} }, content: [], text: false },
-  action: { attrs: { service: { required: true }, operation: { required: true }, into: {} }, content: [many('param')], text: false },
+  fetch: { attrs: { source: { required: true }, key: { required: true }, into: { required: true }, operation: {}, anonymous: { values: ['true', 'false'] } }, content: [], text: false },
+  action: { attrs: { service: { required: true }, operation: { required: true }, into: {}, anonymous: { values: ['true', 'false'] } }, content: [many('param')], text: false },
   param: { attrs: { name: { required: true }, expr: { required: true } }, content: [], text: false },
   log: { attrs: { expr: { required: true } }, content: [], text: false },
   if: { attrs: { cond: { required: true } }, content: 'if', text: false },
@@ -359,7 +360,7 @@ class ScriptReader {
         }
         case 'fetch': {
           const key = this.expr(el, 'key');
-          if (key) out.push({ kind: 'fetch', source: el.attributes['source'] ?? '', operation: el.attributes['operation'] ?? 'fetch', key, into: el.attributes['into'] ?? '', at });
+          if (key) out.push({ kind: 'fetch', source: el.attributes['source'] ?? '', operation: el.attributes['operation'] ?? 'fetch', key, into: el.attributes['into'] ?? '', anonymous: el.attributes['anonymous'] === 'true', at });
           break;
         }
         case 'action': {
@@ -369,7 +370,7 @@ class ScriptReader {
             if (e) params.push({ name: p.attributes['name'] ?? '', expr: e });
           }
           const into = el.attributes['into'];
-          out.push({ kind: 'action', service: el.attributes['service'] ?? '', operation: el.attributes['operation'] ?? '', params, ...(into !== undefined ? { into } : {}), at });
+          out.push({ kind: 'action', service: el.attributes['service'] ?? '', operation: el.attributes['operation'] ?? '', params, ...(into !== undefined ? { into } : {}), anonymous: el.attributes['anonymous'] === 'true', at });
           break;
         }
         case 'log': {
@@ -536,7 +537,7 @@ class ScriptReader {
     const vars: VarDecl[] = [];
     for (const v of childElements(root, 'var')) {
       const expr = this.expr(v, 'expr');
-      vars.push({ name: v.attributes['name'] ?? '', type: (v.attributes['type'] ?? 'any') as VarType, ...(expr ? { expr } : {}), at: this.ref(v.position) });
+      vars.push({ name: v.attributes['name'] ?? '', type: (v.attributes['type'] ?? 'any') as VarType, public: v.attributes['public'] === 'true', ...(expr ? { expr } : {}), at: this.ref(v.position) });
     }
     const nodes = new Map<string, ScriptNode>();
     const order: string[] = [];
@@ -665,11 +666,14 @@ class ScriptChecker {
     };
     const varEls = childElements(this.root, 'var');
     s.vars.forEach((v, i) => checkExpr(varEls[i], 'expr', v.expr));
+    // what a web visitor may see: the built-in names and the variables declared public
+    const publicVars = publicVariableNames([s]);
     // every node
     for (const id of s.order) {
       const n = s.nodes.get(id) as ScriptNode;
       const el = this.els.get(id) as XmlElement;
       this.checkNode(n, el, declared, checkExpr);
+      this.checkWebPrompts(n, el, declared, publicVars);
     }
     this.checkFlow();
   }
@@ -744,6 +748,35 @@ class ScriptChecker {
         if (t.target !== '' && !s.nodes.has(t.target)) this.sink.error(this.reader.valuePosition(nel, 'target', 0), `target="${t.target}" names no node of this script${this.suggest(t.target)}`, 'unknown-target');
         this.checkExecs(childElements(nel), t.body, declared, checkExpr);
       });
+    }
+  }
+
+  /**
+   * A prompt, help or handler prompt shown on the web channel (to an anonymous visitor) may only
+   * show public variables: the same choice the session makes at run time (the web prompts, or the
+   * prompts without channel when there is none for the web).
+   */
+  private checkWebPrompts(n: ScriptNode, el: XmlElement, declared: ReadonlySet<string>, publicVars: ReadonlySet<string>): void {
+    if (!n.channels.includes('web')) return;
+    const webEls = (parent: XmlElement, name: string): XmlElement[] => {
+      const all = childElements(parent, name);
+      const own = all.filter((p) => p.attributes['channel'] === 'web');
+      return own.length > 0 ? own : all.filter((p) => p.attributes['channel'] === undefined);
+    };
+    const shown = [...webEls(el, 'prompt'), ...webEls(el, 'help'), ...childElements(el, 'on').flatMap((h) => webEls(h, 'prompt'))];
+    for (const p of shown) {
+      for (const v of childElements(p, 'value')) {
+        const e = this.reparse(v);
+        if (!e) continue;
+        for (const ref of referencedVariables(e.ast)) {
+          if (publicVars.has(ref.name) || !declared.has(ref.name)) continue;
+          this.sink.error(
+            this.reader.valuePosition(v, 'expr', ref.pos),
+            `'${ref.name}' is not public but this <${p.name}> shows it to web visitors: declare <var name="${ref.name}" public="true"/> if a visitor may see it, or give <${n.kind} id="${n.id}"> a <${p.name} channel="web"> without it`,
+            'private-variable-on-web',
+          );
+        }
+      }
     }
   }
 

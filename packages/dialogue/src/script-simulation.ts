@@ -12,7 +12,7 @@ import { DialogueErrors } from './errors.js';
 import { loadScriptBundle } from './script-bundle.js';
 import { RecordingServices, type RecordedAction } from './script-services.js';
 import { fileSourceReader } from './script-store.js';
-import { SessionRuntime, type DialogueStep, type StepResult } from './session-runtime.js';
+import { SessionRuntime, type DialogueStep, type SessionIdentity, type StepResult } from './session-runtime.js';
 
 /** One shown step of a simulated run. */
 export interface RunStep {
@@ -55,6 +55,8 @@ export interface SimulateOptions {
   readonly data?: Readonly<Record<string, unknown>>;
   readonly vars?: Variables;
   readonly lang?: string;
+  /** The identified visitor of a web run (what self-service verified). */
+  readonly identity?: SessionIdentity;
   /** The clock (tests pin it). */
   readonly now?: () => number;
   /** Most steps before the run is stopped. Default 1,000. */
@@ -75,7 +77,7 @@ export async function simulate(bundle: ScriptBundle, options: SimulateOptions): 
   let stopped: string | undefined;
   let res: StepResult | undefined;
   try {
-    res = track(await runtime.start(bundle, { id: 'simulation', hash: '', channel: options.channel, ...(options.vars ? { vars: options.vars } : {}), ...(options.lang ? { lang: options.lang } : {}) }));
+    res = track(await runtime.start(bundle, { id: 'simulation', hash: '', channel: options.channel, ...(options.vars ? { vars: options.vars } : {}), ...(options.lang ? { lang: options.lang } : {}), ...(options.identity ? { identity: options.identity } : {}) }));
     const max = options.maxSteps ?? 1000;
     for (let i = 0; res.state.status === 'active'; i++) {
       const step = res.step;
@@ -141,6 +143,11 @@ export interface ScriptTestCase {
   readonly data?: Readonly<Record<string, unknown>>;
   readonly vars?: Variables;
   readonly lang?: string;
+  /**
+   * A web visitor identified by the application's second factor: one key field and its value, e.g.
+   * `{ "customerNumber": "K100042" }`.
+   */
+  readonly identity?: Readonly<Record<string, string>>;
   /** Expected `<end>` outcome (or `handoff:<queue>`). */
   readonly outcome?: string;
   /** Expected nodes entered, in order (exactly). */
@@ -188,7 +195,7 @@ export function readScriptTestFile(file: string): ScriptTestFile {
   if (typeof o['script'] !== 'string') invalid(file, "'script' must name the script file");
   if (o['today'] !== undefined && (typeof o['today'] !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(o['today']))) invalid(file, "'today' must be a date YYYY-MM-DD");
   if (!Array.isArray(o['cases']) || o['cases'].length === 0) invalid(file, "'cases' must be a non-empty list");
-  const allowed = ['name', 'channel', 'answers', 'data', 'vars', 'lang', 'outcome', 'path', 'actions', 'expectVars'];
+  const allowed = ['name', 'channel', 'answers', 'data', 'vars', 'lang', 'identity', 'outcome', 'path', 'actions', 'expectVars'];
   (o['cases'] as unknown[]).forEach((c, i) => {
     const where = `cases[${i}]`;
     if (typeof c !== 'object' || c === null || Array.isArray(c)) invalid(file, `${where} must be an object`);
@@ -200,8 +207,17 @@ export function readScriptTestFile(file: string): ScriptTestFile {
     if (r['outcome'] === undefined && r['path'] === undefined && r['actions'] === undefined && r['expectVars'] === undefined) invalid(file, `${where} expects nothing: give outcome, path, actions or expectVars`);
     if (r['path'] !== undefined && (!Array.isArray(r['path']) || r['path'].some((x) => typeof x !== 'string'))) invalid(file, `${where}.path must be a list of node ids`);
     if (r['actions'] !== undefined && !Array.isArray(r['actions'])) invalid(file, `${where}.actions must be a list`);
+    const id = r['identity'];
+    if (id !== undefined && (typeof id !== 'object' || id === null || Array.isArray(id) || Object.keys(id).length !== 1 || Object.values(id).some((x) => typeof x !== 'string'))) {
+      invalid(file, `${where}.identity must name one key field and its value, e.g. { "customerNumber": "K100042" }`);
+    }
   });
   return o as unknown as ScriptTestFile;
+}
+
+function identityOf(o: Readonly<Record<string, string>>): SessionIdentity {
+  const [field, key] = Object.entries(o)[0] as [string, string];
+  return { field, key };
 }
 
 /** Finds every `*.test.json` under `folder` (recursively, sorted). */
@@ -238,6 +254,7 @@ export async function runScriptTestFile(file: string): Promise<ScriptTestResult[
       ...(c.data ? { data: c.data } : {}),
       ...(c.vars ? { vars: c.vars } : {}),
       ...(c.lang ? { lang: c.lang } : {}),
+      ...(c.identity ? { identity: identityOf(c.identity) } : {}),
       ...(clock !== undefined ? { now: () => clock } : {}),
     });
     const failures: string[] = [];

@@ -7,7 +7,7 @@ import { dirname, join, resolve, isAbsolute } from 'node:path';
 import { Disposable, Emitter, silentLogger, type Event, type Logger, type XmlDiagnostic } from '@caruso/kernel';
 import type { ScriptBundle } from './common/model.js';
 import { DialogueErrors } from './errors.js';
-import { loadScriptBundle, type ScriptSourceReader } from './script-bundle.js';
+import { identifiedDataAccess, loadScriptBundle, type ScriptSourceReader } from './script-bundle.js';
 import type { StoredScriptVersion } from './session-store.js';
 
 /** A published version of a script. */
@@ -28,6 +28,12 @@ export interface ScriptInfo {
   readonly latest: string;
   /** Every version kept, oldest first. */
   readonly versions: readonly string[];
+  /**
+   * The `<fetch>` and `<action>` elements of the latest version (subscripts included) that need an
+   * identified visitor on the web channel, as `service.operation (file:line:col)`; empty when the
+   * script can run for an anonymous visitor.
+   */
+  readonly identifiedDataAccess: readonly string[];
 }
 
 /** A change of the store. */
@@ -210,7 +216,14 @@ export class ScriptStore extends Disposable implements ScriptCatalog {
       .map(([id, e]) => {
         const latest = this.get(id) as ScriptVersion;
         const title = latest.bundle.main.meta.title;
-        return { id, file: e.file, latest: latest.bundle.main.version, versions: [...new Set(e.versions.map((v) => v.bundle.main.version))], ...(title !== undefined ? { title } : {}) };
+        return {
+          id,
+          file: e.file,
+          latest: latest.bundle.main.version,
+          versions: [...new Set(e.versions.map((v) => v.bundle.main.version))],
+          identifiedDataAccess: identifiedDataAccess(latest.bundle),
+          ...(title !== undefined ? { title } : {}),
+        };
       });
   }
 

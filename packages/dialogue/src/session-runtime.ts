@@ -21,6 +21,7 @@ import type {
 } from './common/model.js';
 import { CHANNELS } from './common/model.js';
 import { DialogueErrors } from './errors.js';
+import { publicVariables } from './script-bundle.js';
 
 /** Where a session stands: a node of one script of the bundle. */
 export interface SessionPosition {
@@ -65,10 +66,26 @@ export interface SessionState {
   readonly history: readonly SessionSnapshot[];
   readonly outcome?: string;
   readonly handoff?: { readonly queue: string; readonly skills: readonly string[]; readonly reason: 'handoff' | 'fallback' };
+  /**
+   * Who the host verified the person to be (a self-service visitor who passed the application's
+   * second factor): the record's key field and value. Read by scripts as the built-in `identity`.
+   */
+  readonly identity?: SessionIdentity;
   /** Incremented by every change; used for optimistic concurrency between devices. */
   readonly revision: number;
   readonly createdAt: string;
   readonly updatedAt: string;
+}
+
+/**
+ * The person a web session serves, as the host verified them: `field` is the key field of the
+ * record (e.g. `customerNumber`) and `key` its value. On the web channel every `<fetch>` and
+ * `<action>` not marked `anonymous="true"` needs it, and data that names another record by that
+ * field is refused (CARUSO_DIALOGUE_NOT_IDENTIFIED).
+ */
+export interface SessionIdentity {
+  readonly field: string;
+  readonly key: string;
 }
 
 /** A choice as shown to the agent, the web user or the caller. */
@@ -95,7 +112,10 @@ export interface DialogueStep {
   readonly outcome?: string;
   readonly queue?: string;
   readonly skills?: readonly string[];
-  /** For a hand-off: every collected variable, carried to the agent queue. */
+  /**
+   * For a hand-off: the collected variables, carried to the agent queue. On the web channel (an
+   * anonymous visitor sees the step) only the variables declared `public="true"`.
+   */
   readonly vars?: Variables;
   /** Whether `back()` is possible now. */
   readonly canGoBack: boolean;
@@ -158,6 +178,7 @@ interface Draft {
   history: SessionSnapshot[];
   outcome?: string;
   handoff?: { queue: string; skills: readonly string[]; reason: 'handoff' | 'fallback' };
+  identity?: SessionIdentity;
   revision: number;
   createdAt: string;
   updatedAt: string;
@@ -184,6 +205,13 @@ function toValue(v: unknown): ScriptValue {
   return null;
 }
 
+/** The variables of `vars` named in `names`. */
+function onlyPublic(vars: Variables, names: ReadonlySet<string>): Variables {
+  const out: Variables = {};
+  for (const [k, v] of Object.entries(vars)) if (names.has(k)) out[k] = v;
+  return out;
+}
+
 /** The interpreter of dialogue scripts. Stateless: give it a bundle and a state. */
 export class SessionRuntime {
   private readonly services: ScriptServices;
@@ -202,7 +230,7 @@ export class SessionRuntime {
    * Starts a session at the bundle's start node and runs until the first step to show.
    * @param vars initial variables (e.g. what an IVR collected, the caller's number).
    */
-  async start(bundle: ScriptBundle, init: { id: string; hash: string; channel: Channel; vars?: Variables; lang?: string }): Promise<StepResult> {
+  async start(bundle: ScriptBundle, init: { id: string; hash: string; channel: Channel; vars?: Variables; lang?: string; identity?: SessionIdentity }): Promise<StepResult> {
     if (!CHANNELS.includes(init.channel)) throw DialogueErrors.CARUSO_DIALOGUE_INVALID_CHANNEL({ channel: String(init.channel) });
     const main = bundle.main;
     const now = new Date(this.clock()).toISOString();
@@ -220,6 +248,7 @@ export class SessionRuntime {
       hash: init.hash,
       channel: init.channel,
       ...(lang !== undefined ? { lang } : {}),
+      ...(init.identity ? { identity: { field: init.identity.field, key: init.identity.key } } : {}),
       status: 'active',
       vars,
       at: { script: main.id, node: main.start },
@@ -367,6 +396,8 @@ export class SessionRuntime {
   private ctx(d: Draft): EvalContext {
     return {
       lookup: (name) => {
+        // Set by the host only: no initial variable or answer can pose as it.
+        if (name === 'identity') return d.identity?.key ?? null;
         if (Object.prototype.hasOwnProperty.call(d.vars, name)) return d.vars[name];
         switch (name) {
           case 'channel':
@@ -500,17 +531,22 @@ export class SessionRuntime {
         }
         case 'fetch': {
           const key = this.eval(e.key, d, e.at);
+          this.guard(d, e.anonymous, e.at, e.source, e.operation, {});
           trace.push({ type: 'fetch', source: e.source, operation: e.operation, key, into: e.into });
+          let got: ScriptValue;
           try {
-            d.vars[e.into] = toValue(await this.services.fetch(e.source, e.operation, key));
+            got = toValue(await this.services.fetch(e.source, e.operation, key));
           } catch (err) {
             throw DialogueErrors.CARUSO_DIALOGUE_SERVICE_FAILED({ at: refText(e.at), what: 'fetch from', service: e.source, operation: e.operation, reason: (err as Error)?.message ?? String(err) }, { cause: err });
           }
+          this.guardResult(d, e.anonymous, e.at, e.source, e.operation, got);
+          d.vars[e.into] = got;
           break;
         }
         case 'action': {
           const params: Variables = {};
           for (const p of e.params) params[p.name] = this.eval(p.expr, d, e.at);
+          this.guard(d, e.anonymous, e.at, e.service, e.operation, params);
           trace.push({ type: 'action', service: e.service, operation: e.operation, params });
           let result: unknown;
           try {
@@ -518,12 +554,44 @@ export class SessionRuntime {
           } catch (err) {
             throw DialogueErrors.CARUSO_DIALOGUE_SERVICE_FAILED({ at: refText(e.at), what: 'action', service: e.service, operation: e.operation, reason: (err as Error)?.message ?? String(err) }, { cause: err });
           }
-          if (e.into !== undefined) d.vars[e.into] = toValue(result);
+          if (e.into !== undefined) {
+            const value = toValue(result);
+            this.guardResult(d, e.anonymous, e.at, e.service, e.operation, value);
+            d.vars[e.into] = value;
+          }
           break;
         }
       }
     }
     return undefined;
+  }
+
+  /**
+   * The web channel serves an anonymous visitor: a `<fetch>` or `<action>` runs only for a visitor
+   * the host identified (unless it is marked `anonymous="true"`), and never with parameters that
+   * name another record by the identity's key field.
+   */
+  private guard(d: Draft, anonymous: boolean, at: SourceRef, service: string, operation: string, params: Variables): void {
+    if (d.channel !== 'web' || anonymous) return;
+    if (!d.identity) throw DialogueErrors.CARUSO_DIALOGUE_NOT_IDENTIFIED({ at: refText(at), service, operation, reason: 'the visitor has not been identified' });
+    const named = params[d.identity.field];
+    if (named !== undefined && named !== null && String(named) !== d.identity.key) {
+      throw DialogueErrors.CARUSO_DIALOGUE_NOT_IDENTIFIED({ at: refText(at), service, operation, reason: `its parameter ${d.identity.field} names another record than the identified one` });
+    }
+  }
+
+  /** What a service returned on the web channel: no record (or list of records) of someone else. */
+  private guardResult(d: Draft, anonymous: boolean, at: SourceRef, service: string, operation: string, value: ScriptValue): void {
+    if (d.channel !== 'web' || anonymous || !d.identity) return;
+    const field = d.identity.field;
+    const other = (v: ScriptValue): boolean => {
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+      const named = (v as Readonly<Record<string, ScriptValue>>)[field];
+      return named !== undefined && named !== null && String(named) !== d.identity?.key;
+    };
+    if (other(value) || (Array.isArray(value) && value.some(other))) {
+      throw DialogueErrors.CARUSO_DIALOGUE_NOT_IDENTIFIED({ at: refText(at), service, operation, reason: `it returned a record whose ${field} is not the identified one` });
+    }
   }
 
   private async handleEvent(bundle: ScriptBundle, d: Draft, script: CompiledScript, node: QuestionNode, event: QuestionEvent, message: string | undefined, trace: TraceEntry[]): Promise<void> {
@@ -666,7 +734,7 @@ export class SessionRuntime {
         prompt: node.kind === 'handoff' ? prompt(node.prompts) : '',
         queue: s.handoff?.queue ?? '',
         skills: s.handoff?.skills ?? [],
-        vars: s.vars,
+        vars: s.channel === 'web' ? onlyPublic(s.vars, publicVariables(bundle)) : s.vars,
         canGoBack,
       };
     }

@@ -75,7 +75,32 @@ describe('script validation: meaning', () => {
     ['an empty outcome', `<script id="s" version="1"><end id="e" ^outcome=""/></script>`, /outcome is empty/],
     ['an empty queue', `<script id="s" version="1"><handoff id="h" ^queue=" "/></script>`, /queue is empty/],
     ['a bad node id', wrap(`<info id="^1st"><prompt>x</prompt><next target="bye"/></info>`), /id="1st" is not a valid id/],
+    [
+      'a web prompt that shows a variable that is not public',
+      wrap(`<var name="customer" type="object"/>\n<question id="q" type="text"><prompt>Hello <value expr="^customer.name"/></prompt><next target="bye"/></question>`),
+      /'customer' is not public but this <prompt> shows it to web visitors: declare <var name="customer" public="true"\/>/,
+    ],
+    [
+      'web help that shows what a fetch wrote',
+      wrap(`<question id="q" type="text"><prompt channel="agent">Q <value expr="found"/></prompt><prompt channel="web">Q</prompt><help>Last: <value expr="^found"/></help><next target="bye"><fetch source="crm.C" key="q" into="found"/></next></question>`),
+      /'found' is not public but this <help> shows it/,
+    ],
+    [
+      'a web handler prompt that shows a variable declared without public',
+      wrap(`<var name="q" type="string"/>\n${q('<on event="invalid"><prompt>Not <value expr="^q"/></prompt></on>')}`),
+      /'q' is not public but this <prompt> shows it/,
+    ],
   ])('reports %s', (_what, text, message) => expectError(text, message));
+
+  it('lets a web prompt show public variables, the visitor\'s own answers and built-in names; other channels show anything', () => {
+    const text = wrap(
+      `<var name="company" type="string" expr="'Acme'" public="true"/>\n<var name="customer" type="object"/>\n` +
+        `<question id="q" type="text"><prompt>Q</prompt><next target="r"/></question>\n` +
+        `<question id="r" type="text"><prompt channel="agent"><value expr="customer.name"/></prompt><prompt channel="web"><value expr="company"/> <value expr="q"/> <value expr="channel"/> <value expr="identity"/></prompt><prompt channel="ivr"><value expr="customer.name"/></prompt><next target="bye"/></question>`,
+    );
+    const r = parseScript(text, 'case.xml');
+    expect(r.diagnostics.filter((d) => d.severity === 'error').map(String)).toEqual([]);
+  });
 
   it.each([
     ['an unreachable node', wrap(`${q('')}\n^<info id="lost"><prompt>x</prompt><next target="bye"/></info>`), /node 'lost' is unreachable/],

@@ -66,7 +66,7 @@ describe('DialogueEngine registered with the service manager', () => {
 
   it('reports an action on an unregistered service as a coded error and keeps the session', async () => {
     const engine = manager.get(DialogueEngine);
-    const v = await engine.startSession('orphan', { channel: 'web' });
+    const v = await engine.startSession('orphan', { channel: 'web', identity: { field: 'customerNumber', key: 'K1' } });
     const before = await engine.state(v.sessionId);
     const err = await engine.answer(v.sessionId, '42').then(
       () => undefined,

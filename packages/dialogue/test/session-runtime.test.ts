@@ -1,5 +1,5 @@
 import { isCarusoError } from '@caruso/kernel';
-import { loadScriptBundle, mapSourceReader, SessionRuntime, type ScriptBundle, type ScriptServices, type SessionState, type StepResult, type Variables } from '@caruso/dialogue';
+import { loadScriptBundle, mapSourceReader, SessionRuntime, type ScriptBundle, type ScriptServices, type SessionIdentity, type SessionState, type StepResult, type Variables } from '@caruso/dialogue';
 import { loadFixture } from './helpers/load.js';
 
 const NOW = Date.UTC(2024, 2, 15, 9, 0, 0);
@@ -27,8 +27,8 @@ function driver(bundle: ScriptBundle, services: ScriptServices = new Services())
   let res: StepResult;
   return {
     rt,
-    async start(channel: 'agent' | 'web' | 'ivr', vars: Variables = {}, lang?: string) {
-      res = await rt.start(bundle, { id: 's1', hash: 'h', channel, vars, ...(lang ? { lang } : {}) });
+    async start(channel: 'agent' | 'web' | 'ivr', vars: Variables = {}, lang?: string, identity?: SessionIdentity) {
+      res = await rt.start(bundle, { id: 's1', hash: 'h', channel, vars, ...(lang ? { lang } : {}), ...(identity ? { identity } : {}) });
       return res;
     },
     async answer(v: unknown) {
@@ -134,9 +134,9 @@ describe('SessionRuntime (agent channel)', () => {
 });
 
 describe('SessionRuntime (web channel)', () => {
-  it('hands off to an agent queue carrying every collected variable', async () => {
+  it('hands off to an agent queue carrying only the public variables to the visitor; the state keeps them all', async () => {
     const d = driver(loadFixture('fault-report.xml'), new Services({ 'crm.Customers': { name: 'Bo' } }));
-    expect((await d.start('web', { caller: '+32' })).step.prompt).toBe('Welcome! Let us report your fault.');
+    expect((await d.start('web', { caller: '+32' }, undefined, { field: 'customerNumber', key: 'C1' })).step.prompt).toBe('Welcome! Let us report your fault.');
     await d.answer(undefined);
     expect((await d.answer('power')).step.node).toBe('urgent');
     expect((await d.answer('maybe')).step.error).toBe('Answer yes or no.');
@@ -144,9 +144,61 @@ describe('SessionRuntime (web channel)', () => {
     await d.answer('1000 AA');
     const r = await d.answer('4444');
     expect(r.step).toMatchObject({ kind: 'handoff', node: 'to-agent', queue: 'faults', skills: ['power', 'water'] });
-    expect(r.step.vars).toMatchObject({ caller: '+32', kind: 'power', urgent: false, postcode: '1000 AA', meter: '4444', customer: { name: 'Bo' } });
+    // The answers the visitor typed are public; the caller's number and the fetched customer are not.
+    expect(r.step.vars).toEqual({ kind: 'power', urgent: false, postcode: '1000 AA', meter: '4444' });
+    expect(d.state.vars).toMatchObject({ caller: '+32', kind: 'power', customer: { name: 'Bo' } });
     expect(d.state.status).toBe('handoff');
     expect(await code(() => d.back())).toMatch(/the session was handed off/);
+  });
+});
+
+describe('SessionRuntime (web channel: an identified visitor only)', () => {
+  const bundle = (body: string): ScriptBundle => {
+    const text = `<script id="w" version="1"><var name="customer" type="object"/><var name="who" type="string" public="true"/><var name="done" type="object"/>${body}<end id="bye" outcome="done"/></script>`;
+    const r = loadScriptBundle('w.xml', text, mapSourceReader({}));
+    if (!r.bundle) throw new Error(r.diagnostics.map(String).join('\n'));
+    return r.bundle;
+  };
+  const lookup = bundle(`<question id="number" type="text"><prompt>Number?</prompt><next target="bye"><fetch source="crm.Customers" operation="get" key="number" into="customer"/></next></question>`);
+  const me: SessionIdentity = { field: 'customerNumber', key: 'K100001' };
+
+  it('refuses a fetch before the visitor is identified, and changes nothing', async () => {
+    const services = new Services({ 'crm.Customers': { customerNumber: 'K100002', name: 'Someone Else' } });
+    const d = driver(lookup, services);
+    await d.start('web');
+    const before = d.state;
+    expect(await code(d.answer('K100002'))).toMatch(/^CARUSO_DIALOGUE_NOT_IDENTIFIED: w\.xml:1:\d+: crm\.Customers\.get on the web channel is refused: the visitor has not been identified/);
+    expect(services.calls).toEqual([]);
+    expect(d.state).toBe(before);
+  });
+
+  it('refuses a record of another customer than the identified one, and an action that names another', async () => {
+    const d = driver(lookup, new Services({ 'crm.Customers': { customerNumber: 'K100002', name: 'Someone Else' } }));
+    await d.start('web', {}, undefined, me);
+    expect(await code(d.answer('K100002'))).toMatch(/^CARUSO_DIALOGUE_NOT_IDENTIFIED: .*returned a record whose customerNumber is not the identified one/);
+    const act = bundle(`<question id="number" type="text"><prompt>Number?</prompt><next target="bye"><action service="crm.Moves" operation="register" into="done"><param name="customerNumber" expr="number"/></action></next></question>`);
+    const services = new Services();
+    const a = driver(act, services);
+    await a.start('web', {}, undefined, me);
+    expect(await code(a.answer('K100002'))).toMatch(/^CARUSO_DIALOGUE_NOT_IDENTIFIED: .*its parameter customerNumber names another record/);
+    expect(services.calls).toEqual([]);
+    expect((await a.answer('K100001')).state.status).toBe('ended');
+  });
+
+  it('runs for the identified visitor, whose key scripts read as the built-in identity (no variable can pose as it)', async () => {
+    const mine = bundle(`<decision id="who"><next target="bye"><assign var="who" expr="identity"/><fetch source="crm.Customers" operation="get" key="identity" into="customer"/></next></decision>`);
+    const services = new Services({ 'crm.Customers': { customerNumber: 'K100001', name: 'Me' } });
+    const r = await driver(mine, services).start('web', { identity: 'K100002' }, undefined, me);
+    expect(r.state.vars).toMatchObject({ who: 'K100001', customer: { name: 'Me' } });
+    expect(services.calls).toEqual([{ kind: 'fetch', target: 'crm.Customers', operation: 'get', arg: 'K100001' }]);
+  });
+
+  it('runs a fetch or an action marked anonymous for anyone; other channels are not limited', async () => {
+    const open = bundle(`<decision id="look"><next target="bye"><fetch source="geo.Outages" operation="at" key="'3511'" into="done" anonymous="true"/></next></decision>`);
+    expect((await driver(open, new Services({ 'geo.Outages': { ref: 'S1' } })).start('web')).state.vars['done']).toEqual({ ref: 'S1' });
+    const agent = driver(lookup, new Services({ 'crm.Customers': { customerNumber: 'K100002' } }));
+    await agent.start('agent');
+    expect((await agent.answer('K100002')).state.vars['customer']).toEqual({ customerNumber: 'K100002' });
   });
 });
 
@@ -213,7 +265,7 @@ describe('SessionRuntime (subscripts, dates, if/elseif/else, goto, languages)', 
   it('runs a subscript with shared variables and continues with its own <next>', async () => {
     const services = new Services(geo, { 'crm.Moves.register': { id: 'T-1' } });
     const d = driver(bundle, services);
-    let r = await d.start('web');
+    let r = await d.start('web', {}, undefined, { field: 'customerNumber', key: 'K1' });
     expect(r.step).toMatchObject({ node: 'date', type: 'date' });
     expect((await d.answer('2023-12-31')).step.error).toBe('The answer must be at least 2024-01-01.');
     expect((await d.answer('2024-02-30')).step.error).toBe('Answer with a date, YYYY-MM-DD.');
@@ -308,7 +360,7 @@ describe('SessionRuntime (failures change nothing)', () => {
   });
 
   it('validates initial variables against their declared types', async () => {
-    const bundle = inline(`<question id="q" type="text"><prompt>Q <value expr="n + 1"/></prompt><next target="bye"/></question>`, `<var name="n" type="number"/>`);
+    const bundle = inline(`<question id="q" type="text"><prompt>Q <value expr="n + 1"/></prompt><next target="bye"/></question>`, `<var name="n" type="number" public="true"/>`);
     expect(await code(driver(bundle).start('web', { n: 'abc' }))).toBe('CARUSO_DIALOGUE_INVALID_VARIABLE: initial variable n: declared number but got string');
     expect((await driver(bundle).start('web', { n: '41' })).step.prompt).toBe('Q 42');
     expect(await code(driver(bundle).start('fax' as 'web'))).toMatch(/^CARUSO_DIALOGUE_INVALID_CHANNEL/);

@@ -9,14 +9,15 @@ describe('simulate (caruso script run)', () => {
     const report = await simulate(loadFixture('fault-report.xml'), {
       channel: 'web',
       vars: { caller: '+31' },
+      identity: { field: 'customerNumber', key: 'C1' },
       data: { 'crm.Customers': { name: 'Dee' } },
       answers: { kind: ['x', 'power'], urgent: 'yes' },
     });
     expect(report).toMatchObject({ script: 'fault-report', version: '1', channel: 'web', outcome: 'handoff:emergencies' });
     expect(report.steps).toEqual([
       { node: 'welcome', kind: 'info', prompt: 'Welcome! Let us report your fault.' },
-      { node: 'kind', kind: 'question', prompt: 'Hello Dee, what kind of fault is it?', answer: 'x' },
-      { node: 'kind', kind: 'question', prompt: 'Hello Dee, what kind of fault is it?', answer: 'power', error: 'Please choose power or water.' },
+      { node: 'kind', kind: 'question', prompt: 'What kind of fault is it?', answer: 'x' },
+      { node: 'kind', kind: 'question', prompt: 'What kind of fault is it?', answer: 'power', error: 'Please choose power or water.' },
       { node: 'urgent', kind: 'question', prompt: 'Is anyone in danger?', answer: 'yes' },
       { node: 'emergency', kind: 'handoff', prompt: 'Stay on the line: an engineer will talk to you.' },
     ]);

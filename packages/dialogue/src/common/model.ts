@@ -46,6 +46,11 @@ export interface Prompt {
 export interface VarDecl {
   readonly name: string;
   readonly type: VarType;
+  /**
+   * `public="true"`: an anonymous web visitor may see the value (in a hand-off answer, in a web
+   * prompt). Every other variable stays on the server and with the agent.
+   */
+  readonly public: boolean;
   readonly expr?: CompiledExpression;
   readonly at: SourceRef;
 }
@@ -61,6 +66,8 @@ export type Executable =
       readonly operation: string;
       readonly key: CompiledExpression;
       readonly into: string;
+      /** `anonymous="true"`: runs on the web channel before the visitor is identified. */
+      readonly anonymous: boolean;
       readonly at: SourceRef;
     }
   | {
@@ -69,6 +76,8 @@ export type Executable =
       readonly operation: string;
       readonly params: ReadonlyArray<{ readonly name: string; readonly expr: CompiledExpression }>;
       readonly into?: string;
+      /** `anonymous="true"`: runs on the web channel before the visitor is identified. */
+      readonly anonymous: boolean;
       readonly at: SourceRef;
     }
   | { readonly kind: 'log'; readonly expr: CompiledExpression; readonly at: SourceRef }
