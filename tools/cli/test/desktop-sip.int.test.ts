@@ -247,6 +247,8 @@ if (requireOrSkip('SIPp, baresip and sox', tools)) {
           const { code, output } = await caller.done;
           expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' });
           await until(() => !sip.isActive(contactId), 5000, () => `the call to end on the SIP side ${JSON.stringify(sipEvents.filter((e) => e.callId === contactId))}`);
+          // The agent's phone got its BYE too (baresip says so of a dialog the far end closed).
+          await until(() => phone.output().includes('session closed'), 5000, () => `the phone's leg to end\n${phone.output()}`);
           expect(await kindsOf(contactId)).toEqual(['queue-entered', 'offered', 'connected', 'completed']);
           expect((await eventsOf(contactId)).at(-1)).toMatchObject({ kind: 'completed', agentId: 'anna' });
           const agent = await client.get('/api/agent');
