@@ -586,7 +586,10 @@ function liveWallboard(first, render) {
       const v = values[`queue:${q.queueId}`];
       if (!v || !values.agents) return q;
       const waiting = v.waiting.filter((c) => !c.offered);
-      const serving = Object.entries(roster.members ?? {}).filter(([, qs]) => qs.includes(q.queueId)).map(([id]) => stateOf(id));
+      // An agent's queue choice made while logged in comes with the agents topic (from the event log).
+      const queuesOf = (id) => values.agents?.agents?.[id]?.queues ?? roster.members?.[id] ?? [];
+      const ids = new Set([...Object.keys(roster.members ?? {}), ...Object.keys(values.agents?.agents ?? {})]);
+      const serving = [...ids].filter((id) => queuesOf(id).includes(q.queueId)).map((id) => stateOf(id));
       return {
         queueId: q.queueId,
         waiting: waiting.length,

@@ -409,6 +409,11 @@ describe('front-office pages in a real Chromium', () => {
       await sup.locator('[data-state="ready"] .count', { hasText: '1' }).waitFor();
       // queue, waiting, staffed, available, longest wait (s)
       await expectRow(sup, 'support', (c) => c.join('|') === 'support|0|1|1|0');
+      // A queue choice made while logged in reaches the wallboard through the event log.
+      await asm.comms.setAgentQueues('anna', [{ queue: 'billing' }]);
+      await expectRow(sup, 'support', (c) => c.join('|') === 'support|0|0|0|0');
+      await asm.comms.setAgentQueues('anna', [{ queue: 'support' }]);
+      await expectRow(sup, 'support', (c) => c.join('|') === 'support|0|1|1|0');
       await asm.comms.pause('anna', 'break');
       await sup.locator('[data-state="paused"] .count', { hasText: '1' }).waitFor();
       await expectRow(sup, 'support', (c) => c.join('|') === 'support|0|1|0|0');

@@ -60,6 +60,11 @@ export interface AgentFigures {
   readonly ringNoAnswerToday: number;
   /** (talk + hold + wrap-up) / handled today, seconds. */
   readonly ahtSecondsToday: number;
+  /**
+   * The queues the agent chose to serve (`agent-queues-changed`), when they chose since the log began;
+   * absent: the queues of the agent's configuration.
+   */
+  readonly queues?: readonly string[];
 }
 
 /** Agents counted by state. */
@@ -113,6 +118,7 @@ interface AgentRec {
   handled: number;
   ringNoAnswer: number;
   handleMs: number;
+  queues: readonly string[] | undefined;
 }
 
 interface CampaignRec {
@@ -326,6 +332,14 @@ export class LiveFigures {
         touch('center');
         break;
       }
+      case 'agent-queues-changed': {
+        // Who serves which queue changes while the agent stays logged in: the wallboard's staffed and
+        // available follow it from here.
+        const a = this.agent(e.agentId, e.at);
+        a.queues = e.data.queues.map((q) => q.queueId);
+        touchAgent(e.agentId);
+        break;
+      }
       case 'agent-logged-in':
       case 'agent-logged-out':
         if (e.agentId !== undefined && !this.agents.has(e.agentId)) {
@@ -468,6 +482,7 @@ export class LiveFigures {
       handledToday: a.handled,
       ringNoAnswerToday: a.ringNoAnswer,
       ahtSecondsToday: a.handled > 0 ? a.handleMs / 1000 / a.handled : 0,
+      ...(a.queues === undefined ? {} : { queues: a.queues }),
     };
   }
 
@@ -491,7 +506,7 @@ export class LiveFigures {
   private agent(id: string, at: number): AgentRec {
     let a = this.agents.get(id);
     if (!a) {
-      a = { state: 'logged-out', since: at, reason: null, handled: 0, ringNoAnswer: 0, handleMs: 0 };
+      a = { state: 'logged-out', since: at, reason: null, handled: 0, ringNoAnswer: 0, handleMs: 0, queues: undefined };
       this.agents.set(id, a);
     }
     return a;

@@ -16,6 +16,19 @@ const q = (m: MonitorRuntime, id: string): QueueFigures => m.topicValue(`queue:$
 const center = (m: MonitorRuntime): CenterFigures => m.topicValue('center') as CenterFigures;
 
 describe('LiveFigures (folded from the event log only)', () => {
+  it("carries an agent's queue choice made while logged in, so staffed and available follow it", async () => {
+    const { monitor, add } = setUp();
+    await monitor.start();
+    add({ kind: 'agent-state-changed', at: s(0), agentId: 'a1', state: 'ready', fromState: 'logged-out' });
+    // Before any choice the agent serves the queues of its configuration: the board says nothing.
+    expect((monitor.topicValue('agents') as AgentBoard).agents['a1']?.queues).toBeUndefined();
+    add({ kind: 'agent-queues-changed', at: s(5), agentId: 'a1', data: { queues: [{ queueId: 'q1', level: 1 }, { queueId: 'q2', level: 2 }] } });
+    expect((monitor.topicValue('agents') as AgentBoard).agents['a1']).toMatchObject({ state: 'ready', queues: ['q1', 'q2'] });
+    add({ kind: 'agent-queues-changed', at: s(9), agentId: 'a1', data: { queues: [{ queueId: 'q2', level: 1 }] } });
+    expect((monitor.topicValue('agents') as AgentBoard).agents['a1']?.queues).toEqual(['q2']);
+    await monitor.stop();
+  });
+
   it('follows each kind of event with the figures computed by hand', async () => {
     const { monitor, add } = setUp();
     await monitor.start();
