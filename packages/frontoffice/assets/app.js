@@ -933,7 +933,17 @@ function selfServicePage() {
         fail(e);
       }
     };
-    if (step.kind === 'question') {
+    if (step.kind === 'identify') {
+      // The application's <identify>: the key and the second factor, checked by the server before
+      // any of the visitor's data is shown or changed.
+      parts[0] = h('p', { id: 'prompt', text: t('ss.identify') });
+      const inputs = step.fields.map((f) => h('input', { id: `ss-id-${f.name}`, name: f.name, autocomplete: 'off', required: 'required', maxlength: '100' }));
+      parts.push(h('form', { id: 'ss-identify', onsubmit: (ev) => {
+        ev.preventDefault();
+        answer(Object.fromEntries(inputs.map((inp) => [inp.name, inp.value])));
+      } }, ...step.fields.map((f, i) => h('p', {}, h('label', { for: `ss-id-${f.name}`, text: f.label }), inputs[i])), h('p', {}, h('button', { type: 'submit', id: 'ss-identify-submit', text: t('ss.identifySubmit') }))));
+      window.setTimeout(() => inputs[0]?.focus(), 0);
+    } else if (step.kind === 'question') {
       if (step.type === 'boolean') parts.push(h('div', { class: 'choices' }, h('button', { type: 'button', onclick: () => answer(true), text: t('yes') }), h('button', { type: 'button', class: 'secondary', onclick: () => answer(false), text: t('no') })));
       else if (step.choices?.length) parts.push(h('div', { class: 'choices' }, step.choices.map((c) => h('button', { type: 'button', class: 'secondary', onclick: () => answer(c.value), text: c.label }))));
       else {

@@ -1,14 +1,43 @@
 /**
  * The self-service endpoints: a visitor's dialogue-script session on a public page, and the hand-off
  * to an agent (a real chat through the chat channel, or a queued contact).
+ *
+ * Privacy: a visitor is anonymous. What they are sent of a session is the step of the web channel,
+ * whose values and hand-off variables are only the script's public ones (the dialogue engine
+ * filters them); a page whose script reads or changes data (a `<fetch>` or `<action>` not marked
+ * anonymous) first asks the visitor to identify themselves with the application's `<identify>`
+ * declaration, and its dialogue session starts, with that identity, only once they have.
  */
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { Application } from './common/application.js';
+import type { Application, Identify, SelfService } from './common/application.js';
 import type { DesktopApiDeps } from './api-desktop.js';
 import { FrontOfficeErrors } from './errors.js';
 import { body, need, str } from './internal/http.js';
 import { ownScriptSession, revisionOf, sessionView as view } from './internal/script-sessions.js';
+import { identificationOf, identifyStep } from './internal/self-service-identity.js';
 import type { Principal } from './internal/sessions.js';
+
+/** What a visitor is told when the details do not match (the same whichever field was wrong, or when there is no such record). */
+const NOT_MATCHED = 'These details do not match our records. Check them and try again, or ask for an agent.';
+
+/**
+ * The identification a page needs before its script may run: the application's `<identify>` when
+ * the script fetches or changes data, none when it only uses anonymous operations. Throws
+ * CARUSO_FRONTOFFICE_IDENTIFY_MISSING when the script needs one and the application declares none.
+ */
+function identificationFor(deps: Pick<DesktopApiDeps, 'app' | 'dialogue'>, page: SelfService): Identify | undefined {
+  const info = deps.dialogue().scripts().find((x) => x.id === page.script);
+  const access = info?.identifiedDataAccess ?? [];
+  if (access.length === 0) return undefined;
+  if (!deps.app.identify) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_IDENTIFY_MISSING({ page: page.name, script: page.script, access: access.slice(0, 3).join(', ') });
+  return deps.app.identify;
+}
+
+/** The view of a session waiting for identification (same shape as a dialogue session's). */
+function pendingView(sessionId: string, page: SelfService, identify: Identify, error?: string): Record<string, unknown> {
+  return { sessionId, revision: 0, status: 'active', script: page.script, step: identifyStep(page, identify, error) };
+}
 
 export function registerSelfServiceApi(fastify: FastifyInstance, deps: DesktopApiDeps): void {
   const { app } = deps;
@@ -18,20 +47,47 @@ export function registerSelfServiceApi(fastify: FastifyInstance, deps: DesktopAp
     if (!s) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: `self-service page ${name.slice(0, 60)}` });
     return s;
   };
+  const identification = identificationOf(app);
   fastify.post('/api/self-service/sessions/:id/answer', async (req) => {
     const p = need(req, ['anonymous'], 'answer self-service scripts');
     const id = await ownSession(req, p);
     const b = body(req, ['value', 'revision']);
+    const pending = identification.get(id);
+    if (pending) {
+      // The answer to the identify step: the fields of the application's <identify>.
+      const identify = identificationFor(deps, pending.page) ?? app.identify;
+      if (!identify) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'identification' });
+      const value = b['value'];
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: `value must be an object of ${[identify.by, ...identify.verify].map((f) => f.name).join(', ')}` });
+      const given: Record<string, string> = {};
+      for (const f of [identify.by, ...identify.verify]) given[f.name] = str((value as Record<string, unknown>)[f.name] ?? '', f.name, 100);
+      const outcome = await identification.verify(id, identify, given, req.ip, (key) => deps.objects.repository(identify.object).query({ where: { [identify.by.name]: key }, limit: 2 }));
+      if (!outcome.ok) return pendingView(id, pending.page, identify, NOT_MATCHED);
+      // Closed first, so that a second answer sent meanwhile does not start the session twice.
+      identification.close(id);
+      try {
+        return view(await deps.dialogue().startSession(pending.page.script, { channel: 'web', sessionId: id, identity: { field: identify.by.name, key: outcome.key } }));
+      } catch (err) {
+        identification.open(id, pending.page);
+        throw err;
+      }
+    }
     return view(await deps.dialogue().answer(id, b['value'] ?? null, revisionOf(b)));
   });
   fastify.post('/api/self-service/sessions/:id/back', async (req) => {
     const p = need(req, ['anonymous'], 'answer self-service scripts');
     const id = await ownSession(req, p);
-    return view(await deps.dialogue().back(id, revisionOf(body(req, ['revision']))));
+    const b = body(req, ['revision']);
+    if (identification.get(id)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'nothing to go back to: identify first' });
+    return view(await deps.dialogue().back(id, revisionOf(b)));
   });
   fastify.get('/api/self-service/sessions/:id', async (req) => {
     const p = need(req, ['anonymous'], 'answer self-service scripts');
-    return view(await deps.dialogue().resume(await ownSession(req, p)));
+    const id = await ownSession(req, p);
+    const pending = identification.get(id);
+    const identify = pending ? identificationFor(deps, pending.page) : undefined;
+    if (pending && identify) return pendingView(id, pending.page, identify);
+    return view(await deps.dialogue().resume(id));
   });
   fastify.post('/api/self-service/sessions/:id/agent', async (req, reply) => {
     const p = need(req, ['anonymous'], 'ask for an agent');
@@ -41,10 +97,12 @@ export function registerSelfServiceApi(fastify: FastifyInstance, deps: DesktopAp
     if (channel !== 'chat' && channel !== 'callback') throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'channel must be chat or callback' });
     const number = b['number'] === undefined ? undefined : str(b['number'], 'number', 32);
     if (channel === 'callback' && (!number || !/^\+?[0-9 ()-]{6,32}$/.test(number))) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'a callback needs a phone number' });
-    const state = await deps.dialogue().state(id);
-    const ss = app.selfService.find((s) => s.script === state.script);
+    // A visitor who has not identified (or cannot) may still ask for an agent: nothing was collected.
+    const pending = identification.get(id);
+    const state = pending ? undefined : await deps.dialogue().state(id);
+    const ss = pending?.page ?? app.selfService.find((s) => s.script === state?.script);
     if (!ss) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'self-service page' });
-    const queueId = state.handoff?.queue ?? ss.queue;
+    const queueId = state?.handoff?.queue ?? ss.queue;
     const hub = channel === 'chat' ? deps.chat?.() : undefined;
     if (hub) {
       // A real chat through the chat channel: the page connects /ws/chat/customer with the token;
@@ -57,14 +115,15 @@ export function registerSelfServiceApi(fastify: FastifyInstance, deps: DesktopAp
     const contact = await deps.comms().enqueue({
       channel,
       queueId,
-      data: { selfService: ss.name, scriptSession: id, answers: state.vars, ...(number ? { number } : {}) },
+      data: { selfService: ss.name, scriptSession: id, answers: state?.vars ?? {}, ...(number ? { number } : {}) },
     });
     const pos = deps.comms().position(contact.id);
     return reply.code(201).send({ contactId: contact.id, channel, queueId: contact.queueId, position: pos?.position ?? null });
   });
   fastify.get('/api/self-service/:name', async (req) => {
     const s = page((req.params as { name: string }).name);
-    return { name: s.name, label: s.label };
+    const identify = identificationFor(deps, s);
+    return { name: s.name, label: s.label, identify: identify ? [identify.by, ...identify.verify].map((f) => ({ name: f.name, label: f.label })) : null };
   });
 }
 
@@ -78,6 +137,14 @@ export async function startSelfService(
   const s = deps.app.selfService.find((x) => x.name === name);
   if (!s) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: `self-service page ${name.slice(0, 60)}` });
   if (visitor.scriptSessions.size >= 20) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_TOO_MANY_ATTEMPTS({ seconds: 60 });
+  const identify = identificationFor(deps, s);
+  if (identify) {
+    // No dialogue session yet: the visitor identifies first (the answer to the identify step).
+    const sessionId = randomUUID();
+    identificationOf(deps.app).open(sessionId, s);
+    await remember(visitor, sessionId);
+    return pendingView(sessionId, s, identify);
+  }
   const v = await deps.dialogue().startSession(s.script, { channel: 'web' });
   await remember(visitor, v.sessionId);
   return view(v);

@@ -27,6 +27,8 @@ import {
   type RoleDef,
   type RoleName,
   type SavedFilter,
+  type Identify,
+  type IdentifyField,
   type SelfService,
   type Widget,
   type WidgetKind,
@@ -57,7 +59,7 @@ const TEXT_TYPES = new Set(['string', 'text', 'enum', 'email', 'phone']);
 
 /** Children each element may have (mirrors dtd/application.dtd). */
 const CHILDREN: Readonly<Record<string, readonly string[]>> = {
-  application: ['description', 'role', 'navigation', 'list', 'record', 'desktop', 'selfservice', 'dashboard'],
+  application: ['description', 'role', 'navigation', 'list', 'record', 'desktop', 'identify', 'selfservice', 'dashboard'],
   role: ['grant'],
   grant: [],
   navigation: ['item'],
@@ -77,6 +79,7 @@ const CHILDREN: Readonly<Record<string, readonly string[]>> = {
   write: [],
   wrapup: [],
   pause: [],
+  identify: [],
   selfservice: [],
   dashboard: ['widget'],
   widget: [],
@@ -105,6 +108,7 @@ const ATTRIBUTES: Readonly<Record<string, readonly [readonly string[], readonly 
   write: [['var', 'field'], []],
   wrapup: [['code'], ['label']],
   pause: [['code'], ['label']],
+  identify: [['object', 'by', 'verify'], []],
   selfservice: [['name', 'script', 'queue'], ['label']],
   dashboard: [['name'], ['label', 'roles']],
   widget: [['kind'], ['label', 'report', 'period']],
@@ -236,6 +240,9 @@ class ApplicationReader {
     const desktops = childElements(root, 'desktop');
     for (const extra of desktops.slice(1)) this.sink.error(extra.position, 'only one <desktop> is allowed', 'duplicate');
     const desktop = desktops[0] ? this.desktop(desktops[0], records) : { screenPops: [], scripts: [], wrapUpCodes: [], pauseReasons: [] };
+    const identifies = childElements(root, 'identify');
+    for (const extra of identifies.slice(1)) this.sink.error(extra.position, 'only one <identify> is allowed', 'duplicate');
+    const identify = identifies[0] ? this.identify(identifies[0]) : undefined;
     const selfService: SelfService[] = [];
     const ssNames = new Set<string>();
     for (const el of childElements(root, 'selfservice')) {
@@ -252,8 +259,42 @@ class ApplicationReader {
       records,
       desktop,
       selfService,
+      ...(identify ? { identify } : {}),
       dashboards,
     };
+  }
+
+  /** `<identify object by verify>`: a key field and a second factor of at least one other field. */
+  private identify(el: XmlElement): Identify | undefined {
+    const object = this.object(el);
+    const textField = (name: string, attr: string): IdentifyField | undefined => {
+      const f = this.field(el, object, name, attr);
+      if (!f) return undefined;
+      if (!TEXT_TYPES.has(f.type) && f.type !== 'integer') {
+        this.sink.error(attributePosition(el, attr), `${f.name} is a ${f.type} field; a visitor identifies with text or number fields`, 'bad-field');
+        return undefined;
+      }
+      return { name: f.name, label: f.label };
+    };
+    const byName = el.attributes['by'] ?? '';
+    const by = textField(byName, 'by');
+    const byDef = object ? findField(object, byName) : undefined;
+    if (byDef && !byDef.unique && !(object?.uniques ?? []).some((u) => u.length === 1 && u[0] === byName)) {
+      this.sink.error(attributePosition(el, 'by'), `${byName} is not unique in ${object?.name ?? ''}: a visitor must be found by a field that names one record`, 'bad-field');
+    }
+    const names = list(el.attributes['verify']);
+    if (names.length === 0) this.sink.error(attributePosition(el, 'verify'), 'verify needs at least one field besides the key (e.g. verify="postcode houseNumber"): the second factor', 'bad-value');
+    const verify: IdentifyField[] = [];
+    for (const n of names) {
+      if (n === byName) {
+        this.sink.error(attributePosition(el, 'verify'), `${n} is the key itself; verify needs other fields`, 'bad-value');
+        continue;
+      }
+      const f = textField(n, 'verify');
+      if (f && !verify.some((v) => v.name === f.name)) verify.push(f);
+    }
+    if (!object || !by || verify.length === 0) return undefined;
+    return { object: object.name, by, verify };
   }
 
   private grant(el: XmlElement, role: RoleName): Grant {

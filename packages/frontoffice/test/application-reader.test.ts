@@ -65,6 +65,23 @@ describe('readApplication', () => {
     expect(e).toContain('app.xml:4:3: error: <widgetz> is not allowed inside <application>');
   });
 
+  it('reads <identify>: a unique key and a second factor of other fields, with the model\'s labels', () => {
+    const r = readApplication('<application name="a" model="crm"><identify object="Customer" by="email" verify="postcode lastName"/></application>', 'app.xml', { model, scripts });
+    expect(r.diagnostics.filter((d) => d.severity === 'error').map(String)).toEqual([]);
+    expect(r.application?.identify).toEqual({ object: 'Customer', by: { name: 'email', label: 'E-mail' }, verify: [{ name: 'postcode', label: 'Postcode' }, { name: 'lastName', label: expect.any(String) }] });
+  });
+
+  it('reports an <identify> without a second factor, with a key that is not unique, or with unknown fields', () => {
+    const at = (attrs: string): string[] => errors(`<application name="a" model="crm"><identify object="Customer" ${attrs}/></application>`);
+    expect(at('by="email" verify=""')).toEqual([expect.stringMatching(/^app\.xml:1:\d+: error: verify needs at least one field besides the key/)]);
+    expect(at('by="email" verify="email"')).toEqual([expect.stringMatching(/^app\.xml:1:\d+: error: email is the key itself/)]);
+    expect(at('by="lastName" verify="postcode"')).toEqual([expect.stringMatching(/^app\.xml:1:\d+: error: lastName is not unique in Customer/)]);
+    expect(at('by="email" verify="shoeSize"')).toEqual([expect.stringMatching(/^app\.xml:1:\d+: error: Customer has no field shoeSize/)]);
+    expect(errors('<application name="a" model="crm"><identify object="Customer" by="email" verify="postcode"/><identify object="Customer" by="email" verify="postcode"/></application>')).toEqual([
+      expect.stringMatching(/^app\.xml:1:\d+: error: only one <identify> is allowed/),
+    ]);
+  });
+
   it('reports a definition written for another model and malformed XML', () => {
     expect(errors('<application name="a" model="billing"/>')).toEqual([expect.stringMatching(/written for the model billing, but the model given is crm/)]);
     expect(errors('<application name="a" model="crm">')[0]).toMatch(/^app\.xml:1:\d+: error: /);

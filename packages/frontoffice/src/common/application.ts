@@ -147,6 +147,24 @@ export interface SelfService {
   readonly label: string;
 }
 
+/** A field a self-service visitor types to identify themselves. */
+export interface IdentifyField {
+  readonly name: string;
+  readonly label: string;
+}
+
+/**
+ * `<identify>`: how a self-service visitor proves who they are before any of their data is shown or
+ * changed. The record is found by `by` (e.g. the customer number) and every field of `verify` (e.g.
+ * postcode and house number) must match it too; the session then runs with that record's identity.
+ */
+export interface Identify {
+  readonly object: string;
+  readonly by: IdentifyField;
+  /** The second factor: at least one field, compared without regard to case and spaces. */
+  readonly verify: readonly IdentifyField[];
+}
+
 export type WidgetKind = 'agents-by-state' | 'waiting' | 'service-level' | 'queues' | 'alerts' | 'campaigns' | 'report';
 
 export const WIDGET_KINDS: readonly WidgetKind[] = ['agents-by-state', 'waiting', 'service-level', 'queues', 'alerts', 'campaigns', 'report'];
@@ -184,6 +202,8 @@ export interface Application {
   readonly records: readonly RecordView[];
   readonly desktop: Desktop;
   readonly selfService: readonly SelfService[];
+  /** How self-service visitors identify themselves; pages whose script reads or changes data need it. */
+  readonly identify?: Identify;
   readonly dashboards: readonly Dashboard[];
 }
 
