@@ -2,9 +2,10 @@
 // PostgreSQL): an anonymous visitor who types another customer's number learns nothing of that
 // customer in any answer and cannot register a move for them; the customer, with the postcode and
 // house number on file as the second factor, can; an agent who takes the visitor's chat sees what
-// the script collected. Needs `npx tsc -b` first (the assembly loads its services from dist/).
+// the script collected; the self-service page in a real Chromium asks for the second factor first.
+// Needs `npx tsc -b` first (the assembly loads its services from dist/).
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient, type ApiResponse } from '@caruso/frontoffice/testing';
@@ -15,6 +16,9 @@ import { generateDemoData } from '../src/index.js';
 import { officeHoursClock } from './office-hours-clock.js';
 import { root, utilityAssemblyOn } from './utility-assembly-setup.js';
 import { SimulatedTelephony } from '@caruso/comms';
+import { chromium, type Browser } from 'playwright-core';
+
+const SHOTS = join(process.cwd(), '.artifacts', 'screenshots');
 
 const PASSWORD = randomBytes(12).toString('base64url');
 
@@ -48,6 +52,21 @@ class Visitor {
 }
 
 describe('examples/utility self-service: public variables and a second factor', () => {
+  let browser: Browser;
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      timeout: 20_000,
+    });
+  }, 40_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
   forEachDatabase((db) => {
     let dir: string;
     let running: RunningAssembly | undefined;
@@ -184,6 +203,44 @@ describe('examples/utility self-service: public variables and a second factor', 
       expect(pop.handoff?.selfService).toBe('verhuizing');
       expect(pop.handoff?.answers).toMatchObject({ moveOutDate: isoDay(20), customer: { customerNumber: customer['customerNumber'], email: customer['email'] } });
       for (const secret of secrets(customer)) expect(again.text()).not.toContain(secret);
+    }, 60_000);
+
+    it('the self-service page in Chromium asks for customer number, postcode and house number before the script', async () => {
+      const who = complete[3] as Record<string, string>;
+      const ctx = await browser.newContext({ viewport: { width: 390, height: 800 }, isMobile: true });
+      try {
+        const page = await ctx.newPage();
+        page.setDefaultTimeout(8000);
+        const problems: string[] = [];
+        page.on('pageerror', (e) => problems.push(e.message));
+        const answers: string[] = [];
+        page.on('response', (r) => {
+          if (r.url().includes('/api/')) answers.push(r.url());
+        });
+        const bodies: string[] = [];
+        page.on('response', async (r) => {
+          if (r.url().includes('/api/self-service')) bodies.push(await r.text().catch(() => ''));
+        });
+        await page.goto(`${url()}/self-service/verhuizing`);
+        await page.locator('#ss-identify').waitFor();
+        await page.getByLabel('Klantnummer').fill(who['customerNumber'] as string);
+        await page.getByLabel('Postcode').fill('1000 AA');
+        await page.getByLabel('Huisnummer').fill(who['houseNumber'] as string);
+        await page.locator('#ss-identify-submit').click();
+        await page.locator('.field-error', { hasText: 'do not match' }).waitFor();
+        await page.screenshot({ path: join(SHOTS, 'self-service-identify.png') });
+        await page.getByLabel('Postcode').fill(who['postcode'] as string);
+        await page.locator('#ss-identify-submit').click();
+        await page.locator('#prompt', { hasText: 'Op welke datum verhuist u' }).waitFor();
+        await page.locator('#answer').fill(isoDay(15));
+        await page.locator('#ss-next').click();
+        await page.locator('#prompt', { hasText: 'postcode van uw nieuwe adres' }).waitFor();
+        expect(problems).toEqual([]);
+        expect(answers.length).toBeGreaterThan(2);
+        for (const secret of secrets(who)) expect(bodies.join('\n')).not.toContain(secret);
+      } finally {
+        await ctx.close();
+      }
     }, 60_000);
   });
 });

@@ -919,6 +919,7 @@ async function usersPage() {
 function selfServicePage() {
   const name = decodeURIComponent(location.pathname.split('/')[2] ?? '');
   let s = null;
+  const typed = {};
   const box = h('div', { class: 'panel', id: 'ss', 'aria-live': 'polite' });
   main.replaceChildren(h('h1', { id: 'ss-title', text: name }), box);
   const render = () => {
@@ -937,9 +938,11 @@ function selfServicePage() {
       // The application's <identify>: the key and the second factor, checked by the server before
       // any of the visitor's data is shown or changed.
       parts[0] = h('p', { id: 'prompt', text: t('ss.identify') });
-      const inputs = step.fields.map((f) => h('input', { id: `ss-id-${f.name}`, name: f.name, autocomplete: 'off', required: 'required', maxlength: '100' }));
+      const inputs = step.fields.map((f) => h('input', { id: `ss-id-${f.name}`, name: f.name, autocomplete: 'off', required: 'required', maxlength: '100', value: typed[f.name] ?? '' }));
       parts.push(h('form', { id: 'ss-identify', onsubmit: (ev) => {
         ev.preventDefault();
+        // Kept for the form drawn again after "do not match", so only the wrong field needs typing.
+        for (const inp of inputs) typed[inp.name] = inp.value;
         answer(Object.fromEntries(inputs.map((inp) => [inp.name, inp.value])));
       } }, ...step.fields.map((f, i) => h('p', {}, h('label', { for: `ss-id-${f.name}`, text: f.label }), inputs[i])), h('p', {}, h('button', { type: 'submit', id: 'ss-identify-submit', text: t('ss.identifySubmit') }))));
       window.setTimeout(() => inputs[0]?.focus(), 0);
