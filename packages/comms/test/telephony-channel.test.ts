@@ -122,4 +122,25 @@ describe('one accept path: the desktop\'s Accept and the agent\'s phone answerin
     t.clock.advance(1_000);
     expect(() => t.router.accept(offer.offerId, { agentId: 'a2' })).toThrow(expect.objectContaining({ code: 'CARUSO_COMMS_UNKNOWN_OFFER' }));
   });
+
+  it("Accept on the desktop, then the agent's phone never answers: the call goes back in line to the next agent, the first is free", async () => {
+    const { faultCount, resetFaultCounts } = await import('@caruso/kernel');
+    resetFaultCounts();
+    const t = setup({ ringTimeoutMs: 10_000 });
+    t.telephony.setEndpoint('sip:a1@10.0.0.1', { answers: false });
+    t.telephony.setEndpoint('sip:a2@10.0.0.1', { answerDelayMs: 5_000 });
+    t.router.login('a1');
+    const callId = t.telephony.placeInboundCall({ from: '+31201234567', talkMs: 60_000 });
+    const offer = t.router.pendingOffers('a1')[0]!;
+    t.router.accept(offer.offerId, { agentId: 'a1' });
+    t.router.login('a2');
+    t.clock.advance(10_000); // the phone's ring time-out: the agent's leg failed
+    expect(faultCount()).toBe(0);
+    expect(t.router.agent('a1').state).toBe('ready');
+    expect(t.router.contact(callId)?.state).toBe('offered');
+    expect(t.router.pendingOffers('a2').map((o) => o.contactId)).toEqual([callId]);
+    expect(await t.kinds()).toEqual(['queue-entered', 'offered@a1', 'connected@a1', 'transferred@a1', 'offered@a2']);
+    t.clock.advance(5_000); // the next agent's phone answers
+    expect(t.router.contact(callId)).toMatchObject({ state: 'connected', agentIds: ['a2'] });
+  });
 });

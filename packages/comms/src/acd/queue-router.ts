@@ -655,6 +655,33 @@ export class QueueRouter extends Disposable {
     this.drain();
   }
 
+  /**
+   * The agent's leg of an offer could not be set up (their phone declined, was busy or did not answer).
+   * Still ringing: the offer is rejected. Already accepted on the desktop: the connection is undone —
+   * the contact goes back in line in its place (`transferred`, reason `agent-unreachable`), is not
+   * offered to that agent again, and the agent is free. Anything else (the contact ended, or moved on)
+   * changes nothing.
+   */
+  agentLegFailed(offerId: string, cause: string): void {
+    if (this.offers.has(offerId)) {
+      this.reject(offerId, cause);
+      return;
+    }
+    const c = this.acceptedOffers.get(offerId);
+    const a = c?.agent;
+    if (!c || !a || c.state !== 'connected' || c.acceptedOffer !== offerId || this.contacts.get(c.id) !== c) return;
+    this.acceptedOffers.delete(offerId);
+    c.acceptedOffer = undefined;
+    a.contacts.delete(c);
+    a.load[c.cls]--;
+    c.agent = undefined;
+    (c.declined ??= new Set()).add(a);
+    this.emit({ kind: 'transferred', at: this.clock.now(), contactId: c.id, queueId: c.queue.id, agentId: a.id, channel: c.channel, reason: 'agent-unreachable' });
+    this.requeue(c);
+    this.refresh(a);
+    this.drain();
+  }
+
   /** Ends a connected contact (`by` the agent or the customer); the agent goes to wrap-up (or ready). */
   complete(contactId: string, by: 'agent' | 'caller' = 'agent'): void {
     const c = this.contactRec(contactId);

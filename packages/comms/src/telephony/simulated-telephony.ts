@@ -64,7 +64,7 @@ interface SimCall {
  */
 export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
   readonly name = 'sim';
-  private readonly _onDidEvent = new Emitter<TelephonyEvent>();
+  private readonly _onDidEvent = new Emitter<TelephonyEvent>({ owner: 'caruso.comms/telephony' });
   readonly onDidEvent = this._onDidEvent.event;
   private readonly _onDidPlayPrompt = new Emitter<{ readonly callId: string; readonly promptId: string; readonly prompt: Prompt; readonly at: number }>();
   /** A prompt starts playing on a call (tests and the demo see what callers hear). */

@@ -226,7 +226,8 @@ export class TelephonyChannel extends Disposable {
         const r = this.ringing.get(ringKey(e.callId, e.endpoint));
         if (!r) return;
         this.ringing.delete(ringKey(e.callId, e.endpoint));
-        router.reject(r.offerId, e.cause);
+        // Ringing or already accepted on the desktop: either way the agent's leg did not come up.
+        router.agentLegFailed(r.offerId, e.cause);
         this.commitInBackground();
         return;
       }

@@ -23,7 +23,7 @@ export const TELEPHONY_WITH_SIMULATION_SERVICE_VERSION = '0.1.0';
  */
 export class TelephonyWithSimulation extends Disposable implements TelephonyAdapter, ServiceLifecycle {
   readonly name: string;
-  private readonly _onDidEvent = this.register(new Emitter<TelephonyEvent>());
+  private readonly _onDidEvent = this.register(new Emitter<TelephonyEvent>({ owner: 'caruso.comms/telephony' }));
   readonly onDidEvent = this._onDidEvent.event;
   /** The adapter of every call in progress, by call id. */
   private readonly owner = new Map<string, TelephonyAdapter>();

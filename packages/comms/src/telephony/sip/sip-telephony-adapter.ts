@@ -228,7 +228,7 @@ const NO_BODY = Buffer.alloc(0);
  */
 export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter {
   readonly name: string;
-  private readonly _onDidEvent = this.register(new Emitter<TelephonyEvent>());
+  private readonly _onDidEvent = this.register(new Emitter<TelephonyEvent>({ owner: 'caruso.comms/telephony' }));
   readonly onDidEvent = this._onDidEvent.event;
   private readonly _onDidChangeTrunkRegistration = this.register(new Emitter<TrunkRegistrationStatus>());
   /** A trunk registration changed state or was refreshed. */
