@@ -41,6 +41,12 @@ export interface ApplicationContext {
   /** The ids of the dialogue scripts that exist; unchecked when absent. */
   readonly scripts?: ReadonlySet<string>;
   /**
+   * Per script id, the fetches and actions that need an identified visitor on the web (the dialogue
+   * engine's `ScriptInfo.identifiedDataAccess`): a self-service page running such a script needs the
+   * application's `<identify>`. Unchecked when absent (the page then refuses to start at run time).
+   */
+  readonly identifiedDataAccess?: ReadonlyMap<string, readonly string[]>;
+  /**
    * The names of the monitor's reports; when absent a report widget's name is only checked for its
    * form, and an unknown one shows its error in the widget at run time.
    */
@@ -247,7 +253,12 @@ class ApplicationReader {
     const ssNames = new Set<string>();
     for (const el of childElements(root, 'selfservice')) {
       const name = this.uniqueName(el, ssNames, 'self-service page');
-      selfService.push({ name, script: this.script(el, 'script'), queue: el.attributes['queue'] ?? '', label: el.attributes['label'] ?? name });
+      const script = this.script(el, 'script');
+      const access = this.ctx.identifiedDataAccess?.get(script) ?? [];
+      if (access.length > 0 && identifies.length === 0) {
+        this.sink.error(attributePosition(el, 'script'), `self-service page ${name} runs ${script}, which reads or changes data on the web (${access.slice(0, 2).join(', ')}): declare <identify object by verify> so that visitors identify themselves first, or mark operations that concern no one's data anonymous="true" in the script`, 'identify-missing');
+      }
+      selfService.push({ name, script, queue: el.attributes['queue'] ?? '', label: el.attributes['label'] ?? name });
     }
     return {
       name: root.attributes['name'] ?? '',

@@ -82,6 +82,15 @@ describe('readApplication', () => {
     ]);
   });
 
+  it('reports a self-service page whose script reads or changes data in an application without <identify>', () => {
+    const identifiedDataAccess = new Map([['meter-reading', ['crm.Customers.get (meter-reading.xml:9:7)']]]);
+    const page = '<selfservice name="meter" script="meter-reading" queue="support"/>';
+    const read = (body: string): string[] =>
+      readApplication(`<application name="a" model="crm">${body}</application>`, 'app.xml', { model, scripts, identifiedDataAccess }).diagnostics.filter((d) => d.severity === 'error').map(String);
+    expect(read(page)).toEqual([expect.stringMatching(/^app\.xml:1:\d+: error: self-service page meter runs meter-reading, which reads or changes data on the web \(crm\.Customers\.get \(meter-reading\.xml:9:7\)\): declare <identify object by verify>/)]);
+    expect(read(`<identify object="Customer" by="email" verify="postcode"/>${page}`)).toEqual([]);
+  });
+
   it('reports a definition written for another model and malformed XML', () => {
     expect(errors('<application name="a" model="billing"/>')).toEqual([expect.stringMatching(/written for the model billing, but the model given is crm/)]);
     expect(errors('<application name="a" model="crm">')[0]).toMatch(/^app\.xml:1:\d+: error: /);
