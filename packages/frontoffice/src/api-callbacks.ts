@@ -14,6 +14,10 @@ import { parseKey } from './api-objects.js';
 import { body, need, str } from './internal/http.js';
 import type { Principal } from './internal/sessions.js';
 import type { Permissions } from './permissions.js';
+import { bodyOf, CALLBACK_AT, closed, errors, params, PHONE_NUMBER, routeSchema, SCHEDULED_CALLBACK, text } from './internal/route-schemas.js';
+
+const STAFF = ['agent', 'supervisor', 'administrator'] as const;
+const SCHEDULED = { description: 'scheduled durably by the communication server', ...SCHEDULED_CALLBACK };
 
 export interface CallbacksApiDeps {
   readonly app: Application;
@@ -73,7 +77,13 @@ const mine = (p: Principal, cb: ScheduledCallback): boolean => cb.data['schedule
 
 export function registerCallbacksApi(fastify: FastifyInstance, deps: CallbacksApiDeps): void {
   // A callback promised during a contact or its wrap-up: it goes to the contact's queue.
-  fastify.post('/api/contacts/:id/callback', async (req, reply) => {
+  fastify.post('/api/contacts/:id/callback', {
+    schema: routeSchema('Schedule a callback promised during a contact or its wrap-up (agents: their own contacts); it enters the contact\'s queue when due', STAFF, {
+      params: params(['id']),
+      body: bodyOf({ at: CALLBACK_AT, number: { ...PHONE_NUMBER, description: 'default: the caller\'s number while the contact is live; required in wrap-up' }, note: text(2000) }, ['at']),
+      response: { 201: SCHEDULED, ...errors([404, 'no such contact of this user'], 503) },
+    }),
+  }, async (req, reply) => {
     const p = need(req, ['agent', 'supervisor', 'administrator'], 'schedule callbacks');
     const id = str((req.params as { id: string }).id, 'contact', 100);
     const b = body(req, ['at', 'number', 'note']);
@@ -92,7 +102,12 @@ export function registerCallbacksApi(fastify: FastifyInstance, deps: CallbacksAp
   });
 
   // A callback for a customer without a current contact (the customer's page).
-  fastify.post('/api/callbacks', async (req, reply) => {
+  fastify.post('/api/callbacks', {
+    schema: routeSchema('Schedule a callback for a customer without a current contact (from the customer page); agents only in one of their queues', STAFF, {
+      body: bodyOf({ at: CALLBACK_AT, number: PHONE_NUMBER, note: text(2000), queueId: { ...text(100), description: 'default: the first desktop queue the user may use' }, object: text(100), recordId: { type: ['string', 'number'] } }, ['at', 'number']),
+      response: { 201: SCHEDULED, ...errors([404, 'no such object or record for this role'], 503) },
+    }),
+  }, async (req, reply) => {
     const p = need(req, ['agent', 'supervisor', 'administrator'], 'schedule callbacks');
     const b = body(req, ['at', 'number', 'note', 'queueId', 'object', 'recordId']);
     const comms = deps.comms();
@@ -121,7 +136,12 @@ export function registerCallbacksApi(fastify: FastifyInstance, deps: CallbacksAp
     return reply.code(201).send(view(cb));
   });
 
-  fastify.get('/api/callbacks', async (req) => {
+  fastify.get('/api/callbacks', {
+    schema: routeSchema('Scheduled callbacks not yet due, soonest first: agents see those they scheduled; supervisors and administrators all (mine=true: their own)', STAFF, {
+      querystring: { type: 'object', additionalProperties: false, properties: { mine: { type: 'string', enum: ['true', 'false'] } } },
+      response: { 200: { description: 'the callbacks', ...closed({ data: { type: 'array', items: SCHEDULED_CALLBACK } }) }, ...errors(503) },
+    }),
+  }, async (req) => {
     const p = need(req, ['agent', 'supervisor', 'administrator'], 'see scheduled callbacks');
     const q = req.query as Record<string, unknown>;
     const extra = Object.keys(q).filter((k) => k !== 'mine');
@@ -131,7 +151,9 @@ export function registerCallbacksApi(fastify: FastifyInstance, deps: CallbacksAp
     return { data: deps.comms().scheduledCallbacks().filter((cb) => !onlyMine || mine(p, cb)).map(view) };
   });
 
-  fastify.delete('/api/callbacks/:id', async (req, reply) => {
+  fastify.delete('/api/callbacks/:id', {
+    schema: routeSchema('Cancel a scheduled callback (agents: only those they scheduled)', STAFF, { params: params(['id']), response: { 204: { description: 'cancelled', type: 'null' }, ...errors([404, 'no such scheduled callback for this user'], 503) } }),
+  }, async (req, reply) => {
     const p = need(req, ['agent', 'supervisor', 'administrator'], 'cancel scheduled callbacks');
     const id = str((req.params as { id: string }).id, 'callback', 100);
     const comms = deps.comms();

@@ -9,6 +9,9 @@ import type { ChatChannel, CommunicationServer, EmailChannel, StoredEmail } from
 import { FrontOfficeErrors } from './errors.js';
 import { body, need, str } from './internal/http.js';
 import type { Principal } from './internal/sessions.js';
+import { bodyOf, closed, DATE_TIME, EMAIL_MESSAGE, errors, INT, nullable, params, routeSchema, STRINGS, text } from './internal/route-schemas.js';
+
+const STAFF = ['agent', 'supervisor', 'administrator'] as const;
 
 export interface ChannelsApiDeps {
   readonly comms: () => CommunicationServer;
@@ -68,14 +71,24 @@ export function registerChannelsApi(fastify: FastifyInstance, deps: ChannelsApiD
     return c;
   };
 
-  fastify.get('/api/contacts/:id/email', async (req) => {
+  fastify.get('/api/contacts/:id/email', {
+    schema: routeSchema('The e-mail thread of a contact (agents: their own contacts), with the attachments of each message', STAFF, {
+      params: params(['id']),
+      response: { 200: { description: 'messages, oldest first', ...closed({ contactId: text(), messages: { type: 'array', items: EMAIL_MESSAGE } }) }, ...errors([404, 'no such contact or thread'], [503, 'no e-mail channel in the assembly']) },
+    }),
+  }, async (req) => {
     const { id } = reachable(req, ['agent', 'supervisor', 'administrator'], 'read e-mail contacts');
     const messages = await emailChannel().messages(id);
     if (messages.length === 0) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'e-mail thread' });
     return { contactId: id, messages: messages.map((m) => emailView(m, id)) };
   });
 
-  fastify.get('/api/contacts/:id/email/attachments/:attachmentId', async (req, reply) => {
+  fastify.get('/api/contacts/:id/email/attachments/:attachmentId', {
+    schema: routeSchema('An attachment of the thread, always as a download (application/octet-stream; x-original-content-type has its type)', STAFF, {
+      params: params(['id', 'attachmentId']),
+      response: { 200: { description: 'the bytes', content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } }, ...errors([404, 'not an attachment of this thread'], [503, 'no e-mail channel in the assembly']) },
+    }),
+  }, async (req, reply) => {
     const { id } = reachable(req, ['agent', 'supervisor', 'administrator'], 'read e-mail contacts');
     const attachmentId = str((req.params as { attachmentId: string }).attachmentId, 'attachment', 64);
     const channel = emailChannel();
@@ -92,7 +105,16 @@ export function registerChannelsApi(fastify: FastifyInstance, deps: ChannelsApiD
       .send(a.content);
   });
 
-  fastify.post('/api/contacts/:id/email/reply', async (req, reply) => {
+  fastify.post('/api/contacts/:id/email/reply', {
+    schema: routeSchema('Answer an e-mail contact connected to the agent: sent through the outbound mail relay to the Reply-To/From of the last inbound message, subject Re:, In-Reply-To and References set', ['agent'], {
+      params: params(['id']),
+      body: bodyOf({ text: text(20_000) }, ['text']),
+      response: {
+        201: { description: 'sent and stored in the thread', ...closed({ message: EMAIL_MESSAGE, accepted: STRINGS, rejected: STRINGS }) },
+        ...errors([404, 'not a contact connected to this agent'], [413, 'the body is over the limit, or the message over the relay\'s'], [502, 'the relay did not take the message'], [503, 'no e-mail channel in the assembly']),
+      },
+    }),
+  }, async (req, reply) => {
     const { id, live } = reachable(req, ['agent'], 'answer e-mail contacts');
     if (!live) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'contact (accept the offer first)' });
     const b = body(req, ['text']);
@@ -102,7 +124,21 @@ export function registerChannelsApi(fastify: FastifyInstance, deps: ChannelsApiD
     return reply.code(201).send({ message: emailView(sent, id), accepted: sent.sent.accepted, rejected: sent.sent.rejected });
   });
 
-  fastify.get('/api/contacts/:id/chat', async (req) => {
+  fastify.get('/api/contacts/:id/chat', {
+    schema: routeSchema('A chat contact and its transcript; the conversation itself runs over the WebSocket /ws/chat (agents)', STAFF, {
+      params: params(['id']),
+      response: {
+        200: {
+          description: 'the chat and its messages',
+          ...closed({
+            chat: closed({ chatId: text(), queueId: text(), state: text(), customerName: nullable('string'), subject: nullable('string'), agentId: nullable('string'), openedAt: DATE_TIME }),
+            transcript: { type: 'array', items: closed({ seq: INT, from: text(), agentId: nullable('string'), text: text(), at: DATE_TIME }) },
+          }),
+        },
+        ...errors([404, 'no such contact or chat'], [503, 'no chat channel in the assembly']),
+      },
+    }),
+  }, async (req) => {
     const { id } = reachable(req, ['agent', 'supervisor', 'administrator'], 'read chat contacts');
     const channel = chatChannel();
     const info = await channel.chat(id);

@@ -16,6 +16,16 @@ import type { Principal } from './internal/sessions.js';
 import { Permissions } from './permissions.js';
 import { ownScriptSession, revisionOf, sessionView as view } from './internal/script-sessions.js';
 import type { FrontOfficeStore } from './user-store.js';
+import { AGENT_QUEUES, AGENT_STATE, ANY, bodyOf, closed, errors, INT, NO_BODY, params, QUEUE_CHOICE, routeSchema, SESSION_VIEW, text, type JsonSchema } from './internal/route-schemas.js';
+
+const AGENT = ['agent'] as const;
+const STAFF = ['agent', 'supervisor', 'administrator'] as const;
+const STATE = (description: string): JsonSchema => ({ description, ...AGENT_STATE });
+const VIEW = (description: string): JsonSchema => ({ description, ...SESSION_VIEW });
+/** Errors of a call into the communication server: unknown things, a state that does not allow it, not started. */
+const COMMS_ERRORS = [404, 409, 503] as const;
+/** Errors of the dialogue engine: unknown session, ended or changed meanwhile, a script that fails, an action's service failing. */
+const SCRIPT_ERRORS = [[404, 'no such script session of this user'], [409, 'the session ended, or changed meanwhile (revision)'], [422, 'the script cannot go on (a failing expression, no transition)'], [502, 'an action\'s service failed'], 503] as const;
 
 export interface DesktopApiDeps {
   readonly app: Application;
@@ -141,19 +151,31 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
     // The agent picks the queues; the levels stay those of the agent's configuration.
     return (v as string[]).map((queue) => ({ queue }));
   };
-  fastify.get('/api/agent/queues', async (req) => {
+  fastify.get('/api/agent/queues', {
+    schema: routeSchema('The queues the agent serves now (selected, with levels), those of its configuration, and those it may choose (allowed)', AGENT, { response: { 200: { description: 'the queues', ...AGENT_QUEUES }, ...errors(...COMMS_ERRORS) } }),
+  }, async (req) => {
     const id = agentOf(need(req, ['agent'], 'use the agent desktop'));
     const q = deps.comms().agentQueues(id);
     return { selected: q.selected, configured: q.configured, allowed: q.allowed };
   });
-  fastify.post('/api/agent/queues', async (req) => {
+  fastify.post('/api/agent/queues', {
+    schema: routeSchema('Choose the queues to serve (among allowed; levels stay those of the configuration); effective for the next routing decision and kept across a restart', AGENT, {
+      body: bodyOf({ queues: QUEUE_CHOICE }, ['queues']),
+      response: { 200: STATE('the agent state with its queues'), ...errors(...COMMS_ERRORS) },
+    }),
+  }, async (req) => {
     const id = agentOf(need(req, ['agent'], 'use the agent desktop'));
     const b = body(req, ['queues']);
     await deps.comms().setAgentQueues(id, chosenQueues(id, b['queues']));
     return agentState(id);
   });
-  fastify.get('/api/agent', async (req) => agentState(agentOf(need(req, ['agent'], 'use the agent desktop'))));
-  fastify.post('/api/agent/ready', async (req) => {
+  fastify.get('/api/agent', { schema: routeSchema('Agent state and pending offers', AGENT, { response: { 200: STATE('the agent state'), ...errors(...COMMS_ERRORS) } }) }, async (req) => agentState(agentOf(need(req, ['agent'], 'use the agent desktop'))));
+  fastify.post('/api/agent/ready', {
+    schema: routeSchema('Log in (with the queues chosen, optional) or end a pause or a wrap-up', AGENT, {
+      body: bodyOf({ queues: QUEUE_CHOICE }),
+      response: { 200: STATE('the agent state'), ...errors(...COMMS_ERRORS) },
+    }),
+  }, async (req) => {
     const id = agentOf(need(req, ['agent'], 'use the agent desktop'));
     const b = body(req, ['queues']);
     const queues = b['queues'] === undefined ? undefined : chosenQueues(id, b['queues']);
@@ -168,7 +190,9 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
     }
     return agentState(id);
   });
-  fastify.post('/api/agent/pause', async (req) => {
+  fastify.post('/api/agent/pause', {
+    schema: routeSchema('Pause with a reason of the application', AGENT, { body: bodyOf({ reason: text(64) }, ['reason']), response: { 200: STATE('the agent state'), ...errors(...COMMS_ERRORS) } }),
+  }, async (req) => {
     const id = agentOf(need(req, ['agent'], 'use the agent desktop'));
     const b = body(req, ['reason']);
     const reason = str(b['reason'], 'reason', 64);
@@ -180,13 +204,21 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
     await comms.pause(id, reason);
     return agentState(id);
   });
-  fastify.post('/api/agent/logout', async (req) => {
+  fastify.post('/api/agent/logout', {
+    schema: routeSchema('Log the agent out of its queues', AGENT, { body: NO_BODY, response: { 200: STATE('the agent state'), ...errors(...COMMS_ERRORS) } }),
+  }, async (req) => {
     const id = agentOf(need(req, ['agent'], 'use the agent desktop'));
     body(req, []);
     await deps.comms().logout(id);
     return agentState(id);
   });
-  fastify.post('/api/agent/offers/:offerId/:decision', async (req) => {
+  fastify.post('/api/agent/offers/:offerId/:decision', {
+    schema: routeSchema('Accept or reject an offer (decision: accept or reject)', AGENT, {
+      params: params(['offerId', 'decision']),
+      body: NO_BODY,
+      response: { 200: STATE('the agent state'), ...errors([404, 'no such pending offer of this agent, or a decision other than accept or reject'], 409, 503) },
+    }),
+  }, async (req) => {
     const id = agentOf(need(req, ['agent'], 'answer offers'));
     body(req, []);
     const { offerId, decision } = req.params as { offerId: string; decision: string };
@@ -216,7 +248,23 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
     if (!contact || (p.role === 'agent' && !mine)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'contact' });
     return { contact, principal: p };
   };
-  fastify.get('/api/contacts/:id', async (req) => {
+  fastify.get('/api/contacts/:id', {
+    schema: routeSchema('A contact with its screen pop (agents: their own contacts and offers)', STAFF, {
+      params: params(['id']),
+      response: {
+        200: {
+          description: 'the contact, the records matching its address, the script of its queue and, for a self-service chat, what the visitor entered',
+          ...closed({
+            contact: closed({ id: text(), channel: text(), queueId: text(), state: text(), enteredAt: { type: 'number' }, address: text(), data: { type: 'object' } }, ['address']),
+            screenPop: closed({ object: text(), record: { type: ['string', 'null'] }, matches: { type: 'array', items: { type: 'object' } }, prefill: { type: 'object' }, canCreate: { type: 'boolean' } }, ['record']),
+            script: text(),
+            handoff: closed({ selfService: text(), answers: { type: 'object' } }),
+          }, ['screenPop', 'script', 'handoff']),
+        },
+        ...errors([404, 'no such contact for this user'], 503),
+      },
+    }),
+  }, async (req) => {
     const { contact, principal } = contactFor(req);
     const address = contactAddress(contact);
     let screenPop: Record<string, unknown> | undefined;
@@ -245,14 +293,22 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
     }
     return { contact: { id: contact.id, channel: contact.channel, queueId: contact.queueId, state: contact.state, enteredAt: contact.enteredAt, address, data: contact.data }, screenPop, script, ...(handoff ? { handoff } : {}) };
   });
-  fastify.post('/api/contacts/:id/hang-up', async (req) => {
+  fastify.post('/api/contacts/:id/hang-up', {
+    schema: routeSchema('End the contact (a call: the line too)', STAFF, { params: params(['id']), body: NO_BODY, response: { 200: { description: 'ended', ...closed({ ok: { const: true } }) }, ...errors([404, 'no such contact for this user'], 409, 503) } }),
+  }, async (req) => {
     const { contact } = contactFor(req);
     body(req, []);
     // Ends the contact and, for a call, the line: the customer's phone hears the hang-up.
     await deps.comms().hangUp(contact.id);
     return { ok: true };
   });
-  fastify.post('/api/contacts/:id/wrap-up', async (req) => {
+  fastify.post('/api/contacts/:id/wrap-up', {
+    schema: routeSchema('Wrap up with a code and notes, linking the contact to the record chosen (object, recordId) in the communication server\'s interaction history', AGENT, {
+      params: params(['id']),
+      body: bodyOf({ code: text(64), notes: text(2000), object: text(100), recordId: { type: ['string', 'number'] }, channel: { ...text(20), description: 'ignored (older pages sent it): the contact\'s own channel is recorded' } }, ['code']),
+      response: { 200: STATE('the agent state'), ...errors([404, 'no such object for this role, or no such contact of this agent'], [409, 'the contact is not one this agent ended'], 503) },
+    }),
+  }, async (req) => {
     const p = need(req, ['agent'], 'wrap up contacts');
     const agentId = agentOf(p);
     const id = str((req.params as { id: string }).id, 'contact', 100);
@@ -298,7 +354,12 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
   };
   const ownSession = (req: FastifyRequest, p: Principal): Promise<string> => ownScriptSession(deps.store, req, p);
 
-  fastify.post('/api/scripts/sessions', async (req, reply) => {
+  fastify.post('/api/scripts/sessions', {
+    schema: routeSchema('Start a dialogue script: the one of a contact\'s queue, or one named; with the record it writes to', AGENT, {
+      body: bodyOf({ script: text(100), contactId: text(100), object: text(100), recordId: { type: ['string', 'number'] } }),
+      response: { 201: VIEW('the session at its first step'), ...errors([404, 'no such contact of this agent, desktop script or object'], 409, 422, 502, 503) },
+    }),
+  }, async (req, reply) => {
     const p = need(req, ['agent'], 'run scripts');
     const b = body(req, ['script', 'contactId', 'object', 'recordId']);
     const contactId = b['contactId'] === undefined ? undefined : str(b['contactId'], 'contactId', 100);
@@ -316,11 +377,19 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
     deps.logger.debug({ script, hasAddress: address !== undefined }, 'agent script started');
     return reply.code(201).send(view(v));
   });
-  fastify.get('/api/scripts/sessions/:id', async (req) => {
+  fastify.get('/api/scripts/sessions/:id', {
+    schema: routeSchema('A script session where it stands', AGENT, { params: params(['id']), response: { 200: VIEW('the session'), ...errors(...SCRIPT_ERRORS) } }),
+  }, async (req) => {
     const p = need(req, ['agent'], 'run scripts');
     return view(await deps.dialogue().resume(await ownSession(req, p)));
   });
-  fastify.post('/api/scripts/sessions/:id/answer', async (req) => {
+  fastify.post('/api/scripts/sessions/:id/answer', {
+    schema: routeSchema('Answer the current question (with the revision read, to refuse a stale answer)', AGENT, {
+      params: params(['id']),
+      body: bodyOf({ value: ANY, revision: INT }),
+      response: { 200: VIEW('the session after the answer'), ...errors(...SCRIPT_ERRORS) },
+    }),
+  }, async (req) => {
     const p = need(req, ['agent'], 'run scripts');
     const id = await ownSession(req, p);
     const b = body(req, ['value', 'revision']);
@@ -328,7 +397,9 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
     await writeAnswers(p, id, v);
     return view(v);
   });
-  fastify.post('/api/scripts/sessions/:id/back', async (req) => {
+  fastify.post('/api/scripts/sessions/:id/back', {
+    schema: routeSchema('Go back one question', AGENT, { params: params(['id']), body: bodyOf({ revision: INT }), response: { 200: VIEW('the session one question back'), ...errors(...SCRIPT_ERRORS) } }),
+  }, async (req) => {
     const p = need(req, ['agent'], 'run scripts');
     const id = await ownSession(req, p);
     return view(await deps.dialogue().back(id, revisionOf(body(req, ['revision']))));

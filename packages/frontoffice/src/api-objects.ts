@@ -9,6 +9,7 @@ import type { CommunicationServer } from '@caruso/comms';
 import type { BusinessObjects, Filter, ObjectRecord, RecordKey, SortKey } from '@caruso/objects';
 import { FrontOfficeErrors } from './errors.js';
 import { need } from './internal/http.js';
+import { ANY, closed, errors, INT, nullable, params, routeSchema, text, type JsonSchema } from './internal/route-schemas.js';
 import { Permissions, type ObjectRights } from './permissions.js';
 
 const STAFF = ['administrator', 'supervisor', 'agent'] as const;
@@ -102,8 +103,35 @@ function projectConflict(rights: ObjectRights, err: unknown): never {
   throw err;
 }
 
+const OBJECT_PARAMS = params(['object'], 100);
+const RECORD_PARAMS = params(['object', 'id'], 200);
+/** A record cut to the fields the role sees; the document's components name each object's own fields. */
+const RECORD: JsonSchema = { type: 'object', description: 'the fields the role may see (see the components of the object), and $version when the object is versioned' };
+const ONE = (description: string): JsonSchema => ({ description, ...closed({ data: RECORD }) });
+/** Body of a create or change: field values; the components `<Object>Input` and `<Object>Patch` list each object's writable fields. */
+const FIELDS_BODY: JsonSchema = { type: 'object', description: 'field values by name: only the fields the role may write (a PATCH also $version); others are refused with CARUSO_FRONTOFFICE_UNKNOWN_FIELD naming each' };
+const LIST_QUERY: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    filter: { type: 'string', description: 'JSON filter: field names to conditions (eq ne lt lte gt gte in nin between contains startsWith endsWith isNull), and/or/not' },
+    sort: { type: 'string', description: 'comma-separated fields, -field for descending' },
+    limit: { type: 'string', description: 'page size, 1 to 500 (default 25)' },
+    offset: { type: 'string', description: 'records to skip, 0 to 1000000' },
+    cursor: { type: 'string', description: 'nextCursor of the previous page' },
+    search: { type: 'string', maxLength: 200 },
+  },
+};
+const ROLES = [...STAFF];
+
 export function registerObjectsApi(app: FastifyInstance, deps: ObjectsApiDeps): void {
-  app.get('/api/objects/:object', async (req) => {
+  app.get('/api/objects/:object', {
+    schema: routeSchema('List records of an object: filter, sort, page (limit and offset, or cursor), search', ROLES, {
+      params: OBJECT_PARAMS,
+      querystring: LIST_QUERY,
+      response: { 200: { description: 'a page', ...closed({ data: { type: 'array', items: RECORD }, total: INT, limit: INT, offset: INT, nextCursor: nullable('string') }) }, ...errors([404, 'no such object for this role']) },
+    }),
+  }, async (req) => {
     const { rights } = rightsFor(deps, req, 'read');
     const q = req.query as Record<string, unknown>;
     const known = ['filter', 'sort', 'limit', 'offset', 'cursor', 'search'];
@@ -138,7 +166,9 @@ export function registerObjectsApi(app: FastifyInstance, deps: ObjectsApiDeps): 
     return { data: rows.map((r) => Permissions.project(rights, r)), total, limit, offset, nextCursor: next };
   });
 
-  app.get('/api/objects/:object/:id', async (req) => {
+  app.get('/api/objects/:object/:id', {
+    schema: routeSchema('Read a record', ROLES, { params: RECORD_PARAMS, response: { 200: ONE('the record'), ...errors([404, 'no such object or record for this role']) } }),
+  }, async (req) => {
     const { rights } = rightsFor(deps, req, 'read');
     const key = parseKey(rights, (req.params as { id: string }).id);
     const rec = await deps.objects.repository(rights.object.name).get(key);
@@ -146,14 +176,26 @@ export function registerObjectsApi(app: FastifyInstance, deps: ObjectsApiDeps): 
     return { data: Permissions.project(rights, rec) };
   });
 
-  app.post('/api/objects/:object', async (req, reply) => {
+  app.post('/api/objects/:object', {
+    schema: routeSchema('Create a record', ROLES, {
+      params: OBJECT_PARAMS,
+      body: FIELDS_BODY,
+      response: { 201: ONE('created'), ...errors([404, 'no such object for this role'], 409, [422, 'validation failed: details.violations lists every field error']) },
+    }),
+  }, async (req, reply) => {
     const { rights, actor } = rightsFor(deps, req, 'create');
     const { data } = writeData(rights, req.body, false);
     const rec = await deps.objects.repository(rights.object.name).create(data, { actor });
     return reply.code(201).send({ data: Permissions.project(rights, rec) });
   });
 
-  app.patch('/api/objects/:object/:id', async (req) => {
+  app.patch('/api/objects/:object/:id', {
+    schema: routeSchema('Change a record with the $version read', ROLES, {
+      params: RECORD_PARAMS,
+      body: FIELDS_BODY,
+      response: { 200: ONE('changed'), ...errors([404, 'no such object or record for this role'], [409, 'conflict: details.current is the current record'], [422, 'validation failed: details.violations lists every field error'], 428) },
+    }),
+  }, async (req) => {
     const { rights, actor } = rightsFor(deps, req, 'update');
     const key = parseKey(rights, (req.params as { id: string }).id);
     const { data, version } = writeData(rights, req.body, true);
@@ -165,7 +207,13 @@ export function registerObjectsApi(app: FastifyInstance, deps: ObjectsApiDeps): 
     return { data: Permissions.project(rights, rec) };
   });
 
-  app.delete('/api/objects/:object/:id', async (req, reply) => {
+  app.delete('/api/objects/:object/:id', {
+    schema: routeSchema('Delete a record (with the version read, when given)', ROLES, {
+      params: RECORD_PARAMS,
+      querystring: { type: 'object', additionalProperties: false, properties: { version: { type: 'string', description: 'the $version read, a whole number' } } },
+      response: { 204: { description: 'deleted', type: 'null' }, ...errors([404, 'no such object or record for this role'], [409, 'conflict: details.current is the current record, or other records still refer to it']) },
+    }),
+  }, async (req, reply) => {
     const { rights, actor } = rightsFor(deps, req, 'delete');
     const key = parseKey(rights, (req.params as { id: string }).id);
     const v = (req.query as Record<string, unknown>)['version'];
@@ -177,7 +225,28 @@ export function registerObjectsApi(app: FastifyInstance, deps: ObjectsApiDeps): 
     return reply.code(204).send();
   });
 
-  app.get('/api/objects/:object/:id/timeline', async (req) => {
+  app.get('/api/objects/:object/:id/timeline', {
+    schema: routeSchema('The activity timeline of a record: field changes and the contacts of the communication server\'s interaction history, newest first', ROLES, {
+      params: RECORD_PARAMS,
+      response: {
+        200: {
+          description: 'the entries, newest first',
+          ...closed({
+            entries: {
+              type: 'array',
+              items: {
+                oneOf: [
+                  closed({ kind: { const: 'change' }, at: text(), actor: nullable('string'), action: text(), field: nullable('string'), oldValue: ANY, newValue: ANY }),
+                  closed({ kind: { const: 'contact' }, at: text(), actor: nullable('string'), channel: text(), direction: text(), outcome: text(), code: text(), notes: text(), contactId: text() }),
+                ],
+              },
+            },
+          }),
+        },
+        ...errors([404, 'no such object or record for this role'], 503),
+      },
+    }),
+  }, async (req) => {
     const { rights } = rightsFor(deps, req, 'read');
     const key = parseKey(rights, (req.params as { id: string }).id);
     const repo = deps.objects.repository(rights.object.name);

@@ -7,6 +7,7 @@ import { isCarusoError } from '@caruso/kernel';
 import { reportShape, reportToCsv, type Monitor, type ReportDefinition, type ReportRequest, type ReportResult } from '@caruso/monitor';
 import { FrontOfficeErrors } from './errors.js';
 import { need } from './internal/http.js';
+import { closed, errors, routeSchema, text } from './internal/route-schemas.js';
 
 export interface ReportsApiDeps {
   /** The monitor when one is registered; the endpoints answer 503 otherwise. */
@@ -37,19 +38,35 @@ export const REPORT_TIME_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{
 const filterSchema = { type: 'array', maxItems: 50, items: { type: 'string', minLength: 1, maxLength: 100 } } as const;
 const timeSchema = { type: 'string', maxLength: 40, pattern: REPORT_TIME_PATTERN } as const;
 
-/** The JSON schema of the query of `GET /api/reports/:name` (also used in the OpenAPI document). */
+/** The JSON schema of the query of `GET /api/reports/:name` (the OpenAPI document is generated from it). */
 export const REPORT_QUERY_SCHEMA = {
   type: 'object',
+  additionalProperties: false,
   required: ['from', 'to'],
   properties: {
-    from: timeSchema,
-    to: timeSchema,
-    ...Object.fromEntries(REPORT_FILTERS.map((f) => [f, filterSchema])),
-    format: { type: 'string', enum: [...REPORT_API_FORMATS] },
+    from: { ...timeSchema, description: 'start of the period, inclusive: YYYY-MM-DD (midnight UTC) or an ISO 8601 date-time with a zone' },
+    to: { ...timeSchema, description: 'end of the period, exclusive (same forms); at most 366 days after from' },
+    ...Object.fromEntries(REPORT_FILTERS.map((f) => [f, { ...filterSchema, description: `only these ${f === 'script' ? 'dialogue scripts' : `${f}s`} (repeat the parameter for more than one)` }])),
+    format: { type: 'string', enum: [...REPORT_API_FORMATS], description: `${REPORT_API_FORMATS.join(' or ')} (default json); csv is sent as a download` },
   },
 } as const;
 
-const NAME_SCHEMA = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' } } } as const;
+const REPORT_SUMMARY = closed({ name: text(), title: text(), columns: { type: 'array', items: text() }, dimensions: { type: 'array', items: text() }, chart: { type: ['string', 'null'] } });
+const REPORT_RESULT = closed(
+  {
+    name: text(),
+    title: text(),
+    from: { type: 'string', format: 'date-time' },
+    to: { type: 'string', format: 'date-time' },
+    columns: { type: 'array', items: text(), description: 'the dimensions first, then the figures' },
+    dimensions: { type: 'array', items: text() },
+    rows: { type: 'array', items: { type: 'object', additionalProperties: { type: ['string', 'number', 'null'] } } },
+    chart: { type: 'string', description: 'the column a chart shows' },
+  },
+  ['chart'],
+);
+
+const NAME_SCHEMA = { type: 'object', additionalProperties: false, required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' } } } as const;
 
 /** Milliseconds since the epoch of a time matching REPORT_TIME_PATTERN, or a 422 when the date does not exist. */
 function parseTime(name: string, report: string, text: string): number {
@@ -100,7 +117,11 @@ export function registerReportsApi(fastify: FastifyInstance, deps: ReportsApiDep
     return m;
   };
 
-  fastify.get('/api/reports', async (req) => {
+  fastify.get('/api/reports', {
+    schema: routeSchema('The reports the monitor can run (built-in and the company\'s own), with their columns', ['supervisor', 'administrator'], {
+      response: { 200: { description: 'the reports, by name', ...closed({ data: { type: 'array', items: REPORT_SUMMARY } }) }, ...errors([503, 'no monitor in the assembly, or it is not started']) },
+    }),
+  }, async (req) => {
     need(req, ['supervisor', 'administrator'], 'read reports');
     const m = monitor();
     try {
@@ -110,7 +131,16 @@ export function registerReportsApi(fastify: FastifyInstance, deps: ReportsApiDep
     }
   });
 
-  fastify.get('/api/reports/:name', { schema: { params: NAME_SCHEMA, querystring: REPORT_QUERY_SCHEMA } }, async (req, reply) => {
+  fastify.get('/api/reports/:name', {
+    schema: routeSchema('Run a report over a period, computed from the contact event log', ['supervisor', 'administrator'], {
+      params: NAME_SCHEMA,
+      querystring: REPORT_QUERY_SCHEMA,
+      response: {
+        200: { description: 'the report', content: { 'application/json': { schema: closed({ data: REPORT_RESULT }) }, 'text/csv': { schema: { type: 'string' } } } },
+        ...errors([404, 'no such report'], [422, 'to not after from, a period over 366 days, a date that does not exist, or a filter the report does not take'], [503, 'no monitor in the assembly, or it is not started']),
+      },
+    }),
+  }, async (req, reply) => {
     need(req, ['supervisor', 'administrator'], 'read reports');
     const { name } = req.params as { name: string };
     const q = req.query as Record<string, unknown>;

@@ -26,6 +26,9 @@ export const FrontOfficeErrors = defineErrors({
   CARUSO_FRONTOFFICE_HISTORY_NOT_MOVED: { message: 'the front office has {rows} wrap-up(s) in caruso_fo_interactions to move into the communication server\'s interaction store, and this database has none: turn interaction records on and start again' },
   CARUSO_FRONTOFFICE_IDENTIFY_LOCKED: { message: 'too many failed attempts to identify; try again in {seconds} s, or ask for an agent', status: 429 },
   CARUSO_FRONTOFFICE_IDENTIFY_MISSING: { message: 'self-service page {page} runs script {script}, which reads or changes data ({access}), but the application declares no <identify>: add one so that visitors identify themselves first', status: 503 },
+  CARUSO_FRONTOFFICE_URI_TOO_LONG: { message: 'a path parameter is longer than {max} characters', status: 414 },
+  CARUSO_FRONTOFFICE_HEADERS_TOO_LARGE: { message: 'the request line and headers are larger than {limit} bytes', status: 431 },
+  CARUSO_FRONTOFFICE_REQUEST_TIMEOUT: { message: 'the request did not arrive in time', status: 408 },
   CARUSO_FRONTOFFICE_INTERNAL: { message: 'internal error {id}; the log has the details', status: 500, kind: 'bug' },
 });
 

@@ -10,7 +10,7 @@ import { DialogueEngine } from '@caruso/dialogue';
 import { BusinessObjects } from '@caruso/objects';
 import { StorageManager } from '@caruso/storage';
 import { readApplication, readApplicationFile, requireApplication } from './application-reader.js';
-import type { Application } from './common/application.js';
+import type { Application, RoleName } from './common/application.js';
 import { FrontOfficeErrors } from './errors.js';
 import type { FrontOffice } from './front-office.js';
 import { createFrontOfficeServer, type FrontOfficeServer, type FrontOfficeServerOptions } from './server.js';
@@ -31,7 +31,7 @@ export interface FrontOfficeServiceOptions {
    * (e.g. CARUSO_ADMIN_PASSWORD), never from a file in the repository.
    */
   readonly users?: readonly (User & { readonly password: string })[];
-  readonly server?: Pick<FrontOfficeServerOptions, 'bodyLimit' | 'secureCookies' | 'sessionTtlMs' | 'sessionRevalidateMs' | 'maxLoginFailures' | 'loginWindowMs' | 'queues'>;
+  readonly server?: Pick<FrontOfficeServerOptions, 'bodyLimit' | 'maxHeaderSize' | 'secureCookies' | 'sessionTtlMs' | 'sessionRevalidateMs' | 'maxLoginFailures' | 'loginWindowMs' | 'queues'>;
 }
 
 const DEPENDENCIES = {
@@ -74,6 +74,10 @@ export function frontOfficeService(options: FrontOfficeServiceOptions): ServiceD
           return application;
         },
         addUser: (user: User, password: string) => store.addUser(user, password),
+        openApi(role?: RoleName): Record<string, unknown> {
+          if (!server) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_OPTIONS({ reason: 'the front office is not started' });
+          return server.openApi(role);
+        },
         async start(ctx: ServiceContext): Promise<void> {
           const scripts = new Set(dialogue.scripts().map((s) => s.id));
           const file = options.application ?? '(application)';

@@ -1,13 +1,24 @@
 /**
- * The OpenAPI 3.1 document of the REST API, generated from the model and the role's rights: a role
- * sees only the objects, fields and operations it is granted.
+ * The OpenAPI 3.1 document of the REST API for a role. The routes come from the schemas declared
+ * where each route is registered (@fastify/swagger generates them); this file only cuts them to the
+ * role and adds, from the model and the role's rights, one path per business object with the
+ * object's own fields: a role sees only the objects, fields and operations it is granted.
  */
 import type { FieldDef } from '@caruso/objects';
-import { REPORT_API_FORMATS, REPORT_FILTERS, REPORT_QUERY_SCHEMA } from './api-reports.js';
 import type { Application, RoleName } from './common/application.js';
 import type { Permissions } from './permissions.js';
+import { HOUSE_ERROR, ROLES_KEY } from './internal/route-schemas.js';
 
+/** The schema of a field's value: a field that is not required may be null. */
 function fieldSchema(f: FieldDef): Record<string, unknown> {
+  const s = valueSchema(f);
+  if (f.required) return s;
+  const type = s['type'];
+  if (type === undefined) return s;
+  return { ...s, type: [type, 'null'], ...(Array.isArray(s['enum']) ? { enum: [...(s['enum'] as unknown[]), null] } : {}) };
+}
+
+function valueSchema(f: FieldDef): Record<string, unknown> {
   const base: Record<string, unknown> = { title: f.label };
   switch (f.type) {
     case 'id':
@@ -34,210 +45,108 @@ function fieldSchema(f: FieldDef): Record<string, unknown> {
   }
 }
 
-const ERROR = { $ref: '#/components/schemas/Error' };
-const err = (description: string) => ({ description, content: { 'application/json': { schema: ERROR } } });
+const METHODS = ['get', 'post', 'put', 'patch', 'delete', 'options', 'head', 'trace'];
+const ROLES: readonly RoleName[] = ['administrator', 'supervisor', 'agent', 'anonymous'];
 
-export function openApiDocument(app: Application, permissions: Permissions, role: RoleName): Record<string, unknown> {
-  const schemas: Record<string, unknown> = {
-    Error: {
-      type: 'object',
-      required: ['error'],
-      properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} } } },
-    },
+type Operation = { [ROLES_KEY]?: readonly string[]; parameters?: { in: string; name?: string }[] } & Record<string, unknown>;
+type PathItem = Record<string, Operation>;
+type Media = { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> };
+
+/** The routes of the generated document that `role` may call (all of them without a role). */
+function routesFor(generated: Record<string, unknown>, role: RoleName | undefined): Record<string, PathItem> {
+  const paths: Record<string, PathItem> = {};
+  for (const [path, item] of Object.entries(structuredClone((generated['paths'] ?? {}) as Record<string, PathItem>))) {
+    const kept: PathItem = {};
+    for (const method of METHODS) {
+      const op = item[method];
+      if (!op) continue;
+      const roles = op[ROLES_KEY];
+      if (role !== undefined && roles !== undefined && !roles.includes('anyone') && !roles.includes(role)) continue;
+      // Path parameters first, then the query, as a reader expects them.
+      if (op.parameters) op.parameters = [...op.parameters.filter((p) => p.in === 'path'), ...op.parameters.filter((p) => p.in !== 'path')];
+      // A route with a body schema also takes no body at all (read as {}) unless the schema requires a property.
+      const body = op['requestBody'] as { required?: boolean; content?: Record<string, { schema?: { required?: unknown[] } }> } | undefined;
+      if (body && !(body.content?.['application/json']?.schema?.required?.length)) body.required = false;
+      kept[method] = op;
+    }
+    if (Object.keys(kept).length) paths[path] = kept;
+  }
+  return paths;
+}
+
+/**
+ * A generic object route's operation (`/api/objects/{object}…`) made specific to one object: without
+ * the `object` parameter, its record and body schemas those of the object for the role.
+ */
+function forObject(op: Operation | undefined, label: string, record: (data: Record<string, unknown>) => void, body?: string): Operation | undefined {
+  if (!op) return undefined;
+  const o = structuredClone(op);
+  o['summary'] = `${String(o['summary'] ?? '')} (${label})`;
+  if (o.parameters) o.parameters = o.parameters.filter((p) => !(p.in === 'path' && p.name === 'object'));
+  for (const [status, r] of Object.entries((o['responses'] ?? {}) as Record<string, Media>)) {
+    const props = status.startsWith('2') ? r.content?.['application/json']?.schema?.properties : undefined;
+    if (props?.['data']) record(props);
+  }
+  const rb = o['requestBody'] as { content?: Record<string, { schema?: unknown }> } | undefined;
+  if (body && rb?.content?.['application/json']) rb.content['application/json'].schema = { $ref: `#/components/schemas/${body}` };
+  return o;
+}
+
+/** The paths of the objects `role` may read (the generic object routes made specific) and their schemas. */
+function objectPaths(permissions: Permissions, role: RoleName, routes: Record<string, PathItem>, paths: Record<string, PathItem>, schemas: Record<string, unknown>): void {
+  const collection = routes['/api/objects/{object}'] ?? {};
+  const item = routes['/api/objects/{object}/{id}'] ?? {};
+  const timeline = routes['/api/objects/{object}/{id}/timeline'] ?? {};
+  const merge = (path: string, method: string, op: Operation | undefined): void => {
+    if (op && !paths[path]?.[method]) paths[path] = { ...paths[path], [method]: op };
   };
-  const paths: Record<string, unknown> = {};
+  const mergeSchema = (name: string, schema: { properties: Record<string, unknown> } & Record<string, unknown>): void => {
+    const had = schemas[name] as { properties?: Record<string, unknown> } | undefined;
+    // The whole document: the fields any role sees or writes.
+    schemas[name] = had ? { ...schema, properties: { ...had.properties, ...schema.properties } } : schema;
+  };
   for (const r of permissions.readable(role)) {
     const o = r.object;
     const props: Record<string, unknown> = {};
     for (const f of o.fields) if (r.visible.has(f.name)) props[f.name] = fieldSchema(f);
     if (o.versionColumn) props['$version'] = { type: 'integer', readOnly: true };
-    schemas[o.name] = { type: 'object', properties: props };
+    mergeSchema(o.name, { type: 'object', additionalProperties: false, properties: props });
     const input: Record<string, unknown> = {};
     for (const f of o.fields) if (r.writable.has(f.name)) input[f.name] = fieldSchema(f);
-    schemas[`${o.name}Input`] = { type: 'object', additionalProperties: false, properties: input, required: o.fields.filter((f) => f.required && r.writable.has(f.name)).map((f) => f.name) };
-    schemas[`${o.name}Patch`] = { type: 'object', additionalProperties: false, properties: { ...input, ...(o.versionColumn ? { $version: { type: 'integer' } } : {}) }, ...(o.versionColumn ? { required: ['$version'] } : {}) };
+    mergeSchema(`${o.name}Input`, { type: 'object', additionalProperties: false, properties: input, required: o.fields.filter((f) => f.required && r.writable.has(f.name)).map((f) => f.name) });
+    mergeSchema(`${o.name}Patch`, { type: 'object', additionalProperties: false, properties: { ...input, ...(o.versionColumn ? { $version: { type: 'integer' } } : {}) }, ...(o.versionColumn ? { required: ['$version'] } : {}) });
     const ref = { $ref: `#/components/schemas/${o.name}` };
-    const one = { content: { 'application/json': { schema: { type: 'object', properties: { data: ref } } } } };
-    const coll: Record<string, unknown> = {
-      get: {
-        summary: `List ${o.label} records`,
-        parameters: [
-          { name: 'filter', in: 'query', schema: { type: 'string' }, description: 'JSON filter: field names to conditions (eq ne lt lte gt gte in nin between contains startsWith endsWith isNull), and/or/not' },
-          { name: 'sort', in: 'query', schema: { type: 'string' }, description: 'comma-separated fields, -field for descending' },
-          { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 500, default: 25 } },
-          { name: 'offset', in: 'query', schema: { type: 'integer', minimum: 0 } },
-          { name: 'cursor', in: 'query', schema: { type: 'string' }, description: 'nextCursor of the previous page' },
-          { name: 'search', in: 'query', schema: { type: 'string', maxLength: 200 } },
-        ],
-        responses: {
-          200: { description: 'a page', content: { 'application/json': { schema: { type: 'object', properties: { data: { type: 'array', items: ref }, total: { type: 'integer' }, limit: { type: 'integer' }, offset: { type: 'integer' }, nextCursor: { type: ['string', 'null'] } } } } } },
-          400: err('bad filter, sort or page'),
-          401: err('not logged in'),
-        },
-      },
-    };
-    if (r.actions.has('create')) {
-      coll['post'] = {
-        summary: `Create a ${o.label} record`,
-        requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${o.name}Input` } } } },
-        responses: { 201: { description: 'created', ...one }, 400: err('unknown or read-only fields'), 403: err('role may not create'), 413: err('body too large'), 422: err('validation failed: details.violations lists every field error') },
-      };
-    }
-    paths[`/api/objects/${o.name}`] = coll;
-    const item: Record<string, unknown> = {
-      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-      get: { summary: `Read a ${o.label} record`, responses: { 200: { description: 'the record', ...one }, 404: err('no such record') } },
-    };
-    if (r.actions.has('update')) {
-      item['patch'] = {
-        summary: `Change a ${o.label} record`,
-        requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${o.name}Patch` } } } },
-        responses: { 200: { description: 'changed', ...one }, 400: err('unknown or read-only fields'), 404: err('no such record'), 409: err('conflict: details.current is the current record'), 422: err('validation failed'), 428: err('$version missing') },
-      };
-    }
-    if (r.actions.has('delete')) {
-      item['delete'] = { summary: `Delete a ${o.label} record`, parameters: [{ name: 'version', in: 'query', schema: { type: 'integer' } }], responses: { 204: { description: 'deleted' }, 404: err('no such record'), 409: err('conflict') } };
-    }
-    paths[`/api/objects/${o.name}/{id}`] = item;
-    paths[`/api/objects/${o.name}/{id}/timeline`] = { get: { summary: `The activity timeline of a ${o.label} record`, responses: { 200: { description: 'field changes and the contacts of the communication server\'s interaction history, newest first' } } } };
+    const one = (p: Record<string, unknown>): void => void (p['data'] = ref);
+    const many = (p: Record<string, unknown>): void => void (p['data'] = { type: 'array', items: ref });
+    const base = `/api/objects/${o.name}`;
+    merge(base, 'get', forObject(collection['get'], o.label, many));
+    if (r.actions.has('create')) merge(base, 'post', forObject(collection['post'], o.label, one, `${o.name}Input`));
+    merge(`${base}/{id}`, 'get', forObject(item['get'], o.label, one));
+    if (r.actions.has('update')) merge(`${base}/{id}`, 'patch', forObject(item['patch'], o.label, one, `${o.name}Patch`));
+    if (r.actions.has('delete')) merge(`${base}/{id}`, 'delete', forObject(item['delete'], o.label, one));
+    merge(`${base}/{id}/timeline`, 'get', forObject(timeline['get'], o.label, one));
   }
-  paths['/api/session'] = { post: { summary: 'Log in (sets an HttpOnly session cookie; returns the CSRF token to send as x-csrf-token)', responses: { 200: { description: 'logged in' }, 401: err('wrong user or password'), 429: err('too many failed log-ins') } }, get: { summary: 'The current user' }, delete: { summary: 'Log out' } };
-  if (role === 'agent') {
-    paths['/api/agent'] = { get: { summary: 'Agent state and pending offers' } };
-    paths['/api/agent/ready'] = {
-      post: {
-        summary: 'Log in (with the queues chosen, optional) or end a pause or a wrap-up',
-        requestBody: { content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { queues: { type: 'array', minItems: 1, maxItems: 50, uniqueItems: true, items: { type: 'string' } } } } } } },
-        responses: { 200: { description: 'the agent state' }, 400: err('queues not allowed') },
-      },
-    };
-    paths['/api/agent/pause'] = { post: { summary: 'Pause with a reason' } };
-    paths['/api/agent/queues'] = {
-      get: { summary: 'The queues the agent serves now (selected, with levels), those of its configuration, and those it may choose (allowed)' },
-      post: {
-        summary: 'Choose the queues to serve (among allowed; levels stay those of the configuration); effective for the next routing decision and kept across a restart',
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, required: ['queues'], properties: { queues: { type: 'array', minItems: 1, maxItems: 50, uniqueItems: true, items: { type: 'string' } } } } } } },
-        responses: { 200: { description: 'the agent state with its queues' }, 400: err('empty, repeated or not allowed queues') },
-      },
-    };
-    paths['/api/agent/offers/{offerId}/{decision}'] = { post: { summary: 'accept or reject an offer' } };
-    paths['/api/contacts/{id}'] = { get: { summary: 'A contact with its screen pop' } };
-    paths['/api/contacts/{id}/hang-up'] = { post: { summary: 'End the contact' } };
-    paths['/api/contacts/{id}/wrap-up'] = { post: { summary: 'Wrap up with a code and notes, linking the contact to the record chosen (object, recordId) in the communication server\'s interaction history' } };
-    paths['/api/scripts/sessions'] = { post: { summary: 'Start the dialogue script of a contact' } };
-    paths['/api/scripts/sessions/{id}/answer'] = { post: { summary: 'Answer the current question' } };
-    paths['/api/scripts/sessions/{id}/back'] = { post: { summary: 'Go back one question' } };
-    paths['/api/contacts/{id}/email/reply'] = {
-      post: {
-        summary: 'Answer an e-mail contact connected to the agent: sent through the outbound mail relay to the Reply-To/From of the last inbound message, subject Re:, In-Reply-To and References set',
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, required: ['text'], properties: { text: { type: 'string', maxLength: 20000 } } } } } },
-        responses: { 201: { description: 'sent and stored in the thread' }, 400: err('empty or too long text, unknown fields'), 404: err('not a contact connected to this agent'), 502: err('the relay did not take the message'), 503: err('no e-mail channel in the assembly') },
-      },
-    };
-  }
-  if (role !== 'anonymous') {
-    paths['/api/contacts/{id}/email'] = { get: { summary: 'The e-mail thread of a contact (agents: their own contacts), with the attachments of each message', responses: { 200: { description: 'messages, oldest first' }, 404: err('no such contact or thread'), 503: err('no e-mail channel in the assembly') } } };
-    paths['/api/contacts/{id}/email/attachments/{attachmentId}'] = { get: { summary: 'An attachment of the thread, always as a download (application/octet-stream)', responses: { 200: { description: 'the bytes' }, 404: err('not an attachment of this thread') } } };
-    paths['/api/contacts/{id}/chat'] = { get: { summary: 'A chat contact and its transcript; the conversation itself runs over the WebSocket /ws/chat (agents)', responses: { 200: { description: 'the chat and its messages' }, 404: err('no such contact or chat'), 503: err('no chat channel in the assembly') } } };
-  }
-  if (role === 'supervisor' || role === 'administrator') {
-    paths['/api/wallboard'] = { get: { summary: 'The wallboard\'s figures now and who serves which queue; the live figures are the monitor\'s topics over /ws/monitor' } };
-    paths['/api/campaigns'] = { get: { summary: 'The outbound campaigns with their progress (status, targets, dials, answered, dropped, drop rate)', responses: { 200: { description: 'the campaigns' } } } };
-    paths['/api/campaigns/{id}/{action}'] = {
-      post: {
-        summary: 'Start, pause or stop a campaign (action: start, pause or stop); the change is durable before the answer',
-        responses: { 200: { description: 'the campaign with its progress' }, 400: err('an action other than start, pause or stop'), 404: err('no such campaign'), 409: err('the campaign cannot do that in its state (e.g. start a finished one)') },
-      },
-    };
-    schemas['ReportSummary'] = {
-      type: 'object',
-      required: ['name', 'title', 'columns', 'dimensions', 'chart'],
-      properties: { name: { type: 'string' }, title: { type: 'string' }, columns: { type: 'array', items: { type: 'string' } }, dimensions: { type: 'array', items: { type: 'string' } }, chart: { type: ['string', 'null'] } },
-    };
-    schemas['ReportResult'] = {
-      type: 'object',
-      required: ['name', 'title', 'from', 'to', 'columns', 'dimensions', 'rows'],
-      properties: {
-        name: { type: 'string' }, title: { type: 'string' }, from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' },
-        columns: { type: 'array', items: { type: 'string' }, description: 'the dimensions first, then the figures' }, dimensions: { type: 'array', items: { type: 'string' } },
-        rows: { type: 'array', items: { type: 'object', additionalProperties: { type: ['string', 'number', 'null'] } } }, chart: { type: 'string', description: 'the column a chart shows' },
-      },
-    };
-    const q = REPORT_QUERY_SCHEMA.properties;
-    const described: Record<string, string> = {
-      from: 'start of the period, inclusive: YYYY-MM-DD (midnight UTC) or an ISO 8601 date-time with a zone',
-      to: 'end of the period, exclusive (same forms); at most 366 days after from',
-      format: `${REPORT_API_FORMATS.join(' or ')} (default json); csv is sent as a download`,
-    };
-    for (const f of REPORT_FILTERS) described[f] = `only these ${f === 'script' ? 'dialogue scripts' : `${f}s`} (repeat the parameter for more than one)`;
-    paths['/api/reports'] = {
-      get: {
-        summary: 'The reports the monitor can run (built-in and the company\'s own), with their columns',
-        responses: { 200: { description: 'the reports, by name', content: { 'application/json': { schema: { type: 'object', properties: { data: { type: 'array', items: { $ref: '#/components/schemas/ReportSummary' } } } } } } }, 401: err('not logged in'), 403: err('agents may not read reports'), 503: err('no monitor in the assembly') },
-      },
-    };
-    paths['/api/reports/{name}'] = {
-      get: {
-        summary: 'Run a report over a period, computed from the contact event log',
-        parameters: [
-          { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
-          ...Object.entries(q).map(([name, schema]) => ({ name, in: 'query', required: name === 'from' || name === 'to', schema, description: described[name], ...((schema as { type: string }).type === 'array' ? { style: 'form', explode: true } : {}) })),
-        ],
-        responses: {
-          200: { description: 'the report', content: { 'application/json': { schema: { type: 'object', properties: { data: { $ref: '#/components/schemas/ReportResult' } } } }, 'text/csv': { schema: { type: 'string' } } } },
-          400: err('a missing or malformed time, an unknown parameter'),
-          401: err('not logged in'),
-          403: err('agents may not read reports'),
-          404: err('no such report'),
-          422: err('to not after from, a period over 366 days, a date that does not exist, or a filter the report does not take'),
-          503: err('no monitor in the assembly'),
-        },
-      },
-    };
-  }
-  if (role !== 'anonymous') {
-    const at = { type: 'string', format: 'date-time', description: 'ISO 8601 instant with a time zone, 1 minute to 30 days ahead' };
-    const number = { type: 'string', pattern: '^\\+?[0-9 ()-]{6,32}$' };
-    const note = { type: 'string', maxLength: 2000 };
-    schemas['ScheduledCallback'] = {
-      type: 'object',
-      properties: {
-        callbackId: { type: 'string' }, queueId: { type: 'string' }, at: { type: 'string', format: 'date-time' }, number: { type: 'string' }, note: { type: ['string', 'null'] },
-        scheduledBy: { type: ['string', 'null'] }, originalContactId: { type: ['string', 'null'] }, object: { type: ['string', 'null'] }, recordId: { type: ['string', 'null'] },
-      },
-    };
-    const scheduled = { description: 'scheduled durably by the communication server', content: { 'application/json': { schema: { $ref: '#/components/schemas/ScheduledCallback' } } } };
-    paths['/api/contacts/{id}/callback'] = {
-      post: {
-        summary: 'Schedule a callback promised during a contact or its wrap-up (agents: their own contacts); it enters the contact\'s queue when due',
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, required: ['at'], properties: { at, number: { ...number, description: 'default: the caller\'s number while the contact is live; required in wrap-up' }, note } } } } },
-        responses: { 201: scheduled, 400: err('bad time, number, note or unknown fields'), 403: err('role may not schedule callbacks'), 404: err('no such contact of this user') },
-      },
-    };
-    paths['/api/callbacks'] = {
-      get: {
-        summary: 'Scheduled callbacks not yet due, soonest first: agents see those they scheduled; supervisors and administrators all (mine=true: their own)',
-        parameters: [{ name: 'mine', in: 'query', schema: { type: 'boolean' } }],
-        responses: { 200: { description: 'the callbacks', content: { 'application/json': { schema: { type: 'object', properties: { data: { type: 'array', items: { $ref: '#/components/schemas/ScheduledCallback' } } } } } } }, 400: err('unknown query parameter') },
-      },
-      post: {
-        summary: 'Schedule a callback for a customer without a current contact (from the customer page); agents only in one of their queues',
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, required: ['at', 'number'], properties: { at, number, note, queueId: { type: 'string', description: 'default: the first desktop queue the user may use' }, object: { type: 'string' }, recordId: { type: ['string', 'integer'] } } } } } },
-        responses: { 201: scheduled, 400: err('bad time, number, note, queue or unknown fields'), 404: err('no such object or record for this role') },
-      },
-    };
-    paths['/api/callbacks/{id}'] = {
-      delete: {
-        summary: 'Cancel a scheduled callback (agents: only those they scheduled)',
-        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: { 204: { description: 'cancelled' }, 404: err('no such scheduled callback for this user') },
-      },
-    };
-  }
+}
+
+/**
+ * The OpenAPI document: `generated` is @fastify/swagger's (every route with its schema), cut to the
+ * routes `role` may call, with a path for each object it may read; or whole without a role (every
+ * route, every object with the fields any role sees: the contract tests and request generators read
+ * that one).
+ */
+export function openApiDocument(app: Application, permissions: Permissions, role: RoleName | undefined, generated: Record<string, unknown>): Record<string, unknown> {
+  const components = (generated['components'] ?? {}) as Record<string, unknown>;
+  const schemas: Record<string, unknown> = { ...((components['schemas'] ?? {}) as Record<string, unknown>), Error: HOUSE_ERROR };
+  const paths = routesFor(generated, role);
+  const all = role === undefined ? paths : routesFor(generated, undefined);
+  for (const r of role === undefined ? ROLES : [role]) objectPaths(permissions, r, all, paths, schemas);
   return {
     openapi: '3.1.0',
-    info: { title: `${app.name} front office`, version: '1.0.0', description: `Generated from the application definition ${app.name} over the model ${app.model}, for the role ${role}.` },
+    info: {
+      title: `${app.name} front office`,
+      version: '1.0.0',
+      description: `Generated from the schemas of the routes and from the application definition ${app.name} over the model ${app.model}${role === undefined ? ', every route' : `, for the role ${role}`}. Every error answer is { error: { code, message, details } }; a request line with headers over the limit is answered 431 in that shape before any route.`,
+    },
     components: { schemas, securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: 'caruso_session' } } },
     security: [{ session: [] }],
     paths,

@@ -4,12 +4,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifySchemaCompiler } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { DisposableStore, isCarusoError, silentLogger, type Logger } from '@caruso/kernel';
+import { DisposableStore, isCarusoError, silentLogger, type CarusoError, type Logger } from '@caruso/kernel';
 import type { ChatChannel, CommunicationServer, EmailChannel } from '@caruso/comms';
 import type { DialogueEngine } from '@caruso/dialogue';
 import type { Monitor, MonitorPrincipal } from '@caruso/monitor';
@@ -24,6 +27,7 @@ import { registerReportsApi } from './api-reports.js';
 import type { Application, RoleName } from './common/application.js';
 import { FrontOfficeErrors } from './errors.js';
 import { body, need, str } from './internal/http.js';
+import { bodyOf, closed, commonErrorStatuses, DATE_TIME, errors, INT, NO_BODY, NO_CONTENT, params, ROLES_KEY, routeSchema, SESSION_USER, SESSION_VIEW, STRINGS, text, type JsonSchema } from './internal/route-schemas.js';
 import { csrfMatches, LoginLimiter, parseCookies, SessionRegistry, type Principal } from './internal/sessions.js';
 import { openApiDocument } from './openapi.js';
 import { applicationForRole, pageHtml } from './pages.js';
@@ -45,6 +49,8 @@ export interface FrontOfficeServerOptions {
   readonly logger?: Logger;
   /** Largest accepted request body in bytes. Default 64 KiB. */
   readonly bodyLimit?: number;
+  /** Largest request line plus headers in bytes (more is answered 431). Default 16 KiB, Node's own. */
+  readonly maxHeaderSize?: number;
   /** Set the Secure flag on cookies (behind HTTPS). Default false. */
   readonly secureCookies?: boolean;
   /** Session lifetime without activity. Default 8 hours. */
@@ -67,6 +73,8 @@ export interface FrontOfficeServerOptions {
 }
 
 const SESSION_COOKIE = 'caruso_session';
+/** Longest path parameter (a record id, a name); a longer one is answered 414. */
+const MAX_PARAM_LENGTH = 100;
 /** Largest WebSocket frame a browser may send to the front office (its messages are small JSON). */
 const WS_MAX_PAYLOAD = 4096;
 const VISITOR_COOKIE = 'caruso_visitor';
@@ -79,6 +87,30 @@ const SECURITY_HEADERS = {
   'x-frame-options': 'DENY',
   'cache-control': 'no-store',
 };
+
+/** A user as the users routes show it (never the password). */
+const USER = closed({ name: text(), role: { type: 'string', enum: ['administrator', 'supervisor', 'agent'] }, agentId: text() }, ['agentId']);
+
+// ajv-formats is CommonJS: its default export is the module object under NodeNext.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+/** The 400 answer of a request that broke its route's schema: what, where, and for unknown names which are allowed. */
+function schemaViolation(err: FastifyError): CarusoError {
+  const part = err.validationContext ?? 'body';
+  const where = part === 'querystring' ? 'query' : part === 'params' ? 'path' : part;
+  const errs = (err.validation ?? []) as unknown as readonly { keyword: string; instancePath: string; message?: string; params: Record<string, unknown>; parentSchema?: { properties?: object } }[];
+  const unknown = errs.filter((e) => e.keyword === 'additionalProperties').map((e) => `${e.instancePath ? `${e.instancePath.slice(1)}.` : ''}${String(e.params['additionalProperty']).slice(0, 60)}`);
+  if (unknown.length) {
+    const first = errs.find((e) => e.keyword === 'additionalProperties');
+    const allowed = Object.keys(first?.parentSchema?.properties ?? {});
+    const noun = part === 'querystring' ? 'query parameters' : 'properties';
+    return FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: `unknown ${noun} ${unknown.join(', ')}; allowed: ${allowed.join(', ') || 'none'}` }, { details: { unknown } });
+  }
+  const first = errs[0];
+  const field = first?.instancePath ? first.instancePath.slice(1).replace(/\//g, '.') : first?.keyword === 'required' ? String(first.params['missingProperty']) : '';
+  const what = first ? `${field ? `${field} ` : ''}${first.keyword === 'required' ? 'is required' : (first.message ?? 'is not valid')}` : err.message;
+  return FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: `${where === 'body' ? 'the body' : `the ${where}`}: ${what}`.slice(0, 300) }, { details: { in: where, ...(field ? { field } : {}) } });
+}
 
 function loadAssets(): Map<string, { body: Buffer; type: string }> {
   const out = new Map<string, { body: Buffer; type: string }>();
@@ -102,6 +134,8 @@ export interface FrontOfficeServer {
   /** `http://host:port` once listening. */
   readonly url: string;
   listen(port: number, host: string): Promise<string>;
+  /** The OpenAPI document cut to `role`, or whole (every route) without one. Note: only once the server is ready (listening). */
+  openApi(role?: RoleName): Record<string, unknown>;
   close(): Promise<void>;
 }
 
@@ -116,8 +150,84 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   const addressLimiter = new LoginLimiter(store, (options.maxLoginFailures ?? 5) * 10, options.loginWindowMs ?? 15 * 60_000);
   const assets = loadAssets();
   const bodyLimit = options.bodyLimit ?? 64 * 1024;
+  const maxHeaderSize = options.maxHeaderSize ?? 16 * 1024;
   const disposables = new DisposableStore();
-  const fastify = Fastify({ bodyLimit, logger: false, return503OnClosing: true, routerOptions: { ignoreTrailingSlash: true } });
+  const chat = (): ChatChannel | undefined => options.chat?.();
+  const email = (): EmailChannel | undefined => options.email?.();
+  const houseError = (err: { status: number; toJSON(): unknown }): string => JSON.stringify({ error: err.toJSON() });
+  const fastify = Fastify({
+    bodyLimit,
+    logger: false,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    // Answers the router gives before a route runs, in the house shape too.
+    frameworkErrors: (err, req, reply) => {
+      const e =
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? FrontOfficeErrors.CARUSO_FRONTOFFICE_URI_TOO_LONG({ max: MAX_PARAM_LENGTH })
+          : err.code === 'FST_ERR_BAD_URL'
+            ? FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'the URL is not valid (bad percent-encoding)' })
+            : FrontOfficeErrors.CARUSO_FRONTOFFICE_INTERNAL({ id: randomUUID() });
+      void (reply as FastifyReply).headers(SECURITY_HEADERS).code(e.status).type('application/json; charset=utf-8').send(houseError(e));
+    },
+    // Node's HTTP parser answers a request it cannot read before fastify sees it (431 for a request
+    // line and headers over maxHeaderSize, 408 on a timeout, 400 for bytes that are no HTTP): the
+    // same house body as every other error, then the connection closes.
+    clientErrorHandler: (err: Error & { code?: string }, socket) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      const e =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? FrontOfficeErrors.CARUSO_FRONTOFFICE_HEADERS_TOO_LARGE({ limit: maxHeaderSize })
+          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? FrontOfficeErrors.CARUSO_FRONTOFFICE_REQUEST_TIMEOUT()
+            : FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'the request is not valid HTTP' });
+      const payload = houseError(e);
+      if (socket.writable) {
+        socket.write(`HTTP/1.1 ${e.status} ${STATUS_CODES[e.status] ?? ''}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`);
+      }
+      socket.destroy();
+    },
+    http: { maxHeaderSize },
+  });
+  // Bodies are validated without coercion and nothing is removed (a string stays a string, an unknown
+  // property is refused and named); path and query parameters arrive as text and are coerced to the
+  // schema's types, repeated query parameters to arrays.
+  const bodyAjv = new Ajv({ allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: false, strict: false, verbose: true });
+  const textAjv = new Ajv({ allErrors: true, coerceTypes: 'array', removeAdditional: false, useDefaults: false, strict: false, verbose: true });
+  addFormats(bodyAjv);
+  addFormats(textAjv);
+  const compileValidator: FastifySchemaCompiler<JsonSchema> = ({ schema, httpPart }) => {
+    if (httpPart !== 'body') return textAjv.compile(schema) as ReturnType<FastifySchemaCompiler<JsonSchema>>;
+    const validate = bodyAjv.compile(schema);
+    // A request without a body is an empty one: the routes read it as {}.
+    const check = (data: unknown): boolean => {
+      const ok = data === null || data === undefined || validate(data);
+      check.errors = ok ? null : (validate.errors ?? null);
+      return ok;
+    };
+    check.errors = null as typeof validate.errors | null;
+    return check as ReturnType<FastifySchemaCompiler<JsonSchema>>;
+  };
+  fastify.setValidatorCompiler(compileValidator);
+  // Responses are sent as the handler made them; their schemas are the documented contract that the
+  // tests check, not a filter that would silently drop what a schema forgot.
+  fastify.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // Every route's schema names the error answers any route of its kind can give (see route-schemas.ts).
+  fastify.addHook('onRoute', (route) => {
+    const schema = route.schema as Record<string, unknown> | undefined;
+    if (!schema || route.method === 'HEAD') return;
+    const method = Array.isArray(route.method) ? String(route.method[0]) : String(route.method);
+    const roles = schema[ROLES_KEY] as readonly string[] | undefined;
+    const common = commonErrorStatuses(method, schema['params'] !== undefined, schema['querystring'] !== undefined, roles !== undefined && !roles.includes('anyone'));
+    route.schema = { ...schema, response: { ...errors(...common), ...(schema['response'] as object | undefined) } };
+  });
+  void fastify.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: `${app.name} front office`, version: '1.0.0', description: 'Generated from the schemas of the routes.' },
+      components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE } } },
+    },
+  });
   let url = '';
 
   const cookie = (name: string, value: string, maxAge: number): string =>
@@ -143,10 +253,8 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     let mapped;
     if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') mapped = FrontOfficeErrors.CARUSO_FRONTOFFICE_BODY_TOO_LARGE({ limit: bodyLimit });
     else if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') mapped = FrontOfficeErrors.CARUSO_FRONTOFFICE_UNSUPPORTED_MEDIA();
-    else if (code === 'FST_ERR_VALIDATION' && err.validationContext !== 'body') {
-      // A path or query parameter broke the route's schema: say which and how.
-      mapped = FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: err.message.slice(0, 300) }, { details: { in: err.validationContext } });
-    } else if (code.startsWith('FST_ERR_CTP') || code === 'FST_ERR_VALIDATION' || (err.statusCode === 400 && err instanceof SyntaxError)) {
+    else if (code === 'FST_ERR_VALIDATION') mapped = schemaViolation(err);
+    else if (code.startsWith('FST_ERR_CTP') || code === 'FST_ERR_VALIDATION' || (err.statusCode === 400 && err instanceof SyntaxError)) {
       mapped = FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'the body is not valid JSON' });
     } else {
       const id = randomUUID();
@@ -160,8 +268,15 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     return reply.code(404).send({ error: e.toJSON() });
   });
 
+  // Every route is registered in this plugin, after @fastify/swagger: the document sees each schema.
+  void fastify.register(async (fastify) => {
   // ---- sessions and users --------------------------------------------------------------------
-  fastify.post('/api/session', async (req, reply) => {
+  fastify.post('/api/session', {
+    schema: routeSchema('Log in: sets an HttpOnly session cookie and returns the CSRF token to send as x-csrf-token', 'anyone', {
+      body: bodyOf({ username: text(64), password: text(200) }, ['username', 'password']),
+      response: { 200: { description: 'logged in', ...closed({ user: SESSION_USER, csrf: text() }) }, ...errors(401, [403, 'the x-csrf-token header of the session already held is missing or wrong'], 429) },
+    }),
+  }, async (req, reply) => {
     const b = body(req, ['username', 'password']);
     const username = str(b['username'], 'username', 64);
     const password = str(b['password'], 'password', 200);
@@ -192,21 +307,34 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     void reply.header('set-cookie', cookie(SESSION_COOKIE, token, Math.floor((options.sessionTtlMs ?? 8 * 3600_000) / 1000)));
     return { user: { name: user.name, role: user.role, agentId: user.agentId ?? null }, csrf: principal.csrf };
   });
-  fastify.get('/api/session', async (req) => {
+  fastify.get('/api/session', {
+    schema: routeSchema('The user of the session (a self-service visitor too) and its CSRF token', ['administrator', 'supervisor', 'agent', 'anonymous'], {
+      response: { 200: { description: 'the session', ...closed({ user: SESSION_USER, csrf: text() }) } },
+    }),
+  }, async (req) => {
     const p = need(req, ['administrator', 'supervisor', 'agent', 'anonymous'], 'have a session');
     return { user: { name: p.name, role: p.role, agentId: p.agentId ?? null }, csrf: p.csrf };
   });
-  fastify.delete('/api/session', async (req, reply) => {
+  fastify.delete('/api/session', {
+    schema: routeSchema('Log out: the session ends and its cookie is cleared', ['administrator', 'supervisor', 'agent'], { response: { 204: NO_CONTENT } }),
+  }, async (req, reply) => {
     need(req, ['administrator', 'supervisor', 'agent'], 'log out');
     await sessions.delete(parseCookies(req.headers.cookie)[SESSION_COOKIE]);
     void reply.header('set-cookie', cookie(SESSION_COOKIE, '', 0));
     return reply.code(204).send();
   });
-  fastify.get('/api/users', async (req) => {
+  fastify.get('/api/users', {
+    schema: routeSchema('The users of the front office (never their passwords)', ['administrator'], { response: { 200: { description: 'the users by name', ...closed({ data: { type: 'array', items: USER } }) } } }),
+  }, async (req) => {
     need(req, ['administrator'], 'manage users');
     return { data: await store.users() };
   });
-  fastify.post('/api/users', async (req, reply) => {
+  fastify.post('/api/users', {
+    schema: routeSchema('Add a user', ['administrator'], {
+      body: bodyOf({ name: text(64), role: { type: 'string', maxLength: 20, enum: ['administrator', 'supervisor', 'agent'] }, agentId: text(64), password: text(200) }, ['name', 'role', 'password']),
+      response: { 201: { description: 'the user added', ...closed({ data: USER }) }, ...errors(409, [422, 'the password is too short']) },
+    }),
+  }, async (req, reply) => {
     need(req, ['administrator'], 'manage users');
     const b = body(req, ['name', 'role', 'agentId', 'password']);
     const role = str(b['role'], 'role', 20) as Exclude<RoleName, 'anonymous'>;
@@ -214,7 +342,19 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     const user = await store.addUser({ name: str(b['name'], 'name', 64), role, agentId }, str(b['password'], 'password', 200));
     return reply.code(201).send({ data: user });
   });
-  fastify.get('/api/app', async (req) => {
+  fastify.get('/api/app', {
+    schema: routeSchema('The application definition cut to the role (objects, fields, lists, records, desktop, dashboards) and the server\'s time', ['administrator', 'supervisor', 'agent'], {
+      response: {
+        200: {
+          description: 'what the pages of this role draw',
+          type: 'object',
+          additionalProperties: false,
+          required: ['name', 'lang', 'navigation', 'lists', 'records', 'objects', 'desktop', 'dashboards', 'serverTime'],
+          properties: { name: text(), lang: text(), navigation: { type: 'array' }, lists: { type: 'array' }, records: { type: 'array' }, objects: { type: 'array', items: { type: 'object' } }, desktop: { type: 'object' }, dashboards: { type: 'array' }, serverTime: { type: 'integer', description: 'milliseconds since the epoch by the communication server\'s clock' } },
+        },
+      },
+    }),
+  }, async (req) => {
     const p = need(req, ['administrator', 'supervisor', 'agent'], 'use the front office');
     // The server's time by the communication server's clock: report periods ("today") follow it,
     // also when a demonstration runs the server at another moment (caruso start --at).
@@ -227,13 +367,23 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     }
     return { ...applicationForRole(app, permissions, p.role), serverTime };
   });
-  fastify.get('/api/openapi.json', async (req) => {
+  fastify.get('/api/openapi.json', {
+    schema: routeSchema('This document, cut to the role: the routes it may call and the objects, fields and operations it is granted', ['administrator', 'supervisor', 'agent'], {
+      response: { 200: { description: 'an OpenAPI 3.1 document', type: 'object', required: ['openapi', 'info', 'paths'], properties: { openapi: { type: 'string' }, info: { type: 'object' }, paths: { type: 'object' }, components: { type: 'object' } } } },
+    }),
+  }, async (req) => {
     const p = need(req, ['administrator', 'supervisor', 'agent'], 'read the API description');
-    return openApiDocument(app, permissions, p.role);
+    return openApiDocument(app, permissions, p.role, fastify.swagger() as unknown as Record<string, unknown>);
   });
 
   // ---- self-service start (creates the visitor's session) -------------------------------------
-  fastify.post('/api/self-service/:name/sessions', async (req, reply) => {
+  fastify.post('/api/self-service/:name/sessions', {
+    schema: routeSchema('Start the script of a self-service page (the first call also starts the visitor\'s session and sets its cookie)', 'anyone', {
+      params: params(['name'], 100),
+      body: NO_BODY,
+      response: { 201: { description: 'the session of the script with the visitor\'s CSRF token', ...closed({ ...(SESSION_VIEW['properties'] as Record<string, JsonSchema>), csrf: text() }) }, ...errors([403, 'a staff session is open (log out first) or the x-csrf-token header is wrong'], 404, [429, 'the visitor has 20 script sessions already'], 422, 503) },
+    }),
+  }, async (req, reply) => {
     body(req, []);
     let visitor = req.principal;
     if (visitor && visitor.kind !== 'visitor') throw FrontOfficeErrors.CARUSO_FRONTOFFICE_FORBIDDEN({ role: visitor.role, action: 'start self-service sessions (log out first)' });
@@ -249,15 +399,31 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   const agentIds = async (): Promise<string[]> => (await store.users()).map((u) => u.agentId).filter((x): x is string => x !== undefined);
   const usersByAgent = async (): Promise<ReadonlyMap<string, string>> => new Map((await store.users()).flatMap((u) => (u.agentId === undefined ? [] : [[u.agentId, u.name] as const])));
   registerObjectsApi(fastify, { objects, permissions, comms: options.comms, usersByAgent });
-  const chat = (): ChatChannel | undefined => options.chat?.();
-  const email = (): EmailChannel | undefined => options.email?.();
   const desktopDeps = { app, objects, permissions, store, comms: options.comms, dialogue: options.dialogue, agentIds, logger, chat, channels: () => ({ chat: chat() !== undefined, email: email() !== undefined }) };
   registerDesktopApi(fastify, desktopDeps);
   registerSelfServiceApi(fastify, desktopDeps);
   registerChannelsApi(fastify, { comms: options.comms, chat, email });
   registerCallbacksApi(fastify, { app, objects, permissions, comms: options.comms });
   registerCampaignsApi(fastify, { comms: options.comms, logger });
-  fastify.get('/api/wallboard', async (req) => {
+  fastify.get('/api/wallboard', {
+    schema: routeSchema('The wallboard\'s figures now and who serves which queue; the live figures are the monitor\'s topics over /ws/monitor', ['supervisor', 'administrator'], {
+      response: {
+        200: {
+          description: 'the figures by the server\'s clock',
+          ...closed({
+            at: DATE_TIME,
+            agents: { type: 'object', additionalProperties: INT },
+            agentList: { type: 'array', items: closed({ id: text(), state: text(), reason: text() }, ['reason']) },
+            queues: { type: 'array', items: closed({ queueId: text(), waiting: INT, staffed: INT, available: INT, longestWaitMs: { type: 'number' } }) },
+            waiting: INT,
+            members: { type: 'object', additionalProperties: STRINGS },
+            monitor: { type: 'boolean', description: 'whether a monitor is registered (the live figures come from it)' },
+          }),
+        },
+        ...errors(503),
+      },
+    }),
+  }, async (req) => {
     need(req, ['supervisor', 'administrator'], 'see the wallboard');
     return { ...(await wallboardFigures({ app, comms: options.comms, agentIds }, options.queues ?? [])), monitor: options.monitor?.() !== undefined };
   });
@@ -265,27 +431,37 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   registerReportsApi(fastify, { monitor: () => options.monitor?.() });
 
   // ---- pages and assets -----------------------------------------------------------------------
-  fastify.get('/assets/*', async (req, reply) => {
+  fastify.get('/assets/*', {
+    schema: routeSchema('The pages\' scripts, styles and images', 'anyone', {
+      tags: ['pages'],
+      params: { type: 'object', properties: { '*': { type: 'string' } } },
+      response: { 200: { description: 'the file', content: { 'text/javascript': { schema: { type: 'string' } }, 'text/css': { schema: { type: 'string' } }, 'application/json': { schema: {} }, 'image/svg+xml': { schema: { type: 'string' } } } }, ...errors(404) },
+    }),
+  }, async (req, reply) => {
     const name = (req.params as { '*': string })['*'];
     const a = assets.get(name);
     if (!a) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'asset' });
     return reply.type(a.type).header('cache-control', 'no-cache').send(a.body);
   });
   const page = (name: string) => async (_req: unknown, reply: import('fastify').FastifyReply) => reply.type('text/html; charset=utf-8').send(pageHtml(name, app.lang));
-  fastify.get('/', async (req, reply) => {
+  const PAGE = (summary: string, withParams: readonly string[] = []): { schema: JsonSchema } => ({
+    schema: routeSchema(summary, 'anyone', { tags: ['pages'], ...(withParams.length ? { params: params(withParams, 100) } : {}), response: { 200: { description: 'the page; its data comes from the API', content: { 'text/html': { schema: { type: 'string' } } } } } }),
+  });
+  fastify.get('/', { schema: routeSchema('The home page of the session\'s role', 'anyone', { tags: ['pages'], response: { 302: { description: 'to the log-in page, the desktop, the wallboard or the first list', type: 'null' } } }) }, async (req, reply) => {
     const p = req.principal;
     const home = !p || p.kind === 'visitor' ? '/login' : p.role === 'agent' ? '/desktop' : p.role === 'supervisor' ? '/wallboard' : `/lists/${app.lists[0]?.name ?? ''}`;
     return reply.redirect(home);
   });
-  fastify.get('/login', page('login'));
-  fastify.get('/desktop', page('desktop'));
-  fastify.get('/wallboard', page('wallboard'));
-  fastify.get('/dashboards/:name', page('wallboard'));
-  fastify.get('/users', page('users'));
-  fastify.get('/callbacks', page('callbacks'));
-  fastify.get('/lists/:name', page('list'));
-  fastify.get('/records/:name/:id', page('record'));
-  fastify.get('/self-service/:name', page('self-service'));
+  fastify.get('/login', PAGE('The log-in page'), page('login'));
+  fastify.get('/desktop', PAGE('The agent desktop'), page('desktop'));
+  fastify.get('/wallboard', PAGE('The supervisor wallboard'), page('wallboard'));
+  fastify.get('/dashboards/:name', PAGE('A dashboard', ['name']), page('wallboard'));
+  fastify.get('/users', PAGE('The users page (administrators)'), page('users'));
+  fastify.get('/callbacks', PAGE('The scheduled callbacks'), page('callbacks'));
+  fastify.get('/lists/:name', PAGE('A list of records', ['name']), page('list'));
+  fastify.get('/records/:name/:id', PAGE('A record page', ['name', 'id']), page('record'));
+  fastify.get('/self-service/:name', PAGE('A self-service page', ['name']), page('self-service'));
+  });
 
   // ---- WebSocket channels ---------------------------------------------------------------------
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_PAYLOAD });
@@ -462,6 +638,9 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
       const addr = fastify.server.address();
       url = typeof addr === 'object' && addr ? `http://${host}:${addr.port}` : `http://${host}:${port}`;
       return url;
+    },
+    openApi(role?: RoleName): Record<string, unknown> {
+      return openApiDocument(app, permissions, role, fastify.swagger() as unknown as Record<string, unknown>);
     },
     async close(): Promise<void> {
       disposables.dispose();

@@ -1,4 +1,5 @@
 import { forEachDatabase } from '@caruso/storage/testing';
+import { connect } from 'node:net';
 import { StorageManager } from '@caruso/storage';
 import { ApiClient, startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
 import { fixturePath } from './fixture.js';
@@ -11,6 +12,7 @@ describe('front-office REST API (real HTTP on 127.0.0.1)', () => {
     let admin: ApiClient;
     let agent: ApiClient;
     let supervisor: ApiClient;
+
 
     beforeAll(async () => {
       asm = await startTestAssembly({
@@ -284,7 +286,7 @@ describe('front-office REST API (real HTTP on 127.0.0.1)', () => {
       it('serves the OpenAPI document cut to the role', async () => {
         const doc = (await agent.get('/api/openapi.json')).body as { openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, { properties: Record<string, unknown> }> } };
         expect(doc.openapi).toBe('3.1.0');
-        expect(Object.keys(doc.paths['/api/objects/Customer/{id}']!)).toEqual(['parameters', 'get', 'patch']);
+        expect(Object.keys(doc.paths['/api/objects/Customer/{id}']!)).toEqual(['get', 'patch']);
         expect(doc.components.schemas['Customer']!.properties).not.toHaveProperty('creditScore');
         expect((await new ApiClient(asm.url).get('/api/openapi.json')).status).toBe(401);
       });
@@ -299,5 +301,58 @@ describe('front-office REST API (real HTTP on 127.0.0.1)', () => {
         expect((await agent.get('/assets/../package.json')).status).toBe(404);
       });
     });
+
+    describe('error answers in the house shape', () => {
+      /** One raw HTTP exchange: node's parser answers some requests before fastify does. */
+      const raw = (request: string): Promise<{ status: number; body: unknown }> =>
+        new Promise((resolve, reject) => {
+          const { hostname, port } = new URL(asm.url);
+          const socket = connect(Number(port), hostname, () => socket.end(request));
+          let text = '';
+          socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+          socket.on('error', reject);
+          socket.on('close', () => {
+            const [head = '', body = ''] = text.split('\r\n\r\n');
+            resolve({ status: Number(head.split(' ')[1]), body: body === '' ? '' : (JSON.parse(body) as unknown) });
+          });
+        });
+
+      it('answers a request line and headers over the limit with 431 and the house error body', async () => {
+        const r = await raw(`GET /api/session?q=${'x'.repeat(20_000)} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+        expect(r).toEqual({ status: 431, body: { error: { code: 'CARUSO_FRONTOFFICE_HEADERS_TOO_LARGE', message: 'the request line and headers are larger than 16384 bytes' } } });
+        const h = await raw(`GET /api/session HTTP/1.1\r\nHost: localhost\r\nCookie: ${'c'.repeat(20_000)}\r\n\r\n`);
+        expect(h.status).toBe(431);
+        expect(h.body).toMatchObject({ error: { code: 'CARUSO_FRONTOFFICE_HEADERS_TOO_LARGE' } });
+      });
+
+      it('answers bytes that are no HTTP with 400 and the house error body', async () => {
+        expect(await raw('HELLO THERE\r\n\r\n')).toEqual({ status: 400, body: { error: { code: 'CARUSO_FRONTOFFICE_BAD_REQUEST', message: 'bad request: the request is not valid HTTP' } } });
+      });
+
+      it('answers a path parameter over the limit with 414 and a bad URL with 400, both in the house shape', async () => {
+        const long = await agent.get(`/api/objects/Customer/${'9'.repeat(150)}`);
+        expect(long.status).toBe(414);
+        expect(long.body).toEqual({ error: { code: 'CARUSO_FRONTOFFICE_URI_TOO_LONG', message: 'a path parameter is longer than 100 characters' } });
+        const bad = await agent.get('/api/objects/%E0%A4%A');
+        expect(bad.status).toBe(400);
+        expect(bad.body).toMatchObject({ error: { code: 'CARUSO_FRONTOFFICE_BAD_REQUEST' } });
+      });
+
+      it('answers a body or query that breaks the route\'s schema with 400 naming the field, and a method a path lacks with 404', async () => {
+        const wrongType = await agent.post('/api/agent/pause', { reason: 7 });
+        expect(wrongType.status).toBe(400);
+        expect(wrongType.body).toEqual({ error: { code: 'CARUSO_FRONTOFFICE_BAD_REQUEST', message: 'bad request: the body: reason must be string', details: { in: 'body', field: 'reason' } } });
+        const missing = await admin.post('/api/users', { name: 'x' });
+        expect(missing.body).toMatchObject({ error: { code: 'CARUSO_FRONTOFFICE_BAD_REQUEST', details: { in: 'body', field: 'role' } } });
+        const extra = await agent.post('/api/agent/pause', { reason: 'lunch', why: 'hungry', when: 'now' });
+        expect(extra.body).toEqual({ error: { code: 'CARUSO_FRONTOFFICE_BAD_REQUEST', message: 'bad request: unknown properties why, when; allowed: reason', details: { unknown: ['why', 'when'] } } });
+        const query = await agent.get('/api/callbacks?mine=perhaps');
+        expect(query.body).toMatchObject({ error: { code: 'CARUSO_FRONTOFFICE_BAD_REQUEST', details: { in: 'query', field: 'mine' } } });
+        const method = await agent.request('PUT', '/api/session', {});
+        expect(method.status).toBe(404);
+        expect(method.body).toMatchObject({ error: { code: 'CARUSO_FRONTOFFICE_NOT_FOUND', message: 'PUT /api/session not found' } });
+      });
+    });
+
   });
 });
