@@ -127,7 +127,7 @@ describe('caruso script', () => {
     expect(await main(['script', 'test', '.'], io)).toBe(0);
     expect(io.out()).toContain('ok   fault-report.test.json › an agent logs a water fault');
     expect(io.out()).toContain('3 case(s): 3 passed, 0 failed');
-    writeFileSync(join(dir, 'f.test.json'), JSON.stringify({ script: join(fixtures, 'fault-report.xml'), cases: [{ name: 'wrong outcome', channel: 'web', answers: { kind: 'power', urgent: 'no', postcode: '1234 AB', meter: '1234' }, outcome: 'fault-logged' }] }));
+    writeFileSync(join(dir, 'f.test.json'), JSON.stringify({ script: join(fixtures, 'fault-report.xml'), cases: [{ name: 'wrong outcome', channel: 'web', identity: { customerNumber: 'C1' }, answers: { kind: 'power', urgent: 'no', postcode: '1234 AB', meter: '1234' }, outcome: 'fault-logged' }] }));
     const io2 = bufferIO({}, dir);
     expect(await main(['script', 'test', dir], io2)).toBe(1);
     expect(io2.out()).toContain('FAIL f.test.json › wrong outcome\n       outcome: expected fault-logged, got handoff:faults');
