@@ -2,6 +2,7 @@ import { forEachDatabase } from '@caruso/storage/testing';
 import { ApiClient, startTestAssembly, type TestAssembly, type TestAssemblyOptions } from '@caruso/frontoffice/testing';
 import { fixturePath } from './fixture.js';
 import { until } from './smtp-helpers.js';
+import { restContract } from './rest-contract.js';
 
 const PW = 'correct horse battery';
 type Queues = { selected: { queue: string; level: number }[]; allowed: string[] };
@@ -23,6 +24,7 @@ function options(db: string): TestAssemblyOptions {
 
 describe('queue choice at log-in (agent desktop API)', () => {
   forEachDatabase((db) => {
+    const expectAllDocumented = restContract();
     let asm: TestAssembly | undefined;
     afterAll(async () => {
       await asm?.stop();
@@ -72,5 +74,11 @@ describe('queue choice at log-in (agent desktop API)', () => {
       const doc = (await anna.withBase(asm.url).get('/api/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
       expect(Object.keys(doc.paths['/api/agent/queues']!)).toEqual(['get', 'post']);
     }, 60_000);
+
+    describe('REST contract', () => {
+      it('answers every request of this suite as its OpenAPI document says (status, content type, body)', () => {
+        expectAllDocumented(asm);
+      });
+    });
   });
 });

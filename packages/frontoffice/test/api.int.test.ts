@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import { StorageManager } from '@caruso/storage';
 import { ApiClient, startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
 import { fixturePath } from './fixture.js';
+import { restContract } from './rest-contract.js';
 
 const PW = 'correct horse battery';
 
@@ -13,6 +14,8 @@ describe('front-office REST API (real HTTP on 127.0.0.1)', () => {
     let agent: ApiClient;
     let supervisor: ApiClient;
 
+    // Its beforeAll starts recording before the assembly's; its test is declared last.
+    const expectAllDocumented = restContract();
 
     beforeAll(async () => {
       asm = await startTestAssembly({
@@ -354,5 +357,10 @@ describe('front-office REST API (real HTTP on 127.0.0.1)', () => {
       });
     });
 
+    describe('REST contract', () => {
+      it('answers every request of this suite as its OpenAPI document says (status, content type, body)', () => {
+        expectAllDocumented(asm);
+      });
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { forEachDatabase } from '@caruso/storage/testing';
 import { ApiClient, loggedInClient, startTestAssembly, type TestAssembly, type TestAssemblyOptions } from '@caruso/frontoffice/testing';
 import { fixturePath } from './fixture.js';
+import { restContract } from './rest-contract.js';
 
 const PW = 'correct horse battery';
 const soon = (ms: number): string => new Date(Date.now() + ms).toISOString();
@@ -26,6 +27,7 @@ const loggedIn = (url: string, name: string): Promise<ApiClient> => loggedInClie
 
 describe('scheduled callbacks in the front office', () => {
   forEachDatabase((db) => {
+    const expectAllDocumented = restContract();
     let asm: TestAssembly | undefined;
     afterAll(async () => {
       await asm?.stop();
@@ -106,6 +108,12 @@ describe('scheduled callbacks in the front office', () => {
         expect(Object.keys(doc.paths['/api/callbacks']!)).toEqual(['get', 'post']);
         expect(Object.keys(doc.paths['/api/callbacks/{id}']!)).toEqual(['delete']);
       }
+    });
+
+    describe('REST contract', () => {
+      it('answers every request of this suite as its OpenAPI document says (status, content type, body)', () => {
+        expectAllDocumented(asm);
+      });
     });
   });
 });

@@ -3,6 +3,7 @@ import { ApiClient, loggedInClient, startTestAssembly, type TestAssembly } from 
 import { fixturePath } from './fixture.js';
 import { sendMail, startRelay, until, type TestRelay } from './smtp-helpers.js';
 import { mustOpen, openSocket } from './ws-helpers.js';
+import { restContract } from './rest-contract.js';
 
 const PW = 'correct horse battery';
 const USERS = [
@@ -37,6 +38,7 @@ describe('e-mail and chat contacts answered from the agent desktop (real WebSock
   });
 
   forEachDatabase((db) => {
+    const expectAllDocumented = restContract();
     let asm: TestAssembly;
     let anna: ApiClient;
     let bob: ApiClient;
@@ -240,6 +242,12 @@ describe('e-mail and chat contacts answered from the agent desktop (real WebSock
       expect(asm.comms.agent('anna').state).toBe('wrap-up');
       const w = await anna.post(`/api/contacts/${contactId}/wrap-up`, { code: 'solved', channel: 'email' });
       expect((w.body as { agent: { state: string } }).agent.state).toBe('ready');
+    });
+
+    describe('REST contract', () => {
+      it('answers every request of this suite as its OpenAPI document says (status, content type, body)', () => {
+        expectAllDocumented(asm);
+      });
     });
   });
 });

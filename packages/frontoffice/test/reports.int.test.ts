@@ -12,6 +12,7 @@ import { forEachDatabase } from '@caruso/storage/testing';
 import { HAND_MADE_LOG, insertContactEvents } from '@caruso/monitor/testing';
 import { ApiClient, loggedInClient, startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
 import { fixturePath, fixtureText } from './fixture.js';
+import { restContract } from './rest-contract.js';
 
 const PW = 'correct horse battery';
 const USERS = [
@@ -31,6 +32,7 @@ const code = (r: { body: unknown }): string => (r.body as ErrorBody).error.code;
 
 describe('front office /api/reports (the monitor\'s reports over the hand-made event log)', () => {
   forEachDatabase((db) => {
+    const expectAllDocumented = restContract();
     let asm: TestAssembly;
     let sam: ApiClient;
 
@@ -166,11 +168,18 @@ describe('front office /api/reports (the monitor\'s reports over the hand-made e
       const anna = await loggedIn(asm.url, 'anna');
       expect(Object.keys(((await anna.get('/api/openapi.json')).body as { paths: object }).paths)).not.toContain('/api/reports');
     });
+
+    describe('REST contract', () => {
+      it('answers every request of this suite as its OpenAPI document says (status, content type, body)', () => {
+        expectAllDocumented(asm);
+      });
+    });
   });
 });
 
 describe('front office /api/reports without a monitor', () => {
   forEachDatabase((db) => {
+    const expectAllDocumented = restContract();
     let asm: TestAssembly;
 
     beforeAll(async () => {
@@ -196,6 +205,12 @@ describe('front office /api/reports without a monitor', () => {
       }
       const anna = await loggedIn(asm.url, 'anna');
       expect((await anna.get('/api/reports')).status).toBe(403);
+    });
+
+    describe('REST contract', () => {
+      it('answers every request of this suite as its OpenAPI document says (status, content type, body)', () => {
+        expectAllDocumented(asm);
+      });
     });
   });
 });

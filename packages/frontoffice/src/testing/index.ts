@@ -31,6 +31,10 @@ import { StorageManager, storageService } from '@caruso/storage';
 import { FrontOffice } from '../front-office.js';
 import { frontOfficeService, type FrontOfficeServiceOptions } from '../frontoffice-service.js';
 import type { User } from '../user-store.js';
+import type { RoleName } from '../common/application.js';
+import { reportResponse } from './response-contract.js';
+
+export { checkResponses, recordResponses, type ContractReport, type ContractViolation, type RecordedResponse } from './response-contract.js';
 
 export interface TestAssemblyOptions {
   /** Storage URL, e.g. `sqlite:/tmp/x/crm.db`. */
@@ -73,6 +77,8 @@ export interface TestAssembly {
   readonly chat: ChatChannel | undefined;
   /** The e-mail channel, when `email` options were given. */
   readonly email: EmailChannel | undefined;
+  /** The front office's OpenAPI document: cut to a role, or whole (every route) without one. */
+  openApi(role?: RoleName): Record<string, unknown>;
   stop(): Promise<void>;
 }
 
@@ -103,6 +109,7 @@ export async function startTestAssembly(o: TestAssemblyOptions): Promise<TestAss
     monitor: o.monitor ? manager.get(Monitor) : undefined,
     chat: o.chat ? manager.get(ChatChannel) : undefined,
     email: o.email ? manager.get(EmailChannel) : undefined,
+    openApi: (role) => fo.openApi(role),
     stop: () => manager.stop(),
   };
 }
@@ -153,6 +160,7 @@ export class ApiClient {
     if ((res.headers.get('content-type') ?? '').includes('json') && text !== '') parsed = JSON.parse(text);
     const b = parsed as { csrf?: string };
     if (b && typeof b === 'object' && typeof b.csrf === 'string') this.csrf = b.csrf;
+    reportResponse({ method, url: path, status: res.status, contentType: (res.headers.get('content-type') ?? '').split(';')[0]!.trim(), body: parsed });
     return { status: res.status, body: parsed, headers: res.headers };
   }
 
