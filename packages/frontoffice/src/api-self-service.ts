@@ -15,8 +15,29 @@ import type { DesktopApiDeps } from './api-desktop.js';
 import { FrontOfficeErrors } from './errors.js';
 import { body, need, str } from './internal/http.js';
 import { ownScriptSession, revisionOf, sessionView as view } from './internal/script-sessions.js';
+import { ANY, bodyOf, closed, errors, INT, nullable, params, PHONE_NUMBER, routeSchema, SESSION_VIEW, text, type JsonSchema } from './internal/route-schemas.js';
 import { identificationOf, identifyStep } from './internal/self-service-identity.js';
 import type { Principal } from './internal/sessions.js';
+
+const VISITOR = ['anonymous'] as const;
+const VIEW = (description: string): JsonSchema => ({ description, ...SESSION_VIEW });
+/**
+ * Errors of a visitor's script session: not theirs, ended or changed meanwhile, not identified (a
+ * script's fetch or action for someone else), too many identify attempts, a failing script or service.
+ */
+const VISITOR_SCRIPT_ERRORS = [
+  [404, 'no such self-service session of this visitor'],
+  [409, 'the session ended, or changed meanwhile (revision)'],
+  [422, 'the script cannot go on (a failing expression, no transition)'],
+  [429, 'too many failed attempts to identify (retry-after says when to try again)'],
+  [502, 'a service of the script failed'],
+  [503, 'the page needs the application\'s <identify>, or a service is not started'],
+] as const;
+const IDENTIFY_FIELDS: JsonSchema = { type: 'array', items: closed({ name: text(), label: text() }) };
+const HANDOFF: JsonSchema = closed(
+  { contactId: text(), channel: { type: 'string', enum: ['chat', 'callback'] }, queueId: text(), position: nullable('integer'), chat: closed({ token: text(), socket: text() }) },
+  ['chat'],
+);
 
 /** What a visitor is told when the details do not match (the same whichever field was wrong, or when there is no such record). */
 const NOT_MATCHED = 'These details do not match our records. Check them and try again, or ask for an agent.';
@@ -48,7 +69,13 @@ export function registerSelfServiceApi(fastify: FastifyInstance, deps: DesktopAp
     return s;
   };
   const identification = identificationOf(app);
-  fastify.post('/api/self-service/sessions/:id/answer', async (req) => {
+  fastify.post('/api/self-service/sessions/:id/answer', {
+    schema: routeSchema('Answer the current step of a self-service session: a question, or the identify step with the fields of the application\'s <identify>', VISITOR, {
+      params: params(['id']),
+      body: bodyOf({ value: { ...ANY, description: 'the answer; for the identify step an object of its fields, e.g. { customerNumber, postcode, houseNumber }' }, revision: INT }),
+      response: { 200: VIEW('the session after the answer (the identify step again with error when the details do not match); web steps carry public variables only'), ...errors([403, 'the script tried to reach data of someone other than the identified visitor'], ...VISITOR_SCRIPT_ERRORS) },
+    }),
+  }, async (req) => {
     const p = need(req, ['anonymous'], 'answer self-service scripts');
     const id = await ownSession(req, p);
     const b = body(req, ['value', 'revision']);
@@ -74,14 +101,25 @@ export function registerSelfServiceApi(fastify: FastifyInstance, deps: DesktopAp
     }
     return view(await deps.dialogue().answer(id, b['value'] ?? null, revisionOf(b)));
   });
-  fastify.post('/api/self-service/sessions/:id/back', async (req) => {
+  fastify.post('/api/self-service/sessions/:id/back', {
+    schema: routeSchema('Go back to the last answered question of a self-service session', VISITOR, {
+      params: params(['id']),
+      body: bodyOf({ revision: INT }),
+      response: { 200: VIEW('the session at the previous question'), ...errors(...VISITOR_SCRIPT_ERRORS) },
+    }),
+  }, async (req) => {
     const p = need(req, ['anonymous'], 'answer self-service scripts');
     const id = await ownSession(req, p);
     const b = body(req, ['revision']);
     if (identification.get(id)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'nothing to go back to: identify first' });
     return view(await deps.dialogue().back(id, revisionOf(b)));
   });
-  fastify.get('/api/self-service/sessions/:id', async (req) => {
+  fastify.get('/api/self-service/sessions/:id', {
+    schema: routeSchema('The current step of a self-service session (after a reload)', VISITOR, {
+      params: params(['id']),
+      response: { 200: VIEW('the session as it stands'), ...errors(...VISITOR_SCRIPT_ERRORS) },
+    }),
+  }, async (req) => {
     const p = need(req, ['anonymous'], 'answer self-service scripts');
     const id = await ownSession(req, p);
     const pending = identification.get(id);
@@ -89,7 +127,13 @@ export function registerSelfServiceApi(fastify: FastifyInstance, deps: DesktopAp
     if (pending && identify) return pendingView(id, pending.page, identify);
     return view(await deps.dialogue().resume(id));
   });
-  fastify.post('/api/self-service/sessions/:id/agent', async (req, reply) => {
+  fastify.post('/api/self-service/sessions/:id/agent', {
+    schema: routeSchema('Ask for an agent: a chat (or a callback to a number) joins the page\'s queue; the agent sees every answer, the visitor none of the script\'s data', VISITOR, {
+      params: params(['id']),
+      body: bodyOf({ channel: { type: 'string', enum: ['chat', 'callback'], description: 'default chat' }, number: { ...PHONE_NUMBER, description: 'the number to call back; required for a callback' } }),
+      response: { 201: { description: 'the contact, its place in line and, for a chat, how to join it', ...HANDOFF }, ...errors([404, 'no such self-service session of this visitor, or no page for its script'], 503) },
+    }),
+  }, async (req, reply) => {
     const p = need(req, ['anonymous'], 'ask for an agent');
     const id = await ownSession(req, p);
     const b = body(req, ['channel', 'number']);
@@ -120,7 +164,12 @@ export function registerSelfServiceApi(fastify: FastifyInstance, deps: DesktopAp
     const pos = deps.comms().position(contact.id);
     return reply.code(201).send({ contactId: contact.id, channel, queueId: contact.queueId, position: pos?.position ?? null });
   });
-  fastify.get('/api/self-service/:name', async (req) => {
+  fastify.get('/api/self-service/:name', {
+    schema: routeSchema('A self-service page: its title, and the fields a visitor identifies with before its script starts (null when it needs none)', 'anyone', {
+      params: params(['name'], 100),
+      response: { 200: { description: 'the page', ...closed({ name: text(), label: text(), identify: { anyOf: [IDENTIFY_FIELDS, { type: 'null' }] } }) }, ...errors([404, 'no such self-service page'], 503) },
+    }),
+  }, async (req) => {
     const s = page((req.params as { name: string }).name);
     const identify = identificationFor(deps, s);
     return { name: s.name, label: s.label, identify: identify ? [identify.by, ...identify.verify].map((f) => ({ name: f.name, label: f.label })) : null };
