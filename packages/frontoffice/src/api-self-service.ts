@@ -82,8 +82,12 @@ export function registerSelfServiceApi(fastify: FastifyInstance, deps: DesktopAp
     const pending = identification.get(id);
     if (pending) {
       // The answer to the identify step: the fields of the application's <identify>.
-      const identify = identificationFor(deps, pending.page) ?? app.identify;
-      if (!identify) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'identification' });
+      const identify = identificationFor(deps, pending.page);
+      if (!identify) {
+        // The page's script no longer reads anyone's data (a new version): it starts without identity.
+        identification.close(id);
+        return view(await deps.dialogue().startSession(pending.page.script, { channel: 'web', sessionId: id }));
+      }
       const value = b['value'];
       if (typeof value !== 'object' || value === null || Array.isArray(value)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: `value must be an object of ${[identify.by, ...identify.verify].map((f) => f.name).join(', ')}` });
       const given: Record<string, string> = {};
