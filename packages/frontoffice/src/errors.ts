@@ -29,6 +29,7 @@ export const FrontOfficeErrors = defineErrors({
   CARUSO_FRONTOFFICE_URI_TOO_LONG: { message: 'a path parameter is longer than {max} characters', status: 414 },
   CARUSO_FRONTOFFICE_HEADERS_TOO_LARGE: { message: 'the request line and headers are larger than {limit} bytes', status: 431 },
   CARUSO_FRONTOFFICE_REQUEST_TIMEOUT: { message: 'the request did not arrive in time', status: 408 },
+  CARUSO_FRONTOFFICE_CLOSING: { message: 'the front office is shutting down; send the request again in a moment', status: 503 },
   CARUSO_FRONTOFFICE_INTERNAL: { message: 'internal error {id}; the log has the details', status: 500, kind: 'bug' },
 });
 

@@ -107,7 +107,8 @@ function schemaViolation(err: FastifyError): CarusoError {
     return FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: `unknown ${noun} ${unknown.join(', ')}; allowed: ${allowed.join(', ') || 'none'}` }, { details: { unknown } });
   }
   const first = errs[0];
-  const field = first?.instancePath ? first.instancePath.slice(1).replace(/\//g, '.') : first?.keyword === 'required' ? String(first.params['missingProperty']) : '';
+  const at = first?.instancePath ? first.instancePath.slice(1).replace(/\//g, '.') : '';
+  const field = first?.keyword === 'required' ? [at, String(first.params['missingProperty'])].filter((x) => x !== '').join('.') : at;
   const what = first ? `${field ? `${field} ` : ''}${first.keyword === 'required' ? 'is required' : (first.message ?? 'is not valid')}` : err.message;
   return FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: `${where === 'body' ? 'the body' : `the ${where}`}: ${what}`.slice(0, 300) }, { details: { in: where, ...(field ? { field } : {}) } });
 }
@@ -158,7 +159,8 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   const fastify = Fastify({
     bodyLimit,
     logger: false,
-    return503OnClosing: true,
+    // While closing, the onRequest hook answers 503 itself, in the house shape (fastify's own has not).
+    return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     // Answers the router gives before a route runs, in the house shape too.
     frameworkErrors: (err, req, reply) => {
@@ -234,8 +236,13 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     `${name}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAge}${options.secureCookies ? '; Secure' : ''}`;
 
   fastify.decorateRequest('principal', undefined);
+  let closing = false;
   fastify.addHook('onRequest', async (req, reply) => {
     void reply.headers(SECURITY_HEADERS);
+    if (closing) {
+      void reply.header('connection', 'close');
+      throw FrontOfficeErrors.CARUSO_FRONTOFFICE_CLOSING();
+    }
     const cookies = parseCookies(req.headers.cookie);
     req.principal = (await sessions.get(cookies[SESSION_COOKIE])) ?? (await sessions.get(cookies[VISITOR_COOKIE]));
     if (req.method !== 'GET' && req.method !== 'HEAD' && req.principal && !csrfMatches(req.principal, req.headers['x-csrf-token'])) {
@@ -643,6 +650,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
       return openApiDocument(app, permissions, role, fastify.swagger() as unknown as Record<string, unknown>);
     },
     async close(): Promise<void> {
+      closing = true;
       disposables.dispose();
       for (const ws of wss.clients) ws.terminate();
       wss.close();

@@ -62,12 +62,12 @@ export function errors(...statuses: readonly (number | readonly [number, string]
 }
 
 /**
- * The error statuses any route of this kind can give besides its own: 500 always; 401/403 when it
- * needs a role; 400 and 414 with path parameters; 400 with a query; 400 (malformed JSON, schema),
- * 403 (CSRF), 413 and 415 for methods that take a body.
+ * The error statuses any route of this kind can give besides its own: 500 and 503 (shutting down)
+ * always; 401/403 when it needs a role; 400 and 414 with path parameters; 400 with a query; 400
+ * (malformed JSON, schema), 403 (CSRF), 413 and 415 for methods that take a body.
  */
 export function commonErrorStatuses(method: string, hasParams: boolean, hasQuery: boolean, guarded: boolean): number[] {
-  const s = new Set<number>([500]);
+  const s = new Set<number>([500, 503]);
   if (guarded) {
     s.add(401);
     s.add(403);
