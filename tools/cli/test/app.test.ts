@@ -30,6 +30,24 @@ describe('caruso app', () => {
     expect(io.err()).toContain(`${file}:3:30: error: unknown dialogue script nope`);
   });
 
+  it('validate refuses a self-service page whose script reads customer data when the application declares no <identify>', async () => {
+    const scripts = join(dir, 'identify-scripts');
+    mkdirSync(scripts, { recursive: true });
+    writeFileSync(
+      join(scripts, 'meter-reading.xml'),
+      '<script id="meter-reading" version="1">\n<question id="n" type="text"><prompt>Number?</prompt><next target="bye">\n  <fetch source="crm.Customers" operation="get" key="n" into="c"/></next></question>\n<end id="bye" outcome="done"/>\n</script>\n',
+    );
+    const file = join(dir, 'ss.app.xml');
+    writeFileSync(file, '<application name="a" model="crm">\n  <selfservice name="meter" script="meter-reading" queue="support"/>\n</application>\n');
+    const io = bufferIO({}, FIX);
+    expect(await main(['app', 'validate', file, '--model', 'crm.model.xml', '--scripts', scripts], io)).toBe(1);
+    expect(io.err()).toContain(`${file}:2:29: error: self-service page meter runs meter-reading, which reads or changes data on the web (crm.Customers.get (meter-reading.xml:3:3))`);
+    writeFileSync(file, '<application name="a" model="crm">\n  <identify object="Customer" by="email" verify="postcode"/>\n  <selfservice name="meter" script="meter-reading" queue="support"/>\n</application>\n');
+    const ok = bufferIO({}, FIX);
+    expect(await main(['app', 'validate', file, '--model', 'crm.model.xml', '--scripts', scripts], ok)).toBe(0);
+    expect(ok.err()).toBe('');
+  });
+
   it('validate checks a dashboard report widget against the built-in reports and those of --reports', async () => {
     const file = join(dir, 'reports.app.xml');
     writeFileSync(file, '<application name="a" model="crm">\n  <dashboard name="d">\n    <widget kind="report" report="inbound-by-queue"/>\n    <widget kind="report" report="by-region"/>\n  </dashboard>\n</application>\n');

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { XmlDiagnostic } from '@caruso/kernel';
-import { parseScript } from '@caruso/dialogue';
+import { fileSourceReader, identifiedDataAccess, loadScriptBundle } from '@caruso/dialogue';
 import { readApplicationFile, scaffoldApplication } from '@caruso/frontoffice';
 import { readReportFolder, ReportCatalogue, type ReportDefinition } from '@caruso/monitor';
 import { readModelFile, type Model } from '@caruso/objects';
@@ -23,8 +23,11 @@ function model(file: unknown, io: CommandIO): Model {
   return r.model;
 }
 
-/** The ids of the scripts of a folder (files that do not parse are reported by `caruso script validate`). */
-function scriptIds(folder: string, io: CommandIO): Set<string> {
+/**
+ * The ids of the scripts of a folder, and per id what it reads or changes on the web that needs an
+ * identified visitor (files that do not load are reported by `caruso script validate`).
+ */
+function scriptIds(folder: string, io: CommandIO): { ids: Set<string>; access: Map<string, readonly string[]> } {
   const dir = resolve(io.cwd, folder);
   let names: string[];
   try {
@@ -33,11 +36,14 @@ function scriptIds(folder: string, io: CommandIO): Set<string> {
     throw new InputError(`error: ${folder}: cannot read the scripts folder`);
   }
   const ids = new Set<string>();
+  const access = new Map<string, readonly string[]>();
   for (const n of names) {
-    const parsed = parseScript(readFileSync(join(dir, n), 'utf8'), join(folder, n));
-    if (parsed.script) ids.add(parsed.script.id);
+    const loaded = loadScriptBundle(join(dir, n), readFileSync(join(dir, n), 'utf8'), fileSourceReader);
+    if (!loaded.bundle) continue;
+    ids.add(loaded.bundle.main.id);
+    access.set(loaded.bundle.main.id, identifiedDataAccess(loaded.bundle).map((a) => a.replace(`${dir}/`, '')));
   }
-  return ids;
+  return { ids, access };
 }
 
 /** The report names a dashboard may show: the built-in reports and those of a folder of definitions (*.json). */
@@ -80,7 +86,7 @@ Options:
     const scripts = values.scripts === undefined ? undefined : scriptIds(values.scripts, io);
     const path = resolve(io.cwd, file);
     const reports = reportNames(values.reports, io);
-    const r = readApplicationFile(path, { model: m, reports, ...(scripts ? { scripts } : {}) });
+    const r = readApplicationFile(path, { model: m, reports, ...(scripts ? { scripts: scripts.ids, identifiedDataAccess: scripts.access } : {}) });
     const diags = relabel(r.diagnostics, path, file);
     for (const d of diags) io.stderr.write(`${d.toString()}\n`);
     return diags.some((d) => d.severity === 'error') ? ExitCode.BadInput : ExitCode.Ok;
