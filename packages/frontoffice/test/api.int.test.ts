@@ -294,6 +294,33 @@ describe('front-office REST API (real HTTP on 127.0.0.1)', () => {
         expect((await new ApiClient(asm.url).get('/api/openapi.json')).status).toBe(401);
       });
 
+      it('documents every route with a summary, the roles that may call it, its answers, and the house error body for each error status', () => {
+        type Op = { summary?: string; 'x-roles'?: string[]; responses: Record<string, { description?: string; content?: Record<string, { schema?: { required?: string[]; properties?: { error?: { required?: string[] } } } }> }> };
+        const doc = asm.openApi() as { paths: Record<string, Record<string, Op>> };
+        const problems: string[] = [];
+        let operations = 0;
+        for (const [path, item] of Object.entries(doc.paths)) {
+          for (const [method, op] of Object.entries(item)) {
+            operations++;
+            const at = `${method.toUpperCase()} ${path}`;
+            if (!op.summary) problems.push(`${at}: no summary`);
+            if (!op['x-roles']?.length) problems.push(`${at}: no roles (the route has no schema)`);
+            const statuses = Object.keys(op.responses);
+            if (!statuses.some((st) => st.startsWith('2') || st.startsWith('3'))) problems.push(`${at}: no success answer`);
+            for (const st of statuses) {
+              const r = op.responses[st]!;
+              if (!r.description) problems.push(`${at} ${st}: no description`);
+              if (Number(st) >= 400) {
+                const schema = r.content?.['application/json']?.schema;
+                if (!schema?.required?.includes('error') || !schema.properties?.error?.required?.includes('code')) problems.push(`${at} ${st}: not the house error body`);
+              }
+            }
+          }
+        }
+        expect(problems).toEqual([]);
+        expect(operations).toBeGreaterThan(57);
+      });
+
       it('serves pages with a strict content security policy and unknown paths as coded 404s', async () => {
         const r = await new ApiClient(asm.url).get('/login');
         expect(r.status).toBe(200);
