@@ -116,10 +116,13 @@ describe('reports over the contact event log (hand-computed values)', () => {
     });
 
     it('voicemail, callbacks, campaigns, dial results and dispositions', async () => {
-      expect((await run('voicemail')).rows).toEqual([{ queue: 'billing', messages: 2, avgDurationSeconds: 40, notified: 1, calledBack: 1, avgTimeToCallBackSeconds: 1_800 }]);
+      // The hand-made log's callbacks are no contacts that entered a queue (no callbackNumber, no
+      // voicemailId), so no call-back figures here: report-regressions.int.test.ts checks those on the
+      // events the telephony channel really writes.
+      expect((await run('voicemail')).rows).toEqual([{ queue: 'billing', messages: 2, avgDurationSeconds: 40, notified: 1, calledBack: 0, avgTimeToCallBackSeconds: null }]);
       expect((await run('callbacks')).rows).toEqual([
-        { queue: 'billing', scheduled: 0, attempts: 0, completed: 1, completionRate: null, avgTimeToCallBackSeconds: 1_800 },
-        { queue: 'sales', scheduled: 2, attempts: 1, completed: 1, completionRate: 0.5, avgTimeToCallBackSeconds: 600 },
+        { queue: 'billing', scheduled: 0, attempts: 0, completed: 1, completionRate: null, avgTimeToCallBackSeconds: null },
+        { queue: 'sales', scheduled: 2, attempts: 1, completed: 1, completionRate: 0.5, avgTimeToCallBackSeconds: null },
       ]);
       expect((await run('campaigns')).rows).toEqual([
         { campaign: 'spring', attempts: 4, contactsMade: 2, connected: 1, drops: 1, dropRate: 0.5, contactRate: 0.5, dispositions: 2 },

@@ -66,6 +66,10 @@ export interface ContactLife {
   readonly callbackNumber: string | undefined;
   /** The last dial result of a campaign call or of a callback's leg to the customer. */
   readonly dialResult: string | undefined;
+  /** A callback: how many times the channel dialled the customer for an agent (`callback-attempted`). */
+  readonly callbackAttempts: number;
+  /** A callback: its result as the channel logged it (`callback-completed`: `reached`, `unreached`, `cancelled`). */
+  readonly callbackResult: string | undefined;
   /** The seq of the last event folded into it. */
   readonly seq: number;
 }
@@ -153,6 +157,8 @@ function fresh(id: string, e: ContactEvent, over: Partial<ContactLife>): Contact
     scheduledAt: undefined,
     callbackNumber: undefined,
     dialResult: undefined,
+    callbackAttempts: 0,
+    callbackResult: undefined,
     seq: e.seq,
     ...over,
   };
@@ -269,7 +275,10 @@ export function foldContact(c: ContactLife | undefined, e: ContactEvent): Contac
     case 'wrap-up-ended':
       return { ...c, status: c.status === 'wrap-up' ? 'ended' : c.status, wrapMs: c.wrapMs + e.wrapMs, seq: e.seq };
     case 'callback-completed':
-      return c.status === 'scheduled' ? end(c, e, e.reason ?? 'cancelled') : c;
+      // A scheduled callback cancelled ends; a callback an agent took is noted (reached, or given up
+      // unreached): its contact ends with the agent's completion.
+      if (c.status === 'scheduled') return end(c, e, e.reason ?? 'cancelled', { callbackResult: e.reason ?? 'cancelled' });
+      return ended ? c : { ...c, callbackResult: e.reason, seq: e.seq };
     default:
       break;
   }
@@ -317,6 +326,8 @@ export function foldContact(c: ContactLife | undefined, e: ContactEvent): Contac
       return end(c, e, 'abandoned', { waitMs: c.waitMs ?? e.waitMs, waitAtEndMs: e.waitMs });
     case 'exited':
       return end(c, e, e.reason, { waitMs: c.waitMs ?? e.waitMs, waitAtEndMs: e.waitMs });
+    case 'callback-attempted':
+      return { ...c, callbackAttempts: c.callbackAttempts + 1, seq: e.seq };
     case 'dial-result':
       // A campaign call answered goes on (it enters a queue); not answered, it ends. A callback's leg
       // is noted: the agent's contact ends with its completion.

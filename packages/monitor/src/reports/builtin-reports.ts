@@ -22,8 +22,10 @@ export const BUILTIN_REPORTS: readonly ReportDefinition[] = [
       { name: 'messages', aggregate: 'count', kinds: ['voicemail-left'] },
       { name: 'avgDurationSeconds', aggregate: 'avg', kinds: ['voicemail-left'], field: 'talkMs' },
       { name: 'notified', aggregate: 'count', kinds: ['voicemail-notified'] },
-      { name: 'calledBack', aggregate: 'count', kinds: ['callback-completed'], reasons: ['voicemail'] },
-      { name: 'avgTimeToCallBackSeconds', aggregate: 'avg', kinds: ['callback-completed'], reasons: ['voicemail'], field: 'waitMs' },
+      // The callbacks of the messages (contacts with `voicemailId`), by the queue that called back: the
+      // customer reached (the channel's `callback-completed`), and the wait until an agent took it.
+      { name: 'calledBack', aggregate: 'count', kinds: ['callback-completed'], reasons: ['reached'], contactData: 'voicemailId' },
+      { name: 'avgTimeToCallBackSeconds', aggregate: 'avg', kinds: ['connected'], field: 'waitMs', contactData: 'voicemailId' },
     ],
     columns: ['messages', 'avgDurationSeconds', 'notified', 'calledBack', 'avgTimeToCallBackSeconds'],
   },
@@ -37,7 +39,8 @@ export const BUILTIN_REPORTS: readonly ReportDefinition[] = [
       { name: 'attempts', aggregate: 'count', kinds: ['callback-attempted'] },
       { name: 'completed', aggregate: 'count', kinds: ['callback-completed'] },
       { name: 'completionRate', ratio: ['completed', 'scheduled'] },
-      { name: 'avgTimeToCallBackSeconds', aggregate: 'avg', kinds: ['callback-completed'], field: 'waitMs' },
+      // The wait of callback contacts (each has its `callbackNumber`) until an agent took them and the channel dialled.
+      { name: 'avgTimeToCallBackSeconds', aggregate: 'avg', kinds: ['connected'], field: 'waitMs', contactData: 'callbackNumber' },
     ],
     columns: ['scheduled', 'attempts', 'completed', 'completionRate', 'avgTimeToCallBackSeconds'],
   },

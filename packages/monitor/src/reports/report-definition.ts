@@ -60,6 +60,11 @@ export type EventMeasure =
       readonly field?: EventField;
       /** Only events of campaign calls: those that carry a campaign (`data.campaignId`). */
       readonly campaignsOnly?: boolean;
+      /**
+       * Only events of contacts whose own data has this key (as they entered a queue or were scheduled),
+       * e.g. `voicemailId`: the callbacks of voice messages.
+       */
+      readonly contactData?: string;
     }
   | { readonly name: string; readonly ratio: readonly [string, string] };
 
@@ -147,8 +152,10 @@ export function parseReportDefinition(raw: unknown, fallbackName = '(unnamed)'):
       for (const k of Object.keys(mm)) if (k !== 'name' && k !== 'ratio') bad(`measure ${mname}: unknown field ${k}`);
       if (!strings(r) || r.length !== 2 || !r.every((x) => measureNames.has(x))) bad(`measure ${mname}: ratio names two measures declared before it`);
     } else {
-      for (const k of Object.keys(mm)) if (!['name', 'aggregate', 'kinds', 'reasons', 'field', 'campaignsOnly'].includes(k)) bad(`measure ${mname}: unknown field ${k}`);
+      for (const k of Object.keys(mm)) if (!['name', 'aggregate', 'kinds', 'reasons', 'field', 'campaignsOnly', 'contactData'].includes(k)) bad(`measure ${mname}: unknown field ${k}`);
       if (mm['campaignsOnly'] !== undefined && typeof mm['campaignsOnly'] !== 'boolean') bad(`measure ${mname}: campaignsOnly must be true or false`);
+      // The key is written into the SQL as a JSON path: letters and digits only.
+      if (mm['contactData'] !== undefined && (typeof mm['contactData'] !== 'string' || !MEASURE.test(mm['contactData']))) bad(`measure ${mname}: contactData must be a key of letters and digits`);
       if (!['count', 'contacts', 'sum', 'avg', 'max', 'min'].includes(mm['aggregate'] as string)) bad(`measure ${mname}: aggregate must be count, contacts, sum, avg, max or min`);
       if (!strings(mm['kinds']) || mm['kinds'].length === 0 || !mm['kinds'].every((k) => CONTACT_EVENT_KINDS.includes(k as ContactEventKind))) bad(`measure ${mname}: kinds must list event kinds`);
       if (mm['reasons'] !== undefined && !strings(mm['reasons'])) bad(`measure ${mname}: reasons must be a list of strings`);

@@ -52,6 +52,12 @@ export function reportShape(def: ReportDefinition): ReportShape {
 
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 const FIELD_COLUMN: Record<EventField, string> = { waitMs: 'wait_ms', ringMs: 'ring_ms', talkMs: 'talk_ms', holdMs: 'hold_ms', wrapMs: 'wrap_ms' };
+/**
+ * A `completed` that counts as handled (docs/figures.md): not a transfer to a queue or an agent (the
+ * contact goes on elsewhere), and not a call whose line died with the process (`lost-on-restart`:
+ * nobody completed it, and it has no talk figures).
+ */
+const HANDLED_REASON = "(reason IS NULL OR reason NOT IN ('transferred', 'lost-on-restart'))";
 /** How far outside the period the events of a contact are looked at (its entry before, its end after). */
 const MARGIN_MS = 86_400_000;
 
@@ -179,7 +185,7 @@ WITH c AS (
     MIN(CASE WHEN kind = 'exited' THEN seq END) AS x_seq,
     MAX(CASE WHEN kind = 'exited' AND reason = 'timeout' THEN 1 ELSE 0 END) AS timeout,
     MAX(CASE WHEN kind = 'transferred' THEN 1 ELSE 0 END) AS transferred,
-    MAX(CASE WHEN kind = 'completed' AND (reason IS NULL OR reason <> 'transferred') THEN 1 ELSE 0 END) AS handled,
+    MAX(CASE WHEN kind = 'completed' AND ${HANDLED_REASON} THEN 1 ELSE 0 END) AS handled,
     SUM(CASE WHEN kind = 'completed' THEN COALESCE(talk_ms, 0) ELSE 0 END) AS talk_ms,
     SUM(CASE WHEN kind = 'completed' THEN COALESCE(hold_ms, 0) ELSE 0 END) AS hold_ms,
     SUM(CASE WHEN kind = 'wrap-up-ended' THEN COALESCE(wrap_ms, 0) ELSE 0 END) AS wrap_ms
@@ -282,11 +288,15 @@ async function agentsReport(storage: StorageManager, def: ReportDefinition, req:
     : ', p AS (SELECT agent_id, state, reason, s0 AS ps, e0 AS pe FROM c)';
   const ms = timed ? `(CASE WHEN ${next} < p.pe THEN ${next} - p.ps ELSE p.pe - p.ps END)` : '(p.pe - p.ps)';
   const sum = (states: string): string => `SUM(CASE WHEN p.state IN (${states}) THEN ${ms} ELSE 0 END)`;
+  // A state lasts until the agent's next state or log-out. The recovery after a crash logs agents
+  // out with `agent-logged-out` alone (their desks died with the process, no state change is logged):
+  // without it, the state they were in at the crash would run on until they log in again.
   const text = `
 WITH${timed ? ' RECURSIVE' : ''} s AS (
-  SELECT agent_id, state, reason, at, LEAD(at) OVER (PARTITION BY agent_id ORDER BY seq) AS next_at
+  SELECT agent_id, CASE WHEN kind = 'agent-logged-out' THEN 'logged-out' ELSE state END AS state, reason, at,
+    LEAD(at) OVER (PARTITION BY agent_id ORDER BY seq) AS next_at
   FROM ${t}
-  WHERE kind = 'agent-state-changed' AND agent_id IS NOT NULL AND ${atCol} < ${to} AND ${atCol} >= ${int(req.from - 7 * MARGIN_MS)}
+  WHERE kind IN ('agent-state-changed', 'agent-logged-out') AND agent_id IS NOT NULL AND ${atCol} < ${to} AND ${atCol} >= ${int(req.from - 7 * MARGIN_MS)}
 ), c AS (
   SELECT s.agent_id, s.state, s.reason, ${start} AS s0, ${end} AS e0
   FROM s
@@ -316,7 +326,7 @@ ${groupBy.length ? `ORDER BY ${groupBy.map((d) => dims[d]).join(', ')}` : ''}`;
       storage,
       sql2,
       `SELECT ${groupBy.map((d, i) => `${edims[d]} AS k${i}, `).join('')}
-        SUM(CASE WHEN kind = 'completed' AND (reason IS NULL OR reason <> 'transferred') THEN 1 ELSE 0 END) AS handled,
+        SUM(CASE WHEN kind = 'completed' AND ${HANDLED_REASON} THEN 1 ELSE 0 END) AS handled,
         SUM(CASE WHEN kind = 'completed' THEN COALESCE(talk_ms, 0) + COALESCE(hold_ms, 0) WHEN kind = 'wrap-up-ended' THEN COALESCE(wrap_ms, 0) ELSE 0 END) AS handle_ms,
         SUM(CASE WHEN kind = 'ring-no-answer' THEN 1 ELSE 0 END) AS rna
       FROM ${t} WHERE ${w2.join(' AND ')}${groupBy.length ? ` GROUP BY ${groupBy.map((d) => edims[d]).join(', ')}` : ''}`,
@@ -352,6 +362,10 @@ async function eventsReport(storage: StorageManager, def: ReportDefinition, req:
   const offset = (def.options?.utcOffsetMinutes ?? 0) * 60_000;
   const campaignId = dialect.jsonPath('data', ['campaignId']);
   const campaign = `COALESCE(${campaignId}, queue_id)`;
+  // The contacts whose own data (as they entered a queue or were scheduled) has a key, e.g. the
+  // callbacks of voice messages (`voicemailId`). Keys are validated names (report-definition.ts).
+  const withData = (key: string): string =>
+    `contact_id IN (SELECT contact_id FROM ${CONTACT_EVENTS_TABLE} WHERE kind IN ('queue-entered', 'callback-scheduled') AND ${dialect.jsonPath('data', ['data', key])} IS NOT NULL)`;
   const dims: Record<string, string> = { ...timeDims('at', offset), queue: 'queue_id', agent: 'agent_id', channel: 'channel', reason: 'reason', kind: 'kind', campaign };
   const groupBy = def.groupBy ?? [];
   const measures = def.measures ?? [];
@@ -361,7 +375,8 @@ async function eventsReport(storage: StorageManager, def: ReportDefinition, req:
     if ('ratio' in m) return;
     for (const k of m.kinds) kinds.add(k);
     // Each use of the condition in the text binds its values again (bindings are positional).
-    const cond = (): string => `kind IN ${sql.list(m.kinds)}${m.reasons ? ` AND reason IN ${sql.list(m.reasons)}` : ''}${m.campaignsOnly ? ` AND ${campaignId} IS NOT NULL` : ''}`;
+    const cond = (): string =>
+      `kind IN ${sql.list(m.kinds)}${m.reasons ? ` AND reason IN ${sql.list(m.reasons)}` : ''}${m.campaignsOnly ? ` AND ${campaignId} IS NOT NULL` : ''}${m.contactData ? ` AND ${withData(m.contactData)}` : ''}`;
     const field = m.field ? FIELD_COLUMN[m.field] : undefined;
     if (m.aggregate === 'count') selects.push(`SUM(CASE WHEN ${cond()} THEN 1 ELSE 0 END) AS m${i}`);
     else if (m.aggregate === 'contacts') selects.push(`COUNT(DISTINCT CASE WHEN ${cond()} THEN contact_id END) AS m${i}`);
@@ -373,12 +388,16 @@ async function eventsReport(storage: StorageManager, def: ReportDefinition, req:
   const where = [`${atCol} >= ${int(req.from)}`, `${atCol} < ${int(req.to)}`, `kind IN ${sql.list([...kinds])}`];
   const fcol: Record<string, string> = { queue: 'queue_id', agent: 'agent_id', channel: 'channel', direction: 'direction', campaign };
   for (const [k, v] of Object.entries(filters)) if (fcol[k]) where.push(`${fcol[k]} IN ${sql.list(v)}`);
+  // A callback's leg to the customer logs its `dial-result` too (channel `callback`, no campaign): it is
+  // no campaign's, so a report by campaign leaves it out rather than credit it to the queue as a campaign.
+  if (groupBy.includes('campaign') || filters['campaign']) where.push(`(${campaignId} IS NOT NULL OR channel IS NULL OR channel <> 'callback')`);
   // The bindings of the SELECT come first in the text, so build the WHERE bindings after them.
   const text = `SELECT ${groupBy.map((d, i) => `${dims[d]} AS d${i}, `).join('')}${selects.join(', ')}
 FROM ${CONTACT_EVENTS_TABLE} WHERE ${where.join(' AND ')}
 ${groupBy.length ? `GROUP BY ${groupBy.map((d) => dims[d]).join(', ')} ORDER BY ${groupBy.map((d) => dims[d]).join(', ')}` : ''}`;
   // A group whose events matched the kinds of one measure but the reasons of none has nothing to show.
-  const raw = (await query(storage, sql, text)).filter((r) => measures.some((m, i) => !('ratio' in m) && num(r[`m${i}`]) !== 0));
+  // (An average over events whose values sum to 0 still has events: its count says so.)
+  const raw = (await query(storage, sql, text)).filter((r) => measures.some((m, i) => !('ratio' in m) && (num(r[`m${i}`]) !== 0 || num(r[`n${i}`]) !== 0)));
   return orderAndShape(groupBy, raw, (r) => {
     const values = new Map<string, number | null>();
     measures.forEach((m: EventMeasure, i) => {
