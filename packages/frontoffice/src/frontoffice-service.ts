@@ -79,11 +79,14 @@ export function frontOfficeService(options: FrontOfficeServiceOptions): ServiceD
           return server.openApi(role);
         },
         async start(ctx: ServiceContext): Promise<void> {
-          const scripts = new Set(dialogue.scripts().map((s) => s.id));
+          const infos = dialogue.scripts();
+          const scripts = new Set(infos.map((s) => s.id));
+          // A self-service page whose script reads or changes data needs <identify>: refused at start.
+          const identifiedDataAccess = new Map(infos.map((s) => [s.id, s.identifiedDataAccess] as const));
           const file = options.application ?? '(application)';
           // With a monitor, a report widget naming no report of it fails the start (file:line:col).
           const names: unknown = monitor?.reportNames();
-          const ctxApp = { model: objects.model, scripts, ...(Array.isArray(names) ? { reports: new Set(names as string[]) } : {}) };
+          const ctxApp = { model: objects.model, scripts, identifiedDataAccess, ...(Array.isArray(names) ? { reports: new Set(names as string[]) } : {}) };
           const r = options.application !== undefined ? readApplicationFile(options.application, ctxApp) : readApplication(options.applicationText as string, file, ctxApp);
           application = requireApplication(r, file);
           await store.migrate();
