@@ -17,6 +17,8 @@ import { readModelFile, type Model } from '@caruso/objects';
 import { parseScript } from '@caruso/dialogue';
 import { readApplicationFile } from '@caruso/frontoffice';
 import { readAssembly } from '../src/assembly/assembly-file.js';
+import { main } from '../src/main.js';
+import { bufferIO } from './io.js';
 
 const SEED = Number(process.env['CARUSO_FUZZ_SEED'] ?? 1013);
 /** Mutated inputs per source kind; each input goes to all four readers. */
@@ -28,6 +30,9 @@ const RUNS = Number(process.env['CARUSO_FUZZ_XML_RUNS'] ?? 800);
 const PER_INPUT_MS = 3_000;
 /** Wall-clock budget of one property; the inputs tried so far are counted and reported. */
 const PROPERTY_MS = Number(process.env['CARUSO_FUZZ_XML_MS'] ?? 20_000);
+/** Mutated files given to the caruso commands (script, model and app validate), and their time budget. */
+const CLI_RUNS = Number(process.env['CARUSO_FUZZ_XML_CLI_RUNS'] ?? 300);
+const CLI_MS = Number(process.env['CARUSO_FUZZ_XML_MS'] ?? 20_000) / 2;
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 /** Folders whose XML files are the seeds of the mutations (copied to a sandbox with their neighbours). */
@@ -64,6 +69,8 @@ const sources: Source[] = [];
 const models = new Map<string, Model>();
 const scriptIds = new Map<string, Set<string>>();
 const tried: Record<Kind, number> = { model: 0, script: 0, application: 0, assembly: 0 };
+/** Inputs given to each caruso command. */
+const commandRuns = new Map<string, number>();
 const accepted: Record<Kind, number> = { model: 0, script: 0, application: 0, assembly: 0 };
 /** Inputs that got past the guard and the XML parser to the reader's own checks. */
 const checked: Record<Kind, number> = { model: 0, script: 0, application: 0, assembly: 0 };
@@ -619,7 +626,7 @@ describe('the four XML readers under mutated files (fuzz)', () => {
     const total = KINDS.reduce((sum, k) => sum + tried[k], 0);
     process.stderr.write(
       `fuzz summary (XML, seed ${SEED}): ${KINDS.map((k) => `${k} reader ${tried[k]} inputs (${checked[k]} past the parser, ${accepted[k]} accepted)`).join(', ')}; ${total} in all; ` +
-        `slowest ${Math.round(slowest.ms)} ms of CPU time (${slowest.what.slice(0, 200)}); failures (a throw, a hang, a malformed diagnostic, a leak) ${failures}; known malformed diagnostics ${[...knownHits].map(([w, k]) => `${k} from ${w}`).join(', ') || '0'}\n`,
+        `slowest ${Math.round(slowest.ms)} ms of CPU time (${slowest.what.slice(0, 200)}); ${[...commandRuns].map(([c, k]) => `${c} ${k} inputs`).join(', ')}; failures (a throw, a hang, a malformed diagnostic, a leak) ${failures}; known malformed diagnostics ${[...knownHits].map(([w, k]) => `${k} from ${w}`).join(', ') || '0'}\n`,
     );
   });
 
@@ -663,6 +670,48 @@ describe('the four XML readers under mutated files (fuzz)', () => {
     expect(runs).toBeGreaterThanOrEqual(Math.min(RUNS, 100));
     expect(Date.now() - t0).toBeLessThan(PROPERTY_MS + 20_000);
   }, PROPERTY_MS + 30_000);
+
+  it('the caruso commands (script, model and app validate) exit 0 or 1 on mutated files, with file:line:col errors and no stack trace', async () => {
+    const pool = sources.filter((s) => s.kind !== 'assembly');
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(mutationArb(pool.length), async (m) => {
+        runs++;
+        const { source, bytes } = mutate(m, pool);
+        const file = place(source, bytes);
+        const model = modelFor(source.root);
+        const argv =
+          source.kind === 'model' ? ['model', 'validate', file] : source.kind === 'script' ? ['script', 'validate', file] : ['app', 'validate', file, '--model', join(sandbox, model ?? '')];
+        const name = `caruso ${argv.slice(0, 2).join(' ')}`;
+        commandRuns.set(name, (commandRuns.get(name) ?? 0) + 1);
+        const io = bufferIO({}, sandbox);
+        let code: number;
+        try {
+          code = await main(argv, io);
+        } catch (err) {
+          failures++;
+          throw new Error(`${name} threw ${(err as Error)?.stack ?? String(err)}\n  input: ${source.rel} mutated by ${JSON.stringify(m)}\n  replay: CARUSO_FUZZ_SEED=${SEED}`);
+        }
+        const out = io.out() + io.err();
+        const problem =
+          code !== 0 && code !== 1
+            ? `exit code ${code}`
+            : code === 1 && !out.split('\n').some((l) => /^.+:\d+:\d+: error: \S/.test(l))
+              ? 'exit code 1 without a file:line:col: error: line'
+              : /\n\s+at .+:\d+:\d+\)?\n/.test(out)
+                ? 'a stack trace in the output'
+                : out.includes(marker)
+                  ? 'the marker file\'s content in the output'
+                  : undefined;
+        if (problem) {
+          failures++;
+          throw new Error(`${name}: ${problem}: ${out.slice(0, 1000)}\n  input: ${source.rel} mutated by ${JSON.stringify(m)}\n  replay: CARUSO_FUZZ_SEED=${SEED}`);
+        }
+      }),
+      { seed: SEED, numRuns: CLI_RUNS, interruptAfterTimeLimit: CLI_MS, markInterruptAsFailure: false },
+    );
+    expect(runs).toBeGreaterThanOrEqual(Math.min(CLI_RUNS, 50));
+  }, CLI_MS + 30_000);
 
   it('never opened the marker files that the entity and DOCTYPE mutations point at', () => {
     expect(tried.model + tried.script + tried.application + tried.assembly).toBeGreaterThan(0);
