@@ -937,8 +937,10 @@ function selfServicePage() {
     if (step.kind === 'identify') {
       // The application's <identify>: the key and the second factor, checked by the server before
       // any of the visitor's data is shown or changed.
-      parts[0] = h('p', { id: 'prompt', text: t('ss.identify') });
-      const inputs = step.fields.map((f) => h('input', { id: `ss-id-${f.name}`, name: f.name, autocomplete: 'off', required: 'required', maxlength: '100', value: typed[f.name] ?? '' }));
+      // Stage code: the one-time code sent to the e-mail address on file (never shown here).
+      const code = step.stage === 'code';
+      parts[0] = h('p', { id: 'prompt', text: t(code ? 'ss.identifyCode' : 'ss.identify') });
+      const inputs = step.fields.map((f) => h('input', { id: `ss-id-${f.name}`, name: f.name, autocomplete: code ? 'one-time-code' : 'off', inputmode: code ? 'numeric' : 'text', required: 'required', maxlength: '100', value: code ? '' : (typed[f.name] ?? '') }));
       parts.push(h('form', { id: 'ss-identify', onsubmit: (ev) => {
         ev.preventDefault();
         // Kept for the form drawn again after "do not match", so only the wrong field needs typing.

@@ -9,6 +9,7 @@
  * declaration, and its dialogue session starts, with that identity, only once they have.
  */
 import { randomUUID } from 'node:crypto';
+import type { OutboundMail } from '@caruso/comms';
 import type { FastifyInstance } from 'fastify';
 import type { Application, Identify, SelfService } from './common/application.js';
 import type { DesktopApiDeps } from './api-desktop.js';
@@ -41,6 +42,10 @@ const HANDOFF: JsonSchema = closed(
 
 /** What a visitor is told when the details do not match (the same whichever field was wrong, or when there is no such record). */
 const NOT_MATCHED = 'These details do not match our records. Check them and try again, or ask for an agent.';
+const CODE_WRONG = 'That code is not right. Check the e-mail we sent and try again.';
+const CODE_EXPIRED = 'The code has expired. Give your details again for a new one.';
+const CODE_USED_UP = 'The code was typed wrong too often. Give your details again for a new one.';
+const NO_ADDRESS = 'We have no e-mail address for you to send a code to. Please ask for an agent.';
 
 /**
  * The identification a page needs before its script may run: the application's `<identify>` when
@@ -56,11 +61,14 @@ function identificationFor(deps: Pick<DesktopApiDeps, 'app' | 'dialogue'>, page:
 }
 
 /** The view of a session waiting for identification (same shape as a dialogue session's). */
-function pendingView(sessionId: string, page: SelfService, identify: Identify, error?: string): Record<string, unknown> {
-  return { sessionId, revision: 0, status: 'active', script: page.script, step: identifyStep(page, identify, error) };
+function pendingView(sessionId: string, page: SelfService, identify: Identify, error?: string, stage: 'details' | 'code' = 'details'): Record<string, unknown> {
+  return { sessionId, revision: 0, status: 'active', script: page.script, step: identifyStep(page, identify, error, stage) };
 }
 
-export function registerSelfServiceApi(fastify: FastifyInstance, deps: DesktopApiDeps): void {
+/** What the self-service routes need: the desktop's, and the outbound mail for `<identify code>`. */
+export type SelfServiceApiDeps = DesktopApiDeps & { readonly mail?: () => OutboundMail | undefined };
+
+export function registerSelfServiceApi(fastify: FastifyInstance, deps: SelfServiceApiDeps): void {
   const { app } = deps;
   const ownSession = (req: Parameters<typeof ownScriptSession>[1], p: Principal): Promise<string> => ownScriptSession(deps.store, req, p);
   const page = (name: string): Application['selfService'][number] => {
@@ -89,15 +97,37 @@ export function registerSelfServiceApi(fastify: FastifyInstance, deps: DesktopAp
         return view(await deps.dialogue().startSession(pending.page.script, { channel: 'web', sessionId: id }));
       }
       const value = b['value'];
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: `value must be an object of ${[identify.by, ...identify.verify].map((f) => f.name).join(', ')}` });
+      const codeStage = pending.code !== undefined && identify.code !== undefined;
+      const expected = codeStage ? ['code'] : [identify.by, ...identify.verify].map((f) => f.name);
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: `value must be an object of ${expected.join(', ')}` });
       const given: Record<string, string> = {};
-      for (const f of [identify.by, ...identify.verify]) given[f.name] = str((value as Record<string, unknown>)[f.name] ?? '', f.name, 100);
-      const outcome = await identification.verify(id, identify, given, req.ip, (key) => deps.objects.repository(identify.object).query({ where: { [identify.by.name]: key }, limit: 2 }));
-      if (!outcome.ok) return pendingView(id, pending.page, identify, NOT_MATCHED);
+      for (const name of expected) given[name] = str((value as Record<string, unknown>)[name] ?? '', name, 100);
+      let key: string;
+      if (codeStage) {
+        // The second stage: the one-time code sent to the address on file.
+        const checked = identification.checkCode(id, given['code'] ?? '');
+        if (!checked.ok) {
+          return checked.reason === 'wrong' ? pendingView(id, pending.page, identify, CODE_WRONG, 'code') : pendingView(id, pending.page, identify, checked.reason === 'expired' ? CODE_EXPIRED : CODE_USED_UP);
+        }
+        key = checked.key;
+      } else {
+        const outcome = await identification.verify(id, identify, given, req.ip, (k) => deps.objects.repository(identify.object).query({ where: { [identify.by.name]: k }, limit: 2 }));
+        if (!outcome.ok) return pendingView(id, pending.page, identify, NOT_MATCHED);
+        if (identify.code) {
+          const mail = deps.mail?.();
+          if (!mail) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_CHANNEL_UNAVAILABLE({ channel: 'outbound mail' });
+          const address = outcome.record[identify.code.name];
+          if (typeof address !== 'string' || address.trim() === '') return pendingView(id, pending.page, identify, NO_ADDRESS);
+          const code = identification.issueCode(id, outcome.key);
+          await mail.sendMail({ to: address, subject: `${pending.page.label.replace(/[\r\n]+/g, ' ').slice(0, 150)}: your code`, text: `Your code is ${code}. It is valid for 10 minutes.\n\nYou (or someone who knows your details) asked for it on our self-service page. If that was not you, ignore this message.` });
+          return pendingView(id, pending.page, identify, undefined, 'code');
+        }
+        key = outcome.key;
+      }
       // Closed first, so that a second answer sent meanwhile does not start the session twice.
       identification.close(id);
       try {
-        return view(await deps.dialogue().startSession(pending.page.script, { channel: 'web', sessionId: id, identity: { field: identify.by.name, key: outcome.key } }));
+        return view(await deps.dialogue().startSession(pending.page.script, { channel: 'web', sessionId: id, identity: { field: identify.by.name, key } }));
       } catch (err) {
         identification.open(id, pending.page);
         throw err;
@@ -128,7 +158,7 @@ export function registerSelfServiceApi(fastify: FastifyInstance, deps: DesktopAp
     const id = await ownSession(req, p);
     const pending = identification.get(id);
     const identify = pending ? identificationFor(deps, pending.page) : undefined;
-    if (pending && identify) return pendingView(id, pending.page, identify);
+    if (pending && identify) return pendingView(id, pending.page, identify, undefined, pending.code && identify.code ? 'code' : 'details');
     return view(await deps.dialogue().resume(id));
   });
   fastify.post('/api/self-service/sessions/:id/agent', {

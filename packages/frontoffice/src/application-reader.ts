@@ -114,7 +114,7 @@ const ATTRIBUTES: Readonly<Record<string, readonly [readonly string[], readonly 
   write: [['var', 'field'], []],
   wrapup: [['code'], ['label']],
   pause: [['code'], ['label']],
-  identify: [['object', 'by', 'verify'], []],
+  identify: [['object', 'by', 'verify'], ['code']],
   selfservice: [['name', 'script', 'queue'], ['label']],
   dashboard: [['name'], ['label', 'roles']],
   widget: [['kind'], ['label', 'report', 'period']],
@@ -304,8 +304,15 @@ class ApplicationReader {
       const f = textField(n, 'verify');
       if (f && !verify.some((v) => v.name === f.name)) verify.push(f);
     }
+    let code: IdentifyField | undefined;
+    const codeName = el.attributes['code'];
+    if (codeName !== undefined) {
+      const f = this.field(el, object, codeName, 'code');
+      if (f && f.type !== 'email') this.sink.error(attributePosition(el, 'code'), `${f.name} is a ${f.type} field; the one-time code goes to an email field`, 'bad-field');
+      else if (f) code = { name: f.name, label: f.label };
+    }
     if (!object || !by || verify.length === 0) return undefined;
-    return { object: object.name, by, verify };
+    return { object: object.name, by, verify, ...(code ? { code } : {}) };
   }
 
   private grant(el: XmlElement, role: RoleName): Grant {

@@ -4,7 +4,7 @@
  * definition against the model and the loaded scripts, migrates its tables and listens.
  */
 import type { ServiceContext, ServiceDefinition } from '@caruso/kernel';
-import { ChatChannel, CommunicationServer, EmailChannel } from '@caruso/comms';
+import { ChatChannel, CommunicationServer, EmailChannel, OutboundMail } from '@caruso/comms';
 import { Monitor } from '@caruso/monitor';
 import { DialogueEngine } from '@caruso/dialogue';
 import { BusinessObjects } from '@caruso/objects';
@@ -96,6 +96,7 @@ export function frontOfficeService(options: FrontOfficeServiceOptions): ServiceD
             // Looked up when needed: a channel that finished starting after the front office is found too.
             chat: () => chat ?? ctx.services.tryGet(ChatChannel),
             email: () => email ?? ctx.services.tryGet(EmailChannel),
+            mail: () => ctx.services.tryGet(OutboundMail),
             logger: ctx.logger, ...(options.server ?? {}) });
           const url = await server.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
           ctx.logger.info({ url }, 'front office listening');

@@ -13,7 +13,7 @@ import addFormatsModule from 'ajv-formats';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifySchemaCompiler } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DisposableStore, isCarusoError, silentLogger, type CarusoError, type Logger } from '@caruso/kernel';
-import type { ChatChannel, CommunicationServer, EmailChannel } from '@caruso/comms';
+import type { ChatChannel, CommunicationServer, EmailChannel, OutboundMail } from '@caruso/comms';
 import type { DialogueEngine } from '@caruso/dialogue';
 import type { Monitor, MonitorPrincipal } from '@caruso/monitor';
 import type { BusinessObjects } from '@caruso/objects';
@@ -46,6 +46,8 @@ export interface FrontOfficeServerOptions {
   readonly chat?: () => ChatChannel | undefined;
   /** The e-mail channel when one is registered: e-mail contacts are read and answered in the desktop. */
   readonly email?: () => EmailChannel | undefined;
+  /** The outbound mail service, for self-service one-time codes (`<identify code>`). */
+  readonly mail?: () => OutboundMail | undefined;
   readonly logger?: Logger;
   /** Largest accepted request body in bytes. Default 64 KiB. */
   readonly bodyLimit?: number;
@@ -408,7 +410,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   registerObjectsApi(fastify, { objects, permissions, comms: options.comms, usersByAgent });
   const desktopDeps = { app, objects, permissions, store, comms: options.comms, dialogue: options.dialogue, agentIds, logger, chat, channels: () => ({ chat: chat() !== undefined, email: email() !== undefined }) };
   registerDesktopApi(fastify, desktopDeps);
-  registerSelfServiceApi(fastify, desktopDeps);
+  registerSelfServiceApi(fastify, { ...desktopDeps, ...(options.mail ? { mail: options.mail } : {}) });
   registerChannelsApi(fastify, { comms: options.comms, chat, email });
   registerCallbacksApi(fastify, { app, objects, permissions, comms: options.comms });
   registerCampaignsApi(fastify, { comms: options.comms, logger });

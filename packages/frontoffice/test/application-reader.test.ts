@@ -77,6 +77,8 @@ describe('readApplication', () => {
     expect(at('by="email" verify="email"')).toEqual([expect.stringMatching(/^app\.xml:1:\d+: error: email is the key itself/)]);
     expect(at('by="lastName" verify="postcode"')).toEqual([expect.stringMatching(/^app\.xml:1:\d+: error: lastName is not unique in Customer/)]);
     expect(at('by="email" verify="shoeSize"')).toEqual([expect.stringMatching(/^app\.xml:1:\d+: error: Customer has no field shoeSize/)]);
+    expect(at('by="email" verify="lastName" code="postcode"')).toEqual([expect.stringMatching(/^app\.xml:1:\d+: error: postcode is a string field; the one-time code goes to an email field/)]);
+    expect(readApplication('<application name="a" model="crm"><identify object="Customer" by="email" verify="postcode" code="email"/></application>', 'app.xml', { model, scripts }).application?.identify?.code).toEqual({ name: 'email', label: 'E-mail' });
     expect(errors('<application name="a" model="crm"><identify object="Customer" by="email" verify="postcode"/><identify object="Customer" by="email" verify="postcode"/></application>')).toEqual([
       expect.stringMatching(/^app\.xml:1:\d+: error: only one <identify> is allowed/),
     ]);

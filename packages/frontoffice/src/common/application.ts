@@ -163,6 +163,11 @@ export interface Identify {
   readonly by: IdentifyField;
   /** The second factor: at least one field, compared without regard to case and spaces. */
   readonly verify: readonly IdentifyField[];
+  /**
+   * `code="email"`: once the fields match, a one-time code goes to this field's address on file
+   * (through the outbound mail service) and the visitor types it before the script starts.
+   */
+  readonly code?: IdentifyField;
 }
 
 export type WidgetKind = 'agents-by-state' | 'waiting' | 'service-level' | 'queues' | 'alerts' | 'campaigns' | 'report';
