@@ -68,6 +68,13 @@ const CALLBACKS = numbered([
   { kind: 'dial-result', at: s(520), contactId: 'd1', queueId: 'q1', reason: 'no-answer', data: { campaignId: 'spring', target: 't1' } },
 ]);
 
+/** An e-mail that came at 23:00 and was answered 26 hours later (then handled in 10 minutes). */
+const LATE_EMAIL = numbered([
+  { kind: 'queue-entered', at: T0 + 14 * 3_600_000, contactId: 'e1', queueId: 'mail', channel: 'email', direction: 'inbound', priority: 0 },
+  { kind: 'connected', at: T0 + 40 * 3_600_000, contactId: 'e1', queueId: 'mail', agentId: 'a1', channel: 'email', waitMs: 26 * 3_600_000 },
+  { kind: 'completed', at: T0 + 40 * 3_600_000 + 600_000, contactId: 'e1', queueId: 'mail', agentId: 'a1', channel: 'email', reason: 'agent', talkMs: 600_000, holdMs: 0 },
+]);
+
 describe('report regressions found against the contact fold', () => {
   forEachDatabase((db) => {
     const load = async (events: readonly ContactEvent[]): Promise<void> => {
@@ -95,6 +102,14 @@ describe('report regressions found against the contact fold', () => {
       await load(CALLBACKS);
       expect(await run('campaigns')).toEqual([{ campaign: 'spring', attempts: 1, contactsMade: 0, connected: 0, drops: 0, dropRate: null, contactRate: 0, dispositions: 0 }]);
       expect(await run('campaign-results')).toEqual([{ campaign: 'spring', reason: 'no-answer', results: 1 }]);
+    });
+
+    it('an e-mail answered more than a day after it came counts as answered on the day it came (its whole life is read)', async () => {
+      await load(LATE_EMAIL);
+      const day = { from: Date.UTC(2025, 0, 6), to: Date.UTC(2025, 0, 7) };
+      const [row] = (await runReport(db.storage, catalogue.get('inbound'), day)).rows;
+      expect(row).toMatchObject({ offered: 1, answered: 1, handled: 1, asaSeconds: 26 * 3_600, avgTalkSeconds: 600 });
+      expect(foldContacts(LATE_EMAIL).get('e1')).toMatchObject({ waitMs: 26 * 3_600_000, outcome: 'completed' });
     });
 
     it('voicemail: called back counts the callbacks of messages that reached the caller (the channel logs reached, never voicemail)', async () => {

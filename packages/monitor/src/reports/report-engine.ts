@@ -58,7 +58,7 @@ const FIELD_COLUMN: Record<EventField, string> = { waitMs: 'wait_ms', ringMs: 'r
  * nobody completed it, and it has no talk figures).
  */
 const HANDLED_REASON = "(reason IS NULL OR reason NOT IN ('transferred', 'lost-on-restart'))";
-/** How far outside the period the events of a contact are looked at (its entry before, its end after). */
+/** How far after the period a contact's entry into a queue is looked for (its kept age), and a margin of the agents' states before it. */
 const MARGIN_MS = 86_400_000;
 
 /** Bound values and an SQL builder that only ever inlines integers it validated. */
@@ -175,9 +175,14 @@ async function contactsReport(storage: StorageManager, def: ReportDefinition, re
   const fcol: Record<string, string> = { queue: 'k.queue_id', agent: 'k.agent_id', channel: 'k.channel', direction: 'k.direction' };
   for (const [k, v] of Object.entries(filters)) if (fcol[k]) where.push(`${fcol[k]} IN ${sql.list(v)}`);
   const wait = 'COALESCE(k.answer_wait, k.abandon_wait, k.exit_wait)';
-  const atCol = await timeColumn(storage, req.from - MARGIN_MS, req.to + MARGIN_MS);
+  const atCol = await timeColumn(storage, req.from, req.to + MARGIN_MS);
+  // The contacts that entered a queue in the period (or up to a kept age after it), then ALL their
+  // events, however long after: an e-mail answered two days after it came is answered.
   const text = `
-WITH c AS (
+WITH f AS (
+  SELECT DISTINCT contact_id AS id FROM ${t}
+  WHERE kind = 'queue-entered' AND contact_id IS NOT NULL AND ${atCol} >= ${int(req.from)} AND ${atCol} < ${int(req.to + MARGIN_MS)}
+), c AS (
   SELECT contact_id,
     MIN(CASE WHEN kind = 'queue-entered' THEN seq END) AS e_seq,
     MIN(CASE WHEN kind = 'connected' THEN seq END) AS a_seq,
@@ -190,7 +195,7 @@ WITH c AS (
     SUM(CASE WHEN kind = 'completed' THEN COALESCE(hold_ms, 0) ELSE 0 END) AS hold_ms,
     SUM(CASE WHEN kind = 'wrap-up-ended' THEN COALESCE(wrap_ms, 0) ELSE 0 END) AS wrap_ms
   FROM ${t}
-  WHERE contact_id IS NOT NULL AND ${atCol} >= ${int(req.from - MARGIN_MS)} AND ${atCol} < ${int(req.to + MARGIN_MS)}
+  WHERE contact_id IN (SELECT id FROM f)
     AND kind IN ('queue-entered', 'connected', 'abandoned', 'exited', 'transferred', 'completed', 'wrap-up-ended')
   GROUP BY contact_id
 ), k AS (
