@@ -198,8 +198,9 @@ export function simulate(agentCount: number, queueCount: number, choices: readon
   };
 
   for (const choice of choices) {
-    // Now and then a long pause (the contact center is quiet), so that logs span hours.
-    t += choice % 41 === 0 ? 1_000 * (600 + (choice % 1_800)) : 1_000 * (1 + (choice % 7));
+    // Now and then a long pause (the contact center is quiet), so that logs span hours, and rarely a
+    // day and a half or two (an e-mail waits until the day after next; agents stay logged in).
+    t += choice % 397 === 0 ? 1_000 * (129_600 + (choice % 43_200)) : choice % 41 === 0 ? 1_000 * (600 + (choice % 1_800)) : 1_000 * (1 + (choice % 7));
     const pick = <T>(xs: readonly T[], salt: number): T => xs[Math.floor(choice / salt) % xs.length]!;
     // First an actor (a new contact, a contact not ended, an agent), then one of its steps; a step
     // listed n times is n times as likely, so that lives progress rather than all end early.
