@@ -341,7 +341,7 @@ describe('reports equal the contact fold on generated logs', () => {
           }
         }),
         // Bounded in count, and in time on a slow machine (the runs done by then are checked).
-        { seed: SEED, numRuns: db.dialect === 'sqlite' ? 40 : 25, interruptAfterTimeLimit: 40_000, markInterruptAsFailure: false },
+        { seed: SEED, numRuns: db.dialect === 'sqlite' ? 80 : 40, interruptAfterTimeLimit: 40_000, markInterruptAsFailure: false },
       );
     }, 120_000);
   });
