@@ -22,6 +22,9 @@ describe('report definitions and outputs', () => {
       [{ name: 'a', source: 'events', measures: [{ name: 'r', ratio: ['x', 'y'] }], columns: ['r'] }, /ratio names two measures/],
       [{ name: 'a', source: 'events', measures: [{ name: 'n', aggregate: 'count', kinds: ['disposition'], campaignsOnly: 'yes' }], columns: ['n'] }, /campaignsOnly must be true or false/],
       [{ name: 'a', source: 'events', measures: [{ name: 'n', aggregate: 'contacts', kinds: ['connected'], field: 'waitMs' }], columns: ['n'] }, /contacts takes no field/],
+      // The key goes into a JSON path of the SQL: letters and digits only.
+      [{ name: 'a', source: 'events', measures: [{ name: 'n', aggregate: 'count', kinds: ['connected'], contactData: "x') OR 1=1 --" }], columns: ['n'] }, /contactData must be a key/],
+      [{ name: 'a', source: 'events', measures: [{ name: 'n', aggregate: 'count', kinds: ['connected'], contactData: 'voicemail.id' }], columns: ['n'] }, /contactData must be a key/],
       [{ name: 'a', source: 'contacts', columns: ['offered'], filters: { queue: [] } }, /non-empty list/],
       [{ name: 'a', source: 'contacts', columns: ['offered'], options: { utcOffsetMinutes: 5000 } }, /out of range/],
       [{ name: 'a', source: 'contacts', columns: ['offered'], sql: 'SELECT 1' }, /unknown field sql/],
@@ -32,6 +35,7 @@ describe('report definitions and outputs', () => {
       expect(() => new ReportCatalogue(def)).toThrow(expect.objectContaining({ code: 'CARUSO_MONITOR_INVALID_REPORT' }));
     }
     expect(() => new ReportCatalogue().get('nope')).toThrow(expect.objectContaining({ code: 'CARUSO_MONITOR_UNKNOWN_REPORT' }));
+    expect(parseReportDefinitions({ name: 'a', source: 'events', measures: [{ name: 'n', aggregate: 'count', kinds: ['connected'], contactData: 'voicemailId' }], columns: ['n'] })).toHaveLength(1);
   });
 
   it('writes CSV with quoting and neutralised formulas, and HTML with escaped text and an inline chart', () => {
