@@ -538,8 +538,9 @@ export function simulate(agentCount: number, queueCount: number, choices: readon
         m.notifiedAt.push(t);
       });
     }
-    // The process dies and starts again (not while an offer rings or the dialer waits for a result:
-    // those the recovery does not close, see the report).
+    // The process dies and starts again. Not while an offer rings or the dialer waits for a result:
+    // the recovery logs nothing that ends such an offer or dial (the contact is put back in line, the
+    // dial's result is never logged), so the fold would still show it ringing at the old agent, or dialling.
     if (anyLoggedIn && !all.some((c) => c.status === 'ringing' || c.status === 'dialing') && choice % 3 === 0) {
       actor();
       steps.push(() => {
