@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServiceManager } from '@caruso/kernel';
 import { StorageManager, storageService } from '@caruso/storage';
-import { CommunicationServer, ContactEventLog, INTERACTIONS_TABLE, commsService, contactEventLogService, type ContactEvent } from '@caruso/comms';
+import { CommunicationServer, ContactEventLog, INTERACTIONS_TABLE, commsService, contactEventLogService, foldContacts, type ContactEvent } from '@caruso/comms';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -193,4 +193,39 @@ describe('crash and restart under load from the simulated telephone network (Loa
       rmSync(dir, { recursive: true, force: true });
     }
   }, 40_000);
+});
+
+describe('restart with an offer ringing', () => {
+  it('ends the ringing offer in the log once, so the contact is waiting again in the fold, and a second start writes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'caruso-crash-ringing-'));
+    const url = `sqlite:${join(dir, 'crm.db')}`;
+    const start = async () => {
+      const services = createServiceManager();
+      services.register(StorageManager, storageService(url));
+      services.register(ContactEventLog, contactEventLogService());
+      services.register(CommunicationServer, commsService({ queues: [{ id: 'support', ringTimeoutMs: 600_000 }], agents: [{ id: 'anna', queues: [{ queueId: 'support' }] }] }));
+      await services.start();
+      return services;
+    };
+    const rows = async (services: Awaited<ReturnType<typeof start>>) =>
+      (await services.get(StorageManager).knex('caruso_contact_events').where({ contact_id: 'm1' }).orderBy('seq')).map((r: { kind: string; reason: string | null }) => `${r.kind}:${r.reason ?? ''}`);
+    try {
+      const first = await start();
+      await first.get(CommunicationServer).login('anna');
+      await first.get(CommunicationServer).enqueue({ id: 'm1', channel: 'email', queueId: 'support' });
+      expect(first.get(CommunicationServer).pendingOffers('anna').map((o) => o.contactId)).toEqual(['m1']);
+      // A stop writes nothing for the offer: the log ends with it ringing, as after a kill.
+      await first.stop();
+      const second = await start();
+      expect(await rows(second)).toEqual(['queue-entered:', 'offered:', 'rejected:lost-on-restart']);
+      expect(foldContacts(await second.get(ContactEventLog).read({ contactId: 'm1' })).get('m1')?.status).toBe('queued');
+      expect(second.get(CommunicationServer).waiting('support').map((c) => c.id)).toEqual(['m1']);
+      await second.stop();
+      const third = await start();
+      expect(await rows(third)).toEqual(['queue-entered:', 'offered:', 'rejected:lost-on-restart']);
+      await third.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 20_000);
 });

@@ -415,7 +415,7 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
    * - Agents come back logged out; scheduled callbacks are re-armed.
    */
   private async recover(router: QueueRouter, log: ContactEventLog, logger: Logger, events: readonly ContactEvent[]): Promise<void> {
-    const { waiting, connected, scheduled } = openContacts(events);
+    const { waiting, connected, scheduled, ringing } = openContacts(events);
     // Each agent's last queue choice (setAgentQueues) holds again.
     const choices = new Map<string, unknown>();
     const loggedIn = new Set<string>();
@@ -435,6 +435,12 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
       }
     }
     const now = this.clock.now();
+    // An offer that was ringing died with the process: it ends in the log, so the live figures and the
+    // reports see the contact waiting again, not ringing at an agent who is gone.
+    for (const r of ringing) {
+      // How long it rang before the process died is not known: ringMs 0.
+      log.append({ kind: 'rejected', at: now, contactId: r.spec.id!, queueId: r.spec.queueId, agentId: r.agentId, channel: r.spec.channel, reason: 'lost-on-restart', ringMs: 0 });
+    }
     const queues = new Set(router.queueIds());
     const backInLine: ContactSpec[] = [];
     for (const c of connected) {

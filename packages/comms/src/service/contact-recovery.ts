@@ -35,6 +35,8 @@ export function openContacts(events: Iterable<ContactEvent>): {
   readonly connected: WaitingContact[];
   /** Callbacks scheduled for a time (`scheduleCallback`) that had not entered their queue, nor been cancelled, soonest first. */
   readonly scheduled: ScheduledCallbackSpec[];
+  /** Offers still ringing when the log ended (an agent's phone or desktop rang for a waiting contact). */
+  readonly ringing: ReadonlyArray<{ readonly spec: ContactSpec; readonly agentId: string }>;
 } {
   const live = new Map<string, ContactLife>();
   for (const e of events) {
@@ -57,5 +59,6 @@ export function openContacts(events: Iterable<ContactEvent>): {
     waiting: open.filter((c) => c.status === 'queued' || c.status === 'ringing').map(specOf),
     connected: open.filter((c) => c.status === 'connected' || c.status === 'held').map((c) => ({ spec: specOf(c), connectedTo: c.agentId ?? '' })),
     scheduled: scheduled.sort((a, b) => a.at - b.at),
+    ringing: open.filter((c) => c.status === 'ringing').flatMap((c) => c.ringingAt.map((agentId) => ({ spec: specOf(c), agentId }))),
   };
 }
