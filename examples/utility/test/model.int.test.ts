@@ -6,6 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { applyMigration, BusinessObjectsImpl, loadModelFile, planMigration } from '@caruso/objects';
 import { forEachDatabase } from '@caruso/storage/testing';
 import { generateDemoData, loadDemoData } from '../src/index.js';
+import { jest } from '@jest/globals';
+
+// Thousands of rows on PostgreSQL: seconds on a quiet machine, more when the machine is shared.
+jest.setTimeout(60_000);
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const utility = loadModelFile(join(root, 'utility/model/utility.model.xml'));

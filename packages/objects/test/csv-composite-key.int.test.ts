@@ -1,5 +1,9 @@
 import { applyMigration, BusinessObjectsImpl, importCsv, readModel } from '@caruso/objects';
 import { forEachDatabase } from '@caruso/storage/testing';
+import { jest } from '@jest/globals';
+
+// Thousands of rows on PostgreSQL: seconds on a quiet machine, more when the machine is shared.
+jest.setTimeout(60_000);
 
 const MODEL = `<model name="readings">
   <object name="Reading" table="readings" businessKey="region,meterNo,period">
