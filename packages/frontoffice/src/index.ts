@@ -3,13 +3,58 @@
  * over a business-object model becomes a REST API, an agent desktop, a supervisor wallboard,
  * self-service pages and list and record pages, with users, roles and sessions.
  */
-export * from './errors.js';
-export * from './common/application.js';
-export { readApplication, readApplicationFile, loadApplicationFile, requireApplication, type ApplicationContext, type ApplicationReadResult } from './application-reader.js';
+export {
+  readApplication,
+  readApplicationFile,
+  loadApplicationFile,
+  requireApplication,
+  type ApplicationContext,
+  type ApplicationReadResult,
+} from './application-reader.js';
 export { scaffoldApplication } from './application-scaffold.js';
-export { Permissions, type ObjectRights } from './permissions.js';
-export { FrontOfficeStore, FRONTOFFICE_MIGRATIONS, MIN_PASSWORD_LENGTH, type User } from './user-store.js';
-export { createFrontOfficeServer, type FrontOfficeServer, type FrontOfficeServerOptions } from './server.js';
+export { FrontOfficeErrors, type FrontOfficeErrorCode } from './errors.js';
+export { FrontOffice } from './front-office.js';
+export {
+  frontOfficeService,
+  FRONTOFFICE_SERVICE_VERSION,
+  type FrontOfficeServiceOptions,
+} from './frontoffice-service.js';
 export { openApiDocument } from './openapi.js';
-export * from './front-office.js';
-export { frontOfficeService, FRONTOFFICE_SERVICE_VERSION, type FrontOfficeServiceOptions } from './frontoffice-service.js';
+export { Permissions, type ObjectRights } from './permissions.js';
+export { createFrontOfficeServer, type FrontOfficeServer, type FrontOfficeServerOptions } from './server.js';
+export { FrontOfficeStore, FRONTOFFICE_MIGRATIONS, MIN_PASSWORD_LENGTH, type User } from './user-store.js';
+export {
+  ROLES,
+  OBJECT_ACTIONS,
+  FILTER_OPS,
+  WIDGET_KINDS,
+  REPORT_PERIODS,
+  BUILTIN_VIEWS,
+  type RoleName,
+  type ObjectAction,
+  type Grant,
+  type RoleDef,
+  type NavItem,
+  type Navigation,
+  type FilterOp,
+  type Condition,
+  type SavedFilter,
+  type Column,
+  type ListView,
+  type RecordSection,
+  type RelatedList,
+  type RecordView,
+  type ScreenPop,
+  type AnswerWrite,
+  type DesktopScript,
+  type WrapUpCode,
+  type Desktop,
+  type SelfService,
+  type IdentifyField,
+  type Identify,
+  type WidgetKind,
+  type ReportPeriod,
+  type Widget,
+  type Dashboard,
+  type Application,
+} from './common/application.js';
