@@ -1,8 +1,8 @@
 // Jest runs the TypeScript sources directly through ts-jest (ESM, transpile-only; `npm run typecheck`
 // does the type checking). Unit tests and integration tests (*.int.test.ts: tests that start a real
 // server such as PostgreSQL, an SMTP peer, a browser or a SIP peer) are two projects. The fuzz suite
-// (*.fuzz.test.ts: seeded, bounded in count and time) is a third project that only
-// `npm run test:fuzz` selects; `npm test` selects the other two, so nothing runs twice.
+// (*.fuzz.test.ts and the SIP fuzz test: seeded, bounded in count and time) is a third project that
+// only `npm run test:fuzz` selects; `npm test` selects the other two, so nothing runs twice.
 import type { Config } from 'jest';
 
 const shared = {
@@ -24,6 +24,8 @@ const shared = {
 
 /** The fuzz suite's files: run by `npm run test:fuzz` only. */
 const FUZZ = '\\.fuzz\\.test\\.ts$';
+/** The SIP fuzz test (owned with the SIP adapter's tests) belongs to the fuzz suite too. */
+const SIP_FUZZ = '/test/sip/sip-fuzz\\.int\\.test\\.ts$';
 
 const config: Config = {
   // Open handles are checked per test file by test/setup-after-env.ts (a file that leaves a server,
@@ -43,11 +45,12 @@ const config: Config = {
       ...shared,
       displayName: 'integration',
       testMatch: ['**/test/**/*.int.test.ts'],
+      testPathIgnorePatterns: [...shared.testPathIgnorePatterns, SIP_FUZZ],
     },
     {
       ...shared,
       displayName: 'fuzz',
-      testMatch: ['**/test/**/*.fuzz.test.ts'],
+      testMatch: ['**/test/**/*.fuzz.test.ts', '**/test/sip/sip-fuzz.int.test.ts'],
     },
   ],
 };
