@@ -374,7 +374,7 @@ class ApplicationReader {
       this.sink.error(attributePosition(el, 'op'), `${op} applies to text fields; ${field} is ${def.type}`, 'bad-operator');
     }
     if (def?.type === 'enum' && op === 'eq' && el.attributes['value'] !== undefined && !def.options.some((o) => o.value === el.attributes['value'])) {
-      this.sink.error(attributePosition(el, 'value'), `${el.attributes['value']} is not an option of ${field} (${def.options.map((o) => o.value).join(', ')})`, 'bad-value');
+      this.sink.error(attributePosition(el, 'value'), `${JSON.stringify(el.attributes['value'] ?? '')} is not an option of ${field} (${def.options.map((o) => o.value).join(', ')})`, 'bad-value');
     }
     return { field, op, value: el.attributes['value'] ?? '' };
   }

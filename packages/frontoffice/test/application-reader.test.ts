@@ -156,3 +156,13 @@ describe('scaffoldApplication', () => {
     expect(app.dashboards[0]!.widgets.find((w) => w.kind === 'report')).toEqual({ kind: 'report', label: 'Today by queue', report: 'inbound-by-queue', period: 'today' });
   });
 });
+
+describe('application reader messages', () => {
+  it('quotes an enum value that is not an option, so an empty one reads as "" (found by the XML fuzz)', () => {
+    const app = (value: string) =>
+      `<application name="a" model="crm"><list name="l" object="Customer" label="L"><column field="lastName"/><filter name="f" label="F"><condition field="segment" op="eq" value="${value}"/></filter></list></application>`;
+    const empty = errors(app(''));
+    expect(empty.some((e) => / error: "" is not an option of segment \(/.test(e))).toBe(true);
+    expect(errors(app('retail')).some((e) => / error: "retail" is not an option of segment/.test(e))).toBe(true);
+  });
+});
