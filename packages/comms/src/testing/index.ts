@@ -8,7 +8,7 @@ export * from './sip-peers.js';
 export { capacityClassOf } from '../contract/model.js';
 export { customerRefOf } from '../log/contact-fold.js';
 export { InMemoryContactEventLog } from '../log/in-memory-event-log.js';
-export { StorageContactEventLog, type StorageContactEventLogOptions } from '../log/storage-event-log.js';
+export { contactEventRow, StorageContactEventLog, type StorageContactEventLogOptions } from '../log/storage-event-log.js';
 export { localTime, weeklyHoursProblem } from '../acd/opening-hours.js';
 export {
   QueueRouter,
