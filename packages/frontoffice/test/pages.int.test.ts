@@ -188,6 +188,8 @@ describe('front-office pages in a real Chromium', () => {
         await agent.locator('#btn-accept').waitFor();
         await agent.keyboard.press('F4');
         await agent.locator('#chat-log li', { hasText: 'Hello, my meter shows 4711' }).waitFor();
+        // The title comes with the chat's transcript, which may arrive after the socket's first line.
+        await agent.locator('#conv-title', { hasText: 'Chat · Dora <i>Doe</i> · Meter reading' }).waitFor();
         expect(await agent.locator('#conv-title').textContent()).toBe('Chat · Dora <i>Doe</i> · Meter reading');
         await agent.locator('#chat-text:enabled').fill('Thank you, Dora. Noted: 4711.');
         await agent.locator('#chat-text').press('Enter');

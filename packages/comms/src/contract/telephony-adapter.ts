@@ -42,6 +42,17 @@ export type TelephonyEvent =
   | { readonly type: 'transferred'; readonly callId: string; readonly destination: string }
   /** The call ended. `by`: the customer (`remote`), the agent's side (`agent`) or us (`local`). */
   | { readonly type: 'hung-up'; readonly callId: string; readonly by: 'remote' | 'agent' | 'local'; readonly cause?: string }
+  /** The agent's side is muted (the customer no longer hears the agent) or unmuted. */
+  | { readonly type: 'muted'; readonly callId: string; readonly muted: boolean }
+  /** Digits sent towards the customer by `sendDtmf` went out. */
+  | { readonly type: 'dtmf-sent'; readonly callId: string; readonly count: number }
+  /** A consultation leg (see `consult`) answered: the agent talks to the party, the customer waits on hold. */
+  | { readonly type: 'consult-answered'; readonly callId: string; readonly party: string }
+  /**
+   * A consultation ended without `endConsult`: the party could not be reached (`busy`, `no-answer`,
+   * `failed`) or hung up (`hung-up`). The customer stays on hold with the agent.
+   */
+  | { readonly type: 'consult-failed'; readonly callId: string; readonly party: string; readonly cause: 'busy' | 'no-answer' | 'failed' | 'hung-up' }
   /** How an outbound call ended up. */
   | { readonly type: 'originate-result'; readonly callId: string; readonly result: 'answered' | 'busy' | 'no-answer' | 'machine' | 'failed' };
 
@@ -98,6 +109,30 @@ export interface TelephonyAdapter {
   conference?(callId: string, party: string): void;
   /** Removes a conferenced party from the call. */
   leaveConference?(callId: string, party: string): void;
+  /**
+   * Mutes the agent's side of a bridged call (`muted: true`: the customer no longer hears the agent;
+   * the agent still hears the customer), or unmutes it (then `muted`). Optional.
+   */
+  mute?(callId: string, muted: boolean): void;
+  /**
+   * Sends DTMF digits (0-9, *, #, A-D) towards the customer's side, as RFC 4733 telephone events
+   * (then `dtmf-sent`): the agent keys through an outside IVR. Optional.
+   */
+  sendDtmf?(callId: string, digits: string): void;
+  /**
+   * Attended transfer, first step: the customer goes on hold (with the hold music) and a new leg rings
+   * `party` (an agent endpoint or an outside number); when it answers (`consult-answered`) the agent
+   * talks to the party alone. `consult-failed` when it cannot be reached or hangs up. One consultation
+   * per call at a time. Optional: an adapter without it cannot do attended transfers.
+   */
+  consult?(callId: string, party: string, options: { readonly ringTimeoutMs: number }): void;
+  /**
+   * Attended transfer, second step: `transfer` connects the customer to the consulted party and drops
+   * the agent's leg (then `transferred` with the party as destination, and the call goes on between
+   * customer and party until one hangs up: `hung-up`); `conference` joins all three (a conference);
+   * `cancel` hangs up the party and the customer stays on hold with the agent (`unhold` to talk).
+   */
+  endConsult?(callId: string, outcome: 'transfer' | 'conference' | 'cancel'): void;
 }
 
 /** The token of telephony adapters (several may be registered, told apart by properties). */
