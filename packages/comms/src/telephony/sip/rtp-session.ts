@@ -15,6 +15,33 @@ import { decodeG711, encodeG711, transcodeG711, type G711PayloadType } from './g
 
 const FRAME = 160; // samples per 20 ms at 8 kHz
 const DIGITS = '0123456789*#ABCD';
+/** Sent DTMF: each key is a 100 ms event (5 frames), then 60 ms of nothing before the next (3 frames). */
+const DTMF_TONE_FRAMES = 5;
+const DTMF_GAP_FRAMES = 3;
+/** The key's row and column frequencies (ITU-T Q.23), for in-band tones. */
+const DTMF_ROWS = [697, 770, 852, 941] as const;
+const DTMF_COLS = [1209, 1336, 1477, 1633] as const;
+const DTMF_KEYPAD = ['123A', '456B', '789C', '*0#D'] as const;
+
+/** Where decoded audio a leg receives goes while it is in a conference (see ConferenceMixer). */
+export interface MixInput {
+  push(samples: Int16Array): void;
+}
+
+/** Something the media clock calls every 10 ms until it returns false or is removed. */
+export interface MediaClockTask {
+  tick(now: number): boolean;
+}
+
+interface DtmfOut {
+  readonly digits: string;
+  /** RFC 4733 telephone-events, or dual tones in the audio when the far end takes no events. */
+  readonly inband: boolean;
+  readonly done: () => void;
+  index: number;
+  frame: number;
+  startTs: number;
+}
 
 /** Reception figures of one leg. */
 export interface RtpStats {
@@ -69,6 +96,15 @@ export class RtpSession extends Disposable {
   dtmfPayloadType: number | undefined;
   /** False while the far end is on hold (sendonly/inactive from us): nothing is sent. */
   sending = true;
+  /**
+   * Mute: what this leg receives is relayed as silence (same timing, so the far end's jitter buffer
+   * stays steady), and its telephone-events are not relayed.
+   */
+  silenced = false;
+  /** While set (a conference), decoded received audio goes here. */
+  mixInput: MixInput | undefined;
+  private readonly dtmfOut: DtmfOut[] = [];
+  private dtmfAt = 0;
   private readonly ssrc = randomBytes(4).readUInt32BE(0);
   private seq = randomBytes(2).readUInt16BE(0);
   private timestamp = randomBytes(4).readUInt32BE(0);
@@ -178,8 +214,82 @@ export class RtpSession extends Disposable {
     this.relayOffset = undefined;
   }
 
+  /**
+   * Sends DTMF keys towards the far end on the media clock: RFC 4733 telephone-events when it
+   * negotiated them (each key 100 ms, its end packet sent three times, 60 ms between keys), else
+   * dual tones in the audio. Relayed or mixed audio and prompts pause meanwhile. `done` fires once
+   * the last key went out (not when the session closes first).
+   */
+  sendDigits(digits: string, done: () => void): void {
+    if (this.dtmfOut.length === 0) this.dtmfAt = this.engine.now();
+    this.dtmfOut.push({ digits, inband: this.dtmfPayloadType === undefined, done, index: 0, frame: 0, startTs: 0 });
+    this.engine.schedule(this);
+  }
+
+  /** Whether keys are being sent. */
+  get sendingDigits(): boolean {
+    return this.dtmfOut.length > 0;
+  }
+
+  /** Sends one 20 ms frame of linear audio (the conference mix), unless a prompt or keys are going out. */
+  sendFrame(samples: Int16Array): void {
+    if (this.playback || this.dtmfOut.length > 0) return;
+    if (this.sending) this.sendPayload(this.codec, encodeG711(samples, this.codec), samples.length);
+    else this.timestamp = (this.timestamp + samples.length) >>> 0;
+  }
+
+  private dtmfFrame(): void {
+    const out = this.dtmfOut[0]!;
+    const key = out.digits[out.index]!;
+    const event = DIGITS.indexOf(key);
+    if (out.frame === 0) out.startTs = this.timestamp;
+    if (out.inband) {
+      const samples = new Int16Array(FRAME);
+      if (out.frame < DTMF_TONE_FRAMES) {
+        const row = DTMF_KEYPAD.findIndex((r) => r.includes(key));
+        const lo = DTMF_ROWS[row]!;
+        const hi = DTMF_COLS[DTMF_KEYPAD[row]!.indexOf(key)]!;
+        for (let i = 0; i < FRAME; i++) {
+          const t = (out.frame * FRAME + i) / 8000;
+          samples[i] = Math.round(8000 * (Math.sin(2 * Math.PI * lo * t) + Math.sin(2 * Math.PI * hi * t)));
+        }
+      }
+      if (this.sending) this.sendPayload(this.codec, encodeG711(samples, this.codec), FRAME);
+      else this.timestamp = (this.timestamp + FRAME) >>> 0;
+    } else if (out.frame < DTMF_TONE_FRAMES) {
+      const last = out.frame === DTMF_TONE_FRAMES - 1;
+      const duration = (out.frame + 1) * FRAME;
+      const payload = Buffer.from([event, (last ? 0x80 : 0) | 10, duration >> 8, duration & 0xff]);
+      // RFC 4733 §2.5.1.4: the end packet is sent three times; every packet of the event has its start timestamp.
+      for (let n = last ? 3 : 1; n > 0; n--) {
+        if (this.sending) this.sendPayload(this.dtmfPayloadType!, payload, 0, out.startTs, out.frame === 0);
+      }
+      this.timestamp = (out.startTs + duration) >>> 0;
+    } else {
+      this.timestamp = (this.timestamp + FRAME) >>> 0;
+    }
+    out.frame++;
+    if (out.frame < DTMF_TONE_FRAMES + DTMF_GAP_FRAMES) return;
+    out.frame = 0;
+    out.index++;
+    if (out.index < out.digits.length) return;
+    this.dtmfOut.shift();
+    out.done();
+  }
+
   /** Called by the media clock: sends the frames that are due. */
   tick(now: number): boolean {
+    if (this.dtmfOut.length > 0) {
+      let keyFrames = 0;
+      while (this.dtmfOut.length > 0 && this.dtmfAt <= now && keyFrames < 5) {
+        this.dtmfFrame();
+        this.dtmfAt += 20;
+        keyFrames++;
+      }
+      if (this.dtmfAt <= now) this.dtmfAt = now + 20;
+      if (this.dtmfOut.length > 0) return true;
+      this.nextFrameAt = now;
+    }
     const p = this.playback;
     if (!p) return false;
     let sent = 0;
@@ -250,17 +360,23 @@ export class RtpSession extends Disposable {
     const payload = buf.subarray(offset, end);
     if (pt === this.dtmfPayloadType) {
       this.onEvent(payload, ts);
-      if (this.relay?.dtmfPayloadType !== undefined) this.relay.forward(this.relay.dtmfPayloadType, payload, ts, 0, (buf[1]! & 0x80) !== 0);
+      if (this.relay?.dtmfPayloadType !== undefined && !this.silenced) this.relay.forward(this.relay.dtmfPayloadType, payload, ts, 0, (buf[1]! & 0x80) !== 0);
       return;
     }
     if (pt !== 0 && pt !== 8) return;
-    if (this.recording) this.recording.push(decodeG711(payload, pt));
-    if (this.relay) this.relay.forward(this.relay.codec, transcodeG711(payload, pt, this.relay.codec), ts, payload.length, false);
+    if (this.recording || this.mixInput) {
+      const samples = decodeG711(payload, pt);
+      this.recording?.push(samples);
+      this.mixInput?.push(samples);
+    }
+    if (!this.relay) return;
+    const relayed = this.silenced ? new Uint8Array(payload.length).fill(this.relay.codec === 0 ? 0xff : 0xd5) : transcodeG711(payload, pt, this.relay.codec);
+    this.relay.forward(this.relay.codec, relayed, ts, payload.length, false);
   }
 
   /** Sends a relayed packet keeping the source's timing (a constant timestamp offset). */
   private forward(pt: number, payload: Uint8Array, sourceTs: number, samples: number, marker: boolean): void {
-    if (!this.sending || this.playback) return;
+    if (!this.sending || this.playback || this.dtmfOut.length > 0) return;
     this.relayOffset ??= (this.timestamp - sourceTs) >>> 0;
     const ts = (sourceTs + this.relayOffset) >>> 0;
     this.sendPayload(pt, payload, samples, ts, marker);
@@ -479,6 +595,8 @@ export class RtpSession extends Disposable {
   override dispose(): void {
     this.stopPlayback(true);
     this.relay = undefined;
+    this.mixInput = undefined;
+    this.dtmfOut.length = 0;
     this.engine.release(this);
     if (this.rtcpTimer) clearTimeout(this.rtcpTimer);
     this.rtcpTimer = undefined;
@@ -527,6 +645,7 @@ export class RtpMediaEngine extends Disposable {
   packetErrors = 0;
   private readonly sessions = new Set<RtpSession>();
   private readonly active = new Set<RtpSession>();
+  private readonly tasks = new Set<MediaClockTask>();
   private readonly ports = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
   private next: number;
@@ -658,6 +777,16 @@ export class RtpMediaEngine extends Disposable {
     if (!this.timer) this.timer = safeInterval(SIP_FAULTS, () => this.tick(), 10);
   }
 
+  /** Runs a task (a conference mixer) on the media clock until it returns false or {@link stopTask}. */
+  runTask(task: MediaClockTask): void {
+    this.tasks.add(task);
+    if (!this.timer) this.timer = safeInterval(SIP_FAULTS, () => this.tick(), 10);
+  }
+
+  stopTask(task: MediaClockTask): void {
+    this.tasks.delete(task);
+  }
+
   private tick(): void {
     const now = this.now();
     for (const s of this.active) {
@@ -674,7 +803,16 @@ export class RtpMediaEngine extends Disposable {
         }
       }
     }
-    if (this.active.size === 0 && this.timer) {
+    for (const t of this.tasks) {
+      try {
+        if (!t.tick(now)) this.tasks.delete(t);
+      } catch (err) {
+        // A mixer that throws stops; the calls' legs and the other mixers go on.
+        this.tasks.delete(t);
+        this.packetFailed(err);
+      }
+    }
+    if (this.active.size === 0 && this.tasks.size === 0 && this.timer) {
       clearInterval(this.timer);
       this.timer = undefined;
     }
@@ -693,6 +831,7 @@ export class RtpMediaEngine extends Disposable {
 
   override dispose(): void {
     for (const s of [...this.sessions]) s.dispose();
+    this.tasks.clear();
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     super.dispose();

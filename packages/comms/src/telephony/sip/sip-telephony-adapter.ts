@@ -10,6 +10,7 @@ import { SIP_FAULTS } from './sip-faults.js';
 import { CommsErrors } from '../../errors.js';
 import type { Prompt, Recording, TelephonyAdapter, TelephonyEvent } from '../../contract/telephony-adapter.js';
 import type { G711PayloadType } from './g711.js';
+import { ConferenceMixer } from './conference-mixer.js';
 import { RtpMediaEngine, type RtpSession } from './rtp-session.js';
 import { answerDirection, buildSdp, chooseCodec, parseSdp, readSdp, type MediaDirection, type SdpMediaLine } from './sdp.js';
 import { DigestAuthenticator, digestAuthorization } from './sip-digest.js';
@@ -127,9 +128,17 @@ export interface SipTelephonyOptions {
 
 type LegState = 'offered' | 'early' | 'confirmed' | 'ended';
 
+/**
+ * What an outbound leg on the agent's side is for: ringing or talking to the agent (`bridge`; the
+ * call's `bridged` leg), a consultation (`consult`), or a conferenced party (`conference`). A
+ * consulted party that takes the call over becomes the `bridge` leg.
+ */
+type LegPurpose = 'bridge' | 'consult' | 'conference';
+
 interface Leg {
   readonly call: SipCall;
   readonly role: 'caller' | 'agent';
+  purpose: LegPurpose;
   readonly sipCallId: string;
   readonly localTag: string;
   remoteTag: string;
@@ -213,7 +222,19 @@ interface SipCall {
   originateTimer: NodeJS.Timeout | undefined;
   /** An inbound call the application does not answer in `answerTimeoutMs` is refused. */
   answerTimer: NodeJS.Timeout | undefined;
+  /** The agent's side is muted: the customer does not hear it (relayed as silence, or left out of the mix). */
+  muted: boolean;
+  /** The consultation leg of an attended transfer, ringing or answered. */
+  consult: Leg | undefined;
+  /** Conferenced parties by the name they were added with. */
+  readonly conference: Map<string, Leg>;
+  /** Mixes the legs while three or more talk. */
+  mixer: ConferenceMixer | undefined;
 }
+
+/** How long a conferenced party's phone rings before the attempt is given up, ms. */
+const CONFERENCE_RING_MS = 30_000;
+const DTMF_DIGITS = /^[0-9*#A-D]{1,32}$/i;
 
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, REFER, REGISTER';
 const DTMF_PT = 101;
@@ -616,31 +637,62 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     this.setHold(this.need(callId), false);
   }
 
-  private setHold(call: SipCall, held: boolean): void {
+  /**
+   * Puts the customer on hold (re-INVITE sendonly, hold music) or back (re-INVITE sendrecv); `held`
+   * or `unheld` follows the 2xx unless `announce` is false (a completed attended transfer).
+   */
+  private setHold(call: SipCall, held: boolean, announce = true): void {
     const leg = call.caller;
     if (!leg || leg.state !== 'confirmed' || call.held === held) return;
     call.held = held;
     leg.direction = held ? 'sendonly' : 'sendrecv';
     leg.sdpVersion++;
-    const other = call.bridged?.rtp;
-    if (held) {
-      leg.rtp?.relayTo(undefined);
-      other?.relayTo(undefined);
-      if (this.options.holdMusic) this.loopHoldMusic(call);
-    } else {
+    if (!held) {
       leg.rtp?.stopPlayback(true);
       leg.rtp?.heardNow();
-      if (other && leg.rtp) {
-        leg.rtp.relayTo(other);
-        other.relayTo(leg.rtp);
-      }
     }
+    this.rewire(call);
+    if (held && this.options.holdMusic) this.loopHoldMusic(call);
     this.inDialog(leg, 'INVITE', this.contactHeaders('application/sdp', leg.dest.transport), this.sdpFor(leg), (res) => {
       if (res.status >= 200 && res.status < 300) {
         this.ackInDialog(leg, res);
-        this.emit({ type: held ? 'held' : 'unheld', callId: call.id });
+        if (announce && !call.ended) this.emit({ type: held ? 'held' : 'unheld', callId: call.id });
       }
     });
+  }
+
+  /**
+   * Connects the legs that talk: the customer (unless on hold), the agent, the conferenced parties
+   * and an answered consultation. Two of them are relayed packet by packet; three or more are mixed
+   * (see ConferenceMixer); a muted agent is relayed as silence or left out of the mix.
+   */
+  private rewire(call: SipCall): void {
+    if (call.ended) return;
+    const talking = (l: Leg | undefined): l is Leg => l !== undefined && l.rtp !== undefined && l.state !== 'ended' && !l.cancelled;
+    const agent = call.bridged;
+    const members: Leg[] = [];
+    if (talking(call.caller) && !call.held) members.push(call.caller);
+    if (talking(agent) && agent.state === 'confirmed') members.push(agent);
+    for (const p of call.conference.values()) if (talking(p) && p.state === 'confirmed') members.push(p);
+    if (talking(call.consult) && call.consult.state === 'confirmed') members.push(call.consult);
+    for (const l of [call.caller, ...call.agents.values(), agent, ...call.conference.values(), call.consult]) {
+      if (!l?.rtp) continue;
+      l.rtp.relayTo(undefined);
+      l.rtp.silenced = false;
+    }
+    if (members.length >= 3) {
+      call.mixer ??= new ConferenceMixer(this.media);
+      call.mixer.setMembers(members.map((l) => ({ rtp: l.rtp!, heard: !(call.muted && l === agent) })));
+      return;
+    }
+    call.mixer?.dispose();
+    call.mixer = undefined;
+    if (members.length < 2) return;
+    const [a, b] = members as [Leg, Leg];
+    a.rtp!.relayTo(b.rtp);
+    b.rtp!.relayTo(a.rtp);
+    // Muted: the customer no longer hears the agent (the agent still hears the customer).
+    if (call.muted && agent && members.includes(agent) && call.caller && members.includes(call.caller)) agent.rtp!.silenced = true;
   }
 
   private loopHoldMusic(call: SipCall): void {
@@ -652,6 +704,212 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       };
       again();
     }, (err: unknown) => this.logger.warn({ err }, 'hold music could not be played'));
+  }
+
+  /**
+   * Mutes the agent's side: the customer hears silence instead of the agent (the packets keep their
+   * timing), or in a conference the agent is left out of the mix; the agent still hears everyone.
+   * Then `muted`. The flag stays with the call until the agent's leg is replaced (a transfer).
+   */
+  mute(callId: string, muted: boolean): void {
+    const call = this.need(callId);
+    if (call.muted !== muted) {
+      call.muted = muted;
+      this.rewire(call);
+    }
+    queueMicrotask(() => {
+      if (!call.ended) this.emit({ type: 'muted', callId, muted });
+    });
+  }
+
+  /**
+   * Sends DTMF keys to the customer's leg: RFC 4733 telephone-events with the payload type the
+   * customer's SDP gave (each key 100 ms, its end packet three times, 60 ms between keys), or dual
+   * tones in the audio when the customer's side takes no telephone-events. Then `dtmf-sent`.
+   * Note: throws CARUSO_COMMS_INVALID_CONTACT for anything but 1–32 of 0-9 * # A-D, and
+   * CARUSO_COMMS_CONTACT_STATE before the customer's leg is answered; either way nothing is sent.
+   */
+  sendDtmf(callId: string, digits: string): void {
+    const call = this.need(callId);
+    if (typeof digits !== 'string' || !DTMF_DIGITS.test(digits)) {
+      // The digits are not echoed: they may be an account number or a PIN.
+      const length = typeof digits === 'string' ? digits.length : 0;
+      throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: callId, reason: `DTMF digits must be 1 to 32 of 0-9, *, #, A-D (got ${length} characters)` });
+    }
+    const leg = call.caller;
+    if (!leg?.rtp || leg.state !== 'confirmed') throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: callId, action: 'send DTMF', state: 'the customer\'s leg is not answered' });
+    leg.rtp.sendDigits(digits.toUpperCase(), () => {
+      if (!call.ended) this.emit({ type: 'dtmf-sent', callId, count: digits.length });
+    });
+  }
+
+  /**
+   * Adds a party to the call (an agent endpoint, a SIP URI or a number through a trunk). Once it
+   * answers, the customer, the agent and the parties are mixed (three or more legs); when one leaves
+   * and two remain, they are relayed again. A party that cannot be reached is logged, no event.
+   */
+  conference(callId: string, party: string): void {
+    const call = this.need(callId);
+    if (call.conference.has(party) || call.bridged?.endpoint === party) return;
+    const target = this.resolve(party);
+    if (!target) {
+      this.logger.warn({ callId }, 'conference: no route to the party (no registered phone, SIP URI or trunk)');
+      return;
+    }
+    const leg = this.newLeg(call, 'agent', target.uri, target.dest, party, target.auth);
+    leg.purpose = 'conference';
+    call.conference.set(party, leg);
+    leg.ringTimer = safeTimeout(SIP_FAULTS, () => {
+      leg.ringTimer = undefined;
+      if (leg.state !== 'early' || leg.cancelled) return;
+      this.cancelLeg(leg);
+      this.partyLeft(leg, 'no-answer', false);
+    }, CONFERENCE_RING_MS);
+    this.invite(leg, call.caller?.rtp?.codec).catch((err: unknown) => {
+      this.logger.warn({ err, callId }, 'the conference leg could not be started');
+      this.partyLeft(leg, 'failed');
+    });
+  }
+
+  /**
+   * Hangs up a conferenced party (or stops it ringing). Given the agent's endpoint while parties are
+   * connected, the agent's leg leaves and the first party takes its place. Harmless for a party that
+   * is not in the call.
+   */
+  leaveConference(callId: string, party: string): void {
+    const call = this.need(callId);
+    const leg = call.conference.get(party);
+    if (leg) return this.hangUpParty(leg);
+    const agent = call.bridged;
+    if (agent?.endpoint === party && [...call.conference.values()].some((p) => p.state === 'confirmed')) {
+      this.bye(agent);
+      this.promoteParty(call);
+    }
+  }
+
+  /**
+   * Attended transfer, first step: the customer goes on hold (re-INVITE sendonly, hold music) and a
+   * new leg rings `party`; once it answers (`consult-answered`) the agent and the party are relayed.
+   * `consult-failed` when it is busy, does not answer, fails or hangs up.
+   * Note: throws CARUSO_COMMS_CONTACT_STATE while a consultation runs or when the customer is not
+   * talking to an agent.
+   */
+  consult(callId: string, party: string, options: { readonly ringTimeoutMs: number }): void {
+    const call = this.need(callId);
+    if (call.consult) throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: callId, action: 'start a consultation', state: 'a consultation is in progress' });
+    const caller = call.caller;
+    if (caller?.state !== 'confirmed' || call.bridged?.state !== 'confirmed') {
+      throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: callId, action: 'start a consultation', state: 'the customer is not talking to an agent' });
+    }
+    const target = this.resolve(party);
+    this.setHold(call, true);
+    if (!target) {
+      queueMicrotask(() => {
+        if (!call.ended) this.emit({ type: 'consult-failed', callId, party, cause: 'failed' });
+      });
+      return;
+    }
+    const leg = this.newLeg(call, 'agent', target.uri, target.dest, party, target.auth);
+    leg.purpose = 'consult';
+    call.consult = leg;
+    leg.ringTimer = safeTimeout(SIP_FAULTS, () => {
+      leg.ringTimer = undefined;
+      if (leg.state !== 'early' || leg.cancelled) return;
+      this.cancelLeg(leg);
+      this.partyLeft(leg, 'no-answer', false);
+    }, options.ringTimeoutMs);
+    this.invite(leg, caller.rtp?.codec).catch((err: unknown) => {
+      this.logger.warn({ err, callId }, 'the consultation leg could not be started');
+      this.partyLeft(leg, 'failed');
+    });
+  }
+
+  /**
+   * Attended transfer, second step. `transfer`: the customer is taken off hold and relayed to the
+   * party, the agent's leg gets a BYE, then `transferred` (the party's leg is the agent's side from
+   * then on). `conference`: the customer is taken off hold and the three are mixed. `cancel`: the
+   * party's leg is hung up (or stops ringing); the customer stays on hold.
+   * Note: throws CARUSO_COMMS_CONTACT_STATE without a consultation, or for `transfer` and
+   * `conference` before the party answered.
+   */
+  endConsult(callId: string, outcome: 'transfer' | 'conference' | 'cancel'): void {
+    const call = this.need(callId);
+    const leg = call.consult;
+    if (!leg) throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: callId, action: `end a consultation (${String(outcome)})`, state: 'no consultation is in progress' });
+    if (outcome === 'cancel') return this.hangUpParty(leg);
+    if (outcome !== 'transfer' && outcome !== 'conference') {
+      throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: callId, action: `end a consultation (${String(outcome)})`, state: 'a consultation ends with transfer, conference or cancel' });
+    }
+    if (leg.state !== 'confirmed') throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: callId, action: `end a consultation (${outcome})`, state: 'the consulted party has not answered' });
+    call.consult = undefined;
+    if (outcome === 'conference') {
+      leg.purpose = 'conference';
+      call.conference.set(leg.endpoint, leg);
+      this.setHold(call, false);
+      this.rewire(call);
+      return;
+    }
+    const agent = call.bridged;
+    if (agent && call.agents.get(agent.endpoint) === agent) call.agents.delete(agent.endpoint);
+    leg.purpose = 'bridge';
+    call.agents.set(leg.endpoint, leg);
+    call.bridged = leg;
+    call.muted = false;
+    if (agent) this.bye(agent);
+    this.setHold(call, false, false);
+    this.rewire(call);
+    queueMicrotask(() => {
+      if (!call.ended) this.emit({ type: 'transferred', callId, destination: leg.endpoint });
+    });
+  }
+
+  /** A consulted or conferenced party answered. */
+  private partyAnswered(leg: Leg): void {
+    const call = leg.call;
+    if (call.consult !== leg && call.conference.get(leg.endpoint) !== leg) return this.bye(leg);
+    this.rewire(call);
+    if (leg.purpose === 'consult') this.emit({ type: 'consult-answered', callId: call.id, party: leg.endpoint });
+    else this.logger.info({ callId: call.id, legs: call.mixer?.size ?? 2 }, 'a conferenced party answered');
+  }
+
+  /**
+   * A consulted or conferenced party could not be reached or hung up: it leaves the call (its leg is
+   * released at once unless `release` is false: a cancelled INVITE waits for its 487).
+   */
+  private partyLeft(leg: Leg, cause: 'busy' | 'no-answer' | 'failed' | 'hung-up', release = true): void {
+    const call = leg.call;
+    const wasConsult = call.consult === leg;
+    if (wasConsult) call.consult = undefined;
+    if (call.conference.get(leg.endpoint) === leg) call.conference.delete(leg.endpoint);
+    if (release) this.dropAgentLeg(leg);
+    if (call.ended) return;
+    this.rewire(call);
+    if (wasConsult) this.emit({ type: 'consult-failed', callId: call.id, party: leg.endpoint, cause });
+    else this.logger.info({ callId: call.id, cause }, 'a conferenced party left or could not be reached');
+  }
+
+  /** We hang up a consulted or conferenced party (BYE, or CANCEL while it rings). */
+  private hangUpParty(leg: Leg): void {
+    const call = leg.call;
+    if (call.consult === leg) call.consult = undefined;
+    if (call.conference.get(leg.endpoint) === leg) call.conference.delete(leg.endpoint);
+    if (leg.state === 'confirmed') this.bye(leg);
+    else this.cancelLeg(leg);
+    this.rewire(call);
+  }
+
+  /** The agent left a conference: the first connected party becomes the agent's side of the call. */
+  private promoteParty(call: SipCall): void {
+    const party = [...call.conference.values()].find((p) => p.state === 'confirmed');
+    if (party) {
+      call.conference.delete(party.endpoint);
+      party.purpose = 'bridge';
+      call.agents.set(party.endpoint, party);
+      call.bridged = party;
+      call.muted = false;
+      this.logger.info({ callId: call.id }, 'the agent left the conference; a party took its place');
+    }
+    this.rewire(call);
   }
 
   hangUp(callId: string, cause?: string): void {
@@ -698,6 +956,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     const call: SipCall = {
       id, direction, caller: undefined, agents: new Map(), bridged: undefined, answered: false, ended: false,
       typeAhead: '', collect: undefined, prompt: undefined, recording: undefined, held: false, originateTimer: undefined, answerTimer: undefined,
+      muted: false, consult: undefined, conference: new Map(), mixer: undefined,
     };
     this.calls.set(id, call);
     return call;
@@ -705,7 +964,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
 
   private newLeg(call: SipCall, role: 'caller' | 'agent', uri: string, dest: SipAddress, endpoint: string, auth: Leg['auth'], callerId = 'caruso'): Leg {
     const leg: Leg = {
-      call, role, sipCallId: `${randomToken(10)}@caruso`, localTag: randomToken(6), remoteTag: '',
+      call, role, purpose: 'bridge', sipCallId: `${randomToken(10)}@caruso`, localTag: randomToken(6), remoteTag: '',
       localUri: `<sip:${encodeUser(callerId)}@${this.advertised}>`, remoteUri: `<${uri}>`, remoteTarget: uri, dest,
       localSeq: 1, state: 'early', rtp: undefined, sessionId: Date.now() % 1e9, sdpVersion: 1, direction: 'sendrecv',
       invite: undefined, sentInvite: undefined, endpoint, ringTimer: undefined, ringingSent: false, cancelled: false, auth, authTried: false,
@@ -784,7 +1043,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
   private onInviteResponse(leg: Leg, res: SipResponse, sdp: Buffer): void {
     const call = leg.call;
     if (res.status < 200) {
-      if (res.status > 100 && leg.role === 'agent' && !leg.ringingSent && !leg.cancelled) {
+      if (res.status > 100 && leg.role === 'agent' && leg.purpose === 'bridge' && !leg.ringingSent && !leg.cancelled) {
         leg.ringingSent = true;
         this.emit({ type: 'bridge-ringing', callId: call.id, endpoint: leg.endpoint });
       }
@@ -799,7 +1058,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       if (!first) return;
       leg.state = 'confirmed';
       this.clearRing(leg);
-      if (leg.cancelled || call.ended || (leg.role === 'agent' && call.bridged && call.bridged !== leg)) {
+      if (leg.cancelled || call.ended || (leg.role === 'agent' && leg.purpose === 'bridge' && call.bridged && call.bridged !== leg)) {
         this.bye(leg);
         return;
       }
@@ -820,6 +1079,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
         this.emit({ type: 'answered', callId: call.id });
         return;
       }
+      if (leg.purpose !== 'bridge') return this.partyAnswered(leg);
       if (!leg.ringingSent) {
         leg.ringingSent = true;
         this.emit({ type: 'bridge-ringing', callId: call.id, endpoint: leg.endpoint });
@@ -846,6 +1106,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
 
   private legFailed(leg: Leg, cause: 'busy' | 'no-answer' | 'failed'): void {
     const call = leg.call;
+    if (leg.role === 'agent' && leg.purpose !== 'bridge') return this.partyLeft(leg, cause);
     if (leg.role === 'agent') {
       this.dropAgentLeg(leg);
       if (!call.ended) this.emit({ type: 'bridge-failed', callId: call.id, endpoint: leg.endpoint, cause });
@@ -866,8 +1127,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       clearTimeout(call.collect.timer);
       call.collect = undefined;
     }
-    caller.rtp.relayTo(leg.rtp);
-    leg.rtp.relayTo(caller.rtp);
+    this.rewire(call);
     this.emit({ type: 'bridged', callId: call.id, endpoint: leg.endpoint });
   }
 
@@ -891,7 +1151,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     const headers = inv.headers.filter((h) => h.name === 'from' || h.name === 'to' || h.name === 'call-id' || h.name === 'max-forwards' || h.name === 'route');
     headers.push({ name: 'cseq', value: `${cseqOf(inv).seq} CANCEL` });
     this.stack.request({ method: 'CANCEL', uri: inv.uri, headers, body: NO_BODY }, leg.dest, () => undefined, branch);
-    if (leg.role === 'agent') leg.call.agents.delete(leg.endpoint);
+    if (leg.role === 'agent' && leg.call.agents.get(leg.endpoint) === leg) leg.call.agents.delete(leg.endpoint);
   }
 
   private dropAgentLeg(leg: Leg): void {
@@ -899,6 +1159,8 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     leg.state = 'ended';
     if (leg.call.agents.get(leg.endpoint) === leg) leg.call.agents.delete(leg.endpoint);
     if (leg.call.bridged === leg) leg.call.bridged = undefined;
+    if (leg.call.consult === leg) leg.call.consult = undefined;
+    if (leg.call.conference.get(leg.endpoint) === leg) leg.call.conference.delete(leg.endpoint);
     leg.rtp?.dispose();
     this.legs.delete(leg.sipCallId);
   }
@@ -951,7 +1213,10 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     call.collect = undefined;
     if (call.originateTimer) clearTimeout(call.originateTimer);
     if (call.answerTimer) clearTimeout(call.answerTimer);
-    for (const leg of [...call.agents.values()]) {
+    call.mixer?.dispose();
+    call.mixer = undefined;
+    const others = [...call.agents.values(), ...call.conference.values(), ...(call.consult ? [call.consult] : []), ...(call.bridged ? [call.bridged] : [])];
+    for (const leg of new Set(others)) {
       if (leg.state === 'confirmed') this.bye(leg);
       else this.cancelLeg(leg);
       this.dropAgentLeg(leg);
@@ -1068,7 +1333,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     const from = header(req, 'from') ?? '';
     const to = header(req, 'to') ?? '';
     const leg: Leg = {
-      call, role: 'caller', sipCallId: header(req, 'call-id') ?? '', localTag: randomToken(6), remoteTag: paramOf(from, 'tag') ?? '',
+      call, role: 'caller', purpose: 'bridge', sipCallId: header(req, 'call-id') ?? '', localTag: randomToken(6), remoteTag: paramOf(from, 'tag') ?? '',
       localUri: stripTag(to), remoteUri: stripTag(from), remoteTarget: uriOf(header(req, 'contact') ?? from), dest: r.source,
       localSeq: 1, state: 'offered', rtp: undefined, sessionId: Date.now() % 1e9, sdpVersion: 1, direction: answerDirection(offer.direction),
       invite: r, sentInvite: undefined, endpoint: '', ringTimer: undefined, ringingSent: false, cancelled: false, auth: undefined, authTried: false,
@@ -1198,6 +1463,17 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
 
   private onBye(leg: Leg): void {
     const call = leg.call;
+    if (leg.role === 'agent' && leg.purpose !== 'bridge') {
+      leg.state = 'ended';
+      return this.partyLeft(leg, 'hung-up');
+    }
+    if (leg.role === 'agent' && call.bridged === leg && [...call.conference.values()].some((p) => p.state === 'confirmed')) {
+      // The agent left a conference: the customer and the parties go on talking.
+      leg.state = 'ended';
+      this.dropAgentLeg(leg);
+      this.promoteParty(call);
+      return;
+    }
     if (leg.role === 'agent') {
       const wasBridged = call.bridged === leg;
       leg.state = 'ended';
