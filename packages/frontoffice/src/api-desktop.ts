@@ -9,6 +9,7 @@ import type { DialogueEngine, SessionView, Variables } from '@caruso/dialogue';
 import type { BusinessObjects, ObjectRecord } from '@caruso/objects';
 import { isCarusoError, type Logger } from '@caruso/kernel';
 import type { Application } from './common/application.js';
+import type { WallboardFigures } from './common/api-types.js';
 import { contactAddress } from './api-callbacks.js';
 import { FrontOfficeErrors } from './errors.js';
 import { body, need, str } from './internal/http.js';
@@ -42,22 +43,7 @@ export interface DesktopApiDeps {
   readonly chat?: () => ChatChannel | undefined;
 }
 
-/**
- * The figures of the wallboard as the communication server has them now (`GET /api/wallboard`), and
- * who serves which queue. The page draws them once, then follows the monitor's topics (`agents`,
- * `queue:<id>` over /ws/monitor, folded from the contact event log): one live feed, no polling.
- */
-export interface WallboardFigures {
-  /** When, by the server's clock. */
-  readonly at: string;
-  readonly agents: Readonly<Record<string, number>>;
-  /** The agents of the front office's users (the ones counted by state). */
-  readonly agentList: readonly { readonly id: string; readonly state: string; readonly reason?: string }[];
-  readonly queues: readonly { readonly queueId: string; readonly waiting: number; readonly staffed: number; readonly available: number; readonly longestWaitMs: number }[];
-  readonly waiting: number;
-  /** Every agent of the communication server with the queues it serves now (staffed and available per queue follow their states). */
-  readonly members: Readonly<Record<string, readonly string[]>>;
-}
+export type { WallboardFigures } from './common/api-types.js';
 
 function agentOf(p: Principal): string {
   if (!p.agentId) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_FORBIDDEN({ role: p.role, action: 'use the agent desktop without an agent id' });

@@ -4,6 +4,7 @@
  */
 import type { Application, RoleName } from './common/application.js';
 import type { Permissions } from './permissions.js';
+import type { RoleApplication } from './common/api-types.js';
 
 const TITLES: Readonly<Record<string, string>> = {
   login: 'Log in',
@@ -28,7 +29,7 @@ export function pageHtml(page: string, lang: string): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(TITLES[page] ?? page)} · Caruso</title>
 <link rel="stylesheet" href="/assets/caruso.css">
-<script type="module" src="/assets/app.js"></script>
+<script type="module" src="/assets/js/main.js"></script>
 </head>
 <body data-page="${esc(page)}">
 <a class="skip" href="#main">Skip to content</a>
@@ -41,7 +42,7 @@ export function pageHtml(page: string, lang: string): string {
 }
 
 /** What the pages of a role need: its navigation, views and the visible fields of its objects. */
-export function applicationForRole(app: Application, permissions: Permissions, role: RoleName): Record<string, unknown> {
+export function applicationForRole(app: Application, permissions: Permissions, role: RoleName): RoleApplication {
   const readable = permissions.readable(role);
   const names = new Set(readable.map((r) => r.object.name));
   const objects = readable.map((r) => ({

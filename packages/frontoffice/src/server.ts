@@ -81,7 +81,9 @@ const MAX_PARAM_LENGTH = 100;
 const WS_MAX_PAYLOAD = 4096;
 const VISITOR_COOKIE = 'caruso_visitor';
 const ASSETS_DIR = fileURLToPath(new URL('../assets/', import.meta.url));
-const CONTENT_TYPES: Readonly<Record<string, string>> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', json: 'application/json; charset=utf-8', svg: 'image/svg+xml' };
+// Served from assets/ (read once at start): the bundle web/build.mjs writes into assets/js/ with its
+// source map (`.js.map`, JSON), the stylesheet, the translations and images. Nothing else is served.
+const CONTENT_TYPES: Readonly<Record<string, string>> = { js: 'text/javascript; charset=utf-8', map: 'application/json; charset=utf-8', css: 'text/css; charset=utf-8', json: 'application/json; charset=utf-8', svg: 'image/svg+xml' };
 const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   'x-content-type-options': 'nosniff',
@@ -152,6 +154,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   const userLimiter = new LoginLimiter(store, options.maxLoginFailures ?? 5, options.loginWindowMs ?? 15 * 60_000);
   const addressLimiter = new LoginLimiter(store, (options.maxLoginFailures ?? 5) * 10, options.loginWindowMs ?? 15 * 60_000);
   const assets = loadAssets();
+  if (!assets.has('js/main.js')) logger.warn({ dir: ASSETS_DIR }, 'the pages\' bundle js/main.js is missing: run `npm run build` (web/build.mjs)');
   const bodyLimit = options.bodyLimit ?? 64 * 1024;
   const maxHeaderSize = options.maxHeaderSize ?? 16 * 1024;
   const disposables = new DisposableStore();

@@ -1,0 +1,76 @@
+/**
+ * The shapes of API answers that the pages read, shared by the server (which produces them) and the
+ * browser code (web/src/shared/types.ts imports them with `import type`). Plain types with no Node
+ * imports, like ./application.ts.
+ */
+import type { Dashboard, Desktop, ListView, NavItem, ObjectAction, RecordView } from './application.js';
+
+/**
+ * The figures of the wallboard as the communication server has them now (`GET /api/wallboard`), and
+ * who serves which queue. The page draws them once, then follows the monitor's topics (`agents`,
+ * `queue:<id>` over /ws/monitor, folded from the contact event log): one live feed, no polling.
+ */
+export interface WallboardFigures {
+  /** When, by the server's clock. */
+  readonly at: string;
+  readonly agents: Readonly<Record<string, number>>;
+  /** The agents of the front office's users (the ones counted by state). */
+  readonly agentList: readonly { readonly id: string; readonly state: string; readonly reason?: string }[];
+  readonly queues: readonly { readonly queueId: string; readonly waiting: number; readonly staffed: number; readonly available: number; readonly longestWaitMs: number }[];
+  readonly waiting: number;
+  /** Every agent of the communication server with the queues it serves now (staffed and available per queue follow their states). */
+  readonly members: Readonly<Record<string, readonly string[]>>;
+}
+
+/** A field of an object as a role sees it (`GET /api/app`). */
+export interface RoleField {
+  readonly name: string;
+  readonly label: string;
+  /** The business-object field type (`text`, `integer`, `enum`, `phone`, `id`, …). */
+  readonly type: string;
+  readonly required: boolean;
+  /** Whether this role may write it. */
+  readonly writable: boolean;
+  readonly options: readonly { readonly value: string; readonly label: string }[];
+  readonly length: number | null;
+  readonly pattern: string | null;
+}
+
+/** A relation of an object to another object the role may read. */
+export interface RoleRelation {
+  readonly name: string;
+  readonly kind: string;
+  readonly target: string;
+  readonly label: string;
+  readonly fields: readonly string[];
+  readonly inverse: string | null;
+}
+
+/** An object as a role sees it: its visible fields and what the role may do. */
+export interface RoleObject {
+  readonly name: string;
+  readonly label: string;
+  readonly key: readonly string[];
+  /** Whether updates carry `$version` (optimistic locking). */
+  readonly versioned: boolean;
+  readonly actions: readonly ObjectAction[];
+  readonly fields: readonly RoleField[];
+  readonly relations: readonly RoleRelation[];
+}
+
+/** The part of the application definition a role may see (what `applicationForRole` returns). */
+export interface RoleApplication {
+  readonly name: string;
+  readonly lang: string;
+  readonly navigation: readonly NavItem[];
+  readonly lists: readonly ListView[];
+  readonly records: readonly RecordView[];
+  readonly objects: readonly RoleObject[];
+  readonly desktop: Desktop;
+  readonly dashboards: readonly Dashboard[];
+}
+
+/** `GET /api/app`: the role's application and the server's time (milliseconds since the epoch). */
+export interface AppResponse extends RoleApplication {
+  readonly serverTime: number;
+}
