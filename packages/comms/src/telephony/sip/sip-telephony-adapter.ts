@@ -219,6 +219,11 @@ interface SipCall {
   prompt: { readonly id: string; readonly interruptible: boolean } | undefined;
   recording: { readonly id: string; readonly timer: NodeJS.Timeout; readonly startedAt: number } | undefined;
   held: boolean;
+  /**
+   * We put the customer on hold (re-INVITE sendonly, hold music): their audio is out of the relay or
+   * mix. Not set when the agent's phone holds from its side (its re-INVITE): its own stream is relayed.
+   */
+  onHold: boolean;
   originateTimer: NodeJS.Timeout | undefined;
   /** An inbound call the application does not answer in `answerTimeoutMs` is refused. */
   answerTimer: NodeJS.Timeout | undefined;
@@ -645,6 +650,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     const leg = call.caller;
     if (!leg || leg.state !== 'confirmed' || call.held === held) return;
     call.held = held;
+    call.onHold = held;
     leg.direction = held ? 'sendonly' : 'sendrecv';
     leg.sdpVersion++;
     if (!held) {
@@ -671,7 +677,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     const talking = (l: Leg | undefined): l is Leg => l !== undefined && l.rtp !== undefined && l.state !== 'ended' && !l.cancelled;
     const agent = call.bridged;
     const members: Leg[] = [];
-    if (talking(call.caller) && !call.held) members.push(call.caller);
+    if (talking(call.caller) && !call.onHold) members.push(call.caller);
     if (talking(agent) && agent.state === 'confirmed') members.push(agent);
     for (const p of call.conference.values()) if (talking(p) && p.state === 'confirmed') members.push(p);
     if (talking(call.consult) && call.consult.state === 'confirmed') members.push(call.consult);
@@ -700,7 +706,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     if (!file) return;
     this.loadPrompt({ file }).then((samples) => {
       const again = (): void => {
-        if (call.held && !call.ended) call.caller?.rtp?.play(samples, (interrupted) => { if (!interrupted) again(); });
+        if (call.onHold && !call.ended) call.caller?.rtp?.play(samples, (interrupted) => { if (!interrupted) again(); });
       };
       again();
     }, (err: unknown) => this.logger.warn({ err }, 'hold music could not be played'));
@@ -955,7 +961,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
   private newCall(id: string, direction: 'inbound' | 'outbound'): SipCall {
     const call: SipCall = {
       id, direction, caller: undefined, agents: new Map(), bridged: undefined, answered: false, ended: false,
-      typeAhead: '', collect: undefined, prompt: undefined, recording: undefined, held: false, originateTimer: undefined, answerTimer: undefined,
+      typeAhead: '', collect: undefined, prompt: undefined, recording: undefined, held: false, onHold: false, originateTimer: undefined, answerTimer: undefined,
       muted: false, consult: undefined, conference: new Map(), mixer: undefined,
     };
     this.calls.set(id, call);
