@@ -23,6 +23,47 @@ export interface ChannelsApiDeps {
 
 /** Longest reply an agent may send (characters). */
 export const MAX_REPLY_CHARS = 20_000;
+/** Most files an agent's reply may carry, and their largest size in total (bytes, decoded). */
+export const MAX_REPLY_ATTACHMENTS = 5;
+export const MAX_REPLY_ATTACHMENT_BYTES = 5 * 1024 * 1024;
+/** The reply route's body limit: the attachments in base64 (4/3 of their bytes) and the text. */
+const REPLY_BODY_LIMIT = Math.ceil((MAX_REPLY_ATTACHMENT_BYTES * 4) / 3) + 256 * 1024;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+interface ReplyAttachment {
+  readonly filename: string;
+  readonly contentType: string;
+  readonly content: Buffer;
+}
+
+/** The attachments of a reply, checked: names without paths, a MIME type, base64 bytes; 5 files and 5 MB at most (413). */
+function replyAttachments(v: unknown): ReplyAttachment[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'attachments must be a list of {filename, contentType, contentBase64}' });
+  const out: ReplyAttachment[] = [];
+  let size = 0;
+  for (const [i, a] of v.entries()) {
+    const at = `attachments[${i}]`;
+    if (!a || typeof a !== 'object' || Array.isArray(a)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: `${at} must be {filename, contentType, contentBase64}` });
+    const o = a as Record<string, unknown>;
+    const extra = Object.keys(o).filter((k) => !['filename', 'contentType', 'contentBase64'].includes(k));
+    if (extra.length) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: `${at}: unknown properties ${extra.join(', ').slice(0, 100)}` });
+    const filename = str(o['filename'], `${at}.filename`, 200);
+    // eslint-disable-next-line no-control-regex
+    if (filename.trim() === '' || /[/\\\x00-\x1f\x7f]/.test(filename)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: `${at}.filename must be a file name without a path or control characters` });
+    const contentType = str(o['contentType'], `${at}.contentType`, 100);
+    if (!/^[\w.+-]+\/[\w.+-]+$/.test(contentType)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: `${at}.contentType must be a MIME type such as application/pdf` });
+    const b64 = o['contentBase64'];
+    if (typeof b64 !== 'string' || b64.length % 4 !== 0 || !BASE64.test(b64)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: `${at}.contentBase64 must be base64 text` });
+    const content = Buffer.from(b64, 'base64');
+    size += content.length;
+    out.push({ filename, contentType, content });
+  }
+  if (out.length > MAX_REPLY_ATTACHMENTS || size > MAX_REPLY_ATTACHMENT_BYTES) {
+    throw FrontOfficeErrors.CARUSO_FRONTOFFICE_ATTACHMENTS_TOO_LARGE({ size, count: out.length, maxFiles: MAX_REPLY_ATTACHMENTS, maxBytes: MAX_REPLY_ATTACHMENT_BYTES }, { details: { size, count: out.length, maxFiles: MAX_REPLY_ATTACHMENTS, maxBytes: MAX_REPLY_ATTACHMENT_BYTES } });
+  }
+  return out;
+}
 
 function emailView(m: StoredEmail, contactId: string): Record<string, unknown> {
   return {
@@ -106,21 +147,26 @@ export function registerChannelsApi(fastify: FastifyInstance, deps: ChannelsApiD
   });
 
   fastify.post('/api/contacts/:id/email/reply', {
-    schema: routeSchema('Answer an e-mail contact connected to the agent: sent through the outbound mail relay to the Reply-To/From of the last inbound message, subject Re:, In-Reply-To and References set', ['agent'], {
+    bodyLimit: REPLY_BODY_LIMIT,
+    schema: routeSchema('Answer an e-mail contact connected to the agent: sent through the outbound mail relay to the Reply-To/From of the last inbound message, subject Re:, In-Reply-To and References set; with up to 5 attachments (5 MB in total)', ['agent'], {
       params: params(['id']),
-      body: bodyOf({ text: text(20_000) }, ['text']),
+      body: bodyOf({
+        text: text(20_000),
+        attachments: { type: 'array', description: 'files sent with the reply: at most 5, 5 MB in total (decoded)', items: bodyOf({ filename: text(200), contentType: text(100), contentBase64: { type: 'string' } }, ['filename', 'contentType', 'contentBase64']) },
+      }, ['text']),
       response: {
         201: { description: 'sent and stored in the thread', ...closed({ message: EMAIL_MESSAGE, accepted: STRINGS, rejected: STRINGS }) },
-        ...errors([404, 'not a contact connected to this agent'], [413, 'the body is over the limit, or the message over the relay\'s'], [502, 'the relay did not take the message'], [503, 'no e-mail channel in the assembly']),
+        ...errors([400, 'a bad attachment (a name with a path, no MIME type, bytes that are not base64)'], [404, 'not a contact connected to this agent'], [413, 'the body is over the limit, more than 5 attachments or 5 MB in total, or the message over the relay\'s'], [502, 'the relay did not take the message'], [503, 'no e-mail channel in the assembly']),
       },
     }),
   }, async (req, reply) => {
     const { id, live } = reachable(req, ['agent'], 'answer e-mail contacts');
     if (!live) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'contact (accept the offer first)' });
-    const b = body(req, ['text']);
+    const b = body(req, ['text', 'attachments']);
     const text = str(b['text'], 'text', MAX_REPLY_CHARS);
     if (text.trim() === '') throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'the reply needs a text' });
-    const sent = await emailChannel().reply(id, { text });
+    const attachments = replyAttachments(b['attachments']);
+    const sent = await emailChannel().reply(id, { text, ...(attachments.length ? { attachments } : {}) });
     return reply.code(201).send({ message: emailView(sent, id), accepted: sent.sent.accepted, rejected: sent.sent.rejected });
   });
 

@@ -110,6 +110,19 @@ export async function wallboardFigures(deps: Pick<DesktopApiDeps, 'app' | 'comms
   return { at: new Date(comms.now()).toISOString(), agents, agentList, queues: unique, waiting: unique.reduce((n, q) => n + q.waiting, 0), members };
 }
 
+/** Runs `fn` after the previous call with the same key has settled (one at a time per key). */
+const queues = new Map<string, Promise<unknown>>();
+function serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const prev = queues.get(key) ?? Promise.resolve();
+  const next = prev.then(fn, fn);
+  const settled = next.then(() => undefined, () => undefined);
+  queues.set(key, settled);
+  settled.then(() => {
+    if (queues.get(key) === settled) queues.delete(key);
+  }, () => undefined);
+  return next;
+}
+
 export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDeps): void {
   const { app } = deps;
 
@@ -310,13 +323,19 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
     if (b['channel'] !== undefined) str(b['channel'], 'channel', 20);
     const comms = deps.comms();
     const live = comms.contact(id);
+    const mine = (live !== undefined && live.agentIds.includes(agentId)) || comms.agentWork(agentId).wrapUps.some((w) => w.contactId === id);
+    // An older page names the customer in the body: it is linked first (the page's choice wins). The
+    // wrap-up itself never reads a customer from the page: it goes to the contact's linked one.
+    const chosen = object !== undefined && recordId !== undefined && recordId !== '' ? { object, id: recordId } : undefined;
+    if (mine && chosen) await comms.setCustomer(id, chosen);
     if (live && live.agentIds.includes(agentId)) await comms.complete(id, 'agent');
     // One customer history: the disposition goes into the contact event log (reports and the monitor
-    // read it there) and, with the customer the agent chose, into the contact's interaction record
-    // (the record page's history). The communication server refuses (409) a contact this agent did not
-    // end, and nothing is recorded.
-    const customer = object !== undefined && recordId !== undefined && recordId !== '' ? { customer: { object, id: recordId } } : {};
-    await comms.wrapUp(agentId, id, code, { ...(notes ? { note: notes } : {}), ...customer });
+    // read it there) and, with the contact's linked customer, into its interaction record (the record
+    // page's history). The communication server refuses (409) a contact this agent did not end, and
+    // nothing is recorded.
+    // (One of the agent's earlier contacts, past its wrap-up: the communication server checks it is theirs.)
+    await comms.wrapUp(agentId, id, code, { ...(notes ? { note: notes } : {}), ...(!mine && chosen ? { customer: chosen } : {}) });
+    await deps.store.deleteWrapUpDraft(id, agentId);
     return agentState(agentId);
   });
 
@@ -343,7 +362,7 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
   fastify.post('/api/scripts/sessions', {
     schema: routeSchema('Start a dialogue script: the one of a contact\'s queue, or one named; with the record it writes to', AGENT, {
       body: bodyOf({ script: text(100), contactId: text(100), object: text(100), recordId: { type: ['string', 'number'] } }),
-      response: { 201: VIEW('the session at its first step'), ...errors([404, 'no such contact of this agent, desktop script or object'], 409, 422, 502, 503) },
+      response: { 201: VIEW('the session at its first step'), 200: VIEW('the session already started for this contact by this agent, where it stands'), ...errors([404, 'no such contact of this agent, desktop script or object'], 409, 422, 502, 503) },
     }),
   }, async (req, reply) => {
     const p = need(req, ['agent'], 'run scripts');
@@ -356,12 +375,20 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
     const object = b['object'] === undefined ? undefined : str(b['object'], 'object', 100);
     if (object !== undefined && !deps.permissions.on(p.role, object)?.actions.has('read')) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: `object ${object}` });
     const recordId = b['recordId'] === undefined ? undefined : String(b['recordId']).slice(0, 200);
-    const vars: Variables = contact ? contactVariables(contact) : {};
-    const address = contact ? contactAddress(contact) : undefined;
-    const v = await deps.dialogue().startSession(script, { channel: 'agent', vars });
-    await deps.store.addScriptSession({ sessionId: v.sessionId, owner: `user:${p.name}`, queue: contact?.queueId, object, recordKey: recordId, written: false });
-    deps.logger.debug({ script, hasAddress: address !== undefined }, 'agent script started');
-    return reply.code(201).send(view(v));
+    const owner = `user:${p.name}`;
+    const start = async (): Promise<{ created: boolean; v: SessionView }> => {
+      // One script session per contact and agent: a reload (or a second tab) gets the running one back.
+      const existing = contactId ? await deps.store.contactScriptSession(contactId, owner) : undefined;
+      if (existing) return { created: false, v: await deps.dialogue().resume(existing.sessionId) };
+      const vars: Variables = contact ? contactVariables(contact) : {};
+      const address = contact ? contactAddress(contact) : undefined;
+      const v = await deps.dialogue().startSession(script, { channel: 'agent', vars });
+      await deps.store.addScriptSession({ sessionId: v.sessionId, owner, queue: contact?.queueId, object, recordKey: recordId, written: false, contactId });
+      deps.logger.debug({ script, hasAddress: address !== undefined }, 'agent script started');
+      return { created: true, v };
+    };
+    const { created, v } = contactId ? await serialized(`${contactId}\u0000${owner}`, start) : await start();
+    return reply.code(created ? 201 : 200).send(view(v));
   });
   fastify.get('/api/scripts/sessions/:id', {
     schema: routeSchema('A script session where it stands', AGENT, { params: params(['id']), response: { 200: VIEW('the session'), ...errors(...SCRIPT_ERRORS) } }),

@@ -61,6 +61,8 @@ export interface ApplicationReadResult {
 
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const REPORT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** A template's placeholder: `{{name}}` or `{{name.part}}`, spaces allowed inside the braces. */
+export const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\s*\}\}/g;
 const TEXT_TYPES = new Set(['string', 'text', 'enum', 'email', 'phone']);
 
 /** Children each element may have (mirrors dtd/application.dtd). */
@@ -79,12 +81,14 @@ const CHILDREN: Readonly<Record<string, readonly string[]>> = {
   field: [],
   related: [],
   timeline: [],
-  desktop: ['screenpop', 'script', 'wrapup', 'pause'],
+  desktop: ['screenpop', 'script', 'wrapup', 'pause', 'reply', 'emailtemplate'],
   screenpop: [],
   script: ['write'],
   write: [],
   wrapup: [],
   pause: [],
+  reply: [],
+  emailtemplate: [],
   identify: [],
   selfservice: [],
   dashboard: ['widget'],
@@ -114,6 +118,8 @@ const ATTRIBUTES: Readonly<Record<string, readonly [readonly string[], readonly 
   write: [['var', 'field'], []],
   wrapup: [['code'], ['label']],
   pause: [['code'], ['label']],
+  reply: [['id'], ['label']],
+  emailtemplate: [['id', 'subject'], ['label']],
   identify: [['object', 'by', 'verify'], ['code']],
   selfservice: [['name', 'script', 'queue'], ['label']],
   dashboard: [['name'], ['label', 'roles']],
@@ -245,7 +251,7 @@ class ApplicationReader {
     }
     const desktops = childElements(root, 'desktop');
     for (const extra of desktops.slice(1)) this.sink.error(extra.position, 'only one <desktop> is allowed', 'duplicate');
-    const desktop = desktops[0] ? this.desktop(desktops[0], records) : { screenPops: [], scripts: [], wrapUpCodes: [], pauseReasons: [] };
+    const desktop = desktops[0] ? this.desktop(desktops[0], records) : { screenPops: [], scripts: [], wrapUpCodes: [], pauseReasons: [], cannedReplies: [], emailTemplates: [] };
     const identifies = childElements(root, 'identify');
     for (const extra of identifies.slice(1)) this.sink.error(extra.position, 'only one <identify> is allowed', 'duplicate');
     const identify = identifies[0] ? this.identify(identifies[0]) : undefined;
@@ -437,7 +443,33 @@ class ApplicationReader {
         return { code, label: w.attributes['label'] ?? (textContent(w) || code) };
       });
     };
-    return { screenPops, scripts, wrapUpCodes: codes('wrapup'), pauseReasons: codes('pause') };
+    const templateIds = new Set<string>();
+    const templateId = (t: XmlElement): string => {
+      const id = t.attributes['id'] ?? '';
+      if (!NAME.test(id)) this.sink.error(attributePosition(t, 'id'), `${id} is not a template id (a letter, then letters, digits, _ -)`, 'bad-value');
+      else if (templateIds.has(id)) this.sink.error(attributePosition(t, 'id'), `the template id ${id} is declared twice`, 'duplicate');
+      templateIds.add(id);
+      return id;
+    };
+    const placeholders = (t: XmlElement, where: string, value: string): string => {
+      // {{name}}: a record field or a contact variable. A brace pair that is no placeholder is a typo.
+      const stripped = value.replace(PLACEHOLDER, '');
+      if (stripped.includes('{{') || stripped.includes('}}')) this.sink.error(where === 'text' ? t.position : attributePosition(t, where), `a placeholder is {{name}} (letters, digits, _ and .); check the braces in ${where === 'text' ? 'the text' : where}`, 'bad-value');
+      return value;
+    };
+    const cannedReplies = childElements(el, 'reply').map((t) => {
+      const id = templateId(t);
+      const text = placeholders(t, 'text', textContent(t).trim());
+      if (text === '') this.sink.error(t.position, `the reply ${id} has no text`, 'missing-text');
+      return { id, label: t.attributes['label'] ?? id, text };
+    });
+    const emailTemplates = childElements(el, 'emailtemplate').map((t) => {
+      const id = templateId(t);
+      const subject = placeholders(t, 'subject', t.attributes['subject'] ?? '');
+      if (/[\r\n]/.test(subject)) this.sink.error(attributePosition(t, 'subject'), 'a subject is one line', 'bad-value');
+      return { id, label: t.attributes['label'] ?? id, subject, body: placeholders(t, 'text', textContent(t).trim()) };
+    });
+    return { screenPops, scripts, wrapUpCodes: codes('wrapup'), pauseReasons: codes('pause'), cannedReplies, emailTemplates };
   }
 
   private dashboard(el: XmlElement, seen: Set<string>): Dashboard {

@@ -4,7 +4,7 @@
  * definition against the model and the loaded scripts, migrates its tables and listens.
  */
 import type { ServiceContext, ServiceDefinition } from '@caruso/kernel';
-import { ChatChannel, CommunicationServer, EmailChannel, OutboundMail } from '@caruso/comms';
+import { ChatChannel, CommunicationServer, ContactEventLog, EmailChannel, OutboundMail } from '@caruso/comms';
 import { Monitor } from '@caruso/monitor';
 import { DialogueEngine } from '@caruso/dialogue';
 import { BusinessObjects } from '@caruso/objects';
@@ -31,7 +31,7 @@ export interface FrontOfficeServiceOptions {
    * (e.g. CARUSO_ADMIN_PASSWORD), never from a file in the repository.
    */
   readonly users?: readonly (User & { readonly password: string })[];
-  readonly server?: Pick<FrontOfficeServerOptions, 'bodyLimit' | 'maxHeaderSize' | 'secureCookies' | 'sessionTtlMs' | 'sessionRevalidateMs' | 'maxLoginFailures' | 'loginWindowMs' | 'queues'>;
+  readonly server?: Pick<FrontOfficeServerOptions, 'bodyLimit' | 'maxHeaderSize' | 'secureCookies' | 'sessionTtlMs' | 'sessionRevalidateMs' | 'maxLoginFailures' | 'loginWindowMs' | 'queues' | 'presence'>;
 }
 
 const DEPENDENCIES = {
@@ -42,6 +42,7 @@ const DEPENDENCIES = {
   monitor: { token: Monitor, optional: true },
   chat: { token: ChatChannel, optional: true },
   email: { token: EmailChannel, optional: true },
+  events: { token: ContactEventLog, optional: true },
 } as const;
 
 /**
@@ -60,7 +61,7 @@ export function frontOfficeService(options: FrontOfficeServiceOptions): ServiceD
     version: FRONTOFFICE_SERVICE_VERSION,
     dependencies: DEPENDENCIES,
     startTimeoutMs: 30_000,
-    create: ({ storage, objects, dialogue, comms, monitor, chat, email }) => {
+    create: ({ storage, objects, dialogue, comms, monitor, chat, email, events }) => {
       let server: FrontOfficeServer | undefined;
       let application: Application | undefined;
       // One clock: what the front office stamps goes by the communication server's (maybe shifted) clock.
@@ -97,6 +98,7 @@ export function frontOfficeService(options: FrontOfficeServiceOptions): ServiceD
             chat: () => chat ?? ctx.services.tryGet(ChatChannel),
             email: () => email ?? ctx.services.tryGet(EmailChannel),
             mail: () => ctx.services.tryGet(OutboundMail),
+            events: () => events ?? ctx.services.tryGet(ContactEventLog),
             logger: ctx.logger, ...(options.server ?? {}) });
           const url = await server.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
           ctx.logger.info({ url }, 'front office listening');

@@ -13,7 +13,7 @@ import addFormatsModule from 'ajv-formats';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifySchemaCompiler } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DisposableStore, isCarusoError, silentLogger, type CarusoError, type Logger } from '@caruso/kernel';
-import type { ChatChannel, CommunicationServer, EmailChannel, OutboundMail } from '@caruso/comms';
+import type { ChatChannel, CommunicationServer, ContactEventLog, EmailChannel, OutboundMail } from '@caruso/comms';
 import type { DialogueEngine } from '@caruso/dialogue';
 import type { Monitor, MonitorPrincipal } from '@caruso/monitor';
 import type { BusinessObjects } from '@caruso/objects';
@@ -21,6 +21,8 @@ import { registerCallbacksApi } from './api-callbacks.js';
 import { registerCampaignsApi } from './api-campaigns.js';
 import { registerChannelsApi } from './api-channels.js';
 import { registerDesktopApi, wallboardFigures } from './api-desktop.js';
+import { registerDesktopCallsApi } from './api-desktop-calls.js';
+import { autoLink, DeskViews, registerDesktopStateApi } from './api-desktop-state.js';
 import { registerSelfServiceApi, startSelfService } from './api-self-service.js';
 import { registerObjectsApi } from './api-objects.js';
 import { registerReportsApi } from './api-reports.js';
@@ -29,6 +31,7 @@ import { FrontOfficeErrors } from './errors.js';
 import { body, need, str } from './internal/http.js';
 import { bodyOf, closed, commonErrorStatuses, DATE_TIME, errors, INT, NO_BODY, NO_CONTENT, params, ROLES_KEY, routeSchema, SESSION_USER, SESSION_VIEW, STRINGS, text, type JsonSchema } from './internal/route-schemas.js';
 import { csrfMatches, LoginLimiter, parseCookies, SessionRegistry, type Principal } from './internal/sessions.js';
+import { AgentPresence, type AgentPresenceOptions } from './internal/agent-presence.js';
 import { openApiDocument } from './openapi.js';
 import { applicationForRole, pageHtml } from './pages.js';
 import { Permissions } from './permissions.js';
@@ -72,6 +75,10 @@ export interface FrontOfficeServerOptions {
   readonly loginWindowMs?: number;
   /** Extra queues shown on the wallboard. */
   readonly queues?: readonly string[];
+  /** The contact event log when one is registered: every change of a contact tells its agents' desktops (`desktop-changed`). */
+  readonly events?: () => ContactEventLog | undefined;
+  /** The desktop's heartbeat and the grace periods of the disconnect rules (docs/desktop-api.md). */
+  readonly presence?: AgentPresenceOptions;
 }
 
 const SESSION_COOKIE = 'caruso_session';
@@ -158,6 +165,8 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   const bodyLimit = options.bodyLimit ?? 64 * 1024;
   const maxHeaderSize = options.maxHeaderSize ?? 16 * 1024;
   const disposables = new DisposableStore();
+  const presence = new AgentPresence(options.comms, logger, options.presence ?? {});
+  const deskViews = new DeskViews({ app, objects, permissions, store, comms: options.comms, dialogue: options.dialogue, presence, logger });
   const chat = (): ChatChannel | undefined => options.chat?.();
   const email = (): EmailChannel | undefined => options.email?.();
   const houseError = (err: { status: number; toJSON(): unknown }): string => JSON.stringify({ error: err.toJSON() });
@@ -263,7 +272,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     }
     const code = err.code ?? '';
     let mapped;
-    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') mapped = FrontOfficeErrors.CARUSO_FRONTOFFICE_BODY_TOO_LARGE({ limit: bodyLimit });
+    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') mapped = FrontOfficeErrors.CARUSO_FRONTOFFICE_BODY_TOO_LARGE({ limit: req.routeOptions.bodyLimit ?? bodyLimit });
     else if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') mapped = FrontOfficeErrors.CARUSO_FRONTOFFICE_UNSUPPORTED_MEDIA();
     else if (code === 'FST_ERR_VALIDATION') mapped = schemaViolation(err);
     else if (code.startsWith('FST_ERR_CTP') || code === 'FST_ERR_VALIDATION' || (err.statusCode === 400 && err instanceof SyntaxError)) {
@@ -413,6 +422,8 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   registerObjectsApi(fastify, { objects, permissions, comms: options.comms, usersByAgent });
   const desktopDeps = { app, objects, permissions, store, comms: options.comms, dialogue: options.dialogue, agentIds, logger, chat, channels: () => ({ chat: chat() !== undefined, email: email() !== undefined }) };
   registerDesktopApi(fastify, desktopDeps);
+  registerDesktopStateApi(fastify, { ...desktopDeps, presence }, deskViews);
+  registerDesktopCallsApi(fastify, { ...desktopDeps, presence }, deskViews);
   registerSelfServiceApi(fastify, { ...desktopDeps, ...(options.mail ? { mail: options.mail } : {}) });
   registerChannelsApi(fastify, { comms: options.comms, chat, email });
   registerCallbacksApi(fastify, { app, objects, permissions, comms: options.comms });
@@ -487,31 +498,45 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     });
     return ws;
   };
-  const agentSockets = new Map<string, Set<WebSocket>>();
-  const send = (ws: WebSocket, msg: unknown): void => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
-  };
   // The agents' desks only. The wallboard's live figures come from the monitor's topics (/ws/monitor,
   // folded from the contact event log): one live feed, no polling of the router here.
   let subscribed = false;
   const subscribe = (): void => {
     if (subscribed) return;
-    subscribed = true;
     const comms = options.comms();
+    subscribed = true;
     disposables.add(comms.onDidOffer((o) => {
-      for (const ws of agentSockets.get(o.agentId) ?? []) send(ws, { type: 'offer', offer: o });
+      presence.sendTo(o.agentId, { type: 'offer', offer: o });
+      presence.desktopChanged([o.agentId]);
     }));
     disposables.add(comms.onDidWithdrawOffer(({ offer, reason }) => {
-      for (const ws of agentSockets.get(offer.agentId) ?? []) send(ws, { type: 'withdrawn', offerId: offer.offerId, reason });
+      presence.sendTo(offer.agentId, { type: 'withdrawn', offerId: offer.offerId, reason });
+      presence.desktopChanged([offer.agentId]);
     }));
     disposables.add(comms.onDidChangeAgentState((c) => {
-      const sockets = agentSockets.get(c.agentId);
-      if (sockets?.size) {
+      if (presence.connected(c.agentId)) {
         // The contacts the agent has now: a phone that answered by itself connected the offer on screen.
         const contactIds = comms.agent(c.agentId).contactIds;
-        for (const ws of sockets) send(ws, { type: 'state', state: c.state, reason: c.reason ?? null, contactIds });
+        presence.sendTo(c.agentId, { type: 'state', state: c.state, reason: c.reason ?? null, contactIds });
+        presence.desktopChanged([c.agentId]);
       }
+      presence.stateChanged(c.agentId);
     }));
+    // The right customer without the page: a contact whose address finds exactly one record is linked to it.
+    disposables.add(comms.onDidConnect((c) => {
+      autoLink({ app, objects, permissions, comms: options.comms, logger }, c.contactId).then(
+        () => presence.desktopChanged(deskViews.agentsOf(c.contactId, [c.agentId])),
+        () => undefined,
+      );
+    }));
+    // Anything that happens to a contact (held, muted, linked, consulted, ended …) changes its agents' desks.
+    const log = options.events?.();
+    if (log) {
+      disposables.add(log.onDidAppend((e) => {
+        const f = e as { readonly contactId?: string; readonly agentId?: string };
+        presence.desktopChanged(f.contactId !== undefined ? deskViews.agentsOf(f.contactId, f.agentId !== undefined ? [f.agentId] : []) : f.agentId !== undefined ? [f.agentId] : []);
+      }));
+    }
   };
 
   // A visitor's chat socket: its first frame carries the chat-session token of a chat this visitor
@@ -629,12 +654,9 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       guard(ws, path, p);
-      ws.on('message', () => undefined);
-      const set = agentSockets.get(id) ?? new Set<WebSocket>();
-      set.add(ws);
-      agentSockets.set(id, set);
-      ws.on('close', () => set.delete(ws));
-      send(ws, { type: 'hello', agent: options.comms().agent(id), offers: options.comms().pendingOffers(id) });
+      // Heartbeats, and the agent's presence follows its desktop sockets (internal/agent-presence.ts).
+      presence.attach(ws, id);
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'hello', agent: options.comms().agent(id), offers: options.comms().pendingOffers(id) }));
     });
   };
 
@@ -646,6 +668,12 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     async listen(port: number, host: string): Promise<string> {
       // Sessions that expired while the front office was down go now.
       await sessions.sweep();
+      try {
+        // Automatic customer links and the disconnect rules run whether or not a desktop is open.
+        subscribe();
+      } catch (err) {
+        logger.warn({ err: (err as Error).message }, 'communication server unavailable: desktop updates start with the first desktop socket');
+      }
       await fastify.listen({ port, host });
       const addr = fastify.server.address();
       url = typeof addr === 'object' && addr ? `http://${host}:${addr.port}` : `http://${host}:${port}`;
@@ -656,6 +684,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     },
     async close(): Promise<void> {
       closing = true;
+      presence.dispose();
       disposables.dispose();
       for (const ws of wss.clients) ws.terminate();
       wss.close();

@@ -26,6 +26,14 @@ export interface ScriptSessionOwner {
   readonly object: string | undefined;
   readonly recordKey: string | undefined;
   readonly written: boolean;
+  /** The contact the session was started for (an agent's script of a contact); one session per contact and owner. */
+  readonly contactId?: string | undefined;
+}
+
+/** What an agent typed for a contact's wrap-up and has not filed yet. */
+export interface WrapUpDraft {
+  readonly code?: string;
+  readonly notes?: string;
 }
 
 export const USERS_TABLE = 'caruso_fo_users';
@@ -35,6 +43,7 @@ export const SCRIPT_OWNERS_TABLE = 'caruso_fo_script_sessions';
 export const SESSIONS_TABLE = 'caruso_fo_sessions';
 export const CHAT_HANDOFFS_TABLE = 'caruso_fo_chat_handoffs';
 export const LOGIN_FAILURES_TABLE = 'caruso_fo_login_failures';
+export const WRAP_UP_DRAFTS_TABLE = 'caruso_fo_wrap_up_drafts';
 export const MIN_PASSWORD_LENGTH = 10;
 
 export const FRONTOFFICE_MIGRATIONS: readonly Migration[] = [
@@ -118,6 +127,32 @@ export const FRONTOFFICE_MIGRATIONS: readonly Migration[] = [
     id: '0005-interactions-to-comms',
     up: moveInteractionsToComms,
   },
+  {
+    // The contact an agent's script session belongs to: the desktop finds it again after a reload
+    // (and a second start for the same contact returns it instead of restarting the script).
+    id: '0006-script-session-contact',
+    up: async (trx) => {
+      await trx.schema.alterTable(SCRIPT_OWNERS_TABLE, (t) => {
+        t.string('contact_id', 128).nullable();
+        t.index(['contact_id', 'owner']);
+      });
+    },
+  },
+  {
+    // What an agent typed for a wrap-up and has not filed: shown again after a reload, deleted when
+    // the wrap-up is filed.
+    id: '0007-wrap-up-drafts',
+    up: async (trx) => {
+      await trx.schema.createTable(WRAP_UP_DRAFTS_TABLE, (t) => {
+        t.string('contact_id', 128).notNullable();
+        t.string('agent_id', 64).notNullable();
+        t.string('code', 64).nullable();
+        t.text('notes').nullable();
+        t.string('updated_at', 30).notNullable();
+        t.primary(['contact_id', 'agent_id']);
+      });
+    },
+  },
 ];
 
 /**
@@ -189,6 +224,18 @@ async function moveInteractionsToComms(trx: StorageTransaction): Promise<void> {
     });
   }
   await trx.schema.dropTable(OLD_INTERACTIONS_TABLE);
+}
+
+function scriptOwnerOf(r: Record<string, string | number | boolean | null>): ScriptSessionOwner {
+  return {
+    sessionId: r['session_id'] as string,
+    owner: r['owner'] as string,
+    queue: (r['queue'] as string | null) ?? undefined,
+    object: (r['object'] as string | null) ?? undefined,
+    recordKey: (r['record_key'] as string | null) ?? undefined,
+    written: Boolean(r['written']),
+    contactId: (r['contact_id'] as string | null | undefined) ?? undefined,
+  };
 }
 
 /** A self-service visitor's hand-off into a chat. */
@@ -269,20 +316,35 @@ export class FrontOfficeStore {
   }
 
   async addScriptSession(o: ScriptSessionOwner): Promise<void> {
-    await this.storage.knex(SCRIPT_OWNERS_TABLE).insert({ session_id: o.sessionId, owner: o.owner, queue: o.queue ?? null, object: o.object ?? null, record_key: o.recordKey ?? null, written: false });
+    await this.storage.knex(SCRIPT_OWNERS_TABLE).insert({ session_id: o.sessionId, owner: o.owner, queue: o.queue ?? null, object: o.object ?? null, record_key: o.recordKey ?? null, written: false, contact_id: o.contactId ?? null });
+  }
+
+  /** The script session `owner` started for a contact (the first one when, by a race, there are two). */
+  async contactScriptSession(contactId: string, owner: string): Promise<ScriptSessionOwner | undefined> {
+    const r = (await this.storage.knex(SCRIPT_OWNERS_TABLE).where({ contact_id: contactId, owner }).orderBy('session_id').first()) as Record<string, string | number | boolean | null> | undefined;
+    return r ? scriptOwnerOf(r) : undefined;
+  }
+
+  /** The wrap-up draft of a contact by an agent, or undefined. */
+  async wrapUpDraft(contactId: string, agentId: string): Promise<WrapUpDraft | undefined> {
+    const r = (await this.storage.knex(WRAP_UP_DRAFTS_TABLE).where({ contact_id: contactId, agent_id: agentId }).first('code', 'notes')) as { code: string | null; notes: string | null } | undefined;
+    return r ? { ...(r.code !== null ? { code: r.code } : {}), ...(r.notes !== null ? { notes: r.notes } : {}) } : undefined;
+  }
+
+  /** Keeps (replaces) the wrap-up draft of a contact by an agent. */
+  async saveWrapUpDraft(contactId: string, agentId: string, draft: WrapUpDraft): Promise<void> {
+    const row = { code: draft.code ?? null, notes: draft.notes ?? null, updated_at: new Date(this.now()).toISOString() };
+    await this.storage.knex(WRAP_UP_DRAFTS_TABLE).insert({ contact_id: contactId, agent_id: agentId, ...row }).onConflict(['contact_id', 'agent_id']).merge(row);
+  }
+
+  /** Forgets the wrap-up draft of a contact by an agent (the wrap-up was filed). */
+  async deleteWrapUpDraft(contactId: string, agentId: string): Promise<void> {
+    await this.storage.knex(WRAP_UP_DRAFTS_TABLE).where({ contact_id: contactId, agent_id: agentId }).delete();
   }
 
   async scriptSession(sessionId: string): Promise<ScriptSessionOwner | undefined> {
     const r = (await this.storage.knex(SCRIPT_OWNERS_TABLE).where({ session_id: sessionId }).first()) as Record<string, string | number | boolean | null> | undefined;
-    if (!r) return undefined;
-    return {
-      sessionId: r['session_id'] as string,
-      owner: r['owner'] as string,
-      queue: (r['queue'] as string | null) ?? undefined,
-      object: (r['object'] as string | null) ?? undefined,
-      recordKey: (r['record_key'] as string | null) ?? undefined,
-      written: Boolean(r['written']),
-    };
+    return r ? scriptOwnerOf(r) : undefined;
   }
 
   async insertSession(r: SessionRow): Promise<void> {

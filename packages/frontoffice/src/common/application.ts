@@ -131,12 +131,34 @@ export interface WrapUpCode {
   readonly label: string;
 }
 
+/**
+ * A canned reply (`<reply>`): a text the agent inserts into a chat or an e-mail. `{{name}}` stands for
+ * a field of the contact's linked customer record, else a variable of the contact (`caller`, …).
+ */
+export interface CannedReply {
+  readonly id: string;
+  readonly label: string;
+  readonly text: string;
+}
+
+/** An e-mail template (`<emailtemplate>`): subject and body with `{{name}}` placeholders as a canned reply's. */
+export interface EmailTemplate {
+  readonly id: string;
+  readonly label: string;
+  readonly subject: string;
+  readonly body: string;
+}
+
 export interface Desktop {
   readonly screenPops: readonly ScreenPop[];
   readonly scripts: readonly DesktopScript[];
   readonly wrapUpCodes: readonly WrapUpCode[];
   /** Pause reasons offered to the agent. */
   readonly pauseReasons: readonly WrapUpCode[];
+  /** Canned replies of the desktop (the reader always sets them; absent means none). */
+  readonly cannedReplies?: readonly CannedReply[];
+  /** E-mail templates of the desktop (the reader always sets them; absent means none). */
+  readonly emailTemplates?: readonly EmailTemplate[];
 }
 
 /** A self-service page: a web-channel script, and the queue a visitor who asks for an agent joins. */

@@ -16,6 +16,7 @@ import {
   emailChannel,
   simulatedTelephonyService,
   smtpRelayMail,
+  type SimulatedTelephony,
   TelephonyAdapter,
   type AgentConfig,
   type CampaignSettings,
@@ -61,6 +62,8 @@ export interface TestAssemblyOptions {
   readonly campaigns?: readonly CampaignSettings[];
   /** The communication server's clock (default the system clock), e.g. `shiftedClock(…)` as `caruso start --at` runs it. */
   readonly clock?: Clock;
+  /** A simulated telephony adapter the test keeps (to place calls): registered as the telephony adapter. */
+  readonly telephony?: SimulatedTelephony;
 }
 
 export interface TestAssembly {
@@ -89,7 +92,8 @@ export async function startTestAssembly(o: TestAssemblyOptions): Promise<TestAss
   manager.register(DialogueEngine, dialogueEngineService({ folder: o.scripts, watch: false }));
   manager.register(ContactEventLog, contactEventLogService());
   if (o.monitor) manager.register(Monitor, monitorService({ ...o.monitor, services: manager }));
-  if (o.campaigns) manager.register(TelephonyAdapter, simulatedTelephonyService());
+  if (o.telephony) manager.register(TelephonyAdapter, simulatedTelephonyService({ telephony: o.telephony }));
+  else if (o.campaigns) manager.register(TelephonyAdapter, simulatedTelephonyService());
   manager.register(CommunicationServer, commsService({ queues: o.queues ?? [{ id: 'support', wrapUpMs: 600_000 }], agents: o.agents ?? [], ...(o.campaigns ? { campaigns: o.campaigns } : {}), ...(o.clock ? { clock: o.clock } : {}) }));
   if (o.relay) manager.register(OutboundMail, smtpRelayMail({ host: '127.0.0.1', port: o.relay.port, from: o.relay.from }));
   if (o.email) manager.register(EmailChannel, emailChannel({ port: 0, ...o.email }));
