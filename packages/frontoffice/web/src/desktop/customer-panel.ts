@@ -1,0 +1,278 @@
+/**
+ * The customer of a contact, inside the desktop: the record linked to the contact (or the screen
+ * pop's matches to choose from), a customer search, a new-customer form, any record opened from the
+ * search, and the record's timeline. Choosing, changing or creating the customer links it to THIS
+ * contact on the server (`PUT /api/contacts/:id/customer`), so its wrap-up is filed there. What the
+ * panel shows is the contact's own (store.ui(contactId)); nothing here leaves the desktop.
+ */
+import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { api } from '../shared/api.js';
+import { announce, fail } from '../shared/dom.js';
+import { t } from '../shared/i18n.js';
+import type { ObjectRecord, RecordPage, TimelineEntry } from '../shared/types.js';
+import { DeskElement } from './desk-element.js';
+import type { ContactAnswer, DeskCustomer, ScreenPop } from './desktop-types.js';
+import { formatDateTime } from './format.js';
+import { customerObject, displayName, keyOf, recordFields } from './records.js';
+import './record-form.js';
+import { run } from './run.js';
+
+/** The idle desktop's own panel state (no contact on screen). */
+export const IDLE = '-idle-';
+
+export class CarusoCustomerPanel extends DeskElement {
+  static override properties = {
+    ...DeskElement.properties,
+    contactId: { attribute: false },
+    record: { state: true },
+    timeline: { state: true },
+    results: { state: true },
+    pop: { state: true },
+  };
+
+  /** The contact (connected, in wrap-up or ringing), or IDLE. */
+  declare contactId: string;
+  declare record: { object: string; data: ObjectRecord } | null;
+  declare timeline: readonly TimelineEntry[];
+  declare results: readonly ObjectRecord[] | null;
+  declare pop: ContactAnswer | null;
+  private loaded = '';
+  private popFor = '';
+  private searchTimer: number | undefined;
+
+  constructor() {
+    super();
+    this.contactId = IDLE;
+    this.record = null;
+    this.timeline = [];
+    this.results = null;
+    this.pop = null;
+  }
+
+  private get isContact(): boolean {
+    return this.contactId !== IDLE;
+  }
+
+  /** The customer the contact is linked to on the server. */
+  private linked(): DeskCustomer | null {
+    const s = this.store.state;
+    if (!this.isContact) return this.store.lastCustomer;
+    return s?.contacts.find((c) => c.id === this.contactId)?.customer ?? s?.wrapUps.find((w) => w.contactId === this.contactId)?.customer ?? s?.offers.find((o) => o.contactId === this.contactId)?.customer ?? null;
+  }
+
+  private address(): string {
+    const s = this.store.state;
+    return s?.contacts.find((c) => c.id === this.contactId)?.address ?? s?.wrapUps.find((w) => w.contactId === this.contactId)?.address ?? s?.offers.find((o) => o.contactId === this.contactId)?.address ?? this.pop?.contact.address ?? '';
+  }
+
+  private screenPop(): ScreenPop | null {
+    return this.store.state?.contacts.find((c) => c.id === this.contactId)?.screenPop ?? this.pop?.screenPop ?? null;
+  }
+
+  /** The record to show: one opened from the search, else the linked customer, else a single match. */
+  private target(): { object: string; id: string } | null {
+    const ui = this.store.ui(this.contactId);
+    if (ui.panel === 'record' && ui.shown) return ui.shown;
+    const linked = this.linked();
+    if (linked) return { object: linked.object, id: linked.id };
+    const pop = this.screenPop();
+    const only = pop && pop.matches.length === 1 ? pop.matches[0] : undefined;
+    return pop && only ? { object: pop.object, id: keyOf(this.store.app, pop.object, only) } : null;
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('contactId')) {
+      this.results = null;
+      this.pop = null;
+      this.popFor = '';
+    }
+    // A ringing contact (or a connected one without its screen pop in the desktop state): read it once.
+    const s = this.store.state;
+    const ringing = s?.offers.some((o) => o.contactId === this.contactId) ?? false;
+    const bare = s?.contacts.some((c) => c.id === this.contactId && !c.screenPop) ?? false;
+    if (this.isContact && (ringing || bare) && this.popFor !== this.contactId) {
+      this.popFor = this.contactId;
+      const id = this.contactId;
+      api<ContactAnswer>('GET', `/api/contacts/${encodeURIComponent(id)}`).then((r) => {
+        if (this.contactId === id) this.pop = r;
+      }, () => undefined);
+    }
+    const target = this.target();
+    const key = target ? `${this.contactId}|${target.object}|${target.id}|${this.store.ui(this.contactId).recordRev}` : '';
+    if (key !== this.loaded) {
+      this.loaded = key;
+      if (!target) {
+        this.record = null;
+        this.timeline = [];
+      } else run(this.load(target.object, target.id, key));
+    }
+  }
+
+  private async load(object: string, id: string, key: string): Promise<void> {
+    try {
+      const r = await api<{ data: ObjectRecord }>('GET', `/api/objects/${encodeURIComponent(object)}/${encodeURIComponent(id)}`);
+      if (this.loaded !== key) return;
+      this.record = { object, data: r.data };
+      const view = this.store.app.records.find((x) => x.object === object);
+      const tl = view?.timeline === false ? { entries: [] } : await api<{ entries: TimelineEntry[] }>('GET', `/api/objects/${encodeURIComponent(object)}/${encodeURIComponent(id)}/timeline`);
+      if (this.loaded === key) this.timeline = tl.entries;
+    } catch (e) {
+      if (this.loaded === key) fail(e);
+    }
+  }
+
+  /** Reads the record again (after a script wrote to it). */
+  reload(): void {
+    this.store.setUi(this.contactId, { recordRev: this.store.ui(this.contactId).recordRev + 1 });
+  }
+
+  /** Opens the customer search and puts the focus in it (Ctrl+K). */
+  async openSearch(): Promise<void> {
+    this.store.setUi(this.contactId, { panel: 'search' });
+    // Drawn now (not when the desktop passes the change down), so the box is there to take the focus.
+    this.requestUpdate();
+    await this.updateComplete;
+    const box = this.querySelector<HTMLInputElement>('#customer-search');
+    box?.focus();
+    box?.select();
+  }
+
+  private async link(object: string, recordId: string): Promise<void> {
+    if (!this.isContact) return;
+    const r = await this.store.act('PUT', `/api/contacts/${encodeURIComponent(this.contactId)}/customer`, { object, recordId });
+    if (r === null) return;
+    this.store.setUi(this.contactId, { panel: 'customer', shown: null });
+    announce(t('desktop.customerLinked'));
+  }
+
+  private async unlink(): Promise<void> {
+    const r = await this.store.act('DELETE', `/api/contacts/${encodeURIComponent(this.contactId)}/customer`);
+    if (r !== null) announce(t('desktop.customerUnlinked'));
+  }
+
+  private search(q: string): void {
+    this.store.ui(this.contactId).search = q;
+    window.clearTimeout(this.searchTimer);
+    const object = customerObject(this.store.app);
+    if (!object) return;
+    this.searchTimer = window.setTimeout(() => {
+      if (q.trim() === '') {
+        this.results = null;
+        return;
+      }
+      const id = this.contactId;
+      api<RecordPage>('GET', `/api/objects/${encodeURIComponent(object)}?${new URLSearchParams({ search: q.trim(), limit: '10' })}`).then((r) => {
+        if (this.contactId !== id) return;
+        this.results = r.data;
+        announce(`${r.total} ${t('desktop.found')}`);
+      }, fail);
+    }, 200);
+  }
+
+  private onSaved(ev: CustomEvent<{ object: string; record: ObjectRecord; created: boolean }>): void {
+    const { object, record, created } = ev.detail;
+    if (created && this.isContact) run(this.link(object, keyOf(this.store.app, object, record)));
+    else if (created) this.store.setUi(this.contactId, { panel: 'record', shown: { object, id: keyOf(this.store.app, object, record) } });
+    else if (this.record) this.record = { object, data: record };
+  }
+
+  private modeButtons(): TemplateResult {
+    const ui = this.store.ui(this.contactId);
+    const object = customerObject(this.store.app);
+    const canCreate = object ? (this.store.app.objects.find((o) => o.name === object)?.actions.includes('create') ?? false) : false;
+    const mode = (panel: 'customer' | 'search' | 'create', label: string, id: string): TemplateResult =>
+      html`<button type="button" id=${id} class="secondary" aria-pressed=${ui.panel === panel || (panel === 'customer' && ui.panel === 'record') ? 'true' : 'false'}
+        @click=${() => (panel === 'search' ? run(this.openSearch()) : this.store.setUi(this.contactId, { panel, shown: null }))}>${label}</button>`;
+    return html`<div class="bar panel-modes" role="group" aria-label=${t('desktop.customerPanel')}>
+      ${mode('customer', t('desktop.customer'), 'btn-panel-customer')}
+      ${mode('search', t('desktop.findCustomer'), 'btn-panel-search')}
+      ${canCreate ? mode('create', t('desktop.newCustomer'), 'btn-panel-create') : nothing}
+    </div>`;
+  }
+
+  private recordView(): TemplateResult {
+    const rec = this.record;
+    if (!rec) return html`<p class="muted">${t('desktop.loading')}</p>`;
+    const app = this.store.app;
+    const linked = this.linked();
+    const key = keyOf(app, rec.object, rec.data);
+    const isLinked = linked !== null && linked.object === rec.object && linked.id === key;
+    return html`<div id="customer-name" class="figure customer-name">${displayName(app, rec.object, rec.data)}</div>
+      ${this.isContact
+        ? html`<p class="bar link-state">${isLinked
+          ? html`<span id="customer-linked">${t('desktop.linkedCustomer')}</span><button type="button" class="secondary" id="btn-unlink-customer" @click=${() => run(this.unlink())}>${t('desktop.unlinkCustomer')}</button>`
+          : html`<button type="button" id="btn-link-customer" @click=${() => run(this.link(rec.object, key))}>${t('desktop.linkCustomer')}</button>`}</p>`
+        : nothing}
+      <desk-record-form .store=${this.store} .rev=${this.rev} .object=${rec.object} .record=${rec.data} .fields=${recordFields(app, rec.object)}
+        @record-saved=${(ev: CustomEvent<{ object: string; record: ObjectRecord; created: boolean }>) => this.onSaved(ev)}></desk-record-form>
+      <section class="timeline-box" aria-labelledby="tl-title">
+        <h3 id="tl-title">${t('desktop.timeline')}</h3>
+        <ol class="timeline" reversed>${this.timeline.map((e) => (e.kind === 'contact'
+          ? html`<li><strong>${e.channel} · ${e.code}</strong> ${formatDateTime(e.at)} · ${e.actor}${e.notes ? html`<div>${e.notes}</div>` : nothing}</li>`
+          : html`<li><strong>${e.field ?? e.action}</strong> ${formatDateTime(e.at)} · ${e.actor ?? ''}: <span>${JSON.stringify(e.oldValue) ?? '–'} → ${JSON.stringify(e.newValue) ?? '–'}</span></li>`))}</ol>
+      </section>`;
+  }
+
+  private matchesView(pop: ScreenPop): TemplateResult {
+    const app = this.store.app;
+    return html`<p>${t('desktop.severalMatches')}</p>
+      <ul class="matches">${pop.matches.map((m) => {
+        const key = keyOf(app, pop.object, m);
+        return html`<li class="bar"><span>${displayName(app, pop.object, m)}</span>
+          <button type="button" class="secondary" @click=${() => this.store.setUi(this.contactId, { panel: 'record', shown: { object: pop.object, id: key } })}>${t('desktop.open')}</button>
+          ${this.isContact ? html`<button type="button" @click=${() => run(this.link(pop.object, key))}>${t('desktop.thisCustomer')}</button>` : nothing}</li>`;
+      })}</ul>`;
+  }
+
+  private searchView(): TemplateResult {
+    const app = this.store.app;
+    const object = customerObject(app) ?? '';
+    const ui = this.store.ui(this.contactId);
+    return html`<form role="search" @submit=${(ev: Event) => { ev.preventDefault(); this.search(this.querySelector<HTMLInputElement>('#customer-search')?.value ?? ''); }}>
+        <label for="customer-search">${t('desktop.searchLabel')}</label>
+        <input id="customer-search" type="search" autocomplete="off" .value=${ui.search} @input=${(ev: Event) => this.search((ev.target as HTMLInputElement).value)}>
+      </form>
+      ${this.results === null ? nothing : this.results.length === 0 ? html`<p id="search-none">${t('desktop.noneFound')}</p>` : html`<ul id="search-results" class="matches" aria-label=${t('desktop.searchResults')}>
+        ${this.results.map((r) => {
+          const key = keyOf(app, object, r);
+          const name = displayName(app, object, r);
+          return html`<li class="bar"><span class="grow">${name}</span>
+            <button type="button" class="secondary" aria-label="${t('desktop.open')} ${name}" @click=${() => this.store.setUi(this.contactId, { panel: 'record', shown: { object, id: key } })}>${t('desktop.open')}</button>
+            ${this.isContact ? html`<button type="button" aria-label="${t('desktop.linkCustomer')}: ${name}" @click=${() => run(this.link(object, key))}>${t('desktop.link')}</button>` : nothing}</li>`;
+        })}</ul>`}`;
+  }
+
+  private createView(): TemplateResult {
+    const pop = this.screenPop();
+    const object = pop?.object ?? customerObject(this.store.app) ?? '';
+    return html`<desk-record-form .store=${this.store} .rev=${this.rev} .object=${object} .record=${null} .prefill=${pop?.prefill ?? {}} .fields=${recordFields(this.store.app, object)}
+      @record-saved=${(ev: CustomEvent<{ object: string; record: ObjectRecord; created: boolean }>) => this.onSaved(ev)}></desk-record-form>`;
+  }
+
+  protected override render(): TemplateResult {
+    const ui = this.store.ui(this.contactId);
+    const address = this.address();
+    let body: TemplateResult;
+    if (ui.panel === 'search') body = this.searchView();
+    else if (ui.panel === 'create') body = this.createView();
+    else if (this.target()) body = this.recordView();
+    else {
+      const pop = this.screenPop();
+      if (pop && pop.matches.length > 1) body = this.matchesView(pop);
+      else if (pop && this.isContact) body = html`<p id="no-match">${t('desktop.noMatch')}</p>${pop.canCreate ? this.createView() : nothing}`;
+      else body = html`<p class="muted">${this.isContact ? t('desktop.noCustomer') : t('desktop.waiting')}</p>`;
+    }
+    return html`<section id="contact" class="panel" aria-labelledby="contact-title">
+      <h2 id="contact-title">${t('desktop.customer')}${address ? ` · ${address}` : ''}</h2>
+      ${this.modeButtons()}
+      ${body}
+    </section>`;
+  }
+}
+customElements.define('desk-customer-panel', CarusoCustomerPanel);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'desk-customer-panel': CarusoCustomerPanel;
+  }
+}
