@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { SipTelephonyAdapter, type TelephonyEvent } from '@caruso/comms';
 import { requireOrSkip } from '@caruso/kernel/testing';
-import { freePort, has, killPeers, LOOPBACK, promptDir, rtpRange, sipp, soxStat, until } from '@caruso/comms/testing';
+import { baresip, freePort, has, killPeers, LOOPBACK, promptDir, rtpRange, sipp, soxStat, until } from '@caruso/comms/testing';
 import { rms, TestPhone, toneLevel, writeWav } from './sip-test-phone.js';
 
 jest.setTimeout(20_000);
@@ -198,7 +198,7 @@ if (requireOrSkip('SIPp and sox', has('sipp') && has('sox', ['--version']))) {
       expect(toneLevel(heard, 1477)).toBeLessThan(ABSENT);
     });
 
-    it('attended transfer: consults a party (SIPp agent on hold music side), then hands the customer over; the agent leg gets BYE', async () => {
+    it('attended transfer: consults a party (the agent a SIPp UAS that echoes), then hands the customer over; the agent leg gets BYE', async () => {
       await start();
       const customer = await phone('customer', { hz: CUSTOMER_HZ });
       const party = await phone('party', { hz: PARTY_HZ, codec: 8 });
@@ -364,5 +364,28 @@ if (requireOrSkip('SIPp and sox', has('sipp') && has('sox', ['--version']))) {
       expect(await event('hung-up')).toMatchObject({ callId, by: 'agent' });
       await until(() => outside.seen('BYE').length === 1, 2000, 'the outside BYE');
     });
+
+    if (has('baresip', ['-h'])) {
+      it('consults a registered agent phone by name (baresip, auto-answer) and transfers the customer to it; its 440 Hz reaches the customer', async () => {
+        await start({ users: [{ username: 'bea', password: 'bea-secret' }] });
+        const bea = baresip({ dir, user: 'bea', password: 'bea-secret', registrarPort: sip.port, sipPort: await freePort(), ctrlPort: await freePort(), timeoutMs: 18_000 });
+        await until(() => sip.registrar.lookup('bea').length > 0, 8000, () => `baresip to register\n${bea.output()}`);
+        const customer = await phone('customer', { hz: CUSTOMER_HZ });
+        const agent = await phone('agent', { hz: AGENT_HZ });
+        const callId = await talk(customer, agent);
+        sip.consult(callId, 'agent:bea', { ringTimeoutMs: 5000 });
+        expect(await event('consult-answered', 6000)).toEqual({ type: 'consult-answered', callId, party: 'agent:bea' });
+        let level = await listen();
+        expect({ bea: level(agent, 440) > PRESENT, music: level(customer, MUSIC_HZ) > PRESENT }).toEqual({ bea: true, music: true });
+        sip.endConsult(callId, 'transfer');
+        await event('transferred');
+        await until(() => agent.seen('BYE').length === 1, 2000, 'the agent\'s BYE');
+        level = await listen();
+        expect({ bea: level(customer, 440) > PRESENT, agent: level(customer, AGENT_HZ) < ABSENT }).toEqual({ bea: true, agent: true });
+        await bea.command('hangup');
+        expect(await event('hung-up', 4000)).toMatchObject({ callId, by: 'agent' });
+        await until(() => customer.seen('BYE').length === 1, 2000, 'the customer\'s BYE');
+      });
+    }
   });
 }
