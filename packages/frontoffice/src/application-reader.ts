@@ -457,9 +457,18 @@ class ApplicationReader {
       if (stripped.includes('{{') || stripped.includes('}}')) this.sink.error(where === 'text' ? t.position : attributePosition(t, where), `a placeholder is {{name}} (letters, digits, _ and .); check the braces in ${where === 'text' ? 'the text' : where}`, 'bad-value');
       return value;
     };
+    // A template's text keeps its lines (an e-mail's paragraphs); each line is trimmed of the XML's indentation.
+    const lines = (t: XmlElement): string =>
+      t.children
+        .map((c) => (c.kind === 'text' ? c.text : ''))
+        .join('')
+        .split(/\r?\n/)
+        .map((l) => l.replace(/[ \t]+/g, ' ').trim())
+        .join('\n')
+        .trim();
     const cannedReplies = childElements(el, 'reply').map((t) => {
       const id = templateId(t);
-      const text = placeholders(t, 'text', textContent(t).trim());
+      const text = placeholders(t, 'text', lines(t));
       if (text === '') this.sink.error(t.position, `the reply ${id} has no text`, 'missing-text');
       return { id, label: t.attributes['label'] ?? id, text };
     });
@@ -467,7 +476,7 @@ class ApplicationReader {
       const id = templateId(t);
       const subject = placeholders(t, 'subject', t.attributes['subject'] ?? '');
       if (/[\r\n]/.test(subject)) this.sink.error(attributePosition(t, 'subject'), 'a subject is one line', 'bad-value');
-      return { id, label: t.attributes['label'] ?? id, subject, body: placeholders(t, 'text', textContent(t).trim()) };
+      return { id, label: t.attributes['label'] ?? id, subject, body: placeholders(t, 'text', lines(t)) };
     });
     return { screenPops, scripts, wrapUpCodes: codes('wrapup'), pauseReasons: codes('pause'), cannedReplies, emailTemplates };
   }
