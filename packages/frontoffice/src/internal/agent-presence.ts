@@ -177,7 +177,8 @@ export class AgentPresence {
     } catch {
       return;
     }
-    if (agent.state === 'paused' && agent.pauseReason === DISCONNECTED) {
+    // Paused with contacts the agent shows busy: the pause reason tells.
+    if (agent.pauseReason === DISCONNECTED) {
       this.comms().resume(agentId).then(
         () => this.logger.info({ agentId }, 'agent resumed: the desktop is back'),
         (err: unknown) => this.logger.warn({ agentId, code: (err as { code?: string }).code }, 'agent could not be resumed after the desktop came back'),
