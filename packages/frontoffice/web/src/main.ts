@@ -1,5 +1,87 @@
 /**
  * The front office in the browser: one entry for every page. pages.ts writes the page's name into
- * `<body data-page>`; this module loads the texts, and draws that page.
+ * `<body data-page>`; this module reads the texts and the session, and draws that page's component
+ * into `#main` and the header into `#top`. The agent desktop loads as its own chunk.
  */
-import '../../assets/app.js';
+import { ApiError, api, setCsrf, toLogin } from './shared/api.js';
+import { byId, fail } from './shared/dom.js';
+import { loadTexts } from './shared/i18n.js';
+import type { PageContext } from './shared/context.js';
+import type { AppResponse, SessionAnswer } from './shared/types.js';
+import { HeaderBar } from './pages/header-bar.js';
+import { LoginPage } from './pages/login-page.js';
+import { UsersPage } from './pages/users-page.js';
+import { CallbacksPage } from './pages/callbacks-page.js';
+import { ListPage } from './records/list-page.js';
+import { RecordPage } from './records/record-page.js';
+import { SelfServicePage } from './self-service/self-service-page.js';
+import { WallboardPage } from './wallboard/wallboard-page.js';
+
+/** A page component that needs the signed-in context. */
+type ContextPage = HTMLElement & { ctx: PageContext };
+
+const PAGES: Readonly<Record<string, () => ContextPage>> = {
+  wallboard: () => new WallboardPage(),
+  list: () => new ListPage(),
+  record: () => new RecordPage(),
+  users: () => new UsersPage(),
+  callbacks: () => new CallbacksPage(),
+};
+
+function header(ctx?: PageContext): void {
+  const bar = new HeaderBar();
+  bar.me = ctx?.me;
+  bar.app = ctx?.app;
+  byId('top')?.replaceChildren(bar);
+}
+
+function mount(el: HTMLElement): void {
+  byId('main')?.replaceChildren(el);
+}
+
+/** The session and the role's application; a visitor or an expired session goes to the log-in page. */
+async function signedIn(): Promise<PageContext | undefined> {
+  try {
+    const s = await api<SessionAnswer>('GET', '/api/session');
+    setCsrf(s.csrf);
+    if (s.user.role === 'anonymous') {
+      toLogin();
+      return undefined;
+    }
+    const app = await api<AppResponse>('GET', '/api/app');
+    // How far the server's clock is from this browser's (a demonstration may run at another moment).
+    const clockOffset = typeof app.serverTime === 'number' ? app.serverTime - Date.now() : 0;
+    return { me: s.user, app, clockOffset };
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) {
+      if (!e.redirecting) toLogin();
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+async function boot(): Promise<void> {
+  await loadTexts();
+  const page = document.body.dataset['page'] ?? '';
+  if (page === 'self-service' || page === 'login') {
+    header();
+    mount(page === 'login' ? new LoginPage() : new SelfServicePage());
+    return;
+  }
+  const ctx = await signedIn();
+  if (!ctx) return;
+  header(ctx);
+  if (page === 'desktop') {
+    const { desktopPage } = await import('./desktop-legacy.js');
+    await desktopPage(ctx);
+    return;
+  }
+  const make = PAGES[page];
+  if (!make) return;
+  const el = make();
+  el.ctx = ctx;
+  mount(el);
+}
+
+boot().catch(fail);

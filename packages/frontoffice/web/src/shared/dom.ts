@@ -80,3 +80,11 @@ export function fail(e: unknown): void {
 export function socketUrl(path: string): string {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`;
 }
+
+/**
+ * Runs a promise nobody awaits (a load started by an event or a timer): a rejection is shown with
+ * fail(), never left unseen. The browser's counterpart of the server's containPromise().
+ */
+export function contain(p: Promise<unknown>): void {
+  p.catch(fail);
+}

@@ -1,0 +1,91 @@
+/** A list of records (`/lists/<view>`): search, a saved filter, and pages of `pageSize` rows. */
+import { html, nothing, type TemplateResult } from 'lit';
+import { api } from '../shared/api.js';
+import { fail, contain } from '../shared/dom.js';
+import { t } from '../shared/i18n.js';
+import { LightElement } from '../shared/light-element.js';
+import { objectDef, recordKey, type PageContext } from '../shared/context.js';
+import type { ListView, RecordPage as RecordPageAnswer, RoleObject } from '../shared/types.js';
+
+export class ListPage extends LightElement {
+  static override properties = { page: { state: true } };
+  declare private page: RecordPageAnswer | undefined;
+
+  ctx!: PageContext;
+  private view: ListView | undefined;
+  private def: RoleObject | undefined;
+  private offset = 0;
+  private search = '';
+  private filter = '';
+  /** Only the answer to the latest request is drawn (typing sends one per key). */
+  private asked = 0;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    const name = decodeURIComponent(location.pathname.split('/')[2] ?? '');
+    this.view = this.ctx.app.lists.find((l) => l.name === name);
+    if (!this.view) return fail(new Error(`${name}?`));
+    this.def = objectDef(this.ctx, this.view.object);
+    contain(this.load());
+  }
+
+  private async load(): Promise<void> {
+    const view = this.view as ListView;
+    const q = new URLSearchParams({ limit: String(view.pageSize), offset: String(this.offset) });
+    if (view.sort.length) q.set('sort', view.sort.join(','));
+    if (this.search) q.set('search', this.search);
+    const sf = view.filters.find((f) => f.name === this.filter);
+    if (sf) q.set('filter', JSON.stringify(Object.fromEntries(sf.conditions.map((c) => [c.field, c.op === 'eq' ? c.value : { [c.op]: c.op === 'isNull' ? c.value !== 'false' : c.value }]))));
+    const asked = ++this.asked;
+    try {
+      const r = await api<RecordPageAnswer>('GET', `/api/objects/${view.object}?${q.toString()}`);
+      if (asked === this.asked) this.page = r;
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  private readonly onSearch = (ev: Event): void => {
+    this.search = (ev.target as HTMLInputElement).value;
+    this.offset = 0;
+    contain(this.load());
+  };
+
+  private readonly onFilter = (ev: Event): void => {
+    this.filter = (ev.target as HTMLSelectElement).value;
+    this.offset = 0;
+    contain(this.load());
+  };
+
+  private go(offset: number): void {
+    this.offset = offset;
+    contain(this.load());
+  }
+
+  protected override render(): TemplateResult | typeof nothing {
+    const view = this.view;
+    const def = this.def;
+    if (!view || !def) return nothing;
+    const cols = view.columns.filter((c) => def.fields.some((f) => f.name === c.field));
+    const search = view.search ? html`<label for="search">${t('list.search')}</label><input id="search" type="search" @input=${this.onSearch}>` : nothing;
+    const filter = view.filters.length ? html`<label for="saved-filter">${t('list.filter')}</label><select id="saved-filter" @change=${this.onFilter}><option value="">${t('list.all')}</option>${view.filters.map((f) => html`<option value=${f.name}>${f.label}</option>`)}</select>` : nothing;
+    return html`<h1>${view.label}</h1><div class="bar">${search}${filter}</div>${this.table(view, def, cols)}${this.pager(view)}`;
+  }
+
+  private table(view: ListView, def: RoleObject, cols: ListView['columns']): TemplateResult {
+    const page = this.page;
+    if (!page) return html`<table></table>`;
+    const cell = (rec: Readonly<Record<string, unknown>>, field: string, first: boolean): TemplateResult =>
+      first && view.record
+        ? html`<td><a href=${`/records/${encodeURIComponent(view.record)}/${encodeURIComponent(recordKey(def, rec))}`}>${String(rec[field] ?? '')}</a></td>`
+        : html`<td>${String(rec[field] ?? '')}</td>`;
+    return html`<table><caption class="visually-hidden">${view.label}</caption><thead><tr>${cols.map((c) => html`<th scope="col">${c.label ?? def.fields.find((f) => f.name === c.field)?.label ?? c.field}</th>`)}</tr></thead><tbody>${page.data.map((rec) => html`<tr>${cols.map((c, i) => cell(rec, c.field, i === 0))}</tr>`)}</tbody></table>`;
+  }
+
+  private pager(view: ListView): TemplateResult {
+    const page = this.page;
+    if (!page) return html`<p></p>`;
+    return html`<p><button type="button" class="secondary" ?disabled=${this.offset === 0} @click=${() => this.go(Math.max(0, this.offset - view.pageSize))}>${t('list.previous')}</button> ${this.offset + 1}–${this.offset + page.data.length} ${t('list.of')} ${page.total} <button type="button" class="secondary" ?disabled=${page.nextCursor === null} @click=${() => this.go(this.offset + view.pageSize)}>${t('list.nextPage')}</button></p>`;
+  }
+}
+customElements.define('caruso-list-page', ListPage);

@@ -1,0 +1,30 @@
+/** How report widgets show figures: periods in the viewer's local time, ratios as percentages, column labels. */
+import { hasText, t } from '../shared/i18n.js';
+import type { ReportPeriod } from '../shared/types.js';
+
+/** The [from, to) of a widget's period in the viewer's local time. */
+export function reportPeriod(period: ReportPeriod, now: Date): [Date, Date] {
+  const day = (offset: number): Date => new Date(now.getFullYear(), now.getMonth(), now.getDate() + offset);
+  if (period === 'yesterday') return [day(-1), day(0)];
+  if (period === 'last-7-days') return [day(-6), day(1)];
+  if (period === 'this-month') return [new Date(now.getFullYear(), now.getMonth(), 1), new Date(now.getFullYear(), now.getMonth() + 1, 1)];
+  return [day(0), day(1)];
+}
+
+/** Ratios (0..1) are shown as percentages. */
+export const isRatio = (column: string): boolean => /Rate$|^serviceLevel|^occupancy$|^utilization$/.test(column);
+
+/** A cell: ratios as percentages, other figures with at most one decimal, no value as a dash. */
+export function reportCell(column: string, v: unknown): string {
+  if (v === null || v === undefined) return '–';
+  if (typeof v !== 'number') return String(v);
+  if (isRatio(column)) return `${Math.round(v * 1000) / 10} %`;
+  return String(Math.round(v * 10) / 10);
+}
+
+/** A column's label: its translation when there is one, else its name in words (`avgWaitSeconds`: Avg wait (s)). */
+export function columnLabel(c: string): string {
+  if (hasText(`report.column.${c}`)) return t(`report.column.${c}`);
+  const words = c.replace(/Seconds$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase().replace(/\b(asa|aht)\b/g, (x) => x.toUpperCase());
+  return `${words.replace(/^./, (x) => x.toUpperCase())}${c.endsWith('Seconds') ? ' (s)' : ''}`;
+}
