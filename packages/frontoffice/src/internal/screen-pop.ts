@@ -76,8 +76,8 @@ export async function readCustomer(deps: ScreenPopDeps, role: RoleName, ref: { o
 }
 
 /**
- * The display text of a record: the text fields of the first section of its record page that the
- * role sees (e.g. first and last name), else the first two visible text fields.
+ * The display text of a record: the first two text fields of the first section of its record page
+ * that the role sees (e.g. first and last name), else the first two visible text fields.
  */
 export function displayText(deps: ScreenPopDeps, role: RoleName, object: string, record: ObjectRecord): string | null {
   const rights = deps.permissions.on(role, object);
@@ -87,7 +87,7 @@ export function displayText(deps: ScreenPopDeps, role: RoleName, object: string,
     const f = rights.object.fields.find((x) => x.name === name);
     return f !== undefined && rights.visible.has(name) && ['string', 'text', 'email', 'phone', 'enum'].includes(f.type) && typeof record[name] === 'string' && record[name] !== '';
   };
-  const fromPage = (page?.sections[0]?.fields ?? []).filter(textual);
+  const fromPage = (page?.sections[0]?.fields ?? []).filter(textual).slice(0, 2);
   const fields = fromPage.length ? fromPage : rights.object.fields.map((f) => f.name).filter(textual).slice(0, 2);
   const text = fields.map((f) => String(record[f])).join(' ').trim();
   return text === '' ? null : text.slice(0, 200);
