@@ -90,6 +90,8 @@ export {
   type CapacityClass,
   type Channel,
   type ContactSnapshot,
+  type ConsultParty,
+  type DialSpec,
   type ContactSpec,
   type ContactState,
   type Direction,

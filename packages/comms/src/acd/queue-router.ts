@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Disposable, Emitter, silentLogger, type Logger } from '@caruso/kernel';
+import type { CustomerRef } from '../contract/contact-event-log.js';
+import type { ConsultParty, DialSpec } from '../contract/model.js';
+import { customerRefOf } from '../log/contact-fold.js';
 import { evaluate, referencedVariables, truthy, type ScriptValue } from '@caruso/dialogue';
 import type { Clock, Timer } from '../contract/clock.js';
 import type { ContactEventInput, ContactEventSink, DispositionEvent } from '../contract/contact-event-log.js';
@@ -69,6 +72,8 @@ export interface ContactConnected {
   readonly channel: Channel;
   readonly endpoint?: string;
   readonly data: Readonly<Record<string, unknown>>;
+  /** `transfer`: an attended transfer handed it over; the line is connected already. */
+  readonly via?: 'transfer';
 }
 
 /** What the router asks a channel to do on the line (the telephony channel carries it out). */
@@ -76,7 +81,11 @@ export type LineCommand =
   | { readonly type: 'hold' | 'retrieve'; readonly contactId: string }
   | { readonly type: 'transfer-out'; readonly contactId: string; readonly destination: string }
   | { readonly type: 'conference'; readonly contactId: string; readonly party: string; readonly agentId?: string }
-  | { readonly type: 'leave-conference'; readonly contactId: string; readonly party: string; readonly agentId?: string };
+  | { readonly type: 'leave-conference'; readonly contactId: string; readonly party: string; readonly agentId?: string }
+  | { readonly type: 'mute'; readonly contactId: string; readonly muted: boolean }
+  | { readonly type: 'dtmf'; readonly contactId: string; readonly digits: string }
+  | { readonly type: 'consult'; readonly contactId: string; readonly party: string; readonly agentId?: string; readonly ringTimeoutMs: number }
+  | { readonly type: 'end-consult'; readonly contactId: string; readonly outcome: 'transfer' | 'conference' | 'cancel' };
 
 /** The campaign and target of a campaign call (the data the dialer queued it with), else nothing. */
 function campaignTagOf(data: Readonly<Record<string, unknown>> | undefined): { campaignId?: string; target?: string } {
@@ -496,9 +505,11 @@ export class QueueRouter extends Disposable {
       const live = this.contacts.get(contactId);
       throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: String(contactId), action: `take a disposition from ${agentId}`, state: live ? live.state : 'unknown to this agent' });
     }
+    // The customer given, else the one linked to the contact (never another contact's).
+    const chosen = customer ?? ended.customer;
     const data = {
       ...(note === undefined ? {} : { note }),
-      ...(customer === undefined ? {} : { customer: { object: customer.object, id: customer.id } }),
+      ...(chosen === undefined ? {} : { customer: { object: chosen.object, id: chosen.id } }),
       ...(ended.campaignId === undefined ? {} : { campaignId: ended.campaignId }),
       ...(ended.target === undefined ? {} : { target: ended.target }),
     };
@@ -557,6 +568,9 @@ export class QueueRouter extends Disposable {
       conferees: new Set(),
       announceTimer: undefined,
       acceptedOffer: undefined,
+      customer: customerRefOf(s.data?.['customer']),
+      muted: false,
+      consult: undefined,
     };
     c.key = keyOf(c, q);
     this.contacts.set(id, c);
@@ -957,6 +971,249 @@ export class QueueRouter extends Disposable {
   }
 
   /**
+   * Links a contact (live, or among an agent's recent ones: during and after its wrap-up) to a
+   * customer's record, or unlinks it; logged as `customer-linked`. Throws CARUSO_COMMS_INVALID_CONTACT
+   * for a malformed reference and CARUSO_COMMS_UNKNOWN_CONTACT, changing nothing.
+   */
+  setCustomer(contactId: string, customer: CustomerRef | undefined): void {
+    const ref = customer === undefined ? undefined : customerRefOf(customer);
+    if (customer !== undefined && (!ref || ref.object.length > 100 || ref.id.length > 200)) {
+      throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: String(contactId), reason: 'the customer must be { object, id } (object at most 100, id at most 200 characters)' });
+    }
+    const c = this.contacts.get(contactId);
+    const recent = [...this.agents.values()].filter((a) => a.recent.has(contactId));
+    if (!c && recent.length === 0) throw CommsErrors.CARUSO_COMMS_UNKNOWN_CONTACT({ contact: String(contactId) });
+    if (c) c.customer = ref;
+    for (const a of recent) {
+      const r = a.recent.get(contactId)!;
+      if (ref) r.customer = ref;
+      else delete r.customer;
+    }
+    const last = recent.at(-1);
+    const where = c
+      ? { queueId: c.queue.id, channel: c.channel, ...(c.agent ? { agentId: c.agent.id } : {}) }
+      : { queueId: last!.recent.get(contactId)!.queueId, channel: last!.recent.get(contactId)!.channel, agentId: last!.id };
+    this.emit({ kind: 'customer-linked', at: this.clock.now(), contactId, reason: ref ? 'linked' : 'unlinked', ...where, ...(ref ? { data: { customer: ref } } : {}) });
+  }
+
+  /** The customer linked to a contact, live or among the agents' recent contacts. */
+  customerOf(contactId: string): CustomerRef | undefined {
+    const c = this.contacts.get(contactId);
+    if (c) return c.customer;
+    for (const a of this.agents.values()) {
+      const r = a.recent.get(contactId);
+      if (r) return r.customer;
+    }
+    return undefined;
+  }
+
+  /** A connected call of an agent, or CARUSO_COMMS_CONTACT_STATE. */
+  private connectedCall(contactId: string, action: string): ContactRec & { agent: AgentRec } {
+    const c = this.contactRec(contactId);
+    if (c.state !== 'connected' || !c.agent || c.cls !== 'voice') throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: contactId, action, state: c.state === 'connected' ? `connected ${c.channel}` : c.state });
+    return c as ContactRec & { agent: AgentRec };
+  }
+
+  /** Mutes (or unmutes) the agent's side of a connected call; the same state again changes nothing. */
+  mute(contactId: string, muted: boolean): void {
+    const c = this.connectedCall(contactId, muted ? 'mute' : 'unmute');
+    if (c.muted === muted) return;
+    c.muted = muted;
+    this.emit({ kind: muted ? 'muted' : 'unmuted', at: this.clock.now(), contactId, queueId: c.queue.id, agentId: c.agent.id, channel: c.channel });
+    this._onDidLineCommand.fire({ type: 'mute', contactId, muted });
+  }
+
+  /** Sends DTMF digits to the customer's side of a connected call (logged with their count only). */
+  sendDtmf(contactId: string, digits: string): void {
+    if (typeof digits !== 'string' || !/^[0-9*#A-D]{1,32}$/.test(digits)) throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: String(contactId), reason: 'DTMF digits are 1 to 32 of 0-9 * # A-D' });
+    const c = this.connectedCall(contactId, 'send DTMF');
+    this.emit({ kind: 'dtmf-sent', at: this.clock.now(), contactId, queueId: c.queue.id, agentId: c.agent.id, channel: c.channel, data: { count: digits.length } });
+    this._onDidLineCommand.fire({ type: 'dtmf', contactId, digits });
+  }
+
+  /**
+   * Attended transfer, first step: the customer goes on hold and the agent's line rings the party (an
+   * agent, reserved for it — busy — until the consultation ends, or an outside number).
+   */
+  consult(contactId: string, party: ConsultParty): void {
+    const c = this.connectedCall(contactId, 'consult');
+    if (c.consult) throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: contactId, action: 'consult', state: 'consulting' });
+    let agent: AgentRec | undefined;
+    let number: string | undefined;
+    if (typeof party === 'object' && party !== null && 'agentId' in party) {
+      agent = this.agentRec(party.agentId);
+      if (agent === c.agent || c.conferees.has(agent) || !agent.available || agent.load.voice >= agent.capacity.voice || agent.offers.size > 0) {
+        throw CommsErrors.CARUSO_COMMS_AGENT_STATE({ agent: agent.id, action: 'take a consultation', state: agent.state });
+      }
+    } else if (typeof party === 'object' && party !== null && 'number' in party && typeof party.number === 'string' && CALLBACK_NUMBER.test(party.number)) {
+      number = party.number;
+    } else {
+      throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: contactId, reason: 'consult an agent ({ agentId }) or a dialable number ({ number })' });
+    }
+    const now = this.clock.now();
+    if (agent) {
+      agent.contacts.add(c);
+      agent.load[c.cls]++;
+      this.refresh(agent);
+    }
+    c.consult = { agent, number, answered: false };
+    if (c.heldAt === undefined) {
+      c.heldAt = now;
+      this.emit({ kind: 'held', at: now, contactId, queueId: c.queue.id, agentId: c.agent.id, channel: c.channel });
+    }
+    this.emit({ kind: 'consult-started', at: now, contactId, queueId: c.queue.id, agentId: c.agent.id, channel: c.channel, reason: agent ? 'agent' : 'number', data: agent ? { party: agent.id } : { number: number! } });
+    this._onDidLineCommand.fire({ type: 'consult', contactId, party: agent ? (agent.endpoint ?? `agent:${agent.id}`) : number!, ...(agent ? { agentId: agent.id } : {}), ringTimeoutMs: c.queue.ringTimeoutMs });
+  }
+
+  /** The consulted party answered (the channel says so). */
+  consultAnswered(contactId: string): void {
+    const c = this.contacts.get(contactId);
+    if (c?.consult) c.consult.answered = true;
+  }
+
+  /** The consulted party was not reached or hung up: the consultation ends, the customer stays on hold. */
+  consultFailed(contactId: string, cause: string): void {
+    const c = this.contacts.get(contactId);
+    if (!c?.consult || !c.agent) return;
+    this.endConsult(c, cause);
+    this.drain();
+  }
+
+  /** Ends a consultation in the records: the reserved agent is free again (unless kept by the caller). */
+  private endConsult(c: ContactRec, reason: string, keepAgent = false): void {
+    const k = c.consult;
+    if (!k) return;
+    c.consult = undefined;
+    if (k.agent && !keepAgent) {
+      k.agent.contacts.delete(c);
+      k.agent.load[c.cls]--;
+      this.refresh(k.agent);
+      if (k.agent.available) this.pendingAgents.push(k.agent);
+    }
+    this.emit({ kind: 'consult-ended', at: this.clock.now(), contactId: c.id, queueId: c.queue.id, agentId: c.agent?.id ?? '', channel: c.channel, reason, data: k.agent ? { party: k.agent.id } : { number: k.number! } });
+  }
+
+  /** Takes the customer off hold in the records (the line is the caller's business). */
+  private endHold(c: ContactRec, now: number): void {
+    if (c.heldAt === undefined) return;
+    const holdMs = now - c.heldAt;
+    c.holdMs += holdMs;
+    c.heldAt = undefined;
+    this.emit({ kind: 'retrieved', at: now, contactId: c.id, queueId: c.queue.id, agentId: c.agent?.id ?? '', channel: c.channel, holdMs });
+  }
+
+  /**
+   * Attended transfer, second step, once the party answered: `transfer` hands the customer over (to
+   * the agent consulted, who becomes its agent, or out to the number), `conference` joins all three.
+   */
+  completeConsult(contactId: string, outcome: 'transfer' | 'conference'): void {
+    const c = this.connectedCall(contactId, 'complete a transfer');
+    const k = c.consult;
+    if (!k) throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: contactId, action: 'complete a transfer', state: 'not consulting' });
+    if (!k.answered) throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: contactId, action: 'complete a transfer', state: 'the party has not answered yet' });
+    if (outcome !== 'transfer' && outcome !== 'conference') throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: contactId, reason: 'outcome must be transfer or conference' });
+    const now = this.clock.now();
+    const a = c.agent;
+    // The records first, then the line (whose events find the contact off hold already).
+    const line = (): void => this._onDidLineCommand.fire({ type: 'end-consult', contactId, outcome });
+    if (outcome === 'conference') {
+      this.endConsult(c, 'conferenced', true);
+      this.endHold(c, now);
+      line();
+      if (k.agent) {
+        c.conferees.add(k.agent);
+        this.emit({ kind: 'conferenced', at: now, contactId, queueId: c.queue.id, agentId: k.agent.id, channel: c.channel, reason: 'joined' });
+        this.refresh(k.agent);
+      } else {
+        this.emit({ kind: 'conferenced', at: now, contactId, queueId: c.queue.id, agentId: a.id, channel: c.channel, reason: 'joined', data: { party: k.number! } });
+      }
+      this.drain();
+      return;
+    }
+    if (!k.agent) {
+      this.endConsult(c, 'transferred');
+      this.endHold(c, now);
+      line();
+      this.emit({ kind: 'transferred', at: now, contactId, agentId: a.id, channel: c.channel, reason: 'outside', data: { destination: k.number! } });
+      this.finishConnected(c, 'transferred-out');
+      return;
+    }
+    const b = k.agent;
+    this.endConsult(c, 'transferred', true);
+    this.endHold(c, now);
+    line();
+    // The first agent's part ends (talk and hold figures) and goes to wrap-up; the consulted agent,
+    // already on the line, becomes the contact's agent.
+    this.emit({ kind: 'completed', at: now, contactId, queueId: c.queue.id, agentId: a.id, channel: c.channel, reason: 'transferred', talkMs: now - c.connectedAt - c.holdMs, holdMs: c.holdMs }, c);
+    this.releaseConferees(c);
+    a.contacts.delete(c);
+    a.load[c.cls]--;
+    c.muted = false;
+    c.holdMs = 0;
+    this.startWrap(a, c, c.queue, now);
+    this.refresh(a);
+    if (a.available) this.pendingAgents.push(a);
+    c.agent = b;
+    c.connectedAt = now;
+    this.emit({ kind: 'transferred', at: now, contactId, queueId: c.queue.id, agentId: b.id, channel: c.channel, reason: 'attended' });
+    this.emit({ kind: 'connected', at: now, contactId, queueId: c.queue.id, agentId: b.id, channel: c.channel, waitMs: now - c.enteredAt, ringMs: 0 });
+    this.refresh(b);
+    this._onDidConnect.fire({ contactId, agentId: b.id, queueId: c.queue.id, channel: c.channel, ...(b.endpoint === undefined ? {} : { endpoint: b.endpoint }), data: c.data, via: 'transfer' });
+    this.drain();
+  }
+
+  /** Ends a consultation without a transfer: the party leaves and the customer is taken off hold. */
+  cancelConsult(contactId: string): void {
+    const c = this.connectedCall(contactId, 'cancel a transfer');
+    if (!c.consult) throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: contactId, action: 'cancel a transfer', state: 'not consulting' });
+    this.endConsult(c, 'cancelled');
+    this.endHold(c, this.clock.now());
+    this._onDidLineCommand.fire({ type: 'end-consult', contactId, outcome: 'cancel' });
+    this._onDidLineCommand.fire({ type: 'retrieve', contactId });
+    this.drain();
+  }
+
+  /**
+   * Manual dial (click-to-dial): an outbound call to `spec.number`, connected to the agent at once
+   * (logged as entering its queue and connected, with no offer); the telephony channel dials the
+   * customer and rings the agent. Allowed when the agent is logged in (ready, paused or in wrap-up)
+   * with no call on the desk and no offer ringing.
+   */
+  dial(agentId: string, spec: DialSpec): ContactSnapshot {
+    const a = this.agentRec(agentId);
+    if (typeof spec !== 'object' || spec === null || typeof spec.number !== 'string' || !CALLBACK_NUMBER.test(spec.number)) {
+      throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: '(dial)', reason: 'the number must be a dialable number or endpoint' });
+    }
+    if (spec.data !== undefined && (typeof spec.data !== 'object' || spec.data === null || Array.isArray(spec.data))) throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: '(dial)', reason: "'data' must be an object" });
+    const customer = spec.customer === undefined ? undefined : customerRefOf(spec.customer);
+    if (spec.customer !== undefined && !customer) throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: '(dial)', reason: 'the customer must be { object, id }' });
+    if (!a.loggedIn || a.load.voice >= a.capacity.voice || a.offers.size > 0) throw CommsErrors.CARUSO_COMMS_AGENT_STATE({ agent: agentId, action: 'dial', state: a.state });
+    const queueId = spec.queueId ?? a.members[0]?.queue.id ?? a.configured[0]?.queueId;
+    if (queueId === undefined) throw CommsErrors.CARUSO_COMMS_UNKNOWN_QUEUE({ queue: '(none: the agent serves no queue)', known: [...this.queues.keys()].slice(0, 20).join(', ') || '(none)' });
+    const q = this.queueRec(queueId);
+    const id = `${this.idPrefix}${this.contactSeq + 1}`;
+    const now = this.clock.now();
+    const data = { ...(spec.data ?? {}), callbackNumber: spec.number, manualDial: true, ...(customer ? { customer } : {}) };
+    const c: ContactRec = {
+      id, seq: ++this.contactSeq, channel: 'call', cls: 'voice', direction: 'outbound', priority: 0, extraSkills: [], enteredAt: now, data,
+      queue: q, queueEnteredAt: now, key: 0, state: 'connected', widened: false, ruleIndex: 0, deadline: undefined, offers: new Map(), declined: undefined,
+      agent: a, connectedAt: now, heldAt: undefined, holdMs: 0, conferees: new Set(), announceTimer: undefined, acceptedOffer: undefined,
+      customer, muted: false, consult: undefined,
+    };
+    this.contacts.set(id, c);
+    this.emit({ kind: 'queue-entered', at: now, contactId: id, queueId: q.id, channel: 'call', direction: 'outbound', priority: 0, data: { data } });
+    a.contacts.add(c);
+    a.load.voice++;
+    // A manual dial ends the wrap-ups still open: the agent moved on.
+    for (const w of [...a.wraps.keys()]) this.endWrap(a, w);
+    this.emit({ kind: 'connected', at: now, contactId: id, queueId: q.id, agentId: a.id, channel: 'call', waitMs: 0, ringMs: 0 });
+    this.refresh(a);
+    this._onDidConnect.fire({ contactId: id, agentId: a.id, queueId: q.id, channel: 'call', ...(a.endpoint === undefined ? {} : { endpoint: a.endpoint }), data });
+    this.drain();
+    return this.snapshot(c);
+  }
+
+  /**
    * Appends an event that channels produce about contacts (voicemail left, callback attempted, IVR
    * disposition, dial results) to the same log as the router's own.
    */
@@ -1253,6 +1510,8 @@ export class QueueRouter extends Disposable {
   }
 
   private releaseConferees(c: ContactRec): void {
+    // A consultation still under way ends with the contact's part for its agent.
+    if (c.consult) this.endConsult(c, 'ended');
     for (const b of [...c.conferees]) this.releaseConferee(c, b);
   }
 
@@ -1471,7 +1730,7 @@ export class QueueRouter extends Disposable {
       const a = this.agents.get(e.agentId);
       if (a) {
         a.recent.delete(e.contactId);
-        a.recent.set(e.contactId, { queueId: e.queueId, channel: e.channel, ...campaignTagOf(contact?.data) });
+        a.recent.set(e.contactId, { queueId: e.queueId, channel: e.channel, ...campaignTagOf(contact?.data), ...(contact?.customer ? { customer: contact.customer } : {}) });
         if (a.recent.size > RECENT_PER_AGENT) a.recent.delete(a.recent.keys().next().value as string);
       }
     }
@@ -1508,6 +1767,11 @@ export class QueueRouter extends Disposable {
       agentIds: c.agent ? [c.agent.id] : [...c.offers.values()].map((o) => o.member.agent.id),
       requiredSkills: c.widened ? [] : [...c.queue.required, ...c.extraSkills],
       data: c.data,
+      ...(c.customer ? { customer: c.customer } : {}),
+      held: c.heldAt !== undefined,
+      muted: c.muted,
+      conferees: [...c.conferees].map((b) => b.id),
+      ...(c.consult ? { consult: { party: c.consult.agent ? { agentId: c.consult.agent.id } : { number: c.consult.number! }, answered: c.consult.answered } } : {}),
     };
   }
 

@@ -24,6 +24,8 @@ export const RECENT_PER_AGENT = 16;
 export interface RecentContact {
   readonly queueId: string;
   readonly channel: Channel;
+  /** The customer linked when it ended, or chosen since (during the wrap-up). */
+  customer?: { readonly object: string; readonly id: string };
   readonly campaignId?: string;
   readonly target?: string;
 }
@@ -140,6 +142,12 @@ export interface ContactRec {
   announceTimer: Timer | undefined;
   /** The offer that connected it, so that the same accept arriving again is recognised. */
   acceptedOffer: string | undefined;
+  /** The customer's record it is linked to (its data's `customer`, the agent's choice, the server's look-up). */
+  customer: { readonly object: string; readonly id: string } | undefined;
+  /** A call: the agent's side is muted. */
+  muted: boolean;
+  /** An attended transfer under way: the party (an agent reserved for it, or a number) and whether it answered. */
+  consult: { readonly agent: AgentRec | undefined; readonly number: string | undefined; answered: boolean } | undefined;
 }
 
 export interface OfferRec {

@@ -1,6 +1,6 @@
 import { createToken, type Event } from '@caruso/kernel';
 import type { CampaignProgress } from '../campaigns/campaign-dialer.js';
-import type { AgentConfig, AgentQueueChoice, AgentQueues, AgentSnapshot, Channel, ContactSnapshot, ContactSpec, ExitReason, Offer, QueueConfig } from './model.js';
+import type { AgentConfig, AgentQueueChoice, AgentQueues, AgentSnapshot, Channel, ConsultParty, ContactSnapshot, ContactSpec, DialSpec, ExitReason, Offer, QueueConfig } from './model.js';
 import type { CustomerRef, InteractionRecord } from '../interactions/interaction-record.js';
 import type { InteractionQuery } from '../interactions/interaction-store.js';
 import type { AgentStateChange, ContactConnected, ContactEnded, ContactExit, QueuePosition, QueueStatus, ScheduledCallback, ScheduledCallbackSpec, WithdrawReason } from '../acd/queue-router.js';
@@ -93,6 +93,24 @@ export interface AgentDesk {
    * up through the telephony adapter. The agent goes to wrap-up (or ready).
    */
   hangUp(contactId: string): Promise<void>;
+  /**
+   * Links a contact to the customer's business-object record (`undefined` unlinks): from now on the
+   * contact's customer (in its snapshot, `customer-linked` in the event log, kept across a restart);
+   * the wrap-up's disposition and the interaction record go to that customer. Works for a contact
+   * queued, ringing or connected, and during and after its wrap-up (the agent's last 16 contacts).
+   * CARUSO_COMMS_UNKNOWN_CONTACT, CARUSO_COMMS_INVALID_CONTACT for a malformed reference.
+   */
+  setCustomer(contactId: string, customer: CustomerRef | undefined): Promise<void>;
+  /** The customer linked to a contact, live or among its agent's last 16 ended contacts; undefined when none. */
+  customerOf(contactId: string): CustomerRef | undefined;
+  /**
+   * Manual dial (click-to-dial): an outbound call by the agent to `number`, connected to that agent at
+   * once (no offer to anyone else): the channel rings the agent's phone and dials the customer, as for
+   * a callback. Counted in `queueId` (default: the agent's first queue). Resolves with the contact.
+   * CARUSO_COMMS_AGENT_STATE when the agent is logged out or already on a call,
+   * CARUSO_COMMS_INVALID_CONTACT for a number that cannot be dialled.
+   */
+  dial(agentId: string, spec: DialSpec): Promise<ContactSnapshot>;
   agent(agentId: string): AgentSnapshot;
   /** What the agent has on their desk: state, ringing offers, connected contacts, wrap-ups (CARUSO_COMMS_UNKNOWN_AGENT). */
   agentWork(agentId: string): AgentWork;
@@ -121,6 +139,33 @@ export interface ContactControl {
   conference(contactId: string, party: { readonly agentId: string } | { readonly number: string }): Promise<void>;
   /** A conferenced agent leaves the call. */
   leaveConference(contactId: string, agentId: string): Promise<void>;
+  /**
+   * Mutes the agent's side of a connected call (the customer no longer hears the agent) or unmutes it;
+   * logged as `muted` / `unmuted`. CARUSO_COMMS_CONTACT_STATE for a contact that is not a connected call.
+   */
+  mute(contactId: string, muted: boolean): Promise<void>;
+  /**
+   * Sends DTMF digits (`0-9 * # A-D`, 1 to 32) to the customer's side of a connected call (the agent
+   * keys through an outside IVR); logged as `dtmf-sent` with the count only, never the digits.
+   */
+  sendDtmf(contactId: string, digits: string): Promise<void>;
+  /**
+   * Attended transfer, first step: the customer goes on hold and the agent's line rings `party` (an
+   * agent, who is reserved for it, or an outside number); logged as `consult-started`. Then
+   * {@link completeConsult} or {@link cancelConsult}. One consultation per contact at a time;
+   * CARUSO_COMMS_CONTACT_STATE for a contact that is not a connected call of an agent,
+   * CARUSO_COMMS_AGENT_STATE for an agent who cannot take it.
+   */
+  consult(contactId: string, party: ConsultParty): Promise<void>;
+  /**
+   * Attended transfer, second step: `transfer` hands the customer to the consulted party (an agent
+   * becomes the contact's agent; an outside number takes the line and the contact ends for the center)
+   * and the first agent goes to wrap-up; `conference` joins all three. Logged as `consult-ended`
+   * (reason `transferred` or `conferenced`) with the transfer or conference events.
+   */
+  completeConsult(contactId: string, outcome: 'transfer' | 'conference'): Promise<void>;
+  /** Ends a consultation without transferring: the party leaves and the customer is taken off hold. */
+  cancelConsult(contactId: string): Promise<void>;
   /** The customer leaves the line and keeps their place: a `callback` contact to `number` takes it. */
   requestCallback(contactId: string, number: string): Promise<ContactSnapshot>;
   /**

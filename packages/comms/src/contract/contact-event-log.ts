@@ -22,6 +22,13 @@ export type ContactEventKind =
   | 'abandoned'
   | 'exited'
   | 'disposition'
+  // the agent's call control and the contact's customer
+  | 'customer-linked'
+  | 'muted'
+  | 'unmuted'
+  | 'dtmf-sent'
+  | 'consult-started'
+  | 'consult-ended'
   // voicemail and callbacks
   | 'voicemail-left'
   | 'voicemail-notified'
@@ -44,7 +51,8 @@ export type ContactEventKind =
 /** Every event kind. */
 export const CONTACT_EVENT_KINDS: readonly ContactEventKind[] = [
   'queue-entered', 'offered', 'ring-no-answer', 'rejected', 'connected', 'held', 'retrieved', 'transferred',
-  'conferenced', 'completed', 'wrap-up-ended', 'abandoned', 'exited', 'disposition', 'voicemail-left',
+  'conferenced', 'completed', 'wrap-up-ended', 'abandoned', 'exited', 'disposition',
+  'customer-linked', 'muted', 'unmuted', 'dtmf-sent', 'consult-started', 'consult-ended', 'voicemail-left',
   'voicemail-notified', 'callback-scheduled', 'callback-attempted', 'callback-completed', 'agent-logged-in',
   'agent-logged-out', 'agent-state-changed', 'agent-queues-changed', 'campaign-started', 'campaign-paused', 'campaign-stopped',
   'dial-attempt', 'dial-result', 'dial-drop',
@@ -142,6 +150,23 @@ export interface DispositionData extends CampaignTagData {
   readonly outcome?: string;
 }
 
+export interface CustomerLinkedData extends EventData {
+  /** The customer now linked (absent: unlinked, `reason: 'unlinked'`). */
+  readonly customer?: { readonly object: string; readonly id: string | number };
+}
+
+export interface DtmfSentData extends EventData {
+  /** How many digits (the digits themselves are never logged: they may be a card number). */
+  readonly count: number;
+}
+
+export interface ConsultData extends EventData {
+  /** The agent consulted (`reason: 'agent'` of consult-started). */
+  readonly party?: string;
+  /** The outside number consulted (`reason: 'number'`). */
+  readonly number?: string;
+}
+
 export interface VoicemailLeftData extends EventData {
   /** The call the message was left on. */
   readonly callId?: string;
@@ -225,6 +250,23 @@ export type ExitedEvent = KindOf<'exited', { contactId: string; queueId: string;
  * (`ivr-end`, `ivr-hung-up`: contact and channel, no queue), or a campaign target's code (no contact).
  */
 export type DispositionEvent = KindOf<'disposition', { reason: string; contactId?: string; queueId?: string; agentId?: string; channel?: Channel; data?: DispositionData }>;
+/**
+ * The contact's customer changed: `reason` `linked` (with `data.customer`) or `unlinked`; by the agent
+ * (`agentId`) or by the server's look-up (no agent).
+ */
+export type CustomerLinkedEvent = KindOf<'customer-linked', { contactId: string; reason: string; agentId?: string; queueId?: string; channel?: Channel; data?: CustomerLinkedData }>;
+/** The agent's side of a call muted, or unmuted. */
+export type MutedEvent = KindOf<'muted', { contactId: string; queueId: string; agentId: string; channel: Channel }>;
+export type UnmutedEvent = KindOf<'unmuted', { contactId: string; queueId: string; agentId: string; channel: Channel }>;
+/** Digits sent to the customer's side (their count only). */
+export type DtmfSentEvent = KindOf<'dtmf-sent', { contactId: string; queueId: string; agentId: string; channel: Channel; data: DtmfSentData }>;
+/** An attended transfer began: `reason` `agent` (`data.party`) or `number` (`data.number`); the customer is on hold. */
+export type ConsultStartedEvent = KindOf<'consult-started', { contactId: string; queueId: string; agentId: string; channel: Channel; reason: string; data: ConsultData }>;
+/**
+ * An attended transfer ended: `reason` `transferred`, `conferenced`, `cancelled`, or why the party
+ * was not reached (`busy`, `no-answer`, `failed`, `hung-up`).
+ */
+export type ConsultEndedEvent = KindOf<'consult-ended', { contactId: string; queueId: string; agentId: string; channel: Channel; reason: string; data: ConsultData }>;
 /** A voice message; `contactId` is the message id (its callback contact), `talkMs` its length when known. */
 export type VoicemailLeftEvent = KindOf<'voicemail-left', { contactId: string; queueId: string; channel?: Channel; reason?: string; talkMs?: number; data?: VoicemailLeftData }>;
 export type VoicemailNotifiedEvent = KindOf<'voicemail-notified', { contactId: string; queueId: string; channel?: Channel; data?: VoicemailNotifiedData }>;
@@ -271,6 +313,12 @@ export type ContactEventInput =
   | AbandonedEvent
   | ExitedEvent
   | DispositionEvent
+  | CustomerLinkedEvent
+  | MutedEvent
+  | UnmutedEvent
+  | DtmfSentEvent
+  | ConsultStartedEvent
+  | ConsultEndedEvent
   | VoicemailLeftEvent
   | VoicemailNotifiedEvent
   | CallbackScheduledEvent
@@ -368,6 +416,12 @@ const KIND_RULES: Readonly<Record<ContactEventKind, KindRule>> = {
   abandoned: { fields: 'contactId queueId channel waitMs' },
   exited: { fields: 'contactId queueId channel reason waitMs', data: dataRule(false, { action: 'string' }) },
   disposition: { fields: 'reason contactId? queueId? agentId? channel?', data: dataRule(false, { ...CAMPAIGN_TAG, note: 'string', customer: 'customer', outcome: 'string' }) },
+  'customer-linked': { fields: 'contactId reason agentId? queueId? channel?', data: dataRule(false, { customer: 'customer' }) },
+  muted: { fields: 'contactId queueId agentId channel' },
+  unmuted: { fields: 'contactId queueId agentId channel' },
+  'dtmf-sent': { fields: 'contactId queueId agentId channel', data: dataRule(true, { count: 'number' }, []) },
+  'consult-started': { fields: 'contactId queueId agentId channel reason', data: dataRule(true, { party: 'string', number: 'string' }) },
+  'consult-ended': { fields: 'contactId queueId agentId channel reason', data: dataRule(true, { party: 'string', number: 'string' }) },
   'voicemail-left': { fields: 'contactId queueId channel? reason? talkMs?', data: dataRule(false, { callId: 'string', durationMs: 'number', bytes: 'number' }) },
   'voicemail-notified': { fields: 'contactId queueId channel?', data: dataRule(false, { messageId: 'string' }) },
   'callback-scheduled': {

@@ -255,6 +255,30 @@ export interface ContactSnapshot {
   readonly agentIds: readonly string[];
   readonly requiredSkills: readonly SkillRequirement[];
   readonly data: Readonly<Record<string, unknown>>;
+  /** The customer's record the contact is linked to (its data's `customer`, or the agent's choice). */
+  readonly customer?: { readonly object: string; readonly id: string };
+  /** A connected call: whether the customer is on hold, and whether the agent's side is muted. */
+  readonly held?: boolean;
+  readonly muted?: boolean;
+  /** Agents conferenced in besides the contact's agent. */
+  readonly conferees?: readonly string[];
+  /** An attended transfer under way: the party consulted and whether it answered. */
+  readonly consult?: { readonly party: ConsultParty; readonly answered: boolean };
+}
+
+/** Whom an agent consults (attended transfer): another agent, or an outside number. */
+export type ConsultParty = { readonly agentId: string } | { readonly number: string };
+
+/** A manual dial by an agent (see `CommunicationServer.dial`). */
+export interface DialSpec {
+  /** The number (or SIP endpoint) to call. */
+  readonly number: string;
+  /** The queue the call is counted in (default: the agent's first queue). */
+  readonly queueId?: string;
+  /** The customer's record the call is about (click-to-dial from a record). */
+  readonly customer?: { readonly object: string; readonly id: string };
+  /** Extra contact data (text, number or true/false values). */
+  readonly data?: Readonly<Record<string, unknown>>;
 }
 
 /** A read-only view of an agent. */

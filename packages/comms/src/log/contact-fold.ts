@@ -45,6 +45,12 @@ export interface ContactLife {
   readonly wrapMs: number;
   /** How many times it was transferred. */
   readonly transfers: number;
+  /** How many times the customer was put on hold (a consultation's hold included). */
+  readonly holds: number;
+  /** How many attended transfers (consultations) were started for it. */
+  readonly consults: number;
+  /** Whether the agent's side is muted now. */
+  readonly muted: boolean;
   readonly endedAt: number | undefined;
   /**
    * How it ended: `completed` (see `endedBy`), `abandoned`, an exit reason (`timeout`, `voicemail`,
@@ -57,7 +63,10 @@ export interface ContactLife {
   /** The agent's disposition code, note and chosen customer (wrap-up). */
   readonly disposition: string | undefined;
   readonly note: string | undefined;
-  /** The customer: from the contact data (`customer`), replaced by the one chosen in the agent's disposition. */
+  /**
+   * The customer: from the contact data (`customer`), replaced by a `customer-linked` (the agent's
+   * choice, the server's look-up) and by the one given in the agent's disposition.
+   */
   readonly customer: CustomerRef | undefined;
   /** A bare customer key in the contact data (`customerKey`: e-mail, chat), its business object left to the reader. */
   readonly customerKey: string | undefined;
@@ -147,6 +156,9 @@ function fresh(id: string, e: ContactEvent, over: Partial<ContactLife>): Contact
     holdMs: 0,
     wrapMs: 0,
     transfers: 0,
+    holds: 0,
+    consults: 0,
+    muted: false,
     endedAt: undefined,
     outcome: undefined,
     endedBy: undefined,
@@ -272,6 +284,9 @@ export function foldContact(c: ContactLife | undefined, e: ContactEvent): Contac
   }
   if (c === undefined) return undefined;
   switch (e.kind) {
+    case 'customer-linked':
+      // Also after the end: the agent may choose the customer during the wrap-up.
+      return { ...c, customer: e.reason === 'unlinked' ? undefined : (customerRefOf(e.data?.customer) ?? c.customer), seq: e.seq };
     case 'wrap-up-ended':
       return { ...c, status: c.status === 'wrap-up' ? 'ended' : c.status, wrapMs: c.wrapMs + e.wrapMs, seq: e.seq };
     case 'callback-completed':
@@ -306,7 +321,12 @@ export function foldContact(c: ContactLife | undefined, e: ContactEvent): Contac
         seq: e.seq,
       };
     case 'held':
-      return c.status === 'connected' ? { ...c, status: 'held', seq: e.seq } : c;
+      return c.status === 'connected' ? { ...c, status: 'held', holds: c.holds + 1, seq: e.seq } : c;
+    case 'muted':
+    case 'unmuted':
+      return { ...c, muted: e.kind === 'muted', seq: e.seq };
+    case 'consult-started':
+      return { ...c, consults: c.consults + 1, seq: e.seq };
     case 'retrieved':
       return c.status === 'held' ? { ...c, status: 'connected', seq: e.seq } : c;
     case 'transferred':
@@ -316,11 +336,11 @@ export function foldContact(c: ContactLife | undefined, e: ContactEvent): Contac
       return { ...c, status: 'queued', queueId: e.queueId, ringingAt: [], transfers: c.transfers + 1, seq: e.seq };
     case 'completed': {
       const talked = { talkMs: c.talkMs + (e.talkMs ?? 0), holdMs: c.holdMs + (e.holdMs ?? 0), agentId: e.agentId };
-      if (e.reason === 'transferred') return { ...c, ...talked, status: 'queued', ringingAt: [], seq: e.seq };
+      if (e.reason === 'transferred') return { ...c, ...talked, status: 'queued', ringingAt: [], muted: false, seq: e.seq };
       // A callback whose customer was not reached ends with that dial result.
       const unreached = c.dialResult !== undefined && c.dialResult !== 'answered' ? c.dialResult : undefined;
       const by = unreached === undefined && (e.reason === 'agent' || e.reason === 'caller') ? e.reason : undefined;
-      return end(c, e, unreached ?? (by ? 'completed' : e.reason), { ...talked, status: 'wrap-up', endedBy: by });
+      return end(c, e, unreached ?? (by ? 'completed' : e.reason), { ...talked, status: 'wrap-up', endedBy: by, muted: false });
     }
     case 'abandoned':
       return end(c, e, 'abandoned', { waitMs: c.waitMs ?? e.waitMs, waitAtEndMs: e.waitMs });

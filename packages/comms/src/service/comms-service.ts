@@ -664,6 +664,14 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
   transferToNumber = (id: string, destination: string) => this.change((r) => r.transferToNumber(id, destination));
   conference: CommunicationServer['conference'] = (id, party) => this.change((r) => r.conference(id, party));
   leaveConference = (id: string, agentId: string) => this.change((r) => r.leaveConference(id, agentId));
+  mute = (id: string, muted: boolean) => this.change((r) => r.mute(id, muted));
+  sendDtmf = (id: string, digits: string) => this.change((r) => r.sendDtmf(id, digits));
+  consult: CommunicationServer['consult'] = (id, party) => this.change((r) => r.consult(id, party));
+  completeConsult: CommunicationServer['completeConsult'] = (id, outcome) => this.change((r) => r.completeConsult(id, outcome));
+  cancelConsult = (id: string) => this.change((r) => r.cancelConsult(id));
+  setCustomer: CommunicationServer['setCustomer'] = (id, customer) => this.change((r) => r.setCustomer(id, customer));
+  customerOf: CommunicationServer['customerOf'] = (id) => this.r.customerOf(id);
+  dial: CommunicationServer['dial'] = (agentId, spec) => this.change((r) => r.dial(agentId, spec));
   requestCallback: CommunicationServer['requestCallback'] = (id, number) => this.change((r) => r.requestCallback(id, number));
   scheduleCallback: CommunicationServer['scheduleCallback'] = (spec) => this.change((r) => r.scheduleCallback(spec));
   cancelScheduledCallback = (id: string) => this.change((r) => r.cancelScheduledCallback(id));

@@ -19,7 +19,8 @@ function specOf(c: ContactLife): ContactSpec {
     priority: c.priority,
     enteredAt: c.enteredAt ?? 0,
     ...(c.requiredSkills ? { requiredSkills: c.requiredSkills } : {}),
-    ...(c.data ? { data: c.data } : {}),
+    // The customer linked since it entered (by the agent or the look-up) comes back with it.
+    ...(c.data || c.customer ? { data: { ...(c.data ?? {}), ...(c.customer ? { customer: c.customer } : {}) } } : {}),
   };
 }
 

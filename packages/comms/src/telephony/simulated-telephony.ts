@@ -56,6 +56,9 @@ interface SimCall {
   talk: Timer | undefined;
   readonly ringing: Map<string, Timer>;
   readonly timers: Set<Timer>;
+  muted?: boolean;
+  /** An attended transfer's party: ringing (with its timer) or answered. */
+  consult?: { readonly party: string; timer: Timer | undefined; answered: boolean } | undefined;
 }
 
 /**
@@ -71,6 +74,7 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
   readonly onDidPlayPrompt = this._onDidPlayPrompt.event;
   private readonly calls = new Map<string, SimCall>();
   private readonly endpoints = new Map<string, SimulatedEndpoint>();
+  private readonly sent = new Map<string, string>();
   private readonly destinations = new Map<string, SimulatedDestination>();
   /** Numbers dialled by `originate`, in order (tests check the do-not-call list with it). */
   readonly dialled: string[] = [];
@@ -168,6 +172,82 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
 
   leaveConference(callId: string, party: string): void {
     this.calls.get(callId)?.parties.delete(party);
+  }
+
+  mute(callId: string, muted: boolean): void {
+    const call = this.call(callId);
+    call.muted = muted;
+    this.emit({ type: 'muted', callId, muted });
+  }
+
+  /** Whether the agent's side of a call is muted. */
+  isMuted(callId: string): boolean {
+    return this.calls.get(callId)?.muted === true;
+  }
+
+  /** Sends digits: kept per call (see {@link dtmfSent}), `dtmf-sent` after 100 ms a digit. */
+  sendDtmf(callId: string, digits: string): void {
+    const call = this.call(callId);
+    this.sent.set(callId, (this.sent.get(callId) ?? '') + digits);
+    this.later(call, 100 * digits.length, () => this.emit({ type: 'dtmf-sent', callId, count: digits.length }));
+  }
+
+  /** The digits sent to a call's customer so far. */
+  dtmfSent(callId: string): string {
+    return this.sent.get(callId) ?? '';
+  }
+
+  /** Consults a party: the customer is held; the party answers as an endpoint (or a destination) of this simulation would. */
+  consult(callId: string, party: string, options: { readonly ringTimeoutMs: number }): void {
+    const call = this.call(callId);
+    if (call.consult) throw new Error(`call ${callId} is consulting already`);
+    if (!call.held) {
+      call.held = true;
+      this.emit({ type: 'held', callId });
+    }
+    const d = this.destinations.get(party);
+    const behaviour: SimulatedEndpoint = this.endpoints.get(party) ?? (d ? { answers: (d.result ?? 'answered') === 'answered', answerDelayMs: d.resultAfterMs ?? 0 } : (this.options.defaultEndpoint ?? {}));
+    const answers = behaviour.answers !== false && (behaviour.answerDelayMs ?? 0) < options.ringTimeoutMs;
+    const k: NonNullable<SimCall['consult']> = { party, timer: undefined, answered: false };
+    call.consult = k;
+    k.timer = this.clock.setTimer(answers ? (behaviour.answerDelayMs ?? 0) : options.ringTimeoutMs, () => {
+      k.timer = undefined;
+      if (call.consult !== k || !this.calls.has(callId)) return;
+      if (!answers) {
+        call.consult = undefined;
+        this.emit({ type: 'consult-failed', callId, party, cause: 'no-answer' });
+        return;
+      }
+      k.answered = true;
+      this.emit({ type: 'consult-answered', callId, party });
+    });
+  }
+
+  /** Ends a consultation: the party takes the call, joins a conference, or leaves. */
+  endConsult(callId: string, outcome: 'transfer' | 'conference' | 'cancel'): void {
+    const call = this.calls.get(callId);
+    const k = call?.consult;
+    if (!call || !k) return;
+    k.timer?.dispose();
+    call.consult = undefined;
+    if (outcome === 'cancel') return;
+    if (outcome === 'transfer') call.bridgedTo = k.party;
+    else call.parties.add(k.party);
+    call.held = false;
+    call.muted = false;
+    this.emit({ type: 'unheld', callId });
+    if (outcome === 'transfer') this.emit({ type: 'transferred', callId, destination: k.party });
+  }
+
+  /** The party a call is consulting, and whether it answered. */
+  consultOf(callId: string): { readonly party: string; readonly answered: boolean } | undefined {
+    const k = this.calls.get(callId)?.consult;
+    return k && { party: k.party, answered: k.answered };
+  }
+
+  /** Where a call is bridged now (the agent's endpoint, or the party it was handed to). */
+  bridgedTo(callId: string): string | undefined {
+    return this.calls.get(callId)?.bridgedTo;
   }
 
   /** Parties conferenced into a call. */
@@ -305,6 +385,7 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
     call.talk?.dispose();
     for (const t of call.ringing.values()) t.dispose();
     for (const t of call.timers) t.dispose();
+    call.consult?.timer?.dispose();
     call.ringing.clear();
     call.timers.clear();
   }

@@ -66,6 +66,8 @@ interface CallbackLeg {
   readonly number: string;
   readonly data: Readonly<Record<string, unknown>>;
   bridged: boolean;
+  /** An agent's manual dial (not a callback: no attempts, no retry). */
+  readonly manual: boolean;
 }
 
 /**
@@ -205,6 +207,7 @@ export class TelephonyChannel extends Disposable {
         const leg = this.legs.get(e.callId);
         if (leg && !leg.bridged) {
           leg.bridged = true;
+          if (leg.manual) return;
           router.appendEvent({ kind: 'callback-completed', at: this.now(), contactId: leg.contactId, queueId: leg.queueId, agentId: leg.agentId, channel: 'callback', reason: 'reached' });
           this.commitInBackground();
           return;
@@ -231,6 +234,13 @@ export class TelephonyChannel extends Disposable {
         this.commitInBackground();
         return;
       }
+      case 'consult-answered':
+        router.consultAnswered(this.contactOf(e.callId));
+        return;
+      case 'consult-failed':
+        router.consultFailed(this.contactOf(e.callId), e.cause);
+        this.commitInBackground();
+        return;
       case 'held': {
         const id = this.contactOf(e.callId);
         if (router.contact(id)?.state === 'connected' && !router.isHeld(id)) router.hold(id);
@@ -249,7 +259,7 @@ export class TelephonyChannel extends Disposable {
           this.legOfContact.delete(leg.contactId);
           const c = router.contact(leg.contactId);
           if (c?.state === 'connected') {
-            if (!leg.bridged) this.retryCallback(leg, 'agent-unreachable');
+            if (!leg.bridged && !leg.manual) this.retryCallback(leg, 'agent-unreachable');
             router.complete(leg.contactId, e.by === 'remote' ? 'caller' : 'agent');
           }
           this.commitInBackground();
@@ -459,7 +469,10 @@ export class TelephonyChannel extends Disposable {
   // ---------------------------------------------------------------- callbacks
 
   private onConnect(c: ContactConnected): void {
-    if (c.channel !== 'callback') return;
+    // An attended transfer hands over a line that is up already.
+    if (c.via === 'transfer') return;
+    const manual = c.channel === 'call' && c.data['manualDial'] === true;
+    if (c.channel !== 'callback' && !manual) return;
     const number = c.data['callbackNumber'];
     if (typeof number !== 'string') {
       this.logger.warn({ contact: c.contactId }, 'callback without a callbackNumber; the agent handles it by hand');
@@ -468,9 +481,9 @@ export class TelephonyChannel extends Disposable {
     const { router, telephony } = this.options;
     const endpoint = c.endpoint ?? this.endpointOf(c.agentId);
     const attempt = Number(c.data['attempt'] ?? 1);
-    router.appendEvent({ kind: 'callback-attempted', at: this.now(), contactId: c.contactId, queueId: c.queueId, agentId: c.agentId, channel: 'callback', data: { attempt } });
+    if (!manual) router.appendEvent({ kind: 'callback-attempted', at: this.now(), contactId: c.contactId, queueId: c.queueId, agentId: c.agentId, channel: 'callback', data: { attempt } });
     const callId = telephony.originate(number, { callerId: this.options.callerId ?? 'caruso', timeoutMs: 30_000 });
-    const leg: CallbackLeg = { contactId: c.contactId, agentId: c.agentId, queueId: c.queueId, endpoint, number, data: c.data, bridged: false };
+    const leg: CallbackLeg = { contactId: c.contactId, agentId: c.agentId, queueId: c.queueId, endpoint, number, data: c.data, bridged: false, manual };
     this.legs.set(callId, leg);
     this.legOfContact.set(c.contactId, callId);
     this.commitInBackground();
@@ -478,7 +491,7 @@ export class TelephonyChannel extends Disposable {
 
   private onCallbackResult(callId: string, leg: CallbackLeg, result: 'answered' | 'busy' | 'no-answer' | 'machine' | 'failed'): void {
     const { router, telephony } = this.options;
-    router.appendEvent({ kind: 'dial-result', at: this.now(), contactId: leg.contactId, queueId: leg.queueId, agentId: leg.agentId, channel: 'callback', reason: result });
+    router.appendEvent({ kind: 'dial-result', at: this.now(), contactId: leg.contactId, queueId: leg.queueId, agentId: leg.agentId, channel: leg.manual ? 'call' : 'callback', reason: result });
     if (result === 'answered') {
       telephony.bridge(callId, leg.endpoint, { ringTimeoutMs: 20_000 });
       this.commitInBackground();
@@ -488,7 +501,7 @@ export class TelephonyChannel extends Disposable {
     this.legs.delete(callId);
     this.legOfContact.delete(leg.contactId);
     if (result === 'machine') telephony.hangUp(callId, 'machine');
-    this.retryCallback(leg, result);
+    if (!leg.manual) this.retryCallback(leg, result);
     if (router.contact(leg.contactId)?.state === 'connected') router.complete(leg.contactId, 'agent');
     this.commitInBackground();
   }
@@ -547,6 +560,24 @@ export class TelephonyChannel extends Disposable {
         return;
       case 'leave-conference':
         telephony.leaveConference?.(callId, c.party);
+        return;
+      case 'mute':
+        if (telephony.mute) telephony.mute(callId, c.muted);
+        else this.logger.warn({ adapter: telephony.name }, 'the telephony adapter cannot mute');
+        return;
+      case 'dtmf':
+        if (telephony.sendDtmf) telephony.sendDtmf(callId, c.digits);
+        else this.logger.warn({ adapter: telephony.name }, 'the telephony adapter cannot send DTMF');
+        return;
+      case 'consult':
+        if (telephony.consult) telephony.consult(callId, c.party, { ringTimeoutMs: c.ringTimeoutMs });
+        else {
+          this.logger.warn({ adapter: telephony.name }, 'the telephony adapter cannot consult (attended transfer)');
+          queueMicrotask(() => this.options.router.consultFailed(c.contactId, 'failed'));
+        }
+        return;
+      case 'end-consult':
+        telephony.endConsult?.(callId, c.outcome);
         return;
     }
   }

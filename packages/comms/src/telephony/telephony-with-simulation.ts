@@ -129,6 +129,28 @@ export class TelephonyWithSimulation extends Disposable implements TelephonyAdap
     this.of(callId).leaveConference?.(callId, party);
   }
 
+  mute(callId: string, muted: boolean): void {
+    const a = this.of(callId);
+    if (!a.mute) throw new Error(`the ${a.name} adapter cannot mute`);
+    a.mute(callId, muted);
+  }
+
+  sendDtmf(callId: string, digits: string): void {
+    const a = this.of(callId);
+    if (!a.sendDtmf) throw new Error(`the ${a.name} adapter cannot send DTMF`);
+    a.sendDtmf(callId, digits);
+  }
+
+  consult(callId: string, party: string, options: { readonly ringTimeoutMs: number }): void {
+    const a = this.of(callId);
+    if (!a.consult) throw new Error(`the ${a.name} adapter cannot consult`);
+    a.consult(callId, party, options);
+  }
+
+  endConsult(callId: string, outcome: 'transfer' | 'conference' | 'cancel'): void {
+    this.of(callId).endConsult?.(callId, outcome);
+  }
+
   async start(ctx: ServiceContext): Promise<void> {
     await this.real.start?.(ctx);
   }
