@@ -30,6 +30,29 @@ export const BUILTIN_REPORTS: readonly ReportDefinition[] = [
     columns: ['messages', 'avgDurationSeconds', 'notified', 'calledBack', 'avgTimeToCallBackSeconds'],
   },
   {
+    // The desktop's call control, by the agent who used it: holds and their time, transfers (blind and
+    // attended), consultations and how they ended, conferences, mutes and manual dials.
+    name: 'call-control',
+    title: 'Call control by agent: holds, transfers, consultations, conferences',
+    source: 'events',
+    groupBy: ['agent'],
+    measures: [
+      { name: 'holds', aggregate: 'count', kinds: ['held'] },
+      { name: 'holdSeconds', aggregate: 'sum', kinds: ['retrieved'], field: 'holdMs' },
+      { name: 'avgHoldSeconds', aggregate: 'avg', kinds: ['retrieved'], field: 'holdMs' },
+      { name: 'longestHoldSeconds', aggregate: 'max', kinds: ['retrieved'], field: 'holdMs' },
+      { name: 'transfersOut', aggregate: 'count', kinds: ['completed'], reasons: ['transferred', 'transferred-out'] },
+      { name: 'consultations', aggregate: 'count', kinds: ['consult-started'] },
+      { name: 'consultTransfers', aggregate: 'count', kinds: ['consult-ended'], reasons: ['transferred'] },
+      { name: 'consultsCancelled', aggregate: 'count', kinds: ['consult-ended'], reasons: ['cancelled', 'no-answer', 'busy', 'failed', 'hung-up'] },
+      { name: 'conferences', aggregate: 'count', kinds: ['conferenced'], reasons: ['joined'] },
+      { name: 'mutes', aggregate: 'count', kinds: ['muted'] },
+      { name: 'manualDials', aggregate: 'count', kinds: ['connected'], contactData: 'manualDial' },
+    ],
+    columns: ['holds', 'holdSeconds', 'avgHoldSeconds', 'longestHoldSeconds', 'transfersOut', 'consultations', 'consultTransfers', 'consultsCancelled', 'conferences', 'mutes', 'manualDials'],
+    chart: 'holds',
+  },
+  {
     name: 'callbacks',
     title: 'Callbacks',
     source: 'events',
