@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StorageManager } from '@caruso/storage';
 import { forEachDatabase } from '@caruso/storage/testing';
+import { readApplication } from '@caruso/frontoffice';
 import { loggedInClient, startTestAssembly, type ApiClient, type TestAssembly } from '@caruso/frontoffice/testing';
 import type { DesktopState, DeskTemplates } from '../src/common/desktop-types.js';
-import { fixturePath, fixtureText } from './fixture.js';
+import { crmModel, fixturePath, fixtureText } from './fixture.js';
 import { restContract } from './rest-contract.js';
 import { sendMail, startRelay, until, type TestRelay } from './smtp-helpers.js';
 
@@ -45,6 +46,31 @@ async function offerOf(c: ApiClient, contactId: string): Promise<string> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe('canned replies and e-mail templates in <desktop>', () => {
+  const read = (desktop: string): { errors: string[]; app: ReturnType<typeof readApplication>['application'] } => {
+    const r = readApplication(`<application name="a" model="crm">\n<desktop>\n${desktop}\n</desktop>\n</application>`, 'app.xml', { model: crmModel() });
+    return { errors: r.diagnostics.filter((d) => d.severity === 'error').map(String), app: r.application };
+  };
+
+  it('reads them with their lines, labels and placeholders', () => {
+    const { errors, app } = read('<reply id="hi">Hello {{ firstName }}</reply><emailtemplate id="mail" label="Mail" subject="About {{lastName}}">\n    Dear {{firstName}},\n\n    thanks.\n  </emailtemplate>');
+    expect(errors).toEqual([]);
+    expect(app?.desktop.cannedReplies).toEqual([{ id: 'hi', label: 'hi', text: 'Hello {{ firstName }}' }]);
+    expect(app?.desktop.emailTemplates).toEqual([{ id: 'mail', label: 'Mail', subject: 'About {{lastName}}', body: 'Dear {{firstName}},\n\nthanks.' }]);
+  });
+
+  it('reports duplicate and bad ids, stray braces, an empty reply and a missing subject with file:line:col', () => {
+    const { errors } = read(['<reply id="a">x</reply>', '<reply id="a">y</reply>', '<reply id="1x">z</reply>', '<reply id="b">Hi {{first name}}</reply>', '<reply id="c"> </reply>', '<emailtemplate id="d">body</emailtemplate>'].join('\n'));
+    expect(errors).toEqual([
+      expect.stringMatching(/^app\.xml:4:\d+: error: the template id a is declared twice/),
+      expect.stringMatching(/^app\.xml:5:\d+: error: 1x is not a template id/),
+      expect.stringMatching(/^app\.xml:6:\d+: error: a placeholder is \{\{name\}\}/),
+      expect.stringMatching(/^app\.xml:7:\d+: error: the reply c has no text/),
+      expect.stringMatching(/^app\.xml:8:\d+: error: .*subject/),
+    ]);
+  });
+});
 
 describe('the agent desktop holds a shift on the server (GET /api/desktop, customers, drafts, templates, attachments)', () => {
   let relay: TestRelay;
@@ -181,7 +207,7 @@ describe('the agent desktop holds a shift on the server (GET /api/desktop, custo
       expect(both.contacts.map((c) => [c.id, c.customer?.id])).toEqual(expect.arrayContaining([[chat.chatId, bert], [call.id, ada]]));
 
       // Race: both end and are wrapped up in parallel while another call (Cees) and another chat arrive.
-      const [, , later] = await Promise.all([
+      const [, , later, dora] = await Promise.all([
         (async () => {
           await anna.post(`/api/contacts/${chat.chatId}/hang-up`);
           return anna.post(`/api/contacts/${chat.chatId}/wrap-up`, { code: 'follow-up', notes: 'chat note' });
@@ -208,18 +234,14 @@ describe('the agent desktop holds a shift on the server (GET /api/desktop, custo
       expect((await asm.comms.history('Customer', ada)).map((r) => r.contactId)).toEqual([later.id, call.id]);
       expect(await asm.comms.history('Customer', cees)).toEqual([]);
 
-      // The chat that arrived meanwhile: unlinking leaves it without a customer.
-      const st = await desk(anna);
-      const dora = [...st.offers.map((o) => o.contactId), ...st.contacts.map((c) => c.id)].find((id) => id !== later.id);
-      if (dora) {
-        const offer = st.offers.find((o) => o.contactId === dora);
-        if (offer) await anna.post(`/api/agent/offers/${encodeURIComponent(offer.offerId)}/accept`);
-        expect((await anna.request('PUT', `/api/contacts/${dora}/customer`, { object: 'Customer', recordId: bert })).status).toBe(200);
-        expect((await anna.delete(`/api/contacts/${dora}/customer`)).body).toEqual({ customer: null });
-        expect(asm.comms.customerOf(dora)).toBeUndefined();
-        await anna.post(`/api/contacts/${dora}/hang-up`);
-        await anna.post(`/api/contacts/${dora}/wrap-up`, { code: 'solved' });
-      }
+      // The chat that arrived meanwhile is offered once the call is wrapped up; unlinking leaves it without a customer.
+      await anna.post(`/api/agent/offers/${encodeURIComponent(await offerOf(anna, dora.chatId))}/accept`);
+      expect((await anna.request('PUT', `/api/contacts/${dora.chatId}/customer`, { object: 'Customer', recordId: bert })).status).toBe(200);
+      expect((await anna.delete(`/api/contacts/${dora.chatId}/customer`)).body).toEqual({ customer: null });
+      expect(asm.comms.customerOf(dora.chatId)).toBeUndefined();
+      await anna.post(`/api/contacts/${dora.chatId}/hang-up`);
+      expect((await anna.post(`/api/contacts/${dora.chatId}/wrap-up`, { code: 'solved' })).status).toBe(200);
+      expect((await asm.comms.history('Customer', bert)).map((r) => r.contactId)).toEqual([chat.chatId]);
       await until(() => asm.comms.agent('anna').state === 'ready', 'anna ready');
       await anna.post('/api/agent/logout');
     }, 30_000);
