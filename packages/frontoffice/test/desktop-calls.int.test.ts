@@ -118,6 +118,36 @@ describe('call control from the agent desktop drives the (simulated) telephony',
       expect((await asm.comms.history('Customer', gina)).map((r) => r.contactId)).toContain(callId);
     }, 30_000);
 
+    it('cancels a consultation, and conferences another agent who then leaves', async () => {
+      await erik.post('/api/agent/ready');
+      await fay.post('/api/agent/ready');
+      await until(() => asm.comms.agent('erik').state === 'ready' && asm.comms.agent('fay').state === 'ready', 'both ready');
+      await fay.post('/api/agent/pause', { reason: 'break' });
+      const callId = await inbound('+3212345100');
+      expect(asm.comms.contact(callId)?.agentIds).toEqual(['erik']);
+      await fay.post('/api/agent/ready');
+
+      expect((await erik.post(`/api/contacts/${callId}/transfer`, { mode: 'consult', agentId: 'fay' })).status).toBe(200);
+      await until(() => asm.comms.contact(callId)?.consult?.answered === true, 'fay answered the consultation');
+      const cancelled = await erik.post(`/api/contacts/${callId}/consult/cancel`);
+      expect(cancelled.status).toBe(200);
+      expect((cancelled.body as DeskContactAnswer).contact).toMatchObject({ consult: null, held: false });
+      await until(() => asm.comms.agent('fay').state === 'ready', 'fay free again');
+
+      expect((await erik.post(`/api/contacts/${callId}/conference`, { agentId: 'fay', number: '+3212345999' })).status).toBe(400);
+      expect((await erik.post(`/api/contacts/${callId}/conference`, { agentId: 'fay' })).status).toBe(200);
+      await until(() => (asm.comms.contact(callId)?.conferees ?? []).includes('fay'), 'fay in the conference');
+      expect((await contactOf(erik, callId))?.conferees).toEqual(['fay']);
+      expect((await fay.post(`/api/contacts/${callId}/conference/leave`)).status).toBe(200);
+      await until(() => !(asm.comms.contact(callId)?.conferees ?? []).includes('fay'), 'fay left the conference');
+      expect(asm.comms.contact(callId)).toMatchObject({ state: 'connected', agentIds: ['erik'] });
+
+      expect((await erik.post(`/api/contacts/${callId}/hang-up`)).status).toBe(200);
+      expect((await erik.post(`/api/contacts/${callId}/wrap-up`, { code: 'solved' })).status).toBe(200);
+      for (const w of asm.comms.agentWork('fay').wrapUps) await fay.post(`/api/contacts/${w.contactId}/wrap-up`, { code: 'solved' });
+      await fay.post('/api/agent/logout');
+    }, 30_000);
+
     it('refuses call control on a chat (409) and transfers a chat blind to a queue', async () => {
       await erik.post('/api/agent/ready');
       await fay.post('/api/agent/logout');
