@@ -73,8 +73,8 @@ async function boot(): Promise<void> {
   if (!ctx) return;
   header(ctx);
   if (page === 'desktop') {
-    const { desktopPage } = await import('./desktop-legacy.js');
-    await desktopPage(ctx);
+    const { desktopPage } = await import('./desktop/index.js');
+    desktopPage(ctx);
     return;
   }
   const make = PAGES[page];

@@ -44,6 +44,7 @@ export class CarusoDesktop extends LitElement {
   private offersSeen = new Set<string>();
   private focusWrapUp: string | null = null;
   private readonly onChange = (): void => {
+    this.openChat();
     this.rev += 1;
   };
   private readonly onKey = (ev: KeyboardEvent): void => {
@@ -79,15 +80,20 @@ export class CarusoDesktop extends LitElement {
       heartbeatMs: () => store.state?.presence.heartbeatMs ?? 10_000,
     });
     this.agentSocket.open();
-    run(store.refresh().then(() => {
-      if (store.state?.channels.chat && !this.chat) {
-        // After a lost hub socket the open chats are read again (messages may have come meanwhile).
-        this.chat = new ChatConnection(() => run(this.querySelector<HTMLElement & { read?: () => Promise<void> }>('desk-chat-panel')?.read?.() ?? Promise.resolve()));
-        this.chat.open();
-        this.rev += 1;
-      }
-    }));
+    run(store.refresh());
     window.addEventListener('pagehide', () => this.stop(), { once: true });
+  }
+
+  /**
+   * Connects to the chat hub once the desktop has chats (the channel is there, or a chat rings or is
+   * connected). After a lost hub socket the chat on screen reads its transcript again.
+   */
+  private openChat(): void {
+    const s = this.store.state;
+    if (this.chat || !s) return;
+    if (!s.channels.chat && !s.contacts.some((c) => c.channel === 'chat') && !s.offers.some((o) => o.channel === 'chat')) return;
+    this.chat = new ChatConnection(() => run(this.querySelector<HTMLElement & { read?: () => Promise<void> }>('desk-chat-panel')?.read?.() ?? Promise.resolve()));
+    this.chat.open();
   }
 
   stop(): void {
@@ -308,8 +314,8 @@ export class CarusoDesktop extends LitElement {
       <div class="grid" id="contact-view" role="tabpanel" aria-labelledby="tab-${item.id}">
         <desk-customer-panel .store=${this.store} .rev=${this.rev} .contactId=${item.id}></desk-customer-panel>
         <div class="middle">
-          ${c && channel === 'chat' ? html`<desk-chat-panel .store=${this.store} .rev=${this.rev} .contactId=${c.id} .chat=${this.chat}></desk-chat-panel>` : nothing}
-          ${c && channel === 'email' ? html`<desk-email-panel .store=${this.store} .rev=${this.rev} .contactId=${c.id}></desk-email-panel>` : nothing}
+          ${channel === 'chat' ? html`<desk-chat-panel .store=${this.store} .rev=${this.rev} .contactId=${item.id} .chat=${this.chat}></desk-chat-panel>` : nothing}
+          ${channel === 'email' ? html`<desk-email-panel .store=${this.store} .rev=${this.rev} .contactId=${item.id}></desk-email-panel>` : nothing}
           <desk-wrap-up-panel .store=${this.store} .rev=${this.rev} .contactId=${item.id}></desk-wrap-up-panel>
         </div>
         <desk-script-panel .store=${this.store} .rev=${this.rev} .contactId=${item.id}></desk-script-panel>

@@ -35,6 +35,7 @@ export class CarusoChatPanel extends DeskElement {
   declare none: boolean;
   declare canned: ContactTemplates['cannedReplies'];
   private stop: (() => void) | null = null;
+  private typedAt = 0;
   private joined = false;
 
   constructor() {
@@ -137,6 +138,13 @@ export class CarusoChatPanel extends DeskElement {
     input.value = '';
   }
 
+  /** Tells the customer the agent is typing (at most every 3 s). */
+  private typed(): void {
+    if (Date.now() - this.typedAt < 3000) return;
+    this.typedAt = Date.now();
+    this.chat?.send({ type: 'typing', chatId: this.contactId, typing: true });
+  }
+
   private useCanned(id: string): void {
     const reply = this.canned.find((c) => c.id === id);
     const input = this.querySelector<HTMLInputElement>('#chat-text');
@@ -166,7 +174,7 @@ export class CarusoChatPanel extends DeskElement {
             <option value="">${t('chat.cannedPick')}</option>${this.canned.map((r) => html`<option value=${r.id}>${r.label}</option>`)}</select>` : nothing}
         <label for="chat-text">${t('chat.message')}</label>
         <div class="bar"><input id="chat-text" maxlength="4000" autocomplete="off" ?disabled=${!sendable}
-            @input=${() => this.chat?.send({ type: 'typing', chatId: this.contactId, typing: true })}>
+            @input=${() => this.typed()}>
           <button type="submit" id="btn-chat-send" ?disabled=${!sendable}>${t('chat.send')}</button></div>
       </form>
     </section>`;

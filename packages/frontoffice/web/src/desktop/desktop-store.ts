@@ -10,6 +10,7 @@ import { announce, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 import type { AppResponse, SessionUser } from '../shared/types.js';
 import type { DeskContact, DeskCustomer, DeskWrapUp, DesktopState } from './desktop-types.js';
+import { keyOf } from './records.js';
 import { run } from './run.js';
 
 /** What the record panel of one contact shows. */
@@ -193,7 +194,11 @@ export class DesktopStore extends EventTarget {
     for (const c of this.state?.contacts ?? []) {
       if (c.script || c.state !== 'connected' || this.scriptStarts.has(c.id)) continue;
       if (!this.app.desktop.scripts.some((s) => s.queue === c.queueId)) continue;
-      const customer = c.customer ? { object: c.customer.object, recordId: c.customer.id } : {};
+      // The record the script writes its answers to: the linked customer, else the screen pop's only
+      // match (the server may still be linking it when the contact first shows).
+      const pop = c.screenPop;
+      const sole = pop && pop.matches.length === 1 ? { object: pop.object, recordId: keyOf(this.app, pop.object, pop.matches[0]!) } : {};
+      const customer = c.customer ? { object: c.customer.object, recordId: c.customer.id } : sole;
       const start = api('POST', '/api/scripts/sessions', { contactId: c.id, ...customer }).then(
         () => this.requestRefresh(0),
         (e: unknown) => fail(e),

@@ -110,7 +110,13 @@ export class CarusoEmailPanel extends DeskElement {
     return html`<section id="conversation" class="panel" aria-labelledby="conv-title">
       <h2 id="conv-title">${t('email.title')} · ${first?.subject ?? ''}</h2>
       <div id="mail-thread">${this.messages.map((m) => this.message(m))}</div>
-      <form id="reply-form" @submit=${(ev: Event) => run(this.reply(ev))}>
+      ${this.store.state?.contacts.some((c) => c.id === this.contactId) ? this.replyForm() : nothing}
+    </section>`;
+  }
+
+  /** The reply, while the contact is connected (not in its wrap-up). */
+  private replyForm(): TemplateResult {
+    return html`<form id="reply-form" @submit=${(ev: Event) => run(this.reply(ev))}>
         ${this.templates.length ? html`<label for="email-template">${t('email.template')}</label>
           <select id="email-template" @change=${(ev: Event) => { const s = ev.target as HTMLSelectElement; this.useTemplate(s.value); s.value = ''; }}>
             <option value="">${t('email.templatePick')}</option>${this.templates.map((x) => html`<option value=${x.id}>${x.label}</option>`)}</select>` : nothing}
@@ -120,8 +126,7 @@ export class CarusoEmailPanel extends DeskElement {
         <input id="reply-files" type="file" multiple aria-describedby="reply-files-error" @change=${() => this.checkFiles()}>
         <div id="reply-files-error" class="field-error">${this.fileError}</div>
         <p><button type="submit" id="btn-reply" ?disabled=${this.sending}>${t('email.send')}</button></p>
-      </form>
-    </section>`;
+      </form>`;
   }
 }
 customElements.define('desk-email-panel', CarusoEmailPanel);

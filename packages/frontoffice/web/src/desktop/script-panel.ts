@@ -7,7 +7,7 @@ import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { api } from '../shared/api.js';
 import { fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
-import type { ScriptSession } from '../shared/types.js';
+import type { ScriptSession, ScriptStep } from '../shared/types.js';
 import { DeskElement } from './desk-element.js';
 import { pageLang } from './format.js';
 import { run } from './run.js';
@@ -31,7 +31,9 @@ export class CarusoScriptPanel extends DeskElement {
   }
 
   private session(): ScriptSession | null {
-    const fromServer = this.store.state?.contacts.find((c) => c.id === this.contactId)?.script?.view ?? null;
+    const v = this.store.state?.contacts.find((c) => c.id === this.contactId)?.script?.view;
+    // The server's view has no step once the script ended.
+    const fromServer: ScriptSession | null = v ? { ...v, step: (v.step as ScriptStep | null) ?? { kind: 'end', prompt: '', canGoBack: false } } : null;
     if (this.local && (!fromServer || fromServer.sessionId !== this.local.sessionId || fromServer.revision < this.local.revision)) return this.local;
     return fromServer;
   }

@@ -1,0 +1,247 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { forEachDatabase } from '@caruso/storage/testing';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
+import { fixturePath } from './fixture.js';
+import { sendMail, startRelay, type TestRelay } from './smtp-helpers.js';
+import { mustOpen } from './ws-helpers.js';
+
+const PW = 'correct horse battery';
+const SHOTS = join(process.cwd(), '.artifacts', 'screenshots');
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const CARLA = '+3212345678';
+
+interface Violation {
+  readonly id: string;
+  readonly impact: string | null;
+  readonly help: string;
+  readonly nodes: { readonly target: unknown[] }[];
+}
+
+/** The serious and critical findings of axe-core (WCAG 2.0–2.2 A/AA and best practices) on the page as it is now. */
+async function seriousFindings(page: Page): Promise<string[]> {
+  await page.evaluate(AXE);
+  const options = { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] }, resultTypes: ['violations'] };
+  const r = (await page.evaluate(`axe.run(document, ${JSON.stringify(options)})`)) as { violations: Violation[] };
+  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
+}
+
+describe('the agent desktop in a real Chromium: every view accessible, its state from the server', () => {
+  let browser: Browser;
+  let relay: TestRelay;
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    relay = await startRelay();
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      timeout: 20_000,
+    });
+  }, 40_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await relay?.close();
+  });
+
+  forEachDatabase((db) => {
+    let asm: TestAssembly;
+    let carla: string;
+    let dirk: string;
+
+    beforeAll(async () => {
+      asm = await startTestAssembly({
+        db: await db.freshDatabase(),
+        model: fixturePath('crm.model.xml'),
+        application: fixturePath('crm.app.xml'),
+        scripts: fixturePath('scripts'),
+        queues: [{ id: 'support', wrapUpMs: 600_000 }, { id: 'billing' }],
+        agents: [{ id: 'anna', queues: [{ queueId: 'support' }], selectableQueues: ['billing'] }, { id: 'bert', queues: [{ queueId: 'billing' }] }],
+        users: [
+          { name: 'anna', role: 'agent', agentId: 'anna', password: PW },
+          { name: 'bert', role: 'agent', agentId: 'bert', password: PW },
+        ],
+        chat: { queueId: 'support', port: 0 },
+        email: { queueId: 'support', recipients: ['support@caruso.test'], mailbox: 'Support <support@caruso.test>' },
+        relay: { port: relay.port, from: 'Support <support@caruso.test>' },
+      });
+      const customers = asm.objects.repository('Customer');
+      carla = String((await customers.create({ firstName: 'Carla', lastName: 'Caller', phone: CARLA, email: 'carla@example.org' }, { actor: 'test' }))['id']);
+      dirk = String((await customers.create({ firstName: 'Dirk', lastName: 'Dialler', phone: '+3211111111' }, { actor: 'test' }))['id']);
+    }, 60_000);
+
+    afterAll(async () => {
+      await asm?.stop();
+    });
+
+    async function agentPage(): Promise<{ ctx: BrowserContext; page: Page; errors: string[] }> {
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const page = await ctx.newPage();
+      const errors: string[] = [];
+      page.setDefaultTimeout(8000);
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${asm.url}/login`);
+      await page.getByLabel('User name').fill('anna');
+      await page.getByLabel('Password').fill(PW);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForURL('**/desktop');
+      await page.locator('#agent-state', { hasText: /[a-z]/ }).waitFor();
+      return { ctx, page, errors };
+    }
+
+    async function ready(page: Page): Promise<void> {
+      if (asm.comms.agent('anna').state !== 'ready') await page.keyboard.press('F2');
+      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+    }
+
+    async function expectAccessible(page: Page, view: string): Promise<void> {
+      expect([view, await seriousFindings(page)]).toEqual([view, []]);
+    }
+
+    it('every view passes axe: idle, offer, call with its script, customer search, transfer, chat, e-mail reply, wrap-up', async () => {
+      const { ctx, page, errors } = await agentPage();
+      await expectAccessible(page, 'idle');
+      await ready(page);
+      await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: CARLA } });
+      await page.locator('#btn-accept').waitFor();
+      await page.locator('#customer-name', { hasText: 'Carla Caller' }).waitFor();
+      expect(await page.evaluate('document.activeElement?.id')).toBe('btn-accept');
+      await expectAccessible(page, 'offer ringing');
+      await page.keyboard.press('F4');
+      await page.locator('#prompt', { hasText: 'What kind of fault' }).waitFor();
+      await page.locator('#btn-hold').waitFor();
+      await expectAccessible(page, 'call connected with its script');
+      await page.keyboard.press('Control+k');
+      await page.locator('#customer-search').waitFor();
+      expect(await page.evaluate('document.activeElement?.id')).toBe('customer-search');
+      await page.keyboard.type('Dirk');
+      await page.locator('#search-results li', { hasText: 'Dirk Dialler' }).waitFor();
+      await expectAccessible(page, 'customer panel with search');
+      await page.keyboard.press('Alt+T');
+      await page.locator('#transfer-dialog[open]').waitFor();
+      await expectAccessible(page, 'transfer dialog');
+      await page.keyboard.press('Escape');
+      await page.locator('#transfer-dialog[open]').waitFor({ state: 'detached' });
+      await page.keyboard.press('F8');
+      await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      expect(await page.evaluate('document.activeElement?.id')).toBe('wrap-code');
+      await expectAccessible(page, 'wrap-up');
+      await page.keyboard.press('F9');
+      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+
+      const opened = await asm.chat!.openChat({ customerName: 'Carla', subject: 'Meter' });
+      const customer = await mustOpen(`http://127.0.0.1:${asm.chat!.address()!.port}/chat/customer`);
+      try {
+        customer.send({ type: 'auth', token: opened.token });
+        await customer.next((f) => f.type === 'welcome');
+        customer.send({ type: 'message', text: 'Hello, it is Carla' });
+        await page.locator('#btn-accept').waitFor();
+        await page.keyboard.press('F4');
+        await page.locator('#chat-log li', { hasText: 'Hello, it is Carla' }).waitFor();
+        await page.locator('#chat-text:enabled').waitFor();
+        customer.send({ type: 'message', text: 'Are you there?' });
+        await page.locator('#chat-log li', { hasText: 'Are you there?' }).waitFor();
+        await expectAccessible(page, 'chat');
+        await page.keyboard.press('F8');
+        await customer.next((f) => f.type === 'ended');
+      } finally {
+        await customer.close();
+      }
+      await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await page.keyboard.press('F9');
+      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+
+      await sendMail(asm.email!.address()!.port, { from: 'carla@example.org', to: 'support@caruso.test', subject: 'My invoice', text: 'Please check it.', attachments: [{ filename: 'invoice.pdf', content: Buffer.from('%PDF-1.4'), contentType: 'application/pdf' }] });
+      await page.locator('#btn-accept').waitFor();
+      await page.keyboard.press('F4');
+      await page.locator('#reply-text').waitFor();
+      await page.locator('.mail-body', { hasText: 'Please check it.' }).waitFor();
+      await page.locator('#reply-text').fill('Dear Carla, we checked it.');
+      await expectAccessible(page, 'e-mail reply');
+      await page.keyboard.press('F9');
+      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      expect(errors).toEqual([]);
+      await ctx.close();
+    }, 60_000);
+
+    it('a reload during a call shows the same call, script step, customer and hold; then the wrap-up with its draft', async () => {
+      const { ctx, page, errors } = await agentPage();
+      await ready(page);
+      const call = await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: CARLA } });
+      await page.locator('#btn-accept').waitFor();
+      await page.keyboard.press('F4');
+      await page.locator('#prompt', { hasText: 'What kind of fault' }).waitFor();
+      await page.keyboard.press('1');
+      await page.locator('#prompt', { hasText: 'postcode' }).waitFor();
+      await page.keyboard.press('Alt+H');
+      await page.locator('#call-held').waitFor();
+      expect(asm.comms.contact(call.id)?.held).toBe(true);
+
+      await page.reload();
+      await page.locator('#prompt', { hasText: 'postcode' }).waitFor();
+      await page.locator('#customer-name', { hasText: 'Carla Caller' }).waitFor();
+      await page.locator('#call-held').waitFor();
+      expect(await page.locator('[role="tab"]').allTextContents()).toEqual([expect.stringContaining('Carla Caller')]);
+      await page.keyboard.press('Alt+H');
+      await page.locator('#call-held').waitFor({ state: 'detached' });
+      await page.locator('#answer').fill('4321 XY');
+      await page.locator('#answer').press('Enter');
+      await page.locator('#script-done').waitFor();
+      await page.keyboard.press('F8');
+      await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await page.locator('#wrap-code').selectOption('follow-up');
+      await page.locator('#wrap-notes').fill('Call back about the meter');
+      await page.waitForTimeout(700);
+
+      await page.reload();
+      await page.locator('#wrap-notes').waitFor();
+      await expectValue(page, '#wrap-notes', 'Call back about the meter');
+      await expectValue(page, '#wrap-code', 'follow-up');
+      await page.locator('#wrap-customer', { hasText: 'Carla Caller' }).waitFor();
+      await page.screenshot({ path: join(SHOTS, 'desktop-wrap-up-after-reload.png') });
+      await page.keyboard.press('F9');
+      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      const history = await asm.comms.history('Customer', carla);
+      expect(history.find((r) => r.contactId === call.id)).toMatchObject({ disposition: 'follow-up', note: 'Call back about the meter' });
+      expect(errors).toEqual([]);
+      await ctx.close();
+    }, 45_000);
+
+    it('the record panel searches, opens and links another customer inside the desktop; the contact stays and its wrap-up goes there', async () => {
+      const { ctx, page, errors } = await agentPage();
+      await ready(page);
+      const call = await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: CARLA } });
+      await page.locator('#btn-accept').waitFor();
+      await page.keyboard.press('F4');
+      await page.locator('#btn-hangup').waitFor();
+      const at = page.url();
+      await page.keyboard.press('Control+k');
+      await page.keyboard.type('Dialler');
+      await page.getByRole('button', { name: 'Open Dirk Dialler' }).click();
+      await page.locator('#customer-name', { hasText: 'Dirk Dialler' }).waitFor();
+      expect(page.url()).toBe(at);
+      expect(await page.locator('#btn-hangup').count()).toBe(1);
+      await page.locator('#btn-link-customer').click();
+      await page.locator('#wrap-customer', { hasText: 'Dirk Dialler' }).waitFor();
+      await page.screenshot({ path: join(SHOTS, 'desktop-customer-linked.png') });
+      await page.keyboard.press('F8');
+      await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await page.locator('#wrap-notes').fill('Dirk called from Carla’s phone');
+      await page.keyboard.press('F9');
+      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      expect((await asm.comms.history('Customer', dirk)).find((r) => r.contactId === call.id)).toMatchObject({ note: 'Dirk called from Carla’s phone' });
+      expect((await asm.comms.history('Customer', carla)).some((r) => r.contactId === call.id)).toBe(false);
+      expect(errors).toEqual([]);
+      await ctx.close();
+    }, 45_000);
+  });
+});
+
+async function expectValue(page: Page, selector: string, value: string): Promise<void> {
+  const until = Date.now() + 5000;
+  while ((await page.locator(selector).inputValue()) !== value && Date.now() < until) await page.waitForTimeout(50);
+  expect(await page.locator(selector).inputValue()).toBe(value);
+}
