@@ -22,7 +22,18 @@ export {
 export { openApiDocument } from './openapi.js';
 export { Permissions, type ObjectRights } from './permissions.js';
 export { createFrontOfficeServer, type FrontOfficeServer, type FrontOfficeServerOptions } from './server.js';
-export { FrontOfficeStore, FRONTOFFICE_MIGRATIONS, MIN_PASSWORD_LENGTH, type User } from './user-store.js';
+export { PRESENCE_DEFAULTS, type AgentPresenceOptions } from './internal/agent-presence.js';
+export type {
+  DeskContact,
+  DeskContactAnswer,
+  DeskCustomer,
+  DeskOffer,
+  DeskTemplates,
+  DeskTransferTargets,
+  DeskWrapUp,
+  DesktopState,
+} from './common/desktop-types.js';
+export { FrontOfficeStore, FRONTOFFICE_MIGRATIONS, MIN_PASSWORD_LENGTH, type User, type WrapUpDraft } from './user-store.js';
 export {
   ROLES,
   OBJECT_ACTIONS,
@@ -48,6 +59,8 @@ export {
   type AnswerWrite,
   type DesktopScript,
   type WrapUpCode,
+  type CannedReply,
+  type EmailTemplate,
   type Desktop,
   type SelfService,
   type IdentifyField,
