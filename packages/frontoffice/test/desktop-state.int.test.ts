@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { StorageManager } from '@caruso/storage';
 import { forEachDatabase } from '@caruso/storage/testing';
 import { readApplication } from '@caruso/frontoffice';
-import { loggedInClient, startTestAssembly, type ApiClient, type TestAssembly } from '@caruso/frontoffice/testing';
+import { ApiClient, loggedInClient, startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
 import type { DesktopState, DeskTemplates } from '../src/common/desktop-types.js';
 import { crmModel, fixturePath, fixtureText } from './fixture.js';
 import { restContract } from './rest-contract.js';
@@ -138,6 +138,11 @@ describe('the agent desktop holds a shift on the server (GET /api/desktop, custo
       expect((await anna.request('PUT', `/api/contacts/${call.id}/wrap-up-draft`, { code: 'bogus', notes: 'lost' })).status).toBe(400);
       expect((await anna.request('PUT', `/api/contacts/${call.id}/wrap-up-draft`, { notes: 'x', extra: 1 })).status).toBe(400);
       expect((await bob.request('PUT', `/api/contacts/${call.id}/wrap-up-draft`, { notes: 'mine?' })).status).toBe(404);
+      // CSRF and roles as every route: no token 403, no session 401, not an agent 403.
+      expect((await anna.request('PUT', `/api/contacts/${call.id}/wrap-up-draft`, { notes: 'forged' }, { csrf: null })).status).toBe(403);
+      expect((await anna.request('PUT', `/api/contacts/${call.id}/customer`, { object: 'Customer', recordId: carla }, { csrf: null })).status).toBe(403);
+      expect((await admin.get('/api/desktop')).status).toBe(403);
+      expect((await new ApiClient(asm.url).get('/api/desktop')).status).toBe(401);
 
       // A reload: a new page with the same session cookie reads everything from the server.
       const reloaded = anna.withBase(asm.url);
