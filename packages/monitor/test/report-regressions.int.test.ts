@@ -137,3 +137,25 @@ describe('report regressions found against the contact fold', () => {
     ]);
   });
 });
+
+describe('the agents report of a period not over yet', () => {
+  forEachDatabase((db) => {
+    it('counts an open state up to now (asOf), never to the end of the period', async () => {
+      await db.storage.knex(CONTACT_EVENTS_TABLE).del().catch(() => undefined);
+      // Logged in at 09:00, ready since; the report of today asked at 09:07.
+      await insertContactEvents(db.storage, numbered([
+        { kind: 'agent-logged-in', at: T0, agentId: 'a1' },
+        { kind: 'agent-state-changed', at: T0, agentId: 'a1', state: 'ready', fromState: 'logged-out' },
+      ]));
+      const today = { from: T0 - 9 * 3_600_000, to: T0 + 15 * 3_600_000 };
+      const [a1] = (await runReport(db.storage, catalogue.get('agents'), { ...today, asOf: T0 + 7 * 60_000 })).rows;
+      expect(a1).toMatchObject({ agent: 'a1', loggedInSeconds: 420, readySeconds: 420 });
+      // By hour: the open state stops at now too.
+      const byHour = (await runReport(db.storage, catalogue.get('agents-by-hour'), { ...today, asOf: T0 + 7 * 60_000 })).rows;
+      expect(byHour.map((r) => r['loggedInSeconds'])).toEqual([420]);
+      // A state that ended is counted whole, asOf or not; a period in the past is not cut by asOf.
+      const [past] = (await runReport(db.storage, catalogue.get('agents'), { from: T0, to: T0 + 60_000, asOf: T0 + 7 * 60_000 })).rows;
+      expect(past).toMatchObject({ loggedInSeconds: 60 });
+    });
+  });
+});

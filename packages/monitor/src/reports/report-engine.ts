@@ -19,8 +19,9 @@ export interface ReportRequest {
   /** Only sessions of these dialogue scripts (sessions source). */
   readonly script?: readonly string[];
   /**
-   * The time the sessions source judges idleness at (default: now): a session still active and not
-   * moved for `abandonAfterSeconds` before it counts as abandoned, otherwise as in progress.
+   * Now (default: the system clock): the sessions source judges idleness at it (a session still
+   * active and not moved for `abandonAfterSeconds` before it counts as abandoned, otherwise as in
+   * progress), and the agents source counts a state still open up to it (never beyond the period).
    */
   readonly asOf?: number;
 }
@@ -278,7 +279,12 @@ async function agentsReport(storage: StorageManager, def: ReportDefinition, req:
   const from = int(req.from);
   const to = int(req.to);
   const atCol = await timeColumn(storage, req.from - 7 * MARGIN_MS, req.to);
-  const end = `(CASE WHEN s.next_at IS NULL OR s.next_at > ${to} THEN ${to} ELSE s.next_at END)`;
+  // A state still open (no next state yet) runs up to now, never beyond: a report of today asked at
+  // 09:07 counts 7 minutes of the agent who logged in at 09:00, not the rest of the day.
+  const asOf = req.asOf ?? Date.now();
+  if (!Number.isSafeInteger(asOf)) throw MonitorErrors.CARUSO_MONITOR_INVALID_PERIOD({ reason: 'asOf must be a time' });
+  const openEnd = int(Math.max(req.from, Math.min(req.to, asOf)));
+  const end = `(CASE WHEN s.next_at IS NULL THEN ${openEnd} WHEN s.next_at > ${to} THEN ${to} ELSE s.next_at END)`;
   const start = `(CASE WHEN s.at < ${from} THEN ${from} ELSE s.at END)`;
   // With a time dimension, each stretch of a state is cut at the interval boundaries (local hours,
   // or local days) by a recursive query, so that its time is credited to every interval it spans.
