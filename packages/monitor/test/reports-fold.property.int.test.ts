@@ -22,7 +22,7 @@ const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Frida
 /** The built-in reports over the contact event log, each checked below (the sessions ones are not about contacts). */
 const CHECKED = [
   'inbound', 'inbound-by-hour', 'inbound-by-day', 'inbound-by-weekday', 'inbound-by-queue', 'agents', 'agents-by-hour', 'agents-by-day', 'pauses',
-  'voicemail', 'callbacks', 'campaigns', 'campaign-results', 'campaign-dispositions', 'dispositions',
+  'voicemail', 'callbacks', 'call-control', 'campaigns', 'campaign-results', 'campaign-dispositions', 'dispositions',
 ];
 const SESSION_REPORTS = ['scripts', 'script-outcomes', 'script-abandons', 'script-handoffs'];
 const catalogue = new ReportCatalogue([]);
@@ -243,6 +243,35 @@ function eventRows(log: GeneratedLog, lives: readonly ContactLife[], name: strin
         const notified = sum(ms, (m) => m.notifiedAt.length);
         if (ms.length + notified + reached + taken.length === 0) return [];
         return [{ queue: q, messages: ms.length, avgDurationSeconds: seconds(sum(ms, (m) => m.durationMs), ms.length), notified, calledBack: reached, avgTimeToCallBackSeconds: seconds(sum(taken, (l) => l.waitMs!), taken.length) }];
+      });
+    }
+    case 'call-control': {
+      // The desktop's call control by the agent who used it: counted from the agents' own events (holds
+      // and hold times of `retrieved`, transfers out of `completed`, consultations, conferences, mutes);
+      // manual dials are contacts whose data says so (the fold's).
+      const lifeOf = new Map(lives.map((l) => [l.id, l]));
+      const by = byKey(events.filter((e) => e.agentId !== undefined), (e) => e.agentId!);
+      const cancelled = new Set(['cancelled', 'no-answer', 'busy', 'failed', 'hung-up']);
+      return sorted(by.keys()).flatMap((agent) => {
+        const mine = by.get(agent)!;
+        const holds = count(mine, (e) => e.kind === 'held');
+        const retrieved = mine.filter((e) => e.kind === 'retrieved').map((e) => e.holdMs ?? 0);
+        const row = {
+          agent,
+          holds,
+          holdSeconds: sum(retrieved, (ms) => ms) / 1000,
+          avgHoldSeconds: seconds(sum(retrieved, (ms) => ms), retrieved.length),
+          longestHoldSeconds: retrieved.length ? Math.max(...retrieved) / 1000 : null,
+          transfersOut: count(mine, (e) => e.kind === 'completed' && (e.reason === 'transferred' || e.reason === 'transferred-out')),
+          consultations: count(mine, (e) => e.kind === 'consult-started'),
+          consultTransfers: count(mine, (e) => e.kind === 'consult-ended' && e.reason === 'transferred'),
+          consultsCancelled: count(mine, (e) => e.kind === 'consult-ended' && cancelled.has(e.reason)),
+          conferences: count(mine, (e) => e.kind === 'conferenced' && e.reason === 'joined'),
+          mutes: count(mine, (e) => e.kind === 'muted'),
+          manualDials: count(mine, (e) => e.kind === 'connected' && dataKey(lifeOf.get(e.contactId)!, 'manualDial')),
+        };
+        const shown = row.holds + retrieved.length + row.transfersOut + row.consultations + row.consultTransfers + row.consultsCancelled + row.conferences + row.mutes + row.manualDials;
+        return shown === 0 ? [] : [row];
       });
     }
     case 'callbacks': {
