@@ -9,6 +9,22 @@ function fold(events: ContactEventInput[], options: ConstructorParameters<typeof
 }
 
 describe('InteractionFold (contact event log → interaction records)', () => {
+  it('a customer linked while connected is on the record; one linked after the end changes it', () => {
+    const changes = fold([
+      { kind: 'queue-entered', at: s(0), contactId: 'c1', queueId: 'general', channel: 'chat', direction: 'inbound' },
+      { kind: 'connected', at: s(5), contactId: 'c1', queueId: 'general', agentId: 'ann', channel: 'chat', waitMs: 5_000 },
+      { kind: 'customer-linked', at: s(10), contactId: 'c1', queueId: 'general', agentId: 'ann', channel: 'chat', reason: 'linked', data: { customer: { object: 'Customer', id: '1' } } },
+      { kind: 'completed', at: s(60), contactId: 'c1', queueId: 'general', agentId: 'ann', channel: 'chat', reason: 'agent', talkMs: 55_000 },
+      { kind: 'customer-linked', at: s(70), contactId: 'c1', queueId: 'general', agentId: 'ann', channel: 'chat', reason: 'linked', data: { customer: { object: 'Customer', id: '2' } } },
+      { kind: 'customer-linked', at: s(75), contactId: 'c1', queueId: 'general', agentId: 'ann', channel: 'chat', reason: 'unlinked' },
+    ]);
+    expect(changes).toEqual([
+      { type: 'ended', seq: 4, record: expect.objectContaining({ contactId: 'c1', customer: { object: 'Customer', id: '1' } }) },
+      { type: 'customer', seq: 5, contactId: 'c1', customer: { object: 'Customer', id: '2' } },
+      { type: 'customer', seq: 6, contactId: 'c1', customer: undefined },
+    ]);
+  });
+
   it('a call transferred between queues and agents is one record with the last queue and agent, and the talk of both', () => {
     const changes = fold([
       { kind: 'queue-entered', at: s(0), contactId: 'k1', queueId: 'general', channel: 'call', direction: 'inbound', data: { data: { caller: '+3211' } } },

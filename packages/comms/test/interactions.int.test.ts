@@ -159,6 +159,11 @@ describe('interaction records: every ended contact in the customer history', () 
       await expect(comms.wrapUp('fred', 'cb-1', 'x', { customer: { object: 'Customer' } as never })).rejects.toMatchObject({ code: 'CARUSO_COMMS_INVALID_CONTACT' });
       const all = await comms.interactions();
       expect(all).toHaveLength(5);
+      // The agent changes the customer of the callback after its end (during the wrap-up): its record follows.
+      await comms.setCustomer('cb-1', { object: 'Customer', id: adaId });
+      expect((await comms.history('Customer', adaId)).map((r) => r.contactId)).toEqual(['cb-1', 'chat-1', call]);
+      await comms.setCustomer('cb-1', { object: 'Customer', id: bobId });
+      expect((await comms.history('Customer', bobId)).map((r) => r.contactId)).toEqual(['cb-1', 'mail-1']);
       await m.stop();
       services = undefined;
 

@@ -49,7 +49,9 @@ export interface InteractionRecord {
 /** A change the contact event log asks of the interaction records. */
 export type InteractionChange =
   | { readonly type: 'ended'; readonly seq: number; readonly record: InteractionRecord }
-  | { readonly type: 'disposition'; readonly seq: number; readonly contactId: string; readonly disposition: string; readonly note?: string; readonly customer?: CustomerRef };
+  | { readonly type: 'disposition'; readonly seq: number; readonly contactId: string; readonly disposition: string; readonly note?: string; readonly customer?: CustomerRef }
+  /** The agent linked (or unlinked) the customer of a contact that has ended (during or after its wrap-up). */
+  | { readonly type: 'customer'; readonly seq: number; readonly contactId: string; readonly customer: CustomerRef | undefined };
 
 /** Options of {@link InteractionFold}. */
 export interface InteractionFoldOptions {
@@ -78,6 +80,10 @@ export class InteractionFold {
     const id = contactOfEvent(e);
     if (id === undefined) return [];
     const before = this.open.get(id);
+    if (e.kind === 'customer-linked' && before === undefined) {
+      // Its record is written already: the link changes the record's customer.
+      return [{ type: 'customer', seq: e.seq, contactId: id, customer: e.reason === 'unlinked' ? undefined : customerRefOf(e.data?.customer) }];
+    }
     const after = foldContact(before, e);
     const changes: InteractionChange[] = [];
     if (after !== undefined && after !== before) {

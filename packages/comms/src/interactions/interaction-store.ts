@@ -154,8 +154,16 @@ export class InteractionStore {
           await trx.knex(INTERACTIONS_TABLE).insert(toRow(c.record)).onConflict(['contact_id', 'end_seq']).ignore();
           continue;
         }
-        // The disposition belongs to the contact's latest record.
+        // The disposition (or the customer chosen after the end) belongs to the contact's latest record.
         const latest = trx.knex(INTERACTIONS_TABLE).max('end_seq').where({ contact_id: c.contactId });
+        if (c.type === 'customer') {
+          await trx
+            .knex(INTERACTIONS_TABLE)
+            .where({ contact_id: c.contactId })
+            .andWhere('end_seq', '=', latest)
+            .update({ customer_object: c.customer?.object ?? null, customer_id: c.customer?.id ?? null });
+          continue;
+        }
         await trx
           .knex(INTERACTIONS_TABLE)
           .where({ contact_id: c.contactId })
