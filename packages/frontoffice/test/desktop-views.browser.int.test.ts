@@ -10,6 +10,8 @@ import { mustOpen } from './ws-helpers.js';
 
 const PW = 'correct horse battery';
 const SHOTS = join(process.cwd(), '.artifacts', 'screenshots');
+/** `CARUSO_DOCS_SCREENSHOTS=1`: the views are also written into docs/images for docs/agent-guide.md (from the SQLite run). */
+const DOCS = process.env['CARUSO_DOCS_SCREENSHOTS'] ? join(process.cwd(), 'docs', 'images') : undefined;
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const CARLA = '+3212345678';
 
@@ -97,38 +99,43 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
       await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
     }
 
-    async function expectAccessible(page: Page, view: string): Promise<void> {
+    async function expectAccessible(page: Page, view: string, shot?: string): Promise<void> {
       expect([view, await seriousFindings(page)]).toEqual([view, []]);
+      if (!shot) return;
+      await page.screenshot({ path: join(SHOTS, shot) });
+      if (DOCS && db.dialect === 'sqlite') await page.screenshot({ path: join(DOCS, shot) });
     }
 
     it('every view passes axe: idle, offer, call with its script, customer search, transfer, chat, e-mail reply, wrap-up', async () => {
       const { ctx, page, errors } = await agentPage();
-      await expectAccessible(page, 'idle');
+      await page.locator('#desk-help summary').click();
+      await expectAccessible(page, 'idle with the keys', 'desktop-keys.png');
+      await page.locator('#desk-help summary').click();
       await ready(page);
       await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: CARLA } });
       await page.locator('#btn-accept').waitFor();
       await page.locator('#customer-name', { hasText: 'Carla Caller' }).waitFor();
       expect(await page.evaluate('document.activeElement?.id')).toBe('btn-accept');
-      await expectAccessible(page, 'offer ringing');
+      await expectAccessible(page, 'offer ringing', 'desktop-offer.png');
       await page.keyboard.press('F4');
       await page.locator('#prompt', { hasText: 'What kind of fault' }).waitFor();
       await page.locator('#btn-hold').waitFor();
-      await expectAccessible(page, 'call connected with its script');
+      await expectAccessible(page, 'call connected with its script', 'desktop-call-controls.png');
       await page.keyboard.press('Control+k');
       await page.locator('#customer-search').waitFor();
       expect(await page.evaluate('document.activeElement?.id')).toBe('customer-search');
       await page.keyboard.type('Dirk');
       await page.locator('#search-results li', { hasText: 'Dirk Dialler' }).waitFor();
-      await expectAccessible(page, 'customer panel with search');
+      await expectAccessible(page, 'customer panel with search', 'desktop-customer-search.png');
       await page.keyboard.press('Alt+T');
       await page.locator('#transfer-dialog[open]').waitFor();
-      await expectAccessible(page, 'transfer dialog');
+      await expectAccessible(page, 'transfer dialog', 'desktop-transfer.png');
       await page.keyboard.press('Escape');
       await page.locator('#transfer-dialog[open]').waitFor({ state: 'detached' });
       await page.keyboard.press('F8');
       await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
       expect(await page.evaluate('document.activeElement?.id')).toBe('wrap-code');
-      await expectAccessible(page, 'wrap-up');
+      await expectAccessible(page, 'wrap-up', 'desktop-wrap-up.png');
       await page.keyboard.press('F9');
       await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
 
@@ -144,7 +151,7 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
         await page.locator('#chat-text:enabled').waitFor();
         customer.send({ type: 'message', text: 'Are you there?' });
         await page.locator('#chat-log li', { hasText: 'Are you there?' }).waitFor();
-        await expectAccessible(page, 'chat');
+        await expectAccessible(page, 'chat', 'desktop-chat.png');
         await page.keyboard.press('F8');
         await customer.next((f) => f.type === 'ended');
       } finally {
@@ -160,7 +167,7 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
       await page.locator('#reply-text').waitFor();
       await page.locator('.mail-body', { hasText: 'Please check it.' }).waitFor();
       await page.locator('#reply-text').fill('Dear Carla, we checked it.');
-      await expectAccessible(page, 'e-mail reply');
+      await expectAccessible(page, 'e-mail reply', 'desktop-email-reply.png');
       await page.keyboard.press('F9');
       await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
       expect(errors).toEqual([]);
@@ -209,6 +216,20 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
       expect(errors).toEqual([]);
       await ctx.close();
     }, 45_000);
+
+    it('an expired session takes the desktop to the log-in page and, after logging in, back to the desktop', async () => {
+      const { ctx, page, errors } = await agentPage();
+      await ctx.clearCookies();
+      await page.keyboard.press('F3');
+      await page.waitForURL(/\/login\?next=%2Fdesktop$/);
+      await page.getByLabel('User name').fill('anna');
+      await page.getByLabel('Password').fill(PW);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForURL('**/desktop');
+      await page.locator('#agent-state', { hasText: /[a-z]/ }).waitFor();
+      expect(errors).toEqual([]);
+      await ctx.close();
+    }, 30_000);
 
     it('the record panel searches, opens and links another customer inside the desktop; the contact stays and its wrap-up goes there', async () => {
       const { ctx, page, errors } = await agentPage();

@@ -262,13 +262,19 @@ export class CarusoDesktop extends LitElement {
     })}</div>`;
   }
 
-  private tabLabel(item: DeskItem): string {
+  /** Who a contact is with, in words: its customer, else the name a chat visitor gave, else the address. */
+  private who(item: DeskItem): string {
     if (item.kind === 'contact') {
       const c = item.contact;
-      return `${c.channel} · ${c.customer?.label ?? c.address ?? c.id}${c.held ? ` · ${t('call.onHold')}` : ''}`;
+      const name = typeof c.data['customerName'] === 'string' ? c.data['customerName'] : undefined;
+      return c.customer?.label ?? name ?? c.address ?? t('desktop.unknownParty');
     }
-    const w = item.wrapUp;
-    return `${w.channel} · ${w.customer?.label ?? w.address ?? w.contactId} · ${t('desktop.wrapUp')}`;
+    return item.wrapUp.customer?.label ?? item.wrapUp.address ?? t('desktop.unknownParty');
+  }
+
+  private tabLabel(item: DeskItem): string {
+    if (item.kind === 'contact') return `${item.contact.channel} · ${this.who(item)}${item.contact.held ? ` · ${t('call.onHold')}` : ''}`;
+    return `${item.wrapUp.channel} · ${this.who(item)} · ${t('desktop.wrapUp')}`;
   }
 
   private tabs(items: readonly DeskItem[]): TemplateResult | typeof nothing {
@@ -288,11 +294,11 @@ export class CarusoDesktop extends LitElement {
 
   private contactBar(item: DeskItem): TemplateResult {
     if (item.kind === 'wrap-up') {
-      return html`<div class="panel bar contact-bar"><span>${item.wrapUp.channel} · ${item.wrapUp.address ?? ''} · ${t('desktop.inWrapUp')}</span></div>`;
+      return html`<div class="panel bar contact-bar"><span>${item.wrapUp.channel} · ${item.wrapUp.address ?? this.who(item)} · ${t('desktop.inWrapUp')}</span></div>`;
     }
     const c = item.contact;
     const label = c.channel === 'chat' ? t('desktop.endChat') : c.channel === 'email' ? t('desktop.done') : t('desktop.hangUp');
-    return html`<div class="panel bar contact-bar"><span>${c.channel} · ${c.address ?? ''}</span>
+    return html`<div class="panel bar contact-bar"><span>${c.channel} · ${c.address ?? this.who(item)}</span>
       <button type="button" id="btn-hangup" class="secondary" aria-keyshortcuts="F8" @click=${() => run(this.hangUp(item))}>${label}</button></div>`;
   }
 
