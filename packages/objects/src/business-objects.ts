@@ -3,7 +3,7 @@
  * components through the service manager under the {@link BusinessObjects} token. Implementations
  * live in `internal/`.
  */
-import { createToken, type HealthStatus } from '@caruso/kernel';
+import { createToken, type Event, type HealthStatus } from '@caruso/kernel';
 import type { Model, ObjectDef } from './common/model.js';
 
 /**
@@ -166,11 +166,15 @@ export interface AuditEntry {
   /** ISO 8601 time of the change. */
   readonly at: string;
   readonly actor: string | null;
-  readonly action: 'create' | 'update' | 'delete' | 'restore';
-  /** The field changed (null for delete and restore). */
+  readonly action: 'create' | 'update' | 'delete' | 'restore' | 'merge';
+  /** The field changed (null for delete, restore and merge). */
   readonly field: string | null;
+  /** The value before; null for a merge. */
   readonly oldValue: unknown;
+  /** The value after; for a merge `{ from: key }` on the kept record, `{ into: key }` on the dropped one. */
   readonly newValue: unknown;
+  /** Set on entries of a record that was merged into this one: the key (as text) it had. */
+  readonly mergedFrom?: string;
 }
 
 /** A related record of a many-to-many relation, with the link's own fields. */
@@ -223,6 +227,63 @@ export interface Repository {
   links(key: RecordKey, relation: string): Promise<Link[]>;
 }
 
+/** Options of {@link BusinessObjects.search}. */
+export interface SearchOptions {
+  /** The objects to search (each must be marked searchable). Default: every searchable object. */
+  readonly objects?: readonly string[];
+  /** At most this many hits, 1 to 200. Default 20. */
+  readonly limit?: number;
+  /**
+   * What the caller may read of an object: false (skip it), true (every field), or the names of the
+   * fields it may see (only those are searched and shown in the label). Default: everything.
+   */
+  readonly readable?: (object: string) => boolean | readonly string[];
+}
+
+/** One hit of {@link BusinessObjects.search}. */
+export interface SearchHit {
+  /** The record's object (its type, to show with the hit). */
+  readonly object: string;
+  readonly key: RecordKey;
+  /** For people: the name fields of the record, else its first searchable text, else its key. */
+  readonly label: string;
+  /** The field that matched best (null when only the words together matched across fields). */
+  readonly field: string | null;
+  /** 100 exact (a key, number, e-mail or name equal to the text), 50 prefix, 20 contains, 10 every word in some field. */
+  readonly score: number;
+}
+
+/** A record that duplicates another, as found by {@link BusinessObjects.duplicatesOf}. */
+export interface DuplicateMatch {
+  readonly key: RecordKey;
+  readonly record: ObjectRecord;
+  /** Why: the same normalised phone number, the same e-mail address (ignoring case), a similar name. */
+  readonly reasons: readonly ('phone' | 'email' | 'name')[];
+}
+
+/** Options of {@link BusinessObjects.merge}. */
+export interface MergeOptions {
+  /** Who merges, recorded in both records' change history. */
+  readonly actor?: string;
+}
+
+/** What {@link BusinessObjects.merge} did. */
+export interface MergeResult {
+  /** The kept record after the merge. */
+  readonly record: ObjectRecord;
+  /** The related records moved to the kept record, per relation. */
+  readonly moved: readonly { readonly object: string; readonly relation: string; readonly count: number }[];
+  /** The fields of the kept record that were empty and took the dropped record's value. */
+  readonly filled: readonly string[];
+}
+
+/** Fired by {@link BusinessObjects.onDidMerge} once a merge is committed. */
+export interface MergeEvent {
+  readonly object: string;
+  readonly keepKey: RecordKey;
+  readonly dropKey: RecordKey;
+}
+
 /**
  * The business objects of a model over one database: a repository per object.
  * @example
@@ -243,6 +304,35 @@ export interface BusinessObjects {
   transaction<T>(fn: (objects: BusinessObjects) => Promise<T>): Promise<T>;
   /** Whether the database is reachable and the tables of the model exist. */
   health(): Promise<HealthStatus>;
+  /**
+   * The global search: the records of the objects marked `searchable="true"` whose searchable fields
+   * match `text` (ignoring case), the best first: an exact match (also of the key, and of a phone
+   * number typed in any format) before a prefix, before a contains, before "every word somewhere".
+   * Throws CARUSO_OBJECTS_BAD_QUERY for an unknown or unsearchable object in `objects`, text over 100
+   * characters, or a bad limit.
+   * Note: pass `readable` so that a user finds only what they may read.
+   */
+  search(text: string, options?: SearchOptions): Promise<SearchHit[]>;
+  /**
+   * The stored records that duplicate a record (by its key) or the given values: the same phone
+   * number (normalised to E.164), the same e-mail address (ignoring case), or a similar name (the
+   * object's nameFields, folded, Levenshtein distance ≤ 1 under 8 characters, ≤ 2 otherwise). The
+   * record itself is never listed. Phone and e-mail matches come first; at most 10.
+   */
+  duplicatesOf(object: string, recordOrValues: RecordKey | Readonly<ObjectRecord>): Promise<DuplicateMatch[]>;
+  /**
+   * Merges the record `dropKey` into `keepKey`, in one transaction: every related record (a
+   * many-to-one relation of any object pointing at the dropped record, and many-to-many links) moves
+   * to the kept one; the kept record's empty fields take the dropped record's values; the merge is
+   * recorded in both change histories (the kept record's `history` includes the dropped record's
+   * entries); the dropped record is deleted, softly when the object has soft delete. Fires
+   * {@link onDidMerge} after the commit.
+   * Note: records outside the model that name the dropped record (interaction records of comms) are
+   * not touched here: their owners listen to {@link onDidMerge}.
+   */
+  merge(object: string, keepKey: RecordKey, dropKey: RecordKey, options?: MergeOptions): Promise<MergeResult>;
+  /** Fires after a merge is committed, so that other components relink what they keep about the dropped record. */
+  readonly onDidMerge: Event<MergeEvent>;
 }
 
 /** The token of the business objects. */

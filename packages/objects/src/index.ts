@@ -23,7 +23,14 @@ export {
   type AuditEntry,
   type Link,
   type Repository,
+  type SearchOptions,
+  type SearchHit,
+  type DuplicateMatch,
+  type MergeOptions,
+  type MergeResult,
+  type MergeEvent,
 } from './business-objects.js';
+export { formatPhone, normalizePhone, isPhoneCountry, type NormalizedPhone } from './common/phone.js';
 export { ObjectsErrors, type ObjectsErrorCode, type FieldViolation } from './errors.js';
 export { readModelFile, loadModelFile, requireModel } from './model-file.js';
 export {
@@ -78,6 +85,7 @@ export {
   coerceText,
   formatText,
   checkConstraints,
+  normalizeValue,
   type Coerced,
 } from './common/values.js';
 export { BusinessObjectsImpl } from './internal/business-objects-impl.js';
@@ -86,6 +94,9 @@ export {
   exportCsv,
   type CsvImportOptions,
   type CsvImportReport,
+  type CsvImportMode,
+  type ImportRowReport,
+  type ImportRowStatus,
   type CsvExportOptions,
   type RejectedRow,
 } from './internal/csv-import.js';
@@ -101,4 +112,5 @@ export {
   type MigrationPlan,
   type MigrationStep,
   type SchemaRefusal,
+  type UnreadablePhone,
 } from './internal/schema-planner.js';

@@ -2,6 +2,7 @@ import type { ServiceContext, ServiceDefinition } from '@caruso/kernel';
 import { StorageManager } from '@caruso/storage';
 import { BusinessObjects } from './business-objects.js';
 import type { Model } from './common/model.js';
+import { isPhoneCountry } from './common/phone.js';
 import { ObjectsErrors } from './errors.js';
 import { BusinessObjectsImpl } from './internal/business-objects-impl.js';
 import { applyMigration, checkMapping } from './internal/schema-planner.js';
@@ -20,6 +21,11 @@ export interface BusinessObjectsServiceOptions {
    * otherwise). Default `check`.
    */
   readonly schema?: 'migrate' | 'check';
+  /**
+   * The country (ISO 3166-1 alpha-2, e.g. `NL`) in which phone numbers without a country code are
+   * read; every phone field is stored in E.164. Overrides the model's `defaultCountry`.
+   */
+  readonly defaultCountry?: string;
   /** The clock (tests). */
   readonly now?: () => Date;
 }
@@ -40,7 +46,11 @@ export function businessObjectsService(options: BusinessObjectsServiceOptions): 
   if (options.schema !== undefined && options.schema !== 'migrate' && options.schema !== 'check') {
     throw ObjectsErrors.CARUSO_OBJECTS_BAD_OPTIONS({ reason: `schema must be 'migrate' or 'check', not ${String(options.schema)}` });
   }
-  const model = typeof options.model === 'string' ? loadModelFile(options.model) : options.model;
+  if (options.defaultCountry !== undefined && (typeof options.defaultCountry !== 'string' || !isPhoneCountry(options.defaultCountry))) {
+    throw ObjectsErrors.CARUSO_OBJECTS_BAD_OPTIONS({ reason: `defaultCountry must be a country code such as NL (ISO 3166-1 alpha-2), not ${String(options.defaultCountry)}` });
+  }
+  const loaded = typeof options.model === 'string' ? loadModelFile(options.model) : options.model;
+  const model: Model = options.defaultCountry !== undefined ? { ...loaded, defaultCountry: options.defaultCountry } : loaded;
   return {
     version: OBJECTS_SERVICE_VERSION,
     properties: { model: model.name },
@@ -51,7 +61,7 @@ export function businessObjectsService(options: BusinessObjectsServiceOptions): 
         async start(ctx: ServiceContext): Promise<void> {
           if (options.schema === 'migrate') {
             const plan = await applyMigration(model, storage);
-            ctx.logger.info({ steps: plan.steps.length, warnings: plan.warnings.length }, 'business-object schema migrated');
+            ctx.logger.info({ steps: plan.steps.length, warnings: plan.warnings.length, unreadablePhones: plan.unreadablePhones.length }, 'business-object schema migrated');
             for (const w of plan.warnings) ctx.logger.warn({ warning: w }, 'schema warning');
           } else {
             const { errors } = await checkMapping(model, storage);

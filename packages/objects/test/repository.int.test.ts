@@ -87,7 +87,7 @@ describe('Repository (business objects on a real database)', () => {
       const c = await customers.create({ firstName: 'Dora', lastName: 'Dee', email: 'dora@example.org' });
       const id = c['id'] as number;
       const v2 = await customers.update(id, { phone: '+31 20 123 4567', $version: 1 }, { actor: 'agent:2' });
-      expect(v2).toMatchObject({ phone: '+31 20 123 4567', $version: 2 });
+      expect(v2).toMatchObject({ phone: '+31201234567', $version: 2 }); // stored in E.164
       const e = await caught(customers.update(id, { lastName: 'Stale' }, { expectedVersion: 1 }));
       expect(e.code).toBe('CARUSO_OBJECTS_CONFLICT');
       expect((e.details as { current: Record<string, unknown> }).current).toMatchObject({ lastName: 'Dee', $version: 2 });
@@ -100,7 +100,7 @@ describe('Repository (business objects on a real database)', () => {
     it('records the audit history of audited fields (who, when, old → new)', async () => {
       const c = await customers.create({ firstName: 'Eve', lastName: 'Early', email: 'eve@example.org' }, { actor: 'agent:7' });
       const id = c['id'] as number;
-      await customers.update(id, { lastName: 'Late', phone: '+3120555' }, { actor: 'agent:8' });
+      await customers.update(id, { lastName: 'Late', phone: '+31 20 555 1234' }, { actor: 'agent:8' });
       await customers.delete(id, { actor: 'agent:9' });
       const history = await customers.history(id);
       const lines = history.map((h) => `${h.actor} ${h.action} ${h.field ?? '-'} ${JSON.stringify(h.oldValue)}→${JSON.stringify(h.newValue)}`);

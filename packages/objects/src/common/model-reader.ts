@@ -27,6 +27,7 @@ import {
   type RuleDef,
   type SourceRef,
 } from './model.js';
+import { isPhoneCountry } from './phone.js';
 import { coerceText, defaultLength, isTextual } from './values.js';
 
 /** Reads the files a model imports. */
@@ -53,9 +54,9 @@ const TABLE_NAME = /^([A-Za-z_][A-Za-z0-9_$]*\.)?[A-Za-z_][A-Za-z0-9_$]*$/;
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 
 const ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
-  model: ['name', 'version', 'xmlns'],
+  model: ['name', 'version', 'xmlns', 'defaultCountry'],
   import: ['file'],
-  object: ['name', 'id', 'label', 'table', 'managed', 'softDelete', 'softDeleteColumn', 'version', 'versionColumn', 'audited', 'businessKey'],
+  object: ['name', 'id', 'label', 'table', 'managed', 'softDelete', 'softDeleteColumn', 'version', 'versionColumn', 'audited', 'businessKey', 'searchable', 'nameFields'],
   key: ['fields'],
   unique: ['fields'],
   field: [
@@ -147,6 +148,9 @@ interface ObjectDraft extends Omit<Mutable<ObjectDef>, 'fields' | 'relations' | 
   keyFieldsText: string | undefined;
   uniqueEls: { el: XmlElement; sink: DiagnosticSink }[];
   businessKeyText: string | undefined;
+  searchable: boolean;
+  nameFieldsText: string | undefined;
+  nameFields: string[];
   el: XmlElement;
   sink: DiagnosticSink;
   rulesResolved: RuleDef[];
@@ -160,6 +164,7 @@ class Reader {
   private readonly extendEls: { el: XmlElement; sink: DiagnosticSink }[] = [];
   private readonly extraDiagnostics: XmlDiagnostic[] = [];
   private modelName = 'model';
+  private defaultCountry: string | undefined;
 
   constructor(private readonly options: ReadModelOptions) {}
 
@@ -186,9 +191,12 @@ class Reader {
       fields: d.fields,
       relations: d.relations.map(({ el: _el, sink: _s, requiredAttr: _r, ...r }) => r),
       rules: d.rulesResolved,
+      ...(d.searchable ? { searchable: true } : {}),
+      ...(d.nameFields.length ? { nameFields: d.nameFields } : {}),
       origin: d.origin,
     }));
-    return { model: { name: this.modelName, objects, files: this.files }, diagnostics };
+    const model: Model = { name: this.modelName, objects, files: this.files, ...(this.defaultCountry !== undefined ? { defaultCountry: this.defaultCountry } : {}) };
+    return { model, diagnostics };
   }
 
   private readFile(text: string, file: string, stack: string[], main: boolean): void {
@@ -206,7 +214,14 @@ class Reader {
       return;
     }
     this.checkElement(root, sink);
-    if (main) this.modelName = root.attributes['name'] ?? 'model';
+    if (main) {
+      this.modelName = root.attributes['name'] ?? 'model';
+      const country = root.attributes['defaultCountry'];
+      if (country !== undefined) {
+        if (isPhoneCountry(country)) this.defaultCountry = country;
+        else sink.error(attributePosition(root, 'defaultCountry'), `defaultCountry '${country}' is not a country code such as NL, BE or DE (ISO 3166-1 alpha-2, capitals)`, 'bad-country');
+      }
+    }
     for (const child of childElements(root)) {
       if (child.name === 'import') {
         const rel = child.attributes['file'];
@@ -340,6 +355,9 @@ class Reader {
       keyFieldsText: undefined,
       uniqueEls: [],
       businessKeyText: el.attributes['businessKey'],
+      searchable: this.bool(el, 'searchable', sink, false),
+      nameFieldsText: el.attributes['nameFields'],
+      nameFields: [],
       origin: this.origin(sink, el.position),
       el,
       sink,
@@ -797,6 +815,7 @@ class Reader {
         d.businessKey = list;
       }
     }
+    this.resolveSearch(d, names);
     const rules: RuleDef[] = [];
     const ruleNames = new Set<string>();
     for (const { el, sink: s } of d.rules) {
@@ -819,6 +838,26 @@ class Reader {
       if (a) rules.push({ name, when: w, assert: a, message, field, origin: this.origin(s, el.position) });
     }
     d.rulesResolved = rules;
+  }
+
+  /** nameFields (explicit or by convention) and the searchable marker of an object. */
+  private resolveSearch(d: ObjectDraft, names: ReadonlySet<string>): void {
+    const textField = (n: string): boolean => {
+      const f = d.fields.find((x) => x.name === n);
+      return f !== undefined && (f.type === 'string' || f.type === 'text') && (!f.computed || f.stored);
+    };
+    if (d.nameFieldsText !== undefined) {
+      const list = this.fieldList(d, d.nameFieldsText, d.el, 'nameFields', d.sink, `nameFields of ${d.name}`);
+      if (list) {
+        const bad = list.filter((n) => !textField(n));
+        if (bad.length) d.sink.error(attributePosition(d.el, 'nameFields'), `nameFields: ${bad.join(', ')} must be stored string or text fields`, 'bad-name-fields');
+        else d.nameFields = list;
+      }
+    } else if (names.has('name') && textField('name')) d.nameFields = ['name'];
+    else if (textField('firstName') && textField('lastName')) d.nameFields = ['firstName', 'lastName'];
+    if (d.searchable && !d.fields.some((f) => f.searchable && (!f.computed || f.stored))) {
+      d.sink.error(attributePosition(d.el, 'searchable'), `${d.name} is searchable but has no searchable field: mark the fields to search with searchable="true"`, 'search-without-fields');
+    }
   }
 
   private checkComputedCycles(d: ObjectDraft): void {

@@ -155,6 +155,17 @@ export interface ObjectDef {
   readonly fields: readonly FieldDef[];
   readonly relations: readonly RelationDef[];
   readonly rules: readonly RuleDef[];
+  /**
+   * Whether the object takes part in the global search (`searchable="true"`): its searchable fields
+   * are searched by {@link BusinessObjects.search}. Absent means false.
+   */
+  readonly searchable?: boolean;
+  /**
+   * The fields that hold the name of a record (`nameFields="firstName,lastName"`), compared by
+   * duplicate detection and shown as the label of a search hit. Absent: a field `name`, else
+   * `firstName` and `lastName`, else none.
+   */
+  readonly nameFields?: readonly string[];
   readonly origin: SourceRef;
 }
 
@@ -164,6 +175,12 @@ export interface Model {
   readonly objects: readonly ObjectDef[];
   /** The files it was read from, the main one first. */
   readonly files: readonly string[];
+  /**
+   * The country (ISO 3166-1 alpha-2, `NL`) in which phone numbers written without a country code
+   * are read (`<model defaultCountry="NL">`, or the service option). Absent: only international
+   * numbers are normalised to E.164; national ones are kept as written.
+   */
+  readonly defaultCountry?: string;
 }
 
 /** Finds an object by name. */

@@ -3,6 +3,7 @@
  * checking a value against the field's constraints. Free of Node imports.
  */
 import type { FieldDef, FieldType, Money } from './model.js';
+import { normalizePhone } from './phone.js';
 
 /** The result of a conversion: the value, or why it was refused. */
 export type Coerced = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly message: string };
@@ -149,6 +150,19 @@ export function coerceValue(field: FieldDef, raw: unknown): Coerced {
       if (typeof raw === 'number' || typeof raw === 'boolean') return ok(String(raw));
       return bad('must be text');
   }
+}
+
+/**
+ * The stored form of a converted value: a phone number in E.164, read in `defaultCountry` when it has
+ * no country code (see normalizePhone). Other types come back unchanged. Without a default
+ * country a national number is kept as written.
+ */
+export function normalizeValue(field: FieldDef, value: unknown, defaultCountry: string | undefined): Coerced {
+  if (field.type !== 'phone' || typeof value !== 'string') return ok(value);
+  const n = normalizePhone(value, defaultCountry);
+  if (n.ok) return ok(n.value);
+  if (n.reason === 'needs-country') return ok(value);
+  return bad('is not a phone number that can be read (write it as +31 20 555 1234 or in the national format)');
 }
 
 /** Converts text (a CSV cell, a model default) into the field's type. Empty text is null. */

@@ -1,23 +1,46 @@
-import type { HealthStatus } from '@caruso/kernel';
+import { Emitter, type Event, type HealthStatus } from '@caruso/kernel';
 import type { StorageSession } from '@caruso/storage';
-import type { BusinessObjects, Repository } from '../business-objects.js';
+import type {
+  BusinessObjects,
+  DuplicateMatch,
+  MergeEvent,
+  MergeOptions,
+  MergeResult,
+  ObjectRecord,
+  RecordKey,
+  Repository,
+  SearchHit,
+  SearchOptions,
+} from '../business-objects.js';
 import type { Model } from '../common/model.js';
+import { ObjectsErrors } from '../errors.js';
+import { findDuplicates } from './duplicate-finder.js';
+import { searchObjects } from './global-search.js';
 import { ModelMapping } from './object-mapping.js';
 import { ObjectRepository, type RepositoryContext } from './object-repository.js';
+import { mergeRecords } from './record-merger.js';
 import { checkMapping } from './schema-planner.js';
 
 /** The business objects of a model over one storage session. */
 export class BusinessObjectsImpl implements BusinessObjects, RepositoryContext {
   private readonly repos = new Map<string, ObjectRepository>();
   readonly mapping: ModelMapping;
+  /** Shared by the instances of one service's transactions; disposed by the instance that made it. */
+  private readonly merges: Emitter<MergeEvent>;
+  private readonly ownsEmitter: boolean;
+  readonly onDidMerge: Event<MergeEvent>;
 
   constructor(
     readonly model: Model,
     readonly session: StorageSession,
     readonly now: () => Date = () => new Date(),
     mapping?: ModelMapping,
+    merges?: Emitter<MergeEvent>,
   ) {
     this.mapping = mapping ?? new ModelMapping(model, session.dialect);
+    this.ownsEmitter = merges === undefined;
+    this.merges = merges ?? new Emitter<MergeEvent>({ owner: 'caruso.objects/merge' });
+    this.onDidMerge = this.merges.event;
   }
 
   repository(object: string): ObjectRepository {
@@ -29,8 +52,40 @@ export class BusinessObjectsImpl implements BusinessObjects, RepositoryContext {
     return repo;
   }
 
+  /** The same business objects over another session (a transaction), sharing mapping and events. */
+  withSession(session: StorageSession): BusinessObjectsImpl {
+    return new BusinessObjectsImpl(this.model, session, this.now, this.mapping, this.merges);
+  }
+
   transaction<T>(fn: (objects: BusinessObjects) => Promise<T>): Promise<T> {
-    return this.session.transaction((trx) => fn(new BusinessObjectsImpl(this.model, trx, this.now, this.mapping)));
+    return this.session.transaction((trx) => fn(this.withSession(trx)));
+  }
+
+  search(text: string, options: SearchOptions = {}): Promise<SearchHit[]> {
+    return searchObjects(this.session, this.mapping, text, options);
+  }
+
+  async duplicatesOf(object: string, recordOrValues: RecordKey | Readonly<ObjectRecord>): Promise<DuplicateMatch[]> {
+    const repo = this.repository(object);
+    const om = repo.om;
+    let values: Readonly<ObjectRecord>;
+    let exclude: unknown[] | undefined;
+    if (typeof recordOrValues !== 'object' || om.object.key.every((k) => (recordOrValues as ObjectRecord)[k] !== undefined && (recordOrValues as ObjectRecord)[k] !== null)) {
+      const isRecord = typeof recordOrValues === 'object' && Object.keys(recordOrValues).some((k) => !om.object.key.includes(k));
+      exclude = om.keyValues(typeof recordOrValues === 'object' ? (om.keyOf(recordOrValues as ObjectRecord) as RecordKey) : recordOrValues);
+      if (isRecord) values = recordOrValues as ObjectRecord;
+      else {
+        const rec = await repo.get(typeof recordOrValues === 'object' ? (om.keyOf(recordOrValues as ObjectRecord) as RecordKey) : recordOrValues);
+        if (!rec) throw ObjectsErrors.CARUSO_OBJECTS_NOT_FOUND({ object, key: om.keyText(exclude) });
+        values = rec;
+      }
+    } else values = recordOrValues as ObjectRecord;
+    return findDuplicates(this.session, om, values, this.model.defaultCountry, exclude, 10, this.now);
+  }
+
+  merge(object: string, keepKey: RecordKey, dropKey: RecordKey, options: MergeOptions = {}): Promise<MergeResult> {
+    this.repository(object);
+    return this.session.transaction((trx) => mergeRecords(this.withSession(trx), object, keepKey, dropKey, options, (e) => this.merges.fire(e)));
   }
 
   async health(): Promise<HealthStatus> {
@@ -41,6 +96,11 @@ export class BusinessObjectsImpl implements BusinessObjects, RepositoryContext {
     } catch (err) {
       return { status: 'down', detail: err instanceof Error ? err.message : 'the database is not reachable' };
     }
+  }
+
+  /** Ends the merge event's subscriptions (only the instance that made the emitter does). */
+  dispose(): void {
+    if (this.ownsEmitter) this.merges.dispose();
   }
 }
 

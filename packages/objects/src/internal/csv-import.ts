@@ -1,15 +1,18 @@
 /**
- * CSV import and export of one object. An import is atomic: it runs in one transaction (written in
- * batches of multi-row statements); when any row is rejected nothing is written, unless `partial`
- * is set, in which case the accepted rows are written and the rejected ones reported.
+ * CSV import and export of one object. An import runs in one transaction (written in batches of
+ * multi-row statements). Mode `all-or-nothing` (the default): when any row is rejected nothing is
+ * written. Mode `skip-bad-rows`: the good rows are written and the bad ones reported. A preview
+ * validates every row and looks for duplicates without writing anything. Every row gets a line in
+ * the report.
  */
 import type { Knex, StorageSession } from '@caruso/storage';
 import type { FieldDef } from '../common/model.js';
-import { checkConstraints, coerceText, formatText } from '../common/values.js';
+import { checkConstraints, coerceText, formatText, normalizeValue } from '../common/values.js';
 import type { Filter, ObjectRecord } from '../business-objects.js';
 import { ObjectsErrors, type FieldViolation } from '../errors.js';
 import type { BusinessObjectsImpl } from './business-objects-impl.js';
 import { CsvReader, formatCsvRow, type CsvRow } from './csv.js';
+import { findDuplicates, probeOf } from './duplicate-finder.js';
 import type { ObjectRepository } from './object-repository.js';
 
 /** Options of {@link importCsv}. */
@@ -18,14 +21,33 @@ export interface CsvImportOptions {
   readonly key?: readonly string[];
   /** Rows per batch. Default 1000. */
   readonly batchSize?: number;
-  /** Write the accepted rows even when some are rejected. Default false (all or nothing). */
+  /**
+   * `all-or-nothing` (default): one bad row and nothing is written (CARUSO_OBJECTS_IMPORT_REJECTED
+   * with the report in `details`). `skip-bad-rows`: the good rows are written, the bad ones reported.
+   */
+  readonly mode?: CsvImportMode;
+  /** Same as `mode: 'skip-bad-rows'` (the older name). */
   readonly partial?: boolean;
+  /**
+   * Validate every row and look for duplicates, write nothing: the report says what would happen
+   * (`created`, `updated`, `skipped`, `error`, `duplicate`). Never throws for bad rows.
+   */
+  readonly preview?: boolean;
+  /**
+   * `skip`: a row that would create a record duplicating a stored one (same normalised phone, same
+   * e-mail, similar name; see `duplicatesOf`) or an earlier row of the file (same phone or e-mail) is
+   * not written and reported as `duplicate`. `ignore` (default): no duplicate check, except in a preview.
+   */
+  readonly duplicates?: 'ignore' | 'skip';
   /** Recorded in the audit history. */
   readonly actor?: string;
   /** The file name used in messages. */
   readonly file?: string;
-  /** Called after each batch with the number of data rows read so far. */
-  readonly onProgress?: (rows: number) => void;
+  /**
+   * Called after each batch with the data rows done so far and their total: known when the input is
+   * a string, undefined for a stream (measure the bytes read instead).
+   */
+  readonly onProgress?: (done: number, total: number | undefined) => void;
   /** Stops the import (rolled back) when aborted. */
   readonly signal?: AbortSignal;
   /**
@@ -60,13 +82,64 @@ export interface RejectedRow {
   readonly reasons: readonly string[];
 }
 
+/** The modes of {@link importCsv}. */
+export type CsvImportMode = 'all-or-nothing' | 'skip-bad-rows';
+
+/**
+ * What became of a row: `created`, `updated`, `skipped` (unchanged, or not written because the
+ * import was all or nothing and failed), `error` (rejected: see the message), `duplicate` (not
+ * written: it duplicates a stored record or an earlier row).
+ */
+export type ImportRowStatus = 'created' | 'updated' | 'skipped' | 'error' | 'duplicate';
+
+/** One row of the per-row report. */
+export interface ImportRowReport {
+  /** The data row, from 1 (the header is not counted). */
+  readonly row: number;
+  /** The line of the file where the row starts. */
+  readonly line: number;
+  readonly status: ImportRowStatus;
+  /** Why (for errors and duplicates: every reason; never a cell's value). */
+  readonly message: string;
+  /** The record's key: the stored one for updates, duplicates (the record it duplicates) and created rows. */
+  readonly key: unknown;
+}
+
 /** What an import did. */
 export interface CsvImportReport {
   readonly total: number;
   readonly created: number;
   readonly updated: number;
   readonly unchanged: number;
+  readonly duplicates: number;
   readonly rejected: readonly RejectedRow[];
+  /** One entry per data row, in file order. */
+  readonly rows: readonly ImportRowReport[];
+  /** Whether this was a preview (nothing written). */
+  readonly preview: boolean;
+}
+
+interface ReportDraft {
+  total: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  duplicates: number;
+  rejected: RejectedRow[];
+  rows: Mutable<ImportRowReport>[];
+  preview: boolean;
+}
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** What the rows of the file seen so far offer to duplicate detection within the file. */
+interface FileProbe {
+  readonly phones: Map<string, number>;
+  readonly emails: Map<string, number>;
+}
+
+interface NumberedRow {
+  readonly row: number;
+  readonly csv: CsvRow;
 }
 
 const MAX_PARAMS = 30_000;
@@ -104,19 +177,27 @@ export async function importCsv(
   const batchSize = options.batchSize ?? 1000;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw ObjectsErrors.CARUSO_OBJECTS_BAD_OPTIONS({ reason: 'batchSize is a whole number from 1 to 10000' });
 
-  return objects.session.transaction(async (trx) => {
-    const tx = new (objects.constructor as typeof BusinessObjectsImpl)(objects.model, trx, objects.now, objects.mapping);
+  const mode: CsvImportMode = options.mode ?? (options.partial ? 'skip-bad-rows' : 'all-or-nothing');
+  if (mode !== 'all-or-nothing' && mode !== 'skip-bad-rows') throw ObjectsErrors.CARUSO_OBJECTS_BAD_OPTIONS({ reason: `mode must be 'all-or-nothing' or 'skip-bad-rows', not ${String(mode)}` });
+  const preview = options.preview === true;
+  const checkDuplicates = preview || options.duplicates === 'skip';
+  const settings: BatchSettings = { skipBad: mode === 'skip-bad-rows', preview, checkDuplicates, defaultCountry: objects.model.defaultCountry };
+
+  const run = async (trx: StorageSession): Promise<CsvImportReport> => {
+    const tx = objects.withSession(trx);
     const repo = tx.repository(objectName);
     const reader = new CsvReader();
     let header: FieldDef[] | undefined;
-    const report = { total: 0, created: 0, updated: 0, unchanged: 0, rejected: [] as RejectedRow[] };
+    const report: ReportDraft = { total: 0, created: 0, updated: 0, unchanged: 0, duplicates: 0, rejected: [], rows: [], preview };
     const seen = new Set<string>();
-    let batch: CsvRow[] = [];
+    const fileProbe: FileProbe = { phones: new Map(), emails: new Map() };
+    let batch: NumberedRow[] = [];
+    let known: number | undefined;
     const flush = async (): Promise<void> => {
       if (batch.length === 0) return;
-      await importBatch(trx, repo, header as FieldDef[], keyFields, generatedKey, batch, seen, report, options, objects.now);
+      await importBatch(trx, repo, header as FieldDef[], keyFields, generatedKey, batch, seen, fileProbe, report, options, settings, objects.now);
       batch = [];
-      options.onProgress?.(report.total);
+      options.onProgress?.(report.total, known);
     };
     const take = async (rows: CsvRow[]): Promise<void> => {
       for (const row of rows) {
@@ -125,24 +206,50 @@ export async function importCsv(
           continue;
         }
         report.total++;
-        batch.push(row);
+        batch.push({ row: report.total, csv: row });
         if (batch.length >= batchSize) await flush();
       }
     };
-    for await (const chunk of chunksOf(input)) {
-      if (options.signal?.aborted) throw ObjectsErrors.CARUSO_OBJECTS_BAD_CSV({ file, line: 0, reason: 'the import was cancelled; nothing was written' });
+    const fail = (err: unknown): never => {
+      if (err instanceof RangeError) throw ObjectsErrors.CARUSO_OBJECTS_BAD_CSV({ file, line: 0, reason: err.message });
+      throw err;
+    };
+    if (typeof input === 'string') {
+      // The whole text is here: read it first, so that progress knows the total.
+      let rows: CsvRow[] = [];
       try {
-        await take(reader.push(chunk));
+        rows = [...reader.push(input), ...reader.end()];
       } catch (err) {
-        if (err instanceof RangeError) throw ObjectsErrors.CARUSO_OBJECTS_BAD_CSV({ file, line: 0, reason: err.message });
-        throw err;
+        fail(err);
       }
+      known = Math.max(0, rows.length - 1);
+      await take(rows);
+    } else {
+      for await (const chunk of chunksOf(input)) {
+        if (options.signal?.aborted) throw ObjectsErrors.CARUSO_OBJECTS_BAD_CSV({ file, line: 0, reason: 'the import was cancelled; nothing was written' });
+        try {
+          await take(reader.push(chunk));
+        } catch (err) {
+          fail(err);
+        }
+      }
+      await take(reader.end());
     }
-    await take(reader.end());
     if (reader.error) throw ObjectsErrors.CARUSO_OBJECTS_BAD_CSV({ file, line: reader.error.line, reason: reader.error.message });
     if (!header) throw ObjectsErrors.CARUSO_OBJECTS_BAD_CSV({ file, line: 1, reason: 'the file is empty; the first line must name the fields' });
     await flush();
-    if (report.rejected.length && !options.partial) {
+    report.rows.sort((a, b) => a.row - b.row);
+    if (report.rejected.length && !settings.skipBad && !preview) {
+      // Nothing is written: say so on every row that would have been.
+      for (const r of report.rows) {
+        if (r.status === 'created' || r.status === 'updated') {
+          if (r.status === 'created') r.key = null;
+          r.status = 'skipped';
+          r.message = 'not written: the import is all or nothing and other rows have errors';
+        }
+      }
+      report.created = 0;
+      report.updated = 0;
       const first = report.rejected[0] as RejectedRow;
       throw ObjectsErrors.CARUSO_OBJECTS_IMPORT_REJECTED(
         { object: o.name, rejected: report.rejected.length, total: report.total, first: `line ${first.line}: ${first.reasons.join('; ')}` },
@@ -150,7 +257,15 @@ export async function importCsv(
       );
     }
     return report;
-  });
+  };
+  return objects.session.transaction(run);
+}
+
+interface BatchSettings {
+  readonly skipBad: boolean;
+  readonly preview: boolean;
+  readonly checkDuplicates: boolean;
+  readonly defaultCountry: string | undefined;
 }
 
 function readHeader(row: CsvRow, byName: ReadonlyMap<string, { field: FieldDef }>, object: string, file: string, keyFields: FieldDef[], generatedKey: boolean): FieldDef[] {
@@ -175,25 +290,32 @@ async function importBatch(
   header: FieldDef[],
   keyFields: FieldDef[],
   generatedKey: boolean,
-  rows: CsvRow[],
+  rows: NumberedRow[],
   seen: Set<string>,
-  report: { created: number; updated: number; unchanged: number; rejected: RejectedRow[] },
+  fileProbe: FileProbe,
+  report: ReportDraft,
   options: CsvImportOptions,
+  settings: BatchSettings,
   now: () => Date,
 ): Promise<void> {
   const om = repo.om;
   const o = om.object;
-  const parsed: { line: number; given: Record<string, unknown>; keyText: string | undefined }[] = [];
-  for (const row of rows) {
+  const reject = (row: number, line: number, reasons: string[]): void => {
+    report.rejected.push({ line, reasons });
+    report.rows.push({ row, line, status: 'error', message: reasons.join('; '), key: null });
+  };
+  const parsed: { row: number; line: number; given: Record<string, unknown>; keyText: string | undefined }[] = [];
+  for (const { row: n, csv: row } of rows) {
     const reasons: string[] = [];
     if (row.cells.length !== header.length) {
-      report.rejected.push({ line: row.line, reasons: [`has ${row.cells.length} cells but the header names ${header.length}`] });
+      reject(n, row.line, [`has ${row.cells.length} cells but the header names ${header.length}`]);
       continue;
     }
     const given: Record<string, unknown> = {};
     header.forEach((f, i) => {
       const cell = row.cells[i] as string;
-      const c = coerceText(f, options.safeFormulas ? unprotectFormula(cell) : cell);
+      const c0 = coerceText(f, options.safeFormulas ? unprotectFormula(cell) : cell);
+      const c = c0.ok ? normalizeValue(f, c0.value, settings.defaultCountry) : c0;
       if (!c.ok) reasons.push(`${f.name}: ${f.label} ${c.message}`);
       else {
         const p = checkConstraints(f, c.value);
@@ -213,8 +335,8 @@ async function importBatch(
       }
     }
     if (generatedKey && keyText === undefined) delete given[(keyFields[0] as FieldDef).name];
-    if (reasons.length) report.rejected.push({ line: row.line, reasons });
-    else parsed.push({ line: row.line, given, keyText });
+    if (reasons.length) reject(n, row.line, reasons);
+    else parsed.push({ row: n, line: row.line, given, keyText });
   }
   // Existing records of this batch, by key.
   const existing = new Map<string, ObjectRecord>();
@@ -244,12 +366,12 @@ async function importBatch(
       }
     }
   }
-  const inserts: { line: number; rec: Record<string, unknown> }[] = [];
-  const updates: { line: number; before: ObjectRecord; rec: Record<string, unknown>; changed: string[] }[] = [];
+  const inserts: { row: number; line: number; rec: Record<string, unknown> }[] = [];
+  const updates: { row: number; line: number; before: ObjectRecord; rec: Record<string, unknown>; changed: string[] }[] = [];
   for (const p of parsed) {
     const before = p.keyText !== undefined ? existing.get(p.keyText) : undefined;
     if (!before && generatedKey && p.keyText !== undefined) {
-      report.rejected.push({ line: p.line, reasons: [`${o.name} ${JSON.parse(p.keyText)[0]} does not exist (a generated key cannot be chosen on import)`] });
+      reject(p.row, p.line, [`${o.name} ${JSON.parse(p.keyText)[0]} does not exist (a generated key cannot be chosen on import)`]);
       continue;
     }
     const violations: FieldViolation[] = [];
@@ -262,16 +384,42 @@ async function importBatch(
     }
     repo.completeAndCheck(rec, violations);
     if (violations.length) {
-      report.rejected.push({ line: p.line, reasons: violations.map((v) => `${v.field}: ${v.message}`) });
+      reject(p.row, p.line, violations.map((v) => `${v.field}: ${v.message}`));
       continue;
     }
     if (before) {
       const changed = o.fields.filter((f) => (!f.computed || f.stored) && JSON.stringify(before[f.name] ?? null) !== JSON.stringify(rec[f.name] ?? null)).map((f) => f.name);
-      if (changed.length === 0) report.unchanged++;
-      else updates.push({ line: p.line, before, rec, changed });
-    } else inserts.push({ line: p.line, rec });
+      const key = om.keyOf(before);
+      if (changed.length === 0) {
+        report.unchanged++;
+        report.rows.push({ row: p.row, line: p.line, status: 'skipped', message: 'unchanged', key });
+      } else {
+        updates.push({ row: p.row, line: p.line, before, rec, changed });
+        report.rows.push({ row: p.row, line: p.line, status: 'updated', message: settings.preview ? `would update ${changed.join(', ')}` : `updated ${changed.join(', ')}`, key });
+      }
+      continue;
+    }
+    if (settings.checkDuplicates) {
+      const dup = await duplicateOf(trx, om, rec, fileProbe, p.row, settings.defaultCountry, now);
+      if (dup) {
+        report.duplicates++;
+        report.rows.push({ row: p.row, line: p.line, status: 'duplicate', message: dup.message, key: dup.key });
+        continue;
+      }
+    }
+    inserts.push({ row: p.row, line: p.line, rec });
   }
-  if (report.rejected.length && !options.partial) return; // the import fails anyway: spare the writes
+  if (settings.preview) {
+    for (const i of inserts) report.rows.push({ row: i.row, line: i.line, status: 'created', message: 'would be created', key: null });
+    report.created += inserts.length;
+    report.updated += updates.length;
+    return;
+  }
+  if (report.rejected.length && !settings.skipBad) {
+    // The import fails anyway: spare the writes.
+    for (const i of inserts) report.rows.push({ row: i.row, line: i.line, status: 'created', message: '', key: null });
+    return;
+  }
   if (inserts.length) {
     const rowsOut = inserts.map(({ rec }) => {
       const cols = om.toColumns(rec);
@@ -286,19 +434,19 @@ async function importBatch(
     for (let i = 0; i < rowsOut.length; i += per) {
       const part = rowsOut.slice(i, i + per);
       try {
-        if (audited) {
-          const keys = (await trx.knex(o.table).insert(part).returning(om.keyFields.map((f) => f.column))) as Record<string, unknown>[];
-          const entries: { field: string; o: unknown; n: unknown; key: unknown[] }[] = [];
-          keys.forEach((k, j) => {
-            const rec = { ...(inserts[i + j] as { rec: Record<string, unknown> }).rec };
-            for (const f of om.keyFields) rec[f.name] = om.byName.get(f.name)?.fromRow(k);
-            for (const name of om.auditedFields) if (rec[name] !== null && rec[name] !== undefined) entries.push({ field: name, o: null, n: rec[name], key: om.keyValues(om.keyOf(rec)) });
-          });
-          for (let e = 0; e < entries.length; e += 2000) {
-            const slice = entries.slice(e, e + 2000);
-            await writeAudit(trx, repo, slice, 'create', options.actor);
-          }
-        } else await trx.knex(o.table).insert(part);
+        const keys = (await trx.knex(o.table).insert(part).returning(om.keyFields.map((f) => f.column))) as Record<string, unknown>[];
+        const entries: { field: string; o: unknown; n: unknown; key: unknown[] }[] = [];
+        keys.forEach((k, j) => {
+          const ins = inserts[i + j] as { row: number; line: number; rec: Record<string, unknown> };
+          const rec = { ...ins.rec };
+          for (const f of om.keyFields) rec[f.name] = om.byName.get(f.name)?.fromRow(k);
+          report.rows.push({ row: ins.row, line: ins.line, status: 'created', message: 'created', key: om.keyOf(rec) });
+          if (audited) for (const name of om.auditedFields) if (rec[name] !== null && rec[name] !== undefined) entries.push({ field: name, o: null, n: rec[name], key: om.keyValues(om.keyOf(rec)) });
+        });
+        for (let e = 0; e < entries.length; e += 2000) {
+          const slice = entries.slice(e, e + 2000);
+          await writeAudit(trx, repo, slice, 'create', options.actor);
+        }
       } catch (err) {
         throw repo.translateWriteError(err);
       }
@@ -332,6 +480,32 @@ async function importBatch(
     }
   }
   report.updated += updates.length;
+}
+
+/**
+ * Whether a new row duplicates a stored record or an earlier row of the file (same normalised
+ * phone or e-mail); records the row's phones and e-mails for the rows after it.
+ */
+async function duplicateOf(
+  trx: StorageSession,
+  om: ObjectRepository['om'],
+  rec: Readonly<ObjectRecord>,
+  fileProbe: FileProbe,
+  row: number,
+  defaultCountry: string | undefined,
+  now: () => Date,
+): Promise<{ message: string; key: unknown } | undefined> {
+  const probe = probeOf(om, rec, defaultCountry);
+  let earlier: string | undefined;
+  for (const p of probe.phones) if (fileProbe.phones.has(p)) earlier ??= `the same phone number as row ${fileProbe.phones.get(p) as number}`;
+  for (const e of probe.emails) if (fileProbe.emails.has(e)) earlier ??= `the same e-mail address as row ${fileProbe.emails.get(e) as number}`;
+  for (const p of probe.phones) if (!fileProbe.phones.has(p)) fileProbe.phones.set(p, row);
+  for (const e of probe.emails) if (!fileProbe.emails.has(e)) fileProbe.emails.set(e, row);
+  if (earlier) return { message: earlier, key: null };
+  const [found] = await findDuplicates(trx, om, rec, defaultCountry, undefined, 1, now);
+  if (!found) return undefined;
+  const why = found.reasons.map((r) => (r === 'phone' ? 'the same phone number' : r === 'email' ? 'the same e-mail address' : 'a similar name')).join(', ');
+  return { message: `duplicates ${om.object.name} ${om.keyText(om.keyValues(found.key))}: ${why}`, key: found.key };
 }
 
 async function writeAudit(trx: StorageSession, repo: ObjectRepository, entries: { field: string; o: unknown; n: unknown; key: unknown[] }[], action: 'create' | 'update', actor: string | undefined): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import type { Knex } from '@caruso/storage';
 import type { FieldDef, RelationDef } from '../common/model.js';
-import { coerceValue, isNumeric, isTextual } from '../common/values.js';
+import { coerceValue, isNumeric, isTextual, normalizeValue } from '../common/values.js';
 import type { Filter, FilterValue, SortKey } from '../business-objects.js';
 import { ObjectsErrors } from '../errors.js';
 import type { ModelMapping, ObjectMapping } from './object-mapping.js';
@@ -85,6 +85,12 @@ export class QueryCompiler {
     if (f.type === 'json') this.fail(om.object.name, here, 'json fields can only be tested with isNull');
     const c = coerceValue(f, raw);
     if (!c.ok) this.fail(om.object.name, here, `${f.name} ${c.message}`);
+    if (f.type === 'phone' && typeof c.value === 'string') {
+      // A number in any format finds the stored E.164 value; a text that is no phone number (an
+      // anonymous caller id) is compared as it is and finds nothing, rather than failing the query.
+      const n = normalizeValue(f, c.value, this.mapping.model.defaultCountry);
+      return n.ok ? n.value : c.value;
+    }
     return c.value;
   }
 

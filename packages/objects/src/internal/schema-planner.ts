@@ -10,6 +10,7 @@ import type { FieldDef, Model, ObjectDef, RelationDef, SourceRef } from '../comm
 import { ObjectsErrors } from '../errors.js';
 import { columnShape, fieldShape, formatShape, typeChange, type ColumnShape } from './column-shape.js';
 import { rebuildSqliteTable } from './sqlite-rebuild.js';
+import { normalizeValue } from '../common/values.js';
 import { AUDIT_TABLE } from './object-repository.js';
 
 /** The table holding the snapshot of the last applied model. */
@@ -19,8 +20,22 @@ export const MODEL_STATE_TABLE = 'caruso_model_state';
 export interface MigrationStep {
   /** One line for people, e.g. `create table customers`. */
   readonly summary: string;
-  /** Adds the step to a schema builder. */
+  /** Adds the step to a schema builder (a data step adds nothing). */
   build(schema: Knex.SchemaBuilder): Knex.SchemaBuilder;
+  /**
+   * A data step (rewriting values, such as phone numbers to E.164): runs in the migration's
+   * transaction after the schema steps before it. Its values are bound, so `--dry-run` shows only
+   * its summary.
+   */
+  readonly data?: (session: StorageSession) => Promise<void>;
+}
+
+/** A stored phone number the migration to E.164 could not read: kept as it was. */
+export interface UnreadablePhone {
+  readonly object: string;
+  readonly field: string;
+  /** The record's key as text (never the number itself: it is customer data). */
+  readonly key: string;
 }
 
 /** A column type change the planner refuses because it could lose data. */
@@ -46,6 +61,8 @@ export interface MigrationPlan {
   readonly refusals: readonly SchemaRefusal[];
   /** Whether a step rebuilds a SQLite table (the migration then checks foreign keys at commit). */
   readonly rebuilds: boolean;
+  /** Stored phone numbers the step to E.164 cannot read; they stay as they are (also counted in `warnings`). */
+  readonly unreadablePhones: readonly UnreadablePhone[];
 }
 
 interface SnapshotField {
@@ -56,6 +73,8 @@ interface SnapshotField {
   readonly type?: FieldDef['type'];
   readonly precision?: number;
   readonly scale?: number;
+  /** Phone fields: `e164:<default country>` once their values were normalised (absent before). */
+  readonly phoneFormat?: string;
 }
 interface SnapshotObject {
   readonly name: string;
@@ -72,6 +91,8 @@ function fieldColumns(f: FieldDef): string[] {
   return f.currencyColumn ? [f.column, f.currencyColumn] : [f.column];
 }
 
+const phoneFormat = (model: Model): string => `e164:${model.defaultCountry ?? ''}`;
+
 function snapshotOf(model: Model): Snapshot {
   return {
     objects: model.objects.map((o) => ({
@@ -84,6 +105,7 @@ function snapshotOf(model: Model): Snapshot {
         columns: fieldColumns(f),
         type: f.type,
         ...(f.type === 'decimal' ? { precision: f.precision ?? 15, scale: f.scale ?? 2 } : {}),
+        ...(f.type === 'phone' ? { phoneFormat: phoneFormat(model) } : {}),
       })),
     })),
   };
@@ -182,6 +204,7 @@ export async function planMigration(model: Model, session: StorageSession): Prom
   const steps: MigrationStep[] = [];
   const warnings: string[] = [];
   const refusals: SchemaRefusal[] = [];
+  const unreadablePhones: UnreadablePhone[] = [];
   let rebuilds = false;
   const prev = await loadSnapshot(session);
   const byName = new Map(model.objects.map((o) => [o.name, o]));
@@ -207,8 +230,15 @@ export async function planMigration(model: Model, session: StorageSession): Prom
     const adds: FieldDef[] = [];
     const renames: [string, string][] = [];
     const retypes: { field: FieldDef; column: string; from: ColumnShape; to: ColumnShape }[] = [];
+    const phones: { field: FieldDef; column: string }[] = [];
+    const readTable = table;
     for (const f of o.fields) {
       const cols = fieldColumns(f);
+      if (f.type === 'phone' && cols.length) {
+        const was = before?.fields.find((p) => (f.id !== undefined && p.id === f.id) || (p.id === undefined && p.name === f.name));
+        const column = have.has(f.column.toLowerCase()) ? f.column : was?.columns[0] !== undefined && have.has(was.columns[0].toLowerCase()) ? was.columns[0] : undefined;
+        if (column !== undefined && was?.phoneFormat !== phoneFormat(model)) phones.push({ field: f, column });
+      }
       if (cols.length === 0 || cols.every((c) => have.has(c.toLowerCase()))) {
         const col = info.columns.find((c) => c.name.toLowerCase() === f.column.toLowerCase());
         const was = before?.fields.find((p) => (f.id !== undefined && p.id === f.id) || (p.id === undefined && p.name === f.name));
@@ -292,6 +322,14 @@ export async function planMigration(model: Model, session: StorageSession): Prom
       }
     }
     for (const g of uniques) steps.push({ summary: `add unique constraint on ${target}(${g.join(', ')})`, build: (s) => s.table(target, (t) => void t.unique(g)) });
+    for (const p of phones) {
+      const step = await planPhoneStep(session, model, o, p.field, readTable, p.column, target, unreadablePhones);
+      if (step) steps.push(step);
+    }
+    const unread = unreadablePhones.filter((u) => u.object === o.name);
+    if (unread.length) {
+      warnings.push(`${o.name}: ${unread.length} stored phone number(s) cannot be read as phone numbers${model.defaultCountry ? '' : ' (no defaultCountry: national numbers stay as written)'} and were kept as they are (keys ${unread.slice(0, 10).map((u) => u.key).join(', ')}${unread.length > 10 ? ', …' : ''})`);
+    }
     const mapped = new Set(o.fields.flatMap(fieldColumns).map((c) => c.toLowerCase()));
     for (const c of [o.versionColumn, o.softDeleteColumn]) if (c) mapped.add(c.toLowerCase());
     for (const [from] of renames) mapped.add(from.toLowerCase());
@@ -330,7 +368,41 @@ export async function planMigration(model: Model, session: StorageSession): Prom
   if (model.objects.some((o) => o.fields.some((f) => f.audited)) && !(await hasTable(AUDIT_TABLE))) {
     steps.push({ summary: `create audit table ${AUDIT_TABLE}`, build: (s) => s.createTable(AUDIT_TABLE, createAuditTable) });
   }
-  return { steps, warnings, refusals, rebuilds };
+  return { steps, warnings, refusals, rebuilds, unreadablePhones };
+}
+
+/**
+ * The data step that rewrites the stored numbers of a phone field to E.164 (read in the model's
+ * default country), or undefined when every value already is. Values that cannot be read are kept
+ * and listed in `unreadable` by key.
+ */
+async function planPhoneStep(session: StorageSession, model: Model, o: ObjectDef, f: FieldDef, readTable: string, readColumn: string, table: string, unreadable: UnreadablePhone[]): Promise<MigrationStep | undefined> {
+  const keyCols = o.key.map((k) => (o.fields.find((x) => x.name === k) as FieldDef).column);
+  const rows = (await session.knex(readTable).select([...keyCols, readColumn]).whereNotNull(readColumn)) as Record<string, unknown>[];
+  const updates: { key: unknown[]; value: string }[] = [];
+  for (const row of rows) {
+    const v = row[readColumn];
+    if (typeof v !== 'string' || v.trim() === '') continue;
+    const n = normalizeValue(f, v, model.defaultCountry);
+    const key = keyCols.map((c) => row[c]);
+    if (!n.ok || (typeof n.value === 'string' && !/^\+[1-9]\d{3,14}$/.test(n.value))) {
+      unreadable.push({ object: o.name, field: f.name, key: key.length === 1 ? String(key[0]) : o.key.map((k, i) => `${k}=${String(key[i])}`).join(',') });
+    } else if (n.value !== v) updates.push({ key, value: n.value as string });
+  }
+  if (updates.length === 0) return undefined;
+  return {
+    summary: `normalise ${updates.length} phone number(s) of ${table}.${f.column} (${o.name}.${f.name}) to E.164`,
+    build: (s) => s,
+    data: async (trx) => {
+      for (const u of updates) {
+        const qb = trx.knex(table).update({ [f.column]: u.value });
+        keyCols.forEach((c, i) => {
+          qb.where(c, u.key[i] as Knex.Value);
+        });
+        await qb;
+      }
+    },
+  };
 }
 
 const pgName = (name: string): string => `"${name.replace(/"/g, '""')}"`;
@@ -429,6 +501,10 @@ async function loadSnapshot(session: StorageSession): Promise<Snapshot | undefin
 export function planSql(plan: MigrationPlan, knex: Knex | Knex.Transaction): string[] {
   const out: string[] = [];
   for (const step of plan.steps) {
+    if (step.data) {
+      out.push(`-- ${step.summary} (a data step: its values are bound when it runs)`);
+      continue;
+    }
     for (const q of step.build(knex.schema).toSQL() as unknown as { sql: string; bindings: unknown[] }[]) {
       out.push(knex.raw(q.sql, (q.bindings ?? []) as Knex.RawBinding[]).toQuery() + ';');
     }
@@ -454,7 +530,10 @@ export async function applyMigration(model: Model, storage: StorageManager | Sto
         problems: 'a column type change on SQLite rebuilds a table and needs a migration of its own: run applyMigration with the storage manager, not inside a transaction',
       });
     }
-    for (const step of plan.steps) await step.build(trx.schema);
+    for (const step of plan.steps) {
+      if (step.data) await step.data(trx);
+      else await step.build(trx.schema);
+    }
     if (!(await trx.hasTable(MODEL_STATE_TABLE))) {
       await trx.schema.createTable(MODEL_STATE_TABLE, (t) => {
         t.string('name', 100).primary();
