@@ -5,7 +5,7 @@ import { forEachDatabase } from '@caruso/storage/testing';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
 import { fixturePath } from './fixture.js';
-import { sendMail, startRelay, type TestRelay } from './smtp-helpers.js';
+import { sendMail, startRelay, until, type TestRelay } from './smtp-helpers.js';
 import { mustOpen } from './ws-helpers.js';
 
 const PW = 'correct horse battery';
@@ -216,6 +216,29 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
       expect(errors).toEqual([]);
       await ctx.close();
     }, 45_000);
+
+    it('a call is transferred blind to a queue from the transfer dialog (Alt+T); it leaves the desk', async () => {
+      const { ctx, page, errors } = await agentPage();
+      await ready(page);
+      await asm.comms.login('bert');
+      const call = await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: CARLA } });
+      await page.locator('#btn-accept').waitFor();
+      await page.keyboard.press('F4');
+      await page.locator('#btn-hangup').waitFor();
+      await page.keyboard.press('Alt+T');
+      await page.locator('#transfer-dialog[open]').waitFor();
+      await page.getByRole('radio', { name: 'A queue' }).check();
+      await page.getByLabel('Queue', { exact: true }).selectOption('billing');
+      await page.locator('#btn-transfer-go').click();
+      // A blind transfer hands the call over: it rings for bert in billing, and anna is free at once.
+      await until(() => asm.comms.contact(call.id)?.queueId === 'billing' && asm.comms.contact(call.id)?.agentIds.includes('bert') === true, 'the call ringing for bert in billing');
+      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      expect(await page.locator('[role="tab"]').count()).toBe(0);
+      await page.locator('#live', { hasText: 'Transferred' }).waitFor({ state: 'attached' });
+      expect(errors).toEqual([]);
+      await asm.comms.abandon(call.id).catch(() => undefined);
+      await ctx.close();
+    }, 30_000);
 
     it('an expired session takes the desktop to the log-in page and, after logging in, back to the desktop', async () => {
       const { ctx, page, errors } = await agentPage();
