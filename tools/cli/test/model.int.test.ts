@@ -91,11 +91,11 @@ describe('caruso model (on a real database)', () => {
       const first = await run(['model', 'import', 'Customer', csv, '--model', crm, '--db', db.url, '--progress']);
       expect(first.err.replace(/\r[^\n]*/g, '')).toBe('\n');
       expect(first.code).toBe(0);
-      expect(first.out).toBe('2 row(s): 2 created, 0 updated, 0 unchanged, 0 rejected\n');
+      expect(first.out).toBe('2 row(s): 2 created, 0 updated, 0 unchanged, 0 duplicate(s), 0 rejected\n');
       expect(first.err).toContain('importing Customer [');
       writeFileSync(csv, 'email,firstName,lastName\nann@example.org,Anne,Able\nben@example.org,Ben,"Baker, Jr."\ncid@example.org,Cid,Cole\n');
       const second = await run(['model', 'import', 'Customer', csv, '--model', crm, '--db', db.url]);
-      expect(second.out).toBe('3 row(s): 1 created, 1 updated, 1 unchanged, 0 rejected\n');
+      expect(second.out).toBe('3 row(s): 1 created, 1 updated, 1 unchanged, 0 duplicate(s), 0 rejected\n');
       const bad = join(dir, 'bad.csv');
       writeFileSync(bad, 'email,firstName,lastName,score\ndan@example.org,Dan,Dee,5\neve@example.org,,Eve,500\n');
       const before = await db.storage.knex('customers').count({ n: '*' }).first();
@@ -104,6 +104,11 @@ describe('caruso model (on a real database)', () => {
       expect(rejected.err).toContain(`${bad}:3: rejected: score: score is more than 100\n`);
       expect(rejected.err).toContain('CARUSO_OBJECTS_IMPORT_REJECTED');
       expect(await db.storage.knex('customers').count({ n: '*' }).first()).toEqual(before);
+      const preview = await run(['model', 'import', 'Customer', bad, '--model', crm, '--db', db.url, '--preview', '--report', '-']);
+      expect(preview.code).toBe(1);
+      expect(preview.out).toContain('row,line,status,message,key\r\n1,2,created,would be created,\r\n2,3,error,score: score is more than 100,\r\n');
+      expect(preview.out).toContain('preview (nothing written): 2 row(s): 1 to create, 0 to update, 0 unchanged, 0 duplicate(s), 1 rejected\n');
+      expect(await db.storage.knex('customers').count({ n: '*' }).first()).toEqual(before);
       const out = join(dir, 'out.csv');
       const exp = await run(['model', 'export', 'Customer', out, '--model', crm, '--db', db.url]);
       expect(exp.out).toBe(`3 row(s) exported to ${out}\n`);
@@ -111,6 +116,22 @@ describe('caruso model (on a real database)', () => {
       expect(text.split('\r\n')[0]).toBe('id,firstName,lastName,email,phone,segment,birthDate,balance,creditLimit,vip,score,notes,prefs');
       expect(text).toContain(',Anne,Able,ann@example.org,,residential,,12.50 EUR,,true,,,');
       expect(text).toContain('"Baker, Jr."');
+    });
+
+    it('import --skip-bad-rows writes the good rows, --skip-duplicates leaves duplicates out, --report lists every row', async () => {
+      const csv = join(dir, 'mixed.csv');
+      writeFileSync(csv, 'email,firstName,lastName,score\nfay@example.org,Fay,Fox,5\ngus@example.org,,Gray,5\nhal@example.org,Anne,Able,1\n');
+      const before = Number(((await db.storage.knex('customers').count({ n: '*' }).first()) as { n: number | string }).n);
+      const report = join(dir, 'mixed-report.csv');
+      const r = await run(['model', 'import', 'Customer', csv, '--model', crm, '--db', db.url, '--skip-bad-rows', '--skip-duplicates', '--report', report]);
+      expect(r.code).toBe(1);
+      expect(r.out).toBe('3 row(s): 1 created, 0 updated, 0 unchanged, 1 duplicate(s), 1 rejected\n');
+      expect(r.err).toContain(`${csv}:3: rejected: firstName: firstName is required\n`);
+      expect(r.err).toMatch(new RegExp(`${csv.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4: duplicate: duplicates Customer \\d+: a similar name\n`));
+      const lines = readFileSync(report, 'utf8').split('\r\n');
+      expect(lines[0]).toBe('row,line,status,message,key');
+      expect(lines.slice(1, 4).map((l) => l.split(',')[2])).toEqual(['created', 'error', 'duplicate']);
+      expect(Number(((await db.storage.knex('customers').count({ n: '*' }).first()) as { n: number | string }).n)).toBe(before + 1);
     });
 
     it('introspects the database into a model that validates, with keys and relations', async () => {

@@ -13,12 +13,14 @@ import {
   diffModels,
   exportCsv,
   formatChange,
+  formatCsvRow,
   importCsv,
   introspectModel,
   planMigration,
   planSql,
   readModelFile,
   requireModel,
+  type ImportRowReport,
   type MigrationPlan,
   type Model,
 } from '@caruso/objects';
@@ -226,25 +228,54 @@ const csvOptions = {
   'safe-formulas': { type: 'boolean' },
 } as const;
 
+/** Writes the per-row report of an import as CSV (row, line, status, message, key). */
+function writeRowReport(path: string, rows: readonly ImportRowReport[]): void {
+  const lines = [formatCsvRow(['row', 'line', 'status', 'message', 'key'])];
+  for (const r of rows) lines.push(formatCsvRow([String(r.row), String(r.line), r.status, r.message, r.key === null || r.key === undefined ? '' : typeof r.key === 'object' ? JSON.stringify(r.key) : String(r.key)]));
+  writeFileSync(path, lines.join(''));
+}
+
+/** The rows a person must look at: errors, duplicates, rows not written. */
+function printRowProblems(io: CommandIO, csv: string, rows: readonly ImportRowReport[], limit = 100): void {
+  const shown = rows.filter((r) => r.status === 'error' || r.status === 'duplicate');
+  for (const r of shown.slice(0, limit)) io.stderr.write(`${csv}:${r.line}: ${r.status === 'error' ? 'rejected' : 'duplicate'}: ${r.message}\n`);
+  if (shown.length > limit) io.stderr.write(`… and ${shown.length - limit} more (write them all with --report <file.csv>)\n`);
+}
+
 const importVerb = {
   summary: 'import a CSV file into an object, updating by a business key',
-  help: `Usage: caruso model import <Object> <file.csv> --model <model.xml> --db <url> [--key f1,f2] [--partial] [--safe-formulas] [--progress]
+  help: `Usage: caruso model import <Object> <file.csv> --model <model.xml> --db <url> [--key f1,f2]
+       [--skip-bad-rows] [--preview] [--skip-duplicates] [--report <report.csv>] [--safe-formulas] [--progress]
 
-The first line names the fields. Rows whose key exists are updated, the others created. The import
-is atomic: when any row is rejected nothing is written and every rejected row is listed (exit 1);
---partial writes the accepted rows anyway. A progress bar is drawn on stderr when it is a terminal
-or with --progress.
+The first line names the fields. Rows whose key exists are updated, the others created. Phone
+numbers are stored in E.164 (read in the model's defaultCountry). The import is all or nothing:
+when any row is rejected nothing is written and every rejected row is listed (exit 1);
+--skip-bad-rows writes the good rows and reports the bad ones (exit 1 when there were any).
+--preview checks every row and looks for duplicates without writing anything. A progress bar is
+drawn on stderr when it is a terminal or with --progress.
 
 Options:
-  --model <file>  the model
-  --db <url>      the database
-  --key f1,f2     the fields to match existing records by (default: the object's businessKey, else its key)
-  --partial       write the accepted rows even when some are rejected
-  --safe-formulas read a file written by export --safe-formulas: strip the apostrophe in front of
-                  cells that start with =, +, - or @
-  --progress      draw the progress bar even when stderr is not a terminal`,
+  --model <file>      the model
+  --db <url>          the database
+  --key f1,f2         the fields to match existing records by (default: the object's businessKey, else its key)
+  --skip-bad-rows     write the good rows even when some are rejected (--partial is the older name)
+  --preview           validate and find duplicates, write nothing; prints what each row would become
+  --skip-duplicates   do not create a row that duplicates a stored record (same phone or e-mail,
+                      similar name) or an earlier row; it is reported as a duplicate
+  --report <file>     write the per-row report (row, line, status, message, key) as CSV; - for stdout
+  --safe-formulas     read a file written by export --safe-formulas: strip the apostrophe in front of
+                      cells that start with =, +, - or @
+  --progress          draw the progress bar even when stderr is not a terminal`,
   async run(args: string[], io: CommandIO): Promise<ExitCode> {
-    const { values, files } = positionals(args, 2, '<Object> <file.csv>', { ...csvOptions, key: { type: 'string' }, partial: { type: 'boolean' } });
+    const { values, files } = positionals(args, 2, '<Object> <file.csv>', {
+      ...csvOptions,
+      key: { type: 'string' },
+      partial: { type: 'boolean' },
+      'skip-bad-rows': { type: 'boolean' },
+      preview: { type: 'boolean' },
+      'skip-duplicates': { type: 'boolean' },
+      report: { type: 'string' },
+    });
     if (typeof values['model'] !== 'string') throw new UsageError('--model <model.xml> is required');
     const model = requireLoaded(values['model'] as string, io);
     const [object, csv] = files as [string, string];
@@ -255,30 +286,44 @@ Options:
     } catch {
       throw new InputError(`error: cannot read ${csv}`);
     }
-    const bar = progressBar(io, Boolean(values['progress']) || io.stderr.isTTY === true, size, `importing ${object}`);
+    const preview = Boolean(values['preview']);
+    const reportTo = values['report'] as string | undefined;
+    const emitReport = (rows: readonly ImportRowReport[]): void => {
+      if (reportTo === undefined) return;
+      if (reportTo === '-') {
+        const lines = [formatCsvRow(['row', 'line', 'status', 'message', 'key'])];
+        for (const r of rows) lines.push(formatCsvRow([String(r.row), String(r.line), r.status, r.message, r.key === null || r.key === undefined ? '' : JSON.stringify(r.key)]));
+        io.stdout.write(lines.join(''));
+      } else writeRowReport(resolve(io.cwd, reportTo), rows);
+    };
+    const bar = progressBar(io, Boolean(values['progress']) || io.stderr.isTTY === true, size, `${preview ? 'checking' : 'importing'} ${object}`);
     return withStorage(values['db'], async (storage) => {
       const objects = new BusinessObjectsImpl(model, storage);
       const stream = createReadStream(path);
       try {
         const report = await importCsv(objects, object, stream, {
           file: csv,
-          partial: Boolean(values['partial']),
+          mode: values['skip-bad-rows'] || values['partial'] ? 'skip-bad-rows' : 'all-or-nothing',
+          preview,
+          ...(values['skip-duplicates'] ? { duplicates: 'skip' as const } : {}),
           safeFormulas: Boolean(values['safe-formulas']),
           signal: io.signal,
           ...(typeof values['key'] === 'string' ? { key: (values['key'] as string).split(',').map((k) => k.trim()) } : {}),
-          onProgress: (rows) => bar.update(stream.bytesRead, rows),
+          onProgress: (done) => bar.update(stream.bytesRead, done),
         });
         bar.update(size, report.total);
         bar.finish();
-        for (const r of report.rejected) io.stderr.write(`${csv}:${r.line}: rejected: ${r.reasons.join('; ')}\n`);
-        io.stdout.write(`${report.total} row(s): ${report.created} created, ${report.updated} updated, ${report.unchanged} unchanged, ${report.rejected.length} rejected\n`);
+        printRowProblems(io, csv, report.rows);
+        emitReport(report.rows);
+        const summary = `${report.created} ${preview ? 'to create' : 'created'}, ${report.updated} ${preview ? 'to update' : 'updated'}, ${report.unchanged} unchanged, ${report.duplicates} duplicate(s), ${report.rejected.length} rejected`;
+        io.stdout.write(`${preview ? 'preview (nothing written): ' : ''}${report.total} row(s): ${summary}\n`);
         return report.rejected.length ? ExitCode.BadInput : ExitCode.Ok;
       } catch (err) {
         bar.finish();
-        const details = (err as { details?: { rejected?: { line: number; reasons: string[] }[] } }).details;
-        if ((err as { code?: string }).code === 'CARUSO_OBJECTS_IMPORT_REJECTED' && details?.rejected) {
-          for (const r of details.rejected.slice(0, 100)) io.stderr.write(`${csv}:${r.line}: rejected: ${r.reasons.join('; ')}\n`);
-          if (details.rejected.length > 100) io.stderr.write(`… and ${details.rejected.length - 100} more\n`);
+        const details = (err as { details?: { rows?: ImportRowReport[] } }).details;
+        if ((err as { code?: string }).code === 'CARUSO_OBJECTS_IMPORT_REJECTED' && details?.rows) {
+          printRowProblems(io, csv, details.rows);
+          emitReport(details.rows);
         }
         throw err;
       } finally {
