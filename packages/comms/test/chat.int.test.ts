@@ -34,7 +34,7 @@ describe('web chat over real WebSockets', () => {
       const m = createServiceManager();
       m.register(StorageManager, storageService(url));
       m.register(CommunicationServer, commsService(comms));
-      m.register(ChatChannel, chatChannel({ queueId: 'chat', port: 0, customerGraceMs: 200, authenticateAgent: (t) => access.authenticate(t) }));
+      m.register(ChatChannel, chatChannel({ queueId: 'chat', port: 0, customerGraceMs: 200, agentGraceMs: 300, authenticateAgent: (t) => access.authenticate(t) }));
       await m.start();
       services = m;
       const chat = m.get(ChatChannel);
@@ -177,7 +177,14 @@ describe('web chat over real WebSockets', () => {
       const offerC = await anna.next(is('offer', { chatId: c.chatId }));
       anna.send({ type: 'accept', offerId: offerC['offerId'] });
       await cc.next(is('connected'));
+      // A reload within the grace period keeps the chat with the agent.
       anna.close();
+      const back = await client(port, '/chat/agent', 'anna-agent-token-0123456789');
+      expect(await back.next(is('welcome'))).toMatchObject({ chats: [c.chatId] });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(server.contact(c.chatId)?.state).toBe('connected');
+      // Gone for longer than the grace period: the chat goes back in line.
+      back.close();
       await cc.next(is('requeued'));
       expect(server.contact(c.chatId)?.state).not.toBe('connected');
       expect((await events(c.chatId)).map((e) => e[0])).toContain('transferred');

@@ -6,6 +6,7 @@ import {
   Emitter,
   isCarusoError,
   containPromise,
+  safeTimeout,
   silentLogger,
   type CarusoError,
   type HealthStatus,
@@ -49,6 +50,11 @@ export interface ChatChannelOptions {
   readonly maxFrameBytes?: number;
   /** How long a customer whose socket dropped may come back before the chat ends (default 30 s). */
   readonly customerGraceMs?: number;
+  /**
+   * How long an agent whose last socket dropped (a reload, a lost network) may come back before their
+   * chats go back in line (default 120 s): the chats stay theirs meanwhile, and the customer waits.
+   */
+  readonly agentGraceMs?: number;
   /** How long a socket of the standalone listener may stay without its `auth` frame (default 5 s). */
   readonly authTimeoutMs?: number;
   /** Default: the system clock. */
@@ -95,6 +101,8 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
   private readonly chats = new Map<string, LiveChat>();
   private readonly byToken = new Map<string, string>();
   private readonly agents = new Map<string, Set<WebSocket>>();
+  /** Agents whose last socket dropped: the timer that puts their chats back in line. */
+  private readonly agentGrace = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly sockets = new Set<WebSocket>();
   /** Chats whose offer is being accepted through this channel (not to be linked twice). */
   private readonly accepting = new Set<string>();
@@ -163,6 +171,8 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
     this.stopping = true;
     this.subscriptions.dispose();
     for (const c of this.chats.values()) if (c.grace) clearTimeout(c.grace);
+    for (const t of this.agentGrace.values()) clearTimeout(t);
+    this.agentGrace.clear();
     for (const s of this.sockets) s.close(1001, 'server stopping');
     const wss = this.wss;
     this.wss = undefined;
@@ -335,6 +345,9 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
     } else {
       const set = this.agents.get(p.agentId) ?? new Set();
       set.add(socket);
+      // Back within the grace period: the chats stay with the agent.
+      clearTimeout(this.agentGrace.get(p.agentId));
+      this.agentGrace.delete(p.agentId);
       this.agents.set(p.agentId, set);
       const chats = [...this.chats.values()].filter((c) => c.agentId === p.agentId && !c.ended).map((c) => c.id);
       const offers = this.comms.pendingOffers(p.agentId).filter((o) => o.channel === 'chat').map((o) => this.offerFrame(o));
@@ -356,8 +369,25 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
     set?.delete(socket);
     if (set && set.size > 0) return;
     this.agents.delete(p.agentId);
-    if (!this.store) return;
-    // The agent's desk is gone: their chats go back in line rather than leaving customers alone.
+    if (!this.store || this.stopping) return;
+    // The agent's desk is gone: after the grace period (a reload comes back in time) their chats go
+    // back in line rather than leaving customers alone.
+    const agentId = p.agentId;
+    clearTimeout(this.agentGrace.get(agentId));
+    const grace = this.options.agentGraceMs ?? 120_000;
+    if (grace > 0) {
+      this.agentGrace.set(agentId, safeTimeout('caruso.comms/chat', () => {
+        this.agentGrace.delete(agentId);
+        if (!this.agents.has(agentId)) this.requeueChatsOf(agentId);
+      }, grace));
+      return;
+    }
+    this.requeueChatsOf(agentId);
+  }
+
+  /** Puts the chats of an agent whose desk is gone back in line. */
+  private requeueChatsOf(agentId: string): void {
+    const p = { agentId };
     for (const chat of this.chats.values()) {
       if (chat.agentId !== p.agentId || chat.ended) continue;
       void this.serialized(chat, async () => {
