@@ -343,7 +343,9 @@ export class RtpSession extends Disposable {
       if (this.latched) return;
       this.remote = { host, port };
     }
-    this.latched = true;
+    // Only a packet compared with a known far end latches: a phone may send as soon as it answers,
+    // before its SDP is read, and that SDP may name another of its addresses than the one it sends from.
+    if (this.remote) this.latched = true;
     this.lastHeardAt = this.engine.now();
     let offset = 12 + 4 * (buf[0]! & 0x0f);
     if (buf[0]! & 0x10) {
