@@ -58,6 +58,9 @@ export function businessObjectsService(options: BusinessObjectsServiceOptions): 
     create: ({ storage }) => {
       const objects = new BusinessObjectsImpl(model, storage, options.now);
       return Object.assign(objects, {
+        stop(): void {
+          objects.dispose();
+        },
         async start(ctx: ServiceContext): Promise<void> {
           if (options.schema === 'migrate') {
             const plan = await applyMigration(model, storage);

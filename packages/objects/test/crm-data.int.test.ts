@@ -209,7 +209,7 @@ describe('the CRM data layer (phones, search, duplicates, merge, import)', () =>
         await customers.link(drop['id'] as number, 'tags', tag2['id'] as number);
         await customers.link(keep['id'] as number, 'tags', tag2['id'] as number);
         const result = await objects.merge('Customer', keep['id'] as number, drop['id'] as number, { actor: 'agent:7' });
-        expect(result.filled.sort()).toEqual(['city', 'email']);
+        expect([...result.filled].sort()).toEqual(['city', 'email']);
         expect(result.record).toMatchObject({ email: 'jorg@example.de', city: 'Utrecht', phone: '+31301234567' });
         expect(result.moved).toEqual(expect.arrayContaining([{ object: 'Ticket', relation: 'customer', count: 1 }]));
         expect((await tickets.get(t['id'] as number))?.['customerId']).toBe(keep['id']);

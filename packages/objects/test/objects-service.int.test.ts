@@ -27,6 +27,22 @@ describe('businessObjectsService (registered with a real service manager)', () =
       }
     });
 
+    it('reads phone numbers in the defaultCountry option (which overrides the model) and stores E.164', async () => {
+      const manager = createServiceManager();
+      manager.register(StorageManager, storageService(await db.freshDatabase()));
+      const handle = manager.register(BusinessObjects, businessObjectsService({ model, schema: 'migrate', defaultCountry: 'BE' }));
+      await manager.start();
+      try {
+        await handle.ready;
+        const customers = manager.get(BusinessObjects).repository('Customer');
+        const cas = await customers.create({ firstName: 'Cas', lastName: 'Caller', phone: '012 34 56 78' });
+        expect(cas['phone']).toBe('+3212345678');
+        expect((await customers.query({ where: { phone: '0032 12 34 56 78' } })).map((r) => r['id'])).toEqual([cas['id']]);
+      } finally {
+        await manager.stop();
+      }
+    });
+
     it('fails to start with schema "check" when a mapped table is missing', async () => {
       const manager = createServiceManager();
       manager.register(StorageManager, storageService(await db.freshDatabase()));
@@ -50,5 +66,9 @@ describe('businessObjectsService (registered with a real service manager)', () =
       err = e;
     }
     expect(isCarusoError(err, 'CARUSO_OBJECTS_BAD_OPTIONS')).toBe(true);
+  });
+
+  it('refuses a defaultCountry that is not a country code', () => {
+    expect(() => businessObjectsService({ model, defaultCountry: 'Belgium' })).toThrow(/defaultCountry must be a country code/);
   });
 });

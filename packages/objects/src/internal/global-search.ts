@@ -96,7 +96,7 @@ export async function searchObjects(session: StorageSession, mapping: ModelMappi
   const hits: SearchHit[] = [];
   for (const o of targets) {
     const visible = options.readable ? options.readable(o.name) : true;
-    if (visible === false) continue;
+    if (visible === false || (Array.isArray(visible) && visible.length === 0)) continue;
     const om = mapping.object(o.name);
     const canSee = (name: string): boolean => visible === true || (visible as readonly string[]).includes(name);
     const fields = o.fields.filter((f) => f.searchable && (!f.computed || f.stored) && canSee(f.name));
