@@ -240,6 +240,60 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
       await ctx.close();
     }, 30_000);
 
+    it('a call offered during a chat gets its own tab; each wrap-up goes to its own contact’s customer', async () => {
+      const { ctx, page, errors } = await agentPage();
+      await ready(page);
+      const opened = await asm.chat!.openChat({ customerName: 'Carla', subject: 'Two at once' });
+      const customer = await mustOpen(`http://127.0.0.1:${asm.chat!.address()!.port}/chat/customer`);
+      try {
+        customer.send({ type: 'auth', token: opened.token });
+        await customer.next((f) => f.type === 'welcome');
+        customer.send({ type: 'message', text: 'Carla here, about my meter' });
+        await page.locator('#btn-accept').waitFor();
+        await page.keyboard.press('F4');
+        await page.locator('#chat-log li', { hasText: 'Carla here' }).waitFor();
+        await page.keyboard.press('Control+k');
+        await page.keyboard.type('Caller');
+        await page.getByRole('button', { name: 'Link to this contact: Carla Caller' }).click();
+        await page.locator('#wrap-customer', { hasText: 'Carla Caller' }).waitFor();
+        await page.locator('#chat-text:enabled').click();
+        await page.keyboard.type('One moment');
+
+        // Dirk calls while anna types in the chat: the offer is announced, the focus stays in the chat.
+        const call = await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: '+3211111111' } });
+        await page.locator('#btn-accept').waitFor();
+        expect(await page.evaluate('document.activeElement?.id')).toBe('chat-text');
+        await page.keyboard.press('F4');
+        await page.locator('[role="tab"][aria-selected="true"]', { hasText: 'call · Dirk Dialler' }).waitFor();
+        await page.locator('#wrap-customer', { hasText: 'Dirk Dialler' }).waitFor();
+        await page.keyboard.press('F8');
+        await page.locator('[role="tab"][aria-selected="true"]', { hasText: 'Wrap-up' }).waitFor();
+        await page.locator('#wrap-notes').fill('Dirk: meter swapped');
+        await page.keyboard.press('F9');
+        await page.locator('[role="tab"]', { hasText: 'call · Dirk Dialler' }).waitFor({ state: 'detached' });
+
+        // Back on the chat: its text is still there, and it is Carla's.
+        await page.locator('[role="tab"][aria-selected="true"]', { hasText: 'chat · Carla Caller' }).waitFor();
+        await expectValue(page, '#chat-text', 'One moment');
+        await page.locator('#chat-text').press('Enter');
+        await customer.next((f) => f.type === 'message' && f['text'] === 'One moment');
+        await page.keyboard.press('F8');
+        await customer.next((f) => f.type === 'ended');
+        await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+        await page.locator('#wrap-customer', { hasText: 'Carla Caller' }).waitFor();
+        await page.locator('#wrap-notes').fill('Carla: meter reading noted');
+        await page.keyboard.press('F9');
+        await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+        expect((await asm.comms.history('Customer', dirk)).find((r) => r.contactId === call.id)).toMatchObject({ note: 'Dirk: meter swapped' });
+        expect((await asm.comms.history('Customer', carla)).find((r) => r.contactId === opened.chatId)).toMatchObject({ note: 'Carla: meter reading noted' });
+        expect((await asm.comms.history('Customer', carla)).some((r) => r.contactId === call.id)).toBe(false);
+      } finally {
+        await customer.close();
+      }
+      expect(errors).toEqual([]);
+      await ctx.close();
+    }, 45_000);
+
     it('an expired session takes the desktop to the log-in page and, after logging in, back to the desktop', async () => {
       const { ctx, page, errors } = await agentPage();
       await ctx.clearCookies();

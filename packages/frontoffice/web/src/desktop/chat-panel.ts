@@ -136,6 +136,7 @@ export class CarusoChatPanel extends DeskElement {
       return;
     }
     input.value = '';
+    this.store.ui(this.contactId).message = '';
   }
 
   /** Tells the customer the agent is typing (at most every 3 s). */
@@ -150,6 +151,7 @@ export class CarusoChatPanel extends DeskElement {
     const input = this.querySelector<HTMLInputElement>('#chat-text');
     if (!reply || !input) return;
     input.value = input.value ? `${input.value} ${reply.text}` : reply.text;
+    this.store.ui(this.contactId).message = input.value;
     input.focus();
   }
 
@@ -173,8 +175,8 @@ export class CarusoChatPanel extends DeskElement {
           <select id="canned" @change=${(ev: Event) => { const s = ev.target as HTMLSelectElement; this.useCanned(s.value); s.value = ''; }}>
             <option value="">${t('chat.cannedPick')}</option>${this.canned.map((r) => html`<option value=${r.id}>${r.label}</option>`)}</select>` : nothing}
         <label for="chat-text">${t('chat.message')}</label>
-        <div class="bar"><input id="chat-text" maxlength="4000" autocomplete="off" ?disabled=${!sendable}
-            @input=${() => this.typed()}>
+        <div class="bar"><input id="chat-text" maxlength="4000" autocomplete="off" ?disabled=${!sendable} .value=${this.store.ui(this.contactId).message}
+            @input=${(ev: Event) => { this.store.ui(this.contactId).message = (ev.target as HTMLInputElement).value; this.typed(); }}>
           <button type="submit" id="btn-chat-send" ?disabled=${!sendable}>${t('chat.send')}</button></div>
       </form>
     </section>`;

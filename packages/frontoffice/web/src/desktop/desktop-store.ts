@@ -27,6 +27,9 @@ export interface ContactUi {
   notes: string | undefined;
   /** Bumped when the record changed on the server (a script wrote to it): the panel reads it again. */
   recordRev: number;
+  /** The chat message or e-mail reply being typed (kept when the agent looks at another contact). */
+  message: string;
+  reply: string;
 }
 
 /** One item of the agent's desk: a connected contact, or one in wrap-up. */
@@ -64,7 +67,7 @@ export class DesktopStore extends EventTarget {
   }
 
   private blankUi(): ContactUi {
-    return { panel: 'customer', shown: null, search: '', code: undefined, notes: undefined, recordRev: 0 };
+    return { panel: 'customer', shown: null, search: '', code: undefined, notes: undefined, recordRev: 0, message: '', reply: '' };
   }
 
   /** The page's state of contact `id` (made on first use). */
@@ -87,7 +90,7 @@ export class DesktopStore extends EventTarget {
   private saveUi(): void {
     try {
       const out: Record<string, unknown> = {};
-      for (const [id, ui] of this.uis) out[id] = { panel: ui.panel, shown: ui.shown, search: ui.search };
+      for (const [id, ui] of this.uis) out[id] = { panel: ui.panel, shown: ui.shown, search: ui.search, message: ui.message, reply: ui.reply };
       sessionStorage.setItem(UI_KEY, JSON.stringify(out));
       if (this.selected) sessionStorage.setItem(SELECTED_KEY, this.selected);
       else sessionStorage.removeItem(SELECTED_KEY);

@@ -65,6 +65,7 @@ export class CarusoEmailPanel extends DeskElement {
     const text = this.querySelector<HTMLTextAreaElement>('#reply-text');
     if (!tpl || !text) return;
     text.value = text.value ? `${text.value}\n\n${tpl.body}` : tpl.body;
+    this.store.ui(this.contactId).reply = text.value;
     text.focus();
   }
 
@@ -87,6 +88,7 @@ export class CarusoEmailPanel extends DeskElement {
       const sent = await api<{ message: EmailMessageView }>('POST', `/api/contacts/${encodeURIComponent(this.contactId)}/email/reply`, { text: text.value, ...(attachments.length ? { attachments } : {}) });
       this.messages = [...this.messages, sent.message];
       text.value = '';
+      this.store.ui(this.contactId).reply = '';
       const input = this.querySelector<HTMLInputElement>('#reply-files');
       if (input) input.value = '';
       announce(t('email.replySent'));
@@ -121,7 +123,8 @@ export class CarusoEmailPanel extends DeskElement {
           <select id="email-template" @change=${(ev: Event) => { const s = ev.target as HTMLSelectElement; this.useTemplate(s.value); s.value = ''; }}>
             <option value="">${t('email.templatePick')}</option>${this.templates.map((x) => html`<option value=${x.id}>${x.label}</option>`)}</select>` : nothing}
         <label for="reply-text">${t('email.reply')}</label>
-        <textarea id="reply-text" rows="6" maxlength="20000" required></textarea>
+        <textarea id="reply-text" rows="6" maxlength="20000" required .value=${this.store.ui(this.contactId).reply}
+          @input=${(ev: Event) => { this.store.ui(this.contactId).reply = (ev.target as HTMLTextAreaElement).value; }}></textarea>
         <label for="reply-files">${t('email.attach')}</label>
         <input id="reply-files" type="file" multiple aria-describedby="reply-files-error" @change=${() => this.checkFiles()}>
         <div id="reply-files-error" class="field-error">${this.fileError}</div>
