@@ -174,10 +174,19 @@ describe('interaction records: every ended contact in the customer history', () 
       await storage.get(StorageManager).knex(INTERACTIONS_TABLE).whereIn('contact_id', ['chat-1', 'cb-1']).delete();
       await storage.get(StorageManager).knex(INTERACTIONS_STATE_TABLE).update({ last_seq: 0 });
       await storage.stop();
-      const again = (await start(url, clock, options)).get(CommunicationServer);
+      const m2 = await start(url, clock, options);
+      const again = m2.get(CommunicationServer);
       const after = await again.interactions();
       expect(after.map((r) => r.contactId).sort()).toEqual(all.map((r) => r.contactId).sort());
       expect(await again.history('Customer', adaId)).toEqual(adaHistory);
+
+      // Bob and Ada turn out to be one customer: the records are merged, Bob's history follows to Ada.
+      expect((await again.history('Customer', bobId)).map((r) => r.contactId)).toEqual(['cb-1', 'mail-1']);
+      await m2.get(BusinessObjects).merge('Customer', ada['id'] as number, bob['id'] as number, { actor: 'test' });
+      for (let i = 0; i < 100 && (await again.history('Customer', bobId)).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await again.history('Customer', bobId)).toEqual([]);
+      expect((await again.history('Customer', adaId)).map((r) => r.contactId).sort()).toEqual(['cb-1', 'chat-1', 'mail-1', call].sort());
+      await expect(again.relinkCustomer({ object: '', id: '1' }, { object: 'Customer', id: '2' })).rejects.toMatchObject({ code: 'CARUSO_COMMS_INVALID_CONTACT' });
     });
 
     it('a campaign whose targets are a business-object query with the phone through a relation (customer.phone) dials the right numbers', async () => {

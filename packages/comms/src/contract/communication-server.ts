@@ -216,6 +216,12 @@ export interface ContactHistory {
    * address (option `interactions.identify`). Empty when interaction records are off.
    */
   history(object: string, id: string, options?: { readonly limit?: number }): Promise<InteractionRecord[]>;
+  /**
+   * Moves the history of one customer record to another (two records merged into one); resolves with
+   * how many interaction records moved. Done by itself when the business objects announce a merge
+   * (`onDidMerge`). CARUSO_COMMS_INVALID_CONTACT for a malformed reference.
+   */
+  relinkCustomer(from: CustomerRef, to: CustomerRef): Promise<number>;
   /** Interaction records by contact or customer, newest first (those of contacts ended so far are all written when it resolves). */
   interactions(query?: InteractionQuery): Promise<InteractionRecord[]>;
 }

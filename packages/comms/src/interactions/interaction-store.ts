@@ -187,6 +187,14 @@ export class InteractionStore {
       .update({ customer_object: customer.object, customer_id: customer.id });
   }
 
+  /** Moves every record of one customer to another (two records merged into one); returns how many moved. */
+  async relinkCustomer(from: CustomerRef, to: CustomerRef): Promise<number> {
+    return this.storage
+      .knex(INTERACTIONS_TABLE)
+      .where({ customer_object: from.object, customer_id: from.id })
+      .update({ customer_object: to.object, customer_id: to.id });
+  }
+
   /** Records, newest first. */
   async query(q: InteractionQuery = {}): Promise<InteractionRecord[]> {
     let k = this.storage.knex<Row>(INTERACTIONS_TABLE);

@@ -1,4 +1,4 @@
-import type { HealthStatus, Logger, ServiceContext, ServiceDefinition, ServiceLifecycle, Token } from '@caruso/kernel';
+import { containPromise, type HealthStatus, type Logger, type ServiceContext, type ServiceDefinition, type ServiceLifecycle, type Token } from '@caruso/kernel';
 import { DialogueEngine } from '@caruso/dialogue';
 import { BusinessObjects, type Filter } from '@caruso/objects';
 import { StorageManager } from '@caruso/storage';
@@ -318,6 +318,17 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
         this.recorder = recorder;
         this.recorderSub = log.onDidAppend((e) => recorder.feed(e));
         parts.push(this.recorderSub);
+        // Two customer records merged into one: the history of the dropped one moves to the kept one.
+        const objects = deps.objects;
+        if (objects?.onDidMerge) {
+          parts.push(objects.onDidMerge((m) => {
+            // A composite key reads as its parts joined with `:` (as in the interaction records).
+            const text = (k: unknown): string => (typeof k === 'object' && k !== null ? Object.values(k).map(String).join(':') : String(k));
+            containPromise('caruso.comms/interactions', this.relinkCustomer({ object: m.object, id: text(m.dropKey) }, { object: m.object, id: text(m.keepKey) }).then(
+              (n) => ctx.logger.info({ object: m.object, relinked: n }, 'merged customer: its interaction records follow'),
+            ));
+          }));
+        }
       }
       await this.recover(router, log, ctx.logger, history);
       if (deps.telephony) {
@@ -718,6 +729,16 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
       throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: '(history)', reason: 'history needs a business object and a record key' });
     }
     return this.interactions({ customer: { object, id: String(id) }, ...(options?.limit === undefined ? {} : { limit: options.limit }) });
+  };
+  relinkCustomer: CommunicationServer['relinkCustomer'] = async (from, to) => {
+    const a = customerRefOf(from);
+    const b = customerRefOf(to);
+    if (!a || !b) throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: '(relink)', reason: 'from and to must be { object, id }' });
+    void this.r;
+    const store = this.interactionStore;
+    if (!store) return 0;
+    await this.recorder?.settled();
+    return store.relinkCustomer(a, b);
   };
   interactions: CommunicationServer['interactions'] = async (query = {}) => {
     void this.r;
