@@ -113,6 +113,8 @@ function objectProps(o: ObjectDef): [string, unknown][] {
     ['key', o.key],
     ['uniques', o.uniques],
     ['businessKey', o.businessKey],
+    ['searchable', o.searchable ?? false],
+    ['nameFields', o.nameFields],
   ];
 }
 
