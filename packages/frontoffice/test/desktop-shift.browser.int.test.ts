@@ -199,6 +199,19 @@ describe('an agent’s shift on the desktop (40 mixed contacts in a real Chromiu
         await until(() => asm.comms.agent('anna').state === 'ready', `anna ready after contact ${i}`);
         handled.push({ i, kind, contactId, customerId: customers[i]!, code });
       }
+      // Click-to-dial from the record the idle desktop keeps open (the last customer): an outbound call.
+      const last = CONTACTS - 1;
+      await page.locator('#customer-name', { hasText: nameOf(last) }).waitFor();
+      await page.getByRole('button', { name: `Call ${phoneOf(last)}` }).click();
+      await page.locator('[role="tab"][aria-selected="true"]', { hasText: nameOf(last) }).waitFor();
+      await page.locator('#btn-hangup').waitFor();
+      const dialled = asm.comms.agent('anna').contactIds[0]!;
+      expect(asm.comms.contact(dialled)).toMatchObject({ channel: 'call', direction: 'outbound', customer: { object: 'Customer', id: customers[last] } });
+      await page.keyboard.press('F8');
+      await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await page.locator('#wrap-notes').fill('called back by click-to-dial');
+      await page.keyboard.press('F9');
+      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
       await page.screenshot({ path: join(SHOTS, 'desktop-shift-end.png') });
       await asm.comms.logout('anna');
       const endedAt = asm.comms.now();
@@ -214,6 +227,7 @@ describe('an agent’s shift on the desktop (40 mixed contacts in a real Chromiu
         const elsewhere = await asm.comms.history('Customer', customers[(h.i + 1) % CONTACTS]!);
         expect(elsewhere.some((r) => r.contactId === h.contactId)).toBe(false);
       }
+      expect((await asm.comms.history('Customer', customers[last]!)).find((r) => r.contactId === dialled)).toMatchObject({ direction: 'outbound', note: 'called back by click-to-dial' });
       // Nothing lost or doubled: every contact entered a queue once, ended once, got one disposition.
       await asm.events.flush();
       const events = await asm.events.read({ limit: 100_000 });
