@@ -294,6 +294,27 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
       await ctx.close();
     }, 45_000);
 
+    it('a caller nobody knows: the agent creates the customer in the desktop and the wrap-up goes there', async () => {
+      const { ctx, page, errors } = await agentPage();
+      await ready(page);
+      const call = await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: '+3299887766' } });
+      await page.locator('#btn-accept').waitFor();
+      await page.keyboard.press('F4');
+      await page.locator('#no-match').waitFor();
+      expect(await page.locator('#f-phone').inputValue()).toBe('+3299887766');
+      await page.locator('#f-firstName').fill('Nina');
+      await page.locator('#f-lastName').fill('New');
+      await page.getByRole('button', { name: 'Create customer' }).click();
+      await page.locator('#customer-name', { hasText: 'Nina New' }).waitFor();
+      await page.locator('#wrap-customer', { hasText: 'Nina New' }).waitFor();
+      await page.keyboard.press('F9');
+      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      const [nina] = await asm.objects.repository('Customer').query({ where: { phone: '+3299887766' }, limit: 1 });
+      expect((await asm.comms.history('Customer', String(nina!['id']))).find((r) => r.contactId === call.id)).toMatchObject({ agentId: 'anna' });
+      expect(errors).toEqual([]);
+      await ctx.close();
+    }, 30_000);
+
     it('an expired session takes the desktop to the log-in page and, after logging in, back to the desktop', async () => {
       const { ctx, page, errors } = await agentPage();
       await ctx.clearCookies();
