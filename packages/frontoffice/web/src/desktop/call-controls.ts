@@ -6,11 +6,10 @@
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import { api } from '../shared/api.js';
-import { announce, fail } from '../shared/dom.js';
+import { announce, contain, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 import { DeskElement } from './desk-element.js';
 import type { DeskContact, TransferTargets } from './desktop-types.js';
-import { run } from './run.js';
 
 type TargetKind = 'agent' | 'queue' | 'number';
 type DialogMode = 'transfer' | 'conference';
@@ -124,7 +123,7 @@ export class CarusoCallControls extends DeskElement {
     const kinds: TargetKind[] = this.mode === 'conference' ? ['agent', 'number'] : isCall ? ['agent', 'queue', 'number'] : ['agent', 'queue'];
     const targets = this.targets ?? { agents: [], queues: [] };
     return html`<dialog id="transfer-dialog" aria-labelledby="transfer-title" @close=${() => undefined}>
-      <form @submit=${(ev: Event) => run(this.submit(ev))}>
+      <form @submit=${(ev: Event) => contain(this.submit(ev))}>
         <h2 id="transfer-title">${this.mode === 'conference' ? t('call.conference') : t('call.transfer')}</h2>
         <fieldset class="radios"><legend>${t('call.to')}</legend>
           ${kinds.map((k) => html`<label class="check"><input type="radio" name="target-kind" value=${k} .checked=${this.kind === k} @change=${() => { this.kind = k; }}> ${t(`call.to.${k}`)}</label>`)}
@@ -149,23 +148,23 @@ export class CarusoCallControls extends DeskElement {
     const party = c.consult ? ('agentId' in c.consult.party ? c.consult.party.agentId : c.consult.party.number) : '';
     return html`<div class="panel call-controls" role="group" aria-label=${t('call.controls')}>
       ${isCall ? html`
-        <button type="button" id="btn-hold" class="secondary" aria-pressed=${c.held ? 'true' : 'false'} aria-keyshortcuts="Alt+H" @click=${() => run(this.hold())}>${c.held ? t('call.resume') : t('call.hold')}</button>
-        <button type="button" id="btn-mute" class="secondary" aria-pressed=${c.muted ? 'true' : 'false'} aria-keyshortcuts="Alt+M" @click=${() => run(this.mute())}>${c.muted ? t('call.unmute') : t('call.mute')}</button>` : nothing}
-      <button type="button" id="btn-transfer" class="secondary" aria-keyshortcuts="Alt+T" ?disabled=${c.consult !== null} @click=${() => run(this.openDialog('transfer'))}>${t('call.transfer')}</button>
+        <button type="button" id="btn-hold" class="secondary" aria-pressed=${c.held ? 'true' : 'false'} aria-keyshortcuts="Alt+H" @click=${() => contain(this.hold())}>${c.held ? t('call.resume') : t('call.hold')}</button>
+        <button type="button" id="btn-mute" class="secondary" aria-pressed=${c.muted ? 'true' : 'false'} aria-keyshortcuts="Alt+M" @click=${() => contain(this.mute())}>${c.muted ? t('call.unmute') : t('call.mute')}</button>` : nothing}
+      <button type="button" id="btn-transfer" class="secondary" aria-keyshortcuts="Alt+T" ?disabled=${c.consult !== null} @click=${() => contain(this.openDialog('transfer'))}>${t('call.transfer')}</button>
       ${isCall ? html`
-        <button type="button" id="btn-conference" class="secondary" ?disabled=${c.consult !== null} @click=${() => run(this.openDialog('conference'))}>${t('call.conference')}</button>
-        <button type="button" id="btn-keypad" class="secondary" aria-expanded=${this.keypad ? 'true' : 'false'} aria-controls="keypad" aria-keyshortcuts="Alt+K" @click=${() => run(this.toggleKeypad())}>${t('call.keypad')}</button>` : nothing}
+        <button type="button" id="btn-conference" class="secondary" ?disabled=${c.consult !== null} @click=${() => contain(this.openDialog('conference'))}>${t('call.conference')}</button>
+        <button type="button" id="btn-keypad" class="secondary" aria-expanded=${this.keypad ? 'true' : 'false'} aria-controls="keypad" aria-keyshortcuts="Alt+K" @click=${() => contain(this.toggleKeypad())}>${t('call.keypad')}</button>` : nothing}
       ${c.held ? html`<span class="badge" id="call-held">${t('call.onHold')}</span>` : nothing}
       ${c.muted ? html`<span class="badge" id="call-muted">${t('call.isMuted')}</span>` : nothing}
       ${c.consult ? html`<div class="consult bar" id="consult" role="status">
           <span>${t('call.consultWith')} ${party} · ${c.consult.answered ? t('call.answered') : t('call.ringing')}</span>
-          <button type="button" id="btn-consult-transfer" @click=${() => run(this.store.act('POST', this.path('consult/complete'), { outcome: 'transfer' }))}>${t('call.completeTransfer')}</button>
-          <button type="button" id="btn-consult-conference" class="secondary" @click=${() => run(this.store.act('POST', this.path('consult/complete'), { outcome: 'conference' }))}>${t('call.completeConference')}</button>
-          <button type="button" id="btn-consult-cancel" class="secondary" @click=${() => run(this.store.act('POST', this.path('consult/cancel'), {}))}>${t('call.cancelConsult')}</button></div>` : nothing}
+          <button type="button" id="btn-consult-transfer" @click=${() => contain(this.store.act('POST', this.path('consult/complete'), { outcome: 'transfer' }))}>${t('call.completeTransfer')}</button>
+          <button type="button" id="btn-consult-conference" class="secondary" @click=${() => contain(this.store.act('POST', this.path('consult/complete'), { outcome: 'conference' }))}>${t('call.completeConference')}</button>
+          <button type="button" id="btn-consult-cancel" class="secondary" @click=${() => contain(this.store.act('POST', this.path('consult/cancel'), {}))}>${t('call.cancelConsult')}</button></div>` : nothing}
       ${c.conferees.length ? html`<div class="bar" id="conferees"><span>${t('call.conferees')} ${c.conferees.join(', ')}</span>
-          <button type="button" class="secondary" id="btn-leave-conference" @click=${() => run(this.store.act('POST', this.path('conference/leave'), {}))}>${t('call.leaveConference')}</button></div>` : nothing}
+          <button type="button" class="secondary" id="btn-leave-conference" @click=${() => contain(this.store.act('POST', this.path('conference/leave'), {}))}>${t('call.leaveConference')}</button></div>` : nothing}
       ${this.keypad && isCall ? html`<div id="keypad" class="keypad" role="group" aria-label=${t('call.keypad')}>
-          ${KEYS.map((k) => html`<button type="button" class="secondary" aria-label="${t('call.key')} ${k}" @click=${() => run(this.dtmf(k))}>${k}</button>`)}
+          ${KEYS.map((k) => html`<button type="button" class="secondary" aria-label="${t('call.key')} ${k}" @click=${() => contain(this.dtmf(k))}>${k}</button>`)}
           <output id="dtmf-sent" aria-live="polite">${this.sent}</output></div>` : nothing}
     </div>${this.dialog()}`;
   }

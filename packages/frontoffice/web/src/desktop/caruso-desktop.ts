@@ -5,7 +5,7 @@
  * the sockets (presence on /ws/agent, the chat hub on /ws/chat) and maps the keys.
  */
 import { html, LitElement, nothing, type TemplateResult } from 'lit';
-import { announce } from '../shared/dom.js';
+import { announce, contain } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 import { AgentSocket } from './agent-socket.js';
 import { ChatConnection } from './chat-connection.js';
@@ -22,7 +22,6 @@ import './script-panel.js';
 import './chat-panel.js';
 import './email-panel.js';
 import './wrap-up-panel.js';
-import { run } from './run.js';
 
 export class CarusoDesktop extends LitElement {
   static override properties = {
@@ -51,7 +50,7 @@ export class CarusoDesktop extends LitElement {
     const cmd = commandOf(ev);
     if (!cmd) return;
     ev.preventDefault();
-    run(this.command(cmd));
+    contain(this.command(cmd));
   };
 
   constructor() {
@@ -80,7 +79,7 @@ export class CarusoDesktop extends LitElement {
       heartbeatMs: () => store.state?.presence.heartbeatMs ?? 10_000,
     });
     this.agentSocket.open();
-    run(store.refresh());
+    contain(store.refresh());
     window.addEventListener('pagehide', () => this.stop(), { once: true });
   }
 
@@ -92,7 +91,7 @@ export class CarusoDesktop extends LitElement {
     const s = this.store.state;
     if (this.chat || !s) return;
     if (!s.channels.chat && !s.contacts.some((c) => c.channel === 'chat') && !s.offers.some((o) => o.channel === 'chat')) return;
-    this.chat = new ChatConnection(() => run(this.querySelector<HTMLElement & { read?: () => Promise<void> }>('desk-chat-panel')?.read?.() ?? Promise.resolve()));
+    this.chat = new ChatConnection(() => contain(this.querySelector<HTMLElement & { read?: () => Promise<void> }>('desk-chat-panel')?.read?.() ?? Promise.resolve()));
     this.chat.open();
   }
 
@@ -158,7 +157,7 @@ export class CarusoDesktop extends LitElement {
 
   private selectTab(id: string): void {
     this.store.select(id);
-    run(this.updateComplete.then(() => this.querySelector<HTMLElement>(`#tab-${CSS.escape(id)}`)?.focus()));
+    contain(this.updateComplete.then(() => this.querySelector<HTMLElement>(`#tab-${CSS.escape(id)}`)?.focus()));
   }
 
   private openDial(number = ''): void {
@@ -222,11 +221,11 @@ export class CarusoDesktop extends LitElement {
     const why = s?.agent.pauseReason;
     return html`<div class="panel bar desk-status" role="group" aria-label=${t('desktop.state')}>
       <span>${t('desktop.state')}: </span><span id="agent-state" class="state ${state}">${why ? `${state} (${why})` : state}</span>
-      <button type="button" id="btn-ready" aria-keyshortcuts="F2" @click=${() => run(this.ready())}>${t('desktop.ready')}</button>
+      <button type="button" id="btn-ready" aria-keyshortcuts="F2" @click=${() => contain(this.ready())}>${t('desktop.ready')}</button>
       <label for="pause-reason" class="visually-hidden">${t('desktop.pauseReason')}</label>
       <select id="pause-reason" @change=${(ev: Event) => { this.reason = (ev.target as HTMLSelectElement).value; }}>
         ${(s?.pauseReasons ?? []).map((r) => html`<option value=${r.code} ?selected=${r.code === this.reason}>${r.label}</option>`)}</select>
-      <button type="button" id="btn-pause" class="secondary" aria-keyshortcuts="F3" @click=${() => run(this.store.act('POST', '/api/agent/pause', { reason: this.reason }))}>${t('desktop.pause')}</button>
+      <button type="button" id="btn-pause" class="secondary" aria-keyshortcuts="F3" @click=${() => contain(this.store.act('POST', '/api/agent/pause', { reason: this.reason }))}>${t('desktop.pause')}</button>
       <button type="button" id="btn-dial" class="secondary" aria-keyshortcuts="Alt+D" @click=${() => this.openDial()}>${t('desktop.dial')}</button>
       <span id="link-state" role="status" class=${this.linkUp && !this.store.offline ? 'muted' : 'field-error'}>${this.linkUp && !this.store.offline ? '' : t('desktop.reconnecting')}</span>
       <details id="desk-help" class="help"><summary>${t('desktop.keys')}</summary>
@@ -245,7 +244,7 @@ export class CarusoDesktop extends LitElement {
           else next.delete(id);
           this.chosen = next;
         }}> ${id}</label>`)}
-      <button type="button" id="btn-queues" class="secondary" @click=${() => run(this.applyQueues())}>${t('desktop.applyQueues')}</button>
+      <button type="button" id="btn-queues" class="secondary" @click=${() => contain(this.applyQueues())}>${t('desktop.applyQueues')}</button>
     </fieldset>`;
   }
 
@@ -256,8 +255,8 @@ export class CarusoDesktop extends LitElement {
       return html`<div class="panel popup" role="alertdialog" aria-labelledby="offer-title${sfx}" aria-describedby="offer-who${sfx}" data-offer=${o.offerId}>
         <h2 id="offer-title${sfx}">${t('desktop.incoming')}: ${o.channel} · ${o.queueId}</h2>
         <p id="offer-who${sfx}">${o.customer?.label ?? o.address ?? ''}</p>
-        <button type="button" id="btn-accept${sfx}" aria-keyshortcuts=${i === 0 ? 'F4' : nothing} @click=${() => run(this.accept(o))}>${t('desktop.accept')}</button>
-        <button type="button" class="secondary" @click=${() => run(this.store.act('POST', `/api/agent/offers/${encodeURIComponent(o.offerId)}/reject`, {}))}>${t('desktop.reject')}</button>
+        <button type="button" id="btn-accept${sfx}" aria-keyshortcuts=${i === 0 ? 'F4' : nothing} @click=${() => contain(this.accept(o))}>${t('desktop.accept')}</button>
+        <button type="button" class="secondary" @click=${() => contain(this.store.act('POST', `/api/agent/offers/${encodeURIComponent(o.offerId)}/reject`, {}))}>${t('desktop.reject')}</button>
       </div>`;
     })}</div>`;
   }
@@ -299,7 +298,7 @@ export class CarusoDesktop extends LitElement {
     const c = item.contact;
     const label = c.channel === 'chat' ? t('desktop.endChat') : c.channel === 'email' ? t('desktop.done') : t('desktop.hangUp');
     return html`<div class="panel bar contact-bar"><span>${c.channel} · ${c.address ?? this.who(item)}</span>
-      <button type="button" id="btn-hangup" class="secondary" aria-keyshortcuts="F8" @click=${() => run(this.hangUp(item))}>${label}</button></div>`;
+      <button type="button" id="btn-hangup" class="secondary" aria-keyshortcuts="F8" @click=${() => contain(this.hangUp(item))}>${label}</button></div>`;
   }
 
   private view(): TemplateResult {
@@ -335,7 +334,7 @@ export class CarusoDesktop extends LitElement {
         const n = this.querySelector<HTMLInputElement>('#dial-number')?.value.trim() ?? '';
         if (!n) return;
         this.querySelector<HTMLDialogElement>('#dial-dialog')?.close();
-        run(this.dial(n));
+        contain(this.dial(n));
       }}>
         <h2 id="dial-title">${t('desktop.dialTitle')}</h2>
         <label for="dial-number">${t('desktop.dialNumber')}</label>
@@ -353,9 +352,9 @@ export class CarusoDesktop extends LitElement {
       ${this.queues()}
       ${this.offers()}
       ${this.tabs(items)}
-      <div @dial=${(ev: CustomEvent<{ number: string; object?: string; recordId?: string }>) => run(this.dial(ev.detail.number, ev.detail))}
+      <div @dial=${(ev: CustomEvent<{ number: string; object?: string; recordId?: string }>) => contain(this.dial(ev.detail.number, ev.detail))}
            @record-changed=${() => { const id = this.store.selected ?? IDLE; this.store.setUi(id, { recordRev: this.store.ui(id).recordRev + 1 }); }}
-           @find-customer=${() => run(this.querySelector<CarusoCustomerPanel>('desk-customer-panel')?.openSearch() ?? Promise.resolve())}>
+           @find-customer=${() => contain(this.querySelector<CarusoCustomerPanel>('desk-customer-panel')?.openSearch() ?? Promise.resolve())}>
         ${this.view()}
       </div>
       ${this.dialDialog()}`;

@@ -5,12 +5,11 @@
  */
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { api, ApiError } from '../shared/api.js';
-import { announce, fail } from '../shared/dom.js';
+import { announce, contain, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 import type { ChatConnection, ChatFrame } from './chat-connection.js';
 import { DeskElement } from './desk-element.js';
 import type { ChatAnswer, ChatLine, ContactTemplates, DeskContact } from './desktop-types.js';
-import { run } from './run.js';
 
 export class CarusoChatPanel extends DeskElement {
   static override properties = {
@@ -77,7 +76,7 @@ export class CarusoChatPanel extends DeskElement {
     this.joined = false;
     const id = this.contactId;
     this.stop = this.chat?.on(id, (f) => this.frame(f)) ?? null;
-    run(this.read(id));
+    contain(this.read(id));
     api<ContactTemplates>('GET', `/api/contacts/${encodeURIComponent(id)}/templates`).then((r) => {
       if (this.contactId === id) this.canned = r.cannedReplies;
     }, () => undefined);

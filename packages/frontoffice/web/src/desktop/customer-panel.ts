@@ -7,7 +7,7 @@
  */
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { api } from '../shared/api.js';
-import { announce, fail } from '../shared/dom.js';
+import { announce, contain, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 import type { ObjectRecord, RecordPage, TimelineEntry } from '../shared/types.js';
 import { DeskElement } from './desk-element.js';
@@ -15,7 +15,6 @@ import type { ContactAnswer, DeskCustomer, ScreenPop } from './desktop-types.js'
 import { formatDateTime } from './format.js';
 import { customerObject, displayName, keyOf, recordFields } from './records.js';
 import './record-form.js';
-import { run } from './run.js';
 
 /** The idle desktop's own panel state (no contact on screen). */
 export const IDLE = '-idle-';
@@ -104,7 +103,7 @@ export class CarusoCustomerPanel extends DeskElement {
       if (!target) {
         this.record = null;
         this.timeline = [];
-      } else run(this.load(target.object, target.id, key));
+      } else contain(this.load(target.object, target.id, key));
     }
   }
 
@@ -171,7 +170,7 @@ export class CarusoCustomerPanel extends DeskElement {
 
   private onSaved(ev: CustomEvent<{ object: string; record: ObjectRecord; created: boolean }>): void {
     const { object, record, created } = ev.detail;
-    if (created && this.isContact) run(this.link(object, keyOf(this.store.app, object, record)));
+    if (created && this.isContact) contain(this.link(object, keyOf(this.store.app, object, record)));
     else if (created) this.store.setUi(this.contactId, { panel: 'record', shown: { object, id: keyOf(this.store.app, object, record) } });
     else if (this.record) this.record = { object, data: record };
   }
@@ -182,7 +181,7 @@ export class CarusoCustomerPanel extends DeskElement {
     const canCreate = object ? (this.store.app.objects.find((o) => o.name === object)?.actions.includes('create') ?? false) : false;
     const mode = (panel: 'customer' | 'search' | 'create', label: string, id: string): TemplateResult =>
       html`<button type="button" id=${id} class="secondary" aria-pressed=${ui.panel === panel || (panel === 'customer' && ui.panel === 'record') ? 'true' : 'false'}
-        @click=${() => (panel === 'search' ? run(this.openSearch()) : this.store.setUi(this.contactId, { panel, shown: null }))}>${label}</button>`;
+        @click=${() => (panel === 'search' ? contain(this.openSearch()) : this.store.setUi(this.contactId, { panel, shown: null }))}>${label}</button>`;
     return html`<div class="bar panel-modes" role="group" aria-label=${t('desktop.customerPanel')}>
       ${mode('customer', t('desktop.customer'), 'btn-panel-customer')}
       ${mode('search', t('desktop.findCustomer'), 'btn-panel-search')}
@@ -200,8 +199,8 @@ export class CarusoCustomerPanel extends DeskElement {
     return html`<div id="customer-name" class="figure customer-name">${displayName(app, rec.object, rec.data)}</div>
       ${this.isContact
         ? html`<p class="bar link-state">${isLinked
-          ? html`<span id="customer-linked">${t('desktop.linkedCustomer')}</span><button type="button" class="secondary" id="btn-unlink-customer" @click=${() => run(this.unlink())}>${t('desktop.unlinkCustomer')}</button>`
-          : html`<button type="button" id="btn-link-customer" @click=${() => run(this.link(rec.object, key))}>${t('desktop.linkCustomer')}</button>`}</p>`
+          ? html`<span id="customer-linked">${t('desktop.linkedCustomer')}</span><button type="button" class="secondary" id="btn-unlink-customer" @click=${() => contain(this.unlink())}>${t('desktop.unlinkCustomer')}</button>`
+          : html`<button type="button" id="btn-link-customer" @click=${() => contain(this.link(rec.object, key))}>${t('desktop.linkCustomer')}</button>`}</p>`
         : nothing}
       <desk-record-form .store=${this.store} .rev=${this.rev} .object=${rec.object} .record=${rec.data} .fields=${recordFields(app, rec.object)}
         @record-saved=${(ev: CustomEvent<{ object: string; record: ObjectRecord; created: boolean }>) => this.onSaved(ev)}></desk-record-form>
@@ -220,7 +219,7 @@ export class CarusoCustomerPanel extends DeskElement {
         const key = keyOf(app, pop.object, m);
         return html`<li class="bar"><span>${displayName(app, pop.object, m)}</span>
           <button type="button" class="secondary" @click=${() => this.store.setUi(this.contactId, { panel: 'record', shown: { object: pop.object, id: key } })}>${t('desktop.open')}</button>
-          ${this.isContact ? html`<button type="button" @click=${() => run(this.link(pop.object, key))}>${t('desktop.thisCustomer')}</button>` : nothing}</li>`;
+          ${this.isContact ? html`<button type="button" @click=${() => contain(this.link(pop.object, key))}>${t('desktop.thisCustomer')}</button>` : nothing}</li>`;
       })}</ul>`;
   }
 
@@ -238,7 +237,7 @@ export class CarusoCustomerPanel extends DeskElement {
           const name = displayName(app, object, r);
           return html`<li class="bar"><span class="grow">${name}</span>
             <button type="button" class="secondary" aria-label="${t('desktop.open')} ${name}" @click=${() => this.store.setUi(this.contactId, { panel: 'record', shown: { object, id: key } })}>${t('desktop.open')}</button>
-            ${this.isContact ? html`<button type="button" aria-label="${t('desktop.linkCustomer')}: ${name}" @click=${() => run(this.link(object, key))}>${t('desktop.link')}</button>` : nothing}</li>`;
+            ${this.isContact ? html`<button type="button" aria-label="${t('desktop.linkCustomer')}: ${name}" @click=${() => contain(this.link(object, key))}>${t('desktop.link')}</button>` : nothing}</li>`;
         })}</ul>`}`;
   }
 

@@ -6,12 +6,11 @@
  * text being typed) is kept per contact here and in sessionStorage, so a reload shows the same.
  */
 import { api, ApiError, type Method } from '../shared/api.js';
-import { announce, fail } from '../shared/dom.js';
+import { announce, contain, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 import type { AppResponse, SessionUser } from '../shared/types.js';
 import type { DeskContact, DeskCustomer, DeskWrapUp, DesktopState } from './desktop-types.js';
 import { keyOf } from './records.js';
-import { run } from './run.js';
 
 /** What the record panel of one contact shows. */
 export type PanelMode = 'customer' | 'search' | 'create' | 'record';
@@ -129,7 +128,7 @@ export class DesktopStore extends EventTarget {
   /** Reads the desktop again soon (several pushes in a row make one read). */
   requestRefresh(delayMs = 30): void {
     window.clearTimeout(this.debounce);
-    this.debounce = window.setTimeout(() => run(this.refresh()), delayMs);
+    this.debounce = window.setTimeout(() => contain(this.refresh()), delayMs);
   }
 
   /** Reads GET /api/desktop; one read at a time, and one more if asked meanwhile. */

@@ -4,12 +4,11 @@
  */
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { api } from '../shared/api.js';
-import { announce, fail } from '../shared/dom.js';
+import { announce, contain, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 import { DeskElement } from './desk-element.js';
 import type { ContactTemplates, EmailMessageView } from './desktop-types.js';
 import { formatDateTime } from './format.js';
-import { run } from './run.js';
 
 const MAX_FILES = 5;
 const MAX_BYTES = 5 * 1024 * 1024;
@@ -118,7 +117,7 @@ export class CarusoEmailPanel extends DeskElement {
 
   /** The reply, while the contact is connected (not in its wrap-up). */
   private replyForm(): TemplateResult {
-    return html`<form id="reply-form" @submit=${(ev: Event) => run(this.reply(ev))}>
+    return html`<form id="reply-form" @submit=${(ev: Event) => contain(this.reply(ev))}>
         ${this.templates.length ? html`<label for="email-template">${t('email.template')}</label>
           <select id="email-template" @change=${(ev: Event) => { const s = ev.target as HTMLSelectElement; this.useTemplate(s.value); s.value = ''; }}>
             <option value="">${t('email.templatePick')}</option>${this.templates.map((x) => html`<option value=${x.id}>${x.label}</option>`)}</select>` : nothing}

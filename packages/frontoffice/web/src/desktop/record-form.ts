@@ -5,13 +5,12 @@
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import { api, ApiError } from '../shared/api.js';
-import { announce, fail } from '../shared/dom.js';
+import { announce, contain, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 import type { ObjectRecord, RoleField } from '../shared/types.js';
 import { DeskElement } from './desk-element.js';
 import { pageLang } from './format.js';
 import { isPhoneNumber, keyOf, objectDef } from './records.js';
-import { run } from './run.js';
 
 export class CarusoRecordForm extends DeskElement {
   static override properties = {
@@ -71,7 +70,7 @@ export class CarusoRecordForm extends DeskElement {
   protected override render(): TemplateResult {
     const def = objectDef(this.store.app, this.object);
     const canWrite = def?.actions.includes(this.record ? 'update' : 'create') ?? false;
-    return html`<form novalidate @submit=${(ev: Event) => run(this.save(ev))}>
+    return html`<form novalidate @submit=${(ev: Event) => contain(this.save(ev))}>
       ${this.defs().map((f) => html`<label for="f-${f.name}">${f.label}${f.required ? ' *' : ''}</label>${this.input(f)}<div id="f-${f.name}-error" class="field-error">${this.errors[f.name] ?? nothing}</div>`)}
       <p><button type="submit" ?disabled=${!canWrite}>${this.record ? t('record.save') : t('desktop.create')}</button></p>
     </form>`;

@@ -5,12 +5,11 @@
  */
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { api } from '../shared/api.js';
-import { fail } from '../shared/dom.js';
+import { contain, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 import type { ScriptSession, ScriptStep } from '../shared/types.js';
 import { DeskElement } from './desk-element.js';
 import { pageLang } from './format.js';
-import { run } from './run.js';
 
 export class CarusoScriptPanel extends DeskElement {
   static override properties = {
@@ -76,7 +75,7 @@ export class CarusoScriptPanel extends DeskElement {
       ev.preventDefault();
       const el = this.querySelector<HTMLInputElement>('#answer');
       if (!el) return;
-      run(this.go('answer', type === 'number' ? Number(el.value) : el.value));
+      contain(this.go('answer', type === 'number' ? Number(el.value) : el.value));
     }}><input id="answer" type=${inputType} lang=${pageLang()} inputmode=${mode} aria-labelledby="prompt" aria-invalid=${error ? 'true' : 'false'} aria-describedby=${error ? 'step-error' : nothing} autocomplete="off">
       <p><button type="submit">${t('desktop.next')}</button></p></form>`;
   }
@@ -89,13 +88,13 @@ export class CarusoScriptPanel extends DeskElement {
     let body: TemplateResult | typeof nothing = nothing;
     if (step.kind === 'question') {
       if (step.choices?.length) {
-        body = html`<div class="choices" role="group" aria-labelledby="prompt">${step.choices.map((c, i) => html`<button type="button" class="secondary choice" data-key=${String(i + 1)} @click=${() => run(this.go('answer', c.value))}>${i + 1}. ${c.label}</button>`)}</div>`;
+        body = html`<div class="choices" role="group" aria-labelledby="prompt">${step.choices.map((c, i) => html`<button type="button" class="secondary choice" data-key=${String(i + 1)} @click=${() => contain(this.go('answer', c.value))}>${i + 1}. ${c.label}</button>`)}</div>`;
       } else if (step.type === 'boolean') {
         body = html`<div class="choices" role="group" aria-labelledby="prompt">
-          <button type="button" class="secondary choice" data-key="1" @click=${() => run(this.go('answer', true))}>1. ${t('yes')}</button>
-          <button type="button" class="secondary choice" data-key="2" @click=${() => run(this.go('answer', false))}>2. ${t('no')}</button></div>`;
+          <button type="button" class="secondary choice" data-key="1" @click=${() => contain(this.go('answer', true))}>1. ${t('yes')}</button>
+          <button type="button" class="secondary choice" data-key="2" @click=${() => contain(this.go('answer', false))}>2. ${t('no')}</button></div>`;
       } else body = this.input(step.type, Boolean(step.error));
-    } else if (step.kind === 'info') body = html`<button type="button" id="btn-step-next" @click=${() => run(this.go('answer', null))}>${t('desktop.next')}</button>`;
+    } else if (step.kind === 'info') body = html`<button type="button" id="btn-step-next" @click=${() => contain(this.go('answer', null))}>${t('desktop.next')}</button>`;
     else body = html`<p id="script-done">${t('desktop.scriptDone')}</p>`;
     return html`<aside id="script" class="panel" aria-labelledby="script-title">${heading}
       <div id="step" data-revision=${String(s.revision)}>
@@ -103,7 +102,7 @@ export class CarusoScriptPanel extends DeskElement {
         ${step.help ? html`<p class="muted">${step.help}</p>` : nothing}
         ${step.error ? html`<p class="field-error" role="alert" id="step-error">${step.error}</p>` : nothing}
         ${body}
-        ${step.canGoBack ? html`<button type="button" class="secondary" id="btn-back" @click=${() => run(this.go('back'))}>${t('desktop.back')}</button>` : nothing}
+        ${step.canGoBack ? html`<button type="button" class="secondary" id="btn-back" @click=${() => contain(this.go('back'))}>${t('desktop.back')}</button>` : nothing}
       </div></aside>`;
   }
 

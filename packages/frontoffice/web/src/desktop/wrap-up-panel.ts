@@ -5,13 +5,12 @@
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import { api } from '../shared/api.js';
-import { announce, fail } from '../shared/dom.js';
+import { announce, contain, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 import { DeskElement } from './desk-element.js';
 import type { DeskCustomer } from './desktop-types.js';
 import { formatDateTime, pageLang, toLocalInput } from './format.js';
 import { isPhoneNumber } from './records.js';
-import { run } from './run.js';
 
 export class CarusoWrapUpPanel extends DeskElement {
   static override properties = {
@@ -69,7 +68,7 @@ export class CarusoWrapUpPanel extends DeskElement {
       <h2 id="wrap-title">${t('desktop.wrapUp')}</h2>
       <p id="wrap-customer">${t('desktop.filedOn')} <strong>${customer ? customer.label ?? `${customer.object} ${customer.id}` : t('desktop.noCustomerLinked')}</strong>
         <button type="button" class="secondary link-button" id="btn-wrap-change-customer" @click=${() => this.dispatchEvent(new CustomEvent('find-customer', { bubbles: true, composed: true }))}>${t('desktop.changeCustomer')}</button></p>
-      <form id="wrap-form" @submit=${(ev: Event) => { ev.preventDefault(); run(this.finish()); }}>
+      <form id="wrap-form" @submit=${(ev: Event) => { ev.preventDefault(); contain(this.finish()); }}>
         <label for="wrap-code">${t('desktop.wrapUpCode')}</label>
         <select id="wrap-code" @change=${(ev: Event) => this.store.draft(this.contactId, { code: (ev.target as HTMLSelectElement).value })}>
           ${codes.map((c) => html`<option value=${c.code} ?selected=${c.code === code}>${c.label}</option>`)}</select>
@@ -77,7 +76,7 @@ export class CarusoWrapUpPanel extends DeskElement {
         <textarea id="wrap-notes" rows="3" maxlength="2000" .value=${ui.notes ?? ''} @input=${(ev: Event) => this.store.draft(this.contactId, { notes: (ev.target as HTMLTextAreaElement).value })}></textarea>
         <p><button type="submit" id="btn-wrapup" aria-keyshortcuts="F9">${t('desktop.finish')}</button></p>
       </form>
-      <form id="callback-form" @submit=${(ev: Event) => run(this.callback(ev))}>
+      <form id="callback-form" @submit=${(ev: Event) => contain(this.callback(ev))}>
         <label for="cb-at">${t('desktop.callbackAt')}</label>
         <input id="cb-at" type="datetime-local" lang=${pageLang()} min=${min} required aria-describedby="cb-at-text"
           @input=${(ev: Event) => { const v = (ev.target as HTMLInputElement).value; this.when = v ? formatDateTime(new Date(v)) : ''; }}>
