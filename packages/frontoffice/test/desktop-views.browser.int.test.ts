@@ -315,6 +315,18 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
       await ctx.close();
     }, 30_000);
 
+    it('closing the browser while ready pauses the agent (disconnected); opening the desktop again makes them ready', async () => {
+      const first = await agentPage();
+      await ready(first.page);
+      await first.ctx.close();
+      await until(() => asm.comms.agent('anna').state === 'paused' && asm.comms.agent('anna').pauseReason === 'disconnected', 'anna paused: disconnected', 15_000);
+      const again = await agentPage();
+      await again.page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      expect(first.errors).toEqual([]);
+      expect(again.errors).toEqual([]);
+      await again.ctx.close();
+    }, 40_000);
+
     it('an expired session takes the desktop to the log-in page and, after logging in, back to the desktop', async () => {
       const { ctx, page, errors } = await agentPage();
       await ctx.clearCookies();
