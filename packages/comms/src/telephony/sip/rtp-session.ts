@@ -115,6 +115,8 @@ export class RtpSession extends Disposable {
   private relayOffset: number | undefined;
   private lastEventTs: number | undefined;
   private latched = false;
+  /** The far end's address as its last SDP gave it (see `useSdpAddress`). */
+  private sdpAddress: { readonly host: string; readonly port: number } | undefined;
   private baseSeq: number | undefined;
   private maxSeq = 0;
   private cycles = 0;
@@ -330,6 +332,20 @@ export class RtpSession extends Disposable {
     this.stats.packetsSent++;
     this.octetsSent += payload.length;
     this.engine.send(this.socket, packet, this.remote);
+  }
+
+  /**
+   * Takes the far end's address from its SDP (an offer, an answer or a re-INVITE). While the SDP names
+   * the address it named before, the address latched from the far end's packets stays: a phone behind
+   * NAT, or one that writes another of its addresses, repeats that SDP in every re-INVITE (hold from the
+   * phone, a session refresh). A new address is where we send until its packets show where they come from.
+   */
+  useSdpAddress(address: { readonly host: string; readonly port: number }): void {
+    const same = this.sdpAddress?.host === address.host && this.sdpAddress.port === address.port;
+    this.sdpAddress = { host: address.host, port: address.port };
+    if (same && this.latched) return;
+    this.remote = { host: address.host, port: address.port };
+    this.latched = false;
   }
 
   private receive(buf: Buffer, host: string, port: number): void {

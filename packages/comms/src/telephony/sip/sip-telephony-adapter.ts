@@ -1075,7 +1075,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
         this.legFailed(leg, 'failed');
         return;
       }
-      leg.rtp.remote = { host: answer.host, port: answer.port };
+      leg.rtp.useSdpAddress(answer);
       leg.rtp.codec = codec;
       leg.rtp.dtmfPayloadType = answer.dtmfPayloadType;
       if (leg.role === 'caller') {
@@ -1364,7 +1364,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       return;
     }
     // 0.0.0.0 (an old-style hold) is no destination: media goes where the caller's packets come from.
-    if (offer.host !== '0.0.0.0') leg.rtp.remote = { host: offer.host, port: offer.port };
+    if (offer.host !== '0.0.0.0') leg.rtp.useSdpAddress(offer);
     leg.rtp.codec = codec;
     leg.rtp.dtmfPayloadType = offer.dtmfPayloadType;
     this.wireMedia(leg);
@@ -1449,7 +1449,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     if (body.length > 0 && reading.kind !== 'audio') return void r.respond(488, 'Not Acceptable Here');
     const offer = reading.kind === 'audio' ? reading.audio : undefined;
     if (offer) {
-      if (offer.host !== '0.0.0.0') leg.rtp.remote = { host: offer.host, port: offer.port };
+      if (offer.host !== '0.0.0.0') leg.rtp.useSdpAddress(offer);
       const codec = chooseCodec(offer, this.codecs);
       if (codec !== undefined) leg.rtp.codec = codec;
       leg.direction = answerDirection(offer.direction);
