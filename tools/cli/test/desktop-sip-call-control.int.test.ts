@@ -351,7 +351,7 @@ ${AGENTS.map((a) => `  <user name="${a}" role="agent" agent="${a}" password-env=
           expect(caller.seen('INVITE').slice(invites).map((r) => r.direction)).toEqual(['sendonly']);
           expect((await desktop(client)).contacts).toEqual([expect.objectContaining({ id: contactId, held: true })]);
           heard = await listen([phone]);
-          // The assembly has no hold music (see the report): the held customer hears nothing of the agent, and the agent nothing of the customer.
+          // <sip> has no hold-music setting (toSipOptions passes no holdMusic): the held customer hears nothing of the agent, and the agent nothing of the customer.
           expect({ customerMissesAgent: heard.misses(caller, AGENT_HZ), agentMissesCustomer: heard.misses(phone, CUSTOMER_HZ) }).toEqual({ customerMissesAgent: true, agentMissesCustomer: true });
 
           const retrieve = await client.post(`/api/contacts/${contactId}/retrieve`);
