@@ -441,7 +441,10 @@ class TelephoneDemoLoad implements DemoLoad, ServiceLifecycle {
   }
 
   private async call(person: Person | undefined): Promise<void> {
-    const phone = person?.phone ?? undefined;
+    // The network presents a Dutch caller in the national format (0…), while the records keep E.164
+    // (+31…): the screen pop and the customer history find them all the same.
+    const stored = person?.phone ?? undefined;
+    const phone = stored?.startsWith('+31') ? `0${stored.slice(3)}` : stored;
     if (this.placesCalls()) {
       const caller: SimulatedCaller = {
         ...(phone ? { from: phone } : {}),
