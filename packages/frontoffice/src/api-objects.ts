@@ -22,6 +22,10 @@ export interface ObjectsApiDeps {
   readonly comms: () => CommunicationServer;
   /** The front office's users by agent id (a contact's agent is shown by the user's name). */
   readonly usersByAgent: () => Promise<ReadonlyMap<string, string>>;
+  /** Whether writes of an object are watched (follow-up rules): a change then reads the record before. */
+  readonly watches?: (object: string) => boolean;
+  /** Told after a record was created or changed through these routes (the follow-up rules). Never awaited. */
+  readonly onDidWrite?: (w: { readonly object: string; readonly key: string; readonly before: ObjectRecord | undefined; readonly after: ObjectRecord; readonly actor: string }) => void;
 }
 
 function rightsFor(deps: ObjectsApiDeps, req: FastifyRequest, action: 'read' | 'create' | 'update' | 'delete'): { rights: ObjectRights; actor: string } {
@@ -63,9 +67,11 @@ function checkFilter(rights: ObjectRights, f: unknown, depth = 0): Filter {
 
 function checkSort(rights: ObjectRights, text: string): SortKey[] {
   return text.split(',').filter((s) => s !== '').map((s) => {
-    const name = s.startsWith('-') ? s.slice(1) : s;
-    if (!NAME.test(name) || !rights.visible.has(name)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: `cannot sort by ${s.slice(0, 60)}: not a field of ${rights.object.name}` });
-    return s;
+    // `field`, `-field`, or `field:asc` / `field:desc`.
+    const m = /^(-?)([^:]*)(?::(asc|desc))?$/.exec(s);
+    const name = m?.[2] ?? '';
+    if (!m || (m[1] === '-' && m[3] !== undefined) || !NAME.test(name) || !rights.visible.has(name)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: `cannot sort by ${s.slice(0, 60)}: not a field of ${rights.object.name} (field, -field, field:asc or field:desc)` });
+    return m[1] === '-' || m[3] === 'desc' ? `-${name}` : name;
   });
 }
 
@@ -115,7 +121,7 @@ const LIST_QUERY: JsonSchema = {
   additionalProperties: false,
   properties: {
     filter: { type: 'string', description: 'JSON filter: field names to conditions (eq ne lt lte gt gte in nin between contains startsWith endsWith isNull), and/or/not' },
-    sort: { type: 'string', description: 'comma-separated fields, -field for descending' },
+    sort: { type: 'string', description: 'comma-separated fields: field or field:asc, -field or field:desc for descending' },
     limit: { type: 'string', description: 'page size, 1 to 500 (default 25)' },
     offset: { type: 'string', description: 'records to skip, 0 to 1000000' },
     cursor: { type: 'string', description: 'nextCursor of the previous page' },
@@ -186,6 +192,8 @@ export function registerObjectsApi(app: FastifyInstance, deps: ObjectsApiDeps): 
     const { rights, actor } = rightsFor(deps, req, 'create');
     const { data } = writeData(rights, req.body, false);
     const rec = await deps.objects.repository(rights.object.name).create(data, { actor });
+    const keyField = rights.object.key.length === 1 ? rights.object.key[0] : undefined;
+    if (keyField !== undefined && deps.watches?.(rights.object.name)) deps.onDidWrite?.({ object: rights.object.name, key: String(rec[keyField]), before: undefined, after: rec, actor: actor.replace(/^user:/, '') });
     return reply.code(201).send({ data: Permissions.project(rights, rec) });
   });
 
@@ -200,10 +208,13 @@ export function registerObjectsApi(app: FastifyInstance, deps: ObjectsApiDeps): 
     const key = parseKey(rights, (req.params as { id: string }).id);
     const { data, version } = writeData(rights, req.body, true);
     if (rights.object.versionColumn && version === undefined) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_VERSION_REQUIRED({ object: rights.object.name });
+    const watched = deps.watches?.(rights.object.name) === true;
+    const before = watched ? await deps.objects.repository(rights.object.name).get(key) : undefined;
     const rec = await deps.objects
       .repository(rights.object.name)
       .update(key, data, { actor, ...(version === undefined ? {} : { expectedVersion: version }) })
       .catch((e: unknown) => projectConflict(rights, e));
+    if (watched && before) deps.onDidWrite?.({ object: rights.object.name, key: String(key), before, after: rec, actor: actor.replace(/^user:/, '') });
     return { data: Permissions.project(rights, rec) };
   });
 

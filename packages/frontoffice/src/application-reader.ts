@@ -4,7 +4,7 @@
  * `file:line:col: error: message`.
  */
 import { readFileSync } from 'node:fs';
-import { attributePosition, childElements, DiagnosticSink, parseXml, textContent, type XmlDiagnostic, type XmlElement } from '@caruso/kernel';
+import { attributePosition, childElements, compileExpression, DiagnosticSink, ExpressionError, parseXml, textContent, type XmlDiagnostic, type XmlElement } from '@caruso/kernel';
 import { findField, findObject, findRelation, type FieldDef, type Model, type ObjectDef } from '@caruso/objects';
 import {
   BUILTIN_VIEWS,
@@ -32,7 +32,9 @@ import {
   type SelfService,
   type Widget,
   type WidgetKind,
+  type FollowUpRule,
 } from './common/application.js';
+import { isoDurationMs } from './follow-ups.js';
 import { FrontOfficeErrors } from './errors.js';
 
 /** What the definition is checked against. */
@@ -67,7 +69,8 @@ const TEXT_TYPES = new Set(['string', 'text', 'enum', 'email', 'phone']);
 
 /** Children each element may have (mirrors dtd/application.dtd). */
 const CHILDREN: Readonly<Record<string, readonly string[]>> = {
-  application: ['description', 'role', 'navigation', 'list', 'record', 'desktop', 'identify', 'selfservice', 'dashboard'],
+  application: ['description', 'role', 'navigation', 'list', 'record', 'desktop', 'identify', 'selfservice', 'dashboard', 'followup'],
+  followup: [],
   role: ['grant'],
   grant: [],
   navigation: ['item'],
@@ -266,7 +269,14 @@ class ApplicationReader {
       }
       selfService.push({ name, script, queue: el.attributes['queue'] ?? '', label: el.attributes['label'] ?? name });
     }
+    const followUps: FollowUpRule[] = [];
+    const ruleNames = new Set<string>();
+    for (const el of childElements(root, 'followup')) {
+      const rule = this.followUp(el, ruleNames);
+      if (rule) followUps.push(rule);
+    }
     return {
+      ...(followUps.length ? { followUps } : {}),
       name: root.attributes['name'] ?? '',
       model: modelName,
       lang: root.attributes['lang'] ?? 'en',
@@ -279,6 +289,46 @@ class ApplicationReader {
       ...(identify ? { identify } : {}),
       dashboards,
     };
+  }
+
+  /** `<followup object when after title kind queue|user>`: checked here, evaluated by follow-ups.ts. */
+  private followUp(el: XmlElement, seen: Set<string>): FollowUpRule | undefined {
+    const object = this.object(el);
+    if (!object) {
+      if (el.attributes['object'] === undefined) this.sink.error(el.position, 'a <followup> needs object="<object>"', 'missing-attribute');
+      return undefined;
+    }
+    const name = el.attributes['name'] ?? `${object.name}:${el.position?.line ?? seen.size + 1}`;
+    if (seen.has(name)) this.sink.error(attributePosition(el, 'name'), `a follow-up named ${name} is declared twice`, 'duplicate');
+    seen.add(name);
+    const source = el.attributes['when'] ?? '';
+    let when: FollowUpRule['when'] | undefined;
+    if (source.trim() === '') this.sink.error(el.position, 'a <followup> needs when="<condition>", e.g. when="status == \'closed\'"', 'missing-attribute');
+    else {
+      try {
+        const parsed = compileExpression(source, {
+          resolveName: (path) => (path.length === 1 && findField(object, path[0] as string) ? undefined : `${object.name} has no field ${path.join('.')}`),
+        });
+        when = { source, ast: parsed.ast };
+      } catch (err) {
+        const msg = err instanceof ExpressionError ? `${err.message} (at character ${err.offset + 1} of the condition)` : (err as Error).message;
+        this.sink.error(attributePosition(el, 'when'), `when: ${msg}`, 'bad-expression');
+      }
+    }
+    const after = el.attributes['after'] ?? '';
+    const afterMs = isoDurationMs(after);
+    if (afterMs === undefined) this.sink.error(attributePosition(el, 'after'), `after must be an ISO 8601 duration in weeks, days, hours, minutes or seconds (P7D, PT4H), not ${after.slice(0, 40) || 'nothing'}`, 'bad-value');
+    const title = el.attributes['title'] ?? '';
+    if (title.trim() === '') this.sink.error(el.position, 'a <followup> needs title="…" (with {{field}} from the record)', 'missing-attribute');
+    for (const m of title.matchAll(/\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}/g)) this.field(el, object, m[1] as string, 'title');
+    const kind = el.attributes['kind'] ?? 'todo';
+    if (kind !== 'todo' && kind !== 'call') this.sink.error(attributePosition(el, 'kind'), `kind is todo or call, not ${kind}`, 'bad-value');
+    const queue = el.attributes['queue'];
+    const user = el.attributes['user'];
+    if ((queue === undefined) === (user === undefined)) this.sink.error(el.position, 'a <followup> names either queue="…" or user="…" (who gets the task)', 'missing-attribute');
+    if (kind === 'call' && !object.fields.some((f) => f.type === 'phone')) this.sink.error(attributePosition(el, 'kind'), `${object.name} has no phone field to call`, 'bad-value');
+    if (!when || afterMs === undefined || title.trim() === '') return undefined;
+    return { name, object: object.name, when, afterMs, title, kind: kind === 'call' ? 'call' : 'todo', ...(queue !== undefined ? { queue } : {}), ...(user !== undefined ? { user } : {}) };
   }
 
   /** `<identify object by verify>`: a key field and a second factor of at least one other field. */

@@ -32,6 +32,10 @@ export const FrontOfficeErrors = defineErrors({
   CARUSO_FRONTOFFICE_CLOSING: { message: 'the front office is shutting down; send the request again in a moment', status: 503 },
   CARUSO_FRONTOFFICE_NOT_A_CALL: { message: 'contact {contact} is a {channel}: {action} works on calls only', status: 409 },
   CARUSO_FRONTOFFICE_ATTACHMENTS_TOO_LARGE: { message: 'the attachments are {size} bytes in {count} file(s); at most {maxFiles} files and {maxBytes} bytes in total', status: 413 },
+  CARUSO_FRONTOFFICE_NOTE_LOCKED: { message: 'a note can be changed or deleted only by its author within {minutes} minutes of writing it', status: 403 },
+  CARUSO_FRONTOFFICE_PASSWORD_CHANGE_REQUIRED: { message: 'change your password first (POST /api/me/password): it was reset by an administrator', status: 403 },
+  CARUSO_FRONTOFFICE_WRONG_PASSWORD: { message: 'the current password is not right', status: 403 },
+  CARUSO_FRONTOFFICE_UNKNOWN_LANGUAGE: { message: 'no texts for the language {lang}; languages are {languages}', status: 404 },
   CARUSO_FRONTOFFICE_INTERNAL: { message: 'internal error {id}; the log has the details', status: 500, kind: 'bug' },
 });
 

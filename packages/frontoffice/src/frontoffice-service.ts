@@ -4,7 +4,7 @@
  * definition against the model and the loaded scripts, migrates its tables and listens.
  */
 import type { ServiceContext, ServiceDefinition } from '@caruso/kernel';
-import { ChatChannel, CommunicationServer, ContactEventLog, EmailChannel, OutboundMail } from '@caruso/comms';
+import { ChatChannel, CommunicationServer, ContactEventLog, EmailChannel, OutboundMail, VoicemailStore } from '@caruso/comms';
 import { Monitor } from '@caruso/monitor';
 import { DialogueEngine } from '@caruso/dialogue';
 import { BusinessObjects } from '@caruso/objects';
@@ -99,6 +99,8 @@ export function frontOfficeService(options: FrontOfficeServiceOptions): ServiceD
             email: () => email ?? ctx.services.tryGet(EmailChannel),
             mail: () => ctx.services.tryGet(OutboundMail),
             events: () => events ?? ctx.services.tryGet(ContactEventLog),
+            // Registered by an assembly that shares it; otherwise a history shows voicemails without audio.
+            voicemails: () => ctx.services.tryGet(VoicemailStore),
             logger: ctx.logger, ...(options.server ?? {}) });
           const url = await server.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
           ctx.logger.info({ url }, 'front office listening');

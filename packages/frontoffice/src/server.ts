@@ -13,11 +13,15 @@ import addFormatsModule from 'ajv-formats';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifySchemaCompiler } from 'fastify';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { DisposableStore, isCarusoError, silentLogger, type CarusoError, type Logger } from '@caruso/kernel';
-import type { ChatChannel, CommunicationServer, ContactEventLog, EmailChannel, OutboundMail } from '@caruso/comms';
+import type { ChatChannel, CommunicationServer, ContactEventLog, EmailChannel, OutboundMail, VoicemailStore } from '@caruso/comms';
 import type { DialogueEngine } from '@caruso/dialogue';
 import type { Monitor, MonitorPrincipal } from '@caruso/monitor';
 import type { BusinessObjects } from '@caruso/objects';
+import { ADMIN_USER, registerAdminApi } from './api-admin.js';
 import { registerCallbacksApi } from './api-callbacks.js';
+import { registerCrmApi } from './api-crm.js';
+import type { Account } from './crm-store.js';
+import { FollowUps } from './follow-ups.js';
 import { registerCampaignsApi } from './api-campaigns.js';
 import { registerChannelsApi } from './api-channels.js';
 import { registerDesktopApi, wallboardFigures } from './api-desktop.js';
@@ -79,7 +83,14 @@ export interface FrontOfficeServerOptions {
   readonly events?: () => ContactEventLog | undefined;
   /** The desktop's heartbeat and the grace periods of the disconnect rules (docs/desktop-api.md). */
   readonly presence?: AgentPresenceOptions;
+  /** The voicemail store when it is reachable: a record's history then links each voicemail's audio. */
+  readonly voicemails?: () => VoicemailStore | undefined;
 }
+
+/** Routes a user who must change the password may still call (the rest answer 403 until they do). */
+const WHILE_PASSWORD_CHANGE = new Set(['GET /api/session', 'DELETE /api/session', 'POST /api/session', 'POST /api/me/password', 'GET /api/i18n/:lang', 'GET /api/app']);
+/** How long an account's state (active, password change required) is trusted before it is read again. */
+const ACCOUNT_CACHE_MS = 5_000;
 
 const SESSION_COOKIE = 'caruso_session';
 /** Longest path parameter (a record id, a name); a longer one is answered 414. */
@@ -100,7 +111,7 @@ const SECURITY_HEADERS = {
 };
 
 /** A user as the users routes show it (never the password). */
-const USER = closed({ name: text(), role: { type: 'string', enum: ['administrator', 'supervisor', 'agent'] }, agentId: text() }, ['agentId']);
+const USER = ADMIN_USER;
 
 // ajv-formats is CommonJS: its default export is the module object under NodeNext.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -169,6 +180,23 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   const deskViews = new DeskViews({ app, objects, permissions, store, comms: options.comms, dialogue: options.dialogue, presence, logger });
   const chat = (): ChatChannel | undefined => options.chat?.();
   const email = (): EmailChannel | undefined => options.email?.();
+  const crm = store.crm();
+  const audit = (actor: string, action: string, target: string | null, detail?: Record<string, unknown>): Promise<void> => crm.audit(actor, action, target, detail);
+  const followUps = new FollowUps({
+    app, objects, store: crm, comms: options.comms, logger,
+    userExists: (name) => store.userExists(name),
+    agentOf: async (name) => (await store.users()).find((u) => u.name === name)?.agentId,
+  });
+  // Account state per user name, read again after ACCOUNT_CACHE_MS (or at once after a change here).
+  const accounts = new Map<string, { account: Account | undefined; at: number }>();
+  const accountOf = async (name: string): Promise<Account | undefined> => {
+    const c = accounts.get(name);
+    if (c && Date.now() - c.at < ACCOUNT_CACHE_MS) return c.account;
+    const account = await crm.account(name);
+    if (accounts.size > 10_000) accounts.clear();
+    accounts.set(name, { account, at: Date.now() });
+    return account;
+  };
   const houseError = (err: { status: number; toJSON(): unknown }): string => JSON.stringify({ error: err.toJSON() });
   const fastify = Fastify({
     bodyLimit,
@@ -259,6 +287,14 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     }
     const cookies = parseCookies(req.headers.cookie);
     req.principal = (await sessions.get(cookies[SESSION_COOKIE])) ?? (await sessions.get(cookies[VISITOR_COOKIE]));
+    if (req.principal?.kind === 'user') {
+      const account = await accountOf(req.principal.name);
+      // A deactivated user's session is no session (its rows are deleted too).
+      if (account && !account.active) req.principal = undefined;
+      else if (account?.mustChangePassword && req.url.startsWith('/api/') && !WHILE_PASSWORD_CHANGE.has(`${req.method} ${req.routeOptions.url ?? ''}`)) {
+        throw FrontOfficeErrors.CARUSO_FRONTOFFICE_PASSWORD_CHANGE_REQUIRED();
+      }
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD' && req.principal && !csrfMatches(req.principal, req.headers['x-csrf-token'])) {
       throw FrontOfficeErrors.CARUSO_FRONTOFFICE_CSRF();
     }
@@ -322,6 +358,8 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
       throw FrontOfficeErrors.CARUSO_FRONTOFFICE_LOGIN_FAILED();
     }
     await userLimiter.succeed(userKey);
+    await crm.setAccount(user.name, { lastLogin: Date.now() });
+    accounts.delete(user.name);
     const old = parseCookies(req.headers.cookie)[SESSION_COOKIE];
     await sessions.delete(old);
     const { token, principal } = await sessions.create({ kind: 'user', name: user.name, role: user.role, agentId: user.agentId });
@@ -348,7 +386,13 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     schema: routeSchema('The users of the front office (never their passwords)', ['administrator'], { response: { 200: { description: 'the users by name', ...closed({ data: { type: 'array', items: USER } }) } } }),
   }, async (req) => {
     need(req, ['administrator'], 'manage users');
-    return { data: await store.users() };
+    const state = await crm.accounts();
+    return {
+      data: (await store.users()).map((u) => {
+        const a = state.get(u.name);
+        return { name: u.name, role: u.role, ...(u.agentId !== undefined ? { agentId: u.agentId } : {}), active: a?.active ?? true, mustChangePassword: a?.mustChangePassword ?? false, lastLogin: a?.lastLogin ?? null };
+      }),
+    };
   });
   fastify.post('/api/users', {
     schema: routeSchema('Add a user', ['administrator'], {
@@ -361,7 +405,8 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     const role = str(b['role'], 'role', 20) as Exclude<RoleName, 'anonymous'>;
     const agentId = b['agentId'] === undefined ? undefined : str(b['agentId'], 'agentId', 64);
     const user = await store.addUser({ name: str(b['name'], 'name', 64), role, agentId }, str(b['password'], 'password', 200));
-    return reply.code(201).send({ data: user });
+    await audit(req.principal?.name ?? '', 'user.add', user.name, { role: user.role, agentId: user.agentId ?? null });
+    return reply.code(201).send({ data: { name: user.name, role: user.role, ...(user.agentId !== undefined ? { agentId: user.agentId } : {}), active: true, mustChangePassword: false, lastLogin: null } });
   });
   fastify.get('/api/app', {
     schema: routeSchema('The application definition cut to the role (objects, fields, lists, records, desktop, dashboards) and the server\'s time', ['administrator', 'supervisor', 'agent'], {
@@ -419,7 +464,17 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
 
   const agentIds = async (): Promise<string[]> => (await store.users()).map((u) => u.agentId).filter((x): x is string => x !== undefined);
   const usersByAgent = async (): Promise<ReadonlyMap<string, string>> => new Map((await store.users()).flatMap((u) => (u.agentId === undefined ? [] : [[u.agentId, u.name] as const])));
-  registerObjectsApi(fastify, { objects, permissions, comms: options.comms, usersByAgent });
+  registerObjectsApi(fastify, {
+    objects, permissions, comms: options.comms, usersByAgent,
+    watches: (object) => (app.followUps ?? []).some((r) => r.object === object),
+    onDidWrite: (w) => {
+      followUps.recordChanged(w.object, w.key, w.before, w.after, w.actor).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'follow-up rules failed'));
+    },
+  });
+  registerCrmApi(fastify, {
+    app, objects, permissions, store: crm, comms: options.comms, chat, email, events: () => options.events?.(), voicemails: () => options.voicemails?.(), usersByAgent, followUps, audit,
+  });
+  registerAdminApi(fastify, { users: store, crm, forget: (name) => accounts.delete(name) });
   const desktopDeps = { app, objects, permissions, store, comms: options.comms, dialogue: options.dialogue, agentIds, logger, chat, channels: () => ({ chat: chat() !== undefined, email: email() !== undefined }) };
   registerDesktopApi(fastify, desktopDeps);
   registerDesktopStateApi(fastify, { ...desktopDeps, presence }, deskViews);
@@ -674,6 +729,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
       } catch (err) {
         logger.warn({ err: (err as Error).message }, 'communication server unavailable: desktop updates start with the first desktop socket');
       }
+      followUps.start();
       await fastify.listen({ port, host });
       const addr = fastify.server.address();
       url = typeof addr === 'object' && addr ? `http://${host}:${addr.port}` : `http://${host}:${port}`;
@@ -685,6 +741,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     async close(): Promise<void> {
       closing = true;
       presence.dispose();
+      followUps.dispose();
       disposables.dispose();
       for (const ws of wss.clients) ws.terminate();
       wss.close();

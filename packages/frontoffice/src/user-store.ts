@@ -9,6 +9,7 @@ import type { Migration, StorageManager, StorageTransaction } from '@caruso/stor
 import type { RoleName } from './common/application.js';
 import { FrontOfficeErrors } from './errors.js';
 import { hashPassword, verifyPassword, DUMMY_HASH_PROMISE } from './internal/passwords.js';
+import { CRM_MIGRATION, CrmStore } from './crm-store.js';
 
 /** A user as the front office shows it (never the hash). */
 export interface User {
@@ -153,6 +154,8 @@ export const FRONTOFFICE_MIGRATIONS: readonly Migration[] = [
       });
     },
   },
+  // Notes, tasks, the administrative audit, saved filters and the users' account state (crm-store.ts).
+  CRM_MIGRATION,
 ];
 
 /**
@@ -273,6 +276,11 @@ export class FrontOfficeStore {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** The CRM tables (notes, tasks, audit, saved filters, account state) on the same storage and clock. */
+  crm(): CrmStore {
+    return new CrmStore(this.storage, this.now);
+  }
+
   /** Applies the front office's migrations. CARUSO_FRONTOFFICE_HISTORY_NOT_MOVED: see migration 0005. */
   async migrate(): Promise<void> {
     try {
@@ -309,10 +317,12 @@ export class FrontOfficeStore {
   /** The user when the password is right; undefined otherwise (in the same time either way). */
   async authenticate(name: string, password: string): Promise<User | undefined> {
     const row = USER_NAME.test(name)
-      ? ((await this.storage.knex(USERS_TABLE).where({ name }).first()) as { name: string; role: User['role']; agent_id: string | null; password_hash: string } | undefined)
+      ? ((await this.storage.knex(USERS_TABLE).where({ name }).first()) as { name: string; role: User['role']; agent_id: string | null; password_hash: string; active?: boolean | number | null } | undefined)
       : undefined;
     const ok = await verifyPassword(password, row?.password_hash ?? (await DUMMY_HASH_PROMISE));
-    return row && ok ? { name: row.name, role: row.role, agentId: row.agent_id ?? undefined } : undefined;
+    // A deactivated user cannot log in (the same answer as a wrong password).
+    const active = row?.active === undefined || row.active === null || Boolean(row.active);
+    return row && ok && active ? { name: row.name, role: row.role, agentId: row.agent_id ?? undefined } : undefined;
   }
 
   async addScriptSession(o: ScriptSessionOwner): Promise<void> {

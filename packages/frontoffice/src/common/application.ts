@@ -232,6 +232,26 @@ export interface Application {
   /** How self-service visitors identify themselves; pages whose script reads or changes data need it. */
   readonly identify?: Identify;
   readonly dashboards: readonly Dashboard[];
+  /** The follow-up rules (`<followup>`): tasks created when a record changes so that a condition holds. */
+  readonly followUps?: readonly FollowUpRule[];
+}
+
+/**
+ * `<followup object when after title kind queue|user>`: when a record of `object` changes so that
+ * `when` (an expression of the kernel's expression language over its fields) becomes true, a task
+ * `title` (with `{{field}}` filled from the record) is created, due `after` later on the server's clock.
+ */
+export interface FollowUpRule {
+  /** `name`, else `<object>:<line>` of the element. */
+  readonly name: string;
+  readonly object: string;
+  /** The parsed condition (kernel expression AST; the source is kept for messages). */
+  readonly when: { readonly source: string; readonly ast: import('@caruso/kernel').ExpressionNode };
+  readonly afterMs: number;
+  readonly title: string;
+  readonly kind: 'todo' | 'call';
+  readonly queue?: string;
+  readonly user?: string;
 }
 
 /** Built-in pages a navigation item may name. */
