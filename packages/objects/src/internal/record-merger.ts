@@ -5,11 +5,17 @@
  * records' change history, and the dropped record is deleted (soft when the object says so).
  */
 import type { Knex, StorageSession, StorageTransaction } from '@caruso/storage';
-import type { FieldDef, ObjectDef } from '../common/model.js';
+import type { FieldDef, Model, ObjectDef } from '../common/model.js';
 import type { MergeEvent, MergeOptions, MergeResult, RecordKey } from '../business-objects.js';
 import { ObjectsErrors } from '../errors.js';
-import type { BusinessObjectsImpl } from './business-objects-impl.js';
-import { AUDIT_TABLE } from './object-repository.js';
+import { AUDIT_TABLE, type ObjectRepository } from './object-repository.js';
+
+/** What a merge needs of the business objects in its transaction (the implementation passes itself). */
+export interface MergeScope {
+  readonly model: Model;
+  readonly session: StorageSession;
+  repository(object: string): ObjectRepository;
+}
 
 const columnOf = (o: ObjectDef, name: string): string => (o.fields.find((f) => f.name === name) as FieldDef).column;
 
@@ -22,7 +28,7 @@ function whereCols(qb: Knex.QueryBuilder, cols: readonly string[], values: reado
 
 /** Merges `dropKey` into `keepKey` inside the transaction `tx`; `emit` runs after the commit. */
 export async function mergeRecords(
-  tx: BusinessObjectsImpl,
+  tx: MergeScope,
   object: string,
   keepKey: RecordKey,
   dropKey: RecordKey,
