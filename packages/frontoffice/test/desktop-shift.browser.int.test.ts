@@ -66,8 +66,9 @@ describe('an agent’s shift on the desktop (40 mixed contacts in a real Chromiu
         model: fixturePath('crm.model.xml'),
         application: fixturePath('crm.app.xml'),
         scripts: fixturePath('scripts'),
-        queues: [{ id: 'support', wrapUpMs: 600_000 }],
-        agents: [{ id: 'anna', queues: [{ queueId: 'support' }] }],
+        queues: [{ id: 'support', wrapUpMs: 600_000 }, { id: 'sales', wrapUpMs: 600_000 }],
+        // bert serves another queue and is logged out during the shift: a colleague to consult.
+        agents: [{ id: 'anna', queues: [{ queueId: 'support' }] }, { id: 'bert', queues: [{ queueId: 'sales' }] }],
         users: [{ name: 'anna', role: 'agent', agentId: 'anna', password: PW }],
         chat: { queueId: 'support', port: 0 },
         email: { queueId: 'support', recipients: ['support@caruso.test'], mailbox: 'Support <support@caruso.test>' },
@@ -245,6 +246,44 @@ describe('an agent’s shift on the desktop (40 mixed contacts in a real Chromiu
       expect(Math.abs(n('loggedInSeconds') - loggedIn)).toBeLessThan(3);
       expect(Math.abs(n('readySeconds') + n('reservedSeconds') + n('busySeconds') + n('wrapUpSeconds') + n('pausedSeconds') - n('loggedInSeconds'))).toBeLessThan(2);
     }, 240_000);
+
+    it('a consultative transfer from the dialog: the customer waits on hold, the colleague answers, the call is theirs', async () => {
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const page = await ctx.newPage();
+      const errors: string[] = [];
+      page.setDefaultTimeout(10_000);
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${asm.url}/login`);
+      await page.getByLabel('User name').fill('anna');
+      await page.getByLabel('Password').fill(PW);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.waitForURL('**/desktop');
+      await page.locator('#agent-state', { hasText: /[a-z]/ }).waitFor();
+      if (asm.comms.agent('anna').state !== 'ready') await page.keyboard.press('F2');
+      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await asm.comms.login('bert');
+      const callId = telephony.placeInboundCall({ from: phoneOf(1), to: 'main', talkMs: 600_000 });
+      await page.locator('[role="tab"][aria-selected="true"]', { hasText: nameOf(1) }).waitFor();
+      await page.keyboard.press('Alt+T');
+      await page.locator('#transfer-dialog[open]').waitFor();
+      await page.getByLabel('Agent', { exact: true }).selectOption('bert');
+      await page.getByLabel('Talk to them first (consultative transfer)').check();
+      await page.locator('#btn-transfer-go').click();
+      await page.locator('#consult', { hasText: 'bert' }).waitFor();
+      expect(asm.comms.contact(callId)?.held).toBe(true);
+      await page.locator('#consult', { hasText: 'answered' }).waitFor();
+      await page.screenshot({ path: join(SHOTS, 'desktop-consult.png') });
+      await page.locator('#btn-consult-transfer').click();
+      await until(() => asm.comms.contact(callId)?.agentIds.includes('bert') === true && !asm.comms.contact(callId)!.agentIds.includes('anna'), 'the call is bert\'s');
+      await page.locator('#agent-state', { hasText: /wrap-up|ready/ }).waitFor();
+      if (asm.comms.agent('anna').state === 'wrap-up') {
+        await page.keyboard.press('F9');
+        await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      }
+      expect(errors).toEqual([]);
+      await asm.comms.hangUp(callId);
+      await ctx.close();
+    }, 60_000);
   });
 });
 
