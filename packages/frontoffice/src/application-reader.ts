@@ -326,7 +326,10 @@ class ApplicationReader {
     const queue = el.attributes['queue'];
     const user = el.attributes['user'];
     if ((queue === undefined) === (user === undefined)) this.sink.error(el.position, 'a <followup> names either queue="…" or user="…" (who gets the task)', 'missing-attribute');
-    if (kind === 'call' && !object.fields.some((f) => f.type === 'phone')) this.sink.error(attributePosition(el, 'kind'), `${object.name} has no phone field to call`, 'bad-value');
+    const hasPhone = (o: ObjectDef | undefined): boolean => o?.fields.some((f) => f.type === 'phone') === true;
+    if (kind === 'call' && !hasPhone(object) && !object.relations.some((r) => r.kind === 'many-to-one' && hasPhone(findObject(this.ctx.model, r.target)))) {
+      this.sink.error(attributePosition(el, 'kind'), `${object.name} has no phone field to call, nor a many-to-one relation to an object with one`, 'bad-value');
+    }
     if (!when || afterMs === undefined || title.trim() === '') return undefined;
     return { name, object: object.name, when, afterMs, title, kind: kind === 'call' ? 'call' : 'todo', ...(queue !== undefined ? { queue } : {}), ...(user !== undefined ? { user } : {}) };
   }

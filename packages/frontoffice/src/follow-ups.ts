@@ -134,7 +134,8 @@ export class FollowUps {
     const now = comms.now();
     for (const t of await this.deps.store.dueCalls(now)) {
       try {
-        const number = await this.phoneOf(t);
+        const callee = await this.calleeOf(t);
+        const number = callee?.number;
         const queueId = await this.queueOf(t);
         if (!number || !queueId) {
           this.deps.logger.warn({ task: t.id, number: number !== undefined, queue: queueId !== undefined }, 'a due call task has no phone number or queue: left as a task');
@@ -143,7 +144,7 @@ export class FollowUps {
         }
         const id = `task-${t.id}`;
         // The callback id is the task's: a second process (or a retry) gets CARUSO_COMMS_DUPLICATE, not a second call.
-        await comms.scheduleCallback({ id, number, queueId, at: now, data: { customer: { object: t.object, id: t.recordKey }, taskId: t.id, title: t.title } }).catch((err: unknown) => {
+        await comms.scheduleCallback({ id, number, queueId, at: now, data: { customer: callee?.customer ?? { object: t.object, id: t.recordKey }, taskId: t.id, title: t.title, record: { object: t.object, id: t.recordKey } } }).catch((err: unknown) => {
           if ((err as { code?: string }).code !== 'CARUSO_COMMS_DUPLICATE') throw err;
         });
         await this.deps.store.claimCall(t.id, id);
@@ -153,13 +154,33 @@ export class FollowUps {
     }
   }
 
-  private async phoneOf(t: Task): Promise<string | undefined> {
-    const repo = this.deps.objects.repository(t.object);
-    const rec = await repo.get(/^\d{1,15}$/.test(t.recordKey) && repo.object.fields.find((f) => f.name === repo.object.key[0])?.type !== 'string' ? Number(t.recordKey) : t.recordKey);
+  /**
+   * Whom a call task calls: the record's first phone number, else that of the record a many-to-one
+   * relation of it points to (a complaint's customer). The callback is linked to the record that has the number.
+   */
+  private async calleeOf(t: Task): Promise<{ number: string; customer: { object: string; id: string } } | undefined> {
+    const read = async (object: string, key: string): Promise<ObjectRecord | undefined> => {
+      const repo = this.deps.objects.repository(object);
+      const keyField = repo.object.fields.find((f) => f.name === repo.object.key[0]);
+      return repo.get(/^\d{1,15}$/.test(key) && keyField?.type !== 'string' ? Number(key) : key);
+    };
+    const phone = (object: string, rec: ObjectRecord): string | undefined => {
+      for (const f of this.deps.objects.repository(object).object.fields) {
+        const v = rec[f.name];
+        if (f.type === 'phone' && typeof v === 'string' && v !== '') return v.replace(/[^\d+]/g, '');
+      }
+      return undefined;
+    };
+    const rec = await read(t.object, t.recordKey);
     if (!rec) return undefined;
-    for (const f of repo.object.fields) {
-      const v = rec[f.name];
-      if (f.type === 'phone' && typeof v === 'string' && v !== '') return v.replace(/[^\d+]/g, '');
+    const own = phone(t.object, rec);
+    if (own) return { number: own, customer: { object: t.object, id: t.recordKey } };
+    for (const r of this.deps.objects.repository(t.object).object.relations) {
+      const fk = r.fields[0];
+      if (r.kind !== 'many-to-one' || r.fields.length !== 1 || fk === undefined || rec[fk] === null || rec[fk] === undefined) continue;
+      const target = await read(r.target, String(rec[fk]));
+      const n = target ? phone(r.target, target) : undefined;
+      if (n) return { number: n, customer: { object: r.target, id: String(rec[fk]) } };
     }
     return undefined;
   }
