@@ -121,7 +121,8 @@ describe('the <sip> element', () => {
   it('reads phones and trunks with their secrets from the environment, and makes them the SIP adapter’s options', () => {
     const dir = mkdtempSync(join(tmpdir(), 'caruso-assembly-'));
     try {
-      const file = write(dir, `<sip host="0.0.0.0" port="5070" advertised-host="203.0.113.10" rtp-ports="20000-20998" ivr="welcome" inbound="known">
+      writeFileSync(join(dir, 'hold.wav'), 'RIFF');
+      const file = write(dir, `<sip host="0.0.0.0" port="5070" advertised-host="203.0.113.10" rtp-ports="20000-20998" ivr="welcome" hold-music="hold.wav" inbound="known">
     <trunk name="provider" host="sip.example.net" transport="tcp" register="true" username="31201234567" password-env="TRUNK_PASSWORD"/>
     <trunk name="pbx" host="10.0.0.2" port="5080" username-env="PBX_USER" password-env="PBX_PASSWORD"/>
     <phone user="anna" password-env="ANNA_SIP_PASSWORD" agent="anna"/>
@@ -131,7 +132,7 @@ describe('the <sip> element', () => {
       const { assembly, diagnostics } = readAssembly(file, env);
       expect(diagnostics.map(String)).toEqual([]);
       expect(assembly!.sip).toEqual({
-        host: '0.0.0.0', port: 5070, advertisedHost: '203.0.113.10', rtpPorts: { min: 20000, max: 20998 }, ivr: 'welcome', inbound: 'known',
+        host: '0.0.0.0', port: 5070, advertisedHost: '203.0.113.10', rtpPorts: { min: 20000, max: 20998 }, ivr: 'welcome', inbound: 'known', holdMusic: join(dir, 'hold.wav'),
         trunks: [
           { id: 'provider', host: 'sip.example.net', transport: 'tcp', register: true, username: '31201234567', password: 't-secret' },
           { id: 'pbx', host: '10.0.0.2', port: 5080, transport: 'udp', register: false, username: 'caruso', password: 'p-secret' },
@@ -144,6 +145,7 @@ describe('the <sip> element', () => {
       expect(options).toMatchObject({
         host: '0.0.0.0', port: 5070, advertisedHost: '203.0.113.10', rtpPorts: { min: 20000, max: 20998 },
         recordingDir: join(dir, 'data', 'recordings'),
+        holdMusic: join(dir, 'hold.wav'),
         inbound: 'known',
         users: [{ username: 'anna', password: 'a-secret' }, { username: 'desk7', password: 'd-secret' }],
       });

@@ -33,6 +33,8 @@ const fixtures = fileURLToPath(new URL('./fixtures/assembly/', import.meta.url))
 const CUSTOMER_HZ = 600;
 const AGENT_HZ = 1000;
 const SECOND_HZ = 1400;
+/** The hold music of the assembly: a tone no phone sends. */
+const HOLD_HZ = 1800;
 /** A tone of amplitude 8000 measures about 8000; what is not there measures a few dozen. */
 const PRESENT = 2500;
 const ABSENT = 500;
@@ -235,6 +237,7 @@ if (requireOrSkip('baresip (with its sndfile module) and sox', tools)) {
         // One queue, agent and direct line per test, so that the tests share no contact and no agent;
         // cleo and emil are the second agents (consulted), in a queue nobody calls.
         const lines: ReadonlyArray<readonly [string, AgentName]> = [['hold', 'anna'], ['transfer', 'bram'], ['conference', 'dana'], ['mute', 'fay'], ['dtmf', 'gus'], ['dial', 'hal']];
+        execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-b', '16', join(dir, 'hold.wav'), 'synth', '2', 'sine', String(HOLD_HZ), 'vol', '0.25']);
         const file = join(dir, 'desktop-sip-call-control.assembly.xml');
         writeFileSync(file, `<?xml version="1.0" encoding="UTF-8"?>
 <assembly name="desktop-sip-call-control">
@@ -243,7 +246,7 @@ if (requireOrSkip('baresip (with its sndfile module) and sox', tools)) {
   <application src="${join(fixtures, 'app', 'crm.app.xml')}"/>
   <manager port="0"/>
   <http host="${LOOPBACK}" port="0"/>
-  <sip host="${LOOPBACK}" port="${sipPort}" rtp-ports="${rtpMin}-${rtpMin + 300}">
+  <sip host="${LOOPBACK}" port="${sipPort}" rtp-ports="${rtpMin}-${rtpMin + 300}" hold-music="hold.wav">
     <trunk name="pstn" host="${LOOPBACK}" port="${outside.sipPort}"/>
 ${AGENTS.map((a) => `    <phone user="${a}" password-env="TEST_${a.toUpperCase()}_PHONE" agent="${a}"/>`).join('\n')}
   </sip>
@@ -351,8 +354,9 @@ ${AGENTS.map((a) => `  <user name="${a}" role="agent" agent="${a}" password-env=
           expect(caller.seen('INVITE').slice(invites).map((r) => r.direction)).toEqual(['sendonly']);
           expect((await desktop(client)).contacts).toEqual([expect.objectContaining({ id: contactId, held: true })]);
           heard = await listen([phone]);
-          // <sip> has no hold-music setting (toSipOptions passes no holdMusic): the held customer hears nothing of the agent, and the agent nothing of the customer.
-          expect({ customerMissesAgent: heard.misses(caller, AGENT_HZ), agentMissesCustomer: heard.misses(phone, CUSTOMER_HZ) }).toEqual({ customerMissesAgent: true, agentMissesCustomer: true });
+          // The held customer hears the assembly's hold music and nothing of the agent; the agent nothing of the customer.
+          expect({ customerHearsMusic: heard.hears(caller, HOLD_HZ), customerMissesAgent: heard.misses(caller, AGENT_HZ), agentMissesCustomer: heard.misses(phone, CUSTOMER_HZ) })
+            .toEqual({ customerHearsMusic: true, customerMissesAgent: true, agentMissesCustomer: true });
 
           const retrieve = await client.post(`/api/contacts/${contactId}/retrieve`);
           expect({ status: retrieve.status, body: retrieve.body }).toMatchObject({ status: 200, body: { contact: { id: contactId, held: false } } });
@@ -360,7 +364,8 @@ ${AGENTS.map((a) => `  <user name="${a}" role="agent" agent="${a}" password-env=
           expect(caller.seen('INVITE').slice(invites).map((r) => r.direction)).toEqual(['sendonly', 'sendrecv']);
           expect((await desktop(client)).contacts).toEqual([expect.objectContaining({ id: contactId, held: false })]);
           heard = await listen([phone]);
-          expect({ customerHearsAgent: heard.hears(caller, AGENT_HZ), agentHearsCustomer: heard.hears(phone, CUSTOMER_HZ) }).toEqual({ customerHearsAgent: true, agentHearsCustomer: true });
+          expect({ customerHearsAgent: heard.hears(caller, AGENT_HZ), agentHearsCustomer: heard.hears(phone, CUSTOMER_HZ), musicStopped: heard.misses(caller, HOLD_HZ) })
+            .toEqual({ customerHearsAgent: true, agentHearsCustomer: true, musicStopped: true });
           expect(await kindsOf(contactId)).toEqual(['queue-entered', 'offered', 'connected', 'held', 'retrieved']);
 
           await customerHangsUp(caller, contactId, [phone]);

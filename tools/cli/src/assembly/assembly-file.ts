@@ -122,6 +122,8 @@ export interface AssemblySip {
   readonly ivr?: string;
   /** Folder of prompt files. */
   readonly prompts?: string;
+  /** A WAV file played to a caller on hold, in a loop (`hold-music`). */
+  readonly holdMusic?: string;
   /** Who may call in: `any` caller, or only the `known` trunks and registered phones. */
   readonly inbound: 'any' | 'known';
   readonly trunks: readonly AssemblySipTrunk[];
@@ -182,7 +184,7 @@ export const ASSEMBLY_ELEMENTS: Readonly<Record<string, ElementRule>> = {
   application: { attributes: { src: 'required' }, children: [] },
   manager: { attributes: { host: 'optional', port: 'optional' }, children: [] },
   http: { attributes: { host: 'optional', port: 'optional' }, children: [] },
-  sip: { attributes: { host: 'optional', port: 'optional', 'advertised-host': 'optional', 'rtp-ports': 'optional', ivr: 'optional', prompts: 'optional', inbound: 'optional' }, children: ['trunk', 'phone'] },
+  sip: { attributes: { host: 'optional', port: 'optional', 'advertised-host': 'optional', 'rtp-ports': 'optional', ivr: 'optional', prompts: 'optional', 'hold-music': 'optional', inbound: 'optional' }, children: ['trunk', 'phone'] },
   trunk: {
     attributes: { name: 'required', host: 'required', port: 'optional', transport: 'optional', register: 'optional', username: 'optional', 'username-env': 'optional', 'password-env': 'optional' },
     children: [],
@@ -640,6 +642,7 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
       ...(rtpPorts ? { rtpPorts } : {}),
       ...(attr(el, 'ivr') === undefined ? {} : { ivr: attr(el, 'ivr') as string }),
       ...(attr(el, 'prompts') === undefined ? {} : { prompts: mustExist(el, 'prompts', 'folder') ?? '' }),
+      ...(attr(el, 'hold-music') === undefined ? {} : { holdMusic: mustExist(el, 'hold-music', 'file') ?? '' }),
       inbound: attr(el, 'inbound') === 'known' ? 'known' : 'any',
       trunks,
       phones,

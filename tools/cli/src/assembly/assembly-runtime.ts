@@ -254,6 +254,7 @@ export function toSipOptions(assembly: Assembly, env: NodeJS.ProcessEnv, logger?
     ...(sip.advertisedHost === undefined ? {} : { advertisedHost: sip.advertisedHost }),
     ...(sip.rtpPorts === undefined ? {} : { rtpPorts: sip.rtpPorts }),
     ...(sip.prompts === undefined ? {} : { promptDir: sip.prompts }),
+    ...(sip.holdMusic === undefined ? {} : { holdMusic: sip.holdMusic }),
     recordingDir: join(assembly.dataDir, 'recordings'),
     inbound: sip.inbound,
     users: sip.phones.length ? sip.phones.map((p) => ({ username: p.user, password: p.password })) : usersFromEnvironment(env['CARUSO_SIP_USERS']),
