@@ -156,6 +156,17 @@ describe('call control from the agent desktop', () => {
     expect(t.router.agent('a2').state).toBe('ready');
   });
 
+  it('a blind transfer to a queue gives the transferring agent their wrap-up and disposition', async () => {
+    const t = setup();
+    t.router.addQueue({ id: 'billing' });
+    const id = t.connected();
+    t.router.transferToQueue(id, 'billing');
+    expect(t.router.agent('a1').state).toBe('wrap-up');
+    t.router.wrapUp('a1', id, 'transferred-to-billing');
+    expect(t.router.agent('a1').state).toBe('ready');
+    expect((await t.log.read()).find((e) => e.kind === 'disposition')).toMatchObject({ contactId: id, agentId: 'a1', reason: 'transferred-to-billing' });
+  });
+
   it('refuses a consultation of an agent who cannot take it, and of a chat', () => {
     const t = setup();
     const id = t.connected();

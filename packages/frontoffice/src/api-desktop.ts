@@ -343,17 +343,22 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
   const writeAnswers = async (p: Principal, sessionId: string, v: SessionView): Promise<void> => {
     if (v.status !== 'ended' && v.status !== 'handoff') return;
     const owner = await deps.store.scriptSession(sessionId);
-    if (!owner || owner.written || !owner.object || !owner.recordKey) return;
+    if (!owner || owner.written) return;
+    // The answers go to the customer the contact is linked to when the script ends (the agent may have
+    // chosen or changed it meanwhile), else to the record the script was started with.
+    const linked = owner.contactId === undefined ? undefined : deps.comms().customerOf(owner.contactId);
+    const target = linked ? { object: linked.object, recordKey: linked.id } : owner.object && owner.recordKey ? { object: owner.object, recordKey: owner.recordKey } : undefined;
+    if (!target) return;
     const mapping = app.desktop.scripts.find((s) => s.script === v.script && (owner.queue === undefined || s.queue === owner.queue));
-    const rights = deps.permissions.on(p.role, owner.object);
+    const rights = deps.permissions.on(p.role, target.object);
     if (!mapping || !rights?.actions.has('update')) return;
     const state = await deps.dialogue().state(sessionId);
     const changes: ObjectRecord = {};
     for (const w of mapping.writes) if (rights.writable.has(w.field) && state.vars[w.variable] !== undefined) changes[w.field] = state.vars[w.variable];
     if (Object.keys(changes).length) {
       const keyField = rights.object.fields.find((f) => f.name === rights.object.key[0]);
-      const key = keyField && (keyField.type === 'id' || keyField.type === 'integer') ? Number(owner.recordKey) : owner.recordKey;
-      await deps.objects.repository(owner.object).update(key, changes, { actor: `user:${p.name}` });
+      const key = keyField && (keyField.type === 'id' || keyField.type === 'integer') ? Number(target.recordKey) : target.recordKey;
+      await deps.objects.repository(target.object).update(key, changes, { actor: `user:${p.name}` });
     }
     await deps.store.markWritten(sessionId);
   };

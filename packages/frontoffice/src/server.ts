@@ -177,9 +177,13 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   const maxHeaderSize = options.maxHeaderSize ?? 16 * 1024;
   const disposables = new DisposableStore();
   const presence = new AgentPresence(options.comms, logger, options.presence ?? {});
-  const deskViews = new DeskViews({ app, objects, permissions, store, comms: options.comms, dialogue: options.dialogue, presence, logger });
   const chat = (): ChatChannel | undefined => options.chat?.();
   const email = (): EmailChannel | undefined => options.email?.();
+  // GET /api/desktop says which channels the desktop answers, as GET /api/agent does.
+  const deskViews = new DeskViews({
+    app, objects, permissions, store, comms: options.comms, dialogue: options.dialogue, presence, logger,
+    chat, channels: () => ({ chat: chat() !== undefined, email: email() !== undefined }),
+  });
   const crm = store.crm();
   const audit = (actor: string, action: string, target: string | null, detail?: Record<string, unknown>): Promise<void> => crm.audit(actor, action, target, detail);
   const followUps = new FollowUps({

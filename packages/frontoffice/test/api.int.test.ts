@@ -218,9 +218,14 @@ describe('front-office REST API (real HTTP on 127.0.0.1)', () => {
         v = (await agent.post(`/api/scripts/sessions/${s.sessionId}/back`, {})).body as typeof v;
         expect(v.step.node).toBe('kind');
         await agent.post(`/api/scripts/sessions/${s.sessionId}/answer`, { value: 'power' });
+        // The caller turns out to be someone else: the agent links the contact to that customer before
+        // the script ends, and the answers go to the customer linked then, not to the one of the start.
+        const dora = (await agent.post('/api/objects/Customer', { firstName: 'Dora', lastName: 'Other', phone: '+3212345679' })).body as { data: { id: number } };
+        expect((await agent.request('PUT', `/api/contacts/${contact.id}/customer`, { object: 'Customer', recordId: dora.data.id })).status).toBe(200);
         const end = (await agent.post(`/api/scripts/sessions/${s.sessionId}/answer`, { value: '4321 XY' })).body as { status: string };
         expect(end.status).toBe('ended');
-        expect(((await admin.get(`/api/objects/Customer/${cust.data.id}`)).body as { data: { postcode: string } }).data.postcode).toBe('4321 XY');
+        expect(((await admin.get(`/api/objects/Customer/${dora.data.id}`)).body as { data: { postcode: string } }).data.postcode).toBe('4321 XY');
+        expect(((await admin.get(`/api/objects/Customer/${cust.data.id}`)).body as { data: { postcode: string | null } }).data.postcode).not.toBe('4321 XY');
         const other = new ApiClient(asm.url);
         await other.login('admin', PW);
         expect((await other.get(`/api/scripts/sessions/${s.sessionId}`)).status).toBe(403);

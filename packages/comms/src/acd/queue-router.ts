@@ -774,6 +774,10 @@ export class QueueRouter extends Disposable {
       c.agent = undefined;
       c.heldAt = undefined;
       c.holdMs = 0;
+      c.muted = false;
+      // The agent's part of the contact is over: their wrap-up (and disposition) follows, as after a
+      // transfer to one agent.
+      this.startWrap(a, c, c.queue, now);
       this.refresh(a);
       if (a.available) this.pendingAgents.push(a);
       this.moveTo(c, target, reason);
