@@ -162,7 +162,7 @@ const NOTE: JsonSchema = closed({ id: text(), at: INT, author: text(), text: tex
 const NOTE_ITEM = closed({ kind: { const: 'note' }, ...(NOTE['properties'] as Record<string, JsonSchema>) });
 const ASSIGNEE = closed({ user: text(), queue: text() }, ['user', 'queue']);
 const TASK: JsonSchema = closed({ id: text(), object: text(), recordId: text(), at: INT, title: text(), kind: { enum: ['todo', 'call'] }, note: nullable('string'), due: INT, assignee: ASSIGNEE, done: BOOL, createdBy: text(), rule: nullable('string'), callbackId: nullable('string') });
-const TASK_ITEM = closed({ kind: { const: 'task' }, ...(TASK['properties'] as Record<string, JsonSchema>) }, ['object', 'recordId', 'note', 'callbackId']);
+const TASK_ITEM = closed({ ...(TASK['properties'] as Record<string, JsonSchema>), kind: { const: 'task' }, taskKind: { enum: ['todo', 'call'] } }, ['object', 'recordId', 'note', 'callbackId']);
 const CHANGE_ITEM = closed({
   kind: { const: 'change' }, at: INT, actor: text(), action: { enum: ['create', 'update', 'delete', 'restore', 'merge', 'import'] },
   fields: { type: 'array', items: closed({ field: text(), label: text(), before: ANY, after: ANY }) },
@@ -252,8 +252,8 @@ export function registerCrmApi(fastify: FastifyInstance, deps: CrmApiDeps): void
       ...contacts.filter((c) => !channels || channels.has(c.channel)).map((c) => ({ kind: 'contact' as const, at: c.endedAt, sortKey: `contact:${c.contactId}:${c.endSeq}`, record: c })),
       ...notes.map((n) => ({ kind: 'note' as const, sortKey: `note:${n.id}`, ...noteView(n, t, r.principal.name), at: n.createdAt })),
       ...tasks.map((x) => {
-        const { object: _o, recordId: _r, note: _n, callbackId: _c, ...v } = taskView(x);
-        return { kind: 'task' as const, sortKey: `task:${x.id}`, ...v, at: x.createdAt };
+        const { object: _o, recordId: _r, note: _n, callbackId: _c, kind: taskKind, ...v } = taskView(x);
+        return { ...v, kind: 'task' as const, taskKind, sortKey: `task:${x.id}`, at: x.createdAt };
       }),
       ...groupChanges(audit, r.rights),
     ].sort(newestFirst);

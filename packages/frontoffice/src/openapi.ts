@@ -125,6 +125,17 @@ function objectPaths(permissions: Permissions, role: RoleName, routes: Record<st
     if (r.actions.has('update')) merge(`${base}/{id}`, 'patch', forObject(item['patch'], o.label, one, `${o.name}Patch`));
     if (r.actions.has('delete')) merge(`${base}/{id}`, 'delete', forObject(item['delete'], o.label, one));
     merge(`${base}/{id}/timeline`, 'get', forObject(timeline['get'], o.label, one));
+    // The other routes under an object (history, notes, duplicates, merge, import, export): the same
+    // operation under the object's own path, so that `/api/objects/Customer/import` is not read as a record id.
+    for (const [path, ops] of Object.entries(routes)) {
+      if (!path.startsWith('/api/objects/{object}/') || path === '/api/objects/{object}/{id}' || path === '/api/objects/{object}/{id}/timeline') continue;
+      for (const [method, op] of Object.entries(ops)) {
+        const roles = op[ROLES_KEY];
+        if (roles !== undefined && !roles.includes('anyone') && !roles.includes(role)) continue;
+        if (path === '/api/objects/{object}/import' && !(r.actions.has('create') && r.actions.has('update'))) continue;
+        merge(`${base}${path.slice('/api/objects/{object}'.length)}`, method, forObject(op, o.label, () => undefined));
+      }
+    }
   }
 }
 

@@ -20,6 +20,7 @@ import type { BusinessObjects } from '@caruso/objects';
 import { ADMIN_USER, registerAdminApi } from './api-admin.js';
 import { registerCallbacksApi } from './api-callbacks.js';
 import { registerCrmApi } from './api-crm.js';
+import { registerImportApi } from './api-import.js';
 import type { Account } from './crm-store.js';
 import { FollowUps } from './follow-ups.js';
 import { registerCampaignsApi } from './api-campaigns.js';
@@ -479,6 +480,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     app, objects, permissions, store: crm, comms: options.comms, chat, email, events: () => options.events?.(), voicemails: () => options.voicemails?.(), usersByAgent, followUps, audit,
   });
   registerAdminApi(fastify, { users: store, crm, forget: (name) => accounts.delete(name) });
+  registerImportApi(fastify, { objects, permissions, audit });
   const desktopDeps = { app, objects, permissions, store, comms: options.comms, dialogue: options.dialogue, agentIds, logger, chat, channels: () => ({ chat: chat() !== undefined, email: email() !== undefined }) };
   registerDesktopApi(fastify, desktopDeps);
   registerDesktopStateApi(fastify, { ...desktopDeps, presence }, deskViews);

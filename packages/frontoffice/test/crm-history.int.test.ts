@@ -230,6 +230,8 @@ describe('the CRM routes of the front office', () => {
       expect(asm.comms.contact(contactId)).toMatchObject({ channel: 'callback', queueId: 'support', customer: { object: 'Customer', id: String(carla) } });
       const tasks = ((await sam.get('/api/tasks?queue=support')).body as { tasks: Body[] }).tasks;
       expect(tasks.filter((x) => x['rule'] === 'welcome')).toEqual([expect.objectContaining({ callbackId: contactId })]);
+      const inHistory = ((await anna.get(`/api/objects/Customer/${carla}/history?kinds=task`)).body as { items: Item[] }).items;
+      expect(inHistory).toEqual([expect.objectContaining({ kind: 'task', taskKind: 'call', title: 'Welcome call for Caller', rule: 'welcome', assignee: { queue: 'support' } })]);
       expect(((await sam.get('/api/tasks/summary')).body as { queues: Body[] }).queues).toEqual([expect.objectContaining({ queueId: 'support' })]);
       expect((await anna.get('/api/tasks/summary')).status).toBe(403);
     }, 30_000);
@@ -306,6 +308,51 @@ describe('the CRM routes of the front office', () => {
       expect((await anna.delete('/api/me/filters?list=customers&name=Business')).status).toBe(204);
       expect((await anna.delete('/api/me/filters?list=customers&name=Business')).status).toBe(404);
     });
+
+    it('imports CSV with a preview, bad rows and duplicates, a progress job for a long file, and exports what the role reads', async () => {
+      const csv = (text: string, path: string, c: ApiClient): Promise<{ status: number; body: unknown }> => c.request('POST', path, undefined, { raw: text, contentType: 'text/csv' });
+      const file = ['firstName,lastName,phone,email', 'Ina,Import,+32 50 11 22 33,ina@example.org', 'No,,+32 50 11 22 34,', 'Carla,Caller,+32 12 34 56 78,carla2@example.org', 'Otto,Other,+32 50 11 22 35,otto@example.org'].join('\n');
+      const before = await asm.objects.repository('Customer').count();
+      const preview = await csv(file, '/api/objects/Customer/import?mode=skip-bad-rows&preview=true', root);
+      expect(preview.status).toBe(200);
+      expect((preview.body as { rows: Body[] }).rows.map((r) => r['status'])).toEqual(['created', 'error', 'duplicate', 'created']);
+      expect(await asm.objects.repository('Customer').count()).toBe(before);
+      const strict = await csv(file, '/api/objects/Customer/import', root);
+      expect(strict.status).toBe(422);
+      expect(await asm.objects.repository('Customer').count()).toBe(before);
+      const done = await csv(file, '/api/objects/Customer/import?mode=skip-bad-rows', root);
+      expect(done.body).toMatchObject({ created: 2, errors: 1, duplicates: 1, preview: false });
+      expect(await asm.objects.repository('Customer').count()).toBe(before + 2);
+      const ina = (await asm.objects.repository('Customer').query({ where: { email: 'ina@example.org' } }))[0]!;
+      const changes = ((await anna.get(`/api/objects/Customer/${String(ina['id'])}/history?kinds=change`)).body as { items: Item[] }).items;
+      expect(changes).toEqual([expect.objectContaining({ action: 'import' })]);
+
+      expect((await csv(file, '/api/objects/Customer/import', anna)).status).toBe(403);
+      expect((await csv(file, '/api/objects/Customer/import', sam)).status).toBe(403);
+      expect((await csv('firstName,shoeSize\nA,44', '/api/objects/Customer/import', root)).status).toBe(400);
+
+      const long = ['firstName,lastName,email', ...Array.from({ length: 1_200 }, (_, i) => `Bulk${i},Row,bulk${i}@example.org`)].join('\n');
+      const started = await csv(long, '/api/objects/Customer/import?mode=skip-bad-rows&duplicates=ignore', root);
+      expect(started.status).toBe(202);
+      const jobId = (started.body as { jobId: string }).jobId;
+      expect((await sam.get(`/api/imports/${jobId}`)).status).toBe(404);
+      let job: Body = {};
+      const deadline = Date.now() + 30_000;
+      do {
+        job = (await root.get(`/api/imports/${jobId}`)).body as Body;
+        if (job['done']) break;
+        await new Promise((r) => setTimeout(r, 100));
+      } while (Date.now() < deadline);
+      expect(job).toMatchObject({ done: true, total: 1_200, processed: 1_200, result: expect.objectContaining({ created: 1_200 }) });
+
+      const exported = await anna.get('/api/objects/Customer/export?format=csv&filter=' + encodeURIComponent('{"lastName":"Import"}'));
+      expect(exported.status).toBe(200);
+      expect(exported.headers.get('content-type')).toContain('text/csv');
+      const lines = String(exported.body).trim().split(/\r?\n/);
+      expect(lines[0]).toBe('id,firstName,lastName,phone,email,segment,postcode');
+      expect(lines).toHaveLength(2);
+      expect((await anna.get('/api/objects/Customer/export?filter=' + encodeURIComponent('{"creditScore":1}'))).status).toBe(400);
+    }, 90_000);
 
     it('administers users: role and active, a password reset that must be changed, one\'s own password, the audit', async () => {
       expect((await anna.get('/api/audit')).status).toBe(403);
