@@ -69,5 +69,8 @@ export {
   type ReportPeriod,
   type Widget,
   type Dashboard,
+  type FollowUpRule,
   type Application,
 } from './common/application.js';
+export { CrmStore, NOTE_EDIT_WINDOW_MS, type Note, type Task, type TaskKind, type AuditRecord, type Account } from './crm-store.js';
+export { isoDurationMs } from './follow-ups.js';

@@ -70,9 +70,11 @@ describe('the CRM routes of the front office', () => {
     let sam: ApiClient;
     let root: ApiClient;
     let carla: number;
+    let dbUrl: string;
 
     beforeAll(async () => {
-      asm = await startTestAssembly(options(await db.freshDatabase(), clock));
+      dbUrl = await db.freshDatabase();
+      asm = await startTestAssembly(options(dbUrl, clock));
       [anna, bob, sam, root] = await Promise.all(['anna', 'bob', 'sam', 'root'].map((n) => loggedInClient(asm.url, n, PW)));
       carla = ((await anna.post('/api/objects/Customer', { firstName: 'Carla', lastName: 'Caller', phone: '+32 12 34 56 78', email: 'carla@example.org' })).body as { data: { id: number } }).data.id;
     }, 60_000);
@@ -397,6 +399,23 @@ describe('the CRM routes of the front office', () => {
       expect([xx.status, (xx.body as { error: { code: string } }).error.code]).toEqual([404, 'CARUSO_FRONTOFFICE_UNKNOWN_LANGUAGE']);
       expect((await new ApiClient(asm.url).get('/api/i18n/..%2Fen')).status).toBe(404);
     });
+
+    it('turns a call task that fell due while the front office was down into a callback at the next start', async () => {
+      const r = await root.post('/api/tasks', { object: 'Customer', recordId: carla, title: 'Call about the meter', due: asm.comms.now() + 1_500, assignee: { queue: 'support' }, kind: 'call' });
+      expect(r.status).toBe(201);
+      const id = (r.body as { id: string }).id;
+      await asm.stop();
+      await new Promise((res) => setTimeout(res, 2_000));
+      asm = await startTestAssembly(options(dbUrl, clock));
+      root = root.withBase(asm.url);
+      const deadline = Date.now() + 10_000;
+      while (!asm.comms.contact(`task-${id}`) && !asm.comms.scheduledCallbacks().some((c) => c.id === `task-${id}`)) {
+        if (Date.now() > deadline) throw new Error('the call task did not become a callback after the restart');
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      const task = ((await root.get('/api/tasks?queue=support')).body as { tasks: Body[] }).tasks.find((x) => x['id'] === id);
+      expect(task).toMatchObject({ callbackId: `task-${id}` });
+    }, 60_000);
 
     describe('REST contract', () => {
       it('answers every request of this suite as its OpenAPI document says (status, content type, body)', () => {
