@@ -359,6 +359,12 @@ describe('the CRM routes of the front office', () => {
     it('administers users: role and active, a password reset that must be changed, one\'s own password, the audit', async () => {
       expect((await anna.get('/api/audit')).status).toBe(403);
       expect((await sam.patch('/api/users/bob', { active: false })).status).toBe(403);
+      expect((await sam.post('/api/users/anna/reset-password', {})).status).toBe(403);
+      expect((await anna.post('/api/users/bob/reset-password', {})).status).toBe(403);
+      expect((await sam.get('/api/users')).status).toBe(403);
+      expect((await sam.get('/api/audit')).status).toBe(403);
+      expect((await new ApiClient(asm.url).post('/api/me/password', { current: PW, next: 'another secret!' })).status).toBe(401);
+      expect((await root.get('/api/audit?limit=0')).status).toBe(400);
       const users = ((await root.get('/api/users')).body as { data: Body[] }).data;
       expect(users.find((u) => u['name'] === 'anna')).toMatchObject({ role: 'agent', agentId: 'anna', active: true, mustChangePassword: false, lastLogin: expect.any(Number) });
 
