@@ -3,12 +3,12 @@
  * `<body data-page>`; this module reads the texts and the session, and draws that page's component
  * into `#main` and the header into `#top`. The agent desktop loads as its own chunk.
  */
-import { ApiError, api, setCsrf, toLogin } from './shared/api.js';
+import { ApiError, api, onPasswordChangeRequired, setCsrf, toLogin } from './shared/api.js';
 import { byId, fail } from './shared/dom.js';
 import { loadTexts } from './shared/i18n.js';
 import type { PageContext } from './shared/context.js';
 import type { AppResponse, SessionAnswer } from './shared/types.js';
-import { HeaderBar } from './pages/header-bar.js';
+import { HeaderBar, showPasswordForm } from './pages/header-bar.js';
 import { LoginPage } from './pages/login-page.js';
 import { UsersPage } from './pages/users-page.js';
 import { CallbacksPage } from './pages/callbacks-page.js';
@@ -36,6 +36,7 @@ function header(ctx?: PageContext): void {
 }
 
 function mount(el: HTMLElement): void {
+  if (askedForPassword) return;
   byId('main')?.replaceChildren(el);
 }
 
@@ -61,6 +62,16 @@ async function signedIn(): Promise<PageContext | undefined> {
   }
 }
 
+/**
+ * After an administrator's reset the new password comes first: any call answered 403 shows the form,
+ * unless it is shown already; a page drawn after it does not replace it.
+ */
+let askedForPassword = false;
+onPasswordChangeRequired(() => {
+  askedForPassword = true;
+  if (!document.getElementById('password-form')) showPasswordForm(true);
+});
+
 async function boot(): Promise<void> {
   await loadTexts();
   const page = document.body.dataset['page'] ?? '';
@@ -74,7 +85,7 @@ async function boot(): Promise<void> {
   header(ctx);
   if (page === 'desktop') {
     const { desktopPage } = await import('./desktop/index.js');
-    desktopPage(ctx);
+    if (!askedForPassword) desktopPage(ctx);
     return;
   }
   const make = PAGES[page];

@@ -3,6 +3,8 @@ import { html, type TemplateResult } from 'lit';
 import { api } from '../shared/api.js';
 import { announce, fail, contain } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
+import { fmtDateTime } from '../shared/format.js';
+import { queueLabel } from '../shared/labels.js';
 import { LightElement } from '../shared/light-element.js';
 import type { PageContext } from '../shared/context.js';
 import type { ScheduledCallbackView } from '../shared/types.js';
@@ -47,10 +49,10 @@ export class CallbacksPage extends LightElement {
   }
 
   private row(cb: ScheduledCallbackView): TemplateResult {
-    const when = new Date(cb.at).toLocaleString();
+    const when = fmtDateTime(cb.at);
     const view = cb.object ? this.ctx.app.records.find((x) => x.object === cb.object) : undefined;
     const customer = view && cb.recordId ? html`<a href=${`/records/${encodeURIComponent(view.name)}/${encodeURIComponent(cb.recordId)}`}>${cb.object} ${cb.recordId}</a>` : '';
-    return html`<tr data-callback=${cb.callbackId}><td>${when}</td><td>${cb.number}</td><td>${cb.queueId}</td><td>${cb.note ?? ''}</td><td>${cb.scheduledBy ?? ''}</td><td>${customer}</td><td><button type="button" class="secondary" aria-label=${`${t('callbacks.cancel')}: ${cb.number}, ${when}`} @click=${() => this.cancel(cb)}>${t('callbacks.cancel')}</button></td></tr>`;
+    return html`<tr data-callback=${cb.callbackId}><td>${when}</td><td>${cb.number}</td><td>${queueLabel(this.ctx.app, cb.queueId)}</td><td>${cb.note ?? ''}</td><td>${cb.scheduledBy ?? ''}</td><td>${customer}</td><td><button type="button" class="secondary" aria-label=${`${t('callbacks.cancel')}: ${cb.number}, ${when}`} @click=${() => this.cancel(cb)}>${t('callbacks.cancel')}</button></td></tr>`;
   }
 }
 customElements.define('caruso-callbacks-page', CallbacksPage);

@@ -1,10 +1,16 @@
-/** The page header (`#top`): the product name, the role's navigation, who is signed in, log out. */
+/**
+ * The page header (`#top`): the product name, the role's navigation, the global search, the user's
+ * task reminders, who is signed in (with a password change), log out.
+ */
 import { html, nothing, type TemplateResult } from 'lit';
 import { api } from '../shared/api.js';
-import { fail } from '../shared/dom.js';
+import { byId, contain, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 import { LightElement } from '../shared/light-element.js';
 import type { AppResponse, NavItem, SessionUser } from '../shared/types.js';
+import { PasswordForm } from './password-form.js';
+import './global-search.js';
+import './task-reminders.js';
 
 /** Where a navigation item leads: a built-in page, a dashboard or a list. */
 export function navHref(app: AppResponse, item: NavItem): string {
@@ -15,6 +21,15 @@ export function navHref(app: AppResponse, item: NavItem): string {
   return `/lists/${encodeURIComponent(item.view)}`;
 }
 
+/** Shows the password form in place of the page (`#main`); back to the page when done. */
+export function showPasswordForm(forced: boolean): void {
+  const form = new PasswordForm();
+  form.forced = forced;
+  form.onDone = () => location.reload();
+  byId('main')?.replaceChildren(form);
+  contain(form.updateComplete.then(() => (form.querySelector('#pw-current') as HTMLInputElement | null)?.focus()));
+}
+
 export class HeaderBar extends LightElement {
   /** Not signed in (log-in and self-service pages): the name only. */
   me: SessionUser | undefined;
@@ -22,13 +37,16 @@ export class HeaderBar extends LightElement {
 
   protected override render(): TemplateResult {
     const me = this.me;
-    if (!me || me.role === 'anonymous') return html`<strong>Caruso</strong>`;
+    const app = this.app;
+    if (!me || me.role === 'anonymous' || !app) return html`<strong>Caruso</strong>`;
     const current = (href: string): string | typeof nothing => (location.pathname === href ? 'page' : nothing);
-    const items = (this.app?.navigation ?? []).map((item) => {
-      const href = navHref(this.app as AppResponse, item);
-      return html`<a href=${href} aria-current=${current(href)}>${item.view === 'desktop' ? t('nav.desktop') : item.label}</a>`;
+    const items = app.navigation.map((item) => {
+      const href = navHref(app, item);
+      const label = item.view === 'desktop' ? t('nav.desktop') : item.view === 'wallboard' ? t('nav.wallboard') : item.view === 'users' ? t('nav.users') : item.label;
+      return html`<a href=${href} aria-current=${current(href)}>${label}</a>`;
     });
-    return html`<strong>Caruso</strong><nav aria-label="Main">${items}<a href="/callbacks" aria-current=${current('/callbacks')}>${t('nav.callbacks')}</a></nav><span>${me.name} (${me.role})</span><button class="secondary" type="button" @click=${this.logOut}>${t('nav.logout')}</button>`;
+    const users = me.role === 'administrator' && !app.navigation.some((i) => i.view === 'users') ? html`<a href="/users" aria-current=${current('/users')}>${t('nav.users')}</a>` : nothing;
+    return html`<strong>Caruso</strong><nav aria-label=${t('nav.main')}>${items}<a href="/callbacks" aria-current=${current('/callbacks')}>${t('nav.callbacks')}</a>${users}</nav><caruso-global-search .app=${app}></caruso-global-search><caruso-task-reminders .app=${app}></caruso-task-reminders><span>${me.name} (${t(`role.${me.role}`)})</span><button class="secondary" type="button" id="btn-change-password" @click=${() => showPasswordForm(false)}>${t('password.change')}</button><button class="secondary" type="button" @click=${this.logOut}>${t('nav.logout')}</button>`;
   }
 
   private readonly logOut = async (): Promise<void> => {

@@ -1,15 +1,22 @@
-/** A list of records (`/lists/<view>`): search, a saved filter, and pages of `pageSize` rows. */
+/**
+ * A list of records (`/lists/<view>`): search, a saved filter, columns sorted by clicking their
+ * header (aria-sort says how), New for a role that may create, and pages of `pageSize` rows. Values
+ * show as the application labels them (an enum by its option's label, yes/no, dates in its language).
+ */
 import { html, nothing, type TemplateResult } from 'lit';
 import { api } from '../shared/api.js';
 import { fail, contain } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
+import { fmtValue } from '../shared/format.js';
 import { LightElement } from '../shared/light-element.js';
 import { objectDef, recordKey, type PageContext } from '../shared/context.js';
 import type { ListView, RecordPage as RecordPageAnswer, RoleObject } from '../shared/types.js';
 
 export class ListPage extends LightElement {
-  static override properties = { page: { state: true } };
+  static override properties = { page: { state: true }, sort: { state: true } };
   declare private page: RecordPageAnswer | undefined;
+  /** The sort keys in force (`-field` for descending): the view's until a header is clicked. */
+  declare private sort: readonly string[];
 
   ctx!: PageContext;
   private view: ListView | undefined;
@@ -26,13 +33,14 @@ export class ListPage extends LightElement {
     this.view = this.ctx.app.lists.find((l) => l.name === name);
     if (!this.view) return fail(new Error(`${name}?`));
     this.def = objectDef(this.ctx, this.view.object);
+    this.sort = this.view.sort;
     contain(this.load());
   }
 
   private async load(): Promise<void> {
     const view = this.view as ListView;
     const q = new URLSearchParams({ limit: String(view.pageSize), offset: String(this.offset) });
-    if (view.sort.length) q.set('sort', view.sort.join(','));
+    if (this.sort.length) q.set('sort', this.sort.join(','));
     if (this.search) q.set('search', this.search);
     const sf = view.filters.find((f) => f.name === this.filter);
     if (sf) q.set('filter', JSON.stringify(Object.fromEntries(sf.conditions.map((c) => [c.field, c.op === 'eq' ? c.value : { [c.op]: c.op === 'isNull' ? c.value !== 'false' : c.value }]))));
@@ -57,6 +65,20 @@ export class ListPage extends LightElement {
     contain(this.load());
   };
 
+  /** How the list is sorted by `field` now. */
+  private direction(field: string): 'ascending' | 'descending' | 'none' {
+    const first = this.sort[0];
+    if (first === field) return 'ascending';
+    if (first === `-${field}`) return 'descending';
+    return 'none';
+  }
+
+  private sortBy(field: string): void {
+    this.sort = [this.direction(field) === 'ascending' ? `-${field}` : field];
+    this.offset = 0;
+    contain(this.load());
+  }
+
   private go(offset: number): void {
     this.offset = offset;
     contain(this.load());
@@ -69,17 +91,25 @@ export class ListPage extends LightElement {
     const cols = view.columns.filter((c) => def.fields.some((f) => f.name === c.field));
     const search = view.search ? html`<label for="search">${t('list.search')}</label><input id="search" type="search" @input=${this.onSearch}>` : nothing;
     const filter = view.filters.length ? html`<label for="saved-filter">${t('list.filter')}</label><select id="saved-filter" @change=${this.onFilter}><option value="">${t('list.all')}</option>${view.filters.map((f) => html`<option value=${f.name}>${f.label}</option>`)}</select>` : nothing;
-    return html`<h1>${view.label}</h1><div class="bar">${search}${filter}</div>${this.table(view, def, cols)}${this.pager(view)}`;
+    const add = def.actions.includes('create') && view.record ? html`<a class="button" id="btn-new" href=${`/records/${encodeURIComponent(view.record)}/new`}>${t('record.new')}</a>` : nothing;
+    return html`<h1>${view.label}</h1><div class="bar">${search}${filter}${add}</div>${this.table(view, def, cols)}${this.pager(view)}`;
   }
 
   private table(view: ListView, def: RoleObject, cols: ListView['columns']): TemplateResult {
     const page = this.page;
     if (!page) return html`<table></table>`;
-    const cell = (rec: Readonly<Record<string, unknown>>, field: string, first: boolean): TemplateResult =>
-      first && view.record
-        ? html`<td><a href=${`/records/${encodeURIComponent(view.record)}/${encodeURIComponent(recordKey(def, rec))}`}>${String(rec[field] ?? '')}</a></td>`
-        : html`<td>${String(rec[field] ?? '')}</td>`;
-    return html`<table><caption class="visually-hidden">${view.label}</caption><thead><tr>${cols.map((c) => html`<th scope="col">${c.label ?? def.fields.find((f) => f.name === c.field)?.label ?? c.field}</th>`)}</tr></thead><tbody>${page.data.map((rec) => html`<tr>${cols.map((c, i) => cell(rec, c.field, i === 0))}</tr>`)}</tbody></table>`;
+    const cell = (rec: Readonly<Record<string, unknown>>, field: string, first: boolean): TemplateResult => {
+      const text = fmtValue(rec[field], def.fields.find((f) => f.name === field));
+      return first && view.record
+        ? html`<td><a href=${`/records/${encodeURIComponent(view.record)}/${encodeURIComponent(recordKey(def, rec))}`}>${text || recordKey(def, rec)}</a></td>`
+        : html`<td>${text}</td>`;
+    };
+    const head = (c: ListView['columns'][number]): TemplateResult => {
+      const label = c.label ?? def.fields.find((f) => f.name === c.field)?.label ?? c.field;
+      const dir = this.direction(c.field);
+      return html`<th scope="col" aria-sort=${dir}><button type="button" class="sort" data-sort=${c.field} @click=${() => this.sortBy(c.field)}>${label}<span class="sort-mark" aria-hidden="true">${dir === 'ascending' ? ' ▲' : dir === 'descending' ? ' ▼' : ''}</span></button></th>`;
+    };
+    return html`<table><caption class="visually-hidden">${view.label}</caption><thead><tr>${cols.map(head)}</tr></thead><tbody>${page.data.map((rec) => html`<tr>${cols.map((c, i) => cell(rec, c.field, i === 0))}</tr>`)}</tbody></table>`;
   }
 
   private pager(view: ListView): TemplateResult {

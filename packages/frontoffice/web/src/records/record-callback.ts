@@ -3,6 +3,7 @@ import { html, type TemplateResult } from 'lit';
 import { api } from '../shared/api.js';
 import { announce, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
+import { fmtDateTime } from '../shared/format.js';
 import { LightElement } from '../shared/light-element.js';
 import type { ObjectRecord, RoleObject } from '../shared/types.js';
 
@@ -29,7 +30,7 @@ export class RecordCallback extends LightElement {
     if (Number.isNaN(at.getTime())) return when.focus();
     try {
       await api('POST', '/api/callbacks', { at: at.toISOString(), number: this.field<HTMLInputElement>('rcb-number').value, ...(note.value ? { note: note.value } : {}), object: this.def.name, recordId: this.record[this.def.key[0] ?? ''] });
-      announce(`${t('desktop.callbackScheduled')} ${at.toLocaleString()}`);
+      announce(`${t('desktop.callbackScheduled')} ${fmtDateTime(at)}`);
       note.value = '';
     } catch (e) {
       fail(e);

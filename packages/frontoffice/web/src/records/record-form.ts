@@ -6,7 +6,7 @@
 import { html, type TemplateResult } from 'lit';
 import { ApiError, api } from '../shared/api.js';
 import { announce, fail } from '../shared/dom.js';
-import { t } from '../shared/i18n.js';
+import { t, violationText } from '../shared/i18n.js';
 import { LightElement } from '../shared/light-element.js';
 import { recordKey } from '../shared/context.js';
 import type { ObjectRecord, RoleField, RoleObject } from '../shared/types.js';
@@ -26,6 +26,8 @@ export class RecordForm extends LightElement {
   def!: RoleObject;
   /** The fields shown, by name (those the role cannot see, and ids, are left out). */
   fieldNames: readonly string[] = [];
+  /** Or the fields in labelled groups (a record page's sections): one form, one Save. */
+  sections: readonly { readonly label: string; readonly fields: readonly string[] }[] = [];
   /** The record edited; none for a new one. */
   record: ObjectRecord | undefined;
   /** Values of a new record's inputs. */
@@ -38,12 +40,19 @@ export class RecordForm extends LightElement {
   }
 
   private get fields(): RoleField[] {
-    return this.fieldNames.map((n) => this.def.fields.find((f) => f.name === n)).filter((f): f is RoleField => f !== undefined && f.type !== 'id');
+    return this.known(this.sections.length ? this.sections.flatMap((s) => s.fields) : this.fieldNames);
+  }
+
+  private known(names: readonly string[]): RoleField[] {
+    return names.map((n) => this.def.fields.find((f) => f.name === n)).filter((f): f is RoleField => f !== undefined && f.type !== 'id');
   }
 
   protected override render(): TemplateResult {
     const canWrite = this.def.actions.includes(this.record ? 'update' : 'create');
-    return html`<form novalidate @submit=${this.submit}>${this.fields.map((f) => this.field(f))}<p><button type="submit" ?disabled=${!canWrite}>${this.record ? t('record.save') : t('desktop.create')}</button></p></form>`;
+    const body = this.sections.length
+      ? this.sections.map((s) => html`<fieldset class="record-section"><legend>${s.label}</legend>${this.known(s.fields).map((f) => this.field(f))}</fieldset>`)
+      : this.fields.map((f) => this.field(f));
+    return html`<form novalidate @submit=${this.submit}>${body}<p><button type="submit" id="btn-save" ?disabled=${!canWrite}>${this.record ? t('record.save') : t('record.create')}</button></p></form>`;
   }
 
   private field(f: RoleField): TemplateResult {
@@ -97,8 +106,8 @@ export class RecordForm extends LightElement {
     } catch (e) {
       if (!(e instanceof ApiError)) return fail(e);
       if (e.status === 422) {
-        const violations = (e.body?.details?.['violations'] ?? []) as readonly { field: string; message: string }[];
-        this.errors = new Map(violations.map((v) => [v.field, v.message]));
+        const violations = (e.body?.details?.['violations'] ?? []) as readonly { field: string; code?: string; message: string }[];
+        this.errors = new Map(violations.map((v) => [v.field, violationText(v, this.def.fields.find((f) => f.name === v.field))]));
         await this.updateComplete;
         const first = violations.map((v) => fields.find((f) => f.name === v.field)).find((f) => f !== undefined);
         if (first) this.element(first)?.focus();

@@ -1,5 +1,5 @@
 /** How report widgets show figures: periods in the viewer's local time, ratios as percentages, column labels. */
-import { hasText, t } from '../shared/i18n.js';
+import { hasText, pageLang, t } from '../shared/i18n.js';
 import type { ReportPeriod } from '../shared/types.js';
 
 /** The [from, to) of a widget's period in the viewer's local time. */
@@ -18,8 +18,10 @@ export const isRatio = (column: string): boolean => /Rate$|^serviceLevel|^occupa
 export function reportCell(column: string, v: unknown): string {
   if (v === null || v === undefined) return '–';
   if (typeof v !== 'number') return String(v);
-  if (isRatio(column)) return `${Math.round(v * 1000) / 10} %`;
-  return String(Math.round(v * 10) / 10);
+  // In the application's language (a decimal comma in Dutch), without grouping: figures line up.
+  const n = (x: number): string => new Intl.NumberFormat(pageLang(), { maximumFractionDigits: 1, useGrouping: false }).format(x);
+  if (isRatio(column)) return `${n(Math.round(v * 1000) / 10)} %`;
+  return n(Math.round(v * 10) / 10);
 }
 
 /** A column's label: its translation when there is one, else its name in words (`avgWaitSeconds`: Avg wait (s)). */

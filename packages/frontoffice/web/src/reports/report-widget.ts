@@ -3,6 +3,7 @@ import { html, nothing, type TemplateResult } from 'lit';
 import { api } from '../shared/api.js';
 import { contain } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
+import { fmtTime } from '../shared/format.js';
 import { LightElement } from '../shared/light-element.js';
 import { serverNow, type PageContext } from '../shared/context.js';
 import type { ReportAnswer, Widget } from '../shared/types.js';
@@ -65,7 +66,7 @@ export class ReportWidget extends LightElement {
     const r = shown.report;
     const name = this.widget.label ?? r.title;
     const period = t(`report.period.${this.period}`);
-    const updated = html`<p class="muted report-updated">${t('report.updated')} ${new Date(shown.at).toLocaleTimeString(this.ctx.app.lang, { hour: '2-digit', minute: '2-digit' })}</p>`;
+    const updated = html`<p class="muted report-updated">${t('report.updated')} ${fmtTime(shown.at)}</p>`;
     if (r.rows.length === 0) return html`<p>${t('report.empty')}</p>${updated}`;
     const chart = r.chart ? reportChart({ ...r, chart: r.chart }, id) : nothing;
     const cols = r.columns;

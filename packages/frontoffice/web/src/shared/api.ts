@@ -4,7 +4,7 @@
  * expired (401, "log in first") the browser goes to the log-in page with `next` set to where it was,
  * and comes back there after logging in (see safeNext).
  */
-import { t } from './i18n.js';
+import { errorText, t } from './i18n.js';
 
 /** The house error body (`{ error: { code, message, details } }`). */
 export interface ApiErrorBody {
@@ -62,6 +62,18 @@ export function safeNext(next: string | null): string | undefined {
   }
 }
 
+/** What the page does when the server requires a new password first (set by main.ts). */
+let passwordChangeRequired: (() => void) | undefined;
+
+/**
+ * Sets what happens when an answer says the password must be changed first (403
+ * CARUSO_FRONTOFFICE_PASSWORD_CHANGE_REQUIRED, after an administrator's reset): the page shows the
+ * password form, and the call's error needs no showing.
+ */
+export function onPasswordChangeRequired(fn: () => void): void {
+  passwordChangeRequired = fn;
+}
+
 /** Calls the API; resolves with the JSON answer (null for 204), rejects with an ApiError. */
 export async function api<T = unknown>(method: Method, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
@@ -75,7 +87,11 @@ export async function api<T = unknown>(method: Method, path: string, body?: unkn
       toLogin();
       throw new ApiError(err.message ?? t('error'), 401, err, true);
     }
-    throw new ApiError(err?.message ?? t('error'), res.status, err);
+    if (res.status === 403 && err?.code === 'CARUSO_FRONTOFFICE_PASSWORD_CHANGE_REQUIRED' && passwordChangeRequired) {
+      passwordChangeRequired();
+      throw new ApiError(err.message ?? t('error'), 403, err, true);
+    }
+    throw new ApiError(errorText(err?.code, err?.message ?? t('error'), err?.details), res.status, err);
   }
   return data as T;
 }

@@ -4,7 +4,7 @@
  * under them the campaign control.
  */
 import { html, nothing, type TemplateResult } from 'lit';
-import { t } from '../shared/i18n.js';
+import { hasText, t } from '../shared/i18n.js';
 import { LightElement } from '../shared/light-element.js';
 import { MonitorFeed } from '../shared/monitor.js';
 import type { WidgetKind } from '../shared/types.js';
@@ -69,7 +69,7 @@ export class MonitorPanels extends LightElement {
 
   private campaigns(camps: readonly LiveCampaign[]): TemplateResult {
     const table = camps.length
-      ? html`<table><thead><tr>${['campaign', 'state', 'dialled', 'answered', 'dropRate'].map((k) => html`<th scope="col">${t(`wallboard.${k}`)}</th>`)}</tr></thead><tbody>${camps.map((x) => html`<tr><td>${x.campaignId}</td><td>${x.state}</td><td>${x.dialled}</td><td>${x.answered}</td><td>${pct(x.dropRate)}</td></tr>`)}</tbody></table>`
+      ? html`<table><thead><tr>${['campaign', 'state', 'dialled', 'answered', 'dropRate'].map((k) => html`<th scope="col">${t(`wallboard.${k}`)}</th>`)}</tr></thead><tbody>${camps.map((x) => html`<tr><td>${x.campaignId}</td><td>${hasText(`campaign.state.${x.state}`) ? t(`campaign.state.${x.state}`) : x.state}</td><td>${x.dialled}</td><td>${x.answered}</td><td>${pct(x.dropRate)}</td></tr>`)}</tbody></table>`
       : html`<p>${t('wallboard.none')}</p>`;
     return html`<section class="panel" aria-labelledby="wb-camp"><h2 id="wb-camp">${this.label('campaigns', t('wallboard.campaigns'))}</h2>${table}</section>`;
   }

@@ -1,0 +1,227 @@
+/**
+ * A record's whole history (`GET …/history`, docs/crm-api.md): contacts (a voicemail to play, an
+ * e-mail's subject and body, a chat's transcript), notes, tasks and changes, grouped by day in the
+ * application's language on the server's clock, filtered by channel and kind, paged. Notes are added
+ * here and edited while the server allows it; tasks are added and ticked off. Until the server has
+ * the history route, the older timeline is shown the same way (read only).
+ */
+import { html, nothing, type TemplateResult } from 'lit';
+import { ApiError, api } from '../shared/api.js';
+import { announce, contain, fail } from '../shared/dom.js';
+import { t } from '../shared/i18n.js';
+import { dayKey, dayLabel, fmtDateTime, fmtDuration, fmtTime, fmtValue, toLocalInput } from '../shared/format.js';
+import { LightElement } from '../shared/light-element.js';
+import { serverNow, type PageContext } from '../shared/context.js';
+import { queueLabel, scriptLabel } from '../shared/labels.js';
+import type { HistoryItem, HistoryPage, RoleObject, TimelineEntry } from '../shared/types.js';
+
+const CHANNELS = ['call', 'email', 'chat', 'callback'] as const;
+const KINDS = ['note', 'task', 'change'] as const;
+type Filter = (typeof CHANNELS)[number] | (typeof KINDS)[number];
+
+/** The older timeline's entries as history items (one change item per save). */
+export function fromTimeline(entries: readonly TimelineEntry[], def: RoleObject): HistoryItem[] {
+  const out: HistoryItem[] = [];
+  for (const e of entries) {
+    const at = Date.parse(e.at);
+    if (e.kind === 'contact') {
+      const channel = (CHANNELS as readonly string[]).includes(e.channel) ? (e.channel as 'call') : 'call';
+      out.push({ kind: 'contact', at, contactId: '', channel, direction: 'inbound', outcome: '', queue: null, agent: e.actor, waitMs: null, talkMs: null, disposition: e.code ? { code: e.code, label: e.code } : null, note: e.notes ?? null, campaign: null, ivr: null, voicemail: null, email: null, chat: null, attempts: null });
+      continue;
+    }
+    const field = e.field ? { field: e.field, label: def.fields.find((f) => f.name === e.field)?.label ?? e.field, before: e.oldValue, after: e.newValue } : undefined;
+    const prev = out[out.length - 1];
+    const action = (['create', 'update', 'delete', 'restore', 'merge', 'import'].includes(e.action) ? e.action : 'update') as 'update';
+    if (prev?.kind === 'change' && prev.at === at && prev.actor === (e.actor ?? '') && prev.action === action) {
+      if (field) out[out.length - 1] = { ...prev, fields: [...prev.fields, field] };
+    } else out.push({ kind: 'change', at, actor: e.actor ?? '', action, fields: field ? [field] : [] });
+  }
+  return out;
+}
+
+export class RecordHistory extends LightElement {
+  static override properties = { items: { state: true }, next: { state: true }, legacy: { state: true }, shown: { state: true }, editing: { state: true } };
+  declare private items: readonly HistoryItem[] | undefined;
+  declare private next: string | null;
+  /** The server has no history route yet: the timeline is shown, read only. */
+  declare private legacy: boolean;
+  declare private shown: ReadonlySet<Filter>;
+  declare private editing: string | undefined;
+
+  ctx!: PageContext;
+  def!: RoleObject;
+  recordId = '';
+
+  constructor() {
+    super();
+    this.next = null;
+    this.legacy = false;
+    this.shown = new Set([...CHANNELS, ...KINDS]);
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    contain(this.reload());
+  }
+
+  private get base(): string {
+    return `/api/objects/${encodeURIComponent(this.def.name)}/${encodeURIComponent(this.recordId)}`;
+  }
+
+  private query(before: string | null): string {
+    const q = new URLSearchParams({ limit: '50' });
+    if (before) q.set('before', before);
+    const channels = CHANNELS.filter((c) => this.shown.has(c));
+    const kinds = KINDS.filter((k) => this.shown.has(k));
+    if (channels.length < CHANNELS.length) q.set('channel', channels.join(','));
+    if (channels.length < CHANNELS.length || kinds.length < KINDS.length) q.set('kinds', [...(channels.length ? ['contact'] : []), ...kinds].join(','));
+    return q.toString();
+  }
+
+  /** Reads the history again from the newest (after a save, a note, a filter). */
+  async reload(): Promise<void> {
+    try {
+      const r = await api<HistoryPage>('GET', `${this.base}/history?${this.query(null)}`);
+      this.items = r.items;
+      this.next = r.next;
+    } catch (e) {
+      // A 404 here is the route missing (an older server) or the record gone: the timeline tells which.
+      if (!(e instanceof ApiError) || e.status !== 404) return fail(e);
+      const r = await api<{ entries: readonly TimelineEntry[] }>('GET', `${this.base}/timeline`);
+      this.legacy = true;
+      this.items = fromTimeline(r.entries, this.def);
+      this.next = null;
+    }
+  }
+
+  private async more(): Promise<void> {
+    const r = await api<HistoryPage>('GET', `${this.base}/history?${this.query(this.next)}`);
+    this.items = [...(this.items ?? []), ...r.items];
+    this.next = r.next;
+  }
+
+  private visible(i: HistoryItem): boolean {
+    return i.kind === 'contact' ? this.shown.has(i.channel) : this.shown.has(i.kind);
+  }
+
+  private toggle(f: Filter, on: boolean): void {
+    const s = new Set(this.shown);
+    if (on) s.add(f);
+    else s.delete(f);
+    this.shown = s;
+    if (!this.legacy) contain(this.reload());
+  }
+
+  protected override render(): TemplateResult | typeof nothing {
+    const items = this.items;
+    if (!items) return nothing;
+    const now = serverNow(this.ctx);
+    const days: { key: string; at: number; items: HistoryItem[] }[] = [];
+    for (const i of items.filter((x) => this.visible(x))) {
+      const k = dayKey(i.at);
+      const last = days[days.length - 1];
+      if (last?.key === k) last.items.push(i);
+      else days.push({ key: k, at: i.at, items: [i] });
+    }
+    const filters = html`<fieldset class="history-filters"><legend>${t('history.show')}</legend>${[...CHANNELS, ...KINDS].map((f) => html`<label class="check"><input type="checkbox" data-filter=${f} .checked=${this.shown.has(f)} @change=${(ev: Event) => this.toggle(f, (ev.target as HTMLInputElement).checked)}> ${t(`history.filter.${f}`)}</label>`)}</fieldset>`;
+    const body = days.length
+      ? days.map((d) => html`<section class="history-day" aria-label=${dayLabel(d.at, now)}><h3>${dayLabel(d.at, now)}</h3><ol class="timeline">${d.items.map((i) => html`<li class=${`history-${i.kind}`}>${this.item(i, now)}</li>`)}</ol></section>`)
+      : html`<p class="muted">${t('history.empty')}</p>`;
+    const more = this.next ? html`<p><button type="button" class="secondary" id="history-more" @click=${() => contain(this.more())}>${t('history.more')}</button></p>` : nothing;
+    return html`<section class="panel" aria-labelledby="history-title"><h2 id="history-title">${t('history.title')}</h2>${this.legacy ? nothing : this.forms()}${filters}<div id="history">${body}</div>${more}</section>`;
+  }
+
+  private forms(): TemplateResult {
+    const due = toLocalInput(new Date(serverNow(this.ctx) + 86_400_000));
+    return html`<details class="history-add"><summary>${t('note.add')}</summary><form id="note-form" @submit=${this.addNote}><label for="note-text">${t('note.text')}</label><textarea id="note-text" rows="3" maxlength="4000" required></textarea><p><button type="submit">${t('note.save')}</button></p></form></details><details class="history-add"><summary>${t('task.add')}</summary><form id="task-form" @submit=${this.addTask}><label for="task-title">${t('task.title')}</label><input id="task-title" maxlength="200" required><label for="task-due">${t('task.due')}</label><input id="task-due" type="datetime-local" required .value=${due}><label for="task-kind">${t('task.kind')}</label><select id="task-kind"><option value="todo">${t('task.kind.todo')}</option><option value="call">${t('task.kind.call')}</option></select><p><button type="submit">${t('task.save')}</button></p></form></details>`;
+  }
+
+  private item(i: HistoryItem, now: number): TemplateResult {
+    const time = html`<time datetime=${new Date(i.at).toISOString()} title=${fmtDateTime(i.at)}>${fmtTime(i.at)}</time>`;
+    if (i.kind === 'note') {
+      const editable = i.editableUntil !== null && i.editableUntil > now && i.author === this.ctx.me.name;
+      if (this.editing === i.id) {
+        return html`<form @submit=${(ev: SubmitEvent) => this.saveNote(ev, i.id)}><label for=${`note-edit-${i.id}`}>${t('note.edit')}</label><textarea id=${`note-edit-${i.id}`} rows="3" maxlength="4000" .value=${i.text}></textarea><p><button type="submit">${t('note.save')}</button> <button type="button" class="secondary" @click=${() => (this.editing = undefined)}>${t('call.cancel')}</button></p></form>`;
+      }
+      return html`${time} <strong>${t('history.note')}</strong> · ${i.author}<p class="note-text">${i.text}</p>${editable ? html`<button type="button" class="secondary small" @click=${() => (this.editing = i.id)}>${t('note.edit')}</button>` : nothing}`;
+    }
+    if (i.kind === 'task') {
+      const who = i.assignee.user ?? (i.assignee.queue ? this.queueLabel(i.assignee.queue) : '');
+      const overdue = !i.done && i.due < now;
+      return html`${time} <strong>${t('history.task')}</strong> · ${i.title}<div class=${overdue ? 'overdue' : ''}>${t('task.due')}: ${fmtDateTime(i.due)}${who ? ` · ${who}` : ''}${overdue ? ` · ${t('task.overdue')}` : ''}</div><label class="check"><input type="checkbox" .checked=${i.done} ?disabled=${i.done} @change=${() => contain(this.taskDone(i.id))}> ${t('task.done')}</label>`;
+    }
+    if (i.kind === 'change') {
+      const fields = this.def.fields;
+      const changes = i.action === 'update' ? i.fields : [];
+      return html`${time} <strong>${t(`history.action.${i.action}`)}</strong> · ${i.actor}${changes.length ? html`<ul class="changes">${changes.map((c) => { const f = fields.find((x) => x.name === c.field); return html`<li>${c.label || f?.label || c.field}: <del>${fmtValue(c.before, f) || '–'}</del> → <ins>${fmtValue(c.after, f) || '–'}</ins></li>`; })}</ul>` : nothing}`;
+    }
+    return this.contact(i, time);
+  }
+
+  private queueLabel(id: string): string {
+    return queueLabel(this.ctx.app, id);
+  }
+
+  private contact(i: Extract<HistoryItem, { kind: 'contact' }>, time: TemplateResult): TemplateResult {
+    const parts = [
+      i.queue ? (i.queue.label !== i.queue.id ? i.queue.label : this.queueLabel(i.queue.id)) : undefined,
+      i.agent,
+      i.waitMs !== null ? `${t('history.wait')} ${fmtDuration(i.waitMs)}` : undefined,
+      i.talkMs !== null ? `${t('history.talk')} ${fmtDuration(i.talkMs)}` : undefined,
+      i.attempts !== null ? `${t('history.attempts')} ${i.attempts}` : undefined,
+    ].filter((x): x is string => !!x);
+    const title = `${t(`channel.${i.channel}`)}${i.direction === 'outbound' ? ` · ${t('history.outbound')}` : ''}`;
+    return html`${time} <strong>${title}</strong>${i.disposition ? html` · <span class="badge">${i.disposition.label}</span>` : nothing}${parts.length ? html`<div class="muted">${parts.join(' · ')}</div>` : nothing}${i.note ? html`<p>${i.note}</p>` : nothing}${i.ivr ? html`<div>${t('history.ivr')}: ${scriptLabel(this.ctx.app, i.ivr.script)}${i.ivr.outcome ? ` → ${i.ivr.outcome}` : ''}</div>` : nothing}${i.voicemail ? html`<div><span>${t('history.voicemail')} (${fmtDuration(i.voicemail.durationMs)})</span><audio controls preload="none" src=${i.voicemail.url} aria-label=${t('history.voicemail')}></audio></div>` : nothing}${i.email ? html`<details><summary>${i.email.subject ?? t('history.noSubject')}</summary><pre class="email-body">${i.email.body ?? ''}</pre></details>` : nothing}${i.chat ? html`<details><summary>${t('chat.transcript')} (${i.chat.transcript.length})</summary><ol class="transcript">${i.chat.transcript.map((m) => html`<li class=${`from-${m.from}`}><strong>${t(`history.from.${m.from}`)}</strong> ${fmtTime(m.at)}: ${m.text}</li>`)}</ol></details>` : nothing}`;
+  }
+
+  private readonly addNote = async (ev: SubmitEvent): Promise<void> => {
+    ev.preventDefault();
+    const text = this.querySelector('#note-text') as HTMLTextAreaElement;
+    if (!text.value.trim()) return text.focus();
+    try {
+      await api('POST', `${this.base}/notes`, { text: text.value });
+      text.value = '';
+      announce(t('note.saved'));
+      await this.reload();
+    } catch (e) {
+      fail(e);
+    }
+  };
+
+  private async saveNote(ev: SubmitEvent, id: string): Promise<void> {
+    ev.preventDefault();
+    const text = this.querySelector(`#note-edit-${CSS.escape(id)}`) as HTMLTextAreaElement;
+    try {
+      await api('PATCH', `/api/notes/${encodeURIComponent(id)}`, { text: text.value });
+      this.editing = undefined;
+      announce(t('note.saved'));
+      await this.reload();
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  private readonly addTask = async (ev: SubmitEvent): Promise<void> => {
+    ev.preventDefault();
+    const title = this.querySelector('#task-title') as HTMLInputElement;
+    const due = new Date((this.querySelector('#task-due') as HTMLInputElement).value);
+    if (!title.value.trim()) return title.focus();
+    if (Number.isNaN(due.getTime())) return;
+    const kind = (this.querySelector('#task-kind') as HTMLSelectElement).value;
+    try {
+      await api('POST', '/api/tasks', { object: this.def.name, recordId: this.recordId, title: title.value, due: due.getTime(), assignee: { user: this.ctx.me.name }, kind });
+      title.value = '';
+      announce(t('task.saved'));
+      await this.reload();
+    } catch (e) {
+      fail(e);
+    }
+  };
+
+  private async taskDone(id: string): Promise<void> {
+    await api('PATCH', `/api/tasks/${encodeURIComponent(id)}`, { done: true });
+    announce(t('task.markedDone'));
+    await this.reload();
+  }
+}
+customElements.define('caruso-record-history', RecordHistory);
