@@ -97,6 +97,28 @@ describe('call control from the agent desktop', () => {
     expect(foldContacts(await t.log.read()).get(id)).toMatchObject({ status: 'wrap-up', agentId: 'a2' });
   });
 
+  it('attended transfer to a queue: its strategy picks a free agent now, who takes the call', async () => {
+    const t = setup({}, ['a1']);
+    t.router.addQueue({ id: 'billing', strategy: 'linear' });
+    t.router.addAgent({ id: 'b1', queues: [{ queueId: 'billing' }], endpoint: 'sip:b1@10.0.0.1' });
+    t.router.addAgent({ id: 'b2', queues: [{ queueId: 'billing' }], endpoint: 'sip:b2@10.0.0.1' });
+    const id = t.connected();
+    // Nobody of billing is free: refused, nothing changes.
+    expect(() => t.router.consult(id, { queueId: 'billing' })).toThrow(expect.objectContaining({ code: 'CARUSO_COMMS_AGENT_STATE' }));
+    expect(t.router.contact(id)).toMatchObject({ held: false });
+    expect(() => t.router.consult(id, { queueId: 'nope' })).toThrow(expect.objectContaining({ code: 'CARUSO_COMMS_UNKNOWN_QUEUE' }));
+    t.router.login('b2');
+    t.router.consult(id, { queueId: 'billing' });
+    expect(t.router.contact(id)).toMatchObject({ held: true, consult: { party: { agentId: 'b2' } } });
+    expect(t.router.agent('b2').state).toBe('busy');
+    t.clock.advance(1);
+    t.router.completeConsult(id, 'transfer');
+    expect(t.router.contact(id)).toMatchObject({ agentIds: ['b2'], state: 'connected' });
+    const started = (await t.log.read()).find((e) => e.kind === 'consult-started');
+    expect(started).toMatchObject({ reason: 'queue', data: { party: 'b2', queueId: 'billing' } });
+    expect(parseContactEvent(JSON.parse(JSON.stringify(started)))).toEqual(started);
+  });
+
   it('a consultation nobody answers ends by itself; the customer stays on hold with the first agent', async () => {
     const t = setup({ ringTimeoutMs: 8_000 });
     const id = t.connected();

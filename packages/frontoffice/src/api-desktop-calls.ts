@@ -106,10 +106,10 @@ export function registerDesktopCallsApi(fastify: FastifyInstance, deps: DesktopS
   });
 
   fastify.post('/api/contacts/:id/transfer', {
-    schema: routeSchema('Transfer a connected contact: blind (to an agent, a queue or, for a call, a number) or attended (consult an agent or a number first; then consult/complete or consult/cancel)', AGENT, {
+    schema: routeSchema('Transfer a connected contact: blind (to an agent, a queue or, for a call, a number) or attended (consult an agent, a free agent of a queue, or a number first; then consult/complete or consult/cancel)', AGENT, {
       params: params(['id']),
       body: bodyOf({ mode: { type: 'string', enum: ['blind', 'consult'] }, agentId: text(64), queueId: text(100), number: PHONE_NUMBER }, ['mode']),
-      response: { ...ANSWER('the contact now (null once it left the agent)'), ...errors([400, 'not exactly one target, an unknown queue, or a queue for a consultation'], [404, 'no such contact connected to this agent, or no such agent'], [409, 'not a call (a chat or an e-mail goes blind to an agent or a queue), or a state that does not allow it'], 503) },
+      response: { ...ANSWER('the contact now (null once it left the agent)'), ...errors([400, 'not exactly one target, or an unknown queue'], [404, 'no such contact connected to this agent, or no such agent'], [409, 'not a call (a chat or an e-mail goes blind to an agent or a queue), no free agent in the queue consulted, or a state that does not allow it'], 503) },
     }),
   }, async (req) => {
     const { p, agentId, contact } = connected(req);
@@ -127,8 +127,12 @@ export function registerDesktopCallsApi(fastify: FastifyInstance, deps: DesktopS
         await comms.consult(contact.id, { agentId: other });
       } else await comms.transferToAgent(contact.id, other);
     } else if (target === 'queueId') {
-      if (mode === 'consult') throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'a queue takes a blind transfer only (mode blind)' });
-      await comms.transferToQueue(contact.id, knownQueue(b['queueId']));
+      const queueId = knownQueue(b['queueId']);
+      if (mode === 'consult') {
+        // The queue's strategy picks a free agent of it now; the agent talks to them first.
+        callOnly(contact, 'a consultation');
+        await comms.consult(contact.id, { queueId });
+      } else await comms.transferToQueue(contact.id, queueId);
     } else {
       const number = phone(b['number'], 'number');
       callOnly(contact, 'a transfer to a number');

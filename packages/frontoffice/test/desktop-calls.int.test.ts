@@ -85,8 +85,12 @@ describe('call control from the agent desktop drives the (simulated) telephony',
       expect((await erik.post('/api/contacts/no-such-call/hold')).status).toBe(404);
     }, 30_000);
 
-    it('consults another agent and completes the transfer: the call moves to that agent', async () => {
+    it('consults a queue (its free agent) and completes the transfer: the call moves to that agent', async () => {
       const callId = (await desk(erik)).contacts[0]!.id;
+      // Nobody of sales is free: the consultation is refused and nothing changes.
+      await fay.post('/api/agent/pause', { reason: 'break' });
+      expect((await erik.post(`/api/contacts/${callId}/transfer`, { mode: 'consult', queueId: 'sales' })).status).toBe(409);
+      expect(asm.comms.contact(callId)).toMatchObject({ held: false });
       await fay.post('/api/agent/ready');
       const targets = (await erik.get('/api/agent/transfer-targets')).body as DeskTransferTargets;
       expect(targets.agents[0]).toEqual({ id: 'fay', state: 'ready' });
@@ -94,12 +98,13 @@ describe('call control from the agent desktop drives the (simulated) telephony',
 
       // Bad requests change nothing.
       expect((await erik.post(`/api/contacts/${callId}/transfer`, { mode: 'consult', agentId: 'fay', queueId: 'sales' })).status).toBe(400);
-      expect((await erik.post(`/api/contacts/${callId}/transfer`, { mode: 'consult', queueId: 'sales' })).status).toBe(400);
+      expect((await erik.post(`/api/contacts/${callId}/transfer`, { mode: 'consult', queueId: 'no-such-queue' })).status).toBe(400);
       expect((await erik.post(`/api/contacts/${callId}/transfer`, { mode: 'consult', agentId: 'erik' })).status).toBe(400);
       expect((await erik.post(`/api/contacts/${callId}/transfer`, { mode: 'consult', agentId: 'nobody' })).status).toBe(404);
       expect(asm.comms.contact(callId)?.consult).toBeUndefined();
 
-      const consulting = await erik.post(`/api/contacts/${callId}/transfer`, { mode: 'consult', agentId: 'fay' });
+      // The sales queue picks fay, its free agent.
+      const consulting = await erik.post(`/api/contacts/${callId}/transfer`, { mode: 'consult', queueId: 'sales' });
       expect(consulting.status).toBe(200);
       expect((consulting.body as DeskContactAnswer).contact?.consult).toMatchObject({ party: { agentId: 'fay' } });
       await until(() => asm.comms.contact(callId)?.consult?.answered === true, 'fay answered the consultation');

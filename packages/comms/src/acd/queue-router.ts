@@ -1044,7 +1044,14 @@ export class QueueRouter extends Disposable {
     if (c.consult) throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: contactId, action: 'consult', state: 'consulting' });
     let agent: AgentRec | undefined;
     let number: string | undefined;
-    if (typeof party === 'object' && party !== null && 'agentId' in party) {
+    if (typeof party === 'object' && party !== null && 'queueId' in party) {
+      // A queue: its routing strategy picks, now, a free agent of it who can take the call (the
+      // customer does not wait in it: no agent free, no consultation).
+      const q = this.queueRec(party.queueId);
+      const fits = this.candidates(c, q).filter((m) => m.agent !== c.agent && !c.conferees.has(m.agent) && m.agent.offers.size === 0);
+      if (fits.length === 0) throw CommsErrors.CARUSO_COMMS_AGENT_STATE({ agent: `(queue ${q.id})`, action: 'take a consultation', state: 'no agent of the queue is free' });
+      agent = this.choose(q, [...fits]).agent;
+    } else if (typeof party === 'object' && party !== null && 'agentId' in party) {
       agent = this.agentRec(party.agentId);
       if (agent === c.agent || c.conferees.has(agent) || !agent.available || agent.load.voice >= agent.capacity.voice || agent.offers.size > 0) {
         throw CommsErrors.CARUSO_COMMS_AGENT_STATE({ agent: agent.id, action: 'take a consultation', state: agent.state });
@@ -1052,7 +1059,7 @@ export class QueueRouter extends Disposable {
     } else if (typeof party === 'object' && party !== null && 'number' in party && typeof party.number === 'string' && CALLBACK_NUMBER.test(party.number)) {
       number = party.number;
     } else {
-      throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: contactId, reason: 'consult an agent ({ agentId }) or a dialable number ({ number })' });
+      throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: contactId, reason: 'consult an agent ({ agentId }), a queue ({ queueId }) or a dialable number ({ number })' });
     }
     const now = this.clock.now();
     if (agent) {
@@ -1065,7 +1072,8 @@ export class QueueRouter extends Disposable {
       c.heldAt = now;
       this.emit({ kind: 'held', at: now, contactId, queueId: c.queue.id, agentId: c.agent.id, channel: c.channel });
     }
-    this.emit({ kind: 'consult-started', at: now, contactId, queueId: c.queue.id, agentId: c.agent.id, channel: c.channel, reason: agent ? 'agent' : 'number', data: agent ? { party: agent.id } : { number: number! } });
+    const viaQueue = typeof party === 'object' && 'queueId' in party ? { queueId: party.queueId } : {};
+    this.emit({ kind: 'consult-started', at: now, contactId, queueId: c.queue.id, agentId: c.agent.id, channel: c.channel, reason: agent ? ('queueId' in viaQueue ? 'queue' : 'agent') : 'number', data: agent ? { party: agent.id, ...viaQueue } : { number: number! } });
     this._onDidLineCommand.fire({ type: 'consult', contactId, party: agent ? (agent.endpoint ?? `agent:${agent.id}`) : number!, ...(agent ? { agentId: agent.id } : {}), ringTimeoutMs: c.queue.ringTimeoutMs });
   }
 

@@ -151,7 +151,8 @@ export interface ContactControl {
   sendDtmf(contactId: string, digits: string): Promise<void>;
   /**
    * Attended transfer, first step: the customer goes on hold and the agent's line rings `party` (an
-   * agent, who is reserved for it, or an outside number); logged as `consult-started`. Then
+   * agent, who is reserved for it; a queue, whose routing strategy picks a free agent of it now,
+   * CARUSO_COMMS_AGENT_STATE when none is free; or an outside number); logged as `consult-started`. Then
    * {@link completeConsult} or {@link cancelConsult}. One consultation per contact at a time;
    * CARUSO_COMMS_CONTACT_STATE for a contact that is not a connected call of an agent,
    * CARUSO_COMMS_AGENT_STATE for an agent who cannot take it.

@@ -161,8 +161,10 @@ export interface DtmfSentData extends EventData {
 }
 
 export interface ConsultData extends EventData {
-  /** The agent consulted (`reason: 'agent'` of consult-started). */
+  /** The agent consulted (`reason: 'agent'`, or `'queue'`: the agent the queue picked). */
   readonly party?: string;
+  /** `reason: 'queue'`: the queue consulted. */
+  readonly queueId?: string;
   /** The outside number consulted (`reason: 'number'`). */
   readonly number?: string;
 }
@@ -260,7 +262,7 @@ export type MutedEvent = KindOf<'muted', { contactId: string; queueId: string; a
 export type UnmutedEvent = KindOf<'unmuted', { contactId: string; queueId: string; agentId: string; channel: Channel }>;
 /** Digits sent to the customer's side (their count only). */
 export type DtmfSentEvent = KindOf<'dtmf-sent', { contactId: string; queueId: string; agentId: string; channel: Channel; data: DtmfSentData }>;
-/** An attended transfer began: `reason` `agent` (`data.party`) or `number` (`data.number`); the customer is on hold. */
+/** An attended transfer began: `reason` `agent` (`data.party`), `queue` (`data.queueId`, and the agent it picked in `data.party`) or `number` (`data.number`); the customer is on hold. */
 export type ConsultStartedEvent = KindOf<'consult-started', { contactId: string; queueId: string; agentId: string; channel: Channel; reason: string; data: ConsultData }>;
 /**
  * An attended transfer ended: `reason` `transferred`, `conferenced`, `cancelled`, or why the party
@@ -420,7 +422,7 @@ const KIND_RULES: Readonly<Record<ContactEventKind, KindRule>> = {
   muted: { fields: 'contactId queueId agentId channel' },
   unmuted: { fields: 'contactId queueId agentId channel' },
   'dtmf-sent': { fields: 'contactId queueId agentId channel', data: dataRule(true, { count: 'number' }, []) },
-  'consult-started': { fields: 'contactId queueId agentId channel reason', data: dataRule(true, { party: 'string', number: 'string' }) },
+  'consult-started': { fields: 'contactId queueId agentId channel reason', data: dataRule(true, { party: 'string', number: 'string', queueId: 'string' }) },
   'consult-ended': { fields: 'contactId queueId agentId channel reason', data: dataRule(true, { party: 'string', number: 'string' }) },
   'voicemail-left': { fields: 'contactId queueId channel? reason? talkMs?', data: dataRule(false, { callId: 'string', durationMs: 'number', bytes: 'number' }) },
   'voicemail-notified': { fields: 'contactId queueId channel?', data: dataRule(false, { messageId: 'string' }) },

@@ -262,12 +262,15 @@ export interface ContactSnapshot {
   readonly muted?: boolean;
   /** Agents conferenced in besides the contact's agent. */
   readonly conferees?: readonly string[];
-  /** An attended transfer under way: the party consulted and whether it answered. */
-  readonly consult?: { readonly party: ConsultParty; readonly answered: boolean };
+  /** An attended transfer under way: the party consulted (a queue's: the agent it picked) and whether it answered. */
+  readonly consult?: { readonly party: { readonly agentId: string } | { readonly number: string }; readonly answered: boolean };
 }
 
-/** Whom an agent consults (attended transfer): another agent, or an outside number. */
-export type ConsultParty = { readonly agentId: string } | { readonly number: string };
+/**
+ * Whom an agent consults (attended transfer): another agent, a queue (its routing strategy picks a
+ * free agent of it at once), or an outside number.
+ */
+export type ConsultParty = { readonly agentId: string } | { readonly queueId: string } | { readonly number: string };
 
 /** A manual dial by an agent (see `CommunicationServer.dial`). */
 export interface DialSpec {

@@ -111,7 +111,7 @@ export class CarusoCallControls extends DeskElement {
     if (Object.values(target)[0] === '') return;
     const r = this.mode === 'conference'
       ? await this.store.act('POST', this.path('conference'), target)
-      : await this.store.act('POST', this.path('transfer'), { mode: this.consult && this.kind !== 'queue' ? 'consult' : 'blind', ...target });
+      : await this.store.act('POST', this.path('transfer'), { mode: this.consult ? 'consult' : 'blind', ...target });
     if (r === null) return;
     this.close();
     announce(this.mode === 'conference' ? t('call.conferenceAdded') : this.consult ? t('call.consulting') : t('call.transferred'));
@@ -134,7 +134,7 @@ export class CarusoCallControls extends DeskElement {
           <select id="target-queue" name="target-queue" required>${targets.queues.map((q) => html`<option value=${q}>${q}</option>`)}</select>` : nothing}
         ${this.kind === 'number' ? html`<label for="target-number">${t('call.number')}</label>
           <input id="target-number" name="target-number" type="tel" autocomplete="off" maxlength="32" required>` : nothing}
-        ${this.mode === 'transfer' && isCall && this.kind !== 'queue' ? html`<label class="check"><input type="checkbox" id="transfer-consult" .checked=${this.consult} @change=${(ev: Event) => { this.consult = (ev.target as HTMLInputElement).checked; }}> ${t('call.consultFirst')}</label>` : nothing}
+        ${this.mode === 'transfer' && isCall ? html`<label class="check"><input type="checkbox" id="transfer-consult" .checked=${this.consult} @change=${(ev: Event) => { this.consult = (ev.target as HTMLInputElement).checked; }}> ${t('call.consultFirst')}</label>` : nothing}
         <p class="bar"><button type="submit" id="btn-transfer-go">${this.mode === 'conference' ? t('call.add') : this.consult ? t('call.consult') : t('call.transferNow')}</button>
           <button type="button" class="secondary" @click=${() => this.close()}>${t('call.cancel')}</button></p>
       </form>
