@@ -480,7 +480,20 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     app, objects, permissions, store: crm, comms: options.comms, chat, email, events: () => options.events?.(), voicemails: () => options.voicemails?.(), usersByAgent, followUps, audit,
   });
   registerAdminApi(fastify, { users: store, crm, forget: (name) => accounts.delete(name) });
-  registerImportApi(fastify, { objects, permissions, audit });
+  registerImportApi(fastify, {
+    objects, permissions, audit,
+    // Records created by an import meet the follow-up rules like any other new record.
+    created: (object, keys, actor) => {
+      if (!(app.followUps ?? []).some((r) => r.object === object)) return;
+      void (async () => {
+        for (const key of keys) {
+          if (typeof key !== 'string' && typeof key !== 'number') continue;
+          const rec = await objects.repository(object).get(key);
+          if (rec) await followUps.recordChanged(object, String(key), undefined, rec, actor);
+        }
+      })().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'follow-up rules of an import failed'));
+    },
+  });
   const desktopDeps = { app, objects, permissions, store, comms: options.comms, dialogue: options.dialogue, agentIds, logger, chat, channels: () => ({ chat: chat() !== undefined, email: email() !== undefined }) };
   registerDesktopApi(fastify, desktopDeps);
   registerDesktopStateApi(fastify, { ...desktopDeps, presence }, deskViews);

@@ -329,6 +329,15 @@ describe('the CRM routes of the front office', () => {
       const changes = ((await anna.get(`/api/objects/Customer/${String(ina['id'])}/history?kinds=change`)).body as { items: Item[] }).items;
       expect(changes).toEqual([expect.objectContaining({ action: 'import' })]);
 
+      // A record created by an import meets the follow-up rules too.
+      const bea = await csv('firstName,lastName,phone,segment\nBea,Business,+32 50 99 88 77,business', '/api/objects/Customer/import', root);
+      const beaKey = String((bea.body as { rows: Body[] }).rows[0]!['key']);
+      let beaTasks: Body[] = [];
+      for (let i = 0; i < 50 && beaTasks.length === 0; i++) {
+        beaTasks = ((await root.get(`/api/tasks?object=Customer&recordId=${beaKey}`)).body as { tasks: Body[] }).tasks;
+        if (beaTasks.length === 0) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(beaTasks).toEqual([expect.objectContaining({ rule: 'welcome', title: 'Welcome call for Business', createdBy: 'root' })]);
       expect((await csv(file, '/api/objects/Customer/import', anna)).status).toBe(403);
       expect((await csv(file, '/api/objects/Customer/import', sam)).status).toBe(403);
       expect((await csv('firstName,shoeSize\nA,44', '/api/objects/Customer/import', root)).status).toBe(400);
