@@ -661,12 +661,16 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     // Self-service visitors reach only their own chat; everything else needs a staff session.
     const cookieName = (req.url ?? '').split('?')[0] === '/ws/chat/customer' ? VISITOR_COOKIE : SESSION_COOKIE;
     sessions.get(parseCookies(req.headers.cookie)[cookieName]).then(
-      (p) => upgrade(req, socket, head, p),
-      (err: unknown) => {
-        logger.warn({ err: (err as Error).message }, 'session lookup failed for a WebSocket');
-        refuse(socket, 503, 'Service Unavailable');
+      async (p) => {
+        // A deactivated user, or one who must change the password first, gets no live socket either.
+        const account = p?.kind === 'user' ? await accountOf(p.name) : undefined;
+        if (account && (!account.active || account.mustChangePassword)) return refuse(socket, 403, 'Forbidden');
+        return upgrade(req, socket, head, p);
       },
-    );
+    ).catch((err: unknown) => {
+      logger.warn({ err: (err as Error).message }, 'session lookup failed for a WebSocket');
+      refuse(socket, 503, 'Service Unavailable');
+    });
   });
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, p: Principal | undefined): void => {
     const path = (req.url ?? '').split('?')[0];

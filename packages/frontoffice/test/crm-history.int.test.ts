@@ -7,7 +7,7 @@ import { ApiClient, loggedInClient, startTestAssembly, type TestAssembly, type T
 import { fixturePath, fixtureText } from './fixture.js';
 import { restContract } from './rest-contract.js';
 import { sendMail, until } from './smtp-helpers.js';
-import { mustOpen } from './ws-helpers.js';
+import { mustOpen, openSocket } from './ws-helpers.js';
 
 const PW = 'correct horse battery';
 type Body = Record<string, unknown>;
@@ -394,6 +394,7 @@ describe('the CRM routes of the front office', () => {
       const blocked = await again.get('/api/objects/Customer');
       expect([blocked.status, (blocked.body as { error: { code: string } }).error.code]).toEqual([403, 'CARUSO_FRONTOFFICE_PASSWORD_CHANGE_REQUIRED']);
       expect((await again.get('/api/session')).status).toBe(200);
+      expect(await openSocket(`${asm.url}/ws/agent`, again)).toBe(403);
       expect((await again.post('/api/me/password', { current: 'wrong one!!', next: 'a brand new secret' })).status).toBe(403);
       expect((await again.post('/api/me/password', { current: temp, next: 'short' })).status).toBe(422);
       expect((await again.post('/api/me/password', { current: temp, next: PW })).status).toBe(204);
