@@ -107,6 +107,8 @@ describe('an agent’s shift on the desktop (40 mixed contacts in a real Chromiu
       const handled: Handled[] = [];
       /** Where the page was after each in-desktop navigation: always the desktop. */
       const urls: string[] = [];
+      /** The chats reloaded during: still connected to the agent right after the reload. */
+      const reloadedChats: { id: string; state: string | undefined; agents: readonly string[] | undefined }[] = [];
 
       for (let i = 0; i < CONTACTS; i++) {
         const kind: Kind = (['call', 'chat', 'email', 'callback'] as const)[i % 4]!;
@@ -146,6 +148,13 @@ describe('an agent’s shift on the desktop (40 mixed contacts in a real Chromiu
           await page.keyboard.press('F4');
           await page.locator('#chat-log li', { hasText: `Hello, this is customer ${i}` }).waitFor();
           await linkBySearch(page, i);
+          if (i % 8 === 5) {
+            // A reload during the chat: the chat stays with the agent (the chat channel's grace for a
+            // desk that comes back), with its transcript and its customer; nothing goes back in line.
+            await page.reload();
+            await page.locator('#chat-log li', { hasText: `Hello, this is customer ${i}` }).waitFor();
+            reloadedChats.push({ id: opened.chatId, state: asm.comms.contact(opened.chatId)?.state, agents: asm.comms.contact(opened.chatId)?.agentIds });
+          }
           await page.locator('#chat-text:enabled').fill(`Thanks, customer ${i}`);
           await page.locator('#chat-text').press('Enter');
           await customer.next((f) => f.type === 'message' && f['from'] === 'agent');
@@ -218,6 +227,8 @@ describe('an agent’s shift on the desktop (40 mixed contacts in a real Chromiu
       const endedAt = asm.comms.now();
       expect(errors).toEqual([]);
       expect(urls.length).toBeGreaterThan(4);
+      expect(reloadedChats.length).toBe(5);
+      for (const c of reloadedChats) expect(c).toEqual({ id: c.id, state: 'connected', agents: ['anna'] });
       expect(new Set(urls)).toEqual(new Set([desk]));
       await ctx.close();
 
