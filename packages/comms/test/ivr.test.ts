@@ -18,7 +18,7 @@ describe('IVR through dialogue scripts (channel ivr)', () => {
     expect(texts).toBe(4); // welcome, menu, meter, hand-off
     const entered = (await t.log.read()).find((e) => e.kind === 'queue-entered');
     expect(entered).toMatchObject({ contactId: callId, queueId: 'faults' });
-    expect(entered?.data).toMatchObject({ requiredSkills: [{ skill: 'power', minLevel: 1 }], data: { menu: 'fault', meter: '123456', caller: '+3212345678', dialled: '0800-utility', ivrSessionId: `ivr-${callId}` } });
+    expect(entered?.data).toMatchObject({ requiredSkills: [{ skill: 'power', minLevel: 1 }], data: { menu: 'fault', meter: '123456', caller: '+3212345678', dialled: '0800-utility', ivrSessionId: `ivr-${callId}`, ivrScript: 'main-menu' } });
     // Only the agent with the power skill gets it, and sees the collected variables.
     expect(t.router.agent('fred').state).toBe('busy');
     expect(t.router.agent('gus').state).toBe('ready');
@@ -33,7 +33,7 @@ describe('IVR through dialogue scripts (channel ivr)', () => {
     await t.run(60_000);
     const kinds = (await t.log.read()).map((e) => e.kind);
     expect(kinds).not.toContain('queue-entered');
-    expect((await t.log.read()).find((e) => e.kind === 'disposition')).toMatchObject({ contactId: callId, reason: 'ivr-end', data: { outcome: 'heard-hours' } });
+    expect((await t.log.read()).find((e) => e.kind === 'disposition')).toMatchObject({ contactId: callId, reason: 'ivr-end', data: { outcome: 'heard-hours', script: 'main-menu' } });
     const hangup = t.calls.find((e) => e.type === 'hung-up');
     expect(hangup).toMatchObject({ callId, by: 'local', cause: 'ivr-end' });
     // The goodbye prompt finished before the hang-up.
@@ -57,7 +57,7 @@ describe('IVR through dialogue scripts (channel ivr)', () => {
     await t.run(30_000);
     const events = await t.log.read();
     expect(events.map((e) => e.kind)).toEqual(['disposition']);
-    expect(events[0]).toMatchObject({ contactId: callId, reason: 'ivr-hung-up' });
+    expect(events[0]).toMatchObject({ contactId: callId, reason: 'ivr-hung-up', data: { script: 'main-menu' } });
     expect(t.router.contact(callId)).toBeUndefined();
     t.dispose();
   });

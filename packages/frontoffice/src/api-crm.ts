@@ -197,6 +197,11 @@ export function registerCrmApi(fastify: FastifyInstance, deps: CrmApiDeps): void
       if (ivrEnd || c.outcome.startsWith('ivr-')) {
         const d = ivrEnd as { reason?: string; data?: { outcome?: string; script?: string } } | undefined;
         ivr = { script: d?.data?.script ?? 'ivr', outcome: d?.data?.outcome ?? d?.reason ?? c.outcome };
+      } else {
+        // A call the IVR handed to a queue: its script is in the contact data of the queue entry.
+        const entered = events.find((e) => e.kind === 'queue-entered');
+        const script = entered?.kind === 'queue-entered' ? entered.data?.data?.['ivrScript'] : undefined;
+        if (typeof script === 'string') ivr = { script, outcome: 'handoff' };
       }
     }
     const vm = voicemails.get(c.contactId);

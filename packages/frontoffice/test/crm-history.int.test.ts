@@ -88,7 +88,7 @@ describe('the CRM routes of the front office', () => {
       const data = { data: { customer } };
       const log = asm.events;
       // Calls as the telephony channel logs them.
-      log.append({ kind: 'queue-entered', at: t, contactId: 'h-call', queueId: 'support', channel: 'call', direction: 'inbound', data });
+      log.append({ kind: 'queue-entered', at: t, contactId: 'h-call', queueId: 'support', channel: 'call', direction: 'inbound', data: { data: { customer, ivrScript: 'main-menu' } } });
       log.append({ kind: 'connected', at: t + 5_000, contactId: 'h-call', queueId: 'support', agentId: 'anna', channel: 'call', waitMs: 5_000 });
       log.append({ kind: 'completed', at: t + 65_000, contactId: 'h-call', queueId: 'support', agentId: 'anna', channel: 'call', reason: 'agent', talkMs: 60_000 });
       log.append({ kind: 'disposition', at: t + 70_000, contactId: 'h-call', queueId: 'support', agentId: 'anna', channel: 'call', reason: 'solved', data: { note: 'meter read' } });
@@ -101,7 +101,7 @@ describe('the CRM routes of the front office', () => {
       log.append({ kind: 'completed', at: t + 285_000, contactId: 'h-callback', queueId: 'support', agentId: 'bob', channel: 'callback', reason: 'agent', talkMs: 60_000 });
       log.append({ kind: 'queue-entered', at: t + 300_000, contactId: 'h-voicemail', queueId: 'support', channel: 'call', direction: 'inbound', data });
       log.append({ kind: 'exited', at: t + 360_000, contactId: 'h-voicemail', queueId: 'support', channel: 'call', reason: 'voicemail', waitMs: 60_000 });
-      log.append({ kind: 'disposition', at: t + 400_000, contactId: 'h-ivr', channel: 'call', reason: 'ivr-end', data: { outcome: 'meter-reading-given' } });
+      log.append({ kind: 'disposition', at: t + 400_000, contactId: 'h-ivr', channel: 'call', reason: 'ivr-end', data: { outcome: 'meter-reading-given', script: 'meter-ivr' } });
       log.append({ kind: 'customer-linked', at: t + 400_001, contactId: 'h-ivr', reason: 'linked', data: { customer } });
       await log.flush();
 
@@ -138,7 +138,9 @@ describe('the CRM routes of the front office', () => {
       expect(byId.get('h-abandoned')).toMatchObject({ channel: 'call', outcome: 'abandoned', agent: null });
       expect(byId.get('h-callback')).toMatchObject({ channel: 'callback', direction: 'outbound', attempts: 2, agent: 'bob' });
       expect(byId.get('h-voicemail')).toMatchObject({ outcome: 'voicemail' });
-      expect(byId.get('h-ivr')).toMatchObject({ ivr: { outcome: 'meter-reading-given' } });
+      expect(byId.get('h-ivr')).toMatchObject({ ivr: { script: 'meter-ivr', outcome: 'meter-reading-given' } });
+      // A call the IVR handed to a queue names its script too.
+      expect(byId.get('h-call')).toMatchObject({ ivr: { script: 'main-menu', outcome: 'handoff' } });
       expect(byId.get(mailId)).toMatchObject({ channel: 'email', email: { subject: 'My meter reading', body: expect.stringContaining('It reads 4711.') } });
       expect(byId.get(opened.chatId)).toMatchObject({ channel: 'chat', chat: { transcript: [expect.objectContaining({ from: 'customer', text: 'Why is my bill so high?' })] } });
       expect(contacts).toHaveLength(7);

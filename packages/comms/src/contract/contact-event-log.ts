@@ -148,6 +148,8 @@ export interface DispositionData extends CampaignTagData {
   readonly customer?: { readonly object: string; readonly id: string | number };
   /** `ivr-end`: the outcome the IVR script ended with. */
   readonly outcome?: string;
+  /** `ivr-end`, `ivr-hung-up`: the IVR's dialogue script. */
+  readonly script?: string;
 }
 
 export interface CustomerLinkedData extends EventData {
@@ -417,7 +419,7 @@ const KIND_RULES: Readonly<Record<ContactEventKind, KindRule>> = {
   'wrap-up-ended': { fields: 'contactId queueId agentId channel wrapMs' },
   abandoned: { fields: 'contactId queueId channel waitMs' },
   exited: { fields: 'contactId queueId channel reason waitMs', data: dataRule(false, { action: 'string' }) },
-  disposition: { fields: 'reason contactId? queueId? agentId? channel?', data: dataRule(false, { ...CAMPAIGN_TAG, note: 'string', customer: 'customer', outcome: 'string' }) },
+  disposition: { fields: 'reason contactId? queueId? agentId? channel?', data: dataRule(false, { ...CAMPAIGN_TAG, note: 'string', customer: 'customer', outcome: 'string', script: 'string' }) },
   'customer-linked': { fields: 'contactId reason agentId? queueId? channel?', data: dataRule(false, { customer: 'customer' }) },
   muted: { fields: 'contactId queueId agentId channel' },
   unmuted: { fields: 'contactId queueId agentId channel' },

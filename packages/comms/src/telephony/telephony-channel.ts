@@ -309,7 +309,7 @@ export class TelephonyChannel extends Disposable {
     });
     // Only the engine's operations are tracked (see settled()); the run itself waits on the caller.
     void run.then(
-        (outcome) => this.afterIvr(callId, call, queueId, outcome),
+        (outcome) => this.afterIvr(callId, call, queueId, outcome, script),
         (err: unknown) => {
           // A broken script must not strand the caller: they go to the queue of the number.
           this.logger.error({ err, call: callId }, 'IVR failed; the call is queued without it');
@@ -318,10 +318,11 @@ export class TelephonyChannel extends Disposable {
       );
   }
 
-  private afterIvr(callId: string, call: CallInfo, queueId: string, outcome: IvrOutcome): void {
+  private afterIvr(callId: string, call: CallInfo, queueId: string, outcome: IvrOutcome, script: string): void {
     if (this.disposed) return;
     const { router, telephony } = this.options;
-    const base = { caller: call.from, dialled: call.to, ivrSessionId: outcome.sessionId };
+    // The customer's history names the self-service script the caller went through.
+    const base = { caller: call.from, dialled: call.to, ivrSessionId: outcome.sessionId, ivrScript: script };
     switch (outcome.kind) {
       case 'handoff': {
         if (outcome.queueId === (this.options.voicemailQueueId ?? 'voicemail') && this.options.voicemail) {
@@ -338,12 +339,12 @@ export class TelephonyChannel extends Disposable {
         return;
       }
       case 'end':
-        router.appendEvent({ kind: 'disposition', at: this.now(), contactId: callId, channel: 'call', reason: 'ivr-end', data: { outcome: outcome.outcome } });
+        router.appendEvent({ kind: 'disposition', at: this.now(), contactId: callId, channel: 'call', reason: 'ivr-end', data: { outcome: outcome.outcome, script } });
         telephony.hangUp(callId, 'ivr-end');
         this.commitInBackground();
         return;
       case 'hung-up': {
-        router.appendEvent({ kind: 'disposition', at: this.now(), contactId: callId, channel: 'call', reason: 'ivr-hung-up' });
+        router.appendEvent({ kind: 'disposition', at: this.now(), contactId: callId, channel: 'call', reason: 'ivr-hung-up', data: { script } });
         // The caller left self-service: the session ends now as abandoned at the node it stood at,
         // so the abandon point is reported at once rather than when the session goes idle.
         const engine = this.options.dialogue;
