@@ -118,6 +118,17 @@ describe('the CRM pages in a real Chromium: lists, records, search, administrati
       expect(await lastNames(page)).toEqual(['Aalders', 'Caller', 'Zwart']);
       // The segment column shows the option's label, not the stored value.
       expect(await page.locator('tbody tr', { hasText: 'Caller' }).locator('td').nth(3).textContent()).toBe('Business');
+      // Saved as the user's own filter, and applied again after a reload.
+      await page.locator('summary', { hasText: 'My filters' }).click();
+      await page.getByLabel('Save this view as').fill('Newest names last');
+      await page.getByRole('button', { name: 'Save filter' }).click();
+      await page.locator('button[data-my-filter="Newest names last"]').waitFor();
+      await page.reload();
+      await page.locator('tbody tr').nth(2).waitFor();
+      expect(await lastNames(page)).toEqual(['Aalders', 'Caller', 'Zwart']);
+      await page.locator('summary', { hasText: 'My filters' }).click();
+      await page.locator('button[data-my-filter="Newest names last"]').click();
+      await page.locator('th[aria-sort="ascending"] button[data-sort="firstName"]').waitFor();
       await page.screenshot({ path: join(SHOTS, 'record-list-sorted.png') });
       expect(await seriousFindings(page)).toEqual([]);
       expect(errors).toEqual([]);
@@ -245,6 +256,29 @@ describe('the CRM pages in a real Chromium: lists, records, search, administrati
       expect(await page.locator('#users thead th').allTextContents()).toEqual(['Name', 'Role', 'Agent', 'Active', 'Last log-in', 'Actions']);
       expect(await page.locator('#users tr[data-user="anna"] select').inputValue()).toBe('agent');
       await page.screenshot({ path: join(SHOTS, 'admin-users.png'), fullPage: true });
+      expect(await seriousFindings(page)).toEqual([]);
+      expect(errors).toEqual([]);
+    }, 40_000);
+
+    it('imports a CSV file in the page: a preview table, then the import with its per-row report; exports the list', async () => {
+      const { page, errors } = await login('admin');
+      await page.goto(`${asm.url}/lists/customers`);
+      await page.locator('tbody tr').first().waitFor();
+      const href = (await page.locator('#btn-export').getAttribute('href')) ?? '';
+      const csv = await (await page.request.get(`${asm.url}${href}`)).text();
+      expect(csv.split('\n')[0]).toContain('lastName');
+      expect(csv).toContain('Caller');
+      await page.locator('summary', { hasText: 'Import CSV' }).click();
+      await page.locator('#import-file').setInputFiles({ name: 'new.csv', mimeType: 'text/csv', buffer: Buffer.from('firstName,lastName,email\nIvo,Importeur,ivo@example.org\nEva,Fout,not-an-address\n') });
+      await page.locator('#btn-import-preview').click();
+      await page.locator('#import-report tbody tr').nth(1).waitFor();
+      expect(await page.locator('#import-report tbody tr.import-error').count()).toBe(1);
+      expect(await asm.objects.repository('Customer').query({ where: { lastName: 'Importeur' } })).toHaveLength(0);
+      await page.locator('#btn-import').click();
+      await page.locator('#import-summary', { hasText: '1 created' }).waitFor();
+      expect(await page.locator('#import-report tbody tr.import-error td').nth(2).textContent()).toMatch(/E-mail/);
+      await page.locator('tbody tr td', { hasText: /^Importeur$/ }).waitFor();
+      await page.screenshot({ path: join(SHOTS, 'record-import.png'), fullPage: true });
       expect(await seriousFindings(page)).toEqual([]);
       expect(errors).toEqual([]);
     }, 40_000);

@@ -5,15 +5,18 @@
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import { api } from '../shared/api.js';
-import { fail, contain } from '../shared/dom.js';
+import { announce, fail, contain } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 import { fmtValue } from '../shared/format.js';
+import './csv-import.js';
 import { LightElement } from '../shared/light-element.js';
 import { objectDef, recordKey, type PageContext } from '../shared/context.js';
 import type { ListView, RecordPage as RecordPageAnswer, RoleObject } from '../shared/types.js';
 
 export class ListPage extends LightElement {
-  static override properties = { page: { state: true }, sort: { state: true } };
+  static override properties = { page: { state: true }, sort: { state: true }, mine: { state: true } };
+  /** The user's own saved filters of this list (GET /api/me/filters): a search, a filter and a sort. */
+  declare private mine: readonly { readonly name: string; readonly query: string }[];
   declare private page: RecordPageAnswer | undefined;
   /** The sort keys in force (`-field` for descending): the view's until a header is clicked. */
   declare private sort: readonly string[];
@@ -34,7 +37,9 @@ export class ListPage extends LightElement {
     if (!this.view) return fail(new Error(`${name}?`));
     this.def = objectDef(this.ctx, this.view.object);
     this.sort = this.view.sort;
+    this.mine = [];
     contain(this.load());
+    contain(this.loadMine());
   }
 
   private async load(): Promise<void> {
@@ -42,8 +47,8 @@ export class ListPage extends LightElement {
     const q = new URLSearchParams({ limit: String(view.pageSize), offset: String(this.offset) });
     if (this.sort.length) q.set('sort', this.sort.join(','));
     if (this.search) q.set('search', this.search);
-    const sf = view.filters.find((f) => f.name === this.filter);
-    if (sf) q.set('filter', JSON.stringify(Object.fromEntries(sf.conditions.map((c) => [c.field, c.op === 'eq' ? c.value : { [c.op]: c.op === 'isNull' ? c.value !== 'false' : c.value }]))));
+    const filter = this.filterJson();
+    if (filter) q.set('filter', filter);
     const asked = ++this.asked;
     try {
       const r = await api<RecordPageAnswer>('GET', `/api/objects/${view.object}?${q.toString()}`);
@@ -51,6 +56,64 @@ export class ListPage extends LightElement {
     } catch (e) {
       fail(e);
     }
+  }
+
+  private async loadMine(): Promise<void> {
+    const list = (this.view as ListView).name;
+    try {
+      this.mine = (await api<{ filters: readonly { name: string; query: string }[] }>('GET', `/api/me/filters?${new URLSearchParams({ list }).toString()}`)).filters;
+    } catch {
+      this.mine = [];
+    }
+  }
+
+  /** Saves the list as it is now (search, saved filter, sort) under a name of the user's. */
+  private readonly saveMine = async (ev: SubmitEvent): Promise<void> => {
+    ev.preventDefault();
+    const input = this.querySelector('#my-filter-name') as HTMLInputElement;
+    const name = input.value.trim();
+    if (!name) return input.focus();
+    const query = new URLSearchParams({ search: this.search, filter: this.filter, sort: this.sort.join(',') }).toString();
+    try {
+      await api('POST', `/api/me/filters?${new URLSearchParams({ list: (this.view as ListView).name }).toString()}`, { name, query });
+      input.value = '';
+      announce(t('list.filterSaved', { name }));
+      await this.loadMine();
+    } catch (e) {
+      fail(e);
+    }
+  };
+
+  private async deleteMine(name: string): Promise<void> {
+    await api('DELETE', `/api/me/filters?${new URLSearchParams({ list: (this.view as ListView).name, name }).toString()}`);
+    announce(t('list.filterDeleted', { name }));
+    await this.loadMine();
+  }
+
+  private applyMine(name: string): void {
+    const f = this.mine.find((x) => x.name === name);
+    if (!f) return;
+    const q = new URLSearchParams(f.query);
+    this.search = q.get('search') ?? '';
+    this.filter = q.get('filter') ?? '';
+    const sort = q.get('sort');
+    this.sort = sort ? sort.split(',').filter((x) => x !== '') : (this.view as ListView).sort;
+    const box = this.querySelector('#search') as HTMLInputElement | null;
+    if (box) box.value = this.search;
+    const select = this.querySelector('#saved-filter') as HTMLSelectElement | null;
+    if (select) select.value = this.filter;
+    this.offset = 0;
+    contain(this.load());
+  }
+
+  private mineBar(): TemplateResult {
+    return html`<details class="my-filters"><summary>${t('list.myFilters')}${this.mine.length ? ` (${this.mine.length})` : ''}</summary><ul>${this.mine.map((f) => html`<li><button type="button" class="secondary small" data-my-filter=${f.name} @click=${() => this.applyMine(f.name)}>${f.name}</button> <button type="button" class="secondary small" aria-label=${`${t('list.deleteFilter')}: ${f.name}`} @click=${() => contain(this.deleteMine(f.name))}>×</button></li>`)}</ul><form id="my-filter-form" @submit=${this.saveMine}><label for="my-filter-name">${t('list.saveFilterAs')}</label><input id="my-filter-name" maxlength="100"><button type="submit" class="secondary">${t('list.saveFilter')}</button></form></details>`;
+  }
+
+  /** The saved filter chosen, as the API's JSON filter ('' for none). */
+  private filterJson(): string {
+    const sf = this.view?.filters.find((f) => f.name === this.filter);
+    return sf ? JSON.stringify(Object.fromEntries(sf.conditions.map((c) => [c.field, c.op === 'eq' ? c.value : { [c.op]: c.op === 'isNull' ? c.value !== 'false' : c.value }]))) : '';
   }
 
   private readonly onSearch = (ev: Event): void => {
@@ -92,7 +155,9 @@ export class ListPage extends LightElement {
     const search = view.search ? html`<label for="search">${t('list.search')}</label><input id="search" type="search" @input=${this.onSearch}>` : nothing;
     const filter = view.filters.length ? html`<label for="saved-filter">${t('list.filter')}</label><select id="saved-filter" @change=${this.onFilter}><option value="">${t('list.all')}</option>${view.filters.map((f) => html`<option value=${f.name}>${f.label}</option>`)}</select>` : nothing;
     const add = def.actions.includes('create') && view.record ? html`<a class="button" id="btn-new" href=${`/records/${encodeURIComponent(view.record)}/new`}>${t('record.new')}</a>` : nothing;
-    return html`<h1>${view.label}</h1><div class="bar">${search}${filter}${add}</div>${this.table(view, def, cols)}${this.pager(view)}`;
+    const manager = this.ctx.me.role === 'supervisor' || this.ctx.me.role === 'administrator';
+    const csv = html`<caruso-csv-import .def=${def} .mayImport=${manager && def.actions.includes('create')} .filter=${this.filterJson()} .onImported=${() => contain(this.load())}></caruso-csv-import>`;
+    return html`<h1>${view.label}</h1><div class="bar">${search}${filter}${add}</div>${this.mineBar()}${csv}${this.table(view, def, cols)}${this.pager(view)}`;
   }
 
   private table(view: ListView, def: RoleObject, cols: ListView['columns']): TemplateResult {

@@ -65,8 +65,7 @@ export class RelatedRecords extends LightElement {
       this.rows = r.data;
     } catch (e) {
       // A role that may not read the key field pointing back (or the record pointed to) sees no list.
-      if (e instanceof ApiError && e.status >= 400 && e.status < 500 && e.status !== 401) this.rows = [];
-      else fail(e);
+      if (!(e instanceof ApiError) || e.status < 400 || e.status >= 500 || e.status === 401) fail(e);
     }
   }
 
@@ -75,7 +74,8 @@ export class RelatedRecords extends LightElement {
     const rows = this.rows;
     if (!target || !rows) return nothing;
     const id = `related-${this.relation.name}`;
-    const label = this.label ?? this.relation.label ?? target.label;
+    // A relation without a label of its own is named by its target object.
+    const label = this.label ?? (this.relation.label && this.relation.label !== this.relation.name ? this.relation.label : target.label);
     const cols = (this.columns.length ? this.columns : target.fields.filter((f) => f.type !== 'id').slice(0, 3).map((f) => f.name))
       .map((n) => target.fields.find((f) => f.name === n))
       .filter((f): f is NonNullable<typeof f> => f !== undefined);

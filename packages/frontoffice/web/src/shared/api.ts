@@ -75,11 +75,13 @@ export function onPasswordChangeRequired(fn: () => void): void {
 }
 
 /** Calls the API; resolves with the JSON answer (null for 204), rejects with an ApiError. */
-export async function api<T = unknown>(method: Method, path: string, body?: unknown): Promise<T> {
+export async function api<T = unknown>(method: Method, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
   const headers: Record<string, string> = {};
   if (method !== 'GET') headers['x-csrf-token'] = csrfToken;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(path, { method, headers, credentials: 'same-origin', ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  if (body !== undefined) headers['content-type'] = contentType;
+  // A body of another type (text/csv) is sent as it is.
+  const payload = body === undefined ? undefined : contentType === 'application/json' ? JSON.stringify(body) : String(body);
+  const res = await fetch(path, { method, headers, credentials: 'same-origin', ...(payload === undefined ? {} : { body: payload }) });
   const data = (res.status === 204 ? null : await res.json().catch(() => null)) as (T & { error?: ApiErrorBody }) | null;
   if (!res.ok) {
     const err = data?.error;
