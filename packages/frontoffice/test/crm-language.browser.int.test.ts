@@ -121,6 +121,8 @@ describe('the pages in the application’s language (lang="nl")', () => {
       const app = labelsOf(await page.evaluate('fetch("/api/app").then((r) => r.json())'));
       expect(app.has('Customer')).toBe(true);
       found['list'] = await englishOn(page, app);
+      expect(await page.title()).toBe('Lijst · Caruso');
+      expect(await page.locator('a.skip').textContent()).toBe('Naar de inhoud');
       await page.goto(`${asm.url}/records/customer/${carla}`);
       await page.locator('.history-day h3', { hasText: 'Vandaag' }).waitFor();
       await page.locator('.history-change', { hasText: 'Gewijzigd' }).waitFor();

@@ -5,7 +5,7 @@
  */
 import { ApiError, api, onPasswordChangeRequired, setCsrf, toLogin } from './shared/api.js';
 import { byId, fail } from './shared/dom.js';
-import { loadTexts } from './shared/i18n.js';
+import { hasText, loadTexts, t } from './shared/i18n.js';
 import type { PageContext } from './shared/context.js';
 import type { AppResponse, SessionAnswer } from './shared/types.js';
 import { HeaderBar, showPasswordForm } from './pages/header-bar.js';
@@ -72,9 +72,19 @@ onPasswordChangeRequired(() => {
   if (!document.getElementById('password-form')) showPasswordForm(true);
 });
 
+/** The page shell's own words (written by the server in English) in the application's language. */
+function translateShell(page: string): void {
+  const skip = document.querySelector('a.skip');
+  if (skip) skip.textContent = t('page.skip');
+  if (hasText(`page.title.${page}`)) document.title = `${t(`page.title.${page}`)} · Caruso`;
+  const loading = byId('main')?.querySelector('p.muted');
+  if (loading) loading.textContent = t('desktop.loading');
+}
+
 async function boot(): Promise<void> {
   await loadTexts();
   const page = document.body.dataset['page'] ?? '';
+  translateShell(page);
   if (page === 'self-service' || page === 'login') {
     header();
     mount(page === 'login' ? new LoginPage() : new SelfServicePage());
