@@ -75,7 +75,7 @@ describe('the CRM routes of the front office', () => {
     beforeAll(async () => {
       dbUrl = await db.freshDatabase();
       asm = await startTestAssembly(options(dbUrl, clock));
-      [anna, bob, sam, root] = await Promise.all(['anna', 'bob', 'sam', 'root'].map((n) => loggedInClient(asm.url, n, PW)));
+      [anna, bob, sam, root] = await Promise.all([loggedInClient(asm.url, 'anna', PW), loggedInClient(asm.url, 'bob', PW), loggedInClient(asm.url, 'sam', PW), loggedInClient(asm.url, 'root', PW)]);
       carla = ((await anna.post('/api/objects/Customer', { firstName: 'Carla', lastName: 'Caller', phone: '+32 12 34 56 78', email: 'carla@example.org' })).body as { data: { id: number } }).data.id;
     }, 60_000);
     afterAll(async () => {
