@@ -249,6 +249,20 @@ describe('the CRM pages in a real Chromium: lists, records, search, administrati
       expect(errors).toEqual([]);
     }, 40_000);
 
+    it('shows a duplicate on the record and merges it into the record (administrator)', async () => {
+      const dup = await asm.objects.repository('Customer').create({ firstName: 'Karla', lastName: 'Caller', phone: '+3212345678' }, { actor: 'test' });
+      const { page, errors } = await login('admin');
+      await page.goto(`${asm.url}/records/customer/${carla}`);
+      const panel = page.locator('section[aria-labelledby="dup-title"]');
+      await panel.locator('li', { hasText: 'Karla' }).waitFor();
+      expect(await panel.locator('li', { hasText: 'Karla' }).textContent()).toContain('same phone number');
+      await panel.getByRole('button', { name: 'Merge into this record' }).click();
+      await page.locator('#live', { hasText: 'Records merged' }).waitFor();
+      await panel.waitFor({ state: 'detached' });
+      expect(await asm.objects.repository('Customer').get(Number(dup['id']))).toBeUndefined();
+      expect(errors).toEqual([]);
+    }, 40_000);
+
     it('lists the users with column headers and their roles for an administrator', async () => {
       const { page, errors } = await login('admin');
       await page.goto(`${asm.url}/users`);
