@@ -146,5 +146,34 @@ describe('the whole communication server assembled in a real service manager', (
       const rows = await m.get(StorageManager).knex('caruso_contact_events').count({ n: '*' }).first();
       expect(Number((rows as { n: number | string }).n)).toBe(log.lastSeq);
     });
+
+    it('keeps a voicemail left by a caller nobody answered, with its audio, for the customer history', async () => {
+      const clock = new VirtualClock();
+      telephony = new SimulatedTelephony(clock);
+      const m = createServiceManager();
+      services = m;
+      m.register(StorageManager, storageService(await db.freshDatabase()));
+      m.register(CommunicationServer, commsService({
+        clock,
+        queues: [{ id: 'general', overflow: [{ afterMs: 10_000, action: 'voicemail' }] }, { id: 'voicemail' }],
+        agents: [{ id: 'fred', queues: [{ queueId: 'general' }] }],
+        telephony: { entryPoints: [{ queueId: 'general' }] },
+      }));
+      m.register(TelephonyAdapter, simulatedTelephonyService({ telephony }));
+      await m.start();
+      const comms = m.get(CommunicationServer);
+      expect(await comms.voicemails()).toEqual([]);
+      const callId = telephony.placeInboundCall({ from: '+32470123456', to: 'main', talkMs: 20_000 });
+      for (let i = 0; i < 200 && (await comms.voicemails()).length === 0; i++) {
+        clock.advance(1_000);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const [listed] = await comms.voicemails();
+      expect(listed).toMatchObject({ callId, from: '+32470123456', queueId: 'general' });
+      expect(listed).not.toHaveProperty('audio');
+      const message = await comms.voicemail(listed!.id);
+      expect(message?.audio.length).toBeGreaterThan(44);
+      expect(await comms.voicemail('no-such-message')).toBeUndefined();
+    });
   });
 });

@@ -29,7 +29,7 @@ export interface CrmApiDeps {
   readonly chat: () => ChatChannel | undefined;
   readonly email: () => EmailChannel | undefined;
   readonly events: () => ContactEventLog | undefined;
-  readonly voicemails: () => VoicemailStore | undefined;
+  readonly voicemails: () => Pick<VoicemailStore, 'get' | 'list'> | undefined;
   readonly usersByAgent: () => Promise<ReadonlyMap<string, string>>;
   readonly followUps: FollowUps;
   /** Records an administrative action in the audit. */

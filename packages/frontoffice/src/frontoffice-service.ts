@@ -99,8 +99,8 @@ export function frontOfficeService(options: FrontOfficeServiceOptions): ServiceD
             email: () => email ?? ctx.services.tryGet(EmailChannel),
             mail: () => ctx.services.tryGet(OutboundMail),
             events: () => events ?? ctx.services.tryGet(ContactEventLog),
-            // Registered by an assembly that shares it; otherwise a history shows voicemails without audio.
-            voicemails: () => ctx.services.tryGet(VoicemailStore),
+            // Registered by an assembly that shares it; otherwise the communication server's own messages.
+            voicemails: () => ctx.services.tryGet(VoicemailStore) ?? { list: () => comms.voicemails(), get: (id: string) => comms.voicemail(id) },
             logger: ctx.logger, ...(options.server ?? {}) });
           const url = await server.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
           ctx.logger.info({ url }, 'front office listening');

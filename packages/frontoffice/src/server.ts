@@ -85,7 +85,7 @@ export interface FrontOfficeServerOptions {
   /** The desktop's heartbeat and the grace periods of the disconnect rules (docs/desktop-api.md). */
   readonly presence?: AgentPresenceOptions;
   /** The voicemail store when it is reachable: a record's history then links each voicemail's audio. */
-  readonly voicemails?: () => VoicemailStore | undefined;
+  readonly voicemails?: () => Pick<VoicemailStore, 'get' | 'list'> | undefined;
 }
 
 /** Routes a user who must change the password may still call (the rest answer 403 until they do). */

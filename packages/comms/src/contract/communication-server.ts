@@ -3,6 +3,7 @@ import type { CampaignProgress } from '../campaigns/campaign-dialer.js';
 import type { AgentConfig, AgentQueueChoice, AgentQueues, AgentSnapshot, Channel, ConsultParty, ContactSnapshot, ContactSpec, DialSpec, ExitReason, Offer, QueueConfig } from './model.js';
 import type { CustomerRef, InteractionRecord } from '../interactions/interaction-record.js';
 import type { InteractionQuery } from '../interactions/interaction-store.js';
+import type { VoicemailMessage } from '../telephony/voicemail/voicemail-store.js';
 import type { AgentStateChange, ContactConnected, ContactEnded, ContactExit, QueuePosition, QueueStatus, ScheduledCallback, ScheduledCallbackSpec, WithdrawReason } from '../acd/queue-router.js';
 
 /** A wrap-up in progress: a contact the agent ended and has not yet given a disposition for. */
@@ -223,6 +224,10 @@ export interface ContactHistory {
    * (`onDidMerge`). CARUSO_COMMS_INVALID_CONTACT for a malformed reference.
    */
   relinkCustomer(from: CustomerRef, to: CustomerRef): Promise<number>;
+  /** Voicemail messages without their audio, oldest first (empty without a telephony adapter). */
+  voicemails(): Promise<Array<Omit<VoicemailMessage, 'audio'>>>;
+  /** One voicemail message with its audio (for playing it back), or undefined. */
+  voicemail(id: string): Promise<VoicemailMessage | undefined>;
   /** Interaction records by contact or customer, newest first (those of contacts ended so far are all written when it resolves). */
   interactions(query?: InteractionQuery): Promise<InteractionRecord[]>;
 }

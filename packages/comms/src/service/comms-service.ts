@@ -269,6 +269,7 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
   private logger: Logger | undefined;
   private readonly clock: Clock;
   private interactionStore: InteractionStore | undefined;
+  private voicemailStore: StorageVoicemailStore | undefined;
   private recorder: InteractionRecorder | undefined;
   private recorderSub: { dispose(): void } | undefined;
 
@@ -351,6 +352,7 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
       this.recorder = undefined;
       this.recorderSub = undefined;
       this.interactionStore = undefined;
+      this.voicemailStore = undefined;
       owned?.dispose();
       throw err;
     }
@@ -380,6 +382,7 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
       this.recorderSub = undefined;
       this.recorder = undefined;
       this.interactionStore = undefined;
+      this.voicemailStore = undefined;
       events.dispose?.();
     }
   }
@@ -527,6 +530,7 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     const entryOf = (to: string) => byNumber.get(to) ?? fallback;
     const notify = options.voicemail?.notify ?? {};
     const voicemail = await StorageVoicemailStore.open(deps.storage);
+    this.voicemailStore = voicemail;
     const queueIds = new Set(router.queueIds());
     const vmQueue = options.voicemail?.queueId ?? (queueIds.has('voicemail') ? 'voicemail' : undefined);
     return new TelephonyChannel({
@@ -729,6 +733,15 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
       throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: '(history)', reason: 'history needs a business object and a record key' });
     }
     return this.interactions({ customer: { object, id: String(id) }, ...(options?.limit === undefined ? {} : { limit: options.limit }) });
+  };
+  voicemails: CommunicationServer['voicemails'] = async () => {
+    void this.r;
+    return (await this.voicemailStore?.list()) ?? [];
+  };
+  voicemail: CommunicationServer['voicemail'] = async (id) => {
+    void this.r;
+    if (typeof id !== 'string' || id.length === 0 || id.length > 200) return undefined;
+    return this.voicemailStore?.get(id);
   };
   relinkCustomer: CommunicationServer['relinkCustomer'] = async (from, to) => {
     const a = customerRefOf(from);
