@@ -205,8 +205,17 @@ describe('the CRM pages in a real Chromium: lists, records, search, administrati
       await page.locator('.history-note .note-text', { hasText: 'green tariff' }).waitFor();
       await page.locator('summary', { hasText: 'Add a task' }).click();
       await page.getByLabel('What to do').fill('Send the tariff sheet');
+      // Due in five minutes: a reminder in the header (the browser's local time, as the input takes it).
+      const soon = new Date(Date.now() + 5 * 60_000);
+      const pad = (n: number): string => String(n).padStart(2, '0');
+      await page.locator('#task-due').fill(`${soon.getFullYear()}-${pad(soon.getMonth() + 1)}-${pad(soon.getDate())}T${pad(soon.getHours())}:${pad(soon.getMinutes())}`);
       await page.getByRole('button', { name: 'Add task' }).click();
       const task = page.locator('.history-task', { hasText: 'Send the tariff sheet' });
+      await task.waitFor();
+      await page.reload();
+      await page.locator('details.reminders summary .badge', { hasText: '1' }).waitFor();
+      await page.locator('details.reminders summary').click();
+      await page.locator('details.reminders li a', { hasText: 'Send the tariff sheet' }).waitFor();
       await task.waitFor();
       await task.getByLabel('Done').check();
       await page.locator('.history-task input[type="checkbox"]:checked').waitFor();

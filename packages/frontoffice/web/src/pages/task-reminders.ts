@@ -47,7 +47,7 @@ export class TaskReminders extends LightElement {
   protected override render(): TemplateResult | typeof nothing {
     const n = this.tasks.length;
     if (!n) return nothing;
-    return html`<details class="reminders"><summary aria-label=${t('tasks.reminders', { n })}>${t('tasks.title')} <span class="badge">${n}</span></summary><ul>${this.tasks.map((task) => { const href = task.object && task.recordId ? recordHref({ app: this.app }, task.object, task.recordId) : undefined; return html`<li>${href ? html`<a href=${href}>${task.title}</a>` : task.title} · ${fmtDateTime(task.due)}</li>`; })}</ul></details>`;
+    return html`<details class="reminders"><summary>${t('tasks.title')} <span class="badge" aria-hidden="true">${n}</span><span class="visually-hidden">: ${t('tasks.reminders', { n })}</span></summary><ul>${this.tasks.map((task) => { const href = task.object && task.recordId ? recordHref({ app: this.app }, task.object, task.recordId) : undefined; return html`<li>${href ? html`<a href=${href}>${task.title}</a>` : task.title} · ${fmtDateTime(task.due)}</li>`; })}</ul></details>`;
   }
 }
 customElements.define('caruso-task-reminders', TaskReminders);
