@@ -272,6 +272,19 @@ describe('the CRM pages in a real Chromium: lists, records, search, administrati
       expect(errors).toEqual([]);
     }, 40_000);
 
+    it('counts open tasks per queue on the wallboard', async () => {
+      const { page, errors } = await login('sam');
+      const { csrf } = (await (await page.request.get(`${asm.url}/api/session`)).json()) as { csrf: string };
+      const made = await page.request.post(`${asm.url}/api/tasks`, { headers: { 'x-csrf-token': csrf }, data: { object: 'Customer', recordId: carla, title: 'Queue task', due: Date.now() - 60_000, assignee: { queue: 'support' }, kind: 'todo' } });
+      expect(made.status()).toBe(201);
+      await page.goto(`${asm.url}/wallboard`);
+      const row = page.locator('#wb-task-table tbody tr', { hasText: 'support' });
+      await row.waitFor();
+      // Queue, overdue, due today (the server's day: an overdue task of today counts there too).
+      expect((await row.locator('td').allTextContents()).slice(0, 2)).toEqual(['support', '1']);
+      expect(errors).toEqual([]);
+    }, 40_000);
+
     it('lists the users with column headers and their roles for an administrator', async () => {
       const { page, errors } = await login('admin');
       await page.goto(`${asm.url}/users`);
