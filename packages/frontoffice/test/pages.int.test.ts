@@ -273,10 +273,13 @@ describe('front-office pages in a real Chromium', () => {
 
       // The record page shows it, by the server's clock.
       await agent.goto(`${asm.url}/records/customer/${String(carla!['id'])}`);
-      const entry = agent.locator('.timeline li', { hasText: 'Meter swapped, history test' });
+      // The record's whole history (grouped by day): the call with its disposition's label, its time and agent.
+      const entry = agent.locator('.history-contact', { hasText: 'Meter swapped, history test' });
       await entry.waitFor();
-      expect(await entry.locator('strong').textContent()).toBe('call · solved');
-      expect(await entry.textContent()).toContain(`${await agent.evaluate((at) => new Date(at).toLocaleString(), record!.endedAt)} · anna`);
+      expect(await entry.locator('strong').textContent()).toBe('Call');
+      expect(await entry.locator('.badge').textContent()).toBe('Solved');
+      expect(await entry.locator('time').getAttribute('datetime')).toBe(new Date(record!.endedAt).toISOString());
+      expect(await entry.textContent()).toContain('anna');
       await agent.screenshot({ path: join(SHOTS, 'record-history.png') });
       expect(errors).toEqual([]);
       await ctx.close();
