@@ -408,7 +408,16 @@ describe('front-office pages in a real Chromium', () => {
       sup.on('pageerror', (e) => errors.push(e.message));
       const sockets: string[] = [];
       sup.on('websocket', (ws) => sockets.push(new URL(ws.url()).pathname));
+      // Anna is at her desk (a ready agent without a desktop is paused by presence after a few seconds,
+      // and an earlier test's closed desktop may still be counting down).
+      const actx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+      const desk = await actx.newPage();
+      desk.setDefaultTimeout(8000);
+      await login(desk, 'anna');
+      await desk.waitForURL('**/desktop');
+      await desk.locator('#agent-state', { hasText: /logged-out|ready|paused/ }).waitFor();
       await asm.comms.ready('anna');
+      await desk.locator('#agent-state', { hasText: 'ready' }).waitFor();
       await login(sup, 'sam');
       await sup.waitForURL('**/wallboard');
       await sup.locator('[data-state="ready"] .count', { hasText: '1' }).waitFor();
@@ -435,6 +444,7 @@ describe('front-office pages in a real Chromium', () => {
       expect(sockets).toContain('/ws/monitor');
       expect(sockets).not.toContain('/ws/wallboard');
       expect(errors).toEqual([]);
+      await actx.close();
       await ctx.close();
     }, 40_000);
   });
