@@ -230,11 +230,16 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
       await page.getByRole('radio', { name: 'A queue' }).check();
       await page.getByLabel('Queue', { exact: true }).selectOption('billing');
       await page.locator('#btn-transfer-go').click();
-      // A blind transfer hands the call over: it rings for bert in billing, and anna is free at once.
+      // A blind transfer hands the call over: it rings for bert in billing, and anna wraps up her part
+      // (F9 files it) and is free.
       await until(() => asm.comms.contact(call.id)?.queueId === 'billing' && asm.comms.contact(call.id)?.agentIds.includes('bert') === true, 'the call ringing for bert in billing');
+      await page.locator('#live', { hasText: 'Transferred' }).waitFor({ state: 'attached' });
+      await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await page.locator('#wrap-code').selectOption('follow-up');
+      await page.keyboard.press('F9');
       await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
       expect(await page.locator('[role="tab"]').count()).toBe(0);
-      await page.locator('#live', { hasText: 'Transferred' }).waitFor({ state: 'attached' });
+      expect((await asm.events.read({ contactId: call.id })).some((e) => e.kind === 'disposition' && e.agentId === 'anna')).toBe(true);
       expect(errors).toEqual([]);
       await asm.comms.abandon(call.id).catch(() => undefined);
       await ctx.close();
