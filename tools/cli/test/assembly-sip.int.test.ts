@@ -149,7 +149,7 @@ if (requireOrSkip('SIPp, baresip, sox, espeak-ng and xmllint', tools)) {
       ].join('\n'));
       writeFileSync(join(conf, 'accounts'), `<sip:anna@${LOOPBACK}:${sipPort};transport=udp>;auth_pass=anna-phone-secret;answermode=auto;regint=600;audio_codecs=PCMU\n`);
       const phone = run('baresip', ['-f', conf], conf, 50_000);
-      await until(() => sip.registrar.lookup('anna').length > 0, 10_000, () => `the phone to register\n${phone.output()}`);
+      await until(() => sip.registrar.lookup('anna').length > 0, 25_000, () => `the phone to register\n${phone.output()}`);
       await comms.login('anna');
 
       // The caller dials the main number and presses 1 (RFC 4733) during the menu.
