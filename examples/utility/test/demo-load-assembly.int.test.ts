@@ -74,8 +74,9 @@ describe('examples/utility with its demo load', () => {
       // call offered to him, ends it and wraps it up with a code.
       type AgentView = { agent: { state: string; contactIds: string[] }; offers: Array<{ offerId: string; contactId: string; channel: string }> };
       const bramsContacts = new Set<string>();
-      const until = Date.now() + 6000;
-      while (Date.now() < until) {
+      // Six seconds of work, longer (at most 20 s) until a first call reached him on a slow machine.
+      const started = Date.now();
+      while (Date.now() < started + 6000 || (bramsContacts.size === 0 && Date.now() < started + 20_000)) {
         const desk = (await bram.get('/api/agent')).body as AgentView;
         for (const offer of desk.offers) {
           if (offer.channel !== 'call') continue;
@@ -128,6 +129,6 @@ describe('examples/utility with its demo load', () => {
       // Every offered call ended up connected, abandoned or still in progress: none was lost.
       const ended = new Set(events.filter((e) => ['completed', 'abandoned', 'exited'].includes(e.kind)).map((e) => e.contact_id));
       expect(ended.size).toBeGreaterThan(2);
-    }, 30_000);
+    }, 45_000);
   });
 });
