@@ -413,7 +413,8 @@ describeStorageContract('StorageManager', (db) => {
     });
 
     it('reports a pool exhausted by a transaction as CARUSO_STORAGE_POOL_TIMEOUT', async () => {
-      const other = await db.open({ pool: { max: 1, acquireTimeoutMs: 150 } });
+      // Long enough for the first connection on a loaded machine (PostgreSQL took over 150 ms in a CI run).
+      const other = await db.open({ pool: { max: 1, acquireTimeoutMs: 1_000 } });
       await other.transaction(async () => {
         const err = await caught(Promise.resolve(other.knex('customers').select('id')));
         expect(err.code).toBe('CARUSO_STORAGE_POOL_TIMEOUT');
