@@ -22,7 +22,7 @@ import { requireOrSkip } from '@caruso/kernel/testing';
 import { forEachDatabase } from '@caruso/storage/testing';
 import { readAssembly } from '../src/assembly/assembly-file.js';
 import { startAssembly, type RunningAssembly } from '../src/assembly/assembly-runtime.js';
-import { rms, TestPhone, toneLevel } from './sip-test-phone.js';
+import { rms, TestPhone, toneLevel } from '@caruso/comms/testing';
 
 jest.setTimeout(40_000);
 

@@ -11,7 +11,7 @@ import { jest } from '@jest/globals';
 import { SipTelephonyAdapter, type TelephonyEvent } from '@caruso/comms';
 import { requireOrSkip } from '@caruso/kernel/testing';
 import { baresip, freePort, has, killPeers, LOOPBACK, promptDir, rtpRange, sipp, soxStat, until } from '@caruso/comms/testing';
-import { rms, TestPhone, toneLevel, writeWav } from './sip-test-phone.js';
+import { rms, TestPhone, toneLevel, writeWav } from '@caruso/comms/testing';
 
 jest.setTimeout(20_000);
 

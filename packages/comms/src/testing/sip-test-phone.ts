@@ -1,8 +1,7 @@
-// A copy of packages/comms/test/sip/sip-test-phone.ts for the assembly's tests (a package's test files
-// are not importable from another package): a scriptable SIP phone for call-control tests, a real SIP
-// user agent over UDP on loopback (it calls, answers, is put on hold, gets BYE or CANCEL) with a real RTP
-// socket that sends a sine tone of a known frequency in 20 ms G.711 frames and keeps what it receives
-// (decoded audio with arrival times, and RFC 4733 telephone-events), so that a test can tell who hears whom.
+// A scriptable SIP phone for call-control tests: a real SIP user agent over UDP on loopback (it calls,
+// answers, is put on hold, gets BYE or CANCEL) with a real RTP socket that sends a sine tone of a known
+// frequency in 20 ms G.711 frames and keeps what it receives (decoded audio with arrival times, and
+// RFC 4733 telephone-events), so that a test can tell who hears whom.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
