@@ -99,6 +99,11 @@ export type OverflowRule =
 export interface QueueConfig {
   /** Stable id, e.g. `billing`. */
   readonly id: string;
+  /**
+   * The name people read (desktop, wallboard, reports), e.g. `Verhuizingen` for the queue `moves`.
+   * Note: optional; a reader without it shows {@link id}.
+   */
+  readonly label?: string;
   /** Default `longest-idle`. */
   readonly strategy?: RoutingStrategy;
   /** Skills every agent must have for this queue's contacts. */
