@@ -37,6 +37,12 @@ export {
   type IDisposable,
   type DisposableTracker,
 } from './lifecycle.js';
+export {
+  bindServices,
+  serviceIdentifier,
+  type ServiceBinding,
+  type ServiceBindingTarget,
+} from './inversify-bridge.js';
 export { createLogger, silentLogger, type Logger } from './logger.js';
 export {
   ServiceManager,
