@@ -188,6 +188,11 @@ export {
   type RealTelephony,
 } from './telephony/telephony-with-simulation.js';
 export { VoicemailStore, type VoicemailMessage } from './telephony/voicemail/voicemail-store.js';
+export { CallRecorder, type CallRecorderOptions, type RecordingChange } from './recording/call-recorder.js';
+export { CallRecording, type CallRecordingOptions, type CallRecordingSummary, type RecordingSide } from './recording/call-recording.js';
+export { readRecording, WavStreamWriter, type RecordingAudio } from './recording/recording-file.js';
+export { RecordingStore, type RecordingEnd, type RecordingEntry } from './recording/recording-store.js';
+export { RECORDINGS_TABLE, StorageRecordingStore } from './recording/storage-recording-store.js';
 export {
   EmailChannel,
   type EmailReply,

@@ -1,0 +1,238 @@
+// Tones are multiples of 50 Hz, so a 20 ms frame holds whole cycles and frames join without a phase jump.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { forEachDatabase } from '@caruso/storage/testing';
+import { CallRecorder, CallRecording, StorageRecordingStore, readRecording, type RecordingChange } from '@caruso/comms';
+
+/** `ms` of a sine of `hz` at 8 kHz. */
+function sine(hz: number, ms: number, level = 0.3): Int16Array {
+  const out = new Int16Array(ms * 8);
+  for (let i = 0; i < out.length; i++) out[i] = Math.round(Math.sin((2 * Math.PI * hz * i) / 8000) * level * 32767);
+  return out;
+}
+
+/** Relative power of `hz` in a stretch (Goertzel), 0..~1. */
+function power(samples: Int16Array, hz: number): number {
+  const k = 2 * Math.cos((2 * Math.PI * hz) / 8000);
+  let s1 = 0;
+  let s2 = 0;
+  let energy = 0;
+  for (const x of samples) {
+    const s0 = x / 32768 + k * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+    energy += (x / 32768) ** 2;
+  }
+  const p = s1 * s1 + s2 * s2 - k * s1 * s2;
+  return energy === 0 ? 0 : p / (energy * samples.length / 2);
+}
+
+function rms(samples: Int16Array): number {
+  let sum = 0;
+  for (const x of samples) sum += x * x;
+  return samples.length === 0 ? 0 : Math.sqrt(sum / samples.length);
+}
+
+/** Pushes `samples` in 20 ms frames, as RTP would deliver them. */
+function feed(rec: { push(side: 'caller' | 'agent', s: Int16Array): void }, side: 'caller' | 'agent', samples: Int16Array): void {
+  for (let i = 0; i < samples.length; i += 160) rec.push(side, samples.subarray(i, i + 160));
+}
+
+describe('CallRecording', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'caruso-rec-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('holds the tones each side sent, in order, mixed into one channel', async () => {
+    const rec = await CallRecording.start({ file: join(dir, 'a.wav') });
+    // 0-500 ms: the caller's 400 Hz while the agent is silent; 500-1000 ms: the agent's 1000 Hz.
+    for (let t = 0; t < 1000; t += 20) {
+      rec.push('caller', t < 500 ? sine(400, 20) : new Int16Array(160));
+      rec.push('agent', t < 500 ? new Int16Array(160) : sine(1000, 20));
+    }
+    const summary = await rec.stop();
+    expect(summary.durationMs).toBe(1000);
+    const audio = await readRecording(join(dir, 'a.wav'));
+    expect(audio.channels).toHaveLength(1);
+    const first = audio.channels[0]!.subarray(800, 3200);
+    const second = audio.channels[0]!.subarray(4800, 7200);
+    expect(power(first, 400)).toBeGreaterThan(0.8);
+    expect(power(first, 1000)).toBeLessThan(0.05);
+    expect(power(second, 1000)).toBeGreaterThan(0.8);
+    expect(power(second, 400)).toBeLessThan(0.05);
+  });
+
+  it('keeps the sides apart in two channels (caller left, agent right)', async () => {
+    const rec = await CallRecording.start({ file: join(dir, 'b.wav'), channels: 2 });
+    for (let t = 0; t < 400; t += 20) {
+      rec.push('caller', sine(400, 20));
+      rec.push('agent', sine(1000, 20));
+    }
+    await rec.stop();
+    const audio = await readRecording(join(dir, 'b.wav'));
+    expect(audio.channels).toHaveLength(2);
+    expect(power(audio.channels[0]!, 400)).toBeGreaterThan(0.8);
+    expect(power(audio.channels[0]!, 1000)).toBeLessThan(0.05);
+    expect(power(audio.channels[1]!, 1000)).toBeGreaterThan(0.8);
+  });
+
+  it('writes a paused stretch as silence and keeps the timeline', async () => {
+    let now = 0;
+    const rec = await CallRecording.start({ file: join(dir, 'c.wav'), now: () => now });
+    const step = (hz: number, ms: number) => {
+      for (let t = 0; t < ms; t += 20) {
+        rec.push('caller', sine(hz, 20));
+        rec.push('agent', new Int16Array(160));
+        now += 20;
+      }
+    };
+    step(400, 300);
+    rec.pause();
+    step(700, 400); // the card number: never written
+    rec.resume();
+    step(400, 300);
+    const summary = await rec.stop();
+    expect(summary.pausedMs).toBe(400);
+    expect(summary.durationMs).toBe(1000);
+    const s = (await readRecording(join(dir, 'c.wav'))).channels[0]!;
+    // 100 ms of jitter allowance either side of the pause.
+    expect(rms(s.subarray(400 * 8, 600 * 8))).toBe(0);
+    expect(power(s.subarray(0, 240 * 8), 400)).toBeGreaterThan(0.8);
+    expect(power(s.subarray(800 * 8, 1000 * 8), 400)).toBeGreaterThan(0.8);
+    expect(power(s, 700)).toBeLessThan(0.01);
+  });
+
+  it('writes one side with silence for the other when that side sends nothing (hold, mute)', async () => {
+    const rec = await CallRecording.start({ file: join(dir, 'd.wav') });
+    feed(rec, 'caller', sine(400, 1000));
+    const summary = await rec.stop();
+    expect(summary.durationMs).toBe(1000);
+    expect(power((await readRecording(join(dir, 'd.wav'))).channels[0]!, 400)).toBeGreaterThan(0.8);
+  });
+
+  it('never overwrites an existing file', async () => {
+    const rec = await CallRecording.start({ file: join(dir, 'e.wav') });
+    await rec.stop();
+    await expect(CallRecording.start({ file: join(dir, 'e.wav') })).rejects.toThrow(/EEXIST/);
+  });
+
+  it('keeps what was recorded when the process is killed during the call', async () => {
+    // A child process records 1.5 s with 200 ms blocks, says so, and is killed with SIGKILL.
+    const moduleUrl = pathToFileURL(fileURLToPath(new URL('../dist/recording/call-recording.js', import.meta.url))).href;
+    const file = join(dir, 'killed.wav');
+    const code = `
+      const { CallRecording } = await import(${JSON.stringify(moduleUrl)});
+      const rec = await CallRecording.start({ file: ${JSON.stringify(file)}, flushEveryMs: 200 });
+      const tone = new Int16Array(160).map((_, i) => Math.round(Math.sin(2 * Math.PI * 400 * i / 8000) * 10000));
+      for (let i = 0; i < 75; i++) { rec.push('caller', tone); rec.push('agent', new Int16Array(160)); }
+      setTimeout(() => process.stdout.write('recorded\\n'), 300);
+      setInterval(() => {}, 1000);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    child.on('error', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the recording child said nothing within 20 s')), 20_000);
+      child.stdout.on('data', (b: Buffer) => {
+        if (b.toString().includes('recorded')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const audio = await readRecording(file);
+    // Everything up to the last full 200 ms block: at least 1.4 s of the 1.5 s.
+    expect(audio.durationMs).toBeGreaterThanOrEqual(1400);
+    expect(power(audio.channels[0]!.subarray(0, 8000), 400)).toBeGreaterThan(0.8);
+  }, 30_000);
+});
+
+describe('CallRecorder', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'caruso-recorder-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  forEachDatabase((db) => {
+    it('catalogues recordings, their pauses and their end, with file names free of personal data', async () => {
+      const store = await StorageRecordingStore.open(db.storage);
+      let now = Date.UTC(2026, 11, 7, 10, 0, 0);
+      const folder = join(dir, db.dialect, 'a');
+      const recorder = new CallRecorder({ folder, store, now: () => now });
+      const changes: RecordingChange[] = [];
+      recorder.onDidChange((c) => changes.push(c));
+      const contactId = 'sip-+31205551234-anna';
+      const entry = await recorder.start({ contactId, queueId: 'billing', agentId: 'anna' });
+      expect(await recorder.start({ contactId })).toEqual(entry);
+      feed(recorder.push.bind(recorder, contactId) as never, 'caller', new Int16Array(0));
+      for (let i = 0; i < 50; i++) {
+        recorder.push(contactId, 'caller', sine(400, 20));
+        recorder.push(contactId, 'agent', new Int16Array(160));
+        now += 20;
+      }
+      expect(recorder.pause(contactId, 'anna')).toBe(true);
+      expect(recorder.pause(contactId, 'anna')).toBe(false);
+      now += 2000;
+      expect(recorder.resume(contactId, 'anna')).toBe(true);
+      const done = await recorder.stop(contactId);
+      expect(done).toMatchObject({ contactId, queueId: 'billing', agentId: 'anna', durationMs: 1000, pausedMs: 2000 });
+      expect(await recorder.stop(contactId)).toBeUndefined();
+      expect(changes.map((c) => [c.kind, c.by])).toEqual([['started', 'system'], ['paused', 'anna'], ['resumed', 'anna'], ['stopped', 'system']]);
+      const listed = await store.forContact(contactId);
+      expect(listed).toHaveLength(1);
+      expect(listed[0]).toMatchObject({ id: entry.id, endedAt: now, bytes: 16_000 });
+      expect(listed[0]!.file).toBe(`2026/12/07/${entry.id}.wav`);
+      const path = recorder.pathOf(listed[0]!);
+      expect(existsSync(path)).toBe(true);
+      expect(relative(folder, path)).not.toMatch(/31205551234|anna|billing/);
+      expect(statSync(path).size).toBe(44 + 16_000);
+      recorder.dispose();
+    });
+
+    it('deletes by retention only the recordings older than the period, and logs none of the rest', async () => {
+      const store = await StorageRecordingStore.open(db.storage);
+      let now = Date.UTC(2026, 0, 1);
+      const folder = join(dir, db.dialect, 'b');
+      const recorder = new CallRecorder({ folder, store, now: () => now, retentionDays: 30 });
+      const made: Array<{ id: string; day: number }> = [];
+      for (const day of [0, 10, 29, 31, 45]) {
+        now = Date.UTC(2026, 0, 1) + day * 86_400_000;
+        const e = await recorder.start({ contactId: `ret-${db.dialect}-${day}` });
+        recorder.push(`ret-${db.dialect}-${day}`, 'caller', sine(400, 100));
+        await recorder.stop(`ret-${db.dialect}-${day}`);
+        made.push({ id: e.id, day });
+      }
+      // Day 60: recordings of days 0, 10 and 29 are more than 30 days old.
+      now = Date.UTC(2026, 0, 1) + 60 * 86_400_000;
+      expect(await recorder.sweep()).toBe(3);
+      for (const m of made) {
+        const kept = m.day > 29;
+        expect(Boolean(await store.get(m.id))).toBe(kept);
+      }
+      const files = readdirSync(folder, { recursive: true }).map(String).filter((f) => f.endsWith('.wav'));
+      expect(files.sort()).toEqual(made.filter((m) => m.day > 29).map((m) => expect.stringContaining(m.id)));
+      expect(await recorder.sweep()).toBe(0);
+      recorder.dispose();
+    });
+
+    it('never deletes a recording that is still running, however old', async () => {
+      const store = await StorageRecordingStore.open(db.storage);
+      let now = Date.UTC(2026, 0, 1);
+      const recorder = new CallRecorder({ folder: join(dir, db.dialect, 'c'), store, now: () => now, retentionDays: 1 });
+      const e = await recorder.start({ contactId: `long-${db.dialect}` });
+      now += 5 * 86_400_000;
+      expect(await recorder.sweep()).toBe(0);
+      expect(await store.get(e.id)).toBeDefined();
+      await recorder.close();
+      expect(await recorder.sweep()).toBe(1);
+      recorder.dispose();
+    });
+  });
+});
