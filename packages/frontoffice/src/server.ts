@@ -18,6 +18,7 @@ import type { DialogueEngine } from '@caruso/dialogue';
 import type { Monitor, MonitorPrincipal } from '@caruso/monitor';
 import type { BusinessObjects } from '@caruso/objects';
 import { ADMIN_USER, registerAdminApi } from './api-admin.js';
+import { queueLabels, scriptLabels } from './app-labels.js';
 import { registerCallbacksApi } from './api-callbacks.js';
 import { registerCrmApi } from './api-crm.js';
 import { registerImportApi } from './api-import.js';
@@ -31,6 +32,7 @@ import { autoLink, DeskViews, registerDesktopStateApi } from './api-desktop-stat
 import { registerSelfServiceApi, startSelfService } from './api-self-service.js';
 import { registerObjectsApi } from './api-objects.js';
 import { registerReportsApi } from './api-reports.js';
+import type { AppResponse } from './common/api-types.js';
 import type { Application, RoleName } from './common/application.js';
 import { FrontOfficeErrors } from './errors.js';
 import { body, need, str } from './internal/http.js';
@@ -186,6 +188,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     chat, channels: () => ({ chat: chat() !== undefined, email: email() !== undefined }),
   });
   const crm = store.crm();
+  const labelSources = { lang: app.lang, comms: options.comms, dialogue: options.dialogue, logger };
   const audit = (actor: string, action: string, target: string | null, detail?: Record<string, unknown>): Promise<void> => crm.audit(actor, action, target, detail);
   const followUps = new FollowUps({
     app, objects, store: crm, comms: options.comms, logger,
@@ -420,8 +423,13 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
           description: 'what the pages of this role draw',
           type: 'object',
           additionalProperties: false,
-          required: ['name', 'lang', 'navigation', 'lists', 'records', 'objects', 'desktop', 'dashboards', 'serverTime'],
-          properties: { name: text(), lang: text(), navigation: { type: 'array' }, lists: { type: 'array' }, records: { type: 'array' }, objects: { type: 'array', items: { type: 'object' } }, desktop: { type: 'object' }, dashboards: { type: 'array' }, serverTime: { type: 'integer', description: 'milliseconds since the epoch by the communication server\'s clock' } },
+          required: ['name', 'lang', 'navigation', 'lists', 'records', 'objects', 'desktop', 'dashboards', 'serverTime', 'queues', 'scripts'],
+          properties: {
+            name: text(), lang: text(), navigation: { type: 'array' }, lists: { type: 'array' }, records: { type: 'array' }, objects: { type: 'array', items: { type: 'object' } }, desktop: { type: 'object' }, dashboards: { type: 'array' },
+            serverTime: { type: 'integer', description: 'milliseconds since the epoch by the communication server\'s clock' },
+            queues: { type: 'array', description: 'the queues of the communication server with the names people read', items: closed({ id: text(), label: text() }) },
+            scripts: { type: 'array', description: 'the dialogue scripts with their titles', items: closed({ id: text(), label: text() }) },
+          },
         },
       },
     }),
@@ -436,7 +444,8 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
       // No communication server yet: the wall clock (the page reads it again on its next load).
       serverTime = Date.now();
     }
-    return { ...applicationForRole(app, permissions, p.role), serverTime };
+    const resp: AppResponse = { ...applicationForRole(app, permissions, p.role), serverTime, queues: queueLabels(labelSources), scripts: scriptLabels(labelSources) };
+    return resp;
   });
   fastify.get('/api/openapi.json', {
     schema: routeSchema('This document, cut to the role: the routes it may call and the objects, fields and operations it is granted', ['administrator', 'supervisor', 'agent'], {

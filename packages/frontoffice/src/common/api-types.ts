@@ -70,7 +70,24 @@ export interface RoleApplication {
   readonly dashboards: readonly Dashboard[];
 }
 
-/** `GET /api/app`: the role's application and the server's time (milliseconds since the epoch). */
+/** A queue or dialogue script as people read it: its id and its label. */
+export interface IdLabel {
+  readonly id: string;
+  /** The name to show: never empty (falls back to the id). */
+  readonly label: string;
+}
+
+/**
+ * `GET /api/app`: the role's application, the server's time (milliseconds since the epoch), and the
+ * labels of the communication server's queues and of the dialogue scripts.
+ */
 export interface AppResponse extends RoleApplication {
   readonly serverTime: number;
+  /**
+   * Every queue of the communication server, in configuration order: the queue's configured label,
+   * else the page text `queue.<id>` of the application's language, else the id.
+   */
+  readonly queues: readonly IdLabel[];
+  /** Every dialogue script: its `<meta><title>`, else its id. */
+  readonly scripts: readonly IdLabel[];
 }

@@ -6,22 +6,19 @@
 import { t, hasText } from './i18n.js';
 import type { AppResponse } from './types.js';
 
-type Labelled = readonly { readonly id: string; readonly label?: string | null }[] | undefined;
-
-function fromApp(list: Labelled, id: string): string | undefined {
-  return list?.find((x) => x.id === id)?.label ?? undefined;
+function fromApp(list: AppResponse['queues'] | undefined, id: string): string | undefined {
+  const label = list?.find((x) => x.id === id)?.label;
+  return label !== undefined && label !== '' ? label : undefined;
 }
 
-/** A queue's label. */
+/** A queue's label (a queue the server did not list, e.g. one removed since, by the page text or its id). */
 export function queueLabel(app: AppResponse | undefined, id: string): string {
-  const extra = app as (AppResponse & { queues?: Labelled }) | undefined;
-  return fromApp(extra?.queues, id) ?? (hasText(`queue.${id}`) ? t(`queue.${id}`) : id);
+  return fromApp(app?.queues, id) ?? (hasText(`queue.${id}`) ? t(`queue.${id}`) : id);
 }
 
 /** A dialogue script's label. */
 export function scriptLabel(app: AppResponse | undefined, id: string): string {
-  const extra = app as (AppResponse & { scripts?: Labelled }) | undefined;
-  return fromApp(extra?.scripts, id) ?? (hasText(`script.${id}`) ? t(`script.${id}`) : id);
+  return fromApp(app?.scripts, id) ?? (hasText(`script.${id}`) ? t(`script.${id}`) : id);
 }
 
 /** An agent state's label (`ready`, `wrap-up`, …). */
