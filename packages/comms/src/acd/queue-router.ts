@@ -26,6 +26,7 @@ import {
 } from '../contract/model.js';
 import { sortedRules, validateAgentConfig, validateAgentQueueChoices, validateContactSpec, validateQueue } from '../internal/validate.js';
 import { admitAgentCommand, isAvailable, presenceOf } from './agent-presence.js';
+import { AvailableMembers } from './available-members.js';
 import { insertSorted, keyOf, removeFrom } from './contact-order.js';
 import { isOpen } from './opening-hours.js';
 import { memberOf, RECENT_PER_AGENT, type AgentRec, type ContactRec, type MemberRec, type OfferRec, type QueueRec } from './router-records.js';
@@ -273,7 +274,7 @@ export class QueueRouter extends Disposable {
       maxNoAnswer: c.maxNoAnswer ?? 3,
       overflow: sortedRules(c.overflow),
       waiting: [],
-      available: new Set(),
+      available: new AvailableMembers(),
       members: [],
       rrLast: -1,
       staffed: 0,
@@ -1409,18 +1410,7 @@ export class QueueRouter extends Disposable {
 
   /** Members of `q` available now that can take `c`, restricted to the highest level among them. */
   private candidates(c: ContactRec, q: QueueRec): MemberRec[] {
-    const out = this.scratch;
-    out.length = 0;
-    let level = -Infinity;
-    for (const m of q.available) {
-      if (m.level < level || !this.fits(c, m.agent)) continue;
-      if (m.level > level) {
-        level = m.level;
-        out.length = 0;
-      }
-      out.push(m);
-    }
-    return out;
+    return q.available.fitting((m) => this.fits(c, m.agent), this.scratch);
   }
 
   private choose(q: QueueRec, fits: MemberRec[]): MemberRec {

@@ -15,6 +15,7 @@ import type {
   RoutingStrategy,
   SkillRequirement,
 } from '../contract/model.js';
+import type { AvailableMembers } from './available-members.js';
 import type { WeeklyHours } from './opening-hours.js';
 
 /** How many ended contacts per agent can still take a disposition. */
@@ -45,7 +46,7 @@ export interface QueueRec {
   /** Queued contacts, best first. */
   readonly waiting: ContactRec[];
   /** Members that can take a contact now. */
-  readonly available: Set<MemberRec>;
+  readonly available: AvailableMembers;
   readonly members: MemberRec[];
   rrLast: number;
   staffed: number;
