@@ -63,10 +63,20 @@ export {
   type ExitedData,
   type ExitedEvent,
   type HeldEvent,
+  type MonitoringChangedEvent,
+  type MonitoringData,
+  type MonitoringStartedEvent,
+  type MonitoringStoppedEvent,
   type OfferedEvent,
   type QueueEnteredData,
   type QueueEnteredEvent,
   type ReadEventsOptions,
+  type RecordingData,
+  type RecordingPausedEvent,
+  type RecordingResumedEvent,
+  type RecordingStartedEvent,
+  type RecordingStoppedData,
+  type RecordingStoppedEvent,
   type RejectedEvent,
   type RetrievedEvent,
   type RingNoAnswerEvent,
@@ -189,6 +199,7 @@ export {
 } from './telephony/telephony-with-simulation.js';
 export { VoicemailStore, type VoicemailMessage } from './telephony/voicemail/voicemail-store.js';
 export { CallRecorder, type CallRecorderOptions, type RecordingChange } from './recording/call-recorder.js';
+export { logRecordingChanges, recordingEvent } from './recording/recording-events.js';
 export { CallRecording, type CallRecordingOptions, type CallRecordingSummary, type RecordingSide } from './recording/call-recording.js';
 export { readRecording, WavStreamWriter, type RecordingAudio } from './recording/recording-file.js';
 export { RecordingStore, type RecordingEnd, type RecordingEntry } from './recording/recording-store.js';

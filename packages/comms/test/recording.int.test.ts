@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { forEachDatabase } from '@caruso/storage/testing';
-import { CallRecorder, CallRecording, StorageRecordingStore, readRecording, type RecordingChange } from '@caruso/comms';
+import { CallRecorder, CallRecording, StorageRecordingStore, foldContacts, logRecordingChanges, parseContactEvent, readRecording, type ContactEventInput, type RecordingChange } from '@caruso/comms';
+import { InMemoryContactEventLog } from '@caruso/comms/testing';
 
 /** `ms` of a sine of `hz` at 8 kHz. */
 function sine(hz: number, ms: number, level = 0.3): Int16Array {
@@ -234,5 +235,67 @@ describe('CallRecorder', () => {
       expect(await recorder.sweep()).toBe(1);
       recorder.dispose();
     });
+  });
+});
+
+describe('recording and monitoring in the contact event log', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'caruso-rec-log-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes start, pause, resume and stop as typed events the fold reads', async () => {
+    const log = new InMemoryContactEventLog();
+    let now = 1_000_000;
+    const store = { begin: async () => undefined, finish: async () => undefined } as unknown as ConstructorParameters<typeof CallRecorder>[0]['store'];
+    const recorder = new CallRecorder({ folder: dir, store, now: () => now });
+    const sub = logRecordingChanges(recorder, log);
+    log.append({ kind: 'queue-entered', at: now, contactId: 'c1', queueId: 'billing', channel: 'call' });
+    log.append({ kind: 'connected', at: now, contactId: 'c1', queueId: 'billing', agentId: 'anna', channel: 'call', waitMs: 0 });
+    const entry = await recorder.start({ contactId: 'c1', queueId: 'billing', agentId: 'anna' });
+    const states: string[] = [];
+    const state = async () => foldContacts(await log.read()).get('c1')!.recording;
+    states.push(await state());
+    recorder.pause('c1', 'anna');
+    now += 1500;
+    states.push(await state());
+    recorder.resume('c1', 'anna');
+    states.push(await state());
+    log.append({ kind: 'completed', at: now, contactId: 'c1', queueId: 'billing', agentId: 'anna', channel: 'call', reason: 'caller', talkMs: 1500 });
+    await recorder.stop('c1');
+    states.push(await state());
+    expect(states).toEqual(['on', 'paused', 'on', 'off']);
+    const events = (await log.read()).filter((e) => e.kind.startsWith('recording-'));
+    expect(events.map((e) => [e.kind, e.agentId, e.reason])).toEqual([
+      ['recording-started', 'anna', undefined],
+      ['recording-paused', 'anna', 'agent'],
+      ['recording-resumed', 'anna', 'agent'],
+      ['recording-stopped', 'anna', undefined],
+    ]);
+    expect(events[3]!.data).toEqual({ recordingId: entry.id, durationMs: 0, pausedMs: 1500 });
+    for (const e of events) expect(parseContactEvent(JSON.parse(JSON.stringify(e)))).toEqual(e);
+    sub.dispose();
+    recorder.dispose();
+  });
+
+  it('folds supervisors monitoring a contact, their mode changes and their leaving, also after the call ended', async () => {
+    const log = new InMemoryContactEventLog();
+    const base = { contactId: 'c2', agentId: 'bram', queueId: 'moves', channel: 'call' as const };
+    const events: ContactEventInput[] = [
+      { kind: 'queue-entered', at: 1, contactId: 'c2', queueId: 'moves', channel: 'call' },
+      { kind: 'connected', at: 2, ...base, waitMs: 1 },
+      { kind: 'monitoring-started', at: 3, ...base, reason: 'listen', data: { supervisor: 'sara' } },
+      { kind: 'monitoring-started', at: 4, ...base, reason: 'listen', data: { supervisor: 'tom' } },
+      { kind: 'monitoring-changed', at: 5, ...base, reason: 'whisper', data: { supervisor: 'sara' } },
+    ];
+    for (const e of events) log.append(e);
+    expect(foldContacts(await log.read()).get('c2')!.monitors).toEqual({ sara: 'whisper', tom: 'listen' });
+    log.append({ kind: 'monitoring-stopped', at: 6, ...base, reason: 'listen', data: { supervisor: 'tom' } });
+    log.append({ kind: 'completed', at: 7, ...base, reason: 'caller', talkMs: 5 });
+    log.append({ kind: 'monitoring-stopped', at: 8, ...base, reason: 'barge', data: { supervisor: 'sara' } });
+    expect(foldContacts(await log.read()).get('c2')!.monitors).toEqual({});
+    for (const e of await log.read()) expect(parseContactEvent(JSON.parse(JSON.stringify(e)))).toEqual(e);
+    expect(() => parseContactEvent({ seq: 1, at: 1, kind: 'monitoring-started', contactId: 'c', agentId: 'a', reason: 'listen', data: {} })).toThrow(/data.supervisor is missing/);
   });
 });

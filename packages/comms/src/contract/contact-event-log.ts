@@ -46,7 +46,15 @@ export type ContactEventKind =
   | 'campaign-stopped'
   | 'dial-attempt'
   | 'dial-result'
-  | 'dial-drop';
+  | 'dial-drop'
+  // quality management
+  | 'recording-started'
+  | 'recording-paused'
+  | 'recording-resumed'
+  | 'recording-stopped'
+  | 'monitoring-started'
+  | 'monitoring-changed'
+  | 'monitoring-stopped';
 
 /** Every event kind. */
 export const CONTACT_EVENT_KINDS: readonly ContactEventKind[] = [
@@ -55,7 +63,8 @@ export const CONTACT_EVENT_KINDS: readonly ContactEventKind[] = [
   'customer-linked', 'muted', 'unmuted', 'dtmf-sent', 'consult-started', 'consult-ended', 'voicemail-left',
   'voicemail-notified', 'callback-scheduled', 'callback-attempted', 'callback-completed', 'agent-logged-in',
   'agent-logged-out', 'agent-state-changed', 'agent-queues-changed', 'campaign-started', 'campaign-paused', 'campaign-stopped',
-  'dial-attempt', 'dial-result', 'dial-drop',
+  'dial-attempt', 'dial-result', 'dial-drop', 'recording-started', 'recording-paused', 'recording-resumed', 'recording-stopped',
+  'monitoring-started', 'monitoring-changed', 'monitoring-stopped',
 ];
 
 /**
@@ -298,6 +307,35 @@ export type DialAttemptEvent = KindOf<'dial-attempt', { contactId: string; queue
 export type DialResultEvent = KindOf<'dial-result', { reason: string; contactId?: string; queueId?: string; agentId?: string; channel?: Channel; data?: DialData }>;
 export type DialDropEvent = KindOf<'dial-drop', { contactId: string; data: DialData; queueId?: string }>;
 
+/** The recording an event is about. */
+export interface RecordingData extends EventData {
+  readonly recordingId: string;
+}
+/** A recording that ended: its length and the time it was paused. */
+export interface RecordingStoppedData extends RecordingData {
+  readonly durationMs: number;
+  readonly pausedMs: number;
+}
+/** A call's recording started (before the agent joins: the caller heard the announcement). */
+export type RecordingStartedEvent = KindOf<'recording-started', { contactId: string; data: RecordingData; queueId?: string; agentId?: string; channel?: Channel }>;
+/** Recording paused (e.g. while card details are read) by `agentId`, or by the system (`reason: 'system'`). */
+export type RecordingPausedEvent = KindOf<'recording-paused', { contactId: string; data: RecordingData; agentId?: string; reason?: string }>;
+export type RecordingResumedEvent = KindOf<'recording-resumed', { contactId: string; data: RecordingData; agentId?: string; reason?: string }>;
+export type RecordingStoppedEvent = KindOf<'recording-stopped', { contactId: string; data: RecordingStoppedData; queueId?: string; agentId?: string }>;
+/** Who monitors: the supervisor's user name. */
+export interface MonitoringData extends EventData {
+  readonly supervisor: string;
+}
+/**
+ * A supervisor began to monitor `agentId`'s contact; `reason` is the mode: `listen` (heard by
+ * nobody), `whisper` (heard by the agent only) or `barge` (a three-party call).
+ */
+export type MonitoringStartedEvent = KindOf<'monitoring-started', { contactId: string; agentId: string; reason: string; data: MonitoringData; queueId?: string; channel?: Channel }>;
+/** The supervisor switched mode (`reason`: the new mode). */
+export type MonitoringChangedEvent = KindOf<'monitoring-changed', { contactId: string; agentId: string; reason: string; data: MonitoringData; queueId?: string; channel?: Channel }>;
+/** The supervisor stopped monitoring (`reason`: the mode at the end). */
+export type MonitoringStoppedEvent = KindOf<'monitoring-stopped', { contactId: string; agentId: string; reason: string; data: MonitoringData; queueId?: string; channel?: Channel }>;
+
 /**
  * One event, before the log gave it a sequence number: a discriminated union by `kind`, each kind
  * with its own typed fields (see docs/comms.md). Readers switch on `kind`; none casts `data`.
@@ -337,7 +375,14 @@ export type ContactEventInput =
   | CampaignStoppedEvent
   | DialAttemptEvent
   | DialResultEvent
-  | DialDropEvent;
+  | DialDropEvent
+  | RecordingStartedEvent
+  | RecordingPausedEvent
+  | RecordingResumedEvent
+  | RecordingStoppedEvent
+  | MonitoringStartedEvent
+  | MonitoringChangedEvent
+  | MonitoringStoppedEvent;
 
 /** An event as stored: with its position in the log (strictly increasing, from 1). */
 export type ContactEvent = ContactEventInput & { readonly seq: number };
@@ -444,6 +489,13 @@ const KIND_RULES: Readonly<Record<ContactEventKind, KindRule>> = {
   'dial-attempt': { fields: 'contactId queueId? direction? channel?', data: dataRule(false, DIAL, ['target', 'attempt']) },
   'dial-result': { fields: 'reason contactId? queueId? agentId? channel?', data: dataRule(false, DIAL, ['target', 'attempt']) },
   'dial-drop': { fields: 'contactId queueId?', data: dataRule(true, DIAL, ['target', 'attempt']) },
+  'recording-started': { fields: 'contactId queueId? agentId? channel?', data: dataRule(true, { recordingId: 'string' }, []) },
+  'recording-paused': { fields: 'contactId agentId? reason?', data: dataRule(true, { recordingId: 'string' }, []) },
+  'recording-resumed': { fields: 'contactId agentId? reason?', data: dataRule(true, { recordingId: 'string' }, []) },
+  'recording-stopped': { fields: 'contactId queueId? agentId?', data: dataRule(true, { recordingId: 'string', durationMs: 'number', pausedMs: 'number' }, []) },
+  'monitoring-started': { fields: 'contactId agentId reason queueId? channel?', data: dataRule(true, { supervisor: 'string' }, []) },
+  'monitoring-changed': { fields: 'contactId agentId reason queueId? channel?', data: dataRule(true, { supervisor: 'string' }, []) },
+  'monitoring-stopped': { fields: 'contactId agentId reason queueId? channel?', data: dataRule(true, { supervisor: 'string' }, []) },
 };
 
 const CHANNEL_SET: ReadonlySet<unknown> = new Set<Channel>(['call', 'email', 'chat', 'callback']);

@@ -51,6 +51,10 @@ export interface ContactLife {
   readonly consults: number;
   /** Whether the agent's side is muted now. */
   readonly muted: boolean;
+  /** Whether the contact is being recorded now, and whether that recording is paused. */
+  readonly recording: 'off' | 'on' | 'paused';
+  /** The supervisors monitoring it now, with their mode (listen, whisper, barge). */
+  readonly monitors: Readonly<Record<string, string>>;
   readonly endedAt: number | undefined;
   /**
    * How it ended: `completed` (see `endedBy`), `abandoned`, an exit reason (`timeout`, `voicemail`,
@@ -159,6 +163,8 @@ function fresh(id: string, e: ContactEvent, over: Partial<ContactLife>): Contact
     holds: 0,
     consults: 0,
     muted: false,
+    recording: 'off',
+    monitors: {},
     endedAt: undefined,
     outcome: undefined,
     endedBy: undefined,
@@ -284,6 +290,14 @@ export function foldContact(c: ContactLife | undefined, e: ContactEvent): Contac
   }
   if (c === undefined) return undefined;
   switch (e.kind) {
+    // Also after the end: a recording or a supervisor's monitoring stops when the call has ended.
+    case 'recording-stopped':
+      return { ...c, recording: 'off', seq: e.seq };
+    case 'monitoring-stopped': {
+      const monitors = { ...c.monitors };
+      delete monitors[e.data.supervisor];
+      return { ...c, monitors, seq: e.seq };
+    }
     case 'customer-linked':
       // Also after the end: the agent may choose the customer during the wrap-up.
       return { ...c, customer: e.reason === 'unlinked' ? undefined : (customerRefOf(e.data?.customer) ?? c.customer), seq: e.seq };
@@ -327,6 +341,14 @@ export function foldContact(c: ContactLife | undefined, e: ContactEvent): Contac
       return { ...c, muted: e.kind === 'muted', seq: e.seq };
     case 'consult-started':
       return { ...c, consults: c.consults + 1, seq: e.seq };
+    case 'recording-started':
+    case 'recording-resumed':
+      return { ...c, recording: 'on', seq: e.seq };
+    case 'recording-paused':
+      return c.recording === 'off' ? c : { ...c, recording: 'paused', seq: e.seq };
+    case 'monitoring-started':
+    case 'monitoring-changed':
+      return { ...c, monitors: { ...c.monitors, [e.data.supervisor]: e.reason }, seq: e.seq };
     case 'retrieved':
       return c.status === 'held' ? { ...c, status: 'connected', seq: e.seq } : c;
     case 'transferred':

@@ -17,6 +17,9 @@ export interface RecordingChange {
   /** Who paused or resumed (an agent id), or `system`. */
   readonly by?: string;
   readonly at: number;
+  /** `stopped`: the length recorded and the time of it paused. */
+  readonly durationMs?: number;
+  readonly pausedMs?: number;
 }
 
 /** Options of {@link CallRecorder}. */
@@ -118,7 +121,7 @@ export class CallRecorder extends Disposable {
     const s = await a.recording.stop();
     const end = { endedAt: this.options.now(), durationMs: s.durationMs, pausedMs: s.pausedMs, bytes: s.bytes };
     await this.options.store.finish(a.entry.id, end);
-    this.change('stopped', a.entry, 'system');
+    this.change('stopped', a.entry, 'system', { durationMs: s.durationMs, pausedMs: s.pausedMs });
     return { ...a.entry, ...end };
   }
 
@@ -177,7 +180,7 @@ export class CallRecorder extends Disposable {
     super.dispose();
   }
 
-  private change(kind: RecordingChange['kind'], e: RecordingEntry, by: string): void {
-    this._onDidChange.fire({ kind, recordingId: e.id, contactId: e.contactId, ...(e.queueId !== undefined ? { queueId: e.queueId } : {}), ...(e.agentId !== undefined ? { agentId: e.agentId } : {}), by, at: this.options.now() });
+  private change(kind: RecordingChange['kind'], e: RecordingEntry, by: string, figures: { durationMs?: number; pausedMs?: number } = {}): void {
+    this._onDidChange.fire({ kind, recordingId: e.id, contactId: e.contactId, ...(e.queueId !== undefined ? { queueId: e.queueId } : {}), ...(e.agentId !== undefined ? { agentId: e.agentId } : {}), by, at: this.options.now(), ...figures });
   }
 }
