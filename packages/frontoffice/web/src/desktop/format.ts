@@ -1,6 +1,7 @@
 /**
  * Dates in the application's language (`<html lang>`, from the application definition): shown with
- * Intl, entered with the browser's own date and time inputs, which follow the page's language.
+ * Intl, entered with <caruso-date-input> (shared/date-input.ts), which follows the application's
+ * language too (the browser's own date inputs follow the browser's).
  */
 
 /** The page's language (the application's `lang`). */
@@ -28,10 +29,4 @@ export function formatDuration(ms: number): string {
   const pad = (n: number): string => String(n).padStart(2, '0');
   const h = Math.floor(s / 3600);
   return h > 0 ? `${h}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}` : `${Math.floor(s / 60)}:${pad(s % 60)}`;
-}
-
-/** The value of a `datetime-local` input for a moment, in the browser's time zone. */
-export function toLocalInput(at: Date): string {
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}`;
 }

@@ -6,10 +6,12 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { api, ApiError } from '../shared/api.js';
 import { announce, contain, fail } from '../shared/dom.js';
+import type { CarusoDateInput } from '../shared/date-input.js';
+import '../shared/date-input.js';
 import { t } from '../shared/i18n.js';
 import type { ObjectRecord, RoleField } from '../shared/types.js';
 import { DeskElement } from './desk-element.js';
-import { pageLang } from './format.js';
+import { formatDate, pageLang } from './format.js';
 import { isPhoneNumber, keyOf, objectDef } from './records.js';
 
 export class CarusoRecordForm extends DeskElement {
@@ -59,7 +61,7 @@ export class CarusoRecordForm extends DeskElement {
     }
     if (f.type === 'boolean') return html`<input id=${id} name=${f.name} type="checkbox" class="check" .checked=${v === true} ?disabled=${ro} aria-describedby="${id}-error">`;
     if (f.type === 'text') return html`<textarea id=${id} name=${f.name} rows="2" ?readonly=${ro} .value=${text} aria-describedby="${id}-error" aria-invalid=${invalid}></textarea>`;
-    const type = f.type === 'integer' || f.type === 'decimal' ? 'number' : f.type === 'date' ? 'date' : f.type === 'email' ? 'email' : f.type === 'phone' ? 'tel' : 'text';
+    const type = f.type === 'integer' || f.type === 'decimal' ? 'number' : f.type === 'email' ? 'email' : f.type === 'phone' ? 'tel' : 'text';
     const field = html`<input id=${id} name=${f.name} type=${type} lang=${pageLang()} ?readonly=${ro} .value=${text} aria-describedby="${id}-error" aria-invalid=${invalid}>`;
     if (f.type !== 'phone' || !isPhoneNumber(v)) return field;
     // Click-to-dial: a call to this number, about this record.
@@ -67,19 +69,33 @@ export class CarusoRecordForm extends DeskElement {
       @click=${() => this.dispatchEvent(new CustomEvent('dial', { bubbles: true, composed: true, detail: { number: text, object: this.object, recordId: this.record ? keyOf(this.store.app, this.object, this.record) : undefined } }))}>${t('desktop.call')}</button></div>`;
   }
 
+  /** A date field in the application's language (its legend is the field's label). */
+  private dateInput(f: RoleField): TemplateResult {
+    const v = this.fieldValue(f);
+    // Read-only: the date as text (the date input has no read-only state).
+    if (!f.writable) return html`<label for="f-${f.name}">${f.label}</label><input id="f-${f.name}" readonly .value=${typeof v === 'string' ? formatDate(`${v.slice(0, 10)}T12:00:00`) : ''} aria-describedby="f-${f.name}-error">`;
+    return html`<caruso-date-input field-id="f-${f.name}" kind="date" label="${f.label}${f.required ? ' *' : ''}" ?required=${f.required} describedby="f-${f.name}-error"
+      .value=${typeof v === 'string' ? v.slice(0, 10) : ''}></caruso-date-input>`;
+  }
+
   protected override render(): TemplateResult {
     const def = objectDef(this.store.app, this.object);
     const canWrite = def?.actions.includes(this.record ? 'update' : 'create') ?? false;
     return html`<form novalidate @submit=${(ev: Event) => contain(this.save(ev))}>
-      ${this.defs().map((f) => html`<label for="f-${f.name}">${f.label}${f.required ? ' *' : ''}</label>${this.input(f)}<div id="f-${f.name}-error" class="field-error">${this.errors[f.name] ?? nothing}</div>`)}
+      ${this.defs().map((f) => html`${f.type === 'date' ? this.dateInput(f) : html`<label for="f-${f.name}">${f.label}${f.required ? ' *' : ''}</label>${this.input(f)}`}<div id="f-${f.name}-error" class="field-error">${this.errors[f.name] ?? nothing}</div>`)}
       <p><button type="submit" ?disabled=${!canWrite}>${this.record ? t('record.save') : t('desktop.create')}</button></p>
     </form>`;
+  }
+
+  private dateOf(f: RoleField): CarusoDateInput | null {
+    return this.querySelector<CarusoDateInput>(`caruso-date-input[field-id="${CSS.escape(`f-${f.name}`)}"]`);
   }
 
   private read(f: RoleField): unknown {
     const el = this.querySelector<HTMLInputElement>(`#f-${CSS.escape(f.name)}`);
     if (!el) return undefined;
     if (f.type === 'boolean') return el.checked;
+    if (f.type === 'date') return this.dateOf(f)?.value || null;
     if (el.value === '') return null;
     if (f.type === 'integer' || f.type === 'decimal') return Number(el.value);
     return el.value;
@@ -89,6 +105,8 @@ export class CarusoRecordForm extends DeskElement {
     ev.preventDefault();
     const def = objectDef(this.store.app, this.object);
     if (!def) return;
+    // A date typed incompletely is said here, not sent as an empty field.
+    if (!this.defs().every((f) => f.type !== 'date' || !f.writable || this.dateOf(f)?.validate() !== false)) return;
     const body: Record<string, unknown> = {};
     for (const f of this.defs()) {
       if (!f.writable) continue;

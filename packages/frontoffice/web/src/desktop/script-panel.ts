@@ -1,10 +1,13 @@
 /**
  * The dialogue script of one contact: its session is persisted on the server with the contact, so a
  * reload comes back at the same step. Choices by button or the keys 1–9, typed answers with Enter,
- * dates with the browser's date input in the page's language, Back.
+ * dates in the application's language (<caruso-date-input>, sent as yyyy-mm-dd), Back.
  */
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { keyed } from 'lit/directives/keyed.js';
 import { api } from '../shared/api.js';
+import type { CarusoDateInput } from '../shared/date-input.js';
+import '../shared/date-input.js';
 import { contain, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 import type { ScriptSession, ScriptStep } from '../shared/types.js';
@@ -68,8 +71,18 @@ export class CarusoScriptPanel extends DeskElement {
     this.querySelector<HTMLButtonElement>(`button.choice[data-key="${n}"]`)?.click();
   }
 
+  /** A date question: the date in the application's language, checked here before it is sent. */
+  private dateInput(revision: number, error: boolean): TemplateResult {
+    return html`<form novalidate @submit=${(ev: Event) => {
+      ev.preventDefault();
+      const el = this.querySelector<CarusoDateInput>('caruso-date-input');
+      if (el?.validate()) contain(this.go('answer', el.value));
+    }}>${keyed(`${this.contactId}:${revision}`, html`<caruso-date-input field-id="answer" kind="date" labelledby="prompt" required describedby=${error ? 'step-error' : ''}></caruso-date-input>`)}
+      <p><button type="submit">${t('desktop.next')}</button></p></form>`;
+  }
+
   private input(type: string | undefined, error: boolean): TemplateResult {
-    const inputType = type === 'date' ? 'date' : type === 'number' ? 'number' : 'text';
+    const inputType = type === 'number' ? 'number' : 'text';
     const mode = type === 'digits' || type === 'number' ? 'numeric' : 'text';
     return html`<form @submit=${(ev: Event) => {
       ev.preventDefault();
@@ -93,7 +106,8 @@ export class CarusoScriptPanel extends DeskElement {
         body = html`<div class="choices" role="group" aria-labelledby="prompt">
           <button type="button" class="secondary choice" data-key="1" @click=${() => contain(this.go('answer', true))}>1. ${t('yes')}</button>
           <button type="button" class="secondary choice" data-key="2" @click=${() => contain(this.go('answer', false))}>2. ${t('no')}</button></div>`;
-      } else body = this.input(step.type, Boolean(step.error));
+      } else if (step.type === 'date') body = this.dateInput(s.revision, Boolean(step.error));
+      else body = this.input(step.type, Boolean(step.error));
     } else if (step.kind === 'info') body = html`<button type="button" id="btn-step-next" @click=${() => contain(this.go('answer', null))}>${t('desktop.next')}</button>`;
     else body = html`<p id="script-done">${t('desktop.scriptDone')}</p>`;
     return html`<aside id="script" class="panel" aria-labelledby="script-title">${heading}
@@ -113,7 +127,10 @@ export class CarusoScriptPanel extends DeskElement {
     // A new question: its answer box takes the focus, unless the agent is typing somewhere else.
     const active = document.activeElement;
     const typing = active instanceof HTMLElement && active.closest('#wrapup, #conversation, #contact, dialog') !== null && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName);
-    if (!typing) this.querySelector<HTMLInputElement>('#answer')?.focus();
+    if (typing) return;
+    const date = this.querySelector<CarusoDateInput>('caruso-date-input');
+    if (date) contain(date.updateComplete.then(() => date.focus()));
+    else this.querySelector<HTMLInputElement>('#answer')?.focus();
   }
 }
 customElements.define('desk-script-panel', CarusoScriptPanel);

@@ -1,32 +1,28 @@
 /**
  * The wrap-up of one contact: the customer it is filed on (the contact's own linked customer, shown
  * here and changed in the customer panel), a code and notes kept as a draft on the server while they
- * are typed, Finish (F9), and a callback promised to the customer at a local date and time.
+ * are typed, Finish (F9), and a callback promised to the customer at a date and time entered in the
+ * application's language (<caruso-date-input>; the browser's wall clock, sent as an ISO moment).
  */
 import { html, nothing, type TemplateResult } from 'lit';
+import { keyed } from 'lit/directives/keyed.js';
 import { api } from '../shared/api.js';
+import type { CarusoDateInput } from '../shared/date-input.js';
+import '../shared/date-input.js';
 import { announce, contain, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 import { DeskElement } from './desk-element.js';
 import type { DeskCustomer } from './desktop-types.js';
-import { formatDateTime, pageLang, toLocalInput } from './format.js';
+import { formatDateTime } from './format.js';
 import { isPhoneNumber } from './records.js';
 
 export class CarusoWrapUpPanel extends DeskElement {
   static override properties = {
     ...DeskElement.properties,
     contactId: { attribute: false },
-    when: { state: true },
   };
 
   declare contactId: string;
-  /** The callback's moment as the application's language writes it (the picker follows the browser's). */
-  declare when: string;
-
-  constructor() {
-    super();
-    this.when = '';
-  }
 
   private info(): { customer: DeskCustomer | null; address: string | null; wrapping: boolean } {
     const s = this.store.state;
@@ -45,10 +41,10 @@ export class CarusoWrapUpPanel extends DeskElement {
 
   private async callback(ev: Event): Promise<void> {
     ev.preventDefault();
-    const when = this.querySelector<HTMLInputElement>('#cb-at');
+    const when = this.querySelector<CarusoDateInput>('caruso-date-input');
     const num = this.querySelector<HTMLInputElement>('#cb-number');
-    const at = new Date(when?.value ?? '');
-    if (Number.isNaN(at.getTime())) return when?.focus();
+    if (!when?.validate()) return;
+    const at = new Date(when.value);
     try {
       await api('POST', `/api/contacts/${encodeURIComponent(this.contactId)}/callback`, { at: at.toISOString(), ...(num?.value ? { number: num.value } : {}) });
       announce(`${t('desktop.callbackScheduled')} ${formatDateTime(at)}`);
@@ -63,7 +59,7 @@ export class CarusoWrapUpPanel extends DeskElement {
     const { customer, address } = this.info();
     const codes = s?.wrapUpCodes ?? [];
     const code = ui.code ?? codes[0]?.code ?? '';
-    const min = toLocalInput(new Date(Date.now() + 60_000));
+    const min = new Date(Date.now() + 60_000).toISOString();
     return html`<section id="wrapup" class="panel" aria-labelledby="wrap-title">
       <h2 id="wrap-title">${t('desktop.wrapUp')}</h2>
       <p id="wrap-customer">${t('desktop.filedOn')} <strong>${customer ? customer.label ?? `${customer.object} ${customer.id}` : t('desktop.noCustomerLinked')}</strong>
@@ -76,11 +72,8 @@ export class CarusoWrapUpPanel extends DeskElement {
         <textarea id="wrap-notes" rows="3" maxlength="2000" .value=${ui.notes ?? ''} @input=${(ev: Event) => this.store.draft(this.contactId, { notes: (ev.target as HTMLTextAreaElement).value })}></textarea>
         <p><button type="submit" id="btn-wrapup" aria-keyshortcuts="F9">${t('desktop.finish')}</button></p>
       </form>
-      <form id="callback-form" @submit=${(ev: Event) => contain(this.callback(ev))}>
-        <label for="cb-at">${t('desktop.callbackAt')}</label>
-        <input id="cb-at" type="datetime-local" lang=${pageLang()} min=${min} required aria-describedby="cb-at-text"
-          @input=${(ev: Event) => { const v = (ev.target as HTMLInputElement).value; this.when = v ? formatDateTime(new Date(v)) : ''; }}>
-        <p id="cb-at-text" class="muted cb-when">${this.when ? `${t('desktop.callbackWhen')} ${this.when}` : ''}</p>
+      <form id="callback-form" novalidate @submit=${(ev: Event) => contain(this.callback(ev))}>
+        ${keyed(this.contactId, html`<caruso-date-input field-id="cb-at" kind="datetime" label=${t('desktop.callbackAt')} required min=${min}></caruso-date-input>`)}
         <label for="cb-number">${t('desktop.callbackNumber')}</label>
         <input id="cb-number" type="tel" maxlength="32" .value=${isPhoneNumber(address) ? address : ''}>
         <p><button type="submit" class="secondary" id="btn-callback">${t('desktop.scheduleCallback')}</button></p>

@@ -1,0 +1,199 @@
+// Dates on the agent desktop in the application's language, not the browser's: a Dutch application in
+// an English (en-US) Chromium writes dd-mm-jjjj with Dutch names, an English application in a Dutch
+// Chromium writes mm/dd/yyyy with a.m./p.m.; the script's date question and the callback picker are
+// typed with the keyboard only, an impossible date is said and not sent, the server gets yyyy-mm-dd
+// and the callback's moment, and axe finds nothing serious.
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
+import { fixturePath, fixtureText } from './fixture.js';
+import { deskPage, launchChromium, seriousFindings } from './support/chromium.js';
+
+const PW = 'correct horse battery';
+const CARLA = '+3212345678';
+
+const VISIT_SCRIPT = `<?xml version="1.0" encoding="UTF-8"?>
+<script id="visit-date" version="1" start="when" xml:lang="en">
+  <meta><title>Engineer visit</title></meta>
+  <question id="when" type="date" channels="agent">
+    <prompt>On which day may the engineer come?</prompt>
+    <next target="done"/>
+  </question>
+  <end id="done" outcome="planned"><prompt>The visit is planned.</prompt></end>
+</script>
+`;
+
+interface Case {
+  readonly app: 'nl' | 'en';
+  readonly browser: string;
+  /** The date fields' names in the application's order, and the format shown. */
+  readonly dateParts: readonly string[];
+  readonly pattern: string;
+  readonly callbackParts: readonly string[];
+  /** Typed into the parts in order, for a day and month. */
+  readonly type: (d: string, m: string, y: string) => string[];
+  readonly monthName: (m: number) => string;
+}
+
+const CASES: readonly Case[] = [
+  {
+    app: 'nl', browser: 'en-US', dateParts: ['dag', 'maand', 'jaar'], pattern: 'dd-mm-jjjj', callbackParts: ['dag', 'maand', 'jaar', 'uur', 'minuut'],
+    type: (d, m, y) => [d, m, y], monthName: (m) => new Intl.DateTimeFormat('nl', { month: 'long', timeZone: 'UTC' }).format(new Date(Date.UTC(2027, m - 1, 1))),
+  },
+  {
+    app: 'en', browser: 'nl-NL', dateParts: ['month', 'day', 'year'], pattern: 'mm/dd/yyyy', callbackParts: ['month', 'day', 'year', 'hour', 'minute', 'AM/PM'],
+    type: (d, m, y) => [m, d, y], monthName: (m) => new Intl.DateTimeFormat('en', { month: 'long', timeZone: 'UTC' }).format(new Date(Date.UTC(2027, m - 1, 1))),
+  },
+];
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+/** The accessible names of the fields of a date input, in the order they are on the page. */
+async function partNames(page: Page, fieldset: string): Promise<string[]> {
+  return page.locator(`${fieldset} .date-part`).evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+}
+
+describe.each(CASES)('dates on the desktop: application in $app, browser in $browser', (c) => {
+  let dir: string;
+  let asm: TestAssembly;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), `caruso-desk-dates-${c.app}-`));
+    const scripts = join(dir, 'scripts');
+    mkdirSync(scripts);
+    for (const f of ['fault-check.xml', 'meter-reading.xml']) copyFileSync(fixturePath(`scripts/${f}`), join(scripts, f));
+    writeFileSync(join(scripts, 'visit-date.xml'), VISIT_SCRIPT);
+    writeFileSync(join(dir, 'crm.app.xml'), fixtureText('crm.app.xml')
+      .replace('lang="en"', `lang="${c.app}"`)
+      .replace('script="fault-check"><write var="postcode" field="postcode"/></script>', 'script="visit-date"/>')
+      .replace('../../../../dtd/', fileURLToPath(new URL('../../../dtd/', import.meta.url))));
+    asm = await startTestAssembly({
+      db: `sqlite:${join(dir, 'crm.db')}`,
+      model: fixturePath('crm.model.xml'),
+      application: join(dir, 'crm.app.xml'),
+      scripts,
+      queues: [{ id: 'support', wrapUpMs: 600_000 }],
+      agents: [{ id: 'anna', queues: [{ queueId: 'support' }] }],
+      users: [{ name: 'anna', role: 'agent', agentId: 'anna', password: PW }],
+    });
+    await asm.objects.repository('Customer').create({ firstName: 'Carla', lastName: 'Caller', phone: CARLA }, { actor: 'test' });
+    browser = await launchChromium();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await asm?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the script’s date and the callback are typed in the application’s format with the keyboard; the server gets ISO', async () => {
+    const { ctx, page, problems } = await deskPage(browser, asm.url, 'anna', PW, { locale: c.browser });
+    expect(await page.evaluate('navigator.language')).toBe(c.browser);
+    expect(await page.evaluate('document.documentElement.lang')).toBe(c.app);
+    await page.keyboard.press('F2');
+    await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+    await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: CARLA } });
+    await page.locator('#btn-accept').waitFor();
+    await page.keyboard.press('F4');
+    await page.locator('#prompt', { hasText: 'engineer' }).waitFor();
+
+    // The fields in the application's order and names, the format beside them, the focus in the first.
+    await page.locator('#answer-fields').waitFor();
+    expect(await partNames(page, '#answer-fields')).toEqual(c.dateParts);
+    expect(await page.locator('#answer-format').textContent()).toBe(c.pattern);
+    expect(await page.evaluate('document.activeElement?.id')).toBe('answer');
+    expect(await seriousFindings(page)).toEqual([]);
+
+    const answers: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && /\/api\/scripts\/sessions\/[^/]+\/answer$/.test(r.url())) answers.push(r.url() + ' ' + (r.postData() ?? ''));
+    });
+
+    // An impossible date (31 February), typed field by field: said when submitted, nothing sent.
+    for (const part of c.type('31', '02', '2027')) await page.keyboard.type(part);
+    await page.keyboard.press('Enter');
+    await page.locator('#answer-error', { hasText: /\S/ }).waitFor();
+    expect(await page.locator('#answer').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.evaluate('document.activeElement?.id')).toBe('answer');
+    expect(await seriousFindings(page)).toEqual([]);
+    expect(answers).toEqual([]);
+
+    // The right date: the focus moves on by itself, the date is shown in words with its month's name.
+    for (const part of c.type('24', '12', '2027')) await page.keyboard.type(part);
+    await page.locator('#answer-words', { hasText: c.monthName(12) }).waitFor();
+    await page.locator('#answer-error', { hasText: /^$/ }).waitFor({ state: 'attached' });
+    await page.keyboard.press('Enter');
+    await page.locator('#script-done').waitFor();
+    expect(answers.length).toBe(1);
+    const [url, body] = answers[0]!.split(' ');
+    expect(JSON.parse(body!)).toMatchObject({ value: '2027-12-24' });
+    const sessionId = decodeURIComponent(/sessions\/([^/]+)\/answer$/.exec(url!)![1]!);
+    expect((await asm.dialogue.state(sessionId)).vars['when']).toBe('2027-12-24');
+
+    // The callback picker in the wrap-up: date and time, the 24- or 12-hour clock of the application.
+    await page.keyboard.press('F8');
+    await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+    await page.locator('#cb-at-fields').waitFor();
+    expect(await partNames(page, '#cb-at-fields')).toEqual(c.callbackParts);
+    expect(await seriousFindings(page)).toEqual([]);
+    await page.locator('#wrap-notes').focus();
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement?.id')).toBe('cb-at');
+    const day = new Date(Date.now() + 2 * 86_400_000);
+    const [d, m, y] = [pad(day.getDate()), pad(day.getMonth() + 1), String(day.getFullYear())];
+    for (const part of c.type(d, m, y)) await page.keyboard.type(part);
+    if (c.app === 'en') {
+      // 4:30 p.m. on the 12-hour clock: hour, minute, then P picks p.m.
+      await page.keyboard.type('0430');
+      await page.keyboard.press('p');
+    } else await page.keyboard.type('1630');
+    await page.locator('#cb-at-words', { hasText: c.monthName(day.getMonth() + 1) }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement?.id')).toBe('cb-number');
+    await page.keyboard.press('Enter');
+    await page.locator('#live', { hasText: /\d/ }).waitFor({ state: 'attached' });
+    const expected = new Date(day.getFullYear(), day.getMonth(), day.getDate(), 16, 30).getTime();
+    expect(asm.comms.scheduledCallbacks()).toEqual([expect.objectContaining({ number: CARLA, at: expected })]);
+
+    await page.keyboard.press('F9');
+    await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+    expect(problems).toEqual([]);
+    await ctx.close();
+  }, 60_000);
+
+  it('a date pasted or filled whole, in the application’s order or as yyyy-mm-dd, fills every field', async () => {
+    const { ctx, page, problems } = await deskPage(browser, asm.url, 'anna', PW, { locale: c.browser });
+    if (asm.comms.agent('anna').state !== 'ready') await page.keyboard.press('F2');
+    await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+    await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: CARLA } });
+    await page.locator('#btn-accept').waitFor();
+    await page.keyboard.press('F4');
+    await page.locator('#answer-fields').waitFor();
+    const written = c.app === 'nl' ? '05-03-2028' : '03/05/2028';
+    await page.locator('#answer').fill(written);
+    await page.locator('#answer-words', { hasText: c.monthName(3) }).waitFor();
+    const sent = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/answer'));
+    await page.keyboard.press('Enter');
+    expect(JSON.parse((await sent).postData() ?? '{}')).toMatchObject({ value: '2028-03-05' });
+    await page.locator('#script-done').waitFor();
+    await page.keyboard.press('F8');
+    await page.locator('#cb-at-fields').waitFor();
+    // A callback (at most 30 days ahead) filled as the native datetime-local input took it.
+    const day = new Date(Date.now() + 3 * 86_400_000);
+    await page.locator('#cb-at').fill(`${day.getFullYear()}-${pad(day.getMonth() + 1)}-${pad(day.getDate())}T09:15`);
+    await page.locator('#cb-at-words', { hasText: c.monthName(day.getMonth() + 1) }).waitFor();
+    const scheduled = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/callback'));
+    await page.locator('#btn-callback').click();
+    expect((await scheduled).status()).toBeLessThan(300);
+    expect(asm.comms.scheduledCallbacks().map((x) => x.at)).toContain(new Date(day.getFullYear(), day.getMonth(), day.getDate(), 9, 15).getTime());
+    await page.keyboard.press('F9');
+    await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+    expect(problems).toEqual([]);
+    await ctx.close();
+  }, 45_000);
+});
