@@ -52,6 +52,12 @@ export class CarusoCallControls extends DeskElement {
     return this.store.state?.contacts.find((c) => c.id === this.contactId);
   }
 
+  /** Whether this agent was added to the call (and may leave it); the agent who took the call hangs up instead. */
+  private isConferee(c: DeskContact): boolean {
+    const me = this.store.me.agentId;
+    return typeof me === 'string' && c.conferees.includes(me);
+  }
+
   private path(tail: string): string {
     return `/api/contacts/${encodeURIComponent(this.contactId)}/${tail}`;
   }
@@ -162,7 +168,7 @@ export class CarusoCallControls extends DeskElement {
           <button type="button" id="btn-consult-conference" class="secondary" @click=${() => contain(this.store.act('POST', this.path('consult/complete'), { outcome: 'conference' }))}>${t('call.completeConference')}</button>
           <button type="button" id="btn-consult-cancel" class="secondary" @click=${() => contain(this.store.act('POST', this.path('consult/cancel'), {}))}>${t('call.cancelConsult')}</button></div>` : nothing}
       ${c.conferees.length ? html`<div class="bar" id="conferees"><span>${t('call.conferees')} ${c.conferees.join(', ')}</span>
-          <button type="button" class="secondary" id="btn-leave-conference" @click=${() => contain(this.store.act('POST', this.path('conference/leave'), {}))}>${t('call.leaveConference')}</button></div>` : nothing}
+          ${this.isConferee(c) ? html`<button type="button" class="secondary" id="btn-leave-conference" @click=${() => contain(this.store.act('POST', this.path('conference/leave'), {}))}>${t('call.leaveConference')}</button>` : nothing}</div>` : nothing}
       ${this.keypad && isCall ? html`<div id="keypad" class="keypad" role="group" aria-label=${t('call.keypad')}>
           ${KEYS.map((k) => html`<button type="button" class="secondary" aria-label="${t('call.key')} ${k}" @click=${() => contain(this.dtmf(k))}>${k}</button>`)}
           <output id="dtmf-sent" aria-live="polite">${this.sent}</output></div>` : nothing}

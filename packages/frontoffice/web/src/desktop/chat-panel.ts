@@ -36,6 +36,8 @@ export class CarusoChatPanel extends DeskElement {
   private stop: (() => void) | null = null;
   private typedAt = 0;
   private joined = false;
+  /** The customer the canned replies were read for. */
+  private templatesFor = '';
 
   constructor() {
     super();
@@ -54,6 +56,20 @@ export class CarusoChatPanel extends DeskElement {
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has('contactId') || changed.has('chat')) this.follow();
+    // The canned replies are filled with the contact's customer: read again once another is linked.
+    else if (this.customerKey() !== this.templatesFor) this.readTemplates(this.contactId);
+  }
+
+  private customerKey(): string {
+    const c = this.contact()?.customer;
+    return c ? `${c.object}:${c.id}` : '';
+  }
+
+  private readTemplates(id: string): void {
+    this.templatesFor = this.customerKey();
+    api<ContactTemplates>('GET', `/api/contacts/${encodeURIComponent(id)}/templates`).then((r) => {
+      if (this.contactId === id) this.canned = r.cannedReplies;
+    }, () => undefined);
   }
 
   override disconnectedCallback(): void {
@@ -77,9 +93,7 @@ export class CarusoChatPanel extends DeskElement {
     const id = this.contactId;
     this.stop = this.chat?.on(id, (f) => this.frame(f)) ?? null;
     contain(this.read(id));
-    api<ContactTemplates>('GET', `/api/contacts/${encodeURIComponent(id)}/templates`).then((r) => {
-      if (this.contactId === id) this.canned = r.cannedReplies;
-    }, () => undefined);
+    this.readTemplates(id);
   }
 
   /** Reads the chat and its transcript (again after the hub's socket came back). */

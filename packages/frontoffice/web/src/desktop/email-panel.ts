@@ -36,6 +36,7 @@ export class CarusoEmailPanel extends DeskElement {
   declare sending: boolean;
   declare fileError: string;
   private readFor = '';
+  private templatesFor = '';
 
   constructor() {
     super();
@@ -53,10 +54,21 @@ export class CarusoEmailPanel extends DeskElement {
       api<{ messages: EmailMessageView[] }>('GET', `/api/contacts/${encodeURIComponent(id)}/email`).then((r) => {
         if (this.contactId === id) this.messages = r.messages;
       }, fail);
-      api<ContactTemplates>('GET', `/api/contacts/${encodeURIComponent(id)}/templates`).then((r) => {
-        if (this.contactId === id) this.templates = r.emailTemplates;
-      }, () => undefined);
-    }
+      this.readTemplates(id);
+    } else if (this.customerKey() !== this.templatesFor) this.readTemplates(this.contactId);
+  }
+
+  /** The contact's customer: the templates are filled with it, and read again once another is linked. */
+  private customerKey(): string {
+    const c = this.store.state?.contacts.find((x) => x.id === this.contactId)?.customer;
+    return c ? `${c.object}:${c.id}` : '';
+  }
+
+  private readTemplates(id: string): void {
+    this.templatesFor = this.customerKey();
+    api<ContactTemplates>('GET', `/api/contacts/${encodeURIComponent(id)}/templates`).then((r) => {
+      if (this.contactId === id) this.templates = r.emailTemplates;
+    }, () => undefined);
   }
 
   private useTemplate(id: string): void {
