@@ -20,7 +20,10 @@ import type { AgentState, Channel, ContactEvent, ContactEventInput, ContactLifeS
  * - agents logging in, pausing with a reason and resuming;
  * - a restart (the process died): calls connected are closed as lost, chats and e-mails connected go
  *   back in line, waiting calls are closed as lost and become callbacks that keep their place, every
- *   agent is logged out; agents log in again later.
+ *   agent is logged out; agents log in again later;
+ * - quality management on calls: a recording started, paused and resumed by the agent, stopped when
+ *   the agent's part ends; supervisors monitoring a call (listen, whisper, barge), switching mode and
+ *   leaving (a restart loses both without an event).
  * The generator keeps its own account of every contact, the expectation the fold is checked against,
  * and of the figures the fold does not hold (see {@link GeneratedLog.truth}).
  */
@@ -65,6 +68,8 @@ const EXIT_REASONS = ['timeout', 'full', 'voicemail', 'callback-requested'] as c
 const DIAL_FAILURES = ['busy', 'no-answer', 'machine', 'failed'] as const;
 const PAUSE_REASONS = ['break', 'training'] as const;
 const DISPOSITIONS = ['solved', 'sale', 'call-back-later'] as const;
+const SUPERVISORS = ['sara', 'tom'] as const;
+const MONITOR_MODES = ['listen', 'whisper', 'barge'] as const;
 /** The telephony channel's `callbackAttempts` (3 by default; 2 here, so that callbacks given up occur often enough). */
 const CALLBACK_ATTEMPTS = 2;
 
@@ -89,6 +94,11 @@ interface SimContact {
   conferees: string[];
   /** The caller's number (a call), for a callback that keeps the place after a restart. */
   caller: string | undefined;
+  /** Its recording now (a call is recorded at most once). */
+  recording: 'off' | 'on' | 'paused';
+  recorded: boolean;
+  /** The supervisor monitoring it now, and the mode. */
+  monitor: { supervisor: string; mode: string } | undefined;
 }
 
 interface SimAgent {
@@ -138,7 +148,7 @@ export function simulate(agentCount: number, queueCount: number, choices: readon
   const newContact = (channel: Channel, status: ContactLifeStatus, id = `k${contacts.size + 1}`): SimContact => {
     const c: SimContact = {
       id, status, channel, queueId: undefined, agentId: undefined, enteredAt: t, ringAt: 0, connectedAt: 0, heldAt: undefined, holdMs: 0, outcome: undefined, endedBy: undefined,
-      campaign: status === 'dialing', callback: undefined, conferees: [], caller: undefined,
+      campaign: status === 'dialing', callback: undefined, conferees: [], caller: undefined, recording: 'off', recorded: false, monitor: undefined,
     };
     contacts.set(c.id, c);
     return c;
@@ -195,6 +205,18 @@ export function simulate(agentCount: number, queueCount: number, choices: readon
     const cb = newContact('callback', 'scheduled', `${c.id}-cb`);
     emit({ kind: 'callback-scheduled', at: t, contactId: cb.id, queueId: q, channel: 'callback', reason: 'keep-place', data: { originalContactId: c.id } });
     return cb;
+  };
+
+  /** The agent's part of a call ends: its recording stops, a supervisor monitoring it leaves. */
+  const endQuality = (c: SimContact, q: string, agentId: string): void => {
+    if (c.recording !== 'off') {
+      emit({ kind: 'recording-stopped', at: t, contactId: c.id, queueId: q, agentId, channel: c.channel, data: { recordingId: `r-${c.id}`, durationMs: 1_000, pausedMs: 0 } });
+      c.recording = 'off';
+    }
+    if (c.monitor) {
+      emit({ kind: 'monitoring-stopped', at: t, contactId: c.id, agentId, reason: c.monitor.mode, queueId: q, channel: c.channel, data: { supervisor: c.monitor.supervisor } });
+      c.monitor = undefined;
+    }
   };
 
   for (const choice of choices) {
@@ -395,6 +417,7 @@ export function simulate(agentCount: number, queueCount: number, choices: readon
               }
               // The agent is freed: the router completes the contact.
               emit({ kind: 'completed', at: t, contactId: c.id, queueId: q, agentId: a.id, channel: c.channel, reason: 'agent', ...finishTalk(c) });
+              endQuality(c, q, a.id);
               end(c, 'wrap-up', result);
               cb.leg = 'none';
               startWrap(a, c, q, wrap);
@@ -449,10 +472,42 @@ export function simulate(agentCount: number, queueCount: number, choices: readon
               });
             }
           }
+          if (voice) {
+            if (c.recording === 'off' && !c.recorded) {
+              steps.push(() => {
+                emit({ kind: 'recording-started', at: t, contactId: c.id, queueId: q, agentId: a.id, channel: c.channel, data: { recordingId: `r-${c.id}` } });
+                c.recording = 'on';
+                c.recorded = true;
+              });
+            } else if (c.recording !== 'off') {
+              steps.push(() => {
+                const paused = c.recording === 'paused';
+                emit({ kind: paused ? 'recording-resumed' : 'recording-paused', at: t, contactId: c.id, queueId: q, agentId: a.id, reason: 'agent', channel: c.channel, data: { recordingId: `r-${c.id}` } });
+                c.recording = paused ? 'on' : 'paused';
+              });
+            }
+            if (!c.monitor) {
+              steps.push(() => {
+                c.monitor = { supervisor: pick(SUPERVISORS, 41), mode: pick(MONITOR_MODES, 43) };
+                emit({ kind: 'monitoring-started', at: t, contactId: c.id, agentId: a.id, reason: c.monitor.mode, queueId: q, channel: c.channel, data: { supervisor: c.monitor.supervisor } });
+              });
+            } else {
+              const m = c.monitor;
+              steps.push(() => {
+                m.mode = pick(MONITOR_MODES.filter((x) => x !== m.mode), 47);
+                emit({ kind: 'monitoring-changed', at: t, contactId: c.id, agentId: a.id, reason: m.mode, queueId: q, channel: c.channel, data: { supervisor: m.supervisor } });
+              });
+              steps.push(() => {
+                emit({ kind: 'monitoring-stopped', at: t, contactId: c.id, agentId: a.id, reason: m.mode, queueId: q, channel: c.channel, data: { supervisor: m.supervisor } });
+                c.monitor = undefined;
+              });
+            }
+          }
           // The agent ends it (or the customer does); a wrap-up follows, or the agent is ready at once.
           weighted(3, () => {
             const by = choice % 2 === 0 ? 'agent' : 'caller';
             emit({ kind: 'completed', at: t, contactId: c.id, queueId: q, agentId: a.id, channel: c.channel, reason: by, ...finishTalk(c) });
+            endQuality(c, q, a.id);
             releaseConferees(c, q);
             end(c, 'wrap-up', 'completed', by);
             startWrap(a, c, q, wrap);
@@ -463,6 +518,7 @@ export function simulate(agentCount: number, queueCount: number, choices: readon
             weighted(2, () => {
               const to = pick(queues.filter((x) => x !== q), 37);
               emit({ kind: 'completed', at: t, contactId: c.id, queueId: q, agentId: a.id, channel: c.channel, reason: 'transferred', ...finishTalk(c) });
+              endQuality(c, q, a.id);
               releaseConferees(c, q);
               // The router's transferToQueue starts no wrap-up: the agent is free before the contact moves.
               startWrap(a, c, q, false);
@@ -476,6 +532,7 @@ export function simulate(agentCount: number, queueCount: number, choices: readon
             steps.push(() => {
               const b = pick(other, 43);
               emit({ kind: 'completed', at: t, contactId: c.id, queueId: q, agentId: a.id, channel: c.channel, reason: 'transferred', ...finishTalk(c) });
+              endQuality(c, q, a.id);
               releaseConferees(c, q);
               startWrap(a, c, q, wrap);
               emit({ kind: 'transferred', at: t, contactId: c.id, queueId: q, agentId: b.id, channel: c.channel, reason: 'to-agent' });
@@ -490,6 +547,7 @@ export function simulate(agentCount: number, queueCount: number, choices: readon
             steps.push(() => {
               emit({ kind: 'transferred', at: t, contactId: c.id, agentId: a.id, channel: c.channel, reason: 'outside', data: { destination: '+3299' } });
               emit({ kind: 'completed', at: t, contactId: c.id, queueId: q, agentId: a.id, channel: c.channel, reason: 'transferred-out', ...finishTalk(c) });
+              endQuality(c, q, a.id);
               releaseConferees(c, q);
               end(c, 'wrap-up', 'transferred-out');
               startWrap(a, c, q, wrap);
@@ -557,6 +615,9 @@ export function simulate(agentCount: number, queueCount: number, choices: readon
             end(c, 'wrap-up', 'lost-on-restart');
           }
           c.conferees = [];
+          // The process died: the recording and the monitoring end without an event.
+          c.recording = 'off';
+          c.monitor = undefined;
           if (c.callback) c.callback.leg = 'none';
         }
         for (const a of agents) {

@@ -22,7 +22,7 @@ const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Frida
 /** The built-in reports over the contact event log, each checked below (the sessions ones are not about contacts). */
 const CHECKED = [
   'inbound', 'inbound-by-hour', 'inbound-by-day', 'inbound-by-weekday', 'inbound-by-queue', 'agents', 'agents-by-hour', 'agents-by-day', 'pauses',
-  'voicemail', 'callbacks', 'call-control', 'campaigns', 'campaign-results', 'campaign-dispositions', 'dispositions',
+  'voicemail', 'callbacks', 'call-control', 'campaigns', 'campaign-results', 'campaign-dispositions', 'dispositions', 'recording', 'monitoring',
 ];
 const SESSION_REPORTS = ['scripts', 'script-outcomes', 'script-abandons', 'script-handoffs'];
 const catalogue = new ReportCatalogue([]);
@@ -272,6 +272,28 @@ function eventRows(log: GeneratedLog, lives: readonly ContactLife[], name: strin
         };
         const shown = row.holds + retrieved.length + row.transfersOut + row.consultations + row.consultTransfers + row.consultsCancelled + row.conferences + row.mutes + row.manualDials;
         return shown === 0 ? [] : [row];
+      });
+    }
+    case 'recording': {
+      // Quality notes a contact's life does not count: from the events of calls (and callbacks), by queue.
+      const voice = log.events.filter((e) => (e.channel === 'call' || e.channel === 'callback') && e.queueId !== undefined);
+      const by = byKey(voice.filter((e) => e.kind === 'connected' || e.kind === 'recording-started' || e.kind === 'recording-paused'), (e) => e.queueId!);
+      return sorted(by.keys()).map((queue) => {
+        const mine = by.get(queue)!;
+        const contactsOf = (kind: string): number => new Set(mine.filter((e) => e.kind === kind).map((e) => e.contactId)).size;
+        const answeredCalls = contactsOf('connected');
+        const recorded = contactsOf('recording-started');
+        return { queue, answered: answeredCalls, recorded, recordedShare: ratio(recorded, answeredCalls), pauses: count(mine, (e) => e.kind === 'recording-paused') };
+      });
+    }
+    case 'monitoring': {
+      const mon = log.events.filter((e) => e.kind === 'monitoring-started' || e.kind === 'monitoring-changed');
+      const by = byKey(mon, (e) => `${(e.data as { supervisor: string }).supervisor}\u0000${e.agentId!}`);
+      return sorted(by.keys()).map((k) => {
+        const mine = by.get(k)!;
+        const [supervisor, agent] = k.split('\u0000') as [string, string];
+        const mode = (m: string): number => count(mine, (e) => e.reason === m);
+        return { supervisor, agent, sessions: count(mine, (e) => e.kind === 'monitoring-started'), listen: mode('listen'), whisper: mode('whisper'), barge: mode('barge') };
       });
     }
     case 'callbacks': {

@@ -319,9 +319,9 @@ export interface RecordingStoppedData extends RecordingData {
 /** A call's recording started (before the agent joins: the caller heard the announcement). */
 export type RecordingStartedEvent = KindOf<'recording-started', { contactId: string; data: RecordingData; queueId?: string; agentId?: string; channel?: Channel }>;
 /** Recording paused (e.g. while card details are read) by `agentId`, or by the system (`reason: 'system'`). */
-export type RecordingPausedEvent = KindOf<'recording-paused', { contactId: string; data: RecordingData; agentId?: string; reason?: string }>;
-export type RecordingResumedEvent = KindOf<'recording-resumed', { contactId: string; data: RecordingData; agentId?: string; reason?: string }>;
-export type RecordingStoppedEvent = KindOf<'recording-stopped', { contactId: string; data: RecordingStoppedData; queueId?: string; agentId?: string }>;
+export type RecordingPausedEvent = KindOf<'recording-paused', { contactId: string; data: RecordingData; agentId?: string; reason?: string; queueId?: string; channel?: Channel }>;
+export type RecordingResumedEvent = KindOf<'recording-resumed', { contactId: string; data: RecordingData; agentId?: string; reason?: string; queueId?: string; channel?: Channel }>;
+export type RecordingStoppedEvent = KindOf<'recording-stopped', { contactId: string; data: RecordingStoppedData; queueId?: string; agentId?: string; channel?: Channel }>;
 /** Who monitors: the supervisor's user name. */
 export interface MonitoringData extends EventData {
   readonly supervisor: string;
@@ -490,9 +490,9 @@ const KIND_RULES: Readonly<Record<ContactEventKind, KindRule>> = {
   'dial-result': { fields: 'reason contactId? queueId? agentId? channel?', data: dataRule(false, DIAL, ['target', 'attempt']) },
   'dial-drop': { fields: 'contactId queueId?', data: dataRule(true, DIAL, ['target', 'attempt']) },
   'recording-started': { fields: 'contactId queueId? agentId? channel?', data: dataRule(true, { recordingId: 'string' }, []) },
-  'recording-paused': { fields: 'contactId agentId? reason?', data: dataRule(true, { recordingId: 'string' }, []) },
-  'recording-resumed': { fields: 'contactId agentId? reason?', data: dataRule(true, { recordingId: 'string' }, []) },
-  'recording-stopped': { fields: 'contactId queueId? agentId?', data: dataRule(true, { recordingId: 'string', durationMs: 'number', pausedMs: 'number' }, []) },
+  'recording-paused': { fields: 'contactId agentId? reason? queueId? channel?', data: dataRule(true, { recordingId: 'string' }, []) },
+  'recording-resumed': { fields: 'contactId agentId? reason? queueId? channel?', data: dataRule(true, { recordingId: 'string' }, []) },
+  'recording-stopped': { fields: 'contactId queueId? agentId? channel?', data: dataRule(true, { recordingId: 'string', durationMs: 'number', pausedMs: 'number' }, []) },
   'monitoring-started': { fields: 'contactId agentId reason queueId? channel?', data: dataRule(true, { supervisor: 'string' }, []) },
   'monitoring-changed': { fields: 'contactId agentId reason queueId? channel?', data: dataRule(true, { supervisor: 'string' }, []) },
   'monitoring-stopped': { fields: 'contactId agentId reason queueId? channel?', data: dataRule(true, { supervisor: 'string' }, []) },

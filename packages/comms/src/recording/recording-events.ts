@@ -6,20 +6,21 @@ import type { CallRecorder, RecordingChange } from './call-recorder.js';
 export function recordingEvent(c: RecordingChange): ContactEventInput {
   const data = { recordingId: c.recordingId };
   const who = c.by === undefined || c.by === 'system' ? { reason: 'system' } : { agentId: c.by, reason: 'agent' };
+  const where = { channel: 'call' as const, ...(c.queueId !== undefined ? { queueId: c.queueId } : {}) };
   switch (c.kind) {
     case 'started':
-      return { kind: 'recording-started', at: c.at, contactId: c.contactId, channel: 'call', data, ...(c.queueId !== undefined ? { queueId: c.queueId } : {}), ...(c.agentId !== undefined ? { agentId: c.agentId } : {}) };
+      return { kind: 'recording-started', at: c.at, contactId: c.contactId, data, ...where, ...(c.agentId !== undefined ? { agentId: c.agentId } : {}) };
     case 'paused':
-      return { kind: 'recording-paused', at: c.at, contactId: c.contactId, data, ...who };
+      return { kind: 'recording-paused', at: c.at, contactId: c.contactId, data, ...where, ...who };
     case 'resumed':
-      return { kind: 'recording-resumed', at: c.at, contactId: c.contactId, data, ...who };
+      return { kind: 'recording-resumed', at: c.at, contactId: c.contactId, data, ...where, ...who };
     default:
       return {
         kind: 'recording-stopped',
         at: c.at,
         contactId: c.contactId,
         data: { ...data, durationMs: c.durationMs ?? 0, pausedMs: c.pausedMs ?? 0 },
-        ...(c.queueId !== undefined ? { queueId: c.queueId } : {}),
+        ...where,
         ...(c.agentId !== undefined ? { agentId: c.agentId } : {}),
       };
   }

@@ -53,6 +53,39 @@ export const BUILTIN_REPORTS: readonly ReportDefinition[] = [
     chart: 'holds',
   },
   {
+    // Quality management: calls answered and how many of them were recorded, by queue, and how often
+    // agents paused a recording (e.g. while card details were read).
+    name: 'recording',
+    title: 'Recorded calls by queue',
+    source: 'events',
+    groupBy: ['queue'],
+    filters: { channel: ['call', 'callback'] },
+    measures: [
+      { name: 'answered', aggregate: 'contacts', kinds: ['connected'] },
+      { name: 'recorded', aggregate: 'contacts', kinds: ['recording-started'] },
+      { name: 'recordedShare', ratio: ['recorded', 'answered'] },
+      { name: 'pauses', aggregate: 'count', kinds: ['recording-paused'] },
+    ],
+    columns: ['answered', 'recorded', 'recordedShare', 'pauses'],
+    chart: 'recordedShare',
+  },
+  {
+    // Supervisors' monitoring sessions by supervisor and agent monitored, and the modes they used
+    // (a session that switched from listen to whisper counts in both).
+    name: 'monitoring',
+    title: 'Monitoring sessions by supervisor and agent',
+    source: 'events',
+    groupBy: ['supervisor', 'agent'],
+    measures: [
+      { name: 'sessions', aggregate: 'count', kinds: ['monitoring-started'] },
+      { name: 'listen', aggregate: 'count', kinds: ['monitoring-started', 'monitoring-changed'], reasons: ['listen'] },
+      { name: 'whisper', aggregate: 'count', kinds: ['monitoring-started', 'monitoring-changed'], reasons: ['whisper'] },
+      { name: 'barge', aggregate: 'count', kinds: ['monitoring-started', 'monitoring-changed'], reasons: ['barge'] },
+    ],
+    columns: ['sessions', 'listen', 'whisper', 'barge'],
+    chart: 'sessions',
+  },
+  {
     name: 'callbacks',
     title: 'Callbacks',
     source: 'events',

@@ -11,7 +11,7 @@ export type ReportSource = 'contacts' | 'agents' | 'events' | 'sessions';
  * session's start (sessions).
  */
 export type ReportDimension =
-  | 'hour' | 'day' | 'weekday' | 'queue' | 'agent' | 'channel' | 'reason' | 'kind' | 'campaign'
+  | 'hour' | 'day' | 'weekday' | 'queue' | 'agent' | 'channel' | 'reason' | 'kind' | 'campaign' | 'supervisor'
   | 'script' | 'version' | 'result' | 'outcome' | 'node';
 
 /** The columns of the `contacts` source (definitions in docs/monitoring.md). */
@@ -39,7 +39,7 @@ export const AGENT_COLUMNS = [
 const DIMENSIONS: Record<ReportSource, readonly ReportDimension[]> = {
   contacts: ['hour', 'day', 'weekday', 'queue', 'agent', 'channel'],
   agents: ['agent', 'reason', 'hour', 'day', 'weekday'],
-  events: ['hour', 'day', 'weekday', 'queue', 'agent', 'channel', 'reason', 'kind', 'campaign'],
+  events: ['hour', 'day', 'weekday', 'queue', 'agent', 'channel', 'reason', 'kind', 'campaign', 'supervisor'],
   sessions: ['hour', 'day', 'weekday', 'script', 'version', 'channel', 'result', 'outcome', 'node', 'queue'],
 };
 

@@ -377,7 +377,9 @@ async function eventsReport(storage: StorageManager, def: ReportDefinition, req:
   // callbacks of voice messages (`voicemailId`). Keys are validated names (report-definition.ts).
   const withData = (key: string): string =>
     `contact_id IN (SELECT contact_id FROM ${CONTACT_EVENTS_TABLE} WHERE kind IN ('queue-entered', 'callback-scheduled') AND ${dialect.jsonPath('data', ['data', key])} IS NOT NULL)`;
-  const dims: Record<string, string> = { ...timeDims('at', offset), queue: 'queue_id', agent: 'agent_id', channel: 'channel', reason: 'reason', kind: 'kind', campaign };
+  // The supervisor of a monitoring event (its `data.supervisor`).
+  const supervisor = dialect.jsonPath('data', ['supervisor']);
+  const dims: Record<string, string> = { ...timeDims('at', offset), queue: 'queue_id', agent: 'agent_id', channel: 'channel', reason: 'reason', kind: 'kind', campaign, supervisor };
   const groupBy = def.groupBy ?? [];
   const measures = def.measures ?? [];
   const selects: string[] = [];
