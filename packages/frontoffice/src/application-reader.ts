@@ -35,6 +35,7 @@ import {
   type FollowUpRule,
 } from './common/application.js';
 import { isoDurationMs } from './follow-ups.js';
+import { i18nLanguages } from './api-admin.js';
 import { FrontOfficeErrors } from './errors.js';
 
 /** What the definition is checked against. */
@@ -53,6 +54,14 @@ export interface ApplicationContext {
    * form, and an unknown one shows its error in the widget at run time.
    */
   readonly reports?: ReadonlySet<string>;
+  /**
+   * The queues of the communication server (the assembly's `<queue id>`): every queue the
+   * definition names (a desktop script's, a self-service page's, a follow-up's) must be one of them.
+   * Unchecked when absent.
+   */
+  readonly queues?: ReadonlySet<string>;
+  /** The languages the front office has texts for; default: the `assets/i18n/*.json` files of this package. */
+  readonly languages?: ReadonlySet<string>;
 }
 
 export interface ApplicationReadResult {
@@ -130,6 +139,38 @@ const ATTRIBUTES: Readonly<Record<string, readonly [readonly string[], readonly 
   description: [[], []],
 };
 
+/** The edit distance of two short names (case-insensitive). */
+function distance(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
+  let before = prev;
+  for (let i = 1; i <= x.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= y.length; j++) {
+      row[j] = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + (x[i - 1] === y[j - 1] ? 0 : 1));
+      // Two letters swapped count as one typo.
+      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) row[j] = Math.min(row[j] as number, (before[j - 2] as number) + 1);
+    }
+    before = prev;
+    prev = row;
+  }
+  return prev[y.length] as number;
+}
+
+/** `; did you mean 'billing'?` when a candidate is close (a third of the letters at most), else `; known: …`. */
+function didYouMean(name: string, candidates: Iterable<string>): string {
+  const all = [...new Set(candidates)];
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of all) {
+    const d = distance(name, c);
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  if (best !== undefined && bestD > 0 && bestD <= Math.max(1, Math.floor(Math.max(name.length, best.length) / 3))) return `; did you mean '${best}'?`;
+  return all.length ? `; known: ${all.slice(0, 12).join(', ')}${all.length > 12 ? ', …' : ''}` : '';
+}
+
 function list(text: string | undefined, sep: RegExp = /[\s,]+/): string[] {
   return (text ?? '').split(sep).map((s) => s.trim()).filter((s) => s !== '');
 }
@@ -182,7 +223,8 @@ class ApplicationReader {
     if (name === undefined) return undefined;
     const o = findObject(this.ctx.model, name);
     if (!o) {
-      this.sink.error(attributePosition(el, attr), `unknown object ${name}; the model ${this.ctx.model.name} has ${this.ctx.model.objects.map((x) => x.name).join(', ')}`, 'unknown-object');
+      const near = didYouMean(name, this.ctx.model.objects.map((x) => x.name));
+      this.sink.error(attributePosition(el, attr), near.startsWith('; did') ? `unknown object ${name}${near}` : `unknown object ${name}; the model ${this.ctx.model.name} has ${this.ctx.model.objects.map((x) => x.name).join(', ')}`, 'unknown-object');
     }
     return o;
   }
@@ -190,7 +232,10 @@ class ApplicationReader {
   private field(el: XmlElement, object: ObjectDef | undefined, name: string, attr: string): FieldDef | undefined {
     if (!object) return undefined;
     const f = findField(object, name);
-    if (!f) this.sink.error(attributePosition(el, attr), `${object.name} has no field ${name}`, 'unknown-field');
+    if (!f) {
+      const near = didYouMean(name, object.fields.map((x) => x.name));
+      this.sink.error(attributePosition(el, attr), `${object.name} has no field ${name}${near.startsWith('; did') ? near : ''}`, 'unknown-field');
+    }
     return f;
   }
 
@@ -211,9 +256,28 @@ class ApplicationReader {
   private script(el: XmlElement, attr: string): string {
     const id = el.attributes[attr] ?? '';
     if (this.ctx.scripts && !this.ctx.scripts.has(id)) {
-      this.sink.error(attributePosition(el, attr), `unknown dialogue script ${id}; known: ${[...this.ctx.scripts].join(', ') || 'none'}`, 'unknown-script');
+      this.sink.error(attributePosition(el, attr), `unknown dialogue script ${id}${didYouMean(id, this.ctx.scripts) || '; known: none'}`, 'unknown-script');
     }
     return id;
+  }
+
+  /** A queue the definition names: one of the communication server's, when they are known. */
+  private queue(el: XmlElement, attr: string): string {
+    const id = el.attributes[attr] ?? '';
+    if (this.ctx.queues && !this.ctx.queues.has(id)) {
+      this.sink.error(attributePosition(el, attr), `unknown queue ${id}${didYouMean(id, this.ctx.queues) || '; the assembly declares no queue'}`, 'unknown-queue');
+    }
+    return id;
+  }
+
+  /** The language of the pages: one the front office has texts for. */
+  private language(root: XmlElement): string {
+    const lang = root.attributes['lang'] ?? 'en';
+    const known = this.ctx.languages ?? new Set(i18nLanguages());
+    if (!known.has(lang)) {
+      this.sink.error(attributePosition(root, 'lang'), `the front office has no texts in ${lang} (no assets/i18n/${lang}.json)${didYouMean(lang, known)}`, 'unknown-language');
+    }
+    return lang;
   }
 
   private application(root: XmlElement): Application {
@@ -267,7 +331,7 @@ class ApplicationReader {
       if (access.length > 0 && identifies.length === 0) {
         this.sink.error(attributePosition(el, 'script'), `self-service page ${name} runs ${script}, which reads or changes data on the web (${access.slice(0, 2).join(', ')}): declare <identify object by verify> so that visitors identify themselves first, or mark operations that concern no one's data anonymous="true" in the script`, 'identify-missing');
       }
-      selfService.push({ name, script, queue: el.attributes['queue'] ?? '', label: el.attributes['label'] ?? name });
+      selfService.push({ name, script, queue: this.queue(el, 'queue'), label: el.attributes['label'] ?? name });
     }
     const followUps: FollowUpRule[] = [];
     const ruleNames = new Set<string>();
@@ -279,7 +343,7 @@ class ApplicationReader {
       ...(followUps.length ? { followUps } : {}),
       name: root.attributes['name'] ?? '',
       model: modelName,
-      lang: root.attributes['lang'] ?? 'en',
+      lang: this.language(root),
       roles,
       navigation,
       lists,
@@ -323,7 +387,7 @@ class ApplicationReader {
     for (const m of title.matchAll(/\{\{\s*([A-Za-z][A-Za-z0-9_]*)\s*\}\}/g)) this.field(el, object, m[1] as string, 'title');
     const kind = el.attributes['kind'] ?? 'todo';
     if (kind !== 'todo' && kind !== 'call') this.sink.error(attributePosition(el, 'kind'), `kind is todo or call, not ${kind}`, 'bad-value');
-    const queue = el.attributes['queue'];
+    const queue = el.attributes['queue'] === undefined ? undefined : this.queue(el, 'queue');
     const user = el.attributes['user'];
     if ((queue === undefined) === (user === undefined)) this.sink.error(el.position, 'a <followup> names either queue="…" or user="…" (who gets the task)', 'missing-attribute');
     const hasPhone = (o: ObjectDef | undefined): boolean => o?.fields.some((f) => f.type === 'phone') === true;
@@ -476,7 +540,7 @@ class ApplicationReader {
     const popObject = screenPops[0] ? findObject(this.ctx.model, screenPops[0].object) : undefined;
     const queues = new Set<string>();
     const scripts = childElements(el, 'script').map((s) => {
-      const queue = s.attributes['queue'] ?? '';
+      const queue = this.queue(s, 'queue');
       if (queues.has(queue)) this.sink.error(attributePosition(s, 'queue'), `the queue ${queue} has a script already`, 'duplicate');
       queues.add(queue);
       const writes = childElements(s, 'write').map((w) => {
@@ -560,7 +624,8 @@ class ApplicationReader {
     } else if (!REPORT_NAME.test(report)) {
       this.sink.error(attributePosition(w, 'report'), `${report} is not a report name (letters, digits, . _ -)`, 'bad-value');
     } else if (this.ctx.reports && !this.ctx.reports.has(report)) {
-      this.sink.error(attributePosition(w, 'report'), `unknown report ${report}; reports are ${[...this.ctx.reports].sort().join(', ')}`, 'unknown-report');
+      const near = didYouMean(report, this.ctx.reports);
+      this.sink.error(attributePosition(w, 'report'), near.startsWith('; did') ? `unknown report ${report}${near}` : `unknown report ${report}; reports are ${[...this.ctx.reports].sort().join(', ')}`, 'unknown-report');
     }
     const period = w.attributes['period'] ?? 'today';
     if (!(REPORT_PERIODS as readonly string[]).includes(period)) this.sink.error(attributePosition(w, 'period'), `unknown period ${period}; periods are ${REPORT_PERIODS.join(', ')}`, 'bad-value');

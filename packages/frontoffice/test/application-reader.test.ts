@@ -134,7 +134,7 @@ describe('readApplication (report widgets)', () => {
     const reports = new Set(['inbound', 'inbound-by-queue']);
     expect(read(app('<widget kind="report" report="inbound-by-queue"/>'), reports).diagnostics).toEqual([]);
     expect(read(app('<widget kind="report" report="inbound-by-qeueu"/>'), reports).diagnostics.map(String)).toEqual([
-      'app.xml:3:27: error: unknown report inbound-by-qeueu; reports are inbound, inbound-by-queue',
+      "app.xml:3:27: error: unknown report inbound-by-qeueu; did you mean 'inbound-by-queue'?",
     ]);
   });
 });

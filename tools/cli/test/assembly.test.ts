@@ -61,7 +61,7 @@ describe('the assembly file', () => {
       "broken.assembly.xml:6:25: error: strategy must be one of ring-all, longest-idle, least-recent, fewest-contacts, round-robin, random, linear, weighted-random, got 'fastest'",
       "broken.assembly.xml:6:44: error: wrap-up must be a number of at least 0, got 'soon'",
       'broken.assembly.xml:7:7: error: an overflow with action="move" needs target="<queue id>"',
-      "broken.assembly.xml:9:22: error: unknown queue 'sales' in queues",
+      "broken.assembly.xml:9:22: error: unknown queue 'sales' in queues; known: general",
       'broken.assembly.xml:10:5: error: <frobnicate> is not allowed inside <comms>; allowed: queue, agent, ivr, email, chat, campaign, interactions',
       "broken.assembly.xml:13:27: error: the environment variable UNSET_SECRET_FOR_TEST is not set (configuration 'secret' of test.Greeting)",
       "broken.assembly.xml:15:22: error: role must be one of administrator, supervisor, agent, got 'root'",
@@ -198,7 +198,7 @@ describe('the <sip> element', () => {
         "sip.assembly.xml:L:C: error: duplicate trunk 'provider'",
         "sip.assembly.xml:L:C: error: transport must be one of udp, tcp, got 'sctp'",
         'sip.assembly.xml:L:C: error: the environment variable UNSET_PHONE_PASSWORD is not set (password of phone anna)',
-        "sip.assembly.xml:L:C: error: unknown agent 'carl'",
+        "sip.assembly.xml:L:C: error: unknown agent 'carl'; known: anna, bob",
         "sip.assembly.xml:L:C: error: duplicate phone 'anna'",
         "sip.assembly.xml:L:C: error: password-env names an environment variable (e.g. BILLING_PASSWORD), got 'lower_case'",
       ]);
@@ -379,7 +379,7 @@ ${comms}
         'a.xml:10:7: error: <announce> says neither the position nor the expected wait: give a text, or leave the queue without <announce>',
         "a.xml:10:17: error: every must be a number of at least 1, got '0'",
         "a.xml:10:57: error: lang must be a language tag such as en or nl-BE, got 'dutch language'",
-        "a.xml:12:37: error: unknown queue 'sales' in selectable",
+        "a.xml:12:37: error: unknown queue 'sales' in selectable; known: dutch",
         "a.xml:13:35: error: value must be a number for type=\"number\", got 'senior'",
         "a.xml:14:18: error: an attribute name is a name the expressions can read (letters, digits, _), got '2fa'",
         "a.xml:15:32: error: value must be true or false for type=\"boolean\", got 'yes'",
@@ -476,7 +476,7 @@ describe('starting an assembly', () => {
       await running.stop();
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 30_000);
 
   it('stops what it started and names the service that failed', async () => {
     const dir = copyFixtures();
@@ -541,7 +541,7 @@ describe('starting an assembly', () => {
     child.stdout.on('data', (d) => (out += String(d)));
     child.stderr.on('data', (d) => (err += String(d)));
     const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-    const deadline = Date.now() + 15_000;
+    const deadline = Date.now() + 45_000;
     while (!out.includes('Press Ctrl-C')) {
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`did not start: ${out}\n${err}`);
       await new Promise((r) => setTimeout(r, 25));
@@ -552,5 +552,5 @@ describe('starting an assembly', () => {
     expect(await exited).toBe(0);
     expect(out).toContain('stopped.');
     rmSync(dir, { recursive: true, force: true });
-  }, 30_000);
+  }, 60_000);
 });

@@ -173,8 +173,9 @@ describe('caruso model (on a real database)', () => {
 });
 
 describe('caruso model (without a database)', () => {
-  it('validate prints nothing and exits 0 for a clean model', async () => {
-    expect(await run(['model', 'validate', crm])).toEqual({ code: 0, out: '', err: '' });
+  it('validate prints a one-line summary and exits 0 for a clean model', async () => {
+    const r = await run(['model', 'validate', crm]);
+    expect(r).toEqual({ code: 0, out: expect.stringMatching(/^ok: .*crm\.model\.xml: \d+ objects, \d+ fields, 0 warnings\n$/) as unknown as string, err: '' });
   });
 
   it('validate prints file:line:col diagnostics and exits 1', async () => {

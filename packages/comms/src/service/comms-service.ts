@@ -36,6 +36,11 @@ export interface IvrEntryPoint {
   readonly queueId: string;
   /** The dialogue script run first; without it the call is queued at once. Needs the DialogueEngine service. */
   readonly script?: string;
+  /**
+   * The priority of the calls handed off from this entry point, whichever queue they go to
+   * (default: the queue's {@link CommsServiceOptions.queuePriority}, else 0), e.g. an urgent line.
+   */
+  readonly priority?: number;
 }
 
 /** Telephony settings of {@link commsService} (used when a {@link TelephonyAdapter} service is registered). */
@@ -65,7 +70,7 @@ export interface VoicemailSettings {
    * Who gets the notification e-mail (with the recording attached), by the caller's queue; `*` for
    * every other queue. Needs the OutboundMail service; without it the notification is only logged.
    */
-  readonly notify?: Readonly<Record<string, string>>;
+  readonly notify?: Readonly<Record<string, string | readonly string[]>>;
 }
 
 /** Where a campaign reads its customers: a business-object query (needs the BusinessObjects service). */
@@ -120,11 +125,27 @@ export interface CommsServiceOptions {
   readonly doNotCall?: readonly string[];
   /** Interaction records of ended contacts (on by default). */
   readonly interactions?: InteractionSettings;
+  /**
+   * The priority of a contact entering a queue when whoever queues it gives none, by queue id
+   * (default 0). The router serves the highest priority first, also across the queues an agent
+   * serves; ageing adds to it while a contact waits. A contact moved by an overflow keeps its own.
+   */
+  readonly queuePriority?: Readonly<Record<string, number>>;
   /** Default: the system clock. */
   readonly clock?: Clock;
 }
 
 const DIALABLE = /^\+?[0-9A-Za-z:@.*#-]{2,64}$/;
+
+/**
+ * The queue configuration the router takes: the `label` is for people (desktop, wallboard,
+ * reports) and stays out of the routing configuration.
+ */
+function routedQueue(q: QueueConfig): QueueConfig {
+  if (typeof q !== 'object' || q === null || !('label' in q)) return q;
+  const { label: _label, ...routed } = q;
+  return routed;
+}
 
 function invalidOption(field: string, reason: string): Error {
   return CommsErrors.CARUSO_COMMS_INVALID_OPTIONS({ field, reason });
@@ -133,10 +154,18 @@ function invalidOption(field: string, reason: string): Error {
 /** Checks the options before anything starts (CARUSO_COMMS_INVALID_QUEUE / _AGENT / _OPTIONS). */
 function validateOptions(o: CommsServiceOptions): void {
   if (typeof o !== 'object' || o === null) throw invalidOption('options', 'must be an object');
-  for (const q of o.queues ?? []) validateQueueConfig(q);
+  for (const q of o.queues ?? []) validateQueueConfig(routedQueue(q));
   for (const a of o.agents ?? []) validateAgentConfig(a);
   const queues = new Set((o.queues ?? []).map((q) => q.id));
   const known = (id: string): boolean => queues.size === 0 || queues.has(id);
+  for (const q of o.queues ?? []) {
+    if (q.label !== undefined && (typeof q.label !== 'string' || q.label.trim() === '' || q.label.length > 200)) throw CommsErrors.CARUSO_COMMS_INVALID_QUEUE({ queue: q.id, reason: "'label' must be a text of at most 200 characters" });
+  }
+  const priority = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
+  for (const [q, p] of Object.entries(o.queuePriority ?? {})) {
+    if (!known(q)) throw invalidOption(`queuePriority.${q}`, 'names no configured queue');
+    if (!priority(p)) throw invalidOption(`queuePriority.${q}`, 'must be a number');
+  }
   const t = o.telephony;
   if (t !== undefined) {
     const numbers = new Set<string>();
@@ -145,6 +174,7 @@ function validateOptions(o: CommsServiceOptions): void {
       if (typeof e !== 'object' || e === null) throw invalidOption(at, 'must be { number?, queueId, script? }');
       if (typeof e.queueId !== 'string' || !known(e.queueId)) throw invalidOption(`${at}.queueId`, `names no configured queue (${JSON.stringify(e.queueId)})`);
       if (e.script !== undefined && (typeof e.script !== 'string' || e.script.length === 0)) throw invalidOption(`${at}.script`, 'must name a dialogue script');
+      if (e.priority !== undefined && !priority(e.priority)) throw invalidOption(`${at}.priority`, 'must be a number');
       const key = e.number ?? '*';
       if (typeof key !== 'string' || key.length === 0) throw invalidOption(`${at}.number`, 'must be a number (or left out for every other number)');
       if (numbers.has(key)) throw invalidOption(`${at}.number`, `${e.number === undefined ? 'the entry without a number' : JSON.stringify(key)} is given twice`);
@@ -164,7 +194,8 @@ function validateOptions(o: CommsServiceOptions): void {
     if (v.maxMs !== undefined && (typeof v.maxMs !== 'number' || !Number.isFinite(v.maxMs) || v.maxMs <= 0)) throw invalidOption('voicemail.maxMs', 'must be a positive number of ms');
     for (const [q, to] of Object.entries(v.notify ?? {})) {
       if (q !== '*' && !known(q)) throw invalidOption(`voicemail.notify.${q}`, 'names no configured queue');
-      if (typeof to !== 'string' || !bareAddress(to)) throw invalidOption(`voicemail.notify.${q}`, 'is not an e-mail address');
+      const all: readonly unknown[] = Array.isArray(to) ? to : [to];
+      if (all.length === 0 || all.some((a) => typeof a !== 'string' || !bareAddress(a))) throw invalidOption(`voicemail.notify.${q}`, 'is not an e-mail address (or a list of them)');
     }
   }
   const ids = new Set<string>();
@@ -307,7 +338,7 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     const router = new QueueRouter({ clock: this.clock, events: log, logger: ctx.logger });
     const parts: Array<{ dispose(): void }> = [router];
     try {
-      for (const q of options.queues ?? []) router.addQueue(q);
+      for (const q of options.queues ?? []) router.addQueue(routedQueue(q));
       for (const a of options.agents ?? []) router.addAgent(a);
       const history = await readAll(log);
       if (options.interactions?.enabled !== false) {
@@ -545,6 +576,8 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
       ...(options.voicemail?.maxMs === undefined ? {} : { voicemailMaxMs: options.voicemail.maxMs }),
       ...(deps.mail ? { mail: deps.mail } : {}),
       notifyTo: (queueId) => notify[queueId] ?? notify['*'],
+      priorityFor: (queueId, call) => (call ? entryOf(call.to)?.priority : undefined) ?? options.queuePriority?.[queueId],
+      hoursOf: (queueId) => options.queues?.find((q) => q.id === queueId)?.openingHours,
       ...(t.keyTimeoutMs === undefined ? {} : { keyTimeoutMs: t.keyTimeoutMs }),
       ...(t.callerId === undefined ? {} : { callerId: t.callerId }),
       ...(t.callbackAttempts === undefined ? {} : { callbackAttempts: t.callbackAttempts }),
@@ -622,7 +655,7 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     return this.durable(Promise.resolve(fn(this.r)));
   }
 
-  addQueue = (c: QueueConfig) => this.change((r) => r.addQueue(c));
+  addQueue = (c: QueueConfig) => this.change((r) => r.addQueue(routedQueue(c)));
   addAgent = (c: AgentConfig) => this.change((r) => r.addAgent(c));
   login: CommunicationServer['login'] = (id, o) =>
     this.change((r) => {
@@ -661,7 +694,13 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
       this.logger?.warn({ campaign: campaignId, contact: contactId }, 'disposition of a campaign call whose target the dialer does not know; logged, not kept with a target');
     }
   };
-  enqueue: CommunicationServer['enqueue'] = (spec) => this.change((r) => r.enqueue(spec));
+  enqueue: CommunicationServer['enqueue'] = (spec) => this.change((r) => r.enqueue(this.withQueuePriority(spec)));
+
+  /** A contact without a priority of its own gets its queue's ({@link CommsServiceOptions.queuePriority}). */
+  private withQueuePriority(spec: ContactSpec): ContactSpec {
+    const p = typeof spec === 'object' && spec !== null && spec.priority === undefined ? this.options.queuePriority?.[spec.queueId] : undefined;
+    return p === undefined ? spec : { ...spec, priority: p };
+  }
   accept = (id: string, options?: { readonly agentId?: string }) => this.change((r) => r.accept(id, options));
   reject = (id: string, reason?: string) => this.change((r) => r.reject(id, reason));
   complete = (id: string, by?: 'agent' | 'caller') => this.change((r) => r.complete(id, by));

@@ -5,6 +5,7 @@ import { CallEventWaiter, runIvrCall, type IvrOutcome } from './ivr/ivr-call.js'
 import type { ContactConnected, ContactExit, LineCommand, QueueAnnouncement, QueueRouter } from '../acd/queue-router.js';
 import type { Prompt, Recording, TelephonyAdapter, TelephonyEvent } from '../contract/telephony-adapter.js';
 import type { VoicemailStore } from './voicemail/voicemail-store.js';
+import { isOpen, nextOpening, type WeeklyHours } from '../acd/opening-hours.js';
 
 /** Options of a {@link TelephonyChannel}. */
 export interface TelephonyChannelOptions {
@@ -34,7 +35,17 @@ export interface TelephonyChannelOptions {
   /** Sends the voicemail notification (optional: without it the notification is only logged). */
   readonly mail?: OutboundMail;
   /** Who gets voicemail notifications, per queue (undefined: nobody). */
-  readonly notifyTo?: (queueId: string) => string | undefined;
+  readonly notifyTo?: (queueId: string) => string | readonly string[] | undefined;
+  /**
+   * The priority of a call entering `queueId` (over the router's default 0): the entry point's
+   * (`call.to`) or the queue's. Voicemail callbacks get their callback queue's (no call is given).
+   */
+  readonly priorityFor?: (queueId: string, call?: { readonly from: string; readonly to: string }) => number | undefined;
+  /**
+   * The opening hours of a queue, when it has any: a voicemail callback for a queue that is closed
+   * when the message is left waits as a scheduled callback until the queue next opens.
+   */
+  readonly hoursOf?: (queueId: string) => WeeklyHours | undefined;
   /** Our number shown on outbound calls (default `caruso`). */
   readonly callerId?: string;
   /** Attempts of a callback that does not reach the customer (default 3), and the gap between them (default 15 min). */
@@ -361,8 +372,14 @@ export class TelephonyChannel extends Disposable {
 
   private queueCall(callId: string, queueId: string, data: Record<string, unknown>, skills: readonly string[]): void {
     const { router, telephony } = this.options;
+    const call = this.calls.get(callId);
+    const priority = this.options.priorityFor?.(queueId, call);
     try {
-      router.enqueue({ id: callId, channel: 'call', queueId, data, ...(skills.length ? { requiredSkills: skills.map((skill) => ({ skill, minLevel: 1 })) } : {}) });
+      router.enqueue({
+        id: callId, channel: 'call', queueId, data,
+        ...(priority === undefined ? {} : { priority }),
+        ...(skills.length ? { requiredSkills: skills.map((skill) => ({ skill, minLevel: 1 })) } : {}),
+      });
       this.commitInBackground();
     } catch (err) {
       this.logger.error({ err, queue: queueId }, 'inbound call could not be queued; hanging up');
@@ -423,8 +440,15 @@ export class TelephonyChannel extends Disposable {
     await this.track(store.save(message));
     const queueId = this.voicemailQueueFor(e.queueId);
     router.appendEvent({ kind: 'voicemail-left', at: this.now(), contactId: id, queueId: e.queueId, channel: 'call', reason: e.reason, talkMs: recording.durationMs, data: { callId, durationMs: recording.durationMs, bytes: audio.byteLength } });
+    const priority = this.options.priorityFor?.(queueId);
+    const data = { ...e.data, callbackNumber: from, voicemailId: id, originalContactId: callId };
+    // A queue that is closed now would send the callback straight out again (after hours): it waits,
+    // as a scheduled callback (durable, recovered after a restart), until the queue next opens.
+    const hours = this.options.hoursOf?.(queueId);
+    const opens = hours && !isOpen(hours, this.now()) ? nextOpening(hours, this.now()) : undefined;
     try {
-      router.enqueue({ id, channel: 'callback', direction: 'outbound', queueId, data: { ...e.data, callbackNumber: from, voicemailId: id, originalContactId: callId } });
+      if (opens !== undefined) router.scheduleCallback({ id, number: from, queueId, at: opens, ...(priority === undefined ? {} : { priority }), data });
+      else router.enqueue({ id, channel: 'callback', direction: 'outbound', queueId, ...(priority === undefined ? {} : { priority }), data });
     } catch (err) {
       this.logger.error({ err, queue: queueId }, 'the voicemail callback could not be queued; the message is stored');
     }

@@ -1,7 +1,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ALERT_METRICS, checkDailyReportsOptions, readReportFolder, ReportCatalogue, type DailyReportsOptions, type ReportDefinition } from '@caruso/monitor';
-import { attributePosition, childElements, DiagnosticSink, ExpressionError, parseExpression, parseXml, textContent, type SourcePosition, type XmlDiagnostic, type XmlElement } from '@caruso/kernel';
+import { findObject, isPhoneCountry, type ObjectDef } from '@caruso/objects';
+import { readApplicationFile } from '@caruso/frontoffice';
+import { didYouMean, fieldPathProblem, loadModelQuietly, loadScriptFolder, shownPath, unknownObject } from './assembly-checks.js';
+import { attributePosition, childElements, DiagnosticSink, ExpressionError, parseExpression, parseXml, textContent, XmlDiagnostic, type SourcePosition, type XmlElement } from '@caruso/kernel';
 
 /**
  * The assembly file (dtd/assembly.dtd) read into a plain description. Reading never starts
@@ -11,6 +14,14 @@ import { attributePosition, childElements, DiagnosticSink, ExpressionError, pars
 /** A queue as the assembly declares it (durations in seconds). */
 export interface AssemblyQueue {
   readonly id: string;
+  /** The name people read (`label`, e.g. Verhuizingen); absent: the id. */
+  readonly label?: string;
+  /** The priority of every contact entering the queue (`priority`, default 0; higher is served first, also across queues). */
+  readonly priority?: number;
+  /** The queue this queue's voicemail callbacks wait in (`voicemail-queue`; default: the queue itself). */
+  readonly voicemailQueue?: string;
+  /** Who gets an e-mail with each voicemail left in this queue (`voicemail-notify`, addresses separated by spaces or commas). */
+  readonly voicemailNotify?: readonly string[];
   readonly strategy: string;
   readonly wrapUpS?: number;
   readonly ringTimeoutS?: number;
@@ -140,7 +151,12 @@ export interface Assembly {
   readonly description?: string;
   readonly dataDir: string;
   readonly storageUrl: string;
-  readonly model?: { readonly src: string; readonly schema: 'migrate' | 'check' };
+  readonly model?: {
+    readonly src: string;
+    readonly schema: 'migrate' | 'check';
+    /** The country (ISO 3166-1 alpha-2) of phone numbers written without a country code (`default-country`); overrides the model's. */
+    readonly defaultCountry?: string;
+  };
   readonly scripts?: { readonly folder: string; readonly watch: boolean };
   readonly application?: string;
   readonly manager: { readonly host: string; readonly port: number };
@@ -148,7 +164,8 @@ export interface Assembly {
   readonly sip?: AssemblySip;
   readonly queues: readonly AssemblyQueue[];
   readonly agents: readonly AssemblyAgent[];
-  readonly ivr: ReadonlyArray<{ readonly number: string; readonly script?: string; readonly queue?: string }>;
+  /** IVR entry points; `priority`: the priority of the calls handed off from this entry point (over the queue's). */
+  readonly ivr: ReadonlyArray<{ readonly number: string; readonly script?: string; readonly queue?: string; readonly priority?: number }>;
   readonly email?: Readonly<Record<string, string>>;
   readonly chat?: { readonly queue: string; readonly port?: number };
   readonly interactions?: AssemblyInteractions;
@@ -179,7 +196,7 @@ export const ASSEMBLY_ELEMENTS: Readonly<Record<string, ElementRule>> = {
   assembly: { attributes: { name: 'required', version: 'optional', 'xml:lang': 'optional', data: 'optional' }, children: ['description', 'storage', 'model', 'scripts', 'application', 'manager', 'http', 'sip', 'comms', 'monitor', 'service', 'user'] },
   description: { attributes: {}, children: [], text: true },
   storage: { attributes: { url: 'optional', 'url-env': 'optional', 'pool-max': 'optional' }, children: [] },
-  model: { attributes: { src: 'required', schema: 'optional' }, children: [] },
+  model: { attributes: { src: 'required', schema: 'optional', 'default-country': 'optional' }, children: [] },
   scripts: { attributes: { folder: 'required', watch: 'optional' }, children: [] },
   application: { attributes: { src: 'required' }, children: [] },
   manager: { attributes: { host: 'optional', port: 'optional' }, children: [] },
@@ -194,7 +211,7 @@ export const ASSEMBLY_ELEMENTS: Readonly<Record<string, ElementRule>> = {
   queue: {
     attributes: {
       id: 'required', strategy: 'optional', 'wrap-up': 'optional', 'ring-timeout': 'optional', 'max-no-answer': 'optional', 'max-wait': 'optional', 'max-length': 'optional', ageing: 'optional', voicemail: 'optional', callbacks: 'optional',
-      'agent-expression': 'optional',
+      'agent-expression': 'optional', label: 'optional', priority: 'optional', 'voicemail-queue': 'optional', 'voicemail-notify': 'optional',
     },
     children: ['skill', 'overflow', 'hours', 'announce'],
   },
@@ -205,7 +222,7 @@ export const ASSEMBLY_ELEMENTS: Readonly<Record<string, ElementRule>> = {
   open: { attributes: { days: 'required', from: 'required', until: 'required' }, children: [] },
   agent: { attributes: { id: 'required', user: 'optional', skills: 'optional', queues: 'required', selectable: 'optional', chats: 'optional', emails: 'optional', endpoint: 'optional' }, children: ['attribute'] },
   attribute: { attributes: { name: 'required', value: 'required', type: 'optional' }, children: [] },
-  ivr: { attributes: { number: 'required', script: 'optional', queue: 'optional' }, children: [] },
+  ivr: { attributes: { number: 'required', script: 'optional', queue: 'optional', priority: 'optional' }, children: [] },
   email: { attributes: { queue: 'required', 'smtp-port': 'optional', address: 'optional', 'relay-host': 'optional', 'relay-port': 'optional', 'relay-user-env': 'optional', 'relay-pass-env': 'optional' }, children: [] },
   chat: { attributes: { queue: 'required', port: 'optional' }, children: [] },
   interactions: { attributes: { enabled: 'optional', 'customer-object': 'optional', identify: 'optional', 'phone-field': 'optional', 'email-field': 'optional' }, children: [] },
@@ -269,6 +286,8 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
     return { assembly: undefined, diagnostics: sink.sorted() };
   }
   checkStructure(root, sink);
+  // Problems found in the files the assembly names (scripts, application), each under its own file.
+  const extra: XmlDiagnostic[] = [];
   const dir = dirname(path);
   const rel = (p: string): string => (isAbsolute(p) ? p : resolve(dir, p));
   const one = (parent: XmlElement | undefined, name: string): XmlElement | undefined => (parent ? childElements(parent, name)[0] : undefined);
@@ -320,7 +339,13 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
   }
 
   const modelEl = one(root, 'model');
-  const model = modelEl ? { src: mustExist(modelEl, 'src', 'file') ?? '', schema: (attr(modelEl, 'schema') ?? 'migrate') as 'migrate' | 'check' } : undefined;
+  const defaultCountry = modelEl ? attr(modelEl, 'default-country') : undefined;
+  if (modelEl && defaultCountry !== undefined && !(/^[A-Z]{2}$/.test(defaultCountry) && isPhoneCountry(defaultCountry))) {
+    sink.error(attributePosition(modelEl, 'default-country'), `default-country must be a country code such as NL, BE or DE (ISO 3166-1 alpha-2, capitals), got '${defaultCountry}'`);
+  }
+  const model = modelEl
+    ? { src: mustExist(modelEl, 'src', 'file') ?? '', schema: (attr(modelEl, 'schema') ?? 'migrate') as 'migrate' | 'check', ...(defaultCountry === undefined ? {} : { defaultCountry }) }
+    : undefined;
   const scriptsEl = one(root, 'scripts');
   const scripts = scriptsEl ? { folder: mustExist(scriptsEl, 'folder', 'folder') ?? '', watch: attr(scriptsEl, 'watch') === 'true' } : undefined;
   const appEl = one(root, 'application');
@@ -337,9 +362,10 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
     if (queueIds.has(id)) sink.error(attributePosition(q, 'id'), `duplicate queue id '${id}'`);
     queueIds.add(id);
   }
+  const unknownQueue = (v: string, where = ''): string => `unknown queue '${v}'${where}${queueIds.size ? didYouMean(v, queueIds) : '; the assembly declares no <queue>'}`;
   const checkQueueRef = (el: XmlElement, name: string): string | undefined => {
     const v = attr(el, name);
-    if (v !== undefined && !queueIds.has(v)) sink.error(attributePosition(el, name), `unknown queue '${v}'; declared queues: ${[...queueIds].join(', ') || 'none'}`);
+    if (v !== undefined && !queueIds.has(v)) sink.error(attributePosition(el, name), unknownQueue(v));
     return v;
   };
   for (const q of commsEl ? childElements(commsEl, 'queue') : []) {
@@ -391,8 +417,27 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
       const everyS = num(announceEl, 'every', { min: 1 });
       announce = { ...opt('everyS', everyS), onEntry: flag('on-entry'), position: flag('position'), expectedWait: flag('wait'), ...opt('text', text), ...opt('language', lang) };
     }
+    const label = attr(q, 'label');
+    if (label !== undefined && (label.trim() === '' || label.length > 80)) sink.error(attributePosition(q, 'label'), 'label must say something, in at most 80 characters');
+    const priority = num(q, 'priority', { integer: true });
+    const voicemailQueue = checkQueueRef(q, 'voicemail-queue');
+    const notifyText = attr(q, 'voicemail-notify');
+    const voicemailNotify = notifyText === undefined ? undefined : notifyText.split(/[\s,]+/).filter(Boolean);
+    for (const a of voicemailNotify ?? []) {
+      if (!/^[^\s@<>()",;]+@[^\s@<>()",;]+\.[^\s@<>()",;]+$/.test(a)) sink.error(attributePosition(q, 'voicemail-notify'), `voicemail-notify holds e-mail addresses separated by spaces, got '${a}'`);
+    }
+    if (notifyText !== undefined && voicemailNotify?.length === 0) sink.error(attributePosition(q, 'voicemail-notify'), 'voicemail-notify needs at least one e-mail address');
+    const takesVoicemail =
+      attr(q, 'voicemail') === 'true' || childElements(q, 'overflow').some((o) => attr(o, 'action') === 'voicemail') || (hoursEl !== undefined && (attr(hoursEl, 'after-hours') ?? 'voicemail') === 'voicemail');
+    if ((voicemailQueue !== undefined || voicemailNotify !== undefined) && !takesVoicemail) {
+      sink.warning(attributePosition(q, voicemailQueue !== undefined ? 'voicemail-queue' : 'voicemail-notify'), `queue ${attr(q, 'id') ?? ''} takes no voicemail (voicemail="true", an overflow or after-hours voicemail): its voicemail settings have no effect`);
+    }
     queues.push({
       id: attr(q, 'id') ?? '',
+      ...opt('label', label),
+      ...opt('priority', priority),
+      ...opt('voicemailQueue', voicemailQueue),
+      ...opt('voicemailNotify', voicemailNotify),
       strategy: attr(q, 'strategy') ?? 'longest-idle',
       ...opt('wrapUpS', num(q, 'wrap-up', { min: 0 })),
       ...opt('ringTimeoutS', num(q, 'ring-timeout', { min: 1 })),
@@ -428,14 +473,14 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
     }
     const memberships = (attr(a, 'queues') ?? '').split(/\s+/).filter(Boolean).map((entry) => {
       const [queueId = '', level = '1'] = entry.split(':');
-      if (!queueIds.has(queueId)) sink.error(attributePosition(a, 'queues'), `unknown queue '${queueId}' in queues`);
+      if (!queueIds.has(queueId)) sink.error(attributePosition(a, 'queues'), unknownQueue(queueId, ' in queues'));
       if (!/^\d+$/.test(level)) sink.error(attributePosition(a, 'queues'), `a queue level must be a whole number, got '${entry}'`);
       return { queueId, level: Number(level) };
     });
     if (memberships.length === 0) sink.error(attributePosition(a, 'queues'), 'an agent serves at least one queue');
     const selectableText = attr(a, 'selectable');
     const selectable = selectableText === undefined ? undefined : selectableText.split(/\s+/).filter(Boolean);
-    for (const queueId of selectable ?? []) if (!queueIds.has(queueId)) sink.error(attributePosition(a, 'selectable'), `unknown queue '${queueId}' in selectable`);
+    for (const queueId of selectable ?? []) if (!queueIds.has(queueId)) sink.error(attributePosition(a, 'selectable'), unknownQueue(queueId, ' in selectable'));
     const attributes: Record<string, AssemblyAttributeValue> = {};
     for (const el of childElements(a, 'attribute')) {
       const name = attr(el, 'name') ?? '';
@@ -471,8 +516,10 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
   const ivr = (commsEl ? childElements(commsEl, 'ivr') : []).map((i) => {
     checkQueueRef(i, 'queue');
     if (attr(i, 'script') === undefined && attr(i, 'queue') === undefined) sink.error(i.position, '<ivr> needs a script, a queue, or both');
+    const priority = num(i, 'priority', { integer: true });
     return {
       number: attr(i, 'number') ?? '',
+      ...(priority === undefined ? {} : { priority }),
       ...(attr(i, 'script') === undefined ? {} : { script: attr(i, 'script') as string }),
       ...(attr(i, 'queue') === undefined ? {} : { queue: attr(i, 'queue') as string }),
     };
@@ -623,7 +670,7 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
       if (phoneUsers.has(user)) sink.error(attributePosition(ph, 'user'), `duplicate phone '${user}'`);
       phoneUsers.add(user);
       const agent = attr(ph, 'agent');
-      if (agent !== undefined && !agentIds.has(agent)) sink.error(attributePosition(ph, 'agent'), `unknown agent '${agent}'`);
+      if (agent !== undefined && !agentIds.has(agent)) sink.error(attributePosition(ph, 'agent'), `unknown agent '${agent}'${didYouMean(agent, agentIds)}`);
       return { user, password: secret(ph, 'password-env', `password of phone ${user}`) ?? '', ...(agent === undefined ? {} : { agent }) };
     });
     let rtpPorts: { min: number; max: number } | undefined;
@@ -656,7 +703,7 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
     userNames.add(name);
     const passwordEnv = envAttr(u, 'password-env');
     const agent = attr(u, 'agent');
-    if (agent !== undefined && !agentIds.has(agent)) sink.error(attributePosition(u, 'agent'), `unknown agent '${agent}'`);
+    if (agent !== undefined && !agentIds.has(agent)) sink.error(attributePosition(u, 'agent'), `unknown agent '${agent}'${didYouMean(agent, agentIds)}`);
     const password = passwordEnv ? env[passwordEnv] : undefined;
     return {
       name,
@@ -667,6 +714,69 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
       ...(agent === undefined ? {} : { agent }),
     };
   });
+
+  // What the assembly names elsewhere must exist: scripts, business objects and fields, and the
+  // application's own references (queues, scripts, objects, reports, its language).
+  for (const a of monitorEl ? childElements(monitorEl, 'alert') : []) checkQueueRef(a, 'queue');
+  const scriptFolder = scripts && !sink.hasErrors ? loadScriptFolder(scripts.folder) : undefined;
+  if (scriptsEl && scriptFolder && scriptFolder.files === 0) sink.error(attributePosition(scriptsEl, 'folder'), `no dialogue scripts (*.xml) found in ${attr(scriptsEl, 'folder') ?? ''}`);
+  const scriptIds = new Set(scriptFolder?.bundles.keys() ?? []);
+  const checkScriptRef = (el: XmlElement, name: string): void => {
+    const v = attr(el, name);
+    // Without <scripts> nothing is checked: the communication server queues such calls at once (and says so).
+    if (v === undefined || !scriptFolder || scriptFolder.files === 0) return;
+    if (!scriptIds.has(v)) sink.error(attributePosition(el, name), `unknown dialogue script '${v}' in ${attr(scriptsEl, 'folder') ?? ''}${didYouMean(v, scriptIds)}`);
+  };
+  for (const i of commsEl ? childElements(commsEl, 'ivr') : []) checkScriptRef(i, 'script');
+  for (const c of commsEl ? childElements(commsEl, 'campaign') : []) checkScriptRef(c, 'script');
+  if (sipEl) checkScriptRef(sipEl, 'ivr');
+  // A script's hand-off names a queue of this assembly (`voicemail` leaves a message when a queue takes voicemail).
+  if (scriptFolder && queueIds.size > 0) {
+    const voicemail = queues.some((q) => q.voicemail || q.hours?.afterHours === 'voicemail' || q.overflow.some((o) => o.action === 'voicemail'));
+    const seen = new Set<string>();
+    for (const bundle of scriptFolder.bundles.values()) {
+      for (const script of bundle.scripts.values()) {
+        if (seen.has(script.id)) continue;
+        seen.add(script.id);
+        for (const node of script.nodes.values()) {
+          if (node.kind !== 'handoff' || node.queue === '' || queueIds.has(node.queue) || (node.queue === 'voicemail' && voicemail)) continue;
+          extra.push(new XmlDiagnostic(shownPath(node.at.file), node.at.line, node.at.col, 'error', `the hand-off ${node.id} names ${unknownQueue(node.queue)} (queues of ${shownPath(path)})`, 'unknown-queue'));
+        }
+      }
+    }
+  }
+  const modelDef = model && existsSync(model.src) && statSync(model.src).isFile() ? loadModelQuietly(model.src) : undefined;
+  if (modelDef) {
+    const objectRef = (el: XmlElement, name: string): ObjectDef | undefined => {
+      const v = attr(el, name);
+      if (v === undefined) return undefined;
+      const o = findObject(modelDef, v);
+      if (!o) sink.error(attributePosition(el, name), unknownObject(modelDef, v));
+      return o;
+    };
+    const fieldRef = (el: XmlElement, o: ObjectDef | undefined, name: string): void => {
+      const v = attr(el, name);
+      if (!o || v === undefined) return;
+      const problem = fieldPathProblem(modelDef, o, v);
+      if (problem) sink.error(attributePosition(el, name), `${name}: ${problem}`);
+    };
+    for (const c of commsEl ? childElements(commsEl, 'campaign') : []) fieldRef(c, objectRef(c, 'object'), 'phone-field');
+    if (interactionsEl) {
+      objectRef(interactionsEl, 'customer-object');
+      const o = objectRef(interactionsEl, 'identify');
+      fieldRef(interactionsEl, o, 'phone-field');
+      fieldRef(interactionsEl, o, 'email-field');
+    }
+  }
+  if (appEl && application !== undefined && modelDef && !sink.hasErrors && existsSync(application)) {
+    const r = readApplicationFile(application, {
+      model: modelDef,
+      queues: queueIds,
+      reports: new Set(new ReportCatalogue(reportDefinitions).names()),
+      ...(scriptFolder ? { scripts: scriptIds, identifiedDataAccess: scriptFolder.identifiedDataAccess } : {}),
+    });
+    for (const d of r.diagnostics) extra.push(new XmlDiagnostic(d.file === application ? shownPath(application) : d.file, d.line, d.col, d.severity, d.message, d.code));
+  }
 
   const assembly: Assembly = {
     file: path,
@@ -696,7 +806,7 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
     services,
     users,
   };
-  const diagnostics = [...parsed.diagnostics, ...sink.sorted()];
+  const diagnostics = [...parsed.diagnostics, ...sink.sorted(), ...extra.sort(XmlDiagnostic.compare)];
   return { assembly: diagnostics.some((d) => d.severity === 'error') ? undefined : assembly, diagnostics };
 }
 

@@ -34,6 +34,7 @@ import {
   type QueueAction,
   type QueueConfig,
   type RoutingStrategy,
+  type VoicemailSettings,
   type Weekday,
   type WeeklyHours,
 } from '@caruso/comms';
@@ -117,6 +118,8 @@ export function toQueueConfigs(assembly: Assembly): QueueConfig[] {
       : undefined;
     return {
       id: q.id,
+      ...(q.label === undefined ? {} : { label: q.label }),
+      ...(q.voicemailQueue === undefined ? {} : { voicemailQueueId: q.voicemailQueue }),
       ...(q.hours ? { openingHours: toWeeklyHours(q.hours.timezone, q.hours.open), afterHours: afterHours as QueueAction } : {}),
       strategy,
       ...(q.skills.length ? { requiredSkills: q.skills.map((s) => ({ skill: s.name, minLevel: s.level })) } : {}),
@@ -234,6 +237,7 @@ export function toEntryPoints(assembly: Assembly): IvrEntryPoint[] {
     ...(i.number === '*' ? {} : { number: i.number }),
     queueId: i.queue ?? assembly.queues[0]?.id ?? '',
     ...(i.script === undefined ? {} : { script: i.script }),
+    ...(i.priority === undefined ? {} : { priority: i.priority }),
   }));
   const sipIvr = assembly.sip?.ivr;
   if (sipIvr !== undefined && !entries.some((e) => e.number === undefined)) entries.push({ queueId: assembly.queues[0]?.id ?? '', script: sipIvr });
@@ -271,6 +275,24 @@ export function toSipOptions(assembly: Assembly, env: NodeJS.ProcessEnv, logger?
   };
 }
 
+/** The priority of each queue that declares one (`<queue priority>`), for the communication server. */
+export function toQueuePriorities(assembly: Assembly): Record<string, number> {
+  return Object.fromEntries(assembly.queues.filter((q) => q.priority !== undefined).map((q) => [q.id, q.priority as number]));
+}
+
+/**
+ * Voicemail: on when a queue takes messages (voicemail="true", an overflow to voicemail or after-hours
+ * voicemail); the callbacks wait in a queue literally named `voicemail` when there is one and the
+ * queue names no `voicemail-queue`; `voicemail-notify` addresses per queue.
+ */
+export function toVoicemailSettings(assembly: Assembly): VoicemailSettings | undefined {
+  const takes = assembly.queues.some((q) => q.voicemail || q.hours?.afterHours === 'voicemail' || q.overflow.some((o) => o.action === 'voicemail'));
+  const notify = Object.fromEntries(assembly.queues.filter((q) => q.voicemailNotify?.length).map((q) => [q.id, q.voicemailNotify as readonly string[]]));
+  if (!takes && Object.keys(notify).length === 0) return undefined;
+  const shared = assembly.queues.find((q) => q.id === 'voicemail')?.id;
+  return { ...(shared ? { queueId: shared } : {}), ...(Object.keys(notify).length ? { notify } : {}) };
+}
+
 /** Lists what the assembly declares that this version does not start yet, so start-up can say so. */
 function unsupportedParts(assembly: Assembly): string[] {
   const out: string[] = [];
@@ -300,7 +322,10 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
   mkdirSync(assembly.dataDir, { recursive: true });
 
   const handles = [manager.register(StorageManager, storageService({ url: assembly.storageUrl, baseDir: assembly.dir, ...(logger ? { logger } : {}) }))];
-  if (assembly.model) handles.push(manager.register(BusinessObjects, businessObjectsService({ model: assembly.model.src, schema: assembly.model.schema })) as never);
+  if (assembly.model) {
+    const m = assembly.model;
+    handles.push(manager.register(BusinessObjects, businessObjectsService({ model: m.src, schema: m.schema, ...(m.defaultCountry === undefined ? {} : { defaultCountry: m.defaultCountry }) })) as never);
+  }
   if (assembly.scripts) handles.push(manager.register(DialogueEngine, dialogueEngineService({ folder: assembly.scripts.folder, watch: assembly.scripts.watch })) as never);
   let generated: string | undefined;
   const accessList =
@@ -321,7 +346,8 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
           : simulatedTelephonyService({ ...(options.telephony ? { telephony: options.telephony } : {}), ...(options.clock ? { clock: options.clock } : {}) }),
       ) as never,
     );
-    const voicemailQueue = assembly.queues.find((q) => q.id === 'voicemail')?.id;
+    const voicemail = toVoicemailSettings(assembly);
+    const queuePriority = toQueuePriorities(assembly);
     try {
       handles.push(
         manager.register(
@@ -330,7 +356,8 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
             queues: toQueueConfigs(assembly),
             agents: toAgentConfigs(assembly),
             telephony: { entryPoints: toEntryPoints(assembly) },
-            ...(assembly.queues.some((q) => q.voicemail) ? { voicemail: voicemailQueue ? { queueId: voicemailQueue } : {} } : {}),
+            ...(voicemail ? { voicemail } : {}),
+            ...(Object.keys(queuePriority).length ? { queuePriority } : {}),
             campaigns: toCampaigns(assembly),
             ...(assembly.interactions ? { interactions: assembly.interactions } : {}),
             ...(options.clock ? { clock: options.clock } : {}),

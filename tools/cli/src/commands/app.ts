@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { XmlDiagnostic } from '@caruso/kernel';
+import { childElements, parseXml, XmlDiagnostic } from '@caruso/kernel';
 import { fileSourceReader, identifiedDataAccess, loadScriptBundle } from '@caruso/dialogue';
 import { readApplicationFile, scaffoldApplication } from '@caruso/frontoffice';
 import { readReportFolder, ReportCatalogue, type ReportDefinition } from '@caruso/monitor';
@@ -35,6 +35,7 @@ function scriptIds(folder: string, io: CommandIO): { ids: Set<string>; access: M
   } catch {
     throw new InputError(`error: ${folder}: cannot read the scripts folder`);
   }
+  if (names.length === 0) throw new InputError(`error: ${folder}: no dialogue scripts (*.xml) found`);
   const ids = new Set<string>();
   const access = new Map<string, readonly string[]>();
   for (const n of names) {
@@ -66,30 +67,57 @@ function reportNames(folder: string | undefined, io: CommandIO): Set<string> {
   }
 }
 
+/** The queue ids of an assembly file (`--assembly`), read without starting anything. */
+function assemblyQueues(file: string, io: CommandIO): Set<string> {
+  const path = resolve(io.cwd, file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new InputError(`error: ${file}: cannot read the assembly file`);
+  }
+  const parsed = parseXml(text, file);
+  if (!parsed.root) throw new InputError(parsed.diagnostics.map(String).join('\n'));
+  if (parsed.root.name !== 'assembly') throw new InputError(`${file}:1:1: error: the root element must be <assembly>, not <${parsed.root.name}>`);
+  const comms = childElements(parsed.root, 'comms')[0];
+  return new Set((comms ? childElements(comms, 'queue') : []).map((q) => q.attributes['id'] ?? '').filter(Boolean));
+}
+
 const validate = {
   summary: 'check an application definition against a model (and a folder of scripts)',
-  help: `Usage: caruso app validate <app.xml> --model <model.xml> [--scripts <folder>] [--reports <folder>]
+  help: `Usage: caruso app validate <app.xml> --model <model.xml> [--scripts <folder>] [--reports <folder>] [--assembly <assembly.xml>]
 
 Prints file:line:col: error: message for each problem (unknown objects, fields, relations, roles,
-views, scripts, reports) and exits 1; prints nothing and exits 0 when the definition is clean.
+views, scripts, queues, reports, a language without texts) and exits 1; prints a one-line summary
+(ok: …) and exits 0 when the definition is clean.
 
 Options:
   --model <model.xml>   the business-object model the application is written for (required)
-  --scripts <folder>    the dialogue scripts; every script named must exist there
+  --scripts <folder>    the dialogue scripts; every script named must exist there (a folder
+                        without *.xml files is an error)
   --reports <folder>    the company's report definitions (*.json, as <monitor><reports folder>);
-                        a dashboard's report widget must name one of them or a built-in report`,
+                        a dashboard's report widget must name one of them or a built-in report
+  --assembly <file>     the assembly: every queue named (desktop scripts, self-service pages,
+                        follow-ups) must be one of its queues`,
   async run(args: string[], io: CommandIO): Promise<ExitCode> {
-    const { values, positionals } = parseArgs({ args, options: { model: { type: 'string' }, scripts: { type: 'string' }, reports: { type: 'string' } }, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({ args, options: { model: { type: 'string' }, scripts: { type: 'string' }, reports: { type: 'string' }, assembly: { type: 'string' } }, allowPositionals: true, strict: true });
     if (positionals.length !== 1) throw new UsageError('expected <app.xml>');
     const file = positionals[0] as string;
     const m = model(values.model, io);
     const scripts = values.scripts === undefined ? undefined : scriptIds(values.scripts, io);
+    const queues = values.assembly === undefined ? undefined : assemblyQueues(values.assembly, io);
     const path = resolve(io.cwd, file);
     const reports = reportNames(values.reports, io);
-    const r = readApplicationFile(path, { model: m, reports, ...(scripts ? { scripts: scripts.ids, identifiedDataAccess: scripts.access } : {}) });
+    const r = readApplicationFile(path, { model: m, reports, ...(queues ? { queues } : {}), ...(scripts ? { scripts: scripts.ids, identifiedDataAccess: scripts.access } : {}) });
     const diags = relabel(r.diagnostics, path, file);
     for (const d of diags) io.stderr.write(`${d.toString()}\n`);
-    return diags.some((d) => d.severity === 'error') ? ExitCode.BadInput : ExitCode.Ok;
+    if (diags.some((d) => d.severity === 'error') || !r.application) return ExitCode.BadInput;
+    const a = r.application;
+    const warnings = diags.filter((d) => d.severity === 'warning').length;
+    io.stdout.write(
+      `ok: ${file}: ${a.lists.length} lists, ${a.records.length} record pages, ${a.desktop.scripts.length} desktop scripts, ${a.selfService.length} self-service pages, ${a.dashboards.length} dashboards${scripts ? `, checked against ${scripts.ids.size} scripts` : ''}${queues ? ` and ${queues.size} queues` : ''}, ${warnings} warning${warnings === 1 ? '' : 's'}\n`,
+    );
+    return ExitCode.Ok;
   },
 };
 

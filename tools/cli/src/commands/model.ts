@@ -2,8 +2,8 @@
  * `caruso model`: the business-object modeller's command line (validate, migrate, introspect, diff,
  * import, export).
  */
-import { createReadStream, createWriteStream, statSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { createReadStream, createWriteStream, existsSync, statSync, writeFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { XmlDiagnostic } from '@caruso/kernel';
 import {
@@ -26,11 +26,29 @@ import {
 } from '@caruso/objects';
 import { createStorage, type StorageManager, type StorageOptions } from '@caruso/storage';
 import { ExitCode, InputError, UsageError, type CommandArea, type CommandIO } from '../command.js';
+import { readAssembly } from '../assembly/assembly-file.js';
 
 function positionals(args: string[], count: number, usage: string, options: NonNullable<ParseArgsConfig['options']> = {}): { values: Record<string, unknown>; files: string[] } {
   const { values, positionals: pos } = parseArgs({ args, options, allowPositionals: true, strict: true });
-  if (pos.length !== count) throw new UsageError(`expected ${usage}`);
+  // count -1: any number (the verb checks).
+  if (count >= 0 && pos.length !== count) throw new UsageError(`expected ${usage}`);
   return { values: values as Record<string, unknown>, files: pos };
+}
+
+/**
+ * The model file and database of the assembly in the working folder (`assembly.xml`, or the one
+ * `--assembly` names): what `caruso model validate` and `caruso model migrate` use when no model
+ * file is given, as the integrator guide writes them from an assembly's folder.
+ */
+function fromAssembly(io: CommandIO, given: unknown, usage: string): { model: string; db: string } {
+  const file = typeof given === 'string' && given !== '' ? given : 'assembly.xml';
+  const path = resolve(io.cwd, file);
+  if (!existsSync(path)) throw new UsageError(`expected ${usage}, or run it in a folder with an assembly.xml (or give --assembly <file>)`);
+  const { assembly, diagnostics } = readAssembly(path, io.env);
+  const errors = diagnostics.filter((d) => d.severity === 'error');
+  if (!assembly) throw new InputError(errors.map(String).join('\n') || `error: ${file}: cannot read the assembly`);
+  if (!assembly.model) throw new InputError(`error: ${file}: the assembly has no <model src>; give the model file`);
+  return { model: relative(io.cwd, assembly.model.src) || assembly.model.src, db: assembly.storageUrl };
 }
 
 function loadModel(file: string, io: CommandIO): { model: Model | undefined; diagnostics: XmlDiagnostic[] } {
@@ -83,16 +101,19 @@ function progressBar(io: CommandIO, enabled: boolean, total: number, label: stri
 
 const validate = {
   summary: 'check a model file; with --db also that mapped legacy tables and columns exist',
-  help: `Usage: caruso model validate <model.xml> [--db <url>]
+  help: `Usage: caruso model validate [<model.xml>] [--db <url>] [--assembly <assembly.xml>]
 
-Prints file:line:col: error: message for each problem and exits 1; prints nothing and exits 0
-when the model is clean.
+Prints file:line:col: error: message for each problem and exits 1; prints a one-line summary
+(ok: …) and exits 0 when the model is clean. Without a model file, the model of the assembly in
+the working folder (assembly.xml, or --assembly) is checked.
 
 Options:
-  --db <url>   also check that every table and column of the unmanaged (legacy) objects exists`,
+  --db <url>         also check that every table and column of the unmanaged (legacy) objects exists
+  --assembly <file>  the assembly whose <model src> to check when no model file is given`,
   async run(args: string[], io: CommandIO): Promise<ExitCode> {
-    const { values, files } = positionals(args, 1, '<model.xml>', { db: { type: 'string' } });
-    const file = files[0] as string;
+    const { values, files: given } = positionals(args, -1, '<model.xml>', { db: { type: 'string' }, assembly: { type: 'string' } });
+    if (given.length > 1) throw new UsageError('expected one <model.xml>');
+    const file = given[0] ?? fromAssembly(io, values['assembly'], '<model.xml>').model;
     const { model, diagnostics } = loadModel(file, io);
     const out = [...diagnostics];
     if (model && values['db'] !== undefined) {
@@ -106,7 +127,10 @@ Options:
     }
     out.sort(XmlDiagnostic.compare);
     for (const d of out) io.stderr.write(`${d.toString()}\n`);
-    return out.some((d) => d.severity === 'error') ? ExitCode.BadInput : ExitCode.Ok;
+    if (!model || out.some((d) => d.severity === 'error')) return ExitCode.BadInput;
+    const warnings = out.filter((d) => d.severity === 'warning').length;
+    io.stdout.write(`ok: ${file}: ${model.objects.length} objects, ${model.objects.reduce((n, o) => n + o.fields.length, 0)} fields${values['db'] !== undefined ? ', legacy tables checked' : ''}, ${warnings} warning${warnings === 1 ? '' : 's'}\n`);
+    return ExitCode.Ok;
   },
 };
 
@@ -131,7 +155,7 @@ function printRefusals(refusals: readonly RefusalDetail[], file: string, io: Com
 
 const migrate = {
   summary: 'create and alter the managed tables of a model (never the unmanaged ones)',
-  help: `Usage: caruso model migrate <model.xml> --db <url> [--dry-run]
+  help: `Usage: caruso model migrate [<model.xml>] [--db <url>] [--dry-run] [--assembly <assembly.xml>]
 
 Creates missing tables, adds missing columns and unique constraints, renames tables and columns
 whose stable id was kept, and widens column types (a longer string, string → text, integer →
@@ -139,12 +163,19 @@ decimal, more decimal digits, date → datetime; SQLite rebuilds the table). Ref
 changes with file:line:col errors (exit 1). Never drops anything and never touches managed="false"
 tables. Everything runs in one transaction: a failure leaves the database unchanged.
 
+Without a model file, the model and the database of the assembly in the working folder
+(assembly.xml, or --assembly) are used: \`caruso model migrate --dry-run\` in an assembly's folder.
+
 Options:
-  --db <url>   the database
-  --dry-run    print the SQL instead of running it; touches nothing (a SQLite file is opened
-               read-only, and one that does not exist is not created: the plan is for an empty database)`,
+  --db <url>         the database (default with an assembly: its storage URL, CARUSO_DB_URL included)
+  --dry-run          print the SQL instead of running it; touches nothing (a SQLite file is opened
+                     read-only, and one that does not exist is not created: the plan is for an empty database)
+  --assembly <file>  the assembly whose model and database to use when no model file is given`,
   async run(args: string[], io: CommandIO): Promise<ExitCode> {
-    const { values, files } = positionals(args, 1, '<model.xml>', { db: { type: 'string' }, 'dry-run': { type: 'boolean' } });
+    const { values, files: given } = positionals(args, -1, '<model.xml>', { db: { type: 'string' }, 'dry-run': { type: 'boolean' }, assembly: { type: 'string' } });
+    if (given.length > 1) throw new UsageError('expected one <model.xml>');
+    const files = given.length ? given : [fromAssembly(io, values['assembly'], '<model.xml>').model];
+    if (given.length === 0 && values['db'] === undefined) values['db'] = fromAssembly(io, values['assembly'], '<model.xml>').db;
     const model = requireLoaded(files[0] as string, io);
     if (values['dry-run']) {
       const printPlan = async (storage: StorageManager): Promise<ExitCode> => {
