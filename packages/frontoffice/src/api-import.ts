@@ -25,8 +25,6 @@ export interface ImportApiDeps {
   readonly objects: BusinessObjects;
   readonly permissions: Permissions;
   readonly audit: (actor: string, action: string, target: string | null, detail?: Record<string, unknown>) => Promise<void>;
-  /** Told of the records an import created (the follow-up rules); never awaited by the import. */
-  readonly created?: (object: string, keys: readonly unknown[], actor: string) => void;
 }
 
 interface ImportJob {
@@ -108,7 +106,6 @@ export function registerImportApi(fastify: FastifyInstance, deps: ImportApiDeps)
     const lines = csv.split('\n').length - 1;
     const audit = async (r: CsvImportReport): Promise<void> => {
       if (r.preview) return;
-      deps.created?.(rights.object.name, r.rows.filter((x) => x.status === 'created').map((x) => x.key), name);
       await deps.audit(name, 'records.import', rights.object.name, { created: r.created, updated: r.updated, mode: options.mode });
     };
     if (lines <= SYNC_ROWS) {

@@ -22,10 +22,6 @@ export interface ObjectsApiDeps {
   readonly comms: () => CommunicationServer;
   /** The front office's users by agent id (a contact's agent is shown by the user's name). */
   readonly usersByAgent: () => Promise<ReadonlyMap<string, string>>;
-  /** Whether writes of an object are watched (follow-up rules): a change then reads the record before. */
-  readonly watches?: (object: string) => boolean;
-  /** Told after a record was created or changed through these routes (the follow-up rules). Never awaited. */
-  readonly onDidWrite?: (w: { readonly object: string; readonly key: string; readonly before: ObjectRecord | undefined; readonly after: ObjectRecord; readonly actor: string }) => void;
 }
 
 function rightsFor(deps: ObjectsApiDeps, req: FastifyRequest, action: 'read' | 'create' | 'update' | 'delete'): { rights: ObjectRights; actor: string } {
@@ -192,8 +188,6 @@ export function registerObjectsApi(app: FastifyInstance, deps: ObjectsApiDeps): 
     const { rights, actor } = rightsFor(deps, req, 'create');
     const { data } = writeData(rights, req.body, false);
     const rec = await deps.objects.repository(rights.object.name).create(data, { actor });
-    const keyField = rights.object.key.length === 1 ? rights.object.key[0] : undefined;
-    if (keyField !== undefined && deps.watches?.(rights.object.name)) deps.onDidWrite?.({ object: rights.object.name, key: String(rec[keyField]), before: undefined, after: rec, actor: actor.replace(/^user:/, '') });
     return reply.code(201).send({ data: Permissions.project(rights, rec) });
   });
 
@@ -208,13 +202,10 @@ export function registerObjectsApi(app: FastifyInstance, deps: ObjectsApiDeps): 
     const key = parseKey(rights, (req.params as { id: string }).id);
     const { data, version } = writeData(rights, req.body, true);
     if (rights.object.versionColumn && version === undefined) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_VERSION_REQUIRED({ object: rights.object.name });
-    const watched = deps.watches?.(rights.object.name) === true;
-    const before = watched ? await deps.objects.repository(rights.object.name).get(key) : undefined;
     const rec = await deps.objects
       .repository(rights.object.name)
       .update(key, data, { actor, ...(version === undefined ? {} : { expectedVersion: version }) })
       .catch((e: unknown) => projectConflict(rights, e));
-    if (watched && before) deps.onDidWrite?.({ object: rights.object.name, key: String(key), before, after: rec, actor: actor.replace(/^user:/, '') });
     return { data: Permissions.project(rights, rec) };
   });
 

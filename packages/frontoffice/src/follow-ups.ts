@@ -5,7 +5,7 @@
  */
 import { DisposableStore, evaluateExpression, safeTimeout, toDisposable, type Logger } from '@caruso/kernel';
 import type { CommunicationServer } from '@caruso/comms';
-import type { BusinessObjects, ObjectRecord } from '@caruso/objects';
+import type { BusinessObjects, ObjectChangeEvent, ObjectRecord } from '@caruso/objects';
 import type { Application, FollowUpRule } from './common/application.js';
 import type { CrmStore, Task } from './crm-store.js';
 
@@ -50,6 +50,17 @@ export class FollowUps {
     this.disposables.add(toDisposable(() => {
       if (this.timer) clearTimeout(this.timer);
     }));
+    const watched = new Set((deps.app.followUps ?? []).map((r) => r.object));
+    // Every committed write of a watched object, whoever made it: the front office's routes, an
+    // import, a dialogue script's action, a service wrapper. Only the objects with rules are listened to.
+    if (watched.size) this.disposables.add(deps.objects.onDidChange((e) => this.onDidChange(e, watched)));
+  }
+
+  private onDidChange(e: ObjectChangeEvent, watched: ReadonlySet<string>): void {
+    if (this.stopped || !watched.has(e.object) || (e.kind !== 'created' && e.kind !== 'updated')) return;
+    // The task's author: the user's name behind `user:anna` or `import:user:anna`, else the writer as named.
+    const actor = e.actor === null ? 'system' : e.actor.replace(/^(?:import:)?user:/, '');
+    this.recordChanged(e.object, e.id, e.kind === 'updated' ? e.before : undefined, e.after, actor).catch((err: unknown) => this.deps.logger.warn({ object: e.object, err: (err as Error).message }, 'follow-up rules failed'));
   }
 
   userExists(name: string): Promise<boolean> {

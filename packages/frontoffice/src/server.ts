@@ -480,29 +480,13 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   const usersByAgent = async (): Promise<ReadonlyMap<string, string>> => new Map((await store.users()).flatMap((u) => (u.agentId === undefined ? [] : [[u.agentId, u.name] as const])));
   registerObjectsApi(fastify, {
     objects, permissions, comms: options.comms, usersByAgent,
-    watches: (object) => (app.followUps ?? []).some((r) => r.object === object),
-    onDidWrite: (w) => {
-      followUps.recordChanged(w.object, w.key, w.before, w.after, w.actor).catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'follow-up rules failed'));
-    },
   });
   registerCrmApi(fastify, {
     app, objects, permissions, store: crm, comms: options.comms, chat, email, events: () => options.events?.(), voicemails: () => options.voicemails?.(), usersByAgent, followUps, audit,
   });
   registerAdminApi(fastify, { users: store, crm, forget: (name) => accounts.delete(name) });
-  registerImportApi(fastify, {
-    objects, permissions, audit,
-    // Records created by an import meet the follow-up rules like any other new record.
-    created: (object, keys, actor) => {
-      if (!(app.followUps ?? []).some((r) => r.object === object)) return;
-      void (async () => {
-        for (const key of keys) {
-          if (typeof key !== 'string' && typeof key !== 'number') continue;
-          const rec = await objects.repository(object).get(key);
-          if (rec) await followUps.recordChanged(object, String(key), undefined, rec, actor);
-        }
-      })().catch((err: unknown) => logger.warn({ err: (err as Error).message }, 'follow-up rules of an import failed'));
-    },
-  });
+  // The follow-up rules listen to the business objects' changes themselves (every writer, not only these routes).
+  registerImportApi(fastify, { objects, permissions, audit });
   const desktopDeps = { app, objects, permissions, store, comms: options.comms, dialogue: options.dialogue, agentIds, logger, chat, channels: () => ({ chat: chat() !== undefined, email: email() !== undefined }) };
   registerDesktopApi(fastify, desktopDeps);
   registerDesktopStateApi(fastify, { ...desktopDeps, presence }, deskViews);

@@ -284,6 +284,63 @@ export interface MergeEvent {
   readonly dropKey: RecordKey;
 }
 
+/** What every {@link ObjectChangeEvent} says. */
+interface ObjectChangeBase {
+  /** The object written (`Customer`). */
+  readonly object: string;
+  /** The record's key (for a merge: the kept record's). */
+  readonly key: RecordKey;
+  /** The key as text: a single key's value (`42`), a composite key as `company=NL01,accountNo=7`. */
+  readonly id: string;
+  /** Who wrote (`WriteOptions.actor`), null when the writer named nobody. */
+  readonly actor: string | null;
+}
+
+/** A record was created (by `create` or an import). */
+export interface ObjectCreated extends ObjectChangeBase {
+  readonly kind: 'created';
+  /** The record as stored (computed fields that are not stored may be missing after an import). */
+  readonly after: ObjectRecord;
+  /** The record's version (1) on a versioned object, else null. */
+  readonly version: number | null;
+}
+
+/** A record was changed (by `update`, `restore`, an import or a merge filling the kept record). */
+export interface ObjectUpdated extends ObjectChangeBase {
+  readonly kind: 'updated';
+  /** The record before the change. */
+  readonly before: ObjectRecord;
+  readonly after: ObjectRecord;
+  /** The fields whose value changed (`$deletedAt` for a restore). */
+  readonly changed: readonly string[];
+  /** The version after the change on a versioned object, else null. */
+  readonly version: number | null;
+}
+
+/** A record was deleted (softly when the object has soft delete and the delete was not `hard`). */
+export interface ObjectDeleted extends ObjectChangeBase {
+  readonly kind: 'deleted';
+  readonly soft: boolean;
+}
+
+/** A record was merged into another one ({@link BusinessObjects.merge}); `key` is the kept record's. */
+export interface ObjectMerged extends ObjectChangeBase {
+  readonly kind: 'merged';
+  /** The dropped record's key and its text. */
+  readonly dropKey: RecordKey;
+  readonly dropId: string;
+  /** The kept record after the merge. */
+  readonly after: ObjectRecord;
+  /** The kept record's version after the merge on a versioned object, else null. */
+  readonly version: number | null;
+}
+
+/**
+ * A committed write of a business-object record, fired by {@link BusinessObjects.onDidChange}: a
+ * discriminated union by `kind`.
+ */
+export type ObjectChangeEvent = ObjectCreated | ObjectUpdated | ObjectDeleted | ObjectMerged;
+
 /**
  * The business objects of a model over one database: a repository per object.
  * @example
@@ -333,6 +390,19 @@ export interface BusinessObjects {
   merge(object: string, keepKey: RecordKey, dropKey: RecordKey, options?: MergeOptions): Promise<MergeResult>;
   /** Fires after a merge is committed, so that other components relink what they keep about the dropped record. */
   readonly onDidMerge: Event<MergeEvent>;
+  /**
+   * Fires once for every record written, after the write is committed: by a repository (`create`,
+   * `update`, `restore`, `delete`, whoever calls it: a route, a dialogue script's action, a service
+   * wrapper), by a CSV import (one event per created or updated row) and by a merge (the moves and
+   * deletes inside it fire their own events, then one `merged`). Inside {@link transaction} the events
+   * wait for the outermost commit and never fire when it rolls back; a preview writes nothing and
+   * fires nothing.
+   * Note: a listener runs synchronously in the writer's turn: start asynchronous work without awaiting
+   * it. A listener that throws is logged and counted (the kernel's Emitter), never seen by the writer
+   * or the other listeners. Links (`link`, `unlink`) and the related records a merge moves by SQL fire
+   * nothing. An `update` reads the record before it when someone listens (one more query).
+   */
+  readonly onDidChange: Event<ObjectChangeEvent>;
 }
 
 /** The token of the business objects. */

@@ -29,6 +29,11 @@ export {
   type MergeOptions,
   type MergeResult,
   type MergeEvent,
+  type ObjectChangeEvent,
+  type ObjectCreated,
+  type ObjectUpdated,
+  type ObjectDeleted,
+  type ObjectMerged,
 } from './business-objects.js';
 export { formatPhone, normalizePhone, isPhoneCountry, type NormalizedPhone } from './common/phone.js';
 export { ObjectsErrors, type ObjectsErrorCode, type FieldViolation } from './errors.js';

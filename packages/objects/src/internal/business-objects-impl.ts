@@ -1,11 +1,12 @@
 import { Emitter, type Event, type HealthStatus } from '@caruso/kernel';
-import type { StorageSession } from '@caruso/storage';
+import type { StorageSession, StorageTransaction } from '@caruso/storage';
 import type {
   BusinessObjects,
   DuplicateMatch,
   MergeEvent,
   MergeOptions,
   MergeResult,
+  ObjectChangeEvent,
   ObjectRecord,
   RecordKey,
   Repository,
@@ -21,26 +22,57 @@ import { ObjectRepository, type RepositoryContext } from './object-repository.js
 import { mergeRecords } from './record-merger.js';
 import { checkMapping } from './schema-planner.js';
 
+/** The emitters of one service, shared by the instances over its transactions. */
+interface ObjectEmitters {
+  readonly merges: Emitter<MergeEvent>;
+  readonly changes: Emitter<ObjectChangeEvent>;
+}
+
+/** Whether a session is a transaction (whose writes are committed only when the outermost one is). */
+function isTransaction(session: StorageSession): session is StorageTransaction {
+  return typeof (session as Partial<StorageTransaction>).afterCommit === 'function';
+}
+
 /** The business objects of a model over one storage session. */
 export class BusinessObjectsImpl implements BusinessObjects, RepositoryContext {
   private readonly repos = new Map<string, ObjectRepository>();
   readonly mapping: ModelMapping;
-  /** Shared by the instances of one service's transactions; disposed by the instance that made it. */
-  private readonly merges: Emitter<MergeEvent>;
+  /** Shared by the instances of one service's transactions; disposed by the instance that made them. */
+  private readonly emitters: ObjectEmitters;
   private readonly ownsEmitter: boolean;
   readonly onDidMerge: Event<MergeEvent>;
+  readonly onDidChange: Event<ObjectChangeEvent>;
 
   constructor(
     readonly model: Model,
     readonly session: StorageSession,
     readonly now: () => Date = () => new Date(),
     mapping?: ModelMapping,
-    merges?: Emitter<MergeEvent>,
+    emitters?: ObjectEmitters,
   ) {
     this.mapping = mapping ?? new ModelMapping(model, session.dialect);
-    this.ownsEmitter = merges === undefined;
-    this.merges = merges ?? new Emitter<MergeEvent>({ owner: 'caruso.objects/merge' });
-    this.onDidMerge = this.merges.event;
+    this.ownsEmitter = emitters === undefined;
+    this.emitters = emitters ?? {
+      merges: new Emitter<MergeEvent>({ owner: 'caruso.objects/merge' }),
+      changes: new Emitter<ObjectChangeEvent>({ owner: 'caruso.objects/change' }),
+    };
+    this.onDidMerge = this.emitters.merges.event;
+    this.onDidChange = this.emitters.changes.event;
+  }
+
+  /** Whether anyone listens to {@link onDidChange} (writers then read what they need for the event). */
+  get watchesChanges(): boolean {
+    return this.emitters.changes.hasListeners;
+  }
+
+  /**
+   * Fires a change written through `session`: after the outermost commit when `session` is a
+   * transaction (never after a rollback), at once otherwise (the statement committed on its own).
+   */
+  changed(session: StorageSession, event: ObjectChangeEvent): void {
+    if (!this.emitters.changes.hasListeners) return;
+    if (isTransaction(session)) session.afterCommit(() => this.emitters.changes.fire(event));
+    else this.emitters.changes.fire(event);
   }
 
   repository(object: string): ObjectRepository {
@@ -54,7 +86,7 @@ export class BusinessObjectsImpl implements BusinessObjects, RepositoryContext {
 
   /** The same business objects over another session (a transaction), sharing mapping and events. */
   withSession(session: StorageSession): BusinessObjectsImpl {
-    return new BusinessObjectsImpl(this.model, session, this.now, this.mapping, this.merges);
+    return new BusinessObjectsImpl(this.model, session, this.now, this.mapping, this.emitters);
   }
 
   transaction<T>(fn: (objects: BusinessObjects) => Promise<T>): Promise<T> {
@@ -85,7 +117,7 @@ export class BusinessObjectsImpl implements BusinessObjects, RepositoryContext {
 
   merge(object: string, keepKey: RecordKey, dropKey: RecordKey, options: MergeOptions = {}): Promise<MergeResult> {
     this.repository(object);
-    return this.session.transaction((trx) => mergeRecords(this.withSession(trx), object, keepKey, dropKey, options, (e) => this.merges.fire(e)));
+    return this.session.transaction((trx) => mergeRecords(this.withSession(trx), object, keepKey, dropKey, options, (e) => this.emitters.merges.fire(e)));
   }
 
   async health(): Promise<HealthStatus> {
@@ -98,9 +130,11 @@ export class BusinessObjectsImpl implements BusinessObjects, RepositoryContext {
     }
   }
 
-  /** Ends the merge event's subscriptions (only the instance that made the emitter does). */
+  /** Ends the events' subscriptions (only the instance that made the emitters does). */
   dispose(): void {
-    if (this.ownsEmitter) this.merges.dispose();
+    if (!this.ownsEmitter) return;
+    this.emitters.merges.dispose();
+    this.emitters.changes.dispose();
   }
 }
 

@@ -441,6 +441,9 @@ async function importBatch(
           const rec = { ...ins.rec };
           for (const f of om.keyFields) rec[f.name] = om.byName.get(f.name)?.fromRow(k);
           report.rows.push({ row: ins.row, line: ins.line, status: 'created', message: 'created', key: om.keyOf(rec) });
+          if (o.versionColumn) rec['$version'] = 1;
+          if (o.softDeleteColumn) rec['$deletedAt'] = null;
+          repo.announce(trx, { kind: 'created', ...repo.changeBase(rec, options), after: rec, version: repo.versionOf(rec) });
           if (audited) for (const name of om.auditedFields) if (rec[name] !== null && rec[name] !== undefined) entries.push({ field: name, o: null, n: rec[name], key: om.keyValues(om.keyOf(rec)) });
         });
         for (let e = 0; e < entries.length; e += 2000) {
@@ -468,6 +471,9 @@ async function importBatch(
     } catch (err) {
       throw repo.translateWriteError(err);
     }
+    const after: Record<string, unknown> = { ...u.rec };
+    if (o.versionColumn && typeof u.before['$version'] === 'number') after['$version'] = u.before['$version'] + 1;
+    repo.announceUpdate(trx, u.before, after, options);
     const audited = u.changed.filter((n) => om.auditedFields.has(n));
     if (audited.length) {
       await writeAudit(

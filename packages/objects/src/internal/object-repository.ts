@@ -12,6 +12,7 @@ import type {
   DeleteOptions,
   Filter,
   Link,
+  ObjectChangeEvent,
   ObjectRecord,
   Query,
   QueryResult,
@@ -39,6 +40,10 @@ export interface RepositoryContext {
   readonly mapping: ModelMapping;
   readonly now: () => Date;
   repository(name: string): ObjectRepository;
+  /** Whether anyone listens to the change events (a write then reads what the event needs). */
+  readonly watchesChanges: boolean;
+  /** Fires a change written through `session` once it is committed. */
+  changed(session: StorageSession, event: ObjectChangeEvent): void;
 }
 
 function chunks<T>(list: readonly T[], size: number): T[][] {
@@ -567,6 +572,7 @@ export class ObjectRepository implements Repository {
         for (const name of this.om.auditedFields) if (out[name] !== null && out[name] !== undefined) entries.push([name, null, out[name]]);
         await this.audit(session, this.om.keyValues(this.om.keyOf(out)), 'create', entries, options.actor);
       }
+      this.announce(session, { kind: 'created', ...this.changeBase(out, options), after: out, version: this.versionOf(out) });
       return out;
     }, this.needsTransaction());
   }
@@ -614,7 +620,12 @@ export class ObjectRepository implements Repository {
         await this.checkUnique(this.ctx.session, given, values, violations, new Set(Object.keys(given)));
         if (violations.length) this.fail(violations);
       }
-      return this.writeUpdate(this.ctx.session, values, given, expected, undefined, options);
+      if (!this.ctx.watchesChanges) return this.writeUpdate(this.ctx.session, values, given, expected, undefined, options);
+      // Someone listens: the event carries the record before the change, read in the same transaction.
+      return this.run(async (session) => {
+        const row = await this.currentRow(session, values);
+        return this.writeUpdate(session, values, given, expected, row ? this.om.toRecord(row, this.ctx.now) : undefined, options);
+      }, true);
     }
     if (violations.length) this.fail(violations);
     return this.run(async (session) => {
@@ -677,7 +688,39 @@ export class ObjectRepository implements Repository {
       }
       await this.audit(session, values, 'update', entries, options.actor);
     }
+    if (before) this.announceUpdate(session, before, after, options);
     return after;
+  }
+
+  /** The fields of `after` whose value differs from `before` (JSON-equal values are the same). */
+  changedFields(before: Readonly<ObjectRecord>, after: Readonly<ObjectRecord>): string[] {
+    const out: string[] = [];
+    for (const f of this.object.fields) if (JSON.stringify(before[f.name] ?? null) !== JSON.stringify(after[f.name] ?? null)) out.push(f.name);
+    if (this.object.softDeleteColumn && (before['$deletedAt'] ?? null) !== (after['$deletedAt'] ?? null)) out.push('$deletedAt');
+    return out;
+  }
+
+  /** Fires `updated` for a committed change of a record (nothing when no field changed). */
+  announceUpdate(session: StorageSession, before: ObjectRecord, after: ObjectRecord, options: WriteOptions): void {
+    if (!this.ctx.watchesChanges) return;
+    const changed = this.changedFields(before, after);
+    if (changed.length === 0 && before['$version'] === after['$version']) return;
+    this.announce(session, { kind: 'updated', ...this.changeBase(after, options), before, after, changed, version: this.versionOf(after) });
+  }
+
+  /** What every change event of a record says. */
+  changeBase(rec: Readonly<ObjectRecord>, options: WriteOptions): { object: string; key: RecordKey; id: string; actor: string | null } {
+    const key = this.om.keyOf(rec);
+    return { object: this.object.name, key, id: this.om.keyText(this.om.keyValues(key)), actor: options.actor ?? null };
+  }
+
+  versionOf(rec: Readonly<ObjectRecord>): number | null {
+    return this.object.versionColumn && typeof rec['$version'] === 'number' ? rec['$version'] : null;
+  }
+
+  /** Fires a change written through `session` once it is committed. */
+  announce(session: StorageSession, event: ObjectChangeEvent): void {
+    this.ctx.changed(session, event);
   }
 
   async delete(key: RecordKey, options: DeleteOptions = {}): Promise<void> {
@@ -712,6 +755,10 @@ export class ObjectRepository implements Repository {
         await this.notFoundOrConflict(session, values, expected);
       }
       if (this.om.auditedFields.size) await this.audit(session, values, 'delete', [[null, null, null]], options.actor);
+      if (this.ctx.watchesChanges) {
+        const key = this.om.keyOf(Object.fromEntries(this.om.keyFields.map((f, i) => [f.name, values[i]])));
+        this.announce(session, { kind: 'deleted', object: this.object.name, key, id: this.om.keyText(values), actor: options.actor ?? null, soft });
+      }
     }, this.needsTransaction());
   }
 
@@ -720,6 +767,8 @@ export class ObjectRepository implements Repository {
     const col = this.object.softDeleteColumn;
     if (col === undefined) this.fail([this.violation('$record', 'read-only', `${this.object.name} has no soft delete`)]);
     return this.run(async (session) => {
+      const watched = this.ctx.watchesChanges;
+      const beforeRow = watched ? await this.currentRow(session, values, true) : undefined;
       const cols: Record<string, unknown> = { [col]: null };
       const vc = this.object.versionColumn;
       if (vc) cols[vc] = session.knex.raw('?? + 1', [vc]);
@@ -728,8 +777,10 @@ export class ObjectRepository implements Repository {
         .returning(this.om.columns as string[])) as Record<string, unknown>[];
       if (rows.length === 0) throw ObjectsErrors.CARUSO_OBJECTS_NOT_FOUND({ object: this.object.name, key: `${this.om.keyText(values)} (deleted)` });
       if (this.om.auditedFields.size) await this.audit(session, values, 'restore', [[null, null, null]], options.actor);
-      return this.om.toRecord(rows[0] as Record<string, unknown>, this.ctx.now);
-    }, this.needsTransaction());
+      const after = this.om.toRecord(rows[0] as Record<string, unknown>, this.ctx.now);
+      if (beforeRow) this.announceUpdate(session, this.om.toRecord(beforeRow, this.ctx.now), after, options);
+      return after;
+    }, this.needsTransaction() || this.ctx.watchesChanges);
   }
 
   private dbNow(): string {

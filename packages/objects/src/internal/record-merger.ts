@@ -95,6 +95,8 @@ export async function mergeRecords(
   }
   const event: MergeEvent = { object: o.name, keepKey: om.keyOf(keep), dropKey: om.keyOf(drop) };
   (session as StorageTransaction).afterCommit(() => emit(event));
+  // After the events of the delete and update above, which wait for the same commit.
+  repo.announce(session, { kind: 'merged', ...repo.changeBase(record, options), dropKey: om.keyOf(drop), dropId: om.keyText(dropVals), after: record, version: repo.versionOf(record) });
   return { record, moved, filled: Object.keys(filled) };
 }
 
