@@ -5,6 +5,7 @@
  */
 import { createToken } from '@caruso/kernel';
 import type { Channel, Variables } from './common/model.js';
+import type { SessionActor } from './object-access.js';
 import type { ScriptInfo } from './script-store.js';
 import type { DialogueStep, SessionIdentity, SessionState, SessionStatus, TraceEntry } from './session-runtime.js';
 
@@ -25,6 +26,12 @@ export interface StartOptions {
    * Without it a web session runs only `<fetch>` and `<action>` marked `anonymous="true"`.
    */
   readonly identity?: SessionIdentity;
+  /**
+   * Who the session serves: an agent (with their application roles), a web visitor or an IVR
+   * caller. `<fetch object>` and `<action object>` are decided for them by the access policy
+   * (the `ObjectAccessPolicy` registered in the service manager, or the default one). Default: by channel.
+   */
+  readonly actor?: SessionActor;
 }
 
 /** What every session operation returns. */

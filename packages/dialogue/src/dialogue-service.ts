@@ -3,11 +3,12 @@
  * (sessions and kept script versions), loads a folder of scripts, and reaches `<fetch>` and
  * `<action>` services through the manager it is started by.
  */
-import type { HealthStatus, ServiceContext, ServiceDefinition, ServiceLifecycle } from '@caruso/kernel';
+import { createToken, type HealthStatus, type ServiceContext, type ServiceDefinition, type ServiceLifecycle } from '@caruso/kernel';
 import { StorageManager } from '@caruso/storage';
 import type { DialogueEngine, SessionView, StartOptions, StepOptions } from './dialogue-engine.js';
 import { DialogueErrors } from './errors.js';
 import { createDialogueEngine, type DialogueEngineImpl } from './internal/dialogue-engine-impl.js';
+import { OBJECTS_TOKEN_ID, type ScriptObjectModel } from './object-access.js';
 import { serviceLookupServices } from './script-services.js';
 import { ScriptStore, type ScriptInfo } from './script-store.js';
 import type { SessionState } from './session-runtime.js';
@@ -24,6 +25,10 @@ export interface DialogueServiceOptions {
   readonly watch?: boolean;
 }
 
+/** The objects service, by its token id (dialogue does not import @caruso/objects): its model checks the scripts. */
+const ObjectsModelToken = createToken<{ readonly model: ScriptObjectModel }>(OBJECTS_TOKEN_ID);
+/** How long the engine waits at start for a registered objects service, whose model checks the scripts. */
+const OBJECTS_WAIT_MS = 20_000;
 const storageDependency = { storage: { token: StorageManager } } as const;
 
 /** The engine behind the token, with its lifecycle. */
@@ -36,9 +41,27 @@ class DialogueService implements DialogueEngine, ServiceLifecycle {
     private readonly options: DialogueServiceOptions,
   ) {}
 
+  /**
+   * The model of the objects service when one is registered (waiting for it to start: services
+   * start side by side), so that scripts are checked against it when they load. Not a dependency:
+   * an assembly without business objects runs scripts all the same.
+   */
+  private async objectModel(ctx: ServiceContext): Promise<ScriptObjectModel | undefined> {
+    const registered = ctx.services.find(OBJECTS_TOKEN_ID).some((i) => i.state !== 'failed' && i.state !== 'stopped');
+    if (!registered) return undefined;
+    try {
+      return (await ctx.services.whenAvailable(ObjectsModelToken, { timeoutMs: OBJECTS_WAIT_MS })).model;
+    } catch (err) {
+      ctx.logger.warn({ err: (err as Error).message }, 'the objects service did not start: scripts are loaded without checking them against its model');
+      return undefined;
+    }
+  }
+
   async start(ctx: ServiceContext): Promise<void> {
     await this.sessions.migrate();
-    const scripts = ScriptStore.loadFolder(this.options.folder, { watch: this.options.watch ?? true, logger: ctx.logger });
+    // With the objects service the scripts are checked against its model when they load.
+    const model = await this.objectModel(ctx);
+    const scripts = ScriptStore.loadFolder(this.options.folder, { watch: this.options.watch ?? true, logger: ctx.logger, ...(model ? { objects: model } : {}) });
     for (const d of scripts.diagnostics()) if (d.severity === 'error') ctx.logger.warn({ diagnostic: String(d) }, 'script not loaded');
     this.scriptStore = scripts;
     this.engine = createDialogueEngine({ scripts, sessions: this.sessions, services: serviceLookupServices(ctx.services), logger: ctx.logger });

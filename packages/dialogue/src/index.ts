@@ -18,7 +18,27 @@ export {
   type ScriptSourceReader,
 } from './script-bundle.js';
 export { scriptGraph, type GraphFormat } from './script-graph.js';
-export { parseScript, successors, BUILTIN_VARIABLES, type ParsedScript } from './script-parser.js';
+export { parseScript, successors, BUILTIN_VARIABLES, type ParsedScript, type ParseOptions } from './script-parser.js';
+export {
+  ObjectAccessPolicy,
+  defaultObjectAccessPolicy,
+  actorOfChannel,
+  OBJECTS_TOKEN_ID,
+  type SessionActor,
+  type VisitorIdentity,
+  type ObjectOperation,
+  type ObjectFilter,
+  type ObjectRequest,
+  type ObjectCaller,
+  type ObjectFieldProblem,
+  type ObjectFailure,
+  type ObjectOutcome,
+  type ObjectAccessRequest,
+  type ObjectAccessDecision,
+  type ScriptObjectModel,
+  type ScriptObjectDef,
+} from './object-access.js';
+export { businessObjectRequests, type ScriptBusinessObjects, type ScriptRepository } from './internal/business-object-requests.js';
 export { serviceLookupServices, RecordingServices, type RecordedAction } from './script-services.js';
 export {
   simulate,
@@ -95,6 +115,12 @@ export {
   type Prompt,
   type VarDecl,
   type Executable,
+  type FailureHandling,
+  type ObjectComparison,
+  type ObjectCondition,
+  type ObjectFetch,
+  type ObjectAction,
+  type ObjectWriteOperation,
   type Transition,
   type Choice,
   type Validation,

@@ -5,7 +5,7 @@
 import { XmlDiagnostic } from '@caruso/kernel';
 import type { CompiledScript, Executable, ScriptBundle, ScriptNode, SubscriptNode } from './common/model.js';
 import { publicVariableNames } from './common/public-variables.js';
-import { parseScript } from './script-parser.js';
+import { parseScript, type ParseOptions } from './script-parser.js';
 
 /** How the loader reads files; the default reads the file system. */
 export interface ScriptSourceReader {
@@ -26,8 +26,9 @@ export interface LoadedBundle {
 /**
  * Parses `file` (whose text is `text`) and every subscript it uses.
  * @param reader resolves and reads subscript files.
+ * @param options.objects the business-object model, to check `<fetch object>` and `<action object>`.
  */
-export function loadScriptBundle(file: string, text: string, reader: ScriptSourceReader): LoadedBundle {
+export function loadScriptBundle(file: string, text: string, reader: ScriptSourceReader, options: ParseOptions = {}): LoadedBundle {
   const diagnostics: XmlDiagnostic[] = [];
   const scripts = new Map<string, CompiledScript>();
   const sources = new Map<string, { file: string; text: string }>();
@@ -37,7 +38,7 @@ export function loadScriptBundle(file: string, text: string, reader: ScriptSourc
   const load = (path: string, content: string, chain: string[]): CompiledScript | undefined => {
     const cached = byFile.get(path);
     if (cached !== undefined) return cached ?? undefined;
-    const parsed = parseScript(content, path);
+    const parsed = parseScript(content, path, options);
     diagnostics.push(...parsed.diagnostics);
     const script = parsed.script;
     byFile.set(path, script ?? null);
@@ -142,6 +143,7 @@ export function identifiedDataAccess(bundle: ScriptBundle): string[] {
   const walk = (list: readonly Executable[]): void => {
     for (const e of list) {
       if ((e.kind === 'fetch' || e.kind === 'action') && !e.anonymous) out.push(`${e.kind === 'fetch' ? e.source : e.service}.${e.operation} (${e.at.file}:${e.at.line}:${e.at.col})`);
+      if ((e.kind === 'object-fetch' || e.kind === 'object-action') && !e.anonymous) out.push(`${e.object}.${e.kind === 'object-fetch' ? 'read' : e.operation} (${e.at.file}:${e.at.line}:${e.at.col})`);
       if (e.kind === 'if') for (const b of e.branches) walk(b.body);
     }
   };

@@ -1,6 +1,6 @@
 /**
  * A script as a graph for review: Mermaid (renders in GitHub and most wikis) or Graphviz dot.
- * Transitions are solid edges labelled with their cond; `<goto>` jumps are dashed.
+ * Transitions are solid edges labelled with their cond; `<goto>` jumps and `on-error` exits are dashed.
  */
 import type { CompiledScript, Executable, ScriptNode } from './common/model.js';
 
@@ -19,6 +19,10 @@ function edges(n: ScriptNode): Edge[] {
   const gotos = (list: readonly Executable[], label: string): void => {
     for (const e of list) {
       if (e.kind === 'goto') out.push({ from: n.id, to: e.target, label, dashed: true });
+      if ((e.kind === 'fetch' || e.kind === 'action' || e.kind === 'object-fetch' || e.kind === 'object-action') && e.onError !== undefined) {
+        const what = e.kind === 'fetch' ? e.source : e.kind === 'action' ? `${e.service}.${e.operation}` : e.kind === 'object-fetch' ? e.object : `${e.object}.${e.operation}`;
+        out.push({ from: n.id, to: e.onError, label: `${label ? label + ' / ' : ''}${what} failed`, dashed: true });
+      }
       if (e.kind === 'if') for (const b of e.branches) gotos(b.body, b.cond ? `${label ? label + ' / ' : ''}if ${b.cond.source}` : `${label ? label + ' / ' : ''}else`);
     }
   };

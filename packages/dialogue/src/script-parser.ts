@@ -5,8 +5,9 @@
  * is a diagnostic `file:line:col: error|warning: message`; errors block loading, warnings do not.
  */
 import { childElements, DiagnosticSink, parseXml, type SourcePosition, type XmlElement, type XmlNode } from '@caruso/kernel';
-import { ExpressionError, parseExpression, referencedVariables, compilePattern, type CompiledExpression } from './common/expression.js';
+import { ExpressionError, parseExpression, referencedVariables, compilePattern, type CompiledExpression, type Expr } from './common/expression.js';
 import { publicVariableNames } from './common/public-variables.js';
+import type { ScriptObjectDef, ScriptObjectModel } from './object-access.js';
 import {
   CHANNELS,
   QUESTION_EVENTS,
@@ -17,6 +18,9 @@ import {
   type CompiledScript,
   type EventHandler,
   type Executable,
+  type ObjectComparison,
+  type ObjectCondition,
+  type ObjectWriteOperation,
   type Prompt,
   type PromptPart,
   type QuestionEvent,
@@ -30,6 +34,12 @@ import {
 
 /** Names every expression may read without a declaration. */
 export const BUILTIN_VARIABLES: readonly string[] = ['channel', 'lang', 'script', 'version', 'identity'];
+
+/** Options of {@link parseScript}. */
+export interface ParseOptions {
+  /** The business-object model the scripts run against, when it is known. */
+  readonly objects?: ScriptObjectModel;
+}
 
 /** The result of {@link parseScript}. */
 export interface ParsedScript {
@@ -105,9 +115,40 @@ export const ELEMENTS: Readonly<Record<string, ElementSpec>> = {
   on: { attrs: { event: { required: true, values: QUESTION_EVENTS }, count: {} }, content: [many('prompt'), many(...EXEC)], text: false },
   next: { attrs: { cond: {}, target: { required: true } }, content: [many(...EXEC)], text: false },
   assign: { attrs: { var: { required: true }, expr: { required: true } }, content: [], text: false },
-  fetch: { attrs: { source: { required: true }, key: { required: true }, into: { required: true }, operation: {}, anonymous: { values: ['true', 'false'] } }, content: [], text: false },
-  action: { attrs: { service: { required: true }, operation: { required: true }, into: {}, anonymous: { values: ['true', 'false'] } }, content: [many('param')], text: false },
-  param: { attrs: { name: { required: true }, expr: { required: true } }, content: [], text: false },
+  fetch: {
+    attrs: {
+      source: {},
+      object: {},
+      key: {},
+      where: {},
+      list: { values: ['true', 'false'] },
+      'order-by': {},
+      limit: {},
+      into: { required: true },
+      operation: {},
+      anonymous: { values: ['true', 'false'] },
+      'on-error': {},
+      'error-into': {},
+    },
+    content: [],
+    text: false,
+  },
+  action: {
+    attrs: {
+      service: {},
+      object: {},
+      operation: { required: true },
+      key: {},
+      into: {},
+      anonymous: { values: ['true', 'false'] },
+      'on-invalid': { values: ['reask'] },
+      'on-error': {},
+      'error-into': {},
+    },
+    content: [many('param')],
+    text: false,
+  },
+  param: { attrs: { name: { required: true }, expr: { required: true }, question: {} }, content: [], text: false },
   log: { attrs: { expr: { required: true } }, content: [], text: false },
   if: { attrs: { cond: { required: true } }, content: 'if', text: false },
   elseif: { attrs: { cond: { required: true } }, content: [], text: false },
@@ -120,6 +161,7 @@ const VAR_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const TOKEN_RE = /^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z][A-Za-z0-9_-]*)*$/;
 const DTMF_RE = /^[0-9*#]$/;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+const WHERE_OPS: readonly ObjectComparison[] = ['==', '!=', '<', '<=', '>', '>=', 'in', 'not in'];
 const RESERVED_VARS = new Set(['and', 'or', 'not', 'true', 'false', 'null']);
 
 function describeGroups(groups: readonly Group[]): string {
@@ -140,6 +182,7 @@ class ScriptReader {
   constructor(
     private readonly text: string,
     private readonly file: string,
+    readonly options: ParseOptions = {},
   ) {
     this.sink = new DiagnosticSink(file);
     this.lineStarts = [0];
@@ -359,18 +402,58 @@ class ScriptReader {
           break;
         }
         case 'fetch': {
+          const failure = this.failureHandling(el);
+          if (el.attributes['object'] !== undefined) {
+            const key = this.expr(el, 'key');
+            const whereSrc = this.expr(el, 'where');
+            const condition = whereSrc ? this.condition(el, whereSrc.ast) : undefined;
+            const limit = this.number(el, 'limit');
+            const orderBy = (el.attributes['order-by'] ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+            out.push({
+              kind: 'object-fetch',
+              object: el.attributes['object'],
+              ...(whereSrc ? { where: { source: whereSrc, condition } } : {}),
+              ...(key ? { key } : {}),
+              list: el.attributes['list'] === 'true',
+              orderBy,
+              ...(limit !== undefined ? { limit } : {}),
+              into: el.attributes['into'] ?? '',
+              anonymous: el.attributes['anonymous'] === 'true',
+              ...failure,
+              at,
+            });
+            break;
+          }
           const key = this.expr(el, 'key');
-          if (key) out.push({ kind: 'fetch', source: el.attributes['source'] ?? '', operation: el.attributes['operation'] ?? 'fetch', key, into: el.attributes['into'] ?? '', anonymous: el.attributes['anonymous'] === 'true', at });
+          if (key) out.push({ kind: 'fetch', source: el.attributes['source'] ?? '', operation: el.attributes['operation'] ?? 'fetch', key, into: el.attributes['into'] ?? '', anonymous: el.attributes['anonymous'] === 'true', ...failure, at });
           break;
         }
         case 'action': {
-          const params: Array<{ name: string; expr: CompiledExpression }> = [];
+          const params: Array<{ name: string; expr: CompiledExpression; question?: string; at: SourceRef }> = [];
           for (const p of childElements(el, 'param')) {
             const e = this.expr(p, 'expr');
-            if (e) params.push({ name: p.attributes['name'] ?? '', expr: e });
+            const question = p.attributes['question'];
+            if (e) params.push({ name: p.attributes['name'] ?? '', expr: e, ...(question !== undefined ? { question } : {}), at: this.ref(p.position) });
           }
           const into = el.attributes['into'];
-          out.push({ kind: 'action', service: el.attributes['service'] ?? '', operation: el.attributes['operation'] ?? '', params, ...(into !== undefined ? { into } : {}), anonymous: el.attributes['anonymous'] === 'true', at });
+          const failure = this.failureHandling(el);
+          if (el.attributes['object'] !== undefined) {
+            const key = this.expr(el, 'key');
+            out.push({
+              kind: 'object-action',
+              object: el.attributes['object'],
+              operation: (el.attributes['operation'] ?? '') as ObjectWriteOperation,
+              ...(key ? { key } : {}),
+              params,
+              reask: el.attributes['on-invalid'] === 'reask',
+              ...(into !== undefined ? { into } : {}),
+              anonymous: el.attributes['anonymous'] === 'true',
+              ...failure,
+              at,
+            });
+            break;
+          }
+          out.push({ kind: 'action', service: el.attributes['service'] ?? '', operation: el.attributes['operation'] ?? '', params, ...(into !== undefined ? { into } : {}), anonymous: el.attributes['anonymous'] === 'true', ...failure, at });
           break;
         }
         case 'log': {
@@ -410,6 +493,46 @@ class ScriptReader {
       }
     }
     return out;
+  }
+
+  private failureHandling(el: XmlElement): { onError?: string; errorInto?: string } {
+    const onError = el.attributes['on-error'];
+    const errorInto = el.attributes['error-into'];
+    return { ...(onError !== undefined ? { onError } : {}), ...(errorInto !== undefined ? { errorInto } : {}) };
+  }
+
+  /**
+   * Turns the expression of a `where` into conditions on fields: comparisons whose left side is a
+   * field (or `relation.field`), joined by and, or, not. Anything else is an error at its place.
+   */
+  condition(el: XmlElement, ast: Expr): ObjectCondition | undefined {
+    const bad = (n: Expr, why: string): undefined => {
+      this.sink.error(this.valuePosition(el, 'where', n.pos), `in where="${el.attributes['where'] ?? ''}": ${why}`, 'bad-where');
+      return undefined;
+    };
+    const walk = (n: Expr): ObjectCondition | undefined => {
+      if (n.type === 'binary' && (n.op === 'and' || n.op === 'or')) {
+        const items: ObjectCondition[] = [];
+        for (const side of [n.left, n.right]) {
+          const c = walk(side);
+          if (!c) return undefined;
+          if (c.kind === n.op) items.push(...c.items);
+          else items.push(c);
+        }
+        return { kind: n.op, items };
+      }
+      if (n.type === 'unary' && n.op === 'not') {
+        const c = walk(n.arg);
+        return c ? { kind: 'not', item: c } : undefined;
+      }
+      if (n.type === 'binary' && WHERE_OPS.includes(n.op as ObjectComparison)) {
+        if (n.left.type !== 'path') return bad(n.left, `the left side of '${n.op}' must be a field of the object (or relation.field), e.g. customerNumber == number`);
+        if (n.left.path.length > 2) return bad(n.left, `'${n.left.path.join('.')}' goes too deep: name a field, or a relation and one field of its target`);
+        return { kind: 'field', path: n.left.path, op: n.op as ObjectComparison, value: n.right, pos: n.left.pos };
+      }
+      return bad(n, 'write conditions on fields: field == value (also != < <= > >= in, not in), joined with and, or, not');
+    };
+    return walk(ast);
   }
 
   transitions(el: XmlElement): Transition[] {
@@ -650,10 +773,12 @@ class ScriptChecker {
     for (const n of s.nodes.values()) {
       if (n.kind === 'question') declare(n.var, n.at, 'the question stores its answer in');
       this.forEachExec(n, (e) => {
-        if (e.kind === 'fetch') declare(e.into, e.at, '<fetch> into');
-        if (e.kind === 'action' && e.into !== undefined) declare(e.into, e.at, '<action> into');
+        if (e.kind === 'fetch' || e.kind === 'object-fetch') declare(e.into, e.at, '<fetch> into');
+        if ((e.kind === 'action' || e.kind === 'object-action') && e.into !== undefined) declare(e.into, e.at, '<action> into');
+        if ((e.kind === 'fetch' || e.kind === 'action' || e.kind === 'object-fetch' || e.kind === 'object-action') && e.errorInto !== undefined) declare(e.errorInto, e.at, `<${e.kind.replace('object-', '')}> error-into`);
       });
     }
+    this.declaredNames = declared;
     // expressions only read declared variables; vars reference earlier declarations only
     const checkExpr = (el: XmlElement | undefined, attr: string, expr: CompiledExpression | undefined): void => {
       if (!expr) return;
@@ -796,10 +921,31 @@ class ScriptChecker {
           checkExpr(el, 'expr', e.expr);
           break;
         case 'fetch':
+          if (el && el.attributes['source'] === undefined) {
+            this.sink.error(el.position, '<fetch> needs source="…" (a service) or object="…" (a business object)', 'missing-attribute');
+            break;
+          }
           if (!TOKEN_RE.test(e.source)) this.sink.error(el ? this.reader.valuePosition(el, 'source', 0) : undefined, `source="${e.source}" is not a service token id (dotted names such as crm.Customers)`, 'bad-service');
+          if (el) this.onlyFor(el, ['where', 'list', 'order-by', 'limit'], '<fetch object>');
           checkExpr(el, 'key', e.key);
+          this.checkFailure(el, e);
+          break;
+        case 'object-fetch':
+          if (el) this.checkObjectFetch(el, e, checkExpr);
+          break;
+        case 'object-action':
+          if (el) this.checkObjectAction(el, e, checkExpr);
           break;
         case 'action': {
+          if (el && el.attributes['service'] === undefined) {
+            this.sink.error(el.position, '<action> needs service="…" (a service) or object="…" (a business object)', 'missing-attribute');
+            break;
+          }
+          if (el) {
+            this.onlyFor(el, ['key', 'on-invalid'], '<action object>');
+            for (const p of childElements(el, 'param')) this.onlyFor(p, ['question'], 'the <param> of an <action object>');
+          }
+          this.checkFailure(el, e);
           if (!TOKEN_RE.test(e.service)) this.sink.error(el ? this.reader.valuePosition(el, 'service', 0) : undefined, `service="${e.service}" is not a service token id (dotted names such as mail.Sender)`, 'bad-service');
           if (!VAR_RE.test(e.operation)) this.sink.error(el ? this.reader.valuePosition(el, 'operation', 0) : undefined, `operation="${e.operation}" is not a method name`, 'bad-service');
           const paramEls = el ? childElements(el, 'param') : [];
@@ -831,6 +977,142 @@ class ScriptChecker {
           break;
         }
       }
+    }
+  }
+
+  /** Attributes that only mean something on another form of the element. */
+  private onlyFor(el: XmlElement, attrs: readonly string[], form: string): void {
+    for (const a of attrs) {
+      if (el.attributes[a] !== undefined) this.sink.error(el.attributePositions[a], `${a}="…" belongs to ${form}, not to <${el.name}${el.name === 'fetch' ? ' source' : el.name === 'action' ? ' service' : ''}>`, 'unknown-attribute');
+    }
+  }
+
+  private checkFailure(el: XmlElement | undefined, e: { readonly onError?: string }): void {
+    if (e.onError !== undefined && !this.script.nodes.has(e.onError)) {
+      this.sink.error(el ? this.reader.valuePosition(el, 'on-error', 0) : undefined, `on-error="${e.onError}" names no node of this script${this.suggest(e.onError)}`, 'unknown-target');
+    }
+  }
+
+  /** The object `name` of the model (an error with a suggestion when it has none); undefined without a model. */
+  private objectOf(el: XmlElement, name: string): ScriptObjectDef | undefined | null {
+    const model = this.reader.options.objects;
+    if (!model) return undefined;
+    const o = model.objects.find((x) => x.name === name);
+    if (!o) {
+      this.sink.error(this.reader.valuePosition(el, 'object', 0), `object="${name}": the model has no such object${closest(name, model.objects.map((x) => x.name))}`, 'unknown-object');
+      return null;
+    }
+    return o;
+  }
+
+  private fieldProblem(o: ScriptObjectDef, name: string): string | undefined {
+    if (o.fields.some((f) => f.name === name)) return undefined;
+    return `${o.name} has no field '${name}'${closest(name, o.fields.map((f) => f.name))}`;
+  }
+
+  /** Checks the value side of a `where` (declared variables) and, with a model, its fields. */
+  private checkCondition(el: XmlElement, c: ObjectCondition, o: ScriptObjectDef | undefined, declared: ReadonlySet<string>): void {
+    if (c.kind === 'not') {
+      this.checkCondition(el, c.item, o, declared);
+      return;
+    }
+    if (c.kind !== 'field') {
+      for (const x of c.items) this.checkCondition(el, x, o, declared);
+      return;
+    }
+    for (const ref of referencedVariables(c.value)) {
+      if (!declared.has(ref.name)) this.sink.error(this.reader.valuePosition(el, 'where', ref.pos), `variable '${ref.name}' is not declared: add <var name="${ref.name}"/> or store an answer in it (the left side of '${c.op}' is the field)`, 'undeclared-variable');
+    }
+    if (!o) return;
+    const [first, second] = c.path as [string, string | undefined];
+    if (second === undefined) {
+      const why = this.fieldProblem(o, first);
+      if (why) this.sink.error(this.reader.valuePosition(el, 'where', c.pos), `in where: ${why}`, 'unknown-field');
+      return;
+    }
+    const rel = o.relations.find((r) => r.name === first);
+    if (!rel || rel.kind !== 'many-to-one') {
+      const names = o.relations.filter((r) => r.kind === 'many-to-one').map((r) => r.name);
+      this.sink.error(this.reader.valuePosition(el, 'where', c.pos), `in where: ${o.name} has no many-to-one relation '${first}'${closest(first, names) || (names.length ? ` (relations: ${names.join(', ')})` : '')}`, 'unknown-field');
+      return;
+    }
+    const target = this.reader.options.objects?.objects.find((x) => x.name === rel.target);
+    const why = target && this.fieldProblem(target, second);
+    if (why) this.sink.error(this.reader.valuePosition(el, 'where', c.pos + first.length + 1), `in where: ${why}`, 'unknown-field');
+  }
+
+  private declaredNames: ReadonlySet<string> = new Set();
+
+  private checkObjectFetch(el: XmlElement, e: Extract<Executable, { kind: 'object-fetch' }>, checkExpr: (el: XmlElement | undefined, attr: string, e: CompiledExpression | undefined) => void): void {
+    this.onlyFor(el, ['source', 'operation'], '<fetch source>');
+    if (el.attributes['where'] !== undefined && el.attributes['key'] !== undefined) this.sink.error(el.attributePositions['key'], '<fetch object> takes where="…" or key="…", not both', 'bad-attribute-value');
+    if (e.list && el.attributes['key'] !== undefined) this.sink.error(el.attributePositions['list'], 'list="true" reads several records: use where="…", not key="…"', 'bad-attribute-value');
+    if (!e.list && el.attributes['limit'] !== undefined) this.sink.error(el.attributePositions['limit'], 'limit applies to list="true"', 'bad-attribute-value');
+    if (e.limit !== undefined && (!Number.isInteger(e.limit) || e.limit < 1 || e.limit > 1000)) this.sink.error(this.reader.valuePosition(el, 'limit', 0), `limit="${e.limit}" must be a whole number from 1 to 1000`, 'bad-attribute-value');
+    checkExpr(el, 'key', e.key);
+    const o = this.objectOf(el, e.object) ?? undefined;
+    if (e.where?.condition) this.checkCondition(el, e.where.condition, o, this.declaredNames);
+    if (o) {
+      for (const f of e.orderBy) {
+        const why = this.fieldProblem(o, f.replace(/^-/, ''));
+        if (why) this.sink.error(this.reader.valuePosition(el, 'order-by', Math.max(0, (el.attributes['order-by'] ?? '').indexOf(f) + (f.startsWith('-') ? 1 : 0))), `in order-by: ${why}`, 'unknown-field');
+      }
+    }
+    this.checkFailure(el, e);
+    this.checkAnonymous(el, e.anonymous, 'read');
+  }
+
+  private checkObjectAction(el: XmlElement, e: Extract<Executable, { kind: 'object-action' }>, checkExpr: (el: XmlElement | undefined, attr: string, e: CompiledExpression | undefined) => void): void {
+    this.onlyFor(el, ['service'], '<action service>');
+    const ops = ['create', 'update', 'delete'];
+    if (!ops.includes(e.operation)) {
+      this.sink.error(this.reader.valuePosition(el, 'operation', 0), `operation="${e.operation}" is not an operation on a business object: use create, update or delete${closest(e.operation, ops)}`, 'bad-attribute-value');
+      return;
+    }
+    if (e.operation === 'create' && el.attributes['key'] !== undefined) this.sink.error(el.attributePositions['key'], 'create makes a new record: it takes no key (give the fields as <param>s)', 'bad-attribute-value');
+    if (e.operation !== 'create' && el.attributes['key'] === undefined) this.sink.error(el.position, `<action object="${e.object}" operation="${e.operation}"> needs key="…": the record's key, or the record read earlier (its $version is then checked)`, 'missing-attribute');
+    if (e.operation === 'delete' && e.params.length > 0) this.sink.error(childElements(el, 'param')[0]?.position, 'delete takes no <param>', 'misplaced-element');
+    if (e.operation === 'delete' && e.reask) this.sink.error(el.attributePositions['on-invalid'], 'on-invalid="reask" applies to create and update', 'bad-attribute-value');
+    checkExpr(el, 'key', e.key);
+    const paramEls = childElements(el, 'param');
+    const names = new Set<string>();
+    const o = this.objectOf(el, e.object) ?? undefined;
+    e.params.forEach((p, i) => {
+      const pel = paramEls.find((x) => x.position.line === p.at.line && x.position.col === p.at.col) ?? paramEls[i];
+      if (names.has(p.name)) this.sink.error(pel?.position, `parameter '${p.name}' is given twice`, 'duplicate-param');
+      names.add(p.name);
+      checkExpr(pel, 'expr', p.expr);
+      if (o && pel) {
+        const why = this.fieldProblem(o, p.name);
+        const f = o.fields.find((x) => x.name === p.name);
+        if (why) this.sink.error(this.reader.valuePosition(pel, 'name', 0), why, 'unknown-field');
+        else if (f && (f.generated || f.computed)) this.sink.error(this.reader.valuePosition(pel, 'name', 0), `${o.name}.${p.name} is ${f.generated ? 'generated by the database' : 'computed'}: it cannot be written`, 'read-only-field');
+      }
+      if (p.question !== undefined && pel) {
+        const q = this.script.nodes.get(p.question);
+        if (!q || q.kind !== 'question') this.sink.error(this.reader.valuePosition(pel, 'question', 0), `question="${p.question}" names no question of this script${this.suggest(p.question)}`, 'unknown-target');
+      }
+    });
+    if (o && e.operation === 'create') {
+      const missing = o.fields.filter((f) => f.required && !f.generated && !f.computed && (f.defaultValue === undefined || f.defaultValue === null) && !names.has(f.name)).map((f) => f.name);
+      if (missing.length) this.sink.warning(el.position, `${o.name} needs ${missing.join(', ')}: the create will be refused without ${missing.length === 1 ? 'it' : 'them'} (add a <param>)`, 'missing-field');
+    }
+    if (e.reask && !e.params.some((p) => this.questionOf(p) !== undefined) && e.onError === undefined) {
+      this.sink.warning(el.attributePositions['on-invalid'], 'on-invalid="reask" finds no question that collected a field (a <param> whose expr is the variable of a question, or question="…"), and there is no on-error: a validation error fails the step', 'reask-without-question');
+    }
+    this.checkFailure(el, e);
+    this.checkAnonymous(el, e.anonymous, e.operation);
+  }
+
+  /** The question of this script that collected a param's value: named, or the question storing the variable `expr` is. */
+  private questionOf(p: { readonly expr: CompiledExpression; readonly question?: string }): string | undefined {
+    if (p.question !== undefined) return p.question;
+    return questionCollecting(this.script, p.expr);
+  }
+
+  private checkAnonymous(el: XmlElement, anonymous: boolean, operation: string): void {
+    if (anonymous && (operation === 'update' || operation === 'delete')) {
+      this.sink.error(el.attributePositions['anonymous'], `anonymous="true" is refused on ${operation}: an anonymous web visitor may not change or remove records (identify them first)`, 'bad-attribute-value');
     }
   }
 
@@ -874,12 +1156,37 @@ class ScriptChecker {
   }
 }
 
-/** Targets a node can go to (transitions and gotos). */
+/** A suggestion ` (did you mean 'x'?)` among `names`, or ''. */
+function closest(name: string, names: readonly string[]): string {
+  const t = name.toLowerCase();
+  const best = names
+    .map((id) => ({ id, d: distance(id.toLowerCase(), t) }))
+    .filter((x) => x.d <= Math.max(1, Math.min(2, t.length - 1)))
+    .sort((a, b) => a.d - b.d)[0]?.id;
+  return best ? ` (did you mean '${best}'?)` : '';
+}
+
+/**
+ * The question of `script` whose answer an expression is, when the expression is just that
+ * variable (`<param name="email" expr="email"/>` after `<question id="askEmail" var="email">`).
+ */
+export function questionCollecting(script: CompiledScript, expr: CompiledExpression): string | undefined {
+  if (expr.ast.type !== 'path' || expr.ast.path.length !== 1) return undefined;
+  const v = expr.ast.path[0];
+  for (const id of script.order) {
+    const n = script.nodes.get(id);
+    if (n?.kind === 'question' && n.var === v) return n.id;
+  }
+  return undefined;
+}
+
+/** Targets a node can go to (transitions, gotos, on-error exits and questions asked again). */
 export function successors(n: ScriptNode): string[] {
   const out: string[] = [];
   const walk = (list: readonly Executable[]): void => {
     for (const e of list) {
       if (e.kind === 'goto') out.push(e.target);
+      if ((e.kind === 'fetch' || e.kind === 'action' || e.kind === 'object-fetch' || e.kind === 'object-action') && e.onError !== undefined) out.push(e.onError);
       if (e.kind === 'if') for (const b of e.branches) walk(b.body);
     }
   };
@@ -912,8 +1219,10 @@ function distance(a: string, b: string): number {
  * Parses and validates one script file.
  * @param text the file's content.
  * @param file the name used in diagnostics.
+ * @param options.objects the business-object model: with it, `<fetch object>` and `<action object>`
+ *   are checked against its objects and fields (an unknown name is an error with a suggestion).
  * Note: subscripts are not resolved here; {@link loadScriptBundle} does that.
  */
-export function parseScript(text: string, file: string): ParsedScript {
-  return new ScriptReader(text, file).run();
+export function parseScript(text: string, file: string, options: ParseOptions = {}): ParsedScript {
+  return new ScriptReader(text, file, options).run();
 }

@@ -8,6 +8,7 @@ import { Disposable, Emitter, silentLogger, type Event, type Logger, type XmlDia
 import type { ScriptBundle } from './common/model.js';
 import { DialogueErrors } from './errors.js';
 import { identifiedDataAccess, loadScriptBundle, type ScriptSourceReader } from './script-bundle.js';
+import type { ScriptObjectModel } from './object-access.js';
 import type { StoredScriptVersion } from './session-store.js';
 
 /** A published version of a script. */
@@ -97,6 +98,8 @@ export const fileSourceReader: ScriptSourceReader = {
 export interface ScriptStoreOptions {
   /** Watch the folder and reload changed files. Default false. */
   readonly watch?: boolean;
+  /** The business-object model: scripts are checked against it (`<fetch object>`, `<action object>`). */
+  readonly objects?: ScriptObjectModel;
   readonly logger?: Logger;
 }
 
@@ -114,9 +117,11 @@ export class ScriptStore extends Disposable implements ScriptCatalog {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private readonly pending = new Set<string>();
   private lastDiagnostics: XmlDiagnostic[] = [];
+  private readonly objects: ScriptObjectModel | undefined;
 
-  constructor(options: { readonly logger?: Logger } = {}) {
+  constructor(options: { readonly logger?: Logger; readonly objects?: ScriptObjectModel } = {}) {
     super();
+    this.objects = options.objects;
     this.logger = (options.logger ?? silentLogger()).child({ svc: 'dialogue.scripts' });
   }
 
@@ -163,7 +168,7 @@ export class ScriptStore extends Disposable implements ScriptCatalog {
 
   /** Publishes a script from text (its subscripts are read through `reader`). */
   publish(file: string, text: string, reader: ScriptSourceReader = fileSourceReader): ScriptChange {
-    const loaded = loadScriptBundle(file, text, reader);
+    const loaded = loadScriptBundle(file, text, reader, this.objects ? { objects: this.objects } : {});
     if (!loaded.bundle) {
       const change: ScriptChange = { file, type: 'rejected', diagnostics: loaded.diagnostics };
       this.logger.warn({ file, errors: loaded.diagnostics.filter((d) => d.severity === 'error').length }, 'script rejected');

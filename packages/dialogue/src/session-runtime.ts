@@ -9,6 +9,9 @@ import type {
   CompiledScript,
   EventHandler,
   Executable,
+  ObjectAction,
+  ObjectCondition,
+  ObjectFetch,
   Prompt,
   QuestionEvent,
   QuestionNode,
@@ -21,7 +24,9 @@ import type {
 } from './common/model.js';
 import { CHANNELS } from './common/model.js';
 import { DialogueErrors } from './errors.js';
+import { actorOfChannel, type ObjectCaller, type ObjectFailure, type ObjectFilter, type ObjectOutcome, type ObjectRequest, type SessionActor } from './object-access.js';
 import { publicVariables } from './script-bundle.js';
+import { questionCollecting } from './script-parser.js';
 
 /** Where a session stands: a node of one script of the bundle. */
 export interface SessionPosition {
@@ -71,6 +76,11 @@ export interface SessionState {
    * second factor): the record's key field and value. Read by scripts as the built-in `identity`.
    */
   readonly identity?: SessionIdentity;
+  /**
+   * Who the session serves, as the host said when it started it (an agent with their roles, a web
+   * visitor, an IVR caller); business-object access is decided for them. Absent: by channel.
+   */
+  readonly actor?: SessionActor;
   /** Incremented by every change; used for optimistic concurrency between devices. */
   readonly revision: number;
   readonly createdAt: string;
@@ -86,6 +96,12 @@ export interface SessionState {
 export interface SessionIdentity {
   readonly field: string;
   readonly key: string;
+  /**
+   * The business object the visitor was identified as (e.g. `Customer`), when the host knows it: a
+   * `<fetch object>` or `<action object>` then reaches only records of that object with the key, or
+   * records that link to it.
+   */
+  readonly object?: string;
 }
 
 /** A choice as shown to the agent, the web user or the caller. */
@@ -128,6 +144,10 @@ export type TraceEntry =
   | { readonly type: 'event'; readonly script: string; readonly node: string; readonly event: QuestionEvent; readonly count: number }
   | { readonly type: 'action'; readonly service: string; readonly operation: string; readonly params: Variables }
   | { readonly type: 'fetch'; readonly source: string; readonly operation: string; readonly key: ScriptValue; readonly into: string }
+  /** A `<fetch object>` (operation `read`) or an `<action object>` (create, update, delete). */
+  | { readonly type: 'object'; readonly object: string; readonly operation: ObjectRequest['operation']; readonly key?: ScriptValue; readonly where?: ObjectFilter; readonly data?: Variables }
+  /** A fetch or action failed and the script's `on-error` (or `on-invalid="reask"`) took over. */
+  | { readonly type: 'failure'; readonly at: SourceRef; readonly code: ObjectFailure['code']; readonly message: string; readonly to: string }
   | { readonly type: 'log'; readonly message: string; readonly at: SourceRef };
 
 /** How scripts reach data and actions: through the service manager in production. */
@@ -136,6 +156,12 @@ export interface ScriptServices {
   fetch(source: string, operation: string, key: ScriptValue): Promise<unknown> | unknown;
   /** Runs an action: calls `operation(params)` on the service whose token id is `service`. */
   action(service: string, operation: string, params: Variables): Promise<unknown> | unknown;
+  /**
+   * Reads or writes business objects (`<fetch object>`, `<action object>`): through the objects
+   * service, with the caller's rights. A refusal the script may handle (validation, not found,
+   * conflict, denied) is an outcome, not a throw. Absent: such elements fail the step.
+   */
+  objects?(request: ObjectRequest): Promise<ObjectOutcome> | ObjectOutcome;
 }
 
 /** The result of an operation. */
@@ -179,12 +205,20 @@ interface Draft {
   outcome?: string;
   handoff?: { queue: string; skills: readonly string[]; reason: 'handoff' | 'fallback' };
   identity?: SessionIdentity;
+  actor?: SessionActor;
   revision: number;
   createdAt: string;
   updatedAt: string;
 }
 
 type Interpreted = { ok: true; value: ScriptValue } | { ok: false; event: QuestionEvent; message?: string };
+
+const FILTER_OPS = { '!=': 'ne', '<': 'lt', '<=': 'lte', '>': 'gt', '>=': 'gte', in: 'in', 'not in': 'nin' } as const;
+
+/** What `error-into` holds: `{ code, message, fields: [{ field, code, message }] }`. */
+function failureValue(f: ObjectFailure): ScriptValue {
+  return { code: f.code, message: f.message, fields: f.fields.map((x) => ({ field: x.field, code: x.code, message: x.message })) };
+}
 
 function refText(at: SourceRef): string {
   return `${at.file}:${at.line}:${at.col}`;
@@ -230,7 +264,7 @@ export class SessionRuntime {
    * Starts a session at the bundle's start node and runs until the first step to show.
    * @param vars initial variables (e.g. what an IVR collected, the caller's number).
    */
-  async start(bundle: ScriptBundle, init: { id: string; hash: string; channel: Channel; vars?: Variables; lang?: string; identity?: SessionIdentity }): Promise<StepResult> {
+  async start(bundle: ScriptBundle, init: { id: string; hash: string; channel: Channel; vars?: Variables; lang?: string; identity?: SessionIdentity; actor?: SessionActor }): Promise<StepResult> {
     if (!CHANNELS.includes(init.channel)) throw DialogueErrors.CARUSO_DIALOGUE_INVALID_CHANNEL({ channel: String(init.channel) });
     const main = bundle.main;
     const now = new Date(this.clock()).toISOString();
@@ -248,7 +282,8 @@ export class SessionRuntime {
       hash: init.hash,
       channel: init.channel,
       ...(lang !== undefined ? { lang } : {}),
-      ...(init.identity ? { identity: { field: init.identity.field, key: init.identity.key } } : {}),
+      ...(init.identity ? { identity: { field: init.identity.field, key: init.identity.key, ...(init.identity.object !== undefined ? { object: init.identity.object } : {}) } } : {}),
+      ...(init.actor ? { actor: { kind: init.actor.kind, ...(init.actor.id !== undefined ? { id: init.actor.id } : {}), ...(init.actor.roles ? { roles: [...init.actor.roles] } : {}) } } : {}),
       status: 'active',
       vars,
       at: { script: main.id, node: main.start },
@@ -497,7 +532,7 @@ export class SessionRuntime {
   private async transition(bundle: ScriptBundle, d: Draft, script: CompiledScript, node: ScriptNode, next: readonly Transition[], trace: TraceEntry[]): Promise<{ script: CompiledScript; node: string }> {
     for (const t of next) {
       if (t.cond && !truthy(this.eval(t.cond, d, t.at))) continue;
-      const jump = await this.run(bundle, d, t.body, trace);
+      const jump = await this.run(bundle, d, script, t.body, trace);
       return { script, node: jump ?? t.target };
     }
     throw DialogueErrors.CARUSO_DIALOGUE_NO_TRANSITION({ at: refText(node.at), node: `<${node.kind} id="${node.id}">` });
@@ -509,7 +544,7 @@ export class SessionRuntime {
   }
 
   /** Runs executable content; returns a `<goto>` target when one was reached. */
-  private async run(bundle: ScriptBundle, d: Draft, body: readonly Executable[], trace: TraceEntry[]): Promise<string | undefined> {
+  private async run(bundle: ScriptBundle, d: Draft, script: CompiledScript, body: readonly Executable[], trace: TraceEntry[]): Promise<string | undefined> {
     for (const e of body) {
       switch (e.kind) {
         case 'assign':
@@ -523,7 +558,7 @@ export class SessionRuntime {
         case 'if': {
           for (const b of e.branches) {
             if (b.cond && !truthy(this.eval(b.cond, d, e.at))) continue;
-            const jump = await this.run(bundle, d, b.body, trace);
+            const jump = await this.run(bundle, d, script, b.body, trace);
             if (jump !== undefined) return jump;
             break;
           }
@@ -537,7 +572,10 @@ export class SessionRuntime {
           try {
             got = toValue(await this.services.fetch(e.source, e.operation, key));
           } catch (err) {
-            throw DialogueErrors.CARUSO_DIALOGUE_SERVICE_FAILED({ at: refText(e.at), what: 'fetch from', service: e.source, operation: e.operation, reason: (err as Error)?.message ?? String(err) }, { cause: err });
+            const fail = DialogueErrors.CARUSO_DIALOGUE_SERVICE_FAILED({ at: refText(e.at), what: 'fetch from', service: e.source, operation: e.operation, reason: (err as Error)?.message ?? String(err) }, { cause: err });
+            const to = this.handleFailure(d, e, { code: 'failed', message: fail.message, fields: [] }, trace);
+            if (to === undefined) throw fail;
+            return to;
           }
           this.guardResult(d, e.anonymous, e.at, e.source, e.operation, got);
           d.vars[e.into] = got;
@@ -552,7 +590,10 @@ export class SessionRuntime {
           try {
             result = await this.services.action(e.service, e.operation, params);
           } catch (err) {
-            throw DialogueErrors.CARUSO_DIALOGUE_SERVICE_FAILED({ at: refText(e.at), what: 'action', service: e.service, operation: e.operation, reason: (err as Error)?.message ?? String(err) }, { cause: err });
+            const fail = DialogueErrors.CARUSO_DIALOGUE_SERVICE_FAILED({ at: refText(e.at), what: 'action', service: e.service, operation: e.operation, reason: (err as Error)?.message ?? String(err) }, { cause: err });
+            const to = this.handleFailure(d, e, { code: 'failed', message: fail.message, fields: [] }, trace);
+            if (to === undefined) throw fail;
+            return to;
           }
           if (e.into !== undefined) {
             const value = toValue(result);
@@ -561,9 +602,101 @@ export class SessionRuntime {
           }
           break;
         }
+        case 'object-fetch':
+        case 'object-action': {
+          const jump = await this.objectStep(d, script, e, trace);
+          if (jump !== undefined) return jump;
+          break;
+        }
       }
     }
     return undefined;
+  }
+
+  /** Runs a `<fetch object>` or an `<action object>`; returns where to go when its failure is handled. */
+  private async objectStep(d: Draft, script: CompiledScript, e: ObjectFetch | ObjectAction, trace: TraceEntry[]): Promise<string | undefined> {
+    const caller: ObjectCaller = { actor: d.actor ?? actorOfChannel(d.channel), channel: d.channel, ...(d.identity ? { identity: d.identity } : {}), script: d.script };
+    let request: ObjectRequest;
+    if (e.kind === 'object-fetch') {
+      const key = e.key ? this.eval(e.key, d, e.at) : undefined;
+      const where = e.where?.condition ? this.filterOf(e.where.condition, d, e.at) : undefined;
+      request = {
+        operation: 'read',
+        object: e.object,
+        ...(key !== undefined ? { key } : {}),
+        ...(where !== undefined ? { where } : {}),
+        list: e.list,
+        ...(e.orderBy.length ? { orderBy: e.orderBy } : {}),
+        ...(e.limit !== undefined ? { limit: e.limit } : {}),
+        anonymous: e.anonymous,
+        caller,
+      };
+    } else {
+      const data: Variables = {};
+      for (const p of e.params) data[p.name] = this.eval(p.expr, d, p.at);
+      const key = e.key ? this.eval(e.key, d, e.at) : undefined;
+      request = { operation: e.operation, object: e.object, ...(key !== undefined ? { key } : {}), ...(e.operation !== 'delete' ? { data } : {}), anonymous: e.anonymous, caller };
+    }
+    trace.push({ type: 'object', object: request.object, operation: request.operation, ...(request.key !== undefined ? { key: request.key } : {}), ...(request.where ? { where: request.where } : {}), ...(request.data ? { data: request.data } : {}) });
+    const what = e.kind === 'object-fetch' ? 'fetch of' : 'action on';
+    if (!this.services.objects) {
+      throw DialogueErrors.CARUSO_DIALOGUE_SERVICE_FAILED({ at: refText(e.at), what, service: e.object, operation: request.operation, reason: 'business objects are not available here (no objects service)' });
+    }
+    let outcome: ObjectOutcome;
+    try {
+      outcome = await this.services.objects(request);
+    } catch (err) {
+      throw DialogueErrors.CARUSO_DIALOGUE_SERVICE_FAILED({ at: refText(e.at), what, service: e.object, operation: request.operation, reason: (err as Error)?.message ?? String(err) }, { cause: err });
+    }
+    if (outcome.ok) {
+      const into = e.into;
+      if (into !== undefined) d.vars[into] = toValue(outcome.value);
+      return undefined;
+    }
+    const failure = outcome.failure;
+    if (e.kind === 'object-action' && e.reask && failure.code === 'invalid') {
+      for (const problem of failure.fields) {
+        const p = e.params.find((x) => x.name === problem.field);
+        const qid = p ? (p.question ?? questionCollecting(script, p.expr)) : undefined;
+        const q = qid !== undefined ? script.nodes.get(qid) : undefined;
+        if (!q || q.kind !== 'question' || !q.channels.includes(d.channel)) continue;
+        if (e.errorInto !== undefined) d.vars[e.errorInto] = failureValue(failure);
+        trace.push({ type: 'failure', at: e.at, code: failure.code, message: failure.message, to: q.id });
+        d.notice = problem.message;
+        return q.id;
+      }
+    }
+    const to = this.handleFailure(d, e, failure, trace);
+    if (to !== undefined) return to;
+    if (failure.code === 'denied' && d.channel === 'web') {
+      throw DialogueErrors.CARUSO_DIALOGUE_NOT_IDENTIFIED({ at: refText(e.at), service: e.object, operation: request.operation, reason: failure.message });
+    }
+    throw DialogueErrors.CARUSO_DIALOGUE_SERVICE_FAILED({ at: refText(e.at), what, service: e.object, operation: request.operation, reason: failure.message }, { details: { failure } });
+  }
+
+  /** The `on-error` exit of a failed fetch or action (with `error-into` set), or undefined when it has none. */
+  private handleFailure(d: Draft, e: { readonly onError?: string; readonly errorInto?: string; readonly at: SourceRef }, failure: ObjectFailure, trace: TraceEntry[]): string | undefined {
+    if (e.onError === undefined) return undefined;
+    if (e.errorInto !== undefined) d.vars[e.errorInto] = failureValue(failure);
+    trace.push({ type: 'failure', at: e.at, code: failure.code, message: failure.message, to: e.onError });
+    return e.onError;
+  }
+
+  /** A `where` as the objects service's filter, with the values of this moment. */
+  private filterOf(c: ObjectCondition, d: Draft, at: SourceRef): ObjectFilter {
+    switch (c.kind) {
+      case 'and':
+      case 'or':
+        return { [c.kind]: c.items.map((x) => this.filterOf(x, d, at)) };
+      case 'not':
+        return { not: this.filterOf(c.item, d, at) };
+      case 'field': {
+        const value = this.eval({ source: '', ast: c.value }, d, at);
+        const cond: ScriptValue | ObjectFilter = c.op === '==' ? value : { [FILTER_OPS[c.op]]: value };
+        const [first, second] = c.path as [string, string | undefined];
+        return second === undefined ? { [first]: cond } : { [first]: { [second]: cond } };
+      }
+    }
   }
 
   /**
@@ -612,7 +745,7 @@ export class SessionRuntime {
       }
     }
     if (handler) {
-      const jump = await this.run(bundle, d, handler.body, trace);
+      const jump = await this.run(bundle, d, script, handler.body, trace);
       const text = this.pickPrompt(handler.prompts, d);
       if (jump !== undefined) {
         await this.enter(bundle, d, script, jump, trace, { count: 0 });

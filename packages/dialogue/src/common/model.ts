@@ -3,7 +3,7 @@
  * Free of Node imports (the browser front office reuses it). Every element keeps its place in the
  * file (`at`) so that run-time problems can still name `file:line:col`.
  */
-import type { CompiledExpression, ScriptValue } from './expression.js';
+import type { CompiledExpression, Expr, ScriptValue } from './expression.js';
 
 /** The three channels one script runs on. */
 export type Channel = 'agent' | 'web' | 'ivr';
@@ -69,6 +69,8 @@ export type Executable =
       /** `anonymous="true"`: runs on the web channel before the visitor is identified. */
       readonly anonymous: boolean;
       readonly at: SourceRef;
+      readonly onError?: string;
+      readonly errorInto?: string;
     }
   | {
       readonly kind: 'action';
@@ -79,7 +81,11 @@ export type Executable =
       /** `anonymous="true"`: runs on the web channel before the visitor is identified. */
       readonly anonymous: boolean;
       readonly at: SourceRef;
+      readonly onError?: string;
+      readonly errorInto?: string;
     }
+  | ObjectFetch
+  | ObjectAction
   | { readonly kind: 'log'; readonly expr: CompiledExpression; readonly at: SourceRef }
   | {
       readonly kind: 'if';
@@ -88,6 +94,71 @@ export type Executable =
       readonly at: SourceRef;
     }
   | { readonly kind: 'goto'; readonly target: string; readonly at: SourceRef };
+
+/**
+ * How a script handles a failed `<fetch>` or `<action>` (a service that throws; for business
+ * objects: a validation error, a record that is gone, a stale version, an access refused).
+ */
+export interface FailureHandling {
+  /** `on-error`: the node to go to instead of failing the step (the rest of the content is skipped). */
+  readonly onError?: string;
+  /** `error-into`: the variable that gets `{ code, message, fields }` of the failure. */
+  readonly errorInto?: string;
+}
+
+/** The comparison operators of a `where`. */
+export type ObjectComparison = '==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'not in';
+
+/**
+ * A compiled `where` of `<fetch object>`: conditions on the object's fields (a dotted path names a
+ * field of a many-to-one relation's target: `customer.customerNumber`), combined with and, or, not.
+ * The value side is an expression over the script's variables, evaluated when the fetch runs.
+ */
+export type ObjectCondition =
+  | { readonly kind: 'and' | 'or'; readonly items: readonly ObjectCondition[] }
+  | { readonly kind: 'not'; readonly item: ObjectCondition }
+  | { readonly kind: 'field'; readonly path: readonly string[]; readonly op: ObjectComparison; readonly value: Expr; readonly pos: number };
+
+/** `<fetch object where|key into list? order-by? limit?>`: reads business objects through the objects service. */
+export interface ObjectFetch extends FailureHandling {
+  readonly kind: 'object-fetch';
+  readonly object: string;
+  /** `where`, as written and compiled (undefined when the fetch is by `key`, or reads every record). */
+  readonly where?: { readonly source: CompiledExpression; readonly condition: ObjectCondition | undefined };
+  /** `key`: the record's key, or a record read earlier (its key fields are taken). */
+  readonly key?: CompiledExpression;
+  /** `list="true"`: a list of records (one page); otherwise the first record or null. */
+  readonly list: boolean;
+  /** `order-by="-dueDate, number"`: field names, `-` for descending. */
+  readonly orderBy: readonly string[];
+  /** `limit`: most records of a list (1 to 1000; default 100). */
+  readonly limit?: number;
+  readonly into: string;
+  readonly anonymous: boolean;
+  readonly at: SourceRef;
+}
+
+/** The write operations of `<action object>`. */
+export type ObjectWriteOperation = 'create' | 'update' | 'delete';
+
+/** `<action object operation key? into?>` with a `<param>` per field: writes a business object. */
+export interface ObjectAction extends FailureHandling {
+  readonly kind: 'object-action';
+  readonly object: string;
+  readonly operation: ObjectWriteOperation;
+  /** update/delete: the key, or the record read earlier (then its `$version` is checked too). */
+  readonly key?: CompiledExpression;
+  /**
+   * One per field written. `question`: the question that collected the field (written, or inferred
+   * when `expr` is just the variable a question of this script stores its answer in).
+   */
+  readonly params: ReadonlyArray<{ readonly name: string; readonly expr: CompiledExpression; readonly question?: string; readonly at: SourceRef }>;
+  /** `on-invalid="reask"`: a validation error asks the question of the first invalid field again, with the field's message. */
+  readonly reask: boolean;
+  readonly into?: string;
+  readonly anonymous: boolean;
+  readonly at: SourceRef;
+}
 
 /** A `<next>`: taken when `cond` holds (or always without it); runs `body`, then goes to `target`. */
 export interface Transition {

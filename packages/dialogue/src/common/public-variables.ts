@@ -21,9 +21,11 @@ export function publicVariableNames(scripts: Iterable<CompiledScript>): Set<stri
   const walk = (list: readonly Executable[]): void => {
     for (const e of list) {
       if (e.kind === 'assign') written.add(e.var);
-      else if (e.kind === 'fetch') written.add(e.into);
-      else if (e.kind === 'action' && e.into !== undefined) written.add(e.into);
       else if (e.kind === 'if') for (const b of e.branches) walk(b.body);
+      else if (e.kind !== 'log' && e.kind !== 'goto') {
+        if (e.into !== undefined) written.add(e.into);
+        if (e.errorInto !== undefined) written.add(e.errorInto);
+      }
     }
   };
   for (const s of scripts) {

@@ -58,7 +58,7 @@ export class DialogueEngineImpl implements DialogueEngine {
     this.bundles.set(key, v.bundle);
     const id = options.sessionId ?? randomUUID();
     return this.serialize(id, async () => {
-      const res = await this.runtime.start(v.bundle, { id, hash: v.hash, channel: options.channel, ...(options.vars ? { vars: options.vars } : {}), ...(options.lang ? { lang: options.lang } : {}), ...(options.identity ? { identity: options.identity } : {}) });
+      const res = await this.runtime.start(v.bundle, { id, hash: v.hash, channel: options.channel, ...(options.vars ? { vars: options.vars } : {}), ...(options.lang ? { lang: options.lang } : {}), ...(options.identity ? { identity: options.identity } : {}), ...(options.actor ? { actor: options.actor } : {}) });
       if (!this.savedVersions.has(key)) {
         await this.options.sessions.saveVersion(storedVersion(v));
         this.savedVersions.add(key);

@@ -189,7 +189,7 @@ Actions are recorded, never executed. Exit 1 when the run stops before an <end> 
         if (last.prompt) io.stdout.write(`[${last.node}] ${last.prompt}\n`);
         io.stdout.write(`outcome: ${report.outcome}\n`);
       }
-      for (const a of report.actions) io.stdout.write(`action (recorded): ${a.service}.${a.operation} ${JSON.stringify(a.params)}\n`);
+      for (const a of report.actions) io.stdout.write(`action (recorded): ${'service' in a ? a.service : a.object}.${a.operation}${'object' in a && a.key !== undefined ? ` key ${JSON.stringify(a.key)}` : ''} ${JSON.stringify(a.params)}\n`);
       if (report.stopped && report.stopped !== 'stopped by the user') io.stderr.write(`the run stopped: ${report.stopped}\n`);
       return report.outcome === null && report.stopped !== 'stopped by the user' ? ExitCode.BadInput : ExitCode.Ok;
     } finally {
