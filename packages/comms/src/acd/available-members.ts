@@ -1,31 +1,109 @@
-// The members of a queue that can take a contact now, in the order they became available (the
-// order the random strategies and ring-all see them in).
+// The members of a queue that can take a contact now: in the order they became available (the order
+// the random strategies and ring-all see them in) and, for the ordered strategies, in the strategy's
+// order, so that a routing decision reads the first fitting member instead of scanning them all.
+//
+// The ordered strategies (longest-idle, least-recent, fewest-contacts, linear, round-robin) pick the
+// least member by a total order among the fitting members of the highest level. Kept sorted by
+// (level descending, the strategy's key, its tie-break), the first member that fits IS that pick;
+// round-robin takes the first fitting one after the last offered index at that level, else the first.
+// Members lacking the queue's required skills are kept apart: only a contact whose skills were widened
+// looks at them. A member's keys change only through `update()`, which takes it out and puts it back.
+import type { RoutingStrategy } from '../contract/model.js';
 import type { MemberRec } from './router-records.js';
+
+type Order = (a: MemberRec, b: MemberRec) => number;
+
+/** The strategy's order (after level, descending); undefined for the strategies that need every fitting member. */
+function orderOf(strategy: RoutingStrategy, seqOf: (m: MemberRec) => number): Order | undefined {
+  switch (strategy) {
+    case 'longest-idle':
+      // Equal idle times: the one available first (the scan's first among equals).
+      return (a, b) => b.level - a.level || a.agent.idleSince - b.agent.idleSince || seqOf(a) - seqOf(b);
+    case 'least-recent':
+      return (a, b) => b.level - a.level || a.lastEndedAt - b.lastEndedAt || a.index - b.index;
+    case 'fewest-contacts':
+      return (a, b) => b.level - a.level || a.handled - b.handled || a.index - b.index;
+    case 'linear':
+    case 'round-robin':
+      return (a, b) => b.level - a.level || a.index - b.index;
+    case 'random':
+    case 'weighted-random':
+    case 'ring-all':
+      return undefined;
+  }
+}
+
+/** First position in `list` (sorted by `order`) whose member is not before `m`. */
+function lowerBound(list: readonly MemberRec[], m: MemberRec, order: Order): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (order(list[mid]!, m) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 
 /** A queue's available members. */
 export class AvailableMembers implements Iterable<MemberRec> {
-  private readonly members = new Set<MemberRec>();
+  /** In the order they became available (a Map keeps insertion order), with their rank in it. */
+  private readonly members = new Map<MemberRec, number>();
+  private seq = 0;
+  private readonly order: Order | undefined;
+  /** Sorted by `order`: members with the queue's required skills, and those without. */
+  private readonly skilled: MemberRec[] = [];
+  private readonly unskilled: MemberRec[] = [];
+
+  /**
+   * @param strategy the queue's routing strategy.
+   * @param hasSkills whether a member has the queue's required skills (fixed for a membership).
+   */
+  constructor(
+    private readonly strategy: RoutingStrategy,
+    private readonly hasSkills: (m: MemberRec) => boolean,
+  ) {
+    this.order = orderOf(strategy, (m) => this.members.get(m) ?? 0);
+  }
 
   get size(): number {
     return this.members.size;
+  }
+
+  /** Whether the queue's strategy is served by the ordered index (`first()`), not by `fitting()`. */
+  get ordered(): boolean {
+    return this.order !== undefined;
   }
 
   has(m: MemberRec): boolean {
     return this.members.has(m);
   }
 
-  /** The member became available (it goes last in the order). */
+  /** The member became available (it goes last in the order of availability). */
   add(m: MemberRec): void {
-    this.members.add(m);
+    if (this.members.has(m)) return;
+    this.members.set(m, ++this.seq);
+    this.link(m);
   }
 
-  /** The member is no longer available (or left the queue). */
+  /** The member is no longer available (or left the queue). Call before renumbering the queue's members. */
   delete(m: MemberRec): void {
+    if (!this.members.has(m)) return;
+    this.unlink(m);
     this.members.delete(m);
   }
 
+  /**
+   * Changes what orders a member (its level, idle time, last end, contacts handled) through `change`:
+   * an available member is taken out of the order and put back, keeping its place in the order of
+   * availability.
+   */
+  update(m: MemberRec, change: () => void): void {
+    updateOrder([m], change);
+  }
+
   [Symbol.iterator](): Iterator<MemberRec> {
-    return this.members.values();
+    return this.members.keys();
   }
 
   /**
@@ -35,7 +113,7 @@ export class AvailableMembers implements Iterable<MemberRec> {
   fitting(fits: (m: MemberRec) => boolean, out: MemberRec[]): MemberRec[] {
     out.length = 0;
     let level = -Infinity;
-    for (const m of this.members) {
+    for (const m of this.members.keys()) {
       if (m.level < level || !fits(m)) continue;
       if (m.level > level) {
         level = m.level;
@@ -45,4 +123,78 @@ export class AvailableMembers implements Iterable<MemberRec> {
     }
     return out;
   }
+
+  /**
+   * The member an ordered strategy picks among those that fit: the same member as the strategy's
+   * choice among `fitting()`, reading members in order until one fits.
+   * @param widened the contact's skills were widened: members without the queue's skills count too.
+   * @param rrLast round-robin: the index of the member offered last.
+   * Note: only for an `ordered` index; `fits` must be false for a member without the queue's skills
+   * unless `widened`.
+   */
+  first(fits: (m: MemberRec) => boolean, widened: boolean, rrLast: number): MemberRec | undefined {
+    const order = this.order!;
+    let best = this.firstFrom(this.skilled, fits);
+    if (widened) {
+      const other = this.firstFrom(this.unskilled, fits);
+      if (other && (!best || order(other, best) < 0)) best = other;
+    }
+    if (!best || this.strategy !== 'round-robin' || rrLast < 0) return best;
+    // Round-robin: the first fitting member of that level after the one offered last, else the first.
+    let next = this.firstAfter(this.skilled, best.level, rrLast, fits);
+    if (widened) {
+      const other = this.firstAfter(this.unskilled, best.level, rrLast, fits);
+      if (other && (!next || other.index < next.index)) next = other;
+    }
+    return next ?? best;
+  }
+
+  private firstFrom(list: readonly MemberRec[], fits: (m: MemberRec) => boolean): MemberRec | undefined {
+    for (const m of list) if (fits(m)) return m;
+    return undefined;
+  }
+
+  /** The first fitting member of `level` with an index above `after` (the list is sorted by level, then index). */
+  private firstAfter(list: readonly MemberRec[], level: number, after: number, fits: (m: MemberRec) => boolean): MemberRec | undefined {
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const x = list[mid]!;
+      if (x.level > level || (x.level === level && x.index <= after)) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < list.length && list[i]!.level === level; i++) if (fits(list[i]!)) return list[i];
+    return undefined;
+  }
+
+  /** @internal Puts an available member into the order (see {@link updateOrder}). */
+  link(m: MemberRec): void {
+    if (!this.order || !this.members.has(m)) return;
+    const list = this.hasSkills(m) ? this.skilled : this.unskilled;
+    const at = lowerBound(list, m, this.order);
+    if (at === list.length) list.push(m);
+    else list.splice(at, 0, m);
+  }
+
+  /** @internal Takes an available member out of the order (see {@link updateOrder}). */
+  unlink(m: MemberRec): void {
+    if (!this.order || !this.members.has(m)) return;
+    const list = this.hasSkills(m) ? this.skilled : this.unskilled;
+    let at = lowerBound(list, m, this.order);
+    // The keys are those it was linked with (changes go through update()), so it is found here.
+    if (list[at] !== m) at = list.indexOf(m);
+    if (at >= 0) list.splice(at, 1);
+  }
+}
+
+/**
+ * Changes what orders some members (an agent's idle time orders each of its memberships) through
+ * `change`: the available ones are taken out of their queue's order first and put back after, so
+ * that none is looked up by a key that has changed already.
+ */
+export function updateOrder(members: readonly MemberRec[], change: () => void): void {
+  for (const m of members) m.queue.available.unlink(m);
+  change();
+  for (const m of members) m.queue.available.link(m);
 }
