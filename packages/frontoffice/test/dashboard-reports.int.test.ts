@@ -56,6 +56,8 @@ describe('report widgets on a dashboard in a real Chromium', () => {
       scripts: fixturePath('scripts'),
       users: [{ name: 'sam', role: 'supervisor', agentId: undefined, password: PW }],
     });
+    // A caller waiting: the wallboard shows the longest wait as h:mm:ss.
+    await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: '+3212345678' } });
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
     try {
       const page = await ctx.newPage();
@@ -68,6 +70,9 @@ describe('report widgets on a dashboard in a real Chromium', () => {
       const alert = page.getByRole('region', { name: 'Inbound by queue', exact: true }).getByRole('alert');
       expect(await alert.textContent()).toBe('The report could not be shown: reports need the monitor service, and none is registered in this assembly');
       await page.locator('#wb-waiting-count').waitFor();
+      const queues = page.locator('section[aria-labelledby="wb-queues"]');
+      expect(await queues.locator('thead th').allTextContents()).toEqual(['Queue', 'Waiting contacts', 'Staffed', 'Available', 'Longest wait']);
+      expect(await queues.locator('tbody tr td').allTextContents()).toEqual(['support', '1', '0', '0', expect.stringMatching(/^0:00:\d\d$/)]);
       // No live feed without the monitor: the figures are those of opening the page, and it says so.
       expect(await page.locator('#wb-not-live').textContent()).toContain('live figures need the monitor service');
     } finally {
@@ -119,6 +124,11 @@ describe('report widgets on a dashboard in a real Chromium', () => {
       expect(await cells()).toEqual([['billing', '4', '2'], ['sales', '2', '1']]);
       expect(await widget.locator('thead th').first().textContent()).toBe('Queue');
       expect(await widget.getByRole('columnheader', { name: 'Service level', exact: true }).count()).toBe(1);
+      // Durations as h:mm:ss (billing answered after 20 s on average; the CSV keeps the seconds).
+      const headers = await widget.locator('thead th').allTextContents();
+      expect(headers).toContain('ASA');
+      const asa = await rows.first().locator('th, td').nth(headers.indexOf('ASA')).textContent();
+      expect(asa).toBe('0:00:20');
       // The chart: one bar per row, named for screen readers (service level: billing 1 of 2 answered in time, sales 1 of 1).
       const chart = widget.getByRole('img');
       expect(await chart.getAttribute('data-column')).toBe('serviceLevel');

@@ -9,7 +9,7 @@ import { api } from '../shared/api.js';
 import { cssProps } from '../shared/css.js';
 import { fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
-import { fmtNumber } from '../shared/format.js';
+import { fmtDuration, fmtNumber } from '../shared/format.js';
 import { queueLabel, stateLabel } from '../shared/labels.js';
 import { LightElement } from '../shared/light-element.js';
 import type { PageContext } from '../shared/context.js';
@@ -91,7 +91,7 @@ export class WallboardPage extends LightElement {
     const max = Math.max(1, ...Object.values(f.agents));
     const agents = html`<section class="panel" aria-labelledby="wb-agents"><h2 id="wb-agents">${this.label('agents-by-state', t('wallboard.agents'))}</h2>${Object.entries(f.agents).map(([s, n]) => html`<div class="bar" data-state=${s}><span class="bar-label">${stateLabel(s)}</span><span class="fill" ${cssProps({ width: `${Math.round((n / max) * 200)}px` })} role="img" aria-label=${`${stateLabel(s)}: ${n}`}></span><span class="count">${n}</span></div>`)}</section>`;
     const waiting = html`<section class="panel" aria-labelledby="wb-waiting"><h2 id="wb-waiting">${this.label('waiting', t('wallboard.waiting'))}</h2><div id="wb-waiting-count" class="figure">${f.waiting}</div></section>`;
-    const queues = html`<section class="panel" aria-labelledby="wb-queues"><h2 id="wb-queues">${this.label('queues', t('wallboard.queues'))}</h2><table><thead><tr>${['queue', 'waiting', 'staffed', 'available', 'longest'].map((k) => html`<th scope="col">${t(`wallboard.${k}`)}</th>`)}</tr></thead><tbody>${f.queues.map((q) => html`<tr><td>${queueLabel(this.ctx.app, q.queueId)}</td><td>${q.waiting}</td><td>${q.staffed}</td><td>${q.available}</td><td>${fmtNumber(Math.round(q.longestWaitMs / 1000))}</td></tr>`)}</tbody></table></section>`;
+    const queues = html`<section class="panel" aria-labelledby="wb-queues"><h2 id="wb-queues">${this.label('queues', t('wallboard.queues'))}</h2><table><thead><tr>${['queue', 'waiting', 'staffed', 'available', 'longest'].map((k) => html`<th scope="col">${t(`wallboard.${k}`)}</th>`)}</tr></thead><tbody>${f.queues.map((q) => html`<tr><td>${queueLabel(this.ctx.app, q.queueId)}</td><td>${q.waiting}</td><td>${q.staffed}</td><td>${q.available}</td><td>${fmtDuration(q.longestWaitMs)}</td></tr>`)}</tbody></table></section>`;
     const panels: [WidgetKind, TemplateResult][] = [['agents-by-state', agents], ['waiting', waiting], ['queues', queues]];
     return html`<div class="grid wb-grid">${panels.filter(([kind]) => this.show(kind)).map(([, panel]) => panel)}</div>`;
   }
