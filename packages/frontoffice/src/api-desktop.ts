@@ -385,7 +385,11 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
       // One script session per contact and agent: a reload (or a second tab) gets the running one back.
       const existing = contactId ? await deps.store.contactScriptSession(contactId, owner) : undefined;
       if (existing) return { created: false, v: await deps.dialogue().resume(existing.sessionId) };
-      const vars: Variables = contact ? contactVariables(contact) : {};
+      // A chat handed off from self-service carries the visitor's answers (kept with its script
+      // session, not on the chat contact): the agent's script starts with them instead of re-asking.
+      const handoff = contact?.channel === 'chat' ? await deps.store.chatHandoff(contact.id) : undefined;
+      const answers = handoff ? await deps.dialogue().state(handoff.scriptSession).then((st) => st.vars, () => undefined) : undefined;
+      const vars: Variables = contact ? contactVariables(answers ? { ...contact, data: { ...contact.data, answers } } : contact) : {};
       const address = contact ? contactAddress(contact) : undefined;
       const v = await deps.dialogue().startSession(script, { channel: 'agent', vars });
       await deps.store.addScriptSession({ sessionId: v.sessionId, owner, queue: contact?.queueId, object, recordKey: recordId, written: false, contactId });

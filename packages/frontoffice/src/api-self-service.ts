@@ -193,7 +193,8 @@ export function registerSelfServiceApi(fastify: FastifyInstance, deps: SelfServi
     const contact = await deps.comms().enqueue({
       channel,
       queueId,
-      data: { selfService: ss.name, scriptSession: id, answers: state?.vars ?? {}, ...(number ? { number } : {}) },
+      // callbackNumber: the number the telephony channel dials when an agent takes the callback.
+      data: { selfService: ss.name, scriptSession: id, answers: state?.vars ?? {}, ...(channel === 'callback' && number ? { callbackNumber: number.replace(/[\s()-]/g, '') } : {}) },
     });
     const pos = deps.comms().position(contact.id);
     return reply.code(201).send({ contactId: contact.id, channel, queueId: contact.queueId, position: pos?.position ?? null });
