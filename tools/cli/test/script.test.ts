@@ -34,7 +34,7 @@ describe('caruso script', () => {
       "broken.xml:5:30: error: variable 'missing' is not declared: add <var name=\"missing\"/> or store an answer in it",
       'broken.xml:5:47: error: target="nowhere" names no node of this script',
     ]);
-    expect(io.err()).toBe('1 file(s): 3 error(s)\n');
+    expect(io.err()).toBe('failed: 1 script, 3 errors, 4 warnings\n');
   });
 
   it('lint prints the warnings too', async () => {
@@ -43,20 +43,51 @@ describe('caruso script', () => {
     expect(await main(['script', 'lint', 'broken.xml'], io)).toBe(1);
     expect(io.out()).toContain("broken.xml:7:3: warning: node 'lost' is unreachable");
     expect(io.out()).toContain('broken.xml:7:3: warning: <info id="lost"> is a dead end');
-    expect(io.err()).toBe('1 file(s): 3 error(s), 4 warning(s)\n');
+    expect(io.err()).toBe('failed: 1 script, 3 errors, 4 warnings\n');
   });
 
   it('validate exits 0 for a folder of good scripts, following subscripts', async () => {
     const io = bufferIO({}, fixtures);
     expect(await main(['script', 'validate', '.', 'parts'], io)).toBe(0);
-    expect(io.out()).toBe('');
-    expect(io.err()).toBe('3 file(s): 0 error(s)\n');
+    expect(io.out()).toBe('ok: 3 scripts, 0 warnings\n');
+    expect(io.err()).toBe('');
+    const quiet = bufferIO({}, fixtures);
+    expect(await main(['script', 'lint', '--quiet', 'parts'], quiet)).toBe(0);
+    expect(quiet.out() + quiet.err()).toBe('');
+  });
+
+  it('validate and lint fail on a folder without scripts (regression: "0 file(s): 0 error(s)", exit 0)', async () => {
+    for (const verb of ['validate', 'lint']) {
+      const io = bufferIO({}, dir);
+      expect(await main(['script', verb, '.'], io)).toBe(1);
+      expect(io.out()).toBe('');
+      expect(io.err()).toMatch(/^\.: no script files found \(no \*\.xml in the folder .*\)\n$/);
+    }
+  });
+
+  it('validate --model checks business objects against the model', async () => {
+    writeFileSync(join(dir, 'm.model.xml'), `<model name="m" version="1"><object name="Customer" table="customers"><field name="id" type="id"/><field name="customerNumber" type="string" length="10"/></object></model>`);
+    writeFileSync(join(dir, 'find.xml'), `<script id="find" version="1">
+  <question id="number" type="text" channels="agent"><prompt>Number?</prompt>
+    <next target="done"><fetch object="Customer" where="customerNumbr == number" into="customer"/></next>
+  </question>
+  <end id="done" outcome="found"/>
+</script>
+`);
+    const without = bufferIO({}, dir);
+    expect(await main(['script', 'validate', 'find.xml'], without)).toBe(0);
+    const io = bufferIO({}, dir);
+    expect(await main(['script', 'validate', '--model', 'm.model.xml', 'find.xml'], io)).toBe(1);
+    expect(io.out()).toBe("find.xml:3:57: error: in where: Customer has no field 'customerNumbr' (did you mean 'customerNumber'?)\n");
+    const bad = bufferIO({}, dir);
+    expect(await main(['script', 'validate', '--model', 'nope.model.xml', 'find.xml'], bad)).toBe(1);
+    expect(bad.err()).toMatch(/--model nope.model.xml: cannot read the model file/);
   });
 
   it('validate reports a file that cannot be read, and a usage error without files', async () => {
     const io = bufferIO({}, dir);
     expect(await main(['script', 'validate', 'nope.xml'], io)).toBe(1);
-    expect(io.out()).toBe('nope.xml:1:1: error: cannot read the file\n');
+    expect(io.out()).toBe(`nope.xml:1:1: error: cannot read the file: no such file (looked for ${join(dir, 'nope.xml')})\n`);
     const io2 = bufferIO({}, dir);
     expect(await main(['script', 'validate'], io2)).toBe(2);
     expect(io2.err()).toMatch(/name at least one script file/);

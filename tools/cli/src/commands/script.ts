@@ -17,10 +17,13 @@ import {
   type Channel,
   type DialogueStep,
   type LoadedBundle,
+  type ScriptObjectModel,
   type SimulatedAnswer,
 } from '@caruso/dialogue';
+import { loadModelFile } from '@caruso/objects';
 import { ExitCode, InputError, UsageError, type CommandArea, type CommandIO, type Verb } from '../command.js';
 
+/** The script files named: files as given, the `*.xml` files of folders. A folder without any is an error. */
 function scriptFiles(args: string[], cwd: string): string[] {
   const out: string[] = [];
   for (const a of args) {
@@ -32,32 +35,56 @@ function scriptFiles(args: string[], cwd: string): string[] {
       out.push(a);
       continue;
     }
-    if (isDir) out.push(...readdirSync(p).filter((n) => n.endsWith('.xml')).sort().map((n) => join(a, n)));
-    else out.push(a);
+    if (isDir) {
+      const found = readdirSync(p).filter((n) => n.endsWith('.xml')).sort();
+      if (found.length === 0) throw new InputError(`${a}: no script files found (no *.xml in the folder ${p})`);
+      out.push(...found.map((n) => join(a, n)));
+    } else out.push(a);
   }
   return out;
 }
 
-function load(file: string, cwd: string): LoadedBundle | { readonly error: string } {
-  const text = fileSourceReader.read(resolve(cwd, file));
-  if (text === undefined) return { error: `${file}:1:1: error: cannot read the file` };
-  // diagnostics name the file as the user wrote it; subscripts resolve against its real place
+/** The business-object model of `--model`, to check `<fetch object>` and `<action object>` against. */
+function modelOf(path: string | undefined, cwd: string): ScriptObjectModel | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return loadModelFile(resolve(cwd, path));
+  } catch (err) {
+    throw new InputError(`--model ${path}: ${(err as Error).message}`);
+  }
+}
+
+function load(file: string, cwd: string, objects?: ScriptObjectModel): LoadedBundle | { readonly error: string } {
   const abs = resolve(cwd, file);
-  const loaded = loadScriptBundle(abs, text, fileSourceReader);
+  const text = fileSourceReader.read(abs);
+  if (text === undefined) {
+    let why = 'no such file';
+    try {
+      if (statSync(abs).isFile()) why = 'it is not readable';
+    } catch {
+      why = `no such file (looked for ${abs})`;
+    }
+    return { error: `${file}:1:1: error: cannot read the file: ${why}` };
+  }
+  // diagnostics name the file as the user wrote it; subscripts resolve against its real place
+  const loaded = loadScriptBundle(abs, text, fileSourceReader, objects ? { objects } : {});
   const rel = (p: string): string => (p === abs ? file : p.startsWith(cwd + '/') ? p.slice(cwd.length + 1) : p);
   return { bundle: loaded.bundle, diagnostics: loaded.diagnostics.map((d) => Object.assign(Object.create(Object.getPrototypeOf(d) as object) as typeof d, d, { file: rel(d.file) })) };
 }
 
+const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'}`;
+
 async function check(args: string[], io: CommandIO, warnings: boolean): Promise<ExitCode> {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { quiet: { type: 'boolean', short: 'q' } } });
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { quiet: { type: 'boolean', short: 'q' }, model: { type: 'string' } } });
   if (positionals.length === 0) throw new UsageError('name at least one script file or folder');
+  const objects = modelOf(values.model, io.cwd);
   const seen = new Set<string>();
   let errors = 0;
   let warns = 0;
   let files = 0;
   for (const file of scriptFiles(positionals, io.cwd)) {
     files++;
-    const r = load(file, io.cwd);
+    const r = load(file, io.cwd, objects);
     const lines = 'error' in r ? [{ text: r.error, severity: 'error' }] : r.diagnostics.map((d) => ({ text: String(d), severity: d.severity }));
     for (const l of lines) {
       if (seen.has(l.text)) continue;
@@ -67,7 +94,11 @@ async function check(args: string[], io: CommandIO, warnings: boolean): Promise<
       if (l.severity === 'error' || warnings) io.stdout.write(l.text + '\n');
     }
   }
-  if (!values.quiet) io.stderr.write(`${files} file(s): ${errors} error(s)${warnings ? `, ${warns} warning(s)` : ''}\n`);
+  if (!values.quiet) {
+    // one line: success on stdout, failure on stderr (the problems above are on stdout)
+    if (errors === 0) io.stdout.write(`ok: ${plural(files, 'script')}, ${plural(warns, 'warning')}${!warnings && warns > 0 ? ' (caruso script lint shows them)' : ''}\n`);
+    else io.stderr.write(`failed: ${plural(files, 'script')}, ${plural(errors, 'error')}, ${plural(warns, 'warning')}\n`);
+  }
   return errors > 0 ? ExitCode.BadInput : ExitCode.Ok;
 }
 
@@ -88,8 +119,8 @@ function readJson(path: string, cwd: string, what: string): Record<string, unkno
   return v as Record<string, unknown>;
 }
 
-function loadOrFail(file: string, io: CommandIO): NonNullable<LoadedBundle['bundle']> {
-  const r = load(file, io.cwd);
+function loadOrFail(file: string, io: CommandIO, objects?: ScriptObjectModel): NonNullable<LoadedBundle['bundle']> {
+  const r = load(file, io.cwd, objects);
   if ('error' in r) throw new InputError(r.error);
   if (!r.bundle) throw new InputError(r.diagnostics.filter((d) => d.severity === 'error').map(String).join('\n'));
   return r.bundle;
@@ -124,7 +155,7 @@ function showStep(step: DialogueStep, io: CommandIO): void {
 const run: Verb = {
   summary: 'run a script in the terminal, or from an answers file (prints one JSON document)',
   help: `Usage: caruso script run <file> --channel agent|web|ivr [--answers answers.json] [--data data.json]
-                           [--var name=value]… [--lang nl]
+                           [--var name=value]… [--lang nl] [--model model.xml]
 
 Without --answers the script runs interactively: type an answer, ':back' or ':quit'.
 With --answers it runs without asking and prints one JSON document:
@@ -133,21 +164,26 @@ With --answers it runs without asking and prints one JSON document:
 
   --answers  JSON object: question id → answer, or a list of answers consumed in order when the
              question is asked several times. For ivr, the keys pressed as strings ("1", "1234#").
-  --data     JSON object: <fetch source> → the object it returns.
+  --data     JSON object: what fetches and actions return, keyed by object or service and
+             operation ("Customer.read", "ServiceRequest.create", "crm.Customers.get"), or by
+             service alone for every operation ("crm.Customers"). { "$error": { "code": "invalid",
+             "fields": [ { "field", "message" } ] } } makes the call fail; { "$responses": [a, b] }
+             answers a, then b.
   --var      an initial variable (repeatable).
-Actions are recorded, never executed. Exit 1 when the run stops before an <end> or <handoff>.`,
+  --model    the business-object model: <fetch object> and <action object> are checked against it.
+Actions and writes of business objects are recorded, never executed. Exit 1 when the run stops before an <end> or <handoff>.`,
   async run(args, io) {
     const { positionals, values } = parseArgs({
       args,
       allowPositionals: true,
-      options: { channel: { type: 'string' }, answers: { type: 'string' }, data: { type: 'string' }, var: { type: 'string', multiple: true }, lang: { type: 'string' } },
+      options: { channel: { type: 'string' }, answers: { type: 'string' }, data: { type: 'string' }, var: { type: 'string', multiple: true }, lang: { type: 'string' }, model: { type: 'string' } },
     });
     if (positionals.length !== 1) throw new UsageError('name exactly one script file');
     const channel = channelOf(values.channel);
     const vars = parseVars(values.var);
     const answers = values.answers !== undefined ? readJson(values.answers, io.cwd, 'answers') : undefined;
     const data = values.data !== undefined ? readJson(values.data, io.cwd, 'data') : {};
-    const bundle = loadOrFail(positionals[0] as string, io);
+    const bundle = loadOrFail(positionals[0] as string, io, modelOf(values.model, io.cwd));
     if (answers) {
       const report = await simulate(bundle, { channel, answers, data, vars, ...(values.lang ? { lang: values.lang } : {}) });
       io.stdout.write(JSON.stringify(report, null, 2) + '\n');
@@ -206,18 +242,22 @@ export const scriptArea: CommandArea = {
   verbs: {
     validate: {
       summary: 'check scripts; print each error as file:line:col: error: message',
-      help: `Usage: caruso script validate <file|folder>… [--quiet]
+      help: `Usage: caruso script validate <file|folder>… [--model model.xml] [--quiet]
 
 Checks the structure (dtd/dialogue.dtd) and the meaning of each script and of the subscripts it
-uses. Prints one line per error, 'file:line:col: error: message'. Exit 1 on any error.`,
+uses. Prints one line per error, 'file:line:col: error: message', then one summary line
+('ok: 8 scripts, 0 warnings'). Exit 1 on any error, and when a folder holds no script.
+  --model  the business-object model: <fetch object> and <action object> are checked against it.
+  --quiet  no summary line.`,
       run: (args, io) => check(args, io, false),
     },
     lint: {
       summary: 'like validate, and print the warnings too (unreachable nodes, dead ends …)',
-      help: `Usage: caruso script lint <file|folder>… [--quiet]
+      help: `Usage: caruso script lint <file|folder>… [--model model.xml] [--quiet]
 
 Like 'validate', and prints the warnings too: unreachable nodes, possible dead ends, transitions
-that are never taken, shadowed handlers. Exit 1 on any error (warnings alone exit 0).`,
+that are never taken, shadowed handlers. Exit 1 on any error (warnings alone exit 0), and when a
+folder holds no script.`,
       run: (args, io) => check(args, io, true),
     },
     run,
