@@ -5,6 +5,7 @@
  * log, the channels' implementations, the SIP stack, the stores). Not a contract: they may change.
  */
 export * from './sip-peers.js';
+export { kamailioBinary, kamailioConfig, startKamailio, type KamailioAccount, type KamailioProxy } from './kamailio.js';
 export { rms, TestPhone, toneLevel, writeWav, type AnswerMode, type SeenEvent, type SeenRequest } from './sip-test-phone.js';
 export { capacityClassOf } from '../contract/model.js';
 export { customerRefOf } from '../log/contact-fold.js';

@@ -1,5 +1,7 @@
 import { parseSipMessage, serializeSipMessage, SipStreamFramer, defaultSipLimits, type SipRequest } from '@caruso/comms/testing';
 import { parseSipUri } from '../../src/telephony/sip/sip-message.js';
+import { routeRequest, routeSetOf, uriAddress } from '../../src/telephony/sip/sip-dialog.js';
+import { outboundIdentity, outboundProxyOf, SipTelephonyAdapter, type SipTrunk } from '../../src/telephony/sip/sip-telephony-adapter.js';
 
 const invite = (extra = '', body = 'v=0\r\n') =>
   `INVITE sip:100@127.0.0.1 SIP/2.0\r\n` +
@@ -144,5 +146,70 @@ describe('SipStreamFramer (TCP)', () => {
     expect(new SipStreamFramer().push(Buffer.from(invite().replace(/Content-Length: \d+\r\n/, ''))).error).toMatch(/no Content-Length/);
     expect(new SipStreamFramer().push(Buffer.from(`INVITE sip:a@b SIP/2.0\r\n${'X: y\r\n'.repeat(4000)}`)).error).toMatch(/limit/);
     expect(new SipStreamFramer().push(Buffer.from(invite().replace(/Content-Length: \d+/, 'Content-Length: 900000'))).error).toMatch(/exceeds/);
+  });
+});
+
+describe('dialog routing (RFC 3261 §12)', () => {
+  const peer = { transport: 'udp' as const, host: '192.0.2.1', port: 5060 };
+  const withRR = (rr: string) => parseSipMessage(Buffer.from(invite(`Record-Route: ${rr}\r\n`), 'latin1'));
+
+  it('keeps the Record-Route of a request in order as the UAS route set and reverses a 2xx\'s for the UAC', () => {
+    const parsed = withRR('<sip:p2.example;lr>, <sip:p1.example:5070;lr>');
+    if (!parsed.ok) throw new Error(parsed.reason);
+    expect(routeSetOf(parsed.message, 'uas')).toEqual(['<sip:p2.example;lr>', '<sip:p1.example:5070;lr>']);
+    expect(routeSetOf(parsed.message, 'uac')).toEqual(['<sip:p1.example:5070;lr>', '<sip:p2.example;lr>']);
+  });
+
+  it('sends to the first loose router with the remote target as Request-URI and the whole set as Route', () => {
+    expect(routeRequest('sip:bob@10.0.0.5:5062', ['<sip:127.0.0.1:5070;lr;ftag=x>', '<sip:p2.example;lr>'], peer, true)).toEqual({
+      uri: 'sip:bob@10.0.0.5:5062', routes: ['<sip:127.0.0.1:5070;lr;ftag=x>', '<sip:p2.example;lr>'], dest: { transport: 'udp', host: '127.0.0.1', port: 5070 },
+    });
+  });
+
+  it('puts a strict router into the Request-URI and the remote target last in Route', () => {
+    expect(routeRequest('sip:bob@10.0.0.5', ['<sip:strict.example;transport=tcp>'], peer, false)).toEqual({
+      uri: 'sip:strict.example;transport=tcp', routes: ['<sip:bob@10.0.0.5>'], dest: { transport: 'tcp', host: 'strict.example', port: 5060 },
+    });
+  });
+
+  it('without a route set, goes to the remote target, or where the far end sends from when symmetric (NAT)', () => {
+    expect(routeRequest('sip:bob@203.0.113.9:5080;transport=tcp', [], peer, false).dest).toEqual({ transport: 'tcp', host: '203.0.113.9', port: 5080 });
+    expect(routeRequest('sip:bob@10.0.0.5:5062', [], peer, true).dest).toBe(peer);
+    // A dialog over TCP stays on TCP when the Contact names no transport.
+    expect(uriAddress('sip:bob@203.0.113.9', 'tcp')).toEqual({ transport: 'tcp', host: '203.0.113.9', port: 5060 });
+  });
+});
+
+describe('outbound identity towards a trunk (RFC 3325, RFC 3323)', () => {
+  const trunk = { id: 't', host: 'sbc.carrier.example', username: '31201234567' };
+
+  it('uses the trunk\'s domain, the From user and asserts the caller ID', () => {
+    expect(outboundIdentity({ ...trunk, domain: 'carrier.example', fromUser: '31201234567', assertedIdentity: 'pai' }, '0201234599', '198.51.100.7')).toEqual({
+      from: '<sip:31201234567@carrier.example>', headers: [{ name: 'p-asserted-identity', value: '<sip:0201234599@carrier.example>' }],
+    });
+    expect(outboundIdentity({ ...trunk, assertedIdentity: 'rpid' }, '+3120', 'x').headers).toEqual([
+      { name: 'remote-party-id', value: '<sip:+3120@sbc.carrier.example>;party=calling;screen=yes;privacy=off' },
+    ]);
+  });
+
+  it('withholds the number with Privacy: id and an anonymous From, still asserting it to the carrier', () => {
+    expect(outboundIdentity({ ...trunk, privacy: 'id', assertedIdentity: 'pai' }, '0201234599', 'x')).toEqual({
+      from: '"Anonymous" <sip:anonymous@anonymous.invalid>',
+      headers: [{ name: 'p-asserted-identity', value: '<sip:0201234599@sbc.carrier.example>' }, { name: 'privacy', value: 'id' }],
+    });
+  });
+
+  it('without a trunk, calls as the caller ID at our own address', () => {
+    expect(outboundIdentity(undefined, undefined, '198.51.100.7')).toEqual({ from: '<sip:caruso@198.51.100.7>', headers: [] });
+  });
+
+  it('refuses bad trunk options at construction, naming the trunk and the field', () => {
+    const bad = (t: Partial<SipTrunk>) => () => new SipTelephonyAdapter({ host: '127.0.0.1', port: 0, users: [], trunks: [{ id: 'c', host: 'h', ...t }] });
+    expect(bad({ assertedIdentity: 'x' as never })).toThrow(/trunk c: assertedIdentity x is not none, pai or rpid/);
+    expect(bad({ authUsername: 'a b' })).toThrow(/trunk c: authUsername "a b" is not a SIP user name/);
+    expect(bad({ outboundProxy: 'sip:user@proxy' })).toThrow(/trunk c: outboundProxy/);
+    expect(bad({ domain: 'bad domain' })).toThrow(/trunk c: domain/);
+    expect(bad({ privacy: 'full' as never })).toThrow(/trunk c: privacy/);
+    expect(outboundProxyOf('proxy.example:5070', 'udp')).toEqual({ dest: { transport: 'udp', host: 'proxy.example', port: 5070 }, route: '<sip:proxy.example:5070;lr>' });
   });
 });

@@ -55,10 +55,10 @@ export type SipParseResult = { readonly ok: true; readonly message: SipMessage }
 
 const compact: Record<string, string> = {
   i: 'call-id', m: 'contact', e: 'content-encoding', l: 'content-length', c: 'content-type', f: 'from',
-  s: 'subject', k: 'supported', t: 'to', v: 'via', r: 'refer-to', b: 'referred-by', o: 'event', u: 'allow-events',
+  s: 'subject', k: 'supported', t: 'to', v: 'via', r: 'refer-to', b: 'referred-by', o: 'event', u: 'allow-events', x: 'session-expires',
 };
 /** Headers whose comma-separated values are separate entries (RFC 3261 §7.3.1). */
-const listHeaders = new Set(['via', 'route', 'record-route', 'contact', 'allow', 'supported']);
+const listHeaders = new Set(['via', 'route', 'record-route', 'contact', 'allow', 'supported', 'require', 'proxy-require', 'unsupported']);
 const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
 const REQUEST_LINE = /^([A-Za-z0-9\-.!%*_+`'~]+) (\S+) SIP\/2\.0$/;
 const STATUS_LINE = /^SIP\/2\.0 ([1-6]\d\d) ?(.*)$/;
@@ -232,6 +232,7 @@ function failure(first: string, headers: SipHeader[], reason: string): SipParseF
 
 const canonical: Record<string, string> = {
   'call-id': 'Call-ID', cseq: 'CSeq', www_authenticate: 'WWW-Authenticate', 'www-authenticate': 'WWW-Authenticate',
+  'min-se': 'Min-SE', 'p-asserted-identity': 'P-Asserted-Identity', 'remote-party-id': 'Remote-Party-ID',
 };
 
 function headerName(name: string): string {

@@ -593,8 +593,11 @@ export function responseTo(
   extra: readonly SipHeader[] = [], body: Buffer = Buffer.alloc(0),
 ): SipResponse {
   const headers: SipHeader[] = [];
+  // Record-Route is copied into the provisional (101-199) and 2xx responses of a request, so that
+  // the proxies that asked to stay in the dialog learn it on both sides (RFC 3261 §12.1.1).
+  const recordRoute = status > 100 && status < 300;
   for (const h of req.headers) {
-    if (h.name === 'via' || h.name === 'from' || h.name === 'call-id' || h.name === 'cseq') headers.push(h);
+    if (h.name === 'via' || h.name === 'from' || h.name === 'call-id' || h.name === 'cseq' || (recordRoute && h.name === 'record-route')) headers.push(h);
     else if (h.name === 'to') headers.push({ name: 'to', value: toTag && !paramOf(h.value, 'tag') ? `${h.value};tag=${toTag}` : h.value });
   }
   headers.push(...extra);

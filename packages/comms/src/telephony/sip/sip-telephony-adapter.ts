@@ -14,6 +14,7 @@ import { ConferenceMixer } from './conference-mixer.js';
 import { RtpMediaEngine, type RtpSession } from './rtp-session.js';
 import { answerDirection, buildSdp, chooseCodec, parseSdp, readSdp, type MediaDirection, type SdpMediaLine } from './sdp.js';
 import { DigestAuthenticator, digestAuthorization } from './sip-digest.js';
+import { routeRequest, routeSetOf } from './sip-dialog.js';
 import {
   cseqOf, header, headerValues, paramOf, parseSipUri, randomToken, uriOf,
   type SipHeader, type SipParseLimits, type SipRequest, type SipResponse,
@@ -41,6 +42,37 @@ export interface SipTrunk {
   readonly register?: boolean;
   /** Binding time asked for, s (default 3600). */
   readonly registerExpiresSec?: number;
+  /**
+   * The user name of the digest answers when it differs from `username` (3CX's "Authentication ID",
+   * many carriers' "auth user"). Default `username`.
+   */
+  readonly authUsername?: string;
+  /**
+   * The SIP domain of the account: the host of our From on calls through the trunk, of the address of
+   * record we register and of the REGISTER's Request-URI. Default `host`.
+   */
+  readonly domain?: string;
+  /**
+   * The user part of our From on calls through the trunk (the account or the main number, as the trunk
+   * wants it). Default: the caller ID of the call (`originate`'s callerId), else `username`.
+   */
+  readonly fromUser?: string;
+  /**
+   * How the caller ID of a call is asserted to the trunk: `pai` adds P-Asserted-Identity (RFC 3325),
+   * `rpid` adds Remote-Party-ID (older Asterisk and Cisco gear), `none` (default) adds neither.
+   */
+  readonly assertedIdentity?: 'none' | 'pai' | 'rpid';
+  /**
+   * `id` withholds the caller ID from the callee (RFC 3323 `Privacy: id`): From becomes
+   * `"Anonymous" <sip:anonymous@anonymous.invalid>` and the asserted identity, if any, carries the
+   * number for the carrier only. Default `none`.
+   */
+  readonly privacy?: 'none' | 'id';
+  /**
+   * A proxy every request to this trunk goes through (`host`, `host:port` or a SIP URI): the INVITE
+   * and REGISTER are sent there with a Route header to it (loose routing). Default: straight to `host`.
+   */
+  readonly outboundProxy?: string;
 }
 
 /** Credentials of an agent's phone that registers with Caruso. */
@@ -123,10 +155,33 @@ export interface SipTelephonyOptions {
   readonly t1Ms?: number;
   /** First wait before a failed trunk registration is tried again, ms (default 30 s, doubling up to 5 min). */
   readonly registerRetryMs?: number;
+  /**
+   * How long an inbound call rings (180 Ringing, sent when the INVITE arrives) before `answer` sends
+   * the 200, ms (default 0: answered as soon as the application answers). A caller can cancel while it
+   * rings (200 to the CANCEL, 487 to the INVITE); prompts asked for meanwhile start with the 200.
+   */
+  readonly ringMs?: number;
+  /**
+   * The smallest session interval (RFC 4028 Session-Expires) we accept, s; a smaller one gets 422 with
+   * Min-SE (default 90, the RFC's floor; tests use less).
+   */
+  readonly minSessionExpiresSec?: number;
   readonly logger?: Logger;
 }
 
 type LegState = 'offered' | 'early' | 'confirmed' | 'ended';
+
+/** Where an outbound leg goes: Request-URI, first hop, credentials, trunk, preloaded route. */
+interface Target {
+  readonly uri: string;
+  readonly dest: SipAddress;
+  readonly auth: { readonly username: string; readonly password: string } | undefined;
+  /** A registered phone: requests inside the dialog go to the address it registered from. */
+  readonly symmetric: boolean;
+  readonly trunk: SipTrunk | undefined;
+  /** Route header values put on the INVITE (an outbound proxy). */
+  readonly route: readonly string[];
+}
 
 /**
  * What an outbound leg on the agent's side is for: ringing or talking to the agent (`bridge`; the
@@ -139,15 +194,34 @@ interface Leg {
   readonly call: SipCall;
   readonly role: 'caller' | 'agent';
   purpose: LegPurpose;
-  readonly sipCallId: string;
-  readonly localTag: string;
+  sipCallId: string;
+  localTag: string;
   remoteTag: string;
   /** Our From (outbound) or To (inbound) value, without tag. */
-  readonly localUri: string;
+  localUri: string;
   /** Their From (inbound) or To (outbound) value, without tag. */
-  readonly remoteUri: string;
+  remoteUri: string;
+  /** The far end's Contact (RFC 3261 §12): the Request-URI of requests inside the dialog. */
   remoteTarget: string;
+  /**
+   * The route set (§12.1): Route header values of requests inside the dialog. Before the dialog exists
+   * (an outbound INVITE and its CANCEL) it holds the preloaded route to an outbound proxy.
+   */
+  routeSet: string[];
+  /**
+   * Requests inside a dialog without a route set go to `dest` (where the far end's requests come from,
+   * or the address its registration came from) instead of its Contact: phones behind NAT.
+   */
+  symmetric: boolean;
+  /** The first hop of the INVITE (the trunk, the outbound proxy, the phone), or where the caller's INVITE came from. */
   dest: SipAddress;
+  /** The trunk an outbound leg goes through, and the trunks to try next when it fails (408, 5xx, no answer). */
+  trunk: SipTrunk | undefined;
+  fallbacks: readonly Target[];
+  /** Identity headers of an outbound INVITE (P-Asserted-Identity, Remote-Party-ID, Privacy). */
+  identity: SipHeader[];
+  /** The caller ID the leg was started with (`originate`), kept for a retry on another trunk. */
+  readonly callerId: string | undefined;
   localSeq: number;
   state: LegState;
   rtp: RtpSession | undefined;
@@ -166,6 +240,10 @@ interface Leg {
   mirror: { readonly media: readonly SdpMediaLine[]; readonly index: number } | undefined;
   /** For an inbound INVITE: the source address it counts against while it is pending. */
   pendingSource: string | undefined;
+  /** A delayed offer (INVITE without SDP): our 200 carried the offer, the ACK must carry the answer. */
+  awaitingAnswer: 'initial' | 'update' | undefined;
+  /** The session timer (RFC 4028) of an inbound dialog: interval, s, and who refreshes it. */
+  session: { expires: number; refresher: 'uac' | 'uas'; require: boolean } | undefined;
 }
 
 /** Figures of a SIP adapter for metrics pages and health. */
@@ -227,6 +305,14 @@ interface SipCall {
   originateTimer: NodeJS.Timeout | undefined;
   /** An inbound call the application does not answer in `answerTimeoutMs` is refused. */
   answerTimer: NodeJS.Timeout | undefined;
+  /** When the INVITE was offered to the application (for `ringMs`). */
+  readonly offeredAt: number;
+  /** `answer` was called during the `ringMs` window: the 200 waits for this timer. */
+  ringing: NodeJS.Timeout | undefined;
+  /** Work that waits for the 200 (prompts asked for while the call still rings). */
+  afterAnswer: Array<() => void>;
+  /** Session timer (RFC 4028) of the caller's dialog: a refresh we send, or the end when none arrives. */
+  sessionTimer: NodeJS.Timeout | undefined;
   /** The agent's side is muted: the customer does not hear it (relayed as silence, or left out of the mix). */
   muted: boolean;
   /** The consultation leg of an attended transfer, ringing or answered. */
@@ -242,6 +328,8 @@ const CONFERENCE_RING_MS = 30_000;
 const DTMF_DIGITS = /^[0-9*#A-D]{1,32}$/i;
 
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, NOTIFY, REFER, REGISTER';
+/** The SIP extensions we support (RFC 3261 §8.2.2.3): a Require naming any other gets 420. */
+const SUPPORTED = 'timer';
 const DTMF_PT = 101;
 const NO_BODY = Buffer.alloc(0);
 
@@ -300,16 +388,21 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     for (const t of options.trunks ?? []) {
       if (!t.id || !t.host) throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `trunk ${t.id || '(no id)'} needs an id and a host` });
       if (t.register && !t.username) throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `trunk ${t.id} registers, so it needs a username` });
+      const problem = trunkProblem(t);
+      if (problem) throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `trunk ${t.id}: ${problem}` });
     }
     for (const k of ['maxPendingInvitesPerSource', 'maxTcpConnectionsPerSource', 'maxServerTransactions'] as const) {
       const v = options[k];
       if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `${k} ${String(v)} is not a whole number of 1 or more` });
     }
-    for (const k of ['mediaTimeoutMs', 'answerTimeoutMs'] as const) {
+    for (const k of ['mediaTimeoutMs', 'answerTimeoutMs', 'ringMs'] as const) {
       const v = options[k];
       if (v !== undefined && !(Number.isFinite(v) && v >= 0)) {
         throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `${k} ${String(v)} is not a number of milliseconds (0 switches it off)` });
       }
+    }
+    if (options.minSessionExpiresSec !== undefined && !(Number.isInteger(options.minSessionExpiresSec) && options.minSessionExpiresSec >= 1)) {
+      throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `minSessionExpiresSec ${String(options.minSessionExpiresSec)} is not a whole number of seconds of 1 or more` });
     }
     if (options.t1Ms !== undefined && !(Number.isFinite(options.t1Ms) && options.t1Ms >= 1)) {
       throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `t1Ms ${String(options.t1Ms)} is not a positive number of milliseconds` });
@@ -355,9 +448,12 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     if (this.options.inbound === 'known') await resolving;
     for (const t of this.options.trunks ?? []) {
       if (!t.register || !t.username) continue;
+      const proxy = t.outboundProxy ? outboundProxyOf(t.outboundProxy, t.transport ?? 'udp') : undefined;
       const reg = this.register(new SipTrunkRegistration(this.stack, {
-        trunkId: t.id, dest: { transport: t.transport ?? 'udp', host: t.host, port: t.port ?? 5060 }, domain: t.host,
+        trunkId: t.id, dest: proxy?.dest ?? { transport: t.transport ?? 'udp', host: t.host, port: t.port ?? 5060 }, domain: t.domain ?? t.host,
         username: t.username, password: t.password, logger: this.logger,
+        ...(t.authUsername === undefined ? {} : { authUsername: t.authUsername }),
+        ...(proxy ? { route: proxy.route } : {}),
         ...(t.registerExpiresSec === undefined ? {} : { expiresSec: t.registerExpiresSec }),
         ...(this.options.registerRetryMs === undefined ? {} : { retryMs: this.options.registerRetryMs }),
       }));
@@ -458,6 +554,66 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     return readFile(recording.uri);
   }
 
+  private get minSessionExpires(): number {
+    return this.options.minSessionExpiresSec ?? 90;
+  }
+
+  /** Session-Expires (and Require: timer when the far end supports it) for a 2xx of the caller's dialog. */
+  private sessionTimerHeaders(leg: Leg): SipHeader[] {
+    const s = leg.session;
+    if (!s) return [];
+    return [{ name: 'session-expires', value: `${s.expires};refresher=${s.refresher}` }, ...(s.require ? [{ name: 'require', value: 'timer' }] : [])];
+  }
+
+  /**
+   * (Re)starts the session timer of an inbound dialog (RFC 4028 §10): when we refresh, a re-INVITE at
+   * half the interval; when the far end refreshes and no refresh comes, a BYE shortly before the
+   * interval ends (the smaller of 32 s and a third of it).
+   */
+  private startSessionTimer(leg: Leg): void {
+    const call = leg.call;
+    if (call.sessionTimer) clearTimeout(call.sessionTimer);
+    call.sessionTimer = undefined;
+    const s = leg.session;
+    if (!s || leg.state !== 'confirmed' || call.ended) return;
+    if (s.refresher === 'uas') {
+      call.sessionTimer = safeTimeout(SIP_FAULTS, () => this.refreshSession(leg), (s.expires * 1000) / 2);
+    } else {
+      call.sessionTimer = safeTimeout(SIP_FAULTS, () => {
+        if (call.ended || leg.state !== 'confirmed') return;
+        this.logger.warn({ callId: call.id, expires: s.expires }, 'the session was not refreshed in time (RFC 4028): the call is ended with BYE');
+        this.bye(leg);
+        this.end(call, 'remote', 'session-expired');
+      }, (s.expires - Math.min(32, s.expires / 3)) * 1000);
+    }
+    call.sessionTimer.unref();
+  }
+
+  /** Our session refresh: a re-INVITE with the session as it is; a refresh that fails ends the call. */
+  private refreshSession(leg: Leg): void {
+    const call = leg.call;
+    if (call.ended || leg.state !== 'confirmed' || !leg.rtp || !leg.session) return;
+    this.inDialog(leg, 'INVITE', [
+      ...this.contactHeaders('application/sdp', leg.dest.transport), { name: 'supported', value: SUPPORTED },
+      { name: 'session-expires', value: `${leg.session.expires};refresher=uac` },
+    ], this.sdpFor(leg), (res) => {
+      if (res.status < 200 || call.ended) return;
+      if (res.status < 300) {
+        this.ackInDialog(leg, res);
+        this.startSessionTimer(leg);
+        return;
+      }
+      // 491 (glare) and the like leave the session; anything else means the far end is gone (§10).
+      if (res.status === 491) {
+        call.sessionTimer = safeTimeout(SIP_FAULTS, () => this.refreshSession(leg), 2000);
+        return;
+      }
+      this.logger.warn({ callId: call.id, status: res.status }, 'the session refresh failed: the call is ended with BYE');
+      this.bye(leg);
+      this.end(call, 'remote', 'session-expired');
+    });
+  }
+
   private emit(e: TelephonyEvent): void {
     this._onDidEvent.fire(e);
   }
@@ -470,18 +626,46 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
 
   // ---------------------------------------------------------------- commands
 
+  /**
+   * Answers an inbound call with 200 OK. With `ringMs` the 200 waits until the call has rung that long
+   * (180 Ringing is sent when the INVITE arrives), so that a caller can still cancel; prompts asked
+   * for meanwhile start once it is answered.
+   */
   answer(callId: string): void {
     const call = this.need(callId);
+    const leg = call.caller;
+    if (call.answered || call.ringing || !leg?.invite || !leg.rtp) return;
+    const wait = (this.options.ringMs ?? 0) - (Date.now() - call.offeredAt);
+    if (wait > 0) {
+      call.ringing = safeTimeout(SIP_FAULTS, () => {
+        call.ringing = undefined;
+        if (!call.ended) this.sendAnswer(call);
+      }, wait);
+      return;
+    }
+    this.sendAnswer(call);
+  }
+
+  private sendAnswer(call: SipCall): void {
     const leg = call.caller;
     if (call.answered || !leg?.invite || !leg.rtp) return;
     call.answered = true;
     if (call.answerTimer) clearTimeout(call.answerTimer);
     call.answerTimer = undefined;
     leg.rtp.heardNow();
-    leg.invite.respond(200, 'OK', { toTag: leg.localTag, headers: this.contactHeaders('application/sdp', leg.dest.transport), body: this.sdpFor(leg) });
+    // A delayed offer (an INVITE without SDP): the 200 carries our offer of every codec, the ACK the answer.
+    const body = leg.awaitingAnswer ? this.sdpFor(leg, this.codecs) : this.sdpFor(leg);
+    leg.invite.respond(200, 'OK', {
+      toTag: leg.localTag, body,
+      headers: [...this.contactHeaders('application/sdp', leg.dest.transport), { name: 'supported', value: SUPPORTED }, ...this.sessionTimerHeaders(leg)],
+    });
     leg.invite = undefined;
     leg.state = 'confirmed';
-    this.emit({ type: 'answered', callId });
+    this.startSessionTimer(leg);
+    this.emit({ type: 'answered', callId: call.id });
+    const waiting = call.afterAnswer;
+    call.afterAnswer = [];
+    for (const run of waiting) run();
   }
 
   playPrompt(callId: string, prompt: Prompt, options: { readonly interruptible?: boolean } = {}): string {
@@ -494,8 +678,13 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     };
     this.loadPrompt(prompt).then(
       (samples) => {
-        if (call.ended || call.prompt?.id !== promptId || !call.caller?.rtp) return;
-        call.caller.rtp.play(samples, finished);
+        const play = () => {
+          if (call.ended || call.prompt?.id !== promptId || !call.caller?.rtp) return;
+          call.caller.rtp.play(samples, finished);
+        };
+        // A prompt asked for while the call still rings (`ringMs`) starts with the 200, not before.
+        if (call.ringing) call.afterAnswer.push(play);
+        else play();
       },
       (err: unknown) => {
         this.logger.warn({ err, callId }, 'prompt could not be played');
@@ -588,12 +777,12 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
   bridge(callId: string, endpoint: string, options: { readonly ringTimeoutMs: number }): void {
     const call = this.need(callId);
     if (call.agents.has(endpoint) || call.bridged) return;
-    const target = this.resolve(endpoint);
+    const [target, ...fallbacks] = this.routes(endpoint);
     if (!target) {
       queueMicrotask(() => this.emit({ type: 'bridge-failed', callId, endpoint, cause: 'failed' }));
       return;
     }
-    const leg = this.newLeg(call, 'agent', target.uri, target.dest, endpoint, target.auth);
+    const leg = this.newLeg(call, 'agent', target, endpoint, undefined, fallbacks);
     call.agents.set(endpoint, leg);
     leg.ringTimer = safeTimeout(SIP_FAULTS, () => {
       leg.ringTimer = undefined;
@@ -661,6 +850,8 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     if (held && this.options.holdMusic) this.loopHoldMusic(call);
     this.inDialog(leg, 'INVITE', this.contactHeaders('application/sdp', leg.dest.transport), this.sdpFor(leg), (res) => {
       if (res.status >= 200 && res.status < 300) {
+        const contact = header(res, 'contact');
+        if (contact) leg.remoteTarget = uriOf(contact);
         this.ackInDialog(leg, res);
         if (announce && !call.ended) this.emit({ type: held ? 'held' : 'unheld', callId: call.id });
       }
@@ -762,7 +953,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       this.logger.warn({ callId }, 'conference: no route to the party (no registered phone, SIP URI or trunk)');
       return;
     }
-    const leg = this.newLeg(call, 'agent', target.uri, target.dest, party, target.auth);
+    const leg = this.newLeg(call, 'agent', target, party);
     leg.purpose = 'conference';
     call.conference.set(party, leg);
     leg.ringTimer = safeTimeout(SIP_FAULTS, () => {
@@ -815,7 +1006,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       });
       return;
     }
-    const leg = this.newLeg(call, 'agent', target.uri, target.dest, party, target.auth);
+    const leg = this.newLeg(call, 'agent', target, party);
     leg.purpose = 'consult';
     call.consult = leg;
     leg.ringTimer = safeTimeout(SIP_FAULTS, () => {
@@ -932,7 +1123,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
   originate(destination: string, options: { readonly callerId: string; readonly timeoutMs: number }): string {
     const id = `${this.idPrefix}${++this.seq}`;
     const call = this.newCall(id, 'outbound');
-    const target = this.resolve(destination);
+    const [target, ...fallbacks] = this.routes(destination);
     if (!target) {
       queueMicrotask(() => {
         this.emit({ type: 'originate-result', callId: id, result: 'failed' });
@@ -940,7 +1131,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       });
       return id;
     }
-    const leg = this.newLeg(call, 'caller', target.uri, target.dest, destination, target.auth, options.callerId);
+    const leg = this.newLeg(call, 'caller', target, destination, options.callerId, fallbacks);
     call.caller = leg;
     call.originateTimer = safeTimeout(SIP_FAULTS, () => {
       if (leg.state === 'confirmed' || call.ended) return;
@@ -962,22 +1153,48 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     const call: SipCall = {
       id, direction, caller: undefined, agents: new Map(), bridged: undefined, answered: false, ended: false,
       typeAhead: '', collect: undefined, prompt: undefined, recording: undefined, held: false, onHold: false, originateTimer: undefined, answerTimer: undefined,
+      offeredAt: Date.now(), ringing: undefined, afterAnswer: [], sessionTimer: undefined,
       muted: false, consult: undefined, conference: new Map(), mixer: undefined,
     };
     this.calls.set(id, call);
     return call;
   }
 
-  private newLeg(call: SipCall, role: 'caller' | 'agent', uri: string, dest: SipAddress, endpoint: string, auth: Leg['auth'], callerId = 'caruso'): Leg {
+  private newLeg(call: SipCall, role: 'caller' | 'agent', target: Target, endpoint: string, callerId?: string, fallbacks: readonly Target[] = []): Leg {
     const leg: Leg = {
-      call, role, purpose: 'bridge', sipCallId: `${randomToken(10)}@caruso`, localTag: randomToken(6), remoteTag: '',
-      localUri: `<sip:${encodeUser(callerId)}@${this.advertised}>`, remoteUri: `<${uri}>`, remoteTarget: uri, dest,
+      call, role, purpose: 'bridge', sipCallId: '', localTag: '', remoteTag: '', localUri: '', remoteUri: '', remoteTarget: '',
+      routeSet: [], symmetric: false, dest: target.dest, trunk: undefined, fallbacks, identity: [], callerId,
       localSeq: 1, state: 'early', rtp: undefined, sessionId: Date.now() % 1e9, sdpVersion: 1, direction: 'sendrecv',
-      invite: undefined, sentInvite: undefined, endpoint, ringTimer: undefined, ringingSent: false, cancelled: false, auth, authTried: false,
-      mirror: undefined, pendingSource: undefined,
+      invite: undefined, sentInvite: undefined, endpoint, ringTimer: undefined, ringingSent: false, cancelled: false, auth: undefined, authTried: false,
+      mirror: undefined, pendingSource: undefined, awaitingAnswer: undefined, session: undefined,
     };
-    this.legs.set(leg.sipCallId, leg);
+    this.aim(leg, target);
     return leg;
+  }
+
+  /**
+   * Points an outbound leg (not yet answered) at `target`: a new Call-ID and tag, the target's
+   * Request-URI, first hop, credentials and preloaded route, and our identity towards its trunk
+   * (From, P-Asserted-Identity or Remote-Party-ID, Privacy). Used again for a retry on the next trunk.
+   */
+  private aim(leg: Leg, target: Target): void {
+    if (leg.sipCallId) this.legs.delete(leg.sipCallId);
+    leg.sipCallId = `${randomUUID()}@caruso`;
+    leg.localTag = randomToken(6);
+    leg.remoteTag = '';
+    leg.remoteUri = `<${target.uri}>`;
+    leg.remoteTarget = target.uri;
+    leg.routeSet = [...target.route];
+    leg.symmetric = target.symmetric;
+    leg.dest = target.dest;
+    leg.trunk = target.trunk;
+    leg.auth = target.auth;
+    leg.authTried = false;
+    leg.localSeq = 1;
+    const id = outboundIdentity(target.trunk, leg.callerId, this.advertised);
+    leg.localUri = id.from;
+    leg.identity = id.headers;
+    this.legs.set(leg.sipCallId, leg);
   }
 
   /** Contact (with `;transport=tcp` for a leg over TCP, so that the far end comes back on TCP) and Allow. */
@@ -997,26 +1214,50 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
   }
 
   /** Where an endpoint or destination is: a registered user, a SIP URI, or a number via a trunk. */
-  private resolve(endpoint: string): { uri: string; dest: SipAddress; auth: Leg['auth'] } | undefined {
+  private resolve(endpoint: string): Target | undefined {
+    return this.routes(endpoint)[0];
+  }
+
+  /**
+   * Every way to an endpoint, the first one first. A number (`+31…`, `tel:…`) goes through the first
+   * trunk, and the others follow in order for a retry when a trunk fails (408, 5xx, no answer);
+   * `trunk:<id>:<number>` goes through that trunk only. A SIP URI at a trunk's host and port is
+   * reached through that trunk (its credentials, identity and outbound proxy). `agent:<user>` or a
+   * bare user name is a phone registered with us.
+   */
+  private routes(endpoint: string): Target[] {
+    const trunks = this.options.trunks ?? [];
     if (/^sips?:/i.test(endpoint)) {
       const u = parseSipUri(endpoint);
-      if (!u) return undefined;
+      if (!u) return [];
       const transport = u.params['transport']?.toLowerCase() === 'tcp' ? 'tcp' : 'udp';
-      return { uri: endpoint, dest: { transport, host: u.host, port: u.port ?? 5060 }, auth: undefined };
+      const port = u.port ?? 5060;
+      const trunk = trunks.find((t) => t.host === u.host && (t.port ?? 5060) === port);
+      if (trunk) return [this.viaTrunk(trunk, endpoint)];
+      return [{ uri: endpoint, dest: { transport, host: u.host, port }, auth: undefined, symmetric: false, trunk: undefined, route: [] }];
     }
     const trunkRef = /^trunk:([^:]+):(.+)$/.exec(endpoint);
-    const number = trunkRef?.[2] ?? /^(?:tel:)?(\+?[\d*#]{1,32})$/.exec(endpoint)?.[1];
-    if (number !== undefined) {
-      const trunk = trunkRef ? this.options.trunks?.find((t) => t.id === trunkRef[1]) : this.options.trunks?.[0];
-      if (!trunk) return undefined;
-      const port = trunk.port ?? 5060;
-      const auth = trunk.username && trunk.password ? { username: trunk.username, password: trunk.password } : undefined;
-      return { uri: `sip:${encodeUser(number)}@${trunk.host}:${port}`, dest: { transport: trunk.transport ?? 'udp', host: trunk.host, port }, auth };
+    if (trunkRef) {
+      const trunk = trunks.find((t) => t.id === trunkRef[1]);
+      return trunk ? [this.viaTrunk(trunk, trunkUri(trunk, trunkRef[2]!))] : [];
     }
+    const number = /^(?:tel:)?(\+?[\d*#]{1,32})$/.exec(endpoint)?.[1];
+    if (number !== undefined) return trunks.map((t) => this.viaTrunk(t, trunkUri(t, number)));
     const user = endpoint.replace(/^agent:/, '');
     const binding = this.registrar.lookup(user)[0];
-    if (!binding) return undefined;
-    return { uri: binding.contact, dest: binding.source, auth: undefined };
+    if (!binding) return [];
+    return [{ uri: binding.contact, dest: binding.source, auth: undefined, symmetric: true, trunk: undefined, route: [] }];
+  }
+
+  private viaTrunk(trunk: SipTrunk, uri: string): Target {
+    const transport = trunk.transport ?? 'udp';
+    const proxy = trunk.outboundProxy ? outboundProxyOf(trunk.outboundProxy, transport) : undefined;
+    const auth = trunk.password !== undefined && (trunk.authUsername ?? trunk.username) ? { username: (trunk.authUsername ?? trunk.username)!, password: trunk.password } : undefined;
+    return {
+      uri, auth, symmetric: false, trunk,
+      dest: proxy?.dest ?? { transport, host: trunk.host, port: trunk.port ?? 5060 },
+      route: proxy ? [proxy.route] : [],
+    };
   }
 
   private async invite(leg: Leg, preferred: G711PayloadType | undefined): Promise<void> {
@@ -1034,12 +1275,15 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     const req = this.stack.request({
       method: 'INVITE', uri: leg.remoteTarget, body: sdp,
       headers: [
+        ...leg.routeSet.map((value) => ({ name: 'route', value })),
         { name: 'max-forwards', value: '70' },
         { name: 'from', value: `${leg.localUri};tag=${leg.localTag}` },
         { name: 'to', value: leg.remoteUri },
         { name: 'call-id', value: leg.sipCallId },
         { name: 'cseq', value: `${leg.localSeq} INVITE` },
+        ...leg.identity,
         ...this.contactHeaders('application/sdp', leg.dest.transport),
+        { name: 'supported', value: SUPPORTED },
         ...extra,
       ],
     }, leg.dest, (res) => this.onInviteResponse(leg, res, sdp));
@@ -1057,9 +1301,14 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     }
     if (res.status < 300) {
       const first = leg.state !== 'confirmed';
-      leg.remoteTag = paramOf(header(res, 'to') ?? '', 'tag') ?? '';
-      const contact = header(res, 'contact');
-      if (contact) leg.remoteTarget = uriOf(contact);
+      if (first) {
+        // The dialog is made by this 2xx (§12.1.2): its To tag, its Contact as the remote target, and
+        // its Record-Route in reverse order as the route set.
+        leg.remoteTag = paramOf(header(res, 'to') ?? '', 'tag') ?? '';
+        const contact = header(res, 'contact');
+        if (contact) leg.remoteTarget = uriOf(contact);
+        leg.routeSet = routeSetOf(res, 'uac');
+      }
       this.ackInDialog(leg, res);
       if (!first) return;
       leg.state = 'confirmed';
@@ -1102,6 +1351,15 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
         this.sendInvite(leg, sdp, [{ name: res.status === 401 ? 'authorization' : 'proxy-authorization', value }]);
         return;
       }
+    }
+    // A trunk that does not answer or fails (408, 5xx) is not the callee's answer: the next trunk is tried.
+    const next = leg.fallbacks[0];
+    if (next && !leg.cancelled && !call.ended && (res.status === 408 || (res.status >= 500 && res.status < 600))) {
+      this.logger.warn({ callId: call.id, trunk: leg.trunk?.id, status: res.status, next: next.trunk?.id }, 'trunk failed: the call is tried on the next trunk');
+      leg.fallbacks = leg.fallbacks.slice(1);
+      this.aim(leg, next);
+      this.sendInvite(leg, sdp, []);
+      return;
     }
     this.clearRing(leg);
     const cause = res.status === 486 || res.status === 600 ? 'busy' : res.status === 408 || res.status === 480 || res.status === 487 ? 'no-answer' : 'failed';
@@ -1171,11 +1429,19 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     this.legs.delete(leg.sipCallId);
   }
 
+  /** Request-URI, Route headers and next hop of a request inside the leg's dialog (RFC 3261 §12.2.1.1). */
+  private dialogRoute(leg: Leg): { uri: string; routes: SipHeader[]; dest: SipAddress } {
+    const r = routeRequest(leg.remoteTarget, leg.routeSet, leg.dest, leg.symmetric);
+    return { uri: r.uri, routes: r.routes.map((value) => ({ name: 'route', value })), dest: r.dest };
+  }
+
   private inDialog(leg: Leg, method: string, headers: SipHeader[], body: Buffer, onResponse: (res: SipResponse) => void): void {
     leg.localSeq++;
+    const route = this.dialogRoute(leg);
     this.stack.request({
-      method, uri: leg.remoteTarget, body,
+      method, uri: route.uri, body,
       headers: [
+        ...route.routes,
         { name: 'max-forwards', value: '70' },
         { name: 'from', value: `${leg.localUri};tag=${leg.localTag}` },
         { name: 'to', value: leg.remoteTag ? `${leg.remoteUri};tag=${leg.remoteTag}` : leg.remoteUri },
@@ -1183,22 +1449,24 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
         { name: 'cseq', value: `${leg.localSeq} ${method}` },
         ...headers,
       ],
-    }, leg.dest, onResponse);
+    }, route.dest, onResponse);
   }
 
   private ackInDialog(leg: Leg, res: SipResponse): void {
     const cseq = cseqOf(res).seq;
+    const route = this.dialogRoute(leg);
     this.stack.send({
-      kind: 'request', method: 'ACK', uri: leg.remoteTarget, body: NO_BODY,
+      kind: 'request', method: 'ACK', uri: route.uri, body: NO_BODY,
       headers: [
-        { name: 'via', value: this.stack.via(leg.dest.transport, this.stack.newBranch()) },
+        { name: 'via', value: this.stack.via(route.dest.transport, this.stack.newBranch()) },
+        ...route.routes,
         { name: 'max-forwards', value: '70' },
         { name: 'from', value: `${leg.localUri};tag=${leg.localTag}` },
         { name: 'to', value: header(res, 'to') ?? leg.remoteUri },
         { name: 'call-id', value: leg.sipCallId },
         { name: 'cseq', value: `${cseq} ACK` },
       ],
-    }, leg.dest);
+    }, route.dest);
   }
 
   private bye(leg: Leg): void {
@@ -1219,6 +1487,9 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     call.collect = undefined;
     if (call.originateTimer) clearTimeout(call.originateTimer);
     if (call.answerTimer) clearTimeout(call.answerTimer);
+    if (call.ringing) clearTimeout(call.ringing);
+    if (call.sessionTimer) clearTimeout(call.sessionTimer);
+    call.afterAnswer = [];
     call.mixer?.dispose();
     call.mixer = undefined;
     const others = [...call.agents.values(), ...call.conference.values(), ...(call.consult ? [call.consult] : []), ...(call.bridged ? [call.bridged] : [])];
@@ -1255,6 +1526,11 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
 
   private onRequest(r: IncomingRequest): void {
     const req = r.request;
+    // An extension we do not support in Require is refused with 420 and Unsupported (RFC 3261 §8.2.2.3).
+    if (req.method !== 'ACK' && req.method !== 'CANCEL') {
+      const unsupported = headerValues(req, 'require').filter((o) => !SUPPORTED.split(', ').includes(o.toLowerCase()));
+      if (unsupported.length) return void r.respond(420, 'Bad Extension', { headers: [{ name: 'unsupported', value: unsupported.join(', ') }] });
+    }
     const toTag = paramOf(header(req, 'to') ?? '', 'tag');
     const leg = this.legs.get(header(req, 'call-id') ?? '');
     switch (req.method) {
@@ -1270,6 +1546,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       case 'ACK':
         if (leg && leg.state === 'offered') leg.state = 'confirmed';
         if (leg) this.settle(leg);
+        if (leg?.awaitingAnswer) this.onAckAnswer(leg, req);
         return;
       case 'BYE':
         if (!leg || leg.state === 'ended') return void r.respond(481, 'Call/Transaction Does Not Exist');
@@ -1318,17 +1595,23 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       r.respond(415, 'Unsupported Media Type', { headers: [{ name: 'accept', value: 'application/sdp' }] });
       return;
     }
+    // Session timers (RFC 4028): an interval below our minimum gets 422 with Min-SE.
+    const session = sessionTimerOf(req, this.minSessionExpires);
+    if (session === 'too-small') {
+      r.respond(422, 'Session Interval Too Small', { headers: [{ name: 'min-se', value: String(this.minSessionExpires) }] });
+      return;
+    }
     // The offer is checked before anything is kept: a malformed one is a 400, one we cannot take a 488.
+    // An INVITE without a body is a delayed offer: we offer in the 200 and the ACK answers.
+    const delayed = req.body.length === 0;
     const reading = readSdp(req.body.toString('latin1'));
-    if (reading.kind === 'malformed') {
-      if (req.body.length > 0) {
-        r.respond(400, `Bad Request (SDP: ${reading.reason.replace(/[\r\n]/g, ' ').slice(0, 80)})`);
-        return;
-      }
+    if (reading.kind === 'malformed' && !delayed) {
+      r.respond(400, `Bad Request (SDP: ${reading.reason.replace(/[\r\n]/g, ' ').slice(0, 80)})`);
+      return;
     }
     const offer = reading.kind === 'audio' ? reading.audio : undefined;
-    const codec = offer && chooseCodec(offer, this.codecs);
-    if (!offer || codec === undefined) {
+    const codec = delayed ? this.codecs[0]! : offer && chooseCodec(offer, this.codecs);
+    if (!delayed && (!offer || codec === undefined)) {
       const why = reading.kind === 'declined' ? 'the audio stream is declined (port 0)' : reading.kind === 'ipv6-only' ? 'IPv4 audio is needed' : 'G.711 (PCMU or PCMA) audio is needed';
       r.respond(488, 'Not Acceptable Here', { headers: [{ name: 'warning', value: `304 caruso "${why}"` }] });
       return;
@@ -1341,9 +1624,11 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     const leg: Leg = {
       call, role: 'caller', purpose: 'bridge', sipCallId: header(req, 'call-id') ?? '', localTag: randomToken(6), remoteTag: paramOf(from, 'tag') ?? '',
       localUri: stripTag(to), remoteUri: stripTag(from), remoteTarget: uriOf(header(req, 'contact') ?? from), dest: r.source,
-      localSeq: 1, state: 'offered', rtp: undefined, sessionId: Date.now() % 1e9, sdpVersion: 1, direction: answerDirection(offer.direction),
+      routeSet: routeSetOf(req, 'uas'), symmetric: true, trunk: undefined, fallbacks: [], identity: [], callerId: undefined,
+      localSeq: 1, state: 'offered', rtp: undefined, sessionId: Date.now() % 1e9, sdpVersion: 1, direction: offer ? answerOf(offer) : 'sendrecv',
       invite: r, sentInvite: undefined, endpoint: '', ringTimer: undefined, ringingSent: false, cancelled: false, auth: undefined, authTried: false,
-      mirror: { media: offer.media, index: offer.index }, pendingSource: undefined,
+      mirror: offer ? { media: offer.media, index: offer.index } : undefined, pendingSource: undefined, awaitingAnswer: delayed ? 'initial' : undefined,
+      session: session === undefined ? undefined : { ...session },
     };
     call.caller = leg;
     this.legs.set(leg.sipCallId, leg);
@@ -1364,10 +1649,13 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       return;
     }
     // 0.0.0.0 (an old-style hold) is no destination: media goes where the caller's packets come from.
-    if (offer.host !== '0.0.0.0') leg.rtp.useSdpAddress(offer);
-    leg.rtp.codec = codec;
-    leg.rtp.dtmfPayloadType = offer.dtmfPayloadType;
+    if (offer && offer.host !== '0.0.0.0') leg.rtp.useSdpAddress(offer);
+    leg.rtp.codec = codec!;
+    leg.rtp.dtmfPayloadType = offer ? offer.dtmfPayloadType : DTMF_PT;
     this.wireMedia(leg);
+    // The call rings until the application answers (at once, or after `ringMs`): a CANCEL meanwhile
+    // gets 200, and the INVITE 487.
+    r.respond(180, 'Ringing', { toTag: leg.localTag, headers: this.contactHeaders(undefined, leg.dest.transport) });
     const fromUser = parseSipUri(uriOf(from))?.user ?? 'anonymous';
     const toUser = parseSipUri(req.uri)?.user ?? parseSipUri(uriOf(to))?.user ?? '';
     const answerTimeout = this.options.answerTimeoutMs ?? 120_000;
@@ -1390,7 +1678,8 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       for (const call of [...this.calls.values()]) {
         const leg = call.caller;
         if (call.ended || call.held || !leg?.rtp || leg.state !== 'confirmed' || !call.answered) continue;
-        if (leg.direction === 'sendonly' || leg.direction === 'inactive') continue;
+        // The caller holds us (we only receive, or nothing): a held phone may send no RTP at all.
+        if (leg.direction !== 'sendrecv') continue;
         if (now - leg.rtp.lastHeardAt <= timeoutMs) continue;
         this.mediaTimeouts++;
         this.logger.info({ callId: call.id, silentMs: Math.round(now - leg.rtp.lastHeardAt) }, 'no RTP or RTCP from the caller: the call is ended with BYE');
@@ -1440,6 +1729,29 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     });
   }
 
+  /**
+   * The ACK that answers the offer of our 200 (a delayed offer, RFC 3261 §13.2.1): its codec must be
+   * one we offered. An initial call whose ACK has no usable answer is ended with BYE; a re-INVITE's
+   * keeps the session as it was.
+   */
+  private onAckAnswer(leg: Leg, ack: SipRequest): void {
+    const kind = leg.awaitingAnswer;
+    leg.awaitingAnswer = undefined;
+    const answer = ack.body.length > 0 ? parseSdp(ack.body.toString('latin1')) : undefined;
+    const codec = answer && chooseCodec(answer, this.codecs);
+    if (!answer || codec === undefined || !leg.rtp) {
+      if (kind !== 'initial') return;
+      this.logger.warn({ callId: leg.call.id }, 'the ACK carries no usable SDP answer to our offer: the call is ended with BYE');
+      this.bye(leg);
+      this.end(leg.call, 'remote', 'no-sdp-answer');
+      return;
+    }
+    if (answer.host !== '0.0.0.0') leg.rtp.useSdpAddress(answer);
+    leg.rtp.codec = codec;
+    leg.rtp.dtmfPayloadType = answer.dtmfPayloadType;
+    leg.direction = answerOf(answer);
+  }
+
   private onReInvite(leg: Leg, r: IncomingRequest): void {
     if (!leg.rtp || leg.state === 'ended') return void r.respond(481, 'Call/Transaction Does Not Exist');
     const body = r.request.body;
@@ -1448,16 +1760,34 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     if (body.length > 0 && reading.kind === 'malformed') return void r.respond(400, `Bad Request (SDP: ${reading.reason.replace(/[\r\n]/g, ' ').slice(0, 80)})`);
     if (body.length > 0 && reading.kind !== 'audio') return void r.respond(488, 'Not Acceptable Here');
     const offer = reading.kind === 'audio' ? reading.audio : undefined;
-    if (offer) {
+    // Never answer with a codec that was not offered (RFC 3264 §6.1): no G.711 in the new offer is a 488.
+    const codec = offer && chooseCodec(offer, this.codecs);
+    if (offer && codec === undefined) {
+      return void r.respond(488, 'Not Acceptable Here', { headers: [{ name: 'warning', value: '304 caruso "G.711 (PCMU or PCMA) audio is needed"' }] });
+    }
+    const refresh = sessionTimerOf(r.request, this.minSessionExpires);
+    if (refresh === 'too-small') return void r.respond(422, 'Session Interval Too Small', { headers: [{ name: 'min-se', value: String(this.minSessionExpires) }] });
+    // A re-INVITE is a target refresh (§12.2.2): its Contact is the far end's new remote target.
+    const contact = header(r.request, 'contact');
+    if (contact) leg.remoteTarget = uriOf(contact);
+    if (offer && codec !== undefined) {
       if (offer.host !== '0.0.0.0') leg.rtp.useSdpAddress(offer);
-      const codec = chooseCodec(offer, this.codecs);
-      if (codec !== undefined) leg.rtp.codec = codec;
-      leg.direction = answerDirection(offer.direction);
+      leg.rtp.codec = codec;
+      leg.direction = answerOf(offer);
       leg.rtp.heardNow();
       leg.mirror = { media: offer.media, index: offer.index };
       leg.sdpVersion++;
+    } else if (body.length === 0) {
+      // A re-INVITE without SDP asks for our offer (in the 200); the ACK carries the answer.
+      leg.awaitingAnswer = 'update';
     }
-    r.respond(200, 'OK', { toTag: leg.localTag, headers: this.contactHeaders('application/sdp', leg.dest.transport), body: this.sdpFor(leg) });
+    if (refresh && leg.session) leg.session = refresh;
+    r.respond(200, 'OK', {
+      toTag: leg.localTag, body: leg.awaitingAnswer === 'update' ? this.sdpFor(leg, this.codecs) : this.sdpFor(leg),
+      headers: [...this.contactHeaders('application/sdp', leg.dest.transport), { name: 'supported', value: SUPPORTED }, ...this.sessionTimerHeaders(leg)],
+    });
+    // Any re-INVITE refreshes the session (RFC 4028 §10).
+    this.startSessionTimer(leg);
     if (!offer || leg.role !== 'agent' || leg.call.bridged !== leg) return;
     // The agent put the customer on hold (or back) from the phone.
     const held = offer.direction === 'sendonly' || offer.direction === 'inactive' || offer.host === '0.0.0.0';
@@ -1559,6 +1889,73 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     }
     return p;
   }
+}
+
+/** What is wrong with a trunk's options, or undefined. */
+function trunkProblem(t: SipTrunk): string | undefined {
+  if (t.port !== undefined && !(Number.isInteger(t.port) && t.port >= 1 && t.port <= 65535)) return `port ${String(t.port)} is not a port number`;
+  if (t.transport !== undefined && t.transport !== 'udp' && t.transport !== 'tcp') return `transport ${String(t.transport)} is not udp or tcp`;
+  const token = /^[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+$/;
+  for (const k of ['username', 'authUsername', 'fromUser'] as const) {
+    const v = t[k];
+    if (v !== undefined && !token.test(v)) return `${k} ${JSON.stringify(v.slice(0, 40))} is not a SIP user name`;
+  }
+  if (t.domain !== undefined && !/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])$/.test(t.domain)) return `domain ${JSON.stringify(t.domain.slice(0, 60))} is not a host name`;
+  if (t.assertedIdentity !== undefined && !['none', 'pai', 'rpid'].includes(t.assertedIdentity)) return `assertedIdentity ${String(t.assertedIdentity)} is not none, pai or rpid`;
+  if (t.privacy !== undefined && t.privacy !== 'none' && t.privacy !== 'id') return `privacy ${String(t.privacy)} is not none or id`;
+  if (t.outboundProxy !== undefined && !outboundProxyOf(t.outboundProxy, 'udp')) return `outboundProxy ${JSON.stringify(t.outboundProxy.slice(0, 60))} is not a host, host:port or SIP URI without a user`;
+  return undefined;
+}
+
+/** Our answer's direction to an offer: its mirror, and `c=0.0.0.0` (old-style hold, RFC 3264 §8.4) as hold. */
+function answerOf(offer: { readonly host: string; readonly direction: MediaDirection }): MediaDirection {
+  if (offer.host === '0.0.0.0') return offer.direction === 'sendrecv' || offer.direction === 'sendonly' ? 'recvonly' : 'inactive';
+  return answerDirection(offer.direction);
+}
+
+/** The session timer asked for by an INVITE (RFC 4028): none, too small (422), or its interval and refresher. */
+function sessionTimerOf(req: SipRequest, minSe: number): Leg['session'] | 'too-small' | undefined {
+  const value = header(req, 'session-expires');
+  if (!value) return undefined;
+  const expires = Number(value.split(';')[0]!.trim());
+  if (!Number.isInteger(expires) || expires < 1) return undefined;
+  if (expires < minSe) return 'too-small';
+  const supports = [...headerValues(req, 'supported'), ...headerValues(req, 'require')].some((o) => o.toLowerCase() === 'timer');
+  // A UAC without timer support cannot refresh: we do (§9).
+  return { expires, refresher: supports && paramOf(value, 'refresher')?.toLowerCase() !== 'uas' ? 'uac' : 'uas', require: supports };
+}
+
+/** `sip:<number>@<trunk host>:<port>` (with `;transport=tcp` for a TCP trunk). */
+function trunkUri(trunk: SipTrunk, number: string): string {
+  return `sip:${encodeUser(number)}@${trunk.host}:${trunk.port ?? 5060}${trunk.transport === 'tcp' ? ';transport=tcp' : ''}`;
+}
+
+/** The first hop and Route value of a trunk's outbound proxy (`host`, `host:port` or a SIP URI). */
+export function outboundProxyOf(proxy: string, transport: 'udp' | 'tcp'): { readonly dest: SipAddress; readonly route: string } | undefined {
+  const uri = /^sips?:/i.test(proxy) ? proxy : `sip:${proxy}`;
+  const u = parseSipUri(uri);
+  if (!u || u.user !== undefined) return undefined;
+  const t = u.params['transport']?.toLowerCase() === 'tcp' ? 'tcp' : u.params['transport']?.toLowerCase() === 'udp' ? 'udp' : transport;
+  const route = `<sip:${u.host}${u.port ? `:${u.port}` : ''}${t === 'tcp' ? ';transport=tcp' : ''};lr>`;
+  return { dest: { transport: t, host: u.host.replace(/^\[|\]$/g, ''), port: u.port ?? 5060 }, route };
+}
+
+/**
+ * Our identity on an outbound leg (RFC 3325, RFC 3323): From, and the headers that assert the caller
+ * ID to a trunk. Without a trunk: `<sip:<caller ID or caruso>@<advertised host>>`.
+ */
+export function outboundIdentity(trunk: SipTrunk | undefined, callerId: string | undefined, advertised: string): { readonly from: string; readonly headers: SipHeader[] } {
+  if (!trunk) return { from: `<sip:${encodeUser(callerId ?? 'caruso')}@${advertised}>`, headers: [] };
+  const domain = trunk.domain ?? trunk.host;
+  const presented = callerId ?? trunk.fromUser ?? trunk.username ?? 'caruso';
+  const hidden = trunk.privacy === 'id';
+  const from = hidden ? '"Anonymous" <sip:anonymous@anonymous.invalid>' : `<sip:${encodeUser(trunk.fromUser ?? presented)}@${domain}>`;
+  const asserted = `<sip:${encodeUser(presented)}@${domain}>`;
+  const headers: SipHeader[] = [];
+  if (trunk.assertedIdentity === 'pai') headers.push({ name: 'p-asserted-identity', value: asserted });
+  if (trunk.assertedIdentity === 'rpid') headers.push({ name: 'remote-party-id', value: `${asserted};party=calling;screen=yes;privacy=${hidden ? 'full' : 'off'}` });
+  if (hidden) headers.push({ name: 'privacy', value: 'id' });
+  return { from, headers };
 }
 
 function stripTag(value: string): string {

@@ -30,6 +30,10 @@ export interface TrunkRegistrationOptions {
   /** The user part of our address of record (the account at the provider). */
   readonly username: string;
   readonly password: string | undefined;
+  /** The user name of the digest answers when it differs from `username` (default `username`). */
+  readonly authUsername?: string;
+  /** A Route header value for an outbound proxy (`dest` is then the proxy). */
+  readonly route?: string;
   /** Asked-for binding time, s (default 3600; the registrar may shorten it). */
   readonly expiresSec?: number;
   /** First wait before a failed registration is tried again, ms (default 30 s; doubles up to `maxRetryMs`). */
@@ -113,7 +117,9 @@ export class SipTrunkRegistration extends Disposable {
 
   private get requestUri(): string {
     const { dest, domain } = this.o;
-    return `sip:${domain}:${dest.port}${dest.transport === 'tcp' ? ';transport=tcp' : ''}`;
+    // The registrar's own address carries its port; a domain (reached through a proxy or by name) does not.
+    const port = domain === dest.host && !this.o.route ? `:${dest.port}` : '';
+    return `sip:${domain}${port}${dest.transport === 'tcp' ? ';transport=tcp' : ''}`;
   }
 
   /** One REGISTER transaction chain (with at most two challenges answered); `done` on its final outcome. */
@@ -126,6 +132,7 @@ export class SipTrunkRegistration extends Disposable {
     this.stack.request({
       method: 'REGISTER', uri, body: Buffer.alloc(0),
       headers: [
+        ...(this.o.route ? [{ name: 'route', value: this.o.route }] : []),
         { name: 'max-forwards', value: '70' },
         { name: 'from', value: `${aor};tag=${this.tag}` },
         { name: 'to', value: aor },
@@ -160,7 +167,7 @@ export class SipTrunkRegistration extends Disposable {
       const stale = /stale\s*=\s*"?true/i.test(challenge);
       // One answer per challenge; a second one only when the first used a nonce that went stale.
       if (challenges === 0 || (challenges === 1 && stale)) {
-        const value = digestAuthorization(challenge, { method: 'REGISTER', uri: this.requestUri }, { username: this.o.username, password: this.o.password });
+        const value = digestAuthorization(challenge, { method: 'REGISTER', uri: this.requestUri }, { username: this.o.authUsername ?? this.o.username, password: this.o.password });
         if (value) {
           this.send(expires, done, { name: res.status === 401 ? 'authorization' : 'proxy-authorization', value }, challenges + 1);
           return;
