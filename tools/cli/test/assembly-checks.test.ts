@@ -161,6 +161,23 @@ describe('the validators say what they checked', () => {
     }
   }, 30_000);
 
+  it('start --check checks everything and starts nothing: a summary, or the errors and exit 1', async () => {
+    const ok = bufferIO({ TEST_GREETING: 'x' }, fixtures);
+    expect(await main(['start', 'crm.assembly.xml', '--check'], ok)).toBe(0);
+    expect(ok.out()).toMatch(/^ok: crm\.assembly\.xml: 2 queues, 2 agents, model, scripts, application, 1 services checked, 0 warnings; nothing started\n$/);
+    const dir = mkdtempSync(join(tmpdir(), 'caruso-checks-'));
+    try {
+      cpSync(fixtures, dir, { recursive: true });
+      writeFileSync(join(dir, 'app/crm.app.xml'), readFileSync(join(dir, 'app/crm.app.xml'), 'utf8').replace('lang="en"', 'lang="de"'));
+      const bad = bufferIO({ TEST_GREETING: 'x' }, dir);
+      expect(await main(['start', 'crm.assembly.xml', '--check'], bad)).toBe(1);
+      expect(bad.err()).toMatch(/app\/crm\.app\.xml:3:37: error: the front office has no texts in de/);
+      expect(bad.out()).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
   it('model validate and model migrate --dry-run without a model file use the assembly of the working folder', async () => {
     const v = bufferIO({}, utility);
     expect(await main(['model', 'validate'], v)).toBe(0);

@@ -2,7 +2,7 @@
  * `caruso app`: the application builder's command line (validate, scaffold).
  */
 import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { childElements, parseXml, XmlDiagnostic } from '@caruso/kernel';
 import { fileSourceReader, identifiedDataAccess, loadScriptBundle } from '@caruso/dialogue';
@@ -10,6 +10,7 @@ import { readApplicationFile, scaffoldApplication } from '@caruso/frontoffice';
 import { readReportFolder, ReportCatalogue, type ReportDefinition } from '@caruso/monitor';
 import { readModelFile, type Model } from '@caruso/objects';
 import { ExitCode, InputError, UsageError, type CommandArea, type CommandIO } from '../command.js';
+import { readAssembly } from '../assembly/assembly-file.js';
 
 function relabel(diags: readonly XmlDiagnostic[], path: string, file: string): XmlDiagnostic[] {
   return diags.map((d) => new XmlDiagnostic(d.file === path ? file : d.file, d.line, d.col, d.severity, d.message, d.code));
@@ -86,10 +87,13 @@ function assemblyQueues(file: string, io: CommandIO): Set<string> {
 const validate = {
   summary: 'check an application definition against a model (and a folder of scripts)',
   help: `Usage: caruso app validate <app.xml> --model <model.xml> [--scripts <folder>] [--reports <folder>] [--assembly <assembly.xml>]
+       caruso app validate [--assembly <assembly.xml>]
 
 Prints file:line:col: error: message for each problem (unknown objects, fields, relations, roles,
 views, scripts, queues, reports, a language without texts) and exits 1; prints a one-line summary
-(ok: …) and exits 0 when the definition is clean.
+(ok: …) and exits 0 when the definition is clean. Without <app.xml>, the application of the
+assembly in the working folder (assembly.xml, or --assembly) is checked with its model, scripts,
+queues and reports.
 
 Options:
   --model <model.xml>   the business-object model the application is written for (required)
@@ -101,7 +105,21 @@ Options:
                         follow-ups) must be one of its queues`,
   async run(args: string[], io: CommandIO): Promise<ExitCode> {
     const { values, positionals } = parseArgs({ args, options: { model: { type: 'string' }, scripts: { type: 'string' }, reports: { type: 'string' }, assembly: { type: 'string' } }, allowPositionals: true, strict: true });
-    if (positionals.length !== 1) throw new UsageError('expected <app.xml>');
+    if (positionals.length > 1) throw new UsageError('expected one <app.xml>');
+    if (positionals.length === 0) {
+      // The application of an assembly: everything comes from the assembly file.
+      const given = values.assembly ?? 'assembly.xml';
+      const at = resolve(io.cwd, given);
+      if (!existsSync(at)) throw new UsageError('expected <app.xml>, or run it in a folder with an assembly.xml (or give --assembly <file>)');
+      const { assembly, diagnostics } = readAssembly(at, io.env);
+      const shown = (p: string): string => relative(io.cwd, p) || p;
+      for (const d of diagnostics) io.stderr.write(`${d.toString()}\n`);
+      if (!assembly) return ExitCode.BadInput;
+      if (!assembly.application || !assembly.model) throw new InputError(`error: ${given}: the assembly has no <application src> and <model src> to check`);
+      const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
+      io.stdout.write(`ok: ${shown(assembly.application)}: checked with the assembly ${given} (its model, ${assembly.scripts ? 'scripts, ' : ''}${assembly.queues.length} queues and reports), ${warnings} warning${warnings === 1 ? '' : 's'}\n`);
+      return ExitCode.Ok;
+    }
     const file = positionals[0] as string;
     const m = model(values.model, io);
     const scripts = values.scripts === undefined ? undefined : scriptIds(values.scripts, io);

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AccessList, containFault, createLogger, createServiceManager, RemoteEndpoint, setFaultLogger } from '@caruso/kernel';
 import { ExitCode, InputError, UsageError, type CommandArea, type CommandIO } from '../command.js';
@@ -17,7 +18,7 @@ function formatOffset(ms: number): string {
 
 const HELP = `caruso start: run a Caruso assembly.
 
-Usage: caruso start [assembly.xml] [--simulate [--at TIME]] [--host HOST] [--port PORT]
+Usage: caruso start [assembly.xml] [--check] [--simulate [--at TIME]] [--host HOST] [--port PORT]
 
 With an assembly file (dtd/assembly.dtd): validates it (file:line:col errors, exit 1), starts every
 service it declares through the service manager (storage, business objects with their tables
@@ -29,6 +30,9 @@ Without one: starts the service manager alone with its remote endpoint, so that 
 Every service stops in reverse dependency order on Ctrl-C.
 
 Options:
+  --check       check the assembly and everything it names (model, scripts, application, queues,
+                reports, the --at moment) without starting anything: file:line:col errors and exit
+                1, or a one-line summary (ok: …) and exit 0
   --simulate    a demonstration or training run: also start the assembly's services marked
                 run="simulate" (a load generator of simulated calls, e-mails and chats) and, with
                 <sip>, run the simulated telephone network beside the SIP adapter (real phones
@@ -57,11 +61,12 @@ function parsePort(text: string | undefined, fallback: number): number {
 }
 
 async function run(args: string[], io: CommandIO): Promise<ExitCode> {
-  const { values, positionals } = parseArgs({ args, options: { host: { type: 'string' }, port: { type: 'string' }, simulate: { type: 'boolean' }, at: { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({ args, options: { host: { type: 'string' }, port: { type: 'string' }, simulate: { type: 'boolean' }, at: { type: 'string' }, check: { type: 'boolean' } }, allowPositionals: true });
   if (values.at !== undefined && !values.simulate) throw new UsageError('--at is for demonstrations and training: it needs --simulate');
   if (positionals.length > 1) throw new UsageError(`one assembly file at most, got ${positionals.length}`);
   if (positionals.length === 1) return runAssembly(positionals[0] as string, values, io);
   if (values.simulate) throw new UsageError('--simulate needs an assembly file');
+  if (values.check) throw new UsageError('--check needs an assembly file');
   const host = values.host ?? io.env['CARUSO_MANAGER_HOST'] ?? '127.0.0.1';
   const port = parsePort(values.port ?? io.env['CARUSO_MANAGER_PORT'], 7070);
   let accessList: AccessList;
@@ -131,13 +136,28 @@ export function simulationMoment(at: string | undefined, assembly: Assembly, now
   return ms;
 }
 
-async function runAssembly(file: string, values: { host?: string; port?: string; simulate?: boolean; at?: string }, io: CommandIO): Promise<ExitCode> {
+async function runAssembly(file: string, values: { host?: string; port?: string; simulate?: boolean; at?: string; check?: boolean }, io: CommandIO): Promise<ExitCode> {
   const env = { ...io.env };
   if (values.host !== undefined) env['CARUSO_MANAGER_HOST'] = values.host;
   if (values.port !== undefined) env['CARUSO_MANAGER_PORT'] = String(parsePort(values.port, 7070));
-  const { assembly, diagnostics } = readAssembly(file, env);
+  // Relative to the command's working folder; the messages name the file as it was given when that is the process's.
+  const { assembly, diagnostics } = readAssembly(resolve(io.cwd) === process.cwd() ? file : resolve(io.cwd, file), env);
   for (const d of diagnostics) io.stderr.write(`${String(d)}\n`);
   if (!assembly) return ExitCode.BadInput;
+  if (values.check) {
+    simulationMoment(values.at, assembly);
+    const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
+    const parts = [
+      `${assembly.queues.length} queues`,
+      `${assembly.agents.length} agents`,
+      ...(assembly.model ? ['model'] : []),
+      ...(assembly.scripts ? ['scripts'] : []),
+      ...(assembly.application ? ['application'] : []),
+      `${assembly.services.length} services`,
+    ];
+    io.stdout.write(`ok: ${file}: ${parts.join(', ')} checked, ${warnings} warning${warnings === 1 ? '' : 's'}; nothing started\n`);
+    return ExitCode.Ok;
+  }
   const logger = createLogger({ level: io.env['CARUSO_LOG_LEVEL'] ?? 'warn' });
   setFaultLogger(logger);
   const moment = simulationMoment(values.at, assembly);
