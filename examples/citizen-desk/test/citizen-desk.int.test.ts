@@ -156,7 +156,7 @@ describe('examples/citizen-desk', () => {
       telephony.placeInboundCall({ from: residents[0]!.phone, to: '+31880123000', talkMs: 6_000_000, keys: ['2', '1'] });
       const contactId = await nextContact(agent, []);
       const pop = (await agent.get(`/api/contacts/${contactId}`)).body as { script: string; screenPop: { matches: { subjectNumber: string }[] } };
-      expect(pop.script).toBe('report-public-space');
+      expect(pop.script).toBe('desk-report');
       expect(pop.screenPop.matches.map((m) => m.subjectNumber)).toEqual([residents[0]!.subjectNumber]);
 
       const started = await agent.post('/api/scripts/sessions', { contactId });
@@ -170,10 +170,16 @@ describe('examples/citizen-desk', () => {
         description: 'De lantaarnpaal brandt al een week niet.',
         confirm: 'ja',
       });
-      expect(run.last).toMatchObject({ status: 'ended', step: { node: 'registered' } });
+      expect(run.last).toMatchObject({ status: 'ended', step: { node: 'done' } });
       expect(run.nodes).toEqual(['location', 'postcode', 'description', 'confirm']);
       // What the caller keyed in the menu travelled with the call.
       expect((running as RunningAssembly).manager.get(CommunicationServer).contact(contactId)?.data).toMatchObject({ menu: 'report', category: 'lighting' });
+
+      // The report, a business object the script wrote without code, linked to the caller on file.
+      const [caller] = (await db.storage.knex('residents').where({ subject_number: residents[0]!.subjectNumber })) as Array<{ id: number }>;
+      const reports = (await db.storage.knex('public_space_reports').where({ category: 'lighting' })) as Array<Record<string, unknown>>;
+      expect(reports).toHaveLength(1);
+      expect(reports[0]).toMatchObject({ location: 'Esdoornlaan 20, bij de speeltuin', postcode: '6711 AB', channel: 'agent', status: 'new', resident_id: caller!.id });
 
       await agent.post(`/api/contacts/${contactId}/hang-up`);
       const w = await agent.post(`/api/contacts/${contactId}/wrap-up`, { code: 'melding' });
@@ -210,11 +216,19 @@ describe('examples/citizen-desk', () => {
       expect(run.last).toMatchObject({ status: 'ended', step: { node: 'done' } });
       expect(run.nodes).toEqual(['topic', 'askCategory', 'location', 'postcode', 'description', 'confirm']);
 
+      const [sender] = (await db.storage.knex('residents').where({ subject_number: residents[1]!.subjectNumber })) as Array<{ id: number }>;
+      const reports = (await db.storage.knex('public_space_reports').where({ category: 'waste' })) as Array<Record<string, unknown>>;
+      expect(reports).toHaveLength(1);
+      expect(reports[0]).toMatchObject({ location: 'Molenweg, bij de glasbak', postcode: null, channel: 'email', resident_id: sender!.id });
+
       await agent.post(`/api/contacts/${contactId}/hang-up`);
       expect((await agent.post(`/api/contacts/${contactId}/wrap-up`, { code: 'melding' })).status).toBe(200);
       const events = (await db.storage.knex('caruso_contact_events').where({ contact_id: contactId }).orderBy('seq')) as Array<{ kind: string; queue_id: string | null }>;
       expect(events.map((e) => e.kind).slice(0, 2)).toEqual(['queue-entered', 'offered']);
       expect(events.every((e) => e.queue_id === null || e.queue_id === 'post')).toBe(true);
+      // The e-mail is in the sender's history: the interactions are matched to residents by address.
+      const history = await r.manager.get(CommunicationServer).history('Resident', String(sender!.id));
+      expect(history.find((h) => h.contactId === contactId)).toMatchObject({ channel: 'email', disposition: 'melding' });
     }, 60_000);
 
     it('web: a resident identifies on the self-service page and makes a payment arrangement, booked in the tax system’s own table', async () => {
@@ -239,9 +253,50 @@ describe('examples/citizen-desk', () => {
       } finally {
         await legacy.close();
       }
-      // The report page needs no identification: it starts at once.
-      const report = (await new ApiClient(url()).post('/api/self-service/melding/sessions')).body as Step;
+    }, 60_000);
+
+    it('web: anyone reports without identifying; an identified resident books an appointment, a time outside opening hours asked again', async () => {
+      // The report page needs no identification: it starts at once and creates the report anonymously.
+      const visitor = new ApiClient(url());
+      const report = (await visitor.post('/api/self-service/melding/sessions')).body as Step;
       expect(report.step).toMatchObject({ kind: 'question', node: 'askCategory' });
+      const reported = await runScript(visitor, (id) => `/api/self-service/sessions/${id}/answer`, report, {
+        askCategory: 'greenery',
+        location: 'Beekpad, bij de brug',
+        postcode: '6712cd',
+        description: 'Een omgewaaide boom ligt over het pad.',
+        confirm: true,
+      });
+      expect(reported.last).toMatchObject({ status: 'ended', step: { node: 'registered' } });
+      const rows = (await db.storage.knex('public_space_reports').where({ category: 'greenery' })) as Array<Record<string, unknown>>;
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ location: 'Beekpad, bij de brug', postcode: '6712 CD', channel: 'web', resident_id: null });
+
+      const resident = residents[1]!;
+      const s = (await visitor.post('/api/self-service/afspraak/sessions')).body as Step;
+      expect(s.step.kind).toBe('identify');
+      const first = (await visitor.post(`/api/self-service/sessions/${s.sessionId}/answer`, { value: { subjectNumber: resident.subjectNumber, postcode: resident.postcode, houseNumber: resident.houseNumber } })).body as Step;
+      expect(first.step).toMatchObject({ kind: 'question', node: 'product' });
+      const date = isoDay(8);
+      let view = first;
+      const nodes: string[] = [];
+      const answers: Record<string, unknown[]> = { product: ['passport'], date: [date], time: ['08:00', '10:30'], confirm: [true, true] };
+      let refused: string | undefined;
+      for (let i = 0; i < 20 && view.status === 'active'; i++) {
+        nodes.push(view.step.node);
+        if (view.step.error) refused = view.step.error;
+        view = (await visitor.post(`/api/self-service/sessions/${view.sessionId}/answer`, { value: answers[view.step.node]?.shift() ?? null })).body as Step;
+      }
+      expect(view).toMatchObject({ status: 'ended', step: { node: 'booked' } });
+      // The model's rule refused 08:00; the script asked the time again with the rule's message.
+      expect(nodes).toEqual(['product', 'date', 'time', 'confirm', 'time', 'confirm']);
+      expect(refused).toMatch(/09:00 tot 16:30/);
+      // Read through the business objects (dates as YYYY-MM-DD on either database).
+      const objects = new BusinessObjectsImpl(loadModelFile(join(root, 'model/citizen.model.xml')), db.storage);
+      const [booked] = await objects.repository('Resident').query({ where: { subjectNumber: resident.subjectNumber } });
+      const appointments = await objects.repository('Appointment').query({});
+      expect(appointments).toHaveLength(1);
+      expect(appointments[0]).toMatchObject({ product: 'passport', date, time: '10:30', status: 'booked', residentId: booked!['id'] });
     }, 60_000);
   });
 });

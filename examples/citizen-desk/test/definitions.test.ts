@@ -44,10 +44,13 @@ describe('examples/citizen-desk definitions', () => {
     }
   });
 
-  it('has scripts that pass caruso script lint without errors or warnings', async () => {
-    const r = await caruso('script', 'lint', join(example, 'scripts'));
-    expect(r.out + r.err).toMatch(/0 error\(s\), 0 warning\(s\)/);
-    expect(r.code).toBe(0);
+  it('has scripts that pass caruso script lint without errors or warnings, and validate against the model', async () => {
+    const lint = await caruso('script', 'lint', join(example, 'scripts'));
+    expect(lint.out + lint.err).toMatch(/0 warnings/);
+    expect(lint.code).toBe(0);
+    const checked = await caruso('script', 'validate', join(example, 'scripts'), '--model', join(example, 'model/citizen.model.xml'));
+    expect(checked.out + checked.err).toMatch(/^ok: 6 scripts, 0 warnings/m);
+    expect(checked.code).toBe(0);
   });
 
   it('has scripts whose every test case passes, and a test file for every script', async () => {
@@ -79,6 +82,8 @@ describe('examples/citizen-desk definitions', () => {
       'assembly.xml',
       'model/citizen.model.xml',
       'model/legacy-tax.model.xml',
+      'scripts/appointment.xml',
+      'scripts/desk-report.xml',
       'scripts/email-intake.xml',
       'scripts/ivr-main.xml',
       'scripts/report-public-space.xml',
