@@ -23,6 +23,10 @@ export interface DialogueServiceOptions {
   readonly folder: string;
   /** Reload changed files. Default true. */
   readonly watch?: boolean;
+  /** The application's language tag: the formatting functions use it when a session has no `lang`. Default `en`. */
+  readonly locale?: string;
+  /** The time zone formatted times are shown in (`Europe/Amsterdam`). Default: the process's. */
+  readonly timeZone?: string;
 }
 
 /** The objects service, by its token id (dialogue does not import @caruso/objects): its model checks the scripts. */
@@ -64,7 +68,7 @@ class DialogueService implements DialogueEngine, ServiceLifecycle {
     const scripts = ScriptStore.loadFolder(this.options.folder, { watch: this.options.watch ?? true, logger: ctx.logger, ...(model ? { objects: model } : {}) });
     for (const d of scripts.diagnostics()) if (d.severity === 'error') ctx.logger.warn({ diagnostic: String(d) }, 'script not loaded');
     this.scriptStore = scripts;
-    this.engine = createDialogueEngine({ scripts, sessions: this.sessions, services: serviceLookupServices(ctx.services), logger: ctx.logger });
+    this.engine = createDialogueEngine({ scripts, sessions: this.sessions, services: serviceLookupServices(ctx.services), logger: ctx.logger, ...(this.options.locale ? { locale: this.options.locale } : {}), ...(this.options.timeZone ? { timeZone: this.options.timeZone } : {}) });
   }
 
   stop(): void {

@@ -180,6 +180,13 @@ export interface RuntimeOptions {
   readonly maxNodesPerStep?: number;
   /** Snapshots kept for `back()`. Default 100. */
   readonly maxHistory?: number;
+  /**
+   * The application's language tag for the formatting functions (`formatMoney` …) when the session
+   * has no `lang` of its own (neither given at start nor the script's `xml:lang`). Default `en`.
+   */
+  readonly locale?: string;
+  /** The time zone formatted times are shown in (`Europe/Amsterdam`). Default: the process's. */
+  readonly timeZone?: string;
 }
 
 const DEFAULT_NOTICES: Record<QuestionEvent, string> = {
@@ -252,8 +259,12 @@ export class SessionRuntime {
   private readonly clock: () => number;
   private readonly maxNodes: number;
   private readonly maxHistory: number;
+  private readonly locale: string | undefined;
+  private readonly timeZone: string | undefined;
 
   constructor(options: RuntimeOptions) {
+    this.locale = options.locale;
+    this.timeZone = options.timeZone;
     this.services = options.services;
     this.clock = options.now ?? Date.now;
     this.maxNodes = options.maxNodesPerStep ?? 10_000;
@@ -448,6 +459,8 @@ export class SessionRuntime {
         }
       },
       now: this.clock,
+      locale: () => d.lang ?? this.locale,
+      timeZone: () => this.timeZone,
     };
   }
 

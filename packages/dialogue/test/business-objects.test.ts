@@ -179,3 +179,24 @@ function hasXmllint(): boolean {
     return false;
   }
 }
+
+describe('formatting in prompts, in the language of the session', () => {
+  const text = `<script id="balance" version="1" xml:lang="nl">
+  <var name="debt" type="object"/>
+  <info id="show" channels="agent ivr">
+    <prompt>Uw saldo is <value expr="formatMoney(debt.amount)"/>, te betalen op <value expr="formatDate(debt.due, 'long')"/>.</prompt>
+    <prompt xml:lang="en">Your balance is <value expr="formatMoney(debt.amount)"/>, due on <value expr="formatDate(debt.due, 'long')"/>.</prompt>
+    <next target="done"/>
+  </info>
+  <end id="done" outcome="shown"/>
+</script>`;
+  const bundle = (): ScriptBundle => loadScriptBundle('balance.xml', text, mapSourceReader({ 'balance.xml': text })).bundle as ScriptBundle;
+  const vars = { debt: { amount: { amount: 112220, currency: 'EUR' }, due: '2024-04-01' } };
+
+  it('formats money and dates in the script language (nl) and in the language a session asks for (en)', async () => {
+    const nl = await simulate(bundle(), { channel: 'agent', answers: {}, vars });
+    expect(nl.steps[0]?.prompt).toBe('Uw saldo is € 1.122,20, te betalen op 1 april 2024.');
+    const en = await simulate(bundle(), { channel: 'agent', answers: {}, vars, lang: 'en' });
+    expect(en.steps[0]?.prompt).toBe('Your balance is €1,122.20, due on April 1, 2024.');
+  });
+});

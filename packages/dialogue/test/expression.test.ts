@@ -138,10 +138,15 @@ describe('expression language: functions', () => {
     ["year('2024-03-15')", 2024],
     ["month('2024-03-15')", 3],
     ["day('2024-03-15')", 15],
+    ['formatNumber(1234.5, 2)', '1,234.50'],
+    ["formatMoney(customer.name == 'Ann' ? 1122.2 : 0)", '€1,122.20'],
+    ["formatDate('2024-03-15', 'long')", 'March 15, 2024'],
+    ["formatTime('09:05')", '9:05 AM'],
+    ['formatDateTime(z)', null],
   ])('%s gives %p', (src, value) => expect(ev(src)).toEqual(value));
 
   it('covers every function of the shared expression language in the table above', () => {
-    const tested = ['len', 'lower', 'upper', 'trim', 'contains', 'startsWith', 'endsWith', 'matches', 'empty', 'round', 'floor', 'ceil', 'abs', 'min', 'max', 'number', 'string', 'coalesce', 'today', 'now', 'daysBetween', 'addDays', 'concat', 'substr', 'isEmpty', 'year', 'month', 'day'];
+    const tested = ['len', 'lower', 'upper', 'trim', 'contains', 'startsWith', 'endsWith', 'matches', 'empty', 'round', 'floor', 'ceil', 'abs', 'min', 'max', 'number', 'string', 'coalesce', 'today', 'now', 'daysBetween', 'addDays', 'concat', 'substr', 'isEmpty', 'year', 'month', 'day', 'formatNumber', 'formatMoney', 'formatDate', 'formatTime', 'formatDateTime'];
     expect(Object.keys(EXPRESSION_FUNCTIONS).sort()).toEqual(tested.sort());
   });
 

@@ -242,6 +242,13 @@ describe('expression language (kernel): functions', () => {
     ["addDays('2024-02-28', 2)", '2024-03-01'],
     ["addDays('2024-03-01', -1)", '2024-02-29'],
     ['addDays(z, 1)', null],
+    // formatting, in the default locale (en); see the describe block on formatting for nl
+    ['formatNumber(1234.5)', '1,234.5'],
+    ['formatNumber(1234.5, 2)', '1,234.50'],
+    ['formatMoney(1122.2)', '€1,122.20'],
+    ['formatDate(today())', 'Mar 15, 2024'],
+    ["formatTime('14:30')", '2:30 PM'],
+    ['formatDateTime(z)', null],
   ];
   it.each(table)('%s gives %p', (src, value) => expect(ev(src)).toEqual(value));
 
@@ -366,5 +373,53 @@ describe('expression language (kernel): reference', () => {
     const { readFile } = await import('node:fs/promises');
     const doc = await readFile(new URL('../../../docs/expressions.md', import.meta.url), 'utf8');
     expect(Object.keys(EXPRESSION_FUNCTIONS).filter((name) => !doc.includes(`\`${name}(`))).toEqual([]);
+  });
+});
+
+describe('expression language (kernel): formatting in the locale', () => {
+  const money = { amount: 112220, currency: 'EUR' };
+  const fmt = (src: string, locale?: string, values: Record<string, ExpressionValue> = { money, z: null, d: '2024-03-15', at: '2024-03-15T10:30:00Z' }): ExpressionValue =>
+    evaluateExpression(compileExpression(src).ast, { lookup: (k) => values[k], now: () => NOW, locale: () => locale, timeZone: () => 'Europe/Amsterdam' });
+
+  it.each([
+    ['formatMoney(1122.2)', 'nl-NL', '€ 1.122,20'],
+    ['formatMoney(money)', 'nl-NL', '€ 1.122,20'],
+    ['formatMoney(money)', 'en', '€1,122.20'],
+    ["formatMoney(1500, 'jpy')", 'en', '¥1,500'],
+    ['formatMoney(-5)', 'nl', '€ -5,00'],
+    ['formatNumber(1234.5)', 'nl', '1.234,5'],
+    ['formatNumber(1234.5, 2)', 'nl-NL', '1.234,50'],
+    ['formatNumber(2, 0)', 'nl', '2'],
+    ["formatDate(d, 'short')", 'nl', '15-03-2024'],
+    ['formatDate(d)', 'nl', '15 mrt 2024'],
+    ["formatDate(d, 'long')", 'nl', '15 maart 2024'],
+    ["formatDate(d, 'full')", 'en', 'Friday, March 15, 2024'],
+    ["formatTime('14:30')", 'nl', '14:30'],
+    ['formatTime(at)', 'nl', '11:30'],
+    ["formatDateTime(at, 'short')", 'nl', '15-03-2024, 11:30'],
+    ['formatDateTime(at)', 'en', 'Mar 15, 2024, 11:30:00 AM'],
+    ['formatMoney(z)', 'nl', null],
+    ['formatDate(z)', 'nl', null],
+  ])('%s in %s gives %p', (src, locale, want) => expect(fmt(src, locale)).toEqual(want));
+
+  it('falls back to en without a locale or with one that is not a language tag', () => {
+    expect(fmt('formatNumber(1234.5)')).toBe('1,234.5');
+    expect(fmt('formatNumber(1234.5)', 'not a tag!')).toBe('1,234.5');
+  });
+
+  it('refuses values it cannot format when it runs, at the call', () => {
+    expect(errorOf(() => fmt("formatMoney(money, 'euro')", 'nl'))).toMatchObject({ kind: 'type', offset: 0 });
+    expect(errorOf(() => fmt('formatDate(x)', 'nl', { x: '15/03/2024' }))).toMatchObject({ kind: 'bad-date' });
+    expect(errorOf(() => evaluateExpression(parseExpression("formatTime('25:00')").ast, { lookup: () => null, now: () => NOW })).message).toBe('25:00 is not a time of day');
+  });
+
+  it('the checker knows their argument and result types', () => {
+    const problems = (src: string): string[] => checkExpression(parseExpression(src).ast).map((e) => `${e.kind}@${e.offset}: ${e.message}`);
+    expect(problems("formatNumber('abc')")).toEqual(["argument-type@13: formatNumber() argument 1: needs a number, got the text 'abc'"]);
+    expect(problems('formatNumber(formatDate(today()))')).toEqual(['argument-type@13: formatNumber() argument 1: needs a number, got a text']);
+    expect(problems("formatDate(d, 'tiny')")).toEqual(["argument-type@14: formatDate() argument 2: 'tiny' is not one of 'short', 'medium', 'long', 'full'"]);
+    expect(problems("formatDate('15-03-2024')")).toEqual(["argument-type@11: formatDate() argument 1: needs a date, got the text '15-03-2024' (write YYYY-MM-DD)"]);
+    expect(problems('formatMoney(true)')).toEqual(['argument-type@12: formatMoney() argument 1: needs a number or a money value, got true']);
+    expect(problems("formatMoney(x.amount, 'EUR') + formatDate(today(), 'short') + formatNumber('12')")).toEqual([]);
   });
 });

@@ -17,6 +17,9 @@ export interface DialogueEngineOptions {
   readonly logger?: Logger;
   /** The clock (tests pin it). */
   readonly now?: () => number;
+  /** The application's language and time zone for the formatting functions (see RuntimeOptions). */
+  readonly locale?: string;
+  readonly timeZone?: string;
 }
 
 /** The dialogue engine. */
@@ -28,13 +31,18 @@ export class DialogueEngineImpl implements DialogueEngine {
   private readonly savedVersions = new Set<string>();
 
   constructor(private readonly options: DialogueEngineOptions) {
-    this.runtime = new SessionRuntime({ services: options.services, ...(options.now ? { now: options.now } : {}) });
+    this.runtime = new SessionRuntime({ services: options.services, ...this.runtimeOptions() });
     this.logger = (options.logger ?? silentLogger()).child({ svc: 'dialogue' });
   }
 
   /** Replaces how services are reached (the service wrapper sets it on start). */
   setServices(services: ScriptServices): void {
-    this.runtime = new SessionRuntime({ services, ...(this.options.now ? { now: this.options.now } : {}) });
+    this.runtime = new SessionRuntime({ services, ...this.runtimeOptions() });
+  }
+
+  private runtimeOptions(): { now?: () => number; locale?: string; timeZone?: string } {
+    const o = this.options;
+    return { ...(o.now ? { now: o.now } : {}), ...(o.locale ? { locale: o.locale } : {}), ...(o.timeZone ? { timeZone: o.timeZone } : {}) };
   }
 
   /** Runs operations of one session one after the other. */

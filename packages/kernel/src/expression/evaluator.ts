@@ -10,6 +10,10 @@ export interface ExpressionContext {
   lookup(name: string): ExpressionValue | undefined;
   /** Milliseconds since the epoch (injectable for tests). */
   now(): number;
+  /** The language tag of the formatting functions (`nl-NL`); absent: `en`. */
+  locale?(): string | undefined;
+  /** The IANA time zone formatted times are shown in; absent: the process's. */
+  timeZone?(): string | undefined;
 }
 
 /** Reads `path` through lists (by index) and objects (own keys only, so `constructor` is null). */

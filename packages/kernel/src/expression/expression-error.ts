@@ -18,6 +18,7 @@ export type ExpressionErrorKind =
   // static checks
   | 'unknown-function'
   | 'arity'
+  | 'argument-type'
   | 'invalid-pattern'
   | 'unknown-name'
   // evaluation

@@ -11,5 +11,5 @@ export { ExpressionError, type ExpressionErrorKind } from './expression-error.js
 export { parseExpression, MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_LENGTH } from './parser.js';
 export { checkExpression, compileExpression, type ExpressionResolver } from './checker.js';
 export { evaluateExpression, type ExpressionContext } from './evaluator.js';
-export { EXPRESSION_FUNCTIONS, expressionFunction, type ExpressionFunction, type FunctionContext } from './functions.js';
+export { EXPRESSION_FUNCTIONS, expressionFunction, expressionResultType, type ExpressionFunction, type ExpressionType, type FunctionContext } from './functions.js';
 export { compileExpressionPattern, describeExpressionValue, expressionEquals, formatExpressionValue, isExpressionTruthy, MAX_PATTERN_LENGTH } from './values.js';
