@@ -74,6 +74,12 @@ describe('examples/citizen-desk definitions', () => {
     expect(r.code).toBe(0);
   });
 
+  it('has an assembly that caruso start --check accepts without starting anything', async () => {
+    const r = await caruso('start', '--check', join(example, 'assembly.xml'));
+    expect(r.out + r.err).toMatch(/^ok: .*5 queues, 3 agents.*0 warnings; nothing started/m);
+    expect(r.code).toBe(0);
+  });
+
   it('has XML files that validate against their DTDs (xmllint)', () => {
     if (!requireOrSkip('xmllint (libxml2-utils)', hasXmllint())) return;
     const files = xmlFiles(join(repo, example));
