@@ -331,6 +331,8 @@ if (requireOrSkip('Kamailio, SIPp and baresip', kamailioBinary() !== undefined &
       await until(() => events.some((e) => e.type === 'unheld'), 4000, 'unheld');
       sip.hangUp(callId);
       ok(await caller.done);
+      // Our BYE went to the proxy over UDP, and on to the caller's TCP Contact.
+      expect(kam.output()).toMatch(/in-dialog BYE loose-routed to sip:customer@127\.0\.0\.1:\d+;transport=tcp/i);
       answering.dispose();
     });
 
