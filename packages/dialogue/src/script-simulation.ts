@@ -140,7 +140,14 @@ export interface ScriptTestCase {
   readonly name: string;
   readonly channel: Channel;
   readonly answers: Readonly<Record<string, unknown>>;
+  /**
+   * What fetches and actions return, keyed by object or service and operation (`"Customer.read"`,
+   * `"ServiceRequest.create"`, `"crm.Customers.get"`), or by service alone for every operation of
+   * that service (the older form); see {@link RecordingServices}.
+   */
   readonly data?: Readonly<Record<string, unknown>>;
+  /** The date `today()` returns in this case (`YYYY-MM-DD`); overrides the file's `today`. */
+  readonly today?: string;
   readonly vars?: Variables;
   readonly lang?: string;
   /**
@@ -162,7 +169,7 @@ export interface ScriptTestCase {
 export interface ScriptTestFile {
   /** The script file, relative to the test file. */
   readonly script: string;
-  /** The date `today()` returns, for repeatable runs (`YYYY-MM-DD`). */
+  /** The date `today()` returns, for repeatable runs (`YYYY-MM-DD`); a case may give its own. */
   readonly today?: string;
   readonly cases: readonly ScriptTestCase[];
 }
@@ -195,7 +202,7 @@ export function readScriptTestFile(file: string): ScriptTestFile {
   if (typeof o['script'] !== 'string') invalid(file, "'script' must name the script file");
   if (o['today'] !== undefined && (typeof o['today'] !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(o['today']))) invalid(file, "'today' must be a date YYYY-MM-DD");
   if (!Array.isArray(o['cases']) || o['cases'].length === 0) invalid(file, "'cases' must be a non-empty list");
-  const allowed = ['name', 'channel', 'answers', 'data', 'vars', 'lang', 'identity', 'outcome', 'path', 'actions', 'expectVars'];
+  const allowed = ['name', 'channel', 'answers', 'data', 'today', 'vars', 'lang', 'identity', 'outcome', 'path', 'actions', 'expectVars'];
   (o['cases'] as unknown[]).forEach((c, i) => {
     const where = `cases[${i}]`;
     if (typeof c !== 'object' || c === null || Array.isArray(c)) invalid(file, `${where} must be an object`);
@@ -205,6 +212,10 @@ export function readScriptTestFile(file: string): ScriptTestFile {
     if (!CHANNELS.includes(r['channel'] as Channel)) invalid(file, `${where}.channel must be agent, web or ivr`);
     if (typeof r['answers'] !== 'object' || r['answers'] === null || Array.isArray(r['answers'])) invalid(file, `${where}.answers must map question ids to answers`);
     if (r['outcome'] === undefined && r['path'] === undefined && r['actions'] === undefined && r['expectVars'] === undefined) invalid(file, `${where} expects nothing: give outcome, path, actions or expectVars`);
+    if (r['today'] !== undefined && (typeof r['today'] !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(r['today']) || Number.isNaN(Date.parse(r['today'])))) invalid(file, `${where}.today must be a date YYYY-MM-DD`);
+    if (r['data'] !== undefined && (typeof r['data'] !== 'object' || r['data'] === null || Array.isArray(r['data']))) {
+      invalid(file, `${where}.data must map "Object.operation" or "service.operation" (or a service) to what it returns`);
+    }
     if (r['path'] !== undefined && (!Array.isArray(r['path']) || r['path'].some((x) => typeof x !== 'string'))) invalid(file, `${where}.path must be a list of node ids`);
     if (r['actions'] !== undefined && !Array.isArray(r['actions'])) invalid(file, `${where}.actions must be a list`);
     const id = r['identity'];
@@ -245,9 +256,10 @@ export async function runScriptTestFile(file: string): Promise<ScriptTestResult[
     const first = loaded.diagnostics.find((d) => d.severity === 'error');
     return spec.cases.map((c) => ({ file: name, name: c.name, passed: false, failures: [`the script does not load: ${String(first)}`] }));
   }
-  const clock = spec.today ? Date.parse(`${spec.today}T12:00:00Z`) : undefined;
+  const clockOf = (day: string | undefined): number | undefined => (day ? Date.parse(`${day}T12:00:00Z`) : undefined);
   const results: ScriptTestResult[] = [];
   for (const c of spec.cases) {
+    const clock = clockOf(c.today ?? spec.today);
     const report = await simulate(loaded.bundle, {
       channel: c.channel,
       answers: c.answers,

@@ -65,6 +65,57 @@ describe("the analysts' test format", () => {
   });
 });
 
+describe("the analysts' test format: data per object and operation, today per case", () => {
+  const script = `<script id="due" version="1">
+  <var name="customer" type="object"/>
+  <var name="tariff" type="object"/>
+  <question id="number" type="text">
+    <prompt>Number?</prompt>
+    <next target="check">
+      <fetch object="Customer" where="customerNumber == number" into="customer"/>
+      <fetch source="crm.Tariffs" key="number" into="tariff"/>
+    </next>
+  </question>
+  <decision id="check">
+    <next cond="daysBetween(customer.dueDate, today()) &gt; 0" target="late">
+      <action object="Reminder" operation="create" into="reminder"><param name="customerId" expr="customer.id"/></action>
+    </next>
+    <next target="onTime"/>
+  </decision>
+  <end id="late" outcome="late"/>
+  <end id="onTime" outcome="on-time"/>
+</script>`;
+
+  it('answers each object and operation from its own key, keeps the key by service, and sets today per case', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'caruso-script-test-'));
+    try {
+      writeFileSync(join(dir, 'due.xml'), script);
+      const customer = { id: 4, customerNumber: 'K4', dueDate: '2024-03-10' };
+      const base = { channel: 'agent', answers: { number: 'K4' }, data: { 'Customer.read': customer, 'Reminder.create': { id: 99 }, 'crm.Tariffs': { name: 'day' } } };
+      writeFileSync(
+        join(dir, 'due.test.json'),
+        JSON.stringify({
+          script: 'due.xml',
+          today: '2024-03-15',
+          cases: [
+            { ...base, name: 'late by the file date', outcome: 'late', expectVars: { reminder: { id: 99 }, tariff: { name: 'day' } }, actions: [{ object: 'Reminder', operation: 'create', params: { customerId: 4 } }] },
+            { ...base, name: 'on time on its own date', today: '2024-03-09', outcome: 'on-time', actions: [] },
+          ],
+        }),
+      );
+      const results = await runScriptTestFile(join(dir, 'due.test.json'));
+      expect(results.map((r) => [r.name, r.failures])).toEqual([
+        ['late by the file date', []],
+        ['on time on its own date', []],
+      ]);
+      writeFileSync(join(dir, 'bad.test.json'), JSON.stringify({ script: 'due.xml', cases: [{ ...base, name: 'n', today: '15-03-2024', outcome: 'late' }] }));
+      await expect(runScriptTestFile(join(dir, 'bad.test.json'))).rejects.toMatchObject({ message: expect.stringMatching(/cases\[0\]\.today must be a date YYYY-MM-DD/) });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('scriptGraph', () => {
   it('draws nodes and edges in mermaid and dot', () => {
     const script = loadFixture('move-home.xml').main;

@@ -280,9 +280,10 @@ node, solid edges for <next> (labelled with the cond), dashed edges for <goto>.`
       summary: "run the analysts' expected runs (*.test.json) of a folder",
       help: `Usage: caruso script test <folder|file.test.json>…
 
-Runs every '*.test.json' file: each names a script and a list of cases (channel, answers, data,
-initial vars) with what must come out (outcome, path of nodes, actions, variables). Prints one
-line per case and a summary. Exit 1 when a case fails. See docs/script-analyst-guide.md.`,
+Runs every '*.test.json' file: each names a script and a list of cases (channel, answers, data
+keyed by object or service and operation, initial vars, today) with what must come out (outcome,
+path of nodes, actions, variables). Prints one line per case and a summary. Exit 1 when a case
+fails, and when no test file is found. See docs/script-analyst-guide.md.`,
       async run(args, io) {
         const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
         if (positionals.length === 0) throw new UsageError('name a folder or a test file');
