@@ -65,6 +65,11 @@ function pendingView(sessionId: string, page: SelfService, identify: Identify, e
   return { sessionId, revision: 0, status: 'active', script: page.script, step: identifyStep(page, identify, error, stage) };
 }
 
+/** How long a chat opened at a script's hand-off waits for the visitor's page to connect. */
+const HANDOFF_CONNECT_GRACE_MS = 5 * 60_000;
+/** At most this many hand-off chats remembered for their visitors (the oldest are forgotten first). */
+const MAX_OPEN_HANDOFFS = 10_000;
+
 /** What the self-service routes need: the desktop's, and the outbound mail for `<identify code>`. */
 export type SelfServiceApiDeps = DesktopApiDeps & { readonly mail?: () => OutboundMail | undefined };
 
@@ -77,6 +82,23 @@ export function registerSelfServiceApi(fastify: FastifyInstance, deps: SelfServi
     return s;
   };
   const identification = identificationOf(app);
+  // Chats opened when a visitor's script reached its hand-off, by script session: the visitor's page
+  // fetches the chat's token with POST …/agent (the answer itself returns only the session view).
+  const handoffChats = new Map<string, { readonly chatId: string; readonly token: string; readonly queueId: string }>();
+  const openHandoffChat = async (id: string, ss: SelfService, queueId: string, connectGraceMs?: number): Promise<{ chatId: string; token: string; queueId: string } | undefined> => {
+    const hub = deps.chat?.();
+    if (!hub) return undefined;
+    const known = handoffChats.get(id);
+    const state = known ? deps.comms().contact(known.chatId)?.state : undefined;
+    if (known && state !== undefined && state !== 'ended') return known;
+    const opened = await hub.openChat({ subject: ss.label.replace(/[\r\n]+/g, ' ').slice(0, 200), queueId, ...(connectGraceMs === undefined ? {} : { connectGraceMs }) });
+    await deps.store.addChatHandoff({ chatId: opened.chatId, scriptSession: id, selfService: ss.name });
+    const chat = { chatId: opened.chatId, token: opened.token, queueId };
+    handoffChats.delete(id);
+    handoffChats.set(id, chat);
+    if (handoffChats.size > MAX_OPEN_HANDOFFS) handoffChats.delete(handoffChats.keys().next().value as string);
+    return chat;
+  };
   fastify.post('/api/self-service/sessions/:id/answer', {
     schema: routeSchema('Answer the current step of a self-service session: a question, or the identify step with the fields of the application\'s <identify>', VISITOR, {
       params: params(['id']),
@@ -133,7 +155,19 @@ export function registerSelfServiceApi(fastify: FastifyInstance, deps: SelfServi
         throw err;
       }
     }
-    return view(await deps.dialogue().answer(id, b['value'] ?? null, revisionOf(b)));
+    const answered = await deps.dialogue().answer(id, b['value'] ?? null, revisionOf(b));
+    if (answered.status === 'handoff') {
+      // The script hands the visitor to an agent: the chat joins the queue now, so the visitor's place
+      // in line counts from this moment; their page picks the chat up with POST …/agent.
+      const state = await deps.dialogue().state(id);
+      const ss = app.selfService.find((s) => s.script === state.script);
+      if (ss) {
+        await openHandoffChat(id, ss, state.handoff?.queue ?? ss.queue, HANDOFF_CONNECT_GRACE_MS).catch((err: unknown) => {
+          deps.logger.warn({ err, page: ss.name }, 'the hand-off chat could not be opened at the hand-off; the visitor can still ask for an agent');
+        });
+      }
+    }
+    return view(answered);
   });
   fastify.post('/api/self-service/sessions/:id/back', {
     schema: routeSchema('Go back to the last answered question of a self-service session', VISITOR, {
@@ -181,14 +215,13 @@ export function registerSelfServiceApi(fastify: FastifyInstance, deps: SelfServi
     const ss = pending?.page ?? app.selfService.find((s) => s.script === state?.script);
     if (!ss) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'self-service page' });
     const queueId = state?.handoff?.queue ?? ss.queue;
-    const hub = channel === 'chat' ? deps.chat?.() : undefined;
-    if (hub) {
-      // A real chat through the chat channel: the page connects /ws/chat/customer with the token;
-      // the agent sees the answers through the hand-off row.
-      const opened = await hub.openChat({ subject: ss.label.replace(/[\r\n]+/g, ' ').slice(0, 200), queueId });
-      await deps.store.addChatHandoff({ chatId: opened.chatId, scriptSession: id, selfService: ss.name });
+    // A real chat through the chat channel: the page connects /ws/chat/customer with the token; the
+    // agent sees the answers through the hand-off row. The chat opened at the script's hand-off (still
+    // waiting) is the one the visitor gets, not a second one.
+    const opened = channel === 'chat' ? await openHandoffChat(id, ss, queueId) : undefined;
+    if (opened) {
       const pos = deps.comms().position(opened.chatId);
-      return reply.code(201).send({ contactId: opened.chatId, channel, queueId, position: pos?.position ?? null, chat: { token: opened.token, socket: '/ws/chat/customer' } });
+      return reply.code(201).send({ contactId: opened.chatId, channel, queueId: opened.queueId, position: pos?.position ?? null, chat: { token: opened.token, socket: '/ws/chat/customer' } });
     }
     const contact = await deps.comms().enqueue({
       channel,

@@ -65,6 +65,32 @@ describe('self-service answers reach the agent (SQLite, real HTTP)', () => {
     expect((await anna.post(`/api/contacts/${chatId}/wrap-up`, { code: 'solved', channel: 'chat' })).status).toBe(200);
   });
 
+  it('joins the queue at the script’s hand-off, and the visitor’s request for an agent picks up that chat', async () => {
+    // anna on a break: the chat waits in the queue.
+    expect((await anna.post('/api/agent/pause', { reason: 'break' })).status).toBe(200);
+    const visitor = new ApiClient(asm.url);
+    const ss = (await visitor.post('/api/self-service/meter/sessions')).body as { sessionId: string };
+    const before = asm.comms.waiting('support').length;
+    let v = (await visitor.post(`/api/self-service/sessions/${ss.sessionId}/answer`, { value: '777777' })).body as { status: string; revision: number };
+    v = (await visitor.post(`/api/self-service/sessions/${ss.sessionId}/answer`, { value: 1234, revision: v.revision })).body as { status: string; revision: number };
+    expect(asm.comms.waiting('support')).toHaveLength(before);
+    v = (await visitor.post(`/api/self-service/sessions/${ss.sessionId}/answer`, { value: false, revision: v.revision })).body as { status: string; revision: number };
+    expect(v.status).toBe('handoff');
+    // In line now, without a second request.
+    const waiting = asm.comms.waiting('support').filter((c) => c.channel === 'chat');
+    expect(waiting).toHaveLength(before + 1);
+    const chatId = waiting.at(-1)!.id;
+    const h = await visitor.post(`/api/self-service/sessions/${ss.sessionId}/agent`, { channel: 'chat' });
+    expect(h.status).toBe(201);
+    expect(h.body).toMatchObject({ contactId: chatId, channel: 'chat', chat: { token: expect.any(String), socket: '/ws/chat/customer' } });
+    expect(asm.comms.waiting('support').filter((c) => c.channel === 'chat')).toHaveLength(before + 1);
+    // Someone else's session id reaches nothing.
+    const stranger = new ApiClient(asm.url);
+    await stranger.post('/api/self-service/meter/sessions');
+    expect((await stranger.post(`/api/self-service/sessions/${ss.sessionId}/agent`, { channel: 'chat' })).status).toBe(404);
+    await asm.comms.exit(chatId, 'timeout').catch(() => undefined);
+  });
+
   it('queues a callback asked for on the page with the number to dial, and dials it when the agent takes it', async () => {
     const visitor = new ApiClient(asm.url);
     const ss = (await visitor.post('/api/self-service/meter/sessions')).body as { sessionId: string };

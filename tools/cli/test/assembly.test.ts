@@ -259,7 +259,7 @@ describe('the <monitor> element', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 
   it('is valid against the DTD with xmllint', () => {
     if (!requireOrSkip('xmllint', spawnSync('xmllint', ['--version']).status === 0)) return;
@@ -476,7 +476,7 @@ describe('starting an assembly', () => {
       await running.stop();
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 30_000);
+  }, 90_000);
 
   it('stops what it started and names the service that failed', async () => {
     const dir = copyFixtures();
@@ -526,7 +526,7 @@ describe('starting an assembly', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 60_000);
 
   it('caruso start <assembly> runs it until Ctrl-C', async () => {
     const built = fileURLToPath(new URL('../dist/main.js', import.meta.url));

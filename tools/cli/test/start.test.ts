@@ -43,7 +43,7 @@ describe('caruso start and caruso services', () => {
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(out).toContain('stopped.');
-  });
+  }, 60_000);
 
   it('exits 1 naming the file when the assembly file cannot be read', async () => {
     const io = bufferIO({});

@@ -18,6 +18,12 @@ export interface OpenChatRequest {
   readonly subject?: string;
   /** Contact priority (default 0). */
   readonly priority?: number;
+  /**
+   * When the chat is opened before the customer's page connects (a self-service hand-off joins the
+   * queue at once): the chat ends as `customer-gone` unless the customer connects within this time.
+   * Default: it waits for them (the page connects right after opening).
+   */
+  readonly connectGraceMs?: number;
 }
 
 /** What {@link ChatChannel.openChat} returns. */

@@ -212,6 +212,7 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
       if (v !== undefined && (typeof v !== 'string' || v.length > 200 || /[\r\n]/.test(v))) throw bad(`${k} must be one line of at most 200 characters`);
     }
     if (request.priority !== undefined && !Number.isInteger(request.priority)) throw bad('priority must be an integer');
+    if (request.connectGraceMs !== undefined && (!Number.isInteger(request.connectGraceMs) || request.connectGraceMs < 1_000)) throw bad('connectGraceMs must be a whole number of ms, at least 1000');
     const queueId = request.queueId ?? this.options.queueId;
     this.comms.queueStatus(queueId); // CARUSO_COMMS_UNKNOWN_QUEUE before anything is written
     const chatId = `chat-${randomUUID()}`;
@@ -249,6 +250,8 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
       await this.s.deleteChat(chatId).catch(() => undefined);
       throw err;
     }
+    // Cleared when the customer's socket attaches (as after a reload).
+    if (request.connectGraceMs !== undefined && !this.stopping) live.grace = setTimeout(() => void this.finish(live, 'customer-gone').catch(() => undefined), request.connectGraceMs);
     return { chatId, token };
   }
 
