@@ -12,7 +12,7 @@ import type { Filter, ObjectRecord } from '../business-objects.js';
 import { ObjectsErrors, type FieldViolation } from '../errors.js';
 import type { BusinessObjectsImpl } from './business-objects-impl.js';
 import { CsvReader, formatCsvRow, type CsvRow } from './csv.js';
-import { findDuplicates, probeOf } from './duplicate-finder.js';
+import { findDuplicates, probeOf, similarNames } from './duplicate-finder.js';
 import type { ObjectRepository } from './object-repository.js';
 
 /** Options of {@link importCsv}. */
@@ -35,8 +35,9 @@ export interface CsvImportOptions {
   readonly preview?: boolean;
   /**
    * `skip`: a row that would create a record duplicating a stored one (same normalised phone, same
-   * e-mail, similar name; see `duplicatesOf`) or an earlier row of the file (same phone or e-mail) is
-   * not written and reported as `duplicate`. `ignore` (default): no duplicate check, except in a preview.
+   * e-mail, similar name; see `duplicatesOf`) or an earlier row of the file (same phone, e-mail or a
+   * similar name) is not written and reported as `duplicate`; the message names both when both hold.
+   * `ignore` (default): no duplicate check, except in a preview.
    */
   readonly duplicates?: 'ignore' | 'skip';
   /** Recorded in the audit history. */
@@ -135,7 +136,12 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 interface FileProbe {
   readonly phones: Map<string, number>;
   readonly emails: Map<string, number>;
+  /** Folded names of the rows, by the first two letters of each of their words (the candidates to compare). */
+  readonly names: Map<string, { readonly name: string; readonly row: number }[]>;
 }
+
+/** At most this many earlier names are compared per first letters (a file of thousands of Jansens stays linear). */
+const NAME_CANDIDATES = 200;
 
 interface NumberedRow {
   readonly row: number;
@@ -190,7 +196,7 @@ export async function importCsv(
     let header: FieldDef[] | undefined;
     const report: ReportDraft = { total: 0, created: 0, updated: 0, unchanged: 0, duplicates: 0, rejected: [], rows: [], preview };
     const seen = new Set<string>();
-    const fileProbe: FileProbe = { phones: new Map(), emails: new Map() };
+    const fileProbe: FileProbe = { phones: new Map(), emails: new Map(), names: new Map() };
     let batch: NumberedRow[] = [];
     let known: number | undefined;
     const flush = async (): Promise<void> => {
@@ -507,11 +513,25 @@ async function duplicateOf(
   for (const e of probe.emails) if (fileProbe.emails.has(e)) earlier ??= `the same e-mail address as row ${fileProbe.emails.get(e) as number}`;
   for (const p of probe.phones) if (!fileProbe.phones.has(p)) fileProbe.phones.set(p, row);
   for (const e of probe.emails) if (!fileProbe.emails.has(e)) fileProbe.emails.set(e, row);
-  if (earlier) return { message: earlier, key: null };
+  if (probe.name !== '') {
+    const prefixes = new Set(probe.name.split(' ').filter((w) => [...w].length >= 2).map((w) => [...w].slice(0, 2).join('')));
+    let similar: number | undefined;
+    for (const p of prefixes) {
+      for (const n of fileProbe.names.get(p) ?? []) if (similar === undefined && similarNames(probe.name, n.name)) similar = n.row;
+    }
+    if (similar !== undefined) earlier ??= `a similar name as row ${similar}`;
+    for (const p of prefixes) {
+      const list = fileProbe.names.get(p) ?? [];
+      if (list.length < NAME_CANDIDATES) list.push({ name: probe.name, row });
+      fileProbe.names.set(p, list);
+    }
+  }
+  // Both are reported: like an earlier row of the file, and like a stored record.
   const [found] = await findDuplicates(trx, om, rec, defaultCountry, undefined, 1, now);
-  if (!found) return undefined;
-  const why = found.reasons.map((r) => (r === 'phone' ? 'the same phone number' : r === 'email' ? 'the same e-mail address' : 'a similar name')).join(', ');
-  return { message: `duplicates ${om.object.name} ${om.keyText(om.keyValues(found.key))}: ${why}`, key: found.key };
+  const why = found?.reasons.map((r) => (r === 'phone' ? 'the same phone number' : r === 'email' ? 'the same e-mail address' : 'a similar name')).join(', ');
+  const stored = found ? `duplicates ${om.object.name} ${om.keyText(om.keyValues(found.key))}: ${why as string}` : undefined;
+  if (!earlier && !stored) return undefined;
+  return { message: [earlier, stored].filter((m) => m !== undefined).join('; '), key: found?.key ?? null };
 }
 
 async function writeAudit(trx: StorageSession, repo: ObjectRepository, entries: { field: string; o: unknown; n: unknown; key: unknown[] }[], action: 'create' | 'update', actor: string | undefined): Promise<void> {

@@ -12,6 +12,7 @@ import type { FieldDef } from '../common/model.js';
 import { normalizePhone } from '../common/phone.js';
 import type { DuplicateMatch, ObjectRecord } from '../business-objects.js';
 import type { ObjectMapping } from './object-mapping.js';
+import { textMatch } from './text-match.js';
 
 const MAIN = 't0';
 const CANDIDATES = 200;
@@ -109,11 +110,9 @@ export async function findDuplicates(
   const phoneCols = fields.filter((f) => f.type === 'phone').map((f) => `${MAIN}.${f.column}`);
   const emailCols = fields.filter((f) => f.type === 'email').map((f) => `${MAIN}.${f.column}`);
   const nameCols = (om.object.nameFields ?? []).map((n) => `${MAIN}.${(om.byName.get(n)?.field as FieldDef).column}`);
+  // The first two letters of each word of the name; matched ignoring case and accents (text-match.ts).
   const prefixes = new Set<string>();
-  for (const w of probe.name.split(' ')) if (w.length >= 2) prefixes.add(w.slice(0, 2));
-  // The stored text is not folded: also try the word as written (accents kept), lower case.
-  const raw = (om.object.nameFields ?? []).map((n) => values[n]).filter((v): v is string => typeof v === 'string');
-  for (const w of raw.join(' ').toLowerCase().split(/[^\p{L}\p{N}]+/u)) if (w.length >= 2) prefixes.add(w.slice(0, 2));
+  for (const w of probe.name.split(' ')) if ([...w].length >= 2) prefixes.add([...w].slice(0, 2).join(''));
   const hasPhones = probe.phones.size > 0 && phoneCols.length > 0;
   const hasEmails = probe.emails.size > 0 && emailCols.length > 0;
   const hasName = probe.name !== '' && nameCols.length > 0 && prefixes.size > 0;
@@ -128,9 +127,9 @@ export async function findDuplicates(
     if (hasName) {
       for (const c of nameCols) {
         for (const p of prefixes) {
-          const esc = p.replace(/[!%_]/g, '!$&');
-          b.orWhereRaw("lower(??) like ? escape '!'", [c, `${esc}%`]);
-          b.orWhereRaw("lower(??) like ? escape '!'", [c, `% ${esc}%`]);
+          for (const [sql, bindings] of [textMatch(session.dialect, c, p, 'prefix'), textMatch(session.dialect, c, ` ${p}`, 'contains')]) {
+            b.orWhereRaw(sql, bindings as Knex.RawBinding[]);
+          }
         }
       }
     }

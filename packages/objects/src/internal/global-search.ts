@@ -1,16 +1,17 @@
 /**
  * The global search over the objects marked searchable: one SQL query per object that ranks its
  * records by how well a searchable field matches (exact, then prefix, then contains, then every
- * word somewhere), ignoring case; phone fields match a number typed in any format. Identifiers come
- * from the model; the text is always a binding.
+ * word somewhere), ignoring case and accents (text-match.ts, alike on SQLite and PostgreSQL); phone
+ * fields match a number typed in any format. Identifiers come from the model; the text is always a binding.
  */
-import type { Knex, StorageSession } from '@caruso/storage';
+import type { Dialect, Knex, StorageSession } from '@caruso/storage';
 import type { FieldDef } from '../common/model.js';
 import { normalizePhone, phoneDigits } from '../common/phone.js';
 import { coerceValue } from '../common/values.js';
 import type { SearchHit, SearchOptions } from '../business-objects.js';
 import { ObjectsErrors } from '../errors.js';
 import type { ModelMapping, ObjectMapping } from './object-mapping.js';
+import { foldText, textMatch } from './text-match.js';
 
 const MAIN = 't0';
 /** Scores of the tiers of a match. */
@@ -28,9 +29,7 @@ interface FieldPlan {
   readonly tiers: Partial<Record<Tier, [string, unknown[]]>>;
 }
 
-function planField(f: FieldDef, col: string, text: string, country: string | undefined): FieldPlan {
-  const t = text.toLowerCase();
-  const lower = 'lower(??)';
+function planField(dialect: Dialect, f: FieldDef, col: string, text: string, country: string | undefined): FieldPlan {
   const tiers: FieldPlan['tiers'] = {};
   if (f.type === 'phone') {
     const n = normalizePhone(text, country);
@@ -48,16 +47,16 @@ function planField(f: FieldDef, col: string, text: string, country: string | und
     if (c.ok && typeof c.value === 'number' && Math.abs(c.value) <= 2_147_483_647) tiers.exact = ['?? = ?', [col, c.value]];
     return { field: f, col, tiers };
   }
-  tiers.exact = [`${lower} = ?`, [col, t]];
-  tiers.prefix = [`${lower} like ? escape '!'`, [col, `${escLike(t)}%`]];
-  tiers.contains = [`${lower} like ? escape '!'`, [col, `%${escLike(t)}%`]];
+  tiers.exact = textMatch(dialect, col, text, 'exact');
+  tiers.prefix = textMatch(dialect, col, text, 'prefix');
+  tiers.contains = textMatch(dialect, col, text, 'contains');
   return { field: f, col, tiers };
 }
 
 function tierOf(f: FieldDef, value: unknown, text: string, country: string | undefined): Tier | undefined {
   if (value === null || value === undefined) return undefined;
-  const v = String(value).toLowerCase();
-  const t = text.toLowerCase();
+  const v = foldText(String(value));
+  const t = foldText(text);
   if (f.type === 'phone') {
     const n = normalizePhone(text, country);
     if (n.ok && String(value) === n.value) return 'exact';
@@ -92,7 +91,7 @@ export async function searchObjects(session: StorageSession, mapping: ModelMappi
       return o as (typeof all)[number];
     });
   }
-  const words = q.toLowerCase().split(' ');
+  const words = q.split(' ');
   const hits: SearchHit[] = [];
   for (const o of targets) {
     const visible = options.readable ? options.readable(o.name) : true;
@@ -100,10 +99,11 @@ export async function searchObjects(session: StorageSession, mapping: ModelMappi
     const om = mapping.object(o.name);
     const canSee = (name: string): boolean => visible === true || (visible as readonly string[]).includes(name);
     const fields = o.fields.filter((f) => f.searchable && (!f.computed || f.stored) && canSee(f.name));
-    const plans = fields.map((f) => planField(f, `${MAIN}.${f.column}`, q, country));
+    const dialect = session.dialect;
+    const plans = fields.map((f) => planField(dialect, f, `${MAIN}.${f.column}`, q, country));
     if (om.keyFields.length === 1) {
       const k = om.keyFields[0] as FieldDef;
-      if (!fields.includes(k)) plans.push(planField(k, `${MAIN}.${k.column}`, q, country));
+      if (!fields.includes(k)) plans.push(planField(dialect, k, `${MAIN}.${k.column}`, q, country));
     }
     const textPlans = plans.filter((p) => p.field.type !== 'phone' && p.field.type !== 'id' && p.field.type !== 'integer');
     const cases: string[] = [];
@@ -116,9 +116,9 @@ export async function searchObjects(session: StorageSession, mapping: ModelMappi
     }
     if (words.length > 1 && textPlans.length) {
       // Every word in some field: "ada lovelace" finds firstName Ada, lastName Lovelace.
-      const perWord = words.map(() => `(${textPlans.map(() => "lower(??) like ? escape '!'").join(' or ')})`);
-      cases.push(`when ${perWord.join(' and ')} then ${SEARCH_SCORES.words}`);
-      for (const w of words) for (const p of textPlans) bindings.push(p.col, `%${escLike(w)}%`);
+      const perWord = words.map((w) => textPlans.map((p) => textMatch(dialect, p.col, w, 'contains')));
+      cases.push(`when ${perWord.map((conds) => `(${conds.map(([sql]) => sql).join(' or ')})`).join(' and ')} then ${SEARCH_SCORES.words}`);
+      for (const conds of perWord) for (const [, b] of conds) bindings.push(...b);
     }
     if (!cases.length) continue;
     const knex = session.knex;
@@ -148,7 +148,7 @@ function toHit(om: ObjectMapping, row: Record<string, unknown>, fields: readonly
       break;
     }
   }
-  if (field === null) field = fields.find((f) => words.some((w) => String(rec[f.name] ?? '').toLowerCase().includes(w)))?.name ?? null;
+  if (field === null) field = fields.find((f) => words.some((w) => foldText(String(rec[f.name] ?? '')).includes(foldText(w))))?.name ?? null;
   const names = (om.object.nameFields ?? []).filter(canSee).map((n) => rec[n]).filter((v) => typeof v === 'string' && v !== '');
   const firstText = fields.find((f) => (f.type === 'string' || f.type === 'text') && typeof rec[f.name] === 'string' && rec[f.name] !== '');
   const label = names.length ? names.join(' ') : firstText ? String(rec[firstText.name]) : om.keyText(om.keyValues(om.keyOf(rec)));

@@ -9,6 +9,7 @@ import { coerceValue, isNumeric, isTextual, normalizeValue } from '../common/val
 import type { Filter, FilterValue, SortKey } from '../business-objects.js';
 import { ObjectsErrors } from '../errors.js';
 import type { ModelMapping, ObjectMapping } from './object-mapping.js';
+import { textMatch } from './text-match.js';
 
 const TEXT_OPS = new Set(['eq', 'ne', 'in', 'nin', 'contains', 'startsWith', 'endsWith', 'lt', 'lte', 'gt', 'gte', 'isNull']);
 const ORDER_OPS = new Set(['eq', 'ne', 'in', 'nin', 'lt', 'lte', 'gt', 'gte', 'between', 'isNull']);
@@ -27,6 +28,10 @@ export class QueryCompiler {
     private readonly knex: Knex,
     private readonly mapping: ModelMapping,
   ) {}
+
+  private get dialect(): ModelMapping['dialect'] {
+    return this.mapping.dialect;
+  }
 
   private fail(object: string, path: string, reason: string): never {
     throw ObjectsErrors.CARUSO_OBJECTS_BAD_QUERY({ object, path, reason });
@@ -174,9 +179,8 @@ export class QueryCompiler {
         case 'startsWith':
         case 'endsWith': {
           if (typeof raw !== 'string' || raw === '' || raw.length > 200) this.fail(om.object.name, at, `${op} takes non-empty text of at most 200 characters`);
-          const esc = (raw as string).toLowerCase().replace(/[!%_]/g, '!$&');
-          const pattern = op === 'contains' ? `%${esc}%` : op === 'startsWith' ? `${esc}%` : `%${esc}`;
-          qb.whereRaw("lower(??) like ? escape '!'", [col, pattern]);
+          const [sql, bindings] = textMatch(this.dialect, col, raw as string, op === 'contains' ? 'contains' : op === 'startsWith' ? 'prefix' : 'suffix');
+          qb.whereRaw(sql, bindings as Knex.RawBinding[]);
           break;
         }
         default:
@@ -234,9 +238,11 @@ export class QueryCompiler {
     const cols = om.object.fields.filter((f) => f.searchable && (!f.computed || f.stored)).map((f) => `${alias}.${f.column}`);
     if (cols.length === 0) this.fail(om.object.name, 'search', `${om.object.name} has no searchable fields (searchable="true")`);
     for (const w of words) {
-      const pattern = `%${w.toLowerCase().replace(/[!%_]/g, '!$&')}%`;
       qb.where((b) => {
-        for (const c of cols) b.orWhereRaw("lower(??) like ? escape '!'", [c, pattern]);
+        for (const c of cols) {
+          const [sql, bindings] = textMatch(this.dialect, c, w, 'contains');
+          b.orWhereRaw(sql, bindings as Knex.RawBinding[]);
+        }
       });
     }
   }
