@@ -8,6 +8,7 @@ import { html, nothing, type TemplateResult } from 'lit';
 import { api } from '../shared/api.js';
 import { announce, contain, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
+import { queueLabel } from '../shared/labels.js';
 import { DeskElement } from './desk-element.js';
 import type { DeskContact, TransferTargets } from './desktop-types.js';
 
@@ -137,7 +138,7 @@ export class CarusoCallControls extends DeskElement {
         ${this.kind === 'agent' ? html`<label for="target-agent">${t('call.agent')}</label>
           <select id="target-agent" name="target-agent" required>${targets.agents.map((a) => html`<option value=${a.id}>${a.id} (${a.state})</option>`)}</select>` : nothing}
         ${this.kind === 'queue' ? html`<label for="target-queue">${t('call.queue')}</label>
-          <select id="target-queue" name="target-queue" required>${targets.queues.map((q) => html`<option value=${q}>${q}</option>`)}</select>` : nothing}
+          <select id="target-queue" name="target-queue" required>${targets.queues.map((q) => html`<option value=${q}>${queueLabel(this.store.app, q)}</option>`)}</select>` : nothing}
         ${this.kind === 'number' ? html`<label for="target-number">${t('call.number')}</label>
           <input id="target-number" name="target-number" type="tel" autocomplete="off" maxlength="32" required>` : nothing}
         ${this.mode === 'transfer' && isCall ? html`<label class="check"><input type="checkbox" id="transfer-consult" .checked=${this.consult} @change=${(ev: Event) => { this.consult = (ev.target as HTMLInputElement).checked; }}> ${t('call.consultFirst')}</label>` : nothing}

@@ -7,6 +7,7 @@
 import { html, LitElement, nothing, type TemplateResult } from 'lit';
 import { announce, contain } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
+import { queueLabel } from '../shared/labels.js';
 import { AgentSocket } from './agent-socket.js';
 import { ChatConnection } from './chat-connection.js';
 import type { DesktopStore, DeskItem } from './desktop-store.js';
@@ -182,7 +183,7 @@ export class CarusoDesktop extends LitElement {
 
   private async applyQueues(): Promise<void> {
     const r = await this.store.act<{ queues: { selected: { queue: string }[] } }>('POST', '/api/agent/queues', { queues: [...this.chosen] });
-    if (r) announce(`${t('desktop.queuesApplied')} ${r.queues.selected.map((x) => x.queue).join(', ')}`);
+    if (r) announce(`${t('desktop.queuesApplied')} ${r.queues.selected.map((x) => queueLabel(this.store.app, x.queue)).join(', ')}`);
   }
 
   protected override willUpdate(): void {
@@ -204,7 +205,7 @@ export class CarusoDesktop extends LitElement {
     for (const o of s.offers) {
       if (this.offersSeen.has(o.offerId)) continue;
       this.offersSeen.add(o.offerId);
-      announce(`${t('desktop.incoming')}: ${o.channel} · ${o.queueId}`);
+      announce(`${t('desktop.incoming')}: ${o.channel} · ${queueLabel(this.store.app, o.queueId)}`);
       const active = document.activeElement;
       const busy = active instanceof HTMLElement && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName) && this.store.selected !== null;
       if (!busy && o === s.offers[0]) this.querySelector<HTMLButtonElement>('#btn-accept')?.focus();
@@ -243,7 +244,7 @@ export class CarusoDesktop extends LitElement {
           if ((ev.target as HTMLInputElement).checked) next.add(id);
           else next.delete(id);
           this.chosen = next;
-        }}> ${id}</label>`)}
+        }}> ${queueLabel(this.store.app, id)}</label>`)}
       <button type="button" id="btn-queues" class="secondary" @click=${() => contain(this.applyQueues())}>${t('desktop.applyQueues')}</button>
     </fieldset>`;
   }
@@ -253,7 +254,7 @@ export class CarusoDesktop extends LitElement {
     return html`<div id="offer">${offers.map((o, i) => {
       const sfx = i === 0 ? '' : `-${i + 1}`;
       return html`<div class="panel popup" role="alertdialog" aria-labelledby="offer-title${sfx}" aria-describedby="offer-who${sfx}" data-offer=${o.offerId}>
-        <h2 id="offer-title${sfx}">${t('desktop.incoming')}: ${o.channel} · ${o.queueId}</h2>
+        <h2 id="offer-title${sfx}">${t('desktop.incoming')}: ${o.channel} · ${queueLabel(this.store.app, o.queueId)}</h2>
         <p id="offer-who${sfx}">${o.customer?.label ?? o.address ?? ''}</p>
         <button type="button" id="btn-accept${sfx}" aria-keyshortcuts=${i === 0 ? 'F4' : nothing} @click=${() => contain(this.accept(o))}>${t('desktop.accept')}</button>
         <button type="button" class="secondary" @click=${() => contain(this.store.act('POST', `/api/agent/offers/${encodeURIComponent(o.offerId)}/reject`, {}))}>${t('desktop.reject')}</button>

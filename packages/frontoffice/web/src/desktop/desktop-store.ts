@@ -54,7 +54,11 @@ export class DesktopStore extends EventTarget {
   private debounce: number | undefined;
   private known = new Set<string>();
 
-  constructor(readonly app: AppResponse, readonly me: SessionUser) {
+  /**
+   * @param clockOffset how far the server's clock is from this browser's (ms): moments the agent picks,
+   *   such as a callback's, are the server's (a demonstration may run at another moment).
+   */
+  constructor(readonly app: AppResponse, readonly me: SessionUser, readonly clockOffset = 0) {
     super();
     try {
       const saved = JSON.parse(sessionStorage.getItem(UI_KEY) ?? '{}') as Record<string, Partial<ContactUi>>;

@@ -7,7 +7,7 @@ import { CarusoDesktop } from './caruso-desktop.js';
 import { DesktopStore } from './desktop-store.js';
 
 export function desktopPage(ctx: PageContext, main: HTMLElement = document.getElementById('main')!): CarusoDesktop {
-  const store = new DesktopStore(ctx.app, ctx.me);
+  const store = new DesktopStore(ctx.app, ctx.me, ctx.clockOffset);
   const desk = new CarusoDesktop();
   desk.id = 'desk';
   main.replaceChildren(desk);

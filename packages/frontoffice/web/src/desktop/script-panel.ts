@@ -10,6 +10,7 @@ import type { CarusoDateInput } from '../shared/date-input.js';
 import '../shared/date-input.js';
 import { contain, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
+import { scriptLabel } from '../shared/labels.js';
 import type { ScriptSession, ScriptStep } from '../shared/types.js';
 import { DeskElement } from './desk-element.js';
 import { pageLang } from './format.js';
@@ -88,14 +89,15 @@ export class CarusoScriptPanel extends DeskElement {
       ev.preventDefault();
       const el = this.querySelector<HTMLInputElement>('#answer');
       if (!el) return;
-      contain(this.go('answer', type === 'number' ? Number(el.value) : el.value));
+      // An optional number left empty is no answer (null), not 0.
+      contain(this.go('answer', type === 'number' ? (el.value.trim() === '' ? null : Number(el.value)) : el.value));
     }}><input id="answer" type=${inputType} lang=${pageLang()} inputmode=${mode} aria-labelledby="prompt" aria-invalid=${error ? 'true' : 'false'} aria-describedby=${error ? 'step-error' : nothing} autocomplete="off">
       <p><button type="submit">${t('desktop.next')}</button></p></form>`;
   }
 
   protected override render(): TemplateResult {
     const s = this.session();
-    const heading = html`<h2 id="script-title">${t('desktop.script')}${s ? ` · ${s.script}` : ''}</h2>`;
+    const heading = html`<h2 id="script-title">${t('desktop.script')}${s ? ` · ${scriptLabel(this.store.app, s.script)}` : ''}</h2>`;
     if (!s) return html`<aside id="script" class="panel" aria-labelledby="script-title">${heading}</aside>`;
     const step = s.step;
     let body: TemplateResult | typeof nothing = nothing;

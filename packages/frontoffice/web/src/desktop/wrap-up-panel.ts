@@ -59,7 +59,8 @@ export class CarusoWrapUpPanel extends DeskElement {
     const { customer, address } = this.info();
     const codes = s?.wrapUpCodes ?? [];
     const code = ui.code ?? codes[0]?.code ?? '';
-    const min = new Date(Date.now() + 60_000).toISOString();
+    // At least a minute ahead by the server's clock, which fires the callback.
+    const min = new Date(Date.now() + this.store.clockOffset + 60_000).toISOString();
     return html`<section id="wrapup" class="panel" aria-labelledby="wrap-title">
       <h2 id="wrap-title">${t('desktop.wrapUp')}</h2>
       <p id="wrap-customer">${t('desktop.filedOn')} <strong>${customer ? customer.label ?? `${customer.object} ${customer.id}` : t('desktop.noCustomerLinked')}</strong>
