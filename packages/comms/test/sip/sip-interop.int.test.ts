@@ -2,6 +2,7 @@
 // proxy and registrar with digest authentication and Record-Route, SIPp as customers and as callees in
 // "the public network", baresip as an agent's phone registered at Kamailio. Caruso registers at
 // Kamailio as a trunk; customers call it through the proxy, and its outbound calls go through it.
+import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,8 +10,8 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { SipTelephonyAdapter, systemClock, type SipTelephonyOptions, type SipTrunk, type TelephonyEvent } from '@caruso/comms';
 import {
-  baresip, freePort, has, InMemoryContactEventLog, kamailioBinary, killPeers, LOOPBACK, promptDir, QueueRouter, rtpRange, sipp, startKamailio,
-  TelephonyChannel, until, type KamailioProxy,
+  baresip, freePort, has, InMemoryContactEventLog, kamailioBinary, killPeers, LOOPBACK, promptDir, QueueRouter, rtpRange, sipp, soxStat, startKamailio,
+  TelephonyChannel, toneLevel, until, type KamailioProxy,
 } from '@caruso/comms/testing';
 import { requireOrSkip } from '@caruso/kernel/testing';
 
@@ -22,7 +23,7 @@ function ok(run: { code: number | null; output: string }): void {
   expect({ code: run.code, output: run.code === 0 ? '' : run.output }).toEqual({ code: 0, output: '' });
 }
 
-if (requireOrSkip('Kamailio, SIPp and baresip', kamailioBinary() !== undefined && has('sipp') && has('baresip', ['-h']))) {
+if (requireOrSkip('Kamailio, SIPp, baresip and sox', kamailioBinary() !== undefined && has('sipp') && has('baresip', ['-h']) && has('sox', ['--version']))) {
   describe('SipTelephonyAdapter through a Kamailio proxy (Record-Route, digest auth)', () => {
     let dir: string;
     let kam: KamailioProxy;
@@ -134,6 +135,18 @@ if (requireOrSkip('Kamailio, SIPp and baresip', kamailioBinary() !== undefined &
         () => `media both ways ${JSON.stringify(sip.mediaStats(callId))}`);
       // baresip only reports the call established once the ACK for its 200 arrived (through the proxy).
       expect(phone.output()).toMatch(/established/i);
+      // What the customer hears is the agent's 440 Hz sine: the caller echoes it back, and a recording of
+      // the caller's leg, measured with sox, carries it.
+      sip.record(callId, { maxMs: 1000, beep: false });
+      await until(() => events.some((e) => e.type === 'recording-finished'), 4000, 'the recording');
+      const recording = events.find((e) => e.type === 'recording-finished');
+      const uri = recording?.type === 'recording-finished' ? recording.recording.uri : '';
+      const stat = soxStat(uri);
+      expect(stat.seconds).toBeGreaterThan(0.8);
+      const raw = execFileSync('sox', [uri, '-t', 'raw', '-e', 'signed', '-b', '16', '-c', '1', '-r', '8000', '-']);
+      const samples = new Int16Array(raw.buffer, raw.byteOffset, Math.floor(raw.length / 2));
+      expect(toneLevel(samples, 440)).toBeGreaterThan(1000);
+      expect(toneLevel(samples, 440)).toBeGreaterThan(10 * toneLevel(samples, 1000));
       sip.hold(callId);
       await until(() => events.some((e) => e.type === 'held'), 4000, 'held');
       sip.unhold(callId);
