@@ -52,7 +52,7 @@ export class RestSession {
 
 /** How a simulated agent works (seconds). */
 export interface DeskBehaviour {
-  /** Mean talk time of a call (exponential, at least 1 s). */
+  /** Mean talk time of a call (uniform from half to one and a half times it, so a run drains in bounded time). */
   readonly talkSeconds: number;
   /** Mean handling time of an e-mail or a chat. */
   readonly handleSeconds: number;
@@ -67,7 +67,7 @@ export interface DeskBehaviour {
 type OfferFrame = { type: 'offer'; offer: { offerId: string; contactId: string; channel: string; agentId: string } };
 type StepView = { sessionId?: string; revision?: number; status?: string; step?: { kind?: string; type?: string; choices?: Array<{ value: unknown }> } };
 
-const exponential = (mean: number): number => -Math.log(1 - Math.random()) * mean;
+const around = (mean: number): number => mean * (0.5 + Math.random());
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A person at the agent desktop. */
@@ -167,15 +167,15 @@ export class DeskSession {
     const id = encodeURIComponent(contactId);
     if (channel === 'call') {
       await this.runScript(contactId);
-      await sleep(Math.max(1000, exponential(this.behaviour.talkSeconds * 1000)));
+      await sleep(Math.max(1000, around(this.behaviour.talkSeconds * 1000)));
     } else if (channel === 'chat') {
       await Promise.race([joined, sleep(10_000)]);
       this.send(this.chatSocket, { type: 'message', chatId: contactId, text: 'Goedemiddag, waarmee kan ik u helpen?' });
-      await sleep(Math.max(500, exponential(this.behaviour.handleSeconds * 1000)));
+      await sleep(Math.max(500, around(this.behaviour.handleSeconds * 1000)));
     } else if (channel === 'email') {
       const read = await this.rest.request('GET', `/api/contacts/${id}/email`);
       if (read.status !== 200) this.stats.error('email-read', `${read.status}`);
-      await sleep(Math.max(500, exponential(this.behaviour.handleSeconds * 1000)));
+      await sleep(Math.max(500, around(this.behaviour.handleSeconds * 1000)));
       const reply = await this.rest.request('POST', `/api/contacts/${id}/email/reply`, { text: 'Dank voor uw bericht. Wij hebben het verwerkt.' });
       if (reply.status !== 201) this.stats.error('email-reply', `${reply.status} ${JSON.stringify(reply.body).slice(0, 200)}`);
     }

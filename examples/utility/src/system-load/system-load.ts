@@ -140,6 +140,7 @@ export class SystemLoad {
   /** Registers the phones, logs every agent in and makes it ready, attaches the supervisor's sockets. */
   async prepare(): Promise<void> {
     const o = this.options;
+    const t0 = Date.now();
     // In batches: 180 log-ins at once would measure the password hashing, not the system.
     for (let i = 0; i < o.agents.length; i += 10) {
       const batch = o.agents.slice(i, i + 10);
@@ -148,6 +149,7 @@ export class SystemLoad {
       const desks = batch.map((a) => new DeskSession(o.frontOfficeUrl, a.user, a.password, o.behaviour, this.stats));
       await Promise.all(desks.map((d) => d.start()));
       this.desks.push(...desks);
+      if (this.desks.length % 100 === 0) process.stderr.write(`system-load: ${this.desks.length} agents ready after ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
     }
     this.phoneTick = setInterval(() => {
       for (const p of this.phones) p.tick();
@@ -301,6 +303,8 @@ export class SystemLoad {
    */
   async run(): Promise<void> {
     const o = this.options;
+    // The figures are those of the run: the log-ins and sockets of the preparation are not in them.
+    this.stats.restMs.length = 0;
     this.startCallers();
     let mails = 0;
     let chats = 0;
