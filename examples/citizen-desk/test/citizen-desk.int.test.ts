@@ -49,7 +49,7 @@ function isoDay(offsetDays: number): string {
   return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
 }
 
-type Step = { sessionId: string; status: string; outcome?: string; step: { node: string; kind: string; error?: string } };
+type Step = { sessionId: string; status: string; outcome?: string; step: { node: string; kind: string; prompt?: string; error?: string } };
 
 /** Answers a script's steps from `answers` (by node; info steps continue) until it is no longer active. */
 async function runScript(client: ApiClient, path: (id: string) => string, first: Step, answers: Record<string, unknown>): Promise<{ last: Step; nodes: string[] }> {
@@ -240,6 +240,8 @@ describe('examples/citizen-desk', () => {
       const resident = residents[0]!;
       const first = (await visitor.post(`/api/self-service/sessions/${s.sessionId}/answer`, { value: { subjectNumber: resident.subjectNumber, postcode: resident.postcode, houseNumber: resident.houseNumber } })).body as Step;
       expect(first.step).toMatchObject({ kind: 'info', node: 'balance' });
+      // The amount from BELAS, formatted in the script's language.
+      expect(first.step.prompt).toContain('Het openstaande bedrag is € 412,80');
       const firstDueDate = isoDay(10);
       const run = await runScript(visitor, (id) => `/api/self-service/sessions/${id}/answer`, first, { installments: 4, firstDueDate, confirm: true });
       expect(run.last).toMatchObject({ status: 'ended', step: { node: 'arranged' } });
