@@ -290,7 +290,7 @@ if (requireOrSkip('Kamailio, SIPp, baresip and sox', kamailioBinary() !== undefi
       });
     });
 
-    it('fails over from a trunk that does not answer to the next; through an outbound proxy, with a separate auth user, PAI and Privacy: id', async () => {
+    it('fails over from a trunk that does not answer to the next; registers and calls through an outbound proxy, with a separate auth user, PAI and Privacy: id', async () => {
       // A trunk that takes packets and never answers: the INVITE times out (408 after 64×T1).
       const blackHole = createSocket('udp4');
       blackHole.on('error', () => undefined);
@@ -301,12 +301,14 @@ if (requireOrSkip('Kamailio, SIPp, baresip and sox', kamailioBinary() !== undefi
           { id: 'down', host: LOOPBACK, port: silent },
           {
             id: 'carrier', host: 'sip.carrier.example', outboundProxy: `${LOOPBACK}:${kam.port}`, username: '31201234567', authUsername: 'caruso-auth',
-            password: 'carrier-secret', assertedIdentity: 'pai', privacy: 'id',
+            password: 'carrier-secret', assertedIdentity: 'pai', privacy: 'id', register: true, registerExpiresSec: 60,
           },
         ],
       });
       await carrier.start();
       carrier.onDidEvent((e) => events.push(e));
+      // The REGISTER went through the outbound proxy too, answered as caruso-auth for 31201234567.
+      await until(() => carrier.trunkRegistrations()[0]?.state === 'registered', 8000, () => `the registration ${JSON.stringify(carrier.trunkRegistrations())}`);
       const uasPort = await freePort();
       const callee = sipp({
         scenario: 'proxy-uas.xml', dir, port: uasPort, mediaPort: await freePort(), args: ['-m', '1'],
