@@ -572,10 +572,12 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
    */
   private startSessionTimer(leg: Leg): void {
     const call = leg.call;
+    const s = leg.session;
+    // Only the caller's dialog has a session timer: an agent phone's re-INVITE leaves it alone.
+    if (!s) return;
     if (call.sessionTimer) clearTimeout(call.sessionTimer);
     call.sessionTimer = undefined;
-    const s = leg.session;
-    if (!s || leg.state !== 'confirmed' || call.ended) return;
+    if (leg.state !== 'confirmed' || call.ended) return;
     if (s.refresher === 'uas') {
       call.sessionTimer = safeTimeout(SIP_FAULTS, () => this.refreshSession(leg), (s.expires * 1000) / 2);
     } else {
