@@ -139,18 +139,17 @@ describe('a customer\'s history after a generated day of mixed contacts', () => 
       // Notes and tasks by people, on random customers.
       const notes = new Map<string, string[]>(customers.map((c) => [c, []]));
       const tasks = new Map<string, string[]>(customers.map((c) => [c, []]));
+      const statuses: number[] = [];
       for (let n = 0; n < 20; n++) {
         const customer = customers[Math.floor(pick() * customers.length)]!;
-        if (pick() < 0.5) {
-          const r = await anna.post(`/api/objects/Customer/${customer}/notes`, { text: `Note ${n}` });
-          expect(r.status).toBe(201);
-          notes.get(customer)!.push((r.body as { id: string }).id);
-        } else {
-          const r = await sam.post('/api/tasks', { object: 'Customer', recordId: customer, title: `Task ${n}`, due: asm.comms.now() + 3_600_000, assignee: { user: 'anna' }, kind: 'todo' });
-          expect(r.status).toBe(201);
-          tasks.get(customer)!.push((r.body as { id: string }).id);
-        }
+        const isNote = pick() < 0.5;
+        const r = isNote
+          ? await anna.post(`/api/objects/Customer/${customer}/notes`, { text: `Note ${n}` })
+          : await sam.post('/api/tasks', { object: 'Customer', recordId: customer, title: `Task ${n}`, due: asm.comms.now() + 3_600_000, assignee: { user: 'anna' }, kind: 'todo' });
+        statuses.push(r.status);
+        (isNote ? notes : tasks).get(customer)!.push((r.body as { id: string }).id);
       }
+      expect(statuses).toEqual(Array.from({ length: 20 }, () => 201));
       // The interaction records are written from the log: wait (bounded) for all of them.
       const deadline = Date.now() + 30_000;
       for (const c of customers) {
