@@ -9,6 +9,7 @@
 // Members lacking the queue's required skills are kept apart: only a contact whose skills were widened
 // looks at them. A member's keys change only through `update()`, which takes it out and puts it back.
 import type { RoutingStrategy } from '../contract/model.js';
+import { OrderedList } from './ordered-list.js';
 import type { MemberRec } from './router-records.js';
 
 type Order = (a: MemberRec, b: MemberRec) => number;
@@ -33,18 +34,6 @@ function orderOf(strategy: RoutingStrategy, seqOf: (m: MemberRec) => number): Or
   }
 }
 
-/** First position in `list` (sorted by `order`) whose member is not before `m`. */
-function lowerBound(list: readonly MemberRec[], m: MemberRec, order: Order): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (order(list[mid]!, m) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** A queue's available members. */
 export class AvailableMembers implements Iterable<MemberRec> {
   /** In the order they became available (a Map keeps insertion order), with their rank in it. */
@@ -52,8 +41,8 @@ export class AvailableMembers implements Iterable<MemberRec> {
   private seq = 0;
   private readonly order: Order | undefined;
   /** Sorted by `order`: members with the queue's required skills, and those without. */
-  private readonly skilled: MemberRec[] = [];
-  private readonly unskilled: MemberRec[] = [];
+  private readonly skilled: OrderedList<MemberRec> | undefined;
+  private readonly unskilled: OrderedList<MemberRec> | undefined;
 
   /**
    * @param strategy the queue's routing strategy.
@@ -64,6 +53,10 @@ export class AvailableMembers implements Iterable<MemberRec> {
     private readonly hasSkills: (m: MemberRec) => boolean,
   ) {
     this.order = orderOf(strategy, (m) => this.members.get(m) ?? 0);
+    if (this.order) {
+      this.skilled = new OrderedList(this.order);
+      this.unskilled = new OrderedList(this.order);
+    }
   }
 
   get size(): number {
@@ -134,57 +127,37 @@ export class AvailableMembers implements Iterable<MemberRec> {
    */
   first(fits: (m: MemberRec) => boolean, widened: boolean, rrLast: number): MemberRec | undefined {
     const order = this.order!;
-    let best = this.firstFrom(this.skilled, fits);
+    let best = this.skilled!.find(fits);
     if (widened) {
-      const other = this.firstFrom(this.unskilled, fits);
+      const other = this.unskilled!.find(fits);
       if (other && (!best || order(other, best) < 0)) best = other;
     }
     if (!best || this.strategy !== 'round-robin' || rrLast < 0) return best;
     // Round-robin: the first fitting member of that level after the one offered last, else the first.
-    let next = this.firstAfter(this.skilled, best.level, rrLast, fits);
+    const level = best.level;
+    const before = (x: MemberRec): boolean => x.level > level || (x.level === level && x.index <= rrLast);
+    const within = (x: MemberRec): boolean => x.level === level;
+    let next = this.skilled!.findFrom(before, within, fits);
     if (widened) {
-      const other = this.firstAfter(this.unskilled, best.level, rrLast, fits);
+      const other = this.unskilled!.findFrom(before, within, fits);
       if (other && (!next || other.index < next.index)) next = other;
     }
     return next ?? best;
   }
 
-  private firstFrom(list: readonly MemberRec[], fits: (m: MemberRec) => boolean): MemberRec | undefined {
-    for (const m of list) if (fits(m)) return m;
-    return undefined;
-  }
-
-  /** The first fitting member of `level` with an index above `after` (the list is sorted by level, then index). */
-  private firstAfter(list: readonly MemberRec[], level: number, after: number, fits: (m: MemberRec) => boolean): MemberRec | undefined {
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const x = list[mid]!;
-      if (x.level > level || (x.level === level && x.index <= after)) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo; i < list.length && list[i]!.level === level; i++) if (fits(list[i]!)) return list[i];
-    return undefined;
-  }
-
   /** @internal Puts an available member into the order (see {@link updateOrder}). */
   link(m: MemberRec): void {
     if (!this.order || !this.members.has(m)) return;
-    const list = this.hasSkills(m) ? this.skilled : this.unskilled;
-    const at = lowerBound(list, m, this.order);
-    if (at === list.length) list.push(m);
-    else list.splice(at, 0, m);
+    (this.hasSkills(m) ? this.skilled! : this.unskilled!).insert(m);
   }
 
   /** @internal Takes an available member out of the order (see {@link updateOrder}). */
   unlink(m: MemberRec): void {
     if (!this.order || !this.members.has(m)) return;
-    const list = this.hasSkills(m) ? this.skilled : this.unskilled;
-    let at = lowerBound(list, m, this.order);
-    // The keys are those it was linked with (changes go through update()), so it is found here.
-    if (list[at] !== m) at = list.indexOf(m);
-    if (at >= 0) list.splice(at, 1);
+    // Found by its keys, which are those it was linked with (changes go through updateOrder()); a
+    // member not found there is looked for everywhere rather than left behind.
+    const list = this.hasSkills(m) ? this.skilled! : this.unskilled!;
+    if (!list.remove(m)) list.removeAnywhere(m);
   }
 }
 
