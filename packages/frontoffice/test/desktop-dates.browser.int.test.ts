@@ -60,6 +60,7 @@ describe.each(CASES)('dates on the desktop: application in $app, browser in $bro
   let dir: string;
   let asm: TestAssembly;
   let browser: Browser;
+  let carla: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), `caruso-desk-dates-${c.app}-`));
@@ -67,20 +68,24 @@ describe.each(CASES)('dates on the desktop: application in $app, browser in $bro
     mkdirSync(scripts);
     for (const f of ['fault-check.xml', 'meter-reading.xml']) copyFileSync(fixturePath(`scripts/${f}`), join(scripts, f));
     writeFileSync(join(scripts, 'visit-date.xml'), VISIT_SCRIPT);
+    // The customer has a date of birth, on the agent's record form.
+    writeFileSync(join(dir, 'crm.model.xml'), fixtureText('crm.model.xml').replace('<field name="creditScore"', '<field name="birthDate" type="date" label="Date of birth"/>\n    <field name="creditScore"'));
     writeFileSync(join(dir, 'crm.app.xml'), fixtureText('crm.app.xml')
       .replace('lang="en"', `lang="${c.app}"`)
+      .replace('fields="id,firstName,lastName,phone,email,segment,postcode"', 'fields="id,firstName,lastName,phone,email,segment,postcode,birthDate"')
+      .replace('<field name="postcode"/>', '<field name="postcode"/><field name="birthDate"/>')
       .replace('script="fault-check"><write var="postcode" field="postcode"/></script>', 'script="visit-date"/>')
       .replace('../../../../dtd/', fileURLToPath(new URL('../../../dtd/', import.meta.url))));
     asm = await startTestAssembly({
       db: `sqlite:${join(dir, 'crm.db')}`,
-      model: fixturePath('crm.model.xml'),
+      model: join(dir, 'crm.model.xml'),
       application: join(dir, 'crm.app.xml'),
       scripts,
       queues: [{ id: 'support', wrapUpMs: 600_000 }],
       agents: [{ id: 'anna', queues: [{ queueId: 'support' }] }],
       users: [{ name: 'anna', role: 'agent', agentId: 'anna', password: PW }],
     });
-    await asm.objects.repository('Customer').create({ firstName: 'Carla', lastName: 'Caller', phone: CARLA }, { actor: 'test' });
+    carla = String((await asm.objects.repository('Customer').create({ firstName: 'Carla', lastName: 'Caller', phone: CARLA }, { actor: 'test' }))['id']);
     browser = await launchChromium();
   }, 60_000);
 
@@ -191,6 +196,32 @@ describe.each(CASES)('dates on the desktop: application in $app, browser in $bro
     await page.locator('#btn-callback').click();
     expect((await scheduled).status()).toBeLessThan(300);
     expect(asm.comms.scheduledCallbacks().map((x) => x.at)).toContain(new Date(day.getFullYear(), day.getMonth(), day.getDate(), 9, 15).getTime());
+    await page.keyboard.press('F9');
+    await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+    expect(problems).toEqual([]);
+    await ctx.close();
+  }, 45_000);
+
+  it('a date field of the customer’s record is typed in the application’s format and saved as yyyy-mm-dd', async () => {
+    const { ctx, page, problems } = await deskPage(browser, asm.url, 'anna', PW, { locale: c.browser });
+    if (asm.comms.agent('anna').state !== 'ready') await page.keyboard.press('F2');
+    await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+    await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: CARLA } });
+    await page.locator('#btn-accept').waitFor();
+    await page.keyboard.press('F4');
+    await page.locator('#f-birthDate-fields').waitFor();
+    expect(await partNames(page, '#f-birthDate-fields')).toEqual(c.dateParts);
+    expect(await page.locator('#f-birthDate-fields legend').textContent()).toBe('Date of birth');
+    await page.locator('#f-birthDate').focus();
+    for (const part of c.type('17', '05', '1980')) await page.keyboard.type(part);
+    await page.locator('#f-birthDate-words', { hasText: c.monthName(5) }).waitFor();
+    expect(await seriousFindings(page)).toEqual([]);
+    const saved = page.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().includes('/api/objects/Customer/'));
+    await page.locator('#contact desk-record-form button[type="submit"]').click();
+    expect((await saved).status()).toBe(200);
+    expect(String((await asm.objects.repository('Customer').get(carla))?.['birthDate']).slice(0, 10)).toBe('1980-05-17');
+    await page.keyboard.press('F8');
+    await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
     await page.keyboard.press('F9');
     await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
     expect(problems).toEqual([]);
