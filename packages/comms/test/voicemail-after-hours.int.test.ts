@@ -80,6 +80,9 @@ describe('the communication server’s queue priority, entry point priority, lab
     await services.start();
     try {
       const comms = services.get(CommunicationServer);
+      // The label is shown with the queue's status (the pages show it instead of the id).
+      expect(comms.queues().map((q) => [q.queueId, (q as { label?: string }).label])).toEqual([['general', 'Algemeen'], ['faults', 'Storingen'], ['moves', undefined]]);
+      expect(comms.queueStatus('faults')).toMatchObject({ queueId: 'faults', label: 'Storingen' });
       // Contacts of the urgent queue go first though they came later; a call to the urgent line goes before both.
       await comms.enqueue({ id: 'mail-1', channel: 'email', queueId: 'general' });
       clock.advance(1_000);

@@ -13,7 +13,7 @@ import { bareAddress } from '../email/mail-address.js';
 import { CommsErrors } from '../errors.js';
 import { validateAgentConfig, validateQueueConfig } from '../internal/validate.js';
 import type { AgentConfig, ContactSnapshot, ContactSpec, QueueConfig } from '../contract/model.js';
-import { QueueRouter } from '../acd/queue-router.js';
+import { QueueRouter, type QueueStatus } from '../acd/queue-router.js';
 import { StorageContactEventLog } from '../log/storage-event-log.js';
 import { TelephonyAdapter } from '../contract/telephony-adapter.js';
 import { TelephonyChannel } from '../telephony/telephony-channel.js';
@@ -299,6 +299,8 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
   private dialer: CampaignDialer | undefined;
   private logger: Logger | undefined;
   private readonly clock: Clock;
+  /** The queues' labels (QueueConfig.label), shown with their status; the router does not keep them. */
+  private readonly labels = new Map<string, string>();
   private interactionStore: InteractionStore | undefined;
   private voicemailStore: StorageVoicemailStore | undefined;
   private recorder: InteractionRecorder | undefined;
@@ -338,7 +340,10 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     const router = new QueueRouter({ clock: this.clock, events: log, logger: ctx.logger });
     const parts: Array<{ dispose(): void }> = [router];
     try {
-      for (const q of options.queues ?? []) router.addQueue(routedQueue(q));
+      for (const q of options.queues ?? []) {
+        router.addQueue(routedQueue(q));
+        if (q.label !== undefined) this.labels.set(q.id, q.label);
+      }
       for (const a of options.agents ?? []) router.addAgent(a);
       const history = await readAll(log);
       if (options.interactions?.enabled !== false) {
@@ -655,7 +660,10 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     return this.durable(Promise.resolve(fn(this.r)));
   }
 
-  addQueue = (c: QueueConfig) => this.change((r) => r.addQueue(routedQueue(c)));
+  addQueue = async (c: QueueConfig): Promise<void> => {
+    await this.change((r) => r.addQueue(routedQueue(c)));
+    if (typeof c.label === 'string' && c.label.trim() !== '') this.labels.set(c.id, c.label);
+  };
   addAgent = (c: AgentConfig) => this.change((r) => r.addAgent(c));
   login: CommunicationServer['login'] = (id, o) =>
     this.change((r) => {
@@ -744,8 +752,14 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     };
   };
   waiting: CommunicationServer['waiting'] = (id) => this.r.waiting(id);
-  queueStatus: CommunicationServer['queueStatus'] = (id) => this.r.queueStatus(id);
-  queues: CommunicationServer['queues'] = () => this.r.queueIds().map((id) => this.r.queueStatus(id));
+  queueStatus: CommunicationServer['queueStatus'] = (id) => this.withLabel(this.r.queueStatus(id));
+  queues: CommunicationServer['queues'] = () => this.r.queueIds().map((id) => this.withLabel(this.r.queueStatus(id)));
+
+  /** A queue's status with its label (QueueConfig.label), when it has one, for the pages that show queues. */
+  private withLabel(s: QueueStatus): QueueStatus & { readonly label?: string } {
+    const label = this.labels.get(s.queueId);
+    return label === undefined ? s : { ...s, label };
+  }
   position: CommunicationServer['position'] = (id) => this.r.position(id);
   pendingOffers: CommunicationServer['pendingOffers'] = (id) => this.r.pendingOffers(id);
   campaigns = (): CampaignProgress[] => {
