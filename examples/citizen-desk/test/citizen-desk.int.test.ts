@@ -126,14 +126,15 @@ describe('examples/citizen-desk', () => {
       const objects = new BusinessObjectsImpl(model, db.storage);
       for (const r of residents) await objects.repository('Resident').create(r, { actor: 'test' });
 
-      const env = { CARUSO_DB_URL: db.url, PORT: '0', CARUSO_MANAGER_PORT: '0', CARUSO_SMTP_PORT: '0', CARUSO_CHAT_PORT: '0', BEEKDAL_AGENT_ANOUK_PASSWORD: PASSWORD };
+      const env = { CARUSO_DB_URL: db.url, PORT: '0', CARUSO_MANAGER_PORT: '0', SIP_PORT: '0', CARUSO_SMTP_PORT: '0', CARUSO_CHAT_PORT: '0', BEEKDAL_AGENT_ANOUK_PASSWORD: PASSWORD };
       const read = readAssembly(join(root, 'assembly.xml'), env);
       const errors = read.diagnostics.filter((d) => d.severity === 'error');
       if (errors.length) throw new Error(`the assembly file has errors:\n${errors.join('\n')}`);
       const a = read.assembly as Assembly;
       running = await startAssembly(
         { ...a, dataDir: dir, services: a.services.map((s) => (s.token === 'billing.Invoices' ? { ...s, config: { ...s.config, database: belas } } : s)) },
-        { env, clock, telephony },
+        // The simulated telephone network runs beside the SIP adapter (as with `caruso start --simulate`).
+        { env, clock, telephony, simulate: true },
       );
     }, 60_000);
 
