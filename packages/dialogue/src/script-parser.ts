@@ -1046,6 +1046,9 @@ class ScriptChecker {
   private checkObjectFetch(el: XmlElement, e: Extract<Executable, { kind: 'object-fetch' }>, checkExpr: (el: XmlElement | undefined, attr: string, e: CompiledExpression | undefined) => void): void {
     this.onlyFor(el, ['source', 'operation'], '<fetch source>');
     if (el.attributes['where'] !== undefined && el.attributes['key'] !== undefined) this.sink.error(el.attributePositions['key'], '<fetch object> takes where="…" or key="…", not both', 'bad-attribute-value');
+    if (!e.list && el.attributes['where'] === undefined && el.attributes['key'] === undefined) {
+      this.sink.error(el.position, `<fetch object="${e.object}"> needs where="…" or key="…" to find one record (or list="true" for a list)`, 'missing-attribute');
+    }
     if (e.list && el.attributes['key'] !== undefined) this.sink.error(el.attributePositions['list'], 'list="true" reads several records: use where="…", not key="…"', 'bad-attribute-value');
     if (!e.list && el.attributes['limit'] !== undefined) this.sink.error(el.attributePositions['limit'], 'limit applies to list="true"', 'bad-attribute-value');
     if (e.limit !== undefined && (!Number.isInteger(e.limit) || e.limit < 1 || e.limit > 1000)) this.sink.error(this.reader.valuePosition(el, 'limit', 0), `limit="${e.limit}" must be a whole number from 1 to 1000`, 'bad-attribute-value');

@@ -78,6 +78,9 @@ describe('<fetch object> and <action object>: checks when the script loads', () 
     expect(problems(ask('<fetch source="crm.Customers" key="number" where="x == 1" into="customer"/>'))).toEqual([
       "t.xml:3:116: error: where=\"…\" belongs to <fetch object>, not to <fetch source>",
     ]);
+    expect(problems(ask('<fetch object="Customer" into="customer"/>'))).toEqual([
+      't.xml:3:73: error: <fetch object="Customer"> needs where="…" or key="…" to find one record (or list="true" for a list)',
+    ]);
     expect(problems(ask('<fetch key="number" into="customer"/>'))).toEqual([
       't.xml:3:73: error: <fetch> needs source="…" (a service) or object="…" (a business object)',
     ]);
