@@ -147,6 +147,15 @@ describe('examples/citizen-desk', () => {
     it('starts every service of its assembly, the reused billing wrapper on the tax system among them', () => {
       const states = Object.fromEntries((running as RunningAssembly).services().map((s) => [s.tokenId, s.state]));
       expect(states).toMatchObject({ 'caruso.objects': 'active', 'caruso.dialogue.DialogueEngine': 'active', 'caruso.comms': 'active', 'caruso.frontoffice': 'active', 'billing.Invoices': 'active' });
+      // The queues carry the names people read.
+      const queues = (running as RunningAssembly).manager.get(CommunicationServer).queues() as Array<{ queueId: string; label?: string }>;
+      expect(queues.filter((q) => q.queueId !== 'voicemail').map((q) => [q.queueId, q.label])).toEqual([
+        ['algemeen', 'Algemene vragen'],
+        ['belastingen', 'Belastingen'],
+        ['meldingen', 'Meldingen openbare ruimte'],
+        ['burgerzaken', 'Burgerzaken'],
+        ['post', 'Digitale post'],
+      ]);
     });
 
     it('phone: the telephone menu routes a report to the reports desk, where the agent takes it down', async () => {
