@@ -120,8 +120,9 @@ describe('report widgets on a dashboard in a real Chromium', () => {
       const rows = widget.locator('table tbody tr');
       await rows.nth(1).waitFor();
       const cells = async (): Promise<string[][]> => rows.evaluateAll((trs) => trs.map((tr) => [...tr.children].slice(0, 3).map((c) => c.textContent ?? '')));
-      // queue, offered, answered of the hand-made log (docs/reports.md computes them by hand).
-      expect(await cells()).toEqual([['billing', '4', '2'], ['sales', '2', '1']]);
+      // queue (by its label: the page text of billing, the id of sales), offered, answered of the
+      // hand-made log (docs/reports.md computes them by hand).
+      expect(await cells()).toEqual([['Billing', '4', '2'], ['sales', '2', '1']]);
       expect(await widget.locator('thead th').first().textContent()).toBe('Queue');
       expect(await widget.getByRole('columnheader', { name: 'Service level', exact: true }).count()).toBe(1);
       // Durations as h:mm:ss (billing answered after 20 s on average; the CSV keeps the seconds).
@@ -133,7 +134,7 @@ describe('report widgets on a dashboard in a real Chromium', () => {
       const chart = widget.getByRole('img');
       expect(await chart.getAttribute('data-column')).toBe('serviceLevel');
       expect(await chart.locator('title').textContent()).toBe('Service level by queue');
-      expect(await chart.locator('desc').textContent()).toBe('billing: 50 %; sales: 100 %');
+      expect(await chart.locator('desc').textContent()).toBe('Billing: 50 %; sales: 100 %');
       expect(await chart.locator('rect').count()).toBe(2);
       const widths = await chart.locator('rect').evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('width'))));
       expect(widths[1]).toBeCloseTo(2 * widths[0]!, 0);
@@ -150,7 +151,7 @@ describe('report widgets on a dashboard in a real Chromium', () => {
       // A function, not a string (the page's content security policy forbids evaluating strings); typed by hand (no DOM library in the tests).
       type Doc = { querySelector(selector: string): { textContent: string | null } | null };
       await page.waitForFunction(() => (globalThis as unknown as { document: Doc }).document.querySelector('#wb-reports tbody tr:nth-child(2) td')?.textContent === '3');
-      expect(await cells()).toEqual([['billing', '4', '2'], ['sales', '3', '1']]);
+      expect(await cells()).toEqual([['Billing', '4', '2'], ['sales', '3', '1']]);
 
       // axe-core: nothing serious or critical on the dashboard with its report.
       await page.evaluate(AXE);

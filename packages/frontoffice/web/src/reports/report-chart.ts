@@ -1,15 +1,15 @@
 /** A horizontal bar chart of one column of a report (one bar per row), as SVG with its own title and description for screen readers. */
 import { svg } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
-import type { ReportAnswer } from '../shared/types.js';
-import { columnLabel, reportCell } from './report-format.js';
+import type { AppResponse, ReportAnswer } from '../shared/types.js';
+import { columnLabel, dimensionCell, reportCell } from './report-format.js';
 
 const ROW_H = 22;
 const LABEL_W = 140;
 const BAR_W = 300;
 
-export function reportChart(r: ReportAnswer & { readonly chart: string }, id: string): SVGSVGElement {
-  const labels = r.rows.map((row) => (r.dimensions.length ? r.dimensions.map((d) => (row[d] === null || row[d] === undefined ? '(none)' : String(row[d]))).join(' / ') : t('report.total')));
+export function reportChart(r: ReportAnswer & { readonly chart: string }, id: string, app?: AppResponse): SVGSVGElement {
+  const labels = r.rows.map((row) => (r.dimensions.length ? r.dimensions.map((d) => dimensionCell(app, d, row[d])).join(' / ') : t('report.total')));
   const values = r.rows.map((row) => { const v = row[r.chart]; return typeof v === 'number' ? v : null; });
   const max = Math.max(0, ...values.map((v) => v ?? 0));
   const title = `${columnLabel(r.chart)}${r.dimensions.length ? ` ${t('report.by')} ${r.dimensions.map(columnLabel).join(' / ').toLowerCase()}` : ''}`;

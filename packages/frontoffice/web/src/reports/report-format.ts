@@ -1,7 +1,8 @@
 /** How report widgets show figures: periods in the viewer's local time, ratios as percentages, column labels. */
 import { fmtDuration } from '../shared/format.js';
 import { hasText, pageLang, t } from '../shared/i18n.js';
-import type { ReportPeriod } from '../shared/types.js';
+import { queueLabel, scriptLabel } from '../shared/labels.js';
+import type { AppResponse, ReportPeriod } from '../shared/types.js';
 
 /** The [from, to) of a widget's period in the viewer's local time. */
 export function reportPeriod(period: ReportPeriod, now: Date): [Date, Date] {
@@ -34,4 +35,12 @@ export function columnLabel(c: string): string {
   if (hasText(`report.column.${c}`)) return t(`report.column.${c}`);
   const words = c.replace(/Seconds$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase().replace(/\b(asa|aht)\b/g, (x) => x.toUpperCase());
   return words.replace(/^./, (x) => x.toUpperCase());
+}
+
+/** A dimension's value (a row's heading): queues and scripts by their labels, no value as "(none)". */
+export function dimensionCell(app: AppResponse | undefined, column: string, v: unknown): string {
+  if (v === null || v === undefined || v === '') return t('report.none');
+  if (column === 'queue') return queueLabel(app, String(v));
+  if (column === 'script') return scriptLabel(app, String(v));
+  return reportCell(column, v);
 }

@@ -8,7 +8,7 @@ import { LightElement } from '../shared/light-element.js';
 import { serverNow, type PageContext } from '../shared/context.js';
 import type { ReportAnswer, Widget } from '../shared/types.js';
 import { reportChart } from './report-chart.js';
-import { columnLabel, reportCell, reportPeriod } from './report-format.js';
+import { columnLabel, dimensionCell, reportCell, reportPeriod } from './report-format.js';
 
 const REPORT_REFRESH_MS = 60_000;
 
@@ -68,9 +68,9 @@ export class ReportWidget extends LightElement {
     const period = t(`report.period.${this.period}`);
     const updated = html`<p class="muted report-updated">${t('report.updated')} ${fmtTime(shown.at)}</p>`;
     if (r.rows.length === 0) return html`<p>${t('report.empty')}</p>${updated}`;
-    const chart = r.chart ? reportChart({ ...r, chart: r.chart }, id) : nothing;
+    const chart = r.chart ? reportChart({ ...r, chart: r.chart }, id, this.ctx.app) : nothing;
     const cols = r.columns;
-    const rows = r.rows.map((row) => html`<tr>${cols.map((c, j) => (j < r.dimensions.length ? html`<th scope="row">${reportCell(c, row[c])}</th>` : html`<td>${reportCell(c, row[c])}</td>`))}</tr>`);
+    const rows = r.rows.map((row) => html`<tr>${cols.map((c, j) => (j < r.dimensions.length ? html`<th scope="row">${dimensionCell(this.ctx.app, c, row[c])}</th>` : html`<td>${reportCell(c, row[c])}</td>`))}</tr>`);
     return html`${chart}<div class="report-scroll" tabindex="0" role="region" aria-label=${`${name}: ${t('report.table')}`}><table class="report-table"><caption class="visually-hidden">${name}, ${period}</caption><thead><tr>${cols.map((c) => html`<th scope="col">${columnLabel(c)}</th>`)}</tr></thead><tbody>${rows}</tbody></table></div>${updated}`;
   }
 }
