@@ -1,34 +1,18 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { forEachDatabase } from '@caruso/storage/testing';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
 import { fixturePath } from './fixture.js';
 import { sendMail, startRelay, until, type TestRelay } from './smtp-helpers.js';
+import { deskPage, expectValue, launchChromium, seriousFindings } from './support/chromium.js';
 import { mustOpen } from './ws-helpers.js';
 
 const PW = 'correct horse battery';
 const SHOTS = join(process.cwd(), '.artifacts', 'screenshots');
 /** `CARUSO_DOCS_SCREENSHOTS=1`: the views are also written into docs/images for docs/agent-guide.md (from the SQLite run). */
 const DOCS = process.env['CARUSO_DOCS_SCREENSHOTS'] ? join(process.cwd(), 'docs', 'images') : undefined;
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const CARLA = '+3212345678';
-
-interface Violation {
-  readonly id: string;
-  readonly impact: string | null;
-  readonly help: string;
-  readonly nodes: { readonly target: unknown[] }[];
-}
-
-/** The serious and critical findings of axe-core (WCAG 2.0–2.2 A/AA and best practices) on the page as it is now. */
-async function seriousFindings(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  const options = { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] }, resultTypes: ['violations'] };
-  const r = (await page.evaluate(`axe.run(document, ${JSON.stringify(options)})`)) as { violations: Violation[] };
-  return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
-}
 
 describe('the agent desktop in a real Chromium: every view accessible, its state from the server', () => {
   let browser: Browser;
@@ -37,11 +21,7 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     relay = await startRelay();
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      timeout: 20_000,
-    });
+    browser = await launchChromium();
   }, 40_000);
 
   afterAll(async () => {
@@ -79,19 +59,10 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
       await asm?.stop();
     });
 
+    /** anna's desktop; `errors` has the page's errors and content-security-policy violations. */
     async function agentPage(): Promise<{ ctx: BrowserContext; page: Page; errors: string[] }> {
-      const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-      const page = await ctx.newPage();
-      const errors: string[] = [];
-      page.setDefaultTimeout(8000);
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(`${asm.url}/login`);
-      await page.getByLabel('User name').fill('anna');
-      await page.getByLabel('Password').fill(PW);
-      await page.getByRole('button', { name: 'Log in' }).click();
-      await page.waitForURL('**/desktop');
-      await page.locator('#agent-state', { hasText: /[a-z]/ }).waitFor();
-      return { ctx, page, errors };
+      const { ctx, page, problems } = await deskPage(browser, asm.url, 'anna', PW);
+      return { ctx, page, errors: problems };
     }
 
     async function ready(page: Page): Promise<void> {
@@ -375,9 +346,3 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
     }, 45_000);
   });
 });
-
-async function expectValue(page: Page, selector: string, value: string): Promise<void> {
-  const until = Date.now() + 5000;
-  while ((await page.locator(selector).inputValue()) !== value && Date.now() < until) await page.waitForTimeout(50);
-  expect(await page.locator(selector).inputValue()).toBe(value);
-}
