@@ -38,6 +38,8 @@ export interface ServerSummary {
   readonly contacts: number;
   /** Log lines at error level or worse. */
   readonly errorLines: number;
+  /** The first of them: service, message and error message or code (no other field). */
+  readonly errorSamples: string[];
 }
 
 type Message = ServerStart | { readonly type: 'stop'; readonly from: number };
@@ -91,7 +93,9 @@ async function stop(from: number): Promise<ServerSummary> {
     }
   }
   const lives = [...foldContacts(events).values()];
-  const errorLines = readFileSync(logFile, 'utf8').split('\n').filter((l) => l && (JSON.parse(l) as { level: number }).level >= 50).length;
+  type LogLine = { level: number; svc?: string; msg?: string; err?: { code?: string; message?: string } };
+  const errors = readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine).filter((l) => l.level >= 50);
+  const errorSamples = errors.slice(0, 5).map((l) => `${l.svc ?? ''}: ${l.msg ?? ''} ${l.err?.code ?? ''} ${(l.err?.message ?? '').slice(0, 160)}`.trim());
   return {
     rows: events.filter((e) => e.at >= from).length,
     lastSeq: events.at(-1)?.seq ?? 0,
@@ -100,7 +104,8 @@ async function stop(from: number): Promise<ServerSummary> {
     offered,
     open: lives.filter((c) => c.status !== 'ended').length,
     contacts: lives.length,
-    errorLines,
+    errorLines: errors.length,
+    errorSamples,
   };
 }
 

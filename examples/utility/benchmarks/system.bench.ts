@@ -157,7 +157,7 @@ async function runOnce(db: 'sqlite' | 'postgres', agentCount: number, seconds: n
       restP99: quantile(report.restMs, 0.99), restRequests: report.restMs.length,
       rowsPerS: summary.rows / window,
       errors,
-      errorDetail: `load ${JSON.stringify(report.errors)}${report.errorSamples.length ? ` e.g. ${report.errorSamples[0]}` : ''}, SIPp failed ${report.sipp.failed}, log errors ${summary.errorLines}, seq gaps ${summary.seqGaps}`,
+      errorDetail: `load ${JSON.stringify(report.errors)}${report.errorSamples.length ? ` e.g. ${report.errorSamples[0]}` : ''}, SIPp failed ${report.sipp.failed}, log errors ${summary.errorLines}${summary.errorSamples.length ? ` e.g. ${summary.errorSamples[0]}` : ''}, seq gaps ${summary.seqGaps}`,
       open: summary.open, sent: report.sent, offers: summary.offered.length, loadAvg,
     };
   } finally {
