@@ -36,6 +36,33 @@ export async function freePort(): Promise<number> {
   }
 }
 
+/**
+ * A media port for SIPp (`-mp`): SIPp binds it for audio and the port two above for video, so both
+ * must be free on UDP (checked, then released; another process may still take one meanwhile).
+ */
+export async function freeMediaPort(): Promise<number> {
+  const bind = (port: number) => new Promise<ReturnType<typeof createSocket> | undefined>((resolve) => {
+    const s = createSocket('udp4');
+    s.once('error', () => {
+      s.close();
+      resolve(undefined);
+    });
+    s.bind(port, LOOPBACK, () => resolve(s));
+  });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const audio = await bind(0);
+    if (!audio) continue;
+    const port = audio.address().port;
+    const video = port + 2 <= 65535 ? await bind(port + 2) : undefined;
+    await new Promise<void>((r) => audio.close(() => r()));
+    if (video) {
+      await new Promise<void>((r) => video.close(() => r()));
+      return port;
+    }
+  }
+  throw new Error('no free pair of media ports on loopback');
+}
+
 /** A random even RTP range of `size` ports for one test file (files run in parallel). */
 export function rtpRange(size = 400): { min: number; max: number } {
   const min = 30000 + 2 * Math.floor(Math.random() * 7000);

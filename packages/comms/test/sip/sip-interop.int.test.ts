@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { SipTelephonyAdapter, systemClock, type SipTelephonyOptions, type SipTrunk, type TelephonyEvent } from '@caruso/comms';
 import {
-  baresip, freePort, has, InMemoryContactEventLog, kamailioBinary, killPeers, LOOPBACK, promptDir, QueueRouter, rtpRange, sipp, soxStat, startKamailio,
+  baresip, freeMediaPort, freePort, has, InMemoryContactEventLog, kamailioBinary, killPeers, LOOPBACK, promptDir, QueueRouter, rtpRange, sipp, soxStat, startKamailio,
   TelephonyChannel, toneLevel, until, type KamailioProxy,
 } from '@caruso/comms/testing';
 import { requireOrSkip } from '@caruso/kernel/testing';
@@ -82,7 +82,7 @@ if (requireOrSkip('Kamailio, SIPp, baresip and sox', kamailioBinary() !== undefi
     it('takes a call through the proxy, holds it, resumes it and hangs it up: every request follows the route set', async () => {
       const answering = answerEveryCall(sip);
       const caller = sipp({
-        scenario: 'proxy-caller-held.xml', dir, port: await freePort(), mediaPort: await freePort(), remotePort: kam.port,
+        scenario: 'proxy-caller-held.xml', dir, port: await freePort(), mediaPort: await freeMediaPort(), remotePort: kam.port,
         args: ['-m', '1'], placeholders: { TARGET: 'caruso' },
       });
       await until(() => events.some((e) => e.type === 'answered'), 8000, () => `the call to be answered ${JSON.stringify(events)}\n${kam.output().slice(-3000)}`);
@@ -103,7 +103,7 @@ if (requireOrSkip('Kamailio, SIPp, baresip and sox', kamailioBinary() !== undefi
     it('calls out through the proxy: answers the 407 and gets the ACK to the callee through the route set', async () => {
       const uasPort = await freePort();
       const callee = sipp({
-        scenario: 'proxy-uas.xml', dir, port: uasPort, mediaPort: await freePort(), args: ['-m', '1'],
+        scenario: 'proxy-uas.xml', dir, port: uasPort, mediaPort: await freeMediaPort(), args: ['-m', '1'],
         placeholders: { ACK_MS: '3000', FROM_RE: 'sip:caruso@127\\.0\\.0\\.1', PAI_RE: 'P-Asserted-Identity: .sip:0201234567@127\\.0\\.0\\.1.', PRIVACY_RE: 'Call-ID' },
       });
       const callId = sip.originate(`trunk:pbx:uas-${uasPort}`, { callerId: '0201234567', timeoutMs: 8000 });
@@ -126,7 +126,7 @@ if (requireOrSkip('Kamailio, SIPp, baresip and sox', kamailioBinary() !== undefi
         if (e.type === 'answered') sip.bridge(e.callId, 'trunk:pbx:anna', { ringTimeoutMs: 8000 });
       });
       const caller = sipp({
-        scenario: 'proxy-caller-held.xml', dir, port: await freePort(), mediaPort: await freePort(), remotePort: kam.port,
+        scenario: 'proxy-caller-held.xml', dir, port: await freePort(), mediaPort: await freeMediaPort(), remotePort: kam.port,
         args: ['-m', '1', '-rtp_echo'], placeholders: { TARGET: 'caruso' },
       });
       await until(() => events.some((e) => e.type === 'bridged'), 10_000, () => `the agent phone to answer ${JSON.stringify(events)}\n${phone.output()}\n${kam.output().slice(-3000)}`);
@@ -159,7 +159,7 @@ if (requireOrSkip('Kamailio, SIPp, baresip and sox', kamailioBinary() !== undefi
 
     it('refuses an INVITE that requires an extension it lacks (Require: 100rel) with 420 and Unsupported', async () => {
       const caller = sipp({
-        scenario: 'proxy-caller-refused.xml', dir, port: await freePort(), mediaPort: await freePort(), remotePort: kam.port, args: ['-m', '1'],
+        scenario: 'proxy-caller-refused.xml', dir, port: await freePort(), mediaPort: await freeMediaPort(), remotePort: kam.port, args: ['-m', '1'],
         placeholders: { TARGET: 'caruso', HEADERS: 'Require: 100rel', STATUS: '420', CHECK_RE: 'Unsupported: 100rel' },
       });
       ok(await caller.done);
@@ -168,7 +168,7 @@ if (requireOrSkip('Kamailio, SIPp, baresip and sox', kamailioBinary() !== undefi
 
     it('refuses a session interval below Min-SE with 422 (RFC 4028)', async () => {
       const caller = sipp({
-        scenario: 'proxy-caller-refused.xml', dir, port: await freePort(), mediaPort: await freePort(), remotePort: kam.port, args: ['-m', '1'],
+        scenario: 'proxy-caller-refused.xml', dir, port: await freePort(), mediaPort: await freeMediaPort(), remotePort: kam.port, args: ['-m', '1'],
         placeholders: { TARGET: 'caruso', HEADERS: 'Supported: timer\r\nSession-Expires: 30', STATUS: '422', CHECK_RE: 'Min-SE: 90' },
       });
       ok(await caller.done);
@@ -178,7 +178,7 @@ if (requireOrSkip('Kamailio, SIPp, baresip and sox', kamailioBinary() !== undefi
     it('answers every m= line (video declined with port 0), takes Require: timer, refuses a G.722-only re-INVITE with 488, follows a change to PCMA and takes c=0.0.0.0 as hold', async () => {
       const answering = answerEveryCall(sip);
       const caller = sipp({
-        scenario: 'proxy-caller-renegotiate.xml', dir, port: await freePort(), mediaPort: await freePort(), remotePort: kam.port, args: ['-m', '1'],
+        scenario: 'proxy-caller-renegotiate.xml', dir, port: await freePort(), mediaPort: await freeMediaPort(), remotePort: kam.port, args: ['-m', '1'],
         placeholders: {
           TARGET: 'caruso', HEADERS: 'Supported: timer\r\nRequire: timer\r\nSession-Expires: 1800;refresher=uac',
           CHECK_RE: 'Session-Expires: 1800;refresher=uac.*Require: timer',
@@ -202,7 +202,7 @@ if (requireOrSkip('Kamailio, SIPp, baresip and sox', kamailioBinary() !== undefi
         }
       });
       const caller = sipp({
-        scenario: 'proxy-caller-delayed-offer.xml', dir, port: await freePort(), mediaPort: await freePort(), remotePort: kam.port,
+        scenario: 'proxy-caller-delayed-offer.xml', dir, port: await freePort(), mediaPort: await freeMediaPort(), remotePort: kam.port,
         args: ['-m', '1', '-rtp_echo'], placeholders: { TARGET: 'caruso', TALK_MS: '2000' },
       });
       ok(await caller.done);
@@ -227,7 +227,7 @@ if (requireOrSkip('Kamailio, SIPp, baresip and sox', kamailioBinary() !== undefi
       it('answers a CANCEL while it rings: 180, then 200 to the CANCEL and 487 to the INVITE', async () => {
         const answering = answerEveryCall(slow);
         const caller = sipp({
-          scenario: 'proxy-caller-cancel.xml', dir, port: await freePort(), mediaPort: await freePort(), remotePort: kam.port, args: ['-m', '1'],
+          scenario: 'proxy-caller-cancel.xml', dir, port: await freePort(), mediaPort: await freeMediaPort(), remotePort: kam.port, args: ['-m', '1'],
           placeholders: { TARGET: 'caruso2' },
         });
         ok(await caller.done);
@@ -241,7 +241,7 @@ if (requireOrSkip('Kamailio, SIPp, baresip and sox', kamailioBinary() !== undefi
       it('ends a session the caller should refresh and does not (RFC 4028) with a BYE through the proxy', async () => {
         const answering = answerEveryCall(slow);
         const caller = sipp({
-          scenario: 'proxy-caller-session-expired.xml', dir, port: await freePort(), mediaPort: await freePort(), remotePort: kam.port, args: ['-m', '1'],
+          scenario: 'proxy-caller-session-expired.xml', dir, port: await freePort(), mediaPort: await freeMediaPort(), remotePort: kam.port, args: ['-m', '1'],
           placeholders: {
             TARGET: 'caruso2', HEADERS: 'Supported: timer\r\nSession-Expires: 3', CHECK_RE: 'Session-Expires: 3;refresher=uac.*Require: timer', BYE_MS: '8000',
           },
@@ -254,7 +254,7 @@ if (requireOrSkip('Kamailio, SIPp, baresip and sox', kamailioBinary() !== undefi
       it('refreshes the session itself when the caller does not support timers (re-INVITE through the proxy)', async () => {
         const answering = answerEveryCall(slow);
         const caller = sipp({
-          scenario: 'proxy-caller-session-refreshed.xml', dir, port: await freePort(), mediaPort: await freePort(), remotePort: kam.port, args: ['-m', '1'],
+          scenario: 'proxy-caller-session-refreshed.xml', dir, port: await freePort(), mediaPort: await freeMediaPort(), remotePort: kam.port, args: ['-m', '1'],
           placeholders: { TARGET: 'caruso2', HEADERS: 'Session-Expires: 2', CHECK_RE: 'Session-Expires: 2;refresher=uas', REFRESH_MS: '4000' },
         });
         ok(await caller.done);
@@ -272,7 +272,7 @@ if (requireOrSkip('Kamailio, SIPp, baresip and sox', kamailioBinary() !== undefi
         router.login('anna');
         const channel = new TelephonyChannel({ router, telephony: slow, defaultQueueId: 'support', endpointOf: () => 'trunk:pbx:anna' });
         const caller = sipp({
-          scenario: 'proxy-caller-noack.xml', dir, port: await freePort(), mediaPort: await freePort(), remotePort: kam.port, args: ['-m', '1'],
+          scenario: 'proxy-caller-noack.xml', dir, port: await freePort(), mediaPort: await freeMediaPort(), remotePort: kam.port, args: ['-m', '1'],
           placeholders: { TARGET: 'caruso2', BYE_MS: '15000' },
         });
         await until(() => events.some((e) => e.type === 'bridged'), 8000, () => `the agent to be reached ${JSON.stringify(events)}\n${phone.output()}`);
@@ -310,7 +310,7 @@ if (requireOrSkip('Kamailio, SIPp, baresip and sox', kamailioBinary() !== undefi
       await until(() => carrier.trunkRegistrations()[0]?.state === 'registered', 8000, () => `the registration ${JSON.stringify(carrier.trunkRegistrations())}`);
       const uasPort = await freePort();
       const callee = sipp({
-        scenario: 'proxy-uas.xml', dir, port: uasPort, mediaPort: await freePort(), args: ['-m', '1'],
+        scenario: 'proxy-uas.xml', dir, port: uasPort, mediaPort: await freeMediaPort(), args: ['-m', '1'],
         placeholders: {
           ACK_MS: '3000', FROM_RE: '"Anonymous" .sip:anonymous@anonymous\\.invalid.', PAI_RE: 'P-Asserted-Identity: .sip:0201234599@sip\\.carrier\\.example.',
           PRIVACY_RE: 'Privacy: id',
@@ -333,7 +333,7 @@ if (requireOrSkip('Kamailio, SIPp, baresip and sox', kamailioBinary() !== undefi
     it('takes a call that reaches the proxy over TCP (the proxy record-routes both sides) and hangs it up', async () => {
       const answering = answerEveryCall(sip);
       const caller = sipp({
-        scenario: 'proxy-caller-held.xml', dir, port: await freePort(), mediaPort: await freePort(), remotePort: kam.port,
+        scenario: 'proxy-caller-held.xml', dir, port: await freePort(), mediaPort: await freeMediaPort(), remotePort: kam.port,
         args: ['-m', '1', '-t', 't1'], placeholders: { TARGET: 'caruso' },
       });
       await until(() => events.some((e) => e.type === 'answered'), 8000, () => `the call to be answered ${JSON.stringify(events)}`);
@@ -359,7 +359,7 @@ if (requireOrSkip('Kamailio, SIPp, baresip and sox', kamailioBinary() !== undefi
       tcp.onDidEvent((e) => events.push(e));
       const uasPort = await freePort();
       const callee = sipp({
-        scenario: 'proxy-uas.xml', dir, port: uasPort, mediaPort: await freePort(), args: ['-m', '1'],
+        scenario: 'proxy-uas.xml', dir, port: uasPort, mediaPort: await freeMediaPort(), args: ['-m', '1'],
         placeholders: { ACK_MS: '3000', FROM_RE: 'sip:caruso@127\\.0\\.0\\.1', PAI_RE: 'Via: SIP/2.0/UDP', PRIVACY_RE: 'transport=tcp' },
       });
       try {
@@ -379,7 +379,7 @@ if (requireOrSkip('Kamailio, SIPp, baresip and sox', kamailioBinary() !== undefi
     it('gives calls new ids after a restart, each taken through the proxy', async () => {
       const answering = answerEveryCall(sip);
       const first = sipp({
-        scenario: 'proxy-caller-bye.xml', dir, port: await freePort(), mediaPort: await freePort(), remotePort: kam.port, args: ['-m', '1'], placeholders: { TARGET: 'caruso' },
+        scenario: 'proxy-caller-bye.xml', dir, port: await freePort(), mediaPort: await freeMediaPort(), remotePort: kam.port, args: ['-m', '1'], placeholders: { TARGET: 'caruso' },
       });
       await until(() => events.some((e) => e.type === 'answered'), 8000, 'the first call');
       const firstId = events.find((e) => e.type === 'answered')!.callId;
@@ -394,7 +394,7 @@ if (requireOrSkip('Kamailio, SIPp, baresip and sox', kamailioBinary() !== undefi
       sip = await startCaruso({}, {}, port);
       const again = answerEveryCall(sip);
       const second = sipp({
-        scenario: 'proxy-caller-bye.xml', dir, port: await freePort(), mediaPort: await freePort(), remotePort: kam.port, args: ['-m', '1'], placeholders: { TARGET: 'caruso' },
+        scenario: 'proxy-caller-bye.xml', dir, port: await freePort(), mediaPort: await freeMediaPort(), remotePort: kam.port, args: ['-m', '1'], placeholders: { TARGET: 'caruso' },
       });
       await until(() => events.some((e) => e.type === 'answered'), 8000, () => `the call after the restart ${JSON.stringify(events)}`);
       const secondId = events.find((e) => e.type === 'answered')!.callId;
