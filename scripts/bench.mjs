@@ -72,12 +72,20 @@ chosen.forEach((file, i) => {
 });
 
 const fmt = (v) => (Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : Number(v.toPrecision(3)).toString());
+// A figure is the median of at least 3 interleaved rounds with its spread (lowest–highest round), or a
+// single run, labelled so; a figure that reports neither says that too.
+function rounds(f) {
+  if (f.rounds >= 3 && f.spread) return `median of ${f.rounds}: ${fmt(f.spread.min)}–${fmt(f.spread.max)}`;
+  if (f.rounds === 1) return 'single run';
+  return 'rounds not reported';
+}
 function section(res) {
   const rows = res.figures.map((f) => {
-    const peer = f.peer ? `${f.peer.name}: ${fmt(f.peer.value)}` : '';
+    const peerSpread = f.peerSpread ? ` (${fmt(f.peerSpread.min)}–${fmt(f.peerSpread.max)})` : '';
+    const peer = f.peer ? `${f.peer.name}: ${fmt(f.peer.value)}${peerSpread}` : '';
     const ratio = f.peer && f.peer.value ? `${(f.value / f.peer.value).toFixed(2)}×` : '';
     const goal = f.goal ? `${f.goal} ${f.met === undefined ? '' : f.met ? '✔' : '✘'}` : '';
-    return `| ${f.name} | ${fmt(f.value)} ${f.unit} | ${peer} | ${ratio} | ${goal.trim()} | ${f.note ?? ''} |`;
+    return `| ${f.name} | ${fmt(f.value)} ${f.unit} | ${rounds(f)} | ${peer} | ${ratio} | ${goal.trim()} | ${f.note ?? ''} |`;
   });
   return [
     `<!-- bench:${res.id} -->`,
@@ -85,8 +93,8 @@ function section(res) {
     '',
     `\`${res.file}\`, run ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}.`,
     '',
-    '| figure | median | peer (same run) | ratio | goal | note |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| figure | value | rounds (lowest–highest) | peer (same run) | ratio | goal | note |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     `<!-- /bench:${res.id} -->`,
   ].join('\n');
@@ -94,14 +102,23 @@ function section(res) {
 
 for (const res of results) {
   console.log(`\n${res.title}`);
-  for (const f of res.figures) console.log(`  ${f.name}: ${fmt(f.value)} ${f.unit}${f.peer ? `  (${f.peer.name}: ${fmt(f.peer.value)})` : ''}${f.goal ? `  goal ${f.goal} ${f.met ? 'met' : 'NOT met'}` : ''}${f.note ? `  ${f.note}` : ''}`);
+  for (const f of res.figures) console.log(`  ${f.name}: ${fmt(f.value)} ${f.unit} [${rounds(f)}]${f.peer ? `  (${f.peer.name}: ${fmt(f.peer.value)})` : ''}${f.goal ? `  goal ${f.goal} ${f.met ? 'met' : 'NOT met'}` : ''}${f.note ? `  ${f.note}` : ''}`);
 }
+
+const HEADER = [
+  'Written by `npm run bench`. A figure is either the median of at least 3 rounds, measured in turns with its',
+  'peer in the same run (round 1 A then B, round 2 B then A, …), shown with its spread (lowest–highest round); or',
+  'a single run, labelled so (long runs and capacity ramps). The machines are shared and noisy: compare each',
+  'figure with its peer of the same run rather than absolute numbers across sections.',
+].join('\n');
 
 if (write && results.length) {
   const path = join(root, 'docs/benchmarks.md');
   let doc = existsSync(path)
     ? readFileSync(path, 'utf8')
-    : '# Benchmarks\n\nWritten by `npm run bench`. Each figure is the median of several rounds, measured next to its peer in the\nsame run; the machines are shared and noisy, so compare ratios rather than absolute numbers.\n';
+    : `# Benchmarks\n\n${HEADER}\n`;
+  // The header says how to read the figures; keep it current.
+  doc = doc.replace(/^(# Benchmarks\n\n)[\s\S]*?(?=\n<!-- bench:|$)/, `$1${HEADER}\n`);
   for (const res of results) {
     const block = section(res);
     const re = new RegExp(`<!-- bench:${res.id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} -->[\\s\\S]*?<!-- /bench:[^>]*-->`);
