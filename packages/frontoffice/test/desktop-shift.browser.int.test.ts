@@ -4,10 +4,11 @@ import { SimulatedTelephony, systemClock } from '@caruso/comms';
 import { BUILTIN_REPORTS, runReport } from '@caruso/monitor';
 import { StorageManager } from '@caruso/storage';
 import { forEachDatabase } from '@caruso/storage/testing';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
 import { fixturePath } from './fixture.js';
 import { sendMail, startRelay, until, type TestRelay } from './smtp-helpers.js';
+import { deskPage, launchChromium } from './support/chromium.js';
 import { mustOpen } from './ws-helpers.js';
 
 const PW = 'correct horse battery';
@@ -42,11 +43,7 @@ describe('an agent’s shift on the desktop (40 mixed contacts in a real Chromiu
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     relay = await startRelay();
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      timeout: 20_000,
-    });
+    browser = await launchChromium();
   }, 40_000);
 
   afterAll(async () => {
@@ -89,16 +86,7 @@ describe('an agent’s shift on the desktop (40 mixed contacts in a real Chromiu
     });
 
     it('every wrap-up lands on its contact’s customer, no contact is lost or doubled, and the agent’s time adds up', async () => {
-      const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-      const page = await ctx.newPage();
-      const errors: string[] = [];
-      page.setDefaultTimeout(10_000);
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(`${asm.url}/login`);
-      await page.getByLabel('User name').fill('anna');
-      await page.getByLabel('Password').fill(PW);
-      await page.getByRole('button', { name: 'Log in' }).click();
-      await page.waitForURL('**/desktop');
+      const { ctx, page, problems: errors } = await deskPage(browser, asm.url, 'anna', PW, { timeoutMs: 10_000 });
       await page.locator('#agent-state', { hasText: 'logged-out' }).waitFor();
       const startedAt = asm.comms.now();
       await page.keyboard.press('F2');
@@ -259,17 +247,7 @@ describe('an agent’s shift on the desktop (40 mixed contacts in a real Chromiu
     }, 240_000);
 
     it('a consultative transfer from the dialog: the customer waits on hold, the colleague answers, the call is theirs', async () => {
-      const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-      const page = await ctx.newPage();
-      const errors: string[] = [];
-      page.setDefaultTimeout(10_000);
-      page.on('pageerror', (e) => errors.push(e.message));
-      await page.goto(`${asm.url}/login`);
-      await page.getByLabel('User name').fill('anna');
-      await page.getByLabel('Password').fill(PW);
-      await page.getByRole('button', { name: 'Log in' }).click();
-      await page.waitForURL('**/desktop');
-      await page.locator('#agent-state', { hasText: /[a-z]/ }).waitFor();
+      const { ctx, page, problems: errors } = await deskPage(browser, asm.url, 'anna', PW, { timeoutMs: 10_000 });
       if (asm.comms.agent('anna').state !== 'ready') await page.keyboard.press('F2');
       await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
       await asm.comms.login('bert');
