@@ -1,7 +1,8 @@
 /**
  * A self-service page (`/self-service/<name>`): a visitor runs a web-channel dialogue script, step by
  * step, proves who they are where the application asks (`<identify>`), and may ask for an agent at
- * any step: then a chat with the agent opens on the same page.
+ * any step: then a chat with the agent opens on the same page. A script that reaches its own
+ * `<handoff>` opens that chat by itself (the server has queued it already, with the answers).
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import { keyed } from 'lit/directives/keyed.js';
@@ -41,6 +42,7 @@ export class SelfServicePage extends LightElement {
     void api<ScriptSession & { csrf: string }>('POST', `/api/self-service/${encodeURIComponent(this.name)}/sessions`, {}).then((r) => {
       setCsrf(r.csrf);
       this.show(r);
+      if (r.status === 'handoff') contain(this.askAgent());
     }, fail);
   }
 
@@ -51,11 +53,16 @@ export class SelfServicePage extends LightElement {
 
   private async answer(value: unknown): Promise<void> {
     const s = this.session as ScriptSession;
+    let next: ScriptSession;
     try {
-      this.show(await api<ScriptSession>('POST', `/api/self-service/sessions/${s.sessionId}/answer`, { value, revision: s.revision }));
+      next = await api<ScriptSession>('POST', `/api/self-service/sessions/${s.sessionId}/answer`, { value, revision: s.revision });
     } catch (e) {
       fail(e);
+      return;
     }
+    this.show(next);
+    // The script handed the visitor to an agent: the chat is queued already; join it without a second press.
+    if (next.status === 'handoff') await this.askAgent();
   }
 
   private async back(): Promise<void> {
@@ -69,6 +76,7 @@ export class SelfServicePage extends LightElement {
 
   private async askAgent(): Promise<void> {
     const s = this.session as ScriptSession;
+    if (this.queued) return;
     try {
       const r = await api<{ position?: number | null; chat?: VisitorChatTicket }>('POST', `/api/self-service/sessions/${s.sessionId}/agent`, { channel: 'chat' });
       this.status = `${t('ss.agentQueued')} ${r.position ?? '–'}`;
