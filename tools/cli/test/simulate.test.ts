@@ -21,7 +21,7 @@ describe('caruso simulate', () => {
     expect(doc.figures.abandoned).toBe(0);
     expect(Math.abs(doc.figures.serviceLevel.ofAnswered.value - doc.theory.serviceLevel)).toBeLessThan(doc.figures.serviceLevel.ofAnswered.ci95 * 1.4);
     expect(doc.figures.occupancy).toBeCloseTo(48 / 55, 1);
-  });
+  }, 300_000);
 
   it('switches to Erlang A with --patience and reports abandons', async () => {
     const io = bufferIO();
@@ -32,7 +32,7 @@ describe('caruso simulate', () => {
     expect(doc.parameters.strategy).toBe('round-robin');
     expect(doc.figures.abandoned).toBeGreaterThan(0);
     expect(doc.figures.abandonRate.value).toBeCloseTo(doc.theory.pAbandon, 1);
-  });
+  }, 300_000);
 
   it.each([
     [['--rate', '10', '--aht', '100'], '--agents is required'],
@@ -46,6 +46,17 @@ describe('caruso simulate', () => {
     expect(io.err()).toContain(message);
     expect(io.out()).toBe('');
   });
+
+  it('draws a progress bar on a terminal and erases it before the JSON', async () => {
+    const io = bufferIO();
+    Object.assign(io.stderr, { isTTY: true });
+    // About 24,000 calls: a few slices of the run, the first one drawn.
+    const code = await main(['simulate', '--agents', '55', '--rate', '720', '--aht', '240', '--hours', '30', '--seed', '2'], io);
+    expect(code).toBe(0);
+    expect(io.err()).toMatch(/^\r\[#*\.*\] \d+ % {2}[\d.]+ h simulated, [\d,]+ calls/);
+    expect(io.err().endsWith('\r\x1b[K')).toBe(true);
+    expect(JSON.parse(io.out())).toHaveProperty('figures');
+  }, 300_000);
 
   it('shows its help', async () => {
     const io = bufferIO();

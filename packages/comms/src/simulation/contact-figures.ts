@@ -106,6 +106,11 @@ export class ContactFigures {
     this.shortMs = options.shortAbandonMs ?? options.thresholdMs;
   }
 
+  /** Contacts entered and not ended yet: all the per-contact state the fold holds. */
+  get openContacts(): number {
+    return this.contacts.size;
+  }
+
   /** Folds one event. */
   add(e: ContactEventInput): void {
     switch (e.kind) {

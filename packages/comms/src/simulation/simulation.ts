@@ -26,11 +26,30 @@ export interface SimulationOptions {
   /** Service-level threshold, seconds (default 20). */
   readonly slSeconds?: number;
   readonly seed?: number;
+  /**
+   * Called between slices of the run (about every 50,000 timers) with how far it got; for a progress
+   * bar. Note: an error it throws is not contained (it ends the run).
+   */
+  readonly onProgress?: (progress: SimulationProgress) => void;
 }
+
+/** How far a run got (see {@link SimulationOptions.onProgress}). */
+export interface SimulationProgress {
+  /** Simulated ms so far (warm-up included), and in all. */
+  readonly doneMs: number;
+  readonly totalMs: number;
+  /** Calls generated so far. */
+  readonly calls: number;
+  /** Calls in the system now (entered, not ended): the per-call state the run holds. */
+  readonly openCalls: number;
+}
+
+/** Timers run between two yields to the event loop. */
+const SLICE = 50_000;
 
 /** The JSON document `caruso simulate` prints. */
 export interface SimulationResult {
-  readonly parameters: Required<Omit<SimulationOptions, 'patienceSeconds'>> & { readonly patienceSeconds: number | null; readonly erlangs: number };
+  readonly parameters: Required<Omit<SimulationOptions, 'patienceSeconds' | 'onProgress'>> & { readonly patienceSeconds: number | null; readonly erlangs: number };
   /** Figures folded from the event log of the run (only contacts that arrived in the measured window). */
   readonly figures: FiguresReport;
   /** What queueing theory predicts: Erlang C without patience, Erlang A with exponential patience. */
@@ -46,10 +65,13 @@ function check(ok: boolean, reason: string): void {
 
 /**
  * Runs the real router on a virtual clock with the simulated telephony adapter and Poisson
- * arrivals, and folds the event log into figures. Throws CARUSO_COMMS_INVALID_SIMULATION for
- * parameters out of range.
+ * arrivals, and folds the event log into figures as it goes (no per-call state is kept once a call
+ * has ended, so memory does not grow with the number of calls). Throws CARUSO_COMMS_INVALID_SIMULATION
+ * at once for parameters out of range.
+ * Note: the run yields to the event loop between slices of timers, so that the promises the channel
+ * settles per call are released as it goes (a run that never yielded kept every one until its end).
  */
-export function runSimulation(options: SimulationOptions): SimulationResult {
+export function runSimulation(options: SimulationOptions): Promise<SimulationResult> {
   const o = options;
   check(Number.isInteger(o.agents) && o.agents >= 1 && o.agents <= 100_000, `--agents must be an integer from 1 to 100000, got ${o.agents}`);
   check(Number.isFinite(o.callsPerHour) && o.callsPerHour > 0, `--rate must be a positive number of calls per hour, got ${o.callsPerHour}`);
@@ -69,6 +91,14 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
   check(o.patienceSeconds !== undefined || erlangs < o.agents, `without patience the load (${erlangs.toFixed(1)} erlangs) must stay below the number of agents (${o.agents}), or the queue grows for ever`);
   const expectedCalls = (o.callsPerHour * (hours + warmupHours));
   check(expectedCalls <= 50_000_000, `the run would simulate about ${Math.round(expectedCalls)} calls; at most 50 million`);
+  return simulate(o, { hours, warmupHours, strategy, slSeconds, seed, erlangs, expectedCalls });
+}
+
+async function simulate(
+  o: SimulationOptions,
+  p: { readonly hours: number; readonly warmupHours: number; readonly strategy: RoutingStrategy; readonly slSeconds: number; readonly seed: number; readonly erlangs: number; readonly expectedCalls: number },
+): Promise<SimulationResult> {
+  const { hours, warmupHours, strategy, slSeconds, seed, erlangs, expectedCalls } = p;
 
   const clock = new VirtualClock();
   const start = clock.now();
@@ -99,7 +129,14 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     // Bounded: every call needs a handful of timers; the guard stops a model that schedules for ever.
     const budget = Math.ceil(expectedCalls * 20) + 1_000_000;
     let ran = 0;
-    while (ran < budget && clock.runNext()) ran++;
+    let more = true;
+    while (more && ran < budget) {
+      const until = Math.min(budget, ran + SLICE);
+      while (ran < until && (more = clock.runNext())) ran++;
+      // Let the promises settled by this slice run their reactions (and be collected).
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      o.onProgress?.({ doneMs: clock.now() - start, totalMs: to - start, calls: generator.generated, openCalls: figures.openContacts });
+    }
     check(ran < budget, 'the simulation did not settle (timer budget exhausted)');
   } finally {
     generator.dispose();

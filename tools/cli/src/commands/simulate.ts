@@ -19,6 +19,8 @@ Options:
   --seed N            random seed, for reproducible runs (default 1)
   -h, --help          show this help
 
+On a terminal, a progress bar on stderr shows how far the run got (simulated hours and calls).
+
 Prints one JSON document: the parameters; the figures computed from the run's contact event log
 (offered, answered, handled, abandoned, service level answered-within-threshold over answered, over
 offered and excluding short abandons, probability of waiting, ASA, AHT, abandon rate, occupancy),
@@ -74,14 +76,41 @@ async function run(args: string[], io: CommandIO): Promise<ExitCode> {
     ...(sl === undefined ? {} : { slSeconds: sl }),
     ...(seed === undefined ? {} : { seed }),
   };
+  const bar = io.stderr.isTTY ? progressBar(io.stderr) : undefined;
   try {
-    const result = runSimulation(options);
+    const result = await runSimulation({ ...options, ...(bar ? { onProgress: bar.update } : {}) });
+    bar?.end();
     io.stdout.write(JSON.stringify(result, null, 2) + '\n');
     return ExitCode.Ok;
   } catch (err) {
+    bar?.end();
     if (isCarusoError(err, 'CARUSO_COMMS_INVALID_SIMULATION')) throw new UsageError(`${err.message} [${err.code}]`);
     throw err;
   }
+}
+
+/** A one-line progress bar, redrawn at most every 200 ms and erased at the end. */
+function progressBar(out: NodeJS.WritableStream): { update: NonNullable<SimulationOptions['onProgress']>; end(): void } {
+  const started = Date.now();
+  let drawn = 0;
+  let shown = false;
+  return {
+    update(p) {
+      const now = Date.now();
+      if (now - drawn < 200) return;
+      drawn = now;
+      shown = true;
+      const share = p.totalMs > 0 ? Math.min(1, p.doneMs / p.totalMs) : 1;
+      const width = 30;
+      const full = Math.round(share * width);
+      const hours = (p.doneMs / 3_600_000).toFixed(1);
+      const eta = share > 0 ? Math.round(((now - started) / share - (now - started)) / 1000) : 0;
+      out.write(`\r[${'#'.repeat(full)}${'.'.repeat(width - full)}] ${Math.floor(share * 100)} %  ${hours} h simulated, ${p.calls.toLocaleString('en-US')} calls, about ${eta} s left \x1b[K`);
+    },
+    end() {
+      if (shown) out.write('\r\x1b[K');
+    },
+  };
 }
 
 /** `caruso simulate`: the contact-center simulator. */
