@@ -134,8 +134,8 @@ describe('the <sip> element', () => {
       expect(assembly!.sip).toEqual({
         host: '0.0.0.0', port: 5070, advertisedHost: '203.0.113.10', rtpPorts: { min: 20000, max: 20998 }, ivr: 'welcome', inbound: 'known', holdMusic: join(dir, 'hold.wav'),
         trunks: [
-          { id: 'provider', host: 'sip.example.net', transport: 'tcp', register: true, username: '31201234567', password: 't-secret' },
-          { id: 'pbx', host: '10.0.0.2', port: 5080, transport: 'udp', register: false, username: 'caruso', password: 'p-secret' },
+          { id: 'provider', host: 'sip.example.net', transport: 'tcp', register: true, username: '31201234567', password: 't-secret', assertedIdentity: 'none', privacy: 'none' },
+          { id: 'pbx', host: '10.0.0.2', port: 5080, transport: 'udp', register: false, username: 'caruso', password: 'p-secret', assertedIdentity: 'none', privacy: 'none' },
         ],
         phones: [{ user: 'anna', password: 'a-secret', agent: 'anna' }, { user: 'desk7', password: 'd-secret' }],
       });
@@ -149,7 +149,7 @@ describe('the <sip> element', () => {
         inbound: 'known',
         users: [{ username: 'anna', password: 'a-secret' }, { username: 'desk7', password: 'd-secret' }],
       });
-      expect(options.trunks![0]).toEqual({ id: 'provider', host: 'sip.example.net', transport: 'tcp', register: true, username: '31201234567', password: 't-secret' });
+      expect(options.trunks![0]).toEqual({ id: 'provider', host: 'sip.example.net', transport: 'tcp', register: true, username: '31201234567', password: 't-secret', assertedIdentity: 'none', privacy: 'none' });
       // Anna's calls ring her phone; Bob keeps the endpoint he names.
       expect(toAgentConfigs(assembly!).map((a) => a.endpoint)).toEqual(['agent:anna', 'sip:bob@10.0.0.9']);
       // The <ivr> of the main number stays; every other number gets the <sip ivr> script.
@@ -157,6 +157,43 @@ describe('the <sip> element', () => {
         { number: '+31300000000', queueId: 'general', script: 'main' },
         { queueId: 'general', script: 'welcome' },
       ]);
+      if (!requireOrSkip('xmllint', spawnSync('xmllint', ['--version']).status === 0)) return;
+      const r = spawnSync('xmllint', ['--noout', '--dtdvalid', dtd, file], { encoding: 'utf8' });
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a trunk’s identity, auth user, outbound proxy and ringing time (a carrier, a 3CX), and refuses bad ones', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'caruso-assembly-'));
+    try {
+      const file = write(dir, `<sip ring-ms="1500">
+    <trunk name="carrier" host="sip.carrier.example" register="true" register-expires="600" username="31201234567" password-env="TRUNK_PASSWORD" domain="carrier.example" from-user="+31201234567" asserted-identity="pai" privacy="id" outbound-proxy="sip:sbc.carrier.example:5060;transport=udp"/>
+    <trunk name="3cx" host="pbx.company.example" username="100" auth-username-env="CX_AUTH_ID" password-env="CX_PASSWORD"/>
+  </sip>`);
+      const { assembly, diagnostics } = readAssembly(file, { TRUNK_PASSWORD: 't', CX_AUTH_ID: 'Xk29Lq', CX_PASSWORD: 'c' });
+      expect(diagnostics.map(String)).toEqual([]);
+      expect(assembly!.sip!.ringMs).toBe(1500);
+      const options = toSipOptions(assembly!, {});
+      expect(options).toMatchObject({ ringMs: 1500 });
+      expect(options.trunks).toEqual([
+        { id: 'carrier', host: 'sip.carrier.example', transport: 'udp', register: true, username: '31201234567', password: 't', assertedIdentity: 'pai', privacy: 'id', domain: 'carrier.example', fromUser: '+31201234567', outboundProxy: 'sip:sbc.carrier.example:5060;transport=udp', registerExpiresSec: 600 },
+        { id: '3cx', host: 'pbx.company.example', transport: 'udp', register: false, username: '100', password: 'c', assertedIdentity: 'none', privacy: 'none', authUsername: 'Xk29Lq' },
+      ]);
+      const bad = write(dir, `<sip ring-ms="-1">
+    <trunk name="t" host="h" asserted-identity="p-asserted" privacy="full" outbound-proxy="sip:user@proxy" from-user="a b" auth-username="x" auth-username-env="X" register-expires="10"/>
+  </sip>`);
+      const lines = readAssembly(bad, { X: 'x' }).diagnostics.map(String).map((l) => l.replace(bad, 'sip.assembly.xml').replace(/:\d+:\d+:/, ':L:C:'));
+      expect(lines).toEqual(expect.arrayContaining([
+        "sip.assembly.xml:L:C: error: asserted-identity must be one of none, pai, rpid, got 'p-asserted'",
+        "sip.assembly.xml:L:C: error: privacy must be one of none, id, got 'full'",
+        "sip.assembly.xml:L:C: error: outbound-proxy must be a SIP URI without a user, such as sip:proxy.example.net:5060;transport=udp, got 'sip:user@proxy'",
+        "sip.assembly.xml:L:C: error: from-user must be a SIP user (letters, digits, + * # . _ -), got 'a b'",
+        'sip.assembly.xml:L:C: error: <trunk name="t"> takes auth-username or auth-username-env, not both',
+      ]));
+      expect(lines.some((l) => l.includes('register-expires'))).toBe(true);
+      expect(lines.some((l) => l.includes('ring-ms'))).toBe(true);
       if (!requireOrSkip('xmllint', spawnSync('xmllint', ['--version']).status === 0)) return;
       const r = spawnSync('xmllint', ['--noout', '--dtdvalid', dtd, file], { encoding: 'utf8' });
       expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });

@@ -113,6 +113,19 @@ export interface AssemblySipTrunk {
   readonly register: boolean;
   readonly username?: string;
   readonly password?: string;
+  /** The digest user when it differs from the account (3CX, many carriers). */
+  readonly authUsername?: string;
+  /** The domain of From and the request URI (default: the trunk's host). */
+  readonly domain?: string;
+  /** The user part of From on calls out (default: the account). */
+  readonly fromUser?: string;
+  /** The identity header sent on calls out. */
+  readonly assertedIdentity: 'none' | 'pai' | 'rpid';
+  /** `id`: calls out are anonymous in From, with `Privacy: id`. */
+  readonly privacy: 'none' | 'id';
+  /** A SIP URI every request to this trunk is sent through. */
+  readonly outboundProxy?: string;
+  readonly registerExpiresSec?: number;
 }
 
 /** An agent's phone account on the SIP adapter's registrar (password read from the environment). */
@@ -137,6 +150,8 @@ export interface AssemblySip {
   readonly holdMusic?: string;
   /** Who may call in: `any` caller, or only the `known` trunks and registered phones. */
   readonly inbound: 'any' | 'known';
+  /** Ringing before an inbound call is answered, in ms (a CANCEL meanwhile ends it cleanly). */
+  readonly ringMs?: number;
   readonly trunks: readonly AssemblySipTrunk[];
   readonly phones: readonly AssemblySipPhone[];
 }
@@ -201,9 +216,12 @@ export const ASSEMBLY_ELEMENTS: Readonly<Record<string, ElementRule>> = {
   application: { attributes: { src: 'required' }, children: [] },
   manager: { attributes: { host: 'optional', port: 'optional' }, children: [] },
   http: { attributes: { host: 'optional', port: 'optional' }, children: [] },
-  sip: { attributes: { host: 'optional', port: 'optional', 'advertised-host': 'optional', 'rtp-ports': 'optional', ivr: 'optional', prompts: 'optional', 'hold-music': 'optional', inbound: 'optional' }, children: ['trunk', 'phone'] },
+  sip: { attributes: { host: 'optional', port: 'optional', 'advertised-host': 'optional', 'rtp-ports': 'optional', ivr: 'optional', prompts: 'optional', 'hold-music': 'optional', inbound: 'optional', 'ring-ms': 'optional' }, children: ['trunk', 'phone'] },
   trunk: {
-    attributes: { name: 'required', host: 'required', port: 'optional', transport: 'optional', register: 'optional', username: 'optional', 'username-env': 'optional', 'password-env': 'optional' },
+    attributes: {
+      name: 'required', host: 'required', port: 'optional', transport: 'optional', register: 'optional', 'register-expires': 'optional', username: 'optional', 'username-env': 'optional', 'password-env': 'optional',
+      'auth-username': 'optional', 'auth-username-env': 'optional', domain: 'optional', 'from-user': 'optional', 'asserted-identity': 'optional', privacy: 'optional', 'outbound-proxy': 'optional',
+    },
     children: [],
   },
   phone: { attributes: { user: 'required', 'password-env': 'required', agent: 'optional' }, children: [] },
@@ -259,6 +277,8 @@ const ENUMS: Readonly<Record<string, readonly string[]>> = {
   'trunk.transport': ['udp', 'tcp'],
   'sip.inbound': ['any', 'known'],
   'trunk.register': ['true', 'false'],
+  'trunk.asserted-identity': ['none', 'pai', 'rpid'],
+  'trunk.privacy': ['none', 'id'],
   'service.run': ['always', 'simulate'],
 };
 
@@ -658,9 +678,24 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
       if (register && username === undefined && attr(t, 'username-env') === undefined) sink.error(attributePosition(t, 'register'), `a trunk that registers needs username or username-env`);
       const p = num(t, 'port', { integer: true, min: 1 });
       if (p !== undefined && p > 65535) sink.error(attributePosition(t, 'port'), `port must be at most 65535, got ${p}`);
+      if (attr(t, 'auth-username') !== undefined && attr(t, 'auth-username-env') !== undefined) sink.error(t.position, `<trunk name="${id}"> takes auth-username or auth-username-env, not both`);
+      const authUsername = attr(t, 'auth-username') ?? secret(t, 'auth-username-env', `auth user of trunk ${id}`);
+      const registerExpires = num(t, 'register-expires', { integer: true, min: 60 });
+      const domain = attr(t, 'domain');
+      const fromUser = attr(t, 'from-user');
+      const outboundProxy = attr(t, 'outbound-proxy');
+      if (outboundProxy !== undefined && !/^sips?:[^@\s]+$/.test(outboundProxy)) sink.error(attributePosition(t, 'outbound-proxy'), `outbound-proxy must be a SIP URI without a user, such as sip:proxy.example.net:5060;transport=udp, got '${outboundProxy}'`);
+      if (fromUser !== undefined && !/^[A-Za-z0-9+*#._-]+$/.test(fromUser)) sink.error(attributePosition(t, 'from-user'), `from-user must be a SIP user (letters, digits, + * # . _ -), got '${fromUser}'`);
       return {
         id, host: attr(t, 'host') ?? '', transport: (attr(t, 'transport') ?? 'udp') as 'udp' | 'tcp', register,
         ...(p === undefined ? {} : { port: p }), ...(username === undefined ? {} : { username }), ...(password === undefined ? {} : { password }),
+        assertedIdentity: (attr(t, 'asserted-identity') ?? 'none') as 'none' | 'pai' | 'rpid',
+        privacy: (attr(t, 'privacy') ?? 'none') as 'none' | 'id',
+        ...(authUsername === undefined ? {} : { authUsername }),
+        ...(domain === undefined ? {} : { domain }),
+        ...(fromUser === undefined ? {} : { fromUser }),
+        ...(outboundProxy === undefined ? {} : { outboundProxy }),
+        ...(registerExpires === undefined ? {} : { registerExpiresSec: registerExpires }),
       };
     });
     const phoneUsers = new Set<string>();
@@ -673,6 +708,7 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
       if (agent !== undefined && !agentIds.has(agent)) sink.error(attributePosition(ph, 'agent'), `unknown agent '${agent}'${didYouMean(agent, agentIds)}`);
       return { user, password: secret(ph, 'password-env', `password of phone ${user}`) ?? '', ...(agent === undefined ? {} : { agent }) };
     });
+    const ringMs = num(el, 'ring-ms', { integer: true, min: 0 });
     let rtpPorts: { min: number; max: number } | undefined;
     const range = attr(el, 'rtp-ports');
     if (range !== undefined) {
@@ -691,6 +727,7 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
       ...(attr(el, 'prompts') === undefined ? {} : { prompts: mustExist(el, 'prompts', 'folder') ?? '' }),
       ...(attr(el, 'hold-music') === undefined ? {} : { holdMusic: mustExist(el, 'hold-music', 'file') ?? '' }),
       inbound: attr(el, 'inbound') === 'known' ? 'known' : 'any',
+      ...(ringMs === undefined ? {} : { ringMs }),
       trunks,
       phones,
     };

@@ -270,7 +270,15 @@ export function toSipOptions(assembly: Assembly, env: NodeJS.ProcessEnv, logger?
       ...(t.port === undefined ? {} : { port: t.port }),
       ...(t.username === undefined ? {} : { username: t.username }),
       ...(t.password === undefined ? {} : { password: t.password }),
+      assertedIdentity: t.assertedIdentity,
+      privacy: t.privacy,
+      ...(t.authUsername === undefined ? {} : { authUsername: t.authUsername }),
+      ...(t.domain === undefined ? {} : { domain: t.domain }),
+      ...(t.fromUser === undefined ? {} : { fromUser: t.fromUser }),
+      ...(t.outboundProxy === undefined ? {} : { outboundProxy: t.outboundProxy }),
+      ...(t.registerExpiresSec === undefined ? {} : { registerExpiresSec: t.registerExpiresSec }),
     })),
+    ...(sip.ringMs === undefined ? {} : { ringMs: sip.ringMs }),
     ...(logger ? { logger } : {}),
   };
 }
