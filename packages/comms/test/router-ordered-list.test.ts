@@ -5,7 +5,10 @@ import { OrderedList } from '../src/acd/ordered-list.js';
 // any sequence of insertions and removals it reads the same items in the same order and finds the
 // same ones, across chunk splits and emptied chunks (chunks of 4 here, so that there are many).
 
-type Op = { readonly t: 'insert' | 'remove'; readonly x: number } | { readonly t: 'find'; readonly mod: number; readonly from: number };
+type Op =
+  | { readonly t: 'insert'; readonly x: number }
+  | { readonly t: 'remove'; readonly x: number }
+  | { readonly t: 'find'; readonly mod: number; readonly from: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.record({ t: fc.constant('insert' as const), x: fc.integer({ min: 0, max: 200 }) }) },
