@@ -1,5 +1,6 @@
-// SIP adapter on loopback with SIPp as the load: (1) call set-up rate answered by the menu (answer and
-// play the welcome prompt) next to SIPp against SIPp's own UAS in the same run; (2) concurrent calls
+// SIP adapter on loopback with SIPp as the load: (1) call set-up capacity, the menu answering (answer and
+// play the welcome prompt), found by ramping SIPp's offered rate until calls fail, next to SIPp's own
+// UAS ramped the same way with the same caller scenario; (2) concurrent calls
 // relayed between a SIPp caller (G.711 stream) and a SIPp agent UAS (echo), with the packet loss
 // measured on both legs, next to the same calls with the media ending in Caruso (no relay).
 import { execFileSync, spawn } from 'node:child_process';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SipTelephonyAdapter, type RtpStats } from '@caruso/comms';
 import { defineBenchmark } from '@caruso/kernel/testing';
+import { singleRun } from '../../kernel/benchmarks/support/rounds.js';
 
 const HOST = '127.0.0.1';
 const root = process.cwd();
@@ -48,28 +50,57 @@ function successful(output: string): number {
   return Number(/Successful call\s*\|\s*\d+\s*\|\s*(\d+)/.exec(output)?.[1] ?? NaN);
 }
 
-async function setupRate(dir: string, calls: number, rate: number): Promise<{ caruso: number; peer: number; failed: number }> {
-  const sip = new SipTelephonyAdapter({ host: HOST, port: await freePort(), rtpPorts: { min: 42000, max: 47998 }, promptDir: prompts, users: [], maxCalls: 2000 });
+/** Offered rates of the capacity ramp, calls per second; each step offers 2 s of calls. */
+const RAMP = [100, 200, 400, 800, 1600, 3200];
+
+interface RampStep {
+  readonly rate: number;
+  readonly offered: number;
+  readonly failed: number;
+  /** Successful calls per second of wall time. */
+  readonly achieved: number;
+}
+
+/**
+ * Ramps SIPp's caller (INVITE, 200, ACK, 200 ms, BYE) against `target` at each rate of RAMP until a
+ * step has failed calls; returns the steps run.
+ */
+async function ramp(dir: string, target: string): Promise<RampStep[]> {
+  const steps: RampStep[] = [];
+  for (const rate of RAMP) {
+    const offered = rate * 2;
+    const file = scenario(dir, 'caller-setup.xml', { TALK_MS: '200' });
+    const run = await runSipp(['-sf', file, '-p', String(await freePort()), '-m', String(offered), '-r', String(rate), '-rp', '1000', '-l', String(rate), target], 60_000);
+    const ok = successful(run.output);
+    const good = Number.isNaN(ok) ? 0 : ok;
+    steps.push({ rate, offered, failed: offered - good, achieved: good / (run.ms / 1000) });
+    if (good < offered) break;
+  }
+  return steps;
+}
+
+/** The highest step without failures, and the first with. */
+function capacity(steps: readonly RampStep[]): { readonly clean: RampStep | undefined; readonly broke: RampStep | undefined } {
+  return { clean: [...steps].reverse().find((s) => s.failed === 0), broke: steps.find((s) => s.failed > 0) };
+}
+
+async function setupCapacity(dir: string): Promise<{ caruso: RampStep[]; peer: RampStep[] }> {
+  const sip = new SipTelephonyAdapter({ host: HOST, port: await freePort(), rtpPorts: { min: 42000, max: 47998 }, promptDir: prompts, users: [], maxCalls: 4000 });
   await sip.start();
   sip.onDidEvent((e) => {
     if (e.type !== 'call-offered') return;
     sip.answer(e.callId);
     sip.playPrompt(e.callId, { file: 'welcome.wav' });
   });
-  const file = scenario(dir, 'caller-setup.xml', { TALK_MS: '200' });
-  const caruso = await runSipp(['-sf', file, '-p', String(await freePort()), '-m', String(calls), '-r', String(rate), '-l', '2000', `${HOST}:${sip.port}`], 60_000);
+  const caruso = await ramp(dir, `${HOST}:${sip.port}`);
   await sip.stop();
   const uasPort = await freePort();
   const uas = spawn('sipp', ['-nostdin', '-i', HOST, '-sn', 'uas', '-p', String(uasPort)], { stdio: 'ignore' });
+  uas.on('error', () => undefined);
   await new Promise((r) => setTimeout(r, 300));
-  const peer = await runSipp(['-sn', 'uac', '-p', String(uasPort + 1), '-m', String(calls), '-r', String(rate), '-l', '2000', `${HOST}:${uasPort}`], 60_000);
+  const peer = await ramp(dir, `${HOST}:${uasPort}`);
   uas.kill('SIGKILL');
-  const okCaruso = successful(caruso.output);
-  return {
-    caruso: okCaruso / (caruso.ms / 1000),
-    peer: successful(peer.output) / (peer.ms / 1000),
-    failed: calls - (Number.isNaN(okCaruso) ? 0 : okCaruso),
-  };
+  return { caruso, peer };
 }
 
 async function relayed(dir: string, calls: number, relay: boolean): Promise<{ lossPct: number; packets: number; peak: number; failed: number }> {
@@ -119,29 +150,35 @@ async function relayed(dir: string, calls: number, relay: boolean): Promise<{ lo
 
 export default defineBenchmark({
   id: 'comms.sip',
-  title: 'SIP adapter on loopback: call set-up rate (SIPp) and concurrent relayed G.711 calls',
+  title: 'SIP adapter on loopback: call set-up capacity (SIPp ramp) and concurrent relayed G.711 calls',
   async run() {
     const dir = mkdtempSync(join(tmpdir(), 'caruso-sip-bench-'));
     try {
-      const setup = await setupRate(dir, 2000, 300);
+      const setup = await setupCapacity(dir);
       const CALLS = 200;
       const withRelay = await relayed(dir, CALLS, true);
       const withoutRelay = await relayed(dir, CALLS, false);
+      const ours = capacity(setup.caruso);
+      const theirs = capacity(setup.peer);
+      const describe = (c: ReturnType<typeof capacity>): string =>
+        `${c.clean ? `0 failures up to ${c.clean.rate}/s offered (${Math.round(c.clean.achieved)} calls/s done)` : 'failures from the first step'}; ${c.broke ? `breaks at ${c.broke.rate}/s offered (${c.broke.failed} of ${c.broke.offered} failed)` : `no failure up to ${RAMP[RAMP.length - 1]}/s (the ramp's end)`}`;
       return [
-        {
-          name: 'call set-up rate, answered by the menu (answer + welcome prompt), 2,000 calls offered at 300/s',
-          value: Math.round(setup.caruso), unit: 'calls/s',
-          peer: { name: 'SIPp UAC against SIPp\'s own UAS, same load', value: Math.round(setup.peer) },
-          goal: '≥ 100 calls/s, no failed calls', met: setup.caruso >= 100 && setup.failed === 0,
-          note: `${setup.failed} failed calls`,
-        },
-        {
+        singleRun({
+          name: 'call set-up capacity: highest offered rate with 0 failed calls, answered by the menu (answer + welcome prompt)',
+          value: ours.clean?.rate ?? 0,
+          unit: 'calls/s offered',
+          peer: { name: "SIPp's own UAS, same caller scenario and ramp", value: theirs.clean?.rate ?? 0 },
+          goal: '≥ 100 calls/s with 0 failures',
+          met: (ours.clean?.rate ?? 0) >= 100,
+          note: `SIPp ramp ${RAMP.join(', ')}/s (-rp 1000, 2 s of calls a step, INVITE/200/ACK/200 ms/BYE) until a step fails. Caruso: ${describe(ours)}. SIPp UAS: ${describe(theirs)}`,
+        }),
+        singleRun({
           name: `${CALLS} concurrent relayed G.711 calls (caller stream → Caruso → agent echo → Caruso → caller), packet loss`,
           value: Number(withRelay.lossPct.toFixed(3)), unit: '%',
           peer: { name: `${CALLS} calls with the media ending in Caruso (no relay)`, value: Number(withoutRelay.lossPct.toFixed(3)) },
           goal: '< 1 % with ≥ 200 calls', met: withRelay.lossPct < 1 && withRelay.peak >= 200 && withRelay.failed === 0,
           note: `peak ${withRelay.peak} calls bridged at once, ${withRelay.packets} packets received on both legs, ${withRelay.failed} failed calls`,
-        },
+        }),
       ];
     } finally {
       rmSync(dir, { recursive: true, force: true });
