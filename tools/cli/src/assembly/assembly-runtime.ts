@@ -334,7 +334,12 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
     const m = assembly.model;
     handles.push(manager.register(BusinessObjects, businessObjectsService({ model: m.src, schema: m.schema, ...(m.defaultCountry === undefined ? {} : { defaultCountry: m.defaultCountry }) })) as never);
   }
-  if (assembly.scripts) handles.push(manager.register(DialogueEngine, dialogueEngineService({ folder: assembly.scripts.folder, watch: assembly.scripts.watch })) as never);
+  if (assembly.scripts) {
+    // Expressions format numbers, money and dates in the company's language (a script's own xml:lang
+    // wins) and times in its time zone: that of its opening hours, when a queue has them.
+    const timeZone = assembly.queues.find((q) => q.hours !== undefined)?.hours?.timezone;
+    handles.push(manager.register(DialogueEngine, dialogueEngineService({ folder: assembly.scripts.folder, watch: assembly.scripts.watch, ...(assembly.lang ? { locale: assembly.lang } : {}), ...(timeZone ? { timeZone } : {}) })) as never);
+  }
   let generated: string | undefined;
   const accessList =
     AccessList.fromEnvironment(env) ??
