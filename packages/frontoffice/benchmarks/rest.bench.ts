@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import { defineBenchmark, quantile, type BenchFigure } from '@caruso/kernel/testing';
+import { singleRun } from '../../kernel/benchmarks/support/rounds.js';
 import { StorageManager } from '@caruso/storage';
 import { ApiClient, startTestAssembly } from '@caruso/frontoffice/testing';
 
@@ -83,7 +84,8 @@ export default defineBenchmark({
         peer: { name: 'bare fastify + knex', value: Math.round(b.rps) },
         note: `p50 ${a.p50.toFixed(1)} ms / p99 ${a.p99.toFixed(1)} ms (bare: p50 ${b.p50.toFixed(1)} / p99 ${b.p99.toFixed(1)} ms); overhead ${(b.rps / a.rps).toFixed(2)}x`,
       });
-      return [fig('GET /api/objects/Customer/:id', read, bareRead), fig('POST /api/objects/Customer (audited, versioned)', write, bareWrite)];
+      // One load run per side: labelled a single run.
+      return [fig('GET /api/objects/Customer/:id', read, bareRead), fig('POST /api/objects/Customer (audited, versioned)', write, bareWrite)].map(singleRun);
     } finally {
       await bare.close();
       await asm.stop();
