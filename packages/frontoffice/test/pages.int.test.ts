@@ -422,26 +422,26 @@ describe('front-office pages in a real Chromium', () => {
       await login(sup, 'sam');
       await sup.waitForURL('**/wallboard');
       await sup.locator('[data-state="ready"] .count', { hasText: '1' }).waitFor();
-      // queue, waiting, staffed, available, longest wait (s)
-      await expectRow(sup, 'support', (c) => c.join('|') === 'support|0|1|1|0');
+      // queue, waiting, staffed, available, longest wait (h:mm:ss)
+      await expectRow(sup, 'support', (c) => c.join('|') === 'support|0|1|1|0:00:00');
       // A queue choice made while logged in reaches the wallboard through the event log.
       await asm.comms.setAgentQueues('anna', [{ queue: 'billing' }]);
-      await expectRow(sup, 'support', (c) => c.join('|') === 'support|0|0|0|0');
+      await expectRow(sup, 'support', (c) => c.join('|') === 'support|0|0|0|0:00:00');
       await asm.comms.setAgentQueues('anna', [{ queue: 'support' }]);
-      await expectRow(sup, 'support', (c) => c.join('|') === 'support|0|1|1|0');
+      await expectRow(sup, 'support', (c) => c.join('|') === 'support|0|1|1|0:00:00');
       await asm.comms.pause('anna', 'break');
       await sup.locator('[data-state="paused"] .count', { hasText: '1' }).waitFor();
-      await expectRow(sup, 'support', (c) => c.join('|') === 'support|0|1|0|0');
+      await expectRow(sup, 'support', (c) => c.join('|') === 'support|0|1|0|0:00:00');
       const call = await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: '+3299999999' } });
       await sup.locator('#wb-waiting-count', { hasText: /^1$/ }).waitFor();
       await expectRow(sup, 'support', (c) => c.slice(0, 4).join('|') === 'support|1|1|0');
       // The longest wait goes on growing by the server's clock while no event comes.
-      await expectRow(sup, 'support', (c) => Number(c[4]) >= 2, 6000);
+      await expectRow(sup, 'support', (c) => c[4]!.split(':').reduce((sum, x) => sum * 60 + Number(x), 0) >= 2, 6000);
       await asm.comms.abandon(call.id);
       await sup.locator('#wb-waiting-count', { hasText: /^0$/ }).waitFor();
       await asm.comms.logout('anna');
       await sup.locator('[data-state="logged-out"] .count', { hasText: '1' }).waitFor();
-      await expectRow(sup, 'support', (c) => c.join('|') === 'support|0|0|0|0');
+      await expectRow(sup, 'support', (c) => c.join('|') === 'support|0|0|0|0:00:00');
       expect(sockets).toContain('/ws/monitor');
       expect(sockets).not.toContain('/ws/wallboard');
       expect(errors).toEqual([]);
