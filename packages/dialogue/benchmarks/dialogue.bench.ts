@@ -9,7 +9,7 @@ import { interleavedRounds, roundsFigure, roundsOf, singleRun } from '../../kern
 import { assign, createActor, createMachine } from 'xstate';
 
 function generatedScript(nodes: number): string {
-  const parts: string[] = ['<script id="big" version="1">', '<var name="score" type="number" expr="0"/>'];
+  const parts: string[] = ['<script id="big" version="1">', '<var name="score" type="number" expr="0" public="true"/>'];
   const count = nodes - 1;
   for (let i = 0; i < count; i++) {
     const next = i + 1 < count ? `n${i + 1}` : 'done';
