@@ -18,7 +18,7 @@ import { createStorage, type StorageManager } from '@caruso/storage';
 import type { Browser, Page } from 'playwright-core';
 import type { Assembly } from '../../../tools/cli/src/assembly/assembly-file.js';
 import { startAssembly, type RunningAssembly } from '../../../tools/cli/src/assembly/assembly-runtime.js';
-import { deskPage, launchChromium, seriousFindings } from '../../../packages/frontoffice/test/support/chromium.js';
+import { deskPage, launchChromium, seriousFindings } from '@caruso/frontoffice/testing';
 import { generateDemoData } from '../src/index.js';
 import { officeHoursClock } from './office-hours-clock.js';
 import { root, utilityAssemblyOn } from './utility-assembly-setup.js';

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { VirtualClock, seededRandom, type ContactEventInput, type Offer, type RoutingStrategy, type Timer } from '@caruso/comms';
 import { QueueRouter } from '@caruso/comms/testing';
 import { defineBenchmark } from '@caruso/kernel/testing';
-import { interleavedRounds, quantileOf, roundsFigure, type RoundsFigure } from '../../kernel/benchmarks/support/rounds.js';
+import { interleavedRounds, quantileOf, roundsFigure, type RoundsFigure } from '../../../benchmarks/support/rounds.js';
 
 const SIZES = [10, 100, 1_000, 10_000];
 const QUEUES = 4;

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { VirtualClock, runSimulation, type SimulationOptions } from '@caruso/comms';
 import { defineBenchmark } from '@caruso/kernel/testing';
-import { interleavedRounds, roundsFigure, singleRun, type RoundsFigure } from '../../kernel/benchmarks/support/rounds.js';
+import { interleavedRounds, roundsFigure, singleRun, type RoundsFigure } from '../../../benchmarks/support/rounds.js';
 
 const ROUNDS = 3;
 /** 180 agents at 0.9 occupancy. */

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SipTelephonyAdapter, type RtpStats } from '@caruso/comms';
 import { defineBenchmark } from '@caruso/kernel/testing';
-import { singleRun } from '../../kernel/benchmarks/support/rounds.js';
+import { singleRun } from '../../../benchmarks/support/rounds.js';
 
 const HOST = '127.0.0.1';
 const root = process.cwd();

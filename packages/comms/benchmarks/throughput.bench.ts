@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { VirtualClock, type ContactEventLog, type Offer } from '@caruso/comms';
 import { InMemoryContactEventLog, QueueRouter, StorageContactEventLog } from '@caruso/comms/testing';
 import { defineBenchmark } from '@caruso/kernel/testing';
-import { roundsFigure, roundsOf } from '../../kernel/benchmarks/support/rounds.js';
+import { roundsFigure, roundsOf } from '../../../benchmarks/support/rounds.js';
 import { createStorage } from '@caruso/storage';
 
 const AGENTS = 200;

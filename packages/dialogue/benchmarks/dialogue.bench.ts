@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { loadScriptBundle, mapSourceReader, SessionRuntime, type ScriptBundle, type SessionState } from '@caruso/dialogue';
 import { defineBenchmark, type BenchFigure } from '@caruso/kernel/testing';
-import { interleavedRounds, roundsFigure, roundsOf, singleRun } from '../../kernel/benchmarks/support/rounds.js';
+import { interleavedRounds, roundsFigure, roundsOf, singleRun } from '../../../benchmarks/support/rounds.js';
 import { assign, createActor, createMachine } from 'xstate';
 
 function generatedScript(nodes: number): string {

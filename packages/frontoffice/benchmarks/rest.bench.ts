@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import { defineBenchmark, quantile, type BenchFigure } from '@caruso/kernel/testing';
-import { singleRun } from '../../kernel/benchmarks/support/rounds.js';
+import { singleRun } from '../../../benchmarks/support/rounds.js';
 import { StorageManager } from '@caruso/storage';
 import { ApiClient, startTestAssembly } from '@caruso/frontoffice/testing';
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
 import { fixturePath, fixtureText } from './fixture.js';
-import { deskPage, launchChromium, seriousFindings } from './support/chromium.js';
+import { deskPage, launchChromium, seriousFindings } from '@caruso/frontoffice/testing';
 
 const PW = 'correct horse battery';
 const CARLA = '+3212345678';

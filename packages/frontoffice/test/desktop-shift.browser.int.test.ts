@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
 import { fixturePath } from './fixture.js';
 import { sendMail, startRelay, until, type TestRelay } from './smtp-helpers.js';
-import { deskPage, launchChromium } from './support/chromium.js';
+import { deskPage, launchChromium } from '@caruso/frontoffice/testing';
 import { mustOpen } from './ws-helpers.js';
 
 const PW = 'correct horse battery';

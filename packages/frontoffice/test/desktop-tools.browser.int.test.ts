@@ -12,7 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
 import { fixturePath, fixtureText } from './fixture.js';
 import { sendMail, startRelay, until, type TestRelay } from './smtp-helpers.js';
-import { deskPage, launchChromium, seriousFindings } from './support/chromium.js';
+import { deskPage, launchChromium, seriousFindings } from '@caruso/frontoffice/testing';
 import { mustOpen } from './ws-helpers.js';
 
 const PW = 'correct horse battery';

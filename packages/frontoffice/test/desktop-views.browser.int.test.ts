@@ -5,7 +5,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
 import { fixturePath } from './fixture.js';
 import { sendMail, startRelay, until, type TestRelay } from './smtp-helpers.js';
-import { deskPage, expectValue, launchChromium, seriousFindings } from './support/chromium.js';
+import { deskPage, expectValue, launchChromium, seriousFindings } from '@caruso/frontoffice/testing';
 import { mustOpen } from './ws-helpers.js';
 
 const PW = 'correct horse battery';

@@ -3,7 +3,7 @@ import { startRelay, type TestRelay } from './smtp-helpers.js';
 import { startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
 import type { Browser } from 'playwright-core';
 import { fixturePath } from './fixture.js';
-import { launchChromium, watchedPage } from './support/chromium.js';
+import { launchChromium, watchedPage } from '@caruso/frontoffice/testing';
 
 // A self-service script that reaches its own <handoff> puts the visitor in the agent's queue at once:
 // the page joins that chat by itself, with no second "Talk to an agent" press, and one chat only.

@@ -7,7 +7,7 @@ import { type ContactEventInput } from '@caruso/comms';
 import { InMemoryContactEventLog } from '@caruso/comms/testing';
 import { AccessList } from '@caruso/kernel';
 import { defineBenchmark, quantile, type BenchFigure } from '@caruso/kernel/testing';
-import { singleRun } from '../../kernel/benchmarks/support/rounds.js';
+import { singleRun } from '../../../benchmarks/support/rounds.js';
 import { MonitorRuntime, type ServerMessage } from '@caruso/monitor';
 
 const SUBSCRIBERS = 200;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { defineBenchmark } from '@caruso/kernel/testing';
-import { roundsFigure, roundsOf, type Rounds, type RoundsFigure } from '../../kernel/benchmarks/support/rounds.js';
+import { roundsFigure, roundsOf, type Rounds, type RoundsFigure } from '../../../benchmarks/support/rounds.js';
 import { applyMigration, BusinessObjectsImpl, readModel } from '@caruso/objects';
 import { createStorage } from '@caruso/storage';
 

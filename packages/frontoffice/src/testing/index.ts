@@ -36,6 +36,7 @@ import type { RoleName } from '../common/application.js';
 import { reportResponse } from './response-contract.js';
 
 export { checkResponses, recordResponses, type ContractReport, type ContractViolation, type RecordedResponse } from './response-contract.js';
+export { deskPage, expectValue, launchChromium, logIn, seriousFindings, watchedPage, type WatchedPage, type WatchedPageOptions } from './chromium.js';
 
 export interface TestAssemblyOptions {
   /** Storage URL, e.g. `sqlite:/tmp/x/crm.db`. */

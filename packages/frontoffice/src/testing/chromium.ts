@@ -2,13 +2,15 @@
  * The front office's browser tests' one Chromium set-up: the browser launched headless from
  * /usr/bin/chromium, a context that records every page error and content-security-policy violation
  * (the strict CSP must hold on every page), the log-in form, and axe-core's serious findings. The
- * desktop tests and examples/utility's desktop shift test use it.
+ * desktop tests and examples/utility's desktop shift test use it (from `@caruso/frontoffice/testing`).
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+/** axe-core's source, read when a page is first checked (not when the testing entry is imported). */
+let axeSource: string | undefined;
+const axe = (): string => (axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8'));
 
 /** Starts the headless Chromium of the tests. */
 export async function launchChromium(): Promise<Browser> {
@@ -72,16 +74,17 @@ interface Violation {
 
 /** The serious and critical findings of axe-core (WCAG 2.0–2.2 A/AA and best practices) on the page as it is now. */
 export async function seriousFindings(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
+  await page.evaluate(axe());
   const options = { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] }, resultTypes: ['violations'] };
   // Evaluated as text: the tests are compiled without the DOM library.
   const r = (await page.evaluate(`axe.run(document, ${JSON.stringify(options)})`)) as { violations: Violation[] };
   return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`);
 }
 
-/** Waits (at most 5 s) until the input at `selector` holds `value`, then expects it. */
+/** Waits (at most 5 s) until the input at `selector` holds `value`; throws, naming both values, when it does not. */
 export async function expectValue(page: Page, selector: string, value: string): Promise<void> {
   const until = Date.now() + 5000;
   while ((await page.locator(selector).inputValue()) !== value && Date.now() < until) await page.waitForTimeout(50);
-  expect(await page.locator(selector).inputValue()).toBe(value);
+  const actual = await page.locator(selector).inputValue();
+  if (actual !== value) throw new Error(`${selector} holds ${JSON.stringify(actual)}, expected ${JSON.stringify(value)}`);
 }
