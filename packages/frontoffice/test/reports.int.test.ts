@@ -230,7 +230,7 @@ describe('front office start with report widgets', () => {
     const fo = manager.register(FrontOffice, frontOfficeService({ application: app, port: 0, users: USERS }));
     try {
       const started = manager.start().then(() => fo.ready);
-      await expect(started).rejects.toThrow(/typo\.app\.xml:\d+:\d+: error: unknown report inbound-by-qeueu; reports are .*inbound-by-queue/);
+      await expect(started).rejects.toThrow(/typo\.app\.xml:\d+:\d+: error: unknown report inbound-by-qeueu; did you mean 'inbound-by-queue'\?/);
     } finally {
       await manager.stop();
       rmSync(dir, { recursive: true, force: true });

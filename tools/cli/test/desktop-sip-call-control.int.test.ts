@@ -230,6 +230,8 @@ if (requireOrSkip('baresip (with its sndfile module) and sox', tools)) {
       beforeAll(async () => {
         dir = mkdtempSync(join(tmpdir(), 'caruso-desktop-sip-cc-'));
         mkdirSync(join(dir, 'scripts'));
+        // The assembly names a scripts folder, and an empty one is an error (caruso start checks it).
+        writeFileSync(join(dir, 'scripts', 'greet.xml'), '<?xml version="1.0" encoding="UTF-8"?>\n<script id="greet" version="1" xml:lang="en"><end id="bye"><prompt>Hello.</prompt></end></script>\n');
         sipPort = await freePort();
         outside = await TestPhone.open('outside', { hz: CUSTOMER_HZ });
         outside.startMedia();

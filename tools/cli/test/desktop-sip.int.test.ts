@@ -115,6 +115,8 @@ if (requireOrSkip('SIPp, baresip and sox', tools)) {
       beforeAll(async () => {
         dir = mkdtempSync(join(tmpdir(), 'caruso-desktop-sip-'));
         mkdirSync(join(dir, 'scripts'));
+        // The assembly names a scripts folder, and an empty one is an error (caruso start checks it).
+        writeFileSync(join(dir, 'scripts', 'greet.xml'), '<?xml version="1.0" encoding="UTF-8"?>\n<script id="greet" version="1" xml:lang="en"><end id="bye"><prompt>Hello.</prompt></end></script>\n');
         sipPort = await freePort();
         const rtpMin = 30000 + 2 * Math.floor(Math.random() * 7000);
         // One queue, agent and direct line per test, so that the tests do not share a contact or an agent.
