@@ -164,6 +164,9 @@ function didYouMean(name: string, candidates: Iterable<string>): string {
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of all) {
+    // The distance is at least the difference in length: a candidate that cannot be close is not
+    // measured, and a huge name (a mutated or hostile file) costs no quadratic time.
+    if (name.length > 200 || Math.abs(name.length - c.length) > Math.max(1, Math.floor(Math.max(name.length, c.length) / 3))) continue;
     const d = distance(name, c);
     if (d < bestD) [best, bestD] = [c, d];
   }
