@@ -4,7 +4,7 @@
  * `file:line:col: error: message`.
  */
 import { readFileSync } from 'node:fs';
-import { attributePosition, childElements, compileExpression, DiagnosticSink, ExpressionError, parseXml, textContent, type XmlDiagnostic, type XmlElement } from '@caruso/kernel';
+import { attributePosition, childElements, compileExpression, DiagnosticSink, didYouMean, ExpressionError, parseXml, textContent, type XmlDiagnostic, type XmlElement } from '@caruso/kernel';
 import { findField, findObject, findRelation, type FieldDef, type Model, type ObjectDef } from '@caruso/objects';
 import {
   BUILTIN_VIEWS,
@@ -138,41 +138,6 @@ const ATTRIBUTES: Readonly<Record<string, readonly [readonly string[], readonly 
   widget: [['kind'], ['label', 'report', 'period']],
   description: [[], []],
 };
-
-/** The edit distance of two short names (case-insensitive). */
-function distance(a: string, b: string): number {
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
-  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
-  let before = prev;
-  for (let i = 1; i <= x.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= y.length; j++) {
-      row[j] = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + (x[i - 1] === y[j - 1] ? 0 : 1));
-      // Two letters swapped count as one typo.
-      if (i > 1 && j > 1 && x[i - 1] === y[j - 2] && x[i - 2] === y[j - 1]) row[j] = Math.min(row[j] as number, (before[j - 2] as number) + 1);
-    }
-    before = prev;
-    prev = row;
-  }
-  return prev[y.length] as number;
-}
-
-/** `; did you mean 'billing'?` when a candidate is close (a third of the letters at most), else `; known: …`. */
-function didYouMean(name: string, candidates: Iterable<string>): string {
-  const all = [...new Set(candidates)];
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of all) {
-    // The distance is at least the difference in length: a candidate that cannot be close is not
-    // measured, and a huge name (a mutated or hostile file) costs no quadratic time.
-    if (name.length > 200 || Math.abs(name.length - c.length) > Math.max(1, Math.floor(Math.max(name.length, c.length) / 3))) continue;
-    const d = distance(name, c);
-    if (d < bestD) [best, bestD] = [c, d];
-  }
-  if (best !== undefined && bestD > 0 && bestD <= Math.max(1, Math.floor(Math.max(name.length, best.length) / 3))) return `; did you mean '${best}'?`;
-  return all.length ? `; known: ${all.slice(0, 12).join(', ')}${all.length > 12 ? ', …' : ''}` : '';
-}
 
 function list(text: string | undefined, sep: RegExp = /[\s,]+/): string[] {
   return (text ?? '').split(sep).map((s) => s.trim()).filter((s) => s !== '');

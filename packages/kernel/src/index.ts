@@ -130,3 +130,4 @@ export {
   type XmlParseOptions,
 } from './xml/xml-document.js';
 export { MAX_XML_DEPTH } from './xml/xml-guard.js';
+export { didYouMean } from './xml/did-you-mean.js';
