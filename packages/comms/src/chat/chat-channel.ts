@@ -1,4 +1,4 @@
-import { createToken, type Event } from '@caruso/kernel';
+import { createToken, type Event, type IDisposable } from '@caruso/kernel';
 import type { WebSocket } from 'ws';
 
 /** Who is on the other end of a chat socket, once authenticated. */
@@ -58,6 +58,31 @@ export interface ChatMessage {
 /** Why a chat ended, as reported by {@link ChatChannel.onDidEnd}. */
 export type ChatEndReason = 'customer-left' | 'customer-gone' | 'agent-left' | 'exited';
 
+/**
+ * A supervisor's private note to the agent of a contact: shown in the agent's chat panel marked as
+ * private, never sent to the customer's window. Its id is the seq of its `note-added` event.
+ */
+export interface ChatNote {
+  readonly chatId: string;
+  readonly id: string;
+  /** The supervisor's user name. */
+  readonly from: string;
+  readonly text: string;
+  /** When it was logged (ms since the epoch). */
+  readonly at: number;
+}
+
+/**
+ * What a watcher of a live chat receives ({@link ChatChannel.watch}): every message once stored
+ * (both sides), the agent joining, private notes, and the end. Read-only: a watcher writes nothing
+ * into the chat.
+ */
+export type ChatWatchFrame =
+  | { readonly type: 'message'; readonly chatId: string; readonly seq: number; readonly from: ChatSender; readonly agentId: string | null; readonly text: string; readonly at: number }
+  | { readonly type: 'connected'; readonly chatId: string; readonly agentId: string }
+  | ({ readonly type: 'note'; readonly private: true } & ChatNote)
+  | { readonly type: 'ended'; readonly chatId: string; readonly reason: ChatEndReason };
+
 /** A chat and its state. */
 export interface ChatInfo {
   readonly chatId: string;
@@ -109,6 +134,21 @@ export interface ChatChannel {
   transcript(chatId: string): Promise<ChatMessage[]>;
   /** A chat and its state, or undefined. */
   chat(chatId: string): Promise<ChatInfo | undefined>;
+  /**
+   * Follows a live chat read-only (a supervisor watching): `listener` gets each frame of
+   * {@link ChatWatchFrame} from now on, until the returned disposable is disposed or the chat ends
+   * (after its `ended` frame). Read the transcript after subscribing and drop seqs already seen.
+   * A listener's error is contained (logged). CARUSO_COMMS_CHAT_UNKNOWN_CHAT for a chat that is not
+   * open.
+   */
+  watch(chatId: string, listener: (frame: ChatWatchFrame) => void): IDisposable;
+  /**
+   * Delivers a private note, already logged by the caller (`note-added`), to the sockets of the
+   * chat's agent and to its watchers, as a `note` frame with `private: true`. Never to the customer.
+   * Returns how many agent sockets it reached (0: the agent reads it on the next load).
+   * CARUSO_COMMS_CHAT_UNKNOWN_CHAT for a chat that is not open.
+   */
+  deliverNote(note: ChatNote): number;
   /** Where the standalone listener is (undefined when the channel has none). */
   address(): { readonly host: string; readonly port: number } | undefined;
   /** Fires when a chat ended (after the event log and the chat row were written). */

@@ -8,7 +8,9 @@ import {
   containPromise,
   safeTimeout,
   silentLogger,
+  toDisposable,
   type CarusoError,
+  type IDisposable,
   type HealthStatus,
   type Logger,
   type ServiceContext,
@@ -21,7 +23,7 @@ import { systemClock, type Clock } from '../contract/clock.js';
 import { CommunicationServer } from '../contract/communication-server.js';
 import { CommsErrors } from '../errors.js';
 import type { Offer } from '../contract/model.js';
-import type { ChatChannel, ChatEndReason, ChatInfo, ChatMessage, ChatPrincipal, ChatSender, ChatSocket, OpenChatRequest, OpenedChat } from './chat-channel.js';
+import type { ChatChannel, ChatEndReason, ChatInfo, ChatMessage, ChatNote, ChatPrincipal, ChatSender, ChatSocket, ChatWatchFrame, OpenChatRequest, OpenedChat } from './chat-channel.js';
 import { ChatStore } from './chat-store.js';
 
 /** The version of the WebSocket chat channel, as registered. */
@@ -104,6 +106,8 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
   /** Agents whose last socket dropped: the timer that puts their chats back in line. */
   private readonly agentGrace = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly sockets = new Set<WebSocket>();
+  /** Who watches which live chat (supervisors, read-only): see watch(). */
+  private readonly watchers = new Map<string, Set<(frame: ChatWatchFrame) => void>>();
   /** Chats whose offer is being accepted through this channel (not to be linked twice). */
   private readonly accepting = new Set<string>();
   private store: ChatStore | undefined;
@@ -181,6 +185,7 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     }
     await Promise.allSettled([...this.chats.values()].map((c) => c.lock));
+    this.watchers.clear();
     this._onDidEnd.dispose();
   }
 
@@ -270,6 +275,39 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
     if (!c) return undefined;
     const { tokenHash: _t, priority: _p, lastSeq: _l, ...info } = c;
     return info;
+  }
+
+  watch(chatId: string, listener: (frame: ChatWatchFrame) => void): IDisposable {
+    const chat = typeof chatId === 'string' ? this.chats.get(chatId) : undefined;
+    if (!chat || chat.ended) throw CommsErrors.CARUSO_COMMS_CHAT_UNKNOWN_CHAT({ chat: String(chatId).slice(0, 100) });
+    const set = this.watchers.get(chat.id) ?? new Set();
+    set.add(listener);
+    this.watchers.set(chat.id, set);
+    return toDisposable(() => {
+      set.delete(listener);
+      if (set.size === 0 && this.watchers.get(chat.id) === set) this.watchers.delete(chat.id);
+    });
+  }
+
+  deliverNote(note: ChatNote): number {
+    const chat = typeof note?.chatId === 'string' ? this.chats.get(note.chatId) : undefined;
+    if (!chat || chat.ended) throw CommsErrors.CARUSO_COMMS_CHAT_UNKNOWN_CHAT({ chat: String(note?.chatId).slice(0, 100) });
+    const frame: ChatWatchFrame = { type: 'note', private: true, chatId: chat.id, id: note.id, from: note.from, text: note.text, at: note.at };
+    // The agent's sockets and the watchers only: a note is never in the customer's window.
+    const reached = chat.agentId ? this.toAgent(chat.agentId, frame) : 0;
+    this.toWatchers(chat.id, frame);
+    return reached;
+  }
+
+  /** Hands a frame to the watchers of a chat; one failing listener does not stop the others. */
+  private toWatchers(chatId: string, frame: ChatWatchFrame): void {
+    for (const l of [...(this.watchers.get(chatId) ?? [])]) {
+      try {
+        l(frame);
+      } catch (err) {
+        this.logger.warn({ err: { message: (err as Error).message }, chat: chatId }, 'a chat watcher failed');
+      }
+    }
   }
 
   // ---------------------------------------------------------------- the standalone listener
@@ -495,6 +533,7 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
     const info = await this.chat(chat.id);
     this.toAgent(agentId, { type: 'joined', chatId: chat.id, chat: info ?? null, transcript });
     this.toCustomers(chat, { type: 'connected', chatId: chat.id, agentId });
+    this.toWatchers(chat.id, { type: 'connected', chatId: chat.id, agentId });
     // What the customer wrote while waiting has now reached the agent.
     const pending = transcript.filter((m) => m.from === 'customer' && m.deliveredAt === undefined).map((m) => m.seq);
     if (pending.length > 0 && (this.agents.get(agentId)?.size ?? 0) > 0) {
@@ -519,6 +558,7 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
     this.send(socket, { type: 'sent', chatId: chat.id, seq: msg.seq, clientId: clientId ?? null, at: msg.at });
     const frame = { type: 'message', chatId: chat.id, seq: msg.seq, from, agentId: agentId ?? null, text, at: msg.at };
     const delivered = this.toOther(chat, from, frame);
+    this.toWatchers(chat.id, { type: 'message', chatId: chat.id, seq: msg.seq, from, agentId: agentId ?? null, text, at: msg.at });
     for (const s of from === 'customer' ? chat.customers : (this.agents.get(agentId!) ?? [])) if (s !== socket) this.send(s, frame);
     if (delivered > 0) {
       await this.s.markDelivered(chat.id, [msg.seq], this.clock.now());
@@ -547,6 +587,8 @@ export class WsChatChannel implements ChatChannel, ServiceLifecycle {
       for (const s of chat.customers) s.close(1000, 'chat ended');
       this.chats.delete(chat.id);
       this.byToken.delete(chat.tokenHash);
+      this.toWatchers(chat.id, { type: 'ended', chatId: chat.id, reason });
+      this.watchers.delete(chat.id);
       this._onDidEnd.fire({ chatId: chat.id, reason });
     });
   }

@@ -54,7 +54,8 @@ export type ContactEventKind =
   | 'recording-stopped'
   | 'monitoring-started'
   | 'monitoring-changed'
-  | 'monitoring-stopped';
+  | 'monitoring-stopped'
+  | 'note-added';
 
 /** Every event kind. */
 export const CONTACT_EVENT_KINDS: readonly ContactEventKind[] = [
@@ -64,7 +65,7 @@ export const CONTACT_EVENT_KINDS: readonly ContactEventKind[] = [
   'voicemail-notified', 'callback-scheduled', 'callback-attempted', 'callback-completed', 'agent-logged-in',
   'agent-logged-out', 'agent-state-changed', 'agent-queues-changed', 'campaign-started', 'campaign-paused', 'campaign-stopped',
   'dial-attempt', 'dial-result', 'dial-drop', 'recording-started', 'recording-paused', 'recording-resumed', 'recording-stopped',
-  'monitoring-started', 'monitoring-changed', 'monitoring-stopped',
+  'monitoring-started', 'monitoring-changed', 'monitoring-stopped', 'note-added',
 ];
 
 /**
@@ -336,6 +337,20 @@ export type MonitoringChangedEvent = KindOf<'monitoring-changed', { contactId: s
 /** The supervisor stopped monitoring (`reason`: the mode at the end). */
 export type MonitoringStoppedEvent = KindOf<'monitoring-stopped', { contactId: string; agentId: string; reason: string; data: MonitoringData; queueId?: string; channel?: Channel }>;
 
+/** A supervisor's private note to the agent of a contact. */
+export interface NoteAddedData extends EventData {
+  /** The supervisor's user name. */
+  readonly from: string;
+  readonly text: string;
+  /** Always true: the note is for the agent, never shown to the customer. */
+  readonly private: true;
+}
+/**
+ * A supervisor wrote a private note to the agent of a live chat or an e-mail contact (`agentId`:
+ * the agent it is for, when the contact has one).
+ */
+export type NoteAddedEvent = KindOf<'note-added', { contactId: string; data: NoteAddedData; agentId?: string; queueId?: string; channel?: Channel }>;
+
 /**
  * One event, before the log gave it a sequence number: a discriminated union by `kind`, each kind
  * with its own typed fields (see docs/comms.md). Readers switch on `kind`; none casts `data`.
@@ -382,7 +397,8 @@ export type ContactEventInput =
   | RecordingStoppedEvent
   | MonitoringStartedEvent
   | MonitoringChangedEvent
-  | MonitoringStoppedEvent;
+  | MonitoringStoppedEvent
+  | NoteAddedEvent;
 
 /** An event as stored: with its position in the log (strictly increasing, from 1). */
 export type ContactEvent = ContactEventInput & { readonly seq: number };
@@ -435,7 +451,7 @@ const FIELD_CHECKS: Readonly<Record<Exclude<keyof ContactEventFields, 'data'>, F
   contactId: 'string', queueId: 'string', agentId: 'string', channel: 'channel', direction: 'direction', reason: 'string', state: 'state',
   fromState: 'state', waitMs: 'number', ringMs: 'number', talkMs: 'number', holdMs: 'number', wrapMs: 'number', priority: 'number',
 };
-type DataCheck = 'string' | 'number' | 'record' | 'skills' | 'queues' | 'customer';
+type DataCheck = 'string' | 'number' | 'true' | 'record' | 'skills' | 'queues' | 'customer';
 
 /** A kind's contract: its flat fields (`?` optional) and its data keys (`?` optional), as written by the code that appends it. */
 interface KindRule {
@@ -496,6 +512,7 @@ const KIND_RULES: Readonly<Record<ContactEventKind, KindRule>> = {
   'monitoring-started': { fields: 'contactId agentId reason queueId? channel?', data: dataRule(true, { supervisor: 'string' }, []) },
   'monitoring-changed': { fields: 'contactId agentId reason queueId? channel?', data: dataRule(true, { supervisor: 'string' }, []) },
   'monitoring-stopped': { fields: 'contactId agentId reason queueId? channel?', data: dataRule(true, { supervisor: 'string' }, []) },
+  'note-added': { fields: 'contactId agentId? queueId? channel?', data: dataRule(true, { from: 'string', text: 'string', private: 'true' }, []) },
 };
 
 const CHANNEL_SET: ReadonlySet<unknown> = new Set<Channel>(['call', 'email', 'chat', 'callback']);
@@ -527,6 +544,8 @@ function dataProblem(check: DataCheck, v: unknown): string | undefined {
     case 'string':
     case 'number':
       return fieldProblem(check, v);
+    case 'true':
+      return v === true ? undefined : 'true';
     case 'record':
       return isRecord(v) ? undefined : 'an object';
     case 'customer':
