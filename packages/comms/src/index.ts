@@ -115,8 +115,10 @@ export {
   type RoutingStrategy,
   type SkillRequirement,
 } from './contract/model.js';
+export { MONITOR_MODES, type MonitorMode, type MonitorOptions, type MonitoringSession, type QualityManagement } from './contract/quality.js';
 export {
   TelephonyAdapter,
+  type AudioTap,
   type Prompt,
   type Recording,
   type TelephonyEvent,

@@ -3,6 +3,7 @@ import type { CampaignProgress } from '../campaigns/campaign-dialer.js';
 import type { AgentConfig, AgentQueueChoice, AgentQueues, AgentSnapshot, Channel, ConsultParty, ContactSnapshot, ContactSpec, DialSpec, ExitReason, Offer, QueueConfig } from './model.js';
 import type { CustomerRef, InteractionRecord } from '../interactions/interaction-record.js';
 import type { InteractionQuery } from '../interactions/interaction-store.js';
+import type { QualityManagement } from './quality.js';
 import type { VoicemailMessage } from '../telephony/voicemail/voicemail-store.js';
 import type { AgentStateChange, ContactConnected, ContactEnded, ContactExit, QueuePosition, QueueStatus, ScheduledCallback, ScheduledCallbackSpec, WithdrawReason } from '../acd/queue-router.js';
 
@@ -259,7 +260,7 @@ export interface ContactCenterEvents {
  * changes nothing.
  */
 export interface CommunicationServer
-  extends ContactCenterSetup, AgentDesk, ContactControl, ContactCenterStatus, CampaignControl, ContactHistory, ContactCenterEvents {}
+  extends ContactCenterSetup, AgentDesk, ContactControl, ContactCenterStatus, CampaignControl, ContactHistory, ContactCenterEvents, QualityManagement {}
 
 /** The communication server's token. */
 export const CommunicationServer = createToken<CommunicationServer>('caruso.comms');

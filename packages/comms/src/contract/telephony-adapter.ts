@@ -1,4 +1,5 @@
 import { createToken, type Event } from '@caruso/kernel';
+import type { MonitorMode } from './quality.js';
 
 /**
  * The telephony adapter contract: what the communication server asks of a phone system. It is
@@ -53,6 +54,13 @@ export type TelephonyEvent =
    * `failed`) or hung up (`hung-up`). The customer stays on hold with the agent.
    */
   | { readonly type: 'consult-failed'; readonly callId: string; readonly party: string; readonly cause: 'busy' | 'no-answer' | 'failed' | 'hung-up' }
+  /** A supervisor's phone dialled by `monitor` answered and joined the call. */
+  | { readonly type: 'monitor-joined'; readonly callId: string; readonly monitorId: string }
+  /**
+   * A monitoring leg ended: its phone could not be reached (`busy`, `no-answer`, `failed`), hung up
+   * (`hung-up`), was hung up by `stopMonitor` (`stopped`) or the call ended (`call-ended`).
+   */
+  | { readonly type: 'monitor-ended'; readonly callId: string; readonly monitorId: string; readonly cause: 'busy' | 'no-answer' | 'failed' | 'hung-up' | 'stopped' | 'call-ended' }
   /** How an outbound call ended up. */
   | { readonly type: 'originate-result'; readonly callId: string; readonly result: 'answered' | 'busy' | 'no-answer' | 'machine' | 'failed' };
 
@@ -133,7 +141,27 @@ export interface TelephonyAdapter {
    * `cancel` hangs up the party and the customer stays on hold with the agent (`unhold` to talk).
    */
   endConsult?(callId: string, outcome: 'transfer' | 'conference' | 'cancel'): void;
+  /**
+   * Call recording: while the call's customer and agent are bridged, hands every 20 ms frame of
+   * decoded audio (8 kHz, 16-bit) each side sends to `tap` (`caller`: the customer, `agent`: the
+   * agent and any conferenced party); `undefined` removes the tap. The adapter never blocks on the
+   * tap (it is called synchronously and must be quick). Optional: an adapter without it cannot record.
+   */
+  tapAudio?(callId: string, tap: AudioTap | undefined): void;
+  /**
+   * Supervisor monitoring: dials `phone` (an agent-style endpoint, a SIP URI or a number) and, when it
+   * answers, joins it to the call in `mode` (then `monitor-joined`; `monitor-ended` when it cannot be
+   * reached or leaves). Returns the monitoring leg's id. Optional: an adapter without it cannot monitor.
+   */
+  monitor?(callId: string, phone: string, mode: MonitorMode, options: { readonly ringTimeoutMs: number }): string;
+  /** Switches a monitoring leg's mode (who hears whom) without dialling again. */
+  setMonitorMode?(monitorId: string, mode: MonitorMode): void;
+  /** Hangs up a monitoring leg (then `monitor-ended` with `stopped`). Harmless for one gone. */
+  stopMonitor?(monitorId: string): void;
 }
+
+/** Receives a call's audio for recording (see {@link TelephonyAdapter.tapAudio}). */
+export type AudioTap = (side: 'caller' | 'agent', samples: Int16Array) => void;
 
 /** The token of telephony adapters (several may be registered, told apart by properties). */
 export const TelephonyAdapter = createToken<TelephonyAdapter>('caruso.comms.TelephonyAdapter');

@@ -21,6 +21,12 @@ import { StorageVoicemailStore } from '../telephony/voicemail/storage-voicemail-
 import { customerRefOf, type CustomerRef, type InteractionRecord } from '../interactions/interaction-record.js';
 import { InteractionRecorder } from '../interactions/interaction-recorder.js';
 import { InteractionStore } from '../interactions/interaction-store.js';
+import type { MonitorMode, MonitorOptions, MonitoringSession } from '../contract/quality.js';
+import { QualityManager, type MonitoringSettings, type RecordingSettings } from '../recording/quality-manager.js';
+import { StorageRecordingStore } from '../recording/storage-recording-store.js';
+import type { RecordingEntry } from '../recording/recording-store.js';
+
+export type { MonitoringSettings, RecordingSettings } from '../recording/quality-manager.js';
 
 /** The version of this implementation, as registered. */
 export const COMMS_SERVICE_VERSION = '0.2.0';
@@ -131,6 +137,14 @@ export interface CommsServiceOptions {
    * serves; ageing adds to it while a contact waits. A contact moved by an overflow keeps its own.
    */
   readonly queuePriority?: Readonly<Record<string, number>>;
+  /**
+   * Call recording (table `caruso_recordings`, files in `folder`): calls into the queues, of the
+   * campaigns and taken by the agents named are recorded from their answer to their end, after the
+   * announcement; needs a telephony adapter that can record (`tapAudio`).
+   */
+  readonly recording?: RecordingSettings;
+  /** Supervisor monitoring (listen, whisper, barge) through the supervisors' phones. */
+  readonly monitoring?: MonitoringSettings;
   /** Default: the system clock. */
   readonly clock?: Clock;
 }
@@ -212,6 +226,29 @@ function validateOptions(o: CommsServiceOptions): void {
       if (q.filter !== undefined && (typeof q.filter !== 'object' || q.filter === null || Array.isArray(q.filter))) throw invalidOption(`${at}.targets.filter`, 'must be a filter object');
       if (q.limit !== undefined && (!Number.isInteger(q.limit) || q.limit < 1)) throw invalidOption(`${at}.targets.limit`, 'must be a positive integer');
     }
+  }
+  const rec = o.recording;
+  if (rec !== undefined) {
+    if (typeof rec !== 'object' || rec === null) throw invalidOption('recording', 'must be an object');
+    if (typeof rec.folder !== 'string' || rec.folder.trim() === '') throw invalidOption('recording.folder', 'must name a folder');
+    if (rec.channels !== undefined && rec.channels !== 1 && rec.channels !== 2) throw invalidOption('recording.channels', 'must be 1 or 2');
+    if (rec.retentionDays !== undefined && (!Number.isInteger(rec.retentionDays) || rec.retentionDays < 1)) throw invalidOption('recording.retentionDays', 'must be a whole number of days ≥ 1');
+    for (const q of rec.queues ?? []) if (typeof q !== 'string' || !known(q)) throw invalidOption('recording.queues', `names no configured queue (${JSON.stringify(q)})`);
+    for (const f of ['campaigns', 'agents'] as const) {
+      const list: unknown = rec[f];
+      if (list !== undefined && (!Array.isArray(list) || list.some((x) => typeof x !== 'string' || x.length === 0))) throw invalidOption(`recording.${f}`, 'must be a list of ids');
+    }
+    const a: unknown = rec.announcement;
+    if (a !== undefined && typeof a !== 'string' && (typeof a !== 'object' || a === null || Array.isArray(a) || Object.values(a).some((t) => typeof t !== 'string'))) {
+      throw invalidOption('recording.announcement', 'must be a text or a text per language');
+    }
+    if (rec.language !== undefined && (typeof rec.language !== 'string' || !/^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/.test(rec.language))) throw invalidOption('recording.language', 'must be a language tag such as en or nl-BE');
+  }
+  const mon = o.monitoring;
+  if (mon !== undefined) {
+    if (typeof mon !== 'object' || mon === null) throw invalidOption('monitoring', 'must be an object');
+    for (const [who, phone] of Object.entries(mon.phones ?? {})) if (typeof phone !== 'string' || phone.length === 0 || phone.length > 200) throw invalidOption(`monitoring.phones.${who}`, 'must be a phone (endpoint, SIP URI or number)');
+    if (mon.ringTimeoutMs !== undefined && (typeof mon.ringTimeoutMs !== 'number' || !Number.isFinite(mon.ringTimeoutMs) || mon.ringTimeoutMs <= 0)) throw invalidOption('monitoring.ringTimeoutMs', 'must be a positive number of ms');
   }
   for (const n of o.doNotCall ?? []) if (typeof n !== 'string' || !DIALABLE.test(n)) throw invalidOption('doNotCall', `holds ${JSON.stringify(n)}, not a number`);
   const i = o.interactions;
@@ -305,6 +342,7 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
   private voicemailStore: StorageVoicemailStore | undefined;
   private recorder: InteractionRecorder | undefined;
   private recorderSub: { dispose(): void } | undefined;
+  private quality: QualityManager | undefined;
 
   private deps: CommsDependencies;
 
@@ -378,11 +416,27 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
           await this.configureCampaigns(this.dialer);
         }
       }
+      const channel = this.channel;
+      const quality = new QualityManager({
+        router,
+        log,
+        telephony: deps.telephony,
+        callOf: (contactId) => channel?.callOf(contactId) ?? contactId,
+        now: () => this.clock.now(),
+        ...(options.recording ? { recording: options.recording, store: await StorageRecordingStore.open(deps.storage) } : {}),
+        ...(options.monitoring ? { monitoring: options.monitoring } : {}),
+        logger: ctx.logger,
+      });
+      parts.push(quality);
+      this.quality = quality;
+      if (options.recording && !deps.telephony) ctx.logger.warn('recording is configured but no telephony adapter is registered: nothing is recorded');
+      quality.startRetention();
       await log.flush();
     } catch (err) {
       this.router = undefined;
       this.channel = undefined;
       this.dialer = undefined;
+      this.quality = undefined;
       for (const p of parts.reverse()) p.dispose();
       await this.recorder?.settled();
       this.recorder = undefined;
@@ -399,6 +453,17 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
   async stop(): Promise<void> {
     const events = this.events;
     const dialer = this.dialer;
+    const quality = this.quality;
+    this.quality = undefined;
+    // Running recordings are closed and catalogued, monitoring legs hung up (their events logged).
+    if (quality) {
+      try {
+        await quality.close();
+      } catch (err) {
+        this.logger?.error({ err }, 'recordings could not all be closed');
+      }
+      quality.dispose();
+    }
     dialer?.dispose();
     this.channel?.dispose();
     this.router?.dispose();
@@ -813,6 +878,29 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     await this.recorder?.settled();
     return store.query(query);
   };
+  private get q(): QualityManager {
+    void this.r;
+    return this.quality!;
+  }
+  setRecordingPaused = async (contactId: string, paused: boolean, by: string): Promise<void> => {
+    await this.q.setRecordingPaused(contactId, paused, by);
+    await this.events!.log.flush();
+  };
+  recordings = (contactId: string): Promise<RecordingEntry[]> => this.q.recordings(contactId);
+  recordingAudio = (recordingId: string): Promise<{ readonly entry: RecordingEntry; readonly wav: Uint8Array } | undefined> => this.q.recordingAudio(recordingId);
+  monitor = async (supervisor: string, agentId: string, mode: MonitorMode, options?: MonitorOptions): Promise<void> => {
+    await this.q.monitor(supervisor, agentId, mode, options);
+    await this.events!.log.flush();
+  };
+  setMonitorMode = async (supervisor: string, mode: MonitorMode): Promise<void> => {
+    this.q.setMonitorMode(supervisor, mode);
+    await this.events!.log.flush();
+  };
+  stopMonitoring = async (supervisor: string): Promise<void> => {
+    this.q.stopMonitoring(supervisor);
+    await this.events!.log.flush();
+  };
+  monitoring = (): MonitoringSession[] => this.q.monitoring();
   onDidOffer: CommunicationServer['onDidOffer'] = (l) => this.r.onDidOffer(l);
   onDidWithdrawOffer: CommunicationServer['onDidWithdrawOffer'] = (l) => this.r.onDidWithdrawOffer(l);
   onDidConnect: CommunicationServer['onDidConnect'] = (l) => this.r.onDidConnect(l);

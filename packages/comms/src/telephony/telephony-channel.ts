@@ -297,7 +297,8 @@ export class TelephonyChannel extends Disposable {
     return this.legs.get(callId)?.contactId ?? callId;
   }
 
-  private callOf(contactId: string): string {
+  /** The line of a contact: the inbound call's id, or the leg dialled for a callback or a manual dial. */
+  callOf(contactId: string): string {
     return this.legOfContact.get(contactId) ?? contactId;
   }
 
