@@ -212,7 +212,11 @@ export class CarusoDesktop extends LitElement {
     }
     if (this.focusWrapUp && this.store.state?.wrapUps.some((w) => w.contactId === this.focusWrapUp) && this.store.selected === this.focusWrapUp) {
       this.focusWrapUp = null;
-      this.querySelector<HTMLSelectElement>('#wrap-code')?.focus();
+      // Not while the agent is already typing in the wrap-up (the code, a note, a callback's date):
+      // the wrap-up can reach the page after they moved there, and would take their keys away.
+      const active = document.activeElement;
+      const typing = active instanceof HTMLElement && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName) && this.contains(active);
+      if (!typing) this.querySelector<HTMLSelectElement>('#wrap-code')?.focus();
     }
   }
 
