@@ -4,9 +4,11 @@
 // the contact event log read and summed up, everything stopped → `{type:'stopped', summary}`, exit.
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createLogger } from '@caruso/kernel';
 import { ContactEventLog, foldContacts, type ContactEvent } from '@caruso/comms';
-import { createStorage } from '@caruso/storage';
+import { FrontOfficeStore } from '@caruso/frontoffice';
+import { createStorage, StorageManager } from '@caruso/storage';
 import { startAssembly, type RunningAssembly } from '../../../tools/cli/src/assembly/assembly-runtime.js';
 import { loadCustomers, systemAssembly, type SystemAgent } from './system-assembly.js';
 
@@ -45,21 +47,65 @@ export interface ServerSummary {
 type Message = ServerStart | { readonly type: 'stop'; readonly from: number };
 
 let running: RunningAssembly | undefined;
+
+/** The front office's user table (its migration 0001); the benchmark writes its agents' rows there. */
+const USERS_TABLE = 'caruso_fo_users';
+
+/**
+ * The run's agents as front-office users, made before the start in one go: the first through the
+ * front office itself (its scrypt hash, parameters unchanged), the others with that same hash (they
+ * share the run's one password), written in batches. The start then finds them there and leaves
+ * them as they are, instead of hashing one password per agent (≈ 1 s each on a busy machine: 446 s
+ * at 360 agents). Only the benchmark's users: the product hashes every password it is given.
+ */
+async function createAgentUsers(storage: StorageManager, agents: readonly SystemAgent[]): Promise<void> {
+  const [first, ...rest] = agents;
+  if (!first) return;
+  const store = new FrontOfficeStore(storage);
+  await store.migrate();
+  await store.addUser({ name: first.user, role: 'agent', agentId: first.agentId }, first.password);
+  const row = (await storage.knex(USERS_TABLE).where({ name: first.user }).first('password_hash', 'created_at')) as { password_hash: string; created_at: string } | undefined;
+  if (!row) throw new Error(`the user ${first.user} was not written`);
+  for (const a of rest) if (a.password !== first.password) throw new Error('the benchmark\'s agents share one password');
+  for (let i = 0; i < rest.length; i += 200) {
+    await storage.knex(USERS_TABLE).insert(rest.slice(i, i + 200).map((a) => ({ name: a.user, role: 'agent', agent_id: a.agentId, password_hash: row.password_hash, created_at: row.created_at })));
+  }
+}
 let logFile = '';
 
 async function start(m: ServerStart): Promise<void> {
   const storage = await createStorage(m.dbUrl);
   try {
     const { assembly, data } = await systemAssembly({ root: m.root, dir: m.dir, storage, customers: m.customers, env: m.env, agents: m.agents, rtpPorts: m.rtpPorts });
+    await createAgentUsers(storage, m.agents);
     logFile = join(m.dir, 'server.log');
     writeFileSync(logFile, '');
     // Written synchronously: the summary counts the error lines right after the stop.
     const logger = createLogger({ level: 'warn' }, { write: (line: string) => appendFileSync(logFile, line) });
     running = await startAssembly(assembly, { env: m.env, logger });
+    sampleHealth(running, join(m.dir, 'server-samples.log'));
     process.send?.({ type: 'ready', frontOfficeUrl: running.frontOfficeUrl, managerUrl: running.managerUrl, customers: loadCustomers(data) });
   } finally {
     await storage.close();
   }
+}
+
+/**
+ * Writes, every second, the event loop's delay (p99 and max over the second) and the database pool's
+ * connections in use, free and waited for, into `file` (the run's folder): what a slow REST answer
+ * waited on.
+ */
+function sampleHealth(r: RunningAssembly, file: string): void {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  type Pool = { numUsed(): number; numFree(): number; numPendingAcquires(): number; numPendingCreates(): number };
+  const pool = (r.manager.get(StorageManager).knex.client as { pool?: Pool }).pool;
+  const timer = setInterval(() => {
+    const p = pool ? ` pool used ${pool.numUsed()} free ${pool.numFree()} waiting ${pool.numPendingAcquires()} creating ${pool.numPendingCreates()}` : '';
+    appendFileSync(file, `${new Date().toISOString()} loop p99 ${(delay.percentile(99) / 1e6).toFixed(0)} ms max ${(delay.max / 1e6).toFixed(0)} ms${p}\n`);
+    delay.reset();
+  }, 1000);
+  timer.unref();
 }
 
 async function stop(from: number): Promise<ServerSummary> {

@@ -7,15 +7,18 @@
 // p99 passes 200 ms. Knobs (environment): CARUSO_SYSTEM_BENCH_SECONDS (arrivals per run, default
 // 180), CARUSO_SYSTEM_BENCH_ROUNDS (default 3), CARUSO_SYSTEM_BENCH_DBS (default `sqlite,postgres`),
 // CARUSO_SYSTEM_BENCH_RAMP (agent counts, default `360,540,720,1000,1500,2000`; empty: no ramp),
-// CARUSO_SYSTEM_BENCH_RAMP_SECONDS (default 60), CARUSO_SYSTEM_BENCH_RAMP_BUDGET (seconds, default 1500).
+// CARUSO_SYSTEM_BENCH_RAMP_SECONDS (default 60), CARUSO_SYSTEM_BENCH_RAMP_BUDGET (seconds, default 1500),
+// CARUSO_SYSTEM_BENCH_KEEP=1 (keep each run's folder: server.log, SIPp logs and, on PostgreSQL,
+// pg-activity.log, the server's sessions sampled every 2 s).
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineBenchmark, median, quantile, type BenchFigure } from '@caruso/kernel/testing';
 import { freePort } from '@caruso/comms/testing';
+import { createStorage } from '@caruso/storage';
 import { postgresAvailable, startPostgres, type PostgresServer } from '@caruso/storage/testing';
 import type { SystemLoadOptions } from '../src/system-load/system-load.js';
 import type { SystemLoadReport } from '../src/system-load/load-stats.js';
@@ -32,7 +35,38 @@ const DBS = (env['CARUSO_SYSTEM_BENCH_DBS'] ?? 'sqlite,postgres').split(',').fil
 const RAMP = (env['CARUSO_SYSTEM_BENCH_RAMP'] ?? '360,540,720,1000,1500,2000').split(',').filter(Boolean).map(Number);
 const RAMP_SECONDS = Number(env['CARUSO_SYSTEM_BENCH_RAMP_SECONDS'] ?? 60);
 const RAMP_BUDGET_S = Number(env['CARUSO_SYSTEM_BENCH_RAMP_BUDGET'] ?? 1500);
+const KEEP = env['CARUSO_SYSTEM_BENCH_KEEP'] === '1';
 const TICK_HZ = 100;
+
+/**
+ * Samples the sessions of the run's PostgreSQL database every 2 s into `file`: how many are active,
+ * idle in a transaction or waiting, and every statement running for more than a second. Stop it with
+ * the returned function.
+ */
+function samplePostgres(dbUrl: string, file: string): () => Promise<void> {
+  let stopped = false;
+  const storage = createStorage({ url: dbUrl, pool: { min: 0, max: 1 }, postgres: { applicationName: 'system-bench-sampler' } });
+  const sql = `select pid, state, wait_event_type, wait_event, extract(epoch from now() - query_start) as secs,
+    extract(epoch from now() - xact_start) as xact_secs, left(regexp_replace(query, '\\s+', ' ', 'g'), 200) as query
+    from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`;
+  type Row = { pid: number; state: string | null; wait_event_type: string | null; wait_event: string | null; secs: number | null; xact_secs: number | null; query: string };
+  const loop = (async () => {
+    const s = await storage;
+    while (!stopped) {
+      const rows = ((await s.knex.raw(sql)) as { rows: Row[] }).rows;
+      const count = (f: (r: Row) => boolean): number => rows.filter(f).length;
+      const slow = rows.filter((r) => r.state !== 'idle' && (Number(r.secs) > 1 || Number(r.xact_secs) > 1));
+      appendFileSync(file, `${new Date().toISOString()} sessions ${rows.length} active ${count((r) => r.state === 'active')} idle-in-tx ${count((r) => r.state === 'idle in transaction')} waiting ${count((r) => r.wait_event_type === 'Lock')}\n`);
+      for (const r of slow) appendFileSync(file, `  pid ${r.pid} ${r.state} ${r.wait_event_type ?? ''}/${r.wait_event ?? ''} query ${Number(r.secs).toFixed(1)} s tx ${Number(r.xact_secs).toFixed(1)} s: ${r.query}\n`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  })().catch((err: unknown) => appendFileSync(file, `sampling stopped: ${(err as Error).message}\n`));
+  return async () => {
+    stopped = true;
+    await loop;
+    await (await storage.catch(() => undefined))?.close();
+  };
+}
 
 /** The seeds' traffic at 180 agents (per hour). */
 const SEEDS = { agents: 180, calls: 3486, emails: 600, chats: 600 };
@@ -88,9 +122,9 @@ function nextMessage<T extends { type: string }>(child: ChildProcess, ms: number
   });
 }
 
-async function runOnce(db: 'sqlite' | 'postgres', agentCount: number, seconds: number, pg: PostgresServer | undefined): Promise<RunResult> {
+async function runOnce(db: 'sqlite' | 'postgres', agentCount: number, seconds: number, pgServer: PostgresServer | undefined): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), `caruso-system-${db}-`));
-  const dbUrl = db === 'sqlite' ? `sqlite:${join(dir, 'utility.db')}` : await (pg as PostgresServer).createDatabase('system');
+  const dbUrl = db === 'sqlite' ? `sqlite:${join(dir, 'utility.db')}` : await (pgServer as PostgresServer).createDatabase('system');
   const password = randomBytes(12).toString('base64url');
   const token = randomBytes(24).toString('base64url');
   const [sipPort, smtpPort, chatPort] = [await freePort(), await freePort(), await freePort()];
@@ -106,6 +140,7 @@ async function runOnce(db: 'sqlite' | 'postgres', agentCount: number, seconds: n
   const server = fork(serverEntry, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, ...runEnv } });
   server.on('error', () => undefined);
   let load: ChildProcess | undefined;
+  let stopSampling: (() => Promise<void>) | undefined;
   try {
     server.send(start);
     const startedAt = Date.now();
@@ -127,6 +162,7 @@ async function runOnce(db: 'sqlite' | 'postgres', agentCount: number, seconds: n
     await nextMessage(load, 120_000 + agentCount * 2000, 'load preparation');
     log(`system.180: ${agentCount} agents ready on ${db}`);
     const pid = server.pid as number;
+    if (db === 'postgres') stopSampling = samplePostgres(dbUrl, join(dir, 'pg-activity.log'));
     const t0 = Date.now();
     const cpu0 = procCpuTicks(pid);
     const rss: number[] = [];
@@ -161,9 +197,11 @@ async function runOnce(db: 'sqlite' | 'postgres', agentCount: number, seconds: n
       open: summary.open, sent: report.sent, offers: summary.offered.length, loadAvg,
     };
   } finally {
+    await stopSampling?.();
     for (const c of [load, server]) if (c && c.exitCode === null) c.kill('SIGKILL');
-    if (db === 'postgres') await pg?.dropDatabase(dbUrl).catch(() => undefined);
-    rmSync(dir, { recursive: true, force: true });
+    if (db === 'postgres') await pgServer?.dropDatabase(dbUrl).catch(() => undefined);
+    if (KEEP) log(`system.180: the run's folder is kept: ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

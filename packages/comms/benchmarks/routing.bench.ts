@@ -8,7 +8,8 @@ import { QueueRouter } from '@caruso/comms/testing';
 import { defineBenchmark } from '@caruso/kernel/testing';
 import { interleavedRounds, quantileOf, roundsFigure, type RoundsFigure } from '../../../benchmarks/support/rounds.js';
 
-const SIZES = [10, 100, 1_000, 10_000];
+// CARUSO_ROUTING_BENCH_SIZES: the agent counts (default 10,100,1000,10000), e.g. one size to profile.
+const SIZES = (process.env['CARUSO_ROUTING_BENCH_SIZES'] ?? '10,100,1000,10000').split(',').filter(Boolean).map(Number);
 const QUEUES = 4;
 const QUEUES_PER_AGENT = 2;
 const SKILLS = ['nl', 'fr', 'de', 'en', 'billing', 'tech'];

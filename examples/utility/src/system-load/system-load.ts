@@ -228,30 +228,45 @@ export class SystemLoad {
       if (total <= 0) return;
       const file = join(o.workDir, `caller-${i}.xml`);
       writeFileSync(file, scenario(line.dtmf === undefined ? undefined : `/usr/share/sip-tester/dtmf_2833_${line.dtmf}.pcap`, audio, waitMs));
-      const base = o.sippRtpBase + i * 2000;
       // One call every `period` ms (SIPp paces evenly), `total` calls in all.
       const period = Math.round(3_600_000 / perHour);
-      const args = [
-        '-sf', file, '-inf', numbers, '-s', line.number, '-i', LOOPBACK, '-p', '0', '-mi', LOOPBACK, '-mp', String(base),
-        '-r', '1', '-rp', String(period), '-m', String(total), '-l', '5000', '-nostdin',
-        '-trace_err', '-error_file', join(o.workDir, `caller-${i}-errors.log`),
-        `${LOOPBACK}:${o.sipPort}`,
-      ];
-      const child = spawn('sipp', args, { cwd: o.workDir, stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      child.stdout.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-20_000); });
-      child.stderr.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-20_000); });
-      child.on('error', (err) => this.stats.error('sipp', err.message));
       this.stats.sent.call += total;
-      const done = new Promise<void>((resolve) => child.on('close', (code) => {
-        const ok = Number(/Successful call\s*\|\s*\d+\s*\|\s*(\d+)/.exec(output)?.[1] ?? 0);
-        const failed = Number(/Failed call\s*\|\s*\d+\s*\|\s*(\d+)/.exec(output)?.[1] ?? 0);
-        this.stats.sipp.successful += ok;
-        this.stats.sipp.failed += failed;
-        if (code !== 0) this.stats.error('sipp', `line ${line.number} exited ${code}: ${ok} ok, ${failed} failed; ${output.slice(-600).replace(/\s+/g, ' ')}`);
-        resolve();
-      }));
-      this.sipp.push({ child, done });
+      let resolveDone: () => void = () => undefined;
+      const done = new Promise<void>((resolve) => (resolveDone = resolve));
+      const entry = { child: undefined as unknown as ChildProcess, done };
+      // SIPp exits with 254 when it cannot bind its media port (another program on this shared
+      // machine holds it): then it made no call yet, and is started again on other ports.
+      const startLine = (attempt: number): void => {
+        const base = o.sippRtpBase + i * 2000 + attempt * 20_000;
+        const args = [
+          '-sf', file, '-inf', numbers, '-s', line.number, '-i', LOOPBACK, '-p', '0', '-mi', LOOPBACK, '-mp', String(base),
+          '-r', '1', '-rp', String(period), '-m', String(total), '-l', '5000', '-nostdin',
+          '-trace_err', '-error_file', join(o.workDir, `caller-${i}-errors.log`),
+          `${LOOPBACK}:${o.sipPort}`,
+        ];
+        const startedAt = Date.now();
+        const child = spawn('sipp', args, { cwd: o.workDir, stdio: ['ignore', 'pipe', 'pipe'] });
+        entry.child = child;
+        let output = '';
+        child.stdout.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-20_000); });
+        child.stderr.on('data', (d: Buffer) => { output = (output + d.toString()).slice(-20_000); });
+        child.on('error', (err) => this.stats.error('sipp', err.message));
+        child.on('close', (code) => {
+          const ok = Number(/Successful call\s*\|\s*\d+\s*\|\s*(\d+)/.exec(output)?.[1] ?? 0);
+          const failed = Number(/Failed call\s*\|\s*\d+\s*\|\s*(\d+)/.exec(output)?.[1] ?? 0);
+          if (code === 254 && ok + failed === 0 && attempt < 2 && Date.now() - startedAt < 10_000 && !this.stopped) {
+            this.stats.note(`sipp-rebind-${line.number}`);
+            startLine(attempt + 1);
+            return;
+          }
+          this.stats.sipp.successful += ok;
+          this.stats.sipp.failed += failed;
+          if (code !== 0) this.stats.error('sipp', `line ${line.number} exited ${code}: ${ok} ok, ${failed} failed; ${output.slice(-600).replace(/\s+/g, ' ')}`);
+          resolveDone();
+        });
+      };
+      startLine(0);
+      this.sipp.push(entry);
     });
   }
 
