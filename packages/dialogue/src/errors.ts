@@ -15,6 +15,7 @@ export const DialogueErrors = defineErrors({
   CARUSO_DIALOGUE_EXPRESSION_FAILED: { message: '{at}: {reason}', status: 422 },
   CARUSO_DIALOGUE_SERVICE_FAILED: { message: '{at}: {what} {service}.{operation} failed: {reason}', status: 502 },
   CARUSO_DIALOGUE_NOT_IDENTIFIED: { message: '{at}: {service}.{operation} on the web channel is refused: {reason}; self-service data needs the identification the application declares', status: 403 },
+  CARUSO_DIALOGUE_OBJECT_DENIED: { message: '{at}: {reason} ({actor}); grant the right to the role in the application, or handle the refusal with on-error', status: 403 },
   CARUSO_DIALOGUE_LOOP: { message: '{at}: the script ran {steps} nodes without stopping at a question; check the <next> and <goto> targets for a loop', status: 422 },
   CARUSO_DIALOGUE_STORE_FAILED: { message: 'the session store failed to {operation}: {reason}', status: 503 },
   CARUSO_DIALOGUE_INVALID_TEST: { message: '{file}: {reason}' },

@@ -134,6 +134,33 @@ export function publicVariables(bundle: ScriptBundle): ReadonlySet<string> {
 }
 
 /**
+ * The variables the scripts of a bundle declare (`<var>`) or fill (a question's `var`, a fetch's or
+ * action's `into`), sorted: what a host may name as a collected variable (a screen pop by field).
+ */
+export function scriptVariables(bundle: ScriptBundle): string[] {
+  const out = new Set<string>();
+  const walk = (list: readonly Executable[]): void => {
+    for (const e of list) {
+      if ((e.kind === 'fetch' || e.kind === 'object-fetch' || e.kind === 'action' || e.kind === 'object-action') && e.into !== undefined) out.add(e.into);
+      if (e.kind === 'assign') out.add(e.var);
+      if (e.kind === 'if') for (const b of e.branches) walk(b.body);
+    }
+  };
+  for (const s of bundle.scripts.values()) {
+    for (const v of s.vars) out.add(v.name);
+    for (const id of s.order) {
+      const n = s.nodes.get(id) as ScriptNode;
+      if (n.kind === 'question') {
+        out.add(n.var);
+        for (const h of n.handlers) walk(h.body);
+      }
+      if ('next' in n) for (const t of n.next) walk(t.body);
+    }
+  }
+  return [...out].sort();
+}
+
+/**
  * Every `<fetch>` and `<action>` of the bundle that needs an identified visitor on the web channel
  * (all but those marked `anonymous="true"`), as `service.operation (file:line:col)`, in file order.
  * A self-service page whose script has one asks the visitor to identify first.

@@ -7,7 +7,7 @@ import { dirname, join, resolve, isAbsolute } from 'node:path';
 import { Disposable, Emitter, silentLogger, type Event, type Logger, type XmlDiagnostic } from '@caruso/kernel';
 import type { ScriptBundle } from './common/model.js';
 import { DialogueErrors } from './errors.js';
-import { identifiedDataAccess, loadScriptBundle, type ScriptSourceReader } from './script-bundle.js';
+import { identifiedDataAccess, loadScriptBundle, scriptVariables, type ScriptSourceReader } from './script-bundle.js';
 import type { ScriptObjectModel } from './object-access.js';
 import type { StoredScriptVersion } from './session-store.js';
 
@@ -35,6 +35,8 @@ export interface ScriptInfo {
    * script can run for an anonymous visitor.
    */
   readonly identifiedDataAccess: readonly string[];
+  /** The variables the latest version declares or fills (subscripts included), sorted. */
+  readonly variables: readonly string[];
 }
 
 /** A change of the store. */
@@ -227,6 +229,7 @@ export class ScriptStore extends Disposable implements ScriptCatalog {
           latest: latest.bundle.main.version,
           versions: [...new Set(e.versions.map((v) => v.bundle.main.version))],
           identifiedDataAccess: identifiedDataAccess(latest.bundle),
+          variables: scriptVariables(latest.bundle),
           ...(title !== undefined ? { title } : {}),
         };
       });

@@ -684,6 +684,10 @@ export class SessionRuntime {
     if (failure.code === 'denied' && d.channel === 'web') {
       throw DialogueErrors.CARUSO_DIALOGUE_NOT_IDENTIFIED({ at: refText(e.at), service: e.object, operation: request.operation, reason: failure.message });
     }
+    if (failure.code === 'denied') {
+      const who = caller.actor.kind === 'agent' ? `the agent${caller.actor.roles?.length ? ` (role ${caller.actor.roles.join(', ')})` : ''}` : caller.actor.kind === 'caller' ? 'the caller' : 'the visitor';
+      throw DialogueErrors.CARUSO_DIALOGUE_OBJECT_DENIED({ at: refText(e.at), actor: who, reason: failure.message }, { details: { failure } });
+    }
     throw DialogueErrors.CARUSO_DIALOGUE_SERVICE_FAILED({ at: refText(e.at), what, service: e.object, operation: request.operation, reason: failure.message }, { details: { failure } });
   }
 

@@ -52,7 +52,7 @@ describe('DialogueEngine (memory session store)', () => {
     const end = await engine.answer('web-1', 'blue');
     expect(end).toMatchObject({ status: 'ended', step: { kind: 'end', outcome: 'greeted-v1' } });
     expect((await engine.state('web-1')).vars).toEqual({ name: 'Bo', color: 'blue' });
-    expect(engine.scripts()).toEqual([{ id: 'greet', file: join(dir, 'greet.xml'), latest: '1', versions: ['1'], identifiedDataAccess: [] }]);
+    expect(engine.scripts()).toEqual([{ id: 'greet', file: join(dir, 'greet.xml'), latest: '1', versions: ['1'], identifiedDataAccess: [], variables: expect.any(Array) }]);
     scripts.dispose();
   });
 

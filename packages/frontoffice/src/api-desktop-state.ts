@@ -18,7 +18,7 @@ import type { AgentPresence } from './internal/agent-presence.js';
 import { DESK_CUSTOMER, DESK_TEMPLATES, DESKTOP_STATE } from './internal/desk-schemas.js';
 import { body, need, str } from './internal/http.js';
 import { bodyOf, closed, errors, params, routeSchema, text } from './internal/route-schemas.js';
-import { deskCustomer, readCustomer, recordKey, screenPopOf, soleMatch } from './internal/screen-pop.js';
+import { cluesOf, deskCustomer, readCustomer, recordKey, screenPopOf, soleMatch, type ContactClues } from './internal/screen-pop.js';
 import { sessionView } from './internal/script-sessions.js';
 import type { Principal } from './internal/sessions.js';
 import type { Permissions } from './permissions.js';
@@ -95,6 +95,9 @@ export class DeskViews {
     let handoff: DeskContact['handoff'] = null;
     const h = c.channel === 'chat' ? await deps.store.chatHandoff(c.id) : undefined;
     if (h) handoff = { selfService: h.selfService, answers: await deps.dialogue().state(h.scriptSession).then((st) => st.vars, () => ({})) };
+    // The screen pop finds the customer by the address, or by what a script collected (the IVR's
+    // variables on the contact, the self-service visitor's answers of a chat hand-off).
+    const clues = cluesOf(c, contactVariables(handoff ? { ...c, data: { ...c.data, answers: handoff.answers } } : c));
     return {
       id: c.id,
       channel: c.channel,
@@ -110,7 +113,7 @@ export class DeskViews {
       conferees: [...(c.conferees ?? [])],
       consult: c.consult ? { party: 'agentId' in c.consult.party ? { agentId: c.consult.party.agentId } : { number: c.consult.party.number }, answered: c.consult.answered } : null,
       script,
-      screenPop: (await screenPopOf(deps, p.role, c)) ?? null,
+      screenPop: (await screenPopOf(deps, p.role, c, clues)) ?? null,
       handoff,
     };
   }
@@ -174,16 +177,30 @@ export class DeskViews {
 }
 
 /**
- * Links a contact to its customer when it connects and the application's screen pop finds exactly
- * one record for its address, unless the contact has a customer already. Resolves when done;
- * never rejects (a failed look-up leaves the contact unlinked and is logged).
+ * What a contact brings to find its customer: its address, its own variables (an IVR's) and, for a
+ * chat handed off from self-service, the visitor's answers (kept with its script session).
  */
-export async function autoLink(deps: Pick<DesktopStateDeps, 'app' | 'objects' | 'permissions' | 'comms' | 'logger'>, contactId: string): Promise<boolean> {
+export async function contactClues(deps: Partial<Pick<DesktopStateDeps, 'store' | 'dialogue'>>, c: ContactSnapshot): Promise<ContactClues> {
+  const h = c.channel === 'chat' && deps.store ? await deps.store.chatHandoff(c.id) : undefined;
+  const answers = h && deps.dialogue ? await deps.dialogue().state(h.scriptSession).then((st) => st.vars, () => undefined) : undefined;
+  return cluesOf(c, contactVariables(answers ? { ...c, data: { ...c.data, answers } } : c));
+}
+
+/**
+ * Links a contact to its customer when it connects and the application's screen pops find exactly
+ * one record for its address or collected variables, unless the contact has a customer already.
+ * With `store` and `dialogue` a self-service chat's answers count too. Resolves when done; never
+ * rejects (a failed look-up leaves the contact unlinked and is logged).
+ */
+export async function autoLink(
+  deps: Pick<DesktopStateDeps, 'app' | 'objects' | 'permissions' | 'comms' | 'logger'> & Partial<Pick<DesktopStateDeps, 'store' | 'dialogue'>>,
+  contactId: string,
+): Promise<boolean> {
   try {
     const comms = deps.comms();
     const c = comms.contact(contactId);
     if (!c || c.customer || comms.customerOf(contactId)) return false;
-    const match = await soleMatch(deps, c);
+    const match = await soleMatch(deps, c, await contactClues(deps, c));
     if (!match) return false;
     // Checked again: the agent may have linked one meanwhile.
     if (comms.customerOf(contactId) || !comms.contact(contactId)) return false;

@@ -14,8 +14,9 @@ import { contactAddress } from './api-callbacks.js';
 import { FrontOfficeErrors } from './errors.js';
 import { body, need, str } from './internal/http.js';
 import type { Principal } from './internal/sessions.js';
-import { Permissions } from './permissions.js';
+import type { Permissions } from './permissions.js';
 import { ownScriptSession, revisionOf, sessionView as view } from './internal/script-sessions.js';
+import { cluesOf, screenPopOf } from './internal/screen-pop.js';
 import type { FrontOfficeStore } from './user-store.js';
 import { AGENT_QUEUES, AGENT_STATE, ANY, bodyOf, closed, errors, INT, NO_BODY, params, QUEUE_CHOICE, routeSchema, SESSION_VIEW, text, type JsonSchema } from './internal/route-schemas.js';
 
@@ -266,30 +267,18 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
   }, async (req) => {
     const { contact, principal } = contactFor(req);
     const address = contactAddress(contact);
-    let screenPop: Record<string, unknown> | undefined;
-    for (const pop of app.desktop.screenPops) {
-      const rights = deps.permissions.on(principal.role, pop.object);
-      if (!rights?.actions.has('read') || address === undefined) continue;
-      const isEmail = address.includes('@');
-      if ((pop.by === 'email') !== isEmail) continue;
-      const found = await deps.objects.repository(pop.object).query({ where: { [pop.field]: address }, limit: 5 });
-      screenPop = {
-        object: pop.object,
-        record: pop.record,
-        matches: found.map((r) => Permissions.project(rights, r)),
-        prefill: { [pop.field]: address },
-        canCreate: rights.actions.has('create'),
-      };
-      break;
-    }
     const script = app.desktop.scripts.find((s) => s.queue === contact.queueId)?.script;
     // A self-service visitor who asked for a chat: what they entered in the script.
-    let handoff: Record<string, unknown> | undefined;
+    let handoff: { selfService: string; answers: Variables } | undefined;
     const h = contact.channel === 'chat' ? await deps.store.chatHandoff(contact.id) : undefined;
     if (h) {
       const vars = await deps.dialogue().state(h.scriptSession).then((st) => st.vars, () => ({}));
       handoff = { selfService: h.selfService, answers: vars };
     }
+    // By the address, or by what a script collected (the IVR's variables, the visitor's answers).
+    const clues = cluesOf(contact, contactVariables(handoff ? { ...contact, data: { ...contact.data, answers: handoff.answers } } : contact));
+    const pop = await screenPopOf(deps, principal.role, contact, clues);
+    const screenPop = pop ? { ...pop, record: pop.record ?? undefined } : undefined;
     return { contact: { id: contact.id, channel: contact.channel, queueId: contact.queueId, state: contact.state, enteredAt: contact.enteredAt, address, data: contact.data }, screenPop, script, ...(handoff ? { handoff } : {}) };
   });
   fastify.post('/api/contacts/:id/hang-up', {
@@ -391,7 +380,8 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
       const answers = handoff ? await deps.dialogue().state(handoff.scriptSession).then((st) => st.vars, () => undefined) : undefined;
       const vars: Variables = contact ? contactVariables(answers ? { ...contact, data: { ...contact.data, answers } } : contact) : {};
       const address = contact ? contactAddress(contact) : undefined;
-      const v = await deps.dialogue().startSession(script, { channel: 'agent', vars });
+      // The script runs with the agent's rights: its business-object elements are checked against the role.
+      const v = await deps.dialogue().startSession(script, { channel: 'agent', vars, actor: { kind: 'agent', id: p.name, roles: [p.role] } });
       await deps.store.addScriptSession({ sessionId: v.sessionId, owner, queue: contact?.queueId, object, recordKey: recordId, written: false, contactId });
       deps.logger.debug({ script, hasAddress: address !== undefined }, 'agent script started');
       return { created: true, v };

@@ -13,6 +13,7 @@ import type { OutboundMail } from '@caruso/comms';
 import type { FastifyInstance } from 'fastify';
 import type { Application, Identify, SelfService } from './common/application.js';
 import type { DesktopApiDeps } from './api-desktop.js';
+import { autoLink } from './api-desktop-state.js';
 import { FrontOfficeErrors } from './errors.js';
 import { body, need, str } from './internal/http.js';
 import { ownScriptSession, revisionOf, sessionView as view } from './internal/script-sessions.js';
@@ -93,6 +94,9 @@ export function registerSelfServiceApi(fastify: FastifyInstance, deps: SelfServi
     if (known && state !== undefined && state !== 'ended') return known;
     const opened = await hub.openChat({ subject: ss.label.replace(/[\r\n]+/g, ' ').slice(0, 200), queueId, ...(connectGraceMs === undefined ? {} : { connectGraceMs }) });
     await deps.store.addChatHandoff({ chatId: opened.chatId, scriptSession: id, selfService: ss.name });
+    // The chat carries the visitor's answers: a screen pop by a collected field (a contract number)
+    // that finds exactly one record links the chat to that customer while it waits (never rejects).
+    await autoLink(deps, opened.chatId);
     const chat = { chatId: opened.chatId, token: opened.token, queueId };
     handoffChats.delete(id);
     handoffChats.set(id, chat);
@@ -149,7 +153,8 @@ export function registerSelfServiceApi(fastify: FastifyInstance, deps: SelfServi
       // Closed first, so that a second answer sent meanwhile does not start the session twice.
       identification.close(id);
       try {
-        return view(await deps.dialogue().startSession(pending.page.script, { channel: 'web', sessionId: id, identity: { field: identify.by.name, key } }));
+        // The script runs with the visitor's rights: only the identified record and the records linked to it.
+        return view(await deps.dialogue().startSession(pending.page.script, { channel: 'web', sessionId: id, identity: { field: identify.by.name, key, object: identify.object }, actor: { kind: 'visitor' } }));
       } catch (err) {
         identification.open(id, pending.page);
         throw err;

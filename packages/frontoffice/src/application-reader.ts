@@ -27,6 +27,7 @@ import {
   type RoleDef,
   type RoleName,
   type SavedFilter,
+  type ScreenPop,
   type Identify,
   type IdentifyField,
   type SelfService,
@@ -60,6 +61,11 @@ export interface ApplicationContext {
    * Unchecked when absent.
    */
   readonly queues?: ReadonlySet<string>;
+  /**
+   * The variables the dialogue scripts declare or collect: a `<screenpop by="field" var>` naming
+   * none of them gets a warning (with a suggestion). Unchecked when absent.
+   */
+  readonly variables?: ReadonlySet<string>;
   /** The languages the front office has texts for; default: the `assets/i18n/*.json` files of this package. */
   readonly languages?: ReadonlySet<string>;
 }
@@ -71,6 +77,9 @@ export interface ApplicationReadResult {
 }
 
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+/** A dialogue script's variable name. */
+const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const SCREEN_POP_BY = ['phone', 'email', 'field'] as const;
 const REPORT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** A template's placeholder: `{{name}}` or `{{name.part}}`, spaces allowed inside the braces. */
 export const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\s*\}\}/g;
@@ -125,7 +134,7 @@ const ATTRIBUTES: Readonly<Record<string, readonly [readonly string[], readonly 
   related: [['relation'], ['columns', 'label']],
   timeline: [[], []],
   desktop: [[], []],
-  screenpop: [['object', 'by', 'field'], ['record']],
+  screenpop: [['object', 'by', 'field'], ['record', 'var']],
   script: [['queue', 'script'], []],
   write: [['var', 'field'], []],
   wrapup: [['code'], ['label']],
@@ -493,17 +502,30 @@ class ApplicationReader {
   }
 
   private desktop(el: XmlElement, records: readonly RecordView[]): Desktop {
-    const screenPops = childElements(el, 'screenpop').map((s) => {
+    const screenPops = childElements(el, 'screenpop').map((s): ScreenPop => {
       const object = this.object(s);
       const by = s.attributes['by'] ?? '';
-      if (by !== 'phone' && by !== 'email') this.sink.error(attributePosition(s, 'by'), `by must be phone or email, not ${by}`, 'bad-value');
+      if (by !== 'phone' && by !== 'email' && by !== 'field') this.sink.error(attributePosition(s, 'by'), `by must be phone, email or field, not ${by}${didYouMean(by, SCREEN_POP_BY)}`, 'bad-value');
       const f = this.field(s, object, s.attributes['field'] ?? '', 'field');
-      if (f && f.type !== by && f.type !== 'string') this.sink.error(attributePosition(s, 'field'), `${f.name} is a ${f.type} field; a screen pop by ${by} needs a ${by} or string field`, 'bad-field');
+      const variable = s.attributes['var'];
+      if (by === 'field') {
+        // By a value a script collected (an IVR's variable, a self-service visitor's answer).
+        if (variable === undefined) this.sink.error(s.position, '<screenpop by="field"> needs the attribute var: the script variable whose value finds the record', 'missing-attribute');
+        else if (!VARIABLE.test(variable)) this.sink.error(attributePosition(s, 'var'), `${variable} is not a variable name (a letter or _, then letters, digits and _)`, 'bad-value');
+        else if (this.ctx.variables && !this.ctx.variables.has(variable)) {
+          this.sink.warning(attributePosition(s, 'var'), `no dialogue script declares or collects a variable ${variable}${didYouMean(variable, this.ctx.variables)}`, 'unknown-variable');
+        }
+        if (f?.computed) this.sink.error(attributePosition(s, 'field'), `${f.name} is computed; a screen pop compares a stored field with the value`, 'bad-field');
+      } else if (by === 'phone' || by === 'email') {
+        if (variable !== undefined) this.sink.error(attributePosition(s, 'var'), `var is for by="field"; a screen pop by ${by} uses the contact's ${by === 'phone' ? 'number' : 'address'}`, 'bad-value');
+        if (f && f.type !== by && f.type !== 'string') this.sink.error(attributePosition(s, 'field'), `${f.name} is a ${f.type} field; a screen pop by ${by} needs a ${by} or string field`, 'bad-field');
+      }
       const record = s.attributes['record'] ?? records.find((r) => r.object === s.attributes['object'])?.name;
       if (s.attributes['record'] !== undefined && !records.some((r) => r.name === s.attributes['record'])) {
-        this.sink.error(attributePosition(s, 'record'), `unknown record page ${s.attributes['record']}`, 'unknown-view');
+        const name = s.attributes['record'];
+        this.sink.error(attributePosition(s, 'record'), `unknown record page ${name}${didYouMean(name, records.map((r) => r.name))}`, 'unknown-view');
       }
-      return { object: s.attributes['object'] ?? '', by: by as 'phone' | 'email', field: s.attributes['field'] ?? '', record };
+      return { object: s.attributes['object'] ?? '', by: by as ScreenPop['by'], field: s.attributes['field'] ?? '', ...(by === 'field' && variable !== undefined ? { var: variable } : {}), record };
     });
     const popObject = screenPops[0] ? findObject(this.ctx.model, screenPops[0].object) : undefined;
     const queues = new Set<string>();

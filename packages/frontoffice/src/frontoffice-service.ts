@@ -3,10 +3,10 @@
  * engine and the communication server through the service manager, checks the application
  * definition against the model and the loaded scripts, migrates its tables and listens.
  */
-import type { ServiceContext, ServiceDefinition } from '@caruso/kernel';
+import type { ServiceContext, ServiceDefinition, ServiceHandle, ServiceManager } from '@caruso/kernel';
 import { ChatChannel, CommunicationServer, ContactEventLog, EmailChannel, OutboundMail, VoicemailStore } from '@caruso/comms';
 import { Monitor } from '@caruso/monitor';
-import { DialogueEngine } from '@caruso/dialogue';
+import { DialogueEngine, ObjectAccessPolicy } from '@caruso/dialogue';
 import { BusinessObjects } from '@caruso/objects';
 import { StorageManager } from '@caruso/storage';
 import { readApplication, readApplicationFile, requireApplication } from './application-reader.js';
@@ -15,6 +15,8 @@ import { FrontOfficeErrors } from './errors.js';
 import type { FrontOffice } from './front-office.js';
 import { createFrontOfficeServer, type FrontOfficeServer, type FrontOfficeServerOptions } from './server.js';
 import { FrontOfficeStore, type User } from './user-store.js';
+import { roleObjectAccessPolicy } from './internal/object-access.js';
+import { Permissions } from './permissions.js';
 
 export const FRONTOFFICE_SERVICE_VERSION = '0.1.0';
 
@@ -31,6 +33,16 @@ export interface FrontOfficeServiceOptions {
    * (e.g. CARUSO_ADMIN_PASSWORD), never from a file in the repository.
    */
   readonly users?: readonly (User & { readonly password: string })[];
+  /**
+   * The service manager the front office is registered with. When given, the front office registers
+   * its access policy for business objects in scripts under the dialogue engine's
+   * `ObjectAccessPolicy` token while it runs: a desktop script's `<fetch object>` and
+   * `<action object>` then run with the agent's role's rights (the application's `<grant>`s), a
+   * self-service script's with the visitor's identity. Note: without it (and without another policy
+   * registered) scripts run under the dialogue engine's default policy, which lets agents do what a
+   * script declares.
+   */
+  readonly services?: ServiceManager;
   readonly server?: Pick<FrontOfficeServerOptions, 'bodyLimit' | 'maxHeaderSize' | 'secureCookies' | 'sessionTtlMs' | 'sessionRevalidateMs' | 'maxLoginFailures' | 'loginWindowMs' | 'queues' | 'presence'>;
 }
 
@@ -64,6 +76,7 @@ export function frontOfficeService(options: FrontOfficeServiceOptions): ServiceD
     create: ({ storage, objects, dialogue, comms, monitor, chat, email, events }) => {
       let server: FrontOfficeServer | undefined;
       let application: Application | undefined;
+      let policy: ServiceHandle<ObjectAccessPolicy> | undefined;
       // One clock: what the front office stamps goes by the communication server's (maybe shifted) clock.
       const store = new FrontOfficeStore(storage, () => comms.now());
       return {
@@ -87,7 +100,9 @@ export function frontOfficeService(options: FrontOfficeServiceOptions): ServiceD
           const file = options.application ?? '(application)';
           // With a monitor, a report widget naming no report of it fails the start (file:line:col).
           const names: unknown = monitor?.reportNames();
-          const ctxApp = { model: objects.model, scripts, identifiedDataAccess, ...(Array.isArray(names) ? { reports: new Set(names as string[]) } : {}) };
+          // A screen pop by field names a variable the scripts collect: an unknown one is a warning.
+          const variables = new Set(infos.flatMap((s) => s.variables ?? []));
+          const ctxApp = { model: objects.model, scripts, identifiedDataAccess, variables, ...(Array.isArray(names) ? { reports: new Set(names as string[]) } : {}) };
           const r = options.application !== undefined ? readApplicationFile(options.application, ctxApp) : readApplication(options.applicationText as string, file, ctxApp);
           application = requireApplication(r, file);
           await store.migrate();
@@ -102,10 +117,28 @@ export function frontOfficeService(options: FrontOfficeServiceOptions): ServiceD
             // Registered by an assembly that shares it; otherwise the communication server's own messages.
             voicemails: () => ctx.services.tryGet(VoicemailStore) ?? { list: () => comms.voicemails(), get: (id: string) => comms.voicemail(id) },
             logger: ctx.logger, ...(options.server ?? {}) });
-          const url = await server.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
-          ctx.logger.info({ url }, 'front office listening');
+          // Scripts run with the caller's rights: the agent's role decides what a desktop script's
+          // business-object elements may do (the engine looks the policy up at every request). In
+          // force before the first request arrives.
+          if (options.services) {
+            const permissions = new Permissions(objects.model, application);
+            policy = options.services.register(ObjectAccessPolicy, { version: FRONTOFFICE_SERVICE_VERSION, properties: { owner: 'frontoffice' }, create: () => roleObjectAccessPolicy(permissions) });
+            await policy.ready;
+          }
+          let url: string;
+          try {
+            url = await server.listen(options.port ?? 8080, options.host ?? '127.0.0.1');
+          } catch (err) {
+            await policy?.unregister();
+            policy = undefined;
+            throw err;
+          }
+          ctx.logger.info({ url, objectAccessPolicy: policy !== undefined }, 'front office listening');
         },
         async stop(): Promise<void> {
+          const registered = policy;
+          policy = undefined;
+          await registered?.unregister();
           await server?.close();
           server = undefined;
         },

@@ -106,9 +106,16 @@ export interface RecordView {
 /** How an incoming contact finds its customer record. */
 export interface ScreenPop {
   readonly object: string;
-  /** `phone`: by the caller's number; `email`: by the sender's address. */
-  readonly by: 'phone' | 'email';
+  /**
+   * `phone`: by the caller's number; `email`: by the sender's address; `field`: by the value of a
+   * variable a script collected before the contact reached the agent (`var`: an IVR variable on the
+   * contact, or a self-service visitor's answer carried by a chat or callback hand-off).
+   */
+  readonly by: 'phone' | 'email' | 'field';
+  /** The record's field that is compared with the address or the variable. */
   readonly field: string;
+  /** `by="field"`: the script variable whose value finds the record (e.g. `contractNumber`). */
+  readonly var?: string;
   /** The record page to show. */
   readonly record: string | undefined;
 }

@@ -1,7 +1,7 @@
 /**
- * The screen pop of a contact (the records its address finds, as a role sees them) and the display
- * text of a linked customer record. Shared by `GET /api/contacts/:id`, `GET /api/desktop` and the
- * automatic customer link when a contact connects.
+ * The screen pop of a contact (the records its address or its collected variables find, as a role
+ * sees them) and the display text of a linked customer record. Shared by `GET /api/contacts/:id`,
+ * `GET /api/desktop` and the automatic customer link when a contact connects.
  */
 import type { ContactSnapshot } from '@caruso/comms';
 import type { BusinessObjects, ObjectRecord, RecordKey } from '@caruso/objects';
@@ -16,43 +16,96 @@ export interface ScreenPopDeps {
   readonly permissions: Permissions;
 }
 
-/** The first screen pop of the application that fits the address (by e-mail for an address with @, by phone otherwise). */
-function popFor(app: Application, address: string | undefined, usable: (pop: ScreenPop) => boolean): ScreenPop | undefined {
-  if (address === undefined) return undefined;
-  const isEmail = address.includes('@');
-  return app.desktop.screenPops.find((pop) => (pop.by === 'email') === isEmail && usable(pop));
+/** What a contact brings to find its customer: its address and the variables scripts collected for it. */
+export interface ContactClues {
+  readonly address: string | undefined;
+  /** The contact's variables (an IVR's, a self-service visitor's answers): see `contactVariables`. */
+  readonly vars: Readonly<Record<string, unknown>>;
 }
 
-/** The screen pop of a contact for a role: up to 5 records of the first screen pop the role may read; undefined when none applies. */
-export async function screenPopOf(deps: ScreenPopDeps, role: RoleName, contact: ContactSnapshot): Promise<DeskScreenPop | undefined> {
-  const address = contactAddress(contact);
-  const pop = popFor(deps.app, address, (p) => deps.permissions.on(role, p.object)?.actions.has('read') === true);
-  const rights = pop ? deps.permissions.on(role, pop.object) : undefined;
-  if (!pop || !rights || address === undefined) return undefined;
-  const found = await deps.objects.repository(pop.object).query({ where: { [pop.field]: address }, limit: 5 });
-  return {
-    object: pop.object,
-    record: pop.record ?? null,
-    matches: found.map((r) => Permissions.project(rights, r)),
-    prefill: { [pop.field]: address },
-    canCreate: rights.actions.has('create'),
-  };
+/** One look-up a screen pop makes for a contact: the field compared and the value it must hold. */
+interface Probe {
+  readonly pop: ScreenPop;
+  readonly value: string | number;
+}
+
+/** A collected value as the field holds it (a number for numeric fields), or undefined when it cannot find anything. */
+function fieldValue(deps: ScreenPopDeps, pop: ScreenPop, raw: unknown): string | number | undefined {
+  if (typeof raw === 'number' && Number.isFinite(raw)) raw = String(raw);
+  if (typeof raw !== 'string') return undefined;
+  const text = raw.trim();
+  if (text === '' || text.length > 200) return undefined;
+  const type = deps.permissions.model.objects.find((o) => o.name === pop.object)?.fields.find((f) => f.name === pop.field)?.type;
+  if (type === 'integer' || type === 'id' || type === 'decimal') {
+    const n = Number(text);
+    return Number.isFinite(n) ? n : undefined;
+  }
+  return text;
 }
 
 /**
- * The one record the application's screen pop finds for a contact's address, whoever looks (the
- * server links it by itself); undefined when it finds none or more than one.
+ * The screen pops that apply to a contact, in the order the application declares them, each with the
+ * value it looks for: by e-mail for an address with @, by phone for any other address, by field when
+ * the contact carries a value of the pop's variable.
  */
-export async function soleMatch(deps: ScreenPopDeps, contact: ContactSnapshot): Promise<{ object: string; id: string } | undefined> {
-  const address = contactAddress(contact);
-  const pop = popFor(deps.app, address, () => true);
-  if (!pop || address === undefined) return undefined;
-  const object = deps.permissions.model.objects.find((o) => o.name === pop.object);
-  const key = object?.key[0];
-  if (!object || !key || object.key.length !== 1) return undefined;
-  const found = await deps.objects.repository(pop.object).query({ where: { [pop.field]: address }, limit: 2 });
-  const only = found.length === 1 ? found[0]?.[key] : undefined;
-  return only === undefined || only === null ? undefined : { object: pop.object, id: String(only) };
+function probesFor(deps: ScreenPopDeps, clues: ContactClues, usable: (pop: ScreenPop) => boolean): Probe[] {
+  const out: Probe[] = [];
+  for (const pop of deps.app.desktop.screenPops) {
+    if (!usable(pop)) continue;
+    if (pop.by === 'field') {
+      const value = pop.var === undefined ? undefined : fieldValue(deps, pop, clues.vars[pop.var]);
+      if (value !== undefined) out.push({ pop, value });
+    } else if (clues.address !== undefined && (pop.by === 'email') === clues.address.includes('@')) {
+      out.push({ pop, value: clues.address });
+    }
+  }
+  return out;
+}
+
+/** The clues of a contact from its own data (an IVR's variables are on it); `vars` adds a hand-off's answers. */
+export function cluesOf(contact: ContactSnapshot, vars: Readonly<Record<string, unknown>> = contact.data): ContactClues {
+  return { address: contactAddress(contact), vars };
+}
+
+/**
+ * The screen pop of a contact for a role: up to 5 records found by the first screen pop (of those the
+ * role may read, in the order declared) that finds any; when none finds one, the first that applies
+ * (its new-record form prefilled with the value). Undefined when no screen pop applies.
+ */
+export async function screenPopOf(deps: ScreenPopDeps, role: RoleName, contact: ContactSnapshot, clues: ContactClues = cluesOf(contact)): Promise<DeskScreenPop | undefined> {
+  let first: DeskScreenPop | undefined;
+  for (const { pop, value } of probesFor(deps, clues, (p) => deps.permissions.on(role, p.object)?.actions.has('read') === true)) {
+    const rights = deps.permissions.on(role, pop.object) as ObjectRights;
+    const found = await deps.objects.repository(pop.object).query({ where: { [pop.field]: value }, limit: 5 });
+    const shown: DeskScreenPop = {
+      object: pop.object,
+      record: pop.record ?? null,
+      matches: found.map((r) => Permissions.project(rights, r)),
+      prefill: { [pop.field]: value },
+      canCreate: rights.actions.has('create'),
+    };
+    if (found.length > 0) return shown;
+    first ??= shown;
+  }
+  return first;
+}
+
+/**
+ * The one record the application's screen pops find for a contact, whoever looks (the server links
+ * it by itself): the first screen pop (in the order declared) that finds any record decides;
+ * undefined when it finds more than one, or none finds any.
+ */
+export async function soleMatch(deps: ScreenPopDeps, contact: ContactSnapshot, clues: ContactClues = cluesOf(contact)): Promise<{ object: string; id: string } | undefined> {
+  for (const { pop, value } of probesFor(deps, clues, () => true)) {
+    const object = deps.permissions.model.objects.find((o) => o.name === pop.object);
+    const key = object?.key[0];
+    if (!object || !key || object.key.length !== 1) continue;
+    const found = await deps.objects.repository(pop.object).query({ where: { [pop.field]: value }, limit: 2 });
+    if (found.length === 0) continue;
+    const only = found.length === 1 ? found[0]?.[key] : undefined;
+    return only === undefined || only === null ? undefined : { object: pop.object, id: String(only) };
+  }
+  return undefined;
 }
 
 /** A record key as the object's repository takes it (a number for `id` and `integer` keys). */
