@@ -161,6 +161,17 @@ describe('<fetch object> and <action object> in a run (simulated data)', () => {
     expect(report.vars['request']).toBeNull(); // the state before the answer: nothing of the failed step stays
   });
 
+  it('fails the step with CARUSO_DIALOGUE_OBJECT_DENIED when the access policy refuses and the script handles nothing', async () => {
+    const report = await simulate(load('withdraw.xml'), {
+      channel: 'agent',
+      answers: { askRequest: '12' },
+      data: { 'ServiceRequest.read': { id: 12, $version: 1 }, 'ServiceRequest.delete': { $error: { code: 'denied', message: 'delete of ServiceRequest is not allowed: the role agent may not delete ServiceRequest records' } } },
+    });
+    expect(report.outcome).toBeNull();
+    expect(report.stopped).toMatch(/withdraw\.xml:14:7: delete of ServiceRequest is not allowed: the role agent may not delete ServiceRequest records \(the agent\); grant the right/);
+    expect(report.vars['request']).toBeNull();
+  });
+
   it('refuses object data to a web visitor who has not been identified', async () => {
     const report = await simulate(load('withdraw.xml'), { channel: 'web', answers: { askRequest: '12' }, data: { 'ServiceRequest.read': { id: 12 } } });
     expect(report.stopped).toMatch(/CARUSO_DIALOGUE_NOT_IDENTIFIED|refused: the visitor has not been identified/);
