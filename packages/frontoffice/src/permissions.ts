@@ -16,6 +16,13 @@ export interface ObjectRights {
   readonly writable: ReadonlySet<string>;
 }
 
+/**
+ * The roles that supervise the contact center: they watch live chats and write private notes to the
+ * agent, monitor calls (listen, whisper, barge) and hear any call recording (docs/frontoffice-quality.md).
+ * An agent hears only the recordings of contacts they handled; a self-service visitor none.
+ */
+export const SUPERVISING: readonly RoleName[] = ['supervisor', 'administrator'];
+
 function writableField(f: FieldDef): boolean {
   return !f.computed && !f.generated;
 }

@@ -32,6 +32,7 @@ import { autoLink, DeskViews, registerDesktopStateApi } from './api-desktop-stat
 import { registerSelfServiceApi, startSelfService } from './api-self-service.js';
 import { registerObjectsApi } from './api-objects.js';
 import { registerReportsApi } from './api-reports.js';
+import { attachChatWatch, QualityDesk, registerQualityApi } from './api-quality.js';
 import type { AppResponse } from './common/api-types.js';
 import type { Application, RoleName } from './common/application.js';
 import { FrontOfficeErrors } from './errors.js';
@@ -41,7 +42,7 @@ import { csrfMatches, LoginLimiter, parseCookies, SessionRegistry, type Principa
 import { AgentPresence, type AgentPresenceOptions } from './internal/agent-presence.js';
 import { openApiDocument } from './openapi.js';
 import { applicationForRole, pageHtml } from './pages.js';
-import { Permissions } from './permissions.js';
+import { Permissions, SUPERVISING } from './permissions.js';
 import type { FrontOfficeStore } from './user-store.js';
 
 export interface FrontOfficeServerOptions {
@@ -188,6 +189,13 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
     chat, channels: () => ({ chat: chat() !== undefined, email: email() !== undefined }),
   });
   const crm = store.crm();
+  // Quality management: recordings, monitoring, chat watch and private notes (api-quality.ts).
+  const qualityDeps = {
+    comms: options.comms, events: () => options.events?.(), chat, logger,
+    toAgent: (agentId: string, frame: object) => presence.sendTo(agentId, frame),
+    audit: (actor: string, action: string, target: string | null, detail?: Record<string, unknown>) => crm.audit(actor, action, target, detail),
+  };
+  const quality = new QualityDesk(qualityDeps);
   const labelSources = { lang: app.lang, comms: options.comms, dialogue: options.dialogue, logger };
   const audit = (actor: string, action: string, target: string | null, detail?: Record<string, unknown>): Promise<void> => crm.audit(actor, action, target, detail);
   const followUps = new FollowUps({
@@ -519,6 +527,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   });
 
   registerReportsApi(fastify, { monitor: () => options.monitor?.() });
+  registerQualityApi(fastify, qualityDeps, quality);
 
   // ---- pages and assets -----------------------------------------------------------------------
   fastify.get('/assets/*', {
@@ -695,6 +704,14 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
       const hub = chat();
       if (!hub) return refuse(socket, 503, 'Service Unavailable');
       wss.handleUpgrade(req, socket, head, (ws) => customerChat(guard(ws, path, p), hub, p));
+      return;
+    }
+    if (path === '/ws/chat/watch') {
+      // Supervisors watch live chats read-only and write private notes to the agent (api-quality.ts).
+      if (!SUPERVISING.includes(p.role) || p.kind !== 'user') return refuse(socket, 403, 'Forbidden');
+      const hub = chat();
+      if (!hub) return refuse(socket, 503, 'Service Unavailable');
+      wss.handleUpgrade(req, socket, head, (ws) => attachChatWatch(guard(ws, path, p), p, quality, hub, logger));
       return;
     }
     if (path === '/ws/chat') {

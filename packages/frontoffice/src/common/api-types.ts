@@ -91,3 +91,51 @@ export interface AppResponse extends RoleApplication {
   /** Every dialogue script: its `<meta><title>`, else its id. */
   readonly scripts: readonly IdLabel[];
 }
+
+/** A supervisor's private note to the agent of a contact (`GET /api/contacts/:id/notes`); `id` is its event's seq. */
+export interface QualityNote {
+  readonly id: string;
+  readonly contactId: string;
+  /** The supervisor's user name. */
+  readonly from: string;
+  readonly text: string;
+  readonly at: number;
+  readonly private: true;
+}
+
+/** Whether a contact is recorded now (`GET /api/contacts/:id/recording`). */
+export interface QualityRecordingState {
+  readonly state: 'off' | 'on' | 'paused';
+  readonly recordingId: string | null;
+}
+
+/** A recording of a contact (`GET /api/contacts/:id/recordings`); `url` plays it (audited). */
+export interface QualityRecording {
+  readonly id: string;
+  readonly contactId: string;
+  readonly queueId: string | null;
+  readonly agentId: string | null;
+  readonly channels: 1 | 2;
+  readonly startedAt: number;
+  readonly endedAt: number | null;
+  readonly durationMs: number;
+  readonly pausedMs: number;
+  readonly url: string;
+}
+
+/** A supervisor monitoring an agent's call (`/api/monitoring`). */
+export interface QualitySession {
+  readonly supervisor: string;
+  readonly agentId: string;
+  readonly contactId: string;
+  readonly mode: 'listen' | 'whisper' | 'barge';
+  readonly since: number;
+}
+
+/** An agent with contacts now, as the wallboard's quality menu shows them (`GET /api/quality/agents`). */
+export interface QualityAgent {
+  readonly agentId: string;
+  readonly state: string;
+  readonly contacts: readonly { readonly contactId: string; readonly channel: string; readonly recording: 'off' | 'on' | 'paused' }[];
+  readonly monitoring: readonly QualitySession[];
+}

@@ -1,0 +1,107 @@
+/**
+ * An assembly for the quality-management tests: the test assembly's services with call recording
+ * and monitoring switched on in the communication server (startTestAssembly has no options for them).
+ *
+ * Telephony: the simulated adapter with a real audio tap (`RecordableTelephony`): the recorder of the
+ * communication server (QualityManager, CallRecorder) writes real WAV files and catalogue rows from
+ * the samples a test pushes. The simulated adapter cannot monitor: monitoring answers its coded 409.
+ * Audio over real SIP is the communication server's own tests' (packages/comms/test).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServiceManager } from '@caruso/kernel';
+import {
+  ChatChannel,
+  CommunicationServer,
+  ContactEventLog,
+  SimulatedTelephony,
+  TelephonyAdapter,
+  chatChannel,
+  commsService,
+  contactEventLogService,
+  simulatedTelephonyService,
+  systemClock,
+} from '@caruso/comms';
+import { DialogueEngine, dialogueEngineService } from '@caruso/dialogue';
+import { FrontOffice, frontOfficeService } from '@caruso/frontoffice';
+import { BusinessObjects, businessObjectsService } from '@caruso/objects';
+import { StorageManager, storageService } from '@caruso/storage';
+import type { TestAssembly } from '@caruso/frontoffice/testing';
+import type { User } from '../src/user-store.js';
+import { fixturePath } from './fixture.js';
+
+type AudioTap = Parameters<NonNullable<TelephonyAdapter['tapAudio']>>[1];
+
+/** The simulated telephony with an audio tap: a test pushes each side's samples into the recording. */
+export class RecordableTelephony extends SimulatedTelephony {
+  private readonly taps = new Map<string, NonNullable<AudioTap>>();
+
+  tapAudio(callId: string, tap: AudioTap): void {
+    if (tap) this.taps.set(callId, tap);
+    else this.taps.delete(callId);
+  }
+
+  /** Whether the recorder taps the call now. */
+  tapped(callId: string): boolean {
+    return this.taps.has(callId);
+  }
+
+  /** Pushes `ms` of a tone (or silence, hz 0) from one side, in 20 ms frames as RTP delivers them. */
+  speak(callId: string, side: 'caller' | 'agent', hz: number, ms: number): void {
+    const tap = this.taps.get(callId);
+    if (!tap) throw new Error(`call ${callId} is not tapped`);
+    for (let t = 0; t < ms; t += 20) {
+      const frame = new Int16Array(160);
+      if (hz > 0) for (let i = 0; i < frame.length; i++) frame[i] = Math.round(Math.sin((2 * Math.PI * hz * (t * 8 + i)) / 8000) * 8000);
+      tap(side, frame);
+    }
+  }
+}
+
+export interface QualityAssembly extends TestAssembly {
+  readonly telephony: RecordableTelephony;
+  /** The recordings folder. */
+  readonly folder: string;
+}
+
+export async function startQualityAssembly(db: string, users: readonly (User & { readonly password: string })[], agents: readonly string[]): Promise<QualityAssembly> {
+  const folder = mkdtempSync(join(tmpdir(), 'caruso-fo-rec-'));
+  const telephony = new RecordableTelephony(systemClock);
+  const manager = createServiceManager();
+  manager.register(StorageManager, storageService(db));
+  manager.register(BusinessObjects, businessObjectsService({ model: fixturePath('crm.model.xml'), schema: 'migrate' }));
+  manager.register(DialogueEngine, dialogueEngineService({ folder: fixturePath('scripts'), watch: false }));
+  manager.register(ContactEventLog, contactEventLogService());
+  manager.register(TelephonyAdapter, simulatedTelephonyService({ telephony }));
+  manager.register(CommunicationServer, commsService({
+    queues: [{ id: 'support', wrapUpMs: 600_000 }],
+    agents: agents.map((id) => ({ id, queues: [{ queueId: 'support' }] })),
+    recording: { folder, queues: ['support'], announcement: '' },
+    monitoring: { phones: Object.fromEntries(users.filter((u) => u.role === 'supervisor').map((u) => [u.name, `sip:${u.name}@127.0.0.1:5099`])), ringTimeoutMs: 2_000 },
+  }));
+  manager.register(ChatChannel, chatChannel({ queueId: 'support', port: 0, authenticateAgent: () => undefined }));
+  const handle = manager.register(FrontOffice, frontOfficeService({ application: fixturePath('crm.app.xml'), port: 0, users }));
+  await manager.start();
+  await handle.ready;
+  const fo = manager.get(FrontOffice);
+  return {
+    manager,
+    url: fo.url,
+    objects: manager.get(BusinessObjects),
+    comms: manager.get(CommunicationServer),
+    dialogue: manager.get(DialogueEngine),
+    events: manager.get(ContactEventLog),
+    monitor: undefined,
+    chat: manager.get(ChatChannel),
+    email: undefined,
+    telephony,
+    folder,
+    openApi: (role) => fo.openApi(role),
+    stop: async () => {
+      await manager.stop();
+      telephony.dispose();
+      rmSync(folder, { recursive: true, force: true });
+    },
+  };
+}
