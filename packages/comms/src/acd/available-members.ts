@@ -15,11 +15,11 @@ import type { MemberRec } from './router-records.js';
 type Order = (a: MemberRec, b: MemberRec) => number;
 
 /** The strategy's order (after level, descending); undefined for the strategies that need every fitting member. */
-function orderOf(strategy: RoutingStrategy, seqOf: (m: MemberRec) => number): Order | undefined {
+function orderOf(strategy: RoutingStrategy): Order | undefined {
   switch (strategy) {
     case 'longest-idle':
       // Equal idle times: the one available first (the scan's first among equals).
-      return (a, b) => b.level - a.level || a.agent.idleSince - b.agent.idleSince || seqOf(a) - seqOf(b);
+      return (a, b) => b.level - a.level || a.agent.idleSince - b.agent.idleSince || a.availableSeq - b.availableSeq;
     case 'least-recent':
       return (a, b) => b.level - a.level || a.lastEndedAt - b.lastEndedAt || a.index - b.index;
     case 'fewest-contacts':
@@ -36,8 +36,8 @@ function orderOf(strategy: RoutingStrategy, seqOf: (m: MemberRec) => number): Or
 
 /** A queue's available members. */
 export class AvailableMembers implements Iterable<MemberRec> {
-  /** In the order they became available (a Map keeps insertion order), with their rank in it. */
-  private readonly members = new Map<MemberRec, number>();
+  /** In the order they became available (a Set keeps insertion order); each one's rank is its `availableSeq`. */
+  private readonly members = new Set<MemberRec>();
   private seq = 0;
   private readonly order: Order | undefined;
   /** Sorted by `order`: members with the queue's required skills, and those without. */
@@ -52,7 +52,7 @@ export class AvailableMembers implements Iterable<MemberRec> {
     private readonly strategy: RoutingStrategy,
     private readonly hasSkills: (m: MemberRec) => boolean,
   ) {
-    this.order = orderOf(strategy, (m) => this.members.get(m) ?? 0);
+    this.order = orderOf(strategy);
     if (this.order) {
       this.skilled = new OrderedList(this.order);
       this.unskilled = new OrderedList(this.order);
@@ -75,7 +75,8 @@ export class AvailableMembers implements Iterable<MemberRec> {
   /** The member became available (it goes last in the order of availability). */
   add(m: MemberRec): void {
     if (this.members.has(m)) return;
-    this.members.set(m, ++this.seq);
+    m.availableSeq = ++this.seq;
+    this.members.add(m);
     this.link(m);
   }
 
@@ -96,7 +97,7 @@ export class AvailableMembers implements Iterable<MemberRec> {
   }
 
   [Symbol.iterator](): Iterator<MemberRec> {
-    return this.members.keys();
+    return this.members.values();
   }
 
   /**
@@ -106,7 +107,7 @@ export class AvailableMembers implements Iterable<MemberRec> {
   fitting(fits: (m: MemberRec) => boolean, out: MemberRec[]): MemberRec[] {
     out.length = 0;
     let level = -Infinity;
-    for (const m of this.members.keys()) {
+    for (const m of this.members) {
       if (m.level < level || !fits(m)) continue;
       if (m.level > level) {
         level = m.level;

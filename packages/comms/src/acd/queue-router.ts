@@ -188,6 +188,13 @@ export interface QueueAnnouncement extends QueuePosition {
 }
 
 /** Whether the agent has every required skill at its minimum level. */
+/** The agents a contact is offered to now (a loop: most contacts have one offer or none). */
+function offeredAgentIds(c: ContactRec): string[] {
+  const ids: string[] = [];
+  for (const o of c.offers.values()) ids.push(o.member.agent.id);
+  return ids;
+}
+
 function hasSkills(a: AgentRec, required: readonly SkillRequirement[]): boolean {
   for (const r of required) if ((a.skills.get(r.skill) ?? -Infinity) < r.minLevel) return false;
   return true;
@@ -339,7 +346,7 @@ export class QueueRouter extends Disposable {
     };
     for (const m of c.queues) {
       const q = this.queueRec(m.queueId);
-      const member: MemberRec = { agent, queue: q, index: q.members.length, level: m.level ?? 1, weight: m.weight ?? 1, lastEndedAt: 0, handled: 0, exprOk: undefined };
+      const member: MemberRec = { agent, queue: q, index: q.members.length, level: m.level ?? 1, weight: m.weight ?? 1, lastEndedAt: 0, handled: 0, exprOk: undefined, availableSeq: 0 };
       q.members.push(member);
       agent.members.push(member);
     }
@@ -393,7 +400,7 @@ export class QueueRouter extends Disposable {
         const member = m;
         w.q.available.update(member, () => (member.level = w.level));
       } else {
-        m = { agent: a, queue: w.q, index: w.q.members.length, level: w.level, weight: w.weight, lastEndedAt: 0, handled: 0, exprOk: undefined };
+        m = { agent: a, queue: w.q, index: w.q.members.length, level: w.level, weight: w.weight, lastEndedAt: 0, handled: 0, exprOk: undefined, availableSeq: 0 };
         w.q.members.push(m);
         if (a.loggedIn) w.q.staffed++;
         if (a.available) w.q.available.add(m);
@@ -1749,8 +1756,9 @@ export class QueueRouter extends Disposable {
         updateOrder(a.members, () => (a.idleSince = now));
       }
       const reason = state === 'paused' ? a.pauseReason : undefined;
-      this.emit({ kind: 'agent-state-changed', at: now, agentId: a.id, state, fromState, ...(reason === undefined ? {} : { reason }) });
-      this._onDidChangeAgentState.fire({ agentId: a.id, state, fromState, ...(reason === undefined ? {} : { reason }) });
+      // Written out rather than spread: this runs on every offer, accept and end.
+      this.emit(reason === undefined ? { kind: 'agent-state-changed', at: now, agentId: a.id, state, fromState } : { kind: 'agent-state-changed', at: now, agentId: a.id, state, fromState, reason });
+      if (this._onDidChangeAgentState.hasListeners) this._onDidChangeAgentState.fire(reason === undefined ? { agentId: a.id, state, fromState } : { agentId: a.id, state, fromState, reason });
     }
   }
 
@@ -1796,13 +1804,13 @@ export class QueueRouter extends Disposable {
       priority: c.priority,
       state: c.state,
       enteredAt: c.enteredAt,
-      agentIds: c.agent ? [c.agent.id] : [...c.offers.values()].map((o) => o.member.agent.id),
-      requiredSkills: c.widened ? [] : [...c.queue.required, ...c.extraSkills],
+      agentIds: c.agent ? [c.agent.id] : offeredAgentIds(c),
+      requiredSkills: c.widened ? [] : c.extraSkills.length === 0 ? c.queue.required.slice() : [...c.queue.required, ...c.extraSkills],
       data: c.data,
       ...(c.customer ? { customer: c.customer } : {}),
       held: c.heldAt !== undefined,
       muted: c.muted,
-      conferees: [...c.conferees].map((b) => b.id),
+      conferees: c.conferees.size === 0 ? [] : [...c.conferees].map((b) => b.id),
       ...(c.consult ? { consult: { party: c.consult.agent ? { agentId: c.consult.agent.id } : { number: c.consult.number! }, answered: c.consult.answered } } : {}),
     };
   }

@@ -78,6 +78,8 @@ export interface MemberRec {
   handled: number;
   /** Cached result of the queue's agent expression (when it does not read the contact). */
   exprOk: boolean | undefined;
+  /** Its rank in the queue's order of availability (set by AvailableMembers when it becomes available). */
+  availableSeq: number;
 }
 
 export interface Wrap {
