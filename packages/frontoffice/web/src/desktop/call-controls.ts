@@ -4,7 +4,8 @@
  * cancel), conference another agent or a number in, leave a conference, and a DTMF keypad (Alt+K).
  * The state shown (held, muted, consultation, conferees) is the server's.
  */
-import { html, nothing, type TemplateResult } from 'lit';
+import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import type { QualityRecordingState } from '../../../src/common/api-types.js';
 import { api } from '../shared/api.js';
 import { announce, contain, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
@@ -27,6 +28,7 @@ export class CarusoCallControls extends DeskElement {
     kind: { state: true },
     consult: { state: true },
     sent: { state: true },
+    recording: { state: true },
   };
 
   declare contactId: string;
@@ -38,6 +40,9 @@ export class CarusoCallControls extends DeskElement {
   declare consult: boolean;
   /** The digits sent on the keypad during this call (shown, never stored). */
   declare sent: string;
+  /** Whether the call is recorded now (GET /api/contacts/:id/recording), read again on each change of the desk. */
+  declare recording: QualityRecordingState['state'];
+  private recordingRead = '';
 
   constructor() {
     super();
@@ -47,6 +52,29 @@ export class CarusoCallControls extends DeskElement {
     this.kind = 'agent';
     this.consult = false;
     this.sent = '';
+    this.recording = 'off';
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has('contactId')) this.recording = 'off';
+    const c = this.contact();
+    const key = `${this.contactId}:${this.rev}`;
+    if (c && (c.channel === 'call' || c.channel === 'callback') && key !== this.recordingRead) {
+      this.recordingRead = key;
+      const id = this.contactId;
+      api<{ data: QualityRecordingState }>('GET', this.path('recording')).then((r) => {
+        if (this.contactId === id) this.recording = r.data.state;
+      }, () => undefined);
+    }
+  }
+
+  /** Pauses the call's recording (while card details are read, say) or resumes it. */
+  async toggleRecording(): Promise<void> {
+    const pause = this.recording === 'on';
+    const r = await this.store.act<{ data: QualityRecordingState }>('PATCH', this.path('recording'), { paused: pause });
+    if (r === null) return;
+    this.recording = r.data.state;
+    announce(pause ? t('call.recordingPaused') : t('call.recordingResumed'));
   }
 
   private contact(): DeskContact | undefined {
@@ -161,6 +189,9 @@ export class CarusoCallControls extends DeskElement {
       ${isCall ? html`
         <button type="button" id="btn-conference" class="secondary" ?disabled=${c.consult !== null} @click=${() => contain(this.openDialog('conference'))}>${t('call.conference')}</button>
         <button type="button" id="btn-keypad" class="secondary" aria-expanded=${this.keypad ? 'true' : 'false'} aria-controls="keypad" aria-keyshortcuts="Alt+K" @click=${() => contain(this.toggleKeypad())}>${t('call.keypad')}</button>` : nothing}
+      ${isCall && this.recording !== 'off' ? html`
+        <button type="button" id="btn-recording" class="secondary" aria-pressed=${this.recording === 'paused' ? 'true' : 'false'} @click=${() => contain(this.toggleRecording())}>${this.recording === 'paused' ? t('call.resumeRecording') : t('call.pauseRecording')}</button>
+        <span class="badge" id="call-recording" data-state=${this.recording}>${this.recording === 'paused' ? t('call.recordingIsPaused') : t('call.recordingIsOn')}</span>` : nothing}
       ${c.held ? html`<span class="badge" id="call-held">${t('call.onHold')}</span>` : nothing}
       ${c.muted ? html`<span class="badge" id="call-muted">${t('call.isMuted')}</span>` : nothing}
       ${c.consult ? html`<div class="consult bar" id="consult" role="status">

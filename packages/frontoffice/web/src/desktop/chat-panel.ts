@@ -10,6 +10,7 @@ import { t } from '../shared/i18n.js';
 import type { ChatConnection, ChatFrame } from './chat-connection.js';
 import { DeskElement } from './desk-element.js';
 import type { ChatAnswer, ChatLine, ContactTemplates, DeskContact } from './desktop-types.js';
+import './private-notes.js';
 
 export class CarusoChatPanel extends DeskElement {
   static override properties = {
@@ -128,6 +129,7 @@ export class CarusoChatPanel extends DeskElement {
       if (from === 'customer') this.chat?.send({ type: 'read', chatId: this.contactId, upTo: f['seq'] });
       this.typing = false;
     } else if (f.type === 'typing' && f['from'] === 'customer') this.typing = f['typing'] === true;
+    else if (f.type === 'note') this.store.requestRefresh(0);
     else if (f.type === 'ended') {
       this.ended = true;
       announce(t('chat.ended'));
@@ -182,6 +184,7 @@ export class CarusoChatPanel extends DeskElement {
         ${this.lines.map((m) => html`<li class="chat-${m.from}" data-seq=${String(m.seq)}><strong>${m.from === 'customer' ? name || t('chat.customer') : t('chat.you')}: </strong><span>${m.text}</span></li>`)}
         ${this.ended ? html`<li class="muted">${t('chat.ended')}</li>` : nothing}
       </ol>
+      <desk-private-notes .store=${this.store} .rev=${this.rev} .contactId=${this.contactId}></desk-private-notes>
       <p class="muted" id="chat-typing">${this.typing ? t('chat.typing') : ''}</p>
       <form id="chat-form" @submit=${(ev: Event) => this.send(ev)}>
         ${this.canned.length ? html`<label for="canned">${t('chat.canned')}</label>

@@ -9,6 +9,7 @@ import { t } from '../shared/i18n.js';
 import { DeskElement } from './desk-element.js';
 import type { ContactTemplates, EmailMessageView } from './desktop-types.js';
 import { formatDateTime } from './format.js';
+import './private-notes.js';
 
 const MAX_FILES = 5;
 const MAX_BYTES = 5 * 1024 * 1024;
@@ -123,6 +124,7 @@ export class CarusoEmailPanel extends DeskElement {
     return html`<section id="conversation" class="panel" aria-labelledby="conv-title">
       <h2 id="conv-title">${t('email.title')} · ${first?.subject ?? ''}</h2>
       <div id="mail-thread">${this.messages.map((m) => this.message(m))}</div>
+      <desk-private-notes .store=${this.store} .rev=${this.rev} .contactId=${this.contactId}></desk-private-notes>
       ${this.store.state?.contacts.some((c) => c.id === this.contactId) ? this.replyForm() : nothing}
     </section>`;
   }

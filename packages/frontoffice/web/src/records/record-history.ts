@@ -14,6 +14,7 @@ import { LightElement } from '../shared/light-element.js';
 import { serverNow, type PageContext } from '../shared/context.js';
 import { queueLabel, scriptLabel } from '../shared/labels.js';
 import type { HistoryItem, HistoryPage, RoleObject, TimelineEntry } from '../shared/types.js';
+import '../shared/recordings-list.js';
 
 const CHANNELS = ['call', 'email', 'chat', 'callback'] as const;
 const KINDS = ['note', 'task', 'change'] as const;
@@ -171,7 +172,7 @@ export class RecordHistory extends LightElement {
       i.attempts !== null ? `${t('history.attempts')} ${i.attempts}` : undefined,
     ].filter((x): x is string => !!x);
     const title = `${t(`channel.${i.channel}`)}${i.direction === 'outbound' ? ` · ${t('history.outbound')}` : ''}`;
-    return html`${time} <strong>${title}</strong>${i.disposition ? html` · <span class="badge">${i.disposition.label}</span>` : nothing}${parts.length ? html`<div class="muted">${parts.join(' · ')}</div>` : nothing}${i.note ? html`<p>${i.note}</p>` : nothing}${i.ivr ? html`<div>${t('history.ivr')}: ${scriptLabel(this.ctx.app, i.ivr.script)}${i.ivr.outcome ? ` → ${i.ivr.outcome}` : ''}</div>` : nothing}${i.voicemail ? html`<div><span>${t('history.voicemail')} (${fmtDuration(i.voicemail.durationMs)})</span><audio controls preload="none" src=${i.voicemail.url} aria-label=${t('history.voicemail')}></audio></div>` : nothing}${i.email ? html`<details><summary>${i.email.subject ?? t('history.noSubject')}</summary><pre class="email-body">${i.email.body ?? ''}</pre></details>` : nothing}${i.chat ? html`<details><summary>${t('chat.transcript')} (${i.chat.transcript.length})</summary><ol class="transcript">${i.chat.transcript.map((m) => html`<li class=${`from-${m.from}`}><strong>${t(`history.from.${m.from}`)}</strong> ${fmtTime(m.at)}: ${m.text}</li>`)}</ol></details>` : nothing}`;
+    return html`${time} <strong>${title}</strong>${i.disposition ? html` · <span class="badge">${i.disposition.label}</span>` : nothing}${parts.length ? html`<div class="muted">${parts.join(' · ')}</div>` : nothing}${i.note ? html`<p>${i.note}</p>` : nothing}${i.ivr ? html`<div>${t('history.ivr')}: ${scriptLabel(this.ctx.app, i.ivr.script)}${i.ivr.outcome ? ` → ${i.ivr.outcome}` : ''}</div>` : nothing}${(i.channel === 'call' || i.channel === 'callback') && i.contactId ? html`<caruso-recordings .contactId=${i.contactId}></caruso-recordings>` : nothing}${i.voicemail ? html`<div><span>${t('history.voicemail')} (${fmtDuration(i.voicemail.durationMs)})</span><audio controls preload="none" src=${i.voicemail.url} aria-label=${t('history.voicemail')}></audio></div>` : nothing}${i.email ? html`<details><summary>${i.email.subject ?? t('history.noSubject')}</summary><pre class="email-body">${i.email.body ?? ''}</pre></details>` : nothing}${i.chat ? html`<details><summary>${t('chat.transcript')} (${i.chat.transcript.length})</summary><ol class="transcript">${i.chat.transcript.map((m) => html`<li class=${`from-${m.from}`}><strong>${t(`history.from.${m.from}`)}</strong> ${fmtTime(m.at)}: ${m.text}</li>`)}</ol></details>` : nothing}`;
   }
 
   private readonly addNote = async (ev: SubmitEvent): Promise<void> => {

@@ -17,6 +17,7 @@ import type { Dashboard, WallboardFigures, WidgetKind } from '../shared/types.js
 import { LiveFigures, type Figures } from './live-figures.js';
 import '../reports/report-widget.js';
 import './monitor-panels.js';
+import './quality-agents.js';
 
 const LIVE: readonly WidgetKind[] = ['agents-by-state', 'waiting', 'queues'];
 const MONITOR: readonly WidgetKind[] = ['service-level', 'campaigns', 'alerts'];
@@ -84,7 +85,9 @@ export class WallboardPage extends LightElement {
     const tasks = this.tasks?.length
       ? html`<section class="panel" aria-labelledby="wb-tasks"><h2 id="wb-tasks">${t('wallboard.tasks')}</h2><table id="wb-task-table"><thead><tr><th scope="col">${t('wallboard.queue')}</th><th scope="col">${t('wallboard.tasksOverdue')}</th><th scope="col">${t('wallboard.tasksToday')}</th></tr></thead><tbody>${this.tasks.map((q) => html`<tr><td>${queueLabel(this.ctx.app, q.queueId)}</td><td>${fmtNumber(q.overdue)}</td><td>${fmtNumber(q.dueToday)}</td></tr>`)}</tbody></table></section>`
       : nothing;
-    return html`<h1>${title}</h1><div id="wallboard">${this.figures ? this.panels(this.figures) : nothing}</div>${tasks}${monitor}${notLive}${widgets}`;
+    // The busy agents' quality menu (monitor a call, watch a chat, a private note) on /wallboard only.
+    const quality = !this.named && this.monitor !== undefined ? html`<caruso-quality-agents .ctx=${this.ctx} .live=${this.monitor}></caruso-quality-agents>` : nothing;
+    return html`<h1>${title}</h1><div id="wallboard">${this.figures ? this.panels(this.figures) : nothing}</div>${quality}${tasks}${monitor}${notLive}${widgets}`;
   }
 
   private panels(f: Figures): TemplateResult {
