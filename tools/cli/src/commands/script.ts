@@ -18,6 +18,7 @@ import {
   type DialogueStep,
   type LoadedBundle,
   type ScriptObjectModel,
+  type SessionIdentity,
   type SimulatedAnswer,
 } from '@caruso/dialogue';
 import { loadModelFile } from '@caruso/objects';
@@ -119,6 +120,39 @@ function readJson(path: string, cwd: string, what: string): Record<string, unkno
   return v as Record<string, unknown>;
 }
 
+/** `--identity`: inline JSON (starts with `{`) or a JSON file naming one key field and its value. */
+function identityOf(given: string | undefined, cwd: string): SessionIdentity | undefined {
+  if (given === undefined) return undefined;
+  let o: Record<string, unknown>;
+  if (given.trim().startsWith('{')) {
+    let v: unknown;
+    try {
+      v = JSON.parse(given);
+    } catch (err) {
+      throw new InputError(`--identity is not valid JSON: ${(err as Error).message}`);
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InputError('--identity must be a JSON object');
+    o = v as Record<string, unknown>;
+  } else {
+    o = readJson(given, cwd, 'identity');
+  }
+  const object = o['$object'];
+  const entries = Object.entries(o).filter(([k]) => k !== '$object');
+  const [first] = entries;
+  if (entries.length !== 1 || !first || typeof first[1] !== 'string' || first[1] === '' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(first[0]) || (object !== undefined && (typeof object !== 'string' || object === ''))) {
+    throw new InputError('--identity must name one key field and its value, e.g. {"customerNumber":"K100042"} (and optionally "$object":"Customer")');
+  }
+  return { field: first[0], key: first[1], ...(typeof object === 'string' ? { object } : {}) };
+}
+
+/** `--today`: a real date YYYY-MM-DD; the run's clock stands at noon UTC of that day. */
+function todayOf(given: string | undefined): (() => number) | undefined {
+  if (given === undefined) return undefined;
+  const at = Date.parse(`${given}T12:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(given) || Number.isNaN(at) || new Date(at).toISOString().slice(0, 10) !== given) throw new UsageError(`--today must be a date YYYY-MM-DD, not ${given}`);
+  return () => at;
+}
+
 function loadOrFail(file: string, io: CommandIO, objects?: ScriptObjectModel): NonNullable<LoadedBundle['bundle']> {
   const r = load(file, io.cwd, objects);
   if ('error' in r) throw new InputError(r.error);
@@ -156,6 +190,7 @@ const run: Verb = {
   summary: 'run a script in the terminal, or from an answers file (prints one JSON document)',
   help: `Usage: caruso script run <file> --channel agent|web|ivr [--answers answers.json] [--data data.json]
                            [--var name=value]… [--lang nl] [--model model.xml]
+                           [--identity '{"customerNumber":"K100042"}'|identity.json] [--today 2026-03-31]
 
 Without --answers the script runs interactively: type an answer, ':back' or ':quit'.
 With --answers it runs without asking and prints one JSON document:
@@ -171,21 +206,39 @@ With --answers it runs without asking and prints one JSON document:
              answers a, then b.
   --var      an initial variable (repeatable).
   --model    the business-object model: <fetch object> and <action object> are checked against it.
+  --identity the identified self-service visitor (as <identify> verified them), as inline JSON or a
+             JSON file: one key field and its value, e.g. {"customerNumber":"K100042"}, and
+             optionally "$object": "Customer". Scripts read it as identity; web runs need it for
+             every <fetch> and <action> not marked anonymous="true".
+  --today    the date today() returns (YYYY-MM-DD; the clock stands at noon UTC), as a case of
+             caruso script test gives it with "today".
 Actions and writes of business objects are recorded, never executed. Exit 1 when the run stops before an <end> or <handoff>.`,
   async run(args, io) {
     const { positionals, values } = parseArgs({
       args,
       allowPositionals: true,
-      options: { channel: { type: 'string' }, answers: { type: 'string' }, data: { type: 'string' }, var: { type: 'string', multiple: true }, lang: { type: 'string' }, model: { type: 'string' } },
+      options: {
+        channel: { type: 'string' },
+        answers: { type: 'string' },
+        data: { type: 'string' },
+        var: { type: 'string', multiple: true },
+        lang: { type: 'string' },
+        model: { type: 'string' },
+        identity: { type: 'string' },
+        today: { type: 'string' },
+      },
     });
     if (positionals.length !== 1) throw new UsageError('name exactly one script file');
     const channel = channelOf(values.channel);
+    const now = todayOf(values.today);
+    const identity = identityOf(values.identity, io.cwd);
+    const session = { ...(values.lang ? { lang: values.lang } : {}), ...(identity ? { identity } : {}), ...(now ? { now } : {}) };
     const vars = parseVars(values.var);
     const answers = values.answers !== undefined ? readJson(values.answers, io.cwd, 'answers') : undefined;
     const data = values.data !== undefined ? readJson(values.data, io.cwd, 'data') : {};
     const bundle = loadOrFail(positionals[0] as string, io, modelOf(values.model, io.cwd));
     if (answers) {
-      const report = await simulate(bundle, { channel, answers, data, vars, ...(values.lang ? { lang: values.lang } : {}) });
+      const report = await simulate(bundle, { channel, answers, data, vars, ...session });
       io.stdout.write(JSON.stringify(report, null, 2) + '\n');
       if (report.stopped) io.stderr.write(`the run stopped: ${report.stopped}\n`);
       return report.stopped ? ExitCode.BadInput : ExitCode.Ok;
@@ -199,7 +252,7 @@ Actions and writes of business objects are recorded, never executed. Exit 1 when
         channel,
         data,
         vars,
-        ...(values.lang ? { lang: values.lang } : {}),
+        ...session,
         ask: async (step): Promise<SimulatedAnswer> => {
           showStep(step, io);
           if (step.kind === 'info') {
