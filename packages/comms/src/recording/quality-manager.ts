@@ -195,7 +195,11 @@ export class QualityManager extends Disposable {
   }
 
   private onEnded(e: ContactEnded): void {
-    for (const s of [...this.sessions.values()]) if (s.contactId === e.contactId) this.endSession(s, 'call-ended', true);
+    for (const s of [...this.sessions.values()]) {
+      if (s.contactId !== e.contactId) continue;
+      this.endSession(s, 'call-ended', true);
+      this.track(this.options.log.flush());
+    }
     if (!this.announced.delete(e.contactId)) return;
     const recorder = this.recorder;
     if (!recorder) return;
@@ -205,7 +209,7 @@ export class QualityManager extends Disposable {
     } catch {
       // The call is gone already: nothing taps it.
     }
-    this.track(recorder.stop(e.contactId).catch((err: unknown) => this.logger.error({ err, contact: e.contactId }, 'the call recording could not be closed')));
+    this.track(recorder.stop(e.contactId).then(() => this.options.log.flush()).catch((err: unknown) => this.logger.error({ err, contact: e.contactId }, 'the call recording could not be closed')));
   }
 
   /** Pauses or resumes a contact's recording (see QualityManagement.setRecordingPaused). */
@@ -310,7 +314,11 @@ export class QualityManager extends Disposable {
       s.settle?.(undefined);
     } else if (e.type === 'monitor-ended') {
       const s = this.byMonitorId.get(e.monitorId);
-      if (s) this.endSession(s, e.cause, false);
+      if (s) {
+        this.endSession(s, e.cause, false);
+        // Nobody waits on this change: it is made durable in the background.
+        this.track(this.options.log.flush());
+      }
     }
   }
 

@@ -41,10 +41,16 @@ class LegBuffer implements MixInput {
   }
 }
 
-/** A leg in the mix: its session, and whether the others hear it (false for a muted agent). */
+/**
+ * A leg in the mix: its session, and who hears it. `heard: false` (a muted agent) leaves it out of
+ * everyone's mix; `audience`, when given, names the only legs that hear it (who hears whom: a
+ * supervisor who listens is heard by nobody, one who whispers by the agent alone). Every leg hears
+ * every other leg that it is an audience of.
+ */
 export interface MixMember {
   readonly rtp: RtpSession;
   readonly heard: boolean;
+  readonly audience?: readonly RtpSession[];
 }
 
 /**
@@ -54,7 +60,9 @@ export interface MixMember {
  * counts as silence. The legs' relays must be off while they are mixed.
  */
 export class ConferenceMixer implements MediaClockTask {
-  private members: { readonly rtp: RtpSession; readonly heard: boolean; readonly input: LegBuffer }[] = [];
+  private members: { readonly rtp: RtpSession; readonly heard: boolean; readonly audience: ReadonlySet<RtpSession> | undefined; readonly input: LegBuffer }[] = [];
+  /** Whether every heard leg is heard by all (one shared sum serves every leg). */
+  private everyoneHearsAll = true;
   private nextAt: number;
   private disposed = false;
 
@@ -66,7 +74,8 @@ export class ConferenceMixer implements MediaClockTask {
   /** Sets who is in the mix; a leg that stays keeps its buffered audio. */
   setMembers(list: readonly MixMember[]): void {
     const old = new Map(this.members.map((m) => [m.rtp, m.input]));
-    this.members = list.map((m) => ({ rtp: m.rtp, heard: m.heard, input: old.get(m.rtp) ?? new LegBuffer() }));
+    this.members = list.map((m) => ({ rtp: m.rtp, heard: m.heard, audience: m.audience ? new Set(m.audience) : undefined, input: old.get(m.rtp) ?? new LegBuffer() }));
+    this.everyoneHearsAll = this.members.every((m) => m.audience === undefined);
     for (const [rtp, input] of old) if (rtp.mixInput === input && !list.some((m) => m.rtp === rtp)) rtp.mixInput = undefined;
     for (const m of this.members) m.rtp.mixInput = m.input;
   }
@@ -93,13 +102,31 @@ export class ConferenceMixer implements MediaClockTask {
       const frame = m.input.take();
       return m.heard ? frame : undefined;
     });
-    const sum = new Int32Array(FRAME);
-    for (const f of inputs) if (f) for (let i = 0; i < FRAME; i++) sum[i]! += f[i]!;
+    if (this.everyoneHearsAll) {
+      const sum = new Int32Array(FRAME);
+      for (const f of inputs) if (f) for (let i = 0; i < FRAME; i++) sum[i]! += f[i]!;
+      this.members.forEach((m, k) => {
+        const own = inputs[k];
+        const out = new Int16Array(FRAME);
+        for (let i = 0; i < FRAME; i++) {
+          const v = sum[i]! - (own ? own[i]! : 0);
+          out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+        }
+        m.rtp.sendFrame(out);
+      });
+      return;
+    }
+    // Who hears whom: each leg gets the sum of the legs whose audience it is in.
     this.members.forEach((m, k) => {
-      const own = inputs[k];
+      const sum = new Int32Array(FRAME);
+      this.members.forEach((o, j) => {
+        const f = inputs[j];
+        if (j === k || !f || (o.audience !== undefined && !o.audience.has(m.rtp))) return;
+        for (let i = 0; i < FRAME; i++) sum[i]! += f[i]!;
+      });
       const out = new Int16Array(FRAME);
       for (let i = 0; i < FRAME; i++) {
-        const v = sum[i]! - (own ? own[i]! : 0);
+        const v = sum[i]!;
         out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
       }
       m.rtp.sendFrame(out);

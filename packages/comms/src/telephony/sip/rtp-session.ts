@@ -103,6 +103,8 @@ export class RtpSession extends Disposable {
   silenced = false;
   /** While set (a conference), decoded received audio goes here. */
   mixInput: MixInput | undefined;
+  /** While set (call recording), every frame of decoded received audio is handed to it. */
+  tap: ((samples: Int16Array) => void) | undefined;
   private readonly dtmfOut: DtmfOut[] = [];
   private dtmfAt = 0;
   private readonly ssrc = randomBytes(4).readUInt32BE(0);
@@ -382,10 +384,11 @@ export class RtpSession extends Disposable {
       return;
     }
     if (pt !== 0 && pt !== 8) return;
-    if (this.recording || this.mixInput) {
+    if (this.recording || this.mixInput || this.tap) {
       const samples = decodeG711(payload, pt);
       this.recording?.push(samples);
       this.mixInput?.push(samples);
+      this.tap?.(samples);
     }
     if (!this.relay) return;
     const relayed = this.silenced ? new Uint8Array(payload.length).fill(this.relay.codec === 0 ? 0xff : 0xd5) : transcodeG711(payload, pt, this.relay.codec);
@@ -614,6 +617,7 @@ export class RtpSession extends Disposable {
     this.stopPlayback(true);
     this.relay = undefined;
     this.mixInput = undefined;
+    this.tap = undefined;
     this.dtmfOut.length = 0;
     this.engine.release(this);
     if (this.rtcpTimer) clearTimeout(this.rtcpTimer);

@@ -8,7 +8,8 @@ import { isAbsolute, join } from 'node:path';
 import { containFault, containPromise, Disposable, Emitter, safeInterval, safeTimeout, silentLogger, toDisposable, type HealthStatus, type Logger } from '@caruso/kernel';
 import { SIP_FAULTS } from './sip-faults.js';
 import { CommsErrors } from '../../errors.js';
-import type { Prompt, Recording, TelephonyAdapter, TelephonyEvent } from '../../contract/telephony-adapter.js';
+import type { AudioTap, Prompt, Recording, TelephonyAdapter, TelephonyEvent } from '../../contract/telephony-adapter.js';
+import type { MonitorMode } from '../../contract/quality.js';
 import type { G711PayloadType } from './g711.js';
 import { ConferenceMixer } from './conference-mixer.js';
 import { RtpMediaEngine, type RtpSession } from './rtp-session.js';
@@ -188,7 +189,14 @@ interface Target {
  * call's `bridged` leg), a consultation (`consult`), or a conferenced party (`conference`). A
  * consulted party that takes the call over becomes the `bridge` leg.
  */
-type LegPurpose = 'bridge' | 'consult' | 'conference';
+type LegPurpose = 'bridge' | 'consult' | 'conference' | 'monitor';
+
+/** A supervisor's phone in a call (see `monitor`): who hears it depends on the mode. */
+interface MonitorLeg {
+  readonly id: string;
+  readonly leg: Leg;
+  mode: MonitorMode;
+}
 
 interface Leg {
   readonly call: SipCall;
@@ -321,6 +329,10 @@ interface SipCall {
   readonly conference: Map<string, Leg>;
   /** Mixes the legs while three or more talk. */
   mixer: ConferenceMixer | undefined;
+  /** Call recording: receives the customer's and the agent's decoded audio while they are connected. */
+  tap: AudioTap | undefined;
+  /** Supervisors' phones monitoring the call, by monitoring id. */
+  readonly monitors: Map<string, MonitorLeg>;
 }
 
 /** How long a conferenced party's phone rings before the attempt is given up, ms. */
@@ -874,14 +886,29 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     if (talking(agent) && agent.state === 'confirmed') members.push(agent);
     for (const p of call.conference.values()) if (talking(p) && p.state === 'confirmed') members.push(p);
     if (talking(call.consult) && call.consult.state === 'confirmed') members.push(call.consult);
-    for (const l of [call.caller, ...call.agents.values(), agent, ...call.conference.values(), call.consult]) {
+    const monitors = [...call.monitors.values()].filter((m) => talking(m.leg) && m.leg.state === 'confirmed');
+    const monitorLegs = monitors.map((m) => m.leg);
+    for (const l of [call.caller, ...call.agents.values(), agent, ...call.conference.values(), call.consult, ...[...call.monitors.values()].map((m) => m.leg)]) {
       if (!l?.rtp) continue;
       l.rtp.relayTo(undefined);
       l.rtp.silenced = false;
+      l.rtp.tap = undefined;
     }
-    if (members.length >= 3) {
+    // Recording: what the customer and the agent send, while they are connected.
+    const tap = call.tap;
+    if (tap) {
+      if (call.caller && members.includes(call.caller)) call.caller.rtp!.tap = (samples) => tap('caller', samples);
+      if (agent && members.includes(agent)) agent.rtp!.tap = (samples) => tap('agent', samples);
+    }
+    if (members.length + monitors.length >= 3 && members.length > 0) {
       call.mixer ??= new ConferenceMixer(this.media);
-      call.mixer.setMembers(members.map((l) => ({ rtp: l.rtp!, heard: !(call.muted && l === agent) })));
+      // Who hears whom: a muted agent is heard by the supervisors only; a supervisor who listens by
+      // nobody, one who whispers by the agent alone, one who barges by everybody.
+      const supervisors = monitorLegs.map((l) => l.rtp!);
+      call.mixer.setMembers([
+        ...members.map((l) => (call.muted && l === agent ? { rtp: l.rtp!, heard: supervisors.length > 0, audience: supervisors } : { rtp: l.rtp!, heard: true })),
+        ...monitors.map((m) => ({ rtp: m.leg.rtp!, heard: m.mode !== 'listen', ...(m.mode === 'barge' ? {} : { audience: m.mode === 'whisper' && agent?.rtp && members.includes(agent) ? [agent.rtp] : [] }) })),
+      ]);
       return;
     }
     call.mixer?.dispose();
@@ -987,6 +1014,75 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
   }
 
   /**
+   * Call recording: while the customer and the agent are connected, each one's decoded audio is handed
+   * to `tap` frame by frame (see TelephonyAdapter.tapAudio); undefined removes it. Harmless for a call
+   * that is gone.
+   */
+  tapAudio(callId: string, tap: AudioTap | undefined): void {
+    const call = this.calls.get(callId);
+    if (!call || call.ended) return;
+    call.tap = tap;
+    this.rewire(call);
+  }
+
+  /**
+   * Supervisor monitoring: rings `phone` (a registered phone, a SIP URI or a number through a trunk)
+   * and, once it answers, mixes it into the call: `listen` hears the customer and the agent and is
+   * heard by nobody, `whisper` is heard by the agent only, `barge` by everybody. Then `monitor-joined`,
+   * and `monitor-ended` when it cannot be reached, hangs up, is stopped or the call ends.
+   */
+  monitor(callId: string, phone: string, mode: MonitorMode, options: { readonly ringTimeoutMs: number }): string {
+    const call = this.need(callId);
+    const id = `mon-${randomUUID()}`;
+    const target = this.resolve(phone);
+    if (!target) {
+      queueMicrotask(() => {
+        if (!call.ended) this.emit({ type: 'monitor-ended', callId, monitorId: id, cause: 'failed' });
+      });
+      return id;
+    }
+    const leg = this.newLeg(call, 'agent', target, phone);
+    leg.purpose = 'monitor';
+    call.monitors.set(id, { id, leg, mode });
+    leg.ringTimer = safeTimeout(SIP_FAULTS, () => {
+      leg.ringTimer = undefined;
+      if (leg.state !== 'early' || leg.cancelled) return;
+      this.cancelLeg(leg);
+      this.partyLeft(leg, 'no-answer', false);
+    }, Math.max(1_000, options.ringTimeoutMs));
+    this.invite(leg, call.caller?.rtp?.codec).catch((err: unknown) => {
+      this.logger.warn({ err, callId }, 'the monitoring leg could not be started');
+      this.partyLeft(leg, 'failed');
+    });
+    return id;
+  }
+
+  /** Switches who hears a supervisor (see {@link monitor}) at once, without a new INVITE. */
+  setMonitorMode(monitorId: string, mode: MonitorMode): void {
+    for (const call of this.calls.values()) {
+      const m = call.monitors.get(monitorId);
+      if (!m) continue;
+      m.mode = mode;
+      this.rewire(call);
+      return;
+    }
+  }
+
+  /** Hangs up a supervisor's phone (then `monitor-ended` with `stopped`). Harmless for one gone. */
+  stopMonitor(monitorId: string): void {
+    for (const call of this.calls.values()) {
+      const m = call.monitors.get(monitorId);
+      if (!m) continue;
+      call.monitors.delete(monitorId);
+      if (m.leg.state === 'confirmed') this.bye(m.leg);
+      else this.cancelLeg(m.leg);
+      this.rewire(call);
+      queueMicrotask(() => this.emit({ type: 'monitor-ended', callId: call.id, monitorId, cause: 'stopped' }));
+      return;
+    }
+  }
+
+  /**
    * Attended transfer, first step: the customer goes on hold (re-INVITE sendonly, hold music) and a
    * new leg rings `party`; once it answers (`consult-answered`) the agent and the party are relayed.
    * `consult-failed` when it is busy, does not answer, fails or hangs up.
@@ -1065,6 +1161,13 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
   /** A consulted or conferenced party answered. */
   private partyAnswered(leg: Leg): void {
     const call = leg.call;
+    if (leg.purpose === 'monitor') {
+      const m = [...call.monitors.values()].find((x) => x.leg === leg);
+      if (!m) return this.bye(leg);
+      this.rewire(call);
+      this.emit({ type: 'monitor-joined', callId: call.id, monitorId: m.id });
+      return;
+    }
     if (call.consult !== leg && call.conference.get(leg.endpoint) !== leg) return this.bye(leg);
     this.rewire(call);
     if (leg.purpose === 'consult') this.emit({ type: 'consult-answered', callId: call.id, party: leg.endpoint });
@@ -1077,6 +1180,15 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
    */
   private partyLeft(leg: Leg, cause: 'busy' | 'no-answer' | 'failed' | 'hung-up', release = true): void {
     const call = leg.call;
+    if (leg.purpose === 'monitor') {
+      const m = [...call.monitors.values()].find((x) => x.leg === leg);
+      if (m) call.monitors.delete(m.id);
+      if (release) this.dropAgentLeg(leg);
+      if (call.ended || !m) return;
+      this.rewire(call);
+      this.emit({ type: 'monitor-ended', callId: call.id, monitorId: m.id, cause });
+      return;
+    }
     const wasConsult = call.consult === leg;
     if (wasConsult) call.consult = undefined;
     if (call.conference.get(leg.endpoint) === leg) call.conference.delete(leg.endpoint);
@@ -1156,7 +1268,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       id, direction, caller: undefined, agents: new Map(), bridged: undefined, answered: false, ended: false,
       typeAhead: '', collect: undefined, prompt: undefined, recording: undefined, held: false, onHold: false, originateTimer: undefined, answerTimer: undefined,
       offeredAt: Date.now(), ringing: undefined, afterAnswer: [], sessionTimer: undefined,
-      muted: false, consult: undefined, conference: new Map(), mixer: undefined,
+      muted: false, consult: undefined, conference: new Map(), mixer: undefined, tap: undefined, monitors: new Map(),
     };
     this.calls.set(id, call);
     return call;
@@ -1494,7 +1606,10 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     call.afterAnswer = [];
     call.mixer?.dispose();
     call.mixer = undefined;
-    const others = [...call.agents.values(), ...call.conference.values(), ...(call.consult ? [call.consult] : []), ...(call.bridged ? [call.bridged] : [])];
+    const monitors = [...call.monitors.values()];
+    call.monitors.clear();
+    call.tap = undefined;
+    const others = [...call.agents.values(), ...call.conference.values(), ...(call.consult ? [call.consult] : []), ...(call.bridged ? [call.bridged] : []), ...monitors.map((m) => m.leg)];
     for (const leg of new Set(others)) {
       if (leg.state === 'confirmed') this.bye(leg);
       else this.cancelLeg(leg);
@@ -1518,6 +1633,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       safeTimeout(SIP_FAULTS, () => this.legs.delete(caller.sipCallId), 2000).unref();
     }
     this.calls.delete(call.id);
+    for (const m of monitors) this.emit({ type: 'monitor-ended', callId: call.id, monitorId: m.id, cause: 'call-ended' });
     if (!by || !announce) return;
     const hungUp: TelephonyEvent = { type: 'hung-up', callId: call.id, by, ...(cause !== undefined ? { cause } : {}) };
     if (recorded) containPromise(SIP_FAULTS, recorded.then(() => this.emit(hungUp)));

@@ -1,0 +1,228 @@
+// Quality management over real SIP on loopback: a call recorded end to end through the
+// communication server (queue recorded, announcement, pause, stop), its WAV read back and measured
+// tone by tone; supervisor monitoring (listen, whisper, barge, switching, the supervisor hanging up)
+// with who-hears-whom measured on what each phone received. On SQLite and PostgreSQL (the recording
+// catalogue and the contact events are stored).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jest } from '@jest/globals';
+import { createServiceManager, type ServiceManager } from '@caruso/kernel';
+import { StorageManager, storageService } from '@caruso/storage';
+import { forEachDatabase } from '@caruso/storage/testing';
+import { requireOrSkip } from '@caruso/kernel/testing';
+import { CommunicationServer, ContactEventLog, SipTelephonyAdapter, TelephonyAdapter, commsService, contactEventLogService, readRecording, sipTelephonyService, type ContactEvent } from '@caruso/comms';
+import { freePort, has, killPeers, LOOPBACK, promptDir, rtpRange, soxStat, TestPhone, toneLevel, until } from '@caruso/comms/testing';
+
+jest.setTimeout(60_000);
+
+const CUSTOMER_HZ = 440;
+const AGENT_HZ = 1000;
+const SUPERVISOR_HZ = 1400;
+const PRESENT = 2500;
+const ABSENT = 500;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls an asynchronous condition every 50 ms for at most `ms`. */
+async function eventually(check: () => Promise<boolean>, what: string, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (await check()) return;
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The level of a frequency in each 100 ms window of a recording. */
+function windows(samples: Int16Array, hz: number): number[] {
+  const out: number[] = [];
+  for (let at = 0; at + 800 <= samples.length; at += 800) out.push(Math.round(toneLevel(samples.subarray(at, at + 800), hz)));
+  return out;
+}
+
+/** Runs of windows: 'C' the customer's tone alone, 'A' the agent's alone, 'B' both, '-' silence. */
+function timeline(samples: Int16Array): string {
+  const c = windows(samples, CUSTOMER_HZ);
+  const a = windows(samples, AGENT_HZ);
+  let line = '';
+  for (let i = 0; i < c.length; i++) {
+    const ch = c[i]! > PRESENT / 2 && a[i]! > PRESENT / 2 ? 'B' : c[i]! > PRESENT / 2 ? 'C' : a[i]! > PRESENT / 2 ? 'A' : c[i]! < ABSENT / 2 && a[i]! < ABSENT / 2 ? '-' : '?';
+    line += ch;
+  }
+  return line;
+}
+
+/** The runs of a timeline with at least `min` windows, in order ("CCCC--AAA" → "C-A"). */
+function runs(line: string, min = 4): string {
+  return (line.match(/(.)\1*/g) ?? []).filter((r) => r.length >= min && r[0] !== '?').map((r) => r[0]).join('').replace(/(.)\1+/g, '$1');
+}
+
+if (requireOrSkip('sox', has('sox', ['--version']))) {
+  describe('quality management over SIP (recording and monitoring through the communication server)', () => {
+    forEachDatabase((db) => {
+      let dir: string;
+      let m: ServiceManager;
+      let comms: CommunicationServer;
+      let sip: SipTelephonyAdapter;
+      let log: ContactEventLog;
+      let phones: TestPhone[];
+
+      const phone = async (name: string, hz: number): Promise<TestPhone> => {
+        const p = await TestPhone.open(name, { hz });
+        phones.push(p);
+        p.startMedia();
+        return p;
+      };
+      const events = async (contactId?: string): Promise<ContactEvent[]> => (await log.read({ afterSeq: 0, limit: 10_000 })).filter((e) => contactId === undefined || e.contactId === contactId);
+      /** Listens for `ms` after a settling time; the level of a frequency a phone heard then. */
+      const listen = async (ms = 700): Promise<(p: TestPhone, hz: number) => number> => {
+        await sleep(300);
+        const from = Date.now();
+        await sleep(ms);
+        const to = Date.now();
+        return (p, hz) => Math.round(toneLevel(p.heard(from, to), hz));
+      };
+
+      const start = async (agentUri: string, extra: { announcement?: string; channels?: 1 | 2 } = {}): Promise<void> => {
+        m = createServiceManager();
+        m.register(StorageManager, storageService(await db.freshDatabase()));
+        m.register(ContactEventLog, contactEventLogService());
+        m.register(TelephonyAdapter, sipTelephonyService({ host: LOOPBACK, port: await freePort(), rtpPorts: rtpRange(), promptDir, recordingDir: dir, users: [] }));
+        m.register(CommunicationServer, commsService({
+          queues: [{ id: 'sales' }, { id: 'plain' }],
+          agents: [{ id: 'anna', queues: [{ queueId: 'sales' }], endpoint: agentUri }],
+          telephony: { entryPoints: [{ number: '100', queueId: 'sales' }, { queueId: 'plain' }] },
+          recording: { folder: join(dir, 'recordings'), queues: ['sales'], announcement: extra.announcement ?? '', ...(extra.channels ? { channels: extra.channels } : {}), retentionDays: 30 },
+          interactions: { enabled: false },
+        }));
+        await m.start();
+        comms = m.get(CommunicationServer);
+        sip = m.get(TelephonyAdapter) as SipTelephonyAdapter;
+        log = m.get(ContactEventLog);
+        await comms.login('anna');
+      };
+      /** The customer calls the number; resolves with the contact once the agent's phone talks to them. */
+      const connect = async (customer: TestPhone): Promise<string> => {
+        await customer.call(sip.port, '100');
+        await until(() => comms.agent('anna').contactIds.length === 1 && comms.contact(comms.agent('anna').contactIds[0]!)?.state === 'connected', 8000, 'the call connected to anna');
+        return comms.agent('anna').contactIds[0]!;
+      };
+
+      beforeAll(() => {
+        dir = mkdtempSync(join(tmpdir(), `caruso-quality-${db.dialect}-`));
+      });
+      beforeEach(() => {
+        phones = [];
+      });
+      afterEach(async () => {
+        await killPeers();
+        await m?.stop();
+        await Promise.all(phones.map((p) => p.close()));
+      });
+      afterAll(() => {
+        rmSync(dir, { recursive: true, force: true });
+      });
+
+      it('records a call of a recorded queue: the customer\'s tone, then the agent\'s, a silent paused stretch, in order; logged and catalogued', async () => {
+        const agent = await phone('agent', 0);
+        await start(agent.uri);
+        const customer = await phone('customer', CUSTOMER_HZ);
+        const contactId = await connect(customer);
+        // The customer speaks alone, then the agent alone.
+        await sleep(1200);
+        customer.hz = 0;
+        agent.hz = AGENT_HZ;
+        await sleep(1200);
+        // Paused while both send their tones: nothing of it is written.
+        await comms.setRecordingPaused(contactId, true, 'anna');
+        customer.hz = CUSTOMER_HZ;
+        await sleep(1200);
+        await comms.setRecordingPaused(contactId, false, 'anna');
+        await sleep(1000);
+        customer.hangUp();
+        await until(() => comms.contact(contactId) === undefined, 5000, 'the contact ended');
+        await eventually(async () => (await events(contactId)).some((e) => e.kind === 'recording-stopped'), 'recording-stopped');
+        const kinds = (await events(contactId)).map((e) => e.kind).filter((k) => k.startsWith('recording-'));
+        expect(kinds).toEqual(['recording-started', 'recording-paused', 'recording-resumed', 'recording-stopped']);
+        const paused = (await events(contactId)).find((e) => e.kind === 'recording-paused')!;
+        expect(paused).toMatchObject({ agentId: 'anna', reason: 'agent', queueId: 'sales' });
+
+        const [entry] = await comms.recordings(contactId);
+        expect(entry).toMatchObject({ contactId, queueId: 'sales', channels: 1 });
+        expect(entry!.file).toMatch(/^\d{4}\/\d{2}\/\d{2}\/[0-9a-f-]{36}\.wav$/);
+        expect(entry!.pausedMs).toBeGreaterThan(1000);
+        const got = await comms.recordingAudio(entry!.id);
+        expect(got?.wav.byteLength).toBe(entry!.bytes + 44);
+        const file = join(dir, 'recordings', ...entry!.file.split('/'));
+        // sox reads it as an ordinary WAV file of about the call's length.
+        const stat = soxStat(file);
+        expect(stat.seconds).toBeGreaterThan(3.5);
+        const audio = await readRecording(file);
+        const line = timeline(audio.channels[0]!);
+        // The customer's tone, then the agent's, then silence while paused, then both again.
+        expect(runs(line)).toBe('CA-B');
+      });
+
+      it('monitors a call: listen hears both sides and is heard by nobody, whisper reaches the agent only, barge both; switched without a new call; logged', async () => {
+        const agent = await phone('agent', AGENT_HZ);
+        await start(agent.uri);
+        const customer = await phone('customer', CUSTOMER_HZ);
+        const contactId = await connect(customer);
+        const sup = await phone('sup', SUPERVISOR_HZ);
+        await comms.monitor('sue', 'anna', 'listen', { phone: sup.uri });
+        expect(comms.monitoring()).toEqual([{ supervisor: 'sue', agentId: 'anna', contactId, mode: 'listen', since: expect.any(Number) }]);
+        let level = await listen();
+        expect({
+          supervisorHearsCustomer: level(sup, CUSTOMER_HZ) > PRESENT, supervisorHearsAgent: level(sup, AGENT_HZ) > PRESENT,
+          customerHearsSupervisor: level(customer, SUPERVISOR_HZ) < ABSENT, agentHearsSupervisor: level(agent, SUPERVISOR_HZ) < ABSENT,
+          customerHearsAgent: level(customer, AGENT_HZ) > PRESENT, agentHearsCustomer: level(agent, CUSTOMER_HZ) > PRESENT,
+        }).toEqual({ supervisorHearsCustomer: true, supervisorHearsAgent: true, customerHearsSupervisor: true, agentHearsSupervisor: true, customerHearsAgent: true, agentHearsCustomer: true });
+
+        await comms.setMonitorMode('sue', 'whisper');
+        level = await listen();
+        // The customer's leg receives no supervisor audio; the agent's does.
+        expect({ agent: level(agent, SUPERVISOR_HZ) > PRESENT, customer: level(customer, SUPERVISOR_HZ) < ABSENT, customerHearsAgent: level(customer, AGENT_HZ) > PRESENT, supervisorHearsCustomer: level(sup, CUSTOMER_HZ) > PRESENT })
+          .toEqual({ agent: true, customer: true, customerHearsAgent: true, supervisorHearsCustomer: true });
+
+        await comms.setMonitorMode('sue', 'barge');
+        level = await listen();
+        expect({ agent: level(agent, SUPERVISOR_HZ) > PRESENT, customer: level(customer, SUPERVISOR_HZ) > PRESENT, supervisorHearsBoth: level(sup, CUSTOMER_HZ) > PRESENT && level(sup, AGENT_HZ) > PRESENT })
+          .toEqual({ agent: true, customer: true, supervisorHearsBoth: true });
+        // One INVITE reached the supervisor's phone for the three modes.
+        expect(sup.seen('INVITE')).toHaveLength(1);
+
+        await comms.stopMonitoring('sue');
+        expect(comms.monitoring()).toEqual([]);
+        await until(() => !sup.connected, 3000, "the supervisor's phone hung up");
+        level = await listen();
+        expect(level(customer, AGENT_HZ)).toBeGreaterThan(PRESENT);
+        const monitoring = (await events(contactId)).filter((e) => e.kind.startsWith('monitoring-')).map((e) => [e.kind, e.reason, e.agentId, (e.data as { supervisor?: string }).supervisor]);
+        expect(monitoring).toEqual([
+          ['monitoring-started', 'listen', 'anna', 'sue'],
+          ['monitoring-changed', 'whisper', 'anna', 'sue'],
+          ['monitoring-changed', 'barge', 'anna', 'sue'],
+          ['monitoring-stopped', 'barge', 'anna', 'sue'],
+        ]);
+      });
+
+      it('the supervisor hanging up ends the session; an agent without a call, or a contact not recorded, is refused', async () => {
+        const agent = await phone('agent', AGENT_HZ);
+        await start(agent.uri);
+        const sup = await phone('sup', SUPERVISOR_HZ);
+        await expect(comms.monitor('sue', 'anna', 'listen', { phone: sup.uri })).rejects.toMatchObject({ code: 'CARUSO_COMMS_AGENT_STATE' });
+        await expect(comms.monitor('sue', 'nobody', 'listen', { phone: sup.uri })).rejects.toMatchObject({ code: 'CARUSO_COMMS_UNKNOWN_AGENT' });
+        await expect(comms.setRecordingPaused('no-such-call', true, 'anna')).rejects.toMatchObject({ code: 'CARUSO_COMMS_CONTACT_STATE' });
+        const customer = await phone('customer', CUSTOMER_HZ);
+        const contactId = await connect(customer);
+        await expect(comms.monitor('sue', 'anna', 'spy' as never, { phone: sup.uri })).rejects.toMatchObject({ code: 'CARUSO_COMMS_INVALID_CONTACT' });
+        await expect(comms.monitor('sue', 'anna', 'listen')).rejects.toMatchObject({ code: 'CARUSO_COMMS_INVALID_CONTACT' });
+        await comms.monitor('sue', 'anna', 'whisper', { phone: sup.uri });
+        sup.hangUp();
+        await eventually(async () => (await events(contactId)).some((e) => e.kind === 'monitoring-stopped'), 'monitoring-stopped');
+        expect(comms.monitoring()).toEqual([]);
+        // The call goes on between customer and agent.
+        const level = await listen();
+        expect(level(customer, AGENT_HZ)).toBeGreaterThan(PRESENT);
+        expect(level(agent, CUSTOMER_HZ)).toBeGreaterThan(PRESENT);
+      });
+
+    });
+  });
+}
