@@ -191,7 +191,7 @@ export class CarusoCallControls extends DeskElement {
         <button type="button" id="btn-keypad" class="secondary" aria-expanded=${this.keypad ? 'true' : 'false'} aria-controls="keypad" aria-keyshortcuts="Alt+K" @click=${() => contain(this.toggleKeypad())}>${t('call.keypad')}</button>` : nothing}
       ${isCall && this.recording !== 'off' ? html`
         <button type="button" id="btn-recording" class="secondary" aria-pressed=${this.recording === 'paused' ? 'true' : 'false'} @click=${() => contain(this.toggleRecording())}>${this.recording === 'paused' ? t('call.resumeRecording') : t('call.pauseRecording')}</button>
-        <span class="badge" id="call-recording" data-state=${this.recording}>${this.recording === 'paused' ? t('call.recordingIsPaused') : t('call.recordingIsOn')}</span>` : nothing}
+        <span id="call-recording" data-recording=${this.recording}>${this.recording === 'paused' ? t('call.recordingIsPaused') : t('call.recordingIsOn')}</span>` : nothing}
       ${c.held ? html`<span class="badge" id="call-held">${t('call.onHold')}</span>` : nothing}
       ${c.muted ? html`<span class="badge" id="call-muted">${t('call.isMuted')}</span>` : nothing}
       ${c.consult ? html`<div class="consult bar" id="consult" role="status">
