@@ -147,6 +147,8 @@ export {
   type CommsServiceOptions,
   type InteractionSettings,
   type IvrEntryPoint,
+  type MonitoringSettings,
+  type RecordingSettings,
   type TelephonySettings,
   type VoicemailSettings,
 } from './service/comms-service.js';

@@ -62,7 +62,7 @@ describe('the assembly file', () => {
       "broken.assembly.xml:6:44: error: wrap-up must be a number of at least 0, got 'soon'",
       'broken.assembly.xml:7:7: error: an overflow with action="move" needs target="<queue id>"',
       "broken.assembly.xml:9:22: error: unknown queue 'sales' in queues; known: general",
-      'broken.assembly.xml:10:5: error: <frobnicate> is not allowed inside <comms>; allowed: queue, agent, ivr, email, chat, campaign, interactions',
+      'broken.assembly.xml:10:5: error: <frobnicate> is not allowed inside <comms>; allowed: queue, agent, ivr, email, chat, campaign, interactions, recording',
       "broken.assembly.xml:13:27: error: the environment variable UNSET_SECRET_FOR_TEST is not set (configuration 'secret' of test.Greeting)",
       "broken.assembly.xml:15:22: error: role must be one of administrator, supervisor, agent, got 'root'",
     ]);

@@ -78,6 +78,21 @@ export interface AssemblyInteractions {
   readonly identify?: { readonly object: string; readonly phoneField?: string; readonly emailField?: string };
 }
 
+/** `<comms><recording>`: call recording (files in `folder`, catalogue in the database). */
+export interface AssemblyRecording {
+  /** Absolute path of the recordings folder. */
+  readonly folder: string;
+  readonly channels: 1 | 2;
+  readonly retentionDays?: number;
+  /** The announcement: one text, or a text per language (`<announcement lang text>`). */
+  readonly announcement?: string | Readonly<Record<string, string>>;
+  readonly language?: string;
+  /** What is recorded: queues, campaigns and agents with `record="true"`. */
+  readonly queues: readonly string[];
+  readonly campaigns: readonly string[];
+  readonly agents: readonly string[];
+}
+
 /** A service to load from a module. */
 export interface AssemblyService {
   readonly token: string;
@@ -101,6 +116,8 @@ export interface AssemblyUser {
   readonly password?: string;
   readonly passwordEnv?: string;
   readonly agent?: string;
+  /** The user's SIP phone (`phone`): what the server dials when this supervisor monitors a call. */
+  readonly phone?: string;
 }
 
 /** A trunk of the SIP adapter (credentials already read from the environment). */
@@ -184,6 +201,7 @@ export interface Assembly {
   readonly email?: Readonly<Record<string, string>>;
   readonly chat?: { readonly queue: string; readonly port?: number };
   readonly interactions?: AssemblyInteractions;
+  readonly recording?: AssemblyRecording;
   readonly campaigns: ReadonlyArray<Readonly<Record<string, string>>>;
   readonly alerts: ReadonlyArray<Readonly<Record<string, string>>>;
   /** The company's report definitions, read from the `*.json` files of `<monitor><reports folder>`. */
@@ -225,11 +243,13 @@ export const ASSEMBLY_ELEMENTS: Readonly<Record<string, ElementRule>> = {
     children: [],
   },
   phone: { attributes: { user: 'required', 'password-env': 'required', agent: 'optional' }, children: [] },
-  comms: { attributes: {}, children: ['queue', 'agent', 'ivr', 'email', 'chat', 'campaign', 'interactions'] },
+  comms: { attributes: {}, children: ['queue', 'agent', 'ivr', 'email', 'chat', 'campaign', 'interactions', 'recording'] },
+  recording: { attributes: { folder: 'required', channels: 'optional', 'retention-days': 'optional', announcement: 'optional', lang: 'optional' }, children: ['announcement'] },
+  announcement: { attributes: { lang: 'required', text: 'required' }, children: [] },
   queue: {
     attributes: {
       id: 'required', strategy: 'optional', 'wrap-up': 'optional', 'ring-timeout': 'optional', 'max-no-answer': 'optional', 'max-wait': 'optional', 'max-length': 'optional', ageing: 'optional', voicemail: 'optional', callbacks: 'optional',
-      'agent-expression': 'optional', label: 'optional', priority: 'optional', 'voicemail-queue': 'optional', 'voicemail-notify': 'optional',
+      'agent-expression': 'optional', label: 'optional', priority: 'optional', 'voicemail-queue': 'optional', 'voicemail-notify': 'optional', record: 'optional',
     },
     children: ['skill', 'overflow', 'hours', 'announce'],
   },
@@ -238,14 +258,14 @@ export const ASSEMBLY_ELEMENTS: Readonly<Record<string, ElementRule>> = {
   overflow: { attributes: { after: 'required', action: 'required', target: 'optional' }, children: [] },
   hours: { attributes: { timezone: 'optional', 'after-hours': 'optional', target: 'optional' }, children: ['open'] },
   open: { attributes: { days: 'required', from: 'required', until: 'required' }, children: [] },
-  agent: { attributes: { id: 'required', user: 'optional', skills: 'optional', queues: 'required', selectable: 'optional', chats: 'optional', emails: 'optional', endpoint: 'optional' }, children: ['attribute'] },
+  agent: { attributes: { id: 'required', user: 'optional', skills: 'optional', queues: 'required', selectable: 'optional', chats: 'optional', emails: 'optional', endpoint: 'optional', record: 'optional' }, children: ['attribute'] },
   attribute: { attributes: { name: 'required', value: 'required', type: 'optional' }, children: [] },
   ivr: { attributes: { number: 'required', script: 'optional', queue: 'optional', priority: 'optional' }, children: [] },
   email: { attributes: { queue: 'required', 'smtp-port': 'optional', address: 'optional', 'relay-host': 'optional', 'relay-port': 'optional', 'relay-user-env': 'optional', 'relay-pass-env': 'optional' }, children: [] },
   chat: { attributes: { queue: 'required', port: 'optional' }, children: [] },
   interactions: { attributes: { enabled: 'optional', 'customer-object': 'optional', identify: 'optional', 'phone-field': 'optional', 'email-field': 'optional' }, children: [] },
   campaign: {
-    attributes: { id: 'required', object: 'required', filter: 'optional', 'phone-field': 'required', script: 'required', queue: 'required', mode: 'optional', 'max-drop-rate': 'optional', hours: 'optional', timezone: 'optional' },
+    attributes: { id: 'required', object: 'required', filter: 'optional', 'phone-field': 'required', script: 'required', queue: 'required', mode: 'optional', 'max-drop-rate': 'optional', hours: 'optional', timezone: 'optional', record: 'optional' },
     children: [],
   },
   monitor: { attributes: {}, children: ['alert', 'reports', 'daily-reports'] },
@@ -254,7 +274,7 @@ export const ASSEMBLY_ELEMENTS: Readonly<Record<string, ElementRule>> = {
   'daily-reports': { attributes: { folder: 'required', at: 'optional' }, children: [] },
   service: { attributes: { token: 'required', module: 'required', export: 'optional', version: 'optional', run: 'optional' }, children: ['config'] },
   config: { attributes: { name: 'required', value: 'optional', env: 'optional', path: 'optional' }, children: [] },
-  user: { attributes: { name: 'required', role: 'required', 'display-name': 'optional', 'password-env': 'optional', agent: 'optional' }, children: [] },
+  user: { attributes: { name: 'required', role: 'required', 'display-name': 'optional', 'password-env': 'optional', agent: 'optional', phone: 'optional' }, children: [] },
 };
 
 const ENUMS: Readonly<Record<string, readonly string[]>> = {
@@ -263,6 +283,10 @@ const ENUMS: Readonly<Record<string, readonly string[]>> = {
   'queue.strategy': ['ring-all', 'longest-idle', 'least-recent', 'fewest-contacts', 'round-robin', 'random', 'linear', 'weighted-random'],
   'queue.voicemail': ['true', 'false'],
   'queue.callbacks': ['true', 'false'],
+  'queue.record': ['true', 'false'],
+  'agent.record': ['true', 'false'],
+  'campaign.record': ['true', 'false'],
+  'recording.channels': ['1', '2'],
   'overflow.action': ['widen', 'move', 'voicemail', 'callback'],
   'hours.after-hours': ['voicemail', 'message', 'queue'],
   'announce.on-entry': ['true', 'false'],
@@ -579,6 +603,52 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
         : { identify: { object: identifyObject, ...(phoneField === undefined ? {} : { phoneField }), ...(emailField === undefined ? {} : { emailField }) } }),
     };
   }
+  const recordingEl = one(commsEl, 'recording');
+  let recording: AssemblyRecording | undefined;
+  const recordedBy = (name: 'queue' | 'agent' | 'campaign'): string[] => {
+    const ids: string[] = [];
+    for (const el of commsEl ? childElements(commsEl, name) : []) {
+      if (attr(el, 'record') !== 'true') continue;
+      if (!recordingEl) sink.error(attributePosition(el, 'record'), 'record="true" needs <recording folder="…"> inside <comms>: where the recordings are written');
+      ids.push(attr(el, 'id') ?? '');
+    }
+    return ids;
+  };
+  const recorded = { queues: recordedBy('queue'), agents: recordedBy('agent'), campaigns: recordedBy('campaign') };
+  if (recordingEl) {
+    const langTag = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+    const folder = attr(recordingEl, 'folder') ?? '';
+    if (folder.trim() === '') sink.error(attributePosition(recordingEl, 'folder'), 'folder must name the folder the recordings are written to');
+    const retentionDays = num(recordingEl, 'retention-days', { integer: true, min: 1 });
+    const lang = attr(recordingEl, 'lang');
+    if (lang !== undefined && !langTag.test(lang)) sink.error(attributePosition(recordingEl, 'lang'), `lang must be a language tag such as en or nl-BE, got '${lang}'`);
+    const text = attr(recordingEl, 'announcement');
+    if (text !== undefined && text.length > 500) sink.error(attributePosition(recordingEl, 'announcement'), 'announcement must be at most 500 characters (an empty text plays nothing)');
+    const texts: Record<string, string> = {};
+    for (const a of childElements(recordingEl, 'announcement')) {
+      const l = attr(a, 'lang') ?? '';
+      const t = attr(a, 'text') ?? '';
+      if (!langTag.test(l)) sink.error(attributePosition(a, 'lang'), `lang must be a language tag such as en or nl-BE, got '${l}'`);
+      else if (l in texts || (text !== undefined && l === (lang ?? ''))) sink.error(attributePosition(a, 'lang'), `the announcement in '${l}' is given twice`);
+      if (t.trim() === '' || t.length > 500) sink.error(attributePosition(a, 'text'), 'text must say something, in at most 500 characters');
+      texts[l] = t;
+    }
+    if (Object.keys(texts).length > 0 && text !== undefined && lang === undefined) {
+      sink.error(attributePosition(recordingEl, 'announcement'), 'with <announcement> texts per language, give the language of this one in lang');
+    }
+    const announcement = Object.keys(texts).length > 0 ? { ...(text !== undefined ? { [lang as string]: text } : {}), ...texts } : text;
+    if (recorded.queues.length + recorded.agents.length + recorded.campaigns.length === 0) {
+      sink.warning(recordingEl.position, 'nothing is recorded: mark queues, agents or campaigns with record="true"');
+    }
+    recording = {
+      folder: rel(folder),
+      channels: attr(recordingEl, 'channels') === '2' ? 2 : 1,
+      ...(retentionDays === undefined ? {} : { retentionDays }),
+      ...(announcement === undefined ? {} : { announcement }),
+      ...(lang === undefined ? {} : { language: lang }),
+      ...recorded,
+    };
+  }
   const campaigns = (commsEl ? childElements(commsEl, 'campaign') : []).map((c) => {
     checkQueueRef(c, 'queue');
     const filter = attr(c, 'filter');
@@ -740,6 +810,10 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
     userNames.add(name);
     const passwordEnv = envAttr(u, 'password-env');
     const agent = attr(u, 'agent');
+    const phone = attr(u, 'phone');
+    if (phone !== undefined && !/^(?:sips?:[^\s<>"]{3,200}|(?:agent:|tel:)?[+0-9A-Za-z_.*#@:-]{1,64})$/.test(phone)) {
+      sink.error(attributePosition(u, 'phone'), `phone must be the user's SIP phone (a registered user, a sip: URI or a number), got '${phone}'`);
+    }
     if (agent !== undefined && !agentIds.has(agent)) sink.error(attributePosition(u, 'agent'), `unknown agent '${agent}'${didYouMean(agent, agentIds)}`);
     const password = passwordEnv ? env[passwordEnv] : undefined;
     return {
@@ -749,6 +823,7 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
       ...(passwordEnv === undefined ? {} : { passwordEnv }),
       ...(password === undefined ? {} : { password }),
       ...(agent === undefined ? {} : { agent }),
+      ...(phone === undefined ? {} : { phone }),
     };
   });
 
@@ -836,6 +911,7 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
     ...(emailEl ? { email: plain(emailEl) } : {}),
     ...(chatEl ? { chat: { queue: attr(chatEl, 'queue') as string, ...(num(chatEl, 'port', { integer: true, min: 0 }) === undefined ? {} : { port: num(chatEl, 'port') as number }) } } : {}),
     ...(interactions ? { interactions } : {}),
+    ...(recording ? { recording } : {}),
     campaigns,
     alerts,
     reportDefinitions,
@@ -866,7 +942,7 @@ function checkStructure(el: XmlElement, sink: DiagnosticSink): void {
     const v = el.attributes[name];
     if (allowed && v !== undefined && !allowed.includes(v)) sink.error(attributePosition(el, name), `${name} must be one of ${allowed.join(', ')}, got '${v}'`);
   }
-  const singles = new Set(['description', 'storage', 'model', 'scripts', 'application', 'manager', 'http', 'sip', 'comms', 'monitor', 'hours', 'announce', 'email', 'chat', 'interactions', 'reports', 'daily-reports']);
+  const singles = new Set(['description', 'storage', 'model', 'scripts', 'application', 'manager', 'http', 'sip', 'comms', 'monitor', 'hours', 'announce', 'email', 'chat', 'interactions', 'recording', 'reports', 'daily-reports']);
   const seen = new Set<string>();
   for (const child of el.children) {
     if (child.kind === 'text') {

@@ -33,6 +33,7 @@ import {
   type OverflowRule,
   type QueueAction,
   type QueueConfig,
+  type RecordingSettings,
   type RoutingStrategy,
   type VoicemailSettings,
   type Weekday,
@@ -40,7 +41,7 @@ import {
 } from '@caruso/comms';
 import { Monitor, monitorService, type AlertDefinition } from '@caruso/monitor';
 import { FrontOffice, frontOfficeService } from '@caruso/frontoffice';
-import type { Assembly } from './assembly-file.js';
+import type { Assembly, AssemblyRecording } from './assembly-file.js';
 
 /** A running assembly. */
 export interface RunningAssembly {
@@ -168,6 +169,26 @@ function callingHours(text: string): Omit<WeeklyHours, 'timeZone'> {
   const m = /^(\S+)\s+(\d\d:\d\d)-(\d\d:\d\d)$/.exec(text.trim());
   if (!m) throw new Error(`calling hours must look like "mon-fri 10:00-20:00", got '${text}'`);
   return { days: toWeeklyHours('UTC', [{ days: m[1] as string, from: m[2] as string, until: m[3] as string }]).days };
+}
+
+/** `<comms><recording>` in the communication server's terms. */
+export function toRecordingSettings(r: AssemblyRecording): RecordingSettings {
+  return {
+    folder: r.folder,
+    channels: r.channels,
+    ...(r.retentionDays === undefined ? {} : { retentionDays: r.retentionDays }),
+    ...(r.announcement === undefined ? {} : { announcement: r.announcement }),
+    ...(r.language === undefined ? {} : { language: r.language }),
+    queues: r.queues,
+    agents: r.agents,
+    campaigns: r.campaigns,
+  };
+}
+
+/** The SIP phones of the users who have one (`<user phone>`), dialled when they monitor a call. */
+export function supervisorPhones(assembly: Assembly): Record<string, string> | undefined {
+  const phones = Object.fromEntries(assembly.users.filter((u) => u.phone !== undefined).map((u) => [u.name, u.phone as string]));
+  return Object.keys(phones).length ? phones : undefined;
 }
 
 /** The assembly's campaigns in the communication server's terms. */
@@ -373,6 +394,8 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
             ...(Object.keys(queuePriority).length ? { queuePriority } : {}),
             campaigns: toCampaigns(assembly),
             ...(assembly.interactions ? { interactions: assembly.interactions } : {}),
+            ...(assembly.recording ? { recording: toRecordingSettings(assembly.recording) } : {}),
+            ...(supervisorPhones(assembly) ? { monitoring: { phones: supervisorPhones(assembly)! } } : {}),
             ...(options.clock ? { clock: options.clock } : {}),
           }),
         ) as never,
