@@ -42,11 +42,18 @@ export interface ServerSummary {
   readonly errorLines: number;
   /** The first of them: service, message and error message or code (no other field). */
   readonly errorSamples: string[];
+  /** The event loop's delay over the run (from the start to the stop), p99 and max, ms. */
+  readonly loopDelayP99Ms: number;
+  readonly loopDelayMaxMs: number;
+  /** The most requests that waited at once for a database connection (pool of the storage manager), seen once a second. */
+  readonly poolWaitingMax: number;
 }
 
 type Message = ServerStart | { readonly type: 'stop'; readonly from: number };
 
 let running: RunningAssembly | undefined;
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+let poolWaitingMax = 0;
 
 /** The front office's user table (its migration 0001); the benchmark writes its agents' rows there. */
 const USERS_TABLE = 'caruso_fo_users';
@@ -84,6 +91,7 @@ async function start(m: ServerStart): Promise<void> {
     const logger = createLogger({ level: 'warn' }, { write: (line: string) => appendFileSync(logFile, line) });
     running = await startAssembly(assembly, { env: m.env, logger });
     sampleHealth(running, join(m.dir, 'server-samples.log'));
+    loopDelay.enable();
     process.send?.({ type: 'ready', frontOfficeUrl: running.frontOfficeUrl, managerUrl: running.managerUrl, customers: loadCustomers(data) });
   } finally {
     await storage.close();
@@ -101,6 +109,7 @@ function sampleHealth(r: RunningAssembly, file: string): void {
   type Pool = { numUsed(): number; numFree(): number; numPendingAcquires(): number; numPendingCreates(): number };
   const pool = (r.manager.get(StorageManager).knex.client as { pool?: Pool }).pool;
   const timer = setInterval(() => {
+    poolWaitingMax = Math.max(poolWaitingMax, pool?.numPendingAcquires() ?? 0);
     const p = pool ? ` pool used ${pool.numUsed()} free ${pool.numFree()} waiting ${pool.numPendingAcquires()} creating ${pool.numPendingCreates()}` : '';
     appendFileSync(file, `${new Date().toISOString()} loop p99 ${(delay.percentile(99) / 1e6).toFixed(0)} ms max ${(delay.max / 1e6).toFixed(0)} ms${p}\n`);
     delay.reset();
@@ -152,6 +161,9 @@ async function stop(from: number): Promise<ServerSummary> {
     contacts: lives.length,
     errorLines: errors.length,
     errorSamples,
+    loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+    loopDelayMaxMs: loopDelay.max / 1e6,
+    poolWaitingMax,
   };
 }
 

@@ -10,7 +10,7 @@
 // CARUSO_SYSTEM_BENCH_RAMP_SECONDS (default 60), CARUSO_SYSTEM_BENCH_RAMP_BUDGET (seconds, default 1500),
 // CARUSO_SYSTEM_BENCH_KEEP=1 (keep each run's folder: server.log, SIPp logs and, on PostgreSQL,
 // pg-activity.log, the server's sessions sampled every 2 s).
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { loadavg, tmpdir } from 'node:os';
@@ -89,6 +89,9 @@ interface RunResult {
   readonly open: number;
   readonly sent: SystemLoadReport['sent'];
   readonly offers: number;
+  readonly loopP99: number;
+  readonly loopMax: number;
+  readonly poolWaitingMax: number;
   /** The machine's 1-minute load average at the end of the window (2 cores, shared). */
   readonly loadAvg: number;
 }
@@ -176,6 +179,7 @@ async function runOnce(db: 'sqlite' | 'postgres', agentCount: number, seconds: n
     clearInterval(sampler);
     const rssEnd = procRssMB(pid);
     const { report } = await reportP;
+    if (KEEP) writeFileSync(join(dir, 'load-errors.log'), `${JSON.stringify(report.errors)}\n${report.errorSamples.join('\n')}\n`);
     server.send({ type: 'stop', from: t0 });
     const { summary } = await nextMessage<{ type: 'stopped'; summary: ServerSummary }>(server, 120_000, 'Caruso stop');
     // Offer to desktop: the server's offered event to the /ws/agent frame (one clock: the same machine).
@@ -193,8 +197,9 @@ async function runOnce(db: 'sqlite' | 'postgres', agentCount: number, seconds: n
       restP99: quantile(report.restMs, 0.99), restRequests: report.restMs.length,
       rowsPerS: summary.rows / window,
       errors,
-      errorDetail: `load ${JSON.stringify(report.errors)}${report.errorSamples.length ? ` e.g. ${report.errorSamples[0]}` : ''}, SIPp failed ${report.sipp.failed}, log errors ${summary.errorLines}${summary.errorSamples.length ? ` e.g. ${summary.errorSamples[0]}` : ''}, seq gaps ${summary.seqGaps}`,
+      errorDetail: `load ${JSON.stringify(report.errors)}${report.errorSamples.length ? ` e.g. ${firstOfEachKind(report.errorSamples).join('; ')}` : ''}, SIPp failed ${report.sipp.failed}, log errors ${summary.errorLines}${summary.errorSamples.length ? ` e.g. ${summary.errorSamples[0]}` : ''}, seq gaps ${summary.seqGaps}`,
       open: summary.open, sent: report.sent, offers: summary.offered.length, loadAvg,
+      loopP99: summary.loopDelayP99Ms, loopMax: summary.loopDelayMaxMs, poolWaitingMax: summary.poolWaitingMax,
     };
   } finally {
     await stopSampling?.();
@@ -203,6 +208,17 @@ async function runOnce(db: 'sqlite' | 'postgres', agentCount: number, seconds: n
     if (KEEP) log(`system.180: the run's folder is kept: ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The first sample of each kind of error (`kind: detail`), shortened. */
+function firstOfEachKind(samples: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return samples.filter((x) => {
+    const kind = x.slice(0, x.indexOf(':'));
+    if (seen.has(kind)) return false;
+    seen.add(kind);
+    return true;
+  }).map((x) => x.slice(0, 160));
 }
 
 const spread = (xs: readonly number[], digits = 1): string => (xs.length > 1 ? `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}` : 'single run');
@@ -239,7 +255,7 @@ export default defineBenchmark({
           { name: `${label}: RSS of the Caruso process at the end`, value: Math.round(m((x) => x.rssMB)), unit: 'MB', goal: '≤ 400 MB', met: m((x) => x.peakRssMB) <= 400, note: `peak ${Math.round(m((x) => x.peakRssMB))} MB (spread ${spread(rs.map((x) => x.peakRssMB), 0)})` },
           { name: `${label}: call-to-offer p99 (queue entry → offered, event log)`, value: Number(m((x) => x.callToOfferP99).toFixed(1)), unit: 'ms', goal: '≤ 50 ms', met: m((x) => x.callToOfferP99) <= 50, note: `p50 ${m((x) => x.callToOfferP50).toFixed(1)} ms; spread of p99 ${spread(rs.map((x) => x.callToOfferP99))}` },
           { name: `${label}: offer-to-desktop p99 (offered event → /ws/agent frame)`, value: Number(m((x) => x.offerToDesktopP99).toFixed(1)), unit: 'ms', note: `spread ${spread(rs.map((x) => x.offerToDesktopP99))}; ${rs.map((x) => x.offers).join(', ')} offers` },
-          { name: `${label}: REST p99 (desktops and wallboard pollers)`, value: Number(m((x) => x.restP99).toFixed(1)), unit: 'ms', note: `spread ${spread(rs.map((x) => x.restP99))}; ${rs.map((x) => x.restRequests).join(', ')} requests` },
+          { name: `${label}: REST p99 (desktops and wallboard pollers)`, value: Number(m((x) => x.restP99).toFixed(1)), unit: 'ms', note: `spread ${spread(rs.map((x) => x.restP99))}; ${rs.map((x) => x.restRequests).join(', ')} requests; Caruso's event-loop delay p99 ${rs.map((x) => x.loopP99.toFixed(0)).join(', ')} ms, max ${rs.map((x) => x.loopMax.toFixed(0)).join(', ')} ms; most requests waiting for a database connection at once ${rs.map((x) => x.poolWaitingMax).join(', ')}` },
           { name: `${label}: contact event log rows written`, value: Number(m((x) => x.rowsPerS).toFixed(1)), unit: 'rows/s', note: `spread ${spread(rs.map((x) => x.rowsPerS))}` },
           { name: `${label}: errors (load generator, failed SIPp calls, error log lines, seq gaps)`, value: m((x) => x.errors), unit: '', goal: '0', met: rs.every((x) => x.errors === 0), note: `${rs.map((x) => x.errorDetail).join(' | ').slice(0, 600)}; contacts still open at the stop: ${rs.map((x) => x.open).join(', ')}` },
         );

@@ -37,10 +37,11 @@ export class LoadStats {
   private readonly samples: string[] = [];
   private readonly notes = new Map<string, number>();
 
-  /** Counts an unexpected event of `kind`, keeping the first samples of its detail. */
+  /** Counts an unexpected event of `kind`, keeping the first samples of its detail (3 of each kind, 40 in all) with their time. */
   error(kind: string, detail: string): void {
-    this.errors.set(kind, (this.errors.get(kind) ?? 0) + 1);
-    if (this.samples.length < 20) this.samples.push(`${kind}: ${detail.slice(0, 300)}`);
+    const n = (this.errors.get(kind) ?? 0) + 1;
+    this.errors.set(kind, n);
+    if (n <= 3 && this.samples.length < 40) this.samples.push(`${kind}: ${new Date().toISOString().slice(11, 23)} ${detail.slice(0, 300)}`);
   }
 
   /** Counts an expected refusal of `kind`. */
