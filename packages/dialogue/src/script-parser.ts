@@ -162,6 +162,8 @@ const TOKEN_RE = /^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z][A-Za-z0-9_-]*)*$/;
 const DTMF_RE = /^[0-9*#]$/;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 const WHERE_OPS: readonly ObjectComparison[] = ['==', '!=', '<', '<=', '>', '>=', 'in', 'not in'];
+/** The text matches of a `where`, written as calls: `contains(field, text)`, `startsWith(field, text)`. */
+const TEXT_MATCHES: readonly ObjectComparison[] = ['contains', 'startsWith'];
 const RESERVED_VARS = new Set(['and', 'or', 'not', 'true', 'false', 'null']);
 
 function describeGroups(groups: readonly Group[]): string {
@@ -530,7 +532,16 @@ class ScriptReader {
         if (n.left.path.length > 2) return bad(n.left, `'${n.left.path.join('.')}' goes too deep: name a field, or a relation and one field of its target`);
         return { kind: 'field', path: n.left.path, op: n.op as ObjectComparison, value: n.right, pos: n.left.pos };
       }
-      return bad(n, 'write conditions on fields: field == value (also != < <= > >= in, not in), joined with and, or, not');
+      if (n.type === 'call' && TEXT_MATCHES.includes(n.name as ObjectComparison)) {
+        // contains(field, text), startsWith(field, text): a text match the objects service runs
+        // (the text is a bound value there, never SQL).
+        const [field, value] = n.args;
+        if (n.args.length !== 2 || !field || !value) return bad(n, `${n.name}(field, text) takes a field and a text`);
+        if (field.type !== 'path') return bad(field, `the first argument of ${n.name} must be a field of the object (or relation.field), e.g. ${n.name}(name, text)`);
+        if (field.path.length > 2) return bad(field, `'${field.path.join('.')}' goes too deep: name a field, or a relation and one field of its target`);
+        return { kind: 'field', path: field.path, op: n.name as ObjectComparison, value, pos: field.pos };
+      }
+      return bad(n, 'write conditions on fields: field == value (also != < <= > >= in, not in), contains(field, text) or startsWith(field, text), joined with and, or, not');
     };
     return walk(ast);
   }
@@ -1021,7 +1032,8 @@ class ScriptChecker {
       return;
     }
     for (const ref of referencedVariables(c.value)) {
-      if (!declared.has(ref.name)) this.sink.error(this.reader.valuePosition(el, 'where', ref.pos), `variable '${ref.name}' is not declared: add <var name="${ref.name}"/> or store an answer in it (the left side of '${c.op}' is the field)`, 'undeclared-variable');
+      const field = c.op === 'contains' || c.op === 'startsWith' ? `the first argument of ${c.op}` : `the left side of '${c.op}'`;
+      if (!declared.has(ref.name)) this.sink.error(this.reader.valuePosition(el, 'where', ref.pos), `variable '${ref.name}' is not declared: add <var name="${ref.name}"/> or store an answer in it (${field} is the field)`, 'undeclared-variable');
     }
     if (!o) return;
     const [first, second] = c.path as [string, string | undefined];

@@ -220,7 +220,9 @@ interface Draft {
 
 type Interpreted = { ok: true; value: ScriptValue } | { ok: false; event: QuestionEvent; message?: string };
 
-const FILTER_OPS = { '!=': 'ne', '<': 'lt', '<=': 'lte', '>': 'gt', '>=': 'gte', in: 'in', 'not in': 'nin' } as const;
+const FILTER_OPS = { '!=': 'ne', '<': 'lt', '<=': 'lte', '>': 'gt', '>=': 'gte', in: 'in', 'not in': 'nin', contains: 'contains', startsWith: 'startsWith' } as const;
+/** Longest text a `contains`/`startsWith` of a `where` looks for (the objects service's limit). */
+const MAX_MATCH_TEXT = 200;
 
 /** What `error-into` holds: `{ code, message, fields: [{ field, code, message }] }`. */
 function failureValue(f: ObjectFailure): ScriptValue {
@@ -708,7 +710,14 @@ export class SessionRuntime {
       case 'not':
         return { not: this.filterOf(c.item, d, at) };
       case 'field': {
-        const value = this.eval({ source: '', ast: c.value }, d, at);
+        let value = this.eval({ source: '', ast: c.value }, d, at);
+        if (c.op === 'contains' || c.op === 'startsWith') {
+          // A text match needs text: a number is looked for as written, anything else is the script's mistake.
+          if (typeof value === 'number') value = String(value);
+          if (typeof value !== 'string' || value === '' || value.length > MAX_MATCH_TEXT) {
+            throw DialogueErrors.CARUSO_DIALOGUE_EXPRESSION_FAILED({ at: refText(at), reason: `${c.op}(${c.path.join('.')}, …) needs a text of 1 to ${MAX_MATCH_TEXT} characters, not ${typeof value === 'string' ? (value === '' ? 'an empty text' : 'a longer text') : value === null ? 'null' : typeof value}` });
+          }
+        }
         const cond: ScriptValue | ObjectFilter = c.op === '==' ? value : { [FILTER_OPS[c.op]]: value };
         const [first, second] = c.path as [string, string | undefined];
         return second === undefined ? { [first]: cond } : { [first]: { [second]: cond } };

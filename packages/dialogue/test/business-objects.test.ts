@@ -64,6 +64,27 @@ describe('<fetch object> and <action object>: checks when the script loads', () 
     expect(problems(ask('<fetch object="Anything" where="someField == number or not (other &lt; 3)" into="customer"/>'), false)).toEqual([]);
   });
 
+  it('takes contains(field, text) and startsWith(field, text) as text matches, checked like comparisons', () => {
+    const bundle = parseScript(
+      `<script id="t" version="1"><var name="customers" type="list"/>${ask('<fetch object="Customer" where="contains(name, number) or startsWith(customerNumber, \'K1\')" list="true" into="customers"/>')}<end id="done" outcome="x"/></script>`,
+      't.xml',
+      { objects: serviceModel },
+    );
+    expect(bundle.diagnostics.map(String)).toEqual([]);
+    expect(problems(ask('<fetch object="Debt" where="startsWith(customer.nam, number)" into="customer"/>'))).toEqual([
+      "t.xml:3:121: error: in where: Customer has no field 'nam' (did you mean 'name'?)",
+    ]);
+    expect(problems(ask('<fetch object="Customer" where="contains(name, nummer)" into="customer"/>'))).toEqual([
+      "t.xml:3:120: error: variable 'nummer' is not declared: add <var name=\"nummer\"/> or store an answer in it (the first argument of contains is the field)",
+    ]);
+    expect(problems(ask('<fetch object="Customer" where="contains(\'Ada\', name)" into="customer"/>'))).toEqual([
+      "t.xml:3:114: error: in where=\"contains('Ada', name)\": the first argument of contains must be a field of the object (or relation.field), e.g. contains(name, text)",
+    ]);
+    expect(problems(ask('<fetch object="Customer" where="endsWith(name, number)" into="customer"/>'))).toEqual([
+      expect.stringMatching(/^t\.xml:3:105: error: in where="endsWith\(name, number\)": write conditions on fields: .*contains\(field, text\) or startsWith\(field, text\)/),
+    ]);
+  });
+
   it('checks operations, keys and exits', () => {
     expect(problems(ask('<action object="ServiceRequest" operation="update"><param name="subject" expr="number"/></action>'))).toEqual([
       't.xml:3:73: error: <action object="ServiceRequest" operation="update"> needs key="…": the record\'s key, or the record read earlier (its $version is then checked)',

@@ -107,7 +107,11 @@ export interface FailureHandling {
 }
 
 /** The comparison operators of a `where`. */
-export type ObjectComparison = '==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'not in';
+/**
+ * How a `where` compares a field: the comparison operators, and the text matches `contains(field,
+ * text)` and `startsWith(field, text)` (case and accents ignored, as the objects service matches).
+ */
+export type ObjectComparison = '==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'not in' | 'contains' | 'startsWith';
 
 /**
  * A compiled `where` of `<fetch object>`: conditions on the object's fields (a dotted path names a
