@@ -43,7 +43,7 @@ describe('quality management in a real Chromium: pause recording on the desktop,
     it('the agent pauses recording; the supervisor picks Listen (coded 409 on simulated telephony) and notes a watched chat', async () => {
       const annaDesk = await deskPage(browser, asm.url, 'anna', PW);
       const bobDesk = await deskPage(browser, asm.url, 'bob', PW);
-      const customer = await mustOpen(`http://127.0.0.1:${asm.chat!.address()!.port}/chat/customer`);
+      let customer: Awaited<ReturnType<typeof mustOpen>> | undefined;
       try {
         // anna's recorded call.
         await ready(annaDesk.page, 'anna');
@@ -65,6 +65,8 @@ describe('quality management in a real Chromium: pause recording on the desktop,
         // bob's chat.
         await ready(bobDesk.page, 'bob');
         const opened = await asm.chat!.openChat({ customerName: 'Carla' });
+        // Opened now: the chat's socket must authenticate within 5 s.
+        customer = await mustOpen(`http://127.0.0.1:${asm.chat!.address()!.port}/chat/customer`);
         customer.send({ type: 'auth', token: opened.token });
         await customer.next((f) => f.type === 'welcome');
         customer.send({ type: 'message', text: 'My card ends in 4711' });
@@ -111,7 +113,7 @@ describe('quality management in a real Chromium: pause recording on the desktop,
         asm.telephony.hangUp(callId);
         await board.ctx.close();
       } finally {
-        await customer.close();
+        await customer?.close();
         await annaDesk.ctx.close();
         await bobDesk.ctx.close();
       }
