@@ -94,7 +94,7 @@ if (requireOrSkip('sox', has('sox', ['--version']))) {
         const log = m.get(ContactEventLog);
         const sip = m.get(TelephonyAdapter) as SipTelephonyAdapter;
         const kinds = async (contactId: string): Promise<string[]> => (await log.read({ contactId, limit: 10_000 })).map((e) => e.kind);
-        const [anna, sam, admin]: ApiClient[] = await Promise.all(['anna', 'sam', 'admin'].map((n) => loggedInClient(url, n, PW)));
+        const [anna, sam, admin] = (await Promise.all(['anna', 'sam', 'admin'].map((n) => loggedInClient(url, n, PW)))) as [ApiClient, ApiClient, ApiClient];
 
         await anna.post('/api/agent/ready');
         await customer.call(sip.port, '100');

@@ -33,7 +33,7 @@ describe('quality management in the front office: recording, playback, monitorin
 
     beforeAll(async () => {
       asm = await startQualityAssembly(await db.freshDatabase(), USERS, ['anna', 'bob']);
-      [anna, bob, sam, admin] = await Promise.all(['anna', 'bob', 'sam', 'admin'].map((n) => loggedInClient(asm.url, n, PW)));
+      [anna, bob, sam, admin] = (await Promise.all(['anna', 'bob', 'sam', 'admin'].map((n) => loggedInClient(asm.url, n, PW)))) as [ApiClient, ApiClient, ApiClient, ApiClient];
       visitor = new ApiClient(asm.url);
       const started = await visitor.post('/api/self-service/meter/sessions');
       if (started.status !== 201) throw new Error(`no self-service session: HTTP ${started.status}`);
