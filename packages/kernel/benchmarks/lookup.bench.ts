@@ -1,8 +1,12 @@
-// Local lookup and proxy call vs inversify's container.get() and a direct call, in the same run.
+// Local lookup and proxy call vs inversify's container.get() and a direct call, in the same run:
+// each figure the median of 9 interleaved rounds (see benchmarks/support/rounds.ts) with its spread.
 import 'reflect-metadata';
 import { Container } from 'inversify';
 import { createServiceManager, createToken } from '@caruso/kernel';
-import { compareNsPerOp, defineBenchmark } from '@caruso/kernel/testing';
+import { defineBenchmark, nsPerOp } from '@caruso/kernel/testing';
+import { interleavedRounds, roundsFigure } from '../../../benchmarks/support/rounds.js';
+
+const ROUNDS = 9;
 
 interface Adder {
   add(a: number, b: number): number;
@@ -28,45 +32,41 @@ export default defineBenchmark({
     const singleton = Symbol('AdderSingleton');
     container.bind<Adder>(singleton).to(AdderImpl).inSingletonScope();
 
-    const lookups = compareNsPerOp(
-      {
-        'sm.get()': () => sm.get(Adder),
-        'inversify container.get() (constant)': () => container.get<Adder>(ID),
-        'inversify container.get() (singleton class)': () => container.get<Adder>(singleton),
-      },
-      { iterations: 300_000, rounds: 9 },
-    );
+    const once = (fn: () => unknown, iterations: number) => () => nsPerOp(fn, { iterations, rounds: 1 });
+    const lookups = await interleavedRounds(ROUNDS, {
+      sm: once(() => sm.get(Adder), 300_000),
+      constant: once(() => container.get<Adder>(ID), 300_000),
+      singletonClass: once(() => container.get<Adder>(singleton), 300_000),
+    });
     const proxy = sm.get(Adder);
     const direct = new AdderImpl();
     let i = 0;
-    const calls = compareNsPerOp(
-      {
-        'proxy call': () => proxy.add(i++, 1),
-        'direct call': () => direct.add(i++, 1),
-      },
-      { iterations: 2_000_000, rounds: 9 },
-    );
+    const calls = await interleavedRounds(ROUNDS, {
+      proxy: once(() => proxy.add(i++, 1), 2_000_000),
+      direct: once(() => direct.add(i++, 1), 2_000_000),
+    });
     await sm.stop();
-    const overhead = calls['proxy call']! - calls['direct call']!;
+    const overhead = calls.proxy.median - calls.direct.median;
+    const s = lookups.singletonClass;
     return [
-      {
+      roundsFigure({
         name: 'get() lookup',
-        value: lookups['sm.get()']!,
         unit: 'ns/op',
-        peer: { name: 'inversify container.get()', value: lookups['inversify container.get() (constant)']! },
+        rounds: lookups.sm,
+        peer: { name: 'inversify container.get()', rounds: lookups.constant },
         goal: 'faster than inversify',
-        met: lookups['sm.get()']! < lookups['inversify container.get() (constant)']!,
-        note: `inversify singleton class: ${lookups['inversify container.get() (singleton class)']!.toFixed(1)} ns/op`,
-      },
-      {
+        met: lookups.sm.median < lookups.constant.median,
+        note: `inversify singleton class: ${s.median.toFixed(1)} ns/op (${s.min.toFixed(1)}–${s.max.toFixed(1)})`,
+      }),
+      roundsFigure({
         name: 'call through the proxy (incl. metrics)',
-        value: calls['proxy call']!,
         unit: 'ns/op',
-        peer: { name: 'direct call', value: calls['direct call']! },
+        rounds: calls.proxy,
+        peer: { name: 'direct call', rounds: calls.direct },
         goal: 'overhead < 100 ns',
         met: overhead < 100,
-        note: `overhead ${overhead.toFixed(1)} ns per call`,
-      },
+        note: `overhead ${overhead.toFixed(1)} ns per call (difference of the medians)`,
+      }),
     ];
   },
 });

@@ -1,9 +1,11 @@
 // Remote calls per second over one loopback WebSocket connection, with latency percentiles,
-// next to a bare ws echo (same payload, same concurrency) as the peer.
+// next to a bare ws echo (same payload, same concurrency) as the peer: the median of 5 interleaved
+// rounds with its spread (benchmarks/support/rounds.ts).
 import { performance } from 'node:perf_hooks';
 import { WebSocket, WebSocketServer } from 'ws';
 import { AccessList, connectServiceManager, createServiceManager, createToken, RemoteEndpoint } from '@caruso/kernel';
-import { defineBenchmark, quantile } from '@caruso/kernel/testing';
+import { defineBenchmark } from '@caruso/kernel/testing';
+import { interleavedRounds, quantileOf, roundsFigure } from '../../../benchmarks/support/rounds.js';
 
 interface Echo {
   echo(x: number): number;
@@ -12,6 +14,7 @@ const Echo = createToken<Echo>('bench.Echo');
 const SECRET = 'bench-secret-0123456789';
 const CONCURRENCY = 32;
 const CALLS = 40_000;
+const ROUNDS = 5;
 
 async function runClosedLoop(call: () => Promise<unknown>): Promise<{ rate: number; latencies: number[] }> {
   const latencies: number[] = [];
@@ -66,32 +69,32 @@ export default defineBenchmark({
       });
 
     let i = 0;
-    const rates: number[] = [];
-    const peerRates: number[] = [];
-    let all: number[] = [];
-    for (let r = 0; r < 3; r++) {
-      const a = await runClosedLoop(() => echo.echo(i++));
-      rates.push(a.rate);
-      all = all.concat(a.latencies);
-      peerRates.push((await runClosedLoop(rawCall)).rate);
-    }
+    const r = await interleavedRounds(ROUNDS, {
+      caruso: async () => {
+        const a = await runClosedLoop(() => echo.echo(i++));
+        return { rate: a.rate, p50: quantileOf(a.latencies, 0.5), p99: quantileOf(a.latencies, 0.99) };
+      },
+      ws: async () => {
+        const a = await runClosedLoop(rawCall);
+        return { rate: a.rate, p50: quantileOf(a.latencies, 0.5), p99: quantileOf(a.latencies, 0.99) };
+      },
+    });
     raw.close();
-    await new Promise((r) => wss.close(r));
+    await new Promise((res) => wss.close(res));
     await client.close();
     await endpoint.close();
     await sm.stop();
-    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
-    const rate = med(rates);
+    const c = r.caruso;
     return [
-      {
+      roundsFigure({
         name: `remote calls/s (${CONCURRENCY} in flight)`,
-        value: rate,
         unit: 'calls/s',
-        peer: { name: 'bare ws JSON echo', value: med(peerRates) },
+        rounds: c.rate,
+        peer: { name: 'bare ws JSON echo', rounds: r.ws.rate },
         goal: '≥ 20,000 calls/s',
-        met: rate >= 20_000,
-        note: `latency p50 ${quantile(all, 0.5).toFixed(2)} ms, p99 ${quantile(all, 0.99).toFixed(2)} ms`,
-      },
+        met: c.rate.median >= 20_000,
+        note: `latency p50 ${c.p50.median.toFixed(2)} ms (${c.p50.min.toFixed(2)}–${c.p50.max.toFixed(2)}), p99 ${c.p99.median.toFixed(2)} ms (${c.p99.min.toFixed(2)}–${c.p99.max.toFixed(2)}); bare ws p99 ${r.ws.p99.median.toFixed(2)} ms`,
+      }),
     ];
   },
 });
