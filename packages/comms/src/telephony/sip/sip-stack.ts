@@ -1,7 +1,9 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { containFault, Disposable, Emitter, safeTimeout, silentLogger, type Logger } from '@caruso/kernel';
+import { containFault, Disposable, Emitter, silentLogger, type Logger } from '@caruso/kernel';
+import { CommsErrors } from '../../errors.js';
 import { SIP_FAULTS } from './sip-faults.js';
+import { defaultSipTimers, realSipClock, type SipClock, type SipTimer, type SipTimerValues } from './sip-timers.js';
 import {
   cseqOf, defaultSipLimits, header, paramOf, parseSipMessage, randomToken, serializeSipMessage, SipStreamFramer,
   type SipHeader, type SipMessage, type SipParseLimits, type SipRequest, type SipResponse,
@@ -23,8 +25,16 @@ export interface SipStackOptions {
   /** Address written into Via and Contact (default `host`). */
   readonly advertisedHost?: string;
   readonly limits?: SipParseLimits;
-  /** RFC 3261 T1 in ms (default 500). */
+  /** RFC 3261 T1 in ms (default 500): retransmissions start at T1 and every transaction times out after 64×T1. */
   readonly t1Ms?: number;
+  /** RFC 3261 T2 in ms (default 4000): the longest retransmission interval of non-INVITE requests and of INVITE responses. */
+  readonly t2Ms?: number;
+  /** RFC 3261 T4 in ms (default 5000): Timers I and K on UDP. */
+  readonly t4Ms?: number;
+  /** Timer D in ms (default 32,000; RFC 3261 asks at least 32 s): a client INVITE transaction absorbs retransmitted non-2xx finals on UDP. */
+  readonly timerDMs?: number;
+  /** The clock the transaction timers run on (default the process's; tests pass one they move by hand). */
+  readonly clock?: SipClock;
   /** Most simultaneous TCP connections (default 1024; more are closed at once). */
   readonly maxTcpConnections?: number;
   /**
@@ -60,6 +70,10 @@ export interface SipStackStats {
   sendErrors: number;
   /** 2xx responses to an INVITE never acknowledged within 64×T1 (RFC 3261 §13.3.1.4). */
   ackTimeouts: number;
+  /** Non-2xx finals to an INVITE never acknowledged within 64×T1 (Timer H, RFC 3261 §17.2.1). */
+  finalAckTimeouts: number;
+  /** Client transactions ended with a synthetic 503 because their TCP connection failed (RFC 3261 §17.1.4). */
+  transportErrors: number;
   /** TCP connections closed at once: too many in all, or from one address. */
   refusedConnections: number;
   /** Requests answered without keeping a transaction, because the table was full. */
@@ -79,8 +93,12 @@ interface ServerTx {
   readonly source: SipAddress;
   last: Buffer | undefined;
   lastStatus: number;
-  timer: NodeJS.Timeout | undefined;
-  end: NodeJS.Timeout | undefined;
+  /** Timer G: retransmits a non-2xx final to an INVITE on UDP. */
+  timer: SipTimer | undefined;
+  /** When the transaction ends: Timer H (no ACK), I (ACK absorbed), J (non-INVITE), or the 2xx linger. */
+  end: SipTimer | undefined;
+  /** An ACK for our non-2xx final arrived (state Confirmed); later ACKs are retransmissions. */
+  confirmed: boolean;
   /** False when the table was full: answered, but nothing is kept (no retransmission, no timers). */
   readonly stored: boolean;
 }
@@ -94,17 +112,22 @@ interface ClientTx {
   final: boolean;
   provisional: boolean;
   interval: number;
-  timer: NodeJS.Timeout | undefined;
-  timeout: NodeJS.Timeout | undefined;
-  linger: NodeJS.Timeout | undefined;
+  /** Timer A (INVITE) or E (others): retransmits the request on UDP. */
+  timer: SipTimer | undefined;
+  /** Timer B (INVITE) or F (others): no final response in 64×T1 ends it with a synthetic 408. */
+  timeout: SipTimer | undefined;
+  /** Timer D (INVITE, non-2xx), M (INVITE, 2xx) or K (others): absorbs retransmitted finals. */
+  linger: SipTimer | undefined;
 }
 
 const MAGIC = 'z9hG4bK';
 
 /**
- * The transport and transaction layers of RFC 3261 (§17, §18): UDP and TCP on one port, server and
- * client transactions with their retransmission timers (A, B, E, F, G, H, J), 2xx retransmission
- * for INVITE until the ACK arrives, and 400 for malformed requests that can still be answered.
+ * The transport and transaction layers of RFC 3261 (§17, §18): UDP and TCP on one port; the four
+ * transaction machines with Timers A–K (on TCP nothing is retransmitted and D, I, J, K are 0), the
+ * "Accepted" states of RFC 6026, 2xx retransmission for INVITE until the ACK arrives (with
+ * {@link onDidAckTimeout} after 64×T1), a synthetic 408 on Timer B/F and 503 on a broken TCP
+ * connection, and 400 for malformed requests that can still be answered.
  */
 export class SipStack extends Disposable {
   // A listener that throws is a bug in the handling of one packet: it is contained and counted as such.
@@ -120,7 +143,10 @@ export class SipStack extends Disposable {
    * should be ended with a BYE (RFC 3261 §13.3.1.4). Fires on every transport.
    */
   readonly onDidAckTimeout = this._onDidAckTimeout.event;
-  readonly stats: SipStackStats = { received: 0, malformed: 0, answeredMalformed: 0, retransmissions: 0, packetErrors: 0, sendErrors: 0, ackTimeouts: 0, refusedConnections: 0, statelessAnswers: 0 };
+  readonly stats: SipStackStats = {
+    received: 0, malformed: 0, answeredMalformed: 0, retransmissions: 0, packetErrors: 0, sendErrors: 0, ackTimeouts: 0, finalAckTimeouts: 0,
+    transportErrors: 0, refusedConnections: 0, statelessAnswers: 0,
+  };
   private udp: UdpSocket | undefined;
   private tcp: Server | undefined;
   private readonly connections = new Map<string, Socket>();
@@ -128,11 +154,11 @@ export class SipStack extends Disposable {
   private readonly tcpPerSource = new Map<string, number>();
   private readonly serverTxs = new Map<string, ServerTx>();
   private readonly clientTxs = new Map<string, ClientTx>();
-  private readonly pending2xx = new Map<string, { timer: NodeJS.Timeout | undefined; timeout: NodeJS.Timeout }>();
+  private readonly pending2xx = new Map<string, { timer: SipTimer | undefined; timeout: SipTimer }>();
   private readonly limits: SipParseLimits;
   private readonly logger: Logger;
-  private readonly t1: number;
-  private readonly t2 = 4000;
+  private readonly clock: SipClock;
+  private readonly timers: SipTimerValues;
   private boundPort = 0;
   private closed = false;
 
@@ -140,12 +166,42 @@ export class SipStack extends Disposable {
     super();
     this.limits = options.limits ?? defaultSipLimits;
     this.logger = options.logger ?? silentLogger();
-    this.t1 = options.t1Ms ?? 500;
+    this.clock = options.clock ?? realSipClock;
+    this.timers = {
+      t1: positive('t1Ms', options.t1Ms, defaultSipTimers.t1),
+      t2: positive('t2Ms', options.t2Ms, defaultSipTimers.t2),
+      t4: positive('t4Ms', options.t4Ms, defaultSipTimers.t4),
+      timerD: positive('timerDMs', options.timerDMs, defaultSipTimers.timerD),
+    };
+  }
+
+  private get t1(): number {
+    return this.timers.t1;
+  }
+
+  private get t2(): number {
+    return this.timers.t2;
   }
 
   /** RFC 3261 T1, ms: transactions end after 64×T1. */
   get timerT1(): number {
     return this.t1;
+  }
+
+  /** The timer values in use (T1, T2, T4, Timer D), ms. */
+  get timerValues(): SipTimerValues {
+    return this.timers;
+  }
+
+  /** Runs `fn` after `ms` on the stack's clock; a timer's error is contained like a packet's. */
+  private after(ms: number, fn: () => void): SipTimer {
+    return this.clock.schedule(() => {
+      try {
+        fn();
+      } catch (err) {
+        this.packetFailed(err);
+      }
+    }, ms);
   }
 
   /** The bound port (valid after {@link listen}). */
@@ -253,7 +309,11 @@ export class SipStack extends Disposable {
         socket.destroy();
       }
     });
-    socket.on('error', (err) => this.logger.debug({ err }, 'SIP TCP connection error'));
+    socket.on('error', (err) => {
+      this.logger.debug({ err }, 'SIP TCP connection error');
+      // Refused, reset or unreachable: what was sent on it and not yet answered will get no response.
+      this.transportFailed(addr);
+    });
     socket.on('close', () => {
       if (this.connections.get(key) === socket) this.connections.delete(key);
     });
@@ -288,7 +348,8 @@ export class SipStack extends Disposable {
       }
       const key = addrKey(to);
       let socket = this.connections.get(key);
-      if (!socket || socket.destroyed) {
+      // A connection the far end has closed is not written to: a new one is opened.
+      if (!socket || socket.destroyed || !socket.writable) {
         socket = createConnection({ host: to.host, port: to.port });
         this.attach(socket, to);
       }
@@ -343,17 +404,21 @@ export class SipStack extends Disposable {
   }
 
   private onRequest(req: SipRequest, source: SipAddress): void {
-    const branch = paramOf(header(req, 'via') ?? '', 'branch') ?? '';
+    const via = header(req, 'via') ?? '';
+    const branch = paramOf(via, 'branch') ?? '';
     const method = req.method === 'ACK' ? 'INVITE' : req.method;
-    const key = `${branch}|${method}`;
+    // A request matches a server transaction by its top Via's branch and sent-by and by its method, an
+    // ACK matching its INVITE's (RFC 3261 §17.2.3).
+    const key = `${branch}|${sentByOf(via)}|${method}`;
     const tx = this.serverTxs.get(key);
     if (tx && !(req.method === 'ACK' && tx.lastStatus >= 200 && tx.lastStatus < 300)) {
       if (req.method === 'ACK') {
-        // ACK to a non-2xx final: the transaction is confirmed, retransmissions stop.
-        if (tx.timer) clearTimeout(tx.timer);
-        tx.timer = undefined;
+        // The ACK of our non-2xx final; a second one is a retransmission that Timer I absorbs, and one
+        // before any final response is meaningless.
+        if (tx.lastStatus >= 300 && !tx.confirmed) this.confirm(tx);
         return;
       }
+      // A retransmitted request: the last response again (none yet: absorbed), never a second transaction.
       this.stats.retransmissions++;
       if (tx.last) this.sendBytes(tx.last, tx.source);
       return;
@@ -362,8 +427,8 @@ export class SipStack extends Disposable {
       const k = `${header(req, 'call-id')}|${cseqOf(req).seq}`;
       const p = this.pending2xx.get(k);
       if (p) {
-        clearTimeout(p.timer);
-        clearTimeout(p.timeout);
+        p.timer?.cancel();
+        p.timeout.cancel();
         this.pending2xx.delete(k);
       }
       this._onDidRequest.fire({ request: req, source, respond: () => { throw new Error('an ACK has no response'); } });
@@ -383,7 +448,7 @@ export class SipStack extends Disposable {
         return;
       }
     }
-    const created: ServerTx = { key, method: req.method, source, last: undefined, lastStatus: 0, timer: undefined, end: undefined, stored };
+    const created: ServerTx = { key, method: req.method, source, last: undefined, lastStatus: 0, timer: undefined, end: undefined, confirmed: false, stored };
     if (stored) this.serverTxs.set(key, created);
     let toTag: string | undefined;
     this._onDidRequest.fire({
@@ -398,6 +463,32 @@ export class SipStack extends Disposable {
     });
   }
 
+  /**
+   * The ACK of a non-2xx final to an INVITE (state Confirmed, RFC 3261 §17.2.1): Timers G and H stop,
+   * and Timer I (T4 on UDP, 0 on TCP) absorbs the ACK's retransmissions before the transaction ends.
+   */
+  private confirm(tx: ServerTx): void {
+    tx.confirmed = true;
+    tx.timer?.cancel();
+    tx.timer = undefined;
+    this.endServer(tx, tx.source.transport === 'udp' ? this.timers.t4 : 0);
+  }
+
+  /** Ends a server transaction after `ms` (at once for 0), replacing the end planned before; `expired` runs if it fires. */
+  private endServer(tx: ServerTx, ms: number, expired?: () => void): void {
+    tx.end?.cancel();
+    tx.end = undefined;
+    const end = () => {
+      tx.timer?.cancel();
+      tx.timer = undefined;
+      tx.end = undefined;
+      if (this.serverTxs.get(tx.key) === tx) this.serverTxs.delete(tx.key);
+      expired?.();
+    };
+    if (ms <= 0) end();
+    else tx.end = this.after(ms, end);
+  }
+
   private sendResponse(tx: ServerTx, req: SipRequest, res: SipResponse): void {
     const bytes = serializeSipMessage(res);
     tx.last = bytes;
@@ -405,69 +496,69 @@ export class SipStack extends Disposable {
     this.sendBytes(bytes, tx.source);
     if (res.status < 200 || !tx.stored) return;
     const udp = tx.source.transport === 'udp';
-    const finish = (ms: number) => {
-      if (tx.end) clearTimeout(tx.end);
-      tx.end = safeTimeout(SIP_FAULTS, () => {
-        if (tx.timer) clearTimeout(tx.timer);
-        this.serverTxs.delete(tx.key);
-      }, ms);
-    };
     if (tx.method !== 'INVITE') {
-      finish(udp ? 64 * this.t1 : 0); // Timer J
+      // Timer J: retransmitted requests get this response again for 64×T1 on UDP.
+      this.endServer(tx, udp ? 64 * this.t1 : 0);
       return;
     }
     if (res.status >= 300) {
       if (udp) this.retransmit(tx, bytes, this.t1); // Timer G
-      finish(64 * this.t1); // Timer H
+      this.endServer(tx, 64 * this.t1, () => { // Timer H: the ACK never came
+        this.stats.finalAckTimeouts++;
+        this.logger.debug({ status: res.status, transport: tx.source.transport }, 'no ACK for a final response within 64×T1 (Timer H)');
+      });
       return;
     }
     // 2xx: the 2xx is retransmitted until the ACK (RFC 3261 §13.3.1.4); the transaction only lingers
     // to answer a retransmitted INVITE with the same 2xx (RFC 6026 "Accepted" state). Without an ACK
     // within 64×T1 the session is to be ended: onDidAckTimeout tells the dialog's owner (any transport).
-    finish(udp ? 64 * this.t1 : 0);
+    this.endServer(tx, udp ? 64 * this.t1 : 0);
     const callId = header(req, 'call-id') ?? '';
     const cseq = cseqOf(req).seq;
     const k = `${callId}|${cseq}`;
     const old = this.pending2xx.get(k);
     if (old) {
-      clearTimeout(old.timer);
-      clearTimeout(old.timeout);
+      old.timer?.cancel();
+      old.timeout.cancel();
     }
     let interval = this.t1;
     const again = () => {
       this.sendBytes(bytes, tx.source);
       interval = Math.min(interval * 2, this.t2);
-      p.timer = safeTimeout(SIP_FAULTS, again, interval);
+      p.timer = this.after(interval, again);
     };
-    const p = {
-      timer: udp ? safeTimeout(SIP_FAULTS, again, interval) : undefined,
-      timeout: safeTimeout(SIP_FAULTS, () => {
-        clearTimeout(p.timer);
+    const p: { timer: SipTimer | undefined; timeout: SipTimer } = {
+      timer: udp ? this.after(interval, again) : undefined,
+      timeout: this.after(64 * this.t1, () => {
+        p.timer?.cancel();
         this.pending2xx.delete(k);
         this.stats.ackTimeouts++;
         this._onDidAckTimeout.fire({ callId, cseq, source: tx.source });
-      }, 64 * this.t1),
+      }),
     };
     this.pending2xx.set(k, p);
   }
 
+  /** Timer G: the final again after `interval`, doubling up to T2. */
   private retransmit(tx: ServerTx, bytes: Buffer, interval: number): void {
-    tx.timer = safeTimeout(SIP_FAULTS, () => {
+    tx.timer = this.after(interval, () => {
       this.sendBytes(bytes, tx.source);
       this.retransmit(tx, bytes, Math.min(interval * 2, this.t2));
-    }, interval);
+    });
   }
 
   /**
    * Sends a request in a new client transaction. A Via with a new branch is put on top. Responses
-   * arrive at `onResponse`; a time-out arrives as a synthetic 408. For an INVITE the stack ACKs
-   * non-2xx finals itself; 2xx responses (and their retransmissions) go to `onResponse` to be ACKed by the caller.
+   * arrive at `onResponse`; a time-out (Timer B or F) arrives as a synthetic 408, a TCP connection that
+   * fails before any response as a synthetic 503. For an INVITE the stack ACKs non-2xx finals itself;
+   * 2xx responses (and their retransmissions) go to `onResponse` to be ACKed by the caller.
    * @returns the request as sent (with its Via) for CANCEL and ACK construction.
    */
   request(req: Omit<SipRequest, 'kind'>, to: SipAddress, onResponse: (res: SipResponse) => void, branch = this.newBranch()): SipRequest {
     const full: SipRequest = { kind: 'request', ...req, headers: [{ name: 'via', value: this.via(to.transport, branch) }, ...req.headers] };
     const bytes = serializeSipMessage(full);
     const key = `${branch}|${req.method}`;
+    const invite = req.method === 'INVITE';
     const tx: ClientTx = {
       key, request: full, bytes, to, onResponse, final: false, provisional: false, interval: this.t1,
       timer: undefined, timeout: undefined, linger: undefined,
@@ -475,19 +566,22 @@ export class SipStack extends Disposable {
     this.clientTxs.set(key, tx);
     this.sendBytes(bytes, to);
     if (to.transport === 'udp') {
+      // Timer A doubles without bound and stops at a provisional; Timer E doubles up to T2, and goes on
+      // every T2 after a provisional.
       const again = () => {
         if (tx.final) return;
         this.sendBytes(bytes, to);
-        tx.interval = req.method === 'INVITE' ? tx.interval * 2 : Math.min(tx.interval * 2, this.t2);
-        tx.timer = safeTimeout(SIP_FAULTS, again, tx.provisional && req.method !== 'INVITE' ? this.t2 : tx.interval);
+        tx.interval = invite ? tx.interval * 2 : Math.min(tx.interval * 2, this.t2);
+        tx.timer = this.after(tx.provisional && !invite ? this.t2 : tx.interval, again);
       };
-      tx.timer = safeTimeout(SIP_FAULTS, again, tx.interval);
+      tx.timer = this.after(tx.interval, again);
     }
-    tx.timeout = safeTimeout(SIP_FAULTS, () => {
-      if (tx.final || tx.provisional && req.method === 'INVITE') return;
+    // Timer B / F. An INVITE that had a provisional waits for its final (the TU cancels it when it gives up).
+    tx.timeout = this.after(64 * this.t1, () => {
+      if (tx.final || tx.provisional && invite) return;
       this.endClient(tx);
       onResponse(responseTo(full, 408, 'Request Timeout', undefined));
-    }, 64 * this.t1); // Timer B / F
+    });
     if (req.method === 'CANCEL') this.expireCancelled(branch);
     return full;
   }
@@ -500,12 +594,12 @@ export class SipStack extends Disposable {
   private expireCancelled(branch: string): void {
     const invite = this.clientTxs.get(`${branch}|INVITE`);
     if (!invite || invite.final) return;
-    if (invite.timeout) clearTimeout(invite.timeout);
-    invite.timeout = safeTimeout(SIP_FAULTS, () => {
+    invite.timeout?.cancel();
+    invite.timeout = this.after(64 * this.t1, () => {
       if (invite.final) return;
       this.endClient(invite);
       invite.onResponse(responseTo(invite.request, 487, 'Request Terminated', undefined));
-    }, 64 * this.t1);
+    });
   }
 
   private onResponse(res: SipResponse): void {
@@ -519,8 +613,8 @@ export class SipStack extends Disposable {
     if (res.status < 200) {
       if (tx.final) return;
       tx.provisional = true;
-      if (invite && tx.timer) {
-        clearTimeout(tx.timer);
+      if (invite) {
+        tx.timer?.cancel();
         tx.timer = undefined;
       }
       tx.onResponse(res);
@@ -528,24 +622,52 @@ export class SipStack extends Disposable {
     }
     const first = !tx.final;
     if (invite && res.status >= 300) {
+      // Every non-2xx final, the first and its retransmissions, is ACKed here; the TU hears of the first.
       this.send(ackFor(tx.request, res), tx.to);
       if (first) tx.onResponse(res);
     } else if (first || (invite && res.status < 300)) tx.onResponse(res);
-    if (first) {
-      tx.final = true;
-      if (tx.timer) clearTimeout(tx.timer);
-      if (tx.timeout) clearTimeout(tx.timeout);
-      // Linger to absorb retransmitted finals (Timer D / K; the 2xx window of RFC 6026).
-      tx.linger = safeTimeout(SIP_FAULTS, () => this.clientTxs.delete(tx.key), tx.to.transport === 'udp' ? 64 * this.t1 : 0);
-    }
+    if (!first) return;
+    tx.final = true;
+    tx.timer?.cancel();
+    tx.timeout?.cancel();
+    // Absorb retransmitted finals: Timer D after a non-2xx to an INVITE, Timer M after its 2xx (RFC 6026,
+    // where the 2xx retransmissions still reach the TU to be ACKed), Timer K for other requests. On TCP
+    // nothing is retransmitted and the transaction ends at once.
+    const udp = tx.to.transport === 'udp';
+    const linger = !udp ? 0 : !invite ? this.timers.t4 : res.status >= 300 ? this.timers.timerD : 64 * this.t1;
+    if (linger === 0) this.forgetClient(tx);
+    else tx.linger = this.after(linger, () => this.forgetClient(tx));
+  }
+
+  private forgetClient(tx: ClientTx): void {
+    if (this.clientTxs.get(tx.key) === tx) this.clientTxs.delete(tx.key);
   }
 
   private endClient(tx: ClientTx): void {
     tx.final = true;
-    if (tx.timer) clearTimeout(tx.timer);
-    if (tx.timeout) clearTimeout(tx.timeout);
-    if (tx.linger) clearTimeout(tx.linger);
-    this.clientTxs.delete(tx.key);
+    tx.timer?.cancel();
+    tx.timeout?.cancel();
+    tx.linger?.cancel();
+    this.forgetClient(tx);
+  }
+
+  /**
+   * A TCP connection failed: the client transactions sent on it that have had no response yet end with
+   * a synthetic 503 (RFC 3261 §8.1.3.1, §17.1.4), so that the TU can try the next trunk at once instead of
+   * waiting for Timer B.
+   */
+  private transportFailed(to: SipAddress): void {
+    const key = addrKey(to);
+    for (const tx of [...this.clientTxs.values()]) {
+      if (tx.final || tx.provisional || addrKey(tx.to) !== key) continue;
+      this.stats.transportErrors++;
+      this.endClient(tx);
+      try {
+        tx.onResponse(responseTo(tx.request, 503, 'Service Unavailable', undefined));
+      } catch (err) {
+        this.packetFailed(err, to);
+      }
+    }
   }
 
   /** Open TCP connections (accepted and our own). */
@@ -561,13 +683,13 @@ export class SipStack extends Disposable {
   override dispose(): void {
     this.closed = true;
     for (const tx of this.serverTxs.values()) {
-      if (tx.timer) clearTimeout(tx.timer);
-      if (tx.end) clearTimeout(tx.end);
+      tx.timer?.cancel();
+      tx.end?.cancel();
     }
-    for (const tx of this.clientTxs.values()) this.endClient(tx);
+    for (const tx of [...this.clientTxs.values()]) this.endClient(tx);
     for (const p of this.pending2xx.values()) {
-      clearTimeout(p.timer);
-      clearTimeout(p.timeout);
+      p.timer?.cancel();
+      p.timeout.cancel();
     }
     this.serverTxs.clear();
     this.pending2xx.clear();
@@ -585,6 +707,20 @@ export class SipStack extends Disposable {
 
 function addrKey(a: SipAddress): string {
   return `${a.transport}:${a.host}:${a.port}`;
+}
+
+/** The sent-by (host and port) of a Via value, lower-cased; '' when it cannot be read. */
+function sentByOf(via: string): string {
+  return /^\s*SIP\s*\/\s*2\.0\s*\/\s*[A-Za-z]+\s+([^;,\s]+)/i.exec(via)?.[1]?.toLowerCase() ?? '';
+}
+
+/** A timer option: a positive number of ms, or the default. */
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!(Number.isFinite(value) && value > 0)) {
+    throw CommsErrors.CARUSO_COMMS_SIP_INVALID_OPTIONS({ reason: `${name} ${String(value)} is not a positive number of milliseconds` });
+  }
+  return value;
 }
 
 /** A response to `req` (RFC 3261 §8.2.6): Via, From, Call-ID and CSeq copied, To tagged. */
