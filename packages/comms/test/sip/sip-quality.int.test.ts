@@ -12,7 +12,7 @@ import { StorageManager, storageService } from '@caruso/storage';
 import { forEachDatabase } from '@caruso/storage/testing';
 import { requireOrSkip } from '@caruso/kernel/testing';
 import { CommunicationServer, ContactEventLog, SipTelephonyAdapter, TelephonyAdapter, commsService, contactEventLogService, readRecording, sipTelephonyService, type ContactEvent } from '@caruso/comms';
-import { freePort, has, killPeers, LOOPBACK, promptDir, rtpRange, soxStat, TestPhone, toneLevel, until } from '@caruso/comms/testing';
+import { freePort, has, killPeers, LOOPBACK, promptDir, rms, rtpRange, soxStat, TestPhone, toneLevel, until } from '@caruso/comms/testing';
 
 jest.setTimeout(60_000);
 
@@ -158,6 +158,39 @@ if (requireOrSkip('sox', has('sox', ['--version']))) {
         const line = timeline(audio.channels[0]!);
         // The customer's tone, then the agent's, then silence while paused, then both again.
         expect(runs(line)).toBe('CA-B');
+      });
+
+      it('announces the recording to the caller while the agent\'s phone rings, and records two channels (customer left, agent right)', async () => {
+        const agent = await phone('agent', AGENT_HZ);
+        agent.answerAfterMs = 3500;
+        await start(agent.uri, { announcement: 'This call is recorded for quality purposes.', channels: 2 });
+        const customer = await phone('customer', CUSTOMER_HZ);
+        const calledAt = Date.now();
+        const contactId = await connect(customer);
+        const connectedAt = Date.now();
+        // The announcement (synthesised speech) reached the caller before the agent was connected.
+        const before = customer.heard(calledAt, connectedAt - 200);
+        expect(rms(before)).toBeGreaterThan(300);
+        expect(Math.round(toneLevel(before, AGENT_HZ))).toBeLessThan(ABSENT);
+        // The connection is made durable in the background: wait for it in the log.
+        await eventually(async () => (await events(contactId)).some((e) => e.kind === 'connected'), 'connected in the log');
+        const kinds = (await events(contactId)).map((e) => e.kind);
+        expect(kinds.indexOf('recording-started')).toBeGreaterThan(-1);
+        expect(kinds.indexOf('recording-started')).toBeLessThan(kinds.indexOf('connected'));
+        await sleep(1500);
+        customer.hangUp();
+        await eventually(async () => (await events(contactId)).some((e) => e.kind === 'recording-stopped'), 'recording-stopped');
+        const [entry] = await comms.recordings(contactId);
+        expect(entry!.channels).toBe(2);
+        const audio = await readRecording(join(dir, 'recordings', ...entry!.file.split('/')));
+        const [left, right] = audio.channels as [Int16Array, Int16Array];
+        // Written from the moment the agent was connected: the wait and the announcement are not in it.
+        expect(audio.durationMs).toBeLessThan(Date.now() - connectedAt + 300);
+        const middle = (x: Int16Array) => x.subarray(Math.floor(x.length / 4), Math.floor((3 * x.length) / 4));
+        expect({
+          leftCustomer: toneLevel(middle(left), CUSTOMER_HZ) > PRESENT, leftAgent: toneLevel(middle(left), AGENT_HZ) < ABSENT,
+          rightAgent: toneLevel(middle(right), AGENT_HZ) > PRESENT, rightCustomer: toneLevel(middle(right), CUSTOMER_HZ) < ABSENT,
+        }).toEqual({ leftCustomer: true, leftAgent: true, rightAgent: true, rightCustomer: true });
       });
 
       it('monitors a call: listen hears both sides and is heard by nobody, whisper reaches the agent only, barge both; switched without a new call; logged', async () => {

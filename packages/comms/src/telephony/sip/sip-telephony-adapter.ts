@@ -894,9 +894,10 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       l.rtp.silenced = false;
       l.rtp.tap = undefined;
     }
-    // Recording: what the customer and the agent send, while they are connected.
+    // Recording: what the customer and the agent send, once the agent is connected (not the wait in
+    // the queue before it).
     const tap = call.tap;
-    if (tap) {
+    if (tap && agent && members.includes(agent)) {
       if (call.caller && members.includes(call.caller)) call.caller.rtp!.tap = (samples) => tap('caller', samples);
       if (agent && members.includes(agent)) agent.rtp!.tap = (samples) => tap('agent', samples);
     }
