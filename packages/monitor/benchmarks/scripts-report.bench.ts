@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DIALOGUE_MIGRATIONS, DIALOGUE_SESSIONS_TABLE } from '@caruso/dialogue';
-import { defineBenchmark, median } from '@caruso/kernel/testing';
+import { defineBenchmark } from '@caruso/kernel/testing';
 import { BUILTIN_REPORTS, runReport } from '@caruso/monitor';
 import { createStorage } from '@caruso/storage';
+import { interleavedRounds, roundsFigure, type Rounds } from '../../../benchmarks/support/rounds.js';
 
 const SESSIONS = 200_000;
 const DAY = Date.UTC(2025, 0, 6);
@@ -61,35 +62,28 @@ export default defineBenchmark({
       const period = { from: DAY, to: DAY + 86_400_000, asOf: DAY + 2 * 86_400_000 };
       const scripts = BUILTIN_REPORTS.find((r) => r.name === 'scripts')!;
       const abandons = BUILTIN_REPORTS.find((r) => r.name === 'script-abandons')!;
-      const t: Record<'scripts' | 'abandons' | 'scan', number[]> = { scripts: [], abandons: [], scan: [] };
       let started = 0;
-      for (let round = 0; round < 3; round++) {
-        let t0 = performance.now();
-        const r = await runReport(storage, scripts, period);
-        t.scripts.push(performance.now() - t0);
-        started = r.rows.reduce((n, x) => n + Number(x['started']), 0);
-        t0 = performance.now();
-        await runReport(storage, abandons, period);
-        t.abandons.push(performance.now() - t0);
-        t0 = performance.now();
-        await storage.knex.raw(`SELECT COUNT(*) AS n, MAX(updated_at) AS u FROM ${DIALOGUE_SESSIONS_TABLE}`);
-        t.scan.push(performance.now() - t0);
-      }
-      await storage.close();
-      const scan = { name: 'bare full scan (COUNT, MAX)', value: Math.round(median(t.scan)) };
-      // Each report against the bare scan, with the same goal.
-      const result = (name: string, samples: number[], note: string) => ({
-        name,
-        value: Math.round(median(samples)),
-        unit: 'ms',
-        peer: scan,
-        goal: '< 2,000 ms',
-        met: median(samples) < 2_000,
-        note,
+      const timed = (f: () => Promise<unknown>) => async (): Promise<number> => {
+        const t0 = performance.now();
+        await f();
+        return performance.now() - t0;
+      };
+      // 5 interleaved rounds (both reports and the bare scan in turns), each figure the median with its spread.
+      const r = await interleavedRounds(5, {
+        scripts: timed(async () => {
+          const res = await runReport(storage, scripts, period);
+          started = res.rows.reduce((n, x) => n + Number(x['started']), 0);
+        }),
+        abandons: timed(() => runReport(storage, abandons, period)),
+        scan: timed(() => storage.knex.raw(`SELECT COUNT(*) AS n, MAX(updated_at) AS u FROM ${DIALOGUE_SESSIONS_TABLE}`)),
       });
+      await storage.close();
+      // Each report against the bare scan, with the same goal.
+      const result = (name: string, rounds: Rounds, note?: string) =>
+        roundsFigure({ name, unit: 'ms', rounds, peer: { name: 'bare full scan (COUNT, MAX)', rounds: r.scan }, goal: '< 2,000 ms', met: rounds.median < 2_000, ...(note ? { note } : {}) });
       return [
-        result('scripts report, 200,000 sessions', t.scripts, `${started} sessions started in the period; median of 3 runs`),
-        result('script-abandons report (reads each state JSON), 200,000 sessions', t.abandons, 'median of 3 runs'),
+        result('scripts report, 200,000 sessions', r.scripts, `${started} sessions started in the period`),
+        result('script-abandons report (reads each state JSON), 200,000 sessions', r.abandons),
       ];
     } finally {
       await rm(dir, { recursive: true, force: true });
