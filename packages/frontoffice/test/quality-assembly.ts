@@ -15,11 +15,13 @@ import {
   ChatChannel,
   CommunicationServer,
   ContactEventLog,
+  EmailChannel,
   SimulatedTelephony,
   TelephonyAdapter,
   chatChannel,
   commsService,
   contactEventLogService,
+  emailChannel,
   simulatedTelephonyService,
   systemClock,
 } from '@caruso/comms';
@@ -81,6 +83,7 @@ export async function startQualityAssembly(db: string, users: readonly (User & {
     monitoring: { phones: Object.fromEntries(users.filter((u) => u.role === 'supervisor').map((u) => [u.name, `sip:${u.name}@127.0.0.1:5099`])), ringTimeoutMs: 2_000 },
   }));
   manager.register(ChatChannel, chatChannel({ queueId: 'support', port: 0, authenticateAgent: () => undefined }));
+  manager.register(EmailChannel, emailChannel({ port: 0, queueId: 'support', recipients: ['support@caruso.test'], mailbox: 'Support <support@caruso.test>' }));
   const handle = manager.register(FrontOffice, frontOfficeService({ application: fixturePath('crm.app.xml'), port: 0, users }));
   await manager.start();
   await handle.ready;
@@ -94,7 +97,7 @@ export async function startQualityAssembly(db: string, users: readonly (User & {
     events: manager.get(ContactEventLog),
     monitor: undefined,
     chat: manager.get(ChatChannel),
-    email: undefined,
+    email: manager.get(EmailChannel),
     telephony,
     folder,
     openApi: (role) => fo.openApi(role),

@@ -3,7 +3,7 @@ import { forEachDatabase } from '@caruso/storage/testing';
 import { ApiClient, loggedInClient } from '@caruso/frontoffice/testing';
 import { restContract } from './rest-contract.js';
 import { startQualityAssembly, type QualityAssembly } from './quality-assembly.js';
-import { until } from './smtp-helpers.js';
+import { sendMail, until } from './smtp-helpers.js';
 import { mustOpen, openSocket, type TestSocket } from './ws-helpers.js';
 
 const PW = 'correct horse battery';
@@ -234,6 +234,43 @@ describe('quality management in the front office: recording, playback, monitorin
       } finally {
         for (const s of sockets) await s.close();
       }
+    });
+
+    it('a private note on an e-mail contact reaches the agent\'s desktop socket and is read back; the watch socket survives a hostile frame', async () => {
+      await until(() => asm.comms.agent('anna').state !== 'busy', 'anna free of the chat');
+      const chatId = asm.comms.agent('anna').contactIds[0];
+      if (chatId) await anna.post(`/api/contacts/${chatId}/wrap-up`, { code: 'solved', channel: 'chat' });
+      await anna.post('/api/agent/ready');
+      const agentDesk = await mustOpen(`${asm.url}/ws/agent`, anna);
+      try {
+        await sendMail(asm.email!.address()!.port, { from: 'Carla Caller <carla@example.org>', to: 'support@caruso.test', subject: 'My bill', text: 'Card 4111 1111 1111 1111 was charged twice.' });
+        let offerId: string | undefined;
+        let mailId = '';
+        for (const end = Date.now() + 5_000; !offerId && Date.now() < end; await new Promise((r) => setTimeout(r, 20))) {
+          const o = ((await anna.get('/api/agent')).body as { offers: { offerId: string; contactId: string; channel: string }[] }).offers.find((x) => x.channel === 'email');
+          offerId = o?.offerId;
+          mailId = o?.contactId ?? '';
+        }
+        expect(offerId).toBeDefined();
+        expect((await anna.post(`/api/agent/offers/${encodeURIComponent(offerId!)}/accept`)).status).toBe(200);
+        const r = await sam.post(`/api/contacts/${mailId}/notes`, { text: 'Refund the double charge; do not quote the card number' });
+        expect([r.status, data(r)]).toEqual([201, expect.objectContaining({ contactId: mailId, from: 'sam', private: true })]);
+        expect(await agentDesk.next((f) => f.type === 'note' && f['contactId'] === mailId)).toMatchObject({ text: 'Refund the double charge; do not quote the card number' });
+        expect(data<Body[]>(await anna.get(`/api/contacts/${mailId}/notes`)).map((n) => n['text'])).toEqual(['Refund the double charge; do not quote the card number']);
+        const logged = (await asm.events.read({ contactId: mailId })).find((e) => e.kind === 'note-added');
+        expect(logged).toMatchObject({ agentId: 'anna', channel: 'email', data: { from: 'sam', private: true } });
+      } finally {
+        await agentDesk.close();
+      }
+      // A frame over the limit ends that socket only (1009); the server answers the next one.
+      const watch = await mustOpen(`${asm.url}/ws/chat/watch`, sam);
+      const closed = new Promise<number>((resolve) => watch.ws.once('close', (c: number) => resolve(c)));
+      watch.ws.send('x'.repeat(10_000));
+      expect(await closed).toBe(1009);
+      const again = await mustOpen(`${asm.url}/ws/chat/watch`, sam);
+      again.send({ type: 'watch' });
+      expect(await again.next((f) => f.type === 'error')).toMatchObject({ code: 'CARUSO_FRONTOFFICE_BAD_REQUEST' });
+      await again.close();
       expectAllDocumented(asm);
     });
   });
