@@ -398,11 +398,16 @@ describe('SipStack transactions (RFC 3261 §17) on a manual clock', () => {
     });
   });
 
-  it('takes T1, T2 and T4 from its options and refuses a value that is not a positive number of ms', async () => {
+  it('takes T1, T2, T4 and Timer D from its options (T4 and D follow T1) and refuses a value that is not a positive number of ms', async () => {
     const fast = new SipStack({ host: LOOPBACK, port: 0, clock, t1Ms: 100, t2Ms: 300, t4Ms: 700, timerDMs: 900 });
     await fast.listen();
     try {
       expect(fast.timerValues).toEqual({ t1: 100, t2: 300, t4: 700, timerD: 900 });
+      // RFC 3261's values by default; T4 and Timer D follow a changed T1 (every transaction ends within 64×T1).
+      expect(stack.timerValues).toEqual({ t1: 500, t2: 4000, t4: 5000, timerD: 32_000 });
+      const scaled = new SipStack({ host: LOOPBACK, port: 0, t1Ms: 20 });
+      expect(scaled.timerValues).toEqual({ t1: 20, t2: 4000, t4: 200, timerD: 1280 });
+      scaled.dispose();
       const start = clock.now;
       const got: number[] = [];
       fast.request(outgoing('OPTIONS'), peer.address, (r) => got.push(r.status));

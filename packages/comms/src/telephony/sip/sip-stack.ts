@@ -29,9 +29,12 @@ export interface SipStackOptions {
   readonly t1Ms?: number;
   /** RFC 3261 T2 in ms (default 4000): the longest retransmission interval of non-INVITE requests and of INVITE responses. */
   readonly t2Ms?: number;
-  /** RFC 3261 T4 in ms (default 5000): Timers I and K on UDP. */
+  /** RFC 3261 T4 in ms (default 10×T1, 5000 with the default T1): Timers I and K on UDP. */
   readonly t4Ms?: number;
-  /** Timer D in ms (default 32,000; RFC 3261 asks at least 32 s): a client INVITE transaction absorbs retransmitted non-2xx finals on UDP. */
+  /**
+   * Timer D in ms (default 64×T1, 32,000 with the default T1; RFC 3261 asks at least 32 s): a client
+   * INVITE transaction absorbs retransmitted non-2xx finals on UDP.
+   */
   readonly timerDMs?: number;
   /** The clock the transaction timers run on (default the process's; tests pass one they move by hand). */
   readonly clock?: SipClock;
@@ -170,8 +173,10 @@ export class SipStack extends Disposable {
     this.timers = {
       t1: positive('t1Ms', options.t1Ms, defaultSipTimers.t1),
       t2: positive('t2Ms', options.t2Ms, defaultSipTimers.t2),
-      t4: positive('t4Ms', options.t4Ms, defaultSipTimers.t4),
-      timerD: positive('timerDMs', options.timerDMs, defaultSipTimers.timerD),
+      // T4 and Timer D follow a T1 that was changed (tests use 20 ms), so that every transaction still
+      // ends within 64×T1; with the default T1 they are RFC 3261's 5 s and 32 s.
+      t4: positive('t4Ms', options.t4Ms, (defaultSipTimers.t4 / defaultSipTimers.t1) * positive('t1Ms', options.t1Ms, defaultSipTimers.t1)),
+      timerD: positive('timerDMs', options.timerDMs, 64 * positive('t1Ms', options.t1Ms, defaultSipTimers.t1)),
     };
   }
 
