@@ -155,6 +155,14 @@ describe('quality management in the front office: recording, playback, monitorin
       expect(agents.monitoring).toBe(true);
       expect(agents.data.find((a) => a['agentId'] === 'anna')).toMatchObject({ contacts: [{ contactId: live, channel: 'call', recording: 'on' }], monitoring: [] });
       expect((await anna.get('/api/quality/agents')).status).toBe(403);
+      // The OpenAPI document cut to the role: supervisors see the monitoring routes, agents do not.
+      type Doc = { paths: Record<string, Record<string, unknown>> };
+      const supDoc = (await sam.get('/api/openapi.json')).body as Doc;
+      expect(Object.keys(supDoc.paths['/api/monitoring'] ?? {}).sort()).toEqual(['delete', 'get', 'patch', 'post']);
+      const agentDoc = (await anna.get('/api/openapi.json')).body as Doc;
+      expect(Object.keys(agentDoc.paths)).not.toContain('/api/monitoring');
+      expect(Object.keys(agentDoc.paths['/api/contacts/{id}/recording'] ?? {}).sort()).toEqual(['get', 'patch']);
+      expect(Object.keys(agentDoc.paths['/api/contacts/{id}/notes'] ?? {})).toEqual(['get']);
       // A note goes to chats and e-mails only.
       const onCall = await sam.post(`/api/contacts/${live}/notes`, { text: 'slow down' });
       expect([onCall.status, code(onCall)]).toEqual([400, 'CARUSO_FRONTOFFICE_BAD_REQUEST']);
