@@ -515,7 +515,7 @@ class ApplicationReader {
         else if (this.ctx.variables && !this.ctx.variables.has(variable)) {
           this.sink.warning(attributePosition(s, 'var'), `no dialogue script declares or collects a variable ${variable}${didYouMean(variable, this.ctx.variables)}`, 'unknown-variable');
         }
-        if (f?.computed) this.sink.error(attributePosition(s, 'field'), `${f.name} is computed; a screen pop compares a stored field with the value`, 'bad-field');
+        if (f?.computed || f?.type === 'json') this.sink.error(attributePosition(s, 'field'), `${f.name} is ${f.computed ? 'computed' : 'a json field'}; a screen pop compares a stored field with the value`, 'bad-field');
       } else if (by === 'phone' || by === 'email') {
         if (variable !== undefined) this.sink.error(attributePosition(s, 'var'), `var is for by="field"; a screen pop by ${by} uses the contact's ${by === 'phone' ? 'number' : 'address'}`, 'bad-value');
         if (f && f.type !== by && f.type !== 'string') this.sink.error(attributePosition(s, 'field'), `${f.name} is a ${f.type} field; a screen pop by ${by} needs a ${by} or string field`, 'bad-field');

@@ -108,13 +108,14 @@ forEachDatabase((db) => {
 
   it('pops by a number the IVR collected when the caller’s number finds nobody, and links the call', async () => {
     const comms = manager.get(CommunicationServer);
-    // A callback carrying an IVR's collected contract number, from a number nobody has.
-    const c = await comms.enqueue({ channel: 'callback', queueId: 'support', data: { callbackNumber: '+31209999999', contractNumber: 'K1' } });
+    // A callback carrying what an IVR collected (a date of birth that is no date, a contract
+    // number), from a number nobody has.
+    const c = await comms.enqueue({ channel: 'callback', queueId: 'support', data: { callbackNumber: '+31209999999', birthDate: '31-02-1980', contractNumber: 'K1' } });
     expect((await anna.post('/api/agent/ready')).status).toBe(200);
     const offerId = await until('the offer', async () => ((await anna.get('/api/agent')).body as { offers: { offerId: string; contactId: string }[] }).offers.find((o) => o.contactId === c.id)?.offerId);
     expect((await anna.post(`/api/agent/offers/${encodeURIComponent(offerId)}/accept`)).status).toBe(200);
     const contact = await until('the screen pop', async () => ((await anna.get('/api/desktop')).body as DeskState).contacts.find((x) => x.id === c.id));
-    // The phone pop finds nobody at +31209999999; the field pop finds Ada by K1.
+    // The phone pop finds nobody at +31209999999, the date pop nothing; the contract pop finds Ada by K1.
     expect(contact.screenPop?.matches.map((m) => m['name'])).toEqual(['Ada Lovelace']);
     expect(contact.screenPop?.prefill).toEqual({ customerNumber: 'K1' });
     await until('the link', () => (comms.customerOf(c.id)?.id === String(ids['K1']) ? true : undefined));

@@ -4,6 +4,7 @@
  * `GET /api/desktop` and the automatic customer link when a contact connects.
  */
 import type { ContactSnapshot } from '@caruso/comms';
+import { isCarusoError } from '@caruso/kernel';
 import type { BusinessObjects, ObjectRecord, RecordKey } from '@caruso/objects';
 import type { Application, RoleName, ScreenPop } from '../common/application.js';
 import type { DeskCustomer, DeskScreenPop } from '../common/desktop-types.js';
@@ -62,6 +63,20 @@ function probesFor(deps: ScreenPopDeps, clues: ContactClues, usable: (pop: Scree
   return out;
 }
 
+/**
+ * The records of `pop.object` whose field holds `value` (at most `limit`). A collected value the
+ * field cannot hold (a date field and the text a visitor typed) finds nothing rather than failing
+ * the desk: the objects service refuses such a filter with CARUSO_OBJECTS_BAD_QUERY.
+ */
+async function find(deps: ScreenPopDeps, pop: ScreenPop, value: string | number, limit: number): Promise<ObjectRecord[]> {
+  try {
+    return await deps.objects.repository(pop.object).query({ where: { [pop.field]: value }, limit });
+  } catch (err) {
+    if (pop.by === 'field' && isCarusoError(err) && err.code === 'CARUSO_OBJECTS_BAD_QUERY') return [];
+    throw err;
+  }
+}
+
 /** The clues of a contact from its own data (an IVR's variables are on it); `vars` adds a hand-off's answers. */
 export function cluesOf(contact: ContactSnapshot, vars: Readonly<Record<string, unknown>> = contact.data): ContactClues {
   return { address: contactAddress(contact), vars };
@@ -76,7 +91,7 @@ export async function screenPopOf(deps: ScreenPopDeps, role: RoleName, contact: 
   let first: DeskScreenPop | undefined;
   for (const { pop, value } of probesFor(deps, clues, (p) => deps.permissions.on(role, p.object)?.actions.has('read') === true)) {
     const rights = deps.permissions.on(role, pop.object) as ObjectRights;
-    const found = await deps.objects.repository(pop.object).query({ where: { [pop.field]: value }, limit: 5 });
+    const found = await find(deps, pop, value, 5);
     const shown: DeskScreenPop = {
       object: pop.object,
       record: pop.record ?? null,
@@ -100,7 +115,7 @@ export async function soleMatch(deps: ScreenPopDeps, contact: ContactSnapshot, c
     const object = deps.permissions.model.objects.find((o) => o.name === pop.object);
     const key = object?.key[0];
     if (!object || !key || object.key.length !== 1) continue;
-    const found = await deps.objects.repository(pop.object).query({ where: { [pop.field]: value }, limit: 2 });
+    const found = await find(deps, pop, value, 2);
     if (found.length === 0) continue;
     const only = found.length === 1 ? found[0]?.[key] : undefined;
     return only === undefined || only === null ? undefined : { object: pop.object, id: String(only) };
