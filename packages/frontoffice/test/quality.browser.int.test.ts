@@ -2,7 +2,8 @@
 // the desktop (the recorder of the communication server, the log has recording-paused); a supervisor
 // picks Listen on the wallboard's menu of busy agents (the simulated telephony cannot monitor: the
 // page shows the server's coded 409); the supervisor watches a live chat and sends a private note
-// that appears, marked private, in the agent's chat panel and never in the customer's window.
+// that appears, marked private, in the agent's chat panel and never in the customer's window; after
+// the call, the customer's history has the recording's player, served by the audited route.
 import { forEachDatabase } from '@caruso/storage/testing';
 import type { Browser, Page } from 'playwright-core';
 import { deskPage, launchChromium, logIn, seriousFindings, watchedPage } from '@caruso/frontoffice/testing';
@@ -45,7 +46,9 @@ describe('quality management in a real Chromium: pause recording on the desktop,
       const bobDesk = await deskPage(browser, asm.url, 'bob', PW);
       let customer: Awaited<ReturnType<typeof mustOpen>> | undefined;
       try {
-        // anna's recorded call.
+        // anna's recorded call, from a known customer (the call is linked to her record).
+        const carla = await asm.objects.repository('Customer').create({ firstName: 'Carla', lastName: 'Caller', phone: '+3212340009' }, { actor: 'test' });
+        const carlaId = String(carla['id']);
         await ready(annaDesk.page, 'anna');
         const callId = asm.telephony.placeInboundCall({ from: '+3212340009', to: 'main', talkMs: 600_000 });
         await until(() => asm.comms.contact(callId)?.state === 'connected', 'the call connected');
@@ -110,13 +113,26 @@ describe('quality management in a real Chromium: pause recording on the desktop,
         expect(annaDesk.problems).toEqual([]);
         expect(bobDesk.problems).toEqual([]);
         expect(board.problems).toEqual([]);
+        // After the call (wrapped up), the customer's history plays its recording through the audited route.
         asm.telephony.hangUp(callId);
+        await annaDesk.page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+        await annaDesk.page.keyboard.press('F9');
+        await annaDesk.page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+        await until(() => !asm.telephony.tapped(callId), 'the recording stopped');
+        for (const end = Date.now() + 5_000; (await asm.comms.history('Customer', carlaId, { limit: 10 })).length === 0 && Date.now() < end;) await board.page.waitForTimeout(50);
+        await board.page.goto(`${asm.url}/records/customer/${carlaId}`);
+        const player = board.page.locator('caruso-recordings audio[controls]');
+        await player.waitFor({ state: 'attached' });
+        expect(await player.getAttribute('src')).toMatch(/^\/api\/recordings\/[^/]+\/audio$/);
+        expect(await board.page.evaluate(`fetch(document.querySelector('caruso-recordings audio').src).then((r) => [r.status, r.headers.get('content-type')])`)).toEqual([200, 'audio/wav']);
+        expect(await seriousFindings(board.page)).toEqual([]);
+        expect(board.problems).toEqual([]);
         await board.ctx.close();
       } finally {
         await customer?.close();
         await annaDesk.ctx.close();
         await bobDesk.ctx.close();
       }
-    }, 90_000);
+    }, 150_000);
   });
 });
