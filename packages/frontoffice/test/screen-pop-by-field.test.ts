@@ -50,7 +50,7 @@ describe('readApplication: <screenpop by="field">', () => {
 describe('the front office’s access policy for business objects in scripts', () => {
   const app = read(
     '',
-    '<role name="agent"><grant object="Customer" actions="read update" fields="id,firstName,lastName,phone,segment" readonly="segment"/></role><role name="supervisor"><grant object="Customer" actions="read"/></role>',
+    '<role name="agent"><grant object="Customer" actions="read update" fields="id,firstName,lastName,phone,segment" readonly="segment"/></role><role name="supervisor"><grant object="Customer" actions="read"/><grant object="Contract" actions="read"/></role>',
   ).application!;
   const policy = roleObjectAccessPolicy(new Permissions(model, app));
   const ask = (r: Partial<ObjectAccessRequest>): ReturnType<typeof policy.decide> =>
@@ -68,6 +68,9 @@ describe('the front office’s access policy for business objects in scripts', (
     expect(ask({ operation: 'create', fields: ['lastName'] })).toEqual({ allowed: false, reason: 'the role agent may not create Customer records' });
     expect(ask({ actor: { kind: 'agent', roles: ['supervisor'] }, operation: 'update', fields: ['phone'] })).toEqual({ allowed: false, reason: 'the role supervisor may not update Customer records' });
     expect(ask({ object: 'Contract' })).toEqual({ allowed: false, reason: 'the role agent has no rights on Contract' });
+    // A filter through a many-to-one relation needs the right to read its target.
+    expect(ask({ actor: { kind: 'agent', roles: ['supervisor'] }, object: 'Contract', fields: ['customer', 'number'] })).toEqual({ allowed: true, readable: expect.arrayContaining(['number']) });
+    expect(ask({ actor: { kind: 'agent', roles: ['supervisor'] }, object: 'Contract', fields: ['custom'] })).toEqual({ allowed: false, reason: 'the role supervisor may not see Contract.custom' });
   });
 
   it('refuses an agent session that names no role, and leaves visitors and callers to the default policy', () => {

@@ -14,7 +14,7 @@ function isRole(name: string): name is RoleName {
 }
 
 /** Why one role may not do the request, or undefined when it may (and what it sees). */
-function check(rights: ObjectRights | undefined, r: ObjectAccessRequest, role: RoleName): string | undefined {
+function check(permissions: Permissions, rights: ObjectRights | undefined, r: ObjectAccessRequest, role: RoleName): string | undefined {
   const action: ObjectAction = r.operation;
   if (!rights) return `the role ${role} has no rights on ${r.object}`;
   if (!rights.actions.has(action)) return `the role ${role} may not ${action} ${r.object} records`;
@@ -22,8 +22,11 @@ function check(rights: ObjectRights | undefined, r: ObjectAccessRequest, role: R
   // a write may set only fields the role may write.
   const allowed = action === 'read' || action === 'delete' ? rights.visible : rights.writable;
   // A filter on a many-to-one relation names the relation: it is allowed when the role reads its target.
-  const relations = new Set(rights.object.relations.map((x) => x.name));
-  const refused = r.fields.filter((f) => !allowed.has(f) && !relations.has(f));
+  const readsTarget = (name: string): boolean => {
+    const rel = rights.object.relations.find((x) => x.name === name);
+    return rel !== undefined && permissions.on(role, rel.target)?.actions.has('read') === true;
+  };
+  const refused = r.fields.filter((f) => !allowed.has(f) && !readsTarget(f));
   if (refused.length > 0) return `the role ${role} may not ${action === 'read' || action === 'delete' ? 'see' : 'write'} ${r.object}.${refused.slice(0, 5).join(`, ${r.object}.`)}`;
   return undefined;
 }
@@ -45,7 +48,7 @@ export function roleObjectAccessPolicy(permissions: Permissions): ObjectAccessPo
       let allowed = false;
       for (const role of roles) {
         const rights = permissions.on(role, r.object);
-        const refused = check(rights, r, role);
+        const refused = check(permissions, rights, r, role);
         if (refused !== undefined) {
           reasons.push(refused);
           continue;
