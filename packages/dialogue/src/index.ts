@@ -14,6 +14,7 @@ export {
   mapSourceReader,
   publicVariables,
   identifiedDataAccess,
+  scriptVariables,
   type LoadedBundle,
   type ScriptSourceReader,
 } from './script-bundle.js';
