@@ -20,12 +20,10 @@ import type { RoleName } from './common/application.js';
 import type { QualityAgent, QualityNote, QualityRecording, QualityRecordingState, QualitySession } from './common/api-types.js';
 import { FrontOfficeErrors } from './errors.js';
 import { body, need, str } from './internal/http.js';
-import { BOOL, bodyOf, closed, errors, INT, NO_BODY, NO_CONTENT, nullable, params, routeSchema, text, type JsonSchema } from './internal/route-schemas.js';
+import { BOOL, bodyOf, closed, errors, MONITOR_MODE, MONITOR_MODE_NAMES, MONITORING_SESSION as SESSION, NO_BODY, NO_CONTENT, params, QUALITY_AGENT, QUALITY_NOTE as NOTE, QUALITY_RECORDING as RECORDING, QUALITY_RECORDING_STATE as RECORDING_STATE, routeSchema, text } from './internal/route-schemas.js';
 import type { Principal } from './internal/sessions.js';
 import { SUPERVISING } from './permissions.js';
 
-/** The monitor modes a supervisor may choose. */
-export const MONITOR_MODE_NAMES = ['listen', 'whisper', 'barge'] as const;
 type Mode = (typeof MONITOR_MODE_NAMES)[number];
 type ChatNote = Parameters<ChatChannel['deliverNote']>[0];
 type WatchFrame = Parameters<Parameters<ChatChannel['watch']>[1]>[0];
@@ -48,19 +46,6 @@ export interface QualityApiDeps {
   readonly logger: Logger;
 }
 
-const NOTE: JsonSchema = closed({ id: text(), contactId: text(), from: text(), text: text(), at: INT, private: { const: true } });
-const RECORDING: JsonSchema = closed({
-  id: text(), contactId: text(), queueId: nullable('string'), agentId: nullable('string'), channels: { enum: [1, 2] },
-  startedAt: INT, endedAt: nullable('integer'), durationMs: INT, pausedMs: INT, url: text(),
-});
-const RECORDING_STATE: JsonSchema = closed({ state: { enum: ['off', 'on', 'paused'] }, recordingId: nullable('string') });
-const SESSION: JsonSchema = closed({ supervisor: text(), agentId: text(), contactId: text(), mode: { enum: [...MONITOR_MODE_NAMES] }, since: INT });
-const QUALITY_AGENT: JsonSchema = closed({
-  agentId: text(), state: text(),
-  contacts: { type: 'array', items: closed({ contactId: text(), channel: text(), recording: { enum: ['off', 'on', 'paused'] } }) },
-  monitoring: { type: 'array', items: SESSION },
-});
-const MODE: JsonSchema = { type: 'string', enum: [...MONITOR_MODE_NAMES] };
 
 const noteOf = (e: ContactEvent): QualityNote | undefined =>
   e.kind === 'note-added' ? { id: String(e.seq), contactId: e.contactId, from: e.data.from, text: e.data.text, at: e.at, private: true } : undefined;
@@ -296,7 +281,7 @@ export function registerQualityApi(fastify: FastifyInstance, deps: QualityApiDep
 
   fastify.post('/api/monitoring', {
     schema: routeSchema('Start monitoring a busy agent\'s call (listen, whisper or barge) through the supervisor\'s phone, which the server dials; resolves once joined (monitoring-started)', [...SUPERVISING], {
-      body: bodyOf({ agentId: text(64), mode: MODE, phone: text(64) }, ['agentId', 'mode']),
+      body: bodyOf({ agentId: text(64), mode: MONITOR_MODE, phone: text(64) }, ['agentId', 'mode']),
       response: {
         201: { description: 'the session', ...closed({ data: SESSION }) },
         ...errors([400, 'no phone for this supervisor (CARUSO_COMMS_INVALID_CONTACT)'], [404, 'no such agent'], [409, 'the agent has no call, the supervisor monitors one already, or the phone did not answer'], [503, 'no monitoring in this assembly']),
@@ -318,7 +303,7 @@ export function registerQualityApi(fastify: FastifyInstance, deps: QualityApiDep
 
   fastify.patch('/api/monitoring', {
     schema: routeSchema('Switch the supervisor\'s running session to another mode without dialling again (monitoring-changed)', [...SUPERVISING], {
-      body: bodyOf({ mode: MODE }, ['mode']),
+      body: bodyOf({ mode: MONITOR_MODE }, ['mode']),
       response: { 200: { description: 'the session now', ...closed({ data: SESSION }) }, ...errors([409, 'the supervisor monitors nothing'], [503, 'no monitoring in this assembly']) },
     }),
   }, async (req) => {

@@ -206,3 +206,24 @@ export const CAMPAIGN_PROGRESS: JsonSchema = {
     ratio: { type: 'number' },
   },
 };
+
+/** The monitor modes a supervisor may choose (api-quality.ts). */
+export const MONITOR_MODE_NAMES = ['listen', 'whisper', 'barge'] as const;
+export const MONITOR_MODE: JsonSchema = { type: 'string', enum: [...MONITOR_MODE_NAMES] };
+/** A supervisor's private note to the agent of a contact (common/api-types.ts QualityNote). */
+export const QUALITY_NOTE: JsonSchema = closed({ id: text(), contactId: text(), from: text(), text: text(), at: INT, private: { const: true } });
+/** A recording's catalogue entry as the front office shows it (QualityRecording): never its file path. */
+export const QUALITY_RECORDING: JsonSchema = closed({
+  id: text(), contactId: text(), queueId: nullable('string'), agentId: nullable('string'), channels: { enum: [1, 2] },
+  startedAt: INT, endedAt: nullable('integer'), durationMs: INT, pausedMs: INT, url: text(),
+});
+/** Whether a contact is recorded now (QualityRecordingState). */
+export const QUALITY_RECORDING_STATE: JsonSchema = closed({ state: { enum: ['off', 'on', 'paused'] }, recordingId: nullable('string') });
+/** A supervisor monitoring an agent's call (QualitySession). */
+export const MONITORING_SESSION: JsonSchema = closed({ supervisor: text(), agentId: text(), contactId: text(), mode: { enum: [...MONITOR_MODE_NAMES] }, since: INT });
+/** An agent with contacts now, for the wallboard's quality menu (QualityAgent). */
+export const QUALITY_AGENT: JsonSchema = closed({
+  agentId: text(), state: text(),
+  contacts: { type: 'array', items: closed({ contactId: text(), channel: text(), recording: { enum: ['off', 'on', 'paused'] } }) },
+  monitoring: { type: 'array', items: MONITORING_SESSION },
+});
