@@ -73,6 +73,12 @@ export function scaffoldApplication(model: Model, options: { readonly name?: str
     const email = o.fields.find((f) => f.type === 'email');
     if (email) out.push(`    <screenpop object="${esc(o.name)}" by="email" field="${esc(email.name)}" record="${recordName(o)}"/>`);
   }
+  // A unique number a caller or visitor can give (a customer or contract number): the screen pop by
+  // what a script collected, left as a comment because the script's variable is the integrator's.
+  const numbered = all.map((o) => ({ o, f: o.fields.find((f) => f.unique && f.type === 'string' && !f.computed) })).find((x) => x.f !== undefined);
+  if (numbered?.f) {
+    out.push(`    <!-- <screenpop object="${esc(numbered.o.name)}" by="field" var="${esc(numbered.f.name)}" field="${esc(numbered.f.name)}" record="${recordName(numbered.o)}"/>: by the ${esc(numbered.f.name)} an IVR or self-service script collected -->`);
+  }
   out.push('    <!-- <script queue="support" script="fault-report"><write var="postcode" field="postcode"/></script> -->');
   out.push('    <wrapup code="solved" label="Solved"/>', '    <wrapup code="follow-up" label="Needs a follow-up"/>', '    <wrapup code="no-answer" label="Customer not reached"/>');
   out.push('    <pause code="break" label="Break"/>', '    <pause code="training" label="Training"/>', '    <pause code="admin" label="Administration"/>');
