@@ -105,11 +105,17 @@ export class QualityDesk {
     return (await this.events(contactId)).map(noteOf).filter((n): n is QualityNote => n !== undefined);
   }
 
-  /** The recording state of a contact as the contact fold has it. */
-  async recordingState(contactId: string): Promise<QualityRecordingState> {
-    // The recorder appends its events without flushing (the router's next change would): reads see
-    // durable events only, so what is buffered is made durable first.
+  /** Makes what is buffered in the contact event log durable: reads see durable events only. */
+  async flushed(): Promise<void> {
     await this.log().flush().catch((err: unknown) => this.deps.logger.warn({ err: { code: (err as { code?: string }).code } }, 'the contact event log could not be flushed'));
+  }
+
+  /**
+   * The recording state of a contact as the contact fold has it. `flush`: first make buffered events
+   * durable (a recorder's event may be buffered still); a caller reading many contacts flushes once.
+   */
+  async recordingState(contactId: string, flush = true): Promise<QualityRecordingState> {
+    if (flush) await this.flushed();
     const events = await this.events(contactId);
     const life = foldContacts(events).get(contactId);
     const started = [...events].reverse().find((e) => e.kind === 'recording-started');
@@ -345,13 +351,14 @@ export function registerQualityApi(fastify: FastifyInstance, deps: QualityApiDep
       monitoring = false;
     }
     const log = deps.events();
+    if (log) await desk.flushed();
     const agents: QualityAgent[] = [];
     for (const a of comms.agents()) {
       if (a.contactIds.length === 0) continue;
       const contacts = await Promise.all(a.contactIds.map(async (id) => ({
         contactId: id,
         channel: comms.contact(id)?.channel ?? 'call',
-        recording: log ? (await desk.recordingState(id)).state : ('off' as const),
+        recording: log ? (await desk.recordingState(id, false)).state : ('off' as const),
       })));
       agents.push({ agentId: a.id, state: a.state, contacts, monitoring: sessions.filter((s) => s.agentId === a.id) });
     }
