@@ -124,6 +124,9 @@ export function frontOfficeService(options: FrontOfficeServiceOptions): ServiceD
             const permissions = new Permissions(objects.model, application);
             policy = options.services.register(ObjectAccessPolicy, { version: FRONTOFFICE_SERVICE_VERSION, properties: { owner: 'frontoffice' }, create: () => roleObjectAccessPolicy(permissions) });
             await policy.ready;
+          } else if (ctx.services.find(ObjectAccessPolicy.id).length === 0) {
+            // Nobody decides with the roles: a desktop script may do with business objects what it declares.
+            ctx.logger.warn('no object access policy: desktop scripts run without the agents\' role rights (give the front office the service manager as services)');
           }
           let url: string;
           try {
