@@ -125,7 +125,23 @@ function nextMessage<T extends { type: string }>(child: ChildProcess, ms: number
   });
 }
 
+/**
+ * One run; started again (at most twice) when Caruso could not listen on a port found free a moment
+ * before (another program on this shared machine took it meanwhile).
+ */
 async function runOnce(db: 'sqlite' | 'postgres', agentCount: number, seconds: number, pgServer: PostgresServer | undefined): Promise<RunResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runOnceOnPorts(db, agentCount, seconds, pgServer);
+    } catch (err) {
+      const message = (err as Error).message;
+      if (attempt >= 3 || !message.startsWith('Caruso start:') || !message.includes('EADDRINUSE')) throw err;
+      log(`system.180: ${agentCount} agents on ${db}: a port was taken meanwhile, starting again (${message.slice(0, 160)})`);
+    }
+  }
+}
+
+async function runOnceOnPorts(db: 'sqlite' | 'postgres', agentCount: number, seconds: number, pgServer: PostgresServer | undefined): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), `caruso-system-${db}-`));
   const dbUrl = db === 'sqlite' ? `sqlite:${join(dir, 'utility.db')}` : await (pgServer as PostgresServer).createDatabase('system');
   const password = randomBytes(12).toString('base64url');
