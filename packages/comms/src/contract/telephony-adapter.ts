@@ -144,8 +144,9 @@ export interface TelephonyAdapter {
   /**
    * Call recording: while the call's customer and agent are bridged, hands every 20 ms frame of
    * decoded audio (8 kHz, 16-bit) each side sends to `tap` (`caller`: the customer, `agent`: the
-   * agent and any conferenced party); `undefined` removes the tap. The adapter never blocks on the
-   * tap (it is called synchronously and must be quick). Optional: an adapter without it cannot record.
+   * agent's leg); `undefined` removes the tap. The tap is called synchronously and must be quick; the
+   * array may be reused once it returns (copy what you keep). Optional: an adapter without it
+   * cannot record.
    */
   tapAudio?(callId: string, tap: AudioTap | undefined): void;
   /**

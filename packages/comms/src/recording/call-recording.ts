@@ -5,6 +5,8 @@ export type RecordingSide = 'caller' | 'agent';
 
 /** Samples in one 20 ms frame at 8 kHz. */
 const FRAME = 160;
+/** A frame of silence (never written to). */
+const SILENCE = new Int16Array(FRAME);
 
 /** Options of {@link CallRecording.start}. */
 export interface CallRecordingOptions {
@@ -32,6 +34,53 @@ export interface CallRecordingSummary {
   readonly bytes: number;
 }
 
+/** One side's audio waiting to be aligned with the other's: a ring of samples, no allocation per frame. */
+class SideBuffer {
+  private readonly ring: Int16Array;
+  private head = 0;
+  /** Samples waiting. */
+  length = 0;
+  /** The frame {@link take} fills (read only for the caller; reused). */
+  private readonly frame = new Int16Array(FRAME);
+
+  constructor(capacity: number) {
+    this.ring = new Int16Array(capacity);
+  }
+
+  get room(): number {
+    return this.ring.length - this.length;
+  }
+
+  /** Appends `n` samples of `samples` from `from` (silence when `silent`); n ≤ room. */
+  write(samples: Int16Array, from: number, n: number, silent: boolean): void {
+    const cap = this.ring.length;
+    const tail = (this.head + this.length) % cap;
+    const first = Math.min(n, cap - tail);
+    if (silent) {
+      this.ring.fill(0, tail, tail + first);
+      this.ring.fill(0, 0, n - first);
+    } else {
+      this.ring.set(samples.subarray(from, from + first), tail);
+      if (n > first) this.ring.set(samples.subarray(from + first, from + n), 0);
+    }
+    this.length += n;
+  }
+
+  /** The next frame, padded with silence; SILENCE when nothing waits. */
+  take(): Int16Array {
+    if (this.length === 0) return SILENCE;
+    const cap = this.ring.length;
+    const n = Math.min(FRAME, this.length);
+    const first = Math.min(n, cap - this.head);
+    this.frame.set(this.ring.subarray(this.head, this.head + first), 0);
+    if (n > first) this.frame.set(this.ring.subarray(0, n - first), first);
+    if (n < FRAME) this.frame.fill(0, n);
+    this.head = (this.head + n) % cap;
+    this.length -= n;
+    return this.frame;
+  }
+}
+
 /**
  * The recording of one call, written while it runs. The telephony adapter pushes the decoded
  * audio each side sends ({@link push}); the two sides are aligned frame by frame and mixed (or
@@ -39,9 +88,10 @@ export interface CallRecordingSummary {
  * and what was said in the paused stretch is never written.
  */
 export class CallRecording {
-  private readonly queues: Record<RecordingSide, Int16Array[]> = { caller: [], agent: [] };
-  private readonly queued: Record<RecordingSide, number> = { caller: 0, agent: 0 };
+  private readonly sides: Record<RecordingSide, SideBuffer>;
   private readonly maxLag: number;
+  /** The frame being mixed or interleaved (the writer copies it). */
+  private readonly scratch: Int16Array;
   private readonly now: () => number;
   private frames = 0;
   private pausedTotalMs = 0;
@@ -53,6 +103,9 @@ export class CallRecording {
     options: CallRecordingOptions,
   ) {
     this.maxLag = Math.max(1, options.maxLagFrames ?? 5) * FRAME;
+    // A side is written once it is maxLag ahead: room for that and one more frame is enough.
+    this.sides = { caller: new SideBuffer(this.maxLag + 2 * FRAME), agent: new SideBuffer(this.maxLag + 2 * FRAME) };
+    this.scratch = new Int16Array(FRAME * writer.channels);
     this.now = options.now ?? Date.now;
   }
 
@@ -89,14 +142,18 @@ export class CallRecording {
     return this.pausedTotalMs + (this.pausedSince === undefined ? 0 : this.now() - this.pausedSince);
   }
 
-  /** Audio one side sent: 8 kHz 16-bit samples, any length. Ignored once stopped. */
+  /** Audio one side sent: 8 kHz 16-bit samples, any length (copied: the array may be reused). Ignored once stopped. */
   push(side: RecordingSide, samples: Int16Array): void {
     if (this.stopped || samples.length === 0) return;
     // Paused audio is dropped here, at once, so it is never buffered either.
-    const chunk = this.paused ? new Int16Array(samples.length) : samples.slice();
-    this.queues[side].push(chunk);
-    this.queued[side] += chunk.length;
-    this.drain(false);
+    const silent = this.paused;
+    const buffer = this.sides[side];
+    for (let from = 0; from < samples.length; ) {
+      const n = Math.min(buffer.room, samples.length - from);
+      buffer.write(samples, from, n, silent);
+      from += n;
+      this.drain(false);
+    }
   }
 
   /** Stops recording, writes what is left and closes the file. Idempotent. */
@@ -112,8 +169,8 @@ export class CallRecording {
 
   private drain(all: boolean): void {
     for (;;) {
-      const c = this.queued.caller;
-      const a = this.queued.agent;
+      const c = this.sides.caller.length;
+      const a = this.sides.agent.length;
       const both = c >= FRAME && a >= FRAME;
       const ahead = c >= this.maxLag || a >= this.maxLag;
       const rest = all && (c > 0 || a > 0);
@@ -123,11 +180,11 @@ export class CallRecording {
   }
 
   private writeFrame(): void {
-    const caller = this.take('caller');
-    const agent = this.take('agent');
+    const caller = this.sides.caller.take();
+    const agent = this.sides.agent.take();
     this.frames += FRAME;
+    const out = this.scratch;
     if (this.writer.channels === 2) {
-      const out = new Int16Array(FRAME * 2);
       for (let i = 0; i < FRAME; i++) {
         out[i * 2] = caller[i]!;
         out[i * 2 + 1] = agent[i]!;
@@ -135,25 +192,13 @@ export class CallRecording {
       this.writer.append(out);
       return;
     }
-    const out = new Int16Array(FRAME);
-    for (let i = 0; i < FRAME; i++) out[i] = Math.max(-32768, Math.min(32767, caller[i]! + agent[i]!));
+    if (agent === SILENCE) return this.writer.append(caller);
+    if (caller === SILENCE) return this.writer.append(agent);
+    for (let i = 0; i < FRAME; i++) {
+      const v = caller[i]! + agent[i]!;
+      out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+    }
     this.writer.append(out);
   }
 
-  /** Takes up to one frame of a side's audio, padded with silence. */
-  private take(side: RecordingSide): Int16Array {
-    const out = new Int16Array(FRAME);
-    let filled = 0;
-    const q = this.queues[side];
-    while (filled < FRAME && q.length > 0) {
-      const head = q[0]!;
-      const n = Math.min(FRAME - filled, head.length);
-      out.set(head.subarray(0, n), filled);
-      filled += n;
-      if (n === head.length) q.shift();
-      else q[0] = head.subarray(n);
-    }
-    this.queued[side] -= filled;
-    return out;
-  }
 }

@@ -1,4 +1,5 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { endianness } from 'node:os';
 import { CommsErrors } from '../errors.js';
 
 /**
@@ -7,8 +8,11 @@ import { CommsErrors } from '../errors.js';
  * data chunk; audio is appended in blocks and the header's sizes are patched after every block, so
  * a crash leaves a playable file holding everything up to the last block (at most `flushEveryMs`).
  */
+const LITTLE_ENDIAN = endianness() === 'LE';
+
 export class WavStreamWriter {
-  private pending: Buffer[] = [];
+  /** The block being filled (written once full, or by {@link flush}). */
+  private block: Buffer;
   private pendingBytes = 0;
   private dataBytes = 0;
   private chain: Promise<void> = Promise.resolve();
@@ -20,7 +24,9 @@ export class WavStreamWriter {
     /** Channels of the file (1 or 2). */
     readonly channels: 1 | 2,
     private readonly flushBytes: number,
-  ) {}
+  ) {
+    this.block = Buffer.allocUnsafe(flushBytes);
+  }
 
   /**
    * Creates `path` (it must not exist: a recording is never overwritten) and writes its header.
@@ -34,7 +40,10 @@ export class WavStreamWriter {
       await fh.close();
       throw err;
     }
-    return new WavStreamWriter(fh, channels, Math.max(320, Math.round((flushEveryMs / 1000) * 8000 * 2 * channels)));
+    // A whole number of frames (2 bytes a sample per channel) per block.
+    const frameBytes = 2 * channels;
+    const bytes = Math.max(320, Math.round((flushEveryMs / 1000) * 8000) * frameBytes);
+    return new WavStreamWriter(fh, channels, bytes - (bytes % frameBytes));
   }
 
   /** Bytes of audio written or buffered so far. */
@@ -45,18 +54,27 @@ export class WavStreamWriter {
   /** Appends interleaved samples (`channels` per frame). Written in blocks; see {@link flush}. */
   append(samples: Int16Array): void {
     if (this.closed) return;
-    const buf = Buffer.alloc(samples.length * 2);
-    for (let i = 0; i < samples.length; i++) buf.writeInt16LE(samples[i]!, i * 2);
-    this.pending.push(buf);
-    this.pendingBytes += buf.length;
-    if (this.pendingBytes >= this.flushBytes) this.flush().catch(() => undefined);
+    let from = 0;
+    while (from < samples.length) {
+      const room = (this.flushBytes - this.pendingBytes) >> 1;
+      const n = Math.min(room, samples.length - from);
+      if (LITTLE_ENDIAN) {
+        // WAV is little-endian, like the machine: the samples' bytes are copied as they are.
+        this.block.set(new Uint8Array(samples.buffer, samples.byteOffset + from * 2, n * 2), this.pendingBytes);
+      } else {
+        for (let i = 0; i < n; i++) this.block.writeInt16LE(samples[from + i]!, this.pendingBytes + i * 2);
+      }
+      this.pendingBytes += n * 2;
+      from += n;
+      if (this.pendingBytes >= this.flushBytes) this.flush().catch(() => undefined);
+    }
   }
 
   /** Writes what is buffered and patches the header; resolves when it is on disk (not fsynced). */
   flush(): Promise<void> {
     if (this.pendingBytes === 0) return this.chain;
-    const block = Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
+    const block = this.block.subarray(0, this.pendingBytes);
+    this.block = Buffer.allocUnsafe(this.flushBytes);
     this.pendingBytes = 0;
     this.chain = this.chain.then(async () => {
       if (this.failure) return;

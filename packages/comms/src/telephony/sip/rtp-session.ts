@@ -103,8 +103,9 @@ export class RtpSession extends Disposable {
   silenced = false;
   /** While set (a conference), decoded received audio goes here. */
   mixInput: MixInput | undefined;
-  /** While set (call recording), every frame of decoded received audio is handed to it. */
+  /** While set (call recording), every frame of decoded received audio is handed to it (reused: copy what you keep). */
   tap: ((samples: Int16Array) => void) | undefined;
+  private readonly decoded = new Int16Array(160);
   private readonly dtmfOut: DtmfOut[] = [];
   private dtmfAt = 0;
   private readonly ssrc = randomBytes(4).readUInt32BE(0);
@@ -385,7 +386,9 @@ export class RtpSession extends Disposable {
     }
     if (pt !== 0 && pt !== 8) return;
     if (this.recording || this.mixInput || this.tap) {
-      const samples = decodeG711(payload, pt);
+      // The mix and the tap copy what they keep: a frame-sized buffer is reused for them; the
+      // voicemail recording keeps the arrays, so it gets its own.
+      const samples = this.recording || payload.length !== this.decoded.length ? decodeG711(payload, pt) : decodeG711(payload, pt, this.decoded);
       this.recording?.push(samples);
       this.mixInput?.push(samples);
       this.tap?.(samples);
