@@ -215,7 +215,7 @@ export class CarusoDesktop extends LitElement {
       // Not while the agent is already typing in the wrap-up (the code, a note, a callback's date):
       // the wrap-up can reach the page after they moved there, and would take their keys away.
       const active = document.activeElement;
-      const typing = active instanceof HTMLElement && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName) && this.contains(active);
+      const typing = active instanceof HTMLElement && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName) && active.closest('#wrapup') !== null;
       if (!typing) this.querySelector<HTMLSelectElement>('#wrap-code')?.focus();
     }
   }
