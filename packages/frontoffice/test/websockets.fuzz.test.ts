@@ -1,6 +1,6 @@
 // Issue 13, the WebSocket part of the fuzz suite (`npm run test:fuzz`). A whole front office runs in
 // a child process (fixtures/fuzz-server-child.mjs) with every WebSocket listener an outside party can
-// reach: the front office's /ws/agent, /ws/chat, /ws/monitor and /ws/chat/customer, the web chat's
+// reach: the front office's /ws/agent, /ws/chat, /ws/monitor, /ws/chat/watch and /ws/chat/customer, the web chat's
 // standalone listener, the service manager's remote endpoint and the monitor's standalone listener.
 // Batches of mutated frames (random bytes, huge frames, text that is not UTF-8, JSON with wrong types
 // and unknown message types, control frames, frames no WebSocket library would write) and mutated
@@ -369,6 +369,18 @@ async function probeSocket(url: string, headers: Record<string, string>, hello: 
   }
 }
 
+/** The supervisor's chat watch: an unwatch is answered (the socket has no greeting). */
+async function probeWatch(url: string, headers: Record<string, string>): Promise<void> {
+  const socket = await open(url, headers);
+  try {
+    const answer = next(socket, (m) => m['type'] === 'unwatched' && m['chatId'] === 'probe', `${url}: unwatched`);
+    socket.send(JSON.stringify({ type: 'unwatch', chatId: 'probe' }));
+    await answer;
+  } finally {
+    socket.close();
+  }
+}
+
 /** A socket the listener must refuse after its first frame, with an error frame and 4401. */
 async function probeRefusal(url: string, headers: Record<string, string>, auth: unknown): Promise<void> {
   const socket = await open(url, headers);
@@ -390,6 +402,14 @@ function targets(): Target[] {
     { name: 'front office /ws/chat (agent)', url: () => `${ws(ready.url)}/ws/chat`, headers: cookie(anna), limit: 4096, templates: CHAT_TEMPLATES('c-1'), probe: () => probeSocket(`${ws(ready.url)}/ws/chat`, { cookie: anna.cookieHeader() }, 'welcome') },
     { name: 'front office /ws/monitor (agent)', url: () => `${ws(ready.url)}/ws/monitor`, headers: cookie(anna), limit: 4096, templates: MONITOR_TEMPLATES, probe: () => probeSocket(`${ws(ready.url)}/ws/monitor`, { cookie: anna.cookieHeader() }, 'hello', 'agent:anna') },
     { name: 'front office /ws/monitor (supervisor)', url: () => `${ws(ready.url)}/ws/monitor`, headers: cookie(sam), limit: 4096, templates: MONITOR_TEMPLATES, probe: () => probeSocket(`${ws(ready.url)}/ws/monitor`, { cookie: sam.cookieHeader() }, 'hello', 'agents') },
+    {
+      name: 'front office /ws/chat/watch (supervisor)',
+      url: () => `${ws(ready.url)}/ws/chat/watch`,
+      headers: cookie(sam),
+      limit: 4096,
+      templates: [{ type: 'watch', chatId: 'c-1' }, { type: 'note', chatId: 'c-1', text: 'ask for the meter number', clientId: 'n-1' }, { type: 'unwatch', chatId: 'c-1' }],
+      probe: () => probeWatch(`${ws(ready.url)}/ws/chat/watch`, { cookie: sam.cookieHeader() }),
+    },
     {
       name: 'front office /ws/chat/customer (anonymous visitor)',
       url: () => `${ws(ready.url)}/ws/chat/customer`,
@@ -513,7 +533,7 @@ interface UpgradeSpec {
   readonly cut: number | undefined;
   readonly after: Uint8Array;
 }
-const PATHS = ['/ws/agent', '/ws/chat', '/ws/monitor', '/ws/chat/customer', '/chat/customer', '/chat/agent', '/', '/ws/../ws/agent', '/ws/agent?x=1#y', '/%00', `/${'a'.repeat(10_000)}`, '*', 'http://127.0.0.1/ws/agent', ''];
+const PATHS = ['/ws/agent', '/ws/chat', '/ws/monitor', '/ws/chat/watch', '/ws/chat/customer', '/chat/customer', '/chat/agent', '/', '/ws/../ws/agent', '/ws/agent?x=1#y', '/%00', `/${'a'.repeat(10_000)}`, '*', 'http://127.0.0.1/ws/agent', ''];
 const EXTRA_HEADERS = [
   'Origin: http://evil.example',
   'Origin: null',
@@ -639,6 +659,7 @@ describe('every WebSocket listener under mutated frames and upgrade requests (fu
     'front office /ws/chat (agent)',
     'front office /ws/monitor (agent)',
     'front office /ws/monitor (supervisor)',
+    'front office /ws/chat/watch (supervisor)',
     'front office /ws/chat/customer (anonymous visitor)',
     'chat listener /chat/customer (anonymous)',
     'chat listener /chat/customer (customer of an open chat)',
