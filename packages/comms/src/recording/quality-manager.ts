@@ -267,7 +267,13 @@ export class QualityManager extends Disposable {
     }
     const callId = this.options.callOf(contact.id);
     const ringTimeoutMs = this.options.monitoring?.ringTimeoutMs ?? 30_000;
-    const monitorId = telephony.monitor(callId, phone, mode, { ringTimeoutMs });
+    let monitorId: string;
+    try {
+      monitorId = telephony.monitor(callId, phone, mode, { ringTimeoutMs });
+    } catch (err) {
+      this.logger.warn({ err, contact: contact.id }, 'the telephony adapter could not dial the supervisor');
+      throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: contact.id, action: 'be monitored', state: `on a line the adapter cannot monitor (${(err as Error).message})` });
+    }
     const s: Session = { supervisor, agentId, contactId: contact.id, queueId: contact.queueId, callId, monitorId, mode, since: this.options.now(), joined: false, settle: undefined };
     this.sessions.set(supervisor, s);
     this.byMonitorId.set(monitorId, s);

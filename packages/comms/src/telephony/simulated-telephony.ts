@@ -3,7 +3,18 @@ import { Emitter, type IDisposable } from '@caruso/kernel';
 import type { Clock, Timer } from '../contract/clock.js';
 import { CommsErrors } from '../errors.js';
 import { sample, seededRandom, type Distribution, type RandomSource } from '../simulation/random.js';
-import type { Prompt, TelephonyAdapter, TelephonyEvent } from '../contract/telephony-adapter.js';
+import type { AudioTap, Prompt, TelephonyAdapter, TelephonyEvent } from '../contract/telephony-adapter.js';
+import type { MonitorMode } from '../contract/quality.js';
+
+/** The longest stretch of a simulated call's audio handed to a recording tap (bounds the work of a very long call). */
+const MAX_TAPPED_MS = 10 * 60_000;
+const FRAME = 160;
+/** 20 ms frames of the simulated voices: the caller at 400 Hz, the agent at 1,000 Hz (whole periods: frames join seamlessly). */
+const VOICE: Readonly<Record<'caller' | 'agent', Int16Array>> = {
+  caller: Int16Array.from({ length: FRAME }, (_, i) => Math.round(3000 * Math.sin((2 * Math.PI * 400 * i) / 8000))),
+  agent: Int16Array.from({ length: FRAME }, (_, i) => Math.round(3000 * Math.sin((2 * Math.PI * 1000 * i) / 8000))),
+};
+const QUIET = new Int16Array(FRAME);
 
 /** How a simulated caller behaves. */
 export interface SimulatedCaller {
@@ -59,6 +70,12 @@ interface SimCall {
   muted?: boolean;
   /** An attended transfer's party: ringing (with its timer) or answered. */
   consult?: { readonly party: string; timer: Timer | undefined; answered: boolean } | undefined;
+  /** Call recording: the tap, and since when the call's audio is owed to it (clock ms). */
+  tap?: { readonly fn: AudioTap; since: number } | undefined;
+  /** When the customer and the agent were connected (clock ms). */
+  talkingSince?: number | undefined;
+  /** Supervisors' phones monitoring the call, by monitoring id (joined once their timer ran). */
+  monitors?: Map<string, { mode: MonitorMode; joined: boolean }>;
 }
 
 /**
@@ -279,6 +296,8 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
       }
       call.patience?.dispose();
       call.patience = undefined;
+      call.talkingSince = this.clock.now();
+      if (call.tap) call.tap.since = call.talkingSince;
       call.talk = this.clock.setTimer(call.caller.talkMs, () => {
         call.talk = undefined;
         this.end(call, 'remote', 'normal');
@@ -343,6 +362,70 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
     return id;
   }
 
+  /**
+   * Call recording: there is no audio in a simulation, so the call's talk time is handed to the tap
+   * as simulated voices taking turns every 2 s (the caller at 400 Hz, the agent at 1,000 Hz), all at
+   * once when the tap is removed or the call ends (at most 10 minutes of it).
+   */
+  tapAudio(callId: string, tap: AudioTap | undefined): void {
+    const call = this.calls.get(callId);
+    if (!call) return;
+    if (call.tap) this.feedTap(call);
+    call.tap = tap ? { fn: tap, since: call.talkingSince === undefined ? Number.NaN : this.clock.now() } : undefined;
+  }
+
+  private feedTap(call: SimCall): void {
+    const tap = call.tap;
+    if (!tap || Number.isNaN(tap.since)) return;
+    const now = this.clock.now();
+    const frames = Math.floor(Math.min(MAX_TAPPED_MS, Math.max(0, now - tap.since)) / 20);
+    const start = Math.floor((tap.since - (call.talkingSince ?? tap.since)) / 20);
+    tap.since = now;
+    for (let f = 0; f < frames; f++) {
+      const callerTalks = Math.floor((start + f) / 100) % 2 === 0;
+      tap.fn('caller', callerTalks ? VOICE.caller : QUIET);
+      tap.fn('agent', callerTalks ? QUIET : VOICE.agent);
+    }
+  }
+
+  /** Supervisor monitoring: the supervisor's phone "answers" after 500 ms (then `monitor-joined`). */
+  monitor(callId: string, _phone: string, mode: MonitorMode, _options: { readonly ringTimeoutMs: number }): string {
+    const call = this.call(callId);
+    const id = `mon-${randomUUID()}`;
+    (call.monitors ??= new Map()).set(id, { mode, joined: false });
+    this.later(call, 500, () => {
+      const m = call.monitors?.get(id);
+      if (!m) return;
+      m.joined = true;
+      this.emit({ type: 'monitor-joined', callId, monitorId: id });
+    });
+    return id;
+  }
+
+  setMonitorMode(monitorId: string, mode: MonitorMode): void {
+    for (const call of this.calls.values()) {
+      const m = call.monitors?.get(monitorId);
+      if (m) m.mode = mode;
+    }
+  }
+
+  /** The mode of a monitoring leg (tests). */
+  monitorMode(monitorId: string): MonitorMode | undefined {
+    for (const call of this.calls.values()) {
+      const m = call.monitors?.get(monitorId);
+      if (m) return m.mode;
+    }
+    return undefined;
+  }
+
+  stopMonitor(monitorId: string): void {
+    for (const call of this.calls.values()) {
+      if (!call.monitors?.delete(monitorId)) continue;
+      this.emit({ type: 'monitor-ended', callId: call.id, monitorId, cause: 'stopped' });
+      return;
+    }
+  }
+
   dispose(): void {
     for (const call of this.calls.values()) this.clear(call);
     this.calls.clear();
@@ -375,7 +458,11 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
   }
 
   private end(call: SimCall, by: 'remote' | 'agent' | 'local', cause: string, notify = true): void {
-    if (!this.calls.delete(call.id)) return;
+    if (!this.calls.has(call.id)) return;
+    this.feedTap(call);
+    this.calls.delete(call.id);
+    for (const id of call.monitors?.keys() ?? []) this.emit({ type: 'monitor-ended', callId: call.id, monitorId: id, cause: 'call-ended' });
+    call.monitors?.clear();
     this.clear(call);
     if (notify) this.emit({ type: 'hung-up', callId: call.id, by, cause });
   }

@@ -1,6 +1,7 @@
 import { Disposable, Emitter, type HealthStatus, type ServiceContext, type ServiceDefinition, type ServiceLifecycle, type StopReason } from '@caruso/kernel';
 import type { SimulatedCaller, SimulatedEndpoint, SimulatedTelephony } from './simulated-telephony.js';
-import type { Prompt, Recording, TelephonyAdapter, TelephonyEvent } from '../contract/telephony-adapter.js';
+import type { AudioTap, Prompt, Recording, TelephonyAdapter, TelephonyEvent } from '../contract/telephony-adapter.js';
+import type { MonitorMode } from '../contract/quality.js';
 
 /** A real adapter as {@link TelephonyWithSimulation} drives it: its own lifecycle, and whether it can reach a destination. */
 export type RealTelephony = TelephonyAdapter & ServiceLifecycle & { canReach?(destination: string): boolean };
@@ -27,6 +28,8 @@ export class TelephonyWithSimulation extends Disposable implements TelephonyAdap
   readonly onDidEvent = this._onDidEvent.event;
   /** The adapter of every call in progress, by call id. */
   private readonly owner = new Map<string, TelephonyAdapter>();
+  /** The adapter of every monitoring leg, by monitoring id. */
+  private readonly monitorOwner = new Map<string, TelephonyAdapter>();
 
   constructor(
     readonly real: RealTelephony,
@@ -151,6 +154,26 @@ export class TelephonyWithSimulation extends Disposable implements TelephonyAdap
     this.of(callId).endConsult?.(callId, outcome);
   }
 
+  tapAudio(callId: string, tap: AudioTap | undefined): void {
+    this.of(callId).tapAudio?.(callId, tap);
+  }
+
+  monitor(callId: string, phone: string, mode: MonitorMode, options: { readonly ringTimeoutMs: number }): string {
+    const a = this.of(callId);
+    if (!a.monitor) throw new Error(`the ${a.name} adapter cannot monitor`);
+    const id = a.monitor(callId, phone, mode, options);
+    this.monitorOwner.set(id, a);
+    return id;
+  }
+
+  setMonitorMode(monitorId: string, mode: MonitorMode): void {
+    this.monitorOwner.get(monitorId)?.setMonitorMode?.(monitorId, mode);
+  }
+
+  stopMonitor(monitorId: string): void {
+    this.monitorOwner.get(monitorId)?.stopMonitor?.(monitorId);
+  }
+
   async start(ctx: ServiceContext): Promise<void> {
     await this.real.start?.(ctx);
   }
@@ -185,6 +208,7 @@ export class TelephonyWithSimulation extends Disposable implements TelephonyAdap
       this._onDidEvent.fire(e);
     } finally {
       if (e.type === 'hung-up' || (e.type === 'originate-result' && e.result !== 'answered')) this.owner.delete(e.callId);
+      if (e.type === 'monitor-ended') this.monitorOwner.delete(e.monitorId);
     }
   }
 }

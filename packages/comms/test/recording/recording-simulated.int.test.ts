@@ -1,0 +1,119 @@
+// Recording and monitoring on the simulated telephony (the demo and `caruso simulate`): a call of a
+// recorded queue hears the announcement in its language, its talk time is written as simulated
+// voices taking turns, the catalogue and the log say so; a supervisor monitors, switches and stops.
+// SQLite and PostgreSQL.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServiceManager, type ServiceManager } from '@caruso/kernel';
+import { StorageManager, storageService } from '@caruso/storage';
+import { forEachDatabase } from '@caruso/storage/testing';
+import { CommunicationServer, ContactEventLog, SimulatedTelephony, TelephonyAdapter, VirtualClock, commsService, contactEventLogService, readRecording, simulatedTelephonyService, type Prompt } from '@caruso/comms';
+import { toneLevel } from '@caruso/comms/testing';
+
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setTimeout(r, 30));
+};
+
+describe('recording and monitoring on the simulated telephony', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'caruso-rec-sim-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  forEachDatabase((db) => {
+    let m: ServiceManager;
+    let clock: VirtualClock;
+    let telephony: SimulatedTelephony;
+    let comms: CommunicationServer;
+    let log: ContactEventLog;
+    const prompts: Prompt[] = [];
+
+    beforeEach(async () => {
+      clock = new VirtualClock();
+      telephony = new SimulatedTelephony(clock);
+      telephony.onDidPlayPrompt((p) => prompts.push(p.prompt));
+      m = createServiceManager();
+      m.register(StorageManager, storageService(await db.freshDatabase()));
+      m.register(ContactEventLog, contactEventLogService());
+      m.register(TelephonyAdapter, simulatedTelephonyService({ telephony }));
+      m.register(CommunicationServer, commsService({
+        clock,
+        queues: [{ id: 'sales' }, { id: 'plain' }],
+        agents: [{ id: 'anna', queues: [{ queueId: 'sales' }, { queueId: 'plain' }] }],
+        telephony: { entryPoints: [{ number: '100', queueId: 'sales' }, { queueId: 'plain' }] },
+        recording: { folder: join(dir, db.dialect), queues: ['sales'], announcement: { en: 'This call is recorded.', nl: 'Dit gesprek wordt opgenomen.' }, language: 'nl' },
+        monitoring: { phones: { sue: 'sip:sue@10.0.0.7' } },
+        interactions: { enabled: false },
+      }));
+      await m.start();
+      comms = m.get(CommunicationServer);
+      log = m.get(ContactEventLog);
+      await comms.login('anna');
+      prompts.length = 0;
+    });
+    afterEach(async () => {
+      await m.stop();
+      telephony.dispose();
+    });
+
+    it('records a call of a recorded queue after the announcement, as voices taking turns, and not one of another queue', async () => {
+      const recorded = telephony.placeInboundCall({ from: '+3247111', to: '100', talkMs: 8_000 });
+      await settle();
+      clock.advance(100);
+      await settle();
+      expect(prompts).toContainEqual({ text: 'Dit gesprek wordt opgenomen.', language: 'nl' });
+      const plain = telephony.placeInboundCall({ from: '+3247222', to: '200', talkMs: 3_000 });
+      await settle();
+      await comms.setRecordingPaused(recorded, true, 'anna');
+      await comms.setRecordingPaused(recorded, false, 'anna');
+      for (let i = 0; i < 10; i++) {
+        clock.advance(1_000);
+        await settle();
+      }
+      for (let i = 0; i < 40 && (await comms.recordings(recorded))[0]?.endedAt === undefined; i++) await settle();
+      const [entry] = await comms.recordings(recorded);
+      expect(entry).toMatchObject({ contactId: recorded, queueId: 'sales', channels: 1 });
+      expect(entry!.endedAt).toBeDefined();
+      expect(await comms.recordings(plain)).toEqual([]);
+      const audio = await readRecording(join(dir, db.dialect, ...entry!.file.split('/')));
+      // 8 s of talk: the caller's voice in the first 2 s, the agent's in the next 2 s.
+      expect(audio.durationMs).toBeGreaterThan(7_000);
+      const first = audio.channels[0]!.subarray(0, 8000);
+      const second = audio.channels[0]!.subarray(20_000, 28_000);
+      expect({ caller: toneLevel(first, 400) > 2000, agent: toneLevel(second, 1000) > 2000, notAgentFirst: toneLevel(first, 1000) < 300 }).toEqual({ caller: true, agent: true, notAgentFirst: true });
+      const kinds = (await log.read({ afterSeq: 0, limit: 1000 })).filter((e) => e.contactId === recorded).map((e) => e.kind).filter((k) => k.startsWith('recording-'));
+      expect(kinds[0]).toBe('recording-started');
+      expect(kinds.at(-1)).toBe('recording-stopped');
+    });
+
+    it('a supervisor monitors an agent\'s call with the configured phone, switches mode and stops; the call ending stops it too', async () => {
+      const callId = telephony.placeInboundCall({ from: '+3247111', to: '100', talkMs: 60_000 });
+      await settle();
+      clock.advance(100);
+      await settle();
+      const joined = comms.monitor('sue', 'anna', 'listen');
+      await settle();
+      clock.advance(600);
+      await joined;
+      expect(comms.monitoring()).toEqual([{ supervisor: 'sue', agentId: 'anna', contactId: callId, mode: 'listen', since: clock.now() - 100 }]);
+      await comms.setMonitorMode('sue', 'whisper');
+      expect(comms.monitoring()[0]!.mode).toBe('whisper');
+      await comms.stopMonitoring('sue');
+      expect(comms.monitoring()).toEqual([]);
+      const again = comms.monitor('sue', 'anna', 'barge');
+      await settle();
+      clock.advance(600);
+      await again;
+      clock.advance(60_000);
+      await settle();
+      for (let i = 0; i < 20 && comms.monitoring().length > 0; i++) await settle();
+      expect(comms.monitoring()).toEqual([]);
+      await log.flush();
+      const monitoring = (await log.read({ afterSeq: 0, limit: 1000 })).filter((e) => e.contactId === callId && e.kind.startsWith('monitoring-')).map((e) => `${e.kind}:${e.reason}`);
+      expect(monitoring).toEqual(['monitoring-started:listen', 'monitoring-changed:whisper', 'monitoring-stopped:whisper', 'monitoring-started:barge', 'monitoring-stopped:barge']);
+    });
+  });
+});
