@@ -30,6 +30,22 @@ describe('caruso app', () => {
     expect(io.err()).toContain(`${file}:3:30: error: unknown dialogue script nope`);
   });
 
+  it('validate checks a screen pop by a collected field against the variables the scripts collect', async () => {
+    const app = readFileSync(join(FIX, 'crm.app.xml'), 'utf8').replace('../../../../dtd/', join(FIX, '../../../../dtd/'));
+    const pop = (v: string): string => app.replace('<screenpop object="Customer" by="phone"', `<screenpop object="Customer" by="field" var="${v}" field="postcode" record="customer"/>\n    <screenpop object="Customer" by="phone"`);
+    const typo = join(dir, 'pop-typo.app.xml');
+    writeFileSync(typo, pop('postcod'));
+    const io = bufferIO({}, FIX);
+    expect(await main(['app', 'validate', typo, '--model', 'crm.model.xml', '--scripts', 'scripts'], io)).toBe(0);
+    expect(io.err()).toMatch(new RegExp(`${typo.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: warning: no dialogue script declares or collects a variable postcod.*postcode`));
+    expect(io.out()).toContain('1 warning');
+    const right = join(dir, 'pop-right.app.xml');
+    writeFileSync(right, pop('postcode'));
+    const ok = bufferIO({}, FIX);
+    expect(await main(['app', 'validate', right, '--model', 'crm.model.xml', '--scripts', 'scripts'], ok)).toBe(0);
+    expect(ok.err()).toBe('');
+  });
+
   it('validate refuses a self-service page whose script reads customer data when the application declares no <identify>', async () => {
     const scripts = join(dir, 'identify-scripts');
     mkdirSync(scripts, { recursive: true });

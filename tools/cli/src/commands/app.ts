@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { childElements, parseXml, XmlDiagnostic } from '@caruso/kernel';
-import { fileSourceReader, identifiedDataAccess, loadScriptBundle } from '@caruso/dialogue';
+import { fileSourceReader, identifiedDataAccess, loadScriptBundle, scriptVariables } from '@caruso/dialogue';
 import { readApplicationFile, scaffoldApplication } from '@caruso/frontoffice';
 import { readReportFolder, ReportCatalogue, type ReportDefinition } from '@caruso/monitor';
 import { readModelFile, type Model } from '@caruso/objects';
@@ -28,7 +28,7 @@ function model(file: unknown, io: CommandIO): Model {
  * The ids of the scripts of a folder, and per id what it reads or changes on the web that needs an
  * identified visitor (files that do not load are reported by `caruso script validate`).
  */
-function scriptIds(folder: string, io: CommandIO): { ids: Set<string>; access: Map<string, readonly string[]> } {
+function scriptIds(folder: string, io: CommandIO): { ids: Set<string>; access: Map<string, readonly string[]>; variables: Set<string> } {
   const dir = resolve(io.cwd, folder);
   let names: string[];
   try {
@@ -39,13 +39,16 @@ function scriptIds(folder: string, io: CommandIO): { ids: Set<string>; access: M
   if (names.length === 0) throw new InputError(`error: ${folder}: no dialogue scripts (*.xml) found`);
   const ids = new Set<string>();
   const access = new Map<string, readonly string[]>();
+  // The variables the scripts declare or collect: what a `<screenpop by="field" var>` may name.
+  const variables = new Set<string>();
   for (const n of names) {
     const loaded = loadScriptBundle(join(dir, n), readFileSync(join(dir, n), 'utf8'), fileSourceReader);
     if (!loaded.bundle) continue;
     ids.add(loaded.bundle.main.id);
     access.set(loaded.bundle.main.id, identifiedDataAccess(loaded.bundle).map((a) => a.replace(`${dir}/`, '')));
+    for (const v of scriptVariables(loaded.bundle)) variables.add(v);
   }
-  return { ids, access };
+  return { ids, access, variables };
 }
 
 /** The report names a dashboard may show: the built-in reports and those of a folder of definitions (*.json). */
@@ -126,7 +129,7 @@ Options:
     const queues = values.assembly === undefined ? undefined : assemblyQueues(values.assembly, io);
     const path = resolve(io.cwd, file);
     const reports = reportNames(values.reports, io);
-    const r = readApplicationFile(path, { model: m, reports, ...(queues ? { queues } : {}), ...(scripts ? { scripts: scripts.ids, identifiedDataAccess: scripts.access } : {}) });
+    const r = readApplicationFile(path, { model: m, reports, ...(queues ? { queues } : {}), ...(scripts ? { scripts: scripts.ids, identifiedDataAccess: scripts.access, variables: scripts.variables } : {}) });
     const diags = relabel(r.diagnostics, path, file);
     for (const d of diags) io.stderr.write(`${d.toString()}\n`);
     if (diags.some((d) => d.severity === 'error') || !r.application) return ExitCode.BadInput;
