@@ -598,9 +598,10 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
       }
       presence.stateChanged(c.agentId);
     }));
-    // The right customer without the page: a contact whose address finds exactly one record is linked to it.
+    // The right customer without the page: a contact whose address (or a value a script collected, for a
+    // `by="field"` screen pop) finds exactly one record is linked to it.
     disposables.add(comms.onDidConnect((c) => {
-      autoLink({ app, objects, permissions, comms: options.comms, logger }, c.contactId).then(
+      autoLink({ app, objects, permissions, store, comms: options.comms, dialogue: options.dialogue, logger }, c.contactId).then(
         () => presence.desktopChanged(deskViews.agentsOf(c.contactId, [c.agentId])),
         () => undefined,
       );
