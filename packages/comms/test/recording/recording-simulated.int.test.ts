@@ -42,9 +42,9 @@ describe('recording and monitoring on the simulated telephony', () => {
       m.register(CommunicationServer, commsService({
         clock,
         queues: [{ id: 'sales' }, { id: 'plain' }],
-        agents: [{ id: 'anna', queues: [{ queueId: 'sales' }, { queueId: 'plain' }] }],
+        agents: [{ id: 'anna', queues: [{ queueId: 'sales' }, { queueId: 'plain' }] }, { id: 'bram', queues: [{ queueId: 'plain' }] }],
         telephony: { entryPoints: [{ number: '100', queueId: 'sales' }, { queueId: 'plain' }] },
-        recording: { folder: join(dir, db.dialect), queues: ['sales'], announcement: { en: 'This call is recorded.', nl: 'Dit gesprek wordt opgenomen.' }, language: 'nl' },
+        recording: { folder: join(dir, db.dialect), queues: ['sales'], agents: ['bram'], announcement: { en: 'This call is recorded.', nl: 'Dit gesprek wordt opgenomen.' }, language: 'nl' },
         monitoring: { phones: { sue: 'sip:sue@10.0.0.7' } },
         interactions: { enabled: false },
       }));
@@ -87,6 +87,22 @@ describe('recording and monitoring on the simulated telephony', () => {
       const kinds = (await log.read({ afterSeq: 0, limit: 1000 })).filter((e) => e.contactId === recorded).map((e) => e.kind).filter((k) => k.startsWith('recording-'));
       expect(kinds[0]).toBe('recording-started');
       expect(kinds.at(-1)).toBe('recording-stopped');
+    });
+
+    it('records the calls a recorded agent takes from a queue that is not recorded (announced when offered)', async () => {
+      await comms.logout('anna');
+      await comms.login('bram');
+      const callId = telephony.placeInboundCall({ from: '+3247333', to: '200', talkMs: 3_000 });
+      await settle();
+      for (let i = 0; i < 5; i++) {
+        clock.advance(1_000);
+        await settle();
+      }
+      for (let i = 0; i < 40 && (await comms.recordings(callId))[0]?.endedAt === undefined; i++) await settle();
+      const [entry] = await comms.recordings(callId);
+      expect(entry).toMatchObject({ contactId: callId, queueId: 'plain', agentId: 'bram' });
+      expect(entry!.durationMs).toBeGreaterThanOrEqual(2_900);
+      expect(prompts).toContainEqual({ text: 'Dit gesprek wordt opgenomen.', language: 'nl' });
     });
 
     it('a supervisor monitors an agent\'s call with the configured phone, switches mode and stops; the call ending stops it too', async () => {
