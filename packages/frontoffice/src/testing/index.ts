@@ -100,7 +100,7 @@ export async function startTestAssembly(o: TestAssemblyOptions): Promise<TestAss
   if (o.email) manager.register(EmailChannel, emailChannel({ port: 0, ...o.email }));
   // Without a standalone listener the hub needs no agent authenticator: the front office attaches agents.
   if (o.chat) manager.register(ChatChannel, chatChannel({ ...o.chat, ...(o.chat.port !== undefined ? { authenticateAgent: () => undefined } : {}) }));
-  const handle = manager.register(FrontOffice, frontOfficeService({ application: o.application, port: 0, users: o.users ?? [], ...(o.server ? { server: o.server } : {}) }));
+  const handle = manager.register(FrontOffice, frontOfficeService({ application: o.application, port: 0, users: o.users ?? [], services: manager, ...(o.server ? { server: o.server } : {}) }));
   await manager.start();
   await handle.ready;
   const fo = manager.get(FrontOffice);

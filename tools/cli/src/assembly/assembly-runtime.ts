@@ -465,7 +465,7 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
       await stopAll();
       throw new AssemblyStartError([{ token: FrontOffice.id, message: 'the front office needs the assembly to declare <model> and <scripts>' }]);
     }
-    handles.push(manager.register(FrontOffice, frontOfficeService({ application: assembly.application, host: assembly.http.host, port: assembly.http.port })) as never);
+    handles.push(manager.register(FrontOffice, frontOfficeService({ application: assembly.application, host: assembly.http.host, port: assembly.http.port, services: manager })) as never);
   }
   for (const s of assembly.services) {
     if (s.run === 'simulate' && !options.simulate) continue;
