@@ -4,7 +4,6 @@ import type { Clock, Timer } from '../contract/clock.js';
 import { CommsErrors } from '../errors.js';
 import { sample, seededRandom, type Distribution, type RandomSource } from '../simulation/random.js';
 import type { AudioTap, Prompt, TelephonyAdapter, TelephonyEvent } from '../contract/telephony-adapter.js';
-import type { MonitorMode } from '../contract/quality.js';
 
 /** The longest stretch of a simulated call's audio handed to a recording tap (bounds the work of a very long call). */
 const MAX_TAPPED_MS = 10 * 60_000;
@@ -74,8 +73,6 @@ interface SimCall {
   tap?: { readonly fn: AudioTap; since: number } | undefined;
   /** When the customer and the agent were connected (clock ms). */
   talkingSince?: number | undefined;
-  /** Supervisors' phones monitoring the call, by monitoring id (joined once their timer ran). */
-  monitors?: Map<string, { mode: MonitorMode; joined: boolean }>;
 }
 
 /**
@@ -388,44 +385,6 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
     }
   }
 
-  /** Supervisor monitoring: the supervisor's phone "answers" after 500 ms (then `monitor-joined`). */
-  monitor(callId: string, _phone: string, mode: MonitorMode, _options: { readonly ringTimeoutMs: number }): string {
-    const call = this.call(callId);
-    const id = `mon-${randomUUID()}`;
-    (call.monitors ??= new Map()).set(id, { mode, joined: false });
-    this.later(call, 500, () => {
-      const m = call.monitors?.get(id);
-      if (!m) return;
-      m.joined = true;
-      this.emit({ type: 'monitor-joined', callId, monitorId: id });
-    });
-    return id;
-  }
-
-  setMonitorMode(monitorId: string, mode: MonitorMode): void {
-    for (const call of this.calls.values()) {
-      const m = call.monitors?.get(monitorId);
-      if (m) m.mode = mode;
-    }
-  }
-
-  /** The mode of a monitoring leg (tests). */
-  monitorMode(monitorId: string): MonitorMode | undefined {
-    for (const call of this.calls.values()) {
-      const m = call.monitors?.get(monitorId);
-      if (m) return m.mode;
-    }
-    return undefined;
-  }
-
-  stopMonitor(monitorId: string): void {
-    for (const call of this.calls.values()) {
-      if (!call.monitors?.delete(monitorId)) continue;
-      this.emit({ type: 'monitor-ended', callId: call.id, monitorId, cause: 'stopped' });
-      return;
-    }
-  }
-
   dispose(): void {
     for (const call of this.calls.values()) this.clear(call);
     this.calls.clear();
@@ -461,8 +420,6 @@ export class SimulatedTelephony implements TelephonyAdapter, IDisposable {
     if (!this.calls.has(call.id)) return;
     this.feedTap(call);
     this.calls.delete(call.id);
-    for (const id of call.monitors?.keys() ?? []) this.emit({ type: 'monitor-ended', callId: call.id, monitorId: id, cause: 'call-ended' });
-    call.monitors?.clear();
     this.clear(call);
     if (notify) this.emit({ type: 'hung-up', callId: call.id, by, cause });
   }

@@ -1,7 +1,7 @@
-// Recording and monitoring on the simulated telephony (the demo and `caruso simulate`): a call of a
-// recorded queue hears the announcement in its language, its talk time is written as simulated
-// voices taking turns, the catalogue and the log say so; a supervisor monitors, switches and stops.
-// SQLite and PostgreSQL.
+// Recording on the simulated telephony (the demo and `caruso simulate`): a call of a recorded queue
+// hears the announcement in its language, its talk time is written as simulated voices taking turns,
+// the catalogue and the log say so; a recorded agent's calls are recorded from any queue. The
+// simulated telephony cannot monitor. SQLite and PostgreSQL.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ const settle = async (): Promise<void> => {
   await new Promise((r) => setTimeout(r, 30));
 };
 
-describe('recording and monitoring on the simulated telephony', () => {
+describe('recording on the simulated telephony', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'caruso-rec-sim-'));
@@ -45,7 +45,6 @@ describe('recording and monitoring on the simulated telephony', () => {
         agents: [{ id: 'anna', queues: [{ queueId: 'sales' }, { queueId: 'plain' }] }, { id: 'bram', queues: [{ queueId: 'plain' }] }],
         telephony: { entryPoints: [{ number: '100', queueId: 'sales' }, { queueId: 'plain' }] },
         recording: { folder: join(dir, db.dialect), queues: ['sales'], agents: ['bram'], announcement: { en: 'This call is recorded.', nl: 'Dit gesprek wordt opgenomen.' }, language: 'nl' },
-        monitoring: { phones: { sue: 'sip:sue@10.0.0.7' } },
         interactions: { enabled: false },
       }));
       await m.start();
@@ -103,33 +102,6 @@ describe('recording and monitoring on the simulated telephony', () => {
       expect(entry).toMatchObject({ contactId: callId, queueId: 'plain', agentId: 'bram' });
       expect(entry!.durationMs).toBeGreaterThanOrEqual(2_900);
       expect(prompts).toContainEqual({ text: 'Dit gesprek wordt opgenomen.', language: 'nl' });
-    });
-
-    it('a supervisor monitors an agent\'s call with the configured phone, switches mode and stops; the call ending stops it too', async () => {
-      const callId = telephony.placeInboundCall({ from: '+3247111', to: '100', talkMs: 60_000 });
-      await settle();
-      clock.advance(100);
-      await settle();
-      const joined = comms.monitor('sue', 'anna', 'listen');
-      await settle();
-      clock.advance(600);
-      await joined;
-      expect(comms.monitoring()).toEqual([{ supervisor: 'sue', agentId: 'anna', contactId: callId, mode: 'listen', since: clock.now() - 100 }]);
-      await comms.setMonitorMode('sue', 'whisper');
-      expect(comms.monitoring()[0]!.mode).toBe('whisper');
-      await comms.stopMonitoring('sue');
-      expect(comms.monitoring()).toEqual([]);
-      const again = comms.monitor('sue', 'anna', 'barge');
-      await settle();
-      clock.advance(600);
-      await again;
-      clock.advance(60_000);
-      await settle();
-      for (let i = 0; i < 20 && comms.monitoring().length > 0; i++) await settle();
-      expect(comms.monitoring()).toEqual([]);
-      await log.flush();
-      const monitoring = (await log.read({ afterSeq: 0, limit: 1000 })).filter((e) => e.contactId === callId && e.kind.startsWith('monitoring-')).map((e) => `${e.kind}:${e.reason}`);
-      expect(monitoring).toEqual(['monitoring-started:listen', 'monitoring-changed:whisper', 'monitoring-stopped:whisper', 'monitoring-started:barge', 'monitoring-stopped:barge']);
     });
   });
 });
