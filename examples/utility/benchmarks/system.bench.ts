@@ -17,6 +17,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineBenchmark, median, quantile, type BenchFigure } from '@caruso/kernel/testing';
+import { singleRun, type RoundsFigure } from '../../../benchmarks/support/rounds.js';
 import { freePort } from '@caruso/comms/testing';
 import { createStorage } from '@caruso/storage';
 import { postgresAvailable, startPostgres, type PostgresServer } from '@caruso/storage/testing';
@@ -260,21 +261,23 @@ export default defineBenchmark({
           results.push(res);
         }
       }
-      const figures: BenchFigure[] = [];
+      const figures: RoundsFigure[] = [];
       for (const db of dbs) {
         const rs = results.filter((x) => x.db === db);
+        // A single run is labelled so; rounds report their number and the spread of the figure's own value.
+        const push = (f: BenchFigure, values: readonly number[]): void => {
+          figures.push(values.length === 1 ? singleRun(f) : { ...f, rounds: values.length, spread: { min: Math.min(...values), max: Math.max(...values) } });
+        };
         const m = (f: (x: RunResult) => number): number => median(rs.map(f));
         const label = `${db === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, 180 agents, ${SECONDS} s at the seeds' pace (${rs.length === 1 ? 'single run' : `median of ${rs.length} interleaved rounds`})`;
         const contacts = rs.map((x) => `${x.sent.call}/${x.sent.email}/${x.sent.chat}`).join(', ');
-        figures.push(
-          { name: `${label}: CPU of the Caruso process`, value: Number(m((x) => x.cpuPct).toFixed(1)), unit: '% of one core', goal: '≤ 25 %', met: m((x) => x.cpuPct) <= 25, note: `spread ${spread(rs.map((x) => x.cpuPct))}; calls/e-mails/chats per run ${contacts}; shared 2-core machine with SIPp, the load generator and other engineers' test runs beside it (load average ${rs.map((x) => x.loadAvg.toFixed(0)).join(', ')})` },
-          { name: `${label}: RSS of the Caruso process at the end`, value: Math.round(m((x) => x.rssMB)), unit: 'MB', goal: '≤ 400 MB', met: m((x) => x.peakRssMB) <= 400, note: `peak ${Math.round(m((x) => x.peakRssMB))} MB (spread ${spread(rs.map((x) => x.peakRssMB), 0)})` },
-          { name: `${label}: call-to-offer p99 (queue entry → offered, event log)`, value: Number(m((x) => x.callToOfferP99).toFixed(1)), unit: 'ms', goal: '≤ 50 ms', met: m((x) => x.callToOfferP99) <= 50, note: `p50 ${m((x) => x.callToOfferP50).toFixed(1)} ms; spread of p99 ${spread(rs.map((x) => x.callToOfferP99))}` },
-          { name: `${label}: offer-to-desktop p99 (offered event → /ws/agent frame)`, value: Number(m((x) => x.offerToDesktopP99).toFixed(1)), unit: 'ms', note: `spread ${spread(rs.map((x) => x.offerToDesktopP99))}; ${rs.map((x) => x.offers).join(', ')} offers` },
-          { name: `${label}: REST p99 (desktops and wallboard pollers)`, value: Number(m((x) => x.restP99).toFixed(1)), unit: 'ms', note: `spread ${spread(rs.map((x) => x.restP99))}; ${rs.map((x) => x.restRequests).join(', ')} requests; Caruso's event-loop delay p99 ${rs.map((x) => x.loopP99.toFixed(0)).join(', ')} ms, max ${rs.map((x) => x.loopMax.toFixed(0)).join(', ')} ms; most requests waiting for a database connection at once ${rs.map((x) => x.poolWaitingMax).join(', ')}` },
-          { name: `${label}: contact event log rows written`, value: Number(m((x) => x.rowsPerS).toFixed(1)), unit: 'rows/s', note: `spread ${spread(rs.map((x) => x.rowsPerS))}` },
-          { name: `${label}: errors (load generator, failed SIPp calls, error log lines, seq gaps)`, value: m((x) => x.errors), unit: '', goal: '0', met: rs.every((x) => x.errors === 0), note: `${rs.map((x) => x.errorDetail).join(' | ').slice(0, 600)}; contacts still open at the stop: ${rs.map((x) => x.open).join(', ')}` },
-        );
+        push({ name: `${label}: CPU of the Caruso process`, value: Number(m((x) => x.cpuPct).toFixed(1)), unit: '% of one core', goal: '≤ 25 %', met: m((x) => x.cpuPct) <= 25, note: `spread ${spread(rs.map((x) => x.cpuPct))}; calls/e-mails/chats per run ${contacts}; shared 2-core machine with SIPp, the load generator and other engineers' test runs beside it (load average ${rs.map((x) => x.loadAvg.toFixed(0)).join(', ')})` }, rs.map((x) => x.cpuPct));
+        push({ name: `${label}: RSS of the Caruso process at the end`, value: Math.round(m((x) => x.rssMB)), unit: 'MB', goal: '≤ 400 MB', met: m((x) => x.peakRssMB) <= 400, note: `peak ${Math.round(m((x) => x.peakRssMB))} MB (spread ${spread(rs.map((x) => x.peakRssMB), 0)})` }, rs.map((x) => x.rssMB));
+        push({ name: `${label}: call-to-offer p99 (queue entry → offered, event log)`, value: Number(m((x) => x.callToOfferP99).toFixed(1)), unit: 'ms', goal: '≤ 50 ms', met: m((x) => x.callToOfferP99) <= 50, note: `p50 ${m((x) => x.callToOfferP50).toFixed(1)} ms; spread of p99 ${spread(rs.map((x) => x.callToOfferP99))}` }, rs.map((x) => x.callToOfferP99));
+        push({ name: `${label}: offer-to-desktop p99 (offered event → /ws/agent frame)`, value: Number(m((x) => x.offerToDesktopP99).toFixed(1)), unit: 'ms', note: `spread ${spread(rs.map((x) => x.offerToDesktopP99))}; ${rs.map((x) => x.offers).join(', ')} offers` }, rs.map((x) => x.offerToDesktopP99));
+        push({ name: `${label}: REST p99 (desktops and wallboard pollers)`, value: Number(m((x) => x.restP99).toFixed(1)), unit: 'ms', note: `spread ${spread(rs.map((x) => x.restP99))}; ${rs.map((x) => x.restRequests).join(', ')} requests; Caruso's event-loop delay p99 ${rs.map((x) => x.loopP99.toFixed(0)).join(', ')} ms, max ${rs.map((x) => x.loopMax.toFixed(0)).join(', ')} ms; most requests waiting for a database connection at once ${rs.map((x) => x.poolWaitingMax).join(', ')}` }, rs.map((x) => x.restP99));
+        push({ name: `${label}: contact event log rows written`, value: Number(m((x) => x.rowsPerS).toFixed(1)), unit: 'rows/s', note: `spread ${spread(rs.map((x) => x.rowsPerS))}` }, rs.map((x) => x.rowsPerS));
+        push({ name: `${label}: errors (load generator, failed SIPp calls, error log lines, seq gaps)`, value: m((x) => x.errors), unit: '', goal: '0', met: rs.every((x) => x.errors === 0), note: `${rs.map((x) => x.errorDetail).join(' | ').slice(0, 600)}; contacts still open at the stop: ${rs.map((x) => x.open).join(', ')}` }, rs.map((x) => x.errors));
       }
       // The ramp: the seeds' load per agent, more agents, SQLite, until call-to-offer p99 passes 200 ms.
       if (RAMP.length) {
@@ -302,11 +305,11 @@ export default defineBenchmark({
           }
           served = n;
         }
-        figures.push({
+        figures.push(singleRun({
           name: `ramp (SQLite, the seeds' load per agent, ${RAMP_SECONDS} s per step, single run per step): most agents with call-to-offer p99 ≤ 200 ms`,
           value: served, unit: 'agents', goal: 'report it; aim for 2,000', met: served >= 2000,
           note: `${steps.map((s) => `${s.agents}: p99 ${s.callToOfferP99.toFixed(0)} ms, CPU ${s.cpuPct.toFixed(0)} %, RSS ${Math.round(s.rssMB)} MB, errors ${s.errors}`).join('; ')}; stopped: ${stopReason}`,
-        });
+        }));
       }
       return figures;
     } finally {
