@@ -31,6 +31,12 @@ describe('recording on the simulated telephony', () => {
     let log: ContactEventLog;
     const prompts: Prompt[] = [];
 
+    /** Waits (in real time, the virtual clock standing still) until the call's recording file is open and tapped. */
+    const recordingStarted = async (callId: string): Promise<void> => {
+      for (let i = 0; i < 300 && (await comms.recordings(callId)).length === 0; i++) await settle();
+      await settle();
+    };
+
     beforeEach(async () => {
       clock = new VirtualClock();
       telephony = new SimulatedTelephony(clock);
@@ -61,6 +67,7 @@ describe('recording on the simulated telephony', () => {
     it('records a call of a recorded queue after the announcement, as voices taking turns, and not one of another queue', async () => {
       const recorded = telephony.placeInboundCall({ from: '+3247111', to: '100', talkMs: 8_000 });
       await settle();
+      await recordingStarted(recorded);
       clock.advance(100);
       await settle();
       expect(prompts).toContainEqual({ text: 'Dit gesprek wordt opgenomen.', language: 'nl' });
@@ -72,7 +79,7 @@ describe('recording on the simulated telephony', () => {
         clock.advance(1_000);
         await settle();
       }
-      for (let i = 0; i < 40 && (await comms.recordings(recorded))[0]?.endedAt === undefined; i++) await settle();
+      for (let i = 0; i < 300 && (await comms.recordings(recorded))[0]?.endedAt === undefined; i++) await settle();
       const [entry] = await comms.recordings(recorded);
       expect(entry).toMatchObject({ contactId: recorded, queueId: 'sales', channels: 1 });
       expect(entry!.endedAt).toBeDefined();
@@ -93,11 +100,12 @@ describe('recording on the simulated telephony', () => {
       await comms.login('bram');
       const callId = telephony.placeInboundCall({ from: '+3247333', to: '200', talkMs: 3_000 });
       await settle();
+      await recordingStarted(callId);
       for (let i = 0; i < 5; i++) {
         clock.advance(1_000);
         await settle();
       }
-      for (let i = 0; i < 40 && (await comms.recordings(callId))[0]?.endedAt === undefined; i++) await settle();
+      for (let i = 0; i < 300 && (await comms.recordings(callId))[0]?.endedAt === undefined; i++) await settle();
       const [entry] = await comms.recordings(callId);
       expect(entry).toMatchObject({ contactId: callId, queueId: 'plain', agentId: 'bram' });
       expect(entry!.durationMs).toBeGreaterThanOrEqual(2_900);
