@@ -70,13 +70,13 @@ export class QualityDesk {
   /** The communication server's quality part, or 503 when this assembly's server has none. */
   quality(): CommunicationServer {
     const c = this.deps.comms();
-    if (typeof c.setRecordingPaused !== 'function' || typeof c.monitor !== 'function') throw FrontOfficeErrors.CARUSO_FRONTOFFICE_CHANNEL_UNAVAILABLE({ channel: 'recording and monitoring' });
+    if (typeof c.setRecordingPaused !== 'function' || typeof c.monitor !== 'function') throw FrontOfficeErrors.CARUSO_FRONTOFFICE_QUALITY_UNAVAILABLE({ what: 'a communication server with quality management' });
     return c;
   }
 
   log(): ContactEventLog {
     const log = this.deps.events();
-    if (!log) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_CHANNEL_UNAVAILABLE({ channel: 'contact event log' });
+    if (!log) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_QUALITY_UNAVAILABLE({ what: 'the contact event log' });
     return log;
   }
 
@@ -133,7 +133,7 @@ export class QualityDesk {
     const contact = this.deps.comms().contact(contactId);
     if (!contact) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'open contact' });
     if (!NOTE_CHANNELS.has(contact.channel)) {
-      throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: `private notes go to chat and e-mail contacts; ${contactId} is a ${contact.channel} (coach a call by whisper)` }, { details: { channel: contact.channel } });
+      throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOTE_CHANNEL({ contact: contactId, channel: contact.channel }, { details: { channel: contact.channel } });
     }
     const log = this.log();
     const agentId = contact.agentIds[0];
@@ -191,7 +191,7 @@ export function registerQualityApi(fastify: FastifyInstance, deps: QualityApiDep
     schema: routeSchema('A supervisor\'s private note to the agent of an open chat or e-mail contact: logged (note-added), shown in the agent\'s desktop marked private, never sent to the customer', [...SUPERVISING], {
       params: params(['id'], 128),
       body: bodyOf({ text: { type: 'string', minLength: 1, maxLength: MAX_NOTE_CHARS } }, ['text']),
-      response: { 201: { description: 'the note as logged', ...closed({ data: NOTE }) }, ...errors([400, 'an empty text, or a contact that is no chat or e-mail'], [404, 'no open contact'], [503, 'no contact event log in this assembly']) },
+      response: { 201: { description: 'the note as logged', ...closed({ data: NOTE }) }, ...errors([400, 'an empty text'], [404, 'no open contact'], [409, 'a contact that is no chat or e-mail (CARUSO_FRONTOFFICE_NOTE_CHANNEL)'], [503, 'no contact event log in this assembly']) },
     }),
   }, async (req, reply) => {
     const p = need(req, SUPERVISING, 'write private notes');

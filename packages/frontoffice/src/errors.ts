@@ -30,6 +30,8 @@ export const FrontOfficeErrors = defineErrors({
   CARUSO_FRONTOFFICE_HEADERS_TOO_LARGE: { message: 'the request line and headers are larger than {limit} bytes', status: 431 },
   CARUSO_FRONTOFFICE_REQUEST_TIMEOUT: { message: 'the request did not arrive in time', status: 408 },
   CARUSO_FRONTOFFICE_CLOSING: { message: 'the front office is shutting down; send the request again in a moment', status: 503 },
+  CARUSO_FRONTOFFICE_NOTE_CHANNEL: { message: 'contact {contact} is a {channel}: private notes go to chat and e-mail contacts (coach a call by whisper)', status: 409 },
+  CARUSO_FRONTOFFICE_QUALITY_UNAVAILABLE: { message: 'recording and monitoring need {what}, which this assembly does not have', status: 503 },
   CARUSO_FRONTOFFICE_NOT_A_CALL: { message: 'contact {contact} is a {channel}: {action} works on calls only', status: 409 },
   CARUSO_FRONTOFFICE_ATTACHMENTS_TOO_LARGE: { message: 'the attachments are {size} bytes in {count} file(s); at most {maxFiles} files and {maxBytes} bytes in total', status: 413 },
   CARUSO_FRONTOFFICE_NOTE_LOCKED: { message: 'a note can be changed or deleted only by its author within {minutes} minutes of writing it', status: 403 },

@@ -39,7 +39,7 @@ type AudioTap = Parameters<NonNullable<TelephonyAdapter['tapAudio']>>[1];
 export class RecordableTelephony extends SimulatedTelephony {
   private readonly taps = new Map<string, NonNullable<AudioTap>>();
 
-  tapAudio(callId: string, tap: AudioTap): void {
+  override tapAudio(callId: string, tap: AudioTap): void {
     if (tap) this.taps.set(callId, tap);
     else this.taps.delete(callId);
   }

@@ -165,7 +165,7 @@ describe('quality management in the front office: recording, playback, monitorin
       expect(Object.keys(agentDoc.paths['/api/contacts/{id}/notes'] ?? {})).toEqual(['get']);
       // A note goes to chats and e-mails only.
       const onCall = await sam.post(`/api/contacts/${live}/notes`, { text: 'slow down' });
-      expect([onCall.status, code(onCall)]).toEqual([400, 'CARUSO_FRONTOFFICE_BAD_REQUEST']);
+      expect([onCall.status, code(onCall)]).toEqual([409, 'CARUSO_FRONTOFFICE_NOTE_CHANNEL']);
       asm.telephony.hangUp(live);
       await until(() => !asm.telephony.tapped(live), 'the third recording stopped');
       await anna.post(`/api/contacts/${live}/wrap-up`, { code: 'solved', channel: 'call' });
