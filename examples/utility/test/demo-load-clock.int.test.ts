@@ -63,7 +63,7 @@ describe('the demo load on a shifted clock (SQLite)', () => {
     expect(sunday.contacts).toBe(0);
   }, 60_000);
 
-  it('--at office-hours: no shift while the first queue is open, else half an hour after it opens', () => {
+  it('--at office-hours: no shift while the queues are open, else half an hour after they open', () => {
     const assembly = { queues: [{ id: 'general', hours: { timezone: 'Europe/Amsterdam', afterHours: 'voicemail', open: [{ days: 'mon-fri', from: '08:00', until: '18:00' }] } }] } as unknown as Assembly;
     expect(simulationMoment('office-hours', assembly, next(3, 10))).toBeUndefined(); // Wednesday 11:00 or 12:00 in Amsterdam
     const saturday = next(6, 12);

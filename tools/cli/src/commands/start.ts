@@ -38,9 +38,10 @@ Options:
                 <sip>, run the simulated telephone network beside the SIP adapter (real phones
                 still reach the IVR; numbers no trunk reaches are dialled on the simulated network)
   --at TIME     with --simulate: run the communication server and the monitor as if it were TIME
-                (an ISO date-time such as 2026-11-30T10:00+01:00), or 'office-hours': now when the
-                first queue with opening hours is open, else half an hour after it opens next, so a
-                demonstration is busy at any hour; the clock then runs at normal speed
+                (an ISO date-time such as 2026-11-30T10:00+01:00), or 'office-hours': now when every
+                queue with opening hours is open for the next hour, else half an hour after they
+                next all open, so a demonstration is busy at any hour; the clock then runs at
+                normal speed
   --host HOST   interface of the remote endpoint (default: $CARUSO_MANAGER_HOST or 127.0.0.1)
   --port PORT   port of the remote endpoint (default: $CARUSO_MANAGER_PORT or 7070; 0 picks a free one)
   -h, --help    show this help
@@ -118,18 +119,28 @@ async function run(args: string[], io: CommandIO): Promise<ExitCode> {
 }
 
 /**
- * The moment `--at` names: an ISO date-time, or `office-hours` (now when the first queue with opening
- * hours is open, else half an hour after it next opens). Undefined: no shift.
+ * The moment `--at` names: an ISO date-time, or `office-hours`: now when every queue with opening hours
+ * is open and stays open for the next hour, else half an hour after the next moment they all are
+ * (a demonstration then has every queue and a load generator in the same hours busy). Undefined: no
+ * shift.
  */
 export function simulationMoment(at: string | undefined, assembly: Assembly, now: number = Date.now()): number | undefined {
   if (at === undefined) return undefined;
   if (at === 'office-hours') {
-    const q = assembly.queues.find((x) => x.hours && x.hours.open.length);
-    if (!q?.hours) return undefined;
-    const hours = toWeeklyHours(q.hours.timezone, q.hours.open);
-    if (isOpen(hours, now)) return undefined;
-    const next = nextOpening(hours, now);
-    return next === undefined ? undefined : next + 30 * 60_000;
+    const all = assembly.queues.flatMap((q) => (q.hours && q.hours.open.length ? [toWeeklyHours(q.hours.timezone, q.hours.open)] : []));
+    if (all.length === 0) return undefined;
+    const open = (t: number): boolean => all.every((h) => isOpen(h, t));
+    const HOUR = 3_600_000;
+    if (open(now) && open(now + HOUR - 60_000)) return undefined;
+    // The first quarter hour (within two weeks) from which all are open for an hour and a half: half an hour in.
+    const QUARTER = 15 * 60_000;
+    for (let t = Math.ceil((now + 1) / QUARTER) * QUARTER; t < now + 14 * 24 * HOUR; t += QUARTER) {
+      if (open(t) && open(t + HOUR) && open(t + 1.5 * HOUR - 60_000)) return t + 30 * 60_000;
+    }
+    // Never all open at once: the first queue's hours.
+    const first = all[0]!;
+    const next = nextOpening(first, now);
+    return next === undefined || next === now ? undefined : next + 30 * 60_000;
   }
   const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(at) ? Date.parse(at) : NaN;
   if (!Number.isFinite(ms)) throw new UsageError(`--at takes an ISO date-time (e.g. 2026-11-30T10:00+01:00) or office-hours, got '${at}'`);
