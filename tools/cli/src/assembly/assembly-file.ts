@@ -183,6 +183,8 @@ export interface Assembly {
   readonly description?: string;
   readonly dataDir: string;
   readonly storageUrl: string;
+  /** The most database connections at once (`<storage pool-max>`, PostgreSQL; SQLite uses one). */
+  readonly storagePoolMax?: number;
   readonly model?: {
     readonly src: string;
     readonly schema: 'migrate' | 'check';
@@ -381,6 +383,9 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
   if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(storageUrl)) {
     sink.error(storageEl ? attributePosition(storageEl, 'url') : undefined, `the storage URL must start with sqlite: or postgres:// (got a URL of another kind)`);
   }
+
+  const storagePoolMax = num(storageEl, 'pool-max', { integer: true, min: 1 });
+  if (storagePoolMax !== undefined && storagePoolMax > 1000 && storageEl) sink.error(attributePosition(storageEl, 'pool-max'), `pool-max must be at most 1000, got '${storagePoolMax}'`);
 
   const modelEl = one(root, 'model');
   const defaultCountry = modelEl ? attr(modelEl, 'default-country') : undefined;
@@ -899,6 +904,7 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
     ...(one(root, 'description') ? { description: textContent(one(root, 'description') as XmlElement) } : {}),
     dataDir,
     storageUrl,
+    ...(storagePoolMax === undefined || storagePoolMax > 1000 ? {} : { storagePoolMax }),
     ...(model ? { model } : {}),
     ...(scripts ? { scripts } : {}),
     ...(application ? { application } : {}),

@@ -350,7 +350,7 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
   };
   mkdirSync(assembly.dataDir, { recursive: true });
 
-  const handles = [manager.register(StorageManager, storageService({ url: assembly.storageUrl, baseDir: assembly.dir, ...(logger ? { logger } : {}) }))];
+  const handles = [manager.register(StorageManager, storageService({ url: assembly.storageUrl, baseDir: assembly.dir, ...(assembly.storagePoolMax === undefined ? {} : { pool: { max: assembly.storagePoolMax } }), ...(logger ? { logger } : {}) }))];
   if (assembly.model) {
     const m = assembly.model;
     handles.push(manager.register(BusinessObjects, businessObjectsService({ model: m.src, schema: m.schema, ...(m.defaultCountry === undefined ? {} : { defaultCountry: m.defaultCountry }) })) as never);
