@@ -3,11 +3,29 @@
 // frequency in 20 ms G.711 frames and keeps what it receives (decoded audio with arrival times, and
 // RFC 4733 telephone-events), so that a test can tell who hears whom.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 
 /** What a phone does with an INVITE it receives. */
 export type AnswerMode = 'answer' | 'busy' | 'ring';
+
+function md5(s: string): string {
+  return createHash('md5').update(s).digest('hex');
+}
+
+/** The `Authorization` value answering a digest challenge (RFC 2617, MD5, qop=auth when offered). */
+export function digestAnswer(challenge: string, method: string, uri: string, user: string, password: string): string {
+  const field = (name: string): string | undefined => new RegExp(`${name}="?([^",]*)"?`, 'i').exec(challenge)?.[1];
+  const realm = field('realm') ?? '';
+  const nonce = field('nonce') ?? '';
+  const qop = /qop="?[^"]*\bauth\b/i.test(challenge);
+  const ha1 = md5(`${user}:${realm}:${password}`);
+  const ha2 = md5(`${method}:${uri}`);
+  const cnonce = randomBytes(8).toString('hex');
+  const nc = '00000001';
+  const response = qop ? md5(`${ha1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`) : md5(`${ha1}:${nonce}:${ha2}`);
+  return `Digest username="${user}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}", algorithm=MD5${qop ? `, qop=auth, nc=${nc}, cnonce="${cnonce}"` : ''}`;
+}
 
 /** A request the phone received. */
 export interface SeenRequest {
@@ -119,6 +137,8 @@ export class TestPhone {
   /** Audio received: decoded 20 ms frames with their arrival time. */
   readonly audio: { readonly at: number; readonly samples: Int16Array }[] = [];
   readonly events: SeenEvent[] = [];
+  /** RTP packets of audio (G.711, payload types 0 and 8) received, kept in `audio` or not. */
+  audioPackets = 0;
   /** Final responses received to our INVITEs. */
   readonly finals: number[] = [];
   answerMode: AnswerMode = 'answer';
@@ -133,6 +153,8 @@ export class TestPhone {
   private sentFrames = 0;
   private toneStart = 0;
   private timers = new Set<NodeJS.Timeout>();
+  /** Registrations under way, failed by close(). */
+  private readonly registering = new Set<(err: Error) => void>();
   private waiting: { resolve: (d: Dialog) => void; reject: (e: Error) => void; callId: string } | undefined;
 
   private constructor(
@@ -146,12 +168,21 @@ export class TestPhone {
     readonly eventPt: number | undefined,
     /** Frequency of the tone this phone sends (0: silence). */
     public hz: number,
+    /** Whether received audio is kept in `audio` (false: only counted in `audioPackets`). */
+    private readonly keepAudio: boolean,
   ) {
     sip.on('message', (buf, rinfo) => this.onSip(buf.toString('latin1'), rinfo));
     rtp.on('message', (buf) => this.onRtp(buf));
   }
 
-  static async open(name: string, options: { readonly hz?: number; readonly codec?: 0 | 8; readonly eventPt?: number | null } = {}): Promise<TestPhone> {
+  /**
+   * Opens a phone (SIP and RTP sockets on loopback). `keepAudio: false` (default true) keeps no
+   * received audio frames, only counts them in `audioPackets`: for long load runs.
+   */
+  static async open(
+    name: string,
+    options: { readonly hz?: number; readonly codec?: 0 | 8; readonly eventPt?: number | null; readonly keepAudio?: boolean } = {},
+  ): Promise<TestPhone> {
     const bind = async (): Promise<[Socket, number]> => {
       const s = createSocket('udp4');
       s.on('error', () => undefined);
@@ -161,7 +192,7 @@ export class TestPhone {
     const [sip, sipPort] = await bind();
     const [rtp, rtpPort] = await bind();
     const eventPt = options.eventPt === null ? undefined : options.eventPt ?? 101;
-    return new TestPhone(name, sip, rtp, sipPort, rtpPort, options.codec ?? 0, eventPt, options.hz ?? 0);
+    return new TestPhone(name, sip, rtp, sipPort, rtpPort, options.codec ?? 0, eventPt, options.hz ?? 0, options.keepAudio ?? true);
   }
 
   /** The URI the adapter reaches this phone at. */
@@ -303,6 +334,60 @@ export class TestPhone {
     this.waiting = undefined;
   }
 
+  /**
+   * Registers this phone as `user` with the registrar (default host loopback) from the phone's own SIP
+   * socket, so that the registrar reaches the phone where the REGISTER came from; answers one digest
+   * challenge (401 with WWW-Authenticate) with `password`. Resolves on 200; rejects when the registrar
+   * refuses (any other final answer, or a second challenge) or does not answer within `timeoutMs`
+   * (default 5000).
+   */
+  register(registrar: { readonly host?: string; readonly port: number }, user: string, password: string, opts: { readonly expires?: number; readonly timeoutMs?: number } = {}): Promise<void> {
+    const host = registrar.host ?? LOOPBACK;
+    const port = registrar.port;
+    const timeoutMs = opts.timeoutMs ?? 5000;
+    const expires = opts.expires ?? 3600;
+    const callId = `reg-${randomBytes(6).toString('hex')}@${user}`;
+    const tag = randomBytes(4).toString('hex');
+    const uri = `sip:${host}:${port}`;
+    const request = (cseq: number, authorization?: string): string =>
+      `REGISTER ${uri} SIP/2.0\r\nVia: SIP/2.0/UDP ${LOOPBACK}:${this.sipPort};branch=z9hG4bK${randomBytes(6).toString('hex')};rport\r\n` +
+      `From: <sip:${user}@${host}:${port}>;tag=${tag}\r\nTo: <sip:${user}@${host}:${port}>\r\n` +
+      `Call-ID: ${callId}\r\nCSeq: ${cseq} REGISTER\r\nContact: <${this.uri}>\r\nExpires: ${expires}\r\nMax-Forwards: 70\r\n` +
+      (authorization ? `Authorization: ${authorization}\r\n` : '') + 'Content-Length: 0\r\n\r\n';
+    const socket = this.sip;
+    return new Promise<void>((resolve, reject) => {
+      let cseq = 1;
+      const done = (err?: Error): void => {
+        clearTimeout(timer);
+        this.timers.delete(timer);
+        this.registering.delete(fail);
+        socket.off('message', onMessage);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onMessage = (buf: Buffer): void => {
+        const text = buf.toString('latin1');
+        if (!text.startsWith('SIP/2.0 ') || !text.includes(callId)) return;
+        const status = Number(text.slice(8, 11));
+        if (status < 200) return;
+        if (status === 200) return done();
+        const challenge = /\r\nWWW-Authenticate:\s*([^\r]*)/i.exec(text)?.[1];
+        if (status === 401 && challenge && cseq === 1) {
+          cseq++;
+          this.send(request(cseq, digestAnswer(challenge, 'REGISTER', uri, user, password)), { host, port });
+          return;
+        }
+        done(new Error(`the registrar answered ${status} to the REGISTER of ${user}`));
+      };
+      const fail = (err: Error): void => done(err);
+      const timer = setTimeout(() => done(new Error(`the registrar did not answer the REGISTER of ${user} in ${timeoutMs} ms`)), timeoutMs);
+      this.timers.add(timer);
+      this.registering.add(fail);
+      socket.on('message', onMessage);
+      this.send(request(cseq), { host, port });
+    });
+  }
+
   /** Hangs up every dialog with BYE. */
   hangUp(): void {
     for (const d of this.dialogs.values()) {
@@ -369,6 +454,8 @@ export class TestPhone {
     const payload = buf.subarray(12 + 4 * (buf[0]! & 0x0f));
     const at = Date.now();
     if (pt === 0 || pt === 8) {
+      this.audioPackets++;
+      if (!this.keepAudio) return;
       const table = pt === 0 ? ULAW : ALAW;
       this.audio.push({ at, samples: Int16Array.from(payload, (b) => table[b]!) });
       return;
@@ -399,6 +486,7 @@ export class TestPhone {
 
   async close(): Promise<void> {
     this.stopMedia();
+    for (const fail of [...this.registering]) fail(new Error(`${this.name}: closed while registering`));
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await Promise.all([this.sip, this.rtp].map((s) => new Promise<void>((r) => s.close(() => r()))));
