@@ -2,7 +2,7 @@
  * The production session store: two tables in the storage manager's database (SQLite or
  * PostgreSQL), created by the migrations of scope `dialogue`.
  */
-import type { Migration, StorageManager, StorageSession } from '@caruso/storage';
+import type { Migration, StorageManager } from '@caruso/storage';
 import { isCarusoError } from '@caruso/kernel';
 import { DialogueErrors } from './errors.js';
 import type { SessionState } from './session-runtime.js';
@@ -73,23 +73,30 @@ export class StorageSessionStore implements SessionStore {
     });
   }
 
+  /**
+   * One statement in the common cases: a new session is `insert … on conflict (id) do nothing
+   * returning revision`, an existing one the update guarded by its revision. Only when no row
+   * changed is the current revision read, to tell a conflict (the row is there with another
+   * revision: CARUSO_DIALOGUE_SESSION_CONFLICT with it) from a missing row (conflict with `none`).
+   */
   async save(state: SessionState, expectedRevision: number | undefined): Promise<void> {
-    await this.guard('save a session', () =>
-      this.storage.transaction(async (trx: StorageSession) => {
-        const row = { script: state.script, version: state.version, channel: state.channel, status: state.status, revision: state.revision, state: JSON.stringify(state), updated_at: state.updatedAt };
-        if (expectedRevision === undefined) {
-          const exists = await trx.knex('dialogue_sessions').where({ id: state.id }).first('revision');
-          if (exists) throw DialogueErrors.CARUSO_DIALOGUE_SESSION_CONFLICT({ session: state.id, actual: (exists as { revision: number }).revision, expected: 'none' });
-          await trx.knex('dialogue_sessions').insert({ id: state.id, ...row, created_at: state.createdAt });
-          return;
+    await this.guard('save a session', async () => {
+      const knex = this.storage.knex;
+      const row = { script: state.script, version: state.version, channel: state.channel, status: state.status, revision: state.revision, state: JSON.stringify(state), updated_at: state.updatedAt };
+      const current = async (): Promise<number | undefined> =>
+        ((await knex('dialogue_sessions').where({ id: state.id }).first('revision')) as { revision: number } | undefined)?.revision;
+      if (expectedRevision === undefined) {
+        // A row deleted between the refused insert and the read is inserted again (bounded).
+        for (let attempt = 0; ; attempt++) {
+          const inserted = (await knex('dialogue_sessions').insert({ id: state.id, ...row, created_at: state.createdAt }).onConflict('id').ignore().returning('revision')) as unknown[];
+          if (inserted.length > 0) return;
+          const actual = await current();
+          if (actual !== undefined || attempt >= 2) throw DialogueErrors.CARUSO_DIALOGUE_SESSION_CONFLICT({ session: state.id, actual: actual ?? 'none', expected: 'none' });
         }
-        const n = await trx.knex('dialogue_sessions').where({ id: state.id, revision: expectedRevision }).update(row);
-        if (n === 0) {
-          const cur = (await trx.knex('dialogue_sessions').where({ id: state.id }).first('revision')) as { revision: number } | undefined;
-          throw DialogueErrors.CARUSO_DIALOGUE_SESSION_CONFLICT({ session: state.id, actual: cur?.revision ?? 'none', expected: expectedRevision });
-        }
-      }),
-    );
+      }
+      const n = await knex('dialogue_sessions').where({ id: state.id, revision: expectedRevision }).update(row);
+      if (n === 0) throw DialogueErrors.CARUSO_DIALOGUE_SESSION_CONFLICT({ session: state.id, actual: (await current()) ?? 'none', expected: expectedRevision });
+    });
   }
 
   async delete(id: string): Promise<void> {
