@@ -81,8 +81,12 @@ export interface TelephonyAdapter {
   readonly onDidEvent: Event<TelephonyEvent>;
   /** Answers an inbound call (then `answered`). */
   answer(callId: string): void;
-  /** Plays a prompt; returns its id (then `prompt-finished`). */
-  playPrompt(callId: string, prompt: Prompt, options?: { readonly interruptible?: boolean }): string;
+  /**
+   * Plays a prompt; returns its id (then `prompt-finished`). `holdsAgent`: an agent answering while
+   * it plays is connected once it has finished (at most its length + 1 s later), so the customer
+   * hears all of it (the recording announcement). An adapter may ignore it.
+   */
+  playPrompt(callId: string, prompt: Prompt, options?: PromptOptions): string;
   /** Collects keys (then `dtmf-collected`). */
   collectDtmf(callId: string, options: { readonly maxDigits: number; readonly timeoutMs: number; readonly terminator?: string }): void;
   /** Records the caller (then `recording-finished`). */
@@ -159,6 +163,14 @@ export interface TelephonyAdapter {
   setMonitorMode?(monitorId: string, mode: MonitorMode): void;
   /** Hangs up a monitoring leg (then `monitor-ended` with `stopped`). Harmless for one gone. */
   stopMonitor?(monitorId: string): void;
+}
+
+/** Options of {@link TelephonyAdapter.playPrompt}. */
+export interface PromptOptions {
+  /** A key pressed stops it (default true). */
+  readonly interruptible?: boolean;
+  /** The agent's leg is connected only after it (bounded by its length + 1 s). */
+  readonly holdsAgent?: boolean;
 }
 
 /** Receives a call's audio for recording (see {@link TelephonyAdapter.tapAudio}). */

@@ -83,6 +83,8 @@ export class QualityManager extends Disposable {
   readonly recorder: CallRecorder | undefined;
   private readonly logger: Logger;
   private readonly announced = new Set<string>();
+  /** Outbound legs (callbacks, manual dials) to record once the customer answers, by call id. */
+  private readonly awaitingAnswer = new Map<string, { readonly contactId: string; readonly queueId: string; readonly agentId: string }>();
   private readonly sessions = new Map<string, Session>();
   private readonly byMonitorId = new Map<string, Session>();
   private readonly recordedQueues: ReadonlySet<string>;
@@ -104,6 +106,8 @@ export class QualityManager extends Disposable {
       this.register(logRecordingChanges(recorder, options.log));
       this.register(options.log.onDidAppend((e) => {
         if (e.kind !== 'queue-entered' || e.channel !== 'call' || e.contactId === undefined) return;
+        // A manual dial: its customer is not dialled yet (recorded once they answer, see onDidConnect).
+        if (e.data?.data?.['manualDial'] === true) return;
         const campaignId = e.data?.data?.['campaignId'];
         if (this.recordedQueues.has(e.queueId!) || (typeof campaignId === 'string' && this.recordedCampaigns.has(campaignId))) this.beginRecording(e.contactId, e.queueId!, undefined);
       }));
@@ -111,9 +115,17 @@ export class QualityManager extends Disposable {
         if (o.channel === 'call' && this.recordedAgents.has(o.agentId)) this.beginRecording(o.contactId, o.queueId, o.agentId);
       }));
       this.register(options.router.onDidConnect((c) => {
-        if (c.channel !== 'call') return;
+        if (c.channel !== 'call' && c.channel !== 'callback') return;
         const campaignId = c.data['campaignId'];
-        if (this.recordedQueues.has(c.queueId) || this.recordedAgents.has(c.agentId) || (typeof campaignId === 'string' && this.recordedCampaigns.has(campaignId))) this.beginRecording(c.contactId, c.queueId, c.agentId);
+        if (!(this.recordedQueues.has(c.queueId) || this.recordedAgents.has(c.agentId) || (typeof campaignId === 'string' && this.recordedCampaigns.has(campaignId)))) return;
+        if (c.via !== 'transfer' && (c.channel === 'callback' || c.data['manualDial'] === true)) {
+          // A callback or a manual dial: the telephony channel (told first) is dialling the customer
+          // now. Recorded once they answer; they hear the announcement then, before the agent.
+          if (this.announced.has(c.contactId)) return;
+          this.awaitingAnswer.set(this.options.callOf(c.contactId), { contactId: c.contactId, queueId: c.queueId, agentId: c.agentId });
+          return;
+        }
+        this.beginRecording(c.contactId, c.queueId, c.agentId);
       }));
     }
     this.register(options.router.onDidEnd((e) => this.onEnded(e)));
@@ -163,7 +175,8 @@ export class QualityManager extends Disposable {
     const text = this.announcementFor(contactId);
     if (text && (telephony.isActive?.(callId) ?? true)) {
       try {
-        telephony.playPrompt(callId, text);
+        // Heard to its end: an agent answering meanwhile is connected after it (bounded by the adapter).
+        telephony.playPrompt(callId, text, { interruptible: false, holdsAgent: true });
       } catch (err) {
         this.logger.warn({ err, contact: contactId }, 'the recording announcement could not be played');
       }
@@ -195,6 +208,7 @@ export class QualityManager extends Disposable {
   }
 
   private onEnded(e: ContactEnded): void {
+    for (const [callId, w] of this.awaitingAnswer) if (w.contactId === e.contactId) this.awaitingAnswer.delete(callId);
     for (const s of [...this.sessions.values()]) {
       if (s.contactId !== e.contactId) continue;
       this.endSession(s, 'call-ended', true);
@@ -311,6 +325,13 @@ export class QualityManager extends Disposable {
   }
 
   private onTelephony(e: TelephonyEvent): void {
+    if (e.type === 'answered' || e.type === 'hung-up') {
+      const w = this.awaitingAnswer.get(e.callId);
+      if (!w) return;
+      this.awaitingAnswer.delete(e.callId);
+      if (e.type === 'answered' && this.options.router.contact(w.contactId)?.state === 'connected') this.beginRecording(w.contactId, w.queueId, w.agentId);
+      return;
+    }
     if (e.type === 'monitor-joined') {
       const s = this.byMonitorId.get(e.monitorId);
       if (!s || s.joined) return;

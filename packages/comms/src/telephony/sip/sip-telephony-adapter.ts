@@ -8,7 +8,7 @@ import { isAbsolute, join } from 'node:path';
 import { containFault, containPromise, Disposable, Emitter, safeInterval, safeTimeout, silentLogger, toDisposable, type HealthStatus, type Logger } from '@caruso/kernel';
 import { SIP_FAULTS } from './sip-faults.js';
 import { CommsErrors } from '../../errors.js';
-import type { AudioTap, Prompt, Recording, TelephonyAdapter, TelephonyEvent } from '../../contract/telephony-adapter.js';
+import type { AudioTap, Prompt, PromptOptions, Recording, TelephonyAdapter, TelephonyEvent } from '../../contract/telephony-adapter.js';
 import type { MonitorMode } from '../../contract/quality.js';
 import type { G711PayloadType } from './g711.js';
 import { ConferenceMixer } from './conference-mixer.js';
@@ -333,7 +333,22 @@ interface SipCall {
   tap: AudioTap | undefined;
   /** Supervisors' phones monitoring the call, by monitoring id. */
   readonly monitors: Map<string, MonitorLeg>;
+  /** A prompt the agent's connection waits for (`playPrompt` with `holdsAgent`). */
+  announcement: Announcement | undefined;
 }
+
+/** A prompt that holds the agent's connection back until it has finished (or its bound passed). */
+interface Announcement {
+  readonly promptId: string;
+  timer: NodeJS.Timeout | undefined;
+  /** Connections of agents who answered while it played. */
+  readonly waiters: Array<() => void>;
+}
+
+/** How long a held-back agent waits for an announcement that is still being loaded or synthesised, ms. */
+const ANNOUNCEMENT_LOAD_MS = 5_000;
+/** How long past an announcement's own length a held-back agent waits, ms. */
+const ANNOUNCEMENT_GRACE_MS = 1_000;
 
 /** How long a conferenced party's phone rings before the attempt is given up, ms. */
 const CONFERENCE_RING_MS = 30_000;
@@ -682,18 +697,36 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     for (const run of waiting) run();
   }
 
-  playPrompt(callId: string, prompt: Prompt, options: { readonly interruptible?: boolean } = {}): string {
+  playPrompt(callId: string, prompt: Prompt, options: PromptOptions = {}): string {
     const call = this.need(callId);
     const promptId = `p${++this.seq}`;
     call.prompt = { id: promptId, interruptible: options.interruptible ?? true };
+    let held: Announcement | undefined;
+    if (options.holdsAgent) {
+      // An agent answering while it plays waits for it (bounded: the load, then its length + 1 s).
+      if (call.announcement) this.releaseAnnouncement(call, call.announcement);
+      const a: Announcement = { promptId, timer: undefined, waiters: [] };
+      a.timer = safeTimeout(SIP_FAULTS, () => this.releaseAnnouncement(call, a), ANNOUNCEMENT_LOAD_MS);
+      call.announcement = a;
+      held = a;
+    }
     const finished = (interrupted: boolean) => {
       if (call.prompt?.id === promptId) call.prompt = undefined;
+      if (held) this.releaseAnnouncement(call, held);
       if (!call.ended) this.emit({ type: 'prompt-finished', callId, promptId, interrupted });
     };
     this.loadPrompt(prompt).then(
       (samples) => {
         const play = () => {
-          if (call.ended || call.prompt?.id !== promptId || !call.caller?.rtp) return;
+          if (call.ended || call.prompt?.id !== promptId || !call.caller?.rtp) {
+            if (held) this.releaseAnnouncement(call, held);
+            return;
+          }
+          if (held?.timer) {
+            clearTimeout(held.timer);
+            const a = held;
+            a.timer = safeTimeout(SIP_FAULTS, () => this.releaseAnnouncement(call, a), Math.ceil(samples.length / 8) + ANNOUNCEMENT_GRACE_MS);
+          }
           call.caller.rtp.play(samples, finished);
         };
         // A prompt asked for while the call still rings (`ringMs`) starts with the 200, not before.
@@ -706,6 +739,15 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       },
     );
     return promptId;
+  }
+
+  /** Lets the agents held back by an announcement be connected (once; harmless for one released). */
+  private releaseAnnouncement(call: SipCall, a: Announcement): void {
+    if (call.announcement !== a) return;
+    call.announcement = undefined;
+    if (a.timer) clearTimeout(a.timer);
+    a.timer = undefined;
+    for (const run of a.waiters.splice(0)) run();
   }
 
   collectDtmf(callId: string, options: { readonly maxDigits: number; readonly timeoutMs: number; readonly terminator?: string }): void {
@@ -1269,7 +1311,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
       id, direction, caller: undefined, agents: new Map(), bridged: undefined, answered: false, ended: false,
       typeAhead: '', collect: undefined, prompt: undefined, recording: undefined, held: false, onHold: false, originateTimer: undefined, answerTimer: undefined,
       offeredAt: Date.now(), ringing: undefined, afterAnswer: [], sessionTimer: undefined,
-      muted: false, consult: undefined, conference: new Map(), mixer: undefined, tap: undefined, monitors: new Map(),
+      muted: false, consult: undefined, conference: new Map(), mixer: undefined, tap: undefined, monitors: new Map(), announcement: undefined,
     };
     this.calls.set(id, call);
     return call;
@@ -1500,6 +1542,21 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
   private connect(call: SipCall, leg: Leg): void {
     const caller = call.caller;
     if (!caller?.rtp || !leg.rtp) return;
+    const announcement = call.announcement;
+    if (announcement && !call.bridged) {
+      // The customer hears the recording announcement to its end first; the agent hears silence.
+      announcement.waiters.push(() => {
+        if (call.ended || call.bridged) return;
+        if (leg.state !== 'confirmed' || leg.cancelled) {
+          // The agent hung up while waiting: as if the phone had not answered.
+          if (call.agents.get(leg.endpoint) === leg) this.dropAgentLeg(leg);
+          this.emit({ type: 'bridge-failed', callId: call.id, endpoint: leg.endpoint, cause: 'failed' });
+          return;
+        }
+        this.connect(call, leg);
+      });
+      return;
+    }
     call.bridged = leg;
     caller.rtp.stopPlayback(true);
     if (call.collect) {
@@ -1610,6 +1667,8 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     const monitors = [...call.monitors.values()];
     call.monitors.clear();
     call.tap = undefined;
+    if (call.announcement?.timer) clearTimeout(call.announcement.timer);
+    call.announcement = undefined;
     const others = [...call.agents.values(), ...call.conference.values(), ...(call.consult ? [call.consult] : []), ...(call.bridged ? [call.bridged] : []), ...monitors.map((m) => m.leg)];
     for (const leg of new Set(others)) {
       if (leg.state === 'confirmed') this.bye(leg);
