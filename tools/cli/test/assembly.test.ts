@@ -486,6 +486,8 @@ describe('starting an assembly', () => {
         'caruso.comms.TelephonyAdapter:active',
         'caruso.comms:active',
         'caruso.dialogue.DialogueEngine:active',
+        // The front office's role-based policy for business objects in desktop scripts.
+        'caruso.dialogue.ObjectAccessPolicy:active',
         'caruso.frontoffice:active',
         'caruso.monitor:active',
         'caruso.objects:active',
