@@ -14,7 +14,7 @@ import { requireOrSkip } from '@caruso/kernel/testing';
 import { CommunicationServer, ContactEventLog, SipTelephonyAdapter, TelephonyAdapter, commsService, contactEventLogService, readRecording, sipTelephonyService, type ContactEvent } from '@caruso/comms';
 import { freePort, has, killPeers, LOOPBACK, promptDir, rms, rtpRange, soxStat, TestPhone, toneLevel, until } from '@caruso/comms/testing';
 
-jest.setTimeout(60_000);
+jest.setTimeout(90_000);
 
 const CUSTOMER_HZ = 440;
 const AGENT_HZ = 1000;
@@ -233,6 +233,53 @@ if (requireOrSkip('sox', has('sox', ['--version']))) {
           ['monitoring-changed', 'barge', 'anna', 'sue'],
           ['monitoring-stopped', 'barge', 'anna', 'sue'],
         ]);
+      });
+
+      it('records what the customer hears: a barging supervisor and a conferenced party on the agent\'s side, never a supervisor who listens or whispers', async () => {
+        const PARTY_HZ = 2000;
+        const agent = await phone('agent', AGENT_HZ);
+        await start(agent.uri, { channels: 2 });
+        const customer = await phone('customer', CUSTOMER_HZ);
+        const contactId = await connect(customer);
+        const connectedAt = Date.now();
+        const sup = await phone('sup', SUPERVISOR_HZ);
+        // Stretches of 2 s in each mode, the times kept to find them in the file.
+        const marks: Array<[string, number]> = [];
+        await comms.monitor('sue', 'anna', 'listen', { phone: sup.uri });
+        marks.push(['listen', Date.now()]);
+        await sleep(2000);
+        await comms.setMonitorMode('sue', 'whisper');
+        marks.push(['whisper', Date.now()]);
+        await sleep(2000);
+        await comms.setMonitorMode('sue', 'barge');
+        marks.push(['barge', Date.now()]);
+        await sleep(2000);
+        await comms.stopMonitoring('sue');
+        await until(() => !sup.connected, 3000, "the supervisor's phone hung up");
+        sup.hz = 0;
+        const party = await phone('party', PARTY_HZ);
+        await comms.conference(contactId, { number: party.uri });
+        await until(() => party.connected, 5000, 'the party joined');
+        marks.push(['conference', Date.now()]);
+        await sleep(2000);
+        marks.push(['end', Date.now()]);
+        customer.hangUp();
+        await eventually(async () => (await events(contactId)).some((e) => e.kind === 'recording-stopped'), 'recording-stopped', 8000);
+        const [entry] = await comms.recordings(contactId);
+        const audio = await readRecording(join(dir, 'recordings', ...entry!.file.split('/')));
+        const [left, right] = audio.channels as [Int16Array, Int16Array];
+        // The file starts when the agent was connected; each stretch is measured 500 ms in from its
+        // start to 300 ms before the next (the mix settles, clocks drift a little).
+        const stretch = (x: Int16Array, i: number) => x.subarray(Math.max(0, (marks[i]![1] - connectedAt + 500) * 8), Math.max(0, (marks[i + 1]![1] - connectedAt - 300) * 8));
+        const level = (x: Int16Array, i: number, hz: number) => Math.round(toneLevel(stretch(x, i), hz));
+        const got = Object.fromEntries(marks.slice(0, -1).map(([mode], i) => [mode, {
+          customerSideSupervisor: level(left, i, SUPERVISOR_HZ) < ABSENT, customerSideCustomer: level(left, i, CUSTOMER_HZ) > PRESENT,
+          agentSideAgent: level(right, i, AGENT_HZ) > PRESENT, agentSideCustomer: level(right, i, CUSTOMER_HZ) < ABSENT,
+          agentSideSupervisor: mode === 'barge' ? level(right, i, SUPERVISOR_HZ) > PRESENT : level(right, i, SUPERVISOR_HZ) < ABSENT,
+          agentSideParty: mode === 'conference' ? level(right, i, PARTY_HZ) > PRESENT : level(right, i, PARTY_HZ) < ABSENT,
+        }]));
+        const all = { customerSideSupervisor: true, customerSideCustomer: true, agentSideAgent: true, agentSideCustomer: true, agentSideSupervisor: true, agentSideParty: true };
+        expect(got).toEqual({ listen: all, whisper: all, barge: all, conference: all });
       });
 
       it('the supervisor hanging up ends the session; an agent without a call, or a contact not recorded, is refused', async () => {

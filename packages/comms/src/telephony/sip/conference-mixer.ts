@@ -51,6 +51,8 @@ export interface MixMember {
   readonly rtp: RtpSession;
   readonly heard: boolean;
   readonly audience?: readonly RtpSession[];
+  /** Receives each 20 ms frame this leg is sent (what it hears; call recording). */
+  readonly tap?: (samples: Int16Array) => void;
 }
 
 /**
@@ -60,7 +62,7 @@ export interface MixMember {
  * counts as silence. The legs' relays must be off while they are mixed.
  */
 export class ConferenceMixer implements MediaClockTask {
-  private members: { readonly rtp: RtpSession; readonly heard: boolean; readonly audience: ReadonlySet<RtpSession> | undefined; readonly input: LegBuffer }[] = [];
+  private members: { readonly rtp: RtpSession; readonly heard: boolean; readonly audience: ReadonlySet<RtpSession> | undefined; readonly input: LegBuffer; readonly tap: ((samples: Int16Array) => void) | undefined }[] = [];
   /** Whether every heard leg is heard by all (one shared sum serves every leg). */
   private everyoneHearsAll = true;
   private nextAt: number;
@@ -74,7 +76,7 @@ export class ConferenceMixer implements MediaClockTask {
   /** Sets who is in the mix; a leg that stays keeps its buffered audio. */
   setMembers(list: readonly MixMember[]): void {
     const old = new Map(this.members.map((m) => [m.rtp, m.input]));
-    this.members = list.map((m) => ({ rtp: m.rtp, heard: m.heard, audience: m.audience ? new Set(m.audience) : undefined, input: old.get(m.rtp) ?? new LegBuffer() }));
+    this.members = list.map((m) => ({ rtp: m.rtp, heard: m.heard, audience: m.audience ? new Set(m.audience) : undefined, input: old.get(m.rtp) ?? new LegBuffer(), tap: m.tap }));
     this.everyoneHearsAll = this.members.every((m) => m.audience === undefined);
     for (const [rtp, input] of old) if (rtp.mixInput === input && !list.some((m) => m.rtp === rtp)) rtp.mixInput = undefined;
     for (const m of this.members) m.rtp.mixInput = m.input;
@@ -113,6 +115,7 @@ export class ConferenceMixer implements MediaClockTask {
           out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
         }
         m.rtp.sendFrame(out);
+        m.tap?.(out);
       });
       return;
     }
@@ -130,6 +133,7 @@ export class ConferenceMixer implements MediaClockTask {
         out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
       }
       m.rtp.sendFrame(out);
+      m.tap?.(out);
     });
   }
 

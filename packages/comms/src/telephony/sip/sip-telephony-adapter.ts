@@ -945,11 +945,19 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     }
     if (members.length + monitors.length >= 3 && members.length > 0) {
       call.mixer ??= new ConferenceMixer(this.media);
+      // Recording in a mix: the agent's side is what the customer hears (the agent, a barging
+      // supervisor, conferenced parties; never a supervisor who listens or whispers).
+      const customer = tap && agent && members.includes(agent) && call.caller && members.includes(call.caller) ? call.caller : undefined;
+      if (customer) agent!.rtp!.tap = undefined;
+      const hears = customer && tap ? (samples: Int16Array) => tap('agent', samples) : undefined;
       // Who hears whom: a muted agent is heard by the supervisors only; a supervisor who listens by
       // nobody, one who whispers by the agent alone, one who barges by everybody.
       const supervisors = monitorLegs.map((l) => l.rtp!);
       call.mixer.setMembers([
-        ...members.map((l) => (call.muted && l === agent ? { rtp: l.rtp!, heard: supervisors.length > 0, audience: supervisors } : { rtp: l.rtp!, heard: true })),
+        ...members.map((l) => ({
+          ...(call.muted && l === agent ? { rtp: l.rtp!, heard: supervisors.length > 0, audience: supervisors } : { rtp: l.rtp!, heard: true }),
+          ...(l === customer && hears ? { tap: hears } : {}),
+        })),
         ...monitors.map((m) => ({ rtp: m.leg.rtp!, heard: m.mode !== 'listen', ...(m.mode === 'barge' ? {} : { audience: m.mode === 'whisper' && agent?.rtp && members.includes(agent) ? [agent.rtp] : [] }) })),
       ]);
       return;
