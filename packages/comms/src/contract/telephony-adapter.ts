@@ -37,8 +37,9 @@ export type TelephonyEvent =
   | { readonly type: 'bridged'; readonly callId: string; readonly endpoint: string }
   /** The agent endpoint could not be reached. */
   | { readonly type: 'bridge-failed'; readonly callId: string; readonly endpoint: string; readonly cause: 'busy' | 'no-answer' | 'failed' }
-  | { readonly type: 'held'; readonly callId: string }
-  | { readonly type: 'unheld'; readonly callId: string }
+  /** The call was put on hold (or back): by the agent's phone or the server (`agent`), or from the customer's phone (`customer`). */
+  | { readonly type: 'held'; readonly callId: string; readonly by?: 'agent' | 'customer' }
+  | { readonly type: 'unheld'; readonly callId: string; readonly by?: 'agent' | 'customer' }
   /** The call left us for another destination (blind transfer). */
   | { readonly type: 'transferred'; readonly callId: string; readonly destination: string }
   /** The call ended. `by`: the customer (`remote`), the agent's side (`agent`) or us (`local`). */

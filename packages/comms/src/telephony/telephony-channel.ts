@@ -252,14 +252,18 @@ export class TelephonyChannel extends Disposable {
         router.consultFailed(this.contactOf(e.callId), e.cause);
         this.commitInBackground();
         return;
-      case 'held': {
+      case 'held':
+      case 'unheld':
+        if (e.by === 'customer') {
+          // The customer's own hold is not the agent's hold (no hold time, no router change): logged.
+          this.logger.info({ call: e.callId, contact: this.contactOf(e.callId) }, e.type === 'held' ? "the customer's phone put the call on hold" : "the customer's phone took the call off hold");
+          return;
+        }
+      {
         const id = this.contactOf(e.callId);
-        if (router.contact(id)?.state === 'connected' && !router.isHeld(id)) router.hold(id);
-        return;
-      }
-      case 'unheld': {
-        const id = this.contactOf(e.callId);
-        if (router.contact(id)?.state === 'connected' && router.isHeld(id)) router.retrieve(id);
+        if (router.contact(id)?.state !== 'connected' || router.isHeld(id) === (e.type === 'held')) return;
+        if (e.type === 'held') router.hold(id);
+        else router.retrieve(id);
         return;
       }
       case 'hung-up': {

@@ -1,6 +1,7 @@
 // The customer holds the call from their own phone (SIPp): re-INVITEs with a=sendonly, a=inactive, an
 // old-style c=0.0.0.0 and a=sendrecv again are each answered with the matching direction (SIPp checks the
-// bodies), the call survives the hold and ends when the customer hangs up.
+// bodies), the hold and its end are reported (`held`/`unheld` by the customer), the call survives the
+// hold and ends when the customer hangs up.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +39,12 @@ if (requireOrSkip('SIPp', has('sipp'))) {
       const run = await caller.done;
       expect({ code: run.code, output: run.code === 0 ? '' : run.output }).toEqual({ code: 0, output: '' });
       expect(events.filter((e) => e.type === 'hung-up')).toEqual([expect.objectContaining({ by: 'remote' })]);
+      // The customer's hold is reported once (sendonly; inactive and c=0.0.0.0 keep it held), and its end.
+      const callId = events.find((e) => e.type === 'call-offered')!.callId;
+      expect(events.filter((e) => e.type === 'held' || e.type === 'unheld')).toEqual([
+        { type: 'held', callId, by: 'customer' },
+        { type: 'unheld', callId, by: 'customer' },
+      ]);
       expect(sip.activeCalls).toBe(0);
     });
   });

@@ -305,6 +305,8 @@ interface SipCall {
   prompt: { readonly id: string; readonly interruptible: boolean } | undefined;
   recording: { readonly id: string; readonly timer: NodeJS.Timeout; readonly startedAt: number } | undefined;
   held: boolean;
+  /** The customer's phone holds the call (its re-INVITE sendonly, inactive or 0.0.0.0). */
+  customerHeld: boolean;
   /**
    * We put the customer on hold (re-INVITE sendonly, hold music): their audio is out of the relay or
    * mix. Not set when the agent's phone holds from its side (its re-INVITE): its own stream is relayed.
@@ -909,7 +911,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
         const contact = header(res, 'contact');
         if (contact) leg.remoteTarget = uriOf(contact);
         this.ackInDialog(leg, res);
-        if (announce && !call.ended) this.emit({ type: held ? 'held' : 'unheld', callId: call.id });
+        if (announce && !call.ended) this.emit({ type: held ? 'held' : 'unheld', callId: call.id, by: 'agent' });
       }
     });
   }
@@ -1317,7 +1319,7 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
   private newCall(id: string, direction: 'inbound' | 'outbound'): SipCall {
     const call: SipCall = {
       id, direction, caller: undefined, agents: new Map(), bridged: undefined, answered: false, ended: false,
-      typeAhead: '', collect: undefined, prompt: undefined, recording: undefined, held: false, onHold: false, originateTimer: undefined, answerTimer: undefined,
+      typeAhead: '', collect: undefined, prompt: undefined, recording: undefined, held: false, customerHeld: false, onHold: false, originateTimer: undefined, answerTimer: undefined,
       offeredAt: Date.now(), ringing: undefined, afterAnswer: [], sessionTimer: undefined,
       muted: false, consult: undefined, conference: new Map(), mixer: undefined, tap: undefined, monitors: new Map(), announcement: undefined,
     };
@@ -1974,12 +1976,21 @@ export class SipTelephonyAdapter extends Disposable implements TelephonyAdapter 
     });
     // Any re-INVITE refreshes the session (RFC 4028 §10).
     this.startSessionTimer(leg);
-    if (!offer || leg.role !== 'agent' || leg.call.bridged !== leg) return;
-    // The agent put the customer on hold (or back) from the phone.
+    if (!offer) return;
     const held = offer.direction === 'sendonly' || offer.direction === 'inactive' || offer.host === '0.0.0.0';
+    if (leg === leg.call.caller) {
+      // The customer put the call on hold (or back) from their phone.
+      if (held !== leg.call.customerHeld) {
+        leg.call.customerHeld = held;
+        this.emit({ type: held ? 'held' : 'unheld', callId: leg.call.id, by: 'customer' });
+      }
+      return;
+    }
+    if (leg.role !== 'agent' || leg.call.bridged !== leg) return;
+    // The agent put the customer on hold (or back) from the phone.
     if (held !== leg.call.held) {
       leg.call.held = held;
-      this.emit({ type: held ? 'held' : 'unheld', callId: leg.call.id });
+      this.emit({ type: held ? 'held' : 'unheld', callId: leg.call.id, by: 'agent' });
     }
   }
 
