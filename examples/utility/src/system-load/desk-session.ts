@@ -143,7 +143,12 @@ export class DeskSession {
   }
 
   private onChatFrame(frame: Record<string, unknown>): void {
-    if (frame['type'] === 'error') this.stats.error('ws-chat-error', JSON.stringify(frame));
+    if (frame['type'] === 'error') {
+      // The visitor left first (their patience ran out while the agent typed): the agent's message or
+      // leave finds no chat, as a hang-up finds no call (404). Anything else is an error.
+      if (frame['code'] === 'CARUSO_COMMS_CHAT_UNKNOWN_CHAT') this.stats.note('chat-gone');
+      else this.stats.error('ws-chat-error', JSON.stringify(frame));
+    }
     if (frame['type'] === 'joined' && typeof frame['chatId'] === 'string') {
       this.joined.get(frame['chatId'])?.();
       this.joined.delete(frame['chatId']);
