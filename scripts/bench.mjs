@@ -85,7 +85,9 @@ function section(res) {
     const peer = f.peer ? `${f.peer.name}: ${fmt(f.peer.value)}${peerSpread}` : '';
     const ratio = f.peer && f.peer.value ? `${(f.value / f.peer.value).toFixed(2)}×` : '';
     const goal = f.goal ? `${f.goal} ${f.met === undefined ? '' : f.met ? '✔' : '✘'}` : '';
-    return `| ${f.name} | ${fmt(f.value)} ${f.unit} | ${rounds(f)} | ${peer} | ${ratio} | ${goal.trim()} | ${f.note ?? ''} |`;
+    // One table row: a note quoting an error message must not break it with a newline or a bar.
+    const cell = (text) => String(text).replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
+    return `| ${cell(f.name)} | ${fmt(f.value)} ${f.unit} | ${rounds(f)} | ${cell(peer)} | ${ratio} | ${cell(goal.trim())} | ${cell(f.note ?? '')} |`;
   });
   return [
     `<!-- bench:${res.id} -->`,
