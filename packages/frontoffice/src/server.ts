@@ -559,7 +559,10 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
   fastify.get('/callbacks', PAGE('The scheduled callbacks'), page('callbacks'));
   fastify.get('/lists/:name', PAGE('A list of records', ['name']), page('list'));
   fastify.get('/records/:name/:id', PAGE('A record page', ['name', 'id']), page('record'));
-  fastify.get('/self-service/:name', PAGE('A self-service page', ['name']), page('self-service'));
+  const selfServicePage = PAGE('A self-service page', ['name']);
+  // A name that is no path segment once decoded (empty, `..`, with a slash) reaches no route: 404.
+  Object.assign(selfServicePage.schema['response'] as Record<string, unknown>, errors([404, 'a name that reaches no page once decoded']));
+  fastify.get('/self-service/:name', selfServicePage, page('self-service'));
   });
 
   // ---- WebSocket channels ---------------------------------------------------------------------

@@ -38,7 +38,14 @@ const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 /** Folders whose XML files are the seeds of the mutations (copied to a sandbox with their neighbours). */
 const ROOTS = ['examples/utility', 'examples/utility-water', 'packages/dialogue/test/fixtures', 'packages/objects/test/fixtures', 'packages/frontoffice/test/fixtures', 'tools/cli/test/fixtures/assembly'];
 /** Fixtures that are broken on purpose (they are tests of diagnostics), not seeds. */
-const NOT_SEEDS = new Set(['packages/objects/test/fixtures/broken.model.xml', 'tools/cli/test/fixtures/assembly/broken.assembly.xml']);
+// The caller-rights pair is a second model and application in a subfolder of the front office's
+// fixtures; the harness pairs one model per root, so it is left out of the seeds (the crm pair covers both readers).
+const NOT_SEEDS = new Set([
+  'packages/objects/test/fixtures/broken.model.xml',
+  'tools/cli/test/fixtures/assembly/broken.assembly.xml',
+  'packages/frontoffice/test/fixtures/caller-rights/app.xml',
+  'packages/frontoffice/test/fixtures/caller-rights/model.xml',
+]);
 const SKIP_DIRS = new Set(['node_modules', 'dist', 'data', 'src', 'test', 'legacy-billing']);
 
 type Kind = 'model' | 'script' | 'application' | 'assembly';
@@ -101,7 +108,9 @@ function modelFor(root: string): string | undefined {
   const assembly = sources.find((s) => s.root === root && s.kind === 'assembly');
   const src = assembly && /<model\s[^>]*src="([^"]+)"/.exec(assembly.text)?.[1];
   if (src) return join(dirname(assembly.rel), src);
-  return sources.find((s) => s.root === root && s.kind === 'model')?.rel;
+  // The model at the root's top, not one of a test's own subfolder (fixtures/caller-rights/model.xml).
+  const depth = (rel: string): number => rel.split('/').length;
+  return sources.filter((s) => s.root === root && s.kind === 'model').sort((a, b) => depth(a.rel) - depth(b.rel))[0]?.rel;
 }
 
 /** Every `*-env` name an assembly uses, with a value, so that the unmutated file reads cleanly. */
