@@ -5,7 +5,6 @@
 // the process (adapter + recorder; SIPp runs in its own processes) per second of wall time, and the
 // bytes the recordings add to the disk per second.
 import { execFileSync, spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,29 +13,11 @@ import { defineBenchmark } from '@caruso/kernel/testing';
 import { StorageManager, storageService } from '@caruso/storage';
 import { CallRecorder, SipTelephonyAdapter, StorageRecordingStore } from '@caruso/comms';
 import { interleavedRounds, roundsFigure } from '../../../benchmarks/support/rounds.js';
+import { HOST, freePort, prompts, scenario } from './sip-bench-support.js';
 
-const HOST = '127.0.0.1';
-const root = process.cwd();
-const scenarios = join(root, 'packages/comms/test/sip/scenarios');
-const prompts = join(root, 'packages/comms/prompts');
 const CALLS = 100;
 const WINDOW_MS = 5000;
 const ROUNDS = 5;
-
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  const port = await new Promise<number>((r) => s.bind(0, HOST, () => r(s.address().port)));
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-function scenario(dir: string, name: string, values: Record<string, string>): string {
-  let xml = readFileSync(join(scenarios, name), 'utf8');
-  for (const [k, v] of Object.entries(values)) xml = xml.split(`@${k}@`).join(v);
-  const file = join(dir, `${Math.random().toString(36).slice(2)}-${name}`);
-  writeFileSync(file, xml);
-  return file;
-}
 
 /** Bytes of every file below `dir`. */
 function bytesIn(dir: string): number {

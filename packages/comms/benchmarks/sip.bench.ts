@@ -4,33 +4,14 @@
 // relayed between a SIPp caller (G.711 stream) and a SIPp agent UAS (echo), with the packet loss
 // measured on both legs, next to the same calls with the media ending in Caruso (no relay).
 import { execFileSync, spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SipTelephonyAdapter, type RtpStats } from '@caruso/comms';
 import { defineBenchmark } from '@caruso/kernel/testing';
 import { singleRun } from '../../../benchmarks/support/rounds.js';
+import { HOST, freePort, prompts, scenario } from './sip-bench-support.js';
 
-const HOST = '127.0.0.1';
-const root = process.cwd();
-const scenarios = join(root, 'packages/comms/test/sip/scenarios');
-const prompts = join(root, 'packages/comms/prompts');
-
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  const port = await new Promise<number>((r) => s.bind(0, HOST, () => r(s.address().port)));
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-function scenario(dir: string, name: string, values: Record<string, string>): string {
-  let xml = readFileSync(join(scenarios, name), 'utf8');
-  for (const [k, v] of Object.entries(values)) xml = xml.split(`@${k}@`).join(v);
-  const file = join(dir, `${Math.random().toString(36).slice(2)}-${name}`);
-  writeFileSync(file, xml);
-  return file;
-}
 
 /** Runs SIPp to the end (or kills it after `limitMs`); returns its exit code and wall time. */
 function runSipp(args: string[], limitMs: number): Promise<{ code: number | null; ms: number; output: string }> {
