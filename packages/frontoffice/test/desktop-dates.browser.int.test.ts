@@ -52,8 +52,18 @@ const CASES: readonly Case[] = [
 const pad = (n: number): string => String(n).padStart(2, '0');
 
 /** The accessible names of the fields of a date input, in the order they are on the page. */
+/**
+ * The names of a date input's fields, read in one step once they are drawn: the panel holding them
+ * may be drawn again while the contact is accepted, so a fieldset seen a moment ago can be gone.
+ */
 async function partNames(page: Page, fieldset: string): Promise<string[]> {
-  return page.locator(`${fieldset} .date-part`).evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+  const parts = JSON.stringify(`${fieldset} .date-part`);
+  const names = await page.waitForFunction(
+    `(() => { const els = [...document.querySelectorAll(${parts})]; return els.length > 0 ? els.map((e) => e.getAttribute('aria-label') ?? '') : null; })()`,
+    undefined,
+    { timeout: 10_000 },
+  );
+  return ((await names.jsonValue()) as string[] | null) ?? [];
 }
 
 describe.each(CASES)('dates on the desktop: application in $app, browser in $browser', (c) => {

@@ -344,5 +344,31 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
       expect(errors).toEqual([]);
       await ctx.close();
     }, 45_000);
+
+    it('accepting an offer keeps the customer’s record as it was while it rang: the same form, what was typed, no second read', async () => {
+      const { ctx, page, errors } = await agentPage();
+      await ready(page);
+      await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: CARLA } });
+      await page.locator('#btn-accept').waitFor();
+      await page.locator('#customer-name', { hasText: 'Carla Caller' }).waitFor();
+      await page.evaluate("document.querySelector('#contact-view desk-record-form').dataset.seen = 'ringing'");
+      await page.locator('#f-postcode').fill('3701 AB');
+      const reads: string[] = [];
+      page.on('request', (r) => {
+        if (r.method() === 'GET' && r.url().includes(`/api/objects/Customer/${carla}`)) reads.push(r.url());
+      });
+      await page.keyboard.press('F4');
+      await page.locator('#btn-hangup').waitFor();
+      await page.locator('#btn-hold').waitFor();
+      expect(await page.evaluate("document.querySelector('#contact-view desk-record-form')?.dataset.seen")).toBe('ringing');
+      expect(await page.locator('#f-postcode').inputValue()).toBe('3701 AB');
+      expect(reads).toEqual([]);
+      await page.keyboard.press('F8');
+      await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await page.keyboard.press('F9');
+      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      expect(errors).toEqual([]);
+      await ctx.close();
+    }, 45_000);
   });
 });

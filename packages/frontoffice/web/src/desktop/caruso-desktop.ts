@@ -309,26 +309,25 @@ export class CarusoDesktop extends LitElement {
   private view(): TemplateResult {
     const item = this.selectedItem();
     const offer = this.store.state?.offers[0];
-    if (!item) {
-      // Nothing on the desk: the offer's customer while it rings, else the last customer and the search.
-      return html`<div class="grid" id="contact-view">
-        <desk-customer-panel .store=${this.store} .rev=${this.rev} .contactId=${offer?.contactId ?? IDLE}></desk-customer-panel>
-        <div class="middle"><p class="panel muted" id="desk-waiting">${offer ? t('desktop.offerWaiting') : t('desktop.waiting')}</p></div>
-        <aside id="script" class="panel" aria-labelledby="script-title"><h2 id="script-title">${t('desktop.script')}</h2></aside>
-      </div>`;
-    }
-    const c = item.kind === 'contact' ? item.contact : undefined;
-    const channel = c?.channel ?? (item.kind === 'wrap-up' ? item.wrapUp.channel : '');
-    return html`${this.contactBar(item)}
+    // One layout for ringing and connected: the customer panel stays the same element when the offer
+    // is accepted, so the record the agent is reading is neither read again nor drawn anew.
+    const id = item?.id ?? offer?.contactId ?? IDLE;
+    const c = item?.kind === 'contact' ? item.contact : undefined;
+    const channel = c?.channel ?? (item?.kind === 'wrap-up' ? item.wrapUp.channel : '');
+    return html`${item ? this.contactBar(item) : nothing}
       ${c ? html`<desk-call-controls .store=${this.store} .rev=${this.rev} .contactId=${c.id}></desk-call-controls>` : nothing}
-      <div class="grid" id="contact-view" role="tabpanel" aria-labelledby="tab-${item.id}">
-        <desk-customer-panel .store=${this.store} .rev=${this.rev} .contactId=${item.id}></desk-customer-panel>
-        <div class="middle">
-          ${channel === 'chat' ? html`<desk-chat-panel .store=${this.store} .rev=${this.rev} .contactId=${item.id} .chat=${this.chat}></desk-chat-panel>` : nothing}
-          ${channel === 'email' ? html`<desk-email-panel .store=${this.store} .rev=${this.rev} .contactId=${item.id}></desk-email-panel>` : nothing}
-          <desk-wrap-up-panel .store=${this.store} .rev=${this.rev} .contactId=${item.id}></desk-wrap-up-panel>
-        </div>
-        <desk-script-panel .store=${this.store} .rev=${this.rev} .contactId=${item.id}></desk-script-panel>
+      <div class="grid" id="contact-view" role=${item ? 'tabpanel' : nothing} aria-labelledby=${item ? `tab-${item.id}` : nothing}>
+        <desk-customer-panel .store=${this.store} .rev=${this.rev} .contactId=${id}></desk-customer-panel>
+        ${item
+          ? html`<div class="middle">
+              ${channel === 'chat' ? html`<desk-chat-panel .store=${this.store} .rev=${this.rev} .contactId=${item.id} .chat=${this.chat}></desk-chat-panel>` : nothing}
+              ${channel === 'email' ? html`<desk-email-panel .store=${this.store} .rev=${this.rev} .contactId=${item.id}></desk-email-panel>` : nothing}
+              <desk-wrap-up-panel .store=${this.store} .rev=${this.rev} .contactId=${item.id}></desk-wrap-up-panel>
+            </div>
+            <desk-script-panel .store=${this.store} .rev=${this.rev} .contactId=${item.id}></desk-script-panel>`
+          // Nothing on the desk: the offer's customer while it rings, else the last customer and the search.
+          : html`<div class="middle"><p class="panel muted" id="desk-waiting">${offer ? t('desktop.offerWaiting') : t('desktop.waiting')}</p></div>
+            <aside id="script" class="panel" aria-labelledby="script-title"><h2 id="script-title">${t('desktop.script')}</h2></aside>`}
       </div>`;
   }
 
