@@ -43,8 +43,17 @@ export function loginUrl(): string {
   return `/login?next=${encodeURIComponent(`${location.pathname}${location.search}`)}`;
 }
 
-/** Sends the browser to the log-in page (and back here afterwards). */
+/** Set once the page is on its way to the log-in page. */
+let leaving = false;
+
+/**
+ * Sends the browser to the log-in page (and back here afterwards), once: several requests answered
+ * 401 together (the key pressed, the state read, the socket) would each start the same navigation
+ * again and abort the one under way.
+ */
 export function toLogin(): void {
+  if (leaving) return;
+  leaving = true;
   location.assign(loginUrl());
 }
 
