@@ -19,7 +19,7 @@ import { foldContacts, type ChatChannel, type CommunicationServer, type ContactE
 import type { RoleName } from './common/application.js';
 import type { QualityAgent, QualityNote, QualityRecording, QualityRecordingState, QualitySession } from './common/api-types.js';
 import { FrontOfficeErrors } from './errors.js';
-import { body, need, str } from './internal/http.js';
+import { body, byteRange, need, str } from './internal/http.js';
 import { BOOL, bodyOf, closed, errors, MONITOR_MODE, MONITOR_MODE_NAMES, MONITORING_SESSION as SESSION, NO_BODY, NO_CONTENT, params, QUALITY_AGENT, QUALITY_NOTE as NOTE, QUALITY_RECORDING as RECORDING, QUALITY_RECORDING_STATE as RECORDING_STATE, routeSchema, text } from './internal/route-schemas.js';
 import type { Principal } from './internal/sessions.js';
 import { SUPERVISING } from './permissions.js';
@@ -251,8 +251,9 @@ export function registerQualityApi(fastify: FastifyInstance, deps: QualityApiDep
     schema: routeSchema('A recording\'s audio (audio/wav); every playback is written to the audit (recording.play). Supervisors any, an agent only of contacts they handled; never to self-service', [...STAFF], {
       params: params(['id'], 128),
       response: {
-        200: { description: 'the recording', content: { 'audio/wav': { schema: { type: 'string', format: 'binary' } } } },
-        ...errors([403, 'an agent and another agent\'s recording, or a self-service session'], [404, 'no such recording'], [503, 'no recording in this assembly']),
+        200: { description: 'the recording (Accept-Ranges: bytes)', content: { 'audio/wav': { schema: { type: 'string', format: 'binary' } } } },
+        206: { description: 'the bytes a Range header asked for (one range: bytes=a-b, a- or -n), with Content-Range', content: { 'audio/wav': { schema: { type: 'string', format: 'binary' } } } },
+        ...errors([403, 'an agent and another agent\'s recording, or a self-service session'], [404, 'no such recording'], [416, 'a range past the end of the audio (CARUSO_FRONTOFFICE_RANGE_NOT_SATISFIABLE)'], [503, 'no recording in this assembly']),
       },
     }),
   }, async (req, reply) => {
@@ -268,9 +269,19 @@ export function registerQualityApi(fastify: FastifyInstance, deps: QualityApiDep
         throw FrontOfficeErrors.CARUSO_FRONTOFFICE_FORBIDDEN({ role: p.role, action: 'hear another agent\'s recording' });
       }
     }
-    // Written before a byte of audio leaves: no playback without its audit row.
-    await deps.audit(p.name, 'recording.play', id, { contactId: entry.contactId, bytes: wav.byteLength });
-    return reply.type('audio/wav').header('content-disposition', `inline; filename="${id.replace(/[^A-Za-z0-9._-]/g, '_')}.wav"`).send(Buffer.from(wav.buffer, wav.byteOffset, wav.byteLength));
+    // A player seeks with Range requests: one range is served (206); several, or one unreadable, get it all.
+    const total = wav.byteLength;
+    const range = byteRange(req.headers.range, total);
+    if (range === 'unsatisfiable') {
+      void reply.header('content-range', `bytes */${total}`);
+      throw FrontOfficeErrors.CARUSO_FRONTOFFICE_RANGE_NOT_SATISFIABLE({ range: String(req.headers.range).slice(0, 64), size: total, what: 'recording' });
+    }
+    const [from, to] = range ?? [0, total - 1];
+    // Written before a byte of audio leaves: no playback (nor any part of one) without its audit row.
+    await deps.audit(p.name, 'recording.play', id, { contactId: entry.contactId, bytes: to - from + 1, ...(range ? { range: `${from}-${to}` } : {}) });
+    void reply.type('audio/wav').header('accept-ranges', 'bytes').header('content-disposition', `inline; filename="${id.replace(/[^A-Za-z0-9._-]/g, '_')}.wav"`);
+    if (range) void reply.code(206).header('content-range', `bytes ${from}-${to}/${total}`);
+    return reply.send(Buffer.from(wav.buffer, wav.byteOffset + from, to - from + 1));
   });
 
   // ---- monitoring of calls ------------------------------------------------------------------------

@@ -37,6 +37,7 @@ export const FrontOfficeErrors = defineErrors({
   CARUSO_FRONTOFFICE_NOTE_LOCKED: { message: 'a note can be changed or deleted only by its author within {minutes} minutes of writing it', status: 403 },
   CARUSO_FRONTOFFICE_PASSWORD_CHANGE_REQUIRED: { message: 'change your password first (POST /api/me/password): it was reset by an administrator', status: 403 },
   CARUSO_FRONTOFFICE_WRONG_PASSWORD: { message: 'the current password is not right', status: 403 },
+  CARUSO_FRONTOFFICE_RANGE_NOT_SATISFIABLE: { message: 'the range {range} lies outside the {size} bytes of the {what}', status: 416 },
   CARUSO_FRONTOFFICE_UNKNOWN_LANGUAGE: { message: 'no texts for the language {lang}; languages are {languages}', status: 404 },
   CARUSO_FRONTOFFICE_INTERNAL: { message: 'internal error {id}; the log has the details', status: 500, kind: 'bug' },
 });

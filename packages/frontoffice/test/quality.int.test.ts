@@ -130,6 +130,28 @@ describe('quality management in the front office: recording, playback, monitorin
       expect(plays.map((e) => e['actor']).sort()).toEqual(expect.arrayContaining(['anna', 'sam']));
       expect(plays.find((e) => e['actor'] === 'anna')).toMatchObject({ target: annaUrl.split('/')[3], detail: expect.objectContaining({ contactId: annaCall }) });
       expect(rows.find((e) => e['action'] === 'recording.play-refused')).toMatchObject({ actor: 'anna', detail: expect.objectContaining({ contactId: bobCall }) });
+
+      // A player seeking (in bob's finished recording): one range is served as 206 and audited with it;
+      // past the end is 416 with the size; several ranges get the whole.
+      const ranged = (range: string): Promise<Response> => fetch(`${asm.url}${bobUrl}`, { headers: { cookie: sam.cookieHeader(), range } });
+      expect(wav.headers.get('accept-ranges')).toBe('bytes');
+      const whole = Buffer.from(await (await fetch(`${asm.url}${bobUrl}`, { headers: { cookie: sam.cookieHeader() } })).arrayBuffer());
+      const middle = await ranged('bytes=44-1043');
+      expect([middle.status, middle.headers.get('content-range'), middle.headers.get('content-type')]).toEqual([206, `bytes 44-1043/${whole.length}`, 'audio/wav']);
+      expect(Buffer.from(await middle.arrayBuffer()).equals(whole.subarray(44, 1044))).toBe(true);
+      const from = await ranged('bytes=1000-');
+      expect(from.headers.get('content-range')).toBe(`bytes 1000-${whole.length - 1}/${whole.length}`);
+      expect(Buffer.from(await from.arrayBuffer()).equals(whole.subarray(1000))).toBe(true);
+      const last = await ranged('bytes=-100');
+      expect(Buffer.from(await last.arrayBuffer()).equals(whole.subarray(whole.length - 100))).toBe(true);
+      const past = await ranged(`bytes=${whole.length}-`);
+      expect([past.status, past.headers.get('content-range'), ((await past.json()) as { error: { code: string } }).error.code]).toEqual([416, `bytes */${whole.length}`, 'CARUSO_FRONTOFFICE_RANGE_NOT_SATISFIABLE']);
+      const several = await ranged('bytes=0-1,5-9');
+      expect([several.status, (await several.arrayBuffer()).byteLength]).toEqual([200, whole.length]);
+      // A range does not pass the access check.
+      expect((await fetch(`${asm.url}${bobUrl}`, { headers: { cookie: anna.cookieHeader(), range: 'bytes=0-99' } })).status).toBe(403);
+      const seeks = (await audit()).filter((e) => e['action'] === 'recording.play' && e['actor'] === 'sam' && (e['detail'] as Record<string, unknown>)['range'] !== undefined);
+      expect(seeks.map((e) => (e['detail'] as Record<string, unknown>)['range'])).toEqual(expect.arrayContaining(['44-1043', `${whole.length - 100}-${whole.length - 1}`]));
     });
 
     it('lets supervisors only monitor; the simulated telephony cannot monitor, so a start is its coded 409', async () => {

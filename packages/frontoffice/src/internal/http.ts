@@ -35,3 +35,23 @@ export function str(v: unknown, name: string, max = 200, optional = false): stri
 export function sendJson(reply: FastifyReply, status: number, data: unknown): FastifyReply {
   return reply.code(status).type('application/json; charset=utf-8').send(data);
 }
+
+/**
+ * The one byte range a `Range` header asks of `size` bytes (RFC 9110 §14): `[first, last]`
+ * inclusive, `'unsatisfiable'` for a range that starts past the end (or the last 0 bytes), or
+ * undefined to send everything: no header, another unit, several ranges, or one that cannot be read.
+ */
+export function byteRange(header: string | undefined, size: number): [number, number] | 'unsatisfiable' | undefined {
+  const m = header === undefined ? null : /^bytes=(\d{0,15})-(\d{0,15})$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  if (m[1] === '') {
+    // The last n bytes.
+    const n = Number(m[2]);
+    if (n === 0 || size === 0) return 'unsatisfiable';
+    return [Math.max(0, size - n), size - 1];
+  }
+  const first = Number(m[1]);
+  if (m[2] !== '' && Number(m[2]) < first) return undefined;
+  if (first >= size) return 'unsatisfiable';
+  return [first, m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1)];
+}
