@@ -53,6 +53,12 @@ export interface SessionView {
 export interface StepOptions {
   /** The revision the caller saw; CARUSO_DIALOGUE_SESSION_CONFLICT when the session moved on. */
   readonly revision?: number;
+  /**
+   * Who the session serves, for a session that names nobody (one saved before actors existed):
+   * adopted and saved with the step, so its object steps are decided for that actor and not for
+   * the channel's default. A session that names its actor keeps it.
+   */
+  readonly actor?: SessionActor;
 }
 
 /**

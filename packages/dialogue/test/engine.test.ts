@@ -101,6 +101,26 @@ describe('DialogueEngine (memory session store)', () => {
     scripts.dispose();
   });
 
+  it('a session saved without an actor adopts the one a step names; one with its actor keeps it', async () => {
+    const scripts = storeWith(['1', 'Hello']);
+    const sessions = new MemorySessionStore();
+    const engine = createDialogueEngine({ scripts, sessions, services: new RecordingServices() });
+    await engine.startSession('greet', { channel: 'agent', sessionId: 'older' });
+    expect((await engine.state('older')).actor).toBeUndefined();
+    const anna = { kind: 'agent', id: 'anna', roles: ['agent'] } as const;
+    await engine.answer('older', 'Ann', { actor: anna });
+    expect((await engine.state('older')).actor).toEqual(anna);
+    // A failed step adopts nothing (nothing is saved).
+    await engine.startSession('greet', { channel: 'agent', sessionId: 'stale' });
+    expect(await code(engine.answer('stale', 'Ann', { revision: 7, actor: anna }))).toBe('CARUSO_DIALOGUE_SESSION_CONFLICT');
+    expect((await engine.state('stale')).actor).toBeUndefined();
+    await engine.startSession('greet', { channel: 'agent', sessionId: 'named', actor: { kind: 'agent', id: 'bert', roles: ['supervisor'] } });
+    await engine.answer('named', 'Bo', { actor: anna });
+    await engine.back('named', { actor: anna });
+    expect((await engine.state('named')).actor).toEqual({ kind: 'agent', id: 'bert', roles: ['supervisor'] });
+    scripts.dispose();
+  });
+
   it('keeps a session on the version it started with when a new version is published', async () => {
     const scripts = storeWith(['1', 'Hello']);
     const engine = createDialogueEngine({ scripts, sessions: new MemorySessionStore(), services: new RecordingServices() });

@@ -15,7 +15,7 @@ import { FrontOfficeErrors } from './errors.js';
 import { body, need, str } from './internal/http.js';
 import type { Principal } from './internal/sessions.js';
 import type { Permissions } from './permissions.js';
-import { ownScriptSession, revisionOf, sessionView as view } from './internal/script-sessions.js';
+import { agentActor, ownScriptSession, revisionOf, sessionView as view } from './internal/script-sessions.js';
 import { cluesOf, screenPopOf } from './internal/screen-pop.js';
 import type { FrontOfficeStore } from './user-store.js';
 import { AGENT_QUEUES, AGENT_STATE, ANY, bodyOf, closed, errors, INT, NO_BODY, params, QUEUE_CHOICE, routeSchema, SESSION_VIEW, text, type JsonSchema } from './internal/route-schemas.js';
@@ -381,7 +381,7 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
       const vars: Variables = contact ? contactVariables(answers ? { ...contact, data: { ...contact.data, answers } } : contact) : {};
       const address = contact ? contactAddress(contact) : undefined;
       // The script runs with the agent's rights: its business-object elements are checked against the role.
-      const v = await deps.dialogue().startSession(script, { channel: 'agent', vars, actor: { kind: 'agent', id: p.name, roles: [p.role] } });
+      const v = await deps.dialogue().startSession(script, { channel: 'agent', vars, actor: agentActor(p) });
       await deps.store.addScriptSession({ sessionId: v.sessionId, owner, queue: contact?.queueId, object, recordKey: recordId, written: false, contactId });
       deps.logger.debug({ script, hasAddress: address !== undefined }, 'agent script started');
       return { created: true, v };
@@ -405,7 +405,7 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
     const p = need(req, ['agent'], 'run scripts');
     const id = await ownSession(req, p);
     const b = body(req, ['value', 'revision']);
-    const v = await deps.dialogue().answer(id, b['value'] ?? null, revisionOf(b));
+    const v = await deps.dialogue().answer(id, b['value'] ?? null, { ...revisionOf(b), actor: agentActor(p) });
     await writeAnswers(p, id, v);
     return view(v);
   });
@@ -414,7 +414,7 @@ export function registerDesktopApi(fastify: FastifyInstance, deps: DesktopApiDep
   }, async (req) => {
     const p = need(req, ['agent'], 'run scripts');
     const id = await ownSession(req, p);
-    return view(await deps.dialogue().back(id, revisionOf(body(req, ['revision']))));
+    return view(await deps.dialogue().back(id, { ...revisionOf(body(req, ['revision'])), actor: agentActor(p) }));
   });
 
 }

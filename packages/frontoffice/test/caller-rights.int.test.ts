@@ -120,4 +120,30 @@ forEachDatabase((db) => {
     expect(contact.screenPop?.prefill).toEqual({ customerNumber: 'K1' });
     await until('the link', () => (comms.customerOf(c.id)?.id === String(ids['K1']) ? true : undefined));
   });
+
+  it('a desktop script session saved before sessions named their actor runs with the agent’s role from its next step', async () => {
+    const comms = manager.get(CommunicationServer);
+    const [callId] = comms.agent('anna').contactIds;
+    expect(callId).toBeDefined();
+    const started = await anna.post('/api/scripts/sessions', { contactId: callId });
+    expect(started.status).toBe(201);
+    const { sessionId, revision } = started.body as { sessionId: string; revision: number };
+    // As an older release saved it: no actor in the stored state.
+    const knex = manager.get(StorageManager).knex;
+    const row = (await knex('dialogue_sessions').where({ id: sessionId }).first('state')) as { state: string };
+    const { actor, ...older } = JSON.parse(row.state) as Record<string, unknown>;
+    expect(actor).toEqual({ kind: 'agent', id: 'anna', roles: ['agent'] });
+    await knex('dialogue_sessions').where({ id: sessionId }).update({ state: JSON.stringify(older) });
+    expect((await manager.get(DialogueEngine).state(sessionId)).actor).toBeUndefined();
+
+    // The fetch needs the role's read right and the update is refused for the role, not for a
+    // session without one ("names no role"), which the script could not handle at its fetch.
+    const answered = await anna.post(`/api/scripts/sessions/${sessionId}/answer`, { value: 'called about the K1 contract', revision });
+    expect(answered.status).toBe(200);
+    expect(answered.body).toMatchObject({ step: { kind: 'info', node: 'notSaved' } });
+    const state = await manager.get(DialogueEngine).state(sessionId);
+    expect(state.actor).toEqual({ kind: 'agent', id: 'anna', roles: ['agent'] });
+    expect(state.vars['customer']).toMatchObject({ customerNumber: 'K1', name: 'Ada Lovelace' });
+    expect(state.vars['problem']).toMatchObject({ code: 'denied', message: expect.stringContaining('the role agent may not update Customer records') });
+  });
 });

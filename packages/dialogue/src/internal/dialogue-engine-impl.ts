@@ -129,6 +129,11 @@ export class DialogueEngineImpl implements DialogueEngine {
     if (options.revision !== undefined && options.revision !== state.revision) {
       throw DialogueErrors.CARUSO_DIALOGUE_SESSION_CONFLICT({ session: id, actual: state.revision, expected: options.revision });
     }
+    // A session saved without an actor adopts the one the host names (saved with the step).
+    if (!state.actor && options.actor) {
+      const a = options.actor;
+      return { ...state, actor: { kind: a.kind, ...(a.id !== undefined ? { id: a.id } : {}), ...(a.roles ? { roles: [...a.roles] } : {}) } };
+    }
     return state;
   }
 

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { SessionView } from '@caruso/dialogue';
+import type { SessionActor, SessionView } from '@caruso/dialogue';
 import { FrontOfficeErrors } from '../errors.js';
 import type { Principal } from './sessions.js';
 import type { FrontOfficeStore } from '../user-store.js';
@@ -22,6 +22,14 @@ export async function ownScriptSession(store: FrontOfficeStore, req: FastifyRequ
   const owner = await store.scriptSession(id);
   if (!owner || owner.owner !== `user:${p.name}`) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'script session' });
   return id;
+}
+
+/**
+ * The agent a desktop script session serves: their user name and role. Given when the session
+ * starts, and on every step, so that a session saved before sessions named their actor adopts it.
+ */
+export function agentActor(p: Principal): SessionActor {
+  return { kind: 'agent', id: p.name, roles: [p.role] };
 }
 
 /** The optional `revision` of a request body (a whole number; 400 otherwise). */
