@@ -1,6 +1,6 @@
 /**
- * An assembly for the quality-management tests: the test assembly's services with call recording
- * and monitoring switched on in the communication server (startTestAssembly has no options for them).
+ * An assembly for the quality-management tests: the test assembly with call recording and
+ * monitoring switched on in the communication server, and a telephony adapter that taps audio.
  *
  * Telephony: the simulated adapter with a real audio tap (`RecordableTelephony`): the recorder of the
  * communication server (QualityManager, CallRecorder) writes real WAV files and catalogue rows from
@@ -10,26 +10,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServiceManager } from '@caruso/kernel';
-import {
-  ChatChannel,
-  CommunicationServer,
-  ContactEventLog,
-  EmailChannel,
-  SimulatedTelephony,
-  TelephonyAdapter,
-  chatChannel,
-  commsService,
-  contactEventLogService,
-  emailChannel,
-  simulatedTelephonyService,
-  systemClock,
-} from '@caruso/comms';
-import { DialogueEngine, dialogueEngineService } from '@caruso/dialogue';
-import { FrontOffice, frontOfficeService } from '@caruso/frontoffice';
-import { BusinessObjects, businessObjectsService } from '@caruso/objects';
-import { StorageManager, storageService } from '@caruso/storage';
-import type { TestAssembly } from '@caruso/frontoffice/testing';
+import { SimulatedTelephony, systemClock, type TelephonyAdapter } from '@caruso/comms';
+import { startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
 import type { User } from '../src/user-store.js';
 import { fixturePath } from './fixture.js';
 
@@ -70,39 +52,26 @@ export interface QualityAssembly extends TestAssembly {
 export async function startQualityAssembly(db: string, users: readonly (User & { readonly password: string })[], agents: readonly string[]): Promise<QualityAssembly> {
   const folder = mkdtempSync(join(tmpdir(), 'caruso-fo-rec-'));
   const telephony = new RecordableTelephony(systemClock);
-  const manager = createServiceManager();
-  manager.register(StorageManager, storageService(db));
-  manager.register(BusinessObjects, businessObjectsService({ model: fixturePath('crm.model.xml'), schema: 'migrate' }));
-  manager.register(DialogueEngine, dialogueEngineService({ folder: fixturePath('scripts'), watch: false }));
-  manager.register(ContactEventLog, contactEventLogService());
-  manager.register(TelephonyAdapter, simulatedTelephonyService({ telephony }));
-  manager.register(CommunicationServer, commsService({
+  const asm = await startTestAssembly({
+    db,
+    model: fixturePath('crm.model.xml'),
+    application: fixturePath('crm.app.xml'),
+    scripts: fixturePath('scripts'),
     queues: [{ id: 'support', wrapUpMs: 600_000 }],
     agents: agents.map((id) => ({ id, queues: [{ queueId: 'support' }] })),
+    users,
+    telephony,
     recording: { folder, queues: ['support'], announcement: '' },
     monitoring: { phones: Object.fromEntries(users.filter((u) => u.role === 'supervisor').map((u) => [u.name, `sip:${u.name}@127.0.0.1:5099`])), ringTimeoutMs: 2_000 },
-  }));
-  manager.register(ChatChannel, chatChannel({ queueId: 'support', port: 0, authenticateAgent: () => undefined }));
-  manager.register(EmailChannel, emailChannel({ port: 0, queueId: 'support', recipients: ['support@caruso.test'], mailbox: 'Support <support@caruso.test>' }));
-  const handle = manager.register(FrontOffice, frontOfficeService({ application: fixturePath('crm.app.xml'), port: 0, users }));
-  await manager.start();
-  await handle.ready;
-  const fo = manager.get(FrontOffice);
+    chat: { queueId: 'support', port: 0 },
+    email: { queueId: 'support', recipients: ['support@caruso.test'], mailbox: 'Support <support@caruso.test>' },
+  });
   return {
-    manager,
-    url: fo.url,
-    objects: manager.get(BusinessObjects),
-    comms: manager.get(CommunicationServer),
-    dialogue: manager.get(DialogueEngine),
-    events: manager.get(ContactEventLog),
-    monitor: undefined,
-    chat: manager.get(ChatChannel),
-    email: manager.get(EmailChannel),
+    ...asm,
     telephony,
     folder,
-    openApi: (role) => fo.openApi(role),
     stop: async () => {
-      await manager.stop();
+      await asm.stop();
       telephony.dispose();
       rmSync(folder, { recursive: true, force: true });
     },

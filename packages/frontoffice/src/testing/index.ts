@@ -23,6 +23,7 @@ import {
   type Clock,
   type ChatChannelOptions,
   type EmailChannelOptions,
+  type CommsServiceOptions,
   type QueueConfig,
 } from '@caruso/comms';
 import { Monitor, monitorService, type MonitorOptions } from '@caruso/monitor';
@@ -65,6 +66,10 @@ export interface TestAssemblyOptions {
   readonly clock?: Clock;
   /** A simulated telephony adapter the test keeps (to place calls): registered as the telephony adapter. */
   readonly telephony?: SimulatedTelephony;
+  /** Call recording in the communication server (with a telephony adapter that taps audio). */
+  readonly recording?: CommsServiceOptions['recording'];
+  /** Monitoring of calls in the communication server (the supervisors' phones). */
+  readonly monitoring?: CommsServiceOptions['monitoring'];
 }
 
 export interface TestAssembly {
@@ -95,7 +100,14 @@ export async function startTestAssembly(o: TestAssemblyOptions): Promise<TestAss
   if (o.monitor) manager.register(Monitor, monitorService({ ...o.monitor, services: manager }));
   if (o.telephony) manager.register(TelephonyAdapter, simulatedTelephonyService({ telephony: o.telephony }));
   else if (o.campaigns) manager.register(TelephonyAdapter, simulatedTelephonyService());
-  manager.register(CommunicationServer, commsService({ queues: o.queues ?? [{ id: 'support', wrapUpMs: 600_000 }], agents: o.agents ?? [], ...(o.campaigns ? { campaigns: o.campaigns } : {}), ...(o.clock ? { clock: o.clock } : {}) }));
+  manager.register(CommunicationServer, commsService({
+    queues: o.queues ?? [{ id: 'support', wrapUpMs: 600_000 }],
+    agents: o.agents ?? [],
+    ...(o.campaigns ? { campaigns: o.campaigns } : {}),
+    ...(o.clock ? { clock: o.clock } : {}),
+    ...(o.recording ? { recording: o.recording } : {}),
+    ...(o.monitoring ? { monitoring: o.monitoring } : {}),
+  }));
   if (o.relay) manager.register(OutboundMail, smtpRelayMail({ host: '127.0.0.1', port: o.relay.port, from: o.relay.from }));
   if (o.email) manager.register(EmailChannel, emailChannel({ port: 0, ...o.email }));
   // Without a standalone listener the hub needs no agent authenticator: the front office attaches agents.
