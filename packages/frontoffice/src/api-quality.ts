@@ -233,8 +233,9 @@ export function registerQualityApi(fastify: FastifyInstance, deps: QualityApiDep
   const recordingsFor = async (p: Principal, contactId: string): Promise<RecordingEntry[]> => {
     const entries = await desk.quality().recordings(contactId);
     if (SUPERVISING.includes(p.role)) return entries;
+    // An agent who took the contact (first, or after a transfer) hears all of it, as the audio route allows.
     if (!(await desk.handled(p.agentId, contactId))) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_FORBIDDEN({ role: p.role, action: 'hear recordings of another agent\'s contacts' });
-    return entries.filter((e) => e.agentId === undefined || e.agentId === p.agentId);
+    return entries;
   };
 
   fastify.get('/api/contacts/:id/recordings', {
@@ -263,7 +264,8 @@ export function registerQualityApi(fastify: FastifyInstance, deps: QualityApiDep
     if (!found) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_NOT_FOUND({ what: 'recording' });
     const { entry, wav } = found;
     if (!SUPERVISING.includes(p.role)) {
-      const mine = entry.agentId !== undefined ? entry.agentId === p.agentId : await desk.handled(p.agentId, entry.contactId);
+      // The agent the catalogue names, or any agent who took the contact (after a transfer, say).
+      const mine = (entry.agentId !== undefined && entry.agentId === p.agentId) || (await desk.handled(p.agentId, entry.contactId));
       if (!mine) {
         await deps.audit(p.name, 'recording.play-refused', id, { contactId: entry.contactId });
         throw FrontOfficeErrors.CARUSO_FRONTOFFICE_FORBIDDEN({ role: p.role, action: 'hear another agent\'s recording' });

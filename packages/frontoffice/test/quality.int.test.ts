@@ -19,6 +19,16 @@ const data = <T = Body>(r: { body: unknown }): T => (r.body as { data: T }).data
 
 jest.setTimeout(30_000);
 
+/** What `probe` finds (not undefined or false), asked every 20 ms for at most 5 s. */
+async function eventually<T>(probe: () => Promise<T | undefined | false>, what: string): Promise<T> {
+  for (let i = 0; i < 250; i++) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
 describe('quality management in the front office: recording, playback, monitoring, chat watch and private notes', () => {
   forEachDatabase((db) => {
     const expectAllDocumented = restContract();
@@ -191,6 +201,30 @@ describe('quality management in the front office: recording, playback, monitorin
       asm.telephony.hangUp(live);
       await until(() => !asm.telephony.tapped(live), 'the third recording stopped');
       await anna.post(`/api/contacts/${live}/wrap-up`, { code: 'solved', channel: 'call' });
+    });
+
+    it('names the agent who took a call recorded from its queue; the agent it was transferred to hears it too', async () => {
+      await bob.post(`/api/contacts/${bobCall}/wrap-up`, { code: 'solved', channel: 'call' });
+      await anna.post('/api/agent/ready');
+      const moved = await call('+3212340004');
+      expect(asm.comms.contact(moved)?.agentIds).toEqual(['anna']);
+      await eventually(async () => (await asm.comms.recordings(moved))[0]?.agentId === 'anna', 'anna named in the catalogue');
+      await bob.post('/api/agent/ready');
+      const sent = await anna.post(`/api/contacts/${moved}/transfer`, { mode: 'blind', agentId: 'bob' });
+      expect(sent.status).toBe(200);
+      // A blind transfer to a ready agent connects the call to them at once.
+      await until(() => asm.comms.contact(moved)?.agentIds.includes('bob') === true, 'bob on the call');
+      asm.telephony.hangUp(moved);
+      await eventually(async () => (await asm.comms.recordings(moved))[0]?.endedAt !== undefined, 'the recording ended');
+      const [entry] = await asm.comms.recordings(moved);
+      // One recording for the whole call; the catalogue keeps the first agent.
+      expect(entry).toMatchObject({ contactId: moved, queueId: 'support', agentId: 'anna' });
+      const url = `/api/recordings/${encodeURIComponent(entry!.id)}/audio`;
+      expect((await anna.get(url)).status).toBe(200);
+      expect((await bob.get(url)).status).toBe(200);
+      expect(data<Body[]>(await bob.get(`/api/contacts/${moved}/recordings`)).map((r) => r['id'])).toEqual([entry!.id]);
+      // bob stays in his wrap-up: the chats of the next tests go to anna.
+      await anna.post(`/api/contacts/${moved}/wrap-up`, { code: 'solved', channel: 'call' });
     });
 
     it('a supervisor watches a live chat and sends the agent a private note that never reaches the customer (real WebSockets)', async () => {

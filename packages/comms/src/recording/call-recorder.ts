@@ -39,7 +39,8 @@ export interface CallRecorderOptions {
 }
 
 interface Active {
-  readonly entry: RecordingEntry;
+  /** The catalogue entry; its agent is named once one takes a call recorded from the queue. */
+  entry: RecordingEntry;
   readonly recording: CallRecording;
 }
 
@@ -88,6 +89,17 @@ export class CallRecorder extends Disposable {
     await this.options.store.begin(entry);
     this.change('started', entry, 'system');
     return entry;
+  }
+
+  /**
+   * Names the agent of a contact's running recording when it names none yet (a queue's call is
+   * recorded before an agent takes it); nothing otherwise.
+   */
+  async nameAgent(contactId: string, agentId: string): Promise<void> {
+    const a = this.active.get(contactId);
+    if (!a || a.entry.agentId !== undefined) return;
+    a.entry = { ...a.entry, agentId };
+    await this.options.store.nameAgent(a.entry.id, agentId);
   }
 
   /** Audio one side of a recorded contact sent (ignored when it is not recorded). */

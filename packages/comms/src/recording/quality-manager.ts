@@ -83,6 +83,8 @@ export class QualityManager extends Disposable {
   readonly recorder: CallRecorder | undefined;
   private readonly logger: Logger;
   private readonly announced = new Set<string>();
+  /** The first agent connected to each recorded contact (named in the catalogue once the file exists). */
+  private readonly agentOfRecording = new Map<string, string>();
   /** Outbound legs (callbacks, manual dials) to record once the customer answers, by call id. */
   private readonly awaitingAnswer = new Map<string, { readonly contactId: string; readonly queueId: string; readonly agentId: string }>();
   private readonly sessions = new Map<string, Session>();
@@ -164,7 +166,13 @@ export class QualityManager extends Disposable {
   private beginRecording(contactId: string, queueId: string, agentId: string | undefined): void {
     const recorder = this.recorder;
     const telephony = this.options.telephony;
-    if (!recorder || !telephony || this.announced.has(contactId)) return;
+    if (!recorder || !telephony) return;
+    if (this.announced.has(contactId)) {
+      // Recorded since it entered the queue: the agent who takes it is named in the catalogue.
+      if (agentId !== undefined) this.nameAgent(contactId, agentId);
+      return;
+    }
+    if (agentId !== undefined) this.agentOfRecording.set(contactId, agentId);
     if (!telephony.tapAudio) {
       if (!this.warnedNoTap) this.logger.warn({ adapter: telephony.name }, 'recording is configured but the telephony adapter cannot record calls (no tapAudio)');
       this.warnedNoTap = true;
@@ -189,11 +197,20 @@ export class QualityManager extends Disposable {
             this.track(recorder.stop(contactId));
             return;
           }
+          const named = this.agentOfRecording.get(contactId);
+          if (named !== undefined) this.track(recorder.nameAgent(contactId, named));
           telephony.tapAudio?.(callId, (side, samples) => recorder.push(contactId, side, samples));
         },
         (err: unknown) => this.logger.error({ err, contact: contactId }, 'the call recording could not start; the call goes on unrecorded'),
       ),
     );
+  }
+
+  /** The first agent of a recorded contact; named at once when its file exists, else when it does. */
+  private nameAgent(contactId: string, agentId: string): void {
+    if (this.agentOfRecording.has(contactId)) return;
+    this.agentOfRecording.set(contactId, agentId);
+    if (this.recorder?.isRecording(contactId)) this.track(this.recorder.nameAgent(contactId, agentId));
   }
 
   private announcementFor(contactId: string): { readonly text: string; readonly language?: string } | undefined {
@@ -214,6 +231,7 @@ export class QualityManager extends Disposable {
       this.endSession(s, 'call-ended', true);
       this.track(this.options.log.flush());
     }
+    this.agentOfRecording.delete(e.contactId);
     if (!this.announced.delete(e.contactId)) return;
     const recorder = this.recorder;
     if (!recorder) return;

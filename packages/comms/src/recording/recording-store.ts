@@ -34,6 +34,11 @@ export interface RecordingStore {
   begin(entry: Omit<RecordingEntry, 'endedAt' | 'durationMs' | 'pausedMs' | 'bytes'>): Promise<void>;
   /** Marks a recording ended. */
   finish(id: string, end: RecordingEnd): Promise<void>;
+  /**
+   * Names the agent of a recording that names none: a queue's call is recorded from the moment it
+   * enters the queue, before an agent takes it. A recording that names its agent keeps it.
+   */
+  nameAgent(id: string, agentId: string): Promise<void>;
   get(id: string): Promise<RecordingEntry | undefined>;
   /** The recordings of a contact, oldest first. */
   forContact(contactId: string): Promise<RecordingEntry[]>;

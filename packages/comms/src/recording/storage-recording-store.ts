@@ -84,6 +84,10 @@ export class StorageRecordingStore implements RecordingStore {
     await this.table.where({ id }).update({ ended_at: end.endedAt, duration_ms: end.durationMs, paused_ms: end.pausedMs, bytes: end.bytes });
   }
 
+  async nameAgent(id: string, agentId: string): Promise<void> {
+    await this.table.where({ id }).whereNull('agent_id').update({ agent_id: agentId });
+  }
+
   async get(id: string): Promise<RecordingEntry | undefined> {
     const r = (await this.table.where({ id }).first()) as Row | undefined;
     return r && fromRow(r);

@@ -81,7 +81,8 @@ describe('recording on the simulated telephony', () => {
       }
       for (let i = 0; i < 300 && (await comms.recordings(recorded))[0]?.endedAt === undefined; i++) await settle();
       const [entry] = await comms.recordings(recorded);
-      expect(entry).toMatchObject({ contactId: recorded, queueId: 'sales', channels: 1 });
+      // Recorded from the queue, before anybody took it: the agent who did is named in the catalogue.
+      expect(entry).toMatchObject({ contactId: recorded, queueId: 'sales', agentId: 'anna', channels: 1 });
       expect(entry!.endedAt).toBeDefined();
       expect(await comms.recordings(plain)).toEqual([]);
       const audio = await readRecording(join(dir, db.dialect, ...entry!.file.split('/')));
@@ -93,6 +94,8 @@ describe('recording on the simulated telephony', () => {
       const kinds = (await log.read({ afterSeq: 0, limit: 1000 })).filter((e) => e.contactId === recorded).map((e) => e.kind).filter((k) => k.startsWith('recording-'));
       expect(kinds[0]).toBe('recording-started');
       expect(kinds.at(-1)).toBe('recording-stopped');
+      const stopped = (await log.read({ afterSeq: 0, limit: 1000 })).find((e) => e.contactId === recorded && e.kind === 'recording-stopped');
+      expect(stopped?.agentId).toBe('anna');
     });
 
     it('records the calls a recorded agent takes from a queue that is not recorded (announced when offered)', async () => {
