@@ -170,6 +170,8 @@ export class TestPhone {
     public hz: number,
     /** Whether received audio is kept in `audio` (false: only counted in `audioPackets`). */
     private readonly keepAudio: boolean,
+    /** How long an ended dialog is kept to answer retransmissions (then forgotten). */
+    private readonly lingerMs: number,
   ) {
     sip.on('message', (buf, rinfo) => this.onSip(buf.toString('latin1'), rinfo));
     rtp.on('message', (buf) => this.onRtp(buf));
@@ -177,11 +179,13 @@ export class TestPhone {
 
   /**
    * Opens a phone (SIP and RTP sockets on loopback). `keepAudio: false` (default true) keeps no
-   * received audio frames, only counts them in `audioPackets`: for long load runs.
+   * received audio frames, only counts them in `audioPackets`: for long load runs. An ended call is
+   * forgotten `lingerMs` after it ended (default 32 s, SIP's 64×T1, to answer retransmissions), so
+   * a phone that takes many calls holds only the recent ones.
    */
   static async open(
     name: string,
-    options: { readonly hz?: number; readonly codec?: 0 | 8; readonly eventPt?: number | null; readonly keepAudio?: boolean } = {},
+    options: { readonly hz?: number; readonly codec?: 0 | 8; readonly eventPt?: number | null; readonly keepAudio?: boolean; readonly lingerMs?: number } = {},
   ): Promise<TestPhone> {
     const bind = async (): Promise<[Socket, number]> => {
       const s = createSocket('udp4');
@@ -192,7 +196,7 @@ export class TestPhone {
     const [sip, sipPort] = await bind();
     const [rtp, rtpPort] = await bind();
     const eventPt = options.eventPt === null ? undefined : options.eventPt ?? 101;
-    return new TestPhone(name, sip, rtp, sipPort, rtpPort, options.codec ?? 0, eventPt, options.hz ?? 0, options.keepAudio ?? true);
+    return new TestPhone(name, sip, rtp, sipPort, rtpPort, options.codec ?? 0, eventPt, options.hz ?? 0, options.keepAudio ?? true, options.lingerMs ?? 32_000);
   }
 
   /** The URI the adapter reaches this phone at. */
@@ -295,12 +299,12 @@ export class TestPhone {
       }
       case 'BYE':
         this.respond(text, rinfo, d ? 200 : 481, d ? 'OK' : 'Call/Transaction Does Not Exist');
-        if (d) d.ended = true;
+        if (d) this.ended(d);
         return;
       case 'CANCEL':
         this.respond(text, rinfo, 200, 'OK');
         if (d?.invite && !d.answered) {
-          d.ended = true;
+          this.ended(d);
           this.respond(d.invite, rinfo, 487, 'Request Terminated', d.localTag);
         }
         return;
@@ -321,7 +325,7 @@ export class TestPhone {
     const seq = Number(/CSeq:\s*(\d+)/i.exec(head)?.[1] ?? '1');
     if (!this.finals.includes(status) || status < 300) this.finals.push(status);
     if (status >= 300) {
-      d.ended = true;
+      this.ended(d);
       this.send(this.request(d, 'ACK', '', seq), d.dest);
       if (this.waiting?.callId === callId) this.waiting.reject(new Error(`${this.name}: INVITE answered ${status}`));
       this.waiting = undefined;
@@ -392,10 +396,24 @@ export class TestPhone {
   hangUp(): void {
     for (const d of this.dialogs.values()) {
       if (d.ended || !d.answered) continue;
-      d.ended = true;
+      this.ended(d);
       d.seq++;
       this.send(this.request(d, 'BYE'), d.dest);
     }
+  }
+
+  /** Marks a dialog ended; it is forgotten `lingerMs` later (a retransmitted BYE is answered meanwhile). */
+  private ended(d: Dialog): void {
+    if (d.ended) return;
+    d.ended = true;
+    this.later(() => {
+      if (this.dialogs.get(d.callId) === d) this.dialogs.delete(d.callId);
+    }, this.lingerMs);
+  }
+
+  /** How many calls the phone knows: up, ringing, or ended less than `lingerMs` ago. */
+  get calls(): number {
+    return this.dialogs.size;
   }
 
   /** Whether the phone has a dialog that is up. */

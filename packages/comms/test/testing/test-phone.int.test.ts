@@ -91,4 +91,26 @@ describe('TestPhone against Caruso\'s registrar and SIP adapter', () => {
     customer.hangUp();
     await until(() => ada.seen('BYE').length === 1, 3000, 'the BYE to ada');
   });
+
+  it('forgets an ended call once its linger is over, so a phone taking many calls holds only the recent ones', async () => {
+    const ada = await phone('ada', { lingerMs: 300 });
+    await ada.register({ port: sip.port }, 'ada', 'ada-secret');
+    const customer = await phone('customer', { lingerMs: 300 });
+    sip.onDidEvent((e) => {
+      if (e.type !== 'call-offered') return;
+      sip.answer(e.callId);
+      sip.bridge(e.callId, 'agent:ada', { ringTimeoutMs: 5000 });
+    });
+    for (let i = 1; i <= 3; i++) {
+      await customer.call(sip.port);
+      await until(() => ada.connected, 5000, `call ${i} reached ada`);
+      expect([customer.calls, ada.calls]).toEqual([1, 1]);
+      customer.hangUp();
+      await until(() => ada.seen('BYE').length === i && !ada.connected, 3000, `the BYE of call ${i} to ada`);
+      // Ended, still known for a moment (a retransmitted BYE would be answered 200).
+      expect(ada.calls).toBe(1);
+      await until(() => ada.calls === 0 && customer.calls === 0, 3000, `call ${i} forgotten (ada ${ada.calls}, customer ${customer.calls})`);
+    }
+    expect(ada.seen('INVITE')).toHaveLength(3);
+  });
 });
