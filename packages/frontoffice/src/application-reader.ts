@@ -511,7 +511,7 @@ class ApplicationReader {
       if (by === 'field') {
         // By a value a script collected (an IVR's variable, a self-service visitor's answer).
         if (variable === undefined) this.sink.error(s.position, '<screenpop by="field"> needs the attribute var: the script variable whose value finds the record', 'missing-attribute');
-        else if (!VARIABLE.test(variable)) this.sink.error(attributePosition(s, 'var'), `${variable} is not a variable name (a letter or _, then letters, digits and _)`, 'bad-value');
+        else if (!VARIABLE.test(variable)) this.sink.error(attributePosition(s, 'var'), `${JSON.stringify(variable)} is not a variable name (a letter or _, then letters, digits and _)`, 'bad-value');
         else if (this.ctx.variables && !this.ctx.variables.has(variable)) {
           this.sink.warning(attributePosition(s, 'var'), `no dialogue script declares or collects a variable ${variable}${didYouMean(variable, this.ctx.variables)}`, 'unknown-variable');
         }
@@ -553,7 +553,7 @@ class ApplicationReader {
     const templateIds = new Set<string>();
     const templateId = (t: XmlElement): string => {
       const id = t.attributes['id'] ?? '';
-      if (!NAME.test(id)) this.sink.error(attributePosition(t, 'id'), `${id} is not a template id (a letter, then letters, digits, _ -)`, 'bad-value');
+      if (!NAME.test(id)) this.sink.error(attributePosition(t, 'id'), `${JSON.stringify(id)} is not a template id (a letter, then letters, digits, _ -)`, 'bad-value');
       else if (templateIds.has(id)) this.sink.error(attributePosition(t, 'id'), `the template id ${id} is declared twice`, 'duplicate');
       templateIds.add(id);
       return id;
@@ -612,7 +612,7 @@ class ApplicationReader {
     if (report === undefined || report.trim() === '') {
       this.sink.error(w.position, 'a report widget needs report="<name>", e.g. report="inbound-by-queue"', 'missing-attribute');
     } else if (!REPORT_NAME.test(report)) {
-      this.sink.error(attributePosition(w, 'report'), `${report} is not a report name (letters, digits, . _ -)`, 'bad-value');
+      this.sink.error(attributePosition(w, 'report'), `${JSON.stringify(report)} is not a report name (letters, digits, . _ -)`, 'bad-value');
     } else if (this.ctx.reports && !this.ctx.reports.has(report)) {
       const near = didYouMean(report, this.ctx.reports);
       this.sink.error(attributePosition(w, 'report'), near.startsWith('; did') ? `unknown report ${report}${near}` : `unknown report ${report}; reports are ${[...this.ctx.reports].sort().join(', ')}`, 'unknown-report');

@@ -126,7 +126,7 @@ describe('readApplication (report widgets)', () => {
       expect.stringMatching(/^app\.xml:3:\d+: error: unknown period last-year; periods are today, yesterday, last-7-days, this-month$/),
       expect.stringMatching(/^app\.xml:3:\d+: error: only a widget of kind report takes report$/),
       expect.stringMatching(/^app\.xml:3:\d+: error: only a widget of kind report takes period$/),
-      expect.stringMatching(/^app\.xml:3:\d+: error: in bound is not a report name/),
+      expect.stringMatching(/^app\.xml:3:\d+: error: "in bound" is not a report name/),
     ]);
   });
 

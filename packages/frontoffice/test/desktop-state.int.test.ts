@@ -64,7 +64,7 @@ describe('canned replies and e-mail templates in <desktop>', () => {
     const { errors } = read(['<reply id="a">x</reply>', '<reply id="a">y</reply>', '<reply id="1x">z</reply>', '<reply id="b">Hi {{first name}}</reply>', '<reply id="c"> </reply>', '<emailtemplate id="d">body</emailtemplate>'].join('\n'));
     expect(errors).toEqual([
       expect.stringMatching(/^app\.xml:4:\d+: error: the template id a is declared twice/),
-      expect.stringMatching(/^app\.xml:5:\d+: error: 1x is not a template id/),
+      expect.stringMatching(/^app\.xml:5:\d+: error: "1x" is not a template id/),
       expect.stringMatching(/^app\.xml:6:\d+: error: a placeholder is \{\{name\}\}/),
       expect.stringMatching(/^app\.xml:7:\d+: error: the reply c has no text/),
       expect.stringMatching(/^app\.xml:8:\d+: error: .*subject/),

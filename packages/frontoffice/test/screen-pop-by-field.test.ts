@@ -34,7 +34,7 @@ describe('readApplication: <screenpop by="field">', () => {
   it('needs var with by="field", refuses it with phone and email, and checks the name and the by', () => {
     expect(errors('<screenpop object="Customer" by="field" field="postcode"/>')).toEqual([expect.stringMatching(/^app\.xml:4:12: error: <screenpop by="field"> needs the attribute var/)]);
     expect(errors('<screenpop object="Customer" by="phone" var="contractNumber" field="phone"/>')).toEqual([expect.stringMatching(/^app\.xml:4:52: error: var is for by="field"/)]);
-    expect(errors('<screenpop object="Customer" by="field" var="contract-number" field="postcode"/>')).toEqual([expect.stringMatching(/^app\.xml:4:52: error: contract-number is not a variable name/)]);
+    expect(errors('<screenpop object="Customer" by="field" var="contract-number" field="postcode"/>')).toEqual([expect.stringMatching(/^app\.xml:4:52: error: "contract-number" is not a variable name/)]);
     expect(errors('<screenpop object="Customer" by="feild" var="contractNumber" field="postcode"/>')).toEqual([
       expect.stringMatching(/^app\.xml:4:41: error: by must be phone, email or field, not feild; did you mean 'field'\?$/),
     ]);
