@@ -10,7 +10,7 @@ import { jest } from '@jest/globals';
 import { createServiceManager, type ServiceManager } from '@caruso/kernel';
 import { requireOrSkip } from '@caruso/kernel/testing';
 import { CommunicationServer, ContactEventLog, TelephonyAdapter, commsService, contactEventLogService, sipTelephonyService, type SipTelephonyAdapter } from '@caruso/comms';
-import { freePort, has, killPeers, LOOPBACK, promptDir, rtpRange, TestPhone, toneLevel, until } from '@caruso/comms/testing';
+import { freePort, has, killPeers, listen, LOOPBACK, PhoneSet, promptDir, rtpRange, until, type TestPhone } from '@caruso/comms/testing';
 import { DialogueEngine, dialogueEngineService } from '@caruso/dialogue';
 import { FrontOffice, frontOfficeService } from '@caruso/frontoffice';
 import { launchChromium, loggedInClient, logIn, seriousFindings, watchedPage, type ApiClient } from '@caruso/frontoffice/testing';
@@ -45,26 +45,13 @@ if (requireOrSkip('sox', has('sox', ['--version']))) {
 
     forEachDatabase((db) => {
       let m: ServiceManager | undefined;
-      const phones: TestPhone[] = [];
+      const phones = new PhoneSet();
       afterEach(async () => {
         await killPeers();
         await m?.stop();
-        await Promise.all(phones.splice(0).map((p) => p.close()));
+        await phones.close();
       });
-      const phone = async (name: string, hz: number): Promise<TestPhone> => {
-        const p = await TestPhone.open(name, { hz });
-        phones.push(p);
-        p.startMedia();
-        return p;
-      };
-      /** What a phone heard of a tone over 700 ms, after 300 ms to settle. */
-      const heard = async (): Promise<(p: TestPhone, hz: number) => number> => {
-        await sleep(300);
-        const from = Date.now();
-        await sleep(700);
-        const to = Date.now();
-        return (p, hz) => Math.round(toneLevel(p.heard(from, to), hz));
-      };
+      const phone = (name: string, hz: number): Promise<TestPhone> => phones.open(name, { hz });
 
       it('the agent pauses the recording; the supervisor listens from the wallboard, whispers, stops; the recording plays audited', async () => {
         const agent = await phone('agent', AGENT_HZ);
@@ -119,13 +106,13 @@ if (requireOrSkip('sox', has('sox', ['--version']))) {
         await row.locator('.monitor-mode', { hasText: 'You: Listen' }).waitFor();
         expect(await row.locator('button[data-mode="listen"]').getAttribute('aria-pressed')).toBe('true');
         expect(comms.monitoring()).toEqual([expect.objectContaining({ supervisor: 'sam', agentId: 'anna', contactId, mode: 'listen' })]);
-        let level = await heard();
+        let level = await listen();
         expect({ supHearsCustomer: level(sup, CUSTOMER_HZ) > PRESENT, customerHearsSup: level(customer, SUPERVISOR_HZ) < ABSENT }).toEqual({ supHearsCustomer: true, customerHearsSup: true });
 
         // Switched during the call: whisper reaches the agent, not the customer.
         await row.locator('button[data-mode="whisper"]').click();
         await row.locator('.monitor-mode', { hasText: 'You: Whisper' }).waitFor();
-        level = await heard();
+        level = await listen();
         expect({ agentHearsSup: level(agent, SUPERVISOR_HZ) > PRESENT, customerHearsSup: level(customer, SUPERVISOR_HZ) < ABSENT }).toEqual({ agentHearsSup: true, customerHearsSup: true });
         expect(await seriousFindings(board.page)).toEqual([]);
         await row.locator('button[data-mode="stop"]').click();

@@ -6,7 +6,7 @@
  */
 export * from './sip-peers.js';
 export { kamailioBinary, kamailioConfig, startKamailio, type KamailioAccount, type KamailioProxy } from './kamailio.js';
-export { digestAnswer, rms, TestPhone, toneLevel, writeWav, type AnswerMode, type SeenEvent, type SeenRequest } from './sip-test-phone.js';
+export { digestAnswer, listen, PhoneSet, rms, TestPhone, toneLevel, writeWav, type AnswerMode, type SeenEvent, type SeenRequest } from './sip-test-phone.js';
 export { capacityClassOf } from '../contract/model.js';
 export { customerRefOf } from '../log/contact-fold.js';
 export { InMemoryContactEventLog } from '../log/in-memory-event-log.js';

@@ -153,6 +153,15 @@ export async function until(predicate: () => boolean, ms: number, what: string |
 }
 
 /**
+ * Waits until an asynchronous `check` (a read from a store, say) holds, polling every 50 ms, failing
+ * after `ms`.
+ */
+export async function eventually(check: () => Promise<boolean>, what: string, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) if (await check()) return;
+  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+/**
  * Starts baresip as an agent's softphone: its own config folder under `dir`, no audio device (a
  * 440 Hz sine WAV as microphone, the aubridge player as speaker), auto-answer, digest credentials, and
  * the ctrl_tcp module so that the test can hang up. Killed in afterAll by {@link killPeers}.

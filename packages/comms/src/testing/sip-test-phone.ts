@@ -510,3 +510,39 @@ export class TestPhone {
     await Promise.all([this.sip, this.rtp].map((s) => new Promise<void>((r) => s.close(() => r()))));
   }
 }
+
+/**
+ * The phones a test opens, each with its media started, closed together after it:
+ * `const phones = new PhoneSet()`, `await phones.open('agent', { hz: 1000 })`, `await phones.close()`.
+ */
+export class PhoneSet {
+  private readonly phones = new Set<TestPhone>();
+
+  /** Opens a phone ({@link TestPhone.open}) and starts sending its tone. */
+  async open(name: string, options: Parameters<typeof TestPhone.open>[1] = {}): Promise<TestPhone> {
+    const p = await TestPhone.open(name, options);
+    this.phones.add(p);
+    p.startMedia();
+    return p;
+  }
+
+  /** Closes every phone opened so far. */
+  async close(): Promise<void> {
+    const all = [...this.phones];
+    this.phones.clear();
+    await Promise.all(all.map((p) => p.close()));
+  }
+}
+
+/**
+ * Listens for `ms` after a settling time (media paths change when a call is bridged, held or
+ * mixed); resolves with the level of a frequency a phone heard in that window.
+ */
+export async function listen(ms = 700, settleMs = 300): Promise<(p: TestPhone, hz: number) => number> {
+  const sleep = (x: number): Promise<void> => new Promise((r) => setTimeout(r, x));
+  await sleep(settleMs);
+  const from = Date.now();
+  await sleep(ms);
+  const to = Date.now();
+  return (p, hz) => Math.round(toneLevel(p.heard(from, to), hz));
+}

@@ -11,7 +11,7 @@ import { jest } from '@jest/globals';
 import { SipTelephonyAdapter, type TelephonyEvent } from '@caruso/comms';
 import { requireOrSkip } from '@caruso/kernel/testing';
 import { baresip, freePort, has, killPeers, LOOPBACK, promptDir, rtpRange, sipp, soxStat, until } from '@caruso/comms/testing';
-import { rms, TestPhone, toneLevel, writeWav } from '@caruso/comms/testing';
+import { listen, PhoneSet, rms, toneLevel, writeWav, type TestPhone } from '@caruso/comms/testing';
 
 jest.setTimeout(20_000);
 
@@ -31,25 +31,11 @@ if (requireOrSkip('SIPp and sox', has('sipp') && has('sox', ['--version']))) {
     let music: string;
     let sip: SipTelephonyAdapter;
     let events: TelephonyEvent[];
-    let phones: TestPhone[];
-
-    const phone = async (name: string, options: Parameters<typeof TestPhone.open>[1] = {}): Promise<TestPhone> => {
-      const p = await TestPhone.open(name, options);
-      phones.push(p);
-      p.startMedia();
-      return p;
-    };
+    const phones = new PhoneSet();
+    const phone = (name: string, options: Parameters<typeof TestPhone.open>[1] = {}): Promise<TestPhone> => phones.open(name, options);
     const event = async <T extends TelephonyEvent['type']>(type: T, ms = 4000, nth = 1): Promise<Extract<TelephonyEvent, { type: T }>> => {
       await until(() => events.filter((e) => e.type === type).length >= nth, ms, () => `${type} (events: ${events.map((e) => e.type).join(', ')})`);
       return events.filter((e) => e.type === type)[nth - 1] as Extract<TelephonyEvent, { type: T }>;
-    };
-    /** Listens for `ms` after a short settling time; returns the level of a frequency a phone heard then. */
-    const listen = async (ms = 700): Promise<(p: TestPhone, hz: number) => number> => {
-      await sleep(300);
-      const from = Date.now();
-      await sleep(ms);
-      const to = Date.now();
-      return (p, hz) => Math.round(toneLevel(p.heard(from, to), hz));
     };
     const start = async (extra: Partial<ConstructorParameters<typeof SipTelephonyAdapter>[0]> = {}): Promise<void> => {
       sip = new SipTelephonyAdapter({
@@ -77,13 +63,12 @@ if (requireOrSkip('SIPp and sox', has('sipp') && has('sox', ['--version']))) {
 
     beforeEach(() => {
       events = [];
-      phones = [];
     });
 
     afterEach(async () => {
       await killPeers();
       await sip.stop();
-      await Promise.all(phones.map((p) => p.close()));
+      await phones.close();
     });
 
     afterAll(() => {

@@ -13,7 +13,7 @@ import { forEachDatabase } from '@caruso/storage/testing';
 import { requireOrSkip } from '@caruso/kernel/testing';
 import { BusinessObjects, businessObjectsService } from '@caruso/objects';
 import { CommunicationServer, ContactEventLog, SipTelephonyAdapter, TelephonyAdapter, commsService, contactEventLogService, readRecording, sipTelephonyService, type ContactEvent, type RecordingSettings } from '@caruso/comms';
-import { freePort, has, killPeers, LOOPBACK, makeTone, promptDir, rms, rtpRange, sipp, synthesizeWithEspeak, TestPhone, toneLevel, until } from '@caruso/comms/testing';
+import { eventually, freePort, has, killPeers, LOOPBACK, makeTone, PhoneSet, promptDir, rms, rtpRange, sipp, synthesizeWithEspeak, toneLevel, until, type TestPhone } from '@caruso/comms/testing';
 
 jest.setTimeout(90_000);
 
@@ -33,11 +33,6 @@ const MODEL = `<?xml version="1.0" encoding="UTF-8"?>
 `;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually(check: () => Promise<boolean>, what: string, ms = 6000): Promise<void> {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (await check()) return;
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** The first 100 ms window from `from` in which a phone heard a frequency, as ms after `from` (undefined: never). */
 function firstHeard(p: TestPhone, hz: number, from: number, to = Date.now()): number | undefined {
@@ -66,17 +61,11 @@ if (requireOrSkip('sox, espeak-ng and sipp', has('sox', ['--version']) && has('e
       let comms: CommunicationServer;
       let sip: SipTelephonyAdapter;
       let log: ContactEventLog;
-      let phones: TestPhone[];
-
-      const phone = async (name: string, hz: number): Promise<TestPhone> => {
-        const p = await TestPhone.open(name, { hz });
-        phones.push(p);
-        p.startMedia();
-        return p;
-      };
+      const phones = new PhoneSet();
+      const phone = (name: string, hz: number): Promise<TestPhone> => phones.open(name, { hz });
       const events = async (contactId?: string): Promise<ContactEvent[]> => (await log.read({ afterSeq: 0, limit: 10_000 })).filter((e) => contactId === undefined || e.contactId === contactId);
       const recordingOf = async (contactId: string) => {
-        await eventually(async () => (await events(contactId)).some((e) => e.kind === 'recording-stopped'), 'recording-stopped');
+        await eventually(async () => (await events(contactId)).some((e) => e.kind === 'recording-stopped'), 'recording-stopped', 6000);
         const [entry] = await comms.recordings(contactId);
         expect(entry).toBeDefined();
         return { entry: entry!, audio: await readRecording(join(dir, 'recordings', ...entry!.file.split('/'))) };
@@ -116,14 +105,11 @@ if (requireOrSkip('sox, espeak-ng and sipp', has('sox', ['--version']) && has('e
         }).toEqual({ agentNotBefore: true, agentWithinBound: true, speech: true, agentInSpeech: true });
       };
 
-      beforeEach(() => {
-        phones = [];
-      });
       afterEach(async () => {
         await killPeers();
         await m?.stop();
         m = undefined;
-        await Promise.all(phones.map((p) => p.close()));
+        await phones.close();
       });
 
       it('records a manual dial by a recorded agent: the customer hears the announcement on answering, then the agent (who answered at once); both sides in the file', async () => {

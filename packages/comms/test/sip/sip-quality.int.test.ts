@@ -12,7 +12,7 @@ import { StorageManager, storageService } from '@caruso/storage';
 import { forEachDatabase } from '@caruso/storage/testing';
 import { requireOrSkip } from '@caruso/kernel/testing';
 import { CommunicationServer, ContactEventLog, SipTelephonyAdapter, TelephonyAdapter, commsService, contactEventLogService, readRecording, sipTelephonyService, type ContactEvent } from '@caruso/comms';
-import { freePort, has, killPeers, LOOPBACK, promptDir, rms, rtpRange, soxStat, TestPhone, toneLevel, until } from '@caruso/comms/testing';
+import { eventually, freePort, has, killPeers, listen, LOOPBACK, PhoneSet, promptDir, rms, rtpRange, soxStat, toneLevel, until, type TestPhone } from '@caruso/comms/testing';
 
 jest.setTimeout(90_000);
 
@@ -23,12 +23,6 @@ const PRESENT = 2500;
 const ABSENT = 500;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls an asynchronous condition every 50 ms for at most `ms`. */
-async function eventually(check: () => Promise<boolean>, what: string, ms = 5000): Promise<void> {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(50)) if (await check()) return;
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** The level of a frequency in each 100 ms window of a recording. */
 function windows(samples: Int16Array, hz: number): number[] {
@@ -62,23 +56,9 @@ if (requireOrSkip('sox', has('sox', ['--version']))) {
       let comms: CommunicationServer;
       let sip: SipTelephonyAdapter;
       let log: ContactEventLog;
-      let phones: TestPhone[];
-
-      const phone = async (name: string, hz: number): Promise<TestPhone> => {
-        const p = await TestPhone.open(name, { hz });
-        phones.push(p);
-        p.startMedia();
-        return p;
-      };
+      const phones = new PhoneSet();
+      const phone = (name: string, hz: number): Promise<TestPhone> => phones.open(name, { hz });
       const events = async (contactId?: string): Promise<ContactEvent[]> => (await log.read({ afterSeq: 0, limit: 10_000 })).filter((e) => contactId === undefined || e.contactId === contactId);
-      /** Listens for `ms` after a settling time; the level of a frequency a phone heard then. */
-      const listen = async (ms = 700): Promise<(p: TestPhone, hz: number) => number> => {
-        await sleep(300);
-        const from = Date.now();
-        await sleep(ms);
-        const to = Date.now();
-        return (p, hz) => Math.round(toneLevel(p.heard(from, to), hz));
-      };
 
       const start = async (agentUri: string, extra: { announcement?: string; channels?: 1 | 2 } = {}): Promise<void> => {
         m = createServiceManager();
@@ -108,13 +88,10 @@ if (requireOrSkip('sox', has('sox', ['--version']))) {
       beforeAll(() => {
         dir = mkdtempSync(join(tmpdir(), `caruso-quality-${db.dialect}-`));
       });
-      beforeEach(() => {
-        phones = [];
-      });
       afterEach(async () => {
         await killPeers();
         await m?.stop();
-        await Promise.all(phones.map((p) => p.close()));
+        await phones.close();
       });
       afterAll(() => {
         rmSync(dir, { recursive: true, force: true });
