@@ -34,6 +34,13 @@ describe('parseXml', () => {
     expect(String(diagnostics[0])).toMatch(/^bad\.xml:\d+:\d+: error: XML is not well-formed: /);
   });
 
+  it('says where a file stops being readable when the parser, not the validator, refuses it, in an author’s words', () => {
+    // The validator accepts a lone `<!` after the root; the parser throws "readTagExp returned undefined at position 9".
+    const { root, diagnostics } = parseXml('<a>\n</a><!', 'tail.xml');
+    expect(root).toBeUndefined();
+    expect(diagnostics.map(String)).toEqual(['tail.xml:2:5: error: XML could not be read: a tag here cannot be read (an unclosed tag or quote, or a name with characters XML does not allow)']);
+  });
+
   it('refuses a file over the size limit', () => {
     const { diagnostics } = parseXml('<a>' + 'x'.repeat(100) + '</a>', 'big.xml', { maxLength: 50 });
     expect(String(diagnostics[0])).toBe('big.xml:1:1: error: file is larger than 50 characters');

@@ -175,9 +175,21 @@ export function parseXml(input: string, file: string, options: XmlParseOptions =
     // The guard and the validator let nothing through that the parser should refuse; if it does,
     // the file still gets a diagnostic, never a stack trace.
     const msg = err instanceof Error ? err.message : String(err);
-    const line = /line:?\s*(\d+)/i.exec(msg);
-    return { root: undefined, diagnostics: [new XmlDiagnostic(file, line ? Number(line[1]) : 1, 1, 'error', `XML could not be read: ${msg.slice(0, 300)}`, 'not-well-formed')] };
+    return { root: undefined, diagnostics: [parserFailure(msg, file, starts)] };
   }
+}
+
+/**
+ * A diagnostic for an error the parser threw: at the position or line it names, in words an author
+ * can act on (the parser's own wording names its internals, e.g. "readTagExp returned undefined").
+ */
+function parserFailure(msg: string, file: string, starts: number[]): XmlDiagnostic {
+  const offset = /position (\d+)/i.exec(msg);
+  const line = /line:?\s*(\d+)/i.exec(msg);
+  const at = offset ? positionAt(starts, Number(offset[1])) : { line: line ? Number(line[1]) : 1, col: 1 };
+  const said = msg.replace(/\s*Context:[\s\S]*$/, '').slice(0, 200);
+  const detail = /readTagExp|undefined|\bnull\b|NaN|\[object /.test(said) ? 'a tag here cannot be read (an unclosed tag or quote, or a name with characters XML does not allow)' : said;
+  return new XmlDiagnostic(file, at.line, at.col, 'error', `XML could not be read: ${detail}`, 'not-well-formed');
 }
 
 function build(text: string, file: string, starts: number[]): XmlParseResult {
