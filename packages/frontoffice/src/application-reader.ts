@@ -154,6 +154,7 @@ function list(text: string | undefined, sep: RegExp = /[\s,]+/): string[] {
 
 class ApplicationReader {
   private readonly sink: DiagnosticSink;
+  private readonly unknownFields = new WeakMap<XmlElement, Set<string>>();
 
   constructor(
     private readonly text: string,
@@ -210,6 +211,11 @@ class ApplicationReader {
     if (!object) return undefined;
     const f = findField(object, name);
     if (!f) {
+      // A name an attribute repeats (a list of a million `a`) is said, and its suggestion looked for, once.
+      const said = this.unknownFields.get(el) ?? new Set<string>();
+      this.unknownFields.set(el, said);
+      if (said.has(`${attr}\u0000${name}`)) return undefined;
+      said.add(`${attr}\u0000${name}`);
       const near = didYouMean(name, object.fields.map((x) => x.name));
       this.sink.error(attributePosition(el, attr), `${object.name} has no field ${name}${near.startsWith('; did') ? near : ''}`, 'unknown-field');
     }
@@ -286,7 +292,7 @@ class ApplicationReader {
       const items = childElements(el, 'item').map((it) => {
         const view = it.attributes['view'] ?? '';
         if (!listNames.has(view) && !dashNames.has(view) && !BUILTIN_VIEWS.includes(view)) {
-          this.sink.error(attributePosition(it, 'view'), `unknown view ${view}: name a list, a dashboard, or one of ${BUILTIN_VIEWS.join(', ')}`, 'unknown-view');
+          this.sink.error(attributePosition(it, 'view'), `unknown view ${JSON.stringify(view)}: name a list, a dashboard, or one of ${BUILTIN_VIEWS.join(', ')}`, 'unknown-view');
         }
         const label = it.attributes['label'] ?? lists.find((l) => l.name === view)?.label ?? dashboards.find((d) => d.name === view)?.label ?? view;
         return { view, label };

@@ -28,6 +28,12 @@ describe('readApplication', () => {
     expect(app.selfService).toEqual([{ name: 'meter', script: 'meter-reading', queue: 'support', label: 'Give a meter reading' }]);
   });
 
+  it('says an unknown field a list repeats once, however often it is repeated', () => {
+    const many = Array.from({ length: 100_000 }, () => 'shoeSize').join(' ');
+    const text = `<application name="a" model="crm">\n  <list name="l" object="Customer" sort="${many} -age lastName"><column field="lastName"/></list>\n</application>`;
+    expect(errors(text)).toEqual([expect.stringMatching(/^app\.xml:2:\d+: error: Customer has no field shoeSize/), expect.stringMatching(/^app\.xml:2:\d+: error: Customer has no field age/)]);
+  });
+
   it('reports unknown objects, fields, relations, scripts, roles and views with file:line:col', () => {
     const text = [
       '<application name="a" model="crm">',
@@ -45,7 +51,7 @@ describe('readApplication', () => {
       expect.stringMatching(/^app\.xml:3:9: error: unknown role janitor/),
       'app.xml:4:36: error: Customer has no field age',
       'app.xml:5:47: error: Customer has no relation invoices',
-      expect.stringMatching(/^app\.xml:6:34: error: unknown view nowhere/),
+      expect.stringMatching(/^app\.xml:6:34: error: unknown view "nowhere"/),
       expect.stringMatching(/^app\.xml:7:30: error: unknown dialogue script missing-script; known: fault-check, meter-reading$/),
     ]);
   });

@@ -121,6 +121,7 @@ export {
   attributePosition,
   XmlDiagnostic,
   DiagnosticSink,
+  MAX_DIAGNOSTICS,
   type SourcePosition,
   type XmlElement,
   type XmlText,

@@ -1,4 +1,4 @@
-import { childElements, parseXml, textContent, attributePosition } from '@caruso/kernel';
+import { childElements, DiagnosticSink, MAX_DIAGNOSTICS, parseXml, textContent, attributePosition } from '@caruso/kernel';
 
 describe('parseXml', () => {
   const xml = `<?xml version="1.0"?>
@@ -61,5 +61,34 @@ describe('parseXml positions of text and tricky attributes', () => {
     expect(attributePosition(root!, 'cond').col).toBe(4);
     expect(attributePosition(root!, 'target').col).toBe(25);
     expect(attributePosition(root!, 'y').col).toBe(36);
+  });
+});
+
+describe('DiagnosticSink', () => {
+  it('says the same problem at the same place once', () => {
+    const sink = new DiagnosticSink('app.xml');
+    for (let i = 0; i < 3; i++) sink.error({ line: 4, col: 7, offset: 0 }, 'Customer has no field a');
+    sink.error({ line: 5, col: 7, offset: 0 }, 'Customer has no field a');
+    sink.warning({ line: 4, col: 7, offset: 0 }, 'Customer has no field a');
+    expect(sink.diagnostics.map(String)).toEqual([
+      'app.xml:4:7: error: Customer has no field a',
+      'app.xml:5:7: error: Customer has no field a',
+      'app.xml:4:7: warning: Customer has no field a',
+    ]);
+  });
+
+  it('lists at most MAX_DIAGNOSTICS problems and counts the rest in one last line, at the first left out', () => {
+    const sink = new DiagnosticSink('big.xml');
+    for (let i = 1; i <= MAX_DIAGNOSTICS + 1_000; i++) sink.error({ line: i, col: 1, offset: 0 }, `problem ${i}`);
+    sink.warning({ line: 9_999, col: 2, offset: 0 }, 'one more, a warning');
+    expect(sink.diagnostics).toHaveLength(MAX_DIAGNOSTICS + 1);
+    expect(String(sink.diagnostics[MAX_DIAGNOSTICS - 1])).toBe(`big.xml:${MAX_DIAGNOSTICS}:1: error: problem ${MAX_DIAGNOSTICS}`);
+    expect(String(sink.diagnostics.at(-1))).toBe(`big.xml:${MAX_DIAGNOSTICS + 1}:1: error: … and 1001 more problems (1000 errors) not listed; the first ${MAX_DIAGNOSTICS} are above`);
+    expect(sink.hasErrors).toBe(true);
+    const few = new DiagnosticSink('w.xml', 1);
+    few.warning({ line: 1, col: 1, offset: 0 }, 'first');
+    few.warning({ line: 2, col: 1, offset: 0 }, 'second');
+    expect(few.diagnostics.map(String)).toEqual(['w.xml:1:1: warning: first', 'w.xml:2:1: warning: … and 1 more problem (0 errors) not listed; the first 1 are above']);
+    expect(few.hasErrors).toBe(false);
   });
 });

@@ -62,17 +62,48 @@ export class XmlDiagnostic {
   }
 }
 
-/** Collects diagnostics for one file. */
+/** The most diagnostics one file reports; the rest are counted in a last line. */
+export const MAX_DIAGNOSTICS = 200;
+
+/**
+ * Collects diagnostics for one file: the same message at the same place once, and at most `max`
+ * (default {@link MAX_DIAGNOSTICS}); what is over is counted in one last diagnostic at the first
+ * one left out ("… and N more problems"), so a file with a million bad tokens gives a readable list.
+ */
 export class DiagnosticSink {
   readonly diagnostics: XmlDiagnostic[] = [];
-  constructor(readonly file: string) {}
+  private readonly seen = new Set<string>();
+  private over = 0;
+  private overErrors = 0;
+  private overAt: { readonly line: number; readonly col: number } | undefined;
+
+  constructor(readonly file: string, private readonly max = MAX_DIAGNOSTICS) {}
 
   error(at: SourcePosition | undefined, message: string, code?: string): void {
-    this.diagnostics.push(new XmlDiagnostic(this.file, at?.line ?? 1, at?.col ?? 1, 'error', message, code));
+    this.add(at, 'error', message, code);
   }
 
   warning(at: SourcePosition | undefined, message: string, code?: string): void {
-    this.diagnostics.push(new XmlDiagnostic(this.file, at?.line ?? 1, at?.col ?? 1, 'warning', message, code));
+    this.add(at, 'warning', message, code);
+  }
+
+  private add(at: SourcePosition | undefined, severity: DiagnosticSeverity, message: string, code: string | undefined): void {
+    const line = at?.line ?? 1;
+    const col = at?.col ?? 1;
+    const key = `${line}:${col}:${severity}:${message}`;
+    if (this.seen.has(key)) return;
+    if (this.diagnostics.length - (this.over > 0 ? 1 : 0) >= this.max) {
+      // Over the limit: counted in the last diagnostic, which is replaced as the count grows.
+      if (this.over > 0) this.diagnostics.pop();
+      this.over++;
+      if (severity === 'error') this.overErrors++;
+      const first = (this.overAt ??= { line, col });
+      const more = `… and ${this.over} more problem${this.over === 1 ? '' : 's'} (${this.overErrors} error${this.overErrors === 1 ? '' : 's'}) not listed; the first ${this.max} are above`;
+      this.diagnostics.push(new XmlDiagnostic(this.file, first.line, first.col, this.overErrors > 0 ? 'error' : 'warning', more, 'too-many'));
+      return;
+    }
+    this.seen.add(key);
+    this.diagnostics.push(new XmlDiagnostic(this.file, line, col, severity, message, code));
   }
 
   get hasErrors(): boolean {
