@@ -833,7 +833,7 @@ class Reader {
       const w = el.attributes['when'] === undefined ? undefined : this.expression(el, 'when', s);
       for (const [attr, e] of [['assert', a], ['when', w]] as const) {
         if (!e) continue;
-        for (const p of checkExpression(e, names)) s.error(this.exprPosition(el, attr, p.at), `rule ${name}: ${attr}: ${p.message}`, 'bad-expression');
+        for (const p of checkExpression(e, names)) s.error(this.exprPosition(el, attr, p.at), `rule '${name}': ${attr}: ${p.message}`, 'bad-expression');
       }
       if (a) rules.push({ name, when: w, assert: a, message, field, origin: this.origin(s, el.position) });
     }
