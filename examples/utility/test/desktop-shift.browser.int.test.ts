@@ -220,7 +220,9 @@ describe('examples/utility: an agent’s shift at the desktop under the demo loa
         await page.waitForTimeout(200);
       }
       expect(comms.agent(BRAM).state).toBe('paused');
-      await page.locator('#agent-state', { hasText: 'paused' }).waitFor();
+      await page.locator('#agent-state[data-state="paused"]').waitFor();
+      // In the application's language, with the reason's label.
+      expect(await page.locator('#agent-state').textContent()).toBe('Pauze (Pauze)');
       await page.screenshot({ path: join(SHOTS, `utility-shift-end-${db.dialect}.png`) });
       const api = new ApiClient(url);
       expect((await api.login('bram', PASSWORD)).status).toBe(200);

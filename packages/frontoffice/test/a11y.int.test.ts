@@ -129,10 +129,10 @@ describe('accessibility of the main pages (axe-core in a real Chromium)', () => 
     page.setDefaultTimeout(8000);
     await login(page, 'anna');
     await page.waitForURL('**/desktop');
-    await page.locator('#agent-state', { hasText: 'logged-out' }).waitFor();
+    await page.locator('#agent-state[data-state="logged-out"]').waitFor();
     await expectAccessible(page, 'desktop');
     await page.keyboard.press('F2');
-    await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+    await page.locator('#agent-state[data-state="ready"]').waitFor();
     await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: '+3212345678' } });
     await page.locator('#customer-name').waitFor();
     // The offer takes the focus: Enter or F4 accepts it.
@@ -142,10 +142,10 @@ describe('accessibility of the main pages (axe-core in a real Chromium)', () => 
     await page.locator('#prompt', { hasText: 'What kind of fault' }).waitFor();
     await expectAccessible(page, 'desktop with a script');
     await page.locator('#btn-hangup').click();
-    await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+    await page.locator('#agent-state[data-state="wrap-up"]').waitFor();
     await expectAccessible(page, 'desktop in wrap-up');
     await page.locator('#btn-wrapup').click();
-    await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+    await page.locator('#agent-state[data-state="ready"]').waitFor();
 
     await sendMail(asm.email!.address()!.port, { from: 'carla@example.org', to: 'support@caruso.test', subject: 'My invoice', text: 'Please check it.', attachments: [{ filename: 'invoice.pdf', content: Buffer.from('%PDF-1.4'), contentType: 'application/pdf' }] });
     await page.locator('#btn-accept').waitFor();
@@ -153,9 +153,9 @@ describe('accessibility of the main pages (axe-core in a real Chromium)', () => 
     await page.locator('#reply-text').waitFor();
     await expectAccessible(page, 'desktop with an e-mail');
     await page.locator('#btn-hangup').click();
-    await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+    await page.locator('#agent-state[data-state="wrap-up"]').waitFor();
     await page.locator('#btn-wrapup').click();
-    await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+    await page.locator('#agent-state[data-state="ready"]').waitFor();
 
     const opened = await asm.chat!.openChat({ customerName: 'Carla', subject: 'Meter' });
     const customer = await mustOpen(`http://127.0.0.1:${asm.chat!.address()!.port}/chat/customer`);
@@ -173,9 +173,9 @@ describe('accessibility of the main pages (axe-core in a real Chromium)', () => 
     } finally {
       await customer.close();
     }
-    await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+    await page.locator('#agent-state[data-state="wrap-up"]').waitFor();
     await page.locator('#btn-wrapup').click();
-    await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+    await page.locator('#agent-state[data-state="ready"]').waitFor();
 
     await page.goto(`${asm.url}/lists/customers`);
     await page.locator('table a', { hasText: 'Caller' }).waitFor();

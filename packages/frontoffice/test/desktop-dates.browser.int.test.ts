@@ -110,7 +110,7 @@ describe.each(CASES)('dates on the desktop: application in $app, browser in $bro
     expect(await page.evaluate('navigator.language')).toBe(c.browser);
     expect(await page.evaluate('document.documentElement.lang')).toBe(c.app);
     await page.keyboard.press('F2');
-    await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+    await page.locator('#agent-state[data-state="ready"]').waitFor();
     await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: CARLA } });
     await page.locator('#btn-accept').waitFor();
     await page.keyboard.press('F4');
@@ -151,7 +151,7 @@ describe.each(CASES)('dates on the desktop: application in $app, browser in $bro
 
     // The callback picker in the wrap-up: date and time, the 24- or 12-hour clock of the application.
     await page.keyboard.press('F8');
-    await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+    await page.locator('#agent-state[data-state="wrap-up"]').waitFor();
     await page.locator('#cb-at-fields').waitFor();
     expect(await partNames(page, '#cb-at-fields')).toEqual(c.callbackParts);
     expect(await seriousFindings(page)).toEqual([]);
@@ -176,7 +176,7 @@ describe.each(CASES)('dates on the desktop: application in $app, browser in $bro
     expect(asm.comms.scheduledCallbacks()).toEqual([expect.objectContaining({ number: CARLA, at: expected })]);
 
     await page.keyboard.press('F9');
-    await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+    await page.locator('#agent-state[data-state="ready"]').waitFor();
     expect(problems).toEqual([]);
     await ctx.close();
   }, 60_000);
@@ -184,7 +184,7 @@ describe.each(CASES)('dates on the desktop: application in $app, browser in $bro
   it('a date pasted or filled whole, in the application’s order or as yyyy-mm-dd, fills every field', async () => {
     const { ctx, page, problems } = await deskPage(browser, asm.url, 'anna', PW, { locale: c.browser });
     if (asm.comms.agent('anna').state !== 'ready') await page.keyboard.press('F2');
-    await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+    await page.locator('#agent-state[data-state="ready"]').waitFor();
     await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: CARLA } });
     await page.locator('#btn-accept').waitFor();
     await page.keyboard.press('F4');
@@ -207,7 +207,7 @@ describe.each(CASES)('dates on the desktop: application in $app, browser in $bro
     expect((await scheduled).status()).toBeLessThan(300);
     expect(asm.comms.scheduledCallbacks().map((x) => x.at)).toContain(new Date(day.getFullYear(), day.getMonth(), day.getDate(), 9, 15).getTime());
     await page.keyboard.press('F9');
-    await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+    await page.locator('#agent-state[data-state="ready"]').waitFor();
     expect(problems).toEqual([]);
     await ctx.close();
   }, 45_000);
@@ -215,10 +215,15 @@ describe.each(CASES)('dates on the desktop: application in $app, browser in $bro
   it('a date field of the customer’s record is typed in the application’s format and saved as yyyy-mm-dd', async () => {
     const { ctx, page, problems } = await deskPage(browser, asm.url, 'anna', PW, { locale: c.browser });
     if (asm.comms.agent('anna').state !== 'ready') await page.keyboard.press('F2');
-    await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+    await page.locator('#agent-state[data-state="ready"]').waitFor();
+    // The agent's state and the contact's channel in the application's language.
+    expect(await page.locator('#agent-state').textContent()).toBe(c.app === 'nl' ? 'Beschikbaar' : 'Ready');
     await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: CARLA } });
     await page.locator('#btn-accept').waitFor();
+    expect(await page.locator('[id^="offer-title"]').first().textContent()).toMatch(c.app === 'nl' ? /: Gesprek · / : /: Call · /);
     await page.keyboard.press('F4');
+    await page.locator('[role="tab"][aria-selected="true"]', { hasText: c.app === 'nl' ? 'Gesprek · ' : 'Call · ' }).waitFor();
+    await page.locator('#agent-state', { hasText: c.app === 'nl' ? 'In gesprek' : 'Busy' }).waitFor();
     await page.locator('#f-birthDate-fields').waitFor();
     expect(await partNames(page, '#f-birthDate-fields')).toEqual(c.dateParts);
     expect(await page.locator('#f-birthDate-fields legend').textContent()).toBe('Date of birth');
@@ -231,9 +236,9 @@ describe.each(CASES)('dates on the desktop: application in $app, browser in $bro
     expect((await saved).status()).toBe(200);
     expect(String((await asm.objects.repository('Customer').get(carla))?.['birthDate']).slice(0, 10)).toBe('1980-05-17');
     await page.keyboard.press('F8');
-    await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+    await page.locator('#agent-state[data-state="wrap-up"]').waitFor();
     await page.keyboard.press('F9');
-    await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+    await page.locator('#agent-state[data-state="ready"]').waitFor();
     expect(problems).toEqual([]);
     await ctx.close();
   }, 45_000);

@@ -87,10 +87,10 @@ describe('an agent’s shift on the desktop (40 mixed contacts in a real Chromiu
 
     it('every wrap-up lands on its contact’s customer, no contact is lost or doubled, and the agent’s time adds up', async () => {
       const { ctx, page, problems: errors } = await deskPage(browser, asm.url, 'anna', PW, { timeoutMs: 10_000 });
-      await page.locator('#agent-state', { hasText: 'logged-out' }).waitFor();
+      await page.locator('#agent-state[data-state="logged-out"]').waitFor();
       const startedAt = asm.comms.now();
       await page.keyboard.press('F2');
-      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await page.locator('#agent-state[data-state="ready"]').waitFor();
       const desk = page.url();
       const handled: Handled[] = [];
       /** Where the page was after each in-desktop navigation: always the desktop. */
@@ -189,11 +189,11 @@ describe('an agent’s shift on the desktop (40 mixed contacts in a real Chromiu
           await customer.next((f) => f.type === 'ended');
           await customer.close();
         }
-        await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+        await page.locator('#agent-state[data-state="wrap-up"]').waitFor();
         await page.locator('#wrap-code').selectOption(code);
         await page.locator('#wrap-notes').fill(`contact ${i} (${kind})`);
         await page.keyboard.press('F9');
-        await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+        await page.locator('#agent-state[data-state="ready"]').waitFor();
         await until(() => asm.comms.agent('anna').state === 'ready', `anna ready after contact ${i}`);
         handled.push({ i, kind, contactId, customerId: customers[i]!, code });
       }
@@ -206,10 +206,10 @@ describe('an agent’s shift on the desktop (40 mixed contacts in a real Chromiu
       const dialled = asm.comms.agent('anna').contactIds[0]!;
       expect(asm.comms.contact(dialled)).toMatchObject({ channel: 'call', direction: 'outbound', customer: { object: 'Customer', id: customers[last] } });
       await page.keyboard.press('F8');
-      await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await page.locator('#agent-state[data-state="wrap-up"]').waitFor();
       await page.locator('#wrap-notes').fill('called back by click-to-dial');
       await page.keyboard.press('F9');
-      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await page.locator('#agent-state[data-state="ready"]').waitFor();
       await page.screenshot({ path: join(SHOTS, 'desktop-shift-end.png') });
       await asm.comms.logout('anna');
       const endedAt = asm.comms.now();
@@ -249,7 +249,7 @@ describe('an agent’s shift on the desktop (40 mixed contacts in a real Chromiu
     it('a consultative transfer from the dialog: the customer waits on hold, the colleague answers, the call is theirs', async () => {
       const { ctx, page, problems: errors } = await deskPage(browser, asm.url, 'anna', PW, { timeoutMs: 10_000 });
       if (asm.comms.agent('anna').state !== 'ready') await page.keyboard.press('F2');
-      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await page.locator('#agent-state[data-state="ready"]').waitFor();
       await asm.comms.login('bert');
       const callId = telephony.placeInboundCall({ from: phoneOf(1), to: 'main', talkMs: 600_000 });
       await page.locator('[role="tab"][aria-selected="true"]', { hasText: nameOf(1) }).waitFor();
@@ -264,10 +264,10 @@ describe('an agent’s shift on the desktop (40 mixed contacts in a real Chromiu
       await page.screenshot({ path: join(SHOTS, 'desktop-consult.png') });
       await page.locator('#btn-consult-transfer').click();
       await until(() => asm.comms.contact(callId)?.agentIds.includes('bert') === true && !asm.comms.contact(callId)!.agentIds.includes('anna'), 'the call is bert\'s');
-      await page.locator('#agent-state', { hasText: /wrap-up|ready/ }).waitFor();
+      await page.locator('#agent-state[data-state="wrap-up"], #agent-state[data-state="ready"]').waitFor();
       if (asm.comms.agent('anna').state === 'wrap-up') {
         await page.keyboard.press('F9');
-        await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+        await page.locator('#agent-state[data-state="ready"]').waitFor();
       }
       expect(errors).toEqual([]);
       await asm.comms.hangUp(callId);

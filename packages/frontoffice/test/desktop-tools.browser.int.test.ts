@@ -79,7 +79,7 @@ describe('the desktop’s tools in a real Chromium: canned replies, templates, a
 
     async function ready(page: Page): Promise<void> {
       if (asm.comms.agent('anna').state !== 'ready') await page.keyboard.press('F2');
-      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await page.locator('#agent-state[data-state="ready"]').waitFor();
     }
 
     /** Links Carla to the contact on screen; the desktop reads the contact's templates again, filled for her. */
@@ -93,9 +93,9 @@ describe('the desktop’s tools in a real Chromium: canned replies, templates, a
     }
 
     async function wrapUp(page: Page): Promise<void> {
-      await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await page.locator('#agent-state[data-state="wrap-up"]').waitFor();
       await page.keyboard.press('F9');
-      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await page.locator('#agent-state[data-state="ready"]').waitFor();
     }
 
     it('a canned reply picked in a chat is inserted, filled with the customer’s name, and reaches the customer', async () => {
@@ -158,7 +158,7 @@ describe('the desktop’s tools in a real Chromium: canned replies, templates, a
       expect(sent.parsed.text?.trim()).toBe('Dear Carla,\nwe received your reading. Kind regards, Anna');
       expect(sent.parsed.attachments.map((a) => [a.filename, a.contentType, a.content.toString('latin1')])).toEqual([['confirmation.pdf', 'application/pdf', pdf.toString('latin1')]]);
       await page.keyboard.press('F9');
-      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await page.locator('#agent-state[data-state="ready"]').waitFor();
       expect(problems).toEqual([]);
       await ctx.close();
     }, 45_000);

@@ -67,7 +67,7 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
 
     async function ready(page: Page): Promise<void> {
       if (asm.comms.agent('anna').state !== 'ready') await page.keyboard.press('F2');
-      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await page.locator('#agent-state[data-state="ready"]').waitFor();
     }
 
     async function expectAccessible(page: Page, view: string, shot?: string): Promise<void> {
@@ -104,11 +104,11 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
       await page.keyboard.press('Escape');
       await page.locator('#transfer-dialog[open]').waitFor({ state: 'detached' });
       await page.keyboard.press('F8');
-      await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await page.locator('#agent-state[data-state="wrap-up"]').waitFor();
       expect(await page.evaluate('document.activeElement?.id')).toBe('wrap-code');
       await expectAccessible(page, 'wrap-up', 'desktop-wrap-up.png');
       await page.keyboard.press('F9');
-      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await page.locator('#agent-state[data-state="ready"]').waitFor();
 
       const opened = await asm.chat!.openChat({ customerName: 'Carla', subject: 'Meter' });
       const customer = await mustOpen(`http://127.0.0.1:${asm.chat!.address()!.port}/chat/customer`);
@@ -128,9 +128,9 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
       } finally {
         await customer.close();
       }
-      await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await page.locator('#agent-state[data-state="wrap-up"]').waitFor();
       await page.keyboard.press('F9');
-      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await page.locator('#agent-state[data-state="ready"]').waitFor();
 
       await sendMail(asm.email!.address()!.port, { from: 'carla@example.org', to: 'support@caruso.test', subject: 'My invoice', text: 'Please check it.', attachments: [{ filename: 'invoice.pdf', content: Buffer.from('%PDF-1.4'), contentType: 'application/pdf' }] });
       await page.locator('#btn-accept').waitFor();
@@ -140,7 +140,7 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
       await page.locator('#reply-text').fill('Dear Carla, we checked it.');
       await expectAccessible(page, 'e-mail reply', 'desktop-email-reply.png');
       await page.keyboard.press('F9');
-      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await page.locator('#agent-state[data-state="ready"]').waitFor();
       expect(errors).toEqual([]);
       await ctx.close();
     }, 60_000);
@@ -169,7 +169,7 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
       await page.locator('#answer').press('Enter');
       await page.locator('#script-done').waitFor();
       await page.keyboard.press('F8');
-      await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await page.locator('#agent-state[data-state="wrap-up"]').waitFor();
       await page.locator('#wrap-code').selectOption('follow-up');
       await page.locator('#wrap-notes').fill('Call back about the meter');
       await page.waitForTimeout(700);
@@ -181,7 +181,7 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
       await page.locator('#wrap-customer', { hasText: 'Carla Caller' }).waitFor();
       await page.screenshot({ path: join(SHOTS, 'desktop-wrap-up-after-reload.png') });
       await page.keyboard.press('F9');
-      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await page.locator('#agent-state[data-state="ready"]').waitFor();
       const history = await asm.comms.history('Customer', carla);
       expect(history.find((r) => r.contactId === call.id)).toMatchObject({ disposition: 'follow-up', note: 'Call back about the meter' });
       expect(errors).toEqual([]);
@@ -205,10 +205,10 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
       // (F9 files it) and is free.
       await until(() => asm.comms.contact(call.id)?.queueId === 'billing' && asm.comms.contact(call.id)?.agentIds.includes('bert') === true, 'the call ringing for bert in billing');
       await page.locator('#live', { hasText: 'Transferred' }).waitFor({ state: 'attached' });
-      await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await page.locator('#agent-state[data-state="wrap-up"]').waitFor();
       await page.locator('#wrap-code').selectOption('follow-up');
       await page.keyboard.press('F9');
-      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await page.locator('#agent-state[data-state="ready"]').waitFor();
       expect(await page.locator('[role="tab"]').count()).toBe(0);
       expect((await asm.events.read({ contactId: call.id })).some((e) => e.kind === 'disposition' && e.agentId === 'anna')).toBe(true);
       expect(errors).toEqual([]);
@@ -255,11 +255,11 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
         await customer.next((f) => f.type === 'message' && f['text'] === 'One moment');
         await page.keyboard.press('F8');
         await customer.next((f) => f.type === 'ended');
-        await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+        await page.locator('#agent-state[data-state="wrap-up"]').waitFor();
         await page.locator('#wrap-customer', { hasText: 'Carla Caller' }).waitFor();
         await page.locator('#wrap-notes').fill('Carla: meter reading noted');
         await page.keyboard.press('F9');
-        await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+        await page.locator('#agent-state[data-state="ready"]').waitFor();
         expect((await asm.comms.history('Customer', dirk)).find((r) => r.contactId === call.id)).toMatchObject({ note: 'Dirk: meter swapped' });
         expect((await asm.comms.history('Customer', carla)).find((r) => r.contactId === opened.chatId)).toMatchObject({ note: 'Carla: meter reading noted' });
         expect((await asm.comms.history('Customer', carla)).some((r) => r.contactId === call.id)).toBe(false);
@@ -284,7 +284,7 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
       await page.locator('#customer-name', { hasText: 'Nina New' }).waitFor();
       await page.locator('#wrap-customer', { hasText: 'Nina New' }).waitFor();
       await page.keyboard.press('F9');
-      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await page.locator('#agent-state[data-state="ready"]').waitFor();
       const [nina] = await asm.objects.repository('Customer').query({ where: { phone: '+3299887766' }, limit: 1 });
       expect((await asm.comms.history('Customer', String(nina!['id']))).find((r) => r.contactId === call.id)).toMatchObject({ agentId: 'anna' });
       expect(errors).toEqual([]);
@@ -297,7 +297,7 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
       await first.ctx.close();
       await until(() => asm.comms.agent('anna').state === 'paused' && asm.comms.agent('anna').pauseReason === 'disconnected', 'anna paused: disconnected', 15_000);
       const again = await agentPage();
-      await again.page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await again.page.locator('#agent-state[data-state="ready"]').waitFor();
       expect(first.errors).toEqual([]);
       expect(again.errors).toEqual([]);
       await again.ctx.close();
@@ -335,10 +335,10 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
       await page.locator('#wrap-customer', { hasText: 'Dirk Dialler' }).waitFor();
       await page.screenshot({ path: join(SHOTS, 'desktop-customer-linked.png') });
       await page.keyboard.press('F8');
-      await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await page.locator('#agent-state[data-state="wrap-up"]').waitFor();
       await page.locator('#wrap-notes').fill('Dirk called from Carla’s phone');
       await page.keyboard.press('F9');
-      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await page.locator('#agent-state[data-state="ready"]').waitFor();
       expect((await asm.comms.history('Customer', dirk)).find((r) => r.contactId === call.id)).toMatchObject({ note: 'Dirk called from Carla’s phone' });
       expect((await asm.comms.history('Customer', carla)).some((r) => r.contactId === call.id)).toBe(false);
       expect(errors).toEqual([]);
@@ -364,9 +364,9 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
       expect(await page.locator('#f-postcode').inputValue()).toBe('3701 AB');
       expect(reads).toEqual([]);
       await page.keyboard.press('F8');
-      await page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await page.locator('#agent-state[data-state="wrap-up"]').waitFor();
       await page.keyboard.press('F9');
-      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await page.locator('#agent-state[data-state="ready"]').waitFor();
       expect(errors).toEqual([]);
       await ctx.close();
     }, 45_000);

@@ -45,7 +45,7 @@ describe('the wrap-up on the agent desktop (real Chromium)', () => {
       const { ctx, page, problems } = await deskPage(browser, asm.url, 'anna', PW, { locale: 'en-US' });
       try {
         await page.keyboard.press('F2');
-        await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+        await page.locator('#agent-state[data-state="ready"]').waitFor();
         const contact = await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: CARLA } });
         await page.locator('#btn-accept').waitFor();
         await page.keyboard.press('F4');

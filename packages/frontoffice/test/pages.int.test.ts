@@ -85,9 +85,9 @@ describe('front-office pages in a real Chromium', () => {
       await sup.locator('#wb-sl-value').waitFor();
       await login(agent, 'anna');
       await agent.waitForURL('**/desktop');
-      await agent.locator('#agent-state', { hasText: 'logged-out' }).waitFor();
+      await agent.locator('#agent-state[data-state="logged-out"]').waitFor();
       await agent.keyboard.press('F2');
-      await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await agent.locator('#agent-state[data-state="ready"]').waitFor();
       await sup.locator('[data-state="ready"] .count', { hasText: '1' }).waitFor({ timeout: 5000 });
       await sup.screenshot({ path: join(SHOTS, 'wallboard.png') });
 
@@ -117,7 +117,7 @@ describe('front-office pages in a real Chromium', () => {
       await expectValue(agent, '#f-postcode', '4321 XY');
       await agent.screenshot({ path: join(SHOTS, 'desktop-script.png') });
       await agent.locator('#btn-hangup').click();
-      await agent.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await agent.locator('#agent-state[data-state="wrap-up"]').waitFor();
       const inTwoHours = new Date(Date.now() + 2 * 3_600_000);
       const pad = (n: number): string => String(n).padStart(2, '0');
       await agent.locator('#cb-at').fill(`${inTwoHours.getFullYear()}-${pad(inTwoHours.getMonth() + 1)}-${pad(inTwoHours.getDate())}T${pad(inTwoHours.getHours())}:${pad(inTwoHours.getMinutes())}`);
@@ -127,7 +127,7 @@ describe('front-office pages in a real Chromium', () => {
       await agent.locator('#wrap-code').selectOption('solved');
       await agent.locator('#wrap-notes').fill('Power fault at 4321 XY');
       await agent.locator('#btn-wrapup').click();
-      await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await agent.locator('#agent-state[data-state="ready"]').waitFor();
       await agent.locator('.timeline li', { hasText: 'call · solved' }).waitFor();
       await sup.locator('[data-state="ready"] .count', { hasText: '1' }).waitFor({ timeout: 5000 });
       await agent.screenshot({ path: join(SHOTS, 'desktop-wrapped-up.png') });
@@ -145,7 +145,7 @@ describe('front-office pages in a real Chromium', () => {
       await login(agent, 'anna');
       await agent.waitForURL('**/desktop');
       await agent.keyboard.press('F2');
-      await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await agent.locator('#agent-state[data-state="ready"]').waitFor();
       const call = await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: '+3212345678' } });
       await agent.locator('#btn-accept').waitFor();
       await agent.locator('#customer-name').waitFor();
@@ -154,14 +154,14 @@ describe('front-office pages in a real Chromium', () => {
       await asm.comms.accept(offer!.offerId);
       await agent.locator('#btn-hangup').waitFor();
       expect(await agent.locator('#btn-accept').count()).toBe(0);
-      await agent.locator('#agent-state', { hasText: 'busy' }).waitFor();
+      await agent.locator('#agent-state[data-state="busy"]').waitFor();
       await agent.locator('#prompt', { hasText: 'What kind of fault' }).waitFor();
       expect(await agent.locator('#btn-hangup').count()).toBe(1);
       await agent.locator('#btn-hangup').click();
-      await agent.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await agent.locator('#agent-state[data-state="wrap-up"]').waitFor();
       await agent.locator('#wrap-code').selectOption('solved');
       await agent.locator('#btn-wrapup').click();
-      await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await agent.locator('#agent-state[data-state="ready"]').waitFor();
       expect(errors).toEqual([]);
       await ctx.close();
     }, 30_000);
@@ -174,9 +174,9 @@ describe('front-office pages in a real Chromium', () => {
       agent.on('pageerror', (e) => errors.push(e.message));
       await login(agent, 'anna');
       await agent.waitForURL('**/desktop');
-      await agent.locator('#agent-state', { hasText: /logged-out|ready/ }).waitFor();
+      await agent.locator('#agent-state[data-state="logged-out"], #agent-state[data-state="ready"]').waitFor();
       await agent.keyboard.press('F2');
-      await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await agent.locator('#agent-state[data-state="ready"]').waitFor();
 
       // A chat: the customer writes first; the agent accepts with F4 and sees what was written.
       const opened = await asm.chat!.openChat({ customerName: 'Dora <i>Doe</i>', subject: 'Meter reading' });
@@ -203,10 +203,10 @@ describe('front-office pages in a real Chromium', () => {
       } finally {
         await customer.close();
       }
-      await agent.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await agent.locator('#agent-state[data-state="wrap-up"]').waitFor();
       await agent.locator('#wrap-code').selectOption('solved');
       await agent.locator('#btn-wrapup').click();
-      await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await agent.locator('#agent-state[data-state="ready"]').waitFor();
       expect(await agent.locator('#conversation').isHidden()).toBe(true);
 
       // An e-mail with an attachment: the agent reads it and replies; the reply leaves through the relay, threaded.
@@ -232,10 +232,10 @@ describe('front-office pages in a real Chromium', () => {
       expect(relay.received[sentBefore]!.parsed.subject).toBe('Re: Invoice 2026-117 is wrong');
       await agent.screenshot({ path: join(SHOTS, 'desktop-email.png') });
       await agent.locator('#btn-hangup', { hasText: 'Done' }).click();
-      await agent.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await agent.locator('#agent-state[data-state="wrap-up"]').waitFor();
       await agent.locator('#wrap-code').selectOption('solved');
       await agent.locator('#btn-wrapup').click();
-      await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await agent.locator('#agent-state[data-state="ready"]').waitFor();
       await until(() => asm.comms.agent('anna').state === 'ready', 'anna ready');
       expect(errors).toEqual([]);
       await ctx.close();
@@ -249,21 +249,21 @@ describe('front-office pages in a real Chromium', () => {
       agent.on('pageerror', (e) => errors.push(e.message));
       await login(agent, 'anna');
       await agent.waitForURL('**/desktop');
-      await agent.locator('#agent-state', { hasText: /logged-out|ready/ }).waitFor();
+      await agent.locator('#agent-state[data-state="logged-out"], #agent-state[data-state="ready"]').waitFor();
       await agent.keyboard.press('F2');
-      await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await agent.locator('#agent-state[data-state="ready"]').waitFor();
       const [carla] = await asm.objects.repository('Customer').query({ where: { phone: '+3212345678' }, limit: 1 });
       const call = await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: '+3212345678' } });
       await agent.locator('#btn-accept').waitFor();
       await agent.locator('#customer-name').waitFor();
       await agent.keyboard.press('F4');
-      await agent.locator('#agent-state', { hasText: 'busy' }).waitFor();
+      await agent.locator('#agent-state[data-state="busy"]').waitFor();
       await agent.locator('#btn-hangup').click();
-      await agent.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await agent.locator('#agent-state[data-state="wrap-up"]').waitFor();
       await agent.locator('#wrap-code').selectOption('solved');
       await agent.locator('#wrap-notes').fill('Meter swapped, history test');
       await agent.locator('#btn-wrapup').click();
-      await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await agent.locator('#agent-state[data-state="ready"]').waitFor();
 
       // The one customer history: the contact's interaction record, linked to the customer the desktop showed.
       const history = await asm.comms.history('Customer', String(carla!['id']));
@@ -327,7 +327,7 @@ describe('front-office pages in a real Chromium', () => {
       await asm.comms.logout('anna');
       await login(agent, 'anna');
       await agent.waitForURL('**/desktop');
-      await agent.locator('#agent-state', { hasText: 'logged-out' }).waitFor();
+      await agent.locator('#agent-state[data-state="logged-out"]').waitFor();
       await agent.locator('#queues').waitFor();
       expect(await agent.getByRole('checkbox', { name: 'support' }).isChecked()).toBe(true);
       expect(await agent.getByRole('checkbox', { name: 'billing' }).isChecked()).toBe(false);
@@ -335,7 +335,7 @@ describe('front-office pages in a real Chromium', () => {
       await agent.getByRole('checkbox', { name: 'billing' }).check();
       // Ready (F2) logs in with the queues chosen.
       await agent.keyboard.press('F2');
-      await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await agent.locator('#agent-state[data-state="ready"]').waitFor();
       expect(asm.comms.agentQueues('anna').selected.map((q) => q.queue)).toEqual(['billing']);
       const call = await asm.comms.enqueue({ channel: 'call', queueId: 'billing', data: { caller: '+3298765432' } });
       await agent.locator('#offer-title', { hasText: 'call · billing' }).waitFor();
@@ -394,7 +394,7 @@ describe('front-office pages in a real Chromium', () => {
       await page.getByRole('button', { name: 'End chat' }).click();
       await page.locator('#ss-queued', { hasText: 'The chat has ended' }).waitFor();
       await agent.locator('#chat-log li', { hasText: 'The chat has ended' }).waitFor();
-      await agent.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+      await agent.locator('#agent-state[data-state="wrap-up"]').waitFor();
       expect(errors).toEqual([]);
       await actx.close();
       await ctx.close();
@@ -418,7 +418,7 @@ describe('front-office pages in a real Chromium', () => {
       // Whatever the earlier tests left (a wrap-up, a pause), Ready makes her ready.
       await desk.locator('#agent-state').waitFor();
       await asm.comms.ready('anna');
-      await desk.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await desk.locator('#agent-state[data-state="ready"]').waitFor();
       await login(sup, 'sam');
       await sup.waitForURL('**/wallboard');
       await sup.locator('[data-state="ready"] .count', { hasText: '1' }).waitFor();

@@ -38,7 +38,7 @@ describe('quality management in a real Chromium: pause recording on the desktop,
 
     async function ready(page: Page, agent: string): Promise<void> {
       if (asm.comms.agent(agent).state !== 'ready') await page.keyboard.press('F2');
-      await page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+      await page.locator('#agent-state[data-state="ready"]').waitFor();
     }
 
     it('the agent pauses recording; the supervisor picks Listen (coded 409 on simulated telephony) and notes a watched chat', async () => {
@@ -115,9 +115,9 @@ describe('quality management in a real Chromium: pause recording on the desktop,
         expect(board.problems).toEqual([]);
         // After the call (wrapped up), the customer's history plays its recording through the audited route.
         asm.telephony.hangUp(callId);
-        await annaDesk.page.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+        await annaDesk.page.locator('#agent-state[data-state="wrap-up"]').waitFor();
         await annaDesk.page.keyboard.press('F9');
-        await annaDesk.page.locator('#agent-state', { hasText: 'ready' }).waitFor();
+        await annaDesk.page.locator('#agent-state[data-state="ready"]').waitFor();
         await until(() => !asm.telephony.tapped(callId), 'the recording stopped');
         for (const end = Date.now() + 5_000; (await asm.comms.history('Customer', carlaId, { limit: 10 })).length === 0 && Date.now() < end;) await board.page.waitForTimeout(50);
         await board.page.goto(`${asm.url}/records/customer/${carlaId}`);

@@ -7,7 +7,7 @@
 import { html, LitElement, nothing, type TemplateResult } from 'lit';
 import { announce, contain } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
-import { queueLabel } from '../shared/labels.js';
+import { channelLabel, pauseLabel, queueLabel, stateLabel } from '../shared/labels.js';
 import { AgentSocket } from './agent-socket.js';
 import { ChatConnection } from './chat-connection.js';
 import type { DesktopStore, DeskItem } from './desktop-store.js';
@@ -205,7 +205,7 @@ export class CarusoDesktop extends LitElement {
     for (const o of s.offers) {
       if (this.offersSeen.has(o.offerId)) continue;
       this.offersSeen.add(o.offerId);
-      announce(`${t('desktop.incoming')}: ${o.channel} · ${queueLabel(this.store.app, o.queueId)}`);
+      announce(`${t('desktop.incoming')}: ${channelLabel(o.channel)} · ${queueLabel(this.store.app, o.queueId)}`);
       const active = document.activeElement;
       const busy = active instanceof HTMLElement && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName) && this.store.selected !== null;
       if (!busy && o === s.offers[0]) this.querySelector<HTMLButtonElement>('#btn-accept')?.focus();
@@ -224,8 +224,10 @@ export class CarusoDesktop extends LitElement {
     const s = this.store.state;
     const state = s?.agent.state ?? '…';
     const why = s?.agent.pauseReason;
+    // Said in the application's language; the state's code is in data-state.
+    const label = s ? stateLabel(state) : state;
     return html`<div class="panel bar desk-status" role="group" aria-label=${t('desktop.state')}>
-      <span>${t('desktop.state')}: </span><span id="agent-state" class="state ${state}">${why ? `${state} (${why})` : state}</span>
+      <span>${t('desktop.state')}: </span><span id="agent-state" class="state ${state}" data-state=${state}>${why ? `${label} (${pauseLabel(s?.pauseReasons, why)})` : label}</span>
       <button type="button" id="btn-ready" aria-keyshortcuts="F2" @click=${() => contain(this.ready())}>${t('desktop.ready')}</button>
       <label for="pause-reason" class="visually-hidden">${t('desktop.pauseReason')}</label>
       <select id="pause-reason" @change=${(ev: Event) => { this.reason = (ev.target as HTMLSelectElement).value; }}>
@@ -258,7 +260,7 @@ export class CarusoDesktop extends LitElement {
     return html`<div id="offer">${offers.map((o, i) => {
       const sfx = i === 0 ? '' : `-${i + 1}`;
       return html`<div class="panel popup" role="alertdialog" aria-labelledby="offer-title${sfx}" aria-describedby="offer-who${sfx}" data-offer=${o.offerId}>
-        <h2 id="offer-title${sfx}">${t('desktop.incoming')}: ${o.channel} · ${queueLabel(this.store.app, o.queueId)}</h2>
+        <h2 id="offer-title${sfx}">${t('desktop.incoming')}: ${channelLabel(o.channel)} · ${queueLabel(this.store.app, o.queueId)}</h2>
         <p id="offer-who${sfx}">${o.customer?.label ?? o.address ?? ''}</p>
         <button type="button" id="btn-accept${sfx}" aria-keyshortcuts=${i === 0 ? 'F4' : nothing} @click=${() => contain(this.accept(o))}>${t('desktop.accept')}</button>
         <button type="button" class="secondary" @click=${() => contain(this.store.act('POST', `/api/agent/offers/${encodeURIComponent(o.offerId)}/reject`, {}))}>${t('desktop.reject')}</button>
@@ -277,8 +279,8 @@ export class CarusoDesktop extends LitElement {
   }
 
   private tabLabel(item: DeskItem): string {
-    if (item.kind === 'contact') return `${item.contact.channel} · ${this.who(item)}${item.contact.held ? ` · ${t('call.onHold')}` : ''}`;
-    return `${item.wrapUp.channel} · ${this.who(item)} · ${t('desktop.wrapUp')}`;
+    if (item.kind === 'contact') return `${channelLabel(item.contact.channel)} · ${this.who(item)}${item.contact.held ? ` · ${t('call.onHold')}` : ''}`;
+    return `${channelLabel(item.wrapUp.channel)} · ${this.who(item)} · ${t('desktop.wrapUp')}`;
   }
 
   private tabs(items: readonly DeskItem[]): TemplateResult | typeof nothing {
@@ -298,11 +300,11 @@ export class CarusoDesktop extends LitElement {
 
   private contactBar(item: DeskItem): TemplateResult {
     if (item.kind === 'wrap-up') {
-      return html`<div class="panel bar contact-bar"><span>${item.wrapUp.channel} · ${item.wrapUp.address ?? this.who(item)} · ${t('desktop.inWrapUp')}</span></div>`;
+      return html`<div class="panel bar contact-bar"><span>${channelLabel(item.wrapUp.channel)} · ${item.wrapUp.address ?? this.who(item)} · ${t('desktop.inWrapUp')}</span></div>`;
     }
     const c = item.contact;
     const label = c.channel === 'chat' ? t('desktop.endChat') : c.channel === 'email' ? t('desktop.done') : t('desktop.hangUp');
-    return html`<div class="panel bar contact-bar"><span>${c.channel} · ${c.address ?? this.who(item)}</span>
+    return html`<div class="panel bar contact-bar"><span>${channelLabel(c.channel)} · ${c.address ?? this.who(item)}</span>
       <button type="button" id="btn-hangup" class="secondary" aria-keyshortcuts="F8" @click=${() => contain(this.hangUp(item))}>${label}</button></div>`;
   }
 

@@ -9,6 +9,7 @@ import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { api } from '../shared/api.js';
 import { announce, contain, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
+import { channelLabel } from '../shared/labels.js';
 import type { ObjectRecord, RecordPage, TimelineEntry } from '../shared/types.js';
 import { DeskElement } from './desk-element.js';
 import type { ContactAnswer, DeskCustomer, ScreenPop } from './desktop-types.js';
@@ -207,7 +208,7 @@ export class CarusoCustomerPanel extends DeskElement {
       <section class="timeline-box" aria-labelledby="tl-title">
         <h3 id="tl-title">${t('desktop.timeline')}</h3>
         <ol class="timeline" reversed>${this.timeline.map((e) => (e.kind === 'contact'
-          ? html`<li><strong>${e.channel} · ${e.code}</strong> ${formatDateTime(e.at)} · ${e.actor}${e.notes ? html`<div>${e.notes}</div>` : nothing}</li>`
+          ? html`<li><strong>${channelLabel(e.channel)} · ${e.code}</strong> ${formatDateTime(e.at)} · ${e.actor}${e.notes ? html`<div>${e.notes}</div>` : nothing}</li>`
           : html`<li><strong>${e.field ?? e.action}</strong> ${formatDateTime(e.at)} · ${e.actor ?? ''}: <span>${JSON.stringify(e.oldValue) ?? '–'} → ${JSON.stringify(e.newValue) ?? '–'}</span></li>`))}</ol>
       </section>`;
   }
