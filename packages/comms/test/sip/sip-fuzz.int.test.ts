@@ -15,8 +15,9 @@ import { offer, RawSipPeer } from './sip-raw-peer.js';
 jest.setTimeout(60_000);
 
 const T1 = 20;
-const SIP_INPUTS = 4000;
-const RTP_INPUTS = 2000;
+/** Mutated SIP datagrams and media packets; more for a longer run (`CARUSO_FUZZ_SIP_INPUTS`, `CARUSO_FUZZ_RTP_INPUTS`). */
+const SIP_INPUTS = Number(process.env['CARUSO_FUZZ_SIP_INPUTS'] ?? 4000);
+const RTP_INPUTS = Number(process.env['CARUSO_FUZZ_RTP_INPUTS'] ?? 2000);
 const TCP_CONNECTIONS = 50;
 const SEED = Number(process.env['CARUSO_FUZZ_SEED'] ?? 1013);
 
