@@ -303,6 +303,20 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
       await again.ctx.close();
     }, 40_000);
 
+    it('says the agent’s state in words, with the pause reason’s label', async () => {
+      const { ctx, page, errors } = await agentPage();
+      await ready(page);
+      expect(await page.locator('#agent-state').textContent()).toBe('Ready');
+      await page.locator('#pause-reason').selectOption('training');
+      await page.keyboard.press('F3');
+      await page.locator('#agent-state[data-state="paused"]').waitFor();
+      expect(await page.locator('#agent-state').textContent()).toBe('Paused (Training)');
+      await page.keyboard.press('F2');
+      await page.locator('#agent-state[data-state="ready"]').waitFor();
+      expect(errors).toEqual([]);
+      await ctx.close();
+    }, 30_000);
+
     it('an expired session takes the desktop to the log-in page and, after logging in, back to the desktop', async () => {
       const { ctx, page, errors } = await agentPage();
       await ctx.clearCookies();

@@ -220,6 +220,13 @@ export class CarusoDesktop extends LitElement {
     }
   }
 
+  /** The state, and why when paused ("Pauze (Lunch)"; a reason that only repeats the state is left out). */
+  private stateText(label: string, why: string | undefined): string {
+    if (!why) return label;
+    const reason = pauseLabel(this.store.state?.pauseReasons, why);
+    return reason.toLocaleLowerCase() === label.toLocaleLowerCase() ? label : `${label} (${reason})`;
+  }
+
   private statusBar(): TemplateResult {
     const s = this.store.state;
     const state = s?.agent.state ?? '…';
@@ -227,7 +234,7 @@ export class CarusoDesktop extends LitElement {
     // Said in the application's language; the state's code is in data-state.
     const label = s ? stateLabel(state) : state;
     return html`<div class="panel bar desk-status" role="group" aria-label=${t('desktop.state')}>
-      <span>${t('desktop.state')}: </span><span id="agent-state" class="state ${state}" data-state=${state}>${why ? `${label} (${pauseLabel(s?.pauseReasons, why)})` : label}</span>
+      <span>${t('desktop.state')}: </span><span id="agent-state" class="state ${state}" data-state=${state}>${this.stateText(label, why)}</span>
       <button type="button" id="btn-ready" aria-keyshortcuts="F2" @click=${() => contain(this.ready())}>${t('desktop.ready')}</button>
       <label for="pause-reason" class="visually-hidden">${t('desktop.pauseReason')}</label>
       <select id="pause-reason" @change=${(ev: Event) => { this.reason = (ev.target as HTMLSelectElement).value; }}>
