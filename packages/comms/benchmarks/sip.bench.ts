@@ -32,7 +32,7 @@ function successful(output: string): number {
 }
 
 /** Offered rates of the capacity ramp, calls per second; each step offers 2 s of calls. */
-const RAMP = [100, 200, 400, 800, 1600, 3200];
+const RAMP = [100, 200, 400, 800, 1600, 3200, 6400, 12800];
 
 interface RampStep {
   readonly rate: number;
@@ -99,7 +99,10 @@ async function setupCapacity(dir: string): Promise<{ caruso: RampStep[]; peer: R
   return { caruso, peer, pendingLeft: left.pendingInvites, refused: left.refusedPendingLimit, drainedMs };
 }
 
-async function relayed(dir: string, calls: number, relay: boolean): Promise<{ lossPct: number; packets: number; peak: number; failed: number }> {
+/** Loss in % of what a leg should have received. */
+const pct = (lost: number, received: number): number => (100 * lost) / Math.max(1, received + lost);
+
+async function relayed(dir: string, calls: number, relay: boolean): Promise<{ lossPct: number; callerLossPct: number; agentLossPct: number; packets: number; peak: number; failed: number }> {
   const sip = new SipTelephonyAdapter({ host: HOST, port: await freePort(), rtpPorts: { min: 48000, max: 52998 }, promptDir: prompts, users: [], maxCalls: 2000, maxPendingInvitesPerSource: CARRIER_PENDING });
   await sip.start();
   const uasPort = await freePort();
@@ -135,16 +138,26 @@ async function relayed(dir: string, calls: number, relay: boolean): Promise<{ lo
   clearInterval(poll);
   uas?.kill('SIGKILL');
   await sip.stop();
-  let received = 0;
-  let lost = 0;
+  // Each leg apart: the caller's stream as SIPp sent it to Caruso, and the agent's echo (one SIPp
+  // process echoing every call on one media port) of what Caruso relayed to it.
+  const legs = { caller: { received: 0, lost: 0 }, agent: { received: 0, lost: 0 } };
   for (const s of snapshots.values()) {
-    for (const leg of [s.caller, s.agent]) {
+    for (const [name, leg] of [['caller', s.caller], ['agent', s.agent]] as const) {
       if (!leg) continue;
-      received += leg.packetsReceived;
-      lost += leg.packetsLost;
+      legs[name].received += leg.packetsReceived;
+      legs[name].lost += leg.packetsLost;
     }
   }
-  return { lossPct: (100 * lost) / Math.max(1, received + lost), packets: received, peak, failed: calls - (successful(caller.output) || 0) };
+  const received = legs.caller.received + legs.agent.received;
+  const lost = legs.caller.lost + legs.agent.lost;
+  return {
+    lossPct: pct(lost, received),
+    callerLossPct: pct(legs.caller.lost, legs.caller.received),
+    agentLossPct: pct(legs.agent.lost, legs.agent.received),
+    packets: received,
+    peak,
+    failed: calls - (successful(caller.output) || 0),
+  };
 }
 
 export default defineBenchmark({
@@ -176,7 +189,7 @@ export default defineBenchmark({
           value: Number(withRelay.lossPct.toFixed(3)), unit: '%',
           peer: { name: `${CALLS} calls with the media ending in Caruso (no relay)`, value: Number(withoutRelay.lossPct.toFixed(3)) },
           goal: '< 1 % with ≥ 200 calls', met: withRelay.lossPct < 1 && withRelay.peak >= 200 && withRelay.failed === 0,
-          note: `peak ${withRelay.peak} calls bridged at once, ${withRelay.packets} packets received on both legs, ${withRelay.failed} failed calls`,
+          note: `peak ${withRelay.peak} calls bridged at once, ${withRelay.packets} packets received on both legs, ${withRelay.failed} failed calls; loss on the caller's leg (SIPp's stream into Caruso) ${withRelay.callerLossPct.toFixed(2)} %, on the agent's leg (SIPp's echo of what Caruso relayed) ${withRelay.agentLossPct.toFixed(2)} %`,
         }),
       ];
     } finally {
