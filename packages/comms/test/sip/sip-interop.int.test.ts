@@ -336,13 +336,19 @@ if (requireOrSkip('Kamailio, SIPp, baresip and sox', kamailioBinary() !== undefi
         scenario: 'proxy-caller-held.xml', dir, port: await freePort(), mediaPort: await freeMediaPort(), remotePort: kam.port,
         args: ['-m', '1', '-t', 't1'], placeholders: { TARGET: 'caruso' },
       });
-      await until(() => events.some((e) => e.type === 'answered'), 8000, () => `the call to be answered ${JSON.stringify(events)}`);
+      // What a failure needs to be understood: the adapter's events, the proxy's log and SIPp's end.
+      let callerEnd = 'running';
+      void caller.done.then((r) => {
+        callerEnd = `exited ${r.code}: ${r.output.slice(-1500)}`;
+      });
+      const said = (what: string) => () => `${what} ${JSON.stringify(events)}\nSIPp caller: ${callerEnd}\n${kam.output().slice(-3000)}`;
+      await until(() => events.some((e) => e.type === 'answered'), 8000, said('the call to be answered'));
       const callId = events.find((e) => e.type === 'answered')!.callId;
-      await until(() => sip.metrics().pendingInvites === 0, 8000, 'the ACK through the proxy');
+      await until(() => sip.metrics().pendingInvites === 0, 8000, said('the ACK through the proxy'));
       sip.hold(callId);
-      await until(() => events.some((e) => e.type === 'held'), 8000, 'held');
+      await until(() => events.some((e) => e.type === 'held'), 8000, said('held'));
       sip.unhold(callId);
-      await until(() => events.some((e) => e.type === 'unheld'), 8000, 'unheld');
+      await until(() => events.some((e) => e.type === 'unheld'), 8000, said('unheld'));
       sip.hangUp(callId);
       ok(await caller.done);
       // Our BYE went to the proxy over UDP, and on to the caller's TCP Contact.
