@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
 import { CommunicationServer, ContactEventLog, TelephonyAdapter, type SipTelephonyAdapter } from '@caruso/comms';
-import { freePort, has } from '@caruso/comms/testing';
+import { freePort, freeSipPort, has } from '@caruso/comms/testing';
 import { requireOrSkip } from '@caruso/kernel/testing';
 import { readAssembly } from '../src/assembly/assembly-file.js';
 import { AssemblyStartError, startAssembly, type RunningAssembly } from '../src/assembly/assembly-runtime.js';
@@ -143,7 +143,7 @@ if (requireOrSkip('SIPp, baresip, sox, espeak-ng and xmllint', tools)) {
       const mic = join(conf, 'mic.wav');
       execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-b', '16', mic, 'synth', '30', 'sine', '440', 'vol', '0.5']);
       writeFileSync(join(conf, 'config'), [
-        `sip_listen ${LOOPBACK}:${await freePort()}`, 'module_path /usr/lib/baresip/modules', 'module g711.so', 'module aufile.so', 'module aubridge.so',
+        `sip_listen ${LOOPBACK}:${await freeSipPort()}`, 'module_path /usr/lib/baresip/modules', 'module g711.so', 'module aufile.so', 'module aubridge.so',
         'module_app account.so', 'module_app menu.so', 'module_app ctrl_tcp.so', `ctrl_tcp_listen ${LOOPBACK}:${ctrlPort}`,
         `audio_source aufile,${mic}`, 'audio_player aubridge,caruso', 'audio_alert aubridge,caruso', 'rtp_ports 40200-40300', 'dns_server 127.0.0.1:53', '',
       ].join('\n'));

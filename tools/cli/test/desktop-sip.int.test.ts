@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { ContactEventLog, TelephonyAdapter, type ContactEvent, type SipTelephonyAdapter, type TelephonyEvent } from '@caruso/comms';
-import { freePort, has, killPeers, sipp, type SippRun } from '@caruso/comms/testing';
+import { freePort, freeSipPort, has, killPeers, sipp, type SippRun } from '@caruso/comms/testing';
 import { loggedInClient, type ApiClient } from '@caruso/frontoffice/testing';
 import { onDidContainFault, type ContainedFault } from '@caruso/kernel';
 import { requireOrSkip } from '@caruso/kernel/testing';
@@ -58,7 +58,7 @@ async function startPhone(dir: string, user: string, password: string, registrar
   const ctrlPort = await freePort();
   const rtp = 40000 + 2 * Math.floor(Math.random() * 4000);
   writeFileSync(join(conf, 'config'), [
-    `sip_listen ${LOOPBACK}:${await freePort()}`, 'module_path /usr/lib/baresip/modules', 'module g711.so', 'module aufile.so', 'module aubridge.so',
+    `sip_listen ${LOOPBACK}:${await freeSipPort()}`, 'module_path /usr/lib/baresip/modules', 'module g711.so', 'module aufile.so', 'module aubridge.so',
     'module_app account.so', 'module_app menu.so', 'module_app ctrl_tcp.so', `ctrl_tcp_listen ${LOOPBACK}:${ctrlPort}`,
     `audio_source aufile,${mic}`, 'audio_player aubridge,caruso', 'audio_alert aubridge,caruso', `rtp_ports ${rtp}-${rtp + 40}`, 'dns_server 127.0.0.1:53', '',
   ].join('\n'));

@@ -37,6 +37,24 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * A port for a SIP user agent that listens on UDP and TCP at `p` and, like baresip built with TLS,
+ * on TCP at `p + 1` for SIP over TLS: all three checked free, then released (another process may
+ * still take one meanwhile, but a neighbour the check never looked at no longer fails the start).
+ */
+export async function freeSipPort(): Promise<number> {
+  const tcpFree = (port: number) => new Promise<boolean>((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, LOOPBACK, () => s.close(() => resolve(true)));
+  });
+  for (let i = 0; i < 50; i++) {
+    const port = await freePort();
+    if (port < 65535 && (await tcpFree(port + 1))) return port;
+  }
+  throw new Error('no two neighbouring free ports on loopback');
+}
+
+/**
  * A media port for SIPp (`-mp`): SIPp binds it for audio and the port two above for video, so both
  * must be free on UDP (checked, then released; another process may still take one meanwhile).
  */

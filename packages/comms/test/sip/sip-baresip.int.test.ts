@@ -8,7 +8,7 @@ import { SipTelephonyAdapter, systemClock, type TelephonyEvent } from '@caruso/c
 import { InMemoryContactEventLog, QueueRouter, TelephonyChannel } from '@caruso/comms/testing';
 import { requireOrSkip } from '@caruso/kernel/testing';
 import { MenuFront } from './sip-menu.js';
-import { baresip, freePort, has, killPeers, LOOPBACK, makeTone, promptDir, rtpRange, sipp, until } from '@caruso/comms/testing';
+import { baresip, freePort, freeSipPort, has, killPeers, LOOPBACK, makeTone, promptDir, rtpRange, sipp, until } from '@caruso/comms/testing';
 
 jest.setTimeout(30_000);
 
@@ -35,14 +35,14 @@ if (requireOrSkip('SIPp, baresip and sox', has('sipp') && has('baresip', ['-h'])
     });
 
     it('does not register a phone with a wrong password', async () => {
-      const phone = baresip({ dir, user: 'anna', password: 'wrong', registrarPort: sip.port, sipPort: await freePort(), ctrlPort: await freePort() });
+      const phone = baresip({ dir, user: 'anna', password: 'wrong', registrarPort: sip.port, sipPort: await freeSipPort(), ctrlPort: await freePort() });
       await until(() => /reg: sip:anna@127\.0\.0\.1:\d+: 401 Unauthorized/.test(phone.output()), 8000, () => `baresip to report the refused registration\n${phone.output()}`);
       expect(sip.registrar.lookup('anna')).toEqual([]);
       await killPeers();
     });
 
     it('runs caller → menu → queue → agent phone (registered with digest auth, auto-answer) → the agent hangs up', async () => {
-      const phone = baresip({ dir, user: 'anna', password: 'anna-secret', registrarPort: sip.port, sipPort: await freePort(), ctrlPort: await freePort() });
+      const phone = baresip({ dir, user: 'anna', password: 'anna-secret', registrarPort: sip.port, sipPort: await freeSipPort(), ctrlPort: await freePort() });
       await until(() => sip.registrar.lookup('anna').length > 0, 8000, `baresip to register\n${phone.output()}`);
       const log = new InMemoryContactEventLog();
       const router = new QueueRouter({ clock: systemClock, events: log, idPrefix: 'b' });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { SipTelephonyAdapter, type TelephonyEvent } from '@caruso/comms';
 import { requireOrSkip } from '@caruso/kernel/testing';
-import { baresip, freePort, has, killPeers, LOOPBACK, promptDir, rtpRange, sipp, soxStat, until } from '@caruso/comms/testing';
+import { baresip, freePort, freeSipPort, has, killPeers, LOOPBACK, promptDir, rtpRange, sipp, soxStat, until } from '@caruso/comms/testing';
 import { listen, PhoneSet, rms, toneLevel, writeWav, type TestPhone } from '@caruso/comms/testing';
 
 jest.setTimeout(20_000);
@@ -353,7 +353,7 @@ if (requireOrSkip('SIPp and sox', has('sipp') && has('sox', ['--version']))) {
     if (has('baresip', ['-h'])) {
       it('consults a registered agent phone by name (baresip, auto-answer) and transfers the customer to it; its 440 Hz reaches the customer', async () => {
         await start({ users: [{ username: 'bea', password: 'bea-secret' }] });
-        const bea = baresip({ dir, user: 'bea', password: 'bea-secret', registrarPort: sip.port, sipPort: await freePort(), ctrlPort: await freePort(), timeoutMs: 18_000 });
+        const bea = baresip({ dir, user: 'bea', password: 'bea-secret', registrarPort: sip.port, sipPort: await freeSipPort(), ctrlPort: await freePort(), timeoutMs: 18_000 });
         await until(() => sip.registrar.lookup('bea').length > 0, 8000, () => `baresip to register\n${bea.output()}`);
         const customer = await phone('customer', { hz: CUSTOMER_HZ });
         const agent = await phone('agent', { hz: AGENT_HZ });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { SipTelephonyAdapter, systemClock, type SipTelephonyOptions, type SipTrunk, type TelephonyEvent } from '@caruso/comms';
 import {
-  baresip, freeMediaPort, freePort, has, InMemoryContactEventLog, kamailioBinary, killPeers, LOOPBACK, promptDir, QueueRouter, rtpRange, sipp, soxStat, startKamailio,
+  baresip, freeMediaPort, freePort, freeSipPort, has, InMemoryContactEventLog, kamailioBinary, killPeers, LOOPBACK, promptDir, QueueRouter, rtpRange, sipp, soxStat, startKamailio,
   TelephonyChannel, toneLevel, until, type KamailioProxy,
 } from '@caruso/comms/testing';
 import { requireOrSkip } from '@caruso/kernel/testing';
@@ -120,7 +120,7 @@ if (requireOrSkip('Kamailio, SIPp, baresip and sox', kamailioBinary() !== undefi
 
     it('bridges a customer to an agent phone (baresip registered at the proxy): media both ways, BYE to both through the proxy', async () => {
       const answering = answerEveryCall(sip);
-      const phone = baresip({ dir, user: 'anna', password: 'anna-secret', registrarPort: kam.port, sipPort: await freePort(), ctrlPort: await freePort() });
+      const phone = baresip({ dir, user: 'anna', password: 'anna-secret', registrarPort: kam.port, sipPort: await freeSipPort(), ctrlPort: await freePort() });
       await until(() => /200 OK/.test(phone.output()), 8000, () => `baresip to register at Kamailio\n${phone.output()}`);
       const bridging = sip.onDidEvent((e) => {
         if (e.type === 'answered') sip.bridge(e.callId, 'trunk:pbx:anna', { ringTimeoutMs: 8000 });
@@ -263,7 +263,7 @@ if (requireOrSkip('Kamailio, SIPp, baresip and sox', kamailioBinary() !== undefi
       });
 
       it('ends a call whose 200 is never ACKed with a BYE through the proxy after 64×T1, and frees the agent it reached', async () => {
-        const phone = baresip({ dir, user: 'anna', password: 'anna-secret', registrarPort: kam.port, sipPort: await freePort(), ctrlPort: await freePort() });
+        const phone = baresip({ dir, user: 'anna', password: 'anna-secret', registrarPort: kam.port, sipPort: await freeSipPort(), ctrlPort: await freePort() });
         await until(() => /200 OK/.test(phone.output()), 8000, () => `baresip to register at Kamailio\n${phone.output()}`);
         const log = new InMemoryContactEventLog();
         const router = new QueueRouter({ clock: systemClock, events: log, idPrefix: 'n' });
