@@ -160,6 +160,9 @@ describe('examples/utility-water: the pages in Dutch', () => {
     found['desktop'] = await englishOn(desk, labelsOf(await desk.evaluate('fetch("/api/app").then((r) => r.json())')));
     await agentCtx.close();
 
+    // Off the staff page first: its next poll, answered 401 without the cookie, would send it to the
+    // log-in page and abort the navigation below.
+    await page.goto('about:blank');
     await ctx.clearCookies();
     await page.goto(`${url}/self-service/meterstand`);
     await page.locator('#main form, #main h1').first().waitFor();

@@ -129,6 +129,9 @@ describe('the front office\'s browser components in a real Chromium', () => {
     await page.goto(`${asm.url}/users`);
     await page.locator('td', { hasText: /^sam$/ }).waitFor();
     // A visitor's page, without the staff session.
+    // Off the staff page first: its next poll, answered 401 without the cookie, would send it to the
+    // log-in page and abort the navigation below.
+    await page.goto('about:blank');
     await ctx.clearCookies();
     await page.goto(`${asm.url}/self-service/meter`);
     await page.locator('#prompt').waitFor();
