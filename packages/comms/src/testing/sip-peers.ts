@@ -21,18 +21,23 @@ export function has(command: string, args = ['-v']): boolean {
   }
 }
 
+/** Whether `port` can be listened on over TCP on loopback now (checked, then released). */
+function tcpFree(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, LOOPBACK, () => s.close(() => resolve(true)));
+  });
+}
+
 /** A port free on loopback for both UDP and TCP (then released). */
 export async function freePort(): Promise<number> {
   for (;;) {
     const udp = createSocket('udp4');
     const port = await new Promise<number>((resolve) => udp.bind(0, LOOPBACK, () => resolve(udp.address().port)));
-    const tcpFree = await new Promise<boolean>((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(false));
-      s.listen(port, LOOPBACK, () => s.close(() => resolve(true)));
-    });
+    const free = await tcpFree(port);
     await new Promise<void>((r) => udp.close(() => r()));
-    if (tcpFree) return port;
+    if (free) return port;
   }
 }
 
@@ -42,11 +47,6 @@ export async function freePort(): Promise<number> {
  * still take one meanwhile, but a neighbour the check never looked at no longer fails the start).
  */
 export async function freeSipPort(): Promise<number> {
-  const tcpFree = (port: number) => new Promise<boolean>((resolve) => {
-    const s = createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, LOOPBACK, () => s.close(() => resolve(true)));
-  });
   for (let i = 0; i < 50; i++) {
     const port = await freePort();
     if (port < 65535 && (await tcpFree(port + 1))) return port;
