@@ -47,5 +47,39 @@ describe('commsService with a real service manager', () => {
       expect(again.agent('anna').state).toBe('logged-out');
       await second.stop();
     });
+
+    it('keeps the line in one order over restarts when contacts entered in the same millisecond and a waiting call became its callback', async () => {
+      const clock = new VirtualClock();
+      const start = async (): Promise<{ waiting: string[]; stop: () => Promise<void> }> => {
+        const services = createServiceManager();
+        services.register(StorageManager, storageService(db.url));
+        services.register(CommunicationServer, commsService({ ...config, clock }));
+        await services.start();
+        return { waiting: services.get(CommunicationServer).waiting('support').map((c) => c.id), stop: () => services.stop() };
+      };
+      const first = createServiceManager();
+      first.register(StorageManager, storageService(db.url));
+      first.register(CommunicationServer, commsService({ ...config, clock }));
+      await first.start();
+      const comms = first.get(CommunicationServer);
+      await comms.enqueue({ id: 'tie-call-1', channel: 'call', queueId: 'support', data: { caller: '+31201234567' } });
+      await comms.enqueue({ id: 'tie-mail-2', channel: 'email', queueId: 'support' });
+      await comms.enqueue({ id: 'tie-call-3', channel: 'call', queueId: 'support', data: { caller: '+31201234568' } });
+      // A chat that happens to carry the id the second call's callback would get.
+      await comms.enqueue({ id: 'tie-call-3-cb', channel: 'chat', queueId: 'billing' });
+      await first.stop();
+      clock.advance(5_000);
+      // The calls lost their lines: each callback takes its call's place, before and after the e-mail
+      // that entered in the same millisecond (the second under a new id, as its own is taken); the
+      // starts after that read the same order back.
+      const second = await start();
+      expect(second.waiting).toEqual(['tie-call-1-cb', 'tie-mail-2', 'tie-call-3-cb2']);
+      await second.stop();
+      for (let i = 0; i < 2; i++) {
+        const later = await start();
+        expect(later.waiting).toEqual(['tie-call-1-cb', 'tie-mail-2', 'tie-call-3-cb2']);
+        await later.stop();
+      }
+    });
   });
 });

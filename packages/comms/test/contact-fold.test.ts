@@ -52,6 +52,28 @@ describe('foldContact / foldContacts', () => {
     expect(lives.get('cb')).toMatchObject({ status: 'ended', outcome: 'cancelled', enteredAt: undefined, callbackNumber: '+3211' });
   });
 
+  it('gives a callback that keeps a waiting call\'s place that call\'s place in line, in either order of its two events', () => {
+    // Two contacts entered in the same millisecond; the call was then replaced by a keep-place callback,
+    // once as a restart writes it (the call's exit first) and once as requestCallback does (callback first).
+    for (const restartOrder of [true, false]) {
+      const replaced: ContactEventInput[] = [
+        { kind: 'exited', at: s(5), contactId: 'call', queueId: 'q', channel: 'call', reason: restartOrder ? 'lost-on-restart' : 'callback-requested', waitMs: 5000 },
+        { kind: 'callback-scheduled', at: s(5), contactId: 'call-cb', queueId: 'q', channel: 'callback', reason: 'keep-place', data: { originalContactId: 'call' } },
+      ];
+      const events = numbered([
+        { kind: 'queue-entered', at: s(0), contactId: 'call', queueId: 'q', channel: 'call', data: { data: { caller: '+3120' } } },
+        { kind: 'queue-entered', at: s(0), contactId: 'mail', queueId: 'q', channel: 'email' },
+        ...(restartOrder ? replaced : replaced.reverse()),
+        { kind: 'queue-entered', at: s(5), contactId: 'call-cb', queueId: 'q', channel: 'callback', direction: 'outbound', waitMs: 5000 },
+      ]);
+      const { waiting } = openContacts(events);
+      expect(waiting.map((c) => [c.id, c.enteredAt])).toEqual([
+        ['call-cb', s(0)],
+        ['mail', s(0)],
+      ]);
+    }
+  });
+
   it('returns the same state for an event that changes nothing, and nothing for an event that opens no contact', () => {
     const [entered] = numbered([{ kind: 'queue-entered', at: s(0), contactId: 'c', queueId: 'q', channel: 'call' }]);
     const c = foldContact(undefined, entered!);

@@ -530,7 +530,7 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
    * - Agents come back logged out; scheduled callbacks are re-armed.
    */
   private async recover(router: QueueRouter, log: ContactEventLog, logger: Logger, events: readonly ContactEvent[]): Promise<void> {
-    const { waiting, connected, scheduled, ringing } = openContacts(events);
+    const { waiting, connected, scheduled, ringing, places } = openContacts(events);
     // Each agent's last queue choice (setAgentQueues) holds again.
     const choices = new Map<string, unknown>();
     const loggedIn = new Set<string>();
@@ -575,37 +575,48 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     let recovered = 0;
     let lostCalls = 0;
     let callbacks = 0;
-    // The router puts each in its place by priority and age.
-    const inLine = [...waiting, ...backInLine];
+    // The router puts each in its place by priority and age, and contacts of the same age in the order
+    // they entered: the order a later start reads back from the log.
+    const placeIn = (spec: ContactSpec): number => places.get(spec.id!) ?? 0;
+    const inLine = [...waiting, ...backInLine].sort((a, b) => placeIn(a) - placeIn(b));
+    let failed = 0;
     for (const spec of inLine) {
       if (!queues.has(spec.queueId)) {
         logger.warn({ queue: spec.queueId }, 'a waiting contact names a queue that is no longer configured; it stays in the log only');
         continue;
       }
-      if (spec.channel !== 'call') {
-        router.enqueue(spec, { restore: true });
-        recovered++;
-        continue;
+      // One contact the router refuses (rule 9) is said and left in the log; the others still come back.
+      try {
+        if (spec.channel !== 'call') {
+          router.enqueue(spec, { restore: true });
+          recovered++;
+          continue;
+        }
+        const id = spec.id!;
+        const enteredAt = spec.enteredAt ?? now;
+        log.append({ kind: 'exited', at: now, contactId: id, queueId: spec.queueId, channel: 'call', reason: 'lost-on-restart', waitMs: now - enteredAt });
+        lostCalls++;
+        const caller = spec.data?.['caller'];
+        if (typeof caller !== 'string' || !DIALABLE.test(caller) || /^anonymous$/i.test(caller)) continue;
+        // The callback's id is new to the log: a contact that is still open never shares it.
+        let callbackId = `${id}-cb`;
+        for (let n = 2; places.has(callbackId) || router.contact(callbackId) !== undefined; n++) callbackId = `${id}-cb${n}`;
+        log.append({ kind: 'callback-scheduled', at: now, contactId: callbackId, queueId: spec.queueId, channel: 'callback', reason: 'keep-place', data: { originalContactId: id } });
+        router.enqueue({
+          id: callbackId,
+          channel: 'callback',
+          direction: 'outbound',
+          queueId: spec.queueId,
+          priority: spec.priority ?? 0,
+          enteredAt,
+          ...(spec.requiredSkills ? { requiredSkills: spec.requiredSkills } : {}),
+          data: { ...spec.data, callbackNumber: caller, originalContactId: id, reason: 'lost-on-restart' },
+        });
+        callbacks++;
+      } catch (err) {
+        failed++;
+        logger.error({ err, contact: spec.id, queue: spec.queueId }, 'a waiting contact could not be put back in line; it stays in the log only');
       }
-      const id = spec.id!;
-      const enteredAt = spec.enteredAt ?? now;
-      log.append({ kind: 'exited', at: now, contactId: id, queueId: spec.queueId, channel: 'call', reason: 'lost-on-restart', waitMs: now - enteredAt });
-      lostCalls++;
-      const caller = spec.data?.['caller'];
-      if (typeof caller !== 'string' || !DIALABLE.test(caller) || /^anonymous$/i.test(caller)) continue;
-      const callbackId = `${id}-cb`;
-      log.append({ kind: 'callback-scheduled', at: now, contactId: callbackId, queueId: spec.queueId, channel: 'callback', reason: 'keep-place', data: { originalContactId: id } });
-      router.enqueue({
-        id: callbackId,
-        channel: 'callback',
-        direction: 'outbound',
-        queueId: spec.queueId,
-        priority: spec.priority ?? 0,
-        enteredAt,
-        ...(spec.requiredSkills ? { requiredSkills: spec.requiredSkills } : {}),
-        data: { ...spec.data, callbackNumber: caller, originalContactId: id, reason: 'lost-on-restart' },
-      });
-      callbacks++;
     }
     let rearmed = 0;
     for (const s of scheduled) {
@@ -616,7 +627,7 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
         logger.warn({ err, queue: s.queueId }, 'a scheduled callback could not be re-armed; it stays in the log only');
       }
     }
-    logger.info({ recovered, backInLine: backInLine.length, closed: connected.length - backInLine.length, lostCalls, callbacks, scheduled: rearmed, agentsLoggedOut: loggedIn.size }, 'communication server recovered its contacts');
+    logger.info({ recovered, failed, backInLine: backInLine.length, closed: connected.length - backInLine.length, lostCalls, callbacks, scheduled: rearmed, agentsLoggedOut: loggedIn.size }, 'communication server recovered its contacts');
   }
 
   private async openTelephony(router: QueueRouter, log: ContactEventLog, telephony: TelephonyAdapter, logger: Logger): Promise<TelephonyChannel> {

@@ -38,18 +38,44 @@ export function openContacts(events: Iterable<ContactEvent>): {
   readonly scheduled: ScheduledCallbackSpec[];
   /** Offers still ringing when the log ended (an agent's phone or desktop rang for a waiting contact). */
   readonly ringing: ReadonlyArray<{ readonly spec: ContactSpec; readonly agentId: string }>;
+  /**
+   * Each waiting and connected contact's place in the order they entered (`waiting` and `connected`
+   * are each in this order): a callback that keeps a waiting contact's place has that contact's.
+   */
+  readonly places: ReadonlyMap<string, number>;
 } {
   const live = new Map<string, ContactLife>();
+  // A callback that keeps a waiting contact's place: that contact's entry, for the order.
+  const keptPlace = new Map<string, number>();
+  // The contact that ended last: a restart closes a waiting call and then writes the callback that
+  // takes its place, in two events one after the other.
+  let lastEnded: { readonly id: string; readonly place: number | undefined } | undefined;
+  const placeOf = (c: ContactLife): number | undefined => keptPlace.get(c.id) ?? c.enteredSeq;
   for (const e of events) {
     const id = contactOfEvent(e);
     if (id === undefined) continue;
+    const before = live.get(id);
     // An ended contact that comes back (a new entry) starts a new life: forgetting it changes nothing.
-    const next = foldContact(live.get(id), e);
-    if (next === undefined || isEndedContact(next)) live.delete(id);
-    else live.set(id, next);
+    const next = foldContact(before, e);
+    if (next === undefined || isEndedContact(next)) {
+      if (before !== undefined) lastEnded = { id, place: placeOf(before) };
+      live.delete(id);
+      keptPlace.delete(id);
+      continue;
+    }
+    live.set(id, next);
+    if (next !== before && e.kind === 'callback-scheduled' && e.reason === 'keep-place' && e.data?.originalContactId !== undefined) {
+      // The callback takes the original's place in the order too, so a contact that entered in the
+      // same millisecond stays behind it (requestCallback writes the callback before the original's
+      // exit, a restart after it).
+      const original = e.data.originalContactId;
+      const was = live.get(original);
+      const place = was !== undefined ? placeOf(was) : lastEnded?.id === original ? lastEnded.place : undefined;
+      if (place !== undefined) keptPlace.set(id, place);
+    }
   }
   const lives = [...live.values()];
-  const open = lives.filter(isOpenContact).sort((a, b) => (a.enteredSeq ?? 0) - (b.enteredSeq ?? 0));
+  const open = lives.filter(isOpenContact).sort((a, b) => (placeOf(a) ?? 0) - (placeOf(b) ?? 0));
   const scheduled: ScheduledCallbackSpec[] = [];
   for (const c of lives) {
     // A keep-place callback (no time) enters its queue in the same change; only timed ones are due later.
@@ -61,5 +87,6 @@ export function openContacts(events: Iterable<ContactEvent>): {
     connected: open.filter((c) => c.status === 'connected' || c.status === 'held').map((c) => ({ spec: specOf(c), connectedTo: c.agentId ?? '' })),
     scheduled: scheduled.sort((a, b) => a.at - b.at),
     ringing: open.filter((c) => c.status === 'ringing').flatMap((c) => c.ringingAt.map((agentId) => ({ spec: specOf(c), agentId }))),
+    places: new Map(open.map((c) => [c.id, placeOf(c) ?? 0])),
   };
 }
