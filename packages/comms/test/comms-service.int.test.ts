@@ -81,5 +81,36 @@ describe('commsService with a real service manager', () => {
         await later.stop();
       }
     });
+
+    it('a restart after closing time keeps the e-mails waiting and the lost calls as callbacks, for the agents of the next morning', async () => {
+      const clock = new VirtualClock(); // Monday 08:00 UTC
+      const queues = [{ id: 'desk', openingHours: { timeZone: 'UTC', days: { mon: [['08:00', '17:00']] as [string, string][] } }, afterHours: { action: 'voicemail' as const }, whenEmpty: { action: 'message' as const, prompt: 'Nobody here' }, maxWaitMs: 600_000 }];
+      const agents = [{ id: 'kim', queues: [{ queueId: 'desk' }] }];
+      const start = async () => {
+        const services = createServiceManager();
+        services.register(StorageManager, storageService(db.url));
+        services.register(CommunicationServer, commsService({ queues, agents, clock }));
+        await services.start();
+        return { services, comms: services.get(CommunicationServer) };
+      };
+      const first = await start();
+      clock.advance(8 * 3_600_000 + 50 * 60_000); // 16:50
+      await first.comms.login('kim');
+      await first.comms.pause('kim', 'break');
+      await first.comms.enqueue({ id: 'late-call', channel: 'call', queueId: 'desk', data: { caller: '+31201234599' } });
+      await first.comms.enqueue({ id: 'late-mail', channel: 'email', queueId: 'desk' });
+      await first.services.stop();
+      clock.advance(40 * 60_000); // 17:30: closed, nobody logged in
+      const second = await start();
+      expect(second.comms.waiting('desk').map((c) => c.id)).toEqual(['late-call-cb', 'late-mail']);
+      await second.services.stop();
+      // The next morning at 08:05, more than maxWait later, they are still there for the first agent.
+      clock.advance(14 * 3_600_000 + 35 * 60_000);
+      const third = await start();
+      expect(third.comms.waiting('desk').map((c) => c.id)).toEqual(['late-call-cb', 'late-mail']);
+      await third.comms.login('kim');
+      expect(third.comms.contact('late-call-cb')).toMatchObject({ state: 'offered', agentIds: ['kim'] });
+      await third.services.stop();
+    });
   });
 });

@@ -44,6 +44,52 @@ describe('QueueRouter: opening hours, empty exit, agent expressions', () => {
     expect(t.exits).toEqual([expect.objectContaining({ contactId: c.id, reason: 'empty', action: { action: 'message', prompt: 'Closed' } })]);
   });
 
+  it('e-mails and callbacks wait for an agent: no after-hours or empty exit, no time-out, and they do not fill the line', () => {
+    const t = setup(); // Monday 08:00 UTC, before the queue opens
+    t.router.addQueue({
+      id: 'sales',
+      openingHours: { timeZone: 'UTC', days: { mon: [['09:00', '17:00']] } },
+      afterHours: { action: 'message', prompt: 'Closed' },
+      whenEmpty: { action: 'message', prompt: 'Nobody here' },
+      maxWaitMs: 60_000,
+      maxLength: 1,
+    });
+    // Closed, nobody logged in: a chat is turned away, an e-mail and a callback wait.
+    const chat = t.router.enqueue({ id: 'chat', channel: 'chat', queueId: 'sales' });
+    const mail = t.router.enqueue({ id: 'mail', channel: 'email', queueId: 'sales' });
+    const cb = t.router.enqueue({ id: 'cb', channel: 'callback', direction: 'outbound', queueId: 'sales', data: { callbackNumber: '+31201234567' } });
+    expect([chat.state, mail.state, cb.state]).toEqual(['ended', 'queued', 'queued']);
+    expect(t.exits.map((e) => [e.contactId, e.reason])).toEqual([['chat', 'after-hours']]);
+    // Open, an agent in: the e-mail and the callback do not count for maxLength, so a chat still enters;
+    // the next chat finds the line full.
+    t.clock.advance(3_600_000);
+    t.router.addAgent({ id: 'a', queues: [{ queueId: 'sales' }], capacity: { voice: 0, chat: 0, email: 0 } });
+    t.router.login('a');
+    expect(t.router.enqueue({ id: 'chat-2', channel: 'chat', queueId: 'sales' }).state).toBe('queued');
+    expect(t.router.enqueue({ id: 'chat-3', channel: 'chat', queueId: 'sales' }).state).toBe('ended');
+    // After maxWait the chat times out; the e-mail and the callback, waiting for hours, stay.
+    t.clock.advance(61_000);
+    expect(t.exits.map((e) => [e.contactId, e.reason])).toEqual([
+      ['chat', 'after-hours'],
+      ['chat-3', 'full'],
+      ['chat-2', 'timeout'],
+    ]);
+    // The last agent leaves: no empty exit for the e-mail and the callback either.
+    t.router.logout('a');
+    expect(t.router.waiting('sales').map((c) => c.id)).toEqual(['mail', 'cb']);
+    expect(t.exits).toHaveLength(3);
+  });
+
+  it('a contact put back after a restart keeps its place in a queue that is closed, empty or full now', () => {
+    const t = setup(); // before opening, nobody logged in
+    t.router.addQueue({ id: 'sales', openingHours: { timeZone: 'UTC', days: { mon: [['09:00', '17:00']] } }, whenEmpty: { action: 'message', prompt: 'Nobody here' }, maxLength: 1 });
+    for (const id of ['chat-1', 'chat-2']) t.router.enqueue({ id, channel: 'chat', queueId: 'sales', enteredAt: t.clock.now() - 60_000 }, { restore: true });
+    expect(t.router.waiting('sales').map((c) => c.id)).toEqual(['chat-1', 'chat-2']);
+    expect(t.exits).toEqual([]);
+    // A new chat still gets the queue's rules.
+    expect(t.router.enqueue({ id: 'chat-3', channel: 'chat', queueId: 'sales' }).state).toBe('ended');
+  });
+
   it('an agent expression over attributes picks the agents, also with the contact data', () => {
     const t = setup();
     t.router.addQueue({ id: 'sales', strategy: 'linear', agentExpression: "contains(languages, coalesce(contact.lang, 'en')) and seniority >= 2" });

@@ -1,5 +1,6 @@
 // The order of contacts within a queue: a key (priority minus ageing) fixed at entry, so a queue is a
 // sorted array kept by binary insertion and removal; the head is the next contact to offer.
+import { isDeferredChannel } from '../contract/model.js';
 import type { ContactRec, QueueRec } from './router-records.js';
 
 /** Order key within a queue: with one ageing rate per queue, the order of two contacts never changes while they wait. */
@@ -42,4 +43,11 @@ export function removeFrom(list: ContactRec[], c: ContactRec): void {
     const i = list.indexOf(c);
     if (i >= 0) list.splice(i, 1);
   }
+}
+
+/** The calls and chats waiting in a queue (what `maxLength` counts; e-mails and callbacks do not). */
+export function liveWaiting(q: QueueRec): number {
+  let n = 0;
+  for (const c of q.waiting) if (!isDeferredChannel(c.channel)) n++;
+  return n;
 }

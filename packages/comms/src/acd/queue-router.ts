@@ -9,6 +9,7 @@ import type { ContactEventInput, ContactEventSink, DispositionEvent } from '../c
 import { CommsErrors } from '../errors.js';
 import {
   capacityClassOf,
+  isDeferredChannel,
   type AgentConfig,
   type AgentQueueChoice,
   type AgentQueues,
@@ -28,7 +29,7 @@ import {
 import { sortedRules, validateAgentConfig, validateAgentQueueChoices, validateContactSpec, validateQueue } from '../internal/validate.js';
 import { admitAgentCommand, isAvailable, presenceOf } from './agent-presence.js';
 import { AvailableMembers, updateOrder } from './available-members.js';
-import { insertSorted, keyOf, removeFrom } from './contact-order.js';
+import { insertSorted, keyOf, liveWaiting, removeFrom } from './contact-order.js';
 import { isOpen } from './opening-hours.js';
 import { memberOf, RECENT_PER_AGENT, type AgentRec, type ContactRec, type MemberRec, type OfferRec, type QueueRec } from './router-records.js';
 import { chooseMember } from './routing-strategies.js';
@@ -416,7 +417,7 @@ export class QueueRouter extends Disposable {
     // The "empty" exit, when this agent was the last one staffing a queue left.
     for (const q of a.loggedIn ? left : []) {
       if (q.staffed > 0 || !q.whenEmpty) continue;
-      for (const c of [...q.waiting]) this.applyQueueAction(c, 'empty', q.whenEmpty);
+      for (const c of [...q.waiting]) if (!isDeferredChannel(c.channel)) this.applyQueueAction(c, 'empty', q.whenEmpty);
     }
     this.drain();
   }
@@ -486,7 +487,7 @@ export class QueueRouter extends Disposable {
     for (const m of a.members) {
       const q = m.queue;
       if (q.staffed > 0 || !q.whenEmpty) continue;
-      for (const c of [...q.waiting]) this.applyQueueAction(c, 'empty', q.whenEmpty);
+      for (const c of [...q.waiting]) if (!isDeferredChannel(c.channel)) this.applyQueueAction(c, 'empty', q.whenEmpty);
     }
     this.drain();
   }
@@ -613,16 +614,20 @@ export class QueueRouter extends Disposable {
       ...(s.enteredAt === undefined ? {} : { waitMs: now - c.enteredAt }),
       ...(s.requiredSkills || s.data ? { data: { ...(s.requiredSkills ? { requiredSkills: s.requiredSkills } : {}), ...(s.data ? { data: s.data } : {}) } } : {}),
     });
-    if (q.waiting.length >= q.maxLength) {
+    // The queue's rules for a new live contact. A contact put back after a restart is not new (its
+    // place was taken while the queue took it, and the agents are logged out only by the restart);
+    // an e-mail or a callback is work that waits for an agent at any hour.
+    const entering = !options.restore && !isDeferredChannel(c.channel);
+    if (entering && q.maxLength !== Infinity && liveWaiting(q) >= q.maxLength) {
       this.exitContact(c, 'full');
       return this.snapshot(c);
     }
-    if (q.hours && !isOpen(q.hours, now)) {
+    if (entering && q.hours && !isOpen(q.hours, now)) {
       this.applyQueueAction(c, 'after-hours', q.afterHours);
       this.drain();
       return this.snapshot(c);
     }
-    if (q.whenEmpty && q.staffed === 0) {
+    if (entering && q.whenEmpty && q.staffed === 0) {
       this.applyQueueAction(c, 'empty', q.whenEmpty);
       this.drain();
       return this.snapshot(c);
@@ -1680,7 +1685,8 @@ export class QueueRouter extends Disposable {
     const q = c.queue;
     const rule = q.overflow[c.ruleIndex];
     const ruleAt = rule ? c.queueEnteredAt + rule.afterMs : Infinity;
-    const maxAt = c.queueEnteredAt + q.maxWaitMs;
+    // An e-mail or a callback never times out of its queue; it waits for an agent.
+    const maxAt = isDeferredChannel(c.channel) ? Infinity : c.queueEnteredAt + q.maxWaitMs;
     const at = Math.min(ruleAt, maxAt);
     if (at === Infinity) return;
     c.deadline = this.clock.setTimer(at - this.clock.now(), () => {

@@ -40,6 +40,15 @@ export function capacityClassOf(channel: Channel): CapacityClass {
 }
 
 /**
+ * A channel whose contact is work that waits (an e-mail, a callback): nobody is on the line, so a
+ * queue's rules for live contacts (its opening hours, the empty exit, `maxLength` and `maxWaitMs`)
+ * never turn it away; it waits in line until an agent takes it. Overflow rules still apply.
+ */
+export function isDeferredChannel(channel: Channel): boolean {
+  return channel === 'email' || channel === 'callback';
+}
+
+/**
  * How a queue picks among the agents able to take a contact (after skills and the per-queue
  * level tiers have narrowed them):
  * - `ring-all`: offer to all of them at once, the first to accept gets it;
@@ -113,9 +122,9 @@ export interface QueueConfig {
    * highest `priority + ageingPerSecond × waited seconds` is served first; ties go to the oldest.
    */
   readonly ageingPerSecond?: number;
-  /** After this wait the contact exits with reason `timeout` (default 1 hour). */
+  /** After this wait a call or chat exits with reason `timeout` (default 1 hour); e-mails and callbacks wait on ({@link isDeferredChannel}). */
   readonly maxWaitMs?: number;
-  /** Above this many waiting contacts, new ones exit with reason `full` (default unlimited). */
+  /** Above this many waiting calls and chats, new ones exit with reason `full` (default unlimited); e-mails and callbacks neither count nor are refused. */
   readonly maxLength?: number;
   /** Wrap-up time after each contact of this queue; the agent gets no offer from any queue meanwhile (default 0). */
   readonly wrapUpMs?: number;
@@ -125,13 +134,17 @@ export interface QueueConfig {
   readonly maxNoAnswer?: number;
   /** Overflow rules. */
   readonly overflow?: readonly OverflowRule[];
-  /** When the queue takes contacts; outside them a new contact gets {@link afterHours} (default: always open). */
+  /**
+   * When the queue takes calls and chats; outside them a new one gets {@link afterHours} (default:
+   * always open). E-mails and callbacks enter at any hour and wait for an agent.
+   */
   readonly openingHours?: WeeklyHours;
-  /** What a contact arriving after hours gets (default `{ action: 'message', prompt: 'We are closed.' }`). */
+  /** What a call or chat arriving after hours gets (default `{ action: 'message', prompt: 'We are closed.' }`). */
   readonly afterHours?: QueueAction;
   /**
-   * The "empty" exit: with no agent of the queue logged in, a new contact (and, when the last agent
-   * logs out, every waiting one) exits with reason `empty` and gets this action. Default: it waits.
+   * The "empty" exit: with no agent of the queue logged in, a new call or chat (and, when the last
+   * agent logs out, every waiting one) exits with reason `empty` and gets this action. Default: it
+   * waits. E-mails and callbacks always wait.
    */
   readonly whenEmpty?: QueueAction;
   /**

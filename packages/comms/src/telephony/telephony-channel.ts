@@ -447,8 +447,8 @@ export class TelephonyChannel extends Disposable {
     router.appendEvent({ kind: 'voicemail-left', at: this.now(), contactId: id, queueId: e.queueId, channel: 'call', reason: e.reason, talkMs: recording.durationMs, data: { callId, durationMs: recording.durationMs, bytes: audio.byteLength } });
     const priority = this.options.priorityFor?.(queueId);
     const data = { ...e.data, callbackNumber: from, voicemailId: id, originalContactId: callId };
-    // A queue that is closed now would send the callback straight out again (after hours): it waits,
-    // as a scheduled callback (durable, recovered after a restart), until the queue next opens.
+    // A message left while the queue is closed is called back in its hours, not by whoever works late:
+    // it waits as a scheduled callback (durable, recovered after a restart) until the queue next opens.
     const hours = this.options.hoursOf?.(queueId);
     const opens = hours && !isOpen(hours, this.now()) ? nextOpening(hours, this.now()) : undefined;
     try {
