@@ -2,7 +2,7 @@
 // free loopback ports, audio generated with sox and measured with sox.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +91,28 @@ export interface SippRun {
   readonly child: ChildProcess;
   /** Exit code and output when SIPp ends (0: every call succeeded). */
   readonly done: Promise<{ code: number | null; output: string }>;
+  /**
+   * Resolves once SIPp listens on its SIP port (UDP or TCP), so the first request sent to it is not
+   * lost to a process still starting; rejects when SIPp ends first or after 10 s. A test that times
+   * what SIPp receives (retransmission timers) awaits it before the first request.
+   */
+  readonly listening: Promise<void>;
+}
+
+/** True when a socket on this machine is bound to `port` (Linux: /proc/net/{udp,tcp}{,6}). */
+function portBound(port: number): boolean {
+  const suffix = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const table of ['udp', 'udp6', 'tcp', 'tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/net/${table}`, 'latin1');
+    } catch {
+      continue;
+    }
+    // Column 2 is the local address (`0100007F:13C4`).
+    for (const line of text.split('\n').slice(1)) if (line.trim().split(/\s+/)[1]?.endsWith(suffix)) return true;
+  }
+  return false;
 }
 
 const running = new Set<ChildProcess>();
@@ -138,7 +160,21 @@ export function sipp(options: {
       resolve({ code, output: output + errors });
     });
   });
-  return { child, done };
+  const listening = (async () => {
+    let ended = false;
+    child.once('close', () => (ended = true));
+    const started = Date.now();
+    // Without /proc (not Linux) nothing can be seen: a short wait stands in.
+    if (!existsSync('/proc/net/udp')) return void (await new Promise((r) => setTimeout(r, 300)));
+    while (!portBound(options.port)) {
+      if (ended) throw new Error(`SIPp ended before it listened on port ${options.port}: ${output.slice(-2000)}`);
+      if (Date.now() - started > 10_000) throw new Error(`SIPp did not listen on port ${options.port} within 10 s`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  // A run nobody waits on for listening must not report an unhandled rejection.
+  listening.catch(() => undefined as void);
+  return { child, done, listening };
 }
 
 /** Kills every SIPp still running (afterAll). */

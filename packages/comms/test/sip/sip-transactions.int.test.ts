@@ -67,6 +67,8 @@ if (requireOrSkip('SIPp', has('sipp'))) {
         scenario, dir, port, mediaPort: await freeMediaPort(), placeholders, timeoutMs,
         args: ['-m', '1', '-trace_msg', '-message_file', trace], ...(remotePort !== undefined ? { remotePort } : {}),
       });
+      // The first request counts: it is sent once SIPp listens.
+      await child.listening;
       return { ...child, port, trace };
     }
 
