@@ -91,6 +91,7 @@ export {
 export {
   CHANNELS,
   ROUTING_STRATEGIES,
+  isDeferredChannel,
   type AgentAttributeValue,
   type AgentConfig,
   type AgentQueueChoice,

@@ -78,6 +78,10 @@ describe('QueueRouter: opening hours, empty exit, agent expressions', () => {
     t.router.logout('a');
     expect(t.router.waiting('sales').map((c) => c.id)).toEqual(['mail', 'cb']);
     expect(t.exits).toHaveLength(3);
+    // They count as waiting, not for the longest wait (of a caller or a chat).
+    expect(t.router.queueStatus('sales')).toMatchObject({ waiting: 2, longestWaitMs: 0 });
+    t.router.enqueue({ id: 'chat-4', channel: 'chat', queueId: 'sales', enteredAt: t.clock.now() - 5_000 }, { restore: true });
+    expect(t.router.queueStatus('sales')).toMatchObject({ waiting: 3, longestWaitMs: 5_000 });
   });
 
   it('a contact put back after a restart keeps its place in a queue that is closed, empty or full now', () => {

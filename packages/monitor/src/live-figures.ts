@@ -1,4 +1,4 @@
-import { ContactFigures, foldContact, isOpenContact, type AgentState, type Channel, type ContactEvent, type ContactLife, type FiguresReport } from '@caruso/comms';
+import { ContactFigures, foldContact, isDeferredChannel, isOpenContact, type AgentState, type Channel, type ContactEvent, type ContactLife, type FiguresReport } from '@caruso/comms';
 import { MonitorErrors } from './errors.js';
 
 /** Options of {@link LiveFigures}. */
@@ -43,7 +43,7 @@ export interface QueueFigures {
   readonly queueId: string;
   /** Longest wait first. */
   readonly waiting: readonly WaitingContact[];
-  /** `enteredAt` of the contact waiting longest, or null. */
+  /** `enteredAt` of the call or chat waiting longest, or null (e-mails and callbacks are in `waiting` only). */
   readonly longestWaitSince: number | null;
   readonly today: DayFigures;
 }
@@ -106,6 +106,7 @@ export interface CenterFigures {
   readonly today: DayFigures & { readonly occupancy: number };
   readonly agents: AgentCounts;
   readonly waiting: number;
+  /** `enteredAt` of the call or chat waiting longest in any queue, or null. */
   readonly longestWaitSince: number | null;
   readonly voicemailsPending: number;
   readonly callbacksPending: number;
@@ -419,7 +420,8 @@ export class LiveFigures {
     }
     waiting.sort((a, b) => a.enteredAt - b.enteredAt || (a.contactId < b.contactId ? -1 : 1));
     const figures = this.perQueue.get(queueId) ?? this.newFigures();
-    return { queueId, waiting, longestWaitSince: waiting[0]?.enteredAt ?? null, today: dayFigures(figures.report(this.lastAt)) };
+    const longest = waiting.find((c) => !deferred(c.channel));
+    return { queueId, waiting, longestWaitSince: longest?.enteredAt ?? null, today: dayFigures(figures.report(this.lastAt)) };
   }
 
   centerValue(): CenterFigures {
@@ -428,7 +430,7 @@ export class LiveFigures {
     for (const c of this.contacts.values()) {
       if (waitingIn(c) === undefined || c.enteredAt === undefined) continue;
       waiting++;
-      if (oldest === null || c.enteredAt < oldest) oldest = c.enteredAt;
+      if (!deferred(c.channel) && (oldest === null || c.enteredAt < oldest)) oldest = c.enteredAt;
     }
     const r = this.center.report(this.lastAt);
     const day = new Date(Math.max(0, this.startOfDay(this.lastAt) + this.offsetMs)).toISOString().slice(0, 10);
@@ -557,6 +559,11 @@ export function splitTopic(topic: string): [string, string] {
 }
 
 /** The queue a contact waits in (queued or ringing), else undefined. */
+/** An e-mail or a callback: work that waits for hours by design, so no longest wait counts it. */
+function deferred(channel: Channel | null | undefined): boolean {
+  return channel !== null && channel !== undefined && isDeferredChannel(channel);
+}
+
 function waitingIn(c: ContactLife | undefined): string | undefined {
   return c !== undefined && (c.status === 'queued' || c.status === 'ringing') ? c.queueId : undefined;
 }

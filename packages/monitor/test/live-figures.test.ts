@@ -113,6 +113,20 @@ describe('LiveFigures (folded from the event log only)', () => {
     await monitor.dispose();
   });
 
+  it('counts an e-mail or a callback waiting overnight as waiting, and the longest wait only over calls and chats', async () => {
+    const { monitor, add } = setUp();
+    await monitor.start();
+    add({ kind: 'queue-entered', at: s(0) - 14 * 3_600_000, contactId: 'mail', queueId: 'q1', channel: 'email' });
+    add({ kind: 'queue-entered', at: s(1), contactId: 'cb', queueId: 'q1', channel: 'callback', direction: 'outbound', waitMs: 13 * 3_600_000 });
+    expect(q(monitor, 'q1')).toMatchObject({ waiting: [{ contactId: 'mail' }, { contactId: 'cb' }], longestWaitSince: null });
+    expect(center(monitor)).toMatchObject({ waiting: 2, longestWaitSince: null });
+    add({ kind: 'queue-entered', at: s(5), contactId: 'call', queueId: 'q1', channel: 'call' });
+    add({ kind: 'queue-entered', at: s(6), contactId: 'chat', queueId: 'q1', channel: 'chat' });
+    expect(q(monitor, 'q1').longestWaitSince).toBe(s(5));
+    expect(center(monitor)).toMatchObject({ waiting: 4, longestWaitSince: s(5) });
+    await monitor.stop();
+  });
+
   it('credits a transferred contact to the queue it entered first and shows it waiting in the new one', async () => {
     const { monitor, add } = setUp();
     await monitor.start();

@@ -162,7 +162,10 @@ export interface QueueStatus {
   readonly staffed: number;
   /** Members able to take a contact now. */
   readonly available: number;
-  /** Wait of the contact waiting longest, in ms. */
+  /**
+   * Wait of the call or chat waiting longest, in ms (0 when none waits). E-mails and callbacks wait
+   * for hours by design ({@link isDeferredChannel}); they count in `waiting`, not here.
+   */
   readonly longestWaitMs: number;
 }
 
@@ -1318,7 +1321,7 @@ export class QueueRouter extends Disposable {
     const q = this.queueRec(queueId);
     const now = this.clock.now();
     let longest = 0;
-    for (const c of q.waiting) longest = Math.max(longest, now - c.enteredAt);
+    for (const c of q.waiting) if (!isDeferredChannel(c.channel)) longest = Math.max(longest, now - c.enteredAt);
     return { queueId, waiting: q.waiting.length, staffed: q.staffed, available: q.available.size, longestWaitMs: longest };
   }
 

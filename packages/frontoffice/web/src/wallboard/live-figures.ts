@@ -18,8 +18,11 @@ interface AgentsTopic {
   readonly agents?: Readonly<Record<string, { readonly state?: string; readonly queues?: readonly string[] } | undefined>>;
 }
 interface QueueTopic {
-  readonly waiting: readonly { readonly offered?: boolean; readonly enteredAt: number }[];
+  readonly waiting: readonly { readonly offered?: boolean; readonly enteredAt: number; readonly channel?: string | null }[];
 }
+
+/** E-mails and callbacks wait for hours by design: they count as waiting, not for the longest wait (as on the server). */
+const DEFERRED = new Set(['email', 'callback']);
 
 export class LiveFigures {
   private roster: WallboardFigures;
@@ -74,7 +77,7 @@ export class LiveFigures {
         waiting: waiting.length,
         staffed: serving.filter((st) => st !== 'logged-out').length,
         available: serving.filter((st) => st === 'ready').length,
-        longestWaitMs: waiting.length ? Math.max(0, now - waiting.reduce((m, c) => Math.min(m, c.enteredAt), Infinity)) : 0,
+        longestWaitMs: Math.max(0, now - waiting.reduce((m, c) => (DEFERRED.has(c.channel ?? '') ? m : Math.min(m, c.enteredAt)), now)),
       };
     });
     return { agents: topic ? agents : roster.agents, queues, waiting: queues.reduce((n, q) => n + q.waiting, 0) };
