@@ -1,4 +1,4 @@
-import { SimulatedTelephony, VirtualClock, isOpen, nextOpening, type ContactExit } from '@caruso/comms';
+import { SimulatedTelephony, VirtualClock, isOpen, nextOpening, openContacts, type ContactExit } from '@caruso/comms';
 import { InMemoryContactEventLog, QueueRouter, TelephonyChannel } from '@caruso/comms/testing';
 
 function setup() {
@@ -82,6 +82,41 @@ describe('QueueRouter: opening hours, empty exit, agent expressions', () => {
     expect(t.router.queueStatus('sales')).toMatchObject({ waiting: 2, longestWaitMs: 0 });
     t.router.enqueue({ id: 'chat-4', channel: 'chat', queueId: 'sales', enteredAt: t.clock.now() - 5_000 }, { restore: true });
     expect(t.router.queueStatus('sales')).toMatchObject({ waiting: 3, longestWaitMs: 5_000 });
+  });
+
+  it('overflow rules for callers (voicemail, callback) pass e-mails and callbacks by; move still applies', () => {
+    const t = setup();
+    t.router.addQueue({ id: 'other' });
+    t.router.addQueue({ id: 'sales', overflow: [{ afterMs: 300_000, action: 'callback' }, { afterMs: 600_000, action: 'move', queueId: 'other' }] });
+    t.router.enqueue({ id: 'mail', channel: 'email', queueId: 'sales' });
+    t.router.enqueue({ id: 'cb', channel: 'callback', direction: 'outbound', queueId: 'sales', data: { callbackNumber: '+31201234567' } });
+    t.router.enqueue({ id: 'chat', channel: 'chat', queueId: 'sales' });
+    t.clock.advance(301_000);
+    expect(t.exits.map((e) => [e.contactId, e.reason])).toEqual([['chat', 'callback-requested']]);
+    expect(t.router.waiting('sales').map((c) => c.id)).toEqual(['mail', 'cb']);
+    t.clock.advance(300_000);
+    expect(t.router.waiting('other').map((c) => c.id)).toEqual(['mail', 'cb']);
+  });
+
+  it("a caller's position counts the calls and chats ahead, not e-mails waiting since the night", () => {
+    const t = setup();
+    t.router.addQueue({ id: 'sales' });
+    for (const id of ['m1', 'm2', 'm3']) t.router.enqueue({ id, channel: 'email', queueId: 'sales', enteredAt: t.clock.now() - 6 * 3_600_000 });
+    t.router.enqueue({ id: 'c1', channel: 'call', queueId: 'sales' });
+    t.router.enqueue({ id: 'c2', channel: 'chat', queueId: 'sales' });
+    expect(t.router.position('c1')?.position).toBe(1);
+    expect(t.router.position('c2')?.position).toBe(2);
+    expect(t.router.position('m3')?.position).toBe(3);
+  });
+
+  it('a callback a caller asks for keeps the call\'s place, also before a contact of the same millisecond (as a restart reads it)', async () => {
+    const t = setup();
+    t.router.addQueue({ id: 'sales' });
+    t.router.enqueue({ id: 'x', channel: 'call', queueId: 'sales' });
+    t.router.enqueue({ id: 'm', channel: 'chat', queueId: 'sales' });
+    t.router.requestCallback('x', '+31201234567');
+    expect(t.router.waiting('sales').map((c) => c.id)).toEqual(['x-cb', 'm']);
+    expect(openContacts(await t.log.read()).waiting.map((c) => c.id)).toEqual(['x-cb', 'm']);
   });
 
   it('a contact put back after a restart keeps its place in a queue that is closed, empty or full now', () => {

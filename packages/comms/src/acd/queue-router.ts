@@ -567,7 +567,7 @@ export class QueueRouter extends Disposable {
    * @param options.restore the contact is being brought back after a restart: its `queue-entered` is in
    * the log already and is not written again.
    */
-  enqueue(spec: ContactSpec, options: { readonly restore?: boolean } = {}): ContactSnapshot {
+  enqueue(spec: ContactSpec, options: { readonly restore?: boolean; /** @internal the arrival order of the contact this one replaces */ readonly arrival?: number } = {}): ContactSnapshot {
     const s = validateContactSpec(spec);
     const q = this.queueRec(s.queueId);
     const id = s.id ?? `${this.idPrefix}${this.contactSeq + 1}`;
@@ -575,7 +575,7 @@ export class QueueRouter extends Disposable {
     const now = this.clock.now();
     const c: ContactRec = {
       id,
-      seq: ++this.contactSeq,
+      seq: options.arrival ?? ++this.contactSeq,
       channel: s.channel,
       cls: capacityClassOf(s.channel),
       direction: s.direction ?? 'inbound',
@@ -864,16 +864,21 @@ export class QueueRouter extends Disposable {
     const queueId = c.queue.id;
     this.emit({ kind: 'callback-scheduled', at: this.clock.now(), contactId: callbackId, queueId, channel: 'callback', reason: 'keep-place', data: { originalContactId: contactId } });
     this.exitContact(c, 'callback-requested');
-    return this.enqueue({
-      id: callbackId,
-      channel: 'callback',
-      direction: 'outbound',
-      queueId,
-      priority: c.priority,
-      enteredAt: c.enteredAt,
-      ...(c.extraSkills.length ? { requiredSkills: c.extraSkills } : {}),
-      data: { ...c.data, callbackNumber: number, originalContactId: contactId },
-    });
+    return this.enqueue(
+      {
+        id: callbackId,
+        channel: 'callback',
+        direction: 'outbound',
+        queueId,
+        priority: c.priority,
+        enteredAt: c.enteredAt,
+        ...(c.extraSkills.length ? { requiredSkills: c.extraSkills } : {}),
+        data: { ...c.data, callbackNumber: number, originalContactId: contactId },
+      },
+      // Its call's arrival too, so a contact that entered in the same millisecond stays behind it, as
+      // it does after a restart (openContacts).
+      { arrival: c.seq },
+    );
   }
 
   /**
@@ -1334,7 +1339,14 @@ export class QueueRouter extends Disposable {
 
   private positionOf(c: ContactRec): QueuePosition {
     const q = c.queue;
-    const position = q.waiting.indexOf(c) + 1;
+    // A caller's place among the calls and chats: e-mails and callbacks waiting since the night are
+    // not ahead of them on the line (and the other way round).
+    const deferred = isDeferredChannel(c.channel);
+    let position = 1;
+    for (const o of q.waiting) {
+      if (o === c) break;
+      if (isDeferredChannel(o.channel) === deferred) position++;
+    }
     return { position, expectedWaitMs: expectedWaitMs(q, position, this.clock.now()) };
   }
 
@@ -1728,10 +1740,14 @@ export class QueueRouter extends Disposable {
         return;
       }
       case 'voicemail':
-        this.exitContact(c, 'voicemail');
-        return;
       case 'callback':
-        this.exitContact(c, 'callback-requested');
+        // Nobody is on the line of an e-mail or a callback to leave a message or ask to be called
+        // back: the rule is for callers, and the contact waits on for the next rule or an agent.
+        if (isDeferredChannel(c.channel)) {
+          this.scheduleDeadline(c);
+          return;
+        }
+        this.exitContact(c, rule.action === 'voicemail' ? 'voicemail' : 'callback-requested');
         return;
     }
   }

@@ -42,7 +42,8 @@ export function capacityClassOf(channel: Channel): CapacityClass {
 /**
  * A channel whose contact is work that waits (an e-mail, a callback): nobody is on the line, so a
  * queue's rules for live contacts (its opening hours, the empty exit, `maxLength` and `maxWaitMs`)
- * never turn it away; it waits in line until an agent takes it. Overflow rules still apply.
+ * never turn it away; it waits in line until an agent takes it. Overflow rules that move it or widen
+ * its skills apply; those that send a caller to voicemail or a callback pass it by.
  */
 export function isDeferredChannel(channel: Channel): boolean {
   return channel === 'email' || channel === 'callback';
