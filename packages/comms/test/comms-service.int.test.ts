@@ -67,24 +67,29 @@ describe('commsService with a real service manager', () => {
       await comms.enqueue({ id: 'tie-call-3', channel: 'call', queueId: 'support', data: { caller: '+31201234568' } });
       // A chat that happens to carry the id the second call's callback would get.
       await comms.enqueue({ id: 'tie-call-3-cb', channel: 'chat', queueId: 'billing' });
+      // A call whose id leaves no room for '-cb' (ids are at most 128 characters).
+      await comms.enqueue({ id: `tie-${'x'.repeat(123)}`, channel: 'call', queueId: 'support', data: { caller: '+31201234569' } });
       await first.stop();
       clock.advance(5_000);
       // The calls lost their lines: each callback takes its call's place, before and after the e-mail
       // that entered in the same millisecond (the second under a new id, as its own is taken); the
       // starts after that read the same order back.
       const second = await start();
-      expect(second.waiting).toEqual(['tie-call-1-cb', 'tie-mail-2', 'tie-call-3-cb2']);
+      const line = ['tie-call-1-cb', 'tie-mail-2', 'tie-call-3-cb2', expect.stringMatching(/^cb-[0-9a-f-]{36}$/)];
+      expect(second.waiting).toEqual(line);
       await second.stop();
       for (let i = 0; i < 2; i++) {
         const later = await start();
-        expect(later.waiting).toEqual(['tie-call-1-cb', 'tie-mail-2', 'tie-call-3-cb2']);
+        expect(later.waiting).toEqual(second.waiting);
         await later.stop();
       }
     });
 
     it('a restart after closing time keeps the e-mails waiting and the lost calls as callbacks, for the agents of the next morning', async () => {
       const clock = new VirtualClock(); // Monday 08:00 UTC
-      const queues = [{ id: 'desk', openingHours: { timeZone: 'UTC', days: { mon: [['08:00', '17:00']] as [string, string][] } }, afterHours: { action: 'voicemail' as const }, whenEmpty: { action: 'message' as const, prompt: 'Nobody here' }, maxWaitMs: 600_000 }];
+      const hours: [string, string][] = [['08:00', '17:00']];
+      // As the demo's queues: closed at night, a callback offered to callers after 5 minutes, 10 minutes at most on the line.
+      const queues = [{ id: 'desk', openingHours: { timeZone: 'UTC', days: { mon: hours, tue: hours } }, afterHours: { action: 'voicemail' as const }, whenEmpty: { action: 'message' as const, prompt: 'Nobody here' }, maxWaitMs: 600_000, overflow: [{ afterMs: 300_000, action: 'callback' as const }] }];
       const agents = [{ id: 'kim', queues: [{ queueId: 'desk' }] }];
       const start = async () => {
         const services = createServiceManager();
@@ -104,9 +109,12 @@ describe('commsService with a real service manager', () => {
       const second = await start();
       expect(second.comms.waiting('desk').map((c) => c.id)).toEqual(['late-call-cb', 'late-mail']);
       await second.services.stop();
-      // The next morning at 08:05, more than maxWait later, they are still there for the first agent.
+      // The next morning, Tuesday 08:05, they are still there, also once the queue's overflow rule and
+      // maxWait have passed, for the first agent who logs in.
       clock.advance(14 * 3_600_000 + 35 * 60_000);
       const third = await start();
+      expect(third.comms.waiting('desk').map((c) => c.id)).toEqual(['late-call-cb', 'late-mail']);
+      clock.advance(700_000);
       expect(third.comms.waiting('desk').map((c) => c.id)).toEqual(['late-call-cb', 'late-mail']);
       await third.comms.login('kim');
       expect(third.comms.contact('late-call-cb')).toMatchObject({ state: 'offered', agentIds: ['kim'] });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { containPromise, type HealthStatus, type Logger, type ServiceContext, type ServiceDefinition, type ServiceLifecycle, type Token } from '@caruso/kernel';
 import { DialogueEngine } from '@caruso/dialogue';
 import { BusinessObjects, type Filter } from '@caruso/objects';
@@ -11,7 +12,7 @@ import { openContacts } from './contact-recovery.js';
 import { OutboundMail } from '../email/outbound-mail.js';
 import { bareAddress } from '../email/mail-address.js';
 import { CommsErrors } from '../errors.js';
-import { validateAgentConfig, validateQueueConfig } from '../internal/validate.js';
+import { validateAgentConfig, validateContactSpec, validateQueueConfig } from '../internal/validate.js';
 import type { AgentConfig, ContactSnapshot, ContactSpec, QueueConfig } from '../contract/model.js';
 import { QueueRouter, type QueueStatus } from '../acd/queue-router.js';
 import { StorageContactEventLog } from '../log/storage-event-log.js';
@@ -580,6 +581,7 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
     const placeIn = (spec: ContactSpec): number => places.get(spec.id!) ?? 0;
     const inLine = [...waiting, ...backInLine].sort((a, b) => placeIn(a) - placeIn(b));
     let failed = 0;
+    const scheduledIds = new Set(scheduled.flatMap((s) => (s.id === undefined ? [] : [s.id])));
     for (const spec of inLine) {
       if (!queues.has(spec.queueId)) {
         logger.warn({ queue: spec.queueId }, 'a waiting contact names a queue that is no longer configured; it stays in the log only');
@@ -594,28 +596,42 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
         }
         const id = spec.id!;
         const enteredAt = spec.enteredAt ?? now;
+        const caller = spec.data?.['caller'];
+        const dialable = typeof caller === 'string' && DIALABLE.test(caller) && !/^anonymous$/i.test(caller);
+        // The callback is made and checked before anything is written, so the log never holds a call
+        // closed for a callback that could not be queued. Its id is new to the log: no contact still
+        // open (or a callback due later) shares it, and one too long for an id gets a fresh one.
+        let callback: ContactSpec | undefined;
+        if (dialable) {
+          let callbackId = `${id}-cb`;
+          for (let n = 2; places.has(callbackId) || scheduledIds.has(callbackId) || router.contact(callbackId) !== undefined; n++) callbackId = `${id}-cb${n}`;
+          if (callbackId.length > 128) callbackId = `cb-${randomUUID()}`;
+          callback = validateContactSpec({
+            id: callbackId,
+            channel: 'callback',
+            direction: 'outbound',
+            queueId: spec.queueId,
+            priority: spec.priority ?? 0,
+            enteredAt,
+            ...(spec.requiredSkills ? { requiredSkills: spec.requiredSkills } : {}),
+            data: { ...spec.data, callbackNumber: caller, originalContactId: id, reason: 'lost-on-restart' },
+          });
+        }
         log.append({ kind: 'exited', at: now, contactId: id, queueId: spec.queueId, channel: 'call', reason: 'lost-on-restart', waitMs: now - enteredAt });
         lostCalls++;
-        const caller = spec.data?.['caller'];
-        if (typeof caller !== 'string' || !DIALABLE.test(caller) || /^anonymous$/i.test(caller)) continue;
-        // The callback's id is new to the log: a contact that is still open never shares it.
-        let callbackId = `${id}-cb`;
-        for (let n = 2; places.has(callbackId) || router.contact(callbackId) !== undefined; n++) callbackId = `${id}-cb${n}`;
-        log.append({ kind: 'callback-scheduled', at: now, contactId: callbackId, queueId: spec.queueId, channel: 'callback', reason: 'keep-place', data: { originalContactId: id } });
-        router.enqueue({
-          id: callbackId,
-          channel: 'callback',
-          direction: 'outbound',
-          queueId: spec.queueId,
-          priority: spec.priority ?? 0,
-          enteredAt,
-          ...(spec.requiredSkills ? { requiredSkills: spec.requiredSkills } : {}),
-          data: { ...spec.data, callbackNumber: caller, originalContactId: id, reason: 'lost-on-restart' },
-        });
+        if (callback === undefined) continue;
+        log.append({ kind: 'callback-scheduled', at: now, contactId: callback.id!, queueId: spec.queueId, channel: 'callback', reason: 'keep-place', data: { originalContactId: id } });
+        try {
+          router.enqueue(callback);
+        } catch (err) {
+          // Closed in the log too, so no later start or figure counts it as pending.
+          log.append({ kind: 'callback-completed', at: now, contactId: callback.id!, queueId: spec.queueId, channel: 'callback', reason: 'cancelled' });
+          throw err;
+        }
         callbacks++;
       } catch (err) {
         failed++;
-        logger.error({ err, contact: spec.id, queue: spec.queueId }, 'a waiting contact could not be put back in line; it stays in the log only');
+        logger.error({ err, contact: spec.id, queue: spec.queueId }, 'a waiting contact could not be put back in line (or its callback not queued); it stays in the log');
       }
     }
     let rearmed = 0;
