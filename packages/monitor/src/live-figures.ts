@@ -558,12 +558,12 @@ export function splitTopic(topic: string): [string, string] {
   return i < 0 ? [topic, ''] : [topic.slice(0, i), topic.slice(i + 1)];
 }
 
-/** The queue a contact waits in (queued or ringing), else undefined. */
 /** An e-mail or a callback: work that waits for hours by design, so no longest wait counts it. */
 function deferred(channel: Channel | null | undefined): boolean {
   return channel !== null && channel !== undefined && isDeferredChannel(channel);
 }
 
+/** The queue a contact waits in (queued or ringing), else undefined. */
 function waitingIn(c: ContactLife | undefined): string | undefined {
   return c !== undefined && (c.status === 'queued' || c.status === 'ringing') ? c.queueId : undefined;
 }

@@ -109,8 +109,12 @@ function portBound(port: number): boolean {
     } catch {
       continue;
     }
-    // Column 2 is the local address (`0100007F:13C4`).
-    for (const line of text.split('\n').slice(1)) if (line.trim().split(/\s+/)[1]?.endsWith(suffix)) return true;
+    // Column 2 is the local address (`0100007F:13C4`), column 4 the state: a TCP socket counts only
+    // when it listens (0A), not a connection left in TIME_WAIT on that port.
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[1]?.endsWith(suffix) && (table.startsWith('udp') || cols[3] === '0A')) return true;
+    }
   }
   return false;
 }
