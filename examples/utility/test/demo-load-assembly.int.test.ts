@@ -20,7 +20,7 @@ import { root, utilityAssemblyOn } from './utility-assembly-setup.js';
 
 const PASSWORD = randomBytes(12).toString('base64url');
 
-type EventRow = { contact_id: string; kind: string; agent_id: string | null; queue_id: string | null; channel: string | null };
+type EventRow = { contact_id: string; kind: string; agent_id: string | null; queue_id: string | null; channel: string | null; priority: number | null };
 
 describe('examples/utility with its demo load', () => {
   forEachDatabase((db) => {
@@ -102,7 +102,7 @@ describe('examples/utility with its demo load', () => {
       expect(counts.chat).toBeGreaterThan(0);
       expect(counts.handled).toBeGreaterThan(2);
 
-      const events = (await db.storage.knex('caruso_contact_events').select('contact_id', 'kind', 'agent_id', 'queue_id', 'channel').orderBy('seq')) as EventRow[];
+      const events = (await db.storage.knex('caruso_contact_events').select('contact_id', 'kind', 'agent_id', 'queue_id', 'channel', 'priority').orderBy('seq')) as EventRow[];
       const of = (kind: string, channel?: string): EventRow[] => events.filter((e) => e.kind === kind && (channel === undefined || e.channel === channel));
       expect(of('offered', 'call').length).toBeGreaterThan(2);
       const connected = of('connected', 'call');
@@ -115,6 +115,8 @@ describe('examples/utility with its demo load', () => {
       expect(new Set(of('queue-entered', 'call').map((e) => e.queue_id))).toContain('moves');
       // E-mails went through SMTP into the e-mail channel, chats through the chat channel.
       const mail = of('queue-entered', 'email')[0] as EventRow;
+      // With the e-mail channel's priority (-1) below the calls' (0): callers first in 'general'.
+      expect(mail.priority).toBe(-1);
       const [message] = await r.manager.get(EmailChannel).messages(mail.contact_id);
       expect(message).toMatchObject({ direction: 'inbound', to: ['klantenservice@stadsenergie.example'] });
       expect(message?.text).toMatch(/Mijn klantnummer is K1\d{5}/);

@@ -113,7 +113,7 @@ describe('the assembly checks what it names in its scripts, model and applicatio
         t
           .replace('<model src="model/crm.model.xml"/>', '<model src="model/crm.model.xml" default-country="BE"/>')
           .replace('<queue id="billing" strategy="round-robin">', '<queue id="billing" strategy="round-robin" label="Facturatie" priority="5" voicemail="true" voicemail-queue="general" voicemail-notify="billing@example.com, boss@example.com">')
-          .replace('    <agent id="bram" queues="general"/>', '    <agent id="bram" queues="general"/>\n    <ivr number="112" queue="billing" priority="9"/>'),
+          .replace('    <agent id="bram" queues="general"/>', '    <agent id="bram" queues="general"/>\n    <ivr number="112" queue="billing" priority="9"/>\n    <email queue="general" priority="-1"/>'),
     });
     const { assembly, diagnostics } = readAssembly(file, { TEST_GREETING: 'x' });
     expect(diagnostics.map(String)).toEqual([]);
@@ -121,6 +121,7 @@ describe('the assembly checks what it names in its scripts, model and applicatio
     expect(toQueueConfigs(assembly!)[1]).toMatchObject({ id: 'billing', label: 'Facturatie', voicemailQueueId: 'general' });
     expect(toEntryPoints(assembly!)).toEqual([{ number: '112', queueId: 'billing', priority: 9 }]);
     expect(assembly!.queues[1]).toMatchObject({ priority: 5, voicemailNotify: ['billing@example.com', 'boss@example.com'] });
+    expect(assembly!.email).toMatchObject({ queue: 'general', priority: '-1' });
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -129,13 +130,15 @@ describe('the assembly checks what it names in its scripts, model and applicatio
       'crm.assembly.xml': (t) =>
         t
           .replace('<model src="model/crm.model.xml"/>', '<model src="model/crm.model.xml" default-country="nl"/>')
-          .replace('<queue id="billing" strategy="round-robin">', '<queue id="billing" strategy="round-robin" priority="high" voicemail="true" voicemail-notify="nobody" voicemail-queue="generall">'),
+          .replace('<queue id="billing" strategy="round-robin">', '<queue id="billing" strategy="round-robin" priority="high" voicemail="true" voicemail-notify="nobody" voicemail-queue="generall">')
+          .replace('  </comms>', '    <email queue="general" priority="0.5"/>\n  </comms>'),
     });
     expect(errorsOf(file, dir)).toEqual([
       "crm.assembly.xml:6:36: error: default-country must be a country code such as NL, BE or DE (ISO 3166-1 alpha-2, capitals), got 'nl'",
       "crm.assembly.xml:15:48: error: priority must be a whole number, got 'high'",
       "crm.assembly.xml:15:81: error: voicemail-notify holds e-mail addresses separated by spaces, got 'nobody'",
       "crm.assembly.xml:15:107: error: unknown queue 'generall'; did you mean 'general'?",
+      "crm.assembly.xml:21:28: error: priority must be a whole number, got '0.5'",
     ]);
   });
 });

@@ -263,7 +263,7 @@ export const ASSEMBLY_ELEMENTS: Readonly<Record<string, ElementRule>> = {
   agent: { attributes: { id: 'required', user: 'optional', skills: 'optional', queues: 'required', selectable: 'optional', chats: 'optional', emails: 'optional', endpoint: 'optional', record: 'optional' }, children: ['attribute'] },
   attribute: { attributes: { name: 'required', value: 'required', type: 'optional' }, children: [] },
   ivr: { attributes: { number: 'required', script: 'optional', queue: 'optional', priority: 'optional' }, children: [] },
-  email: { attributes: { queue: 'required', 'smtp-port': 'optional', address: 'optional', 'relay-host': 'optional', 'relay-port': 'optional', 'relay-user-env': 'optional', 'relay-pass-env': 'optional' }, children: [] },
+  email: { attributes: { queue: 'required', 'smtp-port': 'optional', address: 'optional', 'relay-host': 'optional', 'relay-port': 'optional', 'relay-user-env': 'optional', 'relay-pass-env': 'optional', priority: 'optional' }, children: [] },
   chat: { attributes: { queue: 'required', port: 'optional' }, children: [] },
   interactions: { attributes: { enabled: 'optional', 'customer-object': 'optional', identify: 'optional', 'phone-field': 'optional', 'email-field': 'optional' }, children: [] },
   campaign: {
@@ -578,6 +578,7 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
     checkQueueRef(emailEl, 'queue');
     envAttr(emailEl, 'relay-user-env');
     envAttr(emailEl, 'relay-pass-env');
+    num(emailEl, 'priority', { integer: true });
   }
   const chatEl = one(commsEl, 'chat');
   if (chatEl) checkQueueRef(chatEl, 'queue');

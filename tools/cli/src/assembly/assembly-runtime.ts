@@ -427,6 +427,8 @@ export async function startAssembly(assembly: Assembly, options: StartAssemblyOp
             queueId: email['queue'] as string,
             port: Number(env['CARUSO_SMTP_PORT'] ?? email['smtp-port'] ?? 2525),
             ...(email['address'] ? { recipients: [email['address']], mailbox: email['address'] } : {}),
+            // Checked a whole number when the assembly was read.
+            ...(email['priority'] === undefined ? {} : { priority: Number(email['priority']) }),
           }),
         ) as never,
       );
