@@ -92,6 +92,14 @@ describe('campaign control in the front office', () => {
       page.setDefaultTimeout(8000);
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
+      // The monitor's figures are held back until the campaign control is drawn and marked, as on a
+      // loaded server where they come after the page's first reads.
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      await page.routeWebSocket(/\/ws\/monitor/, async (ws) => {
+        await held;
+        ws.connectToServer();
+      });
       await page.goto(`${asm.url}/login`);
       await page.getByLabel('User name').fill('sam');
       await page.getByLabel('Password').fill(PW);
@@ -99,6 +107,12 @@ describe('campaign control in the front office', () => {
       await page.waitForURL('**/wallboard');
       const control = page.getByRole('region', { name: 'Campaign control' });
       await control.getByText('renewals: created').waitFor();
+      // The control drawn before the monitor's first figures is the one after them: a button focused
+      // meanwhile keeps its focus.
+      await page.evaluate("document.querySelector('caruso-campaign-control').dataset.mark = 'before'");
+      release();
+      await page.locator('#wb-monitor section').first().waitFor();
+      expect(await page.evaluate("document.querySelector('caruso-campaign-control').dataset.mark ?? null")).toBe('before');
       await control.getByRole('button', { name: 'Start renewals' }).focus();
       await page.keyboard.press('Enter');
       await control.getByText('renewals: running').waitFor();

@@ -55,8 +55,10 @@ export class MonitorPanels extends LightElement {
     const values = this.feed?.values;
     const camps = Object.values((values?.get('campaigns') as { campaigns?: Record<string, LiveCampaign> } | undefined)?.campaigns ?? {});
     const control = this.show('campaigns') ? html`<caruso-campaign-control .live=${camps}></caruso-campaign-control>` : nothing;
-    if (this.version === 0) return html`<div id="wb-monitor" class="grid wb-grid"></div>${control}`;
-    const panels: [WidgetKind, TemplateResult][] = [['service-level', this.serviceLevel(values?.get('center') as CenterTopic | undefined)], ['campaigns', this.campaigns(camps)], ['alerts', this.alerts(values?.get('alerts') as { active?: Record<string, Alert> } | undefined)]];
+    // One template before and after the first figures: a second one would replace the campaign
+    // control, and with it the button a supervisor has focused, when the figures arrive.
+    const panels: [WidgetKind, TemplateResult][] =
+      this.version === 0 ? [] : [['service-level', this.serviceLevel(values?.get('center') as CenterTopic | undefined)], ['campaigns', this.campaigns(camps)], ['alerts', this.alerts(values?.get('alerts') as { active?: Record<string, Alert> } | undefined)]];
     return html`<div id="wb-monitor" class="grid wb-grid">${panels.filter(([kind]) => this.show(kind)).map(([, panel]) => panel)}</div>${control}`;
   }
 
