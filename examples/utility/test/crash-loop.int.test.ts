@@ -138,6 +138,18 @@ if (requireOrSkip('SIPp', has('sipp'))) {
           throw new Error(`round ${round}: ${sipWaiting.length} of ${CALLS_PER_ROUND} SIP calls waiting; SIPp: ${(await caller.done).output.slice(-1500)}`);
         }
         for (const id of sipWaiting) waitingAtKill.add(id);
+        // Every other round, not before an agent holds a contact of this start (a simulated agent
+        // accepts an e-mail or chat 1.5 to 3.5 s after its offer), so that kills also find contacts
+        // connected, and not only waiting.
+        if (round % 2 === 0) {
+          const seen = new Set((await events()).filter((r) => r.kind === 'connected').map((r) => Number(r.seq)));
+          let connected = 0;
+          for (let i = 0; i < 150 && connected === 0; i++) {
+            await new Promise((r) => setTimeout(r, 100));
+            connected = (await events()).filter((r) => r.kind === 'connected' && !seen.has(Number(r.seq))).length;
+          }
+          if (connected === 0) throw new Error(`round ${round}: no agent connected to a contact within 15 s`);
+        }
         // A random moment while the demo load runs.
         await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 2_000)));
         child.kill('SIGKILL');
