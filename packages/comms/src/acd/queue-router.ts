@@ -26,7 +26,7 @@ import {
   type QueueConfig,
   type SkillRequirement,
 } from '../contract/model.js';
-import { sortedRules, validateAgentConfig, validateAgentQueueChoices, validateContactSpec, validateQueue } from '../internal/validate.js';
+import { DIALABLE, sortedRules, validateAgentConfig, validateAgentQueueChoices, validateContactSpec, validateQueue } from '../internal/validate.js';
 import { admitAgentCommand, isAvailable, presenceOf } from './agent-presence.js';
 import { AvailableMembers, updateOrder } from './available-members.js';
 import { insertSorted, keyOf, liveWaiting, removeFrom } from './contact-order.js';
@@ -99,8 +99,6 @@ function campaignTagOf(data: Readonly<Record<string, unknown>> | undefined): { c
 }
 
 const DISPOSITION = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
-
-const CALLBACK_NUMBER = /^\+?[0-9A-Za-z:@.*#-]{2,64}$/;
 
 /** Options of a {@link QueueRouter}. */
 export interface QueueRouterOptions {
@@ -856,7 +854,7 @@ export class QueueRouter extends Disposable {
   requestCallback(contactId: string, number: string): ContactSnapshot {
     const c = this.contactRec(contactId);
     if (c.state !== 'queued' && c.state !== 'offered') throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: contactId, action: 'request a callback', state: c.state });
-    if (typeof number !== 'string' || !/^\+?[0-9A-Za-z:@.*#-]{2,64}$/.test(number)) {
+    if (typeof number !== 'string' || !DIALABLE.test(number)) {
       throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: contactId, reason: 'the callback number must be a dialable number or endpoint' });
     }
     const callbackId = `${contactId}-cb`;
@@ -893,7 +891,7 @@ export class QueueRouter extends Disposable {
       throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: id, reason });
     };
     if (typeof spec !== 'object' || spec === null) bad('the callback must be an object');
-    if (typeof spec.number !== 'string' || !CALLBACK_NUMBER.test(spec.number)) bad('the callback number must be a dialable number or endpoint');
+    if (typeof spec.number !== 'string' || !DIALABLE.test(spec.number)) bad('the callback number must be a dialable number or endpoint');
     if (typeof spec.at !== 'number' || !Number.isFinite(spec.at)) bad("'at' must be a time in ms");
     if (spec.priority !== undefined && (typeof spec.priority !== 'number' || !Number.isFinite(spec.priority))) bad("'priority' must be a number");
     if (spec.data !== undefined && (typeof spec.data !== 'object' || spec.data === null || Array.isArray(spec.data))) bad("'data' must be an object");
@@ -971,7 +969,7 @@ export class QueueRouter extends Disposable {
    */
   transferToNumber(contactId: string, destination: string): void {
     const c = this.contactRec(contactId);
-    if (typeof destination !== 'string' || !CALLBACK_NUMBER.test(destination)) throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: contactId, reason: 'the destination must be a dialable number or endpoint' });
+    if (typeof destination !== 'string' || !DIALABLE.test(destination)) throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: contactId, reason: 'the destination must be a dialable number or endpoint' });
     if (c.state !== 'connected' || !c.agent || c.cls !== 'voice') throw CommsErrors.CARUSO_COMMS_CONTACT_STATE({ contact: contactId, action: 'transfer to a number', state: c.state });
     const now = this.clock.now();
     this.emit({ kind: 'transferred', at: now, contactId, agentId: c.agent.id, channel: c.channel, reason: 'outside', data: { destination } });
@@ -999,7 +997,7 @@ export class QueueRouter extends Disposable {
       this.refresh(b);
       this._onDidLineCommand.fire({ type: 'conference', contactId, party: b.endpoint ?? `agent:${b.id}`, agentId: b.id });
     } else {
-      if (typeof party.number !== 'string' || !CALLBACK_NUMBER.test(party.number)) throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: contactId, reason: 'the party must be a dialable number or endpoint' });
+      if (typeof party.number !== 'string' || !DIALABLE.test(party.number)) throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: contactId, reason: 'the party must be a dialable number or endpoint' });
       this.emit({ kind: 'conferenced', at: now, contactId, queueId: c.queue.id, agentId: c.agent.id, channel: c.channel, reason: 'joined', data: { party: party.number } });
       this._onDidLineCommand.fire({ type: 'conference', contactId, party: party.number });
     }
@@ -1098,7 +1096,7 @@ export class QueueRouter extends Disposable {
       if (agent === c.agent || c.conferees.has(agent) || !agent.available || agent.load.voice >= agent.capacity.voice || agent.offers.size > 0) {
         throw CommsErrors.CARUSO_COMMS_AGENT_STATE({ agent: agent.id, action: 'take a consultation', state: agent.state });
       }
-    } else if (typeof party === 'object' && party !== null && 'number' in party && typeof party.number === 'string' && CALLBACK_NUMBER.test(party.number)) {
+    } else if (typeof party === 'object' && party !== null && 'number' in party && typeof party.number === 'string' && DIALABLE.test(party.number)) {
       number = party.number;
     } else {
       throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: contactId, reason: 'consult an agent ({ agentId }), a queue ({ queueId }) or a dialable number ({ number })' });
@@ -1235,7 +1233,7 @@ export class QueueRouter extends Disposable {
    */
   dial(agentId: string, spec: DialSpec): ContactSnapshot {
     const a = this.agentRec(agentId);
-    if (typeof spec !== 'object' || spec === null || typeof spec.number !== 'string' || !CALLBACK_NUMBER.test(spec.number)) {
+    if (typeof spec !== 'object' || spec === null || typeof spec.number !== 'string' || !DIALABLE.test(spec.number)) {
       throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: '(dial)', reason: 'the number must be a dialable number or endpoint' });
     }
     if (spec.data !== undefined && (typeof spec.data !== 'object' || spec.data === null || Array.isArray(spec.data))) throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: '(dial)', reason: "'data' must be an object" });

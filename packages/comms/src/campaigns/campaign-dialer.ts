@@ -1,6 +1,7 @@
 import { containPromise, Disposable, silentLogger, type Logger } from '@caruso/kernel';
 import type { Clock, Timer } from '../contract/clock.js';
 import { CommsErrors } from '../errors.js';
+import { DIALABLE } from '../internal/validate.js';
 import { isOpen, isTimeZone, weeklyHoursProblem, type WeeklyHours } from '../acd/opening-hours.js';
 import type { QueueRouter } from '../acd/queue-router.js';
 import type { TelephonyAdapter, TelephonyEvent } from '../contract/telephony-adapter.js';
@@ -143,7 +144,7 @@ export class CampaignDialer extends Disposable {
   async addTargets(campaignId: string, targets: ReadonlyArray<{ readonly key: string; readonly number: string; readonly timeZone?: string }>): Promise<number> {
     const c = this.campaign(campaignId);
     const list = targets.map((t, i) => {
-      if (typeof t?.key !== 'string' || t.key.length === 0 || typeof t.number !== 'string' || !/^\+?[0-9A-Za-z:@.*#-]{2,64}$/.test(t.number)) {
+      if (typeof t?.key !== 'string' || t.key.length === 0 || typeof t.number !== 'string' || !DIALABLE.test(t.number)) {
         throw CommsErrors.CARUSO_COMMS_INVALID_CAMPAIGN({ campaign: campaignId, reason: `target ${i} needs a key and a dialable number` });
       }
       const timeZone = t.timeZone ?? c.config.timeZone ?? 'UTC';

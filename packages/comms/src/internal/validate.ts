@@ -14,6 +14,9 @@ import {
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
 
+/** A number or endpoint the communication server can dial (a callback's, a transfer's, a campaign target's). */
+export const DIALABLE = /^\+?[0-9A-Za-z:@.*#-]{2,64}$/;
+
 type Raise = (reason: string) => never;
 
 function isObject(v: unknown): v is Record<string, unknown> {

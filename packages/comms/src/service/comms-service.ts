@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { containPromise, type HealthStatus, type Logger, type ServiceContext, type ServiceDefinition, type ServiceLifecycle, type Token } from '@caruso/kernel';
 import { DialogueEngine } from '@caruso/dialogue';
 import { BusinessObjects, type Filter } from '@caruso/objects';
@@ -12,7 +11,8 @@ import { openContacts } from './contact-recovery.js';
 import { OutboundMail } from '../email/outbound-mail.js';
 import { bareAddress } from '../email/mail-address.js';
 import { CommsErrors } from '../errors.js';
-import { validateAgentConfig, validateContactSpec, validateQueueConfig } from '../internal/validate.js';
+import { DIALABLE, validateAgentConfig, validateQueueConfig } from '../internal/validate.js';
+import { keepPlaceCallback } from '../acd/keep-place.js';
 import type { AgentConfig, ContactSnapshot, ContactSpec, QueueConfig } from '../contract/model.js';
 import { QueueRouter, type QueueStatus } from '../acd/queue-router.js';
 import { StorageContactEventLog } from '../log/storage-event-log.js';
@@ -150,7 +150,6 @@ export interface CommsServiceOptions {
   readonly clock?: Clock;
 }
 
-const DIALABLE = /^\+?[0-9A-Za-z:@.*#-]{2,64}$/;
 
 /**
  * The queue configuration the router takes: the `label` is for people (desktop, wallboard,
@@ -601,22 +600,14 @@ class CommsServer implements CommunicationServer, ServiceLifecycle {
         // The callback is made and checked before anything is written, so the log never holds a call
         // closed for a callback that could not be queued. Its id is new to the log: no contact still
         // open (or a callback due later) shares it, and one too long for an id gets a fresh one.
-        let callback: ContactSpec | undefined;
-        if (dialable) {
-          let callbackId = `${id}-cb`;
-          for (let n = 2; places.has(callbackId) || scheduledIds.has(callbackId) || router.contact(callbackId) !== undefined; n++) callbackId = `${id}-cb${n}`;
-          if (callbackId.length > 128) callbackId = `cb-${randomUUID()}`;
-          callback = validateContactSpec({
-            id: callbackId,
-            channel: 'callback',
-            direction: 'outbound',
-            queueId: spec.queueId,
-            priority: spec.priority ?? 0,
-            enteredAt,
-            ...(spec.requiredSkills ? { requiredSkills: spec.requiredSkills } : {}),
-            data: { ...spec.data, callbackNumber: caller, originalContactId: id, reason: 'lost-on-restart' },
-          });
-        }
+        const callback = dialable
+          ? keepPlaceCallback(
+              { ...spec, id, priority: spec.priority ?? 0, enteredAt },
+              caller,
+              (taken) => places.has(taken) || scheduledIds.has(taken) || router.contact(taken) !== undefined,
+              { reason: 'lost-on-restart' },
+            )
+          : undefined;
         log.append({ kind: 'exited', at: now, contactId: id, queueId: spec.queueId, channel: 'call', reason: 'lost-on-restart', waitMs: now - enteredAt });
         lostCalls++;
         if (callback === undefined) continue;
