@@ -391,4 +391,23 @@ describe('QueueRouter callbacks', () => {
     expect(() => ctx.router.requestCallback('c3', 'not a number!')).toThrow(expect.objectContaining({ code: 'CARUSO_COMMS_INVALID_CONTACT' }));
     expect(ctx.router.contact('c3')?.state).toBe('queued');
   });
+
+  it("a callback passes an id in use by; a call whose id leaves no room gets a fresh one, and nothing is written before it is checked", async () => {
+    const ctx = makeRouter([{ id: 'q' }], agents(1));
+    ctx.router.enqueue({ id: 'c1', channel: 'call', queueId: 'q' });
+    // Another contact already carries c1-cb, and a timed callback is due as c1-cb2.
+    ctx.router.enqueue({ id: 'c1-cb', channel: 'email', queueId: 'q' });
+    ctx.router.scheduleCallback({ id: 'c1-cb2', queueId: 'q', number: '+31201111111', at: ctx.clock.now() + 3_600_000 });
+    expect(ctx.router.requestCallback('c1', '+31201234567')).toMatchObject({ id: 'c1-cb3', data: { originalContactId: 'c1' } });
+    expect((await ctx.log.read({ contactId: 'c1-cb3' })).map((e) => e.kind)).toEqual(['callback-scheduled', 'queue-entered']);
+
+    const long = `x${'1'.repeat(126)}`;
+    ctx.router.enqueue({ id: long, channel: 'call', queueId: 'q' });
+    const cb = ctx.router.requestCallback(long, '+31202222222');
+    expect(cb.id).toMatch(/^cb-[0-9a-f-]{36}$/);
+    expect(cb.data).toMatchObject({ originalContactId: long, callbackNumber: '+31202222222' });
+    const [scheduled] = await ctx.log.read({ contactId: cb.id, kind: 'callback-scheduled' });
+    expect(scheduled?.data).toEqual({ originalContactId: long });
+    expect((await ctx.log.read({ contactId: long })).map((e) => `${e.kind}:${e.reason ?? ''}`)).toEqual(['queue-entered:', 'exited:callback-requested']);
+  });
 });

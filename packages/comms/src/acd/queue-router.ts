@@ -30,6 +30,7 @@ import { DIALABLE, sortedRules, validateAgentConfig, validateAgentQueueChoices, 
 import { admitAgentCommand, isAvailable, presenceOf } from './agent-presence.js';
 import { AvailableMembers, updateOrder } from './available-members.js';
 import { insertSorted, keyOf, liveWaiting, removeFrom } from './contact-order.js';
+import { keepPlaceCallback } from './keep-place.js';
 import { isOpen } from './opening-hours.js';
 import { memberOf, RECENT_PER_AGENT, type AgentRec, type ContactRec, type MemberRec, type OfferRec, type QueueRec } from './router-records.js';
 import { chooseMember } from './routing-strategies.js';
@@ -849,7 +850,9 @@ export class QueueRouter extends Disposable {
    * The customer leaves the line but keeps their place: the contact exits with reason
    * `callback-requested` and a `callback` contact takes its place in the same queue, with the same
    * priority and age (so the same position). When an agent accepts it, the channel dials `number`.
-   * Returns the callback contact.
+   * Returns the callback contact: `<call>-cb`, or the next free `-cb2`…, or `cb-<uuid>` for a call
+   * whose id leaves no room (see {@link keepPlaceCallback}). Throws, changing nothing, for a number
+   * that cannot be dialled or a contact not waiting.
    */
   requestCallback(contactId: string, number: string): ContactSnapshot {
     const c = this.contactRec(contactId);
@@ -857,26 +860,18 @@ export class QueueRouter extends Disposable {
     if (typeof number !== 'string' || !DIALABLE.test(number)) {
       throw CommsErrors.CARUSO_COMMS_INVALID_CONTACT({ contact: contactId, reason: 'the callback number must be a dialable number or endpoint' });
     }
-    const callbackId = `${contactId}-cb`;
-    if (this.contacts.has(callbackId)) throw CommsErrors.CARUSO_COMMS_DUPLICATE({ what: 'contact', id: callbackId });
-    const queueId = c.queue.id;
-    this.emit({ kind: 'callback-scheduled', at: this.clock.now(), contactId: callbackId, queueId, channel: 'callback', reason: 'keep-place', data: { originalContactId: contactId } });
-    this.exitContact(c, 'callback-requested');
-    return this.enqueue(
-      {
-        id: callbackId,
-        channel: 'callback',
-        direction: 'outbound',
-        queueId,
-        priority: c.priority,
-        enteredAt: c.enteredAt,
-        ...(c.extraSkills.length ? { requiredSkills: c.extraSkills } : {}),
-        data: { ...c.data, callbackNumber: number, originalContactId: contactId },
-      },
-      // Its call's arrival too, so a contact that entered in the same millisecond stays behind it, as
-      // it does after a restart (openContacts).
-      { arrival: c.seq },
+    // Made and checked before anything is written: a call is never closed for a callback that
+    // cannot be queued. An id still in use (or due as a timed callback) is passed by.
+    const callback = keepPlaceCallback(
+      { id: c.id, queueId: c.queue.id, priority: c.priority, enteredAt: c.enteredAt, requiredSkills: c.extraSkills, data: c.data },
+      number,
+      (id) => this.contacts.has(id) || this.scheduled.has(id),
     );
+    this.emit({ kind: 'callback-scheduled', at: this.clock.now(), contactId: callback.id!, queueId: c.queue.id, channel: 'callback', reason: 'keep-place', data: { originalContactId: contactId } });
+    this.exitContact(c, 'callback-requested');
+    // Its call's arrival too, so a contact that entered in the same millisecond stays behind it, as
+    // it does after a restart (openContacts).
+    return this.enqueue(callback, { arrival: c.seq });
   }
 
   /**
