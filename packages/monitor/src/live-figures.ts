@@ -21,6 +21,8 @@ export interface WaitingContact {
   readonly enteredAt: number;
   /** True while an offer rings at an agent. */
   readonly offered: boolean;
+  /** An e-mail or a callback: it waits for hours by design and counts for no longest wait. */
+  readonly deferred: boolean;
 }
 
 /** The "so far today" figures of a queue or of the whole center (definitions in docs/figures.md). */
@@ -416,11 +418,11 @@ export class LiveFigures {
   queueValue(queueId: string): QueueFigures {
     const waiting: WaitingContact[] = [];
     for (const [contactId, c] of this.contacts) {
-      if (waitingIn(c) === queueId) waiting.push({ contactId, channel: c.channel, enteredAt: c.enteredAt ?? this.lastAt, offered: c.status === 'ringing' });
+      if (waitingIn(c) === queueId) waiting.push({ contactId, channel: c.channel, enteredAt: c.enteredAt ?? this.lastAt, offered: c.status === 'ringing', deferred: deferred(c.channel) });
     }
     waiting.sort((a, b) => a.enteredAt - b.enteredAt || (a.contactId < b.contactId ? -1 : 1));
     const figures = this.perQueue.get(queueId) ?? this.newFigures();
-    const longest = waiting.find((c) => !deferred(c.channel));
+    const longest = waiting.find((c) => !c.deferred);
     return { queueId, waiting, longestWaitSince: longest?.enteredAt ?? null, today: dayFigures(figures.report(this.lastAt)) };
   }
 

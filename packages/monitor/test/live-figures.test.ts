@@ -37,8 +37,8 @@ describe('LiveFigures (folded from the event log only)', () => {
     add({ kind: 'queue-entered', at: s(0), contactId: 'c1', queueId: 'q1', channel: 'call', direction: 'inbound' });
     add({ kind: 'queue-entered', at: s(1), contactId: 'c2', queueId: 'q1', channel: 'email', direction: 'inbound' });
     expect(q(monitor, 'q1').waiting).toEqual([
-      { contactId: 'c1', channel: 'call', enteredAt: s(0), offered: false },
-      { contactId: 'c2', channel: 'email', enteredAt: s(1), offered: false },
+      { contactId: 'c1', channel: 'call', enteredAt: s(0), offered: false, deferred: false },
+      { contactId: 'c2', channel: 'email', enteredAt: s(1), offered: false, deferred: true },
     ]);
     expect(q(monitor, 'q1').longestWaitSince).toBe(s(0));
     expect(q(monitor, 'q1').today.offered).toBe(2);
@@ -133,7 +133,7 @@ describe('LiveFigures (folded from the event log only)', () => {
     add({ kind: 'queue-entered', at: s(0), contactId: 'c1', queueId: 'billing', channel: 'call' });
     add({ kind: 'transferred', at: s(30), contactId: 'c1', queueId: 'sales', channel: 'call', reason: 'overflow', data: { fromQueueId: 'billing' } });
     expect(q(monitor, 'billing').waiting).toEqual([]);
-    expect(q(monitor, 'sales').waiting).toEqual([{ contactId: 'c1', channel: 'call', enteredAt: s(0), offered: false }]);
+    expect(q(monitor, 'sales').waiting).toEqual([{ contactId: 'c1', channel: 'call', enteredAt: s(0), offered: false, deferred: false }]);
     add({ kind: 'connected', at: s(40), contactId: 'c1', queueId: 'sales', agentId: 'a1', channel: 'call', waitMs: 40_000 });
     expect(q(monitor, 'billing').today).toMatchObject({ offered: 1, answered: 1, serviceLevel: { ofAnswered: 0 } });
     expect(q(monitor, 'sales').today).toMatchObject({ offered: 0, answered: 0 });

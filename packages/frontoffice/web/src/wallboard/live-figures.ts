@@ -18,11 +18,9 @@ interface AgentsTopic {
   readonly agents?: Readonly<Record<string, { readonly state?: string; readonly queues?: readonly string[] } | undefined>>;
 }
 interface QueueTopic {
-  readonly waiting: readonly { readonly offered?: boolean; readonly enteredAt: number; readonly channel?: string | null }[];
+  /** `deferred`: an e-mail or a callback, which waits for hours by design and counts for no longest wait (the server says which). */
+  readonly waiting: readonly { readonly offered?: boolean; readonly enteredAt: number; readonly deferred?: boolean }[];
 }
-
-/** E-mails and callbacks wait for hours by design: they count as waiting, not for the longest wait (as on the server). */
-const DEFERRED = new Set(['email', 'callback']);
 
 export class LiveFigures {
   private roster: WallboardFigures;
@@ -77,7 +75,7 @@ export class LiveFigures {
         waiting: waiting.length,
         staffed: serving.filter((st) => st !== 'logged-out').length,
         available: serving.filter((st) => st === 'ready').length,
-        longestWaitMs: Math.max(0, now - waiting.reduce((m, c) => (DEFERRED.has(c.channel ?? '') ? m : Math.min(m, c.enteredAt)), now)),
+        longestWaitMs: Math.max(0, now - waiting.reduce((m, c) => (c.deferred ? m : Math.min(m, c.enteredAt)), now)),
       };
     });
     return { agents: topic ? agents : roster.agents, queues, waiting: queues.reduce((n, q) => n + q.waiting, 0) };
