@@ -1,33 +1,20 @@
 // Every `caruso …` command the guides show works as written. The commands are read from the guides
 // themselves (fenced code blocks and inline code), so a command added to a guide is run here too.
 // A command with arguments runs in the folder its guide writes it for; a bare mention of a verb
-// (`caruso report`, `caruso app validate --scripts <folder>`) must at least be a command whose help
-// prints. `caruso start …` runs until Ctrl-C: it runs here with --check, which does every check of a
+// (`caruso report`, `caruso app validate --scripts <folder>`, a synopsis with […] or …) must at least
+// be a command whose help prints. The analyst's guide is followed as a reader would: its commands run
+// in a folder holding the files it says to save, and no command is excused. `caruso start …` runs until Ctrl-C: it runs here with --check, which does every check of a
 // start and starts nothing.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../src/main.js';
 import { bufferIO } from './io.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const GUIDES = ['integrator-guide', 'getting-started', 'application', 'comms', 'channels', 'script-analyst-guide', 'wrapper-developer-guide'] as const;
+const GUIDES = ['integrator-guide', 'getting-started', 'application', 'comms', 'channels', 'script-analyst-guide', 'wrapper-developer-guide', 'dialogue-language', 'objects', 'reports', 'sip', 'storage', 'monitoring', 'operations'] as const;
 type Guide = (typeof GUIDES)[number];
-
-/**
- * Commands that cannot pass as written, each with the reason. They are run and reported, but a
- * failure does not fail the test. Besides these, a failing `caruso script …` command of the script
- * analyst's guide is reported and does not fail the test: that guide and `caruso script` belong to
- * the script tools, whose guide is being rewritten with examples of its own.
- */
-const KNOWN_FAILING: Readonly<Record<string, string>> = {
-  'caruso script lint scripts/greet.xml': 'script-analyst-guide: no example folder has scripts/greet.xml (the guide\'s own example; `caruso script` and that guide belong to the script tools)',
-  'caruso script run scripts/fault-report.xml --channel agent --var caller=+3212345': 'script-analyst-guide: no example folder has scripts/fault-report.xml',
-  'caruso script run scripts/fault-report.xml --channel ivr --answers answers.json --data data.json': 'script-analyst-guide: no example folder has scripts/fault-report.xml, answers.json or data.json',
-  'caruso script graph scripts/fault-report.xml': 'script-analyst-guide: no example folder has scripts/fault-report.xml',
-  'caruso script graph scripts/fault-report.xml --format dot': 'script-analyst-guide: no example folder has scripts/fault-report.xml',
-};
 
 interface GuideCommand {
   readonly guide: Guide;
@@ -62,7 +49,8 @@ function commandsOf(guide: Guide): GuideCommand[] {
 /** A bare mention of a verb or an option, not a command to run: no argument beyond words and flags, or a <placeholder>. */
 function isMention(guide: Guide, command: string): boolean {
   const words = command.split(/\s+/).slice(1);
-  if (words.some((w) => w.includes('<'))) return true;
+  // A synopsis: a <placeholder>, […] optional parts, a|b choices or … for what the text around says.
+  if (words.some((w) => w.includes('<') || w.includes('[') || w.includes('|') || w.includes('…'))) return true;
   return words.every((w) => /^(--)?[a-z][a-z-]*$/.test(w)) && !RUN_BARE.has(`${guide}: ${command}`);
 }
 
@@ -83,7 +71,17 @@ function argv(command: string): string[] {
 describe('the guides’ commands work as written', () => {
   const commands = GUIDES.flatMap(commandsOf);
   let appFolder: string;
+  let analystFolder: string;
   beforeAll(() => {
+    // The analyst's guide is a walk-through: its commands run in a folder holding what it says to
+    // save (`Save this as \`scripts/greet.xml\`:` and the block after it), and nothing else.
+    analystFolder = mkdtempSync(join(tmpdir(), 'caruso-analyst-'));
+    const guide = readFileSync(join(root, 'docs/script-analyst-guide.md'), 'utf8');
+    for (const m of guide.matchAll(/[Ss]ave\s+this\s+as\s+`([^`]+)`[^\n]*\n+```[^\n]*\n([\s\S]*?)\n```/g)) {
+      const file = join(analystFolder, m[1] as string);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, `${m[2] as string}\n`);
+    }
     // docs/application.md writes its commands for a project folder with model/, app/ and scripts/.
     appFolder = mkdtempSync(join(tmpdir(), 'caruso-guides-'));
     const fixtures = join(root, 'packages/frontoffice/test/fixtures');
@@ -92,26 +90,38 @@ describe('the guides’ commands work as written', () => {
     cpSync(join(fixtures, 'crm.model.xml'), join(appFolder, 'model/crm.model.xml'));
     cpSync(join(fixtures, 'scripts'), join(appFolder, 'scripts'), { recursive: true });
   });
-  afterAll(() => rmSync(appFolder, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(appFolder, { recursive: true, force: true });
+    rmSync(analystFolder, { recursive: true, force: true });
+  });
 
   /** The folder a guide's commands are written for. */
   const folderOf = (guide: Guide): string =>
-    guide === 'integrator-guide' || guide === 'script-analyst-guide' ? join(root, 'examples/utility') : guide === 'application' ? appFolder : root;
+    guide === 'integrator-guide' || guide === 'sip'
+      ? join(root, 'examples/utility')
+      : guide === 'script-analyst-guide' || guide === 'dialogue-language'
+        ? analystFolder
+        : guide === 'application'
+          ? appFolder
+          : root;
 
-  it('finds the commands of the guides', () => {
+  it('finds the commands of the guides and the files the analyst’s guide says to save', () => {
     expect(commands.length).toBeGreaterThan(10);
+    expect(commands).toContainEqual({ guide: 'script-analyst-guide', command: 'caruso script lint scripts/greet.xml' });
+    for (const f of ['scripts/greet.xml', 'scripts/balance.xml', 'scripts/balance.test.json', 'model/crm.model.xml', 'answers.json', 'data.json']) expect(existsSync(join(analystFolder, f))).toBe(true);
     expect(commands).toContainEqual({ guide: 'integrator-guide', command: 'caruso model migrate --dry-run' });
     expect(commands).toContainEqual({ guide: 'getting-started', command: 'caruso start examples/utility/assembly.xml --simulate --at office-hours' });
   });
 
   it('runs every command (and the help of every mention) with exit code 0', async () => {
     const failed: string[] = [];
-    const knownFailing: string[] = [];
     for (const { guide, command } of commands) {
       const mention = isMention(guide, command);
       const args = mention ? helpOf(command) : argv(command);
       if (!mention && args[0] === 'start' && args.some((a) => a.endsWith('.xml'))) args.push('--check');
       const io = bufferIO({}, folderOf(guide));
+      // What the reader types where a command asks (the greeting script's name), then the end of input.
+      io.stdin.end('Ann\n');
       let code: number;
       try {
         code = await main(args, io);
@@ -119,13 +129,8 @@ describe('the guides’ commands work as written', () => {
         code = -1;
         io.stderr.write(String(err));
       }
-      if (code === 0) continue;
-      const line = `${guide}: ${command} → exit ${code}: ${io.err().split('\n').slice(0, 3).join(' | ')}`;
-      const scriptTools = guide === 'script-analyst-guide' && args[0] === 'script';
-      if (KNOWN_FAILING[command] !== undefined || scriptTools) knownFailing.push(`${line}${KNOWN_FAILING[command] ? ` (${KNOWN_FAILING[command]})` : ' (the script tools\' guide)'}`);
-      else failed.push(line);
+      if (code !== 0) failed.push(`${guide}: ${command} → exit ${code}: ${io.err().split('\n').slice(0, 3).join(' | ')}`);
     }
-    if (knownFailing.length) process.stderr.write(`known failing guide commands (see KNOWN_FAILING):\n${knownFailing.join('\n')}\n`);
     expect(failed).toEqual([]);
   }, 300_000);
 });
