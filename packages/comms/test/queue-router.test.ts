@@ -406,7 +406,7 @@ describe('QueueRouter callbacks', () => {
     const cb = ctx.router.requestCallback(long, '+31202222222');
     expect(cb.id).toMatch(/^cb-[0-9a-f-]{36}$/);
     expect(cb.data).toMatchObject({ originalContactId: long, callbackNumber: '+31202222222' });
-    const [scheduled] = await ctx.log.read({ contactId: cb.id, kind: 'callback-scheduled' });
+    const scheduled = (await ctx.log.read({ contactId: cb.id })).find((e) => e.kind === 'callback-scheduled');
     expect(scheduled?.data).toEqual({ originalContactId: long });
     expect((await ctx.log.read({ contactId: long })).map((e) => `${e.kind}:${e.reason ?? ''}`)).toEqual(['queue-entered:', 'exited:callback-requested']);
   });

@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import type { CommandIO } from '../src/command.js';
 
 /** A CommandIO over buffers, for calling main() in tests. */
-export function bufferIO(env: NodeJS.ProcessEnv = {}, cwd = process.cwd()): CommandIO & { out(): string; err(): string; abort(): void } {
+export function bufferIO(env: NodeJS.ProcessEnv = {}, cwd = process.cwd()): CommandIO & { readonly stdin: PassThrough; out(): string; err(): string; abort(): void } {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
