@@ -37,6 +37,11 @@ describe('the utility model', () => {
       });
       await loadDemoData(objects, data);
       expect(await objects.repository('Customer').count()).toBe(250);
+      // The global search finds customers by their town, as an agent types it.
+      const inZeist = (await objects.repository('Customer').query({ where: { city: 'Zeist' } })).length;
+      expect(inZeist).toBeGreaterThan(0);
+      const hits = await objects.search('Zeist', { objects: ['Customer'], limit: 200 });
+      expect(hits.length).toBe(Math.min(inZeist, 200));
       expect(await objects.repository('MeterReading').count()).toBe(data.readings.length);
       const first = await objects.repository('Customer').query({ where: { customerNumber: 'K100001' }, include: ['connections', 'contracts', 'contracts.tariff'] });
       const c = first[0] as Record<string, unknown>;

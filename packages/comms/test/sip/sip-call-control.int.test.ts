@@ -350,7 +350,7 @@ if (requireOrSkip('SIPp and sox', has('sipp') && has('sox', ['--version']))) {
       await until(() => outside.seen('BYE').length === 1, 2000, 'the outside BYE');
     });
 
-    if (has('baresip', ['-h'])) {
+    if (requireOrSkip('baresip', has('baresip', ['-h']))) {
       it('consults a registered agent phone by name (baresip, auto-answer) and transfers the customer to it; its 440 Hz reaches the customer', async () => {
         await start({ users: [{ username: 'bea', password: 'bea-secret' }] });
         const bea = baresip({ dir, user: 'bea', password: 'bea-secret', registrarPort: sip.port, sipPort: await freeSipPort(), ctrlPort: await freePort(), timeoutMs: 18_000 });
