@@ -6,7 +6,7 @@ import { until } from './smtp-helpers.js';
 import { mustOpen, type TestSocket } from './ws-helpers.js';
 
 const PW = 'correct horse battery';
-/** Short timers so that the rules show within a test: the defaults are 10 s, 15 s, 5 s and 120 s. */
+/** Short timers so that the rules show within a test: the defaults are 10 s, 10 s, 5 s and 120 s. */
 const PRESENCE = { heartbeatMs: 100, silentMs: 500, readyGraceMs: 600, disconnectGraceMs: 2_500 };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -134,6 +134,33 @@ describe('agent presence follows the desktop (/ws/agent heartbeats, disconnect r
       await dana.post(`/api/contacts/${chat.chatId}/hang-up`);
       await dana.post(`/api/contacts/${chat.chatId}/wrap-up`, { code: 'solved' });
       await dana.post('/api/agent/logout');
+    }, 20_000);
+
+    it('pauses a ready agent at once when their only desktop is dropped for its silence (no reload grace on top)', async () => {
+      await carl.post('/api/agent/ready');
+      // A laptop that went to sleep: the socket stays open but answers nothing.
+      const silent = new WebSocket(`${asm.url.replace(/^http/, 'ws')}/ws/agent`, { headers: { cookie: carl.cookieHeader() }, autoPong: false });
+      silent.on('error', () => undefined);
+      const closed = new Promise<number>((resolve) => silent.once('close', () => resolve(Date.now())));
+      await new Promise<void>((resolve, reject) => {
+        silent.once('open', () => resolve());
+        silent.once('unexpected-response', () => reject(new Error('refused')));
+      });
+      const droppedAt = await closed;
+      await until(() => asm.comms.agent('carl').state === 'paused', 'carl paused', 3_000);
+      expect(asm.comms.agent('carl').pauseReason).toBe('disconnected');
+      const deadline = Date.now() + 3_000;
+      let last = (await agentEvents('carl')).at(-1) as { state?: string; reason?: string; at?: number } | undefined;
+      while (last?.reason !== 'disconnected' && Date.now() < deadline) {
+        await sleep(20);
+        last = (await agentEvents('carl')).at(-1);
+      }
+      expect(last).toMatchObject({ state: 'paused', reason: 'disconnected' });
+      // Paused when the server dropped the socket, not a reload's grace (600 ms here) later.
+      expect(last!.at! - droppedAt).toBeLessThan(PRESENCE.readyGraceMs - 150);
+      await desktop(carl);
+      await until(() => asm.comms.agent('carl').state === 'ready', 'carl ready again', 3_000);
+      await carl.post('/api/agent/logout');
     }, 20_000);
 
     it('drops a socket without heartbeat (no frames, no pongs) and keeps one that beats', async () => {

@@ -6,7 +6,9 @@
  *   also pings at the protocol level. A socket that sent nothing (no frame, no pong) for `silentMs`
  *   is dropped.
  * - When an agent's LAST desktop socket is gone: a ready (or ringing) agent is paused `disconnected`
- *   after `readyGraceMs` (a reload that comes back sooner changes nothing); an agent with contacts
+ *   after `readyGraceMs` (a reload that comes back sooner changes nothing), or at once when that
+ *   socket was dropped for its silence (a cable pulled, a laptop asleep: it was silent `silentMs`
+ *   already, so the agent is paused within `silentMs` and a sweep, 10 + 3⅓ s); an agent with contacts
  *   keeps them (nothing is re-queued) and is paused `disconnected` after `disconnectGraceMs`, the
  *   contacts still theirs; an agent whose wrap-up ends into ready meanwhile is paused then.
  * - When a desktop socket of an agent paused `disconnected` opens again, the agent resumes.
@@ -27,7 +29,7 @@ export const DISCONNECTED = 'disconnected';
 export interface AgentPresenceOptions {
   /** How often the page sends its heartbeat (`{type:'ping'}`); told to the page in `GET /api/desktop`. Default 10 s. */
   readonly heartbeatMs?: number;
-  /** A socket silent this long (no frame, no pong) is dropped. Default 15 s. */
+  /** A socket silent this long (no frame, no pong) is dropped. Default 10 s. */
   readonly silentMs?: number;
   /** A ready agent without a desktop is paused `disconnected` after this long. Default 5 s. */
   readonly readyGraceMs?: number;
@@ -35,10 +37,12 @@ export interface AgentPresenceOptions {
   readonly disconnectGraceMs?: number;
 }
 
-export const PRESENCE_DEFAULTS = { heartbeatMs: 10_000, silentMs: 15_000, readyGraceMs: 5_000, disconnectGraceMs: 120_000 } as const;
+export const PRESENCE_DEFAULTS = { heartbeatMs: 10_000, silentMs: 10_000, readyGraceMs: 5_000, disconnectGraceMs: 120_000 } as const;
 
 interface Gone {
   readonly at: number;
+  /** How long a ready agent may be without a desktop: 0 when the last socket was dropped for its silence. */
+  readonly readyGraceMs: number;
   readonly timers: ReturnType<typeof setTimeout>[];
 }
 
@@ -51,6 +55,8 @@ export class AgentPresence {
   readonly disconnectGraceMs: number;
   private readonly sockets = new Map<string, Set<WebSocket>>();
   private readonly lastHeard = new Map<WebSocket, number>();
+  /** Sockets dropped for their silence: their agent was gone for `silentMs` already. */
+  private readonly silenced = new WeakSet<WebSocket>();
   private readonly gone = new Map<string, Gone>();
   private readonly pendingChange = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly sweep: ReturnType<typeof setInterval>;
@@ -145,6 +151,7 @@ export class AgentPresence {
       for (const ws of set) {
         if (now - (this.lastHeard.get(ws) ?? now) > this.silentMs) {
           this.logger.info({ silentMs: this.silentMs }, 'desktop socket dropped: no heartbeat');
+          this.silenced.add(ws);
           ws.terminate();
         } else if (ws.readyState === ws.OPEN) {
           ws.ping();
@@ -161,9 +168,11 @@ export class AgentPresence {
     if (set.size > 0 || this.disposed) return;
     this.sockets.delete(agentId);
     const at = performance.now();
-    const timers = [safeTimeout(OWNER, () => this.enforce(agentId), this.readyGraceMs), safeTimeout(OWNER, () => this.enforce(agentId), this.disconnectGraceMs)];
+    // A reload comes back within the grace; a socket dropped for its silence was gone long enough.
+    const readyGrace = this.silenced.has(ws) ? 0 : this.readyGraceMs;
+    const timers = [safeTimeout(OWNER, () => this.enforce(agentId), readyGrace), safeTimeout(OWNER, () => this.enforce(agentId), this.disconnectGraceMs)];
     for (const t of timers) t.unref?.();
-    this.gone.set(agentId, { at, timers });
+    this.gone.set(agentId, { at, readyGraceMs: readyGrace, timers });
   }
 
   /** A desktop socket of the agent opened: cancel the pending pause, resume a `disconnected` pause. */
@@ -198,7 +207,7 @@ export class AgentPresence {
     }
     const elapsed = performance.now() - g.at;
     const idle = agent.state === 'ready' || agent.state === 'reserved';
-    const pause = (idle && elapsed >= this.readyGraceMs - 1) || ((agent.state === 'busy' || agent.state === 'wrap-up') && elapsed >= this.disconnectGraceMs - 1);
+    const pause = (idle && elapsed >= g.readyGraceMs - 1) || ((agent.state === 'busy' || agent.state === 'wrap-up') && elapsed >= this.disconnectGraceMs - 1);
     if (!pause) return;
     this.comms().pause(agentId, DISCONNECTED).then(
       () => this.logger.info({ agentId, state: agent.state, contacts: agent.contactIds.length }, 'agent paused: no desktop connected'),
