@@ -128,7 +128,8 @@ describe('front-office pages in a real Chromium', () => {
       await agent.locator('#wrap-notes').fill('Power fault at 4321 XY');
       await agent.locator('#btn-wrapup').click();
       await agent.locator('#agent-state[data-state="ready"]').waitFor();
-      await agent.locator('.timeline li', { hasText: 'call · solved' }).waitFor();
+      // The customer's whole history in the desktop: the call with its wrap-up's label and note.
+      await agent.locator('desk-customer-panel li.history-contact', { hasText: 'Solved' }).filter({ hasText: 'Power fault at 4321 XY' }).waitFor();
       await sup.locator('[data-state="ready"] .count', { hasText: '1' }).waitFor({ timeout: 5000 });
       await agent.screenshot({ path: join(SHOTS, 'desktop-wrapped-up.png') });
       expect(errors).toEqual([]);

@@ -1,19 +1,19 @@
 /**
  * The customer of a contact, inside the desktop: the record linked to the contact (or the screen
  * pop's matches to choose from), a customer search, a new-customer form, any record opened from the
- * search, and the record's timeline. Choosing, changing or creating the customer links it to THIS
+ * search, and the record's whole history (notes and tasks added here too). Choosing, changing or creating the customer links it to THIS
  * contact on the server (`PUT /api/contacts/:id/customer`), so its wrap-up is filed there. What the
  * panel shows is the contact's own (store.ui(contactId)); nothing here leaves the desktop.
  */
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { keyed } from 'lit/directives/keyed.js';
+import '../records/record-history.js';
 import { api } from '../shared/api.js';
 import { announce, contain, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
-import { channelLabel } from '../shared/labels.js';
-import type { ObjectRecord, RecordPage, TimelineEntry } from '../shared/types.js';
+import type { ObjectRecord, RecordPage } from '../shared/types.js';
 import { DeskElement } from './desk-element.js';
 import type { ContactAnswer, DeskCustomer, ScreenPop } from './desktop-types.js';
-import { formatDateTime } from './format.js';
 import { customerObject, displayName, keyOf, recordFields } from './records.js';
 import './record-form.js';
 
@@ -25,7 +25,6 @@ export class CarusoCustomerPanel extends DeskElement {
     ...DeskElement.properties,
     contactId: { attribute: false },
     record: { state: true },
-    timeline: { state: true },
     results: { state: true },
     pop: { state: true },
   };
@@ -33,7 +32,6 @@ export class CarusoCustomerPanel extends DeskElement {
   /** The contact (connected, in wrap-up or ringing), or IDLE. */
   declare contactId: string;
   declare record: { object: string; data: ObjectRecord } | null;
-  declare timeline: readonly TimelineEntry[];
   declare results: readonly ObjectRecord[] | null;
   declare pop: ContactAnswer | null;
   private loaded = '';
@@ -44,7 +42,6 @@ export class CarusoCustomerPanel extends DeskElement {
     super();
     this.contactId = IDLE;
     this.record = null;
-    this.timeline = [];
     this.results = null;
     this.pop = null;
   }
@@ -103,7 +100,6 @@ export class CarusoCustomerPanel extends DeskElement {
       this.loaded = key;
       if (!target) {
         this.record = null;
-        this.timeline = [];
       } else contain(this.load(target.object, target.id, key));
     }
   }
@@ -113,9 +109,6 @@ export class CarusoCustomerPanel extends DeskElement {
       const r = await api<{ data: ObjectRecord }>('GET', `/api/objects/${encodeURIComponent(object)}/${encodeURIComponent(id)}`);
       if (this.loaded !== key) return;
       this.record = { object, data: r.data };
-      const view = this.store.app.records.find((x) => x.object === object);
-      const tl = view?.timeline === false ? { entries: [] } : await api<{ entries: TimelineEntry[] }>('GET', `/api/objects/${encodeURIComponent(object)}/${encodeURIComponent(id)}/timeline`);
-      if (this.loaded === key) this.timeline = tl.entries;
     } catch (e) {
       if (this.loaded === key) fail(e);
     }
@@ -205,12 +198,20 @@ export class CarusoCustomerPanel extends DeskElement {
         : nothing}
       <desk-record-form .store=${this.store} .rev=${this.rev} .object=${rec.object} .record=${rec.data} .fields=${recordFields(app, rec.object)}
         @record-saved=${(ev: CustomEvent<{ object: string; record: ObjectRecord; created: boolean }>) => this.onSaved(ev)}></desk-record-form>
-      <section class="timeline-box" aria-labelledby="tl-title">
-        <h3 id="tl-title">${t('desktop.timeline')}</h3>
-        <ol class="timeline" reversed>${this.timeline.map((e) => (e.kind === 'contact'
-          ? html`<li><strong>${channelLabel(e.channel)} · ${e.code}</strong> ${formatDateTime(e.at)} · ${e.actor}${e.notes ? html`<div>${e.notes}</div>` : nothing}</li>`
-          : html`<li><strong>${e.field ?? e.action}</strong> ${formatDateTime(e.at)} · ${e.actor ?? ''}: <span>${JSON.stringify(e.oldValue) ?? '–'} → ${JSON.stringify(e.newValue) ?? '–'}</span></li>`))}</ol>
-      </section>`;
+      ${this.history(rec.object, key)}`;
+  }
+
+  /**
+   * The record's whole history (contacts of every channel, notes, tasks, changes; grouped by day), the
+   * record page's own component: the agent adds a note or a task here without leaving the contact.
+   * Made anew for another record or after a script or a wrap-up wrote to it.
+   */
+  private history(object: string, key: string): unknown {
+    const app = this.store.app;
+    const def = app.objects.find((o) => o.name === object);
+    if (!def || app.records.find((x) => x.object === object)?.timeline === false) return nothing;
+    const ctx = { me: this.store.me, app, clockOffset: this.store.clockOffset };
+    return keyed(`${object}|${key}|${this.store.ui(this.contactId).recordRev}`, html`<caruso-record-history class="desk-history" .ctx=${ctx} .def=${def} .recordId=${key}></caruso-record-history>`);
   }
 
   private matchesView(pop: ScreenPop): TemplateResult {
