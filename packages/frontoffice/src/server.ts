@@ -437,6 +437,7 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
             serverTime: { type: 'integer', description: 'milliseconds since the epoch by the communication server\'s clock' },
             queues: { type: 'array', description: 'the queues of the communication server with the names people read', items: closed({ id: text(), label: text() }) },
             scripts: { type: 'array', description: 'the dialogue scripts with their titles', items: closed({ id: text(), label: text() }) },
+            phoneCountry: { type: 'string', description: 'the country whose phone numbers the pages show in national format (the model\'s defaultCountry); absent: every number in international format' },
           },
         },
       },
@@ -452,7 +453,8 @@ export function createFrontOfficeServer(options: FrontOfficeServerOptions): Fron
       // No communication server yet: the wall clock (the page reads it again on its next load).
       serverTime = Date.now();
     }
-    const resp: AppResponse = { ...applicationForRole(app, permissions, p.role), serverTime, queues: queueLabels(labelSources), scripts: scriptLabels(labelSources) };
+    const phoneCountry = options.objects.model.defaultCountry;
+    const resp: AppResponse = { ...applicationForRole(app, permissions, p.role), serverTime, queues: queueLabels(labelSources), scripts: scriptLabels(labelSources), ...(phoneCountry ? { phoneCountry } : {}) };
     return resp;
   });
   fastify.get('/api/openapi.json', {

@@ -30,6 +30,8 @@ describe('the CRM pages in a real Chromium: lists, records, search, administrati
     dir = mkdtempSync(join(tmpdir(), 'caruso-crm-records-'));
     model = join(dir, 'crm.model.xml');
     writeFileSync(model, fixtureText('crm.model.xml')
+      // A Belgian company: its numbers are shown in national format, others in international format.
+      .replace('<model name="crm" version="1">', '<model name="crm" version="1" defaultCountry="BE">')
       .replace('<object name="Customer" table="customers" version="true" audited="true">', '<object name="Customer" table="customers" version="true" audited="true" searchable="true">')
       .replace('<field name="phone" type="phone" label="Phone"/>', '<field name="phone" type="phone" label="Phone" searchable="true"/>'));
     browser = await chromium.launch({
@@ -66,7 +68,7 @@ describe('the CRM pages in a real Chromium: lists, records, search, administrati
       const c = await customers.create({ firstName: 'Carla', lastName: 'Caller', phone: '+3212345678', email: 'carla@example.org', segment: 'business' }, { actor: 'test' });
       carla = String(c['id']);
       await customers.create({ firstName: 'Bert', lastName: 'Aalders', phone: '+3287654321', segment: 'residential' }, { actor: 'test' });
-      await customers.create({ firstName: 'Zoë', lastName: 'Zwart', segment: 'residential' }, { actor: 'test' });
+      await customers.create({ firstName: 'Zoë', lastName: 'Zwart', phone: '+31205551234', segment: 'residential' }, { actor: 'test' });
       await asm.objects.repository('Contract').create({ number: 'C-1001', product: 'gas', customerId: Number(carla) }, { actor: 'test' });
       await asm.objects.repository('Contract').create({ number: 'C-1002', product: 'power', customerId: Number(carla) }, { actor: 'test' });
     }, 60_000);
@@ -118,6 +120,10 @@ describe('the CRM pages in a real Chromium: lists, records, search, administrati
       expect(await lastNames(page)).toEqual(['Aalders', 'Caller', 'Zwart']);
       // The segment column shows the option's label, not the stored value.
       expect(await page.locator('tbody tr', { hasText: 'Caller' }).locator('td').nth(3).textContent()).toBe('Business');
+      // Phone numbers as people read them: the company's own country's in national format, another's
+      // in international format (stored as +3212345678 and +31205551234).
+      expect(await page.locator('tbody tr', { hasText: 'Caller' }).locator('td').nth(2).textContent()).toBe('012 34 56 78');
+      expect(await page.locator('tbody tr', { hasText: 'Zwart' }).locator('td').nth(2).textContent()).toBe('+31 20 555 1234');
       // Saved as the user's own filter, and applied again after a reload.
       await page.locator('summary', { hasText: 'My filters' }).click();
       await page.getByLabel('Save this view as').fill('Newest names last');

@@ -90,6 +90,12 @@ export interface AppResponse extends RoleApplication {
   readonly queues: readonly IdLabel[];
   /** Every dialogue script: its `<meta><title>`, else its id. */
   readonly scripts: readonly IdLabel[];
+  /**
+   * The country (ISO 3166-1 alpha-2) whose phone numbers the pages show in national format
+   * (`020 555 1234`), others in international format (`+32 2 123 45 67`): the model's `defaultCountry`.
+   * Absent: every number in international format.
+   */
+  readonly phoneCountry?: string;
 }
 
 /** A supervisor's private note to the agent of a contact (`GET /api/contacts/:id/notes`); `id` is its event's seq. */

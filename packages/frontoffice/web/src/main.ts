@@ -92,6 +92,8 @@ async function boot(): Promise<void> {
   }
   const ctx = await signedIn();
   if (!ctx) return;
+  // Phone numbers are shown in the company's country's format (shared/format.ts fmtPhone).
+  if (ctx.app.phoneCountry) document.documentElement.dataset['phoneCountry'] = ctx.app.phoneCountry;
   header(ctx);
   if (page === 'desktop') {
     const { desktopPage } = await import('./desktop/index.js');

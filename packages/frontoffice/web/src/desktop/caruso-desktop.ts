@@ -7,6 +7,7 @@
 import { html, LitElement, nothing, type TemplateResult } from 'lit';
 import { announce, contain } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
+import { fmtAddress } from '../shared/format.js';
 import { channelLabel, pauseLabel, queueLabel, stateLabel } from '../shared/labels.js';
 import { AgentSocket } from './agent-socket.js';
 import { ChatConnection } from './chat-connection.js';
@@ -268,7 +269,7 @@ export class CarusoDesktop extends LitElement {
       const sfx = i === 0 ? '' : `-${i + 1}`;
       return html`<div class="panel popup" role="alertdialog" aria-labelledby="offer-title${sfx}" aria-describedby="offer-who${sfx}" data-offer=${o.offerId}>
         <h2 id="offer-title${sfx}">${t('desktop.incoming')}: ${channelLabel(o.channel)} · ${queueLabel(this.store.app, o.queueId)}</h2>
-        <p id="offer-who${sfx}">${o.customer?.label ?? o.address ?? ''}</p>
+        <p id="offer-who${sfx}">${o.customer?.label ?? (o.address ? fmtAddress(o.channel, o.address) : '')}</p>
         <button type="button" id="btn-accept${sfx}" aria-keyshortcuts=${i === 0 ? 'F4' : nothing} @click=${() => contain(this.accept(o))}>${t('desktop.accept')}</button>
         <button type="button" class="secondary" @click=${() => contain(this.store.act('POST', `/api/agent/offers/${encodeURIComponent(o.offerId)}/reject`, {}))}>${t('desktop.reject')}</button>
       </div>`;

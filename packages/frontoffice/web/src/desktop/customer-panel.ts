@@ -11,6 +11,7 @@ import '../records/record-history.js';
 import { api } from '../shared/api.js';
 import { announce, contain, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
+import { fmtPhone } from '../shared/format.js';
 import type { ObjectRecord, RecordPage } from '../shared/types.js';
 import { DeskElement } from './desk-element.js';
 import type { ContactAnswer, DeskCustomer, ScreenPop } from './desktop-types.js';
@@ -264,7 +265,7 @@ export class CarusoCustomerPanel extends DeskElement {
       else body = html`<p class="muted">${this.isContact ? t('desktop.noCustomer') : t('desktop.waiting')}</p>`;
     }
     return html`<section id="contact" class="panel" aria-labelledby="contact-title">
-      <h2 id="contact-title">${t('desktop.customer')}${address ? ` · ${address}` : ''}</h2>
+      <h2 id="contact-title">${t('desktop.customer')}${address ? ` · ${fmtPhone(address)}` : ''}</h2>
       ${this.modeButtons()}
       ${body}
     </section>`;

@@ -2,6 +2,7 @@
  * Dates, times, numbers, money and durations in the application's language, with Intl. Moments are
  * milliseconds (or ISO strings) of the server's clock; days are the browser's calendar days.
  */
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
 import { pageLang, t } from './i18n.js';
 
 function toDate(at: number | string | Date): Date | undefined {
@@ -62,11 +63,33 @@ export function fmtValue(value: unknown, field?: { readonly type: string; readon
   if (value === null || value === undefined || value === '') return '';
   if (field?.type === 'enum') return field.options.find((o) => o.value === value)?.label ?? String(value);
   if (typeof value === 'boolean') return value ? t('yes') : t('no');
+  if (field?.type === 'phone' && typeof value === 'string') return fmtPhone(value);
   if (field?.type === 'date' && typeof value === 'string') return fmtDate(value.length === 10 ? `${value}T12:00:00` : value);
   if (field?.type === 'datetime' || field?.type === 'timestamp') return fmtDateTime(value as string);
   if (typeof value === 'number') return field?.type === 'money' ? fmtMoney(value) : fmtNumber(value);
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
+}
+
+/** The country whose numbers are shown in national format: the model's (`data-phone-country` on the page, set from /api/app). */
+export function phoneCountry(): string | undefined {
+  return document.documentElement.dataset['phoneCountry'] || undefined;
+}
+
+/**
+ * A stored phone number (E.164) as people read it: national format for a number of the company's
+ * country (`020 555 1234`), international format for another (`+32 2 123 45 67`). Anything that is not
+ * a valid number (an extension, `anonymous`, an address) comes back as it is.
+ */
+export function fmtPhone(value: string, country = phoneCountry()): string {
+  const n = parsePhoneNumberFromString(value, country as CountryCode | undefined);
+  if (!n || !n.isValid()) return value;
+  return country !== undefined && n.country === country ? n.formatNational() : n.formatInternational();
+}
+
+/** A contact's address as people read it: a phone number for a call or callback, else as it is. */
+export function fmtAddress(channel: string, address: string): string {
+  return channel === 'call' || channel === 'callback' ? fmtPhone(address) : address;
 }
 
 /** The value of a `datetime-local` input for a moment, in the browser's time zone. */
