@@ -212,6 +212,30 @@ describe.each(CASES)('dates on the desktop: application in $app, browser in $bro
     await ctx.close();
   }, 45_000);
 
+  it('the record page takes its date field, a callback and a task’s due moment in the application’s format too', async () => {
+    const { ctx, page, problems } = await deskPage(browser, asm.url, 'anna', PW, { locale: c.browser });
+    await page.goto(`${asm.url}/records/customer/${carla}`);
+    await page.locator('#f-birthDate-fields').waitFor();
+    expect(await partNames(page, '#f-birthDate-fields')).toEqual(c.dateParts);
+    expect(await page.locator('#f-birthDate-fields legend').textContent()).toBe('Date of birth');
+    expect(await partNames(page, '#rcb-at-fields')).toEqual(c.callbackParts);
+    await page.locator('details.history-add', { has: page.locator('#task-form') }).locator('summary').click();
+    expect(await partNames(page, '#task-due-fields')).toEqual(c.callbackParts);
+    // The due moment offered is tomorrow, written out in words in the application's language.
+    const tomorrow = new Date(Date.now() + 86_400_000);
+    await page.locator('#task-due-words', { hasText: c.monthName(tomorrow.getMonth() + 1) }).waitFor();
+    await page.locator('#f-birthDate').focus();
+    for (const part of c.type('24', '12', '1979')) await page.keyboard.type(part);
+    await page.locator('#f-birthDate-words', { hasText: c.monthName(12) }).waitFor();
+    expect(await seriousFindings(page)).toEqual([]);
+    const saved = page.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().includes('/api/objects/Customer/'));
+    await page.locator('caruso-record-form #btn-save').click();
+    expect((await saved).status()).toBe(200);
+    expect(String((await asm.objects.repository('Customer').get(carla))?.['birthDate']).slice(0, 10)).toBe('1979-12-24');
+    expect(problems).toEqual([]);
+    await ctx.close();
+  }, 45_000);
+
   it('a date field of the customer’s record is typed in the application’s format and saved as yyyy-mm-dd', async () => {
     const { ctx, page, problems } = await deskPage(browser, asm.url, 'anna', PW, { locale: c.browser });
     if (asm.comms.agent('anna').state !== 'ready') await page.keyboard.press('F2');

@@ -74,7 +74,8 @@ export class CarusoRecordForm extends DeskElement {
     const v = this.fieldValue(f);
     // Read-only: the date as text (the date input has no read-only state).
     if (!f.writable) return html`<label for="f-${f.name}">${f.label}</label><input id="f-${f.name}" readonly .value=${typeof v === 'string' ? formatDate(`${v.slice(0, 10)}T12:00:00`) : ''} aria-describedby="f-${f.name}-error">`;
-    return html`<caruso-date-input field-id="f-${f.name}" kind="date" label="${f.label}${f.required ? ' *' : ''}" ?required=${f.required} describedby="f-${f.name}-error"
+    // Its own format errors are `f-<name>-error` (the date input's); the server's go beside it.
+    return html`<caruso-date-input field-id="f-${f.name}" kind="date" label="${f.label}${f.required ? ' *' : ''}" ?required=${f.required} describedby="f-${f.name}-saved-error"
       .value=${typeof v === 'string' ? v.slice(0, 10) : ''}></caruso-date-input>`;
   }
 
@@ -82,7 +83,7 @@ export class CarusoRecordForm extends DeskElement {
     const def = objectDef(this.store.app, this.object);
     const canWrite = def?.actions.includes(this.record ? 'update' : 'create') ?? false;
     return html`<form novalidate @submit=${(ev: Event) => contain(this.save(ev))}>
-      ${this.defs().map((f) => html`${f.type === 'date' ? this.dateInput(f) : html`<label for="f-${f.name}">${f.label}${f.required ? ' *' : ''}</label>${this.input(f)}`}<div id="f-${f.name}-error" class="field-error">${this.errors[f.name] ?? nothing}</div>`)}
+      ${this.defs().map((f) => html`${f.type === 'date' ? this.dateInput(f) : html`<label for="f-${f.name}">${f.label}${f.required ? ' *' : ''}</label>${this.input(f)}`}<div id="f-${f.name}${f.type === 'date' && f.writable ? '-saved' : ''}-error" class="field-error">${this.errors[f.name] ?? nothing}</div>`)}
       <p><button type="submit" ?disabled=${!canWrite}>${this.record ? t('record.save') : t('desktop.create')}</button></p>
     </form>`;
   }

@@ -4,6 +4,9 @@
  * shown as it is now. `onSaved` gets the record after a create or update.
  */
 import { html, type TemplateResult } from 'lit';
+import type { CarusoDateInput } from '../shared/date-input.js';
+import '../shared/date-input.js';
+import { fmtDate } from '../shared/format.js';
 import { ApiError, api } from '../shared/api.js';
 import { announce, fail } from '../shared/dom.js';
 import { t, violationText } from '../shared/i18n.js';
@@ -11,7 +14,7 @@ import { LightElement } from '../shared/light-element.js';
 import { recordKey } from '../shared/context.js';
 import type { ObjectRecord, RoleField, RoleObject } from '../shared/types.js';
 
-const INPUT_TYPES: Readonly<Record<string, string>> = { integer: 'number', decimal: 'number', date: 'date', email: 'email', phone: 'tel' };
+const INPUT_TYPES: Readonly<Record<string, string>> = { integer: 'number', decimal: 'number', email: 'email', phone: 'tel' };
 
 /** A value as an input shows it. */
 function shown(value: unknown): string {
@@ -58,6 +61,12 @@ export class RecordForm extends LightElement {
   private field(f: RoleField): TemplateResult {
     const id = `f-${f.name}`;
     const value = this.record ? this.record[f.name] : this.prefill[f.name];
+    if (f.type === 'date' && f.writable) {
+      // In the application's language, not the browser's (its legend is the label; it says its own
+      // format errors, the server's go beside it).
+      return html`<caruso-date-input field-id=${id} kind="date" label="${f.label}${f.required ? ' *' : ''}" ?required=${f.required} describedby=${`${id}-saved-error`}
+        .value=${typeof value === 'string' ? value.slice(0, 10) : ''}></caruso-date-input><div id=${`${id}-saved-error`} class="field-error">${this.errors.get(f.name) ?? ''}</div>`;
+    }
     return html`<label for=${id}>${f.label}${f.required ? ' *' : ''}</label>${this.input(f, id, value)}<div id=${`${id}-error`} class="field-error">${this.errors.get(f.name) ?? ''}</div>`;
   }
 
@@ -69,6 +78,8 @@ export class RecordForm extends LightElement {
     }
     if (f.type === 'boolean') return html`<input id=${id} name=${f.name} type="checkbox" .checked=${value === true} ?readonly=${ro} aria-describedby=${described}>`;
     if (f.type === 'text') return html`<textarea id=${id} name=${f.name} .value=${shown(value)} ?readonly=${ro} aria-describedby=${described}></textarea>`;
+    // A read-only date as the language writes it.
+    if (f.type === 'date') return html`<input id=${id} name=${f.name} readonly .value=${typeof value === 'string' && value ? fmtDate(`${value.slice(0, 10)}T12:00:00`) : ''} aria-describedby=${described}>`;
     return html`<input id=${id} name=${f.name} type=${INPUT_TYPES[f.type] ?? 'text'} .value=${shown(value)} ?readonly=${ro} aria-describedby=${described}>`;
   }
 
@@ -76,7 +87,12 @@ export class RecordForm extends LightElement {
     return (this.querySelector(`#f-${CSS.escape(f.name)}`) as HTMLInputElement | null) ?? undefined;
   }
 
+  private dateOf(f: RoleField): CarusoDateInput | null {
+    return this.querySelector<CarusoDateInput>(`caruso-date-input[field-id="${CSS.escape(`f-${f.name}`)}"]`);
+  }
+
   private read(f: RoleField): unknown {
+    if (f.type === 'date') return this.dateOf(f)?.value || null;
     const el = this.element(f);
     if (!el) return null;
     if (f.type === 'boolean') return el.checked;
@@ -89,6 +105,8 @@ export class RecordForm extends LightElement {
     ev.preventDefault();
     this.errors = new Map();
     const fields = this.fields;
+    // A date typed incompletely is said at its field, not sent as an empty one.
+    if (!fields.every((f) => f.type !== 'date' || !f.writable || this.dateOf(f)?.validate() !== false)) return;
     const current = this.record;
     const body: Record<string, unknown> = {};
     for (const f of fields) {
@@ -120,7 +138,10 @@ export class RecordForm extends LightElement {
           const el = this.element(f);
           if (!el) continue;
           if (f.type === 'boolean') el.checked = now[f.name] === true;
-          else el.value = shown(now[f.name] ?? '');
+          else if (f.type === 'date' && f.writable) {
+            const d = this.dateOf(f);
+            if (d) d.value = typeof now[f.name] === 'string' ? (now[f.name] as string).slice(0, 10) : '';
+          } else el.value = shown(now[f.name] ?? '');
         }
         fail(new Error(t('record.conflict')));
       } else fail(e);

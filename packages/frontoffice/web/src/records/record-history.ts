@@ -9,7 +9,10 @@ import { html, nothing, type TemplateResult } from 'lit';
 import { ApiError, api } from '../shared/api.js';
 import { announce, contain, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
-import { dayKey, dayLabel, fmtDateTime, fmtDuration, fmtTime, fmtValue, toLocalInput } from '../shared/format.js';
+import { dayKey, dayLabel, fmtDateTime, fmtDuration, fmtTime, fmtValue } from '../shared/format.js';
+import { keyed } from 'lit/directives/keyed.js';
+import type { CarusoDateInput } from '../shared/date-input.js';
+import '../shared/date-input.js';
 import { LightElement } from '../shared/light-element.js';
 import { serverNow, type PageContext } from '../shared/context.js';
 import { queueLabel, scriptLabel } from '../shared/labels.js';
@@ -41,7 +44,9 @@ export function fromTimeline(entries: readonly TimelineEntry[], def: RoleObject)
 }
 
 export class RecordHistory extends LightElement {
-  static override properties = { items: { state: true }, next: { state: true }, legacy: { state: true }, shown: { state: true }, editing: { state: true } };
+  static override properties = { items: { state: true }, next: { state: true }, legacy: { state: true }, shown: { state: true }, editing: { state: true }, taskRev: { state: true } };
+  /** Counts the tasks added here: a new one gets a fresh due field. */
+  declare private taskRev: number;
   declare private items: readonly HistoryItem[] | undefined;
   declare private next: string | null;
   /** The server has no history route yet: the timeline is shown, read only. */
@@ -56,6 +61,7 @@ export class RecordHistory extends LightElement {
   constructor() {
     super();
     this.next = null;
+    this.taskRev = 0;
     this.legacy = false;
     this.shown = new Set([...CHANNELS, ...KINDS]);
   }
@@ -133,8 +139,9 @@ export class RecordHistory extends LightElement {
   }
 
   private forms(): TemplateResult {
-    const due = toLocalInput(new Date(serverNow(this.ctx) + 86_400_000));
-    return html`<details class="history-add"><summary>${t('note.add')}</summary><form id="note-form" @submit=${this.addNote}><label for="note-text">${t('note.text')}</label><textarea id="note-text" rows="3" maxlength="4000" required></textarea><p><button type="submit">${t('note.save')}</button></p></form></details><details class="history-add"><summary>${t('task.add')}</summary><form id="task-form" @submit=${this.addTask}><label for="task-title">${t('task.title')}</label><input id="task-title" maxlength="200" required><label for="task-due">${t('task.due')}</label><input id="task-due" type="datetime-local" required .value=${due}><label for="task-kind">${t('task.kind')}</label><select id="task-kind"><option value="todo">${t('task.kind.todo')}</option><option value="call">${t('task.kind.call')}</option></select><p><button type="submit">${t('task.save')}</button></p></form></details>`;
+    // Tomorrow at this time by default (an ISO moment: the input shows it on the browser's wall clock).
+    const due = new Date(serverNow(this.ctx) + 86_400_000).toISOString();
+    return html`<details class="history-add"><summary>${t('note.add')}</summary><form id="note-form" @submit=${this.addNote}><label for="note-text">${t('note.text')}</label><textarea id="note-text" rows="3" maxlength="4000" required></textarea><p><button type="submit">${t('note.save')}</button></p></form></details><details class="history-add"><summary>${t('task.add')}</summary><form id="task-form" novalidate @submit=${this.addTask}><label for="task-title">${t('task.title')}</label><input id="task-title" maxlength="200" required>${keyed(this.taskRev, html`<caruso-date-input field-id="task-due" kind="datetime" label=${t('task.due')} required .value=${due}></caruso-date-input>`)}<label for="task-kind">${t('task.kind')}</label><select id="task-kind"><option value="todo">${t('task.kind.todo')}</option><option value="call">${t('task.kind.call')}</option></select><p><button type="submit">${t('task.save')}</button></p></form></details>`;
   }
 
   private item(i: HistoryItem, now: number): TemplateResult {
@@ -205,13 +212,17 @@ export class RecordHistory extends LightElement {
   private readonly addTask = async (ev: SubmitEvent): Promise<void> => {
     ev.preventDefault();
     const title = this.querySelector('#task-title') as HTMLInputElement;
-    const due = new Date((this.querySelector('#task-due') as HTMLInputElement).value);
+    const when = this.querySelector<CarusoDateInput>('caruso-date-input[field-id="task-due"]');
     if (!title.value.trim()) return title.focus();
-    if (Number.isNaN(due.getTime())) return;
+    if (!when?.validate()) return;
+    const due = new Date(when.value);
+    if (Number.isNaN(due.getTime())) return when.focus();
     const kind = (this.querySelector('#task-kind') as HTMLSelectElement).value;
     try {
       await api('POST', '/api/tasks', { object: this.def.name, recordId: this.recordId, title: title.value, due: due.getTime(), assignee: { user: this.ctx.me.name }, kind });
       title.value = '';
+      // A fresh due field (tomorrow again) for the next task.
+      this.taskRev++;
       announce(t('task.saved'));
       await this.reload();
     } catch (e) {

@@ -92,8 +92,3 @@ export function fmtAddress(channel: string, address: string): string {
   return channel === 'call' || channel === 'callback' ? fmtPhone(address) : address;
 }
 
-/** The value of a `datetime-local` input for a moment, in the browser's time zone. */
-export function toLocalInput(at: Date): string {
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}`;
-}
