@@ -171,6 +171,20 @@ const RECORD_PARAMS = params(['object', 'id'], 200);
 
 export function registerCrmApi(fastify: FastifyInstance, deps: CrmApiDeps): void {
   const now = (): number => deps.comms().now();
+  /**
+   * The start of the day that holds `t`, in the server's local time zone (TZ; the company's, where it
+   * runs), so that "today" ends at midnight there, daylight saving included, and not at 00:00 UTC.
+   */
+  const dayStart = (t: number): number => {
+    const d = new Date(t);
+    d.setHours(0, 0, 0, 0);
+    return d.getTime();
+  };
+  const nextDayStart = (t: number): number => {
+    const d = new Date(dayStart(t));
+    d.setDate(d.getDate() + 1);
+    return d.getTime();
+  };
   // Queues have no label of their own in the communication server: the id is what people know.
   const queueLabel = (id: string): string => id;
   const codeLabel = (code: string): string => deps.app.desktop.wrapUpCodes.find((c) => c.code === code)?.label ?? code;
@@ -397,8 +411,7 @@ export function registerCrmApi(fastify: FastifyInstance, deps: CrmApiDeps): void
     if (user !== undefined && user !== p.name && !MANAGERS.includes(p.role)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_FORBIDDEN({ role: p.role, action: 'read other users\' tasks' });
     if (user === undefined && q['queue'] === undefined && q['recordId'] === undefined && !MANAGERS.includes(p.role)) user = p.name;
     const t = now();
-    const day0 = t - (t % 86_400_000);
-    const range = q['due'] === 'overdue' ? { dueBefore: t } : q['due'] === 'today' ? { dueFrom: day0, dueBefore: day0 + 86_400_000 } : q['due'] === 'upcoming' ? { dueFrom: t } : {};
+    const range = q['due'] === 'overdue' ? { dueBefore: t } : q['due'] === 'today' ? { dueFrom: dayStart(t), dueBefore: nextDayStart(t) } : q['due'] === 'upcoming' ? { dueFrom: t } : {};
     if ((q['object'] === undefined) !== (q['recordId'] === undefined)) throw FrontOfficeErrors.CARUSO_FRONTOFFICE_BAD_REQUEST({ reason: 'object and recordId go together' });
     let recordKey: string | undefined;
     if (q['object'] !== undefined) recordKey = (await readable(deps, req, q['object'], String(q['recordId']), 'read tasks')).id;
@@ -410,12 +423,26 @@ export function registerCrmApi(fastify: FastifyInstance, deps: CrmApiDeps): void
     return { tasks: tasks.filter((x) => deps.permissions.on(p.role, x.object)?.actions.has('read')).map(taskView) };
   });
   fastify.get('/api/tasks/reminders', {
-    schema: routeSchema('The calling user\'s open tasks due within 15 minutes or overdue', [...STAFF], {
+    schema: routeSchema('The calling user\'s open tasks due within 15 minutes or overdue: their own, and an agent\'s queues\' tasks', [...STAFF], {
       response: { 200: { description: 'the tasks, soonest due first', ...closed({ tasks: { type: 'array', items: TASK } }) } },
     }),
   }, async (req) => {
     const p = need(req, STAFF, 'read tasks');
-    return { tasks: (await deps.store.tasks({ user: p.name, done: false, dueBefore: now() + 15 * 60_000 })).map(taskView) };
+    const dueBefore = now() + 15 * 60_000;
+    const own = await deps.store.tasks({ user: p.name, done: false, dueBefore });
+    // A task given to a queue reminds the agents who serve it now (their choice, else their configuration).
+    let queues: string[] = [];
+    if (p.agentId !== undefined) {
+      try {
+        const q = deps.comms().agentQueues(p.agentId);
+        queues = (q.selected.length > 0 ? q.selected : q.configured).map((x) => x.queue);
+      } catch {
+        queues = [];
+      }
+    }
+    const ofQueues = (await Promise.all(queues.map((queue) => deps.store.tasks({ queue, done: false, dueBefore })))).flat();
+    const tasks = [...own, ...ofQueues].filter((x) => deps.permissions.on(p.role, x.object)?.actions.has('read')).sort((a, b) => a.due - b.due);
+    return { tasks: tasks.map(taskView) };
   });
   fastify.get('/api/tasks/summary', {
     schema: routeSchema('Open tasks per queue: overdue and due today (the wallboard)', MANAGERS, {
@@ -424,8 +451,8 @@ export function registerCrmApi(fastify: FastifyInstance, deps: CrmApiDeps): void
   }, async (req) => {
     need(req, MANAGERS, 'see the task summary');
     const t = now();
-    const day0 = t - (t % 86_400_000);
-    const open = (await deps.store.tasks({ done: false, dueBefore: day0 + 86_400_000, limit: 10_000 })).filter((x) => x.assignee.queue !== undefined);
+    const day0 = dayStart(t);
+    const open = (await deps.store.tasks({ done: false, dueBefore: nextDayStart(t), limit: 10_000 })).filter((x) => x.assignee.queue !== undefined);
     const by = new Map<string, { queueId: string; overdue: number; dueToday: number }>();
     for (const x of open) {
       const e = by.get(x.assignee.queue as string) ?? { queueId: x.assignee.queue as string, overdue: 0, dueToday: 0 };

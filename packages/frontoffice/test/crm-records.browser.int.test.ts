@@ -225,6 +225,15 @@ describe('the CRM pages in a real Chromium: lists, records, search, administrati
       await task.waitFor();
       await task.getByLabel('Done').check();
       await page.locator('.history-task input[type="checkbox"]:checked').waitFor();
+      // A task for a team: the queue is chosen under For, and the history names the team.
+      const addTask = page.locator('details.history-add', { has: page.locator('#task-form') });
+      if ((await addTask.getAttribute('open')) === null) await addTask.locator('summary').click();
+      await page.getByLabel('What to do').fill('Check the meter photo');
+      await page.getByLabel('For', { exact: true }).selectOption('support');
+      await page.getByRole('button', { name: 'Add task' }).click();
+      await page.locator('.history-task', { hasText: 'Check the meter photo' }).waitFor();
+      const teamTasks = (await (await page.request.get(`${asm.url}/api/tasks?queue=support&done=false`)).json()) as { tasks: { title: string; assignee: unknown }[] };
+      expect(teamTasks.tasks.find((x) => x.title === 'Check the meter photo')?.assignee).toEqual({ queue: 'support' });
       // Only calls: the note and the task are filtered out, and come back.
       await page.locator('input[data-filter="note"]').uncheck();
       await page.locator('.history-note').waitFor({ state: 'detached' });

@@ -141,7 +141,7 @@ export class RecordHistory extends LightElement {
   private forms(): TemplateResult {
     // Tomorrow at this time by default (an ISO moment: the input shows it on the browser's wall clock).
     const due = new Date(serverNow(this.ctx) + 86_400_000).toISOString();
-    return html`<details class="history-add"><summary>${t('note.add')}</summary><form id="note-form" @submit=${this.addNote}><label for="note-text">${t('note.text')}</label><textarea id="note-text" rows="3" maxlength="4000" required></textarea><p><button type="submit">${t('note.save')}</button></p></form></details><details class="history-add"><summary>${t('task.add')}</summary><form id="task-form" novalidate @submit=${this.addTask}><label for="task-title">${t('task.title')}</label><input id="task-title" maxlength="200" required>${keyed(this.taskRev, html`<caruso-date-input field-id="task-due" kind="datetime" label=${t('task.due')} required .value=${due}></caruso-date-input>`)}<label for="task-kind">${t('task.kind')}</label><select id="task-kind"><option value="todo">${t('task.kind.todo')}</option><option value="call">${t('task.kind.call')}</option></select><p><button type="submit">${t('task.save')}</button></p></form></details>`;
+    return html`<details class="history-add"><summary>${t('note.add')}</summary><form id="note-form" @submit=${this.addNote}><label for="note-text">${t('note.text')}</label><textarea id="note-text" rows="3" maxlength="4000" required></textarea><p><button type="submit">${t('note.save')}</button></p></form></details><details class="history-add"><summary>${t('task.add')}</summary><form id="task-form" novalidate @submit=${this.addTask}><label for="task-title">${t('task.title')}</label><input id="task-title" maxlength="200" required>${keyed(this.taskRev, html`<caruso-date-input field-id="task-due" kind="datetime" label=${t('task.due')} required .value=${due}></caruso-date-input>`)}<label for="task-kind">${t('task.kind')}</label><select id="task-kind"><option value="todo">${t('task.kind.todo')}</option><option value="call">${t('task.kind.call')}</option></select><label for="task-for">${t('task.for')}</label><select id="task-for"><option value="">${t('task.forMe')}</option>${this.ctx.app.queues.map((q) => html`<option value=${q.id}>${t('task.forQueue', { queue: q.label })}</option>`)}</select><p><button type="submit">${t('task.save')}</button></p></form></details>`;
   }
 
   private item(i: HistoryItem, now: number): TemplateResult {
@@ -218,8 +218,10 @@ export class RecordHistory extends LightElement {
     const due = new Date(when.value);
     if (Number.isNaN(due.getTime())) return when.focus();
     const kind = (this.querySelector('#task-kind') as HTMLSelectElement).value;
+    // Me, or a team: a queue's task reminds whoever serves that queue.
+    const queue = (this.querySelector('#task-for') as HTMLSelectElement | null)?.value ?? '';
     try {
-      await api('POST', '/api/tasks', { object: this.def.name, recordId: this.recordId, title: title.value, due: due.getTime(), assignee: { user: this.ctx.me.name }, kind });
+      await api('POST', '/api/tasks', { object: this.def.name, recordId: this.recordId, title: title.value, due: due.getTime(), assignee: queue ? { queue } : { user: this.ctx.me.name }, kind });
       title.value = '';
       // A fresh due field (tomorrow again) for the next task.
       this.taskRev++;
