@@ -132,6 +132,10 @@ describe('the pages in the application’s language (lang="nl")', () => {
       await page.getByRole('button', { name: 'Opslaan', exact: true }).click();
       await page.locator('#f-email-error', { hasText: 'E-mail is geen e-mailadres' }).waitFor();
       found['record-error'] = await englishOn(page, app);
+      // The server's refusals in Dutch too (their code's text), not its English message.
+      await page.goto(`${asm.url}/records/customer/99999999`);
+      await page.locator('#error', { hasText: /^(Dit record bestaat niet \(meer\)|Dit is niet gevonden, of uw rol mag het niet zien)$/ }).waitFor();
+      found['not-found'] = await englishOn(page, app);
       await page.locator('#global-search').fill('Carla');
       await page.locator('#search-hits [role="option"]', { hasText: 'Carla' }).waitFor();
       found['search'] = await englishOn(page, app);
@@ -148,7 +152,7 @@ describe('the pages in the application’s language (lang="nl")', () => {
       await page.goto(`${asm.url}/self-service/meter`);
       await page.locator('#main form, #main h1').first().waitFor();
       found['self-service'] = await englishOn(page);
-      expect(found).toEqual({ login: [], list: [], record: [], 'record-error': [], search: [], users: [], wallboard: [], 'self-service': [] });
+      expect(found).toEqual({ login: [], list: [], record: [], 'record-error': [], 'not-found': [], search: [], users: [], wallboard: [], 'self-service': [] });
       expect(errors).toEqual([]);
       await ctx.close();
     }, 60_000);
