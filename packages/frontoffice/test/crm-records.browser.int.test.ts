@@ -273,6 +273,31 @@ describe('the CRM pages in a real Chromium: lists, records, search, administrati
       expect(errors).toEqual([]);
     }, 40_000);
 
+    it('on the agent desktop, a record found in the header opens in the customer panel: the call is not left', async () => {
+      const { page, errors } = await login('anna');
+      await page.goto(`${asm.url}/desktop`);
+      await page.locator('#agent-state[data-state]').waitFor();
+      await page.keyboard.press('F2');
+      await page.locator('#agent-state[data-state="ready"]').waitFor();
+      const call = await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: '+3212345678' } });
+      await page.locator('#btn-accept').waitFor();
+      await page.keyboard.press('F4');
+      await page.locator('#agent-state[data-state="busy"]').waitFor();
+      await page.locator('#global-search').fill('Aalders');
+      await page.locator('#search-hits [role="option"]', { hasText: 'Aalders' }).waitFor();
+      await page.locator('#global-search').press('ArrowDown');
+      await page.locator('#global-search').press('Enter');
+      await page.locator('desk-customer-panel #customer-name', { hasText: 'Aalders' }).waitFor();
+      expect(new URL(page.url()).pathname).toBe('/desktop');
+      expect(asm.comms.contact(call.id)?.state).toBe('connected');
+      await page.keyboard.press('F8');
+      await page.locator('#agent-state[data-state="wrap-up"]').waitFor();
+      await page.keyboard.press('F9');
+      await page.locator('#agent-state[data-state="ready"]').waitFor();
+      await asm.comms.logout('anna');
+      expect(errors).toEqual([]);
+    }, 40_000);
+
     it('shows a duplicate on the record and merges it into the record (administrator)', async () => {
       const dup = await asm.objects.repository('Customer').create({ firstName: 'Karla', lastName: 'Caller', phone: '+3212345678' }, { actor: 'test' });
       const { page, errors } = await login('admin');

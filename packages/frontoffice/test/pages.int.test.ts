@@ -300,7 +300,7 @@ describe('front-office pages in a real Chromium', () => {
       expect(await agent.getByLabel('Number to call').inputValue()).toBe('+3212345678');
       const tomorrow = new Date(Date.now() + 24 * 3_600_000);
       const pad = (n: number): string => String(n).padStart(2, '0');
-      await agent.getByLabel('Call the customer back at').fill(`${tomorrow.getFullYear()}-${pad(tomorrow.getMonth() + 1)}-${pad(tomorrow.getDate())}T09:30`);
+      await agent.locator('#rcb-at').fill(`${tomorrow.getFullYear()}-${pad(tomorrow.getMonth() + 1)}-${pad(tomorrow.getDate())}T09:30`);
       await agent.locator('#rcb-note').fill('Explain the new tariff');
       await agent.locator('#btn-record-callback').click();
       await agent.locator('#live', { hasText: 'Callback scheduled for' }).waitFor({ state: 'attached' });

@@ -8,6 +8,7 @@ import { html, LitElement, nothing, type TemplateResult } from 'lit';
 import { announce, contain } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 import { fmtAddress } from '../shared/format.js';
+import { OPEN_RECORD } from '../records/related-records.js';
 import { channelLabel, pauseLabel, queueLabel, stateLabel } from '../shared/labels.js';
 import { AgentSocket } from './agent-socket.js';
 import { ChatConnection } from './chat-connection.js';
@@ -72,6 +73,7 @@ export class CarusoDesktop extends LitElement {
     this.store = store;
     store.addEventListener('change', this.onChange);
     document.addEventListener('keydown', this.onKey);
+    window.addEventListener(OPEN_RECORD, this.onOpenRecord);
     this.agentSocket = new AgentSocket({
       onChange: () => store.requestRefresh(),
       onLink: (up) => {
@@ -84,6 +86,16 @@ export class CarusoDesktop extends LitElement {
     contain(store.refresh());
     window.addEventListener('pagehide', () => this.stop(), { once: true });
   }
+
+  /** A record chosen in the header (search, a task reminder) opens in the customer panel: the contact is not left. */
+  private readonly onOpenRecord = (ev: Event): void => {
+    const { object, key } = (ev as CustomEvent<{ object: string; key: string }>).detail;
+    if (!this.store || !this.store.app.objects.some((o) => o.name === object)) return;
+    ev.preventDefault();
+    const id = this.selectedItem()?.id ?? this.store.state?.offers[0]?.contactId ?? IDLE;
+    this.store.setUi(id, { panel: 'record', shown: { object, id: key } });
+    announce(t('desktop.recordOpened'));
+  };
 
   /**
    * Connects to the chat hub once the desktop has chats (the channel is there, or a chat rings or is
@@ -99,6 +111,7 @@ export class CarusoDesktop extends LitElement {
 
   stop(): void {
     document.removeEventListener('keydown', this.onKey);
+    window.removeEventListener(OPEN_RECORD, this.onOpenRecord);
     this.store?.removeEventListener('change', this.onChange);
     this.agentSocket?.close();
     this.chat?.close();
@@ -308,11 +321,11 @@ export class CarusoDesktop extends LitElement {
 
   private contactBar(item: DeskItem): TemplateResult {
     if (item.kind === 'wrap-up') {
-      return html`<div class="panel bar contact-bar"><span>${channelLabel(item.wrapUp.channel)} · ${item.wrapUp.address ?? this.who(item)} · ${t('desktop.inWrapUp')}</span></div>`;
+      return html`<div class="panel bar contact-bar"><span>${channelLabel(item.wrapUp.channel)} · ${item.wrapUp.address ? fmtAddress(item.wrapUp.channel, item.wrapUp.address) : this.who(item)} · ${t('desktop.inWrapUp')}</span></div>`;
     }
     const c = item.contact;
     const label = c.channel === 'chat' ? t('desktop.endChat') : c.channel === 'email' ? t('desktop.done') : t('desktop.hangUp');
-    return html`<div class="panel bar contact-bar"><span>${channelLabel(c.channel)} · ${c.address ?? this.who(item)}</span>
+    return html`<div class="panel bar contact-bar"><span>${channelLabel(c.channel)} · ${c.address ? fmtAddress(c.channel, c.address) : this.who(item)}</span>
       <button type="button" id="btn-hangup" class="secondary" aria-keyshortcuts="F8" @click=${() => contain(this.hangUp(item))}>${label}</button></div>`;
   }
 

@@ -11,7 +11,7 @@ import { t } from '../shared/i18n.js';
 import { LightElement } from '../shared/light-element.js';
 import { recordKey } from '../shared/context.js';
 import type { AppResponse, RecordPage, SearchHit } from '../shared/types.js';
-import { recordHref, recordName } from '../records/related-records.js';
+import { openRecord, recordName } from '../records/related-records.js';
 
 /** Whether a key press happened while typing into something. */
 function typing(ev: KeyboardEvent): boolean {
@@ -59,8 +59,10 @@ export class GlobalSearch extends LightElement {
     return this.querySelector('#global-search');
   }
 
-  private hitHref(h: SearchHit): string {
-    return recordHref({ app: this.app }, h.object, h.key) ?? '#';
+  /** Opens a hit: in the desktop's panel on the desktop, else on its record page. */
+  private go(h: SearchHit): void {
+    this.open = false;
+    openRecord({ app: this.app }, h.object, h.key);
   }
 
   private async search(q: string): Promise<void> {
@@ -111,7 +113,7 @@ export class GlobalSearch extends LightElement {
       const hit = this.hits[this.active];
       if (hit) {
         ev.preventDefault();
-        location.assign(this.hitHref(hit));
+        this.go(hit);
       }
     } else if (ev.key === 'Escape') {
       this.open = false;
@@ -121,7 +123,7 @@ export class GlobalSearch extends LightElement {
   protected override render(): TemplateResult {
     const open = this.open;
     const list = open
-      ? html`<ul id="search-hits" role="listbox" aria-label=${t('search.results')} class="search-hits">${this.hits.length ? this.hits.map((h, i) => html`<li role="option" id=${`hit-${i}`} aria-selected=${i === this.active ? 'true' : 'false'} class=${i === this.active ? 'active' : ''} @mousedown=${(ev: MouseEvent) => { ev.preventDefault(); location.assign(this.hitHref(h)); }}><span class="badge">${h.objectLabel}</span> ${h.label}</li>`) : html`<li role="option" aria-selected="false" aria-disabled="true" class="muted">${t('search.none')}</li>`}</ul>`
+      ? html`<ul id="search-hits" role="listbox" aria-label=${t('search.results')} class="search-hits">${this.hits.length ? this.hits.map((h, i) => html`<li role="option" id=${`hit-${i}`} aria-selected=${i === this.active ? 'true' : 'false'} class=${i === this.active ? 'active' : ''} @mousedown=${(ev: MouseEvent) => { ev.preventDefault(); this.go(h); }}><span class="badge">${h.objectLabel}</span> ${h.label}</li>`) : html`<li role="option" aria-selected="false" aria-disabled="true" class="muted">${t('search.none')}</li>`}</ul>`
       : nothing;
     return html`<div class="global-search" role="search"><label for="global-search" class="visually-hidden">${t('search.label')}</label><input id="global-search" type="search" autocomplete="off" placeholder=${t('search.placeholder')} role="combobox" aria-autocomplete="list" aria-expanded=${open ? 'true' : 'false'} aria-controls="search-hits" aria-activedescendant=${open && this.active >= 0 ? `hit-${this.active}` : nothing} @input=${this.onInput} @keydown=${this.onBoxKey} @blur=${() => setTimeout(() => (this.open = false), 200)}>${list}</div>`;
   }

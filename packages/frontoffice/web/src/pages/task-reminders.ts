@@ -9,7 +9,7 @@ import { contain } from '../shared/dom.js';
 import { fmtDateTime } from '../shared/format.js';
 import { LightElement } from '../shared/light-element.js';
 import type { AppResponse, TaskView } from '../shared/types.js';
-import { recordHref } from '../records/related-records.js';
+import { openRecord, recordHref } from '../records/related-records.js';
 
 export class TaskReminders extends LightElement {
   static override properties = { tasks: { state: true } };
@@ -47,7 +47,12 @@ export class TaskReminders extends LightElement {
   protected override render(): TemplateResult | typeof nothing {
     const n = this.tasks.length;
     if (!n) return nothing;
-    return html`<details class="reminders"><summary>${t('tasks.title')} <span class="badge" aria-hidden="true">${n}</span><span class="visually-hidden">: ${t('tasks.reminders', { n })}</span></summary><ul>${this.tasks.map((task) => { const href = task.object && task.recordId ? recordHref({ app: this.app }, task.object, task.recordId) : undefined; return html`<li>${href ? html`<a href=${href}>${task.title}</a>` : task.title} · ${fmtDateTime(task.due)}</li>`; })}</ul></details>`;
+    return html`<details class="reminders"><summary>${t('tasks.title')} <span class="badge" aria-hidden="true">${n}</span><span class="visually-hidden">: ${t('tasks.reminders', { n })}</span></summary><ul>${this.tasks.map((task) => { const href = task.object && task.recordId ? recordHref({ app: this.app }, task.object, task.recordId) : undefined; return html`<li>${href ? html`<a href=${href} @click=${(ev: MouseEvent) => {
+      // On the desktop the record opens in its panel: the contact is not left.
+      if (ev.button !== 0 || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
+      ev.preventDefault();
+      openRecord({ app: this.app }, task.object!, task.recordId!);
+    }}>${task.title}</a>` : task.title} · ${fmtDateTime(task.due)}</li>`; })}</ul></details>`;
   }
 }
 customElements.define('caruso-task-reminders', TaskReminders);

@@ -19,6 +19,20 @@ export function recordHref(ctx: Pick<PageContext, 'app'>, object: string, key: s
   return view ? `/records/${encodeURIComponent(view.name)}/${encodeURIComponent(key)}` : undefined;
 }
 
+/** The event a page sends before it leaves for a record: the agent desktop takes it and opens the record in its own panel. */
+export const OPEN_RECORD = 'caruso-open-record';
+
+/**
+ * Opens a record: in the agent desktop's customer panel when the desktop is the page (so a contact is
+ * never left for a record), else on its record page.
+ */
+export function openRecord(ctx: Pick<PageContext, 'app'>, object: string, key: string): void {
+  const ev = new CustomEvent(OPEN_RECORD, { cancelable: true, detail: { object, key } });
+  if (!window.dispatchEvent(ev)) return;
+  const href = recordHref(ctx, object, key);
+  if (href) location.assign(href);
+}
+
 /** A short name of a record: its first text fields the role can see. */
 export function recordName(def: RoleObject, rec: ObjectRecord): string {
   const names = def.fields.filter((f) => f.type !== 'id' && (f.type === 'string' || f.type === 'enum') && rec[f.name] !== null && rec[f.name] !== undefined && rec[f.name] !== '').slice(0, 2);
