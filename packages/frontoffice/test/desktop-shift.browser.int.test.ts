@@ -246,7 +246,7 @@ describe('an agent’s shift on the desktop (40 mixed contacts in a real Chromiu
       expect(Math.abs(n('readySeconds') + n('reservedSeconds') + n('busySeconds') + n('wrapUpSeconds') + n('pausedSeconds') - n('loggedInSeconds'))).toBeLessThan(2);
     }, 240_000);
 
-    it('a consultative transfer from the dialog: the customer waits on hold, the colleague answers, the call is theirs', async () => {
+    it('a consultative transfer from the dialog: the customer waits on hold, the colleague answers, the call is theirs (cancelled once with Alt+X, completed with Alt+T)', async () => {
       const { ctx, page, problems: errors } = await deskPage(browser, asm.url, 'anna', PW, { timeoutMs: 10_000 });
       if (asm.comms.agent('anna').state !== 'ready') await page.keyboard.press('F2');
       await page.locator('#agent-state[data-state="ready"]').waitFor();
@@ -262,7 +262,18 @@ describe('an agent’s shift on the desktop (40 mixed contacts in a real Chromiu
       expect(asm.comms.contact(callId)?.held).toBe(true);
       await page.locator('#consult', { hasText: 'answered' }).waitFor();
       await page.screenshot({ path: join(SHOTS, 'desktop-consult.png') });
-      await page.locator('#btn-consult-transfer').click();
+      // Alt+X cancels the consultation: back to the customer, who is no longer on hold.
+      await page.keyboard.press('Alt+X');
+      await page.locator('#consult').waitFor({ state: 'detached' });
+      await until(() => asm.comms.contact(callId)?.held === false, 'the customer back from hold');
+      // Again, and this time Alt+T completes the transfer from the keyboard.
+      await page.keyboard.press('Alt+T');
+      await page.locator('#transfer-dialog[open]').waitFor();
+      await page.getByLabel('Agent', { exact: true }).selectOption('bert');
+      await page.getByLabel('Talk to them first (consultative transfer)').check();
+      await page.locator('#btn-transfer-go').click();
+      await page.locator('#consult', { hasText: 'answered' }).waitFor();
+      await page.keyboard.press('Alt+T');
       await until(() => asm.comms.contact(callId)?.agentIds.includes('bert') === true && !asm.comms.contact(callId)!.agentIds.includes('anna'), 'the call is bert\'s');
       await page.locator('#agent-state[data-state="wrap-up"], #agent-state[data-state="ready"]').waitFor();
       if (asm.comms.agent('anna').state === 'wrap-up') {

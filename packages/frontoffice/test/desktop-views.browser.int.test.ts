@@ -188,9 +188,21 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
       await ctx.close();
     }, 45_000);
 
-    it('a call is transferred blind to a queue from the transfer dialog (Alt+T); it leaves the desk', async () => {
+    it('a call is transferred blind to a queue from the transfer dialog (Alt+T); it leaves the desk (a first one rejected with Alt+R)', async () => {
       const { ctx, page, errors } = await agentPage();
       await ready(page);
+      // Alt+R rejects the ringing offer: it leaves the screen, and the log says anna declined it.
+      const declined = await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: CARLA } });
+      await page.locator('#btn-accept').waitFor();
+      await page.keyboard.press('Alt+R');
+      await page.locator('#btn-accept').waitFor({ state: 'detached' });
+      const deadline = Date.now() + 5_000;
+      while (!(await asm.events.read({ contactId: declined.id })).some((e) => e.kind === 'rejected' && e.agentId === 'anna')) {
+        if (Date.now() > deadline) throw new Error('timed out waiting for the offer rejected in the log');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await asm.comms.abandon(declined.id);
+      await page.locator('#agent-state[data-state="ready"]').waitFor();
       await asm.comms.login('bert');
       const call = await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: CARLA } });
       await page.locator('#btn-accept').waitFor();

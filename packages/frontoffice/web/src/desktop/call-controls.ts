@@ -116,6 +116,23 @@ export class CarusoCallControls extends DeskElement {
     if (r !== null) this.sent = `${this.sent}${key}`.slice(-32);
   }
 
+  /** Whether the contact on screen is in a consultation (the server's state). */
+  consulting(): boolean {
+    return this.contact()?.consult != null;
+  }
+
+  /** Ends the consultation: the customer goes to the consulted party (transfer) or all three talk (conference). */
+  async completeConsult(outcome: 'transfer' | 'conference'): Promise<void> {
+    if (!this.consulting()) return;
+    await this.store.act('POST', this.path('consult/complete'), { outcome });
+  }
+
+  /** Cancels the consultation: back to the customer. */
+  async cancelConsult(): Promise<void> {
+    if (!this.consulting()) return;
+    await this.store.act('POST', this.path('consult/cancel'), {});
+  }
+
   /** Opens the transfer (or conference) dialog, with the agents and queues to choose from. */
   async openDialog(mode: DialogMode = 'transfer'): Promise<void> {
     this.mode = mode;
@@ -187,7 +204,7 @@ export class CarusoCallControls extends DeskElement {
         <button type="button" id="btn-mute" class="secondary" aria-pressed=${c.muted ? 'true' : 'false'} aria-keyshortcuts="Alt+M" @click=${() => contain(this.mute())}>${c.muted ? t('call.unmute') : t('call.mute')}</button>` : nothing}
       <button type="button" id="btn-transfer" class="secondary" aria-keyshortcuts="Alt+T" ?disabled=${c.consult !== null} @click=${() => contain(this.openDialog('transfer'))}>${t('call.transfer')}</button>
       ${isCall ? html`
-        <button type="button" id="btn-conference" class="secondary" ?disabled=${c.consult !== null} @click=${() => contain(this.openDialog('conference'))}>${t('call.conference')}</button>
+        <button type="button" id="btn-conference" class="secondary" aria-keyshortcuts="Alt+C" ?disabled=${c.consult !== null} @click=${() => contain(this.openDialog('conference'))}>${t('call.conference')}</button>
         <button type="button" id="btn-keypad" class="secondary" aria-expanded=${this.keypad ? 'true' : 'false'} aria-controls="keypad" aria-keyshortcuts="Alt+K" @click=${() => contain(this.toggleKeypad())}>${t('call.keypad')}</button>` : nothing}
       ${isCall && this.recording !== 'off' ? html`
         <button type="button" id="btn-recording" class="secondary" aria-pressed=${this.recording === 'paused' ? 'true' : 'false'} @click=${() => contain(this.toggleRecording())}>${this.recording === 'paused' ? t('call.resumeRecording') : t('call.pauseRecording')}</button>
@@ -196,9 +213,9 @@ export class CarusoCallControls extends DeskElement {
       ${c.muted ? html`<span class="badge" id="call-muted">${t('call.isMuted')}</span>` : nothing}
       ${c.consult ? html`<div class="consult bar" id="consult" role="status">
           <span>${t('call.consultWith')} ${party} · ${c.consult.answered ? t('call.answered') : t('call.ringing')}</span>
-          <button type="button" id="btn-consult-transfer" @click=${() => contain(this.store.act('POST', this.path('consult/complete'), { outcome: 'transfer' }))}>${t('call.completeTransfer')}</button>
-          <button type="button" id="btn-consult-conference" class="secondary" @click=${() => contain(this.store.act('POST', this.path('consult/complete'), { outcome: 'conference' }))}>${t('call.completeConference')}</button>
-          <button type="button" id="btn-consult-cancel" class="secondary" @click=${() => contain(this.store.act('POST', this.path('consult/cancel'), {}))}>${t('call.cancelConsult')}</button></div>` : nothing}
+          <button type="button" id="btn-consult-transfer" aria-keyshortcuts="Alt+T" @click=${() => contain(this.completeConsult('transfer'))}>${t('call.completeTransfer')}</button>
+          <button type="button" id="btn-consult-conference" class="secondary" aria-keyshortcuts="Alt+C" @click=${() => contain(this.completeConsult('conference'))}>${t('call.completeConference')}</button>
+          <button type="button" id="btn-consult-cancel" class="secondary" aria-keyshortcuts="Alt+X" @click=${() => contain(this.cancelConsult())}>${t('call.cancelConsult')}</button></div>` : nothing}
       ${c.conferees.length ? html`<div class="bar" id="conferees"><span>${t('call.conferees')} ${c.conferees.join(', ')}</span>
           ${this.isConferee(c) ? html`<button type="button" class="secondary" id="btn-leave-conference" @click=${() => contain(this.store.act('POST', this.path('conference/leave'), {}))}>${t('call.leaveConference')}</button>` : nothing}</div>` : nothing}
       ${this.keypad && isCall ? html`<div id="keypad" class="keypad" role="group" aria-label=${t('call.keypad')}>

@@ -134,6 +134,9 @@ export class CarusoDesktop extends LitElement {
     else if (cmd === 'accept') {
       const o = this.store.state?.offers[0];
       if (o) await this.accept(o);
+    } else if (cmd === 'reject') {
+      const o = this.store.state?.offers[0];
+      if (o) await this.store.act('POST', `/api/agent/offers/${encodeURIComponent(o.offerId)}/reject`, {});
     } else if (cmd === 'hangUp') {
       if (item?.kind === 'contact') await this.hangUp(item);
     } else if (cmd === 'finish') {
@@ -146,7 +149,10 @@ export class CarusoDesktop extends LitElement {
       if (panel && this.store.selected) await panel.finish();
     } else if (cmd === 'hold') await controls?.hold();
     else if (cmd === 'mute') await controls?.mute();
-    else if (cmd === 'transfer') await controls?.openDialog('transfer');
+    // During a consultation Alt+T and Alt+C complete it (as a transfer, as a conference), Alt+X cancels it.
+    else if (cmd === 'transfer') await (controls?.consulting() ? controls.completeConsult('transfer') : controls?.openDialog('transfer'));
+    else if (cmd === 'conference') await (controls?.consulting() ? controls.completeConsult('conference') : controls?.openDialog('conference'));
+    else if (cmd === 'cancelConsult') await controls?.cancelConsult();
     else if (cmd === 'keypad') await controls?.toggleKeypad();
     else if (cmd === 'dial') this.openDial();
     else if (cmd === 'search') await this.querySelector<CarusoCustomerPanel>('desk-customer-panel')?.openSearch();
@@ -284,7 +290,7 @@ export class CarusoDesktop extends LitElement {
         <h2 id="offer-title${sfx}">${t('desktop.incoming')}: ${channelLabel(o.channel)} · ${queueLabel(this.store.app, o.queueId)}</h2>
         <p id="offer-who${sfx}">${o.customer?.label ?? (o.address ? fmtAddress(o.channel, o.address) : '')}</p>
         <button type="button" id="btn-accept${sfx}" aria-keyshortcuts=${i === 0 ? 'F4' : nothing} @click=${() => contain(this.accept(o))}>${t('desktop.accept')}</button>
-        <button type="button" class="secondary" @click=${() => contain(this.store.act('POST', `/api/agent/offers/${encodeURIComponent(o.offerId)}/reject`, {}))}>${t('desktop.reject')}</button>
+        <button type="button" class="secondary" aria-keyshortcuts="Alt+R" @click=${() => contain(this.store.act('POST', `/api/agent/offers/${encodeURIComponent(o.offerId)}/reject`, {}))}>${t('desktop.reject')}</button>
       </div>`;
     })}</div>`;
   }

@@ -11,12 +11,15 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { keys: 'F2', what: 'keys.ready' },
   { keys: 'F3', what: 'keys.pause' },
   { keys: 'F4', what: 'keys.accept' },
+  { keys: 'Alt+R', what: 'keys.reject' },
   { keys: 'F8', what: 'keys.hangUp' },
   { keys: 'F9', what: 'keys.finish' },
   { keys: '1–9', what: 'keys.choice' },
   { keys: 'Alt+H', what: 'keys.hold' },
   { keys: 'Alt+M', what: 'keys.mute' },
   { keys: 'Alt+T', what: 'keys.transfer' },
+  { keys: 'Alt+C', what: 'keys.conference' },
+  { keys: 'Alt+X', what: 'keys.cancelConsult' },
   { keys: 'Alt+K', what: 'keys.keypad' },
   { keys: 'Alt+D', what: 'keys.dial' },
   { keys: 'Ctrl+K', what: 'keys.search' },
@@ -24,7 +27,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { keys: 'Esc', what: 'keys.escape' },
 ];
 
-export type DeskCommand = 'ready' | 'pause' | 'accept' | 'hangUp' | 'finish' | 'hold' | 'mute' | 'transfer' | 'keypad' | 'dial' | 'search' | `choice:${string}` | `tab:${number}`;
+export type DeskCommand = 'ready' | 'pause' | 'accept' | 'reject' | 'hangUp' | 'finish' | 'hold' | 'mute' | 'transfer' | 'conference' | 'cancelConsult' | 'keypad' | 'dial' | 'search' | `choice:${string}` | `tab:${number}`;
 
 /** The command of a key press, or undefined. Digits without a modifier only outside text boxes. */
 export function commandOf(ev: KeyboardEvent): DeskCommand | undefined {
@@ -50,6 +53,9 @@ export function commandOf(ev: KeyboardEvent): DeskCommand | undefined {
       case 'KeyH': return 'hold';
       case 'KeyM': return 'mute';
       case 'KeyT': return 'transfer';
+      case 'KeyC': return 'conference';
+      case 'KeyX': return 'cancelConsult';
+      case 'KeyR': return 'reject';
       case 'KeyK': return 'keypad';
       case 'KeyD': return 'dial';
       default: break;
