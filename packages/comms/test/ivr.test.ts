@@ -17,7 +17,8 @@ describe('IVR through dialogue scripts (channel ivr)', () => {
     const texts = t.calls.filter((e) => e.type === 'prompt-finished').length;
     expect(texts).toBe(4); // welcome, menu, meter, hand-off
     const entered = (await t.log.read()).find((e) => e.kind === 'queue-entered');
-    expect(entered).toMatchObject({ contactId: callId, queueId: 'faults' });
+    // The fault branch's hand-off gives the call priority 5 in its queue (the script's priority="5").
+    expect(entered).toMatchObject({ contactId: callId, queueId: 'faults', priority: 5 });
     expect(entered?.data).toMatchObject({ requiredSkills: [{ skill: 'power', minLevel: 1 }], data: { menu: 'fault', meter: '123456', caller: '+3212345678', dialled: '0800-utility', ivrSessionId: `ivr-${callId}`, ivrScript: 'main-menu' } });
     // Only the agent with the power skill gets it, and sees the collected variables.
     expect(t.router.agent('fred').state).toBe('busy');

@@ -105,7 +105,7 @@ export const ELEMENTS: Readonly<Record<string, ElementSpec>> = {
   info: { attrs: { id: { required: true }, channels: {} }, content: [some('prompt'), many('next')], text: false },
   decision: { attrs: { id: { required: true }, channels: {} }, content: [many('next')], text: false },
   subscript: { attrs: { id: { required: true }, src: { required: true }, channels: {} }, content: [many('next')], text: false },
-  handoff: { attrs: { id: { required: true }, queue: { required: true }, skills: {}, channels: {} }, content: [many('prompt')], text: false },
+  handoff: { attrs: { id: { required: true }, queue: { required: true }, skills: {}, priority: {}, channels: {} }, content: [many('prompt')], text: false },
   end: { attrs: { id: { required: true }, outcome: { required: true }, channels: {} }, content: [many('prompt')], text: false },
   prompt: { attrs: { channel: { values: CHANNEL_VALUES }, 'xml:lang': {} }, content: [many('value')], text: true },
   help: { attrs: { channel: { values: CHANNEL_VALUES }, 'xml:lang': {} }, content: [many('value')], text: true },
@@ -648,6 +648,7 @@ class ScriptReader {
           at,
           queue: el.attributes['queue'] ?? '',
           skills: (el.attributes['skills'] ?? '').split(/[\s,]+/).filter(Boolean),
+          ...(el.attributes['priority'] !== undefined && /^-?\d{1,6}$/.test(el.attributes['priority'].trim()) ? { priority: Number(el.attributes['priority'].trim()) } : {}),
           prompts: this.prompts(el, 'prompt'),
         };
       case 'end':
@@ -872,6 +873,9 @@ class ScriptChecker {
       // resolved by the bundle loader; nothing to check in one file
     }
     if (n.kind === 'handoff' && 'queue' in el.attributes && n.queue.trim() === '') this.sink.error(el.attributePositions['queue'], 'queue is empty: name the agent queue to hand off to', 'bad-attribute-value');
+    if (n.kind === 'handoff' && 'priority' in el.attributes && n.priority === undefined) {
+      this.sink.error(el.attributePositions['priority'], `priority=${JSON.stringify(el.attributes['priority'])} is not a whole number (higher is served first, e.g. priority="5")`, 'bad-attribute-value');
+    }
     if (n.kind === 'end' && 'outcome' in el.attributes && n.outcome.trim() === '') this.sink.error(el.attributePositions['outcome'], 'outcome is empty: name the outcome recorded for reporting', 'bad-attribute-value');
     if ('next' in n) {
       const nextEls = childElements(el, 'next');

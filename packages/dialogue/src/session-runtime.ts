@@ -70,7 +70,7 @@ export interface SessionState {
   /** Snapshots for `back()`, one per answered question, oldest first. */
   readonly history: readonly SessionSnapshot[];
   readonly outcome?: string;
-  readonly handoff?: { readonly queue: string; readonly skills: readonly string[]; readonly reason: 'handoff' | 'fallback' };
+  readonly handoff?: { readonly queue: string; readonly skills: readonly string[]; readonly priority?: number; readonly reason: 'handoff' | 'fallback' };
   /**
    * Who the host verified the person to be (a self-service visitor who passed the application's
    * second factor): the record's key field and value. Read by scripts as the built-in `identity`.
@@ -128,6 +128,8 @@ export interface DialogueStep {
   readonly outcome?: string;
   readonly queue?: string;
   readonly skills?: readonly string[];
+  /** For a hand-off with `priority="…"`: the contact's priority in the queue. */
+  readonly priority?: number;
   /**
    * For a hand-off: the collected variables, carried to the agent queue. On the web channel (an
    * anonymous visitor sees the step) only the variables declared `public="true"`.
@@ -210,7 +212,7 @@ interface Draft {
   notice?: string;
   history: SessionSnapshot[];
   outcome?: string;
-  handoff?: { queue: string; skills: readonly string[]; reason: 'handoff' | 'fallback' };
+  handoff?: { queue: string; skills: readonly string[]; priority?: number; reason: 'handoff' | 'fallback' };
   identity?: SessionIdentity;
   actor?: SessionActor;
   revision: number;
@@ -523,7 +525,7 @@ export class SessionRuntime {
         }
         case 'handoff':
           d.status = 'handoff';
-          d.handoff = { queue: node.queue, skills: node.skills, reason: 'handoff' };
+          d.handoff = { queue: node.queue, skills: node.skills, ...(node.priority === undefined ? {} : { priority: node.priority }), reason: 'handoff' };
           return;
         case 'end': {
           const frame = d.stack.pop();
@@ -893,6 +895,7 @@ export class SessionRuntime {
         prompt: node.kind === 'handoff' ? prompt(node.prompts) : '',
         queue: s.handoff?.queue ?? '',
         skills: s.handoff?.skills ?? [],
+        ...(s.handoff?.priority === undefined ? {} : { priority: s.handoff.priority }),
         vars: s.channel === 'web' ? onlyPublic(s.vars, publicVariables(bundle)) : s.vars,
         canGoBack,
       };

@@ -74,6 +74,8 @@ describe('script validation: meaning', () => {
     ['a bad variable name', wrap(`^<var name="not"/>\n${q('')}`), /'not' is not a valid variable name/],
     ['an empty outcome', `<script id="s" version="1"><end id="e" ^outcome=""/></script>`, /outcome is empty/],
     ['an empty queue', `<script id="s" version="1"><handoff id="h" ^queue=" "/></script>`, /queue is empty/],
+    ['a hand-off priority that is no whole number', `<script id="s" version="1"><handoff id="h" queue="q" ^priority="high"/></script>`, /priority="high" is not a whole number/],
+    ['a hand-off priority with a fraction', `<script id="s" version="1"><handoff id="h" queue="q" ^priority="1.5"/></script>`, /priority="1.5" is not a whole number/],
     ['a bad node id', wrap(`<info id="^1st"><prompt>x</prompt><next target="bye"/></info>`), /id="1st" is not a valid id/],
     [
       'a web prompt that shows a variable that is not public',

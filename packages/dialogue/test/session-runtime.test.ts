@@ -144,6 +144,8 @@ describe('SessionRuntime (web channel)', () => {
     await d.answer('1000 AA');
     const r = await d.answer('4444');
     expect(r.step).toMatchObject({ kind: 'handoff', node: 'to-agent', queue: 'faults', skills: ['power', 'water'] });
+    // No priority="…": the contact keeps the priority of how it came in.
+    expect(r.step.priority).toBeUndefined();
     // The answers the visitor typed are public; the caller's number and the fetched customer are not.
     expect(r.step.vars).toEqual({ kind: 'power', urgent: false, postcode: '1000 AA', meter: '4444' });
     expect(d.state.vars).toMatchObject({ caller: '+32', kind: 'power', customer: { name: 'Bo' } });
@@ -217,7 +219,8 @@ describe('SessionRuntime (ivr channel)', () => {
     expect(services.calls.filter((c) => c.kind === 'action')).toEqual([
       { kind: 'action', target: 'mail.Sender', operation: 'send', arg: { to: 'emergency@example.com', subject: 'Danger reported by +31' } },
     ]);
-    expect(r.step).toMatchObject({ kind: 'handoff', queue: 'emergencies', skills: ['safety'], prompt: 'Stay on the line: an engineer will talk to you.' });
+    // The danger branch jumps the line: its hand-off says the contact's priority.
+    expect(r.step).toMatchObject({ kind: 'handoff', queue: 'emergencies', skills: ['safety'], priority: 9, prompt: 'Stay on the line: an engineer will talk to you.' });
   });
 
   it('skips a question not enabled on ivr as if unanswered and collects digits up to #', async () => {

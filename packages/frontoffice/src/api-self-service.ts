@@ -86,13 +86,14 @@ export function registerSelfServiceApi(fastify: FastifyInstance, deps: SelfServi
   // Chats opened when a visitor's script reached its hand-off, by script session: the visitor's page
   // fetches the chat's token with POST …/agent (the answer itself returns only the session view).
   const handoffChats = new Map<string, { readonly chatId: string; readonly token: string; readonly queueId: string }>();
-  const openHandoffChat = async (id: string, ss: SelfService, queueId: string, connectGraceMs?: number): Promise<{ chatId: string; token: string; queueId: string } | undefined> => {
+  /** Opens the visitor's hand-off chat in `queueId`, with the script's `<handoff priority>` when it gives one. */
+  const openHandoffChat = async (id: string, ss: SelfService, queueId: string, connectGraceMs?: number, priority?: number): Promise<{ chatId: string; token: string; queueId: string } | undefined> => {
     const hub = deps.chat?.();
     if (!hub) return undefined;
     const known = handoffChats.get(id);
     const state = known ? deps.comms().contact(known.chatId)?.state : undefined;
     if (known && state !== undefined && state !== 'ended') return known;
-    const opened = await hub.openChat({ subject: ss.label.replace(/[\r\n]+/g, ' ').slice(0, 200), queueId, ...(connectGraceMs === undefined ? {} : { connectGraceMs }) });
+    const opened = await hub.openChat({ subject: ss.label.replace(/[\r\n]+/g, ' ').slice(0, 200), queueId, ...(connectGraceMs === undefined ? {} : { connectGraceMs }), ...(priority === undefined ? {} : { priority }) });
     await deps.store.addChatHandoff({ chatId: opened.chatId, scriptSession: id, selfService: ss.name });
     // The chat carries the visitor's answers: a screen pop by a collected field (a contract number)
     // that finds exactly one record links the chat to that customer while it waits (never rejects).
@@ -167,7 +168,7 @@ export function registerSelfServiceApi(fastify: FastifyInstance, deps: SelfServi
       const state = await deps.dialogue().state(id);
       const ss = app.selfService.find((s) => s.script === state.script);
       if (ss) {
-        await openHandoffChat(id, ss, state.handoff?.queue ?? ss.queue, HANDOFF_CONNECT_GRACE_MS).catch((err: unknown) => {
+        await openHandoffChat(id, ss, state.handoff?.queue ?? ss.queue, HANDOFF_CONNECT_GRACE_MS, state.handoff?.priority).catch((err: unknown) => {
           deps.logger.warn({ err, page: ss.name }, 'the hand-off chat could not be opened at the hand-off; the visitor can still ask for an agent');
         });
       }
@@ -223,7 +224,7 @@ export function registerSelfServiceApi(fastify: FastifyInstance, deps: SelfServi
     // A real chat through the chat channel: the page connects /ws/chat/customer with the token; the
     // agent sees the answers through the hand-off row. The chat opened at the script's hand-off (still
     // waiting) is the one the visitor gets, not a second one.
-    const opened = channel === 'chat' ? await openHandoffChat(id, ss, queueId) : undefined;
+    const opened = channel === 'chat' ? await openHandoffChat(id, ss, queueId, undefined, state?.handoff?.priority) : undefined;
     if (opened) {
       const pos = deps.comms().position(opened.chatId);
       return reply.code(201).send({ contactId: opened.chatId, channel, queueId: opened.queueId, position: pos?.position ?? null, chat: { token: opened.token, socket: '/ws/chat/customer' } });

@@ -80,6 +80,8 @@ describe('self-service answers reach the agent (SQLite, real HTTP)', () => {
     const waiting = asm.comms.waiting('support').filter((c) => c.channel === 'chat');
     expect(waiting).toHaveLength(before + 1);
     const chatId = waiting.at(-1)!.id;
+    // With the priority of the script's hand-off (priority="3"): ahead of ordinary chats.
+    expect(waiting.at(-1)!.priority).toBe(3);
     const h = await visitor.post(`/api/self-service/sessions/${ss.sessionId}/agent`, { channel: 'chat' });
     expect(h.status).toBe(201);
     expect(h.body).toMatchObject({ contactId: chatId, channel: 'chat', chat: { token: expect.any(String), socket: '/ws/chat/customer' } });

@@ -351,7 +351,7 @@ export class TelephonyChannel extends Disposable {
         }
         const target = outcome.queueId && router.queueIds().includes(outcome.queueId) ? outcome.queueId : queueId;
         if (target !== outcome.queueId) this.logger.warn({ call: callId, queue: outcome.queueId }, 'IVR hand-off to an unknown queue; the call goes to the queue of its number');
-        this.queueCall(callId, target, { ...toData(outcome.vars), ...base }, outcome.skills);
+        this.queueCall(callId, target, { ...toData(outcome.vars), ...base }, outcome.skills, outcome.priority);
         return;
       }
       case 'end':
@@ -375,10 +375,11 @@ export class TelephonyChannel extends Disposable {
     }
   }
 
-  private queueCall(callId: string, queueId: string, data: Record<string, unknown>, skills: readonly string[]): void {
+  /** Queues an inbound call; `scriptPriority` (a script's `<handoff priority>`) wins over the entry point's. */
+  private queueCall(callId: string, queueId: string, data: Record<string, unknown>, skills: readonly string[], scriptPriority?: number): void {
     const { router, telephony } = this.options;
     const call = this.calls.get(callId);
-    const priority = this.options.priorityFor?.(queueId, call);
+    const priority = scriptPriority ?? this.options.priorityFor?.(queueId, call);
     try {
       router.enqueue({
         id: callId, channel: 'call', queueId, data,

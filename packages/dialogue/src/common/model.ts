@@ -248,6 +248,8 @@ export interface HandoffNode extends NodeBase {
   readonly kind: 'handoff';
   readonly queue: string;
   readonly skills: readonly string[];
+  /** The contact's priority in that queue (`priority="…"`, a whole number; higher first); absent: the entry's own. */
+  readonly priority?: number;
   readonly prompts: readonly Prompt[];
 }
 

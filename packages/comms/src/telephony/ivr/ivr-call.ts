@@ -4,7 +4,7 @@ import type { TelephonyAdapter, TelephonyEvent } from '../../contract/telephony-
 /** How an IVR session ended. */
 export type IvrOutcome =
   /** The script handed the caller to a queue, with every collected variable. */
-  | { readonly kind: 'handoff'; readonly sessionId: string; readonly queueId: string; readonly skills: readonly string[]; readonly vars: Variables }
+  | { readonly kind: 'handoff'; readonly sessionId: string; readonly queueId: string; readonly skills: readonly string[]; readonly vars: Variables; readonly priority?: number }
   /** The script ended without a hand-off (its goodbye prompt was played). */
   | { readonly kind: 'end'; readonly sessionId: string; readonly outcome: string }
   /** The caller hung up during the IVR. */
@@ -86,7 +86,7 @@ export async function runIvrCall(o: IvrCallOptions): Promise<IvrOutcome> {
     }
     switch (step.kind) {
       case 'handoff':
-        return { kind: 'handoff', sessionId, queueId: step.queue ?? '', skills: step.skills ?? [], vars: step.vars ?? {} };
+        return { kind: 'handoff', sessionId, queueId: step.queue ?? '', skills: step.skills ?? [], vars: step.vars ?? {}, ...(step.priority === undefined ? {} : { priority: step.priority }) };
       case 'end':
         return { kind: 'end', sessionId, outcome: step.outcome ?? '' };
       case 'info':
