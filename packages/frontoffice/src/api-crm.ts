@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ChatChannel, CommunicationServer, ContactEventLog, EmailChannel, InteractionRecord, VoicemailStore } from '@caruso/comms';
 import type { AuditEntry, BusinessObjects, RecordKey } from '@caruso/objects';
 import { parseKey } from './api-objects.js';
+import type { HistoryContact, NoteView, SearchAnswer, TaskList, TaskView } from './common/api-types.js';
 import type { Application, RoleName } from './common/application.js';
 import type { CrmStore, Note, Task } from './crm-store.js';
 import { NOTE_EDIT_WINDOW_MS } from './crm-store.js';
@@ -96,7 +97,7 @@ export function groupChanges(entries: readonly AuditEntry[], rights: ObjectRight
   return out;
 }
 
-const noteView = (n: Note, now: number, who: string): Record<string, unknown> => ({
+const noteView = (n: Note, now: number, who: string): NoteView => ({
   id: n.id,
   at: n.createdAt,
   author: n.author,
@@ -104,7 +105,7 @@ const noteView = (n: Note, now: number, who: string): Record<string, unknown> =>
   editableUntil: n.author === who && now < n.createdAt + NOTE_EDIT_WINDOW_MS ? n.createdAt + NOTE_EDIT_WINDOW_MS : null,
 });
 
-export const taskView = (t: Task): Record<string, unknown> => ({
+export const taskView = (t: Task): TaskView => ({
   id: t.id,
   object: t.object,
   recordId: t.recordKey,
@@ -190,10 +191,10 @@ export function registerCrmApi(fastify: FastifyInstance, deps: CrmApiDeps): void
   const codeLabel = (code: string): string => deps.app.desktop.wrapUpCodes.find((c) => c.code === code)?.label ?? code;
 
   /** The contact items of a page, filled from the channels' stores and the contact event log. */
-  const contactItem = async (c: InteractionRecord, users: ReadonlyMap<string, string>, voicemails: Map<string, { id: string; durationMs: number }>): Promise<Record<string, unknown>> => {
-    let email: Record<string, unknown> | null = null;
-    let chat: Record<string, unknown> | null = null;
-    let ivr: Record<string, unknown> | null = null;
+  const contactItem = async (c: InteractionRecord, users: ReadonlyMap<string, string>, voicemails: Map<string, { id: string; durationMs: number }>): Promise<HistoryContact> => {
+    let email: HistoryContact['email'] = null;
+    let chat: HistoryContact['chat'] = null;
+    let ivr: HistoryContact['ivr'] = null;
     let attempts: number | null = null;
     if (c.channel === 'email') {
       const first = (await deps.email()?.messages(c.contactId).catch(() => []))?.[0];
@@ -404,7 +405,7 @@ export function registerCrmApi(fastify: FastifyInstance, deps: CrmApiDeps): void
       querystring: { type: 'object', additionalProperties: false, properties: { assignee: text(64), queue: text(100), due: { enum: ['overdue', 'today', 'upcoming'] }, done: { enum: ['true', 'false'] }, object: text(100), recordId: text(200) } },
       response: { 200: { description: 'the tasks, soonest due first', ...closed({ tasks: { type: 'array', items: TASK } }) } },
     }),
-  }, async (req) => {
+  }, async (req): Promise<TaskList> => {
     const p = need(req, STAFF, 'read tasks');
     const q = req.query as Record<string, string | undefined>;
     let user = q['assignee'] === 'me' ? p.name : q['assignee'];
@@ -426,7 +427,7 @@ export function registerCrmApi(fastify: FastifyInstance, deps: CrmApiDeps): void
     schema: routeSchema('The calling user\'s open tasks due within 15 minutes or overdue: their own, and an agent\'s queues\' tasks', [...STAFF], {
       response: { 200: { description: 'the tasks, soonest due first', ...closed({ tasks: { type: 'array', items: TASK } }) } },
     }),
-  }, async (req) => {
+  }, async (req): Promise<TaskList> => {
     const p = need(req, STAFF, 'read tasks');
     const dueBefore = now() + 15 * 60_000;
     const own = await deps.store.tasks({ user: p.name, done: false, dueBefore });
@@ -505,7 +506,7 @@ export function registerCrmApi(fastify: FastifyInstance, deps: CrmApiDeps): void
       querystring: { type: 'object', additionalProperties: false, required: ['q'], properties: { q: { type: 'string', minLength: 1, maxLength: 100 }, objects: text(500), limit: { type: 'string', description: '1 to 100, default 20' } } },
       response: { 200: { description: 'the hits, best first', ...closed({ hits: { type: 'array', items: closed({ object: text(), objectLabel: text(), key: { type: ['string', 'integer'] }, label: text(), field: nullable('string'), score: INT }) } }) } },
     }),
-  }, async (req) => {
+  }, async (req): Promise<SearchAnswer> => {
     const p = need(req, STAFF, 'search');
     const q = req.query as Record<string, string | undefined>;
     const limit = intParam(q['limit'], 'limit', 1, 100, 20);

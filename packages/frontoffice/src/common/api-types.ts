@@ -3,7 +3,7 @@
  * browser code (web/src/shared/types.ts imports them with `import type`). Plain types with no Node
  * imports, like ./application.ts.
  */
-import type { Dashboard, Desktop, ListView, NavItem, ObjectAction, RecordView } from './application.js';
+import type { Dashboard, Desktop, ListView, NavItem, ObjectAction, RecordView, RoleName } from './application.js';
 
 /**
  * The figures of the wallboard as the communication server has them now (`GET /api/wallboard`), and
@@ -144,4 +144,159 @@ export interface QualityAgent {
   readonly state: string;
   readonly contacts: readonly { readonly contactId: string; readonly channel: string; readonly recording: 'off' | 'on' | 'paused' }[];
   readonly monitoring: readonly QualitySession[];
+}
+
+// ---- CRM: history, notes, tasks, search (api-crm.ts, docs/crm-api.md) ------------------------------
+
+/** Whom a task is for: a user, or a queue (whoever serves it is reminded). */
+export interface TaskAssignee {
+  readonly user?: string;
+  readonly queue?: string;
+}
+
+/**
+ * A task (`POST /api/tasks`, `PATCH /api/tasks/:id`; `GET /api/tasks` and `GET /api/tasks/reminders`
+ * answer {@link TaskList}).
+ */
+export interface TaskView {
+  readonly id: string;
+  readonly object: string;
+  /** The key of its record, as text. */
+  readonly recordId: string;
+  /** When it was created. */
+  readonly at: number;
+  readonly title: string;
+  /** A `call` task becomes an outbound callback when due. */
+  readonly kind: 'todo' | 'call';
+  readonly note: string | null;
+  readonly due: number;
+  readonly assignee: TaskAssignee;
+  readonly done: boolean;
+  readonly createdBy: string;
+  /** The follow-up rule that created it; null when created by hand. */
+  readonly rule: string | null;
+  readonly callbackId: string | null;
+}
+
+/** `GET /api/tasks`, `GET /api/tasks/reminders`: the tasks, soonest due first. */
+export interface TaskList {
+  readonly tasks: readonly TaskView[];
+}
+
+/** A note of a record (`POST …/notes`, `PATCH /api/notes/:noteId`); `editableUntil` is set for its author within the edit window. */
+export interface NoteView {
+  readonly id: string;
+  readonly at: number;
+  readonly author: string;
+  readonly text: string;
+  readonly editableUntil: number | null;
+}
+
+/** A contact of a record's history: a call, IVR session, voicemail, callback, e-mail or chat. */
+export interface HistoryContact {
+  readonly kind: 'contact';
+  /** When it ended. */
+  readonly at: number;
+  readonly contactId: string;
+  readonly channel: 'call' | 'email' | 'chat' | 'callback';
+  readonly direction: 'inbound' | 'outbound';
+  readonly outcome: string;
+  readonly queue: IdLabel | null;
+  /** The agent's user name, else the agent id. */
+  readonly agent: string | null;
+  readonly waitMs: number | null;
+  readonly talkMs: number | null;
+  readonly disposition: { readonly code: string; readonly label: string } | null;
+  readonly note: string | null;
+  readonly campaign: string | null;
+  readonly ivr: { readonly script: string; readonly outcome: string | null } | null;
+  readonly voicemail: { readonly url: string; readonly durationMs: number } | null;
+  readonly email: { readonly subject: string | null; readonly body: string | null } | null;
+  readonly chat: { readonly transcript: readonly { readonly from: 'customer' | 'agent' | 'system'; readonly text: string; readonly at: number }[] } | null;
+  /** A callback's attempts. */
+  readonly attempts: number | null;
+}
+
+/** A note in a record's history. */
+export interface HistoryNote extends NoteView {
+  readonly kind: 'note';
+}
+
+/** A task in a record's history (`at`: when it was created; `taskKind`: the task's own kind). */
+export interface HistoryTask extends Omit<TaskView, 'object' | 'recordId' | 'note' | 'callbackId' | 'kind'> {
+  readonly kind: 'task';
+  readonly taskKind: TaskView['kind'];
+}
+
+/** One save of a record: the fields it changed (a create or an import is one item, not a line per field). */
+export interface HistoryChange {
+  readonly kind: 'change';
+  readonly at: number;
+  readonly actor: string;
+  readonly action: 'create' | 'update' | 'delete' | 'restore' | 'merge' | 'import';
+  readonly fields: readonly { readonly field: string; readonly label: string; readonly before: unknown; readonly after: unknown }[];
+}
+
+/** One item of a record's whole history. */
+export type HistoryItem = HistoryContact | HistoryNote | HistoryTask | HistoryChange;
+
+/** `GET /api/objects/:object/:id/history`: a page of the history, newest first; `next` is the `before` of the next page. */
+export interface HistoryPage {
+  readonly items: readonly HistoryItem[];
+  readonly next: string | null;
+}
+
+/** A hit of the global search. */
+export interface SearchHit {
+  readonly object: string;
+  readonly objectLabel: string;
+  /** The record's key (a composite key as JSON text). */
+  readonly key: string | number;
+  readonly label: string;
+  /** The field that matched best; null when only the words together matched across fields. */
+  readonly field: string | null;
+  /** 100 exact, 50 prefix, 20 contains, 10 every word in some field. */
+  readonly score: number;
+}
+
+/** `GET /api/search`: the hits, best first. */
+export interface SearchAnswer {
+  readonly hits: readonly SearchHit[];
+}
+
+// ---- administration (server.ts, api-admin.ts) ------------------------------------------------------
+
+/** A user as administrators see it (never its password). */
+export interface AdminUser {
+  readonly name: string;
+  readonly role: Exclude<RoleName, 'anonymous'>;
+  /** Absent for a user without an agent. */
+  readonly agentId?: string;
+  readonly active: boolean;
+  readonly mustChangePassword: boolean;
+  readonly lastLogin: number | null;
+}
+
+/** `GET /api/users`: the users by name. */
+export interface UserList {
+  readonly data: readonly AdminUser[];
+}
+
+/** An administrative action (`GET /api/audit`). */
+export interface AdminAuditEntry {
+  readonly id: number;
+  readonly at: number;
+  /** The user who acted. */
+  readonly actor: string;
+  /** `user.add`, `user.change`, `record.merge`, … */
+  readonly action: string;
+  /** Whom or what it was done to. */
+  readonly target: string | null;
+  readonly detail: unknown;
+}
+
+/** `GET /api/audit`: the entries, newest first; `next` is the `before` of the next page. */
+export interface AuditPage {
+  readonly entries: readonly AdminAuditEntry[];
+  readonly next: string | null;
 }

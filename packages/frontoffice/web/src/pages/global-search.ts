@@ -1,17 +1,15 @@
 /**
  * The global search in the header: one box (Ctrl+K or "/" reaches it; on the agent desktop Ctrl+K
  * stays the desktop's customer search), ranked hits with their record type, a combobox the arrow
- * keys walk and Enter opens. It asks `GET /api/search`; a server without that route is searched list
- * by list (the lists with a search box), so the box works either way.
+ * keys walk and Enter opens. It asks `GET /api/search`.
  */
 import { html, nothing, type TemplateResult } from 'lit';
-import { ApiError, api } from '../shared/api.js';
+import { api } from '../shared/api.js';
 import { contain } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 import { LightElement } from '../shared/light-element.js';
-import { recordKey } from '../shared/context.js';
-import type { AppResponse, RecordPage, SearchHit } from '../shared/types.js';
-import { openRecord, recordName } from '../records/related-records.js';
+import type { AppResponse, SearchAnswer, SearchHit } from '../shared/types.js';
+import { openRecord } from '../records/related-records.js';
 
 /** Whether a key press happened while typing into something. */
 function typing(ev: KeyboardEvent): boolean {
@@ -27,7 +25,6 @@ export class GlobalSearch extends LightElement {
 
   app!: AppResponse;
   private asked = 0;
-  private fallback = false;
 
   constructor() {
     super();
@@ -62,38 +59,17 @@ export class GlobalSearch extends LightElement {
   /** Opens a hit: in the desktop's panel on the desktop, else on its record page. */
   private go(h: SearchHit): void {
     this.open = false;
-    openRecord({ app: this.app }, h.object, h.key);
+    openRecord({ app: this.app }, h.object, String(h.key));
   }
 
   private async search(q: string): Promise<void> {
     const asked = ++this.asked;
-    let hits: SearchHit[] = [];
-    if (q.trim().length >= 2) hits = this.fallback ? await this.byLists(q) : await this.byRoute(q);
+    let hits: readonly SearchHit[] = [];
+    if (q.trim().length >= 2) hits = (await api<SearchAnswer>('GET', `/api/search?${new URLSearchParams({ q, limit: '20' }).toString()}`)).hits;
     if (asked !== this.asked) return;
     this.hits = hits;
     this.active = hits.length ? 0 : -1;
     this.open = q.trim().length >= 2;
-  }
-
-  private async byRoute(q: string): Promise<SearchHit[]> {
-    try {
-      return [...(await api<{ hits: readonly SearchHit[] }>('GET', `/api/search?${new URLSearchParams({ q, limit: '20' }).toString()}`)).hits];
-    } catch (e) {
-      if (!(e instanceof ApiError) || e.status !== 404) throw e;
-      this.fallback = true;
-      return this.byLists(q);
-    }
-  }
-
-  private async byLists(q: string): Promise<SearchHit[]> {
-    const objects = [...new Set(this.app.lists.filter((l) => l.search).map((l) => l.object))];
-    const pages = await Promise.all(objects.map(async (name) => {
-      const def = this.app.objects.find((o) => o.name === name);
-      if (!def) return [];
-      const r = await api<RecordPage>('GET', `/api/objects/${encodeURIComponent(name)}?${new URLSearchParams({ search: q, limit: '8' }).toString()}`);
-      return r.data.map((rec, i): SearchHit => ({ object: name, objectLabel: def.label, key: recordKey(def, rec), label: recordName(def, rec), field: '', score: 1 / (i + 1) }));
-    }));
-    return pages.flat().sort((a, b) => b.score - a.score);
   }
 
   private readonly onInput = (ev: Event): void => {

@@ -8,7 +8,7 @@ import { t } from '../shared/i18n.js';
 import { contain } from '../shared/dom.js';
 import { fmtDateTime } from '../shared/format.js';
 import { LightElement } from '../shared/light-element.js';
-import type { AppResponse, TaskView } from '../shared/types.js';
+import type { AppResponse, TaskList, TaskView } from '../shared/types.js';
 import { openRecord, recordHref } from '../records/related-records.js';
 
 export class TaskReminders extends LightElement {
@@ -37,8 +37,7 @@ export class TaskReminders extends LightElement {
   /** Reminders are a help, not the page: a failure is not shown; a server without the route stops asking. */
   private async load(): Promise<void> {
     try {
-      const r = await api<{ tasks?: readonly TaskView[] } | readonly TaskView[]>('GET', '/api/tasks/reminders');
-      this.tasks = Array.isArray(r) ? (r as readonly TaskView[]) : ((r as { tasks?: readonly TaskView[] }).tasks ?? []);
+      this.tasks = (await api<TaskList>('GET', '/api/tasks/reminders')).tasks;
     } catch (e) {
       if (e instanceof ApiError && (e.status === 404 || e.status === 403)) clearInterval(this.timer);
     }
@@ -47,11 +46,11 @@ export class TaskReminders extends LightElement {
   protected override render(): TemplateResult | typeof nothing {
     const n = this.tasks.length;
     if (!n) return nothing;
-    return html`<details class="reminders"><summary>${t('tasks.title')} <span class="badge" aria-hidden="true">${n}</span><span class="visually-hidden">: ${t('tasks.reminders', { n })}</span></summary><ul>${this.tasks.map((task) => { const href = task.object && task.recordId ? recordHref({ app: this.app }, task.object, task.recordId) : undefined; return html`<li>${href ? html`<a href=${href} @click=${(ev: MouseEvent) => {
+    return html`<details class="reminders"><summary>${t('tasks.title')} <span class="badge" aria-hidden="true">${n}</span><span class="visually-hidden">: ${t('tasks.reminders', { n })}</span></summary><ul>${this.tasks.map((task) => { const href = recordHref({ app: this.app }, task.object, task.recordId); return html`<li>${href ? html`<a href=${href} @click=${(ev: MouseEvent) => {
       // On the desktop the record opens in its panel: the contact is not left.
       if (ev.button !== 0 || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
       ev.preventDefault();
-      openRecord({ app: this.app }, task.object!, task.recordId!);
+      openRecord({ app: this.app }, task.object, task.recordId);
     }}>${task.title}</a>` : task.title} · ${fmtDateTime(task.due)}</li>`; })}</ul></details>`;
   }
 }

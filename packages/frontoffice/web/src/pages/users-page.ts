@@ -5,31 +5,21 @@
  * administrative actions.
  */
 import { html, nothing, type TemplateResult } from 'lit';
-import { ApiError, api } from '../shared/api.js';
+import { api } from '../shared/api.js';
 import { announce, contain, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 import { fmtDateTime } from '../shared/format.js';
 import { LightElement } from '../shared/light-element.js';
 import type { PageContext } from '../shared/context.js';
-import type { AdminUser } from '../shared/types.js';
+import type { AdminAuditEntry, AdminUser, AuditPage, UserList } from '../shared/types.js';
 
 const ROLES = ['agent', 'supervisor', 'administrator'] as const;
-
-interface AuditEntry {
-  readonly at: number | string;
-  readonly actor?: string;
-  readonly who?: string;
-  readonly action?: string;
-  readonly what?: string;
-  readonly target?: string | null;
-  readonly whom?: string | null;
-}
 
 export class UsersPage extends LightElement {
   static override properties = { users: { state: true }, temporary: { state: true }, audit: { state: true } };
   declare private users: readonly AdminUser[] | undefined;
   declare private temporary: { readonly user: string; readonly password: string } | undefined;
-  declare private audit: readonly AuditEntry[] | undefined;
+  declare private audit: readonly AdminAuditEntry[] | undefined;
 
   ctx!: PageContext;
 
@@ -39,14 +29,8 @@ export class UsersPage extends LightElement {
   }
 
   private async load(): Promise<void> {
-    const r = await api<{ data?: readonly AdminUser[]; users?: readonly AdminUser[] }>('GET', '/api/users');
-    this.users = r.data ?? r.users ?? [];
-    try {
-      const a = await api<{ items?: readonly AuditEntry[]; entries?: readonly AuditEntry[]; data?: readonly AuditEntry[] }>('GET', '/api/audit?limit=50');
-      this.audit = a.items ?? a.entries ?? a.data ?? [];
-    } catch (e) {
-      if (!(e instanceof ApiError) || e.status !== 404) fail(e);
-    }
+    this.users = (await api<UserList>('GET', '/api/users')).data;
+    this.audit = (await api<AuditPage>('GET', '/api/audit?limit=50')).entries;
   }
 
   private async change(u: AdminUser, patch: Record<string, unknown>): Promise<void> {
@@ -88,13 +72,13 @@ export class UsersPage extends LightElement {
     const users = this.users;
     if (!users) return '';
     const cols = ['name', 'role', 'agent', 'active', 'lastLogin', 'actions'];
-    const rows = users.map((u) => html`<tr data-user=${u.name}><td>${u.name}</td><td><label class="visually-hidden" for=${`role-${u.name}`}>${t('users.role')}: ${u.name}</label><select id=${`role-${u.name}`} @change=${(ev: Event) => contain(this.change(u, { role: (ev.target as HTMLSelectElement).value }))}>${ROLES.map((r) => html`<option value=${r} ?selected=${u.role === r}>${t(`role.${r}`)}</option>`)}</select></td><td>${u.agentId ?? ''}</td><td><input type="checkbox" aria-label=${`${t('users.active')}: ${u.name}`} .checked=${u.active !== false} ?disabled=${u.name === this.ctx.me.name} @change=${(ev: Event) => contain(this.change(u, { active: (ev.target as HTMLInputElement).checked }))}></td><td>${u.lastLogin ? fmtDateTime(u.lastLogin) : ''}</td><td><button type="button" class="secondary small" data-reset=${u.name} aria-label=${`${t('users.reset')}: ${u.name}`} @click=${() => contain(this.reset(u))}>${t('users.reset')}</button></td></tr>`);
+    const rows = users.map((u) => html`<tr data-user=${u.name}><td>${u.name}</td><td><label class="visually-hidden" for=${`role-${u.name}`}>${t('users.role')}: ${u.name}</label><select id=${`role-${u.name}`} @change=${(ev: Event) => contain(this.change(u, { role: (ev.target as HTMLSelectElement).value }))}>${ROLES.map((r) => html`<option value=${r} ?selected=${u.role === r}>${t(`role.${r}`)}</option>`)}</select></td><td>${u.agentId ?? ''}</td><td><input type="checkbox" aria-label=${`${t('users.active')}: ${u.name}`} .checked=${u.active} ?disabled=${u.name === this.ctx.me.name} @change=${(ev: Event) => contain(this.change(u, { active: (ev.target as HTMLInputElement).checked }))}></td><td>${u.lastLogin ? fmtDateTime(u.lastLogin) : ''}</td><td><button type="button" class="secondary small" data-reset=${u.name} aria-label=${`${t('users.reset')}: ${u.name}`} @click=${() => contain(this.reset(u))}>${t('users.reset')}</button></td></tr>`);
     const temp = this.temporary
       ? html`<p class="panel notice" role="status" id="temporary-password">${t('users.temporary', { name: this.temporary.user })} <code>${this.temporary.password}</code></p>`
       : nothing;
     const add = html`<section class="panel" aria-labelledby="add-user-title"><h2 id="add-user-title">${t('users.add')}</h2><form id="add-user" @submit=${this.add}><label for="new-user-name">${t('users.name')}</label><input id="new-user-name" required maxlength="64" autocomplete="off"><label for="new-user-role">${t('users.role')}</label><select id="new-user-role">${ROLES.map((r) => html`<option value=${r}>${t(`role.${r}`)}</option>`)}</select><label for="new-user-agent">${t('users.agent')}</label><input id="new-user-agent" maxlength="64" autocomplete="off"><label for="new-user-password">${t('users.password')}</label><input id="new-user-password" type="password" required autocomplete="new-password"><p><button type="submit">${t('users.addSubmit')}</button></p></form></section>`;
     const audit = this.audit
-      ? html`<section class="panel" aria-labelledby="audit-title"><h2 id="audit-title">${t('audit.title')}</h2><table><caption class="visually-hidden">${t('audit.title')}</caption><thead><tr>${['when', 'who', 'what', 'whom'].map((k) => html`<th scope="col">${t(`audit.${k}`)}</th>`)}</tr></thead><tbody>${this.audit.map((a) => html`<tr><td>${fmtDateTime(a.at)}</td><td>${a.actor ?? a.who ?? ''}</td><td>${a.action ?? a.what ?? ''}</td><td>${a.target ?? a.whom ?? ''}</td></tr>`)}</tbody></table></section>`
+      ? html`<section class="panel" aria-labelledby="audit-title"><h2 id="audit-title">${t('audit.title')}</h2><table><caption class="visually-hidden">${t('audit.title')}</caption><thead><tr>${['when', 'who', 'what', 'whom'].map((k) => html`<th scope="col">${t(`audit.${k}`)}</th>`)}</tr></thead><tbody>${this.audit.map((a) => html`<tr><td>${fmtDateTime(a.at)}</td><td>${a.actor}</td><td>${a.action}</td><td>${a.target ?? ''}</td></tr>`)}</tbody></table></section>`
       : nothing;
     return html`<h1>${t('nav.users')}</h1>${temp}<table id="users"><caption class="visually-hidden">${t('nav.users')}</caption><thead><tr>${cols.map((c) => html`<th scope="col">${t(`users.${c}`)}</th>`)}</tr></thead><tbody>${rows}</tbody></table>${add}${audit}`;
   }

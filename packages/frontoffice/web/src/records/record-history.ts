@@ -2,11 +2,10 @@
  * A record's whole history (`GET …/history`, docs/crm-api.md): contacts (a voicemail to play, an
  * e-mail's subject and body, a chat's transcript), notes, tasks and changes, grouped by day in the
  * application's language on the server's clock, filtered by channel and kind, paged. Notes are added
- * here and edited while the server allows it; tasks are added and ticked off. Until the server has
- * the history route, the older timeline is shown the same way (read only).
+ * here and edited while the server allows it; tasks are added and ticked off.
  */
 import { html, nothing, type TemplateResult } from 'lit';
-import { ApiError, api } from '../shared/api.js';
+import { api } from '../shared/api.js';
 import { announce, contain, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 import { dayKey, dayLabel, fmtDateTime, fmtDuration, fmtTime, fmtValue } from '../shared/format.js';
@@ -16,41 +15,19 @@ import '../shared/date-input.js';
 import { LightElement } from '../shared/light-element.js';
 import { serverNow, type PageContext } from '../shared/context.js';
 import { queueLabel, scriptLabel } from '../shared/labels.js';
-import type { HistoryItem, HistoryPage, RoleObject, TimelineEntry } from '../shared/types.js';
+import type { HistoryItem, HistoryPage, RoleObject } from '../shared/types.js';
 import '../shared/recordings-list.js';
 
 const CHANNELS = ['call', 'email', 'chat', 'callback'] as const;
 const KINDS = ['note', 'task', 'change'] as const;
 type Filter = (typeof CHANNELS)[number] | (typeof KINDS)[number];
 
-/** The older timeline's entries as history items (one change item per save). */
-export function fromTimeline(entries: readonly TimelineEntry[], def: RoleObject): HistoryItem[] {
-  const out: HistoryItem[] = [];
-  for (const e of entries) {
-    const at = Date.parse(e.at);
-    if (e.kind === 'contact') {
-      const channel = (CHANNELS as readonly string[]).includes(e.channel) ? (e.channel as 'call') : 'call';
-      out.push({ kind: 'contact', at, contactId: '', channel, direction: 'inbound', outcome: '', queue: null, agent: e.actor, waitMs: null, talkMs: null, disposition: e.code ? { code: e.code, label: e.code } : null, note: e.notes ?? null, campaign: null, ivr: null, voicemail: null, email: null, chat: null, attempts: null });
-      continue;
-    }
-    const field = e.field ? { field: e.field, label: def.fields.find((f) => f.name === e.field)?.label ?? e.field, before: e.oldValue, after: e.newValue } : undefined;
-    const prev = out[out.length - 1];
-    const action = (['create', 'update', 'delete', 'restore', 'merge', 'import'].includes(e.action) ? e.action : 'update') as 'update';
-    if (prev?.kind === 'change' && prev.at === at && prev.actor === (e.actor ?? '') && prev.action === action) {
-      if (field) out[out.length - 1] = { ...prev, fields: [...prev.fields, field] };
-    } else out.push({ kind: 'change', at, actor: e.actor ?? '', action, fields: field ? [field] : [] });
-  }
-  return out;
-}
-
 export class RecordHistory extends LightElement {
-  static override properties = { items: { state: true }, next: { state: true }, legacy: { state: true }, shown: { state: true }, editing: { state: true }, taskRev: { state: true } };
+  static override properties = { items: { state: true }, next: { state: true }, shown: { state: true }, editing: { state: true }, taskRev: { state: true } };
   /** Counts the tasks added here: a new one gets a fresh due field. */
   declare private taskRev: number;
   declare private items: readonly HistoryItem[] | undefined;
   declare private next: string | null;
-  /** The server has no history route yet: the timeline is shown, read only. */
-  declare private legacy: boolean;
   declare private shown: ReadonlySet<Filter>;
   declare private editing: string | undefined;
 
@@ -62,7 +39,6 @@ export class RecordHistory extends LightElement {
     super();
     this.next = null;
     this.taskRev = 0;
-    this.legacy = false;
     this.shown = new Set([...CHANNELS, ...KINDS]);
   }
 
@@ -92,12 +68,7 @@ export class RecordHistory extends LightElement {
       this.items = r.items;
       this.next = r.next;
     } catch (e) {
-      // A 404 here is the route missing (an older server) or the record gone: the timeline tells which.
-      if (!(e instanceof ApiError) || e.status !== 404) return fail(e);
-      const r = await api<{ entries: readonly TimelineEntry[] }>('GET', `${this.base}/timeline`);
-      this.legacy = true;
-      this.items = fromTimeline(r.entries, this.def);
-      this.next = null;
+      fail(e);
     }
   }
 
@@ -116,7 +87,7 @@ export class RecordHistory extends LightElement {
     if (on) s.add(f);
     else s.delete(f);
     this.shown = s;
-    if (!this.legacy) contain(this.reload());
+    contain(this.reload());
   }
 
   protected override render(): TemplateResult | typeof nothing {
@@ -135,7 +106,7 @@ export class RecordHistory extends LightElement {
       ? days.map((d) => html`<section class="history-day" aria-label=${dayLabel(d.at, now)}><h3>${dayLabel(d.at, now)}</h3><ol class="timeline">${d.items.map((i) => html`<li class=${`history-${i.kind}`}>${this.item(i, now)}</li>`)}</ol></section>`)
       : html`<p class="muted">${t('history.empty')}</p>`;
     const more = this.next ? html`<p><button type="button" class="secondary" id="history-more" @click=${() => contain(this.more())}>${t('history.more')}</button></p>` : nothing;
-    return html`<section class="panel" aria-labelledby="history-title"><h2 id="history-title">${t('history.title')}</h2>${this.legacy ? nothing : this.forms()}${filters}<div id="history">${body}</div>${more}</section>`;
+    return html`<section class="panel" aria-labelledby="history-title"><h2 id="history-title">${t('history.title')}</h2>${this.forms()}${filters}<div id="history">${body}</div>${more}</section>`;
   }
 
   private forms(): TemplateResult {
