@@ -116,6 +116,7 @@ export {
   type RoutingStrategy,
   type SkillRequirement,
 } from './contract/model.js';
+export { BUILT_IN_LANGUAGES, builtInLanguage } from './telephony/announcement-texts.js';
 export { MONITOR_MODES, type MonitorMode, type MonitorOptions, type MonitoringSession, type QualityManagement } from './contract/quality.js';
 export {
   TelephonyAdapter,

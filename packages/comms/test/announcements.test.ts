@@ -92,6 +92,22 @@ describe('announcements to waiting callers (simulated telephony, virtual clock)'
     t.dispose();
   });
 
+  it('speaks the built-in sentences in the queue’s language (Dutch, also for nl-BE), with one minute in the singular', () => {
+    const t = setup({ id: 'support', wrapUpMs: 0, announce: { language: 'nl-BE' } }, ['anna']);
+    t.router.login('anna');
+    t.telephony.placeInboundCall({ talkMs: 100_000 });
+    t.clock.advance(0);
+    const waiting = t.telephony.placeInboundCall({ talkMs: 60_000 });
+    expect(t.textsOf(waiting)).toEqual(['U bent nummer 1 in de wachtrij. Uw verwachte wachttijd is ongeveer 3 minuten.']);
+    expect(t.played.find((p) => p.callId === waiting)?.prompt).toMatchObject({ language: 'nl-BE' });
+    t.dispose();
+    // A language without built-in sentences falls back to English (the assembly reader refuses it without a text).
+    const u = setup({ id: 'support', announce: { language: 'fr', expectedWait: false } }, []);
+    const call = u.telephony.placeInboundCall({ talkMs: 60_000 });
+    expect(u.textsOf(call)).toEqual(['You are number 1 in the queue.']);
+    u.dispose();
+  });
+
   it('says nothing while an agent phone rings for the call, and stops when the caller hangs up', () => {
     const t = setup({ id: 'support', ringTimeoutMs: 15_000, announce: { everyMs: 10_000, onEntry: false } }, ['anna']);
     t.telephony.setEndpoint('agent:anna', { answers: false });

@@ -98,6 +98,27 @@ describe('<recording> and <user phone> in the assembly', () => {
     ]);
   });
 
+  it('speaks the built-in announcements only in their languages: another language needs its own text', () => {
+    // nl and nl-BE have built-in sentences (the recording's and the queue's position and wait).
+    let file = write(dir, `    <queue id="sales" record="true"><announce lang="nl-BE"/></queue>
+    <recording folder="rec" lang="nl"/>`);
+    let r = readAssembly(file, {});
+    expect(r.diagnostics.map(String)).toEqual([]);
+    // French has none: without a text, both are errors at their lang.
+    file = write(dir, `    <queue id="sales" record="true"><announce lang="fr"/></queue>
+    <recording folder="rec" lang="fr"/>`);
+    r = readAssembly(file, {});
+    expect(r.assembly).toBeUndefined();
+    expect(r.diagnostics.map(String).map((l) => l.replace(file, 'a.xml'))).toEqual([
+      "a.xml:5:47: error: there are no built-in announcement sentences in 'fr' (only en, nl): give them in text=\"…\" with {position} and {minutes}",
+      "a.xml:6:29: error: there is no built-in recording announcement in 'fr' (only en, nl): give it in announcement=\"…\"",
+    ]);
+    // With texts of their own, French is fine.
+    file = write(dir, `    <queue id="sales" record="true"><announce lang="fr" text="Vous êtes le numéro {position}."/></queue>
+    <recording folder="rec" lang="fr" announcement="Cet appel est enregistré."/>`);
+    expect(readAssembly(file, {}).diagnostics.map(String)).toEqual([]);
+  });
+
   it('refuses record="true" without <recording>, and warns of a <recording> that records nothing', () => {
     let file = write(dir, '    <queue id="sales" record="true"/>');
     let r = readAssembly(file, {});

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { containPromise, Disposable, silentLogger, type Logger } from '@caruso/kernel';
+import { builtInLanguage, RECORDING_ANNOUNCEMENTS } from '../telephony/announcement-texts.js';
 import type { ContactEnded, QueueRouter } from '../acd/queue-router.js';
 import type { ContactEventLog } from '../contract/contact-event-log.js';
 import type { MonitorMode, MonitorOptions, MonitoringSession } from '../contract/quality.js';
@@ -42,7 +43,8 @@ export interface MonitoringSettings {
   readonly ringTimeoutMs?: number;
 }
 
-export const DEFAULT_ANNOUNCEMENT = 'This call is recorded for quality and training purposes.';
+/** The English recording announcement (the built-in ones per language: RECORDING_ANNOUNCEMENTS). */
+export const DEFAULT_ANNOUNCEMENT = RECORDING_ANNOUNCEMENTS['en']!;
 
 const PHONE = /^(?:(?:sips?:)[^\s<>"]{3,200}|(?:agent:|tel:)?[+0-9A-Za-z_.*#@:-]{1,64})$/;
 const USER = /^\S{1,200}$/;
@@ -214,12 +216,20 @@ export class QualityManager extends Disposable {
   }
 
   private announcementFor(contactId: string): { readonly text: string; readonly language?: string } | undefined {
-    const a = this.options.recording?.announcement ?? DEFAULT_ANNOUNCEMENT;
-    if (typeof a === 'string') return a.trim() === '' ? undefined : { text: a, ...(this.options.recording?.language ? { language: this.options.recording.language } : {}) };
+    const configured = this.options.recording?.announcement;
+    const language = this.options.recording?.language;
+    if (typeof configured === 'string') return configured.trim() === '' ? undefined : { text: configured, ...(language ? { language } : {}) };
+    // None given: the built-in sentence in the call's language, else the configured one, else English.
+    const a = configured ?? RECORDING_ANNOUNCEMENTS;
     const entries = Object.entries(a);
     if (entries.length === 0) return undefined;
-    const lang = this.options.router.contact(contactId)?.data['language'];
-    const pick = (typeof lang === 'string' && a[lang] !== undefined ? lang : undefined) ?? (this.options.recording?.language !== undefined && a[this.options.recording.language] !== undefined ? this.options.recording.language : entries[0]![0]);
+    const has = (tag: unknown): string | undefined => {
+      if (typeof tag !== 'string') return undefined;
+      if (a[tag] !== undefined) return tag;
+      const base = configured === undefined ? builtInLanguage(tag) : undefined;
+      return base !== undefined && a[base] !== undefined ? base : undefined;
+    };
+    const pick = has(this.options.router.contact(contactId)?.data['language']) ?? has(language) ?? (configured === undefined ? 'en' : entries[0]![0]);
     const text = a[pick]!;
     return text.trim() === '' ? undefined : { text, language: pick };
   }

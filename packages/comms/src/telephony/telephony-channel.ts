@@ -6,6 +6,7 @@ import type { ContactConnected, ContactExit, LineCommand, QueueAnnouncement, Que
 import type { Prompt, Recording, TelephonyAdapter, TelephonyEvent } from '../contract/telephony-adapter.js';
 import type { VoicemailStore } from './voicemail/voicemail-store.js';
 import { isOpen, nextOpening, type WeeklyHours } from '../acd/opening-hours.js';
+import { queueAnnouncementTemplate } from './announcement-texts.js';
 
 /** Options of a {@link TelephonyChannel}. */
 export interface TelephonyChannelOptions {
@@ -623,13 +624,8 @@ export function announcementPrompt(a: QueueAnnouncement): Prompt {
   const c = a.config;
   const minutes = Math.max(1, Math.ceil(a.expectedWaitMs / 60_000));
   const variables = { position: a.position, minutes, seconds: Math.round(a.expectedWaitMs / 1000) };
-  let template = c.text;
-  if (template === undefined) {
-    const parts: string[] = [];
-    if (c.position !== false) parts.push('You are number {position} in the queue.');
-    if (c.expectedWait !== false) parts.push(minutes === 1 ? 'Your expected waiting time is about one minute.' : 'Your expected waiting time is about {minutes} minutes.');
-    template = parts.join(' ');
-  }
+  // The queue's own text, else the built-in sentences in its language (English when there are none).
+  const template = c.text ?? queueAnnouncementTemplate(c.language, { position: c.position !== false, expectedWait: c.expectedWait !== false }, minutes);
   const text = template.replace(/\{(position|minutes|seconds)\}/g, (_m, name: keyof typeof variables) => String(variables[name]));
   return { text, variables, ...(c.language === undefined ? {} : { language: c.language }) };
 }

@@ -115,4 +115,36 @@ describe('recording on the simulated telephony', () => {
       expect(prompts).toContainEqual({ text: 'Dit gesprek wordt opgenomen.', language: 'nl' });
     });
   });
+
+  it('without a text of its own, the announcement is the built-in one in the configured language, or in the call’s', async () => {
+    const clock = new VirtualClock();
+    const telephony = new SimulatedTelephony(clock);
+    const prompts: Prompt[] = [];
+    telephony.onDidPlayPrompt((p) => prompts.push(p.prompt));
+    const m = createServiceManager();
+    m.register(StorageManager, storageService(`sqlite:${join(dir, 'default-announcement.db')}`));
+    m.register(ContactEventLog, contactEventLogService());
+    m.register(TelephonyAdapter, simulatedTelephonyService({ telephony }));
+    m.register(CommunicationServer, commsService({
+      clock,
+      queues: [{ id: 'sales' }],
+      agents: [{ id: 'anna', queues: [{ queueId: 'sales' }] }],
+      telephony: { entryPoints: [{ queueId: 'sales' }] },
+      recording: { folder: join(dir, 'default-announcement'), queues: ['sales'], language: 'nl' },
+      interactions: { enabled: false },
+    }));
+    await m.start();
+    try {
+      await m.get(CommunicationServer).login('anna');
+      telephony.placeInboundCall({ from: '+3247333', to: '300', talkMs: 2_000 });
+      await settle();
+      clock.advance(100);
+      await settle();
+      expect(prompts).toContainEqual({ text: 'Dit gesprek wordt opgenomen voor kwaliteit en training.', language: 'nl' });
+      expect(prompts.some((p) => 'text' in p && p.text.startsWith('This call'))).toBe(false);
+    } finally {
+      await m.stop();
+      telephony.dispose();
+    }
+  });
 });

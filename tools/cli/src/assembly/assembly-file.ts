@@ -3,6 +3,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { ALERT_METRICS, checkDailyReportsOptions, readReportFolder, ReportCatalogue, type DailyReportsOptions, type ReportDefinition } from '@caruso/monitor';
 import { findObject, isPhoneCountry, type ObjectDef } from '@caruso/objects';
 import { readApplicationFile } from '@caruso/frontoffice';
+import { BUILT_IN_LANGUAGES, builtInLanguage } from '@caruso/comms';
 import { didYouMean, fieldPathProblem, loadModelQuietly, loadScriptFolder, shownPath, unknownObject } from './assembly-checks.js';
 import { attributePosition, childElements, DiagnosticSink, ExpressionError, parseExpression, parseXml, textContent, XmlDiagnostic, type SourcePosition, type XmlElement } from '@caruso/kernel';
 
@@ -461,6 +462,10 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
       const lang = attr(announceEl, 'lang');
       if (text !== undefined && (text.trim() === '' || text.length > 500)) sink.error(attributePosition(announceEl, 'text'), 'text must say something, in at most 500 characters');
       if (lang !== undefined && !/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(lang)) sink.error(attributePosition(announceEl, 'lang'), `lang must be a language tag such as en or nl-BE, got '${lang}'`);
+      else if (lang !== undefined && text === undefined && builtInLanguage(lang) === undefined) {
+        // Without a text the built-in sentences are spoken: they must exist in that language.
+        sink.error(attributePosition(announceEl, 'lang'), `there are no built-in announcement sentences in '${lang}' (only ${BUILT_IN_LANGUAGES.join(', ')}): give them in text="…" with {position} and {minutes}`);
+      }
       const flag = (name: string): boolean => attr(announceEl, name) !== 'false';
       if (text === undefined && !flag('position') && !flag('wait')) sink.error(announceEl.position, '<announce> says neither the position nor the expected wait: give a text, or leave the queue without <announce>');
       const everyS = num(announceEl, 'every', { min: 1 });
@@ -641,6 +646,10 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
     }
     if (Object.keys(texts).length > 0 && text !== undefined && lang === undefined) {
       sink.error(attributePosition(recordingEl, 'announcement'), 'with <announcement> texts per language, give the language of this one in lang');
+    }
+    if (lang !== undefined && langTag.test(lang) && text === undefined && Object.keys(texts).length === 0 && builtInLanguage(lang) === undefined) {
+      // Without a text of its own the built-in announcement is spoken: it must exist in that language.
+      sink.error(attributePosition(recordingEl, 'lang'), `there is no built-in recording announcement in '${lang}' (only ${BUILT_IN_LANGUAGES.join(', ')}): give it in announcement="…"`);
     }
     const announcement = Object.keys(texts).length > 0 ? { ...(text !== undefined ? { [lang as string]: text } : {}), ...texts } : text;
     if (recorded.queues.length + recorded.agents.length + recorded.campaigns.length === 0) {
