@@ -123,9 +123,10 @@ try {
   };
   const login = async (page, user) => {
     await page.goto(`${url}/login`);
-    await page.getByLabel('User name').fill(user);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    // The utility application speaks Dutch: the fields by their ids.
+    await page.locator('#username').fill(user);
+    await page.locator('#password').fill(PASSWORD);
+    await page.locator('#password').press('Enter');
   };
 
   // ---- login -------------------------------------------------------------------------------------
@@ -133,10 +134,10 @@ try {
   const sup = await ctxS.newPage();
   sup.setDefaultTimeout(15_000);
   await sup.goto(`${url}/login`);
-  await sup.getByLabel('User name').fill('sanne');
+  await sup.locator('#username').fill('sanne');
   await shot(sup, 'login.png', 'the login page');
-  await sup.getByLabel('Password').fill(PASSWORD);
-  await sup.getByRole('button', { name: 'Log in' }).click();
+  await sup.locator('#password').fill(PASSWORD);
+  await sup.locator('#password').press('Enter');
   await sup.waitForURL('**/wallboard');
 
   await sleep(warmupMs);
@@ -151,10 +152,10 @@ try {
   agent.setDefaultTimeout(15_000);
   await login(agent, 'bram');
   await agent.waitForURL('**/desktop');
-  await agent.locator('#agent-state', { hasText: 'logged-out' }).waitFor();
+  await agent.locator('#agent-state[data-state="logged-out"]').waitFor();
   await agent.keyboard.press('F2');
-  await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
-  // An earlier call of the same customer, so that the timeline has a contact in it.
+  await agent.locator('#agent-state[data-state="ready"]').waitFor();
+  // An earlier call of the same customer, so that the history has a contact in it.
   telephony.placeInboundCall({ from: caller.phone, to: '+31300000003', talkMs: 30 * 60_000 });
   await agent.locator('#btn-accept').waitFor();
   await agent.keyboard.press('F4');
@@ -162,13 +163,13 @@ try {
   await agent.locator('#wrap-code').selectOption('opgelost');
   await agent.locator('#wrap-notes').fill('Vraag over het nieuwe termijnbedrag beantwoord.');
   await agent.locator('#btn-wrapup').click();
-  await agent.locator('#agent-state', { hasText: 'ready' }).waitFor();
-  await agent.locator('.timeline li', { hasText: 'opgelost' }).waitFor();
+  await agent.locator('#agent-state[data-state="ready"]').waitFor();
+  await agent.locator('li.history-contact', { hasText: /opgelost/i }).waitFor();
   // The customer dials the moves desk's direct line; bram's phone rings and the desktop pops the customer.
   telephony.placeInboundCall({ from: caller.phone, to: '+31300000003', talkMs: 30 * 60_000 });
   await agent.locator('#btn-accept').waitFor();
   await agent.locator('#customer-name').waitFor();
-  await agent.locator('.timeline li', { hasText: 'opgelost' }).waitFor();
+  await agent.locator('li.history-contact', { hasText: /opgelost/i }).waitFor();
   await sleep(500);
   await shot(agent, 'agent-desktop-call.png', 'an incoming call with the customer popped up');
 
@@ -198,7 +199,7 @@ try {
   await shot(agent, 'agent-script.png', 'the move-house script running next to the customer record');
 
   await agent.locator('#btn-hangup').click();
-  await agent.locator('#agent-state', { hasText: 'wrap-up' }).waitFor();
+  await agent.locator('#agent-state[data-state="wrap-up"]').waitFor();
   const later = new Date(clock.now() + 26 * 3_600_000);
   const pad = (n) => String(n).padStart(2, '0');
   // The browser shows Amsterdam time; the callback is entered in it.
@@ -210,16 +211,16 @@ try {
   await agent.locator('#btn-callback').click();
   await agent.locator('#live', { hasText: /./ }).waitFor({ state: 'attached' });
   await agent.locator('#btn-wrapup').click();
-  await agent.locator('#agent-state').filter({ hasNotText: 'wrap-up' }).waitFor();
+  await agent.locator('#agent-state:not([data-state="wrap-up"])').waitFor();
   if (!comms.scheduledCallbacks().some((c) => c.queueId === 'moves')) throw new Error('the callback was not scheduled');
 
   // ---- the customer page with its history ---------------------------------------------------------
   const customers = running.manager.get(BusinessObjects);
   const [record] = await customers.repository('Customer').query({ filter: { customerNumber: caller.customerNumber }, limit: 1 });
   await agent.goto(`${url}/records/klant/${record.id}`);
-  await agent.locator('.timeline li').first().waitFor();
+  await agent.locator('.history-day li').first().waitFor();
   await sleep(300);
-  await shot(agent, 'customer-record.png', 'the customer page with the timeline of contacts and changes');
+  await shot(agent, 'customer-record.png', 'the customer page with its whole history of contacts, notes, tasks and changes');
 
   // ---- the supervisor: wallboard, a list, reports ---------------------------------------------------
   await sup.locator('#wb-sl-value').waitFor();

@@ -50,6 +50,8 @@ export function applicationForRole(app: Application, permissions: Permissions, r
     label: r.object.label,
     key: r.object.key,
     versioned: r.object.versionColumn !== undefined,
+    // The fields that name a record (the model's nameFields), those this role sees.
+    nameFields: (r.object.nameFields ?? []).filter((f) => r.visible.has(f)),
     actions: [...r.actions],
     fields: r.object.fields
       .filter((f) => r.visible.has(f.name))

@@ -32,7 +32,8 @@ describe('the CRM pages in a real Chromium: lists, records, search, administrati
     writeFileSync(model, fixtureText('crm.model.xml')
       // A Belgian company: its numbers are shown in national format, others in international format.
       .replace('<model name="crm" version="1">', '<model name="crm" version="1" defaultCountry="BE">')
-      .replace('<object name="Customer" table="customers" version="true" audited="true">', '<object name="Customer" table="customers" version="true" audited="true" searchable="true">')
+      // Named last name first (the model's nameFields): the record page's title says so.
+      .replace('<object name="Customer" table="customers" version="true" audited="true">', '<object name="Customer" table="customers" version="true" audited="true" searchable="true" nameFields="lastName,firstName">')
       .replace('<field name="phone" type="phone" label="Phone"/>', '<field name="phone" type="phone" label="Phone" searchable="true"/>'));
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
@@ -150,7 +151,7 @@ describe('the CRM pages in a real Chromium: lists, records, search, administrati
       await page.getByLabel('Last name *').fill('Nieuw');
       await page.getByRole('button', { name: 'Create' }).click();
       await page.waitForURL((u) => /\/records\/customer\/\d+$/.test(u.pathname));
-      await page.getByRole('heading', { level: 1, name: /Nina Nieuw/ }).waitFor();
+      await page.getByRole('heading', { level: 1, name: /Nieuw Nina/ }).waitFor();
       // Every section in one form: one Save for the whole record.
       expect(await page.locator('fieldset.record-section').count()).toBe(2);
       expect(await page.getByRole('button', { name: 'Save', exact: true }).count()).toBe(1);
@@ -187,7 +188,8 @@ describe('the CRM pages in a real Chromium: lists, records, search, administrati
       ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
       const sup = await login('sam');
       await sup.page.goto(`${asm.url}/records/customer/${carla}`);
-      await sup.page.getByRole('heading', { level: 1, name: /Carla Caller/ }).waitFor();
+      await sup.page.getByRole('heading', { level: 1, name: /Caller Carla/ }).waitFor();
+      expect(await sup.page.locator('h1').textContent()).toMatch(/^Caller Carla ·/);
       expect(await sup.page.locator('#btn-new').count()).toBe(0);
       expect(await sup.page.locator('#btn-delete').count()).toBe(0);
       expect(await sup.page.getByRole('button', { name: 'Save', exact: true }).isDisabled()).toBe(true);
@@ -263,7 +265,7 @@ describe('the CRM pages in a real Chromium: lists, records, search, administrati
       await page.keyboard.press('Enter');
       await page.waitForURL(`**/records/customer/${carla}`);
       // Ctrl+K reaches it too.
-      await page.getByRole('heading', { level: 1, name: /Carla Caller/ }).waitFor();
+      await page.getByRole('heading', { level: 1, name: /Caller Carla/ }).waitFor();
       await page.locator('h1').click();
       await page.keyboard.press('Control+k');
       expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('global-search');

@@ -53,6 +53,8 @@ export interface RoleObject {
   readonly key: readonly string[];
   /** Whether updates carry `$version` (optimistic locking). */
   readonly versioned: boolean;
+  /** The fields that name a record (the model's `nameFields`, those the role sees; may be empty). */
+  readonly nameFields: readonly string[];
   readonly actions: readonly ObjectAction[];
   readonly fields: readonly RoleField[];
   readonly relations: readonly RoleRelation[];

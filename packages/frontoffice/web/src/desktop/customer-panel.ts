@@ -212,7 +212,8 @@ export class CarusoCustomerPanel extends DeskElement {
     const def = app.objects.find((o) => o.name === object);
     if (!def || app.records.find((x) => x.object === object)?.timeline === false) return nothing;
     const ctx = { me: this.store.me, app, clockOffset: this.store.clockOffset };
-    return keyed(`${object}|${key}|${this.store.ui(this.contactId).recordRev}`, html`<caruso-record-history class="desk-history" .ctx=${ctx} .def=${def} .recordId=${key}></caruso-record-history>`);
+    // Made anew for another contact too: the contact just wrapped up is then in the history.
+    return keyed(`${this.contactId}|${object}|${key}|${this.store.ui(this.contactId).recordRev}`, html`<caruso-record-history class="desk-history" .ctx=${ctx} .def=${def} .recordId=${key}></caruso-record-history>`);
   }
 
   private matchesView(pop: ScreenPop): TemplateResult {

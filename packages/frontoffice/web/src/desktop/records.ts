@@ -22,6 +22,11 @@ export function keyOf(app: AppResponse, object: string, rec: ObjectRecord): stri
 
 /** The record's name as the desktop shows it: the first two fields of its record view. */
 export function displayName(app: AppResponse, object: string, rec: ObjectRecord): string {
+  // The model's name fields when it has them (initials and last name, or a company's name) …
+  const def = objectDef(app, object);
+  const named = (def?.nameFields ?? []).map((n) => rec[n]).filter((v) => v !== null && v !== undefined && v !== '');
+  if (named.length > 0) return named.map(String).join(' ');
+  // … else the first two fields of its record page.
   const view = app.records.find((r) => r.object === object);
   const names = view ? view.sections.flatMap((s) => s.fields) : (objectDef(app, object)?.fields.map((f) => f.name) ?? []);
   return names.slice(0, 2).map((n) => (rec[n] === null || rec[n] === undefined ? '' : String(rec[n]))).join(' ');

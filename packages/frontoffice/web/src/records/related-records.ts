@@ -11,7 +11,7 @@ import { t } from '../shared/i18n.js';
 import { fmtValue } from '../shared/format.js';
 import { LightElement } from '../shared/light-element.js';
 import { recordKey, type PageContext } from '../shared/context.js';
-import type { ObjectRecord, RecordPage, RoleObject, RoleRelation } from '../shared/types.js';
+import type { ObjectRecord, RecordPage, RoleField, RoleObject, RoleRelation } from '../shared/types.js';
 
 /** The record page (`/records/<view>/<key>`) of a record of `object`, when the application has one. */
 export function recordHref(ctx: Pick<PageContext, 'app'>, object: string, key: string): string | undefined {
@@ -33,8 +33,12 @@ export function openRecord(ctx: Pick<PageContext, 'app'>, object: string, key: s
   if (href) location.assign(href);
 }
 
-/** A short name of a record: its first text fields the role can see. */
+/** A short name of a record: its name fields (the model's `nameFields`), else its first text fields the role can see. */
 export function recordName(def: RoleObject, rec: ObjectRecord): string {
+  const named = (def.nameFields ?? [])
+    .map((n) => def.fields.find((f) => f.name === n))
+    .filter((f): f is RoleField => f !== undefined && rec[f.name] !== null && rec[f.name] !== undefined && rec[f.name] !== '');
+  if (named.length > 0) return named.map((f) => fmtValue(rec[f.name], f)).join(' ');
   const names = def.fields.filter((f) => f.type !== 'id' && (f.type === 'string' || f.type === 'enum') && rec[f.name] !== null && rec[f.name] !== undefined && rec[f.name] !== '').slice(0, 2);
   return names.map((f) => fmtValue(rec[f.name], f)).join(' ') || recordKey(def, rec);
 }
