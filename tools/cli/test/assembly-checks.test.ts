@@ -101,6 +101,19 @@ describe('the assembly checks what it names in its scripts, model and applicatio
     expect(errorsOf(nl.file, nl.dir)).toEqual([]);
   });
 
+  it('reads a chat’s or e-mail’s customer as the object callers are identified as; warns when the model has no Customer and says none', () => {
+    const citizen = readAssembly(join(utility, '../citizen-desk/assembly.xml'), {});
+    expect(citizen.assembly?.interactions?.customerObject).toBe('Resident');
+    const { dir, file } = make({
+      'crm.assembly.xml': (t) => t.replace('    <agent id="bram" queues="general"/>', '    <agent id="bram" queues="general"/>\n    <chat queue="general"/>'),
+      'model/crm.model.xml': (t) => t.replace(/"Customer"/g, '"Person"'),
+    });
+    const { diagnostics } = readAssembly(file, { TEST_GREETING: 'x' });
+    expect(diagnostics.filter((d) => d.severity === 'warning').map((d) => String(d).replace(`${dir}/`, ''))).toContainEqual(
+      expect.stringMatching(/^crm\.assembly\.xml:\d+:\d+: warning: e-mails and chats name their customer as a Customer record, and the model has no object Customer/),
+    );
+  });
+
   it('reports a scripts folder without scripts', () => {
     const { dir, file } = make({});
     rmSync(join(dir, 'scripts/greet.xml'));

@@ -606,9 +606,12 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
       sink.error(attributePosition(interactionsEl, phoneField !== undefined ? 'phone-field' : 'email-field'), 'phone-field and email-field belong to identify="<business object>"');
     }
     if (identifyObject !== undefined && !model) sink.error(attributePosition(interactionsEl, 'identify'), 'identify reads business objects: the assembly needs a <model>');
+    // A bare customerKey (a chat's, an e-mail's) names a record of the object callers are identified
+    // as, unless customer-object says otherwise: a company whose customers are Residents needs no second word.
+    const customerOf = customerObject ?? identifyObject;
     interactions = {
       enabled: attr(interactionsEl, 'enabled') !== 'false',
-      ...(customerObject === undefined ? {} : { customerObject }),
+      ...(customerOf === undefined ? {} : { customerObject: customerOf }),
       ...(identifyObject === undefined
         ? {}
         : { identify: { object: identifyObject, ...(phoneField === undefined ? {} : { phoneField }), ...(emailField === undefined ? {} : { emailField }) } }),
@@ -888,6 +891,10 @@ export function readAssembly(file: string, env: NodeJS.ProcessEnv = process.env)
       if (problem) sink.error(attributePosition(el, name), `${name}: ${problem}`);
     };
     for (const c of commsEl ? childElements(commsEl, 'campaign') : []) fieldRef(c, objectRef(c, 'object'), 'phone-field');
+    if ((emailEl || chatEl) && attr(interactionsEl ?? root, 'customer-object') === undefined && attr(interactionsEl ?? root, 'identify') === undefined && !findObject(modelDef, 'Customer')) {
+      // Without either, a chat's or an e-mail's customerKey is read as a Customer, which this model has not.
+      sink.warning((interactionsEl ?? commsEl ?? root).position, `e-mails and chats name their customer as a Customer record, and the model has no object Customer: set <interactions customer-object="…"> (or identify="…") to the object your customers are`);
+    }
     if (interactionsEl) {
       objectRef(interactionsEl, 'customer-object');
       const o = objectRef(interactionsEl, 'identify');
