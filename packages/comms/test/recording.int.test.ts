@@ -1,12 +1,13 @@
 // Tones are multiples of 50 Hz, so a 20 ms frame holds whole cycles and frames join without a phase jump.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { forEachDatabase } from '@caruso/storage/testing';
 import { CallRecorder, CallRecording, StorageRecordingStore, foldContacts, logRecordingChanges, parseContactEvent, readRecording, type ContactEventInput, type RecordingChange } from '@caruso/comms';
-import { InMemoryContactEventLog } from '@caruso/comms/testing';
+import { has, InMemoryContactEventLog } from '@caruso/comms/testing';
+import { requireOrSkip } from '@caruso/kernel/testing';
 
 /** `ms` of a sine of `hz` at 8 kHz. */
 function sine(hz: number, ms: number, level = 0.3): Int16Array {
@@ -68,6 +69,51 @@ describe('CallRecording', () => {
     expect(power(second, 400)).toBeLessThan(0.05);
   });
 
+  it('writes G.711 A-law WAV (8 KB a second a channel) that sox reads as such; older 16-bit recordings still read', async () => {
+    const rec = await CallRecording.start({ file: join(dir, 'law.wav') });
+    for (let t = 0; t < 1000; t += 20) {
+      rec.push('caller', sine(400, 20));
+      rec.push('agent', new Int16Array(160));
+    }
+    const summary = await rec.stop();
+    // One byte a sample: 8,000 bytes for a second, plus the 58-byte header.
+    expect(summary.bytes).toBe(8000);
+    const file = readFileSync(join(dir, 'law.wav'));
+    expect(file.length).toBe(58 + 8000);
+    expect({ format: file.readUInt16LE(20), bits: file.readUInt16LE(34), rate: file.readUInt32LE(28), fact: file.toString('latin1', 38, 42), frames: file.readUInt32LE(46) }).toEqual({ format: 6, bits: 8, rate: 8000, fact: 'fact', frames: 8000 });
+    const audio = await readRecording(join(dir, 'law.wav'));
+    expect(power(audio.channels[0]!.subarray(800, 7200), 400)).toBeGreaterThan(0.8);
+    // A recording written before (8 kHz 16-bit PCM, 44-byte header) is read as it was.
+    const old = Buffer.alloc(44 + 1600);
+    old.write('RIFF', 0, 'latin1');
+    old.writeUInt32LE(36 + 1600, 4);
+    old.write('WAVEfmt ', 8, 'latin1');
+    old.writeUInt32LE(16, 16);
+    old.writeUInt16LE(1, 20);
+    old.writeUInt16LE(1, 22);
+    old.writeUInt32LE(8000, 24);
+    old.writeUInt32LE(16000, 28);
+    old.writeUInt16LE(2, 32);
+    old.writeUInt16LE(16, 34);
+    old.write('data', 36, 'latin1');
+    old.writeUInt32LE(1600, 40);
+    for (let i = 0; i < 800; i++) old.writeInt16LE(i % 2 === 0 ? 1000 : -1000, 44 + i * 2);
+    writeFileSync(join(dir, 'old.wav'), old);
+    const read = await readRecording(join(dir, 'old.wav'));
+    expect({ ms: read.durationMs, first: read.channels[0]![0], second: read.channels[0]![1] }).toEqual({ ms: 100, first: 1000, second: -1000 });
+  });
+
+  if (requireOrSkip('sox', has('sox', ['--version']))) {
+    it('is read by sox as 8-bit A-law of the length recorded', async () => {
+      const rec = await CallRecording.start({ file: join(dir, 'sox.wav') });
+      for (let t = 0; t < 1000; t += 20) rec.push('caller', sine(400, 20));
+      await rec.stop();
+      const info = execFileSync('soxi', [join(dir, 'sox.wav')], { encoding: 'utf8' });
+      expect(info).toMatch(/Sample Encoding: 8-bit A-law/);
+      expect(info).toMatch(/Duration\s*: 00:00:01\.00/);
+    });
+  }
+
   it('keeps the sides apart in two channels (caller left, agent right)', async () => {
     const rec = await CallRecording.start({ file: join(dir, 'b.wav'), channels: 2 });
     for (let t = 0; t < 400; t += 20) {
@@ -101,8 +147,8 @@ describe('CallRecording', () => {
     expect(summary.pausedMs).toBe(400);
     expect(summary.durationMs).toBe(1000);
     const s = (await readRecording(join(dir, 'c.wav'))).channels[0]!;
-    // 100 ms of jitter allowance either side of the pause.
-    expect(rms(s.subarray(400 * 8, 600 * 8))).toBe(0);
+    // 100 ms of jitter allowance either side of the pause: silence, A-law's smallest step (±8 of 32,768) at most.
+    expect(rms(s.subarray(400 * 8, 600 * 8))).toBeLessThanOrEqual(8);
     expect(power(s.subarray(0, 240 * 8), 400)).toBeGreaterThan(0.8);
     expect(power(s.subarray(800 * 8, 1000 * 8), 400)).toBeGreaterThan(0.8);
     expect(power(s, 700)).toBeLessThan(0.01);
@@ -188,12 +234,13 @@ describe('CallRecorder', () => {
       expect(changes.map((c) => [c.kind, c.by])).toEqual([['started', 'system'], ['paused', 'anna'], ['resumed', 'anna'], ['stopped', 'system']]);
       const listed = await store.forContact(contactId);
       expect(listed).toHaveLength(1);
-      expect(listed[0]).toMatchObject({ id: entry.id, endedAt: now, bytes: 16_000 });
+      // One second of A-law audio: one byte a sample.
+      expect(listed[0]).toMatchObject({ id: entry.id, endedAt: now, bytes: 8_000 });
       expect(listed[0]!.file).toBe(`2026/12/07/${entry.id}.wav`);
       const path = recorder.pathOf(listed[0]!);
       expect(existsSync(path)).toBe(true);
       expect(relative(folder, path)).not.toMatch(/31205551234|anna|billing/);
-      expect(statSync(path).size).toBe(44 + 16_000);
+      expect(statSync(path).size).toBe(58 + 8_000);
       recorder.dispose();
     });
 

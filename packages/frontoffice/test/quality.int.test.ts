@@ -132,7 +132,9 @@ describe('quality management in the front office: recording, playback, monitorin
       const bytes = Buffer.from(await wav.arrayBuffer());
       expect(bytes.subarray(0, 4).toString('latin1')).toBe('RIFF');
       expect(bytes.subarray(8, 12).toString('latin1')).toBe('WAVE');
-      expect(bytes.length).toBeGreaterThan(8_000); // 1 s of 8 kHz 16-bit audio at least
+      // G.711 A-law (format 6), and half a second of 8 kHz audio at least (one byte a sample).
+      expect(bytes.readUInt16LE(20)).toBe(6);
+      expect(bytes.length).toBeGreaterThan(58 + 4_000);
       expect((await sam.get(bobUrl)).status).toBe(200);
       const rows = await audit();
       const plays = rows.filter((e) => e['action'] === 'recording.play');

@@ -1,14 +1,20 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises';
-import { endianness } from 'node:os';
 import { CommsErrors } from '../errors.js';
+import { decodeG711, encodeG711 } from '../telephony/sip/g711.js';
 
 /**
- * A WAV file written while the call runs: 8 kHz, 16-bit linear PCM, one channel (both sides
- * mixed) or two (the caller left, the agent right). The header is written first with an empty
- * data chunk; audio is appended in blocks and the header's sizes are patched after every block, so
- * a crash leaves a playable file holding everything up to the last block (at most `flushEveryMs`).
+ * A WAV file written while the call runs: 8 kHz G.711 A-law (8 bits a sample, the telephone's own
+ * coding: 8 KB a second a channel, half of 16-bit PCM), one channel (both sides mixed) or two (the
+ * caller left, the agent right). The header (RIFF, fmt of format 6, fact, data) is written first with
+ * an empty data chunk; audio is appended in blocks and the header's sizes are patched after every
+ * block, so a crash leaves a playable file holding everything up to the last block (at most
+ * `flushEveryMs`). Browsers play it (Chromium decodes A-law WAV).
  */
-const LITTLE_ENDIAN = endianness() === 'LE';
+const HEADER_BYTES = 58;
+/** WAVE_FORMAT_ALAW. */
+const FORMAT_ALAW = 6;
+/** The RTP payload type of A-law, as the G.711 codec names it. */
+const PCMA = 8;
 
 export class WavStreamWriter {
   /** The block being filled (written once full, or by {@link flush}). */
@@ -35,13 +41,13 @@ export class WavStreamWriter {
   static async create(path: string, channels: 1 | 2, flushEveryMs = 1000): Promise<WavStreamWriter> {
     const fh = await open(path, 'wx', 0o640);
     try {
-      await fh.write(header(channels, 0), 0, 44, 0);
+      await fh.write(header(channels, 0), 0, HEADER_BYTES, 0);
     } catch (err) {
       await fh.close();
       throw err;
     }
-    // A whole number of frames (2 bytes a sample per channel) per block.
-    const frameBytes = 2 * channels;
+    // A whole number of frames (1 byte a sample per channel) per block.
+    const frameBytes = channels;
     const bytes = Math.max(320, Math.round((flushEveryMs / 1000) * 8000) * frameBytes);
     return new WavStreamWriter(fh, channels, bytes - (bytes % frameBytes));
   }
@@ -51,20 +57,15 @@ export class WavStreamWriter {
     return this.dataBytes + this.pendingBytes;
   }
 
-  /** Appends interleaved samples (`channels` per frame). Written in blocks; see {@link flush}. */
+  /** Appends interleaved samples (`channels` per frame), A-law coded. Written in blocks; see {@link flush}. */
   append(samples: Int16Array): void {
     if (this.closed) return;
     let from = 0;
     while (from < samples.length) {
-      const room = (this.flushBytes - this.pendingBytes) >> 1;
+      const room = this.flushBytes - this.pendingBytes;
       const n = Math.min(room, samples.length - from);
-      if (LITTLE_ENDIAN) {
-        // WAV is little-endian, like the machine: the samples' bytes are copied as they are.
-        this.block.set(new Uint8Array(samples.buffer, samples.byteOffset + from * 2, n * 2), this.pendingBytes);
-      } else {
-        for (let i = 0; i < n; i++) this.block.writeInt16LE(samples[from + i]!, this.pendingBytes + i * 2);
-      }
-      this.pendingBytes += n * 2;
+      encodeG711(samples.subarray(from, from + n), PCMA, new Uint8Array(this.block.buffer as ArrayBuffer, this.block.byteOffset + this.pendingBytes, n));
+      this.pendingBytes += n;
       from += n;
       if (this.pendingBytes >= this.flushBytes) this.flush().catch(() => undefined);
     }
@@ -79,9 +80,9 @@ export class WavStreamWriter {
     this.chain = this.chain.then(async () => {
       if (this.failure) return;
       try {
-        await this.fh.write(block, 0, block.length, 44 + this.dataBytes);
+        await this.fh.write(block, 0, block.length, HEADER_BYTES + this.dataBytes);
         this.dataBytes += block.length;
-        await this.fh.write(header(this.channels, this.dataBytes), 0, 44, 0);
+        await this.fh.write(header(this.channels, this.dataBytes), 0, HEADER_BYTES, 0);
       } catch (err) {
         // Kept, not thrown into a timer: close() reports it.
         this.failure = err;
@@ -104,20 +105,26 @@ export class WavStreamWriter {
   }
 }
 
+/** The header of an A-law WAV file holding `dataBytes` of audio: RIFF, fmt (18 bytes), fact, data. */
 function header(channels: number, dataBytes: number): Buffer {
-  const buf = Buffer.alloc(44);
+  const buf = Buffer.alloc(HEADER_BYTES);
   buf.write('RIFF', 0, 'latin1');
-  buf.writeUInt32LE(36 + dataBytes, 4);
+  buf.writeUInt32LE(HEADER_BYTES - 8 + dataBytes, 4);
   buf.write('WAVEfmt ', 8, 'latin1');
-  buf.writeUInt32LE(16, 16);
-  buf.writeUInt16LE(1, 20);
+  buf.writeUInt32LE(18, 16);
+  buf.writeUInt16LE(FORMAT_ALAW, 20);
   buf.writeUInt16LE(channels, 22);
   buf.writeUInt32LE(8000, 24);
-  buf.writeUInt32LE(8000 * 2 * channels, 28);
-  buf.writeUInt16LE(2 * channels, 32);
-  buf.writeUInt16LE(16, 34);
-  buf.write('data', 36, 'latin1');
-  buf.writeUInt32LE(dataBytes, 40);
+  buf.writeUInt32LE(8000 * channels, 28);
+  buf.writeUInt16LE(channels, 32);
+  buf.writeUInt16LE(8, 34);
+  buf.writeUInt16LE(0, 36);
+  // A non-PCM format says its length in frames.
+  buf.write('fact', 38, 'latin1');
+  buf.writeUInt32LE(4, 42);
+  buf.writeUInt32LE(Math.floor(dataBytes / channels), 46);
+  buf.write('data', 50, 'latin1');
+  buf.writeUInt32LE(dataBytes, 54);
   return buf;
 }
 
@@ -128,20 +135,43 @@ export interface RecordingAudio {
 }
 
 /**
- * Reads a recording written by {@link WavStreamWriter} (8 kHz 16-bit PCM, 1 or 2 channels). Reads
- * as much data as the header declares (a crashed recording: up to its last patched block).
+ * Reads a recording written by {@link WavStreamWriter}: 8 kHz A-law, or 16-bit PCM as recordings
+ * were written before (both kept on disk for their retention), 1 or 2 channels. Reads as much data
+ * as the header declares (a crashed recording: up to its last patched block).
  */
 export async function readRecording(path: string): Promise<RecordingAudio> {
   const buf = await readFile(path);
   const bad = (reason: string) => CommsErrors.CARUSO_COMMS_SIP_BAD_AUDIO({ file: path, reason });
-  if (buf.length < 44 || buf.toString('latin1', 0, 4) !== 'RIFF' || buf.toString('latin1', 8, 12) !== 'WAVE' || buf.toString('latin1', 36, 40) !== 'data') throw bad('not a Caruso recording');
-  const channels = buf.readUInt16LE(22);
-  if (buf.readUInt16LE(20) !== 1 || buf.readUInt16LE(34) !== 16 || buf.readUInt32LE(24) !== 8000 || (channels !== 1 && channels !== 2)) throw bad('not 8 kHz 16-bit PCM with 1 or 2 channels');
-  const bytes = Math.min(buf.readUInt32LE(40), buf.length - 44);
-  const frames = Math.floor(bytes / (2 * channels));
+  if (buf.length < 12 || buf.toString('latin1', 0, 4) !== 'RIFF' || buf.toString('latin1', 8, 12) !== 'WAVE') throw bad('not a Caruso recording');
+  // The chunks in order: fmt, (fact), data.
+  let fmt = -1;
+  let data = -1;
+  let dataSize = 0;
+  for (let at = 12; at + 8 <= buf.length; ) {
+    const id = buf.toString('latin1', at, at + 4);
+    const size = buf.readUInt32LE(at + 4);
+    if (id === 'fmt ') fmt = at + 8;
+    if (id === 'data') {
+      data = at + 8;
+      dataSize = size;
+      break;
+    }
+    at += 8 + size + (size % 2);
+  }
+  if (fmt < 0 || data < 0) throw bad('not a Caruso recording');
+  const format = buf.readUInt16LE(fmt);
+  const channels = buf.readUInt16LE(fmt + 2);
+  const bits = buf.readUInt16LE(fmt + 14);
+  const pcm = format === 1 && bits === 16;
+  const alaw = format === FORMAT_ALAW && bits === 8;
+  if ((!pcm && !alaw) || buf.readUInt32LE(fmt + 4) !== 8000 || (channels !== 1 && channels !== 2)) throw bad('not 8 kHz A-law or 16-bit PCM with 1 or 2 channels');
+  const bytes = Math.min(dataSize, buf.length - data);
+  const sampleBytes = pcm ? 2 : 1;
+  const frames = Math.floor(bytes / (sampleBytes * channels));
+  const samples = pcm ? Int16Array.from({ length: frames * channels }, (_, i) => buf.readInt16LE(data + i * 2)) : decodeG711(buf.subarray(data, data + frames * channels), PCMA);
   const out = Array.from({ length: channels }, () => new Int16Array(frames));
   for (let f = 0; f < frames; f++) {
-    for (let c = 0; c < channels; c++) out[c]![f] = buf.readInt16LE(44 + (f * channels + c) * 2);
+    for (let c = 0; c < channels; c++) out[c]![f] = samples[f * channels + c]!;
   }
   return { channels: out, durationMs: frames / 8 };
 }

@@ -61,7 +61,8 @@ describe('recording in the communication server', () => {
         expect(recent).toMatchObject({ id: made['recent']!.id, queueId: 'sales', channels: 1, durationMs: 200 });
         const audio = await comms.recordingAudio(recent!.id);
         expect(Buffer.from(audio!.wav.subarray(0, 4)).toString('latin1')).toBe('RIFF');
-        expect(audio!.wav.byteLength).toBe(44 + recent!.bytes);
+        // The A-law WAV header (RIFF, fmt, fact, data) and its audio.
+        expect(audio!.wav.byteLength).toBe(58 + recent!.bytes);
         // Not an id: never a path.
         expect(await comms.recordingAudio('../../etc/passwd')).toBeUndefined();
         expect(await comms.recordings('')).toEqual([]);

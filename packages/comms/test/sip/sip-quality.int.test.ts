@@ -126,7 +126,7 @@ if (requireOrSkip('sox', has('sox', ['--version']))) {
         expect(entry!.file).toMatch(/^\d{4}\/\d{2}\/\d{2}\/[0-9a-f-]{36}\.wav$/);
         expect(entry!.pausedMs).toBeGreaterThan(1000);
         const got = await comms.recordingAudio(entry!.id);
-        expect(got?.wav.byteLength).toBe(entry!.bytes + 44);
+        expect(got?.wav.byteLength).toBe(entry!.bytes + 58); // the A-law WAV header: RIFF, fmt, fact, data
         const file = join(dir, 'recordings', ...entry!.file.split('/'));
         // sox reads it as an ordinary WAV file of about the call's length.
         const stat = soxStat(file);
