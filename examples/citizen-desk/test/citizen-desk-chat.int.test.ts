@@ -16,12 +16,11 @@ import { fileURLToPath } from 'node:url';
 import { jest } from '@jest/globals';
 import { ChatChannel, CommunicationServer } from '@caruso/comms';
 import { eventually } from '@caruso/comms/testing';
-import { loggedInClient, type ApiClient } from '@caruso/frontoffice/testing';
+import { loggedInClient, mustOpen, type ApiClient, type TestSocket } from '@caruso/frontoffice/testing';
 import { applyMigration, BusinessObjectsImpl, loadModelFile } from '@caruso/objects';
 import { forEachDatabase } from '@caruso/storage/testing';
 import { readAssembly, type Assembly } from '../../../tools/cli/src/assembly/assembly-file.js';
 import { startAssembly, type RunningAssembly } from '../../../tools/cli/src/assembly/assembly-runtime.js';
-import { mustOpen, type TestSocket } from '../../../packages/frontoffice/test/ws-helpers.js';
 import { seedLegacyBilling } from '../../utility/src/index.js';
 import { officeHoursClock } from '../../utility/test/office-hours-clock.js';
 

@@ -38,6 +38,7 @@ import { reportResponse } from './response-contract.js';
 
 export { checkResponses, recordResponses, type ContractReport, type ContractViolation, type RecordedResponse } from './response-contract.js';
 export { deskPage, expectValue, launchChromium, logIn, seriousFindings, watchedPage, type WatchedPage, type WatchedPageOptions } from './chromium.js';
+export { mustOpen, openSocket, type Frame, type TestSocket } from './test-socket.js';
 
 export interface TestAssemblyOptions {
   /** Storage URL, e.g. `sqlite:/tmp/x/crm.db`. */
