@@ -303,6 +303,33 @@ describe('the agent desktop in a real Chromium: every view accessible, its state
       await ctx.close();
     }, 30_000);
 
+    it('a customer created on a call who looks like one already known is shown with that one, to open and link instead', async () => {
+      const { ctx, page, errors } = await agentPage();
+      await ready(page);
+      // Carla calls from another number: the agent, not finding her, starts a new customer with her name.
+      const call = await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: '+3299000111' } });
+      await page.locator('#btn-accept').waitFor();
+      await page.keyboard.press('F4');
+      await page.locator('#no-match').waitFor();
+      await page.locator('#f-firstName').fill('Carla');
+      await page.locator('#f-lastName').fill('Caller');
+      await page.getByRole('button', { name: 'Create customer' }).click();
+      const dupes = page.locator('.desk-duplicates');
+      await dupes.locator('li', { hasText: 'Carla Caller' }).waitFor();
+      expect(await dupes.textContent()).toMatch(/same name/i);
+      expect(await seriousFindings(page)).toEqual([]);
+      // The known one: opened in the panel and linked to this call; the wrap-up goes there.
+      await dupes.getByRole('button', { name: /^Open Carla Caller/ }).click();
+      await page.waitForFunction(`document.querySelector('#f-phone')?.value === ${JSON.stringify(CARLA)}`);
+      await page.getByRole('button', { name: 'Link to this contact' }).click();
+      await until(() => asm.comms.customerOf(call.id)?.id === carla, 'the call linked to the known Carla');
+      await page.keyboard.press('F9');
+      await page.locator('#agent-state[data-state="ready"]').waitFor();
+      expect((await asm.comms.history('Customer', carla)).some((r) => r.contactId === call.id)).toBe(true);
+      expect(errors).toEqual([]);
+      await ctx.close();
+    }, 30_000);
+
     it('closing the browser while ready pauses the agent (disconnected); opening the desktop again makes them ready', async () => {
       const first = await agentPage();
       await ready(first.page);

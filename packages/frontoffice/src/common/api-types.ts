@@ -248,6 +248,14 @@ export interface HistoryPage {
   readonly next: string | null;
 }
 
+/** A likely duplicate of a record (`GET /api/objects/:object/:id/duplicates` → `{ duplicates }`). */
+export interface DuplicateHit {
+  readonly key: string | number;
+  readonly label: string;
+  /** What the two records share. */
+  readonly reasons: readonly ('phone' | 'email' | 'name')[];
+}
+
 /** A hit of the global search. */
 export interface SearchHit {
   readonly object: string;

@@ -12,7 +12,7 @@ import { api } from '../shared/api.js';
 import { announce, contain, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 import { fmtPhone } from '../shared/format.js';
-import type { ObjectRecord, RecordPage } from '../shared/types.js';
+import type { DuplicateHit, ObjectRecord, RecordPage } from '../shared/types.js';
 import { DeskElement } from './desk-element.js';
 import type { ContactAnswer, DeskCustomer, ScreenPop } from './desktop-types.js';
 import { customerObject, displayName, keyOf, recordFields } from './records.js';
@@ -26,6 +26,7 @@ export class CarusoCustomerPanel extends DeskElement {
     ...DeskElement.properties,
     contactId: { attribute: false },
     record: { state: true },
+    dupes: { state: true },
     results: { state: true },
     pop: { state: true },
   };
@@ -33,6 +34,8 @@ export class CarusoCustomerPanel extends DeskElement {
   /** The contact (connected, in wrap-up or ringing), or IDLE. */
   declare contactId: string;
   declare record: { object: string; data: ObjectRecord } | null;
+  /** Records that look like the one shown (same phone, e-mail or name): the agent may mean one of them. */
+  declare dupes: readonly DuplicateHit[];
   declare results: readonly ObjectRecord[] | null;
   declare pop: ContactAnswer | null;
   private loaded = '';
@@ -43,6 +46,7 @@ export class CarusoCustomerPanel extends DeskElement {
     super();
     this.contactId = IDLE;
     this.record = null;
+    this.dupes = [];
     this.results = null;
     this.pop = null;
   }
@@ -101,6 +105,7 @@ export class CarusoCustomerPanel extends DeskElement {
       this.loaded = key;
       if (!target) {
         this.record = null;
+        this.dupes = [];
       } else contain(this.load(target.object, target.id, key));
     }
   }
@@ -110,6 +115,8 @@ export class CarusoCustomerPanel extends DeskElement {
       const r = await api<{ data: ObjectRecord }>('GET', `/api/objects/${encodeURIComponent(object)}/${encodeURIComponent(id)}`);
       if (this.loaded !== key) return;
       this.record = { object, data: r.data };
+      const d = await api<{ duplicates: readonly DuplicateHit[] }>('GET', `/api/objects/${encodeURIComponent(object)}/${encodeURIComponent(id)}/duplicates`).catch(() => ({ duplicates: [] }));
+      if (this.loaded === key) this.dupes = d.duplicates;
     } catch (e) {
       if (this.loaded === key) fail(e);
     }
@@ -197,6 +204,7 @@ export class CarusoCustomerPanel extends DeskElement {
           ? html`<span id="customer-linked">${t('desktop.linkedCustomer')}</span><button type="button" class="secondary" id="btn-unlink-customer" @click=${() => contain(this.unlink())}>${t('desktop.unlinkCustomer')}</button>`
           : html`<button type="button" id="btn-link-customer" @click=${() => contain(this.link(rec.object, key))}>${t('desktop.linkCustomer')}</button>`}</p>`
         : nothing}
+      ${this.duplicatesView(rec.object)}
       <desk-record-form .store=${this.store} .rev=${this.rev} .object=${rec.object} .record=${rec.data} .fields=${recordFields(app, rec.object)}
         @record-saved=${(ev: CustomEvent<{ object: string; record: ObjectRecord; created: boolean }>) => this.onSaved(ev)}></desk-record-form>
       ${this.history(rec.object, key)}`;
@@ -214,6 +222,14 @@ export class CarusoCustomerPanel extends DeskElement {
     const ctx = { me: this.store.me, app, clockOffset: this.store.clockOffset };
     // Made anew for another contact too: the contact just wrapped up is then in the history.
     return keyed(`${this.contactId}|${object}|${key}|${this.store.ui(this.contactId).recordRev}`, html`<caruso-record-history class="desk-history" .ctx=${ctx} .def=${def} .recordId=${key}></caruso-record-history>`);
+  }
+
+  /** The likely duplicates of the record shown, each to open here (and link, if it is the one). */
+  private duplicatesView(object: string): TemplateResult | typeof nothing {
+    if (this.dupes.length === 0) return nothing;
+    return html`<section class="panel warning desk-duplicates" aria-labelledby="desk-dup-title"><h3 id="desk-dup-title">${t('dup.title')}</h3>
+      <ul>${this.dupes.map((d) => html`<li class="bar"><span>${d.label} (${d.reasons.map((x) => t(`dup.reason.${x}`)).join(', ')})</span>
+        <button type="button" class="secondary small" aria-label="${t('desktop.open')} ${d.label}" @click=${() => this.store.setUi(this.contactId, { panel: 'record', shown: { object, id: String(d.key) } })}>${t('desktop.open')}</button></li>`)}</ul></section>`;
   }
 
   private matchesView(pop: ScreenPop): TemplateResult {

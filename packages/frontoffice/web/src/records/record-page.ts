@@ -9,18 +9,14 @@ import { announce, contain, fail } from '../shared/dom.js';
 import { t } from '../shared/i18n.js';
 import { LightElement } from '../shared/light-element.js';
 import { objectDef, recordKey, type PageContext } from '../shared/context.js';
-import type { ObjectRecord, RecordView, RoleObject, RoleRelation } from '../shared/types.js';
+import type { DuplicateHit, ObjectRecord, RecordView, RoleObject, RoleRelation } from '../shared/types.js';
 import { recordHref, recordName } from './related-records.js';
 import './record-callback.js';
 import './record-form.js';
 import './record-history.js';
 import './related-records.js';
 
-interface Duplicate {
-  readonly key: string;
-  readonly label: string;
-  readonly reasons: readonly ('phone' | 'email' | 'name')[];
-}
+type Duplicate = DuplicateHit;
 
 export class RecordPage extends LightElement {
   static override properties = { record: { state: true }, confirming: { state: true }, duplicates: { state: true } };
@@ -145,7 +141,7 @@ export class RecordPage extends LightElement {
     if (!this.duplicates.length) return nothing;
     const def = this.def as RoleObject;
     const mayMerge = this.ctx.me.role === 'supervisor' || this.ctx.me.role === 'administrator';
-    return html`<section class="panel warning" aria-labelledby="dup-title"><h2 id="dup-title">${t('dup.title')}</h2><ul>${this.duplicates.map((d) => { const href = recordHref(this.ctx, def.name, d.key); return html`<li>${href ? html`<a href=${href}>${d.label}</a>` : d.label} (${d.reasons.map((x) => t(`dup.reason.${x}`)).join(', ')})${mayMerge ? html` <button type="button" class="secondary small" @click=${() => contain(this.merge(d))}>${t('dup.merge')}</button>` : nothing}</li>`; })}</ul></section>`;
+    return html`<section class="panel warning" aria-labelledby="dup-title"><h2 id="dup-title">${t('dup.title')}</h2><ul>${this.duplicates.map((d) => { const href = recordHref(this.ctx, def.name, String(d.key)); return html`<li>${href ? html`<a href=${href}>${d.label}</a>` : d.label} (${d.reasons.map((x) => t(`dup.reason.${x}`)).join(', ')})${mayMerge ? html` <button type="button" class="secondary small" @click=${() => contain(this.merge(d))}>${t('dup.merge')}</button>` : nothing}</li>`; })}</ul></section>`;
   }
 }
 customElements.define('caruso-record-page', RecordPage);

@@ -4,7 +4,7 @@
  * describe answers whose server side is a JSON schema only.
  */
 export type { AppResponse, RoleApplication, RoleField, RoleObject, RoleRelation, WallboardFigures } from '../../../src/common/api-types.js';
-export type { AdminAuditEntry, AdminUser, AuditPage, HistoryItem, HistoryPage, SearchAnswer, SearchHit, TaskList, TaskView, UserList } from '../../../src/common/api-types.js';
+export type { AdminAuditEntry, AdminUser, AuditPage, DuplicateHit, HistoryItem, HistoryPage, SearchAnswer, SearchHit, TaskList, TaskView, UserList } from '../../../src/common/api-types.js';
 export type { Dashboard, ListView, NavItem, RecordView, ReportPeriod, RoleName, Widget, WidgetKind } from '../../../src/common/application.js';
 
 /** A record of a business object as the objects API returns it (`$version` when versioned). */
