@@ -356,6 +356,18 @@ describe('the CRM pages in a real Chromium: lists, records, search, administrati
       await page.locator('#import-summary', { hasText: '1 created' }).waitFor();
       expect(await page.locator('#import-report tbody tr.import-error td').nth(2).textContent()).toMatch(/E-mail/);
       await page.locator('tbody tr td', { hasText: /^Importeur$/ }).waitFor();
+      // A new row that looks like a customer already there (Carla Caller) is left out and listed by
+      // default; "Import it anyway" creates it.
+      const carlas = async (): Promise<number> => (await asm.objects.repository('Customer').query({ where: { firstName: 'Carla', lastName: 'Caller' } })).length;
+      const before = await carlas();
+      await page.locator('#import-file').setInputFiles({ name: 'again.csv', mimeType: 'text/csv', buffer: Buffer.from('firstName,lastName,email\nCarla,Caller,carla.second@example.org\n') });
+      await page.locator('#btn-import').click();
+      await page.locator('#import-report tbody tr.import-duplicate').waitFor();
+      expect(await carlas()).toBe(before);
+      await page.locator('#import-duplicates').selectOption('ignore');
+      await page.locator('#btn-import').click();
+      await page.locator('#import-report tbody tr.import-created').waitFor();
+      expect(await carlas()).toBe(before + 1);
       await page.screenshot({ path: join(SHOTS, 'record-import.png'), fullPage: true });
       expect(await seriousFindings(page)).toEqual([]);
       expect(errors).toEqual([]);

@@ -57,6 +57,11 @@ export class CsvImport extends LightElement {
     return (this.querySelector('#import-mode') as HTMLSelectElement | null)?.value ?? 'skip-bad-rows';
   }
 
+  /** `skip` (a new row that looks like a record already there is left out and reported) or `ignore`. */
+  private get duplicates(): string {
+    return (this.querySelector('#import-duplicates') as HTMLSelectElement | null)?.value ?? 'skip';
+  }
+
   private readonly pick = async (ev: Event): Promise<void> => {
     const file = (ev.target as HTMLInputElement).files?.[0];
     this.result = undefined;
@@ -71,7 +76,7 @@ export class CsvImport extends LightElement {
     }
     this.busy = true;
     try {
-      const q = new URLSearchParams({ mode: this.mode, ...(preview ? { preview: 'true' } : {}) });
+      const q = new URLSearchParams({ mode: this.mode, duplicates: this.duplicates, ...(preview ? { preview: 'true' } : {}) });
       const r = await api<ImportResult | { jobId: string }>('POST', `/api/objects/${encodeURIComponent(this.def.name)}/import?${q.toString()}`, this.text, 'text/csv');
       const result = 'jobId' in r ? await this.follow(r.jobId) : r;
       this.result = result;
@@ -100,7 +105,7 @@ export class CsvImport extends LightElement {
   protected override render(): TemplateResult {
     const exportHref = `/api/objects/${encodeURIComponent(this.def.name)}/export?${new URLSearchParams({ format: 'csv', ...(this.filter ? { filter: this.filter } : {}) }).toString()}`;
     const form = this.mayImport
-      ? html`<details class="csv-import"><summary>${t('import.title')}</summary><div class="panel"><label for="import-file">${t('import.file')}</label><input id="import-file" type="file" accept=".csv,text/csv" @change=${(ev: Event) => contain(this.pick(ev))}><label for="import-mode">${t('import.mode')}</label><select id="import-mode"><option value="skip-bad-rows">${t('import.mode.skip')}</option><option value="all-or-nothing">${t('import.mode.all')}</option></select><p><button type="button" class="secondary" id="btn-import-preview" ?disabled=${this.busy} @click=${() => contain(this.send(true))}>${t('import.preview')}</button> <button type="button" id="btn-import" ?disabled=${this.busy} @click=${() => contain(this.send(false))}>${t('import.run')}</button></p>${this.progress ? html`<label for="import-progress">${t('import.progress')}</label><progress id="import-progress" max=${this.progress.total} .value=${this.progress.done}>${fmtNumber(this.progress.done)} / ${fmtNumber(this.progress.total)}</progress>` : nothing}${this.report()}</div></details>`
+      ? html`<details class="csv-import"><summary>${t('import.title')}</summary><div class="panel"><label for="import-file">${t('import.file')}</label><input id="import-file" type="file" accept=".csv,text/csv" @change=${(ev: Event) => contain(this.pick(ev))}><label for="import-mode">${t('import.mode')}</label><select id="import-mode"><option value="skip-bad-rows">${t('import.mode.skip')}</option><option value="all-or-nothing">${t('import.mode.all')}</option></select><label for="import-duplicates">${t('import.duplicates')}</label><select id="import-duplicates"><option value="skip">${t('import.duplicates.skip')}</option><option value="ignore">${t('import.duplicates.ignore')}</option></select><p><button type="button" class="secondary" id="btn-import-preview" ?disabled=${this.busy} @click=${() => contain(this.send(true))}>${t('import.preview')}</button> <button type="button" id="btn-import" ?disabled=${this.busy} @click=${() => contain(this.send(false))}>${t('import.run')}</button></p>${this.progress ? html`<label for="import-progress">${t('import.progress')}</label><progress id="import-progress" max=${this.progress.total} .value=${this.progress.done}>${fmtNumber(this.progress.done)} / ${fmtNumber(this.progress.total)}</progress>` : nothing}${this.report()}</div></details>`
       : nothing;
     return html`<div class="bar csv-bar"><a class="button secondary" id="btn-export" href=${exportHref} download=${`${this.def.name}.csv`}>${t('export.csv')}</a>${form}</div>`;
   }
