@@ -172,8 +172,12 @@ describe('the CRM pages in a real Chromium: lists, records, search, administrati
     }, 40_000);
 
     it('shows a record with its related records, its history grouped by day, and the role’s buttons only', async () => {
+      // A call of Carla's that she gave up on while waiting: the history says so in words.
+      const gaveUp = await asm.comms.enqueue({ channel: 'call', queueId: 'support', data: { caller: '+3212345678', customer: { object: 'Customer', id: carla } } });
+      await asm.comms.abandon(gaveUp.id);
       const { page, errors } = await login('admin');
       await page.goto(`${asm.url}/records/customer/${carla}`);
+      await page.locator('li.history-contact', { hasText: 'Call · caller hung up while waiting' }).waitFor();
       const related = page.locator('section.related', { hasText: 'C-1001' });
       await related.waitFor();
       expect(await related.locator('tbody tr').count()).toBe(2);

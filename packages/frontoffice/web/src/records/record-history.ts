@@ -7,7 +7,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import { api } from '../shared/api.js';
 import { announce, contain, fail } from '../shared/dom.js';
-import { t } from '../shared/i18n.js';
+import { hasText, t } from '../shared/i18n.js';
 import { dayKey, dayLabel, fmtDateTime, fmtDuration, fmtTime, fmtValue } from '../shared/format.js';
 import { keyed } from 'lit/directives/keyed.js';
 import type { CarusoDateInput } from '../shared/date-input.js';
@@ -148,8 +148,11 @@ export class RecordHistory extends LightElement {
       i.waitMs !== null ? `${t('history.wait')} ${fmtDuration(i.waitMs)}` : undefined,
       i.talkMs !== null ? `${t('history.talk')} ${fmtDuration(i.talkMs)}` : undefined,
       i.attempts !== null ? `${t('history.attempts')} ${i.attempts}` : undefined,
+      i.campaign ? `${t('history.campaign')} ${i.campaign}` : undefined,
     ].filter((x): x is string => !!x);
-    const title = `${t(`channel.${i.channel}`)}${i.direction === 'outbound' ? ` · ${t('history.outbound')}` : ''}`;
+    // How it ended, when it did not end with an agent (a caller who hung up while waiting, a voicemail …).
+    const outcome = i.outcome && i.outcome !== 'completed' ? (hasText(`history.outcome.${i.outcome}`) ? t(`history.outcome.${i.outcome}`) : i.outcome) : '';
+    const title = `${t(`channel.${i.channel}`)}${i.direction === 'outbound' ? ` · ${t('history.outbound')}` : ''}${outcome ? ` · ${outcome}` : ''}`;
     return html`${time} <strong>${title}</strong>${i.disposition ? html` · <span class="badge">${i.disposition.label}</span>` : nothing}${parts.length ? html`<div class="muted">${parts.join(' · ')}</div>` : nothing}${i.note ? html`<p>${i.note}</p>` : nothing}${i.ivr ? html`<div>${t('history.ivr')}: ${scriptLabel(this.ctx.app, i.ivr.script)}${i.ivr.outcome ? ` → ${i.ivr.outcome}` : ''}</div>` : nothing}${(i.channel === 'call' || i.channel === 'callback') && i.contactId ? html`<caruso-recordings .contactId=${i.contactId}></caruso-recordings>` : nothing}${i.voicemail ? html`<div><span>${t('history.voicemail')} (${fmtDuration(i.voicemail.durationMs)})</span><audio controls preload="none" src=${i.voicemail.url} aria-label=${t('history.voicemail')}></audio></div>` : nothing}${i.email ? html`<details><summary>${i.email.subject ?? t('history.noSubject')}</summary><pre class="email-body">${i.email.body ?? ''}</pre></details>` : nothing}${i.chat ? html`<details><summary>${t('chat.transcript')} (${i.chat.transcript.length})</summary><ol class="transcript">${i.chat.transcript.map((m) => html`<li class=${`from-${m.from}`}><strong>${t(`history.from.${m.from}`)}</strong> ${fmtTime(m.at)}: ${m.text}</li>`)}</ol></details>` : nothing}`;
   }
 
