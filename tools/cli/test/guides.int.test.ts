@@ -13,8 +13,15 @@ import { main } from '../src/main.js';
 import { bufferIO } from './io.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const GUIDES = ['integrator-guide', 'getting-started', 'application', 'comms', 'channels', 'script-analyst-guide', 'wrapper-developer-guide', 'dialogue-language', 'objects', 'reports', 'sip', 'storage', 'monitoring', 'operations'] as const;
+const GUIDES = [
+  'integrator-guide', 'getting-started', 'application', 'comms', 'channels', 'script-analyst-guide', 'wrapper-developer-guide', 'dialogue-language', 'objects', 'reports', 'sip', 'storage', 'monitoring', 'operations',
+  // The READMEs (the repository's and the examples'): files outside docs/, by their path.
+  'README', 'examples/citizen-desk/README', 'examples/utility/README', 'examples/legacy-wrapper/README',
+] as const;
 type Guide = (typeof GUIDES)[number];
+
+/** A guide's file: docs/<name>.md, or <path>.md for a README. */
+const fileOf = (guide: Guide): string => (guide === 'README' || guide.startsWith('examples/') ? join(root, `${guide}.md`) : join(root, 'docs', `${guide}.md`));
 
 interface GuideCommand {
   readonly guide: Guide;
@@ -23,7 +30,8 @@ interface GuideCommand {
 }
 
 function commandsOf(guide: Guide): GuideCommand[] {
-  const text = readFileSync(join(root, 'docs', `${guide}.md`), 'utf8');
+  // A line ending in a backslash goes on on the next one (a long command in a shell block).
+  const text = readFileSync(fileOf(guide), 'utf8').replace(/\s*\\\n\s*/g, ' ');
   const found: string[] = [];
   let fenced = false;
   for (const line of text.split('\n')) {
@@ -56,6 +64,12 @@ function isMention(guide: Guide, command: string): boolean {
 
 /** Bare commands that a guide means to be run as they are, in the guide's folder (an assembly's). */
 const RUN_BARE = new Set(['integrator-guide: caruso model validate', 'integrator-guide: caruso model migrate --dry-run', 'integrator-guide: caruso app validate']);
+
+/**
+ * Commands that talk to a running service manager (`caruso start` in another terminal): their help
+ * must print here; `caruso services` itself is run against a running manager in start.test.
+ */
+const NEEDS_A_RUNNING_MANAGER = /^caruso services\b/;
 
 /** The area and verb a mention names, for its --help. */
 function helpOf(command: string): string[] {
@@ -97,7 +111,7 @@ describe('the guides’ commands work as written', () => {
 
   /** The folder a guide's commands are written for. */
   const folderOf = (guide: Guide): string =>
-    guide === 'integrator-guide' || guide === 'sip'
+    guide === 'integrator-guide' || guide === 'sip' || guide === 'examples/utility/README'
       ? join(root, 'examples/utility')
       : guide === 'script-analyst-guide' || guide === 'dialogue-language'
         ? analystFolder
@@ -116,7 +130,7 @@ describe('the guides’ commands work as written', () => {
   it('runs every command (and the help of every mention) with exit code 0', async () => {
     const failed: string[] = [];
     for (const { guide, command } of commands) {
-      const mention = isMention(guide, command);
+      const mention = isMention(guide, command) || NEEDS_A_RUNNING_MANAGER.test(command);
       const args = mention ? helpOf(command) : argv(command);
       if (!mention && args[0] === 'start' && args.some((a) => a.endsWith('.xml'))) args.push('--check');
       const io = bufferIO({}, folderOf(guide));
