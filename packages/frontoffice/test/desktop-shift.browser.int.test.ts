@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startTestAssembly, type TestAssembly } from '@caruso/frontoffice/testing';
 import { fixturePath } from './fixture.js';
 import { sendMail, startRelay, until, type TestRelay } from './smtp-helpers.js';
-import { deskPage, launchChromium } from '@caruso/frontoffice/testing';
+import { deskPage, launchChromium, seriousFindings } from '@caruso/frontoffice/testing';
 import { mustOpen } from './ws-helpers.js';
 
 const PW = 'correct horse battery';
@@ -261,6 +261,8 @@ describe('an agent’s shift on the desktop (40 mixed contacts in a real Chromiu
       await page.locator('#consult', { hasText: 'bert' }).waitFor();
       expect(asm.comms.contact(callId)?.held).toBe(true);
       await page.locator('#consult', { hasText: 'answered' }).waitFor();
+      // The consultation's bar with its three ways out passes axe too.
+      expect(await seriousFindings(page)).toEqual([]);
       await page.screenshot({ path: join(SHOTS, 'desktop-consult.png') });
       // Alt+X cancels the consultation: back to the customer, who is no longer on hold.
       await page.keyboard.press('Alt+X');

@@ -223,5 +223,25 @@ describe('the desktop’s tools in a real Chromium: canned replies, templates, a
       await asm.comms.hangUp(callId).catch(() => undefined);
       await ctx.close();
     }, 60_000);
+
+    it('dials a number from the keyboard (Alt+D): the dialog passes axe, and the answered call is on the desk', async () => {
+      const { ctx, page, problems } = await deskPage(browser, asm.url, 'anna', PW);
+      await ready(page);
+      telephony.setDestination('+3212345199', { result: 'answered', resultAfterMs: 50, talkMs: 600_000 });
+      await page.keyboard.press('Alt+D');
+      await page.locator('#dial-dialog[open]').waitFor();
+      expect(await page.evaluate('document.activeElement?.id')).toBe('dial-number');
+      expect(await seriousFindings(page)).toEqual([]);
+      await page.keyboard.type('+32 1234 5199');
+      await page.keyboard.press('Enter');
+      await page.locator('#dial-dialog[open]').waitFor({ state: 'detached' });
+      await page.locator('[role="tab"][aria-selected="true"]').waitFor();
+      await until(() => telephony.dialled.includes('+3212345199'), 'the number dialled');
+      await page.locator('#btn-hangup').waitFor();
+      await page.keyboard.press('F8');
+      await wrapUp(page);
+      expect(problems).toEqual([]);
+      await ctx.close();
+    }, 30_000);
   });
 });
