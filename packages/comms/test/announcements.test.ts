@@ -105,6 +105,8 @@ describe('announcements to waiting callers (simulated telephony, virtual clock)'
     const u = setup({ id: 'support', announce: { language: 'fr', expectedWait: false } }, []);
     const call = u.telephony.placeInboundCall({ talkMs: 60_000 });
     expect(u.textsOf(call)).toEqual(['You are number 1 in the queue.']);
+    // … spoken as English, not by a French voice.
+    expect(u.played.find((p) => p.callId === call)?.prompt).toMatchObject({ language: 'en' });
     u.dispose();
   });
 

@@ -80,7 +80,10 @@ describe('CallRecording', () => {
     expect(summary.bytes).toBe(8000);
     const file = readFileSync(join(dir, 'law.wav'));
     expect(file.length).toBe(58 + 8000);
-    expect({ format: file.readUInt16LE(20), bits: file.readUInt16LE(34), rate: file.readUInt32LE(28), fact: file.toString('latin1', 38, 42), frames: file.readUInt32LE(46) }).toEqual({ format: 6, bits: 8, rate: 8000, fact: 'fact', frames: 8000 });
+    expect({ format: file.readUInt16LE(20), bits: file.readUInt16LE(34), sampleRate: file.readUInt32LE(24), byteRate: file.readUInt32LE(28), fact: file.toString('latin1', 38, 42), frames: file.readUInt32LE(46) }).toEqual({ format: 6, bits: 8, sampleRate: 8000, byteRate: 8000, fact: 'fact', frames: 8000 });
+    // A file whose format chunk is cut short is refused with the coded error.
+    writeFileSync(join(dir, 'short.wav'), file.subarray(0, 30));
+    await expect(readRecording(join(dir, 'short.wav'))).rejects.toMatchObject({ code: 'CARUSO_COMMS_SIP_BAD_AUDIO' });
     const audio = await readRecording(join(dir, 'law.wav'));
     expect(power(audio.channels[0]!.subarray(800, 7200), 400)).toBeGreaterThan(0.8);
     // A recording written before (8 kHz 16-bit PCM, 44-byte header) is read as it was.

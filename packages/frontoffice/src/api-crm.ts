@@ -17,6 +17,7 @@ import { body, need, str } from './internal/http.js';
 import type { Principal } from './internal/sessions.js';
 import { ANY, BOOL, bodyOf, closed, errors, INT, NO_CONTENT, nullable, params, routeSchema, STRINGS, text, type JsonSchema } from './internal/route-schemas.js';
 import { Permissions, type ObjectRights } from './permissions.js';
+import { dayStartIn, nextDayStartIn, processTimeZone } from './internal/local-day.js';
 
 const STAFF = ['administrator', 'supervisor', 'agent'] as const;
 const MANAGERS: readonly RoleName[] = ['supervisor', 'administrator'];
@@ -172,20 +173,11 @@ const RECORD_PARAMS = params(['object', 'id'], 200);
 
 export function registerCrmApi(fastify: FastifyInstance, deps: CrmApiDeps): void {
   const now = (): number => deps.comms().now();
-  /**
-   * The start of the day that holds `t`, in the server's local time zone (TZ; the company's, where it
-   * runs), so that "today" ends at midnight there, daylight saving included, and not at 00:00 UTC.
-   */
-  const dayStart = (t: number): number => {
-    const d = new Date(t);
-    d.setHours(0, 0, 0, 0);
-    return d.getTime();
-  };
-  const nextDayStart = (t: number): number => {
-    const d = new Date(dayStart(t));
-    d.setDate(d.getDate() + 1);
-    return d.getTime();
-  };
+  // "Today" begins at midnight in the server's time zone (TZ; the company's, where it runs), daylight
+  // saving included, not at 00:00 UTC.
+  const timeZone = processTimeZone();
+  const dayStart = (t: number): number => dayStartIn(t, timeZone);
+  const nextDayStart = (t: number): number => nextDayStartIn(t, timeZone);
   // Queues have no label of their own in the communication server: the id is what people know.
   const queueLabel = (id: string): string => id;
   const codeLabel = (code: string): string => deps.app.desktop.wrapUpCodes.find((c) => c.code === code)?.label ?? code;

@@ -259,7 +259,7 @@ describe('the CRM routes of the front office', () => {
       expect((await sam.delete(`/api/tasks/${id}`)).status).toBe(404);
     });
 
-    it('reminds the agents of a queue of its tasks, and "today" ends at local midnight, not UTC', async () => {
+    it('reminds the agents of a queue of its tasks, and not a supervisor who serves none', async () => {
       const t = asm.comms.now();
       // A team's task: everyone who serves the queue is reminded; a supervisor who serves none is not.
       const team = ((await anna.post('/api/tasks', { object: 'Customer', recordId: carla, title: 'Check the meter photo', due: t + 5 * 60_000, assignee: { queue: 'support' }, kind: 'todo' })).body as { id: string }).id;
@@ -268,26 +268,9 @@ describe('the CRM routes of the front office', () => {
       await anna.patch(`/api/tasks/${team}`, { done: true });
       expect(((await bob.get('/api/tasks/reminders')).body as { tasks: Body[] }).tasks.map((x) => x['id'])).not.toContain(team);
 
-      // A company in Auckland (UTC+13 in December): its midnight is 11:00 UTC, inside a UTC day.
-      const tz = process.env['TZ'];
-      process.env['TZ'] = 'Pacific/Auckland';
-      try {
-        const d = new Date(t);
-        d.setHours(0, 0, 0, 0);
-        const midnight = d.getTime();
-        const make = async (title: string, due: number): Promise<string> =>
-          ((await sam.post('/api/tasks', { object: 'Customer', recordId: carla, title, due, assignee: { queue: 'support' }, kind: 'todo' })).body as { id: string }).id;
-        const early = await make('Just after midnight', midnight + 60_000);
-        const late = await make('Just before midnight', midnight - 60_000);
-        const today = ((await sam.get('/api/tasks?queue=support&due=today')).body as { tasks: Body[] }).tasks.map((x) => x['id']);
-        expect({ early: today.includes(early), late: today.includes(late) }).toEqual({ early: true, late: false });
-        const summary = ((await sam.get('/api/tasks/summary')).body as { queues: Body[] }).queues.find((q) => q['queueId'] === 'support');
-        expect(summary?.['dueToday']).toBeGreaterThanOrEqual(1);
-        for (const id of [early, late]) await sam.delete(`/api/tasks/${id}`);
-      } finally {
-        if (tz === undefined) delete process.env['TZ'];
-        else process.env['TZ'] = tz;
-      }
+      // The wallboard counts the queue's tasks due today (local days: local-day.test).
+      const summary = ((await sam.get('/api/tasks/summary')).body as { queues: Body[] }).queues.find((q) => q['queueId'] === 'support');
+      expect(summary).toBeDefined();
     });
 
     it('finds records by any format of a phone number, lists duplicates and merges them keeping both histories', async () => {

@@ -6,8 +6,11 @@ import { until } from './smtp-helpers.js';
 import { mustOpen, type TestSocket } from './ws-helpers.js';
 
 const PW = 'correct horse battery';
-/** Short timers so that the rules show within a test: the defaults are 10 s, 10 s, 5 s and 120 s. */
-const PRESENCE = { heartbeatMs: 100, silentMs: 500, readyGraceMs: 600, disconnectGraceMs: 2_500 };
+/**
+ * Short timers so that the rules show within a test: the defaults are 10 s, 10 s, 5 s and 120 s. The
+ * reload grace stays well apart from the silence, so that a loaded machine cannot blur the two.
+ */
+const PRESENCE = { heartbeatMs: 100, silentMs: 500, readyGraceMs: 1_500, disconnectGraceMs: 3_500 };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -62,7 +65,7 @@ describe('agent presence follows the desktop (/ws/agent heartbeats, disconnect r
       expect(await s.next((f) => f.type === 'hello')).toMatchObject({ agent: { id: 'carl' } });
       s.send({ type: 'ping' });
       expect(await s.next((f) => f.type === 'pong')).toEqual({ type: 'pong', at: expect.any(Number) });
-      expect(((await carl.get('/api/desktop')).body as { presence: unknown }).presence).toEqual({ heartbeatMs: 100, disconnectGraceMs: 2_500 });
+      expect(((await carl.get('/api/desktop')).body as { presence: unknown }).presence).toEqual({ heartbeatMs: 100, disconnectGraceMs: PRESENCE.disconnectGraceMs });
       await carl.post('/api/agent/ready');
       await s.next((f) => f.type === 'desktop-changed');
       const chat = await asm.chat!.openChat({ customerName: 'Eve' });
@@ -156,8 +159,8 @@ describe('agent presence follows the desktop (/ws/agent heartbeats, disconnect r
         last = (await agentEvents('carl')).at(-1);
       }
       expect(last).toMatchObject({ state: 'paused', reason: 'disconnected' });
-      // Paused when the server dropped the socket, not a reload's grace (600 ms here) later.
-      expect(last!.at! - droppedAt).toBeLessThan(PRESENCE.readyGraceMs - 150);
+      // Paused when the server dropped the socket, not a reload's grace (1.5 s here) later.
+      expect(last!.at! - droppedAt).toBeLessThan(PRESENCE.readyGraceMs - 500);
       await desktop(carl);
       await until(() => asm.comms.agent('carl').state === 'ready', 'carl ready again', 3_000);
       await carl.post('/api/agent/logout');

@@ -386,7 +386,8 @@ ${comms}
       const anna = toAgentConfigs(assembly!).find((a) => a.id === 'anna');
       expect(anna).toMatchObject({ attributes: { languages: ['nl', 'fr'], seniority: 3, site: 'Gent', mentor: true }, selectableQueues: ['sales'] });
       expect(toAgentConfigs(assembly!).find((a) => a.id === 'bram')).not.toHaveProperty('selectableQueues');
-      expect(assembly!.interactions).toEqual({ enabled: true, identify: { object: 'Customer', phoneField: 'phone' } });
+      // customer-object defaults to the identify object.
+      expect(assembly!.interactions).toEqual({ enabled: true, customerObject: 'Customer', identify: { object: 'Customer', phoneField: 'phone' } });
       const xmllint = requireOrSkip('xmllint', spawnSync('xmllint', ['--version']).status === 0);
       expect(xmllint ? spawnSync('xmllint', ['--noout', '--dtdvalid', dtd, file], { encoding: 'utf8' }).stderr : '').toBe('');
     } finally {

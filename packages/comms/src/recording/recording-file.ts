@@ -150,7 +150,10 @@ export async function readRecording(path: string): Promise<RecordingAudio> {
   for (let at = 12; at + 8 <= buf.length; ) {
     const id = buf.toString('latin1', at, at + 4);
     const size = buf.readUInt32LE(at + 4);
-    if (id === 'fmt ') fmt = at + 8;
+    if (id === 'fmt ') {
+      if (size < 16 || at + 8 + 16 > buf.length) throw bad('its format chunk is cut short');
+      fmt = at + 8;
+    }
     if (id === 'data') {
       data = at + 8;
       dataSize = size;

@@ -16,7 +16,7 @@ const QUEUE: Readonly<Record<string, { readonly position: string; readonly oneMi
 /** The recording announcement (consent), per language. */
 export const RECORDING_ANNOUNCEMENTS: Readonly<Record<string, string>> = {
   en: 'This call is recorded for quality and training purposes.',
-  nl: 'Dit gesprek wordt opgenomen voor kwaliteit en training.',
+  nl: 'Dit gesprek wordt opgenomen voor kwaliteits- en trainingsdoeleinden.',
 };
 
 /** The built-in language a tag speaks (`nl-BE` → `nl`), or undefined when there is none. */

@@ -6,7 +6,7 @@ import type { ContactConnected, ContactExit, LineCommand, QueueAnnouncement, Que
 import type { Prompt, Recording, TelephonyAdapter, TelephonyEvent } from '../contract/telephony-adapter.js';
 import type { VoicemailStore } from './voicemail/voicemail-store.js';
 import { isOpen, nextOpening, type WeeklyHours } from '../acd/opening-hours.js';
-import { queueAnnouncementTemplate } from './announcement-texts.js';
+import { builtInLanguage, queueAnnouncementTemplate } from './announcement-texts.js';
 
 /** Options of a {@link TelephonyChannel}. */
 export interface TelephonyChannelOptions {
@@ -624,10 +624,12 @@ export function announcementPrompt(a: QueueAnnouncement): Prompt {
   const c = a.config;
   const minutes = Math.max(1, Math.ceil(a.expectedWaitMs / 60_000));
   const variables = { position: a.position, minutes, seconds: Math.round(a.expectedWaitMs / 1000) };
-  // The queue's own text, else the built-in sentences in its language (English when there are none).
+  // The queue's own text, else the built-in sentences in its language (English when there are none,
+  // and then spoken as English).
   const template = c.text ?? queueAnnouncementTemplate(c.language, { position: c.position !== false, expectedWait: c.expectedWait !== false }, minutes);
+  const language = c.text !== undefined ? c.language : c.language === undefined ? undefined : builtInLanguage(c.language) === undefined ? 'en' : c.language;
   const text = template.replace(/\{(position|minutes|seconds)\}/g, (_m, name: keyof typeof variables) => String(variables[name]));
-  return { text, variables, ...(c.language === undefined ? {} : { language: c.language }) };
+  return { text, variables, ...(language === undefined ? {} : { language }) };
 }
 
 function ringKey(callId: string, endpoint: string): string {

@@ -140,7 +140,7 @@ describe('recording on the simulated telephony', () => {
       await settle();
       clock.advance(100);
       await settle();
-      expect(prompts).toContainEqual({ text: 'Dit gesprek wordt opgenomen voor kwaliteit en training.', language: 'nl' });
+      expect(prompts).toContainEqual({ text: 'Dit gesprek wordt opgenomen voor kwaliteits- en trainingsdoeleinden.', language: 'nl' });
       expect(prompts.some((p) => 'text' in p && p.text.startsWith('This call'))).toBe(false);
     } finally {
       await m.stop();

@@ -55,6 +55,8 @@ export class AgentPresence {
   readonly disconnectGraceMs: number;
   private readonly sockets = new Map<string, Set<WebSocket>>();
   private readonly lastHeard = new Map<WebSocket, number>();
+  /** When the last sweep ran (performance.now()). */
+  private lastSweep = performance.now();
   /** Sockets dropped for their silence: their agent was gone for `silentMs` already. */
   private readonly silenced = new WeakSet<WebSocket>();
   private readonly gone = new Map<string, Gone>();
@@ -147,9 +149,13 @@ export class AgentPresence {
 
   private checkSockets(): void {
     const now = performance.now();
+    // A server that stalled (a long collection, a big import on a small machine) for half the silence
+    // window has not read the pongs waiting for it: nobody is dropped for that, this time.
+    const stalled = now - this.lastSweep > this.silentMs / 2;
+    this.lastSweep = now;
     for (const set of this.sockets.values()) {
       for (const ws of set) {
-        if (now - (this.lastHeard.get(ws) ?? now) > this.silentMs) {
+        if (!stalled && now - (this.lastHeard.get(ws) ?? now) > this.silentMs) {
           this.logger.info({ silentMs: this.silentMs }, 'desktop socket dropped: no heartbeat');
           this.silenced.add(ws);
           ws.terminate();

@@ -151,7 +151,8 @@ export class CarusoDesktop extends LitElement {
     else if (cmd === 'mute') await controls?.mute();
     // During a consultation Alt+T and Alt+C complete it (as a transfer, as a conference), Alt+X cancels it.
     else if (cmd === 'transfer') await (controls?.consulting() ? controls.completeConsult('transfer') : controls?.openDialog('transfer'));
-    else if (cmd === 'conference') await (controls?.consulting() ? controls.completeConsult('conference') : controls?.openDialog('conference'));
+    // A conference is for calls only (the button is on calls only).
+    else if (cmd === 'conference' && item?.kind === 'contact' && item.contact.channel === 'call') await (controls?.consulting() ? controls.completeConsult('conference') : controls?.openDialog('conference'));
     else if (cmd === 'cancelConsult') await controls?.cancelConsult();
     else if (cmd === 'keypad') await controls?.toggleKeypad();
     else if (cmd === 'dial') this.openDial();

@@ -115,6 +115,8 @@ export class CarusoCustomerPanel extends DeskElement {
       const r = await api<{ data: ObjectRecord }>('GET', `/api/objects/${encodeURIComponent(object)}/${encodeURIComponent(id)}`);
       if (this.loaded !== key) return;
       this.record = { object, data: r.data };
+      // Another record's duplicates are not this one's: none until this one's are read.
+      this.dupes = [];
       const d = await api<{ duplicates: readonly DuplicateHit[] }>('GET', `/api/objects/${encodeURIComponent(object)}/${encodeURIComponent(id)}/duplicates`).catch(() => ({ duplicates: [] }));
       if (this.loaded === key) this.dupes = d.duplicates;
     } catch (e) {

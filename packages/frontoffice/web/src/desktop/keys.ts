@@ -48,6 +48,10 @@ export function commandOf(ev: KeyboardEvent): DeskCommand | undefined {
   }
   if ((ev.ctrlKey || ev.metaKey) && !ev.altKey && ev.key.toLowerCase() === 'k') return 'search';
   if (ev.altKey && !ev.ctrlKey && !ev.metaKey) {
+    // On a Mac, Option+C types ç and Option+R ®: in a text field such a key is a character, not a command.
+    const el = document.activeElement;
+    const typing = el instanceof HTMLElement && (/^(INPUT|TEXTAREA)$/.test(el.tagName) || el.isContentEditable);
+    if (typing && ev.key.length === 1 && !/^[A-Za-z0-9]$/.test(ev.key)) return undefined;
     // ev.code: the key itself, whatever the keyboard layout makes of Alt+letter.
     switch (ev.code) {
       case 'KeyH': return 'hold';

@@ -26,6 +26,8 @@ export class RecordHistory extends LightElement {
   static override properties = { items: { state: true }, next: { state: true }, shown: { state: true }, editing: { state: true }, taskRev: { state: true } };
   /** Counts the tasks added here: a new one gets a fresh due field. */
   declare private taskRev: number;
+  /** The default due moment of the task form of `rev`. */
+  private dueFor: { readonly rev: number; readonly due: string } | undefined;
   declare private items: readonly HistoryItem[] | undefined;
   declare private next: string | null;
   declare private shown: ReadonlySet<Filter>;
@@ -110,8 +112,10 @@ export class RecordHistory extends LightElement {
   }
 
   private forms(): TemplateResult {
-    // Tomorrow at this time by default (an ISO moment: the input shows it on the browser's wall clock).
-    const due = new Date(serverNow(this.ctx) + 86_400_000).toISOString();
+    // Tomorrow at this time by default (an ISO moment: the input shows it on the browser's wall clock),
+    // fixed for this task form: a later drawing (a note, a filter) keeps what the user typed.
+    if (this.dueFor?.rev !== this.taskRev) this.dueFor = { rev: this.taskRev, due: new Date(serverNow(this.ctx) + 86_400_000).toISOString() };
+    const due = this.dueFor.due;
     return html`<details class="history-add"><summary>${t('note.add')}</summary><form id="note-form" @submit=${this.addNote}><label for="note-text">${t('note.text')}</label><textarea id="note-text" rows="3" maxlength="4000" required></textarea><p><button type="submit">${t('note.save')}</button></p></form></details><details class="history-add"><summary>${t('task.add')}</summary><form id="task-form" novalidate @submit=${this.addTask}><label for="task-title">${t('task.title')}</label><input id="task-title" maxlength="200" required>${keyed(this.taskRev, html`<caruso-date-input field-id="task-due" kind="datetime" label=${t('task.due')} required .value=${due}></caruso-date-input>`)}<label for="task-kind">${t('task.kind')}</label><select id="task-kind"><option value="todo">${t('task.kind.todo')}</option><option value="call">${t('task.kind.call')}</option></select><label for="task-for">${t('task.for')}</label><select id="task-for"><option value="">${t('task.forMe')}</option>${this.ctx.app.queues.map((q) => html`<option value=${q.id}>${t('task.forQueue', { queue: q.label })}</option>`)}</select><p><button type="submit">${t('task.save')}</button></p></form></details>`;
   }
 
