@@ -6,7 +6,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { forEachDatabase } from '@caruso/storage/testing';
 import { CallRecorder, CallRecording, StorageRecordingStore, foldContacts, logRecordingChanges, parseContactEvent, readRecording, type ContactEventInput, type RecordingChange } from '@caruso/comms';
-import { has, InMemoryContactEventLog } from '@caruso/comms/testing';
+import { has, InMemoryContactEventLog, writeWav } from '@caruso/comms/testing';
 import { requireOrSkip } from '@caruso/kernel/testing';
 
 /** `ms` of a sine of `hz` at 8 kHz. */
@@ -87,21 +87,7 @@ describe('CallRecording', () => {
     const audio = await readRecording(join(dir, 'law.wav'));
     expect(power(audio.channels[0]!.subarray(800, 7200), 400)).toBeGreaterThan(0.8);
     // A recording written before (8 kHz 16-bit PCM, 44-byte header) is read as it was.
-    const old = Buffer.alloc(44 + 1600);
-    old.write('RIFF', 0, 'latin1');
-    old.writeUInt32LE(36 + 1600, 4);
-    old.write('WAVEfmt ', 8, 'latin1');
-    old.writeUInt32LE(16, 16);
-    old.writeUInt16LE(1, 20);
-    old.writeUInt16LE(1, 22);
-    old.writeUInt32LE(8000, 24);
-    old.writeUInt32LE(16000, 28);
-    old.writeUInt16LE(2, 32);
-    old.writeUInt16LE(16, 34);
-    old.write('data', 36, 'latin1');
-    old.writeUInt32LE(1600, 40);
-    for (let i = 0; i < 800; i++) old.writeInt16LE(i % 2 === 0 ? 1000 : -1000, 44 + i * 2);
-    writeFileSync(join(dir, 'old.wav'), old);
+    writeWav(join(dir, 'old.wav'), Int16Array.from({ length: 800 }, (_, i) => (i % 2 === 0 ? 1000 : -1000)));
     const read = await readRecording(join(dir, 'old.wav'));
     expect({ ms: read.durationMs, first: read.channels[0]![0], second: read.channels[0]![1] }).toEqual({ ms: 100, first: 1000, second: -1000 });
   });

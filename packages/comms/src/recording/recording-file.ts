@@ -1,6 +1,6 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises';
-import { CommsErrors } from '../errors.js';
-import { decodeG711, encodeG711 } from '../telephony/sip/g711.js';
+import { encodeG711 } from '../telephony/sip/g711.js';
+import { decodeWav } from '../telephony/sip/wav-file.js';
 
 /**
  * A WAV file written while the call runs: 8 kHz G.711 A-law (8 bits a sample, the telephone's own
@@ -140,38 +140,8 @@ export interface RecordingAudio {
  * as the header declares (a crashed recording: up to its last patched block).
  */
 export async function readRecording(path: string): Promise<RecordingAudio> {
-  const buf = await readFile(path);
-  const bad = (reason: string) => CommsErrors.CARUSO_COMMS_SIP_BAD_AUDIO({ file: path, reason });
-  if (buf.length < 12 || buf.toString('latin1', 0, 4) !== 'RIFF' || buf.toString('latin1', 8, 12) !== 'WAVE') throw bad('not a Caruso recording');
-  // The chunks in order: fmt, (fact), data.
-  let fmt = -1;
-  let data = -1;
-  let dataSize = 0;
-  for (let at = 12; at + 8 <= buf.length; ) {
-    const id = buf.toString('latin1', at, at + 4);
-    const size = buf.readUInt32LE(at + 4);
-    if (id === 'fmt ') {
-      if (size < 16 || at + 8 + 16 > buf.length) throw bad('its format chunk is cut short');
-      fmt = at + 8;
-    }
-    if (id === 'data') {
-      data = at + 8;
-      dataSize = size;
-      break;
-    }
-    at += 8 + size + (size % 2);
-  }
-  if (fmt < 0 || data < 0) throw bad('not a Caruso recording');
-  const format = buf.readUInt16LE(fmt);
-  const channels = buf.readUInt16LE(fmt + 2);
-  const bits = buf.readUInt16LE(fmt + 14);
-  const pcm = format === 1 && bits === 16;
-  const alaw = format === FORMAT_ALAW && bits === 8;
-  if ((!pcm && !alaw) || buf.readUInt32LE(fmt + 4) !== 8000 || (channels !== 1 && channels !== 2)) throw bad('not 8 kHz A-law or 16-bit PCM with 1 or 2 channels');
-  const bytes = Math.min(dataSize, buf.length - data);
-  const sampleBytes = pcm ? 2 : 1;
-  const frames = Math.floor(bytes / (sampleBytes * channels));
-  const samples = pcm ? Int16Array.from({ length: frames * channels }, (_, i) => buf.readInt16LE(data + i * 2)) : decodeG711(buf.subarray(data, data + frames * channels), PCMA);
+  const { channels, samples } = decodeWav(await readFile(path), path, 2);
+  const frames = samples.length / channels;
   const out = Array.from({ length: channels }, () => new Int16Array(frames));
   for (let f = 0; f < frames; f++) {
     for (let c = 0; c < channels; c++) out[c]![f] = samples[f * channels + c]!;

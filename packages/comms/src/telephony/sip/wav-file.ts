@@ -13,8 +13,23 @@ export async function readWav(path: string): Promise<Int16Array> {
   return parseWav(await readFile(path), path);
 }
 
-/** Parses WAV bytes (`where` names the file in errors). */
+/** Parses WAV bytes (`where` names the file in errors): 8 kHz mono. */
 export function parseWav(buf: Buffer, where: string): Int16Array {
+  return decodeWav(buf, where, 1).samples;
+}
+
+/** Decoded WAV audio: 8 kHz 16-bit samples, interleaved when there are two channels. */
+export interface WavAudio {
+  readonly channels: 1 | 2;
+  readonly samples: Int16Array;
+}
+
+/**
+ * Decodes 8 kHz WAV bytes of 16-bit PCM, µ-law or A-law with up to `maxChannels` channels (a prompt
+ * is mono; a recording may have the caller and the agent apart). A data chunk cut short (a recording
+ * of a crashed process) gives the whole frames it holds.
+ */
+export function decodeWav(buf: Buffer, where: string, maxChannels: 1 | 2): WavAudio {
   const bad = (reason: string) => CommsErrors.CARUSO_COMMS_SIP_BAD_AUDIO({ file: where, reason });
   if (buf.length < 12 || buf.toString('latin1', 0, 4) !== 'RIFF' || buf.toString('latin1', 8, 12) !== 'WAVE') throw bad('not a RIFF/WAVE file');
   let offset = 12;
@@ -35,15 +50,18 @@ export function parseWav(buf: Buffer, where: string): Int16Array {
       if (format === 0xfffe && size >= 26) format = buf.readUInt16LE(body + 24);
     } else if (id === 'data') {
       if (!format) throw bad('data chunk before fmt chunk');
-      if (channels !== 1 || rate !== 8000) throw bad(`${rate} Hz, ${channels} channel(s); 8000 Hz mono is needed`);
-      const data = buf.subarray(body, Math.min(buf.length, body + size));
+      if ((channels !== 1 && channels !== maxChannels) || rate !== 8000) throw bad(`${rate} Hz, ${channels} channel(s); 8000 Hz ${maxChannels === 1 ? 'mono' : 'with 1 or 2 channels'} is needed`);
+      const ch = channels as 1 | 2;
+      const sampleBytes = format === 1 ? 2 : 1;
+      const frames = Math.floor(Math.min(buf.length - body, size) / (sampleBytes * ch));
+      const data = buf.subarray(body, body + frames * ch * sampleBytes);
       if (format === 1 && bits === 16) {
-        const out = new Int16Array(data.length >> 1);
+        const out = new Int16Array(frames * ch);
         for (let i = 0; i < out.length; i++) out[i] = data.readInt16LE(i * 2);
-        return out;
+        return { channels: ch, samples: out };
       }
-      if (format === 7 && bits === 8) return decodeG711(data, 0);
-      if (format === 6 && bits === 8) return decodeG711(data, 8);
+      if (format === 7 && bits === 8) return { channels: ch, samples: decodeG711(data, 0) };
+      if (format === 6 && bits === 8) return { channels: ch, samples: decodeG711(data, 8) };
       throw bad(`format ${format} with ${bits} bits; 16-bit PCM, µ-law or A-law is needed`);
     }
     offset = body + size + (size & 1);
