@@ -29,10 +29,10 @@ const forbidden = [
   },
   {
     name: 'no-deep-package-imports',
-    comment: 'only the public entry points @caruso/<pkg> and @caruso/<pkg>/testing may be imported',
+    comment: 'only the public entry points @caruso/<pkg>, @caruso/<pkg>/testing (and the browser-safe /expression, /phone) may be imported',
     severity: 'error',
     from: {},
-    to: { path: 'node_modules/@caruso/[^/]+/(?!(dist/index|dist/testing/index|package\\.json))' },
+    to: { path: 'node_modules/@caruso/[^/]+/(?!(dist/index|dist/(testing|expression|phone)/index|package\\.json))' },
   },
   {
     name: 'not-to-undeclared-dependency',
@@ -55,7 +55,7 @@ for (const pkg of ALL) {
     comment: `import @caruso/${pkg} (or @caruso/${pkg}/testing), never a file inside packages/${pkg}`,
     severity: 'error',
     from: { pathNot: `^packages/${pkg}/` },
-    to: { path: `^packages/${pkg}/`, pathNot: `^packages/${pkg}/(src/index\\.ts|src/(testing|expression)/index\\.ts|dist/index\\.(js|d\\.ts)|dist/(testing|expression)/index\\.(js|d\\.ts)|package\\.json)$` },
+    to: { path: `^packages/${pkg}/`, pathNot: `^packages/${pkg}/(src/index\\.ts|src/(testing|expression|phone)/index\\.ts|dist/index\\.(js|d\\.ts)|dist/(testing|expression|phone)/index\\.(js|d\\.ts)|package\\.json)$` },
   });
 }
 for (const pkg of ALL) {

@@ -2,7 +2,7 @@
  * Dates, times, numbers, money and durations in the application's language, with Intl. Moments are
  * milliseconds (or ISO strings) of the server's clock; days are the browser's calendar days.
  */
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/min';
+import { formatPhone } from '@caruso/objects/phone';
 import { pageLang, t } from './i18n.js';
 
 function toDate(at: number | string | Date): Date | undefined {
@@ -78,13 +78,11 @@ export function phoneCountry(): string | undefined {
 
 /**
  * A stored phone number (E.164) as people read it: national format for a number of the company's
- * country (`020 555 1234`), international format for another (`+32 2 123 45 67`). Anything that is not
- * a valid number (an extension, `anonymous`, an address) comes back as it is.
+ * country (`020 555 1234`), international format for another (`+32 2 123 45 67`); anything that is not
+ * a valid number (an extension, `anonymous`, an address) as it is. The objects' own formatPhone.
  */
 export function fmtPhone(value: string, country = phoneCountry()): string {
-  const n = parsePhoneNumberFromString(value, country as CountryCode | undefined);
-  if (!n || !n.isValid()) return value;
-  return country !== undefined && n.country === country ? n.formatNational() : n.formatInternational();
+  return formatPhone(value, country);
 }
 
 /** A contact's address as people read it: a phone number for a call or callback, else as it is. */
