@@ -29,6 +29,12 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
 
 export type DeskCommand = 'ready' | 'pause' | 'accept' | 'reject' | 'hangUp' | 'finish' | 'hold' | 'mute' | 'transfer' | 'conference' | 'cancelConsult' | 'keypad' | 'dial' | 'search' | `choice:${string}` | `tab:${number}`;
 
+/** Whether the focus is in a field that takes what is typed. */
+function typing(): boolean {
+  const el = document.activeElement;
+  return el instanceof HTMLElement && (/^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName) || el.isContentEditable);
+}
+
 /** The command of a key press, or undefined. Digits without a modifier only outside text boxes. */
 export function commandOf(ev: KeyboardEvent): DeskCommand | undefined {
   const plain = !ev.altKey && !ev.ctrlKey && !ev.metaKey && !ev.shiftKey;
@@ -41,17 +47,13 @@ export function commandOf(ev: KeyboardEvent): DeskCommand | undefined {
       case 'F9': return 'finish';
       default: break;
     }
-    const el = document.activeElement;
-    const typing = el instanceof HTMLElement && (/^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName) || el.isContentEditable);
-    if (/^[1-9]$/.test(ev.key) && !typing) return `choice:${ev.key}`;
+    if (/^[1-9]$/.test(ev.key) && !typing()) return `choice:${ev.key}`;
     return undefined;
   }
   if ((ev.ctrlKey || ev.metaKey) && !ev.altKey && ev.key.toLowerCase() === 'k') return 'search';
   if (ev.altKey && !ev.ctrlKey && !ev.metaKey) {
     // On a Mac, Option+C types ç and Option+R ®: in a text field such a key is a character, not a command.
-    const el = document.activeElement;
-    const typing = el instanceof HTMLElement && (/^(INPUT|TEXTAREA)$/.test(el.tagName) || el.isContentEditable);
-    if (typing && ev.key.length === 1 && !/^[A-Za-z0-9]$/.test(ev.key)) return undefined;
+    if (ev.key.length === 1 && !/^[A-Za-z0-9]$/.test(ev.key) && typing()) return undefined;
     // ev.code: the key itself, whatever the keyboard layout makes of Alt+letter.
     switch (ev.code) {
       case 'KeyH': return 'hold';

@@ -1,5 +1,6 @@
 /** The application's objects and record views as the desktop uses them. */
 import type { AppResponse, ObjectRecord, RoleObject } from '../shared/types.js';
+import { namedBy } from '../records/related-records.js';
 
 export function objectDef(app: AppResponse, name: string): RoleObject | undefined {
   return app.objects.find((o) => o.name === name);
@@ -24,8 +25,8 @@ export function keyOf(app: AppResponse, object: string, rec: ObjectRecord): stri
 export function displayName(app: AppResponse, object: string, rec: ObjectRecord): string {
   // The model's name fields when it has them (initials and last name, or a company's name) …
   const def = objectDef(app, object);
-  const named = (def?.nameFields ?? []).map((n) => rec[n]).filter((v) => v !== null && v !== undefined && v !== '');
-  if (named.length > 0) return named.map(String).join(' ');
+  const named = def ? namedBy(def, rec) : '';
+  if (named) return named;
   // … else the first two fields of its record page.
   const view = app.records.find((r) => r.object === object);
   const names = view ? view.sections.flatMap((s) => s.fields) : (objectDef(app, object)?.fields.map((f) => f.name) ?? []);

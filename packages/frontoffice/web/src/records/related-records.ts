@@ -33,12 +33,19 @@ export function openRecord(ctx: Pick<PageContext, 'app'>, object: string, key: s
   if (href) location.assign(href);
 }
 
-/** A short name of a record: its name fields (the model's `nameFields`), else its first text fields the role can see. */
-export function recordName(def: RoleObject, rec: ObjectRecord): string {
-  const named = (def.nameFields ?? [])
+/** A record's name by its name fields (the model's `nameFields` the role sees), or '' when it has none filled in. */
+export function namedBy(def: RoleObject, rec: ObjectRecord): string {
+  return def.nameFields
     .map((n) => def.fields.find((f) => f.name === n))
-    .filter((f): f is RoleField => f !== undefined && rec[f.name] !== null && rec[f.name] !== undefined && rec[f.name] !== '');
-  if (named.length > 0) return named.map((f) => fmtValue(rec[f.name], f)).join(' ');
+    .filter((f): f is RoleField => f !== undefined && rec[f.name] !== null && rec[f.name] !== undefined && rec[f.name] !== '')
+    .map((f) => fmtValue(rec[f.name], f))
+    .join(' ');
+}
+
+/** A short name of a record: its name fields, else its first text fields the role can see. */
+export function recordName(def: RoleObject, rec: ObjectRecord): string {
+  const named = namedBy(def, rec);
+  if (named) return named;
   const names = def.fields.filter((f) => f.type !== 'id' && (f.type === 'string' || f.type === 'enum') && rec[f.name] !== null && rec[f.name] !== undefined && rec[f.name] !== '').slice(0, 2);
   return names.map((f) => fmtValue(rec[f.name], f)).join(' ') || recordKey(def, rec);
 }
