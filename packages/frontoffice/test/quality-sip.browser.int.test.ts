@@ -106,13 +106,19 @@ if (requireOrSkip('sox', has('sox', ['--version']))) {
         await row.locator('.monitor-mode', { hasText: 'You: Listen' }).waitFor();
         expect(await row.locator('button[data-mode="listen"]').getAttribute('aria-pressed')).toBe('true');
         expect(comms.monitoring()).toEqual([expect.objectContaining({ supervisor: 'sam', agentId: 'anna', contactId, mode: 'listen' })]);
-        let level = await listen();
+        // The supervisor's leg may still be coming up on a loaded machine: listen again, for at most 5 s.
+        const listenUntil = async (heard: (l: Awaited<ReturnType<typeof listen>>) => boolean): Promise<Awaited<ReturnType<typeof listen>>> => {
+          let l = await listen();
+          for (const end = Date.now() + 5_000; !heard(l) && Date.now() < end; ) l = await listen();
+          return l;
+        };
+        let level = await listenUntil((l) => l(sup, CUSTOMER_HZ) > PRESENT);
         expect({ supHearsCustomer: level(sup, CUSTOMER_HZ) > PRESENT, customerHearsSup: level(customer, SUPERVISOR_HZ) < ABSENT }).toEqual({ supHearsCustomer: true, customerHearsSup: true });
 
         // Switched during the call: whisper reaches the agent, not the customer.
         await row.locator('button[data-mode="whisper"]').click();
         await row.locator('.monitor-mode', { hasText: 'You: Whisper' }).waitFor();
-        level = await listen();
+        level = await listenUntil((l) => l(agent, SUPERVISOR_HZ) > PRESENT);
         expect({ agentHearsSup: level(agent, SUPERVISOR_HZ) > PRESENT, customerHearsSup: level(customer, SUPERVISOR_HZ) < ABSENT }).toEqual({ agentHearsSup: true, customerHearsSup: true });
         expect(await seriousFindings(board.page)).toEqual([]);
         await row.locator('button[data-mode="stop"]').click();
